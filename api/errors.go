@@ -1,0 +1,129 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/intake"
+)
+
+// Error codes are stable: clients switch on them, people read the message.
+const (
+	codeInvalid          = "invalid_request"
+	codeNotFound         = "not_found"
+	codeIllegal          = "illegal_transition"
+	codeCellBusy         = "cell_busy"
+	codeStale            = "stale_version"
+	codeBatchRejected    = "batch_rejected"
+	codeIdemMismatch     = "idempotency_key_reused"
+	codeUnauthorized     = "unauthorized"
+	codeForbidden        = "forbidden"
+	codeRateLimited      = "rate_limited"
+	codeUnsupportedMedia = "unsupported_media_type"
+	codeTooLarge         = "payload_too_large"
+	codeMethod           = "method_not_allowed"
+	codeInternal         = "internal"
+)
+
+// errorBody is the JSON shape of every error the API returns.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string            `json:"code"`
+	Message string            `json:"message"`
+	Rows    []intake.RowError `json:"rows,omitempty"`
+}
+
+// apiError is an error with its HTTP status and code, made by handlers.
+type apiError struct {
+	status  int
+	code    string
+	message string
+}
+
+func (e *apiError) Error() string { return e.message }
+
+func newError(status int, code, format string, args ...any) *apiError {
+	return &apiError{status: status, code: code, message: fmt.Sprintf(format, args...)}
+}
+
+// classify maps an error to its status and body.
+func classify(err error) (int, errorBody) {
+	var (
+		ae    *apiError
+		he    *echo.HTTPError
+		te    *book.TransitionError
+		busy  *book.CellBusyError
+		stale *book.StaleError
+		batch *book.BatchError
+		rows  intake.RowErrors
+	)
+	body := func(code, msg string) errorBody { return errorBody{Error: errorDetail{Code: code, Message: msg}} }
+	switch {
+	case errors.As(err, &ae):
+		return ae.status, body(ae.code, ae.message)
+	case errors.As(err, &batch):
+		b := body(codeBatchRejected, batch.Error())
+		b.Error.Rows = batch.Errors
+		return http.StatusUnprocessableEntity, b
+	case errors.As(err, &rows):
+		// A header problem: the batch could not even be read.
+		b := body(codeBatchRejected, "batch refused, nothing was stored: "+rows.Error())
+		b.Error.Rows = rows
+		return http.StatusUnprocessableEntity, b
+	case errors.As(err, &te):
+		return http.StatusConflict, body(codeIllegal, te.Error())
+	case errors.As(err, &busy):
+		return http.StatusConflict, body(codeCellBusy, busy.Error())
+	case errors.As(err, &stale):
+		return http.StatusConflict, body(codeStale, stale.Error())
+	case errors.Is(err, book.ErrIdempotencyMismatch):
+		return http.StatusUnprocessableEntity, body(codeIdemMismatch,
+			"the Idempotency-Key was already used for a different request: use a new key for a new request")
+	case errors.Is(err, book.ErrInvalid):
+		return http.StatusBadRequest, body(codeInvalid, err.Error())
+	case errors.Is(err, book.ErrUnknownDrop), errors.Is(err, book.ErrUnknownCell),
+		errors.Is(err, book.ErrUnknownWorkOrder), errors.Is(err, book.ErrUnknownOperation),
+		errors.Is(err, book.ErrUnknownOrder):
+		return http.StatusNotFound, body(codeNotFound, err.Error())
+	case errors.As(err, &he):
+		msg := http.StatusText(he.Code)
+		if m, ok := he.Message.(string); ok {
+			msg = m
+		}
+		switch he.Code {
+		case http.StatusNotFound:
+			return he.Code, body(codeNotFound, "no such endpoint: see /api/v1/openapi.yaml")
+		case http.StatusMethodNotAllowed:
+			return he.Code, body(codeMethod, "method not allowed on this endpoint")
+		case http.StatusRequestEntityTooLarge:
+			return he.Code, body(codeTooLarge, "request body is too large")
+		case http.StatusUnsupportedMediaType:
+			return he.Code, body(codeUnsupportedMedia, msg)
+		}
+		if he.Code < 500 {
+			return he.Code, body(codeInvalid, msg)
+		}
+	}
+	return http.StatusInternalServerError, body(codeInternal, "internal error; the daemon log has the details")
+}
+
+// handleError writes err as JSON; it is the echo HTTPErrorHandler.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, body := classify(err)
+	if status >= 500 {
+		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+	}
+	if err := c.JSON(status, body); err != nil {
+		s.log.Warn("writing error response", "err", err)
+	}
+}

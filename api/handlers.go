@@ -1,0 +1,459 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/intake"
+	"github.com/cellforge/cellforge/configs"
+)
+
+const (
+	defaultLimit = 100
+	maxLimit     = 10000
+	maxKeyLen    = 200
+	maxJSONBody  = 64 << 10
+)
+
+func (s *Server) healthz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	status, code, store := "ok", http.StatusOK, "ok"
+	if err := s.book.Ping(ctx); err != nil {
+		s.log.Error("health check: store", "err", err)
+		status, code, store = "down", http.StatusServiceUnavailable, err.Error()
+	}
+	return c.JSON(code, map[string]any{
+		"status":  status,
+		"version": s.version,
+		"site":    s.book.Factory().Site,
+		"checks":  map[string]string{"store": store},
+	})
+}
+
+// cellView is a cell as the API shows it.
+type cellView struct {
+	ID           string       `json:"id"`
+	Name         string       `json:"name,omitempty"`
+	Capabilities []string     `json:"capabilities"`
+	Devices      []deviceView `json:"devices"`
+}
+
+type deviceView struct {
+	ID   string `json:"id"`
+	Kind string `json:"kind"`
+}
+
+func viewCell(c configs.Cell) cellView {
+	v := cellView{ID: c.ID, Name: c.Name, Capabilities: c.Capabilities, Devices: []deviceView{}}
+	for _, d := range c.Devices {
+		v.Devices = append(v.Devices, deviceView{ID: d.ID, Kind: d.Kind})
+	}
+	return v
+}
+
+func (s *Server) listCells(c echo.Context) error {
+	out := []cellView{}
+	for _, cell := range s.book.Factory().Cells {
+		out = append(out, viewCell(cell))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) getCell(c echo.Context) error {
+	cell, ok := s.book.Factory().Cell(c.Param("cell"))
+	if !ok {
+		return newError(http.StatusNotFound, codeNotFound, "unknown cell %q", c.Param("cell"))
+	}
+	return c.JSON(http.StatusOK, viewCell(cell))
+}
+
+func (s *Server) cellQueue(c echo.Context) error {
+	limit, err := intParam(c, "limit", defaultLimit, 1, maxLimit)
+	if err != nil {
+		return err
+	}
+	q, err := s.book.Queue(c.Request().Context(), c.Param("cell"), limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"cell": c.Param("cell"), "queue": nonNil(q)})
+}
+
+// productView is a product as the API shows it.
+type productView struct {
+	SKU     string     `json:"sku"`
+	Name    string     `json:"name,omitempty"`
+	Routing []stepView `json:"routing"`
+}
+
+type stepView struct {
+	Name            string              `json:"name"`
+	Capability      string              `json:"capability"`
+	UnitTimeSeconds float64             `json:"unit_time_seconds"`
+	SetupSeconds    float64             `json:"setup_seconds"`
+	Changeover      *changeoverView `json:"changeover,omitempty"`
+}
+
+type changeoverView struct {
+	Attribute string `json:"attribute"`
+	Value     string `json:"value"`
+}
+
+func viewProduct(p configs.Product) productView {
+	v := productView{SKU: p.SKU, Name: p.Name}
+	for _, st := range p.Routing {
+		sv := stepView{Name: st.Name, Capability: st.Capability,
+			UnitTimeSeconds: st.UnitTime.Seconds(), SetupSeconds: st.Setup.Seconds()}
+		if st.Changeover != nil {
+			sv.Changeover = &changeoverView{Attribute: st.Changeover.Attribute, Value: st.Changeover.Value}
+		}
+		v.Routing = append(v.Routing, sv)
+	}
+	return v
+}
+
+func (s *Server) listProducts(c echo.Context) error {
+	out := []productView{}
+	for _, p := range s.book.Factory().Products {
+		out = append(out, viewProduct(p))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) getProduct(c echo.Context) error {
+	p, ok := s.book.Factory().Product(c.Param("sku"))
+	if !ok {
+		return newError(http.StatusNotFound, codeNotFound, "unknown product %q", c.Param("sku"))
+	}
+	return c.JSON(http.StatusOK, viewProduct(p))
+}
+
+// dropView is a drop as the API shows it: its windows and the units ordered against them.
+type dropView struct {
+	ID      string         `json:"id"`
+	Name    string         `json:"name,omitempty"`
+	Date    time.Time      `json:"date"`
+	Windows map[string]int `json:"windows"`
+	Ordered map[string]int `json:"ordered,omitempty"`
+}
+
+func (s *Server) listDrops(c echo.Context) error {
+	out := []dropView{}
+	for _, d := range s.book.Factory().Drops {
+		out = append(out, dropView{ID: d.ID, Name: d.Name, Date: d.Date, Windows: d.Windows})
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) getDrop(c echo.Context) error {
+	d, ok := s.book.Factory().Drop(c.Param("drop"))
+	if !ok {
+		return newError(http.StatusNotFound, codeNotFound, "unknown drop %q", c.Param("drop"))
+	}
+	units, err := s.book.DropUnits(c.Request().Context(), d.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, dropView{ID: d.ID, Name: d.Name, Date: d.Date, Windows: d.Windows, Ordered: units})
+}
+
+func (s *Server) importOrders(c echo.Context) error {
+	r := c.Request()
+	if _, ok := s.book.Factory().Drop(c.Param("drop")); !ok {
+		return newError(http.StatusNotFound, codeNotFound, "unknown drop %q", c.Param("drop"))
+	}
+	ct := r.Header.Get(echo.HeaderContentType)
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "text/csv" && mt != "application/csv" && mt != "application/json") {
+		return newError(http.StatusUnsupportedMediaType, codeUnsupportedMedia,
+			"send the batch as text/csv or application/json, not %q", ct)
+	}
+	body := http.MaxBytesReader(c.Response(), r.Body, s.maxBatch)
+	rows, err := intake.New(ct, body)
+	if err != nil {
+		return batchReadError(err)
+	}
+	idem, err := idempotency(c, nil)
+	if err != nil {
+		return err
+	}
+	res, err := s.book.Import(r.Context(), book.ImportRequest{
+		Drop:        c.Param("drop"),
+		Rows:        rows,
+		Actor:       book.Actor(principal(c).ID),
+		Idempotency: idem,
+	})
+	if err != nil {
+		return batchReadError(err)
+	}
+	s.metrics.ordersImported.Add(float64(res.Created))
+	if res.Replayed {
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+	}
+	status := http.StatusOK
+	if res.Created > 0 {
+		status = http.StatusCreated
+	}
+	return c.JSON(status, res)
+}
+
+// batchReadError turns a body over the size limit into a 413.
+func batchReadError(err error) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return newError(http.StatusRequestEntityTooLarge, codeTooLarge,
+			"the batch is larger than %d bytes: split it", tooBig.Limit)
+	}
+	return err
+}
+
+func (s *Server) dropTurnaround(c echo.Context) error {
+	t, err := s.book.Turnaround(c.Request().Context(), c.Param("drop"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, t)
+}
+
+func (s *Server) allTurnaround(c echo.Context) error {
+	out := []book.Turnaround{}
+	for _, d := range s.book.Factory().Drops {
+		t, err := s.book.Turnaround(c.Request().Context(), d.ID)
+		if err != nil {
+			return err
+		}
+		out = append(out, t)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) getOrder(c echo.Context) error {
+	o, wo, err := s.book.Order(c.Request().Context(), c.Param("order"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"order": o, "work_order": wo})
+}
+
+func (s *Server) listWorkOrders(c echo.Context) error {
+	limit, err := intParam(c, "limit", defaultLimit, 1, maxLimit)
+	if err != nil {
+		return err
+	}
+	after, err := intParam(c, "after", 0, 0, 1<<62)
+	if err != nil {
+		return err
+	}
+	f := book.WorkOrderFilter{Drop: c.QueryParam("drop"), State: book.WorkOrderState(c.QueryParam("state")),
+		AfterID: int64(after), Limit: limit}
+	switch f.State {
+	case "", book.WorkOpen, book.WorkDone, book.WorkScrapped:
+	default:
+		return newError(http.StatusBadRequest, codeInvalid, "state %q: want open, done or scrapped", f.State)
+	}
+	wos, err := s.book.WorkOrders(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"work_orders": nonNil(wos), "next_after": nextAfter(wos, limit)})
+}
+
+func nextAfter(wos []book.WorkOrder, limit int) int64 {
+	if len(wos) < limit || len(wos) == 0 {
+		return 0
+	}
+	return wos[len(wos)-1].ID
+}
+
+func (s *Server) getWorkOrder(c echo.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	d, err := s.book.WorkOrder(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, d)
+}
+
+func (s *Server) getOperation(c echo.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	op, err := s.book.Operation(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, op)
+}
+
+// actionRequest is the optional body of an action on an operation.
+type actionRequest struct {
+	Reason   string `json:"reason"`
+	Quantity int    `json:"quantity"`
+	Version  int64  `json:"version"`
+}
+
+func (s *Server) actOnOperation(c echo.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	action, err := book.ParseAction(c.Param("action"))
+	if err != nil {
+		return newError(http.StatusNotFound, codeNotFound, "%v", err)
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, maxJSONBody))
+	if err != nil {
+		return newError(http.StatusRequestEntityTooLarge, codeTooLarge, "the request body is larger than %d bytes", maxJSONBody)
+	}
+	var req actionRequest
+	if len(bytes.TrimSpace(raw)) > 0 {
+		if err := strictJSON(raw, &req); err != nil {
+			return err
+		}
+	}
+	idem, err := idempotency(c, raw)
+	if err != nil {
+		return err
+	}
+	res, err := s.book.Transition(c.Request().Context(), book.TransitionRequest{
+		Operation:   id,
+		Action:      action,
+		Actor:       book.Actor(principal(c).ID),
+		Reason:      req.Reason,
+		Quantity:    req.Quantity,
+		Version:     req.Version,
+		Idempotency: idem,
+	})
+	if err != nil {
+		return err
+	}
+	s.metrics.transitions.WithLabelValues(string(action)).Inc()
+	if res.Replayed {
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+func (s *Server) dispatch(c echo.Context) error {
+	n, err := s.book.Dispatch(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]int{"queued": n})
+}
+
+func (s *Server) listEvents(c echo.Context) error {
+	limit, err := intParam(c, "limit", defaultLimit, 1, maxLimit)
+	if err != nil {
+		return err
+	}
+	var f book.EventFilter
+	f.Limit = limit
+	for name, dst := range map[string]*int64{"after": &f.AfterID, "work_order": &f.WorkOrder, "operation": &f.Operation} {
+		v, err := intParam(c, name, 0, 0, 1<<62)
+		if err != nil {
+			return err
+		}
+		*dst = int64(v)
+	}
+	f.Cell = c.QueryParam("cell")
+	events, err := s.book.Events(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	next := int64(0)
+	if len(events) == limit {
+		next = events[len(events)-1].ID
+	}
+	return c.JSON(http.StatusOK, map[string]any{"events": nonNil(events), "next_after": next})
+}
+
+// idempotency reads the Idempotency-Key header. body, when not nil, is hashed with the method
+// and path to recognise a retry of the same request; a nil body leaves the hash to the book.
+func idempotency(c echo.Context, body []byte) (*book.Idempotency, error) {
+	key := c.Request().Header.Get("Idempotency-Key")
+	if key == "" {
+		return nil, nil
+	}
+	if len(key) > maxKeyLen {
+		return nil, newError(http.StatusBadRequest, codeInvalid, "Idempotency-Key is longer than %d characters", maxKeyLen)
+	}
+	idem := &book.Idempotency{Principal: principal(c).ID, Key: key}
+	if body != nil {
+		h := sha256.New()
+		fmt.Fprintf(h, "%s %s\n", c.Request().Method, c.Request().URL.Path)
+		h.Write(body)
+		idem.RequestHash = hex.EncodeToString(h.Sum(nil))
+	}
+	return idem, nil
+}
+
+func decodeJSON(c echo.Context, v any) error {
+	raw, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, maxJSONBody))
+	if err != nil {
+		return newError(http.StatusRequestEntityTooLarge, codeTooLarge, "the request body is larger than %d bytes", maxJSONBody)
+	}
+	return strictJSON(raw, v)
+}
+
+// strictJSON decodes one JSON object, refusing unknown fields.
+func strictJSON(raw []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return newError(http.StatusBadRequest, codeInvalid, "field %q: want a %s, got %s", typeErr.Field, typeErr.Type, typeErr.Value)
+		}
+		return newError(http.StatusBadRequest, codeInvalid, "request body: %v", err)
+	}
+	if dec.More() {
+		return newError(http.StatusBadRequest, codeInvalid, "request body: more than one JSON value")
+	}
+	return nil
+}
+
+func intParam(c echo.Context, name string, def, lo, hi int) (int, error) {
+	s := c.QueryParam(name)
+	if s == "" {
+		return def, nil
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil || v < lo || v > hi {
+		return 0, newError(http.StatusBadRequest, codeInvalid, "query parameter %s=%q: want an integer from %d to %d", name, s, lo, hi)
+	}
+	return v, nil
+}
+
+func idParam(c echo.Context, name string) (int64, error) {
+	v, err := strconv.ParseInt(c.Param(name), 10, 64)
+	if err != nil || v <= 0 {
+		return 0, newError(http.StatusBadRequest, codeInvalid, "%s %q: want a positive integer", name, c.Param(name))
+	}
+	return v, nil
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+

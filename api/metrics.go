@@ -1,0 +1,110 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/cellforge/cellforge/book"
+)
+
+type metrics struct {
+	requests       *prometheus.HistogramVec
+	ordersImported prometheus.Counter
+	transitions    *prometheus.CounterVec
+	signInFailures prometheus.Counter
+}
+
+func newMetrics(reg *prometheus.Registry, b *book.Book) (*metrics, error) {
+	m := &metrics{
+		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "cellforge_http_request_duration_seconds",
+			Help:    "Time to answer API requests, by route, method and status code.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
+		}, []string{"route", "method", "code"}),
+		ordersImported: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "cellforge_orders_imported_total",
+			Help: "Orders new to the book from accepted batches.",
+		}),
+		transitions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cellforge_operation_transitions_total",
+			Help: "Actions applied to operations, by action.",
+		}, []string{"action"}),
+		signInFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "cellforge_signin_failures_total",
+			Help: "Failed sign-in attempts.",
+		}),
+	}
+	for _, c := range []prometheus.Collector{m.requests, m.ordersImported, m.transitions, m.signInFailures, bookCollector{b}} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		code := c.Response().Status
+		if err != nil {
+			code, _ = classify(err)
+		}
+		route := c.Path()
+		if route == "" {
+			route = "unmatched"
+		}
+		m.requests.WithLabelValues(route, c.Request().Method, strconv.Itoa(code)).Observe(time.Since(start).Seconds())
+		return err
+	}
+}
+
+func metricsHandler(reg *prometheus.Registry) http.Handler {
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+}
+
+// bookCollector reports the book's work orders and operations by state at each scrape.
+type bookCollector struct{ b *book.Book }
+
+var (
+	workOrdersDesc = prometheus.NewDesc("cellforge_work_orders", "Work orders by state.", []string{"state"}, nil)
+	operationsDesc = prometheus.NewDesc("cellforge_operations", "Operations by state.", []string{"state"}, nil)
+)
+
+func (bookCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- workOrdersDesc
+	ch <- operationsDesc
+}
+
+func (c bookCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	wos, ops, err := c.b.Counts(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(workOrdersDesc, err)
+		return
+	}
+	for _, s := range []book.WorkOrderState{book.WorkOpen, book.WorkDone, book.WorkScrapped} {
+		ch <- prometheus.MustNewConstMetric(workOrdersDesc, prometheus.GaugeValue, float64(wos[s]), string(s))
+	}
+	for _, s := range []book.State{book.Pending, book.Ready, book.Queued, book.Running, book.Paused, book.Done, book.Scrapped} {
+		ch <- prometheus.MustNewConstMetric(operationsDesc, prometheus.GaugeValue, float64(ops[s]), string(s))
+	}
+}
+
+// RegisterRuntime adds the Go runtime and process collectors to reg.
+func RegisterRuntime(reg *prometheus.Registry) error {
+	for _, c := range []prometheus.Collector{collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		if err := reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,152 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cellforge/cellforge/book"
+)
+
+// Config is what a Server needs.
+type Config struct {
+	Book *book.Book
+	// Sessions stores sign-in sessions.
+	Sessions sessions
+	Logger   *slog.Logger
+	// Registry receives the API's metrics and is served on /metrics.
+	Registry *prometheus.Registry
+	Version  string
+	// BcryptCost hashes the clear-text demo credentials at start; bcrypt.DefaultCost when zero.
+	BcryptCost int
+	// SessionTTL is how long a sign-in lasts; 12 hours (a long shift) when zero.
+	SessionTTL time.Duration
+	// MaxBatchBytes bounds an order batch upload; 256 MiB when zero.
+	MaxBatchBytes int64
+	// Now returns the current time; time.Now when nil.
+	Now func() time.Time
+}
+
+// Server serves the API.
+type Server struct {
+	book     *book.Book
+	auth     *authenticator
+	log      *slog.Logger
+	echo     *echo.Echo
+	metrics  *metrics
+	version  string
+	maxBatch int64
+}
+
+// New builds a Server. It hashes the clear-text demo credentials of the factory, which takes a
+// moment at the default bcrypt cost.
+func New(cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.BcryptCost == 0 {
+		cfg.BcryptCost = 10
+	}
+	if cfg.SessionTTL == 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.MaxBatchBytes == 0 {
+		cfg.MaxBatchBytes = 256 << 20
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	auth, err := newAuthenticator(cfg.Book.Factory(), cfg.Sessions, cfg.BcryptCost, cfg.SessionTTL, cfg.Now)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		book:     cfg.Book,
+		auth:     auth,
+		log:      cfg.Logger,
+		version:  cfg.Version,
+		maxBatch: cfg.MaxBatchBytes,
+	}
+	if s.metrics, err = newMetrics(cfg.Registry, cfg.Book); err != nil {
+		return nil, err
+	}
+	s.echo = s.routes(cfg.Registry)
+	return s, nil
+}
+
+// Handler returns the HTTP handler of the API.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Serve serves on ln until ctx is cancelled, then stops taking requests and lets the ones under
+// way finish (for up to 10 seconds). It blocks until then.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving http: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := srv.Shutdown(shutdownCtx)
+	if serveErr := <-errc; !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
+		err = serveErr
+	}
+	if err != nil {
+		return fmt.Errorf("shutting down http: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) routes(reg *prometheus.Registry) *echo.Echo {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(s.metrics.middleware)
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/metrics", echo.WrapHandler(metricsHandler(reg)))
+
+	v1 := e.Group("/api/v1")
+	v1.GET("/openapi.yaml", s.openAPI)
+	v1.POST("/auth/signin", s.signIn)
+	v1.POST("/auth/signout", s.signOut, s.authenticated)
+	v1.GET("/auth/whoami", s.whoAmI, s.authenticated)
+
+	v1.GET("/cells", s.listCells)
+	v1.GET("/cells/:cell", s.getCell)
+	v1.GET("/cells/:cell/queue", s.cellQueue)
+	v1.GET("/products", s.listProducts)
+	v1.GET("/products/:sku", s.getProduct)
+	v1.GET("/drops", s.listDrops)
+	v1.GET("/drops/:drop", s.getDrop)
+	v1.POST("/drops/:drop/orders", s.importOrders, s.authenticated, s.require(permImport))
+	v1.GET("/drops/:drop/turnaround", s.dropTurnaround)
+	v1.GET("/turnaround", s.allTurnaround)
+	v1.GET("/orders/:order", s.getOrder)
+	v1.GET("/work-orders", s.listWorkOrders)
+	v1.GET("/work-orders/:id", s.getWorkOrder)
+	v1.GET("/operations/:id", s.getOperation)
+	v1.POST("/operations/:id/:action", s.actOnOperation, s.authenticated, s.require(permOperate))
+	v1.POST("/dispatch", s.dispatch, s.authenticated, s.require(permDispatch))
+	v1.GET("/events", s.listEvents)
+	return e
+}

@@ -1,0 +1,164 @@
+package book
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/cellforge/cellforge/configs"
+)
+
+// Actor identifies who made a change, as the event log records it.
+type Actor string
+
+// ActorDispatcher is the actor of the dispatcher's changes.
+const ActorDispatcher Actor = "dispatcher"
+
+// Config is what a Book needs.
+type Config struct {
+	Store   Store
+	Factory *configs.Factory
+	Logger  *slog.Logger
+	// Now returns the current time; time.Now when nil.
+	Now func() time.Time
+	// OnChange, when set, is called after every committed change with the cells whose queues
+	// changed (nil for all of them). It must not block.
+	OnChange func(cells []string)
+}
+
+// Book is the order book of one factory. It is safe for concurrent use.
+type Book struct {
+	store    Store
+	factory  *configs.Factory
+	log      *slog.Logger
+	now      func() time.Time
+	onChange func(cells []string)
+
+	products map[string]configs.Product
+	drops    map[string]configs.Drop
+	cells    map[string]configs.Cell
+	capable  map[string][]string // capability -> cells offering it, in config order
+
+	// importMu serializes imports: a batch's window and conflict checks read the book and then
+	// write it, and no other batch may slip in between.
+	importMu sync.Mutex
+}
+
+// New returns a Book over a store for a validated factory.
+func New(cfg Config) *Book {
+	b := &Book{
+		store:    cfg.Store,
+		factory:  cfg.Factory,
+		log:      cfg.Logger,
+		now:      cfg.Now,
+		onChange: cfg.OnChange,
+		products: make(map[string]configs.Product),
+		drops:    make(map[string]configs.Drop),
+		cells:    make(map[string]configs.Cell),
+		capable:  make(map[string][]string),
+	}
+	if b.log == nil {
+		b.log = slog.New(slog.DiscardHandler)
+	}
+	if b.now == nil {
+		b.now = time.Now
+	}
+	for _, p := range cfg.Factory.Products {
+		b.products[p.SKU] = p
+	}
+	for _, d := range cfg.Factory.Drops {
+		b.drops[d.ID] = d
+	}
+	for _, c := range cfg.Factory.Cells {
+		b.cells[c.ID] = c
+		for _, capability := range c.Capabilities {
+			b.capable[capability] = append(b.capable[capability], c.ID)
+		}
+	}
+	return b
+}
+
+// Factory returns the factory the book runs.
+func (b *Book) Factory() *configs.Factory { return b.factory }
+
+// ErrUnknownDrop, ErrUnknownCell, ErrUnknownWorkOrder and ErrUnknownOperation are returned
+// (wrapped) when a request names something that does not exist.
+var (
+	ErrUnknownDrop      = errors.New("unknown drop")
+	ErrUnknownCell      = errors.New("unknown cell")
+	ErrUnknownWorkOrder = errors.New("unknown work order")
+	ErrUnknownOperation = errors.New("unknown operation")
+)
+
+// ErrIdempotencyMismatch is returned when an Idempotency-Key is reused for a different request.
+var ErrIdempotencyMismatch = errors.New("idempotency key was already used for a different request")
+
+// Idempotency scopes a write to a client's Idempotency-Key: the first write with a key is
+// applied and its result remembered; a retry with the same key and request gets the same result
+// and changes nothing.
+type Idempotency struct {
+	Principal   string
+	Key         string
+	RequestHash string
+}
+
+// idempotencyTTL is how long a key is remembered.
+const idempotencyTTL = 24 * time.Hour
+
+// idempotent runs fn inside tx unless idem names a key already used, in which case it returns
+// the remembered result with replayed true.
+func idempotent[T any](tx Tx, idem *Idempotency, now time.Time, fn func() (T, error)) (result T, replayed bool, err error) {
+	if idem == nil || idem.Key == "" {
+		result, err = fn()
+		return result, false, err
+	}
+	rec, ok, err := tx.Idempotency(idem.Principal, idem.Key)
+	if err != nil {
+		return result, false, fmt.Errorf("looking up idempotency key: %w", err)
+	}
+	if ok && rec.CreatedAt.After(now.Add(-idempotencyTTL)) {
+		if rec.RequestHash != idem.RequestHash {
+			return result, false, ErrIdempotencyMismatch
+		}
+		if err := json.Unmarshal(rec.Response, &result); err != nil {
+			return result, false, fmt.Errorf("decoding remembered result of idempotency key %q: %w", idem.Key, err)
+		}
+		return result, true, nil
+	}
+	result, err = fn()
+	if err != nil {
+		return result, false, err
+	}
+	body, err := json.Marshal(result)
+	if err != nil {
+		return result, false, fmt.Errorf("encoding result for idempotency key: %w", err)
+	}
+	err = tx.PutIdempotency(IdempotencyRecord{
+		Principal:   idem.Principal,
+		Key:         idem.Key,
+		RequestHash: idem.RequestHash,
+		Status:      200,
+		Response:    body,
+		CreatedAt:   now,
+	})
+	if err != nil {
+		return result, false, fmt.Errorf("remembering idempotency key: %w", err)
+	}
+	return result, false, nil
+}
+
+func (b *Book) changed(cells []string) {
+	if b.onChange != nil {
+		b.onChange(cells)
+	}
+}
+
+// ExpireIdempotency forgets idempotency keys older than their time to live.
+func (b *Book) ExpireIdempotency(ctx context.Context) error {
+	before := b.now().Add(-idempotencyTTL)
+	return b.store.Write(ctx, func(tx Tx) error { return tx.ExpireIdempotency(before) })
+}

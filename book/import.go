@@ -1,0 +1,292 @@
+package book
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cellforge/cellforge/book/intake"
+	"github.com/cellforge/cellforge/configs"
+)
+
+// RowReader yields the rows of a batch; intake's CSV and JSON readers are RowReaders.
+type RowReader interface {
+	// Next returns the next good row, an intake.RowErrors for a bad row (after which reading
+	// goes on), io.EOF at the end, or another error that ends the batch.
+	Next() (intake.Row, error)
+}
+
+// ImportRequest is a batch of pre-orders for one drop.
+type ImportRequest struct {
+	Drop        string
+	Rows        RowReader
+	Actor       Actor
+	Idempotency *Idempotency
+}
+
+// ImportResult is what an accepted batch did.
+type ImportResult struct {
+	Drop  string `json:"drop"`
+	Batch string `json:"batch,omitempty"`
+	Rows  int    `json:"rows"`
+	// Created counts the orders new to the book; Unchanged those it already held as they are.
+	Created   int `json:"created"`
+	Unchanged int `json:"unchanged"`
+	// Queued counts the operations the dispatcher queued at cells.
+	Queued   int  `json:"queued"`
+	Replayed bool `json:"-"`
+}
+
+// BatchError refuses a whole batch: it lists every bad row, and nothing was stored.
+type BatchError struct {
+	Drop   string
+	Rows   int // rows read
+	Errors []intake.RowError
+}
+
+func (e *BatchError) Error() string {
+	n := len(e.Errors)
+	rows := map[int]bool{}
+	for _, re := range e.Errors {
+		rows[re.Line] = true
+	}
+	msg := fmt.Sprintf("batch for drop %q refused, nothing was stored: %d problem(s) in %d row(s)", e.Drop, n, len(rows))
+	if n > 0 {
+		msg += "; first: " + e.Errors[0].Error()
+	}
+	return msg
+}
+
+// Import reads a batch of pre-orders for a drop and stores it whole or not at all. Every bad row
+// is reported (in a *BatchError) with its line, column and reason: malformed values, unknown
+// SKUs, SKUs the drop does not sell, the drop's SKU window exceeded, an order id twice in the
+// batch, an order id already imported with different content. Order ids are idempotency keys:
+// rows the book already holds as they are change nothing, so re-sending a batch is harmless.
+func (b *Book) Import(ctx context.Context, req ImportRequest) (ImportResult, error) {
+	drop, ok := b.drops[req.Drop]
+	if !ok {
+		return ImportResult{}, fmt.Errorf("%w: %q", ErrUnknownDrop, req.Drop)
+	}
+	rows, bad, err := b.readBatch(drop, req.Rows)
+	if err != nil {
+		return ImportResult{}, err
+	}
+
+	b.importMu.Lock()
+	defer b.importMu.Unlock()
+
+	fresh, unchanged, moreBad, err := b.checkAgainstBook(ctx, drop, rows)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	bad = append(bad, moreBad...)
+	if len(bad) > 0 {
+		sort.SliceStable(bad, func(i, j int) bool { return bad[i].Line < bad[j].Line })
+		return ImportResult{}, &BatchError{Drop: drop.ID, Rows: len(rows) + countLines(bad), Errors: bad}
+	}
+
+	result := ImportResult{Drop: drop.ID, Rows: len(rows), Unchanged: unchanged}
+	if len(fresh) == 0 && (req.Idempotency == nil || req.Idempotency.Key == "") {
+		return result, nil
+	}
+	var cells []string
+	err = b.store.Write(ctx, func(tx Tx) error {
+		now := b.now().UTC()
+		var replayed bool
+		var err error
+		result, replayed, err = idempotent(tx, req.Idempotency, now, func() (ImportResult, error) {
+			r := result
+			if len(fresh) == 0 {
+				return r, nil
+			}
+			r.Batch = fmt.Sprintf("%s-%d", drop.ID, now.UnixMicro())
+			if err := b.insertBatch(tx, drop, fresh, r.Batch, req.Actor, now); err != nil {
+				return r, err
+			}
+			r.Created = len(fresh)
+			cells, err = b.dispatch(tx, now)
+			r.Queued = len(cells)
+			return r, err
+		})
+		result.Replayed = replayed
+		return err
+	})
+	if err != nil {
+		return ImportResult{}, err
+	}
+	if len(cells) > 0 {
+		b.changed(nil)
+	}
+	return result, nil
+}
+
+// readBatch reads every row, keeping the good ones and the problems that need no look-up in the
+// store: malformed rows, unknown SKUs, SKUs the drop does not sell, ids twice in the batch.
+func (b *Book) readBatch(drop configs.Drop, rr RowReader) ([]intake.Row, []intake.RowError, error) {
+	var (
+		rows  []intake.Row
+		bad   []intake.RowError
+		first = map[string]int{}
+	)
+	for {
+		row, err := rr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var rowErrs intake.RowErrors
+		if errors.As(err, &rowErrs) {
+			bad = append(bad, rowErrs...)
+			continue
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading batch: %w", err)
+		}
+		ok := true
+		if line, dup := first[row.OrderID]; dup {
+			bad = append(bad, intake.RowError{Line: row.Line, Column: "order_id",
+				Reason: fmt.Sprintf("order id %q appears twice in the batch (first at line %d)", row.OrderID, line)})
+			ok = false
+		} else {
+			first[row.OrderID] = row.Line
+		}
+		if _, known := b.products[row.SKU]; !known {
+			bad = append(bad, intake.RowError{Line: row.Line, Column: "sku",
+				Reason: fmt.Sprintf("unknown SKU %q", row.SKU)})
+			ok = false
+		} else if _, sold := drop.Windows[row.SKU]; !sold {
+			bad = append(bad, intake.RowError{Line: row.Line, Column: "sku",
+				Reason: fmt.Sprintf("SKU %q is not sold in drop %q (the drop has no window for it)", row.SKU, drop.ID)})
+			ok = false
+		}
+		if ok {
+			rows = append(rows, row)
+		}
+	}
+	return rows, bad, nil
+}
+
+// checkAgainstBook sorts rows into the new ones and those the book already holds, and finds the
+// conflicts and the rows past the drop's SKU windows.
+func (b *Book) checkAgainstBook(ctx context.Context, drop configs.Drop, rows []intake.Row) (fresh []intake.Row, unchanged int, bad []intake.RowError, err error) {
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.OrderID
+	}
+	var (
+		stored map[string]Order
+		units  map[string]int
+	)
+	err = b.store.Read(ctx, func(tx ReadTx) error {
+		var err error
+		if stored, err = tx.Orders(ids); err != nil {
+			return fmt.Errorf("looking up order ids: %w", err)
+		}
+		if units, err = tx.DropUnits(drop.ID); err != nil {
+			return fmt.Errorf("counting units of drop %s: %w", drop.ID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	for _, r := range rows {
+		if old, ok := stored[r.OrderID]; ok {
+			if old.Hash == hashRow(drop, r) {
+				unchanged++
+				continue
+			}
+			bad = append(bad, intake.RowError{Line: r.Line, Column: "order_id",
+				Reason: fmt.Sprintf("order id %q was already imported with different content (%s)", r.OrderID, describe(old))})
+			continue
+		}
+		units[r.SKU] += r.Quantity
+		if window := drop.Windows[r.SKU]; units[r.SKU] > window {
+			bad = append(bad, intake.RowError{Line: r.Line, Column: "quantity",
+				Reason: fmt.Sprintf("SKU window of drop %q exceeded: %d units of %s ordered with this row, the window is %d",
+					drop.ID, units[r.SKU], r.SKU, window)})
+			continue
+		}
+		fresh = append(fresh, r)
+	}
+	return fresh, unchanged, bad, nil
+}
+
+func (b *Book) insertBatch(tx Tx, drop configs.Drop, rows []intake.Row, batch string, actor Actor, now time.Time) error {
+	for _, r := range rows {
+		due := drop.Date
+		if !r.Due.IsZero() {
+			due = r.Due
+		}
+		o := Order{OrderID: r.OrderID, Drop: drop.ID, SKU: r.SKU, Quantity: r.Quantity, Customer: r.Customer,
+			Priority: r.Priority, Due: due.UTC(), Notes: r.Notes, Hash: hashRow(drop, r), IntakeAt: now, Batch: batch}
+		if err := tx.InsertOrder(o); err != nil {
+			return fmt.Errorf("storing order %q (line %d): %w", r.OrderID, r.Line, err)
+		}
+		wo := WorkOrder{OrderID: o.OrderID, Drop: o.Drop, SKU: o.SKU, Quantity: o.Quantity, Priority: o.Priority,
+			Due: o.Due, State: WorkOpen, IntakeAt: now}
+		if err := tx.InsertWorkOrder(&wo, b.routing(o)); err != nil {
+			return fmt.Errorf("storing work order of order %q (line %d): %w", r.OrderID, r.Line, err)
+		}
+		if err := b.event(tx, Event{At: now, Actor: string(actor), Kind: EventOrderReceived, Drop: drop.ID,
+			OrderID: o.OrderID, WorkOrder: wo.ID, Quantity: o.Quantity, Batch: batch}); err != nil {
+			return err
+		}
+	}
+	return b.event(tx, Event{At: now, Actor: string(actor), Kind: EventBatchImported, Drop: drop.ID,
+		Quantity: len(rows), Batch: batch})
+}
+
+// routing returns the operations of a new work order for o: the first ready, the rest pending.
+func (b *Book) routing(o Order) []Operation {
+	steps := b.products[o.SKU].Routing
+	ops := make([]Operation, len(steps))
+	for i, s := range steps {
+		ops[i] = Operation{Seq: i, Name: s.Name, Capability: s.Capability, Quantity: o.Quantity,
+			UnitTime: s.UnitTime, Setup: s.Setup, State: Pending}
+		if s.Changeover != nil {
+			ops[i].ChangeoverAttr = s.Changeover.Attribute
+			ops[i].ChangeoverValue = s.Changeover.Value
+		}
+	}
+	if len(ops) > 0 {
+		ops[0].State = Ready
+	}
+	return ops
+}
+
+// hashRow identifies the content of an order row within a drop.
+func hashRow(drop configs.Drop, r intake.Row) string {
+	due := ""
+	if !r.Due.IsZero() {
+		due = r.Due.UTC().Format(time.RFC3339)
+	}
+	h := sha256.New()
+	for _, f := range []string{drop.ID, r.SKU, strconv.Itoa(r.Quantity), r.Customer, strconv.Itoa(r.Priority), due, r.Notes} {
+		io.WriteString(h, f)
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func describe(o Order) string {
+	parts := []string{"drop " + o.Drop, "sku " + o.SKU, "quantity " + strconv.Itoa(o.Quantity)}
+	if o.Customer != "" {
+		parts = append(parts, "customer "+o.Customer)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func countLines(errs []intake.RowError) int {
+	lines := map[int]bool{}
+	for _, e := range errs {
+		lines[e.Line] = true
+	}
+	return len(lines)
+}

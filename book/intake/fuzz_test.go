@@ -1,0 +1,146 @@
+package intake
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// FuzzCSV checks that any input yields well-formed rows and located problems, in input order,
+// at most one a line, and ends.
+func FuzzCSV(f *testing.F) {
+	addSeeds(f, "*.csv")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		bound := bytes.Count(data, []byte("\n")) + 1
+		r, err := NewCSV(bytes.NewReader(data))
+		checkBatch(t, r, err, bound, bound, true)
+	})
+}
+
+// FuzzJSON is FuzzCSV for JSON. A JSON batch can hold many rows on one line, so what bounds the
+// number of rows and bad rows is the commas: n array elements need n-1 of them. Top-level keys,
+// a missing "orders" and a final syntax error add at most three more.
+func FuzzJSON(f *testing.F) {
+	addSeeds(f, "*.json")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		lines := bytes.Count(data, []byte("\n")) + 1
+		bound := bytes.Count(data, []byte(",")) + 4
+		r, err := NewJSON(bytes.NewReader(data))
+		checkBatch(t, r, err, bound, lines, false)
+	})
+}
+
+func addSeeds(f *testing.F, pattern string) {
+	files, err := filepath.Glob(filepath.Join("testdata", pattern))
+	if err != nil || len(files) == 0 {
+		f.Fatalf("no seeds %s: %v", pattern, err)
+	}
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+}
+
+// checkBatch reads a whole batch, opened with error err, and checks it: at most bound rows
+// and bad rows, each problem on a line in 1..lines, lines never going back (and always going
+// forward if strict), and every row within the rules.
+func checkBatch(t *testing.T, r Reader, err error, bound, lines int, strict bool) {
+	if err != nil {
+		var errs RowErrors
+		if !errors.As(err, &errs) {
+			t.Fatalf("opening: %v is not a RowErrors", err)
+		}
+		checkProblems(t, errs, lines)
+		return
+	}
+	prev, n := 0, 0
+	for {
+		row, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		n++
+		if n > bound {
+			t.Fatalf("more than %d rows and bad rows", bound)
+		}
+		line := row.Line
+		var errs RowErrors
+		switch {
+		case errors.As(err, &errs):
+			checkProblems(t, errs, lines)
+			line = errs[0].Line
+		case err != nil:
+			t.Fatalf("row %d: unexpected error %v", n, err)
+		default:
+			if problems := breaksRules(row); problems != "" {
+				t.Fatalf("row %+v breaks the rules: %s", row, problems)
+			}
+		}
+		if line < prev || strict && line == prev {
+			t.Fatalf("line %d after line %d", line, prev)
+		}
+		prev = line
+	}
+	if _, err := r.Next(); !errors.Is(err, io.EOF) {
+		t.Fatalf("Next after io.EOF returned %v", err)
+	}
+}
+
+func checkProblems(t *testing.T, errs RowErrors, lines int) {
+	t.Helper()
+	if len(errs) == 0 {
+		t.Fatal("empty RowErrors")
+	}
+	for _, e := range errs {
+		if e.Line < 1 || e.Line > lines || e.Line != errs[0].Line || e.Reason == "" {
+			t.Fatalf("bad problem %+v (the input has %d lines)", e, lines)
+		}
+	}
+}
+
+// breaksRules restates the rules of a good row independently of the code that enforces them.
+func breaksRules(r Row) string {
+	var p []string
+	text := func(name, v string, required bool, maxLen int) {
+		switch {
+		case required && v == "":
+			p = append(p, name+" empty")
+		case !utf8.ValidString(v):
+			p = append(p, name+" not UTF-8")
+		case utf8.RuneCountInString(v) > maxLen:
+			p = append(p, name+" too long")
+		case strings.TrimSpace(v) != v:
+			p = append(p, name+" not trimmed")
+		}
+	}
+	text("order_id", r.OrderID, true, 64)
+	text("sku", r.SKU, true, 64)
+	text("customer", r.Customer, false, 200)
+	text("notes", r.Notes, false, 2000)
+	if strings.ContainsFunc(r.OrderID, unicode.IsControl) || strings.ContainsFunc(r.SKU, unicode.IsControl) {
+		p = append(p, "control character in an id")
+	}
+	if r.Line < 1 {
+		p = append(p, "line below 1")
+	}
+	if r.Quantity < 1 || r.Quantity > 1_000_000 {
+		p = append(p, "quantity out of range")
+	}
+	if r.Priority < -1000 || r.Priority > 1000 {
+		p = append(p, "priority out of range")
+	}
+	if !r.Due.IsZero() && r.Due.Location() != time.UTC {
+		p = append(p, "due not in UTC")
+	}
+	return strings.Join(p, ", ")
+}

@@ -1,0 +1,392 @@
+package book
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// TransitionRequest asks for an action on an operation.
+type TransitionRequest struct {
+	Operation int64
+	Action    Action
+	Actor     Actor
+	// Reason is required to pause and to scrap.
+	Reason string
+	// Quantity is the number of units to scrap; zero scraps every unit left.
+	Quantity int
+	// Version, when not zero, must be the operation's current version: a client acting on what
+	// it last saw is refused once the operation has changed under it.
+	Version int64
+	// Idempotency, when set, makes a retry of the request change nothing.
+	Idempotency *Idempotency
+}
+
+// TransitionResult is the outcome of a transition.
+type TransitionResult struct {
+	Operation Operation `json:"operation"`
+	WorkOrder WorkOrder `json:"work_order"`
+	// Replayed is true when the result is the remembered answer to an earlier request with the
+	// same idempotency key.
+	Replayed bool `json:"-"`
+}
+
+// maxReason is the longest reason accepted, in characters.
+const maxReason = 500
+
+// Transition applies an action to an operation in one transaction, with everything it causes:
+// completing an operation readies the next one in the routing and queues it at a cell, or
+// completes the work order; scrapping every unit left scraps the work order. An illegal action
+// is refused with a *TransitionError and changes nothing.
+func (b *Book) Transition(ctx context.Context, req TransitionRequest) (TransitionResult, error) {
+	reason := strings.TrimSpace(req.Reason)
+	switch {
+	case (req.Action == ActionPause || req.Action == ActionScrap) && reason == "":
+		return TransitionResult{}, fmt.Errorf("%w: a reason is required to %s", ErrInvalid, req.Action)
+	case utf8.RuneCountInString(reason) > maxReason:
+		return TransitionResult{}, fmt.Errorf("%w: reason is longer than %d characters", ErrInvalid, maxReason)
+	case req.Quantity < 0:
+		return TransitionResult{}, fmt.Errorf("%w: quantity %d is negative", ErrInvalid, req.Quantity)
+	case req.Quantity > 0 && req.Action != ActionScrap:
+		return TransitionResult{}, fmt.Errorf("%w: a quantity is only taken when scrapping", ErrInvalid)
+	}
+	var (
+		res     TransitionResult
+		touched []string
+	)
+	err := b.store.Write(ctx, func(tx Tx) error {
+		now := b.now().UTC()
+		var replayed bool
+		var err error
+		res, replayed, err = idempotent(tx, req.Idempotency, now, func() (TransitionResult, error) {
+			var r TransitionResult
+			var err error
+			r, touched, err = b.transition(tx, req, reason, now)
+			return r, err
+		})
+		res.Replayed = replayed
+		return err
+	})
+	if err != nil {
+		return TransitionResult{}, err
+	}
+	if !res.Replayed {
+		b.changed(touched)
+	}
+	return res, nil
+}
+
+func (b *Book) transition(tx Tx, req TransitionRequest, reason string, now time.Time) (TransitionResult, []string, error) {
+	op, err := tx.Operation(req.Operation)
+	if errors.Is(err, ErrNotFound) {
+		return TransitionResult{}, nil, fmt.Errorf("%w: %d", ErrUnknownOperation, req.Operation)
+	}
+	if err != nil {
+		return TransitionResult{}, nil, fmt.Errorf("reading operation %d: %w", req.Operation, err)
+	}
+	if req.Version != 0 && req.Version != op.Version {
+		return TransitionResult{}, nil, &StaleError{Operation: op.ID, Have: req.Version, Current: op.Version}
+	}
+	to, err := next(op, req.Action)
+	if err != nil {
+		return TransitionResult{}, nil, err
+	}
+	if to == Running {
+		if err := b.checkCellFree(tx, op); err != nil {
+			return TransitionResult{}, nil, err
+		}
+	}
+	wo, err := tx.WorkOrder(op.WorkOrder)
+	if err != nil {
+		return TransitionResult{}, nil, fmt.Errorf("reading work order %d: %w", op.WorkOrder, err)
+	}
+	ops, err := tx.Operations(wo.ID)
+	if err != nil {
+		return TransitionResult{}, nil, fmt.Errorf("reading operations of work order %d: %w", wo.ID, err)
+	}
+	left := op.Quantity - op.Scrapped
+	if req.Action == ActionScrap && req.Quantity > left {
+		return TransitionResult{}, nil, fmt.Errorf("%w: cannot scrap %d units, operation %d has %d left", ErrInvalid, req.Quantity, op.ID, left)
+	}
+	touched := []string{op.Cell}
+	if req.Action == ActionScrap && req.Quantity > 0 && req.Quantity < left {
+		// Some units are lost; the operation goes on with the rest, and so do the ones after it.
+		op.Scrapped += req.Quantity
+		op.Reason = reason
+		if err := tx.UpdateOperation(&op); err != nil {
+			return TransitionResult{}, nil, fmt.Errorf("updating operation %d: %w", op.ID, err)
+		}
+		if err := b.event(tx, Event{At: now, Actor: string(req.Actor), Kind: EventOperationScrap, Cell: op.Cell,
+			Drop: wo.Drop, OrderID: wo.OrderID, WorkOrder: wo.ID, Operation: op.ID, From: op.State, To: op.State,
+			Reason: reason, Quantity: req.Quantity}); err != nil {
+			return TransitionResult{}, nil, err
+		}
+		for _, later := range ops[op.Seq+1:] {
+			later.Quantity -= req.Quantity
+			if err := tx.UpdateOperation(&later); err != nil {
+				return TransitionResult{}, nil, fmt.Errorf("updating operation %d: %w", later.ID, err)
+			}
+			touched = append(touched, later.Cell)
+		}
+		return TransitionResult{Operation: op, WorkOrder: wo}, touched, nil
+	}
+
+	prev := op.State
+	op.State = to
+	switch req.Action {
+	case ActionStart:
+		if op.StartedAt == nil {
+			op.StartedAt = &now
+		}
+		op.Reason = ""
+	case ActionResume:
+		op.Reason = ""
+	case ActionPause:
+		op.Reason = reason
+	case ActionComplete:
+		op.EndedAt = &now
+	case ActionScrap:
+		op.Reason = reason
+		op.Scrapped = op.Quantity
+		op.EndedAt = &now
+	}
+	if err := tx.UpdateOperation(&op); err != nil {
+		return TransitionResult{}, nil, fmt.Errorf("updating operation %d: %w", op.ID, err)
+	}
+	e := Event{At: now, Actor: string(req.Actor), Kind: EventOperation, Cell: op.Cell, Drop: wo.Drop,
+		OrderID: wo.OrderID, WorkOrder: wo.ID, Operation: op.ID, From: prev, To: to, Reason: op.Reason}
+	if req.Action == ActionScrap {
+		e.Quantity = left
+	}
+	if err := b.event(tx, e); err != nil {
+		return TransitionResult{}, nil, err
+	}
+
+	switch to {
+	case Done:
+		if op.Seq+1 < len(ops) {
+			nextOp := ops[op.Seq+1]
+			prevState := nextOp.State
+			nextOp.State = Ready
+			if err := tx.UpdateOperation(&nextOp); err != nil {
+				return TransitionResult{}, nil, fmt.Errorf("readying operation %d: %w", nextOp.ID, err)
+			}
+			if err := b.event(tx, Event{At: now, Actor: string(req.Actor), Kind: EventOperation, Drop: wo.Drop,
+				OrderID: wo.OrderID, WorkOrder: wo.ID, Operation: nextOp.ID, From: prevState, To: Ready}); err != nil {
+				return TransitionResult{}, nil, err
+			}
+			queued, err := b.dispatch(tx, now)
+			if err != nil {
+				return TransitionResult{}, nil, err
+			}
+			touched = append(touched, queued...)
+		} else {
+			wo.State = WorkDone
+			wo.CompletedAt = &now
+			if err := tx.UpdateWorkOrder(wo); err != nil {
+				return TransitionResult{}, nil, fmt.Errorf("completing work order %d: %w", wo.ID, err)
+			}
+			if err := b.event(tx, Event{At: now, Actor: string(req.Actor), Kind: EventWorkOrderCompleted,
+				Cell: op.Cell, Drop: wo.Drop, OrderID: wo.OrderID, WorkOrder: wo.ID, Quantity: op.Quantity - op.Scrapped}); err != nil {
+				return TransitionResult{}, nil, err
+			}
+		}
+	case Scrapped:
+		for _, later := range ops[op.Seq+1:] {
+			prevState := later.State
+			later.State = Scrapped
+			later.Reason = "work order scrapped at operation " + fmt.Sprint(op.ID)
+			later.EndedAt = &now
+			if err := tx.UpdateOperation(&later); err != nil {
+				return TransitionResult{}, nil, fmt.Errorf("scrapping operation %d: %w", later.ID, err)
+			}
+			if err := b.event(tx, Event{At: now, Actor: string(req.Actor), Kind: EventOperation, Cell: later.Cell,
+				Drop: wo.Drop, OrderID: wo.OrderID, WorkOrder: wo.ID, Operation: later.ID, From: prevState,
+				To: Scrapped, Reason: later.Reason}); err != nil {
+				return TransitionResult{}, nil, err
+			}
+		}
+		wo.State = WorkScrapped
+		if err := tx.UpdateWorkOrder(wo); err != nil {
+			return TransitionResult{}, nil, fmt.Errorf("scrapping work order %d: %w", wo.ID, err)
+		}
+		if err := b.event(tx, Event{At: now, Actor: string(req.Actor), Kind: EventWorkOrderScrapped, Cell: op.Cell,
+			Drop: wo.Drop, OrderID: wo.OrderID, WorkOrder: wo.ID, Reason: reason}); err != nil {
+			return TransitionResult{}, nil, err
+		}
+	}
+	return TransitionResult{Operation: op, WorkOrder: wo}, touched, nil
+}
+
+// checkCellFree refuses to run a second operation at a cell: a cell works one job at a time.
+func (b *Book) checkCellFree(tx Tx, op Operation) error {
+	// The queue lists what runs first, so only its head needs a look; paused operations may
+	// share the head with a running one.
+	for limit := 8; ; limit *= 8 {
+		q, err := tx.Queue(op.Cell, limit)
+		if err != nil {
+			return fmt.Errorf("reading queue of cell %s: %w", op.Cell, err)
+		}
+		for _, e := range q {
+			switch {
+			case e.State == Running && e.ID != op.ID:
+				return &CellBusyError{Cell: op.Cell, Operation: e.ID}
+			case e.State == Queued:
+				return nil
+			}
+		}
+		if len(q) < limit {
+			return nil
+		}
+	}
+}
+
+func (b *Book) event(tx Tx, e Event) error {
+	if err := tx.AppendEvent(&e); err != nil {
+		return fmt.Errorf("appending %s event: %w", e.Kind, err)
+	}
+	return nil
+}
+
+// Operation returns an operation.
+func (b *Book) Operation(ctx context.Context, id int64) (Operation, error) {
+	var op Operation
+	err := b.store.Read(ctx, func(tx ReadTx) error {
+		var err error
+		op, err = tx.Operation(id)
+		return err
+	})
+	if errors.Is(err, ErrNotFound) {
+		return op, fmt.Errorf("%w: %d", ErrUnknownOperation, id)
+	}
+	return op, err
+}
+
+// WorkOrderDetail is a work order with its operations and its history.
+type WorkOrderDetail struct {
+	WorkOrder
+	Operations []Operation `json:"operations"`
+	History    []Event     `json:"history"`
+}
+
+// WorkOrder returns a work order with its operations and its event history.
+func (b *Book) WorkOrder(ctx context.Context, id int64) (WorkOrderDetail, error) {
+	var d WorkOrderDetail
+	err := b.store.Read(ctx, func(tx ReadTx) error {
+		var err error
+		if d.WorkOrder, err = tx.WorkOrder(id); err != nil {
+			return err
+		}
+		if d.Operations, err = tx.Operations(id); err != nil {
+			return err
+		}
+		d.History, err = tx.Events(EventFilter{WorkOrder: id})
+		return err
+	})
+	if errors.Is(err, ErrNotFound) {
+		return d, fmt.Errorf("%w: %d", ErrUnknownWorkOrder, id)
+	}
+	return d, err
+}
+
+// WorkOrders lists work orders.
+func (b *Book) WorkOrders(ctx context.Context, f WorkOrderFilter) ([]WorkOrder, error) {
+	if f.Drop != "" {
+		if _, ok := b.drops[f.Drop]; !ok {
+			return nil, fmt.Errorf("%w: %q", ErrUnknownDrop, f.Drop)
+		}
+	}
+	var out []WorkOrder
+	err := b.store.Read(ctx, func(tx ReadTx) error {
+		var err error
+		out, err = tx.WorkOrders(f)
+		return err
+	})
+	return out, err
+}
+
+// Queue returns a cell's queue: what runs there now, then what is queued, in order.
+func (b *Book) Queue(ctx context.Context, cell string, limit int) ([]QueueEntry, error) {
+	if _, ok := b.cells[cell]; !ok {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownCell, cell)
+	}
+	var out []QueueEntry
+	err := b.store.Read(ctx, func(tx ReadTx) error {
+		var err error
+		out, err = tx.Queue(cell, limit)
+		return err
+	})
+	return out, err
+}
+
+// Events lists the event log.
+func (b *Book) Events(ctx context.Context, f EventFilter) ([]Event, error) {
+	var out []Event
+	err := b.store.Read(ctx, func(tx ReadTx) error {
+		var err error
+		out, err = tx.Events(f)
+		return err
+	})
+	return out, err
+}
+
+// Counts returns the number of work orders per state and operations per state.
+func (b *Book) Counts(ctx context.Context) (map[WorkOrderState]int, map[State]int, error) {
+	var wos map[WorkOrderState]int
+	var ops map[State]int
+	err := b.store.Read(ctx, func(tx ReadTx) error {
+		var err error
+		wos, ops, err = tx.Counts()
+		return err
+	})
+	return wos, ops, err
+}
+
+// DropUnits returns the units ordered so far per SKU in a drop.
+func (b *Book) DropUnits(ctx context.Context, drop string) (map[string]int, error) {
+	if _, ok := b.drops[drop]; !ok {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownDrop, drop)
+	}
+	var units map[string]int
+	err := b.store.Read(ctx, func(tx ReadTx) error {
+		var err error
+		units, err = tx.DropUnits(drop)
+		return err
+	})
+	return units, err
+}
+
+// ErrUnknownOrder is returned (wrapped) when an order id is not in the book.
+var ErrUnknownOrder = errors.New("unknown order")
+
+// Order returns an order and its work order.
+func (b *Book) Order(ctx context.Context, orderID string) (Order, WorkOrder, error) {
+	var (
+		o  Order
+		wo WorkOrder
+	)
+	err := b.store.Read(ctx, func(tx ReadTx) error {
+		found, err := tx.Orders([]string{orderID})
+		if err != nil {
+			return err
+		}
+		var ok bool
+		if o, ok = found[orderID]; !ok {
+			return fmt.Errorf("%w: %q", ErrUnknownOrder, orderID)
+		}
+		wo, err = tx.WorkOrderByOrder(orderID)
+		return err
+	})
+	return o, wo, err
+}
+
+// Ping checks that the store answers.
+func (b *Book) Ping(ctx context.Context) error {
+	return b.store.Read(ctx, func(tx ReadTx) error {
+		_, err := tx.Events(EventFilter{Limit: 1})
+		return err
+	})
+}

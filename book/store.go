@@ -1,0 +1,63 @@
+package book
+
+import (
+	"context"
+	"time"
+)
+
+// Store persists the order book. Every Write is one transaction: it is durable when Write
+// returns nil and leaves nothing behind when fn returns an error. Implementations must be safe
+// for concurrent use; writes may be serialized.
+//
+// The interface speaks of the book's own types only, so that a PostgreSQL implementation can
+// sit beside the embedded SQLite one.
+type Store interface {
+	Read(ctx context.Context, fn func(ReadTx) error) error
+	Write(ctx context.Context, fn func(Tx) error) error
+}
+
+// ReadTx reads a consistent snapshot of the book.
+type ReadTx interface {
+	// Orders returns the stored orders among ids, keyed by order id.
+	Orders(ids []string) (map[string]Order, error)
+	// DropUnits returns the units ordered so far per SKU in a drop.
+	DropUnits(drop string) (map[string]int, error)
+
+	WorkOrder(id int64) (WorkOrder, error) // ErrNotFound
+	WorkOrderByOrder(orderID string) (WorkOrder, error)
+	WorkOrders(f WorkOrderFilter) ([]WorkOrder, error) // by id ascending
+	// Operations returns the operations of a work order in routing order.
+	Operations(workOrder int64) ([]Operation, error)
+	Operation(id int64) (Operation, error) // ErrNotFound
+	// ReadyOperations returns the operations in state ready, earliest due first, then higher
+	// priority first, then by work order id and seq.
+	ReadyOperations(limit int) ([]QueueEntry, error)
+	// Queue returns the operations queued, running or paused at a cell: running and paused
+	// first, then queued earliest due first, then higher priority, then work order id and seq.
+	Queue(cell string, limit int) ([]QueueEntry, error)
+	// CellLoads returns the standard time queued, running or paused at each cell that has any.
+	CellLoads() ([]CellLoad, error)
+	// Completions returns the completed work orders of a drop.
+	Completions(drop string) ([]Completion, error)
+	Events(f EventFilter) ([]Event, error) // by id ascending
+	// Idempotency returns the record of a key, or ok false.
+	Idempotency(principal, key string) (rec IdempotencyRecord, ok bool, err error)
+	// Counts returns the number of work orders per state and operations per state.
+	Counts() (map[WorkOrderState]int, map[State]int, error)
+}
+
+// Tx reads and writes inside one transaction.
+type Tx interface {
+	ReadTx
+	InsertOrder(o Order) error
+	// InsertWorkOrder stores a work order and its operations, setting their ids.
+	InsertWorkOrder(wo *WorkOrder, ops []Operation) error
+	UpdateWorkOrder(wo WorkOrder) error
+	// UpdateOperation stores op; it increments op.Version in the store and fails when the stored
+	// version is not op.Version (a concurrent change).
+	UpdateOperation(op *Operation) error
+	AppendEvent(e *Event) error // sets e.ID
+	PutIdempotency(rec IdempotencyRecord) error
+	// ExpireIdempotency drops records created before t.
+	ExpireIdempotency(before time.Time) error
+}

@@ -1,0 +1,174 @@
+package book
+
+import (
+	"errors"
+	"time"
+)
+
+// State is the state of an operation.
+type State string
+
+// Operation states. An operation is pending until the operation before it in its routing is
+// done, ready until the dispatcher queues it at a cell, and then runs at that cell.
+const (
+	Pending  State = "pending"
+	Ready    State = "ready"
+	Queued   State = "queued"
+	Running  State = "running"
+	Paused   State = "paused"
+	Done     State = "done"
+	Scrapped State = "scrapped"
+)
+
+// WorkOrderState is the state of a work order, derived from its operations.
+type WorkOrderState string
+
+// Work order states.
+const (
+	WorkOpen     WorkOrderState = "open"
+	WorkDone     WorkOrderState = "done"
+	WorkScrapped WorkOrderState = "scrapped"
+)
+
+// Order is a pre-order of a drop as a planner imported it. Its OrderID is the idempotency key of
+// batch imports.
+type Order struct {
+	OrderID  string    `json:"order_id"`
+	Drop     string    `json:"drop"`
+	SKU      string    `json:"sku"`
+	Quantity int       `json:"quantity"`
+	Customer string    `json:"customer,omitempty"`
+	Priority int       `json:"priority"`
+	Due      time.Time `json:"due"` // the row's due date, or the drop date
+	Notes    string    `json:"notes,omitempty"`
+	// Hash identifies the order's content: a re-sent order with the same hash is the same order.
+	Hash     string    `json:"-"`
+	IntakeAt time.Time `json:"intake_at"`
+	Batch    string    `json:"batch"`
+}
+
+// WorkOrder is the production of one order: its SKU's routing for the order's quantity.
+type WorkOrder struct {
+	ID          int64          `json:"id"`
+	OrderID     string         `json:"order_id"`
+	Drop        string         `json:"drop"`
+	SKU         string         `json:"sku"`
+	Quantity    int            `json:"quantity"`
+	Priority    int            `json:"priority"`
+	Due         time.Time      `json:"due"`
+	State       WorkOrderState `json:"state"`
+	IntakeAt    time.Time      `json:"intake_at"`
+	CompletedAt *time.Time     `json:"completed_at,omitempty"`
+}
+
+// Operation is one step of a work order's routing.
+type Operation struct {
+	ID              int64         `json:"id"`
+	WorkOrder       int64         `json:"work_order"`
+	Seq             int           `json:"seq"` // 0-based position in the routing
+	Name            string        `json:"name"`
+	Capability      string        `json:"capability"`
+	Quantity        int           `json:"quantity"`
+	UnitTime        time.Duration `json:"-"`
+	Setup           time.Duration `json:"-"`
+	ChangeoverAttr  string        `json:"changeover_attribute,omitempty"`
+	ChangeoverValue string        `json:"changeover_value,omitempty"`
+	State           State         `json:"state"`
+	Cell            string        `json:"cell,omitempty"`
+	// Reason is the reason of the last pause or scrap.
+	Reason    string     `json:"reason,omitempty"`
+	Scrapped  int        `json:"scrapped"` // units scrapped at this operation
+	QueuedAt  *time.Time `json:"queued_at,omitempty"`
+	StartedAt *time.Time `json:"started_at,omitempty"`
+	EndedAt   *time.Time `json:"ended_at,omitempty"`
+	// Version increases with every change, for optimistic checks by clients.
+	Version int64 `json:"version"`
+}
+
+// StandardTime is the planned duration of the operation: setup plus the unit time of every unit.
+func (o Operation) StandardTime() time.Duration {
+	return o.Setup + time.Duration(o.Quantity)*o.UnitTime
+}
+
+// Event is one entry of the event log: the audit trail and the source of turnaround times.
+type Event struct {
+	ID        int64     `json:"id"`
+	At        time.Time `json:"at"`
+	Actor     string    `json:"actor"`
+	Kind      string    `json:"kind"`
+	Cell      string    `json:"cell,omitempty"`
+	Drop      string    `json:"drop,omitempty"`
+	OrderID   string    `json:"order_id,omitempty"`
+	WorkOrder int64     `json:"work_order,omitempty"`
+	Operation int64     `json:"operation,omitempty"`
+	From      State     `json:"from,omitempty"`
+	To        State     `json:"to,omitempty"`
+	Reason    string    `json:"reason,omitempty"`
+	Quantity  int       `json:"quantity,omitempty"`
+	Batch     string    `json:"batch,omitempty"`
+}
+
+// Event kinds.
+const (
+	EventOrderReceived      = "order.received"
+	EventBatchImported      = "batch.imported"
+	EventOperation          = "operation.changed"
+	EventOperationScrap     = "operation.scrapped_units"
+	EventWorkOrderCompleted = "workorder.completed"
+	EventWorkOrderScrapped  = "workorder.scrapped"
+)
+
+// QueueEntry is an operation in a cell's queue with what the floor needs to see of its work order.
+type QueueEntry struct {
+	Operation
+	OrderID  string    `json:"order_id"`
+	Drop     string    `json:"drop"`
+	SKU      string    `json:"sku"`
+	Priority int       `json:"priority"`
+	Due      time.Time `json:"due"`
+}
+
+// WorkOrderFilter selects work orders; zero fields select all.
+type WorkOrderFilter struct {
+	Drop    string
+	State   WorkOrderState
+	AfterID int64 // for paging: only ids greater than this
+	Limit   int
+}
+
+// Completion is one completed work order of a drop, for turnaround: its intake and completion
+// times as the event log recorded them.
+type Completion struct {
+	WorkOrder   int64
+	IntakeAt    time.Time
+	CompletedAt time.Time
+}
+
+// EventFilter selects events; zero fields select all.
+type EventFilter struct {
+	WorkOrder int64
+	Operation int64
+	Cell      string
+	AfterID   int64
+	Limit     int
+}
+
+// IdempotencyRecord remembers the outcome of a write made with an Idempotency-Key, so that a
+// retry of the same request gets the same answer and changes nothing.
+type IdempotencyRecord struct {
+	Principal   string // who made the request: the key is scoped to them
+	Key         string
+	RequestHash string // hash of the method, path and body
+	Status      int    // the HTTP status of the first answer
+	Response    []byte // the body of the first answer
+	CreatedAt   time.Time
+}
+
+// CellLoad is the standard time queued, running or paused at a cell.
+type CellLoad struct {
+	Cell string
+	Load time.Duration
+}
+
+// ErrNotFound is returned by a store when the thing asked for does not exist.
+var ErrNotFound = errors.New("not found")

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cellforge/cellforge/book"
+)
+
+const (
+	crashPlannerToken  = "crash-planner-token-0001"
+	crashOperatorToken = "crash-operator-token-001"
+	crashRounds        = 4
+	crashBatchRows     = 400
+)
+
+// crashLog is what the clients of the daemon were told, across rounds.
+type crashLog struct {
+	mu       sync.Mutex
+	next     int
+	batches  map[int][]string       // every batch sent: its order ids
+	acked    map[int]bool           // batches the daemon acknowledged
+	opStates map[int64][]book.State // operation -> states the daemon acknowledged, in order
+	actions  int
+}
+
+func (l *crashLog) newBatch() (int, []string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := l.next
+	l.next++
+	ids := make([]string, crashBatchRows)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("B%03d-%04d", n, i)
+	}
+	l.batches[n] = ids
+	return n, ids
+}
+
+func (l *crashLog) counts() (batches, actions int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.acked), l.actions
+}
+
+// TestKill9LosesNothingAcknowledged runs a real daemon under imports and floor actions, kills it
+// with SIGKILL at a random moment, restarts it on the same data, several times over, and then
+// checks the book: every acknowledged batch and action is there, no batch is there in part, and
+// the event log agrees with the operations' states.
+func TestKill9LosesNothingAcknowledged(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and kills a daemon several times")
+	}
+	data := t.TempDir()
+	log := &crashLog{batches: map[int][]string{}, acked: map[int]bool{}, opStates: map[int64][]book.State{}}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := 0; round < crashRounds; round++ {
+		d := startDaemon(t, "testdata/crash.yaml", data)
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			importLoop(ctx, d.url, log)
+		}()
+		for _, cell := range []string{"weave-1", "weave-2", "pack-1"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				operateLoop(ctx, d.url, cell, log)
+			}()
+		}
+		// Let work pile up, then kill at a random moment of it.
+		b0, a0 := log.counts()
+		waitFor(t, 60*time.Second, "progress before the kill", func() bool {
+			b, a := log.counts()
+			return b >= b0+2 && a >= a0+5
+		})
+		time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
+		d.kill()
+		cancel()
+		wg.Wait()
+	}
+
+	d := startDaemon(t, "testdata/crash.yaml", data)
+	ctx := context.Background()
+	stored := map[string]bool{}
+	for after := int64(0); ; {
+		var page struct {
+			WorkOrders []book.WorkOrder `json:"work_orders"`
+			NextAfter  int64            `json:"next_after"`
+		}
+		if code, err := request(ctx, "GET", d.url+"/api/v1/work-orders?limit=10000&after="+strconv.FormatInt(after, 10), "", "", nil, &page); err != nil || code != 200 {
+			t.Fatalf("listing work orders: %d %v", code, err)
+		}
+		for _, wo := range page.WorkOrders {
+			stored[wo.OrderID] = true
+		}
+		if page.NextAfter == 0 {
+			break
+		}
+		after = page.NextAfter
+	}
+	batches, actions := log.counts()
+	t.Logf("%d rounds: %d batches acknowledged of %d sent, %d actions acknowledged, %d work orders stored",
+		crashRounds, batches, len(log.batches), actions, len(stored))
+	for n, ids := range log.batches {
+		present := 0
+		for _, id := range ids {
+			if stored[id] {
+				present++
+			}
+		}
+		switch {
+		case log.acked[n] && present != len(ids):
+			t.Errorf("batch %d was acknowledged but %d of its %d orders are stored", n, present, len(ids))
+		case present != 0 && present != len(ids):
+			t.Errorf("batch %d is stored in part: %d of %d orders", n, present, len(ids))
+		}
+	}
+
+	// Every acknowledged action holds: the operation is in the state it was left in or later.
+	rank := map[book.State]int{book.Queued: 1, book.Running: 2, book.Paused: 2, book.Done: 3}
+	for id, states := range log.opStates {
+		var op book.Operation
+		if code, err := request(ctx, "GET", d.url+"/api/v1/operations/"+strconv.FormatInt(id, 10), "", "", nil, &op); err != nil || code != 200 {
+			t.Fatalf("reading operation %d: %d %v", id, code, err)
+		}
+		last := states[len(states)-1]
+		if rank[op.State] < rank[last] {
+			t.Errorf("operation %d was acknowledged %s but is %s after the crash", id, last, op.State)
+		}
+		var detail book.WorkOrderDetail
+		if code, err := request(ctx, "GET", d.url+"/api/v1/work-orders/"+strconv.FormatInt(op.WorkOrder, 10), "", "", nil, &detail); err != nil || code != 200 {
+			t.Fatalf("reading work order %d: %d %v", op.WorkOrder, code, err)
+		}
+		checkWorkOrder(t, detail)
+	}
+}
+
+// checkWorkOrder checks that a work order is whole: its operations follow each other, and its
+// history ends, for each operation, in the state the operation is in.
+func checkWorkOrder(t *testing.T, d book.WorkOrderDetail) {
+	t.Helper()
+	lastTo := map[int64]book.State{}
+	for _, e := range d.History {
+		if e.Kind == book.EventOperation {
+			lastTo[e.Operation] = e.To
+		}
+	}
+	for i, op := range d.Operations {
+		if to, ok := lastTo[op.ID]; ok && to != op.State {
+			t.Errorf("work order %d: operation %d is %s but its last event says %s", d.ID, op.ID, op.State, to)
+		}
+		if i > 0 && d.Operations[i-1].State == book.Done && (op.State == book.Pending || op.State == book.Ready) {
+			t.Errorf("work order %d: operation %d is done but the next one is %s, not queued", d.ID, d.Operations[i-1].ID, op.State)
+		}
+		if i > 0 && d.Operations[i-1].State != book.Done && op.State != book.Pending {
+			t.Errorf("work order %d: operation %d is %s before the one ahead of it is done", d.ID, op.ID, op.State)
+		}
+	}
+	allDone := len(d.Operations) > 0 && d.Operations[len(d.Operations)-1].State == book.Done
+	if allDone != (d.State == book.WorkDone) {
+		t.Errorf("work order %d is %s with its last operation %s", d.ID, d.State, d.Operations[len(d.Operations)-1].State)
+	}
+}
+
+func importLoop(ctx context.Context, url string, log *crashLog) {
+	for ctx.Err() == nil {
+		n, ids := log.newBatch()
+		var b bytes.Buffer
+		b.WriteString("order_id,sku,quantity,customer\n")
+		for _, id := range ids {
+			fmt.Fprintf(&b, "%s,SCARF,1,crash test\n", id)
+		}
+		code, err := request(ctx, "POST", url+"/api/v1/drops/winter/orders", crashPlannerToken, "text/csv", b.Bytes(), nil)
+		if err == nil && code == 201 {
+			log.mu.Lock()
+			log.acked[n] = true
+			log.mu.Unlock()
+		}
+	}
+}
+
+// operateLoop works a cell's queue like an operator: start the head, complete it, again.
+func operateLoop(ctx context.Context, url, cell string, log *crashLog) {
+	for ctx.Err() == nil {
+		var q struct {
+			Queue []book.QueueEntry `json:"queue"`
+		}
+		code, err := request(ctx, "GET", url+"/api/v1/cells/"+cell+"/queue?limit=1", "", "", nil, &q)
+		if err != nil || code != 200 || len(q.Queue) == 0 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(5 * time.Millisecond):
+			}
+			continue
+		}
+		op := q.Queue[0]
+		action := "start"
+		switch op.State {
+		case book.Running:
+			action = "complete"
+		case book.Paused:
+			action = "resume"
+		}
+		var res book.TransitionResult
+		code, err = request(ctx, "POST", url+"/api/v1/operations/"+strconv.FormatInt(op.ID, 10)+"/"+action, crashOperatorToken, "", nil, &res)
+		if err == nil && code == 200 {
+			log.mu.Lock()
+			log.opStates[op.ID] = append(log.opStates[op.ID], res.Operation.State)
+			log.actions++
+			log.mu.Unlock()
+		}
+	}
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// binary builds cellforge once per test run.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "cellforge-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "cellforge")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// daemon is a cellforge serve process.
+type daemon struct {
+	cmd    *exec.Cmd
+	url    string
+	stderr *bytes.Buffer
+	done   chan error
+}
+
+var servingLine = regexp.MustCompile(`on (http://\S+)`)
+
+// startDaemon starts cellforge serve on a free loopback port and waits until it answers.
+func startDaemon(t *testing.T, config, data string) *daemon {
+	t.Helper()
+	cmd := exec.Command(binary(t), "serve", "--config", config, "--data", data, "--listen", "127.0.0.1:0")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &daemon{cmd: cmd, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
+	cmd.Stderr = &syncWriter{w: d.stderr}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { d.done <- cmd.Wait() }()
+	t.Cleanup(func() { d.kill() })
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			default:
+			}
+		}
+	}()
+	select {
+	case line := <-lines:
+		m := servingLine.FindStringSubmatch(line)
+		if m == nil {
+			t.Fatalf("unexpected first line from serve: %q", line)
+		}
+		d.url = m[1]
+	case err := <-d.done:
+		t.Fatalf("serve exited before serving: %v\n%s", err, d.stderr)
+	case <-time.After(60 * time.Second):
+		t.Fatalf("serve did not start in time\n%s", d.stderr)
+	}
+	return d
+}
+
+// kill sends SIGKILL and waits for the process to be gone.
+func (d *daemon) kill() {
+	if d.cmd.ProcessState != nil {
+		return
+	}
+	d.cmd.Process.Kill()
+	<-d.done
+	d.done <- nil // later calls return at once
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+func request(ctx context.Context, method, url, token, contentType string, body []byte, out any) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return resp.StatusCode, err
+	}
+	if out != nil && resp.StatusCode < 300 {
+		if err := json.Unmarshal(b, out); err != nil {
+			return resp.StatusCode, fmt.Errorf("decoding %s: %w", b, err)
+		}
+	}
+	return resp.StatusCode, nil
+}
+
+func TestServeAnswersAndStopsCleanly(t *testing.T) {
+	d := startDaemon(t, "../../configs/demo.yaml", t.TempDir())
+	var h struct {
+		Status string `json:"status"`
+	}
+	if code, err := request(context.Background(), "GET", d.url+"/healthz", "", "", nil, &h); err != nil || code != 200 || h.Status != "ok" {
+		t.Fatalf("healthz: %d %v %+v", code, err, h)
+	}
+	if err := d.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-d.done:
+		if err != nil {
+			t.Fatalf("serve exited with %v after SIGINT\n%s", err, d.stderr)
+		}
+		d.done <- nil
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop on SIGINT")
+	}
+}
+
+func TestServeRefusesBadStarts(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{
+			name: "demo credentials on every interface",
+			args: []string{"serve", "--config", "../../configs/demo.yaml", "--listen", "0.0.0.0:0"},
+			want: "refusing to listen on 0.0.0.0:0",
+		},
+		{
+			name: "demo credentials on a non-loopback address",
+			args: []string{"serve", "--config", "../../configs/demo.yaml", "--listen", "192.0.2.1:8080"},
+			want: "has demo credentials",
+		},
+		{
+			name: "a config that cannot run",
+			args: []string{"serve", "--config", "testdata/nocell.bad.yaml", "--listen", "127.0.0.1:0"},
+			want: `testdata/nocell.bad.yaml:`,
+		},
+		{
+			name: "a missing config",
+			args: []string{"serve", "--config", "testdata/absent.yaml"},
+			want: "no such file",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), append(tt.args, "--data", t.TempDir()), nil, &stdout, &stderr)
+			if code != 1 || !strings.Contains(stderr.String(), tt.want) {
+				t.Fatalf("exit %d, stderr %q; want exit 1 and %q", code, stderr.String(), tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/cellforge/cellforge/api"
+	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/configs"
+	"github.com/cellforge/cellforge/store/sqlite"
+)
+
+// housekeepingEvery is how often expired sessions and idempotency keys are dropped.
+const housekeepingEvery = time.Hour
+
+func serve(ctx context.Context, args []string, e *env) error {
+	fs := newFlagSet("serve", "serve --config FILE [--data DIR] [--listen ADDR]", e)
+	configPath := fs.String("config", "configs/demo.yaml", "factory configuration `file`")
+	dataDir := fs.String("data", "./data", "data `directory` (the SQLite database lives here)")
+	listen := fs.String("listen", "127.0.0.1:8080", "`address` to serve the API on")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level %q: want debug, info, warn or error", *logLevel)
+	}
+	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+
+	factory, err := loadConfig(*configPath)
+	if err != nil {
+		return err
+	}
+	if factory.HasDemoCredentials() {
+		loopback, err := isLoopback(ctx, *listen)
+		if err != nil {
+			return err
+		}
+		if !loopback {
+			return fmt.Errorf("refusing to listen on %s: %s has demo credentials (a pin, password or token written in clear); "+
+				"replace them with pin_hash, password_hash and sha256 (see 'cellforge hash') or listen on a loopback address",
+				*listen, *configPath)
+		}
+	}
+	if err := os.MkdirAll(*dataDir, 0o750); err != nil {
+		return fmt.Errorf("creating data directory: %w", err)
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(*dataDir, "cellforge.db"), logger.With("component", "store"))
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			logger.Error("closing store", "err", err)
+		}
+	}()
+
+	b := book.New(book.Config{Store: st, Factory: factory, Logger: logger.With("component", "book")})
+	reg := prometheus.NewRegistry()
+	if err := api.RegisterRuntime(reg); err != nil {
+		return err
+	}
+	srv, err := api.New(api.Config{
+		Book:     b,
+		Sessions: st,
+		Logger:   logger.With("component", "api"),
+		Registry: reg,
+		Version:  versionString(),
+	})
+	if err != nil {
+		return err
+	}
+	// Work readied before a stop (a crash between an import and its dispatch) is queued now.
+	if n, err := b.Dispatch(ctx); err != nil {
+		return fmt.Errorf("dispatching at start: %w", err)
+	} else if n > 0 {
+		logger.Info("queued operations left ready", "count", n)
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listening: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "cellforge %s serving %q on http://%s\n", versionString(), factory.Site, ln.Addr())
+	logger.Info("serving", "site", factory.Site, "addr", ln.Addr().String(), "config", *configPath, "data", *dataDir)
+
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return srv.Serve(ctx, ln) })
+	g.Go(func() error { return housekeeping(ctx, b, st, logger) })
+	err = g.Wait()
+	logger.Info("stopped")
+	return err
+}
+
+func loadConfig(path string) (*configs.Factory, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	f, err := configs.Parse(path, raw)
+	if err != nil {
+		return nil, fmt.Errorf("config refused:\n%w", err)
+	}
+	return f, nil
+}
+
+// housekeeping drops expired sessions and idempotency keys until ctx is cancelled.
+func housekeeping(ctx context.Context, b *book.Book, st *sqlite.Store, logger *slog.Logger) error {
+	t := time.NewTicker(housekeepingEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case now := <-t.C:
+			if err := b.ExpireIdempotency(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				logger.Warn("expiring idempotency keys", "err", err)
+			}
+			if err := st.DeleteExpiredSessions(ctx, now); err != nil && !errors.Is(err, context.Canceled) {
+				logger.Warn("expiring sessions", "err", err)
+			}
+		}
+	}
+}
+
+// isLoopback reports whether every address listen may bind is a loopback address.
+func isLoopback(ctx context.Context, listen string) (bool, error) {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false, fmt.Errorf("--listen %q: %w", listen, err)
+	}
+	if host == "" {
+		return false, nil // every interface
+	}
+	if ip := net.ParseIP(strings.Trim(host, "[]")); ip != nil {
+		return ip.IsLoopback(), nil
+	}
+	addrs, err := net.DefaultResolver.LookupIPAddr(ctx, host)
+	if err != nil {
+		return false, fmt.Errorf("--listen %q: resolving %s: %w", listen, host, err)
+	}
+	for _, a := range addrs {
+		if !a.IP.IsLoopback() {
+			return false, nil
+		}
+	}
+	return len(addrs) > 0, nil
+}

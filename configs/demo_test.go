@@ -1,0 +1,55 @@
+package configs
+
+import (
+	"os"
+	"testing"
+)
+
+// TestDemo checks that the example a newcomer runs parses and is big enough to show the product.
+func TestDemo(t *testing.T) {
+	data, err := os.ReadFile("demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Parse("configs/demo.yaml", data)
+	if err != nil {
+		t.Fatalf("demo.yaml does not parse:\n%v", err)
+	}
+	if n := len(f.Cells); n < 8 {
+		t.Errorf("demo has %d cells, want at least 8", n)
+	}
+	if n := len(f.Products); n < 6 {
+		t.Errorf("demo has %d products, want at least 6", n)
+	}
+	if n := len(f.Drops); n < 2 {
+		t.Errorf("demo has %d drops, want at least 2", n)
+	}
+	if !f.HasDemoCredentials() {
+		t.Error("demo has no demo credentials; a newcomer could not sign in")
+	}
+	for _, d := range f.Drops {
+		if d.Date.Year() != 2027 || len(d.Windows) == 0 {
+			t.Errorf("drop %s: date %v with %d windows, want a 2027 drop with windows", d.ID, d.Date, len(d.Windows))
+		}
+	}
+	// A newcomer must be able to sign in as every role and call the API as a planner and an operator.
+	signIn := map[string]int{}
+	for _, p := range f.People {
+		if p.Role == RoleOperator && p.PIN != "" || p.Role != RoleOperator && p.Password != "" {
+			signIn[p.Role]++
+		}
+	}
+	if signIn[RoleOperator] < 3 || signIn[RoleManager] < 1 || signIn[RolePlanner] < 1 || signIn[RoleAdmin] < 1 {
+		t.Errorf("people with demo credentials by role = %v, want 3 operators and a manager, planner and admin", signIn)
+	}
+	tokens := map[string]bool{}
+	for _, tok := range f.Tokens {
+		tokens[tok.Role] = tok.Token != ""
+	}
+	if !tokens[RolePlanner] || !tokens[RoleOperator] {
+		t.Errorf("demo tokens by role = %v, want clear-text planner and operator tokens", tokens)
+	}
+	if err := checkInvariants(f); err != nil {
+		t.Errorf("demo breaks an invariant: %v", err)
+	}
+}

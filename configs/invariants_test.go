@@ -1,0 +1,153 @@
+package configs
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// The patterns of the package doc, written independently of the parser's hand-written checks so
+// that the fuzzer compares two implementations.
+var (
+	idPattern         = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+	skuPattern        = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	capabilityPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
+	pinPattern        = regexp.MustCompile(`^[0-9]{4,8}$`)
+	bcryptPattern     = regexp.MustCompile(`^\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53}$`)
+	sha256Pattern     = regexp.MustCompile(`^[0-9a-f]{64}$`)
+)
+
+// checkInvariants re-checks, on the model alone, what Parse promises about a Factory it returns.
+func checkInvariants(f *Factory) error {
+	var errs []string
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+	unique := func(kind string, seen map[string]bool, id string) {
+		if seen[id] {
+			fail("duplicate %s %q", kind, id)
+		}
+		seen[id] = true
+	}
+	if f.File == "" {
+		fail("no file")
+	}
+	if !idPattern.MatchString(f.Site) {
+		fail("bad site %q", f.Site)
+	}
+	if f.Name == "" {
+		fail("no name")
+	}
+	if len(f.Cells) == 0 || len(f.Products) == 0 {
+		fail("no cells or no products")
+	}
+	cells, devices, offered := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, c := range f.Cells {
+		unique("cell", cells, c.ID)
+		if !idPattern.MatchString(c.ID) || c.Name == "" || c.Line < 1 || len(c.Capabilities) == 0 {
+			fail("bad cell %+v", c)
+		}
+		own := map[string]bool{}
+		for _, capability := range c.Capabilities {
+			unique("capability of cell "+c.ID, own, capability)
+			if !capabilityPattern.MatchString(capability) {
+				fail("bad capability %q", capability)
+			}
+			offered[capability] = true
+		}
+		for _, d := range c.Devices {
+			unique("device", devices, d.ID)
+			switch d.Kind {
+			case "loom", "dye-station", "micro-printer", "label-printer":
+			default:
+				fail("bad device kind %q", d.Kind)
+			}
+			if !idPattern.MatchString(d.ID) || d.Line < 1 {
+				fail("bad device %+v", d)
+			}
+		}
+	}
+	skus, folded := map[string]bool{}, map[string]bool{}
+	for _, p := range f.Products {
+		unique("sku", skus, p.SKU)
+		unique("case-folded sku", folded, strings.ToLower(p.SKU))
+		if !skuPattern.MatchString(p.SKU) || p.Name == "" || p.Line < 1 || len(p.Routing) == 0 {
+			fail("bad product %+v", p)
+		}
+		for _, s := range p.Routing {
+			if !offered[s.Capability] {
+				fail("product %s needs %q, which no cell offers", p.SKU, s.Capability)
+			}
+			if s.Name == "" || s.UnitTime <= 0 || s.Setup < 0 || s.Line < 1 {
+				fail("bad step %+v", s)
+			}
+			if c := s.Changeover; c != nil && (c.Attribute == "" || c.Value == "") {
+				fail("bad changeover %+v", c)
+			}
+		}
+	}
+	drops := map[string]bool{}
+	for _, d := range f.Drops {
+		unique("drop", drops, d.ID)
+		if !idPattern.MatchString(d.ID) || d.Name == "" || d.Line < 1 || d.Date.IsZero() || d.Date.Location().String() != "UTC" {
+			fail("bad drop %+v", d)
+		}
+		for sku, n := range d.Windows {
+			if !skus[sku] || n < 0 {
+				fail("drop %s: bad window %q: %d", d.ID, sku, n)
+			}
+		}
+	}
+	people := map[string]bool{}
+	for _, p := range f.People {
+		unique("person", people, p.ID)
+		if !idPattern.MatchString(p.ID) || p.Name == "" || p.Line < 1 {
+			fail("bad person %+v", p)
+		}
+		pins := count(p.PIN != "", p.PINHash != "")
+		passwords := count(p.Password != "", p.PasswordHash != "")
+		switch p.Role {
+		case RoleOperator:
+			if pins != 1 || passwords != 0 {
+				fail("operator %s: %d pins, %d passwords", p.ID, pins, passwords)
+			}
+		case RoleManager, RolePlanner, RoleAdmin:
+			if pins > 1 || passwords != 1 {
+				fail("%s %s: %d pins, %d passwords", p.Role, p.ID, pins, passwords)
+			}
+		default:
+			fail("person %s: bad role %q", p.ID, p.Role)
+		}
+		if p.PIN != "" && !pinPattern.MatchString(p.PIN) ||
+			p.PINHash != "" && !bcryptPattern.MatchString(p.PINHash) ||
+			p.Password != "" && len(p.Password) < 8 ||
+			p.PasswordHash != "" && !bcryptPattern.MatchString(p.PasswordHash) {
+			fail("person %s: bad credential", p.ID)
+		}
+	}
+	tokens := map[string]bool{}
+	for _, t := range f.Tokens {
+		unique("token", tokens, t.Name)
+		if !idPattern.MatchString(t.Name) || t.Line < 1 || count(t.Token != "", t.SHA256 != "") != 1 ||
+			t.Token != "" && len(t.Token) < 16 || t.SHA256 != "" && !sha256Pattern.MatchString(t.SHA256) {
+			fail("bad token %s", t.Name)
+		}
+		switch t.Role {
+		case RoleOperator, RoleManager, RolePlanner, RoleAdmin:
+		default:
+			fail("token %s: bad role %q", t.Name, t.Role)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+func count(bs ...bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,439 @@
+package configs
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// minimal is the smallest configuration Parse accepts.
+const minimal = `site: tiny
+cells:
+  - id: weave-1
+    capabilities: [weave]
+products:
+  - sku: RUG-1
+    routing:
+      - capability: weave
+        unit_time: 1h
+`
+
+// TestParseBad parses every testdata/<name>.bad.yaml and compares the error lines with the file's
+// leading "# want: " comments, exactly and in order.
+func TestParseBad(t *testing.T) {
+	tests := []struct {
+		name string
+	}{
+		// Strict decoding.
+		{name: "unknown-top-level-key"},
+		{name: "unknown-top-level-key-near-miss"},
+		{name: "unknown-cell-key"},
+		{name: "unknown-device-key"},
+		{name: "unknown-step-key"},
+		{name: "unknown-changeover-key"},
+		{name: "unknown-person-key"},
+		{name: "wrong-type-cells-string"},
+		{name: "wrong-type-capabilities"},
+		{name: "wrong-type-cell-item"},
+		{name: "wrong-type-site-list"},
+		{name: "wrong-type-windows-list"},
+		{name: "empty-list-item"},
+		{name: "custom-tag"},
+		{name: "top-level-list"},
+		{name: "duplicate-yaml-key"},
+		{name: "yaml-alias"},
+		{name: "second-document"},
+		{name: "empty-file"},
+		// YAML syntax.
+		{name: "syntax-error"},
+		{name: "syntax-error-tab"},
+		{name: "syntax-error-unclosed-quote"},
+		{name: "syntax-error-indentation"},
+		// Required fields and ids.
+		{name: "missing-site"},
+		{name: "empty-site"},
+		{name: "empty-cells"},
+		{name: "empty-products"},
+		{name: "empty-routing"},
+		{name: "cell-without-capabilities"},
+		{name: "device-without-kind"},
+		{name: "bad-id-characters"},
+		{name: "bad-sku-characters"},
+		{name: "bad-capability"},
+		{name: "unknown-device-kind"},
+		{name: "name-with-line-break"},
+		// Uniqueness.
+		{name: "duplicate-cell-id"},
+		{name: "duplicate-device-id"},
+		{name: "duplicate-capability"},
+		{name: "duplicate-sku"},
+		{name: "sku-case-clash"},
+		{name: "duplicate-drop-id"},
+		{name: "duplicate-person-id"},
+		{name: "duplicate-token-name"},
+		{name: "duplicate-token-secret"},
+		// Routings.
+		{name: "routing-capability-not-offered"},
+		{name: "bad-duration"},
+		{name: "duration-without-unit"},
+		{name: "zero-unit-time"},
+		{name: "missing-unit-time"},
+		{name: "unit-time-too-long"},
+		{name: "negative-setup"},
+		{name: "changeover-missing-value"},
+		{name: "bad-changeover-attribute"},
+		{name: "changeover-attribute-mismatch"},
+		// Drops.
+		{name: "bad-drop-date"},
+		{name: "drop-date-out-of-range"},
+		{name: "drop-without-date"},
+		{name: "drop-without-windows"},
+		{name: "negative-window"},
+		{name: "window-unknown-sku"},
+		{name: "window-not-integer"},
+		{name: "window-too-large"},
+		// People.
+		{name: "bad-role"},
+		{name: "person-without-role"},
+		{name: "operator-without-pin"},
+		{name: "operator-with-password"},
+		{name: "manager-without-password"},
+		{name: "pin-not-digits"},
+		{name: "pin-too-short"},
+		{name: "pin-and-pin-hash"},
+		{name: "bad-bcrypt-hash"},
+		{name: "password-too-short"},
+		// Tokens.
+		{name: "token-too-short"},
+		{name: "token-with-space"},
+		{name: "token-and-sha256"},
+		{name: "token-without-secret"},
+		{name: "token-bad-role"},
+		{name: "bad-sha256"},
+		// All errors are reported, in file order.
+		{name: "many-errors"},
+	}
+	files, err := filepath.Glob("testdata/*.bad.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".bad.yaml")
+		if !slices.ContainsFunc(tests, func(tc struct{ name string }) bool { return tc.name == name }) {
+			t.Errorf("%s has no test case", file)
+		}
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			file := "testdata/" + tc.name + ".bad.yaml"
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for line := range strings.Lines(string(data)) {
+				if w, ok := strings.CutPrefix(strings.TrimRight(line, "\n"), "# want: "); ok {
+					want = append(want, w)
+				}
+			}
+			if len(want) == 0 {
+				t.Fatalf("%s has no # want: lines", file)
+			}
+			f, err := Parse(file, data)
+			if err == nil {
+				t.Fatalf("Parse accepted %s, want:\n%s", file, strings.Join(want, "\n"))
+			}
+			if f != nil {
+				t.Errorf("Parse returned a factory with its error")
+			}
+			if got := strings.Split(err.Error(), "\n"); !slices.Equal(got, want) {
+				t.Errorf("Parse errors:\n%s\nwant:\n%s", err, strings.Join(want, "\n"))
+			}
+			var errs Errors
+			if !errors.As(err, &errs) || len(errs) != len(want) {
+				t.Fatalf("errors.As(%T, *Errors) = %d errors, want %d", err, len(errs), len(want))
+			}
+			for _, e := range errs {
+				if e.File != file || e.Line < 1 || e.Reason == "" {
+					t.Errorf("malformed error %#v", e)
+				}
+			}
+		})
+	}
+}
+
+func TestParseGood(t *testing.T) {
+	tests := []struct {
+		name  string
+		input string
+		check func(t *testing.T, f *Factory)
+	}{
+		{
+			name:  "minimal with defaults",
+			input: minimal,
+			check: func(t *testing.T, f *Factory) {
+				if f.File != "good.yaml" || f.Site != "tiny" || f.Name != "tiny" {
+					t.Errorf("factory = %q %q %q, want file good.yaml, site and name tiny", f.File, f.Site, f.Name)
+				}
+				if len(f.Cells) != 1 || f.Cells[0].Name != "weave-1" || f.Cells[0].Line != 3 {
+					t.Errorf("cells = %+v, want weave-1 named after its id at line 3", f.Cells)
+				}
+				p := f.Products[0]
+				if p.Name != "RUG-1" || p.Line != 6 {
+					t.Errorf("product = %+v, want RUG-1 named after its sku at line 6", p)
+				}
+				want := Step{Name: "weave", Capability: "weave", UnitTime: time.Hour, Setup: 0, Line: 8}
+				if len(p.Routing) != 1 || p.Routing[0] != want {
+					t.Errorf("routing = %+v, want %+v", p.Routing, want)
+				}
+				if f.HasDemoCredentials() {
+					t.Error("HasDemoCredentials() = true without credentials")
+				}
+			},
+		},
+		{
+			name: "date-only drop is midnight UTC",
+			input: minimal + `drops:
+  - id: spring-27
+    date: 2027-03-01
+    windows: {RUG-1: 120}
+`,
+			check: func(t *testing.T, f *Factory) {
+				d, ok := f.Drop("spring-27")
+				if !ok {
+					t.Fatal("no drop spring-27")
+				}
+				if want := time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC); !d.Date.Equal(want) || d.Date.Location() != time.UTC {
+					t.Errorf("date = %v, want %v", d.Date, want)
+				}
+				if d.Name != "spring-27" || d.Windows["RUG-1"] != 120 || len(d.Windows) != 1 || d.Line != 11 {
+					t.Errorf("drop = %+v", d)
+				}
+			},
+		},
+		{
+			name: "RFC 3339 drop date, quoted or not",
+			input: minimal + `drops:
+  - id: summer-27
+    date: 2027-06-14T09:00:00+01:00
+    windows: {RUG-1: 0}
+  - id: autumn-27
+    date: "2027-09-20T18:30:00Z"
+    windows: {RUG-1: 5}
+`,
+			check: func(t *testing.T, f *Factory) {
+				summer, _ := f.Drop("summer-27")
+				if want := time.Date(2027, 6, 14, 8, 0, 0, 0, time.UTC); !summer.Date.Equal(want) || summer.Date.Location() != time.UTC {
+					t.Errorf("summer date = %v, want %v", summer.Date, want)
+				}
+				if n, ok := summer.Windows["RUG-1"]; !ok || n != 0 {
+					t.Errorf("summer window = %d, %v; want a window of 0", n, ok)
+				}
+				autumn, _ := f.Drop("autumn-27")
+				if want := time.Date(2027, 9, 20, 18, 30, 0, 0, time.UTC); !autumn.Date.Equal(want) {
+					t.Errorf("autumn date = %v, want %v", autumn.Date, want)
+				}
+			},
+		},
+		{
+			name: "step fields and changeover",
+			input: `site: tiny
+name: Tiny Studio
+cells:
+  - {id: dye-1, name: Vat room, capabilities: [dye, wash], devices: [{id: vat-a, kind: dye-station}]}
+products:
+  - sku: RUG-1
+    name: Small rug
+    routing:
+      - capability: dye
+        name: Dye weft
+        unit_time: 1h30m
+        setup: 45m
+        changeover: {attribute: colour, value: indigo}
+      - {capability: wash, unit_time: 90s}
+`,
+			check: func(t *testing.T, f *Factory) {
+				if f.Name != "Tiny Studio" {
+					t.Errorf("name = %q", f.Name)
+				}
+				c, _ := f.Cell("dye-1")
+				if c.Name != "Vat room" || !slices.Equal(c.Capabilities, []string{"dye", "wash"}) ||
+					len(c.Devices) != 1 || c.Devices[0] != (Device{ID: "vat-a", Kind: "dye-station", Line: 4}) {
+					t.Errorf("cell = %+v", c)
+				}
+				p, _ := f.Product("RUG-1")
+				dye, wash := p.Routing[0], p.Routing[1]
+				if dye.Name != "Dye weft" || dye.UnitTime != 90*time.Minute || dye.Setup != 45*time.Minute ||
+					dye.Changeover == nil || *dye.Changeover != (Changeover{Attribute: "colour", Value: "indigo"}) {
+					t.Errorf("dye step = %+v", dye)
+				}
+				if wash.Name != "wash" || wash.UnitTime != 90*time.Second || wash.Changeover != nil || wash.Line != 14 {
+					t.Errorf("wash step = %+v", wash)
+				}
+			},
+		},
+		{
+			name: "hashed credentials",
+			input: minimal + `people:
+  - id: amira
+    role: operator
+    pin_hash: "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"
+  - id: sam
+    name: Sam Okafor
+    role: admin
+    password_hash: "$2y$12$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"
+    pin_hash: "$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"
+tokens:
+  - name: erp-bridge
+    role: planner
+    sha256: 9b1d6a0f0e8c4c8a3d3d4d5f4e0b1c2a3b4c5d6e7f8091a2b3c4d5e6f7081920
+`,
+			check: func(t *testing.T, f *Factory) {
+				if f.HasDemoCredentials() {
+					t.Error("HasDemoCredentials() = true with hashes only")
+				}
+				if len(f.People) != 2 || f.People[0].Name != "amira" || f.People[1].Name != "Sam Okafor" ||
+					f.People[1].PasswordHash == "" || f.People[1].PINHash == "" {
+					t.Errorf("people = %+v", f.People)
+				}
+				if len(f.Tokens) != 1 || f.Tokens[0].Token != "" || f.Tokens[0].Line != 20 {
+					t.Errorf("tokens = %+v", f.Tokens)
+				}
+			},
+		},
+		{
+			name: "clear-text credentials keep leading zeros",
+			input: minimal + `people:
+  - {id: amira, role: operator, pin: 0042}
+  - {id: kofi, role: planner, password: correct-horse, pin: "00421"}
+tokens:
+  - {name: tablet, role: operator, token: demo-operator-token-0001}
+`,
+			check: func(t *testing.T, f *Factory) {
+				if !f.HasDemoCredentials() {
+					t.Error("HasDemoCredentials() = false with clear-text credentials")
+				}
+				if f.People[0].PIN != "0042" || f.People[1].PIN != "00421" || f.People[1].Password != "correct-horse" {
+					t.Errorf("people = %+v", f.People)
+				}
+				if f.Tokens[0].Token != "demo-operator-token-0001" {
+					t.Errorf("tokens = %+v", f.Tokens)
+				}
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := Parse("good.yaml", []byte(tc.input))
+			if err != nil {
+				t.Fatalf("Parse:\n%v", err)
+			}
+			if err := checkInvariants(f); err != nil {
+				t.Errorf("invariants: %v", err)
+			}
+			tc.check(t, f)
+		})
+	}
+}
+
+func TestParseErrorsAs(t *testing.T) {
+	_, err := Parse("x.yaml", []byte("site: Tiny\n"))
+	var errs Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("errors.As(%T, *Errors) = false", err)
+	}
+	var first Error
+	if !errors.As(err, &first) {
+		t.Fatalf("errors.As(%T, *Error) = false", err)
+	}
+	want := Error{File: "x.yaml", Line: 1, Field: "site", Reason: `invalid id "Tiny" (` + idRule + `)`}
+	if first != want || errs[0] != want {
+		t.Errorf("first error = %#v, want %#v", first, want)
+	}
+	if len(errs) != 3 {
+		t.Errorf("got %d errors, want 3 (site, cells, products):\n%v", len(errs), err)
+	}
+}
+
+func TestErrorMessage(t *testing.T) {
+	tests := []struct {
+		name string
+		err  Error
+		want string
+	}{
+		{
+			name: "object and field",
+			err:  Error{File: "configs/demo.yaml", Line: 42, Object: `cell "dye-1": device "vat-a"`, Field: "kind", Reason: `unknown kind "vat"`},
+			want: `configs/demo.yaml:42: cell "dye-1": device "vat-a": kind: unknown kind "vat"`,
+		},
+		{
+			name: "object only",
+			err:  Error{File: "configs/demo.yaml", Line: 42, Object: `cell "dye-1": device "vat-a"`, Reason: `unknown field "unit"`},
+			want: `configs/demo.yaml:42: cell "dye-1": device "vat-a": unknown field "unit"`,
+		},
+		{
+			name: "top-level field",
+			err:  Error{File: "demo.yaml", Line: 3, Field: "site", Reason: "must not be empty"},
+			want: "demo.yaml:3: site: must not be empty",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.err.Error(); got != tc.want {
+				t.Errorf("Error() = %q, want %q", got, tc.want)
+			}
+		})
+	}
+	if got, want := (Errors{tests[0].err, tests[2].err}).Error(), tests[0].want+"\n"+tests[2].want; got != want {
+		t.Errorf("Errors.Error() = %q, want %q", got, want)
+	}
+}
+
+// errorLine is the shape every line of a Parse error must have.
+var errorLine = regexp.MustCompile(`^fuzz\.yaml:[1-9][0-9]*: \S`)
+
+// FuzzParse checks that Parse never panics, that every error line points at the file and a
+// line, and that a configuration it accepts keeps the model's invariants.
+func FuzzParse(f *testing.F) {
+	seeds, err := filepath.Glob("testdata/*.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, file := range append(seeds, "demo.yaml") {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte(minimal))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		factory, err := Parse("fuzz.yaml", data)
+		if err != nil {
+			if factory != nil {
+				t.Error("Parse returned a factory with its error")
+			}
+			var errs Errors
+			if !errors.As(err, &errs) || len(errs) == 0 {
+				t.Fatalf("error %T is not a non-empty Errors: %v", err, err)
+			}
+			for _, line := range strings.Split(err.Error(), "\n") {
+				if !errorLine.MatchString(line) {
+					t.Errorf("malformed error line %q", line)
+				}
+			}
+			return
+		}
+		if factory == nil {
+			t.Fatal("Parse returned neither a factory nor an error")
+		}
+		if err := checkInvariants(factory); err != nil {
+			t.Errorf("accepted a factory that breaks an invariant: %v\ninput:\n%s", err, data)
+		}
+	})
+}

@@ -1,0 +1,622 @@
+package configs
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits a studio is unlikely to mean past; each catches a typo (45h for 45m) before the
+// scheduler plans with it.
+const (
+	maxNameRunes  = 128
+	maxValueRunes = 64
+	maxUnitTime   = 7 * 24 * time.Hour
+	maxSetup      = 24 * time.Hour
+	maxWindow     = 1_000_000
+	minYear       = 2000
+	maxYear       = 2999
+	minPIN        = 4
+	maxPIN        = 8
+	minPassword   = 8
+	maxPassword   = 72 // bcrypt ignores what follows
+	minToken      = 16
+	maxToken      = 256
+)
+
+// Rules quoted in messages, next to the value that breaks them.
+const (
+	idRule         = "want 1 to 64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit"
+	skuRule        = "want 1 to 64 of A-Z, a-z, 0-9, '.', '_', '-', starting with a letter or digit"
+	capabilityRule = "want 1 to 32 of a-z, 0-9, '-', starting with a letter"
+	attributeRule  = "want 1 to 32 of a-z, 0-9, '_', '-', starting with a letter"
+	roleRule       = "want operator, manager, planner or admin"
+	kindRule       = "want loom, dye-station, micro-printer or label-printer"
+	bcryptRule     = "must be a bcrypt hash ($2a$, $2b$ or $2y$, a cost of 04 to 31, 60 characters)"
+)
+
+// defaults fills in what a studio may leave out. A default is not written in the file, so it has
+// no line.
+func (f *rawFactory) defaults() {
+	defaultTo(&f.Name, f.Site.V)
+	for i := range f.Cells.V {
+		c := &f.Cells.V[i]
+		defaultTo(&c.Name, c.ID.V)
+	}
+	for i := range f.Products.V {
+		p := &f.Products.V[i]
+		defaultTo(&p.Name, p.SKU.V)
+		for j := range p.Routing.V {
+			s := &p.Routing.V[j]
+			defaultTo(&s.Name, s.Capability.V)
+			// An omitted setup is the zero duration already.
+		}
+	}
+	for i := range f.Drops.V {
+		dr := &f.Drops.V[i]
+		defaultTo(&dr.Name, dr.ID.V)
+	}
+	for i := range f.People.V {
+		p := &f.People.V[i]
+		defaultTo(&p.Name, p.ID.V)
+	}
+}
+
+func defaultTo(v *value[string], def string) {
+	if v.V == "" && !v.Bad {
+		*v = value[string]{V: def}
+	}
+}
+
+// validate checks what the decoder cannot: required fields, the shape of ids and credentials,
+// uniqueness and references between objects.
+func (d *decoder) validate(f *rawFactory) {
+	if d.required(f.Site, f.line, "", "site") {
+		d.shape(f.Site, "", "site", isID, "invalid id %s ("+idRule+")")
+	}
+	d.name(f.Name, "", "name")
+	capabilities := d.checkCells(f)
+	skus := d.checkProducts(f, capabilities)
+	d.checkDrops(f, skus)
+	d.checkPeople(f)
+	d.checkTokens(f)
+}
+
+// checkCells validates the cells and their devices and returns the capabilities the factory offers,
+// or nil when the cells could not be decoded (so that references to them are not checked).
+func (d *decoder) checkCells(f *rawFactory) map[string]bool {
+	if !d.nonEmpty(len(f.Cells.V), f.Cells.Line, f.Cells.Bad, f.line, "", "cells", "cell") {
+		return nil
+	}
+	offered := make(map[string]bool)
+	complete := true // every capability could be read, so a routing may be checked against them
+	cellIDs := make(map[string]int)
+	deviceIDs := make(map[string]int)
+	for _, c := range f.Cells.V {
+		if c.bad || c.Capabilities.Bad {
+			complete = false
+		}
+		if c.bad {
+			continue
+		}
+		if d.required(c.ID, c.line, c.object, "id") && d.shape(c.ID, c.object, "id", isID, "invalid id %s ("+idRule+")") {
+			d.unique(cellIDs, c.ID, "", "cells", "duplicate cell id %s (first at line %d)")
+		}
+		d.name(c.Name, c.object, "name")
+		if d.nonEmpty(len(c.Capabilities.V), c.Capabilities.Line, c.Capabilities.Bad, c.line, c.object, "capabilities", "capability") {
+			seen := make(map[string]int)
+			for _, capability := range c.Capabilities.V {
+				if capability.Bad {
+					complete = false
+					continue
+				}
+				if !d.shape(capability, c.object, "capabilities", isCapability, "invalid capability %s ("+capabilityRule+")") {
+					continue
+				}
+				d.unique(seen, capability, c.object, "capabilities", "duplicate capability %s (first at line %d)")
+				offered[capability.V] = true
+			}
+		}
+		for _, dev := range c.Devices.V {
+			if dev.bad {
+				continue
+			}
+			if d.required(dev.ID, dev.line, dev.object, "id") && d.shape(dev.ID, dev.object, "id", isID, "invalid id %s ("+idRule+")") {
+				// Device ids are unique across the factory: telemetry and the UI name a device alone.
+				d.unique(deviceIDs, dev.ID, c.object, "devices", "duplicate device id %s (first at line %d)")
+			}
+			if d.required(dev.Kind, dev.line, dev.object, "kind") && !isDeviceKind(dev.Kind.V) {
+				d.add(dev.Kind.Line, dev.object, "kind", "unknown kind %s (%s)", quote(dev.Kind.V), kindRule)
+			}
+		}
+	}
+	if !complete {
+		return nil
+	}
+	return offered
+}
+
+// checkProducts validates the products and their routings against the capabilities offered (nil:
+// unknown) and returns the SKUs, or nil when the products could not be decoded.
+func (d *decoder) checkProducts(f *rawFactory, offered map[string]bool) map[string]bool {
+	if !d.nonEmpty(len(f.Products.V), f.Products.Line, f.Products.Bad, f.line, "", "products", "product") {
+		return nil
+	}
+	skus := make(map[string]int)
+	folded := make(map[string]value[string])
+	// A scheduler counts changeovers on a cell by comparing one attribute between consecutive
+	// operations, so all steps of a capability must name the same attribute.
+	attributes := make(map[string]value[string])
+	complete := true // every sku could be read, so a window may be checked against them
+	for _, p := range f.Products.V {
+		if p.bad || p.SKU.Bad {
+			complete = false
+		}
+		if p.bad {
+			continue
+		}
+		if d.required(p.SKU, p.line, p.object, "sku") && d.shape(p.SKU, p.object, "sku", isSKU, "invalid sku %s ("+skuRule+")") {
+			if d.unique(skus, p.SKU, "", "products", "duplicate sku %s (first at line %d)") {
+				key := strings.ToLower(p.SKU.V)
+				if other, clash := folded[key]; clash {
+					d.add(p.SKU.Line, "", "products", "sku %s differs only in case from sku %s (line %d)", quote(p.SKU.V), quote(other.V), other.Line)
+				} else {
+					folded[key] = p.SKU
+				}
+			}
+		}
+		d.name(p.Name, p.object, "name")
+		if !d.nonEmpty(len(p.Routing.V), p.Routing.Line, p.Routing.Bad, p.line, p.object, "routing", "step") {
+			continue
+		}
+		for _, s := range p.Routing.V {
+			if !s.bad {
+				d.checkStep(s, offered, attributes)
+			}
+		}
+	}
+	if !complete {
+		return nil
+	}
+	known := make(map[string]bool, len(skus))
+	for sku := range skus {
+		known[sku] = true
+	}
+	return known
+}
+
+func (d *decoder) checkStep(s rawStep, offered map[string]bool, attributes map[string]value[string]) {
+	capability := s.Capability
+	if d.required(capability, s.line, s.object, "capability") && d.shape(capability, s.object, "capability", isCapability, "invalid capability %s ("+capabilityRule+")") {
+		if offered != nil && !offered[capability.V] {
+			d.add(capability.Line, s.object, "capability", "no cell offers %s", quote(capability.V))
+		}
+	}
+	d.name(s.Name, s.object, "name")
+	switch {
+	case s.UnitTime.Bad:
+	case !s.UnitTime.set():
+		d.add(s.line, s.object, "unit_time", "required")
+	case s.UnitTime.V <= 0:
+		d.add(s.UnitTime.Line, s.object, "unit_time", "must be greater than zero (got %s)", s.UnitTime.V)
+	case s.UnitTime.V > maxUnitTime:
+		d.add(s.UnitTime.Line, s.object, "unit_time", "must be at most %s (got %s)", maxUnitTime, s.UnitTime.V)
+	}
+	switch {
+	case s.Setup.Bad || !s.Setup.set():
+	case s.Setup.V < 0:
+		d.add(s.Setup.Line, s.object, "setup", "must not be negative (got %s)", s.Setup.V)
+	case s.Setup.V > maxSetup:
+		d.add(s.Setup.Line, s.object, "setup", "must be at most %s (got %s)", maxSetup, s.Setup.V)
+	}
+	c := s.Changeover.V
+	if c == nil {
+		return
+	}
+	if d.required(c.Attribute, c.line, s.object, "changeover.attribute") &&
+		d.shape(c.Attribute, s.object, "changeover.attribute", isAttribute, "invalid attribute %s ("+attributeRule+")") &&
+		!capability.Bad && capability.V != "" {
+		if first, ok := attributes[capability.V]; !ok {
+			attributes[capability.V] = c.Attribute
+		} else if first.V != c.Attribute.V {
+			d.add(c.Attribute.Line, s.object, "changeover.attribute",
+				"%s differs from %s used for capability %s at line %d (a cell counts changeovers by one attribute)",
+				quote(c.Attribute.V), quote(first.V), quote(capability.V), first.Line)
+		}
+	}
+	if d.required(c.Value, c.line, s.object, "changeover.value") {
+		d.text(c.Value, s.object, "changeover.value", maxValueRunes)
+	}
+}
+
+// checkDrops validates the drops; their windows must name known SKUs (nil: unknown).
+func (d *decoder) checkDrops(f *rawFactory, skus map[string]bool) {
+	ids := make(map[string]int)
+	for _, dr := range f.Drops.V {
+		if dr.bad {
+			continue
+		}
+		if d.required(dr.ID, dr.line, dr.object, "id") && d.shape(dr.ID, dr.object, "id", isID, "invalid id %s ("+idRule+")") {
+			d.unique(ids, dr.ID, "", "drops", "duplicate drop id %s (first at line %d)")
+		}
+		d.name(dr.Name, dr.object, "name")
+		switch {
+		case dr.Date.Bad:
+		case !dr.Date.set():
+			d.add(dr.line, dr.object, "date", "required")
+		case dr.Date.V.Year() < minYear || dr.Date.V.Year() > maxYear:
+			d.add(dr.Date.Line, dr.object, "date", "year %d is out of range %d..%d", dr.Date.V.Year(), minYear, maxYear)
+		}
+		if !d.nonEmpty(len(dr.Windows.V), dr.Windows.Line, dr.Windows.Bad, dr.line, dr.object, "windows", "sku") {
+			continue
+		}
+		for _, w := range dr.Windows.V {
+			field := "window " + quote(w.V.SKU)
+			if skus != nil && !skus[w.V.SKU] {
+				d.add(w.Line, dr.object, field, "unknown sku (no product has it)")
+			}
+			switch {
+			case w.Bad:
+			case w.V.Units < 0:
+				d.add(w.Line, dr.object, field, "must not be negative (got %d)", w.V.Units)
+			case w.V.Units > maxWindow:
+				d.add(w.Line, dr.object, field, "must be at most %d (got %d)", maxWindow, w.V.Units)
+			}
+		}
+	}
+}
+
+// checkPeople validates the people and their credentials. Messages never repeat a credential.
+func (d *decoder) checkPeople(f *rawFactory) {
+	ids := make(map[string]int)
+	for _, p := range f.People.V {
+		if p.bad {
+			continue
+		}
+		if d.required(p.ID, p.line, p.object, "id") && d.shape(p.ID, p.object, "id", isID, "invalid id %s ("+idRule+")") {
+			d.unique(ids, p.ID, "", "people", "duplicate person id %s (first at line %d)")
+		}
+		d.name(p.Name, p.object, "name")
+		if d.required(p.Role, p.line, p.object, "role") && !isRole(p.Role.V) {
+			d.add(p.Role.Line, p.object, "role", "unknown role %s (%s)", quote(p.Role.V), roleRule)
+		}
+		pin := d.oneOf(p.PIN, p.PINHash, p.object, "pin", "pin_hash")
+		password := d.oneOf(p.Password, p.PasswordHash, p.object, "password", "password_hash")
+		switch p.Role.V {
+		case RoleOperator:
+			if !pin {
+				d.add(p.line, p.object, "pin", "an operator needs a pin or a pin_hash")
+			}
+			for _, v := range []struct {
+				value[string]
+				field string
+			}{{p.Password, "password"}, {p.PasswordHash, "password_hash"}} {
+				if v.set() {
+					d.add(v.Line, p.object, v.field, "an operator signs in with a pin only; remove it")
+				}
+			}
+		case RoleManager, RolePlanner, RoleAdmin:
+			if !password {
+				d.add(p.line, p.object, "password", "a %s needs a password or a password_hash", p.Role.V)
+			}
+		}
+		if p.PIN.set() && !p.PIN.Bad && !isPIN(p.PIN.V) {
+			d.add(p.PIN.Line, p.object, "pin", "must be %d to %d digits", minPIN, maxPIN)
+		}
+		if p.Password.set() && !p.Password.Bad {
+			switch n := len(p.Password.V); {
+			case utf8.RuneCountInString(p.Password.V) < minPassword:
+				d.add(p.Password.Line, p.object, "password", "must be at least %d characters", minPassword)
+			case n > maxPassword:
+				d.add(p.Password.Line, p.object, "password", "must be at most %d bytes (bcrypt ignores the rest)", maxPassword)
+			}
+		}
+		for _, v := range []struct {
+			value[string]
+			field string
+		}{{p.PINHash, "pin_hash"}, {p.PasswordHash, "password_hash"}} {
+			if v.set() && !v.Bad && !isBcrypt(v.V) {
+				d.add(v.Line, p.object, v.field, bcryptRule)
+			}
+		}
+	}
+}
+
+// checkTokens validates the API tokens. Two tokens with the same secret are refused: a request could
+// not tell which client sent it. Messages never repeat a secret.
+func (d *decoder) checkTokens(f *rawFactory) {
+	names := make(map[string]int)
+	secrets := make(map[string]rawToken)
+	for _, t := range f.Tokens.V {
+		if t.bad {
+			continue
+		}
+		if d.required(t.Name, t.line, t.object, "name") && d.shape(t.Name, t.object, "name", isID, "invalid name %s ("+idRule+")") {
+			d.unique(names, t.Name, "", "tokens", "duplicate token name %s (first at line %d)")
+		}
+		if d.required(t.Role, t.line, t.object, "role") && !isRole(t.Role.V) {
+			d.add(t.Role.Line, t.object, "role", "unknown role %s (%s)", quote(t.Role.V), roleRule)
+		}
+		if !d.oneOf(t.Token, t.SHA256, t.object, "token", "sha256") {
+			d.add(t.line, t.object, "token", "a token needs a token or a sha256")
+		}
+		var secret value[string]
+		switch {
+		case t.Token.set() && !t.Token.Bad:
+			switch {
+			case len(t.Token.V) < minToken:
+				d.add(t.Token.Line, t.object, "token", "must be at least %d characters", minToken)
+			case len(t.Token.V) > maxToken:
+				d.add(t.Token.Line, t.object, "token", "must be at most %d characters", maxToken)
+			case !isTokenText(t.Token.V):
+				d.add(t.Token.Line, t.object, "token", "must be printable ASCII without spaces (it travels in an HTTP header)")
+			default:
+				sum := sha256.Sum256([]byte(t.Token.V))
+				secret = value[string]{V: hex.EncodeToString(sum[:]), Line: t.Token.Line}
+			}
+		case t.SHA256.set() && !t.SHA256.Bad:
+			if !isSHA256(t.SHA256.V) {
+				d.add(t.SHA256.Line, t.object, "sha256", "must be 64 lowercase hex characters (the SHA-256 of the token)")
+			} else {
+				secret = t.SHA256
+			}
+		}
+		if secret.V == "" || t.Token.set() && t.SHA256.set() {
+			continue
+		}
+		if first, dup := secrets[secret.V]; dup {
+			field := "token"
+			if t.SHA256.set() {
+				field = "sha256"
+			}
+			d.add(secret.Line, t.object, field, "same secret as %s (line %d)", first.object, first.line)
+			continue
+		}
+		secrets[secret.V] = t
+	}
+}
+
+// required reports a missing or empty string (an object line stands in for a missing key) and
+// reports whether v holds a value worth checking further.
+func (d *decoder) required(v value[string], objectLine int, object, field string) bool {
+	switch {
+	case v.Bad:
+		return false
+	case !v.set():
+		d.add(objectLine, object, field, "required")
+		return false
+	case v.V == "":
+		d.add(v.Line, object, field, "must not be empty")
+		return false
+	}
+	return true
+}
+
+// nonEmpty reports a missing or empty list of what (an object line stands in for a missing key)
+// and reports whether the list holds items worth checking.
+func (d *decoder) nonEmpty(n, line int, bad bool, objectLine int, object, field, what string) bool {
+	switch {
+	case bad:
+		return false
+	case line == 0:
+		d.add(objectLine, object, field, "required")
+		return false
+	case n == 0:
+		d.add(line, object, field, "must list at least one %s", what)
+		return false
+	}
+	return true
+}
+
+// shape reports v when ok rejects it; format gets the quoted value.
+func (d *decoder) shape(v value[string], object, field string, ok func(string) bool, format string) bool {
+	if ok(v.V) {
+		return true
+	}
+	d.add(v.Line, object, field, format, quote(v.V))
+	return false
+}
+
+// unique records v in seen and reports it if it was there already; format gets the quoted value
+// and the first line. It reports whether v was new.
+func (d *decoder) unique(seen map[string]int, v value[string], object, field, format string) bool {
+	if first, dup := seen[v.V]; dup {
+		d.add(v.Line, object, field, format, quote(v.V), first)
+		return false
+	}
+	seen[v.V] = v.Line
+	return true
+}
+
+// oneOf reports a and b both being set and reports whether either is.
+func (d *decoder) oneOf(a, b value[string], object, fieldA, fieldB string) bool {
+	if a.set() && b.set() {
+		d.add(b.Line, object, fieldB, "set only one of %s and %s", fieldA, fieldB)
+	}
+	return a.set() || b.set()
+}
+
+// name checks a display name written in the file.
+func (d *decoder) name(v value[string], object, field string) {
+	if v.set() && !v.Bad {
+		d.text(v, object, field, maxNameRunes)
+	}
+}
+
+// text checks free text for length and control characters.
+func (d *decoder) text(v value[string], object, field string, maxRunes int) {
+	if n := utf8.RuneCountInString(v.V); n > maxRunes {
+		d.add(v.Line, object, field, "must be at most %d characters (got %d)", maxRunes, n)
+	}
+	if strings.IndexFunc(v.V, unicode.IsControl) >= 0 {
+		d.add(v.Line, object, field, "must not contain control characters such as line breaks")
+	}
+}
+
+// isDeviceKind reports whether s is a kind of device a cell may hold.
+func isDeviceKind(s string) bool {
+	switch s {
+	case "loom", "dye-station", "micro-printer", "label-printer":
+		return true
+	}
+	return false
+}
+
+func isRole(s string) bool {
+	switch s {
+	case RoleOperator, RoleManager, RolePlanner, RoleAdmin:
+		return true
+	}
+	return false
+}
+
+func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
+func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// isID reports whether s matches ^[a-z0-9][a-z0-9._-]{0,63}$.
+func isID(s string) bool {
+	return matches(s, 64, func(c byte) bool { return isLower(c) || isDigit(c) },
+		func(c byte) bool { return isLower(c) || isDigit(c) || c == '.' || c == '_' || c == '-' })
+}
+
+// isSKU reports whether s matches ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$.
+func isSKU(s string) bool {
+	return matches(s, 64, func(c byte) bool { return isLower(c) || isUpper(c) || isDigit(c) },
+		func(c byte) bool { return isLower(c) || isUpper(c) || isDigit(c) || c == '.' || c == '_' || c == '-' })
+}
+
+// isCapability reports whether s matches ^[a-z][a-z0-9-]{0,31}$.
+func isCapability(s string) bool {
+	return matches(s, 32, isLower, func(c byte) bool { return isLower(c) || isDigit(c) || c == '-' })
+}
+
+// isAttribute reports whether s matches ^[a-z][a-z0-9_-]{0,31}$.
+func isAttribute(s string) bool {
+	return matches(s, 32, isLower, func(c byte) bool { return isLower(c) || isDigit(c) || c == '_' || c == '-' })
+}
+
+// matches reports whether s is 1 to maxLen bytes, its first accepted by first, the rest by rest.
+func matches(s string, maxLen int, first, rest func(byte) bool) bool {
+	if len(s) == 0 || len(s) > maxLen || !first(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if !rest(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isPIN(s string) bool {
+	if len(s) < minPIN || len(s) > maxPIN {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// isBcrypt reports whether s has the shape of a bcrypt hash: $2a$, $2b$ or $2y$, a two-digit cost
+// from 04 to 31, $, and 53 characters of bcrypt's base64 alphabet. Nothing is computed.
+func isBcrypt(s string) bool {
+	if len(s) != 60 || s[0] != '$' || s[1] != '2' || !strings.ContainsRune("aby", rune(s[2])) || s[3] != '$' || s[6] != '$' {
+		return false
+	}
+	if !isDigit(s[4]) || !isDigit(s[5]) {
+		return false
+	}
+	if cost := int(s[4]-'0')*10 + int(s[5]-'0'); cost < 4 || cost > 31 {
+		return false
+	}
+	for i := 7; i < len(s); i++ {
+		if c := s[i]; !isLower(c) && !isUpper(c) && !isDigit(c) && c != '.' && c != '/' {
+			return false
+		}
+	}
+	return true
+}
+
+func isSHA256(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isDigit(c) && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// isTokenText reports whether s is printable ASCII without spaces.
+func isTokenText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// build turns a validated raw factory into the model.
+func (f *rawFactory) build(file string) *Factory {
+	out := &Factory{File: file, Site: f.Site.V, Name: f.Name.V}
+	for _, c := range f.Cells.V {
+		cell := Cell{ID: c.ID.V, Name: c.Name.V, Line: c.line}
+		for _, capability := range c.Capabilities.V {
+			cell.Capabilities = append(cell.Capabilities, capability.V)
+		}
+		for _, dev := range c.Devices.V {
+			cell.Devices = append(cell.Devices, Device{ID: dev.ID.V, Kind: dev.Kind.V, Line: dev.line})
+		}
+		out.Cells = append(out.Cells, cell)
+	}
+	for _, p := range f.Products.V {
+		product := Product{SKU: p.SKU.V, Name: p.Name.V, Line: p.line}
+		for _, s := range p.Routing.V {
+			step := Step{
+				Name:       s.Name.V,
+				Capability: s.Capability.V,
+				UnitTime:   s.UnitTime.V,
+				Setup:      s.Setup.V,
+				Line:       s.line,
+			}
+			if c := s.Changeover.V; c != nil {
+				step.Changeover = &Changeover{Attribute: c.Attribute.V, Value: c.Value.V}
+			}
+			product.Routing = append(product.Routing, step)
+		}
+		out.Products = append(out.Products, product)
+	}
+	for _, dr := range f.Drops.V {
+		drop := Drop{ID: dr.ID.V, Name: dr.Name.V, Date: dr.Date.V, Windows: make(map[string]int, len(dr.Windows.V)), Line: dr.line}
+		for _, w := range dr.Windows.V {
+			drop.Windows[w.V.SKU] = int(w.V.Units)
+		}
+		out.Drops = append(out.Drops, drop)
+	}
+	for _, p := range f.People.V {
+		out.People = append(out.People, Person{
+			ID:           p.ID.V,
+			Name:         p.Name.V,
+			Role:         p.Role.V,
+			PIN:          p.PIN.V,
+			PINHash:      p.PINHash.V,
+			Password:     p.Password.V,
+			PasswordHash: p.PasswordHash.V,
+			Line:         p.line,
+		})
+	}
+	for _, t := range f.Tokens.V {
+		out.Tokens = append(out.Tokens, Token{Name: t.Name.V, Role: t.Role.V, Token: t.Token.V, SHA256: t.SHA256.V, Line: t.line})
+	}
+	return out
+}

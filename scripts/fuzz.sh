@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs every fuzz target of the parsers of outside input for the given time each.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+time=${1:-10s}
+targets=(
+  "./configs FuzzParse"
+  "./book/intake FuzzCSV"
+  "./book/intake FuzzJSON"
+)
+for t in "${targets[@]}"; do
+  set -- $t
+  echo "fuzzing $2 in $1 for $time"
+  go test -run='^$' -fuzz="^$2\$" -fuzztime="$time" "$1"
+done

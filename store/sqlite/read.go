@@ -1,0 +1,380 @@
+package sqlite
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cellforge/cellforge/book"
+)
+
+// ordersChunk is the most ids Orders asks for in one statement.
+const ordersChunk = 500
+
+const orderCols = `order_id, drop_id, sku, quantity, customer, priority, due, notes, hash, intake_at, batch`
+
+func scanOrder(sc scanner) (book.Order, error) {
+	var o book.Order
+	var due, intake int64
+	err := sc.Scan(&o.OrderID, &o.Drop, &o.SKU, &o.Quantity, &o.Customer, &o.Priority, &due,
+		&o.Notes, &o.Hash, &intake, &o.Batch)
+	o.Due, o.IntakeAt = fromMicros(due), fromMicros(intake)
+	return o, err
+}
+
+// Orders returns the stored orders among ids, keyed by order id.
+func (t *readTx) Orders(ids []string) (map[string]book.Order, error) {
+	out := make(map[string]book.Order, len(ids))
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), ordersChunk)]
+		ids = ids[len(chunk):]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		rows, err := t.query(`SELECT `+orderCols+` FROM orders WHERE order_id IN (`+placeholders(len(chunk))+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("reading %d orders: %w", len(chunk), err)
+		}
+		orders, err := collect(rows, scanOrder)
+		if err != nil {
+			return nil, fmt.Errorf("reading %d orders: %w", len(chunk), err)
+		}
+		for _, o := range orders {
+			out[o.OrderID] = o
+		}
+	}
+	return out, nil
+}
+
+// DropUnits returns the units ordered so far per SKU in a drop.
+func (t *readTx) DropUnits(drop string) (map[string]int, error) {
+	rows, err := t.query(`SELECT sku, units FROM drop_units WHERE drop_id = ?`, drop)
+	if err != nil {
+		return nil, fmt.Errorf("reading units of drop %q: %w", drop, err)
+	}
+	defer rows.Close()
+	out := make(map[string]int)
+	for rows.Next() {
+		var sku string
+		var n int
+		if err := rows.Scan(&sku, &n); err != nil {
+			return nil, fmt.Errorf("reading units of drop %q: %w", drop, err)
+		}
+		out[sku] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading units of drop %q: %w", drop, err)
+	}
+	if t.pending != nil {
+		for k, n := range t.pending.units {
+			if k.drop == drop && n != 0 {
+				out[k.sku] += n
+			}
+		}
+	}
+	return out, nil
+}
+
+const workOrderCols = `id, order_id, drop_id, sku, quantity, priority, due, state, intake_at, completed_at`
+
+func scanWorkOrder(sc scanner) (book.WorkOrder, error) {
+	var w book.WorkOrder
+	var due, intake int64
+	var completed sql.NullInt64
+	err := sc.Scan(&w.ID, &w.OrderID, &w.Drop, &w.SKU, &w.Quantity, &w.Priority, &due, &w.State,
+		&intake, &completed)
+	w.Due, w.IntakeAt, w.CompletedAt = fromMicros(due), fromMicros(intake), fromNullMicros(completed)
+	return w, err
+}
+
+// WorkOrder returns the work order id, or an error wrapping book.ErrNotFound.
+func (t *readTx) WorkOrder(id int64) (book.WorkOrder, error) {
+	w, err := scanWorkOrder(t.queryRow(`SELECT `+workOrderCols+` FROM work_orders WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return book.WorkOrder{}, fmt.Errorf("work order %d: %w", id, book.ErrNotFound)
+	}
+	if err != nil {
+		return book.WorkOrder{}, fmt.Errorf("reading work order %d: %w", id, err)
+	}
+	return w, nil
+}
+
+// WorkOrderByOrder returns the work order of an order, the latest if there were several, or an
+// error wrapping book.ErrNotFound.
+func (t *readTx) WorkOrderByOrder(orderID string) (book.WorkOrder, error) {
+	w, err := scanWorkOrder(t.queryRow(`SELECT `+workOrderCols+` FROM work_orders WHERE order_id = ?
+		ORDER BY id DESC LIMIT 1`, orderID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return book.WorkOrder{}, fmt.Errorf("work order of order %q: %w", orderID, book.ErrNotFound)
+	}
+	if err != nil {
+		return book.WorkOrder{}, fmt.Errorf("reading work order of order %q: %w", orderID, err)
+	}
+	return w, nil
+}
+
+// WorkOrders returns the work orders f selects, by id ascending.
+func (t *readTx) WorkOrders(f book.WorkOrderFilter) ([]book.WorkOrder, error) {
+	// only the terms in use, so that the planner sees which index serves them
+	var q strings.Builder
+	q.WriteString(`SELECT ` + workOrderCols + ` FROM work_orders WHERE id > ?`)
+	args := []any{f.AfterID}
+	if f.Drop != "" {
+		q.WriteString(` AND drop_id = ?`)
+		args = append(args, f.Drop)
+	}
+	if f.State != "" {
+		q.WriteString(` AND state = ?`)
+		args = append(args, string(f.State))
+	}
+	q.WriteString(` ORDER BY id LIMIT ?`)
+	args = append(args, sqlLimit(f.Limit))
+	rows, err := t.query(q.String(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading work orders: %w", err)
+	}
+	wos, err := collect(rows, scanWorkOrder)
+	if err != nil {
+		return nil, fmt.Errorf("reading work orders: %w", err)
+	}
+	return wos, nil
+}
+
+// opCols are the columns of an operation in operations o.
+const opCols = `o.id, o.work_order, o.seq, o.name, o.capability, o.quantity, o.unit_time_ns, o.setup_ns,
+	o.changeover_attr, o.changeover_value, o.state, o.cell, o.reason, o.scrapped,
+	o.queued_at, o.started_at, o.ended_at, o.version`
+
+// scanOperation scans opCols and then extra.
+func scanOperation(sc scanner, extra ...any) (book.Operation, error) {
+	var o book.Operation
+	var unit, setup int64
+	var queued, started, ended sql.NullInt64
+	dest := append([]any{&o.ID, &o.WorkOrder, &o.Seq, &o.Name, &o.Capability, &o.Quantity, &unit, &setup,
+		&o.ChangeoverAttr, &o.ChangeoverValue, &o.State, &o.Cell, &o.Reason, &o.Scrapped,
+		&queued, &started, &ended, &o.Version}, extra...)
+	err := sc.Scan(dest...)
+	o.UnitTime, o.Setup = time.Duration(unit), time.Duration(setup)
+	o.QueuedAt, o.StartedAt, o.EndedAt = fromNullMicros(queued), fromNullMicros(started), fromNullMicros(ended)
+	return o, err
+}
+
+func scanOperationOnly(sc scanner) (book.Operation, error) { return scanOperation(sc) }
+
+// Operations returns the operations of a work order in routing order.
+func (t *readTx) Operations(workOrder int64) ([]book.Operation, error) {
+	rows, err := t.query(`SELECT `+opCols+` FROM operations o WHERE o.work_order = ? ORDER BY o.seq`, workOrder)
+	if err != nil {
+		return nil, fmt.Errorf("reading operations of work order %d: %w", workOrder, err)
+	}
+	ops, err := collect(rows, scanOperationOnly)
+	if err != nil {
+		return nil, fmt.Errorf("reading operations of work order %d: %w", workOrder, err)
+	}
+	return ops, nil
+}
+
+// Operation returns the operation id, or an error wrapping book.ErrNotFound.
+func (t *readTx) Operation(id int64) (book.Operation, error) {
+	op, err := scanOperation(t.queryRow(`SELECT `+opCols+` FROM operations o WHERE o.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return book.Operation{}, fmt.Errorf("operation %d: %w", id, book.ErrNotFound)
+	}
+	if err != nil {
+		return book.Operation{}, fmt.Errorf("reading operation %d: %w", id, err)
+	}
+	return op, nil
+}
+
+// queueEntryQuery selects queue entries: operations o joined with their work orders w. CROSS
+// JOIN keeps operations the outer loop, read in the order of the index that serves the
+// ORDER BY, so that LIMIT stops the scan early.
+const queueEntryQuery = `SELECT ` + opCols + `, w.order_id, w.drop_id, w.sku, w.priority, w.due
+	FROM operations o CROSS JOIN work_orders w ON w.id = o.work_order `
+
+func scanQueueEntry(sc scanner) (book.QueueEntry, error) {
+	var e book.QueueEntry
+	var due int64
+	op, err := scanOperation(sc, &e.OrderID, &e.Drop, &e.SKU, &e.Priority, &due)
+	e.Operation, e.Due = op, fromMicros(due)
+	return e, err
+}
+
+// ReadyOperations returns up to limit (all when limit <= 0) operations in state ready, earliest
+// due first, then higher priority first, then by work order id and seq.
+func (t *readTx) ReadyOperations(limit int) ([]book.QueueEntry, error) {
+	// the literal state matches the partial index operations_ready; a parameter would not
+	rows, err := t.query(queueEntryQuery+`WHERE o.state = '`+string(book.Ready)+`'
+		ORDER BY o.due, o.priority DESC, o.work_order, o.seq LIMIT ?`, sqlLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("reading ready operations: %w", err)
+	}
+	entries, err := collect(rows, scanQueueEntry)
+	if err != nil {
+		return nil, fmt.Errorf("reading ready operations: %w", err)
+	}
+	return entries, nil
+}
+
+// Queue returns up to limit (all when limit <= 0) operations queued, running or paused at a
+// cell: running and paused first, then earliest due first, then higher priority, then work
+// order id and seq.
+func (t *readTx) Queue(cell string, limit int) ([]book.QueueEntry, error) {
+	// queue_rank orders running and paused before queued; the index operations_queue holds
+	// exactly this order, so the read stops after limit entries without sorting
+	rows, err := t.query(queueEntryQuery+`WHERE o.cell = ? AND o.queue_rank IS NOT NULL
+		ORDER BY o.queue_rank, o.due, o.priority DESC, o.work_order, o.seq LIMIT ?`, cell, sqlLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("reading queue of cell %q: %w", cell, err)
+	}
+	entries, err := collect(rows, scanQueueEntry)
+	if err != nil {
+		return nil, fmt.Errorf("reading queue of cell %q: %w", cell, err)
+	}
+	return entries, nil
+}
+
+// CellLoads returns the standard time queued, running or paused at each cell that has any, by
+// cell name.
+func (t *readTx) CellLoads() ([]book.CellLoad, error) {
+	rows, err := t.query(`SELECT cell, sum(setup_ns + quantity * unit_time_ns) FROM operations
+		WHERE queue_rank IS NOT NULL GROUP BY cell ORDER BY cell`)
+	if err != nil {
+		return nil, fmt.Errorf("reading cell loads: %w", err)
+	}
+	loads, err := collect(rows, func(sc scanner) (book.CellLoad, error) {
+		var l book.CellLoad
+		var ns int64
+		err := sc.Scan(&l.Cell, &ns)
+		l.Load = time.Duration(ns)
+		return l, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading cell loads: %w", err)
+	}
+	return loads, nil
+}
+
+// Completions returns the completed work orders of a drop, by work order id: the time of
+// their workorder.completed event (the latest, should there be several) and their intake.
+func (t *readTx) Completions(drop string) ([]book.Completion, error) {
+	rows, err := t.query(`SELECT w.id, w.intake_at, max(e.at)
+		FROM work_orders w JOIN events e
+			ON e.work_order = w.id AND e.kind = '`+book.EventWorkOrderCompleted+`'
+		WHERE w.drop_id = ?
+		GROUP BY w.id ORDER BY w.id`, drop)
+	if err != nil {
+		return nil, fmt.Errorf("reading completions of drop %q: %w", drop, err)
+	}
+	cs, err := collect(rows, func(sc scanner) (book.Completion, error) {
+		var c book.Completion
+		var intake, completed int64
+		err := sc.Scan(&c.WorkOrder, &intake, &completed)
+		c.IntakeAt, c.CompletedAt = fromMicros(intake), fromMicros(completed)
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading completions of drop %q: %w", drop, err)
+	}
+	return cs, nil
+}
+
+const eventCols = `id, at, actor, kind, cell, drop_id, order_id, work_order, operation, from_state, to_state,
+	reason, quantity, batch`
+
+func scanEvent(sc scanner) (book.Event, error) {
+	var e book.Event
+	var at int64
+	var cell sql.NullString
+	var wo, op sql.NullInt64
+	err := sc.Scan(&e.ID, &at, &e.Actor, &e.Kind, &cell, &e.Drop, &e.OrderID, &wo, &op, &e.From, &e.To,
+		&e.Reason, &e.Quantity, &e.Batch)
+	e.At, e.Cell, e.WorkOrder, e.Operation = fromMicros(at), cell.String, wo.Int64, op.Int64
+	return e, err
+}
+
+// Events returns the events f selects, by id ascending.
+func (t *readTx) Events(f book.EventFilter) ([]book.Event, error) {
+	var q strings.Builder
+	q.WriteString(`SELECT ` + eventCols + ` FROM events WHERE id > ?`)
+	args := []any{f.AfterID}
+	if f.WorkOrder != 0 {
+		q.WriteString(` AND work_order = ?`)
+		args = append(args, f.WorkOrder)
+	}
+	if f.Operation != 0 {
+		q.WriteString(` AND operation = ?`)
+		args = append(args, f.Operation)
+	}
+	if f.Cell != "" {
+		q.WriteString(` AND cell = ?`)
+		args = append(args, f.Cell)
+	}
+	q.WriteString(` ORDER BY id LIMIT ?`)
+	args = append(args, sqlLimit(f.Limit))
+	rows, err := t.query(q.String(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading events: %w", err)
+	}
+	events, err := collect(rows, scanEvent)
+	if err != nil {
+		return nil, fmt.Errorf("reading events: %w", err)
+	}
+	return events, nil
+}
+
+// Idempotency returns the record of a key, or ok false.
+func (t *readTx) Idempotency(principal, key string) (book.IdempotencyRecord, bool, error) {
+	rec := book.IdempotencyRecord{Principal: principal, Key: key}
+	var created int64
+	err := t.queryRow(`SELECT request_hash, status, response, created_at FROM idempotency
+		WHERE principal = ? AND key = ?`, principal, key).Scan(&rec.RequestHash, &rec.Status, &rec.Response, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return book.IdempotencyRecord{}, false, nil
+	}
+	if err != nil {
+		return book.IdempotencyRecord{}, false, fmt.Errorf("reading idempotency key of %q: %w", principal, err)
+	}
+	rec.CreatedAt = fromMicros(created)
+	return rec, true, nil
+}
+
+// Counts returns the number of work orders per state and operations per state. A state that
+// had work orders or operations once and has none now counts 0.
+func (t *readTx) Counts() (map[book.WorkOrderState]int, map[book.State]int, error) {
+	rows, err := t.query(`SELECT entity, state, n FROM state_counts`)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading counts: %w", err)
+	}
+	defer rows.Close()
+	counts := make(map[entityState]int)
+	for rows.Next() {
+		var k entityState
+		var n int
+		if err := rows.Scan(&k.entity, &k.state, &n); err != nil {
+			return nil, nil, fmt.Errorf("reading counts: %w", err)
+		}
+		counts[k] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("reading counts: %w", err)
+	}
+	if t.pending != nil {
+		for k, n := range t.pending.counts {
+			counts[k] += n
+		}
+	}
+	wos, ops := make(map[book.WorkOrderState]int), make(map[book.State]int)
+	for k, n := range counts {
+		switch k.entity {
+		case entityWorkOrder:
+			wos[book.WorkOrderState(k.state)] = n
+		case entityOperation:
+			ops[book.State(k.state)] = n
+		}
+	}
+	return wos, ops, nil
+}
