@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,7 +31,12 @@ type testServer struct {
 	*httptest.Server
 	api  *Server
 	book *book.Book
-	now  time.Time
+	now  atomic.Pointer[time.Time]
+}
+
+func (ts *testServer) advance(d time.Duration) {
+	t := ts.now.Load().Add(d)
+	ts.now.Store(&t)
 }
 
 func newTestServer(t *testing.T) *testServer {
@@ -49,8 +55,10 @@ func newTestServer(t *testing.T) *testServer {
 	}
 	t.Cleanup(func() { st.Close() })
 	// Sessions expire by the wall clock in the store, so the test clock starts now.
-	ts := &testServer{now: time.Now().UTC().Truncate(time.Second)}
-	clock := func() time.Time { return ts.now }
+	ts := &testServer{}
+	start := time.Now().UTC().Truncate(time.Second)
+	ts.now.Store(&start)
+	clock := func() time.Time { return *ts.now.Load() }
 	ts.book = book.New(book.Config{Store: st, Factory: f, Now: clock})
 	ts.api, err = New(Config{Book: ts.book, Sessions: st, BcryptCost: 4, Now: clock, Version: "test"})
 	if err != nil {
@@ -162,6 +170,7 @@ func TestImportOverHTTP(t *testing.T) {
 		{name: "missing column", contentType: "text/csv", body: "order_id,quantity\nD,1\n", status: http.StatusUnprocessableEntity, code: codeBatchRejected, rows: 1},
 		{name: "bad rows", contentType: "text/csv", body: "order_id,sku,quantity\nD,SCARF,0\nE,HAT,1\nA,SCARF,9\n", status: http.StatusUnprocessableEntity, code: codeBatchRejected, rows: 3},
 		{name: "window", contentType: "text/csv", body: "order_id,sku,quantity\nF,SCARF,95\n", status: http.StatusUnprocessableEntity, code: codeBatchRejected, rows: 1},
+		{name: "not utf-8", contentType: "text/csv; charset=latin1", body: "order_id,sku,quantity\n", status: http.StatusUnsupportedMediaType, code: codeUnsupportedMedia},
 		{name: "wrong media type", contentType: "application/xml", body: "<orders/>", status: http.StatusUnsupportedMediaType, code: codeUnsupportedMedia},
 	}
 	for _, tt := range tests {
@@ -268,7 +277,7 @@ func TestSignInAndRateLimit(t *testing.T) {
 	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" || r.errorCode(t) != codeRateLimited {
 		t.Fatalf("after %d failures: %d %s (Retry-After %q)", freeFailures, r.status, r.body, r.header.Get("Retry-After"))
 	}
-	ts.now = ts.now.Add(firstLockout + time.Second)
+	ts.advance(firstLockout + time.Second)
 	if r := ts.do(t, "POST", "/api/v1/auth/signin", "", "application/json", `{"person":"ana","pin":"1234"}`); r.status != 200 {
 		t.Fatalf("after the lockout: %d %s", r.status, r.body)
 	}
@@ -335,6 +344,10 @@ func TestIdempotencyKeyOverHTTP(t *testing.T) {
 	if a.status != 201 || b.status != 201 || string(a.body) != string(b.body) {
 		t.Errorf("import retry: %d %s / %d %s", a.status, a.body, b.status, b.body)
 	}
+	other := ts.do(t, "POST", "/api/v1/drops/winter/orders", plannerToken, "text/csv", "order_id,sku,quantity\nK2,SCARF,1\n", "Idempotency-Key", "batch-1")
+	if other.status != http.StatusUnprocessableEntity || other.errorCode(t) != codeIdemMismatch {
+		t.Errorf("another batch under a used key: %d %s", other.status, other.body)
+	}
 }
 
 func TestBadRequestsAreRefusedClearly(t *testing.T) {
@@ -386,7 +399,7 @@ func TestQueueAndTurnaroundOverHTTP(t *testing.T) {
 	if len(q.Queue) != 1 || q.Queue[0].Capability != "pack" {
 		t.Fatalf("pack queue after weaving = %+v", q.Queue)
 	}
-	ts.now = ts.now.Add(90 * time.Minute)
+	ts.advance(90 * time.Minute)
 	for _, a := range []string{"start", "complete"} {
 		if r := ts.do(t, "POST", "/api/v1/operations/"+itoa(q.Queue[0].ID)+"/"+a, operatorToken, "", ""); r.status != 200 {
 			t.Fatalf("%s: %d %s", a, r.status, r.body)
@@ -398,7 +411,8 @@ func TestQueueAndTurnaroundOverHTTP(t *testing.T) {
 		t.Fatalf("turnaround = %+v, want one of 5400 s", ta)
 	}
 	r := ts.do(t, "GET", "/metrics", "", "", "")
-	for _, want := range []string{`cellforge_work_orders{state="done"} 1`, "cellforge_http_request_duration_seconds", `cellforge_operation_transitions_total{action="complete"} 2`} {
+	for _, want := range []string{`cellforge_work_orders{state="done"} 1`, "cellforge_http_request_duration_seconds", `cellforge_operation_transitions_total{action="complete"} 2`,
+		`cellforge_cell_load_seconds{cell="weave-1"} 0`} {
 		if !strings.Contains(string(r.body), want) {
 			t.Errorf("/metrics lacks %q", want)
 		}

@@ -86,6 +86,8 @@ func classify(err error) (int, errorBody) {
 	case errors.Is(err, book.ErrIdempotencyMismatch):
 		return http.StatusUnprocessableEntity, body(codeIdemMismatch,
 			"the Idempotency-Key was already used for a different request: use a new key for a new request")
+	case errors.Is(err, intake.ErrUnsupportedMediaType):
+		return http.StatusUnsupportedMediaType, body(codeUnsupportedMedia, err.Error())
 	case errors.Is(err, book.ErrInvalid):
 		return http.StatusBadRequest, body(codeInvalid, err.Error())
 	case errors.Is(err, book.ErrUnknownDrop), errors.Is(err, book.ErrUnknownCell),

@@ -76,11 +76,14 @@ type bookCollector struct{ b *book.Book }
 var (
 	workOrdersDesc = prometheus.NewDesc("cellforge_work_orders", "Work orders by state.", []string{"state"}, nil)
 	operationsDesc = prometheus.NewDesc("cellforge_operations", "Operations by state.", []string{"state"}, nil)
+	cellLoadDesc   = prometheus.NewDesc("cellforge_cell_load_seconds",
+		"Standard time of the operations queued, running or paused at a cell.", []string{"cell"}, nil)
 )
 
 func (bookCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- workOrdersDesc
 	ch <- operationsDesc
+	ch <- cellLoadDesc
 }
 
 func (c bookCollector) Collect(ch chan<- prometheus.Metric) {
@@ -96,6 +99,14 @@ func (c bookCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, s := range []book.State{book.Pending, book.Ready, book.Queued, book.Running, book.Paused, book.Done, book.Scrapped} {
 		ch <- prometheus.MustNewConstMetric(operationsDesc, prometheus.GaugeValue, float64(ops[s]), string(s))
+	}
+	loads, err := c.b.CellLoads(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(cellLoadDesc, err)
+		return
+	}
+	for cell, load := range loads {
+		ch <- prometheus.MustNewConstMetric(cellLoadDesc, prometheus.GaugeValue, load.Seconds(), cell)
 	}
 }
 

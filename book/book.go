@@ -25,18 +25,14 @@ type Config struct {
 	Logger  *slog.Logger
 	// Now returns the current time; time.Now when nil.
 	Now func() time.Time
-	// OnChange, when set, is called after every committed change with the cells whose queues
-	// changed (nil for all of them). It must not block.
-	OnChange func(cells []string)
 }
 
 // Book is the order book of one factory. It is safe for concurrent use.
 type Book struct {
-	store    Store
-	factory  *configs.Factory
-	log      *slog.Logger
-	now      func() time.Time
-	onChange func(cells []string)
+	store   Store
+	factory *configs.Factory
+	log     *slog.Logger
+	now     func() time.Time
 
 	products map[string]configs.Product
 	drops    map[string]configs.Drop
@@ -55,7 +51,6 @@ func New(cfg Config) *Book {
 		factory:  cfg.Factory,
 		log:      cfg.Logger,
 		now:      cfg.Now,
-		onChange: cfg.OnChange,
 		products: make(map[string]configs.Product),
 		drops:    make(map[string]configs.Drop),
 		cells:    make(map[string]configs.Cell),
@@ -149,12 +144,6 @@ func idempotent[T any](tx Tx, idem *Idempotency, now time.Time, fn func() (T, er
 		return result, false, fmt.Errorf("remembering idempotency key: %w", err)
 	}
 	return result, false, nil
-}
-
-func (b *Book) changed(cells []string) {
-	if b.onChange != nil {
-		b.onChange(cells)
-	}
 }
 
 // ExpireIdempotency forgets idempotency keys older than their time to live.

@@ -42,33 +42,27 @@ func AssignEDD(ready []QueueEntry, loads map[string]time.Duration, capable map[s
 // Dispatch queues every ready operation at a cell. The daemon calls it at start, so that work
 // readied before a crash is queued; imports and transitions dispatch by themselves.
 func (b *Book) Dispatch(ctx context.Context) (int, error) {
-	var cells []string
+	var n int
 	err := b.store.Write(ctx, func(tx Tx) error {
 		var err error
-		cells, err = b.dispatch(tx, b.now().UTC())
+		n, err = b.dispatch(tx, b.now().UTC())
 		return err
 	})
-	if err != nil {
-		return 0, err
-	}
-	if len(cells) > 0 {
-		b.changed(cells)
-	}
-	return len(cells), nil
+	return n, err
 }
 
-// dispatch queues the ready operations inside tx and returns the cell of each one queued.
-func (b *Book) dispatch(tx Tx, now time.Time) ([]string, error) {
+// dispatch queues the ready operations inside tx and returns how many it queued.
+func (b *Book) dispatch(tx Tx, now time.Time) (int, error) {
 	ready, err := tx.ReadyOperations(0)
 	if err != nil {
-		return nil, fmt.Errorf("reading ready operations: %w", err)
+		return 0, fmt.Errorf("reading ready operations: %w", err)
 	}
 	if len(ready) == 0 {
-		return nil, nil
+		return 0, nil
 	}
 	current, err := tx.CellLoads()
 	if err != nil {
-		return nil, fmt.Errorf("reading cell loads: %w", err)
+		return 0, fmt.Errorf("reading cell loads: %w", err)
 	}
 	loads := make(map[string]time.Duration, len(current))
 	for _, l := range current {
@@ -79,7 +73,6 @@ func (b *Book) dispatch(tx Tx, now time.Time) ([]string, error) {
 		byID[e.ID] = e
 	}
 	assigned := AssignEDD(ready, loads, b.capable)
-	cells := make([]string, 0, len(assigned))
 	for _, a := range assigned {
 		e := byID[a.Operation]
 		op := e.Operation
@@ -87,13 +80,12 @@ func (b *Book) dispatch(tx Tx, now time.Time) ([]string, error) {
 		op.Cell = a.Cell
 		op.QueuedAt = &now
 		if err := tx.UpdateOperation(&op); err != nil {
-			return nil, fmt.Errorf("queueing operation %d at %s: %w", op.ID, a.Cell, err)
+			return 0, fmt.Errorf("queueing operation %d at %s: %w", op.ID, a.Cell, err)
 		}
 		if err := b.event(tx, Event{At: now, Actor: string(ActorDispatcher), Kind: EventOperation, Cell: a.Cell,
 			Drop: e.Drop, OrderID: e.OrderID, WorkOrder: op.WorkOrder, Operation: op.ID, From: Ready, To: Queued}); err != nil {
-			return nil, err
+			return 0, err
 		}
-		cells = append(cells, a.Cell)
 	}
-	return cells, nil
+	return len(assigned), nil
 }

@@ -25,9 +25,11 @@ type RowReader interface {
 
 // ImportRequest is a batch of pre-orders for one drop.
 type ImportRequest struct {
-	Drop        string
-	Rows        RowReader
-	Actor       Actor
+	Drop  string
+	Rows  RowReader
+	Actor Actor
+	// Idempotency, when set, makes a retry answer as the first request did. Without a
+	// RequestHash, the batch's rows stand for the request.
 	Idempotency *Idempotency
 }
 
@@ -74,9 +76,14 @@ func (b *Book) Import(ctx context.Context, req ImportRequest) (ImportResult, err
 	if !ok {
 		return ImportResult{}, fmt.Errorf("%w: %q", ErrUnknownDrop, req.Drop)
 	}
-	rows, bad, err := b.readBatch(drop, req.Rows)
+	rows, bad, digest, err := b.readBatch(drop, req.Rows)
 	if err != nil {
 		return ImportResult{}, err
+	}
+	if idem := req.Idempotency; idem != nil && idem.RequestHash == "" {
+		copied := *idem
+		copied.RequestHash = digest
+		req.Idempotency = &copied
 	}
 
 	b.importMu.Lock()
@@ -96,7 +103,6 @@ func (b *Book) Import(ctx context.Context, req ImportRequest) (ImportResult, err
 	if len(fresh) == 0 && (req.Idempotency == nil || req.Idempotency.Key == "") {
 		return result, nil
 	}
-	var cells []string
 	err = b.store.Write(ctx, func(tx Tx) error {
 		now := b.now().UTC()
 		var replayed bool
@@ -111,8 +117,7 @@ func (b *Book) Import(ctx context.Context, req ImportRequest) (ImportResult, err
 				return r, err
 			}
 			r.Created = len(fresh)
-			cells, err = b.dispatch(tx, now)
-			r.Queued = len(cells)
+			r.Queued, err = b.dispatch(tx, now)
 			return r, err
 		})
 		result.Replayed = replayed
@@ -121,20 +126,20 @@ func (b *Book) Import(ctx context.Context, req ImportRequest) (ImportResult, err
 	if err != nil {
 		return ImportResult{}, err
 	}
-	if len(cells) > 0 {
-		b.changed(nil)
-	}
 	return result, nil
 }
 
 // readBatch reads every row, keeping the good ones and the problems that need no look-up in the
-// store: malformed rows, unknown SKUs, SKUs the drop does not sell, ids twice in the batch.
-func (b *Book) readBatch(drop configs.Drop, rr RowReader) ([]intake.Row, []intake.RowError, error) {
+// store: malformed rows, unknown SKUs, SKUs the drop does not sell, ids twice in the batch. It
+// also returns a digest of the batch's content, the same for the same rows in CSV or JSON.
+func (b *Book) readBatch(drop configs.Drop, rr RowReader) ([]intake.Row, []intake.RowError, string, error) {
 	var (
-		rows  []intake.Row
-		bad   []intake.RowError
-		first = map[string]int{}
+		rows   []intake.Row
+		bad    []intake.RowError
+		first  = map[string]int{}
+		digest = sha256.New()
 	)
+	io.WriteString(digest, drop.ID)
 	for {
 		row, err := rr.Next()
 		if errors.Is(err, io.EOF) {
@@ -146,8 +151,9 @@ func (b *Book) readBatch(drop configs.Drop, rr RowReader) ([]intake.Row, []intak
 			continue
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("reading batch: %w", err)
+			return nil, nil, "", fmt.Errorf("reading batch: %w", err)
 		}
+		fmt.Fprintf(digest, "\n%s\x00%s", row.OrderID, hashRow(drop, row))
 		ok := true
 		if line, dup := first[row.OrderID]; dup {
 			bad = append(bad, intake.RowError{Line: row.Line, Column: "order_id",
@@ -169,7 +175,7 @@ func (b *Book) readBatch(drop configs.Drop, rr RowReader) ([]intake.Row, []intak
 			rows = append(rows, row)
 		}
 	}
-	return rows, bad, nil
+	return rows, bad, hex.EncodeToString(digest.Sum(nil)), nil
 }
 
 // checkAgainstBook sorts rows into the new ones and those the book already holds, and finds the

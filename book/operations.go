@@ -53,19 +53,13 @@ func (b *Book) Transition(ctx context.Context, req TransitionRequest) (Transitio
 	case req.Quantity > 0 && req.Action != ActionScrap:
 		return TransitionResult{}, fmt.Errorf("%w: a quantity is only taken when scrapping", ErrInvalid)
 	}
-	var (
-		res     TransitionResult
-		touched []string
-	)
+	var res TransitionResult
 	err := b.store.Write(ctx, func(tx Tx) error {
 		now := b.now().UTC()
 		var replayed bool
 		var err error
 		res, replayed, err = idempotent(tx, req.Idempotency, now, func() (TransitionResult, error) {
-			var r TransitionResult
-			var err error
-			r, touched, err = b.transition(tx, req, reason, now)
-			return r, err
+			return b.transition(tx, req, reason, now)
 		})
 		res.Replayed = replayed
 		return err
@@ -73,65 +67,60 @@ func (b *Book) Transition(ctx context.Context, req TransitionRequest) (Transitio
 	if err != nil {
 		return TransitionResult{}, err
 	}
-	if !res.Replayed {
-		b.changed(touched)
-	}
 	return res, nil
 }
 
-func (b *Book) transition(tx Tx, req TransitionRequest, reason string, now time.Time) (TransitionResult, []string, error) {
+func (b *Book) transition(tx Tx, req TransitionRequest, reason string, now time.Time) (TransitionResult, error) {
 	op, err := tx.Operation(req.Operation)
 	if errors.Is(err, ErrNotFound) {
-		return TransitionResult{}, nil, fmt.Errorf("%w: %d", ErrUnknownOperation, req.Operation)
+		return TransitionResult{}, fmt.Errorf("%w: %d", ErrUnknownOperation, req.Operation)
 	}
 	if err != nil {
-		return TransitionResult{}, nil, fmt.Errorf("reading operation %d: %w", req.Operation, err)
+		return TransitionResult{}, fmt.Errorf("reading operation %d: %w", req.Operation, err)
 	}
 	if req.Version != 0 && req.Version != op.Version {
-		return TransitionResult{}, nil, &StaleError{Operation: op.ID, Have: req.Version, Current: op.Version}
+		return TransitionResult{}, &StaleError{Operation: op.ID, Have: req.Version, Current: op.Version}
 	}
 	to, err := next(op, req.Action)
 	if err != nil {
-		return TransitionResult{}, nil, err
+		return TransitionResult{}, err
 	}
 	if to == Running {
 		if err := b.checkCellFree(tx, op); err != nil {
-			return TransitionResult{}, nil, err
+			return TransitionResult{}, err
 		}
 	}
 	wo, err := tx.WorkOrder(op.WorkOrder)
 	if err != nil {
-		return TransitionResult{}, nil, fmt.Errorf("reading work order %d: %w", op.WorkOrder, err)
+		return TransitionResult{}, fmt.Errorf("reading work order %d: %w", op.WorkOrder, err)
 	}
 	ops, err := tx.Operations(wo.ID)
 	if err != nil {
-		return TransitionResult{}, nil, fmt.Errorf("reading operations of work order %d: %w", wo.ID, err)
+		return TransitionResult{}, fmt.Errorf("reading operations of work order %d: %w", wo.ID, err)
 	}
 	left := op.Quantity - op.Scrapped
 	if req.Action == ActionScrap && req.Quantity > left {
-		return TransitionResult{}, nil, fmt.Errorf("%w: cannot scrap %d units, operation %d has %d left", ErrInvalid, req.Quantity, op.ID, left)
+		return TransitionResult{}, fmt.Errorf("%w: cannot scrap %d units, operation %d has %d left", ErrInvalid, req.Quantity, op.ID, left)
 	}
-	touched := []string{op.Cell}
 	if req.Action == ActionScrap && req.Quantity > 0 && req.Quantity < left {
 		// Some units are lost; the operation goes on with the rest, and so do the ones after it.
 		op.Scrapped += req.Quantity
 		op.Reason = reason
 		if err := tx.UpdateOperation(&op); err != nil {
-			return TransitionResult{}, nil, fmt.Errorf("updating operation %d: %w", op.ID, err)
+			return TransitionResult{}, fmt.Errorf("updating operation %d: %w", op.ID, err)
 		}
 		if err := b.event(tx, Event{At: now, Actor: string(req.Actor), Kind: EventOperationScrap, Cell: op.Cell,
 			Drop: wo.Drop, OrderID: wo.OrderID, WorkOrder: wo.ID, Operation: op.ID, From: op.State, To: op.State,
 			Reason: reason, Quantity: req.Quantity}); err != nil {
-			return TransitionResult{}, nil, err
+			return TransitionResult{}, err
 		}
 		for _, later := range ops[op.Seq+1:] {
 			later.Quantity -= req.Quantity
 			if err := tx.UpdateOperation(&later); err != nil {
-				return TransitionResult{}, nil, fmt.Errorf("updating operation %d: %w", later.ID, err)
+				return TransitionResult{}, fmt.Errorf("updating operation %d: %w", later.ID, err)
 			}
-			touched = append(touched, later.Cell)
 		}
-		return TransitionResult{Operation: op, WorkOrder: wo}, touched, nil
+		return TransitionResult{Operation: op, WorkOrder: wo}, nil
 	}
 
 	prev := op.State
@@ -154,7 +143,7 @@ func (b *Book) transition(tx Tx, req TransitionRequest, reason string, now time.
 		op.EndedAt = &now
 	}
 	if err := tx.UpdateOperation(&op); err != nil {
-		return TransitionResult{}, nil, fmt.Errorf("updating operation %d: %w", op.ID, err)
+		return TransitionResult{}, fmt.Errorf("updating operation %d: %w", op.ID, err)
 	}
 	e := Event{At: now, Actor: string(req.Actor), Kind: EventOperation, Cell: op.Cell, Drop: wo.Drop,
 		OrderID: wo.OrderID, WorkOrder: wo.ID, Operation: op.ID, From: prev, To: to, Reason: op.Reason}
@@ -162,7 +151,7 @@ func (b *Book) transition(tx Tx, req TransitionRequest, reason string, now time.
 		e.Quantity = left
 	}
 	if err := b.event(tx, e); err != nil {
-		return TransitionResult{}, nil, err
+		return TransitionResult{}, err
 	}
 
 	switch to {
@@ -172,26 +161,24 @@ func (b *Book) transition(tx Tx, req TransitionRequest, reason string, now time.
 			prevState := nextOp.State
 			nextOp.State = Ready
 			if err := tx.UpdateOperation(&nextOp); err != nil {
-				return TransitionResult{}, nil, fmt.Errorf("readying operation %d: %w", nextOp.ID, err)
+				return TransitionResult{}, fmt.Errorf("readying operation %d: %w", nextOp.ID, err)
 			}
 			if err := b.event(tx, Event{At: now, Actor: string(req.Actor), Kind: EventOperation, Drop: wo.Drop,
 				OrderID: wo.OrderID, WorkOrder: wo.ID, Operation: nextOp.ID, From: prevState, To: Ready}); err != nil {
-				return TransitionResult{}, nil, err
+				return TransitionResult{}, err
 			}
-			queued, err := b.dispatch(tx, now)
-			if err != nil {
-				return TransitionResult{}, nil, err
+			if _, err := b.dispatch(tx, now); err != nil {
+				return TransitionResult{}, err
 			}
-			touched = append(touched, queued...)
 		} else {
 			wo.State = WorkDone
 			wo.CompletedAt = &now
 			if err := tx.UpdateWorkOrder(wo); err != nil {
-				return TransitionResult{}, nil, fmt.Errorf("completing work order %d: %w", wo.ID, err)
+				return TransitionResult{}, fmt.Errorf("completing work order %d: %w", wo.ID, err)
 			}
 			if err := b.event(tx, Event{At: now, Actor: string(req.Actor), Kind: EventWorkOrderCompleted,
 				Cell: op.Cell, Drop: wo.Drop, OrderID: wo.OrderID, WorkOrder: wo.ID, Quantity: op.Quantity - op.Scrapped}); err != nil {
-				return TransitionResult{}, nil, err
+				return TransitionResult{}, err
 			}
 		}
 	case Scrapped:
@@ -201,24 +188,24 @@ func (b *Book) transition(tx Tx, req TransitionRequest, reason string, now time.
 			later.Reason = "work order scrapped at operation " + fmt.Sprint(op.ID)
 			later.EndedAt = &now
 			if err := tx.UpdateOperation(&later); err != nil {
-				return TransitionResult{}, nil, fmt.Errorf("scrapping operation %d: %w", later.ID, err)
+				return TransitionResult{}, fmt.Errorf("scrapping operation %d: %w", later.ID, err)
 			}
 			if err := b.event(tx, Event{At: now, Actor: string(req.Actor), Kind: EventOperation, Cell: later.Cell,
 				Drop: wo.Drop, OrderID: wo.OrderID, WorkOrder: wo.ID, Operation: later.ID, From: prevState,
 				To: Scrapped, Reason: later.Reason}); err != nil {
-				return TransitionResult{}, nil, err
+				return TransitionResult{}, err
 			}
 		}
 		wo.State = WorkScrapped
 		if err := tx.UpdateWorkOrder(wo); err != nil {
-			return TransitionResult{}, nil, fmt.Errorf("scrapping work order %d: %w", wo.ID, err)
+			return TransitionResult{}, fmt.Errorf("scrapping work order %d: %w", wo.ID, err)
 		}
 		if err := b.event(tx, Event{At: now, Actor: string(req.Actor), Kind: EventWorkOrderScrapped, Cell: op.Cell,
 			Drop: wo.Drop, OrderID: wo.OrderID, WorkOrder: wo.ID, Reason: reason}); err != nil {
-			return TransitionResult{}, nil, err
+			return TransitionResult{}, err
 		}
 	}
-	return TransitionResult{Operation: op, WorkOrder: wo}, touched, nil
+	return TransitionResult{Operation: op, WorkOrder: wo}, nil
 }
 
 // checkCellFree refuses to run a second operation at a cell: a cell works one job at a time.
@@ -389,4 +376,26 @@ func (b *Book) Ping(ctx context.Context) error {
 		_, err := tx.Events(EventFilter{Limit: 1})
 		return err
 	})
+}
+
+// CellLoads returns the standard time queued, running or paused at each cell, with every cell
+// of the factory present.
+func (b *Book) CellLoads(ctx context.Context) (map[string]time.Duration, error) {
+	var loads []CellLoad
+	err := b.store.Read(ctx, func(tx ReadTx) error {
+		var err error
+		loads, err = tx.CellLoads()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]time.Duration, len(b.cells))
+	for id := range b.cells {
+		out[id] = 0
+	}
+	for _, l := range loads {
+		out[l.Cell] = l.Load
+	}
+	return out, nil
 }

@@ -16,9 +16,9 @@ import (
 )
 
 // Parse decodes a factory configuration, applies defaults and validates it. file names the
-// configuration in messages and in Factory.File; Parse never opens it. Decoding is strict: an
-// unknown key, a value of the wrong type, a repeated key, a YAML alias or a second YAML document
-// is an error.
+// configuration in messages and in Factory.File ("<config>" when empty); Parse never opens it.
+// Decoding is strict: an unknown key, a value of the wrong type, a repeated key, a YAML alias or
+// merge key, or a second YAML document is an error.
 //
 // Parse reports every problem it finds, not just the first: the error is an Errors, one Error per
 // problem in file order, each naming the file, the line, the object and the field. On error the
@@ -254,7 +254,6 @@ type entry struct{ key, val *yaml.Node }
 type mapping struct {
 	object  string // the object the mapping describes or belongs to
 	prefix  string // the field path of a nested mapping (changeover), empty for the object itself
-	line    int
 	entries map[string]entry
 }
 
@@ -273,12 +272,14 @@ func (d *decoder) mapping(n *yaml.Node, object, prefix string, known ...string) 
 		d.add(n.Line, object, prefix, "expected a mapping, got %s", describe(n))
 		return nil, false
 	}
-	m = &mapping{object: object, prefix: prefix, line: n.Line, entries: make(map[string]entry, len(known))}
+	m = &mapping{object: object, prefix: prefix, entries: make(map[string]entry, len(known))}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		switch {
 		case k.Kind != yaml.ScalarNode:
 			d.add(k.Line, object, prefix, "expected a plain key, got %s", describe(k))
+		case k.Value == "<<":
+			d.add(k.Line, object, prefix, "YAML merge keys (<<) are not supported; write the fields out")
 		case !slices.Contains(known, k.Value):
 			d.add(k.Line, object, prefix, "unknown field %s%s", quote(k.Value), suggest(k.Value, known))
 		default:
@@ -539,6 +540,9 @@ func (d *decoder) windows(m *mapping, key string) value[[]value[window]] {
 		w := value[window]{V: window{SKU: k.Value}, Line: k.Line}
 		var units int64
 		switch {
+		case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!float":
+			d.add(k.Line, m.object, field, "expected a whole number of units, got %s", n.Value)
+			w.Bad = true
 		case n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int":
 			d.add(k.Line, m.object, field, "expected a whole number of units, got %s", describe(n))
 			w.Bad = true

@@ -65,6 +65,7 @@ func (f *rawFactory) defaults() {
 	}
 }
 
+// defaultTo sets v to def when the file left it empty.
 func defaultTo(v *value[string], def string) {
 	if v.V == "" && !v.Bad {
 		*v = value[string]{V: def}
@@ -85,8 +86,8 @@ func (d *decoder) validate(f *rawFactory) {
 	d.checkTokens(f)
 }
 
-// checkCells validates the cells and their devices and returns the capabilities the factory offers,
-// or nil when the cells could not be decoded (so that references to them are not checked).
+// checkCells validates the cells and their devices and returns the capabilities the factory
+// offers, or nil when some could not be decoded (so that routings are not checked against them).
 func (d *decoder) checkCells(f *rawFactory) map[string]bool {
 	if !d.nonEmpty(len(f.Cells.V), f.Cells.Line, f.Cells.Bad, f.line, "", "cells", "cell") {
 		return nil
@@ -140,7 +141,7 @@ func (d *decoder) checkCells(f *rawFactory) map[string]bool {
 }
 
 // checkProducts validates the products and their routings against the capabilities offered (nil:
-// unknown) and returns the SKUs, or nil when the products could not be decoded.
+// unknown) and returns the SKUs, or nil when some could not be decoded.
 func (d *decoder) checkProducts(f *rawFactory, offered map[string]bool) map[string]bool {
 	if !d.nonEmpty(len(f.Products.V), f.Products.Line, f.Products.Bad, f.line, "", "products", "product") {
 		return nil
@@ -325,8 +326,8 @@ func (d *decoder) checkPeople(f *rawFactory) {
 	}
 }
 
-// checkTokens validates the API tokens. Two tokens with the same secret are refused: a request could
-// not tell which client sent it. Messages never repeat a secret.
+// checkTokens validates the API tokens. Two tokens with the same secret are refused: a request
+// could not tell which client sent it. Messages never repeat a secret.
 func (d *decoder) checkTokens(f *rawFactory) {
 	names := make(map[string]int)
 	secrets := make(map[string]rawToken)

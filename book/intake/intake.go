@@ -23,14 +23,21 @@ import (
 	"unicode/utf8"
 )
 
-// Limits of the values of a row.
+// Limits of the values of a row. Lengths count characters (runes), not bytes, so that a name in
+// any script has the same room.
 const (
-	MaxIDLen       = 64        // characters of an order id or an SKU
-	MaxCustomerLen = 200       // characters of a customer
-	MaxNotesLen    = 2000      // characters of the notes
-	MaxQuantity    = 1_000_000 // units of one order
-	MinPriority    = -1000
-	MaxPriority    = 1000
+	// MaxIDLen is the longest order id or SKU.
+	MaxIDLen = 64
+	// MaxCustomerLen is the longest customer.
+	MaxCustomerLen = 200
+	// MaxNotesLen is the longest notes.
+	MaxNotesLen = 2000
+	// MaxQuantity is the most units one order may ask for.
+	MaxQuantity = 1_000_000
+	// MinPriority is the lowest priority.
+	MinPriority = -1000
+	// MaxPriority is the highest priority.
+	MaxPriority = 1000
 )
 
 // Row is one well-formed order row. Its strings are trimmed of surrounding white space.

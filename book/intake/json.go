@@ -38,8 +38,9 @@ const (
 // priority, due and notes; quantity and priority are JSON numbers or strings holding an integer,
 // the others strings; null is the same as an absent field. An unknown or repeated field makes
 // the row bad. A JSON syntax error cannot be read past: it is the last RowErrors before io.EOF.
-// An empty batch or one that is neither an array nor an object is a RowErrors from NewJSON; any
-// other error is from reading r. A leading byte order mark is skipped.
+// An empty batch, one that is neither an array nor an object, or a syntax error before its
+// first '[' or '{' is a RowErrors from NewJSON; any other error is from reading r. A leading
+// byte order mark is skipped.
 func NewJSON(r io.Reader) (*JSONReader, error) {
 	br, err := skipBOM(r)
 	if err != nil {
@@ -47,6 +48,8 @@ func NewJSON(r io.Reader) (*JSONReader, error) {
 	}
 	lc := &lineCounter{r: br, line: 1, lastNonSpace: -1}
 	jr := &JSONReader{lines: lc, dec: json.NewDecoder(lc)}
+	// Token would decode a number into a float64 and fail on 1e999: numbers are kept as text.
+	jr.dec.UseNumber()
 	tok, err := jr.dec.Token()
 	if errors.Is(err, io.EOF) && lc.err == nil {
 		return nil, RowErrors{{Line: lc.lastLine(), Reason: `the batch is empty: a JSON array of orders or an object {"orders": [...]} is required`}}
@@ -84,8 +87,8 @@ func (r *JSONReader) Next() (Row, error) {
 				r.state = atEnd
 			}
 		case inTopObject:
-			if errs := r.topField(); errs != nil {
-				return Row{}, errs
+			if err := r.topField(); err != nil {
+				return Row{}, err
 			}
 		case atEnd:
 			tok, err := r.dec.Token()

@@ -29,6 +29,10 @@ func TestJSONLines(t *testing.T) {
 		{name: "garbage after a number", input: "[\n" + o + ",\n{\"order_id\":\"a\",\"sku\":\"s\",\"quantity\":1x}]", want: []int{2, 3}},
 		// The end is reported at the last line with anything on it.
 		{name: "cut short after blank lines", input: "[\n" + o + ",\n\n\n", want: []int{2, 2}},
+		// Numbers beyond float64 read by Token, found by FuzzJSON.
+		{name: "huge number as the batch", input: "\n1E700", want: []int{2}},
+		{name: "huge number in a top-level field", input: "{\"x\": 1e700,\n\"orders\": [" + o + "]}", want: []int{1, 2}},
+		{name: "huge number after the batch", input: "[]\n1e700", want: []int{2}},
 		{name: "cut short inside a string", input: "[\n" + o + ",\n{\"notes\": \"abc", want: []int{2, 3}},
 	}
 	for _, tt := range tests {

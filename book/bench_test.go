@@ -1,0 +1,81 @@
+package book_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/intake"
+	"github.com/cellforge/cellforge/configs"
+	"github.com/cellforge/cellforge/store/sqlite"
+)
+
+const benchFactory = `
+site: bench
+cells:
+  - {id: dye-1, capabilities: [dye]}
+  - {id: weave-1, capabilities: [weave]}
+  - {id: weave-2, capabilities: [weave]}
+  - {id: pack-1, capabilities: [pack]}
+products:
+  - sku: RUG
+    routing:
+      - {capability: dye, unit_time: 10m, setup: 30m, changeover: {attribute: colour, value: indigo}}
+      - {capability: weave, unit_time: 1h}
+      - {capability: pack, unit_time: 5m}
+  - sku: SCARF
+    routing:
+      - {capability: weave, unit_time: 20m}
+      - {capability: pack, unit_time: 2m}
+drops:
+  - id: big
+    date: 2027-01-10
+    windows: {RUG: 1000000, SCARF: 1000000}
+`
+
+// BenchmarkImport100k imports a 100,000-row CSV batch through the whole path: parsing, checks
+// against the book, one transaction storing orders, work orders, operations and events, and the
+// dispatch of every first operation.
+func BenchmarkImport100k(b *testing.B) {
+	const rows = 100_000
+	var csv bytes.Buffer
+	csv.WriteString("order_id,sku,quantity,customer\n")
+	for i := 0; i < rows; i++ {
+		sku := "SCARF"
+		if i%3 == 0 {
+			sku = "RUG"
+		}
+		fmt.Fprintf(&csv, "O-%07d,%s,%d,customer %d\n", i, sku, 1+i%4, i)
+	}
+	f, err := configs.Parse("bench.yaml", []byte(benchFactory))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		bk := book.New(book.Config{Store: st, Factory: f})
+		rr, err := intake.NewCSV(bytes.NewReader(csv.Bytes()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		res, err := bk.Import(context.Background(), book.ImportRequest{Drop: "big", Rows: rr, Actor: "bench"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if res.Created != rows || res.Queued != rows {
+			b.Fatalf("result %+v", res)
+		}
+		st.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
