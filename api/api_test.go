@@ -283,6 +283,20 @@ func TestSignInAndRateLimit(t *testing.T) {
 	}
 }
 
+func TestForwardedForDoesNotDodgeTheClientLimit(t *testing.T) {
+	ts := newTestServer(t)
+	for i := 0; i < clientBurst; i++ {
+		body := `{"person":"nobody-` + strconv.Itoa(i) + `","pin":"1111"}`
+		if r := ts.do(t, "POST", "/api/v1/auth/signin", "", "application/json", body, "X-Forwarded-For", "10.9.9."+strconv.Itoa(i)); r.status != 401 {
+			t.Fatalf("attempt %d: %d %s", i, r.status, r.body)
+		}
+	}
+	r := ts.do(t, "POST", "/api/v1/auth/signin", "", "application/json", `{"person":"ana","pin":"1234"}`, "X-Forwarded-For", "10.9.9.250")
+	if r.status != http.StatusTooManyRequests {
+		t.Fatalf("attempt past the burst with a fresh X-Forwarded-For: %d %s", r.status, r.body)
+	}
+}
+
 func TestClientRateLimit(t *testing.T) {
 	l := newLimiter()
 	now := time.Unix(0, 0)

@@ -186,7 +186,9 @@ func (s *Server) signIn(c echo.Context) error {
 		hashed = a.dummy
 	}
 	if bcrypt.CompareHashAndPassword(hashed, []byte(secret)) != nil || !known {
-		a.limits.failed(req.Person, now)
+		if known {
+			a.limits.failed(req.Person, now)
+		}
 		s.metrics.signInFailures.Inc()
 		return newError(http.StatusUnauthorized, codeUnauthorized, "wrong person, pin or password")
 	}

@@ -120,6 +120,9 @@ func (s *Server) routes(reg *prometheus.Registry) *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
+	// The daemon answers the floor directly, not behind a proxy: a client's address is its
+	// connection's, never a header it could forge to dodge the sign-in limits.
+	e.IPExtractor = echo.ExtractIPDirect()
 	e.Use(s.metrics.middleware)
 
 	e.GET("/healthz", s.healthz)

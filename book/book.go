@@ -151,3 +151,9 @@ func (b *Book) ExpireIdempotency(ctx context.Context) error {
 	before := b.now().Add(-idempotencyTTL)
 	return b.store.Write(ctx, func(tx Tx) error { return tx.ExpireIdempotency(before) })
 }
+
+// clock returns the time of a change, to the microsecond that stores keep, so that an answer
+// given at the change and a later read of it agree.
+func (b *Book) clock() time.Time {
+	return b.now().UTC().Truncate(time.Microsecond)
+}

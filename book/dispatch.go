@@ -45,7 +45,7 @@ func (b *Book) Dispatch(ctx context.Context) (int, error) {
 	var n int
 	err := b.store.Write(ctx, func(tx Tx) error {
 		var err error
-		n, err = b.dispatch(tx, b.now().UTC())
+		n, err = b.dispatch(tx, b.clock())
 		return err
 	})
 	return n, err

@@ -104,7 +104,7 @@ func (b *Book) Import(ctx context.Context, req ImportRequest) (ImportResult, err
 		return result, nil
 	}
 	err = b.store.Write(ctx, func(tx Tx) error {
-		now := b.now().UTC()
+		now := b.clock()
 		var replayed bool
 		var err error
 		result, replayed, err = idempotent(tx, req.Idempotency, now, func() (ImportResult, error) {

@@ -55,7 +55,7 @@ func (b *Book) Transition(ctx context.Context, req TransitionRequest) (Transitio
 	}
 	var res TransitionResult
 	err := b.store.Write(ctx, func(tx Tx) error {
-		now := b.now().UTC()
+		now := b.clock()
 		var replayed bool
 		var err error
 		res, replayed, err = idempotent(tx, req.Idempotency, now, func() (TransitionResult, error) {

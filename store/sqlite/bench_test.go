@@ -102,3 +102,37 @@ func BenchmarkQueue(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkOrders measures looking up 100,000 order ids, as an import does to find the orders
+// it already has, when 100,000 orders are stored.
+func BenchmarkOrders(b *testing.B) {
+	const orders = 100_000
+	s, _ := openTest(b)
+	ids := make([]string, orders)
+	mustWrite(b, s, func(tx book.Tx) error {
+		for i := range orders {
+			o, _, _, _ := fixture("drop-1", i)
+			ids[i] = o.OrderID
+			if err := tx.InsertOrder(o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	ctx := context.Background()
+	for b.Loop() {
+		err := s.Read(ctx, func(tx book.ReadTx) error {
+			got, err := tx.Orders(ids)
+			if err != nil {
+				return err
+			}
+			if len(got) != orders {
+				return fmt.Errorf("%d orders, want %d", len(got), orders)
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}

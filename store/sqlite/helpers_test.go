@@ -1,9 +1,12 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -112,4 +115,55 @@ func importOrders(tb testing.TB, s *Store, drop string, from, to int) []woOps {
 type woOps struct {
 	wo  book.WorkOrder
 	ops []book.Operation
+}
+
+func mkdir(dir string) error { return os.MkdirAll(dir, 0o755) }
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// The comparisons below compare deeply: pointers by what they point to.
+
+// sameTime compares optional times by the times they point to.
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
+func sameOperation(a, b book.Operation) bool {
+	if !sameTime(a.QueuedAt, b.QueuedAt) || !sameTime(a.StartedAt, b.StartedAt) || !sameTime(a.EndedAt, b.EndedAt) {
+		return false
+	}
+	a.QueuedAt, a.StartedAt, a.EndedAt = nil, nil, nil
+	b.QueuedAt, b.StartedAt, b.EndedAt = nil, nil, nil
+	return a == b
+}
+
+func sameOperations(a, b []book.Operation) bool { return slices.EqualFunc(a, b, sameOperation) }
+
+func sameWorkOrder(a, b book.WorkOrder) bool {
+	if !sameTime(a.CompletedAt, b.CompletedAt) {
+		return false
+	}
+	a.CompletedAt, b.CompletedAt = nil, nil
+	return a == b
+}
+
+func sameQueueEntry(a, b book.QueueEntry) bool {
+	if !sameOperation(a.Operation, b.Operation) {
+		return false
+	}
+	a.Operation, b.Operation = book.Operation{}, book.Operation{}
+	return a == b
+}
+
+// sameIdempotency compares records, telling a nil response from an empty one.
+func sameIdempotency(a, b book.IdempotencyRecord) bool {
+	return a.Principal == b.Principal && a.Key == b.Key && a.RequestHash == b.RequestHash &&
+		a.Status == b.Status && a.CreatedAt == b.CreatedAt &&
+		(a.Response == nil) == (b.Response == nil) && bytes.Equal(a.Response, b.Response)
 }

@@ -68,8 +68,8 @@ func (t *readTx) DropUnits(drop string) (map[string]int, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("reading units of drop %q: %w", drop, err)
 	}
-	if t.pending != nil {
-		for k, n := range t.pending.units {
+	if t.w != nil {
+		for k, n := range t.w.units {
 			if k.drop == drop && n != 0 {
 				out[k.sku] += n
 			}
@@ -118,7 +118,21 @@ func (t *readTx) WorkOrderByOrder(orderID string) (book.WorkOrder, error) {
 
 // WorkOrders returns the work orders f selects, by id ascending.
 func (t *readTx) WorkOrders(f book.WorkOrderFilter) ([]book.WorkOrder, error) {
-	// only the terms in use, so that the planner sees which index serves them
+	q, args := workOrdersQuery(f)
+	rows, err := t.query(q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading work orders: %w", err)
+	}
+	wos, err := collect(rows, scanWorkOrder)
+	if err != nil {
+		return nil, fmt.Errorf("reading work orders: %w", err)
+	}
+	return wos, nil
+}
+
+// workOrdersQuery is the query of WorkOrders with only the terms in use, so that the planner
+// sees which index serves them.
+func workOrdersQuery(f book.WorkOrderFilter) (string, []any) {
 	var q strings.Builder
 	q.WriteString(`SELECT ` + workOrderCols + ` FROM work_orders WHERE id > ?`)
 	args := []any{f.AfterID}
@@ -131,16 +145,7 @@ func (t *readTx) WorkOrders(f book.WorkOrderFilter) ([]book.WorkOrder, error) {
 		args = append(args, string(f.State))
 	}
 	q.WriteString(` ORDER BY id LIMIT ?`)
-	args = append(args, sqlLimit(f.Limit))
-	rows, err := t.query(q.String(), args...)
-	if err != nil {
-		return nil, fmt.Errorf("reading work orders: %w", err)
-	}
-	wos, err := collect(rows, scanWorkOrder)
-	if err != nil {
-		return nil, fmt.Errorf("reading work orders: %w", err)
-	}
-	return wos, nil
+	return q.String(), append(args, sqlLimit(f.Limit))
 }
 
 // opCols are the columns of an operation in operations o.
@@ -174,6 +179,7 @@ func (t *readTx) Operations(workOrder int64) ([]book.Operation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading operations of work order %d: %w", workOrder, err)
 	}
+	t.sawOperations(ops)
 	return ops, nil
 }
 
@@ -186,6 +192,7 @@ func (t *readTx) Operation(id int64) (book.Operation, error) {
 	if err != nil {
 		return book.Operation{}, fmt.Errorf("reading operation %d: %w", id, err)
 	}
+	t.sawOperations([]book.Operation{op})
 	return op, nil
 }
 
@@ -194,6 +201,24 @@ func (t *readTx) Operation(id int64) (book.Operation, error) {
 // ORDER BY, so that LIMIT stops the scan early.
 const queueEntryQuery = `SELECT ` + opCols + `, w.order_id, w.drop_id, w.sku, w.priority, w.due
 	FROM operations o CROSS JOIN work_orders w ON w.id = o.work_order `
+
+// readySQL selects the ready operations. The literal state matches the partial index
+// operations_ready; a parameter would not.
+const readySQL = queueEntryQuery + `WHERE o.state = '` + string(book.Ready) + `'
+	ORDER BY o.due, o.priority DESC, o.work_order, o.seq LIMIT ?`
+
+// queueSQL selects the queue of a cell. queue_rank orders running and paused before queued;
+// the index operations_queue holds exactly this order, so the read stops after limit entries
+// without sorting.
+const queueSQL = queueEntryQuery + `WHERE o.cell = ? AND o.queue_rank IS NOT NULL
+	ORDER BY o.queue_rank, o.due, o.priority DESC, o.work_order, o.seq LIMIT ?`
+
+// completionsSQL selects the completions of a drop, through the partial index
+// events_completed, whose kind it names literally.
+const completionsSQL = `SELECT w.id, w.intake_at, max(e.at)
+	FROM work_orders w JOIN events e ON e.work_order = w.id AND e.kind = '` + book.EventWorkOrderCompleted + `'
+	WHERE w.drop_id = ?
+	GROUP BY w.id ORDER BY w.id`
 
 func scanQueueEntry(sc scanner) (book.QueueEntry, error) {
 	var e book.QueueEntry
@@ -206,9 +231,7 @@ func scanQueueEntry(sc scanner) (book.QueueEntry, error) {
 // ReadyOperations returns up to limit (all when limit <= 0) operations in state ready, earliest
 // due first, then higher priority first, then by work order id and seq.
 func (t *readTx) ReadyOperations(limit int) ([]book.QueueEntry, error) {
-	// the literal state matches the partial index operations_ready; a parameter would not
-	rows, err := t.query(queueEntryQuery+`WHERE o.state = '`+string(book.Ready)+`'
-		ORDER BY o.due, o.priority DESC, o.work_order, o.seq LIMIT ?`, sqlLimit(limit))
+	rows, err := t.query(readySQL, sqlLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("reading ready operations: %w", err)
 	}
@@ -216,6 +239,7 @@ func (t *readTx) ReadyOperations(limit int) ([]book.QueueEntry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading ready operations: %w", err)
 	}
+	t.sawQueueEntries(entries)
 	return entries, nil
 }
 
@@ -223,10 +247,7 @@ func (t *readTx) ReadyOperations(limit int) ([]book.QueueEntry, error) {
 // cell: running and paused first, then earliest due first, then higher priority, then work
 // order id and seq.
 func (t *readTx) Queue(cell string, limit int) ([]book.QueueEntry, error) {
-	// queue_rank orders running and paused before queued; the index operations_queue holds
-	// exactly this order, so the read stops after limit entries without sorting
-	rows, err := t.query(queueEntryQuery+`WHERE o.cell = ? AND o.queue_rank IS NOT NULL
-		ORDER BY o.queue_rank, o.due, o.priority DESC, o.work_order, o.seq LIMIT ?`, cell, sqlLimit(limit))
+	rows, err := t.query(queueSQL, cell, sqlLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("reading queue of cell %q: %w", cell, err)
 	}
@@ -234,6 +255,7 @@ func (t *readTx) Queue(cell string, limit int) ([]book.QueueEntry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading queue of cell %q: %w", cell, err)
 	}
+	t.sawQueueEntries(entries)
 	return entries, nil
 }
 
@@ -261,11 +283,7 @@ func (t *readTx) CellLoads() ([]book.CellLoad, error) {
 // Completions returns the completed work orders of a drop, by work order id: the time of
 // their workorder.completed event (the latest, should there be several) and their intake.
 func (t *readTx) Completions(drop string) ([]book.Completion, error) {
-	rows, err := t.query(`SELECT w.id, w.intake_at, max(e.at)
-		FROM work_orders w JOIN events e
-			ON e.work_order = w.id AND e.kind = '`+book.EventWorkOrderCompleted+`'
-		WHERE w.drop_id = ?
-		GROUP BY w.id ORDER BY w.id`, drop)
+	rows, err := t.query(completionsSQL, drop)
 	if err != nil {
 		return nil, fmt.Errorf("reading completions of drop %q: %w", drop, err)
 	}
@@ -298,6 +316,20 @@ func scanEvent(sc scanner) (book.Event, error) {
 
 // Events returns the events f selects, by id ascending.
 func (t *readTx) Events(f book.EventFilter) ([]book.Event, error) {
+	q, args := eventsQuery(f)
+	rows, err := t.query(q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading events: %w", err)
+	}
+	events, err := collect(rows, scanEvent)
+	if err != nil {
+		return nil, fmt.Errorf("reading events: %w", err)
+	}
+	return events, nil
+}
+
+// eventsQuery is the query of Events with only the terms in use.
+func eventsQuery(f book.EventFilter) (string, []any) {
 	var q strings.Builder
 	q.WriteString(`SELECT ` + eventCols + ` FROM events WHERE id > ?`)
 	args := []any{f.AfterID}
@@ -314,16 +346,7 @@ func (t *readTx) Events(f book.EventFilter) ([]book.Event, error) {
 		args = append(args, f.Cell)
 	}
 	q.WriteString(` ORDER BY id LIMIT ?`)
-	args = append(args, sqlLimit(f.Limit))
-	rows, err := t.query(q.String(), args...)
-	if err != nil {
-		return nil, fmt.Errorf("reading events: %w", err)
-	}
-	events, err := collect(rows, scanEvent)
-	if err != nil {
-		return nil, fmt.Errorf("reading events: %w", err)
-	}
-	return events, nil
+	return q.String(), append(args, sqlLimit(f.Limit))
 }
 
 // Idempotency returns the record of a key, or ok false.
@@ -339,6 +362,9 @@ func (t *readTx) Idempotency(principal, key string) (book.IdempotencyRecord, boo
 		return book.IdempotencyRecord{}, false, fmt.Errorf("reading idempotency key of %q: %w", principal, err)
 	}
 	rec.CreatedAt = fromMicros(created)
+	if len(rec.Response) == 0 {
+		rec.Response = nil // stored as an empty blob
+	}
 	return rec, true, nil
 }
 
@@ -362,8 +388,8 @@ func (t *readTx) Counts() (map[book.WorkOrderState]int, map[book.State]int, erro
 	if err := rows.Err(); err != nil {
 		return nil, nil, fmt.Errorf("reading counts: %w", err)
 	}
-	if t.pending != nil {
-		for k, n := range t.pending.counts {
+	if t.w != nil {
+		for k, n := range t.w.counts {
 			counts[k] += n
 		}
 	}

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -10,10 +11,13 @@ import (
 	"log/slog"
 	"net/url"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/cellforge/cellforge/book"
 )
@@ -67,11 +71,11 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		// fsync the WAL at every commit: a Write that returned nil survives a power loss
 		"synchronous(FULL)",
 	}
-	writer, err := sql.Open("sqlite", dsn(path, append(pragmas,
+	writer, err := sql.Open("sqlite", dsn(path, slices.Concat(pragmas, []string{
 		"journal_mode(WAL)",
-		// room for the pages a large import touches; per connection, and there is one writer
+		// 64 MiB for the pages a large import touches; per connection, and there is one writer
 		"cache_size(-65536)",
-	), "immediate"))
+	}), "immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("opening store %s: %w", path, err)
 	}
@@ -89,7 +93,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		return nil, fmt.Errorf("opening store %s: %w", path, err)
 	}
 
-	reader, err := sql.Open("sqlite", dsn(path, append(pragmas, "query_only(1)"), ""))
+	reader, err := sql.Open("sqlite", dsn(path, slices.Concat(pragmas, []string{"query_only(1)"}), ""))
 	if err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("opening store %s: %w", path, err)
@@ -154,47 +158,72 @@ func (s *Store) Read(ctx context.Context, fn func(book.ReadTx) error) error {
 	if err != nil {
 		return fmt.Errorf("beginning read transaction: %w", err)
 	}
-	// a read-only transaction has nothing to commit
-	defer tx.Rollback()
-	return fn(newReadTx(ctx, tx))
+	t := newReadTx(ctx, tx)
+	defer func() {
+		t.close()
+		// a read-only transaction has nothing to commit
+		tx.Rollback()
+	}()
+	return fn(t)
 }
 
 // Write runs fn in a write transaction and commits it when fn returns nil: the changes are
 // then durable. When fn returns an error, Write rolls the transaction back and returns fn's
 // error as is; when fn panics, Write rolls back and the panic goes on. After an error from a
 // method of the Tx, fn should return it: the transaction may hold part of the failed change.
-func (s *Store) Write(ctx context.Context, fn func(book.Tx) error) error {
-	tx, err := s.writer.BeginTx(ctx, nil)
+//
+// The Tx holds back inserts and operation updates and sends them to SQLite in batches (see
+// writeTx), so a row that SQLite refuses, such as an order whose id is already stored, fails
+// a later method of the Tx or the commit rather than the insert itself. Either way Write rolls
+// back and returns an error wrapping the cause, ErrConflict for a stored order id.
+func (s *Store) Write(ctx context.Context, fn func(book.Tx) error) (err error) {
+	// a *sql.Conn on which Write begins and ends the transaction itself: BEGIN IMMEDIATE, and
+	// a rollback that runs even when ctx was cancelled
+	conn, err := s.writer.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("beginning write transaction: %w", err)
 	}
-	finished := false
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		conn.Close()
+		return fmt.Errorf("beginning write transaction: %w", err)
+	}
+	t := newWriteTx(ctx, conn)
+	committed := false
+	// runs on every return, and when fn panics, before the panic goes on
 	defer func() {
-		if !finished { // fn panicked
-			if err := tx.Rollback(); err != nil {
-				s.logger.Error("rolling back after a panic", "err", err)
+		cerr := t.close()
+		// a batch that broke a constraint has rolled back already (OR ROLLBACK, see buffer.go)
+		if !committed && !t.rolledBack {
+			// not ctx: cancelling it is what may have brought us here
+			if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
+				err = errors.Join(err, fmt.Errorf("rolling back: %w", rerr))
+				cerr = errors.Join(cerr, rerr)
 			}
 		}
+		if cerr != nil {
+			// the connection's state is in doubt: it must not serve the next Write
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+			s.logger.Error("discarding the writer connection", "err", cerr)
+		}
+		conn.Close()
 	}()
 
-	wtx := newWriteTx(ctx, tx)
-	if err := fn(wtx); err != nil {
-		finished = true
-		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
-			return errors.Join(err, fmt.Errorf("rolling back: %w", rerr))
-		}
+	if err := fn(t); err != nil {
 		return err
 	}
-	finished = true
-	if err := wtx.flush(); err != nil {
-		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
-			err = errors.Join(err, fmt.Errorf("rolling back: %w", rerr))
+	if err := t.commit(); err != nil {
+		return fmt.Errorf("committing write transaction: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("committing write transaction: %w", err)
+	}
+	if _, err := conn.ExecContext(context.WithoutCancel(ctx), "COMMIT"); err != nil {
+		if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY) {
+			err = t.explainForeignKeys(err)
 		}
 		return fmt.Errorf("committing write transaction: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("committing write transaction: %w", err)
-	}
+	committed = true
 	return nil
 }
 

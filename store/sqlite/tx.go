@@ -5,10 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
-	"modernc.org/sqlite" // also registers the "sqlite" database/sql driver
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/cellforge/cellforge/book"
@@ -17,46 +18,136 @@ import (
 // readTx implements book.ReadTx on one SQL transaction.
 type readTx struct {
 	ctx context.Context
-	tx  *sql.Tx
-	// stmts are the statements prepared in this transaction, by their SQL text, so that a
-	// statement run many times (an import) is prepared once.
+	db  preparer // the *sql.Tx or the *sql.Conn of the transaction
+	// stmts are the statements prepared in this transaction, by their SQL text. The driver
+	// compiles the SQL at every run all the same (see buffer.go), so this saves only the Go
+	// side.
 	stmts map[string]*sql.Stmt
-	// pending is what a write transaction adds to the derived tables at commit; nil in a
-	// read transaction.
-	pending *pending
+	// w is the write transaction whose reads these are; nil in a read transaction.
+	w *writeTx
+}
+
+// preparer is a *sql.Tx or a *sql.Conn.
+type preparer interface {
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
 var _ book.ReadTx = (*readTx)(nil)
 
-func newReadTx(ctx context.Context, tx *sql.Tx) *readTx {
-	return &readTx{ctx: ctx, tx: tx, stmts: make(map[string]*sql.Stmt)}
+func newReadTx(ctx context.Context, db preparer) *readTx {
+	return &readTx{ctx: ctx, db: db, stmts: make(map[string]*sql.Stmt)}
 }
 
-// writeTx implements book.Tx on one SQL transaction.
+// close closes the statements of the transaction.
+func (t *readTx) close() error {
+	var errs []error
+	for q, s := range t.stmts {
+		if err := s.Close(); err != nil {
+			errs = append(errs, err)
+		}
+		delete(t.stmts, q)
+	}
+	return errors.Join(errs...)
+}
+
+// sync sends the rows a write transaction holds back to SQLite, so that a statement sees them.
+func (t *readTx) sync() error {
+	if t.w == nil {
+		return nil
+	}
+	return t.w.flush()
+}
+
+// sawOperations records the stored state and version of operations read in a write
+// transaction, so that updating them needs no statement (see writeTx.ops).
+func (t *readTx) sawOperations(ops []book.Operation) {
+	if t.w == nil {
+		return
+	}
+	for _, op := range ops {
+		t.w.ops[op.ID] = opVersion{state: op.State, version: op.Version}
+	}
+}
+
+// sawQueueEntries is sawOperations for queue entries.
+func (t *readTx) sawQueueEntries(entries []book.QueueEntry) {
+	if t.w == nil {
+		return
+	}
+	for _, e := range entries {
+		t.w.ops[e.ID] = opVersion{state: e.State, version: e.Version}
+	}
+}
+
+// writeTx implements book.Tx on one SQL transaction, begun on a *sql.Conn.
+//
+// It holds back the rows that InsertOrder, InsertWorkOrder and AppendEvent insert and the
+// changes of UpdateOperation, and sends them to SQLite in multi-row statements (see
+// buffer.go): before any statement of its own (a read, UpdateWorkOrder, PutIdempotency),
+// so that the statement sees them; when enough have gathered; and at commit. The ids of new
+// rows are handed out by the transaction itself, after the largest stored, which no one else
+// can change while the transaction holds the write lock.
 type writeTx struct {
 	*readTx
-	// nextOperationID is the id of the next operation inserted; 0 until the first insert.
-	// The write transaction holds the database's write lock, so nobody else takes ids.
-	nextOperationID int64
+	conn *sql.Conn
+	// err is the error of a failed flush: the rows held back are lost, so every later method
+	// and the commit fail with it.
+	err error
+	// rolledBack tells that SQLite has rolled the transaction back, at a failed batch.
+	rolledBack bool
+
+	// the rows held back, by table, in the order they are sent: parents before children
+	orders, workOrders, operations, opUpdates, events rowBuffer
+	// orderIDs are the ids of the orders inserted by the transaction, to refuse one twice
+	// without asking SQLite.
+	orderIDs map[string]struct{}
+	// updateAt is the row of opUpdates of an operation id: a second change of an operation
+	// replaces the first in the buffer, as a statement may change a row only once.
+	updateAt map[int64]int
+
+	// ops are the stored state and version, as they are once the rows held back are sent, of
+	// the operations that this transaction read or changed. UpdateOperation checks a change
+	// against them without a statement, and counts the state it leaves. They stay true: the
+	// transaction holds the write lock and every change of an operation's state or version
+	// goes through UpdateOperation.
+	ops map[int64]opVersion
+
+	// the next ids to hand out; 0 until read from the database
+	nextWorkOrder, nextOperation, nextEvent int64
+
+	// units and counts are what the transaction adds to the derived tables drop_units and
+	// state_counts. They are summed in memory and written once at commit: updating them with
+	// every row (or from a trigger) would cost a statement per row, or a trigger compiled into
+	// every statement that changes a state.
+	units  map[dropSKU]int
+	counts map[entityState]int
+}
+
+// opVersion is the state and version of a stored operation.
+type opVersion struct {
+	state   book.State
+	version int64
 }
 
 var _ book.Tx = (*writeTx)(nil)
 
-func newWriteTx(ctx context.Context, tx *sql.Tx) *writeTx {
-	r := newReadTx(ctx, tx)
-	r.pending = &pending{
-		units:  make(map[dropSKU]int),
-		counts: make(map[entityState]int),
+func newWriteTx(ctx context.Context, conn *sql.Conn) *writeTx {
+	t := &writeTx{
+		readTx:     newReadTx(ctx, conn),
+		conn:       conn,
+		orders:     rowBuffer{table: ordersTable},
+		workOrders: rowBuffer{table: workOrdersTable},
+		operations: rowBuffer{table: operationsTable},
+		opUpdates:  rowBuffer{table: operationUpdatesTable},
+		events:     rowBuffer{table: eventsTable},
+		orderIDs:   make(map[string]struct{}),
+		updateAt:   make(map[int64]int),
+		ops:        make(map[int64]opVersion),
+		units:      make(map[dropSKU]int),
+		counts:     make(map[entityState]int),
 	}
-	return &writeTx{readTx: r}
-}
-
-// pending holds the changes to the derived tables drop_units and state_counts made by a write
-// transaction. They are summed in memory and written once at commit: updating them with every
-// insert (or from a trigger) would cost an import a statement per row.
-type pending struct {
-	units  map[dropSKU]int
-	counts map[entityState]int
+	t.readTx.w = t
+	return t
 }
 
 type dropSKU struct{ drop, sku string }
@@ -69,9 +160,12 @@ const (
 	entityOperation = "operation"
 )
 
-// flush writes the pending changes to the derived tables.
-func (t *writeTx) flush() error {
-	for k, n := range t.pending.units {
+// commit sends the rows held back and the changes to the derived tables, before COMMIT.
+func (t *writeTx) commit() error {
+	if err := t.flush(); err != nil {
+		return err
+	}
+	for k, n := range t.units {
 		if n == 0 {
 			continue
 		}
@@ -81,8 +175,8 @@ func (t *writeTx) flush() error {
 			return fmt.Errorf("adding %d units of %q to drop %q: %w", n, k.sku, k.drop, err)
 		}
 	}
-	clear(t.pending.units)
-	for k, n := range t.pending.counts {
+	clear(t.units)
+	for k, n := range t.counts {
 		if n == 0 {
 			continue
 		}
@@ -92,7 +186,7 @@ func (t *writeTx) flush() error {
 			return fmt.Errorf("counting %s in state %q: %w", k.entity, k.state, err)
 		}
 	}
-	clear(t.pending.counts)
+	clear(t.counts)
 	return nil
 }
 
@@ -101,7 +195,7 @@ func (t *readTx) stmt(query string) (*sql.Stmt, error) {
 	if s, ok := t.stmts[query]; ok {
 		return s, nil
 	}
-	s, err := t.tx.PrepareContext(t.ctx, query)
+	s, err := t.db.PrepareContext(t.ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("preparing statement: %w", err)
 	}
@@ -109,7 +203,11 @@ func (t *readTx) stmt(query string) (*sql.Stmt, error) {
 	return s, nil
 }
 
+// exec runs a statement, after the rows a write transaction holds back.
 func (t *readTx) exec(query string, args ...any) (sql.Result, error) {
+	if err := t.sync(); err != nil {
+		return nil, err
+	}
 	s, err := t.stmt(query)
 	if err != nil {
 		return nil, err
@@ -117,7 +215,11 @@ func (t *readTx) exec(query string, args ...any) (sql.Result, error) {
 	return s.ExecContext(t.ctx, args...)
 }
 
+// query runs a query, after the rows a write transaction holds back.
 func (t *readTx) query(query string, args ...any) (*sql.Rows, error) {
+	if err := t.sync(); err != nil {
+		return nil, err
+	}
 	s, err := t.stmt(query)
 	if err != nil {
 		return nil, err
@@ -125,8 +227,12 @@ func (t *readTx) query(query string, args ...any) (*sql.Rows, error) {
 	return s.QueryContext(t.ctx, args...)
 }
 
-// queryRow runs a query of one row; an error preparing it comes out of Scan.
+// queryRow runs a query of one row, after the rows a write transaction holds back; an error
+// before it ran comes out of Scan.
 func (t *readTx) queryRow(query string, args ...any) scanner {
+	if err := t.sync(); err != nil {
+		return errRow{err}
+	}
 	s, err := t.stmt(query)
 	if err != nil {
 		return errRow{err}
@@ -211,11 +317,16 @@ func nullInt64(v int64) any {
 	return v
 }
 
-// isUniqueViolation reports whether err is the violation of a primary key or unique index.
-func isUniqueViolation(err error) bool {
-	var se *sqlite.Error
+// isConstraint reports whether err is an SQLite error of one of the extended result codes
+// given, or of any constraint when none are.
+func isConstraint(err error, codes ...int) bool {
+	// *sqlite.Error of the driver
+	var se interface{ Code() int }
 	if !errors.As(err, &se) {
 		return false
 	}
-	return se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+	if len(codes) == 0 {
+		return se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
+	}
+	return slices.Contains(codes, se.Code())
 }

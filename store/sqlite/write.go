@@ -4,97 +4,61 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
+
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/cellforge/cellforge/book"
 )
 
-// InsertOrder stores an order. An order id that is already stored is an error wrapping
-// ErrConflict.
+// InsertOrder stores an order. An order id already inserted by this transaction is an error
+// wrapping ErrConflict; one stored before fails the transaction with such an error when the
+// order is sent to SQLite (see writeTx), at a later method of the Tx or at commit.
 func (t *writeTx) InsertOrder(o book.Order) error {
-	_, err := t.exec(`INSERT INTO orders (`+orderCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		o.OrderID, o.Drop, o.SKU, o.Quantity, o.Customer, o.Priority, micros(o.Due), o.Notes, o.Hash,
-		micros(o.IntakeAt), o.Batch)
-	if isUniqueViolation(err) {
-		return fmt.Errorf("inserting order %q: %w: %w", o.OrderID, ErrConflict, err)
-	}
-	if err != nil {
+	if err := t.usable(); err != nil {
 		return fmt.Errorf("inserting order %q: %w", o.OrderID, err)
 	}
-	t.pending.units[dropSKU{o.Drop, o.SKU}] += o.Quantity
-	return nil
+	if _, dup := t.orderIDs[o.OrderID]; dup {
+		return fmt.Errorf("inserting order %q: inserted twice: %w", o.OrderID, ErrConflict)
+	}
+	t.orders.add(o.OrderID, o.Drop, o.SKU, o.Quantity, o.Customer, o.Priority, micros(o.Due), o.Notes, o.Hash,
+		micros(o.IntakeAt), o.Batch)
+	t.orderIDs[o.OrderID] = struct{}{}
+	t.units[dropSKU{o.Drop, o.SKU}] += o.Quantity
+	return t.flushIfFull(&t.orders)
 }
-
-// opsPerInsert is the most operations one INSERT statement stores. One statement for all the
-// operations of a work order saves compiling one per operation: the driver compiles every
-// statement it runs.
-const opsPerInsert = 64
-
-// opInsertCols are the columns of operations an insert sets, in the order of opInsertArgs.
-const opInsertCols = `id, work_order, seq, name, capability, quantity, unit_time_ns, setup_ns, changeover_attr,
-	changeover_value, state, cell, reason, scrapped, queued_at, started_at, ended_at, version, due, priority`
-
-const opInsertColCount = 20
 
 // InsertWorkOrder stores a work order and its operations, setting their ids and the
-// operations' WorkOrder. The order must be stored.
+// operations' WorkOrder. The order must be stored, or inserted before in this transaction:
+// else the transaction fails when the work order is sent to SQLite.
 func (t *writeTx) InsertWorkOrder(wo *book.WorkOrder, ops []book.Operation) error {
-	res, err := t.exec(`INSERT INTO work_orders (order_id, drop_id, sku, quantity, priority, due, state,
-		intake_at, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		wo.OrderID, wo.Drop, wo.SKU, wo.Quantity, wo.Priority, micros(wo.Due), string(wo.State),
-		micros(wo.IntakeAt), nullMicros(wo.CompletedAt))
-	if err != nil {
+	if err := t.usable(); err != nil {
 		return fmt.Errorf("inserting work order of order %q: %w", wo.OrderID, err)
 	}
-	id, err := res.LastInsertId()
+	id, err := t.newID(&t.nextWorkOrder, `SELECT coalesce(max(id), 0) FROM work_orders`)
 	if err != nil {
 		return fmt.Errorf("inserting work order of order %q: %w", wo.OrderID, err)
-	}
-	if t.nextOperationID == 0 {
-		if err := t.queryRow(`SELECT coalesce(max(id), 0) + 1 FROM operations`).Scan(&t.nextOperationID); err != nil {
-			return fmt.Errorf("inserting operations of work order %d: reading the next id: %w", id, err)
-		}
 	}
 	due := micros(wo.Due)
-	for rest := ops; len(rest) > 0; {
-		chunk := rest[:min(len(rest), opsPerInsert)]
-		rest = rest[len(chunk):]
-		args := make([]any, 0, len(chunk)*opInsertColCount)
-		for i := range chunk {
-			op := &chunk[i]
-			args = append(args, t.nextOperationID+int64(i), id, op.Seq, op.Name, op.Capability, op.Quantity,
-				int64(op.UnitTime), int64(op.Setup), op.ChangeoverAttr, op.ChangeoverValue, string(op.State),
-				op.Cell, op.Reason, op.Scrapped, nullMicros(op.QueuedAt), nullMicros(op.StartedAt),
-				nullMicros(op.EndedAt), op.Version, due, wo.Priority)
-		}
-		if _, err := t.exec(opsInsertSQL(len(chunk)), args...); err != nil {
-			return fmt.Errorf("inserting operations of work order %d: %w", id, err)
-		}
-		for i := range chunk {
-			chunk[i].ID = t.nextOperationID + int64(i)
-			chunk[i].WorkOrder = id
-			t.pending.counts[entityState{entityOperation, string(chunk[i].State)}]++
-		}
-		t.nextOperationID += int64(len(chunk))
-	}
+	t.workOrders.add(id, wo.OrderID, wo.Drop, wo.SKU, wo.Quantity, wo.Priority, due, string(wo.State),
+		micros(wo.IntakeAt), nullMicros(wo.CompletedAt))
+	t.counts[entityState{entityWorkOrder, string(wo.State)}]++
 	wo.ID = id
-	t.pending.counts[entityState{entityWorkOrder, string(wo.State)}]++
-	return nil
-}
-
-// opsInsertSQLs are the INSERT statements of 1 to opsPerInsert operations.
-var opsInsertSQLs = func() []string {
-	row := "(" + placeholders(opInsertColCount) + ")"
-	sqls := make([]string, opsPerInsert+1)
-	for n := 1; n <= opsPerInsert; n++ {
-		sqls[n] = `INSERT INTO operations (` + opInsertCols + `) VALUES ` +
-			strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
+	for i := range ops {
+		op := &ops[i]
+		opID, err := t.newID(&t.nextOperation, `SELECT coalesce(max(id), 0) FROM operations`)
+		if err != nil {
+			return fmt.Errorf("inserting operation %d of work order %d: %w", op.Seq, id, err)
+		}
+		t.operations.add(opID, id, op.Seq, op.Name, op.Capability, op.Quantity, int64(op.UnitTime),
+			int64(op.Setup), op.ChangeoverAttr, op.ChangeoverValue, string(op.State), op.Cell, op.Reason,
+			op.Scrapped, nullMicros(op.QueuedAt), nullMicros(op.StartedAt), nullMicros(op.EndedAt), op.Version,
+			due, wo.Priority)
+		op.ID, op.WorkOrder = opID, id
+		t.counts[entityState{entityOperation, string(op.State)}]++
 	}
-	return sqls
-}()
-
-func opsInsertSQL(n int) string { return opsInsertSQLs[n] }
+	return t.flushIfFull(&t.workOrders, &t.operations)
+}
 
 // UpdateWorkOrder stores wo, which must exist (else an error wrapping book.ErrNotFound). A
 // change of its due or priority carries over to its operations' queue order.
@@ -115,15 +79,15 @@ func (t *writeTx) UpdateWorkOrder(wo book.WorkOrder) error {
 		micros(wo.IntakeAt), nullMicros(wo.CompletedAt), wo.ID); err != nil {
 		return fmt.Errorf("updating work order %d: %w", wo.ID, err)
 	}
+	if state != string(wo.State) {
+		t.counts[entityState{entityWorkOrder, state}]--
+		t.counts[entityState{entityWorkOrder, string(wo.State)}]++
+	}
 	if due != micros(wo.Due) || priority != wo.Priority {
 		if _, err := t.exec(`UPDATE operations SET due = ?, priority = ? WHERE work_order = ?`,
 			micros(wo.Due), wo.Priority, wo.ID); err != nil {
 			return fmt.Errorf("updating work order %d: reordering its operations: %w", wo.ID, err)
 		}
-	}
-	if state != string(wo.State) {
-		t.pending.counts[entityState{entityWorkOrder, state}]--
-		t.pending.counts[entityState{entityWorkOrder, string(wo.State)}]++
 	}
 	return nil
 }
@@ -132,61 +96,67 @@ func (t *writeTx) UpdateWorkOrder(wo book.WorkOrder) error {
 // op.Version. Otherwise it returns an error wrapping ErrConflict (someone changed the
 // operation since op was read), or book.ErrNotFound. The operation's work order and seq do
 // not change.
+//
+// The check needs no statement when this transaction read or changed the operation before
+// (see writeTx.ops), and the change is sent to SQLite with others in one statement.
 func (t *writeTx) UpdateOperation(op *book.Operation) error {
-	var state string
-	var version int64
-	err := t.queryRow(`SELECT state, version FROM operations WHERE id = ?`, op.ID).Scan(&state, &version)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("updating operation %d: %w", op.ID, book.ErrNotFound)
-	}
-	if err != nil {
+	if err := t.usable(); err != nil {
 		return fmt.Errorf("updating operation %d: %w", op.ID, err)
 	}
-	if version != op.Version {
-		return fmt.Errorf("updating operation %d: at version %d, stored is %d: %w", op.ID, op.Version, version, ErrConflict)
+	stored, known := t.ops[op.ID]
+	if !known {
+		var state string
+		err := t.queryRow(`SELECT state, version FROM operations WHERE id = ?`, op.ID).Scan(&state, &stored.version)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("updating operation %d: %w", op.ID, book.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("updating operation %d: %w", op.ID, err)
+		}
+		stored.state = book.State(state)
 	}
-	res, err := t.exec(`UPDATE operations SET name = ?, capability = ?, quantity = ?, unit_time_ns = ?,
-		setup_ns = ?, changeover_attr = ?, changeover_value = ?, state = ?, cell = ?, reason = ?, scrapped = ?,
-		queued_at = ?, started_at = ?, ended_at = ?, version = version + 1
-		WHERE id = ? AND version = ?`,
-		op.Name, op.Capability, op.Quantity, int64(op.UnitTime), int64(op.Setup), op.ChangeoverAttr,
-		op.ChangeoverValue, string(op.State), op.Cell, op.Reason, op.Scrapped, nullMicros(op.QueuedAt),
-		nullMicros(op.StartedAt), nullMicros(op.EndedAt), op.ID, op.Version)
-	if err != nil {
-		return fmt.Errorf("updating operation %d: %w", op.ID, err)
+	if stored.version != op.Version {
+		return fmt.Errorf("updating operation %d: at version %d, stored is %d: %w", op.ID, op.Version, stored.version, ErrConflict)
 	}
-	// the check above happened in this transaction, which holds the write lock: this is a
-	// second line of defence
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("updating operation %d: %w", op.ID, err)
+	next := op.Version + 1
+	row := []any{op.ID, op.Version, op.Name, op.Capability, op.Quantity, int64(op.UnitTime), int64(op.Setup),
+		op.ChangeoverAttr, op.ChangeoverValue, string(op.State), op.Cell, op.Reason, op.Scrapped,
+		nullMicros(op.QueuedAt), nullMicros(op.StartedAt), nullMicros(op.EndedAt), next}
+	if i, held := t.updateAt[op.ID]; held {
+		// changed twice before being sent: the second change replaces the first, at the
+		// version stored before either
+		keys := t.opUpdates.keys
+		t.opUpdates.set(i, keys, row[keys:]...)
+	} else {
+		t.updateAt[op.ID] = t.opUpdates.len()
+		t.opUpdates.add(row...)
 	}
-	if n != 1 {
-		return fmt.Errorf("updating operation %d: at version %d: %w", op.ID, op.Version, ErrConflict)
+	t.ops[op.ID] = opVersion{state: op.State, version: next}
+	if stored.state != op.State {
+		t.counts[entityState{entityOperation, string(stored.state)}]--
+		t.counts[entityState{entityOperation, string(op.State)}]++
 	}
-	op.Version++
-	if state != string(op.State) {
-		t.pending.counts[entityState{entityOperation, state}]--
-		t.pending.counts[entityState{entityOperation, string(op.State)}]++
-	}
-	return nil
+	op.Version = next
+	return t.flushIfFull(&t.opUpdates)
 }
 
 // AppendEvent appends e to the event log and sets e.ID.
 func (t *writeTx) AppendEvent(e *book.Event) error {
-	res, err := t.exec(`INSERT INTO events (at, actor, kind, cell, drop_id, order_id, work_order, operation,
-		from_state, to_state, reason, quantity, batch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		micros(e.At), e.Actor, e.Kind, nullString(e.Cell), e.Drop, e.OrderID, nullInt64(e.WorkOrder),
+	if err := t.usable(); err != nil {
+		return fmt.Errorf("appending %s event: %w", e.Kind, err)
+	}
+	// AUTOINCREMENT: an id is never used twice, not even the id of an event deleted since;
+	// SQLite raises the sequence to the ids inserted
+	id, err := t.newID(&t.nextEvent, `SELECT max(
+		coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0),
+		coalesce((SELECT max(id) FROM events), 0))`)
+	if err != nil {
+		return fmt.Errorf("appending %s event: %w", e.Kind, err)
+	}
+	t.events.add(id, micros(e.At), e.Actor, e.Kind, nullString(e.Cell), e.Drop, e.OrderID, nullInt64(e.WorkOrder),
 		nullInt64(e.Operation), string(e.From), string(e.To), e.Reason, e.Quantity, e.Batch)
-	if err != nil {
-		return fmt.Errorf("appending %s event: %w", e.Kind, err)
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return fmt.Errorf("appending %s event: %w", e.Kind, err)
-	}
 	e.ID = id
-	return nil
+	return t.flushIfFull(&t.events)
 }
 
 // PutIdempotency stores rec, replacing a record of the same principal and key.
@@ -211,4 +181,198 @@ func (t *writeTx) ExpireIdempotency(before time.Time) error {
 		return fmt.Errorf("expiring idempotency keys before %s: %w", before.Format(time.RFC3339), err)
 	}
 	return nil
+}
+
+// usable returns why the transaction can take no more changes: a failed flush, or its
+// context ended. The driver checks the context before every statement; the methods that
+// only hold rows back check it here, as cheaply, so that a cancelled import stops early.
+func (t *writeTx) usable() error {
+	if t.err != nil {
+		return t.err
+	}
+	return t.ctx.Err()
+}
+
+// newID hands out the next id of a table, reading the largest stored (with query) the first
+// time. Nobody else inserts while the transaction holds the write lock.
+func (t *writeTx) newID(next *int64, query string) (int64, error) {
+	if *next == 0 {
+		var largest int64
+		if err := t.conn.QueryRowContext(t.ctx, query).Scan(&largest); err != nil {
+			return 0, fmt.Errorf("reading the largest id: %w", err)
+		}
+		*next = largest + 1
+	}
+	id := *next
+	*next++
+	return id, nil
+}
+
+// flushIfFull sends all rows held back when one of bufs is full.
+func (t *writeTx) flushIfFull(bufs ...*rowBuffer) error {
+	for _, b := range bufs {
+		if b.full() {
+			return t.flush()
+		}
+	}
+	return nil
+}
+
+// flush sends the rows held back to SQLite, parents before children. When it fails, the rows
+// are lost, and so is the transaction: the error stays in t.err, and fails every later
+// method and the commit.
+func (t *writeTx) flush() error {
+	if t.err != nil {
+		return t.err
+	}
+	err := t.flushOrders()
+	if err == nil {
+		err = t.flushInserts(&t.workOrders, "work orders")
+	}
+	if err == nil {
+		err = t.flushInserts(&t.operations, "operations")
+	}
+	if err == nil {
+		err = t.flushOperationUpdates()
+	}
+	if err == nil {
+		err = t.flushInserts(&t.events, "events")
+	}
+	if err != nil {
+		t.err = err
+	}
+	return err
+}
+
+// execBatch runs the statement of a batch. A batch that breaks a constraint has rolled the
+// transaction back (OR ROLLBACK, see buffer.go), which t.rolledBack records; but for a
+// foreign key, which is checked at commit, or would only abort the statement.
+func (t *writeTx) execBatch(q string, args []any) (sql.Result, error) {
+	res, err := t.conn.ExecContext(t.ctx, q, args...)
+	if isConstraint(err) && !isConstraint(err, sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY) {
+		t.rolledBack = true
+	}
+	return res, err
+}
+
+// flushInserts sends the rows of b, things by name.
+func (t *writeTx) flushInserts(b *rowBuffer, things string) error {
+	err := b.batches(func(vals []value, fixed []bool) error {
+		if _, err := t.execBatch(newBatch(b.table, vals, fixed).insert()); err != nil {
+			return fmt.Errorf("inserting %d %s: %w", len(vals)/len(b.cols), things, err)
+		}
+		return nil
+	})
+	b.reset()
+	return err
+}
+
+// flushOrders sends the orders held back. An order id that is stored already fails with an
+// error that names it and wraps ErrConflict.
+func (t *writeTx) flushOrders() error {
+	ncol := len(t.orders.cols)
+	err := t.orders.batches(func(vals []value, fixed []bool) error {
+		_, err := t.execBatch(newBatch(t.orders.table, vals, fixed).insert())
+		if err == nil {
+			return nil
+		}
+		if !isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE) {
+			return fmt.Errorf("inserting %d orders: %w", len(vals)/ncol, err)
+		}
+		// InsertOrder refused an id twice in the transaction, so one of the batch was stored
+		// before it, and still is after the rollback
+		ids := texts(vals, ncol, 0)
+		stored, serr := t.storedOrders(ids)
+		for _, id := range ids {
+			if stored[id] {
+				return fmt.Errorf("inserting order %q: stored already: %w: %w", id, ErrConflict, err)
+			}
+		}
+		return fmt.Errorf("inserting %d orders: %w: %w", len(ids), ErrConflict, errors.Join(err, serr))
+	})
+	t.orders.reset()
+	return err
+}
+
+// flushOperationUpdates sends the changes of UpdateOperation held back.
+func (t *writeTx) flushOperationUpdates() error {
+	b := &t.opUpdates
+	err := b.batches(func(vals []value, fixed []bool) error {
+		n := len(vals) / len(b.cols)
+		res, err := t.execBatch(newBatch(b.table, vals, fixed).update())
+		if err != nil {
+			return fmt.Errorf("updating %d operations: %w", n, err)
+		}
+		// UpdateOperation checked the versions; this is a second line of defence
+		changed, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("updating %d operations: %w", n, err)
+		}
+		if changed != int64(n) {
+			return fmt.Errorf("updating %d operations: %d changed since they were read: %w", n, int64(n)-changed, ErrConflict)
+		}
+		return nil
+	})
+	b.reset()
+	clear(t.updateAt)
+	return err
+}
+
+// explainForeignKeys returns the error of a commit that SQLite refused for a row whose
+// parent is missing (foreign keys are checked at commit, see 0001_init.sql), naming the row.
+func (t *writeTx) explainForeignKeys(err error) error {
+	var table, parent string
+	var rowid int64
+	var fk int
+	// the transaction is still open: COMMIT failed
+	if qerr := t.conn.QueryRowContext(t.ctx, `PRAGMA foreign_key_check`).Scan(&table, &rowid, &parent, &fk); qerr != nil {
+		return err
+	}
+	switch table {
+	case "work_orders":
+		var orderID string
+		if qerr := t.conn.QueryRowContext(t.ctx, `SELECT order_id FROM work_orders WHERE id = ?`, rowid).Scan(&orderID); qerr == nil {
+			return fmt.Errorf("work order %d: no order %q: %w", rowid, orderID, err)
+		}
+	case "operations":
+		var wo int64
+		if qerr := t.conn.QueryRowContext(t.ctx, `SELECT work_order FROM operations WHERE id = ?`, rowid).Scan(&wo); qerr == nil {
+			return fmt.Errorf("operation %d: no work order %d: %w", rowid, wo, err)
+		}
+	}
+	return fmt.Errorf("row %d of %s: no parent in %s: %w", rowid, table, parent, err)
+}
+
+// storedOrders returns which of ids are stored, leaving the rows held back where they are.
+func (t *writeTx) storedOrders(ids []string) (map[string]bool, error) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := t.conn.QueryContext(t.ctx, `SELECT order_id FROM orders WHERE order_id IN (`+placeholders(len(ids))+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("looking up order ids: %w", err)
+	}
+	stored, err := collect(rows, func(sc scanner) (string, error) {
+		var id string
+		err := sc.Scan(&id)
+		return id, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("looking up order ids: %w", err)
+	}
+	out := make(map[string]bool, len(stored))
+	for _, id := range stored {
+		out[id] = true
+	}
+	return out, nil
+}
+
+// texts returns column c of rows of ncol values, strings.
+func texts(vals []value, ncol, c int) []string {
+	out := make([]string, 0, len(vals)/ncol)
+	for i := c; i < len(vals); i += ncol {
+		out = append(out, vals[i].s)
+	}
+	return out
 }

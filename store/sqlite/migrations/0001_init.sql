@@ -3,6 +3,10 @@
 -- Times are INTEGER unix microseconds UTC, durations INTEGER nanoseconds. Strings that may be
 -- empty are stored as '' (NOT NULL), except where an index should leave empty values out: there
 -- they are NULL.
+--
+-- Foreign keys are checked at commit (DEFERRABLE INITIALLY DEFERRED): the store inserts in
+-- multi-row statements that roll the whole transaction back when they break a constraint, and a
+-- key checked at once would make SQLite journal every such statement to undo it alone.
 
 -- orders are the pre-orders as imported; order_id is the idempotency key of batch imports.
 CREATE TABLE orders (
@@ -30,7 +34,7 @@ CREATE TABLE drop_units (
 
 CREATE TABLE work_orders (
     id           INTEGER PRIMARY KEY,
-    order_id     TEXT NOT NULL REFERENCES orders (order_id),
+    order_id     TEXT NOT NULL REFERENCES orders (order_id) DEFERRABLE INITIALLY DEFERRED,
     drop_id      TEXT NOT NULL,
     sku          TEXT NOT NULL,
     quantity     INTEGER NOT NULL,
@@ -48,7 +52,7 @@ CREATE INDEX work_orders_state ON work_orders (state);
 
 CREATE TABLE operations (
     id               INTEGER PRIMARY KEY,
-    work_order       INTEGER NOT NULL REFERENCES work_orders (id),
+    work_order       INTEGER NOT NULL REFERENCES work_orders (id) DEFERRABLE INITIALLY DEFERRED,
     seq              INTEGER NOT NULL,
     name             TEXT NOT NULL,
     capability       TEXT NOT NULL,
@@ -92,7 +96,9 @@ CREATE TABLE state_counts (
     PRIMARY KEY (entity, state)
 ) WITHOUT ROWID;
 
--- events is the append-only audit trail. AUTOINCREMENT: an id is never used twice.
+-- events is the append-only audit trail. AUTOINCREMENT: an id is never used twice. The store
+-- hands out ids itself, after the larger of sqlite_sequence and max(id); SQLite raises the
+-- sequence to the ids inserted.
 CREATE TABLE events (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
     at         INTEGER NOT NULL,

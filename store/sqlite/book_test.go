@@ -1,0 +1,945 @@
+package sqlite
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cellforge/cellforge/book"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+func TestOrdersRoundTrip(t *testing.T) {
+	s, _ := openTest(t)
+	const n = 1203 // three chunks of Orders, the last one short
+	want := make(map[string]book.Order)
+	var ids []string
+	mustWrite(t, s, func(tx book.Tx) error {
+		for i := range n {
+			o, _, _, _ := fixture("drop-1", i)
+			o.Due = o.Due.Add(123 * time.Microsecond)
+			o.IntakeAt = time.Date(2025, 2, 3, 4, 5, 6, 7000, time.FixedZone("CET", 3600))
+			if err := tx.InsertOrder(o); err != nil {
+				return err
+			}
+			o.IntakeAt = o.IntakeAt.UTC() // returned in UTC
+			want[o.OrderID] = o
+			ids = append(ids, o.OrderID)
+		}
+		return nil
+	})
+	ids = append(ids, "unknown-1", "unknown-2")
+	mustRead(t, s, func(tx book.ReadTx) error {
+		got, err := tx.Orders(ids)
+		if err != nil {
+			return err
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("Orders returned %d orders, want %d; first %+v", len(got), len(want), got[ids[0]])
+		}
+		for id, o := range want {
+			if got[id] != o {
+				t.Fatalf("order %s = %+v, want %+v", id, got[id], o)
+			}
+		}
+		none, err := tx.Orders(nil)
+		if err != nil || len(none) != 0 {
+			t.Errorf("Orders(nil) = %v, %v", none, err)
+		}
+		return nil
+	})
+}
+
+// TestInsertOrderDuplicate checks that an order id stored twice fails the Write with
+// ErrConflict and an error that names it, wherever the duplicate surfaces, and leaves
+// nothing of the Write behind.
+func TestInsertOrderDuplicate(t *testing.T) {
+	stored, _, _, _ := fixture("drop-1", 0)
+	fresh, _, _, _ := fixture("drop-1", 1)
+	for _, tc := range []struct {
+		name string
+		fn   func(tx book.Tx) error
+		// immediate tells that InsertOrder itself fails, rather than a later call or the commit
+		immediate bool
+	}{
+		{"stored before, found at commit", func(tx book.Tx) error {
+			if err := tx.InsertOrder(fresh); err != nil {
+				return err
+			}
+			return tx.InsertOrder(stored)
+		}, false},
+		{"stored before, found at a read", func(tx book.Tx) error {
+			if err := tx.InsertOrder(stored); err != nil {
+				return err
+			}
+			_, err := tx.Orders([]string{stored.OrderID})
+			return err
+		}, false},
+		{"twice in the Write", func(tx book.Tx) error {
+			if err := tx.InsertOrder(fresh); err != nil {
+				return err
+			}
+			return tx.InsertOrder(fresh)
+		}, true},
+		{"twice in the Write, sent in between", func(tx book.Tx) error {
+			if err := tx.InsertOrder(fresh); err != nil {
+				return err
+			}
+			if _, err := tx.DropUnits("drop-1"); err != nil {
+				return err
+			}
+			return tx.InsertOrder(fresh)
+		}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var log bytes.Buffer
+			s, err := Open(t.Context(), filepath.Join(t.TempDir(), "cellforge.db"), slog.New(slog.NewTextHandler(&log, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			importOrders(t, s, "drop-1", 0, 1)
+			var insertErr error
+			err = s.Write(t.Context(), func(tx book.Tx) error {
+				err := tc.fn(tx)
+				insertErr = err
+				return err
+			})
+			if !errors.Is(err, ErrConflict) {
+				t.Fatalf("Write = %v, want ErrConflict", err)
+			}
+			if !strings.Contains(err.Error(), `"drop-1-000000`) {
+				t.Errorf("error %q does not name the order", err)
+			}
+			if tc.immediate && insertErr == nil {
+				t.Error("InsertOrder of an id twice in the Write succeeded")
+			}
+			mustRead(t, s, func(tx book.ReadTx) error {
+				if got, _ := tx.Orders([]string{fresh.OrderID}); len(got) != 0 {
+					t.Errorf("the failed Write stored %v", got)
+				}
+				if units, _ := tx.DropUnits("drop-1"); units[stored.SKU] != stored.Quantity || len(units) != 1 {
+					t.Errorf("drop units after the failed Write = %v", units)
+				}
+				return nil
+			})
+			// the writer is healthy: not discarded, and usable
+			if strings.Contains(log.String(), "discarding") {
+				t.Errorf("the writer connection was discarded:\n%s", log.String())
+			}
+			importOrders(t, s, "drop-1", 1, 3)
+		})
+	}
+}
+
+func TestWorkOrderRoundTrip(t *testing.T) {
+	s, _ := openTest(t)
+	o, wo, ops, _ := fixture("drop-1", 7)
+	wo.CompletedAt = ptr(t0.Add(48 * time.Hour))
+	ops[1].State, ops[1].Cell, ops[1].Reason, ops[1].Scrapped = book.Paused, "sew-2", "needle broke", 2
+	ops[1].QueuedAt, ops[1].StartedAt = ptr(t0.Add(time.Minute)), ptr(t0.Add(2*time.Minute))
+	ops[3].EndedAt, ops[3].Version = ptr(t0.Add(time.Hour)), 5
+	mustWrite(t, s, func(tx book.Tx) error {
+		if err := tx.InsertOrder(o); err != nil {
+			return err
+		}
+		return tx.InsertWorkOrder(&wo, ops)
+	})
+	if wo.ID == 0 {
+		t.Fatal("InsertWorkOrder left the id 0")
+	}
+	for i, op := range ops {
+		if op.ID == 0 || op.WorkOrder != wo.ID {
+			t.Errorf("operation %d: id %d, work order %d; want an id and %d", i, op.ID, op.WorkOrder, wo.ID)
+		}
+	}
+	mustRead(t, s, func(tx book.ReadTx) error {
+		got, err := tx.WorkOrder(wo.ID)
+		if err != nil {
+			return err
+		}
+		if !sameWorkOrder(got, wo) {
+			t.Errorf("WorkOrder = %+v, want %+v", got, wo)
+		}
+		got, err = tx.WorkOrderByOrder(o.OrderID)
+		if err != nil {
+			return err
+		}
+		if !sameWorkOrder(got, wo) {
+			t.Errorf("WorkOrderByOrder = %+v, want %+v", got, wo)
+		}
+		gotOps, err := tx.Operations(wo.ID)
+		if err != nil {
+			return err
+		}
+		if !sameOperations(gotOps, ops) {
+			t.Errorf("Operations =\n%+v\nwant\n%+v", gotOps, ops)
+		}
+		op, err := tx.Operation(ops[1].ID)
+		if err != nil {
+			return err
+		}
+		if !sameOperation(op, ops[1]) {
+			t.Errorf("Operation = %+v, want %+v", op, ops[1])
+		}
+		if op.StandardTime() != 10*time.Minute+time.Duration(o.Quantity)*4*time.Minute {
+			t.Errorf("standard time %v: durations did not round-trip", op.StandardTime())
+		}
+		none, err := tx.Operations(wo.ID + 1000)
+		if err != nil || len(none) != 0 {
+			t.Errorf("Operations of an unknown work order = %v, %v", none, err)
+		}
+		return nil
+	})
+}
+
+func TestNotFound(t *testing.T) {
+	s, _ := openTest(t)
+	importOrders(t, s, "drop-1", 0, 1)
+	for _, tc := range []struct {
+		name string
+		call func(tx book.Tx) error
+	}{
+		{"WorkOrder", func(tx book.Tx) error { _, err := tx.WorkOrder(999); return err }},
+		{"WorkOrderByOrder", func(tx book.Tx) error { _, err := tx.WorkOrderByOrder("nope"); return err }},
+		{"Operation", func(tx book.Tx) error { _, err := tx.Operation(999); return err }},
+		{"UpdateWorkOrder", func(tx book.Tx) error { return tx.UpdateWorkOrder(book.WorkOrder{ID: 999}) }},
+		{"UpdateOperation", func(tx book.Tx) error { return tx.UpdateOperation(&book.Operation{ID: 999}) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := s.Write(t.Context(), tc.call)
+			if !errors.Is(err, book.ErrNotFound) {
+				t.Errorf("%s of an unknown id: %v, want book.ErrNotFound", tc.name, err)
+			}
+		})
+	}
+}
+
+func TestInsertWorkOrderNeedsOrder(t *testing.T) {
+	s, _ := openTest(t)
+	_, wo, ops, _ := fixture("drop-1", 1)
+	err := s.Write(t.Context(), func(tx book.Tx) error { return tx.InsertWorkOrder(&wo, ops) })
+	if err == nil {
+		t.Fatal("work order of an unknown order stored")
+	}
+	if !strings.Contains(err.Error(), fmt.Sprintf("work order %d: no order %q", wo.ID, wo.OrderID)) {
+		t.Errorf("error %q does not name the work order and its order", err)
+	}
+	mustRead(t, s, func(tx book.ReadTx) error {
+		if _, err := tx.WorkOrder(wo.ID); !errors.Is(err, book.ErrNotFound) {
+			t.Errorf("work order of the failed Write: %v", err)
+		}
+		return nil
+	})
+	importOrders(t, s, "drop-1", 0, 1)
+}
+
+func TestWorkOrdersFilter(t *testing.T) {
+	s, _ := openTest(t)
+	a := importOrders(t, s, "drop-a", 0, 6)
+	b := importOrders(t, s, "drop-b", 0, 4)
+	mustWrite(t, s, func(tx book.Tx) error {
+		for _, w := range []book.WorkOrder{a[1].wo, a[4].wo, b[2].wo} {
+			w.State, w.CompletedAt = book.WorkDone, ptr(t0.Add(time.Hour))
+			if err := tx.UpdateWorkOrder(w); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	ids := func(ws []woOps, is ...int) []int64 {
+		var out []int64
+		for _, i := range is {
+			out = append(out, ws[i].wo.ID)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		f    book.WorkOrderFilter
+		want []int64
+	}{
+		{"all", book.WorkOrderFilter{}, append(ids(a, 0, 1, 2, 3, 4, 5), ids(b, 0, 1, 2, 3)...)},
+		{"drop", book.WorkOrderFilter{Drop: "drop-b"}, ids(b, 0, 1, 2, 3)},
+		{"state", book.WorkOrderFilter{State: book.WorkDone}, append(ids(a, 1, 4), ids(b, 2)...)},
+		{"drop and state", book.WorkOrderFilter{Drop: "drop-a", State: book.WorkOpen}, ids(a, 0, 2, 3, 5)},
+		{"after", book.WorkOrderFilter{Drop: "drop-a", AfterID: a[3].wo.ID}, ids(a, 4, 5)},
+		{"limit", book.WorkOrderFilter{Limit: 3}, ids(a, 0, 1, 2)},
+		{"page", book.WorkOrderFilter{State: book.WorkOpen, AfterID: a[2].wo.ID, Limit: 3}, append(ids(a, 3, 5), ids(b, 0)...)},
+		{"none", book.WorkOrderFilter{Drop: "drop-c"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mustRead(t, s, func(tx book.ReadTx) error {
+				ws, err := tx.WorkOrders(tc.f)
+				if err != nil {
+					return err
+				}
+				var got []int64
+				for _, w := range ws {
+					got = append(got, w.ID)
+				}
+				if !slices.Equal(got, tc.want) {
+					t.Errorf("WorkOrders(%+v) = %v, want %v", tc.f, got, tc.want)
+				}
+				return nil
+			})
+		})
+	}
+}
+
+func TestUpdateWorkOrder(t *testing.T) {
+	s, _ := openTest(t)
+	w := importOrders(t, s, "drop-1", 0, 2)
+	// both first operations queued at one cell; the second work order is due later
+	mustWrite(t, s, func(tx book.Tx) error {
+		for _, x := range w {
+			op := x.ops[0]
+			op.State, op.Cell = book.Queued, "laser-1"
+			if err := tx.UpdateOperation(&op); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	queueOrder := func() []int64 {
+		var ids []int64
+		mustRead(t, s, func(tx book.ReadTx) error {
+			q, err := tx.Queue("laser-1", 0)
+			for _, e := range q {
+				ids = append(ids, e.WorkOrder)
+			}
+			return err
+		})
+		return ids
+	}
+	if got, want := queueOrder(), []int64{w[0].wo.ID, w[1].wo.ID}; !slices.Equal(got, want) {
+		t.Fatalf("queue before = %v, want %v", got, want)
+	}
+
+	// expediting the second work order moves it to the front of the queue
+	wo := w[1].wo
+	wo.Due = t0.Add(-time.Hour)
+	wo.Priority = 9
+	wo.State = book.WorkScrapped
+	wo.CompletedAt = ptr(t0.Add(time.Minute))
+	mustWrite(t, s, func(tx book.Tx) error { return tx.UpdateWorkOrder(wo) })
+	mustRead(t, s, func(tx book.ReadTx) error {
+		got, err := tx.WorkOrder(wo.ID)
+		if err != nil {
+			return err
+		}
+		if !sameWorkOrder(got, wo) {
+			t.Errorf("WorkOrder = %+v, want %+v", got, wo)
+		}
+		return nil
+	})
+	if got, want := queueOrder(), []int64{w[1].wo.ID, w[0].wo.ID}; !slices.Equal(got, want) {
+		t.Errorf("queue after expediting = %v, want %v", got, want)
+	}
+}
+
+func TestUpdateOperation(t *testing.T) {
+	s, _ := openTest(t)
+	w := importOrders(t, s, "drop-1", 0, 1)
+	op := w[0].ops[0]
+
+	changed := op
+	changed.State, changed.Cell, changed.Reason, changed.Scrapped = book.Running, "laser-2", "rework", 1
+	changed.QueuedAt, changed.StartedAt, changed.EndedAt = ptr(t0), ptr(t0.Add(time.Second)), ptr(t0.Add(time.Hour))
+	changed.Name, changed.Capability, changed.Quantity = "cut again", "laser-xl", 9
+	changed.UnitTime, changed.Setup = 1500*time.Millisecond, 3*time.Second
+	changed.ChangeoverAttr, changed.ChangeoverValue = "material", "wool"
+	mustWrite(t, s, func(tx book.Tx) error { return tx.UpdateOperation(&changed) })
+	if changed.Version != op.Version+1 {
+		t.Errorf("version after update = %d, want %d", changed.Version, op.Version+1)
+	}
+	mustRead(t, s, func(tx book.ReadTx) error {
+		got, err := tx.Operation(op.ID)
+		if err != nil {
+			return err
+		}
+		if !sameOperation(got, changed) {
+			t.Errorf("Operation =\n%+v\nwant\n%+v", got, changed)
+		}
+		return nil
+	})
+
+	// op is now stale
+	stale := op
+	stale.State = book.Scrapped
+	err := s.Write(t.Context(), func(tx book.Tx) error { return tx.UpdateOperation(&stale) })
+	if !errors.Is(err, ErrConflict) {
+		t.Errorf("update at a stale version: %v, want ErrConflict", err)
+	}
+	if stale.Version != op.Version {
+		t.Errorf("failed update changed the version to %d", stale.Version)
+	}
+	mustRead(t, s, func(tx book.ReadTx) error {
+		got, err := tx.Operation(op.ID)
+		if err != nil {
+			return err
+		}
+		if got.State != book.Running || got.Version != changed.Version {
+			t.Errorf("after a conflict the operation is %s at version %d", got.State, got.Version)
+		}
+		return nil
+	})
+
+	// and clearing the nullable fields stores NULL
+	cleared := changed
+	cleared.QueuedAt, cleared.StartedAt, cleared.EndedAt, cleared.Cell = nil, nil, nil, ""
+	mustWrite(t, s, func(tx book.Tx) error { return tx.UpdateOperation(&cleared) })
+	mustRead(t, s, func(tx book.ReadTx) error {
+		got, err := tx.Operation(op.ID)
+		if err != nil {
+			return err
+		}
+		if !sameOperation(got, cleared) {
+			t.Errorf("Operation =\n%+v\nwant\n%+v", got, cleared)
+		}
+		return nil
+	})
+}
+
+// queueAt sets operations to their state at a cell in one Write.
+func queueAt(t *testing.T, s *Store, cell string, changes map[*book.Operation]book.State) {
+	t.Helper()
+	mustWrite(t, s, func(tx book.Tx) error {
+		for op, st := range changes {
+			op.State, op.Cell = st, cell
+			if err := tx.UpdateOperation(op); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func TestQueue(t *testing.T) {
+	s, _ := openTest(t)
+	mk := func(i, priority int, due time.Duration) book.WorkOrder {
+		o, wo, ops, _ := fixture("drop-1", i)
+		o.Priority, wo.Priority = priority, priority
+		o.Due, wo.Due = t0.Add(due), t0.Add(due)
+		ops[0].State, ops[1].State = book.Pending, book.Pending
+		mustWrite(t, s, func(tx book.Tx) error {
+			if err := tx.InsertOrder(o); err != nil {
+				return err
+			}
+			return tx.InsertWorkOrder(&wo, ops)
+		})
+		return wo
+	}
+	// work orders by due and priority; each has operations seq 0 and 1 at the cell
+	late := mk(1, 0, 5*time.Hour)
+	early := mk(2, 0, time.Hour)
+	earlyUrgent := mk(3, 5, time.Hour)
+	tie := mk(4, 5, time.Hour) // same due and priority as earlyUrgent: by id
+	running := mk(5, 0, 9*time.Hour)
+	paused := mk(6, 0, 8*time.Hour)
+	other := mk(7, 9, 0) // at another cell
+	ready := mk(8, 9, 0) // ready, in no queue
+
+	ops := func(wo book.WorkOrder) []book.Operation {
+		var out []book.Operation
+		mustRead(t, s, func(tx book.ReadTx) error {
+			var err error
+			out, err = tx.Operations(wo.ID)
+			return err
+		})
+		return out
+	}
+	l, e, eu, ti, r, p, o, rd := ops(late), ops(early), ops(earlyUrgent), ops(tie), ops(running), ops(paused), ops(other), ops(ready)
+	queueAt(t, s, "cell-a", map[*book.Operation]book.State{
+		&l[0]: book.Queued, &l[1]: book.Queued,
+		&e[1]: book.Queued, &e[0]: book.Queued,
+		&eu[0]: book.Queued, &ti[1]: book.Queued,
+		&r[2]: book.Running, &p[0]: book.Paused,
+		&e[2]: book.Done, &l[3]: book.Scrapped,
+	})
+	queueAt(t, s, "cell-b", map[*book.Operation]book.State{&o[0]: book.Queued})
+	queueAt(t, s, "", map[*book.Operation]book.State{&rd[0]: book.Ready})
+
+	want := []book.Operation{p[0], r[2], eu[0], ti[1], e[0], e[1], l[0], l[1]}
+	for _, tc := range []struct {
+		name  string
+		limit int
+		want  []book.Operation
+	}{
+		{"all", 0, want},
+		{"limit", 3, want[:3]},
+		{"limit above length", 50, want},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mustRead(t, s, func(tx book.ReadTx) error {
+				q, err := tx.Queue("cell-a", tc.limit)
+				if err != nil {
+					return err
+				}
+				var got []string
+				for _, e := range q {
+					got = append(got, fmt.Sprintf("%d/%d %s", e.WorkOrder, e.Seq, e.State))
+				}
+				var wantS []string
+				for _, op := range tc.want {
+					wantS = append(wantS, fmt.Sprintf("%d/%d %s", op.WorkOrder, op.Seq, op.State))
+				}
+				if !slices.Equal(got, wantS) {
+					t.Errorf("Queue =\n%v\nwant\n%v", got, wantS)
+				}
+				return nil
+			})
+		})
+	}
+	mustRead(t, s, func(tx book.ReadTx) error {
+		q, err := tx.Queue("cell-a", 1)
+		if err != nil {
+			return err
+		}
+		o, _, _, _ := fixture("drop-1", 6)
+		wantEntry := book.QueueEntry{Operation: p[0], OrderID: o.OrderID, Drop: "drop-1", SKU: o.SKU,
+			Priority: 0, Due: t0.Add(8 * time.Hour)}
+		if len(q) != 1 || !sameQueueEntry(q[0], wantEntry) {
+			t.Errorf("first queue entry =\n%+v\nwant\n%+v", q, wantEntry)
+		}
+		q, err = tx.Queue("nowhere", 10)
+		if err != nil || len(q) != 0 {
+			t.Errorf("queue of an unknown cell = %v, %v", q, err)
+		}
+		return nil
+	})
+}
+
+func TestReadyOperations(t *testing.T) {
+	s, _ := openTest(t)
+	mk := func(i, priority int, due time.Duration, readySeqs ...int) []book.Operation {
+		o, wo, ops, _ := fixture("drop-1", i)
+		o.Priority, wo.Priority = priority, priority
+		o.Due, wo.Due = t0.Add(due), t0.Add(due)
+		for j := range ops {
+			ops[j].State = book.Pending
+		}
+		for _, seq := range readySeqs {
+			ops[seq].State = book.Ready
+		}
+		mustWrite(t, s, func(tx book.Tx) error {
+			if err := tx.InsertOrder(o); err != nil {
+				return err
+			}
+			return tx.InsertWorkOrder(&wo, ops)
+		})
+		return ops
+	}
+	a := mk(1, 0, 3*time.Hour, 0)
+	b := mk(2, 1, 3*time.Hour, 0, 2) // same due, higher priority
+	c := mk(3, 0, time.Hour, 1)
+	d := mk(4, 0, 3*time.Hour, 0) // ties with a: by work order id
+	mk(5, 9, 0)                   // nothing ready
+	want := []book.Operation{c[1], b[0], b[2], a[0], d[0]}
+	for _, tc := range []struct {
+		name  string
+		limit int
+		want  []book.Operation
+	}{
+		{"all", 0, want},
+		{"limit", 2, want[:2]},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mustRead(t, s, func(tx book.ReadTx) error {
+				got, err := tx.ReadyOperations(tc.limit)
+				if err != nil {
+					return err
+				}
+				if len(got) != len(tc.want) {
+					t.Fatalf("ReadyOperations returned %d, want %d", len(got), len(tc.want))
+				}
+				for i := range got {
+					if got[i].ID != tc.want[i].ID {
+						t.Errorf("entry %d is operation %d/%d, want %d/%d", i, got[i].WorkOrder, got[i].Seq,
+							tc.want[i].WorkOrder, tc.want[i].Seq)
+					}
+				}
+				return nil
+			})
+		})
+	}
+}
+
+func TestDropUnits(t *testing.T) {
+	s, _ := openTest(t)
+	order := func(id, drop, sku string, qty int) book.Order {
+		return book.Order{OrderID: id, Drop: drop, SKU: sku, Quantity: qty, Due: t0, IntakeAt: t0, Batch: "b"}
+	}
+	mustWrite(t, s, func(tx book.Tx) error {
+		for _, o := range []book.Order{
+			order("1", "fw", "boot", 2), order("2", "fw", "boot", 3), order("3", "fw", "scarf", 1),
+			order("4", "ss", "boot", 7),
+		} {
+			if err := tx.InsertOrder(o); err != nil {
+				return err
+			}
+		}
+		// the transaction sees its own orders
+		got, err := tx.DropUnits("fw")
+		if err != nil {
+			return err
+		}
+		if want := map[string]int{"boot": 5, "scarf": 1}; !maps.Equal(got, want) {
+			t.Errorf("DropUnits inside the Write = %v, want %v", got, want)
+		}
+		return nil
+	})
+	mustWrite(t, s, func(tx book.Tx) error { return tx.InsertOrder(order("5", "fw", "scarf", 4)) })
+	// a failed Write adds nothing
+	s.Write(t.Context(), func(tx book.Tx) error {
+		tx.InsertOrder(order("6", "fw", "boot", 100))
+		return errors.New("abandoned")
+	})
+	for _, tc := range []struct {
+		drop string
+		want map[string]int
+	}{
+		{"fw", map[string]int{"boot": 5, "scarf": 5}},
+		{"ss", map[string]int{"boot": 7}},
+		{"none", map[string]int{}},
+	} {
+		t.Run(tc.drop, func(t *testing.T) {
+			mustRead(t, s, func(tx book.ReadTx) error {
+				got, err := tx.DropUnits(tc.drop)
+				if err != nil {
+					return err
+				}
+				if !maps.Equal(got, tc.want) {
+					t.Errorf("DropUnits(%q) = %v, want %v", tc.drop, got, tc.want)
+				}
+				return nil
+			})
+		})
+	}
+}
+
+func TestCellLoads(t *testing.T) {
+	s, _ := openTest(t)
+	w := importOrders(t, s, "drop-1", 0, 3)
+	queueAt(t, s, "laser-1", map[*book.Operation]book.State{&w[0].ops[0]: book.Queued, &w[1].ops[0]: book.Running})
+	queueAt(t, s, "laser-2", map[*book.Operation]book.State{&w[2].ops[0]: book.Paused})
+	queueAt(t, s, "sew-1", map[*book.Operation]book.State{&w[0].ops[1]: book.Done}) // done: no load
+	mustRead(t, s, func(tx book.ReadTx) error {
+		got, err := tx.CellLoads()
+		if err != nil {
+			return err
+		}
+		want := []book.CellLoad{
+			{Cell: "laser-1", Load: w[0].ops[0].StandardTime() + w[1].ops[0].StandardTime()},
+			{Cell: "laser-2", Load: w[2].ops[0].StandardTime()},
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("CellLoads = %v, want %v", got, want)
+		}
+		return nil
+	})
+}
+
+func TestCompletions(t *testing.T) {
+	s, _ := openTest(t)
+	a := importOrders(t, s, "drop-a", 0, 3)
+	b := importOrders(t, s, "drop-b", 0, 1)
+	complete := func(wo book.WorkOrder, at time.Time) {
+		mustWrite(t, s, func(tx book.Tx) error {
+			wo.State, wo.CompletedAt = book.WorkDone, &at
+			if err := tx.UpdateWorkOrder(wo); err != nil {
+				return err
+			}
+			return tx.AppendEvent(&book.Event{At: at, Actor: "cell", Kind: book.EventWorkOrderCompleted,
+				Drop: wo.Drop, OrderID: wo.OrderID, WorkOrder: wo.ID})
+		})
+	}
+	complete(a[2].wo, t0.Add(5*time.Hour))
+	complete(a[0].wo, t0.Add(7*time.Hour))
+	complete(b[0].wo, t0.Add(time.Hour))
+	// other events of a work order are no completion
+	mustWrite(t, s, func(tx book.Tx) error {
+		return tx.AppendEvent(&book.Event{At: t0, Kind: book.EventOperation, WorkOrder: a[1].wo.ID})
+	})
+	mustRead(t, s, func(tx book.ReadTx) error {
+		got, err := tx.Completions("drop-a")
+		if err != nil {
+			return err
+		}
+		want := []book.Completion{
+			{WorkOrder: a[0].wo.ID, IntakeAt: t0, CompletedAt: t0.Add(7 * time.Hour)},
+			{WorkOrder: a[2].wo.ID, IntakeAt: t0, CompletedAt: t0.Add(5 * time.Hour)},
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("Completions = %+v, want %+v", got, want)
+		}
+		return nil
+	})
+}
+
+func TestEvents(t *testing.T) {
+	s, _ := openTest(t)
+	w := importOrders(t, s, "drop-1", 0, 2) // events 1 and 2: order.received
+	evs := []book.Event{
+		{At: t0.Add(time.Second), Actor: "dispatcher", Kind: book.EventOperation, Cell: "laser-1",
+			Drop: "drop-1", OrderID: w[0].wo.OrderID, WorkOrder: w[0].wo.ID, Operation: w[0].ops[0].ID,
+			From: book.Ready, To: book.Queued},
+		{At: t0.Add(2 * time.Second), Actor: "laser-1", Kind: book.EventOperation, Cell: "laser-1",
+			WorkOrder: w[1].wo.ID, Operation: w[1].ops[0].ID, From: book.Ready, To: book.Queued},
+		{At: t0.Add(3 * time.Second), Actor: "laser-1", Kind: book.EventOperationScrap, Cell: "laser-2",
+			WorkOrder: w[0].wo.ID, Operation: w[0].ops[0].ID, Reason: "burnt", Quantity: 2},
+		{At: t0.Add(4 * time.Second), Actor: "planner", Kind: book.EventBatchImported, Batch: "batch-2", Quantity: 2},
+	}
+	mustWrite(t, s, func(tx book.Tx) error {
+		for i := range evs {
+			if err := tx.AppendEvent(&evs[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for i, e := range evs {
+		if e.ID != int64(i+3) {
+			t.Errorf("event %d has id %d, want %d", i, e.ID, i+3)
+		}
+	}
+	var all []book.Event
+	mustRead(t, s, func(tx book.ReadTx) error {
+		var err error
+		all, err = tx.Events(book.EventFilter{})
+		return err
+	})
+	if len(all) != 6 || !slices.Equal(all[2:], evs) {
+		t.Fatalf("Events =\n%+v\nwant the received events and\n%+v", all, evs)
+	}
+	if all[0].Kind != book.EventOrderReceived || all[0].WorkOrder != w[0].wo.ID || all[0].Batch != "batch-1" {
+		t.Errorf("first event = %+v", all[0])
+	}
+	ids := func(es ...book.Event) []int64 {
+		var out []int64
+		for _, e := range es {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		f    book.EventFilter
+		want []int64
+	}{
+		{"all", book.EventFilter{}, ids(all...)},
+		{"work order", book.EventFilter{WorkOrder: w[0].wo.ID}, ids(all[0], evs[0], evs[2])},
+		{"operation", book.EventFilter{Operation: w[0].ops[0].ID}, ids(evs[0], evs[2])},
+		{"cell", book.EventFilter{Cell: "laser-1"}, ids(evs[0], evs[1])},
+		{"cell and work order", book.EventFilter{Cell: "laser-1", WorkOrder: w[1].wo.ID}, ids(evs[1])},
+		{"after", book.EventFilter{AfterID: evs[1].ID}, ids(evs[2], evs[3])},
+		{"limit", book.EventFilter{Limit: 2}, ids(all[0], all[1])},
+		{"page", book.EventFilter{WorkOrder: w[0].wo.ID, AfterID: all[0].ID, Limit: 1}, ids(evs[0])},
+		{"none", book.EventFilter{Cell: "sew-1"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mustRead(t, s, func(tx book.ReadTx) error {
+				got, err := tx.Events(tc.f)
+				if err != nil {
+					return err
+				}
+				if !slices.Equal(ids(got...), tc.want) {
+					t.Errorf("Events(%+v) = %v, want %v", tc.f, ids(got...), tc.want)
+				}
+				return nil
+			})
+		})
+	}
+}
+
+func TestIdempotency(t *testing.T) {
+	s, _ := openTest(t)
+	rec := book.IdempotencyRecord{Principal: "ada", Key: "k1", RequestHash: "h1", Status: 201,
+		Response: []byte(`{"id":1}`), CreatedAt: t0}
+	empty := book.IdempotencyRecord{Principal: "ada", Key: "k2", RequestHash: "h2", Status: 204,
+		Response: nil, CreatedAt: t0.Add(time.Hour)}
+	mustWrite(t, s, func(tx book.Tx) error {
+		if err := tx.PutIdempotency(rec); err != nil {
+			return err
+		}
+		return tx.PutIdempotency(empty)
+	})
+	get := func(principal, key string) (book.IdempotencyRecord, bool) {
+		var got book.IdempotencyRecord
+		var ok bool
+		mustRead(t, s, func(tx book.ReadTx) error {
+			var err error
+			got, ok, err = tx.Idempotency(principal, key)
+			return err
+		})
+		return got, ok
+	}
+	for _, tc := range []struct {
+		name           string
+		principal, key string
+		want           book.IdempotencyRecord
+		ok             bool
+	}{
+		{"stored", "ada", "k1", rec, true},
+		{"empty response", "ada", "k2", book.IdempotencyRecord{Principal: "ada", Key: "k2", RequestHash: "h2",
+			Status: 204, Response: nil, CreatedAt: t0.Add(time.Hour)}, true},
+		{"other principal", "bob", "k1", book.IdempotencyRecord{}, false},
+		{"unknown key", "ada", "k3", book.IdempotencyRecord{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := get(tc.principal, tc.key)
+			if ok != tc.ok || !sameIdempotency(got, tc.want) {
+				t.Errorf("Idempotency(%q, %q) = %+v, %v; want %+v, %v", tc.principal, tc.key, got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+
+	replaced := rec
+	replaced.Status, replaced.Response = 409, []byte("conflict")
+	mustWrite(t, s, func(tx book.Tx) error { return tx.PutIdempotency(replaced) })
+	if got, _ := get("ada", "k1"); !sameIdempotency(got, replaced) {
+		t.Errorf("after replacing: %+v, want %+v", got, replaced)
+	}
+
+	mustWrite(t, s, func(tx book.Tx) error { return tx.ExpireIdempotency(t0.Add(time.Minute)) })
+	if _, ok := get("ada", "k1"); ok {
+		t.Error("record created before the expiry time survived")
+	}
+	if _, ok := get("ada", "k2"); !ok {
+		t.Error("record created after the expiry time was dropped")
+	}
+}
+
+// TestCounts checks the kept counts against counting the tables.
+func TestCounts(t *testing.T) {
+	s, _ := openTest(t)
+	w := importOrders(t, s, "drop-1", 0, 5)
+	queueAt(t, s, "laser-1", map[*book.Operation]book.State{&w[0].ops[0]: book.Running, &w[1].ops[0]: book.Queued})
+	mustWrite(t, s, func(tx book.Tx) error {
+		op := w[0].ops[0]
+		op.State = book.Done
+		if err := tx.UpdateOperation(&op); err != nil {
+			return err
+		}
+		wo := w[4].wo
+		wo.State = book.WorkScrapped
+		if err := tx.UpdateWorkOrder(wo); err != nil {
+			return err
+		}
+		// counts inside the transaction include its changes
+		wos, ops, err := tx.Counts()
+		if err != nil {
+			return err
+		}
+		if wos[book.WorkScrapped] != 1 || ops[book.Done] != 1 || ops[book.Running] != 0 {
+			t.Errorf("counts inside the Write: %v %v", wos, ops)
+		}
+		return nil
+	})
+	s.Write(t.Context(), func(tx book.Tx) error {
+		o, wo, ops, _ := fixture("drop-1", 99)
+		tx.InsertOrder(o)
+		tx.InsertWorkOrder(&wo, ops)
+		return errors.New("abandoned")
+	})
+
+	wantWO := map[book.WorkOrderState]int{}
+	wantOps := map[book.State]int{}
+	count := func(table string, add func(state string, n int)) {
+		rows, err := s.reader.Query("SELECT state, count(*) FROM " + table + " GROUP BY state")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var st string
+			var n int
+			rows.Scan(&st, &n)
+			add(st, n)
+		}
+	}
+	count("work_orders", func(st string, n int) { wantWO[book.WorkOrderState(st)] = n })
+	count("operations", func(st string, n int) { wantOps[book.State(st)] = n })
+	if wantWO[book.WorkOpen] != 4 || wantOps[book.Pending] != 15 {
+		t.Fatalf("fixture changed: %v %v", wantWO, wantOps)
+	}
+
+	mustRead(t, s, func(tx book.ReadTx) error {
+		wos, ops, err := tx.Counts()
+		if err != nil {
+			return err
+		}
+		// states that emptied count 0
+		for st, n := range wos {
+			if n == 0 {
+				delete(wos, st)
+			}
+		}
+		for st, n := range ops {
+			if n == 0 {
+				delete(ops, st)
+			}
+		}
+		if !maps.Equal(wos, wantWO) {
+			t.Errorf("work order counts = %v, want %v", wos, wantWO)
+		}
+		if !maps.Equal(ops, wantOps) {
+			t.Errorf("operation counts = %v, want %v", ops, wantOps)
+		}
+		return nil
+	})
+}
+
+// TestQueryPlans checks that the hot reads use their indexes and sort nothing.
+func TestQueryPlans(t *testing.T) {
+	s, _ := openTest(t)
+	wosQuery, wosArgs := workOrdersQuery(book.WorkOrderFilter{Drop: "d", Limit: 10})
+	wosStateQuery, wosStateArgs := workOrdersQuery(book.WorkOrderFilter{Drop: "d", State: book.WorkOpen, Limit: 10})
+	cellQuery, cellArgs := eventsQuery(book.EventFilter{Cell: "c", AfterID: 5, Limit: 10})
+	woEventsQuery, woEventsArgs := eventsQuery(book.EventFilter{WorkOrder: 3})
+	for _, tc := range []struct {
+		name, query string
+		args        []any
+		index       string
+	}{
+		{"queue", queueSQL, []any{"c", 100}, "operations_queue"},
+		{"ready", readySQL, []any{100}, "operations_ready"},
+		{"completions", completionsSQL, []any{"d"}, "events_completed"},
+		{"work orders of a drop", wosQuery, wosArgs, "work_orders_drop"},
+		{"work orders of a drop in a state", wosStateQuery, wosStateArgs, "work_orders_drop_state"},
+		{"events of a cell", cellQuery, cellArgs, "events_cell"},
+		{"events of a work order", woEventsQuery, woEventsArgs, "events_work_order"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rows, err := s.reader.Query("EXPLAIN QUERY PLAN "+tc.query, tc.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var plan []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			joined := fmt.Sprint(plan)
+			if !slices.ContainsFunc(plan, func(d string) bool { return strings.Contains(d+" ", "INDEX "+tc.index+" ") }) {
+				t.Errorf("plan does not use %s: %s", tc.index, joined)
+			}
+			if slices.ContainsFunc(plan, func(d string) bool { return strings.Contains(d, "TEMP B-TREE") }) {
+				t.Errorf("plan sorts: %s", joined)
+			}
+		})
+	}
+}

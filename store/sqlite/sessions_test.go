@@ -1,0 +1,84 @@
+package sqlite
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/cellforge/cellforge/book"
+)
+
+func TestSessions(t *testing.T) {
+	s, _ := openTest(t)
+	now := t0
+	s.now = func() time.Time { return now }
+	ctx := t.Context()
+	put := func(hash, person, role string, expires time.Time) {
+		t.Helper()
+		if err := s.PutSession(ctx, hash, person, role, expires); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("h-ada", "ada", "planner", t0.Add(time.Hour))
+	put("h-bob", "bob", "operator", t0.Add(time.Minute))
+	put("h-old", "cy", "operator", t0.Add(-time.Minute))
+	put("h-bob", "bob", "supervisor", t0.Add(2*time.Hour)) // replaces
+
+	type want struct {
+		person, role string
+		expires      time.Time
+		notFound     bool
+	}
+	check := func(t *testing.T, cases map[string]want) {
+		for hash, w := range cases {
+			person, role, expires, err := s.Session(ctx, hash)
+			if w.notFound {
+				if !errors.Is(err, book.ErrNotFound) {
+					t.Errorf("Session(%q) = %q, %v; want book.ErrNotFound", hash, person, err)
+				}
+				continue
+			}
+			if err != nil || person != w.person || role != w.role || !expires.Equal(w.expires) {
+				t.Errorf("Session(%q) = %q, %q, %v, %v; want %+v", hash, person, role, expires, err, w)
+			}
+		}
+	}
+	t.Run("stored", func(t *testing.T) {
+		check(t, map[string]want{
+			"h-ada":     {person: "ada", role: "planner", expires: t0.Add(time.Hour)},
+			"h-bob":     {person: "bob", role: "supervisor", expires: t0.Add(2 * time.Hour)},
+			"h-old":     {notFound: true}, // expired
+			"h-unknown": {notFound: true},
+		})
+	})
+	t.Run("expiry", func(t *testing.T) {
+		now = t0.Add(time.Hour) // ada's session ends now
+		check(t, map[string]want{
+			"h-ada": {notFound: true},
+			"h-bob": {person: "bob", role: "supervisor", expires: t0.Add(2 * time.Hour)},
+		})
+	})
+	t.Run("delete", func(t *testing.T) {
+		if err := s.DeleteSession(ctx, "h-bob"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteSession(ctx, "h-bob"); err != nil {
+			t.Errorf("deleting a deleted session: %v", err)
+		}
+		check(t, map[string]want{"h-bob": {notFound: true}})
+	})
+	t.Run("delete expired", func(t *testing.T) {
+		put("h-dee", "dee", "planner", t0.Add(3*time.Hour))
+		if err := s.DeleteExpiredSessions(ctx, t0.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := s.reader.QueryRow("SELECT count(*) FROM sessions").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Errorf("%d sessions left, want dee's", n)
+		}
+		check(t, map[string]want{"h-dee": {person: "dee", role: "planner", expires: t0.Add(3 * time.Hour)}})
+	})
+}
