@@ -101,10 +101,10 @@ type productView struct {
 }
 
 type stepView struct {
-	Name            string              `json:"name"`
-	Capability      string              `json:"capability"`
-	UnitTimeSeconds float64             `json:"unit_time_seconds"`
-	SetupSeconds    float64             `json:"setup_seconds"`
+	Name            string          `json:"name"`
+	Capability      string          `json:"capability"`
+	UnitTimeSeconds float64         `json:"unit_time_seconds"`
+	SetupSeconds    float64         `json:"setup_seconds"`
 	Changeover      *changeoverView `json:"changeover,omitempty"`
 }
 
@@ -456,4 +456,3 @@ func nonNil[T any](s []T) []T {
 	}
 	return s
 }
-

@@ -210,25 +210,15 @@ func (b *Book) transition(tx Tx, req TransitionRequest, reason string, now time.
 
 // checkCellFree refuses to run a second operation at a cell: a cell works one job at a time.
 func (b *Book) checkCellFree(tx Tx, op Operation) error {
-	// The queue lists what runs first, so only its head needs a look; paused operations may
-	// share the head with a running one.
-	for limit := 8; ; limit *= 8 {
-		q, err := tx.Queue(op.Cell, limit)
-		if err != nil {
-			return fmt.Errorf("reading queue of cell %s: %w", op.Cell, err)
-		}
-		for _, e := range q {
-			switch {
-			case e.State == Running && e.ID != op.ID:
-				return &CellBusyError{Cell: op.Cell, Operation: e.ID}
-			case e.State == Queued:
-				return nil
-			}
-		}
-		if len(q) < limit {
-			return nil
-		}
+	// A queue lists what runs first, so its head tells.
+	q, err := tx.Queue(op.Cell, 1)
+	if err != nil {
+		return fmt.Errorf("reading queue of cell %s: %w", op.Cell, err)
 	}
+	if len(q) > 0 && q[0].State == Running && q[0].ID != op.ID {
+		return &CellBusyError{Cell: op.Cell, Operation: q[0].ID}
+	}
+	return nil
 }
 
 func (b *Book) event(tx Tx, e Event) error {

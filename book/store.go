@@ -32,8 +32,9 @@ type ReadTx interface {
 	// ReadyOperations returns the operations in state ready, earliest due first, then higher
 	// priority first, then by work order id and seq.
 	ReadyOperations(limit int) ([]QueueEntry, error)
-	// Queue returns the operations queued, running or paused at a cell: running and paused
-	// first, then queued earliest due first, then higher priority, then work order id and seq.
+	// Queue returns the operations queued, running or paused at a cell: running first, then
+	// paused, then queued; within each, earliest due first, then higher priority, then work
+	// order id and seq.
 	Queue(cell string, limit int) ([]QueueEntry, error)
 	// CellLoads returns the standard time queued, running or paused at each cell that has any.
 	CellLoads() ([]CellLoad, error)

@@ -468,7 +468,7 @@ func TestQueue(t *testing.T) {
 	queueAt(t, s, "cell-b", map[*book.Operation]book.State{&o[0]: book.Queued})
 	queueAt(t, s, "", map[*book.Operation]book.State{&rd[0]: book.Ready})
 
-	want := []book.Operation{p[0], r[2], eu[0], ti[1], e[0], e[1], l[0], l[1]}
+	want := []book.Operation{r[2], p[0], eu[0], ti[1], e[0], e[1], l[0], l[1]}
 	for _, tc := range []struct {
 		name  string
 		limit int
@@ -504,9 +504,9 @@ func TestQueue(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		o, _, _, _ := fixture("drop-1", 6)
-		wantEntry := book.QueueEntry{Operation: p[0], OrderID: o.OrderID, Drop: "drop-1", SKU: o.SKU,
-			Priority: 0, Due: t0.Add(8 * time.Hour)}
+		o, _, _, _ := fixture("drop-1", 5)
+		wantEntry := book.QueueEntry{Operation: r[2], OrderID: o.OrderID, Drop: "drop-1", SKU: o.SKU,
+			Priority: 0, Due: t0.Add(9 * time.Hour)}
 		if len(q) != 1 || !sameQueueEntry(q[0], wantEntry) {
 			t.Errorf("first queue entry =\n%+v\nwant\n%+v", q, wantEntry)
 		}

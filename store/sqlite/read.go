@@ -207,7 +207,7 @@ const queueEntryQuery = `SELECT ` + opCols + `, w.order_id, w.drop_id, w.sku, w.
 const readySQL = queueEntryQuery + `WHERE o.state = '` + string(book.Ready) + `'
 	ORDER BY o.due, o.priority DESC, o.work_order, o.seq LIMIT ?`
 
-// queueSQL selects the queue of a cell. queue_rank orders running and paused before queued;
+// queueSQL selects the queue of a cell. queue_rank orders running, then paused, then queued;
 // the index operations_queue holds exactly this order, so the read stops after limit entries
 // without sorting.
 const queueSQL = queueEntryQuery + `WHERE o.cell = ? AND o.queue_rank IS NOT NULL
@@ -244,7 +244,7 @@ func (t *readTx) ReadyOperations(limit int) ([]book.QueueEntry, error) {
 }
 
 // Queue returns up to limit (all when limit <= 0) operations queued, running or paused at a
-// cell: running and paused first, then earliest due first, then higher priority, then work
+// cell: running first, then paused, then queued; each earliest due first, then higher priority, then work
 // order id and seq.
 func (t *readTx) Queue(cell string, limit int) ([]book.QueueEntry, error) {
 	rows, err := t.query(queueSQL, cell, sqlLimit(limit))

@@ -73,10 +73,10 @@ CREATE TABLE operations (
     -- are read in index order without a join or a sort
     due              INTEGER NOT NULL,
     priority         INTEGER NOT NULL,
-    -- the first sort key of a cell's queue: running and paused before queued; NULL for
-    -- operations in no queue, which the partial index below leaves out
+    -- the first sort key of a cell's queue: what runs now, then what is paused, then what is
+    -- queued; NULL for operations in no queue, which the partial index below leaves out
     queue_rank       INTEGER GENERATED ALWAYS AS (
-        CASE state WHEN 'running' THEN 0 WHEN 'paused' THEN 0 WHEN 'queued' THEN 1 END
+        CASE state WHEN 'running' THEN 0 WHEN 'paused' THEN 1 WHEN 'queued' THEN 2 END
     ) VIRTUAL,
     UNIQUE (work_order, seq)
 );
