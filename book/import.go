@@ -49,8 +49,7 @@ type ImportResult struct {
 // BatchError refuses a whole batch: it lists every bad row, and nothing was stored.
 type BatchError struct {
 	Drop   string
-	Rows   int // rows read
-	Errors []intake.RowError
+	Errors []intake.RowError // by line
 }
 
 func (e *BatchError) Error() string {
@@ -96,7 +95,7 @@ func (b *Book) Import(ctx context.Context, req ImportRequest) (ImportResult, err
 	bad = append(bad, moreBad...)
 	if len(bad) > 0 {
 		sort.SliceStable(bad, func(i, j int) bool { return bad[i].Line < bad[j].Line })
-		return ImportResult{}, &BatchError{Drop: drop.ID, Rows: len(rows) + countLines(bad), Errors: bad}
+		return ImportResult{}, &BatchError{Drop: drop.ID, Errors: bad}
 	}
 
 	result := ImportResult{Drop: drop.ID, Rows: len(rows), Unchanged: unchanged}
@@ -287,12 +286,4 @@ func describe(o Order) string {
 		parts = append(parts, "customer "+o.Customer)
 	}
 	return strings.Join(parts, ", ")
-}
-
-func countLines(errs []intake.RowError) int {
-	lines := map[int]bool{}
-	for _, e := range errs {
-		lines[e.Line] = true
-	}
-	return len(lines)
 }

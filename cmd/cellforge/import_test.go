@@ -42,9 +42,12 @@ func TestImportCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "2 new orders") {
 		t.Fatalf("import: exit %d\nstdout %s\nstderr %s", code, out, errOut)
 	}
-	code, out, _ = env("--drop", "spring-27", good)
+	code, out, errOut = env("--drop", "spring-27", "--progress", "always", good)
 	if code != 0 || !strings.Contains(out, "0 new orders, 2 already imported") {
 		t.Fatalf("re-import: exit %d: %s", code, out)
+	}
+	if !strings.Contains(errOut, "] 100% ") {
+		t.Errorf("the progress bar did not reach 100%%: %q", errOut)
 	}
 
 	// The orders are work orders whose first operation is queued at a cell offering it.
