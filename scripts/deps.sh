@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the programs that tests and benchmarks use as real peers, when they are missing.
-# Usage: scripts/deps.sh NAME...   (known: wrk sqlite3 bc)
+# Usage: scripts/deps.sh NAME...   (known: wrk sqlite3 bc mbpoll socat)
 set -euo pipefail
 
 apt_updated=0
@@ -18,7 +18,7 @@ apt_install() {
 
 for dep in "$@"; do
   case "$dep" in
-    wrk|sqlite3|bc)
+    wrk|sqlite3|bc|mbpoll|socat)
       command -v "$dep" >/dev/null || { echo "deps: installing $dep"; apt_install "$dep"; } ;;
     *)
       echo "deps: unknown dependency $dep" >&2; exit 1 ;;

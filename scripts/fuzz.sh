@@ -7,6 +7,8 @@ targets=(
   "./configs FuzzParse"
   "./book/intake FuzzCSV"
   "./book/intake FuzzJSON"
+  "./firmware-sim/modbus FuzzTCPFrame"
+  "./firmware-sim/modbus FuzzRTUFrame"
 )
 for t in "${targets[@]}"; do
   set -- $t
