@@ -61,7 +61,7 @@ func importBatch(ctx context.Context, args []string, e *env) error {
 		return errUsage
 	}
 	if *token == "" {
-		*token = e.getenv("CELLFORGE_TOKEN")
+		*token = os.Getenv("CELLFORGE_TOKEN")
 	}
 	if *token == "" {
 		return errors.New("no token: pass --token or set CELLFORGE_TOKEN (a planner's API token, or sign in for a session token)")

@@ -24,7 +24,6 @@ type command struct {
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
-	getenv         func(string) string
 }
 
 // errUsage marks a usage error: the command printed its usage already.
@@ -41,7 +40,7 @@ func commands() map[string]command {
 
 // run runs cellforge with args (without the program name) and returns the exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: osGetenv}
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	cmds := commands()
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stderr, cmds)

@@ -1,5 +1,0 @@
-package main
-
-import "os"
-
-func osGetenv(k string) string { return os.Getenv(k) }
