@@ -39,6 +39,12 @@ type Book struct {
 	cells    map[string]configs.Cell
 	capable  map[string][]string // capability -> cells offering it, in config order
 
+	// downMu guards down: the cells out of service (in fault or unreachable) and why.
+	// Dispatching skips them. It is not stored: at start every cell is up until its controller
+	// finds otherwise.
+	downMu sync.Mutex
+	down   map[string]string
+
 	// importMu serializes imports: a batch's window and conflict checks read the book and then
 	// write it, and no other batch may slip in between.
 	importMu sync.Mutex
@@ -55,6 +61,7 @@ func New(cfg Config) *Book {
 		drops:    make(map[string]configs.Drop),
 		cells:    make(map[string]configs.Cell),
 		capable:  make(map[string][]string),
+		down:     make(map[string]string),
 	}
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)

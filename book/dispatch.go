@@ -72,7 +72,7 @@ func (b *Book) dispatch(tx Tx, now time.Time) (int, error) {
 	for _, e := range ready {
 		byID[e.ID] = e
 	}
-	assigned := AssignEDD(ready, loads, b.capable)
+	assigned := AssignEDD(ready, loads, b.available())
 	for _, a := range assigned {
 		e := byID[a.Operation]
 		op := e.Operation

@@ -310,6 +310,18 @@ func (b *Book) Events(ctx context.Context, f EventFilter) ([]Event, error) {
 	return out, err
 }
 
+// LastEventID returns the id of the latest event, 0 when there is none: where a reader of the
+// events from now on starts.
+func (b *Book) LastEventID(ctx context.Context) (int64, error) {
+	var id int64
+	err := b.store.Read(ctx, func(tx ReadTx) error {
+		var err error
+		id, err = tx.LastEventID()
+		return err
+	})
+	return id, err
+}
+
 // Counts returns the number of work orders per state and operations per state.
 func (b *Book) Counts(ctx context.Context) (map[WorkOrderState]int, map[State]int, error) {
 	var wos map[WorkOrderState]int

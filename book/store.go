@@ -41,6 +41,8 @@ type ReadTx interface {
 	// Completions returns the completed work orders of a drop.
 	Completions(drop string) ([]Completion, error)
 	Events(f EventFilter) ([]Event, error) // by id ascending
+	// LastEventID returns the id of the latest event, 0 when there is none.
+	LastEventID() (int64, error)
 	// Idempotency returns the record of a key, or ok false.
 	Idempotency(principal, key string) (rec IdempotencyRecord, ok bool, err error)
 	// Counts returns the number of work orders per state and operations per state.

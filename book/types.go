@@ -76,8 +76,11 @@ type Operation struct {
 	State           State         `json:"state"`
 	Cell            string        `json:"cell,omitempty"`
 	// Reason is the reason of the last pause or scrap.
-	Reason    string     `json:"reason,omitempty"`
-	Scrapped  int        `json:"scrapped"` // units scrapped at this operation
+	Reason   string `json:"reason,omitempty"`
+	Scrapped int    `json:"scrapped"` // units scrapped at this operation
+	// UnitsDone is the number of units finished at this operation so far, as the cell's machine
+	// counts them (or the floor reports them).
+	UnitsDone int        `json:"units_done"`
 	QueuedAt  *time.Time `json:"queued_at,omitempty"`
 	StartedAt *time.Time `json:"started_at,omitempty"`
 	EndedAt   *time.Time `json:"ended_at,omitempty"`
@@ -116,6 +119,9 @@ const (
 	EventOperationScrap     = "operation.scrapped_units"
 	EventWorkOrderCompleted = "workorder.completed"
 	EventWorkOrderScrapped  = "workorder.scrapped"
+	EventOperationProgress  = "operation.progress"
+	EventCellFault          = "cell.fault"
+	EventCellRecovered      = "cell.recovered"
 )
 
 // QueueEntry is an operation in a cell's queue with what the floor needs to see of its work order.

@@ -24,7 +24,14 @@ type Factory struct {
 	// Site identifies this micro-factory (for telemetry topics and the UI).
 	Site string
 	// Name is the studio's display name.
-	Name     string
+	Name string
+	// Simulate runs every device on the built-in firmware simulator, in-process, instead of
+	// connecting to the addresses and serial lines written in the file.
+	Simulate bool
+	// SerialLines are the RS-485/RS-232 lines devices are connected to.
+	SerialLines []SerialLine
+	// Printing names the printers that print unit labels and work tickets.
+	Printing Printing
 	Cells    []Cell
 	Products []Product
 	Drops    []Drop
@@ -41,11 +48,66 @@ type Cell struct {
 	Line         int // line of the cell in the file
 }
 
-// Device is a machine held by a cell. The devices issue fills in protocol details.
+// Device kinds a cell may hold.
+const (
+	KindLoom         = "loom"
+	KindDyeStation   = "dye-station"
+	KindMicroPrinter = "micro-printer"
+	KindLabelPrinter = "label-printer"
+)
+
+// Device is a machine held by a cell and how to reach it: over TCP at Address, or on a serial
+// line. Looms and dye stations speak Modbus (TCP, or RTU on a serial line) and are described by a
+// Profile; printers speak ZPL (label printers) or ESC/POS (micro-printers).
 type Device struct {
 	ID   string
-	Kind string // loom, dye-station, micro-printer, label-printer
-	Line int
+	Kind string // one of the Kind constants
+	// Address is host:port for a device reached over TCP; empty for one on a serial line.
+	Address string
+	// SerialLine is the id of the serial line the device is on; empty for one over TCP.
+	SerialLine string
+	// UnitID is the Modbus unit (slave) id, 1..247 (default 1); 0 for printers.
+	UnitID int
+	// Profile is the Modbus device profile (by default the built-in profile named after the
+	// kind); nil for printers. Devices share profiles: treat it as read-only.
+	Profile *Profile
+	// Timeout is how long to wait for an answer (default 500ms over TCP; 0 on a serial line,
+	// where the line's timeout applies unless one is written).
+	Timeout time.Duration
+	Line    int
+}
+
+// Modbus reports whether the device speaks Modbus.
+func (d Device) Modbus() bool { return d.Kind == KindLoom || d.Kind == KindDyeStation }
+
+// SerialLine is a serial port shared by the devices on it: several Modbus RTU devices, or one
+// printer.
+type SerialLine struct {
+	ID string
+	// Port is the serial device, for example /dev/ttyUSB0.
+	Port string
+	// Baud is the line speed (default 19200).
+	Baud int
+	// Parity is none, even or odd (default even, as Modbus RTU specifies).
+	Parity string
+	// StopBits is 1 or 2 (default 1).
+	StopBits int
+	// Timeout is how long to wait for an answer on the line (default 200ms).
+	Timeout time.Duration
+	Line    int
+}
+
+// Printing names the printers of the factory's labels and tickets.
+type Printing struct {
+	// Labels is the id of the label printer that prints a label for every finished unit;
+	// empty when no labels are printed.
+	Labels string
+	// Tickets is the id of the micro-printer that prints a work ticket when a work order is
+	// dispatched; empty when no tickets are printed.
+	Tickets string
+	// ProvenanceURL is the address printed as a QR code on each unit's label, with {serial}
+	// replaced by the unit's serial (default https://SITE.example/u/{serial}).
+	ProvenanceURL string
 }
 
 // Product is a SKU with its routing.
@@ -64,7 +126,11 @@ type Step struct {
 	UnitTime   time.Duration
 	Setup      time.Duration
 	Changeover *Changeover // nil when the step has none
-	Line       int
+	// Params are the job parameters the cell's machine is given when the step starts, for
+	// example a loom's pattern or a dye station's recipe and temperature. The number of units
+	// to make is always given as "units".
+	Params map[string]float64
+	Line   int
 }
 
 // Changeover names the attribute whose change between consecutive operations on a cell costs a
@@ -145,6 +211,28 @@ func (f *Factory) Drop(id string) (Drop, bool) {
 		}
 	}
 	return Drop{}, false
+}
+
+// SerialLine returns the serial line with the given id.
+func (f *Factory) SerialLine(id string) (SerialLine, bool) {
+	for _, l := range f.SerialLines {
+		if l.ID == id {
+			return l, true
+		}
+	}
+	return SerialLine{}, false
+}
+
+// Device returns the device with the given id and the cell holding it.
+func (f *Factory) Device(id string) (Device, Cell, bool) {
+	for _, c := range f.Cells {
+		for _, d := range c.Devices {
+			if d.ID == id {
+				return d, c, true
+			}
+		}
+	}
+	return Device{}, Cell{}, false
 }
 
 // Cell returns the cell with the given id.

@@ -83,9 +83,12 @@ func (v value[T]) set() bool { return v.Line > 0 }
 // the exact key. bad marks an object that is not a mapping at all (already reported).
 
 type rawFactory struct {
-	line       int
-	Site, Name value[string]
-	Cells      value[[]rawCell]
+	line        int
+	Site, Name  value[string]
+	Simulate    value[bool]
+	SerialLines value[[]rawSerialLine]
+	Printing    value[*rawPrinting]
+	Cells       value[[]rawCell]
 	Products   value[[]rawProduct]
 	Drops      value[[]rawDrop]
 	People     value[[]rawPerson]
@@ -102,10 +105,26 @@ type rawCell struct {
 }
 
 type rawDevice struct {
-	object   string
-	line     int
-	bad      bool
-	ID, Kind value[string]
+	object                                  string
+	line                                    int
+	bad                                     bool
+	ID, Kind, Address, SerialLine, Profile value[string]
+	UnitID                                  value[int64]
+	Timeout                                 value[time.Duration]
+}
+
+type rawSerialLine struct {
+	object           string
+	line             int
+	bad              bool
+	ID, Port, Parity value[string]
+	Baud, StopBits   value[int64]
+	Timeout          value[time.Duration]
+}
+
+type rawPrinting struct {
+	line                          int
+	Labels, Tickets, Provenance value[string]
 }
 
 type rawProduct struct {
@@ -123,6 +142,7 @@ type rawStep struct {
 	Capability, Name value[string]
 	UnitTime, Setup  value[time.Duration]
 	Changeover       value[*rawChangeover]
+	Params           value[map[string]float64]
 }
 
 type rawChangeover struct {
@@ -404,12 +424,28 @@ func list[T any](d *decoder, m *mapping, key string, item func(n *yaml.Node, i i
 
 func (d *decoder) factory(n *yaml.Node) (f rawFactory, ok bool) {
 	f = rawFactory{line: n.Line}
-	m, ok := d.mapping(n, "", "", "site", "name", "cells", "products", "drops", "people", "tokens")
+	m, ok := d.mapping(n, "", "", "site", "name", "simulate", "serial_lines", "printing", "cells", "products", "drops", "people", "tokens")
 	if !ok {
 		return f, false
 	}
 	f.Site = d.str(m, "site")
 	f.Name = d.str(m, "name")
+	f.Simulate = d.boolean(m, "simulate")
+	f.SerialLines = list(d, m, "serial_lines", d.serialLine)
+	if e, ok := m.entries["printing"]; ok && !isNull(e.val) {
+		f.Printing.Line = e.key.Line
+		pm, ok := d.mapping(e.val, "printing", "", "labels", "tickets", "provenance_url")
+		if ok {
+			f.Printing.V = &rawPrinting{
+				line:       e.val.Line,
+				Labels:     d.str(pm, "labels"),
+				Tickets:    d.str(pm, "tickets"),
+				Provenance: d.str(pm, "provenance_url"),
+			}
+		} else {
+			f.Printing.Bad = true
+		}
+	}
 	f.Cells = list(d, m, "cells", d.cell)
 	f.Products = list(d, m, "products", d.product)
 	f.Drops = list(d, m, "drops", d.drop)
@@ -439,14 +475,51 @@ func (d *decoder) cell(n *yaml.Node, i int) rawCell {
 
 func (d *decoder) device(n *yaml.Node, cell string, i int) rawDevice {
 	dev := rawDevice{line: n.Line, object: cell + ": " + objectName("device", peek(n, "id"), i)}
-	m, ok := d.mapping(n, dev.object, "", "id", "kind")
+	m, ok := d.mapping(n, dev.object, "", "id", "kind", "address", "serial_line", "unit_id", "profile", "timeout")
 	if !ok {
 		dev.bad = true
 		return dev
 	}
 	dev.ID = d.str(m, "id")
 	dev.Kind = d.str(m, "kind")
+	dev.Address = d.str(m, "address")
+	dev.SerialLine = d.str(m, "serial_line")
+	dev.UnitID = d.integer(m, "unit_id")
+	dev.Profile = d.str(m, "profile")
+	dev.Timeout = d.duration(m, "timeout")
 	return dev
+}
+
+func (d *decoder) serialLine(n *yaml.Node, i int) rawSerialLine {
+	l := rawSerialLine{line: n.Line, object: objectName("serial line", peek(n, "id"), i)}
+	m, ok := d.mapping(n, l.object, "", "id", "port", "baud", "parity", "stop_bits", "timeout")
+	if !ok {
+		l.bad = true
+		return l
+	}
+	l.ID = d.str(m, "id")
+	l.Port = d.str(m, "port")
+	l.Baud = d.integer(m, "baud")
+	l.Parity = d.str(m, "parity")
+	l.StopBits = d.integer(m, "stop_bits")
+	l.Timeout = d.duration(m, "timeout")
+	return l
+}
+
+// boolean decodes true or false.
+func (d *decoder) boolean(m *mapping, key string) value[bool] {
+	e, ok := m.entries[key]
+	if !ok {
+		return value[bool]{}
+	}
+	v := value[bool]{Line: e.key.Line}
+	if e.val.Kind != yaml.ScalarNode || e.val.ShortTag() != "!!bool" {
+		d.add(v.Line, m.object, m.field(key), "expected true or false, got %s", describe(e.val))
+		v.Bad = true
+		return v
+	}
+	v.Bad = e.val.Decode(&v.V) != nil
+	return v
 }
 
 func (d *decoder) product(n *yaml.Node, i int) rawProduct {
@@ -470,7 +543,7 @@ func (d *decoder) step(n *yaml.Node, product string, i int) rawStep {
 		object += " (capability " + quote(c) + ")"
 	}
 	s := rawStep{line: n.Line, object: object}
-	m, ok := d.mapping(n, s.object, "", "capability", "name", "unit_time", "setup", "changeover")
+	m, ok := d.mapping(n, s.object, "", "capability", "name", "unit_time", "setup", "changeover", "params")
 	if !ok {
 		s.bad = true
 		return s
@@ -479,6 +552,9 @@ func (d *decoder) step(n *yaml.Node, product string, i int) rawStep {
 	s.Name = d.str(m, "name")
 	s.UnitTime = d.duration(m, "unit_time")
 	s.Setup = d.duration(m, "setup")
+	if e, ok := m.entries["params"]; ok {
+		s.Params = value[map[string]float64]{V: d.params(m, "params", s.object), Line: e.key.Line}
+	}
 	if e, ok := m.entries["changeover"]; ok && !isNull(e.val) {
 		s.Changeover.Line = e.key.Line
 		cm, ok := d.mapping(e.val, s.object, "changeover", "attribute", "value")

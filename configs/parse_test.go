@@ -2,8 +2,10 @@ package configs
 
 import (
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -115,6 +117,24 @@ func TestParseBad(t *testing.T) {
 		{name: "token-without-secret"},
 		{name: "token-bad-role"},
 		{name: "bad-sha256"},
+		// Devices, serial lines and printing.
+		{name: "device-without-connection"},
+		{name: "device-address-and-serial-line"},
+		{name: "device-bad-address"},
+		{name: "device-unknown-serial-line"},
+		{name: "device-unit-id-out-of-range"},
+		{name: "device-duplicate-unit-id"},
+		{name: "device-unknown-profile"},
+		{name: "device-profile-wrong-kind"},
+		{name: "device-timeout-out-of-range"},
+		{name: "printer-with-unit-id"},
+		{name: "printer-sharing-serial-line"},
+		{name: "serial-line-bad-settings"},
+		{name: "serial-line-without-port"},
+		{name: "printing-wrong-devices"},
+		{name: "step-missing-machine-param"},
+		{name: "step-bad-params"},
+		{name: "simulate-not-boolean"},
 		// All errors are reported, in file order.
 		{name: "many-errors"},
 	}
@@ -130,40 +150,74 @@ func TestParseBad(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			file := "testdata/" + tc.name + ".bad.yaml"
-			data, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var want []string
-			for line := range strings.Lines(string(data)) {
-				if w, ok := strings.CutPrefix(strings.TrimRight(line, "\n"), "# want: "); ok {
-					want = append(want, w)
+			checkBad(t, "testdata/"+tc.name+".bad.yaml", func(file string, data []byte) (any, error) {
+				f, err := Parse(file, data)
+				if f == nil {
+					return nil, err
 				}
-			}
-			if len(want) == 0 {
-				t.Fatalf("%s has no # want: lines", file)
-			}
-			f, err := Parse(file, data)
-			if err == nil {
-				t.Fatalf("Parse accepted %s, want:\n%s", file, strings.Join(want, "\n"))
-			}
-			if f != nil {
-				t.Errorf("Parse returned a factory with its error")
-			}
-			if got := strings.Split(err.Error(), "\n"); !slices.Equal(got, want) {
-				t.Errorf("Parse errors:\n%s\nwant:\n%s", err, strings.Join(want, "\n"))
-			}
-			var errs Errors
-			if !errors.As(err, &errs) || len(errs) != len(want) {
-				t.Fatalf("errors.As(%T, *Errors) = %d errors, want %d", err, len(errs), len(want))
-			}
-			for _, e := range errs {
-				if e.File != file || e.Line < 1 || e.Reason == "" {
-					t.Errorf("malformed error %#v", e)
-				}
-			}
+				return f, err
+			})
 		})
+	}
+}
+
+// TestParseProfileBad is TestParseBad for device profiles, in testdata/profiles.
+func TestParseProfileBad(t *testing.T) {
+	files, err := filepath.Glob("testdata/profiles/*.bad.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no testdata/profiles/*.bad.yaml")
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			checkBad(t, file, func(file string, data []byte) (any, error) {
+				p, err := ParseProfile(file, data)
+				if p == nil {
+					return nil, err
+				}
+				return p, err
+			})
+		})
+	}
+}
+
+// checkBad parses file and compares the error lines with its leading "# want: " comments,
+// exactly and in order.
+func checkBad(t *testing.T, file string, parse func(file string, data []byte) (any, error)) {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for line := range strings.Lines(string(data)) {
+		if w, ok := strings.CutPrefix(strings.TrimRight(line, "\n"), "# want: "); ok {
+			want = append(want, w)
+		}
+	}
+	if len(want) == 0 {
+		t.Fatalf("%s has no # want: lines", file)
+	}
+	v, err := parse(file, data)
+	if err == nil {
+		t.Fatalf("%s was accepted, want:\n%s", file, strings.Join(want, "\n"))
+	}
+	if v != nil {
+		t.Errorf("a result was returned with the error")
+	}
+	if got := strings.Split(err.Error(), "\n"); !slices.Equal(got, want) {
+		t.Errorf("errors:\n%s\nwant:\n%s", err, strings.Join(want, "\n"))
+	}
+	var errs Errors
+	if !errors.As(err, &errs) || len(errs) != len(want) {
+		t.Fatalf("errors.As(%T, *Errors) = %d errors, want %d", err, len(errs), len(want))
+	}
+	for _, e := range errs {
+		if e.File != file || e.Line < 1 || e.Reason == "" {
+			t.Errorf("malformed error %#v", e)
+		}
 	}
 }
 
@@ -188,7 +242,7 @@ func TestParseGood(t *testing.T) {
 					t.Errorf("product = %+v, want RUG-1 named after its sku at line 6", p)
 				}
 				want := Step{Name: "weave", Capability: "weave", UnitTime: time.Hour, Setup: 0, Line: 8}
-				if len(p.Routing) != 1 || p.Routing[0] != want {
+				if len(p.Routing) != 1 || !reflect.DeepEqual(p.Routing[0], want) {
 					t.Errorf("routing = %+v, want %+v", p.Routing, want)
 				}
 				if f.HasDemoCredentials() {
@@ -245,7 +299,7 @@ func TestParseGood(t *testing.T) {
 			input: `site: tiny
 name: Tiny Studio
 cells:
-  - {id: dye-1, name: Vat room, capabilities: [dye, wash], devices: [{id: vat-a, kind: dye-station}]}
+  - {id: dye-1, name: Vat room, capabilities: [dye, wash], devices: [{id: vat-a, kind: dye-station, address: "10.0.0.7:502"}]}
 products:
   - sku: RUG-1
     name: Small rug
@@ -255,7 +309,8 @@ products:
         unit_time: 1h30m
         setup: 45m
         changeover: {attribute: colour, value: indigo}
-      - {capability: wash, unit_time: 90s}
+        params: {recipe: 12, temperature: 85.5}
+      - {capability: wash, unit_time: 90s, params: {recipe: 0, temperature: 40}}
 `,
 			check: func(t *testing.T, f *Factory) {
 				if f.Name != "Tiny Studio" {
@@ -263,8 +318,13 @@ products:
 				}
 				c, _ := f.Cell("dye-1")
 				if c.Name != "Vat room" || !slices.Equal(c.Capabilities, []string{"dye", "wash"}) ||
-					len(c.Devices) != 1 || c.Devices[0] != (Device{ID: "vat-a", Kind: "dye-station", Line: 4}) {
+					len(c.Devices) != 1 {
 					t.Errorf("cell = %+v", c)
+				}
+				// Defaults: unit 1, the profile named after the kind, the TCP timeout.
+				if d := c.Devices[0]; d.ID != "vat-a" || d.Kind != "dye-station" || d.Address != "10.0.0.7:502" ||
+					d.UnitID != 1 || d.Profile == nil || d.Profile.Name != "dye-station" || d.Timeout != 500*time.Millisecond || d.Line != 4 {
+					t.Errorf("device = %+v", d)
 				}
 				p, _ := f.Product("RUG-1")
 				dye, wash := p.Routing[0], p.Routing[1]
@@ -272,7 +332,10 @@ products:
 					dye.Changeover == nil || *dye.Changeover != (Changeover{Attribute: "colour", Value: "indigo"}) {
 					t.Errorf("dye step = %+v", dye)
 				}
-				if wash.Name != "wash" || wash.UnitTime != 90*time.Second || wash.Changeover != nil || wash.Line != 14 {
+				if !maps.Equal(dye.Params, map[string]float64{"recipe": 12, "temperature": 85.5}) {
+					t.Errorf("dye step params = %v", dye.Params)
+				}
+				if wash.Name != "wash" || wash.UnitTime != 90*time.Second || wash.Changeover != nil || wash.Line != 15 {
 					t.Errorf("wash step = %+v", wash)
 				}
 			},

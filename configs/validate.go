@@ -25,6 +25,20 @@ const (
 	maxPassword   = 72 // bcrypt ignores what follows
 	minToken      = 16
 	maxToken      = 256
+	minTimeout    = time.Millisecond
+	maxTimeout    = time.Minute
+	minBaud       = 300
+	maxBaud       = 4_000_000
+	maxUnitID     = 247 // 248..255 are reserved by the Modbus serial line specification
+)
+
+// Defaults of device connections.
+const (
+	defaultTCPTimeout    = 500 * time.Millisecond
+	defaultSerialTimeout = 200 * time.Millisecond
+	defaultBaud          = 19200
+	defaultParity        = "even"
+	defaultStopBits      = 1
 )
 
 // Rules quoted in messages, next to the value that breaks them.
@@ -35,6 +49,7 @@ const (
 	attributeRule  = "want 1 to 32 of a-z, 0-9, '_', '-', starting with a letter"
 	roleRule       = "want operator, manager, planner or admin"
 	kindRule       = "want loom, dye-station, micro-printer or label-printer"
+	parityRule     = "want none, even or odd"
 	bcryptRule     = "must be a bcrypt hash ($2a$, $2b$ or $2y$, a cost of 04 to 31, 60 characters)"
 )
 
@@ -42,6 +57,37 @@ const (
 // no line.
 func (f *rawFactory) defaults() {
 	defaultTo(&f.Name, f.Site.V)
+	for i := range f.SerialLines.V {
+		l := &f.SerialLines.V[i]
+		defaultTo(&l.Parity, defaultParity)
+		if !l.Baud.set() {
+			l.Baud.V = defaultBaud
+		}
+		if !l.StopBits.set() {
+			l.StopBits.V = defaultStopBits
+		}
+		if !l.Timeout.set() {
+			l.Timeout.V = defaultSerialTimeout
+		}
+	}
+	for i := range f.Cells.V {
+		for j := range f.Cells.V[i].Devices.V {
+			dev := &f.Cells.V[i].Devices.V[j]
+			if dev.Kind.V == KindLoom || dev.Kind.V == KindDyeStation {
+				defaultTo(&dev.Profile, dev.Kind.V)
+				if !dev.UnitID.set() {
+					dev.UnitID.V = 1
+				}
+			}
+			if !dev.Timeout.set() && !dev.SerialLine.set() {
+				dev.Timeout.V = defaultTCPTimeout
+			}
+		}
+	}
+	if f.Printing.V == nil {
+		f.Printing.V = &rawPrinting{}
+	}
+	defaultTo(&f.Printing.V.Provenance, "https://"+f.Site.V+".example/u/{serial}")
 	for i := range f.Cells.V {
 		c := &f.Cells.V[i]
 		defaultTo(&c.Name, c.ID.V)
@@ -79,8 +125,11 @@ func (d *decoder) validate(f *rawFactory) {
 		d.shape(f.Site, "", "site", isID, "invalid id %s ("+idRule+")")
 	}
 	d.name(f.Name, "", "name")
+	lines := d.checkSerialLines(f)
 	capabilities := d.checkCells(f)
+	d.checkDevices(f, lines)
 	skus := d.checkProducts(f, capabilities)
+	d.checkParams(f)
 	d.checkDrops(f, skus)
 	d.checkPeople(f)
 	d.checkTokens(f)
@@ -569,14 +618,23 @@ func isTokenText(s string) bool {
 
 // build turns a validated raw factory into the model.
 func (f *rawFactory) build(file string) *Factory {
-	out := &Factory{File: file, Site: f.Site.V, Name: f.Name.V}
+	out := &Factory{File: file, Site: f.Site.V, Name: f.Name.V, Simulate: f.Simulate.V}
+	for _, l := range f.SerialLines.V {
+		out.SerialLines = append(out.SerialLines, SerialLine{
+			ID: l.ID.V, Port: l.Port.V, Baud: int(l.Baud.V), Parity: l.Parity.V,
+			StopBits: int(l.StopBits.V), Timeout: l.Timeout.V, Line: l.line,
+		})
+	}
+	if p := f.Printing.V; p != nil {
+		out.Printing = Printing{Labels: p.Labels.V, Tickets: p.Tickets.V, ProvenanceURL: p.Provenance.V}
+	}
 	for _, c := range f.Cells.V {
 		cell := Cell{ID: c.ID.V, Name: c.Name.V, Line: c.line}
 		for _, capability := range c.Capabilities.V {
 			cell.Capabilities = append(cell.Capabilities, capability.V)
 		}
 		for _, dev := range c.Devices.V {
-			cell.Devices = append(cell.Devices, Device{ID: dev.ID.V, Kind: dev.Kind.V, Line: dev.line})
+			cell.Devices = append(cell.Devices, dev.build())
 		}
 		out.Cells = append(out.Cells, cell)
 	}
@@ -593,6 +651,7 @@ func (f *rawFactory) build(file string) *Factory {
 			if c := s.Changeover.V; c != nil {
 				step.Changeover = &Changeover{Attribute: c.Attribute.V, Value: c.Value.V}
 			}
+			step.Params = s.Params.V
 			product.Routing = append(product.Routing, step)
 		}
 		out.Products = append(out.Products, product)

@@ -181,7 +181,10 @@ func (s *Server) ServeRTU(ctx context.Context, port io.ReadWriter, cfg RTUConfig
 			gap.Reset(silence)
 		case <-gap.C:
 			var resp []byte
-			f := s.Faults()
+			var f Faults
+			if len(frame) > 0 {
+				f = s.FaultsFor(frame[0])
+			}
 			if !overflow {
 				resp = s.answerRTU(frame, f)
 			}

@@ -49,6 +49,7 @@ type Server struct {
 	mu        sync.RWMutex
 	banks     map[byte]*Bank
 	faults    Faults
+	unitFault map[byte]Faults
 }
 
 // New returns a server with no units.
@@ -97,6 +98,37 @@ func (s *Server) SetFaults(f Faults) {
 func (s *Server) Faults() Faults {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	return s.faults
+}
+
+// SetUnitFaults replaces the faults injected into the answers of one unit,
+// so that one device on a shared RTU line can misbehave while the others
+// answer; they take precedence over the server's faults for that unit.
+// SetUnitFaults(id, Faults{}) makes the unit answer normally.
+// ClearUnitFaults returns the unit to the server's faults.
+func (s *Server) SetUnitFaults(id byte, f Faults) {
+	s.mu.Lock()
+	if s.unitFault == nil {
+		s.unitFault = map[byte]Faults{}
+	}
+	s.unitFault[id] = f
+	s.mu.Unlock()
+}
+
+// ClearUnitFaults makes the unit follow the server's faults again.
+func (s *Server) ClearUnitFaults(id byte) {
+	s.mu.Lock()
+	delete(s.unitFault, id)
+	s.mu.Unlock()
+}
+
+// FaultsFor returns the faults injected into the answers of unit id.
+func (s *Server) FaultsFor(id byte) Faults {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if f, ok := s.unitFault[id]; ok {
+		return f
+	}
 	return s.faults
 }
 

@@ -144,7 +144,7 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 		if _, err := io.ReadFull(c, buf[mbapLen:mbapLen+n]); err != nil {
 			return
 		}
-		f := s.Faults()
+		f := s.FaultsFor(buf[6])
 		if f.CloseConn {
 			log.Info("closing modbus tcp connection: injected fault")
 			return

@@ -412,3 +412,34 @@ func TestAddUnit(t *testing.T) {
 		})
 	}
 }
+
+// A fault set on one unit leaves the other units of the server answering.
+func TestUnitFaultsApplyToOneUnit(t *testing.T) {
+	srv, _, addr := newTCPServer(t, Config{})
+	if err := srv.AddUnit(2, testBank()); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, addr)
+	read := []byte{3, 0, 0, 0, 1} // read holding register 0
+	srv.SetUnitFaults(2, Faults{Exception: ServerDeviceFailure})
+	c.send(1, read)
+	if resp, err := c.recv(1, time.Second); err != nil || resp[0] != 3 {
+		t.Fatalf("unit 1 answered % x, %v; want a normal answer", resp, err)
+	}
+	c.send(2, read)
+	if resp, err := c.recv(2, time.Second); err != nil || !bytes.Equal(resp, []byte{0x83, byte(ServerDeviceFailure)}) {
+		t.Fatalf("unit 2 answered % x, %v; want exception 4", resp, err)
+	}
+	// A server-wide fault does not override the unit's own.
+	srv.SetFaults(Faults{Exception: IllegalFunction})
+	c.send(2, read)
+	if resp, err := c.recv(2, time.Second); err != nil || resp[1] != byte(ServerDeviceFailure) {
+		t.Fatalf("unit 2 under a server fault answered % x, %v; want its own exception 4", resp, err)
+	}
+	srv.SetFaults(Faults{})
+	srv.ClearUnitFaults(2)
+	c.send(2, read)
+	if resp, err := c.recv(2, time.Second); err != nil || resp[0] != 3 {
+		t.Fatalf("unit 2 after clearing answered % x, %v; want a normal answer", resp, err)
+	}
+}

@@ -86,16 +86,16 @@ var (
 		"state", "drop_id", "sku")
 	operationsTable = newTable("operations", 0,
 		[]string{"id", "work_order", "seq", "name", "capability", "quantity", "unit_time_ns", "setup_ns",
-			"changeover_attr", "changeover_value", "state", "cell", "reason", "scrapped", "queued_at",
-			"started_at", "ended_at", "version", "due", "priority"},
+			"changeover_attr", "changeover_value", "state", "cell", "reason", "scrapped", "units_done",
+			"queued_at", "started_at", "ended_at", "version", "due", "priority"},
 		"state", "cell", "seq", "name", "capability", "unit_time_ns", "setup_ns", "changeover_attr",
 		"changeover_value")
 	// operationUpdatesTable changes the operation of an id and a version (the first); the
 	// last version is the new one.
 	operationUpdatesTable = newTable("operations", 2,
 		[]string{"id", "version", "name", "capability", "quantity", "unit_time_ns", "setup_ns",
-			"changeover_attr", "changeover_value", "state", "cell", "reason", "scrapped", "queued_at",
-			"started_at", "ended_at", "version"},
+			"changeover_attr", "changeover_value", "state", "cell", "reason", "scrapped", "units_done",
+			"queued_at", "started_at", "ended_at", "version"},
 		"version", "state", "cell", "name", "capability", "unit_time_ns", "setup_ns", "changeover_attr",
 		"changeover_value", "quantity")
 	eventsTable = newTable("events", 0,

@@ -150,7 +150,7 @@ func workOrdersQuery(f book.WorkOrderFilter) (string, []any) {
 
 // opCols are the columns of an operation in operations o.
 const opCols = `o.id, o.work_order, o.seq, o.name, o.capability, o.quantity, o.unit_time_ns, o.setup_ns,
-	o.changeover_attr, o.changeover_value, o.state, o.cell, o.reason, o.scrapped,
+	o.changeover_attr, o.changeover_value, o.state, o.cell, o.reason, o.scrapped, o.units_done,
 	o.queued_at, o.started_at, o.ended_at, o.version`
 
 // scanOperation scans opCols and then extra.
@@ -159,7 +159,7 @@ func scanOperation(sc scanner, extra ...any) (book.Operation, error) {
 	var unit, setup int64
 	var queued, started, ended sql.NullInt64
 	dest := append([]any{&o.ID, &o.WorkOrder, &o.Seq, &o.Name, &o.Capability, &o.Quantity, &unit, &setup,
-		&o.ChangeoverAttr, &o.ChangeoverValue, &o.State, &o.Cell, &o.Reason, &o.Scrapped,
+		&o.ChangeoverAttr, &o.ChangeoverValue, &o.State, &o.Cell, &o.Reason, &o.Scrapped, &o.UnitsDone,
 		&queued, &started, &ended, &o.Version}, extra...)
 	err := sc.Scan(dest...)
 	o.UnitTime, o.Setup = time.Duration(unit), time.Duration(setup)
@@ -326,6 +326,15 @@ func (t *readTx) Events(f book.EventFilter) ([]book.Event, error) {
 		return nil, fmt.Errorf("reading events: %w", err)
 	}
 	return events, nil
+}
+
+// LastEventID returns the id of the latest event, 0 when there is none.
+func (t *readTx) LastEventID() (int64, error) {
+	var id int64
+	if err := t.queryRow(`SELECT coalesce(max(id), 0) FROM events`).Scan(&id); err != nil {
+		return 0, fmt.Errorf("reading the last event id: %w", err)
+	}
+	return id, nil
 }
 
 // eventsQuery is the query of Events with only the terms in use.

@@ -52,7 +52,7 @@ func (t *writeTx) InsertWorkOrder(wo *book.WorkOrder, ops []book.Operation) erro
 		}
 		t.operations.add(opID, id, op.Seq, op.Name, op.Capability, op.Quantity, int64(op.UnitTime),
 			int64(op.Setup), op.ChangeoverAttr, op.ChangeoverValue, string(op.State), op.Cell, op.Reason,
-			op.Scrapped, nullMicros(op.QueuedAt), nullMicros(op.StartedAt), nullMicros(op.EndedAt), op.Version,
+			op.Scrapped, op.UnitsDone, nullMicros(op.QueuedAt), nullMicros(op.StartedAt), nullMicros(op.EndedAt), op.Version,
 			due, wo.Priority)
 		op.ID, op.WorkOrder = opID, id
 		t.counts[entityState{entityOperation, string(op.State)}]++
@@ -120,7 +120,7 @@ func (t *writeTx) UpdateOperation(op *book.Operation) error {
 	}
 	next := op.Version + 1
 	row := []any{op.ID, op.Version, op.Name, op.Capability, op.Quantity, int64(op.UnitTime), int64(op.Setup),
-		op.ChangeoverAttr, op.ChangeoverValue, string(op.State), op.Cell, op.Reason, op.Scrapped,
+		op.ChangeoverAttr, op.ChangeoverValue, string(op.State), op.Cell, op.Reason, op.Scrapped, op.UnitsDone,
 		nullMicros(op.QueuedAt), nullMicros(op.StartedAt), nullMicros(op.EndedAt), next}
 	if i, held := t.updateAt[op.ID]; held {
 		// changed twice before being sent: the second change replaces the first, at the

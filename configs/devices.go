@@ -1,0 +1,235 @@
+package configs
+
+import (
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// builtins are the profiles shipped with CellForge, parsed once.
+var builtins = sync.OnceValues(BuiltinProfiles)
+
+// checkSerialLines validates the serial lines and returns them by id.
+func (d *decoder) checkSerialLines(f *rawFactory) map[string]rawSerialLine {
+	ids := make(map[string]int)
+	ports := make(map[string]int)
+	out := make(map[string]rawSerialLine)
+	for _, l := range f.SerialLines.V {
+		if l.bad {
+			continue
+		}
+		if d.required(l.ID, l.line, l.object, "id") && d.shape(l.ID, l.object, "id", isID, "invalid id %s ("+idRule+")") &&
+			d.unique(ids, l.ID, "", "serial_lines", "duplicate serial line id %s (first at line %d)") {
+			out[l.ID.V] = l
+		}
+		if d.required(l.Port, l.line, l.object, "port") {
+			d.text(l.Port, l.object, "port", 256)
+			d.unique(ports, l.Port, l.object, "port", "port %s is already used by the serial line at line %d")
+		}
+		if !l.Baud.Bad && (l.Baud.V < minBaud || l.Baud.V > maxBaud) {
+			d.add(l.Baud.Line, l.object, "baud", "out of range %d..%d (got %d)", minBaud, maxBaud, l.Baud.V)
+		}
+		if !l.Parity.Bad && l.Parity.V != "none" && l.Parity.V != "even" && l.Parity.V != "odd" {
+			d.add(l.Parity.Line, l.object, "parity", "unknown parity %s (%s)", quote(l.Parity.V), parityRule)
+		}
+		if !l.StopBits.Bad && l.StopBits.V != 1 && l.StopBits.V != 2 {
+			d.add(l.StopBits.Line, l.object, "stop_bits", "want 1 or 2 (got %d)", l.StopBits.V)
+		}
+		d.timeout(l.Timeout, l.object)
+	}
+	return out
+}
+
+func (d *decoder) timeout(v value[time.Duration], object string) {
+	if v.set() && !v.Bad && (v.V < minTimeout || v.V > maxTimeout) {
+		d.add(v.Line, object, "timeout", "out of range %s..%s (got %s)", minTimeout, maxTimeout, v.V)
+	}
+}
+
+// checkDevices validates how each device is reached: its address or serial line, its unit id
+// and its profile, the sharing of serial lines, and the printers named under printing.
+func (d *decoder) checkDevices(f *rawFactory, lines map[string]rawSerialLine) {
+	profiles, err := builtins()
+	if err != nil {
+		d.add(1, "", "", "built-in profiles: %v", err)
+		return
+	}
+	users := map[string][]rawDevice{}
+	units := map[string]map[int64]int{} // serial line -> unit id -> line
+	kinds := map[string]string{}        // device id -> kind
+	for _, c := range f.Cells.V {
+		if c.bad {
+			continue
+		}
+		for _, dev := range c.Devices.V {
+			if dev.bad || dev.Kind.Bad || !isDeviceKind(dev.Kind.V) {
+				continue
+			}
+			kinds[dev.ID.V] = dev.Kind.V
+			modbus := dev.Kind.V == KindLoom || dev.Kind.V == KindDyeStation
+			switch {
+			case dev.Address.set() && dev.SerialLine.set():
+				d.add(dev.SerialLine.Line, dev.object, "serial_line", "set only one of address and serial_line")
+			case dev.Address.set() && !dev.Address.Bad:
+				if _, port, err := net.SplitHostPort(dev.Address.V); err != nil || port == "" {
+					d.add(dev.Address.Line, dev.object, "address", "invalid address %s (want host:port, such as 192.168.1.20:502)", quote(dev.Address.V))
+				} else if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+					d.add(dev.Address.Line, dev.object, "address", "invalid port %s (want 1..65535)", quote(port))
+				}
+			case dev.SerialLine.set() && !dev.SerialLine.Bad:
+				if _, ok := lines[dev.SerialLine.V]; !ok {
+					d.add(dev.SerialLine.Line, dev.object, "serial_line", "unknown serial line %s", quote(dev.SerialLine.V))
+				} else {
+					users[dev.SerialLine.V] = append(users[dev.SerialLine.V], dev)
+				}
+			case !f.Simulate.V:
+				d.add(dev.line, dev.object, "address", "required: an address (host:port) or a serial_line, unless simulate is true")
+			}
+			if !modbus {
+				for _, v := range []struct {
+					set   bool
+					line  int
+					field string
+				}{{dev.UnitID.set(), dev.UnitID.Line, "unit_id"}, {dev.Profile.set(), dev.Profile.Line, "profile"}} {
+					if v.set {
+						d.add(v.line, dev.object, v.field, "applies to Modbus devices (looms and dye stations) only, not a %s", dev.Kind.V)
+					}
+				}
+			} else {
+				if !dev.UnitID.Bad && (dev.UnitID.V < 1 || dev.UnitID.V > maxUnitID) {
+					d.add(dev.UnitID.Line, dev.object, "unit_id", "out of range 1..%d (got %d)", maxUnitID, dev.UnitID.V)
+				} else if dev.SerialLine.set() && !dev.UnitID.Bad {
+					seen := units[dev.SerialLine.V]
+					if seen == nil {
+						seen = map[int64]int{}
+						units[dev.SerialLine.V] = seen
+					}
+					line := max(dev.UnitID.Line, dev.line)
+					if first, dup := seen[dev.UnitID.V]; dup {
+						d.add(line, dev.object, "unit_id", "unit id %d is already used on serial line %s at line %d", dev.UnitID.V, quote(dev.SerialLine.V), first)
+					} else {
+						seen[dev.UnitID.V] = line
+					}
+				}
+				if !dev.Profile.Bad {
+					p, ok := profiles[dev.Profile.V]
+					switch {
+					case !ok:
+						d.add(max(dev.Profile.Line, dev.line), dev.object, "profile", "unknown profile %s (built in: %s)", quote(dev.Profile.V), strings.Join(sortedKeys(profiles), ", "))
+					case p.Kind != dev.Kind.V:
+						d.add(max(dev.Profile.Line, dev.line), dev.object, "profile", "profile %s describes a %s, not a %s", quote(p.Name), p.Kind, dev.Kind.V)
+					}
+				}
+			}
+			d.timeout(dev.Timeout, dev.object)
+		}
+	}
+	for _, id := range sortedKeys(users) {
+		devs := users[id]
+		var printer *rawDevice
+		for i, dev := range devs {
+			if dev.Kind.V == KindLoom || dev.Kind.V == KindDyeStation {
+				continue
+			}
+			printer = &devs[i]
+			break
+		}
+		if printer != nil && len(devs) > 1 {
+			d.add(printer.SerialLine.Line, printer.object, "serial_line", "serial line %s is shared with %d other device(s); a printer needs a line of its own", quote(id), len(devs)-1)
+		}
+	}
+	p := f.Printing.V
+	if p == nil {
+		return
+	}
+	for _, v := range []struct {
+		v     value[string]
+		field string
+		kind  string
+	}{{p.Labels, "labels", KindLabelPrinter}, {p.Tickets, "tickets", KindMicroPrinter}} {
+		if !v.v.set() || v.v.Bad {
+			continue
+		}
+		kind, ok := kinds[v.v.V]
+		switch {
+		case !ok:
+			d.add(v.v.Line, "printing", v.field, "unknown device %s", quote(v.v.V))
+		case kind != v.kind:
+			d.add(v.v.Line, "printing", v.field, "device %s is a %s; want a %s", quote(v.v.V), kind, v.kind)
+		}
+	}
+	if u := p.Provenance; u.set() && !u.Bad {
+		d.text(u, "printing", "provenance_url", 256)
+		if !strings.Contains(u.V, "{serial}") {
+			d.add(u.Line, "printing", "provenance_url", "must contain {serial}, where each unit's serial goes")
+		}
+	}
+}
+
+// checkParams checks that every routing step carried out on a cell with a Modbus device gives
+// the parameters the device's start command needs (the units always come from the work order).
+func (d *decoder) checkParams(f *rawFactory) {
+	profiles, err := builtins()
+	if err != nil {
+		return
+	}
+	type machine struct {
+		cell, device string
+		profile      *Profile
+	}
+	byCapability := map[string][]machine{}
+	for _, c := range f.Cells.V {
+		if c.bad {
+			continue
+		}
+		for _, dev := range c.Devices.V {
+			p, ok := profiles[dev.Profile.V]
+			if dev.bad || !ok || p.Kind != dev.Kind.V {
+				continue
+			}
+			for _, capability := range c.Capabilities.V {
+				byCapability[capability.V] = append(byCapability[capability.V], machine{c.ID.V, dev.ID.V, p})
+			}
+		}
+	}
+	for _, pr := range f.Products.V {
+		for _, s := range pr.Routing.V {
+			if s.bad || s.Params.Bad {
+				continue
+			}
+			for _, m := range byCapability[s.Capability.V] {
+				for _, param := range m.profile.StartParams() {
+					if param == "units" {
+						continue
+					}
+					if _, ok := s.Params.V[param]; ok {
+						continue
+					}
+					if _, ok := m.profile.Defaults[param]; ok {
+						continue
+					}
+					d.add(max(s.Params.Line, s.line), s.object, "params", "missing %s, which device %s (cell %s, profile %s) needs to start",
+						quote(param), quote(m.device), quote(m.cell), quote(m.profile.Name))
+				}
+			}
+		}
+	}
+}
+
+func (dev rawDevice) build() Device {
+	out := Device{
+		ID:         dev.ID.V,
+		Kind:       dev.Kind.V,
+		Address:    dev.Address.V,
+		SerialLine: dev.SerialLine.V,
+		UnitID:     int(dev.UnitID.V),
+		Timeout:    dev.Timeout.V,
+		Line:       dev.line,
+	}
+	if profiles, err := builtins(); err == nil && out.Modbus() {
+		out.Profile = profiles[dev.Profile.V]
+	}
+	return out
+}

@@ -1,0 +1,669 @@
+package configs
+
+import (
+	"cmp"
+	"embed"
+	"fmt"
+	"math"
+	"path"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/cellforge/cellforge/drivers/modbus"
+)
+
+// Canonical machine states a profile maps its state register's values to. Any other name is a
+// phase of running (a dye station's fill, heat, hold...).
+const (
+	StateIdle    = "idle"
+	StateRunning = "running"
+	StateDone    = "done"
+	StateFault   = "fault"
+)
+
+// Command names a cell controller gives a Modbus device. A profile defines them.
+const (
+	CommandStart = "start" // start a job; params are the step's params and "units"
+	CommandStop  = "stop"  // stop the running job
+	CommandReset = "reset" // clear a fault
+)
+
+// Profile is a Modbus device profile: the register map, poll groups and commands the driver
+// uses, and what a cell controller reads from them (the machine's state, the units it has made,
+// its fault code).
+type Profile struct {
+	Name string
+	// Kind is the device kind the profile describes (loom or dye-station).
+	Kind string
+	// File is the file the profile was parsed from, for messages.
+	File   string
+	Modbus *modbus.Profile
+	// StateRegister holds the machine's state; States maps its values to StateIdle,
+	// StateRunning, StateDone, StateFault or the name of a running phase.
+	StateRegister string
+	States        map[int]string
+	// UnitsRegister counts the units completed of the current job; empty for a machine that
+	// finishes all the units of a job at once (a dye bath), whose units are done when it is.
+	UnitsRegister string
+	// FaultRegister holds the machine's fault code (optional); Faults names the codes.
+	FaultRegister string
+	Faults        map[int]string
+	// Defaults are values of start parameters a routing step may leave out.
+	Defaults map[string]float64
+}
+
+// StartParams returns the parameters the profile's start command takes, sorted.
+func (p *Profile) StartParams() []string {
+	var out []string
+	for _, c := range p.Modbus.Commands {
+		if c.Name != CommandStart {
+			continue
+		}
+		for _, w := range c.Writes {
+			if w.Param != "" && !slices.Contains(out, w.Param) {
+				out = append(out, w.Param)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+//go:embed profiles/*.yaml
+var builtinFiles embed.FS
+
+// BuiltinProfiles returns the profiles shipped in configs/profiles, by name. They are parsed on
+// every call, so callers may keep and change what they get.
+func BuiltinProfiles() (map[string]*Profile, error) {
+	entries, err := builtinFiles.ReadDir("profiles")
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*Profile, len(entries))
+	for _, e := range entries {
+		name := path.Join("profiles", e.Name())
+		data, err := builtinFiles.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		p, err := ParseProfile("configs/"+name, data)
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := out[p.Name]; dup {
+			return nil, fmt.Errorf("configs/%s: profile name %q used twice", name, p.Name)
+		}
+		out[p.Name] = p
+	}
+	return out, nil
+}
+
+// ParseProfile decodes and validates a device profile. Like Parse it is strict, reports every
+// problem as an Errors naming file, line, object and field, and never opens the file itself.
+func ParseProfile(file string, data []byte) (*Profile, error) {
+	if file == "" {
+		file = "<profile>"
+	}
+	d := &decoder{file: file}
+	var p *Profile
+	if root := d.document(data); root != nil {
+		p = d.profile(root)
+	}
+	if len(d.errs) > 0 {
+		slices.SortStableFunc(d.errs, func(a, b Error) int { return cmp.Compare(a.Line, b.Line) })
+		return nil, d.errs
+	}
+	p.File = file
+	return p, nil
+}
+
+// Limits of a profile, from the Modbus specification and common sense.
+const (
+	maxAddress      = 65535
+	minPollInterval = 10 * time.Millisecond
+	maxPollInterval = time.Hour
+)
+
+func (d *decoder) profile(n *yaml.Node) *Profile {
+	m, ok := d.mapping(n, "", "", "name", "kind", "registers", "poll", "commands", "state", "defaults")
+	if !ok {
+		return nil
+	}
+	p := &Profile{Modbus: &modbus.Profile{}}
+	name := d.str(m, "name")
+	if d.required(name, n.Line, "", "name") && d.shape(name, "", "name", isID, "invalid name %s ("+idRule+")") {
+		p.Name = name.V
+		p.Modbus.Name = name.V
+	}
+	kind := d.str(m, "kind")
+	if d.required(kind, n.Line, "", "kind") {
+		if kind.V != KindLoom && kind.V != KindDyeStation {
+			d.add(kind.Line, "", "kind", "unknown kind %s (a profile describes a loom or a dye-station)", quote(kind.V))
+		}
+		p.Kind = kind.V
+	}
+
+	// Registers, each remembered with its line for the references below.
+	regs := map[string]registerRef{}
+	list(d, m, "registers", func(n *yaml.Node, i int) struct{} {
+		r, ok := d.register(n, i)
+		if !ok {
+			return struct{}{}
+		}
+		if first, dup := regs[r.Name]; dup {
+			d.add(n.Line, "register "+quote(r.Name), "name", "duplicate register name (first at line %d)", first.line)
+			return struct{}{}
+		}
+		regs[r.Name] = registerRef{r, n.Line}
+		p.Modbus.Registers = append(p.Modbus.Registers, r)
+		return struct{}{}
+	})
+	if len(p.Modbus.Registers) == 0 && !d.has(m, "registers") {
+		d.add(n.Line, "", "registers", "required")
+	}
+	groups := map[string]int{}
+	polled := map[string]bool{}
+	list(d, m, "poll", func(n *yaml.Node, i int) struct{} {
+		g, ok := d.pollGroup(n, i, regs)
+		// What a broken group names still counts, so that one mistake is reported once.
+		for _, r := range g.Registers {
+			polled[r] = true
+		}
+		if !ok {
+			if g.Name != "" {
+				groups[g.Name] = n.Line
+			}
+			return struct{}{}
+		}
+		if first, dup := groups[g.Name]; dup {
+			d.add(n.Line, "poll group "+quote(g.Name), "name", "duplicate poll group name (first at line %d)", first)
+			return struct{}{}
+		}
+		groups[g.Name] = n.Line
+		p.Modbus.Groups = append(p.Modbus.Groups, g)
+		return struct{}{}
+	})
+	commands := map[string]int{}
+	list(d, m, "commands", func(n *yaml.Node, i int) struct{} {
+		c, ok := d.command(n, i, regs)
+		if !ok {
+			if _, dup := commands[c.Name]; c.Name != "" && !dup {
+				commands[c.Name] = n.Line
+			}
+			return struct{}{}
+		}
+		if first, dup := commands[c.Name]; dup {
+			d.add(n.Line, "command "+quote(c.Name), "name", "duplicate command name (first at line %d)", first)
+			return struct{}{}
+		}
+		commands[c.Name] = n.Line
+		p.Modbus.Commands = append(p.Modbus.Commands, c)
+		return struct{}{}
+	})
+	for _, c := range []string{CommandStart, CommandStop, CommandReset} {
+		if _, ok := commands[c]; !ok && d.has(m, "commands") {
+			d.add(m.line("commands", n.Line), "", "commands", "missing command %s (a cell controller needs start, stop and reset)", quote(c))
+		}
+	}
+	p.Defaults = d.params(m, "defaults", "")
+	if p.Defaults != nil {
+		takes := p.StartParams()
+		for _, k := range sortedKeys(p.Defaults) {
+			if !slices.Contains(takes, k) {
+				d.add(m.line("defaults", n.Line), "", "defaults", "the start command takes no param %s", quote(k))
+			}
+		}
+	}
+	if e, ok := m.entries["state"]; ok {
+		d.state(e.val, p, regs, polled)
+	} else {
+		d.add(n.Line, "", "state", "required")
+	}
+	if len(d.errs) == 0 {
+		if err := p.Modbus.Validate(); err != nil {
+			// The checks above cover what Validate checks; this is a safety net.
+			d.add(n.Line, "", "", "%v", err)
+		}
+	}
+	return p
+}
+
+type registerRef struct {
+	modbus.Register
+	line int
+}
+
+// has reports whether key was written in the mapping.
+func (d *decoder) has(m *mapping, key string) bool {
+	_, ok := m.entries[key]
+	return ok
+}
+
+// line returns the line of key in the mapping, or def when it is absent.
+func (m *mapping) line(key string, def int) int {
+	if e, ok := m.entries[key]; ok {
+		return e.key.Line
+	}
+	return def
+}
+
+var tables = map[string]modbus.Table{
+	"coil": modbus.Coil, "discrete": modbus.Discrete, "holding": modbus.Holding, "input": modbus.Input,
+}
+
+// width is the number of 16-bit registers a type takes.
+func width(t modbus.DataType) int {
+	switch t {
+	case "uint32", "int32", "float32":
+		return 2
+	}
+	return 1
+}
+
+func (d *decoder) register(n *yaml.Node, i int) (modbus.Register, bool) {
+	object := objectName("register", peek(n, "name"), i)
+	m, ok := d.mapping(n, object, "", "name", "table", "address", "type", "byte_order", "word_order", "scale", "offset", "unit")
+	if !ok {
+		return modbus.Register{}, false
+	}
+	var r modbus.Register
+	good := true
+	name := d.str(m, "name")
+	if d.required(name, n.Line, object, "name") && d.shape(name, object, "name", isAttribute, "invalid name %s ("+attributeRule+")") {
+		r.Name = name.V
+	} else {
+		good = false
+	}
+	table := d.str(m, "table")
+	if d.required(table, n.Line, object, "table") {
+		t, ok := tables[table.V]
+		if !ok {
+			d.add(table.Line, object, "table", "unknown table %s (want coil, discrete, holding or input)", quote(table.V))
+			good = false
+		}
+		r.Table = t
+	} else {
+		good = false
+	}
+	addr := d.integer(m, "address")
+	switch {
+	case addr.Bad:
+		good = false
+	case !addr.set():
+		d.add(n.Line, object, "address", "required")
+		good = false
+	case addr.V < 0 || addr.V > maxAddress:
+		d.add(addr.Line, object, "address", "out of range 0..%d (got %d)", maxAddress, addr.V)
+		addr.Bad = true
+		good = false
+	default:
+		r.Address = uint16(addr.V)
+	}
+	typ := d.str(m, "type")
+	bits := table.V == "coil" || table.V == "discrete"
+	switch {
+	case typ.Bad:
+		good = false
+	case !typ.set() && bits:
+		r.Type = "bool"
+	case !typ.set():
+		r.Type = "uint16"
+	default:
+		switch typ.V {
+		case "bool":
+			if !bits && table.set() {
+				d.add(typ.Line, object, "type", "bool fits coils and discrete inputs only; %s registers hold numbers", table.V)
+				good = false
+			}
+		case "uint16", "int16", "uint32", "int32", "float32":
+			if bits {
+				d.add(typ.Line, object, "type", "%s holds single bits; use type bool", table.V)
+				good = false
+			}
+		default:
+			d.add(typ.Line, object, "type", "unknown type %s (want bool, uint16, int16, uint32, int32 or float32)", quote(typ.V))
+			good = false
+		}
+		r.Type = modbus.DataType(typ.V)
+	}
+	if !addr.Bad && addr.set() && !bits && int(addr.V)+width(r.Type)-1 > maxAddress {
+		d.add(addr.Line, object, "address", "a %s at %d runs past register %d", r.Type, addr.V, maxAddress)
+		good = false
+	}
+	if bo := d.str(m, "byte_order"); bo.set() && !bo.Bad {
+		if bo.V != "big" && bo.V != "little" {
+			d.add(bo.Line, object, "byte_order", "unknown byte order %s (want big or little)", quote(bo.V))
+			good = false
+		}
+		r.ByteOrder = modbus.ByteOrder(bo.V)
+	}
+	if wo := d.str(m, "word_order"); wo.set() && !wo.Bad {
+		switch {
+		case wo.V != "high_first" && wo.V != "low_first":
+			d.add(wo.Line, object, "word_order", "unknown word order %s (want high_first or low_first)", quote(wo.V))
+			good = false
+		case width(r.Type) == 1:
+			d.add(wo.Line, object, "word_order", "applies to 32-bit types only, not %s", r.Type)
+			good = false
+		}
+		r.WordOrder = modbus.WordOrder(wo.V)
+	}
+	scale := d.number(m, "scale")
+	switch {
+	case scale.Bad:
+		good = false
+	case scale.set() && scale.V == 0:
+		d.add(scale.Line, object, "scale", "must not be zero")
+		good = false
+	case scale.set() && r.Type == "bool":
+		d.add(scale.Line, object, "scale", "does not apply to bool")
+		good = false
+	}
+	r.Scale = scale.V
+	offset := d.number(m, "offset")
+	if offset.Bad {
+		good = false
+	} else if offset.set() && r.Type == "bool" {
+		d.add(offset.Line, object, "offset", "does not apply to bool")
+		good = false
+	}
+	r.Offset = offset.V
+	unit := d.str(m, "unit")
+	if unit.set() && !unit.Bad {
+		d.text(unit, object, "unit", 16)
+	}
+	r.Unit = unit.V
+	return r, good
+}
+
+func (d *decoder) pollGroup(n *yaml.Node, i int, regs map[string]registerRef) (modbus.Group, bool) {
+	object := objectName("poll group", peek(n, "name"), i)
+	m, ok := d.mapping(n, object, "", "name", "interval", "registers")
+	if !ok {
+		return modbus.Group{}, false
+	}
+	var g modbus.Group
+	good := true
+	name := d.str(m, "name")
+	if d.required(name, n.Line, object, "name") && d.shape(name, object, "name", isAttribute, "invalid name %s ("+attributeRule+")") {
+		g.Name = name.V
+	} else {
+		good = false
+	}
+	iv := d.duration(m, "interval")
+	switch {
+	case iv.Bad:
+		good = false
+	case !iv.set():
+		d.add(n.Line, object, "interval", "required")
+		good = false
+	case iv.V < minPollInterval || iv.V > maxPollInterval:
+		d.add(iv.Line, object, "interval", "out of range %s..%s (got %s)", minPollInterval, maxPollInterval, iv.V)
+		good = false
+	}
+	g.Interval = iv.V
+	names := list(d, m, "registers", func(n *yaml.Node, _ int) value[string] {
+		s, bad := d.scalar(n, object, "registers", "a register name")
+		return value[string]{V: s, Line: n.Line, Bad: bad}
+	})
+	if !d.nonEmpty(len(names.V), names.Line, names.Bad, n.Line, object, "registers", "register") {
+		return g, false
+	}
+	seen := map[string]int{}
+	for _, r := range names.V {
+		if r.Bad {
+			good = false
+			continue
+		}
+		if _, ok := regs[r.V]; !ok {
+			d.add(r.Line, object, "registers", "unknown register %s", quote(r.V))
+			good = false
+			continue
+		}
+		if !d.unique(seen, r, object, "registers", "register %s listed twice (first at line %d)") {
+			good = false
+			continue
+		}
+		g.Registers = append(g.Registers, r.V)
+	}
+	return g, good
+}
+
+func (d *decoder) command(n *yaml.Node, i int, regs map[string]registerRef) (modbus.Command, bool) {
+	object := objectName("command", peek(n, "name"), i)
+	m, ok := d.mapping(n, object, "", "name", "writes")
+	if !ok {
+		return modbus.Command{}, false
+	}
+	var c modbus.Command
+	good := true
+	name := d.str(m, "name")
+	if d.required(name, n.Line, object, "name") && d.shape(name, object, "name", isAttribute, "invalid name %s ("+attributeRule+")") {
+		c.Name = name.V
+	} else {
+		good = false
+	}
+	writes := list(d, m, "writes", func(n *yaml.Node, j int) value[modbus.Write] {
+		field := fmt.Sprintf("writes[%d]", j)
+		wm, ok := d.mapping(n, object, field, "register", "param", "value")
+		if !ok {
+			return value[modbus.Write]{Line: n.Line, Bad: true}
+		}
+		w := value[modbus.Write]{Line: n.Line}
+		reg := d.str(wm, "register")
+		if d.required(reg, n.Line, object, field+".register") {
+			r, ok := regs[reg.V]
+			switch {
+			case !ok:
+				d.add(reg.Line, object, field+".register", "unknown register %s", quote(reg.V))
+				w.Bad = true
+			case r.Table != modbus.Holding && r.Table != modbus.Coil:
+				d.add(reg.Line, object, field+".register", "register %s is a read-only %s; only holding registers and coils can be written", quote(reg.V), r.Table)
+				w.Bad = true
+			}
+			w.V.Register = reg.V
+		} else {
+			w.Bad = true
+		}
+		param := d.str(wm, "param")
+		val := d.number(wm, "value")
+		switch {
+		case param.set() && val.set():
+			d.add(val.Line, object, field+".value", "set only one of param and value")
+			w.Bad = true
+		case !param.set() && !val.set():
+			d.add(n.Line, object, field, "needs a param or a value")
+			w.Bad = true
+		case param.set() && !param.Bad:
+			if !isAttribute(param.V) {
+				d.add(param.Line, object, field+".param", "invalid param %s ("+attributeRule+")", quote(param.V))
+				w.Bad = true
+			}
+			w.V.Param = param.V
+		case val.Bad:
+			w.Bad = true
+		default:
+			w.V.Value = val.V
+		}
+		return w
+	})
+	if !d.nonEmpty(len(writes.V), writes.Line, writes.Bad, n.Line, object, "writes", "write") {
+		return c, false
+	}
+	for _, w := range writes.V {
+		if w.Bad {
+			good = false
+			continue
+		}
+		c.Writes = append(c.Writes, w.V)
+	}
+	return c, good
+}
+
+func (d *decoder) state(n *yaml.Node, p *Profile, regs map[string]registerRef, polled map[string]bool) {
+	const object = "state"
+	m, ok := d.mapping(n, object, "", "register", "values", "units", "fault_code", "faults")
+	if !ok {
+		return
+	}
+	ref := func(key string, required bool) string {
+		v := d.str(m, key)
+		switch {
+		case v.Bad:
+			return ""
+		case !v.set():
+			if required {
+				d.add(n.Line, object, key, "required")
+			}
+			return ""
+		}
+		r, ok := regs[v.V]
+		switch {
+		case !ok:
+			d.add(v.Line, object, key, "unknown register %s", quote(v.V))
+		case r.Type == "bool" || r.Type == "float32":
+			d.add(v.Line, object, key, "register %s is a %s; want an integer register", quote(v.V), r.Type)
+		case !polled[v.V]:
+			d.add(v.Line, object, key, "register %s is in no poll group, so it would never be read", quote(v.V))
+		}
+		return v.V
+	}
+	p.StateRegister = ref("register", true)
+	p.UnitsRegister = ref("units", false)
+	p.FaultRegister = ref("fault_code", false)
+	p.States = d.codes(m, "values", object, n.Line, true, func(v value[string]) bool {
+		return d.shape(v, object, "values", isAttribute, "invalid state name %s ("+attributeRule+")")
+	})
+	if p.States != nil {
+		have := map[string]bool{}
+		for _, s := range p.States {
+			have[s] = true
+		}
+		for _, s := range []string{StateIdle, StateDone, StateFault} {
+			if !have[s] {
+				d.add(m.line("values", n.Line), object, "values", "no value means %s (a cell controller needs idle, done and fault)", quote(s))
+			}
+		}
+	}
+	p.Faults = d.codes(m, "faults", object, n.Line, false, func(v value[string]) bool {
+		d.text(v, object, "faults", maxNameRunes)
+		return true
+	})
+}
+
+// codes decodes a mapping of integer codes to names.
+func (d *decoder) codes(m *mapping, key, object string, objectLine int, required bool, check func(value[string]) bool) map[int]string {
+	e, ok := m.entries[key]
+	if !ok {
+		if required {
+			d.add(objectLine, object, key, "required")
+		}
+		return nil
+	}
+	if e.val.Kind != yaml.MappingNode {
+		d.add(e.key.Line, object, key, "expected a mapping of codes to names, got %s", describe(e.val))
+		return nil
+	}
+	out := map[int]string{}
+	for i := 0; i+1 < len(e.val.Content); i += 2 {
+		k, v := e.val.Content[i], e.val.Content[i+1]
+		code, err := strconv.Atoi(k.Value)
+		if k.Kind != yaml.ScalarNode || err != nil || code < 0 || code > math.MaxUint16 {
+			d.add(k.Line, object, key, "code %s is not a whole number 0..65535", quote(k.Value))
+			continue
+		}
+		if _, dup := out[code]; dup {
+			d.add(k.Line, object, key, "code %d listed twice", code)
+			continue
+		}
+		s, bad := d.scalar(v, object, key, "a name")
+		if bad || !check(value[string]{V: s, Line: k.Line}) {
+			continue
+		}
+		out[code] = strings.TrimSpace(s)
+	}
+	return out
+}
+
+// integer decodes a whole number.
+func (d *decoder) integer(m *mapping, key string) value[int64] {
+	e, ok := m.entries[key]
+	if !ok {
+		return value[int64]{}
+	}
+	v := value[int64]{Line: e.key.Line}
+	if e.val.Kind != yaml.ScalarNode || e.val.ShortTag() != "!!int" {
+		d.add(v.Line, m.object, m.field(key), "expected a whole number, got %s", describe(e.val))
+		v.Bad = true
+		return v
+	}
+	if err := e.val.Decode(&v.V); err != nil {
+		d.add(v.Line, m.object, m.field(key), "invalid whole number %s", quote(e.val.Value))
+		v.Bad = true
+	}
+	return v
+}
+
+// number decodes a finite number, whole or not.
+func (d *decoder) number(m *mapping, key string) value[float64] {
+	e, ok := m.entries[key]
+	if !ok {
+		return value[float64]{}
+	}
+	v := value[float64]{Line: e.key.Line}
+	tag := e.val.ShortTag()
+	if e.val.Kind != yaml.ScalarNode || (tag != "!!int" && tag != "!!float") {
+		d.add(v.Line, m.object, m.field(key), "expected a number, got %s", describe(e.val))
+		v.Bad = true
+		return v
+	}
+	if err := e.val.Decode(&v.V); err != nil || math.IsInf(v.V, 0) || math.IsNaN(v.V) {
+		d.add(v.Line, m.object, m.field(key), "invalid number %s", quote(e.val.Value))
+		v.Bad = true
+	}
+	return v
+}
+
+// params decodes a mapping of parameter names to numbers (job params, profile defaults).
+func (d *decoder) params(m *mapping, key, object string) map[string]float64 {
+	e, ok := m.entries[key]
+	if !ok || isNull(e.val) {
+		return nil
+	}
+	if e.val.Kind != yaml.MappingNode {
+		d.add(e.key.Line, object, key, "expected a mapping of names to numbers, got %s", describe(e.val))
+		return nil
+	}
+	out := map[string]float64{}
+	pm := &mapping{object: object, prefix: key, entries: map[string]entry{}}
+	for i := 0; i+1 < len(e.val.Content); i += 2 {
+		k, v := e.val.Content[i], e.val.Content[i+1]
+		if k.Kind != yaml.ScalarNode || !isAttribute(k.Value) {
+			d.add(k.Line, object, key, "invalid param name %s ("+attributeRule+")", quote(k.Value))
+			continue
+		}
+		if _, dup := pm.entries[k.Value]; dup {
+			d.add(k.Line, object, pm.field(k.Value), "duplicate key (first at line %d)", pm.entries[k.Value].key.Line)
+			continue
+		}
+		pm.entries[k.Value] = entry{k, v}
+		if n := d.number(pm, k.Value); !n.Bad {
+			out[k.Value] = n.V
+		}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
