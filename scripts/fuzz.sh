@@ -9,6 +9,8 @@ targets=(
   "./book/intake FuzzJSON"
   "./firmware-sim/modbus FuzzTCPFrame"
   "./firmware-sim/modbus FuzzRTUFrame"
+  "./firmware-sim/escpos FuzzESCPOS"
+  "./firmware-sim/zpl FuzzZPL"
 )
 for t in "${targets[@]}"; do
   set -- $t

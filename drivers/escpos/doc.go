@@ -1,0 +1,16 @@
+// Package escpos is the driver of ESC/POS thermal ticket printers: it
+// renders the work-order traveler that goes with a job through the cell
+// ([Render]) and prints it ([Printer.Print]) over raw TCP (port 9100) or a
+// serial line, checking the printer's real-time status (DLE EOT) before and
+// after each ticket.
+//
+// It owns the traveler layout (32 columns, a 58 mm roll), the QR code of
+// the work order's URL (GS ( k), the parsing of the status bytes
+// ([Status]) and the typed errors for printer faults ([ErrPaperOut],
+// [ErrCoverOpen], [ErrOffline], [ErrNoAnswer]). Every status round trip is
+// reported to package health under the driver name "escpos".
+//
+// It imports only the standard library, go.bug.st/serial and
+// github.com/cellforge/cellforge/drivers/health: never the order book, the
+// cells or the API.
+package escpos

@@ -1,0 +1,98 @@
+package escpos
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Errors a print or status request fails with; compare with errors.Is.
+var (
+	// ErrPaperOut: the roll paper end sensor reports no paper.
+	ErrPaperOut = errors.New("paper out")
+	// ErrCoverOpen: the printer reports its cover open.
+	ErrCoverOpen = errors.New("cover open")
+	// ErrOffline: the printer reports itself offline.
+	ErrOffline = errors.New("printer offline")
+	// ErrNoAnswer: the printer did not answer a status request, or did not
+	// take a ticket, within the timeout.
+	ErrNoAnswer = errors.New("no answer from printer")
+	// ErrBadAnswer: a status byte does not have the fixed bits of an
+	// ESC/POS status (bit 1 and bit 4 set, bits 0 and 7 clear).
+	ErrBadAnswer = errors.New("malformed status byte")
+)
+
+// statusRequest asks for the printer (1), offline cause (2) and paper
+// sensor (4) status at once; the printer answers one byte each, in order.
+var statusRequest = []byte{0x10, 0x04, 1, 0x10, 0x04, 2, 0x10, 0x04, 4}
+
+// Status is a printer's real-time status.
+type Status struct {
+	// Offline: DLE EOT 1, bit 3.
+	Offline bool
+	// CoverOpen: DLE EOT 2, bit 2.
+	CoverOpen bool
+	// PaperEndStop: DLE EOT 2, bit 5: printing stopped by paper end.
+	PaperEndStop bool
+	// PaperOut: DLE EOT 4, bits 5 and 6: the end sensor sees no paper.
+	PaperOut bool
+	// NearEnd: DLE EOT 4, bits 2 and 3: the roll is nearly used up.
+	NearEnd bool
+}
+
+// parseStatus decodes the answers to DLE EOT 1, 2 and 4.
+func parseStatus(b [3]byte) (Status, error) {
+	for i, n := range []int{1, 2, 4} {
+		if b[i]&0x93 != 0x12 {
+			return Status{}, fmt.Errorf("answer %#02x to DLE EOT %d: %w", b[i], n, ErrBadAnswer)
+		}
+	}
+	return Status{
+		Offline:      b[0]&0x08 != 0,
+		CoverOpen:    b[1]&0x04 != 0,
+		PaperEndStop: b[1]&0x20 != 0,
+		PaperOut:     b[2]&0x60 != 0,
+		NearEnd:      b[2]&0x0C != 0,
+	}, nil
+}
+
+// Err returns a *FaultError when the status keeps the printer from
+// printing (paper out, cover open, offline), and nil otherwise. A roll
+// near its end still prints.
+func (s Status) Err() error {
+	if s.PaperOut || s.PaperEndStop || s.CoverOpen || s.Offline {
+		return &FaultError{Status: s}
+	}
+	return nil
+}
+
+// FaultError is the error of a printer whose status keeps it from printing.
+// errors.Is matches it against ErrPaperOut, ErrCoverOpen and ErrOffline for
+// each fault the status reports.
+type FaultError struct {
+	Status Status
+}
+
+// Error lists the faults.
+func (e *FaultError) Error() string {
+	var f []string
+	for _, c := range []error{ErrPaperOut, ErrCoverOpen, ErrOffline} {
+		if e.Is(c) {
+			f = append(f, c.Error())
+		}
+	}
+	return "printer reports " + strings.Join(f, ", ")
+}
+
+// Is reports whether target is one of the faults e reports.
+func (e *FaultError) Is(target error) bool {
+	switch target {
+	case ErrPaperOut:
+		return e.Status.PaperOut || e.Status.PaperEndStop
+	case ErrCoverOpen:
+		return e.Status.CoverOpen
+	case ErrOffline:
+		return e.Status.Offline
+	}
+	return false
+}
