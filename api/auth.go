@@ -41,6 +41,7 @@ const (
 	permImport   permission = "import orders"
 	permOperate  permission = "act on operations"
 	permDispatch permission = "dispatch the queues"
+	permSimulate permission = "inject faults into simulated devices"
 )
 
 // grants says which roles hold each permission. Reads need no permission.
@@ -48,6 +49,7 @@ var grants = map[permission][]string{
 	permImport:   {configs.RolePlanner, configs.RoleAdmin},
 	permOperate:  {configs.RoleOperator, configs.RoleManager, configs.RoleAdmin},
 	permDispatch: {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
+	permSimulate: {configs.RoleManager, configs.RoleAdmin},
 }
 
 func allowed(role string, p permission) bool {

@@ -27,6 +27,8 @@ const (
 	codeTooLarge         = "payload_too_large"
 	codeMethod           = "method_not_allowed"
 	codeInternal         = "internal"
+	codeNoMachine        = "no_machine"
+	codeDevice           = "device_error"
 )
 
 // errorBody is the JSON shape of every error the API returns.

@@ -18,7 +18,9 @@ import (
 
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/book/intake"
+	"github.com/cellforge/cellforge/cells"
 	"github.com/cellforge/cellforge/configs"
+	"github.com/cellforge/cellforge/drivers/health"
 )
 
 const (
@@ -50,6 +52,8 @@ type cellView struct {
 	Name         string       `json:"name,omitempty"`
 	Capabilities []string     `json:"capabilities"`
 	Devices      []deviceView `json:"devices"`
+	// Status is what the cell's controller sees, when the daemon runs the floor.
+	Status *cells.Status `json:"status,omitempty"`
 }
 
 type deviceView struct {
@@ -57,10 +61,15 @@ type deviceView struct {
 	Kind string `json:"kind"`
 }
 
-func viewCell(c configs.Cell) cellView {
+func (s *Server) viewCell(c configs.Cell) cellView {
 	v := cellView{ID: c.ID, Name: c.Name, Capabilities: c.Capabilities, Devices: []deviceView{}}
 	for _, d := range c.Devices {
 		v.Devices = append(v.Devices, deviceView{ID: d.ID, Kind: d.Kind})
+	}
+	if s.floor != nil {
+		if st, ok := s.floor.CellStatus(c.ID); ok {
+			v.Status = &st
+		}
 	}
 	return v
 }
@@ -68,7 +77,7 @@ func viewCell(c configs.Cell) cellView {
 func (s *Server) listCells(c echo.Context) error {
 	out := []cellView{}
 	for _, cell := range s.book.Factory().Cells {
-		out = append(out, viewCell(cell))
+		out = append(out, s.viewCell(cell))
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -78,7 +87,48 @@ func (s *Server) getCell(c echo.Context) error {
 	if !ok {
 		return newError(http.StatusNotFound, codeNotFound, "unknown cell %q", c.Param("cell"))
 	}
-	return c.JSON(http.StatusOK, viewCell(cell))
+	return c.JSON(http.StatusOK, s.viewCell(cell))
+}
+
+// simulator passes a request on to the simulated plant's control API.
+func (s *Server) simulator(c echo.Context) error {
+	var sim http.Handler
+	if s.floor != nil {
+		sim = s.floor.Simulator()
+	}
+	if sim == nil {
+		return newError(http.StatusNotFound, codeNotFound, "this factory is not simulated (simulate: false in its config)")
+	}
+	http.StripPrefix("/api/v1/sim", sim).ServeHTTP(c.Response(), c.Request())
+	return nil
+}
+
+// resetCell asks a cell's machine to clear its fault.
+func (s *Server) resetCell(c echo.Context) error {
+	id := c.Param("cell")
+	if _, ok := s.book.Factory().Cell(id); !ok {
+		return newError(http.StatusNotFound, codeNotFound, "unknown cell %q", id)
+	}
+	if s.floor == nil {
+		return newError(http.StatusConflict, codeNoMachine, "this daemon drives no machines")
+	}
+	if err := s.floor.ResetCell(c.Request().Context(), id); err != nil {
+		if errors.Is(err, cells.ErrManual) {
+			return newError(http.StatusConflict, codeNoMachine, "cell %q has no machine to reset", id)
+		}
+		return newError(http.StatusBadGateway, codeDevice, "resetting the machine of cell %q: %v", id, err)
+	}
+	st, _ := s.floor.CellStatus(id)
+	return c.JSON(http.StatusAccepted, st)
+}
+
+// listDevices shows the health of every device connection.
+func (s *Server) listDevices(c echo.Context) error {
+	out := []health.Snapshot{}
+	if s.floor != nil {
+		out = append(out, s.floor.Devices()...)
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 func (s *Server) cellQueue(c echo.Context) error {

@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/cells"
+	"github.com/cellforge/cellforge/drivers/health"
 )
 
 // Config is what a Server needs.
@@ -32,6 +34,22 @@ type Config struct {
 	MaxBatchBytes int64
 	// Now returns the current time; time.Now when nil.
 	Now func() time.Time
+	// Floor is the running shop floor (cell controllers and device drivers); nil when the
+	// daemon drives no devices.
+	Floor Floor
+}
+
+// Floor is what the API shows of the running shop floor.
+type Floor interface {
+	// CellStatus returns what cell id's controller sees: its machine, faults, current job.
+	CellStatus(id string) (cells.Status, bool)
+	// ResetCell asks the cell's machine to clear its fault; book.ErrUnknownCell and
+	// cells.ErrManual when it cannot.
+	ResetCell(ctx context.Context, id string) error
+	// Devices returns the health of every device connection.
+	Devices() []health.Snapshot
+	// Simulator returns the simulated plant's fault control API, nil on a real floor.
+	Simulator() http.Handler
 }
 
 // Server serves the API.
@@ -43,6 +61,7 @@ type Server struct {
 	metrics  *metrics
 	version  string
 	maxBatch int64
+	floor    Floor
 }
 
 // New builds a Server. It hashes the clear-text demo credentials of the factory, which takes a
@@ -76,6 +95,7 @@ func New(cfg Config) (*Server, error) {
 		log:      cfg.Logger,
 		version:  cfg.Version,
 		maxBatch: cfg.MaxBatchBytes,
+		floor:    cfg.Floor,
 	}
 	if s.metrics, err = newMetrics(cfg.Registry, cfg.Book); err != nil {
 		return nil, err
@@ -137,6 +157,7 @@ func (s *Server) routes(reg *prometheus.Registry) *echo.Echo {
 	v1.GET("/cells", s.listCells)
 	v1.GET("/cells/:cell", s.getCell)
 	v1.GET("/cells/:cell/queue", s.cellQueue)
+	v1.POST("/cells/:cell/reset", s.resetCell, s.authenticated, s.require(permOperate))
 	v1.GET("/products", s.listProducts)
 	v1.GET("/products/:sku", s.getProduct)
 	v1.GET("/drops", s.listDrops)
@@ -151,5 +172,10 @@ func (s *Server) routes(reg *prometheus.Registry) *echo.Echo {
 	v1.POST("/operations/:id/:action", s.actOnOperation, s.authenticated, s.require(permOperate))
 	v1.POST("/dispatch", s.dispatch, s.authenticated, s.require(permDispatch))
 	v1.GET("/events", s.listEvents)
+	v1.GET("/devices", s.listDevices)
+	v1.GET("/sim/devices", s.simulator)
+	v1.GET("/sim/devices/:id", s.simulator)
+	v1.GET("/sim/devices/:id/printed", s.simulator)
+	v1.PUT("/sim/devices/:id/faults", s.simulator, s.authenticated, s.require(permSimulate))
 	return e
 }

@@ -49,6 +49,29 @@ func TestDemo(t *testing.T) {
 	if !tokens[RolePlanner] || !tokens[RoleOperator] {
 		t.Errorf("demo tokens by role = %v, want clear-text planner and operator tokens", tokens)
 	}
+	// Every kind of device, and a serial line shared by several Modbus devices.
+	kinds := map[string]int{}
+	onLine := map[string]int{}
+	for _, c := range f.Cells {
+		for _, d := range c.Devices {
+			kinds[d.Kind]++
+			if d.Modbus() && d.SerialLine != "" {
+				onLine[d.SerialLine]++
+			}
+		}
+	}
+	for _, k := range []string{KindLoom, KindDyeStation, KindMicroPrinter, KindLabelPrinter} {
+		if kinds[k] == 0 {
+			t.Errorf("demo has no %s", k)
+		}
+	}
+	shared := false
+	for _, n := range onLine {
+		shared = shared || n >= 2
+	}
+	if !shared || !f.Simulate {
+		t.Errorf("demo: simulate %v, Modbus devices per serial line %v; want simulated, with a line carrying several", f.Simulate, onLine)
+	}
 	if err := checkInvariants(f); err != nil {
 		t.Errorf("demo breaks an invariant: %v", err)
 	}

@@ -59,6 +59,7 @@ func (d *decoder) checkDevices(f *rawFactory, lines map[string]rawSerialLine) {
 	users := map[string][]rawDevice{}
 	units := map[string]map[int64]int{} // serial line -> unit id -> line
 	kinds := map[string]string{}        // device id -> kind
+	machineOf := map[string]rawDevice{} // cell id -> its Modbus machine
 	for _, c := range f.Cells.V {
 		if c.bad {
 			continue
@@ -69,6 +70,13 @@ func (d *decoder) checkDevices(f *rawFactory, lines map[string]rawSerialLine) {
 			}
 			kinds[dev.ID.V] = dev.Kind.V
 			modbus := dev.Kind.V == KindLoom || dev.Kind.V == KindDyeStation
+			if modbus {
+				if first, ok := machineOf[c.ID.V]; ok {
+					d.add(dev.line, dev.object, "kind", "cell %s already has machine %s (line %d); a cell drives one machine", quote(c.ID.V), quote(first.ID.V), first.line)
+				} else {
+					machineOf[c.ID.V] = dev
+				}
+			}
 			switch {
 			case dev.Address.set() && dev.SerialLine.set():
 				d.add(dev.SerialLine.Line, dev.object, "serial_line", "set only one of address and serial_line")

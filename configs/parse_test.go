@@ -135,6 +135,7 @@ func TestParseBad(t *testing.T) {
 		{name: "step-missing-machine-param"},
 		{name: "step-bad-params"},
 		{name: "simulate-not-boolean"},
+		{name: "cell-with-two-machines"},
 		// All errors are reported, in file order.
 		{name: "many-errors"},
 	}

@@ -11,6 +11,8 @@ targets=(
   "./firmware-sim/modbus FuzzRTUFrame"
   "./firmware-sim/escpos FuzzESCPOS"
   "./firmware-sim/zpl FuzzZPL"
+  "./drivers/modbus FuzzRTUAnswer"
+  "./drivers/modbus FuzzTCPAnswer"
 )
 for t in "${targets[@]}"; do
   set -- $t

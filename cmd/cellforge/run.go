@@ -34,6 +34,7 @@ func commands() map[string]command {
 		"serve":   {"run the daemon: the order book, its API and the factory", serve},
 		"import":  {"send an order batch (CSV or JSON) to a running daemon", importBatch},
 		"hash":    {"hash a PIN, password or API token for a factory config", hashSecret},
+		"sim":     {"run the devices of a factory config on the firmware simulator; set their faults", simulate},
 		"version": {"print the version", printVersion},
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/cellforge/cellforge/api"
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/configs"
+	"github.com/cellforge/cellforge/drivers/health"
 	"github.com/cellforge/cellforge/store/sqlite"
 )
 
@@ -29,6 +30,7 @@ func serve(ctx context.Context, args []string, e *env) error {
 	dataDir := fs.String("data", "./data", "data `directory` (the SQLite database lives here)")
 	listen := fs.String("listen", "127.0.0.1:8080", "`address` to serve the API on")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	simSpeed := fs.Float64("sim-speed", defaultSimSpeed, "with simulate: true, run the simulated machines' clocks this many `times` faster than the wall clock")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -71,12 +73,29 @@ func serve(ctx context.Context, args []string, e *env) error {
 	if err := api.RegisterRuntime(reg); err != nil {
 		return err
 	}
+	devices, err := health.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listening: %w", err)
+	}
+	defer ln.Close()
+	fl, err := newFloor(factory, floorConfig{
+		Book: b, Health: devices, Logger: logger, SimSpeed: *simSpeed, BaseURL: "http://" + ln.Addr().String(),
+	})
+	if err != nil {
+		return err
+	}
+	defer fl.close()
 	srv, err := api.New(api.Config{
 		Book:     b,
 		Sessions: st,
 		Logger:   logger.With("component", "api"),
 		Registry: reg,
 		Version:  versionString(),
+		Floor:    fl,
 	})
 	if err != nil {
 		return err
@@ -87,16 +106,13 @@ func serve(ctx context.Context, args []string, e *env) error {
 	} else if n > 0 {
 		logger.Info("queued operations left ready", "count", n)
 	}
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return fmt.Errorf("listening: %w", err)
-	}
 	fmt.Fprintf(e.stdout, "cellforge %s serving %q on http://%s\n", versionString(), factory.Site, ln.Addr())
 	logger.Info("serving", "site", factory.Site, "addr", ln.Addr().String(), "config", *configPath, "data", *dataDir)
 
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Serve(ctx, ln) })
 	g.Go(func() error { return housekeeping(ctx, b, st, logger) })
+	g.Go(func() error { return fl.Run(ctx) })
 	err = g.Wait()
 	logger.Info("stopped")
 	return err

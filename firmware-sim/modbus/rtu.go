@@ -152,8 +152,13 @@ func (s *Server) ServeRTU(ctx context.Context, port io.ReadWriter, cfg RTUConfig
 	}()
 	if !canTimeout {
 		if c, ok := port.(io.Closer); ok {
-			stop := context.AfterFunc(ctx, func() { c.Close() })
-			defer stop()
+			// Closing the port is the only way to end the reader's pending Read. It must
+			// happen before the deferred wg.Wait, whether or not an AfterFunc got to run.
+			defer func() {
+				if ctx.Err() != nil {
+					c.Close()
+				}
+			}()
 		}
 	}
 

@@ -1,0 +1,650 @@
+package cells
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/configs"
+)
+
+// Machine is the Modbus device a cell controller drives; *modbus.Device of the drivers
+// satisfies it.
+type Machine interface {
+	// Command runs one of the profile's commands (start, stop, reset) with its parameters.
+	Command(ctx context.Context, name string, params map[string]float64) error
+}
+
+// LabelPrinter prints unit labels.
+type LabelPrinter interface {
+	PrintLabel(ctx context.Context, l Label) error
+}
+
+// Label is what a unit's label shows.
+type Label struct {
+	SKU, Drop, Serial, URL, Title string
+}
+
+// Book is what a controller needs of the order book; *book.Book satisfies it.
+type Book interface {
+	Queue(ctx context.Context, cell string, limit int) ([]book.QueueEntry, error)
+	Operation(ctx context.Context, id int64) (book.Operation, error)
+	WorkOrder(ctx context.Context, id int64) (book.WorkOrderDetail, error)
+	Transition(ctx context.Context, req book.TransitionRequest) (book.TransitionResult, error)
+	Progress(ctx context.Context, operation int64, done int, actor book.Actor) (book.Operation, error)
+	CellDown(ctx context.Context, cell, reason string, actor book.Actor) (book.CellDownResult, error)
+	CellUp(ctx context.Context, cell string, actor book.Actor) (int, error)
+}
+
+var _ Book = (*book.Book)(nil)
+
+// Config configures a [Cell].
+type Config struct {
+	Cell    configs.Cell
+	Factory *configs.Factory
+	Book    Book
+	// Machine is the cell's Modbus device, described by Device (its id) and Profile; nil for a
+	// manual cell.
+	Machine Machine
+	Device  string
+	Profile *configs.Profile
+	// Labels is the cell's label printer, nil when it holds none.
+	Labels LabelPrinter
+	// Tick is how often the controller reconciles the book and the machine (default 250ms).
+	Tick time.Duration
+	// LostAfter is how long without an answer from the machine counts as a lost connection
+	// (default 3s).
+	LostAfter time.Duration
+	Logger    *slog.Logger
+	// Now returns the current time; time.Now when nil.
+	Now func() time.Time
+}
+
+// Cell is the controller of one cell. Its methods are safe for concurrent use.
+type Cell struct {
+	cfg   Config
+	id    string
+	actor book.Actor
+	log   *slog.Logger
+	now   func() time.Time
+	kick  chan struct{}
+
+	mu      sync.Mutex
+	values  map[string]float64 // latest machine values
+	seen    bool               // a reading has arrived
+	lastOK  time.Time          // when the last good reading arrived
+	lastErr error
+	started time.Time
+	status  Status
+	owed    []Label // labels not printed yet (the printer failed); retried every tick
+
+	// Controller state, touched by Run's goroutine only.
+	job         *job
+	down        string // why this controller took the cell down; "" when up
+	faultPaused int64  // the operation the controller paused for a fault
+	lastHead    int64  // the operation at the head of the queue at the last tick (manual cells)
+}
+
+// job is the machine's current job, as the controller gave it.
+type job struct {
+	op     int64
+	base   int       // units done before the machine's count started
+	sentAt time.Time // readings older than this describe an earlier job
+	stop   bool      // the controller stopped the machine (a person paused the operation)
+}
+
+// Status is what a cell is doing, for the floor's screens.
+type Status struct {
+	Cell string `json:"cell"`
+	// Manual is true for a cell without a machine.
+	Manual bool   `json:"manual"`
+	Device string `json:"device,omitempty"`
+	// Online is true while the machine answers.
+	Online bool `json:"online"`
+	// Machine is the machine's state: idle, running, done, fault, or a phase of running.
+	Machine string `json:"machine,omitempty"`
+	// Fault names the machine's fault, Down why the cell is out of service.
+	Fault string `json:"fault,omitempty"`
+	Down  string `json:"down,omitempty"`
+	// Operation is the operation on the machine, 0 when none.
+	Operation int64              `json:"operation,omitempty"`
+	Values    map[string]float64 `json:"values,omitempty"`
+	// LabelsOwed counts labels waiting for the printer.
+	LabelsOwed int       `json:"labels_owed,omitempty"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// New returns the controller of a cell.
+func New(cfg Config) (*Cell, error) {
+	if cfg.Book == nil || cfg.Factory == nil {
+		return nil, errors.New("cells: a controller needs the book and the factory")
+	}
+	if cfg.Machine != nil && cfg.Profile == nil {
+		return nil, fmt.Errorf("cell %s: machine %s has no profile", cfg.Cell.ID, cfg.Device)
+	}
+	if cfg.Tick <= 0 {
+		cfg.Tick = 250 * time.Millisecond
+	}
+	if cfg.LostAfter <= 0 {
+		cfg.LostAfter = 3 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	c := &Cell{
+		cfg:   cfg,
+		id:    cfg.Cell.ID,
+		actor: book.Actor("cell:" + cfg.Cell.ID),
+		log:   cfg.Logger.With("cell", cfg.Cell.ID),
+		now:   cfg.Now,
+		kick:  make(chan struct{}, 1),
+	}
+	c.status = Status{Cell: c.id, Manual: cfg.Machine == nil, Device: cfg.Device}
+	return c, nil
+}
+
+// ID returns the cell's id.
+func (c *Cell) ID() string { return c.id }
+
+// Observe takes a reading of the machine: values by register name, measured at at, or the
+// error that kept it from being read. The driver calls it for every poll.
+func (c *Cell) Observe(values map[string]float64, at time.Time, err error) {
+	c.mu.Lock()
+	if err != nil {
+		c.lastErr = err
+	} else {
+		if c.values == nil {
+			c.values = make(map[string]float64, len(values))
+		}
+		maps.Copy(c.values, values)
+		c.seen = true
+		c.lastOK = at
+		c.lastErr = nil
+	}
+	c.mu.Unlock()
+	if err == nil {
+		select {
+		case c.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// ErrManual is returned when a machine command is asked of a cell without a machine.
+var ErrManual = errors.New("the cell has no machine")
+
+// Reset asks the cell's machine to clear its fault (the profile's reset command), as the
+// floor does once the cause is fixed. The cell comes back into service when the machine
+// reports that it left the fault.
+func (c *Cell) Reset(ctx context.Context) error {
+	if c.cfg.Machine == nil {
+		return fmt.Errorf("cell %s: %w", c.id, ErrManual)
+	}
+	if err := c.cfg.Machine.Command(ctx, configs.CommandReset, nil); err != nil {
+		return fmt.Errorf("resetting device %s: %w", c.cfg.Device, err)
+	}
+	c.log.Info("machine reset requested", "device", c.cfg.Device)
+	return nil
+}
+
+// Status returns what the cell is doing.
+func (c *Cell) Status() Status {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.status
+	s.Values = maps.Clone(s.Values)
+	s.LabelsOwed = len(c.owed)
+	return s
+}
+
+// Run reconciles the cell's queue and its machine every tick, and as soon as the machine
+// reports, until ctx is cancelled. It returns nil then.
+func (c *Cell) Run(ctx context.Context) error {
+	c.mu.Lock()
+	c.started = c.now()
+	c.mu.Unlock()
+	t := time.NewTicker(c.cfg.Tick)
+	defer t.Stop()
+	for {
+		if err := c.reconcile(ctx); err != nil && ctx.Err() == nil {
+			c.log.Warn("reconciling cell", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		case <-c.kick:
+		}
+	}
+}
+
+// machineView is the machine as the latest readings show it.
+type machineView struct {
+	online  bool
+	unknown bool // no reading yet and still within the grace period
+	state   string
+	units   int
+	fault   string
+	at      time.Time
+	lastErr error
+	values  map[string]float64
+}
+
+func (c *Cell) view() machineView {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	v := machineView{at: c.lastOK, lastErr: c.lastErr, values: maps.Clone(c.values)}
+	switch {
+	case !c.seen && now.Sub(c.started) < c.cfg.LostAfter:
+		v.unknown = true
+		return v
+	case !c.seen || now.Sub(c.lastOK) >= c.cfg.LostAfter:
+		return v
+	}
+	v.online = true
+	p := c.cfg.Profile
+	code := int(c.values[p.StateRegister])
+	name, ok := p.States[code]
+	if !ok {
+		name = configs.StateFault
+		v.fault = fmt.Sprintf("unknown state code %d", code)
+	}
+	v.state = name
+	if p.UnitsRegister != "" {
+		v.units = int(c.values[p.UnitsRegister])
+	}
+	if name == configs.StateFault && v.fault == "" {
+		v.fault = "fault"
+		if p.FaultRegister != "" {
+			fc := int(c.values[p.FaultRegister])
+			if n, ok := p.Faults[fc]; ok {
+				v.fault = fmt.Sprintf("%s (code %d)", n, fc)
+			} else {
+				v.fault = fmt.Sprintf("fault code %d", fc)
+			}
+		}
+	}
+	return v
+}
+
+// running reports whether the machine is working a job (running or a phase of running).
+func (v machineView) running() bool {
+	switch v.state {
+	case configs.StateIdle, configs.StateDone, configs.StateFault, "":
+		return false
+	}
+	return true
+}
+
+func (v machineView) ready() bool {
+	return v.state == configs.StateIdle || v.state == configs.StateDone
+}
+
+func (c *Cell) setStatus(fn func(s *Status)) {
+	c.mu.Lock()
+	fn(&c.status)
+	c.status.UpdatedAt = c.now()
+	c.mu.Unlock()
+}
+
+func (c *Cell) reconcile(ctx context.Context) error {
+	if err := c.printOwed(ctx); err != nil {
+		c.log.Warn("printing labels", "err", err)
+	}
+	if c.cfg.Machine == nil {
+		return c.reconcileManual(ctx)
+	}
+	v := c.view()
+	c.setStatus(func(s *Status) {
+		s.Online, s.Machine, s.Fault, s.Values = v.online, v.state, v.fault, v.values
+		if c.job != nil {
+			s.Operation = c.job.op
+		} else {
+			s.Operation = 0
+		}
+	})
+	if v.unknown {
+		return nil
+	}
+	if !v.online {
+		reason := fmt.Sprintf("no answer from device %s", c.cfg.Device)
+		if v.lastErr != nil {
+			reason += ": " + v.lastErr.Error()
+		}
+		return c.takeDown(ctx, reason)
+	}
+	if v.state == configs.StateFault {
+		return c.takeDown(ctx, fmt.Sprintf("device %s in fault: %s", c.cfg.Device, v.fault))
+	}
+	if err := c.bringUp(ctx); err != nil {
+		return err
+	}
+
+	q, err := c.cfg.Book.Queue(ctx, c.id, 1)
+	if err != nil {
+		return fmt.Errorf("reading queue: %w", err)
+	}
+	var head *book.QueueEntry
+	if len(q) > 0 {
+		head = &q[0]
+	}
+	if j := c.job; j != nil && (head == nil || head.ID != j.op || head.State == book.Queued) {
+		// The job's operation left the machine: a person completed or scrapped it.
+		if v.running() {
+			if err := c.cfg.Machine.Command(ctx, configs.CommandStop, nil); err != nil {
+				return fmt.Errorf("stopping device %s: %w", c.cfg.Device, err)
+			}
+		}
+		if err := c.finishLabels(ctx, j.op); err != nil {
+			return err
+		}
+		c.log.Info("job left the machine", "operation", j.op)
+		c.job = nil
+	}
+	if head == nil {
+		return nil
+	}
+	switch head.State {
+	case book.Queued:
+		if !v.ready() || c.job != nil {
+			return nil
+		}
+		res, err := c.cfg.Book.Transition(ctx, book.TransitionRequest{
+			Operation: head.ID, Action: book.ActionStart, Actor: c.actor, Version: head.Version})
+		if err != nil {
+			return c.ignoreRace(err, "starting operation", head.ID)
+		}
+		head.Operation = res.Operation
+		return c.runJob(ctx, head, v)
+	case book.Running:
+		return c.runJob(ctx, head, v)
+	case book.Paused:
+		if j := c.job; j != nil && j.op == head.ID {
+			if err := c.recordProgress(ctx, head, v); err != nil {
+				return err
+			}
+			if v.running() && !j.stop {
+				if err := c.cfg.Machine.Command(ctx, configs.CommandStop, nil); err != nil {
+					return fmt.Errorf("stopping device %s: %w", c.cfg.Device, err)
+				}
+				j.stop = true
+				c.log.Info("operation paused: machine stopped", "operation", head.ID)
+			}
+		}
+	}
+	return nil
+}
+
+// ignoreRace logs the errors that mean someone else acted first: they are settled on the next
+// tick.
+func (c *Cell) ignoreRace(err error, what string, op int64) error {
+	var te *book.TransitionError
+	var busy *book.CellBusyError
+	var stale *book.StaleError
+	if errors.As(err, &te) || errors.As(err, &busy) || errors.As(err, &stale) {
+		c.log.Debug(what+": someone acted first", "operation", op, "err", err)
+		return nil
+	}
+	return fmt.Errorf("%s %d: %w", what, op, err)
+}
+
+// runJob drives a running operation on the machine.
+func (c *Cell) runJob(ctx context.Context, head *book.QueueEntry, v machineView) error {
+	j := c.job
+	if j == nil && v.running() {
+		// The machine already works this operation: the daemon restarted under it.
+		c.job = &job{op: head.ID, base: max(0, head.UnitsDone-v.units)}
+		c.log.Info("adopted the machine's running job", "operation", head.ID)
+		return nil
+	}
+	if j == nil || j.stop {
+		if !v.ready() {
+			return nil
+		}
+		left := head.Quantity - head.Scrapped - head.UnitsDone
+		if left <= 0 {
+			return c.complete(ctx, head)
+		}
+		params, err := c.params(head, left)
+		if err != nil {
+			return err
+		}
+		if err := c.cfg.Machine.Command(ctx, configs.CommandStart, params); err != nil {
+			return fmt.Errorf("starting operation %d on device %s: %w", head.ID, c.cfg.Device, err)
+		}
+		c.job = &job{op: head.ID, base: head.UnitsDone, sentAt: c.now()}
+		c.log.Info("job sent to the machine", "operation", head.ID, "units", left)
+		return nil
+	}
+	if !v.at.After(j.sentAt) {
+		return nil // the readings still describe the machine before the job was sent
+	}
+	if err := c.recordProgress(ctx, head, v); err != nil {
+		return err
+	}
+	if v.state == configs.StateDone {
+		if c.cfg.Profile.UnitsRegister == "" {
+			if _, err := c.progress(ctx, head, head.Quantity-head.Scrapped); err != nil {
+				return err
+			}
+		}
+		return c.complete(ctx, head)
+	}
+	return nil
+}
+
+// recordProgress turns the machine's unit count into the operation's units done.
+func (c *Cell) recordProgress(ctx context.Context, head *book.QueueEntry, v machineView) error {
+	j := c.job
+	if j == nil || c.cfg.Profile.UnitsRegister == "" || !v.at.After(j.sentAt) {
+		return nil
+	}
+	done := min(j.base+v.units, head.Quantity-head.Scrapped)
+	if done <= head.UnitsDone {
+		return nil
+	}
+	_, err := c.progress(ctx, head, done)
+	return err
+}
+
+func (c *Cell) progress(ctx context.Context, head *book.QueueEntry, done int) (int, error) {
+	before := head.UnitsDone
+	if done <= before {
+		return before, nil
+	}
+	op, err := c.cfg.Book.Progress(ctx, head.ID, done, c.actor)
+	if err != nil {
+		if errors.Is(err, book.ErrProgressBackwards) || errors.Is(err, book.ErrInvalid) {
+			c.log.Debug("progress refused", "operation", head.ID, "err", err)
+			return before, nil
+		}
+		return before, fmt.Errorf("recording progress of operation %d: %w", head.ID, err)
+	}
+	head.Operation = op
+	c.owe(head, before, op.UnitsDone)
+	return op.UnitsDone, nil
+}
+
+func (c *Cell) complete(ctx context.Context, head *book.QueueEntry) error {
+	_, err := c.cfg.Book.Transition(ctx, book.TransitionRequest{
+		Operation: head.ID, Action: book.ActionComplete, Actor: c.actor})
+	if err != nil {
+		return c.ignoreRace(err, "completing operation", head.ID)
+	}
+	c.log.Info("operation complete", "operation", head.ID, "units", head.UnitsDone)
+	c.job = nil
+	return nil
+}
+
+// params are the start command's parameters: the routing step's, the profile's defaults for
+// what the step leaves out, and the units to make.
+func (c *Cell) params(head *book.QueueEntry, units int) (map[string]float64, error) {
+	p, ok := c.cfg.Factory.Product(head.SKU)
+	if !ok || head.Seq >= len(p.Routing) {
+		return nil, fmt.Errorf("operation %d: no routing step %d for sku %s", head.ID, head.Seq, head.SKU)
+	}
+	out := maps.Clone(c.cfg.Profile.Defaults)
+	if out == nil {
+		out = map[string]float64{}
+	}
+	maps.Copy(out, p.Routing[head.Seq].Params)
+	out["units"] = float64(units)
+	return out, nil
+}
+
+// takeDown takes the cell out of service for reason, once.
+func (c *Cell) takeDown(ctx context.Context, reason string) error {
+	if c.down != "" {
+		return nil
+	}
+	res, err := c.cfg.Book.CellDown(ctx, c.id, reason, c.actor)
+	if err != nil {
+		return fmt.Errorf("taking cell down: %w", err)
+	}
+	c.down = reason
+	c.setStatus(func(s *Status) { s.Down = reason })
+	if res.Paused != 0 {
+		c.faultPaused = res.Paused
+	}
+	c.log.Warn("cell down", "reason", reason, "paused", res.Paused, "requeued", res.Requeued, "dispatched", res.Dispatched)
+	return nil
+}
+
+// bringUp brings back a cell this controller took down, and resumes the operation it paused.
+func (c *Cell) bringUp(ctx context.Context) error {
+	if c.down == "" {
+		return nil
+	}
+	if _, err := c.cfg.Book.CellUp(ctx, c.id, c.actor); err != nil {
+		return fmt.Errorf("bringing cell up: %w", err)
+	}
+	c.log.Info("cell recovered", "was", c.down)
+	c.down = ""
+	c.setStatus(func(s *Status) { s.Down = "" })
+	if c.job != nil {
+		// The machine's job did not survive the fault: send what is left again.
+		c.job.stop = true
+	}
+	if op := c.faultPaused; op != 0 {
+		c.faultPaused = 0
+		_, err := c.cfg.Book.Transition(ctx, book.TransitionRequest{Operation: op, Action: book.ActionResume, Actor: c.actor})
+		if err != nil {
+			return c.ignoreRace(err, "resuming operation", op)
+		}
+		c.log.Info("operation resumed after recovery", "operation", op)
+	}
+	return nil
+}
+
+// reconcileManual follows a cell without a machine: the people run it, and the controller
+// prints the labels of the units they finish.
+func (c *Cell) reconcileManual(ctx context.Context) error {
+	c.setStatus(func(s *Status) {})
+	if c.cfg.Labels == nil {
+		return nil
+	}
+	q, err := c.cfg.Book.Queue(ctx, c.id, 1)
+	if err != nil {
+		return fmt.Errorf("reading queue: %w", err)
+	}
+	var head int64
+	if len(q) > 0 && q[0].State != book.Queued {
+		head = q[0].ID
+	}
+	if c.lastHead != 0 && c.lastHead != head {
+		if err := c.finishLabels(ctx, c.lastHead); err != nil {
+			return err
+		}
+	}
+	c.lastHead = head
+	return nil
+}
+
+// finishLabels prints the labels of the units an operation that left the cell finished and has
+// no label for yet: on a manual cell, the whole operation when it completes.
+func (c *Cell) finishLabels(ctx context.Context, id int64) error {
+	if c.cfg.Labels == nil {
+		return nil
+	}
+	op, err := c.cfg.Book.Operation(ctx, id)
+	if err != nil {
+		return fmt.Errorf("reading operation %d: %w", id, err)
+	}
+	if op.State != book.Done {
+		return nil
+	}
+	good := op.Quantity - op.Scrapped
+	printed := op.UnitsDone // units counted as done had their labels printed as they were counted
+	if c.cfg.Machine == nil {
+		printed = 0
+	}
+	if good <= printed {
+		return nil
+	}
+	// The queue entry carries the order; the operation alone does not.
+	entry, err := c.entryOf(ctx, op)
+	if err != nil {
+		return err
+	}
+	c.owe(&entry, printed, good)
+	return nil
+}
+
+// entryOf completes an operation with its work order's order, drop and sku.
+func (c *Cell) entryOf(ctx context.Context, op book.Operation) (book.QueueEntry, error) {
+	wo, err := c.cfg.Book.WorkOrder(ctx, op.WorkOrder)
+	if err != nil {
+		return book.QueueEntry{}, fmt.Errorf("reading work order %d: %w", op.WorkOrder, err)
+	}
+	return book.QueueEntry{Operation: op, OrderID: wo.OrderID, Drop: wo.Drop, SKU: wo.SKU}, nil
+}
+
+// owe queues the labels of units from+1..to of an operation.
+func (c *Cell) owe(e *book.QueueEntry, from, to int) {
+	if c.cfg.Labels == nil || to <= from {
+		return
+	}
+	title := e.SKU
+	if p, ok := c.cfg.Factory.Product(e.SKU); ok {
+		title = p.Name
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for n := from + 1; n <= to; n++ {
+		serial := fmt.Sprintf("%s-%d", e.OrderID, n)
+		c.owed = append(c.owed, Label{
+			SKU: e.SKU, Drop: e.Drop, Serial: serial, Title: title,
+			URL: strings.ReplaceAll(c.cfg.Factory.Printing.ProvenanceURL, "{serial}", url.PathEscape(serial)),
+		})
+	}
+}
+
+// printOwed prints the labels owed, oldest first, stopping at the first failure.
+func (c *Cell) printOwed(ctx context.Context) error {
+	for {
+		c.mu.Lock()
+		if len(c.owed) == 0 {
+			c.mu.Unlock()
+			return nil
+		}
+		l := c.owed[0]
+		c.mu.Unlock()
+		if err := c.cfg.Labels.PrintLabel(ctx, l); err != nil {
+			return fmt.Errorf("label %s: %w", l.Serial, err)
+		}
+		c.mu.Lock()
+		c.owed = c.owed[1:]
+		c.mu.Unlock()
+	}
+}

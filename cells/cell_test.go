@@ -1,0 +1,388 @@
+package cells_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/intake"
+	"github.com/cellforge/cellforge/cells"
+	"github.com/cellforge/cellforge/configs"
+	"github.com/cellforge/cellforge/drivers/modbus"
+	"github.com/cellforge/cellforge/drivers/zpl"
+	"github.com/cellforge/cellforge/firmware-sim/loom"
+	"github.com/cellforge/cellforge/firmware-sim/plant"
+	"github.com/cellforge/cellforge/store/sqlite"
+)
+
+// floor is a test floor: the simulated plant served over real Modbus TCP and raw TCP, the
+// real drivers, a book on SQLite and a controller per cell.
+type floor struct {
+	t       *testing.T
+	factory *configs.Factory
+	book    *book.Book
+	plant   *plant.Plant
+	cells   map[string]*cells.Cell
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// speed runs the simulated machines 3600 times faster than the wall clock: a loom unit of 20
+// minutes takes a third of a second.
+const speed = 3600
+
+func newFloor(t *testing.T) *floor {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/factory.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := configs.Parse("testdata/factory.yaml", raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec plant.Spec
+	for _, c := range f.Cells {
+		for _, d := range c.Devices {
+			spec.Devices = append(spec.Devices, plant.Device{ID: d.ID, Kind: d.Kind, Listen: "127.0.0.1:0"})
+		}
+	}
+	p, err := plant.New(spec, plant.Config{Speed: speed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "book.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	fl := &floor{t: t, factory: f, book: book.New(book.Config{Store: st, Factory: f}), plant: p, cells: map[string]*cells.Cell{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	fl.cancel = cancel
+	fl.run(ctx, p.Run)
+
+	for _, c := range f.Cells {
+		cfg := cells.Config{Cell: c, Factory: f, Book: fl.book, Tick: 20 * time.Millisecond, LostAfter: 500 * time.Millisecond}
+		var cell *cells.Cell
+		var start []func(context.Context) error // run once the cell exists: readings go to it
+		for _, d := range c.Devices {
+			switch {
+			case d.Modbus():
+				line, err := modbus.NewTCPLine(modbus.TCPConfig{Address: p.Addr(d.ID), Timeout: 200 * time.Millisecond,
+					ReconnectMin: 20 * time.Millisecond, ReconnectMax: 100 * time.Millisecond})
+				if err != nil {
+					t.Fatal(err)
+				}
+				dev, err := modbus.NewDevice(line, modbus.DeviceConfig{Name: d.ID, UnitID: 1, Profile: fastPolls(d.Profile.Modbus),
+					OnReading: func(r modbus.Reading) { cell.Observe(r.Values, r.Time, r.Err) }})
+				if err != nil {
+					t.Fatal(err)
+				}
+				start = append(start, line.Run, dev.Run)
+				cfg.Machine, cfg.Device, cfg.Profile = dev, d.ID, d.Profile
+			case d.Kind == configs.KindLabelPrinter:
+				pr, err := zpl.New(zpl.Config{Name: d.ID, Address: p.Addr(d.ID), Timeout: time.Second})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { pr.Close() })
+				cfg.Labels = labels{pr}
+			}
+		}
+		if cell, err = cells.New(cfg); err != nil {
+			t.Fatal(err)
+		}
+		fl.cells[c.ID] = cell
+		for _, fn := range append(start, cell.Run) {
+			fl.run(ctx, fn)
+		}
+	}
+	t.Cleanup(fl.stop)
+	return fl
+}
+
+// fastPolls returns a copy of a profile polling every 20ms, so tests see changes promptly.
+func fastPolls(p *modbus.Profile) *modbus.Profile {
+	out := *p
+	out.Groups = append([]modbus.Group(nil), p.Groups...)
+	for i := range out.Groups {
+		out.Groups[i].Interval = 20 * time.Millisecond
+	}
+	return &out
+}
+
+func (fl *floor) run(ctx context.Context, fn func(context.Context) error) {
+	fl.wg.Add(1)
+	go func() {
+		defer fl.wg.Done()
+		if err := fn(ctx); err != nil && ctx.Err() == nil {
+			fl.t.Errorf("component stopped: %v", err)
+		}
+	}()
+}
+
+func (fl *floor) stop() {
+	fl.cancel()
+	fl.wg.Wait()
+}
+
+type labels struct{ p *zpl.Printer }
+
+func (l labels) PrintLabel(ctx context.Context, lb cells.Label) error {
+	return l.p.Print(ctx, zpl.Label{SKU: lb.SKU, Drop: lb.Drop, Serial: lb.Serial, URL: lb.URL, Title: lb.Title})
+}
+
+func (fl *floor) importCSV(csv string) {
+	fl.t.Helper()
+	rr, err := intake.NewCSV(strings.NewReader(csv))
+	if err != nil {
+		fl.t.Fatal(err)
+	}
+	if _, err := fl.book.Import(context.Background(), book.ImportRequest{Drop: "winter", Rows: rr, Actor: "planner"}); err != nil {
+		fl.t.Fatal(err)
+	}
+}
+
+// op returns operation seq of an order's work order.
+func (fl *floor) op(orderID string, seq int) book.Operation {
+	fl.t.Helper()
+	_, wo, err := fl.book.Order(context.Background(), orderID)
+	if err != nil {
+		fl.t.Fatal(err)
+	}
+	d, err := fl.book.WorkOrder(context.Background(), wo.ID)
+	if err != nil {
+		fl.t.Fatal(err)
+	}
+	return d.Operations[seq]
+}
+
+func (fl *floor) act(id int64, a book.Action, reason string) {
+	fl.t.Helper()
+	if _, err := fl.book.Transition(context.Background(), book.TransitionRequest{Operation: id, Action: a, Actor: "ana", Reason: reason}); err != nil {
+		fl.t.Fatalf("%s operation %d: %v", a, id, err)
+	}
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestMachineWorksTheQueueOnItsOwn(t *testing.T) {
+	fl := newFloor(t)
+	fl.importCSV("order_id,sku,quantity\nS1,SCARF,3\n")
+	weave := fl.op("S1", 0)
+	eventually(t, "the loom's operation to complete", func() bool { return fl.op("S1", 0).State == book.Done })
+	if got := fl.op("S1", 0); got.UnitsDone != 3 {
+		t.Errorf("units done = %d, want 3", got.UnitsDone)
+	}
+	// The job written to the loom: the step's pattern, the order's units.
+	var lm *loom.Loom
+	switch weave.Cell {
+	case "weave-1":
+		lm = fl.plant.Loom("loom-a")
+	case "weave-2":
+		lm = fl.plant.Loom("loom-b")
+	}
+	if b := lm.Bank(); b.Input(6) != 42 || b.Input(5) != 3 {
+		t.Errorf("loom job pattern %d, units %d; want 42 and 3", b.Input(6), b.Input(5))
+	}
+	// Progress came unit by unit, as the loom counted.
+	events, err := fl.book.Events(context.Background(), book.EventFilter{Operation: weave.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var progress []int
+	for _, e := range events {
+		if e.Kind == book.EventOperationProgress {
+			progress = append(progress, e.Quantity)
+		}
+	}
+	total := 0
+	for _, q := range progress {
+		total += q
+	}
+	if total != 3 || len(progress) < 2 {
+		t.Errorf("progress events %v, want the 3 units reported as they were woven", progress)
+	}
+	// The label step is manual: it waits, queued, for a person.
+	if next := fl.op("S1", 1); next.State != book.Queued || next.Cell != "label-1" {
+		t.Errorf("label step is %s at %q, want queued at label-1", next.State, next.Cell)
+	}
+}
+
+func TestDyeBathCompletesTheBatchAtOnce(t *testing.T) {
+	fl := newFloor(t)
+	fl.importCSV("order_id,sku,quantity\nY1,YARN,5\n")
+	eventually(t, "the dye batch to complete", func() bool { return fl.op("Y1", 0).State == book.Done })
+	if got := fl.op("Y1", 0); got.UnitsDone != 5 {
+		t.Errorf("units done = %d, want all 5 at once", got.UnitsDone)
+	}
+	if st := fl.plant.DyeStation("vat-a").Status(); st.Recipe != 7 || st.Batches != 1 {
+		t.Errorf("vat: recipe %d, batches %d; want recipe 7 and one batch", st.Recipe, st.Batches)
+	}
+}
+
+func TestMachineFaultTakesTheCellDownAndRecoveryBringsItBack(t *testing.T) {
+	fl := newFloor(t)
+	// Long jobs, so that the fault lands mid-job: 30 units of 1/3 s each.
+	fl.importCSV("order_id,sku,quantity\nS1,SCARF,30\nS2,SCARF,30\nS3,SCARF,30\n")
+	eventually(t, "weaving to start", func() bool { return fl.op("S1", 0).UnitsDone > 0 })
+	victim := fl.op("S1", 0)
+	device := map[string]string{"weave-1": "loom-a", "weave-2": "loom-b"}[victim.Cell]
+	other := map[string]string{"weave-1": "weave-2", "weave-2": "weave-1"}[victim.Cell]
+
+	if err := fl.plant.SetFaults(device, plant.Faults{MachineFault: int(loom.FaultWarpBreak)}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the cell to go down", func() bool { return fl.cells[victim.Cell].Status().Down != "" })
+	st := fl.cells[victim.Cell].Status()
+	if !strings.Contains(st.Down, "warp break") {
+		t.Errorf("down reason %q does not name the fault", st.Down)
+	}
+	paused := fl.op("S1", 0)
+	if paused.State != book.Paused || !strings.Contains(paused.Reason, "warp break") {
+		t.Errorf("running operation is %s (%q), want paused for the warp break", paused.State, paused.Reason)
+	}
+	// Work queued behind it went to the other loom.
+	q, _ := fl.book.Queue(context.Background(), victim.Cell, 0)
+	for _, e := range q {
+		if e.State == book.Queued {
+			t.Errorf("operation %d still queued at the faulted cell", e.ID)
+		}
+	}
+	for _, id := range []string{"S2", "S3"} {
+		if op := fl.op(id, 0); op.Cell != other {
+			t.Errorf("%s weave step at %q, want handed to %s", id, op.Cell, other)
+		}
+	}
+	var faults int
+	events, _ := fl.book.Events(context.Background(), book.EventFilter{Cell: victim.Cell})
+	for _, e := range events {
+		if e.Kind == book.EventCellFault {
+			faults++
+		}
+	}
+	if faults != 1 {
+		t.Errorf("%d cell fault events, want 1", faults)
+	}
+
+	// The floor fixes the warp and resets the loom: the cell comes back and the operation
+	// resumes where it stopped, on the same loom.
+	before := paused.UnitsDone
+	if err := fl.cells[victim.Cell].Reset(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the cell to come back", func() bool { return fl.cells[victim.Cell].Status().Down == "" })
+	eventually(t, "the operation to complete after recovery", func() bool { return fl.op("S1", 0).State == book.Done })
+	done := fl.op("S1", 0)
+	if done.UnitsDone != 30 || done.Cell != victim.Cell {
+		t.Errorf("after recovery: %d units at %s, want 30 at %s (had %d at the fault)", done.UnitsDone, done.Cell, victim.Cell, before)
+	}
+}
+
+func TestLostConnectionIsAFaultToo(t *testing.T) {
+	fl := newFloor(t)
+	if err := fl.plant.SetFaults("vat-a", plant.Faults{Drop: true}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the cell to go down", func() bool { return fl.cells["dye-1"].Status().Down != "" })
+	if st := fl.cells["dye-1"].Status(); st.Online || !strings.Contains(st.Down, "no answer from device vat-a") {
+		t.Errorf("status = %+v, want offline and down for no answer", st)
+	}
+	// Work for the only dye cell waits, ready, while it is down.
+	fl.importCSV("order_id,sku,quantity\nY1,YARN,1\n")
+	if op := fl.op("Y1", 0); op.State != book.Ready {
+		t.Errorf("dye step is %s while the only vat is unreachable, want ready", op.State)
+	}
+	if err := fl.plant.SetFaults("vat-a", plant.Faults{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the dye batch to run once the vat answers again", func() bool { return fl.op("Y1", 0).State == book.Done })
+}
+
+func TestPersonAndMachineNeverContradict(t *testing.T) {
+	t.Run("a pause stops the machine and a resume sends what is left", func(t *testing.T) {
+		fl := newFloor(t)
+		fl.importCSV("order_id,sku,quantity\nS1,SCARF,12\n")
+		eventually(t, "weaving to start", func() bool { return fl.op("S1", 0).UnitsDone > 0 })
+		op := fl.op("S1", 0)
+		fl.act(op.ID, book.ActionPause, "yarn knot")
+		eventually(t, "the loom to stop", func() bool { return fl.cells[op.Cell].Status().Machine == configs.StateIdle })
+		stopped := fl.op("S1", 0).UnitsDone
+		time.Sleep(time.Second) // three units' time: a loom still running would count them
+		if got := fl.op("S1", 0); got.UnitsDone != stopped || got.State != book.Paused {
+			t.Fatalf("paused operation moved on: %d units (%s), was %d", got.UnitsDone, got.State, stopped)
+		}
+		fl.act(op.ID, book.ActionResume, "")
+		eventually(t, "the operation to complete", func() bool { return fl.op("S1", 0).State == book.Done })
+		if got := fl.op("S1", 0); got.UnitsDone != 12 {
+			t.Errorf("units done = %d, want 12: the resumed job must make only what was left", got.UnitsDone)
+		}
+	})
+	t.Run("a completion by hand ends the machine's job", func(t *testing.T) {
+		fl := newFloor(t)
+		fl.importCSV("order_id,sku,quantity\nS1,SCARF,30\n")
+		eventually(t, "weaving to start", func() bool { return fl.op("S1", 0).UnitsDone > 0 })
+		op := fl.op("S1", 0)
+		fl.act(op.ID, book.ActionComplete, "")
+		eventually(t, "the loom to stop", func() bool { return fl.cells[op.Cell].Status().Machine != "running" })
+		done := fl.op("S1", 0)
+		time.Sleep(500 * time.Millisecond)
+		if got := fl.op("S1", 0); got.State != book.Done || got.UnitsDone != done.UnitsDone {
+			t.Errorf("completed operation changed after completion: %s with %d units, was %d", got.State, got.UnitsDone, done.UnitsDone)
+		}
+	})
+	t.Run("a scrap stops the machine", func(t *testing.T) {
+		fl := newFloor(t)
+		fl.importCSV("order_id,sku,quantity\nS1,SCARF,30\n")
+		eventually(t, "weaving to start", func() bool { return fl.op("S1", 0).UnitsDone > 0 })
+		op := fl.op("S1", 0)
+		fl.act(op.ID, book.ActionScrap, "wrong warp")
+		eventually(t, "the loom to stop", func() bool { return fl.cells[op.Cell].Status().Machine != "running" })
+	})
+}
+
+func TestManualLabelStationPrintsALabelPerFinishedUnit(t *testing.T) {
+	fl := newFloor(t)
+	fl.importCSV("order_id,sku,quantity\nS1,SCARF,2\n")
+	eventually(t, "the label step to be queued", func() bool { return fl.op("S1", 1).State == book.Queued })
+	label := fl.op("S1", 1)
+	fl.act(label.ID, book.ActionStart, "")
+	fl.act(label.ID, book.ActionComplete, "")
+	eventually(t, "two labels to be printed", func() bool {
+		l, _ := fl.plant.Labels("labeller-1")
+		return len(l) == 2
+	})
+	printed, _ := fl.plant.Labels("labeller-1")
+	for i, l := range printed {
+		serial := fmt.Sprintf("S1-%d", i+1)
+		if _, ok := l.Field(serial); !ok {
+			t.Errorf("label %d has no serial %s: %+v", i, serial, l.Fields)
+		}
+		if qr := l.QRCodes(); len(qr) != 1 || qr[0] != "https://test.example/u/"+serial {
+			t.Errorf("label %d QR codes %v, want the provenance URL of %s", i, qr, serial)
+		}
+	}
+}
+
+func TestResetRefusedOnAManualCell(t *testing.T) {
+	fl := newFloor(t)
+	if err := fl.cells["label-1"].Reset(context.Background()); !errors.Is(err, cells.ErrManual) {
+		t.Errorf("Reset of a manual cell = %v, want ErrManual", err)
+	}
+}

@@ -1,0 +1,33 @@
+// Package cells runs the floor: one controller per cell binds the cell's machine and printers
+// to the cell's queue in the order book.
+//
+// A [Cell] starts the operation at the head of its queue on its machine (writing the job: a
+// loom's pattern and units, a dye station's recipe and temperature), turns the machine's
+// counters and state into progress and completion, takes the cell out of service when the
+// machine faults or cannot be reached (the book hands its queued work to other cells) and
+// brings it back when the machine recovers. A cell holding a label printer prints a label for
+// every unit it finishes. [Tickets] prints a work ticket when a work order is dispatched.
+//
+// # Who wins
+//
+// The floor staff act on the book (through the API); the machine reports what it does. The
+// controller reconciles the two once per tick with these rules, so they never contradict
+// each other:
+//
+//   - The book says what should run. An operation a person starts, pauses, resumes, completes
+//     or scraps is what the machine is told: a pause or a scrap stops the machine, a resume
+//     sends the units still to make, and a completion by hand ends the machine's job (the
+//     person may have finished it by hand).
+//   - The machine says what was made. Units it counts are recorded as progress and never go
+//     down; when it reports the job done, the operation completes, unless a person paused it
+//     first, in which case it completes the moment it is resumed, with nothing left to make.
+//   - A machine fault or a lost connection beats everything: the cell goes down with the
+//     reason, the running operation is paused, queued work goes back for re-planning. A fault
+//     the controller paused an operation for is resumed by the controller when the machine
+//     recovers; an operation a person paused stays paused until a person resumes it.
+//   - A cell with a machine starts the head of its queue by itself when the machine is idle;
+//     a cell without one waits for a person.
+//
+// The package imports the order book, the factory model and the device drivers' types, and
+// nothing above them (not the API).
+package cells

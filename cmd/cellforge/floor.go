@@ -1,0 +1,253 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"go.bug.st/serial"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/cells"
+	"github.com/cellforge/cellforge/configs"
+	"github.com/cellforge/cellforge/drivers/escpos"
+	"github.com/cellforge/cellforge/drivers/health"
+	"github.com/cellforge/cellforge/drivers/modbus"
+	"github.com/cellforge/cellforge/drivers/zpl"
+	"github.com/cellforge/cellforge/firmware-sim/plant"
+)
+
+// floor is the running shop floor: the simulated plant when the factory is simulated, a Modbus
+// line per TCP device and per serial line, a driver per device, a controller per cell and the
+// ticket printer.
+type floor struct {
+	log      *slog.Logger
+	plant    *plant.Plant
+	lines    []*modbus.Line
+	machines []*modbus.Device
+	cells    map[string]*cells.Cell
+	order    []*cells.Cell
+	tickets  *cells.Tickets
+	health   *health.Metrics
+	closers  []func() error
+}
+
+// floorConfig is what newFloor needs besides the factory.
+type floorConfig struct {
+	Book   *book.Book
+	Health *health.Metrics
+	Logger *slog.Logger
+	// SimSpeed is the simulated machines' clock speed.
+	SimSpeed float64
+	// BaseURL is the daemon's address, for the QR code on work tickets.
+	BaseURL string
+}
+
+// newFloor builds the floor of f; nothing runs before Run. On error what was opened is closed.
+func newFloor(f *configs.Factory, cfg floorConfig) (_ *floor, err error) {
+	fl := &floor{log: cfg.Logger, cells: map[string]*cells.Cell{}, health: cfg.Health}
+	defer func() {
+		if err != nil {
+			fl.close()
+		}
+	}()
+	// Where each device is reached: its own address and line, or the simulator's.
+	address := func(d configs.Device) string { return d.Address }
+	port := func(l configs.SerialLine) string { return l.Port }
+	if f.Simulate {
+		spec, err := plantSpec(f, true, "")
+		if err != nil {
+			return nil, err
+		}
+		fl.plant, err = plant.New(spec, plant.Config{Logger: cfg.Logger.With("component", "simulator"), Speed: cfg.SimSpeed})
+		if err != nil {
+			return nil, fmt.Errorf("starting the simulated plant: %w", err)
+		}
+		fl.closers = append(fl.closers, fl.plant.Close)
+		address = func(d configs.Device) string { return fl.plant.Addr(d.ID) }
+		port = func(l configs.SerialLine) string { return fl.plant.Port(l.ID) }
+	}
+
+	rtu := map[string]*modbus.Line{}
+	for _, l := range f.SerialLines {
+		modbusLine := false
+		for _, c := range f.Cells {
+			for _, d := range c.Devices {
+				modbusLine = modbusLine || d.SerialLine == l.ID && d.Modbus()
+			}
+		}
+		if !modbusLine {
+			continue
+		}
+		line, err := modbus.NewRTULine(modbus.RTUConfig{
+			Port: port(l), Baud: l.Baud, Parity: l.Parity, StopBits: l.StopBits, Timeout: l.Timeout,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("serial line %s: %w", l.ID, err)
+		}
+		rtu[l.ID] = line
+		fl.lines = append(fl.lines, line)
+	}
+
+	var ticketPrinter *escpos.Printer
+	for _, c := range f.Cells {
+		ccfg := cells.Config{Cell: c, Factory: f, Book: cfg.Book, Logger: cfg.Logger.With("component", "cell")}
+		// The machine's readings go to the cell's controller, made once the machine is.
+		var cell *cells.Cell
+		observe := func(r modbus.Reading) { cell.Observe(r.Values, r.Time, r.Err) }
+		var machine *modbus.Device
+		for _, d := range c.Devices {
+			switch {
+			case d.Modbus():
+				line := rtu[d.SerialLine]
+				if d.SerialLine == "" {
+					line, err = modbus.NewTCPLine(modbus.TCPConfig{Address: address(d), Timeout: d.Timeout})
+					if err != nil {
+						return nil, fmt.Errorf("device %s: %w", d.ID, err)
+					}
+					fl.lines = append(fl.lines, line)
+				}
+				machine, err = modbus.NewDevice(line, modbus.DeviceConfig{
+					Name: d.ID, UnitID: byte(d.UnitID), Profile: d.Profile.Modbus,
+					Health: cfg.Health.Device(d.ID, "modbus"), OnReading: observe,
+				})
+				if err != nil {
+					return nil, fmt.Errorf("device %s: %w", d.ID, err)
+				}
+				fl.machines = append(fl.machines, machine)
+				ccfg.Machine, ccfg.Device, ccfg.Profile = machine, d.ID, d.Profile
+			case d.Kind == configs.KindLabelPrinter:
+				p, err := zpl.New(zpl.Config{Name: d.ID, Timeout: d.Timeout, Dial: printerDial(f, d, address, port, zpl.DialTCP, zpl.DialSerial),
+					Health: cfg.Health, Logger: cfg.Logger.With("device", d.ID)})
+				if err != nil {
+					return nil, fmt.Errorf("device %s: %w", d.ID, err)
+				}
+				fl.closers = append(fl.closers, p.Close)
+				ccfg.Labels = labelPrinter{p}
+			case d.Kind == configs.KindMicroPrinter:
+				p, err := escpos.New(escpos.Config{Name: d.ID, Timeout: d.Timeout, Dial: printerDial(f, d, address, port, escpos.DialTCP, escpos.DialSerial),
+					Health: cfg.Health, Logger: cfg.Logger.With("device", d.ID)})
+				if err != nil {
+					return nil, fmt.Errorf("device %s: %w", d.ID, err)
+				}
+				fl.closers = append(fl.closers, p.Close)
+				if d.ID == f.Printing.Tickets {
+					ticketPrinter = p
+				}
+			}
+		}
+		if cell, err = cells.New(ccfg); err != nil {
+			return nil, err
+		}
+		fl.cells[c.ID] = cell
+		fl.order = append(fl.order, cell)
+	}
+	if ticketPrinter != nil {
+		fl.tickets = cells.NewTickets(cells.TicketsConfig{Book: cfg.Book, Factory: f, Printer: ticketPrinterAdapter{ticketPrinter},
+			BaseURL: cfg.BaseURL, Logger: cfg.Logger})
+	}
+	return fl, nil
+}
+
+// printerDial returns how to reach a printer: over TCP at its address, or on its serial line
+// with the line's settings.
+func printerDial[D ~func(context.Context) (io.ReadWriteCloser, error)](f *configs.Factory, d configs.Device,
+	address func(configs.Device) string, port func(configs.SerialLine) string,
+	tcp func(string) D, ser func(string, *serial.Mode) D) D {
+	if d.SerialLine == "" {
+		return tcp(address(d))
+	}
+	l, _ := f.SerialLine(d.SerialLine)
+	mode := &serial.Mode{BaudRate: l.Baud, DataBits: 8, StopBits: serial.OneStopBit, Parity: serial.NoParity}
+	switch l.Parity {
+	case "even":
+		mode.Parity = serial.EvenParity
+	case "odd":
+		mode.Parity = serial.OddParity
+	}
+	if l.StopBits == 2 {
+		mode.StopBits = serial.TwoStopBits
+	}
+	return ser(port(l), mode)
+}
+
+// Run runs the floor until ctx is cancelled.
+func (fl *floor) Run(ctx context.Context) error {
+	defer fl.close()
+	g, ctx := errgroup.WithContext(ctx)
+	if fl.plant != nil {
+		g.Go(func() error { return fl.plant.Run(ctx) })
+	}
+	for _, l := range fl.lines {
+		g.Go(func() error { return l.Run(ctx) })
+	}
+	for _, m := range fl.machines {
+		g.Go(func() error { return m.Run(ctx) })
+	}
+	for _, c := range fl.order {
+		g.Go(func() error { return c.Run(ctx) })
+	}
+	if fl.tickets != nil {
+		g.Go(func() error { return fl.tickets.Run(ctx) })
+	}
+	return g.Wait()
+}
+
+func (fl *floor) close() {
+	for _, c := range fl.closers {
+		if err := c(); err != nil {
+			fl.log.Warn("closing", "err", err)
+		}
+	}
+	fl.closers = nil
+}
+
+// CellStatus returns what cell id is doing.
+func (fl *floor) CellStatus(id string) (cells.Status, bool) {
+	c, ok := fl.cells[id]
+	if !ok {
+		return cells.Status{}, false
+	}
+	return c.Status(), true
+}
+
+// ResetCell asks cell id's machine to clear its fault.
+func (fl *floor) ResetCell(ctx context.Context, id string) error {
+	c, ok := fl.cells[id]
+	if !ok {
+		return fmt.Errorf("%w: %s", book.ErrUnknownCell, id)
+	}
+	return c.Reset(ctx)
+}
+
+// Devices returns the health of every device.
+func (fl *floor) Devices() []health.Snapshot { return fl.health.Snapshots() }
+
+// Simulator returns the simulator's fault control API, nil when the floor is real.
+func (fl *floor) Simulator() http.Handler {
+	if fl.plant == nil {
+		return nil
+	}
+	return fl.plant.Handler()
+}
+
+// labelPrinter adapts the ZPL driver to a cell controller.
+type labelPrinter struct{ p *zpl.Printer }
+
+func (l labelPrinter) PrintLabel(ctx context.Context, lb cells.Label) error {
+	return l.p.Print(ctx, zpl.Label{SKU: lb.SKU, Drop: lb.Drop, Serial: lb.Serial, URL: lb.URL, Title: lb.Title})
+}
+
+// ticketPrinterAdapter adapts the ESC/POS driver to the ticket printer.
+type ticketPrinterAdapter struct{ p *escpos.Printer }
+
+func (t ticketPrinterAdapter) PrintTicket(ctx context.Context, tk cells.Ticket) error {
+	return t.p.Print(ctx, escpos.Ticket{
+		WorkOrder: fmt.Sprintf("%d (%s)", tk.WorkOrder, tk.OrderID), SKU: tk.SKU, Quantity: tk.Quantity,
+		Drop: tk.Drop, Due: tk.Due, Steps: tk.Steps, Notes: tk.Notes, URL: tk.URL,
+	})
+}
+
