@@ -37,6 +37,8 @@ type Book interface {
 	Queue(ctx context.Context, cell string, limit int) ([]book.QueueEntry, error)
 	Operation(ctx context.Context, id int64) (book.Operation, error)
 	WorkOrder(ctx context.Context, id int64) (book.WorkOrderDetail, error)
+	Events(ctx context.Context, f book.EventFilter) ([]book.Event, error)
+	LastEventID(ctx context.Context) (int64, error)
 	Transition(ctx context.Context, req book.TransitionRequest) (book.TransitionResult, error)
 	Progress(ctx context.Context, operation int64, done int, actor book.Actor) (book.Operation, error)
 	CellDown(ctx context.Context, cell, reason string, actor book.Actor) (book.CellDownResult, error)
@@ -89,7 +91,7 @@ type Cell struct {
 	job         *job
 	down        string // why this controller took the cell down; "" when up
 	faultPaused int64  // the operation the controller paused for a fault
-	lastHead    int64  // the operation at the head of the queue at the last tick (manual cells)
+	afterEvent  int64  // the last event of the cell a manual cell's controller has seen
 }
 
 // job is the machine's current job, as the controller gave it.
@@ -213,6 +215,14 @@ func (c *Cell) Run(ctx context.Context) error {
 	c.mu.Lock()
 	c.started = c.now()
 	c.mu.Unlock()
+	if c.cfg.Machine == nil && c.cfg.Labels != nil {
+		// Labels are printed for what is finished from now on.
+		last, err := c.cfg.Book.LastEventID(ctx)
+		if err != nil {
+			return fmt.Errorf("cell %s: %w", c.id, err)
+		}
+		c.afterEvent = last
+	}
 	t := time.NewTicker(c.cfg.Tick)
 	defer t.Stop()
 	for {
@@ -548,27 +558,30 @@ func (c *Cell) bringUp(ctx context.Context) error {
 }
 
 // reconcileManual follows a cell without a machine: the people run it, and the controller
-// prints the labels of the units they finish.
+// prints the labels of the units they finish, following the completions in the event log so
+// that none is missed however quickly it follows the start.
 func (c *Cell) reconcileManual(ctx context.Context) error {
 	c.setStatus(func(s *Status) {})
 	if c.cfg.Labels == nil {
 		return nil
 	}
-	q, err := c.cfg.Book.Queue(ctx, c.id, 1)
-	if err != nil {
-		return fmt.Errorf("reading queue: %w", err)
-	}
-	var head int64
-	if len(q) > 0 && q[0].State != book.Queued {
-		head = q[0].ID
-	}
-	if c.lastHead != 0 && c.lastHead != head {
-		if err := c.finishLabels(ctx, c.lastHead); err != nil {
-			return err
+	for {
+		events, err := c.cfg.Book.Events(ctx, book.EventFilter{Cell: c.id, AfterID: c.afterEvent, Limit: 200})
+		if err != nil {
+			return fmt.Errorf("reading events: %w", err)
+		}
+		for _, e := range events {
+			if e.Kind == book.EventOperation && e.To == book.Done {
+				if err := c.finishLabels(ctx, e.Operation); err != nil {
+					return err
+				}
+			}
+			c.afterEvent = e.ID
+		}
+		if len(events) < 200 {
+			return nil
 		}
 	}
-	c.lastHead = head
-	return nil
 }
 
 // finishLabels prints the labels of the units an operation that left the cell finished and has

@@ -34,9 +34,9 @@ type floor struct {
 	wg      sync.WaitGroup
 }
 
-// speed runs the simulated machines 3600 times faster than the wall clock: a loom unit of 20
-// minutes takes a third of a second.
-const speed = 3600
+// speed runs the simulated machines 7200 times faster than the wall clock: a loom unit of 20
+// minutes takes a sixth of a second.
+const speed = 7200
 
 func newFloor(t *testing.T) *floor {
 	t.Helper()
@@ -239,7 +239,7 @@ func TestDyeBathCompletesTheBatchAtOnce(t *testing.T) {
 
 func TestMachineFaultTakesTheCellDownAndRecoveryBringsItBack(t *testing.T) {
 	fl := newFloor(t)
-	// Long jobs, so that the fault lands mid-job: 30 units of 1/3 s each.
+	// Long jobs, so that the fault lands mid-job: 30 units of 1/6 s each.
 	fl.importCSV("order_id,sku,quantity\nS1,SCARF,30\nS2,SCARF,30\nS3,SCARF,30\n")
 	eventually(t, "weaving to start", func() bool { return fl.op("S1", 0).UnitsDone > 0 })
 	victim := fl.op("S1", 0)
@@ -324,7 +324,7 @@ func TestPersonAndMachineNeverContradict(t *testing.T) {
 		fl.act(op.ID, book.ActionPause, "yarn knot")
 		eventually(t, "the loom to stop", func() bool { return fl.cells[op.Cell].Status().Machine == configs.StateIdle })
 		stopped := fl.op("S1", 0).UnitsDone
-		time.Sleep(time.Second) // three units' time: a loom still running would count them
+		time.Sleep(time.Second) // six units' time: a loom still running would count them
 		if got := fl.op("S1", 0); got.UnitsDone != stopped || got.State != book.Paused {
 			t.Fatalf("paused operation moved on: %d units (%s), was %d", got.UnitsDone, got.State, stopped)
 		}

@@ -89,10 +89,10 @@ type rawFactory struct {
 	SerialLines value[[]rawSerialLine]
 	Printing    value[*rawPrinting]
 	Cells       value[[]rawCell]
-	Products   value[[]rawProduct]
-	Drops      value[[]rawDrop]
-	People     value[[]rawPerson]
-	Tokens     value[[]rawToken]
+	Products    value[[]rawProduct]
+	Drops       value[[]rawDrop]
+	People      value[[]rawPerson]
+	Tokens      value[[]rawToken]
 }
 
 type rawCell struct {
@@ -105,12 +105,12 @@ type rawCell struct {
 }
 
 type rawDevice struct {
-	object                                  string
-	line                                    int
-	bad                                     bool
+	object                                 string
+	line                                   int
+	bad                                    bool
 	ID, Kind, Address, SerialLine, Profile value[string]
-	UnitID                                  value[int64]
-	Timeout                                 value[time.Duration]
+	UnitID                                 value[int64]
+	Timeout                                value[time.Duration]
 }
 
 type rawSerialLine struct {
@@ -123,7 +123,7 @@ type rawSerialLine struct {
 }
 
 type rawPrinting struct {
-	line                          int
+	line                        int
 	Labels, Tickets, Provenance value[string]
 }
 

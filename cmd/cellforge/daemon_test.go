@@ -50,21 +50,32 @@ type daemon struct {
 	cmd    *exec.Cmd
 	url    string
 	stderr *bytes.Buffer
+	errw   *syncWriter // guards stderr while the daemon runs
 	done   chan error
+}
+
+// logs returns what the daemon logged so far; safe while it runs.
+func (d *daemon) logs() string {
+	d.errw.mu.Lock()
+	defer d.errw.mu.Unlock()
+	return d.stderr.String()
 }
 
 var servingLine = regexp.MustCompile(`on (http://\S+)`)
 
 // startDaemon starts cellforge serve on a free loopback port and waits until it answers.
-func startDaemon(t *testing.T, config, data string) *daemon {
+// extra flags follow the others.
+func startDaemon(t *testing.T, config, data string, extra ...string) *daemon {
 	t.Helper()
-	cmd := exec.Command(binary(t), "serve", "--config", config, "--data", data, "--listen", "127.0.0.1:0")
+	args := append([]string{"serve", "--config", config, "--data", data, "--listen", "127.0.0.1:0"}, extra...)
+	cmd := exec.Command(binary(t), args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := &daemon{cmd: cmd, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
-	cmd.Stderr = &syncWriter{w: d.stderr}
+	d.errw = &syncWriter{w: d.stderr}
+	cmd.Stderr = d.errw
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

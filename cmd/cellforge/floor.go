@@ -250,4 +250,3 @@ func (t ticketPrinterAdapter) PrintTicket(ctx context.Context, tk cells.Ticket) 
 		Drop: tk.Drop, Due: tk.Due, Steps: tk.Steps, Notes: tk.Notes, URL: tk.URL,
 	})
 }
-
