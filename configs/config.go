@@ -3,8 +3,9 @@
 //
 // Parse decodes strictly (an unknown key is an error), applies defaults and validates, and every
 // error names the file, the line, the object and the field. The package parses bytes handed to it;
-// it never reads files or the environment itself. It imports only the standard library and the
-// YAML decoder, so every other package may import it.
+// it never reads files or the environment itself (the built-in device profiles are embedded). It
+// imports only the standard library, the YAML decoder and drivers/modbus for the profile types, so
+// every package above the drivers may import it.
 package configs
 
 import "time"
