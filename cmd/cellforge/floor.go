@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"go.bug.st/serial"
 	"golang.org/x/sync/errgroup"
@@ -31,6 +32,7 @@ type floor struct {
 	cells    map[string]*cells.Cell
 	order    []*cells.Cell
 	tickets  *cells.Tickets
+	printers []statusProber
 	health   *health.Metrics
 	closers  []func() error
 }
@@ -126,6 +128,7 @@ func newFloor(f *configs.Factory, cfg floorConfig) (_ *floor, err error) {
 					return nil, fmt.Errorf("device %s: %w", d.ID, err)
 				}
 				fl.closers = append(fl.closers, p.Close)
+				fl.printers = append(fl.printers, zplProber{p})
 				ccfg.Labels = labelPrinter{p}
 			case d.Kind == configs.KindMicroPrinter:
 				p, err := escpos.New(escpos.Config{Name: d.ID, Timeout: d.Timeout, Dial: printerDial(f, d, address, port, escpos.DialTCP, escpos.DialSerial),
@@ -134,6 +137,7 @@ func newFloor(f *configs.Factory, cfg floorConfig) (_ *floor, err error) {
 					return nil, fmt.Errorf("device %s: %w", d.ID, err)
 				}
 				fl.closers = append(fl.closers, p.Close)
+				fl.printers = append(fl.printers, escposProber{p})
 				if d.ID == f.Printing.Tickets {
 					ticketPrinter = p
 				}
@@ -193,7 +197,42 @@ func (fl *floor) Run(ctx context.Context) error {
 	if fl.tickets != nil {
 		g.Go(func() error { return fl.tickets.Run(ctx) })
 	}
+	for _, p := range fl.printers {
+		g.Go(func() error { return probe(ctx, p, printerProbeEvery) })
+	}
 	return g.Wait()
+}
+
+// printerProbeEvery is how often an idle printer's status is read, so that its health (paper
+// out, unreachable) shows before the next label or ticket needs it.
+const printerProbeEvery = 5 * time.Second
+
+// statusProber is a printer whose status can be read; the read is recorded in its health.
+type statusProber interface {
+	probe(ctx context.Context) error
+}
+
+type zplProber struct{ p *zpl.Printer }
+
+func (z zplProber) probe(ctx context.Context) error { _, err := z.p.Status(ctx); return err }
+
+type escposProber struct{ p *escpos.Printer }
+
+func (e escposProber) probe(ctx context.Context) error { _, err := e.p.Status(ctx); return err }
+
+// probe reads a printer's status every interval until ctx is cancelled. Failures are already in
+// the printer's health; they do not stop the floor.
+func probe(ctx context.Context, p statusProber, every time.Duration) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		p.probe(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
 }
 
 func (fl *floor) close() {
