@@ -92,6 +92,7 @@ type Cell struct {
 	down        string // why this controller took the cell down; "" when up
 	faultPaused int64  // the operation the controller paused for a fault
 	afterEvent  int64  // the last event of the cell a manual cell's controller has seen
+	primed      bool   // afterEvent is set
 }
 
 // job is the machine's current job, as the controller gave it.
@@ -215,13 +216,10 @@ func (c *Cell) Run(ctx context.Context) error {
 	c.mu.Lock()
 	c.started = c.now()
 	c.mu.Unlock()
-	if c.cfg.Machine == nil && c.cfg.Labels != nil {
-		// Labels are printed for what is finished from now on.
-		last, err := c.cfg.Book.LastEventID(ctx)
-		if err != nil {
-			return fmt.Errorf("cell %s: %w", c.id, err)
+	if !c.primed {
+		if err := c.Prime(ctx); err != nil {
+			return err
 		}
-		c.afterEvent = last
 	}
 	t := time.NewTicker(c.cfg.Tick)
 	defer t.Stop()
@@ -236,6 +234,22 @@ func (c *Cell) Run(ctx context.Context) error {
 		case <-c.kick:
 		}
 	}
+}
+
+// Prime marks where a manual cell's labels start: units finished before it get none, every
+// one finished after it gets its label. Call it before the book takes work and before Run;
+// Run primes if it was not.
+func (c *Cell) Prime(ctx context.Context) error {
+	c.primed = true
+	if c.cfg.Machine != nil || c.cfg.Labels == nil {
+		return nil
+	}
+	last, err := c.cfg.Book.LastEventID(ctx)
+	if err != nil {
+		return fmt.Errorf("cell %s: %w", c.id, err)
+	}
+	c.afterEvent = last
+	return nil
 }
 
 // machineView is the machine as the latest readings show it.

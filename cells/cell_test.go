@@ -99,6 +99,9 @@ func newFloor(t *testing.T) *floor {
 		if cell, err = cells.New(cfg); err != nil {
 			t.Fatal(err)
 		}
+		if err := cell.Prime(ctx); err != nil {
+			t.Fatal(err)
+		}
 		fl.cells[c.ID] = cell
 		for _, fn := range append(start, cell.Run) {
 			fl.run(ctx, fn)

@@ -63,9 +63,10 @@ type Tickets struct {
 	cfg TicketsConfig
 	log *slog.Logger
 
-	mu    sync.Mutex
-	owed  []Ticket
-	after int64
+	mu     sync.Mutex
+	owed   []Ticket
+	after  int64
+	primed bool
 }
 
 // NewTickets returns a ticket printer that prints for what is dispatched from now on.
@@ -86,14 +87,29 @@ func (t *Tickets) Owed() int {
 	return len(t.owed)
 }
 
-// Run follows the event log and prints tickets until ctx is cancelled; it returns nil then.
-// Work orders dispatched before Run starts get no ticket.
-func (t *Tickets) Run(ctx context.Context) error {
+// Prime marks where tickets start: work orders dispatched before it get none, every one
+// dispatched after it gets one. Call it before the book takes work; Run primes if it was not.
+func (t *Tickets) Prime(ctx context.Context) error {
 	after, err := t.cfg.Book.LastEventID(ctx)
 	if err != nil {
 		return fmt.Errorf("tickets: %w", err)
 	}
-	t.after = after
+	t.mu.Lock()
+	t.after, t.primed = after, true
+	t.mu.Unlock()
+	return nil
+}
+
+// Run follows the event log and prints tickets until ctx is cancelled; it returns nil then.
+func (t *Tickets) Run(ctx context.Context) error {
+	t.mu.Lock()
+	primed := t.primed
+	t.mu.Unlock()
+	if !primed {
+		if err := t.Prime(ctx); err != nil {
+			return err
+		}
+	}
 	tick := time.NewTicker(t.cfg.Tick)
 	defer tick.Stop()
 	for {

@@ -5,6 +5,8 @@
 //     masters driven by YAML device profiles (looms, dye stations);
 //   - [github.com/cellforge/cellforge/drivers/zpl]: ZPL label printers;
 //   - [github.com/cellforge/cellforge/drivers/escpos]: ESC/POS ticket printers;
+//   - [github.com/cellforge/cellforge/drivers/rawport]: the raw stream (TCP or serial) both
+//     printer drivers talk over, one request at a time;
 //   - [github.com/cellforge/cellforge/drivers/health]: the health every driver
 //     reports (connected, round trip, errors) as Prometheus metrics.
 //

@@ -178,6 +178,20 @@ func printerDial[D ~func(context.Context) (io.ReadWriteCloser, error)](f *config
 	return ser(port(l), mode)
 }
 
+// prime marks where the controllers' labels and the work tickets start. serve calls it before
+// the API takes work, so that nothing accepted afterwards goes without its label or ticket.
+func (fl *floor) prime(ctx context.Context) error {
+	for _, c := range fl.order {
+		if err := c.Prime(ctx); err != nil {
+			return err
+		}
+	}
+	if fl.tickets != nil {
+		return fl.tickets.Prime(ctx)
+	}
+	return nil
+}
+
 // Run runs the floor until ctx is cancelled.
 func (fl *floor) Run(ctx context.Context) error {
 	defer fl.close()

@@ -86,10 +86,12 @@ func TestDemoFactoryWorksOnItsOwn(t *testing.T) {
 	}
 
 	sawRunning := map[string]bool{}
+	var labeller, stamp simDevice
 	deadline := time.Now().Add(90 * time.Second)
 	for {
 		if time.Now().After(deadline) {
-			t.Fatalf("the demo factory did not print a label in time; machines seen running: %v\n%s", sawRunning, tail(d.logs(), 3000))
+			t.Fatalf("the demo factory did not print in time: %d labels, %d tickets; machines seen running: %v\nwarnings:\n%s",
+				labeller.Printed, stamp.Printed, sawRunning, warnings(d.logs()))
 		}
 		d.get(t, "/api/v1/cells", &all)
 		for _, c := range all {
@@ -112,7 +114,6 @@ func TestDemoFactoryWorksOnItsOwn(t *testing.T) {
 				request(ctx, "POST", fmt.Sprintf("%s/api/v1/operations/%d/%s", d.url, e.ID, action), demoOperator, "application/json", []byte("{}"), nil)
 			}
 		}
-		var labeller, stamp simDevice
 		d.get(t, "/api/v1/sim/devices/labeller-1", &labeller)
 		d.get(t, "/api/v1/sim/devices/stamp-1", &stamp)
 		if labeller.Printed > 0 && stamp.Printed > 0 {
@@ -180,6 +181,17 @@ func TestCellFaultAndResetThroughTheAPI(t *testing.T) {
 	if code, err := request(ctx, "POST", d.url+"/api/v1/cells/wash-1/reset", demoOperator, "application/json", nil, nil); err != nil || code != 409 {
 		t.Errorf("resetting a manual cell: %d %v, want 409", code, err)
 	}
+}
+
+// warnings returns the lines of a log above info level.
+func warnings(log string) string {
+	var out []string
+	for _, l := range strings.Split(log, "\n") {
+		if !strings.Contains(l, "level=INFO") && !strings.Contains(l, "level=DEBUG") {
+			out = append(out, l)
+		}
+	}
+	return tail(strings.Join(out, "\n"), 4000)
 }
 
 func tail(s string, n int) string {

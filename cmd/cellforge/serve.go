@@ -106,6 +106,9 @@ func serve(ctx context.Context, args []string, e *env) error {
 	} else if n > 0 {
 		logger.Info("queued operations left ready", "count", n)
 	}
+	if err := fl.prime(ctx); err != nil {
+		return err
+	}
 	fmt.Fprintf(e.stdout, "cellforge %s serving %q on http://%s\n", versionString(), factory.Site, ln.Addr())
 	logger.Info("serving", "site", factory.Site, "addr", ln.Addr().String(), "config", *configPath, "data", *dataDir)
 

@@ -3,99 +3,55 @@ package escpos
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"sync"
 	"time"
 
 	"go.bug.st/serial"
 
 	"github.com/cellforge/cellforge/drivers/health"
+	"github.com/cellforge/cellforge/drivers/rawport"
 )
 
 // DefaultTimeout bounds each request when the config gives no timeout.
-const DefaultTimeout = 2 * time.Second
+const DefaultTimeout = rawport.DefaultTimeout
 
-// Config configures a [Printer].
-type Config struct {
-	// Name is the device name in health metrics and logs (default Address).
-	Name string
-	// Address is the printer's host:port for raw TCP, or the path of its
-	// serial port (starting with / or COM). Ignored when Dial is set.
-	Address string
-	// Baud is the serial port's baud rate (default 9600).
-	Baud int
-	// Timeout bounds each request: the status query, or sending a ticket
-	// (default DefaultTimeout).
-	Timeout time.Duration
-	// Dial, when set, opens the connection instead of Address.
-	Dial DialFunc
-	// Health receives every round trip; nil keeps them unexported.
-	Health *health.Metrics
-	// Logger receives the driver's logs; nil discards them.
-	Logger *slog.Logger
-}
+// Config configures a [Printer]: its name, its address or dial func, the
+// timeout of each request (the status query, or sending a ticket), and
+// where its health and logs go. See [rawport.Config] for the fields.
+type Config = rawport.Config
+
+// DialFunc opens a connection to a printer; see [rawport.DialFunc].
+type DialFunc = rawport.DialFunc
+
+// DialTCP returns a DialFunc for a printer's raw TCP port at address
+// (host:port, usually port 9100).
+func DialTCP(address string) DialFunc { return rawport.DialTCP(address) }
+
+// DialSerial returns a DialFunc for a printer on the serial port at path
+// (such as /dev/ttyUSB0) with the given mode; a nil mode means 9600 baud,
+// 8 data bits, no parity, one stop bit.
+func DialSerial(path string, mode *serial.Mode) DialFunc { return rawport.DialSerial(path, mode) }
 
 // Printer is an ESC/POS ticket printer. It keeps one connection open between
 // requests and opens a new one after a failure. Its methods are safe for
-// concurrent use; requests are sent one at a time.
+// concurrent use; requests are sent one at a time, and the requests of one
+// ticket are not interleaved with others.
 type Printer struct {
-	name    string
-	dial    DialFunc
-	timeout time.Duration
-	health  *health.Device
-	log     *slog.Logger
+	port *rawport.Port
 
-	mu   sync.Mutex
-	conn io.ReadWriteCloser
-	r    *bufio.Reader
+	mu sync.Mutex // held across the status checks and the ticket of one print
 }
 
 // New returns a driver for the printer cfg describes; it connects on the
 // first request.
 func New(cfg Config) (*Printer, error) {
-	if cfg.Dial == nil && cfg.Address == "" {
-		return nil, errors.New("escpos printer config: address or dial func required")
+	port, err := rawport.New(rawport.Protocol{Name: "escpos", NoAnswer: ErrNoAnswer, BadAnswer: ErrBadAnswer}, cfg)
+	if err != nil {
+		return nil, err
 	}
-	if cfg.Timeout < 0 {
-		return nil, fmt.Errorf("escpos printer config: negative timeout %v", cfg.Timeout)
-	}
-	if cfg.Baud < 0 {
-		return nil, fmt.Errorf("escpos printer config: negative baud rate %d", cfg.Baud)
-	}
-	name := cfg.Name
-	if name == "" {
-		name = cfg.Address
-	}
-	if name == "" {
-		name = "escpos"
-	}
-	dial := cfg.Dial
-	if dial == nil {
-		if isSerialPath(cfg.Address) {
-			baud := cfg.Baud
-			if baud == 0 {
-				baud = 9600
-			}
-			dial = DialSerial(cfg.Address, &serial.Mode{BaudRate: baud})
-		} else {
-			dial = DialTCP(cfg.Address)
-		}
-	}
-	timeout := cfg.Timeout
-	if timeout == 0 {
-		timeout = DefaultTimeout
-	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &Printer{
-		name: name, dial: dial, timeout: timeout,
-		health: cfg.Health.Device(name, "escpos"), log: log.With("device", name),
-	}, nil
+	return &Printer{port: port}, nil
 }
 
 // Close closes the connection, if one is open. The printer may be used
@@ -103,24 +59,13 @@ func New(cfg Config) (*Printer, error) {
 func (p *Printer) Close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.drop()
-}
-
-// drop closes the connection; p.mu is held.
-func (p *Printer) drop() error {
-	if p.conn == nil {
-		return nil
-	}
-	err := p.conn.Close()
-	p.conn, p.r = nil, nil
-	p.health.Disconnected()
-	return err
+	return p.port.Close()
 }
 
 // Health returns the printer's connection health as reported to package
 // health.
 func (p *Printer) Health() health.Snapshot {
-	return p.health.Snapshot()
+	return p.port.Health().Snapshot()
 }
 
 // Status asks the printer for its real-time status (DLE EOT 1, 2 and 4).
@@ -129,9 +74,9 @@ func (p *Printer) Status(ctx context.Context) (Status, error) {
 	defer p.mu.Unlock()
 	st, rtt, err := p.status(ctx)
 	if err != nil {
-		return Status{}, fmt.Errorf("status of %s: %w", p.name, err)
+		return Status{}, fmt.Errorf("status of %s: %w", p.port.Name(), err)
 	}
-	p.health.Success(rtt)
+	p.port.Health().Success(rtt)
 	return st, nil
 }
 
@@ -147,16 +92,17 @@ func (p *Printer) Print(ctx context.Context, t Ticket) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	name := p.port.Name()
 	if err := p.checkReady(ctx); err != nil {
-		return fmt.Errorf("printing traveler of %q on %s: before sending: %w", t.WorkOrder, p.name, err)
+		return fmt.Errorf("printing traveler of %q on %s: before sending: %w", t.WorkOrder, name, err)
 	}
 	if err := p.send(ctx, Render(t)); err != nil {
-		return fmt.Errorf("printing traveler of %q on %s: %w", t.WorkOrder, p.name, err)
+		return fmt.Errorf("printing traveler of %q on %s: %w", t.WorkOrder, name, err)
 	}
 	if err := p.checkReady(ctx); err != nil {
-		return fmt.Errorf("printing traveler of %q on %s: after sending: %w", t.WorkOrder, p.name, err)
+		return fmt.Errorf("printing traveler of %q on %s: after sending: %w", t.WorkOrder, name, err)
 	}
-	p.log.Debug("traveler printed", "work_order", t.WorkOrder)
+	p.port.Logger().Debug("traveler printed", "work_order", t.WorkOrder)
 	return nil
 }
 
@@ -168,39 +114,34 @@ func (p *Printer) checkReady(ctx context.Context) error {
 		return err
 	}
 	if err := st.Err(); err != nil {
-		p.health.Failure(health.KindDevice, err)
+		p.port.Health().Failure(health.KindDevice, err)
 		return err
 	}
 	if st.NearEnd {
-		p.log.Warn("paper roll near its end")
+		p.port.Logger().Warn("paper roll near its end")
 	}
-	p.health.Success(rtt)
+	p.port.Health().Success(rtt)
 	return nil
 }
 
-// status runs one status round trip. Failures are reported to health here;
-// success is left to the caller, which knows whether the status is a
-// fault. p.mu is held.
+// status runs one status round trip. Failures, a malformed answer
+// included, are reported to health by the port; success is left to the
+// caller, which knows whether the status is a fault. p.mu is held.
 func (p *Printer) status(ctx context.Context) (Status, time.Duration, error) {
-	var raw [3]byte
-	start := time.Now()
-	err := p.request(ctx, func(rw io.ReadWriter, r *bufio.Reader) error {
-		if _, err := rw.Write(statusRequest); err != nil {
+	var st Status
+	rtt, err := p.port.Do(ctx, func(w io.Writer, r *bufio.Reader) error {
+		if _, err := w.Write(statusRequest); err != nil {
 			return fmt.Errorf("sending status request: %w", err)
 		}
+		var raw [3]byte
 		if _, err := io.ReadFull(r, raw[:]); err != nil {
 			return fmt.Errorf("reading status: %w", err)
 		}
-		return nil
+		var err error
+		st, err = parseStatus(raw)
+		return err
 	})
-	rtt := time.Since(start)
 	if err != nil {
-		return Status{}, rtt, err
-	}
-	st, err := parseStatus(raw)
-	if err != nil {
-		p.health.Failure(health.KindFrame, err)
-		p.drop()
 		return Status{}, rtt, err
 	}
 	return st, rtt, nil
@@ -208,62 +149,11 @@ func (p *Printer) status(ctx context.Context) (Status, time.Duration, error) {
 
 // send writes a ticket; p.mu is held.
 func (p *Printer) send(ctx context.Context, b []byte) error {
-	return p.request(ctx, func(rw io.ReadWriter, _ *bufio.Reader) error {
-		if _, err := rw.Write(b); err != nil {
+	_, err := p.port.Do(ctx, func(w io.Writer, _ *bufio.Reader) error {
+		if _, err := w.Write(b); err != nil {
 			return fmt.Errorf("sending ticket: %w", err)
 		}
 		return nil
 	})
-}
-
-// request runs f on the connection, opening it if needed, within the
-// timeout. When the timeout passes or ctx ends, the connection is closed to
-// unblock f. A failed request drops the connection, so that a late answer
-// is never read as the answer to the next one, and is reported to health,
-// except when the caller's ctx ended. p.mu is held.
-func (p *Printer) request(ctx context.Context, f func(io.ReadWriter, *bufio.Reader) error) error {
-	ctx, cancel := context.WithTimeoutCause(ctx, p.timeout, errTimedOut)
-	defer cancel()
-	if p.conn == nil {
-		c, err := p.dial(ctx)
-		if err != nil {
-			return p.fail(ctx, fmt.Errorf("connecting: %w", err))
-		}
-		p.conn, p.r = c, bufio.NewReader(c)
-	}
-	conn := p.conn
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	err := f(conn, p.r)
-	if !stop() {
-		// The connection was closed under f: its outcome does not count.
-		err = errors.New("connection closed")
-	}
-	if err != nil {
-		p.drop()
-		return p.fail(ctx, err)
-	}
-	return nil
-}
-
-// errTimedOut is the cause of a request context that reached the driver's
-// own timeout, as opposed to the caller's context ending.
-var errTimedOut = errors.New("printer timeout")
-
-// fail classifies a failed request, reports it and returns its error. ctx is
-// the request's context.
-func (p *Printer) fail(ctx context.Context, err error) error {
-	switch {
-	case context.Cause(ctx) == errTimedOut:
-		err = fmt.Errorf("%w within %v", ErrNoAnswer, p.timeout)
-		p.health.Failure(health.KindTimeout, err)
-		return err
-	case ctx.Err() != nil:
-		return fmt.Errorf("request abandoned: %w", context.Cause(ctx))
-	case errors.Is(err, ErrBadAnswer):
-		p.health.Failure(health.KindFrame, err)
-		return err
-	default:
-		p.health.Failure(health.KindIO, err)
-		return err
-	}
+	return err
 }

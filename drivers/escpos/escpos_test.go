@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -13,68 +12,36 @@ import (
 
 	"github.com/cellforge/cellforge/drivers/health"
 	simescpos "github.com/cellforge/cellforge/firmware-sim/escpos"
-	"github.com/cellforge/cellforge/firmware-sim/pty"
+	"github.com/cellforge/cellforge/firmware-sim/stream/streamtest"
 )
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
+// startTCP serves a simulated printer on a fresh local port until the test
+// ends and returns it with a driver for it.
 func startTCP(t *testing.T, timeout time.Duration) (*simescpos.Printer, *Printer) {
 	t.Helper()
 	sim := simescpos.New(simescpos.Config{})
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- sim.Serve(ctx, l) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-errc; err != nil {
-			t.Errorf("simulator Serve: %v", err)
-		}
-	})
-	p, err := New(Config{Address: l.Addr().String(), Timeout: timeout})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	return sim, p
+	addr := streamtest.ServeTCP(t, sim.Serve)
+	return sim, newPrinter(t, Config{Address: addr, Timeout: timeout})
 }
 
+// startPTY serves a simulated printer on a pty pair until the test ends and
+// returns it with a driver that opens the terminal end with go.bug.st/serial.
 func startPTY(t *testing.T, timeout time.Duration) (*simescpos.Printer, *Printer) {
 	t.Helper()
-	pair, err := pty.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
 	sim := simescpos.New(simescpos.Config{})
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- sim.ServePort(ctx, pair.Master) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-errc; err != nil {
-			t.Errorf("simulator ServePort: %v", err)
-		}
-		pair.Close()
-	})
-	p, err := New(Config{Name: "traveler-1", Dial: DialSerial(pair.Path, &serial.Mode{BaudRate: 115200}), Timeout: timeout})
+	path, _ := streamtest.ServePTY(t, sim.ServePort)
+	return sim, newPrinter(t, Config{Name: "traveler-1", Dial: DialSerial(path, &serial.Mode{BaudRate: 115200}), Timeout: timeout})
+}
+
+// newPrinter returns a driver for cfg, closed when the test ends.
+func newPrinter(t *testing.T, cfg Config) *Printer {
+	t.Helper()
+	p, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	return sim, p
+	return p
 }
 
 var transports = []struct {
@@ -100,7 +67,7 @@ func TestPrintArrives(t *testing.T) {
 			if err := p.Print(t.Context(), traveler); err != nil {
 				t.Fatalf("Print: %v", err)
 			}
-			eventually(t, "the ticket", func() bool { return len(sim.Tickets()) == 1 })
+			streamtest.Eventually(t, "the ticket", func() bool { return len(sim.Tickets()) == 1 })
 			got := sim.Tickets()[0]
 			want := []string{
 				"WO WO-1042",
@@ -210,19 +177,19 @@ func TestNearEndStillPrints(t *testing.T) {
 	if err := p.Print(t.Context(), Ticket{WorkOrder: "WO-1"}); err != nil {
 		t.Fatalf("Print with the roll near its end: %v", err)
 	}
-	eventually(t, "the ticket", func() bool { return len(sim.Tickets()) == 1 })
+	streamtest.Eventually(t, "the ticket", func() bool { return len(sim.Tickets()) == 1 })
 }
 
 func TestPaperRunsOutWhilePrinting(t *testing.T) {
-	sim, p := startTCP(t, 2*time.Second)
-	dial := DialTCP(p.name)
-	p.dial = func(ctx context.Context) (io.ReadWriteCloser, error) {
+	sim := simescpos.New(simescpos.Config{})
+	dial := DialTCP(streamtest.ServeTCP(t, sim.Serve))
+	p := newPrinter(t, Config{Timeout: 2 * time.Second, Dial: func(ctx context.Context) (io.ReadWriteCloser, error) {
 		c, err := dial(ctx)
 		if err != nil {
 			return nil, err
 		}
 		return &paperOutOnTicket{ReadWriteCloser: c, sim: sim}, nil
-	}
+	}})
 	err := p.Print(t.Context(), traveler)
 	if !errors.Is(err, ErrPaperOut) || !strings.Contains(err.Error(), "after sending") {
 		t.Fatalf("Print error %v, want paper out after sending", err)

@@ -10,7 +10,11 @@
 // [ErrNoAnswer]). Every ~HS round trip is reported to package health under
 // the driver name "zpl".
 //
-// It imports only the standard library, go.bug.st/serial and
-// github.com/cellforge/cellforge/drivers/health: never the order book, the
+// The connection itself (dialing, the timeout of each request, reconnecting
+// after a failure, reporting failed round trips) is package rawport's.
+//
+// It imports only the standard library, go.bug.st/serial,
+// github.com/cellforge/cellforge/drivers/health and
+// github.com/cellforge/cellforge/drivers/rawport: never the order book, the
 // cells or the API.
 package zpl

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -13,73 +12,37 @@ import (
 	"go.bug.st/serial"
 
 	"github.com/cellforge/cellforge/drivers/health"
-	"github.com/cellforge/cellforge/firmware-sim/pty"
+	"github.com/cellforge/cellforge/firmware-sim/stream/streamtest"
 	simzpl "github.com/cellforge/cellforge/firmware-sim/zpl"
 )
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
 
 // startTCP serves a simulated printer on a fresh local port until the test
 // ends and returns it with a driver for it.
 func startTCP(t *testing.T, timeout time.Duration) (*simzpl.Printer, *Printer) {
 	t.Helper()
 	sim := simzpl.New(simzpl.Config{})
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- sim.Serve(ctx, l) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-errc; err != nil {
-			t.Errorf("simulator Serve: %v", err)
-		}
-	})
-	p, err := New(Config{Address: l.Addr().String(), Timeout: timeout})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	return sim, p
+	addr := streamtest.ServeTCP(t, sim.Serve)
+	return sim, newPrinter(t, Config{Address: addr, Timeout: timeout})
 }
 
 // startPTY serves a simulated printer on a pty pair until the test ends and
 // returns it with a driver that opens the terminal end with go.bug.st/serial.
 func startPTY(t *testing.T, timeout time.Duration) (*simzpl.Printer, *Printer) {
 	t.Helper()
-	pair, err := pty.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
 	sim := simzpl.New(simzpl.Config{})
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- sim.ServePort(ctx, pair.Master) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-errc; err != nil {
-			t.Errorf("simulator ServePort: %v", err)
-		}
-		pair.Close()
-	})
-	p, err := New(Config{Name: "label-1", Dial: DialSerial(pair.Path, &serial.Mode{BaudRate: 115200}), Timeout: timeout})
+	path, _ := streamtest.ServePTY(t, sim.ServePort)
+	return sim, newPrinter(t, Config{Name: "label-1", Dial: DialSerial(path, &serial.Mode{BaudRate: 115200}), Timeout: timeout})
+}
+
+// newPrinter returns a driver for cfg, closed when the test ends.
+func newPrinter(t *testing.T, cfg Config) *Printer {
+	t.Helper()
+	p, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	return sim, p
+	return p
 }
 
 type transport struct {
@@ -106,7 +69,7 @@ func TestPrintArrives(t *testing.T) {
 					if err := p.Print(t.Context(), tt.label); err != nil {
 						t.Fatalf("Print: %v", err)
 					}
-					eventually(t, "the label", func() bool { return len(sim.Labels()) == i+1 })
+					streamtest.Eventually(t, "the label", func() bool { return len(sim.Labels()) == i+1 })
 					got := sim.Labels()[i]
 					if _, ok := got.Field(tt.label.SKU); !ok {
 						t.Errorf("no field with the sku %q in %+v", tt.label.SKU, got.Fields)
@@ -177,15 +140,15 @@ func TestPrintRefusedOnFault(t *testing.T) {
 // A fault that appears while the label is on its way is reported after
 // sending: the label is held by the printer, not lost.
 func TestPrintFaultAfterSending(t *testing.T) {
-	sim, p := startTCP(t, 2*time.Second)
-	dial := DialTCP(p.name)
-	p.dial = func(ctx context.Context) (io.ReadWriteCloser, error) {
+	sim := simzpl.New(simzpl.Config{})
+	dial := DialTCP(streamtest.ServeTCP(t, sim.Serve))
+	p := newPrinter(t, Config{Timeout: 2 * time.Second, Dial: func(ctx context.Context) (io.ReadWriteCloser, error) {
 		c, err := dial(ctx)
 		if err != nil {
 			return nil, err
 		}
 		return &pauseOnLabel{ReadWriteCloser: c, sim: sim}, nil
-	}
+	}})
 	err := p.Print(t.Context(), Label{SKU: "A", Serial: "1", URL: "https://x.test/1"})
 	if !errors.Is(err, ErrPaused) || !strings.Contains(err.Error(), "after sending") {
 		t.Fatalf("Print error %v, want paused after sending", err)

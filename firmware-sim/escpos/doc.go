@@ -11,8 +11,12 @@
 // connection has its own parser, attributes and ticket in progress; tickets
 // are kept by the printer in the order they were cut.
 //
-// Being the other side of the wire, this package imports none of
-// CellForge's packages: only the standard library.
+// The accept and read loops and their shutdown are package stream's; this
+// package gives it a session per connection.
+//
+// Being the other side of the wire, this package imports only the standard
+// library and the simulator's package stream: none of CellForge's other
+// packages.
 //
 // # Protocol subset
 //

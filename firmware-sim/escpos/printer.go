@@ -2,14 +2,13 @@ package escpos
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"slices"
 	"sync"
-	"time"
+
+	"github.com/cellforge/cellforge/firmware-sim/stream"
 )
 
 // DefaultColumns is the line width of a 58 mm printer with font A.
@@ -121,31 +120,27 @@ func (p *Printer) collect(s *parser) []byte {
 	return out
 }
 
-// serveStream parses what rw sends and answers it until reading fails or,
-// when rw's reads time out, ctx is done.
-func (p *Printer) serveStream(ctx context.Context, rw io.ReadWriter) error {
-	s := newParser(p.columns)
-	defer func() {
-		s.end()
-		p.collect(s)
-	}()
-	buf := make([]byte, 4096)
-	for {
-		n, err := rw.Read(buf)
-		if n > 0 {
-			if out := p.handle(s, buf[:n]); len(out) > 0 {
-				if _, werr := rw.Write(out); werr != nil {
-					return fmt.Errorf("writing status: %w", werr)
-				}
-			}
-		}
-		if err != nil {
-			return err
-		}
-		if n == 0 && ctx.Err() != nil {
-			return nil
-		}
-	}
+// server serves p's connections, each with a session of its own.
+func (p *Printer) server() *stream.Server {
+	return &stream.Server{Name: "escpos", Logger: p.log, NewSession: func() stream.Session {
+		return &session{p: p, s: newParser(p.columns)}
+	}}
+}
+
+// session is one connection's parser, its results collected into the
+// printer as they come.
+type session struct {
+	p *Printer
+	s *parser
+}
+
+// Feed parses b and returns the status answers to send.
+func (c *session) Feed(b []byte) []byte { return c.p.handle(c.s, b) }
+
+// End keeps a ticket left uncut when the connection ends.
+func (c *session) End() {
+	c.s.end()
+	c.p.collect(c.s)
 }
 
 // Serve prints what the connections accepted from l send, several at a
@@ -154,58 +149,7 @@ func (p *Printer) serveStream(ctx context.Context, rw io.ReadWriter) error {
 // It returns an error, after the same cleanup, when accepting fails
 // otherwise.
 func (p *Printer) Serve(ctx context.Context, l net.Listener) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		conns = map[net.Conn]struct{}{}
-	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		<-ctx.Done()
-		l.Close()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	}()
-	var err error
-	for {
-		c, aerr := l.Accept()
-		if aerr != nil {
-			if ctx.Err() == nil {
-				err = fmt.Errorf("accepting escpos connection: %w", aerr)
-			}
-			break
-		}
-		mu.Lock()
-		if ctx.Err() != nil {
-			mu.Unlock()
-			c.Close()
-			break
-		}
-		conns[c] = struct{}{}
-		mu.Unlock()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			log := p.log.With("remote", c.RemoteAddr().String())
-			log.Debug("escpos connection opened")
-			if err := p.serveStream(ctx, c); err != nil && ctx.Err() == nil && !errors.Is(err, io.EOF) {
-				log.Debug("escpos connection ended", "err", err)
-			}
-			mu.Lock()
-			delete(conns, c)
-			mu.Unlock()
-			c.Close()
-		}()
-	}
-	cancel()
-	wg.Wait()
-	return err
+	return p.server().Serve(ctx, l)
 }
 
 // ServePort prints what port sends and answers its status requests, as a
@@ -219,39 +163,5 @@ func (p *Printer) Serve(ctx context.Context, l net.Listener) error {
 // SetReadTimeout (a go.bug.st/serial port), else closes port if it is an
 // io.Closer. Otherwise port stays the caller's and is not closed.
 func (p *Printer) ServePort(ctx context.Context, port io.ReadWriter) error {
-	stop := unblockOnDone(ctx, port)
-	defer stop()
-	err := p.serveStream(ctx, port)
-	if ctx.Err() != nil {
-		return nil
-	}
-	return fmt.Errorf("serving escpos port: %w", err)
-}
-
-// pollInterval bounds a blocked read on a port that can only time out.
-const pollInterval = 50 * time.Millisecond
-
-type readDeadliner interface {
-	SetReadDeadline(time.Time) error
-}
-
-type readTimeouter interface {
-	SetReadTimeout(time.Duration) error
-}
-
-// unblockOnDone arranges for a read blocked on port to return once ctx is
-// done; the returned function cancels the arrangement.
-func unblockOnDone(ctx context.Context, port io.ReadWriter) func() {
-	if d, ok := port.(readDeadliner); ok && d.SetReadDeadline(time.Time{}) == nil {
-		stop := context.AfterFunc(ctx, func() { d.SetReadDeadline(time.Unix(1, 0)) })
-		return func() { stop() }
-	}
-	if t, ok := port.(readTimeouter); ok && t.SetReadTimeout(pollInterval) == nil {
-		return func() {}
-	}
-	if c, ok := port.(io.Closer); ok {
-		stop := context.AfterFunc(ctx, func() { c.Close() })
-		return func() { stop() }
-	}
-	return func() {}
+	return p.server().ServePort(ctx, port)
 }

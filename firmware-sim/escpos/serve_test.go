@@ -1,7 +1,6 @@
 package escpos
 
 import (
-	"context"
 	"io"
 	"net"
 	"os"
@@ -9,39 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cellforge/cellforge/firmware-sim/pty"
+	"github.com/cellforge/cellforge/firmware-sim/stream/streamtest"
 )
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
-// serveTCP serves p on a fresh local port until the test ends.
-func serveTCP(t *testing.T, p *Printer) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- p.Serve(ctx, l) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-errc; err != nil {
-			t.Errorf("Serve returned %v after cancel, want nil", err)
-		}
-	})
-	return l.Addr().String()
-}
 
 func readStatus(t *testing.T, c io.ReadWriter, n byte) byte {
 	t.Helper()
@@ -57,7 +25,7 @@ func readStatus(t *testing.T, c io.ReadWriter, n byte) byte {
 
 func TestServeTCP(t *testing.T) {
 	p := New(Config{})
-	addr := serveTCP(t, p)
+	addr := streamtest.ServeTCP(t, p.Serve)
 	// Two connections, one after the other and one at the same time.
 	a, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -77,14 +45,14 @@ func TestServeTCP(t *testing.T) {
 	if _, err := b.Write(cat("b", lf, gs, 'V', 0)); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the ticket of the second connection", func() bool { return len(p.Tickets()) == 1 })
+	streamtest.Eventually(t, "the ticket of the second connection", func() bool { return len(p.Tickets()) == 1 })
 	if s := readStatus(t, a, 1); s != 0x12 {
 		t.Fatalf("printer status %02x, want 12", s)
 	}
 	if _, err := a.Write(cat("a", lf, qrStoreCmd("https://q.test/1"), qrPrintCmd, gs, 'V', 1)); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "two tickets", func() bool { return len(p.Tickets()) == 2 })
+	streamtest.Eventually(t, "two tickets", func() bool { return len(p.Tickets()) == 2 })
 	got := p.Tickets()
 	if got[0].Text() != "b\n" || got[1].Text() != "from a\n" || len(got[1].QRCodes) != 1 || got[1].QRCodes[0].Data != "https://q.test/1" {
 		t.Fatalf("tickets %+v", got)
@@ -105,17 +73,10 @@ func TestServeTCP(t *testing.T) {
 }
 
 func TestServePortPTY(t *testing.T) {
-	pair, err := pty.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pair.Close()
 	p := New(Config{})
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- p.ServePort(ctx, pair.Master) }()
+	path, stop := streamtest.ServePTY(t, p.ServePort)
 
-	term, err := os.OpenFile(pair.Path, os.O_RDWR|syscall.O_NOCTTY, 0)
+	term, err := os.OpenFile(path, os.O_RDWR|syscall.O_NOCTTY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,17 +89,10 @@ func TestServePortPTY(t *testing.T) {
 	if _, err := term.Write(cat("serial", lf, gs, 'V', 0)); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the ticket", func() bool { return len(p.Tickets()) == 1 })
+	streamtest.Eventually(t, "the ticket", func() bool { return len(p.Tickets()) == 1 })
 	if got := p.Tickets()[0].Text(); got != "serial\n" {
 		t.Fatalf("ticket %q", got)
 	}
-	cancel()
-	select {
-	case err := <-errc:
-		if err != nil {
-			t.Fatalf("ServePort returned %v after cancel, want nil", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("ServePort did not return after cancel")
-	}
+	// ServePort must return nil soon after its context is cancelled.
+	stop()
 }

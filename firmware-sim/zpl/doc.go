@@ -9,8 +9,12 @@
 // the master end of a pseudo-terminal ([Printer.ServePort]). Each
 // connection has its own parser and label format in progress.
 //
-// Being the other side of the wire, this package imports none of
-// CellForge's packages: only the standard library.
+// The accept and read loops and their shutdown are package stream's; this
+// package gives it a session per connection.
+//
+// Being the other side of the wire, this package imports only the standard
+// library and the simulator's package stream: none of CellForge's other
+// packages.
 //
 // # Protocol subset
 //

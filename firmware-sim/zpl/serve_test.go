@@ -3,7 +3,6 @@ package zpl
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"io"
 	"net"
 	"os"
@@ -11,38 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cellforge/cellforge/firmware-sim/pty"
+	"github.com/cellforge/cellforge/firmware-sim/stream/streamtest"
 )
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
-func serveTCP(t *testing.T, p *Printer) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- p.Serve(ctx, l) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-errc; err != nil {
-			t.Errorf("Serve returned %v after cancel, want nil", err)
-		}
-	})
-	return l.Addr().String()
-}
 
 // hostStatus asks for ~HS and reads the three strings.
 func hostStatus(t *testing.T, rw io.ReadWriter) []string {
@@ -64,7 +33,7 @@ func hostStatus(t *testing.T, rw io.ReadWriter) []string {
 
 func TestServeTCP(t *testing.T) {
 	p := New(Config{})
-	addr := serveTCP(t, p)
+	addr := streamtest.ServeTCP(t, p.Serve)
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +47,7 @@ func TestServeTCP(t *testing.T) {
 	if _, err := c.Write([]byte("lo^FS^XZ")); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the label", func() bool { return len(p.Labels()) == 1 })
+	streamtest.Eventually(t, "the label", func() bool { return len(p.Labels()) == 1 })
 	if f, ok := p.Labels()[0].Field("hello"); !ok || f.X != 10 {
 		t.Fatalf("label %+v has no field hello at x 10", p.Labels()[0])
 	}
@@ -98,7 +67,7 @@ func TestServeTCP(t *testing.T) {
 	if _, err := d.Write([]byte("^XA^FDheld^FS^XZ")); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the held label", func() bool { return len(p.Pending()) == 1 })
+	streamtest.Eventually(t, "the held label", func() bool { return len(p.Pending()) == 1 })
 	p.SetFaults(Faults{Silent: true})
 	if len(p.Labels()) != 2 {
 		t.Fatalf("closing the head printed %d labels, want 2", len(p.Labels()))
@@ -113,17 +82,10 @@ func TestServeTCP(t *testing.T) {
 }
 
 func TestServePortPTY(t *testing.T) {
-	pair, err := pty.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pair.Close()
 	p := New(Config{})
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- p.ServePort(ctx, pair.Master) }()
+	path, stop := streamtest.ServePTY(t, p.ServePort)
 
-	term, err := os.OpenFile(pair.Path, os.O_RDWR|syscall.O_NOCTTY, 0)
+	term, err := os.OpenFile(path, os.O_RDWR|syscall.O_NOCTTY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,17 +98,10 @@ func TestServePortPTY(t *testing.T) {
 	if _, err := term.Write([]byte("^XA^BQN,2,4^FDQA,https://s.test/x^FS^XZ")); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the label", func() bool { return len(p.Labels()) == 1 })
+	streamtest.Eventually(t, "the label", func() bool { return len(p.Labels()) == 1 })
 	if got := p.Labels()[0].QRCodes(); len(got) != 1 || got[0] != "https://s.test/x" {
 		t.Fatalf("qr codes %q", got)
 	}
-	cancel()
-	select {
-	case err := <-errc:
-		if err != nil {
-			t.Fatalf("ServePort returned %v after cancel, want nil", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("ServePort did not return after cancel")
-	}
+	// ServePort must return nil soon after its context is cancelled.
+	stop()
 }

@@ -1,4 +1,4 @@
-package escpos
+package rawport
 
 import (
 	"context"
@@ -10,13 +10,13 @@ import (
 	"go.bug.st/serial"
 )
 
-// DialFunc opens a connection to a printer. The driver closes the
-// connection to abandon a request that timed out or whose context ended, so
-// closing must unblock a pending Read or Write.
+// DialFunc opens a connection to a device. A [Port] closes the connection
+// to abandon a request that timed out or whose context ended, so closing
+// must unblock a pending Read or Write.
 type DialFunc func(ctx context.Context) (io.ReadWriteCloser, error)
 
-// DialTCP returns a DialFunc for a printer's raw TCP port at address
-// (host:port, usually port 9100).
+// DialTCP returns a DialFunc for a device's raw TCP port at address
+// (host:port, usually port 9100 for a printer).
 func DialTCP(address string) DialFunc {
 	return func(ctx context.Context) (io.ReadWriteCloser, error) {
 		var d net.Dialer
@@ -28,7 +28,7 @@ func DialTCP(address string) DialFunc {
 	}
 }
 
-// DialSerial returns a DialFunc for a printer on the serial port at path
+// DialSerial returns a DialFunc for a device on the serial port at path
 // (such as /dev/ttyUSB0) with the given mode; a nil mode means 9600 baud,
 // 8 data bits, no parity, one stop bit. Bytes left in the port's input
 // buffer from an earlier connection are discarded when it opens.
