@@ -1,24 +1,40 @@
 #!/usr/bin/env bash
 # make bench: measures the batch import rate and the API's latency under load against a real
-# daemon on loopback, each beside a peer measured in the same run, and writes docs/BENCHMARKS.md.
+# daemon on loopback, and the Modbus driver polling simulated devices, each beside a peer
+# measured in the same run, and writes docs/BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 B=$root/.bench
 rm -rf "$B"
 mkdir -p "$B"
-scripts/deps.sh wrk sqlite3 bc
+scripts/deps.sh wrk sqlite3 bc libmodbus-dev
 
 echo "== building"
 go build -o "$B/cellforge" ./cmd/cellforge
 go build -o "$B/load" ./cmd/cellforge-load
+go build -o "$B/pollbench" ./cmd/cellforge-pollbench
+# shellcheck disable=SC2046 # pkg-config prints several words on purpose
+cc -O2 -o "$B/libmodbus-client" drivers/modbus/testdata/libmodbus/client.c $(pkg-config --cflags --libs libmodbus)
+
+# The order book alone: the demo without its simulated floor (simulate, the serial lines, printing
+# and every cell's devices), which would otherwise run inside the daemon and skew its figures.
+awk '
+  /^[^ #]/ { skip = ($1 == "simulate:" || $1 == "serial_lines:" || $1 == "printing:") }
+  skip { next }
+  cell_devices { match($0, /^ */); if (RLENGTH <= 4 && length($0) > RLENGTH) cell_devices = 0; else next }
+  /^    devices:/ { cell_devices = 1; next }
+  { print }' configs/demo.yaml > "$B/demo-floorless.yaml"
+if grep -nE '^(simulate|serial_lines|printing):|^ +devices:' "$B/demo-floorless.yaml"; then
+  echo "the bench config still describes a floor"; exit 1
+fi
 
 # The demo studio with one drop big enough for every SKU of a 100,000-row batch.
 {
-  sed '/^drops:/,$d' configs/demo.yaml
+  sed '/^drops:/,$d' "$B/demo-floorless.yaml"
   printf 'drops:\n  - id: bench\n    date: 2027-03-01\n    windows:\n'
-  grep -E '^  - sku: ' configs/demo.yaml | awk '{print "      " $3 ": 1000000"}'
-  sed -n '/^people:/,$p' configs/demo.yaml
+  grep -E '^  - sku: ' "$B/demo-floorless.yaml" | awk '{print "      " $3 ": 1000000"}'
+  sed -n '/^people:/,$p' "$B/demo-floorless.yaml"
 } > "$B/bench.yaml"
 skus=$(grep -E '^  - sku: ' configs/demo.yaml | awk '{print $3}' | paste -sd, -)
 cells=$(sed -n '/^cells:/,/^products:/p' configs/demo.yaml | grep -E '^  - id: ' | awk '{print $3}')
@@ -50,7 +66,8 @@ start_daemon() {
   echo "the daemon did not start:"; cat "$1.log"; exit 1
 }
 stop_daemon() { kill "$pid"; wait "$pid" || true; }
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null || true' EXIT
+sim_pid=""
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null; true' EXIT
 
 seconds() { local s=$(date +%s.%N); "$@" > /dev/null; echo "$(date +%s.%N) - $s" | bc -l; }
 fmt() { printf '%.*f' "${2:-2}" "$1"; }
@@ -88,6 +105,40 @@ wrk -t2 -c8 -d10s --latency "$url/api/v1/cells/$first_cell/queue" | tee "$B/wrk-
 wrk -t2 -c8 -d10s --latency "$url/healthz" | tee "$B/wrk-healthz.txt"
 stop_daemon
 pid=""
+
+echo "== device polling: 200 simulated Modbus TCP devices, 4 blocks each every 100 ms"
+"$B/pollbench" -devices 200 -blocks 4 -interval 100ms -duration 20s | tee "$B/poll.txt"
+
+echo "== one connection, closed loop: our driver beside libmodbus against the same simulator"
+"$B/pollbench" -serve 127.0.0.1:0 > "$B/sim.out" 2> "$B/sim.log" &
+sim_pid=$!
+sim_addr=""
+for _ in $(seq 1 100); do
+  sim_addr=$(awk '/^listening on / {print $3}' "$B/sim.out")
+  [ -n "$sim_addr" ] && break
+  sleep 0.1
+done
+[ -n "$sim_addr" ] || { echo "the simulator did not start:"; cat "$B/sim.log"; exit 1; }
+# Two alternating rounds of 5 s each, so that both clients meet the same spells of load from the
+# rest of the machine.
+: > "$B/single-ours.txt"; : > "$B/single-libmodbus.txt"
+for round in 1 2; do
+  "$B/pollbench" -single -addr "$sim_addr" -duration 5s | awk 'NR == 1' | tee -a "$B/single-ours.txt"
+  "$B/libmodbus-client" "${sim_addr%:*}" "${sim_addr##*:}" 5 10 | tee -a "$B/single-libmodbus.txt"
+done
+kill "$sim_pid"; wait "$sim_pid" || true
+sim_pid=""
+
+# kv KEY FILE: the value of KEY in the key=value summary line of FILE.
+kv() { head -1 "$2" | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k {print $2}'; }
+# total_rate FILE: answered requests per second over every round of FILE.
+total_rate() { tr ' ' '\n' < "$1" | awk -F= '$1 == "requests" {n += $2} $1 == "seconds" {s += $2} END {printf "%.1f", n / s}'; }
+# aim COND: met or missed.
+aim() { [ "$(echo "$1" | bc -l)" = 1 ] && echo met || echo "**missed**"; }
+p_target=$(kv target_rps "$B/poll.txt"); p_rate=$(kv achieved_rps "$B/poll.txt")
+p_jit99=$(kv jitter_p99_ms "$B/poll.txt"); p_rss=$(kv rss_peak_mib "$B/poll.txt")
+s_ours=$(total_rate "$B/single-ours.txt"); s_lib=$(total_rate "$B/single-libmodbus.txt")
+s_ratio=$(fmt "$(echo "$s_ours / $s_lib" | bc -l)" 2)
 
 wrk_rps() { awk '/Requests\/sec/ {print $2}' "$1"; }
 wrk_p99() { awk '$1 == "99%" {print $2}' "$1"; }
@@ -158,5 +209,42 @@ Closed loop, as fast as it goes (\`wrk -t2 -c8 -d10s --latency URL\`):
 | healthz (peer) | $(wrk_rps "$B/wrk-healthz.txt") | $(wrk_p99 "$B/wrk-healthz.txt") |
 
 Ratio of throughput: queue / healthz = **$(fmt "$(echo "$(wrk_rps "$B/wrk-queue.txt") / $(wrk_rps "$B/wrk-healthz.txt")" | bc -l)" 2)**.
+
+## Device polling
+
+The Modbus driver (\`drivers/modbus\`) polling 200 simulated devices over Modbus TCP on loopback:
+200 firmware simulators (\`firmware-sim/modbus\`, one unit each, each on its own port) and 200
+lines and devices of the driver, all in one process. Each device has 4 poll groups of 10 holding
+registers at addresses 200 apart, so each group is one request, every 100 ms: a schedule of
+**${p_target} reads/s**. Measured for 20 s after 2 s of warm-up
+(\`cellforge-pollbench -devices 200 -blocks 4 -interval 100ms -duration 20s\`):
+
+| figure | value | aim |
+| --- | --- | --- |
+| reads/s answered, of ${p_target} scheduled | **${p_rate}** ($(kv errors "$B/poll.txt") errors, $(kv missed "$B/poll.txt") ticks missed) | the full rate: $(aim "$p_rate >= 0.995 * $p_target && $(kv errors "$B/poll.txt") == 0") |
+| round trip p50 / p99 (the driver's health record) | $(kv rtt_p50_ms "$B/poll.txt") / $(kv rtt_p99_ms "$B/poll.txt") ms | |
+| schedule jitter p50 / p99 / max (tick to poll start) | $(kv jitter_p50_ms "$B/poll.txt") / **${p_jit99}** / $(kv jitter_max_ms "$B/poll.txt") ms | p99 under 10 ms: $(aim "$p_jit99 < 10") |
+| tick to answer p99 | $(kv age_p99_ms "$B/poll.txt") ms | |
+| CPU, user+sys over the 20 s, simulators included | $(kv cpu_pct "$B/poll.txt") % of one core | |
+| peak resident memory (VmHWM), simulators included | **${p_rss} MiB** | under 100 MB: $(aim "$p_rss * 1.048576 < 100") |
+
+The tool's full report, with the definition of each figure:
+
+\`\`\`
+$(cat "$B/poll.txt")
+\`\`\`
+
+One connection in a closed loop, one request at a time, reading 10 holding registers, against one
+simulator served in its own process (\`cellforge-pollbench -serve 127.0.0.1:0\`): our driver
+(\`cellforge-pollbench -single -addr ADDR -duration 5s\`) beside libmodbus $(pkg-config --modversion libmodbus)
+(\`drivers/modbus/testdata/libmodbus/client.c\`, \`client HOST PORT 5 10\`), alternating, two
+rounds of 5 s each:
+
+| client | requests/s |
+| --- | --- |
+| our driver (\`Device.Poll\`) | ${s_ours} |
+| peer: libmodbus \`modbus_read_registers\` | ${s_lib} |
+
+Ratio: ours / libmodbus = **${s_ratio}**. Aim: at least 0.8: $(aim "$s_ratio >= 0.8").
 MD
 echo "== wrote docs/BENCHMARKS.md"

@@ -34,7 +34,9 @@
 //
 // A line serves one request at a time. Its queue has two priorities:
 // writes (commands) are served before any queued poll, so a command waits
-// at most for the request in flight. On TCP the connection is opened on the
+// at most for the request in flight. A request that finds the line idle is
+// sent from its caller's goroutine, without a hand-over to the line's. On
+// TCP the connection is opened on the
 // first request and, after it fails, reopened with exponential backoff and
 // jitter between ReconnectMin and ReconnectMax; meanwhile requests fail at
 // once with [ErrNotConnected]. After a timeout or a malformed answer the

@@ -59,6 +59,13 @@ const (
 // at a time from a queue of two priorities: writes, which carry commands,
 // are served before any queued poll; within a priority, first come first
 // served. Requests may be queued before [Line.Run] starts; they wait for it.
+//
+// A request that finds the running line idle, nothing queued and nothing
+// in flight, is served on its caller's goroutine rather than handed to
+// Run's: a device polled in a closed loop then costs no goroutine switch
+// per request. Such a request, once sent, is not abandoned when its
+// context ends: it waits for its answer, for the line's timeout at most, or
+// for the line to stop.
 type Line struct {
 	name         string
 	tr           transport
@@ -76,8 +83,14 @@ type Line struct {
 	polls  []*job
 	units  map[byte]string
 	wake   chan struct{}
+	// busy is set while a request is being served, by Run's goroutine or
+	// by a caller's (see do); whoever set it owns the fields below and the
+	// transport's connection until it clears it.
+	busy   bool
+	runCtx context.Context // Run's, while it runs
+	direct sync.WaitGroup  // requests served on their callers' goroutines
 
-	// Owned by the Run goroutine.
+	// Owned by whoever set busy.
 	connected bool
 	failures  int
 	retryAt   time.Time
@@ -114,6 +127,7 @@ func (l *Line) Run(ctx context.Context) error {
 		return fmt.Errorf("running %s: line already run", l.name)
 	}
 	l.state = lineRunning
+	l.runCtx = ctx
 	l.mu.Unlock()
 
 	// Reads and writes on the wire take no context; closing the connection
@@ -126,21 +140,29 @@ func (l *Line) Run(ctx context.Context) error {
 			break
 		}
 		j.done <- l.serve(ctx, j)
+		l.release()
 	}
-	l.tr.close()
 
 	l.mu.Lock()
 	l.state = lineClosed
 	pending := append(l.writes, l.polls...)
 	l.writes, l.polls = nil, nil
 	l.mu.Unlock()
+	// A request served on its caller's goroutine ends once the connection
+	// is closed under it; close again after it, in case it had just
+	// connected.
+	l.tr.close()
+	l.direct.Wait()
+	l.tr.close()
 	for _, j := range pending {
 		j.done <- result{err: fmt.Errorf("%s: %w", l.name, ErrClosed)}
 	}
 	return nil
 }
 
-// next waits for the next request, writes first; nil means ctx is done.
+// next waits for the next request, writes first, and for the line to be
+// free; it returns the request with the line marked busy. Nil means ctx is
+// done.
 func (l *Line) next(ctx context.Context) *job {
 	for {
 		if ctx.Err() != nil {
@@ -149,10 +171,14 @@ func (l *Line) next(ctx context.Context) *job {
 		l.mu.Lock()
 		var j *job
 		switch {
+		case l.busy:
 		case len(l.writes) > 0:
 			j, l.writes = l.writes[0], l.writes[1:]
 		case len(l.polls) > 0:
 			j, l.polls = l.polls[0], l.polls[1:]
+		}
+		if j != nil {
+			l.busy = true
 		}
 		l.mu.Unlock()
 		if j != nil {
@@ -228,14 +254,42 @@ func backoff(lo, hi time.Duration, n int, r float64) time.Duration {
 	return max(d, lo)
 }
 
-// do queues a request and waits for its answer or for ctx.
+// release marks the line free after a request and wakes Run when requests
+// wait.
+func (l *Line) release() {
+	l.mu.Lock()
+	l.busy = false
+	queued := len(l.writes)+len(l.polls) > 0
+	l.mu.Unlock()
+	if queued {
+		select {
+		case l.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// do serves a request at once on the caller's goroutine when the running
+// line is idle with nothing queued; otherwise it queues the request and
+// waits for its answer or for ctx.
 func (l *Line) do(ctx context.Context, unit byte, adu []byte, write bool) result {
-	j := &job{ctx: ctx, unit: unit, adu: adu, done: make(chan result, 1)}
+	j := &job{ctx: ctx, unit: unit, adu: adu}
 	l.mu.Lock()
 	if l.state == lineClosed {
 		l.mu.Unlock()
 		return result{err: fmt.Errorf("%s: %w", l.name, ErrClosed)}
 	}
+	if l.state == lineRunning && !l.busy && len(l.writes)+len(l.polls) == 0 {
+		l.busy = true
+		l.direct.Add(1)
+		runCtx := l.runCtx
+		l.mu.Unlock()
+		defer l.direct.Done()
+		r := l.serve(runCtx, j)
+		l.release()
+		return r
+	}
+	j.done = make(chan result, 1)
 	if write {
 		l.writes = append(l.writes, j)
 	} else {

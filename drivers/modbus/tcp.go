@@ -1,6 +1,7 @@
 package modbus
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -84,8 +85,14 @@ type tcpTransport struct {
 	mu   sync.Mutex
 	conn net.Conn
 
-	tid uint16 // only the line's Run goroutine uses it
+	// Only the line's Run goroutine uses these.
+	tid uint16
 	buf [mbapLen + maxPDU]byte
+	// rd buffers the connection's answers, so that an answer is read with
+	// one read call instead of one for the header and one for the rest.
+	// Bytes past an answer stay in it for the next: they belong to the
+	// connection it reads, and a new connection gets a new one.
+	rd *bufio.Reader
 }
 
 func (t *tcpTransport) connect(ctx context.Context) error {
@@ -97,6 +104,7 @@ func (t *tcpTransport) connect(ctx context.Context) error {
 	t.mu.Lock()
 	t.conn = c
 	t.mu.Unlock()
+	t.rd = bufio.NewReaderSize(c, 2*(mbapLen+maxPDU))
 	return nil
 }
 
@@ -119,7 +127,7 @@ func (t *tcpTransport) exchange(unit byte, adu []byte) ([]byte, time.Duration, e
 	t.mu.Lock()
 	c := t.conn
 	t.mu.Unlock()
-	if c == nil {
+	if c == nil || t.rd == nil {
 		return nil, 0, net.ErrClosed
 	}
 	if len(adu) < mbapLen+1 {
@@ -137,14 +145,14 @@ func (t *tcpTransport) exchange(unit byte, adu []byte) ([]byte, time.Duration, e
 		return nil, 0, t.wireError("sending request", err)
 	}
 	for {
-		if _, err := io.ReadFull(c, t.buf[:mbapLen]); err != nil {
+		if _, err := io.ReadFull(t.rd, t.buf[:mbapLen]); err != nil {
 			return nil, 0, t.wireError("reading answer header", err)
 		}
 		n := int(binary.BigEndian.Uint16(t.buf[4:]))
 		if n < 2 || n > 1+maxPDU {
 			return nil, 0, fmt.Errorf("answer length field %d outside 2..%d: %w", n, 1+maxPDU, ErrFrame)
 		}
-		if _, err := io.ReadFull(c, t.buf[mbapLen:mbapLen+n-1]); err != nil {
+		if _, err := io.ReadFull(t.rd, t.buf[mbapLen:mbapLen+n-1]); err != nil {
 			return nil, 0, t.wireError("reading answer", err)
 		}
 		if binary.BigEndian.Uint16(t.buf[:]) != t.tid {
