@@ -13,6 +13,7 @@ targets=(
   "./firmware-sim/zpl FuzzZPL"
   "./drivers/modbus FuzzRTUAnswer"
   "./drivers/modbus FuzzTCPAnswer"
+  "./scheduler FuzzParseFJS"
 )
 for t in "${targets[@]}"; do
   set -- $t

@@ -1,0 +1,53 @@
+// Package scheduler plans work for the cell: flexible job-shop scheduling.
+//
+// A Problem is a set of jobs, each an ordered list of operations; every
+// operation may run on any machine of its own set of alternatives, with a
+// processing time that depends on the machine. A Schedule assigns each
+// operation a machine and a start time such that a job's operations run in
+// order, one at a time, and a machine runs one operation at a time; the
+// objective is the makespan (the end of the last operation).
+//
+// The package is a pure planning library with its own problem and solution
+// types. It imports only the standard library and none of the other
+// CellForge packages, so it can be tested and benchmarked on its own.
+//
+// # Machine numbering
+//
+// Machines are numbered from 0 in every type of this package (Alt.Machine,
+// Assignment.Machine). Files in the Brandimarte .fjs format number them from
+// 1: ParseFJS subtracts one and Schedule.WriteJSON adds it back.
+//
+// # Algorithm
+//
+// Solve first builds a schedule with a dispatching rule in the manner of
+// Giffler and Thompson: among the next operations of all jobs, those that can
+// start before the earliest possible completion compete, the one whose job
+// has the most work remaining wins and goes to the machine that finishes it
+// first.
+//
+// It then improves the schedule by tabu search on the disjunctive graph, in
+// the manner of Mastrolilli and Gambardella (2000). A solution is a machine
+// for every operation and an order of the operations on every machine. Heads
+// (longest path to an operation's start) and tails (longest path from its
+// end) give the makespan and the critical operations, those on a longest
+// path. A move takes one critical operation out of the graph and inserts it
+// elsewhere: at another position on its own machine, which covers the
+// N5/N6 moves that swap or shift operations at the ends of critical blocks,
+// or at any position on another eligible machine. Removing the operation
+// and recomputing heads and tails of the remaining graph once per operation
+// makes the makespan of every insertion exact and O(1) to evaluate, and the
+// same heads and tails rule out every insertion that would create a cycle.
+// The best move that is not tabu (or that beats the best makespan found) is
+// made; the operation may not move again, nor return to the position it
+// left, for random numbers of iterations. After 100 + (number of operations) iterations without
+// improvement the search makes a few random moves, from the best solution
+// or, half the time, from where it stands: an iterated tabu search.
+//
+// The search is anytime: Solve returns the best schedule found when the time
+// limit, the iteration budget or the context ends, or as soon as the
+// makespan reaches a simple lower bound. With Options.Workers > 1 the workers
+// run independent searches with seeds derived from Options.Seed and the best
+// schedule wins, ties going to the lowest worker. Results are identical for
+// the same inputs and seed whenever the search is bounded by MaxIterations
+// rather than by time, whatever the number of workers.
+package scheduler
