@@ -1,11 +1,26 @@
-// Package scheduler plans work for the cell: flexible job-shop scheduling.
+// Package scheduler plans the work of a floor's cells: flexible job-shop
+// scheduling with due dates, changeovers, calendars and fixed operations.
 //
 // A Problem is a set of jobs, each an ordered list of operations; every
 // operation may run on any machine of its own set of alternatives, with a
 // processing time that depends on the machine. A Schedule assigns each
 // operation a machine and a start time such that a job's operations run in
-// order, one at a time, and a machine runs one operation at a time; the
-// objective is the makespan (the end of the last operation).
+// order, one at a time, and a machine runs one operation at a time.
+//
+// Jobs may have a release date, a due date and a weight; operations a
+// changeover family, the matrix of changeover times between families being
+// the problem's; machines downtime (closed hours, maintenance, a fault,
+// possibly for good); and operations that are running or done are fixed
+// where they are. The objective is lexicographic: the weighted tardiness
+// first (no job late if that is possible), then the makespan (the end of
+// the last operation), then the total changeover time. A classic instance,
+// with none of these, is the makespan problem of the literature.
+//
+// Besides Solve there are Dispatch, the earliest-due-date dispatching rule
+// without search (the baseline, and the first schedule at scale); Repair,
+// which adapts a previous schedule to a changed problem (a cell down, new
+// jobs, operations that ended early or late) moving only what must move;
+// and Improve, which searches on from any schedule of the problem.
 //
 // The package is a pure planning library with its own problem and solution
 // types. It imports only the standard library and none of the other
@@ -42,6 +57,16 @@
 // left, for random numbers of iterations. After 100 + (number of operations) iterations without
 // improvement the search makes a few random moves, from the best solution
 // or, half the time, from where it stands: an iterated tabu search.
+//
+// Problems that are not classic are searched by the same kind of moves, an
+// operation of a critical chain reinserted elsewhere, but every move is
+// evaluated by re-timing the whole plan (decoding it: each operation as
+// early as its job, its machine, the changeover before it and the
+// machine's downtime allow), since the objective is no longer a longest
+// path. The chain is the one behind the worst of the objective: the
+// operations holding up a late job, or those making the makespan. The
+// start is the better of two dispatching rules: earliest due date, and
+// earliest start.
 //
 // The search is anytime: Solve returns the best schedule found when the time
 // limit, the iteration budget or the context ends, or as soon as the

@@ -48,25 +48,37 @@ func loadBounds(t testing.TB) map[string]bound {
 }
 
 // checkSchedule verifies s against p from scratch, without any of the
-// solver's bookkeeping, and returns every violation found.
+// solver's bookkeeping, and returns every violation found: operations
+// missing or doubled, machines that cannot run them, wrong durations, job
+// order, release dates, fixed operations moved, overlaps on a machine
+// including the changeover between neighbours, downtime, and every figure
+// the schedule reports about itself.
 func checkSchedule(p *Problem, s Schedule) []string {
 	var errs []string
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
 	seen := make(map[[2]int]Assignment)
 	for _, a := range s.Ops {
 		key := [2]int{a.Job, a.Op}
 		if a.Job < 0 || a.Job >= len(p.Jobs) || a.Op < 0 || a.Op >= len(p.Jobs[a.Job].Ops) {
-			errs = append(errs, fmt.Sprintf("unknown operation %v", key))
+			bad("unknown operation %v", key)
 			continue
 		}
 		if _, dup := seen[key]; dup {
-			errs = append(errs, fmt.Sprintf("operation %v scheduled twice", key))
+			bad("operation %v scheduled twice", key)
 			continue
 		}
 		seen[key] = a
+		op := p.Jobs[a.Job].Ops[a.Op]
+		if f := op.Fixed; f != nil {
+			if a.Machine != f.Machine || a.Start != f.Start || a.End != f.End {
+				bad("fixed operation %v moved to machine %d [%d, %d), fixed on %d [%d, %d)", key, a.Machine, a.Start, a.End, f.Machine, f.Start, f.End)
+			}
+			continue
+		}
 		// A machine may be listed twice with different durations; either
 		// alternative is a valid choice.
 		eligible, durationOK := false, false
-		for _, alt := range p.Jobs[a.Job].Ops[a.Op].Alternatives {
+		for _, alt := range op.Alternatives {
 			if alt.Machine == a.Machine {
 				eligible = true
 				durationOK = durationOK || a.End-a.Start == alt.Duration
@@ -74,32 +86,54 @@ func checkSchedule(p *Problem, s Schedule) []string {
 		}
 		switch {
 		case !eligible:
-			errs = append(errs, fmt.Sprintf("operation %v on ineligible machine %d", key, a.Machine))
+			bad("operation %v on ineligible machine %d", key, a.Machine)
 		case !durationOK:
-			errs = append(errs, fmt.Sprintf("operation %v lasts %d on machine %d, no alternative has that duration", key, a.End-a.Start, a.Machine))
+			bad("operation %v lasts %d on machine %d, no alternative has that duration", key, a.End-a.Start, a.Machine)
 		}
 		if a.Start < 0 {
-			errs = append(errs, fmt.Sprintf("operation %v starts at %d", key, a.Start))
+			bad("operation %v starts at %d", key, a.Start)
+		}
+		if r := p.Jobs[a.Job].Release; a.Start < r {
+			bad("operation %v starts at %d before its job's release %d", key, a.Start, r)
 		}
 	}
-	var makespan int64
+	var makespan, tardiness int64
+	late := 0
 	for j, job := range p.Jobs {
 		for k := range job.Ops {
 			a, ok := seen[[2]int{j, k}]
 			if !ok {
-				errs = append(errs, fmt.Sprintf("operation %v not scheduled", [2]int{j, k}))
+				bad("operation %v not scheduled", [2]int{j, k})
 				continue
 			}
 			makespan = max(makespan, a.End)
 			if prev, ok := seen[[2]int{j, k - 1}]; ok && k > 0 && prev.End > a.Start {
-				errs = append(errs, fmt.Sprintf("job %d: operation %d starts at %d before operation %d ends at %d", j, k, a.Start, k-1, prev.End))
+				bad("job %d: operation %d starts at %d before operation %d ends at %d", j, k, a.Start, k-1, prev.End)
 			}
 		}
+		if len(job.Ops) == 0 {
+			continue
+		}
+		end := seen[[2]int{j, len(job.Ops) - 1}].End
+		if j < len(s.JobEnd) && s.JobEnd[j] != end {
+			bad("job %d: reported to end at %d, its last operation ends at %d", j, s.JobEnd[j], end)
+		}
+		if job.Due > 0 && end > job.Due {
+			late++
+			tardiness += max(job.Weight, 1) * (end - job.Due)
+		}
 	}
+	if len(s.JobEnd) != len(p.Jobs) && len(s.Ops) > 0 {
+		bad("%d job ends reported for %d jobs", len(s.JobEnd), len(p.Jobs))
+	}
+	family := func(a Assignment) int { return p.Jobs[a.Job].Ops[a.Op].Family }
+	fixed := func(a Assignment) bool { return p.Jobs[a.Job].Ops[a.Op].Fixed != nil }
 	byMachine := make(map[int][]Assignment)
 	for _, a := range seen {
 		byMachine[a.Machine] = append(byMachine[a.Machine], a)
 	}
+	var changeovers int
+	var changeoverTime int64
 	for m, as := range byMachine {
 		slices.SortFunc(as, func(x, y Assignment) int {
 			if x.Start != y.Start {
@@ -107,14 +141,44 @@ func checkSchedule(p *Problem, s Schedule) []string {
 			}
 			return int(x.End - y.End)
 		})
-		for i := 1; i < len(as); i++ {
-			if as[i].Start < as[i-1].End && as[i].End > as[i].Start && as[i-1].End > as[i-1].Start {
-				errs = append(errs, fmt.Sprintf("machine %d: operations %d/%d and %d/%d overlap", m, as[i-1].Job, as[i-1].Op, as[i].Job, as[i].Op))
+		for i, a := range as {
+			var need int64
+			if i > 0 && p.Changeover != nil && !fixed(a) {
+				need = p.Changeover[family(as[i-1])][family(a)]
+			}
+			if !fixed(a) && a.Changeover != need {
+				bad("machine %d: operation %d/%d reports a changeover of %d, it needs %d", m, a.Job, a.Op, a.Changeover, need)
+			}
+			if need > 0 {
+				changeovers++
+				changeoverTime += need
+			}
+			if i > 0 {
+				prev := as[i-1]
+				zero := a.End == a.Start || prev.End == prev.Start
+				if a.Start-need < prev.End && (!zero || need > 0) {
+					bad("machine %d: operations %d/%d and %d/%d overlap (with a changeover of %d)", m, prev.Job, prev.Op, a.Job, a.Op, need)
+				}
+			}
+			if fixed(a) || m >= len(p.Down) {
+				continue
+			}
+			from, to := a.Start-need, max(a.End, a.Start+1)
+			for _, d := range p.Down[m] {
+				if from < d.End && d.Start < to {
+					bad("machine %d: operation %d/%d with its changeover [%d, %d) overlaps downtime [%d, %d)", m, a.Job, a.Op, from, a.End, d.Start, d.End)
+				}
 			}
 		}
 	}
 	if makespan != s.Makespan {
-		errs = append(errs, fmt.Sprintf("makespan %d, operations end at %d", s.Makespan, makespan))
+		bad("makespan %d, operations end at %d", s.Makespan, makespan)
+	}
+	if tardiness != s.Tardiness || late != s.Late {
+		bad("reported weighted tardiness %d of %d late jobs, the operations give %d of %d", s.Tardiness, s.Late, tardiness, late)
+	}
+	if changeovers != s.Changeovers || changeoverTime != s.ChangeoverTime {
+		bad("reported %d changeovers taking %d, the operations need %d taking %d", s.Changeovers, s.ChangeoverTime, changeovers, changeoverTime)
 	}
 	return errs
 }
@@ -222,6 +286,22 @@ func TestValidate(t *testing.T) {
 		{"no alternatives", Problem{Machines: 1, Jobs: []Job{{Ops: []Op{{}}}}}, "invalid problem: job 0: operation 0: no machine"},
 		{"machine out of range", Problem{Machines: 1, Jobs: []Job{{Ops: []Op{{Alternatives: []Alt{{Machine: 1, Duration: 1}}}}}}}, "invalid problem: job 0: operation 0: machine 1 out of range 0..0"},
 		{"negative duration", Problem{Machines: 1, Jobs: []Job{{Ops: []Op{{Alternatives: []Alt{{Machine: 0, Duration: -1}}}}}}}, "invalid problem: job 0: operation 0: negative duration -1"},
+		{"ragged changeovers", Problem{Machines: 1, Changeover: [][]int64{{0, 1}, {1}}}, "invalid problem: changeover row 1 has 1 columns, want 2"},
+		{"negative changeover", Problem{Machines: 1, Changeover: [][]int64{{-1}}}, "invalid problem: changeover from family 0 to 0: negative time -1"},
+		{"family out of range", Problem{Machines: 1, Changeover: [][]int64{{0}}, Jobs: []Job{{Ops: []Op{{Alternatives: []Alt{{Machine: 0}}, Family: 1}}}}}, "invalid problem: job 0: operation 0: family 1 out of range 0..0"},
+		{"empty downtime", Problem{Machines: 1, Down: [][]Interval{{{Start: 5, End: 5}}}}, "invalid problem: machine 0: empty downtime [5, 5)"},
+		{"downtime of unknown machine", Problem{Machines: 1, Down: make([][]Interval, 2)}, "invalid problem: downtime for 2 machines, the problem has 1"},
+		{"negative weight", Problem{Machines: 1, Jobs: []Job{{Weight: -1}}}, "invalid problem: job 0: negative weight -1"},
+		{"every machine down for good", Problem{Machines: 1, Down: [][]Interval{{{Start: 9, End: Forever}}}, Jobs: []Job{{Ops: []Op{{Alternatives: []Alt{{Machine: 0}}}}}}},
+			"invalid problem: job 0: operation 0: every machine that can run it is down for good"},
+		{"fixed after a free operation", Problem{Machines: 1, Jobs: []Job{{Ops: []Op{{Alternatives: []Alt{{Machine: 0}}}, {Alternatives: []Alt{{Machine: 0}}, Fixed: &Fixed{}}}}}},
+			"invalid problem: job 0: operation 1 is fixed but operation 0 before it is not"},
+		{"fixed end before start", Problem{Machines: 1, Jobs: []Job{{Ops: []Op{{Alternatives: []Alt{{Machine: 0}}, Fixed: &Fixed{Start: 3, End: 2}}}}}},
+			"invalid problem: job 0: operation 0: fixed to end at 2 before its start 3"},
+		{"fixed overlap", Problem{Machines: 1, Jobs: []Job{
+			{Ops: []Op{{Alternatives: []Alt{{Machine: 0}}, Fixed: &Fixed{Start: 0, End: 5}}}},
+			{Ops: []Op{{Alternatives: []Alt{{Machine: 0}}, Fixed: &Fixed{Start: 4, End: 6}}}},
+		}}, "invalid problem: machine 0: fixed operations [0, 5) and [4, 6) overlap"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
