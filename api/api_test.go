@@ -18,6 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/cells/planner"
 	"github.com/cellforge/cellforge/configs"
 	"github.com/cellforge/cellforge/store/sqlite"
 )
@@ -29,8 +30,9 @@ const (
 
 type testServer struct {
 	*httptest.Server
-	api  *Server
-	book *book.Book
+	api     *Server
+	book    *book.Book
+	planner *planner.Planner
 	now  atomic.Pointer[time.Time]
 }
 
@@ -60,7 +62,11 @@ func newTestServer(t *testing.T) *testServer {
 	ts.now.Store(&start)
 	clock := func() time.Time { return *ts.now.Load() }
 	ts.book = book.New(book.Config{Store: st, Factory: f, Now: clock})
-	ts.api, err = New(Config{Book: ts.book, Sessions: st, BcryptCost: 4, Now: clock, Version: "test"})
+	// The planner plans only when a test asks it to (Replan): until then the book dispatches
+	// by its baseline rule.
+	ts.planner = planner.New(planner.Config{Book: ts.book, Factory: f, Now: clock, Search: 50 * time.Millisecond, Seed: 1})
+	ts.book.UsePlan(ts.planner)
+	ts.api, err = New(Config{Book: ts.book, Sessions: st, BcryptCost: 4, Now: clock, Version: "test", Planner: ts.planner})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,6 +29,7 @@ const (
 	codeInternal         = "internal"
 	codeNoMachine        = "no_machine"
 	codeDevice           = "device_error"
+	codeNoPlan           = "no_plan"
 )
 
 // errorBody is the JSON shape of every error the API returns.

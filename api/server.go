@@ -37,6 +37,8 @@ type Config struct {
 	// Floor is the running shop floor (cell controllers and device drivers); nil when the
 	// daemon drives no devices.
 	Floor Floor
+	// Planner is the floor's plan; nil when the daemon does not plan.
+	Planner Planner
 }
 
 // Floor is what the API shows of the running shop floor.
@@ -62,6 +64,7 @@ type Server struct {
 	version  string
 	maxBatch int64
 	floor    Floor
+	planner  Planner
 }
 
 // New builds a Server. It hashes the clear-text demo credentials of the factory, which takes a
@@ -96,6 +99,7 @@ func New(cfg Config) (*Server, error) {
 		version:  cfg.Version,
 		maxBatch: cfg.MaxBatchBytes,
 		floor:    cfg.Floor,
+		planner:  cfg.Planner,
 	}
 	if s.metrics, err = newMetrics(cfg.Registry, cfg.Book); err != nil {
 		return nil, err
@@ -164,6 +168,10 @@ func (s *Server) routes(reg *prometheus.Registry) *echo.Echo {
 	v1.GET("/drops/:drop", s.getDrop)
 	v1.POST("/drops/:drop/orders", s.importOrders, s.authenticated, s.require(permImport))
 	v1.GET("/drops/:drop/turnaround", s.dropTurnaround)
+	v1.GET("/drops/:drop/forecast", s.dropForecast)
+	v1.POST("/drops/:drop/promise", s.promise, s.authenticated, s.require(permImport))
+	v1.GET("/plan", s.getPlan)
+	v1.GET("/plan/operations", s.planOperations)
 	v1.GET("/turnaround", s.allTurnaround)
 	v1.GET("/orders/:order", s.getOrder)
 	v1.GET("/work-orders", s.listWorkOrders)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cellforge/cellforge/configs"
@@ -48,6 +49,9 @@ type Book struct {
 	// importMu serializes imports: a batch's window and conflict checks read the book and then
 	// write it, and no other batch may slip in between.
 	importMu sync.Mutex
+
+	// plan is the plan the book follows, nil until UsePlan.
+	plan atomic.Pointer[planHolder]
 }
 
 // New returns a Book over a store for a validated factory.

@@ -72,7 +72,9 @@ func (b *Book) dispatch(tx Tx, now time.Time) (int, error) {
 	for _, e := range ready {
 		byID[e.ID] = e
 	}
-	assigned := AssignEDD(ready, loads, b.available())
+	available := b.available()
+	assigned, rest := b.assignPlanned(ready, loads, available)
+	assigned = append(assigned, AssignEDD(rest, loads, available)...)
 	for _, a := range assigned {
 		e := byID[a.Operation]
 		op := e.Operation

@@ -225,12 +225,7 @@ func (b *Book) checkAgainstBook(ctx context.Context, drop configs.Drop, rows []i
 
 func (b *Book) insertBatch(tx Tx, drop configs.Drop, rows []intake.Row, batch string, actor Actor, now time.Time) error {
 	for _, r := range rows {
-		due := drop.Date
-		if !r.Due.IsZero() {
-			due = r.Due
-		}
-		o := Order{OrderID: r.OrderID, Drop: drop.ID, SKU: r.SKU, Quantity: r.Quantity, Customer: r.Customer,
-			Priority: r.Priority, Due: due.UTC(), Notes: r.Notes, Hash: hashRow(drop, r), IntakeAt: now, Batch: batch}
+		o := newOrder(drop, r, batch, now)
 		if err := tx.InsertOrder(o); err != nil {
 			return fmt.Errorf("storing order %q (line %d): %w", r.OrderID, r.Line, err)
 		}
@@ -246,6 +241,16 @@ func (b *Book) insertBatch(tx Tx, drop configs.Drop, rows []intake.Row, batch st
 	}
 	return b.event(tx, Event{At: now, Actor: string(actor), Kind: EventBatchImported, Drop: drop.ID,
 		Quantity: len(rows), Batch: batch})
+}
+
+// newOrder is the order of a batch row.
+func newOrder(drop configs.Drop, r intake.Row, batch string, now time.Time) Order {
+	due := drop.Date
+	if !r.Due.IsZero() {
+		due = r.Due
+	}
+	return Order{OrderID: r.OrderID, Drop: drop.ID, SKU: r.SKU, Quantity: r.Quantity, Customer: r.Customer,
+		Priority: r.Priority, Due: due.UTC(), Notes: r.Notes, Hash: hashRow(drop, r), IntakeAt: now, Batch: batch}
 }
 
 // routing returns the operations of a new work order for o: the first ready, the rest pending.

@@ -239,7 +239,7 @@ func (b *Book) Operation(ctx context.Context, id int64) (Operation, error) {
 	if errors.Is(err, ErrNotFound) {
 		return op, fmt.Errorf("%w: %d", ErrUnknownOperation, id)
 	}
-	return op, err
+	return b.withSlot(op), err
 }
 
 // WorkOrderDetail is a work order with its operations and its history.
@@ -266,6 +266,9 @@ func (b *Book) WorkOrder(ctx context.Context, id int64) (WorkOrderDetail, error)
 	if errors.Is(err, ErrNotFound) {
 		return d, fmt.Errorf("%w: %d", ErrUnknownWorkOrder, id)
 	}
+	for i := range d.Operations {
+		d.Operations[i] = b.withSlot(d.Operations[i])
+	}
 	return d, err
 }
 
@@ -290,13 +293,21 @@ func (b *Book) Queue(ctx context.Context, cell string, limit int) ([]QueueEntry,
 	if _, ok := b.cells[cell]; !ok {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownCell, cell)
 	}
+	planned := b.plan.Load() != nil
 	var out []QueueEntry
 	err := b.store.Read(ctx, func(tx ReadTx) error {
 		var err error
-		out, err = tx.Queue(cell, limit)
+		if planned {
+			out, err = tx.Queue(cell, 0) // the plan's order is not the store's: read it all
+		} else {
+			out, err = tx.Queue(cell, limit)
+		}
 		return err
 	})
-	return out, err
+	if err != nil || !planned {
+		return out, err
+	}
+	return b.planQueue(out, limit), nil
 }
 
 // Events lists the event log.

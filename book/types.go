@@ -86,6 +86,9 @@ type Operation struct {
 	EndedAt   *time.Time `json:"ended_at,omitempty"`
 	// Version increases with every change, for optimistic checks by clients.
 	Version int64 `json:"version"`
+	// Plan is where and when the current plan puts the operation; nil when no plan holds it.
+	// It is not stored with the operation: plans change without changing operations.
+	Plan *Slot `json:"plan,omitempty"`
 }
 
 // StandardTime is the planned duration of the operation: setup plus the unit time of every unit.

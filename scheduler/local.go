@@ -239,6 +239,11 @@ func (ls *local) bestMove(ctx context.Context) (lsMove, bool) {
 		}
 		ls.sample = ls.sample[:sampleSize]
 	}
+	// Changeovers come last in the objective and are rarely on the chain: a
+	// couple of operations that follow a changeover are tried as well.
+	if ls.cur.obj.changeover > 0 {
+		ls.sample = append(ls.sample, ls.changed()...)
+	}
 	var best lsMove
 	found, ties := false, 0
 	for _, v := range ls.sample {
@@ -272,6 +277,24 @@ func (ls *local) bestMove(ctx context.Context) (lsMove, bool) {
 		}
 	}
 	return best, found
+}
+
+// changed picks up to two operations that follow a changeover, at random.
+func (ls *local) changed() []int {
+	var picked [2]int
+	n := 0
+	for v := range ls.in.n {
+		if ls.cur.setup[v] > 0 && ls.in.fixed[v] == nil && !slices.Contains(ls.sample, v) {
+			// Reservoir sampling of two.
+			if n < 2 {
+				picked[n] = v
+			} else if i := ls.rng.IntN(n + 1); i < 2 {
+				picked[i] = v
+			}
+			n++
+		}
+	}
+	return picked[:min(n, 2)]
 }
 
 // key names the place mv puts its operation in: after which operation on

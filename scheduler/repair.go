@@ -194,20 +194,25 @@ func (in *instance) repair(prev Schedule) (*plan, error) {
 			fresh = append(fresh, v)
 		}
 	}
-	due := func(v int) int64 {
-		if d := in.due[in.job[v]]; d > 0 {
-			return d
-		}
-		return math.MaxInt64
+	slices.SortStableFunc(fresh, func(a, b int) int { return cmp.Compare(in.dueOrNever(a), in.dueOrNever(b)) })
+	for _, v := range moved {
+		in.insertEarliest(pl, v, estStart, estEnd, false)
 	}
-	slices.SortStableFunc(fresh, func(a, b int) int { return cmp.Compare(due(a), due(b)) })
-	for _, v := range append(moved, fresh...) {
-		in.insertEarliest(pl, v, estStart, estEnd)
+	for _, v := range fresh {
+		in.insertEarliest(pl, v, estStart, estEnd, true)
 	}
 	if !pl.decode() {
 		pl.dispatch(ruleEDD)
 	}
 	return pl, nil
+}
+
+// dueOrNever is the due date of v's job, the largest time when it has none.
+func (in *instance) dueOrNever(v int) int64 {
+	if d := in.due[in.job[v]]; d > 0 {
+		return d
+	}
+	return math.MaxInt64
 }
 
 // insertEarliest puts v where it is estimated to start, in the time order
@@ -216,7 +221,11 @@ func (in *instance) repair(prev Schedule) (*plan, error) {
 // estimated times are kept up to date as work is pushed back, so that work
 // moved from a failed machine spreads over those that can take it rather
 // than piling onto one.
-func (in *instance) insertEarliest(pl *plan, v int, estStart, estEnd []int64) {
+//
+// A new operation (fresh) goes no earlier than after the last operation on
+// the machine whose job is due no later than its own: new work does not
+// jump ahead of work already planned unless it is due sooner.
+func (in *instance) insertEarliest(pl *plan, v int, estStart, estEnd []int64, fresh bool) {
 	ready := in.release[in.job[v]]
 	if u := in.jp[v]; u >= 0 {
 		ready = max(ready, estEnd[u])
@@ -234,6 +243,14 @@ func (in *instance) insertEarliest(pl *plan, v int, estStart, estEnd []int64) {
 			return 1
 		})
 		i += lo
+		if fresh {
+			for x := len(sq) - 1; x >= i; x-- {
+				if in.dueOrNever(sq[x]) <= in.dueOrNever(v) {
+					i = x + 1
+					break
+				}
+			}
+		}
 		b := ready
 		var setup int64
 		if i > 0 {

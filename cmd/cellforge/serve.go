@@ -16,10 +16,15 @@ import (
 
 	"github.com/cellforge/cellforge/api"
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/cells/planner"
 	"github.com/cellforge/cellforge/configs"
 	"github.com/cellforge/cellforge/drivers/health"
 	"github.com/cellforge/cellforge/store/sqlite"
 )
+
+// defaultPlanSearch is how long the planner searches after the work changed: a studio's open
+// work plans well within it, and it leaves the cores to the floor.
+const defaultPlanSearch = 300 * time.Millisecond
 
 // housekeepingEvery is how often expired sessions and idempotency keys are dropped.
 const housekeepingEvery = time.Hour
@@ -31,6 +36,7 @@ func serve(ctx context.Context, args []string, e *env) error {
 	listen := fs.String("listen", "127.0.0.1:8080", "`address` to serve the API on")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	simSpeed := fs.Float64("sim-speed", defaultSimSpeed, "with simulate: true, run the simulated machines' clocks this many `times` faster than the wall clock")
+	planSearch := fs.Duration("plan-search", defaultPlanSearch, "how long the planner searches for a better plan when the work changes; 0 turns planning off (the book then dispatches earliest due date first)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -89,14 +95,25 @@ func serve(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	defer fl.close()
-	srv, err := api.New(api.Config{
+	apiCfg := api.Config{
 		Book:     b,
 		Sessions: st,
 		Logger:   logger.With("component", "api"),
 		Registry: reg,
 		Version:  versionString(),
 		Floor:    fl,
-	})
+	}
+	var plan *planner.Planner
+	if *planSearch > 0 {
+		plan = planner.New(planner.Config{Book: b, Factory: factory, Logger: logger.With("component", "planner"), Search: *planSearch})
+		b.UsePlan(plan)
+		apiCfg.Planner = plan
+		// The first plan, so that work left ready is queued where it is planned.
+		if err := plan.Replan(ctx, true); err != nil {
+			logger.Warn("planning at start failed: dispatching earliest due date first until it works", "err", err)
+		}
+	}
+	srv, err := api.New(apiCfg)
 	if err != nil {
 		return err
 	}
@@ -116,6 +133,9 @@ func serve(ctx context.Context, args []string, e *env) error {
 	g.Go(func() error { return srv.Serve(ctx, ln) })
 	g.Go(func() error { return housekeeping(ctx, b, st, logger) })
 	g.Go(func() error { return fl.Run(ctx) })
+	if plan != nil {
+		g.Go(func() error { return plan.Run(ctx) })
+	}
 	err = g.Wait()
 	logger.Info("stopped")
 	return err

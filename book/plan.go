@@ -1,0 +1,179 @@
+package book
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/cellforge/cellforge/book/intake"
+)
+
+// Slot is where and when the plan puts an operation.
+type Slot struct {
+	Cell  string    `json:"cell"`
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+}
+
+// Plan is what the book asks of the scheduler's current plan: the slot of an operation. The
+// book does not know how plans are made; the daemon hands it one with UsePlan.
+type Plan interface {
+	// Slot returns where and when the plan puts an operation, ok false if it does not plan it.
+	Slot(operation int64) (slot Slot, ok bool)
+}
+
+type planHolder struct{ Plan }
+
+// UsePlan makes the book follow a plan: the dispatcher queues a ready operation at the cell the
+// plan gives it (when that cell is up and offers the operation's capability; otherwise the
+// earliest-due-date baseline decides), queues are read in the plan's order, and operations are
+// returned with their planned slot. It may be called once, before the book is used
+// concurrently, or again at any time to replace the plan.
+func (b *Book) UsePlan(p Plan) { b.plan.Store(&planHolder{p}) }
+
+// slot returns the plan's slot of an operation, if a plan is in use and has one.
+func (b *Book) slot(op int64) (Slot, bool) {
+	h := b.plan.Load()
+	if h == nil {
+		return Slot{}, false
+	}
+	return h.Slot(op)
+}
+
+// withSlot returns op with its planned slot, if any.
+func (b *Book) withSlot(op Operation) Operation {
+	if s, ok := b.slot(op.ID); ok {
+		op.Plan = &s
+	}
+	return op
+}
+
+// planQueue puts a cell's queue in the plan's order: what runs, then what is paused (as the
+// store orders them), then the queued operations by planned start; queued operations the plan
+// does not hold yet keep the store's order after the planned ones. It cuts the queue to limit.
+func (b *Book) planQueue(q []QueueEntry, limit int) []QueueEntry {
+	for i := range q {
+		q[i].Operation = b.withSlot(q[i].Operation)
+	}
+	rank := func(e QueueEntry) int {
+		switch e.State {
+		case Running:
+			return 0
+		case Paused:
+			return 1
+		}
+		return 2
+	}
+	slices.SortStableFunc(q, func(x, y QueueEntry) int {
+		if c := cmp.Compare(rank(x), rank(y)); c != 0 || rank(x) < 2 {
+			return c
+		}
+		switch {
+		case x.Plan != nil && y.Plan != nil:
+			return x.Plan.Start.Compare(y.Plan.Start)
+		case x.Plan != nil:
+			return -1
+		case y.Plan != nil:
+			return 1
+		}
+		return 0
+	})
+	if limit > 0 && len(q) > limit {
+		q = q[:limit]
+	}
+	return q
+}
+
+// assignPlanned queues at their planned cells the ready operations the plan places at a cell
+// that is up and offers their capability, and returns the others for the baseline dispatcher.
+func (b *Book) assignPlanned(ready []QueueEntry, loads map[string]time.Duration, available map[string][]string) (assigned []Assignment, rest []QueueEntry) {
+	if b.plan.Load() == nil {
+		return nil, ready
+	}
+	for _, e := range ready {
+		s, ok := b.slot(e.ID)
+		if ok && slices.Contains(available[e.Capability], s.Cell) {
+			assigned = append(assigned, Assignment{Operation: e.ID, Cell: s.Cell})
+			loads[s.Cell] += e.StandardTime()
+			continue
+		}
+		rest = append(rest, e)
+	}
+	return assigned, rest
+}
+
+// OpenWork is a work order that is not finished, with its operations in routing order.
+type OpenWork struct {
+	WorkOrder
+	Operations []Operation
+}
+
+// OpenWork returns every open work order with its operations: what a scheduler plans. It also
+// returns the id of the latest event the snapshot includes.
+func (b *Book) OpenWork(ctx context.Context) ([]OpenWork, int64, error) {
+	var out []OpenWork
+	var last int64
+	err := b.store.Read(ctx, func(tx ReadTx) error {
+		var err error
+		if last, err = tx.LastEventID(); err != nil {
+			return err
+		}
+		var after int64
+		for {
+			wos, err := tx.WorkOrders(WorkOrderFilter{State: WorkOpen, AfterID: after, Limit: 1000})
+			if err != nil {
+				return fmt.Errorf("reading open work orders: %w", err)
+			}
+			for _, wo := range wos {
+				ops, err := tx.Operations(wo.ID)
+				if err != nil {
+					return fmt.Errorf("reading operations of work order %d: %w", wo.ID, err)
+				}
+				out = append(out, OpenWork{WorkOrder: wo, Operations: ops})
+				after = wo.ID
+			}
+			if len(wos) < 1000 {
+				return nil
+			}
+		}
+	})
+	return out, last, err
+}
+
+// Candidate is a work order a batch would create, not stored: its order and its operations.
+type Candidate struct {
+	Order      Order
+	Operations []Operation
+}
+
+// PreviewImport checks a batch as Import does and returns the work orders it would create,
+// without storing anything: for a promise check before the batch is committed. Rows the book
+// already holds as they are create nothing and are left out. A bad batch is refused with a
+// *BatchError, as Import refuses it.
+func (b *Book) PreviewImport(ctx context.Context, req ImportRequest) ([]Candidate, error) {
+	drop, ok := b.drops[req.Drop]
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownDrop, req.Drop)
+	}
+	rows, bad, _, err := b.readBatch(drop, req.Rows)
+	if err != nil {
+		return nil, err
+	}
+	fresh, _, moreBad, err := b.checkAgainstBook(ctx, drop, rows)
+	if err != nil {
+		return nil, err
+	}
+	if bad = append(bad, moreBad...); len(bad) > 0 {
+		slices.SortStableFunc(bad, func(x, y intake.RowError) int { return cmp.Compare(x.Line, y.Line) })
+		return nil, &BatchError{Drop: drop.ID, Errors: bad}
+	}
+	now := b.clock()
+	out := make([]Candidate, len(fresh))
+	for i, r := range fresh {
+		o := newOrder(drop, r, "", now)
+		out[i] = Candidate{Order: o, Operations: b.routing(o)}
+	}
+	return out, nil
+}

@@ -1,0 +1,540 @@
+// Package planner keeps the floor's plan: it turns the order book's open work into a
+// scheduling problem, has the scheduler plan it, and re-plans when the book changes (a batch
+// imported, a cell down or back, an operation started, finished early or late). The book
+// follows the plan: it queues ready work at the planned cell and orders every cell's queue by
+// planned start.
+//
+// It imports the order book, the factory model and the scheduler; it must not import api,
+// drivers, telemetry or any store implementation.
+package planner
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/configs"
+	"github.com/cellforge/cellforge/scheduler"
+)
+
+// Config is what a Planner needs.
+type Config struct {
+	Book    *book.Book
+	Factory *configs.Factory
+	Logger  *slog.Logger
+	// Now returns the current time; time.Now when nil.
+	Now func() time.Time
+	// Interval is how often Run looks for changes in the book (default 1s).
+	Interval time.Duration
+	// Search is how long the scheduler searches for a better plan after the book's work
+	// changed: a batch imported, an operation finished, a cell down or back (default 300ms).
+	// Smaller changes, such as progress on a running operation, only re-time the plan.
+	Search time.Duration
+	// Refresh re-times the plan even when nothing changed, since running work and the clock
+	// move on (default 1m).
+	Refresh time.Duration
+	// Seed makes the search reproducible for the same book.
+	Seed int64
+	// AssumedRepair is how long a cell in fault is assumed to stay down when some planned work
+	// can only run there (work paused on it, or a capability no other cell offers); other
+	// work plans around a faulted cell as if it never came back (default 1h).
+	AssumedRepair time.Duration
+}
+
+// Planner holds the current plan. It is safe for concurrent use.
+type Planner struct {
+	cfg   Config
+	log   *slog.Logger
+	cells []string       // machine index -> cell id
+	index map[string]int // cell id -> machine index
+
+	mu   sync.RWMutex
+	plan *Plan
+
+	replanMu sync.Mutex // one re-plan at a time
+}
+
+// New returns a Planner for a validated factory; it holds no plan until the first Replan.
+func New(cfg Config) *Planner {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = time.Second
+	}
+	if cfg.Search <= 0 {
+		cfg.Search = 300 * time.Millisecond
+	}
+	if cfg.Refresh <= 0 {
+		cfg.Refresh = time.Minute
+	}
+	if cfg.AssumedRepair <= 0 {
+		cfg.AssumedRepair = time.Hour
+	}
+	p := &Planner{cfg: cfg, log: cfg.Logger, index: make(map[string]int)}
+	for _, c := range cfg.Factory.Cells {
+		p.index[c.ID] = len(p.cells)
+		p.cells = append(p.cells, c.ID)
+	}
+	return p
+}
+
+// Plan is one plan of the floor: a slot for every open operation that is not done, the
+// predicted completion of every open work order and drop, and the objective figures.
+type Plan struct {
+	At time.Time `json:"planned_at"`
+	// EventID is the latest event of the book the plan has seen.
+	EventID int64 `json:"event_id"`
+	// Late counts the open work orders predicted to end after their due date; Tardiness is
+	// the sum of how late they are.
+	Late        int           `json:"late_work_orders"`
+	Tardiness   time.Duration `json:"-"`
+	Makespan    time.Time     `json:"makespan,omitzero"`
+	Changeovers int           `json:"changeovers"`
+	// Drops are the predictions per drop with open work, in drop date order.
+	Drops []DropForecast `json:"drops"`
+
+	slots    map[int64]book.Slot // by operation id
+	finish   map[int64]time.Time // by work order id
+	schedule scheduler.Schedule
+	jobs     []job // the problem's jobs, for the next repair
+}
+
+// DropForecast is a drop's predicted completion.
+type DropForecast struct {
+	Drop string    `json:"drop"`
+	Date time.Time `json:"date"`
+	// Completion is when the drop's last open work order is predicted to end.
+	Completion time.Time `json:"predicted_completion,omitzero"`
+	OnTime     bool      `json:"on_time"`
+	Open       int       `json:"open_work_orders"`
+	// Late lists the work orders predicted to end after their due date, latest first.
+	Late []LateOrder `json:"late"`
+}
+
+// LateOrder is a work order predicted to be late.
+type LateOrder struct {
+	WorkOrder int64     `json:"work_order,omitempty"` // zero for a candidate not yet imported
+	OrderID   string    `json:"order_id"`
+	Due       time.Time `json:"due"`
+	Predicted time.Time `json:"predicted_end"`
+	LateBy    Seconds   `json:"late_by_s"`
+}
+
+// Seconds is a duration that JSON shows in whole seconds.
+type Seconds time.Duration
+
+// MarshalJSON writes the duration in seconds.
+func (s Seconds) MarshalJSON() ([]byte, error) {
+	return strconv.AppendInt(nil, int64(time.Duration(s)/time.Second), 10), nil
+}
+
+// Slot returns where and when the current plan puts an operation. The book calls it.
+func (p *Planner) Slot(op int64) (book.Slot, bool) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.plan == nil {
+		return book.Slot{}, false
+	}
+	s, ok := p.plan.slots[op]
+	return s, ok
+}
+
+// Current returns the current plan, nil before the first.
+func (p *Planner) Current() *Plan {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.plan
+}
+
+// Slots returns the current plan's slots of the operations planned at a cell (every cell
+// when cell is empty), by planned start, with the operation ids.
+func (pl *Plan) Slots(cell string) []OperationSlot {
+	var out []OperationSlot
+	for id, s := range pl.slots {
+		if cell == "" || s.Cell == cell {
+			out = append(out, OperationSlot{Operation: id, Slot: s})
+		}
+	}
+	slices.SortFunc(out, func(a, b OperationSlot) int {
+		if c := a.Start.Compare(b.Start); c != 0 {
+			return c
+		}
+		return int(a.Operation - b.Operation)
+	})
+	return out
+}
+
+// OperationSlot is an operation's planned slot.
+type OperationSlot struct {
+	Operation int64 `json:"operation"`
+	book.Slot
+}
+
+// Finish returns the predicted completion of an open work order.
+func (pl *Plan) Finish(workOrder int64) (time.Time, bool) {
+	t, ok := pl.finish[workOrder]
+	return t, ok
+}
+
+// job is one job of a problem: a work order (or a candidate) and the routing positions of
+// the operations it plans.
+type job struct {
+	id        string // scheduler job id
+	workOrder int64
+	orderID   string
+	drop      string
+	due       time.Time
+	ops       []int64 // operation ids, zero for a candidate's
+	seqs      []int   // routing positions
+}
+
+// Replan plans the book's open work again: it repairs the previous plan to the book as it is
+// now (moving only what must move) and, when search is set, searches for a better one for
+// that long. The first plan is searched for in full.
+func (p *Planner) Replan(ctx context.Context, search bool) error {
+	p.replanMu.Lock()
+	defer p.replanMu.Unlock()
+	work, eventID, err := p.cfg.Book.OpenWork(ctx)
+	if err != nil {
+		return fmt.Errorf("reading open work: %w", err)
+	}
+	now := p.cfg.Now()
+	b := p.build(now, work, nil)
+	prev := p.Current()
+	s, err := p.solve(ctx, b, prev, search)
+	if err != nil {
+		return err
+	}
+	plan := b.result(now, s)
+	plan.EventID = eventID
+	p.mu.Lock()
+	p.plan = plan
+	p.mu.Unlock()
+	return nil
+}
+
+// solve plans problem b, from the previous plan when there is one.
+func (p *Planner) solve(ctx context.Context, b *builder, prev *Plan, search bool) (scheduler.Schedule, error) {
+	opts := scheduler.Options{TimeLimit: p.cfg.Search, Seed: p.cfg.Seed, Workers: 1}
+	if prev == nil {
+		s, err := scheduler.Solve(ctx, b.problem, opts)
+		if err != nil {
+			return s, fmt.Errorf("planning %d work orders: %w", len(b.jobs), err)
+		}
+		return s, nil
+	}
+	s, err := scheduler.Repair(b.problem, b.translate(prev))
+	if err != nil {
+		return s, fmt.Errorf("re-planning %d work orders: %w", len(b.jobs), err)
+	}
+	if !search {
+		return s, nil
+	}
+	better, err := scheduler.Improve(ctx, b.problem, s, opts)
+	if err != nil {
+		return s, fmt.Errorf("improving the plan of %d work orders: %w", len(b.jobs), err)
+	}
+	return better, nil
+}
+
+// Run re-plans whenever the book changes, until ctx ends: it looks every Interval, searches
+// after changes to the work, and only re-times after progress. It always returns nil once ctx
+// ends; failures are logged and retried at the next look.
+func (p *Planner) Run(ctx context.Context) error {
+	tick := time.NewTicker(p.cfg.Interval)
+	defer tick.Stop()
+	var lastRefresh time.Time
+	for {
+		if err := p.step(ctx, &lastRefresh); err != nil && ctx.Err() == nil {
+			p.log.Warn("re-planning failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// eventPage is the most events step reads to decide how to re-plan.
+const eventPage = 1000
+
+// step re-plans if the book changed since the current plan, or the plan is older than
+// Refresh.
+func (p *Planner) step(ctx context.Context, lastRefresh *time.Time) error {
+	cur := p.Current()
+	if cur == nil {
+		*lastRefresh = p.cfg.Now()
+		return p.Replan(ctx, true)
+	}
+	events, err := p.cfg.Book.Events(ctx, book.EventFilter{AfterID: cur.EventID, Limit: eventPage})
+	if err != nil {
+		return fmt.Errorf("reading events: %w", err)
+	}
+	search := len(events) == eventPage // much has changed
+	for _, e := range events {
+		switch e.Kind {
+		case book.EventOperationProgress:
+		case book.EventOperation:
+			search = search || e.To == book.Done || e.To == book.Scrapped || e.To == book.Ready
+		default:
+			search = true
+		}
+	}
+	if len(events) == 0 && p.cfg.Now().Sub(*lastRefresh) < p.cfg.Refresh {
+		return nil
+	}
+	*lastRefresh = p.cfg.Now()
+	return p.Replan(ctx, search)
+}
+
+// Promise answers whether a drop still ships on its date if the candidate work orders were
+// added to the book: it plans them with the open work, as a repair of the current plan,
+// without changing the current plan or the book.
+func (p *Planner) Promise(ctx context.Context, drop string, cands []book.Candidate) (DropForecast, error) {
+	d, ok := p.cfg.Factory.Drop(drop)
+	if !ok {
+		return DropForecast{}, fmt.Errorf("%w: %q", book.ErrUnknownDrop, drop)
+	}
+	work, _, err := p.cfg.Book.OpenWork(ctx)
+	if err != nil {
+		return DropForecast{}, fmt.Errorf("reading open work: %w", err)
+	}
+	now := p.cfg.Now()
+	b := p.build(now, work, cands)
+	s, err := p.solve(ctx, b, p.Current(), true)
+	if err != nil {
+		return DropForecast{}, err
+	}
+	plan := b.result(now, s)
+	for _, f := range plan.Drops {
+		if f.Drop == drop {
+			return f, nil
+		}
+	}
+	// Nothing of the drop is open: it is done, or the batch was empty.
+	return DropForecast{Drop: drop, Date: d.Date, OnTime: true, Late: []LateOrder{}}, nil
+}
+
+// builder turns the book's open work into a scheduler problem and back.
+type builder struct {
+	p       *Planner
+	problem *scheduler.Problem
+	jobs    []job
+	// families maps a changeover attribute, value and setup to a family; family 0 has none.
+	families map[family]int
+	setups   []int64 // changeover time into each family
+}
+
+type family struct {
+	attr, value string
+	setup       time.Duration
+}
+
+// seconds rounds a duration up to whole seconds, the scheduler's unit of time.
+func seconds(d time.Duration) int64 {
+	return int64((d + time.Second - 1) / time.Second)
+}
+
+// build makes the problem of the open work and the candidates at time now. Times are unix
+// seconds; nothing that is not running starts before now.
+func (p *Planner) build(now time.Time, work []book.OpenWork, cands []book.Candidate) *builder {
+	b := &builder{p: p, problem: &scheduler.Problem{Machines: len(p.cells)}, families: map[family]int{{}: 0}, setups: []int64{0}}
+	t0 := now.Unix()
+	down := p.cfg.Book.DownCells()
+	capable := make(map[string][]int)
+	for i, c := range p.cfg.Factory.Cells {
+		for _, cp := range c.Capabilities {
+			capable[cp] = append(capable[cp], i)
+		}
+	}
+	// A cell in fault is down for good, unless some work can only run there.
+	bounded := make(map[int]bool)
+	upFor := func(capability string) bool {
+		return slices.ContainsFunc(capable[capability], func(k int) bool { return down[p.cells[k]] == "" })
+	}
+	fixedAt := make(map[int]bool) // cells with a running operation fixed on them
+	add := func(j job, wo book.WorkOrder, ops []book.Operation) {
+		sj := scheduler.Job{ID: j.id, Release: t0, Due: wo.Due.Unix(), Weight: 1 + int64(max(wo.Priority, 0))}
+		for _, op := range ops {
+			if op.State == book.Done || op.State == book.Scrapped {
+				continue
+			}
+			units := max(op.Quantity-op.UnitsDone, 0)
+			run := seconds(time.Duration(units) * op.UnitTime)
+			fam := 0
+			if op.ChangeoverAttr != "" {
+				fam = b.family(family{op.ChangeoverAttr, op.ChangeoverValue, op.Setup})
+			} else if op.State != book.Running || op.UnitsDone == 0 {
+				run += seconds(op.Setup)
+			}
+			sop := scheduler.Op{Family: fam}
+			k, atCell := p.index[op.Cell]
+			switch {
+			case op.State == book.Running && atCell && !fixedAt[k] && len(sj.Ops) == 0:
+				start := t0
+				if op.StartedAt != nil {
+					start = min(op.StartedAt.Unix(), t0)
+				}
+				fixedAt[k] = true
+				sop.Fixed = &scheduler.Fixed{Machine: k, Start: start, End: t0 + run}
+				sop.Alternatives = []scheduler.Alt{{Machine: k, Duration: run}}
+			case (op.State == book.Running || op.State == book.Paused || op.State == book.Queued) && atCell:
+				// Work at a cell stays there: the floor has it in that cell's queue.
+				sop.Alternatives = []scheduler.Alt{{Machine: k, Duration: run}}
+				if down[op.Cell] != "" {
+					bounded[k] = true
+				}
+			default:
+				for _, c := range capable[op.Capability] {
+					sop.Alternatives = append(sop.Alternatives, scheduler.Alt{Machine: c, Duration: run})
+				}
+				if !upFor(op.Capability) {
+					for _, c := range capable[op.Capability] {
+						bounded[c] = true
+					}
+				}
+			}
+			if len(sop.Alternatives) == 0 {
+				p.log.Warn("work no cell can do is left out of the plan", "work_order", wo.ID, "operation", op.ID, "capability", op.Capability)
+				return
+			}
+			sj.Ops = append(sj.Ops, sop)
+			j.ops = append(j.ops, op.ID)
+			j.seqs = append(j.seqs, op.Seq)
+		}
+		b.problem.Jobs = append(b.problem.Jobs, sj)
+		b.jobs = append(b.jobs, j)
+	}
+	for _, w := range work {
+		add(job{id: "wo-" + strconv.FormatInt(w.ID, 10), workOrder: w.ID, orderID: w.OrderID, drop: w.Drop, due: w.Due}, w.WorkOrder, w.Operations)
+	}
+	for _, c := range cands {
+		wo := book.WorkOrder{OrderID: c.Order.OrderID, Drop: c.Order.Drop, Due: c.Order.Due, Priority: c.Order.Priority}
+		add(job{id: "new-" + c.Order.OrderID, orderID: c.Order.OrderID, drop: c.Order.Drop, due: c.Order.Due}, wo, c.Operations)
+	}
+	if len(b.setups) > 1 {
+		n := len(b.setups)
+		b.problem.Changeover = make([][]int64, n)
+		for a := range n {
+			b.problem.Changeover[a] = make([]int64, n)
+			for c := 1; c < n; c++ {
+				if a != c {
+					b.problem.Changeover[a][c] = b.setups[c]
+				}
+			}
+		}
+	}
+	b.problem.Down = make([][]scheduler.Interval, len(p.cells))
+	for k, id := range p.cells {
+		if down[id] == "" {
+			continue
+		}
+		end := int64(scheduler.Forever)
+		if bounded[k] {
+			end = t0 + seconds(p.cfg.AssumedRepair)
+		}
+		b.problem.Down[k] = []scheduler.Interval{{Start: t0, End: end}}
+	}
+	return b
+}
+
+// family returns the family of a changeover attribute, value and setup, adding it if new.
+func (b *builder) family(f family) int {
+	if i, ok := b.families[f]; ok {
+		return i
+	}
+	i := len(b.setups)
+	b.families[f] = i
+	b.setups = append(b.setups, seconds(f.setup))
+	return i
+}
+
+// translate rewrites the previous plan's schedule for this problem: operations are numbered
+// within their job, and the job has lost the operations finished since.
+func (b *builder) translate(prev *Plan) scheduler.Schedule {
+	seqs := make(map[string]map[int]int, len(b.jobs)) // job id -> routing position -> index
+	for _, j := range b.jobs {
+		m := make(map[int]int, len(j.seqs))
+		for i, s := range j.seqs {
+			m[s] = i
+		}
+		seqs[j.id] = m
+	}
+	out := scheduler.Schedule{Ops: make([]scheduler.Assignment, 0, len(prev.schedule.Ops))}
+	for _, a := range prev.schedule.Ops {
+		old := prev.jobs[a.Job]
+		i, ok := seqs[old.id][old.seqs[a.Op]]
+		if !ok {
+			continue
+		}
+		a.JobID, a.Op = old.id, i
+		out.Ops = append(out.Ops, a)
+	}
+	return out
+}
+
+// result turns a schedule of the problem into a plan.
+func (b *builder) result(now time.Time, s scheduler.Schedule) *Plan {
+	pl := &Plan{At: now, schedule: s, jobs: b.jobs, Changeovers: s.Changeovers,
+		slots: make(map[int64]book.Slot, len(s.Ops)), finish: make(map[int64]time.Time, len(b.jobs))}
+	if s.Makespan > 0 {
+		pl.Makespan = time.Unix(s.Makespan, 0).UTC()
+	}
+	for _, a := range s.Ops {
+		if id := b.jobs[a.Job].ops[a.Op]; id != 0 {
+			pl.slots[id] = book.Slot{Cell: b.p.cells[a.Machine], Start: time.Unix(a.Start, 0).UTC(), End: time.Unix(a.End, 0).UTC()}
+		}
+	}
+	drops := make(map[string]*DropForecast)
+	for i, j := range b.jobs {
+		end := time.Unix(s.JobEnd[i], 0).UTC()
+		if j.workOrder != 0 {
+			pl.finish[j.workOrder] = end
+		}
+		f := drops[j.drop]
+		if f == nil {
+			d, _ := b.p.cfg.Factory.Drop(j.drop)
+			f = &DropForecast{Drop: j.drop, Date: d.Date, OnTime: true, Late: []LateOrder{}}
+			drops[j.drop] = f
+		}
+		f.Open++
+		if end.After(f.Completion) {
+			f.Completion = end
+		}
+		if late := end.Sub(j.due); late > 0 {
+			f.OnTime = false
+			f.Late = append(f.Late, LateOrder{WorkOrder: j.workOrder, OrderID: j.orderID, Due: j.due, Predicted: end, LateBy: Seconds(late)})
+			pl.Late++
+			pl.Tardiness += late
+		}
+	}
+	for _, f := range drops {
+		slices.SortFunc(f.Late, func(x, y LateOrder) int {
+			if x.LateBy != y.LateBy {
+				return int(y.LateBy - x.LateBy)
+			}
+			return strings.Compare(x.OrderID, y.OrderID)
+		})
+		pl.Drops = append(pl.Drops, *f)
+	}
+	slices.SortFunc(pl.Drops, func(x, y DropForecast) int {
+		if c := x.Date.Compare(y.Date); c != 0 {
+			return c
+		}
+		return strings.Compare(x.Drop, y.Drop)
+	})
+	return pl
+}
+
+var _ book.Plan = (*Planner)(nil)

@@ -1,0 +1,332 @@
+package planner_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/intake"
+	"github.com/cellforge/cellforge/cells/planner"
+	"github.com/cellforge/cellforge/configs"
+	"github.com/cellforge/cellforge/store/sqlite"
+)
+
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+type fixture struct {
+	book    *book.Book
+	planner *planner.Planner
+	factory *configs.Factory
+	clock   *clock
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/factory.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := configs.Parse("testdata/factory.yaml", raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "book.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	c := &clock{now: time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)}
+	b := book.New(book.Config{Store: st, Factory: f, Now: c.Now})
+	p := planner.New(planner.Config{Book: b, Factory: f, Now: c.Now, Search: 300 * time.Millisecond, Seed: 1})
+	b.UsePlan(p)
+	return &fixture{book: b, planner: p, factory: f, clock: c}
+}
+
+func rows(t *testing.T, csv string) book.RowReader {
+	t.Helper()
+	r, err := intake.NewCSV(strings.NewReader(csv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func (fx *fixture) importCSV(t *testing.T, drop, csv string) {
+	t.Helper()
+	if _, err := fx.book.Import(context.Background(), book.ImportRequest{Drop: drop, Rows: rows(t, csv), Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// batch is n orders of the drop, cycling through the SKUs.
+func batch(prefix string, n int, skus ...string) string {
+	var b strings.Builder
+	b.WriteString("order_id,sku,quantity\n")
+	for i := range n {
+		fmt.Fprintf(&b, "%s%d,%s,1\n", prefix, i, skus[i%len(skus)])
+	}
+	return b.String()
+}
+
+func (fx *fixture) replan(t *testing.T, search bool) *planner.Plan {
+	t.Helper()
+	if err := fx.planner.Replan(context.Background(), search); err != nil {
+		t.Fatal(err)
+	}
+	return fx.planner.Current()
+}
+
+// checkPlan checks the plan against the book from scratch: every open operation not done has
+// a slot at a cell offering its capability, a work order's slots follow its routing, slots at
+// a cell never overlap, and nothing waiting starts before now.
+func checkPlan(t *testing.T, fx *fixture, pl *planner.Plan) (ops int) {
+	t.Helper()
+	work, _, err := fx.book.OpenWork(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	capable := make(map[string][]string)
+	for _, c := range fx.factory.Cells {
+		for _, cp := range c.Capabilities {
+			capable[cp] = append(capable[cp], c.ID)
+		}
+	}
+	byCell := make(map[string][]book.Slot)
+	for _, w := range work {
+		var prev *book.Slot
+		var last time.Time
+		for _, op := range w.Operations {
+			if op.State == book.Done || op.State == book.Scrapped {
+				continue
+			}
+			s, ok := pl.Slots(""), false
+			var slot book.Slot
+			for _, x := range s {
+				if x.Operation == op.ID {
+					slot, ok = x.Slot, true
+				}
+			}
+			if !ok {
+				t.Errorf("work order %d operation %d (%s) has no slot", w.ID, op.ID, op.State)
+				continue
+			}
+			ops++
+			if !slices.Contains(capable[op.Capability], slot.Cell) {
+				t.Errorf("operation %d needs %s, planned at %s", op.ID, op.Capability, slot.Cell)
+			}
+			if op.Cell != "" && op.Cell != slot.Cell {
+				t.Errorf("operation %d is %s at %s, planned at %s", op.ID, op.State, op.Cell, slot.Cell)
+			}
+			if prev != nil && slot.Start.Before(prev.End) {
+				t.Errorf("work order %d: operation %d starts at %v before the one before it ends at %v", w.ID, op.ID, slot.Start, prev.End)
+			}
+			if op.State != book.Running && slot.Start.Before(pl.At) {
+				t.Errorf("operation %d (%s) planned to start at %v, before the plan was made at %v", op.ID, op.State, slot.Start, pl.At)
+			}
+			byCell[slot.Cell] = append(byCell[slot.Cell], slot)
+			prev, last = &slot, slot.End
+		}
+		if end, ok := pl.Finish(w.ID); ok && prev != nil && !end.Equal(last) {
+			t.Errorf("work order %d predicted to finish at %v, its last slot ends at %v", w.ID, end, last)
+		}
+	}
+	for cell, slots := range byCell {
+		slices.SortFunc(slots, func(a, b book.Slot) int { return a.Start.Compare(b.Start) })
+		for i := 1; i < len(slots); i++ {
+			if slots[i].Start.Before(slots[i-1].End) {
+				t.Errorf("%s: slots %v and %v overlap", cell, slots[i-1], slots[i])
+			}
+		}
+	}
+	return ops
+}
+
+func TestPlanCoversOpenWork(t *testing.T) {
+	fx := newFixture(t)
+	// Colours alternate in the batch: the plan groups them on the one dye vat.
+	fx.importCSV(t, "later", batch("L", 12, "RUG-INDIGO", "RUG-MADDER", "SCARF"))
+	pl := fx.replan(t, true)
+	if n := checkPlan(t, fx, pl); n != 4*3+4*3+4*2 {
+		t.Errorf("%d operations planned, want 32", n)
+	}
+	if pl.Changeovers != 1 {
+		t.Errorf("%d changeovers on the dye vat, want 1: indigo and madder each in one run", pl.Changeovers)
+	}
+	if len(pl.Drops) != 1 || pl.Drops[0].Drop != "later" || !pl.Drops[0].OnTime || pl.Drops[0].Open != 12 {
+		t.Errorf("drops = %+v, want later on time with 12 open work orders", pl.Drops)
+	}
+	var last time.Time
+	for _, s := range pl.Slots("") {
+		if s.End.After(last) {
+			last = s.End
+		}
+	}
+	if !pl.Drops[0].Completion.Equal(last) || !pl.Makespan.Equal(last) {
+		t.Errorf("drop completion %v, makespan %v; the last slot ends at %v", pl.Drops[0].Completion, pl.Makespan, last)
+	}
+}
+
+// TestBookFollowsPlanner: the cells' queues are in planned order, and newly ready work goes
+// to its planned cell.
+func TestBookFollowsPlanner(t *testing.T) {
+	fx := newFixture(t)
+	ctx := context.Background()
+	fx.importCSV(t, "later", batch("S", 6, "SCARF"))
+	pl := fx.replan(t, true)
+	checkPlan(t, fx, pl)
+	for _, cell := range []string{"weave-1", "weave-2"} {
+		q, err := fx.book.Queue(ctx, cell, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, e := range q {
+			if e.Plan == nil || e.Plan.Cell != cell {
+				t.Fatalf("%s queue entry %d has slot %+v", cell, i, e.Plan)
+			}
+			if i > 0 && e.Plan.Start.Before(q[i-1].Plan.Start) {
+				t.Errorf("%s queue is not in planned order: %v after %v", cell, e.Plan.Start, q[i-1].Plan.Start)
+			}
+		}
+	}
+	// Finishing a weave readies its pack operation: it is queued at its planned cell.
+	q, err := fx.book.Queue(ctx, "weave-1", 1)
+	if err != nil || len(q) == 0 {
+		t.Fatalf("weave-1 queue: %v, %v", q, err)
+	}
+	for _, a := range []book.Action{book.ActionStart, book.ActionComplete} {
+		if _, err := fx.book.Transition(ctx, book.TransitionRequest{Operation: q[0].ID, Action: a, Actor: "ana"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wo, err := fx.book.WorkOrder(ctx, q[0].WorkOrder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pack := wo.Operations[1]
+	if pack.State != book.Queued || pack.Plan == nil || pack.Cell != pack.Plan.Cell {
+		t.Errorf("pack operation %s at %q with slot %+v, want queued at its planned cell", pack.State, pack.Cell, pack.Plan)
+	}
+	checkPlan(t, fx, fx.replan(t, false))
+}
+
+// TestReplanAfterFault: a weaving cell faults. Its queued work goes to the other; the work
+// planned on the other cells stays where it was planned.
+func TestReplanAfterFault(t *testing.T) {
+	fx := newFixture(t)
+	ctx := context.Background()
+	fx.importCSV(t, "later", batch("R", 8, "RUG-INDIGO", "SCARF"))
+	before := fx.replan(t, true)
+	if _, err := fx.book.CellDown(ctx, "weave-2", "warp break", "cell:weave-2"); err != nil {
+		t.Fatal(err)
+	}
+	after := fx.replan(t, false)
+	checkPlan(t, fx, after)
+	if s := after.Slots("weave-2"); len(s) != 0 {
+		t.Errorf("%d operations still planned on the faulted cell", len(s))
+	}
+	moved := 0
+	for _, s := range before.Slots("") {
+		now := slices.IndexFunc(after.Slots(""), func(x planner.OperationSlot) bool { return x.Operation == s.Operation })
+		if now < 0 {
+			t.Errorf("operation %d lost from the plan", s.Operation)
+			continue
+		}
+		if cell := after.Slots("")[now].Cell; cell != s.Cell {
+			if s.Cell != "weave-2" {
+				t.Errorf("operation %d moved from %s to %s, though %s is up", s.Operation, s.Cell, cell, s.Cell)
+			}
+			moved++
+		}
+	}
+	if moved != len(before.Slots("weave-2")) {
+		t.Errorf("%d operations moved, want the %d of weave-2", moved, len(before.Slots("weave-2")))
+	}
+}
+
+func TestPromise(t *testing.T) {
+	fx := newFixture(t)
+	ctx := context.Background()
+	fx.importCSV(t, "soon", batch("A", 4, "SCARF"))
+	pl := fx.replan(t, true)
+	preview := func(csv string) []book.Candidate {
+		c, err := fx.book.PreviewImport(ctx, book.ImportRequest{Drop: "soon", Rows: rows(t, csv)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	// Four more scarves fit easily before midnight.
+	f, err := fx.planner.Promise(ctx, "soon", preview(batch("B", 4, "SCARF")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.OnTime || f.Open != 8 || len(f.Late) != 0 {
+		t.Errorf("promise for 4 more scarves = %+v, want on time with 8 open", f)
+	}
+	// 100 more need 104 x 20 min on two looms: over 17 h of weaving from 08:00, so some
+	// miss midnight.
+	f, err = fx.planner.Promise(ctx, "soon", preview(batch("C", 100, "SCARF")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.OnTime || len(f.Late) == 0 || f.Late[0].LateBy <= 0 || !f.Completion.After(f.Date) {
+		t.Errorf("promise for 100 more scarves = on time %v, %d late, completion %v; want late orders", f.OnTime, len(f.Late), f.Completion)
+	}
+	for _, l := range f.Late {
+		if l.WorkOrder != 0 || !strings.HasPrefix(l.OrderID, "C") {
+			t.Errorf("late order %+v: the orders already planned should not be the ones made late", l)
+			break
+		}
+	}
+	// Nothing was committed: the book and the current plan are as they were.
+	if fx.planner.Current() != pl {
+		t.Error("the promise check replaced the current plan")
+	}
+	if wos, err := fx.book.WorkOrders(ctx, book.WorkOrderFilter{}); err != nil || len(wos) != 4 {
+		t.Errorf("%d work orders after promise checks, want 4 (%v)", len(wos), err)
+	}
+}
+
+// TestRunFollowsTheBook: the planner's loop plans imported work by itself.
+func TestRunFollowsTheBook(t *testing.T) {
+	fx := newFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	fx.planner = planner.New(planner.Config{Book: fx.book, Factory: fx.factory, Now: fx.clock.Now, Interval: 20 * time.Millisecond, Search: 50 * time.Millisecond, Seed: 1})
+	fx.book.UsePlan(fx.planner)
+	done := make(chan error, 1)
+	go func() { done <- fx.planner.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	fx.importCSV(t, "later", batch("X", 5, "SCARF", "RUG-MADDER"))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if pl := fx.planner.Current(); pl != nil && len(pl.Slots("")) == 3*2+2*3 {
+			checkPlan(t, fx, pl)
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the imported work was not planned within 10 s: %+v", fx.planner.Current())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
