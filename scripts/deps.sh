@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the programs that tests and benchmarks use as real peers, when they are missing.
-# Usage: scripts/deps.sh NAME...   (known: wrk sqlite3 bc mbpoll socat libmodbus-dev)
+# Usage: scripts/deps.sh NAME...   (known: wrk sqlite3 bc jq mbpoll socat libmodbus-dev)
 set -euo pipefail
 
 apt_updated=0
@@ -18,7 +18,7 @@ apt_install() {
 
 for dep in "$@"; do
   case "$dep" in
-    wrk|sqlite3|bc|mbpoll|socat)
+    wrk|sqlite3|bc|jq|mbpoll|socat)
       command -v "$dep" >/dev/null || { echo "deps: installing $dep"; apt_install "$dep"; } ;;
     libmodbus-dev)
       # A library, not a program: present when pkg-config knows it and a C compiler can use it.

@@ -1,5 +1,5 @@
 // Command cellforge is the CellForge daemon and its command-line tools: serve a factory, import
-// an order batch into a running daemon, print the version.
+// an order batch into a running daemon, plan a job shop offline, print the version.
 package main
 
 import (
