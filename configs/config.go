@@ -33,6 +33,9 @@ type Factory struct {
 	SerialLines []SerialLine
 	// Printing names the printers that print unit labels and work tickets.
 	Printing Printing
+	// Hours are the factory's working hours, nil when it works around the clock; a cell may
+	// have its own.
+	Hours    *Hours
 	Cells    []Cell
 	Products []Product
 	Drops    []Drop
@@ -46,7 +49,9 @@ type Cell struct {
 	Name         string
 	Capabilities []string
 	Devices      []Device
-	Line         int // line of the cell in the file
+	// Hours are the cell's own working hours, nil when it keeps the factory's.
+	Hours *Hours
+	Line  int // line of the cell in the file
 }
 
 // Device kinds a cell may hold.

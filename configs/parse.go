@@ -88,6 +88,7 @@ type rawFactory struct {
 	Simulate    value[bool]
 	SerialLines value[[]rawSerialLine]
 	Printing    value[*rawPrinting]
+	Hours       value[*Hours]
 	Cells       value[[]rawCell]
 	Products    value[[]rawProduct]
 	Drops       value[[]rawDrop]
@@ -102,6 +103,7 @@ type rawCell struct {
 	ID, Name     value[string]
 	Capabilities value[[]value[string]]
 	Devices      value[[]rawDevice]
+	Hours        value[*Hours]
 }
 
 type rawDevice struct {
@@ -424,7 +426,7 @@ func list[T any](d *decoder, m *mapping, key string, item func(n *yaml.Node, i i
 
 func (d *decoder) factory(n *yaml.Node) (f rawFactory, ok bool) {
 	f = rawFactory{line: n.Line}
-	m, ok := d.mapping(n, "", "", "site", "name", "simulate", "serial_lines", "printing", "cells", "products", "drops", "people", "tokens")
+	m, ok := d.mapping(n, "", "", "site", "name", "simulate", "serial_lines", "printing", "hours", "cells", "products", "drops", "people", "tokens")
 	if !ok {
 		return f, false
 	}
@@ -446,6 +448,7 @@ func (d *decoder) factory(n *yaml.Node) (f rawFactory, ok bool) {
 			f.Printing.Bad = true
 		}
 	}
+	f.Hours = d.hours(m, "hours")
 	f.Cells = list(d, m, "cells", d.cell)
 	f.Products = list(d, m, "products", d.product)
 	f.Drops = list(d, m, "drops", d.drop)
@@ -456,7 +459,7 @@ func (d *decoder) factory(n *yaml.Node) (f rawFactory, ok bool) {
 
 func (d *decoder) cell(n *yaml.Node, i int) rawCell {
 	c := rawCell{line: n.Line, object: objectName("cell", peek(n, "id"), i)}
-	m, ok := d.mapping(n, c.object, "", "id", "name", "capabilities", "devices")
+	m, ok := d.mapping(n, c.object, "", "id", "name", "capabilities", "devices", "hours")
 	if !ok {
 		c.bad = true
 		return c
@@ -470,6 +473,7 @@ func (d *decoder) cell(n *yaml.Node, i int) rawCell {
 	c.Devices = list(d, m, "devices", func(n *yaml.Node, j int) rawDevice {
 		return d.device(n, c.object, j)
 	})
+	c.Hours = d.hours(m, "hours")
 	return c
 }
 

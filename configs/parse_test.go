@@ -136,6 +136,11 @@ func TestParseBad(t *testing.T) {
 		{name: "step-bad-params"},
 		{name: "simulate-not-boolean"},
 		{name: "cell-with-two-machines"},
+		// Working hours.
+		{name: "hours-bad-timezone"},
+		{name: "hours-bad-days"},
+		{name: "hours-close-before-open"},
+		{name: "hours-bad-time"},
 		// All errors are reported, in file order.
 		{name: "many-errors"},
 	}

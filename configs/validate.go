@@ -618,7 +618,7 @@ func isTokenText(s string) bool {
 
 // build turns a validated raw factory into the model.
 func (f *rawFactory) build(file string) *Factory {
-	out := &Factory{File: file, Site: f.Site.V, Name: f.Name.V, Simulate: f.Simulate.V}
+	out := &Factory{File: file, Site: f.Site.V, Name: f.Name.V, Simulate: f.Simulate.V, Hours: f.Hours.V}
 	for _, l := range f.SerialLines.V {
 		out.SerialLines = append(out.SerialLines, SerialLine{
 			ID: l.ID.V, Port: l.Port.V, Baud: int(l.Baud.V), Parity: l.Parity.V,
@@ -629,7 +629,7 @@ func (f *rawFactory) build(file string) *Factory {
 		out.Printing = Printing{Labels: p.Labels.V, Tickets: p.Tickets.V, ProvenanceURL: p.Provenance.V}
 	}
 	for _, c := range f.Cells.V {
-		cell := Cell{ID: c.ID.V, Name: c.Name.V, Line: c.line}
+		cell := Cell{ID: c.ID.V, Name: c.Name.V, Hours: c.Hours.V, Line: c.line}
 		for _, capability := range c.Capabilities.V {
 			cell.Capabilities = append(cell.Capabilities, capability.V)
 		}

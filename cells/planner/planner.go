@@ -437,6 +437,9 @@ func (p *Planner) build(now time.Time, work []book.OpenWork, cands []book.Candid
 	}
 	b.problem.Down = make([][]scheduler.Interval, len(p.cells))
 	for k, id := range p.cells {
+		if h := p.cfg.Factory.CellHours(id); h != nil {
+			b.problem.Down[k] = closed(h, now)
+		}
 		if down[id] == "" {
 			continue
 		}
@@ -444,9 +447,30 @@ func (p *Planner) build(now time.Time, work []book.OpenWork, cands []book.Candid
 		if bounded[k] {
 			end = t0 + seconds(p.cfg.AssumedRepair)
 		}
-		b.problem.Down[k] = []scheduler.Interval{{Start: t0, End: end}}
+		b.problem.Down[k] = append(b.problem.Down[k], scheduler.Interval{Start: t0, End: end})
 	}
 	return b
+}
+
+// hoursHorizon is how far ahead working hours are turned into downtime; beyond it a cell is
+// planned as if it worked around the clock.
+const hoursHorizon = 366 * 24 * time.Hour
+
+// closed returns the times from now to the horizon outside the working hours h, in seconds.
+func closed(h *configs.Hours, now time.Time) []scheduler.Interval {
+	end := now.Add(hoursHorizon)
+	var out []scheduler.Interval
+	from := now.Unix()
+	for _, w := range h.Windows(now, end) {
+		if s := w[0].Unix(); s > from {
+			out = append(out, scheduler.Interval{Start: from, End: s})
+		}
+		from = w[1].Unix()
+	}
+	if e := end.Unix(); e > from {
+		out = append(out, scheduler.Interval{Start: from, End: e})
+	}
+	return out
 }
 
 // family returns the family of a changeover attribute, value and setup, adding it if new.

@@ -38,11 +38,16 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/factory.yaml")
+	return newFixtureFrom(t, "testdata/factory.yaml")
+}
+
+func newFixtureFrom(t *testing.T, config string) *fixture {
+	t.Helper()
+	raw, err := os.ReadFile(config)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := configs.Parse("testdata/factory.yaml", raw)
+	f, err := configs.Parse(config, raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,5 +333,32 @@ func TestRunFollowsTheBook(t *testing.T) {
 			t.Fatalf("the imported work was not planned within 10 s: %+v", fx.planner.Current())
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestPlanKeepsWorkingHours: with working hours, every slot lies within its cell's hours, and a
+// batch too big for one day spreads over the working days.
+func TestPlanKeepsWorkingHours(t *testing.T) {
+	fx := newFixtureFrom(t, "testdata/hours.yaml")
+	fx.importCSV(t, "later", batch("H", 30, "RUG-INDIGO", "SCARF", "RUG-MADDER"))
+	pl := fx.replan(t, true)
+	checkPlan(t, fx, pl)
+	days := make(map[string]bool)
+	for _, s := range pl.Slots("") {
+		h := fx.factory.CellHours(s.Cell)
+		in := false
+		for _, w := range h.Windows(s.Start.Add(-24*time.Hour), s.End.Add(24*time.Hour)) {
+			if !s.Start.Before(w[0]) && !s.End.After(w[1]) {
+				in = true
+			}
+		}
+		if !in {
+			t.Errorf("operation %d at %s from %s to %s is outside the cell's working hours", s.Operation, s.Cell,
+				s.Start.Format("Mon 15:04"), s.End.Format("Mon 15:04"))
+		}
+		days[s.Start.Format("2006-01-02")] = true
+	}
+	if len(days) < 2 {
+		t.Errorf("the work is planned on %d day(s), want it spread over the working days", len(days))
 	}
 }
