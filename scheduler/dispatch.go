@@ -85,20 +85,13 @@ func (p *plan) dispatch(r rule) {
 	ready := make([]int64, in.jobs)
 	copy(ready, in.release)
 	// Fixed operations open their machines' sequences in time order.
-	var fixedOps []int
-	for v, f := range in.fixed {
-		if f != nil {
-			fixedOps = append(fixedOps, v)
+	in.seedFixed(p)
+	for k, sq := range p.seq {
+		for _, v := range sq {
+			free[k] = max(free[k], in.fixed[v].End)
+			lastFam[k], busy[k] = in.family[v], true
+			ready[in.job[v]] = max(ready[in.job[v]], in.fixed[v].End)
 		}
-	}
-	sortByFixedStart(in, fixedOps)
-	for _, v := range fixedOps {
-		f := in.fixed[v]
-		p.mach[v], p.dur[v] = f.Machine, f.End-f.Start
-		p.seq[f.Machine] = append(p.seq[f.Machine], v)
-		free[f.Machine] = max(free[f.Machine], f.End)
-		lastFam[f.Machine], busy[f.Machine] = in.family[v], true
-		ready[in.job[v]] = max(ready[in.job[v]], f.End)
 	}
 	// place finds v's best machine: the earliest end, then the shortest
 	// duration, then the lowest machine.

@@ -90,7 +90,8 @@ func (in *instance) duration(v, k int, want int64) (int64, bool) {
 	return d, ok
 }
 
-// seedFixed puts the fixed operations at the head of their machines.
+// seedFixed puts the fixed operations at the head of their machines, in
+// time order; the sequences must be empty.
 func (in *instance) seedFixed(pl *plan) {
 	var fixed []int
 	for v, f := range in.fixed {
