@@ -34,15 +34,24 @@ func (s *Server) healthz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
 	status, code, store := "ok", http.StatusOK, "ok"
+	checks := map[string]string{}
+	for _, ch := range s.checks {
+		name, problem := ch.Health()
+		checks[name] = "ok"
+		if problem != "" {
+			checks[name], status = problem, "degraded"
+		}
+	}
 	if err := s.book.Ping(ctx); err != nil {
 		s.log.Error("health check: store", "err", err)
 		status, code, store = "down", http.StatusServiceUnavailable, err.Error()
 	}
+	checks["store"] = store
 	return c.JSON(code, map[string]any{
 		"status":  status,
 		"version": s.version,
 		"site":    s.book.Factory().Site,
-		"checks":  map[string]string{"store": store},
+		"checks":  checks,
 	})
 }
 

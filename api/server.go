@@ -39,6 +39,15 @@ type Config struct {
 	Floor Floor
 	// Planner is the floor's plan; nil when the daemon does not plan.
 	Planner Planner
+	// Checks are further health checks /healthz reports; a failing one makes the daemon
+	// degraded, not down.
+	Checks []Check
+}
+
+// Check is a health check of a part of the daemon: its name, and what is wrong ("" when
+// nothing is).
+type Check interface {
+	Health() (name, problem string)
 }
 
 // Floor is what the API shows of the running shop floor.
@@ -65,6 +74,7 @@ type Server struct {
 	maxBatch int64
 	floor    Floor
 	planner  Planner
+	checks   []Check
 }
 
 // New builds a Server. It hashes the clear-text demo credentials of the factory, which takes a
@@ -100,6 +110,7 @@ func New(cfg Config) (*Server, error) {
 		maxBatch: cfg.MaxBatchBytes,
 		floor:    cfg.Floor,
 		planner:  cfg.Planner,
+		checks:   cfg.Checks,
 	}
 	if s.metrics, err = newMetrics(cfg.Registry, cfg.Book); err != nil {
 		return nil, err

@@ -35,12 +35,15 @@ type Factory struct {
 	Printing Printing
 	// Hours are the factory's working hours, nil when it works around the clock; a cell may
 	// have its own.
-	Hours    *Hours
-	Cells    []Cell
-	Products []Product
-	Drops    []Drop
-	People   []Person
-	Tokens   []Token
+	Hours *Hours
+	// Telemetry is what is published over MQTT and written to InfluxDB; the defaults (an
+	// embedded broker on 127.0.0.1:1883, no InfluxDB) when the file has no telemetry section.
+	Telemetry Telemetry
+	Cells     []Cell
+	Products  []Product
+	Drops     []Drop
+	People    []Person
+	Tokens    []Token
 }
 
 // Cell is a modular workcell: the capabilities it offers and the devices it holds.

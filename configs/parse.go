@@ -89,6 +89,7 @@ type rawFactory struct {
 	SerialLines value[[]rawSerialLine]
 	Printing    value[*rawPrinting]
 	Hours       value[*Hours]
+	Telemetry   value[*Telemetry]
 	Cells       value[[]rawCell]
 	Products    value[[]rawProduct]
 	Drops       value[[]rawDrop]
@@ -426,7 +427,7 @@ func list[T any](d *decoder, m *mapping, key string, item func(n *yaml.Node, i i
 
 func (d *decoder) factory(n *yaml.Node) (f rawFactory, ok bool) {
 	f = rawFactory{line: n.Line}
-	m, ok := d.mapping(n, "", "", "site", "name", "simulate", "serial_lines", "printing", "hours", "cells", "products", "drops", "people", "tokens")
+	m, ok := d.mapping(n, "", "", "site", "name", "simulate", "serial_lines", "printing", "hours", "telemetry", "cells", "products", "drops", "people", "tokens")
 	if !ok {
 		return f, false
 	}
@@ -449,6 +450,7 @@ func (d *decoder) factory(n *yaml.Node) (f rawFactory, ok bool) {
 		}
 	}
 	f.Hours = d.hours(m, "hours")
+	f.Telemetry = d.telemetry(m, "telemetry", f.Site.V)
 	f.Cells = list(d, m, "cells", d.cell)
 	f.Products = list(d, m, "products", d.product)
 	f.Drops = list(d, m, "drops", d.drop)

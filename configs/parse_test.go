@@ -141,6 +141,9 @@ func TestParseBad(t *testing.T) {
 		{name: "hours-bad-days"},
 		{name: "hours-close-before-open"},
 		{name: "hours-bad-time"},
+		// Telemetry.
+		{name: "telemetry-bad-mqtt"},
+		{name: "telemetry-bad-influxdb-buffer"},
 		// All errors are reported, in file order.
 		{name: "many-errors"},
 	}

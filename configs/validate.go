@@ -619,6 +619,11 @@ func isTokenText(s string) bool {
 // build turns a validated raw factory into the model.
 func (f *rawFactory) build(file string) *Factory {
 	out := &Factory{File: file, Site: f.Site.V, Name: f.Name.V, Simulate: f.Simulate.V, Hours: f.Hours.V}
+	if t := f.Telemetry.V; t != nil {
+		out.Telemetry = *t
+	} else {
+		out.Telemetry = DefaultTelemetry(f.Site.V)
+	}
 	for _, l := range f.SerialLines.V {
 		out.SerialLines = append(out.SerialLines, SerialLine{
 			ID: l.ID.V, Port: l.Port.V, Baud: int(l.Baud.V), Parity: l.Parity.V,

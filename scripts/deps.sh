@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
 # Installs the programs that tests and benchmarks use as real peers, when they are missing.
-# Usage: scripts/deps.sh NAME...   (known: wrk sqlite3 bc jq mbpoll socat libmodbus-dev)
+# Usage: scripts/deps.sh NAME...   (known: wrk sqlite3 bc jq mbpoll socat libmodbus-dev
+#                                    mosquitto mosquitto-clients influxd)
 set -euo pipefail
+
+# Test binaries that run at the same time may each ask for the same program: one installs it,
+# the others wait and then find it (apt-get would fail on the dpkg lock instead of waiting).
+if command -v flock >/dev/null; then
+  exec 9>"${TMPDIR:-/tmp}/cellforge-deps.lock"
+  flock 9
+fi
 
 apt_updated=0
 apt_install() {
@@ -16,6 +24,23 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
 }
 
+# have NAME: NAME is a program on PATH or in /usr/sbin, which is not on a non-root user's PATH
+# although Debian puts mosquitto there.
+have() {
+  command -v "$1" >/dev/null || [ -x "/usr/sbin/$1" ]
+}
+
+# The directory go install writes to: GOBIN when set, else the first GOPATH entry's bin.
+go_bin_dir() {
+  local bin
+  bin="$(go env GOBIN)"
+  if [ -z "$bin" ]; then
+    bin="$(go env GOPATH)"
+    bin="${bin%%:*}/bin"
+  fi
+  echo "$bin"
+}
+
 for dep in "$@"; do
   case "$dep" in
     wrk|sqlite3|bc|jq|mbpoll|socat)
@@ -27,6 +52,26 @@ for dep in "$@"; do
       done
       pkg-config --exists libmodbus || { echo "deps: installing $dep"; apt_install "$dep"; }
       pkg-config --exists libmodbus || { echo "deps: $dep installed but pkg-config does not find libmodbus" >&2; exit 1; } ;;
+    mosquitto)
+      # Debian's postinst enables a system broker on port 1883 where an init system runs it
+      # (in a container policy-rc.d usually denies the start). Tests never use it: they run
+      # their own broker on a free loopback port with their own config.
+      have mosquitto || { echo "deps: installing mosquitto"; apt_install mosquitto; }
+      have mosquitto || { echo "deps: mosquitto installed but not found on PATH or in /usr/sbin" >&2; exit 1; } ;;
+    mosquitto-clients)
+      # mosquitto_pub and mosquitto_sub; mosquitto_passwd comes with the mosquitto package.
+      { have mosquitto_pub && have mosquitto_sub; } || { echo "deps: installing mosquitto-clients"; apt_install mosquitto-clients; } ;;
+    influxd)
+      # InfluxDB 1.8 is not packaged by Debian; it is built from source through the Go module
+      # proxy. -mod=mod keeps a GOFLAGS=-mod=vendor or readonly setting from refusing the build.
+      bin="$(go_bin_dir)"
+      if ! command -v influxd >/dev/null && [ ! -x "$bin/influxd" ]; then
+        echo "deps: building influxd 1.8.10 (about 90 s)"
+        GOFLAGS=-mod=mod go install -ldflags "-X main.version=1.8.10" \
+          github.com/influxdata/influxdb/cmd/influxd@v1.8.10
+        [ -x "$bin/influxd" ] || { echo "deps: go install finished but $bin/influxd is missing" >&2; exit 1; }
+        "$bin/influxd" version >/dev/null || { echo "deps: $bin/influxd does not run" >&2; exit 1; }
+      fi ;;
     *)
       echo "deps: unknown dependency $dep" >&2; exit 1 ;;
   esac

@@ -14,6 +14,9 @@ targets=(
   "./drivers/modbus FuzzRTUAnswer"
   "./drivers/modbus FuzzTCPAnswer"
   "./scheduler FuzzParseFJS"
+  "./telemetry FuzzDecode"
+  "./telemetry/buffer FuzzFrames"
+  "./telemetry/buffer FuzzCursor"
 )
 for t in "${targets[@]}"; do
   set -- $t

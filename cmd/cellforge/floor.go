@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.bug.st/serial"
@@ -19,6 +20,7 @@ import (
 	"github.com/cellforge/cellforge/drivers/modbus"
 	"github.com/cellforge/cellforge/drivers/zpl"
 	"github.com/cellforge/cellforge/firmware-sim/plant"
+	"github.com/cellforge/cellforge/telemetry/collect"
 )
 
 // floor is the running shop floor: the simulated plant when the factory is simulated, a Modbus
@@ -29,6 +31,7 @@ type floor struct {
 	plant    *plant.Plant
 	lines    []*modbus.Line
 	machines []*modbus.Device
+	sampled  []machineRef
 	cells    map[string]*cells.Cell
 	order    []*cells.Cell
 	tickets  *cells.Tickets
@@ -120,6 +123,7 @@ func newFloor(f *configs.Factory, cfg floorConfig) (_ *floor, err error) {
 					return nil, fmt.Errorf("device %s: %w", d.ID, err)
 				}
 				fl.machines = append(fl.machines, machine)
+				fl.sampled = append(fl.sampled, machineRef{cell: c.ID, device: d.ID, dev: machine})
 				ccfg.Machine, ccfg.Device, ccfg.Profile = machine, d.ID, d.Profile
 			case d.Kind == configs.KindLabelPrinter:
 				p, err := zpl.New(zpl.Config{Name: d.ID, Timeout: d.Timeout, Dial: printerDial(f, d, address, port, zpl.DialTCP, zpl.DialSerial),
@@ -302,4 +306,42 @@ func (t ticketPrinterAdapter) PrintTicket(ctx context.Context, tk cells.Ticket) 
 		WorkOrder: fmt.Sprintf("%d (%s)", tk.WorkOrder, tk.OrderID), SKU: tk.SKU, Quantity: tk.Quantity,
 		Drop: tk.Drop, Due: tk.Due, Steps: tk.Steps, Notes: tk.Notes, URL: tk.URL,
 	})
+}
+
+// machineRef is a machine with the cell and device ids its telemetry is published under.
+type machineRef struct {
+	cell, device string
+	dev          *modbus.Device
+}
+
+// Down reports whether a cell's controller has it out of service.
+func (fl *floor) Down(cell string) bool {
+	st, ok := fl.CellStatus(cell)
+	return ok && st.Down != ""
+}
+
+// Samples returns every machine's latest polled values, for telemetry.
+func (fl *floor) Samples() []collect.DeviceSample {
+	var out []collect.DeviceSample
+	for _, m := range fl.sampled {
+		for name, s := range m.dev.Latest() {
+			out = append(out, collect.DeviceSample{Cell: m.cell, Device: m.device, Metric: metricName(name), Value: s.Value, Time: s.Time})
+		}
+	}
+	return out
+}
+
+// metricName turns a profile's value name into a telemetry metric name: lowercase letters,
+// digits and '_'.
+func metricName(s string) string {
+	b := []byte(strings.ToLower(s))
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	if len(b) == 0 || b[0] < 'a' || b[0] > 'z' {
+		b = append([]byte("v_"), b...)
+	}
+	return string(b)
 }

@@ -95,7 +95,15 @@ func serve(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	defer fl.close()
+	tel, err := newTelemetry(factory, *dataDir, b, fl, logger)
+	if err != nil {
+		return err
+	}
+	if err := tel.register(reg); err != nil {
+		return err
+	}
 	apiCfg := api.Config{
+		Checks:   []api.Check{tel},
 		Book:     b,
 		Sessions: st,
 		Logger:   logger.With("component", "api"),
@@ -126,6 +134,9 @@ func serve(ctx context.Context, args []string, e *env) error {
 	if err := fl.prime(ctx); err != nil {
 		return err
 	}
+	if err := tel.prime(ctx); err != nil {
+		return err
+	}
 	fmt.Fprintf(e.stdout, "cellforge %s serving %q on http://%s\n", versionString(), factory.Site, ln.Addr())
 	logger.Info("serving", "site", factory.Site, "addr", ln.Addr().String(), "config", *configPath, "data", *dataDir)
 
@@ -133,6 +144,7 @@ func serve(ctx context.Context, args []string, e *env) error {
 	g.Go(func() error { return srv.Serve(ctx, ln) })
 	g.Go(func() error { return housekeeping(ctx, b, st, logger) })
 	g.Go(func() error { return fl.Run(ctx) })
+	g.Go(func() error { return tel.Run(ctx) })
 	if plan != nil {
 		g.Go(func() error { return plan.Run(ctx) })
 	}

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/configs"
+	"github.com/cellforge/cellforge/telemetry/bridge"
+	"github.com/cellforge/cellforge/telemetry/broker"
+	"github.com/cellforge/cellforge/telemetry/buffer"
+	"github.com/cellforge/cellforge/telemetry/collect"
+	"github.com/cellforge/cellforge/telemetry/publish"
+)
+
+// telemetryStack is the daemon's telemetry: the embedded broker when no broker is configured,
+// the publisher with its queue, the bridge into InfluxDB when one is configured, and the
+// collector that measures the floor.
+type telemetryStack struct {
+	log       *slog.Logger
+	broker    *broker.Broker
+	publisher *publish.Publisher
+	bridge    *bridge.Bridge
+	collector *collect.Collector
+	queues    map[string]*buffer.Queue // by name: publish, bridge
+}
+
+// newTelemetry builds the telemetry of f, keeping its queues under dataDir/telemetry. On error
+// what was opened is closed.
+func newTelemetry(f *configs.Factory, dataDir string, b *book.Book, fl collect.Floor, logger *slog.Logger) (_ *telemetryStack, err error) {
+	cfg := f.Telemetry
+	t := &telemetryStack{log: logger, queues: make(map[string]*buffer.Queue)}
+	defer func() {
+		if err != nil {
+			t.close()
+		}
+	}()
+	tlsConfig, err := mqttTLS(cfg.MQTT)
+	if err != nil {
+		return nil, err
+	}
+	brokerURL := cfg.MQTT.Broker
+	if brokerURL == "" {
+		t.broker, err = broker.New(broker.Config{Addr: cfg.MQTT.Listen, Logger: logger})
+		if errors.Is(err, syscall.EADDRINUSE) {
+			// Another broker holds the port: run on a free one rather than not at all.
+			logger.Warn("the embedded MQTT broker's port is taken: listening on a free port instead", "addr", cfg.MQTT.Listen)
+			host := cfg.MQTT.Listen[:strings.LastIndex(cfg.MQTT.Listen, ":")]
+			t.broker, err = broker.New(broker.Config{Addr: host + ":0", Logger: logger})
+		}
+		if err != nil {
+			return nil, err
+		}
+		brokerURL = t.broker.URL()
+		logger.Info("embedded MQTT broker", "addr", t.broker.Addr())
+	}
+	queue := func(name string) (*buffer.Queue, error) {
+		q, err := buffer.Open(filepath.Join(dataDir, "telemetry", name), buffer.Options{
+			MaxBytes: cfg.Buffer.MaxBytes, MaxAge: cfg.Buffer.MaxAge, SyncEvery: cfg.Buffer.SyncEvery,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("opening the telemetry %s queue: %w", name, err)
+		}
+		t.queues[name] = q
+		return q, nil
+	}
+	pq, err := queue("publish")
+	if err != nil {
+		return nil, err
+	}
+	t.publisher, err = publish.New(publish.Config{
+		Broker: brokerURL, ClientID: cfg.MQTT.ClientID, Site: f.Site, QoS: cfg.MQTT.QoS,
+		Username: cfg.MQTT.Username, Password: cfg.MQTT.Password, TLS: tlsConfig, Queue: pq,
+		Logger: logger.With("component", "mqtt-publisher"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if in := cfg.InfluxDB; in != nil {
+		bq, err := queue("bridge")
+		if err != nil {
+			return nil, err
+		}
+		t.bridge, err = bridge.New(bridge.Config{
+			Broker: brokerURL, ClientID: cfg.MQTT.ClientID + "-bridge", Username: cfg.MQTT.Username, Password: cfg.MQTT.Password,
+			TLS: tlsConfig, InfluxURL: in.URL, Token: in.Token, Org: in.Org, Bucket: in.Bucket, BatchLines: in.Batch,
+			Queue: bq, Logger: logger.With("component", "influx-bridge"),
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	var cellIDs, drops []string
+	for _, c := range f.Cells {
+		cellIDs = append(cellIDs, c.ID)
+	}
+	for _, d := range f.Drops {
+		drops = append(drops, d.ID)
+	}
+	t.collector = collect.New(collect.Config{
+		Site: f.Site, Book: b, Floor: fl, Publisher: t.publisher, Cells: cellIDs, Drops: drops,
+		Interval: cfg.Interval, Logger: logger.With("component", "telemetry"),
+	})
+	return t, nil
+}
+
+// mqttTLS reads the TLS files of the broker connection; nil when TLS is not configured.
+func mqttTLS(m configs.MQTT) (*tls.Config, error) {
+	if m.CAFile == "" && m.CertFile == "" {
+		return nil, nil
+	}
+	c := &tls.Config{MinVersion: tls.VersionTLS12}
+	if m.CAFile != "" {
+		pem, err := os.ReadFile(m.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("telemetry: mqtt.ca_file: %w", err)
+		}
+		c.RootCAs = x509.NewCertPool()
+		if !c.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("telemetry: mqtt.ca_file %s: no PEM certificate in it", m.CAFile)
+		}
+	}
+	if m.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(m.CertFile, m.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("telemetry: mqtt.cert_file and key_file: %w", err)
+		}
+		c.Certificates = []tls.Certificate{cert}
+	}
+	return c, nil
+}
+
+// prime starts measuring from now.
+func (t *telemetryStack) prime(ctx context.Context) error { return t.collector.Prime(ctx) }
+
+// Run runs every part until ctx ends, then closes the queues: what is not delivered stays on
+// disk for the next start.
+func (t *telemetryStack) Run(ctx context.Context) error {
+	defer t.close()
+	g, ctx := errgroup.WithContext(ctx)
+	if t.broker != nil {
+		g.Go(func() error { return t.broker.Run(ctx) })
+	}
+	g.Go(func() error { return t.publisher.Run(ctx) })
+	if t.bridge != nil {
+		g.Go(func() error { return t.bridge.Run(ctx) })
+	}
+	g.Go(func() error { return t.collector.Run(ctx) })
+	return g.Wait()
+}
+
+func (t *telemetryStack) close() {
+	for name, q := range t.queues {
+		if err := q.Close(); err != nil {
+			t.log.Error("closing the telemetry queue", "queue", name, "err", err)
+		}
+	}
+}
+
+// healthGrace is how long the broker may be away before the daemon reports itself degraded.
+const healthGrace = 5 * time.Second
+
+// Health reports telemetry as degraded while points wait on disk for the broker or InfluxDB.
+func (t *telemetryStack) Health() (string, string) {
+	var problems []string
+	// A connection being made at start, or a blip, is not worth a degraded status.
+	if st := t.publisher.Stats(); !st.Connected && time.Since(st.Since) > healthGrace {
+		problems = append(problems, fmt.Sprintf("MQTT broker unreachable, %d messages waiting on disk", t.queues["publish"].Stats().Records))
+	}
+	if t.bridge != nil {
+		st := t.bridge.Stats()
+		if n := t.queues["bridge"].Stats().Records; n > 0 && !st.Writing {
+			problems = append(problems, fmt.Sprintf("InfluxDB unreachable, %d messages of points waiting on disk", n))
+		}
+	}
+	return "telemetry", strings.Join(problems, "; ")
+}
+
+// register adds the telemetry's counters to the registry.
+func (t *telemetryStack) register(reg prometheus.Registerer) error {
+	var cs []prometheus.Collector
+	for name, q := range t.queues {
+		labels := prometheus.Labels{"queue": name}
+		cs = append(cs,
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cellforge_telemetry_buffer_records", Help: "Records waiting in a telemetry store-and-forward queue.", ConstLabels: labels},
+				func() float64 { return float64(q.Stats().Records) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cellforge_telemetry_buffer_bytes", Help: "Bytes a telemetry queue holds on disk.", ConstLabels: labels},
+				func() float64 { return float64(q.Stats().Bytes) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cellforge_telemetry_buffer_dropped_total", Help: "Records dropped from a full or aged telemetry queue.", ConstLabels: labels},
+				func() float64 { return float64(q.Stats().Dropped) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cellforge_telemetry_buffer_replayed_total", Help: "Records delivered again from a telemetry queue after an outage or a restart.", ConstLabels: labels},
+				func() float64 { return float64(q.Stats().Replayed) }),
+		)
+	}
+	p := t.publisher
+	cs = append(cs,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cellforge_mqtt_connected", Help: "1 while the publisher is connected to the MQTT broker."},
+			func() float64 { return b2f(p.Stats().Connected) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cellforge_mqtt_published_total", Help: "Telemetry messages the broker acknowledged."},
+			func() float64 { return float64(p.Stats().Published) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cellforge_telemetry_points_total", Help: "Telemetry points measured."},
+			func() float64 { return float64(p.Stats().Points) }),
+	)
+	if br := t.bridge; br != nil {
+		cs = append(cs,
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cellforge_bridge_rejected_total", Help: "Telemetry messages the bridge refused as invalid."},
+				func() float64 { return float64(br.Stats().Rejected) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cellforge_bridge_written_total", Help: "Points written to InfluxDB."},
+				func() float64 { return float64(br.Stats().Written) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cellforge_bridge_dropped_total", Help: "Points InfluxDB refused as invalid, dropped alone."},
+				func() float64 { return float64(br.Stats().Dropped) }),
+		)
+	}
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
