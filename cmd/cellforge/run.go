@@ -33,6 +33,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"serve":    {"run the daemon: the order book, its API and the factory", serve},
 		"import":   {"send an order batch (CSV or JSON) to a running daemon", importBatch},
+		"bridge":   {"carry telemetry from an MQTT broker into InfluxDB (for a central site)", runBridge},
 		"hash":     {"hash a PIN, password or API token for a factory config", hashSecret},
 		"schedule": {"plan a flexible job shop (.fjs file) and print the schedule as JSON", schedule},
 		"sim":      {"run the devices of a factory config on the firmware simulator; set their faults", simulate},

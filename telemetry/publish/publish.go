@@ -187,8 +187,9 @@ func record(topic string, body []byte, retained bool) []byte {
 	return append(r, body...)
 }
 
-// unrecord undoes record.
-func unrecord(r []byte) (topic string, body []byte, retained bool, ok bool) {
+// ParseRecord reads a message as the publisher keeps it on its queue: its topic, its payload
+// and whether it is retained; ok is false for a damaged record.
+func ParseRecord(r []byte) (topic string, body []byte, retained bool, ok bool) {
 	if len(r) < 3 {
 		return "", nil, false, false
 	}
@@ -352,7 +353,7 @@ func (p *Publisher) send(ctx context.Context, client paho.Client) error {
 	}()
 	sendRecs := func(recs []buffer.Record, replayed bool) error {
 		for _, r := range recs {
-			topic, body, retained, ok := unrecord(r.Data)
+			topic, body, retained, ok := ParseRecord(r.Data)
 			if !ok {
 				p.log.Error("dropping a damaged telemetry record", "seq", r.Seq)
 				q.Ack(r.Seq)

@@ -1,0 +1,118 @@
+package publish_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/cellforge/cellforge/telemetry"
+	"github.com/cellforge/cellforge/telemetry/buffer"
+	"github.com/cellforge/cellforge/telemetry/peertest"
+	"github.com/cellforge/cellforge/telemetry/publish"
+)
+
+// TestFullBufferDropsTheOldest: while the broker is away the queue fills; the oldest messages
+// are dropped and counted, publishing goes on, and when the broker is back the newest arrive.
+func TestFullBufferDropsTheOldest(t *testing.T) {
+	mq := peertest.StartMosquitto(t, peertest.MosquittoOptions{})
+	s := telemetry.Series{Site: "test", Kind: telemetry.KindDevice, Cell: "c", Device: "d", Metric: "v"}
+	got := make(chan float64, 100000)
+	// A subscriber with a persistent session: the broker keeps for it what arrives while it
+	// reconnects, so what it sees is what the publisher sent.
+	subOpts := paho.NewClientOptions().AddBroker(mq.URL()).SetClientID("full-sub").SetCleanSession(false).
+		SetDefaultPublishHandler(func(_ paho.Client, m paho.Message) {
+			_, points, err := telemetry.Decode(m.Topic(), m.Payload())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			for _, pt := range points {
+				got <- pt.Fields["value"].(float64)
+			}
+		})
+	sub := paho.NewClient(subOpts)
+	if tok := sub.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("connect: %v", tok.Error())
+	}
+	if tok := sub.Subscribe(s.Topic(), 1, nil); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscribe: %v", tok.Error())
+	}
+	sub.Disconnect(100)
+	mq.Stop()
+	q, err := buffer.Open(t.TempDir(), buffer.Options{MaxBytes: 256 << 10, SegmentBytes: 16 << 10, SyncEvery: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	p, err := publish.New(publish.Config{Broker: mq.URL(), ClientID: "full", Site: "test", QoS: 1, Queue: q,
+		Batch: 10 * time.Millisecond, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := p.Run(ctx); err != nil {
+			t.Error(err)
+		}
+	}()
+	defer func() { cancel(); wg.Wait() }()
+
+	base := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
+	const n = 20000
+	for i := range n {
+		if err := p.Publish(s, telemetry.Point{Time: base.Add(time.Duration(i) * time.Millisecond), Fields: map[string]any{"value": float64(i)}}); err != nil {
+			t.Fatal(err)
+		}
+		if i%500 == 499 {
+			time.Sleep(15 * time.Millisecond) // let the batcher queue them in many messages
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for q.Stats().Dropped == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	st := q.Stats()
+	if st.Dropped == 0 || st.Bytes > 256<<10 {
+		t.Fatalf("queue %+v: want the oldest dropped and at most 256 KiB kept", st)
+	}
+
+	// The broker comes back: the subscriber gets the newest points, every one of them from the
+	// oldest message kept on, and not the oldest, which were dropped.
+	mq.Start()
+	sub = paho.NewClient(subOpts)
+	if tok := sub.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("reconnect: %v", tok.Error())
+	}
+	defer sub.Disconnect(0)
+	seenLast := false
+	minSeen := float64(n)
+	seen := map[float64]bool{}
+	deadline = time.Now().Add(20 * time.Second)
+	for !seenLast && time.Now().Before(deadline) {
+		select {
+		case v := <-got:
+			seen[v] = true
+			minSeen = min(minSeen, v)
+			seenLast = seenLast || v == n-1
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if !seenLast {
+		t.Fatalf("the newest point never arrived; publisher %+v, queue %+v", p.Stats(), q.Stats())
+	}
+	if minSeen == 0 {
+		t.Errorf("the oldest point arrived although the queue was full and dropped %d messages", st.Dropped)
+	}
+	for v := minSeen; v < n; v++ {
+		if !seen[v] {
+			t.Fatalf("point %v missing between the oldest kept (%v) and the newest", v, minSeen)
+		}
+	}
+	t.Logf("dropped %d messages; oldest point delivered %v of %d", st.Dropped, minSeen, n)
+}
