@@ -6,6 +6,10 @@
 // points. Writes are idempotent: InfluxDB identifies a point by measurement, tags and timestamp,
 // so a point written twice after a crash or a replay is stored once.
 //
+// The broker must keep what arrives for the bridge's session while the bridge reconnects (after
+// a broker restart the publishers may be back first): with Mosquitto, raise max_queued_messages
+// (1,000 by default; 0 keeps everything) to what an outage can pile up.
+//
 // It runs inside the daemon, or on its own (cellforge bridge) at a central site gathering
 // several micro-factories. It imports the telemetry model, its buffer, the MQTT and InfluxDB
 // client libraries and the standard library.

@@ -30,7 +30,7 @@ type pipeline struct {
 	done   sync.WaitGroup
 }
 
-func newPipeline(t *testing.T) *pipeline {
+func newPipeline(t testing.TB) *pipeline {
 	t.Helper()
 	p := &pipeline{mqtt: peertest.StartMosquitto(t, peertest.MosquittoOptions{}), influx: peertest.StartInfluxDB(t), db: "cellforge"}
 	p.influx.CreateDatabase(t, p.db)
@@ -74,7 +74,7 @@ func (p *pipeline) stop() {
 }
 
 // count returns the number of points of a measurement in InfluxDB, and their sum of value.
-func (p *pipeline) count(t *testing.T, measurement, field string) (n int, sum float64) {
+func (p *pipeline) count(t testing.TB, measurement, field string) (n int, sum float64) {
 	t.Helper()
 	client := influxdb2.NewClient(p.influx.URL(), "")
 	defer client.Close()

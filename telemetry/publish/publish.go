@@ -132,8 +132,11 @@ func (p *Publisher) Publish(s telemetry.Series, points ...telemetry.Point) error
 
 // Retain queues a retained message, such as a cell's current state: the broker keeps the last
 // one for every new subscriber.
-func (p *Publisher) Retain(topic string, body []byte) error {
-	_, err := p.cfg.Queue.Append(record(topic, body, true))
+func (p *Publisher) Retain(topic string, body []byte) error { return p.Enqueue(topic, body, true) }
+
+// Enqueue queues a message that is already encoded, as it is.
+func (p *Publisher) Enqueue(topic string, body []byte, retained bool) error {
+	_, err := p.cfg.Queue.Append(record(topic, body, retained))
 	return err
 }
 
