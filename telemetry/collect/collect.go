@@ -95,7 +95,7 @@ func New(cfg Config) *Collector {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Collector{cfg: cfg, log: cfg.Logger, states: make(map[string]cellClock),
-		lastSample: make(map[[3]string]time.Time), lastUnit: make(map[string]time.Time), units: make(map[int64]int)}
+		lastSample: make(map[[3]string]time.Time), lastUnit: make(map[string]time.Time)}
 }
 
 // Prime starts following the book's events from its latest: what happened before the daemon
@@ -244,8 +244,7 @@ func (c *Collector) event(ctx context.Context, e book.Event) {
 		if e.Cell == "" {
 			return
 		}
-		made := e.Quantity - c.units[e.Operation]
-		c.units[e.Operation] = e.Quantity
+		made := e.Quantity // a progress event counts the units added
 		if made <= 0 {
 			return
 		}
@@ -256,8 +255,10 @@ func (c *Collector) event(ctx context.Context, e book.Event) {
 		}
 		c.lastUnit[e.Cell] = e.At
 	case book.EventOperation:
-		if e.To == book.Done || e.To == book.Scrapped {
-			delete(c.units, e.Operation)
+		// A unit's cycle is counted from the start (or resumption) of its operation, not
+		// across the idle time before it.
+		if e.To == book.Running && e.Cell != "" {
+			c.lastUnit[e.Cell] = e.At
 		}
 	case book.EventWorkOrderCompleted:
 		wo, err := c.cfg.Book.WorkOrder(ctx, e.WorkOrder)

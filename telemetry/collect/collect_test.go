@@ -1,0 +1,173 @@
+package collect_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/intake"
+	"github.com/cellforge/cellforge/configs"
+	"github.com/cellforge/cellforge/store/sqlite"
+	"github.com/cellforge/cellforge/telemetry"
+	"github.com/cellforge/cellforge/telemetry/collect"
+)
+
+// recorder keeps what the collector publishes.
+type recorder struct {
+	mu       sync.Mutex
+	points   map[string][]telemetry.Point // by topic
+	series   map[string]telemetry.Series
+	retained map[string]string
+}
+
+func (r *recorder) Publish(s telemetry.Series, points ...telemetry.Point) error {
+	if _, _, err := telemetry.Encode(s, points); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.points[s.Topic()] = append(r.points[s.Topic()], points...)
+	r.series[s.Topic()] = s
+	return nil
+}
+
+func (r *recorder) Retain(topic string, body []byte) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.retained[topic] = string(body)
+	return nil
+}
+
+func (r *recorder) values(topic string) []any {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []any
+	for _, p := range r.points[topic] {
+		out = append(out, p.Fields["value"])
+	}
+	return out
+}
+
+// floor is a floor whose weave-2 is down and whose vat reads one temperature.
+type floor struct{ sampled time.Time }
+
+func (f *floor) Down(cell string) bool { return cell == "weave-2" }
+func (f *floor) Samples() []collect.DeviceSample {
+	return []collect.DeviceSample{{Cell: "dye-1", Device: "vat-a", Metric: "temperature", Value: 61.5, Time: f.sampled}}
+}
+
+type clock struct{ now time.Time }
+
+func (c *clock) Now() time.Time { return c.now }
+
+func TestCollector(t *testing.T) {
+	ctx := context.Background()
+	raw, err := os.ReadFile("testdata/factory.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := configs.Parse("testdata/factory.yaml", raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "book.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c := &clock{now: time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)}
+	b := book.New(book.Config{Store: st, Factory: f, Now: c.Now})
+	rows, err := intake.NewCSV(strings.NewReader("order_id,sku,quantity\nS1,SCARF,3\nS2,SCARF,1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Import(ctx, book.ImportRequest{Drop: "later", Rows: rows, Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{points: map[string][]telemetry.Point{}, series: map[string]telemetry.Series{}, retained: map[string]string{}}
+	fl := &floor{sampled: c.now.Add(-time.Second)}
+	col := collect.New(collect.Config{Site: "s", Book: b, Floor: fl, Publisher: rec, Cells: []string{"weave-1", "weave-2", "pack-1"},
+		Drops: []string{"later"}, Now: c.Now})
+	if err := col.Prime(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := col.Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	q, err := b.Queue(ctx, "weave-1", 0)
+	if err != nil || len(q) == 0 {
+		t.Fatalf("weave-1 queue %v, %v", q, err)
+	}
+	op := q[0]
+	if got := rec.values("cellforge/v1/s/cells/weave-1/queue_length"); len(got) != 1 || got[0] != float64(len(q)) {
+		t.Errorf("weave-1 queue length %v, want %d", got, len(q))
+	}
+	if !strings.Contains(rec.retained["cellforge/v1/s/cells/weave-2/state"], `"state":"fault"`) {
+		t.Errorf("weave-2 retained state %q, want fault", rec.retained["cellforge/v1/s/cells/weave-2/state"])
+	}
+	// A device value is published once, with the time it was read.
+	if pts := rec.points["cellforge/v1/s/devices/dye-1/vat-a/temperature"]; len(pts) != 1 || !pts[0].Time.Equal(fl.sampled) {
+		t.Errorf("temperature points %+v, want one read at %v", pts, fl.sampled)
+	}
+
+	// The scarf is woven: three units ten minutes apart, then done.
+	act := func(a book.Action) {
+		if _, err := b.Transition(ctx, book.TransitionRequest{Operation: op.ID, Action: a, Actor: "ana"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	act(book.ActionStart)
+	for units := 1; units <= op.Quantity; units++ {
+		c.now = c.now.Add(10 * time.Minute)
+		if _, err := b.Progress(ctx, op.ID, units, "cell:weave-1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.now = c.now.Add(time.Minute)
+	if err := col.Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.values("cellforge/v1/s/cells/weave-1/units"); len(got) != op.Quantity {
+		t.Errorf("weave-1 units %v, want %d points of one unit", got, op.Quantity)
+	}
+	if got := rec.values("cellforge/v1/s/cells/weave-1/cycle_time_s"); len(got) != op.Quantity || got[0] != 600.0 || got[len(got)-1] != 600.0 {
+		t.Errorf("weave-1 cycle times %v, want %d of 600 s, the first counted from the start", got, op.Quantity)
+	}
+	if got := rec.values("cellforge/v1/s/cells/weave-1/machine_state"); len(got) != 2 || got[1] != "running" {
+		t.Errorf("weave-1 states %v, want idle then running", got)
+	}
+	if got := rec.values("cellforge/v1/s/cells/weave-1/time_idle_s"); len(got) != 1 || got[0] != 31*60.0 {
+		t.Errorf("weave-1 time idle %v, want the 31 minutes between the samples", got)
+	}
+	// Finishing both operations completes the work order: its turnaround is published.
+	act(book.ActionComplete)
+	wo, err := b.WorkOrder(ctx, op.WorkOrder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pack := wo.Operations[1].ID
+	for _, a := range []book.Action{book.ActionStart, book.ActionComplete} {
+		if _, err := b.Transition(ctx, book.TransitionRequest{Operation: pack, Action: a, Actor: "ana"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := col.Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wt := rec.points["cellforge/v1/s/workorders/later"]
+	if len(wt) != 1 || wt[0].Fields["turnaround_s"] != 31*60.0 || wt[0].Fields["late"] != false {
+		t.Errorf("work order points %+v, want one turnaround of 1860 s, on time", wt)
+	}
+	if s := rec.series["cellforge/v1/s/workorders/later"]; s.Tags["sku"] != "SCARF" || s.Tags["work_order"] == "" {
+		t.Errorf("work order tags %v", s.Tags)
+	}
+	drops := rec.points["cellforge/v1/s/drops/later"]
+	if last := drops[len(drops)-1]; last.Fields["work_orders_done"] != 1.0 {
+		t.Errorf("drop progress %+v, want one work order done", last)
+	}
+}
