@@ -116,3 +116,49 @@ func TestFullBufferDropsTheOldest(t *testing.T) {
 	}
 	t.Logf("dropped %d messages; oldest point delivered %v of %d", st.Dropped, minSeen, n)
 }
+
+// TestCredentials: with the wrong password nothing leaves the queue; with the right one it does.
+func TestCredentials(t *testing.T) {
+	mq := peertest.StartMosquitto(t, peertest.MosquittoOptions{Username: "floor", Password: "warp-and-weft"})
+	s := telemetry.Series{Site: "test", Kind: telemetry.KindDrop, Drop: "d"}
+	for _, tt := range []struct {
+		name      string
+		password  string
+		published bool
+	}{
+		{"wrong password", "nope", false},
+		{"right password", "warp-and-weft", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			q, err := buffer.Open(t.TempDir(), buffer.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer q.Close()
+			p, err := publish.New(publish.Config{Broker: mq.URL(), ClientID: "cred-" + tt.password, Site: "test", QoS: 1,
+				Username: "floor", Password: tt.password, Queue: q, Batch: 10 * time.Millisecond, Timeout: 2 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() { defer wg.Done(); p.Run(ctx) }()
+			defer func() { cancel(); wg.Wait() }()
+			if err := p.Publish(s, telemetry.Point{Time: time.Now(), Fields: map[string]any{"x": 1.0}}); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(3 * time.Second)
+			for p.Stats().Published == 0 && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+			}
+			st := p.Stats()
+			if (st.Published > 0) != tt.published || st.Connected != tt.published {
+				t.Errorf("stats %+v, want published %v", st, tt.published)
+			}
+			if !tt.published && q.Stats().Records == 0 {
+				t.Error("the refused message left the queue")
+			}
+		})
+	}
+}
