@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"embed"
 	"fmt"
+	"maps"
 	"math"
 	"path"
 	"slices"
@@ -47,6 +48,9 @@ type Profile struct {
 	// StateRunning, StateDone, StateFault or the name of a running phase.
 	StateRegister string
 	States        map[int]string
+	// Setup names the running phases that prepare a job rather than make units (a dye
+	// bath filling and heating): time in them counts as setup, not running.
+	Setup []string
 	// UnitsRegister counts the units completed of the current job; empty for a machine that
 	// finishes all the units of a job at once (a dye bath), whose units are done when it is.
 	UnitsRegister string
@@ -507,7 +511,7 @@ func (d *decoder) command(n *yaml.Node, i int, regs map[string]registerRef) (mod
 
 func (d *decoder) state(n *yaml.Node, p *Profile, regs map[string]registerRef, polled map[string]bool) {
 	const object = "state"
-	m, ok := d.mapping(n, object, "", "register", "values", "units", "fault_code", "faults")
+	m, ok := d.mapping(n, object, "", "register", "values", "setup", "units", "fault_code", "faults")
 	if !ok {
 		return
 	}
@@ -547,6 +551,24 @@ func (d *decoder) state(n *yaml.Node, p *Profile, regs map[string]registerRef, p
 		for _, s := range []string{StateIdle, StateDone, StateFault} {
 			if !have[s] {
 				d.add(m.line("values", n.Line), object, "values", "no value means %s (a cell controller needs idle, done and fault)", quote(s))
+			}
+		}
+	}
+	if e, ok := m.entries["setup"]; ok && !isNull(e.val) {
+		if e.val.Kind != yaml.SequenceNode {
+			d.add(e.key.Line, object, "setup", "expected a list of state names, got %s", describe(e.val))
+		} else {
+			for _, item := range e.val.Content {
+				s, bad := d.scalar(item, object, "setup", "a state name")
+				switch {
+				case bad:
+				case !slices.Contains(slices.Collect(maps.Values(p.States)), s):
+					d.add(item.Line, object, "setup", "%s is not one of the state values", quote(s))
+				case s == StateIdle || s == StateDone || s == StateFault:
+					d.add(item.Line, object, "setup", "%s is not a running phase", quote(s))
+				default:
+					p.Setup = append(p.Setup, s)
+				}
 			}
 		}
 	}

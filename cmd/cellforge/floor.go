@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,6 +33,7 @@ type floor struct {
 	lines    []*modbus.Line
 	machines []*modbus.Device
 	sampled  []machineRef
+	setup    map[string][]string // cell -> its machine's setup phases
 	cells    map[string]*cells.Cell
 	order    []*cells.Cell
 	tickets  *cells.Tickets
@@ -53,7 +55,7 @@ type floorConfig struct {
 
 // newFloor builds the floor of f; nothing runs before Run. On error what was opened is closed.
 func newFloor(f *configs.Factory, cfg floorConfig) (_ *floor, err error) {
-	fl := &floor{log: cfg.Logger, cells: map[string]*cells.Cell{}, health: cfg.Health}
+	fl := &floor{log: cfg.Logger, cells: map[string]*cells.Cell{}, health: cfg.Health, setup: map[string][]string{}}
 	defer func() {
 		if err != nil {
 			fl.close()
@@ -124,6 +126,7 @@ func newFloor(f *configs.Factory, cfg floorConfig) (_ *floor, err error) {
 				}
 				fl.machines = append(fl.machines, machine)
 				fl.sampled = append(fl.sampled, machineRef{cell: c.ID, device: d.ID, dev: machine})
+				fl.setup[c.ID] = d.Profile.Setup
 				ccfg.Machine, ccfg.Device, ccfg.Profile = machine, d.ID, d.Profile
 			case d.Kind == configs.KindLabelPrinter:
 				p, err := zpl.New(zpl.Config{Name: d.ID, Timeout: d.Timeout, Dial: printerDial(f, d, address, port, zpl.DialTCP, zpl.DialSerial),
@@ -318,6 +321,12 @@ type machineRef struct {
 func (fl *floor) Down(cell string) bool {
 	st, ok := fl.CellStatus(cell)
 	return ok && st.Down != ""
+}
+
+// Setup reports whether a cell's machine is in one of its profile's setup phases.
+func (fl *floor) Setup(cell string) bool {
+	st, ok := fl.CellStatus(cell)
+	return ok && slices.Contains(fl.setup[cell], st.Machine)
 }
 
 // Samples returns every machine's latest polled values, for telemetry.

@@ -29,6 +29,9 @@ type Publisher interface {
 type Floor interface {
 	// Down reports whether a cell is out of service (its machine in fault or unreachable).
 	Down(cell string) bool
+	// Setup reports whether a cell's machine is in a phase that prepares a job (a changeover,
+	// a bath filling and heating) rather than making units.
+	Setup(cell string) bool
 	// Samples returns the latest polled values of every device.
 	Samples() []DeviceSample
 }
@@ -178,7 +181,8 @@ func (c *Collector) sampleDevices() {
 
 // sampleCells publishes each cell's time in its state since the last sample, its state when it
 // changes (also retained), and its queue length. A cell is in fault while the floor has it
-// down, else running, paused or idle as the head of its queue says.
+// down, else running, paused or idle as the head of its queue says, and in setup while its
+// operation runs and its machine prepares the job.
 func (c *Collector) sampleCells(ctx context.Context, now time.Time) {
 	for _, cell := range c.cfg.Cells {
 		q, err := c.cfg.Book.Queue(ctx, cell, 0)
@@ -197,8 +201,12 @@ func (c *Collector) sampleCells(ctx context.Context, now time.Time) {
 				state = "paused"
 			}
 		}
-		if c.cfg.Floor != nil && c.cfg.Floor.Down(cell) {
+		switch {
+		case c.cfg.Floor == nil:
+		case c.cfg.Floor.Down(cell):
 			state = "fault"
+		case state == "running" && c.cfg.Floor.Setup(cell):
+			state = "setup"
 		}
 		clock, seen := c.states[cell]
 		if seen {

@@ -54,9 +54,13 @@ func (r *recorder) values(topic string) []any {
 }
 
 // floor is a floor whose weave-2 is down and whose vat reads one temperature.
-type floor struct{ sampled time.Time }
+type floor struct {
+	sampled time.Time
+	setup   bool // weave-1's machine prepares its job
+}
 
-func (f *floor) Down(cell string) bool { return cell == "weave-2" }
+func (f *floor) Down(cell string) bool  { return cell == "weave-2" }
+func (f *floor) Setup(cell string) bool { return cell == "weave-1" && f.setup }
 func (f *floor) Samples() []collect.DeviceSample {
 	return []collect.DeviceSample{{Cell: "dye-1", Device: "vat-a", Metric: "temperature", Value: 61.5, Time: f.sampled}}
 }
@@ -144,6 +148,19 @@ func TestCollector(t *testing.T) {
 	if got := rec.values("cellforge/v1/s/cells/weave-1/time_idle_s"); len(got) != 1 || got[0] != 31*60.0 {
 		t.Errorf("weave-1 time idle %v, want the 31 minutes between the samples", got)
 	}
+	// The loom changes over (a setup phase of its machine): the cell is in setup.
+	fl.setup = true
+	c.now = c.now.Add(time.Minute)
+	if err := col.Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fl.setup = false
+	if got := rec.values("cellforge/v1/s/cells/weave-1/machine_state"); got[len(got)-1] != "setup" {
+		t.Errorf("weave-1 states %v, want setup last", got)
+	}
+	if got := rec.values("cellforge/v1/s/cells/weave-1/time_running_s"); len(got) != 1 || got[0] != 60.0 {
+		t.Errorf("weave-1 time running %v, want the minute before the setup", got)
+	}
 	// Finishing both operations completes the work order: its turnaround is published.
 	act(book.ActionComplete)
 	wo, err := b.WorkOrder(ctx, op.WorkOrder)
@@ -160,8 +177,8 @@ func TestCollector(t *testing.T) {
 		t.Fatal(err)
 	}
 	wt := rec.points["cellforge/v1/s/workorders/later"]
-	if len(wt) != 1 || wt[0].Fields["turnaround_s"] != 31*60.0 || wt[0].Fields["late"] != false {
-		t.Errorf("work order points %+v, want one turnaround of 1860 s, on time", wt)
+	if len(wt) != 1 || wt[0].Fields["turnaround_s"] != 32*60.0 || wt[0].Fields["late"] != false {
+		t.Errorf("work order points %+v, want one turnaround of 1920 s, on time", wt)
 	}
 	if s := rec.series["cellforge/v1/s/workorders/later"]; s.Tags["sku"] != "SCARF" || s.Tags["work_order"] == "" {
 		t.Errorf("work order tags %v", s.Tags)
