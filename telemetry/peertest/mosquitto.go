@@ -15,12 +15,16 @@ type MosquittoOptions struct {
 	// Username and Password, when Username is set, turn anonymous access off; a password file
 	// made with mosquitto_passwd holds this one user.
 	Username, Password string
+	// CertFile and KeyFile, when set, make the listener speak TLS with this PEM certificate
+	// and key; URL then starts with ssl://.
+	CertFile, KeyFile string
 }
 
 // Mosquitto is a real Mosquitto broker listening on a loopback port, with its own temporary
 // config and persistence directory.
 type Mosquitto struct {
 	addr string
+	tls  bool
 	proc *process
 }
 
@@ -35,11 +39,14 @@ func StartMosquitto(t testing.TB, opts MosquittoOptions) *Mosquitto {
 	if err := os.Mkdir(dataDir, 0o700); err != nil {
 		t.Fatalf("peertest: %v", err)
 	}
-	m := &Mosquitto{addr: loopback(freePort(t))}
+	m := &Mosquitto{addr: loopback(freePort(t)), tls: opts.CertFile != ""}
 
 	var conf strings.Builder
 	_, port, _ := strings.Cut(m.addr, ":")
 	fmt.Fprintf(&conf, "listener %s 127.0.0.1\n", port)
+	if m.tls {
+		fmt.Fprintf(&conf, "certfile %s\nkeyfile %s\n", opts.CertFile, opts.KeyFile)
+	}
 	if opts.Username != "" {
 		pwBin := ensureBinary(t, "mosquitto_passwd", "mosquitto")
 		pwFile := filepath.Join(dir, "passwd")
@@ -77,8 +84,13 @@ func StartMosquitto(t testing.TB, opts MosquittoOptions) *Mosquitto {
 // Addr returns the broker's host:port, 127.0.0.1:PORT.
 func (m *Mosquitto) Addr() string { return m.addr }
 
-// URL returns the broker's address for MQTT clients, tcp://127.0.0.1:PORT.
-func (m *Mosquitto) URL() string { return "tcp://" + m.addr }
+// URL returns the broker's address for MQTT clients: tcp://127.0.0.1:PORT, or ssl:// with TLS.
+func (m *Mosquitto) URL() string {
+	if m.tls {
+		return "ssl://" + m.addr
+	}
+	return "tcp://" + m.addr
+}
 
 // Stop sends the broker SIGTERM and waits until it has exited and saved its persistence file.
 // Stopping a stopped broker does nothing.

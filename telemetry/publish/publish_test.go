@@ -2,6 +2,18 @@ package publish_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -158,6 +170,98 @@ func TestCredentials(t *testing.T) {
 			}
 			if !tt.published && q.Stats().Records == 0 {
 				t.Error("the refused message left the queue")
+			}
+		})
+	}
+}
+
+// selfSigned writes a CA and a certificate it signed for 127.0.0.1, and returns the CA's pool
+// and the certificate's and key's files.
+func selfSigned(t *testing.T) (*x509.CertPool, string, string) {
+	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true,
+		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	return pool, certFile, keyFile
+}
+
+// TestTLS: over TLS the publisher reaches a broker whose certificate its CA signed, and not one
+// it cannot verify.
+func TestTLS(t *testing.T) {
+	pool, certFile, keyFile := selfSigned(t)
+	mq := peertest.StartMosquitto(t, peertest.MosquittoOptions{CertFile: certFile, KeyFile: keyFile})
+	s := telemetry.Series{Site: "test", Kind: telemetry.KindDrop, Drop: "d"}
+	for _, tt := range []struct {
+		name      string
+		tls       *tls.Config
+		published bool
+	}{
+		{"unknown CA", &tls.Config{MinVersion: tls.VersionTLS12}, false},
+		{"trusted CA", &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			q, err := buffer.Open(t.TempDir(), buffer.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer q.Close()
+			p, err := publish.New(publish.Config{Broker: mq.URL(), ClientID: "tls-" + strings.ReplaceAll(tt.name, " ", "-"), Site: "test", QoS: 1,
+				TLS: tt.tls, Queue: q, Batch: 10 * time.Millisecond, Timeout: 2 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() { defer wg.Done(); p.Run(ctx) }()
+			defer func() { cancel(); wg.Wait() }()
+			if err := p.Publish(s, telemetry.Point{Time: time.Now(), Fields: map[string]any{"x": 1.0}}); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(3 * time.Second)
+			for p.Stats().Published == 0 && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+			}
+			if got := p.Stats().Published > 0; got != tt.published {
+				t.Errorf("published %v, want %v", got, tt.published)
 			}
 		})
 	}
