@@ -175,6 +175,7 @@ func (b *Bridge) subscribe(ctx context.Context) (paho.Client, error) {
 	opts.SetDefaultPublishHandler(b.handle)
 	client := paho.NewClient(opts)
 	if err := wait(ctx, client.Connect(), b.cfg.Timeout); err != nil {
+		client.Disconnect(0) // a connection still being made is abandoned
 		return nil, err
 	}
 	if err := wait(ctx, client.Subscribe(telemetry.Subscription, 1, b.handle), b.cfg.Timeout); err != nil {

@@ -305,6 +305,7 @@ func (p *Publisher) connect(ctx context.Context) (paho.Client, error) {
 	client := paho.NewClient(opts)
 	t := client.Connect()
 	if err := wait(ctx, t, p.cfg.Timeout); err != nil {
+		client.Disconnect(0) // a connection still being made is abandoned
 		return nil, err
 	}
 	online := client.Publish(telemetry.StatusTopic(p.cfg.Site), 1, true, "online")
