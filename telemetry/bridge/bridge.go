@@ -32,6 +32,7 @@ import (
 
 	"github.com/cellforge/cellforge/telemetry"
 	"github.com/cellforge/cellforge/telemetry/buffer"
+	"github.com/cellforge/cellforge/telemetry/internal/session"
 )
 
 // Config is what a Bridge needs.
@@ -155,45 +156,21 @@ func (b *Bridge) Run(ctx context.Context) error {
 
 // subscribe connects with a persistent session and subscribes to every series.
 func (b *Bridge) subscribe(ctx context.Context) (paho.Client, error) {
-	opts := paho.NewClientOptions().
-		AddBroker(b.cfg.Broker).
-		SetClientID(b.cfg.ClientID).
-		SetCleanSession(false).
-		SetAutoReconnect(false).
-		SetConnectRetry(false).
-		SetConnectTimeout(b.cfg.Timeout).
-		SetKeepAlive(30 * time.Second).
+	opts := session.Options(session.Config{Broker: b.cfg.Broker, ClientID: b.cfg.ClientID,
+		Username: b.cfg.Username, Password: b.cfg.Password, TLS: b.cfg.TLS, Timeout: b.cfg.Timeout}).
 		SetOrderMatters(true).
 		SetAutoAckDisabled(true)
-	if b.cfg.Username != "" {
-		opts.SetUsername(b.cfg.Username).SetPassword(b.cfg.Password)
-	}
-	if b.cfg.TLS != nil {
-		opts.SetTLSConfig(b.cfg.TLS)
-	}
 	// Messages queued for the session arrive as soon as it resumes, before Subscribe returns.
 	opts.SetDefaultPublishHandler(b.handle)
-	client := paho.NewClient(opts)
-	if err := wait(ctx, client.Connect(), b.cfg.Timeout); err != nil {
-		client.Disconnect(0) // a connection still being made is abandoned
+	client, err := session.Connect(ctx, opts, b.cfg.Timeout)
+	if err != nil {
 		return nil, err
 	}
-	if err := wait(ctx, client.Subscribe(telemetry.Subscription, 1, b.handle), b.cfg.Timeout); err != nil {
+	if err := session.Wait(ctx, client.Subscribe(telemetry.Subscription, 1, b.handle), b.cfg.Timeout); err != nil {
 		client.Disconnect(0)
 		return nil, err
 	}
 	return client, nil
-}
-
-func wait(ctx context.Context, t paho.Token, timeout time.Duration) error {
-	select {
-	case <-t.Done():
-		return t.Error()
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(timeout):
-		return errors.New("no answer from the broker")
-	}
 }
 
 // handle checks a message and queues its points. The broker's acknowledgement is sent once the

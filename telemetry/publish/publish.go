@@ -22,6 +22,7 @@ import (
 
 	"github.com/cellforge/cellforge/telemetry"
 	"github.com/cellforge/cellforge/telemetry/buffer"
+	"github.com/cellforge/cellforge/telemetry/internal/session"
 )
 
 // Config is what a Publisher needs.
@@ -285,47 +286,20 @@ func (p *Publisher) batcher(ctx context.Context) {
 // connect opens a connection with a persistent session and the daemon's last will, and says
 // the daemon is online.
 func (p *Publisher) connect(ctx context.Context) (paho.Client, error) {
-	opts := paho.NewClientOptions().
-		AddBroker(p.cfg.Broker).
-		SetClientID(p.cfg.ClientID).
-		SetCleanSession(false).
-		SetAutoReconnect(false).
-		SetConnectRetry(false).
-		SetConnectTimeout(p.cfg.Timeout).
-		SetWriteTimeout(p.cfg.Timeout).
-		SetKeepAlive(30*time.Second).
+	opts := session.Options(session.Config{Broker: p.cfg.Broker, ClientID: p.cfg.ClientID,
+		Username: p.cfg.Username, Password: p.cfg.Password, TLS: p.cfg.TLS, Timeout: p.cfg.Timeout}).
 		SetOrderMatters(false).
 		SetBinaryWill(telemetry.StatusTopic(p.cfg.Site), []byte("offline"), 1, true)
-	if p.cfg.Username != "" {
-		opts.SetUsername(p.cfg.Username).SetPassword(p.cfg.Password)
-	}
-	if p.cfg.TLS != nil {
-		opts.SetTLSConfig(p.cfg.TLS)
-	}
-	client := paho.NewClient(opts)
-	t := client.Connect()
-	if err := wait(ctx, t, p.cfg.Timeout); err != nil {
-		client.Disconnect(0) // a connection still being made is abandoned
+	client, err := session.Connect(ctx, opts, p.cfg.Timeout)
+	if err != nil {
 		return nil, err
 	}
 	online := client.Publish(telemetry.StatusTopic(p.cfg.Site), 1, true, "online")
-	if err := wait(ctx, online, p.cfg.Timeout); err != nil {
+	if err := session.Wait(ctx, online, p.cfg.Timeout); err != nil {
 		client.Disconnect(0)
 		return nil, err
 	}
 	return client, nil
-}
-
-// wait waits for a token, the timeout or ctx.
-func wait(ctx context.Context, t paho.Token, timeout time.Duration) error {
-	select {
-	case <-t.Done():
-		return t.Error()
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(timeout):
-		return errors.New("no answer from the broker")
-	}
 }
 
 // inflight is a message sent and not yet acknowledged.
@@ -407,7 +381,7 @@ func (p *Publisher) send(ctx context.Context, client paho.Client) error {
 // messages from the queue.
 func (p *Publisher) acknowledge(ctx context.Context, acks <-chan inflight, failed chan<- error) {
 	for in := range acks {
-		if err := wait(ctx, in.token, p.cfg.Timeout); err != nil {
+		if err := session.Wait(ctx, in.token, p.cfg.Timeout); err != nil {
 			select {
 			case failed <- err:
 			default:
