@@ -33,7 +33,7 @@ type testServer struct {
 	api     *Server
 	book    *book.Book
 	planner *planner.Planner
-	now  atomic.Pointer[time.Time]
+	now     atomic.Pointer[time.Time]
 }
 
 func (ts *testServer) advance(d time.Duration) {
