@@ -272,13 +272,27 @@ type jsonPoint struct {
 	Fields map[string]json.RawMessage `json:"fields"`
 }
 
-// Encode returns the topic and payload of points of series s.
-func Encode(s Series, points []Point) (topic string, body []byte, err error) {
+// Check reports, without encoding them, whether Encode would refuse the series or the points
+// (apart from the payload's size, which depends on how many go in one message).
+func Check(s Series, points []Point) error {
 	if err := s.Validate(); err != nil {
-		return "", nil, err
+		return err
 	}
 	if len(points) == 0 || len(points) > MaxPoints {
-		return "", nil, invalid("%d points, want 1 to %d", len(points), MaxPoints)
+		return invalid("%d points, want 1 to %d", len(points), MaxPoints)
+	}
+	for i, p := range points {
+		if err := validatePoint(s, p); err != nil {
+			return fmt.Errorf("point %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// Encode returns the topic and payload of points of series s.
+func Encode(s Series, points []Point) (topic string, body []byte, err error) {
+	if err := Check(s, points); err != nil {
+		return "", nil, err
 	}
 	var b bytes.Buffer
 	b.WriteString(`{"v":1`)
@@ -289,9 +303,6 @@ func Encode(s Series, points []Point) (topic string, body []byte, err error) {
 	}
 	b.WriteString(`,"points":[`)
 	for i, p := range points {
-		if err := validatePoint(s, p); err != nil {
-			return "", nil, fmt.Errorf("point %d: %w", i, err)
-		}
 		if i > 0 {
 			b.WriteByte(',')
 		}

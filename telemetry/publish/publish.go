@@ -107,7 +107,7 @@ func New(cfg Config) (*Publisher, error) {
 // Publish queues points of a series. Points of a series gather for up to Config.Batch into one
 // message (at most telemetry.MaxPoints each). An invalid series or point is refused.
 func (p *Publisher) Publish(s telemetry.Series, points ...telemetry.Point) error {
-	if _, _, err := telemetry.Encode(s, points); err != nil {
+	if err := telemetry.Check(s, points); err != nil {
 		p.refused.Add(uint64(len(points)))
 		return err
 	}
