@@ -120,21 +120,31 @@ func (b *Book) OpenWork(ctx context.Context) ([]OpenWork, int64, error) {
 		if last, err = tx.LastEventID(); err != nil {
 			return err
 		}
+		// A page of work orders, then their operations in one read.
+		const page = 1000
 		var after int64
 		for {
-			wos, err := tx.WorkOrders(WorkOrderFilter{State: WorkOpen, AfterID: after, Limit: 1000})
+			wos, err := tx.WorkOrders(WorkOrderFilter{State: WorkOpen, AfterID: after, Limit: page})
 			if err != nil {
 				return fmt.Errorf("reading open work orders: %w", err)
 			}
-			for _, wo := range wos {
-				ops, err := tx.Operations(wo.ID)
-				if err != nil {
-					return fmt.Errorf("reading operations of work order %d: %w", wo.ID, err)
-				}
-				out = append(out, OpenWork{WorkOrder: wo, Operations: ops})
-				after = wo.ID
+			if len(wos) == 0 {
+				return nil
 			}
-			if len(wos) < 1000 {
+			ops, err := tx.OpenOperations(after, wos[len(wos)-1].ID)
+			if err != nil {
+				return err
+			}
+			for _, wo := range wos {
+				w := OpenWork{WorkOrder: wo}
+				for len(ops) > 0 && ops[0].WorkOrder == wo.ID {
+					w.Operations = append(w.Operations, ops[0])
+					ops = ops[1:]
+				}
+				out = append(out, w)
+			}
+			after = wos[len(wos)-1].ID
+			if len(wos) < page {
 				return nil
 			}
 		}

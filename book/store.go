@@ -28,6 +28,9 @@ type ReadTx interface {
 	WorkOrders(f WorkOrderFilter) ([]WorkOrder, error) // by id ascending
 	// Operations returns the operations of a work order in routing order.
 	Operations(workOrder int64) ([]Operation, error)
+	// OpenOperations returns the operations of the open work orders with ids in (after,
+	// through], by work order id and routing order.
+	OpenOperations(after, through int64) ([]Operation, error)
 	Operation(id int64) (Operation, error) // ErrNotFound
 	// ReadyOperations returns the operations in state ready, earliest due first, then higher
 	// priority first, then by work order id and seq.

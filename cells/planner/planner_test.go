@@ -36,12 +36,12 @@ type fixture struct {
 	clock   *clock
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	return newFixtureFrom(t, "testdata/factory.yaml")
 }
 
-func newFixtureFrom(t *testing.T, config string) *fixture {
+func newFixtureFrom(t testing.TB, config string) *fixture {
 	t.Helper()
 	raw, err := os.ReadFile(config)
 	if err != nil {
@@ -63,7 +63,7 @@ func newFixtureFrom(t *testing.T, config string) *fixture {
 	return &fixture{book: b, planner: p, factory: f, clock: c}
 }
 
-func rows(t *testing.T, csv string) book.RowReader {
+func rows(t testing.TB, csv string) book.RowReader {
 	t.Helper()
 	r, err := intake.NewCSV(strings.NewReader(csv))
 	if err != nil {
@@ -72,7 +72,7 @@ func rows(t *testing.T, csv string) book.RowReader {
 	return r
 }
 
-func (fx *fixture) importCSV(t *testing.T, drop, csv string) {
+func (fx *fixture) importCSV(t testing.TB, drop, csv string) {
 	t.Helper()
 	if _, err := fx.book.Import(context.Background(), book.ImportRequest{Drop: drop, Rows: rows(t, csv), Actor: "test"}); err != nil {
 		t.Fatal(err)

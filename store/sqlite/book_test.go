@@ -943,3 +943,26 @@ func TestQueryPlans(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenOperations: the operations of the open work orders in an id range, in order; a done
+// work order's are left out.
+func TestOpenOperations(t *testing.T) {
+	s, _ := openTest(t)
+	wos := importOrders(t, s, "drop-1", 0, 5)
+	done := wos[2].wo
+	done.State = book.WorkDone
+	mustWrite(t, s, func(tx book.Tx) error { return tx.UpdateWorkOrder(done) })
+	var got []book.Operation
+	mustRead(t, s, func(tx book.ReadTx) error {
+		var err error
+		got, err = tx.OpenOperations(wos[0].wo.ID, wos[3].wo.ID)
+		return err
+	})
+	var want []book.Operation
+	for _, w := range []woOps{wos[1], wos[3]} {
+		want = append(want, w.ops...)
+	}
+	if !sameOperations(got, want) {
+		t.Errorf("OpenOperations = %+v\nwant %+v", got, want)
+	}
+}

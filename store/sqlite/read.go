@@ -183,6 +183,23 @@ func (t *readTx) Operations(workOrder int64) ([]book.Operation, error) {
 	return ops, nil
 }
 
+// OpenOperations returns the operations of the open work orders with ids in (after, through],
+// by work order id and routing order: a page of the planner's read in one statement.
+func (t *readTx) OpenOperations(after, through int64) ([]book.Operation, error) {
+	rows, err := t.query(`SELECT `+opCols+` FROM operations o
+		WHERE o.work_order IN (SELECT id FROM work_orders WHERE state = '`+string(book.WorkOpen)+`' AND id > ? AND id <= ?)
+		ORDER BY o.work_order, o.seq`, after, through)
+	if err != nil {
+		return nil, fmt.Errorf("reading operations of open work orders: %w", err)
+	}
+	ops, err := collect(rows, scanOperationOnly)
+	if err != nil {
+		return nil, fmt.Errorf("reading operations of open work orders: %w", err)
+	}
+	t.sawOperations(ops)
+	return ops, nil
+}
+
 // Operation returns the operation id, or an error wrapping book.ErrNotFound.
 func (t *readTx) Operation(id int64) (book.Operation, error) {
 	op, err := scanOperation(t.queryRow(`SELECT `+opCols+` FROM operations o WHERE o.id = ?`, id))
