@@ -94,18 +94,8 @@ func runBridge(ctx context.Context, args []string, e *env) error {
 // bridgeHandler serves the bridge's counters on /metrics and its state on /healthz.
 func bridgeHandler(br *bridge.Bridge, q *buffer.Queue) http.Handler {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cellforge_telemetry_buffer_records", Help: "Records waiting in the bridge's queue."},
-			func() float64 { return float64(q.Stats().Records) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cellforge_telemetry_buffer_dropped_total", Help: "Records dropped from the full or aged queue."},
-			func() float64 { return float64(q.Stats().Dropped) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cellforge_bridge_rejected_total", Help: "Messages refused as invalid."},
-			func() float64 { return float64(br.Stats().Rejected) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cellforge_bridge_written_total", Help: "Points written to InfluxDB."},
-			func() float64 { return float64(br.Stats().Written) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cellforge_bridge_dropped_total", Help: "Points InfluxDB refused as invalid, dropped alone."},
-			func() float64 { return float64(br.Stats().Dropped) }),
-	)
+	reg.MustRegister(queueCollectors("bridge", q)...)
+	reg.MustRegister(bridgeCollectors(br)...)
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

@@ -192,17 +192,7 @@ func (t *telemetryStack) Health() (string, string) {
 func (t *telemetryStack) register(reg prometheus.Registerer) error {
 	var cs []prometheus.Collector
 	for name, q := range t.queues {
-		labels := prometheus.Labels{"queue": name}
-		cs = append(cs,
-			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cellforge_telemetry_buffer_records", Help: "Records waiting in a telemetry store-and-forward queue.", ConstLabels: labels},
-				func() float64 { return float64(q.Stats().Records) }),
-			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cellforge_telemetry_buffer_bytes", Help: "Bytes a telemetry queue holds on disk.", ConstLabels: labels},
-				func() float64 { return float64(q.Stats().Bytes) }),
-			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cellforge_telemetry_buffer_dropped_total", Help: "Records dropped from a full or aged telemetry queue.", ConstLabels: labels},
-				func() float64 { return float64(q.Stats().Dropped) }),
-			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cellforge_telemetry_buffer_replayed_total", Help: "Records delivered again from a telemetry queue after an outage or a restart.", ConstLabels: labels},
-				func() float64 { return float64(q.Stats().Replayed) }),
-		)
+		cs = append(cs, queueCollectors(name, q)...)
 	}
 	p := t.publisher
 	cs = append(cs,
@@ -213,15 +203,8 @@ func (t *telemetryStack) register(reg prometheus.Registerer) error {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cellforge_telemetry_points_total", Help: "Telemetry points measured."},
 			func() float64 { return float64(p.Stats().Points) }),
 	)
-	if br := t.bridge; br != nil {
-		cs = append(cs,
-			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cellforge_bridge_rejected_total", Help: "Telemetry messages the bridge refused as invalid."},
-				func() float64 { return float64(br.Stats().Rejected) }),
-			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cellforge_bridge_written_total", Help: "Points written to InfluxDB."},
-				func() float64 { return float64(br.Stats().Written) }),
-			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cellforge_bridge_dropped_total", Help: "Points InfluxDB refused as invalid, dropped alone."},
-				func() float64 { return float64(br.Stats().Dropped) }),
-		)
+	if t.bridge != nil {
+		cs = append(cs, bridgeCollectors(t.bridge)...)
 	}
 	for _, c := range cs {
 		if err := reg.Register(c); err != nil {
@@ -229,6 +212,33 @@ func (t *telemetryStack) register(reg prometheus.Registerer) error {
 		}
 	}
 	return nil
+}
+
+// queueCollectors are the metrics of a telemetry queue, labelled with its name.
+func queueCollectors(name string, q *buffer.Queue) []prometheus.Collector {
+	labels := prometheus.Labels{"queue": name}
+	return []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cellforge_telemetry_buffer_records", Help: "Records waiting in a telemetry store-and-forward queue.", ConstLabels: labels},
+			func() float64 { return float64(q.Stats().Records) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cellforge_telemetry_buffer_bytes", Help: "Bytes a telemetry queue holds on disk.", ConstLabels: labels},
+			func() float64 { return float64(q.Stats().Bytes) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cellforge_telemetry_buffer_dropped_total", Help: "Records dropped from a full or aged telemetry queue.", ConstLabels: labels},
+			func() float64 { return float64(q.Stats().Dropped) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cellforge_telemetry_buffer_replayed_total", Help: "Records delivered again from a telemetry queue after an outage or a restart.", ConstLabels: labels},
+			func() float64 { return float64(q.Stats().Replayed) }),
+	}
+}
+
+// bridgeCollectors are the metrics of the bridge into InfluxDB.
+func bridgeCollectors(br *bridge.Bridge) []prometheus.Collector {
+	return []prometheus.Collector{
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cellforge_bridge_rejected_total", Help: "Telemetry messages the bridge refused as invalid."},
+			func() float64 { return float64(br.Stats().Rejected) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cellforge_bridge_written_total", Help: "Points written to InfluxDB."},
+			func() float64 { return float64(br.Stats().Written) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cellforge_bridge_dropped_total", Help: "Points InfluxDB refused as invalid, dropped alone."},
+			func() float64 { return float64(br.Stats().Dropped) }),
+	}
 }
 
 func b2f(b bool) float64 {

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -109,7 +113,11 @@ func TestTelemetryThroughOutageAndKill9(t *testing.T) {
 	}
 
 	bridgeCmd := exec.Command(binary(t), "bridge", "--broker", mq.URL(), "--influx-url", influx.URL(), "--bucket", bucket,
-		"--data", t.TempDir(), "--client-id", "kill9-bridge", "--log-level", "warn")
+		"--data", t.TempDir(), "--client-id", "kill9-bridge", "--log-level", "warn", "--listen", "127.0.0.1:0")
+	bridgeStdout, err := bridgeCmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	var bridgeLog syncWriter
 	var bridgeOut strings.Builder
 	bridgeLog.w = &bridgeOut
@@ -121,6 +129,11 @@ func TestTelemetryThroughOutageAndKill9(t *testing.T) {
 		bridgeCmd.Process.Kill()
 		bridgeCmd.Wait()
 	})
+	line, err := bufio.NewReader(bridgeStdout).ReadString('\n')
+	bridgeURL, found := strings.CutPrefix(strings.TrimSpace(line), "cellforge bridge serving metrics on ")
+	if err != nil || !found {
+		t.Fatalf("bridge's first line %q (%v)", line, err)
+	}
 
 	data := t.TempDir()
 	d := startDaemon(t, config, data, "--sim-speed", "600")
@@ -137,6 +150,17 @@ func TestTelemetryThroughOutageAndKill9(t *testing.T) {
 			t.Fatalf("device values did not reach InfluxDB\ndaemon:\n%s\nbridge:\n%s", d.logs(), bridgeOut.String())
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+
+	// The bridge's own metrics count what it wrote.
+	resp, err := http.Get(bridgeURL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || !regexp.MustCompile(`(?m)^cellforge_bridge_written_total [1-9]`).Match(metrics) {
+		t.Errorf("bridge metrics (%v) lack a written count:\n%s", err, metrics)
 	}
 
 	mq.Stop()

@@ -130,20 +130,13 @@ func (b *Bridge) Run(ctx context.Context) error {
 		client, err := b.subscribe(ctx)
 		if err != nil {
 			b.log.Warn("telemetry broker unreachable", "broker", b.cfg.Broker, "err", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(backoff):
-			}
-			backoff = min(2*backoff, 5*time.Second)
+			backoff = session.Pause(ctx, backoff)
 			continue
 		}
 		backoff = 100 * time.Millisecond
 		b.connected.Store(true)
 		for ctx.Err() == nil && client.IsConnectionOpen() {
-			select {
-			case <-ctx.Done():
-			case <-time.After(250 * time.Millisecond):
-			}
+			session.Pause(ctx, 250*time.Millisecond)
 		}
 		b.connected.Store(false)
 		client.Disconnect(250)
@@ -257,11 +250,7 @@ func (b *Bridge) write(ctx context.Context) {
 			if ctx.Err() == nil {
 				b.log.Warn("InfluxDB unreachable: points wait on disk", "url", b.cfg.InfluxURL, "err", err,
 					"queued", b.cfg.Queue.Stats().Records)
-				select {
-				case <-ctx.Done():
-				case <-time.After(backoff):
-				}
-				backoff = min(2*backoff, 5*time.Second)
+				backoff = session.Pause(ctx, backoff)
 			}
 			continue
 		}

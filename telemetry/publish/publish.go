@@ -230,11 +230,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 		if err != nil {
 			p.log.Warn("telemetry broker unreachable: messages wait on disk", "broker", p.cfg.Broker, "err", err,
 				"queued", p.cfg.Queue.Stats().Records)
-			select {
-			case <-ctx.Done():
-			case <-time.After(backoff):
-			}
-			backoff = min(2*backoff, 5*time.Second)
+			backoff = session.Pause(ctx, backoff)
 			continue
 		}
 		backoff = 100 * time.Millisecond

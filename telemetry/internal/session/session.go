@@ -1,6 +1,6 @@
 // Package session holds what the telemetry publisher and bridge share about their MQTT
-// connections: a persistent session that the caller reconnects itself, and waiting for the
-// client library's tokens with a deadline.
+// connections: a persistent session that the caller reconnects itself with backoff, and
+// waiting for the client library's tokens with a deadline.
 package session
 
 import (
@@ -51,6 +51,15 @@ func Connect(ctx context.Context, opts *paho.ClientOptions, timeout time.Duratio
 		return nil, err
 	}
 	return client, nil
+}
+
+// Pause waits d or until ctx ends, and returns the next backoff: twice d, at most 5 s.
+func Pause(ctx context.Context, d time.Duration) time.Duration {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+	return min(2*d, 5*time.Second)
 }
 
 // Wait waits for a token, the timeout or ctx.
