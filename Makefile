@@ -7,30 +7,40 @@ LDFLAGS := -X main.version=$(VERSION)
 # Seconds each fuzzer runs in `make test`; `make fuzz` runs them longer.
 FUZZTIME ?= 10s
 
-.PHONY: all build run test unit fuzz fuzz-long bench vet clean
+.PHONY: all assets build run test unit e2e fuzz fuzz-long bench vet clean
 
 all: build
 
-build:
+## assets: vendor the web app's front-end libraries (npm, pinned by api/web/package-lock.json) into
+## api/web/static/vendor/, which go:embed puts into the binary.
+assets:
+	scripts/assets.sh
+
+build: assets
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/cellforge
 
 ## run: serve the demo factory on 127.0.0.1:8080 with everything embedded (SQLite under ./data).
 run: build
 	./$(BIN) serve --config configs/demo.yaml --data ./data --listen 127.0.0.1:8080
 
-## test: every test, the race detector on, then each fuzzer for $(FUZZTIME).
-test: vet unit fuzz
+## test: every test, the race detector on, the browser tests, then each fuzzer for $(FUZZTIME).
+test: vet unit e2e fuzz
 
-vet:
+vet: assets
 	$(GO) vet ./...
 
-unit:
+unit: assets
 	$(GO) test -race -count=1 ./...
 
-fuzz:
+## e2e: the web app in a real browser (Debian's chromium driven by playwright-core) against the
+## daemon; screenshots go to out/e2e/.
+e2e:
+	scripts/e2e.sh
+
+fuzz: assets
 	scripts/fuzz.sh $(FUZZTIME)
 
-fuzz-long:
+fuzz-long: assets
 	scripts/fuzz.sh 5m
 
 ## bench: import rate and API latency against the running daemon; figures go to docs/BENCHMARKS.md.

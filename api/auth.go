@@ -34,25 +34,27 @@ type Principal struct {
 	Role string `json:"role"`
 }
 
-// permission is something a role may do.
-type permission string
+// Permission is something a role may do; its text completes "a <role> cannot ...".
+type Permission string
 
+// Permissions. Reads need none.
 const (
-	permImport   permission = "import orders"
-	permOperate  permission = "act on operations"
-	permDispatch permission = "dispatch the queues"
-	permSimulate permission = "inject faults into simulated devices"
+	PermImport   Permission = "import orders"
+	PermOperate  Permission = "act on operations"
+	PermDispatch Permission = "dispatch the queues"
+	PermSimulate Permission = "inject faults into simulated devices"
 )
 
-// grants says which roles hold each permission. Reads need no permission.
-var grants = map[permission][]string{
-	permImport:   {configs.RolePlanner, configs.RoleAdmin},
-	permOperate:  {configs.RoleOperator, configs.RoleManager, configs.RoleAdmin},
-	permDispatch: {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
-	permSimulate: {configs.RoleManager, configs.RoleAdmin},
+// grants says which roles hold each permission.
+var grants = map[Permission][]string{
+	PermImport:   {configs.RolePlanner, configs.RoleAdmin},
+	PermOperate:  {configs.RoleOperator, configs.RoleManager, configs.RoleAdmin},
+	PermDispatch: {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
+	PermSimulate: {configs.RoleManager, configs.RoleAdmin},
 }
 
-func allowed(role string, p permission) bool {
+// Allowed reports whether a role holds a permission.
+func Allowed(role string, p Permission) bool {
 	for _, r := range grants[p] {
 		if r == role {
 			return true
@@ -128,7 +130,9 @@ func sha256Hex(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-var errUnauthenticated = errors.New("unauthenticated")
+// ErrUnauthenticated is returned by Authenticate for a token that is neither an API token nor
+// the token of a live session.
+var ErrUnauthenticated = errors.New("unauthenticated")
 
 // authenticate returns the principal of a bearer token: an API token or a sign-in session.
 func (a *authenticator) authenticate(ctx context.Context, token string) (Principal, error) {
@@ -138,13 +142,13 @@ func (a *authenticator) authenticate(ctx context.Context, token string) (Princip
 	}
 	person, role, expires, err := a.sessions.Session(ctx, sum)
 	if errors.Is(err, book.ErrNotFound) {
-		return Principal{}, errUnauthenticated
+		return Principal{}, ErrUnauthenticated
 	}
 	if err != nil {
 		return Principal{}, fmt.Errorf("looking up session: %w", err)
 	}
 	if !a.now().Before(expires) {
-		return Principal{}, errUnauthenticated
+		return Principal{}, ErrUnauthenticated
 	}
 	return Principal{ID: "person:" + person, Name: a.people[person].name, Role: role}, nil
 }
@@ -156,28 +160,50 @@ type signInRequest struct {
 	Password string `json:"password"`
 }
 
-// signInResponse is its answer.
-type signInResponse struct {
+// SignInRequest is a sign-in: a person with either a PIN or a password.
+type SignInRequest struct {
+	Person, PIN, Password string
+	// Client is the address of the connection the sign-in came over: attempts are limited per
+	// address as well as per person. Give the connection's own address, never one from a
+	// header the client could forge.
+	Client string
+}
+
+// Session is a sign-in session: its token (a bearer token, or the value of the SessionCookie),
+// who it acts as and until when.
+type Session struct {
 	Token     string    `json:"token"`
 	Principal Principal `json:"principal"`
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
-func (s *Server) signIn(c echo.Context) error {
-	var req signInRequest
-	if err := decodeJSON(c, &req); err != nil {
-		return err
-	}
+// ErrWrongCredentials is returned by SignIn when the person, PIN or password is wrong; it does
+// not say which.
+var ErrWrongCredentials = errors.New("wrong person, pin or password")
+
+// RateLimitedError is returned by SignIn when too many attempts were made for the person or
+// from the client: try again after Wait.
+type RateLimitedError struct {
+	Wait time.Duration
+}
+
+// Error says how long to wait.
+func (e *RateLimitedError) Error() string {
+	return fmt.Sprintf("too many sign-in attempts: try again in %s", max(e.Wait.Round(time.Second), time.Second))
+}
+
+// SignIn checks a person's PIN or password and starts a session. Attempts are limited per
+// person (a few failures lock the person out for a while, doubling each time) and per client
+// address: past the limit it returns a *RateLimitedError. A wrong credential, or a person who
+// does not exist, is ErrWrongCredentials, and takes as long to answer either way.
+func (s *Server) SignIn(ctx context.Context, req SignInRequest) (Session, error) {
 	if req.Person == "" || (req.PIN == "") == (req.Password == "") {
-		return newError(http.StatusBadRequest, codeInvalid, "sign in with a person and either a pin or a password")
+		return Session{}, fmt.Errorf("%w: sign in with a person and either a pin or a password", ErrWrongCredentials)
 	}
 	a := s.auth
 	now := a.now()
-	client := c.RealIP()
-	if wait, ok := a.limits.allow(req.Person, client, now); !ok {
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
-		return newError(http.StatusTooManyRequests, codeRateLimited,
-			"too many sign-in attempts: try again in %s", wait.Round(time.Second))
+	if wait, ok := a.limits.allow(req.Person, req.Client, now); !ok {
+		return Session{}, &RateLimitedError{Wait: wait}
 	}
 	cred, known := a.people[req.Person]
 	hashed, secret := cred.pinHash, req.PIN
@@ -192,28 +218,66 @@ func (s *Server) signIn(c echo.Context) error {
 			a.limits.failed(req.Person, now)
 		}
 		s.metrics.signInFailures.Inc()
-		return newError(http.StatusUnauthorized, codeUnauthorized, "wrong person, pin or password")
+		return Session{}, ErrWrongCredentials
 	}
 	a.limits.succeeded(req.Person)
 	token, err := newToken()
 	if err != nil {
-		return err
+		return Session{}, err
 	}
 	expires := now.Add(a.ttl).UTC()
-	if err := a.sessions.PutSession(c.Request().Context(), sha256Hex(token), req.Person, cred.role, expires); err != nil {
-		return fmt.Errorf("storing session: %w", err)
+	if err := a.sessions.PutSession(ctx, sha256Hex(token), req.Person, cred.role, expires); err != nil {
+		return Session{}, fmt.Errorf("storing session: %w", err)
 	}
-	return c.JSON(http.StatusOK, signInResponse{
+	return Session{
 		Token:     token,
 		Principal: Principal{ID: "person:" + req.Person, Name: cred.name, Role: cred.role},
 		ExpiresAt: expires,
+	}, nil
+}
+
+// Authenticate returns the principal of a token: an API token, or the token of a live
+// session. It returns ErrUnauthenticated when the token is neither.
+func (s *Server) Authenticate(ctx context.Context, token string) (Principal, error) {
+	return s.auth.authenticate(ctx, token)
+}
+
+// SignOut ends the session of a token. Ending a session that does not exist is not an error.
+func (s *Server) SignOut(ctx context.Context, token string) error {
+	if err := s.auth.sessions.DeleteSession(ctx, sha256Hex(token)); err != nil {
+		return fmt.Errorf("deleting session: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) signIn(c echo.Context) error {
+	var req signInRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if req.Person == "" || (req.PIN == "") == (req.Password == "") {
+		return newError(http.StatusBadRequest, codeInvalid, "sign in with a person and either a pin or a password")
+	}
+	session, err := s.SignIn(c.Request().Context(), SignInRequest{
+		Person: req.Person, PIN: req.PIN, Password: req.Password, Client: c.RealIP(),
 	})
+	var limited *RateLimitedError
+	switch {
+	case errors.As(err, &limited):
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(limited.Wait.Seconds()+0.999)))
+		return newError(http.StatusTooManyRequests, codeRateLimited, "%s", limited.Error())
+	case errors.Is(err, ErrWrongCredentials):
+		return newError(http.StatusUnauthorized, codeUnauthorized, "wrong person, pin or password")
+	case err != nil:
+		return err
+	}
+	return c.JSON(http.StatusOK, session)
 }
 
 func (s *Server) signOut(c echo.Context) error {
-	token := bearer(c.Request())
-	if err := s.auth.sessions.DeleteSession(c.Request().Context(), sha256Hex(token)); err != nil {
-		return fmt.Errorf("deleting session: %w", err)
+	token, _ := c.Get(tokenKey).(string)
+	if err := s.SignOut(c.Request().Context(), token); err != nil {
+		return err
 	}
 	return c.NoContent(http.StatusNoContent)
 }
@@ -238,34 +302,64 @@ func bearer(r *http.Request) string {
 	return ""
 }
 
-const principalKey = "principal"
+const (
+	principalKey = "principal"
+	tokenKey     = "token"
+)
 
-// authenticated requires a valid bearer token.
+// SessionCookie is the cookie a browser sends a session token in, as the web pages set it at
+// sign-in. A request without an Authorization header is authenticated by it.
+const SessionCookie = "cellforge_session"
+
+// RequestHeader must be sent, with the value "1", with every write authenticated by the
+// SessionCookie. A browser sends the cookie with any request to the daemon, even one another
+// site's page makes (a cross-site form post); it sends a custom header only when a page of the
+// daemon's own origin asks, because another origin would need CORS, which the API never grants.
+const RequestHeader = "X-CellForge-Request"
+
+// safeMethod reports whether a method only reads.
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// authenticated requires a valid bearer token, or a session cookie (with RequestHeader for a
+// write).
 func (s *Server) authenticated(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		token := bearer(c.Request())
+		r := c.Request()
+		token := bearer(r)
+		if token == "" && r.Header.Get("Authorization") == "" {
+			if ck, err := r.Cookie(SessionCookie); err == nil && ck.Value != "" {
+				if !safeMethod(r.Method) && r.Header.Get(RequestHeader) != "1" {
+					return newError(http.StatusForbidden, codeCSRF,
+						"a write authenticated by the session cookie needs the header %s: 1 (cross-site requests are refused)", RequestHeader)
+				}
+				token = ck.Value
+			}
+		}
 		if token == "" {
 			return newError(http.StatusUnauthorized, codeUnauthorized,
 				"this request needs an Authorization: Bearer token (an API token, or sign in at /api/v1/auth/signin)")
 		}
-		p, err := s.auth.authenticate(c.Request().Context(), token)
-		if errors.Is(err, errUnauthenticated) {
+		p, err := s.auth.authenticate(r.Context(), token)
+		if errors.Is(err, ErrUnauthenticated) {
 			return newError(http.StatusUnauthorized, codeUnauthorized, "the bearer token is unknown or its session has expired: sign in again")
 		}
 		if err != nil {
 			return err
 		}
 		c.Set(principalKey, p)
+		c.Set(tokenKey, token)
 		return next(c)
 	}
 }
 
 // require checks that the principal's role holds a permission; it runs after authenticated.
-func (s *Server) require(p permission) echo.MiddlewareFunc {
+func (s *Server) require(p Permission) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			who := principal(c)
-			if !allowed(who.Role, p) {
+			if !Allowed(who.Role, p) {
 				return newError(http.StatusForbidden, codeForbidden, "a %s cannot %s", who.Role, p)
 			}
 			return next(c)

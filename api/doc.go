@@ -1,6 +1,9 @@
 // Package api serves the order book over HTTP: the JSON API under /api/v1 described by the
-// OpenAPI document it serves, sign-in and role checks, /healthz and the Prometheus /metrics.
+// OpenAPI document it serves, sign-in and role checks (bearer tokens, or the session cookie of
+// the web pages with a CSRF header for writes), /healthz and the Prometheus /metrics. Mount
+// serves the web pages at every other path.
 //
-// It is a leaf: nothing else in CellForge imports it. It imports the order book and the
-// factory model; persistence reaches it only through the small interfaces it defines.
+// Nothing else in CellForge imports it but cmd and the web pages (api/web), which use its
+// sign-in, sessions and permissions. It imports the order book, the factory model and the cell
+// controllers' types; persistence reaches it only through the small interfaces it defines.
 package api

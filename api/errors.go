@@ -30,6 +30,11 @@ const (
 	codeNoMachine        = "no_machine"
 	codeDevice           = "device_error"
 	codeNoPlan           = "no_plan"
+	codeCSRF             = "csrf"
+	codeNoFloor          = "no_floor"
+	codeNoPrinter        = "no_printer"
+	codeNotFinished      = "unit_not_finished"
+	codeIdemInProgress   = "idempotency_key_in_progress"
 )
 
 // errorBody is the JSON shape of every error the API returns.
@@ -41,6 +46,8 @@ type errorDetail struct {
 	Code    string            `json:"code"`
 	Message string            `json:"message"`
 	Rows    []intake.RowError `json:"rows,omitempty"`
+	// Valid lists the values a field may take, when the request gave another.
+	Valid []string `json:"valid,omitempty"`
 }
 
 // apiError is an error with its HTTP status and code, made by handlers.
@@ -48,6 +55,7 @@ type apiError struct {
 	status  int
 	code    string
 	message string
+	valid   []string
 }
 
 func (e *apiError) Error() string { return e.message }
@@ -70,7 +78,9 @@ func classify(err error) (int, errorBody) {
 	body := func(code, msg string) errorBody { return errorBody{Error: errorDetail{Code: code, Message: msg}} }
 	switch {
 	case errors.As(err, &ae):
-		return ae.status, body(ae.code, ae.message)
+		b := body(ae.code, ae.message)
+		b.Error.Valid = ae.valid
+		return ae.status, b
 	case errors.As(err, &batch):
 		b := body(codeBatchRejected, batch.Error())
 		b.Error.Rows = batch.Errors
@@ -89,6 +99,9 @@ func classify(err error) (int, errorBody) {
 	case errors.Is(err, book.ErrIdempotencyMismatch):
 		return http.StatusUnprocessableEntity, body(codeIdemMismatch,
 			"the Idempotency-Key was already used for a different request: use a new key for a new request")
+	case errors.Is(err, book.ErrIdempotencyInProgress):
+		return http.StatusConflict, body(codeIdemInProgress,
+			"the first request with this Idempotency-Key has not answered: look at its effect before retrying with a new key")
 	case errors.Is(err, intake.ErrUnsupportedMediaType):
 		return http.StatusUnsupportedMediaType, body(codeUnsupportedMedia, err.Error())
 	case errors.Is(err, book.ErrInvalid):

@@ -123,7 +123,7 @@ func (s *Server) resetCell(c echo.Context) error {
 	}
 	if err := s.floor.ResetCell(c.Request().Context(), id); err != nil {
 		if errors.Is(err, cells.ErrManual) {
-			return newError(http.StatusConflict, codeNoMachine, "cell %q has no machine to reset", id)
+			return newError(http.StatusConflict, codeNoMachine, "cell %q has no machine to reset and no reported fault to clear", id)
 		}
 		return newError(http.StatusBadGateway, codeDevice, "resetting the machine of cell %q: %v", id, err)
 	}
@@ -161,6 +161,7 @@ type productView struct {
 
 type stepView struct {
 	Name            string          `json:"name"`
+	Instructions    string          `json:"instructions,omitempty"`
 	Capability      string          `json:"capability"`
 	UnitTimeSeconds float64         `json:"unit_time_seconds"`
 	SetupSeconds    float64         `json:"setup_seconds"`
@@ -175,7 +176,7 @@ type changeoverView struct {
 func viewProduct(p configs.Product) productView {
 	v := productView{SKU: p.SKU, Name: p.Name}
 	for _, st := range p.Routing {
-		sv := stepView{Name: st.Name, Capability: st.Capability,
+		sv := stepView{Name: st.Name, Instructions: st.Instructions, Capability: st.Capability,
 			UnitTimeSeconds: st.UnitTime.Seconds(), SetupSeconds: st.Setup.Seconds()}
 		if st.Changeover != nil {
 			sv.Changeover = &changeoverView{Attribute: st.Changeover.Attribute, Value: st.Changeover.Value}

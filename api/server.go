@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/cells"
+	"github.com/cellforge/cellforge/configs"
 	"github.com/cellforge/cellforge/drivers/health"
 )
 
@@ -54,9 +56,18 @@ type Check interface {
 type Floor interface {
 	// CellStatus returns what cell id's controller sees: its machine, faults, current job.
 	CellStatus(id string) (cells.Status, bool)
-	// ResetCell asks the cell's machine to clear its fault; book.ErrUnknownCell and
-	// cells.ErrManual when it cannot.
+	// ResetCell clears the cell's fault: a reported one, and its machine's (the reset
+	// command); book.ErrUnknownCell and cells.ErrManual when it cannot.
 	ResetCell(ctx context.Context, id string) error
+	// ReportFault records a fault a person (by, a principal id) reported at a cell, by the code
+	// of one of the factory's fault reasons: the cell goes down until ResetCell.
+	// book.ErrUnknownCell for an unknown cell.
+	ReportFault(ctx context.Context, cell, code, by string) error
+	// ReprintLabel prints the label of a finished unit (1-based; 0 for the last finished) of an
+	// operation that ran at a cell again and returns its serial: cells.ErrNoPrinter,
+	// cells.ErrNotFinished, book.ErrUnknownCell or book.ErrUnknownOperation when it cannot. A
+	// serial with an error means the label is owed: it prints once the printer answers.
+	ReprintLabel(ctx context.Context, cell string, op int64, unit int) (string, error)
 	// Devices returns the health of every device connection.
 	Devices() []health.Snapshot
 	// Simulator returns the simulated plant's fault control API, nil on a real floor.
@@ -122,6 +133,24 @@ func New(cfg Config) (*Server, error) {
 // Handler returns the HTTP handler of the API.
 func (s *Server) Handler() http.Handler { return s.echo }
 
+// Factory returns the factory the server serves.
+func (s *Server) Factory() *configs.Factory { return s.book.Factory() }
+
+// Mount serves h at every path the API does not route, for every method: the web pages. A
+// request under /api/ that no endpoint routes still gets the API's JSON 404. Call it before
+// Handler is served; it is not safe to call while requests are served.
+func (s *Server) Mount(h http.Handler) {
+	web := func(c echo.Context) error {
+		if p := c.Request().URL.Path; p == "/api" || strings.HasPrefix(p, "/api/") {
+			return s.unrouted(c)
+		}
+		h.ServeHTTP(c.Response(), c.Request())
+		return nil
+	}
+	s.echo.Any("/", web)
+	s.echo.Any("/*", web)
+}
+
 // Serve serves on ln until ctx is cancelled, then stops taking requests and lets the ones under
 // way finish (for up to 10 seconds). It blocks until then.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
@@ -150,6 +179,26 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
+// unrouted answers an API path that reached the catch-all of Mount as the API would without
+// it: 405 when another method routes the path, 404 when none does.
+func (s *Server) unrouted(c echo.Context) error {
+	path := c.Request().URL.RawPath
+	if path == "" {
+		path = c.Request().URL.Path
+	}
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if m == c.Request().Method {
+			continue
+		}
+		probe := s.echo.NewContext(c.Request(), nil)
+		s.echo.Router().Find(m, path, probe)
+		if p := probe.Path(); p != "" && p != "/" && p != "/*" {
+			return echo.ErrMethodNotAllowed
+		}
+	}
+	return echo.ErrNotFound
+}
+
 func (s *Server) routes(reg *prometheus.Registry) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
@@ -172,15 +221,17 @@ func (s *Server) routes(reg *prometheus.Registry) *echo.Echo {
 	v1.GET("/cells", s.listCells)
 	v1.GET("/cells/:cell", s.getCell)
 	v1.GET("/cells/:cell/queue", s.cellQueue)
-	v1.POST("/cells/:cell/reset", s.resetCell, s.authenticated, s.require(permOperate))
+	v1.POST("/cells/:cell/reset", s.resetCell, s.authenticated, s.require(PermOperate))
+	v1.POST("/cells/:cell/fault", s.reportFault, s.authenticated, s.require(PermOperate))
+	v1.POST("/cells/:cell/labels", s.reprintLabel, s.authenticated, s.require(PermOperate))
 	v1.GET("/products", s.listProducts)
 	v1.GET("/products/:sku", s.getProduct)
 	v1.GET("/drops", s.listDrops)
 	v1.GET("/drops/:drop", s.getDrop)
-	v1.POST("/drops/:drop/orders", s.importOrders, s.authenticated, s.require(permImport))
+	v1.POST("/drops/:drop/orders", s.importOrders, s.authenticated, s.require(PermImport))
 	v1.GET("/drops/:drop/turnaround", s.dropTurnaround)
 	v1.GET("/drops/:drop/forecast", s.dropForecast)
-	v1.POST("/drops/:drop/promise", s.promise, s.authenticated, s.require(permImport))
+	v1.POST("/drops/:drop/promise", s.promise, s.authenticated, s.require(PermImport))
 	v1.GET("/plan", s.getPlan)
 	v1.GET("/plan/operations", s.planOperations)
 	v1.GET("/turnaround", s.allTurnaround)
@@ -188,13 +239,13 @@ func (s *Server) routes(reg *prometheus.Registry) *echo.Echo {
 	v1.GET("/work-orders", s.listWorkOrders)
 	v1.GET("/work-orders/:id", s.getWorkOrder)
 	v1.GET("/operations/:id", s.getOperation)
-	v1.POST("/operations/:id/:action", s.actOnOperation, s.authenticated, s.require(permOperate))
-	v1.POST("/dispatch", s.dispatch, s.authenticated, s.require(permDispatch))
+	v1.POST("/operations/:id/:action", s.actOnOperation, s.authenticated, s.require(PermOperate))
+	v1.POST("/dispatch", s.dispatch, s.authenticated, s.require(PermDispatch))
 	v1.GET("/events", s.listEvents)
 	v1.GET("/devices", s.listDevices)
 	v1.GET("/sim/devices", s.simulator)
 	v1.GET("/sim/devices/:id", s.simulator)
 	v1.GET("/sim/devices/:id/printed", s.simulator)
-	v1.PUT("/sim/devices/:id/faults", s.simulator, s.authenticated, s.require(permSimulate))
+	v1.PUT("/sim/devices/:id/faults", s.simulator, s.authenticated, s.require(PermSimulate))
 	return e
 }

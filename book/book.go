@@ -30,7 +30,8 @@ type Config struct {
 
 // Book is the order book of one factory. It is safe for concurrent use.
 type Book struct {
-	store   Store
+	store   Store // notify, wrapping Config.Store
+	notify  *notifyingStore
 	factory *configs.Factory
 	log     *slog.Logger
 	now     func() time.Time
@@ -56,8 +57,10 @@ type Book struct {
 
 // New returns a Book over a store for a validated factory.
 func New(cfg Config) *Book {
+	notify := newNotifyingStore(cfg.Store)
 	b := &Book{
-		store:    cfg.Store,
+		store:    notify,
+		notify:   notify,
 		factory:  cfg.Factory,
 		log:      cfg.Logger,
 		now:      cfg.Now,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -550,5 +551,56 @@ func TestAssignEDD(t *testing.T) {
 		if got[i] != want[i] {
 			t.Errorf("assignment %d = %v, want %v", i, got[i], want[i])
 		}
+	}
+}
+
+// TestFinishedOperations: what ended since a time, done or scrapped, in the order it ended,
+// with its work order.
+func TestFinishedOperations(t *testing.T) {
+	fx := newFixture(t)
+	fx.mustImport(t, "winter", "order_id,sku,quantity\nW-1,RUG,2\nW-2,RUG,1\n")
+	start := fx.clock.Now()
+	w1, w2 := fx.ops(t, "W-1"), fx.ops(t, "W-2")
+	fx.mustAct(t, w1[0].ID, book.ActionStart)
+	fx.clock.Advance(time.Hour)
+	fx.mustAct(t, w1[0].ID, book.ActionComplete) // 09:00
+	fx.mustAct(t, w2[0].ID, book.ActionStart)
+	fx.clock.Advance(30 * time.Minute)
+	// 09:30: W-2 is scrapped, and with it its operations that had not begun
+	if _, err := fx.act(t, w2[0].ID, book.ActionScrap, "dye lot spoilt"); err != nil {
+		t.Fatal(err)
+	}
+	fx.clock.Advance(time.Hour)
+	fx.mustAct(t, w1[1].ID, book.ActionStart) // running: not finished
+
+	for _, tc := range []struct {
+		name  string
+		since time.Time
+		limit int
+		want  []string
+	}{
+		{"since the start", start, 0, []string{
+			"W-1/0 done at dye-1 09:00", "W-2/0 scrapped at dye-1 09:30", "W-2/1 scrapped at  09:30", "W-2/2 scrapped at  09:30"}},
+		{"limit", start, 2, []string{"W-1/0 done at dye-1 09:00", "W-2/0 scrapped at dye-1 09:30"}},
+		{"since is inclusive", start.Add(90 * time.Minute), 0, []string{
+			"W-2/0 scrapped at dye-1 09:30", "W-2/1 scrapped at  09:30", "W-2/2 scrapped at  09:30"}},
+		{"none since", start.Add(2 * time.Hour), 0, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := fx.book.FinishedOperations(context.Background(), tc.since, tc.limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var gotS []string
+			for _, e := range got {
+				gotS = append(gotS, fmt.Sprintf("%s/%d %s at %s %s", e.OrderID, e.Seq, e.State, e.Cell, e.EndedAt.Format("15:04")))
+				if e.Drop != "winter" || e.SKU != "RUG" || !e.Due.Equal(time.Date(2027, 1, 10, 0, 0, 0, 0, time.UTC)) {
+					t.Errorf("entry of %s/%d has drop %q, SKU %q, due %s; want its work order's", e.OrderID, e.Seq, e.Drop, e.SKU, e.Due)
+				}
+			}
+			if !slices.Equal(gotS, tc.want) {
+				t.Errorf("FinishedOperations(%s, %d) =\n%q\nwant\n%q", tc.since.Format("15:04"), tc.limit, gotS, tc.want)
+			}
+		})
 	}
 }

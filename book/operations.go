@@ -310,6 +310,22 @@ func (b *Book) Queue(ctx context.Context, cell string, limit int) ([]QueueEntry,
 	return b.planQueue(out, limit), nil
 }
 
+// FinishedOperations returns up to limit (all when limit <= 0) operations done or scrapped that
+// ended at or after since, by end time and then operation id, each with its work order's order
+// id, drop, SKU, priority and due: what the floor produced in a window, for throughput per
+// cell, units finished and the changeovers between consecutive operations at a cell. The zero
+// since sets no bound. Operations scrapped with their work order before they reached a cell
+// have no Cell.
+func (b *Book) FinishedOperations(ctx context.Context, since time.Time, limit int) ([]QueueEntry, error) {
+	var out []QueueEntry
+	err := b.store.Read(ctx, func(tx ReadTx) error {
+		var err error
+		out, err = tx.FinishedOperations(since, limit)
+		return err
+	})
+	return out, err
+}
+
 // Events lists the event log.
 func (b *Book) Events(ctx context.Context, f EventFilter) ([]Event, error) {
 	var out []Event

@@ -39,6 +39,9 @@ type ReadTx interface {
 	// paused, then queued; within each, earliest due first, then higher priority, then work
 	// order id and seq.
 	Queue(cell string, limit int) ([]QueueEntry, error)
+	// FinishedOperations returns up to limit (all when limit <= 0) operations in state done or
+	// scrapped that ended at or after since, by end time and then id.
+	FinishedOperations(since time.Time, limit int) ([]QueueEntry, error)
 	// CellLoads returns the standard time queued, running or paused at each cell that has any.
 	CellLoads() ([]CellLoad, error)
 	// Completions returns the completed work orders of a drop.

@@ -23,8 +23,18 @@ type Turnaround struct {
 // Turnaround returns the turnaround of a drop's completed work orders. The percentiles are
 // nearest-rank: the median of 1, 2, 3, 4 is 2.
 func (b *Book) Turnaround(ctx context.Context, drop string) (Turnaround, error) {
+	done, err := b.Completions(ctx, drop)
+	if err != nil {
+		return Turnaround{}, err
+	}
+	return Summarize(drop, done), nil
+}
+
+// Completions returns the completed work orders of a drop with their intake and completion
+// times, by work order id.
+func (b *Book) Completions(ctx context.Context, drop string) ([]Completion, error) {
 	if _, ok := b.drops[drop]; !ok {
-		return Turnaround{}, fmt.Errorf("%w: %q", ErrUnknownDrop, drop)
+		return nil, fmt.Errorf("%w: %q", ErrUnknownDrop, drop)
 	}
 	var done []Completion
 	err := b.store.Read(ctx, func(tx ReadTx) error {
@@ -33,23 +43,31 @@ func (b *Book) Turnaround(ctx context.Context, drop string) (Turnaround, error) 
 		return err
 	})
 	if err != nil {
-		return Turnaround{}, fmt.Errorf("reading completions of drop %s: %w", drop, err)
+		return nil, fmt.Errorf("reading completions of drop %s: %w", drop, err)
 	}
+	return done, nil
+}
+
+// Summarize returns the count, nearest-rank median and p90 of completions' turnaround times.
+func Summarize(drop string, done []Completion) Turnaround {
 	t := Turnaround{Drop: drop, Count: len(done)}
 	if len(done) == 0 {
-		return t, nil
+		return t
 	}
 	times := make([]time.Duration, len(done))
 	for i, c := range done {
-		times[i] = c.CompletedAt.Sub(c.IntakeAt)
+		times[i] = c.Turnaround()
 	}
 	slices.Sort(times)
 	t.Median = nearestRank(times, 0.5)
 	t.P90 = nearestRank(times, 0.9)
 	t.MedianSeconds = t.Median.Seconds()
 	t.P90Seconds = t.P90.Seconds()
-	return t, nil
+	return t
 }
+
+// Turnaround is the completion time minus the intake time.
+func (c Completion) Turnaround() time.Duration { return c.CompletedAt.Sub(c.IntakeAt) }
 
 // nearestRank returns the p-th percentile of sorted values by the nearest-rank method.
 func nearestRank(sorted []time.Duration, p float64) time.Duration {

@@ -158,8 +158,12 @@ type EventFilter struct {
 	WorkOrder int64
 	Operation int64
 	Cell      string
-	AfterID   int64
-	Limit     int
+	// Kinds selects the events of these kinds only; empty selects every kind.
+	Kinds []string
+	// Since selects the events at or after it only; the zero time sets no bound.
+	Since   time.Time
+	AfterID int64
+	Limit   int
 }
 
 // IdempotencyRecord remembers the outcome of a write made with an Idempotency-Key, so that a

@@ -86,6 +86,12 @@ type Cell struct {
 	started time.Time
 	status  Status
 	owed    []Label // labels not printed yet (the printer failed); retried every tick
+	// reported is the down reason of a fault a person reported, "" when none: it keeps the
+	// cell down until Reset.
+	reported string
+
+	// printMu serializes printOwed: Run's goroutine and ReprintLabel's callers both print.
+	printMu sync.Mutex
 
 	// Controller state, touched by Run's goroutine only.
 	job         *job
@@ -176,28 +182,124 @@ func (c *Cell) Observe(values map[string]float64, at time.Time, err error) {
 	}
 	c.mu.Unlock()
 	if err == nil {
-		select {
-		case c.kick <- struct{}{}:
-		default:
-		}
+		c.wake()
 	}
 }
 
 // ErrManual is returned when a machine command is asked of a cell without a machine.
 var ErrManual = errors.New("the cell has no machine")
 
-// Reset asks the cell's machine to clear its fault (the profile's reset command), as the
-// floor does once the cause is fixed. The cell comes back into service when the machine
-// reports that it left the fault.
+// ErrNoPrinter is returned when a label is asked of a cell without a label printer.
+var ErrNoPrinter = errors.New("the cell has no label printer")
+
+// ErrNotFinished is returned when the label of a unit that is not finished yet is asked for.
+var ErrNotFinished = errors.New("the unit is not finished yet")
+
+// Reset clears the cell's fault, as the floor does once the cause is fixed: it forgets a fault
+// a person reported and asks the cell's machine, if it has one, to clear its own (the
+// profile's reset command). The cell comes back into service when nothing holds it down any
+// more: for a machine, when it reports that it left the fault. Reset of a cell without a
+// machine and without a reported fault returns ErrManual: there is nothing to clear.
+//
+// When the machine's reset command fails, the reported fault is kept too, so that an error
+// means nothing changed.
 func (c *Cell) Reset(ctx context.Context) error {
 	if c.cfg.Machine == nil {
-		return fmt.Errorf("cell %s: %w", c.id, ErrManual)
+		if !c.clearReported() {
+			return fmt.Errorf("cell %s: %w", c.id, ErrManual)
+		}
+		return nil
 	}
 	if err := c.cfg.Machine.Command(ctx, configs.CommandReset, nil); err != nil {
 		return fmt.Errorf("resetting device %s: %w", c.cfg.Device, err)
 	}
 	c.log.Info("machine reset requested", "device", c.cfg.Device)
+	c.clearReported()
 	return nil
+}
+
+// clearReported forgets a reported fault and wakes Run; it reports whether there was one.
+func (c *Cell) clearReported() bool {
+	c.mu.Lock()
+	was := c.reported
+	c.reported = ""
+	c.mu.Unlock()
+	if was == "" {
+		return false
+	}
+	c.log.Info("reported fault cleared", "was", was)
+	c.wake()
+	return true
+}
+
+// ReportFault records a fault a person reported at the cell (code is one of the factory's fault
+// reasons, by who reported it). The controller takes the cell down with the reason
+// "fault reported by <by>: <code>" (pausing the operation running there and stopping the
+// machine, if any) and keeps it down, even while the machine reports no fault, until Reset.
+// It returns at once: the controller's Run acts on the report.
+func (c *Cell) ReportFault(code, by string) {
+	reason := fmt.Sprintf("fault reported by %s: %s", by, code)
+	c.mu.Lock()
+	c.reported = reason
+	c.mu.Unlock()
+	c.log.Warn("fault reported", "code", code, "by", by)
+	c.wake()
+}
+
+// wake makes Run reconcile now rather than at the next tick.
+func (c *Cell) wake() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// ReprintLabel prints the label of unit unit (1-based; 0 is the last unit finished) of
+// operation op again, as when it was finished, and returns its serial. The operation must
+// have run at this cell, and the unit must be finished: counted by the cell's machine, or part
+// of the operation's good units once it is done.
+//
+// The label joins the labels the cell owes and is printed with them, oldest first. When the
+// printer fails, the label stays owed (the controller prints it once the printer answers
+// again) and ReprintLabel returns its serial together with the error: asking again would print
+// it twice.
+func (c *Cell) ReprintLabel(ctx context.Context, op int64, unit int) (serial string, err error) {
+	if c.cfg.Labels == nil {
+		return "", fmt.Errorf("cell %s: %w", c.id, ErrNoPrinter)
+	}
+	if unit < 0 {
+		return "", fmt.Errorf("%w: unit %d: want 1 or more, or 0 for the last unit finished", book.ErrInvalid, unit)
+	}
+	o, err := c.cfg.Book.Operation(ctx, op)
+	if err != nil {
+		return "", fmt.Errorf("reading operation %d: %w", op, err)
+	}
+	if o.Cell != c.id {
+		return "", fmt.Errorf("%w: operation %d did not run at cell %s", book.ErrUnknownOperation, op, c.id)
+	}
+	finished := 0
+	if c.cfg.Machine != nil {
+		finished = o.UnitsDone
+	}
+	if o.State == book.Done {
+		finished = max(finished, o.Quantity-o.Scrapped)
+	}
+	if unit == 0 {
+		unit = finished
+	}
+	if unit == 0 || unit > finished {
+		return "", fmt.Errorf("operation %d has %d units finished, not unit %d: %w", op, finished, max(unit, 1), ErrNotFinished)
+	}
+	entry, err := c.entryOf(ctx, o)
+	if err != nil {
+		return "", err
+	}
+	serial = c.owe(&entry, unit-1, unit)[0]
+	c.log.Info("label reprint", "operation", op, "serial", serial)
+	if err := c.printOwed(ctx); err != nil {
+		return serial, err
+	}
+	return serial, nil
 }
 
 // Status returns what the cell is doing.
@@ -338,6 +440,13 @@ func (c *Cell) reconcile(ctx context.Context) error {
 			s.Operation = 0
 		}
 	})
+	if reported := c.reportedFault(); reported != "" {
+		// A person's report beats the machine's word: the cell stays down until Reset.
+		if err := c.takeDown(ctx, reported); err != nil {
+			return err
+		}
+		return c.stopForReport(ctx, v)
+	}
 	if v.unknown {
 		return nil
 	}
@@ -381,7 +490,9 @@ func (c *Cell) reconcile(ctx context.Context) error {
 	}
 	switch head.State {
 	case book.Queued:
-		if !v.ready() || c.job != nil {
+		if !v.ready() || c.job != nil || !c.cfg.Cell.AutoStart {
+			// With AutoStart off the job waits for a person to start it (the material must
+			// be loaded first); the book then says Running and the machine is told.
 			return nil
 		}
 		res, err := c.cfg.Book.Transition(ctx, book.TransitionRequest{
@@ -407,6 +518,38 @@ func (c *Cell) reconcile(ctx context.Context) error {
 			}
 		}
 	}
+	return nil
+}
+
+// reportedFault returns the down reason of a reported fault, "" when none.
+func (c *Cell) reportedFault() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.reported
+}
+
+// stopForReport stops a machine still working its job while the cell is down for a reported
+// fault, recording the units it made first. The job is sent again, for what is left, when the
+// cell comes back.
+func (c *Cell) stopForReport(ctx context.Context, v machineView) error {
+	j := c.job
+	if j == nil || !v.online || !v.running() {
+		return nil
+	}
+	q, err := c.cfg.Book.Queue(ctx, c.id, 1)
+	if err != nil {
+		return fmt.Errorf("reading queue: %w", err)
+	}
+	if len(q) > 0 && q[0].ID == j.op {
+		if err := c.recordProgress(ctx, &q[0], v); err != nil {
+			return err
+		}
+	}
+	if err := c.cfg.Machine.Command(ctx, configs.CommandStop, nil); err != nil {
+		return fmt.Errorf("stopping device %s: %w", c.cfg.Device, err)
+	}
+	j.stop = true
+	c.log.Info("machine stopped for a reported fault", "operation", j.op)
 	return nil
 }
 
@@ -576,6 +719,14 @@ func (c *Cell) bringUp(ctx context.Context) error {
 // that none is missed however quickly it follows the start.
 func (c *Cell) reconcileManual(ctx context.Context) error {
 	c.setStatus(func(s *Status) {})
+	// Nothing but a person's report takes a manual cell down.
+	if reported := c.reportedFault(); reported != "" {
+		if err := c.takeDown(ctx, reported); err != nil {
+			return err
+		}
+	} else if err := c.bringUp(ctx); err != nil {
+		return err
+	}
 	if c.cfg.Labels == nil {
 		return nil
 	}
@@ -637,15 +788,16 @@ func (c *Cell) entryOf(ctx context.Context, op book.Operation) (book.QueueEntry,
 	return book.QueueEntry{Operation: op, OrderID: wo.OrderID, Drop: wo.Drop, SKU: wo.SKU}, nil
 }
 
-// owe queues the labels of units from+1..to of an operation.
-func (c *Cell) owe(e *book.QueueEntry, from, to int) {
+// owe queues the labels of units from+1..to of an operation and returns their serials.
+func (c *Cell) owe(e *book.QueueEntry, from, to int) []string {
 	if c.cfg.Labels == nil || to <= from {
-		return
+		return nil
 	}
 	title := e.SKU
 	if p, ok := c.cfg.Factory.Product(e.SKU); ok {
 		title = p.Name
 	}
+	serials := make([]string, 0, to-from)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for n := from + 1; n <= to; n++ {
@@ -654,11 +806,16 @@ func (c *Cell) owe(e *book.QueueEntry, from, to int) {
 			SKU: e.SKU, Drop: e.Drop, Serial: serial, Title: title,
 			URL: strings.ReplaceAll(c.cfg.Factory.Printing.ProvenanceURL, "{serial}", url.PathEscape(serial)),
 		})
+		serials = append(serials, serial)
 	}
+	return serials
 }
 
-// printOwed prints the labels owed, oldest first, stopping at the first failure.
+// printOwed prints the labels owed, oldest first, stopping at the first failure. One caller
+// prints at a time, so that no label is printed twice.
 func (c *Cell) printOwed(ctx context.Context) error {
+	c.printMu.Lock()
+	defer c.printMu.Unlock()
 	for {
 		c.mu.Lock()
 		if len(c.owed) == 0 {

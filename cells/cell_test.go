@@ -38,7 +38,8 @@ type floor struct {
 // minutes takes a sixth of a second.
 const speed = 7200
 
-func newFloor(t *testing.T) *floor {
+// newFloor starts the floor of testdata/factory.yaml, after edits to the factory.
+func newFloor(t *testing.T, edits ...func(*configs.Factory)) *floor {
 	t.Helper()
 	raw, err := os.ReadFile("testdata/factory.yaml")
 	if err != nil {
@@ -47,6 +48,9 @@ func newFloor(t *testing.T) *floor {
 	f, err := configs.Parse("testdata/factory.yaml", raw)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, edit := range edits {
+		edit(f)
 	}
 	var spec plant.Spec
 	for _, c := range f.Cells {
@@ -240,6 +244,51 @@ func TestDyeBathCompletesTheBatchAtOnce(t *testing.T) {
 	}
 }
 
+// TestAutoStartOffWaitsForAPerson: with auto_start off the machine does not take the job until
+// a person starts it (the material loaded); then it runs it as any other.
+func TestAutoStartOffWaitsForAPerson(t *testing.T) {
+	fl := newFloor(t, func(f *configs.Factory) {
+		for i := range f.Cells {
+			if f.Cells[i].ID == "dye-1" {
+				f.Cells[i].AutoStart = false
+			}
+		}
+	})
+	fl.importCSV("order_id,sku,quantity\nY1,YARN,5\n")
+	dye := fl.op("Y1", 0)
+	if dye.Cell != "dye-1" || dye.State != book.Queued {
+		t.Fatalf("dye step %s at %q, want queued at dye-1", dye.State, dye.Cell)
+	}
+	events := func() int {
+		es, err := fl.book.Events(context.Background(), book.EventFilter{Operation: dye.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(es)
+	}
+	before := events()
+	// Ten passes of the controller over the idle vat: the job stays queued through all.
+	var seen []time.Time
+	eventually(t, "ten passes of the controller", func() bool {
+		st := fl.cells["dye-1"].Status()
+		if got := fl.op("Y1", 0); got.State != book.Queued || st.Operation != 0 {
+			t.Fatalf("with auto_start off the job went %s on the machine (operation %d)", got.State, st.Operation)
+		}
+		if st.Online && (len(seen) == 0 || st.UpdatedAt.After(seen[len(seen)-1])) {
+			seen = append(seen, st.UpdatedAt)
+		}
+		return len(seen) >= 10
+	})
+	if n := events(); n != before {
+		t.Fatalf("the idle controller logged %d events for the queued job", n-before)
+	}
+	fl.act(dye.ID, book.ActionStart, "")
+	eventually(t, "the person's job to finish on the vat", func() bool { return fl.op("Y1", 0).State == book.Done })
+	if st := fl.plant.DyeStation("vat-a").Status(); st.Batches != 1 {
+		t.Errorf("vat ran %d batches, want 1", st.Batches)
+	}
+}
+
 func TestMachineFaultTakesTheCellDownAndRecoveryBringsItBack(t *testing.T) {
 	fl := newFloor(t)
 	// Long jobs, so that the fault lands mid-job: 30 units of 1/6 s each.
@@ -387,5 +436,160 @@ func TestResetRefusedOnAManualCell(t *testing.T) {
 	fl := newFloor(t)
 	if err := fl.cells["label-1"].Reset(context.Background()); !errors.Is(err, cells.ErrManual) {
 		t.Errorf("Reset of a manual cell = %v, want ErrManual", err)
+	}
+}
+
+func TestReportedFaultHoldsAMachineCellDownUntilReset(t *testing.T) {
+	fl := newFloor(t)
+	fl.importCSV("order_id,sku,quantity\nS1,SCARF,30\n")
+	eventually(t, "weaving to start", func() bool { return fl.op("S1", 0).UnitsDone > 0 })
+	victim := fl.op("S1", 0)
+	other := map[string]string{"weave-1": "weave-2", "weave-2": "weave-1"}[victim.Cell]
+	cell := fl.cells[victim.Cell]
+
+	cell.ReportFault("jam", "ana")
+	const reason = "fault reported by ana: jam"
+	eventually(t, "the cell to go down", func() bool { return cell.Status().Down == reason })
+	eventually(t, "the loom to stop", func() bool { return cell.Status().Machine == configs.StateIdle })
+	if op := fl.op("S1", 0); op.State != book.Paused || op.Reason != reason {
+		t.Errorf("running operation is %s (%q), want paused for %q", op.State, op.Reason, reason)
+	}
+	stopped := fl.op("S1", 0).UnitsDone
+
+	// The loom reports no fault, yet the cell stays down: new work goes to the other loom.
+	fl.importCSV("order_id,sku,quantity\nS2,SCARF,2\n")
+	eventually(t, "S2 to be woven", func() bool { return fl.op("S2", 0).State == book.Done })
+	if op := fl.op("S2", 0); op.Cell != other {
+		t.Errorf("S2 woven at %s, want %s while %s is down", op.Cell, other, victim.Cell)
+	}
+	st := cell.Status()
+	if !st.Online || st.Machine != configs.StateIdle || st.Down != reason {
+		t.Errorf("status while the loom is fine = %+v, want online, idle and still down for %q", st, reason)
+	}
+	if op := fl.op("S1", 0); op.State != book.Paused || op.UnitsDone != stopped {
+		t.Errorf("S1 moved on while the cell was down: %s with %d units, was %d", op.State, op.UnitsDone, stopped)
+	}
+
+	if err := cell.Reset(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the cell to come back", func() bool { return cell.Status().Down == "" })
+	eventually(t, "S1 to complete after the reset", func() bool { return fl.op("S1", 0).State == book.Done })
+	if op := fl.op("S1", 0); op.UnitsDone != 30 || op.Cell != victim.Cell {
+		t.Errorf("after the reset: %d units at %s, want 30 at %s", op.UnitsDone, op.Cell, victim.Cell)
+	}
+	var faults, recoveries int
+	events, _ := fl.book.Events(context.Background(), book.EventFilter{Cell: victim.Cell})
+	for _, e := range events {
+		switch e.Kind {
+		case book.EventCellFault:
+			faults++
+			if e.Reason != reason || e.Actor != "cell:"+victim.Cell {
+				t.Errorf("fault event %+v, want reason %q", e, reason)
+			}
+		case book.EventCellRecovered:
+			recoveries++
+		}
+	}
+	if faults != 1 || recoveries != 1 {
+		t.Errorf("%d fault and %d recovery events, want one of each", faults, recoveries)
+	}
+}
+
+func TestReportedFaultTakesAManualCellDown(t *testing.T) {
+	fl := newFloor(t)
+	fl.importCSV("order_id,sku,quantity\nS1,SCARF,1\n")
+	eventually(t, "the label step to be queued", func() bool { return fl.op("S1", 1).State == book.Queued })
+	label := fl.op("S1", 1)
+	fl.act(label.ID, book.ActionStart, "")
+	cell := fl.cells["label-1"]
+
+	cell.ReportFault("sensor", "jonas")
+	const reason = "fault reported by jonas: sensor"
+	eventually(t, "the manual cell to go down", func() bool { return cell.Status().Down == reason })
+	if op := fl.op("S1", 1); op.State != book.Paused || op.Reason != reason {
+		t.Errorf("label step is %s (%q), want paused for %q", op.State, op.Reason, reason)
+	}
+
+	if err := cell.Reset(context.Background()); err != nil {
+		t.Fatalf("Reset of a manual cell with a reported fault = %v, want nil", err)
+	}
+	eventually(t, "the manual cell to come back", func() bool { return cell.Status().Down == "" })
+	eventually(t, "the label step to resume", func() bool { return fl.op("S1", 1).State == book.Running })
+	// Nothing is left to clear.
+	if err := cell.Reset(context.Background()); !errors.Is(err, cells.ErrManual) {
+		t.Errorf("second Reset = %v, want ErrManual", err)
+	}
+}
+
+func TestReprintLabel(t *testing.T) {
+	fl := newFloor(t)
+	ctx := context.Background()
+	fl.importCSV("order_id,sku,quantity\nS1,SCARF,2\n")
+	eventually(t, "the label step to be queued", func() bool { return fl.op("S1", 1).State == book.Queued })
+	label := fl.op("S1", 1)
+	cell := fl.cells["label-1"]
+	fl.act(label.ID, book.ActionStart, "")
+	if _, err := cell.ReprintLabel(ctx, label.ID, 0); !errors.Is(err, cells.ErrNotFinished) {
+		t.Errorf("reprint before any unit is finished = %v, want ErrNotFinished", err)
+	}
+	fl.act(label.ID, book.ActionComplete, "")
+	printed := func() []string {
+		labels, _ := fl.plant.Labels("labeller-1")
+		var serials []string
+		for _, l := range labels {
+			for _, s := range []string{"S1-1", "S1-2"} {
+				if _, ok := l.Field(s); ok {
+					serials = append(serials, s)
+				}
+			}
+		}
+		return serials
+	}
+	eventually(t, "the two labels", func() bool { return len(printed()) == 2 })
+
+	for _, tc := range []struct {
+		name string
+		unit int
+		want string
+	}{
+		{name: "the last unit", unit: 0, want: "S1-2"},
+		{name: "the first unit", unit: 1, want: "S1-1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(printed())
+			serial, err := cell.ReprintLabel(ctx, label.ID, tc.unit)
+			if err != nil || serial != tc.want {
+				t.Fatalf("ReprintLabel(unit %d) = %q, %v; want %s", tc.unit, serial, err, tc.want)
+			}
+			eventually(t, "the reprint", func() bool { return len(printed()) > before })
+			if got := printed(); len(got) != before+1 || got[len(got)-1] != tc.want {
+				t.Errorf("printed %v, want exactly one more label, %s", got, tc.want)
+			}
+		})
+	}
+
+	weave := fl.op("S1", 0)
+	for _, tc := range []struct {
+		name string
+		cell string
+		op   int64
+		unit int
+		want error
+	}{
+		{name: "unit not finished", cell: "label-1", op: label.ID, unit: 3, want: cells.ErrNotFinished},
+		{name: "operation of another cell", cell: "label-1", op: weave.ID, unit: 1, want: book.ErrUnknownOperation},
+		{name: "unknown operation", cell: "label-1", op: 424242, unit: 1, want: book.ErrUnknownOperation},
+		{name: "negative unit", cell: "label-1", op: label.ID, unit: -1, want: book.ErrInvalid},
+		{name: "no printer", cell: weave.Cell, op: weave.ID, unit: 1, want: cells.ErrNoPrinter},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if serial, err := fl.cells[tc.cell].ReprintLabel(ctx, tc.op, tc.unit); !errors.Is(err, tc.want) || serial != "" {
+				t.Errorf("ReprintLabel = %q, %v; want %v", serial, err, tc.want)
+			}
+		})
+	}
+	if got := printed(); len(got) != 4 {
+		t.Errorf("printed %v, want the two labels and the two reprints only", got)
 	}
 }

@@ -6,7 +6,7 @@
 // counters and state into progress and completion, takes the cell out of service when the
 // machine faults or cannot be reached (the book hands its queued work to other cells) and
 // brings it back when the machine recovers. A cell holding a label printer prints a label for
-// every unit it finishes. [Tickets] prints a work ticket when a work order is dispatched.
+// every unit it finishes, and prints one again on request ([Cell.ReprintLabel]). [Tickets] prints a work ticket when a work order is dispatched.
 //
 // # Who wins
 //
@@ -25,8 +25,13 @@
 //     reason, the running operation is paused, queued work goes back for re-planning. A fault
 //     the controller paused an operation for is resumed by the controller when the machine
 //     recovers; an operation a person paused stays paused until a person resumes it.
-//   - A cell with a machine starts the head of its queue by itself when the machine is idle;
-//     a cell without one waits for a person.
+//   - A fault a person reports ([Cell.ReportFault]) beats the machine's word: the cell goes
+//     down as for a machine fault (a machine still working is stopped) and stays down, even
+//     while the machine reports no fault, until [Cell.Reset]. A manual cell goes down and
+//     comes back only this way.
+//   - A cell with a machine starts the head of its queue by itself when the machine is idle,
+//     unless its configuration turns auto_start off (a person loads the material and starts
+//     each job); a cell without a machine waits for a person.
 //
 // The package imports the order book, the factory model and the device drivers' types, and
 // nothing above them (not the API).

@@ -1,5 +1,7 @@
 // Package configs owns the factory model as a studio writes it in YAML: its cells and their
-// devices, its products and their routings, its drops, its people and its API tokens.
+// devices, its products and their routings (with the maker's instructions for each step), its
+// drops, its people and its API tokens, and the reasons the floor pauses, scraps and reports
+// faults by.
 //
 // Parse decodes strictly (an unknown key is an error), applies defaults and validates, and every
 // error names the file, the line, the object and the field. The package parses bytes handed to it;
@@ -39,11 +41,14 @@ type Factory struct {
 	// Telemetry is what is published over MQTT and written to InfluxDB; the defaults (an
 	// embedded broker on 127.0.0.1:1883, no InfluxDB) when the file has no telemetry section.
 	Telemetry Telemetry
-	Cells     []Cell
-	Products  []Product
-	Drops     []Drop
-	People    []Person
-	Tokens    []Token
+	// Reasons are the pause, scrap and fault reasons the floor picks from; each list the file
+	// leaves out is the default one (see DefaultReasons).
+	Reasons  Reasons
+	Cells    []Cell
+	Products []Product
+	Drops    []Drop
+	People   []Person
+	Tokens   []Token
 }
 
 // Cell is a modular workcell: the capabilities it offers and the devices it holds.
@@ -54,7 +59,11 @@ type Cell struct {
 	Devices      []Device
 	// Hours are the cell's own working hours, nil when it keeps the factory's.
 	Hours *Hours
-	Line  int // line of the cell in the file
+	// AutoStart is true (the default) when the cell's machine starts the head of its queue by
+	// itself once it is idle; false when a person starts every job (to load the material
+	// first). A cell without a machine always waits for a person.
+	AutoStart bool
+	Line      int // line of the cell in the file
 }
 
 // Device kinds a cell may hold.
@@ -130,11 +139,14 @@ type Product struct {
 // Step is one operation of a routing: the capability it needs, its standard time per unit, its
 // setup time and, optionally, the changeover attribute a scheduler counts changeovers by.
 type Step struct {
-	Name       string // optional display name, defaults to the capability
-	Capability string
-	UnitTime   time.Duration
-	Setup      time.Duration
-	Changeover *Changeover // nil when the step has none
+	Name string // optional display name, defaults to the capability
+	// Instructions are free text for the maker doing the step, for example "Check the warp
+	// tension before starting"; empty when the file has none. They may span several lines.
+	Instructions string
+	Capability   string
+	UnitTime     time.Duration
+	Setup        time.Duration
+	Changeover   *Changeover // nil when the step has none
 	// Params are the job parameters the cell's machine is given when the step starts, for
 	// example a loom's pattern or a dye station's recipe and temperature. The number of units
 	// to make is always given as "units".

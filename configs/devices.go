@@ -60,6 +60,13 @@ func (d *decoder) checkDevices(f *rawFactory, lines map[string]rawSerialLine) {
 	units := map[string]map[int64]int{} // serial line -> unit id -> line
 	kinds := map[string]string{}        // device id -> kind
 	machineOf := map[string]rawDevice{} // cell id -> its Modbus machine
+	defer func() {
+		for _, c := range f.Cells.V {
+			if _, machine := machineOf[c.ID.V]; !c.bad && !machine && c.AutoStart.V && !c.AutoStart.Bad {
+				d.add(c.AutoStart.Line, c.object, "auto_start", "cell %s has no machine to start: people start its work", quote(c.ID.V))
+			}
+		}
+	}()
 	for _, c := range f.Cells.V {
 		if c.bad {
 			continue

@@ -12,6 +12,7 @@ var (
 	idPattern         = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 	skuPattern        = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 	capabilityPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
+	reasonPattern     = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
 	pinPattern        = regexp.MustCompile(`^[0-9]{4,8}$`)
 	bcryptPattern     = regexp.MustCompile(`^\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53}$`)
 	sha256Pattern     = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -134,6 +135,18 @@ func checkInvariants(f *Factory) error {
 		case RoleOperator, RoleManager, RolePlanner, RoleAdmin:
 		default:
 			fail("token %s: bad role %q", t.Name, t.Role)
+		}
+	}
+	for kind, list := range map[string][]Reason{"pause": f.Reasons.Pause, "scrap": f.Reasons.Scrap, "fault": f.Reasons.Fault} {
+		if len(list) == 0 {
+			fail("no %s reasons", kind)
+		}
+		codes := map[string]bool{}
+		for _, r := range list {
+			unique(kind+" reason", codes, r.Code)
+			if !reasonPattern.MatchString(r.Code) || r.Label == "" {
+				fail("bad %s reason %+v", kind, r)
+			}
 		}
 	}
 	if len(errs) > 0 {

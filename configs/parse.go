@@ -25,7 +25,8 @@ import (
 // Factory is nil.
 //
 // Defaults: an omitted name is the id (the SKU for a product, the site for the factory, the
-// capability for a step); an omitted setup is zero.
+// capability for a step); an omitted setup is zero; an omitted reason list is the one of
+// DefaultReasons.
 func Parse(file string, data []byte) (*Factory, error) {
 	if file == "" {
 		file = "<config>"
@@ -90,6 +91,7 @@ type rawFactory struct {
 	Printing    value[*rawPrinting]
 	Hours       value[*Hours]
 	Telemetry   value[*Telemetry]
+	Reasons     value[*Reasons]
 	Cells       value[[]rawCell]
 	Products    value[[]rawProduct]
 	Drops       value[[]rawDrop]
@@ -105,6 +107,7 @@ type rawCell struct {
 	Capabilities value[[]value[string]]
 	Devices      value[[]rawDevice]
 	Hours        value[*Hours]
+	AutoStart    value[bool]
 }
 
 type rawDevice struct {
@@ -139,13 +142,13 @@ type rawProduct struct {
 }
 
 type rawStep struct {
-	object           string
-	line             int
-	bad              bool
-	Capability, Name value[string]
-	UnitTime, Setup  value[time.Duration]
-	Changeover       value[*rawChangeover]
-	Params           value[map[string]float64]
+	object                         string
+	line                           int
+	bad                            bool
+	Capability, Name, Instructions value[string]
+	UnitTime, Setup                value[time.Duration]
+	Changeover                     value[*rawChangeover]
+	Params                         value[map[string]float64]
 }
 
 type rawChangeover struct {
@@ -427,7 +430,7 @@ func list[T any](d *decoder, m *mapping, key string, item func(n *yaml.Node, i i
 
 func (d *decoder) factory(n *yaml.Node) (f rawFactory, ok bool) {
 	f = rawFactory{line: n.Line}
-	m, ok := d.mapping(n, "", "", "site", "name", "simulate", "serial_lines", "printing", "hours", "telemetry", "cells", "products", "drops", "people", "tokens")
+	m, ok := d.mapping(n, "", "", "site", "name", "simulate", "serial_lines", "printing", "hours", "telemetry", "reasons", "cells", "products", "drops", "people", "tokens")
 	if !ok {
 		return f, false
 	}
@@ -451,6 +454,7 @@ func (d *decoder) factory(n *yaml.Node) (f rawFactory, ok bool) {
 	}
 	f.Hours = d.hours(m, "hours")
 	f.Telemetry = d.telemetry(m, "telemetry", f.Site.V)
+	f.Reasons = d.reasons(m, "reasons")
 	f.Cells = list(d, m, "cells", d.cell)
 	f.Products = list(d, m, "products", d.product)
 	f.Drops = list(d, m, "drops", d.drop)
@@ -461,7 +465,7 @@ func (d *decoder) factory(n *yaml.Node) (f rawFactory, ok bool) {
 
 func (d *decoder) cell(n *yaml.Node, i int) rawCell {
 	c := rawCell{line: n.Line, object: objectName("cell", peek(n, "id"), i)}
-	m, ok := d.mapping(n, c.object, "", "id", "name", "capabilities", "devices", "hours")
+	m, ok := d.mapping(n, c.object, "", "id", "name", "capabilities", "devices", "hours", "auto_start")
 	if !ok {
 		c.bad = true
 		return c
@@ -476,6 +480,7 @@ func (d *decoder) cell(n *yaml.Node, i int) rawCell {
 		return d.device(n, c.object, j)
 	})
 	c.Hours = d.hours(m, "hours")
+	c.AutoStart = d.boolean(m, "auto_start")
 	return c
 }
 
@@ -549,13 +554,14 @@ func (d *decoder) step(n *yaml.Node, product string, i int) rawStep {
 		object += " (capability " + quote(c) + ")"
 	}
 	s := rawStep{line: n.Line, object: object}
-	m, ok := d.mapping(n, s.object, "", "capability", "name", "unit_time", "setup", "changeover", "params")
+	m, ok := d.mapping(n, s.object, "", "capability", "name", "instructions", "unit_time", "setup", "changeover", "params")
 	if !ok {
 		s.bad = true
 		return s
 	}
 	s.Capability = d.str(m, "capability")
 	s.Name = d.str(m, "name")
+	s.Instructions = d.str(m, "instructions")
 	s.UnitTime = d.duration(m, "unit_time")
 	s.Setup = d.duration(m, "setup")
 	if e, ok := m.entries["params"]; ok {

@@ -35,6 +35,8 @@ func TestParseBad(t *testing.T) {
 		{name: "unknown-top-level-key"},
 		{name: "unknown-top-level-key-near-miss"},
 		{name: "unknown-cell-key"},
+		{name: "cell-auto-start-wrong-type"},
+		{name: "cell-auto-start-without-machine"},
 		{name: "unknown-device-key"},
 		{name: "unknown-step-key"},
 		{name: "unknown-changeover-key"},
@@ -90,6 +92,7 @@ func TestParseBad(t *testing.T) {
 		{name: "changeover-missing-value"},
 		{name: "bad-changeover-attribute"},
 		{name: "changeover-attribute-mismatch"},
+		{name: "step-bad-instructions"},
 		// Drops.
 		{name: "bad-drop-date"},
 		{name: "drop-date-out-of-range"},
@@ -144,6 +147,14 @@ func TestParseBad(t *testing.T) {
 		// Telemetry.
 		{name: "telemetry-bad-mqtt"},
 		{name: "telemetry-bad-influxdb-buffer"},
+		// Reasons.
+		{name: "reasons-not-mapping"},
+		{name: "reasons-unknown-key"},
+		{name: "reasons-wrong-type"},
+		{name: "reasons-empty-list"},
+		{name: "reasons-bad-code"},
+		{name: "reasons-duplicate-code"},
+		{name: "reasons-missing-label"},
 		// All errors are reported, in file order.
 		{name: "many-errors"},
 	}
@@ -256,6 +267,44 @@ func TestParseGood(t *testing.T) {
 				}
 				if f.HasDemoCredentials() {
 					t.Error("HasDemoCredentials() = true without credentials")
+				}
+				if !reflect.DeepEqual(f.Reasons, DefaultReasons()) {
+					t.Errorf("reasons = %+v, want the defaults", f.Reasons)
+				}
+			},
+		},
+		{
+			name: "reasons and instructions",
+			input: minimal + `        instructions: |
+          Check the warp tension before starting.
+          Log the loom's counter.
+reasons:
+  pause:
+    - {code: break, label: Tea break}
+    - {code: yarn-out, label: Out of yarn}
+  fault:
+    - {code: jam, label: Jam}
+`,
+			check: func(t *testing.T, f *Factory) {
+				if got, want := f.Products[0].Routing[0].Instructions, "Check the warp tension before starting.\nLog the loom's counter.\n"; got != want {
+					t.Errorf("instructions = %q, want %q", got, want)
+				}
+				want := Reasons{
+					Pause: []Reason{{"break", "Tea break"}, {"yarn-out", "Out of yarn"}},
+					Scrap: DefaultReasons().Scrap, // left out: the default list
+					Fault: []Reason{{"jam", "Jam"}},
+				}
+				if !reflect.DeepEqual(f.Reasons, want) {
+					t.Errorf("reasons = %+v, want %+v", f.Reasons, want)
+				}
+				if r, ok := f.Reasons.Find(f.Reasons.Pause, "yarn-out"); !ok || r.Label != "Out of yarn" {
+					t.Errorf("Find(pause, yarn-out) = %+v, %v", r, ok)
+				}
+				if _, ok := f.Reasons.Find(f.Reasons.Fault, "leak"); ok {
+					t.Error("Find(fault, leak) found a default the file replaced")
+				}
+				if got := Codes(f.Reasons.Pause); !slices.Equal(got, []string{"break", "yarn-out"}) {
+					t.Errorf("Codes(pause) = %v", got)
 				}
 			},
 		},

@@ -87,6 +87,8 @@ func (f *rawFactory) defaults() {
 	if f.Printing.V == nil {
 		f.Printing.V = &rawPrinting{}
 	}
+	// Each reason list the file leaves out is the default list.
+	f.Reasons.V = new(f.Reasons.V.withDefaults())
 	defaultTo(&f.Printing.V.Provenance, "https://"+f.Site.V+".example/u/{serial}")
 	for i := range f.Cells.V {
 		c := &f.Cells.V[i]
@@ -246,6 +248,7 @@ func (d *decoder) checkStep(s rawStep, offered map[string]bool, attributes map[s
 		}
 	}
 	d.name(s.Name, s.object, "name")
+	d.instructions(s.Instructions, s.object)
 	switch {
 	case s.UnitTime.Bad:
 	case !s.UnitTime.set():
@@ -618,7 +621,8 @@ func isTokenText(s string) bool {
 
 // build turns a validated raw factory into the model.
 func (f *rawFactory) build(file string) *Factory {
-	out := &Factory{File: file, Site: f.Site.V, Name: f.Name.V, Simulate: f.Simulate.V, Hours: f.Hours.V}
+	out := &Factory{File: file, Site: f.Site.V, Name: f.Name.V, Simulate: f.Simulate.V, Hours: f.Hours.V,
+		Reasons: *f.Reasons.V}
 	if t := f.Telemetry.V; t != nil {
 		out.Telemetry = *t
 	} else {
@@ -634,7 +638,7 @@ func (f *rawFactory) build(file string) *Factory {
 		out.Printing = Printing{Labels: p.Labels.V, Tickets: p.Tickets.V, ProvenanceURL: p.Provenance.V}
 	}
 	for _, c := range f.Cells.V {
-		cell := Cell{ID: c.ID.V, Name: c.Name.V, Hours: c.Hours.V, Line: c.line}
+		cell := Cell{ID: c.ID.V, Name: c.Name.V, Hours: c.Hours.V, Line: c.line, AutoStart: c.AutoStart.V || c.AutoStart.Line == 0}
 		for _, capability := range c.Capabilities.V {
 			cell.Capabilities = append(cell.Capabilities, capability.V)
 		}
@@ -647,11 +651,12 @@ func (f *rawFactory) build(file string) *Factory {
 		product := Product{SKU: p.SKU.V, Name: p.Name.V, Line: p.line}
 		for _, s := range p.Routing.V {
 			step := Step{
-				Name:       s.Name.V,
-				Capability: s.Capability.V,
-				UnitTime:   s.UnitTime.V,
-				Setup:      s.Setup.V,
-				Line:       s.line,
+				Name:         s.Name.V,
+				Instructions: s.Instructions.V,
+				Capability:   s.Capability.V,
+				UnitTime:     s.UnitTime.V,
+				Setup:        s.Setup.V,
+				Line:         s.line,
 			}
 			if c := s.Changeover.V; c != nil {
 				step.Changeover = &Changeover{Attribute: c.Attribute.V, Value: c.Value.V}

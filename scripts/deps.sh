@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the programs that tests and benchmarks use as real peers, when they are missing.
 # Usage: scripts/deps.sh NAME...   (known: wrk sqlite3 bc jq mbpoll socat libmodbus-dev
-#                                    mosquitto mosquitto-clients influxd)
+#                                    mosquitto mosquitto-clients influxd nodejs npm chromium)
 set -euo pipefail
 
 # Test binaries that run at the same time may each ask for the same program: one installs it,
@@ -72,6 +72,17 @@ for dep in "$@"; do
         [ -x "$bin/influxd" ] || { echo "deps: go install finished but $bin/influxd is missing" >&2; exit 1; }
         "$bin/influxd" version >/dev/null || { echo "deps: $bin/influxd does not run" >&2; exit 1; }
       fi ;;
+    nodejs|npm)
+      # The program of package nodejs is node. Debian's npm package pulls in nodejs too.
+      prog="$([ "$dep" = nodejs ] && echo node || echo npm)"
+      command -v "$prog" >/dev/null || { echo "deps: installing $dep"; apt_install "$dep"; }
+      command -v "$prog" >/dev/null || { echo "deps: $dep installed but $prog is not on PATH" >&2; exit 1; } ;;
+    chromium)
+      # Debian's build, driven by playwright-core in the browser tests (api/web/e2e): a test
+      # tool's own browser download cannot be fetched here. playwright-core's pinned version is
+      # the one whose protocol matches this chromium's major version.
+      [ -x /usr/bin/chromium ] || { echo "deps: installing chromium"; apt_install chromium; }
+      [ -x /usr/bin/chromium ] || { echo "deps: chromium installed but /usr/bin/chromium is missing" >&2; exit 1; } ;;
     *)
       echo "deps: unknown dependency $dep" >&2; exit 1 ;;
   esac

@@ -104,6 +104,7 @@ type Plan struct {
 	Drops []DropForecast `json:"drops"`
 
 	slots    map[int64]book.Slot // by operation id
+	owner    map[int64]int       // the job of each planned operation, by operation id
 	finish   map[int64]time.Time // by work order id
 	schedule scheduler.Schedule
 	jobs     []job // the problem's jobs, for the next repair
@@ -178,6 +179,38 @@ func (pl *Plan) Slots(cell string) []OperationSlot {
 type OperationSlot struct {
 	Operation int64 `json:"operation"`
 	book.Slot
+}
+
+// WorkSlot is a planned operation with the work order it belongs to.
+type WorkSlot struct {
+	Operation int64
+	WorkOrder int64
+	OrderID   string
+	Drop      string
+	book.Slot
+}
+
+// Window returns the slots that overlap [from, to), by cell and then planned start, with
+// their work orders: what a Gantt chart of the window draws.
+func (pl *Plan) Window(from, to time.Time) []WorkSlot {
+	var out []WorkSlot
+	for id, s := range pl.slots {
+		if !s.End.After(from) || !s.Start.Before(to) {
+			continue
+		}
+		j := pl.jobs[pl.owner[id]]
+		out = append(out, WorkSlot{Operation: id, WorkOrder: j.workOrder, OrderID: j.orderID, Drop: j.drop, Slot: s})
+	}
+	slices.SortFunc(out, func(a, b WorkSlot) int {
+		if c := strings.Compare(a.Cell, b.Cell); c != 0 {
+			return c
+		}
+		if c := a.Start.Compare(b.Start); c != 0 {
+			return c
+		}
+		return int(a.Operation - b.Operation)
+	})
+	return out
 }
 
 // Finish returns the predicted completion of an open work order.
@@ -511,13 +544,15 @@ func (b *builder) translate(prev *Plan) scheduler.Schedule {
 // result turns a schedule of the problem into a plan.
 func (b *builder) result(now time.Time, s scheduler.Schedule) *Plan {
 	pl := &Plan{At: now, schedule: s, jobs: b.jobs, Changeovers: s.Changeovers,
-		slots: make(map[int64]book.Slot, len(s.Ops)), finish: make(map[int64]time.Time, len(b.jobs))}
+		slots: make(map[int64]book.Slot, len(s.Ops)), owner: make(map[int64]int, len(s.Ops)),
+		finish: make(map[int64]time.Time, len(b.jobs))}
 	if s.Makespan > 0 {
 		pl.Makespan = time.Unix(s.Makespan, 0).UTC()
 	}
 	for _, a := range s.Ops {
 		if id := b.jobs[a.Job].ops[a.Op]; id != 0 {
 			pl.slots[id] = book.Slot{Cell: b.p.cells[a.Machine], Start: time.Unix(a.Start, 0).UTC(), End: time.Unix(a.End, 0).UTC()}
+			pl.owner[id] = a.Job
 		}
 	}
 	drops := make(map[string]*DropForecast)

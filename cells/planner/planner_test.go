@@ -362,3 +362,34 @@ func TestPlanKeepsWorkingHours(t *testing.T) {
 		t.Errorf("the work is planned on %d day(s), want it spread over the working days", len(days))
 	}
 }
+
+// TestWindow: a window holds exactly the slots that overlap it, each with its work order.
+func TestWindow(t *testing.T) {
+	fx := newFixture(t)
+	fx.importCSV(t, "later", batch("W", 6, "RUG-INDIGO", "SCARF"))
+	pl := fx.replan(t, true)
+	all := pl.Slots("")
+	if len(all) == 0 {
+		t.Fatal("nothing planned")
+	}
+	from := all[len(all)/2].Start
+	to := from.Add(time.Hour)
+	want := 0
+	for _, s := range all {
+		if s.End.After(from) && s.Start.Before(to) {
+			want++
+		}
+	}
+	got := pl.Window(from, to)
+	if len(got) != want {
+		t.Fatalf("window holds %d slots, want %d", len(got), want)
+	}
+	for i, s := range got {
+		if s.WorkOrder == 0 || s.Drop != "later" || !strings.HasPrefix(s.OrderID, "W") {
+			t.Errorf("slot %d = %+v: want its work order, order and drop", i, s)
+		}
+		if i > 0 && got[i-1].Cell == s.Cell && got[i-1].Start.After(s.Start) {
+			t.Errorf("slots %d and %d of cell %s out of order", i-1, i, s.Cell)
+		}
+	}
+}

@@ -283,6 +283,27 @@ func (fl *floor) ResetCell(ctx context.Context, id string) error {
 	return c.Reset(ctx)
 }
 
+// ReportFault records a fault a person reported at a cell: its controller takes the cell down
+// until ResetCell.
+func (fl *floor) ReportFault(ctx context.Context, cell, code, by string) error {
+	c, ok := fl.cells[cell]
+	if !ok {
+		return fmt.Errorf("%w: %s", book.ErrUnknownCell, cell)
+	}
+	c.ReportFault(code, by)
+	return nil
+}
+
+// ReprintLabel prints the label of a unit of an operation that ran at a cell again and returns
+// its serial.
+func (fl *floor) ReprintLabel(ctx context.Context, cell string, op int64, unit int) (string, error) {
+	c, ok := fl.cells[cell]
+	if !ok {
+		return "", fmt.Errorf("%w: %s", book.ErrUnknownCell, cell)
+	}
+	return c.ReprintLabel(ctx, op, unit)
+}
+
 // Devices returns the health of every device.
 func (fl *floor) Devices() []health.Snapshot { return fl.health.Snapshots() }
 

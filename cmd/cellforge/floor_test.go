@@ -181,6 +181,31 @@ func TestCellFaultAndResetThroughTheAPI(t *testing.T) {
 	if code, err := request(ctx, "POST", d.url+"/api/v1/cells/wash-1/reset", demoOperator, "application/json", nil, nil); err != nil || code != 409 {
 		t.Errorf("resetting a manual cell: %d %v, want 409", code, err)
 	}
+
+	// A person reports a leak in the wet room, a manual cell: it goes down until reset.
+	washDown := func() string {
+		var c cellView
+		d.get(t, "/api/v1/cells/wash-1", &c)
+		return c.Status.Down
+	}
+	waitWash := func(what string, cond func(down string) bool) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for down := washDown(); !cond(down); down = washDown() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s: down %q\n%s", what, down, tail(d.logs(), 2000))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if code, err := request(ctx, "POST", d.url+"/api/v1/cells/wash-1/fault", demoOperator, "application/json", []byte(`{"code": "leak"}`), nil); err != nil || code != 202 {
+		t.Fatalf("reporting a leak: %d %v", code, err)
+	}
+	waitWash("the wet room to go down", func(down string) bool { return down == "fault reported by token:floor-tablet: leak" })
+	if code, err := request(ctx, "POST", d.url+"/api/v1/cells/wash-1/reset", demoOperator, "application/json", nil, nil); err != nil || code != 202 {
+		t.Fatalf("resetting the wet room: %d %v", code, err)
+	}
+	waitWash("the wet room to come back", func(down string) bool { return down == "" })
 }
 
 // warnings returns the lines of a log above info level.

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/cellforge/cellforge/api"
+	"github.com/cellforge/cellforge/api/web"
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/cells/planner"
 	"github.com/cellforge/cellforge/configs"
@@ -125,6 +126,15 @@ func serve(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
+	webCfg := web.Config{Book: b, Auth: srv, Floor: fl, Logger: logger.With("component", "web")}
+	if plan != nil {
+		webCfg.Planner = plan
+	}
+	pages, err := web.New(webCfg)
+	if err != nil {
+		return err
+	}
+	srv.Mount(pages.Handler())
 	// Work readied before a stop (a crash between an import and its dispatch) is queued now.
 	if n, err := b.Dispatch(ctx); err != nil {
 		return fmt.Errorf("dispatching at start: %w", err)
@@ -142,6 +152,7 @@ func serve(ctx context.Context, args []string, e *env) error {
 
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Serve(ctx, ln) })
+	g.Go(func() error { return pages.Run(ctx) })
 	g.Go(func() error { return housekeeping(ctx, b, st, logger) })
 	g.Go(func() error { return fl.Run(ctx) })
 	g.Go(func() error { return tel.Run(ctx) })

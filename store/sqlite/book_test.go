@@ -744,6 +744,22 @@ func TestEvents(t *testing.T) {
 		{"limit", book.EventFilter{Limit: 2}, ids(all[0], all[1])},
 		{"page", book.EventFilter{WorkOrder: w[0].wo.ID, AfterID: all[0].ID, Limit: 1}, ids(evs[0])},
 		{"none", book.EventFilter{Cell: "sew-1"}, nil},
+		{"kind", book.EventFilter{Kinds: []string{book.EventOrderReceived}}, ids(all[0], all[1])},
+		// the index holds them in kind order: batch, operation, order
+		{"kinds by id", book.EventFilter{Kinds: []string{book.EventOrderReceived, book.EventBatchImported, book.EventOperation}},
+			ids(all[0], all[1], evs[0], evs[1], evs[3])},
+		{"empty kinds", book.EventFilter{Kinds: []string{}}, ids(all...)},
+		{"unknown kind", book.EventFilter{Kinds: []string{"cell.exploded"}}, nil},
+		{"since", book.EventFilter{Since: t0.Add(2 * time.Second)}, ids(evs[1], evs[2], evs[3])},
+		{"since within a microsecond", book.EventFilter{Since: t0.Add(2*time.Second + 500*time.Nanosecond)}, ids(evs[2], evs[3])},
+		{"since after all", book.EventFilter{Since: t0.Add(time.Hour)}, nil},
+		{"kinds since", book.EventFilter{Kinds: []string{book.EventOperation, book.EventOperationScrap}, Since: t0.Add(2 * time.Second)},
+			ids(evs[1], evs[2])},
+		{"kinds since limit", book.EventFilter{Kinds: []string{book.EventBatchImported, book.EventOperation}, Since: t0, Limit: 2},
+			ids(evs[0], evs[1])},
+		{"kinds since page", book.EventFilter{Kinds: []string{book.EventBatchImported, book.EventOperation}, Since: t0, AfterID: evs[1].ID},
+			ids(evs[3])},
+		{"kinds and cell", book.EventFilter{Kinds: []string{book.EventOperation, book.EventOperationScrap}, Cell: "laser-2"}, ids(evs[2])},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mustRead(t, s, func(tx book.ReadTx) error {
@@ -905,18 +921,25 @@ func TestQueryPlans(t *testing.T) {
 	wosStateQuery, wosStateArgs := workOrdersQuery(book.WorkOrderFilter{Drop: "d", State: book.WorkOpen, Limit: 10})
 	cellQuery, cellArgs := eventsQuery(book.EventFilter{Cell: "c", AfterID: 5, Limit: 10})
 	woEventsQuery, woEventsArgs := eventsQuery(book.EventFilter{WorkOrder: 3})
+	kindsQuery, kindsArgs := eventsQuery(book.EventFilter{Kinds: []string{book.EventOperation, book.EventCellFault},
+		Since: t0, Limit: 1000})
 	for _, tc := range []struct {
 		name, query string
 		args        []any
 		index       string
+		// sorts is true for a read whose index does not hold the order asked for; the
+		// index bounds what it sorts
+		sorts bool
 	}{
-		{"queue", queueSQL, []any{"c", 100}, "operations_queue"},
-		{"ready", readySQL, []any{100}, "operations_ready"},
-		{"completions", completionsSQL, []any{"d"}, "events_completed"},
-		{"work orders of a drop", wosQuery, wosArgs, "work_orders_drop"},
-		{"work orders of a drop in a state", wosStateQuery, wosStateArgs, "work_orders_drop_state"},
-		{"events of a cell", cellQuery, cellArgs, "events_cell"},
-		{"events of a work order", woEventsQuery, woEventsArgs, "events_work_order"},
+		{"queue", queueSQL, []any{"c", 100}, "operations_queue", false},
+		{"ready", readySQL, []any{100}, "operations_ready", false},
+		{"completions", completionsSQL, []any{"d"}, "events_completed", false},
+		{"work orders of a drop", wosQuery, wosArgs, "work_orders_drop", false},
+		{"work orders of a drop in a state", wosStateQuery, wosStateArgs, "work_orders_drop_state", false},
+		{"events of a cell", cellQuery, cellArgs, "events_cell", false},
+		{"events of a work order", woEventsQuery, woEventsArgs, "events_work_order", false},
+		{"events of kinds since", kindsQuery, kindsArgs, "events_kind_at", true},
+		{"finished operations", finishedSQL, []any{micros(t0), 100}, "operations_ended", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rows, err := s.reader.Query("EXPLAIN QUERY PLAN "+tc.query, tc.args...)
@@ -937,7 +960,7 @@ func TestQueryPlans(t *testing.T) {
 			if !slices.ContainsFunc(plan, func(d string) bool { return strings.Contains(d+" ", "INDEX "+tc.index+" ") }) {
 				t.Errorf("plan does not use %s: %s", tc.index, joined)
 			}
-			if slices.ContainsFunc(plan, func(d string) bool { return strings.Contains(d, "TEMP B-TREE") }) {
+			if !tc.sorts && slices.ContainsFunc(plan, func(d string) bool { return strings.Contains(d, "TEMP B-TREE") }) {
 				t.Errorf("plan sorts: %s", joined)
 			}
 		})
@@ -965,4 +988,79 @@ func TestOpenOperations(t *testing.T) {
 	if !sameOperations(got, want) {
 		t.Errorf("OpenOperations = %+v\nwant %+v", got, want)
 	}
+}
+
+// TestFinishedOperations: the operations done or scrapped since a time, by end time and id,
+// with their work orders; operations that have not finished are left out, even with an end
+// time.
+func TestFinishedOperations(t *testing.T) {
+	s, _ := openTest(t)
+	w := importOrders(t, s, "drop-1", 0, 5)
+	finish := func(op *book.Operation, st book.State, cell string, ended time.Time) {
+		op.State, op.Cell, op.EndedAt = st, cell, &ended
+	}
+	a, b, c, d := &w[0].ops[0], &w[1].ops[0], &w[2].ops[0], &w[3].ops[0]
+	e, f := &w[4].ops[0], &w[4].ops[1]
+	finish(a, book.Done, "laser-1", t0.Add(time.Hour))
+	finish(b, book.Scrapped, "laser-2", t0.Add(2*time.Hour))
+	finish(c, book.Done, "laser-1", t0.Add(time.Hour)) // ends with a: after it, by id
+	finish(d, book.Done, "laser-2", t0.Add(30*time.Minute))
+	finish(e, book.Done, "laser-1", t0.Add(-time.Hour))
+	finish(f, book.Running, "sew-1", t0.Add(3*time.Hour)) // an end time, but running again
+	mustWrite(t, s, func(tx book.Tx) error {
+		for _, op := range []*book.Operation{a, b, c, d, e, f} {
+			if err := tx.UpdateOperation(op); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	entry := func(wo woOps, op *book.Operation) book.QueueEntry {
+		return book.QueueEntry{Operation: *op, OrderID: wo.wo.OrderID, Drop: wo.wo.Drop, SKU: wo.wo.SKU,
+			Priority: wo.wo.Priority, Due: wo.wo.Due}
+	}
+	ea, eb, ec, ed, ee := entry(w[0], a), entry(w[1], b), entry(w[2], c), entry(w[3], d), entry(w[4], e)
+	for _, tc := range []struct {
+		name  string
+		since time.Time
+		limit int
+		want  []book.QueueEntry
+	}{
+		{"since", t0, 0, []book.QueueEntry{ed, ea, ec, eb}},
+		{"limit", t0, 2, []book.QueueEntry{ed, ea}},
+		{"since is inclusive", t0.Add(time.Hour), 0, []book.QueueEntry{ea, ec, eb}},
+		{"since within a microsecond", t0.Add(time.Hour + time.Nanosecond), 0, []book.QueueEntry{eb}},
+		{"zero since", time.Time{}, 0, []book.QueueEntry{ee, ed, ea, ec, eb}},
+		{"none", t0.Add(4 * time.Hour), 10, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mustRead(t, s, func(tx book.ReadTx) error {
+				got, err := tx.FinishedOperations(tc.since, tc.limit)
+				if err != nil {
+					return err
+				}
+				if !slices.EqualFunc(got, tc.want, sameQueueEntry) {
+					t.Errorf("FinishedOperations(%s, %d) =\n%+v\nwant\n%+v", tc.since, tc.limit, got, tc.want)
+				}
+				return nil
+			})
+		})
+	}
+
+	// a Write sees the operations it finished itself
+	mustWrite(t, s, func(tx book.Tx) error {
+		finish(f, book.Done, "sew-1", t0.Add(3*time.Hour))
+		if err := tx.UpdateOperation(f); err != nil {
+			return err
+		}
+		got, err := tx.FinishedOperations(t0.Add(2*time.Hour), 0)
+		if err != nil {
+			return err
+		}
+		want := []book.QueueEntry{eb, entry(w[4], f)}
+		if !slices.EqualFunc(got, want, sameQueueEntry) {
+			t.Errorf("FinishedOperations inside the Write =\n%+v\nwant\n%+v", got, want)
+		}
+		return nil
+	})
 }

@@ -237,6 +237,14 @@ const completionsSQL = `SELECT w.id, w.intake_at, max(e.at)
 	WHERE w.drop_id = ?
 	GROUP BY w.id ORDER BY w.id`
 
+// finishedSQL selects the operations done or scrapped that ended at or after a time, by
+// ended_at and id: the order of the partial index operations_ended, which the range on
+// ended_at lets the planner use (a comparison implies ended_at IS NOT NULL), so that the read
+// touches only the operations of the window and stops after limit without sorting.
+const finishedSQL = queueEntryQuery + `WHERE o.ended_at >= ?
+	AND o.state IN ('` + string(book.Done) + `', '` + string(book.Scrapped) + `')
+	ORDER BY o.ended_at, o.id LIMIT ?`
+
 func scanQueueEntry(sc scanner) (book.QueueEntry, error) {
 	var e book.QueueEntry
 	var due int64
@@ -271,6 +279,22 @@ func (t *readTx) Queue(cell string, limit int) ([]book.QueueEntry, error) {
 	entries, err := collect(rows, scanQueueEntry)
 	if err != nil {
 		return nil, fmt.Errorf("reading queue of cell %q: %w", cell, err)
+	}
+	t.sawQueueEntries(entries)
+	return entries, nil
+}
+
+// FinishedOperations returns up to limit (all when limit <= 0) operations done or scrapped
+// that ended at or after since, by end time and then id, each with its work order's order id,
+// drop, SKU, priority and due.
+func (t *readTx) FinishedOperations(since time.Time, limit int) ([]book.QueueEntry, error) {
+	rows, err := t.query(finishedSQL, microsAtLeast(since), sqlLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("reading operations finished since %s: %w", since.Format(time.RFC3339), err)
+	}
+	entries, err := collect(rows, scanQueueEntry)
+	if err != nil {
+		return nil, fmt.Errorf("reading operations finished since %s: %w", since.Format(time.RFC3339), err)
 	}
 	t.sawQueueEntries(entries)
 	return entries, nil
@@ -354,7 +378,10 @@ func (t *readTx) LastEventID() (int64, error) {
 	return id, nil
 }
 
-// eventsQuery is the query of Events with only the terms in use.
+// eventsQuery is the query of Events with only the terms in use. Kinds, with or without Since,
+// is served by the index events_kind_at, whose rows come in (kind, at) order and are then
+// sorted by id: the sort holds only the events of the kinds and window asked for. Since
+// without Kinds filters a read in id order.
 func eventsQuery(f book.EventFilter) (string, []any) {
 	var q strings.Builder
 	q.WriteString(`SELECT ` + eventCols + ` FROM events WHERE id > ?`)
@@ -370,6 +397,16 @@ func eventsQuery(f book.EventFilter) (string, []any) {
 	if f.Cell != "" {
 		q.WriteString(` AND cell = ?`)
 		args = append(args, f.Cell)
+	}
+	if len(f.Kinds) > 0 {
+		q.WriteString(` AND kind IN (` + placeholders(len(f.Kinds)) + `)`)
+		for _, k := range f.Kinds {
+			args = append(args, k)
+		}
+	}
+	if !f.Since.IsZero() {
+		q.WriteString(` AND at >= ?`)
+		args = append(args, microsAtLeast(f.Since))
 	}
 	q.WriteString(` ORDER BY id LIMIT ?`)
 	return q.String(), append(args, sqlLimit(f.Limit))

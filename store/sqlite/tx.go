@@ -281,6 +281,16 @@ func sqlLimit(limit int) int {
 // micros is t as stored: unix microseconds. Finer precision is lost.
 func micros(t time.Time) int64 { return t.UnixMicro() }
 
+// microsAtLeast is the first stored time at or after t: t rounded up to the microsecond, so
+// that a stored time is >= it exactly when the time it stands for is >= t.
+func microsAtLeast(t time.Time) int64 {
+	us := t.UnixMicro() // rounds down: the nanoseconds of a Time are never negative
+	if t.Nanosecond()%1000 != 0 {
+		us++
+	}
+	return us
+}
+
 // fromMicros is the time stored as us, in UTC.
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 

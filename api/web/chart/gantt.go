@@ -1,0 +1,216 @@
+package chart
+
+import (
+	"html/template"
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// GanttBar is one span of time in a lane.
+type GanttBar struct {
+	Start, End time.Time
+	// Label is drawn inside the bar when it fits.
+	Label string
+	// Title is the tooltip text; Label and the times when empty.
+	Title string
+	// Group picks the colour: bars of the same group share one, e.g. the drop ID.
+	Group string
+}
+
+// GanttRow is one lane of a Gantt chart, e.g. one cell.
+type GanttRow struct {
+	Label string
+	Bars  []GanttBar
+}
+
+// Marker is a labelled vertical dashed line across the lanes, e.g. a drop date.
+type Marker struct {
+	At    time.Time
+	Label string
+}
+
+const (
+	ganttLane   = 28.0
+	ganttTop    = 26.0 // room for marker labels
+	ganttBottom = 30.0 // room for the time axis
+)
+
+// Gantt draws one lane per row between from and to, with a time axis, the markers inside the
+// window and a "now" line when now is within it. Bars are clipped to the window (a clipped
+// end gets the class clip-start or clip-end) and bars entirely outside it are skipped. A bar
+// that ends before it starts is drawn as an instant at its start, so the bad data stays
+// visible. Colours follow Group in order of first appearance. When o.Height is zero the height
+// follows from the number of rows.
+func Gantt(o Options, from, to, now time.Time, rows []GanttRow, markers []Marker) template.HTML {
+	o = o.withDefaults("Gantt chart")
+	from, to = widen(from, to)
+	nbars := 0
+	for _, r := range rows {
+		nbars += len(r.Bars)
+	}
+
+	height := o.Height
+	if height == 0 {
+		height = defaultHeight
+		if len(rows) > 0 {
+			height = int(math.Ceil(ganttTop + ganttLane*float64(len(rows)) + ganttBottom))
+		}
+	}
+	labelW := 0.0
+	for _, r := range rows {
+		labelW = math.Max(labelW, textWidth(truncate(r.Label, labelChars)))
+	}
+	labelW = math.Min(labelW+16, float64(o.Width)*0.35)
+
+	desc := "Gantt chart of " + strconv.Itoa(len(rows)) + " rows and " + strconv.Itoa(nbars) +
+		" bars from " + formatDay(from.In(o.Loc)) + " to " + formatDay(to.In(o.Loc)) + "."
+	w := open(o, height, "chart-gantt", desc, nbars*160+len(rows)*200)
+	p := box{x: labelW, y: ganttTop}
+	p.w = math.Max(float64(o.Width)-p.x-24, 20)
+	p.h = math.Max(float64(height)-ganttTop-ganttBottom, 20)
+	if len(rows) == 0 {
+		w.empty(o, p)
+		return w.close()
+	}
+	x := timeScale(from, to, p.x, p.right())
+	lane := p.h / float64(len(rows))
+	barH := math.Max(math.Min(lane-8, 20), lane*0.6)
+
+	w.s(`<g class="lanes">`)
+	for i, r := range rows {
+		fill := "#fff"
+		if i%2 == 1 {
+			fill = "#f4f4f4"
+		}
+		y := p.y + float64(i)*lane
+		w.s(`<rect class="lane"`)
+		w.attr("x", 0)
+		w.attr("y", y)
+		w.attr("width", float64(o.Width))
+		w.attr("height", lane)
+		w.s(` fill="` + fill + `"/>`)
+		if r.Label != "" {
+			w.text("label", p.x-8, y+lane/2+4, "end", "", truncate(r.Label, labelChars))
+		}
+	}
+	w.s(`</g>`)
+	w.timeAxis(p, timeTicks(from, to, o.Loc, clampInt(int(p.w/90), 2, 10)), x)
+
+	groups := make(map[string]int)
+	w.s(`<g class="bars">`)
+	for i, r := range rows {
+		y := p.y + float64(i)*lane + (lane-barH)/2
+		for _, b := range r.Bars {
+			start, end := b.Start, b.End
+			if end.Before(start) {
+				end = start
+			}
+			clipStart, clipEnd := false, false
+			if end.Equal(start) {
+				if start.Before(from) || start.After(to) {
+					continue
+				}
+			} else {
+				if !end.After(from) || !start.Before(to) {
+					continue
+				}
+				if start.Before(from) {
+					start, clipStart = from, true
+				}
+				if end.After(to) {
+					end, clipEnd = to, true
+				}
+			}
+			g, ok := groups[b.Group]
+			if !ok {
+				g = len(groups)
+				groups[b.Group] = g
+			}
+			x0, x1 := x(start), x(end)
+			if x1-x0 < 2 {
+				// An instant or a very short bar still gets a visible mark.
+				mid := (x0 + x1) / 2
+				x0, x1 = mid-1, mid+1
+			}
+			w.s(`<rect class="bar g`)
+			w.b = strconv.AppendInt(w.b, int64(g%len(palette)), 10)
+			if clipStart {
+				w.s(` clip-start`)
+			}
+			if clipEnd {
+				w.s(` clip-end`)
+			}
+			w.s(`"`)
+			w.attr("x", x0)
+			w.attr("y", y)
+			w.attr("width", x1-x0)
+			w.attr("height", barH)
+			w.s(` rx="2" fill="`)
+			w.s(color(g))
+			w.s(`" stroke="#fff"><title>`)
+			switch {
+			case b.Title != "":
+				w.t(b.Title)
+			case b.Label != "":
+				w.t(b.Label)
+				w.s(", ")
+				w.t(formatWhen(b.Start.In(o.Loc)))
+				w.s(" – ")
+				w.t(formatWhen(b.End.In(o.Loc)))
+			default:
+				w.t(formatWhen(b.Start.In(o.Loc)))
+				w.s(" – ")
+				w.t(formatWhen(b.End.In(o.Loc)))
+			}
+			w.s(`</title></rect>`)
+			if b.Label != "" && float64(utf8.RuneCountInString(b.Label))*charW+8 <= x1-x0 {
+				w.text("bar-label", x0+4, y+barH/2+4, "start", onColor(g), b.Label)
+			}
+		}
+	}
+	w.s(`</g>`)
+
+	bottom := p.bottom()
+	for _, m := range markers {
+		if m.At.Before(from) || m.At.After(to) {
+			continue
+		}
+		xx := x(m.At)
+		w.s(`<g class="marker">`)
+		w.s(`<line class="marker-line"`)
+		w.attr("x1", xx)
+		w.attr("y1", p.y-6)
+		w.attr("x2", xx)
+		w.attr("y2", bottom)
+		w.s(` stroke="#333" stroke-width="1.5" stroke-dasharray="5 3"/>`)
+		w.text("marker-label", xx, p.y-10, anchorNear(xx, p), "", m.Label)
+		w.s(`</g>`)
+	}
+	if !now.Before(from) && !now.After(to) {
+		xx := x(now)
+		w.s(`<g class="now">`)
+		w.s(`<line class="now-line"`)
+		w.attr("x1", xx)
+		w.attr("y1", p.y-6)
+		w.attr("x2", xx)
+		w.attr("y2", bottom)
+		w.s(` stroke="` + palette[3] + `" stroke-width="2"/>`)
+		w.text("now-label", xx, p.y-10, anchorNear(xx, p), "#a33f00", "now")
+		w.s(`</g>`)
+	}
+	return w.close()
+}
+
+// anchorNear keeps a label at x inside the plot: labels near the right edge end at x.
+func anchorNear(x float64, p box) string {
+	switch {
+	case x > p.right()-40:
+		return "end"
+	case x < p.x+40:
+		return "start"
+	default:
+		return "middle"
+	}
+}

@@ -1,0 +1,153 @@
+package chart
+
+import (
+	"html/template"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// TimePoint is one value at one time.
+type TimePoint struct {
+	T time.Time
+	V float64
+}
+
+// TimeSeries is a named sequence of points; the points need not be sorted.
+type TimeSeries struct {
+	Name   string
+	Points []TimePoint
+}
+
+// markerLimit is the largest number of points for which each point gets a circle marker;
+// beyond it markers would hide the line.
+const markerLimit = 40
+
+// Lines draws one line per series over a time x axis, with y ticks in 1-2-5 steps starting at
+// 0 (unless there are negative values), time ticks chosen by the span ("14:00", "Mon 3",
+// "3 Mar"), a legend, and a circle marker with a tooltip per point when a series has at most
+// 40 points. NaN and infinite values are skipped and break the line, so a gap in the data
+// shows as a gap.
+func Lines(o Options, series []TimeSeries) template.HTML {
+	o = o.withDefaults("Line chart")
+	height := o.Height
+	if height == 0 {
+		height = defaultHeight
+	}
+	var (
+		tmin, tmax time.Time
+		vmin, vmax = math.Inf(1), math.Inf(-1)
+		count      int
+	)
+	names := make([]string, len(series))
+	for i, s := range series {
+		names[i] = s.Name
+		if names[i] == "" {
+			names[i] = "Series " + strconv.Itoa(i+1)
+		}
+		for _, p := range s.Points {
+			if !finite(p.V) {
+				continue
+			}
+			if count == 0 || p.T.Before(tmin) {
+				tmin = p.T
+			}
+			if count == 0 || p.T.After(tmax) {
+				tmax = p.T
+			}
+			vmin, vmax = math.Min(vmin, p.V), math.Max(vmax, p.V)
+			count++
+		}
+	}
+
+	desc := "Line chart with no data."
+	if count > 0 {
+		desc = "Line chart of " + strings.Join(names, ", ") + " from " + formatDay(tmin.In(o.Loc)) +
+			" to " + formatDay(tmax.In(o.Loc)) + "; values from " + formatNumber(vmin) + " to " +
+			formatNumber(vmax) + unitSuffix(o.YLabel) + "."
+	}
+	// A point costs about 14 bytes on a line and 170 more with a marker and its tooltip.
+	hint := 0
+	for _, s := range series {
+		hint += 14 * len(s.Points)
+		if len(s.Points) <= markerLimit {
+			hint += 170 * len(s.Points)
+		}
+	}
+	w := open(o, height, "chart-lines", desc, hint)
+
+	top := 8.0
+	top += w.legend(names, 56, top, float64(o.Width)-16)
+	if o.YLabel != "" {
+		top += 18
+	} else {
+		top += 8
+	}
+	p := box{x: 56, y: top}
+	p.w = math.Max(float64(o.Width)-p.x-24, 20)
+	p.h = math.Max(float64(height)-top-30, 20)
+	if count == 0 {
+		w.empty(o, p)
+		return w.close()
+	}
+
+	yt := niceTicks(vmin, vmax, clampInt(int(p.h/40), 2, 8))
+	y := linear(yt, p.bottom(), p.y)
+	from, to := widen(tmin, tmax)
+	x := timeScale(from, to, p.x, p.right())
+	w.timeAxis(p, timeTicks(from, to, o.Loc, clampInt(int(p.w/90), 2, 10)), x)
+	w.yAxis(o, p, yt, y)
+
+	pts := make([]TimePoint, 0, 64)
+	for i, s := range series {
+		pts = append(pts[:0], s.Points...)
+		slices.SortStableFunc(pts, func(a, b TimePoint) int { return a.T.Compare(b.T) })
+		cls := "s" + strconv.Itoa(i)
+		w.s(`<g class="series-group ` + cls + `">`)
+		if slices.ContainsFunc(pts, func(p TimePoint) bool { return finite(p.V) }) {
+			w.s(`<path class="series ` + cls + `" fill="none" stroke="` + color(i) +
+				`" stroke-width="2" stroke-linejoin="round" stroke-linecap="round" d="`)
+			pen := false
+			for _, pt := range pts {
+				if !finite(pt.V) {
+					pen = false
+					continue
+				}
+				if pen {
+					w.s("L")
+				} else {
+					w.s("M")
+				}
+				w.n(x(pt.T))
+				w.s(" ")
+				w.n(y(pt.V))
+				pen = true
+			}
+			w.s(`"/>`)
+		}
+		if len(s.Points) <= markerLimit {
+			for _, pt := range pts {
+				if !finite(pt.V) {
+					continue
+				}
+				w.s(`<circle class="point ` + cls + `"`)
+				w.attr("cx", x(pt.T))
+				w.attr("cy", y(pt.V))
+				w.s(` r="3.5" fill="` + color(i) + `" stroke="#fff"><title>`)
+				w.t(names[i] + ", " + formatWhen(pt.T.In(o.Loc)) + ": " + formatNumber(pt.V) + unitSuffix(o.YLabel))
+				w.s(`</title></circle>`)
+			}
+		}
+		w.s(`</g>`)
+	}
+	return w.close()
+}
+
+func unitSuffix(unit string) string {
+	if unit == "" {
+		return ""
+	}
+	return " " + unit
+}

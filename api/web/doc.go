@@ -1,0 +1,19 @@
+// Package web serves the web app of the daemon: server-rendered pages for the three kinds of
+// people who use CellForge every day.
+//
+//   - Floor staff follow their cell's queue on a shop tablet (/tablet): pick the cell, sign in
+//     with a PIN, start, pause, complete and scrap jobs, report faults and reprint labels, with
+//     the queue and the machine's progress kept live over server-sent events.
+//   - Managers watch turnaround, drop progress, the cells and lost time on a dashboard
+//     (/manager), every chart an SVG picture whose data downloads as CSV.
+//   - Drop planners check and store order batches, check a drop's promise and see the plan as a
+//     Gantt chart (/planner).
+//
+// The pages use a little JavaScript (htmx, vendored from npm at build time, and the app's own
+// scripts) and every asset is embedded in the binary: the studio's network may have no internet.
+// Actions on operations go through the JSON API (package api) with the sign-in cookie, so the
+// rules, idempotency keys and version checks are the API's; the pages only read the book.
+//
+// It imports the order book, the plan, the factory model and package api for sign-in; nothing
+// but cmd/cellforge imports it.
+package web

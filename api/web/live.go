@@ -1,0 +1,319 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/cells"
+	"github.com/cellforge/cellforge/cells/planner"
+)
+
+// The live updates: one goroutine follows the book, the plan and the machines, and tells each
+// open page what changed. A page learns that its queue changed and fetches it again (the page
+// renders it as for any request, so it is never a different page), and gets its machine's
+// readings as they are, in the event itself.
+
+// anyCell subscribes to every cell: the dashboard.
+const anyCell = ""
+
+// subscriber is one open stream. Its flags coalesce: a page that is slow to read gets one
+// "queue changed" however many changes it missed, and the latest machine readings.
+type subscriber struct {
+	cell string
+	wake chan struct{} // buffered 1
+
+	mu      sync.Mutex
+	queue   bool            // the queue (or, for anyCell, the book) changed
+	machine map[string]bool // cells whose machine changed
+}
+
+func (s *subscriber) notify(queue bool, machineOf string) {
+	s.mu.Lock()
+	if queue {
+		s.queue = true
+	}
+	if machineOf != "" {
+		if s.machine == nil {
+			s.machine = make(map[string]bool)
+		}
+		s.machine[machineOf] = true
+	}
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take returns and clears what changed.
+func (s *subscriber) take() (queue bool, machines []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	queue, s.queue = s.queue, false
+	for c := range s.machine {
+		machines = append(machines, c)
+	}
+	clear(s.machine)
+	return queue, machines
+}
+
+// machineView is what a page shows of a cell's machine, and what the stream sends of it.
+type machineView struct {
+	Cell        string   `json:"cell"`
+	Manual      bool     `json:"manual"`
+	Online      bool     `json:"online"`
+	State       string   `json:"state"`
+	Fault       string   `json:"fault,omitempty"`
+	Down        string   `json:"down,omitempty"`
+	Operation   int64    `json:"operation,omitempty"`
+	Temperature *float64 `json:"temperature,omitempty"`
+	Setpoint    *float64 `json:"setpoint,omitempty"`
+	HoldLeft    *float64 `json:"hold_left,omitempty"`
+}
+
+func newMachineView(cell string, st cells.Status, ok bool, down string) machineView {
+	v := machineView{Cell: cell, Manual: true, State: "manual", Down: down}
+	if !ok {
+		return v
+	}
+	v.Manual, v.Online, v.Fault, v.Operation = st.Manual, st.Online, st.Fault, st.Operation
+	if st.Down != "" {
+		v.Down = st.Down
+	}
+	switch {
+	case st.Manual:
+		v.State = "manual"
+	case !st.Online:
+		v.State = "offline"
+	default:
+		v.State = st.Machine
+	}
+	value := func(name string) *float64 {
+		if x, ok := st.Values[name]; ok {
+			return &x
+		}
+		return nil
+	}
+	v.Temperature, v.Setpoint, v.HoldLeft = value("temperature"), value("setpoint"), value("hold_left")
+	return v
+}
+
+// hub follows the book, the plan and the machines for the open streams.
+type hub struct {
+	p    *Pages
+	done chan struct{} // closed when the hub stops: every stream ends
+
+	mu   sync.Mutex
+	subs map[*subscriber]struct{}
+}
+
+func newHub(p *Pages) *hub {
+	return &hub{p: p, done: make(chan struct{}), subs: make(map[*subscriber]struct{})}
+}
+
+func (h *hub) subscribe(cell string) *subscriber {
+	s := &subscriber{cell: cell, wake: make(chan struct{}, 1)}
+	h.mu.Lock()
+	h.subs[s] = struct{}{}
+	h.mu.Unlock()
+	return s
+}
+
+func (h *hub) unsubscribe(s *subscriber) {
+	h.mu.Lock()
+	delete(h.subs, s)
+	h.mu.Unlock()
+}
+
+// broadcast tells the subscribers of a cell (and those of every cell) what changed.
+func (h *hub) broadcast(cell string, queue bool, machine bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.subs {
+		if s.cell == anyCell || s.cell == cell {
+			m := ""
+			if machine {
+				m = cell
+			}
+			s.notify(queue, m)
+		}
+	}
+}
+
+// run follows the changes until ctx is cancelled.
+func (h *hub) run(ctx context.Context) error {
+	defer close(h.done)
+	b := h.p.book
+	last, err := b.LastEventID(ctx)
+	if err != nil {
+		return fmt.Errorf("web: reading the event log: %w", err)
+	}
+	var plan *planner.Plan
+	machines := make(map[string]machineView)
+	tick := time.NewTicker(h.p.cfg.Tick)
+	defer tick.Stop()
+	for {
+		changed := b.Changed()
+		if last, err = h.events(ctx, last); err != nil {
+			h.p.log.Warn("following the event log", "err", err)
+		}
+		if h.p.cfg.Planner != nil {
+			if pl := h.p.cfg.Planner.Current(); pl != plan {
+				// A new plan may reorder every queue.
+				plan = pl
+				for _, c := range h.p.factory.Cells {
+					h.broadcast(c.ID, true, false)
+				}
+			}
+		}
+		h.machines(machines)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-changed:
+		case <-tick.C:
+		}
+	}
+}
+
+// events tells the pages of the cells that the events after last touched.
+func (h *hub) events(ctx context.Context, last int64) (int64, error) {
+	for {
+		events, err := h.p.book.Events(ctx, book.EventFilter{AfterID: last, Limit: 1000})
+		if err != nil {
+			return last, err
+		}
+		touched := make(map[string]bool)
+		for _, e := range events {
+			last = e.ID
+			touched[e.Cell] = true
+		}
+		for cell := range touched {
+			// Events of no cell (an order received, a batch) still change what the dashboard
+			// and the planner show.
+			h.broadcast(cell, true, false)
+		}
+		if len(events) < 1000 {
+			return last, nil
+		}
+	}
+}
+
+// machines tells the pages of the cells whose machine changed.
+func (h *hub) machines(seen map[string]machineView) {
+	down := h.p.book.DownCells()
+	for _, c := range h.p.factory.Cells {
+		var st cells.Status
+		var ok bool
+		if h.p.cfg.Floor != nil {
+			st, ok = h.p.cfg.Floor.CellStatus(c.ID)
+		}
+		v := newMachineView(c.ID, st, ok, down[c.ID])
+		old, known := seen[c.ID]
+		if known && old.equal(v) {
+			continue
+		}
+		seen[c.ID] = v
+		// Going down or up changes which actions a page offers.
+		h.broadcast(c.ID, known && (old.Down == "") != (v.Down == ""), true)
+	}
+}
+
+func (v machineView) equal(w machineView) bool {
+	eq := func(a, b *float64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+	return v.Manual == w.Manual && v.Online == w.Online && v.State == w.State && v.Fault == w.Fault &&
+		v.Down == w.Down && v.Operation == w.Operation && eq(v.Temperature, w.Temperature) &&
+		eq(v.Setpoint, w.Setpoint) && eq(v.HoldLeft, w.HoldLeft)
+}
+
+// machineOf returns what a page shows of a cell's machine now.
+func (p *Pages) machineOf(cell string) machineView {
+	var st cells.Status
+	var ok bool
+	if p.cfg.Floor != nil {
+		st, ok = p.cfg.Floor.CellStatus(cell)
+	}
+	return newMachineView(cell, st, ok, p.book.DownCells()[cell])
+}
+
+// stream serves server-sent events to one page until it goes away or the daemon stops: "queue"
+// when the page should fetch its live part again, "machine" with a cell's machine readings.
+// minGap spaces the queue events (the dashboard is costlier to redraw than a tablet).
+func (p *Pages) stream(c echo.Context, cell string, minGap time.Duration) error {
+	s := p.hub.subscribe(cell)
+	defer p.hub.unsubscribe(s)
+	w := c.Response()
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	// The browser reconnects a second after the stream breaks; the page then fetches its live
+	// part again, as it may have missed changes.
+	if _, err := fmt.Fprint(w, "retry: 1000\n\n"); err != nil {
+		return nil
+	}
+	if cell != anyCell {
+		s.notify(false, cell)
+	}
+	w.Flush()
+	ctx := c.Request().Context()
+	heartbeat := time.NewTicker(15 * time.Second)
+	defer heartbeat.Stop()
+	var lastQueue time.Time
+	// held delays a queue event that comes too soon after the last one.
+	held := time.NewTimer(time.Hour)
+	held.Stop()
+	defer held.Stop()
+	var heldC <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-p.hub.done:
+			return nil
+		case <-heartbeat.C:
+			if _, err := fmt.Fprint(w, ": still here\n\n"); err != nil {
+				return nil
+			}
+			w.Flush()
+			continue
+		case <-heldC:
+			heldC = nil
+			s.notify(true, "")
+			continue
+		case <-s.wake:
+		}
+		queue, machines := s.take()
+		if queue && minGap > 0 && time.Since(lastQueue) < minGap {
+			if heldC == nil {
+				held.Reset(minGap - time.Since(lastQueue))
+				heldC = held.C
+			}
+			queue = false
+		}
+		if queue {
+			lastQueue = time.Now()
+			if _, err := fmt.Fprintf(w, "event: queue\ndata: %d\n\n", lastQueue.UnixMilli()); err != nil {
+				return nil
+			}
+		}
+		for _, m := range machines {
+			raw, err := json.Marshal(p.machineOf(m))
+			if err != nil {
+				return err
+			}
+			if _, err := fmt.Fprintf(w, "event: machine\ndata: %s\n\n", raw); err != nil {
+				return nil
+			}
+		}
+		w.Flush()
+	}
+}

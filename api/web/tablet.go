@@ -1,0 +1,301 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/cellforge/cellforge/api"
+	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/configs"
+)
+
+// queueShown is how many queued jobs a tablet lists after the current one.
+const queueShown = 50
+
+// cellTile is a cell on the cell picker.
+type cellTile struct {
+	ID, Name, Capabilities string
+	Down                   string
+}
+
+func (p *Pages) tabletCells(c echo.Context) error {
+	down := p.book.DownCells()
+	tiles := make([]cellTile, 0, len(p.factory.Cells))
+	for _, cl := range p.factory.Cells {
+		tiles = append(tiles, cellTile{ID: cl.ID, Name: cl.Name, Capabilities: strings.Join(cl.Capabilities, ", "), Down: down[cl.ID]})
+	}
+	return p.render(c, http.StatusOK, "tablet_cells", p.view(c, "Pick your cell", struct {
+		Cells []cellTile
+		Error string
+	}{tiles, c.QueryParam("error")}))
+}
+
+// tabletGo opens the cell a scanner (or a person) typed.
+func (p *Pages) tabletGo(c echo.Context) error {
+	code := strings.TrimSpace(c.QueryParam("cell"))
+	for _, cl := range p.factory.Cells {
+		if strings.EqualFold(cl.ID, code) {
+			return c.Redirect(http.StatusSeeOther, "/tablet/"+cl.ID)
+		}
+	}
+	return c.Redirect(http.StatusSeeOther, "/tablet?error="+urlQuery(fmt.Sprintf("No cell %q here: scan again or pick it below.", code)))
+}
+
+// pinPerson is a person who may sign in with a PIN.
+type pinPerson struct{ ID, Name, Role string }
+
+// pinPage is the PIN screen of a cell.
+type pinPage struct {
+	Cell   configs.Cell
+	People []pinPerson
+	Person string
+	Error  string
+}
+
+func (p *Pages) pinPeople() []pinPerson {
+	var out []pinPerson
+	for _, pr := range p.factory.People {
+		if pr.PIN != "" || pr.PINHash != "" {
+			out = append(out, pinPerson{ID: pr.ID, Name: pr.Name, Role: pr.Role})
+		}
+	}
+	return out
+}
+
+func (p *Pages) cellParam(c echo.Context) (configs.Cell, error) {
+	cl, ok := p.factory.Cell(c.Param("cell"))
+	if !ok {
+		return cl, echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("There is no cell %q in this factory.", c.Param("cell")))
+	}
+	return cl, nil
+}
+
+func (p *Pages) tablet(c echo.Context) error {
+	cl, err := p.cellParam(c)
+	if err != nil {
+		return err
+	}
+	if _, ok := p.session(c); !ok {
+		return p.render(c, http.StatusOK, "tablet_pin", p.view(c, cl.Name+": sign in", pinPage{Cell: cl, People: p.pinPeople()}))
+	}
+	live, err := p.tabletState(c.Request().Context(), cl)
+	if err != nil {
+		return err
+	}
+	return p.render(c, http.StatusOK, "tablet", p.view(c, cl.Name, tabletPage{
+		Cell: cl, Live: live, Reasons: p.factory.Reasons,
+	}))
+}
+
+func (p *Pages) tabletSignIn(c echo.Context) error {
+	cl, err := p.cellParam(c)
+	if err != nil {
+		return err
+	}
+	person := c.FormValue("person")
+	s, err := p.cfg.Auth.SignIn(c.Request().Context(), api.SignInRequest{Person: person, PIN: c.FormValue("pin"), Client: c.RealIP()})
+	if err != nil {
+		page := pinPage{Cell: cl, People: p.pinPeople(), Person: person}
+		if page.Error, err = signInError(err); err != nil {
+			return err
+		}
+		if person == "" {
+			page.Error = "Tap your name first, then enter your PIN."
+		}
+		return p.render(c, http.StatusUnauthorized, "tablet_pin", p.view(c, cl.Name+": sign in", page))
+	}
+	p.setSession(c, s)
+	return c.Redirect(http.StatusSeeOther, "/tablet/"+cl.ID)
+}
+
+// tabletPage is a cell's tablet page.
+type tabletPage struct {
+	Cell    configs.Cell
+	Live    tabletLive
+	Reasons configs.Reasons
+}
+
+// tabletLive is the part of the tablet page the live updates replace.
+type tabletLive struct {
+	Cell    string
+	Machine machineView
+	Current *job
+	Queue   []job
+	More    int
+	// Label is the operation whose last label can be printed again, 0 when none.
+	Label  int64
+	Labels bool // the cell holds a label printer
+	At     time.Time
+}
+
+// job is a queue entry as the floor reads it.
+type job struct {
+	book.QueueEntry
+	Product      string
+	Step         string
+	Params       []param
+	Instructions string
+	Notes        string
+	DropName     string
+	Customer     string
+}
+
+type param struct{ Name, Value string }
+
+// Actions say which buttons apply to the current job.
+func (l tabletLive) CanStart() bool {
+	return l.Current != nil && l.Current.State == book.Queued && l.Machine.Down == ""
+}
+
+// CanPause, CanResume, CanComplete and CanScrap say whether those actions apply.
+func (l tabletLive) CanPause() bool { return l.Current != nil && l.Current.State == book.Running }
+func (l tabletLive) CanResume() bool {
+	return l.Current != nil && l.Current.State == book.Paused && l.Machine.Down == ""
+}
+func (l tabletLive) CanComplete() bool { return l.Current != nil && l.Current.State == book.Running }
+func (l tabletLive) CanScrap() bool    { return l.Current != nil }
+
+// Left is the number of units the current job still has to make.
+func (j job) Left() int { return max(0, j.Quantity-j.Scrapped-j.UnitsDone) }
+
+// Percent is how far the job is, 0 to 100.
+func (j job) Percent() int {
+	if j.Quantity == 0 {
+		return 0
+	}
+	return min(100, 100*j.UnitsDone/j.Quantity)
+}
+
+func (p *Pages) tabletLive(c echo.Context) error {
+	cl, err := p.cellParam(c)
+	if err != nil {
+		return err
+	}
+	live, err := p.tabletState(c.Request().Context(), cl)
+	if err != nil {
+		return err
+	}
+	return p.render(c, http.StatusOK, "tablet_live", live)
+}
+
+func (p *Pages) tabletEvents(c echo.Context) error {
+	cl, err := p.cellParam(c)
+	if err != nil {
+		return err
+	}
+	return p.stream(c, cl.ID, 0)
+}
+
+// hasLabelPrinter reports whether a cell prints unit labels.
+func hasLabelPrinter(cl configs.Cell) bool {
+	return slices.ContainsFunc(cl.Devices, func(d configs.Device) bool { return d.Kind == configs.KindLabelPrinter })
+}
+
+// tabletState reads what a cell's tablet shows.
+func (p *Pages) tabletState(ctx context.Context, cl configs.Cell) (tabletLive, error) {
+	live := tabletLive{Cell: cl.ID, Machine: p.machineOf(cl.ID), Labels: hasLabelPrinter(cl), At: p.cfg.Now()}
+	q, err := p.book.Queue(ctx, cl.ID, 0)
+	if err != nil {
+		return live, err
+	}
+	if len(q) > 0 {
+		cur, err := p.job(ctx, q[0], true)
+		if err != nil {
+			return live, err
+		}
+		live.Current = &cur
+		q = q[1:]
+	}
+	if len(q) > queueShown {
+		live.More = len(q) - queueShown
+		q = q[:queueShown]
+	}
+	live.Queue = make([]job, 0, len(q))
+	for _, e := range q {
+		j, err := p.job(ctx, e, false)
+		if err != nil {
+			return live, err
+		}
+		live.Queue = append(live.Queue, j)
+	}
+	if live.Labels {
+		if live.Label, err = p.lastLabelled(ctx, cl.ID, live.Current); err != nil {
+			return live, err
+		}
+	}
+	return live, nil
+}
+
+// lastLabelled returns the operation whose last label the cell can print again: the current
+// one once it finished a unit, else the last one finished at the cell today.
+func (p *Pages) lastLabelled(ctx context.Context, cell string, cur *job) (int64, error) {
+	if cur != nil && cur.UnitsDone > 0 {
+		return cur.ID, nil
+	}
+	fin, err := p.book.FinishedOperations(ctx, p.cfg.Now().Add(-24*time.Hour), 0)
+	if err != nil {
+		return 0, err
+	}
+	for i := len(fin) - 1; i >= 0; i-- {
+		if fin[i].Cell == cell && fin[i].State == book.Done && fin[i].Quantity > fin[i].Scrapped {
+			return fin[i].ID, nil
+		}
+	}
+	return 0, nil
+}
+
+// job completes a queue entry with its product's routing step and, for the current job, its
+// order's notes.
+func (p *Pages) job(ctx context.Context, e book.QueueEntry, current bool) (job, error) {
+	j := job{QueueEntry: e, Product: e.SKU, Step: e.Name}
+	if d, ok := p.factory.Drop(e.Drop); ok {
+		j.DropName = d.Name
+	}
+	if pr, ok := p.factory.Product(e.SKU); ok {
+		j.Product = pr.Name
+		if e.Seq < len(pr.Routing) {
+			st := pr.Routing[e.Seq]
+			j.Instructions = st.Instructions
+			for _, k := range slices.Sorted(maps.Keys(st.Params)) {
+				j.Params = append(j.Params, param{Name: paramName(k), Value: paramValue(k, st.Params[k])})
+			}
+		}
+	}
+	if current {
+		o, _, err := p.book.Order(ctx, e.OrderID)
+		if err != nil && !errors.Is(err, book.ErrUnknownOrder) {
+			return j, err
+		}
+		j.Notes, j.Customer = o.Notes, o.Customer
+	}
+	return j, nil
+}
+
+// paramName and paramValue show a step's machine parameters as the floor speaks of them.
+func paramName(k string) string {
+	switch k {
+	case "hold":
+		return "Hold"
+	case "temperature":
+		return "Bath temperature"
+	}
+	return strings.ToUpper(k[:1]) + strings.ReplaceAll(k[1:], "_", " ")
+}
+
+func paramValue(k string, v float64) string {
+	switch k {
+	case "temperature":
+		return fmt.Sprintf("%g °C", v)
+	case "hold":
+		return duration(time.Duration(v * float64(time.Second)))
+	}
+	return fmt.Sprintf("%g", v)
+}

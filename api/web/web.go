@@ -1,0 +1,447 @@
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/cellforge/cellforge/api"
+	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/cells"
+	"github.com/cellforge/cellforge/cells/planner"
+	"github.com/cellforge/cellforge/configs"
+)
+
+//go:embed templates static
+var assets embed.FS
+
+// Auth signs people in and checks their sessions; *api.Server satisfies it.
+type Auth interface {
+	SignIn(ctx context.Context, req api.SignInRequest) (api.Session, error)
+	Authenticate(ctx context.Context, token string) (api.Principal, error)
+	SignOut(ctx context.Context, token string) error
+}
+
+// Floor is what the pages show of the running floor: each cell's machine.
+type Floor interface {
+	CellStatus(id string) (cells.Status, bool)
+}
+
+// Planner is the floor's plan.
+type Planner interface {
+	Current() *planner.Plan
+	Promise(ctx context.Context, drop string, cands []book.Candidate) (planner.DropForecast, error)
+}
+
+// Config is what the pages need.
+type Config struct {
+	Book *book.Book
+	Auth Auth
+	// Floor is the running floor; nil when the daemon drives no devices.
+	Floor Floor
+	// Planner is the plan; nil when the daemon does not plan.
+	Planner Planner
+	Logger  *slog.Logger
+	// Now returns the current time; time.Now when nil.
+	Now func() time.Time
+	// Tick is how often the live updates look at the machines; 200 ms when zero.
+	Tick time.Duration
+	// MaxBatchBytes bounds an uploaded order batch; 64 MiB when zero.
+	MaxBatchBytes int64
+}
+
+// Pages serves the web app.
+type Pages struct {
+	cfg     Config
+	book    *book.Book
+	factory *configs.Factory
+	log     *slog.Logger
+	loc     *time.Location
+	echo    *echo.Echo
+	pages   map[string]*template.Template
+	static  map[string]staticFile // by name under static/
+	hub     *hub
+}
+
+type staticFile struct {
+	body        []byte
+	contentType string
+	hash        string
+}
+
+// New builds the pages. It fails when a template does not parse or the vendored scripts are
+// missing from the build.
+func New(cfg Config) (*Pages, error) {
+	if cfg.Book == nil || cfg.Auth == nil {
+		return nil, errors.New("web: the pages need the book and sign-in")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Tick <= 0 {
+		cfg.Tick = 200 * time.Millisecond
+	}
+	if cfg.MaxBatchBytes <= 0 {
+		cfg.MaxBatchBytes = 64 << 20
+	}
+	p := &Pages{
+		cfg:     cfg,
+		book:    cfg.Book,
+		factory: cfg.Book.Factory(),
+		log:     cfg.Logger,
+		loc:     time.UTC,
+	}
+	if h := p.factory.Hours; h != nil && h.Location != nil {
+		p.loc = h.Location
+	}
+	var err error
+	if p.static, err = loadStatic(); err != nil {
+		return nil, err
+	}
+	if p.pages, err = p.parseTemplates(); err != nil {
+		return nil, err
+	}
+	p.hub = newHub(p)
+	p.echo = p.routes()
+	return p, nil
+}
+
+// Handler returns the HTTP handler of the pages.
+func (p *Pages) Handler() http.Handler { return p.echo }
+
+// Run keeps the live updates flowing until ctx is cancelled, then ends every open stream so
+// that the server can shut down. It returns nil then.
+func (p *Pages) Run(ctx context.Context) error { return p.hub.run(ctx) }
+
+// vendored are the scripts the build copies from npm; the pages do not work without them.
+var vendored = []string{"vendor/htmx.min.js"}
+
+func loadStatic() (map[string]staticFile, error) {
+	out := make(map[string]staticFile)
+	err := fs.WalkDir(assets, "static", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		body, err := assets.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(body)
+		ct := "application/octet-stream"
+		switch path.Ext(name) {
+		case ".js":
+			ct = "text/javascript; charset=utf-8"
+		case ".css":
+			ct = "text/css; charset=utf-8"
+		case ".svg":
+			ct = "image/svg+xml"
+		}
+		out[strings.TrimPrefix(name, "static/")] = staticFile{body: body, contentType: ct, hash: hex.EncodeToString(sum[:6])}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("web: reading embedded assets: %w", err)
+	}
+	for _, v := range vendored {
+		if _, ok := out[v]; !ok {
+			return nil, fmt.Errorf("web: %s is missing from the build: run `make assets` (scripts/assets.sh) before building", v)
+		}
+	}
+	return out, nil
+}
+
+func (p *Pages) routes() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.HTTPErrorHandler = p.handleError
+
+	e.GET("/", p.home)
+	e.GET("/static/:hash/*", p.serveStatic)
+	e.GET("/signin", p.signInPage)
+	e.POST("/signin", p.signIn)
+	e.POST("/signout", p.signOut)
+
+	e.GET("/tablet", p.tabletCells)
+	e.GET("/tablet/go", p.tabletGo)
+	e.GET("/tablet/:cell", p.tablet)
+	e.POST("/tablet/:cell/signin", p.tabletSignIn)
+	e.GET("/tablet/:cell/live", p.tabletLive, p.signedIn)
+	e.GET("/tablet/:cell/events", p.tabletEvents, p.signedIn)
+
+	e.GET("/manager", p.dashboard, p.signedIn)
+	e.GET("/manager/board", p.boardFragment, p.signedIn)
+	e.GET("/manager/charts", p.chartsFragment, p.signedIn)
+	e.GET("/manager/charts/:name", p.chartCSV, p.signedIn)
+	e.GET("/manager/events", p.dashboardEvents, p.signedIn)
+
+	e.GET("/planner", p.plannerHome, p.signedIn)
+	e.GET("/planner/gantt", p.gantt, p.signedIn)
+	e.GET("/planner/drops/:drop", p.plannerDrop, p.signedIn)
+	e.POST("/planner/drops/:drop/check", p.checkBatch, p.signedIn, p.fromPage, p.may(api.PermImport))
+	e.POST("/planner/drops/:drop/store", p.storeBatch, p.signedIn, p.fromPage, p.may(api.PermImport))
+	return e
+}
+
+// serveStatic serves an embedded asset. Its URL holds a hash of its content, so it may be
+// cached for good.
+func (p *Pages) serveStatic(c echo.Context) error {
+	f, ok := p.static[c.Param("*")]
+	if !ok {
+		return echo.ErrNotFound
+	}
+	h := c.Response().Header()
+	if c.Param("hash") == f.hash {
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "no-cache")
+	}
+	return c.Blob(http.StatusOK, f.contentType, f.body)
+}
+
+// asset returns the URL of an embedded asset.
+func (p *Pages) asset(name string) string {
+	f, ok := p.static[name]
+	if !ok {
+		panic("web: no asset " + name) // a template names a file the build does not hold
+	}
+	return "/static/" + f.hash + "/" + name
+}
+
+const principalKey = "principal"
+
+// who returns the person signed in, if any.
+func who(c echo.Context) (api.Principal, bool) {
+	pr, ok := c.Get(principalKey).(api.Principal)
+	return pr, ok
+}
+
+// session returns the principal of the request's sign-in cookie.
+func (p *Pages) session(c echo.Context) (api.Principal, bool) {
+	if pr, ok := who(c); ok {
+		return pr, true
+	}
+	ck, err := c.Cookie(api.SessionCookie)
+	if err != nil || ck.Value == "" {
+		return api.Principal{}, false
+	}
+	pr, err := p.cfg.Auth.Authenticate(c.Request().Context(), ck.Value)
+	if err != nil {
+		if !errors.Is(err, api.ErrUnauthenticated) {
+			p.log.Warn("checking a session", "err", err)
+		}
+		return api.Principal{}, false
+	}
+	c.Set(principalKey, pr)
+	return pr, true
+}
+
+// signedIn requires a signed-in person: a page sends the browser to sign in (a tablet page to
+// its cell's PIN screen), a fragment or stream answers 401 so that its script can.
+func (p *Pages) signedIn(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if _, ok := p.session(c); ok {
+			return next(c)
+		}
+		r := c.Request()
+		if r.Method != http.MethodGet || r.Header.Get("HX-Request") != "" || strings.HasSuffix(r.URL.Path, "/events") ||
+			strings.HasSuffix(r.URL.Path, "/live") {
+			return echo.NewHTTPError(http.StatusUnauthorized, "sign in again")
+		}
+		return c.Redirect(http.StatusSeeOther, "/signin?next="+url.QueryEscape(r.URL.RequestURI()))
+	}
+}
+
+// fromPage refuses a write that did not come from the app's own scripts: they send a header
+// that a cross-site form cannot (a custom header needs CORS, which the daemon never grants).
+func (p *Pages) fromPage(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header
+		if h.Get("HX-Request") == "" && h.Get("X-CellForge-Request") == "" {
+			return echo.NewHTTPError(http.StatusForbidden, "this request must come from the CellForge pages")
+		}
+		return next(c)
+	}
+}
+
+// may requires a permission, as the API does for the same write.
+func (p *Pages) may(perm api.Permission) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			pr, _ := who(c)
+			if !api.Allowed(pr.Role, perm) {
+				return echo.NewHTTPError(http.StatusForbidden, fmt.Sprintf("a %s cannot %s", pr.Role, perm))
+			}
+			return next(c)
+		}
+	}
+}
+
+// homeOf is where a role starts.
+func homeOf(role string) string {
+	switch role {
+	case configs.RoleOperator:
+		return "/tablet"
+	case configs.RolePlanner:
+		return "/planner"
+	}
+	return "/manager"
+}
+
+func (p *Pages) home(c echo.Context) error {
+	if pr, ok := p.session(c); ok {
+		return c.Redirect(http.StatusSeeOther, homeOf(pr.Role))
+	}
+	return p.render(c, http.StatusOK, "home", p.view(c, "CellForge", nil))
+}
+
+// signInForm is what the sign-in page shows.
+type signInForm struct {
+	Next, Person, Error string
+}
+
+func (p *Pages) signInPage(c echo.Context) error {
+	return p.render(c, http.StatusOK, "signin", p.view(c, "Sign in", signInForm{Next: safeNext(c.QueryParam("next"))}))
+}
+
+// safeNext keeps a redirect target on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, `\`) {
+		return ""
+	}
+	return next
+}
+
+func (p *Pages) signIn(c echo.Context) error {
+	form := signInForm{Next: safeNext(c.FormValue("next")), Person: strings.TrimSpace(c.FormValue("person"))}
+	s, err := p.cfg.Auth.SignIn(c.Request().Context(), api.SignInRequest{
+		Person: form.Person, Password: c.FormValue("password"), Client: c.RealIP(),
+	})
+	if err != nil {
+		form.Error, err = signInError(err)
+		if err != nil {
+			return err
+		}
+		return p.render(c, http.StatusUnauthorized, "signin", p.view(c, "Sign in", form))
+	}
+	p.setSession(c, s)
+	next := form.Next
+	if next == "" {
+		next = homeOf(s.Principal.Role)
+	}
+	return c.Redirect(http.StatusSeeOther, next)
+}
+
+// signInError says why a sign-in failed, or returns the error when it is not the person's doing.
+func signInError(err error) (string, error) {
+	var limited *api.RateLimitedError
+	switch {
+	case errors.As(err, &limited):
+		return fmt.Sprintf("Too many tries: wait %s and try again.", limited.Wait.Round(time.Second)), nil
+	case errors.Is(err, api.ErrWrongCredentials):
+		return "Wrong name, PIN or password.", nil
+	}
+	return "", err
+}
+
+func (p *Pages) setSession(c echo.Context, s api.Session) {
+	c.SetCookie(&http.Cookie{
+		Name: api.SessionCookie, Value: s.Token, Path: "/", Expires: s.ExpiresAt,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.Request().TLS != nil,
+	})
+}
+
+func (p *Pages) signOut(c echo.Context) error {
+	if ck, err := c.Cookie(api.SessionCookie); err == nil && ck.Value != "" {
+		if err := p.cfg.Auth.SignOut(c.Request().Context(), ck.Value); err != nil {
+			return err
+		}
+	}
+	c.SetCookie(&http.Cookie{Name: api.SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	next := safeNext(c.FormValue("next"))
+	if next == "" {
+		next = "/"
+	}
+	return c.Redirect(http.StatusSeeOther, next)
+}
+
+// handleError answers a failed request with a short page (or plain text for scripts) and logs
+// what is not the client's doing.
+func (p *Pages) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, msg := http.StatusInternalServerError, "Something went wrong on the server; it has been logged."
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &he):
+		status, msg = he.Code, fmt.Sprint(he.Message)
+	case errors.Is(err, book.ErrUnknownCell), errors.Is(err, book.ErrUnknownDrop):
+		status, msg = http.StatusNotFound, err.Error()
+	case errors.Is(err, context.Canceled):
+		return
+	default:
+		p.log.Error("serving a page", "path", c.Request().URL.Path, "err", err)
+	}
+	if c.Request().Header.Get("HX-Request") != "" || c.Request().Header.Get("Accept") == "text/event-stream" {
+		_ = c.String(status, msg)
+		return
+	}
+	if rerr := p.render(c, status, "error", p.view(c, http.StatusText(status), msg)); rerr != nil {
+		p.log.Error("rendering an error page", "err", rerr)
+	}
+}
+
+// view is what every page template gets.
+type view struct {
+	Title    string
+	Site     string
+	Who      api.Principal
+	SignedIn bool
+	Path     string
+	Data     any
+}
+
+func (p *Pages) view(c echo.Context, title string, data any) view {
+	pr, ok := p.session(c)
+	return view{Title: title, Site: p.factory.Name, Who: pr, SignedIn: ok, Path: c.Request().URL.Path, Data: data}
+}
+
+// bufPool holds render buffers: a page is rendered whole before it is sent, so that a template
+// error never leaves half a page.
+var bufPool = sync.Pool{New: func() any { return new(strings.Builder) }}
+
+func (p *Pages) render(c echo.Context, status int, name string, data any) error {
+	t, ok := p.pages[name]
+	if !ok {
+		return fmt.Errorf("no template %q", name)
+	}
+	b := bufPool.Get().(*strings.Builder)
+	defer func() { b.Reset(); bufPool.Put(b) }()
+	if err := t.ExecuteTemplate(b, name, data); err != nil {
+		return fmt.Errorf("rendering %s: %w", name, err)
+	}
+	h := c.Response().Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+	return c.HTMLBlob(status, []byte(b.String()))
+}

@@ -1,0 +1,517 @@
+package web
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cellforge/cellforge/api"
+	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/cells/planner"
+	"github.com/cellforge/cellforge/configs"
+	"github.com/cellforge/cellforge/store/sqlite"
+)
+
+const plannerToken = "planner-token-0000000001"
+
+// site is the API with the pages mounted, over a real store, as the daemon serves them.
+type site struct {
+	*httptest.Server
+	book    *book.Book
+	planner *planner.Planner
+	pages   *Pages
+}
+
+func newSite(t *testing.T) *site {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/factory.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := configs.Parse("testdata/factory.yaml", raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "web.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	s := &site{book: book.New(book.Config{Store: st, Factory: f})}
+	s.planner = planner.New(planner.Config{Book: s.book, Factory: f, Search: 20 * time.Millisecond, Seed: 1})
+	s.book.UsePlan(s.planner)
+	srv, err := api.New(api.Config{Book: s.book, Sessions: st, BcryptCost: 4, Planner: s.planner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.pages, err = New(Config{Book: s.book, Auth: srv, Planner: s.planner, Tick: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Mount(s.pages.Handler())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.pages.Run(ctx) }()
+	s.Server = httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("pages: %v", err)
+		}
+		s.Close()
+	})
+	return s
+}
+
+// importCSV imports a batch into the winter drop through the API and plans it.
+func (s *site) importCSV(t *testing.T, csv string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", s.URL+"/api/v1/drops/winter/orders", strings.NewReader(csv))
+	req.Header.Set("Authorization", "Bearer "+plannerToken)
+	req.Header.Set("Content-Type", "text/csv")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("import: %d %s", res.StatusCode, body)
+	}
+	if err := s.planner.Replan(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// browser is a client with its own cookies, as one browser is.
+type browser struct {
+	t *testing.T
+	s *site
+	c *http.Client
+}
+
+func (s *site) browser(t *testing.T) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, s: s, c: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
+}
+
+type page struct {
+	status int
+	url    string
+	body   string
+	header http.Header
+}
+
+func (b *browser) do(req *http.Request) page {
+	b.t.Helper()
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return page{status: res.StatusCode, url: res.Request.URL.Path, body: string(body), header: res.Header}
+}
+
+func (b *browser) get(path string) page {
+	req, _ := http.NewRequest("GET", b.s.URL+path, nil)
+	return b.do(req)
+}
+
+func (b *browser) form(path string, values url.Values) page {
+	req, _ := http.NewRequest("POST", b.s.URL+path, strings.NewReader(values.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.do(req)
+}
+
+// post sends JSON as the tablet's script does, with its header unless bare.
+func (b *browser) post(path, body, key string, bare bool) page {
+	req, _ := http.NewRequest("POST", b.s.URL+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
+	if !bare {
+		req.Header.Set("X-CellForge-Request", "1")
+	}
+	return b.do(req)
+}
+
+// upload sends a batch file as the planner's form does (htmx).
+func (b *browser) upload(path, name, content, key string) page {
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	fw, _ := w.CreateFormFile("batch", name)
+	fw.Write([]byte(content))
+	w.Close()
+	req, _ := http.NewRequest("POST", b.s.URL+path, &buf)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	req.Header.Set("HX-Request", "true")
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
+	return b.do(req)
+}
+
+func (b *browser) signInPIN(cell, person, pin string) page {
+	return b.form("/tablet/"+cell+"/signin", url.Values{"person": {person}, "pin": {pin}})
+}
+
+func (b *browser) signIn(person, password string) page {
+	return b.form("/signin", url.Values{"person": {person}, "password": {password}})
+}
+
+// attr returns the value of attribute name of the first element matching the selector-ish
+// pattern (a tag and an attribute that must be present).
+func attr(t *testing.T, body, element, name string) string {
+	t.Helper()
+	m := regexp.MustCompile(`<` + element + `[^>]*\b` + name + `="([^"]*)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no <%s %s=...> in\n%s", element, name, body)
+	}
+	return m[1]
+}
+
+func TestTabletSignInAndQueue(t *testing.T) {
+	s := newSite(t)
+	s.importCSV(t, "order_id,sku,quantity,notes\nw-1,SCARF,3,Gift wrap please\nw-2,SCARF,2,\n")
+	b := s.browser(t)
+
+	cells := b.get("/tablet")
+	if !strings.Contains(cells.body, `data-cell="dye-1"`) || !strings.Contains(cells.body, `data-cell="pack-1"`) {
+		t.Fatalf("cell picker lacks the cells:\n%s", cells.body)
+	}
+	if p := b.get("/tablet/go?cell=DYE-1"); p.url != "/tablet/dye-1" {
+		t.Errorf("scanning DYE-1 opened %s, want /tablet/dye-1", p.url)
+	}
+	if p := b.get("/tablet/go?cell=nope"); p.url != "/tablet" || !strings.Contains(p.body, `No cell &#34;nope&#34;`) {
+		t.Errorf("scanning an unknown cell: %s\n%s", p.url, p.body)
+	}
+
+	pin := b.get("/tablet/dye-1")
+	for _, want := range []string{`data-person="ana"`, `data-person="bo"`, `id="pin"`, `data-key="0"`, `id="pin-ok"`} {
+		if !strings.Contains(pin.body, want) {
+			t.Errorf("PIN screen lacks %s", want)
+		}
+	}
+	if strings.Contains(pin.body, `data-person="pia"`) {
+		t.Error("PIN screen offers a person without a PIN")
+	}
+	if p := b.signInPIN("dye-1", "ana", "9999"); p.status != http.StatusUnauthorized || !strings.Contains(p.body, `id="signin-error"`) {
+		t.Fatalf("wrong PIN: %d\n%s", p.status, p.body)
+	}
+	p := b.signInPIN("dye-1", "ana", "1234")
+	if p.status != http.StatusOK || p.url != "/tablet/dye-1" {
+		t.Fatalf("sign-in: %d at %s", p.status, p.url)
+	}
+	for _, want := range []string{
+		`<span id="who">Ana</span>`, `data-state="queued"`, `Silk scarf &amp; &#34;gauze&#34;`, `Stir gently; the silk bruises.`,
+		`Gift wrap please`, `55 °C`, `Winter &lt;warm&gt; drop`, `data-action="start"`, `id="dialog-pause"`, `data-reason="break"`,
+	} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("tablet page lacks %s", want)
+		}
+	}
+	if !regexp.MustCompile(`data-action="start"\s*>`).MatchString(p.body) {
+		t.Error("start is disabled on a queued job")
+	}
+	if regexp.MustCompile(`data-action="complete"\s*>`).MatchString(p.body) {
+		t.Error("complete is enabled on a queued job")
+	}
+	// The queue after the current job is in the plan's order.
+	q, err := s.book.Queue(context.Background(), "dye-1", 0)
+	if err != nil || len(q) != 2 {
+		t.Fatalf("queue %v %v", q, err)
+	}
+	if got := attr(t, p.body, "article", "data-op"); got != fmt.Sprint(q[0].ID) {
+		t.Errorf("current job %s, want the head of the planned queue %d", got, q[0].ID)
+	}
+	if got := attr(t, p.body, "li", "data-op"); got != fmt.Sprint(q[1].ID) {
+		t.Errorf("first queued job %s, want %d", got, q[1].ID)
+	}
+}
+
+func TestTabletActionsGoThroughTheAPI(t *testing.T) {
+	s := newSite(t)
+	s.importCSV(t, "order_id,sku,quantity\nw-1,SCARF,3\n")
+	b := s.browser(t)
+	b.signInPIN("dye-1", "ana", "1234")
+	live := b.get("/tablet/dye-1/live")
+	op := attr(t, live.body, "article", "data-op")
+	version := attr(t, live.body, "article", "data-version")
+
+	if r := b.post("/api/v1/operations/"+op+"/start", `{"version":`+version+`}`, "k1", true); r.status != http.StatusForbidden {
+		t.Errorf("a cookie write without the page's header: %d, want 403\n%s", r.status, r.body)
+	}
+	if r := b.post("/api/v1/operations/"+op+"/start", `{"version":`+version+`}`, "k1", false); r.status != http.StatusOK {
+		t.Fatalf("start: %d %s", r.status, r.body)
+	}
+	// The same action again (a retry after a lost answer) is applied once.
+	if r := b.post("/api/v1/operations/"+op+"/start", `{"version":`+version+`}`, "k1", false); r.status != http.StatusOK || r.header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("retried start: %d replayed=%q", r.status, r.header.Get("Idempotent-Replayed"))
+	}
+	live = b.get("/tablet/dye-1/live")
+	if got := attr(t, live.body, "article", "data-state"); got != "running" {
+		t.Errorf("after start the job is %s", got)
+	}
+	if !regexp.MustCompile(`data-action="complete"\s*>`).MatchString(live.body) {
+		t.Error("complete is not offered on a running job")
+	}
+	if r := b.post("/api/v1/operations/"+op+"/complete", `{}`, "k2", false); r.status != http.StatusOK {
+		t.Fatalf("complete: %d %s", r.status, r.body)
+	}
+	// A stale page (the version it showed) cannot start the job now done.
+	if r := b.post("/api/v1/operations/"+op+"/start", `{"version":`+version+`}`, "k3", false); r.status != http.StatusConflict {
+		t.Errorf("stale start of a done job: %d, want 409\n%s", r.status, r.body)
+	}
+	events, err := s.book.Events(context.Background(), book.EventFilter{Kinds: []string{book.EventOperation}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	starts := 0
+	for _, e := range events {
+		if fmt.Sprint(e.Operation) == op && e.To == book.Running {
+			starts++
+			if e.Actor != "person:ana" {
+				t.Errorf("start by %q, want person:ana", e.Actor)
+			}
+		}
+	}
+	if starts != 1 {
+		t.Errorf("%d starts logged, want 1", starts)
+	}
+}
+
+// readEvent reads server-sent events until one named name arrives.
+func readEvent(t *testing.T, r *bufio.Reader, name string) string {
+	t.Helper()
+	var event string
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("waiting for event %q: %v", name, err)
+		}
+		line = strings.TrimRight(line, "\n")
+		switch {
+		case strings.HasPrefix(line, "event: "):
+			event = strings.TrimPrefix(line, "event: ")
+		case strings.HasPrefix(line, "data: ") && event == name:
+			return strings.TrimPrefix(line, "data: ")
+		case line == "":
+			event = ""
+		}
+	}
+}
+
+func TestTabletStreamTellsOfChanges(t *testing.T) {
+	s := newSite(t)
+	s.importCSV(t, "order_id,sku,quantity\nw-1,SCARF,3\n")
+	b := s.browser(t)
+	b.signInPIN("dye-1", "ana", "1234")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", s.URL+"/tablet/dye-1/events", nil)
+	res, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if ct := res.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("stream content type %q", ct)
+	}
+	r := bufio.NewReader(res.Body)
+	var m machineView
+	if err := json.Unmarshal([]byte(readEvent(t, r, "machine")), &m); err != nil || m.Cell != "dye-1" || !m.Manual {
+		t.Fatalf("first machine event %+v %v", m, err)
+	}
+	q, _ := s.book.Queue(context.Background(), "dye-1", 1)
+	// Another person starts the job: the page hears of it.
+	if _, err := s.book.Transition(context.Background(), book.TransitionRequest{Operation: q[0].ID, Action: book.ActionStart, Actor: "person:bo"}); err != nil {
+		t.Fatal(err)
+	}
+	readEvent(t, r, "queue")
+
+	// A stream needs a sign-in.
+	anon, err := http.Get(s.URL + "/tablet/dye-1/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	anon.Body.Close()
+	if anon.StatusCode != http.StatusUnauthorized {
+		t.Errorf("stream without a sign-in: %d, want 401", anon.StatusCode)
+	}
+}
+
+func TestPlannerChecksThenStoresABatch(t *testing.T) {
+	s := newSite(t)
+	s.importCSV(t, "order_id,sku,quantity\nseed-1,SCARF,1\n")
+	b := s.browser(t)
+	if p := b.signIn("pia", "wrong"); p.status != http.StatusUnauthorized || !strings.Contains(p.body, `id="signin-error"`) {
+		t.Fatalf("wrong password: %d", p.status)
+	}
+	if p := b.signIn("pia", "weft-and-warp"); p.url != "/planner" {
+		t.Fatalf("planner sign-in landed on %s", p.url)
+	}
+	drop := b.get("/planner/drops/winter")
+	if !strings.Contains(drop.body, `id="windows"`) || !strings.Contains(drop.body, `<tr data-sku="SCARF">`) || !strings.Contains(drop.body, `id="batch"`) {
+		t.Fatalf("drop page:\n%s", drop.body)
+	}
+
+	bad := "order_id,sku,quantity\nb-1,SCARF,2\nb-2,NOPE,1\nb-3,SCARF,0\nb-4,SCARF,x\n"
+	p := b.upload("/planner/drops/winter/check", "bad.csv", bad, "")
+	lines := regexp.MustCompile(`<td class="line num">(\d+)</td>`).FindAllStringSubmatch(p.body, -1)
+	var got []string
+	for _, l := range lines {
+		got = append(got, l[1])
+	}
+	if strings.Join(got, ",") != "3,4,5" || !strings.Contains(p.body, "Nothing was stored") {
+		t.Errorf("bad batch: lines %v, want 3,4,5\n%s", got, p.body)
+	}
+	if _, _, err := s.book.Order(context.Background(), "b-1"); err == nil {
+		t.Error("checking a bad batch stored its good row")
+	}
+
+	good := "order_id,sku,quantity\ng-1,SCARF,2\ng-2,SCARF,3\n"
+	p = b.upload("/planner/drops/winter/check", "good.csv", good, "")
+	if !strings.Contains(p.body, `id="batch-ok"`) || !strings.Contains(p.body, `data-on-time="true"`) || !strings.Contains(p.body, "2 orders, 5 units") {
+		t.Fatalf("good batch check:\n%s", p.body)
+	}
+	if _, _, err := s.book.Order(context.Background(), "g-1"); err == nil {
+		t.Fatal("checking stored the batch")
+	}
+	key := regexp.MustCompile(`"Idempotency-Key": "([^"]+)"`).FindStringSubmatch(p.body)
+	if key == nil {
+		t.Fatalf("no idempotency key to store with:\n%s", p.body)
+	}
+	p = b.upload("/planner/drops/winter/store", "good.csv", good, key[1])
+	if !strings.Contains(p.body, `id="batch-stored"`) || !strings.Contains(p.body, "2 new orders") {
+		t.Fatalf("store:\n%s", p.body)
+	}
+	p = b.upload("/planner/drops/winter/store", "good.csv", good, key[1])
+	if !strings.Contains(p.body, "stored already") {
+		t.Errorf("second store with the same key:\n%s", p.body)
+	}
+	if units, _ := s.book.DropUnits(context.Background(), "winter"); units["SCARF"] != 6 {
+		t.Errorf("winter holds %d scarves, want 6", units["SCARF"])
+	}
+
+	if err := s.planner.Replan(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	gantt := b.get("/planner/gantt")
+	if !strings.Contains(gantt.body, `data-chart="gantt"`) || !strings.Contains(gantt.body, "<svg") || !strings.Contains(gantt.body, "g-1") {
+		t.Errorf("gantt lacks the planned work:\n%.2000s", gantt.body)
+	}
+	if p := b.get("/planner/gantt?days=2"); p.status != http.StatusBadRequest {
+		t.Errorf("gantt days=2: %d, want 400", p.status)
+	}
+}
+
+func TestPagesFollowTheRoles(t *testing.T) {
+	s := newSite(t)
+	anon := s.browser(t)
+	if p := anon.get("/manager"); p.url != "/signin" {
+		t.Errorf("the dashboard without a sign-in went to %s, want /signin", p.url)
+	}
+	op := s.browser(t)
+	op.signInPIN("pack-1", "ana", "1234")
+	if p := op.upload("/planner/drops/winter/store", "good.csv", "order_id,sku,quantity\nx-1,SCARF,1\n", ""); p.status != http.StatusForbidden {
+		t.Errorf("an operator storing a batch: %d, want 403", p.status)
+	}
+	pl := s.browser(t)
+	pl.signIn("pia", "weft-and-warp")
+	req, _ := http.NewRequest("POST", s.URL+"/planner/drops/winter/check", strings.NewReader("x"))
+	req.Header.Set("Content-Type", "text/plain")
+	if p := pl.do(req); p.status != http.StatusForbidden {
+		t.Errorf("a write without the page's header: %d, want 403", p.status)
+	}
+	if p := pl.form("/signout", url.Values{}); p.url != "/" {
+		t.Errorf("sign-out went to %s", p.url)
+	}
+	if p := pl.get("/planner"); p.url != "/signin" {
+		t.Errorf("after sign-out /planner went to %s, want /signin", p.url)
+	}
+}
+
+func TestDashboardDrawsAndDownloads(t *testing.T) {
+	s := newSite(t)
+	s.importCSV(t, "order_id,sku,quantity\nw-1,SCARF,2\nw-2,SCARF,1\n")
+	ctx := context.Background()
+	// Finish w-1 whole: both its operations.
+	for range 2 {
+		q, err := s.book.Queue(ctx, "dye-1", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(q) == 0 || q[0].OrderID != "w-1" {
+			q, _ = s.book.Queue(ctx, "pack-1", 1)
+		}
+		for _, a := range []book.Action{book.ActionStart, book.ActionComplete} {
+			if _, err := s.book.Transition(ctx, book.TransitionRequest{Operation: q[0].ID, Action: a, Actor: "person:ana"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := s.planner.Replan(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	b := s.browser(t)
+	if p := b.signIn("max", "loom-and-lantern"); p.url != "/manager" {
+		t.Fatalf("manager sign-in landed on %s", p.url)
+	}
+	p := b.get("/manager")
+	for _, name := range chartNames {
+		fig := regexp.MustCompile(`(?s)<figure data-chart="` + name + `".*?</figure>`).FindString(p.body)
+		if fig == "" || !strings.Contains(fig, "<svg") || !strings.Contains(fig, `href="/manager/charts/`+name+`.csv"`) {
+			t.Errorf("chart %s missing or without its CSV link", name)
+		}
+	}
+	if !regexp.MustCompile(`<tr data-drop="winter" data-status="(on-track|at-risk|late)">`).MatchString(p.body) {
+		t.Errorf("drop row lacks a predicted status")
+	}
+	if !strings.Contains(p.body, `data-cell="dye-1"`) || !strings.Contains(p.body, `class="units-today">`) {
+		t.Error("board lacks its cells")
+	}
+	csv := b.get("/manager/charts/throughput.csv")
+	if ct := csv.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") {
+		t.Errorf("CSV content type %q", ct)
+	}
+	rows := strings.Split(strings.TrimSpace(csv.body), "\n")
+	if rows[0] != "cell,hour,good_units" || len(rows) != 1+2*24 {
+		t.Errorf("throughput CSV: %d rows, header %q", len(rows), rows[0])
+	}
+	total := 0
+	for _, r := range rows[1:] {
+		var n int
+		fmt.Sscan(r[strings.LastIndex(r, ",")+1:], &n)
+		total += n
+	}
+	if total != 4 { // w-1's 2 units at each of its two cells
+		t.Errorf("throughput CSV counts %d units, want 4", total)
+	}
+	hist := b.get("/manager/charts/turnaround-hist.csv")
+	if !strings.Contains(hist.body, "winter,<1d,0,1,1") {
+		t.Errorf("turnaround histogram CSV lacks w-1 in the first bin:\n%s", hist.body)
+	}
+	if p := b.get("/manager/charts/nope.csv"); p.status != http.StatusNotFound {
+		t.Errorf("unknown chart: %d", p.status)
+	}
+}

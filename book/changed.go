@@ -1,0 +1,66 @@
+package book
+
+import (
+	"context"
+	"sync"
+)
+
+// notifyingStore is the Store of a Book: it passes every call on to the store the Book was
+// given and, after each Write that commits, wakes the readers waiting in Changed.
+type notifyingStore struct {
+	Store
+
+	mu sync.Mutex
+	// changed is closed at the next committed write and then replaced by a fresh channel.
+	changed chan struct{}
+}
+
+func newNotifyingStore(s Store) *notifyingStore {
+	return &notifyingStore{Store: s, changed: make(chan struct{})}
+}
+
+// Write runs the inner Write and, when it returns nil (the write committed), closes the
+// channel that Changed handed out and installs a fresh one. A write that failed left nothing
+// behind, so it wakes no one.
+func (s *notifyingStore) Write(ctx context.Context, fn func(Tx) error) error {
+	if err := s.Store.Write(ctx, fn); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *notifyingStore) next() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
+}
+
+// Changed returns a channel that is closed after the next write of the book commits: any
+// write of this Book that succeeds (a transition, an import, a dispatch, a progress report),
+// whether or not it changed what a given reader shows.
+//
+// A reader that follows the book (a live page, the planner) takes the channel first, then
+// reads, then waits on the channel, and starts over when it is closed:
+//
+//	for {
+//		changed := b.Changed()
+//		// read the book and show or plan what was read
+//		select {
+//		case <-changed:
+//		case <-ctx.Done():
+//			return ctx.Err()
+//		}
+//	}
+//
+// Taking the channel before the read is what makes this safe: a write that commits between
+// the read and the wait closes the channel the reader holds, so the reader reads again rather
+// than missing it. Several writes may close one channel, so a reader sees the book as of its
+// last read, not every step in between.
+//
+// Only writes made through this Book are seen; another process writing the same store, or
+// code writing to the Store directly, closes nothing.
+func (b *Book) Changed() <-chan struct{} { return b.notify.next() }
