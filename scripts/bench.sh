@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make bench: measures the scheduler on the Brandimarte instances beside earliest-due-date
-# dispatching, telemetry publishing and the MQTT-to-InfluxDB pipeline against real peers, the batch import rate and the API's latency under load against a real daemon on
-# loopback, and the Modbus driver polling simulated devices, each beside a peer measured in the
-# same run, and writes docs/BENCHMARKS.md.
+# dispatching, telemetry publishing and the MQTT-to-InfluxDB pipeline against real peers, the
+# batch import rate, the API's latency and the web app's pages under load against a real daemon
+# on loopback, the delay from a change to a connected browser, and the Modbus driver polling
+# simulated devices, each beside a peer measured in the same run, and writes docs/BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -10,8 +11,10 @@ B=$root/.bench
 rm -rf "$B"
 mkdir -p "$B"
 scripts/deps.sh wrk sqlite3 bc jq libmodbus-dev
+scripts/browser-deps.sh
 
 echo "== building"
+scripts/assets.sh
 go build -o "$B/cellforge" ./cmd/cellforge
 go build -o "$B/load" ./cmd/cellforge-load
 go build -o "$B/pollbench" ./cmd/cellforge-pollbench
@@ -181,9 +184,10 @@ batch 10000 "$B/batch-10k.csv"
 
 pid=""
 url=""
-# start_daemon DATA: serves the bench config on a free loopback port; sets pid and url.
+# start_daemon DATA [PLAN_SEARCH]: serves the bench config on a free loopback port, with planning
+# off unless PLAN_SEARCH is given; sets pid and url.
 start_daemon() {
-  "$B/cellforge" serve --config "$B/bench.yaml" --data "$1" --listen 127.0.0.1:0 --log-level warn --plan-search 0 \
+  "$B/cellforge" serve --config "$B/bench.yaml" --data "$1" --listen 127.0.0.1:0 --log-level warn --plan-search "${2:-0}" \
     > "$1.out" 2> "$1.log" &
   pid=$!
   for _ in $(seq 1 200); do
@@ -231,6 +235,30 @@ first_cell=$(echo "$cells" | head -1)
 queue_len=$(curl -fs "$url/api/v1/cells/$first_cell/queue?limit=10000" | grep -o '"order_id"' | wc -l)
 wrk -t2 -c8 -d10s --latency "$url/api/v1/cells/$first_cell/queue" | tee "$B/wrk-queue.txt"
 wrk -t2 -c8 -d10s --latency "$url/healthz" | tee "$B/wrk-healthz.txt"
+stop_daemon
+pid=""
+
+echo "== web pages with 10,000 open work orders, planning on"
+start_daemon "$B/web" 300ms
+"$B/cellforge" import --server "$url" --token $token --drop bench --progress never "$B/batch-10k.csv"
+# The first plan of the batch: the tablet shows the queue in its order.
+for _ in $(seq 1 600); do
+  [ "$(curl -fs "$url/api/v1/plan" | jq '[.drops[].open_work_orders] | add // 0' 2>/dev/null || echo 0)" -ge 10000 ] && break
+  sleep 0.1
+done
+# cookie PATH FORM...: signs in through a page's form and prints the session cookie.
+cookie() { local p=$1; shift; curl -fs -o /dev/null -c - "$@" "$url$p" | awk '$6 == "cellforge_session" {print $7}'; }
+op_cookie=$(cookie "/tablet/$first_cell/signin" -d person=amira -d pin=4821)
+mgr_cookie=$(cookie /signin -d person=ines -d password=demo-manager-password)
+web_queue_len=$(curl -fs "$url/api/v1/cells/$first_cell/queue?limit=100000" | grep -o '"order_id"' | wc -l)
+# Open loop at a low rate, so that the latency is the server's time to answer (on loopback).
+"$B/load" -rate 20 -duration 20s -header "Cookie: cellforge_session=$op_cookie" "$url/tablet/$first_cell" | tee "$B/web-tablet.json"
+"$B/load" -rate 20 -duration 20s -header "Cookie: cellforge_session=$op_cookie" "$url/tablet/$first_cell/live" | tee "$B/web-live.json"
+"$B/load" -rate 5 -duration 20s -header "Cookie: cellforge_session=$mgr_cookie" "$url/manager" | tee "$B/web-dashboard.json"
+"$B/load" -rate 20 -duration 20s "$url/api/v1/cells/$first_cell/queue" | tee "$B/web-api-queue.json"
+"$B/load" -rate 20 -duration 20s "$url/healthz" | tee "$B/web-healthz.json"
+echo "== delay from a change to a connected browser"
+(cd api/web/e2e && node delay.bench.mjs "$url" "$first_cell" demo-operator-token-0001 amira 4821 40) | tee "$B/web-delay.json"
 stop_daemon
 pid=""
 
@@ -339,6 +367,39 @@ Closed loop, as fast as it goes (\`wrk -t2 -c8 -d10s --latency URL\`):
 | healthz (peer) | $(wrk_rps "$B/wrk-healthz.txt") | $(wrk_p99 "$B/wrk-healthz.txt") |
 
 Ratio of throughput: queue / healthz = **$(fmt "$(echo "$(wrk_rps "$B/wrk-queue.txt") / $(wrk_rps "$B/wrk-healthz.txt")" | bc -l)" 2)**.
+
+## Web pages with 10,000 open work orders
+
+A fresh daemon holding the same 10,000 open work orders, with planning on (\`--plan-search 300ms\`,
+the default): the tablet shows a cell's queue in the plan's order, ${web_queue_len} operations at
+\`$first_cell\`. Each page is requested by a signed-in browser's cookie, open loop at a low rate so
+that the latency is the server's time to answer on loopback (\`cellforge-load -rate R -duration 20s
+-header "Cookie: cellforge_session=..." URL\`), beside the JSON API's queue of the same cell (its
+first 100 entries) and \`/healthz\` as peers:
+
+| page | rate | p50 | p90 | p99 | max | errors |
+| --- | --- | --- | --- | --- | --- | --- |
+| tablet page \`/tablet/$first_cell\` (the current job, the next 50, the layout) | 20/s | $(field p50_ms "$B/web-tablet.json") ms | $(field p90_ms "$B/web-tablet.json") ms | **$(field p99_ms "$B/web-tablet.json") ms** | $(field max_ms "$B/web-tablet.json") ms | $(field errors "$B/web-tablet.json") |
+| its live part \`/tablet/$first_cell/live\` (what a page fetches on every change) | 20/s | $(field p50_ms "$B/web-live.json") ms | $(field p90_ms "$B/web-live.json") ms | $(field p99_ms "$B/web-live.json") ms | $(field max_ms "$B/web-live.json") ms | $(field errors "$B/web-live.json") |
+| manager dashboard \`/manager\` (board of every cell, drops, four charts) | 5/s | $(field p50_ms "$B/web-dashboard.json") ms | $(field p90_ms "$B/web-dashboard.json") ms | **$(field p99_ms "$B/web-dashboard.json") ms** | $(field max_ms "$B/web-dashboard.json") ms | $(field errors "$B/web-dashboard.json") |
+| peer: JSON queue \`/api/v1/cells/$first_cell/queue\` | 20/s | $(field p50_ms "$B/web-api-queue.json") ms | $(field p90_ms "$B/web-api-queue.json") ms | $(field p99_ms "$B/web-api-queue.json") ms | $(field max_ms "$B/web-api-queue.json") ms | $(field errors "$B/web-api-queue.json") |
+| peer: \`/healthz\` | 20/s | $(field p50_ms "$B/web-healthz.json") ms | $(field p90_ms "$B/web-healthz.json") ms | $(field p99_ms "$B/web-healthz.json") ms | $(field max_ms "$B/web-healthz.json") ms | $(field errors "$B/web-healthz.json") |
+
+Ratios of p50: tablet page / JSON queue = **$(fmt "$(echo "$(field p50_ms "$B/web-tablet.json") / $(field p50_ms "$B/web-api-queue.json")" | bc -l)" 1)x**,
+dashboard / JSON queue = **$(fmt "$(echo "$(field p50_ms "$B/web-dashboard.json") / $(field p50_ms "$B/web-api-queue.json")" | bc -l)" 1)x**.
+Aim: under 50 ms of server time: tablet p99 $(aim "$(field p99_ms "$B/web-tablet.json") < 50"), dashboard p99 $(aim "$(field p99_ms "$B/web-dashboard.json") < 50").
+
+Delay from a change to a connected browser: a tablet page open on \`$first_cell\` in headless
+Chromium (playwright-core); its operation is paused and resumed 40 times through the API, and
+the page records, with a MutationObserver, when it shows each new state. The delay runs from
+just before the API request to that moment: the API's answer, the server-sent event, the page's
+fetch of its live part and the swap (\`node api/web/e2e/delay.bench.mjs URL CELL TOKEN amira 4821 40\`):
+
+| p50 | p90 | p99 | max |
+| --- | --- | --- | --- |
+| $(field p50_ms "$B/web-delay.json") ms | $(field p90_ms "$B/web-delay.json") ms | **$(field p99_ms "$B/web-delay.json") ms** | $(field max_ms "$B/web-delay.json") ms |
+
+Aim: under 1 s to the screen: $(aim "$(field p99_ms "$B/web-delay.json") < 1000").
 
 ## Device polling
 

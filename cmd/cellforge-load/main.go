@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -49,6 +50,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	duration := fs.Duration("duration", 10*time.Second, "how long to send")
 	warmup := fs.Duration("warmup", 2*time.Second, "requests sent first and not counted")
 	maxInFlight := fs.Int("max-in-flight", 512, "requests outstanding at most; past it the run fails")
+	header := http.Header{}
+	fs.Func("header", "a `Name: value` header sent with every request (repeatable), e.g. a sign-in cookie", func(s string) error {
+		name, value, ok := strings.Cut(s, ":")
+		if !ok || strings.TrimSpace(name) == "" {
+			return fmt.Errorf("want Name: value, got %q", s)
+		}
+		header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+		return nil
+	})
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: cellforge-load [flags] URL...   (requests go to the URLs in turn)")
 		fs.PrintDefaults()
@@ -63,7 +73,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	res, err := load(ctx, fs.Args(), *rate, *warmup, *duration, *maxInFlight)
+	res, err := load(ctx, fs.Args(), header, *rate, *warmup, *duration, *maxInFlight)
 	if err != nil {
 		fmt.Fprintln(stderr, "cellforge-load:", err)
 		return 1
@@ -77,7 +87,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func load(ctx context.Context, urls []string, rate float64, warmup, duration time.Duration, maxInFlight int) (result, error) {
+func load(ctx context.Context, urls []string, header http.Header, rate float64, warmup, duration time.Duration, maxInFlight int) (result, error) {
 	client := &http.Client{
 		Timeout:   10 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: maxInFlight, MaxConnsPerHost: maxInFlight},
@@ -113,7 +123,7 @@ func load(ctx context.Context, urls []string, rate float64, warmup, duration tim
 		go func(i int, due time.Time) {
 			defer wg.Done()
 			defer func() { <-slots }()
-			err := get(ctx, client, urls[i%len(urls)])
+			err := get(ctx, client, urls[i%len(urls)], header)
 			lat := time.Since(due)
 			if i < skip {
 				return
@@ -150,11 +160,12 @@ func load(ctx context.Context, urls []string, rate float64, warmup, duration tim
 	}, nil
 }
 
-func get(ctx context.Context, client *http.Client, url string) error {
+func get(ctx context.Context, client *http.Client, url string, header http.Header) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
 	}
+	req.Header = header.Clone()
 	resp, err := client.Do(req)
 	if err != nil {
 		return err

@@ -49,3 +49,23 @@ func TestLoadFailsWhenTheServerCannotKeepUp(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 }
+
+func TestLoadSendsHeaders(t *testing.T) {
+	var missing atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, err := r.Cookie("cellforge_session"); err != nil || c.Value != "abc" {
+			missing.Add(1)
+			http.Error(w, "sign in", http.StatusUnauthorized)
+		}
+	}))
+	defer srv.Close()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"-rate", "50", "-duration", "200ms", "-warmup", "0s",
+		"-header", "Cookie: cellforge_session=abc", srv.URL}, &out, &errOut)
+	if code != 0 || missing.Load() != 0 {
+		t.Fatalf("exit %d, %d requests without the cookie: %s", code, missing.Load(), errOut.String())
+	}
+	if code := run(context.Background(), []string{"-header", "no colon", srv.URL}, &out, &errOut); code != 2 {
+		t.Errorf("a header without a colon: exit %d, want 2", code)
+	}
+}
