@@ -2,8 +2,10 @@ package web
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"net/http"
 	"sync"
 	"time"
@@ -156,6 +158,7 @@ func (h *hub) run(ctx context.Context) error {
 		return fmt.Errorf("web: reading the event log: %w", err)
 	}
 	var plan *planner.Plan
+	var prints map[string]uint64
 	machines := make(map[string]machineView)
 	tick := time.NewTicker(h.p.cfg.Tick)
 	defer tick.Stop()
@@ -166,11 +169,16 @@ func (h *hub) run(ctx context.Context) error {
 		}
 		if h.p.cfg.Planner != nil {
 			if pl := h.p.cfg.Planner.Current(); pl != plan {
-				// A new plan may reorder every queue.
+				// A new plan may reorder a queue, or move its planned times: the pages of the
+				// cells whose head of the plan changed fetch their queue again.
 				plan = pl
+				next := planPrints(pl)
 				for _, c := range h.p.factory.Cells {
-					h.broadcast(c.ID, true, false)
+					if next[c.ID] != prints[c.ID] {
+						h.broadcast(c.ID, true, false)
+					}
 				}
+				prints = next
 			}
 		}
 		h.machines(machines)
@@ -181,6 +189,38 @@ func (h *hub) run(ctx context.Context) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// planPrints returns, per cell, a fingerprint of what its tablet shows of the plan: the order
+// and planned start (to the minute) of the operations it lists.
+func planPrints(pl *planner.Plan) map[string]uint64 {
+	out := make(map[string]uint64)
+	if pl == nil {
+		return out
+	}
+	var cell string
+	var n int
+	h := fnv.New64a()
+	var buf [16]byte
+	for _, s := range pl.Window(time.Time{}, time.Unix(1<<40, 0)) {
+		if s.Cell != cell {
+			if cell != "" {
+				out[cell] = h.Sum64()
+			}
+			cell, n = s.Cell, 0
+			h.Reset()
+		}
+		if n++; n > queueShown+1 {
+			continue
+		}
+		binary.LittleEndian.PutUint64(buf[:8], uint64(s.Operation))
+		binary.LittleEndian.PutUint64(buf[8:], uint64(s.Start.Unix()/60))
+		h.Write(buf[:])
+	}
+	if cell != "" {
+		out[cell] = h.Sum64()
+	}
+	return out
 }
 
 // events tells the pages of the cells that the events after last touched.

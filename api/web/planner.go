@@ -253,15 +253,16 @@ func (p *Pages) storeBatch(c echo.Context) error {
 
 // ganttPage is the plan as a Gantt chart.
 type ganttPage struct {
-	SVG      template.HTML
-	Days     int
-	Choices  []int
-	Planned  bool
-	At       time.Time
-	Late     int
-	Slots    int // planned operations in the window
-	Shown    int // those drawn
-	DropKeys []configs.Drop
+	SVG     template.HTML
+	Days    int  // the window in days; 0 for the plan's span
+	ToDrops bool // the plan's span stretched to the drop dates
+	Choices []int
+	Planned bool
+	At      time.Time
+	Late    int
+	Slots   int            // planned operations in the window
+	Shown   int            // those drawn
+	Outside []configs.Drop // drops whose date is outside the window
 }
 
 // ganttDays are the windows the Gantt page offers besides the whole plan.
@@ -271,15 +272,20 @@ var ganttDays = []int{1, 3, 7, 14, 30}
 const ganttMaxBars = 5000
 
 func (p *Pages) gantt(c echo.Context) error {
-	days := 0 // the whole plan, to the later of its end and the next drop date
-	if s := c.QueryParam("days"); s != "" && s != "all" {
+	// The window: the plan's own span by default, up to the drop dates, or a number of days.
+	days, toDrops := 0, false
+	switch s := c.QueryParam("days"); s {
+	case "":
+	case "drops":
+		toDrops = true
+	default:
 		n, err := strconv.Atoi(s)
 		if err != nil || !slices.Contains(ganttDays, n) {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("days=%q: show 1, 3, 7, 14 or 30 days, or all.", s))
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("days=%q: show 1, 3, 7, 14 or 30 days, or drops.", s))
 		}
 		days = n
 	}
-	page := ganttPage{Days: days, Choices: ganttDays, DropKeys: p.factory.Drops}
+	page := ganttPage{Days: days, ToDrops: toDrops, Choices: ganttDays}
 	now := p.cfg.Now()
 	from := now.Add(-2 * time.Hour)
 	to := now.Add(time.Duration(days) * 24 * time.Hour)
@@ -288,20 +294,23 @@ func (p *Pages) gantt(c echo.Context) error {
 		pl = p.cfg.Planner.Current()
 	}
 	if days == 0 {
-		to = now.Add(24 * time.Hour)
-		if pl != nil && pl.Makespan.After(to) {
-			to = pl.Makespan
+		to = now.Add(8 * time.Hour)
+		if pl != nil && pl.Makespan.After(now) {
+			to = later(to, pl.Makespan.Add(pl.Makespan.Sub(now)/20))
 		}
-		var next time.Time
-		for _, d := range p.factory.Drops {
-			if d.Date.After(now) && (next.IsZero() || d.Date.Before(next)) {
-				next = d.Date
+		if toDrops {
+			for _, d := range p.factory.Drops {
+				if d.Date.After(now) {
+					to = later(to, d.Date.Add(24*time.Hour))
+				}
 			}
 		}
-		if !next.IsZero() {
-			to = later(to, next.Add(24*time.Hour))
+		to = earlier(to, now.Add(366*24*time.Hour))
+	}
+	for _, d := range p.factory.Drops {
+		if d.Date.Before(from) || d.Date.After(to) {
+			page.Outside = append(page.Outside, d)
 		}
-		to = earlier(to, now.Add(180*24*time.Hour))
 	}
 	rows := make([]chart.GanttRow, 0, len(p.factory.Cells))
 	index := make(map[string]int)

@@ -420,6 +420,12 @@ func TestPlannerChecksThenStoresABatch(t *testing.T) {
 	if !strings.Contains(gantt.body, `data-chart="gantt"`) || !strings.Contains(gantt.body, "<svg") || !strings.Contains(gantt.body, "g-1") {
 		t.Errorf("gantt lacks the planned work:\n%.2000s", gantt.body)
 	}
+	if !strings.Contains(gantt.body, "Outside this window: Winter &lt;warm&gt; drop ships Sun 10 Jan 2027") {
+		t.Errorf("the plan's window does not say the drop date lies beyond it")
+	}
+	if toDrops := b.get("/planner/gantt?days=drops"); strings.Contains(toDrops.body, "Outside this window") || !strings.Contains(toDrops.body, ">winter</text>") {
+		t.Errorf("the window to the drop dates does not mark the drop:\n%.3000s", toDrops.body)
+	}
 	if p := b.get("/planner/gantt?days=2"); p.status != http.StatusBadRequest {
 		t.Errorf("gantt days=2: %d, want 400", p.status)
 	}

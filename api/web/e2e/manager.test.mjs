@@ -1,0 +1,151 @@
+// The manager's dashboard (/manager): after work orders went all the way through the floor (by
+// the API, as operators would), the charts draw data, the drops table and the live cell board
+// are there, and every chart's CSV link downloads its table.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import {
+  PEOPLE, TOKENS, startDaemon, launchBrowser, openPage, assertPagesClean, screenshot, waitFor, api,
+  apiOK, csvOf, importCSV, workOrders, finishWorkOrders, markNoReload, stillSamePage, signInWithPassword,
+} from './lib.mjs';
+
+const CHARTS = ['turnaround-hist', 'turnaround-trend', 'throughput', 'lost-time'];
+
+let daemon;
+let browser;
+let base;
+let context;
+let page;
+let cells;
+let finished; // work orders completed before the dashboard opens
+
+before(async () => {
+  daemon = await startDaemon('manager');
+  base = daemon.base;
+  browser = await launchBrowser();
+  cells = await apiOK(base, 'GET', '/api/v1/cells');
+
+  // Two colours through the dye vats make changeovers; a reported fault makes fault time.
+  const r = await importCSV(base, 'spring-27', csvOf([
+    ['MGR-0001', 'RUG-KILIM-S', 1, 'Ana Costa'],
+    ['MGR-0002', 'RUNNER-MADDER', 1, 'Bea Lopes'],
+    ['MGR-0003', 'SCARF-GAUZE-INDIGO', 2, 'Caro Silva'],
+    ['MGR-0004', 'CUSHION-IKAT-SAFFRON', 1, 'Duda Reis'],
+    ['MGR-0005', 'RUNNER-MADDER', 1, 'Edu Mota'],
+  ]));
+  assert.equal(r.status, 201, r.text);
+  await reportFault('repair-1', 'jam');
+  finished = (await workOrders(base, 'spring-27')).map((w) => w.id);
+  await finishWorkOrders(base, finished);
+
+  // Open work for the other drop: its dye job runs on a vat while the dashboard is open.
+  const s = await importCSV(base, 'summer-27', csvOf([['MGR-0101', 'MAT-BATH-SAGE', 2, 'Fabi Luz']]));
+  assert.equal(s.status, 201, s.text);
+
+  context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, acceptDownloads: true });
+  page = await openPage(context, 'ines');
+});
+
+after(async () => {
+  await context?.close();
+  await browser?.close();
+  await daemon?.stop();
+});
+
+// reportFault takes a cell down with a reported fault and brings it back with a reset.
+async function reportFault(cell, code) {
+  const headers = { 'Idempotency-Key': `e2e-fault-${cell}-${Date.now()}` };
+  let r = await api(base, 'POST', `/api/v1/cells/${cell}/fault`, { token: TOKENS.operator, body: { code }, headers });
+  assert.equal(r.status, 202, `fault report: ${r.text}`);
+  await waitFor(async () => (await apiOK(base, 'GET', `/api/v1/cells/${cell}`)).status?.down, 10000, `${cell} to go down`);
+  r = await api(base, 'POST', `/api/v1/cells/${cell}/reset`, { token: TOKENS.operator });
+  assert.equal(r.status, 202, `reset: ${r.text}`);
+  await waitFor(async () => !(await apiOK(base, 'GET', `/api/v1/cells/${cell}`)).status?.down, 10000, `${cell} to come back`);
+}
+
+// drawn counts a chart's marks that show data: bars with an area, line series with a path,
+// points. The empty message ("No data yet") is none of them.
+function drawn(svg) {
+  return svg.evaluate((el) => {
+    const positive = (e, a) => Number(e.getAttribute(a)) > 0;
+    const bars = [...el.querySelectorAll('rect.bar')].filter((r) => positive(r, 'width') && positive(r, 'height')).length;
+    const series = [...el.querySelectorAll('path.series')].filter((p) => (p.getAttribute('d') || '').length > 0).length;
+    const points = el.querySelectorAll('circle.point').length;
+    return { bars, series, points, empty: el.querySelectorAll('text.empty').length };
+  });
+}
+
+test('a manager signs in and the dashboard draws every chart from the finished work', async () => {
+  await signInWithPassword(page, base, 'ines', '/manager');
+  assert.match(await page.locator('#who').innerText(), new RegExp(PEOPLE.ines.name));
+  for (const name of CHARTS) {
+    const figure = page.locator(`figure[data-chart="${name}"]`);
+    assert.equal(await figure.count(), 1, `figure[data-chart=${name}]`);
+    const svg = figure.locator('svg');
+    assert.equal(await svg.count(), 1, `${name} has an inline svg`);
+    const d = await drawn(svg);
+    assert.ok(d.bars + d.series + d.points > 0, `${name} draws data: ${JSON.stringify(d)}`);
+    assert.equal(d.empty, 0, `${name} does not show its empty message`);
+    assert.equal(await figure.locator('a.csv').getAttribute('href'), `/manager/charts/${name}.csv`);
+  }
+  await screenshot(page, 'manager');
+  assertPagesClean(page);
+});
+
+test('the drops table has a status per drop', async () => {
+  // Every spring order went through the floor: the drop is done. Summer's order is open: the
+  // plan predicts whether it ships on its date.
+  for (const [drop, want] of [['spring-27', /^done$/], ['summer-27', /^(on-track|at-risk|late)$/]]) {
+    const row = page.locator(`tr[data-drop="${drop}"]`);
+    assert.equal(await row.count(), 1, `tr[data-drop=${drop}]`);
+    assert.match(String(await row.getAttribute('data-status')), want, `${drop}'s data-status`);
+  }
+});
+
+test('the cell board has a live tile per cell', async () => {
+  for (const c of cells) {
+    const tile = page.locator(`#board [data-cell="${c.id}"]`);
+    assert.equal(await tile.count(), 1, `#board [data-cell=${c.id}]`);
+    for (const part of ['.state', '.job', '.units-today', '.fault-time']) {
+      assert.equal(await tile.locator(part).count(), 1, `${c.id} tile has ${part}`);
+    }
+  }
+  // Every finished work order was packed today at pack-1, one unit or more each.
+  const packed = Number((await page.locator('#board [data-cell="pack-1"] .units-today').innerText()).trim());
+  assert.ok(packed >= finished.length, `pack-1 units today: ${packed}`);
+
+  // The summer order's dye job is at a vat; finishing it through the API shows on the board by
+  // itself.
+  await markNoReload(page);
+  const [wo] = await workOrders(base, 'summer-27');
+  const dye = (await apiOK(base, 'GET', `/api/v1/work-orders/${wo.id}`)).operations.find((o) => o.seq === 0);
+  const cell = (await waitFor(async () => {
+    const o = await apiOK(base, 'GET', `/api/v1/operations/${dye.id}`);
+    return ['queued', 'running'].includes(o.state) && o;
+  }, 15000, 'the summer dye job to be queued at a vat')).cell;
+  const units = page.locator(`#board [data-cell="${cell}"] .units-today`);
+  const before = Number((await units.innerText()).trim());
+  await finishWorkOrders(base, [wo.id]);
+  await waitFor(async () => Number((await units.innerText()).trim()) > before, 15000,
+    `${cell}'s units today to go up from ${before} without a reload`);
+  assert.ok(await stillSamePage(page), 'the board changed without a reload');
+  await screenshot(page, 'manager-board');
+  assertPagesClean(page);
+});
+
+test("every chart's CSV link downloads its table", async () => {
+  for (const name of CHARTS) {
+    const link = page.locator(`figure[data-chart="${name}"] a.csv`);
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 10000 }), link.click()]);
+    const text = readFileSync(await download.path(), 'utf8');
+    const lines = text.split(/\r?\n/).filter((l) => l !== '');
+    assert.ok(lines.length >= 2, `${name}.csv has a header and at least one row: ${JSON.stringify(text)}`);
+    assert.match(lines[0], /^[a-z][a-z0-9_]*(,[a-z][a-z0-9_]*)+$/, `${name}.csv's header row: ${lines[0]}`);
+
+    const r = await context.request.get(`${base}/manager/charts/${name}.csv`);
+    assert.equal(r.status(), 200);
+    assert.match(r.headers()['content-type'], /^text\/csv/, `${name}.csv is text/csv`);
+  }
+  assertPagesClean(page);
+});
