@@ -460,15 +460,8 @@ type dashboardPage struct {
 
 func (p *Pages) dashboard(c echo.Context) error {
 	ctx := c.Request().Context()
-	d, err := p.floorData(ctx)
+	page, err := p.dashboardLive(ctx)
 	if err != nil {
-		return err
-	}
-	page := dashboardPage{At: d.now}
-	if page.Board, err = p.board(ctx, d); err != nil {
-		return err
-	}
-	if page.Drops, _, err = p.drops(ctx, d.now); err != nil {
 		return err
 	}
 	ch, err := p.charts(ctx)
@@ -479,18 +472,24 @@ func (p *Pages) dashboard(c echo.Context) error {
 	return p.render(c, http.StatusOK, "dashboard", p.view(c, "Dashboard", page))
 }
 
-// boardFragment is the live part of the dashboard: the board and the drops.
-func (p *Pages) boardFragment(c echo.Context) error {
-	ctx := c.Request().Context()
+// dashboardLive reads the live part of the dashboard: the board and the drops.
+func (p *Pages) dashboardLive(ctx context.Context) (dashboardPage, error) {
 	d, err := p.floorData(ctx)
 	if err != nil {
-		return err
+		return dashboardPage{}, err
 	}
 	page := dashboardPage{At: d.now}
 	if page.Board, err = p.board(ctx, d); err != nil {
-		return err
+		return page, err
 	}
-	if page.Drops, _, err = p.drops(ctx, d.now); err != nil {
+	page.Drops, _, err = p.drops(ctx, d.now)
+	return page, err
+}
+
+// boardFragment is the live part of the dashboard, fetched again as the floor changes.
+func (p *Pages) boardFragment(c echo.Context) error {
+	page, err := p.dashboardLive(c.Request().Context())
+	if err != nil {
 		return err
 	}
 	return p.render(c, http.StatusOK, "dashboard_live", page)

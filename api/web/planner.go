@@ -103,6 +103,7 @@ type batchResult struct {
 	Key      string // the Idempotency-Key that stores this very batch
 	Stored   *book.ImportResult
 	Replayed bool
+	digest   [sha256.Size]byte // of the uploaded file
 }
 
 // OnTime says whether the drop still ships on its date with the batch.
@@ -159,76 +160,69 @@ func rowErrors(err error) ([]intake.RowError, bool) {
 	return nil, false
 }
 
-// checkBatch checks an uploaded batch as an import would, stores nothing, and shows every bad
-// row, or the batch's figures and whether the drop still ships on its date with it.
-func (p *Pages) checkBatch(c echo.Context) error {
-	d, err := p.dropParam(c)
-	if err != nil {
-		return err
+// readBatch reads the drop and the uploaded batch of a request. When the upload itself is
+// wrong (no file, an empty or too large one, a bad CSV header) res says why and rows is nil.
+func (p *Pages) readBatch(c echo.Context) (res batchResult, rows book.RowReader, err error) {
+	if res.Drop, err = p.dropParam(c); err != nil {
+		return res, nil, err
 	}
-	res := batchResult{Drop: d}
 	name, body, problem, err := p.upload(c)
 	if err != nil {
-		return err
+		return res, nil, err
 	}
 	res.File, res.Problem = name, problem
 	if problem != "" {
-		return p.render(c, http.StatusOK, "batch_result", res)
+		return res, nil, nil
 	}
-	ctx := c.Request().Context()
-	rows, err := intake.New(contentType(name), bytesReader(body))
-	if err == nil {
-		var cands []book.Candidate
-		cands, err = p.book.PreviewImport(ctx, book.ImportRequest{Drop: d.ID, Rows: rows})
-		if err == nil {
-			res.Orders = len(cands)
-			for _, cd := range cands {
-				res.Units += cd.Order.Quantity
-			}
-			if p.cfg.Planner != nil && p.cfg.Planner.Current() != nil {
-				f, perr := p.cfg.Planner.Promise(ctx, d.ID, cands)
-				if perr != nil {
-					return perr
-				}
-				res.Promise = &f
-			}
-			pr, _ := who(c)
-			sum := sha256.Sum256(append([]byte(pr.ID+"\x00"+d.ID+"\x00"), body...))
-			res.Key = "batch-" + hex.EncodeToString(sum[:16])
-		}
-	}
+	res.digest = sha256.Sum256(body)
+	rows, err = intake.New(contentType(name), bytes.NewReader(body))
 	if err != nil {
 		bad, ok := rowErrors(err)
 		if !ok {
-			return err
+			return res, nil, err
 		}
 		res.Rows = bad
+		return res, nil, nil
 	}
+	return res, rows, nil
+}
+
+// checkBatch checks an uploaded batch as an import would, stores nothing, and shows every bad
+// row, or the batch's figures and whether the drop still ships on its date with it.
+func (p *Pages) checkBatch(c echo.Context) error {
+	res, rows, err := p.readBatch(c)
+	if err != nil || rows == nil {
+		return p.batchAnswer(c, res, err)
+	}
+	ctx := c.Request().Context()
+	cands, err := p.book.PreviewImport(ctx, book.ImportRequest{Drop: res.Drop.ID, Rows: rows})
+	if err != nil {
+		return p.batchAnswer(c, res, err)
+	}
+	res.Orders = len(cands)
+	for _, cd := range cands {
+		res.Units += cd.Order.Quantity
+	}
+	if p.cfg.Planner != nil && p.cfg.Planner.Current() != nil {
+		f, err := p.cfg.Planner.Promise(ctx, res.Drop.ID, cands)
+		if err != nil {
+			return err
+		}
+		res.Promise = &f
+	}
+	// The key that stores this very batch: the same file stored twice is stored once.
+	pr, _ := who(c)
+	key := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%x", pr.ID, res.Drop.ID, res.digest))
+	res.Key = "batch-" + hex.EncodeToString(key[:16])
 	return p.render(c, http.StatusOK, "batch_result", res)
 }
 
 // storeBatch stores a checked batch. The Idempotency-Key the check gave makes a second tap,
 // or a retry after a lost answer, store it once.
 func (p *Pages) storeBatch(c echo.Context) error {
-	d, err := p.dropParam(c)
-	if err != nil {
-		return err
-	}
-	res := batchResult{Drop: d}
-	name, body, problem, err := p.upload(c)
-	if err != nil {
-		return err
-	}
-	res.File, res.Problem = name, problem
-	if problem != "" {
-		return p.render(c, http.StatusOK, "batch_result", res)
-	}
-	rows, err := intake.New(contentType(name), bytesReader(body))
-	if err != nil {
-		if res.Rows, _ = rowErrors(err); res.Rows == nil {
-			return err
-		}
-		return p.render(c, http.StatusOK, "batch_result", res)
+	res, rows, err := p.readBatch(c)
+	if err != nil || rows == nil {
+		return p.batchAnswer(c, res, err)
 	}
 	pr, _ := who(c)
 	var idem *book.Idempotency
@@ -236,18 +230,27 @@ func (p *Pages) storeBatch(c echo.Context) error {
 		idem = &book.Idempotency{Principal: pr.ID, Key: key}
 	}
 	stored, err := p.book.Import(c.Request().Context(), book.ImportRequest{
-		Drop: d.ID, Rows: rows, Actor: book.Actor(pr.ID), Idempotency: idem,
+		Drop: res.Drop.ID, Rows: rows, Actor: book.Actor(pr.ID), Idempotency: idem,
 	})
+	if err != nil {
+		// The book may have changed since the check (another batch took the window): the
+		// answer says what fails now.
+		return p.batchAnswer(c, res, err)
+	}
+	res.Stored, res.Replayed = &stored, stored.Replayed
+	return p.render(c, http.StatusOK, "batch_result", res)
+}
+
+// batchAnswer shows a batch's problems: the upload's, or its bad rows when err refuses them.
+// Any other error is the server's.
+func (p *Pages) batchAnswer(c echo.Context, res batchResult, err error) error {
 	if err != nil {
 		bad, ok := rowErrors(err)
 		if !ok {
 			return err
 		}
-		// The book changed since the check (another batch took the window): say what now fails.
 		res.Rows = bad
-		return p.render(c, http.StatusOK, "batch_result", res)
 	}
-	res.Stored, res.Replayed = &stored, stored.Replayed
 	return p.render(c, http.StatusOK, "batch_result", res)
 }
 
@@ -352,8 +355,6 @@ func (p *Pages) gantt(c echo.Context) error {
 	}, from, to, now, rows, markers)
 	return p.render(c, http.StatusOK, "gantt", p.view(c, "Plan", page))
 }
-
-func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 
 // apiAllowedImport says whether a role may import orders, as the API decides.
 func apiAllowedImport(role string) bool { return api.Allowed(role, api.PermImport) }

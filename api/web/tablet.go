@@ -86,7 +86,7 @@ func (p *Pages) tablet(c echo.Context) error {
 	if _, ok := p.session(c); !ok {
 		return p.render(c, http.StatusOK, "tablet_pin", p.view(c, cl.Name+": sign in", pinPage{Cell: cl, People: p.pinPeople()}))
 	}
-	live, err := p.tabletState(c.Request().Context(), cl)
+	live, err := p.tabletState(c, cl)
 	if err != nil {
 		return err
 	}
@@ -133,7 +133,9 @@ type tabletLive struct {
 	// Label is the operation whose last label can be printed again, 0 when none.
 	Label  int64
 	Labels bool // the cell holds a label printer
-	At     time.Time
+	// Operate says whether the person signed in may act on operations (a planner may look).
+	Operate bool
+	At      time.Time
 }
 
 // job is a queue entry as the floor reads it.
@@ -150,18 +152,22 @@ type job struct {
 
 type param struct{ Name, Value string }
 
-// Actions say which buttons apply to the current job.
-func (l tabletLive) CanStart() bool {
-	return l.Current != nil && l.Current.State == book.Queued && l.Machine.Down == ""
-}
+// CanStart says whether the start button applies to the current job, for the person signed in.
+func (l tabletLive) CanStart() bool { return l.is(book.Queued) && l.Machine.Down == "" }
 
-// CanPause, CanResume, CanComplete and CanScrap say whether those actions apply.
-func (l tabletLive) CanPause() bool { return l.Current != nil && l.Current.State == book.Running }
-func (l tabletLive) CanResume() bool {
-	return l.Current != nil && l.Current.State == book.Paused && l.Machine.Down == ""
+// CanPause, CanResume, CanComplete, CanScrap, CanReport and CanReprint say whether those
+// buttons apply.
+func (l tabletLive) CanPause() bool    { return l.is(book.Running) }
+func (l tabletLive) CanResume() bool   { return l.is(book.Paused) && l.Machine.Down == "" }
+func (l tabletLive) CanComplete() bool { return l.is(book.Running) }
+func (l tabletLive) CanScrap() bool    { return l.Operate && l.Current != nil }
+func (l tabletLive) CanReport() bool   { return l.Operate && l.Machine.Down == "" }
+func (l tabletLive) CanReprint() bool  { return l.Operate && l.Labels && l.Label != 0 }
+
+// is reports whether the person may act and the current job is in state s.
+func (l tabletLive) is(s book.State) bool {
+	return l.Operate && l.Current != nil && l.Current.State == s
 }
-func (l tabletLive) CanComplete() bool { return l.Current != nil && l.Current.State == book.Running }
-func (l tabletLive) CanScrap() bool    { return l.Current != nil }
 
 // Left is the number of units the current job still has to make.
 func (j job) Left() int { return max(0, j.Quantity-j.Scrapped-j.UnitsDone) }
@@ -179,7 +185,7 @@ func (p *Pages) tabletLive(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	live, err := p.tabletState(c.Request().Context(), cl)
+	live, err := p.tabletState(c, cl)
 	if err != nil {
 		return err
 	}
@@ -199,9 +205,12 @@ func hasLabelPrinter(cl configs.Cell) bool {
 	return slices.ContainsFunc(cl.Devices, func(d configs.Device) bool { return d.Kind == configs.KindLabelPrinter })
 }
 
-// tabletState reads what a cell's tablet shows.
-func (p *Pages) tabletState(ctx context.Context, cl configs.Cell) (tabletLive, error) {
-	live := tabletLive{Cell: cl.ID, Machine: p.machineOf(cl.ID), Labels: hasLabelPrinter(cl), At: p.cfg.Now()}
+// tabletState reads what a cell's tablet shows to the person signed in.
+func (p *Pages) tabletState(c echo.Context, cl configs.Cell) (tabletLive, error) {
+	ctx := c.Request().Context()
+	pr, _ := who(c)
+	live := tabletLive{Cell: cl.ID, Machine: p.machineOf(cl.ID), Labels: hasLabelPrinter(cl),
+		Operate: api.Allowed(pr.Role, api.PermOperate), At: p.cfg.Now()}
 	q, err := p.book.Queue(ctx, cl.ID, 0)
 	if err != nil {
 		return live, err

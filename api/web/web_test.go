@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
@@ -58,7 +59,8 @@ func newSite(t *testing.T) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.pages, err = New(Config{Book: s.book, Auth: srv, Planner: s.planner, Tick: 20 * time.Millisecond})
+	s.pages, err = New(Config{Book: s.book, Auth: srv, Planner: s.planner, Tick: 20 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -444,6 +446,13 @@ func TestPagesFollowTheRoles(t *testing.T) {
 	}
 	pl := s.browser(t)
 	pl.signIn("pia", "weft-and-warp")
+	// A planner may look at a tablet page but its buttons do not offer what the API refuses.
+	s.importCSV(t, "order_id,sku,quantity\nr-1,SCARF,1\n")
+	look := pl.get("/tablet/dye-1")
+	if !strings.Contains(look.body, `data-state="queued"`) || regexp.MustCompile(`data-action="start"\s*>`).MatchString(look.body) ||
+		!strings.Contains(look.body, "Signed in to look") {
+		t.Errorf("a planner's tablet page offers the start button or does not say why not")
+	}
 	req, _ := http.NewRequest("POST", s.URL+"/planner/drops/winter/check", strings.NewReader("x"))
 	req.Header.Set("Content-Type", "text/plain")
 	if p := pl.do(req); p.status != http.StatusForbidden {
