@@ -290,24 +290,63 @@ func (b *Book) WorkOrders(ctx context.Context, f WorkOrderFilter) ([]WorkOrder, 
 
 // Queue returns a cell's queue: what runs there now, then what is queued, in order.
 func (b *Book) Queue(ctx context.Context, cell string, limit int) ([]QueueEntry, error) {
+	q, _, err := b.QueuePage(ctx, cell, limit)
+	return q, err
+}
+
+// QueuePage returns the first limit entries of a cell's queue (all when limit <= 0), in
+// Queue's order, and the size of the whole queue.
+//
+// With a plan the order is the plan's, not the store's: the whole queue is read by id from an
+// index and ordered, and only the entries of the page are read whole, so that a tablet's page
+// of a queue of thousands reads 50 rows, not thousands.
+func (b *Book) QueuePage(ctx context.Context, cell string, limit int) ([]QueueEntry, QueueSize, error) {
 	if _, ok := b.cells[cell]; !ok {
-		return nil, fmt.Errorf("%w: %q", ErrUnknownCell, cell)
+		return nil, QueueSize{}, fmt.Errorf("%w: %q", ErrUnknownCell, cell)
 	}
-	planned := b.plan.Load() != nil
 	var out []QueueEntry
+	var size QueueSize
 	err := b.store.Read(ctx, func(tx ReadTx) error {
-		var err error
-		if planned {
-			out, err = tx.Queue(cell, 0) // the plan's order is not the store's: read it all
-		} else {
-			out, err = tx.Queue(cell, limit)
+		refs, err := tx.QueueOrder(cell)
+		if err != nil {
+			return err
 		}
-		return err
+		size.Total = len(refs)
+		for _, r := range refs {
+			if r.State == Queued {
+				size.Queued++
+			}
+		}
+		if b.plan.Load() == nil {
+			out, err = tx.Queue(cell, limit)
+			return err
+		}
+		refs = b.planOrder(refs)
+		if limit > 0 && len(refs) > limit {
+			refs = refs[:limit]
+		}
+		ids := make([]int64, len(refs))
+		for i, r := range refs {
+			ids[i] = r.ID
+		}
+		entries, err := tx.QueueEntries(ids)
+		if err != nil {
+			return err
+		}
+		byID := make(map[int64]QueueEntry, len(entries))
+		for _, e := range entries {
+			byID[e.ID] = e
+		}
+		out = make([]QueueEntry, 0, len(ids))
+		for _, id := range ids {
+			if e, ok := byID[id]; ok {
+				e.Operation = b.withSlot(e.Operation)
+				out = append(out, e)
+			}
+		}
+		return nil
 	})
-	if err != nil || !planned {
-		return out, err
-	}
-	return b.planQueue(out, limit), nil
+	return out, size, err
 }
 
 // FinishedOperations returns up to limit (all when limit <= 0) operations done or scrapped that

@@ -50,40 +50,49 @@ func (b *Book) withSlot(op Operation) Operation {
 	return op
 }
 
-// planQueue puts a cell's queue in the plan's order: what runs, then what is paused (as the
-// store orders them), then the queued operations by planned start; queued operations the plan
-// does not hold yet keep the store's order after the planned ones. It cuts the queue to limit.
-func (b *Book) planQueue(q []QueueEntry, limit int) []QueueEntry {
-	for i := range q {
-		q[i].Operation = b.withSlot(q[i].Operation)
+// planOrder puts a cell's queue, in the store's order, in the plan's: what runs, then what is
+// paused (as the store orders them), then the queued operations by planned start; queued
+// operations the plan does not hold yet keep the store's order after the planned ones.
+func (b *Book) planOrder(refs []QueueRef) []QueueRef {
+	type planned struct {
+		QueueRef
+		rank  int
+		start time.Time
+		ok    bool
 	}
-	rank := func(e QueueEntry) int {
-		switch e.State {
+	ps := make([]planned, len(refs))
+	for i, r := range refs {
+		ps[i] = planned{QueueRef: r, rank: 2}
+		switch r.State {
 		case Running:
-			return 0
+			ps[i].rank = 0
 		case Paused:
-			return 1
+			ps[i].rank = 1
+		default:
+			if s, ok := b.slot(r.ID); ok {
+				ps[i].start, ps[i].ok = s.Start, true
+			}
 		}
-		return 2
 	}
-	slices.SortStableFunc(q, func(x, y QueueEntry) int {
-		if c := cmp.Compare(rank(x), rank(y)); c != 0 || rank(x) < 2 {
+	slices.SortStableFunc(ps, func(x, y planned) int {
+		if c := cmp.Compare(x.rank, y.rank); c != 0 || x.rank < 2 {
 			return c
 		}
 		switch {
-		case x.Plan != nil && y.Plan != nil:
-			return x.Plan.Start.Compare(y.Plan.Start)
-		case x.Plan != nil:
+		case x.ok && y.ok:
+			return x.start.Compare(y.start)
+		case x.ok:
 			return -1
-		case y.Plan != nil:
+		case y.ok:
 			return 1
 		}
 		return 0
 	})
-	if limit > 0 && len(q) > limit {
-		q = q[:limit]
+	out := make([]QueueRef, len(ps))
+	for i, p := range ps {
+		out[i] = p.QueueRef
 	}
-	return q
+	return out
 }
 
 // assignPlanned queues at their planned cells the ready operations the plan places at a cell

@@ -3,6 +3,7 @@ package book_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -69,6 +70,70 @@ func TestBookFollowsThePlan(t *testing.T) {
 		if op := fx.ops(t, id)[0]; op.State != book.Queued || op.Cell != "weave-2" {
 			t.Errorf("%s is %s at %q after its planned cell faulted, want queued at weave-2", id, op.State, op.Cell)
 		}
+	}
+}
+
+// TestQueuePage: a page of a planned queue holds what runs first, then the queued operations by
+// planned start, those the plan does not hold last; its size counts the whole queue.
+func TestQueuePage(t *testing.T) {
+	fx := newFixture(t)
+	ctx := context.Background()
+	fx.mustImport(t, "winter", "order_id,sku,quantity\nP1,SCARF,1\nP2,SCARF,1\nP3,SCARF,1\nP4,SCARF,1\nP5,SCARF,1\nP6,SCARF,1\n")
+	cell := fx.ops(t, "P1")[0].Cell
+	var mine []book.Operation
+	for _, id := range []string{"P1", "P2", "P3", "P4", "P5", "P6"} {
+		if op := fx.ops(t, id)[0]; op.Cell == cell {
+			mine = append(mine, op)
+		}
+	}
+	if len(mine) < 3 {
+		t.Fatalf("only %d operations at %s", len(mine), cell)
+	}
+	// The plan runs them in the reverse of the store's order, and does not hold the first.
+	at := func(m int) time.Time { return time.Date(2026, 11, 2, 9, m, 0, 0, time.UTC) }
+	fx.book.UsePlan(planFunc(func(op int64) (book.Slot, bool) {
+		for i, o := range mine[1:] {
+			if o.ID == op {
+				return book.Slot{Cell: cell, Start: at(60 - i), End: at(61 - i)}, true
+			}
+		}
+		return book.Slot{}, false
+	}))
+	// The last one runs: it comes first whatever the plan says.
+	last := mine[len(mine)-1]
+	if _, err := fx.book.Transition(ctx, book.TransitionRequest{Operation: last.ID, Action: book.ActionStart, Actor: "ana"}); err != nil {
+		t.Fatal(err)
+	}
+	var want []int64
+	want = append(want, last.ID)
+	for i := len(mine) - 2; i >= 1; i-- {
+		want = append(want, mine[i].ID)
+	}
+	want = append(want, mine[0].ID)
+
+	all, size, err := fx.book.QueuePage(ctx, cell, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if size.Total != len(mine) || size.Queued != len(mine)-1 {
+		t.Errorf("size = %+v, want %d in all, %d queued", size, len(mine), len(mine)-1)
+	}
+	var got []int64
+	for _, e := range all {
+		got = append(got, e.ID)
+		if e.OrderID == "" || e.SKU != "SCARF" {
+			t.Errorf("entry %d lacks its work order: %+v", e.ID, e)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("planned queue = %v, want %v", got, want)
+	}
+	page, size2, err := fx.book.QueuePage(ctx, cell, 2)
+	if err != nil || len(page) != 2 || page[0].ID != want[0] || page[1].ID != want[1] || size2 != size {
+		t.Errorf("page of 2 = %v (size %+v), %v; want %v", page, size2, err, want[:2])
+	}
+	if page[1].Plan == nil || page[1].Plan.Cell != cell {
+		t.Errorf("a planned entry lacks its slot: %+v", page[1].Plan)
 	}
 }
 

@@ -39,6 +39,11 @@ type ReadTx interface {
 	// paused, then queued; within each, earliest due first, then higher priority, then work
 	// order id and seq.
 	Queue(cell string, limit int) ([]QueueEntry, error)
+	// QueueOrder returns the operations of a cell's queue, in Queue's order, by id and state
+	// only: what ordering a long queue by plan needs, read from an index.
+	QueueOrder(cell string) ([]QueueRef, error)
+	// QueueEntries returns the queue entries of operations by id, in no particular order.
+	QueueEntries(ids []int64) ([]QueueEntry, error)
 	// FinishedOperations returns up to limit (all when limit <= 0) operations in state done or
 	// scrapped that ended at or after since, by end time and then id.
 	FinishedOperations(since time.Time, limit int) ([]QueueEntry, error)

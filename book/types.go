@@ -137,6 +137,18 @@ type QueueEntry struct {
 	Due      time.Time `json:"due"`
 }
 
+// QueueRef is an operation of a cell's queue: its id and its state (running, paused or queued).
+type QueueRef struct {
+	ID    int64
+	State State
+}
+
+// QueueSize is how many operations a cell's queue holds: Total, of which Queued wait to start
+// (the others run or are paused).
+type QueueSize struct {
+	Total, Queued int
+}
+
 // WorkOrderFilter selects work orders; zero fields select all.
 type WorkOrderFilter struct {
 	Drop    string

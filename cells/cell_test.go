@@ -374,7 +374,11 @@ func TestPersonAndMachineNeverContradict(t *testing.T) {
 		eventually(t, "weaving to start", func() bool { return fl.op("S1", 0).UnitsDone > 0 })
 		op := fl.op("S1", 0)
 		fl.act(op.ID, book.ActionPause, "yarn knot")
-		eventually(t, "the loom to stop", func() bool { return fl.cells[op.Cell].Status().Machine == configs.StateIdle })
+		lm := fl.plant.Loom(map[string]string{"weave-1": "loom-a", "weave-2": "loom-b"}[op.Cell])
+		// The loom stops, and the units it counted before it stopped are recorded.
+		eventually(t, "the loom to stop and its count to be recorded", func() bool {
+			return fl.cells[op.Cell].Status().Machine == configs.StateIdle && fl.op("S1", 0).UnitsDone == int(lm.Bank().Input(5))
+		})
 		stopped := fl.op("S1", 0).UnitsDone
 		time.Sleep(time.Second) // six units' time: a loom still running would count them
 		if got := fl.op("S1", 0); got.UnitsDone != stopped || got.State != book.Paused {

@@ -250,7 +250,7 @@ done
 cookie() { local p=$1; shift; curl -fs -o /dev/null -c - "$@" "$url$p" | awk '$6 == "cellforge_session" {print $7}'; }
 op_cookie=$(cookie "/tablet/$first_cell/signin" -d person=amira -d pin=4821)
 mgr_cookie=$(cookie /signin -d person=ines -d password=demo-manager-password)
-web_queue_len=$(curl -fs "$url/api/v1/cells/$first_cell/queue?limit=100000" | grep -o '"order_id"' | wc -l)
+web_queue_len=$(curl -fs "$url/api/v1/cells/$first_cell/queue?limit=10000" | grep -o '"order_id"' | wc -l)
 # Open loop at a low rate, so that the latency is the server's time to answer (on loopback).
 "$B/load" -rate 20 -duration 20s -header "Cookie: cellforge_session=$op_cookie" "$url/tablet/$first_cell" | tee "$B/web-tablet.json"
 "$B/load" -rate 20 -duration 20s -header "Cookie: cellforge_session=$op_cookie" "$url/tablet/$first_cell/live" | tee "$B/web-live.json"

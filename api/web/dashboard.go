@@ -150,7 +150,7 @@ func (p *Pages) board(ctx context.Context, d floorData) ([]boardTile, error) {
 	for _, c := range p.factory.Cells {
 		t := boardTile{ID: c.ID, Name: c.Name, Machine: p.machineOf(c.ID), UnitsToday: units[c.ID],
 			FaultToday: lost[c.ID], DownSince: downSince[c.ID]}
-		q, err := p.book.Queue(ctx, c.ID, 0)
+		q, size, err := p.book.QueuePage(ctx, c.ID, 1)
 		if err != nil {
 			return nil, err
 		}
@@ -159,11 +159,7 @@ func (p *Pages) board(ctx context.Context, d floorData) ([]boardTile, error) {
 			t.Job = &head
 			t.UnitsToday += head.UnitsDone
 		}
-		for _, e := range q {
-			if e.State == book.Queued {
-				t.Queued++
-			}
-		}
+		t.Queued = size.Queued
 		tiles = append(tiles, t)
 	}
 	return tiles, nil

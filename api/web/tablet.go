@@ -211,10 +211,11 @@ func (p *Pages) tabletState(c echo.Context, cl configs.Cell) (tabletLive, error)
 	pr, _ := who(c)
 	live := tabletLive{Cell: cl.ID, Machine: p.machineOf(cl.ID), Labels: hasLabelPrinter(cl),
 		Operate: api.Allowed(pr.Role, api.PermOperate), At: p.cfg.Now()}
-	q, err := p.book.Queue(ctx, cl.ID, 0)
+	q, size, err := p.book.QueuePage(ctx, cl.ID, queueShown+1)
 	if err != nil {
 		return live, err
 	}
+	live.More = size.Total - len(q)
 	if len(q) > 0 {
 		cur, err := p.job(ctx, q[0], true)
 		if err != nil {
@@ -222,10 +223,6 @@ func (p *Pages) tabletState(c echo.Context, cl configs.Cell) (tabletLive, error)
 		}
 		live.Current = &cur
 		q = q[1:]
-	}
-	if len(q) > queueShown {
-		live.More = len(q) - queueShown
-		q = q[:queueShown]
 	}
 	live.Queue = make([]job, 0, len(q))
 	for _, e := range q {

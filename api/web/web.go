@@ -176,13 +176,13 @@ func (p *Pages) routes() *echo.Echo {
 	e.GET("/", p.home)
 	e.GET("/static/:hash/*", p.serveStatic)
 	e.GET("/signin", p.signInPage)
-	e.POST("/signin", p.signIn)
-	e.POST("/signout", p.signOut)
+	e.POST("/signin", p.signIn, sameOrigin)
+	e.POST("/signout", p.signOut, sameOrigin)
 
 	e.GET("/tablet", p.tabletCells)
 	e.GET("/tablet/go", p.tabletGo)
 	e.GET("/tablet/:cell", p.tablet)
-	e.POST("/tablet/:cell/signin", p.tabletSignIn)
+	e.POST("/tablet/:cell/signin", p.tabletSignIn, sameOrigin)
 	e.GET("/tablet/:cell/live", p.tabletLive, p.signedIn)
 	e.GET("/tablet/:cell/events", p.tabletEvents, p.signedIn)
 
@@ -276,6 +276,20 @@ func (p *Pages) fromPage(next echo.HandlerFunc) echo.HandlerFunc {
 		h := c.Request().Header
 		if h.Get("HX-Request") == "" && h.Get("X-CellForge-Request") == "" {
 			return echo.NewHTTPError(http.StatusForbidden, "this request must come from the CellForge pages")
+		}
+		return next(c)
+	}
+}
+
+// sameOrigin refuses a form posted from another site (a browser says where a post comes
+// from), so that no other page signs a tablet in or out behind its user's back.
+func sameOrigin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if o := r.Header.Get("Origin"); o != "" {
+			if u, err := url.Parse(o); err != nil || u.Host != r.Host {
+				return echo.NewHTTPError(http.StatusForbidden, "this form must be sent from the CellForge pages")
+			}
 		}
 		return next(c)
 	}

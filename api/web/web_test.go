@@ -458,6 +458,12 @@ func TestPagesFollowTheRoles(t *testing.T) {
 	if p := pl.do(req); p.status != http.StatusForbidden {
 		t.Errorf("a write without the page's header: %d, want 403", p.status)
 	}
+	// A form posted from another site does not sign anyone in or out.
+	req, _ = http.NewRequest("POST", s.URL+"/signout", strings.NewReader(""))
+	req.Header.Set("Origin", "http://evil.example")
+	if p := pl.do(req); p.status != http.StatusForbidden {
+		t.Errorf("a cross-site sign-out: %d, want 403", p.status)
+	}
 	if p := pl.form("/signout", url.Values{}); p.url != "/" {
 		t.Errorf("sign-out went to %s", p.url)
 	}

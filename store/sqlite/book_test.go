@@ -516,6 +516,47 @@ func TestQueue(t *testing.T) {
 		}
 		return nil
 	})
+	// QueueOrder names the same operations in the same order, with their states; QueueEntries
+	// reads the entries of any of them.
+	mustRead(t, s, func(tx book.ReadTx) error {
+		all, err := tx.Queue("cell-a", 0)
+		if err != nil {
+			return err
+		}
+		refs, err := tx.QueueOrder("cell-a")
+		if err != nil {
+			return err
+		}
+		if len(refs) != len(all) {
+			t.Fatalf("QueueOrder holds %d operations, Queue %d", len(refs), len(all))
+		}
+		for i, r := range refs {
+			if r.ID != all[i].ID || r.State != all[i].State {
+				t.Errorf("QueueOrder[%d] = %+v, want %d %s", i, r, all[i].ID, all[i].State)
+			}
+		}
+		picked := []int64{all[5].ID, all[0].ID, 999999}
+		entries, err := tx.QueueEntries(picked)
+		if err != nil {
+			return err
+		}
+		if len(entries) != 2 {
+			t.Fatalf("QueueEntries of 2 operations and a missing id: %d entries", len(entries))
+		}
+		for _, e := range entries {
+			want := all[0]
+			if e.ID == all[5].ID {
+				want = all[5]
+			}
+			if !sameQueueEntry(e, want) {
+				t.Errorf("QueueEntries entry =\n%+v\nwant\n%+v", e, want)
+			}
+		}
+		if refs, err := tx.QueueOrder("nowhere"); err != nil || len(refs) != 0 {
+			t.Errorf("queue order of an unknown cell = %v, %v", refs, err)
+		}
+		return nil
+	})
 }
 
 func TestReadyOperations(t *testing.T) {
@@ -932,6 +973,7 @@ func TestQueryPlans(t *testing.T) {
 		sorts bool
 	}{
 		{"queue", queueSQL, []any{"c", 100}, "operations_queue", false},
+		{"queue order", queueOrderSQL, []any{"c"}, "operations_queue", false},
 		{"ready", readySQL, []any{100}, "operations_ready", false},
 		{"completions", completionsSQL, []any{"d"}, "events_completed", false},
 		{"work orders of a drop", wosQuery, wosArgs, "work_orders_drop", false},

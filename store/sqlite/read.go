@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -279,6 +280,62 @@ func (t *readTx) Queue(cell string, limit int) ([]book.QueueEntry, error) {
 	entries, err := collect(rows, scanQueueEntry)
 	if err != nil {
 		return nil, fmt.Errorf("reading queue of cell %q: %w", cell, err)
+	}
+	t.sawQueueEntries(entries)
+	return entries, nil
+}
+
+// queueOrderSQL selects the ids and ranks of a cell's queue in queueSQL's order, from the index
+// operations_queue alone (it holds the rank and the rowid).
+const queueOrderSQL = `SELECT o.id, o.queue_rank FROM operations o
+	WHERE o.cell = ? AND o.queue_rank IS NOT NULL
+	ORDER BY o.queue_rank, o.due, o.priority DESC, o.work_order, o.seq`
+
+// queueEntriesSQL selects the queue entries of operations by id, given as a JSON array.
+const queueEntriesSQL = queueEntryQuery + `WHERE o.id IN (SELECT value FROM json_each(?))`
+
+// QueueOrder returns the operations of a cell's queue, in Queue's order, by id and state.
+func (t *readTx) QueueOrder(cell string) ([]book.QueueRef, error) {
+	rows, err := t.query(queueOrderSQL, cell)
+	if err != nil {
+		return nil, fmt.Errorf("reading the order of the queue of cell %q: %w", cell, err)
+	}
+	states := [...]book.State{book.Running, book.Paused, book.Queued}
+	refs, err := collect(rows, func(sc scanner) (book.QueueRef, error) {
+		var r book.QueueRef
+		var rank int
+		if err := sc.Scan(&r.ID, &rank); err != nil {
+			return r, err
+		}
+		if rank < 0 || rank >= len(states) {
+			return r, fmt.Errorf("operation %d: queue rank %d", r.ID, rank)
+		}
+		r.State = states[rank]
+		return r, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the order of the queue of cell %q: %w", cell, err)
+	}
+	return refs, nil
+}
+
+// QueueEntries returns the queue entries of operations by id, in no particular order; ids
+// that name no operation are left out.
+func (t *readTx) QueueEntries(ids []int64) ([]book.QueueEntry, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := t.query(queueEntriesSQL, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("reading %d queue entries: %w", len(ids), err)
+	}
+	entries, err := collect(rows, scanQueueEntry)
+	if err != nil {
+		return nil, fmt.Errorf("reading %d queue entries: %w", len(ids), err)
 	}
 	t.sawQueueEntries(entries)
 	return entries, nil

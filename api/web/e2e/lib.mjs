@@ -275,9 +275,18 @@ export function assertPagesClean(...pages) {
 }
 
 // screenshot writes out/e2e/NAME.png (the whole page).
+// Before it is kept, the page is looked at: its stylesheet applied (the app's background, not
+// the browser's white), text on it, and a picture that is not a blank page.
 export async function screenshot(page, name) {
   mkdirSync(outDir, { recursive: true });
-  await page.screenshot({ path: path.join(outDir, `${name}.png`), fullPage: true });
+  const look = await page.evaluate(() => ({
+    background: getComputedStyle(document.body).backgroundColor,
+    text: document.body.innerText.trim().length,
+  }));
+  assert.equal(look.background, 'rgb(243, 245, 248)', `${name}: the page's stylesheet is not applied`);
+  assert.ok(look.text > 20, `${name}: the page shows almost no text (${look.text} characters)`);
+  const png = await page.screenshot({ path: path.join(outDir, `${name}.png`), fullPage: true });
+  assert.ok(png.length > 8000, `${name}: the screenshot is ${png.length} bytes, a blank page's size`);
 }
 
 // markNoReload marks the page's window; stillSamePage tells whether the mark survived, that is,
