@@ -280,7 +280,7 @@ export function assertPagesClean(...pages) {
 export async function screenshot(page, name) {
   mkdirSync(outDir, { recursive: true });
   const look = await page.evaluate(() => ({
-    background: getComputedStyle(document.body).backgroundColor,
+    background: getComputedStyle(document.documentElement).backgroundColor,
     text: document.body.innerText.trim().length,
   }));
   assert.equal(look.background, 'rgb(243, 245, 248)', `${name}: the page's stylesheet is not applied`);
