@@ -290,7 +290,7 @@ func (b *Book) WorkOrders(ctx context.Context, f WorkOrderFilter) ([]WorkOrder, 
 
 // Queue returns a cell's queue: what runs there now, then what is queued, in order.
 func (b *Book) Queue(ctx context.Context, cell string, limit int) ([]QueueEntry, error) {
-	q, _, err := b.QueuePage(ctx, cell, limit)
+	q, _, err := b.queuePage(ctx, cell, limit, false)
 	return q, err
 }
 
@@ -301,15 +301,25 @@ func (b *Book) Queue(ctx context.Context, cell string, limit int) ([]QueueEntry,
 // index and ordered, and only the entries of the page are read whole, so that a tablet's page
 // of a queue of thousands reads 50 rows, not thousands.
 func (b *Book) QueuePage(ctx context.Context, cell string, limit int) ([]QueueEntry, QueueSize, error) {
+	return b.queuePage(ctx, cell, limit, true)
+}
+
+// queuePage is QueuePage; without a plan it reads the queue's order (to size it) only when
+// sized is set.
+func (b *Book) queuePage(ctx context.Context, cell string, limit int, sized bool) ([]QueueEntry, QueueSize, error) {
 	if _, ok := b.cells[cell]; !ok {
 		return nil, QueueSize{}, fmt.Errorf("%w: %q", ErrUnknownCell, cell)
 	}
+	planned := b.plan.Load() != nil
 	var out []QueueEntry
 	var size QueueSize
 	err := b.store.Read(ctx, func(tx ReadTx) error {
-		refs, err := tx.QueueOrder(cell)
-		if err != nil {
-			return err
+		var refs []QueueRef
+		if planned || sized {
+			var err error
+			if refs, err = tx.QueueOrder(cell); err != nil {
+				return err
+			}
 		}
 		size.Total = len(refs)
 		for _, r := range refs {
@@ -317,7 +327,8 @@ func (b *Book) QueuePage(ctx context.Context, cell string, limit int) ([]QueueEn
 				size.Queued++
 			}
 		}
-		if b.plan.Load() == nil {
+		if !planned {
+			var err error
 			out, err = tx.Queue(cell, limit)
 			return err
 		}
