@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -302,6 +303,43 @@ func (b *Book) Queue(ctx context.Context, cell string, limit int) ([]QueueEntry,
 // of a queue of thousands reads 50 rows, not thousands.
 func (b *Book) QueuePage(ctx context.Context, cell string, limit int) ([]QueueEntry, QueueSize, error) {
 	return b.queuePage(ctx, cell, limit, true)
+}
+
+// Active returns what runs or is paused at a cell, in the queue's order, and the size of its
+// whole queue: what a board of the cells shows, without ordering the queued work.
+func (b *Book) Active(ctx context.Context, cell string) ([]QueueEntry, QueueSize, error) {
+	if _, ok := b.cells[cell]; !ok {
+		return nil, QueueSize{}, fmt.Errorf("%w: %q", ErrUnknownCell, cell)
+	}
+	var out []QueueEntry
+	var size QueueSize
+	err := b.store.Read(ctx, func(tx ReadTx) error {
+		refs, err := tx.QueueOrder(cell)
+		if err != nil {
+			return err
+		}
+		size.Total = len(refs)
+		var ids []int64
+		for _, r := range refs {
+			if r.State == Queued {
+				size.Queued++
+			} else {
+				ids = append(ids, r.ID)
+			}
+		}
+		if out, err = tx.QueueEntries(ids); err != nil {
+			return err
+		}
+		// Running first, then paused, as the queue has them.
+		slices.SortStableFunc(out, func(x, y QueueEntry) int {
+			return slices.Index(ids, x.ID) - slices.Index(ids, y.ID)
+		})
+		for i := range out {
+			out[i].Operation = b.withSlot(out[i].Operation)
+		}
+		return nil
+	})
+	return out, size, err
 }
 
 // queuePage is QueuePage; without a plan it reads the queue's order (to size it) only when

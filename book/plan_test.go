@@ -135,6 +135,11 @@ func TestQueuePage(t *testing.T) {
 	if page[1].Plan == nil || page[1].Plan.Cell != cell {
 		t.Errorf("a planned entry lacks its slot: %+v", page[1].Plan)
 	}
+	// What is active at the cell: the running job alone, and the same size.
+	active, size3, err := fx.book.Active(ctx, cell)
+	if err != nil || len(active) != 1 || active[0].ID != last.ID || active[0].State != book.Running || size3 != size {
+		t.Errorf("active = %+v (size %+v), %v; want the running %d", active, size3, err, last.ID)
+	}
 }
 
 func TestPreviewImport(t *testing.T) {

@@ -150,14 +150,15 @@ func (p *Pages) board(ctx context.Context, d floorData) ([]boardTile, error) {
 	for _, c := range p.factory.Cells {
 		t := boardTile{ID: c.ID, Name: c.Name, Machine: p.machineOf(c.ID), UnitsToday: units[c.ID],
 			FaultToday: lost[c.ID], DownSince: downSince[c.ID]}
-		q, size, err := p.book.QueuePage(ctx, c.ID, 1)
+		active, size, err := p.book.Active(ctx, c.ID)
 		if err != nil {
 			return nil, err
 		}
-		if len(q) > 0 && q[0].State != book.Queued {
-			head := q[0]
-			t.Job = &head
-			t.UnitsToday += head.UnitsDone
+		if len(active) > 0 {
+			t.Job = &active[0]
+		}
+		for _, e := range active {
+			t.UnitsToday += e.UnitsDone
 		}
 		t.Queued = size.Queued
 		tiles = append(tiles, t)
@@ -250,6 +251,11 @@ func (p *Pages) charts(ctx context.Context) (charts, error) {
 	if err != nil {
 		return charts{}, err
 	}
+	return p.chartsOf(d, completions), nil
+}
+
+// chartsOf draws the charts from what the board and the drops read.
+func (p *Pages) chartsOf(d floorData, completions map[string][]book.Completion) charts {
 	out := charts{tables: make(map[string]table)}
 	add := func(name, title, caption string, t table, svg template.HTML) {
 		out.tables[name] = t
@@ -263,7 +269,7 @@ func (p *Pages) charts(ctx context.Context) (charts, error) {
 	add(chartThroughput, "Throughput per cell", "Good units finished per hour, last 24 hours.", t, svg)
 	t, svg = p.lostTime(d)
 	add(chartLostTime, "Lost time", "Hours out of service for faults, and planned changeover time, per cell, last 24 hours.", t, svg)
-	return out, nil
+	return out
 }
 
 // histogramBins are the turnaround bins, in days.
@@ -455,36 +461,33 @@ type dashboardPage struct {
 }
 
 func (p *Pages) dashboard(c echo.Context) error {
-	ctx := c.Request().Context()
-	page, err := p.dashboardLive(ctx)
+	page, completions, d, err := p.dashboardLive(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	ch, err := p.charts(ctx)
-	if err != nil {
-		return err
-	}
-	page.Charts = ch.figures
+	page.Charts = p.chartsOf(d, completions).figures
 	return p.render(c, http.StatusOK, "dashboard", p.view(c, "Dashboard", page))
 }
 
-// dashboardLive reads the live part of the dashboard: the board and the drops.
-func (p *Pages) dashboardLive(ctx context.Context) (dashboardPage, error) {
+// dashboardLive reads the live part of the dashboard, the board and the drops, and returns
+// what the charts are drawn from as well.
+func (p *Pages) dashboardLive(ctx context.Context) (dashboardPage, map[string][]book.Completion, floorData, error) {
 	d, err := p.floorData(ctx)
 	if err != nil {
-		return dashboardPage{}, err
+		return dashboardPage{}, nil, d, err
 	}
 	page := dashboardPage{At: d.now}
 	if page.Board, err = p.board(ctx, d); err != nil {
-		return page, err
+		return page, nil, d, err
 	}
-	page.Drops, _, err = p.drops(ctx, d.now)
-	return page, err
+	var completions map[string][]book.Completion
+	page.Drops, completions, err = p.drops(ctx, d.now)
+	return page, completions, d, err
 }
 
 // boardFragment is the live part of the dashboard, fetched again as the floor changes.
 func (p *Pages) boardFragment(c echo.Context) error {
-	page, err := p.dashboardLive(c.Request().Context())
+	page, _, _, err := p.dashboardLive(c.Request().Context())
 	if err != nil {
 		return err
 	}
