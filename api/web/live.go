@@ -134,6 +134,13 @@ func (h *hub) unsubscribe(s *subscriber) {
 	h.mu.Unlock()
 }
 
+// idle reports whether no page listens.
+func (h *hub) idle() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs) == 0
+}
+
 // broadcast tells the subscribers of a cell (and those of every cell) what changed.
 func (h *hub) broadcast(cell string, queue bool, machine bool) {
 	h.mu.Lock()
@@ -164,10 +171,16 @@ func (h *hub) run(ctx context.Context) error {
 	defer tick.Stop()
 	for {
 		changed := b.Changed()
-		if last, err = h.events(ctx, last); err != nil {
+		if h.idle() {
+			// No page is open: skip to the end of the log rather than read what nobody shows.
+			if last, err = b.LastEventID(ctx); err != nil {
+				h.p.log.Warn("following the event log", "err", err)
+			}
+			plan, prints = nil, nil
+		} else if last, err = h.events(ctx, last); err != nil {
 			h.p.log.Warn("following the event log", "err", err)
 		}
-		if h.p.cfg.Planner != nil {
+		if h.p.cfg.Planner != nil && !h.idle() {
 			if pl := h.p.cfg.Planner.Current(); pl != plan {
 				// A new plan may reorder a queue, or move its planned times: the pages of the
 				// cells whose head of the plan changed fetch their queue again.
