@@ -536,3 +536,24 @@ func TestDashboardDrawsAndDownloads(t *testing.T) {
 		t.Errorf("unknown chart: %d", p.status)
 	}
 }
+
+// TestTabletListsTheHeadOfALongQueue: a tablet lists the current job and the next 50, and says
+// how many more wait.
+func TestTabletListsTheHeadOfALongQueue(t *testing.T) {
+	s := newSite(t)
+	var csv strings.Builder
+	csv.WriteString("order_id,sku,quantity\n")
+	for i := range 53 {
+		fmt.Fprintf(&csv, "q-%02d,SCARF,1\n", i)
+	}
+	s.importCSV(t, csv.String())
+	b := s.browser(t)
+	b.signInPIN("dye-1", "ana", "1234")
+	live := b.get("/tablet/dye-1/live")
+	if n := strings.Count(live.body, "<li data-op="); n != queueShown {
+		t.Errorf("the queue lists %d jobs, want %d", n, queueShown)
+	}
+	if !strings.Contains(live.body, `<p id="queue-more">and 2 more jobs</p>`) {
+		t.Errorf("the page does not say that 2 more jobs wait:\n%s", live.body[strings.LastIndex(live.body, "</ol>"):])
+	}
+}
