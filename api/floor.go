@@ -1,11 +1,9 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 
@@ -47,15 +45,6 @@ func (s *Server) floorCell(c echo.Context) (string, error) {
 		return "", newError(http.StatusConflict, codeNoFloor, "this daemon runs no cell controllers")
 	}
 	return id, nil
-}
-
-// readBody reads a small JSON body whole, for decoding and for the idempotency hash.
-func readBody(c echo.Context) ([]byte, error) {
-	raw, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, maxJSONBody))
-	if err != nil {
-		return nil, newError(http.StatusRequestEntityTooLarge, codeTooLarge, "the request body is larger than %d bytes", maxJSONBody)
-	}
-	return raw, nil
 }
 
 // once answers a write whose effect is outside the book at most once per Idempotency-Key.
@@ -123,10 +112,8 @@ func (s *Server) reprintLabel(c echo.Context) error {
 		return err
 	}
 	var req labelRequest
-	if len(bytes.TrimSpace(raw)) > 0 {
-		if err := strictJSON(raw, &req); err != nil {
-			return err
-		}
+	if err := optionalJSON(raw, &req); err != nil {
+		return err
 	}
 	if req.Operation <= 0 || req.Unit < 0 {
 		return newError(http.StatusBadRequest, codeInvalid,

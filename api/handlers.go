@@ -378,15 +378,13 @@ func (s *Server) actOnOperation(c echo.Context) error {
 	if err != nil {
 		return newError(http.StatusNotFound, codeNotFound, "%v", err)
 	}
-	raw, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, maxJSONBody))
+	raw, err := readBody(c)
 	if err != nil {
-		return newError(http.StatusRequestEntityTooLarge, codeTooLarge, "the request body is larger than %d bytes", maxJSONBody)
+		return err
 	}
 	var req actionRequest
-	if len(bytes.TrimSpace(raw)) > 0 {
-		if err := strictJSON(raw, &req); err != nil {
-			return err
-		}
+	if err := optionalJSON(raw, &req); err != nil {
+		return err
 	}
 	idem, err := idempotency(c, raw)
 	if err != nil {
@@ -466,9 +464,26 @@ func idempotency(c echo.Context, body []byte) (*book.Idempotency, error) {
 }
 
 func decodeJSON(c echo.Context, v any) error {
+	raw, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	return strictJSON(raw, v)
+}
+
+// readBody reads a small JSON body whole, for decoding and for the idempotency hash.
+func readBody(c echo.Context) ([]byte, error) {
 	raw, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, maxJSONBody))
 	if err != nil {
-		return newError(http.StatusRequestEntityTooLarge, codeTooLarge, "the request body is larger than %d bytes", maxJSONBody)
+		return nil, newError(http.StatusRequestEntityTooLarge, codeTooLarge, "the request body is larger than %d bytes", maxJSONBody)
+	}
+	return raw, nil
+}
+
+// optionalJSON decodes a body that may be empty (every field then keeps its zero value).
+func optionalJSON(raw []byte, v any) error {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil
 	}
 	return strictJSON(raw, v)
 }
