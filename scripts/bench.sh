@@ -14,7 +14,6 @@ scripts/deps.sh wrk sqlite3 bc jq libmodbus-dev
 scripts/browser-deps.sh
 
 echo "== building"
-scripts/assets.sh
 go build -o "$B/cellforge" ./cmd/cellforge
 go build -o "$B/load" ./cmd/cellforge-load
 go build -o "$B/pollbench" ./cmd/cellforge-pollbench

@@ -16,7 +16,7 @@ cd "$root"
 scripts/browser-deps.sh
 
 if [ -z "${CELLFORGE_BIN:-}" ]; then
-  # make build vendors the assets, then go build, which is quick when nothing changed.
+  # go build, which is quick when nothing changed
   make -s build
   export CELLFORGE_BIN="$root/bin/cellforge"
 fi

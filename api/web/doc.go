@@ -9,7 +9,7 @@
 //   - Drop planners check and store order batches, check a drop's promise and see the plan as a
 //     Gantt chart (/planner).
 //
-// The pages use a little JavaScript (htmx, vendored from npm at build time, and the app's own
+// The pages use a little JavaScript (htmx, vendored from npm and committed, and the app's own
 // scripts) and every asset is embedded in the binary: the studio's network may have no internet.
 // Actions on operations go through the JSON API (package api) with the sign-in cookie, so the
 // rules, idempotency keys and version checks are the API's; the pages only read the book.

@@ -29,6 +29,11 @@ import (
 //go:embed templates static
 var assets embed.FS
 
+// vendorManifest lists the files vendored from npm packages (see the file itself).
+//
+//go:embed vendor.txt
+var vendorManifest string
+
 // Auth signs people in and checks their sessions; *api.Server satisfies it.
 type Auth interface {
 	SignIn(ctx context.Context, req api.SignInRequest) (api.Session, error)
@@ -130,8 +135,18 @@ func (p *Pages) Handler() http.Handler { return p.echo }
 // that the server can shut down. It returns nil then.
 func (p *Pages) Run(ctx context.Context) error { return p.hub.run(ctx) }
 
-// vendored are the scripts the build copies from npm; the pages do not work without them.
-var vendored = []string{"vendor/htmx.min.js"}
+// vendored returns the names under static/ of the files vendored from npm, as vendor.txt lists
+// them; the pages do not work without them.
+func vendored() []string {
+	var names []string
+	for _, line := range strings.Split(vendorManifest, "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 2 && !strings.HasPrefix(fields[0], "#") {
+			names = append(names, "vendor/"+fields[1])
+		}
+	}
+	return names
+}
 
 func loadStatic() (map[string]staticFile, error) {
 	out := make(map[string]staticFile)
@@ -159,9 +174,9 @@ func loadStatic() (map[string]staticFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: reading embedded assets: %w", err)
 	}
-	for _, v := range vendored {
+	for _, v := range vendored() {
 		if _, ok := out[v]; !ok {
-			return nil, fmt.Errorf("web: %s is missing from the build: run `make assets` (scripts/assets.sh) before building", v)
+			return nil, fmt.Errorf("web: static/%s is missing from the build: it is committed with the source; restore it with `make assets`", v)
 		}
 	}
 	return out, nil
