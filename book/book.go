@@ -40,10 +40,11 @@ type Book struct {
 	drops    map[string]configs.Drop
 	cells    map[string]configs.Cell
 	capable  map[string][]string // capability -> cells offering it, in config order
+	labeled  map[string]bool     // the cells holding a label printer: their units owe labels
 
 	// downMu guards down: the cells out of service (in fault or unreachable) and why.
-	// Dispatching skips them. It is not stored: at start every cell is up until its controller
-	// finds otherwise.
+	// Dispatching skips them. It mirrors what the store holds (CellDown and CellUp write both;
+	// Load reads it at start).
 	downMu sync.Mutex
 	down   map[string]string
 
@@ -69,6 +70,7 @@ func New(cfg Config) *Book {
 		cells:    make(map[string]configs.Cell),
 		capable:  make(map[string][]string),
 		down:     make(map[string]string),
+		labeled:  labeledCells(cfg.Factory),
 	}
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)

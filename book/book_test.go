@@ -37,28 +37,55 @@ func (c *clock) Advance(d time.Duration) {
 }
 
 type fixture struct {
-	book  *book.Book
-	store *sqlite.Store
-	clock *clock
+	book    *book.Book
+	store   *sqlite.Store
+	clock   *clock
+	factory *configs.Factory
+	path    string // the store's file
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/factory.yaml")
+	return newFixtureOf(t, "testdata/factory.yaml")
+}
+
+// newFixtureOf is newFixture of another factory.
+func newFixtureOf(t *testing.T, config string) *fixture {
+	t.Helper()
+	raw, err := os.ReadFile(config)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := configs.Parse("testdata/factory.yaml", raw)
+	f, err := configs.Parse(config, raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "book.db"), nil)
+	path := filepath.Join(t.TempDir(), "book.db")
+	st, err := sqlite.Open(context.Background(), path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
 	c := &clock{now: time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)}
-	return &fixture{book: book.New(book.Config{Store: st, Factory: f, Now: c.Now}), store: st, clock: c}
+	return &fixture{book: book.New(book.Config{Store: st, Factory: f, Now: c.Now}), store: st, clock: c, factory: f, path: path}
+}
+
+// restart closes the store and opens it again under a new book, as a restarted daemon does.
+func (fx *fixture) restart(t *testing.T) {
+	t.Helper()
+	if err := fx.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(context.Background(), fx.path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	fx.store = st
+	fx.book = book.New(book.Config{Store: st, Factory: fx.factory, Now: fx.clock.Now})
+	if err := fx.book.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (fx *fixture) importCSV(t *testing.T, drop, csv string) (book.ImportResult, error) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -34,6 +35,53 @@ func (b *Book) DownCells() map[string]string {
 	return maps.Clone(b.down)
 }
 
+// CellDown is a cell out of service, as stored.
+type CellDown struct {
+	Cell   string
+	Reason string
+	// Actor took the cell down (its controller).
+	Actor string
+	Since time.Time
+}
+
+// CellReport is a fault a person reported at a cell: it holds the cell out of service until
+// it is cleared (the cell is reset).
+type CellReport struct {
+	Cell string
+	// Reason is the reason the cell goes down with.
+	Reason string
+	// By is who reported it.
+	By string
+	At time.Time
+}
+
+// ErrFaultReported is returned (wrapped) by CellUp while a fault a person reported holds the
+// cell down.
+var ErrFaultReported = errors.New("a fault reported at the cell holds it down until it is reset")
+
+// Load reads what the store holds of the cells out of service, so that the dispatcher keeps
+// sending nothing to them after a restart. Call it once, before the book takes work; cells
+// the factory no longer has are ignored.
+func (b *Book) Load(ctx context.Context) error {
+	var down []CellDown
+	err := b.store.Read(ctx, func(tx ReadTx) error {
+		var err error
+		down, err = tx.CellsDown()
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("reading the cells out of service: %w", err)
+	}
+	b.downMu.Lock()
+	defer b.downMu.Unlock()
+	for _, d := range down {
+		if _, ok := b.cells[d.Cell]; ok {
+			b.down[d.Cell] = d.Reason
+		}
+	}
+	return nil
+}
+
 // CellDownResult says what taking a cell out of service did.
 type CellDownResult struct {
 	// Paused is the operation that was running at the cell and is now paused, or 0.
@@ -43,21 +91,19 @@ type CellDownResult struct {
 	Requeued, Dispatched int
 }
 
-// CellDown takes a cell out of service (its machine is in fault, or unreachable) in one
-// transaction: the operation running there is paused with the reason, the operations queued
-// there go back to ready, and the dispatcher queues them at other cells offering their
-// capability, if any. Until CellUp the dispatcher sends nothing to the cell. Taking a cell
-// that is already down changes nothing.
+// CellDown takes a cell out of service (its machine is in fault, or unreachable, or a person
+// reported a fault) in one transaction: the cell is stored as down with the reason, the
+// operation running there is paused with the reason and recorded as paused by the fault, the
+// operations queued there go back to ready, and the dispatcher queues them at other cells
+// offering their capability, if any. Until CellUp the dispatcher sends nothing to the cell,
+// across restarts too (see Load). Taking a cell that is already down changes nothing.
 func (b *Book) CellDown(ctx context.Context, cell, reason string, actor Actor) (CellDownResult, error) {
 	if _, ok := b.cells[cell]; !ok {
 		return CellDownResult{}, fmt.Errorf("%w: %s", ErrUnknownCell, cell)
 	}
-	reason = strings.TrimSpace(reason)
-	if reason == "" {
-		return CellDownResult{}, fmt.Errorf("%w: a reason is required to take a cell out of service", ErrInvalid)
-	}
-	if utf8.RuneCountInString(reason) > maxReason {
-		reason = string([]rune(reason)[:maxReason])
+	reason, err := cellReason(reason, "to take a cell out of service")
+	if err != nil {
+		return CellDownResult{}, err
 	}
 	b.downMu.Lock()
 	if _, down := b.down[cell]; down {
@@ -68,9 +114,12 @@ func (b *Book) CellDown(ctx context.Context, cell, reason string, actor Actor) (
 	b.downMu.Unlock()
 
 	var res CellDownResult
-	err := b.store.Write(ctx, func(tx Tx) error {
+	err = b.store.Write(ctx, func(tx Tx) error {
 		res = CellDownResult{}
 		now := b.clock()
+		if err := tx.PutCellDown(CellDown{Cell: cell, Reason: reason, Actor: string(actor), Since: now}); err != nil {
+			return fmt.Errorf("storing cell %s as down: %w", cell, err)
+		}
 		if err := b.event(tx, Event{At: now, Actor: string(actor), Kind: EventCellFault, Cell: cell, Reason: reason}); err != nil {
 			return err
 		}
@@ -97,6 +146,11 @@ func (b *Book) CellDown(ctx context.Context, cell, reason string, actor Actor) (
 			if err := tx.UpdateOperation(&op); err != nil {
 				return fmt.Errorf("updating operation %d: %w", op.ID, err)
 			}
+			if op.State == Paused {
+				if err := tx.AddFaultPaused(cell, op.ID); err != nil {
+					return fmt.Errorf("recording operation %d as paused by the fault: %w", op.ID, err)
+				}
+			}
 			if err := b.event(tx, Event{At: now, Actor: string(actor), Kind: EventOperation, Cell: cell, Drop: e.Drop,
 				OrderID: e.OrderID, WorkOrder: op.WorkOrder, Operation: op.ID, From: prev, To: op.State, Reason: reason}); err != nil {
 				return err
@@ -114,36 +168,159 @@ func (b *Book) CellDown(ctx context.Context, cell, reason string, actor Actor) (
 	return res, nil
 }
 
-// CellUp brings a cell back into service and dispatches the ready operations, which may now go
-// to it. An operation paused by CellDown stays paused until someone (or the cell's controller)
-// resumes it. Bringing up a cell that is up changes nothing and returns 0.
-func (b *Book) CellUp(ctx context.Context, cell string, actor Actor) (dispatched int, err error) {
+// cellReason trims a reason and cuts it to the longest accepted; an empty one is refused.
+func cellReason(reason, what string) (string, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return "", fmt.Errorf("%w: a reason is required %s", ErrInvalid, what)
+	}
+	if utf8.RuneCountInString(reason) > maxReason {
+		reason = string([]rune(reason)[:maxReason])
+	}
+	return reason, nil
+}
+
+// CellUpResult says what bringing a cell back into service did.
+type CellUpResult struct {
+	// Resumed are the operations the fault had paused that run again.
+	Resumed []int64
+	// Dispatched is how many ready operations the dispatcher queued.
+	Dispatched int
+}
+
+// CellUp brings a cell back into service in one transaction: the operations that taking it
+// down paused are resumed (unless a person acted on them since: a person's pause stays), and
+// the ready operations are dispatched, which may now go to it. Bringing up a cell that is up
+// changes nothing. While a fault a person reported holds the cell, CellUp fails with
+// ErrFaultReported and changes nothing.
+func (b *Book) CellUp(ctx context.Context, cell string, actor Actor) (CellUpResult, error) {
 	if _, ok := b.cells[cell]; !ok {
-		return 0, fmt.Errorf("%w: %s", ErrUnknownCell, cell)
+		return CellUpResult{}, fmt.Errorf("%w: %s", ErrUnknownCell, cell)
 	}
 	b.downMu.Lock()
 	reason, down := b.down[cell]
 	delete(b.down, cell)
 	b.downMu.Unlock()
 	if !down {
-		return 0, nil
+		return CellUpResult{}, nil
 	}
-	err = b.store.Write(ctx, func(tx Tx) error {
+	var res CellUpResult
+	err := b.store.Write(ctx, func(tx Tx) error {
+		res = CellUpResult{}
 		now := b.clock()
+		if r, held, err := tx.CellReport(cell); err != nil {
+			return fmt.Errorf("reading the fault reported at cell %s: %w", cell, err)
+		} else if held {
+			return fmt.Errorf("cell %s: %w (%s)", cell, ErrFaultReported, r.Reason)
+		}
+		if err := tx.DeleteCellDown(cell); err != nil {
+			return fmt.Errorf("storing cell %s as up: %w", cell, err)
+		}
 		if err := b.event(tx, Event{At: now, Actor: string(actor), Kind: EventCellRecovered, Cell: cell,
 			Reason: "recovered from: " + reason}); err != nil {
 			return err
 		}
-		dispatched, err = b.dispatch(tx, now)
+		paused, err := tx.FaultPaused(cell)
+		if err != nil {
+			return fmt.Errorf("reading the operations the fault at cell %s paused: %w", cell, err)
+		}
+		for _, id := range paused {
+			// transition forgets the operation as paused by the fault, whatever it does.
+			_, err := b.transition(tx, TransitionRequest{Operation: id, Action: ActionResume, Actor: actor}, "", now)
+			var te *TransitionError
+			var busy *CellBusyError
+			switch {
+			case errors.As(err, &te) || errors.As(err, &busy):
+				// It is no longer paused, or another job runs there: nothing to resume.
+				if err := tx.DeleteFaultPaused(id); err != nil {
+					return fmt.Errorf("forgetting operation %d as paused by the fault: %w", id, err)
+				}
+			case err != nil:
+				return fmt.Errorf("resuming operation %d: %w", id, err)
+			default:
+				res.Resumed = append(res.Resumed, id)
+			}
+		}
+		res.Dispatched, err = b.dispatch(tx, now)
 		return err
 	})
 	if err != nil {
 		b.downMu.Lock()
 		b.down[cell] = reason
 		b.downMu.Unlock()
-		return 0, err
+		return CellUpResult{}, err
 	}
-	return dispatched, nil
+	return res, nil
+}
+
+// ReportFault stores a fault a person (by) reported at a cell: it holds the cell down, across
+// restarts, until ClearReport. The cell's controller takes the cell down with the reason.
+// A second report replaces the first.
+func (b *Book) ReportFault(ctx context.Context, cell, reason, by string) error {
+	if _, ok := b.cells[cell]; !ok {
+		return fmt.Errorf("%w: %s", ErrUnknownCell, cell)
+	}
+	reason, err := cellReason(reason, "to report a fault")
+	if err != nil {
+		return err
+	}
+	return b.store.Write(ctx, func(tx Tx) error {
+		if err := tx.PutCellReport(CellReport{Cell: cell, Reason: reason, By: by, At: b.clock()}); err != nil {
+			return fmt.Errorf("storing the fault reported at cell %s: %w", cell, err)
+		}
+		return nil
+	})
+}
+
+// ClearReport forgets the fault reported at a cell, as a reset of the cell does, and reports
+// whether there was one. The cell comes back when nothing else holds it down.
+func (b *Book) ClearReport(ctx context.Context, cell string) (bool, error) {
+	if _, ok := b.cells[cell]; !ok {
+		return false, fmt.Errorf("%w: %s", ErrUnknownCell, cell)
+	}
+	var was bool
+	err := b.store.Write(ctx, func(tx Tx) error {
+		var err error
+		was, err = tx.DeleteCellReport(cell)
+		if err != nil {
+			return fmt.Errorf("clearing the fault reported at cell %s: %w", cell, err)
+		}
+		return nil
+	})
+	return was, err
+}
+
+// CellHold is what holds a cell out of service.
+type CellHold struct {
+	// Down is why the cell is out of service, "" when it is in service.
+	Down string
+	// Reported is the reason of a fault a person reported, "" when none.
+	Reported string
+}
+
+// Hold returns what holds a cell out of service, as stored: what its controller starts from.
+func (b *Book) Hold(ctx context.Context, cell string) (CellHold, error) {
+	if _, ok := b.cells[cell]; !ok {
+		return CellHold{}, fmt.Errorf("%w: %s", ErrUnknownCell, cell)
+	}
+	var h CellHold
+	err := b.store.Read(ctx, func(tx ReadTx) error {
+		r, ok, err := tx.CellReport(cell)
+		if err != nil {
+			return fmt.Errorf("reading the fault reported at cell %s: %w", cell, err)
+		}
+		if ok {
+			h.Reported = r.Reason
+		}
+		return nil
+	})
+	if err != nil {
+		return CellHold{}, err
+	}
+	b.downMu.Lock()
+	h.Down = b.down[cell]
+	b.downMu.Unlock()
+	return h, nil
 }
 
 // ErrProgressBackwards is returned (wrapped) when a progress report counts fewer units than
@@ -154,6 +331,7 @@ var ErrProgressBackwards = errors.New("units done cannot go down")
 // running or paused (a machine may count a last unit after a pause); done may not exceed the
 // units left after scraps, nor be less than what was recorded before. Reporting the same count
 // again changes nothing. Progress never completes the operation: whoever runs it decides that.
+// At a cell holding a label printer, each unit counted owes its label, in the same transaction.
 func (b *Book) Progress(ctx context.Context, operation int64, done int, actor Actor) (Operation, error) {
 	var out Operation
 	err := b.store.Write(ctx, func(tx Tx) error {
@@ -185,7 +363,11 @@ func (b *Book) Progress(ctx context.Context, operation int64, done int, actor Ac
 			return fmt.Errorf("updating operation %d: %w", op.ID, err)
 		}
 		out = op
-		return b.event(tx, Event{At: b.clock(), Actor: string(actor), Kind: EventOperationProgress, Cell: op.Cell,
+		now := b.clock()
+		if err := b.oweLabels(tx, op, done-added, done, now); err != nil {
+			return err
+		}
+		return b.event(tx, Event{At: now, Actor: string(actor), Kind: EventOperationProgress, Cell: op.Cell,
 			Drop: wo.Drop, OrderID: wo.OrderID, WorkOrder: wo.ID, Operation: op.ID, From: op.State, To: op.State,
 			Quantity: added})
 	})

@@ -53,9 +53,9 @@ func TestCellDownPausesRunningAndHandsQueuedWorkToOtherCells(t *testing.T) {
 	if op := fx.ops(t, "W5")[0]; op.Cell != "weave-2" {
 		t.Errorf("after recovery new work queued at %q, want the less loaded weave-2", op.Cell)
 	}
-	// The paused operation waits for someone to resume it.
-	if op := fx.ops(t, "W2")[0]; op.State != book.Paused {
-		t.Errorf("paused operation is %s after recovery, want still paused", op.State)
+	// The operation the fault paused runs again.
+	if op := fx.ops(t, "W2")[0]; op.State != book.Running || op.Cell != "weave-2" {
+		t.Errorf("operation the fault paused is %s at %s after recovery, want running at weave-2", op.State, op.Cell)
 	}
 
 	var kinds []string

@@ -39,8 +39,10 @@ type TransitionResult struct {
 const maxReason = 500
 
 // Transition applies an action to an operation in one transaction, with everything it causes:
-// completing an operation readies the next one in the routing and queues it at a cell, or
-// completes the work order; scrapping every unit left scraps the work order. An illegal action
+// completing an operation owes the labels of its units not counted yet (at a cell holding a
+// label printer) and readies the next one in the routing and queues it at a cell, or completes
+// the work order; scrapping every unit left scraps the work order. Any action on an operation a
+// cell fault paused takes it over from the fault: CellUp does not resume it. An illegal action
 // is refused with a *TransitionError and changes nothing.
 func (b *Book) Transition(ctx context.Context, req TransitionRequest) (TransitionResult, error) {
 	reason := strings.TrimSpace(req.Reason)
@@ -146,6 +148,12 @@ func (b *Book) transition(tx Tx, req TransitionRequest, reason string, now time.
 	if err := tx.UpdateOperation(&op); err != nil {
 		return TransitionResult{}, fmt.Errorf("updating operation %d: %w", op.ID, err)
 	}
+	if prev == Paused {
+		// Whoever acts on an operation a fault paused takes it over: CellUp resumes it no more.
+		if err := tx.DeleteFaultPaused(op.ID); err != nil {
+			return TransitionResult{}, fmt.Errorf("updating operation %d: %w", op.ID, err)
+		}
+	}
 	e := Event{At: now, Actor: string(req.Actor), Kind: EventOperation, Cell: op.Cell, Drop: wo.Drop,
 		OrderID: wo.OrderID, WorkOrder: wo.ID, Operation: op.ID, From: prev, To: to, Reason: op.Reason}
 	if req.Action == ActionScrap {
@@ -157,6 +165,10 @@ func (b *Book) transition(tx Tx, req TransitionRequest, reason string, now time.
 
 	switch to {
 	case Done:
+		// The units finished and not counted yet owe their labels now.
+		if err := b.oweLabels(tx, op, op.UnitsDone, op.Quantity-op.Scrapped, now); err != nil {
+			return TransitionResult{}, err
+		}
 		if op.Seq+1 < len(ops) {
 			nextOp := ops[op.Seq+1]
 			prevState := nextOp.State

@@ -58,6 +58,20 @@ type ReadTx interface {
 	Idempotency(principal, key string) (rec IdempotencyRecord, ok bool, err error)
 	// Counts returns the number of work orders per state and operations per state.
 	Counts() (map[WorkOrderState]int, map[State]int, error)
+
+	// CellsDown returns the cells out of service, by cell id.
+	CellsDown() ([]CellDown, error)
+	// CellReport returns the fault a person reported at a cell, or ok false.
+	CellReport(cell string) (r CellReport, ok bool, err error)
+	// FaultPaused returns the operations that taking a cell down paused, by id.
+	FaultPaused(cell string) ([]int64, error)
+	// OwedLabels returns up to limit (all when limit <= 0) labels a cell owes, oldest first,
+	// with their work orders' order, drop and SKU.
+	OwedLabels(cell string, limit int) ([]OwedLabel, error)
+	// CountOwedLabels returns how many labels a cell owes.
+	CountOwedLabels(cell string) (int, error)
+	// Cursor returns a follower's position in the event log, or ok false before it has one.
+	Cursor(name string) (after int64, ok bool, err error)
 }
 
 // Tx reads and writes inside one transaction.
@@ -74,4 +88,23 @@ type Tx interface {
 	PutIdempotency(rec IdempotencyRecord) error
 	// ExpireIdempotency drops records created before t.
 	ExpireIdempotency(before time.Time) error
+
+	// PutCellDown stores a cell as out of service, replacing what was stored for it.
+	PutCellDown(d CellDown) error
+	// DeleteCellDown stores a cell as in service.
+	DeleteCellDown(cell string) error
+	// PutCellReport stores a fault a person reported, replacing one reported before.
+	PutCellReport(r CellReport) error
+	// DeleteCellReport forgets the fault reported at a cell and reports whether there was one.
+	DeleteCellReport(cell string) (bool, error)
+	// AddFaultPaused records that taking a cell down paused an operation.
+	AddFaultPaused(cell string, operation int64) error
+	// DeleteFaultPaused forgets that a fault paused an operation; none recorded is no error.
+	DeleteFaultPaused(operation int64) error
+	// OweLabels records the labels of units l.First through l.Last of an operation as owed.
+	OweLabels(l LabelsOwed) error
+	// DeleteOwedLabel forgets an owed label, printed, and reports whether it was owed.
+	DeleteOwedLabel(id int64) (bool, error)
+	// SetCursor stores a follower's position in the event log.
+	SetCursor(name string, after int64) error
 }
