@@ -35,14 +35,16 @@ type Label struct {
 // Book is what a controller needs of the order book; *book.Book satisfies it.
 type Book interface {
 	Queue(ctx context.Context, cell string, limit int) ([]book.QueueEntry, error)
-	Operation(ctx context.Context, id int64) (book.Operation, error)
-	WorkOrder(ctx context.Context, id int64) (book.WorkOrderDetail, error)
-	Events(ctx context.Context, f book.EventFilter) ([]book.Event, error)
-	LastEventID(ctx context.Context) (int64, error)
 	Transition(ctx context.Context, req book.TransitionRequest) (book.TransitionResult, error)
 	Progress(ctx context.Context, operation int64, done int, actor book.Actor) (book.Operation, error)
 	CellDown(ctx context.Context, cell, reason string, actor book.Actor) (book.CellDownResult, error)
-	CellUp(ctx context.Context, cell string, actor book.Actor) (int, error)
+	CellUp(ctx context.Context, cell string, actor book.Actor) (book.CellUpResult, error)
+	Hold(ctx context.Context, cell string) (book.CellHold, error)
+	ReportFault(ctx context.Context, cell, reason, by string) error
+	ClearReport(ctx context.Context, cell string) (bool, error)
+	ReprintLabel(ctx context.Context, cell string, op int64, unit int) (book.OwedLabel, error)
+	OwedLabels(ctx context.Context, cell string, limit int) ([]book.OwedLabel, int, error)
+	LabelPrinted(ctx context.Context, id int64) error
 }
 
 var _ Book = (*book.Book)(nil)
@@ -85,20 +87,18 @@ type Cell struct {
 	lastErr error
 	started time.Time
 	status  Status
-	owed    []Label // labels not printed yet (the printer failed); retried every tick
+	owed    int // labels the cell owes, as last read
 	// reported is the down reason of a fault a person reported, "" when none: it keeps the
-	// cell down until Reset.
+	// cell down until Reset. The book stores it; this is the controller's copy.
 	reported string
 
 	// printMu serializes printOwed: Run's goroutine and ReprintLabel's callers both print.
 	printMu sync.Mutex
 
-	// Controller state, touched by Run's goroutine only.
-	job         *job
-	down        string // why this controller took the cell down; "" when up
-	faultPaused int64  // the operation the controller paused for a fault
-	afterEvent  int64  // the last event of the cell a manual cell's controller has seen
-	primed      bool   // afterEvent is set
+	// Controller state, touched by Run's goroutine only (and Restore before Run).
+	job      *job
+	down     string // why the cell is out of service, as the book stores it; "" when up
+	restored bool   // down and reported were read from the book
 }
 
 // job is the machine's current job, as the controller gave it.
@@ -193,7 +193,7 @@ var ErrManual = errors.New("the cell has no machine")
 var ErrNoPrinter = errors.New("the cell has no label printer")
 
 // ErrNotFinished is returned when the label of a unit that is not finished yet is asked for.
-var ErrNotFinished = errors.New("the unit is not finished yet")
+var ErrNotFinished = book.ErrNotFinished
 
 // Reset clears the cell's fault, as the floor does once the cause is fixed: it forgets a fault
 // a person reported and asks the cell's machine, if it has one, to clear its own (the
@@ -205,7 +205,11 @@ var ErrNotFinished = errors.New("the unit is not finished yet")
 // means nothing changed.
 func (c *Cell) Reset(ctx context.Context) error {
 	if c.cfg.Machine == nil {
-		if !c.clearReported() {
+		was, err := c.clearReported(ctx)
+		if err != nil {
+			return err
+		}
+		if !was {
 			return fmt.Errorf("cell %s: %w", c.id, ErrManual)
 		}
 		return nil
@@ -214,36 +218,45 @@ func (c *Cell) Reset(ctx context.Context) error {
 		return fmt.Errorf("resetting device %s: %w", c.cfg.Device, err)
 	}
 	c.log.Info("machine reset requested", "device", c.cfg.Device)
-	c.clearReported()
-	return nil
+	_, err := c.clearReported(ctx)
+	return err
 }
 
-// clearReported forgets a reported fault and wakes Run; it reports whether there was one.
-func (c *Cell) clearReported() bool {
+// clearReported forgets a reported fault, in the book and here, and wakes Run; it reports
+// whether there was one.
+func (c *Cell) clearReported(ctx context.Context) (bool, error) {
+	stored, err := c.cfg.Book.ClearReport(ctx, c.id)
+	if err != nil {
+		return false, fmt.Errorf("cell %s: %w", c.id, err)
+	}
 	c.mu.Lock()
 	was := c.reported
 	c.reported = ""
 	c.mu.Unlock()
-	if was == "" {
-		return false
+	if !stored && was == "" {
+		return false, nil
 	}
 	c.log.Info("reported fault cleared", "was", was)
 	c.wake()
-	return true
+	return true, nil
 }
 
 // ReportFault records a fault a person reported at the cell (code is one of the factory's fault
-// reasons, by who reported it). The controller takes the cell down with the reason
-// "fault reported by <by>: <code>" (pausing the operation running there and stopping the
-// machine, if any) and keeps it down, even while the machine reports no fault, until Reset.
-// It returns at once: the controller's Run acts on the report.
-func (c *Cell) ReportFault(code, by string) {
+// reasons, by who reported it). The report is stored when ReportFault returns: the controller
+// takes the cell down with the reason "fault reported by <by>: <code>" (pausing the operation
+// running there and stopping the machine, if any) and keeps it down, even while the machine
+// reports no fault and across restarts, until Reset. The controller's Run acts on the report.
+func (c *Cell) ReportFault(ctx context.Context, code, by string) error {
 	reason := fmt.Sprintf("fault reported by %s: %s", by, code)
+	if err := c.cfg.Book.ReportFault(ctx, c.id, reason, by); err != nil {
+		return fmt.Errorf("cell %s: %w", c.id, err)
+	}
 	c.mu.Lock()
 	c.reported = reason
 	c.mu.Unlock()
 	c.log.Warn("fault reported", "code", code, "by", by)
 	c.wake()
+	return nil
 }
 
 // wake makes Run reconcile now rather than at the next tick.
@@ -259,42 +272,19 @@ func (c *Cell) wake() {
 // have run at this cell, and the unit must be finished: counted by the cell's machine, or part
 // of the operation's good units once it is done.
 //
-// The label joins the labels the cell owes and is printed with them, oldest first. When the
-// printer fails, the label stays owed (the controller prints it once the printer answers
-// again) and ReprintLabel returns its serial together with the error: asking again would print
-// it twice.
+// The label is stored as owed (see [book.Book.ReprintLabel]) and printed with the labels the
+// cell owes, oldest first. When the printer fails, the label stays owed (the controller prints
+// it once the printer answers again, after a restart too) and ReprintLabel returns its serial
+// together with the error: asking again would print it twice.
 func (c *Cell) ReprintLabel(ctx context.Context, op int64, unit int) (serial string, err error) {
 	if c.cfg.Labels == nil {
 		return "", fmt.Errorf("cell %s: %w", c.id, ErrNoPrinter)
 	}
-	if unit < 0 {
-		return "", fmt.Errorf("%w: unit %d: want 1 or more, or 0 for the last unit finished", book.ErrInvalid, unit)
-	}
-	o, err := c.cfg.Book.Operation(ctx, op)
-	if err != nil {
-		return "", fmt.Errorf("reading operation %d: %w", op, err)
-	}
-	if o.Cell != c.id {
-		return "", fmt.Errorf("%w: operation %d did not run at cell %s", book.ErrUnknownOperation, op, c.id)
-	}
-	finished := 0
-	if c.cfg.Machine != nil {
-		finished = o.UnitsDone
-	}
-	if o.State == book.Done {
-		finished = max(finished, o.Quantity-o.Scrapped)
-	}
-	if unit == 0 {
-		unit = finished
-	}
-	if unit == 0 || unit > finished {
-		return "", fmt.Errorf("operation %d has %d units finished, not unit %d: %w", op, finished, max(unit, 1), ErrNotFinished)
-	}
-	entry, err := c.entryOf(ctx, o)
+	l, err := c.cfg.Book.ReprintLabel(ctx, c.id, op, unit)
 	if err != nil {
 		return "", err
 	}
-	serial = c.owe(&entry, unit-1, unit)[0]
+	serial = Serial(l)
 	c.log.Info("label reprint", "operation", op, "serial", serial)
 	if err := c.printOwed(ctx); err != nil {
 		return serial, err
@@ -308,7 +298,7 @@ func (c *Cell) Status() Status {
 	defer c.mu.Unlock()
 	s := c.status
 	s.Values = maps.Clone(s.Values)
-	s.LabelsOwed = len(c.owed)
+	s.LabelsOwed = c.owed
 	return s
 }
 
@@ -318,8 +308,8 @@ func (c *Cell) Run(ctx context.Context) error {
 	c.mu.Lock()
 	c.started = c.now()
 	c.mu.Unlock()
-	if !c.primed {
-		if err := c.Prime(ctx); err != nil {
+	if !c.restored {
+		if err := c.Restore(ctx); err != nil {
 			return err
 		}
 	}
@@ -338,19 +328,28 @@ func (c *Cell) Run(ctx context.Context) error {
 	}
 }
 
-// Prime marks where a manual cell's labels start: units finished before it get none, every
-// one finished after it gets its label. Call it before the book takes work and before Run;
-// Run primes if it was not.
-func (c *Cell) Prime(ctx context.Context) error {
-	c.primed = true
-	if c.cfg.Machine != nil || c.cfg.Labels == nil {
-		return nil
-	}
-	last, err := c.cfg.Book.LastEventID(ctx)
+// Restore reads what the book holds of the cell: whether it is out of service and why, and a
+// fault a person reported. The controller goes on from there as it would have without a
+// restart: a cell down for a machine fault stays down until the machine is read and found
+// well, one down for a reported fault until Reset, and the operation the fault paused resumes
+// when the cell comes back (see [book.Book.CellUp]). Call it before the API takes reports and
+// before Run; Run restores if it was not.
+func (c *Cell) Restore(ctx context.Context) error {
+	h, err := c.cfg.Book.Hold(ctx, c.id)
 	if err != nil {
 		return fmt.Errorf("cell %s: %w", c.id, err)
 	}
-	c.afterEvent = last
+	c.restored = true
+	c.down = h.Down
+	c.mu.Lock()
+	if c.reported == "" {
+		c.reported = h.Reported
+	}
+	c.mu.Unlock()
+	c.setStatus(func(s *Status) { s.Down = h.Down })
+	if h.Down != "" || h.Reported != "" {
+		c.log.Warn("cell out of service since before the start", "reason", h.Down, "reported", h.Reported)
+	}
 	return nil
 }
 
@@ -478,9 +477,6 @@ func (c *Cell) reconcile(ctx context.Context) error {
 			if err := c.cfg.Machine.Command(ctx, configs.CommandStop, nil); err != nil {
 				return fmt.Errorf("stopping device %s: %w", c.cfg.Device, err)
 			}
-		}
-		if err := c.finishLabels(ctx, j.op); err != nil {
-			return err
 		}
 		c.log.Info("job left the machine", "operation", j.op)
 		c.job = nil
@@ -639,7 +635,6 @@ func (c *Cell) progress(ctx context.Context, head *book.QueueEntry, done int) (i
 		return before, fmt.Errorf("recording progress of operation %d: %w", head.ID, err)
 	}
 	head.Operation = op
-	c.owe(head, before, op.UnitsDone)
 	return op.UnitsDone, nil
 }
 
@@ -681,154 +676,95 @@ func (c *Cell) takeDown(ctx context.Context, reason string) error {
 	}
 	c.down = reason
 	c.setStatus(func(s *Status) { s.Down = reason })
-	if res.Paused != 0 {
-		c.faultPaused = res.Paused
-	}
 	c.log.Warn("cell down", "reason", reason, "paused", res.Paused, "requeued", res.Requeued, "dispatched", res.Dispatched)
 	return nil
 }
 
-// bringUp brings back a cell this controller took down, and resumes the operation it paused.
+// bringUp brings the cell back into service; the book resumes the operation the fault paused
+// in the same transaction.
 func (c *Cell) bringUp(ctx context.Context) error {
 	if c.down == "" {
 		return nil
 	}
-	if _, err := c.cfg.Book.CellUp(ctx, c.id, c.actor); err != nil {
+	res, err := c.cfg.Book.CellUp(ctx, c.id, c.actor)
+	if err != nil {
 		return fmt.Errorf("bringing cell up: %w", err)
 	}
-	c.log.Info("cell recovered", "was", c.down)
+	c.log.Info("cell recovered", "was", c.down, "resumed", res.Resumed, "dispatched", res.Dispatched)
 	c.down = ""
 	c.setStatus(func(s *Status) { s.Down = "" })
 	if c.job != nil {
 		// The machine's job did not survive the fault: send what is left again.
 		c.job.stop = true
 	}
-	if op := c.faultPaused; op != 0 {
-		c.faultPaused = 0
-		_, err := c.cfg.Book.Transition(ctx, book.TransitionRequest{Operation: op, Action: book.ActionResume, Actor: c.actor})
-		if err != nil {
-			return c.ignoreRace(err, "resuming operation", op)
-		}
-		c.log.Info("operation resumed after recovery", "operation", op)
-	}
 	return nil
 }
 
-// reconcileManual follows a cell without a machine: the people run it, and the controller
-// prints the labels of the units they finish, following the completions in the event log so
-// that none is missed however quickly it follows the start.
+// reconcileManual follows a cell without a machine: the people run it, and nothing but a
+// person's report takes it down. The book owes the labels of the units they finish.
 func (c *Cell) reconcileManual(ctx context.Context) error {
 	c.setStatus(func(s *Status) {})
-	// Nothing but a person's report takes a manual cell down.
 	if reported := c.reportedFault(); reported != "" {
-		if err := c.takeDown(ctx, reported); err != nil {
-			return err
-		}
-	} else if err := c.bringUp(ctx); err != nil {
-		return err
+		return c.takeDown(ctx, reported)
 	}
-	if c.cfg.Labels == nil {
-		return nil
-	}
-	for {
-		events, err := c.cfg.Book.Events(ctx, book.EventFilter{Cell: c.id, AfterID: c.afterEvent, Limit: 200})
-		if err != nil {
-			return fmt.Errorf("reading events: %w", err)
-		}
-		for _, e := range events {
-			if e.Kind == book.EventOperation && e.To == book.Done {
-				if err := c.finishLabels(ctx, e.Operation); err != nil {
-					return err
-				}
-			}
-			c.afterEvent = e.ID
-		}
-		if len(events) < 200 {
-			return nil
-		}
-	}
+	return c.bringUp(ctx)
 }
 
-// finishLabels prints the labels of the units an operation that left the cell finished and has
-// no label for yet: on a manual cell, the whole operation when it completes.
-func (c *Cell) finishLabels(ctx context.Context, id int64) error {
-	if c.cfg.Labels == nil {
-		return nil
-	}
-	op, err := c.cfg.Book.Operation(ctx, id)
-	if err != nil {
-		return fmt.Errorf("reading operation %d: %w", id, err)
-	}
-	if op.State != book.Done {
-		return nil
-	}
-	good := op.Quantity - op.Scrapped
-	printed := op.UnitsDone // units counted as done had their labels printed as they were counted
-	if c.cfg.Machine == nil {
-		printed = 0
-	}
-	if good <= printed {
-		return nil
-	}
-	// The queue entry carries the order; the operation alone does not.
-	entry, err := c.entryOf(ctx, op)
-	if err != nil {
-		return err
-	}
-	c.owe(&entry, printed, good)
-	return nil
-}
+// Serial is the serial of a unit's label: its order id and its number within the operation.
+func Serial(l book.OwedLabel) string { return fmt.Sprintf("%s-%d", l.OrderID, l.Unit) }
 
-// entryOf completes an operation with its work order's order, drop and sku.
-func (c *Cell) entryOf(ctx context.Context, op book.Operation) (book.QueueEntry, error) {
-	wo, err := c.cfg.Book.WorkOrder(ctx, op.WorkOrder)
-	if err != nil {
-		return book.QueueEntry{}, fmt.Errorf("reading work order %d: %w", op.WorkOrder, err)
-	}
-	return book.QueueEntry{Operation: op, OrderID: wo.OrderID, Drop: wo.Drop, SKU: wo.SKU}, nil
-}
-
-// owe queues the labels of units from+1..to of an operation and returns their serials.
-func (c *Cell) owe(e *book.QueueEntry, from, to int) []string {
-	if c.cfg.Labels == nil || to <= from {
-		return nil
-	}
-	title := e.SKU
-	if p, ok := c.cfg.Factory.Product(e.SKU); ok {
+// label is what the label owed shows.
+func (c *Cell) label(l book.OwedLabel) Label {
+	title := l.SKU
+	if p, ok := c.cfg.Factory.Product(l.SKU); ok {
 		title = p.Name
 	}
-	serials := make([]string, 0, to-from)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for n := from + 1; n <= to; n++ {
-		serial := fmt.Sprintf("%s-%d", e.OrderID, n)
-		c.owed = append(c.owed, Label{
-			SKU: e.SKU, Drop: e.Drop, Serial: serial, Title: title,
-			URL: strings.ReplaceAll(c.cfg.Factory.Printing.ProvenanceURL, "{serial}", url.PathEscape(serial)),
-		})
-		serials = append(serials, serial)
+	serial := Serial(l)
+	return Label{
+		SKU: l.SKU, Drop: l.Drop, Serial: serial, Title: title,
+		URL: strings.ReplaceAll(c.cfg.Factory.Printing.ProvenanceURL, "{serial}", url.PathEscape(serial)),
 	}
-	return serials
 }
 
-// printOwed prints the labels owed, oldest first, stopping at the first failure. One caller
-// prints at a time, so that no label is printed twice.
+// printBatch is how many owed labels are read at a time.
+const printBatch = 50
+
+// printOwed prints the labels the cell owes, oldest first, stopping at the first failure. A
+// label is forgotten only once the printer confirmed it (the driver checks the printer's status
+// after sending), so that a label is printed once, unless the process dies between the
+// printer's confirmation and the book's record of it: then that one label prints again after
+// the restart, with the same serial, which tells the copy. One caller prints at a time, so
+// that no label is printed twice.
 func (c *Cell) printOwed(ctx context.Context) error {
+	if c.cfg.Labels == nil {
+		return nil
+	}
 	c.printMu.Lock()
 	defer c.printMu.Unlock()
 	for {
-		c.mu.Lock()
-		if len(c.owed) == 0 {
-			c.mu.Unlock()
+		owed, total, err := c.cfg.Book.OwedLabels(ctx, c.id, printBatch)
+		if err != nil {
+			return err
+		}
+		c.setOwed(total)
+		if len(owed) == 0 {
 			return nil
 		}
-		l := c.owed[0]
-		c.mu.Unlock()
-		if err := c.cfg.Labels.PrintLabel(ctx, l); err != nil {
-			return fmt.Errorf("label %s: %w", l.Serial, err)
+		for i, l := range owed {
+			if err := c.cfg.Labels.PrintLabel(ctx, c.label(l)); err != nil {
+				return fmt.Errorf("label %s: %w", Serial(l), err)
+			}
+			// Recorded even when ctx ends now: the label is on paper.
+			if err := c.cfg.Book.LabelPrinted(context.WithoutCancel(ctx), l.ID); err != nil {
+				return fmt.Errorf("label %s printed: %w", Serial(l), err)
+			}
+			c.setOwed(total - i - 1)
 		}
-		c.mu.Lock()
-		c.owed = c.owed[1:]
-		c.mu.Unlock()
 	}
+}
+
+func (c *Cell) setOwed(n int) {
+	c.mu.Lock()
+	c.owed = n
+	c.mu.Unlock()
 }

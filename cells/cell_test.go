@@ -103,7 +103,7 @@ func newFloor(t *testing.T, edits ...func(*configs.Factory)) *floor {
 		if cell, err = cells.New(cfg); err != nil {
 			t.Fatal(err)
 		}
-		if err := cell.Prime(ctx); err != nil {
+		if err := cell.Restore(ctx); err != nil {
 			t.Fatal(err)
 		}
 		fl.cells[c.ID] = cell
@@ -451,7 +451,9 @@ func TestReportedFaultHoldsAMachineCellDownUntilReset(t *testing.T) {
 	other := map[string]string{"weave-1": "weave-2", "weave-2": "weave-1"}[victim.Cell]
 	cell := fl.cells[victim.Cell]
 
-	cell.ReportFault("jam", "ana")
+	if err := cell.ReportFault(context.Background(), "jam", "ana"); err != nil {
+		t.Fatal(err)
+	}
 	const reason = "fault reported by ana: jam"
 	eventually(t, "the cell to go down", func() bool { return cell.Status().Down == reason })
 	eventually(t, "the loom to stop", func() bool { return cell.Status().Machine == configs.StateIdle })
@@ -508,7 +510,9 @@ func TestReportedFaultTakesAManualCellDown(t *testing.T) {
 	fl.act(label.ID, book.ActionStart, "")
 	cell := fl.cells["label-1"]
 
-	cell.ReportFault("sensor", "jonas")
+	if err := cell.ReportFault(context.Background(), "sensor", "jonas"); err != nil {
+		t.Fatal(err)
+	}
 	const reason = "fault reported by jonas: sensor"
 	eventually(t, "the manual cell to go down", func() bool { return cell.Status().Down == reason })
 	if op := fl.op("S1", 1); op.State != book.Paused || op.Reason != reason {

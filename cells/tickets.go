@@ -40,6 +40,8 @@ type TicketBook interface {
 	Events(ctx context.Context, f book.EventFilter) ([]book.Event, error)
 	WorkOrder(ctx context.Context, id int64) (book.WorkOrderDetail, error)
 	Order(ctx context.Context, orderID string) (book.Order, book.WorkOrder, error)
+	Cursor(ctx context.Context, name string) (after int64, ok bool, err error)
+	SetCursor(ctx context.Context, name string, after int64) error
 }
 
 var _ TicketBook = (*book.Book)(nil)
@@ -57,19 +59,35 @@ type TicketsConfig struct {
 	Logger *slog.Logger
 }
 
+// ticketsCursor names the ticket printer's cursor in the book.
+const ticketsCursor = "tickets"
+
+// saveEvery is how often the cursor is stored when only events that owe no ticket passed it:
+// after a restart they are read again, and still owe none.
+const saveEvery = 10 * time.Second
+
 // Tickets prints a work ticket for every work order dispatched: the first time its first
 // operation is queued at a cell.
+//
+// The dispatch is in the event log, written in the transaction that queued the operation, and
+// the book stores how far the tickets are printed (a cursor in the event log): it moves past a
+// dispatch only once the printer confirmed its ticket (the driver checks the printer's status
+// after sending). A ticket owed while the printer is out of paper or offline is printed once
+// it is back, after a restart too. If the process dies between the printer's confirmation and
+// the cursor's move, that one ticket prints again after the restart.
 type Tickets struct {
 	cfg TicketsConfig
 	log *slog.Logger
 
 	mu     sync.Mutex
-	owed   []Ticket
-	after  int64
 	primed bool
+	// Touched by Run's goroutine only (and Prime before Run).
+	after   int64     // the last event handled: its ticket printed, or it owes none
+	saved   int64     // the last event stored as handled
+	savedAt time.Time // when saved was stored
 }
 
-// NewTickets returns a ticket printer that prints for what is dispatched from now on.
+// NewTickets returns a ticket printer that goes on where the book's cursor says.
 func NewTickets(cfg TicketsConfig) *Tickets {
 	if cfg.Tick <= 0 {
 		cfg.Tick = 500 * time.Millisecond
@@ -80,22 +98,25 @@ func NewTickets(cfg TicketsConfig) *Tickets {
 	return &Tickets{cfg: cfg, log: cfg.Logger.With("component", "tickets")}
 }
 
-// Owed returns how many tickets wait for the printer.
-func (t *Tickets) Owed() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.owed)
-}
-
-// Prime marks where tickets start: work orders dispatched before it get none, every one
-// dispatched after it gets one. Call it before the book takes work; Run primes if it was not.
+// Prime reads where tickets go on: after the last event handled, as the book stores it. The
+// first time, with nothing stored, tickets start now: work orders dispatched before get none,
+// every one dispatched after gets one. Call it before the book takes work; Run primes if it
+// was not.
 func (t *Tickets) Prime(ctx context.Context) error {
-	after, err := t.cfg.Book.LastEventID(ctx)
+	after, ok, err := t.cfg.Book.Cursor(ctx, ticketsCursor)
 	if err != nil {
 		return fmt.Errorf("tickets: %w", err)
 	}
+	if !ok {
+		if after, err = t.cfg.Book.LastEventID(ctx); err != nil {
+			return fmt.Errorf("tickets: %w", err)
+		}
+		if err := t.cfg.Book.SetCursor(ctx, ticketsCursor, after); err != nil {
+			return fmt.Errorf("tickets: %w", err)
+		}
+	}
 	t.mu.Lock()
-	t.after, t.primed = after, true
+	t.after, t.saved, t.savedAt, t.primed = after, after, time.Now(), true
 	t.mu.Unlock()
 	return nil
 }
@@ -110,6 +131,14 @@ func (t *Tickets) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	defer func() {
+		// What passed since the last save, stored so that a restart need not read it again.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := t.save(sctx); err != nil {
+			t.log.Warn("storing the tickets' cursor", "err", err)
+		}
+	}()
 	tick := time.NewTicker(t.cfg.Tick)
 	defer tick.Stop()
 	for {
@@ -124,6 +153,20 @@ func (t *Tickets) Run(ctx context.Context) error {
 	}
 }
 
+// save stores the cursor if it moved.
+func (t *Tickets) save(ctx context.Context) error {
+	if t.after == t.saved {
+		return nil
+	}
+	if err := t.cfg.Book.SetCursor(ctx, ticketsCursor, t.after); err != nil {
+		return err
+	}
+	t.saved, t.savedAt = t.after, time.Now()
+	return nil
+}
+
+// step prints the tickets of the events after the cursor, in order, stopping at the first
+// failure: the ticket is printed at a later step.
 func (t *Tickets) step(ctx context.Context) error {
 	for {
 		events, err := t.cfg.Book.Events(ctx, book.EventFilter{AfterID: t.after, Limit: 500})
@@ -132,8 +175,21 @@ func (t *Tickets) step(ctx context.Context) error {
 		}
 		for _, e := range events {
 			if e.Kind == book.EventOperation && e.From == book.Ready && e.To == book.Queued {
-				if err := t.dispatched(ctx, e); err != nil {
+				tk, owed, err := t.dispatched(ctx, e)
+				if err != nil {
 					return err
+				}
+				if owed {
+					if err := t.cfg.Printer.PrintTicket(ctx, tk); err != nil {
+						return fmt.Errorf("ticket of work order %d: %w", tk.WorkOrder, err)
+					}
+					t.after = e.ID
+					// Stored even when ctx ends now: the ticket is on paper.
+					if err := t.save(context.WithoutCancel(ctx)); err != nil {
+						return fmt.Errorf("ticket of work order %d printed: %w", tk.WorkOrder, err)
+					}
+					t.log.Info("ticket printed", "work_order", tk.WorkOrder, "order", tk.OrderID)
+					continue
 				}
 			}
 			t.after = e.ID
@@ -142,26 +198,30 @@ func (t *Tickets) step(ctx context.Context) error {
 			break
 		}
 	}
-	return t.print(ctx)
+	if time.Since(t.savedAt) >= saveEvery {
+		return t.save(ctx)
+	}
+	return nil
 }
 
-// dispatched owes a ticket when e queues a work order's first operation for the first time.
-func (t *Tickets) dispatched(ctx context.Context, e book.Event) error {
+// dispatched returns the ticket e owes, when e queues a work order's first operation for the
+// first time.
+func (t *Tickets) dispatched(ctx context.Context, e book.Event) (Ticket, bool, error) {
 	wo, err := t.cfg.Book.WorkOrder(ctx, e.WorkOrder)
 	if err != nil {
-		return fmt.Errorf("reading work order %d: %w", e.WorkOrder, err)
+		return Ticket{}, false, fmt.Errorf("reading work order %d: %w", e.WorkOrder, err)
 	}
 	if len(wo.Operations) == 0 || wo.Operations[0].ID != e.Operation {
-		return nil
+		return Ticket{}, false, nil
 	}
 	for _, h := range wo.History {
 		if h.ID < e.ID && h.Operation == e.Operation && h.To == book.Queued {
-			return nil // queued before, and handed back by a cell fault since: it has its ticket
+			return Ticket{}, false, nil // queued before, and handed back by a cell fault since: it has its ticket
 		}
 	}
 	o, _, err := t.cfg.Book.Order(ctx, wo.OrderID)
 	if err != nil && !errors.Is(err, book.ErrUnknownOrder) {
-		return fmt.Errorf("reading order %s: %w", wo.OrderID, err)
+		return Ticket{}, false, fmt.Errorf("reading order %s: %w", wo.OrderID, err)
 	}
 	tk := Ticket{
 		WorkOrder: wo.ID, OrderID: wo.OrderID, SKU: wo.SKU, Product: wo.SKU, Quantity: wo.Quantity,
@@ -176,28 +236,5 @@ func (t *Tickets) dispatched(ctx context.Context, e book.Event) error {
 	if t.cfg.BaseURL != "" {
 		tk.URL = fmt.Sprintf("%s/work-orders/%d", strings.TrimRight(t.cfg.BaseURL, "/"), wo.ID)
 	}
-	t.mu.Lock()
-	t.owed = append(t.owed, tk)
-	t.mu.Unlock()
-	return nil
-}
-
-// print prints the tickets owed, oldest first, stopping at the first failure.
-func (t *Tickets) print(ctx context.Context) error {
-	for {
-		t.mu.Lock()
-		if len(t.owed) == 0 {
-			t.mu.Unlock()
-			return nil
-		}
-		tk := t.owed[0]
-		t.mu.Unlock()
-		if err := t.cfg.Printer.PrintTicket(ctx, tk); err != nil {
-			return fmt.Errorf("ticket of work order %d: %w", tk.WorkOrder, err)
-		}
-		t.log.Info("ticket printed", "work_order", tk.WorkOrder, "order", tk.OrderID)
-		t.mu.Lock()
-		t.owed = t.owed[1:]
-		t.mu.Unlock()
-	}
+	return tk, true, nil
 }

@@ -185,11 +185,12 @@ func printerDial[D ~func(context.Context) (io.ReadWriteCloser, error)](f *config
 	return ser(port(l), mode)
 }
 
-// prime marks where the controllers' labels and the work tickets start. serve calls it before
-// the API takes work, so that nothing accepted afterwards goes without its label or ticket.
+// prime reads what the book holds of each cell (out of service, a reported fault) and where
+// the work tickets go on. serve calls it before the API takes work and reports, so that the
+// controllers start where they stopped and no ticket owed is skipped or printed twice.
 func (fl *floor) prime(ctx context.Context) error {
 	for _, c := range fl.order {
-		if err := c.Prime(ctx); err != nil {
+		if err := c.Restore(ctx); err != nil {
 			return err
 		}
 	}
@@ -290,8 +291,7 @@ func (fl *floor) ReportFault(ctx context.Context, cell, code, by string) error {
 	if !ok {
 		return fmt.Errorf("%w: %s", book.ErrUnknownCell, cell)
 	}
-	c.ReportFault(code, by)
-	return nil
+	return c.ReportFault(ctx, code, by)
 }
 
 // ReprintLabel prints the label of a unit of an operation that ran at a cell again and returns
