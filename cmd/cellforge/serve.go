@@ -76,6 +76,10 @@ func serve(ctx context.Context, args []string, e *env) error {
 	}()
 
 	b := book.New(book.Config{Store: st, Factory: factory, Logger: logger.With("component", "book")})
+	// The cells out of service before a stop stay out of the dispatcher's reach.
+	if err := b.Load(ctx); err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	if err := api.RegisterRuntime(reg); err != nil {
 		return err
