@@ -501,6 +501,9 @@ func (c *Cell) reconcile(ctx context.Context) error {
 	case book.Running:
 		return c.runJob(ctx, head, v)
 	case book.Paused:
+		if c.job == nil && v.running() {
+			c.adopt(head, v)
+		}
 		if j := c.job; j != nil && j.op == head.ID {
 			if err := c.recordProgress(ctx, head, v); err != nil {
 				return err
@@ -528,25 +531,38 @@ func (c *Cell) reportedFault() string {
 // fault, recording the units it made first. The job is sent again, for what is left, when the
 // cell comes back.
 func (c *Cell) stopForReport(ctx context.Context, v machineView) error {
-	j := c.job
-	if j == nil || !v.online || !v.running() {
+	if !v.online || !v.running() {
 		return nil
 	}
 	q, err := c.cfg.Book.Queue(ctx, c.id, 1)
 	if err != nil {
 		return fmt.Errorf("reading queue: %w", err)
 	}
-	if len(q) > 0 && q[0].ID == j.op {
-		if err := c.recordProgress(ctx, &q[0], v); err != nil {
-			return err
+	if len(q) > 0 && q[0].State != book.Queued {
+		if c.job == nil {
+			c.adopt(&q[0], v)
+		}
+		if c.job.op == q[0].ID {
+			if err := c.recordProgress(ctx, &q[0], v); err != nil {
+				return err
+			}
 		}
 	}
 	if err := c.cfg.Machine.Command(ctx, configs.CommandStop, nil); err != nil {
 		return fmt.Errorf("stopping device %s: %w", c.cfg.Device, err)
 	}
-	j.stop = true
-	c.log.Info("machine stopped for a reported fault", "operation", j.op)
+	if c.job != nil {
+		c.job.stop = true
+	}
+	c.log.Info("machine stopped for a reported fault")
 	return nil
+}
+
+// adopt takes the job the machine is running as head's: the daemon restarted under it. The
+// units the machine counts from now on add to what head had done when its job was sent.
+func (c *Cell) adopt(head *book.QueueEntry, v machineView) {
+	c.job = &job{op: head.ID, base: max(0, head.UnitsDone-v.units)}
+	c.log.Info("adopted the machine's running job", "operation", head.ID)
 }
 
 // ignoreRace logs the errors that mean someone else acted first: they are settled on the next
@@ -566,9 +582,7 @@ func (c *Cell) ignoreRace(err error, what string, op int64) error {
 func (c *Cell) runJob(ctx context.Context, head *book.QueueEntry, v machineView) error {
 	j := c.job
 	if j == nil && v.running() {
-		// The machine already works this operation: the daemon restarted under it.
-		c.job = &job{op: head.ID, base: max(0, head.UnitsDone-v.units)}
-		c.log.Info("adopted the machine's running job", "operation", head.ID)
+		c.adopt(head, v)
 		return nil
 	}
 	if j == nil || j.stop {

@@ -27,11 +27,16 @@ import (
 type floor struct {
 	t       *testing.T
 	factory *configs.Factory
+	path    string // the store's file
+	store   *sqlite.Store
 	book    *book.Book
 	plant   *plant.Plant
 	cells   map[string]*cells.Cell
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	// stopPlant and stopCells end the plant's and the controllers' goroutines; plantWG and
+	// cellsWG wait for them.
+	stopPlant, stopCells context.CancelFunc
+	plantWG, cellsWG     sync.WaitGroup
+	closers              []func() error // the controllers' printers
 }
 
 // speed runs the simulated machines 7200 times faster than the wall clock: a loom unit of 20
@@ -62,18 +67,38 @@ func newFloor(t *testing.T, edits ...func(*configs.Factory)) *floor {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "book.db"), nil)
+	fl := &floor{t: t, factory: f, path: filepath.Join(t.TempDir(), "book.db"), plant: p}
+	ctx, cancel := context.WithCancel(context.Background())
+	fl.stopPlant = cancel
+	fl.run(ctx, &fl.plantWG, p.Run)
+	t.Cleanup(func() {
+		fl.stopAndClose()
+		fl.stopPlant()
+		fl.plantWG.Wait()
+	})
+	fl.startCells()
+	return fl
+}
+
+// startCells opens the book on the store and starts a controller per cell, with its drivers.
+func (fl *floor) startCells() {
+	t := fl.t
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), fl.path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
-	fl := &floor{t: t, factory: f, book: book.New(book.Config{Store: st, Factory: f}), plant: p, cells: map[string]*cells.Cell{}}
+	fl.store = st
+	fl.book = book.New(book.Config{Store: st, Factory: fl.factory})
+	if err := fl.book.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	fl.cells = map[string]*cells.Cell{}
 	ctx, cancel := context.WithCancel(context.Background())
-	fl.cancel = cancel
-	fl.run(ctx, p.Run)
-
-	for _, c := range f.Cells {
-		cfg := cells.Config{Cell: c, Factory: f, Book: fl.book, Tick: 20 * time.Millisecond, LostAfter: 500 * time.Millisecond}
+	fl.stopCells = cancel
+	p := fl.plant
+	for _, c := range fl.factory.Cells {
+		cfg := cells.Config{Cell: c, Factory: fl.factory, Book: fl.book, Tick: 20 * time.Millisecond, LostAfter: 500 * time.Millisecond}
 		var cell *cells.Cell
 		var start []func(context.Context) error // run once the cell exists: readings go to it
 		for _, d := range c.Devices {
@@ -96,7 +121,7 @@ func newFloor(t *testing.T, edits ...func(*configs.Factory)) *floor {
 				if err != nil {
 					t.Fatal(err)
 				}
-				t.Cleanup(func() { pr.Close() })
+				fl.closers = append(fl.closers, pr.Close)
 				cfg.Labels = labels{pr}
 			}
 		}
@@ -108,11 +133,29 @@ func newFloor(t *testing.T, edits ...func(*configs.Factory)) *floor {
 		}
 		fl.cells[c.ID] = cell
 		for _, fn := range append(start, cell.Run) {
-			fl.run(ctx, fn)
+			fl.run(ctx, &fl.cellsWG, fn)
 		}
 	}
-	t.Cleanup(fl.stop)
-	return fl
+}
+
+// restart stops the controllers and closes the store, then opens the store again and starts
+// new controllers, as a daemon that died and started again does; the plant runs on.
+func (fl *floor) restart() {
+	fl.t.Helper()
+	fl.stopAndClose()
+	fl.startCells()
+}
+
+// stopAndClose stops the controllers, then closes their printers and the store.
+func (fl *floor) stopAndClose() {
+	fl.stopCells()
+	fl.cellsWG.Wait()
+	for _, c := range append(fl.closers, fl.store.Close) {
+		if err := c(); err != nil {
+			fl.t.Errorf("closing: %v", err)
+		}
+	}
+	fl.closers = nil
 }
 
 // fastPolls returns a copy of a profile polling every 20ms, so tests see changes promptly.
@@ -125,19 +168,14 @@ func fastPolls(p *modbus.Profile) *modbus.Profile {
 	return &out
 }
 
-func (fl *floor) run(ctx context.Context, fn func(context.Context) error) {
-	fl.wg.Add(1)
+func (fl *floor) run(ctx context.Context, wg *sync.WaitGroup, fn func(context.Context) error) {
+	wg.Add(1)
 	go func() {
-		defer fl.wg.Done()
+		defer wg.Done()
 		if err := fn(ctx); err != nil && ctx.Err() == nil {
 			fl.t.Errorf("component stopped: %v", err)
 		}
 	}()
-}
-
-func (fl *floor) stop() {
-	fl.cancel()
-	fl.wg.Wait()
 }
 
 type labels struct{ p *zpl.Printer }

@@ -1,0 +1,114 @@
+package cells_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/firmware-sim/loom"
+	"github.com/cellforge/cellforge/firmware-sim/plant"
+)
+
+// serials counts the labels labeller-1 printed, by serial.
+func (fl *floor) serials() map[string]int {
+	fl.t.Helper()
+	printed, err := fl.plant.Labels("labeller-1")
+	if err != nil {
+		fl.t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, l := range printed {
+		for _, q := range l.QRCodes() {
+			out[strings.TrimPrefix(q, "https://test.example/u/")]++
+		}
+	}
+	return out
+}
+
+// TestControllersGoOnAfterARestart: the controllers of a daemon that died start where the
+// store says they stopped, against machines and printers that went on without them.
+func TestControllersGoOnAfterARestart(t *testing.T) {
+	ctx := context.Background()
+	t.Run("labels owed while the printer is out of paper print once", func(t *testing.T) {
+		fl := newFloor(t)
+		fl.importCSV("order_id,sku,quantity\nS1,SCARF,2\n")
+		eventually(t, "the label step to be queued", func() bool { return fl.op("S1", 1).State == book.Queued })
+		if err := fl.plant.SetFaults("labeller-1", plant.Faults{PaperOut: true}); err != nil {
+			t.Fatal(err)
+		}
+		label := fl.op("S1", 1)
+		fl.act(label.ID, book.ActionStart, "")
+		fl.act(label.ID, book.ActionComplete, "")
+		if _, err := fl.cells["label-1"].ReprintLabel(ctx, label.ID, 1); err == nil {
+			t.Fatal("a reprint on a printer out of paper reported no problem")
+		}
+		eventually(t, "three labels owed", func() bool { return fl.cells["label-1"].Status().LabelsOwed == 3 })
+
+		fl.restart()
+		eventually(t, "three labels owed after the restart", func() bool { return fl.cells["label-1"].Status().LabelsOwed == 3 })
+		if got := fl.serials(); len(got) != 0 {
+			t.Fatalf("printed while out of paper: %v", got)
+		}
+		if err := fl.plant.SetFaults("labeller-1", plant.Faults{}); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]int{"S1-1": 2, "S1-2": 1} // S1-1 once more for the reprint
+		eventually(t, "the labels owed to print", func() bool { return fl.cells["label-1"].Status().LabelsOwed == 0 })
+		if got := fl.serials(); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("printed %v, want %v", got, want)
+		}
+	})
+	t.Run("a cell down for a machine fault stays down and resumes its job", func(t *testing.T) {
+		fl := newFloor(t)
+		fl.importCSV("order_id,sku,quantity\nS1,SCARF,30\n")
+		eventually(t, "weaving to start", func() bool { return fl.op("S1", 0).UnitsDone > 0 })
+		victim := fl.op("S1", 0)
+		device := map[string]string{"weave-1": "loom-a", "weave-2": "loom-b"}[victim.Cell]
+		if err := fl.plant.SetFaults(device, plant.Faults{MachineFault: int(loom.FaultWarpBreak)}); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the cell to go down", func() bool { return fl.cells[victim.Cell].Status().Down != "" })
+		eventually(t, "S1 to be paused", func() bool { return fl.op("S1", 0).State == book.Paused })
+
+		fl.restart()
+		cell := fl.cells[victim.Cell]
+		if st := cell.Status(); !strings.Contains(st.Down, "warp break") {
+			t.Errorf("status after the restart = %+v, want down for the warp break", st)
+		}
+		eventually(t, "the controller to read the loom in fault", func() bool { return cell.Status().Machine == "fault" })
+		if st, op := cell.Status(), fl.op("S1", 0); st.Down == "" || op.State != book.Paused {
+			t.Errorf("with the loom in fault: down %q, S1 %s; want down and paused", st.Down, op.State)
+		}
+		if err := cell.Reset(ctx); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "S1 to complete after the reset", func() bool { return fl.op("S1", 0).State == book.Done })
+		if op := fl.op("S1", 0); op.UnitsDone != 30 || op.Cell != victim.Cell {
+			t.Errorf("after the reset: %d units at %s, want 30 at %s", op.UnitsDone, op.Cell, victim.Cell)
+		}
+	})
+	t.Run("a reported fault holds the cell down until reset", func(t *testing.T) {
+		fl := newFloor(t)
+		fl.importCSV("order_id,sku,quantity\nS1,SCARF,30\n")
+		eventually(t, "weaving to start", func() bool { return fl.op("S1", 0).UnitsDone > 0 })
+		victim := fl.op("S1", 0)
+		if err := fl.cells[victim.Cell].ReportFault(ctx, "jam", "ana"); err != nil {
+			t.Fatal(err)
+		}
+		const reason = "fault reported by ana: jam"
+		eventually(t, "S1 to be paused for the report", func() bool { return fl.op("S1", 0).Reason == reason })
+
+		fl.restart()
+		cell := fl.cells[victim.Cell]
+		eventually(t, "the controller to read the loom, stopped and well", func() bool { return cell.Status().Machine == "idle" })
+		if st, op := cell.Status(), fl.op("S1", 0); st.Down != reason || op.State != book.Paused {
+			t.Errorf("after the restart: down %q, S1 %s; want down for %q and paused", st.Down, op.State, reason)
+		}
+		if err := cell.Reset(ctx); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "S1 to complete after the reset", func() bool { return fl.op("S1", 0).State == book.Done })
+	})
+}
