@@ -8,6 +8,14 @@
 // brings it back when the machine recovers. A cell holding a label printer prints a label for
 // every unit it finishes, and prints one again on request ([Cell.ReprintLabel]). [Tickets] prints a work ticket when a work order is dispatched.
 //
+// What the floor owes and holds is in the order book's store, not in a controller: the labels
+// owed (the book records them in the transaction that finishes the unit), how far the tickets
+// are printed, whether a cell is down and why, a fault a person reported, and the operation a
+// fault paused. A controller started after a crash ([Cell.Restore]) goes on as the one before
+// it would have. A label or ticket is forgotten only once the printer confirmed it; one the
+// process died with between the printer's confirmation and that record prints again, once,
+// with the same serial or work order on it.
+//
 // # Who wins
 //
 // The floor staff act on the book (through the API); the machine reports what it does. The
