@@ -209,7 +209,12 @@ func TestKill9KeepsWhatTheFloorOwes(t *testing.T) {
 	d := startDaemon(t, config, data)
 	// A first unit labelled and its work order's ticket printed while the printers work.
 	importCSV(d, "order_id,sku,quantity\nT0,TAG,1\n")
-	wait(d, "T0's label and ticket", func() bool { return labels()["T0-1"] == 1 && tickets()["T0"] == 1 })
+	// Confirmed and recorded, not only printed: a printer that faults during the status check
+	// after sending fails the print, which is then tried again.
+	wait(d, "T0's label and ticket", func() bool {
+		return labels()["T0-1"] == 1 && cell(d, "tag-1").Status.LabelsOwed == 0 &&
+			tickets()["T0"] == 1 && strings.Contains(d.logs(), `msg="ticket printed"`)
+	})
 
 	setFaults("labeller-1", `{"paper_out": true}`)
 	setFaults("stamp-1", `{"offline": true}`)
