@@ -1,7 +1,7 @@
 // Package configs owns the factory model as a studio writes it in YAML: its cells and their
 // devices, its products and their routings (with the maker's instructions for each step), its
-// drops, its people and its API tokens, and the reasons the floor pauses, scraps and reports
-// faults by.
+// drops, its people and its API tokens, the reasons the floor pauses, scraps and reports
+// faults by, and the host names the daemon is reached by.
 //
 // Parse decodes strictly (an unknown key is an error), applies defaults and validates, and every
 // error names the file, the line, the object and the field. The package parses bytes handed to it;
@@ -43,7 +43,11 @@ type Factory struct {
 	Telemetry Telemetry
 	// Reasons are the pause, scrap and fault reasons the floor picks from; each list the file
 	// leaves out is the default one (see DefaultReasons).
-	Reasons  Reasons
+	Reasons Reasons
+	// Hosts are the names (or addresses) a studio reaches the daemon by, lower case and without
+	// a port; nil when the file lists none. The daemon's web server also answers the loopback
+	// names and the address a request came in on, and refuses every other Host.
+	Hosts    []string
 	Cells    []Cell
 	Products []Product
 	Drops    []Drop

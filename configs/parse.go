@@ -92,6 +92,7 @@ type rawFactory struct {
 	Hours       value[*Hours]
 	Telemetry   value[*Telemetry]
 	Reasons     value[*Reasons]
+	Hosts       value[[]string]
 	Cells       value[[]rawCell]
 	Products    value[[]rawProduct]
 	Drops       value[[]rawDrop]
@@ -430,7 +431,7 @@ func list[T any](d *decoder, m *mapping, key string, item func(n *yaml.Node, i i
 
 func (d *decoder) factory(n *yaml.Node) (f rawFactory, ok bool) {
 	f = rawFactory{line: n.Line}
-	m, ok := d.mapping(n, "", "", "site", "name", "simulate", "serial_lines", "printing", "hours", "telemetry", "reasons", "cells", "products", "drops", "people", "tokens")
+	m, ok := d.mapping(n, "", "", "site", "name", "simulate", "serial_lines", "printing", "hours", "telemetry", "reasons", "hosts", "cells", "products", "drops", "people", "tokens")
 	if !ok {
 		return f, false
 	}
@@ -455,6 +456,7 @@ func (d *decoder) factory(n *yaml.Node) (f rawFactory, ok bool) {
 	f.Hours = d.hours(m, "hours")
 	f.Telemetry = d.telemetry(m, "telemetry", f.Site.V)
 	f.Reasons = d.reasons(m, "reasons")
+	f.Hosts = d.hosts(m, "hosts")
 	f.Cells = list(d, m, "cells", d.cell)
 	f.Products = list(d, m, "products", d.product)
 	f.Drops = list(d, m, "drops", d.drop)

@@ -155,6 +155,17 @@ func TestParseBad(t *testing.T) {
 		{name: "reasons-bad-code"},
 		{name: "reasons-duplicate-code"},
 		{name: "reasons-missing-label"},
+		// Hosts.
+		{name: "hosts-empty-list"},
+		{name: "hosts-not-list"},
+		{name: "hosts-wrong-type-item"},
+		{name: "hosts-with-port"},
+		{name: "hosts-url"},
+		{name: "hosts-wildcard"},
+		{name: "hosts-bad-characters"},
+		{name: "hosts-international"},
+		{name: "hosts-unspecified-address"},
+		{name: "hosts-duplicate"},
 		// All errors are reported, in file order.
 		{name: "many-errors"},
 	}
@@ -270,6 +281,26 @@ func TestParseGood(t *testing.T) {
 				}
 				if !reflect.DeepEqual(f.Reasons, DefaultReasons()) {
 					t.Errorf("reasons = %+v, want the defaults", f.Reasons)
+				}
+				if f.Hosts != nil {
+					t.Errorf("hosts = %q, want none", f.Hosts)
+				}
+			},
+		},
+		{
+			name: "hosts in their canonical form",
+			input: minimal + `hosts:
+  - CellForge.Local
+  - floor_tablet.studio.lan
+  - 192.168.1.20
+  - FD00:0:0::20
+  - "[fe80::1]"
+  - xn--atelier-caf-ceb.lan
+`,
+			check: func(t *testing.T, f *Factory) {
+				want := []string{"cellforge.local", "floor_tablet.studio.lan", "192.168.1.20", "fd00::20", "fe80::1", "xn--atelier-caf-ceb.lan"}
+				if !slices.Equal(f.Hosts, want) {
+					t.Errorf("hosts = %q, want %q", f.Hosts, want)
 				}
 			},
 		},

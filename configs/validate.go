@@ -622,7 +622,7 @@ func isTokenText(s string) bool {
 // build turns a validated raw factory into the model.
 func (f *rawFactory) build(file string) *Factory {
 	out := &Factory{File: file, Site: f.Site.V, Name: f.Name.V, Simulate: f.Simulate.V, Hours: f.Hours.V,
-		Reasons: *f.Reasons.V}
+		Reasons: *f.Reasons.V, Hosts: f.Hosts.V}
 	if t := f.Telemetry.V; t != nil {
 		out.Telemetry = *t
 	} else {
