@@ -46,6 +46,12 @@ func (ts *testServer) advance(d time.Duration) {
 // pages, say).
 func newTestServer(t *testing.T, setup ...func(*Server)) *testServer {
 	t.Helper()
+	return newTestServerConfig(t, nil, setup...)
+}
+
+// newTestServerConfig is newTestServer with configure changing the server's Config first.
+func newTestServerConfig(t *testing.T, configure func(*Config), setup ...func(*Server)) *testServer {
+	t.Helper()
 	raw, err := os.ReadFile("testdata/factory.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +76,11 @@ func newTestServer(t *testing.T, setup ...func(*Server)) *testServer {
 	ts.planner = planner.New(planner.Config{Book: ts.book, Factory: f, Now: clock, Search: 50 * time.Millisecond, Seed: 1})
 	ts.book.UsePlan(ts.planner)
 	ts.floor = newFakeFloor()
-	ts.api, err = New(Config{Book: ts.book, Sessions: st, BcryptCost: 4, Now: clock, Version: "test", Planner: ts.planner, Floor: ts.floor})
+	cfg := Config{Book: ts.book, Sessions: st, BcryptCost: 4, Now: clock, Version: "test", Planner: ts.planner, Floor: ts.floor}
+	if configure != nil {
+		configure(&cfg)
+	}
+	ts.api, err = New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

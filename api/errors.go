@@ -35,6 +35,8 @@ const (
 	codeNoPrinter        = "no_printer"
 	codeNotFinished      = "unit_not_finished"
 	codeIdemInProgress   = "idempotency_key_in_progress"
+	codeSlowBody         = "request_timeout"
+	codeUnknownHost      = "misdirected_request"
 )
 
 // errorBody is the JSON shape of every error the API returns.
@@ -81,6 +83,8 @@ func classify(err error) (int, errorBody) {
 		b := body(ae.code, ae.message)
 		b.Error.Valid = ae.valid
 		return ae.status, b
+	case errors.Is(err, ErrSlowBody):
+		return http.StatusRequestTimeout, body(codeSlowBody, err.Error())
 	case errors.As(err, &batch):
 		b := body(codeBatchRejected, batch.Error())
 		b.Error.Rows = batch.Errors

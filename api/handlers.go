@@ -474,8 +474,14 @@ func decodeJSON(c echo.Context, v any) error {
 // readBody reads a small JSON body whole, for decoding and for the idempotency hash.
 func readBody(c echo.Context) ([]byte, error) {
 	raw, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, maxJSONBody))
-	if err != nil {
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
 		return nil, newError(http.StatusRequestEntityTooLarge, codeTooLarge, "the request body is larger than %d bytes", maxJSONBody)
+	case errors.Is(err, ErrSlowBody):
+		return nil, err
+	case err != nil:
+		return nil, newError(http.StatusBadRequest, codeInvalid, "reading the request body: %v", err)
 	}
 	return raw, nil
 }

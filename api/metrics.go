@@ -19,6 +19,7 @@ type metrics struct {
 	ordersImported prometheus.Counter
 	transitions    *prometheus.CounterVec
 	signInFailures prometheus.Counter
+	refused        *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry, b *book.Book) (*metrics, error) {
@@ -40,13 +41,23 @@ func newMetrics(reg *prometheus.Registry, b *book.Book) (*metrics, error) {
 			Name: "cellforge_signin_failures_total",
 			Help: "Failed sign-in attempts.",
 		}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cellforge_http_refused_total",
+			Help: "Requests and connections refused before the API or the pages saw them, by reason: host (a Host the daemon does not serve), slow_body (a request body that came too slowly), connections (a client address over its connection limit).",
+		}, []string{"reason"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.ordersImported, m.transitions, m.signInFailures, bookCollector{b}} {
+	for _, c := range []prometheus.Collector{m.requests, m.ordersImported, m.transitions, m.signInFailures, m.refused, bookCollector{b}} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
 	}
 	return m, nil
+}
+
+// refusedBy returns a function that counts a refusal for reason.
+func (m *metrics) refusedBy(reason string) func() {
+	c := m.refused.WithLabelValues(reason)
+	return c.Inc
 }
 
 func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {

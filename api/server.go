@@ -44,6 +44,16 @@ type Config struct {
 	// Checks are further health checks /healthz reports; a failing one makes the daemon
 	// degraded, not down.
 	Checks []Check
+	// BodyGrace is how long any request body may take before MinBodyRate counts;
+	// DefaultBodyGrace when zero.
+	BodyGrace time.Duration
+	// MinBodyRate is the slowest average rate, in bytes a second, at which a request body may
+	// arrive after BodyGrace; a slower one is cut off (408) and its connection closed.
+	// DefaultMinBodyRate when zero.
+	MinBodyRate int64
+	// MaxConnsPerClient is how many connections one client address may hold open at once on
+	// the listener Serve serves; DefaultMaxConnsPerClient when zero, no limit when negative.
+	MaxConnsPerClient int
 }
 
 // Check is a health check of a part of the daemon: its name, and what is wrong ("" when
@@ -86,6 +96,10 @@ type Server struct {
 	floor    Floor
 	planner  Planner
 	checks   []Check
+	// handler is echo behind the checks every request passes first: the pace of its body,
+	// its Host.
+	handler  http.Handler
+	maxConns int
 }
 
 // New builds a Server. It hashes the clear-text demo credentials of the factory, which takes a
@@ -109,6 +123,15 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
 	}
+	if cfg.BodyGrace <= 0 {
+		cfg.BodyGrace = DefaultBodyGrace
+	}
+	if cfg.MinBodyRate <= 0 {
+		cfg.MinBodyRate = DefaultMinBodyRate
+	}
+	if cfg.MaxConnsPerClient == 0 {
+		cfg.MaxConnsPerClient = DefaultMaxConnsPerClient
+	}
 	auth, err := newAuthenticator(cfg.Book.Factory(), cfg.Sessions, cfg.BcryptCost, cfg.SessionTTL, cfg.Now)
 	if err != nil {
 		return nil, err
@@ -122,16 +145,24 @@ func New(cfg Config) (*Server, error) {
 		floor:    cfg.Floor,
 		planner:  cfg.Planner,
 		checks:   cfg.Checks,
+		maxConns: cfg.MaxConnsPerClient,
 	}
 	if s.metrics, err = newMetrics(cfg.Registry, cfg.Book); err != nil {
 		return nil, err
 	}
 	s.echo = s.routes(cfg.Registry)
+	// The pace wraps the Host check so that a refused request's body, which the server reads
+	// before the next request, keeps to it too.
+	s.handler = &bodyPace{grace: cfg.BodyGrace, rate: cfg.MinBodyRate, refused: s.metrics.refusedBy("slow_body"),
+		next: newHostGuard(cfg.Book.Factory().Hosts, s.echo, s.metrics.refusedBy("host"))}
 	return s, nil
 }
 
-// Handler returns the HTTP handler of the API.
-func (s *Server) Handler() http.Handler { return s.echo }
+// Handler returns the HTTP handler of the API and of what is mounted on it. It answers only
+// requests addressed to a loopback name, to the address they came in on or to one of the
+// factory's hosts (421 otherwise), and cuts off a request body that comes too slowly (see
+// Config.MinBodyRate).
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // Factory returns the factory the server serves.
 func (s *Server) Factory() *configs.Factory { return s.book.Factory() }
@@ -151,11 +182,15 @@ func (s *Server) Mount(h http.Handler) {
 	s.echo.Any("/*", web)
 }
 
-// Serve serves on ln until ctx is cancelled, then stops taking requests and lets the ones under
-// way finish (for up to 10 seconds). It blocks until then.
+// Serve serves Handler on ln until ctx is cancelled, then stops taking requests and lets the
+// ones under way finish (for up to 10 seconds). It blocks until then. A client address holding
+// Config.MaxConnsPerClient connections gets no more until it closes one.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if s.maxConns > 0 {
+		ln = newClientLimit(ln, s.maxConns, s.metrics.refusedBy("connections"))
+	}
 	srv := &http.Server{
-		Handler:           s.echo,
+		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),

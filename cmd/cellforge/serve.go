@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -38,8 +39,12 @@ func serve(ctx context.Context, args []string, e *env) error {
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	simSpeed := fs.Float64("sim-speed", defaultSimSpeed, "with simulate: true, run the simulated machines' clocks this many `times` faster than the wall clock")
 	planSearch := fs.Duration("plan-search", defaultPlanSearch, "how long the planner searches for a better plan when the work changes; 0 turns planning off (the book then dispatches earliest due date first)")
+	maxConns := fs.Int("max-conns-per-client", api.DefaultMaxConnsPerClient, "how many connections one client address may hold open at once; 0 lifts the limit (behind a reverse proxy, every client has the proxy's address)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *maxConns < 0 {
+		return fmt.Errorf("--max-conns-per-client %d: want 0 (no limit) or more", *maxConns)
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -115,6 +120,8 @@ func serve(ctx context.Context, args []string, e *env) error {
 		Registry: reg,
 		Version:  versionString(),
 		Floor:    fl,
+		// The API's zero is its default; the flag's zero lifts the limit.
+		MaxConnsPerClient: cmp.Or(*maxConns, -1),
 	}
 	var plan *planner.Planner
 	if *planSearch > 0 {

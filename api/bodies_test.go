@@ -1,0 +1,148 @@
+package api
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestSlowBodyIsCutOff: a client that sends its body a byte now and then is answered 408 and
+// disconnected once the grace period is over and its rate is below the minimum, on sign-in and
+// on a batch upload alike, instead of holding the connection for as long as it likes.
+func TestSlowBodyIsCutOff(t *testing.T) {
+	const grace, rate = 300 * time.Millisecond, 1 << 10
+	ts := newTestServerConfig(t, func(c *Config) { c.BodyGrace, c.MinBodyRate = grace, rate })
+	tests := []struct {
+		name, path, contentType, auth, body string
+	}{
+		{name: "sign-in", path: "/api/v1/auth/signin", contentType: "application/json",
+			body: `{"person":"ana","pin":"1234","password":""}` + strings.Repeat(" ", 60)},
+		{name: "batch upload", path: "/api/v1/drops/winter/orders", contentType: "text/csv", auth: plannerToken,
+			body: "order_id,sku,quantity\nSLOW-1,SCARF,1\nSLOW-2,SCARF,1\nSLOW-3,SCARF,1\nSLOW-4,SCARF,1\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", ts.Listener.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: %s\r\nContent-Length: %d\r\n", tc.path, tc.contentType, len(tc.body))
+			if tc.auth != "" {
+				fmt.Fprintf(conn, "Authorization: Bearer %s\r\n", tc.auth)
+			}
+			fmt.Fprint(conn, "\r\n")
+			// A byte every 50 ms: the whole body would take seconds, far past the grace period
+			// at a rate far below the minimum.
+			var sent atomic.Int64
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tick := time.NewTicker(50 * time.Millisecond)
+				defer tick.Stop()
+				for i := range len(tc.body) {
+					select {
+					case <-stop:
+						return
+					case <-tick.C:
+					}
+					if _, err := conn.Write([]byte{tc.body[i]}); err != nil {
+						return
+					}
+					sent.Add(1)
+				}
+			}()
+			defer wg.Wait()
+			defer close(stop)
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatalf("reading the answer: %v", err)
+			}
+			body := readAll(t, resp)
+			if n := sent.Load(); n >= int64(len(tc.body)) {
+				t.Fatalf("the server waited for the whole body (%d bytes), then answered %d %s", n, resp.StatusCode, body)
+			}
+			r := response{status: resp.StatusCode, body: []byte(body)}
+			if resp.StatusCode != http.StatusRequestTimeout || r.errorCode(t) != codeSlowBody || !strings.Contains(body, "too slowly") {
+				t.Errorf("answer %d %s, want 408 %s saying the body came too slowly", resp.StatusCode, body, codeSlowBody)
+			}
+			if !resp.Close {
+				t.Error("the answer does not close the connection")
+			}
+		})
+	}
+	r := ts.do(t, "GET", "/metrics", "", "", "")
+	if want := fmt.Sprintf(`cellforge_http_refused_total{reason="slow_body"} %d`, len(tests)); !strings.Contains(string(r.body), want) {
+		t.Errorf("metrics do not count the bodies cut off, want %s:\n%s", want, grepLines(string(r.body), "refused"))
+	}
+}
+
+// TestLargeUploadAtAGoodPace: a batch upload that takes longer than the grace period but comes
+// faster than the minimum rate is stored whole: the limit grows with the body.
+func TestLargeUploadAtAGoodPace(t *testing.T) {
+	const grace, rate = 300 * time.Millisecond, 64 << 10
+	ts := newTestServerConfig(t, func(c *Config) { c.BodyGrace, c.MinBodyRate = grace, rate })
+	var csv strings.Builder
+	csv.WriteString("order_id,sku,quantity,notes\n")
+	const rows = 500
+	notes := strings.Repeat("n", 1900)
+	for i := range rows {
+		fmt.Fprintf(&csv, "BIG-%04d,SCARF,1,%s\n", i, notes)
+	}
+	// The planner's link sends 32 KiB every 20 ms (1.6 MB/s): the 1 MB batch takes about
+	// 0.6 s, twice the grace period, at 25 times the minimum rate.
+	pr, pw := io.Pipe()
+	go func() {
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		data := []byte(csv.String())
+		for len(data) > 0 {
+			<-tick.C
+			n := min(len(data), 32<<10)
+			if _, err := pw.Write(data[:n]); err != nil {
+				return
+			}
+			data = data[n:]
+		}
+		pw.Close()
+	}()
+	defer pr.Close()
+	req, err := http.NewRequest("POST", ts.URL+"/api/v1/drops/bulk/orders", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+plannerToken)
+	req.Header.Set("Content-Type", "text/csv")
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := readAll(t, resp)
+	if resp.StatusCode != http.StatusCreated || !strings.Contains(body, fmt.Sprintf(`"created":%d`, rows)) {
+		t.Fatalf("upload of %d bytes: %d %s, want 201 with %d orders created", csv.Len(), resp.StatusCode, body, rows)
+	}
+	if took := time.Since(start); took < grace {
+		t.Fatalf("the upload took %s, less than the grace period: it proves nothing", took)
+	}
+}
+
+// grepLines returns the lines of s holding sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
