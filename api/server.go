@@ -242,7 +242,7 @@ func (s *Server) routes(reg *prometheus.Registry) *echo.Echo {
 	// The daemon answers the floor directly, not behind a proxy: a client's address is its
 	// connection's, never a header it could forge to dodge the sign-in limits.
 	e.IPExtractor = echo.ExtractIPDirect()
-	e.Use(s.metrics.middleware)
+	e.Use(s.metrics.middleware, PathParams)
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/metrics", echo.WrapHandler(metricsHandler(reg)))

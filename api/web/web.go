@@ -187,6 +187,7 @@ func (p *Pages) routes() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = p.handleError
+	e.Use(api.PathParams)
 
 	e.GET("/", p.home)
 	e.GET("/static/:hash/*", p.serveStatic)

@@ -134,6 +134,9 @@ func breaksRules(r Row) string {
 	if strings.ContainsFunc(r.OrderID, unicode.IsControl) || strings.ContainsFunc(r.SKU, unicode.IsControl) {
 		p = append(p, "control character in an id")
 	}
+	if r.OrderID == "." || r.OrderID == ".." || r.SKU == "." || r.SKU == ".." {
+		p = append(p, "a dot segment as an id")
+	}
 	if r.Line < 1 {
 		p = append(p, "line below 1")
 	}

@@ -233,7 +233,7 @@ func (b *rowBuilder) build() (Row, error) {
 }
 
 // text checks a string column: required columns must not be empty, and ids must not hold
-// control characters (they end up in logs, labels and URLs).
+// control characters (they end up in logs, labels and URLs) nor be "." or "..".
 func (b *rowBuilder) text(c column, maxLen int, isID bool) string {
 	if b.problem[c] != "" {
 		return ""
@@ -253,6 +253,12 @@ func (b *rowBuilder) text(c column, maxLen int, isID bool) string {
 		if i := strings.IndexFunc(v, unicode.IsControl); i >= 0 {
 			r, _ := utf8.DecodeRuneInString(v[i:])
 			b.fail(c, fmt.Sprintf("%s %s contains a control character (%U)", c, quote(v), r))
+			return ""
+		}
+		// Any other id is reached at /api/v1/orders/<id, percent-encoded>; these two are path
+		// segments that browsers and curl resolve away before the request leaves.
+		if v == "." || v == ".." {
+			b.fail(c, fmt.Sprintf("%s %s cannot be an id: it is a path segment that no URL can name; use letters or digits", c, quote(v)))
 			return ""
 		}
 	}

@@ -501,6 +501,18 @@ func TestValues(t *testing.T) {
 			errs: []RowError{{2, "sku", "sku is 65 characters long, at most 64 are allowed"}}},
 		{name: "sku with a tab", header: "order_id,sku,quantity", row: "a,\"t\tee\",1",
 			errs: []RowError{{2, "sku", `sku "t\tee" contains a control character (U+0009)`}}},
+		// An order is fetched at /api/v1/orders/<id>: "." and ".." are path segments that
+		// browsers and curl resolve away, so no URL names them; any other id is escaped.
+		{name: "order_id a dot", header: "order_id,sku,quantity", row: ".,s,1",
+			errs: []RowError{{2, "order_id", `order_id "." cannot be an id: it is a path segment that no URL can name; use letters or digits`}}},
+		{name: "order_id two dots, padded", header: "order_id,sku,quantity", row: " .. ,s,1",
+			errs: []RowError{{2, "order_id", `order_id ".." cannot be an id: it is a path segment that no URL can name; use letters or digits`}}},
+		{name: "order_id three dots", header: "order_id,sku,quantity", row: "...,s,1",
+			want: Row{OrderID: "...", SKU: "s", Quantity: 1}},
+		{name: "order_id with a slash and dots", header: "order_id,sku,quantity", row: "SL/../ASH-1,s,1",
+			want: Row{OrderID: "SL/../ASH-1", SKU: "s", Quantity: 1}},
+		{name: "order_id with a quote, a percent sign, a question mark and a hash", header: "order_id,sku,quantity", row: "O'B 50%?#1,s,1",
+			want: Row{OrderID: "O'B 50%?#1", SKU: "s", Quantity: 1}},
 		{name: "customer at its limit", header: "order_id,sku,quantity,customer", row: "a,s,1," + strings.Repeat("c", 200),
 			want: Row{OrderID: "a", SKU: "s", Quantity: 1, Customer: strings.Repeat("c", 200)}},
 		{name: "customer too long", header: "order_id,sku,quantity,customer", row: "a,s,1," + strings.Repeat("c", 201),

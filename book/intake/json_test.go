@@ -78,6 +78,8 @@ func TestJSONValues(t *testing.T) {
 			errs: []RowError{{1, "quantity", "quantity is missing"}}},
 		{name: "quantity zero", input: `[{"order_id":"a","sku":"s","quantity":0}]`,
 			errs: []RowError{{1, "quantity", `quantity "0" is not a positive integer`}}},
+		{name: "order_id two dots, escaped", input: "[\n{\"order_id\":\"\\u002e.\",\"sku\":\"s\",\"quantity\":1}]",
+			errs: []RowError{{2, "order_id", `order_id ".." cannot be an id: it is a path segment that no URL can name; use letters or digits`}}},
 		{name: "quantity negative zero", input: `[{"order_id":"a","sku":"s","quantity":-0}]`,
 			errs: []RowError{{1, "quantity", `quantity "-0" is not a positive integer`}}},
 		{name: "NUL in an order id", input: `[{"order_id":"a\u0000b","sku":"s","quantity":1}]`,
