@@ -2,10 +2,12 @@ package api
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -145,4 +147,44 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// BenchmarkBodyPace uploads a 7 MB batch-shaped body over loopback to a handler that reads it
+// whole, bare and behind the body pace (its deadline moved before every read), to show what
+// the pace costs a large upload.
+func BenchmarkBodyPace(b *testing.B) {
+	var batch bytes.Buffer
+	batch.WriteString("order_id,sku,quantity,customer,priority,notes\n")
+	for i := range 100_000 {
+		fmt.Fprintf(&batch, "B-%07d,RUG-KILIM-S,%d,customer %d,%d,\"bench row %d, quoted\"\n", i, 1+i%3, i, i%3, i)
+	}
+	read := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.Copy(io.Discard, r.Body); err != nil {
+			http.Error(w, err.Error(), http.StatusRequestTimeout)
+		}
+	})
+	for _, bm := range []struct {
+		name string
+		h    http.Handler
+	}{
+		{name: "bare", h: read},
+		{name: "paced", h: &bodyPace{grace: DefaultBodyGrace, rate: DefaultMinBodyRate, next: read, refused: func() {}}},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			srv := httptest.NewServer(bm.h)
+			defer srv.Close()
+			b.SetBytes(int64(batch.Len()))
+			for b.Loop() {
+				resp, err := http.Post(srv.URL, "text/csv", bytes.NewReader(batch.Bytes()))
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					b.Fatalf("upload: %d", resp.StatusCode)
+				}
+			}
+		})
+	}
 }

@@ -208,6 +208,7 @@ token=demo-planner-token-0001
 echo "== go benchmarks"
 go test -run='^$' -bench='Import100k' -benchtime=1x -count=3 ./book/ | tee "$B/go-book.txt"
 go test -run='^$' -bench=. -benchtime=10x ./book/intake/ | tee "$B/go-intake.txt"
+go test -run='^$' -bench=BodyPace -benchtime=100x -count=5 ./api/ | tee "$B/go-pace.txt"
 
 echo "== import of 100,000 rows into the daemon, beside sqlite3's own .import"
 start_daemon "$B/import"
@@ -297,6 +298,9 @@ s_ratio=$(fmt "$(echo "$s_ours / $s_lib" | bc -l)" 2)
 
 wrk_rps() { awk '/Requests\/sec/ {print $2}' "$1"; }
 wrk_p99() { awk '$1 == "99%" {print $2}' "$1"; }
+# go_ms NAME FILE: median milliseconds per op of benchmark NAME (without its -N suffix) in FILE.
+go_ms() { awk -v want="$1" '{ name = $1; sub(/-[0-9]+$/, "", name) } name == want { for (i = 3; i < NF; i++) if ($(i + 1) == "ns/op") print $i / 1e6 }' "$2" \
+  | sort -n | awk '{a[NR] = $1} END { if (NR == 0) exit 1; printf "%.2f", a[int((NR + 1) / 2)] }'; }
 go_rate() { awk '/rows\/s/ {for (i = 1; i <= NF; i++) if ($(i+1) == "rows/s") print $i}' "$1" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
 q_p99=$(field p99_ms "$B/load-queue.json"); h_p99=$(field p99_ms "$B/load-healthz.json")
@@ -340,6 +344,13 @@ In-process, without HTTP, on a smaller factory whose routings have 2 or 3 steps
 \`\`\`
 $(grep -E '^Benchmark' "$B/go-intake.txt")
 \`\`\`
+
+Every request body keeps a pace (after its first 10 s, at least 16 KiB/s on average;
+\`docs/SECURITY.md\`): the connection's read deadline moves before each read. What that costs a
+large upload: the batch's 7 MB posted over loopback to a handler that reads it whole, bare beside
+paced (\`go test -run='^\$' -bench=BodyPace -benchtime=100x -count=5 ./api/\`, median of 5):
+bare $(go_ms BenchmarkBodyPace/bare "$B/go-pace.txt") ms, paced $(go_ms BenchmarkBodyPace/paced "$B/go-pace.txt") ms; ratio paced / bare
+**$(fmt "$(echo "$(go_ms BenchmarkBodyPace/paced "$B/go-pace.txt") / $(go_ms BenchmarkBodyPace/bare "$B/go-pace.txt")" | bc -l)" 2)**.
 
 ## Queue reads under load
 
