@@ -2,6 +2,7 @@ package configs
 
 import (
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strings"
 )
@@ -16,6 +17,7 @@ var (
 	pinPattern        = regexp.MustCompile(`^[0-9]{4,8}$`)
 	bcryptPattern     = regexp.MustCompile(`^\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53}$`)
 	sha256Pattern     = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	hostPattern       = regexp.MustCompile(`^([a-z0-9_]|[a-z0-9_][a-z0-9_-]{0,61}[a-z0-9_])(\.([a-z0-9_]|[a-z0-9_][a-z0-9_-]{0,61}[a-z0-9_]))*$`)
 )
 
 // checkInvariants re-checks, on the model alone, what Parse promises about a Factory it returns.
@@ -147,6 +149,23 @@ func checkInvariants(f *Factory) error {
 			if !reasonPattern.MatchString(r.Code) || r.Label == "" {
 				fail("bad %s reason %+v", kind, r)
 			}
+		}
+	}
+	if f.Hosts != nil && len(f.Hosts) == 0 {
+		fail("an empty list of hosts")
+	}
+	hosts := map[string]bool{}
+	for _, h := range f.Hosts {
+		unique("host", hosts, h)
+		if ip, err := netip.ParseAddr(h); err == nil {
+			if ip.Unmap().String() != h || ip.IsUnspecified() || ip.Zone() != "" {
+				fail("host %q is not an address in its canonical form", h)
+			}
+			continue
+		}
+		last := h[strings.LastIndexByte(h, '.')+1:]
+		if len(h) > 253 || !hostPattern.MatchString(h) || strings.Trim(last, "0123456789") == "" {
+			fail("bad host %q", h)
 		}
 	}
 	if len(errs) > 0 {
