@@ -1,0 +1,114 @@
+package sqlite
+
+import (
+	"maps"
+	"testing"
+	"time"
+)
+
+func TestSignInFailures(t *testing.T) {
+	s, path := openTest(t)
+	ctx := t.Context()
+	type record struct {
+		failures           int
+		last, signedInTime time.Time
+	}
+	read := func(t *testing.T, s *Store, person string) map[string]record {
+		t.Helper()
+		got := map[string]record{}
+		if err := s.SignInFailures(ctx, person, func(client string, n int, last, signedIn time.Time) {
+			got[client] = record{n, last, signedIn}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	fail := func(t *testing.T, person, client string, at time.Time) {
+		t.Helper()
+		if err := s.AddSignInFailure(ctx, person, client, at, at.Add(-24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	steps := []struct {
+		name   string
+		do     func(t *testing.T)
+		person string
+		want   map[string]record
+	}{
+		{
+			name: "failures count by address",
+			do: func(t *testing.T) {
+				fail(t, "ana", "10.0.0.1", t0)
+				fail(t, "ana", "10.0.0.1", t0.Add(time.Minute))
+				fail(t, "ana", "10.0.0.2", t0.Add(2*time.Minute))
+				fail(t, "bo", "10.0.0.1", t0)
+			},
+			person: "ana",
+			want: map[string]record{
+				"10.0.0.1": {2, t0.Add(time.Minute), time.Time{}},
+				"10.0.0.2": {1, t0.Add(2 * time.Minute), time.Time{}},
+			},
+		},
+		{
+			name:   "another person's are apart",
+			do:     func(t *testing.T) {},
+			person: "bo",
+			want:   map[string]record{"10.0.0.1": {1, t0, time.Time{}}},
+		},
+		{
+			name: "a sign-in clears its address only",
+			do: func(t *testing.T) {
+				if err := s.SignedIn(ctx, "ana", "10.0.0.1", t0.Add(3*time.Minute)); err != nil {
+					t.Fatal(err)
+				}
+			},
+			person: "ana",
+			want: map[string]record{
+				"10.0.0.1": {0, time.Time{}, t0.Add(3 * time.Minute)},
+				"10.0.0.2": {1, t0.Add(2 * time.Minute), time.Time{}},
+			},
+		},
+		{
+			name:   "failures after a sign-in count again",
+			do:     func(t *testing.T) { fail(t, "ana", "10.0.0.1", t0.Add(4*time.Minute)) },
+			person: "ana",
+			want: map[string]record{
+				"10.0.0.1": {1, t0.Add(4 * time.Minute), t0.Add(3 * time.Minute)},
+				"10.0.0.2": {1, t0.Add(2 * time.Minute), time.Time{}},
+			},
+		},
+		{
+			// A day later: 10.0.0.2's failure is forgotten and its row goes (no success from
+			// there); 10.0.0.1 keeps its sign-in and starts counting again.
+			name:   "old failures are forgotten",
+			do:     func(t *testing.T) { fail(t, "ana", "10.0.0.1", t0.Add(25*time.Hour)) },
+			person: "ana",
+			want: map[string]record{
+				"10.0.0.1": {1, t0.Add(25 * time.Hour), t0.Add(3 * time.Minute)},
+			},
+		},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			st.do(t)
+			if got := read(t, s, st.person); !maps.Equal(got, st.want) {
+				t.Errorf("failures of %s = %+v, want %+v", st.person, got, st.want)
+			}
+		})
+	}
+	t.Run("kept across a restart", func(t *testing.T) {
+		// openTest's cleanup closes s again, which does nothing.
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		s2, err := Open(ctx, path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s2.Close() })
+		want := map[string]record{"10.0.0.1": {1, t0.Add(25 * time.Hour), t0.Add(3 * time.Minute)}}
+		if got := read(t, s2, "ana"); !maps.Equal(got, want) {
+			t.Errorf("after reopening: %+v, want %+v", got, want)
+		}
+	})
+}
