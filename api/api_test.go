@@ -34,6 +34,7 @@ type testServer struct {
 	book    *book.Book
 	planner *planner.Planner
 	floor   *fakeFloor
+	store   *sqlite.Store
 	now     atomic.Pointer[time.Time]
 }
 
@@ -66,7 +67,7 @@ func newTestServerConfig(t *testing.T, configure func(*Config), setup ...func(*S
 	}
 	t.Cleanup(func() { st.Close() })
 	// Sessions expire by the wall clock in the store, so the test clock starts now.
-	ts := &testServer{}
+	ts := &testServer{store: st}
 	start := time.Now().UTC().Truncate(time.Second)
 	ts.now.Store(&start)
 	clock := func() time.Time { return *ts.now.Load() }
@@ -76,7 +77,7 @@ func newTestServerConfig(t *testing.T, configure func(*Config), setup ...func(*S
 	ts.planner = planner.New(planner.Config{Book: ts.book, Factory: f, Now: clock, Search: 50 * time.Millisecond, Seed: 1})
 	ts.book.UsePlan(ts.planner)
 	ts.floor = newFakeFloor()
-	cfg := Config{Book: ts.book, Sessions: st, BcryptCost: 4, Now: clock, Version: "test", Planner: ts.planner, Floor: ts.floor}
+	cfg := Config{Book: ts.book, Sessions: st, Lockouts: st, BcryptCost: 4, Now: clock, Version: "test", Planner: ts.planner, Floor: ts.floor}
 	if configure != nil {
 		configure(&cfg)
 	}
@@ -292,14 +293,14 @@ func TestSignInAndRateLimit(t *testing.T) {
 	}
 
 	// Guessing: a few wrong PINs, then the person is locked out, even with the right PIN.
-	for i := 0; i < freeFailures; i++ {
+	for i := 0; i < addressFailures; i++ {
 		if r := ts.do(t, "POST", "/api/v1/auth/signin", "", "application/json", `{"person":"ana","pin":"000`+string(rune('0'+i))+`"}`); r.status != 401 {
 			t.Fatalf("wrong pin %d: %d %s", i, r.status, r.body)
 		}
 	}
 	r = ts.do(t, "POST", "/api/v1/auth/signin", "", "application/json", `{"person":"ana","pin":"1234"}`)
 	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" || r.errorCode(t) != codeRateLimited {
-		t.Fatalf("after %d failures: %d %s (Retry-After %q)", freeFailures, r.status, r.body, r.header.Get("Retry-After"))
+		t.Fatalf("after %d failures: %d %s (Retry-After %q)", addressFailures, r.status, r.body, r.header.Get("Retry-After"))
 	}
 	ts.advance(firstLockout + time.Second)
 	if r := ts.do(t, "POST", "/api/v1/auth/signin", "", "application/json", `{"person":"ana","pin":"1234"}`); r.status != 200 {
@@ -322,21 +323,29 @@ func TestForwardedForDoesNotDodgeTheClientLimit(t *testing.T) {
 }
 
 func TestClientRateLimit(t *testing.T) {
-	l := newLimiter()
+	l := newLimiter(nil) // people who do not exist: no failures are stored
 	now := time.Unix(0, 0)
+	ctx := t.Context()
+	take := func(person, client string, at time.Time) time.Duration {
+		t.Helper()
+		wait, err := l.reserve(ctx, person, client, false, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return wait
+	}
 	for i := 0; i < clientBurst; i++ {
-		if _, ok := l.allow("p"+string(rune('a'+i)), "10.0.0.1", now); !ok {
+		if wait := take("p"+string(rune('a'+i)), "10.0.0.1", now); wait != 0 {
 			t.Fatalf("attempt %d refused within the burst", i)
 		}
 	}
-	wait, ok := l.allow("someone", "10.0.0.1", now)
-	if ok || wait <= 0 {
-		t.Fatalf("attempt past the burst allowed (wait %s)", wait)
+	if wait := take("someone", "10.0.0.1", now); wait <= 0 {
+		t.Fatalf("attempt past the burst allowed")
 	}
-	if _, ok := l.allow("someone", "10.0.0.2", now); !ok {
+	if wait := take("someone", "10.0.0.2", now); wait != 0 {
 		t.Fatalf("another client was refused")
 	}
-	if _, ok := l.allow("someone", "10.0.0.1", now.Add(clientInterval)); !ok {
+	if wait := take("someone", "10.0.0.1", now.Add(clientInterval)); wait != 0 {
 		t.Fatalf("the bucket did not refill")
 	}
 }

@@ -83,12 +83,12 @@ type authenticator struct {
 	dummy []byte
 }
 
-func newAuthenticator(f *configs.Factory, s sessions, cost int, ttl time.Duration, now func() time.Time) (*authenticator, error) {
+func newAuthenticator(f *configs.Factory, s sessions, l lockouts, cost int, ttl time.Duration, now func() time.Time) (*authenticator, error) {
 	a := &authenticator{
 		people:   make(map[string]credentials, len(f.People)),
 		tokens:   make(map[string]Principal, len(f.Tokens)),
 		sessions: s,
-		limits:   newLimiter(),
+		limits:   newLimiter(l),
 		ttl:      ttl,
 		now:      now,
 	}
@@ -193,19 +193,26 @@ func (e *RateLimitedError) Error() string {
 }
 
 // SignIn checks a person's PIN or password and starts a session. Attempts are limited per
-// person (a few failures lock the person out for a while, doubling each time) and per client
-// address: past the limit it returns a *RateLimitedError. A wrong credential, or a person who
-// does not exist, is ErrWrongCredentials, and takes as long to answer either way.
+// person and client address, per person over every address, and per client address (see
+// limiter.go): past a limit it returns a *RateLimitedError without checking the PIN or password.
+// A wrong credential, or a person who does not exist, is ErrWrongCredentials, and takes as long
+// to answer either way.
 func (s *Server) SignIn(ctx context.Context, req SignInRequest) (Session, error) {
 	if req.Person == "" || (req.PIN == "") == (req.Password == "") {
 		return Session{}, fmt.Errorf("%w: sign in with a person and either a pin or a password", ErrWrongCredentials)
 	}
 	a := s.auth
 	now := a.now()
-	if wait, ok := a.limits.allow(req.Person, req.Client, now); !ok {
+	cred, known := a.people[req.Person]
+	// The attempt counts as failed from here: a burst of guesses sent at once cannot all be
+	// checked before the first of them is counted.
+	wait, err := a.limits.reserve(ctx, req.Person, req.Client, known, now)
+	if err != nil {
+		return Session{}, err
+	}
+	if wait > 0 {
 		return Session{}, &RateLimitedError{Wait: wait}
 	}
-	cred, known := a.people[req.Person]
 	hashed, secret := cred.pinHash, req.PIN
 	if req.Password != "" {
 		hashed, secret = cred.passwordHash, req.Password
@@ -214,13 +221,12 @@ func (s *Server) SignIn(ctx context.Context, req SignInRequest) (Session, error)
 		hashed = a.dummy
 	}
 	if bcrypt.CompareHashAndPassword(hashed, []byte(secret)) != nil || !known {
-		if known {
-			a.limits.failed(req.Person, now)
-		}
 		s.metrics.signInFailures.Inc()
 		return Session{}, ErrWrongCredentials
 	}
-	a.limits.succeeded(req.Person)
+	if err := a.limits.succeeded(ctx, req.Person, req.Client, now); err != nil {
+		return Session{}, err
+	}
 	token, err := newToken()
 	if err != nil {
 		return Session{}, err

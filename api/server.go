@@ -24,6 +24,8 @@ type Config struct {
 	Book *book.Book
 	// Sessions stores sign-in sessions.
 	Sessions sessions
+	// Lockouts stores failed sign-ins, so that a restart does not forgive them.
+	Lockouts lockouts
 	Logger   *slog.Logger
 	// Registry receives the API's metrics and is served on /metrics.
 	Registry *prometheus.Registry
@@ -132,7 +134,10 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxConnsPerClient == 0 {
 		cfg.MaxConnsPerClient = DefaultMaxConnsPerClient
 	}
-	auth, err := newAuthenticator(cfg.Book.Factory(), cfg.Sessions, cfg.BcryptCost, cfg.SessionTTL, cfg.Now)
+	if cfg.Sessions == nil || cfg.Lockouts == nil {
+		return nil, errors.New("api: the server needs a store of sessions and of failed sign-ins")
+	}
+	auth, err := newAuthenticator(cfg.Book.Factory(), cfg.Sessions, cfg.Lockouts, cfg.BcryptCost, cfg.SessionTTL, cfg.Now)
 	if err != nil {
 		return nil, err
 	}

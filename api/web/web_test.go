@@ -55,7 +55,7 @@ func newSite(t *testing.T) *site {
 	s := &site{book: book.New(book.Config{Store: st, Factory: f})}
 	s.planner = planner.New(planner.Config{Book: s.book, Factory: f, Search: 20 * time.Millisecond, Seed: 1})
 	s.book.UsePlan(s.planner)
-	srv, err := api.New(api.Config{Book: s.book, Sessions: st, BcryptCost: 4, Planner: s.planner})
+	srv, err := api.New(api.Config{Book: s.book, Sessions: st, Lockouts: st, BcryptCost: 4, Planner: s.planner})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -116,6 +116,7 @@ func serve(ctx context.Context, args []string, e *env) error {
 		Checks:   []api.Check{tel},
 		Book:     b,
 		Sessions: st,
+		Lockouts: st,
 		Logger:   logger.With("component", "api"),
 		Registry: reg,
 		Version:  versionString(),
