@@ -100,8 +100,9 @@ func (p *Pages) tabletSignIn(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	person := c.FormValue("person")
-	s, err := p.cfg.Auth.SignIn(c.Request().Context(), api.SignInRequest{Person: person, PIN: c.FormValue("pin"), Client: c.RealIP()})
+	r := c.Request()
+	person := r.PostFormValue("person")
+	s, err := p.cfg.Auth.SignIn(r.Context(), api.SignInRequest{Person: person, PIN: r.PostFormValue("pin"), Client: c.RealIP()})
 	if err != nil {
 		page := pinPage{Cell: cl, People: p.pinPeople(), Person: person}
 		if page.Error, err = signInError(err); err != nil {

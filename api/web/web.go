@@ -297,8 +297,11 @@ func (p *Pages) fromPage(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// sameOrigin refuses a form posted from another site (a browser says where a post comes
-// from), so that no other page signs a tablet in or out behind its user's back.
+// sameOrigin refuses a form posted from another site, so that no other page signs a tablet in
+// (as someone else) or out behind its user's back, or tries PINs from the browsers that visit
+// it. A browser says where a post comes from: in Origin (another host, or "null" from a
+// sandboxed or privacy-minded page) and in Sec-Fetch-Site (cross-site, or same-site: another
+// host of the same site). A request with neither comes from no browser's form.
 func sameOrigin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
@@ -306,6 +309,9 @@ func sameOrigin(next echo.HandlerFunc) echo.HandlerFunc {
 			if u, err := url.Parse(o); err != nil || u.Host != r.Host {
 				return echo.NewHTTPError(http.StatusForbidden, "this form must be sent from the CellForge pages")
 			}
+		}
+		if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
+			return echo.NewHTTPError(http.StatusForbidden, "this form must be sent from the CellForge pages")
 		}
 		return next(c)
 	}
@@ -351,18 +357,44 @@ func (p *Pages) signInPage(c echo.Context) error {
 	return p.render(c, http.StatusOK, "signin", p.view(c, "Sign in", signInForm{Next: safeNext(c.QueryParam("next"))}))
 }
 
-// safeNext keeps a redirect target on this site.
+// safeNext keeps a redirect target on this site: it returns next when a browser reads it as a
+// path of this origin, and "" when not. Browsers drop tabs and newlines anywhere in a URL, trim
+// spaces and control characters at its ends and read a backslash as a slash, so that
+// "/\t/evil.example" and "/\\evil.example" lead to another host: a target with a control
+// character, a space, a backslash or a byte outside ASCII is refused. The path, decoded, must
+// start with a single slash and hold no empty, "." or ".." segment: "/.//evil.example" resolves
+// to the path "//evil.example", and "/%2F/evil.example" reads so to whatever decodes it next,
+// either of which a later redirect would send off the site.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, `\`) {
+	if next == "" || next[0] != '/' {
 		return ""
+	}
+	for i := 0; i < len(next); i++ {
+		if b := next[i]; b <= ' ' || b >= 0x7f || b == '\\' {
+			return ""
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return ""
+	}
+	segs := strings.Split(u.Path, "/")[1:] // u.Path is decoded
+	for i, seg := range segs {
+		if seg == "." || seg == ".." || (seg == "" && i < len(segs)-1) || strings.ContainsFunc(seg, func(r rune) bool {
+			return r < ' ' || r == 0x7f || r == '\\'
+		}) {
+			return ""
+		}
 	}
 	return next
 }
 
 func (p *Pages) signIn(c echo.Context) error {
-	form := signInForm{Next: safeNext(c.FormValue("next")), Person: strings.TrimSpace(c.FormValue("person"))}
-	s, err := p.cfg.Auth.SignIn(c.Request().Context(), api.SignInRequest{
-		Person: form.Person, Password: c.FormValue("password"), Client: c.RealIP(),
+	// The form's fields from its body only: a secret in the URL would be logged on its way.
+	r := c.Request()
+	form := signInForm{Next: safeNext(r.PostFormValue("next")), Person: strings.TrimSpace(r.PostFormValue("person"))}
+	s, err := p.cfg.Auth.SignIn(r.Context(), api.SignInRequest{
+		Person: form.Person, Password: r.PostFormValue("password"), Client: c.RealIP(),
 	})
 	if err != nil {
 		form.Error, err = signInError(err)
@@ -405,7 +437,7 @@ func (p *Pages) signOut(c echo.Context) error {
 		}
 	}
 	c.SetCookie(&http.Cookie{Name: api.SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
-	next := safeNext(c.FormValue("next"))
+	next := safeNext(c.Request().PostFormValue("next"))
 	if next == "" {
 		next = "/"
 	}
