@@ -163,9 +163,9 @@ type signInRequest struct {
 // SignInRequest is a sign-in: a person with either a PIN or a password.
 type SignInRequest struct {
 	Person, PIN, Password string
-	// Client is the address of the connection the sign-in came over: attempts are limited per
-	// address as well as per person. Give the connection's own address, never one from a
-	// header the client could forge.
+	// Client is the address the sign-in came from: attempts are limited per address as well
+	// as per person. Give ClientOf(r).Addr, never an address from a header the client could
+	// write.
 	Client string
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -56,6 +57,11 @@ type Config struct {
 	// MaxConnsPerClient is how many connections one client address may hold open at once on
 	// the listener Serve serves; DefaultMaxConnsPerClient when zero, no limit when negative.
 	MaxConnsPerClient int
+	// TrustedProxies are the addresses of the reverse proxies the daemon is reached through
+	// (a TLS proxy, say). Only a connection from one of them may say in X-Forwarded-For and
+	// X-Forwarded-Proto whom and how it forwards for; with none, no one may, and a client is
+	// the address of its connection.
+	TrustedProxies []netip.Prefix
 }
 
 // Check is a health check of a part of the daemon: its name, and what is wrong ("" when
@@ -102,6 +108,7 @@ type Server struct {
 	// its Host.
 	handler  http.Handler
 	maxConns int
+	proxies  proxies
 }
 
 // New builds a Server. It hashes the clear-text demo credentials of the factory, which takes a
@@ -151,6 +158,7 @@ func New(cfg Config) (*Server, error) {
 		planner:  cfg.Planner,
 		checks:   cfg.Checks,
 		maxConns: cfg.MaxConnsPerClient,
+		proxies:  proxies(cfg.TrustedProxies),
 	}
 	if s.metrics, err = newMetrics(cfg.Registry, cfg.Book); err != nil {
 		return nil, err
@@ -244,9 +252,10 @@ func (s *Server) routes(reg *prometheus.Registry) *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
-	// The daemon answers the floor directly, not behind a proxy: a client's address is its
-	// connection's, never a header it could forge to dodge the sign-in limits.
-	e.IPExtractor = echo.ExtractIPDirect()
+	// A client's address is its connection's, or the one a trusted proxy forwards for; never
+	// a header anyone could write to dodge the sign-in limits.
+	e.Pre(s.resolveClient)
+	e.IPExtractor = func(r *http.Request) string { return ClientOf(r).Addr }
 	e.Use(s.metrics.middleware, PathParams)
 
 	e.GET("/healthz", s.healthz)

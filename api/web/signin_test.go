@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/cellforge/cellforge/api"
 )
 
 // nextCases are redirect targets after sign-in: those that stay on the site, and the shapes
@@ -206,6 +209,45 @@ func TestSignInFormsRefuseOtherSites(t *testing.T) {
 			}
 			if tt.status == http.StatusForbidden && p.header.Get("Set-Cookie") != "" {
 				t.Errorf("a refused form set a cookie: %s", p.header.Get("Set-Cookie"))
+			}
+		})
+	}
+}
+
+// TestSessionCookieIsSecureBehindATLSProxy: the cookie is Secure when a trusted proxy says the
+// browser came over HTTPS, and only then.
+func TestSessionCookieIsSecureBehindATLSProxy(t *testing.T) {
+	tests := []struct {
+		name    string
+		proxies []netip.Prefix
+		proto   string
+		secure  bool
+	}{
+		{"a trusted proxy over HTTPS", []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, "https", true},
+		{"a trusted proxy over HTTP", []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, "http", false},
+		{"no proxy trusted", nil, "https", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSiteWith(t, func(c *api.Config) { c.TrustedProxies = tt.proxies })
+			b := s.browser(t)
+			b.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+			req, _ := http.NewRequest("POST", s.URL+"/signin", strings.NewReader(url.Values{"person": {"pia"}, "password": {"weft-and-warp"}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("X-Forwarded-Proto", tt.proto)
+			req.Header.Set("X-Forwarded-For", "198.51.100.7")
+			p := b.do(req)
+			var cookie *http.Cookie
+			for _, c := range (&http.Response{Header: p.header}).Cookies() {
+				if c.Name == api.SessionCookie {
+					cookie = c
+				}
+			}
+			if p.status != http.StatusSeeOther || cookie == nil {
+				t.Fatalf("sign-in: %d, cookie %v", p.status, cookie)
+			}
+			if cookie.Secure != tt.secure {
+				t.Errorf("the cookie is Secure=%v, want %v", cookie.Secure, tt.secure)
 			}
 		})
 	}

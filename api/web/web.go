@@ -185,7 +185,8 @@ func loadStatic() (map[string]staticFile, error) {
 func (p *Pages) routes() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.IPExtractor = echo.ExtractIPDirect()
+	// The client as the API worked it out (behind a trusted proxy, the one it forwards for).
+	e.IPExtractor = func(r *http.Request) string { return api.ClientOf(r).Addr }
 	e.HTTPErrorHandler = p.handleError
 	e.Use(api.PathParams)
 
@@ -426,7 +427,7 @@ func signInError(err error) (string, error) {
 func (p *Pages) setSession(c echo.Context, s api.Session) {
 	c.SetCookie(&http.Cookie{
 		Name: api.SessionCookie, Value: s.Token, Path: "/", Expires: s.ExpiresAt,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.Request().TLS != nil,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: api.ClientOf(c.Request()).HTTPS,
 	})
 }
 

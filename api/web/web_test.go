@@ -39,6 +39,12 @@ type site struct {
 
 func newSite(t *testing.T) *site {
 	t.Helper()
+	return newSiteWith(t, nil)
+}
+
+// newSiteWith is newSite with a change to the API's Config (nil for none).
+func newSiteWith(t *testing.T, configure func(*api.Config)) *site {
+	t.Helper()
 	raw, err := os.ReadFile("testdata/factory.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +61,11 @@ func newSite(t *testing.T) *site {
 	s := &site{book: book.New(book.Config{Store: st, Factory: f})}
 	s.planner = planner.New(planner.Config{Book: s.book, Factory: f, Search: 20 * time.Millisecond, Seed: 1})
 	s.book.UsePlan(s.planner)
-	srv, err := api.New(api.Config{Book: s.book, Sessions: st, Lockouts: st, BcryptCost: 4, Planner: s.planner})
+	cfg := api.Config{Book: s.book, Sessions: st, Lockouts: st, BcryptCost: 4, Planner: s.planner}
+	if configure != nil {
+		configure(&cfg)
+	}
+	srv, err := api.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

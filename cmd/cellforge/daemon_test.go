@@ -194,6 +194,16 @@ func TestServeRefusesBadStarts(t *testing.T) {
 			want: "has demo credentials",
 		},
 		{
+			name: "demo credentials behind a proxy",
+			args: []string{"serve", "--config", "../../configs/demo.yaml", "--listen", "127.0.0.1:0", "--trusted-proxies", "127.0.0.1"},
+			want: "refusing to serve behind proxies",
+		},
+		{
+			name: "a proxy that is no address",
+			args: []string{"serve", "--config", "../../configs/demo.yaml", "--listen", "127.0.0.1:0", "--trusted-proxies", "127.0.0.1, caddy"},
+			want: `--trusted-proxies: "caddy" is neither an IP address nor a CIDR prefix`,
+		},
+		{
 			name: "a config that cannot run",
 			args: []string{"serve", "--config", "testdata/nocell.bad.yaml", "--listen", "127.0.0.1:0"},
 			want: `testdata/nocell.bad.yaml:`,

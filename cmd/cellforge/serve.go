@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,11 +41,16 @@ func serve(ctx context.Context, args []string, e *env) error {
 	simSpeed := fs.Float64("sim-speed", defaultSimSpeed, "with simulate: true, run the simulated machines' clocks this many `times` faster than the wall clock")
 	planSearch := fs.Duration("plan-search", defaultPlanSearch, "how long the planner searches for a better plan when the work changes; 0 turns planning off (the book then dispatches earliest due date first)")
 	maxConns := fs.Int("max-conns-per-client", api.DefaultMaxConnsPerClient, "how many connections one client address may hold open at once; 0 lifts the limit (behind a reverse proxy, every client has the proxy's address)")
+	trusted := fs.String("trusted-proxies", "", "comma-separated `addresses` (or CIDR prefixes) of the reverse proxies the daemon is reached through; only they may say whom they forward for (X-Forwarded-For, X-Forwarded-Proto)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *maxConns < 0 {
 		return fmt.Errorf("--max-conns-per-client %d: want 0 (no limit) or more", *maxConns)
+	}
+	proxies, err := parseProxies(*trusted)
+	if err != nil {
+		return err
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -57,6 +63,10 @@ func serve(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	if factory.HasDemoCredentials() {
+		if len(proxies) > 0 {
+			return fmt.Errorf("refusing to serve behind proxies (--trusted-proxies): %s has demo credentials (a pin, password or token written in clear); "+
+				"replace them with pin_hash, password_hash and sha256 (see 'cellforge hash')", *configPath)
+		}
 		loopback, err := isLoopback(ctx, *listen)
 		if err != nil {
 			return err
@@ -123,6 +133,9 @@ func serve(ctx context.Context, args []string, e *env) error {
 		Floor:    fl,
 		// The API's zero is its default; the flag's zero lifts the limit.
 		MaxConnsPerClient: cmp.Or(*maxConns, -1),
+		// Behind a proxy every request comes from the proxy's address: the sign-in limits per
+		// address need the client's.
+		TrustedProxies: proxies,
 	}
 	var plan *planner.Planner
 	if *planSearch > 0 {
@@ -205,6 +218,27 @@ func housekeeping(ctx context.Context, b *book.Book, st *sqlite.Store, logger *s
 			}
 		}
 	}
+}
+
+// parseProxies parses --trusted-proxies: addresses and CIDR prefixes, separated by commas.
+func parseProxies(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, item := range strings.Split(list, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(item); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		ip, err := netip.ParseAddr(item)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxies: %q is neither an IP address nor a CIDR prefix (like 10.0.0.5 or 10.0.0.0/24)", item)
+		}
+		out = append(out, netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen()))
+	}
+	return out, nil
 }
 
 // isLoopback reports whether every address listen may bind is a loopback address.
