@@ -157,9 +157,9 @@ func (ts *testServer) firstOp(t *testing.T, orderID string) int64 {
 	var got struct {
 		WorkOrder book.WorkOrder `json:"work_order"`
 	}
-	ts.do(t, "GET", "/api/v1/orders/"+orderID, "", "", "").json(t, &got)
+	ts.do(t, "GET", "/api/v1/orders/"+orderID, plannerToken, "", "").json(t, &got)
 	var d book.WorkOrderDetail
-	ts.do(t, "GET", "/api/v1/work-orders/"+itoa(got.WorkOrder.ID), "", "", "").json(t, &d)
+	ts.do(t, "GET", "/api/v1/work-orders/"+itoa(got.WorkOrder.ID), plannerToken, "", "").json(t, &d)
 	return d.Operations[0].ID
 }
 
@@ -221,7 +221,7 @@ func TestImportOverHTTP(t *testing.T) {
 	var wos struct {
 		WorkOrders []book.WorkOrder `json:"work_orders"`
 	}
-	ts.do(t, "GET", "/api/v1/work-orders?drop=winter", "", "", "").json(t, &wos)
+	ts.do(t, "GET", "/api/v1/work-orders?drop=winter", plannerToken, "", "").json(t, &wos)
 	if len(wos.WorkOrders) != 3 {
 		t.Errorf("%d work orders, want 3 (A, B, C)", len(wos.WorkOrders))
 	}
@@ -250,7 +250,8 @@ func TestRoles(t *testing.T) {
 		{"operator cannot dispatch", "POST", "/api/v1/dispatch", operatorToken, "", "", 403, codeForbidden},
 		{"planner dispatches", "POST", "/api/v1/dispatch", plannerToken, "", "", 200, ""},
 		{"manager by hashed token", "POST", "/api/v1/operations/" + itoa(op) + "/start", "manager-token-0000000001", "", "", 200, ""},
-		{"reads need no token", "GET", "/api/v1/cells/weave-1/queue", "", "", "", 200, ""},
+		{"reads need a token", "GET", "/api/v1/cells/weave-1/queue", "", "", "", 401, codeUnauthorized},
+		{"an operator reads", "GET", "/api/v1/orders/A", operatorToken, "", "", 200, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -264,7 +265,7 @@ func TestRoles(t *testing.T) {
 		})
 	}
 	// Only A was imported: the refused writes stored nothing.
-	if r := ts.do(t, "GET", "/api/v1/orders/B", "", "", ""); r.status != http.StatusNotFound {
+	if r := ts.do(t, "GET", "/api/v1/orders/B", plannerToken, "", ""); r.status != http.StatusNotFound {
 		t.Errorf("order B, refused three times, is stored: %d %s", r.status, r.body)
 	}
 }
@@ -365,7 +366,7 @@ func TestIdempotencyKeyOverHTTP(t *testing.T) {
 	var events struct {
 		Events []book.Event `json:"events"`
 	}
-	ts.do(t, "GET", "/api/v1/events?operation="+itoa(op), "", "", "").json(t, &events)
+	ts.do(t, "GET", "/api/v1/events?operation="+itoa(op), plannerToken, "", "").json(t, &events)
 	starts := 0
 	for _, e := range events.Events {
 		if e.To == book.Running {
@@ -409,13 +410,17 @@ func TestBadRequestsAreRefusedClearly(t *testing.T) {
 		{"wrong type", "POST", "/api/v1/operations/" + itoa(op) + "/scrap", operatorToken, "application/json", `{"reason":"x","quantity":"two"}`, 400, codeInvalid},
 		{"pause without reason", "POST", "/api/v1/operations/" + itoa(op) + "/pause", operatorToken, "application/json", `{}`, 400, codeInvalid},
 		{"unknown action", "POST", "/api/v1/operations/" + itoa(op) + "/explode", operatorToken, "", "", 404, codeNotFound},
-		{"bad id", "GET", "/api/v1/operations/abc", "", "", "", 400, codeInvalid},
-		{"unknown operation", "GET", "/api/v1/operations/424242", "", "", "", 404, codeNotFound},
-		{"unknown cell", "GET", "/api/v1/cells/loom-9/queue", "", "", "", 404, codeNotFound},
-		{"bad limit", "GET", "/api/v1/cells/weave-1/queue?limit=0", "", "", "", 400, codeInvalid},
+		{"bad id", "GET", "/api/v1/operations/abc", plannerToken, "", "", 400, codeInvalid},
+		{"unknown operation", "GET", "/api/v1/operations/424242", plannerToken, "", "", 404, codeNotFound},
+		{"unknown cell", "GET", "/api/v1/cells/loom-9/queue", plannerToken, "", "", 404, codeNotFound},
+		{"bad limit", "GET", "/api/v1/cells/weave-1/queue?limit=0", plannerToken, "", "", 400, codeInvalid},
 		{"unknown route", "GET", "/api/v1/nothing", "", "", "", 404, codeNotFound},
-		{"bad state filter", "GET", "/api/v1/work-orders?state=lost", "", "", "", 400, codeInvalid},
+		{"bad state filter", "GET", "/api/v1/work-orders?state=lost", plannerToken, "", "", 400, codeInvalid},
 		{"sign in without secret", "POST", "/api/v1/auth/signin", "", "application/json", `{"person":"ana"}`, 400, codeInvalid},
+		// What another site's page can post without asking the browser first (CORS).
+		{"sign in as text/plain", "POST", "/api/v1/auth/signin", "", "text/plain", `{"person":"ana","pin":"1234"}`, 415, codeUnsupportedMedia},
+		{"sign in as a form", "POST", "/api/v1/auth/signin", "", "application/x-www-form-urlencoded", `{"person":"ana","pin":"1234"}`, 415, codeUnsupportedMedia},
+		{"sign in without a type", "POST", "/api/v1/auth/signin", "", "", `{"person":"ana","pin":"1234"}`, 415, codeUnsupportedMedia},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -433,7 +438,7 @@ func TestQueueAndTurnaroundOverHTTP(t *testing.T) {
 	var q struct {
 		Queue []book.QueueEntry `json:"queue"`
 	}
-	ts.do(t, "GET", "/api/v1/cells/weave-1/queue", "", "", "").json(t, &q)
+	ts.do(t, "GET", "/api/v1/cells/weave-1/queue", plannerToken, "", "").json(t, &q)
 	if len(q.Queue) != 1 || q.Queue[0].ID != op || q.Queue[0].OrderID != "A" || q.Queue[0].SKU != "SCARF" {
 		t.Fatalf("queue = %+v", q.Queue)
 	}
@@ -442,7 +447,7 @@ func TestQueueAndTurnaroundOverHTTP(t *testing.T) {
 			t.Fatalf("%s: %d %s", a, r.status, r.body)
 		}
 	}
-	ts.do(t, "GET", "/api/v1/cells/pack-1/queue", "", "", "").json(t, &q)
+	ts.do(t, "GET", "/api/v1/cells/pack-1/queue", plannerToken, "", "").json(t, &q)
 	if len(q.Queue) != 1 || q.Queue[0].Capability != "pack" {
 		t.Fatalf("pack queue after weaving = %+v", q.Queue)
 	}
@@ -453,7 +458,7 @@ func TestQueueAndTurnaroundOverHTTP(t *testing.T) {
 		}
 	}
 	var ta book.Turnaround
-	ts.do(t, "GET", "/api/v1/drops/winter/turnaround", "", "", "").json(t, &ta)
+	ts.do(t, "GET", "/api/v1/drops/winter/turnaround", plannerToken, "", "").json(t, &ta)
 	if ta.Count != 1 || ta.MedianSeconds != 5400 || ta.P90Seconds != 5400 {
 		t.Fatalf("turnaround = %+v, want one of 5400 s", ta)
 	}

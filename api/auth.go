@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -37,7 +38,7 @@ type Principal struct {
 // Permission is something a role may do; its text completes "a <role> cannot ...".
 type Permission string
 
-// Permissions. Reads need none.
+// Permissions of writes. Reads need a principal of any role, and no permission.
 const (
 	PermImport   Permission = "import orders"
 	PermOperate  Permission = "act on operations"
@@ -257,6 +258,13 @@ func (s *Server) SignOut(ctx context.Context, token string) error {
 }
 
 func (s *Server) signIn(c echo.Context) error {
+	// Only JSON: a page of another site can make a browser post a form or text/plain without
+	// asking, but not application/json, for which the browser must ask first (CORS), and the
+	// daemon never says yes; so no page can try PINs from the browsers that visit it.
+	ct := c.Request().Header.Get(echo.HeaderContentType)
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != echo.MIMEApplicationJSON {
+		return newError(http.StatusUnsupportedMediaType, codeUnsupportedMedia, "send the sign-in as application/json, not %q", ct)
+	}
 	var req signInRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err

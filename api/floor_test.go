@@ -231,7 +231,7 @@ func TestCookieSession(t *testing.T) {
 			}
 		})
 	}
-	if got := ts.do(t, "GET", "/api/v1/operations/"+itoa(op), "", "", ""); !strings.Contains(string(got.body), `"state":"running"`) {
+	if got := ts.do(t, "GET", "/api/v1/operations/"+itoa(op), plannerToken, "", ""); !strings.Contains(string(got.body), `"state":"running"`) {
 		t.Errorf("operation after the cookie writes: %s, want started once", got.body)
 	}
 	// Signing out over the cookie ends the session.
@@ -311,7 +311,7 @@ func TestMount(t *testing.T) {
 		{"GET", "/", 200, "page GET /"},
 		{"GET", "/tablet/weave-1", 200, "page GET /tablet/weave-1"},
 		{"POST", "/signin", 200, "page POST /signin"},
-		{"GET", "/api/v1/cells/weave-1", 200, `"id":"weave-1"`},
+		{"GET", "/api/v1/cells/weave-1", 401, codeUnauthorized},
 		{"GET", "/healthz", 200, `"status":"ok"`},
 		{"GET", "/api/v1/nothing", 404, codeNotFound},
 		{"GET", "/api/v1/dispatch", 405, codeMethod},

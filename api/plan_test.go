@@ -11,7 +11,7 @@ import (
 
 func TestPlanOverHTTP(t *testing.T) {
 	ts := newTestServer(t)
-	if r := ts.do(t, "GET", "/api/v1/plan", "", "", ""); r.status != http.StatusServiceUnavailable || r.errorCode(t) != codeNoPlan {
+	if r := ts.do(t, "GET", "/api/v1/plan", plannerToken, "", ""); r.status != http.StatusServiceUnavailable || r.errorCode(t) != codeNoPlan {
 		t.Errorf("plan before the first: %d %s, want 503 no_plan", r.status, r.body)
 	}
 	if r := ts.importCSV(t, "order_id,sku,quantity\nP1,SCARF,2\nP2,SCARF,1\n"); r.status != http.StatusCreated {
@@ -24,14 +24,14 @@ func TestPlanOverHTTP(t *testing.T) {
 		Drops []planner.DropForecast `json:"drops"`
 		Late  int                    `json:"late_work_orders"`
 	}
-	ts.do(t, "GET", "/api/v1/plan", "", "", "").json(t, &pl)
+	ts.do(t, "GET", "/api/v1/plan", plannerToken, "", "").json(t, &pl)
 	if len(pl.Drops) != 1 || pl.Drops[0].Drop != "winter" || !pl.Drops[0].OnTime || pl.Drops[0].Open != 2 || pl.Drops[0].Completion.IsZero() {
 		t.Errorf("plan drops = %+v, want winter on time with 2 open and a predicted completion", pl.Drops)
 	}
 	var ops struct {
 		Operations []planner.OperationSlot `json:"operations"`
 	}
-	ts.do(t, "GET", "/api/v1/plan/operations?cell=weave-1", "", "", "").json(t, &ops)
+	ts.do(t, "GET", "/api/v1/plan/operations?cell=weave-1", plannerToken, "", "").json(t, &ops)
 	if len(ops.Operations) != 2 {
 		t.Fatalf("weave-1 slots = %+v, want the two weaving operations", ops.Operations)
 	}
@@ -42,14 +42,14 @@ func TestPlanOverHTTP(t *testing.T) {
 	}
 	// Every operation of a work order shows its planned start and end.
 	var d book.WorkOrderDetail
-	ts.do(t, "GET", "/api/v1/work-orders/1", "", "", "").json(t, &d)
+	ts.do(t, "GET", "/api/v1/work-orders/1", plannerToken, "", "").json(t, &d)
 	for _, op := range d.Operations {
 		if op.Plan == nil || op.Plan.Start.IsZero() || op.Plan.End.IsZero() {
 			t.Errorf("operation %d (%s) without a planned slot: %+v", op.ID, op.State, op.Plan)
 		}
 	}
 	var f planner.DropForecast
-	ts.do(t, "GET", "/api/v1/drops/winter/forecast", "", "", "").json(t, &f)
+	ts.do(t, "GET", "/api/v1/drops/winter/forecast", plannerToken, "", "").json(t, &f)
 	if !f.OnTime || f.Open != 2 {
 		t.Errorf("winter forecast = %+v", f)
 	}
@@ -57,7 +57,7 @@ func TestPlanOverHTTP(t *testing.T) {
 		"/api/v1/plan/operations?cell=nope": http.StatusNotFound,
 		"/api/v1/drops/nope/forecast":       http.StatusNotFound,
 	} {
-		if r := ts.do(t, "GET", path, "", "", ""); r.status != want {
+		if r := ts.do(t, "GET", path, plannerToken, "", ""); r.status != want {
 			t.Errorf("GET %s: %d, want %d", path, r.status, want)
 		}
 	}
@@ -96,7 +96,7 @@ func TestPromiseOverHTTP(t *testing.T) {
 		t.Errorf("unknown drop: %d, want 404", r.status)
 	}
 	// Nothing was stored.
-	if r := ts.do(t, "GET", "/api/v1/orders/Q1", "", "", ""); r.status != http.StatusNotFound {
+	if r := ts.do(t, "GET", "/api/v1/orders/Q1", plannerToken, "", ""); r.status != http.StatusNotFound {
 		t.Errorf("order Q1 after a promise check: %d, want 404", r.status)
 	}
 }

@@ -258,6 +258,11 @@ func (s *Server) routes(reg *prometheus.Registry) *echo.Echo {
 	e.IPExtractor = func(r *http.Request) string { return ClientOf(r).Addr }
 	e.Use(s.metrics.middleware, PathParams)
 
+	// Who may use each route is said here, beside it: the few open to anyone first, then reads
+	// of the book, the plan and the floor, which need a principal of any role (customers' names
+	// and notes, people's names, orders and plans are not for anyone on the network), then
+	// writes, which need a permission. docs/SECURITY.md has the table; TestWhoMayUseEachRoute
+	// keeps this, the table and openapi.yaml in step.
 	e.GET("/healthz", s.healthz)
 	e.GET("/metrics", echo.WrapHandler(metricsHandler(reg)))
 
@@ -267,34 +272,34 @@ func (s *Server) routes(reg *prometheus.Registry) *echo.Echo {
 	v1.POST("/auth/signout", s.signOut, s.authenticated)
 	v1.GET("/auth/whoami", s.whoAmI, s.authenticated)
 
-	v1.GET("/cells", s.listCells)
-	v1.GET("/cells/:cell", s.getCell)
-	v1.GET("/cells/:cell/queue", s.cellQueue)
+	v1.GET("/cells", s.listCells, s.authenticated)
+	v1.GET("/cells/:cell", s.getCell, s.authenticated)
+	v1.GET("/cells/:cell/queue", s.cellQueue, s.authenticated)
 	v1.POST("/cells/:cell/reset", s.resetCell, s.authenticated, s.require(PermOperate))
 	v1.POST("/cells/:cell/fault", s.reportFault, s.authenticated, s.require(PermOperate))
 	v1.POST("/cells/:cell/labels", s.reprintLabel, s.authenticated, s.require(PermOperate))
-	v1.GET("/products", s.listProducts)
-	v1.GET("/products/:sku", s.getProduct)
-	v1.GET("/drops", s.listDrops)
-	v1.GET("/drops/:drop", s.getDrop)
+	v1.GET("/products", s.listProducts, s.authenticated)
+	v1.GET("/products/:sku", s.getProduct, s.authenticated)
+	v1.GET("/drops", s.listDrops, s.authenticated)
+	v1.GET("/drops/:drop", s.getDrop, s.authenticated)
 	v1.POST("/drops/:drop/orders", s.importOrders, s.authenticated, s.require(PermImport))
-	v1.GET("/drops/:drop/turnaround", s.dropTurnaround)
-	v1.GET("/drops/:drop/forecast", s.dropForecast)
+	v1.GET("/drops/:drop/turnaround", s.dropTurnaround, s.authenticated)
+	v1.GET("/drops/:drop/forecast", s.dropForecast, s.authenticated)
 	v1.POST("/drops/:drop/promise", s.promise, s.authenticated, s.require(PermImport))
-	v1.GET("/plan", s.getPlan)
-	v1.GET("/plan/operations", s.planOperations)
-	v1.GET("/turnaround", s.allTurnaround)
-	v1.GET("/orders/:order", s.getOrder)
-	v1.GET("/work-orders", s.listWorkOrders)
-	v1.GET("/work-orders/:id", s.getWorkOrder)
-	v1.GET("/operations/:id", s.getOperation)
+	v1.GET("/plan", s.getPlan, s.authenticated)
+	v1.GET("/plan/operations", s.planOperations, s.authenticated)
+	v1.GET("/turnaround", s.allTurnaround, s.authenticated)
+	v1.GET("/orders/:order", s.getOrder, s.authenticated)
+	v1.GET("/work-orders", s.listWorkOrders, s.authenticated)
+	v1.GET("/work-orders/:id", s.getWorkOrder, s.authenticated)
+	v1.GET("/operations/:id", s.getOperation, s.authenticated)
 	v1.POST("/operations/:id/:action", s.actOnOperation, s.authenticated, s.require(PermOperate))
 	v1.POST("/dispatch", s.dispatch, s.authenticated, s.require(PermDispatch))
-	v1.GET("/events", s.listEvents)
-	v1.GET("/devices", s.listDevices)
-	v1.GET("/sim/devices", s.simulator)
-	v1.GET("/sim/devices/:id", s.simulator)
-	v1.GET("/sim/devices/:id/printed", s.simulator)
+	v1.GET("/events", s.listEvents, s.authenticated)
+	v1.GET("/devices", s.listDevices, s.authenticated)
+	v1.GET("/sim/devices", s.simulator, s.authenticated)
+	v1.GET("/sim/devices/:id", s.simulator, s.authenticated)
+	v1.GET("/sim/devices/:id/printed", s.simulator, s.authenticated)
 	v1.PUT("/sim/devices/:id/faults", s.simulator, s.authenticated, s.require(PermSimulate))
 	return e
 }

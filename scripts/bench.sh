@@ -204,6 +204,8 @@ seconds() { local s=$(date +%s.%N); "$@" > /dev/null; echo "$(date +%s.%N) - $s"
 fmt() { printf '%.*f' "${2:-2}" "$1"; }
 field() { grep -o "\"$1\": *[0-9.]*" "$2" | head -1 | awk -F': *' '{print $2}'; }
 token=demo-planner-token-0001
+# The API's reads need a principal too: the planner's token.
+bearer="Authorization: Bearer $token"
 
 echo "== go benchmarks"
 go test -run='^$' -bench='Import100k' -benchtime=1x -count=3 ./book/ | tee "$B/go-book.txt"
@@ -229,11 +231,11 @@ start_daemon "$B/latency"
 "$B/cellforge" import --server "$url" --token $token --drop bench --progress never "$B/batch-10k.csv"
 queue_urls=()
 for c in $cells; do queue_urls+=("$url/api/v1/cells/$c/queue"); done
-"$B/load" -rate 1000 -duration 20s "${queue_urls[@]}" | tee "$B/load-queue.json"
+"$B/load" -rate 1000 -duration 20s -header "$bearer" "${queue_urls[@]}" | tee "$B/load-queue.json"
 "$B/load" -rate 1000 -duration 20s "$url/healthz" | tee "$B/load-healthz.json"
 first_cell=$(echo "$cells" | head -1)
-queue_len=$(curl -fs "$url/api/v1/cells/$first_cell/queue?limit=10000" | grep -o '"order_id"' | wc -l)
-wrk -t2 -c8 -d10s --latency "$url/api/v1/cells/$first_cell/queue" | tee "$B/wrk-queue.txt"
+queue_len=$(curl -fs -H "$bearer" "$url/api/v1/cells/$first_cell/queue?limit=10000" | grep -o '"order_id"' | wc -l)
+wrk -t2 -c8 -d10s --latency -H "$bearer" "$url/api/v1/cells/$first_cell/queue" | tee "$B/wrk-queue.txt"
 wrk -t2 -c8 -d10s --latency "$url/healthz" | tee "$B/wrk-healthz.txt"
 stop_daemon
 pid=""
@@ -243,19 +245,19 @@ start_daemon "$B/web" 300ms
 "$B/cellforge" import --server "$url" --token $token --drop bench --progress never "$B/batch-10k.csv"
 # The first plan of the batch: the tablet shows the queue in its order.
 for _ in $(seq 1 600); do
-  [ "$(curl -fs "$url/api/v1/plan" | jq '[.drops[].open_work_orders] | add // 0' 2>/dev/null || echo 0)" -ge 10000 ] && break
+  [ "$(curl -fs -H "$bearer" "$url/api/v1/plan" | jq '[.drops[].open_work_orders] | add // 0' 2>/dev/null || echo 0)" -ge 10000 ] && break
   sleep 0.1
 done
 # cookie PATH FORM...: signs in through a page's form and prints the session cookie.
 cookie() { local p=$1; shift; curl -fs -o /dev/null -c - "$@" "$url$p" | awk '$6 == "cellforge_session" {print $7}'; }
 op_cookie=$(cookie "/tablet/$first_cell/signin" -d person=amira -d pin=4821)
 mgr_cookie=$(cookie /signin -d person=ines -d password=demo-manager-password)
-web_queue_len=$(curl -fs "$url/api/v1/cells/$first_cell/queue?limit=10000" | grep -o '"order_id"' | wc -l)
+web_queue_len=$(curl -fs -H "$bearer" "$url/api/v1/cells/$first_cell/queue?limit=10000" | grep -o '"order_id"' | wc -l)
 # Open loop at a low rate, so that the latency is the server's time to answer (on loopback).
 "$B/load" -rate 20 -duration 20s -header "Cookie: cellforge_session=$op_cookie" "$url/tablet/$first_cell" | tee "$B/web-tablet.json"
 "$B/load" -rate 20 -duration 20s -header "Cookie: cellforge_session=$op_cookie" "$url/tablet/$first_cell/live" | tee "$B/web-live.json"
 "$B/load" -rate 5 -duration 20s -header "Cookie: cellforge_session=$mgr_cookie" "$url/manager" | tee "$B/web-dashboard.json"
-"$B/load" -rate 20 -duration 20s "$url/api/v1/cells/$first_cell/queue" | tee "$B/web-api-queue.json"
+"$B/load" -rate 20 -duration 20s -header "$bearer" "$url/api/v1/cells/$first_cell/queue" | tee "$B/web-api-queue.json"
 "$B/load" -rate 20 -duration 20s "$url/healthz" | tee "$B/web-healthz.json"
 echo "== delay from a change to a connected browser"
 (cd api/web/e2e && node delay.bench.mjs "$url" "$first_cell" demo-operator-token-0001 amira 4821 40) | tee "$B/web-delay.json"

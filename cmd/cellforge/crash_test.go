@@ -96,7 +96,7 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 			WorkOrders []book.WorkOrder `json:"work_orders"`
 			NextAfter  int64            `json:"next_after"`
 		}
-		if code, err := request(ctx, "GET", d.url+"/api/v1/work-orders?limit=10000&after="+strconv.FormatInt(after, 10), "", "", nil, &page); err != nil || code != 200 {
+		if code, err := request(ctx, "GET", d.url+"/api/v1/work-orders?limit=10000&after="+strconv.FormatInt(after, 10), crashPlannerToken, "", nil, &page); err != nil || code != 200 {
 			t.Fatalf("listing work orders: %d %v", code, err)
 		}
 		for _, wo := range page.WorkOrders {
@@ -129,7 +129,7 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	rank := map[book.State]int{book.Queued: 1, book.Running: 2, book.Paused: 2, book.Done: 3}
 	for id, states := range log.opStates {
 		var op book.Operation
-		if code, err := request(ctx, "GET", d.url+"/api/v1/operations/"+strconv.FormatInt(id, 10), "", "", nil, &op); err != nil || code != 200 {
+		if code, err := request(ctx, "GET", d.url+"/api/v1/operations/"+strconv.FormatInt(id, 10), crashPlannerToken, "", nil, &op); err != nil || code != 200 {
 			t.Fatalf("reading operation %d: %d %v", id, code, err)
 		}
 		last := states[len(states)-1]
@@ -137,7 +137,7 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 			t.Errorf("operation %d was acknowledged %s but is %s after the crash", id, last, op.State)
 		}
 		var detail book.WorkOrderDetail
-		if code, err := request(ctx, "GET", d.url+"/api/v1/work-orders/"+strconv.FormatInt(op.WorkOrder, 10), "", "", nil, &detail); err != nil || code != 200 {
+		if code, err := request(ctx, "GET", d.url+"/api/v1/work-orders/"+strconv.FormatInt(op.WorkOrder, 10), crashPlannerToken, "", nil, &detail); err != nil || code != 200 {
 			t.Fatalf("reading work order %d: %d %v", op.WorkOrder, code, err)
 		}
 		checkWorkOrder(t, detail)
@@ -194,7 +194,7 @@ func operateLoop(ctx context.Context, url, cell string, log *crashLog) {
 		var q struct {
 			Queue []book.QueueEntry `json:"queue"`
 		}
-		code, err := request(ctx, "GET", url+"/api/v1/cells/"+cell+"/queue?limit=1", "", "", nil, &q)
+		code, err := request(ctx, "GET", url+"/api/v1/cells/"+cell+"/queue?limit=1", crashPlannerToken, "", nil, &q)
 		if err != nil || code != 200 || len(q.Queue) == 0 {
 			select {
 			case <-ctx.Done():

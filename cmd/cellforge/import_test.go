@@ -54,11 +54,11 @@ func TestImportCommand(t *testing.T) {
 	var got struct {
 		WorkOrder book.WorkOrder `json:"work_order"`
 	}
-	if code, err := request(ctx, "GET", d.url+"/api/v1/orders/SP-0001", "", "", nil, &got); err != nil || code != 200 {
+	if code, err := request(ctx, "GET", d.url+"/api/v1/orders/SP-0001", demoPlanner, "", nil, &got); err != nil || code != 200 {
 		t.Fatalf("order SP-0001: %d %v", code, err)
 	}
 	var detail book.WorkOrderDetail
-	request(ctx, "GET", d.url+"/api/v1/work-orders/"+itoa(got.WorkOrder.ID), "", "", nil, &detail)
+	request(ctx, "GET", d.url+"/api/v1/work-orders/"+itoa(got.WorkOrder.ID), demoPlanner, "", nil, &detail)
 	if len(detail.Operations) < 2 || detail.Operations[0].State != book.Queued || detail.Operations[0].Cell == "" {
 		t.Fatalf("work order of SP-0001: %+v", detail)
 	}
@@ -70,7 +70,7 @@ func TestImportCommand(t *testing.T) {
 	var q struct {
 		Queue []book.QueueEntry `json:"queue"`
 	}
-	request(ctx, "GET", d.url+"/api/v1/cells/"+detail.Operations[0].Cell+"/queue", "", "", nil, &q)
+	request(ctx, "GET", d.url+"/api/v1/cells/"+detail.Operations[0].Cell+"/queue", demoPlanner, "", nil, &q)
 	found := false
 	for _, e := range q.Queue {
 		found = found || e.OrderID == "SP-0001"

@@ -119,7 +119,7 @@ func TestDemoFactoryPlansImportedBatches(t *testing.T) {
 	if !p.OnTime || p.Open < f.Open {
 		t.Errorf("promise with two more scarves = %+v, want on time", p)
 	}
-	if code, _ := request(ctx, "GET", d.url+"/api/v1/orders/SP27-9001", "", "", nil, nil); code != 404 {
+	if code, _ := request(ctx, "GET", d.url+"/api/v1/orders/SP27-9001", demoPlanner, "", nil, nil); code != 404 {
 		t.Errorf("order of a promise check stored: %d", code)
 	}
 }

@@ -134,11 +134,13 @@ export function launchBrowser() {
   return chromium.launch(CHROMIUM);
 }
 
-// api calls the JSON API: body is sent as JSON, csv as text/csv. It returns status, the parsed
-// JSON (null when the body is not JSON), the text and the headers; it does not throw on an
-// error status.
+// api calls the JSON API: body is sent as JSON, csv as text/csv. The API's reads need a
+// principal too: a GET without a token reads as the planner's token (token: null sends none).
+// It returns status, the parsed JSON (null when the body is not JSON), the text and the
+// headers; it does not throw on an error status.
 export async function api(base, method, urlPath, { token, body, csv, headers = {} } = {}) {
   const h = { ...headers };
+  if (token === undefined && method === 'GET') token = TOKENS.planner;
   if (token) h.Authorization = `Bearer ${token}`;
   let payload;
   if (csv !== undefined) {
