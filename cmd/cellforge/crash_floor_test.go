@@ -207,6 +207,7 @@ func TestKill9KeepsWhatTheFloorOwes(t *testing.T) {
 	}
 
 	d := startDaemon(t, config, data)
+	d.reader = crashPlannerToken
 	// A first unit labelled and its work order's ticket printed while the printers work.
 	importCSV(d, "order_id,sku,quantity\nT0,TAG,1\n")
 	// Confirmed and recorded, not only printed: a printer that faults during the status check
@@ -249,6 +250,7 @@ func TestKill9KeepsWhatTheFloorOwes(t *testing.T) {
 	d.kill()
 
 	d = startDaemon(t, config, data)
+	d.reader = crashPlannerToken
 	down := cell(d, "weave-1").Status.Down
 	if !strings.Contains(down, "in fault") {
 		t.Errorf("weave-1 after the restart: down %q, want down for its loom's fault", down)

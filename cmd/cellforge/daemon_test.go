@@ -52,6 +52,9 @@ type daemon struct {
 	stderr *bytes.Buffer
 	errw   *syncWriter // guards stderr while the daemon runs
 	done   chan error
+	// reader is the token get reads the API with: the demo planner's unless a test serving
+	// another factory sets its own.
+	reader string
 }
 
 // logs returns what the daemon logged so far; safe while it runs.
@@ -73,7 +76,7 @@ func startDaemon(t *testing.T, config, data string, extra ...string) *daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &daemon{cmd: cmd, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
+	d := &daemon{cmd: cmd, stderr: &bytes.Buffer{}, done: make(chan error, 1), reader: demoPlanner}
 	d.errw = &syncWriter{w: d.stderr}
 	cmd.Stderr = d.errw
 	if err := cmd.Start(); err != nil {

@@ -40,10 +40,10 @@ type simDevice struct {
 	Machine map[string]float64 `json:"machine"`
 }
 
-// get reads path of the demo factory's daemon as its planner token.
+// get reads path with the daemon's reader token.
 func (d *daemon) get(t *testing.T, path string, out any) {
 	t.Helper()
-	if code, err := request(context.Background(), "GET", d.url+path, demoPlanner, "", nil, out); err != nil || code != 200 {
+	if code, err := request(context.Background(), "GET", d.url+path, d.reader, "", nil, out); err != nil || code != 200 {
 		t.Fatalf("GET %s: %d %v", path, code, err)
 	}
 }
