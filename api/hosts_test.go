@@ -54,6 +54,7 @@ func TestHostHeader(t *testing.T) {
 				t.Fatal(err)
 			}
 			req.Host = tc.host
+			req.Header.Set("Authorization", "Bearer "+plannerToken)
 			if tc.body != "" {
 				req.Header.Set("Content-Type", "application/json")
 			}

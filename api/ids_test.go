@@ -107,7 +107,7 @@ func fetch(t *testing.T, ts *testServer, escaped string) (bool, string) {
 	}
 	// An absolute reference resolves to itself, its dot segments removed.
 	u = u.ResolveReference(u)
-	resp, err := http.Get(u.String())
+	resp, err := getAs(u.String(), plannerToken)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestStoredDotIDsStayFetchable(t *testing.T) {
 	for _, path := range []string{".", "..", "%2E", "%2e%2E"} {
 		u := &url.URL{Scheme: "http", Host: ts.Listener.Addr().String(), Path: "/api/v1/orders/" + must(url.PathUnescape(path)),
 			RawPath: "/api/v1/orders/" + path}
-		resp, err := http.Get(u.String())
+		resp, err := getAs(u.String(), plannerToken)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -155,6 +155,16 @@ func TestStoredDotIDsStayFetchable(t *testing.T) {
 			t.Errorf("GET /api/v1/orders/%s: %d %s", path, resp.StatusCode, raw)
 		}
 	}
+}
+
+// getAs GETs a URL with a bearer token.
+func getAs(url, token string) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	return http.DefaultClient.Do(req)
 }
 
 func must[T any](v T, err error) T {
