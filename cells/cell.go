@@ -82,8 +82,8 @@ type Cell struct {
 
 	mu      sync.Mutex
 	values  map[string]float64 // latest machine values
-	seen    bool               // a reading has arrived
-	lastOK  time.Time          // when the last good reading arrived
+	seen    bool               // a reading of the machine's state has arrived
+	lastOK  time.Time          // when the last good reading of the state arrived
 	lastErr error
 	started time.Time
 	status  Status
@@ -176,8 +176,13 @@ func (c *Cell) Observe(values map[string]float64, at time.Time, err error) {
 			c.values = make(map[string]float64, len(values))
 		}
 		maps.Copy(c.values, values)
-		c.seen = true
-		c.lastOK = at
+		// Only a reading of the machine's state tells what the machine is doing: a poll group
+		// without it (a set-up read every few seconds) answering first would have the state
+		// read as 0, and a cell held down for a fault come up.
+		if _, ok := values[c.cfg.Profile.StateRegister]; ok {
+			c.seen = true
+			c.lastOK = at
+		}
 		c.lastErr = nil
 	}
 	c.mu.Unlock()
