@@ -264,6 +264,34 @@ func TestDueDatesBeatDispatch(t *testing.T) {
 	t.Logf("dispatch: tardiness %d makespan %d; search: tardiness %d makespan %d", d.Tardiness, d.Makespan, s.Tardiness, s.Makespan)
 }
 
+// TestDispatchFirstComeFirstServed: among jobs due the same day the
+// earliest-due-date rule takes the one that is ready first, not the one with
+// the lowest index, when both wait for the same machine: a drop's work is
+// served in the order it arrives. (Ranking such ties by start, which moves
+// as machines fill, made a drop of 50,000 work orders take minutes.)
+func TestDispatchFirstComeFirstServed(t *testing.T) {
+	p := &Problem{Machines: 1, Jobs: []Job{
+		{ID: "busy", Due: 100, Ops: []Op{{Alternatives: alt1(0, 20)}}},
+		{ID: "later", Due: 100, Release: 18, Ops: []Op{{Alternatives: alt1(0, 5)}}},
+		{ID: "sooner", Due: 100, Release: 15, Ops: []Op{{Alternatives: alt1(0, 5)}}},
+	}}
+	s, err := Dispatch(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs := checkSchedule(p, s); len(errs) > 0 {
+		t.Fatalf("infeasible: %v", errs)
+	}
+	for _, want := range []struct {
+		job        int
+		start, end int64
+	}{{0, 0, 20}, {2, 20, 25}, {1, 25, 30}} {
+		if a := find(t, s, want.job, 0); a.Start != want.start || a.End != want.end {
+			t.Errorf("job %s at [%d, %d), want [%d, %d)", p.Jobs[want.job].ID, a.Start, a.End, want.start, want.end)
+		}
+	}
+}
+
 // randomProblem is a small problem with every feature: releases, due
 // dates, weights, changeovers, downtime and, when fixed, a running
 // operation per machine at time 0.

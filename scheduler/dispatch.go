@@ -11,8 +11,9 @@ import (
 type rule int
 
 const (
-	// ruleEDD takes the operation of the job due first, then the one that
-	// can start first: the earliest-due-date rule a studio follows by hand.
+	// ruleEDD takes the operation of the job due first, then the one whose
+	// job is ready first (its previous operation ends first): among work
+	// due the same day, first come, first served.
 	ruleEDD rule = iota
 	// ruleEST takes the operation that can start first, then the one due
 	// first: no machine waits while work it could do is waiting.
@@ -21,10 +22,12 @@ const (
 
 // Dispatch schedules p with the earliest-due-date dispatching rule, without
 // any search: operations whose job predecessor is scheduled compete, the
-// one of the job due first wins (then the one that can start first, then
-// the lowest job), and goes to the machine that finishes it first. Jobs
-// without a due date come after those with one. It is the baseline Solve
-// is measured against and the first schedule Solve improves on.
+// one of the job due first wins (then the one whose job is ready first,
+// then the lowest job), and goes to the machine that finishes it first.
+// Jobs without a due date come after those with one. It is the baseline
+// Solve is measured against and the first schedule at scale: every
+// operation is ranked once, when its job is ready for it, so it takes
+// O(n log n) however many jobs share a due date.
 func Dispatch(p *Problem) (Schedule, error) {
 	if err := p.Validate(); err != nil {
 		return Schedule{}, err
@@ -35,12 +38,13 @@ func Dispatch(p *Problem) (Schedule, error) {
 	return in.scheduleOf(pl), nil
 }
 
-// candidate is an operation ready to be dispatched with its best
-// placement as last computed.
+// candidate is an operation ready to be dispatched with its rank: at is
+// when its job is ready for it under ruleEDD, its start at its best
+// placement as last computed under ruleEST.
 type candidate struct {
-	v          int
-	due, start int64
-	job        int
+	v       int
+	due, at int64
+	job     int
 }
 
 type candidates struct {
@@ -54,8 +58,8 @@ func (h *candidates) Less(i, j int) bool {
 	if h.rule == ruleEDD && a.due != b.due {
 		return a.due < b.due
 	}
-	if a.start != b.start {
-		return a.start < b.start
+	if a.at != b.at {
+		return a.at < b.at
 	}
 	if a.due != b.due {
 		return a.due < b.due
@@ -71,9 +75,16 @@ func (h *candidates) Pop() any {
 }
 
 // dispatch builds the plan by list scheduling with rule, keeping the fixed
-// operations where they are, then decodes it. Every operation's placement
-// only gets later as machines fill up, so a candidate popped with a stale
-// start is recomputed and pushed back: the heap needs no updates in place.
+// operations where they are, then decodes it.
+//
+// Under ruleEDD a candidate's rank never changes once it is a candidate:
+// each operation is pushed and popped once. Under ruleEST every
+// operation's placement only gets later as machines fill up, so a
+// candidate popped with a stale start is recomputed and pushed back: the
+// heap needs no updates in place, but work that competes for the same
+// machines is ranked again each time one of them fills. (Ranking ties of
+// due date by start under ruleEDD did the same, and a book of one drop,
+// tens of thousands of jobs due the same day, took minutes.)
 func (p *plan) dispatch(r rule) {
 	in := p.in
 	for k := range p.seq {
@@ -118,6 +129,14 @@ func (p *plan) dispatch(r rule) {
 		return alt, start
 	}
 	h := &candidates{rule: r}
+	// rank is a new candidate's rank: see candidate.
+	rank := func(v int) int64 {
+		if r == ruleEDD {
+			return ready[in.job[v]]
+		}
+		_, st := place(v)
+		return st
+	}
 	due := func(j int) int64 {
 		if in.due[j] > 0 {
 			return in.due[j]
@@ -136,8 +155,7 @@ func (p *plan) dispatch(r rule) {
 			v = in.js[v]
 		}
 		if v >= 0 {
-			_, st := place(v)
-			h.items = append(h.items, candidate{v: v, due: due(j), start: st, job: j})
+			h.items = append(h.items, candidate{v: v, due: due(j), at: rank(v), job: j})
 		}
 	}
 	heap.Init(h)
@@ -147,8 +165,8 @@ func (p *plan) dispatch(r rule) {
 		if st == math.MaxInt64 {
 			panic("scheduler: no machine can run a valid problem's operation")
 		}
-		if st > c.start {
-			c.start = st
+		if r == ruleEST && st > c.at {
+			c.at = st
 			heap.Push(h, c)
 			continue
 		}
@@ -158,8 +176,7 @@ func (p *plan) dispatch(r rule) {
 		free[k], lastFam[k], busy[k] = st+a.Duration, in.family[v], true
 		ready[c.job] = st + a.Duration
 		if w := in.js[v]; w >= 0 {
-			_, st := place(w)
-			heap.Push(h, candidate{v: w, due: c.due, start: st, job: c.job})
+			heap.Push(h, candidate{v: w, due: c.due, at: rank(w), job: c.job})
 		}
 	}
 	if !p.decode() {

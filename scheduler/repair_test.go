@@ -192,6 +192,21 @@ func TestRepairRejects(t *testing.T) {
 // of a cell that faults for good at the start.
 func BenchmarkScale(b *testing.B) {
 	p := shop(rand.New(rand.NewPCG(7, 7)), 10000, 5, 8, 90*86400)
+	// A drop: 50,000 jobs due the same day, as the daemon plans at start.
+	drop := shop(rand.New(rand.NewPCG(7, 8)), 50000, 5, 8, 90*86400)
+	for j := range drop.Jobs {
+		drop.Jobs[j].Due = 30 * 86400
+	}
+	b.Run("first-feasible-one-drop-50000", func(b *testing.B) {
+		var s Schedule
+		for b.Loop() {
+			var err error
+			if s, err = Dispatch(drop); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(s.Late), "late-jobs")
+	})
 	b.Run("first-feasible", func(b *testing.B) {
 		var s Schedule
 		for b.Loop() {
