@@ -23,9 +23,22 @@ import (
 	"github.com/cellforge/cellforge/scheduler"
 )
 
+// Book is what the planner reads of the order book; *book.Book is one.
+type Book interface {
+	// OpenWork returns every open work order with its operations and the id of the latest
+	// event the snapshot includes.
+	OpenWork(ctx context.Context) ([]book.OpenWork, int64, error)
+	// Events lists the event log.
+	Events(ctx context.Context, f book.EventFilter) ([]book.Event, error)
+	// DownCells returns the cells out of service, with the reason.
+	DownCells() map[string]string
+}
+
+var _ Book = (*book.Book)(nil)
+
 // Config is what a Planner needs.
 type Config struct {
-	Book    *book.Book
+	Book    Book
 	Factory *configs.Factory
 	Logger  *slog.Logger
 	// Now returns the current time; time.Now when nil.
@@ -233,34 +246,54 @@ type job struct {
 
 // Replan plans the book's open work again: it repairs the previous plan to the book as it is
 // now (moving only what must move) and, when search is set, searches for a better one for
-// that long. The first plan is searched for in full.
+// that long. The first plan is the scheduler's earliest-due-date dispatch, which takes a second
+// for a book of 50,000 work orders: it becomes the current plan at once, and the search, when
+// set, goes on from it.
 func (p *Planner) Replan(ctx context.Context, search bool) error {
 	p.replanMu.Lock()
 	defer p.replanMu.Unlock()
+	began := time.Now()
 	work, eventID, err := p.cfg.Book.OpenWork(ctx)
 	if err != nil {
 		return fmt.Errorf("reading open work: %w", err)
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	now := p.cfg.Now()
 	b := p.build(now, work, nil)
+	publish := func(s scheduler.Schedule) {
+		plan := b.result(now, s)
+		plan.EventID = eventID
+		p.mu.Lock()
+		p.plan = plan
+		p.mu.Unlock()
+	}
 	prev := p.Current()
-	s, err := p.solve(ctx, b, prev, search)
+	s, err := p.start(b, prev)
 	if err != nil {
 		return err
 	}
-	plan := b.result(now, s)
-	plan.EventID = eventID
-	p.mu.Lock()
-	p.plan = plan
-	p.mu.Unlock()
+	if prev == nil {
+		publish(s)
+		p.log.Info("first plan made", "work_orders", len(b.jobs), "late", s.Late, "took", time.Since(began).Round(time.Millisecond))
+	}
+	if search {
+		if s, err = p.improve(ctx, b, s); err != nil {
+			return err
+		}
+	}
+	if prev != nil || search {
+		publish(s)
+	}
 	return nil
 }
 
-// solve plans problem b, from the previous plan when there is one.
-func (p *Planner) solve(ctx context.Context, b *builder, prev *Plan, search bool) (scheduler.Schedule, error) {
-	opts := scheduler.Options{TimeLimit: p.cfg.Search, Seed: p.cfg.Seed, Workers: 1}
+// start returns a first schedule of problem b: the previous plan repaired to it, or without one
+// the earliest-due-date dispatch.
+func (p *Planner) start(b *builder, prev *Plan) (scheduler.Schedule, error) {
 	if prev == nil {
-		s, err := scheduler.Solve(ctx, b.problem, opts)
+		s, err := scheduler.Dispatch(b.problem)
 		if err != nil {
 			return s, fmt.Errorf("planning %d work orders: %w", len(b.jobs), err)
 		}
@@ -270,9 +303,13 @@ func (p *Planner) solve(ctx context.Context, b *builder, prev *Plan, search bool
 	if err != nil {
 		return s, fmt.Errorf("re-planning %d work orders: %w", len(b.jobs), err)
 	}
-	if !search {
-		return s, nil
-	}
+	return s, nil
+}
+
+// improve searches for a better schedule of problem b than s for the configured time, or until
+// ctx ends.
+func (p *Planner) improve(ctx context.Context, b *builder, s scheduler.Schedule) (scheduler.Schedule, error) {
+	opts := scheduler.Options{TimeLimit: p.cfg.Search, Seed: p.cfg.Seed, Workers: 1}
 	better, err := scheduler.Improve(ctx, b.problem, s, opts)
 	if err != nil {
 		return s, fmt.Errorf("improving the plan of %d work orders: %w", len(b.jobs), err)
@@ -345,8 +382,11 @@ func (p *Planner) Promise(ctx context.Context, drop string, cands []book.Candida
 	}
 	now := p.cfg.Now()
 	b := p.build(now, work, cands)
-	s, err := p.solve(ctx, b, p.Current(), true)
+	s, err := p.start(b, p.Current())
 	if err != nil {
+		return DropForecast{}, err
+	}
+	if s, err = p.improve(ctx, b, s); err != nil {
 		return DropForecast{}, err
 	}
 	plan := b.result(now, s)

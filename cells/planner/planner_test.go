@@ -336,6 +336,39 @@ func TestRunFollowsTheBook(t *testing.T) {
 	}
 }
 
+// TestFirstPlanComesBeforeItsSearch: the first plan is there as soon as it is dispatched, while
+// the search for a better one goes on (here for an hour), and the loop stops when its context
+// ends, in the middle of that search.
+func TestFirstPlanComesBeforeItsSearch(t *testing.T) {
+	fx := newFixture(t)
+	fx.importCSV(t, "later", batch("F", 20, "SCARF", "RUG-MADDER", "RUG-INDIGO"))
+	fx.planner = planner.New(planner.Config{Book: fx.book, Factory: fx.factory, Now: fx.clock.Now, Search: time.Hour, Seed: 1})
+	fx.book.UsePlan(fx.planner)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- fx.planner.Run(ctx) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for fx.planner.Current() == nil {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatal("no plan while the first search runs")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if ops := checkPlan(t, fx, fx.planner.Current()); ops == 0 {
+		t.Error("the first plan plans nothing")
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Error(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return when its context ended during the search")
+	}
+}
+
 // TestPlanKeepsWorkingHours: with working hours, every slot lies within its cell's hours, and a
 // batch too big for one day spreads over the working days.
 func TestPlanKeepsWorkingHours(t *testing.T) {
