@@ -292,6 +292,25 @@ func TestDispatchFirstComeFirstServed(t *testing.T) {
 	}
 }
 
+// TestDispatchGroupsWaitingFamilies: work due the same day and waiting together runs family by
+// family, whatever the order of the jobs: one changeover instead of three.
+func TestDispatchGroupsWaitingFamilies(t *testing.T) {
+	p := &Problem{Machines: 1, Changeover: [][]int64{{0, 10}, {10, 0}}}
+	for i := range 4 {
+		p.Jobs = append(p.Jobs, Job{Due: 50, Ops: []Op{{Alternatives: alt1(0, 1), Family: i % 2}}})
+	}
+	s, err := Dispatch(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs := checkSchedule(p, s); len(errs) > 0 {
+		t.Fatalf("infeasible: %v", errs)
+	}
+	if s.Changeovers != 1 || s.Makespan != 14 {
+		t.Errorf("%d changeovers, makespan %d; want 1 and 14", s.Changeovers, s.Makespan)
+	}
+}
+
 // randomProblem is a small problem with every feature: releases, due
 // dates, weights, changeovers, downtime and, when fixed, a running
 // operation per machine at time 0.

@@ -12,8 +12,9 @@ type rule int
 
 const (
 	// ruleEDD takes the operation of the job due first, then the one whose
-	// job is ready first (its previous operation ends first): among work
-	// due the same day, first come, first served.
+	// job is ready first (its previous operation ends first), then the one
+	// of the lowest changeover family: among work due the same day, first
+	// come, first served, and what waits together runs family by family.
 	ruleEDD rule = iota
 	// ruleEST takes the operation that can start first, then the one due
 	// first: no machine waits while work it could do is waiting.
@@ -23,7 +24,8 @@ const (
 // Dispatch schedules p with the earliest-due-date dispatching rule, without
 // any search: operations whose job predecessor is scheduled compete, the
 // one of the job due first wins (then the one whose job is ready first,
-// then the lowest job), and goes to the machine that finishes it first.
+// then the one of the lowest changeover family, then the lowest job), and
+// goes to the machine that finishes it first.
 // Jobs without a due date come after those with one. It is the baseline
 // Solve is measured against and the first schedule at scale: every
 // operation is ranked once, when its job is ready for it, so it takes
@@ -44,6 +46,7 @@ func Dispatch(p *Problem) (Schedule, error) {
 type candidate struct {
 	v       int
 	due, at int64
+	family  int
 	job     int
 }
 
@@ -63,6 +66,9 @@ func (h *candidates) Less(i, j int) bool {
 	}
 	if a.due != b.due {
 		return a.due < b.due
+	}
+	if h.rule == ruleEDD && a.family != b.family {
+		return a.family < b.family
 	}
 	return a.job < b.job
 }
@@ -155,7 +161,7 @@ func (p *plan) dispatch(r rule) {
 			v = in.js[v]
 		}
 		if v >= 0 {
-			h.items = append(h.items, candidate{v: v, due: due(j), at: rank(v), job: j})
+			h.items = append(h.items, candidate{v: v, due: due(j), at: rank(v), family: in.family[v], job: j})
 		}
 	}
 	heap.Init(h)
@@ -176,7 +182,7 @@ func (p *plan) dispatch(r rule) {
 		free[k], lastFam[k], busy[k] = st+a.Duration, in.family[v], true
 		ready[c.job] = st + a.Duration
 		if w := in.js[v]; w >= 0 {
-			heap.Push(h, candidate{v: w, due: c.due, at: rank(w), job: c.job})
+			heap.Push(h, candidate{v: w, due: c.due, at: rank(w), family: in.family[w], job: c.job})
 		}
 	}
 	if !p.decode() {
