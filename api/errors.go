@@ -30,6 +30,7 @@ const (
 	codeNoMachine        = "no_machine"
 	codeDevice           = "device_error"
 	codeNoPlan           = "no_plan"
+	codePlanning         = "planning"
 	codeCSRF             = "csrf"
 	codeNoFloor          = "no_floor"
 	codeNoPrinter        = "no_printer"

@@ -145,11 +145,12 @@ func (s *Server) cellQueue(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	planning := s.planning() // before the read: a plan made meanwhile may order it
 	q, err := s.book.Queue(c.Request().Context(), c.Param("cell"), limit)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"cell": c.Param("cell"), "queue": nonNil(q)})
+	return c.JSON(http.StatusOK, map[string]any{"cell": c.Param("cell"), "queue": nonNil(q), "planning": planning})
 }
 
 // productView is a product as the API shows it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"mime"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -22,20 +23,30 @@ type Planner interface {
 	Promise(ctx context.Context, drop string, cands []book.Candidate) (planner.DropForecast, error)
 }
 
-// currentPlan returns the plan, or the error that explains why there is none.
-func (s *Server) currentPlan() (*planner.Plan, error) {
+// planRetry is the Retry-After of an answer that needs the plan while the first one is being
+// made: a book of 50,000 open work orders is planned within a few seconds of the start.
+const planRetry = 2 * time.Second
+
+// planning reports whether the daemon plans the floor and its first plan is still being made.
+// Meanwhile the book dispatches earliest due date first and reads queues in its own order.
+func (s *Server) planning() bool { return s.planner != nil && s.planner.Current() == nil }
+
+// currentPlan returns the plan, or the error that explains why there is none: 404 no_plan when
+// the daemon does not plan, 503 planning with a Retry-After while the first plan is being made.
+func (s *Server) currentPlan(c echo.Context) (*planner.Plan, error) {
 	if s.planner == nil {
 		return nil, newError(http.StatusNotFound, codeNoPlan, "this daemon does not plan the floor")
 	}
 	pl := s.planner.Current()
 	if pl == nil {
-		return nil, newError(http.StatusServiceUnavailable, codeNoPlan, "the first plan is still being made: try again in a moment")
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(planRetry/time.Second)))
+		return nil, newError(http.StatusServiceUnavailable, codePlanning, "the first plan is being made: try again in a moment")
 	}
 	return pl, nil
 }
 
 func (s *Server) getPlan(c echo.Context) error {
-	pl, err := s.currentPlan()
+	pl, err := s.currentPlan(c)
 	if err != nil {
 		return err
 	}
@@ -54,7 +65,7 @@ func (s *Server) planOperations(c echo.Context) error {
 			return newError(http.StatusNotFound, codeNotFound, "unknown cell %q", cell)
 		}
 	}
-	pl, err := s.currentPlan()
+	pl, err := s.currentPlan(c)
 	if err != nil {
 		return err
 	}
@@ -70,7 +81,7 @@ func (s *Server) dropForecast(c echo.Context) error {
 	if !ok {
 		return newError(http.StatusNotFound, codeNotFound, "unknown drop %q", c.Param("drop"))
 	}
-	pl, err := s.currentPlan()
+	pl, err := s.currentPlan(c)
 	if err != nil {
 		return err
 	}
@@ -89,7 +100,7 @@ func (s *Server) promise(c echo.Context) error {
 	if _, ok := s.book.Factory().Drop(c.Param("drop")); !ok {
 		return newError(http.StatusNotFound, codeNotFound, "unknown drop %q", c.Param("drop"))
 	}
-	if _, err := s.currentPlan(); err != nil {
+	if _, err := s.currentPlan(c); err != nil {
 		return err
 	}
 	ct := r.Header.Get(echo.HeaderContentType)

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"testing"
 
 	"github.com/cellforge/cellforge/book"
@@ -11,8 +12,8 @@ import (
 
 func TestPlanOverHTTP(t *testing.T) {
 	ts := newTestServer(t)
-	if r := ts.do(t, "GET", "/api/v1/plan", plannerToken, "", ""); r.status != http.StatusServiceUnavailable || r.errorCode(t) != codeNoPlan {
-		t.Errorf("plan before the first: %d %s, want 503 no_plan", r.status, r.body)
+	if r := ts.do(t, "GET", "/api/v1/plan", plannerToken, "", ""); r.status != http.StatusServiceUnavailable || r.errorCode(t) != codePlanning {
+		t.Errorf("plan before the first: %d %s, want 503 planning", r.status, r.body)
 	}
 	if r := ts.importCSV(t, "order_id,sku,quantity\nP1,SCARF,2\nP2,SCARF,1\n"); r.status != http.StatusCreated {
 		t.Fatalf("import: %d %s", r.status, r.body)
@@ -61,6 +62,68 @@ func TestPlanOverHTTP(t *testing.T) {
 			t.Errorf("GET %s: %d, want %d", path, r.status, want)
 		}
 	}
+}
+
+// TestWhileTheFirstPlanIsMade: until the first plan is made, what needs it answers 503 planning
+// with a Retry-After, and a cell's queue answers at once in the book's own order, saying that
+// the plan is being made. A daemon that does not plan answers 404 no_plan, and its queues are
+// never waiting for a plan.
+func TestWhileTheFirstPlanIsMade(t *testing.T) {
+	needPlan := []struct {
+		name, method, path, token, body string
+	}{
+		{name: "plan", method: "GET", path: "/api/v1/plan", token: plannerToken},
+		{name: "planned operations", method: "GET", path: "/api/v1/plan/operations?cell=weave-1", token: plannerToken},
+		{name: "forecast", method: "GET", path: "/api/v1/drops/winter/forecast", token: plannerToken},
+		{name: "promise", method: "POST", path: "/api/v1/drops/winter/promise", token: plannerToken, body: "order_id,sku,quantity\nQ1,SCARF,3\n"},
+	}
+	check := func(t *testing.T, ts *testServer, status int, code string, planning bool) {
+		t.Helper()
+		for _, tt := range needPlan {
+			t.Run(tt.name, func(t *testing.T) {
+				r := ts.do(t, tt.method, tt.path, tt.token, "text/csv", tt.body)
+				if r.status != status {
+					t.Fatalf("%d %s, want %d", r.status, r.body, status)
+				}
+				if code != "" {
+					if got := r.errorCode(t); got != code {
+						t.Errorf("code %q, want %q", got, code)
+					}
+				}
+				if retry := r.header.Get("Retry-After"); (code == codePlanning) != (retry != "") {
+					t.Errorf("Retry-After %q with code %q", retry, code)
+				} else if n, err := strconv.Atoi(retry); retry != "" && (err != nil || n < 1) {
+					t.Errorf("Retry-After %q: want whole seconds", retry)
+				}
+			})
+		}
+		var q struct {
+			Queue    []book.QueueEntry `json:"queue"`
+			Planning *bool             `json:"planning"`
+		}
+		r := ts.do(t, "GET", "/api/v1/cells/weave-1/queue", plannerToken, "", "")
+		if r.status != http.StatusOK {
+			t.Fatalf("queue: %d %s", r.status, r.body)
+		}
+		r.json(t, &q)
+		if q.Planning == nil || *q.Planning != planning || len(q.Queue) != 2 {
+			t.Errorf("queue answered %s; want both queued operations and planning %v", r.body, planning)
+		}
+	}
+	ts := newTestServer(t)
+	if r := ts.importCSV(t, "order_id,sku,quantity\nP1,SCARF,2\nP2,SCARF,1\n"); r.status != http.StatusCreated {
+		t.Fatalf("import: %d %s", r.status, r.body)
+	}
+	t.Run("being made", func(t *testing.T) { check(t, ts, http.StatusServiceUnavailable, codePlanning, true) })
+	if err := ts.planner.Replan(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("made", func(t *testing.T) { check(t, ts, http.StatusOK, "", false) })
+	off := newTestServer(t, func(s *Server) { s.planner = nil })
+	if r := off.importCSV(t, "order_id,sku,quantity\nP1,SCARF,2\nP2,SCARF,1\n"); r.status != http.StatusCreated {
+		t.Fatalf("import: %d %s", r.status, r.body)
+	}
+	t.Run("planning off", func(t *testing.T) { check(t, off, http.StatusNotFound, codeNoPlan, false) })
 }
 
 func TestPromiseOverHTTP(t *testing.T) {
