@@ -218,6 +218,8 @@ func (p *Pages) drops(ctx context.Context, now time.Time) ([]dropRow, map[string
 			if len(done) == 0 {
 				r.Status = "no-orders"
 			}
+		case p.cfg.Planner != nil:
+			r.Status = "planning" // the first plan is being made
 		default:
 			r.Status = "unplanned"
 		}

@@ -114,6 +114,9 @@ type hub struct {
 
 	mu   sync.Mutex
 	subs map[*subscriber]struct{}
+	// waited says that a page listened while the first plan was being made: when it comes,
+	// every page fetches its queue again, to drop the word that it is being made.
+	waited bool
 }
 
 func newHub(p *Pages) *hub {
@@ -122,8 +125,10 @@ func newHub(p *Pages) *hub {
 
 func (h *hub) subscribe(cell string) *subscriber {
 	s := &subscriber{cell: cell, wake: make(chan struct{}, 1)}
+	planning := h.p.planning()
 	h.mu.Lock()
 	h.subs[s] = struct{}{}
+	h.waited = h.waited || planning
 	h.mu.Unlock()
 	return s
 }
@@ -181,13 +186,17 @@ func (h *hub) run(ctx context.Context) error {
 			h.p.log.Warn("following the event log", "err", err)
 		}
 		if h.p.cfg.Planner != nil && !h.idle() {
-			if pl := h.p.cfg.Planner.Current(); pl != plan {
+			if pl := h.p.cfg.Planner.Current(); pl != nil && pl != plan {
 				// A new plan may reorder a queue, or move its planned times: the pages of the
 				// cells whose head of the plan changed fetch their queue again.
 				plan = pl
 				next := planPrints(pl)
+				h.mu.Lock()
+				waited := h.waited
+				h.waited = false
+				h.mu.Unlock()
 				for _, c := range h.p.factory.Cells {
-					if next[c.ID] != prints[c.ID] {
+					if waited || next[c.ID] != prints[c.ID] {
 						h.broadcast(c.ID, true, false)
 					}
 				}

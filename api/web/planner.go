@@ -100,6 +100,7 @@ type batchResult struct {
 	Orders   int
 	Units    int
 	Promise  *planner.DropForecast
+	Planning bool   // no promise yet: the first plan is being made
 	Key      string // the Idempotency-Key that stores this very batch
 	Stored   *book.ImportResult
 	Replayed bool
@@ -203,7 +204,8 @@ func (p *Pages) checkBatch(c echo.Context) error {
 	for _, cd := range cands {
 		res.Units += cd.Order.Quantity
 	}
-	if p.cfg.Planner != nil && p.cfg.Planner.Current() != nil {
+	res.Planning = p.planning()
+	if p.cfg.Planner != nil && !res.Planning {
 		f, err := p.cfg.Planner.Promise(ctx, res.Drop.ID, cands)
 		if err != nil {
 			return err
@@ -261,11 +263,14 @@ type ganttPage struct {
 	ToDrops bool // the plan's span stretched to the drop dates
 	Choices []int
 	Planned bool
-	At      time.Time
-	Late    int
-	Slots   int            // planned operations in the window
-	Shown   int            // those drawn
-	Outside []configs.Drop // drops whose date is outside the window
+	// Planning says that the first plan is being made; neither it nor Planned when the daemon
+	// does not plan.
+	Planning bool
+	At       time.Time
+	Late     int
+	Slots    int            // planned operations in the window
+	Shown    int            // those drawn
+	Outside  []configs.Drop // drops whose date is outside the window
 }
 
 // ganttDays are the windows the Gantt page offers besides the whole plan.
@@ -288,7 +293,7 @@ func (p *Pages) gantt(c echo.Context) error {
 		}
 		days = n
 	}
-	page := ganttPage{Days: days, ToDrops: toDrops, Choices: ganttDays}
+	page := ganttPage{Days: days, ToDrops: toDrops, Choices: ganttDays, Planning: p.planning()}
 	now := p.cfg.Now()
 	from := now.Add(-2 * time.Hour)
 	to := now.Add(time.Duration(days) * 24 * time.Hour)

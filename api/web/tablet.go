@@ -136,7 +136,9 @@ type tabletLive struct {
 	Labels bool // the cell holds a label printer
 	// Operate says whether the person signed in may act on operations (a planner may look).
 	Operate bool
-	At      time.Time
+	// Planning says that the first plan is being made: the queue is in the book's own order.
+	Planning bool
+	At       time.Time
 }
 
 // job is a queue entry as the floor reads it.
@@ -211,7 +213,7 @@ func (p *Pages) tabletState(c echo.Context, cl configs.Cell) (tabletLive, error)
 	ctx := c.Request().Context()
 	pr, _ := who(c)
 	live := tabletLive{Cell: cl.ID, Machine: p.machineOf(cl.ID), Labels: hasLabelPrinter(cl),
-		Operate: api.Allowed(pr.Role, api.PermOperate), At: p.cfg.Now()}
+		Operate: api.Allowed(pr.Role, api.PermOperate), Planning: p.planning(), At: p.cfg.Now()}
 	q, size, err := p.book.QueuePage(ctx, cl.ID, queueShown+1)
 	if err != nil {
 		return live, err

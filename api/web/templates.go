@@ -76,6 +76,8 @@ func (p *Pages) funcs() template.FuncMap {
 				return "All done"
 			case "no-orders":
 				return "No orders yet"
+			case "planning":
+				return "Plan being made"
 			}
 			return "Not planned"
 		},

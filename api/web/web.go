@@ -128,6 +128,9 @@ func New(cfg Config) (*Pages, error) {
 	return p, nil
 }
 
+// planning reports whether the daemon plans the floor and its first plan is still being made.
+func (p *Pages) planning() bool { return p.cfg.Planner != nil && p.cfg.Planner.Current() == nil }
+
 // Handler returns the HTTP handler of the pages.
 func (p *Pages) Handler() http.Handler { return p.echo }
 

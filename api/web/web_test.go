@@ -92,6 +92,15 @@ func newSiteWith(t *testing.T, configure func(*api.Config)) *site {
 // importCSV imports a batch into the winter drop through the API and plans it.
 func (s *site) importCSV(t *testing.T, csv string) {
 	t.Helper()
+	s.importUnplanned(t, csv)
+	if err := s.planner.Replan(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// importUnplanned imports a batch into the winter drop through the API.
+func (s *site) importUnplanned(t *testing.T, csv string) {
+	t.Helper()
 	req, _ := http.NewRequest("POST", s.URL+"/api/v1/drops/winter/orders", strings.NewReader(csv))
 	req.Header.Set("Authorization", "Bearer "+plannerToken)
 	req.Header.Set("Content-Type", "text/csv")
@@ -103,9 +112,6 @@ func (s *site) importCSV(t *testing.T, csv string) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusCreated {
 		t.Fatalf("import: %d %s", res.StatusCode, body)
-	}
-	if err := s.planner.Replan(context.Background(), true); err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -369,6 +375,75 @@ func TestTabletStreamTellsOfChanges(t *testing.T) {
 	anon.Body.Close()
 	if anon.StatusCode != http.StatusUnauthorized {
 		t.Errorf("stream without a sign-in: %d, want 401", anon.StatusCode)
+	}
+}
+
+// TestPagesSayThePlanIsBeingMade: until the first plan is made, the tablet shows the queue in
+// due-date order and says why, the planner's pages say that the plan is being made rather than
+// that the drop is not planned, and a batch check says the promise comes in a moment. When the
+// plan comes, every open tablet is told to fetch its queue again, even one whose cell the plan
+// leaves empty, and the word goes.
+func TestPagesSayThePlanIsBeingMade(t *testing.T) {
+	s := newSite(t)
+	s.importUnplanned(t, "order_id,sku,quantity\nm-1,SCARF,1\nm-2,SCARF,2\n")
+	op := s.browser(t)
+	op.signInPIN("dye-1", "ana", "1234")
+	live := op.get("/tablet/dye-1/live")
+	if !strings.Contains(live.body, `id="planning"`) || strings.Count(live.body, `data-op=`) < 3 {
+		t.Errorf("tablet while the plan is being made:\n%s", live.body)
+	}
+	pl := s.browser(t)
+	pl.signIn("pia", "weft-and-warp")
+	checks := []struct{ name, path, want string }{
+		{name: "drops", path: "/planner", want: `data-status="planning"`},
+		{name: "drop", path: "/planner/drops/winter", want: "Plan being made"},
+		{name: "gantt", path: "/planner/gantt", want: `id="planning"`},
+	}
+	for _, c := range checks {
+		if p := pl.get(c.path); p.status != http.StatusOK || !strings.Contains(p.body, c.want) {
+			t.Errorf("%s while the plan is being made: %d, want %q in\n%.3000s", c.name, p.status, c.want, p.body)
+		}
+	}
+	if p := pl.upload("/planner/drops/winter/check", "more.csv", "order_id,sku,quantity\nm-3,SCARF,1\n", ""); !strings.Contains(p.body, "The plan is being made") {
+		t.Errorf("batch check while the plan is being made:\n%s", p.body)
+	}
+
+	if err := s.planner.Replan(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	if live := op.get("/tablet/dye-1/live"); strings.Contains(live.body, `id="planning"`) {
+		t.Errorf("tablet still says the plan is being made:\n%s", live.body)
+	}
+	for _, c := range checks {
+		if p := pl.get(c.path); strings.Contains(p.body, c.want) {
+			t.Errorf("%s still says the plan is being made", c.name)
+		}
+	}
+
+	// A tablet open on a cell the first plan leaves empty (here every cell: the book is empty)
+	// is told too.
+	empty := newSite(t)
+	b := empty.browser(t)
+	b.signInPIN("pack-1", "ana", "1234")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", empty.URL+"/tablet/pack-1/events", nil)
+	res, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	r := bufio.NewReader(res.Body)
+	readEvent(t, r, "machine")
+	if live := b.get("/tablet/pack-1/live"); !strings.Contains(live.body, `id="planning"`) {
+		t.Errorf("empty tablet while the plan is being made:\n%s", live.body)
+	}
+	if err := empty.planner.Replan(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	readEvent(t, r, "queue")
+	if live := b.get("/tablet/pack-1/live"); strings.Contains(live.body, `id="planning"`) {
+		t.Errorf("empty tablet still says the plan is being made:\n%s", live.body)
 	}
 }
 
