@@ -143,7 +143,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	status, body := classify(err)
-	if status >= 500 {
+	// The first plan being made is no failure of the request: the client is told to retry.
+	if status >= 500 && body.Error.Code != codePlanning {
 		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	}
 	if err := c.JSON(status, body); err != nil {

@@ -260,6 +260,7 @@ func (p *Planner) Replan(ctx context.Context, search bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	read := time.Since(began)
 	now := p.cfg.Now()
 	b := p.build(now, work, nil)
 	publish := func(s scheduler.Schedule) {
@@ -276,7 +277,8 @@ func (p *Planner) Replan(ctx context.Context, search bool) error {
 	}
 	if prev == nil {
 		publish(s)
-		p.log.Info("first plan made", "work_orders", len(b.jobs), "late", s.Late, "took", time.Since(began).Round(time.Millisecond))
+		p.log.Info("first plan made", "work_orders", len(b.jobs), "late", s.Late,
+			"took", time.Since(began).Round(time.Millisecond), "reading_the_book", read.Round(time.Millisecond))
 	}
 	if search {
 		if s, err = p.improve(ctx, b, s); err != nil {

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/cellforge/cellforge/api"
 	"github.com/cellforge/cellforge/api/web"
@@ -31,6 +30,37 @@ const defaultPlanSearch = 300 * time.Millisecond
 
 // housekeepingEvery is how often expired sessions and idempotency keys are dropped.
 const housekeepingEvery = time.Hour
+
+// How long each part of the daemon may take to stop once told to (see part).
+const (
+	// httpStopBound: api.Server.Serve lets requests under way finish for up to 10 s; the pages'
+	// live streams end at once, with the pages.
+	httpStopBound = 11 * time.Second
+	// planStopBound: a re-plan under way stops at its next step; the longest step, the first
+	// plan's dispatch of 50,000 work orders, takes about a second.
+	planStopBound = 5 * time.Second
+	// quickStopBound is the bound of a part with nothing to finish.
+	quickStopBound = time.Second
+)
+
+// floorStopBound is how long the floor may take to stop: a controller, line or printer stops
+// once the read or write under way ends, within its device's or its line's timeout.
+func floorStopBound(f *configs.Factory) time.Duration {
+	var longest time.Duration
+	for _, c := range f.Cells {
+		for _, d := range c.Devices {
+			longest = max(longest, d.Timeout)
+		}
+	}
+	for _, l := range f.SerialLines {
+		longest = max(longest, l.Timeout)
+	}
+	return longest + quickStopBound
+}
+
+// plannerBook is what the planner reads the order book through: the book itself. A test holds
+// the first plan with it.
+var plannerBook = func(b *book.Book) planner.Book { return b }
 
 func serve(ctx context.Context, args []string, e *env) error {
 	fs := newFlagSet("serve", "serve --config FILE [--data DIR] [--listen ADDR]", e)
@@ -119,6 +149,7 @@ func serve(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
+	defer tel.close()
 	if err := tel.register(reg); err != nil {
 		return err
 	}
@@ -139,13 +170,11 @@ func serve(ctx context.Context, args []string, e *env) error {
 	}
 	var plan *planner.Planner
 	if *planSearch > 0 {
-		plan = planner.New(planner.Config{Book: b, Factory: factory, Logger: logger.With("component", "planner"), Search: *planSearch})
+		// The first plan is made once the daemon serves (plan.Run): until then the API and the
+		// pages say that it is being made, and the book dispatches earliest due date first.
+		plan = planner.New(planner.Config{Book: plannerBook(b), Factory: factory, Logger: logger.With("component", "planner"), Search: *planSearch})
 		b.UsePlan(plan)
 		apiCfg.Planner = plan
-		// The first plan, so that work left ready is queued where it is planned.
-		if err := plan.Replan(ctx, true); err != nil {
-			logger.Warn("planning at start failed: dispatching earliest due date first until it works", "err", err)
-		}
 	}
 	srv, err := api.New(apiCfg)
 	if err != nil {
@@ -175,18 +204,18 @@ func serve(ctx context.Context, args []string, e *env) error {
 	fmt.Fprintf(e.stdout, "cellforge %s serving %q on http://%s\n", versionString(), factory.Site, ln.Addr())
 	logger.Info("serving", "site", factory.Site, "addr", ln.Addr().String(), "config", *configPath, "data", *dataDir)
 
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return srv.Serve(ctx, ln) })
-	g.Go(func() error { return pages.Run(ctx) })
-	g.Go(func() error { return housekeeping(ctx, b, st, logger) })
-	g.Go(func() error { return fl.Run(ctx) })
-	g.Go(func() error { return tel.Run(ctx) })
-	if plan != nil {
-		g.Go(func() error { return plan.Run(ctx) })
+	// The parts stop in this order: first what takes input (requests, and with the pages their
+	// live streams; the planner), then the floor, then the telemetry that measures it.
+	input := []part{
+		{name: "http", run: func(ctx context.Context) error { return srv.Serve(ctx, ln) }, bound: httpStopBound},
+		{name: "pages", run: pages.Run, bound: quickStopBound},
+		{name: "housekeeping", run: func(ctx context.Context) error { return housekeeping(ctx, b, st, logger) }, bound: quickStopBound},
 	}
-	err = g.Wait()
-	logger.Info("stopped")
-	return err
+	if plan != nil {
+		input = append(input, part{name: "planner", run: plan.Run, bound: planStopBound})
+	}
+	stages := append([][]part{input, {{name: "floor", run: fl.Run, bound: floorStopBound(factory)}}}, tel.stages()...)
+	return runParts(ctx, logger, stopReport, stages...)
 }
 
 func loadConfig(path string) (*configs.Factory, error) {

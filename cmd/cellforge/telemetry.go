@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/configs"
@@ -24,6 +23,10 @@ import (
 	"github.com/cellforge/cellforge/telemetry/collect"
 	"github.com/cellforge/cellforge/telemetry/publish"
 )
+
+// mqttTimeout bounds connecting to the broker and waiting for each of its acknowledgements,
+// and the bridge's writes to InfluxDB.
+const mqttTimeout = 10 * time.Second
 
 // telemetryStack is the daemon's telemetry: the embedded broker when no broker is configured,
 // the publisher with its queue, the bridge into InfluxDB when one is configured, and the
@@ -82,7 +85,7 @@ func newTelemetry(f *configs.Factory, dataDir string, b *book.Book, fl collect.F
 	}
 	t.publisher, err = publish.New(publish.Config{
 		Broker: brokerURL, ClientID: cfg.MQTT.ClientID, Site: f.Site, QoS: cfg.MQTT.QoS,
-		Username: cfg.MQTT.Username, Password: cfg.MQTT.Password, TLS: tlsConfig, Queue: pq,
+		Username: cfg.MQTT.Username, Password: cfg.MQTT.Password, TLS: tlsConfig, Queue: pq, Timeout: mqttTimeout,
 		Logger: logger.With("component", "mqtt-publisher"),
 	})
 	if err != nil {
@@ -95,7 +98,7 @@ func newTelemetry(f *configs.Factory, dataDir string, b *book.Book, fl collect.F
 		}
 		t.bridge, err = bridge.New(bridge.Config{
 			Broker: brokerURL, ClientID: cfg.MQTT.ClientID + "-bridge", Username: cfg.MQTT.Username, Password: cfg.MQTT.Password,
-			TLS: tlsConfig, InfluxURL: in.URL, Token: in.Token, Org: in.Org, Bucket: in.Bucket, BatchLines: in.Batch,
+			TLS: tlsConfig, Timeout: mqttTimeout, InfluxURL: in.URL, Token: in.Token, Org: in.Org, Bucket: in.Bucket, BatchLines: in.Batch,
 			Queue: bq, Logger: logger.With("component", "influx-bridge"),
 		})
 		if err != nil {
@@ -145,22 +148,28 @@ func mqttTLS(m configs.MQTT) (*tls.Config, error) {
 // prime starts measuring from now.
 func (t *telemetryStack) prime(ctx context.Context) error { return t.collector.Prime(ctx) }
 
-// Run runs every part until ctx ends, then closes the queues: what is not delivered stays on
-// disk for the next start.
-func (t *telemetryStack) Run(ctx context.Context) error {
-	defer t.close()
-	g, ctx := errgroup.WithContext(ctx)
-	if t.broker != nil {
-		g.Go(func() error { return t.broker.Run(ctx) })
+// stages are the telemetry's parts in the order they stop: the collector first, so that its
+// last points reach the publisher; then the publisher, which queues what is pending, says the
+// daemon is offline and disconnects, and the bridge; the embedded broker last, so that it is
+// there to acknowledge what they send on their way out. What is not delivered stays on disk
+// for the next start; close closes the queues once every part has returned.
+func (t *telemetryStack) stages() [][]part {
+	out := [][]part{
+		{{name: "telemetry-collector", run: t.collector.Run, bound: quickStopBound}},
+		// The publisher waits up to its timeout for the broker to acknowledge "offline".
+		{{name: "mqtt-publisher", run: t.publisher.Run, bound: mqttTimeout + quickStopBound}},
 	}
-	g.Go(func() error { return t.publisher.Run(ctx) })
 	if t.bridge != nil {
-		g.Go(func() error { return t.bridge.Run(ctx) })
+		// A write to InfluxDB under way is cancelled; the bridge disconnects within 250 ms.
+		out[1] = append(out[1], part{name: "influx-bridge", run: t.bridge.Run, bound: quickStopBound})
 	}
-	g.Go(func() error { return t.collector.Run(ctx) })
-	return g.Wait()
+	if t.broker != nil {
+		out = append(out, []part{{name: "mqtt-broker", run: t.broker.Run, bound: quickStopBound}})
+	}
+	return out
 }
 
+// close closes the queues.
 func (t *telemetryStack) close() {
 	for name, q := range t.queues {
 		if err := q.Close(); err != nil {
