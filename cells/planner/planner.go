@@ -284,6 +284,9 @@ func (p *Planner) Replan(ctx context.Context, search bool) error {
 		if s, err = p.improve(ctx, b, s); err != nil {
 			return err
 		}
+		if err := ctx.Err(); err != nil && prev == nil {
+			return nil // stopping: the dispatched plan stands
+		}
 	}
 	if prev != nil || search {
 		publish(s)

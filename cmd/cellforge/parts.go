@@ -107,11 +107,21 @@ func runParts(ctx context.Context, log *slog.Logger, report time.Duration, stage
 	began := time.Now()
 	tick := time.NewTicker(report)
 	defer tick.Stop()
+	// still lists the parts of rs still running, with how long since they were told to stop.
+	still := func(rs []*running) string {
+		var out []string
+		now := time.Now()
+		for _, r := range rs {
+			if !r.done {
+				out = append(out, fmt.Sprintf("%s (%s)", r.name, now.Sub(r.stopped).Round(100*time.Millisecond)))
+			}
+		}
+		return strings.Join(out, ", ")
+	}
 	// wait waits until every part of rs has returned or, unless final, outlived its bound,
-	// saying meanwhile what it waits for.
+	// saying every report what it waits for.
 	wait := func(rs []*running, final bool) {
 		for {
-			var left []string
 			pending := false
 			now := time.Now()
 			for _, r := range rs {
@@ -124,7 +134,6 @@ func runParts(ctx context.Context, log *slog.Logger, report time.Duration, stage
 					log.Warn("a part did not stop within its bound", "part", r.name, "bound", r.bound, "waited", took.Round(time.Millisecond))
 				}
 				pending = pending || final || took <= r.bound
-				left = append(left, fmt.Sprintf("%s (%s)", r.name, took.Round(100*time.Millisecond)))
 			}
 			if !pending {
 				return
@@ -133,7 +142,7 @@ func runParts(ctx context.Context, log *slog.Logger, report time.Duration, stage
 			case got := <-returned:
 				record(got)
 			case <-tick.C:
-				log.Info("stopping: waiting for", "parts", strings.Join(left, ", "))
+				log.Info("stopping: waiting for", "parts", still(rs))
 			}
 		}
 	}
