@@ -2,7 +2,8 @@
 # make bench: measures the scheduler on the Brandimarte instances beside earliest-due-date
 # dispatching, telemetry publishing and the MQTT-to-InfluxDB pipeline against real peers, the
 # batch import rate, the API's latency and the web app's pages under load against a real daemon
-# on loopback, the delay from a change to a connected browser, and the Modbus driver polling
+# on loopback, the delay from a change to a connected browser, a restart with 50,000 open work
+# orders with planning on beside planning off, the time to stop, and the Modbus driver polling
 # simulated devices, each beside a peer measured in the same run, and writes docs/BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,6 +51,7 @@ scale_ms() {
     END { exit !found }' "$B/go-scale.txt" || { echo "bench: no BenchmarkScale/$1 result in $B/go-scale.txt" >&2; exit 1; }
 }
 scale_first=$(scale_ms first-feasible)
+scale_drop=$(scale_ms first-feasible-one-drop-50000)
 scale_repair=$(scale_ms repair-after-fault)
 {
   echo "| instance | jobs x machines | best known | EDD dispatch makespan | EDD gap % | CellForge makespan | gap % | at best known? |"
@@ -83,6 +85,7 @@ $(cat "$B/sched-table.md")
 At scale (\`go test -run '^\$' -bench 'BenchmarkScale' -benchtime 5x ./scheduler/\`, mean of 5 runs):
 
 - first feasible schedule for 10,000 work orders x 5 operations on 40 cells: **${scale_first} ms** (aim < 2000 ms: $(scale_aim "$scale_first" 2000))
+- the same for one drop of 50,000 work orders x 5 operations, all due the same day: **${scale_drop} ms** (aim < 2000 ms: $(scale_aim "$scale_drop" 2000))
 - repair after a cell fault: **${scale_repair} ms** (aim < 200 ms: $(scale_aim "$scale_repair" 200))
 
 \`\`\`
@@ -264,6 +267,90 @@ echo "== delay from a change to a connected browser"
 stop_daemon
 pid=""
 
+echo "== restart with 50,000 open work orders, planning off and on"
+batch 50000 "$B/batch-50k.csv"
+start_daemon "$B/book-50k"
+"$B/cellforge" import --server "$url" --token $token --drop bench --progress never "$B/batch-50k.csv"
+restart_ops=$(curl -fs "$url/metrics" | awk '/^cellforge_operations\{/ {n += $2} END {printf "%d", n}')
+stop_daemon
+pid=""
+# serving_url OUT: waits for the daemon's first line in OUT and prints its URL.
+serving_url() {
+  local u=""
+  for _ in $(seq 1 6000); do
+    u=$(grep -o 'http://[0-9.:]*' "$1" 2>/dev/null | head -1 || true)
+    [ -n "$u" ] && { echo "$u"; return 0; }
+    sleep 0.01
+  done
+  return 1
+}
+# restart SEARCH: starts a copy of the 50,000-work-order book with --plan-search SEARCH and
+# prints SEARCH, the seconds from the process's start to its first answered API request and to
+# its first plan ("-" with planning off), and from SIGINT to its exit.
+restart() {
+  local d=$B/restart-$1 t0 u answered="" planned="-" s e
+  rm -rf "$d" "$d.out"
+  cp -r "$B/book-50k" "$d"
+  t0=$(date +%s.%N)
+  "$B/cellforge" serve --config "$B/bench.yaml" --data "$d" --listen 127.0.0.1:0 --log-level info --plan-search "$1" \
+    > "$d.out" 2> "$d.log" &
+  pid=$!
+  u=$(serving_url "$d.out") || { echo "the daemon did not start:"; cat "$d.log"; exit 1; }
+  for _ in $(seq 1 6000); do
+    curl -fs -o /dev/null "$u/api/v1/cells/$first_cell/queue" && { answered=$(date +%s.%N); break; }
+    sleep 0.01
+  done
+  [ -n "$answered" ] || { echo "the daemon did not answer:"; cat "$d.log"; exit 1; }
+  if [ "$1" != 0 ]; then
+    for _ in $(seq 1 6000); do
+      [ "$(curl -s -o /dev/null -w '%{http_code}' "$u/api/v1/plan")" = 200 ] && { planned=$(date +%s.%N); break; }
+      sleep 0.1
+    done
+    [ "$planned" != - ] || { echo "no first plan after 10 minutes:"; cat "$d.log"; exit 1; }
+    planned=$(echo "$planned - $t0" | bc -l)
+  fi
+  s=$(date +%s.%N)
+  kill -INT "$pid"
+  wait "$pid" || { echo "the daemon exited with $? on SIGINT:"; cat "$d.log"; exit 1; }
+  e=$(date +%s.%N)
+  pid=""
+  echo "$1 $(echo "$answered - $t0" | bc -l) $planned $(echo "$e - $s" | bc -l)"
+  rm -rf "$d"
+}
+: > "$B/restart.txt"
+for _ in 1 2 3; do
+  restart 0 | tee -a "$B/restart.txt"
+  restart 300ms | tee -a "$B/restart.txt"
+done
+# stop_demo N: serves the demo floor (simulated machines and printers, the embedded broker), waits
+# until telemetry is connected, opens a tablet's live stream and prints the seconds from SIGINT
+# to the process's exit.
+stop_demo() {
+  local d=$B/stop-$1 u s e
+  "$B/cellforge" serve --config configs/demo.yaml --data "$d" --listen 127.0.0.1:0 > "$d.out" 2> "$d.log" &
+  pid=$!
+  u=$(serving_url "$d.out") || { echo "the demo did not start:"; cat "$d.log"; exit 1; }
+  for _ in $(seq 1 300); do
+    curl -fs "$u/metrics" | grep -q '^cellforge_mqtt_connected 1' && break
+    sleep 0.1
+  done
+  curl -fs -o /dev/null -c "$d.cookie" -d person=amira -d pin=4821 "$u/tablet/$first_demo_cell/signin"
+  curl -sN -b "$d.cookie" "$u/tablet/$first_demo_cell/events" > "$d.sse" &
+  local sse=$!
+  for _ in $(seq 1 100); do grep -q '^retry:' "$d.sse" 2>/dev/null && break; sleep 0.05; done
+  grep -q '^retry:' "$d.sse" || { echo "no live stream from the demo"; cat "$d.log"; exit 1; }
+  s=$(date +%s.%N)
+  kill -INT "$pid"
+  wait "$pid" || { echo "the demo exited with $? on SIGINT:"; cat "$d.log"; exit 1; }
+  e=$(date +%s.%N)
+  pid=""
+  wait "$sse" || true
+  echo "$(echo "$e - $s" | bc -l)"
+}
+first_demo_cell=$(sed -n '/^cells:/,/^products:/p' configs/demo.yaml | grep -E '^  - id: ' | awk '{print $3}' | head -1)
+: > "$B/stop.txt"
+for n in 1 2 3 4 5; do stop_demo "$n" | tee -a "$B/stop.txt"; done
+
 echo "== device polling: 200 simulated Modbus TCP devices, 4 blocks each every 100 ms"
 "$B/pollbench" -devices 200 -blocks 4 -interval 100ms -duration 20s | tee "$B/poll.txt"
 
@@ -304,6 +391,16 @@ wrk_p99() { awk '$1 == "99%" {print $2}' "$1"; }
 go_ms() { awk -v want="$1" '{ name = $1; sub(/-[0-9]+$/, "", name) } name == want { for (i = 3; i < NF; i++) if ($(i + 1) == "ns/op") print $i / 1e6 }' "$2" \
   | sort -n | awk '{a[NR] = $1} END { if (NR == 0) exit 1; printf "%.2f", a[int((NR + 1) / 2)] }'; }
 go_rate() { awk '/rows\/s/ {for (i = 1; i <= NF; i++) if ($(i+1) == "rows/s") print $i}' "$1" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+
+# rmed COL SEARCH: the median of column COL of the restarts with --plan-search SEARCH.
+rmed() {
+  awk -v c="$1" -v m="$2" '$1 == m {print $c}' "$B/restart.txt" | sort -g |
+    awk '{ a[NR] = $1 } END { if (NR == 0) exit 1; printf "%.2f", a[int((NR + 1) / 2)] }' ||
+    { echo "bench: no restart with --plan-search $2 in $B/restart.txt" >&2; exit 1; }
+}
+r_off=$(rmed 2 0); r_on=$(rmed 2 300ms); r_plan=$(rmed 3 300ms); r_off_stop=$(rmed 4 0); r_on_stop=$(rmed 4 300ms)
+stop_med=$(sort -g "$B/stop.txt" | awk '{ a[NR] = $1 } END { printf "%.3f", a[int((NR + 1) / 2)] }')
+stop_max=$(sort -g "$B/stop.txt" | tail -1 | awk '{ printf "%.3f", $1 }')
 
 q_p99=$(field p99_ms "$B/load-queue.json"); h_p99=$(field p99_ms "$B/load-healthz.json")
 q_p50=$(field p50_ms "$B/load-queue.json"); h_p50=$(field p50_ms "$B/load-healthz.json")
@@ -412,6 +509,44 @@ fetch of its live part and the swap (\`node api/web/e2e/delay.bench.mjs URL CELL
 | $(field p50_ms "$B/web-delay.json") ms | $(field p90_ms "$B/web-delay.json") ms | **$(field p99_ms "$B/web-delay.json") ms** | $(field max_ms "$B/web-delay.json") ms |
 
 Aim: under 1 s to the screen: $(aim "$(field p99_ms "$B/web-delay.json") < 1000").
+
+## Restart with 50,000 open work orders
+
+A data directory holding 50,000 open work orders of the bench studio (a 50,000-row batch of one
+drop: ${restart_ops} operations, every first one queued), copied afresh for each start. Times
+from the process's start to its first answered API request (\`GET /api/v1/cells/$first_cell/queue\`,
+polled every 10 ms) and, with planning on, to its first plan (\`GET /api/v1/plan\` answering 200
+rather than 503 \`planning\`, polled every 100 ms); then from SIGINT to the process's exit. Three
+starts each way, alternating; medians (\`cellforge serve --config bench.yaml --data DIR --listen
+127.0.0.1:0 --plan-search 0\` and \`--plan-search 300ms\`):
+
+| planning | first answered request | first plan | SIGINT to exit |
+| --- | --- | --- | --- |
+| off (\`--plan-search 0\`, the peer) | ${r_off} s | – | ${r_off_stop} s |
+| on (\`--plan-search 300ms\`, the default) | **${r_on} s** | **${r_plan} s** | ${r_on_stop} s |
+
+Ratio of the first answer, planning on / off: **$(fmt "$(echo "$r_on / $r_off" | bc -l)" 2)**. The daemon
+answers before its first plan is made: the plan follows in the background (reading the open
+work from the book, then the scheduler's earliest-due-date dispatch, which becomes the plan at
+once; the search goes on from it), and meanwhile the API answers what needs the plan with 503
+\`planning\` and a Retry-After, and the queues in due-date order. Until this was so, the daemon
+searched for the first plan of this book before it answered anything, for about 9 minutes.
+Aims: the first answer with planning on within 2x of planning off: $(aim "$r_on < 2 * $r_off"); the
+first plan within 10 s: $(aim "$r_plan < 10").
+
+Every start (plan search, first answer, first plan, SIGINT to exit, in seconds):
+
+\`\`\`
+$(cat "$B/restart.txt")
+\`\`\`
+
+Stopping the demo floor (\`cellforge serve --config configs/demo.yaml\`: simulated machines and
+printers, telemetry connected to the embedded broker) with a tablet's live stream open, from
+SIGINT to the process's exit, 5 times: median **${stop_med} s**, longest **${stop_max} s** (aim: under
+2 s: $(aim "$stop_max < 2")). The daemon logs \`stopping\` at once, then every second the parts it
+still waits for; its parts stop in order (requests, the pages' streams and the planner; the
+floor; the telemetry collector; the publisher; the embedded broker last, which acknowledges the
+publisher's last messages).
 
 ## Device polling
 
