@@ -314,10 +314,13 @@ restart() {
   wait "$pid" || { echo "the daemon exited with $? on SIGINT:"; cat "$d.log"; exit 1; }
   e=$(date +%s.%N)
   pid=""
+  grep -o 'msg="first plan made".*' "$d.log" >> "$B/first-plan.txt" || true
   echo "$1 $(echo "$answered - $t0" | bc -l) $planned $(echo "$e - $s" | bc -l)"
   rm -rf "$d"
 }
 : > "$B/restart.txt"
+: > "$B/first-plan.txt"
+restart_load=$(cut -d' ' -f1 /proc/loadavg)
 for _ in 1 2 3; do
   restart 0 | tee -a "$B/restart.txt"
   restart 300ms | tee -a "$B/restart.txt"
@@ -534,10 +537,13 @@ searched for the first plan of this book before it answered anything, for about 
 Aims: the first answer with planning on within 2x of planning off: $(aim "$r_on < 2 * $r_off"); the
 first plan within 10 s: $(aim "$r_plan < 10").
 
-Every start (plan search, first answer, first plan, SIGINT to exit, in seconds):
+The load average of the machine was ${restart_load} on $(nproc) cores when the starts began. Every
+start (plan search, first answer, first plan, SIGINT to exit, in seconds), and what the planner
+logged of each first plan (its time from the start of its read of the book, and that read):
 
 \`\`\`
 $(cat "$B/restart.txt")
+$(cat "$B/first-plan.txt")
 \`\`\`
 
 Stopping the demo floor (\`cellforge serve --config configs/demo.yaml\`: simulated machines and
