@@ -297,13 +297,13 @@ restart() {
   pid=$!
   u=$(serving_url "$d.out") || { echo "the daemon did not start:"; cat "$d.log"; exit 1; }
   for _ in $(seq 1 6000); do
-    curl -fs -o /dev/null "$u/api/v1/cells/$first_cell/queue" && { answered=$(date +%s.%N); break; }
+    curl -fs -o /dev/null -H "$bearer" "$u/api/v1/cells/$first_cell/queue" && { answered=$(date +%s.%N); break; }
     sleep 0.01
   done
   [ -n "$answered" ] || { echo "the daemon did not answer:"; cat "$d.log"; exit 1; }
   if [ "$1" != 0 ]; then
     for _ in $(seq 1 6000); do
-      [ "$(curl -s -o /dev/null -w '%{http_code}' "$u/api/v1/plan")" = 200 ] && { planned=$(date +%s.%N); break; }
+      [ "$(curl -s -o /dev/null -w '%{http_code}' -H "$bearer" "$u/api/v1/plan")" = 200 ] && { planned=$(date +%s.%N); break; }
       sleep 0.1
     done
     [ "$planned" != - ] || { echo "no first plan after 10 minutes:"; cat "$d.log"; exit 1; }

@@ -66,7 +66,7 @@ func TestServeAnswersWhileTheFirstPlanIsMade(t *testing.T) {
 
 	get := func(path string, out any) int {
 		t.Helper()
-		c, err := request(ctx, "GET", base+path, "", "", nil, out)
+		c, err := request(ctx, "GET", base+path, crashPlannerToken, "", nil, out)
 		if err != nil {
 			t.Fatalf("GET %s: %v", path, err)
 		}
