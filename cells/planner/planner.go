@@ -246,9 +246,9 @@ type job struct {
 
 // Replan plans the book's open work again: it repairs the previous plan to the book as it is
 // now (moving only what must move) and, when search is set, searches for a better one for
-// that long. The first plan is the scheduler's earliest-due-date dispatch, which takes a second
-// for a book of 50,000 work orders: it becomes the current plan at once, and the search, when
-// set, goes on from it.
+// that long. The first plan is the scheduler's earliest-due-date dispatch (under a second for
+// 50,000 work orders; reading them from the book takes longer): it becomes the current plan at
+// once, and the search, when set, goes on from it.
 func (p *Planner) Replan(ctx context.Context, search bool) error {
 	p.replanMu.Lock()
 	defer p.replanMu.Unlock()
