@@ -39,7 +39,7 @@ func (t *readTx) Orders(ids []string) (map[string]book.Order, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading %d orders: %w", len(chunk), err)
 		}
-		orders, err := collect(rows, scanOrder)
+		orders, err := collect(t.ctx, rows, scanOrder)
 		if err != nil {
 			return nil, fmt.Errorf("reading %d orders: %w", len(chunk), err)
 		}
@@ -124,7 +124,7 @@ func (t *readTx) WorkOrders(f book.WorkOrderFilter) ([]book.WorkOrder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading work orders: %w", err)
 	}
-	wos, err := collect(rows, scanWorkOrder)
+	wos, err := collect(t.ctx, rows, scanWorkOrder)
 	if err != nil {
 		return nil, fmt.Errorf("reading work orders: %w", err)
 	}
@@ -176,7 +176,7 @@ func (t *readTx) Operations(workOrder int64) ([]book.Operation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading operations of work order %d: %w", workOrder, err)
 	}
-	ops, err := collect(rows, scanOperationOnly)
+	ops, err := collect(t.ctx, rows, scanOperationOnly)
 	if err != nil {
 		return nil, fmt.Errorf("reading operations of work order %d: %w", workOrder, err)
 	}
@@ -193,7 +193,7 @@ func (t *readTx) OpenOperations(after, through int64) ([]book.Operation, error) 
 	if err != nil {
 		return nil, fmt.Errorf("reading operations of open work orders: %w", err)
 	}
-	ops, err := collect(rows, scanOperationOnly)
+	ops, err := collect(t.ctx, rows, scanOperationOnly)
 	if err != nil {
 		return nil, fmt.Errorf("reading operations of open work orders: %w", err)
 	}
@@ -261,7 +261,7 @@ func (t *readTx) ReadyOperations(limit int) ([]book.QueueEntry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading ready operations: %w", err)
 	}
-	entries, err := collect(rows, scanQueueEntry)
+	entries, err := collect(t.ctx, rows, scanQueueEntry)
 	if err != nil {
 		return nil, fmt.Errorf("reading ready operations: %w", err)
 	}
@@ -277,7 +277,7 @@ func (t *readTx) Queue(cell string, limit int) ([]book.QueueEntry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading queue of cell %q: %w", cell, err)
 	}
-	entries, err := collect(rows, scanQueueEntry)
+	entries, err := collect(t.ctx, rows, scanQueueEntry)
 	if err != nil {
 		return nil, fmt.Errorf("reading queue of cell %q: %w", cell, err)
 	}
@@ -301,7 +301,7 @@ func (t *readTx) QueueOrder(cell string) ([]book.QueueRef, error) {
 		return nil, fmt.Errorf("reading the order of the queue of cell %q: %w", cell, err)
 	}
 	states := [...]book.State{book.Running, book.Paused, book.Queued}
-	refs, err := collect(rows, func(sc scanner) (book.QueueRef, error) {
+	refs, err := collect(t.ctx, rows, func(sc scanner) (book.QueueRef, error) {
 		var r book.QueueRef
 		var rank int
 		if err := sc.Scan(&r.ID, &rank); err != nil {
@@ -333,7 +333,7 @@ func (t *readTx) QueueEntries(ids []int64) ([]book.QueueEntry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %d queue entries: %w", len(ids), err)
 	}
-	entries, err := collect(rows, scanQueueEntry)
+	entries, err := collect(t.ctx, rows, scanQueueEntry)
 	if err != nil {
 		return nil, fmt.Errorf("reading %d queue entries: %w", len(ids), err)
 	}
@@ -349,7 +349,7 @@ func (t *readTx) FinishedOperations(since time.Time, limit int) ([]book.QueueEnt
 	if err != nil {
 		return nil, fmt.Errorf("reading operations finished since %s: %w", since.Format(time.RFC3339), err)
 	}
-	entries, err := collect(rows, scanQueueEntry)
+	entries, err := collect(t.ctx, rows, scanQueueEntry)
 	if err != nil {
 		return nil, fmt.Errorf("reading operations finished since %s: %w", since.Format(time.RFC3339), err)
 	}
@@ -365,7 +365,7 @@ func (t *readTx) CellLoads() ([]book.CellLoad, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading cell loads: %w", err)
 	}
-	loads, err := collect(rows, func(sc scanner) (book.CellLoad, error) {
+	loads, err := collect(t.ctx, rows, func(sc scanner) (book.CellLoad, error) {
 		var l book.CellLoad
 		var ns int64
 		err := sc.Scan(&l.Cell, &ns)
@@ -385,7 +385,7 @@ func (t *readTx) Completions(drop string) ([]book.Completion, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading completions of drop %q: %w", drop, err)
 	}
-	cs, err := collect(rows, func(sc scanner) (book.Completion, error) {
+	cs, err := collect(t.ctx, rows, func(sc scanner) (book.Completion, error) {
 		var c book.Completion
 		var intake, completed int64
 		err := sc.Scan(&c.WorkOrder, &intake, &completed)
@@ -419,7 +419,7 @@ func (t *readTx) Events(f book.EventFilter) ([]book.Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading events: %w", err)
 	}
-	events, err := collect(rows, scanEvent)
+	events, err := collect(t.ctx, rows, scanEvent)
 	if err != nil {
 		return nil, fmt.Errorf("reading events: %w", err)
 	}

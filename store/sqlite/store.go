@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -152,17 +151,21 @@ func (s *Store) Close() error {
 
 // Read runs fn in a read-only transaction: every read of fn sees the same snapshot of the
 // book, with every Write that committed before it and nothing of those that did not. It
-// returns fn's error.
-func (s *Store) Read(ctx context.Context, fn func(book.ReadTx) error) error {
-	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+// returns fn's error. When ctx ends, fn's next read fails with ctx's error; the transaction
+// is ended (and its connection discarded if that fails) whatever happened, so that no
+// connection goes back to the pool holding an old snapshot (see conn.go).
+func (s *Store) Read(ctx context.Context, fn func(book.ReadTx) error) (err error) {
+	conn, err := beginTx(ctx, s.reader, "BEGIN")
 	if err != nil {
 		return fmt.Errorf("beginning read transaction: %w", err)
 	}
-	t := newReadTx(ctx, tx)
+	t := newReadTx(ctx, conn)
+	// runs on every return, and when fn panics, before the panic goes on
 	defer func() {
-		t.close()
-		// a read-only transaction has nothing to commit
-		tx.Rollback()
+		cerr := t.close()
+		if rerr := endTx(ctx, conn, true, cerr != nil); rerr != nil || cerr != nil {
+			s.logger.Error("discarding a reader connection", "err", errors.Join(cerr, rerr))
+		}
 	}()
 	return fn(t)
 }
@@ -171,20 +174,17 @@ func (s *Store) Read(ctx context.Context, fn func(book.ReadTx) error) error {
 // then durable. When fn returns an error, Write rolls the transaction back and returns fn's
 // error as is; when fn panics, Write rolls back and the panic goes on. After an error from a
 // method of the Tx, fn should return it: the transaction may hold part of the failed change.
+// When ctx ends before the commit, the next method of the Tx and the commit fail with ctx's
+// error; once COMMIT has begun it runs to its end.
 //
 // The Tx holds back inserts and operation updates and sends them to SQLite in batches (see
 // writeTx), so a row that SQLite refuses, such as an order whose id is already stored, fails
 // a later method of the Tx or the commit rather than the insert itself. Either way Write rolls
 // back and returns an error wrapping the cause, ErrConflict for a stored order id.
 func (s *Store) Write(ctx context.Context, fn func(book.Tx) error) (err error) {
-	// a *sql.Conn on which Write begins and ends the transaction itself: BEGIN IMMEDIATE, and
-	// a rollback that runs even when ctx was cancelled
-	conn, err := s.writer.Conn(ctx)
+	// BEGIN IMMEDIATE on a *sql.Conn, and a rollback that runs even when ctx was cancelled
+	conn, err := beginTx(ctx, s.writer, "BEGIN IMMEDIATE")
 	if err != nil {
-		return fmt.Errorf("beginning write transaction: %w", err)
-	}
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		conn.Close()
 		return fmt.Errorf("beginning write transaction: %w", err)
 	}
 	t := newWriteTx(ctx, conn)
@@ -193,19 +193,14 @@ func (s *Store) Write(ctx context.Context, fn func(book.Tx) error) (err error) {
 	defer func() {
 		cerr := t.close()
 		// a batch that broke a constraint has rolled back already (OR ROLLBACK, see buffer.go)
-		if !committed && !t.rolledBack {
-			// not ctx: cancelling it is what may have brought us here
-			if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
-				err = errors.Join(err, fmt.Errorf("rolling back: %w", rerr))
-				cerr = errors.Join(cerr, rerr)
-			}
+		rerr := endTx(ctx, conn, !committed && !t.rolledBack, cerr != nil)
+		if rerr != nil {
+			err = errors.Join(err, rerr)
 		}
-		if cerr != nil {
-			// the connection's state is in doubt: it must not serve the next Write
-			conn.Raw(func(any) error { return driver.ErrBadConn })
-			s.logger.Error("discarding the writer connection", "err", cerr)
+		if cerr != nil || rerr != nil {
+			// endTx discarded it: its state was in doubt
+			s.logger.Error("discarding the writer connection", "err", errors.Join(cerr, rerr))
 		}
-		conn.Close()
 	}()
 
 	if err := fn(t); err != nil {
@@ -217,7 +212,7 @@ func (s *Store) Write(ctx context.Context, fn func(book.Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("committing write transaction: %w", err)
 	}
-	if _, err := conn.ExecContext(context.WithoutCancel(ctx), "COMMIT"); err != nil {
+	if _, err := conn.ExecContext(t.sqlCtx, "COMMIT"); err != nil {
 		if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY) {
 			err = t.explainForeignKeys(err)
 		}

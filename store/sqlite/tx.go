@@ -15,10 +15,14 @@ import (
 	"github.com/cellforge/cellforge/book"
 )
 
-// readTx implements book.ReadTx on one SQL transaction.
+// readTx implements book.ReadTx on one SQL transaction, begun on a *sql.Conn.
 type readTx struct {
+	// ctx is the caller's context: when it ends, the next statement or row fails with its
+	// error (see check and collect).
 	ctx context.Context
-	db  preparer // the *sql.Tx or the *sql.Conn of the transaction
+	// sqlCtx is ctx without its cancellation, the only context the driver sees (see conn.go).
+	sqlCtx context.Context
+	conn   *sql.Conn
 	// stmts are the statements prepared in this transaction, by their SQL text. The driver
 	// compiles the SQL at every run all the same (see buffer.go), so this saves only the Go
 	// side.
@@ -27,16 +31,15 @@ type readTx struct {
 	w *writeTx
 }
 
-// preparer is a *sql.Tx or a *sql.Conn.
-type preparer interface {
-	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
-}
-
 var _ book.ReadTx = (*readTx)(nil)
 
-func newReadTx(ctx context.Context, db preparer) *readTx {
-	return &readTx{ctx: ctx, db: db, stmts: make(map[string]*sql.Stmt)}
+func newReadTx(ctx context.Context, conn *sql.Conn) *readTx {
+	return &readTx{ctx: ctx, sqlCtx: quiet(ctx), conn: conn, stmts: make(map[string]*sql.Stmt)}
 }
+
+// check returns the error of the caller's context once it has ended: the transaction stops
+// at the next statement, as the driver is not allowed to stop it (see conn.go).
+func (t *readTx) check() error { return t.ctx.Err() }
 
 // close closes the statements of the transaction.
 func (t *readTx) close() error {
@@ -89,7 +92,6 @@ func (t *readTx) sawQueueEntries(entries []book.QueueEntry) {
 // can change while the transaction holds the write lock.
 type writeTx struct {
 	*readTx
-	conn *sql.Conn
 	// err is the error of a failed flush: the rows held back are lost, so every later method
 	// and the commit fail with it.
 	err error
@@ -134,7 +136,6 @@ var _ book.Tx = (*writeTx)(nil)
 func newWriteTx(ctx context.Context, conn *sql.Conn) *writeTx {
 	t := &writeTx{
 		readTx:     newReadTx(ctx, conn),
-		conn:       conn,
 		orders:     rowBuffer{table: ordersTable},
 		workOrders: rowBuffer{table: workOrdersTable},
 		operations: rowBuffer{table: operationsTable},
@@ -195,7 +196,7 @@ func (t *readTx) stmt(query string) (*sql.Stmt, error) {
 	if s, ok := t.stmts[query]; ok {
 		return s, nil
 	}
-	s, err := t.db.PrepareContext(t.ctx, query)
+	s, err := t.conn.PrepareContext(t.sqlCtx, query)
 	if err != nil {
 		return nil, fmt.Errorf("preparing statement: %w", err)
 	}
@@ -205,6 +206,9 @@ func (t *readTx) stmt(query string) (*sql.Stmt, error) {
 
 // exec runs a statement, after the rows a write transaction holds back.
 func (t *readTx) exec(query string, args ...any) (sql.Result, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
 	if err := t.sync(); err != nil {
 		return nil, err
 	}
@@ -212,11 +216,14 @@ func (t *readTx) exec(query string, args ...any) (sql.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.ExecContext(t.ctx, args...)
+	return s.ExecContext(t.sqlCtx, args...)
 }
 
 // query runs a query, after the rows a write transaction holds back.
 func (t *readTx) query(query string, args ...any) (*sql.Rows, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
 	if err := t.sync(); err != nil {
 		return nil, err
 	}
@@ -224,12 +231,15 @@ func (t *readTx) query(query string, args ...any) (*sql.Rows, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.QueryContext(t.ctx, args...)
+	return s.QueryContext(t.sqlCtx, args...)
 }
 
 // queryRow runs a query of one row, after the rows a write transaction holds back; an error
 // before it ran comes out of Scan.
 func (t *readTx) queryRow(query string, args ...any) scanner {
+	if err := t.check(); err != nil {
+		return errRow{err}
+	}
 	if err := t.sync(); err != nil {
 		return errRow{err}
 	}
@@ -237,7 +247,7 @@ func (t *readTx) queryRow(query string, args ...any) scanner {
 	if err != nil {
 		return errRow{err}
 	}
-	return s.QueryRowContext(t.ctx, args...)
+	return s.QueryRowContext(t.sqlCtx, args...)
 }
 
 // errRow is a row that failed before it was read.
@@ -248,11 +258,20 @@ func (r errRow) Scan(...any) error { return r.err }
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
-// collect reads all rows with scan.
-func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
+// checkEvery is how many rows collect reads between two looks at the caller's context.
+const checkEvery = 256
+
+// collect reads all rows with scan. It stops with ctx's error once ctx has ended: the driver
+// does not stop a query for it (see conn.go).
+func collect[T any](ctx context.Context, rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
 	defer rows.Close()
 	var out []T
-	for rows.Next() {
+	for n := 0; rows.Next(); n++ {
+		if n%checkEvery == checkEvery-1 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
 		v, err := scan(rows)
 		if err != nil {
 			return nil, err

@@ -190,7 +190,7 @@ func (t *writeTx) usable() error {
 	if t.err != nil {
 		return t.err
 	}
-	return t.ctx.Err()
+	return t.check()
 }
 
 // newID hands out the next id of a table, reading the largest stored (with query) the first
@@ -198,7 +198,7 @@ func (t *writeTx) usable() error {
 func (t *writeTx) newID(next *int64, query string) (int64, error) {
 	if *next == 0 {
 		var largest int64
-		if err := t.conn.QueryRowContext(t.ctx, query).Scan(&largest); err != nil {
+		if err := t.conn.QueryRowContext(t.sqlCtx, query).Scan(&largest); err != nil {
 			return 0, fmt.Errorf("reading the largest id: %w", err)
 		}
 		*next = largest + 1
@@ -248,7 +248,7 @@ func (t *writeTx) flush() error {
 // transaction back (OR ROLLBACK, see buffer.go), which t.rolledBack records; but for a
 // foreign key, which is checked at commit, or would only abort the statement.
 func (t *writeTx) execBatch(q string, args []any) (sql.Result, error) {
-	res, err := t.conn.ExecContext(t.ctx, q, args...)
+	res, err := t.conn.ExecContext(t.sqlCtx, q, args...)
 	if isConstraint(err) && !isConstraint(err, sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY) {
 		t.rolledBack = true
 	}
@@ -325,18 +325,18 @@ func (t *writeTx) explainForeignKeys(err error) error {
 	var rowid int64
 	var fk int
 	// the transaction is still open: COMMIT failed
-	if qerr := t.conn.QueryRowContext(t.ctx, `PRAGMA foreign_key_check`).Scan(&table, &rowid, &parent, &fk); qerr != nil {
+	if qerr := t.conn.QueryRowContext(t.sqlCtx, `PRAGMA foreign_key_check`).Scan(&table, &rowid, &parent, &fk); qerr != nil {
 		return err
 	}
 	switch table {
 	case "work_orders":
 		var orderID string
-		if qerr := t.conn.QueryRowContext(t.ctx, `SELECT order_id FROM work_orders WHERE id = ?`, rowid).Scan(&orderID); qerr == nil {
+		if qerr := t.conn.QueryRowContext(t.sqlCtx, `SELECT order_id FROM work_orders WHERE id = ?`, rowid).Scan(&orderID); qerr == nil {
 			return fmt.Errorf("work order %d: no order %q: %w", rowid, orderID, err)
 		}
 	case "operations":
 		var wo int64
-		if qerr := t.conn.QueryRowContext(t.ctx, `SELECT work_order FROM operations WHERE id = ?`, rowid).Scan(&wo); qerr == nil {
+		if qerr := t.conn.QueryRowContext(t.sqlCtx, `SELECT work_order FROM operations WHERE id = ?`, rowid).Scan(&wo); qerr == nil {
 			return fmt.Errorf("operation %d: no work order %d: %w", rowid, wo, err)
 		}
 	}
@@ -349,11 +349,11 @@ func (t *writeTx) storedOrders(ids []string) (map[string]bool, error) {
 	for i, id := range ids {
 		args[i] = id
 	}
-	rows, err := t.conn.QueryContext(t.ctx, `SELECT order_id FROM orders WHERE order_id IN (`+placeholders(len(ids))+`)`, args...)
+	rows, err := t.conn.QueryContext(t.sqlCtx, `SELECT order_id FROM orders WHERE order_id IN (`+placeholders(len(ids))+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("looking up order ids: %w", err)
 	}
-	stored, err := collect(rows, func(sc scanner) (string, error) {
+	stored, err := collect(t.ctx, rows, func(sc scanner) (string, error) {
 		var id string
 		err := sc.Scan(&id)
 		return id, err
