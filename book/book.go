@@ -26,6 +26,9 @@ type Config struct {
 	Logger  *slog.Logger
 	// Now returns the current time; time.Now when nil.
 	Now func() time.Time
+	// LargeBatch is the number of new orders from which an import is written in several
+	// transactions, when the store can (see BatchStore); 500 when zero.
+	LargeBatch int
 }
 
 // Book is the order book of one factory. It is safe for concurrent use.
@@ -54,6 +57,9 @@ type Book struct {
 
 	// plan is the plan the book follows, nil until UsePlan.
 	plan atomic.Pointer[planHolder]
+
+	// largeBatch is Config.LargeBatch.
+	largeBatch int
 }
 
 // New returns a Book over a store for a validated factory.
@@ -77,6 +83,10 @@ func New(cfg Config) *Book {
 	}
 	if b.now == nil {
 		b.now = time.Now
+	}
+	b.largeBatch = cfg.LargeBatch
+	if b.largeBatch <= 0 {
+		b.largeBatch = defaultLargeBatch
 	}
 	for _, p := range cfg.Factory.Products {
 		b.products[p.SKU] = p

@@ -2,6 +2,7 @@ package book
 
 import (
 	"context"
+	"errors"
 	"sync"
 )
 
@@ -26,11 +27,36 @@ func (s *notifyingStore) Write(ctx context.Context, fn func(Tx) error) error {
 	if err := s.Store.Write(ctx, fn); err != nil {
 		return err
 	}
+	s.wake()
+	return nil
+}
+
+// batches tells whether the inner store is a BatchStore.
+func (s *notifyingStore) batches() bool {
+	_, ok := s.Store.(BatchStore)
+	return ok
+}
+
+// WriteBatch runs the inner store's WriteBatch (see batches) and, when the batch is visible,
+// wakes the readers as Write does.
+func (s *notifyingStore) WriteBatch(ctx context.Context, events int, fill func(BatchTx) error, finish func(Tx) error) error {
+	bs, ok := s.Store.(BatchStore)
+	if !ok {
+		return errors.New("the store cannot write a batch in several transactions")
+	}
+	if err := bs.WriteBatch(ctx, events, fill, finish); err != nil {
+		return err
+	}
+	s.wake()
+	return nil
+}
+
+// wake closes the channel that Changed handed out and installs a fresh one.
+func (s *notifyingStore) wake() {
 	s.mu.Lock()
 	close(s.changed)
 	s.changed = make(chan struct{})
 	s.mu.Unlock()
-	return nil
 }
 
 func (s *notifyingStore) next() <-chan struct{} {

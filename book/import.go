@@ -102,30 +102,7 @@ func (b *Book) Import(ctx context.Context, req ImportRequest) (ImportResult, err
 	if len(fresh) == 0 && (req.Idempotency == nil || req.Idempotency.Key == "") {
 		return result, nil
 	}
-	err = b.store.Write(ctx, func(tx Tx) error {
-		now := b.clock()
-		var replayed bool
-		var err error
-		result, replayed, err = idempotent(tx, req.Idempotency, now, func() (ImportResult, error) {
-			r := result
-			if len(fresh) == 0 {
-				return r, nil
-			}
-			r.Batch = fmt.Sprintf("%s-%d", drop.ID, now.UnixMicro())
-			if err := b.insertBatch(tx, drop, fresh, r.Batch, req.Actor, now); err != nil {
-				return r, err
-			}
-			r.Created = len(fresh)
-			r.Queued, err = b.dispatch(tx, now)
-			return r, err
-		})
-		result.Replayed = replayed
-		return err
-	})
-	if err != nil {
-		return ImportResult{}, err
-	}
-	return result, nil
+	return b.storeBatch(ctx, drop, fresh, req, result)
 }
 
 // readBatch reads every row, keeping the good ones and the problems that need no look-up in the

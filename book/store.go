@@ -108,3 +108,30 @@ type Tx interface {
 	// SetCursor stores a follower's position in the event log.
 	SetCursor(name string, after int64) error
 }
+
+// BatchStore is a Store that can write a large batch without holding the write lock for the
+// whole of it: the rows that fill inserts are written in several short transactions, between
+// which other writes go, and no read sees any of them until finish's transaction commits,
+// which makes them visible together. If anything fails before that commit, or the process
+// dies, none of the batch is ever visible: what was written is removed, at once or at the
+// next start.
+//
+// events is how many events fill appends at most; their ids are set aside before fill runs, after the
+// ids that other writes may take meanwhile, so that every event that becomes visible has a
+// larger id than every event visible before (a reader following the log never misses one).
+// fill must not rely on the book staying as it was: other writes change it between the
+// batch's transactions. finish runs in the transaction that makes the batch visible, and sees
+// the book whole, the batch included; it is where decisions that need the current book
+// (dispatching, an idempotency record) belong.
+type BatchStore interface {
+	WriteBatch(ctx context.Context, events int, fill func(BatchTx) error, finish func(Tx) error) error
+}
+
+// BatchTx inserts the rows of a batch being written by BatchStore.WriteBatch. The ids it sets
+// are final; the rows stay invisible until the batch is.
+type BatchTx interface {
+	InsertOrder(o Order) error
+	// InsertWorkOrder stores a work order and its operations, setting their ids.
+	InsertWorkOrder(wo *WorkOrder, ops []Operation) error
+	AppendEvent(e *Event) error // sets e.ID
+}

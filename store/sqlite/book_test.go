@@ -958,12 +958,12 @@ func TestCounts(t *testing.T) {
 // TestQueryPlans checks that the hot reads use their indexes and sort nothing.
 func TestQueryPlans(t *testing.T) {
 	s, _ := openTest(t)
-	wosQuery, wosArgs := workOrdersQuery(book.WorkOrderFilter{Drop: "d", Limit: 10})
-	wosStateQuery, wosStateArgs := workOrdersQuery(book.WorkOrderFilter{Drop: "d", State: book.WorkOpen, Limit: 10})
-	cellQuery, cellArgs := eventsQuery(book.EventFilter{Cell: "c", AfterID: 5, Limit: 10})
-	woEventsQuery, woEventsArgs := eventsQuery(book.EventFilter{WorkOrder: 3})
+	wosQuery, wosArgs := workOrdersQuery(book.WorkOrderFilter{Drop: "d", Limit: 10}, everything)
+	wosStateQuery, wosStateArgs := workOrdersQuery(book.WorkOrderFilter{Drop: "d", State: book.WorkOpen, Limit: 10}, everything)
+	cellQuery, cellArgs := eventsQuery(book.EventFilter{Cell: "c", AfterID: 5, Limit: 10}, everything)
+	woEventsQuery, woEventsArgs := eventsQuery(book.EventFilter{WorkOrder: 3}, everything)
 	kindsQuery, kindsArgs := eventsQuery(book.EventFilter{Kinds: []string{book.EventOperation, book.EventCellFault},
-		Since: t0, Limit: 1000})
+		Since: t0, Limit: 1000}, everything)
 	for _, tc := range []struct {
 		name, query string
 		args        []any
@@ -972,16 +972,16 @@ func TestQueryPlans(t *testing.T) {
 		// index bounds what it sorts
 		sorts bool
 	}{
-		{"queue", queueSQL, []any{"c", 100}, "operations_queue", false},
-		{"queue order", queueOrderSQL, []any{"c"}, "operations_queue", false},
-		{"ready", readySQL, []any{100}, "operations_ready", false},
+		{"queue", queueSQL, []any{"c", everything.operations, 100}, "operations_queue", false},
+		{"queue order", queueOrderSQL, []any{"c", everything.operations}, "operations_queue", false},
+		{"ready", readySQL, []any{everything.operations, 100}, "operations_ready", false},
 		{"completions", completionsSQL, []any{"d"}, "events_completed", false},
 		{"work orders of a drop", wosQuery, wosArgs, "work_orders_drop", false},
 		{"work orders of a drop in a state", wosStateQuery, wosStateArgs, "work_orders_drop_state", false},
 		{"events of a cell", cellQuery, cellArgs, "events_cell", false},
 		{"events of a work order", woEventsQuery, woEventsArgs, "events_work_order", false},
 		{"events of kinds since", kindsQuery, kindsArgs, "events_kind_at", true},
-		{"finished operations", finishedSQL, []any{micros(t0), 100}, "operations_ended", false},
+		{"finished operations", finishedSQL, []any{micros(t0), everything.operations, 100}, "operations_ended", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rows, err := s.reader.Query("EXPLAIN QUERY PLAN "+tc.query, tc.args...)

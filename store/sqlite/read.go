@@ -35,7 +35,8 @@ func (t *readTx) Orders(ids []string) (map[string]book.Order, error) {
 		for i, id := range chunk {
 			args[i] = id
 		}
-		rows, err := t.query(`SELECT `+orderCols+` FROM orders WHERE order_id IN (`+placeholders(len(chunk))+`)`, args...)
+		rows, err := t.query(`SELECT `+orderCols+` FROM orders WHERE order_id IN (`+placeholders(len(chunk))+`)
+			AND +rowid < ?`, append(args, t.vis.orders)...)
 		if err != nil {
 			return nil, fmt.Errorf("reading %d orders: %w", len(chunk), err)
 		}
@@ -93,7 +94,7 @@ func scanWorkOrder(sc scanner) (book.WorkOrder, error) {
 
 // WorkOrder returns the work order id, or an error wrapping book.ErrNotFound.
 func (t *readTx) WorkOrder(id int64) (book.WorkOrder, error) {
-	w, err := scanWorkOrder(t.queryRow(`SELECT `+workOrderCols+` FROM work_orders WHERE id = ?`, id))
+	w, err := scanWorkOrder(t.queryRow(`SELECT `+workOrderCols+` FROM work_orders WHERE id = ? AND id < ?`, id, t.vis.workOrders))
 	if errors.Is(err, sql.ErrNoRows) {
 		return book.WorkOrder{}, fmt.Errorf("work order %d: %w", id, book.ErrNotFound)
 	}
@@ -107,7 +108,7 @@ func (t *readTx) WorkOrder(id int64) (book.WorkOrder, error) {
 // error wrapping book.ErrNotFound.
 func (t *readTx) WorkOrderByOrder(orderID string) (book.WorkOrder, error) {
 	w, err := scanWorkOrder(t.queryRow(`SELECT `+workOrderCols+` FROM work_orders WHERE order_id = ?
-		ORDER BY id DESC LIMIT 1`, orderID))
+		AND id < ? ORDER BY id DESC LIMIT 1`, orderID, t.vis.workOrders))
 	if errors.Is(err, sql.ErrNoRows) {
 		return book.WorkOrder{}, fmt.Errorf("work order of order %q: %w", orderID, book.ErrNotFound)
 	}
@@ -119,7 +120,7 @@ func (t *readTx) WorkOrderByOrder(orderID string) (book.WorkOrder, error) {
 
 // WorkOrders returns the work orders f selects, by id ascending.
 func (t *readTx) WorkOrders(f book.WorkOrderFilter) ([]book.WorkOrder, error) {
-	q, args := workOrdersQuery(f)
+	q, args := workOrdersQuery(f, t.vis)
 	rows, err := t.query(q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading work orders: %w", err)
@@ -133,10 +134,10 @@ func (t *readTx) WorkOrders(f book.WorkOrderFilter) ([]book.WorkOrder, error) {
 
 // workOrdersQuery is the query of WorkOrders with only the terms in use, so that the planner
 // sees which index serves them.
-func workOrdersQuery(f book.WorkOrderFilter) (string, []any) {
+func workOrdersQuery(f book.WorkOrderFilter, vis horizon) (string, []any) {
 	var q strings.Builder
-	q.WriteString(`SELECT ` + workOrderCols + ` FROM work_orders WHERE id > ?`)
-	args := []any{f.AfterID}
+	q.WriteString(`SELECT ` + workOrderCols + ` FROM work_orders WHERE id > ? AND id < ?`)
+	args := []any{f.AfterID, vis.workOrders}
 	if f.Drop != "" {
 		q.WriteString(` AND drop_id = ?`)
 		args = append(args, f.Drop)
@@ -172,7 +173,8 @@ func scanOperationOnly(sc scanner) (book.Operation, error) { return scanOperatio
 
 // Operations returns the operations of a work order in routing order.
 func (t *readTx) Operations(workOrder int64) ([]book.Operation, error) {
-	rows, err := t.query(`SELECT `+opCols+` FROM operations o WHERE o.work_order = ? ORDER BY o.seq`, workOrder)
+	rows, err := t.query(`SELECT `+opCols+` FROM operations o WHERE o.work_order = ? AND +o.id < ?
+		ORDER BY o.seq`, workOrder, t.vis.operations)
 	if err != nil {
 		return nil, fmt.Errorf("reading operations of work order %d: %w", workOrder, err)
 	}
@@ -188,8 +190,9 @@ func (t *readTx) Operations(workOrder int64) ([]book.Operation, error) {
 // by work order id and routing order: a page of the planner's read in one statement.
 func (t *readTx) OpenOperations(after, through int64) ([]book.Operation, error) {
 	rows, err := t.query(`SELECT `+opCols+` FROM operations o
-		WHERE o.work_order IN (SELECT id FROM work_orders WHERE state = '`+string(book.WorkOpen)+`' AND id > ? AND id <= ?)
-		ORDER BY o.work_order, o.seq`, after, through)
+		WHERE o.work_order IN (SELECT id FROM work_orders WHERE state = '`+string(book.WorkOpen)+`' AND id > ? AND id <= ?
+			AND id < ?)
+		ORDER BY o.work_order, o.seq`, after, through, t.vis.workOrders)
 	if err != nil {
 		return nil, fmt.Errorf("reading operations of open work orders: %w", err)
 	}
@@ -203,7 +206,7 @@ func (t *readTx) OpenOperations(after, through int64) ([]book.Operation, error) 
 
 // Operation returns the operation id, or an error wrapping book.ErrNotFound.
 func (t *readTx) Operation(id int64) (book.Operation, error) {
-	op, err := scanOperation(t.queryRow(`SELECT `+opCols+` FROM operations o WHERE o.id = ?`, id))
+	op, err := scanOperation(t.queryRow(`SELECT `+opCols+` FROM operations o WHERE o.id = ? AND o.id < ?`, id, t.vis.operations))
 	if errors.Is(err, sql.ErrNoRows) {
 		return book.Operation{}, fmt.Errorf("operation %d: %w", id, book.ErrNotFound)
 	}
@@ -222,13 +225,13 @@ const queueEntryQuery = `SELECT ` + opCols + `, w.order_id, w.drop_id, w.sku, w.
 
 // readySQL selects the ready operations. The literal state matches the partial index
 // operations_ready; a parameter would not.
-const readySQL = queueEntryQuery + `WHERE o.state = '` + string(book.Ready) + `'
+const readySQL = queueEntryQuery + `WHERE o.state = '` + string(book.Ready) + `' AND +o.id < ?
 	ORDER BY o.due, o.priority DESC, o.work_order, o.seq LIMIT ?`
 
 // queueSQL selects the queue of a cell. queue_rank orders running, then paused, then queued;
 // the index operations_queue holds exactly this order, so the read stops after limit entries
 // without sorting.
-const queueSQL = queueEntryQuery + `WHERE o.cell = ? AND o.queue_rank IS NOT NULL
+const queueSQL = queueEntryQuery + `WHERE o.cell = ? AND o.queue_rank IS NOT NULL AND +o.id < ?
 	ORDER BY o.queue_rank, o.due, o.priority DESC, o.work_order, o.seq LIMIT ?`
 
 // completionsSQL selects the completions of a drop, through the partial index
@@ -242,7 +245,7 @@ const completionsSQL = `SELECT w.id, w.intake_at, max(e.at)
 // ended_at and id: the order of the partial index operations_ended, which the range on
 // ended_at lets the planner use (a comparison implies ended_at IS NOT NULL), so that the read
 // touches only the operations of the window and stops after limit without sorting.
-const finishedSQL = queueEntryQuery + `WHERE o.ended_at >= ?
+const finishedSQL = queueEntryQuery + `WHERE o.ended_at >= ? AND +o.id < ?
 	AND o.state IN ('` + string(book.Done) + `', '` + string(book.Scrapped) + `')
 	ORDER BY o.ended_at, o.id LIMIT ?`
 
@@ -257,7 +260,7 @@ func scanQueueEntry(sc scanner) (book.QueueEntry, error) {
 // ReadyOperations returns up to limit (all when limit <= 0) operations in state ready, earliest
 // due first, then higher priority first, then by work order id and seq.
 func (t *readTx) ReadyOperations(limit int) ([]book.QueueEntry, error) {
-	rows, err := t.query(readySQL, sqlLimit(limit))
+	rows, err := t.query(readySQL, t.vis.operations, sqlLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("reading ready operations: %w", err)
 	}
@@ -273,7 +276,7 @@ func (t *readTx) ReadyOperations(limit int) ([]book.QueueEntry, error) {
 // cell: running first, then paused, then queued; each earliest due first, then higher priority, then work
 // order id and seq.
 func (t *readTx) Queue(cell string, limit int) ([]book.QueueEntry, error) {
-	rows, err := t.query(queueSQL, cell, sqlLimit(limit))
+	rows, err := t.query(queueSQL, cell, t.vis.operations, sqlLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("reading queue of cell %q: %w", cell, err)
 	}
@@ -288,15 +291,15 @@ func (t *readTx) Queue(cell string, limit int) ([]book.QueueEntry, error) {
 // queueOrderSQL selects the ids and ranks of a cell's queue in queueSQL's order, from the index
 // operations_queue alone (it holds the rank and the rowid).
 const queueOrderSQL = `SELECT o.id, o.queue_rank FROM operations o
-	WHERE o.cell = ? AND o.queue_rank IS NOT NULL
+	WHERE o.cell = ? AND o.queue_rank IS NOT NULL AND +o.id < ?
 	ORDER BY o.queue_rank, o.due, o.priority DESC, o.work_order, o.seq`
 
 // queueEntriesSQL selects the queue entries of operations by id, given as a JSON array.
-const queueEntriesSQL = queueEntryQuery + `WHERE o.id IN (SELECT value FROM json_each(?))`
+const queueEntriesSQL = queueEntryQuery + `WHERE o.id IN (SELECT value FROM json_each(?)) AND +o.id < ?`
 
 // QueueOrder returns the operations of a cell's queue, in Queue's order, by id and state.
 func (t *readTx) QueueOrder(cell string) ([]book.QueueRef, error) {
-	rows, err := t.query(queueOrderSQL, cell)
+	rows, err := t.query(queueOrderSQL, cell, t.vis.operations)
 	if err != nil {
 		return nil, fmt.Errorf("reading the order of the queue of cell %q: %w", cell, err)
 	}
@@ -329,7 +332,7 @@ func (t *readTx) QueueEntries(ids []int64) ([]book.QueueEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := t.query(queueEntriesSQL, string(list))
+	rows, err := t.query(queueEntriesSQL, string(list), t.vis.operations)
 	if err != nil {
 		return nil, fmt.Errorf("reading %d queue entries: %w", len(ids), err)
 	}
@@ -345,7 +348,7 @@ func (t *readTx) QueueEntries(ids []int64) ([]book.QueueEntry, error) {
 // that ended at or after since, by end time and then id, each with its work order's order id,
 // drop, SKU, priority and due.
 func (t *readTx) FinishedOperations(since time.Time, limit int) ([]book.QueueEntry, error) {
-	rows, err := t.query(finishedSQL, microsAtLeast(since), sqlLimit(limit))
+	rows, err := t.query(finishedSQL, microsAtLeast(since), t.vis.operations, sqlLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("reading operations finished since %s: %w", since.Format(time.RFC3339), err)
 	}
@@ -361,7 +364,7 @@ func (t *readTx) FinishedOperations(since time.Time, limit int) ([]book.QueueEnt
 // cell name.
 func (t *readTx) CellLoads() ([]book.CellLoad, error) {
 	rows, err := t.query(`SELECT cell, sum(setup_ns + quantity * unit_time_ns) FROM operations
-		WHERE queue_rank IS NOT NULL GROUP BY cell ORDER BY cell`)
+		WHERE queue_rank IS NOT NULL AND +id < ? GROUP BY cell ORDER BY cell`, t.vis.operations)
 	if err != nil {
 		return nil, fmt.Errorf("reading cell loads: %w", err)
 	}
@@ -414,7 +417,7 @@ func scanEvent(sc scanner) (book.Event, error) {
 
 // Events returns the events f selects, by id ascending.
 func (t *readTx) Events(f book.EventFilter) ([]book.Event, error) {
-	q, args := eventsQuery(f)
+	q, args := eventsQuery(f, t.vis)
 	rows, err := t.query(q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading events: %w", err)
@@ -429,7 +432,7 @@ func (t *readTx) Events(f book.EventFilter) ([]book.Event, error) {
 // LastEventID returns the id of the latest event, 0 when there is none.
 func (t *readTx) LastEventID() (int64, error) {
 	var id int64
-	if err := t.queryRow(`SELECT coalesce(max(id), 0) FROM events`).Scan(&id); err != nil {
+	if err := t.queryRow(`SELECT coalesce(max(id), 0) FROM events WHERE id < ?`, t.vis.events).Scan(&id); err != nil {
 		return 0, fmt.Errorf("reading the last event id: %w", err)
 	}
 	return id, nil
@@ -439,10 +442,10 @@ func (t *readTx) LastEventID() (int64, error) {
 // is served by the index events_kind_at, whose rows come in (kind, at) order and are then
 // sorted by id: the sort holds only the events of the kinds and window asked for. Since
 // without Kinds filters a read in id order.
-func eventsQuery(f book.EventFilter) (string, []any) {
+func eventsQuery(f book.EventFilter, vis horizon) (string, []any) {
 	var q strings.Builder
-	q.WriteString(`SELECT ` + eventCols + ` FROM events WHERE id > ?`)
-	args := []any{f.AfterID}
+	q.WriteString(`SELECT ` + eventCols + ` FROM events WHERE id > ? AND id < ?`)
+	args := []any{f.AfterID, vis.events}
 	if f.WorkOrder != 0 {
 		q.WriteString(` AND work_order = ?`)
 		args = append(args, f.WorkOrder)

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	sqlite3 "modernc.org/sqlite/lib"
@@ -39,11 +40,17 @@ var (
 
 // Store is the SQLite order book. It is safe for concurrent use; Writes are serialized.
 type Store struct {
-	path   string
+	path string
+	// batchMu lets one WriteBatch run at a time (see batch.go).
+	batchMu sync.Mutex
+
 	writer *sql.DB // one connection: SQLite allows one writer at a time
 	reader *sql.DB // query_only connections
 	logger *slog.Logger
 	now    func() time.Time // for session expiry
+	// eventGap is how many event ids are set aside for the floor before a batch's (see
+	// batch.go); the constant eventGap but in tests.
+	eventGap int
 }
 
 var _ book.Store = (*Store)(nil)
@@ -108,7 +115,13 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		return nil, fmt.Errorf("opening store %s: connecting reader: %w", path, err)
 	}
 
-	return &Store{path: path, writer: writer, reader: reader, logger: logger, now: time.Now}, nil
+	s := &Store{path: path, writer: writer, reader: reader, logger: logger, now: time.Now, eventGap: eventGap}
+	// a batch that a crash interrupted: its rows are invisible, and would be in the way
+	if err := s.removePending(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("opening store %s: %w", path, err)
+	}
+	return s, nil
 }
 
 // dsn is the modernc.org/sqlite data source name of the file at path: a file: URI whose
@@ -167,6 +180,9 @@ func (s *Store) Read(ctx context.Context, fn func(book.ReadTx) error) (err error
 			s.logger.Error("discarding a reader connection", "err", errors.Join(cerr, rerr))
 		}
 	}()
+	if err := t.start(); err != nil {
+		return fmt.Errorf("beginning read transaction: %w", err)
+	}
 	return fn(t)
 }
 
@@ -181,7 +197,12 @@ func (s *Store) Read(ctx context.Context, fn func(book.ReadTx) error) (err error
 // writeTx), so a row that SQLite refuses, such as an order whose id is already stored, fails
 // a later method of the Tx or the commit rather than the insert itself. Either way Write rolls
 // back and returns an error wrapping the cause, ErrConflict for a stored order id.
-func (s *Store) Write(ctx context.Context, fn func(book.Tx) error) (err error) {
+func (s *Store) Write(ctx context.Context, fn func(book.Tx) error) error {
+	return s.write(ctx, nil, fn)
+}
+
+// write is Write, with before run first in the transaction, before the pending batch is read.
+func (s *Store) write(ctx context.Context, before func(*writeTx) error, fn func(book.Tx) error) (err error) {
 	// BEGIN IMMEDIATE on a *sql.Conn, and a rollback that runs even when ctx was cancelled
 	conn, err := beginTx(ctx, s.writer, "BEGIN IMMEDIATE")
 	if err != nil {
@@ -203,6 +224,14 @@ func (s *Store) Write(ctx context.Context, fn func(book.Tx) error) (err error) {
 		}
 	}()
 
+	if before != nil {
+		if err := before(t); err != nil {
+			return err
+		}
+	}
+	if err := t.start(); err != nil {
+		return fmt.Errorf("beginning write transaction: %w", err)
+	}
 	if err := fn(t); err != nil {
 		return err
 	}

@@ -29,12 +29,28 @@ type readTx struct {
 	stmts map[string]*sql.Stmt
 	// w is the write transaction whose reads these are; nil in a read transaction.
 	w *writeTx
+	// pending is the batch being written, whose rows the transaction does not see (vis); nil
+	// when there is none. Read at the start of the transaction (see batch.go).
+	pending *pendingBatch
+	vis     horizon
 }
 
 var _ book.ReadTx = (*readTx)(nil)
 
 func newReadTx(ctx context.Context, conn *sql.Conn) *readTx {
-	return &readTx{ctx: ctx, sqlCtx: quiet(ctx), conn: conn, stmts: make(map[string]*sql.Stmt)}
+	return &readTx{ctx: ctx, sqlCtx: quiet(ctx), conn: conn, stmts: make(map[string]*sql.Stmt), vis: everything}
+}
+
+// start reads the pending batch, if any, whose rows the transaction must not see. It is the
+// first statement of the transaction, so the batch it finds belongs to the transaction's
+// snapshot.
+func (t *readTx) start() error {
+	p, err := readPending(t.ctx, t.conn)
+	if err != nil {
+		return err
+	}
+	t.pending, t.vis = p, p.horizon()
+	return nil
 }
 
 // check returns the error of the caller's context once it has ended: the transaction stops
@@ -116,6 +132,10 @@ type writeTx struct {
 
 	// the next ids to hand out; 0 until read from the database
 	nextWorkOrder, nextOperation, nextEvent int64
+
+	// chunk, in a batch (see batch.go), runs the statements in transactions of its own; nil
+	// in a Write, whose statements run in the one transaction of conn.
+	chunk *chunker
 
 	// units and counts are what the transaction adds to the derived tables drop_units and
 	// state_counts. They are summed in memory and written once at commit: updating them with

@@ -18,6 +18,9 @@ func (t *writeTx) InsertOrder(o book.Order) error {
 	if err := t.usable(); err != nil {
 		return fmt.Errorf("inserting order %q: %w", o.OrderID, err)
 	}
+	if t.pending != nil {
+		return fmt.Errorf("inserting order %q: %w", o.OrderID, ErrBatchPending)
+	}
 	if _, dup := t.orderIDs[o.OrderID]; dup {
 		return fmt.Errorf("inserting order %q: inserted twice: %w", o.OrderID, ErrConflict)
 	}
@@ -34,6 +37,9 @@ func (t *writeTx) InsertOrder(o book.Order) error {
 func (t *writeTx) InsertWorkOrder(wo *book.WorkOrder, ops []book.Operation) error {
 	if err := t.usable(); err != nil {
 		return fmt.Errorf("inserting work order of order %q: %w", wo.OrderID, err)
+	}
+	if t.pending != nil {
+		return fmt.Errorf("inserting work order of order %q: %w", wo.OrderID, ErrBatchPending)
 	}
 	id, err := t.newID(&t.nextWorkOrder, `SELECT coalesce(max(id), 0) FROM work_orders`)
 	if err != nil {
@@ -66,7 +72,7 @@ func (t *writeTx) UpdateWorkOrder(wo book.WorkOrder) error {
 	var state string
 	var due int64
 	var priority int
-	err := t.queryRow(`SELECT state, due, priority FROM work_orders WHERE id = ?`, wo.ID).Scan(&state, &due, &priority)
+	err := t.queryRow(`SELECT state, due, priority FROM work_orders WHERE id = ? AND id < ?`, wo.ID, t.vis.workOrders).Scan(&state, &due, &priority)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("updating work order %d: %w", wo.ID, book.ErrNotFound)
 	}
@@ -106,7 +112,7 @@ func (t *writeTx) UpdateOperation(op *book.Operation) error {
 	stored, known := t.ops[op.ID]
 	if !known {
 		var state string
-		err := t.queryRow(`SELECT state, version FROM operations WHERE id = ?`, op.ID).Scan(&state, &stored.version)
+		err := t.queryRow(`SELECT state, version FROM operations WHERE id = ? AND id < ?`, op.ID, t.vis.operations).Scan(&state, &stored.version)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("updating operation %d: %w", op.ID, book.ErrNotFound)
 		}
@@ -145,11 +151,7 @@ func (t *writeTx) AppendEvent(e *book.Event) error {
 	if err := t.usable(); err != nil {
 		return fmt.Errorf("appending %s event: %w", e.Kind, err)
 	}
-	// AUTOINCREMENT: an id is never used twice, not even the id of an event deleted since;
-	// SQLite raises the sequence to the ids inserted
-	id, err := t.newID(&t.nextEvent, `SELECT max(
-		coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0),
-		coalesce((SELECT max(id) FROM events), 0))`)
+	id, err := t.newEventID()
 	if err != nil {
 		return fmt.Errorf("appending %s event: %w", e.Kind, err)
 	}
@@ -208,6 +210,36 @@ func (t *writeTx) newID(next *int64, query string) (int64, error) {
 	return id, nil
 }
 
+// newEventID hands out the next event id. AUTOINCREMENT: an id is never used twice, not even
+// the id of an event deleted since; SQLite raises the sequence to the ids inserted. While a
+// batch is pending, the ids set aside for its events are skipped: the transaction takes the
+// ids of the gap before them, and once the gap is full those after them (see batch.go).
+func (t *writeTx) newEventID() (int64, error) {
+	p := t.pending
+	if t.nextEvent == 0 {
+		if p == nil {
+			return t.newID(&t.nextEvent, `SELECT max(
+				coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0),
+				coalesce((SELECT max(id) FROM events), 0))`)
+		}
+		var below, above int64
+		if err := t.conn.QueryRowContext(t.sqlCtx, `SELECT coalesce((SELECT max(id) FROM events WHERE id < ?), 0),
+			coalesce((SELECT max(id) FROM events WHERE id >= ?), 0)`, p.eventFirst, p.eventEnd).Scan(&below, &above); err != nil {
+			return 0, fmt.Errorf("reading the largest id: %w", err)
+		}
+		t.nextEvent = max(p.eventFloor, below+1)
+		if t.nextEvent >= p.eventFirst {
+			t.nextEvent = max(p.eventEnd, above+1)
+		}
+	}
+	if p != nil && t.nextEvent == p.eventFirst {
+		t.nextEvent = p.eventEnd
+	}
+	id := t.nextEvent
+	t.nextEvent++
+	return id, nil
+}
+
 // flushIfFull sends all rows held back when one of bufs is full.
 func (t *writeTx) flushIfFull(bufs ...*rowBuffer) error {
 	for _, b := range bufs {
@@ -248,6 +280,15 @@ func (t *writeTx) flush() error {
 // transaction back (OR ROLLBACK, see buffer.go), which t.rolledBack records; but for a
 // foreign key, which is checked at commit, or would only abort the statement.
 func (t *writeTx) execBatch(q string, args []any) (sql.Result, error) {
+	if t.chunk != nil {
+		// in a batch: a transaction of its own every chunkHold
+		if err := t.chunk.yield(t); err != nil {
+			return nil, err
+		}
+		if err := t.chunk.open(t); err != nil {
+			return nil, err
+		}
+	}
 	res, err := t.conn.ExecContext(t.sqlCtx, q, args...)
 	if isConstraint(err) && !isConstraint(err, sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY) {
 		t.rolledBack = true
