@@ -98,7 +98,7 @@ func (b *Book) storeLarge(ctx context.Context, drop configs.Drop, fresh []intake
 
 	now := b.clock()
 	batch := fmt.Sprintf("%s-%d", drop.ID, now.UnixMicro())
-	cells, err := b.assignFirst(ctx, drop, fresh, now)
+	cells, err := b.assignFirst(ctx, drop, fresh)
 	if err != nil {
 		return ImportResult{}, err
 	}
@@ -205,7 +205,7 @@ func replay(rec IdempotencyRecord, idem *Idempotency) (ImportResult, error) {
 // that no cell in service can take: earliest due first (then higher priority, then row order,
 // which is work order order), each to the least-loaded capable cell, after the load queued at
 // each cell now. The plan has none of them yet, so the baseline dispatcher decides them all.
-func (b *Book) assignFirst(ctx context.Context, drop configs.Drop, fresh []intake.Row, now time.Time) ([]string, error) {
+func (b *Book) assignFirst(ctx context.Context, drop configs.Drop, fresh []intake.Row) ([]string, error) {
 	var current []CellLoad
 	err := b.store.Read(ctx, func(tx ReadTx) error {
 		var err error
@@ -221,13 +221,12 @@ func (b *Book) assignFirst(ctx context.Context, drop configs.Drop, fresh []intak
 	}
 	ready := make([]QueueEntry, 0, len(fresh))
 	for _, i := range dispatchOrder(drop, fresh, nil) {
-		o := newOrder(drop, fresh[i], "", now)
-		steps := b.products[o.SKU].Routing
+		steps := b.products[fresh[i].SKU].Routing
 		if len(steps) == 0 {
 			continue
 		}
 		ready = append(ready, QueueEntry{Operation: Operation{ID: int64(i), Capability: steps[0].Capability,
-			Quantity: o.Quantity, UnitTime: steps[0].UnitTime, Setup: steps[0].Setup}})
+			Quantity: fresh[i].Quantity, UnitTime: steps[0].UnitTime, Setup: steps[0].Setup}})
 	}
 	cells := make([]string, len(fresh))
 	for _, a := range AssignEDD(ready, loads, b.available()) {

@@ -1,7 +1,10 @@
-// Command cellforge-load sends GET requests at a fixed rate (open loop) and reports latency
-// percentiles as JSON. Latency is measured from the moment each request was due, not from when it
-// was sent, so a slow server cannot hide its queueing by slowing the sender down (the
-// coordinated-omission error of closed-loop tools). make bench runs it beside wrk.
+// Command cellforge-load sends requests at a fixed rate and reports latency percentiles as
+// JSON. Latency is measured from the moment each request was due, not from when it was sent, so
+// a slow server cannot hide its queueing by slowing the sender down (the coordinated-omission
+// error of closed-loop tools). By default GETs go out in an open loop, as many at a time as are
+// due; with -sequential one request at a time, in turn over the URLs, for requests that must
+// follow each other (pause, then resume). An interrupt ends the run early: it reports what it
+// measured. make bench runs it beside wrk.
 package main
 
 import (
@@ -50,6 +53,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	duration := fs.Duration("duration", 10*time.Second, "how long to send")
 	warmup := fs.Duration("warmup", 2*time.Second, "requests sent first and not counted")
 	maxInFlight := fs.Int("max-in-flight", 512, "requests outstanding at most; past it the run fails")
+	method := fs.String("method", http.MethodGet, "the requests' `method`")
+	body := fs.String("body", "", "the requests' body, sent as JSON")
+	sequential := fs.Bool("sequential", false, "one request at a time, each due at its time or when the one before answers")
 	header := http.Header{}
 	fs.Func("header", "a `Name: value` header sent with every request (repeatable), e.g. a sign-in cookie", func(s string) error {
 		name, value, ok := strings.Cut(s, ":")
@@ -73,7 +79,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	res, err := load(ctx, fs.Args(), header, *rate, *warmup, *duration, *maxInFlight)
+	if *body != "" {
+		header.Set("Content-Type", "application/json")
+	}
+	res, err := load(ctx, request{method: *method, body: *body, header: header}, fs.Args(), *rate, *warmup, *duration, *maxInFlight, *sequential)
 	if err != nil {
 		fmt.Fprintln(stderr, "cellforge-load:", err)
 		return 1
@@ -87,7 +96,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func load(ctx context.Context, urls []string, header http.Header, rate float64, warmup, duration time.Duration, maxInFlight int) (result, error) {
+// request is what each request sends, but for its URL.
+type request struct {
+	method, body string
+	header       http.Header
+}
+
+func load(ctx context.Context, req request, urls []string, rate float64, warmup, duration time.Duration, maxInFlight int, sequential bool) (result, error) {
 	client := &http.Client{
 		Timeout:   10 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: maxInFlight, MaxConnsPerHost: maxInFlight},
@@ -103,15 +118,40 @@ func load(ctx context.Context, urls []string, header http.Header, rate float64, 
 		wg        sync.WaitGroup
 		slots     = make(chan struct{}, maxInFlight)
 	)
+	// requests already sent finish when the run is interrupted
+	send := context.WithoutCancel(ctx)
+	record := func(i int, due time.Time, err error) {
+		lat := time.Since(due)
+		if i < skip {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			errCount++
+			if firstErr == "" {
+				firstErr = err.Error()
+			}
+			return
+		}
+		latencies = append(latencies, lat)
+	}
 	start := time.Now()
+loop:
 	for i := 0; i < total; i++ {
 		due := start.Add(time.Duration(i) * interval)
 		if d := time.Until(due); d > 0 {
 			select {
 			case <-ctx.Done():
-				return result{}, ctx.Err()
+				break loop
 			case <-time.After(d):
 			}
+		} else if ctx.Err() != nil {
+			break
+		}
+		if sequential {
+			record(i, due, do(send, client, req, urls[i%len(urls)]))
+			continue
 		}
 		select {
 		case slots <- struct{}{}:
@@ -123,25 +163,14 @@ func load(ctx context.Context, urls []string, header http.Header, rate float64, 
 		go func(i int, due time.Time) {
 			defer wg.Done()
 			defer func() { <-slots }()
-			err := get(ctx, client, urls[i%len(urls)], header)
-			lat := time.Since(due)
-			if i < skip {
-				return
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errCount++
-				if firstErr == "" {
-					firstErr = err.Error()
-				}
-				return
-			}
-			latencies = append(latencies, lat)
+			record(i, due, do(send, client, req, urls[i%len(urls)]))
 		}(i, due)
 	}
 	wg.Wait()
 	elapsed := time.Since(start.Add(warmup))
+	if ctx.Err() != nil {
+		duration = elapsed.Round(time.Millisecond)
+	}
 	slices.Sort(latencies)
 	ms := func(p float64) float64 {
 		if len(latencies) == 0 {
@@ -160,12 +189,16 @@ func load(ctx context.Context, urls []string, header http.Header, rate float64, 
 	}, nil
 }
 
-func get(ctx context.Context, client *http.Client, url string, header http.Header) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+func do(ctx context.Context, client *http.Client, r request, url string) error {
+	var body io.Reader
+	if r.body != "" {
+		body = strings.NewReader(r.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, url, body)
 	if err != nil {
 		return err
 	}
-	req.Header = header.Clone()
+	req.Header = r.header.Clone()
 	resp, err := client.Do(req)
 	if err != nil {
 		return err
@@ -175,7 +208,7 @@ func get(ctx context.Context, client *http.Client, url string, header http.Heade
 		return err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", url, resp.Status)
+		return fmt.Errorf("%s %s: %s", r.method, url, resp.Status)
 	}
 	return nil
 }

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -67,5 +69,61 @@ func TestLoadSendsHeaders(t *testing.T) {
 	}
 	if code := run(context.Background(), []string{"-header", "no colon", srv.URL}, &out, &errOut); code != 2 {
 		t.Errorf("a header without a colon: exit %d, want 2", code)
+	}
+}
+
+// TestLoadSequentialPostsInTurnUntilInterrupted: with -sequential the requests go one at a
+// time, in turn over the URLs, with the method and body asked for; an interrupt ends the run,
+// which reports what it measured.
+func TestLoadSequentialPostsInTurnUntilInterrupted(t *testing.T) {
+	var inFlight, most, bad atomic.Int64
+	var mu sync.Mutex
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		b, _ := io.ReadAll(r.Body)
+		if r.Method != http.MethodPost || string(b) != `{"reason":"bench"}` || r.Header.Get("Content-Type") != "application/json" {
+			bad.Add(1)
+		}
+		mu.Lock()
+		paths = append(paths, r.URL.Path)
+		mu.Unlock()
+		time.Sleep(3 * time.Millisecond)
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	code := run(ctx, []string{"-rate", "400", "-duration", "1m", "-warmup", "0s", "-sequential", "-method", "POST",
+		"-body", `{"reason":"bench"}`, srv.URL + "/pause", srv.URL + "/resume"}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var res result
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if res.Requests == 0 || res.Requests != len(paths) || res.Errors != 0 {
+		t.Errorf("report of %d requests, %d errors; the server saw %d", res.Requests, res.Errors, len(paths))
+	}
+	if d, err := time.ParseDuration(res.Duration); err != nil || d > 10*time.Second {
+		t.Errorf("duration %q: want the time until the interrupt", res.Duration)
+	}
+	if most.Load() != 1 || bad.Load() != 0 {
+		t.Errorf("%d requests at once at most, %d without the method and body asked for", most.Load(), bad.Load())
+	}
+	for i, p := range paths {
+		if want := []string{"/pause", "/resume"}[i%2]; p != want {
+			t.Fatalf("request %d went to %s, want %s", i, p, want)
+		}
+	}
+	// 3 ms a request: the 2.5 ms interval cannot be kept, and the wait shows in the latency
+	if res.P99ms < 3 {
+		t.Errorf("p99 %.1f ms below the server's 3 ms", res.P99ms)
 	}
 }

@@ -20,10 +20,11 @@ import (
 //     written at a time), and a range of event ids set aside for its events, after a gap of
 //     eventGap ids for the floor's events meanwhile.
 //  2. The batch's rows are sent as a Write sends them (buffer.go), in transactions that each
-//     hold the write lock for about chunkHold and then commit, so that a tablet's action
-//     waiting for the lock gets it between two of them. Their commits are durable like any
-//     other, but every transaction, read or write, first reads pending_batch and leaves out
-//     the rows at or after its marks (horizon), so none of it is seen.
+//     commit as soon as another write waits for the lock (after chunkMinHold), or after
+//     chunkHold: a tablet's action waits for one statement of the batch, not for the batch.
+//     Their commits are durable like any other, but every transaction, read or write, first
+//     reads pending_batch and leaves out the rows at or after its marks (horizon), so none of
+//     it is seen.
 //  3. One short transaction deletes the batch's row of pending_batch, which makes every row
 //     of it visible at once, adds its orders and states to drop_units and state_counts, and
 //     runs what the book needs done with the book whole (finish: dispatching, the batch's
@@ -39,9 +40,14 @@ import (
 // fill, later ones take ids after the batch's range and are invisible with the batch until it
 // is visible (or removed). Readers see the events below event_first only.
 
-// chunkHold is how long a transaction of a batch holds the write lock before it commits and
-// lets the writes waiting for the lock go first.
-const chunkHold = 40 * time.Millisecond
+// A transaction of a batch commits, and lets the writes waiting for the lock go first, once it
+// has held the write lock for chunkHold, or for chunkMinHold when a write is waiting: long
+// enough for the batch to make headway between two actions of a busy floor, short enough that
+// an action hardly notices.
+const (
+	chunkHold    = 40 * time.Millisecond
+	chunkMinHold = 5 * time.Millisecond
+)
 
 // eventGap is how many event ids are set aside, before a batch's, for the events the floor
 // appends while the batch is written: far more than a floor appends in the seconds that the
@@ -244,11 +250,15 @@ func (s *Store) removePending(ctx context.Context) error {
 }
 
 // chunker runs the statements of a write that is too long for one transaction in several:
-// each holds the write lock for about chunkHold and commits.
+// each holds the write lock for chunkHold, or less when another write waits, and commits.
 type chunker struct {
 	s *Store
 	// began is when the open transaction began; zero when none is open.
 	began time.Time
+	// waits is the writer pool's count of waits for its connection when the transaction
+	// began: a larger count since tells that a write is waiting (the batch holds the pool's
+	// one connection, and does not wait itself while it does).
+	waits int64
 }
 
 // open begins a transaction on a connection of the writer for w, unless one is open.
@@ -260,14 +270,18 @@ func (c *chunker) open(w *writeTx) error {
 	if err != nil {
 		return fmt.Errorf("beginning write transaction: %w", err)
 	}
-	w.conn, c.began = conn, time.Now()
+	w.conn, c.began, c.waits = conn, time.Now(), c.s.writer.Stats().WaitCount
 	return nil
 }
 
-// yield commits the open transaction once it has held the write lock for chunkHold, and
-// gives the lock to the writes waiting for it.
+// yield commits the open transaction once it has held the write lock long enough (see
+// chunkHold), and gives the lock to the writes waiting for it.
 func (c *chunker) yield(w *writeTx) error {
-	if w.conn == nil || time.Since(c.began) < chunkHold {
+	if w.conn == nil {
+		return nil
+	}
+	held := time.Since(c.began)
+	if held < chunkMinHold || (held < chunkHold && c.s.writer.Stats().WaitCount == c.waits) {
 		return nil
 	}
 	return c.commit(w)
