@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +22,9 @@ const (
 	crashOperatorToken = "crash-operator-token-001"
 	crashRounds        = 4
 	crashBatchRows     = 400
+	// crashLargeRows is the size of every other batch: large enough for the book to write it
+	// in several transactions (its LargeBatch is 500), which a kill may interrupt.
+	crashLargeRows = 2000
 )
 
 // crashLog is what the clients of the daemon were told, across rounds.
@@ -28,19 +35,38 @@ type crashLog struct {
 	acked    map[int]bool           // batches the daemon acknowledged
 	opStates map[int64][]book.State // operation -> states the daemon acknowledged, in order
 	actions  int
+	// large is true while a large batch is being sent.
+	large atomic.Bool
 }
 
-func (l *crashLog) newBatch() (int, []string) {
+func (l *crashLog) newBatch() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	n := l.next
 	l.next++
-	ids := make([]string, crashBatchRows)
+	rows := crashBatchRows
+	if n%2 == 1 {
+		rows = crashLargeRows
+	}
+	ids := make([]string, rows)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("B%03d-%04d", n, i)
 	}
 	l.batches[n] = ids
-	return n, ids
+	return n
+}
+
+// unacked returns the batches sent and not acknowledged, oldest first.
+func (l *crashLog) unacked() []int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []int
+	for n := range l.next {
+		if !l.acked[n] {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func (l *crashLog) counts() (batches, actions int) {
@@ -52,7 +78,10 @@ func (l *crashLog) counts() (batches, actions int) {
 // TestKill9LosesNothingAcknowledged runs a real daemon under imports and floor actions, kills it
 // with SIGKILL at a random moment, restarts it on the same data, several times over, and then
 // checks the book: every acknowledged batch and action is there, no batch is there in part, and
-// the event log agrees with the operations' states.
+// the event log agrees with the operations' states. Every other batch is large, written in
+// several transactions, and every other kill lands while one is being sent; after a restart the
+// batches that were not acknowledged are sent again, as a client would, which fails if a batch
+// that a kill interrupted left anything in the way.
 func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and kills a daemon several times")
@@ -60,8 +89,12 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	data := t.TempDir()
 	log := &crashLog{batches: map[int][]string{}, acked: map[int]bool{}, opStates: map[int64][]book.State{}}
 	rng := rand.New(rand.NewPCG(1, 2))
+	interrupted := 0 // restarts that removed a large batch a kill interrupted
 	for round := 0; round < crashRounds; round++ {
 		d := startDaemon(t, "testdata/crash.yaml", data)
+		if strings.Contains(d.logs(), "never published") {
+			interrupted++
+		}
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
 		wg.Add(1)
@@ -82,13 +115,21 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 			b, a := log.counts()
 			return b >= b0+2 && a >= a0+5
 		})
-		time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
+		if round%2 == 1 {
+			waitFor(t, 60*time.Second, "a large batch being sent", log.large.Load)
+			time.Sleep(time.Duration(rng.IntN(150)) * time.Millisecond)
+		} else {
+			time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
+		}
 		d.kill()
 		cancel()
 		wg.Wait()
 	}
 
 	d := startDaemon(t, "testdata/crash.yaml", data)
+	if strings.Contains(d.logs(), "never published") {
+		interrupted++
+	}
 	ctx := context.Background()
 	stored := map[string]bool{}
 	for after := int64(0); ; {
@@ -108,8 +149,9 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 		after = page.NextAfter
 	}
 	batches, actions := log.counts()
-	t.Logf("%d rounds: %d batches acknowledged of %d sent, %d actions acknowledged, %d work orders stored",
-		crashRounds, batches, len(log.batches), actions, len(stored))
+	t.Logf("%d rounds: %d batches acknowledged of %d sent, %d actions acknowledged, %d work orders stored; "+
+		"%d restarts removed a large batch that a kill interrupted", crashRounds, batches, len(log.batches), actions,
+		len(stored), interrupted)
 	for n, ids := range log.batches {
 		present := 0
 		for _, id := range ids {
@@ -142,6 +184,23 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 		}
 		checkWorkOrder(t, detail)
 	}
+
+	// Nothing of a batch that a kill interrupted is left in the file, visible or not: the
+	// restart removed it.
+	d.kill()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(data, "cellforge.db")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var pending, workOrders int
+	if err := db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM pending_batch), (SELECT count(*) FROM work_orders)`).
+		Scan(&pending, &workOrders); err != nil {
+		t.Fatal(err)
+	}
+	if pending != 0 || workOrders != len(stored) {
+		t.Errorf("the database holds %d pending batches and %d work orders, of which %d are visible", pending, workOrders, len(stored))
+	}
 }
 
 // checkWorkOrder checks that a work order is whole: its operations follow each other, and its
@@ -171,21 +230,46 @@ func checkWorkOrder(t *testing.T, d book.WorkOrderDetail) {
 	}
 }
 
+// importLoop sends the batches not acknowledged yet again, then new ones, until ctx ends or
+// the daemon is gone.
 func importLoop(ctx context.Context, url string, log *crashLog) {
-	for ctx.Err() == nil {
-		n, ids := log.newBatch()
-		var b bytes.Buffer
-		b.WriteString("order_id,sku,quantity,customer\n")
-		for _, id := range ids {
-			fmt.Fprintf(&b, "%s,SCARF,1,crash test\n", id)
-		}
-		code, err := request(ctx, "POST", url+"/api/v1/drops/winter/orders", crashPlannerToken, "text/csv", b.Bytes(), nil)
-		if err == nil && code == 201 {
-			log.mu.Lock()
-			log.acked[n] = true
-			log.mu.Unlock()
+	for _, n := range log.unacked() {
+		if !sendCrashBatch(ctx, url, log, n) {
+			return
 		}
 	}
+	for ctx.Err() == nil {
+		if !sendCrashBatch(ctx, url, log, log.newBatch()) {
+			return
+		}
+	}
+}
+
+// sendCrashBatch sends batch n and records whether the daemon acknowledged it. It returns false when
+// the daemon could not be reached.
+func sendCrashBatch(ctx context.Context, url string, log *crashLog, n int) bool {
+	log.mu.Lock()
+	ids := log.batches[n]
+	log.mu.Unlock()
+	var b bytes.Buffer
+	b.WriteString("order_id,sku,quantity,customer\n")
+	for _, id := range ids {
+		fmt.Fprintf(&b, "%s,SCARF,1,crash test\n", id)
+	}
+	if len(ids) > crashBatchRows {
+		log.large.Store(true)
+		defer log.large.Store(false)
+	}
+	code, err := request(ctx, "POST", url+"/api/v1/drops/winter/orders", crashPlannerToken, "text/csv", b.Bytes(), nil)
+	if err != nil {
+		return false
+	}
+	if code == 201 {
+		log.mu.Lock()
+		log.acked[n] = true
+		log.mu.Unlock()
+	}
+	return true
 }
 
 // operateLoop works a cell's queue like an operator: start the head, complete it, again.
