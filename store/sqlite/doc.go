@@ -26,4 +26,14 @@
 // buffer.go). Reads use a pool of query_only connections, each Read one transaction on a
 // snapshot, so that they never wait for the writer and never see half of a Write. Times are
 // stored as unix microseconds, so finer precision is lost; they come back in UTC.
+//
+// A large batch import is written by WriteBatch (book.BatchStore) in many short transactions,
+// between which the floor's writes take the lock, and stays invisible to every read until one
+// small transaction publishes it whole; a batch that fails or that a crash interrupts is
+// removed, at once or by the next Open (see batch.go).
+//
+// The driver is never given a context that can be cancelled: it would interrupt SQLite from
+// another goroutine in ways that leave a pooled connection inside an old read transaction.
+// The store checks the caller's context itself, and begins and ends every transaction on a
+// *sql.Conn, discarding a connection whose transaction did not end cleanly (see conn.go).
 package sqlite
