@@ -14,7 +14,7 @@ import (
 // How a large batch is written (WriteBatch) without holding the write lock for all of it, and
 // still all or nothing:
 //
-//  1. A short transaction records the batch in pending_batch (0004_pending_batch.sql) with
+//  1. A short transaction records the batch in pending_batch (0006_pending_batch.sql) with
 //     its marks: the next rowid of orders and the next ids of work orders and operations,
 //     which the batch's rows take (only a batch inserts into those tables, and one batch is
 //     written at a time), and a range of event ids set aside for its events, after a gap of

@@ -18,7 +18,7 @@ func (t *readTx) CellsDown() ([]book.CellDown, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the cells out of service: %w", err)
 	}
-	down, err := collect(rows, func(sc scanner) (book.CellDown, error) {
+	down, err := collect(t.ctx, rows, func(sc scanner) (book.CellDown, error) {
 		var d book.CellDown
 		var since int64
 		err := sc.Scan(&d.Cell, &d.Reason, &d.Actor, &since)
@@ -52,7 +52,7 @@ func (t *readTx) FaultPaused(cell string) ([]int64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the operations a fault paused at cell %q: %w", cell, err)
 	}
-	ids, err := collect(rows, func(sc scanner) (int64, error) {
+	ids, err := collect(t.ctx, rows, func(sc scanner) (int64, error) {
 		var id int64
 		return id, sc.Scan(&id)
 	})
@@ -71,7 +71,7 @@ func (t *readTx) OwedLabels(cell string, limit int) ([]book.OwedLabel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the labels cell %q owes: %w", cell, err)
 	}
-	labels, err := collect(rows, func(sc scanner) (book.OwedLabel, error) {
+	labels, err := collect(t.ctx, rows, func(sc scanner) (book.OwedLabel, error) {
 		var l book.OwedLabel
 		var owed int64
 		err := sc.Scan(&l.ID, &l.Cell, &l.Operation, &l.WorkOrder, &l.OrderID, &l.Drop, &l.SKU, &l.Unit, &l.Reprint, &owed)

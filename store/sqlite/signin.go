@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/cellforge/cellforge/book"
 )
 
 // The API's failed sign-ins, by person and client address. Like sessions they are not part of
@@ -14,25 +16,31 @@ import (
 // the failures since the last success there, the time of the last failure (zero when there is
 // none) and of the last success (zero when there is none).
 func (s *Store) SignInFailures(ctx context.Context, person string, fn func(client string, failures int, lastFailure, signedIn time.Time)) error {
-	rows, err := s.reader.QueryContext(ctx, `SELECT client, failures, last_failure, signed_in_at
-		FROM signin_failures WHERE person = ?`, person)
+	type failures struct {
+		client         string
+		n              int
+		last, signedIn int64
+	}
+	var all []failures
+	// in a read transaction of ours, which a cancelled request cannot leave open (see conn.go)
+	err := s.Read(ctx, func(tx book.ReadTx) error {
+		t := tx.(*readTx)
+		rows, err := t.query(`SELECT client, failures, last_failure, signed_in_at
+			FROM signin_failures WHERE person = ?`, person)
+		if err != nil {
+			return err
+		}
+		all, err = collect(t.ctx, rows, func(sc scanner) (failures, error) {
+			var f failures
+			return f, sc.Scan(&f.client, &f.n, &f.last, &f.signedIn)
+		})
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("reading failed sign-ins of %q: %w", person, err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			client         string
-			n              int
-			last, signedIn int64
-		)
-		if err := rows.Scan(&client, &n, &last, &signedIn); err != nil {
-			return fmt.Errorf("reading failed sign-ins of %q: %w", person, err)
-		}
-		fn(client, n, optMicros(last), optMicros(signedIn))
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("reading failed sign-ins of %q: %w", person, err)
+	for _, f := range all {
+		fn(f.client, f.n, optMicros(f.last), optMicros(f.signedIn))
 	}
 	return nil
 }
@@ -42,25 +50,23 @@ func (s *Store) SignInFailures(ctx context.Context, person string, fn func(clien
 // and the person's addresses with only forgotten failures (and no success) are deleted, so that
 // the table holds no more than the recent failures and the addresses people signed in from.
 func (s *Store) AddSignInFailure(ctx context.Context, person, client string, at, forget time.Time) error {
-	tx, err := s.writer.BeginTx(ctx, nil)
+	// in a write transaction of ours, which a cancelled request cannot leave open (see conn.go)
+	err := s.write(ctx, nil, func(tx book.Tx) error {
+		t := tx.(*writeTx)
+		if _, err := t.exec(`DELETE FROM signin_failures
+			WHERE person = ? AND client <> ? AND signed_in_at = 0 AND last_failure <= ?`,
+			person, client, micros(forget)); err != nil {
+			return fmt.Errorf("forgetting old failed sign-ins: %w", err)
+		}
+		_, err := t.exec(`INSERT INTO signin_failures (person, client, failures, last_failure)
+			VALUES (?, ?, 1, ?)
+			ON CONFLICT (person, client) DO UPDATE SET
+				failures = CASE WHEN last_failure > ? THEN failures + 1 ELSE 1 END,
+				last_failure = excluded.last_failure`,
+			person, client, micros(at), micros(forget))
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("counting a failed sign-in of %q: %w", person, err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM signin_failures
-		WHERE person = ? AND client <> ? AND signed_in_at = 0 AND last_failure <= ?`,
-		person, client, micros(forget)); err != nil {
-		return fmt.Errorf("forgetting old failed sign-ins of %q: %w", person, err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO signin_failures (person, client, failures, last_failure)
-		VALUES (?, ?, 1, ?)
-		ON CONFLICT (person, client) DO UPDATE SET
-			failures = CASE WHEN last_failure > ? THEN failures + 1 ELSE 1 END,
-			last_failure = excluded.last_failure`,
-		person, client, micros(at), micros(forget)); err != nil {
-		return fmt.Errorf("counting a failed sign-in of %q: %w", person, err)
-	}
-	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("counting a failed sign-in of %q: %w", person, err)
 	}
 	return nil
@@ -69,7 +75,11 @@ func (s *Store) AddSignInFailure(ctx context.Context, person, client string, at,
 // SignedIn records a successful sign-in of person from client at a time: the address's failures
 // are cleared.
 func (s *Store) SignedIn(ctx context.Context, person, client string, at time.Time) error {
-	if _, err := s.writer.ExecContext(ctx, `INSERT INTO signin_failures (person, client, failures, last_failure, signed_in_at)
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("recording a sign-in of %q: %w", person, err)
+	}
+	// quiet: see conn.go
+	if _, err := s.writer.ExecContext(quiet(ctx), `INSERT INTO signin_failures (person, client, failures, last_failure, signed_in_at)
 		VALUES (?, ?, 0, 0, ?)
 		ON CONFLICT (person, client) DO UPDATE SET failures = 0, last_failure = 0,
 			signed_in_at = excluded.signed_in_at`,

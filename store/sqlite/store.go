@@ -70,6 +70,11 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	if err != nil {
 		return nil, fmt.Errorf("opening store %s: %w", path, err)
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("opening store %s: %w", path, err)
+	}
+	// ctx is checked between the steps below, but never given to the driver (see conn.go)
+	sqlCtx := quiet(ctx)
 
 	pragmas := []string{
 		fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()),
@@ -90,7 +95,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
 
-	if err := checkWAL(ctx, writer); err != nil {
+	if err := checkWAL(sqlCtx, writer); err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("opening store %s: %w", path, err)
 	}
@@ -109,7 +114,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	reader.SetMaxIdleConns(n)
 	reader.SetConnMaxLifetime(0)
 	reader.SetConnMaxIdleTime(0)
-	if err := reader.PingContext(ctx); err != nil {
+	if err := reader.PingContext(sqlCtx); err != nil {
 		reader.Close()
 		writer.Close()
 		return nil, fmt.Errorf("opening store %s: connecting reader: %w", path, err)
@@ -291,13 +296,14 @@ func loadMigrations() ([]migration, error) {
 // migrate applies the migrations the database lacks, each in its own transaction, and
 // refuses a database that has a migration this program does not know.
 func migrate(ctx context.Context, db *sql.DB, ms []migration, logger *slog.Logger) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	sqlCtx := quiet(ctx)
+	if _, err := db.ExecContext(sqlCtx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		applied_at INTEGER NOT NULL -- unix microseconds UTC
 	)`); err != nil {
 		return fmt.Errorf("creating schema_migrations: %w", err)
 	}
-	current, err := schemaVersion(ctx, db)
+	current, err := schemaVersion(sqlCtx, db)
 	if err != nil {
 		return err
 	}
@@ -308,7 +314,10 @@ func migrate(ctx context.Context, db *sql.DB, ms []migration, logger *slog.Logge
 		if m.version <= current {
 			continue
 		}
-		applied, err := applyMigration(ctx, db, m)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		applied, err := applyMigration(sqlCtx, db, m)
 		if err != nil {
 			return fmt.Errorf("applying migration %s: %w", m.name, err)
 		}

@@ -1,4 +1,4 @@
--- 0004: a large batch import is written in several short transactions, so that the floor's
+-- 0006: a large batch import is written in several short transactions, so that the floor's
 -- writes go between them, and becomes visible in one small last one (see the store's
 -- batch.go). While a batch is being written its row is here, and every read leaves out the
 -- rows at or after its marks: the batch's orders, work orders and operations, which take the
