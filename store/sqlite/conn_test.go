@@ -15,10 +15,10 @@ import (
 )
 
 // TestCancelledReadsLeaveNoOldSnapshot hammers the store as a browser hopping between pages
-// does: reads of an operation, a queue and a sign-in session, each cancelled at a random
-// moment, beside writes that move the operation's version on and add sessions (some of them
-// cancelled too). No read may go back in time: each sees at least the version, and finds the
-// session, that had committed before it began. Afterwards every connection of the reader pool,
+// does: reads of an operation, a queue, a sign-in session and the sign-ins of a person, each
+// cancelled at a random moment, beside writes that move the operation's version on and add
+// sessions and sign-ins (some of them cancelled too). No read may go back in time: each sees at
+// least the version, and finds the session and the sign-in, that had committed before it began. Afterwards every connection of the reader pool,
 // all taken at once, must be outside any transaction: it sees a write made after the hammer,
 // and can begin and roll back.
 func TestCancelledReadsLeaveNoOldSnapshot(t *testing.T) {
@@ -60,6 +60,9 @@ func TestCancelledReadsLeaveNoOldSnapshot(t *testing.T) {
 				t.Errorf("write: %v", err)
 			}
 			err = s.PutSession(ctx, fmt.Sprintf("h-%d", i), "amira", "operator", t0.Add(time.Hour))
+			if err == nil {
+				err = s.SignedIn(ctx, "amira", fmt.Sprintf("c-%d", i), t0)
+			}
 			switch {
 			case err == nil:
 				sessions.Store(i)
@@ -113,6 +116,17 @@ func TestCancelledReadsLeaveNoOldSnapshot(t *testing.T) {
 						t.Errorf("session h-%d stored before the read is not found", session)
 					case err != nil && !errors.Is(err, context.Canceled):
 						t.Errorf("reading session: %v", err)
+					}
+					found := false
+					err = s.SignInFailures(ctx, "amira", func(client string, _ int, _, _ time.Time) {
+						found = found || client == fmt.Sprintf("c-%d", session)
+					})
+					switch {
+					case err == nil && !found:
+						stale.Add(1)
+						t.Errorf("the sign-in from c-%d stored before the read is not found", session)
+					case err != nil && !errors.Is(err, context.Canceled):
+						t.Errorf("reading sign-ins: %v", err)
 					}
 				}
 				timer.Stop()
