@@ -260,7 +260,7 @@ curl -fs -o /dev/null -X POST -H "Authorization: Bearer $operator_token" "$url/a
 act=(-rate 20 -warmup 0s -sequential -method POST -body '{"reason":"bench"}'
   -header "Authorization: Bearer $operator_token")
 act_urls=("$url/api/v1/operations/$act_op/pause" "$url/api/v1/operations/$act_op/resume")
-"$B/load" "${act[@]}" -duration 10s "${act_urls[@]}" | tee "$B/actions-alone.json"
+"$B/load" "${act[@]}" -duration 20s "${act_urls[@]}" | tee "$B/actions-alone.json"
 # from the import's first byte to its answer: an interrupt ends the load, which reports
 "$B/load" "${act[@]}" -duration 10m "${act_urls[@]}" > "$B/actions-import.json" &
 load_pid=$!
@@ -308,7 +308,7 @@ running operation at \`$act_cell\` is paused and resumed through the API
 time at 20/s, latency from the moment each was due
 (\`cellforge-load -sequential -rate 20 -method POST -body '{"reason":"bench"}' PAUSE-URL RESUME-URL\`),
 while \`cellforge import\` sends the 100,000 rows (it took $(fmt "$t_import_busy") s beside the actions),
-and for 10 s with no import as the peer:
+and for 20 s with no import as the peer:
 
 | actions | requests | p50 | p90 | p99 | max | errors |
 | --- | --- | --- | --- | --- | --- | --- |
