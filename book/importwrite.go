@@ -17,9 +17,9 @@ import (
 // work order and operations and an order.received event, the first operation of each is
 // queued at a cell, and a batch.imported event closes the batch.
 //
-// A batch of fewer than Config.LargeBatch new orders is written in one store transaction, which then
-// dispatches every ready operation. A larger one would hold the store's write lock for
-// seconds, and every tablet action would wait behind it; so, when the store can
+// A batch of fewer than Config.LargeBatch new orders is written in one store transaction,
+// which then dispatches every ready operation. A larger one would hold the store's write lock
+// for seconds, and every tablet action would wait behind it; so, when the store can
 // (BatchStore), it is written in many short transactions between which the floor's writes go,
 // invisible until the last one, which makes it visible whole (see BatchStore). The batch's
 // first operations are then queued as they are inserted: the book decides their cells first,

@@ -62,7 +62,7 @@ type pendingBatch struct {
 	batch string
 	// the first rowid of the batch's orders, the first ids of its work orders and operations
 	orders, workOrders, operations int64
-	// floor is the first event id the floor takes while the batch is pending; the batch's
+	// eventFloor is the first event id the floor takes while the batch is pending; the batch's
 	// events have the ids [first, end).
 	eventFloor, eventFirst, eventEnd int64
 }
