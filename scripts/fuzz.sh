@@ -7,6 +7,7 @@ targets=(
   "./configs FuzzParse"
   "./book/intake FuzzCSV"
   "./book/intake FuzzJSON"
+  "./book/intake FuzzCSVRowLimit"
   "./firmware-sim/modbus FuzzTCPFrame"
   "./firmware-sim/modbus FuzzRTUFrame"
   "./firmware-sim/escpos FuzzESCPOS"

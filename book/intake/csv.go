@@ -17,9 +17,13 @@ var bom = []byte("\xef\xbb\xbf")
 // CSVReader reads a CSV batch: a header row naming the columns, then one order per record.
 type CSVReader struct {
 	cr   *csv.Reader
+	lim  *recordLimiter
 	cols []column // the column of each field, in header order
 	b    rowBuilder
 	err  error // a read error, returned from then on
+	// dropped counts the line breaks the limiter left out so far: encoding/csv counts lines
+	// without them.
+	dropped int
 }
 
 // NewCSV reads the header of a CSV batch and returns a reader of its rows.
@@ -29,32 +33,45 @@ type CSVReader struct {
 // An unknown, duplicate, empty or missing column, or an empty batch, is a RowErrors whose
 // elements have the header's line (1 unless blank lines precede it) and the column's name. A
 // leading byte order mark is skipped; lines may end in LF or CRLF; fields are quoted as in
-// RFC 4180. Any other error is from reading r.
+// RFC 4180. A record longer than MaxRowBytes is a bad row (or a bad header). Any other error is
+// from reading r.
 func NewCSV(r io.Reader) (*CSVReader, error) {
+	return newCSV(r, MaxRowBytes)
+}
+
+// newCSV is NewCSV with records of at most maxRow bytes.
+func newCSV(r io.Reader, maxRow int) (*CSVReader, error) {
 	br, err := skipBOM(r)
 	if err != nil {
 		return nil, fmt.Errorf("reading the CSV batch: %w", err)
 	}
-	cr := csv.NewReader(br)
+	lim := newRecordLimiter(br, maxRow)
+	cr := csv.NewReader(lim)
 	cr.FieldsPerRecord = -1 // a row with the wrong number of fields is a row error, not the end
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
 		return nil, RowErrors{{Line: 1, Reason: "the batch is empty: a header row naming the columns is required"}}
 	}
+	wasCut, _ := lim.passed(cr.InputOffset())
 	var pe *csv.ParseError
-	if errors.As(err, &pe) {
+	switch {
+	case errors.As(err, &pe) && wasCut:
+		return nil, RowErrors{{Line: pe.StartLine, Reason: "header: " + tooLongReason}}
+	case errors.As(err, &pe):
 		return nil, RowErrors{{Line: pe.StartLine, Reason: "header: " + csvSyntaxReason(pe)}}
-	}
-	if err != nil {
+	case err != nil:
 		return nil, fmt.Errorf("reading the CSV batch: %w", err)
 	}
 	line, _ := cr.FieldPos(0)
+	if wasCut {
+		return nil, RowErrors{{Line: line, Reason: "header: " + tooLongReason}}
+	}
 	cols, errs := parseHeader(line, header)
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	return &CSVReader{cr: cr, cols: cols}, nil
+	return &CSVReader{cr: cr, lim: lim, cols: cols}, nil
 }
 
 // skipBOM returns a reader of r without a leading byte order mark.
@@ -113,20 +130,34 @@ func (r *CSVReader) Next() (Row, error) {
 		return Row{}, r.err
 	}
 	rec, err := r.cr.Read()
+	if errors.Is(err, io.EOF) {
+		return Row{}, io.EOF
+	}
+	// The lines encoding/csv gives lack those the limiter left out before this record.
+	before := r.dropped
+	wasCut, dropped := r.lim.passed(r.cr.InputOffset())
+	r.dropped += dropped
 	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return Row{}, io.EOF
-		}
 		// encoding/csv drops the rest of the record's last line after a syntax error and
 		// starts the next record on the line after, so reading can go on.
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
-			return Row{}, RowErrors{{Line: pe.StartLine, Reason: csvSyntaxReason(pe)}}
+			at := *pe
+			at.StartLine += before
+			at.Line += before
+			if wasCut {
+				return Row{}, RowErrors{{Line: at.StartLine, Reason: tooLongReason}}
+			}
+			return Row{}, RowErrors{{Line: at.StartLine, Reason: csvSyntaxReason(&at)}}
 		}
 		r.err = fmt.Errorf("reading the CSV batch: %w", err)
 		return Row{}, r.err
 	}
 	line, _ := r.cr.FieldPos(0)
+	line += before
+	if wasCut {
+		return Row{}, RowErrors{{Line: line, Reason: tooLongReason}}
+	}
 	if len(rec) != len(r.cols) {
 		return Row{}, RowErrors{{Line: line, Reason: fmt.Sprintf("the row has %d fields, the header has %d", len(rec), len(r.cols))}}
 	}

@@ -3,6 +3,7 @@ package intake
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -150,4 +151,57 @@ func breaksRules(r Row) string {
 		p = append(p, "due not in UTC")
 	}
 	return strings.Join(p, ", ")
+}
+
+// FuzzCSVRowLimit checks the cutting of long records against encoding/csv's own reading: with
+// records of at most max bytes, a batch yields what it yields without a limit, in the same
+// order and on the same lines, except that a record longer than max is one bad row saying so,
+// on the line where the record starts.
+func FuzzCSVRowLimit(f *testing.F) {
+	addSeeds(f, "*.csv")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		maxRow := 4
+		if len(data) > 0 {
+			maxRow += int(data[len(data)-1] % 64)
+		}
+		whole, werr := newCSV(bytes.NewReader(data), 1<<30)
+		cut, cerr := newCSV(bytes.NewReader(data), maxRow)
+		if cerr != nil {
+			var errs RowErrors
+			if errors.As(cerr, &errs) && strings.Contains(errs[0].Reason, tooLongReason) {
+				return // the header was cut: what follows it is not read
+			}
+			if werr == nil || werr.Error() != cerr.Error() {
+				t.Fatalf("opening: %v, without a limit %v", cerr, werr)
+			}
+			return
+		}
+		if werr != nil {
+			t.Fatalf("opening: no error, without a limit %v", werr)
+		}
+		for i := 0; ; i++ {
+			wrow, werr := whole.Next()
+			crow, cerr := cut.Next()
+			if errors.Is(werr, io.EOF) || errors.Is(cerr, io.EOF) {
+				if !errors.Is(werr, io.EOF) || !errors.Is(cerr, io.EOF) {
+					t.Fatalf("item %d: %v %v, without a limit %v %v", i, crow, cerr, wrow, werr)
+				}
+				return
+			}
+			var cerrs, werrs RowErrors
+			if errors.As(cerr, &cerrs) && cerrs[0].Reason == tooLongReason {
+				line := wrow.Line
+				if errors.As(werr, &werrs) {
+					line = werrs[0].Line
+				}
+				if cerrs[0].Line != line {
+					t.Fatalf("item %d: cut at line %d, without a limit on line %d (%v %v)", i, cerrs[0].Line, line, wrow, werr)
+				}
+				continue
+			}
+			if rowString(crow) != rowString(wrow) || fmt.Sprint(cerr) != fmt.Sprint(werr) {
+				t.Fatalf("item %d: %s %v\nwithout a limit %s %v", i, rowString(crow), cerr, rowString(wrow), werr)
+			}
+		}
+	})
 }

@@ -6,7 +6,8 @@
 //
 // Checks that need the factory (unknown SKUs, drop windows, an order id twice in a batch,
 // conflicts with stored orders) belong to package book, which reads batches through this
-// package. Readers stream: memory stays proportional to the largest row, not to the batch.
+// package. Readers stream: they hold about one row at a time, and a row longer than
+// MaxRowBytes is a bad row, so their memory is bounded whatever the batch holds.
 //
 // Intake imports only the standard library; it must not import any other CellForge package.
 package intake

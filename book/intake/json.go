@@ -40,14 +40,22 @@ const (
 // the row bad. A JSON syntax error cannot be read past: it is the last RowErrors before io.EOF.
 // An empty batch, one that is neither an array nor an object, or a syntax error before its
 // first '[' or '{' is a RowErrors from NewJSON; any other error is from reading r. A leading
-// byte order mark is skipped.
+// byte order mark is skipped. A value longer than MaxRowBytes (an order object, a key, a run of
+// white space), or a value nested deeper than maxNesting in the batch object, cannot be read
+// past either: it is the last RowErrors.
 func NewJSON(r io.Reader) (*JSONReader, error) {
 	br, err := skipBOM(r)
 	if err != nil {
 		return nil, fmt.Errorf("reading the JSON batch: %w", err)
 	}
-	lc := &lineCounter{r: br, line: 1, lastNonSpace: -1}
+	return newJSON(br, MaxRowBytes)
+}
+
+// newJSON is NewJSON past the byte order mark, with values of at most maxRow bytes.
+func newJSON(br io.Reader, maxRow int64) (*JSONReader, error) {
+	lc := &lineCounter{r: br, line: 1, lastNonSpace: -1, maxHeld: maxRow}
 	jr := &JSONReader{lines: lc, dec: json.NewDecoder(lc)}
+	lc.consumed = jr.dec.InputOffset
 	// Token would decode a number into a float64 and fail on 1e999: numbers are kept as text.
 	jr.dec.UseNumber()
 	tok, err := jr.dec.Token()
@@ -156,6 +164,13 @@ func (r *JSONReader) topField() error {
 	return RowErrors{{Line: line, Column: key, Reason: reason}}
 }
 
+// maxNesting is how deep a value skipped in the batch object may nest: the decoder keeps a word
+// for each level. It is encoding/json's own bound for a value it decodes.
+const maxNesting = 10000
+
+// errTooDeep is the error of a skipped value nested deeper than maxNesting.
+var errTooDeep = fmt.Errorf("a value is nested deeper than %d levels", maxNesting)
+
 // skip reads past the rest of a value whose first token was tok.
 func (r *JSONReader) skip(tok json.Token) error {
 	depth := 0
@@ -168,6 +183,9 @@ func (r *JSONReader) skip(tok json.Token) error {
 		}
 		if depth == 0 {
 			return nil
+		}
+		if depth > maxNesting {
+			return errTooDeep
 		}
 		var err error
 		if tok, err = r.dec.Token(); err != nil {
@@ -376,6 +394,12 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\
 // RowErrors for a syntax error or a batch cut short, or the read error that ends the batch.
 func (r *JSONReader) fail(err error) error {
 	r.state = done
+	if r.lines.tooLong {
+		return r.tooLong()
+	}
+	if errors.Is(err, errTooDeep) {
+		return RowErrors{{Line: r.lines.lineAt(r.dec.InputOffset()), Reason: "JSON " + errTooDeep.Error() + "; reading stopped here"}}
+	}
 	if r.lines.err != nil {
 		r.err = fmt.Errorf("reading the JSON batch: %w", r.lines.err)
 		return r.err
@@ -389,6 +413,23 @@ func (r *JSONReader) fail(err error) error {
 	}
 	r.err = fmt.Errorf("reading the JSON batch: %w", err)
 	return r.err
+}
+
+// tooLong is the problem of a value the decoder gave up holding, MaxRowBytes long and not over:
+// it starts at the decoder's offset, after any white space.
+func (r *JSONReader) tooLong() error {
+	start := r.dec.InputOffset()
+	held, _ := io.ReadAll(r.dec.Buffered())
+	value := bytes.TrimLeft(held, " \t\r\n")
+	if len(value) == 0 {
+		// The run's line: where its spaces start, past a line break that ends the line before.
+		start += int64(len(held) - len(bytes.TrimLeft(held, "\r\n")))
+		return RowErrors{{Line: r.lines.lineAt(start), Reason: fmt.Sprintf(
+			"more than %d KiB of white space in a row; reading stopped here", r.lines.maxHeld>>10)}}
+	}
+	line := r.lines.lineAt(start + int64(len(held)-len(value)))
+	return RowErrors{{Line: line, Reason: fmt.Sprintf(
+		"%s longer than %d KiB, the most a row may take; reading stopped here", rawKind(value), r.lines.maxHeld>>10)}}
 }
 
 // syntaxErrorOffset returns the input offset of the byte where the decoder found the syntax
@@ -457,8 +498,15 @@ func tokenKind(tok json.Token) string {
 // lineCounter passes reads through and finds the line of an input offset. It keeps only the
 // offsets of the newlines read but not yet passed by a query, that is those in the decoder's
 // read-ahead, so memory stays proportional to the decoder's buffer and the work to the input.
+//
+// It also bounds what the decoder holds: the decoder keeps in its buffer the value it is reading
+// from its start (consumed) on, however long, so a read that would take it past maxHeld bytes
+// fails instead, and tooLong says so.
 type lineCounter struct {
 	r            io.Reader
+	consumed     func() int64 // the decoder's offset
+	maxHeld      int64
+	tooLong      bool
 	off          int64   // bytes read so far
 	newlines     []int64 // offsets of the newlines read, ascending; those before next are passed
 	next         int
@@ -467,7 +515,18 @@ type lineCounter struct {
 	err          error // the first error of r other than io.EOF
 }
 
+// errHeld is the read error that stops the decoder holding more than maxHeld bytes.
+var errHeld = errors.New("the value being read is too long")
+
 func (c *lineCounter) Read(p []byte) (int, error) {
+	room := c.maxHeld - (c.off - c.consumed())
+	if room <= 0 {
+		c.tooLong = true
+		return 0, errHeld
+	}
+	if int64(len(p)) > room {
+		p = p[:room]
+	}
 	n, err := c.r.Read(p)
 	for i := 0; i < n; {
 		j := bytes.IndexByte(p[i:n], '\n')
