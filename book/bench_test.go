@@ -3,6 +3,7 @@ package book_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -76,6 +77,45 @@ func BenchmarkImport100k(b *testing.B) {
 		}
 		st.Close()
 		b.StartTimer()
+	}
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkRefuse1M refuses a batch of 1,000,000 short good rows and a bad last one: every row
+// is read, held and looked up in the store before the last one refuses the batch.
+func BenchmarkRefuse1M(b *testing.B) {
+	const rows = 1_000_000
+	var csv bytes.Buffer
+	csv.WriteString("order_id,sku,quantity\n")
+	for i := range rows {
+		sku := "SCARF"
+		if i%2 == 0 {
+			sku = "RUG"
+		}
+		fmt.Fprintf(&csv, "%x,%s,1\n", i, sku)
+	}
+	csv.WriteString(",,\n")
+	f, err := configs.Parse("bench.yaml", []byte(benchFactory))
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	bk := book.New(book.Config{Store: st, Factory: f})
+	b.ReportAllocs()
+	for b.Loop() {
+		rr, err := intake.NewCSV(bytes.NewReader(csv.Bytes()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, err = bk.Import(context.Background(), book.ImportRequest{Drop: "big", Rows: rr, Actor: "bench"})
+		var be *book.BatchError
+		if !errors.As(err, &be) || be.BadRows != 1 {
+			b.Fatalf("import: %v, want the last row refused", err)
+		}
 	}
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }

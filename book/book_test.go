@@ -260,6 +260,82 @@ func TestImportRefusesBadBatchesWhole(t *testing.T) {
 	}
 }
 
+// TestRefusalListsTheFirstProblemsAndCountsThemAll checks that a refused batch lists at most
+// MaxErrors problems, the first by line whichever check found them, and counts every problem
+// and every bad row.
+func TestRefusalListsTheFirstProblemsAndCountsThemAll(t *testing.T) {
+	var manyBad strings.Builder
+	manyBad.WriteString("order_id,sku,quantity\nok-1,RUG,1\n")
+	for i := range 2500 {
+		fmt.Fprintf(&manyBad, "bad-%d,RUG,0\n", i) // lines 3 to 2502
+	}
+	// The window of RUG (10) is full after line 2; then lines over the window (found against
+	// the book) and lines with an unknown SKU (found while reading) alternate.
+	var mixed strings.Builder
+	mixed.WriteString("order_id,sku,quantity\nfull,RUG,10\n")
+	for i := range 50 {
+		fmt.Fprintf(&mixed, "over-%d,RUG,1\nnope-%d,NOPE,1\n", i, i)
+	}
+	tests := []struct {
+		name      string
+		csv       string
+		maxErrors int
+		lines     []int // of the problems listed
+		problems  int
+		badRows   int
+	}{
+		{name: "the default lists the first 1,000", csv: manyBad.String(),
+			lines: seq(3, 1002), problems: 2500, badRows: 2500},
+		{name: "a smaller list", csv: manyBad.String(), maxErrors: 5,
+			lines: seq(3, 7), problems: 2500, badRows: 2500},
+		{name: "problems found reading and against the book, by line", csv: mixed.String(), maxErrors: 10,
+			lines: seq(3, 12), problems: 100, badRows: 100},
+		{name: "a row with several problems counts once", csv: "order_id,sku,quantity\n,,\nx,RUG,0\n", maxErrors: 2,
+			lines: []int{2, 2}, problems: 4, badRows: 2},
+		{name: "all of a short list", csv: "order_id,sku,quantity\nA,NOPE,1\nA,RUG,1\n",
+			lines: []int{2, 3}, problems: 2, badRows: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fx := newFixture(t)
+			rr, err := intake.NewCSV(strings.NewReader(tt.csv))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = fx.book.Import(context.Background(), book.ImportRequest{Drop: "winter", Rows: rr, MaxErrors: tt.maxErrors})
+			var be *book.BatchError
+			if !errors.As(err, &be) {
+				t.Fatalf("import error = %v, want a *book.BatchError", err)
+			}
+			var lines []int
+			for _, e := range be.Errors {
+				lines = append(lines, e.Line)
+			}
+			if !slices.Equal(lines, tt.lines) {
+				t.Errorf("listed the problems of lines %v, want %v", lines, tt.lines)
+			}
+			if be.Problems != tt.problems || be.BadRows != tt.badRows || be.Truncated() != (tt.problems > len(tt.lines)) {
+				t.Errorf("counted %d problems in %d bad rows (truncated %v), want %d in %d", be.Problems, be.BadRows, be.Truncated(), tt.problems, tt.badRows)
+			}
+			if want := fmt.Sprintf("%d problem(s) in %d row(s)", tt.problems, tt.badRows); !strings.Contains(be.Error(), want) {
+				t.Errorf("message %q does not say %q", be.Error(), want)
+			}
+			if wos := fx.workOrders(t); len(wos) != 0 {
+				t.Errorf("a refused batch stored %d work orders", len(wos))
+			}
+		})
+	}
+}
+
+// seq returns from, from+1, ..., to.
+func seq(from, to int) []int {
+	var s []int
+	for i := from; i <= to; i++ {
+		s = append(s, i)
+	}
+	return s
+}
+
 func TestReimportIsIdempotentAndConflictsAreReported(t *testing.T) {
 	fx := newFixture(t)
 	batch := "order_id,sku,quantity,notes\r\nA,RUG,2,\"fringe, long\"\r\nB,SCARF,5,\r\n"

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +30,9 @@ type ImportRequest struct {
 	// Idempotency, when set, makes a retry answer as the first request did. Without a
 	// RequestHash, the batch's rows stand for the request.
 	Idempotency *Idempotency
+	// MaxErrors is how many problems a refusal lists, the first by line; DefaultMaxErrors when
+	// zero. Every problem is counted all the same.
+	MaxErrors int
 }
 
 // ImportResult is what an accepted batch did.
@@ -46,40 +48,23 @@ type ImportResult struct {
 	Replayed bool `json:"-"`
 }
 
-// BatchError refuses a whole batch: it lists every bad row, and nothing was stored.
-type BatchError struct {
-	Drop   string
-	Errors []intake.RowError // by line
-}
-
-func (e *BatchError) Error() string {
-	n := len(e.Errors)
-	rows := map[int]bool{}
-	for _, re := range e.Errors {
-		rows[re.Line] = true
-	}
-	msg := fmt.Sprintf("batch for drop %q refused, nothing was stored: %d problem(s) in %d row(s)", e.Drop, n, len(rows))
-	if n > 0 {
-		msg += "; first: " + e.Errors[0].Error()
-	}
-	return msg
-}
-
 // Import reads a batch of pre-orders for a drop and stores it whole or not at all. Every bad row
-// is reported (in a *BatchError) with its line, column and reason: malformed values, unknown
-// SKUs, SKUs the drop does not sell, the drop's SKU window exceeded, an order id twice in the
-// batch, an order id already imported with different content. Order ids are idempotency keys:
-// rows the book already holds as they are change nothing, so re-sending a batch is harmless.
+// is counted, and the first ones by line reported (in a *BatchError) with their line, column
+// and reason: malformed values, unknown SKUs, SKUs the drop does not sell, the drop's SKU
+// window exceeded, an order id twice in the batch, an order id already imported with different
+// content. Order ids are idempotency keys: rows the book already holds as they are change
+// nothing, so re-sending a batch is harmless.
 func (b *Book) Import(ctx context.Context, req ImportRequest) (ImportResult, error) {
 	drop, ok := b.drops[req.Drop]
 	if !ok {
 		return ImportResult{}, fmt.Errorf("%w: %q", ErrUnknownDrop, req.Drop)
 	}
-	rows, bad, digest, err := b.readBatch(drop, req.Rows)
+	idem := req.Idempotency
+	held, bad, digest, err := b.readBatch(drop, req.Rows, req.MaxErrors, idem != nil && idem.RequestHash == "")
 	if err != nil {
 		return ImportResult{}, err
 	}
-	if idem := req.Idempotency; idem != nil && idem.RequestHash == "" {
+	if idem != nil && idem.RequestHash == "" {
 		copied := *idem
 		copied.RequestHash = digest
 		req.Idempotency = &copied
@@ -88,32 +73,28 @@ func (b *Book) Import(ctx context.Context, req ImportRequest) (ImportResult, err
 	b.importMu.Lock()
 	defer b.importMu.Unlock()
 
-	fresh, unchanged, moreBad, err := b.checkAgainstBook(ctx, drop, rows)
+	fresh, unchanged, err := b.checkAgainstBook(ctx, drop, held, bad)
 	if err != nil {
 		return ImportResult{}, err
 	}
-	bad = append(bad, moreBad...)
-	if len(bad) > 0 {
-		sort.SliceStable(bad, func(i, j int) bool { return bad[i].Line < bad[j].Line })
-		return ImportResult{}, &BatchError{Drop: drop.ID, Errors: bad}
-	}
 
-	result := ImportResult{Drop: drop.ID, Rows: len(rows), Unchanged: unchanged}
+	result := ImportResult{Drop: drop.ID, Rows: held.n, Unchanged: unchanged}
 	if len(fresh) == 0 && (req.Idempotency == nil || req.Idempotency.Key == "") {
 		return result, nil
 	}
 	return b.storeBatch(ctx, drop, fresh, req, result)
 }
 
-// readBatch reads every row, keeping the good ones and the problems that need no look-up in the
-// store: malformed rows, unknown SKUs, SKUs the drop does not sell, ids twice in the batch. It
-// also returns a digest of the batch's content, the same for the same rows in CSV or JSON.
-func (b *Book) readBatch(drop configs.Drop, rr RowReader) ([]intake.Row, []intake.RowError, string, error) {
+// readBatch reads every row, holding the well-formed ones, and finds the problems that need no
+// look-up in the store: malformed rows, unknown SKUs, SKUs the drop does not sell, ids twice in
+// the batch. With withDigest it also returns a digest of the batch's content, the same for the
+// same rows in CSV or JSON.
+func (b *Book) readBatch(drop configs.Drop, rr RowReader, maxErrors int, withDigest bool) (*heldRows, *problems, string, error) {
 	var (
-		rows   []intake.Row
-		bad    []intake.RowError
-		first  = map[string]int{}
+		held   = newHeldRows()
+		bad    = newProblems(maxErrors)
 		digest = sha256.New()
+		errs   []intake.RowError
 	)
 	io.WriteString(digest, drop.ID)
 	for {
@@ -123,81 +104,101 @@ func (b *Book) readBatch(drop configs.Drop, rr RowReader) ([]intake.Row, []intak
 		}
 		var rowErrs intake.RowErrors
 		if errors.As(err, &rowErrs) {
-			bad = append(bad, rowErrs...)
+			bad.row(rowErrs...)
 			continue
 		}
 		if err != nil {
 			return nil, nil, "", fmt.Errorf("reading batch: %w", err)
 		}
-		fmt.Fprintf(digest, "\n%s\x00%s", row.OrderID, hashRow(drop, row))
-		ok := true
-		if line, dup := first[row.OrderID]; dup {
-			bad = append(bad, intake.RowError{Line: row.Line, Column: "order_id",
-				Reason: fmt.Sprintf("order id %q appears twice in the batch (first at line %d)", row.OrderID, line)})
-			ok = false
-		} else {
-			first[row.OrderID] = row.Line
+		if withDigest {
+			fmt.Fprintf(digest, "\n%s\x00%s", row.OrderID, hashRow(drop, row))
 		}
+		errs = errs[:0]
 		if _, known := b.products[row.SKU]; !known {
-			bad = append(bad, intake.RowError{Line: row.Line, Column: "sku",
+			errs = append(errs, intake.RowError{Line: row.Line, Column: "sku",
 				Reason: fmt.Sprintf("unknown SKU %q", row.SKU)})
-			ok = false
 		} else if _, sold := drop.Windows[row.SKU]; !sold {
-			bad = append(bad, intake.RowError{Line: row.Line, Column: "sku",
+			errs = append(errs, intake.RowError{Line: row.Line, Column: "sku",
 				Reason: fmt.Sprintf("SKU %q is not sold in drop %q (the drop has no window for it)", row.SKU, drop.ID)})
-			ok = false
 		}
-		if ok {
-			rows = append(rows, row)
+		// A row whose id came before is not held: the first row with the id stands for it.
+		if first, ok := held.first(row.OrderID); ok {
+			errs = append([]intake.RowError{{Line: row.Line, Column: "order_id",
+				Reason: fmt.Sprintf("order id %q appears twice in the batch (first at line %d)", row.OrderID, first.line)}}, errs...)
+		} else if err := held.add(row, len(errs) > 0); err != nil {
+			return nil, nil, "", err
 		}
+		bad.row(errs...)
 	}
-	return rows, bad, hex.EncodeToString(digest.Sum(nil)), nil
+	return held, bad, hex.EncodeToString(digest.Sum(nil)), nil
 }
 
-// checkAgainstBook sorts rows into the new ones and those the book already holds, and finds the
-// conflicts and the rows past the drop's SKU windows.
-func (b *Book) checkAgainstBook(ctx context.Context, drop configs.Drop, rows []intake.Row) (fresh []intake.Row, unchanged int, bad []intake.RowError, err error) {
-	ids := make([]string, len(rows))
-	for i, r := range rows {
-		ids[i] = r.OrderID
-	}
-	var (
-		stored map[string]Order
-		units  map[string]int
-	)
+// lookupChunk is how many order ids one look-up in the store asks for.
+const lookupChunk = 1000
+
+// checkAgainstBook goes through the held rows that are good so far, in chunks: it counts those
+// the book already holds as they are, and finds the conflicts (the same id with different
+// content) and the rows past the drop's SKU windows. When the batch has no problem at all, it
+// returns the rows to store.
+func (b *Book) checkAgainstBook(ctx context.Context, drop configs.Drop, held *heldRows, bad *problems) (fresh []intake.Row, unchanged int, err error) {
+	held.forgetIDs() // every row is in: no more ids to find
+	var units map[string]int
 	err = b.store.Read(ctx, func(tx ReadTx) error {
 		var err error
-		if stored, err = tx.Orders(ids); err != nil {
-			return fmt.Errorf("looking up order ids: %w", err)
-		}
 		if units, err = tx.DropUnits(drop.ID); err != nil {
 			return fmt.Errorf("counting units of drop %s: %w", drop.ID, err)
+		}
+		var (
+			ix   []int
+			rows []intake.Row
+			ids  []string
+		)
+		for start := 0; start < held.n; start += lookupChunk {
+			ix, rows, ids = ix[:0], rows[:0], ids[:0]
+			for i := start; i < min(start+lookupChunk, held.n); i++ {
+				if hr := held.row(i); !held.bad(hr) {
+					r := held.intakeRow(hr)
+					ix, rows, ids = append(ix, i), append(rows, r), append(ids, r.OrderID)
+				}
+			}
+			stored, err := tx.Orders(ids)
+			if err != nil {
+				return fmt.Errorf("looking up order ids: %w", err)
+			}
+			for k, r := range rows {
+				if old, ok := stored[r.OrderID]; ok {
+					held.setBad(held.row(ix[k]))
+					if old.Hash == hashRow(drop, r) {
+						unchanged++
+						continue
+					}
+					bad.row(intake.RowError{Line: r.Line, Column: "order_id",
+						Reason: fmt.Sprintf("order id %q was already imported with different content (%s)", r.OrderID, describe(old))})
+					continue
+				}
+				units[r.SKU] += r.Quantity
+				if window := drop.Windows[r.SKU]; units[r.SKU] > window {
+					held.setBad(held.row(ix[k]))
+					bad.row(intake.RowError{Line: r.Line, Column: "quantity",
+						Reason: fmt.Sprintf("SKU window of drop %q exceeded: %d units of %s ordered with this row, the window is %d",
+							drop.ID, units[r.SKU], r.SKU, window)})
+				}
+			}
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, 0, nil, err
+		return nil, 0, err
 	}
-	for _, r := range rows {
-		if old, ok := stored[r.OrderID]; ok {
-			if old.Hash == hashRow(drop, r) {
-				unchanged++
-				continue
-			}
-			bad = append(bad, intake.RowError{Line: r.Line, Column: "order_id",
-				Reason: fmt.Sprintf("order id %q was already imported with different content (%s)", r.OrderID, describe(old))})
-			continue
-		}
-		units[r.SKU] += r.Quantity
-		if window := drop.Windows[r.SKU]; units[r.SKU] > window {
-			bad = append(bad, intake.RowError{Line: r.Line, Column: "quantity",
-				Reason: fmt.Sprintf("SKU window of drop %q exceeded: %d units of %s ordered with this row, the window is %d",
-					drop.ID, units[r.SKU], r.SKU, window)})
-			continue
-		}
-		fresh = append(fresh, r)
+	if err := bad.err(drop.ID); err != nil {
+		return nil, 0, err
 	}
-	return fresh, unchanged, bad, nil
+	for i := range held.n {
+		if hr := held.row(i); !held.bad(hr) {
+			fresh = append(fresh, held.intakeRow(hr))
+		}
+	}
+	return fresh, unchanged, nil
 }
 
 func (b *Book) insertBatch(tx Tx, drop configs.Drop, rows []intake.Row, batch string, actor Actor, now time.Time) error {

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"time"
-
-	"github.com/cellforge/cellforge/book/intake"
 )
 
 // Slot is where and when the plan puts an operation.
@@ -176,17 +174,13 @@ func (b *Book) PreviewImport(ctx context.Context, req ImportRequest) ([]Candidat
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownDrop, req.Drop)
 	}
-	rows, bad, _, err := b.readBatch(drop, req.Rows)
+	held, bad, _, err := b.readBatch(drop, req.Rows, req.MaxErrors, false)
 	if err != nil {
 		return nil, err
 	}
-	fresh, _, moreBad, err := b.checkAgainstBook(ctx, drop, rows)
+	fresh, _, err := b.checkAgainstBook(ctx, drop, held, bad)
 	if err != nil {
 		return nil, err
-	}
-	if bad = append(bad, moreBad...); len(bad) > 0 {
-		slices.SortStableFunc(bad, func(x, y intake.RowError) int { return cmp.Compare(x.Line, y.Line) })
-		return nil, &BatchError{Drop: drop.ID, Errors: bad}
 	}
 	now := b.clock()
 	out := make([]Candidate, len(fresh))
