@@ -46,9 +46,14 @@ type errorBody struct {
 }
 
 type errorDetail struct {
-	Code    string            `json:"code"`
-	Message string            `json:"message"`
-	Rows    []intake.RowError `json:"rows,omitempty"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	// Rows lists the first problems of a refused batch by line; Problems and BadRows count
+	// them all, and Truncated says whether Rows leaves some out.
+	Rows      []intake.RowError `json:"rows,omitempty"`
+	Problems  int               `json:"problems,omitempty"`
+	BadRows   int               `json:"bad_rows,omitempty"`
+	Truncated *bool             `json:"truncated,omitempty"`
 	// Valid lists the values a field may take, when the request gave another.
 	Valid []string `json:"valid,omitempty"`
 }
@@ -88,7 +93,8 @@ func classify(err error) (int, errorBody) {
 		return http.StatusRequestTimeout, body(codeSlowBody, err.Error())
 	case errors.As(err, &batch):
 		b := body(codeBatchRejected, batch.Error())
-		b.Error.Rows = batch.Errors
+		truncated := batch.Truncated()
+		b.Error.Rows, b.Error.Problems, b.Error.BadRows, b.Error.Truncated = batch.Errors, batch.Problems, batch.BadRows, &truncated
 		return http.StatusUnprocessableEntity, b
 	case errors.As(err, &rows):
 		// A header problem: the batch could not even be read.

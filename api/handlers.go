@@ -245,7 +245,7 @@ func (s *Server) importOrders(c echo.Context) error {
 	body := http.MaxBytesReader(c.Response(), r.Body, s.maxBatch)
 	rows, err := intake.New(ct, body)
 	if err != nil {
-		return batchReadError(err)
+		return s.batchReadError(c, err)
 	}
 	idem, err := idempotency(c, nil)
 	if err != nil {
@@ -256,9 +256,10 @@ func (s *Server) importOrders(c echo.Context) error {
 		Rows:        rows,
 		Actor:       book.Actor(principal(c).ID),
 		Idempotency: idem,
+		MaxErrors:   s.maxErrs,
 	})
 	if err != nil {
-		return batchReadError(err)
+		return s.batchReadError(c, err)
 	}
 	s.metrics.ordersImported.Add(float64(res.Created))
 	if res.Replayed {
@@ -271,12 +272,20 @@ func (s *Server) importOrders(c echo.Context) error {
 	return c.JSON(status, res)
 }
 
-// batchReadError turns a body over the size limit into a 413.
-func batchReadError(err error) error {
+// batchReadError turns a body over the size limit into a 413, and the problems of a batch's
+// header into a refusal of the batch that lists the first of them, as the book's does.
+func (s *Server) batchReadError(c echo.Context, err error) error {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return newError(http.StatusRequestEntityTooLarge, codeTooLarge,
-			"the batch is larger than %d bytes: split it", tooBig.Limit)
+			"the batch is larger than %d MiB (%d bytes), the most one batch may be: the daemon checks a whole batch "+
+				"before it stores any of it and holds it meanwhile. Split it into smaller batches", tooBig.Limit>>20, tooBig.Limit)
+	}
+	var header intake.RowErrors
+	var batch *book.BatchError
+	if !errors.As(err, &batch) && errors.As(err, &header) {
+		return &book.BatchError{Drop: c.Param("drop"), Errors: header[:min(len(header), s.maxErrs)],
+			Problems: len(header), BadRows: 1}
 	}
 	return err
 }

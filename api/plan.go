@@ -110,11 +110,11 @@ func (s *Server) promise(c echo.Context) error {
 	}
 	rows, err := intake.New(ct, http.MaxBytesReader(c.Response(), r.Body, s.maxBatch))
 	if err != nil {
-		return batchReadError(err)
+		return s.batchReadError(c, err)
 	}
-	cands, err := s.book.PreviewImport(r.Context(), book.ImportRequest{Drop: c.Param("drop"), Rows: rows})
+	cands, err := s.book.PreviewImport(r.Context(), book.ImportRequest{Drop: c.Param("drop"), Rows: rows, MaxErrors: s.maxErrs})
 	if err != nil {
-		return batchReadError(err)
+		return s.batchReadError(c, err)
 	}
 	f, err := s.planner.Promise(r.Context(), c.Param("drop"), cands)
 	if err != nil {

@@ -35,8 +35,11 @@ type Config struct {
 	BcryptCost int
 	// SessionTTL is how long a sign-in lasts; 12 hours (a long shift) when zero.
 	SessionTTL time.Duration
-	// MaxBatchBytes bounds an order batch upload; 256 MiB when zero.
+	// MaxBatchBytes bounds an order batch upload; DefaultMaxBatchBytes when zero.
 	MaxBatchBytes int64
+	// MaxErrors is how many problems the answer to a refused batch lists, the first by line,
+	// beside the count of them all; book.DefaultMaxErrors (1,000) when zero.
+	MaxErrors int
 	// Now returns the current time; time.Now when nil.
 	Now func() time.Time
 	// Floor is the running shop floor (cell controllers and device drivers); nil when the
@@ -63,6 +66,13 @@ type Config struct {
 	// the address of its connection.
 	TrustedProxies []netip.Prefix
 }
+
+// DefaultMaxBatchBytes bounds an order batch upload unless Config says otherwise: 32 MiB. A
+// batch is checked whole before any of it is stored, so its good rows are held in memory until
+// its last row is read; the biggest batch a studio sends is about 100,000 rows, a few MB, and a
+// batch of the shortest rows at this limit (nearly four million) is still held in well under
+// the daemon's 300 MB (docs/BENCHMARKS.md).
+const DefaultMaxBatchBytes = 32 << 20
 
 // Check is a health check of a part of the daemon: its name, and what is wrong ("" when
 // nothing is).
@@ -101,6 +111,7 @@ type Server struct {
 	metrics  *metrics
 	version  string
 	maxBatch int64
+	maxErrs  int
 	floor    Floor
 	planner  Planner
 	checks   []Check
@@ -127,7 +138,10 @@ func New(cfg Config) (*Server, error) {
 		cfg.SessionTTL = 12 * time.Hour
 	}
 	if cfg.MaxBatchBytes == 0 {
-		cfg.MaxBatchBytes = 256 << 20
+		cfg.MaxBatchBytes = DefaultMaxBatchBytes
+	}
+	if cfg.MaxErrors <= 0 {
+		cfg.MaxErrors = book.DefaultMaxErrors
 	}
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
@@ -154,6 +168,7 @@ func New(cfg Config) (*Server, error) {
 		log:      cfg.Logger,
 		version:  cfg.Version,
 		maxBatch: cfg.MaxBatchBytes,
+		maxErrs:  cfg.MaxErrors,
 		floor:    cfg.Floor,
 		planner:  cfg.Planner,
 		checks:   cfg.Checks,

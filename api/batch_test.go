@@ -1,0 +1,106 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/cellforge/cellforge/book"
+)
+
+// TestRefusedBatchListsTheFirstProblems checks the answer to a refused batch: the first
+// problems by line, at most Config.MaxErrors of them, each with its line, column and reason,
+// the count of every problem and every bad row, and whether the list leaves some out.
+func TestRefusedBatchListsTheFirstProblems(t *testing.T) {
+	badRows := func(n int) string {
+		var b strings.Builder
+		b.WriteString("order_id,sku,quantity\n")
+		for i := range n {
+			fmt.Fprintf(&b, "B-%d,SCARF,0\n", i) // lines 2 to n+1
+		}
+		return b.String()
+	}
+	tests := []struct {
+		name      string
+		maxErrors int // 0: the default
+		path      string
+		body      string
+		listed    int
+		firstLine int
+		problems  int
+		badRows   int
+	}{
+		{name: "more bad rows than the default lists", path: "orders", body: badRows(1200),
+			listed: book.DefaultMaxErrors, firstLine: 2, problems: 1200, badRows: 1200},
+		{name: "a configured list", maxErrors: 5, path: "orders", body: badRows(12),
+			listed: 5, firstLine: 2, problems: 12, badRows: 12},
+		{name: "a list that holds every problem", maxErrors: 5, path: "orders", body: badRows(3),
+			listed: 3, firstLine: 2, problems: 3, badRows: 3},
+		{name: "several problems in one row", maxErrors: 4, path: "orders", body: "order_id,sku,quantity\n,,\n,NOPE,x\n",
+			listed: 4, firstLine: 2, problems: 5, badRows: 2},
+		{name: "the header's problems", maxErrors: 5, path: "orders", body: "order_id,sku,quantity,a,b,c,d,e,f,g\nA,SCARF,1\n",
+			listed: 5, firstLine: 1, problems: 7, badRows: 1},
+		{name: "the promise check", maxErrors: 5, path: "promise", body: badRows(12),
+			listed: 5, firstLine: 2, problems: 12, badRows: 12},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := newTestServer(t, func(s *Server) {
+				if tt.maxErrors > 0 {
+					s.maxErrs = tt.maxErrors
+				}
+			})
+			if err := ts.planner.Replan(context.Background(), true); err != nil {
+				t.Fatal(err)
+			}
+			r := ts.do(t, "POST", "/api/v1/drops/winter/"+tt.path, plannerToken, "text/csv", tt.body)
+			if r.status != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422: %.300s", r.status, r.body)
+			}
+			var e errorBody
+			r.json(t, &e)
+			d := e.Error
+			if d.Code != codeBatchRejected || len(d.Rows) != tt.listed || d.Problems != tt.problems || d.BadRows != tt.badRows ||
+				d.Truncated == nil || *d.Truncated != (tt.problems > tt.listed) {
+				t.Fatalf("code %s, %d rows listed, %d problems in %d bad rows, truncated %v; want %d listed, %d problems in %d bad rows",
+					d.Code, len(d.Rows), d.Problems, d.BadRows, d.Truncated, tt.listed, tt.problems, tt.badRows)
+			}
+			for i, row := range d.Rows {
+				if row.Line < tt.firstLine || (i > 0 && row.Line < d.Rows[i-1].Line) || row.Reason == "" {
+					t.Errorf("row %d: %+v, after %+v", i, row, d.Rows[max(i-1, 0)])
+				}
+			}
+			if d.Rows[0].Line != tt.firstLine {
+				t.Errorf("the first problem listed is on line %d, want %d", d.Rows[0].Line, tt.firstLine)
+			}
+			if want := fmt.Sprintf("%d problem(s) in %d row(s)", tt.problems, tt.badRows); !strings.Contains(d.Message, want) {
+				t.Errorf("message %q does not say %q", d.Message, want)
+			}
+		})
+	}
+}
+
+// TestBatchLimits checks the defaults of the batch limits and the answer to a batch over the
+// size limit, which says what the limit is and why.
+func TestBatchLimits(t *testing.T) {
+	ts := newTestServer(t)
+	if ts.api.maxBatch != DefaultMaxBatchBytes || ts.api.maxErrs != book.DefaultMaxErrors {
+		t.Errorf("defaults: %d bytes, %d problems; want %d and %d", ts.api.maxBatch, ts.api.maxErrs, DefaultMaxBatchBytes, book.DefaultMaxErrors)
+	}
+	small := newTestServer(t, func(s *Server) { s.maxBatch = 1 << 20 })
+	if err := small.planner.Replan(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	body := "order_id,sku,quantity,notes\n" + strings.Repeat("A,SCARF,1,"+strings.Repeat("n", 1000)+"\n", 1100)
+	for _, path := range []string{"orders", "promise"} {
+		r := small.do(t, "POST", "/api/v1/drops/winter/"+path, plannerToken, "text/csv", body)
+		var e errorBody
+		r.json(t, &e)
+		if r.status != http.StatusRequestEntityTooLarge || e.Error.Code != codeTooLarge ||
+			!strings.Contains(e.Error.Message, "larger than 1 MiB") || !strings.Contains(e.Error.Message, "Split it") {
+			t.Errorf("%s: %d %s", path, r.status, r.body)
+		}
+	}
+}
