@@ -1,12 +1,12 @@
 package web
 
 import (
-	"bytes"
+	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/cellforge/cellforge/api"
+	"hash"
 	"html/template"
 	"io"
 	"net/http"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/cellforge/cellforge/api"
 	"github.com/cellforge/cellforge/api/web/chart"
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/book/intake"
@@ -91,11 +92,19 @@ func (p *Pages) plannerDrop(c echo.Context) error {
 	return p.render(c, http.StatusOK, "planner_drop", p.view(c, d.Name, page))
 }
 
+// batchErrors is how many problems of a refused batch the page lists, the first by line; it
+// counts the rest.
+const batchErrors = 100
+
 // batchResult is what checking or storing a batch shows.
 type batchResult struct {
-	Drop     configs.Drop
-	File     string
+	Drop configs.Drop
+	File string
+	// Rows are the first problems of a refused batch, at most batchErrors; Problems and
+	// BadRows count them all.
 	Rows     []intake.RowError
+	Problems int
+	BadRows  int
 	Problem  string // a problem with the whole upload
 	Orders   int
 	Units    int
@@ -104,36 +113,73 @@ type batchResult struct {
 	Key      string // the Idempotency-Key that stores this very batch
 	Stored   *book.ImportResult
 	Replayed bool
-	digest   [sha256.Size]byte // of the uploaded file
 }
 
 // OnTime says whether the drop still ships on its date with the batch.
 func (r batchResult) OnTime() bool { return r.Promise == nil || r.Promise.OnTime }
 
-// upload reads the uploaded batch of a form.
-func (p *Pages) upload(c echo.Context) (name string, body []byte, problem string, err error) {
-	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, p.cfg.MaxBatchBytes)
-	fh, err := c.FormFile("batch")
+// More is how many problems the page does not list.
+func (r batchResult) More() int { return r.Problems - len(r.Rows) }
+
+// upload is the uploaded batch of a form, read as it arrives: nothing holds the whole file.
+type upload struct {
+	name   string
+	body   io.Reader // the file, through the digest
+	digest hash.Hash // of the file's bytes read so far
+}
+
+// rest reads what the batch's reader left of the file, so that the digest is of the whole.
+func (u *upload) rest() error {
+	_, err := io.Copy(io.Discard, u.body)
+	return err
+}
+
+// openUpload finds the uploaded batch of a multipart form, the field "batch"; problem says what
+// is wrong when there is none or it is empty.
+func (p *Pages) openUpload(c echo.Context) (u *upload, problem string, err error) {
+	r := c.Request()
+	r.Body = http.MaxBytesReader(c.Response(), r.Body, p.cfg.MaxBatchBytes)
+	mr, err := r.MultipartReader()
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return "", nil, fmt.Sprintf("The file is larger than %d MiB: split it.", p.cfg.MaxBatchBytes>>20), nil
+		return nil, "Choose a CSV file of orders first.", nil
+	}
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return nil, "Choose a CSV file of orders first.", nil
 		}
-		return "", nil, "Choose a CSV file of orders first.", nil
+		if err != nil {
+			if problem := p.uploadProblem(err); problem != "" {
+				return nil, problem, nil
+			}
+			return nil, "The upload is not a form with a file: choose a CSV file of orders.", nil
+		}
+		if part.FormName() != "batch" || part.FileName() == "" {
+			continue // NextPart reads past what is left of it
+		}
+		u := &upload{name: part.FileName(), digest: sha256.New()}
+		br := bufio.NewReader(io.TeeReader(part, u.digest))
+		if _, err := br.Peek(1); errors.Is(err, io.EOF) {
+			return nil, u.name + " is empty.", nil
+		} else if err != nil {
+			if problem := p.uploadProblem(err); problem != "" {
+				return nil, problem, nil
+			}
+			return nil, "", err
+		}
+		u.body = br
+		return u, "", nil
 	}
-	f, err := fh.Open()
-	if err != nil {
-		return "", nil, "", err
+}
+
+// uploadProblem says what is wrong with an upload that failed to read, or "" when it is not the
+// upload's fault.
+func (p *Pages) uploadProblem(err error) string {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return fmt.Sprintf("The file is larger than %d MiB, the most one batch may be: split it.", p.cfg.MaxBatchBytes>>20)
 	}
-	defer f.Close()
-	body, err = io.ReadAll(f)
-	if err != nil {
-		return "", nil, "", err
-	}
-	if len(body) == 0 {
-		return fh.Filename, nil, fh.Filename + " is empty.", nil
-	}
-	return fh.Filename, body, "", nil
+	return ""
 }
 
 // contentType is the batch's format by its name: JSON when it says so, CSV otherwise.
@@ -144,60 +190,72 @@ func contentType(name string) string {
 	return "text/csv"
 }
 
-// rowErrors returns the bad rows of a refused batch, or false when err is not about the rows.
-func rowErrors(err error) ([]intake.RowError, bool) {
+// rowErrors returns the first problems of a refused batch and the counts of them all, or false
+// when err is not about the rows.
+func rowErrors(err error) (first []intake.RowError, problems, badRows int, ok bool) {
 	var be *book.BatchError
 	if errors.As(err, &be) {
-		return be.Errors, true
+		return be.Errors, be.Problems, be.BadRows, true
 	}
 	var re intake.RowErrors
 	if errors.As(err, &re) {
-		return re, true
+		// The header's problems, all on its line.
+		return re[:min(len(re), batchErrors)], len(re), 1, true
 	}
 	var one *intake.RowError
 	if errors.As(err, &one) {
-		return []intake.RowError{*one}, true
+		return []intake.RowError{*one}, 1, 1, true
 	}
-	return nil, false
+	return nil, 0, 0, false
 }
 
-// readBatch reads the drop and the uploaded batch of a request. When the upload itself is
-// wrong (no file, an empty or too large one, a bad CSV header) res says why and rows is nil.
-func (p *Pages) readBatch(c echo.Context) (res batchResult, rows book.RowReader, err error) {
+// readBatch reads the drop and starts reading the uploaded batch of a request. When the upload
+// itself is wrong (no file, an empty or too large one, a bad CSV header) res says why and rows
+// is nil.
+func (p *Pages) readBatch(c echo.Context) (res batchResult, u *upload, rows book.RowReader, err error) {
 	if res.Drop, err = p.dropParam(c); err != nil {
-		return res, nil, err
+		return res, nil, nil, err
 	}
-	name, body, problem, err := p.upload(c)
+	u, res.Problem, err = p.openUpload(c)
+	if err != nil || u == nil {
+		return res, nil, nil, err
+	}
+	res.File = u.name
+	rows, err = intake.New(contentType(u.name), u.body)
 	if err != nil {
-		return res, nil, err
+		return res, nil, nil, p.batchProblem(&res, err)
 	}
-	res.File, res.Problem = name, problem
-	if problem != "" {
-		return res, nil, nil
-	}
-	res.digest = sha256.Sum256(body)
-	rows, err = intake.New(contentType(name), bytes.NewReader(body))
-	if err != nil {
-		bad, ok := rowErrors(err)
-		if !ok {
-			return res, nil, err
-		}
-		res.Rows = bad
-		return res, nil, nil
-	}
-	return res, rows, nil
+	return res, u, rows, nil
 }
 
-// checkBatch checks an uploaded batch as an import would, stores nothing, and shows every bad
-// row, or the batch's figures and whether the drop still ships on its date with it.
+// batchProblem puts a refused batch's problems, or an upload's, into res; any other error is the
+// server's and comes back.
+func (p *Pages) batchProblem(res *batchResult, err error) error {
+	if problem := p.uploadProblem(err); problem != "" {
+		res.Problem = problem
+		return nil
+	}
+	var ok bool
+	if res.Rows, res.Problems, res.BadRows, ok = rowErrors(err); ok {
+		return nil
+	}
+	return err
+}
+
+// checkBatch checks an uploaded batch as an import would, stores nothing, and shows the first
+// bad rows and the count of them all, or the batch's figures and whether the drop still ships
+// on its date with it.
 func (p *Pages) checkBatch(c echo.Context) error {
-	res, rows, err := p.readBatch(c)
+	res, u, rows, err := p.readBatch(c)
 	if err != nil || rows == nil {
 		return p.batchAnswer(c, res, err)
 	}
 	ctx := c.Request().Context()
-	cands, err := p.book.PreviewImport(ctx, book.ImportRequest{Drop: res.Drop.ID, Rows: rows})
+	cands, err := p.book.PreviewImport(ctx, book.ImportRequest{Drop: res.Drop.ID, Rows: rows, MaxErrors: batchErrors})
 	if err != nil {
+		return p.batchAnswer(c, res, err)
+	}
+	if err := u.rest(); err != nil {
 		return p.batchAnswer(c, res, err)
 	}
 	res.Orders = len(cands)
@@ -214,7 +272,7 @@ func (p *Pages) checkBatch(c echo.Context) error {
 	}
 	// The key that stores this very batch: the same file stored twice is stored once.
 	pr, _ := who(c)
-	key := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%x", pr.ID, res.Drop.ID, res.digest))
+	key := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%x", pr.ID, res.Drop.ID, u.digest.Sum(nil)))
 	res.Key = "batch-" + hex.EncodeToString(key[:16])
 	return p.render(c, http.StatusOK, "batch_result", res)
 }
@@ -222,7 +280,7 @@ func (p *Pages) checkBatch(c echo.Context) error {
 // storeBatch stores a checked batch. The Idempotency-Key the check gave makes a second tap,
 // or a retry after a lost answer, store it once.
 func (p *Pages) storeBatch(c echo.Context) error {
-	res, rows, err := p.readBatch(c)
+	res, _, rows, err := p.readBatch(c)
 	if err != nil || rows == nil {
 		return p.batchAnswer(c, res, err)
 	}
@@ -232,7 +290,7 @@ func (p *Pages) storeBatch(c echo.Context) error {
 		idem = &book.Idempotency{Principal: pr.ID, Key: key}
 	}
 	stored, err := p.book.Import(c.Request().Context(), book.ImportRequest{
-		Drop: res.Drop.ID, Rows: rows, Actor: book.Actor(pr.ID), Idempotency: idem,
+		Drop: res.Drop.ID, Rows: rows, Actor: book.Actor(pr.ID), Idempotency: idem, MaxErrors: batchErrors,
 	})
 	if err != nil {
 		// The book may have changed since the check (another batch took the window): the
@@ -247,11 +305,9 @@ func (p *Pages) storeBatch(c echo.Context) error {
 // Any other error is the server's.
 func (p *Pages) batchAnswer(c echo.Context, res batchResult, err error) error {
 	if err != nil {
-		bad, ok := rowErrors(err)
-		if !ok {
+		if err := p.batchProblem(&res, err); err != nil {
 			return err
 		}
-		res.Rows = bad
 	}
 	return p.render(c, http.StatusOK, "batch_result", res)
 }

@@ -65,7 +65,7 @@ type Config struct {
 	Now func() time.Time
 	// Tick is how often the live updates look at the machines; 200 ms when zero.
 	Tick time.Duration
-	// MaxBatchBytes bounds an uploaded order batch; 64 MiB when zero.
+	// MaxBatchBytes bounds an uploaded order batch; api.DefaultMaxBatchBytes when zero.
 	MaxBatchBytes int64
 }
 
@@ -104,7 +104,7 @@ func New(cfg Config) (*Pages, error) {
 		cfg.Tick = 200 * time.Millisecond
 	}
 	if cfg.MaxBatchBytes <= 0 {
-		cfg.MaxBatchBytes = 64 << 20
+		cfg.MaxBatchBytes = api.DefaultMaxBatchBytes
 	}
 	p := &Pages{
 		cfg:     cfg,
