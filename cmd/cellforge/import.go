@@ -33,11 +33,14 @@ type importError struct {
 	Error struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
-		Rows    []struct {
+		// Rows are the first problems by line; Problems and BadRows count them all.
+		Rows []struct {
 			Line   int    `json:"line"`
 			Column string `json:"column"`
 			Reason string `json:"reason"`
 		} `json:"rows"`
+		Problems int `json:"problems"`
+		BadRows  int `json:"bad_rows"`
 	} `json:"error"`
 }
 
@@ -129,7 +132,17 @@ func importBatch(ctx context.Context, args []string, e *env) error {
 		}
 		fmt.Fprintf(e.stderr, "%s:%d: %s%s\n", path, r.Line, col, r.Reason)
 	}
-	fmt.Fprintf(e.stderr, "%d problem(s)\n", len(ae.Error.Rows))
+	listed, problems, rows := len(ae.Error.Rows), ae.Error.Problems, ae.Error.BadRows
+	if problems < listed {
+		problems = listed // a daemon that does not count them
+	}
+	if more := problems - listed; more > 0 {
+		fmt.Fprintf(e.stderr, "and %d more problem(s): %d problem(s) in %d row(s), the first %d listed\n", more, problems, rows, listed)
+	} else if rows > 0 {
+		fmt.Fprintf(e.stderr, "%d problem(s) in %d row(s)\n", problems, rows)
+	} else {
+		fmt.Fprintf(e.stderr, "%d problem(s)\n", problems)
+	}
 	return errBatchRefused
 }
 

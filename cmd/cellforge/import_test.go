@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -81,13 +82,27 @@ func TestImportCommand(t *testing.T) {
 
 	bad := writeFile(t, "bad.csv", "order_id,sku,quantity\nSP-0003,RUG-KILIM-S,zero\nSP-0004,NO-SUCH-SKU,1\n")
 	code, _, errOut = env("--drop", "spring-27", bad)
-	for _, want := range []string{bad + ":2: quantity: ", bad + ":3: sku: unknown SKU \"NO-SUCH-SKU\"", "2 problem(s)"} {
+	for _, want := range []string{bad + ":2: quantity: ", bad + ":3: sku: unknown SKU \"NO-SUCH-SKU\"", "\n2 problem(s) in 2 row(s)\n"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("bad batch output lacks %q:\n%s", want, errOut)
 		}
 	}
 	if code != 1 {
 		t.Errorf("bad batch: exit %d, want 1", code)
+	}
+
+	// More bad rows than the daemon lists: the first 1,000 by line, and the count of them all.
+	var many strings.Builder
+	many.WriteString("order_id,sku,quantity\n")
+	for i := range 1500 {
+		fmt.Fprintf(&many, "M-%d,RUG-KILIM-S,0\n", i) // lines 2 to 1501
+	}
+	manyBad := writeFile(t, "many.csv", many.String())
+	code, _, errOut = env("--drop", "spring-27", manyBad)
+	if n := strings.Count(errOut, manyBad+":"); code != 1 || n != book.DefaultMaxErrors ||
+		!strings.Contains(errOut, manyBad+":1001: quantity: ") || strings.Contains(errOut, manyBad+":1002:") ||
+		!strings.Contains(errOut, "\nand 500 more problem(s): 1500 problem(s) in 1500 row(s), the first 1000 listed\n") {
+		t.Errorf("a batch of 1,500 bad rows: exit %d, %d lines of problems:\n%.300s\n...\n%s", code, n, errOut, errOut[max(0, len(errOut)-300):])
 	}
 
 	code, _, errOut = run3(ctx, "import", "--server", d.url, "--token", "demo-operator-token-0001", "--drop", "spring-27", good)
