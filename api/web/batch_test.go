@@ -68,4 +68,14 @@ func TestPlannerListsTheFirstProblemsOfABigBatch(t *testing.T) {
 	if p := b.upload("/planner/drops/winter/check", "big.csv", big, ""); !strings.Contains(p.body, "The file is larger than 1 MiB, the most one batch may be: split it.") {
 		t.Errorf("a file over the limit:\n%.600s", p.body)
 	}
+	// The limit is the file's, whatever the form around it.
+	good := "order_id,sku,quantity\ng-1,SCARF,1\n"
+	s.pages.cfg.MaxBatchBytes = int64(len(good))
+	if p := b.upload("/planner/drops/winter/check", "exact.csv", good, ""); !strings.Contains(p.body, `id="batch-ok"`) {
+		t.Errorf("a file of the limit:\n%.600s", p.body)
+	}
+	s.pages.cfg.MaxBatchBytes--
+	if p := b.upload("/planner/drops/winter/check", "over.csv", good, ""); !strings.Contains(p.body, "The file is larger than") {
+		t.Errorf("a file one byte over the limit:\n%.600s", p.body)
+	}
 }

@@ -138,7 +138,8 @@ func (u *upload) rest() error {
 // is wrong when there is none or it is empty.
 func (p *Pages) openUpload(c echo.Context) (u *upload, problem string, err error) {
 	r := c.Request()
-	r.Body = http.MaxBytesReader(c.Response(), r.Body, p.cfg.MaxBatchBytes)
+	// The file may be MaxBatchBytes, the form around it a little more.
+	r.Body = http.MaxBytesReader(c.Response(), r.Body, p.cfg.MaxBatchBytes+formRoom)
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return nil, "Choose a CSV file of orders first.", nil
@@ -158,7 +159,8 @@ func (p *Pages) openUpload(c echo.Context) (u *upload, problem string, err error
 			continue // NextPart reads past what is left of it
 		}
 		u := &upload{name: part.FileName(), digest: sha256.New()}
-		br := bufio.NewReader(io.TeeReader(part, u.digest))
+		file := &fileLimit{r: part, limit: p.cfg.MaxBatchBytes}
+		br := bufio.NewReader(io.TeeReader(file, u.digest))
 		if _, err := br.Peek(1); errors.Is(err, io.EOF) {
 			return nil, u.name + " is empty.", nil
 		} else if err != nil {
@@ -170,6 +172,32 @@ func (p *Pages) openUpload(c echo.Context) (u *upload, problem string, err error
 		u.body = br
 		return u, "", nil
 	}
+}
+
+// formRoom is what a form may hold besides its file: the parts' headers and boundaries.
+const formRoom = 64 << 10
+
+// fileLimit fails a read past limit bytes with an *http.MaxBytesError, as the body's limit does.
+type fileLimit struct {
+	r     io.Reader
+	limit int64
+	read  int64
+}
+
+func (f *fileLimit) Read(p []byte) (int, error) {
+	if f.read > f.limit {
+		return 0, &http.MaxBytesError{Limit: f.limit}
+	}
+	// Up to one byte past the limit, to tell a file of the limit from a longer one.
+	if room := f.limit + 1 - f.read; int64(len(p)) > room {
+		p = p[:room]
+	}
+	n, err := f.r.Read(p)
+	f.read += int64(n)
+	if f.read > f.limit {
+		return n - int(f.read-f.limit), &http.MaxBytesError{Limit: f.limit}
+	}
+	return n, err
 }
 
 // uploadProblem says what is wrong with an upload that failed to read, or "" when it is not the

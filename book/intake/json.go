@@ -169,7 +169,7 @@ func (r *JSONReader) topField() error {
 const maxNesting = 10000
 
 // errTooDeep is the error of a skipped value nested deeper than maxNesting.
-var errTooDeep = fmt.Errorf("a value is nested deeper than %d levels", maxNesting)
+var errTooDeep = fmt.Errorf("a JSON value is nested deeper than %d levels", maxNesting)
 
 // skip reads past the rest of a value whose first token was tok.
 func (r *JSONReader) skip(tok json.Token) error {
@@ -398,7 +398,7 @@ func (r *JSONReader) fail(err error) error {
 		return r.tooLong()
 	}
 	if errors.Is(err, errTooDeep) {
-		return RowErrors{{Line: r.lines.lineAt(r.dec.InputOffset()), Reason: "JSON " + errTooDeep.Error() + "; reading stopped here"}}
+		return RowErrors{{Line: r.lines.lineAt(r.dec.InputOffset()), Reason: errTooDeep.Error() + "; reading stopped here"}}
 	}
 	if r.lines.err != nil {
 		r.err = fmt.Errorf("reading the JSON batch: %w", r.lines.err)

@@ -81,7 +81,7 @@ func TestLongRows(t *testing.T) {
 			want: []item{{1, ""}, {2, "a string longer than 64 KiB, the most a row may take; reading stopped here"}}},
 		{name: "json: deep nesting in the batch object", json: true,
 			input: "{\"orders\": [" + o + "],\n\"x\": " + strings.Repeat("[", maxNesting+1) + strings.Repeat("]", maxNesting+1) + "}",
-			want:  []item{{1, ""}, {2, "JSON a value is nested deeper than 10000 levels; reading stopped here"}}},
+			want:  []item{{1, ""}, {2, "a JSON value is nested deeper than 10000 levels; reading stopped here"}}},
 		{name: "json: nesting up to the bound is skipped", json: true,
 			input: "{\"x\": " + strings.Repeat("[", maxNesting) + strings.Repeat("]", maxNesting) + ",\n\"orders\": [" + o + "]}",
 			want:  []item{{1, `unknown field "x" in the batch object; it may only have "orders"`}, {2, ""}}},
