@@ -4,10 +4,17 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/cells/planner"
+	"github.com/cellforge/cellforge/configs"
+	"github.com/cellforge/cellforge/store/sqlite"
 )
 
 // TestRefusedBatchListsTheFirstProblems checks the answer to a refused batch: the first
@@ -102,5 +109,50 @@ func TestBatchLimits(t *testing.T) {
 			!strings.Contains(e.Error.Message, "larger than 1 MiB") || !strings.Contains(e.Error.Message, "Split it") {
 			t.Errorf("%s: %d %s", path, r.status, r.body)
 		}
+	}
+}
+
+// TestPromiseOfTooManyOrders checks that a good batch of more new orders than a promise check
+// plans is answered 413 with its figures, before anything is planned.
+func TestPromiseOfTooManyOrders(t *testing.T) {
+	raw, err := os.ReadFile("testdata/factory.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The winter drop with room for them.
+	yaml := strings.Replace(string(raw), "windows: {SCARF: 100}", "windows: {SCARF: 1000000}", 1)
+	f, err := configs.Parse("bulk.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "bulk.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	b := book.New(book.Config{Store: st, Factory: f})
+	pl := planner.New(planner.Config{Book: b, Factory: f, Search: 10 * time.Millisecond, Seed: 1})
+	if err := pl.Replan(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(Config{Book: b, Sessions: st, BcryptCost: 4, Planner: pl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	ts := &testServer{Server: hs}
+	var body strings.Builder
+	body.WriteString("order_id,sku,quantity\n")
+	for i := range book.MaxPreviewOrders + 1 {
+		fmt.Fprintf(&body, "%x,SCARF,1\n", i)
+	}
+	r := ts.do(t, "POST", "/api/v1/drops/winter/promise", plannerToken, "text/csv", body.String())
+	var e errorBody
+	r.json(t, &e)
+	want := fmt.Sprintf("the batch is good: %d new orders, %d units; a promise check plans at most %d new orders at once",
+		book.MaxPreviewOrders+1, book.MaxPreviewOrders+1, book.MaxPreviewOrders)
+	if r.status != http.StatusRequestEntityTooLarge || e.Error.Code != codeTooLarge || !strings.Contains(e.Error.Message, want) {
+		t.Errorf("%d %s, want 413 saying %q", r.status, r.body, want)
 	}
 }

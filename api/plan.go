@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"mime"
 	"net/http"
 	"strconv"
@@ -113,6 +114,10 @@ func (s *Server) promise(c echo.Context) error {
 		return s.batchReadError(c, err)
 	}
 	cands, err := s.book.PreviewImport(r.Context(), book.ImportRequest{Drop: c.Param("drop"), Rows: rows, MaxErrors: s.maxErrs})
+	var tooMany *book.PreviewTooLargeError
+	if errors.As(err, &tooMany) {
+		return newError(http.StatusRequestEntityTooLarge, codeTooLarge, "%s", tooMany.Error())
+	}
 	if err != nil {
 		return s.batchReadError(c, err)
 	}

@@ -266,6 +266,33 @@ func (h *heldRows) first(id string) (heldRow, bool) {
 	return heldRow{}, false
 }
 
+// fresh returns the rows held whole and not bad: the rows to store.
+func (h *heldRows) fresh() []intake.Row {
+	var rows []intake.Row
+	for i := range h.n {
+		if hr := h.row(i); !h.bad(hr) {
+			rows = append(rows, h.intakeRow(hr))
+		}
+	}
+	return rows
+}
+
+// count returns how many rows fresh would return, and their units.
+func (h *heldRows) count() (rows, units int) {
+	for i := range h.n {
+		hr := h.row(i)
+		if h.bad(hr) {
+			continue
+		}
+		_, t := readString(h.record(hr)[1:]) // past the id
+		_, n := binary.Uvarint(t)            // and the SKU
+		q, _ := binary.Varint(t[n:])
+		rows++
+		units += int(q)
+	}
+	return rows, units
+}
+
 // forgetIDs drops the table of ids, once no more rows are to be added.
 func (h *heldRows) forgetIDs() { h.ids = idSet{} }
 

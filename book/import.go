@@ -136,11 +136,20 @@ func (b *Book) readBatch(drop configs.Drop, rr RowReader, maxErrors int, withDig
 // lookupChunk is how many order ids one look-up in the store asks for.
 const lookupChunk = 1000
 
-// checkAgainstBook goes through the held rows that are good so far, in chunks: it counts those
-// the book already holds as they are, and finds the conflicts (the same id with different
-// content) and the rows past the drop's SKU windows. When the batch has no problem at all, it
-// returns the rows to store.
+// checkAgainstBook checks the held rows against the book (see checkHeld) and, when the batch has
+// no problem at all, returns the rows to store.
 func (b *Book) checkAgainstBook(ctx context.Context, drop configs.Drop, held *heldRows, bad *problems) (fresh []intake.Row, unchanged int, err error) {
+	if unchanged, err = b.checkHeld(ctx, drop, held, bad); err != nil {
+		return nil, 0, err
+	}
+	return held.fresh(), unchanged, nil
+}
+
+// checkHeld goes through the held rows that are good so far, in chunks: it counts those the book
+// already holds as they are, and finds the conflicts (the same id with different content) and
+// the rows past the drop's SKU windows. It returns the batch's *BatchError when it has any
+// problem; the rows left good are then the ones to store.
+func (b *Book) checkHeld(ctx context.Context, drop configs.Drop, held *heldRows, bad *problems) (unchanged int, err error) {
 	held.forgetIDs() // every row is in: no more ids to find
 	var units map[string]int
 	err = b.store.Read(ctx, func(tx ReadTx) error {
@@ -188,17 +197,9 @@ func (b *Book) checkAgainstBook(ctx context.Context, drop configs.Drop, held *he
 		return nil
 	})
 	if err != nil {
-		return nil, 0, err
+		return 0, err
 	}
-	if err := bad.err(drop.ID); err != nil {
-		return nil, 0, err
-	}
-	for i := range held.n {
-		if hr := held.row(i); !held.bad(hr) {
-			fresh = append(fresh, held.intakeRow(hr))
-		}
-	}
-	return fresh, unchanged, nil
+	return unchanged, bad.err(drop.ID)
 }
 
 func (b *Book) insertBatch(tx Tx, drop configs.Drop, rows []intake.Row, batch string, actor Actor, now time.Time) error {

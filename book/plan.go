@@ -165,10 +165,28 @@ type Candidate struct {
 	Operations []Operation
 }
 
+// MaxPreviewOrders is the most new orders PreviewImport returns. A promise check plans each of
+// them, with its operations, beside the open work: a hundred thousand, a studio's biggest
+// batch, take the daemon to about 200 MB; millions of the shortest rows would take gigabytes
+// and hours to plan.
+const MaxPreviewOrders = 100_000
+
+// PreviewTooLargeError says that a good batch would create more orders than PreviewImport
+// returns: Orders new orders of Units units in all.
+type PreviewTooLargeError struct {
+	Orders, Units int
+}
+
+func (e *PreviewTooLargeError) Error() string {
+	return fmt.Sprintf("the batch is good: %d new orders, %d units; a promise check plans at most %d new orders at once: check a part of it",
+		e.Orders, e.Units, MaxPreviewOrders)
+}
+
 // PreviewImport checks a batch as Import does and returns the work orders it would create,
 // without storing anything: for a promise check before the batch is committed. Rows the book
 // already holds as they are create nothing and are left out. A bad batch is refused with a
-// *BatchError, as Import refuses it.
+// *BatchError, as Import refuses it; a good one of more than MaxPreviewOrders new orders with a
+// *PreviewTooLargeError.
 func (b *Book) PreviewImport(ctx context.Context, req ImportRequest) ([]Candidate, error) {
 	drop, ok := b.drops[req.Drop]
 	if !ok {
@@ -178,10 +196,13 @@ func (b *Book) PreviewImport(ctx context.Context, req ImportRequest) ([]Candidat
 	if err != nil {
 		return nil, err
 	}
-	fresh, _, err := b.checkAgainstBook(ctx, drop, held, bad)
-	if err != nil {
+	if _, err := b.checkHeld(ctx, drop, held, bad); err != nil {
 		return nil, err
 	}
+	if n, units := held.count(); n > MaxPreviewOrders {
+		return nil, &PreviewTooLargeError{Orders: n, Units: units}
+	}
+	fresh := held.fresh()
 	now := b.clock()
 	out := make([]Candidate, len(fresh))
 	for i, r := range fresh {

@@ -5,8 +5,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/cells/planner"
 )
 
 // TestPlannerListsTheFirstProblemsOfABigBatch checks that the check and the store of a batch
@@ -77,5 +79,32 @@ func TestPlannerListsTheFirstProblemsOfABigBatch(t *testing.T) {
 	s.pages.cfg.MaxBatchBytes--
 	if p := b.upload("/planner/drops/winter/check", "over.csv", good, ""); !strings.Contains(p.body, "The file is larger than") {
 		t.Errorf("a file one byte over the limit:\n%.600s", p.body)
+	}
+}
+
+// TestBatchResultListsAtMostAPageOfLateOrders checks the good batch's answer: the late work
+// orders listed are at most batchErrors, "and N more", and a batch too big to plan says so.
+func TestBatchResultListsAtMostAPageOfLateOrders(t *testing.T) {
+	s := newSite(t)
+	render := func(res batchResult) string {
+		var b strings.Builder
+		if err := s.pages.pages["batch_result"].ExecuteTemplate(&b, "batch_result", res); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	f := &planner.DropForecast{Drop: "winter", Date: time.Date(2027, 1, 10, 0, 0, 0, 0, time.UTC)}
+	for i := range 250 {
+		f.Late = append(f.Late, planner.LateOrder{OrderID: fmt.Sprintf("late-%d", i)})
+	}
+	page := render(batchResult{File: "b.csv", Orders: 250, Units: 250, Promise: f})
+	if n := strings.Count(page, "<li>late-"); n != batchErrors || !strings.Contains(page, "<li>late-99:") || strings.Contains(page, "<li>late-100:") ||
+		!strings.Contains(page, "and 150 more.") || !strings.Contains(page, "250 work orders late") {
+		t.Errorf("%d late orders listed:\n%.1000s", n, page)
+	}
+	page = render(batchResult{File: "b.csv", Orders: book.MaxPreviewOrders + 1, Units: 7, TooMany: true})
+	if !strings.Contains(page, fmt.Sprintf("b.csv: %d orders, 7 units, all good.", book.MaxPreviewOrders+1)) ||
+		!strings.Contains(page, "more new orders than a promise check plans at once (100000)") || !strings.Contains(page, "data-store") {
+		t.Errorf("a batch too big to plan:\n%s", page)
 	}
 }

@@ -109,7 +109,9 @@ type batchResult struct {
 	Orders   int
 	Units    int
 	Promise  *planner.DropForecast
-	Planning bool   // no promise yet: the first plan is being made
+	Planning bool // no promise yet: the first plan is being made
+	// TooMany says the good batch has more new orders than a promise check plans.
+	TooMany  bool
 	Key      string // the Idempotency-Key that stores this very batch
 	Stored   *book.ImportResult
 	Replayed bool
@@ -120,6 +122,25 @@ func (r batchResult) OnTime() bool { return r.Promise == nil || r.Promise.OnTime
 
 // More is how many problems the page does not list.
 func (r batchResult) More() int { return r.Problems - len(r.Rows) }
+
+// LateShown are the late work orders the page lists, at most batchErrors, latest first.
+func (r batchResult) LateShown() []planner.LateOrder {
+	if r.Promise == nil {
+		return nil
+	}
+	return r.Promise.Late[:min(len(r.Promise.Late), batchErrors)]
+}
+
+// LateMore is how many late work orders the page does not list.
+func (r batchResult) LateMore() int {
+	if r.Promise == nil {
+		return 0
+	}
+	return len(r.Promise.Late) - len(r.LateShown())
+}
+
+// MaxPromiseOrders is the most new orders a promise check plans.
+func (batchResult) MaxPromiseOrders() int { return book.MaxPreviewOrders }
 
 // upload is the uploaded batch of a form, read as it arrives: nothing holds the whole file.
 type upload struct {
@@ -280,18 +301,23 @@ func (p *Pages) checkBatch(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	cands, err := p.book.PreviewImport(ctx, book.ImportRequest{Drop: res.Drop.ID, Rows: rows, MaxErrors: batchErrors})
+	var tooMany *book.PreviewTooLargeError
+	if errors.As(err, &tooMany) {
+		// Good, but too big to plan: its figures and the button to store it, no promise.
+		res.TooMany, res.Orders, res.Units, err = true, tooMany.Orders, tooMany.Units, nil
+	}
 	if err != nil {
 		return p.batchAnswer(c, res, err)
 	}
 	if err := u.rest(); err != nil {
 		return p.batchAnswer(c, res, err)
 	}
-	res.Orders = len(cands)
 	for _, cd := range cands {
+		res.Orders++
 		res.Units += cd.Order.Quantity
 	}
 	res.Planning = p.planning()
-	if p.cfg.Planner != nil && !res.Planning {
+	if !res.TooMany && p.cfg.Planner != nil && !res.Planning {
 		f, err := p.cfg.Planner.Promise(ctx, res.Drop.ID, cands)
 		if err != nil {
 			return err

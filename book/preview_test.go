@@ -1,0 +1,52 @@
+package book_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/intake"
+	"github.com/cellforge/cellforge/configs"
+	"github.com/cellforge/cellforge/store/sqlite"
+)
+
+// TestPreviewImportPlansAtMostMaxPreviewOrders checks that a good batch of more new orders
+// than a promise check plans is answered with its figures and no candidates, and one of as many
+// with every candidate.
+func TestPreviewImportPlansAtMostMaxPreviewOrders(t *testing.T) {
+	f, err := configs.Parse("bench.yaml", []byte(benchFactory))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "preview.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	bk := book.New(book.Config{Store: st, Factory: f})
+	batch := func(n int) book.RowReader {
+		var b strings.Builder
+		b.WriteString("order_id,sku,quantity\n")
+		for i := range n {
+			fmt.Fprintf(&b, "%x,SCARF,2\n", i)
+		}
+		rr, err := intake.NewCSV(strings.NewReader(b.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rr
+	}
+	cands, err := bk.PreviewImport(t.Context(), book.ImportRequest{Drop: "big", Rows: batch(book.MaxPreviewOrders)})
+	if err != nil || len(cands) != book.MaxPreviewOrders {
+		t.Fatalf("%d candidates, %v; want %d", len(cands), err, book.MaxPreviewOrders)
+	}
+	cands, err = bk.PreviewImport(t.Context(), book.ImportRequest{Drop: "big", Rows: batch(book.MaxPreviewOrders + 1)})
+	var tooMany *book.PreviewTooLargeError
+	if !errors.As(err, &tooMany) || cands != nil || tooMany.Orders != book.MaxPreviewOrders+1 || tooMany.Units != 2*(book.MaxPreviewOrders+1) {
+		t.Fatalf("%d candidates, %v; want a PreviewTooLargeError of %d orders", len(cands), err, book.MaxPreviewOrders+1)
+	}
+}
