@@ -167,6 +167,9 @@ func (h *hub) run(ctx context.Context) error {
 	b := h.p.book
 	last, err := b.LastEventID(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before it started
+		}
 		return fmt.Errorf("web: reading the event log: %w", err)
 	}
 	var plan *planner.Plan
