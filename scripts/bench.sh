@@ -2,8 +2,9 @@
 # make bench: measures the scheduler on the Brandimarte instances beside earliest-due-date
 # dispatching, telemetry publishing and the MQTT-to-InfluxDB pipeline against real peers, the
 # batch import rate, the API's latency and the web app's pages under load against a real daemon
-# on loopback, the delay from a change to a connected browser, a restart with 50,000 open work
-# orders with planning on beside planning off, the time to stop, and the Modbus driver polling
+# on loopback, the daemon's memory while it refuses the worst batches (scripts/bench-batches.sh),
+# the delay from a change to a connected browser, a restart with 50,000 open work orders with
+# planning on beside planning off, the time to stop, and the Modbus driver polling
 # simulated devices, each beside a peer measured in the same run, and writes docs/BENCHMARKS.md.
 #
 # scripts/bench.sh import runs the batch import section alone (the import beside sqlite3, a
@@ -28,6 +29,7 @@ go build -o "$B/cellforge" ./cmd/cellforge
 go build -o "$B/load" ./cmd/cellforge-load
 if [ -z "$only" ]; then
 go build -o "$B/pollbench" ./cmd/cellforge-pollbench
+go build -o "$B/batchbench" ./cmd/cellforge-batchbench
 # shellcheck disable=SC2046 # pkg-config prints several words on purpose
 cc -O2 -o "$B/libmodbus-client" drivers/modbus/testdata/libmodbus/client.c $(pkg-config --cflags --libs libmodbus)
 
@@ -457,6 +459,8 @@ first_demo_cell=$(sed -n '/^cells:/,/^products:/p' configs/demo.yaml | grep -E '
 : > "$B/stop.txt"
 for n in 1 2 3 4 5; do stop_demo "$n" | tee -a "$B/stop.txt"; done
 
+scripts/bench-batches.sh "$B"
+
 echo "== device polling: 200 simulated Modbus TCP devices, 4 blocks each every 100 ms"
 "$B/pollbench" -devices 200 -blocks 4 -interval 100ms -duration 20s | tee "$B/poll.txt"
 
@@ -627,6 +631,8 @@ SIGINT to the process's exit, 5 times: median **${stop_med} s**, longest **${sto
 still waits for; its parts stop in order (requests, the pages' streams and the planner; the
 floor; the telemetry collector; the publisher; the embedded broker last, which acknowledges the
 publisher's last messages).
+
+$(cat "$B/batches.md")
 
 ## Device polling
 

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/cellforge/cellforge/book/intake"
+)
+
+// TestShapes checks that every shape fills its size without passing it, and that the shapes
+// meant to be read row by row are what they say to intake.
+func TestShapes(t *testing.T) {
+	const size = 200_000
+	for _, name := range shapeNames() {
+		t.Run(name, func(t *testing.T) {
+			var buf bytes.Buffer
+			w := bufio.NewWriter(&buf)
+			g := &gen{w: w, left: size, skus: []string{"T", "U"}, stored: 10}
+			if err := shapes[name].write(g); err != nil {
+				t.Fatal(err)
+			}
+			w.Flush()
+			if int64(buf.Len()) != g.written || g.written > size || g.written < size-64 {
+				t.Fatalf("wrote %d bytes (counted %d), want a little under %d", buf.Len(), g.written, size)
+			}
+			var r intake.Reader
+			var err error
+			if shapes[name].json {
+				r, err = intake.NewJSON(&buf)
+			} else {
+				r, err = intake.NewCSV(&buf)
+			}
+			if name == "csv-long-header" {
+				var errs intake.RowErrors
+				if !errors.As(err, &errs) {
+					t.Fatalf("opening: %v, want the header refused", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			good, bad := 0, 0
+			for {
+				_, err := r.Next()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				var errs intake.RowErrors
+				switch {
+				case errors.As(err, &errs):
+					bad++
+				case err != nil:
+					t.Fatal(err)
+				default:
+					good++
+				}
+			}
+			switch name {
+			case "csv-good-but-last", "json-good-but-last", "csv-stored-conflicts":
+				if bad != 1 || good != g.rows-1 {
+					t.Errorf("%d good rows and %d bad of %d, want all good but the last", good, bad, g.rows)
+				}
+			case "csv-empty-rows", "json-empty-objects":
+				if good != 0 || bad != g.rows {
+					t.Errorf("%d good rows and %d bad of %d, want all bad", good, bad, g.rows)
+				}
+			case "csv-unknown-sku", "csv-over-window", "csv-good", "csv-studio":
+				if good != g.rows {
+					t.Errorf("%d good rows of %d: the checks against the factory and the book are to refuse them", good, g.rows)
+				}
+			default:
+				if bad == 0 {
+					t.Errorf("%d good rows and none bad", good)
+				}
+			}
+		})
+	}
+}
+
+func TestIDsAreDistinctAndShortestFirst(t *testing.T) {
+	var g idGen
+	seen := map[string]bool{}
+	for i := range 62*62 + 62 + 1 {
+		id := g.next()
+		if seen[id] {
+			t.Fatalf("id %q twice", id)
+		}
+		seen[id] = true
+		want := 1
+		if i >= 62 {
+			want = 2
+		}
+		if i >= 62*62+62 {
+			want = 3
+		}
+		if len(id) != want || strings.Trim(id, idDigits) != "" {
+			t.Fatalf("id %d is %q", i, id)
+		}
+	}
+}
