@@ -52,7 +52,7 @@ type result struct {
 	IdleRSSMiB  float64 `json:"idle_rss_mib"`
 	PeakRSSMiB  float64 `json:"peak_rss_mib"`
 	Seconds     float64 `json:"seconds"`
-	Stored      int     `json:"stored_first,omitempty"` // rows imported before the batch
+	Stored      int     `json:"stored,omitempty"` // rows the book held before, whose ids the batch repeats
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -69,7 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	person := fs.String("person", "", "a planner's `name`, for -via web")
 	password := fs.String("password", "", "the planner's `password`, for -via web")
 	maxRows := fs.Int("rows", 0, "at most this many `rows` (0: as many as fit)")
-	storeFirst := fs.Int("store", 0, "import this many good rows first (the ids the batch then repeats with other content)")
+	storeOnly := fs.Int("store", 0, "only import this many good rows, ids from 0 up, and exit (for -stored with another daemon on the same data)")
+	stored := fs.Int("stored", 0, "the batch's first `N` ids were stored before (-store N): it repeats them with other content")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: cellforge-batchbench -url URL -pid PID -drop DROP -skus SKU,... -shape SHAPE [flags]")
 		fs.PrintDefaults()
@@ -81,12 +82,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	sh, ok := shapes[*shapeName]
-	if *base == "" || *pid <= 0 || *drop == "" || *skus == "" || !ok || *size <= 0 || (*via != "api" && *via != "promise" && *via != "web") {
+	if *base == "" || *drop == "" || *skus == "" || (*storeOnly == 0 && (*pid <= 0 || !ok || *size <= 0 ||
+		(*via != "api" && *via != "promise" && *via != "web"))) {
 		fs.Usage()
 		return 2
 	}
 	b := &bench{base: strings.TrimSuffix(*base, "/"), pid: *pid, drop: *drop, skus: strings.Split(*skus, ","), token: *token, client: &http.Client{}}
-	res, err := b.run(ctx, *shapeName, sh, *size, *maxRows, *via, *person, *password, *storeFirst)
+	if *storeOnly > 0 {
+		if err := b.store(ctx, *storeOnly); err != nil {
+			fmt.Fprintln(stderr, "cellforge-batchbench:", err)
+			return 1
+		}
+		return 0
+	}
+	res, err := b.run(ctx, *shapeName, sh, *size, *maxRows, *via, *person, *password, *stored)
 	if err != nil {
 		fmt.Fprintln(stderr, "cellforge-batchbench:", err)
 		return 1
@@ -106,8 +115,8 @@ type bench struct {
 	client            *http.Client
 }
 
-func (b *bench) run(ctx context.Context, name string, sh shape, size int64, maxRows int, via, person, password string, storeFirst int) (result, error) {
-	res := result{Shape: name, Via: via, Problems: -1, BadRows: -1}
+func (b *bench) run(ctx context.Context, name string, sh shape, size int64, maxRows int, via, person, password string, stored int) (result, error) {
+	res := result{Shape: name, Via: via, Problems: -1, BadRows: -1, Stored: stored}
 	var cookie string
 	if via == "web" {
 		var err error
@@ -115,21 +124,15 @@ func (b *bench) run(ctx context.Context, name string, sh shape, size int64, maxR
 			return res, err
 		}
 	}
-	if storeFirst > 0 {
-		if err := b.store(ctx, storeFirst); err != nil {
-			return res, err
-		}
-		res.Stored = storeFirst
-	}
 	idle, err := memory(b.pid, "VmRSS")
 	if err != nil {
 		return res, err
 	}
-	// The peak from now on: the daemon's start and any import above are not this batch's.
+	// The peak from now on: the daemon's start is not this batch's.
 	if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", b.pid), []byte("5"), 0); err != nil {
 		return res, fmt.Errorf("resetting the daemon's peak memory: %w", err)
 	}
-	p := gen{skus: b.skus, stored: storeFirst, maxRows: maxRows}
+	p := gen{skus: b.skus, stored: stored, maxRows: maxRows}
 	body, ctype := b.body(sh, &p, size, via)
 	defer body.Close()
 	start := time.Now()
@@ -219,6 +222,7 @@ func (b *bench) body(sh shape, p *gen, size int64, via string) (io.ReadCloser, s
 }
 
 // store imports n good rows, ids 0 to n-1 in gen's order, and checks that they were stored.
+// A batch of another run with -stored n repeats them.
 func (b *bench) store(ctx context.Context, n int) error {
 	var sb strings.Builder
 	sb.WriteString("order_id,sku,quantity\n")

@@ -14,7 +14,7 @@ type gen struct {
 	written int64
 	rows    int
 	skus    []string // sold in the drop, taken in turn
-	stored  int      // ids 0 to stored-1 were imported first
+	stored  int      // ids 0 to stored-1 are in the book
 	maxRows int      // rowsThen writes at most this many rows, when not 0
 	ids     idGen
 }
@@ -149,7 +149,7 @@ var shapes = map[string]shape{
 		}
 		return g.rowsThen(func() string { return g.ids.next() + "," + g.sku() + ",1000000\n" }, "", false)
 	}},
-	// The ids stored first (-store) again with other content, each a conflict found by a
+	// The ids stored before (-stored) again with other content, each a conflict found by a
 	// look-up in the store, then new good rows.
 	"csv-stored-conflicts": {write: func(g *gen) error {
 		if err := g.put(csvHeader); err != nil {
