@@ -71,8 +71,8 @@ func TestRefusedBatchListsTheFirstProblems(t *testing.T) {
 			d := e.Error
 			if d.Code != codeBatchRejected || len(d.Rows) != tt.listed || d.Problems != tt.problems || d.BadRows != tt.badRows ||
 				d.Truncated == nil || *d.Truncated != (tt.problems > tt.listed) {
-				t.Fatalf("code %s, %d rows listed, %d problems in %d bad rows, truncated %s; want %d listed, %d problems in %d bad rows",
-					d.Code, len(d.Rows), d.Problems, d.BadRows, r.body[strings.LastIndex(string(r.body), `"truncated"`):], tt.listed, tt.problems, tt.badRows)
+				t.Fatalf("code %s, %d rows listed, %d problems in %d bad rows, truncated %v (said: %v); want %d listed, %d problems in %d bad rows",
+					d.Code, len(d.Rows), d.Problems, d.BadRows, d.Truncated != nil && *d.Truncated, d.Truncated != nil, tt.listed, tt.problems, tt.badRows)
 			}
 			for i, row := range d.Rows {
 				if row.Line < tt.firstLine || (i > 0 && row.Line < d.Rows[i-1].Line) || row.Reason == "" {
