@@ -68,10 +68,10 @@ type Config struct {
 }
 
 // DefaultMaxBatchBytes bounds an order batch upload unless Config says otherwise: 32 MiB. A
-// batch is checked whole before any of it is stored, so its good rows are held in memory until
-// its last row is read; the biggest batch a studio sends is about 100,000 rows, a few MB, and a
-// batch of the shortest rows at this limit (nearly four million) is still held in well under
-// the daemon's 300 MB (docs/BENCHMARKS.md).
+// batch is checked whole before any of it is stored, so its good rows (at most
+// book.DefaultMaxRows) and their text are held in memory until its last row is read; the biggest
+// batch a studio sends is about 100,000 rows, a few MB, and the worst batch at this limit is
+// refused in well under the daemon's 300 MB (docs/BENCHMARKS.md).
 const DefaultMaxBatchBytes = 32 << 20
 
 // Check is a health check of a part of the daemon: its name, and what is wrong ("" when

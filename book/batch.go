@@ -15,6 +15,11 @@ import (
 // DefaultMaxErrors is how many problems a refused batch lists when the request does not say.
 const DefaultMaxErrors = 1000
 
+// DefaultMaxRows is how many rows a batch may have when the request does not say: ten times a
+// studio's biggest batch. A batch is checked whole before any of it is stored, so its rows are
+// held until the last one is read; this bounds what they take, whatever the upload limit.
+const DefaultMaxRows = 1_000_000
+
 // BatchError refuses a whole batch: nothing was stored. It lists the first problems by line,
 // each with its line, column and reason, and counts every one.
 type BatchError struct {

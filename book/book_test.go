@@ -707,3 +707,50 @@ func TestFinishedOperations(t *testing.T) {
 		})
 	}
 }
+
+// TestABatchHasAtMostMaxRows checks that a batch of more rows than it may have is refused at the
+// first row past the most, and that the rows after it are still checked and counted.
+func TestABatchHasAtMostMaxRows(t *testing.T) {
+	tests := []struct {
+		name    string
+		csv     string
+		maxRows int
+		want    []intake.RowError
+		badRows int
+	}{
+		{name: "as many rows as it may have", csv: "order_id,sku,quantity\nA,RUG,1\nB,RUG,1\nC,RUG,1\n", maxRows: 3},
+		{name: "one more", csv: "order_id,sku,quantity\nA,RUG,1\nB,RUG,1\nC,RUG,1\nD,RUG,1\n", maxRows: 3,
+			want: []intake.RowError{{Line: 5, Reason: "the batch has more than 3 rows"}}, badRows: 1},
+		{name: "bad rows count, and rows past the most are checked", csv: "order_id,sku,quantity\nA,RUG,1\nB,RUG,x\nC,RUG,1\nD,NOPE,1\nA,RUG,1\n", maxRows: 2,
+			want:    []intake.RowError{{Line: 3, Column: "quantity"}, {Line: 4, Reason: "the batch has more than 2 rows"}, {Line: 5, Column: "sku"}},
+			badRows: 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fx := newFixture(t)
+			rr, err := intake.NewCSV(strings.NewReader(tt.csv))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = fx.book.Import(context.Background(), book.ImportRequest{Drop: "winter", Rows: rr, MaxRows: tt.maxRows})
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("import: %v", err)
+				}
+				return
+			}
+			var be *book.BatchError
+			if !errors.As(err, &be) || len(be.Errors) != len(tt.want) || be.BadRows != tt.badRows {
+				t.Fatalf("import error = %v, want %d problems in %d rows", err, len(tt.want), tt.badRows)
+			}
+			for i, w := range tt.want {
+				if got := be.Errors[i]; got.Line != w.Line || got.Column != w.Column || !strings.Contains(got.Reason, w.Reason) {
+					t.Errorf("problem %d = %+v, want %+v", i, got, w)
+				}
+			}
+			if wos := fx.workOrders(t); len(wos) != 0 {
+				t.Errorf("a refused batch stored %d work orders", len(wos))
+			}
+		})
+	}
+}

@@ -33,6 +33,8 @@ type ImportRequest struct {
 	// MaxErrors is how many problems a refusal lists, the first by line; DefaultMaxErrors when
 	// zero. Every problem is counted all the same.
 	MaxErrors int
+	// MaxRows is how many rows the batch may have; DefaultMaxRows when zero.
+	MaxRows int
 }
 
 // ImportResult is what an accepted batch did.
@@ -60,7 +62,7 @@ func (b *Book) Import(ctx context.Context, req ImportRequest) (ImportResult, err
 		return ImportResult{}, fmt.Errorf("%w: %q", ErrUnknownDrop, req.Drop)
 	}
 	idem := req.Idempotency
-	held, bad, digest, err := b.readBatch(drop, req.Rows, req.MaxErrors, idem != nil && idem.RequestHash == "")
+	held, bad, digest, err := b.readBatch(drop, req, idem != nil && idem.RequestHash == "")
 	if err != nil {
 		return ImportResult{}, err
 	}
@@ -85,25 +87,41 @@ func (b *Book) Import(ctx context.Context, req ImportRequest) (ImportResult, err
 	return b.storeBatch(ctx, drop, fresh, req, result)
 }
 
-// readBatch reads every row, holding the well-formed ones, and finds the problems that need no
-// look-up in the store: malformed rows, unknown SKUs, SKUs the drop does not sell, ids twice in
-// the batch. With withDigest it also returns a digest of the batch's content, the same for the
-// same rows in CSV or JSON.
-func (b *Book) readBatch(drop configs.Drop, rr RowReader, maxErrors int, withDigest bool) (*heldRows, *problems, string, error) {
+// readBatch reads every row of req, holding the well-formed ones, and finds the problems that
+// need no look-up in the store: malformed rows, unknown SKUs, SKUs the drop does not sell, ids
+// twice in the batch, rows past the most a batch may have. Past that, rows are still read and
+// their problems counted, but not held. With withDigest it also returns a digest of the batch's
+// content, the same for the same rows in CSV or JSON.
+func (b *Book) readBatch(drop configs.Drop, req ImportRequest, withDigest bool) (*heldRows, *problems, string, error) {
 	var (
-		held   = newHeldRows()
-		bad    = newProblems(maxErrors)
-		digest = sha256.New()
-		errs   []intake.RowError
+		held    = newHeldRows()
+		bad     = newProblems(req.MaxErrors)
+		digest  = sha256.New()
+		errs    []intake.RowError
+		rows    int
+		maxRows = req.MaxRows
 	)
+	if maxRows <= 0 {
+		maxRows = DefaultMaxRows
+	}
 	io.WriteString(digest, drop.ID)
 	for {
-		row, err := rr.Next()
+		row, err := req.Rows.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		var rowErrs intake.RowErrors
-		if errors.As(err, &rowErrs) {
+		if errors.As(err, &rowErrs) || err == nil {
+			if rows++; rows == maxRows+1 {
+				line := row.Line
+				if len(rowErrs) > 0 {
+					line = rowErrs[0].Line
+				}
+				bad.row(intake.RowError{Line: line, Reason: fmt.Sprintf(
+					"the batch has more than %d rows, the most one batch may have: split it; the rows from here on are checked but not against each other or the book", maxRows)})
+			}
+		}
+		if len(rowErrs) > 0 {
 			bad.row(rowErrs...)
 			continue
 		}
@@ -121,12 +139,15 @@ func (b *Book) readBatch(drop configs.Drop, rr RowReader, maxErrors int, withDig
 			errs = append(errs, intake.RowError{Line: row.Line, Column: "sku",
 				Reason: fmt.Sprintf("SKU %q is not sold in drop %q (the drop has no window for it)", row.SKU, drop.ID)})
 		}
-		// A row whose id came before is not held: the first row with the id stands for it.
-		if first, ok := held.first(row.OrderID); ok {
-			errs = append([]intake.RowError{{Line: row.Line, Column: "order_id",
-				Reason: fmt.Sprintf("order id %q appears twice in the batch (first at line %d)", row.OrderID, first.line)}}, errs...)
-		} else if err := held.add(row, len(errs) > 0); err != nil {
-			return nil, nil, "", err
+		// Rows past the most a batch may have are not held: the batch is refused already. A row
+		// whose id came before is not held either: the first row with the id stands for it.
+		if rows <= maxRows {
+			if first, ok := held.first(row.OrderID); ok {
+				errs = append([]intake.RowError{{Line: row.Line, Column: "order_id",
+					Reason: fmt.Sprintf("order id %q appears twice in the batch (first at line %d)", row.OrderID, first.line)}}, errs...)
+			} else if err := held.add(row, len(errs) > 0); err != nil {
+				return nil, nil, "", err
+			}
 		}
 		bad.row(errs...)
 	}

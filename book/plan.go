@@ -192,7 +192,7 @@ func (b *Book) PreviewImport(ctx context.Context, req ImportRequest) ([]Candidat
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownDrop, req.Drop)
 	}
-	held, bad, _, err := b.readBatch(drop, req.Rows, req.MaxErrors, false)
+	held, bad, _, err := b.readBatch(drop, req, false)
 	if err != nil {
 		return nil, err
 	}
