@@ -81,13 +81,14 @@ func BenchmarkImport100k(b *testing.B) {
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
 
-// BenchmarkRefuse1M refuses a batch of 1,000,000 short good rows and a bad last one: every row
-// is read, held and looked up in the store before the last one refuses the batch.
+// BenchmarkRefuse1M refuses a batch of 1,000,000 rows, as many as a batch may have: short good
+// rows and a bad last one. Every row is read, held and looked up in the store before the last
+// one refuses the batch.
 func BenchmarkRefuse1M(b *testing.B) {
-	const rows = 1_000_000
+	const rows = book.DefaultMaxRows
 	var csv bytes.Buffer
 	csv.WriteString("order_id,sku,quantity\n")
-	for i := range rows {
+	for i := range rows - 1 {
 		sku := "SCARF"
 		if i%2 == 0 {
 			sku = "RUG"

@@ -168,8 +168,8 @@ it may hold is its size. At the old 256 MiB and no bound on rows, the same packi
 shortest rows (nearly 30 million) would take the daemon past a gigabyte. A studio's biggest batch
 is about 100,000 rows, 7 MB as the bench's CSV, twice that as indented JSON.
 
-In-process, without HTTP: refusing 1,000,000 short good rows with a bad last one, every row read,
-held and looked up in the store (\`go test -run='^\$' -bench=Refuse1M -benchtime=3x ./book/\`):
+In-process, without HTTP: refusing a batch of 1,000,000 rows, short good rows and a bad last one,
+every row read, held and looked up in the store (\`go test -run='^\$' -bench=Refuse1M -benchtime=3x ./book/\`):
 
 \`\`\`
 $(grep -E '^Benchmark' "$M/go-refuse.txt")
