@@ -54,11 +54,7 @@ func TestRefusedBatchListsTheFirstProblems(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ts := newTestServer(t, func(s *Server) {
-				if tt.maxErrors > 0 {
-					s.maxErrs = tt.maxErrors
-				}
-			})
+			ts := newTestServerConfig(t, func(c *Config) { c.MaxErrors = tt.maxErrors })
 			if err := ts.planner.Replan(context.Background(), true); err != nil {
 				t.Fatal(err)
 			}
@@ -96,7 +92,7 @@ func TestBatchLimits(t *testing.T) {
 	if ts.api.maxBatch != DefaultMaxBatchBytes || ts.api.maxErrs != book.DefaultMaxErrors {
 		t.Errorf("defaults: %d bytes, %d problems; want %d and %d", ts.api.maxBatch, ts.api.maxErrs, DefaultMaxBatchBytes, book.DefaultMaxErrors)
 	}
-	small := newTestServer(t, func(s *Server) { s.maxBatch = 1 << 20 })
+	small := newTestServerConfig(t, func(c *Config) { c.MaxBatchBytes = 1 << 20 })
 	if err := small.planner.Replan(context.Background(), true); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +131,7 @@ func TestPromiseOfTooManyOrders(t *testing.T) {
 	if err := pl.Replan(context.Background(), true); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Config{Book: b, Sessions: st, BcryptCost: 4, Planner: pl})
+	srv, err := New(Config{Book: b, Sessions: st, Lockouts: st, BcryptCost: 4, Planner: pl})
 	if err != nil {
 		t.Fatal(err)
 	}
