@@ -299,6 +299,8 @@ var (
 	webProblems = regexp.MustCompile(`data-problems="(\d+)"`)
 	webBadRows  = regexp.MustCompile(`data-bad-rows="(\d+)"`)
 	webSummary  = regexp.MustCompile(`(?s)id="batch-summary"[^>]*>(.*?)</p>`)
+	webGood     = regexp.MustCompile(`(?s)id="batch-ok"[^>]*>\s*<p>(.*?)</p>\s*(?:<p id="promise"[^>]*>(.*?)</p>)?`)
+	webTag      = regexp.MustCompile(`<[^>]*>`)
 )
 
 // readWebAnswer reads what the check page lists and counts.
@@ -312,6 +314,10 @@ func readWebAnswer(answer []byte, res *result) {
 	}
 	if m := webSummary.FindSubmatch(answer); m != nil {
 		res.Message = cut(strings.Join(strings.Fields(string(m[1])), " "), 200)
+	} else if m := webGood.FindSubmatch(answer); m != nil {
+		// A good batch: its figures and what the promise check says.
+		text := webTag.ReplaceAllString(string(m[1])+" "+string(m[2]), "")
+		res.Message = cut(strings.Join(strings.Fields(text), " "), 200)
 	}
 }
 

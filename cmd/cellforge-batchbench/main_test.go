@@ -103,3 +103,26 @@ func TestIDsAreDistinctAndShortestFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestReadWebAnswer checks what is read of the check page's answers.
+func TestReadWebAnswer(t *testing.T) {
+	tests := []struct {
+		name, page string
+		want       result
+	}{
+		{name: "refused", page: `<div class="banner bad" role="alert"><p id="batch-summary" data-problems="250" data-bad-rows="249">b.csv: 250 problems in 249 rows; the first 100 are listed.</p></div>` +
+			strings.Repeat(`<tr><td class="line num">2</td></tr>`, 3),
+			want: result{Listed: 3, Problems: 250, BadRows: 249, Message: "b.csv: 250 problems in 249 rows; the first 100 are listed."}},
+		{name: "good", page: "<div id=\"batch-ok\" class=\"banner good\" role=\"status\">\n  <p>b.csv: 2 orders, 5 units, all good.</p>\n  <p id=\"promise\" data-on-time=\"true\">The drop still ships on <time>Sun 10 Jan</time>.</p>",
+			want: result{Problems: -1, BadRows: -1, Message: "b.csv: 2 orders, 5 units, all good. The drop still ships on Sun 10 Jan."}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := result{Problems: -1, BadRows: -1}
+			readWebAnswer([]byte(tt.page), &got)
+			if got != tt.want {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
