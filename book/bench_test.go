@@ -14,6 +14,7 @@ import (
 	"github.com/cellforge/cellforge/store/sqlite"
 )
 
+// benchFactory has a drop with room for large batches: weaving at two cells, dyeing at one.
 const benchFactory = `
 site: bench
 cells:

@@ -229,8 +229,7 @@ func (b *Book) insertBatch(tx Tx, drop configs.Drop, rows []intake.Row, batch st
 		if err := tx.InsertOrder(o); err != nil {
 			return fmt.Errorf("storing order %q (line %d): %w", r.OrderID, r.Line, err)
 		}
-		wo := WorkOrder{OrderID: o.OrderID, Drop: o.Drop, SKU: o.SKU, Quantity: o.Quantity, Priority: o.Priority,
-			Due: o.Due, State: WorkOpen, IntakeAt: now}
+		wo := newWorkOrder(o)
 		if err := tx.InsertWorkOrder(&wo, b.routing(o)); err != nil {
 			return fmt.Errorf("storing work order of order %q (line %d): %w", r.OrderID, r.Line, err)
 		}
@@ -251,6 +250,12 @@ func newOrder(drop configs.Drop, r intake.Row, batch string, now time.Time) Orde
 	}
 	return Order{OrderID: r.OrderID, Drop: drop.ID, SKU: r.SKU, Quantity: r.Quantity, Customer: r.Customer,
 		Priority: r.Priority, Due: due.UTC(), Notes: r.Notes, Hash: hashRow(drop, r), IntakeAt: now, Batch: batch}
+}
+
+// newWorkOrder returns the open work order that makes a new order.
+func newWorkOrder(o Order) WorkOrder {
+	return WorkOrder{OrderID: o.OrderID, Drop: o.Drop, SKU: o.SKU, Quantity: o.Quantity, Priority: o.Priority,
+		Due: o.Due, State: WorkOpen, IntakeAt: o.IntakeAt}
 }
 
 // routing returns the operations of a new work order for o: the first ready, the rest pending.

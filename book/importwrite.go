@@ -120,8 +120,7 @@ func (b *Book) storeLarge(ctx context.Context, drop configs.Drop, fresh []intake
 			if err := tx.InsertOrder(o); err != nil {
 				return fmt.Errorf("storing order %q (line %d): %w", r.OrderID, r.Line, err)
 			}
-			wo := WorkOrder{OrderID: o.OrderID, Drop: o.Drop, SKU: o.SKU, Quantity: o.Quantity, Priority: o.Priority,
-				Due: o.Due, State: WorkOpen, IntakeAt: now}
+			wo := newWorkOrder(o)
 			ops := b.routing(o)
 			if cells[i] != "" {
 				queue(&ops[0], cells[i], now)

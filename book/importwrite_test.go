@@ -18,30 +18,6 @@ import (
 	"github.com/cellforge/cellforge/store/sqlite"
 )
 
-// largeFactory has a drop with room for large batches: weaving at two cells, dyeing at one.
-const largeFactory = `
-site: large
-cells:
-  - {id: dye-1, capabilities: [dye]}
-  - {id: weave-1, capabilities: [weave]}
-  - {id: weave-2, capabilities: [weave]}
-  - {id: pack-1, capabilities: [pack]}
-products:
-  - sku: RUG
-    routing:
-      - {capability: dye, unit_time: 10m, setup: 30m, changeover: {attribute: colour, value: indigo}}
-      - {capability: weave, unit_time: 1h}
-      - {capability: pack, unit_time: 5m}
-  - sku: SCARF
-    routing:
-      - {capability: weave, unit_time: 20m}
-      - {capability: pack, unit_time: 2m}
-drops:
-  - id: big
-    date: 2027-01-10
-    windows: {RUG: 1000000, SCARF: 1000000}
-`
-
 // hooked is a store that runs hooks as an import writes its rows. It offers no WriteBatch:
 // with it the book writes every batch in one transaction.
 type hooked struct {
@@ -149,11 +125,11 @@ func (t *hookedBatchTx) InsertWorkOrder(wo *book.WorkOrder, ops []book.Operation
 	return t.h.insertWorkOrder(wo, ops, t.BatchTx.InsertWorkOrder)
 }
 
-// openLarge opens a store on a new file and a book of largeFactory over store(s), at a fixed
+// openLarge opens a store on a new file and a book of benchFactory over store(s), at a fixed
 // time.
 func openLarge(t *testing.T, store func(*sqlite.Store) book.Store) *book.Book {
 	t.Helper()
-	f, err := configs.Parse("large.yaml", []byte(largeFactory))
+	f, err := configs.Parse("large.yaml", []byte(benchFactory))
 	if err != nil {
 		t.Fatal(err)
 	}
