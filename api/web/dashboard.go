@@ -170,7 +170,7 @@ func (p *Pages) board(ctx context.Context, d floorData) ([]boardTile, error) {
 type dropRow struct {
 	ID, Name   string
 	Date       time.Time
-	Status     string // on-track, at-risk, late, done
+	Status     string // on-track, at-risk, late, done, no-orders, planning, unplanned
 	Predicted  time.Time
 	Open, Late int
 	Turnaround book.Turnaround
@@ -214,9 +214,19 @@ func (p *Pages) drops(ctx context.Context, now time.Time) ([]dropRow, map[string
 				r.Status = "on-track"
 			}
 		case forecasts != nil:
-			r.Status = "done" // the plan holds no open work of the drop
-			if len(done) == 0 {
+			// The plan holds no open work of the drop: none is open, or it came in after the
+			// plan was made and the next plan will hold it.
+			open, err := p.book.WorkOrders(ctx, book.WorkOrderFilter{Drop: d.ID, State: book.WorkOpen, Limit: 1})
+			if err != nil {
+				return nil, nil, err
+			}
+			switch {
+			case len(open) > 0:
+				r.Status = "planning"
+			case len(done) == 0:
 				r.Status = "no-orders"
+			default:
+				r.Status = "done"
 			}
 		case p.cfg.Planner != nil:
 			r.Status = "planning" // the first plan is being made

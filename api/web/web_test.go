@@ -642,3 +642,27 @@ func TestTabletListsTheHeadOfALongQueue(t *testing.T) {
 		t.Errorf("the page does not say that 2 more jobs wait:\n%s", live.body[strings.LastIndex(live.body, "</ol>"):])
 	}
 }
+
+// A drop whose orders came in after the current plan was made is not "no orders yet" (nor
+// "done"): the next plan will hold them.
+func TestDropsNewerThanThePlanSayItIsBeingMade(t *testing.T) {
+	s := newSite(t)
+	if err := s.planner.Replan(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	pl := s.browser(t)
+	pl.signIn("pia", "weft-and-warp")
+	if p := pl.get("/planner"); !strings.Contains(p.body, `data-status="no-orders"`) {
+		t.Fatalf("drops before any order:\n%.3000s", p.body)
+	}
+	s.importUnplanned(t, "order_id,sku,quantity\nn-1,SCARF,1\n")
+	if p := pl.get("/planner"); !strings.Contains(p.body, `data-status="planning"`) {
+		t.Errorf("drops with an order the plan does not hold yet:\n%.3000s", p.body)
+	}
+	if err := s.planner.Replan(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	if p := pl.get("/planner"); !regexp.MustCompile(`data-status="(on-track|at-risk|late)"`).MatchString(p.body) {
+		t.Errorf("drops once the plan holds the order:\n%.3000s", p.body)
+	}
+}
