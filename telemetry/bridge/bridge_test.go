@@ -65,6 +65,15 @@ func newPipeline(t testing.TB) *pipeline {
 		}()
 	}
 	t.Cleanup(p.stop)
+	// A message published before the bridge's first subscription is not the bridge's: the
+	// broker keeps only what is sent once the session exists. Tests start publishing after it.
+	deadline := time.Now().Add(30 * time.Second)
+	for !p.bridge.Stats().Connected || !p.pub.Stats().Connected {
+		if time.Now().After(deadline) {
+			t.Fatalf("not connected to the broker after 30s: publisher %+v, bridge %+v", p.pub.Stats(), p.bridge.Stats())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	return p
 }
 
