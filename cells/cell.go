@@ -468,7 +468,7 @@ func (c *Cell) reconcile(ctx context.Context) error {
 		return err
 	}
 
-	q, err := c.cfg.Book.Queue(ctx, c.id, 1)
+	q, err := c.cfg.Book.Queue(ctx, c.id, 2) // the head, and whether another is held (see adopt)
 	if err != nil {
 		return fmt.Errorf("reading queue: %w", err)
 	}
@@ -507,7 +507,14 @@ func (c *Cell) reconcile(ctx context.Context) error {
 		return c.runJob(ctx, head, v)
 	case book.Paused:
 		if c.job == nil && v.running() {
-			c.adopt(head, v)
+			c.adopt(q, v)
+			if c.job == nil {
+				// a job of an operation that cannot be told: it stops all the same
+				if err := c.cfg.Machine.Command(ctx, configs.CommandStop, nil); err != nil {
+					return fmt.Errorf("stopping device %s: %w", c.cfg.Device, err)
+				}
+				return nil
+			}
 		}
 		if j := c.job; j != nil && j.op == head.ID {
 			if err := c.recordProgress(ctx, head, v); err != nil {
@@ -539,15 +546,15 @@ func (c *Cell) stopForReport(ctx context.Context, v machineView) error {
 	if !v.online || !v.running() {
 		return nil
 	}
-	q, err := c.cfg.Book.Queue(ctx, c.id, 1)
+	q, err := c.cfg.Book.Queue(ctx, c.id, 2) // the head, and whether another is held (see adopt)
 	if err != nil {
 		return fmt.Errorf("reading queue: %w", err)
 	}
 	if len(q) > 0 && q[0].State != book.Queued {
 		if c.job == nil {
-			c.adopt(&q[0], v)
+			c.adopt(q, v)
 		}
-		if c.job.op == q[0].ID {
+		if c.job != nil && c.job.op == q[0].ID {
 			if err := c.recordProgress(ctx, &q[0], v); err != nil {
 				return err
 			}
@@ -563,9 +570,19 @@ func (c *Cell) stopForReport(ctx context.Context, v machineView) error {
 	return nil
 }
 
-// adopt takes the job the machine is running as head's: the daemon restarted under it. The
-// units the machine counts from now on add to what head had done when its job was sent.
-func (c *Cell) adopt(head *book.QueueEntry, v machineView) {
+// adopt takes the job the machine is running as the head of the queue's, q being the queue's
+// first entries: the daemon restarted under it. The units the machine counts from now on add to
+// what the head had done when its job was sent. Only when the head is the one operation held at
+// the cell (running, or paused) is the machine's job known to be its: with two paused, the
+// machine may be running either, and its count is credited to neither (the controller stops
+// the machine all the same, and the job is sent again when it resumes).
+func (c *Cell) adopt(q []book.QueueEntry, v machineView) {
+	head := q[0]
+	if len(q) > 1 && q[1].State != book.Queued {
+		c.log.Warn("the machine runs a job of one of several paused operations: its count is not credited",
+			"operation", head.ID, "also", q[1].ID)
+		return
+	}
 	c.job = &job{op: head.ID, base: max(0, head.UnitsDone-v.units)}
 	c.log.Info("adopted the machine's running job", "operation", head.ID)
 }
@@ -587,7 +604,7 @@ func (c *Cell) ignoreRace(err error, what string, op int64) error {
 func (c *Cell) runJob(ctx context.Context, head *book.QueueEntry, v machineView) error {
 	j := c.job
 	if j == nil && v.running() {
-		c.adopt(head, v)
+		c.adopt([]book.QueueEntry{*head}, v) // a cell runs one operation at a time
 		return nil
 	}
 	if j == nil || j.stop {

@@ -3,12 +3,15 @@ package cells_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/cells"
+	"github.com/cellforge/cellforge/configs"
 	"github.com/cellforge/cellforge/firmware-sim/loom"
 	"github.com/cellforge/cellforge/firmware-sim/plant"
 	"github.com/cellforge/cellforge/store/sqlite"
@@ -119,29 +122,33 @@ func TestControllersGoOnAfterARestart(t *testing.T) {
 	})
 }
 
-// machineStub takes commands and does nothing: the test feeds the controller its readings.
-type machineStub struct{}
+// machineStub takes commands and remembers them: the test feeds the controller its readings.
+type machineStub struct {
+	mu       sync.Mutex
+	commands []string
+}
 
-func (machineStub) Command(context.Context, string, map[string]float64) error { return nil }
+func (m *machineStub) Command(_ context.Context, name string, _ map[string]float64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.commands = append(m.commands, name)
+	return nil
+}
 
-// A loom polls its state every 250 ms and its set-up every 5 s, each group a reading of its
-// own. After a restart the set-up may be read first: that reading says nothing of the machine's
-// state, so it must not bring up a cell the store holds down for the machine's fault (it did:
-// the missing state read as 0, idle).
-func TestAReadingWithoutTheStateLeavesTheCellDown(t *testing.T) {
-	ctx := context.Background()
-	fl := newFloor(t)
-	fl.importCSV("order_id,sku,quantity\nS1,SCARF,30\n")
-	eventually(t, "weaving to start", func() bool { return fl.op("S1", 0).UnitsDone > 0 })
-	victim := fl.op("S1", 0)
-	device := map[string]string{"weave-1": "loom-a", "weave-2": "loom-b"}[victim.Cell]
-	if err := fl.plant.SetFaults(device, plant.Faults{MachineFault: int(loom.FaultWarpBreak)}); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "the cell to go down", func() bool { return fl.cells[victim.Cell].Status().Down != "" })
+func (m *machineStub) sent(name string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Contains(m.commands, name)
+}
+
+// restartOnStub stops the floor's controllers and closes its store, as a daemon that died,
+// then opens the store again and starts one controller for cell, on a machine of device's
+// profile that the test feeds by hand.
+func (fl *floor) restartOnStub(cell, device string) (*cells.Cell, *machineStub) {
+	t := fl.t
+	t.Helper()
 	fl.stopAndClose()
-
-	// The store reopened and one controller for the cell, fed by hand.
+	ctx := context.Background()
 	st, err := sqlite.Open(ctx, fl.path, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -151,27 +158,46 @@ func TestAReadingWithoutTheStateLeavesTheCellDown(t *testing.T) {
 	if err := b.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
+	m := &machineStub{}
 	var cfg cells.Config
 	for _, c := range fl.factory.Cells {
-		if c.ID == victim.Cell {
+		if c.ID == cell {
 			cfg = cells.Config{Cell: c, Factory: fl.factory, Book: b, Tick: 20 * time.Millisecond,
-				LostAfter: time.Hour, Machine: machineStub{}, Device: device, Profile: c.Devices[0].Profile}
+				LostAfter: time.Hour, Machine: m, Device: device, Profile: c.Devices[0].Profile}
 		}
 	}
-	cell, err := cells.New(cfg)
+	ctl, err := cells.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cell.Restore(ctx); err != nil {
+	if err := ctl.Restore(ctx); err != nil {
 		t.Fatal(err)
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- cell.Run(runCtx) }()
-	defer func() {
+	go func() { done <- ctl.Run(runCtx) }()
+	t.Cleanup(func() {
 		stop()
 		<-done
-	}()
+	})
+	return ctl, m
+}
+
+// A loom polls its state every 250 ms and its set-up every 5 s, each group a reading of its
+// own. After a restart the set-up may be read first: that reading says nothing of the machine's
+// state, so it must not bring up a cell the store holds down for the machine's fault (it did:
+// the missing state read as 0, idle).
+func TestAReadingWithoutTheStateLeavesTheCellDown(t *testing.T) {
+	fl := newFloor(t)
+	fl.importCSV("order_id,sku,quantity\nS1,SCARF,30\n")
+	eventually(t, "weaving to start", func() bool { return fl.op("S1", 0).UnitsDone > 0 })
+	victim := fl.op("S1", 0)
+	device := map[string]string{"weave-1": "loom-a", "weave-2": "loom-b"}[victim.Cell]
+	if err := fl.plant.SetFaults(device, plant.Faults{MachineFault: int(loom.FaultWarpBreak)}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the cell to go down", func() bool { return fl.cells[victim.Cell].Status().Down != "" })
+	cell, _ := fl.restartOnStub(victim.Cell, device)
 
 	setup := time.Now()
 	cell.Observe(map[string]float64{"pattern": 7, "target": 30, "speed": 120}, setup, nil)
@@ -194,4 +220,36 @@ func TestAReadingWithoutTheStateLeavesTheCellDown(t *testing.T) {
 	}
 	cell.Observe(map[string]float64{"state": 0, "fault_code": 0}, time.Now(), nil)
 	eventually(t, "the cell to come up when the loom reads idle", func() bool { return cell.Status().Down == "" })
+}
+
+// Two operations paused at one cell: A by a person, then B, which the machine was running when
+// the daemon died. After the restart the head of the queue is A (due sooner), but the machine's
+// count is B's: the controller must not credit it to A (it did, adopting the machine's job as
+// A's). It stops the machine, and each operation keeps the units it had.
+func TestARestartDoesNotCreditAPausedJobWithAnothersUnits(t *testing.T) {
+	fl := newFloor(t, func(f *configs.Factory) {
+		f.Cells = slices.DeleteFunc(f.Cells, func(c configs.Cell) bool { return c.ID == "weave-2" })
+	})
+	fl.stopCells() // the controllers stay off: the test moves the book by hand
+	fl.cellsWG.Wait()
+	fl.importCSV("order_id,sku,quantity,due\nA,SCARF,10,2026-12-20\nB,SCARF,10,2026-12-30\n")
+	a, b := fl.op("A", 0), fl.op("B", 0)
+	if a.Cell != "weave-1" || b.Cell != "weave-1" {
+		t.Fatalf("A at %q and B at %q, want both at weave-1", a.Cell, b.Cell)
+	}
+	fl.act(a.ID, book.ActionStart, "")
+	fl.act(a.ID, book.ActionPause, "lunch")
+	fl.act(b.ID, book.ActionStart, "")
+	fl.act(b.ID, book.ActionPause, "checking the warp")
+
+	cell, m := fl.restartOnStub("weave-1", "loom-a")
+	at := time.Now()
+	cell.Observe(map[string]float64{"state": 1, "units": 4}, at, nil) // running, 4 units made
+	eventually(t, "the machine to be stopped", func() bool { return m.sent("stop") })
+	eventually(t, "another look", func() bool { return cell.Status().UpdatedAt.After(at.Add(50 * time.Millisecond)) })
+	for _, id := range []string{"A", "B"} {
+		if op := fl.op(id, 0); op.UnitsDone != 0 || op.State != book.Paused {
+			t.Errorf("%s after the restart: %s with %d units done, want paused with 0", id, op.State, op.UnitsDone)
+		}
+	}
 }
