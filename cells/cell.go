@@ -787,7 +787,12 @@ func (c *Cell) printOwed(ctx context.Context) error {
 			return nil
 		}
 		for i, l := range owed {
-			if err := c.cfg.Labels.PrintLabel(ctx, c.label(l)); err != nil {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			// Not cancelled once sent (the driver's own timeout bounds it): a print cut off
+			// after the printer took it would be owed still, and print again.
+			if err := c.cfg.Labels.PrintLabel(context.WithoutCancel(ctx), c.label(l)); err != nil {
 				return fmt.Errorf("label %s: %w", Serial(l), err)
 			}
 			// Recorded even when ctx ends now: the label is on paper.

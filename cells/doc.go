@@ -14,7 +14,8 @@
 // fault paused. A controller started after a crash ([Cell.Restore]) goes on as the one before
 // it would have. A label or ticket is forgotten only once the printer confirmed it; one the
 // process died with between the printer's confirmation and that record prints again, once,
-// with the same serial or work order on it.
+// with the same serial or work order on it, and so may one the printer took but could not then
+// confirm (its status read failed). A print once sent is not cut off by a stop.
 //
 // # Who wins
 //

@@ -253,3 +253,62 @@ func TestARestartDoesNotCreditAPausedJobWithAnothersUnits(t *testing.T) {
 		}
 	}
 }
+
+// printerStub is a label printer that holds each print until released, as a slow printer does,
+// and gives it up when its context ends, as the drivers do.
+type printerStub struct {
+	started chan struct{}
+	release chan struct{}
+}
+
+func (p *printerStub) PrintLabel(ctx context.Context, _ cells.Label) error {
+	p.started <- struct{}{}
+	select {
+	case <-p.release:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// A stop that comes while a label is on its way to the printer waits for it: cut off, the label
+// would stay owed and print again at the next start.
+func TestAStopDoesNotCutOffALabelBeingPrinted(t *testing.T) {
+	ctx := context.Background()
+	fl := newFloor(t)
+	fl.stopCells()
+	fl.cellsWG.Wait()
+	fl.importCSV("order_id,sku,quantity\nS1,SCARF,2\n")
+	label := fl.op("S1", 1)
+	fl.act(fl.op("S1", 0).ID, book.ActionStart, "")
+	fl.act(fl.op("S1", 0).ID, book.ActionComplete, "")
+	fl.act(label.ID, book.ActionStart, "")
+	fl.act(label.ID, book.ActionComplete, "")
+	if _, n, err := fl.book.OwedLabels(ctx, "label-1", 10); err != nil || n != 2 {
+		t.Fatalf("labels owed: %d, %v; want 2", n, err)
+	}
+
+	p := &printerStub{started: make(chan struct{}, 1), release: make(chan struct{})}
+	var cfg cells.Config
+	for _, c := range fl.factory.Cells {
+		if c.ID == "label-1" {
+			cfg = cells.Config{Cell: c, Factory: fl.factory, Book: fl.book, Tick: 20 * time.Millisecond, Labels: p}
+		}
+	}
+	cell, err := cells.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- cell.Run(runCtx) }()
+	<-p.started
+	stop() // the daemon stops while the first label prints
+	close(p.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, n, err := fl.book.OwedLabels(ctx, "label-1", 10); err != nil || n != 1 {
+		t.Errorf("labels owed after a stop during the first one's print: %d, %v; want 1", n, err)
+	}
+}

@@ -180,7 +180,12 @@ func (t *Tickets) step(ctx context.Context) error {
 					return err
 				}
 				if owed {
-					if err := t.cfg.Printer.PrintTicket(ctx, tk); err != nil {
+					if err := ctx.Err(); err != nil {
+						return err
+					}
+					// Not cancelled once sent (the driver's own timeout bounds it): a ticket
+					// cut off after the printer took it would print again.
+					if err := t.cfg.Printer.PrintTicket(context.WithoutCancel(ctx), tk); err != nil {
 						return fmt.Errorf("ticket of work order %d: %w", tk.WorkOrder, err)
 					}
 					t.after = e.ID
