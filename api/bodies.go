@@ -42,6 +42,14 @@ func (p *bodyPace) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b := &pacedBody{body: r.Body, rc: http.NewResponseController(w), start: time.Now(), pace: p}
+	// Before the handler reads anything: a handler that answers without reading the body has
+	// the server read (and discard) it as it writes the answer, and that read keeps to the pace
+	// too.
+	_ = b.rc.SetReadDeadline(b.deadline())
+	// The paced body goes on a copy of the request: the server's own keeps the body it made,
+	// whose type tells the server how to treat what the handler left unread (a body too big to
+	// drain closes the connection; an unanswered "Expect: 100-continue" is never read).
+	r = r.WithContext(r.Context())
 	r.Body = b
 	p.next.ServeHTTP(w, r)
 	if !b.done {

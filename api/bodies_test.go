@@ -188,3 +188,51 @@ func BenchmarkBodyPace(b *testing.B) {
 		})
 	}
 }
+
+// A body the handler never reads keeps to the pace as well: the server reads and discards it
+// as it writes the answer, and a client that declares a body and never sends it must not hold
+// that answer, and the connection, for as long as it likes. The answer comes, or the
+// connection closes, once the grace period is over.
+func TestUnreadBodyKeepsThePace(t *testing.T) {
+	const grace = 300 * time.Millisecond
+	ts := newTestServerConfig(t, func(c *Config) { c.BodyGrace, c.MinBodyRate = grace, 1 << 10 })
+	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// the OpenAPI document is open to anyone, and longer than what the server buffers before
+	// it must read the body
+	fmt.Fprint(conn, "GET /api/v1/openapi.yaml HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n")
+	if err := conn.SetReadDeadline(time.Now().Add(30 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = io.ReadAll(conn) // the answer, then the close
+	if err != nil {
+		t.Fatalf("a body declared and never sent held the answer: %v", err)
+	}
+}
+
+// A client that asks "Expect: 100-continue" before sending its body gets a refusal at once, its
+// body unsent, as net/http answers it: the pace must not make the server wait for the body.
+func TestRefusalBeforeAnExpectedBody(t *testing.T) {
+	ts := newTestServerConfig(t, func(c *Config) { c.BodyGrace = time.Hour })
+	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprint(conn, "POST /api/v1/drops/winter/orders HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\n"+
+		"Content-Length: 5000\r\nExpect: 100-continue\r\n\r\n")
+	if err := conn.SetReadDeadline(time.Now().Add(30 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to an upload without credentials before its body: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("status %d, want 401", resp.StatusCode)
+	}
+}
