@@ -195,7 +195,7 @@ func BenchmarkBodyPace(b *testing.B) {
 // connection closes, once the grace period is over.
 func TestUnreadBodyKeepsThePace(t *testing.T) {
 	const grace = 300 * time.Millisecond
-	ts := newTestServerConfig(t, func(c *Config) { c.BodyGrace, c.MinBodyRate = grace, 1 << 10 })
+	ts := newTestServerConfig(t, func(c *Config) { c.BodyGrace, c.MinBodyRate = grace, 1<<10 })
 	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)

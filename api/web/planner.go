@@ -225,8 +225,11 @@ func (f *fileLimit) Read(p []byte) (int, error) {
 // upload's fault.
 func (p *Pages) uploadProblem(err error) string {
 	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
+	switch {
+	case errors.As(err, &tooBig):
 		return fmt.Sprintf("The file is larger than %d MiB, the most one batch may be: split it.", p.cfg.MaxBatchBytes>>20)
+	case errors.Is(err, api.ErrSlowBody):
+		return "The upload came too slowly and was cut off: try again on a better connection."
 	}
 	return ""
 }

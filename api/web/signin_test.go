@@ -1,7 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/netip"
@@ -248,6 +251,50 @@ func TestSessionCookieIsSecureBehindATLSProxy(t *testing.T) {
 			}
 			if cookie.Secure != tt.secure {
 				t.Errorf("the cookie is Secure=%v, want %v", cookie.Secure, tt.secure)
+			}
+		})
+	}
+}
+
+// TestSignInFormsAreSmall: the sign-in and sign-out forms, which anyone may post, are read only
+// URL-encoded and up to a few KiB. A multipart form would be parsed into memory and temporary
+// files before anyone signed in, and those files outlive the request (a large part left a file
+// of its size behind on every post); a long URL-encoded one would be held whole.
+func TestSignInFormsAreSmall(t *testing.T) {
+	s := newSite(t)
+	var multi bytes.Buffer
+	mw := multipart.NewWriter(&multi)
+	_ = mw.WriteField("person", "pia")
+	_ = mw.WriteField("password", "weft-and-warp")
+	fw, _ := mw.CreateFormFile("junk", "junk.bin")
+	_, _ = fw.Write(bytes.Repeat([]byte("x"), 11<<20))
+	_ = mw.Close()
+	long := url.Values{"person": {"pia"}, "password": {"weft-and-warp"}, "junk": {strings.Repeat("x", 64<<10)}}.Encode()
+	tests := []struct {
+		name, path, contentType, body string
+		status                        int
+	}{
+		{name: "multipart sign-in", path: "/signin", contentType: mw.FormDataContentType(), body: multi.String(), status: http.StatusUnsupportedMediaType},
+		{name: "multipart PIN", path: "/tablet/dye-1/signin", contentType: mw.FormDataContentType(), body: multi.String(), status: http.StatusUnsupportedMediaType},
+		{name: "multipart sign-out", path: "/signout", contentType: mw.FormDataContentType(), body: multi.String(), status: http.StatusUnsupportedMediaType},
+		{name: "a long form", path: "/signin", contentType: "application/x-www-form-urlencoded", body: long, status: http.StatusRequestEntityTooLarge},
+		{name: "a plain form", path: "/signin", contentType: "application/x-www-form-urlencoded",
+			body: url.Values{"person": {"pia"}, "password": {"weft-and-warp"}}.Encode(), status: http.StatusSeeOther},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := s.browserFrom(t, fmt.Sprintf("127.0.3.%d", i+1))
+			b.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+			req, _ := http.NewRequest("POST", b.s.URL+tt.path, strings.NewReader(tt.body))
+			req.Header.Set("Content-Type", tt.contentType)
+			res, err := b.c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode != tt.status {
+				t.Errorf("%s: %d, want %d", tt.path, res.StatusCode, tt.status)
 			}
 		})
 	}

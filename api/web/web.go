@@ -10,6 +10,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"path"
@@ -196,13 +197,13 @@ func (p *Pages) routes() *echo.Echo {
 	e.GET("/", p.home)
 	e.GET("/static/:hash/*", p.serveStatic)
 	e.GET("/signin", p.signInPage)
-	e.POST("/signin", p.signIn, sameOrigin)
-	e.POST("/signout", p.signOut, sameOrigin)
+	e.POST("/signin", p.signIn, sameOrigin, smallForm)
+	e.POST("/signout", p.signOut, sameOrigin, smallForm)
 
 	e.GET("/tablet", p.tabletCells)
 	e.GET("/tablet/go", p.tabletGo)
 	e.GET("/tablet/:cell", p.tablet)
-	e.POST("/tablet/:cell/signin", p.tabletSignIn, sameOrigin)
+	e.POST("/tablet/:cell/signin", p.tabletSignIn, sameOrigin, smallForm)
 	e.GET("/tablet/:cell/live", p.tabletLive, p.signedIn)
 	e.GET("/tablet/:cell/events", p.tabletEvents, p.signedIn)
 
@@ -316,6 +317,33 @@ func sameOrigin(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
 			return echo.NewHTTPError(http.StatusForbidden, "this form must be sent from the CellForge pages")
+		}
+		return next(c)
+	}
+}
+
+// maxFormBytes bounds a sign-in or sign-out form: a person, a PIN or password, where to go next.
+const maxFormBytes = 16 << 10
+
+// smallForm reads a sign-in or sign-out form, which anyone may send: URL-encoded (a multipart
+// form would be parsed into memory and temporary files before anyone signed in) and at most
+// maxFormBytes. The handler then finds its fields with PostFormValue.
+func smallForm(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
+			return echo.NewHTTPError(http.StatusUnsupportedMediaType, "send this form as application/x-www-form-urlencoded")
+		}
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, maxFormBytes)
+		if err := r.ParseForm(); err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("the form is larger than %d bytes", maxFormBytes))
+			}
+			if errors.Is(err, api.ErrSlowBody) {
+				return err
+			}
+			return echo.NewHTTPError(http.StatusBadRequest, "the form could not be read: "+err.Error())
 		}
 		return next(c)
 	}
@@ -461,6 +489,9 @@ func (p *Pages) handleError(err error, c echo.Context) {
 		status, msg = he.Code, fmt.Sprint(he.Message)
 	case errors.Is(err, book.ErrUnknownCell), errors.Is(err, book.ErrUnknownDrop):
 		status, msg = http.StatusNotFound, err.Error()
+	case errors.Is(err, api.ErrSlowBody):
+		// the client's doing; the connection is closed after this answer
+		status, msg = http.StatusRequestTimeout, err.Error()
 	case errors.Is(err, context.Canceled):
 		return
 	default:
