@@ -94,6 +94,10 @@ type Cell struct {
 
 	// printMu serializes printOwed: Run's goroutine and ReprintLabel's callers both print.
 	printMu sync.Mutex
+	// reportMu serializes reports and resets: each writes the book, then reported, and one
+	// must not slip in between the two steps of another, or the book and the controller would
+	// disagree on whether a report holds the cell.
+	reportMu sync.Mutex
 
 	// Controller state, touched by Run's goroutine only (and Restore before Run).
 	job      *job
@@ -206,8 +210,9 @@ var ErrNotFinished = book.ErrNotFinished
 // more: for a machine, when it reports that it left the fault. Reset of a cell without a
 // machine and without a reported fault returns ErrManual: there is nothing to clear.
 //
-// When the machine's reset command fails, the reported fault is kept too, so that an error
-// means nothing changed.
+// When the machine's reset command fails, the reported fault is kept too, so that such an
+// error means nothing changed; an error storing the cleared report comes after the machine
+// was told to reset, and the report is then kept.
 func (c *Cell) Reset(ctx context.Context) error {
 	if c.cfg.Machine == nil {
 		was, err := c.clearReported(ctx)
@@ -230,6 +235,8 @@ func (c *Cell) Reset(ctx context.Context) error {
 // clearReported forgets a reported fault, in the book and here, and wakes Run; it reports
 // whether there was one.
 func (c *Cell) clearReported(ctx context.Context) (bool, error) {
+	c.reportMu.Lock()
+	defer c.reportMu.Unlock()
 	stored, err := c.cfg.Book.ClearReport(ctx, c.id)
 	if err != nil {
 		return false, fmt.Errorf("cell %s: %w", c.id, err)
@@ -253,6 +260,8 @@ func (c *Cell) clearReported(ctx context.Context) (bool, error) {
 // reports no fault and across restarts, until Reset. The controller's Run acts on the report.
 func (c *Cell) ReportFault(ctx context.Context, code, by string) error {
 	reason := fmt.Sprintf("fault reported by %s: %s", by, code)
+	c.reportMu.Lock()
+	defer c.reportMu.Unlock()
 	if err := c.cfg.Book.ReportFault(ctx, c.id, reason, by); err != nil {
 		return fmt.Errorf("cell %s: %w", c.id, err)
 	}

@@ -2,6 +2,7 @@ package cells_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -310,5 +311,41 @@ func TestAStopDoesNotCutOffALabelBeingPrinted(t *testing.T) {
 	}
 	if _, n, err := fl.book.OwedLabels(ctx, "label-1", 10); err != nil || n != 1 {
 		t.Errorf("labels owed after a stop during the first one's print: %d, %v; want 1", n, err)
+	}
+}
+
+// Reports and resets of a fault sent together (two tablets, a manager's page) leave the book
+// and the controller agreeing on whether a report holds the cell: the book's record decides
+// what a restarted controller does, the controller's what this one does.
+func TestReportsAndResetsTogetherAgree(t *testing.T) {
+	ctx := context.Background()
+	fl := newFloor(t)
+	cell := fl.cells["label-1"] // no machine: a report is all that holds it
+	for i := range 100 {
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			if err := cell.ReportFault(ctx, "jam", "ana"); err != nil {
+				t.Error(err)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			if err := cell.Reset(ctx); err != nil && !errors.Is(err, cells.ErrManual) {
+				t.Error(err)
+			}
+		}()
+		wg.Wait()
+		h, err := fl.book.Hold(ctx, "label-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stored, held := h.Reported != "", cell.Reported() != ""; stored != held {
+			t.Fatalf("round %d: the book holds a report: %v; the controller: %v", i, stored, held)
+		}
+		if err := cell.Reset(ctx); err != nil && !errors.Is(err, cells.ErrManual) {
+			t.Fatal(err)
+		}
 	}
 }
