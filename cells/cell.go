@@ -186,8 +186,8 @@ func (c *Cell) Observe(values map[string]float64, at time.Time, err error) {
 		if _, ok := values[c.cfg.Profile.StateRegister]; ok {
 			c.seen = true
 			c.lastOK = at
+			c.lastErr = nil // the error of the state's own reads, which says why it was lost
 		}
-		c.lastErr = nil
 	}
 	c.mu.Unlock()
 	if err == nil {
