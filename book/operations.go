@@ -112,6 +112,9 @@ func (b *Book) transition(tx Tx, req TransitionRequest, reason string, now time.
 		if err := tx.UpdateOperation(&op); err != nil {
 			return TransitionResult{}, fmt.Errorf("updating operation %d: %w", op.ID, err)
 		}
+		if err := takeOver(tx, op.ID, op.State); err != nil {
+			return TransitionResult{}, err
+		}
 		if err := b.event(tx, Event{At: now, Actor: string(req.Actor), Kind: EventOperationScrap, Cell: op.Cell,
 			Drop: wo.Drop, OrderID: wo.OrderID, WorkOrder: wo.ID, Operation: op.ID, From: op.State, To: op.State,
 			Reason: reason, Quantity: req.Quantity}); err != nil {
@@ -148,11 +151,8 @@ func (b *Book) transition(tx Tx, req TransitionRequest, reason string, now time.
 	if err := tx.UpdateOperation(&op); err != nil {
 		return TransitionResult{}, fmt.Errorf("updating operation %d: %w", op.ID, err)
 	}
-	if prev == Paused {
-		// Whoever acts on an operation a fault paused takes it over: CellUp resumes it no more.
-		if err := tx.DeleteFaultPaused(op.ID); err != nil {
-			return TransitionResult{}, fmt.Errorf("updating operation %d: %w", op.ID, err)
-		}
+	if err := takeOver(tx, op.ID, prev); err != nil {
+		return TransitionResult{}, err
 	}
 	e := Event{At: now, Actor: string(req.Actor), Kind: EventOperation, Cell: op.Cell, Drop: wo.Drop,
 		OrderID: wo.OrderID, WorkOrder: wo.ID, Operation: op.ID, From: prev, To: to, Reason: op.Reason}
@@ -219,6 +219,18 @@ func (b *Book) transition(tx Tx, req TransitionRequest, reason string, now time.
 		}
 	}
 	return TransitionResult{Operation: op, WorkOrder: wo}, nil
+}
+
+// takeOver forgets an operation as paused by a fault when a person acts on it while it is
+// paused (prev is its state before the action), whatever the action: CellUp resumes it no more.
+func takeOver(tx Tx, id int64, prev State) error {
+	if prev != Paused {
+		return nil
+	}
+	if err := tx.DeleteFaultPaused(id); err != nil {
+		return fmt.Errorf("updating operation %d: %w", id, err)
+	}
+	return nil
 }
 
 // checkCellFree refuses to run a second operation at a cell: a cell works one job at a time.

@@ -15,10 +15,10 @@ import (
 func TestCellFaultOutlivesARestart(t *testing.T) {
 	ctx := context.Background()
 	const reason = "device loom-b in fault: warp break"
-	// setup: W1 queued at weave-1, W2 running at weave-2 when weave-2 goes down.
+	// setup: W1 queued at weave-1, W2 (two units) running at weave-2 when weave-2 goes down.
 	setup := func(t *testing.T) (*fixture, book.Operation) {
 		fx := newFixture(t)
-		fx.mustImport(t, "winter", "order_id,sku,quantity\nW1,SCARF,3\nW2,SCARF,1\n")
+		fx.mustImport(t, "winter", "order_id,sku,quantity\nW1,SCARF,3\nW2,SCARF,2\n")
 		w2 := fx.ops(t, "W2")[0]
 		if w2.Cell != "weave-2" {
 			t.Fatalf("W2 queued at %s, want weave-2", w2.Cell)
@@ -54,6 +54,17 @@ func TestCellFaultOutlivesARestart(t *testing.T) {
 			},
 			wantState:  book.Paused,
 			wantReason: "yarn knot",
+		},
+		{
+			name: "an operation a person scrapped some units of stays paused",
+			act: func(t *testing.T, fx *fixture, w2 book.Operation) {
+				if _, err := fx.book.Transition(ctx, book.TransitionRequest{Operation: w2.ID, Action: book.ActionScrap,
+					Actor: "ana", Reason: "torn selvedge", Quantity: 1}); err != nil {
+					t.Fatal(err)
+				}
+			},
+			wantState:  book.Paused,
+			wantReason: "torn selvedge",
 		},
 		{
 			name: "a reported fault holds the cell down until it is cleared",
