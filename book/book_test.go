@@ -724,6 +724,12 @@ func TestABatchHasAtMostMaxRows(t *testing.T) {
 		{name: "bad rows count, and rows past the most are checked", csv: "order_id,sku,quantity\nA,RUG,1\nB,RUG,x\nC,RUG,1\nD,NOPE,1\nA,RUG,1\n", maxRows: 2,
 			want:    []intake.RowError{{Line: 3, Column: "quantity"}, {Line: 4, Reason: "the batch has more than 2 rows"}, {Line: 5, Column: "sku"}},
 			badRows: 3},
+		{name: "the first row past the most with another problem is one bad row", csv: "order_id,sku,quantity\nA,RUG,1\nB,NOPE,1\n", maxRows: 1,
+			want:    []intake.RowError{{Line: 3, Reason: "the batch has more than 1 rows"}, {Line: 3, Column: "sku"}},
+			badRows: 1},
+		{name: "the first row past the most malformed is one bad row", csv: "order_id,sku,quantity\nA,RUG,1\nB,RUG,x\n", maxRows: 1,
+			want:    []intake.RowError{{Line: 3, Reason: "the batch has more than 1 rows"}, {Line: 3, Column: "quantity"}},
+			badRows: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

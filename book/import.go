@@ -110,6 +110,8 @@ func (b *Book) readBatch(drop configs.Drop, req ImportRequest, withDigest bool) 
 		if errors.Is(err, io.EOF) {
 			break
 		}
+		// the problems of this row, one bad row however many it has
+		errs = errs[:0]
 		var rowErrs intake.RowErrors
 		if errors.As(err, &rowErrs) || err == nil {
 			if rows++; rows == maxRows+1 {
@@ -117,12 +119,12 @@ func (b *Book) readBatch(drop configs.Drop, req ImportRequest, withDigest bool) 
 				if len(rowErrs) > 0 {
 					line = rowErrs[0].Line
 				}
-				bad.row(intake.RowError{Line: line, Reason: fmt.Sprintf(
+				errs = append(errs, intake.RowError{Line: line, Reason: fmt.Sprintf(
 					"the batch has more than %d rows, the most one batch may have: split it; the rows from here on are checked but not against each other or the book", maxRows)})
 			}
 		}
 		if len(rowErrs) > 0 {
-			bad.row(rowErrs...)
+			bad.row(append(errs, rowErrs...)...)
 			continue
 		}
 		if err != nil {
@@ -131,7 +133,6 @@ func (b *Book) readBatch(drop configs.Drop, req ImportRequest, withDigest bool) 
 		if withDigest {
 			fmt.Fprintf(digest, "\n%s\x00%s", row.OrderID, hashRow(drop, row))
 		}
-		errs = errs[:0]
 		if _, known := b.products[row.SKU]; !known {
 			errs = append(errs, intake.RowError{Line: row.Line, Column: "sku",
 				Reason: fmt.Sprintf("unknown SKU %q", row.SKU)})
