@@ -37,18 +37,19 @@ func (s *notifyingStore) batches() bool {
 	return ok
 }
 
-// WriteBatch runs the inner store's WriteBatch (see batches) and, when the batch is visible,
-// wakes the readers as Write does.
+// WriteBatch runs the inner store's WriteBatch (see batches) and wakes the readers as Write
+// does, whatever it returns: a batch that failed leaves none of its rows behind, but the
+// other writes meanwhile may have appended events with ids after the batch's (a store sets
+// aside only so many ids for them before the batch's), which stay invisible until the batch's
+// rows are removed; a reader following the log must not wait for the next write to see them.
 func (s *notifyingStore) WriteBatch(ctx context.Context, events int, fill func(BatchTx) error, finish func(Tx) error) error {
 	bs, ok := s.Store.(BatchStore)
 	if !ok {
 		return errors.New("the store cannot write a batch in several transactions")
 	}
-	if err := bs.WriteBatch(ctx, events, fill, finish); err != nil {
-		return err
-	}
+	err := bs.WriteBatch(ctx, events, fill, finish)
 	s.wake()
-	return nil
+	return err
 }
 
 // wake closes the channel that Changed handed out and installs a fresh one.
@@ -67,7 +68,8 @@ func (s *notifyingStore) next() <-chan struct{} {
 
 // Changed returns a channel that is closed after the next write of the book commits: any
 // write of this Book that succeeds (a transition, an import, a dispatch, a progress report),
-// whether or not it changed what a given reader shows.
+// whether or not it changed what a given reader shows, and a large import that failed, whose
+// removal may show events appended meanwhile (see notifyingStore.WriteBatch).
 //
 // A reader that follows the book (a live page, the planner) takes the channel first, then
 // reads, then waits on the channel, and starts over when it is closed:
