@@ -137,18 +137,8 @@ func idempotent[T any](tx Tx, idem *Idempotency, now time.Time, fn func() (T, er
 		result, err = fn()
 		return result, false, err
 	}
-	rec, ok, err := tx.Idempotency(idem.Principal, idem.Key)
-	if err != nil {
-		return result, false, fmt.Errorf("looking up idempotency key: %w", err)
-	}
-	if ok && rec.CreatedAt.After(now.Add(-idempotencyTTL)) {
-		if rec.RequestHash != idem.RequestHash {
-			return result, false, ErrIdempotencyMismatch
-		}
-		if err := json.Unmarshal(rec.Response, &result); err != nil {
-			return result, false, fmt.Errorf("decoding remembered result of idempotency key %q: %w", idem.Key, err)
-		}
-		return result, true, nil
+	if result, replayed, err = remembered[T](tx, idem, now); err != nil || replayed {
+		return result, replayed, err
 	}
 	result, err = fn()
 	if err != nil {
@@ -170,6 +160,26 @@ func idempotent[T any](tx Tx, idem *Idempotency, now time.Time, fn func() (T, er
 		return result, false, fmt.Errorf("remembering idempotency key: %w", err)
 	}
 	return result, false, nil
+}
+
+// remembered returns the result remembered for idem's key, with found true, when the key was
+// used within its time to live before now; ErrIdempotencyMismatch when it was used for another
+// request.
+func remembered[T any](tx ReadTx, idem *Idempotency, now time.Time) (result T, found bool, err error) {
+	rec, ok, err := tx.Idempotency(idem.Principal, idem.Key)
+	if err != nil {
+		return result, false, fmt.Errorf("looking up idempotency key: %w", err)
+	}
+	if !ok || !rec.CreatedAt.After(now.Add(-idempotencyTTL)) {
+		return result, false, nil
+	}
+	if rec.RequestHash != idem.RequestHash {
+		return result, false, ErrIdempotencyMismatch
+	}
+	if err := json.Unmarshal(rec.Response, &result); err != nil {
+		return result, false, fmt.Errorf("decoding remembered result of idempotency key %q: %w", idem.Key, err)
+	}
+	return result, true, nil
 }
 
 // ExpireIdempotency forgets idempotency keys older than their time to live.

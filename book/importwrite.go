@@ -3,7 +3,6 @@ package book
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -81,18 +80,19 @@ func (b *Book) storeLarge(ctx context.Context, drop configs.Drop, fresh []intake
 	// A retry of a batch stored before answers as the first request did, writing nothing.
 	// finish looks again, in the transaction that would make the batch visible.
 	if idem := req.Idempotency; idem != nil && idem.Key != "" {
-		var rec IdempotencyRecord
+		var r ImportResult
 		var found bool
 		err := b.store.Read(ctx, func(tx ReadTx) error {
 			var err error
-			rec, found, err = tx.Idempotency(idem.Principal, idem.Key)
+			r, found, err = remembered[ImportResult](tx, idem, b.clock())
 			return err
 		})
 		if err != nil {
-			return ImportResult{}, fmt.Errorf("looking up idempotency key: %w", err)
+			return ImportResult{}, err
 		}
-		if found && rec.CreatedAt.After(b.clock().Add(-idempotencyTTL)) {
-			return replay(rec, idem)
+		if found {
+			r.Replayed = true
+			return r, nil
 		}
 	}
 
@@ -184,20 +184,6 @@ func (b *Book) storeLarge(ctx context.Context, drop configs.Drop, fresh []intake
 		return ImportResult{}, err
 	}
 	return result, nil
-}
-
-// replay is the answer remembered for an idempotency key, or ErrIdempotencyMismatch when the
-// key was used for another request.
-func replay(rec IdempotencyRecord, idem *Idempotency) (ImportResult, error) {
-	if rec.RequestHash != idem.RequestHash {
-		return ImportResult{}, ErrIdempotencyMismatch
-	}
-	var r ImportResult
-	if err := json.Unmarshal(rec.Response, &r); err != nil {
-		return ImportResult{}, fmt.Errorf("decoding remembered result of idempotency key %q: %w", idem.Key, err)
-	}
-	r.Replayed = true
-	return r, nil
 }
 
 // assignFirst decides the cell of the first operation of each new work order, "" for those

@@ -484,6 +484,10 @@ func TestLargeImportIdempotency(t *testing.T) {
 	if after := readState(t, b); len(after.events) != len(before.events) {
 		t.Errorf("the replay appended %d events", len(after.events)-len(before.events))
 	}
+	if _, err := importLarge(ctx, b, largeCSV("N", rows), &book.Idempotency{Principal: "planner", Key: "k-1",
+		RequestHash: "h-other"}); !errors.Is(err, book.ErrIdempotencyMismatch) {
+		t.Errorf("another batch with the key: %v, want ErrIdempotencyMismatch", err)
+	}
 
 	// another request stores its answer under the key while the batch is written
 	other := book.ImportResult{Drop: "big", Batch: "big-other", Rows: 1, Created: 1}
