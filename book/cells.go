@@ -298,7 +298,9 @@ type CellHold struct {
 	Reported string
 }
 
-// Hold returns what holds a cell out of service, as stored: what its controller starts from.
+// Hold returns what holds a cell out of service, what its controller starts from: the fault a
+// person reported, read from the store, and why the book holds the cell down, as Load read it
+// from the store and CellDown and CellUp changed it since (none before Load).
 func (b *Book) Hold(ctx context.Context, cell string) (CellHold, error) {
 	if _, ok := b.cells[cell]; !ok {
 		return CellHold{}, fmt.Errorf("%w: %s", ErrUnknownCell, cell)
