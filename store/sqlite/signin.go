@@ -47,8 +47,9 @@ func (s *Store) SignInFailures(ctx context.Context, person string, fn func(clien
 
 // AddSignInFailure counts a failed sign-in of person from client at a time. Failures whose last
 // one was at or before forget are forgotten first: the address's count starts again from one,
-// and the person's addresses with only forgotten failures (and no success) are deleted, so that
-// the table holds no more than the recent failures and the addresses people signed in from.
+// and the person's other addresses with only forgotten failures (and no success) are deleted.
+// Only this prunes the table, one person at a time: the old failures of a person nobody tries
+// again stay until the next failure of that person (the API reads past them by their time).
 func (s *Store) AddSignInFailure(ctx context.Context, person, client string, at, forget time.Time) error {
 	// in a write transaction of ours, which a cancelled request cannot leave open (see conn.go)
 	err := s.write(ctx, nil, func(tx book.Tx) error {
