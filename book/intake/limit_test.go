@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -128,11 +129,13 @@ func TestLongRows(t *testing.T) {
 	}
 }
 
-// TestRecordLimiterReadSizes checks that the limiter passes the same bytes however small the
-// reads on either side of it are.
+// TestRecordLimiterReadSizes checks that the limiter passes the same bytes, and cuts the same
+// records at the same offsets with the same line breaks left out, however small the reads on
+// either side of it are.
 func TestRecordLimiterReadSizes(t *testing.T) {
-	input := "a,b\n\"x\"\"y\nz\",\"" + strings.Repeat("q", 40) + "\"\nshort\n" + strings.Repeat("w", 50) + "\nend"
-	read := func(src io.Reader, size int) (string, []cut) {
+	input := "a,b\n\"x\"\"y\nz\",\"" + strings.Repeat("q", 20) + "\n" + strings.Repeat("q", 20) + "\"\nshort\n" +
+		strings.Repeat("w", 50) + "\nend"
+	read := func(t *testing.T, src io.Reader, size int) (string, []cut) {
 		l := newRecordLimiter(src, 16)
 		var out bytes.Buffer
 		p := make([]byte, size)
@@ -147,13 +150,25 @@ func TestRecordLimiterReadSizes(t *testing.T) {
 			}
 		}
 	}
-	want, wantCuts := read(strings.NewReader(input), 4096)
-	if want != "a,b\n\"x\"\"y\nz\",\""+strings.Repeat("q", 6)+"\"\nshort\n"+strings.Repeat("w", 16)+"\nend" {
-		t.Errorf("passed %q", want)
-	}
-	for _, size := range []int{1, 2, 3, 7} {
-		if got, cuts := read(&oneByteReader{strings.NewReader(input)}, size); got != want || len(cuts) != len(wantCuts) {
-			t.Errorf("reads of %d bytes from a reader of one: passed %q with cuts %v, want %q with %v", size, got, cuts, want, wantCuts)
-		}
+	want := "a,b\n\"x\"\"y\nz\",\"" + strings.Repeat("q", 6) + "\"\n" + "short\n" + strings.Repeat("w", 16) + "\n" + "end"
+	// the quoted record ends at 4+16+2, having left out the line break among its q's; the w's
+	// at 22+6+17, having left out none
+	wantCuts := []cut{{end: 22, dropped: 1}, {end: 45, dropped: 0}}
+	for _, tc := range []struct {
+		name string
+		src  func() io.Reader
+		size int
+	}{
+		{"large reads", func() io.Reader { return strings.NewReader(input) }, 4096},
+		{"reads of 1 byte from a reader of one", func() io.Reader { return &oneByteReader{strings.NewReader(input)} }, 1},
+		{"reads of 2 bytes from a reader of one", func() io.Reader { return &oneByteReader{strings.NewReader(input)} }, 2},
+		{"reads of 3 bytes from a reader of one", func() io.Reader { return &oneByteReader{strings.NewReader(input)} }, 3},
+		{"reads of 7 bytes from a reader of one", func() io.Reader { return &oneByteReader{strings.NewReader(input)} }, 7},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got, cuts := read(t, tc.src(), tc.size); got != want || !slices.Equal(cuts, wantCuts) {
+				t.Errorf("passed %q with cuts %+v, want %q with %+v", got, cuts, want, wantCuts)
+			}
+		})
 	}
 }
