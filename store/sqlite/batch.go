@@ -103,6 +103,8 @@ func readPending(ctx context.Context, conn *sql.Conn) (*pendingBatch, error) {
 // batch is being written: its ids would fall among the batch's.
 var ErrBatchPending = errors.New("a batch import is being written")
 
+var _ book.BatchStore = (*Store)(nil)
+
 // WriteBatch implements book.BatchStore: see the comment at the top of this file. One batch is
 // written at a time; a second waits. When ctx ends before the batch is visible, the batch is
 // removed and WriteBatch returns ctx's error.
@@ -142,8 +144,12 @@ func (s *Store) WriteBatch(ctx context.Context, events int, fill func(book.Batch
 		if err != nil {
 			return fmt.Errorf("publishing batch: %w", err)
 		}
-		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			return fmt.Errorf("publishing batch: it is no longer pending (%d rows, %v)", n, err)
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("publishing batch: %w", err)
+		}
+		if n != 1 {
+			return fmt.Errorf("publishing batch: it is no longer pending (%d rows)", n)
 		}
 		// what the batch adds to drop_units and state_counts goes in with it (writeTx.commit)
 		w.units, w.counts = t.w.units, t.w.counts
@@ -166,9 +172,7 @@ func (s *Store) beginBatch(ctx context.Context, events int) (*pendingBatch, erro
 		err := w.conn.QueryRowContext(w.sqlCtx, `SELECT
 			coalesce((SELECT max(rowid) FROM orders), 0) + 1,
 			coalesce((SELECT max(id) FROM work_orders), 0) + 1,
-			coalesce((SELECT max(id) FROM operations), 0) + 1,
-			max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0),
-				coalesce((SELECT max(id) FROM events), 0))`).Scan(&p.orders, &p.workOrders, &p.operations, &lastEvent)
+			coalesce((SELECT max(id) FROM operations), 0) + 1, `+lastEventID).Scan(&p.orders, &p.workOrders, &p.operations, &lastEvent)
 		if err != nil {
 			return fmt.Errorf("reading the last ids: %w", err)
 		}

@@ -56,7 +56,7 @@ func beginTx(ctx context.Context, db *sql.DB, begin string) (*sql.Conn, error) {
 // or SQLite rolled it back already), and returns conn to its pool. A connection whose ROLLBACK
 // failed, or that broken says is in doubt, may still be inside a transaction: it is closed
 // instead, so that no later user of the pool inherits its snapshot or its lock. It returns the
-// ROLLBACK's error.
+// ROLLBACK's error, or else conn.Close()'s.
 func endTx(ctx context.Context, conn *sql.Conn, rollback, broken bool) error {
 	var err error
 	if rollback {

@@ -186,8 +186,9 @@ func (t *writeTx) ExpireIdempotency(before time.Time) error {
 }
 
 // usable returns why the transaction can take no more changes: a failed flush, or its
-// context ended. The driver checks the context before every statement; the methods that
-// only hold rows back check it here, as cheaply, so that a cancelled import stops early.
+// context ended. The statements check the context before they run (readTx.check; the driver
+// is never given it, see conn.go); the methods that only hold rows back check it here, as
+// cheaply, so that a cancelled import stops early.
 func (t *writeTx) usable() error {
 	if t.err != nil {
 		return t.err
@@ -210,17 +211,20 @@ func (t *writeTx) newID(next *int64, query string) (int64, error) {
 	return id, nil
 }
 
-// newEventID hands out the next event id. AUTOINCREMENT: an id is never used twice, not even
-// the id of an event deleted since; SQLite raises the sequence to the ids inserted. While a
-// batch is pending, the ids set aside for its events are skipped: the transaction takes the
-// ids of the gap before them, and once the gap is full those after them (see batch.go).
+// lastEventID is the SQL expression of the largest event id ever handed out. AUTOINCREMENT: an
+// id is never used twice, not even the id of an event deleted since; SQLite raises the
+// sequence to the ids inserted, so the larger of the two is the last.
+const lastEventID = `max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0),
+	coalesce((SELECT max(id) FROM events), 0))`
+
+// newEventID hands out the next event id, after lastEventID. While a batch is pending, the ids
+// set aside for its events are skipped: the transaction takes the ids of the gap before them,
+// and once the gap is full those after them (see batch.go).
 func (t *writeTx) newEventID() (int64, error) {
 	p := t.pending
 	if t.nextEvent == 0 {
 		if p == nil {
-			return t.newID(&t.nextEvent, `SELECT max(
-				coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0),
-				coalesce((SELECT max(id) FROM events), 0))`)
+			return t.newID(&t.nextEvent, `SELECT `+lastEventID)
 		}
 		var below, above int64
 		if err := t.conn.QueryRowContext(t.sqlCtx, `SELECT coalesce((SELECT max(id) FROM events WHERE id < ?), 0),
