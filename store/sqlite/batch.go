@@ -310,14 +310,12 @@ func (c *chunker) commit(w *writeTx) error {
 	conn := w.conn
 	w.conn = nil
 	if err := w.check(); err != nil {
-		endTx(w.ctx, conn, true, false)
-		return err
+		return errors.Join(err, release(w, conn, true, false))
 	}
 	if _, err := conn.ExecContext(w.sqlCtx, "COMMIT"); err != nil {
-		endTx(w.ctx, conn, true, true)
-		return fmt.Errorf("committing: %w", err)
+		return errors.Join(fmt.Errorf("committing: %w", err), release(w, conn, true, true))
 	}
-	return endTx(w.ctx, conn, false, false)
+	return release(w, conn, false, false)
 }
 
 // abort rolls the open transaction back, if any: what it sent is lost.
@@ -328,9 +326,21 @@ func (c *chunker) abort(w *writeTx) {
 	conn := w.conn
 	w.conn = nil
 	// a batch that broke a constraint has rolled back already (OR ROLLBACK, see buffer.go)
-	if err := endTx(w.ctx, conn, !w.rolledBack, false); err != nil {
+	if err := release(w, conn, !w.rolledBack, false); err != nil {
 		c.s.logger.Error("discarding the writer connection", "err", err)
 	}
+}
+
+// release ends the transaction of a chunk on conn as endTx does, after closing the statements
+// that w prepared on it: they are bound to conn, and w's next transaction takes a connection of
+// its own, on which it prepares them again. A connection whose statements did not close is
+// discarded.
+func release(w *writeTx, conn *sql.Conn, rollback, broken bool) error {
+	cerr := w.close()
+	if cerr != nil {
+		cerr = fmt.Errorf("closing statements: %w", cerr)
+	}
+	return errors.Join(cerr, endTx(w.ctx, conn, rollback, broken || cerr != nil))
 }
 
 // batchTx implements book.BatchTx: a writeTx whose rows are sent in transactions of a chunker

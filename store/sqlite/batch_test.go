@@ -471,3 +471,46 @@ func TestOpenRemovesAnInterruptedBatch(t *testing.T) {
 		t.Errorf("event id %d after the removed batch, whose events had ids %d to %d: an id used again", e.ID, p.eventFirst, p.eventFirst+299)
 	}
 }
+
+// TestBatchStatementsEndWithTheirTransaction: each transaction of a batch runs on a connection
+// taken for it; a statement prepared in one transaction is bound to that connection and must
+// not be used by the next, after the commit or the rollback that gave the connection back.
+func TestBatchStatementsEndWithTheirTransaction(t *testing.T) {
+	s, _ := openTest(t)
+	importOrders(t, s, "drop-1", 0, 3)
+	ctx := context.Background()
+	p, err := s.beginBatch(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := newBatchTx(ctx, s, p)
+	t.Cleanup(func() {
+		tx.abort()
+		if err := s.removePending(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+	c := tx.w.chunk
+	for _, step := range []struct {
+		name string
+		end  func() error
+	}{
+		{"commit", func() error { return c.commit(tx.w) }},
+		{"abort", func() error { c.abort(tx.w); return nil }},
+		{"commit again", func() error { return c.commit(tx.w) }},
+	} {
+		if err := c.open(tx.w); err != nil {
+			t.Fatalf("before %s: %v", step.name, err)
+		}
+		var n int
+		if err := tx.w.queryRow(`SELECT count(*) FROM orders`).Scan(&n); err != nil || n != 3 {
+			t.Fatalf("before %s: %d orders, %v; want 3", step.name, n, err)
+		}
+		if err := step.end(); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		if len(tx.w.stmts) != 0 {
+			t.Errorf("after %s, %d statements are kept for the next transaction", step.name, len(tx.w.stmts))
+		}
+	}
+}

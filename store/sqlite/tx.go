@@ -23,9 +23,10 @@ type readTx struct {
 	// sqlCtx is ctx without its cancellation, the only context the driver sees (see conn.go).
 	sqlCtx context.Context
 	conn   *sql.Conn
-	// stmts are the statements prepared in this transaction, by their SQL text. The driver
-	// compiles the SQL at every run all the same (see buffer.go), so this saves only the Go
-	// side.
+	// stmts are the statements prepared on conn in this transaction, by their SQL text (in a
+	// batch, in the open one of its transactions: each has a connection of its own, see
+	// release). The driver compiles the SQL at every run all the same (see buffer.go), so
+	// this saves only the Go side.
 	stmts map[string]*sql.Stmt
 	// w is the write transaction whose reads these are; nil in a read transaction.
 	w *writeTx
