@@ -31,8 +31,9 @@ import (
 //     last event, its idempotency record).
 //
 // If a step fails, or the process dies before step 3 commits, the batch's rows are deleted in
-// short transactions and then its row of pending_batch: by WriteBatch itself, or else by the
-// next WriteBatch and by Open. Until then they stay invisible.
+// short transactions and then its row of pending_batch: by WriteBatch itself; should that
+// fail, by the next Write or WriteBatch; after a crash, by Open. Until then they stay
+// invisible.
 //
 // Event ids: a reader that follows the event log asks for the events after the last id it saw,
 // so an event must never become visible with an id below one already visible. The floor's
@@ -100,8 +101,10 @@ func readPending(ctx context.Context, conn *sql.Conn) (*pendingBatch, error) {
 }
 
 // ErrBatchPending is returned, wrapped, by a Write that inserts orders or work orders while a
-// batch is being written: its ids would fall among the batch's.
-var ErrBatchPending = errors.New("a batch import is being written")
+// batch is pending: its ids would fall among the batch's. A batch is pending while it is
+// being written, and after it failed until its rows are removed: at once by WriteBatch, or,
+// should that fail, before the next Write (see removeAbandoned).
+var ErrBatchPending = errors.New("a batch import is pending: being written, or failed and not removed yet")
 
 var _ book.BatchStore = (*Store)(nil)
 
@@ -193,11 +196,27 @@ func (s *Store) beginBatch(ctx context.Context, events int) (*pendingBatch, erro
 	return p, nil
 }
 
+// removeAbandoned removes the pending batch that a failed removal left (see removePending),
+// unless a batch is being written, whose WriteBatch removes it first. A removal that fails
+// again is logged, and tried again at the next Write.
+func (s *Store) removeAbandoned(ctx context.Context) {
+	if !s.abandoned.Load() || !s.batchMu.TryLock() {
+		return
+	}
+	defer s.batchMu.Unlock()
+	if err := s.removePending(ctx); err != nil && ctx.Err() == nil {
+		s.logger.Error("removing the rows of a failed batch; they stay invisible until removed", "err", err)
+	}
+}
+
 // removePending deletes the rows of the pending batch, if there is one, and then its row of
-// pending_batch, in transactions of about chunkHold each: it is invisible all along.
-func (s *Store) removePending(ctx context.Context) error {
+// pending_batch, in transactions of about chunkHold each: it is invisible all along. When it
+// fails, s.abandoned is set until one succeeds. The caller holds batchMu, or has the store to
+// itself (Open).
+func (s *Store) removePending(ctx context.Context) (err error) {
+	defer func() { s.abandoned.Store(err != nil) }()
 	var p *pendingBatch
-	err := s.Read(ctx, func(tx book.ReadTx) error {
+	err = s.Read(ctx, func(tx book.ReadTx) error {
 		p = tx.(*readTx).pending
 		return nil
 	})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -258,6 +259,45 @@ func TestWriteBatchLeavesNothingWhenItFails(t *testing.T) {
 				t.Errorf("writing a row of the failed batch again: %v", err)
 			}
 		})
+	}
+}
+
+// TestAbandonedBatchIsRemovedByTheNextWrite: a batch that fails, and whose removal fails too,
+// leaves its rows and its pending record; the next Write, no batch being written, removes them,
+// so that an import of a few orders is not refused for a batch that nothing is writing.
+func TestAbandonedBatchIsRemovedByTheNextWrite(t *testing.T) {
+	s, _ := openTest(t)
+	importOrders(t, s, "drop-1", 0, 1)
+	before := rawCounts(t, s)
+	ctx := context.Background()
+	// the removal fails at the batch's orders, the last of its rows it deletes
+	if _, err := s.writer.ExecContext(ctx, `CREATE TRIGGER keep_orders BEFORE DELETE ON orders
+		BEGIN SELECT RAISE(ABORT, 'orders kept'); END`); err != nil {
+		t.Fatal(err)
+	}
+	errFill := errors.New("fill failed")
+	err := s.WriteBatch(ctx, 1<<20, func(tx book.BatchTx) error {
+		if err := fillUntil(tx, func() bool { return rawCount(t, s, "work_orders") > 2 }); err != nil {
+			return err
+		}
+		return errFill
+	}, func(book.Tx) error { return nil })
+	if !errors.Is(err, errFill) || !strings.Contains(err.Error(), "orders kept") {
+		t.Fatalf("WriteBatch = %v, want the fill's error and the removal's", err)
+	}
+	if n := rawCount(t, s, "pending_batch"); n != 1 {
+		t.Fatalf("%d rows in pending_batch after the failed removal, want 1", n)
+	}
+	if _, err := s.writer.ExecContext(ctx, `DROP TRIGGER keep_orders`); err != nil {
+		t.Fatal(err)
+	}
+
+	importOrders(t, s, "drop-3", 0, 1)
+	after := rawCounts(t, s)
+	for table, added := range map[string]int{"orders": 1, "work_orders": 1, "operations": len(routing), "events": 1, "pending_batch": 0} {
+		if after[table] != before[table]+added {
+			t.Errorf("%d rows in %s after the next import, want %d", after[table], table, before[table]+added)
+		}
 	}
 }
 

@@ -30,7 +30,8 @@
 // A large batch import is written by WriteBatch (book.BatchStore) in many short transactions,
 // between which the floor's writes take the lock, and stays invisible to every read until one
 // small transaction publishes it whole; a batch that fails or that a crash interrupts is
-// removed, at once or by the next Open (see batch.go).
+// removed, at once (should that fail, before the next write) or by the next Open (see
+// batch.go).
 //
 // The driver is never given a context that can be cancelled: it would interrupt SQLite from
 // another goroutine in ways that leave a pooled connection inside an old read transaction.

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	sqlite3 "modernc.org/sqlite/lib"
@@ -43,6 +44,10 @@ type Store struct {
 	path string
 	// batchMu lets one WriteBatch run at a time (see batch.go).
 	batchMu sync.Mutex
+	// abandoned tells that the last removal of a pending batch failed: the batch's rows and
+	// record are left, with no batch being written, until a Write removes them (see
+	// removeAbandoned).
+	abandoned atomic.Bool
 
 	writer *sql.DB // one connection: SQLite allows one writer at a time
 	reader *sql.DB // query_only connections
@@ -202,12 +207,16 @@ func (s *Store) Read(ctx context.Context, fn func(book.ReadTx) error) (err error
 // writeTx), so a row that SQLite refuses, such as an order whose id is already stored, fails
 // a later method of the Tx or the commit rather than the insert itself. Either way Write rolls
 // back and returns an error wrapping the cause, ErrConflict for a stored order id.
+//
+// After a large batch failed and its removal failed too, the first Write while no batch is
+// being written removes the batch's rows before it begins (see ErrBatchPending).
 func (s *Store) Write(ctx context.Context, fn func(book.Tx) error) error {
 	return s.write(ctx, nil, fn)
 }
 
 // write is Write, with before run first in the transaction, before the pending batch is read.
 func (s *Store) write(ctx context.Context, before func(*writeTx) error, fn func(book.Tx) error) (err error) {
+	s.removeAbandoned(ctx)
 	// BEGIN IMMEDIATE on a *sql.Conn, and a rollback that runs even when ctx was cancelled
 	conn, err := beginTx(ctx, s.writer, "BEGIN IMMEDIATE")
 	if err != nil {
