@@ -81,7 +81,10 @@ func TestWriteBatchHiddenUntilPublished(t *testing.T) {
 
 	var batchOp int64
 	checked := make(chan struct{})
-	var once sync.Once
+	var (
+		once     sync.Once
+		checking sync.WaitGroup
+	)
 	check := func() {
 		defer close(checked)
 		// the batch has rows committed: every read leaves them out
@@ -158,7 +161,7 @@ func TestWriteBatchHiddenUntilPublished(t *testing.T) {
 		return fillUntil(tx, func() bool {
 			if rawCount(t, s, "work_orders") > 2 {
 				// some of the batch has committed; check from aside while the batch goes on
-				once.Do(func() { go check() })
+				once.Do(func() { checking.Go(check) })
 			}
 			select {
 			case <-checked:
@@ -172,6 +175,8 @@ func TestWriteBatchHiddenUntilPublished(t *testing.T) {
 		sawAll = err == nil && len(q) > 1
 		return err
 	})
+	// check reports to t: it ends before the test does, whatever WriteBatch returned
+	checking.Wait()
 	if err != nil {
 		t.Fatal(err)
 	}
