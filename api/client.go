@@ -81,7 +81,8 @@ func (p proxies) client(r *http.Request) Client {
 			break
 		}
 	}
-	if protos := strings.Split(r.Header.Get("X-Forwarded-Proto"), ","); strings.EqualFold(strings.TrimSpace(protos[len(protos)-1]), "https") {
+	// The scheme is the one the nearest proxy set: the last element, over every line.
+	if protos := strings.Split(strings.Join(r.Header.Values("X-Forwarded-Proto"), ","), ","); strings.EqualFold(strings.TrimSpace(protos[len(protos)-1]), "https") {
 		c.HTTPS = true
 	}
 	return c

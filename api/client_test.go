@@ -16,16 +16,16 @@ func TestClientBehindProxies(t *testing.T) {
 		proxies proxies
 		remote  string
 		xff     []string // X-Forwarded-For lines
-		proto   string
+		proto   []string // X-Forwarded-Proto lines
 		tls     bool
 		want    Client
 	}{
 		{name: "direct", proxies: trusted, remote: "203.0.113.9:5000", want: Client{Addr: "203.0.113.9"}},
 		{name: "direct over TLS", proxies: trusted, remote: "203.0.113.9:5000", tls: true, want: Client{Addr: "203.0.113.9", HTTPS: true}},
-		{name: "forged by a client", proxies: trusted, remote: "203.0.113.9:5000", xff: []string{"10.9.9.9"}, proto: "https",
+		{name: "forged by a client", proxies: trusted, remote: "203.0.113.9:5000", xff: []string{"10.9.9.9"}, proto: []string{"https"},
 			want: Client{Addr: "203.0.113.9"}},
-		{name: "no proxies trusted", remote: "10.0.0.5:5000", xff: []string{"198.51.100.7"}, proto: "https", want: Client{Addr: "10.0.0.5"}},
-		{name: "through a trusted proxy", proxies: trusted, remote: "10.0.0.5:5000", xff: []string{"198.51.100.7"}, proto: "https",
+		{name: "no proxies trusted", remote: "10.0.0.5:5000", xff: []string{"198.51.100.7"}, proto: []string{"https"}, want: Client{Addr: "10.0.0.5"}},
+		{name: "through a trusted proxy", proxies: trusted, remote: "10.0.0.5:5000", xff: []string{"198.51.100.7"}, proto: []string{"https"},
 			want: Client{Addr: "198.51.100.7", HTTPS: true}},
 		{name: "a forged hop before the proxy's", proxies: trusted, remote: "10.0.0.5:5000", xff: []string{"10.9.9.9, 198.51.100.7"},
 			want: Client{Addr: "198.51.100.7"}},
@@ -38,10 +38,14 @@ func TestClientBehindProxies(t *testing.T) {
 			want: Client{Addr: "10.0.0.5"}},
 		{name: "ports and brackets", proxies: trusted, remote: "[::1]:5000", xff: []string{"[2001:db8::7]:4711"}, want: Client{Addr: "2001:db8::7"}},
 		{name: "IPv4 mapped", proxies: trusted, remote: "[::ffff:10.0.0.5]:5000", xff: []string{"198.51.100.7"}, want: Client{Addr: "198.51.100.7"}},
-		{name: "http behind the proxy", proxies: trusted, remote: "10.0.0.5:5000", xff: []string{"198.51.100.7"}, proto: "http",
+		{name: "http behind the proxy", proxies: trusted, remote: "10.0.0.5:5000", xff: []string{"198.51.100.7"}, proto: []string{"http"},
 			want: Client{Addr: "198.51.100.7"}},
-		{name: "the nearest proxy's scheme", proxies: trusted, remote: "10.0.0.5:5000", xff: []string{"198.51.100.7"}, proto: "https, http",
+		{name: "the nearest proxy's scheme", proxies: trusted, remote: "10.0.0.5:5000", xff: []string{"198.51.100.7"}, proto: []string{"https, http"},
 			want: Client{Addr: "198.51.100.7"}},
+		{name: "the nearest proxy's scheme on a line of its own", proxies: trusted, remote: "10.0.0.5:5000", xff: []string{"198.51.100.7"},
+			proto: []string{"https", "http"}, want: Client{Addr: "198.51.100.7"}},
+		{name: "https from the nearest proxy after a line the client wrote", proxies: trusted, remote: "10.0.0.5:5000", xff: []string{"198.51.100.7"},
+			proto: []string{"http", "https"}, want: Client{Addr: "198.51.100.7", HTTPS: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,8 +54,8 @@ func TestClientBehindProxies(t *testing.T) {
 			for _, v := range tt.xff {
 				r.Header.Add("X-Forwarded-For", v)
 			}
-			if tt.proto != "" {
-				r.Header.Set("X-Forwarded-Proto", tt.proto)
+			for _, v := range tt.proto {
+				r.Header.Add("X-Forwarded-Proto", v)
 			}
 			if tt.tls {
 				r.TLS = &tls.ConnectionState{}
