@@ -33,14 +33,41 @@ func ClientOf(r *http.Request) Client {
 }
 
 func directClient(r *http.Request) Client {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	return Client{Addr: clientKey(r.RemoteAddr, oneAddress), HTTPS: r.TLS != nil}
+}
+
+// addrScope says how much of an IP address stands for one client.
+type addrScope int
+
+const (
+	// oneAddress is the address itself. A person's failed sign-ins and the address they last
+	// signed in from are kept by it: on one IPv6 network every tablet has an address in the
+	// same /64 (and in fe80::/64), and one tablet's failures must lock no one out at another,
+	// nor make a stranger pass for the tablet a person last signed in at.
+	oneAddress addrScope = iota
+	// oneHost is an IPv4 address, or the /64 an IPv6 address belongs to: one host usually holds
+	// a whole /64 and may pick any address in it. What a host could escape by walking through
+	// its addresses is counted by it: its sign-in attempts over every person, its open
+	// connections.
+	oneHost
+)
+
+// clientKey is the one rule of what a client address is counted by: addr (an IP address,
+// perhaps with a port, as a connection's remote address is written) as scope says. An IPv4
+// address mapped into IPv6 is the IPv4 address; what is not an IP address is its own key.
+func clientKey(addr string, scope addrScope) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		addr = host
+	}
+	ip, err := netip.ParseAddr(addr)
 	if err != nil {
-		host = r.RemoteAddr
+		return addr
 	}
-	if ip, err := netip.ParseAddr(host); err == nil {
-		host = ip.Unmap().String()
+	ip = ip.Unmap()
+	if scope == oneHost && ip.Is6() {
+		return netip.PrefixFrom(ip, 64).Masked().String()
 	}
-	return Client{Addr: host, HTTPS: r.TLS != nil}
+	return ip.String()
 }
 
 // proxies are the addresses of the reverse proxies whose forwarded headers are believed.

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"sync"
 	"time"
 )
@@ -14,12 +13,15 @@ import (
 //   - Per person and client address: after addressFailures failed sign-ins of a person from
 //     one address, that address is locked out for the person, firstLockout long, doubling with
 //     every further failure up to maxLockout. Someone else's wrong PINs at another tablet do not
-//     lock the person out at theirs.
+//     lock the person out at theirs. The address is exact (oneAddress), IPv6 too: the tablets of
+//     one IPv6 network share a /64.
 //   - Per person, over every address: after personFailures failures in all, the person is
 //     locked out at every address (the same durations) but the one they last signed in from, so
 //     that guesses from many addresses stay bounded while the person's own tablet keeps working.
-//   - Per client address, over every person: a bucket of clientBurst attempts, one back every
-//     clientInterval, so that one device cannot try many people.
+//     A host that walks through the addresses of its IPv6 /64 is bounded here.
+//   - Per client host, over every person: a bucket of clientBurst attempts, one back every
+//     clientInterval, so that one device cannot try many people. The host is an IPv4 address
+//     or an IPv6 /64 (oneHost), so that it cannot refill its bucket by changing addresses.
 //
 // An attempt is counted as failed before its PIN or password is checked, and uncounted when it
 // proves right: however many arrive at once, no more are checked than the limits allow.
@@ -63,20 +65,6 @@ type limiter struct {
 
 func newLimiter(store lockouts) *limiter {
 	return &limiter{store: store, clients: map[string]*bucket{}}
-}
-
-// clientKey is the key an address is limited by: an IPv4 address, or the /64 an IPv6 address
-// belongs to (one host usually holds a whole /64, and could walk through it).
-func clientKey(addr string) string {
-	ip, err := netip.ParseAddr(addr)
-	if err != nil {
-		return addr
-	}
-	ip = ip.Unmap()
-	if ip.Is6() {
-		return netip.PrefixFrom(ip, 64).Masked().String()
-	}
-	return ip.String()
 }
 
 // lockFor is how long a person is locked out after failures, when limit are free.
@@ -145,24 +133,24 @@ func (st standing) wait(client string, now time.Time) time.Duration {
 // who exists (known), as a failure until succeeded uncounts it. Only people who exist are
 // counted, so that the store holds no more names than the staff.
 func (l *limiter) reserve(ctx context.Context, person, client string, known bool, now time.Time) (time.Duration, error) {
-	client = clientKey(client)
+	addr, host := clientKey(client, oneAddress), clientKey(client, oneHost)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var st standing
 	if known {
 		var err error
-		if st, err = l.standing(ctx, person, client, now); err != nil {
+		if st, err = l.standing(ctx, person, addr, now); err != nil {
 			return 0, err
 		}
-		if wait := st.wait(client, now); wait > 0 {
+		if wait := st.wait(addr, now); wait > 0 {
 			return wait, nil
 		}
 	}
-	if wait := l.take(client, now); wait > 0 {
+	if wait := l.take(host, now); wait > 0 {
 		return wait, nil
 	}
 	if known {
-		if err := l.store.AddSignInFailure(ctx, person, client, now, now.Add(-failureMemory)); err != nil {
+		if err := l.store.AddSignInFailure(ctx, person, addr, now, now.Add(-failureMemory)); err != nil {
 			return 0, fmt.Errorf("counting a sign-in attempt: %w", err)
 		}
 	}
@@ -174,7 +162,7 @@ func (l *limiter) reserve(ctx context.Context, person, client string, known bool
 func (l *limiter) succeeded(ctx context.Context, person, client string, now time.Time) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if err := l.store.SignedIn(ctx, person, clientKey(client), now); err != nil {
+	if err := l.store.SignedIn(ctx, person, clientKey(client, oneAddress), now); err != nil {
 		return fmt.Errorf("clearing failed sign-ins: %w", err)
 	}
 	return nil
