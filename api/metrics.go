@@ -43,7 +43,7 @@ func newMetrics(reg *prometheus.Registry, b *book.Book) (*metrics, error) {
 		}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cellforge_http_refused_total",
-			Help: "Requests and connections refused before the API or the pages saw them, by reason: host (a Host the daemon does not serve), slow_body (a request body that came too slowly), connections (a client address over its connection limit).",
+			Help: "Requests and connections refused before the API or the pages saw them, by reason: host (a Host the daemon does not serve), slow_body (a request body that came too slowly), connections (a client over its connection limit), capacity (a connection past the daemon's limit of connections in all).",
 		}, []string{"reason"}),
 	}
 	for _, c := range []prometheus.Collector{m.requests, m.ordersImported, m.transitions, m.signInFailures, m.refused, bookCollector{b}} {

@@ -57,9 +57,13 @@ type Config struct {
 	// arrive after BodyGrace; a slower one is cut off (408) and its connection closed.
 	// DefaultMinBodyRate when zero.
 	MinBodyRate int64
-	// MaxConnsPerClient is how many connections one client address may hold open at once on
-	// the listener Serve serves; DefaultMaxConnsPerClient when zero, no limit when negative.
+	// MaxConnsPerClient is how many connections one client may hold open at once on the
+	// listener Serve serves: an IPv4 address, or an IPv6 /64, which one host holds whole.
+	// DefaultMaxConnsPerClient when zero, no limit when negative.
 	MaxConnsPerClient int
+	// MaxConns is how many connections the listener Serve serves holds open at once, from
+	// every client together; DefaultMaxConns when zero, no limit when negative.
+	MaxConns int
 	// TrustedProxies are the addresses of the reverse proxies the daemon is reached through
 	// (a TLS proxy, say). Only a connection from one of them may say in X-Forwarded-For and
 	// X-Forwarded-Proto whom and how it forwards for; with none, no one may, and a client is
@@ -117,9 +121,11 @@ type Server struct {
 	checks   []Check
 	// handler is echo behind the checks every request passes first: the pace of its body,
 	// its Host.
-	handler  http.Handler
-	maxConns int
-	proxies  proxies
+	handler http.Handler
+	// maxConnsPerClient and maxConns bound the connections Serve holds (0: no bound).
+	maxConnsPerClient int
+	maxConns          int
+	proxies           proxies
 }
 
 // New builds a Server. It hashes the clear-text demo credentials of the factory, which takes a
@@ -155,6 +161,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxConnsPerClient == 0 {
 		cfg.MaxConnsPerClient = DefaultMaxConnsPerClient
 	}
+	if cfg.MaxConns == 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
 	if cfg.Sessions == nil || cfg.Lockouts == nil {
 		return nil, errors.New("api: the server needs a store of sessions and of failed sign-ins")
 	}
@@ -172,8 +181,10 @@ func New(cfg Config) (*Server, error) {
 		floor:    cfg.Floor,
 		planner:  cfg.Planner,
 		checks:   cfg.Checks,
-		maxConns: cfg.MaxConnsPerClient,
 		proxies:  proxies(cfg.TrustedProxies),
+		// A negative limit is none.
+		maxConnsPerClient: max(cfg.MaxConnsPerClient, 0),
+		maxConns:          max(cfg.MaxConns, 0),
 	}
 	if s.metrics, err = newMetrics(cfg.Registry, cfg.Book); err != nil {
 		return nil, err
@@ -211,11 +222,19 @@ func (s *Server) Mount(h http.Handler) {
 }
 
 // Serve serves Handler on ln until ctx is cancelled, then stops taking requests and lets the
-// ones under way finish (for up to 10 seconds). It blocks until then. A client address holding
-// Config.MaxConnsPerClient connections gets no more until it closes one.
+// ones under way finish (for up to 10 seconds). It blocks until then. A client holding
+// Config.MaxConnsPerClient connections gets no more until it closes one, and no one gets
+// more once Config.MaxConns are open: a connection past either is answered 503.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	if s.maxConns > 0 {
-		ln = newClientLimit(ln, s.maxConns, s.metrics.refusedBy("connections"))
+	if s.maxConnsPerClient > 0 || s.maxConns > 0 {
+		perClient, total := s.metrics.refusedBy("connections"), s.metrics.refusedBy("capacity")
+		ln = newConnLimit(ln, s.maxConnsPerClient, s.maxConns, func(over bool) {
+			if over {
+				total()
+			} else {
+				perClient()
+			}
+		})
 	}
 	srv := &http.Server{
 		Handler:           s.handler,

@@ -58,15 +58,22 @@ func TestServeGuardsItsDoor(t *testing.T) {
 	if err := second.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	if resp, err := http.ReadResponse(bufio.NewReader(second), nil); err == nil && resp.StatusCode != http.StatusServiceUnavailable {
-		t.Errorf("a second connection with --max-conns-per-client 1: %d, want 503 or closed", resp.StatusCode)
+	switch resp, err := http.ReadResponse(bufio.NewReader(second), nil); {
+	case err != nil:
+		t.Errorf("a second connection with --max-conns-per-client 1: %v, want its 503", err)
+	case resp.StatusCode != http.StatusServiceUnavailable:
+		t.Errorf("a second connection with --max-conns-per-client 1: %d, want 503", resp.StatusCode)
 	}
 }
 
 func TestServeRefusesANegativeConnectionLimit(t *testing.T) {
-	var stdout, stderr bytes.Buffer
-	args := []string{"serve", "--config", "../../configs/demo.yaml", "--listen", "127.0.0.1:0", "--data", t.TempDir(), "--max-conns-per-client", "-1"}
-	if code := run(context.Background(), args, nil, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "--max-conns-per-client -1: want 0 (no limit) or more") {
-		t.Fatalf("exit %d, stderr %q; want exit 1 and the flag's range", code, stderr.String())
+	for _, flag := range []string{"--max-conns-per-client", "--max-conns"} {
+		t.Run(flag, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			args := []string{"serve", "--config", "../../configs/demo.yaml", "--listen", "127.0.0.1:0", "--data", t.TempDir(), flag, "-1"}
+			if code := run(context.Background(), args, nil, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), flag+" -1: want 0 (no limit) or more") {
+				t.Fatalf("exit %d, stderr %q; want exit 1 and the flag's range", code, stderr.String())
+			}
+		})
 	}
 }

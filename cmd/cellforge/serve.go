@@ -70,13 +70,17 @@ func serve(ctx context.Context, args []string, e *env) error {
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	simSpeed := fs.Float64("sim-speed", defaultSimSpeed, "with simulate: true, run the simulated machines' clocks this many `times` faster than the wall clock")
 	planSearch := fs.Duration("plan-search", defaultPlanSearch, "how long the planner searches for a better plan when the work changes; 0 turns planning off (the book then dispatches earliest due date first)")
-	maxConns := fs.Int("max-conns-per-client", api.DefaultMaxConnsPerClient, "how many connections one client address may hold open at once; 0 lifts the limit (behind a reverse proxy, every client has the proxy's address)")
+	maxConns := fs.Int("max-conns-per-client", api.DefaultMaxConnsPerClient, "how many connections one client (an IPv4 address, an IPv6 /64) may hold open at once; 0 lifts the limit (behind a reverse proxy, every client has the proxy's address)")
+	maxConnsAll := fs.Int("max-conns", api.DefaultMaxConns, "how many connections the daemon holds open at once, from every client together; 0 lifts the limit")
 	trusted := fs.String("trusted-proxies", "", "comma-separated `addresses` (or CIDR prefixes) of the reverse proxies the daemon is reached through; only they may say whom they forward for (X-Forwarded-For, X-Forwarded-Proto)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *maxConns < 0 {
 		return fmt.Errorf("--max-conns-per-client %d: want 0 (no limit) or more", *maxConns)
+	}
+	if *maxConnsAll < 0 {
+		return fmt.Errorf("--max-conns %d: want 0 (no limit) or more", *maxConnsAll)
 	}
 	proxies, err := parseProxies(*trusted)
 	if err != nil {
@@ -162,8 +166,9 @@ func serve(ctx context.Context, args []string, e *env) error {
 		Registry: reg,
 		Version:  versionString(),
 		Floor:    fl,
-		// The API's zero is its default; the flag's zero lifts the limit.
+		// The API's zero is its default; the flags' zero lifts the limit.
 		MaxConnsPerClient: cmp.Or(*maxConns, -1),
+		MaxConns:          cmp.Or(*maxConnsAll, -1),
 		// Behind a proxy every request comes from the proxy's address: the sign-in limits per
 		// address need the client's.
 		TrustedProxies: proxies,
