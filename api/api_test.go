@@ -3,12 +3,16 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -502,6 +506,74 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 			if !routes[m+" "+path] {
 				t.Errorf("openapi.yaml documents %s %s, which is not served", m, path)
 			}
+		}
+	}
+}
+
+// TestOpenAPIListsEveryErrorCode keeps the error codes of openapi.yaml and those of errors.go
+// in step: a client switching on the code learns of every one the daemon sends.
+func TestOpenAPIListsEveryErrorCode(t *testing.T) {
+	file, err := parser.ParseFile(token.NewFileSet(), "errors.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []string
+	for _, decl := range file.Decls {
+		gen, ok := decl.(*ast.GenDecl)
+		if !ok || gen.Tok != token.CONST {
+			continue
+		}
+		for _, spec := range gen.Specs {
+			vs := spec.(*ast.ValueSpec)
+			for i, name := range vs.Names {
+				if !strings.HasPrefix(name.Name, "code") || i >= len(vs.Values) {
+					continue
+				}
+				lit, ok := vs.Values[i].(*ast.BasicLit)
+				if !ok || lit.Kind != token.STRING {
+					t.Fatalf("errors.go: %s is not a string literal", name.Name)
+				}
+				code, err := strconv.Unquote(lit.Value)
+				if err != nil {
+					t.Fatal(err)
+				}
+				codes = append(codes, code)
+			}
+		}
+	}
+	if len(codes) == 0 {
+		t.Fatal("errors.go declares no error codes")
+	}
+	var doc struct {
+		Components struct {
+			Schemas struct {
+				Error struct {
+					Properties struct {
+						Error struct {
+							Properties struct {
+								Code struct {
+									Enum []string `yaml:"enum"`
+								} `yaml:"code"`
+							} `yaml:"properties"`
+						} `yaml:"error"`
+					} `yaml:"properties"`
+				} `yaml:"Error"`
+			} `yaml:"schemas"`
+		} `yaml:"components"`
+	}
+	if err := yaml.Unmarshal(openAPIDoc, &doc); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(codes)
+	enum := slices.Sorted(slices.Values(doc.Components.Schemas.Error.Properties.Error.Properties.Code.Enum))
+	for _, c := range codes {
+		if _, found := slices.BinarySearch(enum, c); !found {
+			t.Errorf("openapi.yaml's error codes lack %q", c)
+		}
+	}
+	for _, c := range enum {
+		if _, found := slices.BinarySearch(codes, c); !found {
+			t.Errorf("openapi.yaml lists the error code %q, which errors.go does not declare", c)
 		}
 	}
 }
