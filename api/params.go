@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 
@@ -22,9 +23,10 @@ func PathParams(next echo.HandlerFunc) echo.HandlerFunc {
 		for i, v := range values {
 			d, err := url.PathUnescape(v)
 			if err != nil {
-				// The server decoded the whole path already, so this cannot happen; refuse
-				// rather than guess.
-				return newError(http.StatusBadRequest, codeInvalid, "path parameter %s %q: %v", c.ParamNames()[i], v, err)
+				// The server sets RawPath only when it is a valid escaping of the whole path,
+				// so this takes a request made by hand; refuse rather than guess, as the
+				// client's error both the API and the pages answer (400).
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("path parameter %s %q: %v", c.ParamNames()[i], v, err))
 			}
 			decoded[i] = d
 		}
