@@ -166,6 +166,8 @@ func TestParseBad(t *testing.T) {
 		{name: "hosts-international"},
 		{name: "hosts-unspecified-address"},
 		{name: "hosts-duplicate"},
+		{name: "hosts-too-many"},
+		{name: "hosts-name-too-long"},
 		// All errors are reported, in file order.
 		{name: "many-errors"},
 	}
