@@ -145,7 +145,7 @@ func (s *Server) cellQueue(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	planning := s.planning() // before the read: a plan made meanwhile may order it
+	planning := Planning(s.planner) // before the read: a plan made meanwhile may order it
 	q, err := s.book.Queue(c.Request().Context(), c.Param("cell"), limit)
 	if err != nil {
 		return err

@@ -28,9 +28,11 @@ type Planner interface {
 // made: a book of 50,000 open work orders is planned within a few seconds of the start.
 const planRetry = 2 * time.Second
 
-// planning reports whether the daemon plans the floor and its first plan is still being made.
-// Meanwhile the book dispatches earliest due date first and reads queues in its own order.
-func (s *Server) planning() bool { return s.planner != nil && s.planner.Current() == nil }
+// Planning reports whether a daemon with planner p (nil when it does not plan) plans the floor
+// and its first plan is still being made. Meanwhile the book dispatches earliest due date first
+// and reads queues in its own order, and what needs the plan answers 503 planning. The API and
+// the pages both ask it.
+func Planning(p Planner) bool { return p != nil && p.Current() == nil }
 
 // currentPlan returns the plan, or the error that explains why there is none: 404 no_plan when
 // the daemon does not plan, 503 planning with a Retry-After while the first plan is being made.

@@ -38,7 +38,7 @@ type Config struct {
 	// MaxBatchBytes bounds an order batch upload; DefaultMaxBatchBytes when zero.
 	MaxBatchBytes int64
 	// MaxErrors is how many problems the answer to a refused batch lists, the first by line,
-	// beside the count of them all; book.DefaultMaxErrors (1,000) when zero.
+	// beside the count of them all; book.DefaultMaxErrors (1,000) when zero or less.
 	MaxErrors int
 	// Now returns the current time; time.Now when nil.
 	Now func() time.Time
@@ -51,11 +51,11 @@ type Config struct {
 	// degraded, not down.
 	Checks []Check
 	// BodyGrace is how long any request body may take before MinBodyRate counts;
-	// DefaultBodyGrace when zero.
+	// DefaultBodyGrace when zero or less.
 	BodyGrace time.Duration
 	// MinBodyRate is the slowest average rate, in bytes a second, at which a request body may
 	// arrive after BodyGrace; a slower one is cut off (408) and its connection closed.
-	// DefaultMinBodyRate when zero.
+	// DefaultMinBodyRate when zero or less.
 	MinBodyRate int64
 	// MaxConnsPerClient is how many connections one client may hold open at once on the
 	// listener Serve serves: an IPv4 address, or an IPv6 /64, which one host holds whole.

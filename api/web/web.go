@@ -64,9 +64,9 @@ type Config struct {
 	Logger  *slog.Logger
 	// Now returns the current time; time.Now when nil.
 	Now func() time.Time
-	// Tick is how often the live updates look at the machines; 200 ms when zero.
+	// Tick is how often the live updates look at the machines; 200 ms when zero or less.
 	Tick time.Duration
-	// MaxBatchBytes bounds an uploaded order batch; api.DefaultMaxBatchBytes when zero.
+	// MaxBatchBytes bounds an uploaded order batch; api.DefaultMaxBatchBytes when zero or less.
 	MaxBatchBytes int64
 }
 
@@ -130,7 +130,7 @@ func New(cfg Config) (*Pages, error) {
 }
 
 // planning reports whether the daemon plans the floor and its first plan is still being made.
-func (p *Pages) planning() bool { return p.cfg.Planner != nil && p.cfg.Planner.Current() == nil }
+func (p *Pages) planning() bool { return api.Planning(p.cfg.Planner) }
 
 // Handler returns the HTTP handler of the pages.
 func (p *Pages) Handler() http.Handler { return p.echo }
