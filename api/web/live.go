@@ -115,7 +115,8 @@ type hub struct {
 	mu   sync.Mutex
 	subs map[*subscriber]struct{}
 	// waited says that a page listened while the first plan was being made: when it comes,
-	// every page fetches its queue again, to drop the word that it is being made.
+	// every page fetches its queue again, to drop the word that it is being made. A page that
+	// says so but connects once the plan is made is told on its own (subscribe).
 	waited bool
 }
 
@@ -123,13 +124,22 @@ func newHub(p *Pages) *hub {
 	return &hub{p: p, done: make(chan struct{}), subs: make(map[*subscriber]struct{})}
 }
 
-func (h *hub) subscribe(cell string) *subscriber {
+// subscribe opens a page's stream. shown says that the page shows the first plan as being
+// made: it is told to fetch its live part again once the plan is made, whether the plan comes
+// while the stream is open or came before it connected (a page rendered just before the plan
+// came, whose stream connects just after).
+func (h *hub) subscribe(cell string, shown bool) *subscriber {
 	s := &subscriber{cell: cell, wake: make(chan struct{}, 1)}
-	planning := h.p.planning()
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	h.subs[s] = struct{}{}
-	h.waited = h.waited || planning
-	h.mu.Unlock()
+	// Under the lock run takes waited under: a plan it has not seen yet finds waited set, and
+	// one it has seen is seen here too (a plan, once made, stays).
+	if h.p.planning() {
+		h.waited = true
+	} else if shown {
+		s.notify(true, "")
+	}
 	return s
 }
 
@@ -310,9 +320,10 @@ func (p *Pages) machineOf(cell string) machineView {
 
 // stream serves server-sent events to one page until it goes away or the daemon stops: "queue"
 // when the page should fetch its live part again, "machine" with a cell's machine readings.
-// minGap spaces the queue events (the dashboard is costlier to redraw than a tablet).
+// minGap spaces the queue events (the dashboard is costlier to redraw than a tablet). A page
+// that shows the first plan as being made says so with ?planning=1.
 func (p *Pages) stream(c echo.Context, cell string, minGap time.Duration) error {
-	s := p.hub.subscribe(cell)
+	s := p.hub.subscribe(cell, c.QueryParam("planning") == "1")
 	defer p.hub.unsubscribe(s)
 	w := c.Response()
 	h := w.Header()

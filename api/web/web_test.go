@@ -447,6 +447,49 @@ func TestPagesSayThePlanIsBeingMade(t *testing.T) {
 	}
 }
 
+// TestPageRenderedWhilePlanningHearsOfThePlan: a page rendered while the first plan was being
+// made, whose stream connects only once the plan is made, is told to fetch its live part again,
+// or it would go on saying that the plan is being made. The book is empty, so the plan changes
+// no queue and nothing else tells it.
+func TestPageRenderedWhilePlanningHearsOfThePlan(t *testing.T) {
+	tests := []struct {
+		name, page, marker, events string
+		signIn                     func(b *browser) page
+	}{
+		{name: "tablet", page: "/tablet/pack-1", marker: `id="planning"`, events: "/tablet/pack-1/events",
+			signIn: func(b *browser) page { return b.signInPIN("pack-1", "ana", "1234") }},
+		{name: "dashboard", page: "/manager", marker: `data-status="planning"`, events: "/manager/events",
+			signIn: func(b *browser) page { return b.signIn("max", "loom-and-lantern") }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSite(t)
+			b := s.browser(t)
+			if p := tt.signIn(b); p.status != http.StatusOK {
+				t.Fatalf("sign-in: %d", p.status)
+			}
+			if p := b.get(tt.page); !strings.Contains(p.body, tt.marker) {
+				t.Fatalf("%s while the plan is being made lacks %s:\n%s", tt.page, tt.marker, p.body)
+			}
+			if err := s.planner.Replan(context.Background(), false); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, "GET", s.URL+tt.events+"?planning=1", nil)
+			res, err := b.c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			readEvent(t, bufio.NewReader(res.Body), "queue")
+			if p := b.get(tt.page); strings.Contains(p.body, tt.marker) {
+				t.Errorf("%s still says the plan is being made", tt.page)
+			}
+		})
+	}
+}
+
 func TestPlannerChecksThenStoresABatch(t *testing.T) {
 	s := newSite(t)
 	s.importCSV(t, "order_id,sku,quantity\nseed-1,SCARF,1\n")

@@ -269,7 +269,7 @@ test('a page that is out of date cannot start a job done elsewhere', async () =>
   // showing what it loaded.
   const stale = await tabletPage(jonasContext, 'jonas-stale');
   stale.allow(/\/tablet\/[^/]+\/events/);
-  await stale.route('**/tablet/*/events', (route) => route.abort());
+  await stale.route('**/tablet/*/events*', (route) => route.abort());
   await stale.goto(`${base}/tablet/${queued.cell}`);
   await waitForJob(stale, queued.id, 'queued');
   assert.ok(await actionButton(stale, 'start').isEnabled(), 'the page offers to start the job');
@@ -298,7 +298,7 @@ test('a page that is out of date cannot start a job done elsewhere', async () =>
   assert.equal(starts.length, 1, `one start only: ${JSON.stringify(starts)}`);
 
   // Fresh from the server, the page never offers to start the done job.
-  await stale.unroute('**/tablet/*/events');
+  await stale.unroute('**/tablet/*/events*');
   await stale.reload();
   const now = await currentJob(stale);
   if (now && now.op === queued.id) {

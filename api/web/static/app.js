@@ -48,7 +48,10 @@
         if (window.htmx) window.htmx.ajax('GET', '/manager/board', { target: '#live-board', swap: 'innerHTML' });
       }, 500);
     };
-    const es = new EventSource('/manager/events');
+    // A board that says a drop's plan is being made is told when the plan comes, even if it
+    // came just before.
+    const planning = document.querySelector('#live-board [data-status="planning"]') ? '?planning=1' : '';
+    const es = new EventSource('/manager/events' + planning);
     es.onopen = () => { conn.dataset.state = 'live'; conn.textContent = 'Live'; };
     es.onerror = () => { conn.dataset.state = 'lost'; conn.textContent = 'Connection lost — reconnecting'; };
     es.addEventListener('queue', refresh);

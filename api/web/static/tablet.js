@@ -242,7 +242,9 @@
   }
   function connect() {
     if (es) return;
-    es = new EventSource('/tablet/' + encodeURIComponent(cell) + '/events');
+    // A page that says the plan is being made is told when it is, even if it came just before.
+    const planning = document.getElementById('planning') ? '?planning=1' : '';
+    es = new EventSource('/tablet/' + encodeURIComponent(cell) + '/events' + planning);
     es.onopen = () => { setConn('live'); heard(); refresh(); send(); };
     es.onerror = () => {
       setConn('lost');
