@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/cellforge/cellforge/api/internal/securitydoc"
 	"github.com/cellforge/cellforge/configs"
 )
 
@@ -19,32 +19,6 @@ var roleTokens = map[string]string{
 	configs.RolePlanner:  plannerToken,
 	configs.RoleManager:  "manager-token-0000000001",
 	configs.RoleAdmin:    "admin-token-000000000001",
-}
-
-// routeDoc is what docs/SECURITY.md says of a route: who may use it ("anyone", "any role", or
-// the roles that may, joined by ", ").
-type routeDoc struct {
-	who string
-}
-
-// securityTable reads the route tables of docs/SECURITY.md: rows that start with a method and
-// a path in backquotes, then who may use the route.
-func securityTable(t *testing.T, path string) map[string]routeDoc {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	row := regexp.MustCompile("(?m)^\\| `(GET|POST|PUT|PATCH|DELETE) ([^`]+)` \\| ([^|]+?) \\|")
-	out := map[string]routeDoc{}
-	for _, m := range row.FindAllStringSubmatch(string(raw), -1) {
-		key := m[1] + " " + m[2]
-		if _, dup := out[key]; dup {
-			t.Errorf("%s: %s is in the tables twice", path, key)
-		}
-		out[key] = routeDoc{who: m[3]}
-	}
-	return out
 }
 
 var routeParam = regexp.MustCompile(`:([a-z_]+)`)
@@ -66,7 +40,10 @@ func TestWhoMayUseEachRoute(t *testing.T) {
 	if r := ts.importCSV(t, "order_id,sku,quantity,customer,notes\nA,SCARF,2,Zoë Quist,ring the bell twice\n"); r.status != http.StatusCreated {
 		t.Fatalf("import: %d %s", r.status, r.body)
 	}
-	docs := securityTable(t, "../docs/SECURITY.md")
+	docs, err := securitydoc.Read("../docs/SECURITY.md")
+	if err != nil {
+		t.Fatal(err)
+	}
 	var openapi struct {
 		Security []map[string][]string           `yaml:"security"`
 		Paths    map[string]map[string]yaml.Node `yaml:"paths"` // methods, and "parameters"
@@ -84,12 +61,12 @@ func TestWhoMayUseEachRoute(t *testing.T) {
 		seen[key] = true
 		t.Run(key, func(t *testing.T) {
 			doc, ok := docs[key]
-			if !ok {
-				t.Fatalf("docs/SECURITY.md does not say who may use %s", key)
+			if !ok || doc.Table != securitydoc.API {
+				t.Fatalf("docs/SECURITY.md's table of the API does not say who may use %s", key)
 			}
 			path := examplePath(rt.Path)
 			anon := ts.do(t, rt.Method, path, "", "application/json", "{}")
-			if doc.who == "anyone" {
+			if doc.Who == "anyone" {
 				if anon.status == http.StatusUnauthorized || anon.status == http.StatusForbidden {
 					t.Errorf("without credentials: %d %s; docs/SECURITY.md says anyone may", anon.status, anon.body)
 				}
@@ -109,14 +86,14 @@ func TestWhoMayUseEachRoute(t *testing.T) {
 					may = append(may, role)
 				}
 			}
-			switch doc.who {
+			switch doc.Who {
 			case "anyone", "any role":
 				if len(may) != 4 {
-					t.Errorf("only %v may use it; docs/SECURITY.md says %s", may, doc.who)
+					t.Errorf("only %v may use it; docs/SECURITY.md says %s", may, doc.Who)
 				}
 			default:
-				if got := strings.Join(may, ", "); !sameRoles(got, doc.who) {
-					t.Errorf("%s may use it; docs/SECURITY.md says %s", got, doc.who)
+				if got := strings.Join(may, ", "); !sameRoles(got, doc.Who) {
+					t.Errorf("%s may use it; docs/SECURITY.md says %s", got, doc.Who)
 				}
 			}
 			// openapi.yaml says the same: no security for anyone, bearer or cookie otherwise.
@@ -133,17 +110,17 @@ func TestWhoMayUseEachRoute(t *testing.T) {
 				security = *op.Security
 			}
 			open := len(security) == 0
-			if open != (doc.who == "anyone") {
-				t.Errorf("openapi.yaml says its security is %v; docs/SECURITY.md says %s may use it", security, doc.who)
+			if open != (doc.Who == "anyone") {
+				t.Errorf("openapi.yaml says its security is %v; docs/SECURITY.md says %s may use it", security, doc.Who)
 			}
 			if _, ok := op.Responses["401"]; !open && !ok {
 				t.Errorf("openapi.yaml does not list its 401")
 			}
 		})
 	}
-	for key := range docs {
-		if (strings.Contains(key, " /api/") || strings.HasSuffix(key, " /healthz") || strings.HasSuffix(key, " /metrics")) && !seen[key] {
-			t.Errorf("docs/SECURITY.md says who may use %s, which is not served", key)
+	for key, doc := range docs {
+		if doc.Table == securitydoc.API && !seen[key] {
+			t.Errorf("docs/SECURITY.md:%d says who may use %s, which the API does not serve", doc.Line, key)
 		}
 	}
 }

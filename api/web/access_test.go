@@ -4,30 +4,14 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-)
 
-// securityTable reads the route tables of docs/SECURITY.md: rows that start with a method and
-// a path in backquotes, then who may use the route ("anyone", "any role", or roles joined by
-// ", ").
-func securityTable(t *testing.T) map[string]string {
-	t.Helper()
-	raw, err := os.ReadFile("../../docs/SECURITY.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	row := regexp.MustCompile("(?m)^\\| `(GET|POST|PUT|PATCH|DELETE) ([^`]+)` \\| ([^|]+?) \\|")
-	out := map[string]string{}
-	for _, m := range row.FindAllStringSubmatch(string(raw), -1) {
-		out[m[1]+" "+m[2]] = m[3]
-	}
-	return out
-}
+	"github.com/cellforge/cellforge/api/internal/securitydoc"
+)
 
 var pageParam = regexp.MustCompile(`:([a-z_]+)`)
 
@@ -38,7 +22,10 @@ var pageParam = regexp.MustCompile(`:([a-z_]+)`)
 func TestWhoMayUsePages(t *testing.T) {
 	s := newSite(t)
 	s.importCSV(t, "order_id,sku,quantity,customer,notes\nw-secret,SCARF,3,Zoë Quist,ring the bell twice\n")
-	docs := securityTable(t)
+	docs, err := securitydoc.Read("../../docs/SECURITY.md")
+	if err != nil {
+		t.Fatal(err)
+	}
 	people := map[string]*browser{}
 	for role, sign := range map[string]func(b *browser) page{
 		"operator": func(b *browser) page { return b.signInPIN("dye-1", "ana", "1234") },
@@ -51,14 +38,17 @@ func TestWhoMayUsePages(t *testing.T) {
 			t.Fatalf("signing in a %s: %d", role, p.status)
 		}
 	}
+	seen := map[string]bool{}
 	for _, rt := range s.pages.echo.Routes() {
 		docPath := pageParam.ReplaceAllString(rt.Path, "{$1}")
 		key := rt.Method + " " + docPath
+		seen[key] = true
 		t.Run(key, func(t *testing.T) {
-			who, ok := docs[key]
-			if !ok {
-				t.Fatalf("docs/SECURITY.md does not say who may use %s", key)
+			doc, ok := docs[key]
+			if !ok || doc.Table != securitydoc.Web {
+				t.Fatalf("docs/SECURITY.md's table of the web app does not say who may use %s", key)
 			}
+			who := doc.Who
 			path := pageParam.ReplaceAllStringFunc(rt.Path, func(p string) string {
 				return map[string]string{":cell": "dye-1", ":drop": "winter", ":name": "throughput.csv", ":hash": "0"}[p]
 			})
@@ -127,5 +117,10 @@ func TestWhoMayUsePages(t *testing.T) {
 				}
 			}
 		})
+	}
+	for key, doc := range docs {
+		if doc.Table == securitydoc.Web && !seen[key] {
+			t.Errorf("docs/SECURITY.md:%d says who may use %s, which the web app does not serve", doc.Line, key)
+		}
 	}
 }
