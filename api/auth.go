@@ -79,8 +79,9 @@ type authenticator struct {
 	limits   *limiter
 	ttl      time.Duration
 	now      func() time.Time
-	// dummy is compared against when a sign-in names nobody, so that the answer takes as long
-	// as for a real person.
+	// dummy is compared against when a sign-in names nobody (or a way to sign in the person
+	// lacks), so that the bcrypt work is the same. The answer still comes sooner than for a
+	// person who exists, whose attempt is first counted in the store: names are no secret.
 	dummy []byte
 }
 
@@ -196,8 +197,10 @@ func (e *RateLimitedError) Error() string {
 // SignIn checks a person's PIN or password and starts a session. Attempts are limited per
 // person and client address, per person over every address, and per client address (see
 // limiter.go): past a limit it returns a *RateLimitedError without checking the PIN or password.
-// A wrong credential, or a person who does not exist, is ErrWrongCredentials, and takes as long
-// to answer either way.
+// A wrong credential, or a person who does not exist, is ErrWrongCredentials. Both cost a bcrypt
+// comparison, but only a person who exists has the attempt counted in the store first (a read
+// and a synced write), so the time of the answer may tell whether a name exists: the names are
+// no secret, the tablet lists those who sign in with a PIN.
 func (s *Server) SignIn(ctx context.Context, req SignInRequest) (Session, error) {
 	if req.Person == "" || (req.PIN == "") == (req.Password == "") {
 		return Session{}, fmt.Errorf("%w: sign in with a person and either a pin or a password", ErrWrongCredentials)

@@ -177,8 +177,12 @@ func TestSignInFormsRefuseOtherSites(t *testing.T) {
 		{name: "from the site", path: "/signin", body: url.Values{"person": {"pia"}, "password": {"weft-and-warp"}},
 			headers: []string{"Origin", "", "Sec-Fetch-Site", "same-origin"}, status: http.StatusSeeOther},
 		{name: "from no browser", path: "/signin", body: url.Values{"person": {"pia"}, "password": {"weft-and-warp"}}, status: http.StatusSeeOther},
+		{name: "the site's origin in other case", path: "/signin", body: url.Values{"person": {"pia"}, "password": {"weft-and-warp"}},
+			headers: []string{"Host", "localhost:PORT", "Origin", "http://LocalHost:PORT", "Sec-Fetch-Site", "same-origin"}, status: http.StatusSeeOther},
 		{name: "another origin", path: "/signin", body: url.Values{"person": {"pia"}, "password": {"weft-and-warp"}},
 			headers: []string{"Origin", "http://evil.example"}, status: http.StatusForbidden},
+		{name: "another port", path: "/signin", body: url.Values{"person": {"pia"}, "password": {"weft-and-warp"}},
+			headers: []string{"Host", "localhost:PORT", "Origin", "http://localhost:1"}, status: http.StatusForbidden},
 		{name: "a sandboxed page", path: "/signin", body: url.Values{"person": {"pia"}, "password": {"weft-and-warp"}},
 			headers: []string{"Origin", "null"}, status: http.StatusForbidden},
 		{name: "cross-site without an origin", path: "/signin", body: url.Values{"person": {"pia"}, "password": {"weft-and-warp"}},
@@ -199,10 +203,15 @@ func TestSignInFormsRefuseOtherSites(t *testing.T) {
 			b.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 			req, _ := http.NewRequest("POST", b.s.URL+tt.path+tt.query, strings.NewReader(tt.body.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			site, _ := url.Parse(b.s.URL)
 			for j := 0; j+1 < len(tt.headers); j += 2 {
-				v := tt.headers[j+1]
-				if tt.headers[j] == "Origin" && v == "" {
+				v := strings.ReplaceAll(tt.headers[j+1], "PORT", site.Port())
+				switch {
+				case tt.headers[j] == "Origin" && v == "":
 					v = b.s.URL // the site's own origin
+				case tt.headers[j] == "Host":
+					req.Host = v
+					continue
 				}
 				req.Header.Set(tt.headers[j], v)
 			}

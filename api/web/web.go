@@ -306,12 +306,14 @@ func (p *Pages) fromPage(next echo.HandlerFunc) echo.HandlerFunc {
 // (as someone else) or out behind its user's back, or tries PINs from the browsers that visit
 // it. A browser says where a post comes from: in Origin (another host, or "null" from a
 // sandboxed or privacy-minded page) and in Sec-Fetch-Site (cross-site, or same-site: another
-// host of the same site). A request with neither comes from no browser's form.
+// host of the same site). A request with neither comes from no browser's form. A host name
+// is the same in any case; the port must be the same too, so a proxy must pass the Host the
+// browser sent, port and all.
 func sameOrigin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		if o := r.Header.Get("Origin"); o != "" {
-			if u, err := url.Parse(o); err != nil || u.Host != r.Host {
+			if u, err := url.Parse(o); err != nil || !strings.EqualFold(u.Host, r.Host) {
 				return echo.NewHTTPError(http.StatusForbidden, "this form must be sent from the CellForge pages")
 			}
 		}
