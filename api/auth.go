@@ -195,7 +195,7 @@ func (e *RateLimitedError) Error() string {
 }
 
 // SignIn checks a person's PIN or password and starts a session. Attempts are limited per
-// person and client address, per person over every address, and per client address (see
+// person and client address, per person over every address, and per client host (see
 // limiter.go): past a limit it returns a *RateLimitedError without checking the PIN or password.
 // A wrong credential, or a person who does not exist, is ErrWrongCredentials. Both cost a bcrypt
 // comparison, but only a person who exists has the attempt counted in the store first (a read
