@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -22,16 +23,24 @@ type part struct {
 // stopReport is how often runParts says what it still waits for while it stops the daemon.
 const stopReport = time.Second
 
+// errEndedEarly is the failure of a part that returned nil before it was told to stop. Every
+// part's run blocks until its context ends, so one that returns on its own is broken; the daemon
+// without it (without its floor, its telemetry or its requests) would go on answering as if it
+// were whole, with nothing but a line in the log to say otherwise. It stops instead, like for
+// any other failure, and exits non-zero, which is what a supervisor notices and restarts.
+var errEndedEarly = errors.New("returned before it was told to stop")
+
 // runParts runs every part at once until ctx ends or a part fails, and then stops them stage by
 // stage, in the order of stages: the first stage's parts are told to stop (their contexts end),
 // and the next stage's once every part of the stages before has returned or outlived its
 // bound, so that what takes input stops first, then what drains it, then the outputs.
 //
 // It logs at once that it is stopping and why, each part as it returns, every report the parts
-// it still waits for, and a warning naming a part that outlives its bound (which is still waited
-// for, after the last stage is told to stop). When every part has returned it logs that the
-// daemon stopped and how long stopping took. It returns the first error of a part, nil when ctx
-// ended and every part returned nil.
+// it still waits for (of every stage told to stop so far), and a warning naming a part that
+// outlives its bound (which is still waited for, after the last stage is told to stop). When
+// every part has returned it logs that the daemon stopped and how long stopping took. It returns
+// the first error of a part (errEndedEarly for a part that returned nil before it was told to
+// stop), nil when ctx ended and every part returned nil once told to stop.
 func runParts(ctx context.Context, log *slog.Logger, report time.Duration, stages ...[]part) error {
 	type running struct {
 		part
@@ -79,13 +88,17 @@ func runParts(ctx context.Context, log *slog.Logger, report time.Duration, stage
 	record := func(got result) {
 		r := all[got.i]
 		r.done, r.err = true, got.err
-		if r.err != nil && first == nil {
-			first = fmt.Errorf("%s: %w", r.name, r.err)
+		if r.err == nil && r.stopped.IsZero() {
+			r.err = errEndedEarly
+		}
+		switch {
+		case r.err == nil:
+		case first == nil:
+			first = fmt.Errorf("%s: %w", r.name, r.err) // logged as the cause of the stop
+		default:
+			log.Error("part failed", "part", r.name, "err", r.err)
 		}
 		if r.stopped.IsZero() {
-			if r.err == nil {
-				log.Debug("part returned", "part", r.name)
-			}
 			return
 		}
 		log.Debug("part stopped", "part", r.name, "took", time.Since(r.stopped).Round(time.Millisecond), "bound", r.bound)
@@ -107,12 +120,13 @@ func runParts(ctx context.Context, log *slog.Logger, report time.Duration, stage
 	began := time.Now()
 	tick := time.NewTicker(report)
 	defer tick.Stop()
-	// still lists the parts of rs still running, with how long since they were told to stop.
-	still := func(rs []*running) string {
+	// still lists the parts told to stop and still running, of every stage so far, with how
+	// long since they were told to stop.
+	still := func() string {
 		var out []string
 		now := time.Now()
-		for _, r := range rs {
-			if !r.done {
+		for _, r := range all {
+			if !r.done && !r.stopped.IsZero() {
 				out = append(out, fmt.Sprintf("%s (%s)", r.name, now.Sub(r.stopped).Round(100*time.Millisecond)))
 			}
 		}
@@ -142,7 +156,7 @@ func runParts(ctx context.Context, log *slog.Logger, report time.Duration, stage
 			case got := <-returned:
 				record(got)
 			case <-tick.C:
-				log.Info("stopping: waiting for", "parts", still(rs))
+				log.Info("stopping: waiting for", "parts", still())
 			}
 		}
 	}

@@ -100,7 +100,7 @@ func TestRunPartsStopsStageByStage(t *testing.T) {
 	}()
 	cancel(errors.New("test signal"))
 	// While the input part holds on, the daemon says so, and the output is not told to stop.
-	log.waitFor(t, `msg="stopping: waiting for" parts="input \(`)
+	log.waitFor(t, `msg="stopping: waiting for" parts="input \([^)]*\)"`)
 	rec.mu.Lock()
 	returned := append([]string(nil), rec.returned...)
 	rec.mu.Unlock()
@@ -164,6 +164,59 @@ func TestRunPartsGoesOnPastABound(t *testing.T) {
 	if len(outputTold) != 0 {
 		t.Errorf("the output was told to stop after %v", outputTold)
 	}
+}
+
+// TestRunPartsNamesEveryPartItWaitsFor: while a stage stops, the report names the parts of the
+// stages before that outlived their bounds too, since they are still waited for.
+func TestRunPartsNamesEveryPartItWaitsFor(t *testing.T) {
+	log := &logBuffer{}
+	logger := slog.New(slog.NewTextHandler(log, nil))
+	rec := &recorder{}
+	releaseStuck, releaseOutput := make(chan struct{}), make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- runParts(ctx, logger, 10*time.Millisecond,
+			[]part{rec.part("stuck", time.Millisecond, releaseStuck, nil)},
+			[]part{rec.part("output", time.Minute, releaseOutput, nil)},
+		)
+	}()
+	cancel()
+	log.waitFor(t, `msg="stopping: waiting for" parts="[^"]*output \(`)
+	for _, line := range strings.Split(log.String(), "\n") {
+		if strings.Contains(line, "waiting for") && strings.Contains(line, "output (") && !strings.Contains(line, "stuck (") {
+			t.Errorf("a report leaves out the part still running from the stage before: %s", line)
+		}
+	}
+	close(releaseStuck)
+	close(releaseOutput)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRunPartsFailsOnAPartThatEndsEarly: a part that returns nil before it is told to stop
+// stops the daemon like a failure, named.
+func TestRunPartsFailsOnAPartThatEndsEarly(t *testing.T) {
+	log := &logBuffer{}
+	logger := slog.New(slog.NewTextHandler(log, nil))
+	rec := &recorder{}
+	done := make(chan error, 1)
+	go func() {
+		done <- runParts(context.Background(), logger, time.Second,
+			[]part{rec.part("input", time.Minute, nil, nil)},
+			[]part{{name: "quitter", bound: time.Minute, run: func(context.Context) error { return nil }}},
+		)
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, errEndedEarly) || !strings.Contains(err.Error(), "quitter") {
+			t.Fatalf("runParts = %v, want quitter ended early", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the daemon runs on without a part that ended:\n%s", log)
+	}
+	log.order(t, `level=ERROR msg=stopping cause="quitter: returned before it was told to stop"`, `msg=stopped`)
 }
 
 // TestRunPartsStopsOnAFailure: a part that fails stops the others, and its error is returned
