@@ -36,6 +36,7 @@ type telemetryStack struct {
 	broker    *broker.Broker
 	publisher *publish.Publisher
 	bridge    *bridge.Bridge
+	bridgeID  string // the bridge's MQTT client id
 	collector *collect.Collector
 	queues    map[string]*buffer.Queue // by name: publish, bridge
 }
@@ -96,8 +97,9 @@ func newTelemetry(f *configs.Factory, dataDir string, b *book.Book, fl collect.F
 		if err != nil {
 			return nil, err
 		}
+		t.bridgeID = cfg.MQTT.ClientID + "-bridge"
 		t.bridge, err = bridge.New(bridge.Config{
-			Broker: brokerURL, ClientID: cfg.MQTT.ClientID + "-bridge", Username: cfg.MQTT.Username, Password: cfg.MQTT.Password,
+			Broker: brokerURL, ClientID: t.bridgeID, Username: cfg.MQTT.Username, Password: cfg.MQTT.Password,
 			TLS: tlsConfig, Timeout: mqttTimeout, InfluxURL: in.URL, Token: in.Token, Org: in.Org, Bucket: in.Bucket, BatchLines: in.Batch,
 			Queue: bq, Logger: logger.With("component", "influx-bridge"),
 		})
@@ -150,9 +152,10 @@ func (t *telemetryStack) prime(ctx context.Context) error { return t.collector.P
 
 // stages are the telemetry's parts in the order they stop: the collector first, so that its
 // last points reach the publisher; then the publisher, which queues what is pending, says the
-// daemon is offline and disconnects, and the bridge; the embedded broker last, so that it is
-// there to acknowledge what they send on their way out. What is not delivered stays on disk
-// for the next start; close closes the queues once every part has returned.
+// daemon is offline and disconnects; then the bridge, once it has taken what the embedded
+// broker holds for it; the embedded broker last, so that it is there to acknowledge what they
+// send on their way out. What is not delivered stays on disk for the next start; close closes
+// the queues once every part has returned.
 func (t *telemetryStack) stages() [][]part {
 	out := [][]part{
 		{{name: "telemetry-collector", run: t.collector.Run, bound: quickStopBound}},
@@ -161,7 +164,7 @@ func (t *telemetryStack) stages() [][]part {
 	}
 	if t.bridge != nil {
 		// A write to InfluxDB under way is cancelled; the bridge disconnects within 250 ms.
-		out[1] = append(out[1], part{name: "influx-bridge", run: t.bridge.Run, bound: quickStopBound})
+		out = append(out, []part{{name: "influx-bridge", run: t.runBridge, bound: bridgeDrain + quickStopBound}})
 	}
 	if t.broker != nil {
 		out = append(out, []part{{name: "mqtt-broker", run: t.broker.Run, bound: quickStopBound}})
@@ -169,8 +172,62 @@ func (t *telemetryStack) stages() [][]part {
 	return out
 }
 
-// close closes the queues.
+// bridgeDrain is how long the bridge, told to stop, goes on taking what the embedded broker
+// holds for it.
+const bridgeDrain = mqttTimeout
+
+// drainPoll is how often the bridge's stop asks the embedded broker what it still holds.
+const drainPoll = 10 * time.Millisecond
+
+// runBridge runs the bridge until ctx ends. With the embedded broker it then lets the bridge
+// take what the broker holds for its session, for up to bridgeDrain, before it stops: the
+// broker keeps sessions in memory only, and the publisher forgot what the broker acknowledged,
+// so what is left there when the broker closes is lost. The publisher has stopped by then (its
+// stage comes first), so nothing more arrives. An outside broker keeps the session while the
+// bridge is away.
+func (t *telemetryStack) runBridge(ctx context.Context) error {
+	if t.broker == nil {
+		return t.bridge.Run(ctx)
+	}
+	bctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- t.bridge.Run(bctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	if n := t.broker.Pending(t.bridgeID); n > 0 {
+		t.log.Info("the bridge takes what the embedded broker holds for it before it stops", "messages", n)
+		tick := time.NewTicker(drainPoll)
+		defer tick.Stop()
+		deadline := time.After(bridgeDrain)
+	drain:
+		for t.broker.Pending(t.bridgeID) > 0 {
+			select {
+			case err := <-done:
+				return err
+			case <-deadline:
+				t.log.Warn("the embedded broker still holds messages for the bridge: they are lost when it closes",
+					"messages", t.broker.Pending(t.bridgeID), "waited", bridgeDrain)
+				break drain
+			case <-tick.C:
+			}
+		}
+	}
+	stop()
+	return <-done
+}
+
+// close closes the queues, and the embedded broker unless it ran (a daemon that failed before
+// it ran its parts).
 func (t *telemetryStack) close() {
+	if t.broker != nil {
+		if err := t.broker.Close(); err != nil {
+			t.log.Error("closing the embedded broker", "err", err)
+		}
+	}
 	for name, q := range t.queues {
 		if err := q.Close(); err != nil {
 			t.log.Error("closing the telemetry queue", "queue", name, "err", err)

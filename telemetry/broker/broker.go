@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
@@ -29,9 +30,13 @@ type Broker struct {
 	server *mqtt.Server
 	tcp    *listeners.TCP
 	log    *slog.Logger
+
+	mu     sync.Mutex
+	closed bool // the server is closed: by Run when its context ended, or by Close
 }
 
-// New starts listening on cfg.Addr, which must be a loopback address. Run serves.
+// New starts listening on cfg.Addr, which must be a loopback address. Run serves; Close
+// releases the address when Run is not to be called.
 func New(cfg Config) (*Broker, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -63,12 +68,50 @@ func (b *Broker) Addr() string { return b.tcp.Address() }
 // URL returns the broker's address as an MQTT client URL.
 func (b *Broker) URL() string { return "tcp://" + b.Addr() }
 
+// Pending returns how many QoS 1 messages the broker holds for the session of the client
+// clientID that the client has not acknowledged: sent and not acknowledged yet, or kept while
+// the client is away. The broker keeps sessions in memory only, so they are lost when it
+// closes. It is 0 for a client it does not know.
+func (b *Broker) Pending(clientID string) int {
+	cl, ok := b.server.Clients.Get(clientID)
+	if !ok {
+		return 0
+	}
+	return cl.State.Inflight.Len()
+}
+
 // Run serves clients until ctx ends, then closes the broker. It returns nil after a clean close.
 func (b *Broker) Run(ctx context.Context) error {
+	if err := b.serve(); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	return b.Close()
+}
+
+// serve starts serving, unless the broker is closed.
+func (b *Broker) serve() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return errors.New("embedded broker: closed before it ran")
+	}
 	if err := b.server.Serve(); err != nil {
 		return fmt.Errorf("embedded broker: %w", err)
 	}
-	<-ctx.Done()
+	return nil
+}
+
+// Close closes the broker: its listener and its clients' connections. Run closes it when its
+// context ends; Close is for a broker that New made and Run will not serve (a daemon that fails
+// before it runs), and does nothing more once the broker is closed.
+func (b *Broker) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil
+	}
+	b.closed = true
 	if err := b.server.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 		return fmt.Errorf("closing the embedded broker: %w", err)
 	}
