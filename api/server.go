@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -69,7 +70,14 @@ type Config struct {
 	// X-Forwarded-Proto whom and how it forwards for; with none, no one may, and a client is
 	// the address of its connection.
 	TrustedProxies []netip.Prefix
+	// ShutdownGrace is how long the requests under way may take to finish once Serve is told
+	// to stop; DefaultShutdownGrace when zero. Serve then cancels those still under way.
+	ShutdownGrace time.Duration
 }
+
+// DefaultShutdownGrace is how long Serve lets the requests under way finish when it stops,
+// unless Config says otherwise.
+const DefaultShutdownGrace = 10 * time.Second
 
 // DefaultMaxBatchBytes bounds an order batch upload unless Config says otherwise: 32 MiB. A
 // batch is checked whole before any of it is stored, so its good rows (at most
@@ -126,6 +134,7 @@ type Server struct {
 	maxConnsPerClient int
 	maxConns          int
 	proxies           proxies
+	grace             time.Duration // see Config.ShutdownGrace
 }
 
 // New builds a Server. It hashes the clear-text demo credentials of the factory, which takes a
@@ -164,6 +173,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxConns == 0 {
 		cfg.MaxConns = DefaultMaxConns
 	}
+	if cfg.ShutdownGrace <= 0 {
+		cfg.ShutdownGrace = DefaultShutdownGrace
+	}
 	if cfg.Sessions == nil || cfg.Lockouts == nil {
 		return nil, errors.New("api: the server needs a store of sessions and of failed sign-ins")
 	}
@@ -185,6 +197,7 @@ func New(cfg Config) (*Server, error) {
 		// A negative limit is none.
 		maxConnsPerClient: max(cfg.MaxConnsPerClient, 0),
 		maxConns:          max(cfg.MaxConns, 0),
+		grace:             cfg.ShutdownGrace,
 	}
 	if s.metrics, err = newMetrics(cfg.Registry, cfg.Book); err != nil {
 		return nil, err
@@ -222,7 +235,10 @@ func (s *Server) Mount(h http.Handler) {
 }
 
 // Serve serves Handler on ln until ctx is cancelled, then stops taking requests and lets the
-// ones under way finish (for up to 10 seconds). It blocks until then. A client holding
+// ones under way finish for up to Config.ShutdownGrace. It then closes the connections of those
+// still under way, which cancels their requests (a batch being written is removed), and waits
+// for their handlers to return: once Serve returns no handler runs, so what the handlers use
+// (the store) may be closed. It returns at once when nothing is under way. A client holding
 // Config.MaxConnsPerClient connections gets no more until it closes one, and no one gets
 // more once Config.MaxConns are open: a connection past either is answered 503.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
@@ -236,8 +252,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			}
 		})
 	}
+	var handlers handlerGroup
 	srv := &http.Server{
-		Handler:           s.handler,
+		Handler:           handlers.track(s.handler),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
@@ -246,12 +263,23 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
+		_ = srv.Close()
+		handlers.wait()
 		return fmt.Errorf("serving http: %w", err)
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.grace)
 	defer cancel()
 	err := srv.Shutdown(shutdownCtx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		s.log.Warn("requests still under way at the end of the shutdown grace: cancelling them", "grace", s.grace)
+		// Close closes every connection, which cancels the requests' contexts. Its error is
+		// that of closing the listener again, which Shutdown closed.
+		_ = srv.Close()
+		err = nil
+	}
+	// http.Server waits for no handler once it closed their connections.
+	handlers.wait()
 	if serveErr := <-errc; !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
 		err = serveErr
 	}
@@ -259,6 +287,39 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("shutting down http: %w", err)
 	}
 	return nil
+}
+
+// handlerGroup counts the handlers running, so that Serve can wait for them.
+type handlerGroup struct {
+	mu     sync.RWMutex
+	closed bool // wait was called: no handler starts any more
+	wg     sync.WaitGroup
+}
+
+// track wraps h to count its calls. A request that comes once wait was called (its connection
+// closed meanwhile) is refused.
+func (g *handlerGroup) track(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.mu.RLock()
+		if g.closed {
+			g.mu.RUnlock()
+			w.Header().Set("Connection", "close")
+			http.Error(w, "the server is stopping", http.StatusServiceUnavailable)
+			return
+		}
+		g.wg.Add(1)
+		g.mu.RUnlock()
+		defer g.wg.Done()
+		h.ServeHTTP(w, r)
+	})
+}
+
+// wait lets no handler start any more and waits for those running to return.
+func (g *handlerGroup) wait() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+	g.wg.Wait()
 }
 
 // unrouted answers an API path that reached the catch-all of Mount as the API would without

@@ -33,9 +33,11 @@ const housekeepingEvery = time.Hour
 
 // How long each part of the daemon may take to stop once told to (see part).
 const (
-	// httpStopBound: api.Server.Serve lets requests under way finish for up to 10 s; the pages'
-	// live streams end at once, with the pages.
-	httpStopBound = 11 * time.Second
+	// httpStopBound: api.Server.Serve lets requests under way finish for up to
+	// api.DefaultShutdownGrace, then cancels those left and waits for their handlers (an import
+	// cut midway first removes what it wrote, in short transactions); the pages' live streams
+	// end at once, with the pages.
+	httpStopBound = api.DefaultShutdownGrace + 5*time.Second
 	// planStopBound: a re-plan under way stops at its next step; the longest step, the first
 	// plan's dispatch of 50,000 work orders, takes about a second.
 	planStopBound = 5 * time.Second
