@@ -60,11 +60,20 @@ func floorStopBound(f *configs.Factory) time.Duration {
 	return longest + quickStopBound
 }
 
-// plannerBook is what the planner reads the order book through: the book itself. A test holds
-// the first plan with it.
-var plannerBook = func(b *book.Book) planner.Book { return b }
+// serveOptions are what a test may change of the daemon serve runs; the zero value is the
+// daemon as it runs.
+type serveOptions struct {
+	// plannerBook wraps the order book the planner reads (a test holds the first plan with
+	// it); nil: the book itself.
+	plannerBook func(*book.Book) planner.Book
+}
 
 func serve(ctx context.Context, args []string, e *env) error {
+	return serveWith(ctx, args, e, serveOptions{})
+}
+
+// serveWith is serve with opts.
+func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) error {
 	fs := newFlagSet("serve", "serve --config FILE [--data DIR] [--listen ADDR]", e)
 	configPath := fs.String("config", "configs/demo.yaml", "factory configuration `file`")
 	dataDir := fs.String("data", "./data", "data `directory` (the SQLite database lives here)")
@@ -179,7 +188,11 @@ func serve(ctx context.Context, args []string, e *env) error {
 	if *planSearch > 0 {
 		// The first plan is made once the daemon serves (plan.Run): until then the API and the
 		// pages say that it is being made, and the book dispatches earliest due date first.
-		plan = planner.New(planner.Config{Book: plannerBook(b), Factory: factory, Logger: logger.With("component", "planner"), Search: *planSearch})
+		var pb planner.Book = b
+		if opts.plannerBook != nil {
+			pb = opts.plannerBook(b)
+		}
+		plan = planner.New(planner.Config{Book: pb, Factory: factory, Logger: logger.With("component", "planner"), Search: *planSearch})
 		b.UsePlan(plan)
 		apiCfg.Planner = plan
 	}

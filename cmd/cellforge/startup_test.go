@@ -39,24 +39,30 @@ func (h *heldBook) OpenWork(ctx context.Context) ([]book.OpenWork, int64, error)
 // shows the plan once it is made.
 func TestServeAnswersWhileTheFirstPlanIsMade(t *testing.T) {
 	held := &heldBook{entered: make(chan struct{}), release: make(chan struct{})}
-	defer func(old func(*book.Book) planner.Book) { plannerBook = old }(plannerBook)
-	plannerBook = func(b *book.Book) planner.Book { held.Book = b; return held }
+	opts := serveOptions{plannerBook: func(b *book.Book) planner.Book { held.Book = b; return held }}
 	var releaseOnce sync.Once
 	release := func() { releaseOnce.Do(func() { close(held.release) }) }
-	defer release()
 
 	out, logs := &logBuffer{}, &logBuffer{}
+	data := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	code := make(chan int, 1)
+	served := make(chan error, 1)
+	exited := make(chan struct{})
 	go func() {
-		code <- run(ctx, []string{"serve", "--config", "testdata/crash.yaml", "--data", t.TempDir(),
-			"--listen", "127.0.0.1:0", "--plan-search", "20ms"}, nil, out, logs)
+		defer close(exited)
+		served <- serveWith(ctx, []string{"--config", "testdata/crash.yaml", "--data", data,
+			"--listen", "127.0.0.1:0", "--plan-search", "20ms"}, &env{stdout: out, stderr: logs}, opts)
 	}()
+	// However the test ends, the daemon stops and is waited for before the data directory goes.
+	t.Cleanup(func() {
+		cancel()
+		release()
+		<-exited
+	})
 	select {
 	case <-held.entered:
-	case c := <-code:
-		t.Fatalf("serve exited with %d:\n%s", c, logs)
+	case err := <-served:
+		t.Fatalf("serve exited: %v\n%s", err, logs)
 	case <-time.After(60 * time.Second):
 		t.Fatalf("the planner never started its first plan:\n%s", logs)
 	}
@@ -137,9 +143,9 @@ func TestServeAnswersWhileTheFirstPlanIsMade(t *testing.T) {
 	}
 	cancel()
 	select {
-	case c := <-code:
-		if c != 0 {
-			t.Errorf("serve exited with %d:\n%s", c, logs)
+	case err := <-served:
+		if err != nil {
+			t.Errorf("serve: %v\n%s", err, logs)
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatalf("serve did not stop:\n%s", logs)
