@@ -71,22 +71,43 @@ func startSim(t *testing.T, config string, speed int) string {
 		t.Fatal(err)
 	}
 	var stderr bytes.Buffer
-	cmd.Stderr = &syncWriter{w: &stderr}
+	errw := &syncWriter{w: &stderr}
+	cmd.Stderr = errw
+	logs := func() string {
+		errw.mu.Lock()
+		defer errw.mu.Unlock()
+		return stderr.String()
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if m := controlLine.FindStringSubmatch(sc.Text()); m != nil {
-			go func() { // keep draining
-				for sc.Scan() {
+	// The scanner reads until the process's stdout closes: the clean-up kills the process
+	// first, then waits for the reader.
+	addr := make(chan string, 1)
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if m := controlLine.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case addr <- m[1]:
+				default:
 				}
-			}()
-			return m[1]
+			}
 		}
+		close(addr)
+	}()
+	t.Cleanup(func() { cmd.Process.Kill(); <-drained; cmd.Wait() })
+	select {
+	case a, ok := <-addr:
+		if ok {
+			return a
+		}
+		t.Fatalf("sim exited without printing its control address\n%s", logs())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("sim printed no control address in 60 s\n%s", logs())
 	}
-	t.Fatalf("sim printed no control address\n%s", stderr.String())
 	return ""
 }
 

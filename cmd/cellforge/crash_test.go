@@ -35,6 +35,8 @@ type crashLog struct {
 	acked    map[int]bool           // batches the daemon acknowledged
 	opStates map[int64][]book.State // operation -> states the daemon acknowledged, in order
 	actions  int
+	// refused notes the new batches the daemon answered with anything but 201.
+	refused []string
 	// large is true while a large batch is being sent.
 	large atomic.Bool
 }
@@ -79,9 +81,12 @@ func (l *crashLog) counts() (batches, actions int) {
 // with SIGKILL at a random moment, restarts it on the same data, several times over, and then
 // checks the book: every acknowledged batch and action is there, no batch is there in part, and
 // the event log agrees with the operations' states. Every other batch is large, written in
-// several transactions, and every other kill lands while one is being sent; after a restart the
-// batches that were not acknowledged are sent again, as a client would, which fails if a batch
-// that a kill interrupted left anything in the way.
+// several transactions, and every other kill lands while one is being sent. After every restart
+// the batches that were not acknowledged are sent again, as a client would, and each must be
+// taken whole: created (201), or, when it was stored and only its answer lost, every row
+// unchanged (200); a batch that a kill interrupted and that left anything in the way fails
+// that. A restart that says it removed a batch a kill interrupted must be followed by a large
+// batch sent again and created whole: the one it removed.
 func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and kills a daemon several times")
@@ -90,11 +95,21 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	log := &crashLog{batches: map[int][]string{}, acked: map[int]bool{}, opStates: map[int64][]book.State{}}
 	rng := rand.New(rand.NewPCG(1, 2))
 	interrupted := 0 // restarts that removed a large batch a kill interrupted
+	// checkRestart checks, once d is gone and its log complete, what its start said it removed
+	// against what was sent again after it.
+	checkRestart := func(d *daemon, createdLarge int) {
+		t.Helper()
+		if !removedAtStart(d.logs()) {
+			return
+		}
+		interrupted++
+		if createdLarge == 0 {
+			t.Errorf("a restart removed a batch that a kill interrupted, but no large batch sent again after it was created whole:\n%s", d.logs())
+		}
+	}
 	for round := 0; round < crashRounds; round++ {
 		d := startDaemon(t, "testdata/crash.yaml", data)
-		if strings.Contains(d.logs(), "never published") {
-			interrupted++
-		}
+		createdLarge := resendUnacked(t, d.url, log)
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
 		wg.Add(1)
@@ -124,12 +139,17 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 		d.kill()
 		cancel()
 		wg.Wait()
+		checkRestart(d, createdLarge)
+		log.mu.Lock()
+		for _, r := range log.refused {
+			t.Errorf("round %d: %s", round, r)
+		}
+		log.refused = nil
+		log.mu.Unlock()
 	}
 
 	d := startDaemon(t, "testdata/crash.yaml", data)
-	if strings.Contains(d.logs(), "never published") {
-		interrupted++
-	}
+	createdLarge := resendUnacked(t, d.url, log)
 	ctx := context.Background()
 	stored := map[string]bool{}
 	for after := int64(0); ; {
@@ -149,9 +169,7 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 		after = page.NextAfter
 	}
 	batches, actions := log.counts()
-	t.Logf("%d rounds: %d batches acknowledged of %d sent, %d actions acknowledged, %d work orders stored; "+
-		"%d restarts removed a large batch that a kill interrupted", crashRounds, batches, len(log.batches), actions,
-		len(stored), interrupted)
+
 	for n, ids := range log.batches {
 		present := 0
 		for _, id := range ids {
@@ -188,6 +206,10 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	// Nothing of a batch that a kill interrupted is left in the file, visible or not: the
 	// restart removed it.
 	d.kill()
+	checkRestart(d, createdLarge)
+	t.Logf("%d rounds: %d batches acknowledged of %d sent (those not acknowledged sent again after each restart), "+
+		"%d actions acknowledged, %d work orders stored; %d restarts removed a large batch that a kill interrupted",
+		crashRounds, batches, len(log.batches), actions, len(stored), interrupted)
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(data, "cellforge.db")+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)
@@ -230,24 +252,62 @@ func checkWorkOrder(t *testing.T, d book.WorkOrderDetail) {
 	}
 }
 
-// importLoop sends the batches not acknowledged yet again, then new ones, until ctx ends or
-// the daemon is gone.
-func importLoop(ctx context.Context, url string, log *crashLog) {
+// removedAtStart reports whether a daemon's log says that its store, as it opened, removed a
+// batch that a kill interrupted (before the daemon said it serves).
+func removedAtStart(logs string) bool {
+	removed := strings.Index(logs, "never published")
+	serving := strings.Index(logs, "msg=serving")
+	return removed >= 0 && (serving < 0 || removed < serving)
+}
+
+// resendUnacked sends the batches the daemon did not acknowledge again, as a client would after
+// a crash, and checks that each is taken whole: created, or every row unchanged when the batch
+// was stored and only its answer lost. It returns how many large batches were created whole.
+func resendUnacked(t *testing.T, url string, log *crashLog) (createdLarge int) {
+	t.Helper()
 	for _, n := range log.unacked() {
-		if !sendCrashBatch(ctx, url, log, n) {
-			return
+		log.mu.Lock()
+		rows := len(log.batches[n])
+		log.mu.Unlock()
+		var res book.ImportResult
+		code, err := sendCrashBatch(context.Background(), url, log, n, &res)
+		if err != nil {
+			t.Fatalf("sending batch %d again: %v", n, err)
+		}
+		switch {
+		case code == 201 && res.Created == rows && res.Unchanged == 0:
+			if rows > crashBatchRows {
+				createdLarge++
+			}
+		case code == 200 && res.Unchanged == rows && res.Created == 0:
+		default:
+			t.Errorf("batch %d of %d rows, not acknowledged before a kill, sent again: %d %+v; want it taken whole, "+
+				"201 with every row created or 200 with every row unchanged", n, rows, code, res)
 		}
 	}
+	return createdLarge
+}
+
+// importLoop sends new batches until ctx ends or the daemon is gone.
+func importLoop(ctx context.Context, url string, log *crashLog) {
 	for ctx.Err() == nil {
-		if !sendCrashBatch(ctx, url, log, log.newBatch()) {
+		n := log.newBatch()
+		code, err := sendCrashBatch(ctx, url, log, n, nil)
+		if err != nil {
 			return
+		}
+		if code != 201 {
+			log.mu.Lock()
+			log.refused = append(log.refused, fmt.Sprintf("new batch %d answered %d, want 201", n, code))
+			log.mu.Unlock()
 		}
 	}
 }
 
-// sendCrashBatch sends batch n and records whether the daemon acknowledged it. It returns false when
-// the daemon could not be reached.
-func sendCrashBatch(ctx context.Context, url string, log *crashLog, n int) bool {
+// sendCrashBatch sends batch n, decodes a 2xx answer into res unless it is nil, and records
+// whether the daemon acknowledged the batch (200 or 201: every row is stored). The error says
+// that the daemon could not be reached or its answer read.
+func sendCrashBatch(ctx context.Context, url string, log *crashLog, n int, res *book.ImportResult) (int, error) {
 	log.mu.Lock()
 	ids := log.batches[n]
 	log.mu.Unlock()
@@ -260,16 +320,20 @@ func sendCrashBatch(ctx context.Context, url string, log *crashLog, n int) bool 
 		log.large.Store(true)
 		defer log.large.Store(false)
 	}
-	code, err := request(ctx, "POST", url+"/api/v1/drops/winter/orders", crashPlannerToken, "text/csv", b.Bytes(), nil)
-	if err != nil {
-		return false
+	var out any
+	if res != nil {
+		out = res
 	}
-	if code == 201 {
+	code, err := request(ctx, "POST", url+"/api/v1/drops/winter/orders", crashPlannerToken, "text/csv", b.Bytes(), out)
+	if err != nil {
+		return code, err
+	}
+	if code == 200 || code == 201 {
 		log.mu.Lock()
 		log.acked[n] = true
 		log.mu.Unlock()
 	}
-	return true
+	return code, nil
 }
 
 // operateLoop works a cell's queue like an operator: start the head, complete it, again.
