@@ -171,6 +171,9 @@ func (b *bench) run(ctx context.Context, name string, sh shape, size int64, maxR
 	if err != nil {
 		return res, err
 	}
+	// The daemon may answer before it has read the whole batch: the rest is not sent, and the
+	// writer's figures are read once it has ended.
+	body.Close()
 	res.Bytes, res.Rows = p.written, p.rows
 	res.Status, res.AnswerBytes = resp.StatusCode, int64(len(answer))
 	res.IdleRSSMiB, res.PeakRSSMiB = mib(idle), mib(peak)
@@ -184,7 +187,8 @@ func (b *bench) run(ctx context.Context, name string, sh shape, size int64, maxR
 
 func mib(b int64) float64 { return float64(b*10/(1<<20)) / 10 }
 
-// body returns the request body, made as it is read, and its content type.
+// body returns the request body, made as it is read by a writer of its own, and its content
+// type. Closing the body ends the writer and waits for it: p's figures may be read after that.
 func (b *bench) body(sh shape, p *gen, size int64, via string) (io.ReadCloser, string) {
 	pr, pw := io.Pipe()
 	ctype := "text/csv"
@@ -197,7 +201,9 @@ func (b *bench) body(sh shape, p *gen, size int64, via string) (io.ReadCloser, s
 		mw = multipart.NewWriter(pw)
 		ctype = mw.FormDataContentType()
 	}
+	body := &batchBody{PipeReader: pr, written: make(chan struct{})}
 	go func() {
+		defer close(body.written)
 		var w io.Writer = pw
 		if mw != nil {
 			fw, err := mw.CreateFormFile("batch", file)
@@ -218,7 +224,20 @@ func (b *bench) body(sh shape, p *gen, size int64, via string) (io.ReadCloser, s
 		}
 		pw.CloseWithError(err)
 	}()
-	return pr, ctype
+	return body, ctype
+}
+
+// batchBody is a request body made by a writer goroutine.
+type batchBody struct {
+	*io.PipeReader
+	written chan struct{} // closed when the writer has ended
+}
+
+// Close ends the writer, if it has not ended (its next write fails), and waits for it.
+func (b *batchBody) Close() error {
+	err := b.PipeReader.Close()
+	<-b.written
+	return err
 }
 
 // store imports n good rows, ids 0 to n-1 in gen's order, and checks that they were stored.

@@ -3,8 +3,12 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -124,5 +128,33 @@ func TestReadWebAnswer(t *testing.T) {
 				t.Errorf("got %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestRunReadsWhatWasSentOnceTheWriterIsDone: a daemon that answers before it has read the
+// whole batch (a refusal at the first bad row, say) leaves the batch's writer to end on its own;
+// what it wrote is read once it has ended (go test -race finds the reads that do not wait).
+func TestRunReadsWhatWasSentOnceTheWriterIsDone(t *testing.T) {
+	const size = 8 << 20
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.CopyN(io.Discard, r.Body, 4096)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Connection", "close")
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		io.WriteString(w, `{"error":{"message":"refused at the first row","rows":[{}],"problems":1,"bad_rows":1}}`)
+	}))
+	defer srv.Close()
+	b := &bench{base: srv.URL, drop: "d", token: "t", skus: []string{"A"}, pid: os.Getpid(), client: &http.Client{}}
+	for range 3 {
+		res, err := b.run(context.Background(), "csv-empty-rows", shapes["csv-empty-rows"], size, 0, "api", "", "", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != http.StatusUnprocessableEntity || res.Problems != 1 {
+			t.Fatalf("read %+v of the answer", res)
+		}
+		if res.Bytes <= 0 || res.Bytes > size || res.Rows <= 0 {
+			t.Errorf("%d bytes and %d rows sent of at most %d bytes", res.Bytes, res.Rows, size)
+		}
 	}
 }
