@@ -24,22 +24,15 @@ short=A,B,C,D,E,F,G,H,I,J
 studio=$(grep -E '^  - sku: ' configs/demo.yaml | awk '{print $3}' | paste -sd, -)
 limit=$((32 << 20)) # api.DefaultMaxBatchBytes
 
-pid=""
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; true' EXIT
-url=""
-# start DATA PLAN: serves the config from DATA, planning for PLAN; sets pid and url.
+# start DATA PLAN: serves the config from DATA, planning for PLAN; sets pid and url once it
+# answers.
 start() {
   mkdir -p "$1"
-  "$B/cellforge" serve --config "$M/mem.yaml" --data "$1" --listen 127.0.0.1:0 --log-level warn \
-    --plan-search "$2" > "$1.out" 2> "$1.log" &
-  pid=$!
-  url=""
-  for _ in $(seq 1 200); do
-    url=$(grep -o 'http://[0-9.:]*' "$1.out" 2>/dev/null | head -1 || true)
-    [ -n "$url" ] && curl -fs "$url/healthz" > /dev/null && return 0
-    sleep 0.1
-  done
-  echo "the daemon did not start:"; cat "$1.log"; exit 1
+  serve "$1" --config "$M/mem.yaml" --log-level warn --plan-search "$2"
+  curl -fs "$url/healthz" > /dev/null || { echo "the daemon does not answer:" >&2; cat "$1.log" >&2; exit 1; }
 }
 stop() { kill "$pid"; wait "$pid" || true; pid=""; }
 # one NAME VIA SHAPE DROP SKUS BYTES PLAN [STORED [ROWS]]: a fresh daemon (planning for PLAN) takes

@@ -17,6 +17,8 @@ only=${1:-}
 B=$root/.bench
 rm -rf "$B"
 mkdir -p "$B"
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 if [ -z "$only" ]; then
   scripts/deps.sh wrk sqlite3 bc jq libmodbus-dev
   scripts/browser-deps.sh
@@ -198,27 +200,27 @@ batch() {
 batch 100000 "$B/batch-100k.csv"
 batch 10000 "$B/batch-10k.csv"
 
-pid=""
-url=""
 # start_daemon DATA [PLAN_SEARCH]: serves the bench config on a free loopback port, with planning
-# off unless PLAN_SEARCH is given; sets pid and url.
+# off unless PLAN_SEARCH is given; sets pid and url once it answers.
 start_daemon() {
-  "$B/cellforge" serve --config "$B/bench.yaml" --data "$1" --listen 127.0.0.1:0 --log-level warn --plan-search "${2:-0}" \
-    > "$1.out" 2> "$1.log" &
-  pid=$!
-  for _ in $(seq 1 200); do
-    url=$(grep -o 'http://[0-9.:]*' "$1.out" 2>/dev/null | head -1 || true)
-    [ -n "$url" ] && curl -fs "$url/healthz" > /dev/null && return 0
-    sleep 0.1
-  done
-  echo "the daemon did not start:"; cat "$1.log"; exit 1
+  serve "$1" --config "$B/bench.yaml" --log-level warn --plan-search "${2:-0}"
+  curl -fs "$url/healthz" > /dev/null || { echo "the daemon does not answer:" >&2; cat "$1.log" >&2; exit 1; }
 }
 stop_daemon() { kill "$pid"; wait "$pid" || true; }
 sim_pid=""
 load_pid=""
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null; [ -n "$load_pid" ] && kill "$load_pid" 2>/dev/null; true' EXIT
+sse_pid=""
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null; [ -n "$load_pid" ] && kill "$load_pid" 2>/dev/null; [ -n "$sse_pid" ] && kill "$sse_pid" 2>/dev/null; true' EXIT
 
-seconds() { local s=$(date +%s.%N); "$@" > /dev/null; echo "$(date +%s.%N) - $s" | bc -l; }
+# seconds CMD...: runs CMD, its output discarded, and prints the seconds it took. It fails when
+# CMD fails, and so does the assignment x=$(seconds CMD...), which ends the bench (set -e).
+seconds() {
+  local s e
+  s=$(date +%s.%N)
+  "$@" > /dev/null || { echo "bench: $* failed" >&2; return 1; }
+  e=$(date +%s.%N)
+  echo "$e - $s" | bc -l
+}
 fmt() { printf '%.*f' "${2:-2}" "$1"; }
 field() { grep -o "\"$1\": *[0-9.]*" "$2" | head -1 | awk -F': *' '{print $2}'; }
 token=demo-planner-token-0001
@@ -379,85 +381,74 @@ start_daemon "$B/book-50k"
 restart_ops=$(curl -fs "$url/metrics" | awk '/^cellforge_operations\{/ {n += $2} END {printf "%d", n}')
 stop_daemon
 pid=""
-# serving_url OUT: waits for the daemon's first line in OUT and prints its URL.
-serving_url() {
-  local u=""
-  for _ in $(seq 1 6000); do
-    u=$(grep -o 'http://[0-9.:]*' "$1" 2>/dev/null | head -1 || true)
-    [ -n "$u" ] && { echo "$u"; return 0; }
-    sleep 0.01
-  done
-  return 1
-}
 # restart SEARCH: starts a copy of the 50,000-work-order book with --plan-search SEARCH and
-# prints SEARCH, the seconds from the process's start to its first answered API request and to
-# its first plan ("-" with planning off), and from SIGINT to its exit.
+# appends to restart.txt SEARCH, the seconds from the process's start to its first answered API
+# request and to its first plan ("-" with planning off), and from SIGINT to its exit.
 restart() {
   local d=$B/restart-$1 t0 u answered="" planned="-" s e
   rm -rf "$d" "$d.out"
   cp -r "$B/book-50k" "$d"
   t0=$(date +%s.%N)
-  "$B/cellforge" serve --config "$B/bench.yaml" --data "$d" --listen 127.0.0.1:0 --log-level info --plan-search "$1" \
-    > "$d.out" 2> "$d.log" &
-  pid=$!
-  u=$(serving_url "$d.out") || { echo "the daemon did not start:"; cat "$d.log"; exit 1; }
+  serve "$d" --config "$B/bench.yaml" --log-level info --plan-search "$1"
+  u=$url
   for _ in $(seq 1 6000); do
     curl -fs -o /dev/null -H "$bearer" "$u/api/v1/cells/$first_cell/queue" && { answered=$(date +%s.%N); break; }
     sleep 0.01
   done
-  [ -n "$answered" ] || { echo "the daemon did not answer:"; cat "$d.log"; exit 1; }
+  [ -n "$answered" ] || { echo "the daemon did not answer:" >&2; cat "$d.log" >&2; exit 1; }
   if [ "$1" != 0 ]; then
     for _ in $(seq 1 6000); do
       [ "$(curl -s -o /dev/null -w '%{http_code}' -H "$bearer" "$u/api/v1/plan")" = 200 ] && { planned=$(date +%s.%N); break; }
       sleep 0.1
     done
-    [ "$planned" != - ] || { echo "no first plan after 10 minutes:"; cat "$d.log"; exit 1; }
+    [ "$planned" != - ] || { echo "no first plan after 10 minutes:" >&2; cat "$d.log" >&2; exit 1; }
     planned=$(echo "$planned - $t0" | bc -l)
   fi
   s=$(date +%s.%N)
   kill -INT "$pid"
-  wait "$pid" || { echo "the daemon exited with $? on SIGINT:"; cat "$d.log"; exit 1; }
+  wait "$pid" || { echo "the daemon exited with $? on SIGINT:" >&2; cat "$d.log" >&2; exit 1; }
   e=$(date +%s.%N)
   pid=""
   grep -o 'msg="first plan made".*' "$d.log" >> "$B/first-plan.txt" || true
-  echo "$1 $(echo "$answered - $t0" | bc -l) $planned $(echo "$e - $s" | bc -l)"
+  echo "$1 $(echo "$answered - $t0" | bc -l) $planned $(echo "$e - $s" | bc -l)" | tee -a "$B/restart.txt"
   rm -rf "$d"
 }
 : > "$B/restart.txt"
 : > "$B/first-plan.txt"
 restart_load=$(cut -d' ' -f1 /proc/loadavg)
 for _ in 1 2 3; do
-  restart 0 | tee -a "$B/restart.txt"
-  restart 300ms | tee -a "$B/restart.txt"
+  restart 0
+  restart 300ms
 done
 # stop_demo N: serves the demo floor (simulated machines and printers, the embedded broker), waits
-# until telemetry is connected, opens a tablet's live stream and prints the seconds from SIGINT
-# to the process's exit.
+# until telemetry is connected, opens a tablet's live stream and appends to stop.txt the seconds
+# from SIGINT to the process's exit.
 stop_demo() {
-  local d=$B/stop-$1 u s e
-  "$B/cellforge" serve --config configs/demo.yaml --data "$d" --listen 127.0.0.1:0 > "$d.out" 2> "$d.log" &
-  pid=$!
-  u=$(serving_url "$d.out") || { echo "the demo did not start:"; cat "$d.log"; exit 1; }
+  local d=$B/stop-$1 u s e connected=""
+  serve "$d" --config configs/demo.yaml
+  u=$url
   for _ in $(seq 1 300); do
-    curl -fs "$u/metrics" | grep -q '^cellforge_mqtt_connected 1' && break
+    curl -fs -o "$d.metrics" "$u/metrics" && grep -q '^cellforge_mqtt_connected 1' "$d.metrics" && { connected=1; break; }
     sleep 0.1
   done
+  [ -n "$connected" ] || { echo "the demo's telemetry did not connect to its embedded broker in 30 s:" >&2; cat "$d.log" >&2; exit 1; }
   curl -fs -o /dev/null -c "$d.cookie" -d person=amira -d pin=4821 "$u/tablet/$first_demo_cell/signin"
   curl -sN -b "$d.cookie" "$u/tablet/$first_demo_cell/events" > "$d.sse" &
-  local sse=$!
+  sse_pid=$!
   for _ in $(seq 1 100); do grep -q '^retry:' "$d.sse" 2>/dev/null && break; sleep 0.05; done
-  grep -q '^retry:' "$d.sse" || { echo "no live stream from the demo"; cat "$d.log"; exit 1; }
+  grep -q '^retry:' "$d.sse" || { echo "no live stream from the demo" >&2; cat "$d.log" >&2; exit 1; }
   s=$(date +%s.%N)
   kill -INT "$pid"
-  wait "$pid" || { echo "the demo exited with $? on SIGINT:"; cat "$d.log"; exit 1; }
+  wait "$pid" || { echo "the demo exited with $? on SIGINT:" >&2; cat "$d.log" >&2; exit 1; }
   e=$(date +%s.%N)
   pid=""
-  wait "$sse" || true
-  echo "$(echo "$e - $s" | bc -l)"
+  wait "$sse_pid" || true
+  sse_pid=""
+  echo "$e - $s" | bc -l | tee -a "$B/stop.txt"
 }
 first_demo_cell=$(sed -n '/^cells:/,/^products:/p' configs/demo.yaml | grep -E '^  - id: ' | awk '{print $3}' | head -1)
 : > "$B/stop.txt"
-for n in 1 2 3 4 5; do stop_demo "$n" | tee -a "$B/stop.txt"; done
+for n in 1 2 3 4 5; do stop_demo "$n"; done
 
 scripts/bench-batches.sh "$B"
 
