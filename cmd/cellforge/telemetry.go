@@ -163,7 +163,8 @@ func (t *telemetryStack) stages() [][]part {
 		{{name: "mqtt-publisher", run: t.publisher.Run, bound: mqttTimeout + quickStopBound}},
 	}
 	if t.bridge != nil {
-		// A write to InfluxDB under way is cancelled; the bridge disconnects within 250 ms.
+		// It takes what the embedded broker holds for it, for up to bridgeDrain; then a write
+		// to InfluxDB under way is cancelled, and it disconnects within 250 ms.
 		out = append(out, []part{{name: "influx-bridge", run: t.runBridge, bound: bridgeDrain + quickStopBound}})
 	}
 	if t.broker != nil {
