@@ -38,6 +38,26 @@ drops:
     windows: {RUG: 1000000, SCARF: 1000000}
 `
 
+// openBench opens a store on a new file, closed when the test ends, and a book of benchFactory
+// over it, after edit changes its Config (nil for none).
+func openBench(tb testing.TB, edit func(*book.Config)) *book.Book {
+	tb.Helper()
+	f, err := configs.Parse("bench.yaml", []byte(benchFactory))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	st, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "book.db"), nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	cfg := book.Config{Store: st, Factory: f}
+	if edit != nil {
+		edit(&cfg)
+	}
+	return book.New(cfg)
+}
+
 // BenchmarkImport100k imports a 100,000-row CSV batch through the whole path: parsing, checks
 // against the book, one transaction storing orders, work orders, operations and events, and the
 // dispatch of every first operation.
@@ -97,16 +117,7 @@ func BenchmarkRefuse1M(b *testing.B) {
 		fmt.Fprintf(&csv, "%x,%s,1\n", i, sku)
 	}
 	csv.WriteString(",,\n")
-	f, err := configs.Parse("bench.yaml", []byte(benchFactory))
-	if err != nil {
-		b.Fatal(err)
-	}
-	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	bk := book.New(book.Config{Store: st, Factory: f})
+	bk := openBench(b, nil)
 	b.ReportAllocs()
 	for b.Loop() {
 		rr, err := intake.NewCSV(bytes.NewReader(csv.Bytes()))

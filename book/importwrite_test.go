@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/book/intake"
-	"github.com/cellforge/cellforge/configs"
 	"github.com/cellforge/cellforge/store/sqlite"
 )
 
@@ -126,20 +124,15 @@ func (t *hookedBatchTx) InsertWorkOrder(wo *book.WorkOrder, ops []book.Operation
 }
 
 // openLarge opens a store on a new file and a book of benchFactory over store(s), at a fixed
-// time.
+// time, writing batches of 100 orders or more in short transactions.
 func openLarge(t *testing.T, store func(*sqlite.Store) book.Store) *book.Book {
 	t.Helper()
-	f, err := configs.Parse("large.yaml", []byte(benchFactory))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "book.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
 	now := time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
-	return book.New(book.Config{Store: store(st), Factory: f, Now: func() time.Time { return now }, LargeBatch: 100})
+	return openBench(t, func(c *book.Config) {
+		c.Store = store(c.Store.(*sqlite.Store))
+		c.Now = func() time.Time { return now }
+		c.LargeBatch = 100
+	})
 }
 
 // rows is n, or under the race detector the smaller race.

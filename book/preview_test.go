@@ -1,33 +1,20 @@
 package book_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/book/intake"
-	"github.com/cellforge/cellforge/configs"
-	"github.com/cellforge/cellforge/store/sqlite"
 )
 
 // TestPreviewImportPlansAtMostMaxPreviewOrders checks that a good batch of more new orders
 // than a promise check plans is answered with its figures and no candidates, and one of as many
 // with every candidate.
 func TestPreviewImportPlansAtMostMaxPreviewOrders(t *testing.T) {
-	f, err := configs.Parse("bench.yaml", []byte(benchFactory))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "preview.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	bk := book.New(book.Config{Store: st, Factory: f})
+	bk := openBench(t, nil)
 	batch := func(n int) book.RowReader {
 		var b strings.Builder
 		b.WriteString("order_id,sku,quantity\n")

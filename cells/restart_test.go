@@ -69,14 +69,7 @@ func TestControllersGoOnAfterARestart(t *testing.T) {
 	})
 	t.Run("a cell down for a machine fault stays down and resumes its job", func(t *testing.T) {
 		fl := newFloor(t)
-		fl.importCSV("order_id,sku,quantity\nS1,SCARF,30\n")
-		eventually(t, "weaving to start", func() bool { return fl.op("S1", 0).UnitsDone > 0 })
-		victim := fl.op("S1", 0)
-		device := map[string]string{"weave-1": "loom-a", "weave-2": "loom-b"}[victim.Cell]
-		if err := fl.plant.SetFaults(device, plant.Faults{MachineFault: int(loom.FaultWarpBreak)}); err != nil {
-			t.Fatal(err)
-		}
-		eventually(t, "the cell to go down", func() bool { return fl.cells[victim.Cell].Status().Down != "" })
+		victim, _ := fl.breakTheWarp(t)
 		eventually(t, "S1 to be paused", func() bool { return fl.op("S1", 0).State == book.Paused })
 		// for the warp break, or, on a machine loaded enough to miss polls for LostAfter, for
 		// no answer first: the reason it went down with is the one it keeps
@@ -121,6 +114,21 @@ func TestControllersGoOnAfterARestart(t *testing.T) {
 		}
 		eventually(t, "S1 to complete after the reset", func() bool { return fl.op("S1", 0).State == book.Done })
 	})
+}
+
+// breakTheWarp weaves an order of 30 scarves and breaks the warp of the loom weaving it: it
+// returns the operation as it was when the loom started and the loom, once its cell is down.
+func (fl *floor) breakTheWarp(t *testing.T) (book.Operation, string) {
+	t.Helper()
+	fl.importCSV("order_id,sku,quantity\nS1,SCARF,30\n")
+	eventually(t, "weaving to start", func() bool { return fl.op("S1", 0).UnitsDone > 0 })
+	victim := fl.op("S1", 0)
+	device := map[string]string{"weave-1": "loom-a", "weave-2": "loom-b"}[victim.Cell]
+	if err := fl.plant.SetFaults(device, plant.Faults{MachineFault: int(loom.FaultWarpBreak)}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the cell to go down", func() bool { return fl.cells[victim.Cell].Status().Down != "" })
+	return victim, device
 }
 
 // machineStub takes commands and remembers them: the test feeds the controller its readings.
@@ -190,14 +198,7 @@ func (fl *floor) restartOnStub(cell, device string) (*cells.Cell, *machineStub) 
 // the missing state read as 0, idle).
 func TestAReadingWithoutTheStateLeavesTheCellDown(t *testing.T) {
 	fl := newFloor(t)
-	fl.importCSV("order_id,sku,quantity\nS1,SCARF,30\n")
-	eventually(t, "weaving to start", func() bool { return fl.op("S1", 0).UnitsDone > 0 })
-	victim := fl.op("S1", 0)
-	device := map[string]string{"weave-1": "loom-a", "weave-2": "loom-b"}[victim.Cell]
-	if err := fl.plant.SetFaults(device, plant.Faults{MachineFault: int(loom.FaultWarpBreak)}); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "the cell to go down", func() bool { return fl.cells[victim.Cell].Status().Down != "" })
+	victim, device := fl.breakTheWarp(t)
 	cell, _ := fl.restartOnStub(victim.Cell, device)
 
 	setup := time.Now()

@@ -10,19 +10,7 @@ import (
 )
 
 func TestEmbeddedBrokerCarriesMessages(t *testing.T) {
-	b, err := New(Config{Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- b.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	b := runBroker(t)
 	connect := func(id string) paho.Client {
 		c := paho.NewClient(paho.NewClientOptions().AddBroker(b.URL()).SetClientID(id).SetConnectRetry(true).SetConnectRetryInterval(10 * time.Millisecond))
 		if tok := c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
@@ -87,19 +75,7 @@ func TestCloseReleasesABrokerThatNeverRan(t *testing.T) {
 // persistent session while its client is away are counted until the client is back and
 // acknowledges them.
 func TestPendingCountsWhatASessionHasNotAcknowledged(t *testing.T) {
-	b, err := New(Config{Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- b.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	b := runBroker(t)
 	wait := func(what string, tok paho.Token) {
 		t.Helper()
 		if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
@@ -147,4 +123,23 @@ func TestPendingCountsWhatASessionHasNotAcknowledged(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// runBroker runs a broker on a free loopback port until the test ends.
+func runBroker(t *testing.T) *Broker {
+	t.Helper()
+	b, err := New(Config{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	return b
 }
