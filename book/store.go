@@ -25,6 +25,16 @@ type ReadTx interface {
 
 	WorkOrder(id int64) (WorkOrder, error) // ErrNotFound
 	WorkOrderByOrder(orderID string) (WorkOrder, error)
+	// WorkOrdersOf returns the work orders of the orders among ids (an order's first, then its
+	// remakes), by id ascending.
+	WorkOrdersOf(orderIDs []string) ([]WorkOrder, error)
+	// OrdersWithLosses returns the ids of the orders of a drop (of every drop when drop is
+	// empty) that lost units, by order id: one of their work orders was scrapped, or scrapped
+	// units at an operation.
+	OrdersWithLosses(drop string) ([]string, error)
+	// LostOperations returns the operations of the work orders among ids that scrapped units
+	// (Scrapped above zero), by work order id and routing order.
+	LostOperations(workOrders []int64) ([]Operation, error)
 	WorkOrders(f WorkOrderFilter) ([]WorkOrder, error) // by id ascending
 	// Operations returns the operations of a work order in routing order.
 	Operations(workOrder int64) ([]Operation, error)
@@ -49,7 +59,8 @@ type ReadTx interface {
 	FinishedOperations(since time.Time, limit int) ([]QueueEntry, error)
 	// CellLoads returns the standard time queued, running or paused at each cell that has any.
 	CellLoads() ([]CellLoad, error)
-	// Completions returns the completed work orders of a drop.
+	// Completions returns the completed work orders of a drop, by work order id, each with
+	// its order id.
 	Completions(drop string) ([]Completion, error)
 	Events(f EventFilter) ([]Event, error) // by id ascending
 	// LastEventID returns the id of the latest event, 0 when there is none.

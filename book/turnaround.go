@@ -1,6 +1,7 @@
 package book
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -8,8 +9,8 @@ import (
 	"time"
 )
 
-// Turnaround summarises the turnaround times of a drop's completed work orders: completion
-// time minus order intake time, as the event log recorded them.
+// Turnaround summarises the turnaround times of a drop's completed orders: from the order's
+// intake to the completion of its last work order, as the event log recorded them.
 type Turnaround struct {
 	Drop   string        `json:"drop"`
 	Count  int           `json:"count"`
@@ -20,7 +21,7 @@ type Turnaround struct {
 	P90Seconds    float64 `json:"p90_seconds"`
 }
 
-// Turnaround returns the turnaround of a drop's completed work orders. The percentiles are
+// Turnaround returns the turnaround of a drop's completed orders. The percentiles are
 // nearest-rank: the median of 1, 2, 3, 4 is 2.
 func (b *Book) Turnaround(ctx context.Context, drop string) (Turnaround, error) {
 	done, err := b.Completions(ctx, drop)
@@ -30,22 +31,63 @@ func (b *Book) Turnaround(ctx context.Context, drop string) (Turnaround, error) 
 	return Summarize(drop, done), nil
 }
 
-// Completions returns the completed work orders of a drop with their intake and completion
-// times, by work order id.
+// Completions returns the completed orders of a drop, one each, by the id of the work order
+// that completed it: its intake, and the completion of its last work order. An order is
+// completed when every work order of it has ended, one at least done, and it lacks no unit:
+// an order made short, or whose remake is still being made, is not, and neither are its work
+// orders that did complete.
 func (b *Book) Completions(ctx context.Context, drop string) ([]Completion, error) {
 	if _, ok := b.drops[drop]; !ok {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownDrop, drop)
 	}
 	var done []Completion
+	var lossy []OrderDetail
 	err := b.store.Read(ctx, func(tx ReadTx) error {
 		var err error
-		done, err = tx.Completions(drop)
+		if done, err = tx.Completions(drop); err != nil {
+			return err
+		}
+		// Only an order that lost units has more than one work order, or one done short.
+		lossy, err = lossyOrders(tx, drop)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reading completions of drop %s: %w", drop, err)
 	}
-	return done, nil
+	if len(lossy) == 0 {
+		return done, nil
+	}
+	whole := make(map[string]Order, len(lossy))
+	settled := make(map[string]bool, len(lossy))
+	for _, d := range lossy {
+		settled[d.Order.OrderID] = true
+		if d.State == OrderDone {
+			whole[d.Order.OrderID] = d.Order
+		}
+	}
+	last := make(map[string]int) // index in out of an order's completion
+	out := done[:0:0]
+	for _, c := range done {
+		if !settled[c.OrderID] {
+			out = append(out, c)
+			continue
+		}
+		o, ok := whole[c.OrderID]
+		if !ok {
+			continue
+		}
+		c.IntakeAt = o.IntakeAt
+		if i, seen := last[c.OrderID]; seen {
+			if c.CompletedAt.After(out[i].CompletedAt) {
+				out[i].WorkOrder, out[i].CompletedAt = c.WorkOrder, c.CompletedAt
+			}
+			continue
+		}
+		last[c.OrderID] = len(out)
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(x, y Completion) int { return cmp.Compare(x.WorkOrder, y.WorkOrder) })
+	return out, nil
 }
 
 // Summarize returns the count, nearest-rank median and p90 of completions' turnaround times.

@@ -47,7 +47,8 @@ type Order struct {
 	Batch    string    `json:"batch"`
 }
 
-// WorkOrder is the production of one order: its SKU's routing for the order's quantity.
+// WorkOrder is the production of an order: its SKU's routing for the order's quantity, or, for
+// a remake, for the units the order lost.
 type WorkOrder struct {
 	ID          int64          `json:"id"`
 	OrderID     string         `json:"order_id"`
@@ -59,6 +60,9 @@ type WorkOrder struct {
 	State       WorkOrderState `json:"state"`
 	IntakeAt    time.Time      `json:"intake_at"`
 	CompletedAt *time.Time     `json:"completed_at,omitempty"`
+	// RemakeOf, for a remake, is the work order whose lost units it makes again; zero for an
+	// order's first work order.
+	RemakeOf int64 `json:"remake_of,omitempty"`
 }
 
 // Operation is one step of a work order's routing.
@@ -122,6 +126,7 @@ const (
 	EventOperationScrap     = "operation.scrapped_units"
 	EventWorkOrderCompleted = "workorder.completed"
 	EventWorkOrderScrapped  = "workorder.scrapped"
+	EventWorkOrderRemake    = "workorder.remake"
 	EventOperationProgress  = "operation.progress"
 	EventCellFault          = "cell.fault"
 	EventCellRecovered      = "cell.recovered"
@@ -158,9 +163,11 @@ type WorkOrderFilter struct {
 }
 
 // Completion is one completed work order of a drop, for turnaround: its intake and completion
-// times as the event log recorded them.
+// times as the event log recorded them. The book's Completions are of orders: an order's
+// intake and the completion of its last work order, WorkOrder.
 type Completion struct {
 	WorkOrder   int64
+	OrderID     string
 	IntakeAt    time.Time
 	CompletedAt time.Time
 }

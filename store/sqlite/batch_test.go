@@ -98,6 +98,9 @@ func TestWriteBatchHiddenUntilPublished(t *testing.T) {
 			if _, err := tx.WorkOrderByOrder("drop-2-0000000"); !errors.Is(err, book.ErrNotFound) {
 				t.Errorf("WorkOrderByOrder of the batch: %v, want not found", err)
 			}
+			if got, err := tx.WorkOrdersOf([]string{"drop-2-0000000"}); err != nil || len(got) != 0 {
+				t.Errorf("WorkOrdersOf the batch's order = %v, %v; want none", got, err)
+			}
 			if _, err := tx.Operation(batchOp); !errors.Is(err, book.ErrNotFound) {
 				t.Errorf("Operation %d of the batch: %v, want not found", batchOp, err)
 			}

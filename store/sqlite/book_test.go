@@ -716,8 +716,8 @@ func TestCompletions(t *testing.T) {
 			return err
 		}
 		want := []book.Completion{
-			{WorkOrder: a[0].wo.ID, IntakeAt: t0, CompletedAt: t0.Add(7 * time.Hour)},
-			{WorkOrder: a[2].wo.ID, IntakeAt: t0, CompletedAt: t0.Add(5 * time.Hour)},
+			{WorkOrder: a[0].wo.ID, OrderID: a[0].wo.OrderID, IntakeAt: t0, CompletedAt: t0.Add(7 * time.Hour)},
+			{WorkOrder: a[2].wo.ID, OrderID: a[2].wo.OrderID, IntakeAt: t0, CompletedAt: t0.Add(5 * time.Hour)},
 		}
 		if !slices.Equal(got, want) {
 			t.Errorf("Completions = %+v, want %+v", got, want)
@@ -982,6 +982,9 @@ func TestQueryPlans(t *testing.T) {
 		{"events of a work order", woEventsQuery, woEventsArgs, "events_work_order", false},
 		{"events of kinds since", kindsQuery, kindsArgs, "events_kind_at", true},
 		{"finished operations", finishedSQL, []any{micros(t0), everything.operations, 100}, "operations_ended", false},
+		{"orders that lost units", `SELECT DISTINCT order_id FROM work_orders WHERE id IN (` + lostSQL + `)`,
+			[]any{everything.operations, everything.workOrders}, "operations_lost", true},
+		{"work orders scrapped", lostSQL, []any{everything.operations, everything.workOrders}, "work_orders_state", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rows, err := s.reader.Query("EXPLAIN QUERY PLAN "+tc.query, tc.args...)
@@ -1102,6 +1105,81 @@ func TestFinishedOperations(t *testing.T) {
 		want := []book.QueueEntry{eb, entry(w[4], f)}
 		if !slices.EqualFunc(got, want, sameQueueEntry) {
 			t.Errorf("FinishedOperations inside the Write =\n%+v\nwant\n%+v", got, want)
+		}
+		return nil
+	})
+}
+
+// TestLosses: the orders that lost units (an operation scrapped some, or a work order was
+// scrapped), by drop; the operations that lost them; an order's work orders, a remake with
+// the work order it makes up for among them.
+func TestLosses(t *testing.T) {
+	s, _ := openTest(t)
+	a := importOrders(t, s, "drop-a", 0, 4)
+	b := importOrders(t, s, "drop-b", 0, 2)
+	var remake book.WorkOrder
+	mustWrite(t, s, func(tx book.Tx) error {
+		// a-1 scraps 1 unit at its second operation, b-0 its whole work order; a-2 is done,
+		// and so is the first operation of a-3
+		lost := a[1].ops[1]
+		lost.Scrapped, lost.Reason = 1, "needle broke"
+		if err := tx.UpdateOperation(&lost); err != nil {
+			return err
+		}
+		scrapped := b[0].wo
+		scrapped.State = book.WorkScrapped
+		if err := tx.UpdateWorkOrder(scrapped); err != nil {
+			return err
+		}
+		done := a[2].wo
+		done.State = book.WorkDone
+		if err := tx.UpdateWorkOrder(done); err != nil {
+			return err
+		}
+		first := a[3].ops[0]
+		first.State = book.Done
+		if err := tx.UpdateOperation(&first); err != nil {
+			return err
+		}
+		remake = a[1].wo
+		remake.ID, remake.Quantity, remake.RemakeOf = 0, 1, a[1].wo.ID
+		return tx.InsertWorkOrder(&remake, []book.Operation{{Name: "cut", Capability: "laser", Quantity: 1, State: book.Ready}})
+	})
+	mustRead(t, s, func(tx book.ReadTx) error {
+		for _, tc := range []struct {
+			drop string
+			want []string
+		}{
+			{"drop-a", []string{a[1].wo.OrderID}},
+			{"drop-b", []string{b[0].wo.OrderID}},
+			{"", []string{a[1].wo.OrderID, b[0].wo.OrderID}},
+			{"drop-c", nil},
+		} {
+			got, err := tx.OrdersWithLosses(tc.drop)
+			if err != nil {
+				return err
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("OrdersWithLosses(%q) = %v, want %v", tc.drop, got, tc.want)
+			}
+		}
+		ops, err := tx.LostOperations([]int64{a[0].wo.ID, a[1].wo.ID, remake.ID, b[0].wo.ID})
+		if err != nil {
+			return err
+		}
+		if len(ops) != 1 || ops[0].ID != a[1].ops[1].ID || ops[0].Scrapped != 1 || ops[0].Reason != "needle broke" {
+			t.Errorf("LostOperations = %+v, want the second operation of %d, 1 unit", ops, a[1].wo.ID)
+		}
+		wos, err := tx.WorkOrdersOf([]string{a[1].wo.OrderID, b[1].wo.OrderID, "nobody"})
+		if err != nil {
+			return err
+		}
+		if len(wos) != 3 || wos[0].ID != a[1].wo.ID || wos[1].ID != b[1].wo.ID || !sameWorkOrder(wos[2], remake) ||
+			wos[2].RemakeOf != a[1].wo.ID || wos[0].RemakeOf != 0 {
+			t.Errorf("WorkOrdersOf = %+v, want %d, %d and the remake %+v", wos, a[1].wo.ID, b[1].wo.ID, remake)
+		}
+		if none, err := tx.WorkOrdersOf(nil); err != nil || len(none) != 0 {
+			t.Errorf("WorkOrdersOf(nil) = %v, %v", none, err)
 		}
 		return nil
 	})

@@ -82,7 +82,7 @@ var (
 		"drop_id", "batch", "sku")
 	workOrdersTable = newTable("work_orders", 0,
 		[]string{"id", "order_id", "drop_id", "sku", "quantity", "priority", "due", "state", "intake_at",
-			"completed_at"},
+			"completed_at", "remake_of"},
 		"state", "drop_id", "sku")
 	operationsTable = newTable("operations", 0,
 		[]string{"id", "work_order", "seq", "name", "capability", "quantity", "unit_time_ns", "setup_ns",

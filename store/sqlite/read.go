@@ -80,15 +80,16 @@ func (t *readTx) DropUnits(drop string) (map[string]int, error) {
 	return out, nil
 }
 
-const workOrderCols = `id, order_id, drop_id, sku, quantity, priority, due, state, intake_at, completed_at`
+const workOrderCols = `id, order_id, drop_id, sku, quantity, priority, due, state, intake_at, completed_at, remake_of`
 
 func scanWorkOrder(sc scanner) (book.WorkOrder, error) {
 	var w book.WorkOrder
 	var due, intake int64
-	var completed sql.NullInt64
+	var completed, remakeOf sql.NullInt64
 	err := sc.Scan(&w.ID, &w.OrderID, &w.Drop, &w.SKU, &w.Quantity, &w.Priority, &due, &w.State,
-		&intake, &completed)
+		&intake, &completed, &remakeOf)
 	w.Due, w.IntakeAt, w.CompletedAt = fromMicros(due), fromMicros(intake), fromNullMicros(completed)
+	w.RemakeOf = remakeOf.Int64
 	return w, err
 }
 
@@ -116,6 +117,80 @@ func (t *readTx) WorkOrderByOrder(orderID string) (book.WorkOrder, error) {
 		return book.WorkOrder{}, fmt.Errorf("reading work order of order %q: %w", orderID, err)
 	}
 	return w, nil
+}
+
+// WorkOrdersOf returns the work orders of the orders among ids, by id ascending.
+func (t *readTx) WorkOrdersOf(orderIDs []string) ([]book.WorkOrder, error) {
+	if len(orderIDs) == 0 {
+		return nil, nil
+	}
+	list, err := json.Marshal(orderIDs)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := t.query(`SELECT `+workOrderCols+` FROM work_orders
+		WHERE order_id IN (SELECT value FROM json_each(?)) AND +id < ? ORDER BY id`, string(list), t.vis.workOrders)
+	if err != nil {
+		return nil, fmt.Errorf("reading the work orders of %d orders: %w", len(orderIDs), err)
+	}
+	wos, err := collect(t.ctx, rows, scanWorkOrder)
+	if err != nil {
+		return nil, fmt.Errorf("reading the work orders of %d orders: %w", len(orderIDs), err)
+	}
+	return wos, nil
+}
+
+// lostSQL selects the ids of the work orders that lost units, through the partial index
+// operations_lost (whose condition it names literally) and the index of their state.
+const lostSQL = `SELECT work_order FROM operations WHERE scrapped > 0 AND +id < ?
+	UNION SELECT id FROM work_orders WHERE state = '` + string(book.WorkScrapped) + `' AND id < ?`
+
+// OrdersWithLosses returns the ids of the orders of a drop (every drop when drop is empty)
+// that lost units, by order id.
+func (t *readTx) OrdersWithLosses(drop string) ([]string, error) {
+	q := `SELECT DISTINCT order_id FROM work_orders WHERE id IN (` + lostSQL + `) AND id < ?`
+	args := []any{t.vis.operations, t.vis.workOrders, t.vis.workOrders}
+	if drop != "" {
+		q += ` AND drop_id = ?`
+		args = append(args, drop)
+	}
+	rows, err := t.query(q+` ORDER BY order_id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading the orders that lost units: %w", err)
+	}
+	ids, err := collect(t.ctx, rows, func(sc scanner) (string, error) {
+		var id string
+		err := sc.Scan(&id)
+		return id, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the orders that lost units: %w", err)
+	}
+	return ids, nil
+}
+
+// LostOperations returns the operations of the work orders among ids that scrapped units, by
+// work order id and routing order.
+func (t *readTx) LostOperations(workOrders []int64) ([]book.Operation, error) {
+	if len(workOrders) == 0 {
+		return nil, nil
+	}
+	list, err := json.Marshal(workOrders)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := t.query(`SELECT `+opCols+` FROM operations o
+		WHERE o.scrapped > 0 AND o.work_order IN (SELECT value FROM json_each(?)) AND +o.id < ?
+		ORDER BY o.work_order, o.seq`, string(list), t.vis.operations)
+	if err != nil {
+		return nil, fmt.Errorf("reading the operations that lost units: %w", err)
+	}
+	ops, err := collect(t.ctx, rows, scanOperationOnly)
+	if err != nil {
+		return nil, fmt.Errorf("reading the operations that lost units: %w", err)
+	}
+	t.sawOperations(ops)
+	return ops, nil
 }
 
 // WorkOrders returns the work orders f selects, by id ascending.
@@ -236,7 +311,7 @@ const queueSQL = queueEntryQuery + `WHERE o.cell = ? AND o.queue_rank IS NOT NUL
 
 // completionsSQL selects the completions of a drop, through the partial index
 // events_completed, whose kind it names literally.
-const completionsSQL = `SELECT w.id, w.intake_at, max(e.at)
+const completionsSQL = `SELECT w.id, w.order_id, w.intake_at, max(e.at)
 	FROM work_orders w JOIN events e ON e.work_order = w.id AND e.kind = '` + book.EventWorkOrderCompleted + `'
 	WHERE w.drop_id = ?
 	GROUP BY w.id ORDER BY w.id`
@@ -381,8 +456,9 @@ func (t *readTx) CellLoads() ([]book.CellLoad, error) {
 	return loads, nil
 }
 
-// Completions returns the completed work orders of a drop, by work order id: the time of
-// their workorder.completed event (the latest, should there be several) and their intake.
+// Completions returns the completed work orders of a drop, by work order id: their order, the
+// time of their workorder.completed event (the latest, should there be several) and their
+// intake.
 func (t *readTx) Completions(drop string) ([]book.Completion, error) {
 	rows, err := t.query(completionsSQL, drop)
 	if err != nil {
@@ -391,7 +467,7 @@ func (t *readTx) Completions(drop string) ([]book.Completion, error) {
 	cs, err := collect(t.ctx, rows, func(sc scanner) (book.Completion, error) {
 		var c book.Completion
 		var intake, completed int64
-		err := sc.Scan(&c.WorkOrder, &intake, &completed)
+		err := sc.Scan(&c.WorkOrder, &c.OrderID, &intake, &completed)
 		c.IntakeAt, c.CompletedAt = fromMicros(intake), fromMicros(completed)
 		return c, err
 	})

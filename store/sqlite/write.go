@@ -47,7 +47,7 @@ func (t *writeTx) InsertWorkOrder(wo *book.WorkOrder, ops []book.Operation) erro
 	}
 	due := micros(wo.Due)
 	t.workOrders.add(id, wo.OrderID, wo.Drop, wo.SKU, wo.Quantity, wo.Priority, due, string(wo.State),
-		micros(wo.IntakeAt), nullMicros(wo.CompletedAt))
+		micros(wo.IntakeAt), nullMicros(wo.CompletedAt), nullInt64(wo.RemakeOf))
 	t.counts[entityState{entityWorkOrder, string(wo.State)}]++
 	wo.ID = id
 	for i := range ops {
