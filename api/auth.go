@@ -44,6 +44,7 @@ const (
 	PermOperate  Permission = "act on operations"
 	PermDispatch Permission = "dispatch the queues"
 	PermSimulate Permission = "inject faults into simulated devices"
+	PermRemake   Permission = "make an order's lost units again"
 )
 
 // grants says which roles hold each permission.
@@ -52,6 +53,7 @@ var grants = map[Permission][]string{
 	PermOperate:  {configs.RoleOperator, configs.RoleManager, configs.RoleAdmin},
 	PermDispatch: {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
 	PermSimulate: {configs.RoleManager, configs.RoleAdmin},
+	PermRemake:   {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
 }
 
 // Allowed reports whether a role holds a permission.

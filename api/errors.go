@@ -38,6 +38,7 @@ const (
 	codeIdemInProgress   = "idempotency_key_in_progress"
 	codeSlowBody         = "request_timeout"
 	codeUnknownHost      = "misdirected_request"
+	codeNotShort         = "not_short"
 )
 
 // errorBody is the JSON shape of every error the API returns.
@@ -107,6 +108,8 @@ func classify(err error) (int, errorBody) {
 		return http.StatusConflict, body(codeCellBusy, busy.Error())
 	case errors.As(err, &stale):
 		return http.StatusConflict, body(codeStale, stale.Error())
+	case errors.Is(err, book.ErrNotShort):
+		return http.StatusConflict, body(codeNotShort, err.Error())
 	case errors.Is(err, book.ErrIdempotencyMismatch):
 		return http.StatusUnprocessableEntity, body(codeIdemMismatch,
 			"the Idempotency-Key was already used for a different request: use a new key for a new request")

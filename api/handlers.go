@@ -310,12 +310,47 @@ func (s *Server) allTurnaround(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
+// orderView is an order as the API shows it: its work orders (its first, then its remakes),
+// how its units stand, and, as before remakes, its latest work order alone.
+type orderView struct {
+	book.OrderDetail
+	WorkOrder book.WorkOrder `json:"work_order"`
+}
+
 func (s *Server) getOrder(c echo.Context) error {
-	o, wo, err := s.book.Order(c.Request().Context(), c.Param("order"))
+	d, err := s.book.OrderDetail(c.Request().Context(), c.Param("order"))
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"order": o, "work_order": wo})
+	return c.JSON(http.StatusOK, orderView{OrderDetail: d, WorkOrder: d.Latest()})
+}
+
+// remakeOrder makes again the units an order lacks.
+func (s *Server) remakeOrder(c echo.Context) error {
+	raw, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	// No field yet: the body may be empty or {}, and anything else is refused.
+	if err := optionalJSON(raw, &struct{}{}); err != nil {
+		return err
+	}
+	idem, err := idempotency(c, raw)
+	if err != nil {
+		return err
+	}
+	res, err := s.book.Remake(c.Request().Context(), book.RemakeRequest{
+		OrderID:     c.Param("order"),
+		Actor:       book.Actor(principal(c).ID),
+		Idempotency: idem,
+	})
+	if err != nil {
+		return err
+	}
+	if res.Replayed {
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+	}
+	return c.JSON(http.StatusCreated, res)
 }
 
 func (s *Server) listWorkOrders(c echo.Context) error {

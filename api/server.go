@@ -385,6 +385,7 @@ func (s *Server) routes(reg *prometheus.Registry) *echo.Echo {
 	v1.GET("/plan/operations", s.planOperations, s.authenticated)
 	v1.GET("/turnaround", s.allTurnaround, s.authenticated)
 	v1.GET("/orders/:order", s.getOrder, s.authenticated)
+	v1.POST("/orders/:order/remake", s.remakeOrder, s.authenticated, s.require(PermRemake))
 	v1.GET("/work-orders", s.listWorkOrders, s.authenticated)
 	v1.GET("/work-orders/:id", s.getWorkOrder, s.authenticated)
 	v1.GET("/operations/:id", s.getOperation, s.authenticated)
