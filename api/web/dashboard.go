@@ -170,7 +170,7 @@ func (p *Pages) board(ctx context.Context, d floorData) ([]boardTile, error) {
 type dropRow struct {
 	ID, Name   string
 	Date       time.Time
-	Status     string // on-track, at-risk, late, done, no-orders, planning, unplanned
+	Status     string // on-track, at-risk, late, done, short, no-orders, planning, unplanned
 	Predicted  time.Time
 	Open, Late int
 	Turnaround book.Turnaround
@@ -201,6 +201,10 @@ func (p *Pages) drops(ctx context.Context, now time.Time) ([]dropRow, map[string
 		}
 		completions[d.ID] = done
 		r := dropRow{ID: d.ID, Name: d.Name, Date: d.Date, Turnaround: book.Summarize(d.ID, done)}
+		short, err := p.book.Shortfalls(ctx, d.ID)
+		if err != nil {
+			return nil, nil, err
+		}
 		f, planned := forecasts[d.ID]
 		switch {
 		case planned && f.Open > 0:
@@ -223,6 +227,8 @@ func (p *Pages) drops(ctx context.Context, now time.Time) ([]dropRow, map[string
 			switch {
 			case len(open) > 0:
 				r.Status = "planning"
+			case len(short) > 0:
+				r.Status = "short" // nothing open, and units lost that nobody makes again
 			case len(done) == 0:
 				r.Status = "no-orders"
 			default:
@@ -470,10 +476,14 @@ type dashboardPage struct {
 	Drops  []dropRow
 	Charts []figure
 	At     time.Time
+	Short  shortList
 }
 
 func (p *Pages) dashboard(c echo.Context) error {
 	page, completions, d, err := p.dashboardLive(c.Request().Context())
+	if err == nil {
+		page.Short, err = p.shortList(c, "")
+	}
 	if err != nil {
 		return err
 	}
@@ -500,6 +510,9 @@ func (p *Pages) dashboardLive(ctx context.Context) (dashboardPage, map[string][]
 // boardFragment is the live part of the dashboard, fetched again as the floor changes.
 func (p *Pages) boardFragment(c echo.Context) error {
 	page, _, _, err := p.dashboardLive(c.Request().Context())
+	if err == nil {
+		page.Short, err = p.shortList(c, "")
+	}
 	if err != nil {
 		return err
 	}

@@ -44,6 +44,7 @@ type plannerDropPage struct {
 	Row     dropRow
 	Windows []windowRow
 	Can     bool // may import orders
+	Short   shortList
 }
 
 func (p *Pages) plannerHome(c echo.Context) error {
@@ -89,6 +90,9 @@ func (p *Pages) plannerDrop(c echo.Context) error {
 	}
 	pr, _ := who(c)
 	page.Can = apiAllowedImport(pr.Role)
+	if page.Short, err = p.shortList(c, d.ID); err != nil {
+		return err
+	}
 	return p.render(c, http.StatusOK, "planner_drop", p.view(c, d.Name, page))
 }
 

@@ -74,6 +74,8 @@ func (p *Pages) funcs() template.FuncMap {
 				return "Late"
 			case "done":
 				return "All done"
+			case "short":
+				return "Units short"
 			case "no-orders":
 				return "No orders yet"
 			case "planning":

@@ -216,6 +216,7 @@ func (p *Pages) routes() *echo.Echo {
 	e.GET("/planner", p.plannerHome, p.signedIn)
 	e.GET("/planner/gantt", p.gantt, p.signedIn)
 	e.GET("/planner/drops/:drop", p.plannerDrop, p.signedIn)
+	e.GET("/planner/short", p.shortFragment, p.signedIn)
 	e.POST("/planner/drops/:drop/check", p.checkBatch, p.signedIn, p.fromPage, p.may(api.PermImport))
 	e.POST("/planner/drops/:drop/store", p.storeBatch, p.signedIn, p.fromPage, p.may(api.PermImport))
 	return e

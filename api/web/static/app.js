@@ -1,4 +1,5 @@
-// Pages other than the tablet queue: the PIN pad and the dashboard's live refresh.
+// Pages other than the tablet queue: the PIN pad, the dashboard's live refresh and the Short
+// list's remakes.
 (() => {
   'use strict';
 
@@ -57,4 +58,51 @@
     es.addEventListener('queue', refresh);
     es.addEventListener('machine', refresh);
   }
+
+  // The Short list (the planner's drop page, the dashboard): "Make N again" posts the remake to
+  // the API under the Idempotency-Key the page was given for the shortfall it shows, so that a
+  // double tap, or a retry after no answer, makes one remake; then the list is fetched again.
+  // Its messages are the section's data-* attributes, with {order}, {work_order} and {quantity}.
+  const fill = (text, vals) => text.replace(/\{(\w+)\}/g, (m, k) => (k in vals ? String(vals[k]) : m));
+  document.addEventListener('click', async (e) => {
+    const b = e.target.closest('#short button[data-remake]');
+    if (!b) return;
+    const section = b.closest('#short');
+    const order = b.dataset.remake;
+    const say = (text, bad) => {
+      const n = document.querySelector('#short #short-notice');
+      if (!n) return;
+      n.textContent = text;
+      n.classList.toggle('bad', !!bad);
+    };
+    say(fill(section.dataset.sending, { order }));
+    let r;
+    try {
+      r = await fetch('/api/v1/orders/' + encodeURIComponent(order) + '/remake', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-CellForge-Request': '1', 'Idempotency-Key': b.dataset.key },
+        body: '{}',
+      });
+    } catch (x) {
+      say(fill(section.dataset.lost, { order }), true);
+      return;
+    }
+    let text;
+    let bad = !r.ok;
+    try {
+      const body = await r.json();
+      text = r.ok
+        ? fill(section.dataset.done, { order, work_order: body.work_order.id, quantity: body.work_order.quantity })
+        : body.error.message;
+    } catch (x) {
+      text = r.statusText;
+      bad = true;
+    }
+    try {
+      const list = await fetch(section.dataset.src, { headers: { 'HX-Request': 'true' }, cache: 'no-store' });
+      const now = document.getElementById('short');
+      if (list.ok && now) now.outerHTML = await list.text();
+    } catch (x) { /* the list stays as it was; the message says what happened */ }
+    say(text, bad);
+  });
 })();
