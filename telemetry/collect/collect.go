@@ -141,8 +141,9 @@ func (c *Collector) Step(ctx context.Context) error {
 	return c.sampleDrops(ctx, now)
 }
 
-// sampleDrops publishes each drop's completed work orders and their median and p90
-// turnaround.
+// sampleDrops publishes each drop's completed orders (work_orders_done: an order that lost
+// units counts once, when the last of its remakes completes and it lacks none) and their
+// median and p90 turnaround.
 func (c *Collector) sampleDrops(ctx context.Context, now time.Time) error {
 	for _, d := range c.cfg.Drops {
 		t, err := c.cfg.Book.Turnaround(ctx, d)
@@ -274,11 +275,15 @@ func (c *Collector) event(ctx context.Context, e book.Event) {
 			c.log.Warn("reading a completed work order", "work_order", e.WorkOrder, "err", err)
 			return
 		}
+		// A remake's intake is its order's: its turnaround is how long the order waited. good
+		// is the units made, fewer than quantity when some were scrapped on the way.
 		c.publish(telemetry.Series{Kind: telemetry.KindWorkOrder, Drop: wo.Drop,
 			Tags: map[string]string{"sku": wo.SKU, "work_order": strconv.FormatInt(wo.ID, 10)}},
 			telemetry.Point{Time: e.At, Fields: map[string]any{
 				"turnaround_s": e.At.Sub(wo.IntakeAt).Seconds(),
 				"quantity":     float64(wo.Quantity),
+				"good":         float64(e.Quantity),
+				"remake":       wo.RemakeOf != 0,
 				"late":         e.At.After(wo.Due),
 			}})
 	}

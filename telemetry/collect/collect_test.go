@@ -188,3 +188,93 @@ func TestCollector(t *testing.T) {
 		t.Errorf("drop progress %+v, want one work order done", last)
 	}
 }
+
+// TestRemakeTelemetry: an order that lost a unit is made whole by a remake; the work order
+// made short and the remake each publish their completion, the remake's from the order's
+// intake and marked as a remake, and the drop counts the order once, when the remake is done.
+func TestRemakeTelemetry(t *testing.T) {
+	ctx := context.Background()
+	raw, err := os.ReadFile("testdata/factory.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := configs.Parse("testdata/factory.yaml", raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "book.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c := &clock{now: time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)}
+	b := book.New(book.Config{Store: st, Factory: f, Now: c.Now})
+	rows, err := intake.NewCSV(strings.NewReader("order_id,sku,quantity\nS1,SCARF,2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Import(ctx, book.ImportRequest{Drop: "later", Rows: rows, Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{points: map[string][]telemetry.Point{}, series: map[string]telemetry.Series{}, retained: map[string]string{}}
+	col := collect.New(collect.Config{Site: "s", Book: b, Publisher: rec, Cells: []string{"weave-1"}, Drops: []string{"later"}, Now: c.Now})
+	if err := col.Prime(ctx); err != nil {
+		t.Fatal(err)
+	}
+	act := func(op int64, a book.Action, quantity int) {
+		t.Helper()
+		if _, err := b.Transition(ctx, book.TransitionRequest{Operation: op, Action: a, Actor: "ana", Reason: "moth holes", Quantity: quantity}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	finish := func(wo int64) {
+		t.Helper()
+		d, err := b.WorkOrder(ctx, wo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, op := range d.Operations {
+			c.now = c.now.Add(time.Hour)
+			act(op.ID, book.ActionStart, 0)
+			act(op.ID, book.ActionComplete, 0)
+		}
+	}
+	_, first, err := b.Order(ctx, "S1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := b.WorkOrder(ctx, first.ID)
+	act(d.Operations[0].ID, book.ActionScrap, 1)
+	finish(first.ID)
+	if err := col.Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	done := func() any {
+		drops := rec.points["cellforge/v1/s/drops/later"]
+		return drops[len(drops)-1].Fields["work_orders_done"]
+	}
+	if got := done(); got != 0.0 {
+		t.Errorf("orders done while S1 is a unit short: %v, want 0", got)
+	}
+	res, err := b.Remake(ctx, book.RemakeRequest{OrderID: "S1", Actor: "ines"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	finish(res.WorkOrder.ID)
+	if err := col.Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wt := rec.points["cellforge/v1/s/workorders/later"]
+	if len(wt) != 2 {
+		t.Fatalf("work order points %+v, want the first's and the remake's", wt)
+	}
+	if wt[0].Fields["good"] != 1.0 || wt[0].Fields["quantity"] != 2.0 || wt[0].Fields["remake"] != false {
+		t.Errorf("the first work order's point %+v, want 1 of 2 good, no remake", wt[0].Fields)
+	}
+	if wt[1].Fields["good"] != 1.0 || wt[1].Fields["remake"] != true || wt[1].Fields["turnaround_s"] != 4*3600.0 {
+		t.Errorf("the remake's point %+v, want 1 good, a remake, 4 h from the order's intake", wt[1].Fields)
+	}
+	if got := done(); got != 1.0 {
+		t.Errorf("orders done once S1's remake is: %v, want 1", got)
+	}
+}
