@@ -510,9 +510,6 @@ func (p *Pages) dashboardLive(ctx context.Context) (dashboardPage, map[string][]
 // boardFragment is the live part of the dashboard, fetched again as the floor changes.
 func (p *Pages) boardFragment(c echo.Context) error {
 	page, _, _, err := p.dashboardLive(c.Request().Context())
-	if err == nil {
-		page.Short, err = p.shortList(c, "")
-	}
 	if err != nil {
 		return err
 	}

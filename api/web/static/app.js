@@ -56,13 +56,36 @@
     es.onopen = () => { conn.dataset.state = 'live'; conn.textContent = 'Live'; };
     es.onerror = () => { conn.dataset.state = 'lost'; conn.textContent = 'Connection lost — reconnecting'; };
     es.addEventListener('queue', refresh);
+    es.addEventListener('queue', () => document.dispatchEvent(new Event('cellforge:book')));
     es.addEventListener('machine', refresh);
   }
 
-  // The Short list (the planner's drop page, the dashboard): "Make N again" posts the remake to
-  // the API under the Idempotency-Key the page was given for the shortfall it shows, so that a
-  // double tap, or a retry after no answer, makes one remake; then the list is fetched again.
-  // Its messages are the section's data-* attributes, with {order}, {work_order} and {quantity}.
+  // The Short list (the planner's drop page, the dashboard). On the dashboard it follows the
+  // book, apart from the board: the machines' readings redraw the board every moment, and would
+  // swap the button from under a finger.
+  let shortTimer = null;
+  const reloadShort = async () => {
+    const section = document.getElementById('short');
+    if (!section) return;
+    const notice = section.querySelector('#short-notice');
+    const said = notice && { text: notice.textContent, bad: notice.classList.contains('bad') };
+    try {
+      const list = await fetch(section.dataset.src, { headers: { 'HX-Request': 'true' }, cache: 'no-store' });
+      const now = document.getElementById('short');
+      if (!list.ok || !now) return;
+      now.outerHTML = await list.text();
+      const n = document.querySelector('#short #short-notice');
+      if (n && said) { n.textContent = said.text; n.classList.toggle('bad', said.bad); }
+    } catch (x) { /* the list stays as it was until the next change */ }
+  };
+  document.addEventListener('cellforge:book', () => {
+    if (shortTimer) return;
+    shortTimer = setTimeout(() => { shortTimer = null; reloadShort(); }, 500);
+  });
+  // "Make N again" posts the remake to the API under the Idempotency-Key the page was given for
+  // the shortfall it shows, so that a double tap, or a retry after no answer, makes one remake;
+  // then the list is fetched again. Its messages are the section's data-* attributes, with
+  // {order}, {work_order} and {quantity}.
   const fill = (text, vals) => text.replace(/\{(\w+)\}/g, (m, k) => (k in vals ? String(vals[k]) : m));
   document.addEventListener('click', async (e) => {
     const b = e.target.closest('#short button[data-remake]');
@@ -98,11 +121,7 @@
       text = r.statusText;
       bad = true;
     }
-    try {
-      const list = await fetch(section.dataset.src, { headers: { 'HX-Request': 'true' }, cache: 'no-store' });
-      const now = document.getElementById('short');
-      if (list.ok && now) now.outerHTML = await list.text();
-    } catch (x) { /* the list stays as it was; the message says what happened */ }
     say(text, bad);
+    await reloadShort();
   });
 })();
