@@ -27,9 +27,34 @@ type OwedLabel struct {
 	SKU       string
 	// Unit is the unit's number within the operation, from 1.
 	Unit int
+	// Before is how many units the order's work orders before this one were to make: a
+	// remake's units are numbered after them (OrderUnit), so that no two units of an order
+	// share a number. Zero for an order's first work order.
+	Before int
 	// Reprint is true for a label asked for again (ReprintLabel).
 	Reprint bool
 	OwedAt  time.Time
+}
+
+// OrderUnit is the unit's number within its order, from 1: the number a label shows.
+func (l OwedLabel) OrderUnit() int { return l.Before + l.Unit }
+
+// unitsBefore returns how many units the work orders of wo's order before wo were to make.
+func unitsBefore(tx ReadTx, wo WorkOrder) (int, error) {
+	if wo.RemakeOf == 0 {
+		return 0, nil // an order's first work order
+	}
+	wos, err := tx.WorkOrdersOf([]string{wo.OrderID})
+	if err != nil {
+		return 0, fmt.Errorf("reading the work orders of order %q: %w", wo.OrderID, err)
+	}
+	n := 0
+	for _, w := range wos {
+		if w.ID < wo.ID {
+			n += w.Quantity
+		}
+	}
+	return n, nil
 }
 
 // LabelsOwed are the labels of units First through Last of an operation, owed at once.
@@ -107,12 +132,16 @@ func (b *Book) ReprintLabel(ctx context.Context, cell string, op int64, unit int
 		if err != nil {
 			return fmt.Errorf("reading work order %d: %w", o.WorkOrder, err)
 		}
+		before, err := unitsBefore(tx, wo)
+		if err != nil {
+			return err
+		}
 		now := b.clock()
 		if err := tx.OweLabels(LabelsOwed{Cell: cell, Operation: op, First: n, Last: n, Reprint: true, At: now}); err != nil {
 			return fmt.Errorf("owing the label of unit %d of operation %d: %w", n, op, err)
 		}
 		out = OwedLabel{Cell: cell, Operation: op, WorkOrder: wo.ID, OrderID: wo.OrderID, Drop: wo.Drop, SKU: wo.SKU,
-			Unit: n, Reprint: true, OwedAt: now}
+			Unit: n, Before: before, Reprint: true, OwedAt: now}
 		return nil
 	})
 	if err != nil {

@@ -369,3 +369,38 @@ func TestOrderDoneOnlyWhenItsRemakeIs(t *testing.T) {
 		})
 	}
 }
+
+// TestRemakeUnitsAreNumberedAfterTheOrders checks that a remake's units owe labels numbered
+// after those of the order's work orders before it, so that no two labels of an order share a
+// serial.
+func TestRemakeUnitsAreNumberedAfterTheOrders(t *testing.T) {
+	ctx := context.Background()
+	fx := newFixtureOf(t, "testdata/labels.yaml")
+	fx.mustImport(t, "winter", "order_id,sku,quantity\nS1,SCARF,2\n")
+	weave := fx.ops(t, "S1")[0]
+	fx.mustAct(t, weave.ID, book.ActionStart)
+	fx.scrap(t, weave.ID, 1, "moth holes")
+	fx.finish(t, weave.WorkOrder)
+	res, err := fx.remake("S1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx.finish(t, res.WorkOrder.ID)
+	labels, _, err := fx.book.OwedLabels(ctx, "pack-1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var units []string
+	for _, l := range labels {
+		units = append(units, fmt.Sprintf("%d:%d", l.WorkOrder, l.OrderUnit()))
+	}
+	want := []string{fmt.Sprintf("%d:1", weave.WorkOrder), fmt.Sprintf("%d:3", res.WorkOrder.ID)}
+	if strings.Join(units, " ") != strings.Join(want, " ") {
+		t.Errorf("labels owed (work order:unit of the order) %v, want %v", units, want)
+	}
+	pack := res.Operations[1]
+	l, err := fx.book.ReprintLabel(ctx, "pack-1", pack.ID, 0)
+	if err != nil || l.Unit != 1 || l.OrderUnit() != 3 {
+		t.Errorf("reprint of the remake's unit: %+v, %v; want unit 1 of the operation, 3 of the order", l, err)
+	}
+}

@@ -755,8 +755,9 @@ func (c *Cell) reconcileManual(ctx context.Context) error {
 	return c.bringUp(ctx)
 }
 
-// Serial is the serial of a unit's label: its order id and its number within the operation.
-func Serial(l book.OwedLabel) string { return fmt.Sprintf("%s-%d", l.OrderID, l.Unit) }
+// Serial is the serial of a unit's label: its order id and its number within the order (a
+// remake's units are numbered after those of the order's work orders before it).
+func Serial(l book.OwedLabel) string { return fmt.Sprintf("%s-%d", l.OrderID, l.OrderUnit()) }
 
 // label is what the label owed shows.
 func (c *Cell) label(l book.OwedLabel) Label {
