@@ -490,7 +490,8 @@ func (b *Book) DropUnits(ctx context.Context, drop string) (map[string]int, erro
 // ErrUnknownOrder is returned (wrapped) when an order id is not in the book.
 var ErrUnknownOrder = errors.New("unknown order")
 
-// Order returns an order and its work order.
+// Order returns an order and its latest work order: a remake, when it has one (OrderDetail
+// returns them all).
 func (b *Book) Order(ctx context.Context, orderID string) (Order, WorkOrder, error) {
 	var (
 		o  Order
