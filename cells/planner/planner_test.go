@@ -426,3 +426,63 @@ func TestWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestRunPlansARemake: the units an order lost are made again by a remake, which the running
+// planner plans beside the order's first work order, each with its predicted finish.
+func TestRunPlansARemake(t *testing.T) {
+	fx := newFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	fx.planner = planner.New(planner.Config{Book: fx.book, Factory: fx.factory, Now: fx.clock.Now, Interval: 20 * time.Millisecond, Search: 50 * time.Millisecond, Seed: 1})
+	fx.book.UsePlan(fx.planner)
+	done := make(chan error, 1)
+	go func() { done <- fx.planner.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	fx.importCSV(t, "later", "order_id,sku,quantity\nR1,RUG-MADDER,3\n")
+	_, first, err := fx.book.Order(ctx, "R1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := fx.book.WorkOrder(ctx, first.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fx.book.Transition(ctx, book.TransitionRequest{Operation: d.Operations[0].ID, Action: book.ActionScrap,
+		Actor: "ana", Reason: "dye lot spoilt", Quantity: 2}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := fx.book.Remake(ctx, book.RemakeRequest{OrderID: "R1", Actor: "ines"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		pl := fx.planner.Current()
+		if pl != nil && len(pl.Slots("")) == 6 {
+			for _, op := range res.Operations {
+				if _, ok := fx.planner.Slot(op.ID); !ok {
+					t.Errorf("the remake's operation %d is not planned", op.ID)
+				}
+			}
+			if _, ok := pl.Finish(res.WorkOrder.ID); !ok {
+				t.Errorf("no finish predicted for the remake %d", res.WorkOrder.ID)
+			}
+			if _, ok := pl.Finish(first.ID); !ok {
+				t.Errorf("no finish predicted for the first work order %d", first.ID)
+			}
+			if len(pl.Drops) != 1 || pl.Drops[0].Open != 2 {
+				t.Errorf("drop forecasts %+v, want later's with 2 open work orders", pl.Drops)
+			}
+			checkPlan(t, fx, pl)
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the remake was not planned within 10 s: %+v", pl)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
