@@ -236,6 +236,7 @@ echo "== go benchmarks"
 go test -run='^$' -bench='Import100k' -benchtime=1x -count=3 ./book/ | tee "$B/go-book.txt"
 go test -run='^$' -bench=. -benchtime=10x ./book/intake/ | tee "$B/go-intake.txt"
 go test -run='^$' -bench=BodyPace -benchtime=100x -count=5 ./api/ | tee "$B/go-pace.txt"
+go test -run='^$' -bench=Shortfalls -benchtime=20x -count=3 ./book/ | tee "$B/go-short.txt"
 
 echo "== import of 100,000 rows into the daemon, beside sqlite3's own .import"
 start_daemon "$B/import"
@@ -503,6 +504,27 @@ stop_max=$(sort -g "$B/stop.txt" | tail -1 | awk '{ printf "%.3f", $1 }')
 q_p99=$(field p99_ms "$B/load-queue.json"); h_p99=$(field p99_ms "$B/load-healthz.json")
 q_p50=$(field p50_ms "$B/load-queue.json"); h_p50=$(field p50_ms "$B/load-healthz.json")
 
+short_list=$(go_ms BenchmarkShortfalls/shortfalls "$B/go-short.txt")
+short_done=$(go_ms BenchmarkShortfalls/completions "$B/go-short.txt")
+short_peer=$(go_ms BenchmarkShortfalls/peer-store-completions "$B/go-short.txt")
+cat > "$B/short.md" <<MD
+## Orders short of units
+
+What the dashboard and a drop's page read of the units lost to scrap, in a book of 20,000 orders
+of which 200 lost a unit (100 of them made again by a remake), in-process
+(\`go test -run='^\$' -bench=Shortfalls -benchtime=20x -count=3 ./book/\`, median of 3):
+
+| read | time |
+| --- | --- |
+| the drop's Short list (\`Book.Shortfalls\`: the orders that lost units, their work orders and losses) | ${short_list} ms |
+| the drop's completed orders (\`Book.Completions\`: the completed work orders, the orders that lost units settled) | ${short_done} ms |
+| peer: the store's read of the drop's completed work orders alone (all \`Completions\` read while an order had one work order) | ${short_peer} ms |
+
+Ratios: Completions / the store's read alone = **$(fmt "$(echo "$short_done / $short_peer" | bc -l)" 1)x**,
+the Short list / the store's read alone = **$(fmt "$(echo "$short_list / $short_peer" | bc -l)" 1)x**. The
+dashboard reads the Short list once and the completed orders once per drop.
+MD
+
 cat > docs/BENCHMARKS.md <<MD
 # Benchmarks
 
@@ -581,6 +603,8 @@ fetch of its live part and the swap (\`node api/web/e2e/delay.bench.mjs URL CELL
 | $(field p50_ms "$B/web-delay.json") ms | $(field p90_ms "$B/web-delay.json") ms | **$(field p99_ms "$B/web-delay.json") ms** | $(field max_ms "$B/web-delay.json") ms |
 
 Aim: under 1 s to the screen: $(aim "$(field p99_ms "$B/web-delay.json") < 1000").
+
+$(cat "$B/short.md")
 
 ## Restart with 50,000 open work orders
 

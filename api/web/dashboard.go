@@ -201,10 +201,6 @@ func (p *Pages) drops(ctx context.Context, now time.Time) ([]dropRow, map[string
 		}
 		completions[d.ID] = done
 		r := dropRow{ID: d.ID, Name: d.Name, Date: d.Date, Turnaround: book.Summarize(d.ID, done)}
-		short, err := p.book.Shortfalls(ctx, d.ID)
-		if err != nil {
-			return nil, nil, err
-		}
 		f, planned := forecasts[d.ID]
 		switch {
 		case planned && f.Open > 0:
@@ -221,6 +217,10 @@ func (p *Pages) drops(ctx context.Context, now time.Time) ([]dropRow, map[string
 			// The plan holds no open work of the drop: none is open, or it came in after the
 			// plan was made and the next plan will hold it.
 			open, err := p.book.WorkOrders(ctx, book.WorkOrderFilter{Drop: d.ID, State: book.WorkOpen, Limit: 1})
+			var short []book.OrderDetail
+			if err == nil && len(open) == 0 {
+				short, err = p.book.Shortfalls(ctx, d.ID)
+			}
 			if err != nil {
 				return nil, nil, err
 			}
