@@ -129,9 +129,13 @@ type DropForecast struct {
 	Date time.Time `json:"date"`
 	// Completion is when the drop's last open work order is predicted to end.
 	Completion time.Time `json:"predicted_completion,omitzero"`
-	OnTime     bool      `json:"on_time"`
-	Open       int       `json:"open_work_orders"`
-	// Late lists the work orders predicted to end after their due date, latest first.
+	// OnTime says whether the drop ships on its date: its last open work order is predicted to
+	// end by then. It is about the drop's date alone: an order due before it (a rush order)
+	// may still be late against its own due date while the drop ships on time; Late lists
+	// those.
+	OnTime bool `json:"on_time"`
+	Open   int  `json:"open_work_orders"`
+	// Late lists the work orders predicted to end after their own due date, latest first.
 	Late []LateOrder `json:"late"`
 }
 
@@ -200,6 +204,9 @@ type WorkSlot struct {
 	WorkOrder int64
 	OrderID   string
 	Drop      string
+	// Due is the work order's due date: the operation is late when it is planned to end after
+	// it.
+	Due time.Time
 	book.Slot
 }
 
@@ -212,7 +219,7 @@ func (pl *Plan) Window(from, to time.Time) []WorkSlot {
 			continue
 		}
 		j := pl.jobs[pl.owner[id]]
-		out = append(out, WorkSlot{Operation: id, WorkOrder: j.workOrder, OrderID: j.orderID, Drop: j.drop, Slot: s})
+		out = append(out, WorkSlot{Operation: id, WorkOrder: j.workOrder, OrderID: j.orderID, Drop: j.drop, Due: j.due, Slot: s})
 	}
 	slices.SortFunc(out, func(a, b WorkSlot) int {
 		if c := strings.Compare(a.Cell, b.Cell); c != 0 {
@@ -617,13 +624,13 @@ func (b *builder) result(now time.Time, s scheduler.Schedule) *Plan {
 			f.Completion = end
 		}
 		if late := end.Sub(j.due); late > 0 {
-			f.OnTime = false
 			f.Late = append(f.Late, LateOrder{WorkOrder: j.workOrder, OrderID: j.orderID, Due: j.due, Predicted: end, LateBy: Seconds(late)})
 			pl.Late++
 			pl.Tardiness += late
 		}
 	}
 	for _, f := range drops {
+		f.OnTime = !f.Completion.After(f.Date)
 		slices.SortFunc(f.Late, func(x, y LateOrder) int {
 			if x.LateBy != y.LateBy {
 				return int(y.LateBy - x.LateBy)

@@ -308,6 +308,84 @@ func TestPromise(t *testing.T) {
 	}
 }
 
+// TestDropOnTimeIsAboutItsDate: a drop is on time when its last work order ends by the drop's
+// date, whatever its orders' own due dates; an order planned to end after its own due date is
+// late and named, in the plan and in a promise check, while the drop may still be on time.
+func TestDropOnTimeIsAboutItsDate(t *testing.T) {
+	// The clock is Mon 2 Nov 2026 08:00; "later" ships on 1 Dec, "soon" on 3 Nov.
+	rush := "order_id,sku,quantity,due\nR1,RUG-INDIGO,3,2026-11-02T09:00:00Z\nN1,SCARF,1,\n"
+	tests := []struct {
+		name     string
+		drop     string
+		stored   string // imported and planned first
+		checked  string // a batch for a promise check, "" for none
+		onTime   bool
+		lateIDs  []string
+		lateDues []string
+	}{
+		{"a rush order misses its own due date, the drop ships early", "later", rush, "", true,
+			[]string{"R1"}, []string{"2026-11-02T09:00:00Z"}},
+		{"every order on time", "later", batch("A", 3, "SCARF"), "", true, nil, nil},
+		{"the drop misses its date", "soon", batch("B", 120, "SCARF"), "", false, nil, nil},
+		{"a promise check with a rush order", "later", batch("C", 2, "SCARF"), rush, true,
+			[]string{"R1"}, []string{"2026-11-02T09:00:00Z"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fx := newFixture(t)
+			ctx := context.Background()
+			fx.importCSV(t, tt.drop, tt.stored)
+			pl := fx.replan(t, true)
+			var f planner.DropForecast
+			for _, d := range pl.Drops {
+				if d.Drop == tt.drop {
+					f = d
+				}
+			}
+			if tt.checked != "" {
+				cands, err := fx.book.PreviewImport(ctx, book.ImportRequest{Drop: tt.drop, Rows: rows(t, tt.checked)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if f, err = fx.planner.Promise(ctx, tt.drop, cands); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if f.OnTime != tt.onTime || f.OnTime == f.Completion.After(f.Date) {
+				t.Errorf("drop %s finishing %v (date %v): on time %v, want %v", tt.drop, f.Completion, f.Date, f.OnTime, tt.onTime)
+			}
+			if tt.lateIDs == nil {
+				if !tt.onTime && len(f.Late) == 0 {
+					t.Errorf("the drop is late but no order is named late")
+				}
+				if tt.onTime && len(f.Late) != 0 {
+					t.Errorf("late orders %+v, want none", f.Late)
+				}
+				return
+			}
+			var ids, dues []string
+			for _, l := range f.Late {
+				ids, dues = append(ids, l.OrderID), append(dues, l.Due.Format(time.RFC3339))
+				if !l.Predicted.After(l.Due) || time.Duration(l.LateBy) != l.Predicted.Sub(l.Due) {
+					t.Errorf("late order %+v: planned to end %v, due %v", l, l.Predicted, l.Due)
+				}
+			}
+			if !slices.Equal(ids, tt.lateIDs) || !slices.Equal(dues, tt.lateDues) {
+				t.Errorf("late orders %q due %q, want %q due %q", ids, dues, tt.lateIDs, tt.lateDues)
+			}
+			if tt.checked == "" {
+				late := 0
+				for _, d := range pl.Drops {
+					late += len(d.Late)
+				}
+				if pl.Late != late {
+					t.Errorf("the plan counts %d late work orders, its drops %d", pl.Late, late)
+				}
+			}
+		})
+	}
+}
+
 // TestRunFollowsTheBook: the planner's loop plans imported work by itself.
 func TestRunFollowsTheBook(t *testing.T) {
 	fx := newFixture(t)
