@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -510,6 +511,23 @@ func (b *Book) Order(ctx context.Context, orderID string) (Order, WorkOrder, err
 		return err
 	})
 	return o, wo, err
+}
+
+// Orders returns the stored orders among ids, keyed by order id; ids the book does not hold are
+// left out. It looks them up a thousand at a time, in one read.
+func (b *Book) Orders(ctx context.Context, ids []string) (map[string]Order, error) {
+	out := make(map[string]Order, len(ids))
+	err := b.store.Read(ctx, func(tx ReadTx) error {
+		for start := 0; start < len(ids); start += lookupChunk {
+			found, err := tx.Orders(ids[start:min(start+lookupChunk, len(ids))])
+			if err != nil {
+				return fmt.Errorf("looking up order ids: %w", err)
+			}
+			maps.Copy(out, found)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // Ping checks that the store answers.

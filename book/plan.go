@@ -188,26 +188,41 @@ func (e *PreviewTooLargeError) Error() string {
 // *BatchError, as Import refuses it; a good one of more than MaxPreviewOrders new orders with a
 // *PreviewTooLargeError.
 func (b *Book) PreviewImport(ctx context.Context, req ImportRequest) ([]Candidate, error) {
+	p, err := b.PreviewBatch(ctx, req)
+	return p.Candidates, err
+}
+
+// BatchPreview is what storing a good batch would do: the work orders it would create, and how
+// many of its orders the book already holds as they are, which storing leaves unchanged.
+type BatchPreview struct {
+	Candidates []Candidate
+	Unchanged  int
+}
+
+// PreviewBatch is PreviewImport with the count of the batch's orders already in the book as they
+// are: a batch stored before previews no candidate and all its orders unchanged.
+func (b *Book) PreviewBatch(ctx context.Context, req ImportRequest) (BatchPreview, error) {
 	drop, ok := b.drops[req.Drop]
 	if !ok {
-		return nil, fmt.Errorf("%w: %q", ErrUnknownDrop, req.Drop)
+		return BatchPreview{}, fmt.Errorf("%w: %q", ErrUnknownDrop, req.Drop)
 	}
 	held, bad, _, err := b.readBatch(drop, req, false)
 	if err != nil {
-		return nil, err
+		return BatchPreview{}, err
 	}
-	if _, err := b.checkHeld(ctx, drop, held, bad); err != nil {
-		return nil, err
+	unchanged, err := b.checkHeld(ctx, drop, held, bad)
+	if err != nil {
+		return BatchPreview{}, err
 	}
 	if n, units := held.count(); n > MaxPreviewOrders {
-		return nil, &PreviewTooLargeError{Orders: n, Units: units}
+		return BatchPreview{Unchanged: unchanged}, &PreviewTooLargeError{Orders: n, Units: units}
 	}
 	fresh := held.fresh()
 	now := b.clock()
-	out := make([]Candidate, len(fresh))
+	out := BatchPreview{Candidates: make([]Candidate, len(fresh)), Unchanged: unchanged}
 	for i, r := range fresh {
 		o := newOrder(drop, r, "", now)
-		out[i] = Candidate{Order: o, Operations: b.routing(o)}
+		out.Candidates[i] = Candidate{Order: o, Operations: b.routing(o)}
 	}
 	return out, nil
 }

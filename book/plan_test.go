@@ -166,6 +166,28 @@ func TestPreviewImport(t *testing.T) {
 	if n := len(fx.workOrders(t)); n != 1 {
 		t.Errorf("%d work orders stored after a preview, want 1", n)
 	}
+	// A batch stored before previews nothing new: every order of it is in the book unchanged.
+	for _, tt := range []struct {
+		name      string
+		csv       string
+		fresh     int
+		unchanged int
+	}{
+		{"stored before", "order_id,sku,quantity\nW1,SCARF,1\n", 0, 1},
+		{"partly stored", "order_id,sku,quantity\nW1,SCARF,1\nW7,SCARF,1\n", 1, 1},
+		{"new", "order_id,sku,quantity\nW6,SCARF,1\n", 1, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := fx.book.PreviewBatch(ctx, book.ImportRequest{Drop: "winter", Rows: rows(tt.csv)})
+			if err != nil || len(p.Candidates) != tt.fresh || p.Unchanged != tt.unchanged {
+				t.Errorf("preview = %d new, %d unchanged, %v; want %d new, %d unchanged", len(p.Candidates), p.Unchanged, err, tt.fresh, tt.unchanged)
+			}
+		})
+	}
+	named, err := fx.book.Orders(ctx, []string{"W1", "W9", "nope"})
+	if err != nil || len(named) != 1 || named["W1"].Quantity != 1 {
+		t.Errorf("orders W1, W9, nope = %+v, %v; want W1 alone", named, err)
+	}
 	_, err = fx.book.PreviewImport(ctx, book.ImportRequest{Drop: "winter", Rows: rows("order_id,sku,quantity\nW8,NOPE,1\n")})
 	var be *book.BatchError
 	if !errors.As(err, &be) || len(be.Errors) != 1 || be.Errors[0].Line != 2 {

@@ -40,15 +40,16 @@ func Bars(o Options, bars []Bar) template.HTML {
 		vmin, vmax = math.Min(vmin, b.Value), math.Max(vmax, b.Value)
 		count++
 	}
+	sc := newScale(o, math.Max(math.Abs(vmin), math.Abs(vmax)))
 	desc := "Bar chart with no data."
 	if count > 0 {
-		desc = "Bar chart of " + strconv.Itoa(len(bars)) + " bars from " + formatNumber(vmin) + " to " +
-			formatNumber(vmax) + unitSuffix(o.YLabel) + "; highest: " + bars[maxAt].Label + "."
+		desc = "Bar chart of " + strconv.Itoa(len(bars)) + " bars from " + sc.value(vmin) + " to " +
+			sc.value(vmax) + "; highest: " + bars[maxAt].Label + "."
 	}
 	w := open(o, height, "chart-bars", desc, len(bars)*120)
 
 	top := 16.0
-	if o.YLabel != "" {
+	if sc.unit != "" {
 		top = 26
 	}
 	p := box{x: 56, y: top}
@@ -58,9 +59,10 @@ func Bars(o Options, bars []Bar) template.HTML {
 		w.empty(o, p)
 		return w.close()
 	}
-	yt := niceTicks(vmin, vmax, clampInt(int(p.h/40), 2, 8))
-	y := linear(yt, p.bottom(), p.y)
-	w.yAxis(o, p, yt, y)
+	yt := sc.ticks(vmin, vmax, clampInt(int(p.h/40), 2, 8))
+	ya := linear(yt, p.bottom(), p.y)
+	y := func(v float64) float64 { return ya(sc.at(v)) }
+	w.yAxis(sc.unit, p, yt, ya)
 
 	slot := p.w / float64(len(bars))
 	gap := slot * 0.2
@@ -88,7 +90,7 @@ func Bars(o Options, bars []Bar) template.HTML {
 		if b.Title != "" {
 			w.t(b.Title)
 		} else {
-			w.t(barTitle(b.Label, b.Value, o.YLabel))
+			w.t(barTitle(b.Label, sc.value(b.Value)))
 		}
 		w.s(`</title></rect>`)
 	}
@@ -104,11 +106,11 @@ func Bars(o Options, bars []Bar) template.HTML {
 	return w.close()
 }
 
-func barTitle(label string, v float64, unit string) string {
+func barTitle(label, value string) string {
 	if label == "" {
-		return formatNumber(v) + unitSuffix(unit)
+		return value
 	}
-	return label + ": " + formatNumber(v) + unitSuffix(unit)
+	return label + ": " + value
 }
 
 // StackedRow is one horizontal bar of a stacked bar chart: its label and the size of each
@@ -157,10 +159,11 @@ func StackedHBars(o Options, parts []string, rows []StackedRow) template.HTML {
 		height = max(defaultHeight, int(math.Ceil(top+lane*float64(len(rows))+bottom)))
 	}
 
+	sc := newScale(o, total)
 	desc := "Stacked bar chart with no data."
 	if count > 0 {
 		desc = "Stacked horizontal bars for " + strconv.Itoa(len(rows)) + " rows, parts " +
-			strings.Join(names, ", ") + "; largest total " + formatNumber(total) + unitSuffix(o.YLabel) + "."
+			strings.Join(names, ", ") + "; largest total " + sc.value(total) + "."
 	}
 	w := open(o, height, "chart-stacked", desc, count*120)
 	w.legend(names, labelW, 8, float64(o.Width)-16)
@@ -172,11 +175,12 @@ func StackedHBars(o Options, parts []string, rows []StackedRow) template.HTML {
 		return w.close()
 	}
 
-	xt := niceTicks(0, total, clampInt(int(p.w/90), 2, 10))
-	x := linear(xt, p.x, p.right())
+	xt := sc.ticks(0, total, clampInt(int(p.w/90), 2, 10))
+	xa := linear(xt, p.x, p.right())
+	x := func(v float64) float64 { return xa(sc.at(v)) }
 	w.s(`<g class="axis axis-x">`)
 	for _, v := range xt {
-		xx := x(v)
+		xx := xa(v)
 		stroke := gridColor
 		if v == 0 {
 			stroke = axisColor
@@ -184,9 +188,9 @@ func StackedHBars(o Options, parts []string, rows []StackedRow) template.HTML {
 		w.line("grid", xx, p.y, xx, p.bottom(), stroke)
 		w.text("tick", xx, p.bottom()+17, "middle", "", formatNumber(v))
 	}
-	if o.YLabel != "" {
+	if sc.unit != "" {
 		// Under the row labels, left of the zero tick, where it cannot collide with a tick.
-		w.text("unit", p.x-8, p.bottom()+17, "end", mutedText, o.YLabel)
+		w.text("unit", p.x-8, p.bottom()+17, "end", mutedText, sc.unit)
 	}
 	w.s(`</g>`)
 
@@ -207,12 +211,16 @@ func StackedHBars(o Options, parts []string, rows []StackedRow) template.HTML {
 			w.attr("width", x(at+v)-x(at))
 			w.attr("height", barH)
 			w.s(` fill="` + color(j) + `"><title>`)
-			w.t(r.Label + ", " + names[j] + ": " + formatNumber(v) + unitSuffix(o.YLabel))
+			w.t(r.Label + ", " + names[j] + ": " + sc.value(v))
 			w.s(`</title></rect>`)
 			at += v
 		}
 		if at > 0 {
-			w.text("total", x(at)+4, cy+4, "start", mutedText, formatNumber(at))
+			sum := formatNumber(at)
+			if sc.dur {
+				sum = sc.value(at)
+			}
+			w.text("total", x(at)+4, cy+4, "start", mutedText, sum)
 		}
 		w.s(`</g>`)
 	}

@@ -26,12 +26,30 @@ type Options struct {
 	Loc *time.Location
 	// Empty is drawn in the plot area when there is nothing to draw; "No data yet" when empty.
 	Empty string
+	// Counts says that the values are counts: the value axis ticks whole numbers only.
+	Counts bool
+	// Durations says that the values are durations in seconds: the value axis reads in the unit
+	// that suits the largest value (seconds, minutes, hours or days) and is labelled with it
+	// instead of YLabel, and a value in a tooltip or a total reads as people say a duration
+	// ("3 s", "2 h 5 min"; FormatDuration).
+	Durations bool
+	// Daily says that a line chart has one point per day: its time axis shows the dates, and a
+	// single day spans a day.
+	Daily bool
+	// Groups, for a Gantt chart, orders its colour groups and its legend: the i-th group takes
+	// the i-th colour. Groups it does not name follow in order of first appearance.
+	Groups []string
+	// LateLabel, for a Gantt chart, is the legend's name of the mark of late bars; "late" when
+	// empty.
+	LateLabel string
 }
 
 const (
 	defaultWidth  = 720
 	defaultHeight = 280
-	fontSize      = 12
+	// fontSize is the size of every text of a chart in viewBox units, which are screen pixels
+	// or more, since a chart is never drawn narrower than its viewBox.
+	fontSize = 12
 	// charW is the estimated advance of one character at fontSize, used to lay out labels
 	// without measuring text.
 	charW     = 7.0
@@ -91,7 +109,10 @@ func (b box) bottom() float64 { return b.y + b.h }
 
 // writer appends SVG to a byte slice; charts with thousands of elements are written without
 // templates or intermediate strings.
-type writer struct{ b []byte }
+type writer struct {
+	b  []byte
+	id string // the chart's element id, a prefix for the ids of its parts
+}
 
 func (w *writer) s(str string) { w.b = append(w.b, str...) }
 
@@ -112,13 +133,14 @@ func (w *writer) attr(name string, v float64) {
 
 // open writes the <svg> element with its <title>, <desc> and white background.
 func open(o Options, height int, class, desc string, sizeHint int) *writer {
-	w := &writer{b: make([]byte, 0, 2048+sizeHint)}
 	id := "chart-" + strconv.FormatUint(seq.Add(1), 10)
+	w := &writer{b: make([]byte, 0, 2048+sizeHint), id: id}
 	w.s(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 `)
 	w.s(strconv.Itoa(o.Width))
 	w.s(" ")
 	w.s(strconv.Itoa(height))
-	w.s(`" width="100%" role="img" aria-labelledby="`)
+	// Never drawn narrower than its viewBox: its text is then at least fontSize px on screen.
+	w.s(`" width="100%" style="min-width: ` + strconv.Itoa(o.Width) + `px" role="img" aria-labelledby="`)
 	w.s(id + "-title " + id + "-desc")
 	w.s(`" class="chart `)
 	w.s(class)
@@ -219,7 +241,7 @@ func (w *writer) legend(names []string, x, y, maxX float64) float64 {
 }
 
 // yAxis writes horizontal grid lines and value labels for ticks over p, and the unit above.
-func (w *writer) yAxis(o Options, p box, ticks []float64, y func(float64) float64) {
+func (w *writer) yAxis(unit string, p box, ticks []float64, y func(float64) float64) {
 	w.s(`<g class="axis axis-y">`)
 	for _, v := range ticks {
 		yy := y(v)
@@ -230,8 +252,8 @@ func (w *writer) yAxis(o Options, p box, ticks []float64, y func(float64) float6
 		w.line("grid", p.x, yy, p.right(), yy, stroke)
 		w.text("tick", p.x-6, yy+4, "end", "", formatNumber(v))
 	}
-	if o.YLabel != "" {
-		w.text("unit", 8, p.y-10, "start", mutedText, o.YLabel)
+	if unit != "" {
+		w.text("unit", 8, p.y-10, "start", mutedText, unit)
 	}
 	w.s(`</g>`)
 }
@@ -356,9 +378,10 @@ func roundSig(v float64, n int) float64 {
 }
 
 // niceTicks returns evenly spaced values in steps of 1, 2 or 5 times a power of ten that
-// cover lo..hi with at most about n intervals. The range always includes zero, so bars and
-// lines are not exaggerated; all-zero data gets the range 0..1.
-func niceTicks(lo, hi float64, n int) []float64 {
+// cover lo..hi with at most about n intervals; whole keeps the steps whole numbers. The range
+// always includes zero, so bars and lines are not exaggerated; all-zero data gets the range
+// 0..1.
+func niceTicks(lo, hi float64, n int, whole bool) []float64 {
 	lo, hi = math.Min(lo, 0), math.Max(hi, 0)
 	if !finite(lo) || !finite(hi) || !finite(hi-lo) {
 		return []float64{0, 1}
@@ -370,6 +393,9 @@ func niceTicks(lo, hi float64, n int) []float64 {
 		n = 1
 	}
 	step := niceStep((hi - lo) / float64(n))
+	if whole {
+		step = math.Max(step, 1)
+	}
 	start := math.Floor(lo/step) * step
 	end := math.Ceil(hi/step) * step
 	ticks := make([]float64, 0, n+2)
@@ -412,3 +438,99 @@ func linear(ticks []float64, a, b float64) func(float64) float64 {
 }
 
 func clampInt(v, lo, hi int) int { return max(lo, min(hi, v)) }
+
+// scale is how a chart's value axis reads: its ticks, their labels and the axis's unit, and how
+// a single value reads in a tooltip or a total.
+type scale struct {
+	div   float64 // one axis unit in the values' unit
+	unit  string  // the axis's label
+	whole bool    // whole-number ticks
+	dur   bool    // the values are seconds
+}
+
+// durationUnits are the units a duration axis reads in, largest first.
+var durationUnits = []struct {
+	secs float64
+	name string
+}{{86400, "days"}, {3600, "hours"}, {60, "minutes"}, {1, "seconds"}}
+
+// newScale returns the value scale of o for values up to vmax in magnitude.
+func newScale(o Options, vmax float64) scale {
+	s := scale{div: 1, unit: o.YLabel, whole: o.Counts}
+	if !o.Durations {
+		return s
+	}
+	s.dur = true
+	u := durationUnits[len(durationUnits)-1]
+	for _, c := range durationUnits {
+		if vmax >= 2*c.secs {
+			u = c
+			break
+		}
+	}
+	s.div, s.unit = u.secs, u.name
+	return s
+}
+
+// ticks returns the axis ticks, in axis units, covering values lo..hi (in the values' unit).
+func (s scale) ticks(lo, hi float64, n int) []float64 {
+	return niceTicks(lo/s.div, hi/s.div, n, s.whole)
+}
+
+// at returns a value in axis units.
+func (s scale) at(v float64) float64 { return v / s.div }
+
+// value is how one value reads in a tooltip, a total or a summary.
+func (s scale) value(v float64) string {
+	if s.dur {
+		return FormatDuration(time.Duration(v * float64(time.Second)))
+	}
+	return formatNumber(v) + unitSuffix(s.unit)
+}
+
+// FormatDuration writes a duration as people say it, in the unit that suits it and rounded to
+// its last unit: "3 d 4 h", "2 h 5 min", "12 min", "4 min 30 s", "3 s", "0.4 s"; "0" for none.
+func FormatDuration(d time.Duration) string {
+	if d <= 0 {
+		return "0"
+	}
+	// Rounding may carry into the next unit up (59 min 50 s is 1 h): round again by the
+	// rounded value's unit.
+	for range 2 {
+		d = d.Round(precision(d))
+	}
+	switch {
+	case d >= 48*time.Hour:
+		return twoUnits(d/(24*time.Hour), "d", d%(24*time.Hour)/time.Hour, "h")
+	case d >= time.Hour:
+		return twoUnits(d/time.Hour, "h", d%time.Hour/time.Minute, "min")
+	case d >= 10*time.Minute:
+		return strconv.FormatInt(int64(d/time.Minute), 10) + " min"
+	case d >= time.Minute:
+		return twoUnits(d/time.Minute, "min", d%time.Minute/time.Second, "s")
+	case d >= time.Second:
+		return strconv.FormatInt(int64(d/time.Second), 10) + " s"
+	}
+	return strconv.FormatFloat(math.Max(d.Seconds(), 0.1), 'f', 1, 64) + " s"
+}
+
+// precision is what a duration of d's size is rounded to.
+func precision(d time.Duration) time.Duration {
+	switch {
+	case d >= 48*time.Hour:
+		return time.Hour
+	case d >= 10*time.Minute:
+		return time.Minute
+	case d >= time.Second:
+		return time.Second
+	}
+	return 100 * time.Millisecond
+}
+
+func twoUnits(a time.Duration, ua string, b time.Duration, ub string) string {
+	s := strconv.FormatInt(int64(a), 10) + " " + ua
+	if b != 0 {
+		s += " " + strconv.FormatInt(int64(b), 10) + " " + ub
+	}
+	return s
+}

@@ -660,7 +660,7 @@ func TestNiceTicks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := niceTicks(tt.lo, tt.hi, tt.n); !slices.Equal(got, tt.want) {
+			if got := niceTicks(tt.lo, tt.hi, tt.n, false); !slices.Equal(got, tt.want) {
 				t.Errorf("niceTicks(%v, %v, %d) = %v, want %v", tt.lo, tt.hi, tt.n, got, tt.want)
 			}
 		})

@@ -62,11 +62,16 @@ func Lines(o Options, series []TimeSeries) template.HTML {
 		}
 	}
 
+	sc := newScale(o, math.Max(math.Abs(vmin), math.Abs(vmax)))
+	when := formatWhen
+	if o.Daily {
+		when = formatDate
+	}
 	desc := "Line chart with no data."
 	if count > 0 {
 		desc = "Line chart of " + strings.Join(names, ", ") + " from " + formatDay(tmin.In(o.Loc)) +
-			" to " + formatDay(tmax.In(o.Loc)) + "; values from " + formatNumber(vmin) + " to " +
-			formatNumber(vmax) + unitSuffix(o.YLabel) + "."
+			" to " + formatDay(tmax.In(o.Loc)) + "; values from " + sc.value(vmin) + " to " +
+			sc.value(vmax) + "."
 	}
 	// A point costs about 14 bytes on a line and 170 more with a marker and its tooltip.
 	hint := 0
@@ -80,7 +85,7 @@ func Lines(o Options, series []TimeSeries) template.HTML {
 
 	top := 8.0
 	top += w.legend(names, 56, top, float64(o.Width)-16)
-	if o.YLabel != "" {
+	if sc.unit != "" {
 		top += 18
 	} else {
 		top += 8
@@ -93,12 +98,24 @@ func Lines(o Options, series []TimeSeries) template.HTML {
 		return w.close()
 	}
 
-	yt := niceTicks(vmin, vmax, clampInt(int(p.h/40), 2, 8))
-	y := linear(yt, p.bottom(), p.y)
-	from, to := widen(tmin, tmax)
+	yt := sc.ticks(vmin, vmax, clampInt(int(p.h/40), 2, 8))
+	ya := linear(yt, p.bottom(), p.y)
+	y := func(v float64) float64 { return ya(sc.at(v)) }
+	nticks := clampInt(int(p.w/90), 2, 10)
+	var (
+		from, to time.Time
+		ticks    []timeTick
+	)
+	if o.Daily {
+		from, to = dayWindow(tmin, tmax, o.Loc)
+		ticks = dayTicks(from, to, o.Loc, nticks)
+	} else {
+		from, to = widen(tmin, tmax)
+		ticks = timeTicks(from, to, o.Loc, nticks)
+	}
 	x := timeScale(from, to, p.x, p.right())
-	w.timeAxis(p, timeTicks(from, to, o.Loc, clampInt(int(p.w/90), 2, 10)), x)
-	w.yAxis(o, p, yt, y)
+	w.timeAxis(p, ticks, x)
+	w.yAxis(sc.unit, p, yt, ya)
 
 	pts := make([]TimePoint, 0, 64)
 	for i, s := range series {
@@ -136,7 +153,7 @@ func Lines(o Options, series []TimeSeries) template.HTML {
 				w.attr("cx", x(pt.T))
 				w.attr("cy", y(pt.V))
 				w.s(` r="3.5" fill="` + color(i) + `" stroke="#fff"><title>`)
-				w.t(names[i] + ", " + formatWhen(pt.T.In(o.Loc)) + ": " + formatNumber(pt.V) + unitSuffix(o.YLabel))
+				w.t(names[i] + ", " + when(pt.T.In(o.Loc)) + ": " + sc.value(pt.V))
 				w.s(`</title></circle>`)
 			}
 		}

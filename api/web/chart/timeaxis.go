@@ -152,6 +152,43 @@ func mod(a, b int) int {
 	return m
 }
 
+// dayWindow returns the days from tmin's to tmax's, midnight to midnight in loc: the time axis of
+// a chart with a point per day.
+func dayWindow(tmin, tmax time.Time, loc *time.Location) (time.Time, time.Time) {
+	if tmax.Before(tmin) {
+		tmin, tmax = tmax, tmin
+	}
+	a, b := tmin.In(loc), tmax.In(loc)
+	return time.Date(a.Year(), a.Month(), a.Day(), 0, 0, 0, 0, loc), time.Date(b.Year(), b.Month(), b.Day()+1, 0, 0, 0, 0, loc)
+}
+
+// dayTicks returns at most about n ticks at the middle of the days from midnight from to
+// midnight to in loc, a day or a whole number of days apart (weeks when the days are many),
+// labelled with the date: "Mon 7 Dec".
+func dayTicks(from, to time.Time, loc *time.Location, n int) []timeTick {
+	f := from.In(loc)
+	days := 0
+	for time.Date(f.Year(), f.Month(), f.Day()+days, 0, 0, 0, 0, loc).Before(to) {
+		days++
+	}
+	step := 1
+	for _, s := range []int{1, 2, 7, 14, 28, 91, 182, 364} {
+		step = s
+		if days <= s*max(n, 1) {
+			break
+		}
+	}
+	var ticks []timeTick
+	for k := 0; k < days; k += step {
+		t := time.Date(f.Year(), f.Month(), f.Day()+k, 12, 0, 0, 0, loc)
+		ticks = append(ticks, timeTick{t: t, label: formatDate(t)})
+	}
+	return ticks
+}
+
+// formatDate is the label of a day.
+func formatDate(t time.Time) string { return t.Format("Mon 2 Jan") }
+
 // formatWhen is the time format of tooltips.
 func formatWhen(t time.Time) string { return t.Format("Mon 2 Jan 15:04") }
 
