@@ -82,9 +82,11 @@ func TestPlannerListsTheFirstProblemsOfABigBatch(t *testing.T) {
 	}
 }
 
-// TestBatchResultListsAtMostAPageOfLateOrders checks the good batch's answer: the late work
-// orders listed are at most batchErrors, "and N more", and a batch too big to plan says so.
-func TestBatchResultListsAtMostAPageOfLateOrders(t *testing.T) {
+// TestBatchResultWordsAgreeWithTheVerdict checks the good batch's answer: its colour, its
+// words and its button say the same thing (every order on time, some orders late while the
+// drop ships on its date, the drop late, nothing to store), the late orders are named, at most
+// batchErrors of them with "and N more", and a batch too big to plan says so.
+func TestBatchResultWordsAgreeWithTheVerdict(t *testing.T) {
 	s := newSite(t)
 	render := func(res batchResult) string {
 		var b strings.Builder
@@ -93,18 +95,77 @@ func TestBatchResultListsAtMostAPageOfLateOrders(t *testing.T) {
 		}
 		return b.String()
 	}
-	f := &planner.DropForecast{Drop: "winter", Date: time.Date(2027, 1, 10, 0, 0, 0, 0, time.UTC)}
+	date := time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)
+	finish := time.Date(2026, 12, 7, 14, 0, 0, 0, time.UTC)
+	rush := planner.LateOrder{OrderID: "RUSH-1", Due: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC), Predicted: finish}
+	rush.LateBy = planner.Seconds(rush.Predicted.Sub(rush.Due))
+	old := planner.LateOrder{WorkOrder: 7, OrderID: "OLD-1", Due: rush.Due, Predicted: rush.Due.Add(time.Hour), LateBy: planner.Seconds(time.Hour)}
+	result := func(f planner.DropForecast, orders int) batchResult {
+		r := batchResult{File: "b.csv", Orders: orders, Units: 2 * orders, Key: "k"}
+		r.setPromise(f)
+		for i := range r.Late.Rows {
+			r.Late.Rows[i].Customer = "Customer of " + r.Late.Rows[i].OrderID
+		}
+		return r
+	}
+	many := planner.DropForecast{Drop: "winter", Date: date, Completion: date.Add(time.Hour)}
 	for i := range 250 {
-		f.Late = append(f.Late, planner.LateOrder{OrderID: fmt.Sprintf("late-%d", i)})
+		many.Late = append(many.Late, planner.LateOrder{OrderID: fmt.Sprintf("late-%d", i), Due: date, Predicted: date.Add(time.Hour)})
 	}
-	page := render(batchResult{File: "b.csv", Orders: 250, Units: 250, Promise: f})
-	if n := strings.Count(page, "<li>late-"); n != batchErrors || !strings.Contains(page, "<li>late-99:") || strings.Contains(page, "<li>late-100:") ||
-		!strings.Contains(page, "and 150 more.") || !strings.Contains(page, "250 work orders late") {
-		t.Errorf("%d late orders listed:\n%.1000s", n, page)
+	tests := []struct {
+		name   string
+		res    batchResult
+		banner string // the banner's colour class
+		want   []string
+		not    []string
+	}{
+		{"every order on time", result(planner.DropForecast{Drop: "spring", Date: date, Completion: finish, OnTime: true}, 3), "banner good",
+			[]string{`data-verdict="on-time"`, `data-on-time="true"`, "The drop still ships on Mon 1 Mar 2027, and every order by its own due date", `class="primary"`, ">Store 3 orders</button>"},
+			[]string{"misses", "late-orders", "anyway"}},
+		{"a rush order late, the drop early", result(planner.DropForecast{Drop: "spring", Date: date, Completion: finish, OnTime: true, Late: []planner.LateOrder{rush}}, 3), "banner warn",
+			[]string{`data-verdict="orders-late"`, "The drop still ships on Mon 1 Mar 2027: the plan finishes it Mon 7 Dec 2026 14:00.",
+				"But 1 order would finish after its own due date</strong> (of this batch):", `<tr data-order="RUSH-1" data-new="true">`,
+				"Customer of RUSH-1", "Sun 6 Dec 2026 10:00", "Mon 7 Dec 2026 14:00", ">28 h<", `class="warn"`, ">Store 3 orders, 1 of them late</button>"},
+			[]string{"misses", "all good", "anyway", `class="primary"`}},
+		{"an order in the book late", result(planner.DropForecast{Drop: "spring", Date: date, Completion: finish, OnTime: true, Late: []planner.LateOrder{old}}, 1), "banner warn",
+			[]string{"But 1 order would finish after its own due date</strong> (already in the book, none of this batch):", `<tr data-order="OLD-1">`, ">Store 1 order</button>"},
+			[]string{"misses", "in this batch</span>"}},
+		{"the drop late", result(planner.DropForecast{Drop: "spring", Date: date, Completion: date.Add(48 * time.Hour), Late: []planner.LateOrder{rush, old}}, 2), "banner bad",
+			[]string{`data-verdict="drop-late"`, `data-on-time="false"`, "With this batch the drop misses its date</strong> (Mon 1 Mar 2027): the plan finishes it Wed 3 Mar 2027 00:00, and 2 orders after their own due date.",
+				`data-order="RUSH-1"`, `data-order="OLD-1"`, `class="danger"`, ">Store 2 orders anyway: the drop ships late</button>"},
+			[]string{"still ships"}},
+		{"250 late orders", result(many, 250), "banner bad",
+			[]string{`data-order="late-99"`, "and 150 more late orders, 250 in all."},
+			[]string{`data-order="late-100"`}},
+		{"stored before", batchResult{File: "b.csv", Unchanged: 3, Key: "k"}, "banner info",
+			[]string{"b.csv is already stored: all 3 of its orders are in the book as the file has them. Storing it again would change nothing.", `data-unchanged="3"`},
+			[]string{"data-store", "0 orders", "all good"}},
+		{"partly stored", func() batchResult {
+			r := result(planner.DropForecast{Drop: "spring", Date: date, Completion: finish, OnTime: true}, 1)
+			r.Unchanged = 2
+			return r
+		}(), "banner good",
+			[]string{"b.csv: 1 order, 2 units, no problem in the file. 2 more orders of the file are in the book already, unchanged, and stay as they are.", ">Store 1 order</button>"}, nil},
+		{"too many to plan", batchResult{File: "b.csv", Orders: book.MaxPreviewOrders + 1, Units: 7, TooMany: true}, "banner info",
+			[]string{fmt.Sprintf("b.csv: %d orders, 7 units, no problem in the file.", book.MaxPreviewOrders+1),
+				"more new orders than a promise check plans at once (100000)", "data-store"}, nil},
 	}
-	page = render(batchResult{File: "b.csv", Orders: book.MaxPreviewOrders + 1, Units: 7, TooMany: true})
-	if !strings.Contains(page, fmt.Sprintf("b.csv: %d orders, 7 units, all good.", book.MaxPreviewOrders+1)) ||
-		!strings.Contains(page, "more new orders than a promise check plans at once (100000)") || !strings.Contains(page, "data-store") {
-		t.Errorf("a batch too big to plan:\n%s", page)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			page := render(tt.res)
+			if tt.banner != "" && !strings.Contains(page, `class="`+tt.banner+`"`) {
+				t.Errorf("the banner is not %q:\n%s", tt.banner, page)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(page, w) {
+					t.Errorf("the answer lacks %q:\n%s", w, page)
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(page, w) {
+					t.Errorf("the answer has %q:\n%s", w, page)
+				}
+			}
+		})
 	}
 }

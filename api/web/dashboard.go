@@ -24,6 +24,10 @@ import (
 // window is how far back the floor charts look.
 const window = 24 * time.Hour
 
+// chartWidth is the width of the dashboard's charts: two of them side by side fit a 1024 px
+// wide tablet, and a chart is never drawn narrower (package chart), so its text stays 12 px.
+const chartWidth = 440
+
 // table is a chart's data: what its CSV download holds.
 type table struct {
 	Header []string
@@ -184,12 +188,10 @@ func atRiskMargin(now, date time.Time) time.Duration {
 
 func (p *Pages) drops(ctx context.Context, now time.Time) ([]dropRow, map[string][]book.Completion, error) {
 	var forecasts map[string]planner.DropForecast
-	if p.cfg.Planner != nil {
-		if pl := p.cfg.Planner.Current(); pl != nil {
-			forecasts = make(map[string]planner.DropForecast, len(pl.Drops))
-			for _, f := range pl.Drops {
-				forecasts[f.Drop] = f
-			}
+	if drops, ok := p.forecasts(); ok {
+		forecasts = make(map[string]planner.DropForecast, len(drops))
+		for _, f := range drops {
+			forecasts[f.Drop] = f
 		}
 	}
 	completions := make(map[string][]book.Completion)
@@ -286,7 +288,7 @@ func (p *Pages) chartsOf(d floorData, completions map[string][]book.Completion) 
 	t, svg = p.throughput(d)
 	add(chartThroughput, "Throughput per cell", "Good units finished per hour, last 24 hours.", t, svg)
 	t, svg = p.lostTime(d)
-	add(chartLostTime, "Lost time", "Hours out of service for faults, and planned changeover time, per cell, last 24 hours.", t, svg)
+	add(chartLostTime, "Lost time", "Time out of service for faults, and planned changeover time, per cell, last 24 hours.", t, svg)
 	return out
 }
 
@@ -346,14 +348,14 @@ func (p *Pages) turnaroundHistogram(completions map[string][]book.Completion) (t
 		bars = nil
 	}
 	return t, chart.Bars(chart.Options{
-		Title: "Turnaround of completed work orders", YLabel: "work orders", Loc: p.loc,
+		Title: "Turnaround of completed work orders", YLabel: "work orders", Loc: p.loc, Width: chartWidth, Counts: true,
 		Desc:  fmt.Sprintf("Histogram of the turnaround of %d completed work orders, in days from order to completion.", total),
 		Empty: "No work order completed yet",
 	}, bars)
 }
 
 func (p *Pages) turnaroundTrend(completions map[string][]book.Completion, now time.Time) (table, template.HTML) {
-	t := table{Header: []string{"drop", "day", "completed", "median_hours", "p90_hours"}}
+	t := table{Header: []string{"drop", "day", "completed", "median_seconds", "p90_seconds"}}
 	var series []chart.TimeSeries
 	for _, d := range p.factory.Drops {
 		byDay := make(map[time.Time][]book.Completion)
@@ -372,23 +374,29 @@ func (p *Pages) turnaroundTrend(completions map[string][]book.Completion, now ti
 		for _, day := range days {
 			s := book.Summarize(d.ID, byDay[day])
 			noon := day.Add(12 * time.Hour)
-			med.Points = append(med.Points, chart.TimePoint{T: noon, V: s.Median.Hours()})
-			p90.Points = append(p90.Points, chart.TimePoint{T: noon, V: s.P90.Hours()})
+			med.Points = append(med.Points, chart.TimePoint{T: noon, V: s.Median.Seconds()})
+			p90.Points = append(p90.Points, chart.TimePoint{T: noon, V: s.P90.Seconds()})
 			t.Rows = append(t.Rows, []string{d.ID, day.Format(time.DateOnly), strconv.Itoa(s.Count),
-				hours(s.Median), hours(s.P90)})
+				seconds(s.Median), seconds(s.P90)})
 		}
 		if len(days) > 0 {
 			series = append(series, med, p90)
 		}
 	}
 	return t, chart.Lines(chart.Options{
-		Title: "Turnaround over time", YLabel: "hours", Loc: p.loc,
-		Desc:  "Median and 90th percentile turnaround, in hours, of the work orders completed each day, one pair of lines per drop.",
+		Title: "Turnaround over time", Loc: p.loc, Width: chartWidth, Durations: true, Daily: true,
+		Desc:  "Median and 90th percentile turnaround of the work orders completed each day, one pair of lines per drop.",
 		Empty: "No work order completed yet",
 	}, series)
 }
 
-func hours(d time.Duration) string { return strconv.FormatFloat(d.Hours(), 'f', 2, 64) }
+// seconds is a duration in a CSV: whole seconds, or fractions of one below ten.
+func seconds(d time.Duration) string {
+	if d < 10*time.Second {
+		return strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
+	}
+	return strconv.FormatInt(int64(d.Round(time.Second)/time.Second), 10)
+}
 
 func (p *Pages) throughput(d floorData) (table, template.HTML) {
 	t := table{Header: []string{"cell", "hour", "good_units"}}
@@ -423,14 +431,14 @@ func (p *Pages) throughput(d floorData) (table, template.HTML) {
 		series = append(series, s)
 	}
 	return t, chart.Lines(chart.Options{
-		Title: "Good units per cell per hour", YLabel: "units/hour", Loc: p.loc,
+		Title: "Good units per cell per hour", YLabel: "units/hour", Loc: p.loc, Width: chartWidth, Counts: true,
 		Desc:  "Good units each cell finished in each of the last 24 hours, one line per cell.",
 		Empty: "No unit finished in the last 24 hours",
 	}, series)
 }
 
 func (p *Pages) lostTime(d floorData) (table, template.HTML) {
-	t := table{Header: []string{"cell", "fault_hours", "changeovers", "changeover_hours"}}
+	t := table{Header: []string{"cell", "fault_seconds", "changeovers", "changeover_seconds"}}
 	lost, _ := d.faultTime(d.from, d.now)
 	// A changeover is an operation whose changeover value differs from the one before it at
 	// the same cell; its set-up time is the time it cost.
@@ -458,14 +466,14 @@ func (p *Pages) lostTime(d floorData) (table, template.HTML) {
 	var rows []chart.StackedRow
 	for _, c := range p.factory.Cells {
 		f, s := lost[c.ID], setup[c.ID]
-		t.Rows = append(t.Rows, []string{c.ID, hours(f), strconv.Itoa(changeovers[c.ID]), hours(s)})
+		t.Rows = append(t.Rows, []string{c.ID, seconds(f), strconv.Itoa(changeovers[c.ID]), seconds(s)})
 		if f > 0 || s > 0 {
-			rows = append(rows, chart.StackedRow{Label: c.ID, Parts: []float64{f.Hours(), s.Hours()}})
+			rows = append(rows, chart.StackedRow{Label: c.ID, Parts: []float64{f.Seconds(), s.Seconds()}})
 		}
 	}
 	return t, chart.StackedHBars(chart.Options{
-		Title: "Time lost to faults and changeovers", YLabel: "hours", Loc: p.loc,
-		Desc:  "Hours each cell spent out of service for faults, and the set-up time of its changeovers, in the last 24 hours.",
+		Title: "Time lost to faults and changeovers", Loc: p.loc, Width: chartWidth, Durations: true,
+		Desc:  "Time each cell spent out of service for faults, and the set-up time of its changeovers, in the last 24 hours.",
 		Empty: "No fault or changeover in the last 24 hours",
 	}, []string{"faults", "changeovers"}, rows)
 }
@@ -477,6 +485,11 @@ type dashboardPage struct {
 	Charts []figure
 	At     time.Time
 	Short  shortList
+	// Late names the worst late orders of every drop; Planned says there is a plan to tell.
+	Late    lateList
+	Planned bool
+	// Turnaround is this week's, last week's and all time's, over every drop.
+	Turnaround []periodRow
 }
 
 func (p *Pages) dashboard(c echo.Context) error {
@@ -503,7 +516,13 @@ func (p *Pages) dashboardLive(ctx context.Context) (dashboardPage, map[string][]
 		return page, nil, d, err
 	}
 	var completions map[string][]book.Completion
-	page.Drops, completions, err = p.drops(ctx, d.now)
+	if page.Drops, completions, err = p.drops(ctx, d.now); err != nil {
+		return page, nil, d, err
+	}
+	page.Turnaround = turnaroundPeriods(completions, d.now, p.loc)
+	var forecasts []planner.DropForecast
+	forecasts, page.Planned = p.forecasts()
+	page.Late, err = p.lateOf(ctx, "late-orders", forecasts, dashboardLate, true)
 	return page, completions, d, err
 }
 

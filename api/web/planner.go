@@ -45,6 +45,9 @@ type plannerDropPage struct {
 	Windows []windowRow
 	Can     bool // may import orders
 	Short   shortList
+	// Late names the drop's late orders; Planned says there is a plan to tell.
+	Late    lateList
+	Planned bool
 }
 
 func (p *Pages) plannerHome(c echo.Context) error {
@@ -88,6 +91,16 @@ func (p *Pages) plannerDrop(c echo.Context) error {
 			page.Windows = append(page.Windows, windowRow{SKU: pr.SKU, Product: pr.Name, Ordered: units[pr.SKU], Window: w})
 		}
 	}
+	forecasts, planned := p.forecasts()
+	page.Planned = planned
+	if i := slices.IndexFunc(forecasts, func(f planner.DropForecast) bool { return f.Drop == d.ID }); i >= 0 {
+		forecasts = forecasts[i : i+1]
+	} else {
+		forecasts = nil
+	}
+	if page.Late, err = p.lateOf(ctx, "late-orders", forecasts, batchErrors, false); err != nil {
+		return err
+	}
 	pr, _ := who(c)
 	page.Can = apiAllowedImport(pr.Role)
 	if page.Short, err = p.shortList(c, d.ID); err != nil {
@@ -110,9 +123,16 @@ type batchResult struct {
 	Problems int
 	BadRows  int
 	Problem  string // a problem with the whole upload
-	Orders   int
-	Units    int
-	Promise  *planner.DropForecast
+	// Orders and Units count the batch's new orders; Unchanged those the book already holds
+	// as they are, which storing leaves alone.
+	Orders    int
+	Units     int
+	Unchanged int
+	Promise   *planner.DropForecast
+	// Late names the late orders of the drop with the batch, the first batchErrors of them;
+	// LateNew counts those of the batch.
+	Late     lateList
+	LateNew  int
 	Planning bool // no promise yet: the first plan is being made
 	// TooMany says the good batch has more new orders than a promise check plans.
 	TooMany  bool
@@ -121,27 +141,49 @@ type batchResult struct {
 	Replayed bool
 }
 
-// OnTime says whether the drop still ships on its date with the batch.
-func (r batchResult) OnTime() bool { return r.Promise == nil || r.Promise.OnTime }
+// Verdicts of a good batch's check, as the page colours and words them.
+const (
+	verdictOnTime     = "on-time"     // the drop ships on its date, every order by its due date
+	verdictOrdersLate = "orders-late" // the drop ships on its date, some orders late
+	verdictDropLate   = "drop-late"   // the drop misses its date
+	verdictUnknown    = "unknown"     // no promise: too many orders, or no plan
+)
+
+// Verdict is what the check of a good batch found.
+func (r batchResult) Verdict() string {
+	switch {
+	case r.Promise == nil:
+		return verdictUnknown
+	case !r.Promise.OnTime:
+		return verdictDropLate
+	case r.Late.All > 0:
+		return verdictOrdersLate
+	}
+	return verdictOnTime
+}
+
+// setPromise puts the drop's forecast with the batch into r, and the late orders it names.
+func (r *batchResult) setPromise(f planner.DropForecast) {
+	r.Promise = &f
+	r.Late = lateList{ID: "promise-late"}
+	r.Late.Rows, r.Late.All = worstLate([]planner.DropForecast{f}, batchErrors)
+	r.LateNew = 0
+	for _, l := range f.Late {
+		if l.WorkOrder == 0 {
+			r.LateNew++
+		}
+	}
+}
+
+// AlreadyStored says that every order of the batch is in the book as it is: storing it would
+// do nothing.
+func (r batchResult) AlreadyStored() bool { return r.Orders == 0 && r.Unchanged > 0 }
 
 // More is how many problems the page does not list.
 func (r batchResult) More() int { return r.Problems - len(r.Rows) }
 
-// LateShown are the late work orders the page lists, at most batchErrors, latest first.
-func (r batchResult) LateShown() []planner.LateOrder {
-	if r.Promise == nil {
-		return nil
-	}
-	return r.Promise.Late[:min(len(r.Promise.Late), batchErrors)]
-}
-
-// LateMore is how many late work orders the page does not list.
-func (r batchResult) LateMore() int {
-	if r.Promise == nil {
-		return 0
-	}
-	return len(r.Promise.Late) - len(r.LateShown())
-}
+// LateOld counts the late orders already in the book.
+func (r batchResult) LateOld() int { return r.Late.All - r.LateNew }
 
 // MaxPromiseOrders is the most new orders a promise check plans.
 func (batchResult) MaxPromiseOrders() int { return book.MaxPreviewOrders }
@@ -307,7 +349,7 @@ func (p *Pages) checkBatch(c echo.Context) error {
 		return p.batchAnswer(c, res, err)
 	}
 	ctx := c.Request().Context()
-	cands, err := p.book.PreviewImport(ctx, book.ImportRequest{Drop: res.Drop.ID, Rows: rows, MaxErrors: batchErrors})
+	preview, err := p.book.PreviewBatch(ctx, book.ImportRequest{Drop: res.Drop.ID, Rows: rows, MaxErrors: batchErrors})
 	var tooMany *book.PreviewTooLargeError
 	if errors.As(err, &tooMany) {
 		// Good, but too big to plan: its figures and the button to store it, no promise.
@@ -319,17 +361,23 @@ func (p *Pages) checkBatch(c echo.Context) error {
 	if err := u.rest(); err != nil {
 		return p.batchAnswer(c, res, err)
 	}
-	for _, cd := range cands {
+	res.Unchanged = preview.Unchanged
+	cands := make(map[string]book.Order, len(preview.Candidates))
+	for _, cd := range preview.Candidates {
 		res.Orders++
 		res.Units += cd.Order.Quantity
+		cands[cd.Order.OrderID] = cd.Order
 	}
 	res.Planning = p.planning()
-	if !res.TooMany && p.cfg.Planner != nil && !res.Planning {
-		f, err := p.cfg.Planner.Promise(ctx, res.Drop.ID, cands)
+	if !res.TooMany && res.Orders > 0 && p.cfg.Planner != nil && !res.Planning {
+		f, err := p.cfg.Planner.Promise(ctx, res.Drop.ID, preview.Candidates)
 		if err != nil {
 			return err
 		}
-		res.Promise = &f
+		res.setPromise(f)
+		if err := p.nameCustomers(ctx, res.Late.Rows, cands); err != nil {
+			return err
+		}
 	}
 	// The key that stores this very batch: the same file stored twice is stored once.
 	pr, _ := who(c)
@@ -387,8 +435,15 @@ type ganttPage struct {
 	Late     int
 	Slots    int            // planned operations in the window
 	Shown    int            // those drawn
+	LateOps  int            // those drawn planned to end after their order's due date
 	Outside  []configs.Drop // drops whose date is outside the window
+	// LateOrders names the late orders of every drop.
+	LateOrders lateList
 }
+
+// ganttWidth is the Gantt chart's width: it fits a 1024 px wide tablet, and the chart is never
+// drawn narrower (package chart), so its text stays 12 px.
+const ganttWidth = 900
 
 // ganttDays are the windows the Gantt page offers besides the whole plan.
 var ganttDays = []int{1, 3, 7, 14, 30}
@@ -441,7 +496,11 @@ func (p *Pages) gantt(c echo.Context) error {
 	index := make(map[string]int)
 	for _, cl := range p.factory.Cells {
 		index[cl.ID] = len(rows)
-		rows = append(rows, chart.GanttRow{Label: cl.ID})
+		name := cl.Name
+		if name == "" {
+			name = cl.ID
+		}
+		rows = append(rows, chart.GanttRow{Label: name, Sub: cl.ID})
 	}
 	if pl != nil {
 		page.Planned, page.At, page.Late = true, pl.At, pl.Late
@@ -458,20 +517,32 @@ func (p *Pages) gantt(c echo.Context) error {
 			if !ok {
 				continue
 			}
+			late := s.End.After(s.Due)
+			title := fmt.Sprintf("%s (%s), operation %d: %s – %s", s.OrderID, s.Drop, s.Operation,
+				s.Start.In(p.loc).Format("Mon 2 Jan 15:04"), s.End.In(p.loc).Format("Mon 2 Jan 15:04"))
+			if late {
+				page.LateOps++
+				title += fmt.Sprintf("; late: due %s, ends %s after", s.Due.In(p.loc).Format("Mon 2 Jan 15:04"), chart.FormatDuration(s.End.Sub(s.Due)))
+			}
 			rows[i].Bars = append(rows[i].Bars, chart.GanttBar{
-				Start: s.Start, End: s.End, Label: s.OrderID, Group: s.Drop,
-				Title: fmt.Sprintf("%s (%s), operation %d: %s – %s", s.OrderID, s.Drop, s.Operation,
-					s.Start.In(p.loc).Format("Mon 2 Jan 15:04"), s.End.In(p.loc).Format("Mon 2 Jan 15:04")),
+				Start: s.Start, End: s.End, Label: s.OrderID, Group: s.Drop, Late: late, Title: title,
 			})
+		}
+		var err error
+		if page.LateOrders, err = p.lateOf(c.Request().Context(), "late-orders", pl.Drops, batchErrors, true); err != nil {
+			return err
 		}
 	}
 	markers := make([]chart.Marker, 0, len(p.factory.Drops))
+	groups := make([]string, 0, len(p.factory.Drops))
 	for _, d := range p.factory.Drops {
 		markers = append(markers, chart.Marker{At: d.Date, Label: d.ID})
+		groups = append(groups, d.ID)
 	}
 	page.SVG = chart.Gantt(chart.Options{
-		Title: "The plan by cell", Loc: p.loc,
-		Desc: fmt.Sprintf("Planned operations of each cell from %s to %s, coloured by drop, with the drop dates marked.",
+		Title: "The plan by cell", Loc: p.loc, Width: ganttWidth, Groups: groups,
+		LateLabel: "late: ends after its order's due date",
+		Desc: fmt.Sprintf("Planned operations of each cell from %s to %s, coloured by drop, late work hatched, with the drop dates marked.",
 			from.In(p.loc).Format("Mon 2 Jan 15:04"), to.In(p.loc).Format("Mon 2 Jan 2006 15:04")),
 		Empty: "Nothing planned in this window",
 	}, from, to, now, rows, markers)

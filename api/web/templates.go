@@ -8,6 +8,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/cellforge/cellforge/api/web/chart"
 )
 
 // parseTemplates parses every page with the shared parts (files ending in .part.html), and the
@@ -96,19 +98,7 @@ func (p *Pages) clock(t time.Time) string {
 	return l.Format("Mon 2 Jan 15:04")
 }
 
-// duration shows a duration as people say it: "3 d 4 h", "2 h 5 min", "40 s".
-func duration(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return "0"
-	case d >= 48*time.Hour:
-		return fmt.Sprintf("%d d %d h", d/(24*time.Hour), d%(24*time.Hour)/time.Hour)
-	case d >= time.Hour:
-		return fmt.Sprintf("%d h %d min", d/time.Hour, d%time.Hour/time.Minute)
-	case d >= time.Minute:
-		return fmt.Sprintf("%d min", d/time.Minute)
-	}
-	return fmt.Sprintf("%d s", d/time.Second)
-}
+// duration shows a duration as people say it, as the charts do: "3 d 4 h", "2 h 5 min", "3 s".
+func duration(d time.Duration) string { return chart.FormatDuration(d) }
 
 func urlQuery(s string) string { return url.QueryEscape(s) }

@@ -1,0 +1,41 @@
+// The charts of the dashboard and the plan: what a mark's tooltip says (a bar's or a point's
+// <title>) is also read by a tap or a click, written under its chart, so that nothing is shown
+// on hover alone, which a touch screen does not have.
+(() => {
+  'use strict';
+
+  const MARKS = 'rect.bar, circle.point';
+  const NEAR = 24; // px: a tap this close to a small mark reads it
+
+  // nearest returns the mark under the point (x, y) of the screen, or the nearest one within
+  // NEAR px, or null.
+  function nearest(svg, x, y) {
+    let best = null;
+    let bestD = NEAR;
+    for (const m of svg.querySelectorAll(MARKS)) {
+      const r = m.getBoundingClientRect();
+      const d = Math.hypot(Math.max(r.left - x, 0, x - r.right), Math.max(r.top - y, 0, y - r.bottom));
+      if (d === 0) return m;
+      if (d < bestD) {
+        best = m;
+        bestD = d;
+      }
+    }
+    return best;
+  }
+
+  document.addEventListener('click', (e) => {
+    const svg = e.target.closest && e.target.closest('figure[data-chart] svg');
+    if (!svg) return;
+    const tip = svg.closest('figure').querySelector('.chart-tip');
+    if (!tip) return;
+    let mark = e.target.closest(MARKS);
+    if (!mark || !svg.contains(mark)) mark = nearest(svg, e.clientX, e.clientY);
+    const title = mark && mark.querySelector(':scope > title');
+    if (!title) return;
+    svg.querySelectorAll('.selected').forEach((m) => m.classList.remove('selected'));
+    mark.classList.add('selected');
+    tip.textContent = title.textContent;
+    tip.classList.add('read');
+  });
+})();
