@@ -167,8 +167,13 @@ func StackedHBars(o Options, parts []string, rows []StackedRow) template.HTML {
 	}
 	w := open(o, height, "chart-stacked", desc, count*120)
 	w.legend(names, labelW, 8, float64(o.Width)-16)
+	// Room on the right for the widest total written after its bar.
+	totalW := 0.0
+	for _, r := range rows {
+		totalW = math.Max(totalW, textWidth(stackTotal(sc, r.Parts)))
+	}
 	p := box{x: labelW, y: top}
-	p.w = math.Max(float64(o.Width)-p.x-40, 20)
+	p.w = math.Max(float64(o.Width)-p.x-math.Max(40, totalW+12), 20)
 	p.h = math.Max(float64(height)-top-bottom, 20)
 	if count == 0 {
 		w.empty(o, p)
@@ -216,13 +221,26 @@ func StackedHBars(o Options, parts []string, rows []StackedRow) template.HTML {
 			at += v
 		}
 		if at > 0 {
-			sum := formatNumber(at)
-			if sc.dur {
-				sum = sc.value(at)
-			}
-			w.text("total", x(at)+4, cy+4, "start", mutedText, sum)
+			w.text("total", x(at)+4, cy+4, "start", mutedText, stackTotal(sc, r.Parts))
 		}
 		w.s(`</g>`)
 	}
 	return w.close()
+}
+
+// stackTotal is the total written after a stacked bar: the sum of its parts drawn, "" for none.
+func stackTotal(sc scale, parts []float64) string {
+	at := 0.0
+	for _, v := range parts {
+		if finite(v) && v > 0 {
+			at += v
+		}
+	}
+	switch {
+	case at <= 0:
+		return ""
+	case sc.dur:
+		return sc.value(at)
+	}
+	return formatNumber(at)
 }

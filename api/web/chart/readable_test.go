@@ -284,3 +284,19 @@ func TestGanttLegendLanesAndLateMarks(t *testing.T) {
 		}
 	})
 }
+
+// TestStackedTotalsFitTheChart: the total written after the longest bar ends inside the chart,
+// however long it reads.
+func TestStackedTotalsFitTheChart(t *testing.T) {
+	for _, width := range []int{440, 720} {
+		t.Run(strconv.Itoa(width), func(t *testing.T) {
+			svg := parseSVG(t, StackedHBars(Options{Width: width, Durations: true}, []string{"faults", "changeovers"},
+				[]StackedRow{{Label: "weave-1", Parts: []float64{3600, 2400}}, {Label: "dye-1", Parts: []float64{60}}}))
+			for _, tx := range svg.all("text", "total") {
+				if end := tx.num(t, "x") + textWidth(tx.text); end > float64(width) {
+					t.Errorf("total %q ends at %v, past the chart's width %d", tx.text, end, width)
+				}
+			}
+		})
+	}
+}
