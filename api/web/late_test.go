@@ -67,7 +67,10 @@ func TestARushOrderIsLateWhileItsDropShipsOnTime(t *testing.T) {
 		t.Errorf("drop page status:\n%s", regexp.MustCompile(`(?s)<p id="drop-status".*?</p>`).FindString(drop.body))
 	}
 	named(drop.body, "drop page")
-
+	// The SKU window's sold figure beside its bar: 11 scarves of 100.
+	if !regexp.MustCompile(`aria-valuenow="11"><span style="width: 11%"></span></div><span class="sold-figure num">11%</span>`).MatchString(drop.body) {
+		t.Errorf("the SCARF window's sold figure:\n%s", regexp.MustCompile(`(?s)<td class="sold">.*?</td>`).FindString(drop.body))
+	}
 	dash := b.get("/manager")
 	if !strings.Contains(dash.body, `<tr data-drop="winter" data-status="on-track">`) {
 		t.Errorf("dashboard's winter row:\n%s", regexp.MustCompile(`(?s)<tr data-drop="winter".*?</tr>`).FindString(dash.body))
@@ -75,7 +78,7 @@ func TestARushOrderIsLateWhileItsDropShipsOnTime(t *testing.T) {
 	named(dash.body, "dashboard")
 
 	again := b.upload("/planner/drops/winter/check", "rush.csv", batch, "")
-	if !strings.Contains(again.body, "rush.csv is already stored: all 2 of its orders are in the book") || strings.Contains(again.body, "data-store") {
+	if !strings.Contains(again.body, "rush.csv is already stored: both its orders are in the book") || strings.Contains(again.body, "data-store") {
 		t.Errorf("checking the stored batch again:\n%s", again.body)
 	}
 	// One more order with the stored ones: one to store, two already in.

@@ -56,16 +56,18 @@ export function axisTicks(page, chart, axis) {
   return page.locator(`figure[data-chart="${chart}"] svg g.${axis} text.tick`).allTextContents();
 }
 
-// tapToRead taps the middle of a chart's mark with a finger, at the screen's point (a label
-// drawn on a bar may be what the finger touches), and returns what the chart then writes under
-// itself, checking that it is what the mark's tooltip says.
-export async function tapToRead(page, chart, mark, label) {
+// tapToRead taps the middle of a chart's mark with a finger (a click with the mouse when touch
+// is false), at the screen's point (a label drawn on a bar may be what the finger touches), and
+// returns what the chart then writes under itself, checking that it is what the mark's tooltip
+// says.
+export async function tapToRead(page, chart, mark, label, touch = true) {
   await mark.scrollIntoViewIfNeeded();
   const box = await mark.boundingBox();
   assert.ok(box, `${label}: the ${chart} mark is drawn`);
   const title = await mark.locator('title').textContent();
   assert.ok(title.trim().length > 0, `${label}: the ${chart} mark has a tooltip`);
-  await page.touchscreen.tap(box.x + box.width / 2, box.y + box.height / 2);
+  if (touch) await page.touchscreen.tap(box.x + box.width / 2, box.y + box.height / 2);
+  else await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
   const tip = page.locator(`figure[data-chart="${chart}"] .chart-tip`);
   await waitFor(async () => (await tip.textContent()) === title, 5000,
     `${label}: the ${chart} chart to write "${title}" under itself after a tap`);
