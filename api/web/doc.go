@@ -4,10 +4,12 @@
 //   - Floor staff follow their cell's queue on a shop tablet (/tablet): pick the cell, sign in
 //     with a PIN, start, pause, complete and scrap jobs, report faults and reprint labels, with
 //     the queue and the machine's progress kept live over server-sent events.
-//   - Managers watch turnaround, drop progress, the cells and lost time on a dashboard
-//     (/manager), every chart an SVG picture whose data downloads as CSV.
-//   - Drop planners check and store order batches, check a drop's promise and see the plan as a
-//     Gantt chart (/planner).
+//   - Managers watch turnaround (this week, last week and all time), drop progress and the
+//     orders planned late, the cells and lost time on a dashboard (/manager), every chart an SVG
+//     picture whose data downloads as CSV and whose marks a tap reads, as their tooltips do.
+//   - Drop planners check and store order batches, check a drop's promise (the drop's date, and
+//     the orders that would finish after their own due date) and see the plan as a Gantt chart
+//     (/planner).
 //
 // The pages use a little JavaScript (htmx, vendored from npm and committed, and the app's own
 // scripts) and every asset is embedded in the binary: the studio's network may have no internet.
