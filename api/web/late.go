@@ -61,13 +61,13 @@ func worstLate(drops []planner.DropForecast, limit int) (rows []lateRow, all int
 }
 
 // nameCustomers fills in the customers of late orders: those of a batch being checked from its
-// candidates (cands, by order id; nil when none), the others from the book, in one look-up.
-func (p *Pages) nameCustomers(ctx context.Context, rows []lateRow, cands map[string]book.Order) error {
+// customers by order id (nil outside a check), the others from the book, in one look-up.
+func (p *Pages) nameCustomers(ctx context.Context, rows []lateRow, batch map[string]string) error {
 	var ids []string
 	for i, r := range rows {
-		if o, ok := cands[r.OrderID]; ok && r.New {
-			rows[i].Customer = o.Customer
-		} else if !r.New {
+		if r.New {
+			rows[i].Customer = batch[r.OrderID]
+		} else {
 			ids = append(ids, r.OrderID)
 		}
 	}

@@ -362,11 +362,15 @@ func (p *Pages) checkBatch(c echo.Context) error {
 		return p.batchAnswer(c, res, err)
 	}
 	res.Unchanged = preview.Unchanged
-	cands := make(map[string]book.Order, len(preview.Candidates))
+	// The customers of the batch, to name its late orders: the candidates themselves, a hundred
+	// thousand orders with their operations, are let go while the promise is planned.
+	customers := make(map[string]string)
 	for _, cd := range preview.Candidates {
 		res.Orders++
 		res.Units += cd.Order.Quantity
-		cands[cd.Order.OrderID] = cd.Order
+		if cd.Order.Customer != "" {
+			customers[cd.Order.OrderID] = cd.Order.Customer
+		}
 	}
 	res.Planning = p.planning()
 	if !res.TooMany && res.Orders > 0 && p.cfg.Planner != nil && !res.Planning {
@@ -375,7 +379,7 @@ func (p *Pages) checkBatch(c echo.Context) error {
 			return err
 		}
 		res.setPromise(f)
-		if err := p.nameCustomers(ctx, res.Late.Rows, cands); err != nil {
+		if err := p.nameCustomers(ctx, res.Late.Rows, customers); err != nil {
 			return err
 		}
 	}
