@@ -16,10 +16,16 @@ type TransitionRequest struct {
 	Operation int64
 	Action    Action
 	Actor     Actor
-	// Reason is required to pause and to scrap.
+	// Reason is required to pause and to scrap, and to complete with fewer good units than
+	// the operation has left. It goes into the event of this transition only.
 	Reason string
 	// Quantity is the number of units to scrap; zero scraps every unit left.
 	Quantity int
+	// Good, to complete, is the number of good units the operation made in all, counted or
+	// not: 1 to the units it has left (its quantity less what was scrapped). The units left
+	// beyond it are short: they are scrapped with Reason in the same transaction, with an
+	// event of their own. Nil completes every unit left as good.
+	Good *int
 	// Version, when not zero, must be the operation's current version: a client acting on what
 	// it last saw is refused once the operation has changed under it.
 	Version int64
@@ -42,7 +48,8 @@ const maxReason = 500
 // Transition applies an action to an operation in one transaction, with everything it causes:
 // completing an operation owes the labels of its units not counted yet (at a cell holding a
 // label printer) and readies the next one in the routing and queues it at a cell, or completes
-// the work order; scrapping every unit left scraps the work order. Any action on an operation a
+// the work order; completing with fewer good units than are left scraps the rest first;
+// scrapping every unit left scraps the work order. Any action on an operation a
 // cell fault paused takes it over from the fault: CellUp does not resume it. An illegal action
 // is refused with a *TransitionError and changes nothing.
 func (b *Book) Transition(ctx context.Context, req TransitionRequest) (TransitionResult, error) {
@@ -55,7 +62,11 @@ func (b *Book) Transition(ctx context.Context, req TransitionRequest) (Transitio
 	case req.Quantity < 0:
 		return TransitionResult{}, fmt.Errorf("%w: quantity %d is negative", ErrInvalid, req.Quantity)
 	case req.Quantity > 0 && req.Action != ActionScrap:
-		return TransitionResult{}, fmt.Errorf("%w: a quantity is only taken when scrapping", ErrInvalid)
+		return TransitionResult{}, fmt.Errorf("%w: quantity is only taken when scrapping or completing", ErrInvalid)
+	case req.Good != nil && req.Action != ActionComplete:
+		return TransitionResult{}, fmt.Errorf("%w: a good quantity is only taken when completing", ErrInvalid)
+	case req.Good != nil && *req.Good < 1:
+		return TransitionResult{}, fmt.Errorf("%w: quantity %d: a complete needs 1 good unit or more (scrap the job to throw away every unit left)", ErrInvalid, *req.Good)
 	}
 	var res TransitionResult
 	err := b.store.Write(ctx, func(tx Tx) error {
@@ -108,26 +119,25 @@ func (b *Book) transition(tx Tx, req TransitionRequest, reason string, now time.
 	}
 	if req.Action == ActionScrap && req.Quantity > 0 && req.Quantity < left {
 		// Some units are lost; the operation goes on with the rest, and so do the ones after it.
-		op.Scrapped += req.Quantity
-		op.Reason = reason
-		if err := tx.UpdateOperation(&op); err != nil {
-			return TransitionResult{}, fmt.Errorf("updating operation %d: %w", op.ID, err)
-		}
-		if err := takeOver(tx, op.ID, op.State); err != nil {
+		if err := b.scrapSome(tx, &op, wo, ops, req.Quantity, reason, req.Actor, now); err != nil {
 			return TransitionResult{}, err
-		}
-		if err := b.event(tx, Event{At: now, Actor: string(req.Actor), Kind: EventOperationScrap, Cell: op.Cell,
-			Drop: wo.Drop, OrderID: wo.OrderID, WorkOrder: wo.ID, Operation: op.ID, From: op.State, To: op.State,
-			Reason: reason, Quantity: req.Quantity}); err != nil {
-			return TransitionResult{}, err
-		}
-		for _, later := range ops[op.Seq+1:] {
-			later.Quantity -= req.Quantity
-			if err := tx.UpdateOperation(&later); err != nil {
-				return TransitionResult{}, fmt.Errorf("updating operation %d: %w", later.ID, err)
-			}
 		}
 		return TransitionResult{Operation: op, WorkOrder: wo}, nil
+	}
+	if req.Action == ActionComplete && req.Good != nil {
+		good := *req.Good
+		if good > left {
+			return TransitionResult{}, fmt.Errorf("%w: quantity %d is more than the %d units operation %d has left", ErrInvalid, good, left, op.ID)
+		}
+		if short := left - good; short > 0 {
+			if reason == "" {
+				return TransitionResult{}, fmt.Errorf("%w: a reason is required for the %d units short of the %d left (quantity %d)", ErrInvalid, short, left, good)
+			}
+			// The units short are scrapped before the operation completes with the good ones.
+			if err := b.scrapSome(tx, &op, wo, ops, short, reason, req.Actor, now); err != nil {
+				return TransitionResult{}, err
+			}
+		}
 	}
 
 	prev := op.State
@@ -155,8 +165,14 @@ func (b *Book) transition(tx Tx, req TransitionRequest, reason string, now time.
 	if err := takeOver(tx, op.ID, prev); err != nil {
 		return TransitionResult{}, err
 	}
+	// The event carries the reason given for this transition, never one an earlier pause or
+	// scrap left on the operation.
+	var given string
+	if req.Action == ActionPause || req.Action == ActionScrap {
+		given = reason
+	}
 	e := Event{At: now, Actor: string(req.Actor), Kind: EventOperation, Cell: op.Cell, Drop: wo.Drop,
-		OrderID: wo.OrderID, WorkOrder: wo.ID, Operation: op.ID, From: prev, To: to, Reason: op.Reason}
+		OrderID: wo.OrderID, WorkOrder: wo.ID, Operation: op.ID, From: prev, To: to, Reason: given}
 	if req.Action == ActionScrap {
 		e.Quantity = left
 	}
@@ -220,6 +236,33 @@ func (b *Book) transition(tx Tx, req TransitionRequest, reason string, now time.
 		}
 	}
 	return TransitionResult{Operation: op, WorkOrder: wo}, nil
+}
+
+// scrapSome scraps n units of op, fewer than it has left, with reason: op goes on with the
+// rest, and so do the operations after it in ops (its work order's, in routing order). op and
+// ops are updated in place.
+func (b *Book) scrapSome(tx Tx, op *Operation, wo WorkOrder, ops []Operation, n int, reason string, actor Actor, now time.Time) error {
+	op.Scrapped += n
+	op.Reason = reason
+	if err := tx.UpdateOperation(op); err != nil {
+		return fmt.Errorf("updating operation %d: %w", op.ID, err)
+	}
+	if err := takeOver(tx, op.ID, op.State); err != nil {
+		return err
+	}
+	if err := b.event(tx, Event{At: now, Actor: string(actor), Kind: EventOperationScrap, Cell: op.Cell,
+		Drop: wo.Drop, OrderID: wo.OrderID, WorkOrder: wo.ID, Operation: op.ID, From: op.State, To: op.State,
+		Reason: reason, Quantity: n}); err != nil {
+		return err
+	}
+	// In place: a completion goes on to ready the next one, at its new version.
+	for i := op.Seq + 1; i < len(ops); i++ {
+		ops[i].Quantity -= n
+		if err := tx.UpdateOperation(&ops[i]); err != nil {
+			return fmt.Errorf("updating operation %d: %w", ops[i].ID, err)
+		}
+	}
+	return nil
 }
 
 // takeOver forgets an operation as paused by a fault when a person acts on it while it is
