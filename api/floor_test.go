@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/cells"
@@ -25,6 +27,9 @@ type fakeFloor struct {
 	// the printer fail.
 	labels      map[int64]int
 	printerDown bool
+	// hold, when set, keeps a reprint printing until it is closed; entered hears of each
+	// reprint that starts printing.
+	hold, entered chan struct{}
 }
 
 func newFakeFloor() *fakeFloor { return &fakeFloor{labels: map[int64]int{}} }
@@ -53,6 +58,13 @@ func (f *fakeFloor) ReportFault(ctx context.Context, cell, code, by string) erro
 }
 
 func (f *fakeFloor) ReprintLabel(ctx context.Context, cell string, op int64, unit int) (string, error) {
+	f.mu.Lock()
+	hold, entered := f.hold, f.entered
+	f.mu.Unlock()
+	if hold != nil {
+		entered <- struct{}{}
+		<-hold
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if cell != "pack-1" {
@@ -197,6 +209,72 @@ func TestReprintLabelOverHTTP(t *testing.T) {
 	}
 	if _, after := ts.floor.counts(); b.status != http.StatusAccepted || after != before+1 {
 		t.Errorf("retry with the printer down: %d, %d labels owed; want the first answer and 1", b.status, after-before)
+	}
+}
+
+// TestReprintLabelDoubleTap: a tablet sends a reprint again with its key while the first is
+// still printing (a double tap, a retry after a lost answer): the second request waits for the
+// first answer and gets it, no error, and the label prints once.
+func TestReprintLabelDoubleTap(t *testing.T) {
+	ts := newTestServer(t)
+	ts.floor.labels[7] = 2
+	hold := make(chan struct{})
+	ts.floor.hold, ts.floor.entered = hold, make(chan struct{}, 2)
+	var once sync.Once
+	release := func() { once.Do(func() { close(hold) }) }
+	// Before the server stops, which waits for the requests under way.
+	t.Cleanup(release)
+	type answer struct {
+		status   int
+		body     string
+		replayed string
+		err      error
+	}
+	send := func() <-chan answer {
+		out := make(chan answer, 1)
+		go func() {
+			req, err := http.NewRequest("POST", ts.URL+"/api/v1/cells/pack-1/labels", strings.NewReader(`{"operation":7}`))
+			if err != nil {
+				out <- answer{err: err}
+				return
+			}
+			req.Header.Set("Authorization", "Bearer "+operatorToken)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Idempotency-Key", "tap-1")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				out <- answer{err: err}
+				return
+			}
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			out <- answer{resp.StatusCode, string(b), resp.Header.Get("Idempotent-Replayed"), err}
+		}()
+		return out
+	}
+	first := send()
+	<-ts.floor.entered
+	second := send()
+	// The second must not answer while the first prints: give it a moment to show that it
+	// does not, then let the first finish.
+	select {
+	case a := <-second:
+		t.Fatalf("the second tap answered while the first printed: %+v", a)
+	case <-ts.floor.entered:
+		t.Fatal("the second tap printed too")
+	case <-time.After(300 * time.Millisecond):
+	}
+	release()
+	a, b := <-first, <-second
+	want := `{"serial":"A-2","printed":true}`
+	if a.err != nil || a.status != http.StatusOK || strings.TrimSpace(a.body) != want {
+		t.Errorf("first tap: %+v, want 200 %s", a, want)
+	}
+	if b.err != nil || b.status != http.StatusOK || strings.TrimSpace(b.body) != want || b.replayed != "true" {
+		t.Errorf("second tap: %+v, want the first answer replayed", b)
+	}
+	if _, n := ts.floor.counts(); n != 1 {
+		t.Errorf("%d labels printed, want 1", n)
 	}
 }
 

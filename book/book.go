@@ -60,6 +60,11 @@ type Book struct {
 
 	// largeBatch is Config.LargeBatch.
 	largeBatch int
+
+	// onceMu guards running: the idempotency keys whose Once runs in this process, each with
+	// a channel closed once its answer is stored or its key released.
+	onceMu  sync.Mutex
+	running map[onceKey]chan struct{}
 }
 
 // New returns a Book over a store for a validated factory.
@@ -77,6 +82,7 @@ func New(cfg Config) *Book {
 		capable:  make(map[string][]string),
 		down:     make(map[string]string),
 		labeled:  labeledCells(cfg.Factory),
+		running:  make(map[onceKey]chan struct{}),
 	}
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)

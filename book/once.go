@@ -21,45 +21,45 @@ const onceInProgress = 0
 // ErrIdempotencyMismatch. Without a key (idem nil or its Key empty) fn simply runs.
 //
 // fn's effect cannot share a store transaction, so Once chooses at most once: it reserves the
-// key in one transaction, runs fn, and stores the answer in another. While fn runs, and forever
-// (until the key expires after a day) if the daemon stops before the answer is stored, the key
-// answers ErrIdempotencyInProgress: the effect may or may not have happened, so the client
-// must look (at the cell, at the printer) before retrying under a new key, rather than the
-// label being printed twice. When fn returns an error the reservation is released, so the
-// same key may be retried: fn must return an error only when it had no effect, and report an
-// effect that went partly wrong as a status and body.
+// key in one transaction, runs fn, and stores the answer in another. A request with the key
+// that comes while fn runs (a double tap, a retry after a lost answer) waits for that answer
+// and gets it replayed, or runs fn itself if the first run failed; it stops waiting when its
+// own ctx ends. A key reserved by a daemon that stopped before the answer was stored answers
+// ErrIdempotencyInProgress (until it expires after a day): the effect may or may not have
+// happened, so the client must look (at the cell, at the printer) before retrying under a new
+// key, rather than the label being printed twice. When fn returns an error the reservation is
+// released, so the same key may be retried: fn must return an error only when it had no
+// effect, and report an effect that went partly wrong as a status and body.
 func (b *Book) Once(ctx context.Context, idem *Idempotency, fn func() (status int, body []byte, err error)) (status int, body []byte, replayed bool, err error) {
 	if idem == nil || idem.Key == "" {
 		status, body, err = fn()
 		return status, body, false, err
 	}
-	var rec IdempotencyRecord
-	var found bool
-	err = b.store.Write(ctx, func(tx Tx) error {
-		now := b.clock()
-		r, ok, err := tx.Idempotency(idem.Principal, idem.Key)
-		if err != nil {
-			return fmt.Errorf("looking up idempotency key: %w", err)
+	k := onceKey{principal: idem.Principal, key: idem.Key}
+	var mine chan struct{}
+	for mine == nil {
+		rec, found, wait, ours, err := b.reserveOnce(ctx, idem, k)
+		switch {
+		case err != nil:
+			return 0, nil, false, fmt.Errorf("reserving idempotency key: %w", err)
+		case found && rec.RequestHash != idem.RequestHash:
+			return 0, nil, false, ErrIdempotencyMismatch
+		case wait != nil:
+			// Answered or released: look again.
+			select {
+			case <-wait:
+			case <-ctx.Done():
+				return 0, nil, false, fmt.Errorf("%w: %w", ErrIdempotencyInProgress, ctx.Err())
+			}
+		case found && rec.Status == onceInProgress:
+			return 0, nil, false, ErrIdempotencyInProgress
+		case found:
+			return rec.Status, rec.Response, true, nil
 		}
-		if ok && r.CreatedAt.After(now.Add(-idempotencyTTL)) {
-			rec, found = r, true
-			return nil
-		}
-		return tx.PutIdempotency(IdempotencyRecord{
-			Principal: idem.Principal, Key: idem.Key, RequestHash: idem.RequestHash,
-			Status: onceInProgress, CreatedAt: now,
-		})
-	})
-	switch {
-	case err != nil:
-		return 0, nil, false, fmt.Errorf("reserving idempotency key: %w", err)
-	case found && rec.RequestHash != idem.RequestHash:
-		return 0, nil, false, ErrIdempotencyMismatch
-	case found && rec.Status == onceInProgress:
-		return 0, nil, false, ErrIdempotencyInProgress
-	case found:
-		return rec.Status, rec.Response, true, nil
+		mine = ours
 	}
+	// The key is ours: whoever waits for it is told when its answer is stored or it is freed.
+	defer b.endOnce(k, mine)
 
 	status, body, err = fn()
 	// The answer is stored even when the request's context has ended: fn's effect happened.
@@ -76,6 +76,60 @@ func (b *Book) Once(ctx context.Context, idem *Idempotency, fn func() (status in
 		b.log.Warn("remembering idempotency key", "key", idem.Key, "err", err)
 	}
 	return status, body, false, nil
+}
+
+// onceKey names an idempotency key: keys are their principal's own.
+type onceKey struct{ principal, key string }
+
+// reserveOnce looks up an idempotency key in one transaction: found with its record when it
+// was used within its time to live, with wait set when its run is under way in this process;
+// else it reserves the key for the caller and marks its run as under way with mine, which
+// the caller passes to endOnce when the run ends.
+func (b *Book) reserveOnce(ctx context.Context, idem *Idempotency, k onceKey) (rec IdempotencyRecord, found bool, wait <-chan struct{}, mine chan struct{}, err error) {
+	err = b.store.Write(ctx, func(tx Tx) error {
+		// Inside the transaction, so that the record and the runs agree: a run ends (below,
+		// in Once) only after the transaction that stores its answer committed.
+		b.onceMu.Lock()
+		defer b.onceMu.Unlock()
+		now := b.clock()
+		r, ok, err := tx.Idempotency(idem.Principal, idem.Key)
+		if err != nil {
+			return fmt.Errorf("looking up idempotency key: %w", err)
+		}
+		if ok && r.CreatedAt.After(now.Add(-idempotencyTTL)) {
+			rec, found = r, true
+			if r.Status == onceInProgress && r.RequestHash == idem.RequestHash {
+				wait = b.running[k]
+			}
+			return nil
+		}
+		if err := tx.PutIdempotency(IdempotencyRecord{
+			Principal: idem.Principal, Key: idem.Key, RequestHash: idem.RequestHash,
+			Status: onceInProgress, CreatedAt: now,
+		}); err != nil {
+			return err
+		}
+		mine = make(chan struct{})
+		b.running[k] = mine
+		return nil
+	})
+	if err != nil && mine != nil {
+		// The reservation did not commit: nobody waits for a run that will not happen.
+		b.endOnce(k, mine)
+		mine = nil
+	}
+	return rec, found, wait, mine, err
+}
+
+// endOnce ends the run of key k that reserveOnce marked with mine: its waiters look again. A
+// key released by a failed run may be reserved again before endOnce, by a run of its own.
+func (b *Book) endOnce(k onceKey, mine chan struct{}) {
+	b.onceMu.Lock()
+	defer b.onceMu.Unlock()
+	close(mine)
+	if b.running[k] == mine {
+		delete(b.running, k)
+	}
 }
 
 // putOnce stores the record of an idempotency key in its own transaction.
