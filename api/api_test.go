@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -433,6 +434,58 @@ func TestBadRequestsAreRefusedClearly(t *testing.T) {
 				t.Fatalf("%d %s, want %d %s", r.status, r.body, tt.status, tt.code)
 			}
 		})
+	}
+}
+
+// TestCompleteWithAQuantityOverHTTP: a complete takes the good units made; the units short
+// need a reason and are scrapped with it; a quantity that cannot hold is refused naming it,
+// and changes nothing.
+func TestCompleteWithAQuantityOverHTTP(t *testing.T) {
+	ts := newTestServer(t)
+	op := ts.firstOp(t, "A") // 2 units
+	path := "/api/v1/operations/" + itoa(op) + "/"
+	if r := ts.do(t, "POST", path+"start", operatorToken, "", ""); r.status != 200 {
+		t.Fatalf("start: %d %s", r.status, r.body)
+	}
+	for _, tc := range []struct{ name, action, body, says string }{
+		{"more than left", "complete", `{"quantity":3,"reason":"stain"}`, "quantity 3 is more than the 2 units operation"},
+		{"short without a reason", "complete", `{"quantity":1}`, "a reason is required for the 1 units short of the 2 left (quantity 1)"},
+		{"no good unit", "complete", `{"quantity":0,"reason":"stain"}`, "quantity 0: a complete needs 1 good unit or more"},
+		{"negative", "complete", `{"quantity":-2,"reason":"stain"}`, "quantity -2: a complete needs 1 good unit or more"},
+		{"with a pause", "pause", `{"quantity":1,"reason":"break"}`, "quantity is only taken when scrapping or completing"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := ts.do(t, "POST", path+tc.action, operatorToken, "application/json", tc.body)
+			var e errorBody
+			r.json(t, &e)
+			if r.status != http.StatusBadRequest || e.Error.Code != codeInvalid || !strings.Contains(e.Error.Message, tc.says) {
+				t.Fatalf("%d %s, want 400 saying %q", r.status, r.body, tc.says)
+			}
+		})
+	}
+	var o book.Operation
+	ts.do(t, "GET", "/api/v1/operations/"+itoa(op), plannerToken, "", "").json(t, &o)
+	if o.State != book.Running || o.Scrapped != 0 {
+		t.Fatalf("after the refusals the operation is %s with %d scrapped, want running with none", o.State, o.Scrapped)
+	}
+
+	r := ts.do(t, "POST", path+"complete", operatorToken, "application/json", `{"quantity":1,"reason":"stain"}`)
+	var res book.TransitionResult
+	r.json(t, &res)
+	if r.status != 200 || res.Operation.State != book.Done || res.Operation.Scrapped != 1 {
+		t.Fatalf("complete with 1 good of 2: %d %s", r.status, r.body)
+	}
+	var ev struct {
+		Events []book.Event `json:"events"`
+	}
+	ts.do(t, "GET", "/api/v1/events?operation="+itoa(op), plannerToken, "", "").json(t, &ev)
+	var got []string
+	for _, e := range ev.Events[len(ev.Events)-2:] {
+		got = append(got, fmt.Sprintf("%s %s %d %q", e.Kind, e.To, e.Quantity, e.Reason))
+	}
+	want := []string{`operation.scrapped_units running 1 "stain"`, `operation.changed done 0 ""`}
+	if !slices.Equal(got, want) {
+		t.Errorf("last events %q, want %q", got, want)
 	}
 }
 

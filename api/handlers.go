@@ -407,10 +407,11 @@ func (s *Server) getOperation(c echo.Context) error {
 	return c.JSON(http.StatusOK, op)
 }
 
-// actionRequest is the optional body of an action on an operation.
+// actionRequest is the optional body of an action on an operation. Quantity is the units to
+// scrap, or the good units a complete made (absent: every unit left).
 type actionRequest struct {
 	Reason   string `json:"reason"`
-	Quantity int    `json:"quantity"`
+	Quantity *int   `json:"quantity"`
 	Version  int64  `json:"version"`
 }
 
@@ -435,15 +436,22 @@ func (s *Server) actOnOperation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.book.Transition(c.Request().Context(), book.TransitionRequest{
+	tr := book.TransitionRequest{
 		Operation:   id,
 		Action:      action,
 		Actor:       book.Actor(principal(c).ID),
 		Reason:      req.Reason,
-		Quantity:    req.Quantity,
 		Version:     req.Version,
 		Idempotency: idem,
-	})
+	}
+	switch {
+	case req.Quantity == nil:
+	case action == book.ActionComplete:
+		tr.Good = req.Quantity
+	default:
+		tr.Quantity = *req.Quantity
+	}
+	res, err := s.book.Transition(c.Request().Context(), tr)
 	if err != nil {
 		return err
 	}
