@@ -172,6 +172,25 @@ func (l tabletLive) is(s book.State) bool {
 	return l.Operate && l.Current != nil && l.Current.State == s
 }
 
+// Open is the number of units the current job may still complete as good: its quantity less
+// what was scrapped; 0 without a current job.
+func (l tabletLive) Open() int {
+	if l.Current == nil {
+		return 0
+	}
+	return max(0, l.Current.Quantity-l.Current.Scrapped)
+}
+
+// Good is what the complete dialog first offers as the good units made: the units the machine
+// reports done at a cell with a machine, every unit open at a cell worked by hand. A job
+// completed while its machine reports nothing done is a slip of the finger, not a batch done.
+func (l tabletLive) Good() int {
+	if l.Current == nil || l.Machine.Manual {
+		return l.Open()
+	}
+	return min(l.Current.UnitsDone, l.Open())
+}
+
 // Left is the number of units the current job still has to make.
 func (j job) Left() int { return max(0, j.Quantity-j.Scrapped-j.UnitsDone) }
 

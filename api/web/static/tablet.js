@@ -4,6 +4,11 @@
 // answered it, and is sent again with the same key after a lost connection, so it is applied
 // once however many times it is sent. A start carries the version of the job the page showed:
 // the server refuses it if the job changed since, so a stale page never starts a finished job.
+//
+// One tap is one action: from a tap until the server has answered it and the page shows what
+// it changed (offline, until it is sent), the action buttons are held, and a dialog's buttons
+// wait a moment after it opens, so that a double tap, or a second tap landing where a dialog
+// just closed, does nothing more.
 (() => {
   'use strict';
   const live = document.getElementById('live');
@@ -15,15 +20,36 @@
   const storeKey = 'cellforge.pending.' + cell;
   const headers = { 'X-CellForge-Request': '1' };
 
+  // What the script says, in one place (the templates hold the rest of the page's text).
+  const text = {
+    start: (sku) => 'Start ' + sku,
+    pause: (sku) => 'Pause ' + sku,
+    resume: (sku) => 'Resume ' + sku,
+    complete: (sku) => 'Complete ' + sku,
+    completeShort: (sku, good, short) => 'Complete ' + sku + ' (' + good + ' good, ' + short + ' scrapped)',
+    scrap: (sku, n) => 'Scrap ' + n + ' of ' + sku,
+    fault: (reason) => 'Fault report (' + reason + ')',
+    label: 'Label reprint',
+    sending: (what) => what + ': sending…',
+    done: (what) => what + ': done.',
+    refused: (what, why) => what + ': refused. ' + why,
+    waitingOne: (what) => '1 action waiting for the connection: ' + what + '. The buttons come back once it is sent.',
+    waitingMany: (n) => n + ' actions waiting for the connection. The buttons come back once they are sent.',
+    units: (n) => n === 1 ? '1 unit' : n + ' units',
+  };
+  // GUARD is how long, in ms, a tap holds the buttons at least, and a dialog's buttons wait
+  // after it opens; NOTICE how long a message that an action was done stays.
+  const GUARD = 400;
+  const NOTICE = 5000;
+
   let pending = [];
   try { pending = JSON.parse(localStorage.getItem(storeKey) || '[]'); } catch (e) { pending = []; }
 
   function save() {
     try { localStorage.setItem(storeKey, JSON.stringify(pending)); } catch (e) { /* private mode: memory only */ }
     pendingEl.hidden = pending.length === 0;
-    pendingEl.textContent = pending.length === 1
-      ? '1 action waiting for the connection: ' + pending[0].label
-      : pending.length + ' actions waiting for the connection';
+    pendingEl.textContent = pending.length === 0 ? '' : pending.length === 1 ? text.waitingOne(pending[0].label) : text.waitingMany(pending.length);
+    hold();
   }
 
   const connText = { live: 'Live', connecting: 'Connecting…', lost: 'Connection lost — reconnecting' };
@@ -33,9 +59,45 @@
     conn.textContent = connText[state];
   }
 
-  function say(text, bad) {
-    notice.textContent = text;
-    notice.classList.toggle('bad', !!bad);
+  // say shows a message: kind 'ok' goes after NOTICE ms, 'bad' (a refusal) stays until the
+  // next action or a tap on it, 'busy' until the next message.
+  let noticeTimer = null;
+  function say(message, kind) {
+    clearTimeout(noticeTimer);
+    notice.textContent = message;
+    notice.classList.toggle('bad', kind === 'bad');
+    if (kind === 'ok') noticeTimer = setTimeout(() => say('', 'none'), NOTICE);
+  }
+  notice.addEventListener('click', () => { if (notice.classList.contains('bad')) say('', 'none'); });
+
+  // The hold: the action buttons are held while an action is waiting or under way, until the
+  // page shows what the last answer changed (awaiting), and until guardUntil.
+  let guardUntil = 0;
+  let guardTimer = null;
+  let awaiting = false;
+  let answers = 0;
+  function guard() {
+    guardUntil = Date.now() + GUARD;
+    clearTimeout(guardTimer);
+    guardTimer = setTimeout(hold, GUARD + 20);
+    hold();
+  }
+  // hold disables the action buttons the page offers while the hold lasts (marking them
+  // data-held), and gives them back once it is over.
+  function hold() {
+    const on = pending.length > 0 || awaiting || Date.now() < guardUntil;
+    const actions = live.querySelector('#actions');
+    if (!actions) return;
+    actions.setAttribute('aria-busy', String(on));
+    actions.querySelectorAll('button[data-action]').forEach((b) => {
+      if (on && !b.disabled) {
+        b.disabled = true;
+        b.setAttribute('data-held', '');
+      } else if (!on && b.hasAttribute('data-held')) {
+        b.disabled = false;
+        b.removeAttribute('data-held');
+      }
+    });
   }
 
   // key returns a fresh Idempotency-Key. crypto.randomUUID needs a secure context, which a
@@ -51,12 +113,22 @@
   async function refresh() {
     if (fetching) { again = true; return; }
     fetching = true;
+    const seen = answers;
     try {
       const r = await fetch('/tablet/' + encodeURIComponent(cell) + '/live', { headers, cache: 'no-store' });
       if (r.status === 401) { location.reload(); return; }
-      if (r.ok) swap(await r.text());
+      if (r.ok) {
+        swap(await r.text());
+        // The page shows what every answer so far changed.
+        if (seen === answers) awaiting = false;
+        hold();
+      } else if (awaiting) {
+        // The buttons wait for the page to show an answer: try again.
+        setTimeout(refresh, 2000);
+      }
     } catch (e) {
       setConn('lost');
+      if (awaiting) setTimeout(refresh, 2000);
     } finally {
       fetching = false;
       if (again) { again = false; refresh(); }
@@ -105,15 +177,17 @@
         }
         if (r.status >= 500 || r.status === 429) { later(); return; }
         if (r.status === 401) { location.reload(); return; }
+        answers++;
+        awaiting = true;
         pending.shift();
         save();
         backoff = 1000;
         if (r.ok) {
-          say(it.label + ': done.');
+          say(text.done(it.label), 'ok');
         } else {
           let msg = r.statusText;
           try { msg = (await r.json()).error.message; } catch (e) { /* not JSON */ }
-          say(it.label + ': refused. ' + msg, true);
+          say(text.refused(it.label, msg), 'bad');
         }
         refresh();
       }
@@ -130,9 +204,10 @@
 
   function enqueue(it) {
     it.key = key();
+    guard();
     pending.push(it);
     save();
-    say(it.label + ': sending…');
+    say(text.sending(it.label), 'busy');
     send();
   }
 
@@ -146,7 +221,39 @@
   }
 
   function opAction(job, action, body, label) {
-    enqueue({ url: '/api/v1/operations/' + job.op + '/' + action, body, label: label + ' ' + job.sku });
+    enqueue({ url: '/api/v1/operations/' + job.op + '/' + action, body, label });
+  }
+
+  // openDialog shows dialog d with its buttons held for GUARD ms, so that the tap that opened
+  // it, doubled, chooses nothing in it; then ready (if any) sets what depends on the choices.
+  // Opening and closing a dialog hold the page's buttons too (guard).
+  let opened = 0;
+  function openDialog(d, ready) {
+    const mine = ++opened;
+    guard();
+    const buttons = d.querySelectorAll('button');
+    buttons.forEach((b) => { b.disabled = true; });
+    d.showModal();
+    // The dialog takes the focus itself, not its number box (its buttons are held): on a
+    // tablet that would bring up the on-screen keyboard over the dialog.
+    d.focus();
+    setTimeout(() => {
+      if (mine !== opened || !d.open) return;
+      buttons.forEach((b) => { b.disabled = false; });
+      if (ready) ready();
+    }, GUARD);
+  }
+  document.querySelectorAll('dialog').forEach((d) => {
+    d.addEventListener('close', guard);
+    d.tabIndex = -1;
+  });
+
+  // fill sets the text of root's [data-fill=NAME] elements from values.
+  function fill(root, values) {
+    root.querySelectorAll('[data-fill]').forEach((el) => {
+      const v = values[el.dataset.fill];
+      if (v !== undefined) el.textContent = String(v);
+    });
   }
 
   // choose opens a dialog of reasons and calls done with the one tapped.
@@ -154,11 +261,11 @@
     const d = document.getElementById(id);
     d.onclick = (e) => {
       const b = e.target.closest('button');
-      if (!b) return;
+      if (!b || !d.open) return;
       if (b.hasAttribute('data-cancel')) { d.close(); return; }
       if (b.dataset.reason) { d.close(); done(b.dataset.reason, b.textContent); }
     };
-    d.showModal();
+    openDialog(d);
   }
 
   function scrap(job) {
@@ -166,20 +273,21 @@
     const qty = document.getElementById('scrap-qty');
     const ok = d.querySelector('[data-confirm]');
     let reason = '';
+    // One unit, not every unit left: scrapping a whole job takes a choice of its own.
     qty.max = String(Math.max(1, job.left));
-    qty.value = String(Math.max(1, job.left));
+    qty.value = '1';
+    fill(d, { left: Math.max(1, job.left) });
     d.querySelectorAll('[data-reason]').forEach((b) => b.setAttribute('aria-checked', 'false'));
     const check = () => {
       const n = Number(qty.value);
       ok.disabled = !reason || !Number.isInteger(n) || n < 1 || n > Math.max(1, job.left);
     };
     qty.oninput = check;
-    check();
     d.onclick = (e) => {
       const b = e.target.closest('button');
-      if (!b) return;
+      if (!b || !d.open) return;
       if (b.hasAttribute('data-cancel')) { d.close(); return; }
-      if (b.dataset.step) { qty.value = String(Math.max(1, Number(qty.value || 0) + Number(b.dataset.step))); check(); return; }
+      if (b.dataset.step) { qty.value = String(Math.min(Math.max(1, job.left), Math.max(1, Number(qty.value || 0) + Number(b.dataset.step)))); check(); return; }
       if (b.dataset.reason) {
         reason = b.dataset.reason;
         d.querySelectorAll('[data-reason]').forEach((x) => x.setAttribute('aria-checked', String(x === b)));
@@ -188,40 +296,91 @@
       }
       if (b.hasAttribute('data-confirm') && !ok.disabled) {
         d.close();
-        opAction(job, 'scrap', { reason, quantity: Number(qty.value) }, 'Scrap ' + qty.value + ' of');
+        opAction(job, 'scrap', { reason, quantity: Number(qty.value) }, text.scrap(job.sku, qty.value));
       }
     };
-    d.showModal();
+    openDialog(d, check);
+  }
+
+  // complete asks for the good units made, prefilled with the units the machine reports done
+  // at a cell with a machine (every unit open at a cell worked by hand), and, when fewer than
+  // the units open, for the reason the rest are short: they are scrapped with the completion.
+  function complete(job) {
+    const d = document.getElementById('dialog-complete');
+    const qty = document.getElementById('complete-qty');
+    const shortBox = document.getElementById('complete-short');
+    const ok = d.querySelector('[data-confirm]');
+    const a = live.querySelector('#actions');
+    const open = Number(a.dataset.open);
+    const counts = a.dataset.counts === 'true';
+    let reason = '';
+    qty.max = String(open);
+    qty.value = a.dataset.good;
+    fill(d, { sku: job.sku, open, counted: a.dataset.good });
+    document.getElementById('complete-counted').hidden = !counts;
+    d.querySelectorAll('[data-reason]').forEach((b) => b.setAttribute('aria-checked', 'false'));
+    const check = () => {
+      const n = Number(qty.value);
+      const valid = Number.isInteger(n) && n >= 1 && n <= open;
+      const short = valid ? open - n : 0;
+      shortBox.hidden = short === 0;
+      fill(shortBox, { short: text.units(short) });
+      document.getElementById('complete-none').hidden = valid;
+      ok.disabled = !valid || (short > 0 && !reason);
+    };
+    qty.oninput = check;
+    check();
+    d.onclick = (e) => {
+      const b = e.target.closest('button');
+      if (!b || !d.open) return;
+      if (b.hasAttribute('data-cancel')) { d.close(); return; }
+      if (b.dataset.step) { qty.value = String(Math.min(open, Math.max(1, Number(qty.value || 0) + Number(b.dataset.step)))); check(); return; }
+      if (b.dataset.reason) {
+        reason = b.dataset.reason;
+        d.querySelectorAll('[data-reason]').forEach((x) => x.setAttribute('aria-checked', String(x === b)));
+        check();
+        return;
+      }
+      if (b.hasAttribute('data-confirm') && !ok.disabled) {
+        d.close();
+        const n = Number(qty.value);
+        if (n < open) opAction(job, 'complete', { quantity: n, reason }, text.completeShort(job.sku, n, open - n));
+        else opAction(job, 'complete', { quantity: n }, text.complete(job.sku));
+      }
+    };
+    openDialog(d, check);
   }
 
   live.addEventListener('click', (e) => {
     const b = e.target.closest('button[data-action]');
-    if (!b || b.disabled) return;
+    if (!b || b.disabled || document.querySelector('dialog[open]')) return;
     const job = current();
     const action = b.dataset.action;
     switch (action) {
       case 'start':
         // The version makes the server refuse a start from a page that is out of date.
-        if (job) opAction(job, 'start', { version: job.version }, 'Start');
+        if (job) opAction(job, 'start', { version: job.version }, text.start(job.sku));
         break;
       case 'resume':
+        if (job) opAction(job, 'resume', {}, text.resume(job.sku));
+        break;
       case 'complete':
-        if (job) opAction(job, action, {}, action === 'resume' ? 'Resume' : 'Complete');
+        if (job) complete(job);
         break;
       case 'pause':
-        if (job) choose('dialog-pause', (reason) => opAction(job, 'pause', { reason }, 'Pause'));
+        if (job) choose('dialog-pause', (reason) => opAction(job, 'pause', { reason }, text.pause(job.sku)));
         break;
       case 'scrap':
         if (job) scrap(job);
         break;
       case 'fault':
         choose('dialog-fault', (code, label) => enqueue({
-          url: '/api/v1/cells/' + encodeURIComponent(cell) + '/fault', body: { code }, label: 'Fault report (' + label.trim() + ')',
+          url: '/api/v1/cells/' + encodeURIComponent(cell) + '/fault', body: { code }, label: text.fault(label.trim()),
         }));
         break;
       case 'label': {
         const op = Number(live.querySelector('#actions').dataset.labelOp);
-        if (op) enqueue({ url: '/api/v1/cells/' + encodeURIComponent(cell) + '/labels', body: { operation: op, unit: 0 }, label: 'Label reprint' });
+        if (op) enqueue({ url: '/api/v1/cells/' + encodeURIComponent(cell) + '/labels', body: { operation: op, unit: 0 }, label: text.label });
         break;
       }
     }
