@@ -323,3 +323,19 @@ export async function signInWithPin(page, person) {
   await page.locator('button#pin-ok').tap();
   await page.locator('#who').waitFor({ timeout: 10000 });
 }
+
+// confirmComplete answers the tablet's complete dialog, open or opening after a tap on
+// Complete: good units made (default: every unit open), the reason for the units short when
+// fewer, then Complete. Its buttons wait a moment after it opens; the taps wait for them.
+export async function confirmComplete(page, { good, reason } = {}) {
+  const dialog = page.locator('dialog#dialog-complete');
+  await dialog.waitFor({ state: 'visible', timeout: 5000 });
+  const open = Number(await page.locator('#actions').getAttribute('data-open'));
+  await dialog.locator('#complete-qty').fill(String(good ?? open));
+  if ((good ?? open) < open) {
+    const r = reason ? dialog.locator(`button[data-reason="${reason}"]`) : dialog.locator('button[data-reason]').first();
+    await r.tap();
+  }
+  await dialog.locator('button[data-confirm]').tap();
+  await dialog.waitFor({ state: 'hidden', timeout: 5000 });
+}

@@ -18,7 +18,7 @@ import path from 'node:path';
 import {
   root, TABLET, PEOPLE, startDaemon, launchBrowser, openPage, assertPagesClean, screenshot,
   waitFor, apiOK, importCSV, csvOf, workOrders, operation, operationEvents, act, cellQueue,
-  markNoReload, stillSamePage, signInWithPin,
+  markNoReload, stillSamePage, signInWithPin, confirmComplete,
 } from './lib.mjs';
 
 const SIM_SPEED = 30;
@@ -86,6 +86,8 @@ async function currentJob(page) {
 const actionButton = (page, action) => page.locator(`#actions button[data-action=${action}]`);
 
 async function assertEnabled(page, enabled) {
+  // After a tap the buttons are held until the page shows what it did.
+  await page.locator('#actions[aria-busy=false]').waitFor({ timeout: 5000 });
   for (const action of ['start', 'pause', 'resume', 'complete']) {
     const want = enabled.includes(action);
     assert.equal(await actionButton(page, action).isEnabled(), want,
@@ -179,6 +181,7 @@ test('an operator starts the vat\'s queued job with a tap, its progress arrives 
   await screenshot(amira, 'tablet-running');
 
   await actionButton(amira, 'complete').tap();
+  await confirmComplete(amira);
   await waitFor(async () => (await currentJob(amira))?.op !== op, 10000, "the completed job to leave amira's #current");
   assert.equal((await operation(base, op)).state, 'done');
 
@@ -250,6 +253,7 @@ test('a pause tapped while the connection is lost waits, then is applied exactly
   await actionButton(amira, 'resume').tap();
   await waitForJob(amira, op, 'running');
   await actionButton(amira, 'complete').tap();
+  await confirmComplete(amira);
   await waitFor(async () => (await currentJob(amira))?.op !== op, 10000, 'the completed job to leave #current');
   assert.equal((await operation(base, op)).state, 'done');
   assertPagesClean(amira);
