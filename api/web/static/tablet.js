@@ -22,6 +22,7 @@
 
   // What the script says, in one place (the templates hold the rest of the page's text).
   const text = {
+    conn: { live: 'Live', connecting: 'Connecting…', lost: 'Connection lost — reconnecting' },
     start: (sku) => 'Start ' + sku,
     pause: (sku) => 'Pause ' + sku,
     resume: (sku) => 'Resume ' + sku,
@@ -52,11 +53,10 @@
     hold();
   }
 
-  const connText = { live: 'Live', connecting: 'Connecting…', lost: 'Connection lost — reconnecting' };
   function setConn(state) {
     if (conn.dataset.state === state) return;
     conn.dataset.state = state;
-    conn.textContent = connText[state];
+    conn.textContent = text.conn[state];
   }
 
   // say shows a message: kind 'ok' goes after NOTICE ms, 'bad' (a refusal) stays until the
