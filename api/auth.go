@@ -21,10 +21,13 @@ import (
 	"github.com/cellforge/cellforge/configs"
 )
 
-// sessions persists sign-in sessions, keyed by the SHA-256 of their token.
+// sessions persists sign-in sessions, keyed by the SHA-256 of their token. A session with an
+// idle time ends once its person has done nothing for that long (see TouchSession) or at its
+// expiry, whichever comes first; Session and TouchSession return that end.
 type sessions interface {
-	PutSession(ctx context.Context, tokenHash, person, role string, expires time.Time) error
-	Session(ctx context.Context, tokenHash string) (person, role string, expires time.Time, err error)
+	PutSession(ctx context.Context, tokenHash, person, role string, expires time.Time, idle time.Duration, seen time.Time) error
+	Session(ctx context.Context, tokenHash string) (person, role string, ends time.Time, err error)
+	TouchSession(ctx context.Context, tokenHash string, seen time.Time) (ends time.Time, err error)
 	DeleteSession(ctx context.Context, tokenHash string) error
 }
 
@@ -80,7 +83,10 @@ type authenticator struct {
 	sessions sessions
 	limits   *limiter
 	ttl      time.Duration
-	now      func() time.Time
+	// idle is how long a session started with a PIN (at a shared tablet) lasts without
+	// activity; 0 for no limit.
+	idle time.Duration
+	now  func() time.Time
 	// dummy is compared against when a sign-in names nobody (or a way to sign in the person
 	// lacks), so that the bcrypt work is the same. The answer still comes sooner than for a
 	// person who exists, whose attempt is first counted in the store: names are no secret.
@@ -94,6 +100,7 @@ func newAuthenticator(f *configs.Factory, s sessions, l lockouts, cost int, ttl 
 		sessions: s,
 		limits:   newLimiter(l),
 		ttl:      ttl,
+		idle:     f.Tablet.IdleSignOut,
 		now:      now,
 	}
 	hash := func(secret, hashed string) ([]byte, error) {
@@ -138,24 +145,43 @@ func sha256Hex(s string) string {
 // the token of a live session.
 var ErrUnauthenticated = errors.New("unauthenticated")
 
-// authenticate returns the principal of a bearer token: an API token or a sign-in session.
-func (a *authenticator) authenticate(ctx context.Context, token string) (Principal, error) {
+// authenticate returns the principal of a bearer token: an API token or a sign-in session,
+// and when the session ends if nothing more is done (the zero time for an API token). active
+// says that the request is its person's doing (an action, a page opened): a session with an
+// idle time then lasts that long again. A session found ended is deleted.
+func (a *authenticator) authenticate(ctx context.Context, token string, active bool) (Principal, time.Time, error) {
 	sum := sha256Hex(token)
 	if p, ok := a.tokens[sum]; ok {
-		return p, nil
+		return p, time.Time{}, nil
 	}
-	person, role, expires, err := a.sessions.Session(ctx, sum)
+	person, role, ends, err := a.sessions.Session(ctx, sum)
 	if errors.Is(err, book.ErrNotFound) {
-		return Principal{}, ErrUnauthenticated
+		return Principal{}, time.Time{}, ErrUnauthenticated
 	}
 	if err != nil {
-		return Principal{}, fmt.Errorf("looking up session: %w", err)
+		return Principal{}, time.Time{}, fmt.Errorf("looking up session: %w", err)
 	}
-	if !a.now().Before(expires) {
-		return Principal{}, ErrUnauthenticated
+	now := a.now()
+	if !now.Before(ends) {
+		// Ended (idle, or expired by this clock): it is no use to anyone any more.
+		if err := a.sessions.DeleteSession(ctx, sum); err != nil {
+			return Principal{}, time.Time{}, fmt.Errorf("ending session: %w", err)
+		}
+		return Principal{}, time.Time{}, ErrUnauthenticated
 	}
-	return Principal{ID: "person:" + person, Name: a.people[person].name, Role: role}, nil
+	// A person busy at a tablet does not write to the store at every tap: only when a good
+	// part of the idle time has passed since it was last written.
+	if active && a.idle > 0 && ends.Sub(now) < a.idle-touchEvery(a.idle) {
+		if ends, err = a.sessions.TouchSession(ctx, sum, now); err != nil {
+			return Principal{}, time.Time{}, fmt.Errorf("recording activity of session: %w", err)
+		}
+	}
+	return Principal{ID: "person:" + person, Name: a.people[person].name, Role: role}, ends, nil
 }
+
+// touchEvery is how much of an idle time may pass before a person's activity is written: a
+// tenth of it, at most 30 seconds.
+func touchEvery(idle time.Duration) time.Duration { return min(idle/10, 30*time.Second) }
 
 // signInRequest is the body of POST /api/v1/auth/signin.
 type signInRequest struct {
@@ -238,7 +264,12 @@ func (s *Server) SignIn(ctx context.Context, req SignInRequest) (Session, error)
 		return Session{}, err
 	}
 	expires := now.Add(a.ttl).UTC()
-	if err := a.sessions.PutSession(ctx, sha256Hex(token), req.Person, cred.role, expires); err != nil {
+	var idle time.Duration
+	if req.PIN != "" {
+		// A PIN is what a shared tablet signs in with.
+		idle = a.idle
+	}
+	if err := a.sessions.PutSession(ctx, sha256Hex(token), req.Person, cred.role, expires, idle, now); err != nil {
 		return Session{}, fmt.Errorf("storing session: %w", err)
 	}
 	return Session{
@@ -249,9 +280,19 @@ func (s *Server) SignIn(ctx context.Context, req SignInRequest) (Session, error)
 }
 
 // Authenticate returns the principal of a token: an API token, or the token of a live
-// session. It returns ErrUnauthenticated when the token is neither.
+// session. It returns ErrUnauthenticated when the token is neither. It does not count as the
+// person's activity.
 func (s *Server) Authenticate(ctx context.Context, token string) (Principal, error) {
-	return s.auth.authenticate(ctx, token)
+	p, _, err := s.auth.authenticate(ctx, token, false)
+	return p, err
+}
+
+// CheckSession is Authenticate that also returns when the session ends if its person does
+// nothing more (the zero time for an API token). active says that the request is the person's
+// doing (an action, a page opened), not the page's own (a live update): a session started with
+// a PIN then lasts the factory's tablet idle time (configs.Tablet) again.
+func (s *Server) CheckSession(ctx context.Context, token string, active bool) (Principal, time.Time, error) {
+	return s.auth.authenticate(ctx, token, active)
 }
 
 // SignOut ends the session of a token. Ending a session that does not exist is not an error.
@@ -360,7 +401,8 @@ func (s *Server) authenticated(next echo.HandlerFunc) echo.HandlerFunc {
 			return newError(http.StatusUnauthorized, codeUnauthorized,
 				"this request needs an Authorization: Bearer token (an API token, or sign in at /api/v1/auth/signin)")
 		}
-		p, err := s.auth.authenticate(r.Context(), token)
+		// A write is the person's doing; a read may be a page's live update.
+		p, _, err := s.auth.authenticate(r.Context(), token, !safeMethod(r.Method))
 		if errors.Is(err, ErrUnauthenticated) {
 			return newError(http.StatusUnauthorized, codeUnauthorized, "the bearer token is unknown or its session has expired: sign in again")
 		}

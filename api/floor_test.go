@@ -23,6 +23,7 @@ type fakeFloor struct {
 	mu       sync.Mutex
 	faults   []string // "cell code by"
 	reprints []string // "cell op unit"
+	resets   []string // "cell by: note"
 	// labels are the units finished per operation at cells with a printer; printerDown makes
 	// the printer fail.
 	labels      map[int64]int
@@ -46,9 +47,27 @@ func (f *fakeFloor) CellStatus(id string) (cells.Status, bool) {
 	return st, true
 }
 
-func (f *fakeFloor) ResetCell(ctx context.Context, id string) error { return cells.ErrManual }
-func (f *fakeFloor) Devices() []health.Snapshot                     { return nil }
-func (f *fakeFloor) Simulator() http.Handler                        { return nil }
+// ResetCell clears the faults reported at a cell, as a manual cell's controller does: with
+// none there is nothing to reset.
+func (f *fakeFloor) ResetCell(ctx context.Context, id, by, note string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	kept := f.faults[:0]
+	for _, r := range f.faults {
+		if strings.Fields(r)[0] != id {
+			kept = append(kept, r)
+		}
+	}
+	if len(kept) == len(f.faults) {
+		return cells.ErrManual
+	}
+	f.faults = kept
+	f.resets = append(f.resets, id+" "+by+": "+note)
+	return nil
+}
+
+func (f *fakeFloor) Devices() []health.Snapshot { return nil }
+func (f *fakeFloor) Simulator() http.Handler    { return nil }
 
 func (f *fakeFloor) ReportFault(ctx context.Context, cell, code, by string) error {
 	f.mu.Lock()
@@ -398,5 +417,110 @@ func TestMount(t *testing.T) {
 		if r.status != tc.status || !strings.Contains(string(r.body), tc.body) {
 			t.Errorf("%s %s = %d %s, want %d with %q", tc.method, tc.path, r.status, r.body, tc.status, tc.body)
 		}
+	}
+}
+
+func TestResetCellRecordsWhoAndTheirNote(t *testing.T) {
+	ts := newTestServer(t)
+	path := "/api/v1/cells/weave-1/reset"
+	report := func() {
+		t.Helper()
+		if r := ts.do(t, "POST", "/api/v1/cells/weave-1/fault", operatorToken, "application/json", `{"code":"jam"}`); r.status != http.StatusAccepted {
+			t.Fatalf("report: %d %s", r.status, r.body)
+		}
+	}
+	resets := func() []string {
+		ts.floor.mu.Lock()
+		defer ts.floor.mu.Unlock()
+		return slices.Clone(ts.floor.resets)
+	}
+	for _, tc := range []struct {
+		name, body string
+		status     int
+		code       string
+		want       []string // the resets the floor saw after the request
+	}{
+		{"a note is refused when too long", `{"note":"` + strings.Repeat("é", 501) + `"}`, 400, codeInvalid, nil},
+		{"a body with another field is refused", `{"note":"x","why":"y"}`, 400, codeInvalid, nil},
+		{"a note that is not a string is refused", `{"note":3}`, 400, codeInvalid, nil},
+		{"the note goes with the reset, trimmed", `{"note":"  rethreaded the warp "}`, 202, "",
+			[]string{"weave-1 token:operator-bot: rethreaded the warp"}},
+		{"the body may be empty", ``, 202, "",
+			[]string{"weave-1 token:operator-bot: rethreaded the warp", "weave-1 token:operator-bot: "}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			report()
+			r := ts.do(t, "POST", path, operatorToken, "application/json", tc.body)
+			if r.status != tc.status {
+				t.Fatalf("%d %s, want %d", r.status, r.body, tc.status)
+			}
+			if tc.code != "" && r.errorCode(t) != tc.code {
+				t.Errorf("code of %s, want %s", r.body, tc.code)
+			}
+			if got := resets(); !slices.Equal(got, tc.want) {
+				t.Errorf("resets seen by the floor: %q, want %q", got, tc.want)
+			}
+		})
+	}
+	if r := ts.do(t, "POST", path, plannerToken, "application/json", `{"note":"x"}`); r.status != http.StatusForbidden {
+		t.Errorf("a planner's reset: %d %s, want 403", r.status, r.body)
+	}
+}
+
+func TestPINSessionsEndWhenIdle(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	idle := ts.book.Factory().Tablet.IdleSignOut
+	if idle != 15*time.Minute {
+		t.Fatalf("the test factory's idle sign-out is %s, want the default 15m", idle)
+	}
+	pin, err := ts.api.SignIn(ctx, SignInRequest{Person: "ana", PIN: "1234", Client: "10.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	password, err := ts.api.SignIn(ctx, SignInRequest{Person: "pia", Password: "weft-and-warp", Client: "10.0.0.2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := *ts.now.Load()
+	if _, ends, err := ts.api.CheckSession(ctx, pin.Token, false); err != nil || !ends.Equal(start.Add(idle)) {
+		t.Fatalf("CheckSession after a PIN sign-in = %v, %v; want it to end %s after", ends.Sub(start), err, idle)
+	}
+
+	// Reads (a page's live updates) do not keep the session; an action does.
+	ts.advance(10 * time.Minute)
+	if _, err := ts.api.Authenticate(ctx, pin.Token); err != nil {
+		t.Fatalf("10 minutes idle: %v", err)
+	}
+	r := ts.do(t, "GET", "/api/v1/auth/whoami", pin.Token, "", "")
+	if r.status != 200 {
+		t.Fatalf("whoami: %d %s", r.status, r.body)
+	}
+	if r := ts.do(t, "POST", "/api/v1/cells/weave-1/fault", pin.Token, "application/json", `{"code":"jam"}`); r.status != http.StatusAccepted {
+		t.Fatalf("an action: %d %s", r.status, r.body)
+	}
+	if _, ends, err := ts.api.CheckSession(ctx, pin.Token, false); err != nil || !ends.Equal(start.Add(10*time.Minute+idle)) {
+		t.Fatalf("after an action at 10m the session ends at %v, %v; want 10m + %s", ends.Sub(start), err, idle)
+	}
+	// A page opened is activity too.
+	ts.advance(10 * time.Minute)
+	if _, ends, err := ts.api.CheckSession(ctx, pin.Token, true); err != nil || !ends.Equal(start.Add(20*time.Minute+idle)) {
+		t.Fatalf("active at 20m: the session ends at %v, %v; want 20m + %s", ends.Sub(start), err, idle)
+	}
+	// Idle for the whole idle time: the session is ended, for reads and writes alike, and gone
+	// from the store.
+	ts.advance(idle)
+	if _, err := ts.api.Authenticate(ctx, pin.Token); !errors.Is(err, ErrUnauthenticated) {
+		t.Fatalf("idle for %s: Authenticate = %v, want ErrUnauthenticated", idle, err)
+	}
+	if r := ts.do(t, "POST", "/api/v1/cells/weave-1/fault", pin.Token, "application/json", `{"code":"jam"}`); r.status != http.StatusUnauthorized {
+		t.Errorf("an action after the idle sign-out: %d %s, want 401", r.status, r.body)
+	}
+	if _, _, _, err := ts.store.Session(ctx, sha256Hex(pin.Token)); !errors.Is(err, book.ErrNotFound) {
+		t.Errorf("the idle session is still stored: %v", err)
+	}
+	// A session started with a password (a desk, not a shared tablet) does not idle out.
+	if _, err := ts.api.Authenticate(ctx, password.Token); err != nil {
+		t.Errorf("a password session after %s idle: %v", 20*time.Minute+idle, err)
 	}
 }

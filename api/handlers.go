@@ -112,16 +112,34 @@ func (s *Server) simulator(c echo.Context) error {
 	return nil
 }
 
-// resetCell asks a cell's machine to clear its fault.
+// resetRequest is the body of POST /api/v1/cells/{cell}/reset, which may be empty.
+type resetRequest struct {
+	// Note says what was done about the fault; it is recorded with the reset.
+	Note string `json:"note"`
+}
+
+// resetCell clears a cell's fault: a fault a person reported, and its machine's.
 func (s *Server) resetCell(c echo.Context) error {
 	id := c.Param("cell")
 	if _, ok := s.book.Factory().Cell(id); !ok {
 		return newError(http.StatusNotFound, codeNotFound, "unknown cell %q", id)
 	}
+	raw, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	var req resetRequest
+	if err := optionalJSON(raw, &req); err != nil {
+		return err
+	}
+	note, err := book.ResetNote(req.Note)
+	if err != nil {
+		return newError(http.StatusBadRequest, codeInvalid, "field \"note\": %v", err)
+	}
 	if s.floor == nil {
 		return newError(http.StatusConflict, codeNoMachine, "this daemon drives no machines")
 	}
-	if err := s.floor.ResetCell(c.Request().Context(), id); err != nil {
+	if err := s.floor.ResetCell(c.Request().Context(), id, principal(c).ID, note); err != nil {
 		if errors.Is(err, cells.ErrManual) {
 			return newError(http.StatusConflict, codeNoMachine, "cell %q has no machine to reset and no reported fault to clear", id)
 		}

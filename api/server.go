@@ -97,8 +97,9 @@ type Floor interface {
 	// CellStatus returns what cell id's controller sees: its machine, faults, current job.
 	CellStatus(id string) (cells.Status, bool)
 	// ResetCell clears the cell's fault: a reported one, and its machine's (the reset
-	// command); book.ErrUnknownCell and cells.ErrManual when it cannot.
-	ResetCell(ctx context.Context, id string) error
+	// command); by (a principal id) did it, and note says what they did about the fault, both
+	// recorded with the reset; book.ErrUnknownCell and cells.ErrManual when it cannot.
+	ResetCell(ctx context.Context, id, by, note string) error
 	// ReportFault records a fault a person (by, a principal id) reported at a cell, by the code
 	// of one of the factory's fault reasons: the cell goes down until ResetCell.
 	// book.ErrUnknownCell for an unknown cell.

@@ -48,6 +48,9 @@ type CellDown struct {
 // it is cleared (the cell is reset).
 type CellReport struct {
 	Cell string
+	// Code is the code of the factory's fault reason it was reported with; "" for a report
+	// stored before codes were kept.
+	Code string
 	// Reason is the reason the cell goes down with.
 	Reason string
 	// By is who reported it.
@@ -253,41 +256,116 @@ func (b *Book) CellUp(ctx context.Context, cell string, actor Actor) (CellUpResu
 	return res, nil
 }
 
-// ReportFault stores a fault a person (by) reported at a cell: it holds the cell down, across
-// restarts, until ClearReport. The cell's controller takes the cell down with the reason.
-// A second report replaces the first.
-func (b *Book) ReportFault(ctx context.Context, cell, reason, by string) error {
-	if _, ok := b.cells[cell]; !ok {
-		return fmt.Errorf("%w: %s", ErrUnknownCell, cell)
+// ReportFault stores a fault a person (r.By) reported at a cell (r.Cell) with a reason code and
+// the reason the cell goes down with: it holds the cell down, across restarts, until
+// ClearReport. The cell's controller takes the cell down with the reason. A second report
+// replaces the first. The time of the report is the book's.
+func (b *Book) ReportFault(ctx context.Context, r CellReport) error {
+	if _, ok := b.cells[r.Cell]; !ok {
+		return fmt.Errorf("%w: %s", ErrUnknownCell, r.Cell)
 	}
-	reason, err := cellReason(reason, "to report a fault")
+	reason, err := cellReason(r.Reason, "to report a fault")
 	if err != nil {
 		return err
 	}
+	r.Reason, r.At = reason, b.clock()
 	return b.store.Write(ctx, func(tx Tx) error {
-		if err := tx.PutCellReport(CellReport{Cell: cell, Reason: reason, By: by, At: b.clock()}); err != nil {
-			return fmt.Errorf("storing the fault reported at cell %s: %w", cell, err)
+		if err := tx.PutCellReport(r); err != nil {
+			return fmt.Errorf("storing the fault reported at cell %s: %w", r.Cell, err)
 		}
 		return nil
 	})
 }
 
+// CellReset is a reset of a cell, as ClearReport records it.
+type CellReset struct {
+	// Actor reset the cell (a person's principal).
+	Actor Actor
+	// Note says what was done about the fault; it may be empty.
+	Note string
+	// Machine says that the cell's machine was told to reset: the reset is recorded even
+	// when no fault was reported.
+	Machine bool
+}
+
 // ClearReport forgets the fault reported at a cell, as a reset of the cell does, and reports
-// whether there was one. The cell comes back when nothing else holds it down.
-func (b *Book) ClearReport(ctx context.Context, cell string) (bool, error) {
+// whether there was one. When there was one, or the reset told the cell's machine to reset,
+// it appends a cell.reset event with the actor and the note, in the same transaction. The
+// cell comes back when nothing else holds it down.
+func (b *Book) ClearReport(ctx context.Context, cell string, reset CellReset) (bool, error) {
 	if _, ok := b.cells[cell]; !ok {
 		return false, fmt.Errorf("%w: %s", ErrUnknownCell, cell)
 	}
+	note, err := ResetNote(reset.Note)
+	if err != nil {
+		return false, err
+	}
 	var was bool
-	err := b.store.Write(ctx, func(tx Tx) error {
+	err = b.store.Write(ctx, func(tx Tx) error {
 		var err error
 		was, err = tx.DeleteCellReport(cell)
 		if err != nil {
 			return fmt.Errorf("clearing the fault reported at cell %s: %w", cell, err)
 		}
-		return nil
+		if !was && !reset.Machine {
+			return nil
+		}
+		return b.event(tx, Event{At: b.clock(), Actor: string(reset.Actor), Kind: EventCellReset, Cell: cell, Reason: note})
 	})
 	return was, err
+}
+
+// ResetNote returns the note of a reset trimmed, or an error wrapping ErrInvalid when it is
+// longer than a reason may be. Check a note with it before the reset does anything.
+func ResetNote(note string) (string, error) {
+	note = strings.TrimSpace(note)
+	if n := utf8.RuneCountInString(note); n > maxReason {
+		return "", fmt.Errorf("%w: the note is %d characters, at most %d", ErrInvalid, n, maxReason)
+	}
+	return note, nil
+}
+
+// Outage is what holds a cell out of service, as stored: why and since when, and the fault a
+// person reported, if any.
+type Outage struct {
+	// Reason is why the cell is out of service, "" while it is in service (a fault was
+	// reported and the cell's controller has not taken it down yet).
+	Reason string
+	Since  time.Time
+	// Report is the fault a person reported, nil when none.
+	Report *CellReport
+}
+
+// Outages returns the outage of every cell that is out of service or holds a reported fault,
+// by cell id, read in one transaction.
+func (b *Book) Outages(ctx context.Context) (map[string]Outage, error) {
+	out := make(map[string]Outage)
+	err := b.store.Read(ctx, func(tx ReadTx) error {
+		clear(out)
+		down, err := tx.CellsDown()
+		if err != nil {
+			return fmt.Errorf("reading the cells out of service: %w", err)
+		}
+		for _, d := range down {
+			out[d.Cell] = Outage{Reason: d.Reason, Since: d.Since}
+		}
+		for _, c := range b.factory.Cells {
+			r, ok, err := tx.CellReport(c.ID)
+			if err != nil {
+				return fmt.Errorf("reading the fault reported at cell %s: %w", c.ID, err)
+			}
+			if ok {
+				o := out[c.ID]
+				o.Report = &r
+				out[c.ID] = o
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // CellHold is what holds a cell out of service.

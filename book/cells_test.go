@@ -3,6 +3,7 @@ package book_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/cellforge/cellforge/book"
@@ -132,5 +133,74 @@ func TestProgress(t *testing.T) {
 	}
 	if units != 2 {
 		t.Errorf("progress events count %d units, want 2", units)
+	}
+}
+
+func TestResetRecordsWhoResetAndWhatWasDone(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name      string
+		report    bool
+		reset     book.CellReset
+		wantWas   bool
+		wantEvent bool
+		wantErr   error
+	}{
+		{name: "a reported fault cleared with a note", report: true,
+			reset:   book.CellReset{Actor: "person:ines", Note: "  cleared the jam, rethreaded the warp  "},
+			wantWas: true, wantEvent: true},
+		{name: "a machine reset with nothing reported is recorded too",
+			reset:     book.CellReset{Actor: "person:ana", Note: "heater checked", Machine: true},
+			wantEvent: true},
+		{name: "no report and no machine: nothing to record",
+			reset: book.CellReset{Actor: "person:ana", Note: "nothing"}},
+		{name: "a note longer than a reason is refused and the report kept", report: true,
+			reset:   book.CellReset{Actor: "person:ana", Note: strings.Repeat("x", 501)},
+			wantErr: book.ErrInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fx := newFixture(t)
+			if tt.report {
+				if err := fx.book.ReportFault(ctx, book.CellReport{Cell: "weave-2", Code: "jam", Reason: "fault reported by person:ana: jam", By: "person:ana"}); err != nil {
+					t.Fatal(err)
+				}
+				out, err := fx.book.Outages(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r := out["weave-2"].Report
+				if r == nil || r.Code != "jam" || r.By != "person:ana" || r.At.IsZero() {
+					t.Fatalf("Outages = %+v, want weave-2's report with its code, who and when", out)
+				}
+			}
+			before := len(fx.events(t))
+			was, err := fx.book.ClearReport(ctx, "weave-2", tt.reset)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
+				t.Fatalf("ClearReport = %v, want %v", err, tt.wantErr)
+			}
+			if was != tt.wantWas {
+				t.Errorf("ClearReport cleared a report: %v, want %v", was, tt.wantWas)
+			}
+			events := fx.events(t)[before:]
+			switch {
+			case tt.wantEvent && len(events) != 1:
+				t.Fatalf("events after the reset: %+v, want one cell.reset", events)
+			case tt.wantEvent:
+				e := events[0]
+				if e.Kind != book.EventCellReset || e.Cell != "weave-2" || e.Actor != string(tt.reset.Actor) || e.Reason != strings.TrimSpace(tt.reset.Note) {
+					t.Errorf("event %+v, want cell.reset at weave-2 by %s with the note", e, tt.reset.Actor)
+				}
+			case len(events) != 0:
+				t.Errorf("events after the reset: %+v, want none", events)
+			}
+			out, err := fx.book.Outages(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if kept := out["weave-2"].Report != nil; kept != (tt.wantErr != nil) {
+				t.Errorf("report kept: %v, want %v", kept, tt.wantErr != nil)
+			}
+		})
 	}
 }

@@ -69,7 +69,7 @@ func TestCellFaultOutlivesARestart(t *testing.T) {
 		{
 			name: "a reported fault holds the cell down until it is cleared",
 			act: func(t *testing.T, fx *fixture, _ book.Operation) {
-				if err := fx.book.ReportFault(ctx, "weave-2", "fault reported by ana: jam", "ana"); err != nil {
+				if err := fx.book.ReportFault(ctx, book.CellReport{Cell: "weave-2", Code: "jam", Reason: "fault reported by ana: jam", By: "ana"}); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -83,7 +83,7 @@ func TestCellFaultOutlivesARestart(t *testing.T) {
 				if _, down := fx.book.DownCells()["weave-2"]; !down {
 					t.Fatal("a refused CellUp brought the cell up")
 				}
-				if was, err := fx.book.ClearReport(ctx, "weave-2"); err != nil || !was {
+				if was, err := fx.book.ClearReport(ctx, "weave-2", book.CellReset{Actor: "person:ana", Note: "untangled"}); err != nil || !was {
 					t.Fatalf("ClearReport = %v, %v; want true", was, err)
 				}
 			},

@@ -130,6 +130,9 @@ const (
 	EventOperationProgress  = "operation.progress"
 	EventCellFault          = "cell.fault"
 	EventCellRecovered      = "cell.recovered"
+	// EventCellReset records a person's reset of a cell: its reason is the person's note of
+	// what was done about the fault.
+	EventCellReset = "cell.reset"
 )
 
 // QueueEntry is an operation in a cell's queue with what the floor needs to see of its work order.

@@ -40,8 +40,8 @@ type Book interface {
 	CellDown(ctx context.Context, cell, reason string, actor book.Actor) (book.CellDownResult, error)
 	CellUp(ctx context.Context, cell string, actor book.Actor) (book.CellUpResult, error)
 	Hold(ctx context.Context, cell string) (book.CellHold, error)
-	ReportFault(ctx context.Context, cell, reason, by string) error
-	ClearReport(ctx context.Context, cell string) (bool, error)
+	ReportFault(ctx context.Context, r book.CellReport) error
+	ClearReport(ctx context.Context, cell string, reset book.CellReset) (bool, error)
 	ReprintLabel(ctx context.Context, cell string, op int64, unit int) (book.OwedLabel, error)
 	OwedLabels(ctx context.Context, cell string, limit int) ([]book.OwedLabel, int, error)
 	LabelPrinted(ctx context.Context, id int64) error
@@ -206,16 +206,23 @@ var ErrNotFinished = book.ErrNotFinished
 
 // Reset clears the cell's fault, as the floor does once the cause is fixed: it forgets a fault
 // a person reported and asks the cell's machine, if it has one, to clear its own (the
-// profile's reset command). The cell comes back into service when nothing holds it down any
-// more: for a machine, when it reports that it left the fault. Reset of a cell without a
-// machine and without a reported fault returns ErrManual: there is nothing to clear.
+// profile's reset command). by is who reset the cell and note what they did about the fault:
+// the book records both with the reset. The cell comes back into service when nothing holds
+// it down any more: for a machine, when it reports that it left the fault. Reset of a cell
+// without a machine and without a reported fault returns ErrManual: there is nothing to clear.
+// A note the book refuses (too long) is refused before anything is done.
 //
 // When the machine's reset command fails, the reported fault is kept too, so that such an
 // error means nothing changed; an error storing the cleared report comes after the machine
 // was told to reset, and the report is then kept.
-func (c *Cell) Reset(ctx context.Context) error {
+func (c *Cell) Reset(ctx context.Context, by book.Actor, note string) error {
+	note, err := book.ResetNote(note)
+	if err != nil {
+		return fmt.Errorf("cell %s: %w", c.id, err)
+	}
+	reset := book.CellReset{Actor: by, Note: note, Machine: c.cfg.Machine != nil}
 	if c.cfg.Machine == nil {
-		was, err := c.clearReported(ctx)
+		was, err := c.clearReported(ctx, reset)
 		if err != nil {
 			return err
 		}
@@ -227,17 +234,17 @@ func (c *Cell) Reset(ctx context.Context) error {
 	if err := c.cfg.Machine.Command(ctx, configs.CommandReset, nil); err != nil {
 		return fmt.Errorf("resetting device %s: %w", c.cfg.Device, err)
 	}
-	c.log.Info("machine reset requested", "device", c.cfg.Device)
-	_, err := c.clearReported(ctx)
+	c.log.Info("machine reset requested", "device", c.cfg.Device, "by", by)
+	_, err = c.clearReported(ctx, reset)
 	return err
 }
 
 // clearReported forgets a reported fault, in the book and here, and wakes Run; it reports
 // whether there was one.
-func (c *Cell) clearReported(ctx context.Context) (bool, error) {
+func (c *Cell) clearReported(ctx context.Context, reset book.CellReset) (bool, error) {
 	c.reportMu.Lock()
 	defer c.reportMu.Unlock()
-	stored, err := c.cfg.Book.ClearReport(ctx, c.id)
+	stored, err := c.cfg.Book.ClearReport(ctx, c.id, reset)
 	if err != nil {
 		return false, fmt.Errorf("cell %s: %w", c.id, err)
 	}
@@ -248,7 +255,7 @@ func (c *Cell) clearReported(ctx context.Context) (bool, error) {
 	if !stored && was == "" {
 		return false, nil
 	}
-	c.log.Info("reported fault cleared", "was", was)
+	c.log.Info("reported fault cleared", "was", was, "by", reset.Actor, "note", reset.Note)
 	c.wake()
 	return true, nil
 }
@@ -262,7 +269,7 @@ func (c *Cell) ReportFault(ctx context.Context, code, by string) error {
 	reason := fmt.Sprintf("fault reported by %s: %s", by, code)
 	c.reportMu.Lock()
 	defer c.reportMu.Unlock()
-	if err := c.cfg.Book.ReportFault(ctx, c.id, reason, by); err != nil {
+	if err := c.cfg.Book.ReportFault(ctx, book.CellReport{Cell: c.id, Code: code, Reason: reason, By: by}); err != nil {
 		return fmt.Errorf("cell %s: %w", c.id, err)
 	}
 	c.mu.Lock()

@@ -374,7 +374,7 @@ func TestMachineFaultTakesTheCellDownAndRecoveryBringsItBack(t *testing.T) {
 	// The floor fixes the warp and resets the loom: the cell comes back and the operation
 	// resumes where it stopped, on the same loom.
 	before := paused.UnitsDone
-	if err := fl.cells[victim.Cell].Reset(context.Background()); err != nil {
+	if err := fl.cells[victim.Cell].Reset(context.Background(), "person:ana", "fixed"); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the cell to come back", func() bool { return fl.cells[victim.Cell].Status().Down == "" })
@@ -476,7 +476,7 @@ func TestManualLabelStationPrintsALabelPerFinishedUnit(t *testing.T) {
 
 func TestResetRefusedOnAManualCell(t *testing.T) {
 	fl := newFloor(t)
-	if err := fl.cells["label-1"].Reset(context.Background()); !errors.Is(err, cells.ErrManual) {
+	if err := fl.cells["label-1"].Reset(context.Background(), "person:ana", "fixed"); !errors.Is(err, cells.ErrManual) {
 		t.Errorf("Reset of a manual cell = %v, want ErrManual", err)
 	}
 }
@@ -514,7 +514,7 @@ func TestReportedFaultHoldsAMachineCellDownUntilReset(t *testing.T) {
 		t.Errorf("S1 moved on while the cell was down: %s with %d units, was %d", op.State, op.UnitsDone, stopped)
 	}
 
-	if err := cell.Reset(context.Background()); err != nil {
+	if err := cell.Reset(context.Background(), "person:ana", "fixed"); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the cell to come back", func() bool { return cell.Status().Down == "" })
@@ -557,13 +557,13 @@ func TestReportedFaultTakesAManualCellDown(t *testing.T) {
 		t.Errorf("label step is %s (%q), want paused for %q", op.State, op.Reason, reason)
 	}
 
-	if err := cell.Reset(context.Background()); err != nil {
+	if err := cell.Reset(context.Background(), "person:ana", "fixed"); err != nil {
 		t.Fatalf("Reset of a manual cell with a reported fault = %v, want nil", err)
 	}
 	eventually(t, "the manual cell to come back", func() bool { return cell.Status().Down == "" })
 	eventually(t, "the label step to resume", func() bool { return fl.op("S1", 1).State == book.Running })
 	// Nothing is left to clear.
-	if err := cell.Reset(context.Background()); !errors.Is(err, cells.ErrManual) {
+	if err := cell.Reset(context.Background(), "person:ana", "fixed"); !errors.Is(err, cells.ErrManual) {
 		t.Errorf("second Reset = %v, want ErrManual", err)
 	}
 }

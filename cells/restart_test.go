@@ -84,7 +84,7 @@ func TestControllersGoOnAfterARestart(t *testing.T) {
 		if st, op := cell.Status(), fl.op("S1", 0); st.Down == "" || op.State != book.Paused {
 			t.Errorf("with the loom in fault: down %q, S1 %s; want down and paused", st.Down, op.State)
 		}
-		if err := cell.Reset(ctx); err != nil {
+		if err := cell.Reset(ctx, "person:ana", "fixed"); err != nil {
 			t.Fatal(err)
 		}
 		eventually(t, "S1 to complete after the reset", func() bool { return fl.op("S1", 0).State == book.Done })
@@ -109,7 +109,7 @@ func TestControllersGoOnAfterARestart(t *testing.T) {
 		if st, op := cell.Status(), fl.op("S1", 0); st.Down != reason || op.State != book.Paused {
 			t.Errorf("after the restart: down %q, S1 %s; want down for %q and paused", st.Down, op.State, reason)
 		}
-		if err := cell.Reset(ctx); err != nil {
+		if err := cell.Reset(ctx, "person:ana", "fixed"); err != nil {
 			t.Fatal(err)
 		}
 		eventually(t, "S1 to complete after the reset", func() bool { return fl.op("S1", 0).State == book.Done })
@@ -333,7 +333,7 @@ func TestReportsAndResetsTogetherAgree(t *testing.T) {
 		}()
 		go func() {
 			defer wg.Done()
-			if err := cell.Reset(ctx); err != nil && !errors.Is(err, cells.ErrManual) {
+			if err := cell.Reset(ctx, "person:ana", "fixed"); err != nil && !errors.Is(err, cells.ErrManual) {
 				t.Error(err)
 			}
 		}()
@@ -345,7 +345,7 @@ func TestReportsAndResetsTogetherAgree(t *testing.T) {
 		if stored, held := h.Reported != "", cell.Reported() != ""; stored != held {
 			t.Fatalf("round %d: the book holds a report: %v; the controller: %v", i, stored, held)
 		}
-		if err := cell.Reset(ctx); err != nil && !errors.Is(err, cells.ErrManual) {
+		if err := cell.Reset(ctx, "person:ana", "fixed"); err != nil && !errors.Is(err, cells.ErrManual) {
 			t.Fatal(err)
 		}
 	}

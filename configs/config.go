@@ -1,7 +1,8 @@
 // Package configs owns the factory model as a studio writes it in YAML: its cells and their
 // devices, its products and their routings (with the maker's instructions for each step), its
 // drops, its people and its API tokens, the reasons the floor pauses, scraps and reports
-// faults by, and the host names the daemon is reached by.
+// faults by, the host names the daemon is reached by, and how long a shared tablet stays signed
+// in while nobody uses it.
 //
 // Parse decodes strictly (an unknown key is an error), applies defaults and validates, and every
 // error names the file, the line, the object and the field. The package parses bytes handed to it;
@@ -47,7 +48,10 @@ type Factory struct {
 	// Hosts are the names (or addresses) a studio reaches the daemon by, lower case and without
 	// a port; nil when the file lists none. The daemon's web server also answers the loopback
 	// names and the address a request came in on, and refuses every other Host.
-	Hosts    []string
+	Hosts []string
+	// Tablet says how the shared shop-floor tablets behave (DefaultTablet when the file has
+	// no tablet section).
+	Tablet   Tablet
 	Cells    []Cell
 	Products []Product
 	Drops    []Drop

@@ -93,6 +93,7 @@ type rawFactory struct {
 	Telemetry   value[*Telemetry]
 	Reasons     value[*Reasons]
 	Hosts       value[[]string]
+	Tablet      value[*Tablet]
 	Cells       value[[]rawCell]
 	Products    value[[]rawProduct]
 	Drops       value[[]rawDrop]
@@ -431,7 +432,7 @@ func list[T any](d *decoder, m *mapping, key string, item func(n *yaml.Node, i i
 
 func (d *decoder) factory(n *yaml.Node) (f rawFactory, ok bool) {
 	f = rawFactory{line: n.Line}
-	m, ok := d.mapping(n, "", "", "site", "name", "simulate", "serial_lines", "printing", "hours", "telemetry", "reasons", "hosts", "cells", "products", "drops", "people", "tokens")
+	m, ok := d.mapping(n, "", "", "site", "name", "simulate", "serial_lines", "printing", "hours", "telemetry", "reasons", "hosts", "tablet", "cells", "products", "drops", "people", "tokens")
 	if !ok {
 		return f, false
 	}
@@ -457,6 +458,7 @@ func (d *decoder) factory(n *yaml.Node) (f rawFactory, ok bool) {
 	f.Telemetry = d.telemetry(m, "telemetry", f.Site.V)
 	f.Reasons = d.reasons(m, "reasons")
 	f.Hosts = d.hosts(m, "hosts")
+	f.Tablet = d.tablet(m, "tablet")
 	f.Cells = list(d, m, "cells", d.cell)
 	f.Products = list(d, m, "products", d.product)
 	f.Drops = list(d, m, "drops", d.drop)

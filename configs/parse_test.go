@@ -168,6 +168,11 @@ func TestParseBad(t *testing.T) {
 		{name: "hosts-duplicate"},
 		{name: "hosts-too-many"},
 		{name: "hosts-name-too-long"},
+		// The tablet section.
+		{name: "tablet-not-a-mapping"},
+		{name: "tablet-unknown-key"},
+		{name: "tablet-idle-sign-out-not-a-duration"},
+		{name: "tablet-idle-sign-out-out-of-range"},
 		// All errors are reported, in file order.
 		{name: "many-errors"},
 	}
@@ -286,6 +291,18 @@ func TestParseGood(t *testing.T) {
 				}
 				if f.Hosts != nil {
 					t.Errorf("hosts = %q, want none", f.Hosts)
+				}
+				if f.Tablet.IdleSignOut != DefaultIdleSignOut {
+					t.Errorf("tablet idle sign-out = %s, want the default %s", f.Tablet.IdleSignOut, DefaultIdleSignOut)
+				}
+			},
+		},
+		{
+			name:  "a tablet idle sign-out of its own",
+			input: minimal + "tablet:\n  idle_sign_out: 90s\n",
+			check: func(t *testing.T, f *Factory) {
+				if f.Tablet.IdleSignOut != 90*time.Second || f.Tablet.Line != 10 {
+					t.Errorf("tablet = %+v, want idle sign-out 1m30s at line 10", f.Tablet)
 				}
 			},
 		},

@@ -628,6 +628,10 @@ func (f *rawFactory) build(file string) *Factory {
 	} else {
 		out.Telemetry = DefaultTelemetry(f.Site.V)
 	}
+	out.Tablet = DefaultTablet()
+	if t := f.Tablet.V; t != nil {
+		out.Tablet = *t
+	}
 	for _, l := range f.SerialLines.V {
 		out.SerialLines = append(out.SerialLines, SerialLine{
 			ID: l.ID.V, Port: l.Port.V, Baud: int(l.Baud.V), Parity: l.Parity.V,

@@ -275,13 +275,14 @@ func (fl *floor) CellStatus(id string) (cells.Status, bool) {
 	return c.Status(), true
 }
 
-// ResetCell asks cell id's machine to clear its fault.
-func (fl *floor) ResetCell(ctx context.Context, id string) error {
+// ResetCell clears cell id's fault, the reported one and its machine's, recording who did it
+// (by) and what they did (note).
+func (fl *floor) ResetCell(ctx context.Context, id, by, note string) error {
 	c, ok := fl.cells[id]
 	if !ok {
 		return fmt.Errorf("%w: %s", book.ErrUnknownCell, id)
 	}
-	return c.Reset(ctx)
+	return c.Reset(ctx, book.Actor(by), note)
 }
 
 // ReportFault records a fault a person reported at a cell: its controller takes the cell down

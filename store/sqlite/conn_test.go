@@ -59,7 +59,7 @@ func TestCancelledReadsLeaveNoOldSnapshot(t *testing.T) {
 			case !errors.Is(err, context.Canceled):
 				t.Errorf("write: %v", err)
 			}
-			err = s.PutSession(ctx, fmt.Sprintf("h-%d", i), "amira", "operator", t0.Add(time.Hour))
+			err = s.PutSession(ctx, fmt.Sprintf("h-%d", i), "amira", "operator", t0.Add(time.Hour), 0, t0)
 			if err == nil {
 				err = s.SignedIn(ctx, "amira", fmt.Sprintf("c-%d", i), t0)
 			}
@@ -147,7 +147,7 @@ func TestCancelledReadsLeaveNoOldSnapshot(t *testing.T) {
 	ctx := context.Background()
 	final := op
 	mustWrite(t, s, func(tx book.Tx) error { return tx.UpdateOperation(&final) })
-	if err := s.PutSession(ctx, "h-final", "amira", "operator", t0.Add(time.Hour)); err != nil {
+	if err := s.PutSession(ctx, "h-final", "amira", "operator", t0.Add(time.Hour), 0, t0); err != nil {
 		t.Fatal(err)
 	}
 	n := s.reader.Stats().MaxOpenConnections

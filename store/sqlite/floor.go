@@ -35,7 +35,7 @@ func (t *readTx) CellsDown() ([]book.CellDown, error) {
 func (t *readTx) CellReport(cell string) (book.CellReport, bool, error) {
 	r := book.CellReport{Cell: cell}
 	var at int64
-	err := t.queryRow(`SELECT reason, reported_by, at FROM cell_reports WHERE cell = ?`, cell).Scan(&r.Reason, &r.By, &at)
+	err := t.queryRow(`SELECT code, reason, reported_by, at FROM cell_reports WHERE cell = ?`, cell).Scan(&r.Code, &r.Reason, &r.By, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return book.CellReport{}, false, nil
 	}
@@ -130,9 +130,10 @@ func (t *writeTx) DeleteCellDown(cell string) error {
 
 // PutCellReport stores a fault a person reported, replacing one reported before.
 func (t *writeTx) PutCellReport(r book.CellReport) error {
-	if _, err := t.exec(`INSERT INTO cell_reports (cell, reason, reported_by, at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (cell) DO UPDATE SET reason = excluded.reason, reported_by = excluded.reported_by, at = excluded.at`,
-		r.Cell, r.Reason, r.By, micros(r.At)); err != nil {
+	if _, err := t.exec(`INSERT INTO cell_reports (cell, code, reason, reported_by, at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (cell) DO UPDATE SET code = excluded.code, reason = excluded.reason, reported_by = excluded.reported_by,
+			at = excluded.at`,
+		r.Cell, r.Code, r.Reason, r.By, micros(r.At)); err != nil {
 		return fmt.Errorf("storing the fault reported at cell %q: %w", r.Cell, err)
 	}
 	return nil

@@ -15,7 +15,7 @@ func TestSessions(t *testing.T) {
 	ctx := t.Context()
 	put := func(hash, person, role string, expires time.Time) {
 		t.Helper()
-		if err := s.PutSession(ctx, hash, person, role, expires); err != nil {
+		if err := s.PutSession(ctx, hash, person, role, expires, 0, t0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -66,6 +66,37 @@ func TestSessions(t *testing.T) {
 			t.Errorf("deleting a deleted session: %v", err)
 		}
 		check(t, map[string]want{"h-bob": {notFound: true}})
+	})
+	t.Run("idle", func(t *testing.T) {
+		// eve signed in with a PIN at t0+1h: her session ends after 15 minutes without activity.
+		if err := s.PutSession(ctx, "h-eve", "eve", "operator", t0.Add(13*time.Hour), 15*time.Minute, t0.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		check(t, map[string]want{"h-eve": {person: "eve", role: "operator", expires: t0.Add(time.Hour + 15*time.Minute)}})
+		// Active 10 minutes later: 15 minutes from then. An older touch changes nothing.
+		for _, seen := range []time.Time{t0.Add(time.Hour + 10*time.Minute), t0.Add(time.Hour + 5*time.Minute)} {
+			ends, err := s.TouchSession(ctx, "h-eve", seen)
+			if err != nil || !ends.Equal(t0.Add(time.Hour+25*time.Minute)) {
+				t.Errorf("TouchSession(%s) = %v, %v; want the end at 1h25m", seen.Sub(t0), ends.Sub(t0), err)
+			}
+		}
+		// A session without an idle time is not changed by a touch.
+		if ends, err := s.TouchSession(ctx, "h-ada", t0.Add(30*time.Minute)); err != nil || !ends.Equal(t0.Add(time.Hour)) {
+			t.Errorf("TouchSession of a session without idle time = %v, %v; want its expiry", ends.Sub(t0), err)
+		}
+		if _, err := s.TouchSession(ctx, "h-unknown", t0); !errors.Is(err, book.ErrNotFound) {
+			t.Errorf("TouchSession of no session = %v, want book.ErrNotFound", err)
+		}
+		now = t0.Add(time.Hour + 25*time.Minute) // idle for 15 minutes: it has ended
+		check(t, map[string]want{"h-eve": {notFound: true}})
+		if err := s.DeleteExpiredSessions(ctx, now); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := s.reader.QueryRow("SELECT count(*) FROM sessions WHERE person = 'eve'").Scan(&n); err != nil || n != 0 {
+			t.Errorf("eve's idle session is still stored (%d, %v)", n, err)
+		}
+		now = t0.Add(time.Hour)
 	})
 	t.Run("delete expired", func(t *testing.T) {
 		put("h-dee", "dee", "planner", t0.Add(3*time.Hour))

@@ -203,7 +203,7 @@ func TestDataSurvivesReopen(t *testing.T) {
 			WorkOrder: op.WorkOrder, Operation: op.ID, From: book.Ready, To: book.Queued}
 		return tx.AppendEvent(&ev)
 	})
-	if err := s.PutSession(ctx, "token-hash", "ada", "planner", t0.Add(time.Hour)); err != nil {
+	if err := s.PutSession(ctx, "token-hash", "ada", "planner", t0.Add(time.Hour), 0, t0); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {

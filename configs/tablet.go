@@ -1,0 +1,59 @@
+package configs
+
+import "time"
+
+// The tablet section says how the shop-floor tablets, which several people share, behave:
+//
+//	tablet:
+//	  idle_sign_out: 15m
+//
+// A session started with a PIN (the tablets' sign-in) ends once its person has done nothing
+// for idle_sign_out: the next person at the tablet finds the PIN pad, not someone else's
+// session.
+
+// Tablet configures the shop-floor tablets.
+type Tablet struct {
+	// IdleSignOut is how long a session started with a PIN lasts without activity (a page
+	// opened, an action) before it is ended; DefaultIdleSignOut unless the file says.
+	IdleSignOut time.Duration
+	Line        int
+}
+
+// Limits and default of the tablet section.
+const (
+	DefaultIdleSignOut = 15 * time.Minute
+	minIdleSignOut     = 5 * time.Second
+	// maxIdleSignOut is the length of a session: a longer idle time would never end one.
+	maxIdleSignOut = 12 * time.Hour
+)
+
+// DefaultTablet is the tablet section of a file without one.
+func DefaultTablet() Tablet { return Tablet{IdleSignOut: DefaultIdleSignOut} }
+
+// tablet decodes and checks the optional tablet section.
+func (d *decoder) tablet(m *mapping, key string) value[*Tablet] {
+	e, ok := m.entries[key]
+	if !ok || isNull(e.val) {
+		return value[*Tablet]{}
+	}
+	v := value[*Tablet]{Line: e.key.Line}
+	const object = "tablet"
+	tm, ok := d.mapping(e.val, object, "", "idle_sign_out")
+	if !ok {
+		v.Bad = true
+		return v
+	}
+	t := DefaultTablet()
+	t.Line = e.key.Line
+	if iv := d.duration(tm, "idle_sign_out"); iv.Bad {
+		v.Bad = true
+	} else if iv.set() {
+		if iv.V < minIdleSignOut || iv.V > maxIdleSignOut {
+			d.add(iv.Line, object, "idle_sign_out", "%s out of range %s..%s", iv.V, minIdleSignOut, maxIdleSignOut)
+			v.Bad = true
+		}
+		t.IdleSignOut = iv.V
+	}
+	v.V = &t
+	return v
+}
