@@ -3,15 +3,18 @@ package web
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/cellforge/cellforge/api"
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/cells"
 	"github.com/cellforge/cellforge/cells/planner"
@@ -78,10 +81,12 @@ type machineView struct {
 	Temperature *float64 `json:"temperature,omitempty"`
 	Setpoint    *float64 `json:"setpoint,omitempty"`
 	HoldLeft    *float64 `json:"hold_left,omitempty"`
+	// Printers are the cell's printers and how they are.
+	Printers []printerView `json:"printers,omitempty"`
 }
 
-func newMachineView(cell string, st cells.Status, ok bool, down string) machineView {
-	v := machineView{Cell: cell, Manual: true, State: "manual", Down: down}
+func newMachineView(cell string, st cells.Status, ok bool, down string, printers []printerView) machineView {
+	v := machineView{Cell: cell, Manual: true, State: "manual", Down: down, Printers: printers}
 	if !ok {
 		return v
 	}
@@ -284,20 +289,25 @@ func (h *hub) events(ctx context.Context, last int64) (int64, error) {
 // machines tells the pages of the cells whose machine changed.
 func (h *hub) machines(seen map[string]machineView) {
 	down := h.p.book.DownCells()
+	devices := h.p.devices()
 	for _, c := range h.p.factory.Cells {
 		var st cells.Status
 		var ok bool
 		if h.p.cfg.Floor != nil {
 			st, ok = h.p.cfg.Floor.CellStatus(c.ID)
 		}
-		v := newMachineView(c.ID, st, ok, down[c.ID])
+		v := newMachineView(c.ID, st, ok, down[c.ID], printersOf(c, devices))
 		old, known := seen[c.ID]
 		if known && old.equal(v) {
 			continue
 		}
 		seen[c.ID] = v
-		// Going down or up changes which actions a page offers.
-		h.broadcast(c.ID, known && (old.Down == "") != (v.Down == ""), true)
+		// Going down or up changes which actions a page offers; a machine coming into a fault
+		// or leaving it, whether a reset applies; a machine taking a job, whether its set point
+		// is shown with it; a printer's state, what the page says of it.
+		changed := (old.Down == "") != (v.Down == "") || old.State != v.State || old.Operation != v.Operation ||
+			!slices.Equal(old.Printers, v.Printers)
+		h.broadcast(c.ID, known && changed, true)
 	}
 }
 
@@ -305,7 +315,7 @@ func (v machineView) equal(w machineView) bool {
 	eq := func(a, b *float64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
 	return v.Manual == w.Manual && v.Online == w.Online && v.State == w.State && v.Fault == w.Fault &&
 		v.Down == w.Down && v.Operation == w.Operation && eq(v.Temperature, w.Temperature) &&
-		eq(v.Setpoint, w.Setpoint) && eq(v.HoldLeft, w.HoldLeft)
+		eq(v.Setpoint, w.Setpoint) && eq(v.HoldLeft, w.HoldLeft) && slices.Equal(v.Printers, w.Printers)
 }
 
 // machineOf returns what a page shows of a cell's machine now.
@@ -315,7 +325,22 @@ func (p *Pages) machineOf(cell string) machineView {
 	if p.cfg.Floor != nil {
 		st, ok = p.cfg.Floor.CellStatus(cell)
 	}
-	return newMachineView(cell, st, ok, p.book.DownCells()[cell])
+	var printers []printerView
+	if cl, ok := p.factory.Cell(cell); ok {
+		printers = printersOf(cl, p.devices())
+	}
+	return newMachineView(cell, st, ok, p.book.DownCells()[cell], printers)
+}
+
+// stillSignedIn reports whether the session of a stream's request still lasts; it does not count
+// as its person's activity. A failure to check is not taken for a sign-out.
+func (p *Pages) stillSignedIn(c echo.Context) bool {
+	ck, err := c.Cookie(api.SessionCookie)
+	if err != nil || ck.Value == "" {
+		return true // signed in some other way than the pages' cookie
+	}
+	_, _, err = p.cfg.Auth.CheckSession(c.Request().Context(), ck.Value, false)
+	return !errors.Is(err, api.ErrUnauthenticated)
 }
 
 // stream serves server-sent events to one page until it goes away or the daemon stops: "queue"
@@ -356,6 +381,10 @@ func (p *Pages) stream(c echo.Context, cell string, minGap time.Duration) error 
 		case <-p.hub.done:
 			return nil
 		case <-heartbeat.C:
+			if !p.stillSignedIn(c) {
+				// Signed out meanwhile (by hand, or idle): the stream ends with the session.
+				return nil
+			}
 			if _, err := fmt.Fprint(w, ": still here\n\n"); err != nil {
 				return nil
 			}

@@ -20,17 +20,16 @@ import (
 // queueShown is how many queued jobs a tablet lists after the current one.
 const queueShown = 50
 
-// cellTile is a cell on the cell picker.
-type cellTile struct {
-	ID, Name, Capabilities string
-	Down                   string
-}
-
 func (p *Pages) tabletCells(c echo.Context) error {
-	down := p.book.DownCells()
-	tiles := make([]cellTile, 0, len(p.factory.Cells))
-	for _, cl := range p.factory.Cells {
-		tiles = append(tiles, cellTile{ID: cl.ID, Name: cl.Name, Capabilities: strings.Join(cl.Capabilities, ", "), Down: down[cl.ID]})
+	tiles, err := p.tiles(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	if _, ok := p.session(c); !ok {
+		// Anyone may pick a cell; what it works on and why it is down are for those signed in.
+		for i := range tiles {
+			tiles[i].Outage, tiles[i].Job, tiles[i].Queued = nil, nil, 0
+		}
 	}
 	return p.render(c, http.StatusOK, "tablet_cells", p.view(c, "Pick your cell", struct {
 		Cells []cellTile
@@ -138,6 +137,11 @@ type tabletLive struct {
 	Operate bool
 	// Planning says that the first plan is being made: the queue is in the book's own order.
 	Planning bool
+	// Outage is why the cell is out of service, nil while it is in service.
+	Outage *outageView
+	// IdleLeft is how long the session lasts if its person does nothing more, in
+	// milliseconds; 0 when it does not end that way.
+	IdleLeft int64
 	At       time.Time
 }
 
@@ -151,6 +155,9 @@ type job struct {
 	Notes        string
 	DropName     string
 	Customer     string
+	// ReasonLabel is the label of the reason of the job's last pause or scrap, or the reason
+	// itself when it is no reason of the factory's lists (a fault's).
+	ReasonLabel string
 }
 
 type param struct{ Name, Value string }
@@ -158,14 +165,21 @@ type param struct{ Name, Value string }
 // CanStart says whether the start button applies to the current job, for the person signed in.
 func (l tabletLive) CanStart() bool { return l.is(book.Queued) && l.Machine.Down == "" }
 
-// CanPause, CanResume, CanComplete, CanScrap, CanReport and CanReprint say whether those
-// buttons apply.
+// CanPause, CanResume, CanComplete, CanScrap, CanReport, CanClear and CanReprint say whether
+// those buttons apply.
 func (l tabletLive) CanPause() bool    { return l.is(book.Running) }
 func (l tabletLive) CanResume() bool   { return l.is(book.Paused) && l.Machine.Down == "" }
 func (l tabletLive) CanComplete() bool { return l.is(book.Running) }
 func (l tabletLive) CanScrap() bool    { return l.Operate && l.Current != nil }
-func (l tabletLive) CanReport() bool   { return l.Operate && l.Machine.Down == "" }
+func (l tabletLive) CanReport() bool   { return l.Operate && l.Machine.Down == "" && l.Outage == nil }
+func (l tabletLive) CanClear() bool    { return l.Operate && l.Outage != nil && l.Outage.Clearable }
 func (l tabletLive) CanReprint() bool  { return l.Operate && l.Labels && l.Label != 0 }
+
+// MachineOnCurrent reports whether the cell's machine is running the current job: what it
+// reads (a set point, the hold left) belongs to that job, not to the next one.
+func (l tabletLive) MachineOnCurrent() bool {
+	return l.Current != nil && l.Machine.Operation != 0 && l.Machine.Operation == l.Current.ID
+}
 
 // is reports whether the person may act and the current job is in state s.
 func (l tabletLive) is(s book.State) bool {
@@ -233,6 +247,16 @@ func (p *Pages) tabletState(c echo.Context, cl configs.Cell) (tabletLive, error)
 	pr, _ := who(c)
 	live := tabletLive{Cell: cl.ID, Machine: p.machineOf(cl.ID), Labels: hasLabelPrinter(cl),
 		Operate: api.Allowed(pr.Role, api.PermOperate), Planning: p.planning(), At: p.cfg.Now()}
+	if ends := sessionEnds(c); !ends.IsZero() {
+		live.IdleLeft = max(1, ends.Sub(live.At).Milliseconds())
+	}
+	outages, err := p.outages(ctx)
+	if err != nil {
+		return live, err
+	}
+	if o, ok := outages[cl.ID]; ok {
+		live.Outage = &o
+	}
 	q, size, err := p.book.QueuePage(ctx, cl.ID, queueShown+1)
 	if err != nil {
 		return live, err
@@ -283,7 +307,13 @@ func (p *Pages) lastLabelled(ctx context.Context, cell string, cur *job) (int64,
 // job completes a queue entry with its product's routing step and, for the current job, its
 // order's notes.
 func (p *Pages) job(ctx context.Context, e book.QueueEntry, current bool) (job, error) {
-	j := job{QueueEntry: e, Product: e.SKU, Step: e.Name}
+	j := job{QueueEntry: e, Product: e.SKU, Step: e.Name, ReasonLabel: e.Reason}
+	rs := p.factory.Reasons
+	if r, ok := rs.Find(rs.Pause, e.Reason); ok {
+		j.ReasonLabel = r.Label
+	} else if r, ok := rs.Find(rs.Scrap, e.Reason); ok {
+		j.ReasonLabel = r.Label
+	}
 	if d, ok := p.factory.Drop(e.Drop); ok {
 		j.DropName = d.Name
 	}

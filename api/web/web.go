@@ -25,6 +25,7 @@ import (
 	"github.com/cellforge/cellforge/cells"
 	"github.com/cellforge/cellforge/cells/planner"
 	"github.com/cellforge/cellforge/configs"
+	"github.com/cellforge/cellforge/drivers/health"
 )
 
 //go:embed templates static
@@ -38,13 +39,19 @@ var vendorManifest string
 // Auth signs people in and checks their sessions; *api.Server satisfies it.
 type Auth interface {
 	SignIn(ctx context.Context, req api.SignInRequest) (api.Session, error)
-	Authenticate(ctx context.Context, token string) (api.Principal, error)
+	// CheckSession returns the principal of a session token and when the session ends if its
+	// person does nothing more (zero for none); active says the request is the person's doing.
+	CheckSession(ctx context.Context, token string, active bool) (api.Principal, time.Time, error)
 	SignOut(ctx context.Context, token string) error
 }
 
-// Floor is what the pages show of the running floor: each cell's machine.
+var _ Auth = (*api.Server)(nil)
+
+// Floor is what the pages show of the running floor: each cell's machine, and the health of
+// the devices (the printers').
 type Floor interface {
 	CellStatus(id string) (cells.Status, bool)
+	Devices() []health.Snapshot
 }
 
 // Planner is the floor's plan.
@@ -247,7 +254,10 @@ func (p *Pages) asset(name string) string {
 	return "/static/" + f.hash + "/" + name
 }
 
-const principalKey = "principal"
+const (
+	principalKey   = "principal"
+	sessionEndsKey = "session-ends"
+)
 
 // who returns the person signed in, if any.
 func who(c echo.Context) (api.Principal, bool) {
@@ -255,7 +265,16 @@ func who(c echo.Context) (api.Principal, bool) {
 	return pr, ok
 }
 
-// session returns the principal of the request's sign-in cookie.
+// sessionEnds returns when the session of the request ends if its person does nothing more,
+// the zero time when it does not end that way.
+func sessionEnds(c echo.Context) time.Time {
+	t, _ := c.Get(sessionEndsKey).(time.Time)
+	return t
+}
+
+// session returns the principal of the request's sign-in cookie. A page opened and a form
+// posted are the person's doing and keep a session with an idle time alive; a page's own
+// requests (its live part, its event stream, a fragment htmx fetches) are not.
 func (p *Pages) session(c echo.Context) (api.Principal, bool) {
 	if pr, ok := who(c); ok {
 		return pr, true
@@ -264,7 +283,7 @@ func (p *Pages) session(c echo.Context) (api.Principal, bool) {
 	if err != nil || ck.Value == "" {
 		return api.Principal{}, false
 	}
-	pr, err := p.cfg.Auth.Authenticate(c.Request().Context(), ck.Value)
+	pr, ends, err := p.cfg.Auth.CheckSession(c.Request().Context(), ck.Value, personsDoing(c.Request()))
 	if err != nil {
 		if !errors.Is(err, api.ErrUnauthenticated) {
 			p.log.Warn("checking a session", "err", err)
@@ -272,7 +291,17 @@ func (p *Pages) session(c echo.Context) (api.Principal, bool) {
 		return api.Principal{}, false
 	}
 	c.Set(principalKey, pr)
+	c.Set(sessionEndsKey, ends)
 	return pr, true
+}
+
+// personsDoing reports whether a request is its person's doing rather than a page's own.
+func personsDoing(r *http.Request) bool {
+	if r.Method != http.MethodGet {
+		return true
+	}
+	return r.Header.Get("HX-Request") == "" && r.Header.Get("X-CellForge-Request") == "" &&
+		!strings.HasSuffix(r.URL.Path, "/live") && !strings.HasSuffix(r.URL.Path, "/events")
 }
 
 // signedIn requires a signed-in person: a page sends the browser to sign in (a tablet page to

@@ -128,6 +128,7 @@ type Device struct {
 	last      time.Duration
 	lastOK    time.Time
 	lastErr   string
+	lastKind  string
 	lastErrAt time.Time
 	nreq      uint64
 	errs      map[string]uint64
@@ -160,6 +161,7 @@ func (d *Device) Failure(kind string, err error) {
 	if err != nil {
 		d.lastErr = err.Error()
 	}
+	d.lastKind = kind
 	d.lastErrAt = time.Now()
 	d.mu.Unlock()
 	if d.requests != nil {
@@ -182,15 +184,18 @@ func (d *Device) Disconnected() {
 
 // Snapshot is the health of one device at one moment.
 type Snapshot struct {
-	Device      string            `json:"device"`
-	Driver      string            `json:"driver"`
-	Connected   bool              `json:"connected"`
-	LastRTT     time.Duration     `json:"last_round_trip_ns"`
-	LastOK      time.Time         `json:"last_ok,omitzero"`
-	LastError   string            `json:"last_error,omitempty"`
-	LastErrorAt time.Time         `json:"last_error_at,omitzero"`
-	Requests    uint64            `json:"requests"`
-	Errors      map[string]uint64 `json:"errors"`
+	Device    string        `json:"device"`
+	Driver    string        `json:"driver"`
+	Connected bool          `json:"connected"`
+	LastRTT   time.Duration `json:"last_round_trip_ns"`
+	LastOK    time.Time     `json:"last_ok,omitzero"`
+	LastError string        `json:"last_error,omitempty"`
+	// LastErrorKind is the kind of the last failure (one of the Kind constants, or another
+	// word a driver uses): a printer's own fault is KindDevice, no answer KindTimeout.
+	LastErrorKind string            `json:"last_error_kind,omitempty"`
+	LastErrorAt   time.Time         `json:"last_error_at,omitzero"`
+	Requests      uint64            `json:"requests"`
+	Errors        map[string]uint64 `json:"errors"`
 }
 
 // Snapshot returns the device's health now.
@@ -203,6 +208,6 @@ func (d *Device) Snapshot() Snapshot {
 	}
 	return Snapshot{
 		Device: d.name, Driver: d.driver, Connected: d.up, LastRTT: d.last, LastOK: d.lastOK,
-		LastError: d.lastErr, LastErrorAt: d.lastErrAt, Requests: d.nreq, Errors: errs,
+		LastError: d.lastErr, LastErrorKind: d.lastKind, LastErrorAt: d.lastErrAt, Requests: d.nreq, Errors: errs,
 	}
 }

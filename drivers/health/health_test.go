@@ -57,7 +57,11 @@ func TestNilMetricsKeepsRecords(t *testing.T) {
 	var m *Metrics
 	d := m.Device("x", "zpl")
 	d.Failure(KindDevice, errors.New("paper out"))
-	if s := d.Snapshot(); s.Errors[KindDevice] != 1 || s.Connected {
-		t.Errorf("snapshot = %+v", s)
+	if s := d.Snapshot(); s.Errors[KindDevice] != 1 || s.Connected || s.LastErrorKind != KindDevice || s.LastError != "paper out" {
+		t.Errorf("snapshot = %+v, want the device's own fault as the last error", s)
+	}
+	d.Failure(KindTimeout, errors.New("no answer"))
+	if s := d.Snapshot(); s.LastErrorKind != KindTimeout {
+		t.Errorf("last error kind after a timeout = %q, want %q", s.LastErrorKind, KindTimeout)
 	}
 }

@@ -139,18 +139,91 @@
     const focused = document.activeElement && document.activeElement.closest && document.activeElement.closest('#live [data-action]');
     const action = focused && focused.dataset.action;
     live.innerHTML = html;
+    armIdle();
     if (action) {
       const b = live.querySelector('[data-action="' + action + '"]');
       if (b && !b.disabled) b.focus();
     }
   }
 
+  // minutes says a number of seconds as the page does: "45 min", "1 h 5 min", "40 s".
+  function minutes(s) {
+    const t = Math.max(0, Math.round(s));
+    if (t >= 3600) return Math.floor(t / 3600) + ' h ' + Math.floor((t % 3600) / 60) + ' min';
+    if (t >= 60) return Math.floor(t / 60) + ' min';
+    return t + ' s';
+  }
+
   function machine(m) {
     const set = (id, v) => { const el = document.getElementById(id); if (el && v !== undefined && v !== null) el.textContent = v; };
     set('machine-state', m.state);
     if (typeof m.temperature === 'number') set('temperature', m.temperature.toFixed(1));
+    // The set point and the hold belong to the job the machine runs: the page shows them only
+    // with that job.
+    const job = live.querySelector('#current article.job');
+    if (!job || Number(job.dataset.op) !== m.operation) return;
     if (typeof m.setpoint === 'number') set('setpoint', m.setpoint.toFixed(1));
-    if (typeof m.hold_left === 'number') set('hold-left', Math.round(m.hold_left) + ' s');
+    if (typeof m.hold_left === 'number') set('hold-left', minutes(m.hold_left));
+  }
+
+  // A shared tablet signs its person out after the factory's idle time: the server ends the
+  // session, and when the time the page was told has passed the page asks for its live part,
+  // which a signed-out page is refused, and shows the PIN pad (refresh reloads it).
+  let idleTimer = null;
+  function armIdle() {
+    clearTimeout(idleTimer);
+    const cur = live.querySelector('#current');
+    const left = cur && Number(cur.dataset.idleLeft);
+    if (left > 0) idleTimer = setTimeout(refresh, Math.min(left + 250, 2147483647));
+  }
+
+  // clearFault asks what was done about the fault (picked or typed) and resets the cell with
+  // that note. It is sent once, now: a reset is not something to send again later by itself.
+  function clearFault() {
+    const d = document.getElementById('dialog-clear');
+    const input = document.getElementById('clear-note');
+    const ok = d.querySelector('[data-confirm]');
+    const picks = d.querySelectorAll('[data-note]');
+    input.value = '';
+    picks.forEach((b) => b.setAttribute('aria-checked', 'false'));
+    const check = () => { ok.disabled = input.value.trim() === ''; };
+    input.oninput = () => { picks.forEach((b) => b.setAttribute('aria-checked', String(b.dataset.note === input.value))); check(); };
+    check();
+    d.onclick = async (e) => {
+      const b = e.target.closest('button');
+      if (!b) return;
+      if (b.hasAttribute('data-cancel')) { d.close(); return; }
+      if (b.dataset.note) {
+        input.value = b.dataset.note;
+        picks.forEach((x) => x.setAttribute('aria-checked', String(x === b)));
+        check();
+        return;
+      }
+      if (!b.hasAttribute('data-confirm') || ok.disabled) return;
+      ok.disabled = true;
+      const note = input.value.trim();
+      d.close();
+      say('Clear fault: sending…');
+      let r;
+      try {
+        r = await fetch('/api/v1/cells/' + encodeURIComponent(cell) + '/reset', {
+          method: 'POST', headers: Object.assign({ 'Content-Type': 'application/json' }, headers), body: JSON.stringify({ note }),
+        });
+      } catch (x) {
+        say('Clear fault: not sent, the connection is lost. Try again once it is back.', true);
+        return;
+      }
+      if (r.status === 401) { location.reload(); return; }
+      if (r.ok) {
+        say('Fault cleared: ' + note);
+      } else {
+        let msg = r.statusText;
+        try { msg = (await r.json()).error.message; } catch (x) { /* not JSON */ }
+        say('Clear fault: refused. ' + msg, true);
+      }
+      refresh();
+    };
+    d.showModal();
   }
 
   // send posts the waiting actions in order, each until the server answers it.
@@ -378,6 +451,9 @@
           url: '/api/v1/cells/' + encodeURIComponent(cell) + '/fault', body: { code }, label: text.fault(label.trim()),
         }));
         break;
+      case 'clear':
+        clearFault();
+        break;
       case 'label': {
         const op = Number(live.querySelector('#actions').dataset.labelOp);
         if (op) enqueue({ url: '/api/v1/cells/' + encodeURIComponent(cell) + '/labels', body: { operation: op, unit: 0 }, label: text.label });
@@ -421,6 +497,7 @@
   window.addEventListener('offline', () => setConn('lost'));
   window.addEventListener('online', () => { reconnect(); send(); });
   save();
+  armIdle();
   connect();
   if (pending.length > 0) send();
 })();
