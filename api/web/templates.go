@@ -61,8 +61,8 @@ func (p *Pages) funcs() template.FuncMap {
 		"datetime":  func(t time.Time) string { return t.In(p.loc).Format("Mon 2 Jan 2006 15:04") },
 		"clock":     func(t time.Time) string { return p.clock(t) },
 		// ago is how long ago a time was, as duration says it ("1 min" at the least).
-		"ago": func(t time.Time) string { return duration(max(p.cfg.Now().Sub(t), time.Minute)) },
-		"duration":  duration,
+		"ago":      func(t time.Time) string { return duration(max(p.cfg.Now().Sub(t), time.Minute)) },
+		"duration": duration,
 		// onTimeAttr writes data-on-time, which html/template would otherwise take for a
 		// script attribute (its name after "data-" starts with "on").
 		"onTimeAttr": func(onTime bool) template.HTMLAttr {
