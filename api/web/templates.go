@@ -60,8 +60,13 @@ func (p *Pages) funcs() template.FuncMap {
 		"date":      func(t time.Time) string { return t.In(p.loc).Format("Mon 2 Jan 2006") },
 		"datetime":  func(t time.Time) string { return t.In(p.loc).Format("Mon 2 Jan 2006 15:04") },
 		"clock":     func(t time.Time) string { return p.clock(t) },
-		// ago is how long ago a time was, as duration says it ("1 min" at the least).
-		"ago":      func(t time.Time) string { return duration(max(p.cfg.Now().Sub(t), time.Minute)) },
+		// ago says how long ago a time was: "just now", "5 min ago".
+		"ago": func(t time.Time) string {
+			if d := p.cfg.Now().Sub(t); d >= time.Minute {
+				return duration(d) + " ago"
+			}
+			return "just now"
+		},
 		"duration": duration,
 		// onTimeAttr writes data-on-time, which html/template would otherwise take for a
 		// script attribute (its name after "data-" starts with "on").

@@ -167,6 +167,11 @@ func TestStatus(t *testing.T) {
 			if err != nil || st != tt.want {
 				t.Fatalf("Status() = %+v, %v; want %+v", st, err, tt.want)
 			}
+			// A status read is how an idle printer's health is kept: its fault shows there.
+			h := p.Health()
+			if ready := st.Err() == nil; h.Connected != ready || (!ready && h.LastErrorKind != health.KindDevice) {
+				t.Errorf("health after the status %+v: %+v", st, h)
+			}
 		})
 	}
 }

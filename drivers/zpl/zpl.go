@@ -76,7 +76,12 @@ func (p *Printer) Status(ctx context.Context) (Status, error) {
 	if err != nil {
 		return Status{}, fmt.Errorf("host status of %s: %w", p.port.Name(), err)
 	}
-	p.port.Health().Success(rtt)
+	if ferr := st.Err(); ferr != nil {
+		// It answers but cannot print: its health says why, as a print's check would.
+		p.port.Health().Failure(health.KindDevice, ferr)
+	} else {
+		p.port.Health().Success(rtt)
+	}
 	return st, nil
 }
 

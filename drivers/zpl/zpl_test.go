@@ -224,4 +224,15 @@ func TestStatus(t *testing.T) {
 	if err := st.Err(); !errors.Is(err, ErrPaperOut) || !errors.Is(err, ErrHeadOpen) || errors.Is(err, ErrPaused) {
 		t.Fatalf("status error %v", err)
 	}
+	// A status read is how an idle printer's health is kept: its fault shows there.
+	if h := p.Health(); h.Connected || h.LastErrorKind != health.KindDevice || h.LastError != "printer reports paper out, head open" {
+		t.Errorf("health after reading a faulty status: %+v, want the printer's own fault", h)
+	}
+	sim.SetFaults(simzpl.Faults{})
+	if _, err := p.Status(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if h := p.Health(); !h.Connected {
+		t.Errorf("health after reading a good status: %+v, want connected", h)
+	}
 }

@@ -7,7 +7,7 @@
 // beforehand that it expects it (allow), as when it takes the page offline on purpose.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, createWriteStream, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,12 +26,18 @@ export const PEOPLE = {
   amira: { name: 'Amira Haddad', pin: '4821' },
   jonas: { name: 'Jonas Feld', pin: '7304' },
   priya: { name: 'Priya Raman', pin: '5918' },
-  ines: { name: 'Inès Moreau', password: 'demo-manager-password' },
+  ines: { name: 'Inès Moreau', password: 'demo-manager-password', pin: '2640' },
   kofi: { name: 'Kofi Mensah', password: 'demo-planner-password' },
 };
 
 // The tablet the studio hangs at a cell: landscape, touch, not a phone.
 export const TABLET = { viewport: { width: 1280, height: 800 }, hasTouch: true, isMobile: false };
+
+// The two tablets the floor has: every tablet page must work on both.
+export const TABLETS = [
+  { name: '1024x768', viewport: { width: 1024, height: 768 }, hasTouch: true, isMobile: false },
+  { name: '1280x800', viewport: { width: 1280, height: 800 }, hasTouch: true, isMobile: false },
+];
 
 // Debian's chromium, headless. The background-networking flags keep it from calling out to
 // Google's hosts, which this machine's closed network refuses.
@@ -83,9 +89,10 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 // stop() ends it (SIGTERM, then SIGKILL after 10 s) and removes the data directory.
 // CELLFORGE_BIN and CELLFORGE_CONFIG choose another binary and factory file than
 // bin/cellforge and configs/demo.yaml (relative paths are from the repository's root).
-export async function startDaemon(name, { simSpeed = 60, extraArgs = [] } = {}) {
+// config, when given, is the factory file to serve instead (see factoryWith).
+export async function startDaemon(name, { simSpeed = 60, extraArgs = [], config: file } = {}) {
   const bin = process.env.CELLFORGE_BIN || path.join(root, 'bin', 'cellforge');
-  const config = process.env.CELLFORGE_CONFIG || 'configs/demo.yaml';
+  const config = file || process.env.CELLFORGE_CONFIG || 'configs/demo.yaml';
   assert.ok(existsSync(bin), `${bin} is missing: run make build (scripts/e2e.sh does)`);
   mkdirSync(outDir, { recursive: true });
   const data = mkdtempSync(path.join(tmpdir(), `cellforge-e2e-${name}-`));
@@ -127,6 +134,19 @@ export async function startDaemon(name, { simSpeed = 60, extraArgs = [] } = {}) 
     await stop();
     throw e;
   }
+}
+
+// factoryWith writes out/e2e/NAME.yaml, the factory file the daemons serve (CELLFORGE_CONFIG or
+// configs/demo.yaml) as edit(text) changes it, and returns its path for startDaemon's config.
+// edit must change the text: a pattern that no longer matches fails the test.
+export function factoryWith(name, edit) {
+  const text = readFileSync(path.join(root, process.env.CELLFORGE_CONFIG || 'configs/demo.yaml'), 'utf8');
+  const changed = edit(text);
+  assert.notEqual(changed, text, `${name}: the edit changed nothing in the factory file`);
+  mkdirSync(outDir, { recursive: true });
+  const file = path.join(outDir, `${name}.yaml`);
+  writeFileSync(file, changed);
+  return file;
 }
 
 // launchBrowser starts Debian's chromium, headless.
