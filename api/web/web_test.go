@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -707,5 +708,56 @@ func TestDropsNewerThanThePlanSayItIsBeingMade(t *testing.T) {
 	}
 	if p := pl.get("/planner"); !regexp.MustCompile(`data-status="(on-track|at-risk|late)"`).MatchString(p.body) {
 		t.Errorf("drops once the plan holds the order:\n%.3000s", p.body)
+	}
+}
+
+func TestTabletShowsAFaultByWhoReportedItAndOffersToClearIt(t *testing.T) {
+	s := newSite(t)
+	s.importCSV(t, "order_id,sku,quantity\nw-1,SCARF,3\nw-2,SCARF,2\n")
+	ctx := context.Background()
+	if err := s.book.ReportFault(ctx, book.CellReport{Cell: "dye-1", Code: "jam", Reason: "fault reported by person:ana: jam", By: "person:ana"}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Signed out, the cell picker says the cell is out of service, not why nor what it works on.
+	anon := s.browser(t).get("/tablet")
+	tile := regexp.MustCompile(`(?s)<a class="cell-tile[^"]*" data-cell="dye-1" data-state="([a-z]+)".*?</a>`)
+	m := tile.FindStringSubmatch(anon.body)
+	if m == nil || m[1] != "down" {
+		t.Fatalf("dye-1's tile signed out: %v\n%s", m, anon.body)
+	}
+	for _, secret := range []string{"Jam or tangle", "Ana", "Silk scarf", "waiting"} {
+		if strings.Contains(m[0], secret) {
+			t.Errorf("dye-1's tile shows %q to anyone:\n%s", secret, m[0])
+		}
+	}
+
+	b := s.browser(t)
+	if p := b.signInPIN("pack-1", "bo", "5678"); p.status != http.StatusOK {
+		t.Fatalf("sign-in: %d", p.status)
+	}
+	m = tile.FindStringSubmatch(b.get("/tablet").body)
+	if m == nil || !strings.Contains(m[0], "Out of service<span class=\"why\">: Jam or tangle, reported by Ana</span>") {
+		t.Errorf("dye-1's tile signed in: %v", m)
+	}
+
+	p := b.get("/tablet/dye-1")
+	for _, want := range []string{
+		`data-state="down">Out of service`, `<strong class="reporter">Ana</strong>`, `<strong class="reason">Jam or tangle</strong>`,
+		`<time datetime="`, `<strong>What to do:</strong>`, `id="dialog-clear"`, `data-action="clear">`, `data-idle-left="`,
+	} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("tablet page of a cell with a reported fault lacks %s", want)
+		}
+	}
+	if strings.Contains(p.body, "person:ana") {
+		t.Error("the page names the reporter by principal id, not by name")
+	}
+	if strings.Contains(p.body, `data-action="fault"`) {
+		t.Error("Report fault is offered while a fault holds the cell")
+	}
+	left, err := strconv.ParseInt(attr(t, p.body, "section", "data-idle-left"), 10, 64)
+	if err != nil || left <= 0 || left > (15*time.Minute).Milliseconds() {
+		t.Errorf("data-idle-left = %d, %v; want the 15 minutes of a PIN session at most", left, err)
 	}
 }

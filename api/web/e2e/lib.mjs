@@ -140,7 +140,7 @@ export async function startDaemon(name, { simSpeed = 60, extraArgs = [], config:
 // configs/demo.yaml) as edit(text) changes it, and returns its path for startDaemon's config.
 // edit must change the text: a pattern that no longer matches fails the test.
 export function factoryWith(name, edit) {
-  const text = readFileSync(path.join(root, process.env.CELLFORGE_CONFIG || 'configs/demo.yaml'), 'utf8');
+  const text = readFileSync(path.resolve(root, process.env.CELLFORGE_CONFIG || 'configs/demo.yaml'), 'utf8');
   const changed = edit(text);
   assert.notEqual(changed, text, `${name}: the edit changed nothing in the factory file`);
   mkdirSync(outDir, { recursive: true });
