@@ -303,13 +303,18 @@ func (h *hub) machines(seen map[string]machineView) {
 		}
 		seen[c.ID] = v
 		// Going down or up changes which actions a page offers; a machine coming into a fault
-		// or leaving it, whether a reset applies; a machine taking a job, whether its set point
-		// is shown with it; a printer's state, what the page says of it.
+		// or leaving it, whether a reset applies; a machine taking a job, or its set point or
+		// hold first read, whether they are shown with the job; a printer's state, what the page
+		// says of it. Other readings the page updates in place.
 		changed := (old.Down == "") != (v.Down == "") || old.State != v.State || old.Operation != v.Operation ||
+			positive(old.Setpoint) != positive(v.Setpoint) || positive(old.HoldLeft) != positive(v.HoldLeft) ||
 			!slices.Equal(old.Printers, v.Printers)
 		h.broadcast(c.ID, known && changed, true)
 	}
 }
+
+// positive reports whether a reading is there and above zero: the pages show only those.
+func positive(x *float64) bool { return x != nil && *x > 0 }
 
 func (v machineView) equal(w machineView) bool {
 	eq := func(a, b *float64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }

@@ -121,6 +121,9 @@ func TestPrintRefusedOnFault(t *testing.T) {
 				if !errors.As(err, &fe) {
 					t.Fatalf("Print error %v is not a *FaultError", err)
 				}
+				if h := p.Health(); h.Errors[health.KindDevice] != 1 {
+					t.Fatalf("health errors %v, want one device error", h.Errors)
+				}
 				// Nothing was sent: nothing printed, nothing held.
 				st, err := p.Status(t.Context())
 				if err != nil {
@@ -128,9 +131,6 @@ func TestPrintRefusedOnFault(t *testing.T) {
 				}
 				if len(sim.Labels()) != 0 || len(sim.Pending()) != 0 || st.Formats != 0 {
 					t.Fatalf("refused label reached the printer: %d printed, %d held", len(sim.Labels()), len(sim.Pending()))
-				}
-				if h := p.Health(); h.Errors[health.KindDevice] != 1 {
-					t.Fatalf("health errors %v, want one device error", h.Errors)
 				}
 			})
 		}

@@ -487,3 +487,38 @@ test('a shared tablet left alone signs its person out: the server ends the sessi
     await idle.stop();
   }
 });
+
+test("the machine's set point and hold show with the job it runs, not under the next one, the hold in minutes", async () => {
+  // Vat A waits for a person to start each batch: its queue has batches waiting.
+  for (const vp of TABLETS) {
+    const { page } = await tabletPage(vp, 'vat');
+    await openCell(page, 'dye-1', 'amira');
+    const job = page.locator('#current article.job[data-state=queued]');
+    await job.waitFor({ timeout: 15000 });
+    const op = Number(await job.getAttribute('data-op'));
+    await page.locator('#actions button[data-action=start]').tap();
+    await page.locator(`#current article.job[data-op="${op}"][data-state=running]`).waitFor({ timeout: 10000 });
+    // The machine takes the batch: its set point and hold are shown with it, and the live
+    // updates say the hold in minutes.
+    await page.locator('#setpoint').waitFor({ timeout: 15000 });
+    const hold = page.locator('#hold-left');
+    await hold.waitFor({ timeout: 15000 });
+    const temperature = await page.locator('#temperature').innerText();
+    await waitFor(async () => (await page.locator('#temperature').innerText()) !== temperature, 20000, 'a live reading of the bath');
+    assert.match(await hold.innerText(), /^(\d+ h )?\d+ min$|^\d{1,2} s$/, 'the hold left in minutes');
+    await screenshot(page, `tablet-floor-vat-running-${vp.name}`);
+
+    // Completed by hand: the next batch is shown without the finished one's set point.
+    const r = await api(base, 'POST', `/api/v1/operations/${op}/complete`, { token: TOKENS.operator, body: {}, headers: { 'Idempotency-Key': `vat-${vp.name}` } });
+    assert.equal(r.status, 200, r.text);
+    await page.locator('#current article.job[data-state=queued]').waitFor({ timeout: 10000 });
+    assert.notEqual(Number(await page.locator('#current article.job').getAttribute('data-op')), op);
+    const shownAfter = async () => page.evaluate(() => ({ setpoint: !!document.getElementById('setpoint'), hold: !!document.getElementById('hold-left') }));
+    // Through a few live readings.
+    const t = await page.locator('#temperature').innerText();
+    await waitFor(async () => (await page.locator('#temperature').innerText()) !== t, 20000, 'another live reading');
+    assert.deepEqual(await shownAfter(), { setpoint: false, hold: false }, "no set point or hold under the next job");
+    await screenshot(page, `tablet-floor-vat-next-${vp.name}`);
+    assertPagesClean(page);
+  }
+});
