@@ -3,7 +3,10 @@
 //
 //   - Floor staff follow their cell's queue on a shop tablet (/tablet): pick the cell, sign in
 //     with a PIN, start, pause, complete and scrap jobs, report faults and reprint labels, with
-//     the queue and the machine's progress kept live over server-sent events.
+//     the queue and the machine's progress kept live over server-sent events. A cell out of
+//     service says who reported its fault, why, when and what to do, and is cleared on the page
+//     with a note; the tablets are shared, so a PIN session ends after the factory's idle time
+//     and "Switch operator" goes back to the cell's PIN pad.
 //   - Managers watch turnaround (this week, last week and all time), drop progress and the
 //     orders planned late, the cells and lost time on a dashboard (/manager), every chart an SVG
 //     picture whose data downloads as CSV and whose marks a tap reads, as their tooltips do.
