@@ -69,6 +69,9 @@ async function tabletPage(vp, label) {
 // more often from one address than the sign-in limits let through at once (a burst of 10, one
 // more every 6 s): a sign-in told to wait is tried again once the page says it may.
 async function openCell(page, cell, person, at = base) {
+  // A refused sign-in's page comes with its status, which the browser logs (a wrong PIN fails
+  // the sign-in below all the same).
+  page.allow(/status of 401 \(Unauthorized\) \(http:[^)]*\/tablet\/[^/]+\/signin\)/);
   await waitFor(async () => {
     await page.goto(`${at}/tablet/${cell}`);
     if (await page.locator('#who').count() === 0) {
@@ -78,8 +81,6 @@ async function openCell(page, cell, person, at = base) {
         const said = await page.locator('#signin-error').innerText().catch(() => '');
         const wait = /Too many tries: wait (\d+)s/.exec(said);
         if (!wait) throw new Fatal(`signing ${person} in: ${e.message} (${said})`);
-        // The refused sign-in's page comes with its status, which the browser logs.
-        page.allow(/status of 401 \(Unauthorized\) \(http:[^)]*\/tablet\/[^/]+\/signin\)/);
         await new Promise((r) => setTimeout(r, Number(wait[1]) * 1000));
         return false;
       }
