@@ -1,4 +1,4 @@
--- 0007: what a shared tablet needs of the floor's state and of its sign-ins.
+-- 0008: what a shared tablet needs of the floor's state and of its sign-ins.
 
 -- A fault report keeps the code of the reason it was reported with, so that the pages name the
 -- reason by its label; reports stored before have none ('') and are shown by their reason.
