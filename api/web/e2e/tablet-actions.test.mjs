@@ -310,7 +310,7 @@ for (const size of SIZES) {
     await dialogReady(page, dialog);
     await screenshot(page, `tablet-actions-fault-${size.name}`);
     await doubleTap(page, 'dialog#dialog-fault button[data-reason]');
-    await page.locator('#current .banner.bad').waitFor({ timeout: 10000 });
+    await page.locator('#outage').waitFor({ timeout: 10000 });
     await settled(page, 'fault report', mark, '/api/v1/cells/finish-2/fault');
     const faults = (await apiOK(base, 'GET', '/api/v1/events?cell=finish-2&limit=1000')).events
       .filter((e) => e.kind === 'cell.fault').length;

@@ -268,7 +268,8 @@ async function assertOutage(page, who, label, vp) {
   assert.equal(b.state, 'down');
   assert.ok(!grey(b.background), 'the out-of-service banner is coloured');
   // Clearing the fault is offered, and scrapping units of the job the fault paused; nothing
-  // that would run the cell.
+  // that would run the cell. (A tap holds every button until the page shows its effect.)
+  await page.locator('#actions[aria-busy=false]').waitFor({ timeout: 10000 });
   const enabled = await page.locator('#actions button[data-action]:enabled').evaluateAll((bs) => bs.map((x) => x.dataset.action));
   assert.deepEqual(enabled, ['scrap', 'clear'], `${vp.name}: only Scrap and Clear fault are enabled`);
 }
@@ -284,7 +285,8 @@ async function clearFault(page, { pick, typed }) {
   if (pick) await d.locator('button[data-note]', { hasText: pick }).tap();
   if (typed) await d.locator('#clear-note').fill(typed);
   assert.ok(await ok.isEnabled(), 'a note enables Clear fault');
-  await ok.tap();
+  // A double tap clears the fault once, with no refusal shown.
+  await ok.dblclick();
   await page.locator('#outage').waitFor({ state: 'detached', timeout: 15000 });
   await page.locator('#actions button[data-action=fault]:enabled').waitFor({ timeout: 10000 });
 }
@@ -311,7 +313,7 @@ test('a reported fault says who reported it, why and when, and an operator or a 
     const before = (await resetEvents('repair-1')).length;
     await clearFault(page, { pick: 'Cleared the jam' });
     await page.locator(`#current article.job[data-op="${running}"][data-state=running]`).waitFor({ timeout: 10000 });
-    assert.match(await page.locator('#notice').innerText(), /Fault cleared: Cleared the jam/);
+    assert.match(await page.locator('#notice').innerText(), /Clear fault \(Cleared the jam\): done/);
     let events = await resetEvents('repair-1');
     assert.equal(events.length, before + 1);
     assert.deepEqual([events.at(-1).actor, events.at(-1).reason], ['person:amira', 'Cleared the jam']);

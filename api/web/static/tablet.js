@@ -31,6 +31,7 @@
     scrap: (sku, n) => 'Scrap ' + n + ' of ' + sku,
     fault: (reason) => 'Fault report (' + reason + ')',
     label: 'Label reprint',
+    clear: (note) => 'Clear fault (' + note + ')',
     sending: (what) => what + ': sending…',
     done: (what) => what + ': done.',
     refused: (what, why) => what + ': refused. ' + why,
@@ -189,7 +190,7 @@
     const check = () => { ok.disabled = input.value.trim() === ''; };
     input.oninput = () => { picks.forEach((b) => b.setAttribute('aria-checked', String(b.dataset.note === input.value))); check(); };
     check();
-    d.onclick = async (e) => {
+    d.onclick = (e) => {
       const b = e.target.closest('button');
       if (!b) return;
       if (b.hasAttribute('data-cancel')) { d.close(); return; }
@@ -200,30 +201,12 @@
         return;
       }
       if (!b.hasAttribute('data-confirm') || ok.disabled) return;
-      ok.disabled = true;
       const note = input.value.trim();
       d.close();
-      say('Clear fault: sending…');
-      let r;
-      try {
-        r = await fetch('/api/v1/cells/' + encodeURIComponent(cell) + '/reset', {
-          method: 'POST', headers: Object.assign({ 'Content-Type': 'application/json' }, headers), body: JSON.stringify({ note }),
-        });
-      } catch (x) {
-        say('Clear fault: not sent, the connection is lost. Try again once it is back.', true);
-        return;
-      }
-      if (r.status === 401) { location.reload(); return; }
-      if (r.ok) {
-        say('Fault cleared: ' + note);
-      } else {
-        let msg = r.statusText;
-        try { msg = (await r.json()).error.message; } catch (x) { /* not JSON */ }
-        say('Clear fault: refused. ' + msg, true);
-      }
-      refresh();
+      // Kept and sent like any action: again after a lost connection, once however often.
+      enqueue({ url: '/api/v1/cells/' + encodeURIComponent(cell) + '/reset', body: { note }, label: text.clear(note) });
     };
-    d.showModal();
+    openDialog(d, check);
   }
 
   // send posts the waiting actions in order, each until the server answers it.
