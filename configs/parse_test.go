@@ -173,6 +173,7 @@ func TestParseBad(t *testing.T) {
 		{name: "tablet-unknown-key"},
 		{name: "tablet-idle-sign-out-not-a-duration"},
 		{name: "tablet-idle-sign-out-out-of-range"},
+		{name: "tablet-language-not-a-tag"},
 		// All errors are reported, in file order.
 		{name: "many-errors"},
 	}
@@ -303,6 +304,15 @@ func TestParseGood(t *testing.T) {
 			check: func(t *testing.T, f *Factory) {
 				if f.Tablet.IdleSignOut != 90*time.Second || f.Tablet.Line != 10 {
 					t.Errorf("tablet = %+v, want idle sign-out 1m30s at line 10", f.Tablet)
+				}
+			},
+		},
+		{
+			name:  "the studio's language",
+			input: minimal + "tablet:\n  language: pt-BR\n",
+			check: func(t *testing.T, f *Factory) {
+				if f.Tablet.Language != "pt-BR" || f.Tablet.IdleSignOut != DefaultIdleSignOut {
+					t.Errorf("tablet = %+v, want language pt-BR and the default idle sign-out", f.Tablet)
 				}
 			},
 		},

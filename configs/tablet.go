@@ -1,23 +1,34 @@
 package configs
 
-import "time"
+import (
+	"regexp"
+	"time"
+)
 
 // The tablet section says how the shop-floor tablets, which several people share, behave:
 //
 //	tablet:
 //	  idle_sign_out: 15m
+//	  language: pt
 //
 // A session started with a PIN (the tablets' sign-in) ends once its person has done nothing
 // for idle_sign_out: the next person at the tablet finds the PIN pad, not someone else's
-// session.
+// session. language is the studio's language, which the tablets speak unless one was set to
+// another on its cell picker; without it, each speaks its browser's language if the pages do.
 
 // Tablet configures the shop-floor tablets.
 type Tablet struct {
 	// IdleSignOut is how long a session started with a PIN lasts without activity (a page
 	// opened, an action) before it is ended; DefaultIdleSignOut unless the file says.
 	IdleSignOut time.Duration
-	Line        int
+	// Language is the studio's language, a BCP 47 tag ("pt", "es-MX"); empty for the
+	// browser's. The web app says which languages it speaks and refuses one it does not.
+	Language string
+	Line     int
 }
+
+// languageTag is the shape of a BCP 47 language tag as the tablet section takes it.
+var languageTag = regexp.MustCompile(`^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$`)
 
 // Limits and default of the tablet section.
 const (
@@ -38,7 +49,7 @@ func (d *decoder) tablet(m *mapping, key string) value[*Tablet] {
 	}
 	v := value[*Tablet]{Line: e.key.Line}
 	const object = "tablet"
-	tm, ok := d.mapping(e.val, object, "", "idle_sign_out")
+	tm, ok := d.mapping(e.val, object, "", "idle_sign_out", "language")
 	if !ok {
 		v.Bad = true
 		return v
@@ -53,6 +64,15 @@ func (d *decoder) tablet(m *mapping, key string) value[*Tablet] {
 			v.Bad = true
 		}
 		t.IdleSignOut = iv.V
+	}
+	if lv := d.str(tm, "language"); lv.Bad {
+		v.Bad = true
+	} else if lv.V != "" {
+		if !languageTag.MatchString(lv.V) {
+			d.add(lv.Line, object, "language", "%q is not a language tag such as en, pt or pt-BR", lv.V)
+			v.Bad = true
+		}
+		t.Language = lv.V
 	}
 	v.V = &t
 	return v

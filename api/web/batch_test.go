@@ -90,7 +90,7 @@ func TestBatchResultWordsAgreeWithTheVerdict(t *testing.T) {
 	s := newSite(t)
 	render := func(res batchResult) string {
 		var b strings.Builder
-		if err := s.pages.pages["batch_result"].ExecuteTemplate(&b, "batch_result", res); err != nil {
+		if err := s.pages.pages["en"]["batch_result"].ExecuteTemplate(&b, "batch_result", res); err != nil {
 			t.Fatal(err)
 		}
 		return b.String()

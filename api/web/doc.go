@@ -14,6 +14,11 @@
 //     the orders that would finish after their own due date) and see the plan as a Gantt chart
 //     (/planner).
 //
+// The floor's pages (the cell picker, the PIN pad, a cell's page and its scripts' messages) speak
+// the studio's language: every word of them is a message of package i18n's catalogues, chosen
+// per request from the device's choice, the factory's tablet.language or the browser's; each
+// language has its own set of templates whose functions speak it.
+//
 // The pages use a little JavaScript (htmx, vendored from npm and committed, and the app's own
 // scripts) and every asset is embedded in the binary: the studio's network may have no internet.
 // Actions on operations go through the JSON API (package api) with the sign-in cookie, so the

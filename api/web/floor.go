@@ -84,19 +84,6 @@ type outageView struct {
 	Clearable bool
 }
 
-// Summary is the outage in a few words, for a tile.
-func (o outageView) Summary() string {
-	switch o.Kind {
-	case "reported":
-		return o.Label + ", reported by " + o.Reporter
-	case "machine":
-		return "machine in fault"
-	case "offline":
-		return "machine not answering"
-	}
-	return o.Reason
-}
-
 // outages returns, by cell, what holds the cells that are out of service (or hold a reported
 // fault the controller has not acted on yet).
 func (p *Pages) outages(ctx context.Context) (map[string]outageView, error) {
@@ -177,19 +164,6 @@ type cellTile struct {
 	Job     *job
 	Queued  int
 	Machine machineView
-}
-
-// StateText is the tile's state as the floor says it.
-func (t cellTile) StateText() string {
-	switch t.State {
-	case "running":
-		return "Running"
-	case "paused":
-		return "Paused"
-	case "down":
-		return "Out of service"
-	}
-	return "Idle"
 }
 
 // tiles returns a tile for every cell of the factory.

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/cellforge/cellforge/api"
+	"github.com/cellforge/cellforge/api/web/i18n"
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/configs"
 )
@@ -31,7 +32,7 @@ func (p *Pages) tabletCells(c echo.Context) error {
 			tiles[i].Outage, tiles[i].Job, tiles[i].Queued = nil, nil, 0
 		}
 	}
-	return p.render(c, http.StatusOK, "tablet_cells", p.view(c, "Pick your cell", struct {
+	return p.render(c, http.StatusOK, "tablet_cells", p.view(c, p.lang(c).T("Pick your cell"), struct {
 		Cells []cellTile
 		Error string
 	}{tiles, c.QueryParam("error")}))
@@ -45,7 +46,7 @@ func (p *Pages) tabletGo(c echo.Context) error {
 			return c.Redirect(http.StatusSeeOther, "/tablet/"+cl.ID)
 		}
 	}
-	return c.Redirect(http.StatusSeeOther, "/tablet?error="+urlQuery(fmt.Sprintf("No cell %q here: scan again or pick it below.", code)))
+	return c.Redirect(http.StatusSeeOther, "/tablet?error="+urlQuery(p.lang(c).T("No cell %q here: scan again or pick it below.", code)))
 }
 
 // pinPerson is a person who may sign in with a PIN.
@@ -83,7 +84,7 @@ func (p *Pages) tablet(c echo.Context) error {
 		return err
 	}
 	if _, ok := p.session(c); !ok {
-		return p.render(c, http.StatusOK, "tablet_pin", p.view(c, cl.Name+": sign in", pinPage{Cell: cl, People: p.pinPeople()}))
+		return p.render(c, http.StatusOK, "tablet_pin", p.view(c, p.lang(c).T("%s: sign in", cl.Name), pinPage{Cell: cl, People: p.pinPeople()}))
 	}
 	live, err := p.tabletState(c, cl)
 	if err != nil {
@@ -104,13 +105,13 @@ func (p *Pages) tabletSignIn(c echo.Context) error {
 	s, err := p.cfg.Auth.SignIn(r.Context(), api.SignInRequest{Person: person, PIN: r.PostFormValue("pin"), Client: c.RealIP()})
 	if err != nil {
 		page := pinPage{Cell: cl, People: p.pinPeople(), Person: person}
-		if page.Error, err = signInError(err); err != nil {
+		if page.Error, err = signInError(p.lang(c), err); err != nil {
 			return err
 		}
 		if person == "" {
-			page.Error = "Tap your name first, then enter your PIN."
+			page.Error = p.lang(c).T("Tap your name first, then enter your PIN.")
 		}
-		return p.render(c, http.StatusUnauthorized, "tablet_pin", p.view(c, cl.Name+": sign in", page))
+		return p.render(c, http.StatusUnauthorized, "tablet_pin", p.view(c, p.lang(c).T("%s: sign in", cl.Name), page))
 	}
 	p.setSession(c, s)
 	return c.Redirect(http.StatusSeeOther, "/tablet/"+cl.ID)
@@ -160,7 +161,8 @@ type job struct {
 	ReasonLabel string
 }
 
-type param struct{ Name, Value string }
+// param is a step's machine parameter: its key in the routing, its value as the floor reads it.
+type param struct{ Key, Value string }
 
 // CanStart says whether the start button applies to the current job, for the person signed in.
 func (l tabletLive) CanStart() bool { return l.is(book.Queued) && l.Machine.Down == "" }
@@ -323,7 +325,7 @@ func (p *Pages) job(ctx context.Context, e book.QueueEntry, current bool) (job, 
 			st := pr.Routing[e.Seq]
 			j.Instructions = st.Instructions
 			for _, k := range slices.Sorted(maps.Keys(st.Params)) {
-				j.Params = append(j.Params, param{Name: paramName(k), Value: paramValue(k, st.Params[k])})
+				j.Params = append(j.Params, param{Key: k, Value: paramValue(k, st.Params[k])})
 			}
 		}
 	}
@@ -338,12 +340,12 @@ func (p *Pages) job(ctx context.Context, e book.QueueEntry, current bool) (job, 
 }
 
 // paramName and paramValue show a step's machine parameters as the floor speaks of them.
-func paramName(k string) string {
+func paramName(l *i18n.Lang, k string) string {
 	switch k {
 	case "hold":
-		return "Hold"
+		return l.T("Hold")
 	case "temperature":
-		return "Bath temperature"
+		return l.T("Bath temperature")
 	}
 	return strings.ToUpper(k[:1]) + strings.ReplaceAll(k[1:], "_", " ")
 }

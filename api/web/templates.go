@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -10,12 +11,14 @@ import (
 	"time"
 
 	"github.com/cellforge/cellforge/api/web/chart"
+	"github.com/cellforge/cellforge/api/web/i18n"
 )
 
 // parseTemplates parses every page with the shared parts (files ending in .part.html), and the
 // shared parts alone for the fragments the live updates fetch.
-func (p *Pages) parseTemplates() (map[string]*template.Template, error) {
-	base := template.New("").Funcs(p.funcs())
+// Each language has a set of its own, whose functions speak it.
+func (p *Pages) parseTemplates(l *i18n.Lang) (map[string]*template.Template, error) {
+	base := template.New("").Funcs(p.funcs(l))
 	base, err := base.ParseFS(assets, "templates/*.part.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: parsing templates: %w", err)
@@ -49,7 +52,8 @@ func (p *Pages) parseTemplates() (map[string]*template.Template, error) {
 	return out, nil
 }
 
-func (p *Pages) funcs() template.FuncMap {
+// funcs are the templates' functions in language l.
+func (p *Pages) funcs(l *i18n.Lang) template.FuncMap {
 	return template.FuncMap{
 		"asset":     p.asset,
 		"hasPrefix": strings.HasPrefix,
@@ -57,17 +61,54 @@ func (p *Pages) funcs() template.FuncMap {
 		"keys":      func() []string { return []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "back", "0"} },
 		"deref":     func(f *float64) float64 { return *f },
 		"seconds":   func(s float64) string { return duration(time.Duration(s * float64(time.Second))) },
-		"date":      func(t time.Time) string { return t.In(p.loc).Format("Mon 2 Jan 2006") },
-		"datetime":  func(t time.Time) string { return t.In(p.loc).Format("Mon 2 Jan 2006 15:04") },
-		"clock":     func(t time.Time) string { return p.clock(t) },
+		// t and n translate a message (n one that counts things: n "%d unit" "%d units" N N).
+		"t":        l.T,
+		"n":        l.N,
+		"lang":     func() *i18n.Lang { return l },
+		"langs":    p.langs.Langs,
+		"date":     func(t time.Time) string { return p.date(l, t, true) },
+		"datetime": func(t time.Time) string { return p.date(l, t, true) + " " + t.In(p.loc).Format("15:04") },
+		"clock":    func(t time.Time) string { return p.clock(l, t) },
 		// ago says how long ago a time was: "just now", "5 min ago".
 		"ago": func(t time.Time) string {
 			if d := p.cfg.Now().Sub(t); d >= time.Minute {
-				return duration(d) + " ago"
+				return l.T("%s ago", duration(d))
 			}
-			return "just now"
+			return l.T("just now")
 		},
-		"duration": duration,
+		"duration":  duration,
+		"paramName": func(k string) string { return paramName(l, k) },
+		// stateText is a cell's state (running, paused, down, idle) as the floor says it.
+		"stateText": func(state string) string {
+			switch state {
+			case "running":
+				return l.T("Running")
+			case "paused":
+				return l.T("Paused")
+			case "down":
+				return l.T("Out of service")
+			}
+			return l.T("Idle")
+		},
+		// roleName is a person's role as the header shows it.
+		"roleName": func(role string) string {
+			switch role {
+			case "operator":
+				return l.T("operator")
+			case "manager":
+				return l.T("manager")
+			case "planner":
+				return l.T("planner")
+			case "admin":
+				return l.T("admin")
+			}
+			return role
+		},
+		// scriptMessages is the JSON of what the app's scripts say, in l.
+		"scriptMessages": func() (string, error) {
+			b, err := json.Marshal(l.Messages(p.scriptIDs))
+			return string(b), err
+		},
 		// onTimeAttr writes data-on-time, which html/template would otherwise take for a
 		// script attribute (its name after "data-" starts with "on").
 		"onTimeAttr": func(onTime bool) template.HTMLAttr {
@@ -95,14 +136,27 @@ func (p *Pages) funcs() template.FuncMap {
 	}
 }
 
-// clock shows a time of today as its time of day, and another day's with its date.
-func (p *Pages) clock(t time.Time) string {
-	now := p.cfg.Now().In(p.loc)
-	l := t.In(p.loc)
-	if l.YearDay() == now.YearDay() && l.Year() == now.Year() {
-		return l.Format("15:04")
+// date shows a day as "Mon 2 Jan 2006" in language l (without the year when year is false).
+func (p *Pages) date(l *i18n.Lang, t time.Time, year bool) string {
+	t = t.In(p.loc)
+	// The names are looked up one by one so that the catalogue test sees each.
+	wd := [...]string{l.T("Sun"), l.T("Mon"), l.T("Tue"), l.T("Wed"), l.T("Thu"), l.T("Fri"), l.T("Sat")}[t.Weekday()]
+	mo := [...]string{l.T("Jan"), l.T("Feb"), l.T("Mar"), l.T("Apr"), l.T("May"), l.T("Jun"), l.T("Jul"), l.T("Aug"),
+		l.T("Sep"), l.T("Oct"), l.T("Nov"), l.T("Dec")}[t.Month()-1]
+	if !year {
+		return fmt.Sprintf("%s %d %s", wd, t.Day(), mo)
 	}
-	return l.Format("Mon 2 Jan 15:04")
+	return fmt.Sprintf("%s %d %s %d", wd, t.Day(), mo, t.Year())
+}
+
+// clock shows a time of today as its time of day, and another day's with its date.
+func (p *Pages) clock(l *i18n.Lang, t time.Time) string {
+	now := p.cfg.Now().In(p.loc)
+	lt := t.In(p.loc)
+	if lt.YearDay() == now.YearDay() && lt.Year() == now.Year() {
+		return lt.Format("15:04")
+	}
+	return p.date(l, t, false) + " " + lt.Format("15:04")
 }
 
 // duration shows a duration as people say it, as the charts do: "3 d 4 h", "2 h 5 min", "3 s".

@@ -21,6 +21,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/cellforge/cellforge/api"
+	"github.com/cellforge/cellforge/api/web/i18n"
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/cells"
 	"github.com/cellforge/cellforge/cells/planner"
@@ -85,9 +86,13 @@ type Pages struct {
 	log     *slog.Logger
 	loc     *time.Location
 	echo    *echo.Echo
-	pages   map[string]*template.Template
-	static  map[string]staticFile // by name under static/
-	hub     *hub
+	// pages holds the templates by language tag, then by name.
+	pages map[string]map[string]*template.Template
+	langs *i18n.Catalogue
+	// scriptIDs are the ids of the messages the app's scripts show.
+	scriptIDs []string
+	static    map[string]staticFile // by name under static/
+	hub       *hub
 }
 
 type staticFile struct {
@@ -128,8 +133,22 @@ func New(cfg Config) (*Pages, error) {
 	if p.static, err = loadStatic(); err != nil {
 		return nil, err
 	}
-	if p.pages, err = p.parseTemplates(); err != nil {
-		return nil, err
+	if p.langs, err = i18n.Load(); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	if tag := p.studioLanguage(); tag != "" {
+		if _, ok := p.langs.Lang(tag); !ok {
+			return nil, fmt.Errorf("web: the factory's tablet language %q (line %d): the pages speak %s", tag, p.factory.Tablet.Line, p.langs.Tags())
+		}
+	}
+	if p.scriptIDs, err = scriptIDs(); err != nil {
+		return nil, fmt.Errorf("web: reading the scripts' messages: %w", err)
+	}
+	p.pages = make(map[string]map[string]*template.Template)
+	for _, l := range p.langs.Langs() {
+		if p.pages[l.Tag], err = p.parseTemplates(l); err != nil {
+			return nil, err
+		}
 	}
 	p.hub = newHub(p)
 	p.echo = p.routes()
@@ -206,6 +225,7 @@ func (p *Pages) routes() *echo.Echo {
 	e.GET("/signin", p.signInPage)
 	e.POST("/signin", p.signIn, sameOrigin, smallForm)
 	e.POST("/signout", p.signOut, sameOrigin, smallForm)
+	e.POST("/language", p.setLanguage, sameOrigin, smallForm)
 
 	e.GET("/tablet", p.tabletCells)
 	e.GET("/tablet/go", p.tabletGo)
@@ -461,7 +481,7 @@ func (p *Pages) signIn(c echo.Context) error {
 		Person: form.Person, Password: r.PostFormValue("password"), Client: c.RealIP(),
 	})
 	if err != nil {
-		form.Error, err = signInError(err)
+		form.Error, err = signInError(p.lang(c), err)
 		if err != nil {
 			return err
 		}
@@ -476,13 +496,13 @@ func (p *Pages) signIn(c echo.Context) error {
 }
 
 // signInError says why a sign-in failed, or returns the error when it is not the person's doing.
-func signInError(err error) (string, error) {
+func signInError(l *i18n.Lang, err error) (string, error) {
 	var limited *api.RateLimitedError
 	switch {
 	case errors.As(err, &limited):
-		return fmt.Sprintf("Too many tries: wait %s and try again.", limited.Wait.Round(time.Second)), nil
+		return l.T("Too many tries: wait %s and try again.", limited.Wait.Round(time.Second)), nil
 	case errors.Is(err, api.ErrWrongCredentials):
-		return "Wrong name, PIN or password.", nil
+		return l.T("Wrong name, PIN or password."), nil
 	}
 	return "", err
 }
@@ -558,7 +578,8 @@ func (p *Pages) view(c echo.Context, title string, data any) view {
 var bufPool = sync.Pool{New: func() any { return new(strings.Builder) }}
 
 func (p *Pages) render(c echo.Context, status int, name string, data any) error {
-	t, ok := p.pages[name]
+	l := p.lang(c)
+	t, ok := p.pages[l.Tag][name]
 	if !ok {
 		return fmt.Errorf("no template %q", name)
 	}
@@ -571,6 +592,8 @@ func (p *Pages) render(c echo.Context, status int, name string, data any) error 
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Content-Language", l.Tag)
+	h.Add("Vary", "Accept-Language")
 	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
 	return c.HTMLBlob(status, []byte(b.String()))
 }

@@ -235,7 +235,7 @@ for (const size of SIZES) {
     await dialog.locator('button[data-step="-1"]').tap();
     assert.equal(await dialog.locator('#complete-qty').inputValue(), '1');
     await dialog.locator('#complete-short').waitFor({ state: 'visible', timeout: 5000 });
-    assert.match(await dialog.locator('#complete-short').innerText(), /^1 unit short: scrapped with the completion\. Why\?/);
+    assert.match(await dialog.locator('#complete-short').innerText(), /^Units short: 1\. They are scrapped with the completion\. Why\?/);
     assert.equal(await dialog.locator('button[data-confirm]').isDisabled(), true, 'a shortfall needs a reason');
     // The dialog fits the screen, Complete and Cancel within reach.
     const box = await dialog.boundingBox();
@@ -284,7 +284,7 @@ for (const size of SIZES) {
     assert.equal(await dialog.locator('#complete-qty').inputValue(), good, 'prefilled with what the vat reports done');
     assert.equal(await dialog.locator('#complete-counted').isVisible(), true);
     assert.match(await dialog.locator('#complete-counted').innerText(),
-      new RegExp(`The machine reports ${good} of ${quantity} units done`));
+      new RegExp(`Units the machine reports done: ${good} / ${quantity}`));
     if (Number(good) === 0) {
       assert.equal(await dialog.locator('button[data-confirm]').isDisabled(), true, 'nothing done: nothing to confirm yet');
       assert.equal(await dialog.locator('#complete-none').isVisible(), true, 'the dialog says what to do');

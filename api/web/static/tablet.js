@@ -20,24 +20,35 @@
   const storeKey = 'cellforge.pending.' + cell;
   const headers = { 'X-CellForge-Request': '1' };
 
-  // What the script says, in one place (the templates hold the rest of the page's text).
+  // What the script says, in one place, in the page's language: the page carries the
+  // translations of every message below (the templates hold the rest of the page's text).
+  let messages = {};
+  try { messages = JSON.parse(live.dataset.messages || '{}'); } catch (e) { messages = {}; }
+  // t returns a message translated, each %s or %d in it replaced by the next of args.
+  function t(id, ...args) {
+    let i = 0;
+    return (messages[id] || id).replace(/%[sd]/g, () => String(args[i++]));
+  }
   const text = {
-    conn: { live: 'Live', connecting: 'Connecting…', lost: 'Connection lost — reconnecting' },
-    start: (sku) => 'Start ' + sku,
-    pause: (sku) => 'Pause ' + sku,
-    resume: (sku) => 'Resume ' + sku,
-    complete: (sku) => 'Complete ' + sku,
-    completeShort: (sku, good, short) => 'Complete ' + sku + ' (' + good + ' good, ' + short + ' scrapped)',
-    scrap: (sku, n) => 'Scrap ' + n + ' of ' + sku,
-    fault: (reason) => 'Fault report (' + reason + ')',
-    label: 'Label reprint',
-    clear: (note) => 'Clear fault (' + note + ')',
-    sending: (what) => what + ': sending…',
-    done: (what) => what + ': done.',
-    refused: (what, why) => what + ': refused. ' + why,
-    waitingOne: (what) => '1 action waiting for the connection: ' + what + '. The buttons come back once it is sent.',
-    waitingMany: (n) => n + ' actions waiting for the connection. The buttons come back once they are sent.',
-    units: (n) => n === 1 ? '1 unit' : n + ' units',
+    conn: { live: t('Live'), connecting: t('Connecting…'), lost: t('Connection lost — reconnecting') },
+    start: (sku) => t('Start %s', sku),
+    pause: (sku) => t('Pause %s', sku),
+    resume: (sku) => t('Resume %s', sku),
+    complete: (sku) => t('Complete %s', sku),
+    completeShort: (sku, good, short) => t('Complete %s (%d good, %d scrapped)', sku, good, short),
+    scrap: (sku, n) => t('Scrap %d of %s', n, sku),
+    fault: (reason) => t('Fault report (%s)', reason),
+    label: t('Label reprint'),
+    clear: (note) => t('Clear fault (%s)', note),
+    sending: (what) => t('%s: sending…', what),
+    done: (what) => t('%s: done.', what),
+    refused: (what, why) => t('%s: refused. %s', what, why),
+    waitingOne: (what) => t('1 action waiting for the connection: %s. The buttons come back once it is sent.', what),
+    waitingMany: (n) => t('%d actions waiting for the connection. The buttons come back once they are sent.', n),
+    // A duration as the page says it: "45 min", "1 h 5 min", "40 s".
+    hours: (h, m) => t('%d h %d min', h, m),
+    minutes: (m) => t('%d min', m),
+    seconds: (s) => t('%d s', s),
   };
   // GUARD is how long, in ms, a tap holds the buttons at least, and a dialog's buttons wait
   // after it opens; NOTICE how long a message that an action was done stays.
@@ -149,10 +160,10 @@
 
   // minutes says a number of seconds as the page does: "45 min", "1 h 5 min", "40 s".
   function minutes(s) {
-    const t = Math.max(0, Math.round(s));
-    if (t >= 3600) return Math.floor(t / 3600) + ' h ' + Math.floor((t % 3600) / 60) + ' min';
-    if (t >= 60) return Math.floor(t / 60) + ' min';
-    return t + ' s';
+    const n = Math.max(0, Math.round(s));
+    if (n >= 3600) return text.hours(Math.floor(n / 3600), Math.floor((n % 3600) / 60));
+    if (n >= 60) return text.minutes(Math.floor(n / 60));
+    return text.seconds(n);
   }
 
   function machine(m) {
@@ -380,7 +391,7 @@
       const valid = Number.isInteger(n) && n >= 1 && n <= open;
       const short = valid ? open - n : 0;
       shortBox.hidden = short === 0;
-      fill(shortBox, { short: text.units(short) });
+      fill(shortBox, { short });
       document.getElementById('complete-none').hidden = valid;
       ok.disabled = !valid || (short > 0 && !reason);
     };
