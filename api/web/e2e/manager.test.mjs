@@ -229,6 +229,9 @@ test('a rush order reads late and named on the dashboard while its drop reads on
       await signInWithPassword(tablet, base, 'ines', '/manager');
       await checkDashboard(tablet, label, rush);
       await assertNoSideScroll(tablet, label);
+      // The header is one row, as on the floor's pages.
+      const head = await tablet.evaluate(() => document.querySelector('header.top').getBoundingClientRect().height);
+      assert.ok(head <= 64, `${label}: the dashboard's header is ${head} px high, one row's height`);
       // Nothing is hover-only: a tap on a bar or a point reads its tooltip under the chart.
       await tapToRead(tablet, 'turnaround-hist', tablet.locator('figure[data-chart="turnaround-hist"] rect.bar').first(), label);
       const title = await tapToRead(tablet, 'turnaround-trend', tablet.locator('figure[data-chart="turnaround-trend"] circle.point').first(), label);
