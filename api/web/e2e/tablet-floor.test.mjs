@@ -225,6 +225,15 @@ test('the longest job card keeps every action on screen, the header on one row a
       assert.equal(x.opacity, '1', `${x.action}: not faded`);
       assert.ok(grey(x.background) && grey(x.color) && grey(x.border), `${vp.name}: disabled ${x.action} is grey: ${JSON.stringify(x)}`);
     }
+    // An enabled button's words stand out from it: the page's other styles (a warning button
+    // elsewhere is filled with the warning colour) do not fill it with its own text colour.
+    await page.locator('#actions[aria-busy=false]').waitFor({ timeout: 10000 });
+    const live = await page.evaluate(() => [...document.querySelectorAll('#actions button:enabled')].map((x) => {
+      const s = getComputedStyle(x);
+      return { action: x.dataset.action, background: s.backgroundColor, color: s.color };
+    }));
+    assert.ok(live.some((x) => x.action === 'fault'), `${vp.name}: Report fault is enabled`);
+    for (const x of live) assert.notEqual(x.color, x.background, `${vp.name}: ${x.action}'s words are readable: ${JSON.stringify(x)}`);
     await assertTargets(page, `${vp.name} tablet page`);
     await screenshot(page, `tablet-floor-card-${vp.name}`);
     assertPagesClean(page);
