@@ -318,7 +318,7 @@ var (
 	webProblems = regexp.MustCompile(`data-problems="(\d+)"`)
 	webBadRows  = regexp.MustCompile(`data-bad-rows="(\d+)"`)
 	webSummary  = regexp.MustCompile(`(?s)id="batch-summary"[^>]*>(.*?)</p>`)
-	webGood     = regexp.MustCompile(`(?s)id="batch-ok"[^>]*>\s*<p>(.*?)</p>\s*(?:<p id="promise"[^>]*>(.*?)</p>)?`)
+	webGood     = regexp.MustCompile(`(?s)id="batch-ok"[^>]*>\s*<p[^>]*>(.*?)</p>\s*(?:<p id="promise"[^>]*>(.*?)</p>)?`)
 	webTag      = regexp.MustCompile(`<[^>]*>`)
 )
 

@@ -119,6 +119,8 @@ func TestReadWebAnswer(t *testing.T) {
 			want: result{Listed: 3, Problems: 250, BadRows: 249, Message: "b.csv: 250 problems in 249 rows; the first 100 are listed."}},
 		{name: "good", page: "<div id=\"batch-ok\" class=\"banner good\" role=\"status\">\n  <p>b.csv: 2 orders, 5 units, all good.</p>\n  <p id=\"promise\" data-on-time=\"true\">The drop still ships on <time>Sun 10 Jan</time>.</p>",
 			want: result{Problems: -1, BadRows: -1, Message: "b.csv: 2 orders, 5 units, all good. The drop still ships on Sun 10 Jan."}},
+		{name: "good, its figures in a paragraph of their own", page: "<div id=\"batch-ok\" class=\"banner warn\" role=\"status\" data-verdict=\"orders-late\">\n  <p id=\"batch-figures\">b.csv: 2 orders, 5 units, no problem in the file.</p>\n  <p id=\"promise\" data-on-time=\"true\">The drop still ships on Sun 10 Jan: the plan finishes it Fri 8 Jan 10:00. <strong>But 1 order would finish after its own due date</strong> (of this batch):</p>",
+			want: result{Problems: -1, BadRows: -1, Message: "b.csv: 2 orders, 5 units, no problem in the file. The drop still ships on Sun 10 Jan: the plan finishes it Fri 8 Jan 10:00. But 1 order would finish after its own due date (of this batch):"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
