@@ -1,8 +1,11 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,7 +14,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cellforge/cellforge/api"
 	"github.com/cellforge/cellforge/api/web/i18n"
+	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/configs"
+	"github.com/cellforge/cellforge/store/sqlite"
 )
 
 // A message in a template: {{t "..."}} or {{n "singular" "plural" ...}}, also inside a pipeline.
@@ -198,3 +205,76 @@ func goFiles(t *testing.T) []string {
 }
 
 func readFile(name string) ([]byte, error) { return os.ReadFile(name) }
+
+// A tablet's choice of language is kept for that tablet and takes it back where it was; a
+// language the pages do not speak and a "next" leading off the site are refused.
+func TestChoosingALanguage(t *testing.T) {
+	s := newSite(t)
+	tests := []struct {
+		name, lang, next string
+		status           int
+		url, h1          string
+	}{
+		{"portuguese, back to the picker", "pt", "/tablet", http.StatusOK, "/tablet", "Em que célula está?"},
+		{"english again", "en", "/tablet", http.StatusOK, "/tablet", "Which cell are you at?"},
+		{"a region of a language spoken", "pt-BR", "/tablet", http.StatusOK, "/tablet", "Em que célula está?"},
+		{"off the site goes to the picker", "pt", "//evil.example/x", http.StatusOK, "/tablet", "Em que célula está?"},
+		{"a language not spoken", "xx", "/tablet", http.StatusBadRequest, "/language", ""},
+	}
+	b := s.browser(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := b.form("/language", url.Values{"lang": {tt.lang}, "next": {tt.next}})
+			if p.status != tt.status || p.url != tt.url {
+				t.Fatalf("POST /language lang=%s next=%s: %d at %s, want %d at %s", tt.lang, tt.next, p.status, p.url, tt.status, tt.url)
+			}
+			if tt.h1 != "" && !strings.Contains(p.body, "<h1>"+tt.h1+"</h1>") {
+				t.Errorf("the page after choosing %s lacks <h1>%s</h1>", tt.lang, tt.h1)
+			}
+		})
+	}
+	// Another tablet chose nothing: its browser's language, else English.
+	other := s.browser(t)
+	if p := other.get("/tablet"); !strings.Contains(p.body, "<h1>Which cell are you at?</h1>") || p.header.Get("Content-Language") != "en" {
+		t.Errorf("another tablet: Content-Language %q", p.header.Get("Content-Language"))
+	}
+	req, _ := http.NewRequest("GET", s.URL+"/tablet", nil)
+	req.Header.Set("Accept-Language", "pt-PT,pt;q=0.9,en;q=0.5")
+	if p := other.do(req); !strings.Contains(p.body, `<html lang="pt">`) {
+		t.Error("a browser set to Portuguese does not get Portuguese")
+	}
+}
+
+// A factory file may name a language the pages do not speak: the daemon refuses to start
+// and says which it speaks.
+func TestStudioLanguageMustBeSpoken(t *testing.T) {
+	raw, err := os.ReadFile("testdata/factory.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ lang, err string }{
+		{"fr", `the factory's tablet language "fr"`},
+		{"pt-BR", ""},
+	} {
+		f, err := configs.Parse("factory.yaml", []byte(string(raw)+"\ntablet:\n  language: "+tt.lang+"\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "web.db"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		srv, err := api.New(api.Config{Book: book.New(book.Config{Store: st, Factory: f}), Sessions: st, Lockouts: st, BcryptCost: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = New(Config{Book: book.New(book.Config{Store: st, Factory: f}), Auth: srv})
+		switch {
+		case tt.err == "" && err != nil:
+			t.Errorf("language %s: %v", tt.lang, err)
+		case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err) || !strings.Contains(err.Error(), "the pages speak en, pt")):
+			t.Errorf("language %s: error %v, want one saying %q and which the pages speak", tt.lang, err, tt.err)
+		}
+	}
+}
