@@ -69,7 +69,11 @@ type clock struct{ now time.Time }
 
 func (c *clock) Now() time.Time { return c.now }
 
-func TestCollector(t *testing.T) {
+// newBook is a book of the test factory, on a store in a temporary directory, at 8:00 on
+// 2 November 2026 by its clock, with the orders of csv (order_id,sku,quantity rows) in the
+// drop "later".
+func newBook(t *testing.T, csv string) (*book.Book, *clock) {
+	t.Helper()
 	ctx := context.Background()
 	raw, err := os.ReadFile("testdata/factory.yaml")
 	if err != nil {
@@ -83,16 +87,22 @@ func TestCollector(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
 	c := &clock{now: time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)}
 	b := book.New(book.Config{Store: st, Factory: f, Now: c.Now})
-	rows, err := intake.NewCSV(strings.NewReader("order_id,sku,quantity\nS1,SCARF,3\nS2,SCARF,1\n"))
+	rows, err := intake.NewCSV(strings.NewReader("order_id,sku,quantity\n" + csv))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := b.Import(ctx, book.ImportRequest{Drop: "later", Rows: rows, Actor: "test"}); err != nil {
 		t.Fatal(err)
 	}
+	return b, c
+}
+
+func TestCollector(t *testing.T) {
+	ctx := context.Background()
+	b, c := newBook(t, "S1,SCARF,3\nS2,SCARF,1\n")
 	rec := &recorder{points: map[string][]telemetry.Point{}, series: map[string]telemetry.Series{}, retained: map[string]string{}}
 	fl := &floor{sampled: c.now.Add(-time.Second)}
 	col := collect.New(collect.Config{Site: "s", Book: b, Floor: fl, Publisher: rec, Cells: []string{"weave-1", "weave-2", "pack-1"},
@@ -194,28 +204,7 @@ func TestCollector(t *testing.T) {
 // intake and marked as a remake, and the drop counts the order once, when the remake is done.
 func TestRemakeTelemetry(t *testing.T) {
 	ctx := context.Background()
-	raw, err := os.ReadFile("testdata/factory.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := configs.Parse("testdata/factory.yaml", raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "book.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	c := &clock{now: time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)}
-	b := book.New(book.Config{Store: st, Factory: f, Now: c.Now})
-	rows, err := intake.NewCSV(strings.NewReader("order_id,sku,quantity\nS1,SCARF,2\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.Import(ctx, book.ImportRequest{Drop: "later", Rows: rows, Actor: "test"}); err != nil {
-		t.Fatal(err)
-	}
+	b, c := newBook(t, "S1,SCARF,2\n")
 	rec := &recorder{points: map[string][]telemetry.Point{}, series: map[string]telemetry.Series{}, retained: map[string]string{}}
 	col := collect.New(collect.Config{Site: "s", Book: b, Publisher: rec, Cells: []string{"weave-1"}, Drops: []string{"later"}, Now: c.Now})
 	if err := col.Prime(ctx); err != nil {
