@@ -335,6 +335,31 @@
     openDialog(d);
   }
 
+  // stepperDialog answers the taps in a dialog of a number (qty, 1 to max, with - and +
+  // buttons) and reasons: a reason tapped is chosen (reasonChosen) and marked, check runs after
+  // every change, and the confirm button, once check enables it, closes the dialog and calls
+  // confirm.
+  function stepperDialog(d, qty, max, reasonChosen, check, confirm) {
+    const ok = d.querySelector('[data-confirm]');
+    qty.oninput = check;
+    d.onclick = (e) => {
+      const b = e.target.closest('button');
+      if (!b || !d.open) return;
+      if (b.hasAttribute('data-cancel')) { d.close(); return; }
+      if (b.dataset.step) { qty.value = String(Math.min(max, Math.max(1, Number(qty.value || 0) + Number(b.dataset.step)))); check(); return; }
+      if (b.dataset.reason) {
+        reasonChosen(b.dataset.reason);
+        d.querySelectorAll('[data-reason]').forEach((x) => x.setAttribute('aria-checked', String(x === b)));
+        check();
+        return;
+      }
+      if (b.hasAttribute('data-confirm') && !ok.disabled) {
+        d.close();
+        confirm();
+      }
+    };
+  }
+
   function scrap(job) {
     const d = document.getElementById('dialog-scrap');
     const qty = document.getElementById('scrap-qty');
@@ -349,23 +374,9 @@
       const n = Number(qty.value);
       ok.disabled = !reason || !Number.isInteger(n) || n < 1 || n > Math.max(1, job.left);
     };
-    qty.oninput = check;
-    d.onclick = (e) => {
-      const b = e.target.closest('button');
-      if (!b || !d.open) return;
-      if (b.hasAttribute('data-cancel')) { d.close(); return; }
-      if (b.dataset.step) { qty.value = String(Math.min(Math.max(1, job.left), Math.max(1, Number(qty.value || 0) + Number(b.dataset.step)))); check(); return; }
-      if (b.dataset.reason) {
-        reason = b.dataset.reason;
-        d.querySelectorAll('[data-reason]').forEach((x) => x.setAttribute('aria-checked', String(x === b)));
-        check();
-        return;
-      }
-      if (b.hasAttribute('data-confirm') && !ok.disabled) {
-        d.close();
-        opAction(job, 'scrap', { reason, quantity: Number(qty.value) }, text.scrap(job.sku, qty.value));
-      }
-    };
+    stepperDialog(d, qty, Math.max(1, job.left), (code) => { reason = code; }, check, () => {
+      opAction(job, 'scrap', { reason, quantity: Number(qty.value) }, text.scrap(job.sku, qty.value));
+    });
     openDialog(d, check);
   }
 
@@ -395,26 +406,12 @@
       document.getElementById('complete-none').hidden = valid;
       ok.disabled = !valid || (short > 0 && !reason);
     };
-    qty.oninput = check;
     check();
-    d.onclick = (e) => {
-      const b = e.target.closest('button');
-      if (!b || !d.open) return;
-      if (b.hasAttribute('data-cancel')) { d.close(); return; }
-      if (b.dataset.step) { qty.value = String(Math.min(open, Math.max(1, Number(qty.value || 0) + Number(b.dataset.step)))); check(); return; }
-      if (b.dataset.reason) {
-        reason = b.dataset.reason;
-        d.querySelectorAll('[data-reason]').forEach((x) => x.setAttribute('aria-checked', String(x === b)));
-        check();
-        return;
-      }
-      if (b.hasAttribute('data-confirm') && !ok.disabled) {
-        d.close();
-        const n = Number(qty.value);
-        if (n < open) opAction(job, 'complete', { quantity: n, reason }, text.completeShort(job.sku, n, open - n));
-        else opAction(job, 'complete', { quantity: n }, text.complete(job.sku));
-      }
-    };
+    stepperDialog(d, qty, open, (code) => { reason = code; }, check, () => {
+      const n = Number(qty.value);
+      if (n < open) opAction(job, 'complete', { quantity: n, reason }, text.completeShort(job.sku, n, open - n));
+      else opAction(job, 'complete', { quantity: n }, text.complete(job.sku));
+    });
     openDialog(d, check);
   }
 
