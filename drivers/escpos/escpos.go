@@ -5,8 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sync"
-	"time"
+	"log/slog"
 
 	"go.bug.st/serial"
 
@@ -39,48 +38,36 @@ func DialSerial(path string, mode *serial.Mode) DialFunc { return rawport.DialSe
 // concurrent use; requests are sent one at a time, and the requests of one
 // ticket are not interleaved with others.
 type Printer struct {
-	port *rawport.Port
-
-	mu sync.Mutex // held across the status checks and the ticket of one print
+	s *rawport.Session[Status]
 }
 
 // New returns a driver for the printer cfg describes; it connects on the
 // first request.
 func New(cfg Config) (*Printer, error) {
-	port, err := rawport.New(rawport.Protocol{Name: "escpos", NoAnswer: ErrNoAnswer, BadAnswer: ErrBadAnswer}, cfg)
+	s, err := rawport.NewSession(rawport.Protocol{Name: "escpos", NoAnswer: ErrNoAnswer, BadAnswer: ErrBadAnswer}, dialect, cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &Printer{port: port}, nil
+	return &Printer{s: s}, nil
 }
 
 // Close closes the connection, if one is open. The printer may be used
 // again: the next request reconnects.
 func (p *Printer) Close() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.port.Close()
+	return p.s.Close()
 }
 
 // Health returns the printer's connection health as reported to package
 // health.
 func (p *Printer) Health() health.Snapshot {
-	return p.port.Health().Snapshot()
+	return p.s.Health()
 }
 
 // Status asks the printer for its real-time status (DLE EOT 1, 2 and 4).
 func (p *Printer) Status(ctx context.Context) (Status, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	st, rtt, err := p.status(ctx)
+	st, err := p.s.Status(ctx)
 	if err != nil {
-		return Status{}, fmt.Errorf("status of %s: %w", p.port.Name(), err)
-	}
-	if ferr := st.Err(); ferr != nil {
-		// It answers but cannot print: its health says why, as a print's check would.
-		p.port.Health().Failure(health.KindDevice, ferr)
-	} else {
-		p.port.Health().Success(rtt)
+		return Status{}, fmt.Errorf("status of %s: %w", p.s.Name(), err)
 	}
 	return st, nil
 }
@@ -95,70 +82,30 @@ func (p *Printer) Print(ctx context.Context, t Ticket) error {
 	if err := t.Validate(); err != nil {
 		return fmt.Errorf("printing traveler of %q: %w", t.WorkOrder, err)
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	name := p.port.Name()
-	if err := p.checkReady(ctx); err != nil {
-		return fmt.Errorf("printing traveler of %q on %s: before sending: %w", t.WorkOrder, name, err)
+	if err := p.s.Print(ctx, Render(t)); err != nil {
+		return fmt.Errorf("printing traveler of %q on %s: %w", t.WorkOrder, p.s.Name(), err)
 	}
-	if err := p.send(ctx, Render(t)); err != nil {
-		return fmt.Errorf("printing traveler of %q on %s: %w", t.WorkOrder, name, err)
-	}
-	if err := p.checkReady(ctx); err != nil {
-		return fmt.Errorf("printing traveler of %q on %s: after sending: %w", t.WorkOrder, name, err)
-	}
-	p.port.Logger().Debug("traveler printed", "work_order", t.WorkOrder)
+	p.s.Logger().Debug("traveler printed", "work_order", t.WorkOrder)
 	return nil
 }
 
-// checkReady queries the status and reports the round trip, counting a
-// printer fault as a device failure; p.mu is held.
-func (p *Printer) checkReady(ctx context.Context) error {
-	st, rtt, err := p.status(ctx)
-	if err != nil {
-		return err
-	}
-	if err := st.Err(); err != nil {
-		p.port.Health().Failure(health.KindDevice, err)
-		return err
-	}
-	if st.NearEnd {
-		p.port.Logger().Warn("paper roll near its end")
-	}
-	p.port.Health().Success(rtt)
-	return nil
-}
-
-// status runs one status round trip. Failures, a malformed answer
-// included, are reported to health by the port; success is left to the
-// caller, which knows whether the status is a fault. p.mu is held.
-func (p *Printer) status(ctx context.Context) (Status, time.Duration, error) {
-	var st Status
-	rtt, err := p.port.Do(ctx, func(w io.Writer, r *bufio.Reader) error {
+// dialect is what the session needs of ESC/POS: the real-time status
+// round trip, and a warning when a print finds the paper roll near its end.
+var dialect = rawport.Dialect[Status]{
+	Query: func(w io.Writer, r *bufio.Reader) (Status, error) {
 		if _, err := w.Write(statusRequest); err != nil {
-			return fmt.Errorf("sending status request: %w", err)
+			return Status{}, fmt.Errorf("sending status request: %w", err)
 		}
 		var raw [3]byte
 		if _, err := io.ReadFull(r, raw[:]); err != nil {
-			return fmt.Errorf("reading status: %w", err)
+			return Status{}, fmt.Errorf("reading status: %w", err)
 		}
-		var err error
-		st, err = parseStatus(raw)
-		return err
-	})
-	if err != nil {
-		return Status{}, rtt, err
-	}
-	return st, rtt, nil
-}
-
-// send writes a ticket; p.mu is held.
-func (p *Printer) send(ctx context.Context, b []byte) error {
-	_, err := p.port.Do(ctx, func(w io.Writer, _ *bufio.Reader) error {
-		if _, err := w.Write(b); err != nil {
-			return fmt.Errorf("sending ticket: %w", err)
+		return parseStatus(raw)
+	},
+	Ready: func(st Status, log *slog.Logger) {
+		if st.NearEnd {
+			log.Warn("paper roll near its end")
 		}
-		return nil
-	})
-	return err
+	},
+	Noun: "ticket",
 }

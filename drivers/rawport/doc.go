@@ -8,10 +8,17 @@
 // to package health, classified as a timeout, a malformed answer or an I/O
 // failure.
 //
-// It knows nothing of any protocol: the drivers above it (package escpos,
-// package zpl) write their requests, read and parse the answers, and report
-// the answers they accept, since only they know whether an answer is a
-// success or a device fault.
+// A [Session] is a printer's side of the port, shared by the printer
+// drivers above it (package escpos, package zpl): status requests and
+// prints that check the status, send, and check again, each answer
+// reported to health as a success or, when the printer says it cannot
+// print, a device fault. It knows nothing of any protocol: each driver
+// gives it a [Dialect] that writes the status request and reads and parses
+// the answer, and renders what it prints.
+//
+// [SerialMode] maps a serial line's settings (data bits, parity, stop
+// bits) to go.bug.st/serial's mode, for the printers here and for the
+// Modbus RTU lines of package modbus alike.
 //
 // It imports only the standard library, go.bug.st/serial and
 // github.com/cellforge/cellforge/drivers/health: never a protocol driver,
