@@ -3,14 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
-	"go.bug.st/serial"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/cellforge/cellforge/book"
@@ -19,6 +17,7 @@ import (
 	"github.com/cellforge/cellforge/drivers/escpos"
 	"github.com/cellforge/cellforge/drivers/health"
 	"github.com/cellforge/cellforge/drivers/modbus"
+	"github.com/cellforge/cellforge/drivers/rawport"
 	"github.com/cellforge/cellforge/drivers/zpl"
 	"github.com/cellforge/cellforge/firmware-sim/plant"
 	"github.com/cellforge/cellforge/telemetry/collect"
@@ -129,22 +128,28 @@ func newFloor(f *configs.Factory, cfg floorConfig) (_ *floor, err error) {
 				fl.setup[c.ID] = d.Profile.Setup
 				ccfg.Machine, ccfg.Device, ccfg.Profile = machine, d.ID, d.Profile
 			case d.Kind == configs.KindLabelPrinter:
-				p, err := zpl.New(zpl.Config{Name: d.ID, Timeout: d.Timeout, Dial: printerDial(f, d, address, port, zpl.DialTCP, zpl.DialSerial),
-					Health: cfg.Health, Logger: cfg.Logger.With("device", d.ID)})
+				pcfg, err := printerConfig(f, d, cfg, address, port)
+				if err != nil {
+					return nil, fmt.Errorf("device %s: %w", d.ID, err)
+				}
+				p, err := zpl.New(pcfg)
 				if err != nil {
 					return nil, fmt.Errorf("device %s: %w", d.ID, err)
 				}
 				fl.closers = append(fl.closers, p.Close)
-				fl.printers = append(fl.printers, zplProber{p})
+				fl.printers = append(fl.printers, prober[zpl.Status](p.Status))
 				ccfg.Labels = labelPrinter{p}
 			case d.Kind == configs.KindMicroPrinter:
-				p, err := escpos.New(escpos.Config{Name: d.ID, Timeout: d.Timeout, Dial: printerDial(f, d, address, port, escpos.DialTCP, escpos.DialSerial),
-					Health: cfg.Health, Logger: cfg.Logger.With("device", d.ID)})
+				pcfg, err := printerConfig(f, d, cfg, address, port)
+				if err != nil {
+					return nil, fmt.Errorf("device %s: %w", d.ID, err)
+				}
+				p, err := escpos.New(pcfg)
 				if err != nil {
 					return nil, fmt.Errorf("device %s: %w", d.ID, err)
 				}
 				fl.closers = append(fl.closers, p.Close)
-				fl.printers = append(fl.printers, escposProber{p})
+				fl.printers = append(fl.printers, prober[escpos.Status](p.Status))
 				if d.ID == f.Printing.Tickets {
 					ticketPrinter = p
 				}
@@ -163,26 +168,22 @@ func newFloor(f *configs.Factory, cfg floorConfig) (_ *floor, err error) {
 	return fl, nil
 }
 
-// printerDial returns how to reach a printer: over TCP at its address, or on its serial line
-// with the line's settings.
-func printerDial[D ~func(context.Context) (io.ReadWriteCloser, error)](f *configs.Factory, d configs.Device,
-	address func(configs.Device) string, port func(configs.SerialLine) string,
-	tcp func(string) D, ser func(string, *serial.Mode) D) D {
+// printerConfig returns the config of a printer driver: its name, timeout, health and logger,
+// and how to reach it: over TCP at its address, or on its serial line with the line's settings.
+func printerConfig(f *configs.Factory, d configs.Device, cfg floorConfig, address func(configs.Device) string,
+	port func(configs.SerialLine) string) (rawport.Config, error) {
+	pcfg := rawport.Config{Name: d.ID, Timeout: d.Timeout, Health: cfg.Health, Logger: cfg.Logger.With("device", d.ID)}
 	if d.SerialLine == "" {
-		return tcp(address(d))
+		pcfg.Dial = rawport.DialTCP(address(d))
+		return pcfg, nil
 	}
 	l, _ := f.SerialLine(d.SerialLine)
-	mode := &serial.Mode{BaudRate: l.Baud, DataBits: 8, StopBits: serial.OneStopBit, Parity: serial.NoParity}
-	switch l.Parity {
-	case "even":
-		mode.Parity = serial.EvenParity
-	case "odd":
-		mode.Parity = serial.OddParity
+	mode, err := rawport.SerialMode(l.Baud, 8, l.Parity, l.StopBits)
+	if err != nil {
+		return rawport.Config{}, fmt.Errorf("serial line %s: %w", l.ID, err)
 	}
-	if l.StopBits == 2 {
-		mode.StopBits = serial.TwoStopBits
-	}
-	return ser(port(l), mode)
+	pcfg.Dial = rawport.DialSerial(port(l), mode)
+	return pcfg, nil
 }
 
 // prime reads what the book holds of each cell (out of service, a reported fault) and where
@@ -234,13 +235,10 @@ type statusProber interface {
 	probe(ctx context.Context) error
 }
 
-type zplProber struct{ p *zpl.Printer }
+// prober makes a statusProber of a printer driver's Status method, whatever its status type.
+type prober[S any] func(context.Context) (S, error)
 
-func (z zplProber) probe(ctx context.Context) error { _, err := z.p.Status(ctx); return err }
-
-type escposProber struct{ p *escpos.Printer }
-
-func (e escposProber) probe(ctx context.Context) error { _, err := e.p.Status(ctx); return err }
+func (p prober[S]) probe(ctx context.Context) error { _, err := p(ctx); return err }
 
 // probe reads a printer's status every interval until ctx is cancelled. Failures are already in
 // the printer's health; they do not stop the floor.

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cellforge/cellforge/drivers/rawport"
 	"github.com/goburrow/modbus"
 	"go.bug.st/serial"
 )
@@ -68,35 +69,13 @@ func NewRTULine(cfg RTUConfig) (*Line, error) {
 	if cfg.Baud == 0 {
 		cfg.Baud = 19200
 	}
-	if cfg.DataBits == 0 {
-		cfg.DataBits = 8
-	}
-	if cfg.DataBits < 5 || cfg.DataBits > 8 {
-		return nil, wrap(fmt.Errorf("data_bits: %d outside 5..8", cfg.DataBits))
-	}
-	mode := &serial.Mode{BaudRate: cfg.Baud, DataBits: cfg.DataBits}
-	switch cfg.Parity {
-	case "", "none":
-		mode.Parity = serial.NoParity
-	case "even":
-		mode.Parity = serial.EvenParity
-	case "odd":
-		mode.Parity = serial.OddParity
-	default:
-		return nil, wrap(fmt.Errorf("parity: unknown parity %q, want none, even or odd", cfg.Parity))
-	}
-	switch cfg.StopBits {
-	case 0, 1:
-		mode.StopBits = serial.OneStopBit
-	case 2:
-		mode.StopBits = serial.TwoStopBits
-	default:
-		return nil, wrap(fmt.Errorf("stop_bits: %d, want 1 or 2", cfg.StopBits))
+	mode, err := rawport.SerialMode(cfg.Baud, cfg.DataBits, cfg.Parity, cfg.StopBits)
+	if err != nil {
+		return nil, wrap(err)
 	}
 	if cfg.FrameGap < 0 {
 		return nil, wrap(fmt.Errorf("frame_gap: %v is negative", cfg.FrameGap))
 	}
-	var err error
 	if cfg.Timeout, cfg.ReconnectMin, cfg.ReconnectMax, err = lineDefaults(cfg.Timeout, cfg.ReconnectMin, cfg.ReconnectMax); err != nil {
 		return nil, wrap(err)
 	}

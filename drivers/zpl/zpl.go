@@ -8,7 +8,6 @@ import (
 
 	"go.bug.st/serial"
 
-	"github.com/cellforge/cellforge/drivers/health"
 	"github.com/cellforge/cellforge/drivers/rawport"
 )
 
@@ -36,9 +35,15 @@ func DialSerial(path string, mode *serial.Mode) DialFunc { return rawport.DialSe
 // requests and opens a new one after a failure. Its methods are safe for
 // concurrent use; requests are sent one at a time, and the requests of one
 // label are not interleaved with others.
+//
+// Its Close, Health, Name and Logger are those of its [rawport.Session]:
+// Close closes the connection, and the next request reconnects; Health
+// returns its connection health as reported to package health.
 type Printer struct {
-	s *rawport.Session[Status]
+	*session // Close, Health, Name and Logger are the session's
 }
+
+type session = rawport.Session[Status]
 
 // New returns a driver for the printer cfg describes; it connects on the
 // first request.
@@ -47,26 +52,14 @@ func New(cfg Config) (*Printer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Printer{s: s}, nil
-}
-
-// Close closes the connection, if one is open. The printer may be used
-// again: the next request reconnects.
-func (p *Printer) Close() error {
-	return p.s.Close()
-}
-
-// Health returns the printer's connection health as reported to package
-// health.
-func (p *Printer) Health() health.Snapshot {
-	return p.s.Health()
+	return &Printer{s}, nil
 }
 
 // Status asks the printer for its host status (~HS).
 func (p *Printer) Status(ctx context.Context) (Status, error) {
-	st, err := p.s.Status(ctx)
+	st, err := p.session.Status(ctx)
 	if err != nil {
-		return Status{}, fmt.Errorf("host status of %s: %w", p.s.Name(), err)
+		return Status{}, fmt.Errorf("host status of %s: %w", p.session.Name(), err)
 	}
 	return st, nil
 }
@@ -81,10 +74,10 @@ func (p *Printer) Print(ctx context.Context, l Label) error {
 	if err := l.Validate(); err != nil {
 		return fmt.Errorf("printing label %q: %w", l.Serial, err)
 	}
-	if err := p.s.Print(ctx, Render(l)); err != nil {
-		return fmt.Errorf("printing label %q on %s: %w", l.Serial, p.s.Name(), err)
+	if err := p.session.Print(ctx, Render(l)); err != nil {
+		return fmt.Errorf("printing label %q on %s: %w", l.Serial, p.session.Name(), err)
 	}
-	p.s.Logger().Debug("label printed", "serial", l.Serial, "sku", l.SKU)
+	p.session.Logger().Debug("label printed", "serial", l.Serial, "sku", l.SKU)
 	return nil
 }
 
