@@ -10,8 +10,9 @@
 // [ErrCoverOpen], [ErrOffline], [ErrNoAnswer]). Every status round trip is
 // reported to package health under the driver name "escpos".
 //
-// The connection itself (dialing, the timeout of each request, reconnecting
-// after a failure, reporting failed round trips) is package rawport's.
+// The connection and the session over it (dialing, the timeout of each
+// request, reconnecting after a failure, a print's status check before and
+// after sending, reporting each round trip) are package rawport's.
 //
 // It imports only the standard library, go.bug.st/serial,
 // github.com/cellforge/cellforge/drivers/health and

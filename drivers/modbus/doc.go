@@ -18,7 +18,8 @@
 //   - polling and commands per device ([Device]), reported to package health.
 //
 // It imports only the standard library, github.com/goburrow/modbus,
-// go.bug.st/serial and drivers/health: never the order book, the cells, the
+// go.bug.st/serial, drivers/health and drivers/rawport (for a line's
+// serial mode): never the order book, the cells, the
 // scheduler or the API, which sit above the drivers. It reads no files and
 // no environment: configuration is passed in.
 //
