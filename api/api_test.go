@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"go/ast"
@@ -10,8 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -23,8 +20,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/booktest"
 	"github.com/cellforge/cellforge/cells/planner"
-	"github.com/cellforge/cellforge/configs"
 	"github.com/cellforge/cellforge/store/sqlite"
 )
 
@@ -58,19 +55,9 @@ func newTestServer(t *testing.T, setup ...func(*Server)) *testServer {
 // newTestServerConfig is newTestServer with configure changing the server's Config first.
 func newTestServerConfig(t *testing.T, configure func(*Config), setup ...func(*Server)) *testServer {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/factory.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := configs.Parse("testdata/factory.yaml", raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "api.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	f := booktest.Factory(t, "testdata/factory.yaml")
+	st, _ := booktest.Store(t, "api.db")
+	var err error
 	// Sessions expire by the wall clock in the store, so the test clock starts now.
 	ts := &testServer{store: st}
 	start := time.Now().UTC().Truncate(time.Second)

@@ -6,15 +6,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/booktest"
 	"github.com/cellforge/cellforge/cells/planner"
-	"github.com/cellforge/cellforge/configs"
-	"github.com/cellforge/cellforge/store/sqlite"
 )
 
 // TestRefusedBatchListsTheFirstProblems checks the answer to a refused batch: the first
@@ -117,15 +115,8 @@ func TestPromiseOfTooManyOrders(t *testing.T) {
 	}
 	// The winter drop with room for them.
 	yaml := strings.Replace(string(raw), "windows: {SCARF: 100}", "windows: {SCARF: 1000000}", 1)
-	f, err := configs.Parse("bulk.yaml", []byte(yaml))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "bulk.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	f := booktest.Parse(t, "bulk.yaml", []byte(yaml))
+	st, _ := booktest.Store(t, "bulk.db")
 	b := book.New(book.Config{Store: st, Factory: f})
 	pl := planner.New(planner.Config{Book: b, Factory: f, Search: 10 * time.Millisecond, Seed: 1})
 	if err := pl.Replan(context.Background(), true); err != nil {

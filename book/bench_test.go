@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/booktest"
 	"github.com/cellforge/cellforge/book/intake"
 	"github.com/cellforge/cellforge/configs"
 	"github.com/cellforge/cellforge/store/sqlite"
@@ -42,15 +43,8 @@ drops:
 // over it, after edit changes its Config (nil for none).
 func openBench(tb testing.TB, edit func(*book.Config)) *book.Book {
 	tb.Helper()
-	f, err := configs.Parse("bench.yaml", []byte(benchFactory))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	st, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "book.db"), nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
+	f := booktest.Parse(tb, "bench.yaml", []byte(benchFactory))
+	st, _ := booktest.Store(tb, "book.db")
 	cfg := book.Config{Store: st, Factory: f}
 	if edit != nil {
 		edit(&cfg)

@@ -4,42 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/booktest"
 	"github.com/cellforge/cellforge/book/intake"
 	"github.com/cellforge/cellforge/configs"
 	"github.com/cellforge/cellforge/store/sqlite"
 )
 
-// clock is a settable time source.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 type fixture struct {
 	book    *book.Book
 	store   *sqlite.Store
-	clock   *clock
+	clock   *booktest.Clock
 	factory *configs.Factory
 	path    string // the store's file
 }
@@ -52,22 +32,8 @@ func newFixture(t *testing.T) *fixture {
 // newFixtureOf is newFixture of another factory.
 func newFixtureOf(t *testing.T, config string) *fixture {
 	t.Helper()
-	raw, err := os.ReadFile(config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := configs.Parse(config, raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "book.db")
-	st, err := sqlite.Open(context.Background(), path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	c := &clock{now: time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)}
-	return &fixture{book: book.New(book.Config{Store: st, Factory: f, Now: c.Now}), store: st, clock: c, factory: f, path: path}
+	fx := booktest.New(t, config)
+	return &fixture{book: fx.Book, store: fx.Store, clock: fx.Clock, factory: fx.Factory, path: fx.Path}
 }
 
 // restart closes the store and opens it again under a new book, as a restarted daemon does.
@@ -76,11 +42,7 @@ func (fx *fixture) restart(t *testing.T) {
 	if err := fx.store.Close(); err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.Open(context.Background(), fx.path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := booktest.Open(t, fx.path)
 	fx.store = st
 	fx.book = book.New(book.Config{Store: st, Factory: fx.factory, Now: fx.clock.Now})
 	if err := fx.book.Load(context.Background()); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/booktest"
 	"github.com/cellforge/cellforge/book/intake"
 	"github.com/cellforge/cellforge/cells"
 	"github.com/cellforge/cellforge/configs"
@@ -46,14 +46,7 @@ const speed = 7200
 // newFloor starts the floor of testdata/factory.yaml, after edits to the factory.
 func newFloor(t *testing.T, edits ...func(*configs.Factory)) *floor {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/factory.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := configs.Parse("testdata/factory.yaml", raw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := booktest.Factory(t, "testdata/factory.yaml")
 	for _, edit := range edits {
 		edit(f)
 	}

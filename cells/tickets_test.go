@@ -3,7 +3,6 @@ package cells_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/booktest"
 	"github.com/cellforge/cellforge/book/intake"
 	"github.com/cellforge/cellforge/cells"
 	"github.com/cellforge/cellforge/configs"
@@ -55,14 +55,7 @@ func (tp *ticketPrinter) count(m map[string]int, order string) int {
 // TestTicketsOwedOutliveARestart: the tickets of work orders dispatched while the printer is
 // offline print once it is back, after a restart too, each once.
 func TestTicketsOwedOutliveARestart(t *testing.T) {
-	raw, err := os.ReadFile("testdata/factory.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := configs.Parse("testdata/factory.yaml", raw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := booktest.Factory(t, "testdata/factory.yaml")
 	p, err := plant.New(plant.Spec{Devices: []plant.Device{{ID: "stamp-1", Kind: configs.KindMicroPrinter, Listen: "127.0.0.1:0"}}}, plant.Config{})
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -17,8 +16,7 @@ import (
 	"github.com/cellforge/cellforge/api"
 	"github.com/cellforge/cellforge/api/web/i18n"
 	"github.com/cellforge/cellforge/book"
-	"github.com/cellforge/cellforge/configs"
-	"github.com/cellforge/cellforge/store/sqlite"
+	"github.com/cellforge/cellforge/book/booktest"
 )
 
 // A message in a template: {{t "..."}} or {{n "singular" "plural" ...}}, also inside a pipeline.
@@ -256,15 +254,8 @@ func TestStudioLanguageMustBeSpoken(t *testing.T) {
 		{"fr", `the factory's tablet language "fr"`},
 		{"pt-BR", ""},
 	} {
-		f, err := configs.Parse("factory.yaml", []byte(string(raw)+"\ntablet:\n  language: "+tt.lang+"\n"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "web.db"), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
+		f := booktest.Parse(t, "factory.yaml", []byte(string(raw)+"\ntablet:\n  language: "+tt.lang+"\n"))
+		st, _ := booktest.Store(t, "web.db")
 		srv, err := api.New(api.Config{Book: book.New(book.Config{Store: st, Factory: f}), Sessions: st, Lockouts: st, BcryptCost: 4})
 		if err != nil {
 			t.Fatal(err)

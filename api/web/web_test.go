@@ -13,8 +13,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -23,9 +21,8 @@ import (
 
 	"github.com/cellforge/cellforge/api"
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/booktest"
 	"github.com/cellforge/cellforge/cells/planner"
-	"github.com/cellforge/cellforge/configs"
-	"github.com/cellforge/cellforge/store/sqlite"
 )
 
 const plannerToken = "planner-token-0000000001"
@@ -46,19 +43,8 @@ func newSite(t *testing.T) *site {
 // newSiteWith is newSite with a change to the API's Config (nil for none).
 func newSiteWith(t *testing.T, configure func(*api.Config)) *site {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/factory.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := configs.Parse("testdata/factory.yaml", raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "web.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	f := booktest.Factory(t, "testdata/factory.yaml")
+	st, _ := booktest.Store(t, "web.db")
 	s := &site{book: book.New(book.Config{Store: st, Factory: f})}
 	s.planner = planner.New(planner.Config{Book: s.book, Factory: f, Search: 20 * time.Millisecond, Seed: 1})
 	s.book.UsePlan(s.planner)

@@ -3,37 +3,23 @@ package planner_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/booktest"
 	"github.com/cellforge/cellforge/book/intake"
 	"github.com/cellforge/cellforge/cells/planner"
 	"github.com/cellforge/cellforge/configs"
-	"github.com/cellforge/cellforge/store/sqlite"
 )
-
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
 
 type fixture struct {
 	book    *book.Book
 	planner *planner.Planner
 	factory *configs.Factory
-	clock   *clock
+	clock   *booktest.Clock
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -43,21 +29,8 @@ func newFixture(t testing.TB) *fixture {
 
 func newFixtureFrom(t testing.TB, config string) *fixture {
 	t.Helper()
-	raw, err := os.ReadFile(config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := configs.Parse(config, raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "book.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	c := &clock{now: time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)}
-	b := book.New(book.Config{Store: st, Factory: f, Now: c.Now})
+	fx := booktest.New(t, config)
+	b, f, c := fx.Book, fx.Factory, fx.Clock
 	p := planner.New(planner.Config{Book: b, Factory: f, Now: c.Now, Search: 300 * time.Millisecond, Seed: 1})
 	b.UsePlan(p)
 	return &fixture{book: b, planner: p, factory: f, clock: c}

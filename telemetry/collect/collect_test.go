@@ -2,17 +2,14 @@ package collect_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/booktest"
 	"github.com/cellforge/cellforge/book/intake"
-	"github.com/cellforge/cellforge/configs"
-	"github.com/cellforge/cellforge/store/sqlite"
 	"github.com/cellforge/cellforge/telemetry"
 	"github.com/cellforge/cellforge/telemetry/collect"
 )
@@ -65,31 +62,14 @@ func (f *floor) Samples() []collect.DeviceSample {
 	return []collect.DeviceSample{{Cell: "dye-1", Device: "vat-a", Metric: "temperature", Value: 61.5, Time: f.sampled}}
 }
 
-type clock struct{ now time.Time }
-
-func (c *clock) Now() time.Time { return c.now }
-
 // newBook is a book of the test factory, on a store in a temporary directory, at 8:00 on
 // 2 November 2026 by its clock, with the orders of csv (order_id,sku,quantity rows) in the
 // drop "later".
-func newBook(t *testing.T, csv string) (*book.Book, *clock) {
+func newBook(t *testing.T, csv string) (*book.Book, *booktest.Clock) {
 	t.Helper()
 	ctx := context.Background()
-	raw, err := os.ReadFile("testdata/factory.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := configs.Parse("testdata/factory.yaml", raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "book.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	c := &clock{now: time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)}
-	b := book.New(book.Config{Store: st, Factory: f, Now: c.Now})
+	fx := booktest.New(t, "testdata/factory.yaml")
+	b, c := fx.Book, fx.Clock
 	rows, err := intake.NewCSV(strings.NewReader("order_id,sku,quantity\n" + csv))
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +84,7 @@ func TestCollector(t *testing.T) {
 	ctx := context.Background()
 	b, c := newBook(t, "S1,SCARF,3\nS2,SCARF,1\n")
 	rec := &recorder{points: map[string][]telemetry.Point{}, series: map[string]telemetry.Series{}, retained: map[string]string{}}
-	fl := &floor{sampled: c.now.Add(-time.Second)}
+	fl := &floor{sampled: c.Now().Add(-time.Second)}
 	col := collect.New(collect.Config{Site: "s", Book: b, Floor: fl, Publisher: rec, Cells: []string{"weave-1", "weave-2", "pack-1"},
 		Drops: []string{"later"}, Now: c.Now})
 	if err := col.Prime(ctx); err != nil {
@@ -137,12 +117,12 @@ func TestCollector(t *testing.T) {
 	}
 	act(book.ActionStart)
 	for units := 1; units <= op.Quantity; units++ {
-		c.now = c.now.Add(10 * time.Minute)
+		c.Advance(10 * time.Minute)
 		if _, err := b.Progress(ctx, op.ID, units, "cell:weave-1"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	c.now = c.now.Add(time.Minute)
+	c.Advance(time.Minute)
 	if err := col.Step(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +140,7 @@ func TestCollector(t *testing.T) {
 	}
 	// The loom changes over (a setup phase of its machine): the cell is in setup.
 	fl.setup = true
-	c.now = c.now.Add(time.Minute)
+	c.Advance(time.Minute)
 	if err := col.Step(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +203,7 @@ func TestRemakeTelemetry(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, op := range d.Operations {
-			c.now = c.now.Add(time.Hour)
+			c.Advance(time.Hour)
 			act(op.ID, book.ActionStart, 0)
 			act(op.ID, book.ActionComplete, 0)
 		}
