@@ -4,6 +4,7 @@
 // serves the web pages at every other path.
 //
 // Nothing else in CellForge imports it but cmd and the web pages (api/web), which use its
-// sign-in, sessions and permissions. It imports the order book, the factory model and the cell
-// controllers' types; persistence reaches it only through the small interfaces it defines.
+// sign-in, sessions and permissions. It imports the order book and its intake parsers, the
+// factory model, the cell controllers' types, the planner (cells/planner) and the devices'
+// health (drivers/health); persistence reaches it only through the small interfaces it defines.
 package api

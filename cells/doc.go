@@ -42,6 +42,7 @@
 //     unless its configuration turns auto_start off (a person loads the material and starts
 //     each job); a cell without a machine waits for a person.
 //
-// The package imports the order book, the factory model and the device drivers' types, and
-// nothing above them (not the API).
+// The package imports the order book and the factory model, and nothing above them (not the
+// API); it imports no driver, but reaches machines and printers through the small interfaces it
+// defines ([Machine], [LabelPrinter], [TicketPrinter]), which cmd fills with the drivers.
 package cells
