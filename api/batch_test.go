@@ -83,6 +83,17 @@ func TestRefusedBatchListsTheFirstProblems(t *testing.T) {
 	}
 }
 
+// TestBatchBoundBelowOneIsTheDefault checks that a batch bound of zero or less is the default,
+// as the web pages take it (Server.MaxBatchBytes), and not a bound that refuses every batch.
+func TestBatchBoundBelowOneIsTheDefault(t *testing.T) {
+	for _, bound := range []int64{0, -1} {
+		ts := newTestServerConfig(t, func(c *Config) { c.MaxBatchBytes = bound })
+		if got := ts.api.MaxBatchBytes(); got != DefaultMaxBatchBytes {
+			t.Errorf("MaxBatchBytes %d: the server bounds batches at %d bytes, want the default %d", bound, got, DefaultMaxBatchBytes)
+		}
+	}
+}
+
 // TestBatchLimits checks the defaults of the batch limits and the answer to a batch over the
 // size limit, which says what the limit is and why.
 func TestBatchLimits(t *testing.T) {

@@ -36,7 +36,8 @@ type Config struct {
 	BcryptCost int
 	// SessionTTL is how long a sign-in lasts; 12 hours (a long shift) when zero.
 	SessionTTL time.Duration
-	// MaxBatchBytes bounds an order batch upload; DefaultMaxBatchBytes when zero.
+	// MaxBatchBytes bounds an order batch upload, through the API and the web pages alike
+	// (Server.MaxBatchBytes); DefaultMaxBatchBytes when zero or less.
 	MaxBatchBytes int64
 	// MaxErrors is how many problems the answer to a refused batch lists, the first by line,
 	// beside the count of them all; book.DefaultMaxErrors (1,000) when zero or less.
@@ -153,7 +154,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.SessionTTL == 0 {
 		cfg.SessionTTL = 12 * time.Hour
 	}
-	if cfg.MaxBatchBytes == 0 {
+	if cfg.MaxBatchBytes <= 0 {
 		cfg.MaxBatchBytes = DefaultMaxBatchBytes
 	}
 	if cfg.MaxErrors <= 0 {
@@ -216,6 +217,11 @@ func New(cfg Config) (*Server, error) {
 // factory's hosts (421 otherwise), and cuts off a request body that comes too slowly (see
 // Config.MinBodyRate).
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// MaxBatchBytes returns the most bytes an order batch upload may have: Config.MaxBatchBytes,
+// or DefaultMaxBatchBytes. The web pages take their bound from it, so that a batch the API
+// refuses for its size the pages refuse too.
+func (s *Server) MaxBatchBytes() int64 { return s.maxBatch }
 
 // Factory returns the factory the server serves.
 func (s *Server) Factory() *configs.Factory { return s.book.Factory() }

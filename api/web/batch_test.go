@@ -2,11 +2,14 @@ package web
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cellforge/cellforge/api"
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/cells/planner"
 )
@@ -165,6 +168,57 @@ func TestBatchResultWordsAgreeWithTheVerdict(t *testing.T) {
 				if strings.Contains(page, w) {
 					t.Errorf("the answer has %q:\n%s", w, page)
 				}
+			}
+		})
+	}
+}
+
+// TestPagesAndAPIRefuseTheSameBatchSize checks that a limit set on the API alone bounds the
+// pages' uploads too: a batch of the limit passes both, one byte more is refused by both.
+func TestPagesAndAPIRefuseTheSameBatchSize(t *testing.T) {
+	good := "order_id,sku,quantity\ng-1,SCARF,1\n"
+	s := newSiteWith(t, func(c *api.Config) { c.MaxBatchBytes = int64(len(good)) })
+	b := s.browser(t)
+	if p := b.signIn("pia", "weft-and-warp"); p.url != "/planner" {
+		t.Fatalf("planner sign-in landed on %s", p.url)
+	}
+	// The promise check reads the batch only once there is a plan.
+	if err := s.planner.Replan(t.Context(), true); err != nil {
+		t.Fatal(err)
+	}
+	over := good + "\n"
+	tests := []struct {
+		name    string
+		body    string
+		refused bool
+	}{
+		{name: "of the limit", body: good},
+		{name: "one byte over", body: over, refused: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", s.URL+"/api/v1/drops/winter/promise", strings.NewReader(tt.body))
+			req.Header.Set("Authorization", "Bearer "+plannerToken)
+			req.Header.Set("Content-Type", "text/csv")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			want := http.StatusOK
+			if tt.refused {
+				want = http.StatusRequestEntityTooLarge
+			}
+			if res.StatusCode != want {
+				t.Errorf("the API answered %d to %d bytes (limit %d), want %d:\n%s", res.StatusCode, len(tt.body), len(good), want, body)
+			}
+			p := b.upload("/planner/drops/winter/check", "batch.csv", tt.body, "")
+			if got := strings.Contains(p.body, "The file is larger than"); got != tt.refused {
+				t.Errorf("the pages refused %d bytes (limit %d): %v, want %v:\n%.600s", len(tt.body), len(good), got, tt.refused, p.body)
+			}
+			if !tt.refused && !strings.Contains(p.body, `id="batch-ok"`) {
+				t.Errorf("the pages did not check a batch of the limit:\n%.600s", p.body)
 			}
 		})
 	}

@@ -48,6 +48,14 @@ type Auth interface {
 
 var _ Auth = (*api.Server)(nil)
 
+// batchBound is the optional ability of an Auth to say how big an order batch the API takes;
+// the API owns that limit and the pages follow it.
+type batchBound interface {
+	MaxBatchBytes() int64
+}
+
+var _ batchBound = (*api.Server)(nil)
+
 // Floor is what the pages show of the running floor: each cell's machine, and the health of
 // the devices (the printers').
 type Floor interface {
@@ -74,7 +82,9 @@ type Config struct {
 	Now func() time.Time
 	// Tick is how often the live updates look at the machines; 200 ms when zero or less.
 	Tick time.Duration
-	// MaxBatchBytes bounds an uploaded order batch; api.DefaultMaxBatchBytes when zero or less.
+	// MaxBatchBytes bounds an uploaded order batch; when zero or less, the bound of Auth when it
+	// has one (api.Server.MaxBatchBytes), so that the pages and the API refuse the same size,
+	// else api.DefaultMaxBatchBytes.
 	MaxBatchBytes int64
 }
 
@@ -118,6 +128,9 @@ func New(cfg Config) (*Pages, error) {
 	}
 	if cfg.MaxBatchBytes <= 0 {
 		cfg.MaxBatchBytes = api.DefaultMaxBatchBytes
+		if l, ok := cfg.Auth.(batchBound); ok {
+			cfg.MaxBatchBytes = l.MaxBatchBytes()
+		}
 	}
 	p := &Pages{
 		cfg:     cfg,

@@ -83,6 +83,7 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 	planSearch := fs.Duration("plan-search", defaultPlanSearch, "how long the planner searches for a better plan when the work changes; 0 turns planning off (the book then dispatches earliest due date first)")
 	maxConns := fs.Int("max-conns-per-client", api.DefaultMaxConnsPerClient, "how many connections one client (an IPv4 address, an IPv6 /64) may hold open at once; 0 lifts the limit (behind a reverse proxy, every client has the proxy's address)")
 	maxConnsAll := fs.Int("max-conns", api.DefaultMaxConns, "how many connections the daemon holds open at once, from every client together; 0 lifts the limit")
+	maxBatch := fs.Int64("max-batch-bytes", api.DefaultMaxBatchBytes, "the most `bytes` an order batch upload may have, through the API and the planner's pages alike")
 	trusted := fs.String("trusted-proxies", "", "comma-separated `addresses` (or CIDR prefixes) of the reverse proxies the daemon is reached through; only they may say whom they forward for (X-Forwarded-For, X-Forwarded-Proto)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -92,6 +93,9 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 	}
 	if *maxConnsAll < 0 {
 		return fmt.Errorf("--max-conns %d: want 0 (no limit) or more", *maxConnsAll)
+	}
+	if *maxBatch <= 0 {
+		return fmt.Errorf("--max-batch-bytes %d: want 1 or more", *maxBatch)
 	}
 	proxies, err := parseProxies(*trusted)
 	if err != nil {
@@ -177,6 +181,8 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 		Registry: reg,
 		Version:  versionString(),
 		Floor:    fl,
+		// The pages take their bound from the API (Server.MaxBatchBytes).
+		MaxBatchBytes: *maxBatch,
 		// The API's zero is its default; the flags' zero lifts the limit.
 		MaxConnsPerClient: cmp.Or(*maxConns, -1),
 		MaxConns:          cmp.Or(*maxConnsAll, -1),
