@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/booktest"
 	"github.com/cellforge/cellforge/configs"
-	"github.com/cellforge/cellforge/store/sqlite"
 	"github.com/cellforge/cellforge/telemetry"
 	"github.com/cellforge/cellforge/telemetry/bridge"
 	"github.com/cellforge/cellforge/telemetry/buffer"
@@ -34,22 +34,14 @@ func telemetryFactory(t *testing.T, influx string) *configs.Factory {
 		t.Fatal(err)
 	}
 	raw = fmt.Appendf(raw, "\ntelemetry:\n  mqtt:\n    listen: 127.0.0.1:0\n    client_id: stop-test\n  influxdb:\n    url: %s\n", influx)
-	f, err := configs.Parse("telemetry.yaml", raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return booktest.Parse(t, "telemetry.yaml", raw)
 }
 
 // newTestTelemetry builds the daemon's telemetry for f, with its book, in dir; the test closes
 // it.
 func newTestTelemetry(t *testing.T, f *configs.Factory, dir string, logger *slog.Logger) *telemetryStack {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "cellforge.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := booktest.Open(t, filepath.Join(dir, "cellforge.db"))
 	b := book.New(book.Config{Store: st, Factory: f})
 	tel, err := newTelemetry(f, dir, b, nil, logger)
 	if err != nil {
