@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -20,16 +18,6 @@ import (
 type Machine interface {
 	// Command runs one of the profile's commands (start, stop, reset) with its parameters.
 	Command(ctx context.Context, name string, params map[string]float64) error
-}
-
-// LabelPrinter prints unit labels.
-type LabelPrinter interface {
-	PrintLabel(ctx context.Context, l Label) error
-}
-
-// Label is what a unit's label shows.
-type Label struct {
-	SKU, Drop, Serial, URL, Title string
 }
 
 // Book is what a controller needs of the order book; *book.Book satisfies it.
@@ -198,119 +186,12 @@ func (c *Cell) Observe(values map[string]float64, at time.Time, err error) {
 // ErrManual is returned when a machine command is asked of a cell without a machine.
 var ErrManual = errors.New("the cell has no machine")
 
-// ErrNoPrinter is returned when a label is asked of a cell without a label printer.
-var ErrNoPrinter = errors.New("the cell has no label printer")
-
-// ErrNotFinished is returned when the label of a unit that is not finished yet is asked for.
-var ErrNotFinished = book.ErrNotFinished
-
-// Reset clears the cell's fault, as the floor does once the cause is fixed: it forgets a fault
-// a person reported and asks the cell's machine, if it has one, to clear its own (the
-// profile's reset command). by is who reset the cell and note what they did about the fault:
-// the book records both with the reset. The cell comes back into service when nothing holds
-// it down any more: for a machine, when it reports that it left the fault. Reset of a cell
-// without a machine and without a reported fault returns ErrManual: there is nothing to clear.
-// A note the book refuses (too long) is refused before anything is done.
-//
-// When the machine's reset command fails, the reported fault is kept too, so that such an
-// error means nothing changed; an error storing the cleared report comes after the machine
-// was told to reset, and the report is then kept.
-func (c *Cell) Reset(ctx context.Context, by book.Actor, note string) error {
-	note, err := book.ResetNote(note)
-	if err != nil {
-		return fmt.Errorf("cell %s: %w", c.id, err)
-	}
-	reset := book.CellReset{Actor: by, Note: note, Machine: c.cfg.Machine != nil}
-	if c.cfg.Machine == nil {
-		was, err := c.clearReported(ctx, reset)
-		if err != nil {
-			return err
-		}
-		if !was {
-			return fmt.Errorf("cell %s: %w", c.id, ErrManual)
-		}
-		return nil
-	}
-	if err := c.cfg.Machine.Command(ctx, configs.CommandReset, nil); err != nil {
-		return fmt.Errorf("resetting device %s: %w", c.cfg.Device, err)
-	}
-	c.log.Info("machine reset requested", "device", c.cfg.Device, "by", by)
-	_, err = c.clearReported(ctx, reset)
-	return err
-}
-
-// clearReported forgets a reported fault, in the book and here, and wakes Run; it reports
-// whether there was one.
-func (c *Cell) clearReported(ctx context.Context, reset book.CellReset) (bool, error) {
-	c.reportMu.Lock()
-	defer c.reportMu.Unlock()
-	stored, err := c.cfg.Book.ClearReport(ctx, c.id, reset)
-	if err != nil {
-		return false, fmt.Errorf("cell %s: %w", c.id, err)
-	}
-	c.mu.Lock()
-	was := c.reported
-	c.reported = ""
-	c.mu.Unlock()
-	if !stored && was == "" {
-		return false, nil
-	}
-	c.log.Info("reported fault cleared", "was", was, "by", reset.Actor, "note", reset.Note)
-	c.wake()
-	return true, nil
-}
-
-// ReportFault records a fault a person reported at the cell (code is one of the factory's fault
-// reasons, by who reported it). The report is stored when ReportFault returns: the controller
-// takes the cell down with the reason "fault reported by <by>: <code>" (pausing the operation
-// running there and stopping the machine, if any) and keeps it down, even while the machine
-// reports no fault and across restarts, until Reset. The controller's Run acts on the report.
-func (c *Cell) ReportFault(ctx context.Context, code, by string) error {
-	reason := fmt.Sprintf("fault reported by %s: %s", by, code)
-	c.reportMu.Lock()
-	defer c.reportMu.Unlock()
-	if err := c.cfg.Book.ReportFault(ctx, book.CellReport{Cell: c.id, Code: code, Reason: reason, By: by}); err != nil {
-		return fmt.Errorf("cell %s: %w", c.id, err)
-	}
-	c.mu.Lock()
-	c.reported = reason
-	c.mu.Unlock()
-	c.log.Warn("fault reported", "code", code, "by", by)
-	c.wake()
-	return nil
-}
-
 // wake makes Run reconcile now rather than at the next tick.
 func (c *Cell) wake() {
 	select {
 	case c.kick <- struct{}{}:
 	default:
 	}
-}
-
-// ReprintLabel prints the label of unit unit (1-based; 0 is the last unit finished) of
-// operation op again, as when it was finished, and returns its serial. The operation must
-// have run at this cell, and the unit must be finished: counted by the cell's machine, or part
-// of the operation's good units once it is done.
-//
-// The label is stored as owed (see [book.Book.ReprintLabel]) and printed with the labels the
-// cell owes, oldest first. When the printer fails, the label stays owed (the controller prints
-// it once the printer answers again, after a restart too) and ReprintLabel returns its serial
-// together with the error: asking again would print it twice.
-func (c *Cell) ReprintLabel(ctx context.Context, op int64, unit int) (serial string, err error) {
-	if c.cfg.Labels == nil {
-		return "", fmt.Errorf("cell %s: %w", c.id, ErrNoPrinter)
-	}
-	l, err := c.cfg.Book.ReprintLabel(ctx, c.id, op, unit)
-	if err != nil {
-		return "", err
-	}
-	serial = Serial(l)
-	c.log.Info("label reprint", "operation", op, "serial", serial)
-	if err := c.printOwed(ctx); err != nil {
-		return serial, err
-	}
-	return serial, nil
 }
 
 // Status returns what the cell is doing.
@@ -548,44 +429,6 @@ func (c *Cell) reconcile(ctx context.Context) error {
 	return nil
 }
 
-// reportedFault returns the down reason of a reported fault, "" when none.
-func (c *Cell) reportedFault() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.reported
-}
-
-// stopForReport stops a machine still working its job while the cell is down for a reported
-// fault, recording the units it made first. The job is sent again, for what is left, when the
-// cell comes back.
-func (c *Cell) stopForReport(ctx context.Context, v machineView) error {
-	if !v.online || !v.running() {
-		return nil
-	}
-	q, err := c.cfg.Book.Queue(ctx, c.id, 2) // the head, and whether another is held (see adopt)
-	if err != nil {
-		return fmt.Errorf("reading queue: %w", err)
-	}
-	if len(q) > 0 && q[0].State != book.Queued {
-		if c.job == nil {
-			c.adopt(q, v)
-		}
-		if c.job != nil && c.job.op == q[0].ID {
-			if err := c.recordProgress(ctx, &q[0], v); err != nil {
-				return err
-			}
-		}
-	}
-	if err := c.cfg.Machine.Command(ctx, configs.CommandStop, nil); err != nil {
-		return fmt.Errorf("stopping device %s: %w", c.cfg.Device, err)
-	}
-	if c.job != nil {
-		c.job.stop = true
-	}
-	c.log.Info("machine stopped for a reported fault")
-	return nil
-}
-
 // adopt takes the job the machine is running as the head of the queue's, q being the queue's
 // first entries: the daemon restarted under it. The units the machine counts from now on add to
 // what the head had done when its job was sent. Only when the head is the one operation held at
@@ -760,69 +603,4 @@ func (c *Cell) reconcileManual(ctx context.Context) error {
 		return c.takeDown(ctx, reported)
 	}
 	return c.bringUp(ctx)
-}
-
-// Serial is the serial of a unit's label: its order id and its number within the order (a
-// remake's units are numbered after those of the order's work orders before it).
-func Serial(l book.OwedLabel) string { return fmt.Sprintf("%s-%d", l.OrderID, l.OrderUnit()) }
-
-// label is what the label owed shows.
-func (c *Cell) label(l book.OwedLabel) Label {
-	title := l.SKU
-	if p, ok := c.cfg.Factory.Product(l.SKU); ok {
-		title = p.Name
-	}
-	serial := Serial(l)
-	return Label{
-		SKU: l.SKU, Drop: l.Drop, Serial: serial, Title: title,
-		URL: strings.ReplaceAll(c.cfg.Factory.Printing.ProvenanceURL, "{serial}", url.PathEscape(serial)),
-	}
-}
-
-// printBatch is how many owed labels are read at a time.
-const printBatch = 50
-
-// printOwed prints the labels the cell owes, oldest first, stopping at the first failure. A
-// label is forgotten only once the printer confirmed it (the driver checks the printer's status
-// after sending), so that a label is printed once, unless the process dies between the
-// printer's confirmation and the book's record of it: then that one label prints again after
-// the restart, with the same serial, which tells the copy. One caller prints at a time, so
-// that no label is printed twice.
-func (c *Cell) printOwed(ctx context.Context) error {
-	if c.cfg.Labels == nil {
-		return nil
-	}
-	c.printMu.Lock()
-	defer c.printMu.Unlock()
-	for {
-		owed, total, err := c.cfg.Book.OwedLabels(ctx, c.id, printBatch)
-		if err != nil {
-			return err
-		}
-		c.setOwed(total)
-		if len(owed) == 0 {
-			return nil
-		}
-		for i, l := range owed {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			// Not cancelled once sent (the driver's own timeout bounds it): a print cut off
-			// after the printer took it would be owed still, and print again.
-			if err := c.cfg.Labels.PrintLabel(context.WithoutCancel(ctx), c.label(l)); err != nil {
-				return fmt.Errorf("label %s: %w", Serial(l), err)
-			}
-			// Recorded even when ctx ends now: the label is on paper.
-			if err := c.cfg.Book.LabelPrinted(context.WithoutCancel(ctx), l.ID); err != nil {
-				return fmt.Errorf("label %s printed: %w", Serial(l), err)
-			}
-			c.setOwed(total - i - 1)
-		}
-	}
-}
-
-func (c *Cell) setOwed(n int) {
-	c.mu.Lock()
-	c.owed = n
-	c.mu.Unlock()
 }
