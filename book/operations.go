@@ -86,24 +86,9 @@ func (b *Book) Transition(ctx context.Context, req TransitionRequest) (Transitio
 }
 
 func (b *Book) transition(tx Tx, req TransitionRequest, reason string, now time.Time) (TransitionResult, error) {
-	op, err := tx.Operation(req.Operation)
-	if errors.Is(err, ErrNotFound) {
-		return TransitionResult{}, fmt.Errorf("%w: %d", ErrUnknownOperation, req.Operation)
-	}
-	if err != nil {
-		return TransitionResult{}, fmt.Errorf("reading operation %d: %w", req.Operation, err)
-	}
-	if req.Version != 0 && req.Version != op.Version {
-		return TransitionResult{}, &StaleError{Operation: op.ID, Have: req.Version, Current: op.Version}
-	}
-	to, err := next(op, req.Action)
+	op, to, err := b.transitioning(tx, req)
 	if err != nil {
 		return TransitionResult{}, err
-	}
-	if to == Running {
-		if err := b.checkCellFree(tx, op); err != nil {
-			return TransitionResult{}, err
-		}
 	}
 	wo, err := tx.WorkOrder(op.WorkOrder)
 	if err != nil {
@@ -114,32 +99,89 @@ func (b *Book) transition(tx Tx, req TransitionRequest, reason string, now time.
 		return TransitionResult{}, fmt.Errorf("reading operations of work order %d: %w", wo.ID, err)
 	}
 	left := op.Quantity - op.Scrapped
+	partial, err := b.scrapPart(tx, req, &op, wo, ops, left, reason, now)
+	if err != nil {
+		return TransitionResult{}, err
+	}
+	if partial {
+		return TransitionResult{Operation: op, WorkOrder: wo}, nil
+	}
+	if err := b.changeState(tx, req, &op, wo, to, left, reason, now); err != nil {
+		return TransitionResult{}, err
+	}
+	switch to {
+	case Done:
+		err = b.completed(tx, req.Actor, op, &wo, ops, now)
+	case Scrapped:
+		err = b.scrapped(tx, req.Actor, op, &wo, ops, reason, now)
+	}
+	if err != nil {
+		return TransitionResult{}, err
+	}
+	return TransitionResult{Operation: op, WorkOrder: wo}, nil
+}
+
+// transitioning reads the operation req moves and the state it moves to, checking the
+// version req expects and, for a start, that the operation's cell is free.
+func (b *Book) transitioning(tx Tx, req TransitionRequest) (Operation, State, error) {
+	op, err := tx.Operation(req.Operation)
+	if errors.Is(err, ErrNotFound) {
+		return Operation{}, "", fmt.Errorf("%w: %d", ErrUnknownOperation, req.Operation)
+	}
+	if err != nil {
+		return Operation{}, "", fmt.Errorf("reading operation %d: %w", req.Operation, err)
+	}
+	if req.Version != 0 && req.Version != op.Version {
+		return Operation{}, "", &StaleError{Operation: op.ID, Have: req.Version, Current: op.Version}
+	}
+	to, err := next(op, req.Action)
+	if err != nil {
+		return Operation{}, "", err
+	}
+	if to == Running {
+		if err := b.checkCellFree(tx, op); err != nil {
+			return Operation{}, "", err
+		}
+	}
+	return op, to, nil
+}
+
+// scrapPart scraps the units req gives up of op's left ones: those a partial scrap names, in
+// which case the transition ends there (it reports true), or those a complete is short of its
+// good quantity, before the operation completes with the good ones. op and ops are updated in
+// place.
+func (b *Book) scrapPart(tx Tx, req TransitionRequest, op *Operation, wo WorkOrder, ops []Operation, left int, reason string, now time.Time) (bool, error) {
 	if req.Action == ActionScrap && req.Quantity > left {
-		return TransitionResult{}, fmt.Errorf("%w: cannot scrap %d units, operation %d has %d left", ErrInvalid, req.Quantity, op.ID, left)
+		return false, fmt.Errorf("%w: cannot scrap %d units, operation %d has %d left", ErrInvalid, req.Quantity, op.ID, left)
 	}
 	if req.Action == ActionScrap && req.Quantity > 0 && req.Quantity < left {
 		// Some units are lost; the operation goes on with the rest, and so do the ones after it.
-		if err := b.scrapSome(tx, &op, wo, ops, req.Quantity, reason, req.Actor, now); err != nil {
-			return TransitionResult{}, err
+		if err := b.scrapSome(tx, op, wo, ops, req.Quantity, reason, req.Actor, now); err != nil {
+			return false, err
 		}
-		return TransitionResult{Operation: op, WorkOrder: wo}, nil
+		return true, nil
 	}
 	if req.Action == ActionComplete && req.Good != nil {
 		good := *req.Good
 		if good > left {
-			return TransitionResult{}, fmt.Errorf("%w: quantity %d is more than the %d units operation %d has left", ErrInvalid, good, left, op.ID)
+			return false, fmt.Errorf("%w: quantity %d is more than the %d units operation %d has left", ErrInvalid, good, left, op.ID)
 		}
 		if short := left - good; short > 0 {
 			if reason == "" {
-				return TransitionResult{}, fmt.Errorf("%w: a reason is required for the %d units short of the %d left (quantity %d)", ErrInvalid, short, left, good)
+				return false, fmt.Errorf("%w: a reason is required for the %d units short of the %d left (quantity %d)", ErrInvalid, short, left, good)
 			}
 			// The units short are scrapped before the operation completes with the good ones.
-			if err := b.scrapSome(tx, &op, wo, ops, short, reason, req.Actor, now); err != nil {
-				return TransitionResult{}, err
+			if err := b.scrapSome(tx, op, wo, ops, short, reason, req.Actor, now); err != nil {
+				return false, err
 			}
 		}
 	}
+	return false, nil
+}
 
+// changeState moves op to the state to, as req's action does, stores it and records the event;
+// left is the units op had left before the transition. op is updated in place.
+func (b *Book) changeState(tx Tx, req TransitionRequest, op *Operation, wo WorkOrder, to State, left int, reason string, now time.Time) error {
 	prev := op.State
 	op.State = to
 	switch req.Action {
@@ -159,83 +201,86 @@ func (b *Book) transition(tx Tx, req TransitionRequest, reason string, now time.
 		op.Scrapped = op.Quantity
 		op.EndedAt = &now
 	}
-	if err := tx.UpdateOperation(&op); err != nil {
-		return TransitionResult{}, fmt.Errorf("updating operation %d: %w", op.ID, err)
+	if err := tx.UpdateOperation(op); err != nil {
+		return fmt.Errorf("updating operation %d: %w", op.ID, err)
 	}
 	if err := takeOver(tx, op.ID, prev); err != nil {
-		return TransitionResult{}, err
+		return err
 	}
+	e := operationEvent(now, req.Actor, wo, op.ID, op.Cell, prev, to)
 	// The event carries the reason given for this transition, never one an earlier pause or
 	// scrap left on the operation.
-	var given string
 	if req.Action == ActionPause || req.Action == ActionScrap {
-		given = reason
+		e.Reason = reason
 	}
-	e := Event{At: now, Actor: string(req.Actor), Kind: EventOperation, Cell: op.Cell, Drop: wo.Drop,
-		OrderID: wo.OrderID, WorkOrder: wo.ID, Operation: op.ID, From: prev, To: to, Reason: given}
 	if req.Action == ActionScrap {
 		e.Quantity = left
 	}
-	if err := b.event(tx, e); err != nil {
-		return TransitionResult{}, err
-	}
+	return b.event(tx, e)
+}
 
-	switch to {
-	case Done:
-		// The units finished and not counted yet owe their labels now.
-		if err := b.oweLabels(tx, op, op.UnitsDone, op.Quantity-op.Scrapped, now); err != nil {
-			return TransitionResult{}, err
+// completed does what op's completion causes: its units owe their labels, and the next
+// operation of its work order is readied and dispatched, or, after the last, the work order
+// wo is done. wo is updated in place.
+func (b *Book) completed(tx Tx, actor Actor, op Operation, wo *WorkOrder, ops []Operation, now time.Time) error {
+	// The units finished and not counted yet owe their labels now.
+	if err := b.oweLabels(tx, op, op.UnitsDone, op.Quantity-op.Scrapped, now); err != nil {
+		return err
+	}
+	if op.Seq+1 < len(ops) {
+		nextOp := ops[op.Seq+1]
+		prevState := nextOp.State
+		nextOp.State = Ready
+		if err := tx.UpdateOperation(&nextOp); err != nil {
+			return fmt.Errorf("readying operation %d: %w", nextOp.ID, err)
 		}
-		if op.Seq+1 < len(ops) {
-			nextOp := ops[op.Seq+1]
-			prevState := nextOp.State
-			nextOp.State = Ready
-			if err := tx.UpdateOperation(&nextOp); err != nil {
-				return TransitionResult{}, fmt.Errorf("readying operation %d: %w", nextOp.ID, err)
-			}
-			if err := b.event(tx, Event{At: now, Actor: string(req.Actor), Kind: EventOperation, Drop: wo.Drop,
-				OrderID: wo.OrderID, WorkOrder: wo.ID, Operation: nextOp.ID, From: prevState, To: Ready}); err != nil {
-				return TransitionResult{}, err
-			}
-			if _, err := b.dispatch(tx, now); err != nil {
-				return TransitionResult{}, err
-			}
-		} else {
-			wo.State = WorkDone
-			wo.CompletedAt = &now
-			if err := tx.UpdateWorkOrder(wo); err != nil {
-				return TransitionResult{}, fmt.Errorf("completing work order %d: %w", wo.ID, err)
-			}
-			if err := b.event(tx, Event{At: now, Actor: string(req.Actor), Kind: EventWorkOrderCompleted,
-				Cell: op.Cell, Drop: wo.Drop, OrderID: wo.OrderID, WorkOrder: wo.ID, Quantity: op.Quantity - op.Scrapped}); err != nil {
-				return TransitionResult{}, err
-			}
+		if err := b.event(tx, operationEvent(now, actor, *wo, nextOp.ID, "", prevState, Ready)); err != nil {
+			return err
 		}
-	case Scrapped:
-		for _, later := range ops[op.Seq+1:] {
-			prevState := later.State
-			later.State = Scrapped
-			later.Reason = "work order scrapped at operation " + fmt.Sprint(op.ID)
-			later.EndedAt = &now
-			if err := tx.UpdateOperation(&later); err != nil {
-				return TransitionResult{}, fmt.Errorf("scrapping operation %d: %w", later.ID, err)
-			}
-			if err := b.event(tx, Event{At: now, Actor: string(req.Actor), Kind: EventOperation, Cell: later.Cell,
-				Drop: wo.Drop, OrderID: wo.OrderID, WorkOrder: wo.ID, Operation: later.ID, From: prevState,
-				To: Scrapped, Reason: later.Reason}); err != nil {
-				return TransitionResult{}, err
-			}
+		if _, err := b.dispatch(tx, now); err != nil {
+			return err
 		}
-		wo.State = WorkScrapped
-		if err := tx.UpdateWorkOrder(wo); err != nil {
-			return TransitionResult{}, fmt.Errorf("scrapping work order %d: %w", wo.ID, err)
+		return nil
+	}
+	wo.State = WorkDone
+	wo.CompletedAt = &now
+	if err := tx.UpdateWorkOrder(*wo); err != nil {
+		return fmt.Errorf("completing work order %d: %w", wo.ID, err)
+	}
+	return b.event(tx, Event{At: now, Actor: string(actor), Kind: EventWorkOrderCompleted,
+		Cell: op.Cell, Drop: wo.Drop, OrderID: wo.OrderID, WorkOrder: wo.ID, Quantity: op.Quantity - op.Scrapped})
+}
+
+// scrapped does what scrapping op causes: the operations after it in ops are scrapped too, and
+// so is its work order wo, with reason. wo is updated in place.
+func (b *Book) scrapped(tx Tx, actor Actor, op Operation, wo *WorkOrder, ops []Operation, reason string, now time.Time) error {
+	for _, later := range ops[op.Seq+1:] {
+		prevState := later.State
+		later.State = Scrapped
+		later.Reason = "work order scrapped at operation " + fmt.Sprint(op.ID)
+		later.EndedAt = &now
+		if err := tx.UpdateOperation(&later); err != nil {
+			return fmt.Errorf("scrapping operation %d: %w", later.ID, err)
 		}
-		if err := b.event(tx, Event{At: now, Actor: string(req.Actor), Kind: EventWorkOrderScrapped, Cell: op.Cell,
-			Drop: wo.Drop, OrderID: wo.OrderID, WorkOrder: wo.ID, Reason: reason}); err != nil {
-			return TransitionResult{}, err
+		e := operationEvent(now, actor, *wo, later.ID, later.Cell, prevState, Scrapped)
+		e.Reason = later.Reason
+		if err := b.event(tx, e); err != nil {
+			return err
 		}
 	}
-	return TransitionResult{Operation: op, WorkOrder: wo}, nil
+	wo.State = WorkScrapped
+	if err := tx.UpdateWorkOrder(*wo); err != nil {
+		return fmt.Errorf("scrapping work order %d: %w", wo.ID, err)
+	}
+	return b.event(tx, Event{At: now, Actor: string(actor), Kind: EventWorkOrderScrapped, Cell: op.Cell,
+		Drop: wo.Drop, OrderID: wo.OrderID, WorkOrder: wo.ID, Reason: reason})
+}
+
+// operationEvent is the event of operation op of work order wo, at cell, going from one state
+// to another.
+func operationEvent(now time.Time, actor Actor, wo WorkOrder, op int64, cell string, from, to State) Event {
+	return Event{At: now, Actor: string(actor), Kind: EventOperation, Cell: cell, Drop: wo.Drop,
+		OrderID: wo.OrderID, WorkOrder: wo.ID, Operation: op, From: from, To: to}
 }
 
 // scrapSome scraps n units of op, fewer than it has left, with reason: op goes on with the
