@@ -58,31 +58,7 @@ func Gantt(o Options, from, to, now time.Time, rows []GanttRow, markers []Marker
 		o.LateLabel = "late"
 	}
 	from, to = widen(from, to)
-	nbars := 0
-	groups := make(map[string]int)
-	var names []string
-	group := func(g string) int {
-		i, ok := groups[g]
-		if !ok {
-			i = len(names)
-			groups[g] = i
-			names = append(names, g)
-		}
-		return i
-	}
-	for _, g := range o.Groups {
-		group(g)
-	}
-	late := false
-	for _, r := range rows {
-		nbars += len(r.Bars)
-		for _, b := range r.Bars {
-			if b.End.After(from) && b.Start.Before(to) || b.Start.Equal(b.End) && !b.Start.Before(from) && !b.Start.After(to) {
-				group(b.Group)
-				late = late || b.Late
-			}
-		}
-	}
+	groups, names, late, nbars := ganttGroups(o.Groups, from, to, rows)
 	// The legend's height is needed before the first element is written; measure it on a
 	// scratch writer.
 	var scratch writer
@@ -123,6 +99,53 @@ func Gantt(o Options, from, to, now time.Time, rows []GanttRow, markers []Marker
 	lane := p.h / float64(len(rows))
 	barH := math.Max(math.Min(lane-8, 20), lane*0.6)
 
+	w.ganttLanes(o, p, lane, rows)
+	w.timeAxis(p, timeTicks(from, to, o.Loc, clampInt(int(p.w/90), 2, 10)), x)
+
+	w.s(`<g class="bars">`)
+	for i, r := range rows {
+		y := p.y + float64(i)*lane + (lane-barH)/2
+		for _, b := range r.Bars {
+			w.ganttBar(o, b, groups[b.Group], hatch, from, to, x, y, barH)
+		}
+	}
+	w.s(`</g>`)
+	w.ganttMarkers(p, from, to, now, markers, x)
+	return w.close()
+}
+
+// ganttGroups numbers the bars' groups, those of first (Options.Groups) first, then those of the
+// bars drawn in the window from..to as they come; it returns the numbers, the groups in order,
+// whether a bar drawn is late, and how many bars rows hold.
+func ganttGroups(first []string, from, to time.Time, rows []GanttRow) (groups map[string]int, names []string, late bool, nbars int) {
+	groups = make(map[string]int)
+	group := func(g string) int {
+		i, ok := groups[g]
+		if !ok {
+			i = len(names)
+			groups[g] = i
+			names = append(names, g)
+		}
+		return i
+	}
+	for _, g := range first {
+		group(g)
+	}
+	for _, r := range rows {
+		nbars += len(r.Bars)
+		for _, b := range r.Bars {
+			if b.End.After(from) && b.Start.Before(to) || b.Start.Equal(b.End) && !b.Start.Before(from) && !b.Start.After(to) {
+				group(b.Group)
+				late = late || b.Late
+			}
+		}
+	}
+	return groups, names, late, nbars
+}
+
+// ganttLanes draws the rows' lanes, striped, across the chart, each with its labels left of
+// the plot p.
+func (w *writer) ganttLanes(o Options, p box, lane float64, rows []GanttRow) {
 	w.s(`<g class="lanes">`)
 	for i, r := range rows {
 		fill := "#fff"
@@ -145,93 +168,92 @@ func Gantt(o Options, from, to, now time.Time, rows []GanttRow, markers []Marker
 		}
 	}
 	w.s(`</g>`)
-	w.timeAxis(p, timeTicks(from, to, o.Loc, clampInt(int(p.w/90), 2, 10)), x)
+}
 
-	w.s(`<g class="bars">`)
-	for i, r := range rows {
-		y := p.y + float64(i)*lane + (lane-barH)/2
-		for _, b := range r.Bars {
-			start, end := b.Start, b.End
-			if end.Before(start) {
-				end = start
-			}
-			clipStart, clipEnd := false, false
-			if end.Equal(start) {
-				if start.Before(from) || start.After(to) {
-					continue
-				}
-			} else {
-				if !end.After(from) || !start.Before(to) {
-					continue
-				}
-				if start.Before(from) {
-					start, clipStart = from, true
-				}
-				if end.After(to) {
-					end, clipEnd = to, true
-				}
-			}
-			g := groups[b.Group]
-			x0, x1 := x(start), x(end)
-			if x1-x0 < 2 {
-				// An instant or a very short bar still gets a visible mark.
-				mid := (x0 + x1) / 2
-				x0, x1 = mid-1, mid+1
-			}
-			w.s(`<rect class="bar g`)
-			w.b = strconv.AppendInt(w.b, int64(g%len(palette)), 10)
-			if clipStart {
-				w.s(` clip-start`)
-			}
-			if clipEnd {
-				w.s(` clip-end`)
-			}
-			if b.Late {
-				w.s(` late`)
-			}
-			w.s(`"`)
-			w.attr("x", x0)
-			w.attr("y", y)
-			w.attr("width", x1-x0)
-			w.attr("height", barH)
-			w.s(` rx="2" fill="`)
-			w.s(color(g))
-			if b.Late {
-				w.s(`" stroke="` + lateColor + `" stroke-width="2"><title>`)
-			} else {
-				w.s(`" stroke="#fff"><title>`)
-			}
-			switch {
-			case b.Title != "":
-				w.t(b.Title)
-			case b.Label != "":
-				w.t(b.Label)
-				w.s(", ")
-				w.t(formatWhen(b.Start.In(o.Loc)))
-				w.s(" – ")
-				w.t(formatWhen(b.End.In(o.Loc)))
-			default:
-				w.t(formatWhen(b.Start.In(o.Loc)))
-				w.s(" – ")
-				w.t(formatWhen(b.End.In(o.Loc)))
-			}
-			w.s(`</title></rect>`)
-			if b.Late {
-				// The hatching over the colour; taps go through it to the bar.
-				w.s(`<rect class="late-mark" pointer-events="none"`)
-				w.attr("x", x0)
-				w.attr("y", y)
-				w.attr("width", x1-x0)
-				w.attr("height", barH)
-				w.s(` fill="url(#` + hatch + `)" fill-opacity=".55"/>`)
-			}
-			if b.Label != "" && float64(utf8.RuneCountInString(b.Label))*charW+8 <= x1-x0 {
-				w.text("bar-label", x0+4, y+barH/2+4, "start", onColor(g), b.Label)
-			}
+// ganttBar draws bar b, of group number g, on the lane at y with the bars' height barH, clipped
+// to the window from..to that x maps onto the plot; hatch is the id of the late bars' pattern.
+func (w *writer) ganttBar(o Options, b GanttBar, g int, hatch string, from, to time.Time, x func(time.Time) float64, y, barH float64) {
+	start, end := b.Start, b.End
+	if end.Before(start) {
+		end = start
+	}
+	clipStart, clipEnd := false, false
+	if end.Equal(start) {
+		if start.Before(from) || start.After(to) {
+			return
+		}
+	} else {
+		if !end.After(from) || !start.Before(to) {
+			return
+		}
+		if start.Before(from) {
+			start, clipStart = from, true
+		}
+		if end.After(to) {
+			end, clipEnd = to, true
 		}
 	}
-	w.s(`</g>`)
+	x0, x1 := x(start), x(end)
+	if x1-x0 < 2 {
+		// An instant or a very short bar still gets a visible mark.
+		mid := (x0 + x1) / 2
+		x0, x1 = mid-1, mid+1
+	}
+	w.s(`<rect class="bar g`)
+	w.b = strconv.AppendInt(w.b, int64(g%len(palette)), 10)
+	if clipStart {
+		w.s(` clip-start`)
+	}
+	if clipEnd {
+		w.s(` clip-end`)
+	}
+	if b.Late {
+		w.s(` late`)
+	}
+	w.s(`"`)
+	w.attr("x", x0)
+	w.attr("y", y)
+	w.attr("width", x1-x0)
+	w.attr("height", barH)
+	w.s(` rx="2" fill="`)
+	w.s(color(g))
+	if b.Late {
+		w.s(`" stroke="` + lateColor + `" stroke-width="2"><title>`)
+	} else {
+		w.s(`" stroke="#fff"><title>`)
+	}
+	switch {
+	case b.Title != "":
+		w.t(b.Title)
+	case b.Label != "":
+		w.t(b.Label)
+		w.s(", ")
+		w.t(formatWhen(b.Start.In(o.Loc)))
+		w.s(" – ")
+		w.t(formatWhen(b.End.In(o.Loc)))
+	default:
+		w.t(formatWhen(b.Start.In(o.Loc)))
+		w.s(" – ")
+		w.t(formatWhen(b.End.In(o.Loc)))
+	}
+	w.s(`</title></rect>`)
+	if b.Late {
+		// The hatching over the colour; taps go through it to the bar.
+		w.s(`<rect class="late-mark" pointer-events="none"`)
+		w.attr("x", x0)
+		w.attr("y", y)
+		w.attr("width", x1-x0)
+		w.attr("height", barH)
+		w.s(` fill="url(#` + hatch + `)" fill-opacity=".55"/>`)
+	}
+	if b.Label != "" && float64(utf8.RuneCountInString(b.Label))*charW+8 <= x1-x0 {
+		w.text("bar-label", x0+4, y+barH/2+4, "start", onColor(g), b.Label)
+	}
+}
 
+// ganttMarkers draws the markers within the window from..to, and the now line when now is
+// within it, across the plot p onto which x maps the window.
+func (w *writer) ganttMarkers(p box, from, to, now time.Time, markers []Marker, x func(time.Time) float64) {
 	bottom := p.bottom()
 	for _, m := range markers {
 		if m.At.Before(from) || m.At.After(to) {
@@ -260,7 +282,6 @@ func Gantt(o Options, from, to, now time.Time, rows []GanttRow, markers []Marker
 		w.text("now-label", xx, p.y-10, anchorNear(xx, p), "#a33f00", "now")
 		w.s(`</g>`)
 	}
-	return w.close()
 }
 
 // anchorNear keeps a label at x inside the plot: labels near the right edge end at x.
