@@ -126,22 +126,7 @@ type StackedRow struct {
 // drawn: a stack has no place for them. When o.Height is zero the height grows with the rows.
 func StackedHBars(o Options, parts []string, rows []StackedRow) template.HTML {
 	o = o.withDefaults("Stacked bar chart")
-	names := append([]string(nil), parts...)
-	total := 0.0
-	count := 0
-	for _, r := range rows {
-		sum := 0.0
-		for j, v := range r.Parts {
-			if finite(v) && v > 0 {
-				sum += v
-				count++
-			}
-			for len(names) <= j {
-				names = append(names, "Part "+strconv.Itoa(len(names)+1))
-			}
-		}
-		total = math.Max(total, sum)
-	}
+	names, total, count := stackExtent(parts, rows)
 
 	labelW := 0.0
 	for _, r := range rows {
@@ -183,21 +168,7 @@ func StackedHBars(o Options, parts []string, rows []StackedRow) template.HTML {
 	xt := sc.ticks(0, total, clampInt(int(p.w/90), 2, 10))
 	xa := linear(xt, p.x, p.right())
 	x := func(v float64) float64 { return xa(sc.at(v)) }
-	w.s(`<g class="axis axis-x">`)
-	for _, v := range xt {
-		xx := xa(v)
-		stroke := gridColor
-		if v == 0 {
-			stroke = axisColor
-		}
-		w.line("grid", xx, p.y, xx, p.bottom(), stroke)
-		w.text("tick", xx, p.bottom()+17, "middle", "", formatNumber(v))
-	}
-	if sc.unit != "" {
-		// Under the row labels, left of the zero tick, where it cannot collide with a tick.
-		w.text("unit", p.x-8, p.bottom()+17, "end", mutedText, sc.unit)
-	}
-	w.s(`</g>`)
+	w.stackAxis(p, xt, xa, sc.unit)
 
 	rowH := p.h / float64(max(len(rows), 1))
 	barH := math.Min(rowH*0.7, 24)
@@ -226,6 +197,46 @@ func StackedHBars(o Options, parts []string, rows []StackedRow) template.HTML {
 		w.s(`</g>`)
 	}
 	return w.close()
+}
+
+// stackExtent names the parts (those parts does not name by their number) and returns the
+// largest total of a row and how many parts drawn the rows hold.
+func stackExtent(parts []string, rows []StackedRow) (names []string, total float64, count int) {
+	names = append([]string(nil), parts...)
+	for _, r := range rows {
+		sum := 0.0
+		for j, v := range r.Parts {
+			if finite(v) && v > 0 {
+				sum += v
+				count++
+			}
+			for len(names) <= j {
+				names = append(names, "Part "+strconv.Itoa(len(names)+1))
+			}
+		}
+		total = math.Max(total, sum)
+	}
+	return names, total, count
+}
+
+// stackAxis draws the value axis of stacked bars under the plot p, with the ticks xt that xa
+// maps onto it and a grid line for each, and unit, when set, left of it.
+func (w *writer) stackAxis(p box, xt []float64, xa func(float64) float64, unit string) {
+	w.s(`<g class="axis axis-x">`)
+	for _, v := range xt {
+		xx := xa(v)
+		stroke := gridColor
+		if v == 0 {
+			stroke = axisColor
+		}
+		w.line("grid", xx, p.y, xx, p.bottom(), stroke)
+		w.text("tick", xx, p.bottom()+17, "middle", "", formatNumber(v))
+	}
+	if unit != "" {
+		// Under the row labels, left of the zero tick, where it cannot collide with a tick.
+		w.text("unit", p.x-8, p.bottom()+17, "end", mutedText, unit)
+	}
+	w.s(`</g>`)
 }
 
 // stackTotal is the total written after a stacked bar: the sum of its parts drawn, "" for none.

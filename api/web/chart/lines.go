@@ -36,31 +36,7 @@ func Lines(o Options, series []TimeSeries) template.HTML {
 	if height == 0 {
 		height = defaultHeight
 	}
-	var (
-		tmin, tmax time.Time
-		vmin, vmax = math.Inf(1), math.Inf(-1)
-		count      int
-	)
-	names := make([]string, len(series))
-	for i, s := range series {
-		names[i] = s.Name
-		if names[i] == "" {
-			names[i] = "Series " + strconv.Itoa(i+1)
-		}
-		for _, p := range s.Points {
-			if !finite(p.V) {
-				continue
-			}
-			if count == 0 || p.T.Before(tmin) {
-				tmin = p.T
-			}
-			if count == 0 || p.T.After(tmax) {
-				tmax = p.T
-			}
-			vmin, vmax = math.Min(vmin, p.V), math.Max(vmax, p.V)
-			count++
-		}
-	}
+	names, tmin, tmax, vmin, vmax, count := lineExtent(series)
 
 	sc := newScale(o, math.Max(math.Abs(vmin), math.Abs(vmax)))
 	when := formatWhen
@@ -121,45 +97,80 @@ func Lines(o Options, series []TimeSeries) template.HTML {
 	for i, s := range series {
 		pts = append(pts[:0], s.Points...)
 		slices.SortStableFunc(pts, func(a, b TimePoint) int { return a.T.Compare(b.T) })
-		cls := "s" + strconv.Itoa(i)
-		w.s(`<g class="series-group ` + cls + `">`)
-		if slices.ContainsFunc(pts, func(p TimePoint) bool { return finite(p.V) }) {
-			w.s(`<path class="series ` + cls + `" fill="none" stroke="` + color(i) +
-				`" stroke-width="2" stroke-linejoin="round" stroke-linecap="round" d="`)
-			pen := false
-			for _, pt := range pts {
-				if !finite(pt.V) {
-					pen = false
-					continue
-				}
-				if pen {
-					w.s("L")
-				} else {
-					w.s("M")
-				}
-				w.n(x(pt.T))
-				w.s(" ")
-				w.n(y(pt.V))
-				pen = true
-			}
-			w.s(`"/>`)
-		}
-		if len(s.Points) <= markerLimit {
-			for _, pt := range pts {
-				if !finite(pt.V) {
-					continue
-				}
-				w.s(`<circle class="point ` + cls + `"`)
-				w.attr("cx", x(pt.T))
-				w.attr("cy", y(pt.V))
-				w.s(` r="3.5" fill="` + color(i) + `" stroke="#fff"><title>`)
-				w.t(names[i] + ", " + when(pt.T.In(o.Loc)) + ": " + sc.value(pt.V))
-				w.s(`</title></circle>`)
-			}
-		}
-		w.s(`</g>`)
+		w.lineSeries(i, pts, len(s.Points) <= markerLimit, x, y, func(pt TimePoint) string {
+			return names[i] + ", " + when(pt.T.In(o.Loc)) + ": " + sc.value(pt.V)
+		})
 	}
 	return w.close()
+}
+
+// lineExtent names the series (those without a name by their number) and returns the extent of
+// their finite points in time and value, and how many there are.
+func lineExtent(series []TimeSeries) (names []string, tmin, tmax time.Time, vmin, vmax float64, count int) {
+	vmin, vmax = math.Inf(1), math.Inf(-1)
+	names = make([]string, len(series))
+	for i, s := range series {
+		names[i] = s.Name
+		if names[i] == "" {
+			names[i] = "Series " + strconv.Itoa(i+1)
+		}
+		for _, p := range s.Points {
+			if !finite(p.V) {
+				continue
+			}
+			if count == 0 || p.T.Before(tmin) {
+				tmin = p.T
+			}
+			if count == 0 || p.T.After(tmax) {
+				tmax = p.T
+			}
+			vmin, vmax = math.Min(vmin, p.V), math.Max(vmax, p.V)
+			count++
+		}
+	}
+	return names, tmin, tmax, vmin, vmax, count
+}
+
+// lineSeries draws series number i, its points pts in time order, as a line broken where a
+// value is not finite, and, when markers, a marker on each point with tip as its tooltip.
+func (w *writer) lineSeries(i int, pts []TimePoint, markers bool, x func(time.Time) float64, y func(float64) float64, tip func(TimePoint) string) {
+	cls := "s" + strconv.Itoa(i)
+	w.s(`<g class="series-group ` + cls + `">`)
+	if slices.ContainsFunc(pts, func(p TimePoint) bool { return finite(p.V) }) {
+		w.s(`<path class="series ` + cls + `" fill="none" stroke="` + color(i) +
+			`" stroke-width="2" stroke-linejoin="round" stroke-linecap="round" d="`)
+		pen := false
+		for _, pt := range pts {
+			if !finite(pt.V) {
+				pen = false
+				continue
+			}
+			if pen {
+				w.s("L")
+			} else {
+				w.s("M")
+			}
+			w.n(x(pt.T))
+			w.s(" ")
+			w.n(y(pt.V))
+			pen = true
+		}
+		w.s(`"/>`)
+	}
+	if markers {
+		for _, pt := range pts {
+			if !finite(pt.V) {
+				continue
+			}
+			w.s(`<circle class="point ` + cls + `"`)
+			w.attr("cx", x(pt.T))
+			w.attr("cy", y(pt.V))
+			w.s(` r="3.5" fill="` + color(i) + `" stroke="#fff"><title>`)
+			w.t(tip(pt))
+			w.s(`</title></circle>`)
+		}
+	}
+	w.s(`</g>`)
 }
 
 func unitSuffix(unit string) string {
