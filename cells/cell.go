@@ -364,7 +364,14 @@ func (c *Cell) reconcile(ctx context.Context) error {
 	if err := c.bringUp(ctx); err != nil {
 		return err
 	}
+	return c.followQueue(ctx, v)
+}
 
+// followQueue makes the machine, online, well and its cell up, do what the head of the cell's
+// queue asks: it stops a job whose operation left the machine, starts or goes on with the
+// head's job, and stops the machine for a paused head (v is what the machine was last read
+// doing).
+func (c *Cell) followQueue(ctx context.Context, v machineView) error {
 	q, err := c.cfg.Book.Queue(ctx, c.id, 2) // the head, and whether another is held (see adopt)
 	if err != nil {
 		return fmt.Errorf("reading queue: %w", err)
@@ -403,27 +410,35 @@ func (c *Cell) reconcile(ctx context.Context) error {
 	case book.Running:
 		return c.runJob(ctx, head, v)
 	case book.Paused:
-		if c.job == nil && v.running() {
-			c.adopt(q, v)
-			if c.job == nil {
-				// a job of an operation that cannot be told: it stops all the same
-				if err := c.cfg.Machine.Command(ctx, configs.CommandStop, nil); err != nil {
-					return fmt.Errorf("stopping device %s: %w", c.cfg.Device, err)
-				}
-				return nil
+		return c.pause(ctx, q, v)
+	}
+	return nil
+}
+
+// pause stops the machine while the head of the queue q is paused, recording the units its job
+// made first (v is what the machine was last read doing).
+func (c *Cell) pause(ctx context.Context, q []book.QueueEntry, v machineView) error {
+	head := &q[0]
+	if c.job == nil && v.running() {
+		c.adopt(q, v)
+		if c.job == nil {
+			// a job of an operation that cannot be told: it stops all the same
+			if err := c.cfg.Machine.Command(ctx, configs.CommandStop, nil); err != nil {
+				return fmt.Errorf("stopping device %s: %w", c.cfg.Device, err)
 			}
+			return nil
 		}
-		if j := c.job; j != nil && j.op == head.ID {
-			if err := c.recordProgress(ctx, head, v); err != nil {
-				return err
+	}
+	if j := c.job; j != nil && j.op == head.ID {
+		if err := c.recordProgress(ctx, head, v); err != nil {
+			return err
+		}
+		if v.running() && !j.stop {
+			if err := c.cfg.Machine.Command(ctx, configs.CommandStop, nil); err != nil {
+				return fmt.Errorf("stopping device %s: %w", c.cfg.Device, err)
 			}
-			if v.running() && !j.stop {
-				if err := c.cfg.Machine.Command(ctx, configs.CommandStop, nil); err != nil {
-					return fmt.Errorf("stopping device %s: %w", c.cfg.Device, err)
-				}
-				j.stop = true
-				c.log.Info("operation paused: machine stopped", "operation", head.ID)
-			}
+			j.stop = true
+			c.log.Info("operation paused: machine stopped", "operation", head.ID)
 		}
 	}
 	return nil
