@@ -84,63 +84,84 @@ func (d *decoder) checkDevices(f *rawFactory, lines map[string]rawSerialLine) {
 					machineOf[c.ID.V] = dev
 				}
 			}
-			switch {
-			case dev.Address.set() && dev.SerialLine.set():
-				d.add(dev.SerialLine.Line, dev.object, "serial_line", "set only one of address and serial_line")
-			case dev.Address.set() && !dev.Address.Bad:
-				if _, port, err := net.SplitHostPort(dev.Address.V); err != nil || port == "" {
-					d.add(dev.Address.Line, dev.object, "address", "invalid address %s (want host:port, such as 192.168.1.20:502)", quote(dev.Address.V))
-				} else if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-					d.add(dev.Address.Line, dev.object, "address", "invalid port %s (want 1..65535)", quote(port))
-				}
-			case dev.SerialLine.set() && !dev.SerialLine.Bad:
-				if _, ok := lines[dev.SerialLine.V]; !ok {
-					d.add(dev.SerialLine.Line, dev.object, "serial_line", "unknown serial line %s", quote(dev.SerialLine.V))
-				} else {
-					users[dev.SerialLine.V] = append(users[dev.SerialLine.V], dev)
-				}
-			case !f.Simulate.V:
-				d.add(dev.line, dev.object, "address", "required: an address (host:port) or a serial_line, unless simulate is true")
-			}
-			if !modbus {
-				for _, v := range []struct {
-					set   bool
-					line  int
-					field string
-				}{{dev.UnitID.set(), dev.UnitID.Line, "unit_id"}, {dev.Profile.set(), dev.Profile.Line, "profile"}} {
-					if v.set {
-						d.add(v.line, dev.object, v.field, "applies to Modbus devices (looms and dye stations) only, not a %s", dev.Kind.V)
-					}
-				}
-			} else {
-				if !dev.UnitID.Bad && (dev.UnitID.V < 1 || dev.UnitID.V > maxUnitID) {
-					d.add(dev.UnitID.Line, dev.object, "unit_id", "out of range 1..%d (got %d)", maxUnitID, dev.UnitID.V)
-				} else if dev.SerialLine.set() && !dev.UnitID.Bad {
-					seen := units[dev.SerialLine.V]
-					if seen == nil {
-						seen = map[int64]int{}
-						units[dev.SerialLine.V] = seen
-					}
-					line := max(dev.UnitID.Line, dev.line)
-					if first, dup := seen[dev.UnitID.V]; dup {
-						d.add(line, dev.object, "unit_id", "unit id %d is already used on serial line %s at line %d", dev.UnitID.V, quote(dev.SerialLine.V), first)
-					} else {
-						seen[dev.UnitID.V] = line
-					}
-				}
-				if !dev.Profile.Bad {
-					p, ok := profiles[dev.Profile.V]
-					switch {
-					case !ok:
-						d.add(max(dev.Profile.Line, dev.line), dev.object, "profile", "unknown profile %s (built in: %s)", quote(dev.Profile.V), strings.Join(sortedKeys(profiles), ", "))
-					case p.Kind != dev.Kind.V:
-						d.add(max(dev.Profile.Line, dev.line), dev.object, "profile", "profile %s describes a %s, not a %s", quote(p.Name), p.Kind, dev.Kind.V)
-					}
-				}
-			}
+			d.checkDeviceAddress(dev, f.Simulate.V, lines, users)
+			d.checkMachineFields(dev, modbus, units, profiles)
 			d.timeout(dev.Timeout, dev.object)
 		}
 	}
+	d.checkSharedLines(users)
+	d.checkPrinting(f.Printing.V, kinds)
+}
+
+// checkDeviceAddress checks how device dev is reached: at an address or on one of the serial
+// lines, one or the other, or neither when the factory is simulated; users collects the
+// devices of each serial line.
+func (d *decoder) checkDeviceAddress(dev rawDevice, simulate bool, lines map[string]rawSerialLine, users map[string][]rawDevice) {
+	switch {
+	case dev.Address.set() && dev.SerialLine.set():
+		d.add(dev.SerialLine.Line, dev.object, "serial_line", "set only one of address and serial_line")
+	case dev.Address.set() && !dev.Address.Bad:
+		if _, port, err := net.SplitHostPort(dev.Address.V); err != nil || port == "" {
+			d.add(dev.Address.Line, dev.object, "address", "invalid address %s (want host:port, such as 192.168.1.20:502)", quote(dev.Address.V))
+		} else if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			d.add(dev.Address.Line, dev.object, "address", "invalid port %s (want 1..65535)", quote(port))
+		}
+	case dev.SerialLine.set() && !dev.SerialLine.Bad:
+		if _, ok := lines[dev.SerialLine.V]; !ok {
+			d.add(dev.SerialLine.Line, dev.object, "serial_line", "unknown serial line %s", quote(dev.SerialLine.V))
+		} else {
+			users[dev.SerialLine.V] = append(users[dev.SerialLine.V], dev)
+		}
+	case !simulate:
+		d.add(dev.line, dev.object, "address", "required: an address (host:port) or a serial_line, unless simulate is true")
+	}
+}
+
+// checkMachineFields checks the fields of device dev that only a Modbus machine (modbus) takes:
+// its unit id, unique on its serial line (units, serial line -> unit id -> line), and its
+// profile, one of profiles of its kind.
+func (d *decoder) checkMachineFields(dev rawDevice, modbus bool, units map[string]map[int64]int, profiles map[string]*Profile) {
+	if !modbus {
+		for _, v := range []struct {
+			set   bool
+			line  int
+			field string
+		}{{dev.UnitID.set(), dev.UnitID.Line, "unit_id"}, {dev.Profile.set(), dev.Profile.Line, "profile"}} {
+			if v.set {
+				d.add(v.line, dev.object, v.field, "applies to Modbus devices (looms and dye stations) only, not a %s", dev.Kind.V)
+			}
+		}
+	} else {
+		if !dev.UnitID.Bad && (dev.UnitID.V < 1 || dev.UnitID.V > maxUnitID) {
+			d.add(dev.UnitID.Line, dev.object, "unit_id", "out of range 1..%d (got %d)", maxUnitID, dev.UnitID.V)
+		} else if dev.SerialLine.set() && !dev.UnitID.Bad {
+			seen := units[dev.SerialLine.V]
+			if seen == nil {
+				seen = map[int64]int{}
+				units[dev.SerialLine.V] = seen
+			}
+			line := max(dev.UnitID.Line, dev.line)
+			if first, dup := seen[dev.UnitID.V]; dup {
+				d.add(line, dev.object, "unit_id", "unit id %d is already used on serial line %s at line %d", dev.UnitID.V, quote(dev.SerialLine.V), first)
+			} else {
+				seen[dev.UnitID.V] = line
+			}
+		}
+		if !dev.Profile.Bad {
+			p, ok := profiles[dev.Profile.V]
+			switch {
+			case !ok:
+				d.add(max(dev.Profile.Line, dev.line), dev.object, "profile", "unknown profile %s (built in: %s)", quote(dev.Profile.V), strings.Join(sortedKeys(profiles), ", "))
+			case p.Kind != dev.Kind.V:
+				d.add(max(dev.Profile.Line, dev.line), dev.object, "profile", "profile %s describes a %s, not a %s", quote(p.Name), p.Kind, dev.Kind.V)
+			}
+		}
+	}
+}
+
+// checkSharedLines checks that a printer has its serial line to itself; users are the devices
+// of each serial line.
+func (d *decoder) checkSharedLines(users map[string][]rawDevice) {
 	for _, id := range sortedKeys(users) {
 		devs := users[id]
 		var printer *rawDevice
@@ -155,7 +176,14 @@ func (d *decoder) checkDevices(f *rawFactory, lines map[string]rawSerialLine) {
 			d.add(printer.SerialLine.Line, printer.object, "serial_line", "serial line %s is shared with %d other device(s); a printer needs a line of its own", quote(id), len(devs)-1)
 		}
 	}
-	p := f.Printing.V
+}
+
+// checkPrinting checks the printing section p: the printers it names are devices (kinds,
+// device id -> kind) of the right kind, and its provenance URL has room for the serial.
+func (d *decoder) checkPrinting(p *rawPrinting, kinds map[string]string) {
+	if p == nil {
+		return
+	}
 	if p == nil {
 		return
 	}
