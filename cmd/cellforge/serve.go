@@ -74,62 +74,23 @@ func serve(ctx context.Context, args []string, e *env) error {
 
 // serveWith is serve with opts.
 func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) error {
-	fs := newFlagSet("serve", "serve --config FILE [--data DIR] [--listen ADDR]", e)
-	configPath := fs.String("config", "configs/demo.yaml", "factory configuration `file`")
-	dataDir := fs.String("data", "./data", "data `directory` (the SQLite database lives here)")
-	listen := fs.String("listen", "127.0.0.1:8080", "`address` to serve the API on")
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
-	simSpeed := fs.Float64("sim-speed", defaultSimSpeed, "with simulate: true, run the simulated machines' clocks this many `times` faster than the wall clock")
-	planSearch := fs.Duration("plan-search", defaultPlanSearch, "how long the planner searches for a better plan when the work changes; 0 turns planning off (the book then dispatches earliest due date first)")
-	maxConns := fs.Int("max-conns-per-client", api.DefaultMaxConnsPerClient, "how many connections one client (an IPv4 address, an IPv6 /64) may hold open at once; 0 lifts the limit (behind a reverse proxy, every client has the proxy's address)")
-	maxConnsAll := fs.Int("max-conns", api.DefaultMaxConns, "how many connections the daemon holds open at once, from every client together; 0 lifts the limit")
-	maxBatch := fs.Int64("max-batch-bytes", api.DefaultMaxBatchBytes, "the most `bytes` an order batch upload may have, through the API and the planner's pages alike")
-	trusted := fs.String("trusted-proxies", "", "comma-separated `addresses` (or CIDR prefixes) of the reverse proxies the daemon is reached through; only they may say whom they forward for (X-Forwarded-For, X-Forwarded-Proto)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if *maxConns < 0 {
-		return fmt.Errorf("--max-conns-per-client %d: want 0 (no limit) or more", *maxConns)
-	}
-	if *maxConnsAll < 0 {
-		return fmt.Errorf("--max-conns %d: want 0 (no limit) or more", *maxConnsAll)
-	}
-	if *maxBatch <= 0 {
-		return fmt.Errorf("--max-batch-bytes %d: want 1 or more", *maxBatch)
-	}
-	proxies, err := parseProxies(*trusted)
+	f, err := parseServeFlags(args, e)
 	if err != nil {
 		return err
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("--log-level %q: want debug, info, warn or error", *logLevel)
-	}
-	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: f.level}))
 
-	factory, err := loadConfig(*configPath)
+	factory, err := loadConfig(f.configPath)
 	if err != nil {
 		return err
 	}
-	if factory.HasDemoCredentials() {
-		if len(proxies) > 0 {
-			return fmt.Errorf("refusing to serve behind proxies (--trusted-proxies): %s has demo credentials (a pin, password or token written in clear); "+
-				"replace them with pin_hash, password_hash and sha256 (see 'cellforge hash')", *configPath)
-		}
-		loopback, err := isLoopback(ctx, *listen)
-		if err != nil {
-			return err
-		}
-		if !loopback {
-			return fmt.Errorf("refusing to listen on %s: %s has demo credentials (a pin, password or token written in clear); "+
-				"replace them with pin_hash, password_hash and sha256 (see 'cellforge hash') or listen on a loopback address",
-				*listen, *configPath)
-		}
+	if err := refuseDemoCredentials(ctx, factory, f); err != nil {
+		return err
 	}
-	if err := os.MkdirAll(*dataDir, 0o750); err != nil {
+	if err := os.MkdirAll(f.dataDir, 0o750); err != nil {
 		return fmt.Errorf("creating data directory: %w", err)
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(*dataDir, "cellforge.db"), logger.With("component", "store"))
+	st, err := sqlite.Open(ctx, filepath.Join(f.dataDir, "cellforge.db"), logger.With("component", "store"))
 	if err != nil {
 		return err
 	}
@@ -152,19 +113,19 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *listen)
+	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return fmt.Errorf("listening: %w", err)
 	}
 	defer ln.Close()
 	fl, err := newFloor(factory, floorConfig{
-		Book: b, Health: devices, Logger: logger, SimSpeed: *simSpeed, BaseURL: "http://" + ln.Addr().String(),
+		Book: b, Health: devices, Logger: logger, SimSpeed: f.simSpeed, BaseURL: "http://" + ln.Addr().String(),
 	})
 	if err != nil {
 		return err
 	}
 	defer fl.close()
-	tel, err := newTelemetry(factory, *dataDir, b, fl, logger)
+	tel, err := newTelemetry(factory, f.dataDir, b, fl, logger)
 	if err != nil {
 		return err
 	}
@@ -172,49 +133,10 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 	if err := tel.register(reg); err != nil {
 		return err
 	}
-	apiCfg := api.Config{
-		Checks:   []api.Check{tel},
-		Book:     b,
-		Sessions: st,
-		Lockouts: st,
-		Logger:   logger.With("component", "api"),
-		Registry: reg,
-		Version:  versionString(),
-		Floor:    fl,
-		// The pages take their bound from the API (Server.MaxBatchBytes).
-		MaxBatchBytes: *maxBatch,
-		// The API's zero is its default; the flags' zero lifts the limit.
-		MaxConnsPerClient: cmp.Or(*maxConns, -1),
-		MaxConns:          cmp.Or(*maxConnsAll, -1),
-		// Behind a proxy every request comes from the proxy's address: the sign-in limits per
-		// address need the client's.
-		TrustedProxies: proxies,
-	}
-	var plan *planner.Planner
-	if *planSearch > 0 {
-		// The first plan is made once the daemon serves (plan.Run): until then the API and the
-		// pages say that it is being made, and the book dispatches earliest due date first.
-		var pb planner.Book = b
-		if opts.plannerBook != nil {
-			pb = opts.plannerBook(b)
-		}
-		plan = planner.New(planner.Config{Book: pb, Factory: factory, Logger: logger.With("component", "planner"), Search: *planSearch})
-		b.UsePlan(plan)
-		apiCfg.Planner = plan
-	}
-	srv, err := api.New(apiCfg)
+	srv, pages, plan, err := newFrontEnd(f, opts, factory, b, st, reg, fl, tel, logger)
 	if err != nil {
 		return err
 	}
-	webCfg := web.Config{Book: b, Auth: srv, Floor: fl, Logger: logger.With("component", "web")}
-	if plan != nil {
-		webCfg.Planner = plan
-	}
-	pages, err := web.New(webCfg)
-	if err != nil {
-		return err
-	}
-	srv.Mount(pages.Handler())
 	// Work readied before a stop (a crash between an import and its dispatch) is queued now.
 	if n, err := b.Dispatch(ctx); err != nil {
 		return fmt.Errorf("dispatching at start: %w", err)
@@ -228,7 +150,7 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 		return err
 	}
 	fmt.Fprintf(e.stdout, "cellforge %s serving %q on http://%s\n", versionString(), factory.Site, ln.Addr())
-	logger.Info("serving", "site", factory.Site, "addr", ln.Addr().String(), "config", *configPath, "data", *dataDir)
+	logger.Info("serving", "site", factory.Site, "addr", ln.Addr().String(), "config", f.configPath, "data", f.dataDir)
 
 	// The parts stop in this order: first what takes input (requests, and with the pages their
 	// live streams; the planner), then the floor, then the telemetry that measures it.
@@ -242,6 +164,129 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 	}
 	stages := append([][]part{input, {{name: "floor", run: fl.Run, bound: floorStopBound(factory)}}}, tel.stages()...)
 	return runParts(ctx, logger, stopReport, stages...)
+}
+
+// serveFlags are the flags of serve, checked.
+type serveFlags struct {
+	configPath, dataDir, listen string
+	simSpeed                    float64
+	planSearch                  time.Duration
+	maxConns, maxConnsAll       int
+	maxBatch                    int64
+	proxies                     []netip.Prefix
+	level                       slog.Level
+}
+
+// parseServeFlags parses and checks serve's flags.
+func parseServeFlags(args []string, e *env) (serveFlags, error) {
+	fs := newFlagSet("serve", "serve --config FILE [--data DIR] [--listen ADDR]", e)
+	configPath := fs.String("config", "configs/demo.yaml", "factory configuration `file`")
+	dataDir := fs.String("data", "./data", "data `directory` (the SQLite database lives here)")
+	listen := fs.String("listen", "127.0.0.1:8080", "`address` to serve the API on")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	simSpeed := fs.Float64("sim-speed", defaultSimSpeed, "with simulate: true, run the simulated machines' clocks this many `times` faster than the wall clock")
+	planSearch := fs.Duration("plan-search", defaultPlanSearch, "how long the planner searches for a better plan when the work changes; 0 turns planning off (the book then dispatches earliest due date first)")
+	maxConns := fs.Int("max-conns-per-client", api.DefaultMaxConnsPerClient, "how many connections one client (an IPv4 address, an IPv6 /64) may hold open at once; 0 lifts the limit (behind a reverse proxy, every client has the proxy's address)")
+	maxConnsAll := fs.Int("max-conns", api.DefaultMaxConns, "how many connections the daemon holds open at once, from every client together; 0 lifts the limit")
+	maxBatch := fs.Int64("max-batch-bytes", api.DefaultMaxBatchBytes, "the most `bytes` an order batch upload may have, through the API and the planner's pages alike")
+	trusted := fs.String("trusted-proxies", "", "comma-separated `addresses` (or CIDR prefixes) of the reverse proxies the daemon is reached through; only they may say whom they forward for (X-Forwarded-For, X-Forwarded-Proto)")
+	if err := parseFlags(fs, args); err != nil {
+		return serveFlags{}, err
+	}
+	if *maxConns < 0 {
+		return serveFlags{}, fmt.Errorf("--max-conns-per-client %d: want 0 (no limit) or more", *maxConns)
+	}
+	if *maxConnsAll < 0 {
+		return serveFlags{}, fmt.Errorf("--max-conns %d: want 0 (no limit) or more", *maxConnsAll)
+	}
+	if *maxBatch <= 0 {
+		return serveFlags{}, fmt.Errorf("--max-batch-bytes %d: want 1 or more", *maxBatch)
+	}
+	proxies, err := parseProxies(*trusted)
+	if err != nil {
+		return serveFlags{}, err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return serveFlags{}, fmt.Errorf("--log-level %q: want debug, info, warn or error", *logLevel)
+	}
+	return serveFlags{
+		configPath: *configPath, dataDir: *dataDir, listen: *listen, simSpeed: *simSpeed,
+		planSearch: *planSearch, maxConns: *maxConns, maxConnsAll: *maxConnsAll, maxBatch: *maxBatch,
+		proxies: proxies, level: level,
+	}, nil
+}
+
+// refuseDemoCredentials refuses a factory with demo credentials (written in clear) anywhere but
+// on a loopback address and without proxies in front.
+func refuseDemoCredentials(ctx context.Context, factory *configs.Factory, f serveFlags) error {
+	if !factory.HasDemoCredentials() {
+		return nil
+	}
+	if len(f.proxies) > 0 {
+		return fmt.Errorf("refusing to serve behind proxies (--trusted-proxies): %s has demo credentials (a pin, password or token written in clear); "+
+			"replace them with pin_hash, password_hash and sha256 (see 'cellforge hash')", f.configPath)
+	}
+	loopback, err := isLoopback(ctx, f.listen)
+	if err != nil {
+		return err
+	}
+	if !loopback {
+		return fmt.Errorf("refusing to listen on %s: %s has demo credentials (a pin, password or token written in clear); "+
+			"replace them with pin_hash, password_hash and sha256 (see 'cellforge hash') or listen on a loopback address",
+			f.listen, f.configPath)
+	}
+	return nil
+}
+
+// newFrontEnd makes what serves requests: the API, the pages mounted on it, and the planner
+// when the plan search is on (nil otherwise).
+func newFrontEnd(f serveFlags, opts serveOptions, factory *configs.Factory, b *book.Book, st *sqlite.Store, reg *prometheus.Registry,
+	fl *floor, tel *telemetryStack, logger *slog.Logger) (*api.Server, *web.Pages, *planner.Planner, error) {
+	apiCfg := api.Config{
+		Checks:   []api.Check{tel},
+		Book:     b,
+		Sessions: st,
+		Lockouts: st,
+		Logger:   logger.With("component", "api"),
+		Registry: reg,
+		Version:  versionString(),
+		Floor:    fl,
+		// The pages take their bound from the API (Server.MaxBatchBytes).
+		MaxBatchBytes: f.maxBatch,
+		// The API's zero is its default; the flags' zero lifts the limit.
+		MaxConnsPerClient: cmp.Or(f.maxConns, -1),
+		MaxConns:          cmp.Or(f.maxConnsAll, -1),
+		// Behind a proxy every request comes from the proxy's address: the sign-in limits per
+		// address need the client's.
+		TrustedProxies: f.proxies,
+	}
+	var plan *planner.Planner
+	if f.planSearch > 0 {
+		// The first plan is made once the daemon serves (plan.Run): until then the API and the
+		// pages say that it is being made, and the book dispatches earliest due date first.
+		var pb planner.Book = b
+		if opts.plannerBook != nil {
+			pb = opts.plannerBook(b)
+		}
+		plan = planner.New(planner.Config{Book: pb, Factory: factory, Logger: logger.With("component", "planner"), Search: f.planSearch})
+		b.UsePlan(plan)
+		apiCfg.Planner = plan
+	}
+	srv, err := api.New(apiCfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	webCfg := web.Config{Book: b, Auth: srv, Floor: fl, Logger: logger.With("component", "web")}
+	if plan != nil {
+		webCfg.Planner = plan
+	}
+	pages, err := web.New(webCfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	srv.Mount(pages.Handler())
+	return srv, pages, plan, nil
 }
 
 func loadConfig(path string) (*configs.Factory, error) {
