@@ -196,18 +196,34 @@ func (e *FieldError) Error() string {
 // holding registers and coils with values that fit. It returns every
 // problem, each a [*FieldError], joined.
 func (p *Profile) Validate() error {
-	var errs []error
-	add := func(kind, name string, i int, field, format string, args ...any) {
-		errs = append(errs, &FieldError{Profile: p.Name, Kind: kind, Name: name, Index: i,
-			Field: field, Problem: fmt.Sprintf(format, args...)})
-	}
+	fe := &fieldErrors{profile: p.Name}
 	if p.Name == "" {
-		add("profile", "", 0, "name", "missing")
+		fe.add("profile", "", 0, "name", "missing")
 	}
+	regs := p.validateRegisters(fe)
+	p.validateGroups(fe, regs)
+	p.validateCommands(fe, regs)
+	return errors.Join(fe.errs...)
+}
+
+// fieldErrors collects the problems of a profile's fields.
+type fieldErrors struct {
+	profile string
+	errs    []error
+}
+
+// add notes the problem of field of the i-th object of kind, named name.
+func (fe *fieldErrors) add(kind, name string, i int, field, format string, args ...any) {
+	fe.errs = append(fe.errs, &FieldError{Profile: fe.profile, Kind: kind, Name: name, Index: i,
+		Field: field, Problem: fmt.Sprintf(format, args...)})
+}
+
+// validateRegisters checks the registers and returns them by name (the first of a name).
+func (p *Profile) validateRegisters(fe *fieldErrors) map[string]*Register {
 	regs := make(map[string]*Register, len(p.Registers))
 	for i := range p.Registers {
 		r := &p.Registers[i]
-		bad := func(field, format string, args ...any) { add("register", r.Name, i, field, format, args...) }
+		bad := func(field, format string, args ...any) { fe.add("register", r.Name, i, field, format, args...) }
 		switch {
 		case r.Name == "":
 			bad("name", "missing")
@@ -252,10 +268,14 @@ func (p *Profile) Validate() error {
 			bad("offset", "%v is not a finite number", r.Offset)
 		}
 	}
+	return regs
+}
 
+// validateGroups checks the poll groups, whose registers are among regs.
+func (p *Profile) validateGroups(fe *fieldErrors, regs map[string]*Register) {
 	groups := map[string]bool{}
 	for i, g := range p.Groups {
-		bad := func(field, format string, args ...any) { add("group", g.Name, i, field, format, args...) }
+		bad := func(field, format string, args ...any) { fe.add("group", g.Name, i, field, format, args...) }
 		switch {
 		case g.Name == "":
 			bad("name", "missing")
@@ -281,10 +301,13 @@ func (p *Profile) Validate() error {
 			seen[name] = true
 		}
 	}
+}
 
+// validateCommands checks the commands, which write registers of regs.
+func (p *Profile) validateCommands(fe *fieldErrors, regs map[string]*Register) {
 	cmds := map[string]bool{}
 	for i, c := range p.Commands {
-		bad := func(field, format string, args ...any) { add("command", c.Name, i, field, format, args...) }
+		bad := func(field, format string, args ...any) { fe.add("command", c.Name, i, field, format, args...) }
 		switch {
 		case c.Name == "":
 			bad("name", "missing")
@@ -317,7 +340,6 @@ func (p *Profile) Validate() error {
 			}
 		}
 	}
-	return errors.Join(errs...)
 }
 
 // indexOf returns the index of the first register named name.
