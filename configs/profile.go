@@ -310,35 +310,58 @@ func (d *decoder) register(n *yaml.Node, i int) (modbus.Register, bool) {
 	}
 	typ := d.str(m, "type")
 	bits := table.V == "coil" || table.V == "discrete"
-	switch {
-	case typ.Bad:
+	var typeOK bool
+	if r.Type, typeOK = d.registerType(typ, table, bits, object); !typeOK {
 		good = false
-	case !typ.set() && bits:
-		r.Type = "bool"
-	case !typ.set():
-		r.Type = "uint16"
-	default:
-		switch typ.V {
-		case "bool":
-			if !bits && table.set() {
-				d.add(typ.Line, object, "type", "bool fits coils and discrete inputs only; %s registers hold numbers", table.V)
-				good = false
-			}
-		case "uint16", "int16", "uint32", "int32", "float32":
-			if bits {
-				d.add(typ.Line, object, "type", "%s holds single bits; use type bool", table.V)
-				good = false
-			}
-		default:
-			d.add(typ.Line, object, "type", "unknown type %s (want bool, uint16, int16, uint32, int32 or float32)", quote(typ.V))
-			good = false
-		}
-		r.Type = modbus.DataType(typ.V)
 	}
 	if !addr.Bad && addr.set() && !bits && int(addr.V)+width(r.Type)-1 > maxAddress {
 		d.add(addr.Line, object, "address", "a %s at %d runs past register %d", r.Type, addr.V, maxAddress)
 		good = false
 	}
+	if !d.registerOrders(m, object, &r) {
+		good = false
+	}
+	if !d.registerValue(m, object, &r) {
+		good = false
+	}
+	return r, good
+}
+
+// registerType is the data type of a register in table, given as typ (bits: the table holds
+// bits); the default without typ suits the table. It reports whether the type is good.
+func (d *decoder) registerType(typ, table value[string], bits bool, object string) (t modbus.DataType, ok bool) {
+	ok = true
+	switch {
+	case typ.Bad:
+		return "", false
+	case !typ.set() && bits:
+		return "bool", true
+	case !typ.set():
+		return "uint16", true
+	default:
+		switch typ.V {
+		case "bool":
+			if !bits && table.set() {
+				d.add(typ.Line, object, "type", "bool fits coils and discrete inputs only; %s registers hold numbers", table.V)
+				ok = false
+			}
+		case "uint16", "int16", "uint32", "int32", "float32":
+			if bits {
+				d.add(typ.Line, object, "type", "%s holds single bits; use type bool", table.V)
+				ok = false
+			}
+		default:
+			d.add(typ.Line, object, "type", "unknown type %s (want bool, uint16, int16, uint32, int32 or float32)", quote(typ.V))
+			ok = false
+		}
+	}
+	return modbus.DataType(typ.V), ok
+}
+
+// registerOrders decodes the byte and word order of register r; it reports whether they are
+// good.
+func (d *decoder) registerOrders(m *mapping, object string, r *modbus.Register) (good bool) {
+	good = true
 	if bo := d.str(m, "byte_order"); bo.set() && !bo.Bad {
 		if bo.V != "big" && bo.V != "little" {
 			d.add(bo.Line, object, "byte_order", "unknown byte order %s (want big or little)", quote(bo.V))
@@ -357,6 +380,13 @@ func (d *decoder) register(n *yaml.Node, i int) (modbus.Register, bool) {
 		}
 		r.WordOrder = modbus.WordOrder(wo.V)
 	}
+	return good
+}
+
+// registerValue decodes the scale, offset and unit of the value of register r; it reports
+// whether they are good.
+func (d *decoder) registerValue(m *mapping, object string, r *modbus.Register) (good bool) {
+	good = true
 	scale := d.number(m, "scale")
 	switch {
 	case scale.Bad:
@@ -382,7 +412,7 @@ func (d *decoder) register(n *yaml.Node, i int) (modbus.Register, bool) {
 		d.text(unit, object, "unit", 16)
 	}
 	r.Unit = unit.V
-	return r, good
+	return good
 }
 
 func (d *decoder) pollGroup(n *yaml.Node, i int, regs map[string]registerRef) (modbus.Group, bool) {
