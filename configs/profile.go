@@ -152,7 +152,35 @@ func (d *decoder) profile(n *yaml.Node) *Profile {
 		p.Kind = kind.V
 	}
 
-	// Registers, each remembered with its line for the references below.
+	regs := d.profileRegisters(m, n.Line, p)
+	polled := d.profilePoll(m, p, regs)
+	d.profileCommands(m, n.Line, p, regs)
+	p.Defaults = d.params(m, "defaults", "")
+	if p.Defaults != nil {
+		takes := p.StartParams()
+		for _, k := range sortedKeys(p.Defaults) {
+			if !slices.Contains(takes, k) {
+				d.add(m.line("defaults", n.Line), "", "defaults", "the start command takes no param %s", quote(k))
+			}
+		}
+	}
+	if e, ok := m.entries["state"]; ok {
+		d.state(e.val, p, regs, polled)
+	} else {
+		d.add(n.Line, "", "state", "required")
+	}
+	if len(d.errs) == 0 {
+		if err := p.Modbus.Validate(); err != nil {
+			// The checks above cover what Validate checks; this is a safety net.
+			d.add(n.Line, "", "", "%v", err)
+		}
+	}
+	return p
+}
+
+// profileRegisters decodes the registers of profile p (m is its mapping, at line) into it and
+// returns them by name, each with its line for the references to it.
+func (d *decoder) profileRegisters(m *mapping, line int, p *Profile) map[string]registerRef {
 	regs := map[string]registerRef{}
 	list(d, m, "registers", func(n *yaml.Node, i int) struct{} {
 		r, ok := d.register(n, i)
@@ -168,8 +196,14 @@ func (d *decoder) profile(n *yaml.Node) *Profile {
 		return struct{}{}
 	})
 	if len(p.Modbus.Registers) == 0 && !d.has(m, "registers") {
-		d.add(n.Line, "", "registers", "required")
+		d.add(line, "", "registers", "required")
 	}
+	return regs
+}
+
+// profilePoll decodes the poll groups of profile p, whose registers are regs, into it and
+// returns the registers they poll.
+func (d *decoder) profilePoll(m *mapping, p *Profile, regs map[string]registerRef) map[string]bool {
 	groups := map[string]int{}
 	polled := map[string]bool{}
 	list(d, m, "poll", func(n *yaml.Node, i int) struct{} {
@@ -192,6 +226,12 @@ func (d *decoder) profile(n *yaml.Node) *Profile {
 		p.Modbus.Groups = append(p.Modbus.Groups, g)
 		return struct{}{}
 	})
+	return polled
+}
+
+// profileCommands decodes the commands of profile p (m is its mapping, at line), which write
+// registers of regs, into it; a cell controller needs start, stop and reset.
+func (d *decoder) profileCommands(m *mapping, line int, p *Profile, regs map[string]registerRef) {
 	commands := map[string]int{}
 	list(d, m, "commands", func(n *yaml.Node, i int) struct{} {
 		c, ok := d.command(n, i, regs)
@@ -211,30 +251,9 @@ func (d *decoder) profile(n *yaml.Node) *Profile {
 	})
 	for _, c := range []string{CommandStart, CommandStop, CommandReset} {
 		if _, ok := commands[c]; !ok && d.has(m, "commands") {
-			d.add(m.line("commands", n.Line), "", "commands", "missing command %s (a cell controller needs start, stop and reset)", quote(c))
+			d.add(m.line("commands", line), "", "commands", "missing command %s (a cell controller needs start, stop and reset)", quote(c))
 		}
 	}
-	p.Defaults = d.params(m, "defaults", "")
-	if p.Defaults != nil {
-		takes := p.StartParams()
-		for _, k := range sortedKeys(p.Defaults) {
-			if !slices.Contains(takes, k) {
-				d.add(m.line("defaults", n.Line), "", "defaults", "the start command takes no param %s", quote(k))
-			}
-		}
-	}
-	if e, ok := m.entries["state"]; ok {
-		d.state(e.val, p, regs, polled)
-	} else {
-		d.add(n.Line, "", "state", "required")
-	}
-	if len(d.errs) == 0 {
-		if err := p.Modbus.Validate(); err != nil {
-			// The checks above cover what Validate checks; this is a safety net.
-			d.add(n.Line, "", "", "%v", err)
-		}
-	}
-	return p
 }
 
 type registerRef struct {
