@@ -42,29 +42,18 @@ var errEndedEarly = errors.New("returned before it was told to stop")
 // the first error of a part (errEndedEarly for a part that returned nil before it was told to
 // stop), nil when ctx ended and every part returned nil once told to stop.
 func runParts(ctx context.Context, log *slog.Logger, report time.Duration, stages ...[]part) error {
-	type running struct {
-		part
-		stop    context.CancelFunc
-		done    bool
-		err     error
-		stopped time.Time // when it was told to stop; zero before
-		warned  bool
-	}
-	type result struct {
-		i   int
-		err error
-	}
-	var all []*running
-	byStage := make([][]*running, len(stages))
+	var all []*runningPart
+	byStage := make([][]*runningPart, len(stages))
 	for i, st := range stages {
 		for _, p := range st {
-			r := &running{part: p}
+			r := &runningPart{part: p}
 			byStage[i] = append(byStage[i], r)
 			all = append(all, r)
 		}
 	}
 	// returned holds a result for every part, so that no part blocks on it.
-	returned := make(chan result, len(all))
+	returned := make(chan partResult, len(all))
+	pr := &partRunner{log: log, all: all, returned: returned}
 	var wg sync.WaitGroup
 	base := context.WithoutCancel(ctx)
 	for i, r := range all {
@@ -73,7 +62,7 @@ func runParts(ctx context.Context, log *slog.Logger, report time.Duration, stage
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			returned <- result{i, r.run(pctx)}
+			returned <- partResult{i, r.run(pctx)}
 		}()
 	}
 	defer wg.Wait()
@@ -83,83 +72,23 @@ func runParts(ctx context.Context, log *slog.Logger, report time.Duration, stage
 		}
 	}()
 
-	var first error
-	// record notes that a part returned.
-	record := func(got result) {
-		r := all[got.i]
-		r.done, r.err = true, got.err
-		if r.err == nil && r.stopped.IsZero() {
-			r.err = errEndedEarly
-		}
-		switch {
-		case r.err == nil:
-		case first == nil:
-			first = fmt.Errorf("%s: %w", r.name, r.err) // logged as the cause of the stop
-		default:
-			log.Error("part failed", "part", r.name, "err", r.err)
-		}
-		if r.stopped.IsZero() {
-			return
-		}
-		log.Debug("part stopped", "part", r.name, "took", time.Since(r.stopped).Round(time.Millisecond), "bound", r.bound)
-	}
-	for first == nil {
+	for pr.first == nil {
 		select {
 		case <-ctx.Done():
-		case got := <-returned:
-			record(got)
+		case got := <-pr.returned:
+			pr.record(got)
 			continue
 		}
 		break
 	}
-	if first != nil {
-		log.Error("stopping", "cause", first.Error())
+	if pr.first != nil {
+		log.Error("stopping", "cause", pr.first.Error())
 	} else {
 		log.Info("stopping", "cause", context.Cause(ctx).Error())
 	}
 	began := time.Now()
-	tick := time.NewTicker(report)
-	defer tick.Stop()
-	// still lists the parts told to stop and still running, of every stage so far, with how
-	// long since they were told to stop.
-	still := func() string {
-		var out []string
-		now := time.Now()
-		for _, r := range all {
-			if !r.done && !r.stopped.IsZero() {
-				out = append(out, fmt.Sprintf("%s (%s)", r.name, now.Sub(r.stopped).Round(100*time.Millisecond)))
-			}
-		}
-		return strings.Join(out, ", ")
-	}
-	// wait waits until every part of rs has returned or, unless final, outlived its bound,
-	// saying every report what it waits for.
-	wait := func(rs []*running, final bool) {
-		for {
-			pending := false
-			now := time.Now()
-			for _, r := range rs {
-				if r.done {
-					continue
-				}
-				took := now.Sub(r.stopped)
-				if took > r.bound && !r.warned {
-					r.warned = true
-					log.Warn("a part did not stop within its bound", "part", r.name, "bound", r.bound, "waited", took.Round(time.Millisecond))
-				}
-				pending = pending || final || took <= r.bound
-			}
-			if !pending {
-				return
-			}
-			select {
-			case got := <-returned:
-				record(got)
-			case <-tick.C:
-				log.Info("stopping: waiting for", "parts", still())
-			}
-		}
-	}
+	pr.tick = time.NewTicker(report)
+	defer pr.tick.Stop()
 	for _, rs := range byStage {
 		now := time.Now()
 		for _, r := range rs {
@@ -168,9 +97,96 @@ func runParts(ctx context.Context, log *slog.Logger, report time.Duration, stage
 			}
 			r.stop()
 		}
-		wait(rs, false)
+		pr.wait(rs, false)
 	}
-	wait(all, true)
+	pr.wait(all, true)
 	log.Info("stopped", "took", time.Since(began).Round(time.Millisecond))
-	return first
+	return pr.first
+}
+
+// runningPart is a part that runParts runs, and how it stops.
+type runningPart struct {
+	part
+	stop    context.CancelFunc
+	done    bool
+	err     error
+	stopped time.Time // when it was told to stop; zero before
+	warned  bool
+}
+
+// partResult is what part number i returned.
+type partResult struct {
+	i   int
+	err error
+}
+
+// partRunner is what runParts knows of its parts while it stops them.
+type partRunner struct {
+	log      *slog.Logger
+	all      []*runningPart
+	returned chan partResult
+	first    error        // the first error of a part
+	tick     *time.Ticker // the reports while stopping
+}
+
+// record notes that a part returned.
+func (pr *partRunner) record(got partResult) {
+	r := pr.all[got.i]
+	r.done, r.err = true, got.err
+	if r.err == nil && r.stopped.IsZero() {
+		r.err = errEndedEarly
+	}
+	switch {
+	case r.err == nil:
+	case pr.first == nil:
+		pr.first = fmt.Errorf("%s: %w", r.name, r.err) // logged as the cause of the stop
+	default:
+		pr.log.Error("part failed", "part", r.name, "err", r.err)
+	}
+	if r.stopped.IsZero() {
+		return
+	}
+	pr.log.Debug("part stopped", "part", r.name, "took", time.Since(r.stopped).Round(time.Millisecond), "bound", r.bound)
+}
+
+// still lists the parts told to stop and still running, of every stage so far, with how long
+// since they were told to stop.
+func (pr *partRunner) still() string {
+	var out []string
+	now := time.Now()
+	for _, r := range pr.all {
+		if !r.done && !r.stopped.IsZero() {
+			out = append(out, fmt.Sprintf("%s (%s)", r.name, now.Sub(r.stopped).Round(100*time.Millisecond)))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// wait waits until every part of rs has returned or, unless final, outlived its bound, saying
+// every report what it waits for.
+func (pr *partRunner) wait(rs []*runningPart, final bool) {
+	for {
+		pending := false
+		now := time.Now()
+		for _, r := range rs {
+			if r.done {
+				continue
+			}
+			took := now.Sub(r.stopped)
+			if took > r.bound && !r.warned {
+				r.warned = true
+				pr.log.Warn("a part did not stop within its bound", "part", r.name, "bound", r.bound, "waited", took.Round(time.Millisecond))
+			}
+			pending = pending || final || took <= r.bound
+		}
+		if !pending {
+			return
+		}
+		select {
+		case got := <-pr.returned:
+			pr.record(got)
+		case <-pr.tick.C:
+			pr.log.Info("stopping: waiting for", "parts", pr.still())
+		}
+	}
 }
