@@ -134,94 +134,130 @@ func New(spec Spec, cfg Config) (_ *Plant, err error) {
 			p.Close()
 		}
 	}()
-	for _, l := range spec.Lines {
+	if err := p.openLines(spec.Lines); err != nil {
+		return nil, err
+	}
+	for _, ds := range spec.Devices {
+		if err := p.addDevice(ds, cfg); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// openLines opens a pty pair for each serial line, linked where the line asks.
+func (p *Plant) openLines(lines []Line) error {
+	for _, l := range lines {
 		if _, dup := p.lines[l.ID]; dup || l.ID == "" {
-			return nil, fmt.Errorf("serial line %q: empty or given twice", l.ID)
+			return fmt.Errorf("serial line %q: empty or given twice", l.ID)
 		}
 		pair, err := pty.Open()
 		if err != nil {
-			return nil, fmt.Errorf("serial line %s: %w", l.ID, err)
+			return fmt.Errorf("serial line %s: %w", l.ID, err)
 		}
 		p.lines[l.ID] = &line{spec: l, pair: pair}
 		if l.Link != "" {
 			if err := link(pair.Path, l.Link); err != nil {
-				return nil, fmt.Errorf("serial line %s: %w", l.ID, err)
+				return fmt.Errorf("serial line %s: %w", l.ID, err)
 			}
 		}
 	}
-	for _, ds := range spec.Devices {
-		if _, dup := p.devices[ds.ID]; dup || ds.ID == "" {
-			return nil, fmt.Errorf("device %q: empty or given twice", ds.ID)
-		}
-		d := &device{spec: ds}
-		if d.spec.UnitID == 0 {
-			d.spec.UnitID = 1
-		}
-		var bank *modbus.Bank
-		switch ds.Kind {
-		case KindLoom:
-			d.loom = loom.New(loom.Config{UnitTime: cfg.LoomUnitTime, Now: p.now})
-			bank = d.loom.Bank()
-		case KindDyeStation:
-			dc := cfg.Dye
-			dc.Now = p.now
-			d.dye = dye.New(dc)
-			bank = d.dye.Bank()
-		case KindMicroPrinter:
-			d.escpos = escpos.New(escpos.Config{Logger: p.log.With("device", ds.ID)})
-		case KindLabelPrinter:
-			d.zpl = zpl.New(zpl.Config{Logger: p.log.With("device", ds.ID)})
-		default:
-			return nil, fmt.Errorf("device %s: unknown kind %q", ds.ID, ds.Kind)
-		}
-		switch {
-		case ds.Line != "" && ds.Listen != "":
-			return nil, fmt.Errorf("device %s: both a line and a listen address", ds.ID)
-		case ds.Line != "":
-			l, ok := p.lines[ds.Line]
-			if !ok {
-				return nil, fmt.Errorf("device %s: unknown serial line %q", ds.ID, ds.Line)
-			}
-			d.line = l
-			if bank == nil {
-				if l.printer != nil || l.modbus != nil {
-					return nil, fmt.Errorf("device %s: a printer needs serial line %s to itself", ds.ID, ds.Line)
-				}
-				l.printer = d
-			} else {
-				if l.printer != nil {
-					return nil, fmt.Errorf("device %s: serial line %s has a printer", ds.ID, ds.Line)
-				}
-				if l.modbus == nil {
-					l.modbus = modbus.New(modbus.Config{Logger: p.log.With("line", l.spec.ID)})
-				}
-				if err := l.modbus.AddUnit(d.spec.UnitID, bank); err != nil {
-					return nil, fmt.Errorf("device %s on serial line %s: %w", ds.ID, ds.Line, err)
-				}
-				d.modbus = l.modbus
-			}
-		default:
-			listen := ds.Listen
-			if listen == "" {
-				listen = "127.0.0.1:0"
-			}
-			ln, err := net.Listen("tcp", listen)
-			if err != nil {
-				return nil, fmt.Errorf("device %s: %w", ds.ID, err)
-			}
-			d.ln, d.addr = ln, ln.Addr().String()
-			if bank != nil {
-				d.modbus = modbus.New(modbus.Config{Logger: p.log.With("device", ds.ID)})
-				if err := d.modbus.AddUnit(d.spec.UnitID, bank); err != nil {
-					ln.Close()
-					return nil, fmt.Errorf("device %s: %w", ds.ID, err)
-				}
-			}
-		}
-		p.devices[ds.ID] = d
-		p.order = append(p.order, ds.ID)
+	return nil
+}
+
+// addDevice makes the device ds and connects it: on its serial line or listening on TCP.
+func (p *Plant) addDevice(ds Device, cfg Config) error {
+	if _, dup := p.devices[ds.ID]; dup || ds.ID == "" {
+		return fmt.Errorf("device %q: empty or given twice", ds.ID)
 	}
-	return p, nil
+	d := &device{spec: ds}
+	if d.spec.UnitID == 0 {
+		d.spec.UnitID = 1
+	}
+	bank, err := p.simulate(d, cfg)
+	if err != nil {
+		return err
+	}
+	if err := p.connect(d, bank); err != nil {
+		return err
+	}
+	p.devices[ds.ID] = d
+	p.order = append(p.order, ds.ID)
+	return nil
+}
+
+// simulate makes the simulator of device d's kind; it returns its register bank, nil for a
+// printer.
+func (p *Plant) simulate(d *device, cfg Config) (bank *modbus.Bank, err error) {
+	ds := d.spec
+	switch ds.Kind {
+	case KindLoom:
+		d.loom = loom.New(loom.Config{UnitTime: cfg.LoomUnitTime, Now: p.now})
+		bank = d.loom.Bank()
+	case KindDyeStation:
+		dc := cfg.Dye
+		dc.Now = p.now
+		d.dye = dye.New(dc)
+		bank = d.dye.Bank()
+	case KindMicroPrinter:
+		d.escpos = escpos.New(escpos.Config{Logger: p.log.With("device", ds.ID)})
+	case KindLabelPrinter:
+		d.zpl = zpl.New(zpl.Config{Logger: p.log.With("device", ds.ID)})
+	default:
+		return nil, fmt.Errorf("device %s: unknown kind %q", ds.ID, ds.Kind)
+	}
+	return bank, nil
+}
+
+// connect connects device d, whose register bank is bank (nil for a printer), to its serial
+// line or to a TCP listener of its own.
+func (p *Plant) connect(d *device, bank *modbus.Bank) error {
+	ds := d.spec
+	switch {
+	case ds.Line != "" && ds.Listen != "":
+		return fmt.Errorf("device %s: both a line and a listen address", ds.ID)
+	case ds.Line != "":
+		l, ok := p.lines[ds.Line]
+		if !ok {
+			return fmt.Errorf("device %s: unknown serial line %q", ds.ID, ds.Line)
+		}
+		d.line = l
+		if bank == nil {
+			if l.printer != nil || l.modbus != nil {
+				return fmt.Errorf("device %s: a printer needs serial line %s to itself", ds.ID, ds.Line)
+			}
+			l.printer = d
+		} else {
+			if l.printer != nil {
+				return fmt.Errorf("device %s: serial line %s has a printer", ds.ID, ds.Line)
+			}
+			if l.modbus == nil {
+				l.modbus = modbus.New(modbus.Config{Logger: p.log.With("line", l.spec.ID)})
+			}
+			if err := l.modbus.AddUnit(d.spec.UnitID, bank); err != nil {
+				return fmt.Errorf("device %s on serial line %s: %w", ds.ID, ds.Line, err)
+			}
+			d.modbus = l.modbus
+		}
+	default:
+		listen := ds.Listen
+		if listen == "" {
+			listen = "127.0.0.1:0"
+		}
+		ln, err := net.Listen("tcp", listen)
+		if err != nil {
+			return fmt.Errorf("device %s: %w", ds.ID, err)
+		}
+		d.ln, d.addr = ln, ln.Addr().String()
+		if bank != nil {
+			d.modbus = modbus.New(modbus.Config{Logger: p.log.With("device", ds.ID)})
+			if err := d.modbus.AddUnit(d.spec.UnitID, bank); err != nil {
+				ln.Close()
+				return fmt.Errorf("device %s: %w", ds.ID, err)
+			}
+		}
+	}
+	return nil
 }
 
 // link makes path a symbolic link to target, replacing a link that is there already but never
