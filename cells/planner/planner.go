@@ -508,22 +508,38 @@ func (p *Planner) build(now time.Time, work []book.OpenWork, cands []book.Candid
 		wo := book.WorkOrder{OrderID: c.Order.OrderID, Drop: c.Order.Drop, Due: c.Order.Due, Priority: c.Order.Priority}
 		add(job{id: "new-" + c.Order.OrderID, orderID: c.Order.OrderID, drop: c.Order.Drop, due: c.Order.Due}, wo, c.Operations)
 	}
-	if len(b.setups) > 1 {
-		n := len(b.setups)
-		b.problem.Changeover = make([][]int64, n)
-		for a := range n {
-			b.problem.Changeover[a] = make([]int64, n)
-			for c := 1; c < n; c++ {
-				if a != c {
-					b.problem.Changeover[a][c] = b.setups[c]
-				}
+	b.changeovers()
+	b.problem.Down = p.downtime(now, down, bounded)
+	return b
+}
+
+// changeovers sets the problem's changeover times from the families' setups, when there is a
+// family with a setup.
+func (b *builder) changeovers() {
+	if len(b.setups) <= 1 {
+		return
+	}
+	n := len(b.setups)
+	b.problem.Changeover = make([][]int64, n)
+	for a := range n {
+		b.problem.Changeover[a] = make([]int64, n)
+		for c := 1; c < n; c++ {
+			if a != c {
+				b.problem.Changeover[a][c] = b.setups[c]
 			}
 		}
 	}
-	b.problem.Down = make([][]scheduler.Interval, len(p.cells))
+}
+
+// downtime is when each cell cannot work, from now: outside its working hours, and from now
+// on while it is down (down, cell -> reason), for good unless bounded (cell index -> whether
+// some work can only run there), then for the repair assumed.
+func (p *Planner) downtime(now time.Time, down map[string]string, bounded map[int]bool) [][]scheduler.Interval {
+	t0 := now.Unix()
+	downs := make([][]scheduler.Interval, len(p.cells))
 	for k, id := range p.cells {
 		if h := p.cfg.Factory.CellHours(id); h != nil {
-			b.problem.Down[k] = closed(h, now)
+			downs[k] = closed(h, now)
 		}
 		if down[id] == "" {
 			continue
@@ -532,9 +548,9 @@ func (p *Planner) build(now time.Time, work []book.OpenWork, cands []book.Candid
 		if bounded[k] {
 			end = t0 + seconds(p.cfg.AssumedRepair)
 		}
-		b.problem.Down[k] = append(b.problem.Down[k], scheduler.Interval{Start: t0, End: end})
+		downs[k] = append(downs[k], scheduler.Interval{Start: t0, End: end})
 	}
-	return b
+	return downs
 }
 
 // hoursHorizon is how far ahead working hours are turned into downtime; beyond it a cell is
