@@ -93,31 +93,10 @@ func poll(ctx context.Context, o options) (pollResult, error) {
 		sims = append(sims, s)
 	}
 
-	profile := blockProfile(o.blocks, o.registers, o.interval)
-	groupIndex := map[string]int{}
-	for i, g := range profile.Groups {
-		groupIndex[g.Name] = i
-	}
 	rec := &recorder{lastReq: make([]uint64, o.devices)}
-	lines := make([]*mb.Line, o.devices)
-	devices := make([]*mb.Device, o.devices)
-	for i, s := range sims {
-		l, err := mb.NewTCPLine(mb.TCPConfig{Address: s.addr, Timeout: o.timeout})
-		if err != nil {
-			return res, err
-		}
-		h := (*health.Metrics)(nil).Device(fmt.Sprintf("dev-%03d", i), "modbus")
-		var d *mb.Device
-		on := func(rd mb.Reading) {
-			// The reading's group was polled by this goroutine, which
-			// alone sets its stats: LastJitter is this poll's.
-			rec.record(i, rd, d.Stats()[groupIndex[rd.Group]].LastJitter, h)
-		}
-		d, err = mb.NewDevice(l, mb.DeviceConfig{Name: h.Snapshot().Device, UnitID: unit, Profile: profile, Health: h, OnReading: on})
-		if err != nil {
-			return res, err
-		}
-		lines[i], devices[i] = l, d
+	lines, devices, err := newPollers(o, sims, rec)
+	if err != nil {
+		return res, err
 	}
 
 	start := time.Now()
@@ -181,6 +160,37 @@ func poll(ctx context.Context, o options) (pollResult, error) {
 		return res, err
 	}
 	return res, nil
+}
+
+// newPollers makes a Modbus TCP line and a device polling it for each simulator of sims,
+// whose readings rec records.
+func newPollers(o options, sims []*simulator, rec *recorder) ([]*mb.Line, []*mb.Device, error) {
+	profile := blockProfile(o.blocks, o.registers, o.interval)
+	groupIndex := map[string]int{}
+	for i, g := range profile.Groups {
+		groupIndex[g.Name] = i
+	}
+	lines := make([]*mb.Line, o.devices)
+	devices := make([]*mb.Device, o.devices)
+	for i, s := range sims {
+		l, err := mb.NewTCPLine(mb.TCPConfig{Address: s.addr, Timeout: o.timeout})
+		if err != nil {
+			return nil, nil, err
+		}
+		h := (*health.Metrics)(nil).Device(fmt.Sprintf("dev-%03d", i), "modbus")
+		var d *mb.Device
+		on := func(rd mb.Reading) {
+			// The reading's group was polled by this goroutine, which
+			// alone sets its stats: LastJitter is this poll's.
+			rec.record(i, rd, d.Stats()[groupIndex[rd.Group]].LastJitter, h)
+		}
+		d, err = mb.NewDevice(l, mb.DeviceConfig{Name: h.Snapshot().Device, UnitID: unit, Profile: profile, Health: h, OnReading: on})
+		if err != nil {
+			return nil, nil, err
+		}
+		lines[i], devices[i] = l, d
+	}
+	return lines, devices, nil
 }
 
 // missedTicks sums the ticks every group dropped.
