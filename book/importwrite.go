@@ -79,21 +79,10 @@ func (b *Book) storeWhole(ctx context.Context, drop configs.Drop, fresh []intake
 func (b *Book) storeLarge(ctx context.Context, drop configs.Drop, fresh []intake.Row, req ImportRequest, result ImportResult) (ImportResult, error) {
 	// A retry of a batch stored before answers as the first request did, writing nothing.
 	// finish looks again, in the transaction that would make the batch visible.
-	if idem := req.Idempotency; idem != nil && idem.Key != "" {
-		var r ImportResult
-		var found bool
-		err := b.store.Read(ctx, func(tx ReadTx) error {
-			var err error
-			r, found, err = remembered[ImportResult](tx, idem, b.clock())
-			return err
-		})
-		if err != nil {
-			return ImportResult{}, err
-		}
-		if found {
-			r.Replayed = true
-			return r, nil
-		}
+	if r, found, err := b.rememberedImport(ctx, req.Idempotency); err != nil {
+		return ImportResult{}, err
+	} else if found {
+		return r, nil
 	}
 
 	now := b.clock()
@@ -115,40 +104,7 @@ func (b *Book) storeLarge(ctx context.Context, drop configs.Drop, fresh []intake
 	workOrders := make([]int64, len(fresh))
 	firsts := make([]int64, len(fresh))
 	fill := func(tx BatchTx) error {
-		for i, r := range fresh {
-			o := newOrder(drop, r, batch, now)
-			if err := tx.InsertOrder(o); err != nil {
-				return fmt.Errorf("storing order %q (line %d): %w", r.OrderID, r.Line, err)
-			}
-			wo := newWorkOrder(o)
-			ops := b.routing(o)
-			if cells[i] != "" {
-				queue(&ops[0], cells[i], now)
-			}
-			if err := tx.InsertWorkOrder(&wo, ops); err != nil {
-				return fmt.Errorf("storing work order of order %q (line %d): %w", r.OrderID, r.Line, err)
-			}
-			workOrders[i] = wo.ID
-			if len(ops) > 0 {
-				firsts[i] = ops[0].ID
-			}
-		}
-		// the events as a Write would append them: every order received, then every queueing
-		for i, r := range fresh {
-			e := Event{At: now, Actor: string(req.Actor), Kind: EventOrderReceived, Drop: drop.ID,
-				OrderID: r.OrderID, WorkOrder: workOrders[i], Quantity: r.Quantity, Batch: batch}
-			if err := tx.AppendEvent(&e); err != nil {
-				return fmt.Errorf("appending %s event: %w", e.Kind, err)
-			}
-		}
-		for _, i := range dispatchOrder(drop, fresh, cells) {
-			e := Event{At: now, Actor: string(ActorDispatcher), Kind: EventOperation, Cell: cells[i], Drop: drop.ID,
-				OrderID: fresh[i].OrderID, WorkOrder: workOrders[i], Operation: firsts[i], From: Ready, To: Queued}
-			if err := tx.AppendEvent(&e); err != nil {
-				return fmt.Errorf("appending %s event: %w", e.Kind, err)
-			}
-		}
-		return nil
+		return b.fillBatch(tx, drop, fresh, cells, batch, req.Actor, now, workOrders, firsts)
 	}
 
 	var replayed bool
@@ -184,6 +140,70 @@ func (b *Book) storeLarge(ctx context.Context, drop configs.Drop, fresh []intake
 		return ImportResult{}, err
 	}
 	return result, nil
+}
+
+// rememberedImport returns the result of the import stored before under the idempotency key
+// idem, with Replayed set, and whether there is one.
+func (b *Book) rememberedImport(ctx context.Context, idem *Idempotency) (ImportResult, bool, error) {
+	if idem == nil || idem.Key == "" {
+		return ImportResult{}, false, nil
+	}
+	var r ImportResult
+	var found bool
+	err := b.store.Read(ctx, func(tx ReadTx) error {
+		var err error
+		r, found, err = remembered[ImportResult](tx, idem, b.clock())
+		return err
+	})
+	if err != nil {
+		return ImportResult{}, false, err
+	}
+	if found {
+		r.Replayed = true
+		return r, true, nil
+	}
+	return ImportResult{}, false, nil
+}
+
+// fillBatch stores the orders fresh of drop, imported by actor as batch, with their work
+// orders, the first operations queued at cells (by index of fresh, "" for none), and their
+// events; it notes the ids the store gave the work orders and first operations in workOrders
+// and firsts.
+func (b *Book) fillBatch(tx BatchTx, drop configs.Drop, fresh []intake.Row, cells []string, batch string, actor Actor, now time.Time, workOrders, firsts []int64) error {
+	for i, r := range fresh {
+		o := newOrder(drop, r, batch, now)
+		if err := tx.InsertOrder(o); err != nil {
+			return fmt.Errorf("storing order %q (line %d): %w", r.OrderID, r.Line, err)
+		}
+		wo := newWorkOrder(o)
+		ops := b.routing(o)
+		if cells[i] != "" {
+			queue(&ops[0], cells[i], now)
+		}
+		if err := tx.InsertWorkOrder(&wo, ops); err != nil {
+			return fmt.Errorf("storing work order of order %q (line %d): %w", r.OrderID, r.Line, err)
+		}
+		workOrders[i] = wo.ID
+		if len(ops) > 0 {
+			firsts[i] = ops[0].ID
+		}
+	}
+	// the events as a Write would append them: every order received, then every queueing
+	for i, r := range fresh {
+		e := Event{At: now, Actor: string(actor), Kind: EventOrderReceived, Drop: drop.ID,
+			OrderID: r.OrderID, WorkOrder: workOrders[i], Quantity: r.Quantity, Batch: batch}
+		if err := tx.AppendEvent(&e); err != nil {
+			return fmt.Errorf("appending %s event: %w", e.Kind, err)
+		}
+	}
+	for _, i := range dispatchOrder(drop, fresh, cells) {
+		e := Event{At: now, Actor: string(ActorDispatcher), Kind: EventOperation, Cell: cells[i], Drop: drop.ID,
+			OrderID: fresh[i].OrderID, WorkOrder: workOrders[i], Operation: firsts[i], From: Ready, To: Queued}
+		if err := tx.AppendEvent(&e); err != nil {
+			return fmt.Errorf("appending %s event: %w", e.Kind, err)
+		}
+	}
+	return nil
 }
 
 // assignFirst decides the cell of the first operation of each new work order, "" for those
