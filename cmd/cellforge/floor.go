@@ -77,25 +77,9 @@ func newFloor(f *configs.Factory, cfg floorConfig) (_ *floor, err error) {
 		port = func(l configs.SerialLine) string { return fl.plant.Port(l.ID) }
 	}
 
-	rtu := map[string]*modbus.Line{}
-	for _, l := range f.SerialLines {
-		modbusLine := false
-		for _, c := range f.Cells {
-			for _, d := range c.Devices {
-				modbusLine = modbusLine || d.SerialLine == l.ID && d.Modbus()
-			}
-		}
-		if !modbusLine {
-			continue
-		}
-		line, err := modbus.NewRTULine(modbus.RTUConfig{
-			Port: port(l), Baud: l.Baud, Parity: l.Parity, StopBits: l.StopBits, Timeout: l.Timeout,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("serial line %s: %w", l.ID, err)
-		}
-		rtu[l.ID] = line
-		fl.lines = append(fl.lines, line)
+	rtu, err := fl.openRTULines(f, port)
+	if err != nil {
+		return nil, err
 	}
 
 	var ticketPrinter *escpos.Printer
@@ -166,6 +150,32 @@ func newFloor(f *configs.Factory, cfg floorConfig) (_ *floor, err error) {
 			BaseURL: cfg.BaseURL, Logger: cfg.Logger})
 	}
 	return fl, nil
+}
+
+// openRTULines opens the serial lines that Modbus devices are on, each at its port (port maps
+// a line to the port it is reached at), and returns them by line id.
+func (fl *floor) openRTULines(f *configs.Factory, port func(configs.SerialLine) string) (map[string]*modbus.Line, error) {
+	rtu := map[string]*modbus.Line{}
+	for _, l := range f.SerialLines {
+		modbusLine := false
+		for _, c := range f.Cells {
+			for _, d := range c.Devices {
+				modbusLine = modbusLine || d.SerialLine == l.ID && d.Modbus()
+			}
+		}
+		if !modbusLine {
+			continue
+		}
+		line, err := modbus.NewRTULine(modbus.RTUConfig{
+			Port: port(l), Baud: l.Baud, Parity: l.Parity, StopBits: l.StopBits, Timeout: l.Timeout,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("serial line %s: %w", l.ID, err)
+		}
+		rtu[l.ID] = line
+		fl.lines = append(fl.lines, line)
+	}
+	return rtu, nil
 }
 
 // printerConfig returns the config of a printer driver: its name, timeout, health and logger,
