@@ -37,45 +37,18 @@ func startDevice(t *testing.T) *device {
 		t.Fatal(err)
 	}
 	d := &device{addr: l.Addr().String()}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	serveConns(t, l, func(c net.Conn) {
+		d.accepts.Add(1)
+		r := bufio.NewReader(c)
 		for {
-			c, err := l.Accept()
+			line, err := r.ReadString('\n')
 			if err != nil {
 				return
 			}
-			d.accepts.Add(1)
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				r := bufio.NewReader(c)
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					if !d.silent.Load() {
-						io.WriteString(c, strings.ToUpper(line))
-					}
-				}
-			}()
+			if !d.silent.Load() {
+				io.WriteString(c, strings.ToUpper(line))
+			}
 		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
 	})
 	return d
 }
@@ -310,4 +283,40 @@ func TestConcurrentRequestsOneAtATime(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
+}
+
+// serveConns serves every connection l accepts with handle, each in its own goroutine, until
+// the test ends: then it closes l and the connections and waits for them.
+func serveConns(t *testing.T, l net.Listener, handle func(net.Conn)) {
+	t.Helper()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				handle(c)
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
 }

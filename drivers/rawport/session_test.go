@@ -47,53 +47,26 @@ func startPrinter(t *testing.T, status byte, faultAfter int) *testPrinter {
 		t.Fatal(err)
 	}
 	p := &testPrinter{addr: l.Addr().String(), status: status, faultAfter: faultAfter}
-	var wg sync.WaitGroup
-	var conns []net.Conn
-	var cmu sync.Mutex
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	serveConns(t, l, func(c net.Conn) {
+		r := bufio.NewReader(c)
 		for {
-			c, err := l.Accept()
+			b, err := r.ReadByte()
 			if err != nil {
 				return
 			}
-			cmu.Lock()
-			conns = append(conns, c)
-			cmu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				r := bufio.NewReader(c)
-				for {
-					b, err := r.ReadByte()
-					if err != nil {
-						return
-					}
-					p.mu.Lock()
-					if b == '?' {
-						st := p.status
-						p.mu.Unlock()
-						c.Write([]byte{st})
-						continue
-					}
-					p.data.WriteByte(b)
-					if p.faultAfter > 0 && p.data.Len() >= p.faultAfter {
-						p.status = 'F'
-					}
-					p.mu.Unlock()
-				}
-			}()
+			p.mu.Lock()
+			if b == '?' {
+				st := p.status
+				p.mu.Unlock()
+				c.Write([]byte{st})
+				continue
+			}
+			p.data.WriteByte(b)
+			if p.faultAfter > 0 && p.data.Len() >= p.faultAfter {
+				p.status = 'F'
+			}
+			p.mu.Unlock()
 		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		cmu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		cmu.Unlock()
-		wg.Wait()
 	})
 	return p
 }
