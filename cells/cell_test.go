@@ -16,6 +16,7 @@ import (
 	"github.com/cellforge/cellforge/cells"
 	"github.com/cellforge/cellforge/configs"
 	"github.com/cellforge/cellforge/drivers/modbus"
+	"github.com/cellforge/cellforge/drivers/rawport"
 	"github.com/cellforge/cellforge/drivers/zpl"
 	"github.com/cellforge/cellforge/firmware-sim/loom"
 	"github.com/cellforge/cellforge/firmware-sim/plant"
@@ -110,7 +111,7 @@ func (fl *floor) startCells() {
 				start = append(start, line.Run, dev.Run)
 				cfg.Machine, cfg.Device, cfg.Profile = dev, d.ID, d.Profile
 			case d.Kind == configs.KindLabelPrinter:
-				pr, err := zpl.New(zpl.Config{Name: d.ID, Address: p.Addr(d.ID), Timeout: time.Second})
+				pr, err := zpl.New(rawport.Config{Name: d.ID, Address: p.Addr(d.ID), Timeout: time.Second})
 				if err != nil {
 					t.Fatal(err)
 				}

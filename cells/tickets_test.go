@@ -15,6 +15,7 @@ import (
 	"github.com/cellforge/cellforge/cells"
 	"github.com/cellforge/cellforge/configs"
 	"github.com/cellforge/cellforge/drivers/escpos"
+	"github.com/cellforge/cellforge/drivers/rawport"
 	"github.com/cellforge/cellforge/firmware-sim/plant"
 	"github.com/cellforge/cellforge/store/sqlite"
 )
@@ -64,7 +65,7 @@ func TestTicketsOwedOutliveARestart(t *testing.T) {
 	plantDone := make(chan error, 1)
 	go func() { plantDone <- p.Run(plantCtx) }()
 	t.Cleanup(func() { stopPlant(); <-plantDone })
-	driver, err := escpos.New(escpos.Config{Name: "stamp-1", Address: p.Addr("stamp-1"), Timeout: time.Second})
+	driver, err := escpos.New(rawport.Config{Name: "stamp-1", Address: p.Addr("stamp-1"), Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,104 +1,19 @@
 package escpos
 
-import (
-	"bufio"
-	"context"
-	"fmt"
-	"io"
-	"log/slog"
+import "github.com/cellforge/cellforge/drivers/rawport"
 
-	"go.bug.st/serial"
-
-	"github.com/cellforge/cellforge/drivers/rawport"
-)
-
-// DefaultTimeout bounds each request when the config gives no timeout.
-const DefaultTimeout = rawport.DefaultTimeout
-
-// Config configures a [Printer]: its name, its address or dial func, the
-// timeout of each request (the status query, or sending a ticket), and
-// where its health and logs go. See [rawport.Config] for the fields.
-type Config = rawport.Config
-
-// DialFunc opens a connection to a printer; see [rawport.DialFunc].
-type DialFunc = rawport.DialFunc
-
-// DialTCP returns a DialFunc for a printer's raw TCP port at address
-// (host:port, usually port 9100).
-func DialTCP(address string) DialFunc { return rawport.DialTCP(address) }
-
-// DialSerial returns a DialFunc for a printer on the serial port at path
-// (such as /dev/ttyUSB0) with the given mode; a nil mode means 9600 baud,
-// 8 data bits, no parity, one stop bit.
-func DialSerial(path string, mode *serial.Mode) DialFunc { return rawport.DialSerial(path, mode) }
-
-// Printer is an ESC/POS ticket printer. It keeps one connection open between
-// requests and opens a new one after a failure. Its methods are safe for
-// concurrent use; requests are sent one at a time, and the requests of one
-// ticket are not interleaved with others.
-//
-// Its Close, Health, Name and Logger are those of its [rawport.Session]:
-// Close closes the connection, and the next request reconnects; Health
-// returns its connection health as reported to package health.
-type Printer struct {
-	*session // Close, Health, Name and Logger are the session's
-}
-
-type session = rawport.Session[Status]
+// Printer is an ESC/POS ticket printer, configured by a [rawport.Config].
+// Its Status asks for the real-time status (DLE EOT 1, 2 and 4). Its Print
+// prints a [Ticket]: it checks the status first and refuses, with a
+// *FaultError that errors.Is matches to ErrPaperOut, ErrCoverOpen or
+// ErrOffline, when the printer cannot print; it then sends the ticket and
+// checks the status again, returning a *FaultError if a fault appeared. A
+// printer that does not answer a status request within the timeout fails
+// with ErrNoAnswer.
+type Printer = rawport.Printer[Status, Ticket]
 
 // New returns a driver for the printer cfg describes; it connects on the
 // first request.
-func New(cfg Config) (*Printer, error) {
-	s, err := rawport.NewSession(rawport.Protocol{Name: "escpos", NoAnswer: ErrNoAnswer, BadAnswer: ErrBadAnswer}, dialect, cfg)
-	if err != nil {
-		return nil, err
-	}
-	return &Printer{s}, nil
-}
-
-// Status asks the printer for its real-time status (DLE EOT 1, 2 and 4).
-func (p *Printer) Status(ctx context.Context) (Status, error) {
-	st, err := p.session.Status(ctx)
-	if err != nil {
-		return Status{}, fmt.Errorf("status of %s: %w", p.session.Name(), err)
-	}
-	return st, nil
-}
-
-// Print prints t. It checks the status first and refuses, with a
-// *FaultError that errors.Is matches to ErrPaperOut, ErrCoverOpen or
-// ErrOffline, when the printer cannot print; it then sends the ticket and
-// checks the status again, returning a *FaultError if a fault appeared.
-// A printer that does not answer a status request within the timeout
-// fails with ErrNoAnswer.
-func (p *Printer) Print(ctx context.Context, t Ticket) error {
-	if err := t.Validate(); err != nil {
-		return fmt.Errorf("printing traveler of %q: %w", t.WorkOrder, err)
-	}
-	if err := p.session.Print(ctx, Render(t)); err != nil {
-		return fmt.Errorf("printing traveler of %q on %s: %w", t.WorkOrder, p.session.Name(), err)
-	}
-	p.session.Logger().Debug("traveler printed", "work_order", t.WorkOrder)
-	return nil
-}
-
-// dialect is what the session needs of ESC/POS: the real-time status
-// round trip, and a warning when a print finds the paper roll near its end.
-var dialect = rawport.Dialect[Status]{
-	Query: func(w io.Writer, r *bufio.Reader) (Status, error) {
-		if _, err := w.Write(statusRequest); err != nil {
-			return Status{}, fmt.Errorf("sending status request: %w", err)
-		}
-		var raw [3]byte
-		if _, err := io.ReadFull(r, raw[:]); err != nil {
-			return Status{}, fmt.Errorf("reading status: %w", err)
-		}
-		return parseStatus(raw)
-	},
-	Ready: func(st Status, log *slog.Logger) {
-		if st.NearEnd {
-			log.Warn("paper roll near its end")
-		}
-	},
-	Noun: "ticket",
+func New(cfg rawport.Config) (*Printer, error) {
+	return rawport.NewPrinter(rawport.Protocol{Name: "escpos", NoAnswer: ErrNoAnswer, BadAnswer: ErrBadAnswer}, dialect, jobs, cfg)
 }

@@ -3,9 +3,12 @@ package escpos
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cellforge/cellforge/drivers/rawport"
 )
 
 // Columns is the width of a ticket line: font A on a 58 mm roll.
@@ -39,6 +42,17 @@ func (t Ticket) Validate() error {
 		return fmt.Errorf("url of %d bytes longer than %d", len(t.URL), MaxURL)
 	}
 	return nil
+}
+
+// jobs is what the printer prints: travelers.
+var jobs = rawport.Jobs[Ticket]{
+	Status:   "status",
+	Validate: Ticket.Validate,
+	Render:   Render,
+	Name:     func(t Ticket) string { return fmt.Sprintf("traveler of %q", t.WorkOrder) },
+	Printed: func(log *slog.Logger, t Ticket) {
+		log.Debug("traveler printed", "work_order", t.WorkOrder)
+	},
 }
 
 // Commands used by Render.

@@ -1,12 +1,17 @@
 package escpos
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
-	"strings"
+	"io"
+	"log/slog"
+
+	"github.com/cellforge/cellforge/drivers/rawport"
 )
 
-// Errors a print or status request fails with; compare with errors.Is.
+// Faults a printer reports that keep it from printing; a print fails with
+// a *FaultError that errors.Is matches to each.
 var (
 	// ErrPaperOut: the roll paper end sensor reports no paper.
 	ErrPaperOut = errors.New("paper out")
@@ -14,12 +19,6 @@ var (
 	ErrCoverOpen = errors.New("cover open")
 	// ErrOffline: the printer reports itself offline.
 	ErrOffline = errors.New("printer offline")
-	// ErrNoAnswer: the printer did not answer a status request, or did not
-	// take a ticket, within the timeout.
-	ErrNoAnswer = errors.New("no answer from printer")
-	// ErrBadAnswer: a status byte does not have the fixed bits of an
-	// ESC/POS status (bit 1 and bit 4 set, bits 0 and 7 clear).
-	ErrBadAnswer = errors.New("malformed status byte")
 )
 
 // statusRequest asks for the printer (1), offline cause (2) and paper
@@ -40,6 +39,41 @@ type Status struct {
 	NearEnd bool
 }
 
+// Errors of the exchange with a printer; compare with errors.Is.
+var (
+	// ErrNoAnswer: the printer did not answer a status request, or did not
+	// take a ticket, within the timeout.
+	ErrNoAnswer = errors.New("no answer from printer")
+	// ErrBadAnswer: a status byte does not have the fixed bits of an
+	// ESC/POS status (bit 1 and bit 4 set, bits 0 and 7 clear).
+	ErrBadAnswer = errors.New("malformed status byte")
+)
+
+// queryStatus asks for the printer, offline cause and paper sensor status
+// and parses the answer.
+func queryStatus(w io.Writer, r *bufio.Reader) (Status, error) {
+	if _, err := w.Write(statusRequest); err != nil {
+		return Status{}, fmt.Errorf("sending status request: %w", err)
+	}
+	var raw [3]byte
+	if _, err := io.ReadFull(r, raw[:]); err != nil {
+		return Status{}, fmt.Errorf("reading status: %w", err)
+	}
+	return parseStatus(raw)
+}
+
+// dialect is what the session needs of ESC/POS: the real-time status
+// round trip, and a warning when a print finds the paper roll near its end.
+var dialect = rawport.Dialect[Status]{
+	Query: queryStatus,
+	Ready: func(st Status, log *slog.Logger) {
+		if st.NearEnd {
+			log.Warn("paper roll near its end")
+		}
+	},
+	Noun: "ticket",
+}
+
 // parseStatus decodes the answers to DLE EOT 1, 2 and 4.
 func parseStatus(b [3]byte) (Status, error) {
 	for i, n := range []int{1, 2, 4} {
@@ -56,43 +90,21 @@ func parseStatus(b [3]byte) (Status, error) {
 	}, nil
 }
 
-// Err returns a *FaultError when the status keeps the printer from
-// printing (paper out, cover open, offline), and nil otherwise. A roll
-// near its end still prints.
-func (s Status) Err() error {
-	if s.PaperOut || s.PaperEndStop || s.CoverOpen || s.Offline {
-		return &FaultError{Status: s}
-	}
-	return nil
+// Faults lists the faults that keep the printer from printing: paper
+// out, cover open, offline. A roll near its end still prints.
+func (s Status) Faults() []error {
+	return rawport.Conditions(
+		rawport.Condition{On: s.PaperOut || s.PaperEndStop, Err: ErrPaperOut},
+		rawport.Condition{On: s.CoverOpen, Err: ErrCoverOpen},
+		rawport.Condition{On: s.Offline, Err: ErrOffline},
+	)
 }
+
+// Err returns a *FaultError when the status keeps the printer from
+// printing, and nil otherwise.
+func (s Status) Err() error { return rawport.Fault(s) }
 
 // FaultError is the error of a printer whose status keeps it from printing.
 // errors.Is matches it against ErrPaperOut, ErrCoverOpen and ErrOffline for
 // each fault the status reports.
-type FaultError struct {
-	Status Status
-}
-
-// Error lists the faults.
-func (e *FaultError) Error() string {
-	var f []string
-	for _, c := range []error{ErrPaperOut, ErrCoverOpen, ErrOffline} {
-		if e.Is(c) {
-			f = append(f, c.Error())
-		}
-	}
-	return "printer reports " + strings.Join(f, ", ")
-}
-
-// Is reports whether target is one of the faults e reports.
-func (e *FaultError) Is(target error) bool {
-	switch target {
-	case ErrPaperOut:
-		return e.Status.PaperOut || e.Status.PaperEndStop
-	case ErrCoverOpen:
-		return e.Status.CoverOpen
-	case ErrOffline:
-		return e.Status.Offline
-	}
-	return false
-}
+type FaultError = rawport.FaultError[Status]

@@ -16,6 +16,13 @@
 // gives it a [Dialect] that writes the status request and reads and parses
 // the answer, and renders what it prints.
 //
+// A [Printer] is a session that prints a driver's jobs (tickets, labels):
+// it checks a job, renders it and prints it, naming the job and the
+// printer in its errors. A status that keeps the printer from printing is
+// a [FaultError], which errors.Is matches to each fault the status lists
+// (paper out, cover open): the drivers name the faults, the printer here
+// reports them.
+//
 // [SerialMode] maps a serial line's settings (data bits, parity, stop
 // bits) to go.bug.st/serial's mode, for the printers here and for the
 // Modbus RTU lines of package modbus alike.

@@ -1,6 +1,6 @@
 // Package zpl is the driver of ZPL II label printers: it renders the
 // provenance label of a finished piece ([Render]) and prints it
-// ([Printer.Print]) over raw TCP (port 9100) or a serial line, checking the
+// ([Printer]) over raw TCP (port 9100) or a serial line, checking the
 // printer's host status (~HS) before and after each label.
 //
 // It owns the label layout, the escaping of field data (every field is sent
@@ -10,12 +10,13 @@
 // [ErrNoAnswer]). Every ~HS round trip is reported to package health under
 // the driver name "zpl".
 //
-// The connection and the session over it (dialing, the timeout of each
+// The connection and the printer over it (dialing, the timeout of each
 // request, reconnecting after a failure, a print's status check before and
-// after sending, reporting each round trip) are package rawport's.
+// after sending, reporting each round trip, the error of a status that
+// reports faults) are package rawport's: [Printer] is a [rawport.Printer]
+// of this driver's status and jobs, configured by a [rawport.Config].
 //
-// It imports only the standard library, go.bug.st/serial,
-// github.com/cellforge/cellforge/drivers/health and
+// It imports only the standard library and
 // github.com/cellforge/cellforge/drivers/rawport: never the order book, the
 // cells or the API.
 package zpl

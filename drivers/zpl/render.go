@@ -3,7 +3,10 @@ package zpl
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
+
+	"github.com/cellforge/cellforge/drivers/rawport"
 )
 
 // Limits of what a label can carry.
@@ -52,6 +55,17 @@ func (l Label) Validate() error {
 		}
 	}
 	return nil
+}
+
+// jobs is what the printer prints: unit labels.
+var jobs = rawport.Jobs[Label]{
+	Status:   "host status",
+	Validate: Label.Validate,
+	Render:   Render,
+	Name:     func(l Label) string { return fmt.Sprintf("label %q", l.Serial) },
+	Printed: func(log *slog.Logger, l Label) {
+		log.Debug("label printed", "serial", l.Serial, "sku", l.SKU)
+	},
 }
 
 // Render returns the ZPL format (^XA ... ^XZ) of l: the title, the SKU,

@@ -4,11 +4,15 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
+
+	"github.com/cellforge/cellforge/drivers/rawport"
 )
 
-// Errors a print or status request fails with; compare with errors.Is.
+// Faults a printer reports that keep it from printing; a print fails with
+// a *FaultError that errors.Is matches to each.
 var (
 	// ErrPaperOut: the printer reports the media out.
 	ErrPaperOut = errors.New("paper out")
@@ -18,12 +22,6 @@ var (
 	ErrPaused = errors.New("printer paused")
 	// ErrRibbonOut: the printer reports the ribbon out.
 	ErrRibbonOut = errors.New("ribbon out")
-	// ErrNoAnswer: the printer did not answer ~HS, or did not take a label,
-	// within the timeout.
-	ErrNoAnswer = errors.New("no answer to host status request")
-	// ErrBadAnswer: the answer to ~HS is not three STX ... ETX CR LF strings
-	// with the expected fields.
-	ErrBadAnswer = errors.New("malformed host status answer")
 )
 
 // Status is a printer's answer to ~HS (host status).
@@ -45,49 +43,52 @@ type Status struct {
 	LabelsRemaining int
 }
 
-// Err returns a *FaultError when the status keeps the printer from
-// printing (paper out, head open, paused, ribbon out), and nil otherwise.
-func (s Status) Err() error {
-	if s.PaperOut || s.HeadOpen || s.Paused || s.RibbonOut {
-		return &FaultError{Status: s}
-	}
-	return nil
+// Faults lists the faults that keep the printer from printing: paper
+// out, head open, paused, ribbon out.
+func (s Status) Faults() []error {
+	return rawport.Conditions(
+		rawport.Condition{On: s.PaperOut, Err: ErrPaperOut},
+		rawport.Condition{On: s.HeadOpen, Err: ErrHeadOpen},
+		rawport.Condition{On: s.Paused, Err: ErrPaused},
+		rawport.Condition{On: s.RibbonOut, Err: ErrRibbonOut},
+	)
 }
+
+// Err returns a *FaultError when the status keeps the printer from
+// printing, and nil otherwise.
+func (s Status) Err() error { return rawport.Fault(s) }
 
 // FaultError is the error of a printer whose status keeps it from printing.
 // errors.Is matches it against ErrPaperOut, ErrHeadOpen, ErrPaused and
 // ErrRibbonOut for each fault the status reports.
-type FaultError struct {
-	Status Status
+type FaultError = rawport.FaultError[Status]
+
+// Errors of the exchange with a printer; compare with errors.Is.
+var (
+	// ErrNoAnswer: the printer did not answer ~HS, or did not take a label,
+	// within the timeout.
+	ErrNoAnswer = errors.New("no answer to host status request")
+	// ErrBadAnswer: the answer to ~HS is not three STX ... ETX CR LF strings
+	// with the expected fields.
+	ErrBadAnswer = errors.New("malformed host status answer")
+)
+
+// queryHostStatus sends ~HS and parses the answer.
+func queryHostStatus(w io.Writer, r *bufio.Reader) (Status, error) {
+	if _, err := w.Write([]byte("~HS")); err != nil {
+		return Status{}, fmt.Errorf("sending ~HS: %w", err)
+	}
+	raw, err := readHostStatus(r)
+	if err != nil {
+		return Status{}, fmt.Errorf("reading host status: %w", err)
+	}
+	return parseHostStatus(raw)
 }
 
-// Error lists the faults.
-func (e *FaultError) Error() string {
-	var f []string
-	for _, c := range []struct {
-		on  bool
-		err error
-	}{{e.Status.PaperOut, ErrPaperOut}, {e.Status.HeadOpen, ErrHeadOpen}, {e.Status.Paused, ErrPaused}, {e.Status.RibbonOut, ErrRibbonOut}} {
-		if c.on {
-			f = append(f, c.err.Error())
-		}
-	}
-	return "printer reports " + strings.Join(f, ", ")
-}
-
-// Is reports whether target is one of the faults e reports.
-func (e *FaultError) Is(target error) bool {
-	switch target {
-	case ErrPaperOut:
-		return e.Status.PaperOut
-	case ErrHeadOpen:
-		return e.Status.HeadOpen
-	case ErrPaused:
-		return e.Status.Paused
-	case ErrRibbonOut:
-		return e.Status.RibbonOut
-	}
-	return false
+// dialect is what the session needs of ZPL: the ~HS round trip.
+var dialect = rawport.Dialect[Status]{
+	Query: queryHostStatus,
+	Noun:  "label",
 }
 
 // maxStatusString bounds one string of the answer; real ones are about 40

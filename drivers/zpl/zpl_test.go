@@ -12,6 +12,7 @@ import (
 	"go.bug.st/serial"
 
 	"github.com/cellforge/cellforge/drivers/health"
+	"github.com/cellforge/cellforge/drivers/rawport"
 	"github.com/cellforge/cellforge/firmware-sim/stream/streamtest"
 	simzpl "github.com/cellforge/cellforge/firmware-sim/zpl"
 )
@@ -22,7 +23,7 @@ func startTCP(t *testing.T, timeout time.Duration) (*simzpl.Printer, *Printer) {
 	t.Helper()
 	sim := simzpl.New(simzpl.Config{})
 	addr := streamtest.ServeTCP(t, sim.Serve)
-	return sim, newPrinter(t, Config{Address: addr, Timeout: timeout})
+	return sim, newPrinter(t, rawport.Config{Address: addr, Timeout: timeout})
 }
 
 // startPTY serves a simulated printer on a pty pair until the test ends and
@@ -31,11 +32,11 @@ func startPTY(t *testing.T, timeout time.Duration) (*simzpl.Printer, *Printer) {
 	t.Helper()
 	sim := simzpl.New(simzpl.Config{})
 	path, _ := streamtest.ServePTY(t, sim.ServePort)
-	return sim, newPrinter(t, Config{Name: "label-1", Dial: DialSerial(path, &serial.Mode{BaudRate: 115200}), Timeout: timeout})
+	return sim, newPrinter(t, rawport.Config{Name: "label-1", Dial: rawport.DialSerial(path, &serial.Mode{BaudRate: 115200}), Timeout: timeout})
 }
 
 // newPrinter returns a driver for cfg, closed when the test ends.
-func newPrinter(t *testing.T, cfg Config) *Printer {
+func newPrinter(t *testing.T, cfg rawport.Config) *Printer {
 	t.Helper()
 	p, err := New(cfg)
 	if err != nil {
@@ -141,8 +142,8 @@ func TestPrintRefusedOnFault(t *testing.T) {
 // sending: the label is held by the printer, not lost.
 func TestPrintFaultAfterSending(t *testing.T) {
 	sim := simzpl.New(simzpl.Config{})
-	dial := DialTCP(streamtest.ServeTCP(t, sim.Serve))
-	p := newPrinter(t, Config{Timeout: 2 * time.Second, Dial: func(ctx context.Context) (io.ReadWriteCloser, error) {
+	dial := rawport.DialTCP(streamtest.ServeTCP(t, sim.Serve))
+	p := newPrinter(t, rawport.Config{Timeout: 2 * time.Second, Dial: func(ctx context.Context) (io.ReadWriteCloser, error) {
 		c, err := dial(ctx)
 		if err != nil {
 			return nil, err
