@@ -104,7 +104,7 @@ type Device struct {
 }
 
 // Modbus reports whether the device speaks Modbus.
-func (d Device) Modbus() bool { return d.Kind == KindLoom || d.Kind == KindDyeStation }
+func (d Device) Modbus() bool { return kindOf(d.Kind).Modbus }
 
 // SerialLine is a serial port shared by the devices on it: several Modbus RTU devices, or one
 // printer.

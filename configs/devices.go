@@ -76,7 +76,7 @@ func (d *decoder) checkDevices(f *rawFactory, lines map[string]rawSerialLine) {
 				continue
 			}
 			kinds[dev.ID.V] = dev.Kind.V
-			modbus := dev.Kind.V == KindLoom || dev.Kind.V == KindDyeStation
+			modbus := kindOf(dev.Kind.V).Modbus
 			if modbus {
 				if first, ok := machineOf[c.ID.V]; ok {
 					d.add(dev.line, dev.object, "kind", "cell %s already has machine %s (line %d); a cell drives one machine", quote(c.ID.V), quote(first.ID.V), first.line)
@@ -128,7 +128,7 @@ func (d *decoder) checkMachineFields(dev rawDevice, modbus bool, units map[strin
 			field string
 		}{{dev.UnitID.set(), dev.UnitID.Line, "unit_id"}, {dev.Profile.set(), dev.Profile.Line, "profile"}} {
 			if v.set {
-				d.add(v.line, dev.object, v.field, "applies to Modbus devices (looms and dye stations) only, not a %s", dev.Kind.V)
+				d.add(v.line, dev.object, v.field, "applies to Modbus devices (%s) only, not a %s", modbusKinds(), dev.Kind.V)
 			}
 		}
 	} else {
@@ -166,7 +166,7 @@ func (d *decoder) checkSharedLines(users map[string][]rawDevice) {
 		devs := users[id]
 		var printer *rawDevice
 		for i, dev := range devs {
-			if dev.Kind.V == KindLoom || dev.Kind.V == KindDyeStation {
+			if !kindOf(dev.Kind.V).OwnLine {
 				continue
 			}
 			printer = &devs[i]
@@ -191,7 +191,7 @@ func (d *decoder) checkPrinting(p *rawPrinting, kinds map[string]string) {
 		v     value[string]
 		field string
 		kind  string
-	}{{p.Labels, "labels", KindLabelPrinter}, {p.Tickets, "tickets", KindMicroPrinter}} {
+	}{{p.Labels, "labels", printerFor("labels")}, {p.Tickets, "tickets", printerFor("tickets")}} {
 		if !v.v.set() || v.v.Bad {
 			continue
 		}

@@ -48,7 +48,6 @@ const (
 	capabilityRule = "want 1 to 32 of a-z, 0-9, '-', starting with a letter"
 	attributeRule  = "want 1 to 32 of a-z, 0-9, '_', '-', starting with a letter"
 	roleRule       = "want operator, manager, planner or admin"
-	kindRule       = "want loom, dye-station, micro-printer or label-printer"
 	parityRule     = "want none, even or odd"
 	bcryptRule     = "must be a bcrypt hash ($2a$, $2b$ or $2y$, a cost of 04 to 31, 60 characters)"
 )
@@ -73,7 +72,7 @@ func (f *rawFactory) defaults() {
 	for i := range f.Cells.V {
 		for j := range f.Cells.V[i].Devices.V {
 			dev := &f.Cells.V[i].Devices.V[j]
-			if dev.Kind.V == KindLoom || dev.Kind.V == KindDyeStation {
+			if kindOf(dev.Kind.V).Modbus {
 				defaultTo(&dev.Profile, dev.Kind.V)
 				if !dev.UnitID.set() {
 					dev.UnitID.V = 1
@@ -181,7 +180,7 @@ func (d *decoder) checkCells(f *rawFactory) map[string]bool {
 				d.unique(deviceIDs, dev.ID, c.object, "devices", "duplicate device id %s (first at line %d)")
 			}
 			if d.required(dev.Kind, dev.line, dev.object, "kind") && !isDeviceKind(dev.Kind.V) {
-				d.add(dev.Kind.Line, dev.object, "kind", "unknown kind %s (%s)", quote(dev.Kind.V), kindRule)
+				d.add(dev.Kind.Line, dev.object, "kind", "unknown kind %s (%s)", quote(dev.Kind.V), kindRule())
 			}
 		}
 	}
@@ -511,11 +510,8 @@ func (d *decoder) text(v value[string], object, field string, maxRunes int) {
 
 // isDeviceKind reports whether s is a kind of device a cell may hold.
 func isDeviceKind(s string) bool {
-	switch s {
-	case "loom", "dye-station", "micro-printer", "label-printer":
-		return true
-	}
-	return false
+	_, ok := LookupKind(s)
+	return ok
 }
 
 func isRole(s string) bool {
