@@ -52,6 +52,27 @@ type floorConfig struct {
 	BaseURL string
 }
 
+// floorBuilder is the floor as newFloor builds it, with what the constructors of its devices
+// need.
+type floorBuilder struct {
+	*floor
+	f   *configs.Factory
+	cfg floorConfig
+	// address and port say where a device and a serial line are reached: at their own address
+	// and port, or at the simulator's.
+	address func(configs.Device) string
+	port    func(configs.SerialLine) string
+	rtu     map[string]*modbus.Line // the serial lines Modbus devices are on, by id
+	tickets cells.TicketPrinter     // the printer of the work tickets, nil when none
+}
+
+// cellBuild is the config of a cell's controller as its devices fill it in, and the controller
+// once it is made.
+type cellBuild struct {
+	cfg  cells.Config
+	cell *cells.Cell
+}
+
 // newFloor builds the floor of f; nothing runs before Run. On error what was opened is closed.
 func newFloor(f *configs.Factory, cfg floorConfig) (_ *floor, err error) {
 	fl := &floor{log: cfg.Logger, cells: map[string]*cells.Cell{}, health: cfg.Health, setup: map[string][]string{}}
@@ -60,96 +81,125 @@ func newFloor(f *configs.Factory, cfg floorConfig) (_ *floor, err error) {
 			fl.close()
 		}
 	}()
-	// Where each device is reached: its own address and line, or the simulator's.
-	address := func(d configs.Device) string { return d.Address }
-	port := func(l configs.SerialLine) string { return l.Port }
+	b := &floorBuilder{floor: fl, f: f, cfg: cfg,
+		address: func(d configs.Device) string { return d.Address },
+		port:    func(l configs.SerialLine) string { return l.Port },
+	}
 	if f.Simulate {
-		spec, err := plantSpec(f, true, "")
-		if err != nil {
+		if err := b.simulate(); err != nil {
 			return nil, err
 		}
-		fl.plant, err = plant.New(spec, plant.Config{Logger: cfg.Logger.With("component", "simulator"), Speed: cfg.SimSpeed})
-		if err != nil {
-			return nil, fmt.Errorf("starting the simulated plant: %w", err)
-		}
-		fl.closers = append(fl.closers, fl.plant.Close)
-		address = func(d configs.Device) string { return fl.plant.Addr(d.ID) }
-		port = func(l configs.SerialLine) string { return fl.plant.Port(l.ID) }
 	}
-
-	rtu, err := fl.openRTULines(f, port)
-	if err != nil {
+	if b.rtu, err = fl.openRTULines(f, b.port); err != nil {
 		return nil, err
 	}
-
-	var ticketPrinter *escpos.Printer
 	for _, c := range f.Cells {
-		ccfg := cells.Config{Cell: c, Factory: f, Book: cfg.Book, Logger: cfg.Logger.With("component", "cell")}
-		// The machine's readings go to the cell's controller, made once the machine is.
-		var cell *cells.Cell
-		observe := func(r modbus.Reading) { cell.Observe(r.Values, r.Time, r.Err) }
-		var machine *modbus.Device
+		cb := &cellBuild{cfg: cells.Config{Cell: c, Factory: f, Book: cfg.Book, Logger: cfg.Logger.With("component", "cell")}}
 		for _, d := range c.Devices {
-			switch {
-			case d.Modbus():
-				line := rtu[d.SerialLine]
-				if d.SerialLine == "" {
-					line, err = modbus.NewTCPLine(modbus.TCPConfig{Address: address(d), Timeout: d.Timeout})
-					if err != nil {
-						return nil, fmt.Errorf("device %s: %w", d.ID, err)
-					}
-					fl.lines = append(fl.lines, line)
-				}
-				machine, err = modbus.NewDevice(line, modbus.DeviceConfig{
-					Name: d.ID, UnitID: byte(d.UnitID), Profile: d.Profile.Modbus,
-					Health: cfg.Health.Device(d.ID, "modbus"), OnReading: observe,
-				})
-				if err != nil {
-					return nil, fmt.Errorf("device %s: %w", d.ID, err)
-				}
-				fl.machines = append(fl.machines, machine)
-				fl.sampled = append(fl.sampled, machineRef{cell: c.ID, device: d.ID, dev: machine})
-				fl.setup[c.ID] = d.Profile.Setup
-				ccfg.Machine, ccfg.Device, ccfg.Profile = machine, d.ID, d.Profile
-			case d.Kind == configs.KindLabelPrinter:
-				pcfg, err := printerConfig(f, d, cfg, address, port)
-				if err != nil {
-					return nil, fmt.Errorf("device %s: %w", d.ID, err)
-				}
-				p, err := zpl.New(pcfg)
-				if err != nil {
-					return nil, fmt.Errorf("device %s: %w", d.ID, err)
-				}
-				fl.closers = append(fl.closers, p.Close)
-				fl.printers = append(fl.printers, prober[zpl.Status](p.Status))
-				ccfg.Labels = labelPrinter{p}
-			case d.Kind == configs.KindMicroPrinter:
-				pcfg, err := printerConfig(f, d, cfg, address, port)
-				if err != nil {
-					return nil, fmt.Errorf("device %s: %w", d.ID, err)
-				}
-				p, err := escpos.New(pcfg)
-				if err != nil {
-					return nil, fmt.Errorf("device %s: %w", d.ID, err)
-				}
-				fl.closers = append(fl.closers, p.Close)
-				fl.printers = append(fl.printers, prober[escpos.Status](p.Status))
-				if d.ID == f.Printing.Tickets {
-					ticketPrinter = p
-				}
+			kind, ok := deviceKinds[d.Kind]
+			if !ok {
+				return nil, fmt.Errorf("device %s: no driver for kind %q", d.ID, d.Kind)
+			}
+			if err := kind.open(b, d, cb); err != nil {
+				return nil, fmt.Errorf("device %s: %w", d.ID, err)
 			}
 		}
-		if cell, err = cells.New(ccfg); err != nil {
+		if cb.cell, err = cells.New(cb.cfg); err != nil {
 			return nil, err
 		}
-		fl.cells[c.ID] = cell
-		fl.order = append(fl.order, cell)
+		fl.cells[c.ID] = cb.cell
+		fl.order = append(fl.order, cb.cell)
 	}
-	if ticketPrinter != nil {
-		fl.tickets = cells.NewTickets(cells.TicketsConfig{Book: cfg.Book, Factory: f, Printer: ticketPrinterAdapter{ticketPrinter},
+	if b.tickets != nil {
+		fl.tickets = cells.NewTickets(cells.TicketsConfig{Book: cfg.Book, Factory: f, Printer: b.tickets,
 			BaseURL: cfg.BaseURL, Logger: cfg.Logger})
 	}
 	return fl, nil
+}
+
+// simulate starts the simulated plant of the factory's devices, which are then reached at its
+// ports and lines.
+func (b *floorBuilder) simulate() error {
+	spec, err := plantSpec(b.f, true, "")
+	if err != nil {
+		return err
+	}
+	b.plant, err = plant.New(spec, plant.Config{Logger: b.cfg.Logger.With("component", "simulator"), Speed: b.cfg.SimSpeed})
+	if err != nil {
+		return fmt.Errorf("starting the simulated plant: %w", err)
+	}
+	b.closers = append(b.closers, b.plant.Close)
+	b.address = func(d configs.Device) string { return b.plant.Addr(d.ID) }
+	b.port = func(l configs.SerialLine) string { return b.plant.Port(l.ID) }
+	return nil
+}
+
+// openMachine makes the driver of a Modbus machine, on a TCP line of its own or on its serial
+// line, whose readings go to the cell's controller.
+func (b *floorBuilder) openMachine(d configs.Device, c *cellBuild) error {
+	line := b.rtu[d.SerialLine]
+	if d.SerialLine == "" {
+		var err error
+		if line, err = modbus.NewTCPLine(modbus.TCPConfig{Address: b.address(d), Timeout: d.Timeout}); err != nil {
+			return err
+		}
+		b.lines = append(b.lines, line)
+	}
+	profile := deviceProfile(d)
+	machine, err := modbus.NewDevice(line, modbus.DeviceConfig{
+		Name: d.ID, UnitID: byte(d.UnitID), Profile: profile.Modbus,
+		Health:    b.cfg.Health.Device(d.ID, "modbus"),
+		OnReading: func(r modbus.Reading) { c.cell.Observe(r.Values, r.Time, r.Err) },
+	})
+	if err != nil {
+		return err
+	}
+	cell := c.cfg.Cell.ID
+	b.machines = append(b.machines, machine)
+	b.sampled = append(b.sampled, machineRef{cell: cell, device: d.ID, dev: machine})
+	b.setup[cell] = profile.Setup
+	c.cfg.Machine, c.cfg.Device, c.cfg.Profile = machine, d.ID, profile
+	return nil
+}
+
+// openLabelPrinter makes the driver of a label printer, the cell's printer of unit labels.
+func (b *floorBuilder) openLabelPrinter(d configs.Device, c *cellBuild) error {
+	p, err := openPrinter(b, d, zpl.New)
+	if err != nil {
+		return err
+	}
+	c.cfg.Labels = labelPrinter{p}
+	return nil
+}
+
+// openTicketPrinter makes the driver of a ticket printer, the floor's printer of work tickets
+// when the factory names it so.
+func (b *floorBuilder) openTicketPrinter(d configs.Device, _ *cellBuild) error {
+	p, err := openPrinter(b, d, escpos.New)
+	if err != nil {
+		return err
+	}
+	if d.ID == b.f.Printing.Tickets {
+		b.tickets = ticketPrinter{p}
+	}
+	return nil
+}
+
+// openPrinter makes the driver of printer d with newPrinter, closed with the floor and its
+// status probed while the floor runs.
+func openPrinter[S rawport.Status, J any](b *floorBuilder, d configs.Device,
+	newPrinter func(rawport.Config) (*rawport.Printer[S, J], error)) (*rawport.Printer[S, J], error) {
+	pcfg, err := b.printerConfig(d)
+	if err != nil {
+		return nil, err
+	}
+	p, err := newPrinter(pcfg)
+	if err != nil {
+		return nil, err
+	}
+	b.closers = append(b.closers, p.Close)
+	b.printers = append(b.printers, prober[S](p.Status))
+	return p, nil
 }
 
 // openRTULines opens the serial lines that Modbus devices are on, each at its port (port maps
@@ -160,7 +210,7 @@ func (fl *floor) openRTULines(f *configs.Factory, port func(configs.SerialLine) 
 		modbusLine := false
 		for _, c := range f.Cells {
 			for _, d := range c.Devices {
-				modbusLine = modbusLine || d.SerialLine == l.ID && d.Modbus()
+				modbusLine = modbusLine || d.SerialLine == l.ID && deviceKinds[d.Kind].profiled
 			}
 		}
 		if !modbusLine {
@@ -180,19 +230,18 @@ func (fl *floor) openRTULines(f *configs.Factory, port func(configs.SerialLine) 
 
 // printerConfig returns the config of a printer driver: its name, timeout, health and logger,
 // and how to reach it: over TCP at its address, or on its serial line with the line's settings.
-func printerConfig(f *configs.Factory, d configs.Device, cfg floorConfig, address func(configs.Device) string,
-	port func(configs.SerialLine) string) (rawport.Config, error) {
-	pcfg := rawport.Config{Name: d.ID, Timeout: d.Timeout, Health: cfg.Health, Logger: cfg.Logger.With("device", d.ID)}
+func (b *floorBuilder) printerConfig(d configs.Device) (rawport.Config, error) {
+	pcfg := rawport.Config{Name: d.ID, Timeout: d.Timeout, Health: b.cfg.Health, Logger: b.cfg.Logger.With("device", d.ID)}
 	if d.SerialLine == "" {
-		pcfg.Dial = rawport.DialTCP(address(d))
+		pcfg.Dial = rawport.DialTCP(b.address(d))
 		return pcfg, nil
 	}
-	l, _ := f.SerialLine(d.SerialLine)
+	l, _ := b.f.SerialLine(d.SerialLine)
 	mode, err := rawport.SerialMode(l.Baud, 8, l.Parity, l.StopBits)
 	if err != nil {
 		return rawport.Config{}, fmt.Errorf("serial line %s: %w", l.ID, err)
 	}
-	pcfg.Dial = rawport.DialSerial(port(l), mode)
+	pcfg.Dial = rawport.DialSerial(b.port(l), mode)
 	return pcfg, nil
 }
 
@@ -331,10 +380,10 @@ func (l labelPrinter) PrintLabel(ctx context.Context, lb cells.Label) error {
 	return l.p.Print(ctx, zpl.Label{SKU: lb.SKU, Drop: lb.Drop, Serial: lb.Serial, URL: lb.URL, Title: lb.Title})
 }
 
-// ticketPrinterAdapter adapts the ESC/POS driver to the ticket printer.
-type ticketPrinterAdapter struct{ p *escpos.Printer }
+// ticketPrinter adapts the ESC/POS driver to the ticket printer.
+type ticketPrinter struct{ p *escpos.Printer }
 
-func (t ticketPrinterAdapter) PrintTicket(ctx context.Context, tk cells.Ticket) error {
+func (t ticketPrinter) PrintTicket(ctx context.Context, tk cells.Ticket) error {
 	return t.p.Print(ctx, escpos.Ticket{
 		WorkOrder: fmt.Sprintf("%d (%s)", tk.WorkOrder, tk.OrderID), SKU: tk.SKU, Quantity: tk.Quantity,
 		Drop: tk.Drop, Due: tk.Due, Steps: tk.Steps, Notes: tk.Notes, URL: tk.URL,

@@ -39,7 +39,11 @@ func plantSpec(f *configs.Factory, inProcess bool, host string) (plant.Spec, err
 	}
 	for _, c := range f.Cells {
 		for _, d := range c.Devices {
-			pd := plant.Device{ID: d.ID, Kind: d.Kind, Line: d.SerialLine, UnitID: byte(d.UnitID)}
+			kind, ok := deviceKinds[d.Kind]
+			if !ok {
+				return plant.Spec{}, fmt.Errorf("device %s: no simulator for kind %q", d.ID, d.Kind)
+			}
+			pd := plant.Device{ID: d.ID, Kind: kind.sim, Line: d.SerialLine, UnitID: byte(d.UnitID)}
 			if d.SerialLine == "" {
 				pd.Listen = "127.0.0.1:0"
 				if !inProcess && d.Address != "" {
@@ -96,9 +100,9 @@ func simulate(ctx context.Context, args []string, e *env) error {
 	for _, s := range p.Status() {
 		where := s.Address
 		if s.Line != "" {
-			where = fmt.Sprintf("serial line %s (%s), unit %d", s.Line, s.Port, s.UnitID)
-			if s.Kind == plant.KindMicroPrinter || s.Kind == plant.KindLabelPrinter {
-				where = fmt.Sprintf("serial line %s (%s)", s.Line, s.Port)
+			where = fmt.Sprintf("serial line %s (%s)", s.Line, s.Port)
+			if d, _, _ := factory.Device(s.ID); deviceKinds[d.Kind].profiled {
+				where = fmt.Sprintf("serial line %s (%s), unit %d", s.Line, s.Port, s.UnitID)
 			}
 		}
 		fmt.Fprintf(e.stdout, "%-12s %-14s %s\n", s.ID, s.Kind, where)
