@@ -187,7 +187,7 @@ func (b *floorBuilder) openTicketPrinter(d configs.Device, _ *cellBuild) error {
 
 // openPrinter makes the driver of printer d with newPrinter, closed with the floor and its
 // status probed while the floor runs.
-func openPrinter[S rawport.Status, J any](b *floorBuilder, d configs.Device,
+func openPrinter[S rawport.Status, J rawport.Job](b *floorBuilder, d configs.Device,
 	newPrinter func(rawport.Config) (*rawport.Printer[S, J], error)) (*rawport.Printer[S, J], error) {
 	pcfg, err := b.printerConfig(d)
 	if err != nil {

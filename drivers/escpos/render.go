@@ -46,10 +46,8 @@ func (t Ticket) Validate() error {
 
 // jobs is what the printer prints: travelers.
 var jobs = rawport.Jobs[Ticket]{
-	Status:   "status",
-	Validate: Ticket.Validate,
-	Render:   Render,
-	Name:     func(t Ticket) string { return fmt.Sprintf("traveler of %q", t.WorkOrder) },
+	Render: Render,
+	Name:   func(t Ticket) string { return fmt.Sprintf("traveler of %q", t.WorkOrder) },
 	Printed: func(log *slog.Logger, t Ticket) {
 		log.Debug("traveler printed", "work_order", t.WorkOrder)
 	},

@@ -8,14 +8,15 @@ import (
 	"github.com/cellforge/cellforge/drivers/health"
 )
 
-// Jobs is what a [Printer] needs of the jobs (tickets, labels) of type J
-// that a driver prints, and of its status request, besides the session's
-// [Dialect].
-type Jobs[J any] struct {
-	// Status names the status request in errors ("status", "host status").
-	Status string
-	// Validate, when set, reports a job that cannot be printed.
-	Validate func(j J) error
+// Job is what a printer prints: a ticket, a label.
+type Job interface {
+	// Validate reports a job that cannot be printed.
+	Validate() error
+}
+
+// Jobs is what a [Printer] needs of the jobs of type J that a driver
+// prints, besides the session's [Dialect].
+type Jobs[J Job] struct {
 	// Render returns the bytes that print a valid job.
 	Render func(j J) []byte
 	// Name names j in errors (`label "S-1"`).
@@ -29,14 +30,14 @@ type Jobs[J any] struct {
 // between requests and opens a new one after a failure. Its methods are
 // safe for concurrent use; requests are sent one at a time, and the
 // requests of one job are not interleaved with others.
-type Printer[S Status, J any] struct {
+type Printer[S Status, J Job] struct {
 	session *Session[S]
 	jobs    Jobs[J]
 }
 
 // NewPrinter returns a printer cfg describes, speaking proto and dialect
 // and printing jobs; it connects on the first request.
-func NewPrinter[S Status, J any](proto Protocol, dialect Dialect[S], jobs Jobs[J], cfg Config) (*Printer[S, J], error) {
+func NewPrinter[S Status, J Job](proto Protocol, dialect Dialect[S], jobs Jobs[J], cfg Config) (*Printer[S, J], error) {
 	if jobs.Render == nil || jobs.Name == nil {
 		return nil, fmt.Errorf("%s printer: no rendering of its jobs", proto.Name)
 	}
@@ -67,7 +68,7 @@ func (p *Printer[S, J]) Status(ctx context.Context) (S, error) {
 	st, err := p.session.Status(ctx)
 	if err != nil {
 		var zero S
-		return zero, fmt.Errorf("%s of %s: %w", p.jobs.Status, p.session.Name(), err)
+		return zero, fmt.Errorf("%s of %s: %w", p.session.dialect.Request, p.session.Name(), err)
 	}
 	return st, nil
 }
@@ -79,10 +80,8 @@ func (p *Printer[S, J]) Status(ctx context.Context) (S, error) {
 // status request within the timeout fails with its protocol's NoAnswer
 // error.
 func (p *Printer[S, J]) Print(ctx context.Context, j J) error {
-	if p.jobs.Validate != nil {
-		if err := p.jobs.Validate(j); err != nil {
-			return fmt.Errorf("printing %s: %w", p.jobs.Name(j), err)
-		}
+	if err := j.Validate(); err != nil {
+		return fmt.Errorf("printing %s: %w", p.jobs.Name(j), err)
 	}
 	if err := p.session.Print(ctx, p.jobs.Render(j)); err != nil {
 		return fmt.Errorf("printing %s on %s: %w", p.jobs.Name(j), p.session.Name(), err)

@@ -9,22 +9,31 @@ import (
 	"testing"
 )
 
+// pageDialect is testDialect with its status request named.
+func pageDialect(ready *int) Dialect[byteStatus] {
+	d := testDialect(ready)
+	d.Request = "page status"
+	return d
+}
+
 var errEmptyPage = errors.New("empty page")
 
-// testJobs prints pages (strings), refusing an empty one, and collects
-// the pages it logs as printed.
-func testJobs(printed *[]string) Jobs[string] {
-	return Jobs[string]{
-		Status: "page status",
-		Validate: func(s string) error {
-			if s == "" {
-				return errEmptyPage
-			}
-			return nil
-		},
-		Render:  func(s string) []byte { return []byte(s) },
-		Name:    func(s string) string { return fmt.Sprintf("page %q", s) },
-		Printed: func(_ *slog.Logger, s string) { *printed = append(*printed, s) },
+// page is a test printer's job; an empty page cannot be printed.
+type page string
+
+func (p page) Validate() error {
+	if p == "" {
+		return errEmptyPage
+	}
+	return nil
+}
+
+// testJobs prints pages and collects the pages it logs as printed.
+func testJobs(printed *[]string) Jobs[page] {
+	return Jobs[page]{
+		Render:  func(p page) []byte { return []byte(p) },
+		Name:    func(p page) string { return fmt.Sprintf("page %q", string(p)) },
+		Printed: func(_ *slog.Logger, p page) { *printed = append(*printed, string(p)) },
 	}
 }
 
@@ -48,12 +57,12 @@ func TestPrinterPrint(t *testing.T) {
 			pr := startPrinter(t, tt.status, 0)
 			var printed []string
 			ready := 0
-			p, err := NewPrinter(proto, testDialect(&ready), testJobs(&printed), Config{Name: "test-1", Address: pr.addr})
+			p, err := NewPrinter(proto, pageDialect(&ready), testJobs(&printed), Config{Name: "test-1", Address: pr.addr})
 			if err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { p.Close() })
-			err = p.Print(context.Background(), tt.page)
+			err = p.Print(context.Background(), page(tt.page))
 			if !errors.Is(err, tt.wantErr) || tt.wantErr != nil && err.Error() != tt.wantMessage {
 				t.Fatalf("Print error = %v, want %q", err, tt.wantMessage)
 			}
@@ -87,7 +96,7 @@ func TestPrinterStatus(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var printed []string
 			ready := 0
-			p, err := NewPrinter(proto, testDialect(&ready), testJobs(&printed), Config{Name: "test-1", Address: tt.addr(t)})
+			p, err := NewPrinter(proto, pageDialect(&ready), testJobs(&printed), Config{Name: "test-1", Address: tt.addr(t)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -111,7 +120,7 @@ func TestPrinterStatus(t *testing.T) {
 
 func TestNewPrinterNeedsRendering(t *testing.T) {
 	ready := 0
-	if _, err := NewPrinter(proto, testDialect(&ready), Jobs[string]{}, Config{Address: "127.0.0.1:9100"}); err == nil {
+	if _, err := NewPrinter(proto, testDialect(&ready), Jobs[page]{}, Config{Address: "127.0.0.1:9100"}); err == nil {
 		t.Fatal("NewPrinter without a rendering of its jobs: no error")
 	}
 }

@@ -31,6 +31,9 @@ type Dialect[S Status] struct {
 	Ready func(st S, log *slog.Logger)
 	// Noun names what a print sends ("ticket", "label") in its errors.
 	Noun string
+	// Request names the status request in errors ("status", "host
+	// status"); "status" when empty.
+	Request string
 }
 
 // Session is a printer's side of a [Port]: status requests and prints that
@@ -49,6 +52,9 @@ type Session[S Status] struct {
 func NewSession[S Status](proto Protocol, dialect Dialect[S], cfg Config) (*Session[S], error) {
 	if dialect.Query == nil {
 		return nil, fmt.Errorf("%s printer: no status query", proto.Name)
+	}
+	if dialect.Request == "" {
+		dialect.Request = "status"
 	}
 	port, err := New(proto, cfg)
 	if err != nil {

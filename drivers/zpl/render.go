@@ -59,10 +59,8 @@ func (l Label) Validate() error {
 
 // jobs is what the printer prints: unit labels.
 var jobs = rawport.Jobs[Label]{
-	Status:   "host status",
-	Validate: Label.Validate,
-	Render:   Render,
-	Name:     func(l Label) string { return fmt.Sprintf("label %q", l.Serial) },
+	Render: Render,
+	Name:   func(l Label) string { return fmt.Sprintf("label %q", l.Serial) },
 	Printed: func(log *slog.Logger, l Label) {
 		log.Debug("label printed", "serial", l.Serial, "sku", l.SKU)
 	},

@@ -87,8 +87,9 @@ func queryHostStatus(w io.Writer, r *bufio.Reader) (Status, error) {
 
 // dialect is what the session needs of ZPL: the ~HS round trip.
 var dialect = rawport.Dialect[Status]{
-	Query: queryHostStatus,
-	Noun:  "label",
+	Query:   queryHostStatus,
+	Noun:    "label",
+	Request: "host status",
 }
 
 // maxStatusString bounds one string of the answer; real ones are about 40
