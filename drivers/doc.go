@@ -6,7 +6,8 @@
 //   - [github.com/cellforge/cellforge/drivers/zpl]: ZPL label printers;
 //   - [github.com/cellforge/cellforge/drivers/escpos]: ESC/POS ticket printers;
 //   - [github.com/cellforge/cellforge/drivers/rawport]: the raw stream (TCP or serial) both
-//     printer drivers talk over, one request at a time;
+//     printer drivers talk over, one request at a time, and the printer
+//     over it (a print's status checks, the fault error) that both are;
 //   - [github.com/cellforge/cellforge/drivers/health]: the health every driver
 //     reports (connected, round trip, errors) as Prometheus metrics.
 //
