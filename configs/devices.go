@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cellforge/cellforge/configs/internal/yamlfile"
 )
 
 // builtins are the profiles shipped with CellForge, parsed once.
@@ -20,22 +22,22 @@ func (d *decoder) checkSerialLines(f *rawFactory) map[string]rawSerialLine {
 		if l.bad {
 			continue
 		}
-		if d.required(l.ID, l.line, l.object, "id") && d.shape(l.ID, l.object, "id", isID, "invalid id %s ("+idRule+")") &&
-			d.unique(ids, l.ID, "", "serial_lines", "duplicate serial line id %s (first at line %d)") {
+		if d.Required(l.ID, l.line, l.object, "id") && d.Shape(l.ID, l.object, "id", yamlfile.IsID, "invalid id %s ("+yamlfile.IDRule+")") &&
+			d.Unique(ids, l.ID, "", "serial_lines", "duplicate serial line id %s (first at line %d)") {
 			out[l.ID.V] = l
 		}
-		if d.required(l.Port, l.line, l.object, "port") {
-			d.text(l.Port, l.object, "port", 256)
-			d.unique(ports, l.Port, l.object, "port", "port %s is already used by the serial line at line %d")
+		if d.Required(l.Port, l.line, l.object, "port") {
+			d.Text(l.Port, l.object, "port", 256)
+			d.Unique(ports, l.Port, l.object, "port", "port %s is already used by the serial line at line %d")
 		}
 		if !l.Baud.Bad && (l.Baud.V < minBaud || l.Baud.V > maxBaud) {
-			d.add(l.Baud.Line, l.object, "baud", "out of range %d..%d (got %d)", minBaud, maxBaud, l.Baud.V)
+			d.Add(l.Baud.Line, l.object, "baud", "out of range %d..%d (got %d)", minBaud, maxBaud, l.Baud.V)
 		}
 		if !l.Parity.Bad && l.Parity.V != "none" && l.Parity.V != "even" && l.Parity.V != "odd" {
-			d.add(l.Parity.Line, l.object, "parity", "unknown parity %s (%s)", quote(l.Parity.V), parityRule)
+			d.Add(l.Parity.Line, l.object, "parity", "unknown parity %s (%s)", yamlfile.Quote(l.Parity.V), parityRule)
 		}
 		if !l.StopBits.Bad && l.StopBits.V != 1 && l.StopBits.V != 2 {
-			d.add(l.StopBits.Line, l.object, "stop_bits", "want 1 or 2 (got %d)", l.StopBits.V)
+			d.Add(l.StopBits.Line, l.object, "stop_bits", "want 1 or 2 (got %d)", l.StopBits.V)
 		}
 		d.timeout(l.Timeout, l.object)
 	}
@@ -43,8 +45,8 @@ func (d *decoder) checkSerialLines(f *rawFactory) map[string]rawSerialLine {
 }
 
 func (d *decoder) timeout(v value[time.Duration], object string) {
-	if v.set() && !v.Bad && (v.V < minTimeout || v.V > maxTimeout) {
-		d.add(v.Line, object, "timeout", "out of range %s..%s (got %s)", minTimeout, maxTimeout, v.V)
+	if v.Set() && !v.Bad && (v.V < minTimeout || v.V > maxTimeout) {
+		d.Add(v.Line, object, "timeout", "out of range %s..%s (got %s)", minTimeout, maxTimeout, v.V)
 	}
 }
 
@@ -53,7 +55,7 @@ func (d *decoder) timeout(v value[time.Duration], object string) {
 func (d *decoder) checkDevices(f *rawFactory, lines map[string]rawSerialLine) {
 	profiles, err := builtins()
 	if err != nil {
-		d.add(1, "", "", "built-in profiles: %v", err)
+		d.Add(1, "", "", "built-in profiles: %v", err)
 		return
 	}
 	users := map[string][]rawDevice{}
@@ -63,7 +65,7 @@ func (d *decoder) checkDevices(f *rawFactory, lines map[string]rawSerialLine) {
 	defer func() {
 		for _, c := range f.Cells.V {
 			if _, machine := machineOf[c.ID.V]; !c.bad && !machine && c.AutoStart.V && !c.AutoStart.Bad {
-				d.add(c.AutoStart.Line, c.object, "auto_start", "cell %s has no machine to start: people start its work", quote(c.ID.V))
+				d.Add(c.AutoStart.Line, c.object, "auto_start", "cell %s has no machine to start: people start its work", yamlfile.Quote(c.ID.V))
 			}
 		}
 	}()
@@ -79,7 +81,7 @@ func (d *decoder) checkDevices(f *rawFactory, lines map[string]rawSerialLine) {
 			modbus := kindOf(dev.Kind.V).Modbus
 			if modbus {
 				if first, ok := machineOf[c.ID.V]; ok {
-					d.add(dev.line, dev.object, "kind", "cell %s already has machine %s (line %d); a cell drives one machine", quote(c.ID.V), quote(first.ID.V), first.line)
+					d.Add(dev.line, dev.object, "kind", "cell %s already has machine %s (line %d); a cell drives one machine", yamlfile.Quote(c.ID.V), yamlfile.Quote(first.ID.V), first.line)
 				} else {
 					machineOf[c.ID.V] = dev
 				}
@@ -98,22 +100,22 @@ func (d *decoder) checkDevices(f *rawFactory, lines map[string]rawSerialLine) {
 // devices of each serial line.
 func (d *decoder) checkDeviceAddress(dev rawDevice, simulate bool, lines map[string]rawSerialLine, users map[string][]rawDevice) {
 	switch {
-	case dev.Address.set() && dev.SerialLine.set():
-		d.add(dev.SerialLine.Line, dev.object, "serial_line", "set only one of address and serial_line")
-	case dev.Address.set() && !dev.Address.Bad:
+	case dev.Address.Set() && dev.SerialLine.Set():
+		d.Add(dev.SerialLine.Line, dev.object, "serial_line", "set only one of address and serial_line")
+	case dev.Address.Set() && !dev.Address.Bad:
 		if _, port, err := net.SplitHostPort(dev.Address.V); err != nil || port == "" {
-			d.add(dev.Address.Line, dev.object, "address", "invalid address %s (want host:port, such as 192.168.1.20:502)", quote(dev.Address.V))
+			d.Add(dev.Address.Line, dev.object, "address", "invalid address %s (want host:port, such as 192.168.1.20:502)", yamlfile.Quote(dev.Address.V))
 		} else if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			d.add(dev.Address.Line, dev.object, "address", "invalid port %s (want 1..65535)", quote(port))
+			d.Add(dev.Address.Line, dev.object, "address", "invalid port %s (want 1..65535)", yamlfile.Quote(port))
 		}
-	case dev.SerialLine.set() && !dev.SerialLine.Bad:
+	case dev.SerialLine.Set() && !dev.SerialLine.Bad:
 		if _, ok := lines[dev.SerialLine.V]; !ok {
-			d.add(dev.SerialLine.Line, dev.object, "serial_line", "unknown serial line %s", quote(dev.SerialLine.V))
+			d.Add(dev.SerialLine.Line, dev.object, "serial_line", "unknown serial line %s", yamlfile.Quote(dev.SerialLine.V))
 		} else {
 			users[dev.SerialLine.V] = append(users[dev.SerialLine.V], dev)
 		}
 	case !simulate:
-		d.add(dev.line, dev.object, "address", "required: an address (host:port) or a serial_line, unless simulate is true")
+		d.Add(dev.line, dev.object, "address", "required: an address (host:port) or a serial_line, unless simulate is true")
 	}
 }
 
@@ -126,15 +128,15 @@ func (d *decoder) checkMachineFields(dev rawDevice, modbus bool, units map[strin
 			set   bool
 			line  int
 			field string
-		}{{dev.UnitID.set(), dev.UnitID.Line, "unit_id"}, {dev.Profile.set(), dev.Profile.Line, "profile"}} {
+		}{{dev.UnitID.Set(), dev.UnitID.Line, "unit_id"}, {dev.Profile.Set(), dev.Profile.Line, "profile"}} {
 			if v.set {
-				d.add(v.line, dev.object, v.field, "applies to Modbus devices (%s) only, not a %s", modbusKinds(), dev.Kind.V)
+				d.Add(v.line, dev.object, v.field, "applies to Modbus devices (%s) only, not a %s", modbusKinds(), dev.Kind.V)
 			}
 		}
 	} else {
 		if !dev.UnitID.Bad && (dev.UnitID.V < 1 || dev.UnitID.V > maxUnitID) {
-			d.add(dev.UnitID.Line, dev.object, "unit_id", "out of range 1..%d (got %d)", maxUnitID, dev.UnitID.V)
-		} else if dev.SerialLine.set() && !dev.UnitID.Bad {
+			d.Add(dev.UnitID.Line, dev.object, "unit_id", "out of range 1..%d (got %d)", maxUnitID, dev.UnitID.V)
+		} else if dev.SerialLine.Set() && !dev.UnitID.Bad {
 			seen := units[dev.SerialLine.V]
 			if seen == nil {
 				seen = map[int64]int{}
@@ -142,7 +144,7 @@ func (d *decoder) checkMachineFields(dev rawDevice, modbus bool, units map[strin
 			}
 			line := max(dev.UnitID.Line, dev.line)
 			if first, dup := seen[dev.UnitID.V]; dup {
-				d.add(line, dev.object, "unit_id", "unit id %d is already used on serial line %s at line %d", dev.UnitID.V, quote(dev.SerialLine.V), first)
+				d.Add(line, dev.object, "unit_id", "unit id %d is already used on serial line %s at line %d", dev.UnitID.V, yamlfile.Quote(dev.SerialLine.V), first)
 			} else {
 				seen[dev.UnitID.V] = line
 			}
@@ -151,9 +153,9 @@ func (d *decoder) checkMachineFields(dev rawDevice, modbus bool, units map[strin
 			p, ok := profiles[dev.Profile.V]
 			switch {
 			case !ok:
-				d.add(max(dev.Profile.Line, dev.line), dev.object, "profile", "unknown profile %s (built in: %s)", quote(dev.Profile.V), strings.Join(sortedKeys(profiles), ", "))
+				d.Add(max(dev.Profile.Line, dev.line), dev.object, "profile", "unknown profile %s (built in: %s)", yamlfile.Quote(dev.Profile.V), strings.Join(sortedKeys(profiles), ", "))
 			case p.Kind != dev.Kind.V:
-				d.add(max(dev.Profile.Line, dev.line), dev.object, "profile", "profile %s describes a %s, not a %s", quote(p.Name), p.Kind, dev.Kind.V)
+				d.Add(max(dev.Profile.Line, dev.line), dev.object, "profile", "profile %s describes a %s, not a %s", yamlfile.Quote(p.Name), p.Kind, dev.Kind.V)
 			}
 		}
 	}
@@ -173,7 +175,7 @@ func (d *decoder) checkSharedLines(users map[string][]rawDevice) {
 			break
 		}
 		if printer != nil && len(devs) > 1 {
-			d.add(printer.SerialLine.Line, printer.object, "serial_line", "serial line %s is shared with %d other device(s); a printer needs a line of its own", quote(id), len(devs)-1)
+			d.Add(printer.SerialLine.Line, printer.object, "serial_line", "serial line %s is shared with %d other device(s); a printer needs a line of its own", yamlfile.Quote(id), len(devs)-1)
 		}
 	}
 }
@@ -192,21 +194,21 @@ func (d *decoder) checkPrinting(p *rawPrinting, kinds map[string]string) {
 		field string
 		kind  string
 	}{{p.Labels, "labels", printerFor("labels")}, {p.Tickets, "tickets", printerFor("tickets")}} {
-		if !v.v.set() || v.v.Bad {
+		if !v.v.Set() || v.v.Bad {
 			continue
 		}
 		kind, ok := kinds[v.v.V]
 		switch {
 		case !ok:
-			d.add(v.v.Line, "printing", v.field, "unknown device %s", quote(v.v.V))
+			d.Add(v.v.Line, "printing", v.field, "unknown device %s", yamlfile.Quote(v.v.V))
 		case kind != v.kind:
-			d.add(v.v.Line, "printing", v.field, "device %s is a %s; want a %s", quote(v.v.V), kind, v.kind)
+			d.Add(v.v.Line, "printing", v.field, "device %s is a %s; want a %s", yamlfile.Quote(v.v.V), kind, v.kind)
 		}
 	}
-	if u := p.Provenance; u.set() && !u.Bad {
-		d.text(u, "printing", "provenance_url", 256)
+	if u := p.Provenance; u.Set() && !u.Bad {
+		d.Text(u, "printing", "provenance_url", 256)
 		if !strings.Contains(u.V, "{serial}") {
-			d.add(u.Line, "printing", "provenance_url", "must contain {serial}, where each unit's serial goes")
+			d.Add(u.Line, "printing", "provenance_url", "must contain {serial}, where each unit's serial goes")
 		}
 	}
 }
@@ -253,8 +255,8 @@ func (d *decoder) checkParams(f *rawFactory) {
 					if _, ok := m.profile.Defaults[param]; ok {
 						continue
 					}
-					d.add(max(s.Params.Line, s.line), s.object, "params", "missing %s, which device %s (cell %s, profile %s) needs to start",
-						quote(param), quote(m.device), quote(m.cell), quote(m.profile.Name))
+					d.Add(max(s.Params.Line, s.line), s.object, "params", "missing %s, which device %s (cell %s, profile %s) needs to start",
+						yamlfile.Quote(param), yamlfile.Quote(m.device), yamlfile.Quote(m.cell), yamlfile.Quote(m.profile.Name))
 				}
 			}
 		}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/cellforge/cellforge/configs/internal/yamlfile"
 )
 
 // The hosts section lists the names a studio reaches the daemon by, such as
@@ -29,40 +31,40 @@ const (
 // a lower-case name or an IP address as net.IP.String writes it. The value is nil when the
 // section is absent.
 func (d *decoder) hosts(m *mapping, key string) value[[]string] {
-	e, ok := m.entries[key]
+	e, ok := m.Entries[key]
 	if !ok {
 		return value[[]string]{}
 	}
 	const object = "hosts"
-	v := value[[]string]{Line: e.key.Line}
+	v := value[[]string]{Line: e.Key.Line}
 	switch {
-	case e.val.Kind == yaml.SequenceNode && len(e.val.Content) == 0, isNull(e.val):
-		d.add(v.Line, "", key, "must list at least one host name (leave hosts out to serve the loopback names only)")
+	case e.Val.Kind == yaml.SequenceNode && len(e.Val.Content) == 0, yamlfile.IsNull(e.Val):
+		d.Add(v.Line, "", key, "must list at least one host name (leave hosts out to serve the loopback names only)")
 		v.Bad = true
 		return v
-	case e.val.Kind != yaml.SequenceNode:
-		d.add(v.Line, "", key, "expected a list of host names, got %s", describe(e.val))
+	case e.Val.Kind != yaml.SequenceNode:
+		d.Add(v.Line, "", key, "expected a list of host names, got %s", yamlfile.Describe(e.Val))
 		v.Bad = true
 		return v
-	case len(e.val.Content) > maxHosts:
-		d.add(v.Line, "", key, "lists %d host names, at most %d are allowed", len(e.val.Content), maxHosts)
+	case len(e.Val.Content) > maxHosts:
+		d.Add(v.Line, "", key, "lists %d host names, at most %d are allowed", len(e.Val.Content), maxHosts)
 		v.Bad = true
 		return v
 	}
 	first := map[string]int{}
-	for _, n := range e.val.Content {
-		s, bad := d.scalar(n, "", key, "a host name")
+	for _, n := range e.Val.Content {
+		s, bad := d.Scalar(n, "", key, "a host name")
 		if bad {
 			v.Bad = true
 			continue
 		}
 		host, problem := canonicalHost(s)
 		if problem != "" {
-			d.add(n.Line, "", key, "%s", problem)
+			d.Add(n.Line, "", key, "%s", problem)
 			v.Bad = true
 			continue
 		}
-		if !d.unique(first, value[string]{V: host, Line: n.Line}, "", key, "duplicate host %s (first at line %d)") {
+		if !d.Unique(first, value[string]{V: host, Line: n.Line}, "", key, "duplicate host %s (first at line %d)") {
 			v.Bad = true
 			continue
 		}
@@ -79,11 +81,11 @@ func canonicalHost(s string) (host, problem string) {
 		return "", "empty host name"
 	case strings.Contains(s, "://"):
 		if u, err := url.Parse(s); err == nil && u.Hostname() != "" {
-			return "", "invalid host " + quote(s) + ": write the host name alone, not a URL: " + quote(u.Hostname())
+			return "", "invalid host " + yamlfile.Quote(s) + ": write the host name alone, not a URL: " + yamlfile.Quote(u.Hostname())
 		}
-		return "", "invalid host " + quote(s) + ": write the host name alone, not a URL"
+		return "", "invalid host " + yamlfile.Quote(s) + ": write the host name alone, not a URL"
 	case strings.Contains(s, "*"):
-		return "", "invalid host " + quote(s) + ": wildcards are not supported; list every name"
+		return "", "invalid host " + yamlfile.Quote(s) + ": wildcards are not supported; list every name"
 	}
 	if h, ok := strings.CutPrefix(s, "["); ok {
 		if h, ok = strings.CutSuffix(h, "]"); ok && strings.Contains(h, ":") {
@@ -96,35 +98,35 @@ func canonicalHost(s string) (host, problem string) {
 		return canonicalIP(s, ip)
 	}
 	if h, port, err := net.SplitHostPort(s); err == nil && port != "" {
-		return "", "invalid host " + quote(s) + ": write it without the port, " + quote(strings.Trim(h, "[]")) +
+		return "", "invalid host " + yamlfile.Quote(s) + ": write it without the port, " + yamlfile.Quote(strings.Trim(h, "[]")) +
 			" (the daemon serves the port it listens on, --listen)"
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 {
-			return "", "invalid host " + quote(s) + ": write an international name in its ASCII form (xn--...), as browsers send it"
+			return "", "invalid host " + yamlfile.Quote(s) + ": write an international name in its ASCII form (xn--...), as browsers send it"
 		}
 	}
 	name := strings.ToLower(s)
 	if len(name) > maxHostLen {
-		return "", "invalid host " + quote(s) + ": longer than 253 characters"
+		return "", "invalid host " + yamlfile.Quote(s) + ": longer than 253 characters"
 	}
 	labels := strings.Split(name, ".")
 	for _, label := range labels {
 		if !isHostLabel(label) {
-			return "", "invalid host " + quote(s) + " (" + hostNameRule + ")"
+			return "", "invalid host " + yamlfile.Quote(s) + " (" + hostNameRule + ")"
 		}
 	}
 	// Browsers read a name ending in a number as an IPv4 address, in forms (octal, fewer
 	// parts) no one means to write.
 	if last := labels[len(labels)-1]; strings.Trim(last, "0123456789") == "" {
-		return "", "invalid host " + quote(s) + ": not an IP address (write IPv4 as four numbers from 0 to 255 without leading zeros)"
+		return "", "invalid host " + yamlfile.Quote(s) + ": not an IP address (write IPv4 as four numbers from 0 to 255 without leading zeros)"
 	}
 	return name, ""
 }
 
 func canonicalIP(written string, ip net.IP) (string, string) {
 	if ip.IsUnspecified() {
-		return "", "invalid host " + quote(written) + ": the unspecified address names no host a browser can reach; write the address or name the studio uses"
+		return "", "invalid host " + yamlfile.Quote(written) + ": the unspecified address names no host a browser can reach; write the address or name the studio uses"
 	}
 	return ip.String(), ""
 }
@@ -136,7 +138,7 @@ func isHostLabel(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; !isLower(c) && !isDigit(c) && c != '-' && c != '_' {
+		if c := s[i]; !yamlfile.IsLower(c) && !yamlfile.IsDigit(c) && c != '-' && c != '_' {
 			return false
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	_ "time/tzdata" // time zones resolve on hosts without a zoneinfo database
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/cellforge/cellforge/configs/internal/yamlfile"
 )
 
 // Hours are working hours: the days of the week and the time of day a cell works, in a time
@@ -67,60 +69,60 @@ var weekdays = map[string]time.Weekday{
 
 // hours decodes and checks an hours mapping (timezone, days, open, close) under key of m.
 func (d *decoder) hours(m *mapping, key string) value[*Hours] {
-	e, ok := m.entries[key]
-	if !ok || isNull(e.val) {
+	e, ok := m.Entries[key]
+	if !ok || yamlfile.IsNull(e.Val) {
 		return value[*Hours]{}
 	}
-	v := value[*Hours]{Line: e.key.Line}
-	field := m.field(key)
-	hm, ok := d.mapping(e.val, m.object, field, "timezone", "days", "open", "close")
+	v := value[*Hours]{Line: e.Key.Line}
+	field := m.Field(key)
+	hm, ok := d.Mapping(e.Val, m.Object, field, "timezone", "days", "open", "close")
 	if !ok {
 		v.Bad = true
 		return v
 	}
-	h := &Hours{Location: time.UTC, Line: e.key.Line}
+	h := &Hours{Location: time.UTC, Line: e.Key.Line}
 	bad := false
-	if tz := d.str(hm, "timezone"); tz.Bad {
+	if tz := d.Str(hm, "timezone"); tz.Bad {
 		bad = true
-	} else if tz.set() {
+	} else if tz.Set() {
 		loc, err := time.LoadLocation(tz.V)
 		if err != nil || tz.V == "" || tz.V == "Local" {
-			d.add(tz.Line, m.object, hm.field("timezone"), "unknown time zone %s (want an IANA name such as Europe/Lisbon, or UTC)", quote(tz.V))
+			d.Add(tz.Line, m.Object, hm.Field("timezone"), "unknown time zone %s (want an IANA name such as Europe/Lisbon, or UTC)", yamlfile.Quote(tz.V))
 			bad = true
 		} else {
 			h.Location = loc
 		}
 	}
-	days, ok := hm.entries["days"]
+	days, ok := hm.Entries["days"]
 	switch {
 	case !ok:
-		d.add(e.key.Line, m.object, hm.field("days"), "required")
+		d.Add(e.Key.Line, m.Object, hm.Field("days"), "required")
 		bad = true
-	case days.val.Kind != yaml.SequenceNode || len(days.val.Content) == 0:
-		d.add(days.key.Line, m.object, hm.field("days"), "expected a list of days such as [mon, tue, wed, thu, fri], got %s", describe(days.val))
+	case days.Val.Kind != yaml.SequenceNode || len(days.Val.Content) == 0:
+		d.Add(days.Key.Line, m.Object, hm.Field("days"), "expected a list of days such as [mon, tue, wed, thu, fri], got %s", yamlfile.Describe(days.Val))
 		bad = true
 	default:
-		for _, n := range days.val.Content {
-			s, isBad := d.scalar(n, m.object, hm.field("days"), "a day")
+		for _, n := range days.Val.Content {
+			s, isBad := d.Scalar(n, m.Object, hm.Field("days"), "a day")
 			wd, known := weekdays[strings.ToLower(s)]
 			switch {
 			case isBad:
 				bad = true
 			case !known:
-				d.add(n.Line, m.object, hm.field("days"), "unknown day %s (want mon, tue, wed, thu, fri, sat or sun)", quote(s))
+				d.Add(n.Line, m.Object, hm.Field("days"), "unknown day %s (want mon, tue, wed, thu, fri, sat or sun)", yamlfile.Quote(s))
 				bad = true
 			case h.Days[wd]:
-				d.add(n.Line, m.object, hm.field("days"), "%s listed twice", quote(s))
+				d.Add(n.Line, m.Object, hm.Field("days"), "%s listed twice", yamlfile.Quote(s))
 				bad = true
 			default:
 				h.Days[wd] = true
 			}
 		}
 	}
-	open, okOpen := d.timeOfDay(hm, "open", e.key.Line)
-	closing, okClose := d.timeOfDay(hm, "close", e.key.Line)
+	open, okOpen := d.timeOfDay(hm, "open", e.Key.Line)
+	closing, okClose := d.timeOfDay(hm, "close", e.Key.Line)
 	if okOpen && okClose && closing <= open {
-		d.add(hm.entries["close"].key.Line, m.object, hm.field("close"), "%s is not after open %s (shifts over midnight are not supported)",
+		d.Add(hm.Entries["close"].Key.Line, m.Object, hm.Field("close"), "%s is not after open %s (shifts over midnight are not supported)",
 			fmtClock(closing), fmtClock(open))
 		bad = true
 	}
@@ -135,17 +137,17 @@ func (d *decoder) hours(m *mapping, key string) value[*Hours] {
 
 // timeOfDay decodes a required HH:MM time of day (00:00 to 24:00).
 func (d *decoder) timeOfDay(m *mapping, key string, objectLine int) (time.Duration, bool) {
-	v := d.str(m, key)
+	v := d.Str(m, key)
 	switch {
 	case v.Bad:
 		return 0, false
-	case !v.set():
-		d.add(objectLine, m.object, m.field(key), "required")
+	case !v.Set():
+		d.Add(objectLine, m.Object, m.Field(key), "required")
 		return 0, false
 	}
 	var h, min int
 	if n, err := fmt.Sscanf(v.V, "%d:%d", &h, &min); err != nil || n != 2 || len(v.V) != 5 || h < 0 || min < 0 || min > 59 || h > 24 || (h == 24 && min > 0) {
-		d.add(v.Line, m.object, m.field(key), "invalid time %s (want HH:MM from 00:00 to 24:00, such as 08:30)", quote(v.V))
+		d.Add(v.Line, m.Object, m.Field(key), "invalid time %s (want HH:MM from 00:00 to 24:00, such as 08:30)", yamlfile.Quote(v.V))
 		return 0, false
 	}
 	return time.Duration(h)*time.Hour + time.Duration(min)*time.Minute, true

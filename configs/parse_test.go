@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cellforge/cellforge/configs/internal/yamlfile"
 )
 
 // minimal is the smallest configuration Parse accepts.
@@ -532,7 +534,7 @@ func TestParseErrorsAs(t *testing.T) {
 	if !errors.As(err, &first) {
 		t.Fatalf("errors.As(%T, *Error) = false", err)
 	}
-	want := Error{File: "x.yaml", Line: 1, Field: "site", Reason: `invalid id "Tiny" (` + idRule + `)`}
+	want := Error{File: "x.yaml", Line: 1, Field: "site", Reason: `invalid id "Tiny" (` + yamlfile.IDRule + `)`}
 	if first != want || errs[0] != want {
 		t.Errorf("first error = %#v, want %#v", first, want)
 	}

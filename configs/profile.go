@@ -1,21 +1,19 @@
 package configs
 
 import (
-	"cmp"
 	"embed"
 	"fmt"
 	"maps"
-	"math"
 	"path"
 	"slices"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/cellforge/cellforge/drivers/modbus"
+
+	"github.com/cellforge/cellforge/configs/internal/yamlfile"
 )
 
 // Canonical machine states a profile maps its state register's values to. Any other name is a
@@ -113,14 +111,13 @@ func ParseProfile(file string, data []byte) (*Profile, error) {
 	if file == "" {
 		file = "<profile>"
 	}
-	d := &decoder{file: file}
+	d := &decoder{yamlfile.Decoder{File: file}}
 	var p *Profile
-	if root := d.document(data); root != nil {
+	if root := d.Document(data); root != nil {
 		p = d.profile(root)
 	}
-	if len(d.errs) > 0 {
-		slices.SortStableFunc(d.errs, func(a, b Error) int { return cmp.Compare(a.Line, b.Line) })
-		return nil, d.errs
+	if err := d.Err(); err != nil {
+		return nil, err
 	}
 	p.File = file
 	return p, nil
@@ -134,20 +131,20 @@ const (
 )
 
 func (d *decoder) profile(n *yaml.Node) *Profile {
-	m, ok := d.mapping(n, "", "", "name", "kind", "registers", "poll", "commands", "state", "defaults")
+	m, ok := d.Mapping(n, "", "", "name", "kind", "registers", "poll", "commands", "state", "defaults")
 	if !ok {
 		return nil
 	}
 	p := &Profile{Modbus: &modbus.Profile{}}
-	name := d.str(m, "name")
-	if d.required(name, n.Line, "", "name") && d.shape(name, "", "name", isID, "invalid name %s ("+idRule+")") {
+	name := d.Str(m, "name")
+	if d.Required(name, n.Line, "", "name") && d.Shape(name, "", "name", yamlfile.IsID, "invalid name %s ("+yamlfile.IDRule+")") {
 		p.Name = name.V
 		p.Modbus.Name = name.V
 	}
-	kind := d.str(m, "kind")
-	if d.required(kind, n.Line, "", "kind") {
+	kind := d.Str(m, "kind")
+	if d.Required(kind, n.Line, "", "kind") {
 		if kind.V != KindLoom && kind.V != KindDyeStation {
-			d.add(kind.Line, "", "kind", "unknown kind %s (a profile describes a loom or a dye-station)", quote(kind.V))
+			d.Add(kind.Line, "", "kind", "unknown kind %s (a profile describes a loom or a dye-station)", yamlfile.Quote(kind.V))
 		}
 		p.Kind = kind.V
 	}
@@ -155,24 +152,24 @@ func (d *decoder) profile(n *yaml.Node) *Profile {
 	regs := d.profileRegisters(m, n.Line, p)
 	polled := d.profilePoll(m, p, regs)
 	d.profileCommands(m, n.Line, p, regs)
-	p.Defaults = d.params(m, "defaults", "")
+	p.Defaults = d.Params(m, "defaults", "")
 	if p.Defaults != nil {
 		takes := p.StartParams()
 		for _, k := range sortedKeys(p.Defaults) {
 			if !slices.Contains(takes, k) {
-				d.add(m.line("defaults", n.Line), "", "defaults", "the start command takes no param %s", quote(k))
+				d.Add(m.Line("defaults", n.Line), "", "defaults", "the start command takes no param %s", yamlfile.Quote(k))
 			}
 		}
 	}
-	if e, ok := m.entries["state"]; ok {
-		d.state(e.val, p, regs, polled)
+	if e, ok := m.Entries["state"]; ok {
+		d.state(e.Val, p, regs, polled)
 	} else {
-		d.add(n.Line, "", "state", "required")
+		d.Add(n.Line, "", "state", "required")
 	}
-	if len(d.errs) == 0 {
+	if len(d.Errs) == 0 {
 		if err := p.Modbus.Validate(); err != nil {
 			// The checks above cover what Validate checks; this is a safety net.
-			d.add(n.Line, "", "", "%v", err)
+			d.Add(n.Line, "", "", "%v", err)
 		}
 	}
 	return p
@@ -182,21 +179,21 @@ func (d *decoder) profile(n *yaml.Node) *Profile {
 // returns them by name, each with its line for the references to it.
 func (d *decoder) profileRegisters(m *mapping, line int, p *Profile) map[string]registerRef {
 	regs := map[string]registerRef{}
-	list(d, m, "registers", func(n *yaml.Node, i int) struct{} {
+	yamlfile.List(&d.Decoder, m, "registers", func(n *yaml.Node, i int) struct{} {
 		r, ok := d.register(n, i)
 		if !ok {
 			return struct{}{}
 		}
 		if first, dup := regs[r.Name]; dup {
-			d.add(n.Line, "register "+quote(r.Name), "name", "duplicate register name (first at line %d)", first.line)
+			d.Add(n.Line, "register "+yamlfile.Quote(r.Name), "name", "duplicate register name (first at line %d)", first.line)
 			return struct{}{}
 		}
 		regs[r.Name] = registerRef{r, n.Line}
 		p.Modbus.Registers = append(p.Modbus.Registers, r)
 		return struct{}{}
 	})
-	if len(p.Modbus.Registers) == 0 && !d.has(m, "registers") {
-		d.add(line, "", "registers", "required")
+	if len(p.Modbus.Registers) == 0 && !d.Has(m, "registers") {
+		d.Add(line, "", "registers", "required")
 	}
 	return regs
 }
@@ -206,7 +203,7 @@ func (d *decoder) profileRegisters(m *mapping, line int, p *Profile) map[string]
 func (d *decoder) profilePoll(m *mapping, p *Profile, regs map[string]registerRef) map[string]bool {
 	groups := map[string]int{}
 	polled := map[string]bool{}
-	list(d, m, "poll", func(n *yaml.Node, i int) struct{} {
+	yamlfile.List(&d.Decoder, m, "poll", func(n *yaml.Node, i int) struct{} {
 		g, ok := d.pollGroup(n, i, regs)
 		// What a broken group names still counts, so that one mistake is reported once.
 		for _, r := range g.Registers {
@@ -219,7 +216,7 @@ func (d *decoder) profilePoll(m *mapping, p *Profile, regs map[string]registerRe
 			return struct{}{}
 		}
 		if first, dup := groups[g.Name]; dup {
-			d.add(n.Line, "poll group "+quote(g.Name), "name", "duplicate poll group name (first at line %d)", first)
+			d.Add(n.Line, "poll group "+yamlfile.Quote(g.Name), "name", "duplicate poll group name (first at line %d)", first)
 			return struct{}{}
 		}
 		groups[g.Name] = n.Line
@@ -233,7 +230,7 @@ func (d *decoder) profilePoll(m *mapping, p *Profile, regs map[string]registerRe
 // registers of regs, into it; a cell controller needs start, stop and reset.
 func (d *decoder) profileCommands(m *mapping, line int, p *Profile, regs map[string]registerRef) {
 	commands := map[string]int{}
-	list(d, m, "commands", func(n *yaml.Node, i int) struct{} {
+	yamlfile.List(&d.Decoder, m, "commands", func(n *yaml.Node, i int) struct{} {
 		c, ok := d.command(n, i, regs)
 		if !ok {
 			if _, dup := commands[c.Name]; c.Name != "" && !dup {
@@ -242,7 +239,7 @@ func (d *decoder) profileCommands(m *mapping, line int, p *Profile, regs map[str
 			return struct{}{}
 		}
 		if first, dup := commands[c.Name]; dup {
-			d.add(n.Line, "command "+quote(c.Name), "name", "duplicate command name (first at line %d)", first)
+			d.Add(n.Line, "command "+yamlfile.Quote(c.Name), "name", "duplicate command name (first at line %d)", first)
 			return struct{}{}
 		}
 		commands[c.Name] = n.Line
@@ -250,8 +247,8 @@ func (d *decoder) profileCommands(m *mapping, line int, p *Profile, regs map[str
 		return struct{}{}
 	})
 	for _, c := range []string{CommandStart, CommandStop, CommandReset} {
-		if _, ok := commands[c]; !ok && d.has(m, "commands") {
-			d.add(m.line("commands", line), "", "commands", "missing command %s (a cell controller needs start, stop and reset)", quote(c))
+		if _, ok := commands[c]; !ok && d.Has(m, "commands") {
+			d.Add(m.Line("commands", line), "", "commands", "missing command %s (a cell controller needs start, stop and reset)", yamlfile.Quote(c))
 		}
 	}
 }
@@ -259,20 +256,6 @@ func (d *decoder) profileCommands(m *mapping, line int, p *Profile, regs map[str
 type registerRef struct {
 	modbus.Register
 	line int
-}
-
-// has reports whether key was written in the mapping.
-func (d *decoder) has(m *mapping, key string) bool {
-	_, ok := m.entries[key]
-	return ok
-}
-
-// line returns the line of key in the mapping, or def when it is absent.
-func (m *mapping) line(key string, def int) int {
-	if e, ok := m.entries[key]; ok {
-		return e.key.Line
-	}
-	return def
 }
 
 var tables = map[string]modbus.Table{
@@ -289,52 +272,52 @@ func width(t modbus.DataType) int {
 }
 
 func (d *decoder) register(n *yaml.Node, i int) (modbus.Register, bool) {
-	object := objectName("register", peek(n, "name"), i)
-	m, ok := d.mapping(n, object, "", "name", "table", "address", "type", "byte_order", "word_order", "scale", "offset", "unit")
+	object := yamlfile.ObjectName("register", yamlfile.Peek(n, "name"), i)
+	m, ok := d.Mapping(n, object, "", "name", "table", "address", "type", "byte_order", "word_order", "scale", "offset", "unit")
 	if !ok {
 		return modbus.Register{}, false
 	}
 	var r modbus.Register
 	good := true
-	name := d.str(m, "name")
-	if d.required(name, n.Line, object, "name") && d.shape(name, object, "name", isAttribute, "invalid name %s ("+attributeRule+")") {
+	name := d.Str(m, "name")
+	if d.Required(name, n.Line, object, "name") && d.Shape(name, object, "name", yamlfile.IsAttribute, "invalid name %s ("+yamlfile.AttributeRule+")") {
 		r.Name = name.V
 	} else {
 		good = false
 	}
-	table := d.str(m, "table")
-	if d.required(table, n.Line, object, "table") {
+	table := d.Str(m, "table")
+	if d.Required(table, n.Line, object, "table") {
 		t, ok := tables[table.V]
 		if !ok {
-			d.add(table.Line, object, "table", "unknown table %s (want coil, discrete, holding or input)", quote(table.V))
+			d.Add(table.Line, object, "table", "unknown table %s (want coil, discrete, holding or input)", yamlfile.Quote(table.V))
 			good = false
 		}
 		r.Table = t
 	} else {
 		good = false
 	}
-	addr := d.integer(m, "address")
+	addr := d.Integer(m, "address")
 	switch {
 	case addr.Bad:
 		good = false
-	case !addr.set():
-		d.add(n.Line, object, "address", "required")
+	case !addr.Set():
+		d.Add(n.Line, object, "address", "required")
 		good = false
 	case addr.V < 0 || addr.V > maxAddress:
-		d.add(addr.Line, object, "address", "out of range 0..%d (got %d)", maxAddress, addr.V)
+		d.Add(addr.Line, object, "address", "out of range 0..%d (got %d)", maxAddress, addr.V)
 		addr.Bad = true
 		good = false
 	default:
 		r.Address = uint16(addr.V)
 	}
-	typ := d.str(m, "type")
+	typ := d.Str(m, "type")
 	bits := table.V == "coil" || table.V == "discrete"
 	var typeOK bool
 	if r.Type, typeOK = d.registerType(typ, table, bits, object); !typeOK {
 		good = false
 	}
-	if !addr.Bad && addr.set() && !bits && int(addr.V)+width(r.Type)-1 > maxAddress {
-		d.add(addr.Line, object, "address", "a %s at %d runs past register %d", r.Type, addr.V, maxAddress)
+	if !addr.Bad && addr.Set() && !bits && int(addr.V)+width(r.Type)-1 > maxAddress {
+		d.Add(addr.Line, object, "address", "a %s at %d runs past register %d", r.Type, addr.V, maxAddress)
 		good = false
 	}
 	if !d.registerOrders(m, object, &r) {
@@ -353,24 +336,24 @@ func (d *decoder) registerType(typ, table value[string], bits bool, object strin
 	switch {
 	case typ.Bad:
 		return "", false
-	case !typ.set() && bits:
+	case !typ.Set() && bits:
 		return "bool", true
-	case !typ.set():
+	case !typ.Set():
 		return "uint16", true
 	default:
 		switch typ.V {
 		case "bool":
-			if !bits && table.set() {
-				d.add(typ.Line, object, "type", "bool fits coils and discrete inputs only; %s registers hold numbers", table.V)
+			if !bits && table.Set() {
+				d.Add(typ.Line, object, "type", "bool fits coils and discrete inputs only; %s registers hold numbers", table.V)
 				ok = false
 			}
 		case "uint16", "int16", "uint32", "int32", "float32":
 			if bits {
-				d.add(typ.Line, object, "type", "%s holds single bits; use type bool", table.V)
+				d.Add(typ.Line, object, "type", "%s holds single bits; use type bool", table.V)
 				ok = false
 			}
 		default:
-			d.add(typ.Line, object, "type", "unknown type %s (want bool, uint16, int16, uint32, int32 or float32)", quote(typ.V))
+			d.Add(typ.Line, object, "type", "unknown type %s (want bool, uint16, int16, uint32, int32 or float32)", yamlfile.Quote(typ.V))
 			ok = false
 		}
 	}
@@ -381,20 +364,20 @@ func (d *decoder) registerType(typ, table value[string], bits bool, object strin
 // good.
 func (d *decoder) registerOrders(m *mapping, object string, r *modbus.Register) (good bool) {
 	good = true
-	if bo := d.str(m, "byte_order"); bo.set() && !bo.Bad {
+	if bo := d.Str(m, "byte_order"); bo.Set() && !bo.Bad {
 		if bo.V != "big" && bo.V != "little" {
-			d.add(bo.Line, object, "byte_order", "unknown byte order %s (want big or little)", quote(bo.V))
+			d.Add(bo.Line, object, "byte_order", "unknown byte order %s (want big or little)", yamlfile.Quote(bo.V))
 			good = false
 		}
 		r.ByteOrder = modbus.ByteOrder(bo.V)
 	}
-	if wo := d.str(m, "word_order"); wo.set() && !wo.Bad {
+	if wo := d.Str(m, "word_order"); wo.Set() && !wo.Bad {
 		switch {
 		case wo.V != "high_first" && wo.V != "low_first":
-			d.add(wo.Line, object, "word_order", "unknown word order %s (want high_first or low_first)", quote(wo.V))
+			d.Add(wo.Line, object, "word_order", "unknown word order %s (want high_first or low_first)", yamlfile.Quote(wo.V))
 			good = false
 		case width(r.Type) == 1:
-			d.add(wo.Line, object, "word_order", "applies to 32-bit types only, not %s", r.Type)
+			d.Add(wo.Line, object, "word_order", "applies to 32-bit types only, not %s", r.Type)
 			good = false
 		}
 		r.WordOrder = modbus.WordOrder(wo.V)
@@ -406,65 +389,65 @@ func (d *decoder) registerOrders(m *mapping, object string, r *modbus.Register) 
 // whether they are good.
 func (d *decoder) registerValue(m *mapping, object string, r *modbus.Register) (good bool) {
 	good = true
-	scale := d.number(m, "scale")
+	scale := d.Number(m, "scale")
 	switch {
 	case scale.Bad:
 		good = false
-	case scale.set() && scale.V == 0:
-		d.add(scale.Line, object, "scale", "must not be zero")
+	case scale.Set() && scale.V == 0:
+		d.Add(scale.Line, object, "scale", "must not be zero")
 		good = false
-	case scale.set() && r.Type == "bool":
-		d.add(scale.Line, object, "scale", "does not apply to bool")
+	case scale.Set() && r.Type == "bool":
+		d.Add(scale.Line, object, "scale", "does not apply to bool")
 		good = false
 	}
 	r.Scale = scale.V
-	offset := d.number(m, "offset")
+	offset := d.Number(m, "offset")
 	if offset.Bad {
 		good = false
-	} else if offset.set() && r.Type == "bool" {
-		d.add(offset.Line, object, "offset", "does not apply to bool")
+	} else if offset.Set() && r.Type == "bool" {
+		d.Add(offset.Line, object, "offset", "does not apply to bool")
 		good = false
 	}
 	r.Offset = offset.V
-	unit := d.str(m, "unit")
-	if unit.set() && !unit.Bad {
-		d.text(unit, object, "unit", 16)
+	unit := d.Str(m, "unit")
+	if unit.Set() && !unit.Bad {
+		d.Text(unit, object, "unit", 16)
 	}
 	r.Unit = unit.V
 	return good
 }
 
 func (d *decoder) pollGroup(n *yaml.Node, i int, regs map[string]registerRef) (modbus.Group, bool) {
-	object := objectName("poll group", peek(n, "name"), i)
-	m, ok := d.mapping(n, object, "", "name", "interval", "registers")
+	object := yamlfile.ObjectName("poll group", yamlfile.Peek(n, "name"), i)
+	m, ok := d.Mapping(n, object, "", "name", "interval", "registers")
 	if !ok {
 		return modbus.Group{}, false
 	}
 	var g modbus.Group
 	good := true
-	name := d.str(m, "name")
-	if d.required(name, n.Line, object, "name") && d.shape(name, object, "name", isAttribute, "invalid name %s ("+attributeRule+")") {
+	name := d.Str(m, "name")
+	if d.Required(name, n.Line, object, "name") && d.Shape(name, object, "name", yamlfile.IsAttribute, "invalid name %s ("+yamlfile.AttributeRule+")") {
 		g.Name = name.V
 	} else {
 		good = false
 	}
-	iv := d.duration(m, "interval")
+	iv := d.Duration(m, "interval")
 	switch {
 	case iv.Bad:
 		good = false
-	case !iv.set():
-		d.add(n.Line, object, "interval", "required")
+	case !iv.Set():
+		d.Add(n.Line, object, "interval", "required")
 		good = false
 	case iv.V < minPollInterval || iv.V > maxPollInterval:
-		d.add(iv.Line, object, "interval", "out of range %s..%s (got %s)", minPollInterval, maxPollInterval, iv.V)
+		d.Add(iv.Line, object, "interval", "out of range %s..%s (got %s)", minPollInterval, maxPollInterval, iv.V)
 		good = false
 	}
 	g.Interval = iv.V
-	names := list(d, m, "registers", func(n *yaml.Node, _ int) value[string] {
-		s, bad := d.scalar(n, object, "registers", "a register name")
+	names := yamlfile.List(&d.Decoder, m, "registers", func(n *yaml.Node, _ int) value[string] {
+		s, bad := d.Scalar(n, object, "registers", "a register name")
 		return value[string]{V: s, Line: n.Line, Bad: bad}
 	})
-	if !d.nonEmpty(len(names.V), names.Line, names.Bad, n.Line, object, "registers", "register") {
+	if !d.NonEmpty(len(names.V), names.Line, names.Bad, n.Line, object, "registers", "register") {
 		return g, false
 	}
 	seen := map[string]int{}
@@ -474,11 +457,11 @@ func (d *decoder) pollGroup(n *yaml.Node, i int, regs map[string]registerRef) (m
 			continue
 		}
 		if _, ok := regs[r.V]; !ok {
-			d.add(r.Line, object, "registers", "unknown register %s", quote(r.V))
+			d.Add(r.Line, object, "registers", "unknown register %s", yamlfile.Quote(r.V))
 			good = false
 			continue
 		}
-		if !d.unique(seen, r, object, "registers", "register %s listed twice (first at line %d)") {
+		if !d.Unique(seen, r, object, "registers", "register %s listed twice (first at line %d)") {
 			good = false
 			continue
 		}
@@ -488,53 +471,53 @@ func (d *decoder) pollGroup(n *yaml.Node, i int, regs map[string]registerRef) (m
 }
 
 func (d *decoder) command(n *yaml.Node, i int, regs map[string]registerRef) (modbus.Command, bool) {
-	object := objectName("command", peek(n, "name"), i)
-	m, ok := d.mapping(n, object, "", "name", "writes")
+	object := yamlfile.ObjectName("command", yamlfile.Peek(n, "name"), i)
+	m, ok := d.Mapping(n, object, "", "name", "writes")
 	if !ok {
 		return modbus.Command{}, false
 	}
 	var c modbus.Command
 	good := true
-	name := d.str(m, "name")
-	if d.required(name, n.Line, object, "name") && d.shape(name, object, "name", isAttribute, "invalid name %s ("+attributeRule+")") {
+	name := d.Str(m, "name")
+	if d.Required(name, n.Line, object, "name") && d.Shape(name, object, "name", yamlfile.IsAttribute, "invalid name %s ("+yamlfile.AttributeRule+")") {
 		c.Name = name.V
 	} else {
 		good = false
 	}
-	writes := list(d, m, "writes", func(n *yaml.Node, j int) value[modbus.Write] {
+	writes := yamlfile.List(&d.Decoder, m, "writes", func(n *yaml.Node, j int) value[modbus.Write] {
 		field := fmt.Sprintf("writes[%d]", j)
-		wm, ok := d.mapping(n, object, field, "register", "param", "value")
+		wm, ok := d.Mapping(n, object, field, "register", "param", "value")
 		if !ok {
 			return value[modbus.Write]{Line: n.Line, Bad: true}
 		}
 		w := value[modbus.Write]{Line: n.Line}
-		reg := d.str(wm, "register")
-		if d.required(reg, n.Line, object, field+".register") {
+		reg := d.Str(wm, "register")
+		if d.Required(reg, n.Line, object, field+".register") {
 			r, ok := regs[reg.V]
 			switch {
 			case !ok:
-				d.add(reg.Line, object, field+".register", "unknown register %s", quote(reg.V))
+				d.Add(reg.Line, object, field+".register", "unknown register %s", yamlfile.Quote(reg.V))
 				w.Bad = true
 			case r.Table != modbus.Holding && r.Table != modbus.Coil:
-				d.add(reg.Line, object, field+".register", "register %s is a read-only %s; only holding registers and coils can be written", quote(reg.V), r.Table)
+				d.Add(reg.Line, object, field+".register", "register %s is a read-only %s; only holding registers and coils can be written", yamlfile.Quote(reg.V), r.Table)
 				w.Bad = true
 			}
 			w.V.Register = reg.V
 		} else {
 			w.Bad = true
 		}
-		param := d.str(wm, "param")
-		val := d.number(wm, "value")
+		param := d.Str(wm, "param")
+		val := d.Number(wm, "value")
 		switch {
-		case param.set() && val.set():
-			d.add(val.Line, object, field+".value", "set only one of param and value")
+		case param.Set() && val.Set():
+			d.Add(val.Line, object, field+".value", "set only one of param and value")
 			w.Bad = true
-		case !param.set() && !val.set():
-			d.add(n.Line, object, field, "needs a param or a value")
+		case !param.Set() && !val.Set():
+			d.Add(n.Line, object, field, "needs a param or a value")
 			w.Bad = true
-		case param.set() && !param.Bad:
-			if !isAttribute(param.V) {
-				d.add(param.Line, object, field+".param", "invalid param %s ("+attributeRule+")", quote(param.V))
+		case param.Set() && !param.Bad:
+			if !yamlfile.IsAttribute(param.V) {
+				d.Add(param.Line, object, field+".param", "invalid param %s ("+yamlfile.AttributeRule+")", yamlfile.Quote(param.V))
 				w.Bad = true
 			}
 			w.V.Param = param.V
@@ -545,7 +528,7 @@ func (d *decoder) command(n *yaml.Node, i int, regs map[string]registerRef) (mod
 		}
 		return w
 	})
-	if !d.nonEmpty(len(writes.V), writes.Line, writes.Bad, n.Line, object, "writes", "write") {
+	if !d.NonEmpty(len(writes.V), writes.Line, writes.Bad, n.Line, object, "writes", "write") {
 		return c, false
 	}
 	for _, w := range writes.V {
@@ -560,37 +543,37 @@ func (d *decoder) command(n *yaml.Node, i int, regs map[string]registerRef) (mod
 
 func (d *decoder) state(n *yaml.Node, p *Profile, regs map[string]registerRef, polled map[string]bool) {
 	const object = "state"
-	m, ok := d.mapping(n, object, "", "register", "values", "setup", "units", "fault_code", "faults")
+	m, ok := d.Mapping(n, object, "", "register", "values", "setup", "units", "fault_code", "faults")
 	if !ok {
 		return
 	}
 	ref := func(key string, required bool) string {
-		v := d.str(m, key)
+		v := d.Str(m, key)
 		switch {
 		case v.Bad:
 			return ""
-		case !v.set():
+		case !v.Set():
 			if required {
-				d.add(n.Line, object, key, "required")
+				d.Add(n.Line, object, key, "required")
 			}
 			return ""
 		}
 		r, ok := regs[v.V]
 		switch {
 		case !ok:
-			d.add(v.Line, object, key, "unknown register %s", quote(v.V))
+			d.Add(v.Line, object, key, "unknown register %s", yamlfile.Quote(v.V))
 		case r.Type == "bool" || r.Type == "float32":
-			d.add(v.Line, object, key, "register %s is a %s; want an integer register", quote(v.V), r.Type)
+			d.Add(v.Line, object, key, "register %s is a %s; want an integer register", yamlfile.Quote(v.V), r.Type)
 		case !polled[v.V]:
-			d.add(v.Line, object, key, "register %s is in no poll group, so it would never be read", quote(v.V))
+			d.Add(v.Line, object, key, "register %s is in no poll group, so it would never be read", yamlfile.Quote(v.V))
 		}
 		return v.V
 	}
 	p.StateRegister = ref("register", true)
 	p.UnitsRegister = ref("units", false)
 	p.FaultRegister = ref("fault_code", false)
-	p.States = d.codes(m, "values", object, n.Line, true, func(v value[string]) bool {
-		return d.shape(v, object, "values", isAttribute, "invalid state name %s ("+attributeRule+")")
+	p.States = d.Codes(m, "values", object, n.Line, true, func(v value[string]) bool {
+		return d.Shape(v, object, "values", yamlfile.IsAttribute, "invalid state name %s ("+yamlfile.AttributeRule+")")
 	})
 	if p.States != nil {
 		have := map[string]bool{}
@@ -599,135 +582,32 @@ func (d *decoder) state(n *yaml.Node, p *Profile, regs map[string]registerRef, p
 		}
 		for _, s := range []string{StateIdle, StateDone, StateFault} {
 			if !have[s] {
-				d.add(m.line("values", n.Line), object, "values", "no value means %s (a cell controller needs idle, done and fault)", quote(s))
+				d.Add(m.Line("values", n.Line), object, "values", "no value means %s (a cell controller needs idle, done and fault)", yamlfile.Quote(s))
 			}
 		}
 	}
-	if e, ok := m.entries["setup"]; ok && !isNull(e.val) {
-		if e.val.Kind != yaml.SequenceNode {
-			d.add(e.key.Line, object, "setup", "expected a list of state names, got %s", describe(e.val))
+	if e, ok := m.Entries["setup"]; ok && !yamlfile.IsNull(e.Val) {
+		if e.Val.Kind != yaml.SequenceNode {
+			d.Add(e.Key.Line, object, "setup", "expected a list of state names, got %s", yamlfile.Describe(e.Val))
 		} else {
-			for _, item := range e.val.Content {
-				s, bad := d.scalar(item, object, "setup", "a state name")
+			for _, item := range e.Val.Content {
+				s, bad := d.Scalar(item, object, "setup", "a state name")
 				switch {
 				case bad:
 				case !slices.Contains(slices.Collect(maps.Values(p.States)), s):
-					d.add(item.Line, object, "setup", "%s is not one of the state values", quote(s))
+					d.Add(item.Line, object, "setup", "%s is not one of the state values", yamlfile.Quote(s))
 				case s == StateIdle || s == StateDone || s == StateFault:
-					d.add(item.Line, object, "setup", "%s is not a running phase", quote(s))
+					d.Add(item.Line, object, "setup", "%s is not a running phase", yamlfile.Quote(s))
 				default:
 					p.Setup = append(p.Setup, s)
 				}
 			}
 		}
 	}
-	p.Faults = d.codes(m, "faults", object, n.Line, false, func(v value[string]) bool {
-		d.text(v, object, "faults", maxNameRunes)
+	p.Faults = d.Codes(m, "faults", object, n.Line, false, func(v value[string]) bool {
+		d.Text(v, object, "faults", maxNameRunes)
 		return true
 	})
-}
-
-// codes decodes a mapping of integer codes to names.
-func (d *decoder) codes(m *mapping, key, object string, objectLine int, required bool, check func(value[string]) bool) map[int]string {
-	e, ok := m.entries[key]
-	if !ok {
-		if required {
-			d.add(objectLine, object, key, "required")
-		}
-		return nil
-	}
-	if e.val.Kind != yaml.MappingNode {
-		d.add(e.key.Line, object, key, "expected a mapping of codes to names, got %s", describe(e.val))
-		return nil
-	}
-	out := map[int]string{}
-	for i := 0; i+1 < len(e.val.Content); i += 2 {
-		k, v := e.val.Content[i], e.val.Content[i+1]
-		code, err := strconv.Atoi(k.Value)
-		if k.Kind != yaml.ScalarNode || err != nil || code < 0 || code > math.MaxUint16 {
-			d.add(k.Line, object, key, "code %s is not a whole number 0..65535", quote(k.Value))
-			continue
-		}
-		if _, dup := out[code]; dup {
-			d.add(k.Line, object, key, "code %d listed twice", code)
-			continue
-		}
-		s, bad := d.scalar(v, object, key, "a name")
-		if bad || !check(value[string]{V: s, Line: k.Line}) {
-			continue
-		}
-		out[code] = strings.TrimSpace(s)
-	}
-	return out
-}
-
-// integer decodes a whole number.
-func (d *decoder) integer(m *mapping, key string) value[int64] {
-	e, ok := m.entries[key]
-	if !ok {
-		return value[int64]{}
-	}
-	v := value[int64]{Line: e.key.Line}
-	if e.val.Kind != yaml.ScalarNode || e.val.ShortTag() != "!!int" {
-		d.add(v.Line, m.object, m.field(key), "expected a whole number, got %s", describe(e.val))
-		v.Bad = true
-		return v
-	}
-	if err := e.val.Decode(&v.V); err != nil {
-		d.add(v.Line, m.object, m.field(key), "invalid whole number %s", quote(e.val.Value))
-		v.Bad = true
-	}
-	return v
-}
-
-// number decodes a finite number, whole or not.
-func (d *decoder) number(m *mapping, key string) value[float64] {
-	e, ok := m.entries[key]
-	if !ok {
-		return value[float64]{}
-	}
-	v := value[float64]{Line: e.key.Line}
-	tag := e.val.ShortTag()
-	if e.val.Kind != yaml.ScalarNode || (tag != "!!int" && tag != "!!float") {
-		d.add(v.Line, m.object, m.field(key), "expected a number, got %s", describe(e.val))
-		v.Bad = true
-		return v
-	}
-	if err := e.val.Decode(&v.V); err != nil || math.IsInf(v.V, 0) || math.IsNaN(v.V) {
-		d.add(v.Line, m.object, m.field(key), "invalid number %s", quote(e.val.Value))
-		v.Bad = true
-	}
-	return v
-}
-
-// params decodes a mapping of parameter names to numbers (job params, profile defaults).
-func (d *decoder) params(m *mapping, key, object string) map[string]float64 {
-	e, ok := m.entries[key]
-	if !ok || isNull(e.val) {
-		return nil
-	}
-	if e.val.Kind != yaml.MappingNode {
-		d.add(e.key.Line, object, key, "expected a mapping of names to numbers, got %s", describe(e.val))
-		return nil
-	}
-	out := map[string]float64{}
-	pm := &mapping{object: object, prefix: key, entries: map[string]entry{}}
-	for i := 0; i+1 < len(e.val.Content); i += 2 {
-		k, v := e.val.Content[i], e.val.Content[i+1]
-		if k.Kind != yaml.ScalarNode || !isAttribute(k.Value) {
-			d.add(k.Line, object, key, "invalid param name %s ("+attributeRule+")", quote(k.Value))
-			continue
-		}
-		if _, dup := pm.entries[k.Value]; dup {
-			d.add(k.Line, object, pm.field(k.Value), "duplicate key (first at line %d)", pm.entries[k.Value].key.Line)
-			continue
-		}
-		pm.entries[k.Value] = entry{k, v}
-		if n := d.number(pm, k.Value); !n.Bad {
-			out[k.Value] = n.V
-		}
-	}
-	return out
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/cellforge/cellforge/configs/internal/yamlfile"
 )
 
 // Reasons are the reasons the floor picks from when it pauses an operation, scraps units or
@@ -84,13 +86,13 @@ const (
 // reasons decodes and checks the optional reasons section; every list it leaves out is nil
 // (defaults fills them in).
 func (d *decoder) reasons(m *mapping, key string) value[*Reasons] {
-	e, ok := m.entries[key]
-	if !ok || isNull(e.val) {
+	e, ok := m.Entries[key]
+	if !ok || yamlfile.IsNull(e.Val) {
 		return value[*Reasons]{}
 	}
-	v := value[*Reasons]{Line: e.key.Line, V: &Reasons{}}
+	v := value[*Reasons]{Line: e.Key.Line, V: &Reasons{}}
 	const object = "reasons"
-	rm, ok := d.mapping(e.val, object, "", "pause", "scrap", "fault")
+	rm, ok := d.Mapping(e.Val, object, "", "pause", "scrap", "fault")
 	if !ok {
 		v.Bad = true
 		return v
@@ -106,41 +108,41 @@ func (d *decoder) reasons(m *mapping, key string) value[*Reasons] {
 
 // reasonList decodes and checks one list of reasons; nil when the key is absent.
 func (d *decoder) reasonList(m *mapping, key string) []Reason {
-	e, present := m.entries[key]
+	e, present := m.Entries[key]
 	if !present {
 		return nil
 	}
 	const object = "reasons"
-	if e.val.Kind != yaml.SequenceNode || len(e.val.Content) == 0 {
-		if e.val.Kind == yaml.SequenceNode || isNull(e.val) {
-			d.add(e.key.Line, object, key, "must list at least one reason (leave %s out for the default list)", key)
+	if e.Val.Kind != yaml.SequenceNode || len(e.Val.Content) == 0 {
+		if e.Val.Kind == yaml.SequenceNode || yamlfile.IsNull(e.Val) {
+			d.Add(e.Key.Line, object, key, "must list at least one reason (leave %s out for the default list)", key)
 		} else {
-			d.add(e.key.Line, object, key, "expected a list of {code, label}, got %s", describe(e.val))
+			d.Add(e.Key.Line, object, key, "expected a list of {code, label}, got %s", yamlfile.Describe(e.Val))
 		}
 		return nil
 	}
-	if n := len(e.val.Content); n > maxReasons {
-		d.add(e.key.Line, object, key, "lists %d reasons, at most %d are allowed", n, maxReasons)
+	if n := len(e.Val.Content); n > maxReasons {
+		d.Add(e.Key.Line, object, key, "lists %d reasons, at most %d are allowed", n, maxReasons)
 		return nil
 	}
 	var list []Reason
 	first := map[string]int{}
-	for i, n := range e.val.Content {
-		item := object + ": " + objectName(key+" reason", peek(n, "code"), i)
-		im, ok := d.mapping(n, item, "", "code", "label")
+	for i, n := range e.Val.Content {
+		item := object + ": " + yamlfile.ObjectName(key+" reason", yamlfile.Peek(n, "code"), i)
+		im, ok := d.Mapping(n, item, "", "code", "label")
 		if !ok {
 			continue
 		}
-		code, label := d.str(im, "code"), d.str(im, "label")
-		if d.required(code, n.Line, item, "code") {
+		code, label := d.Str(im, "code"), d.Str(im, "label")
+		if d.Required(code, n.Line, item, "code") {
 			if !isReasonCode(code.V) {
-				d.add(code.Line, item, "code", "invalid code %s (%s)", quote(code.V), reasonCodeRule)
+				d.Add(code.Line, item, "code", "invalid code %s (%s)", yamlfile.Quote(code.V), reasonCodeRule)
 			} else {
-				d.unique(first, code, object, key, "duplicate code %s (first at line %d)")
+				d.Unique(first, code, object, key, "duplicate code %s (first at line %d)")
 			}
 		}
-		if d.required(label, n.Line, item, "label") {
-			d.text(label, item, "label", maxNameRunes)
+		if d.Required(label, n.Line, item, "label") {
+			d.Text(label, item, "label", maxNameRunes)
 		}
 		list = append(list, Reason{Code: code.V, Label: label.V})
 	}
@@ -149,21 +151,21 @@ func (d *decoder) reasonList(m *mapping, key string) []Reason {
 
 // isReasonCode reports whether s matches ^[a-z0-9-]{1,32}$.
 func isReasonCode(s string) bool {
-	code := func(c byte) bool { return isLower(c) || isDigit(c) || c == '-' }
-	return matches(s, maxReasonCode, code, code)
+	code := func(c byte) bool { return yamlfile.IsLower(c) || yamlfile.IsDigit(c) || c == '-' }
+	return yamlfile.Matches(s, maxReasonCode, code, code)
 }
 
 // instructions checks a step's instructions: free text for the maker, on several lines if need
 // be, but without other control characters.
 func (d *decoder) instructions(v value[string], object string) {
-	if !v.set() || v.Bad {
+	if !v.Set() || v.Bad {
 		return
 	}
 	if n := utf8.RuneCountInString(v.V); n > maxInstructions {
-		d.add(v.Line, object, "instructions", "must be at most %d characters (got %d)", maxInstructions, n)
+		d.Add(v.Line, object, "instructions", "must be at most %d characters (got %d)", maxInstructions, n)
 	}
 	if strings.IndexFunc(v.V, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }) >= 0 {
-		d.add(v.Line, object, "instructions", "must not contain control characters other than line breaks and tabs")
+		d.Add(v.Line, object, "instructions", "must not contain control characters other than line breaks and tabs")
 	}
 }
 

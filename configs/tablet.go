@@ -3,6 +3,8 @@ package configs
 import (
 	"regexp"
 	"time"
+
+	"github.com/cellforge/cellforge/configs/internal/yamlfile"
 )
 
 // The tablet section says how the shop-floor tablets, which several people share, behave:
@@ -43,33 +45,33 @@ func DefaultTablet() Tablet { return Tablet{IdleSignOut: DefaultIdleSignOut} }
 
 // tablet decodes and checks the optional tablet section.
 func (d *decoder) tablet(m *mapping, key string) value[*Tablet] {
-	e, ok := m.entries[key]
-	if !ok || isNull(e.val) {
+	e, ok := m.Entries[key]
+	if !ok || yamlfile.IsNull(e.Val) {
 		return value[*Tablet]{}
 	}
-	v := value[*Tablet]{Line: e.key.Line}
+	v := value[*Tablet]{Line: e.Key.Line}
 	const object = "tablet"
-	tm, ok := d.mapping(e.val, object, "", "idle_sign_out", "language")
+	tm, ok := d.Mapping(e.Val, object, "", "idle_sign_out", "language")
 	if !ok {
 		v.Bad = true
 		return v
 	}
 	t := DefaultTablet()
-	t.Line = e.key.Line
-	if iv := d.duration(tm, "idle_sign_out"); iv.Bad {
+	t.Line = e.Key.Line
+	if iv := d.Duration(tm, "idle_sign_out"); iv.Bad {
 		v.Bad = true
-	} else if iv.set() {
+	} else if iv.Set() {
 		if iv.V < minIdleSignOut || iv.V > maxIdleSignOut {
-			d.add(iv.Line, object, "idle_sign_out", "%s out of range %s..%s", iv.V, minIdleSignOut, maxIdleSignOut)
+			d.Add(iv.Line, object, "idle_sign_out", "%s out of range %s..%s", iv.V, minIdleSignOut, maxIdleSignOut)
 			v.Bad = true
 		}
 		t.IdleSignOut = iv.V
 	}
-	if lv := d.str(tm, "language"); lv.Bad {
+	if lv := d.Str(tm, "language"); lv.Bad {
 		v.Bad = true
 	} else if lv.V != "" {
 		if !languageTag.MatchString(lv.V) {
-			d.add(lv.Line, object, "language", "%q is not a language tag such as en, pt or pt-BR", lv.V)
+			d.Add(lv.Line, object, "language", "%q is not a language tag such as en, pt or pt-BR", lv.V)
 			v.Bad = true
 		}
 		t.Language = lv.V

@@ -4,6 +4,8 @@ import (
 	"net"
 	"net/url"
 	"time"
+
+	"github.com/cellforge/cellforge/configs/internal/yamlfile"
 )
 
 // Telemetry configures what the daemon publishes over MQTT and where it is written.
@@ -56,37 +58,37 @@ type Buffer struct {
 
 // telemetry decodes and checks the telemetry section.
 func (d *decoder) telemetry(m *mapping, key, site string) value[*Telemetry] {
-	e, ok := m.entries[key]
-	if !ok || isNull(e.val) {
+	e, ok := m.Entries[key]
+	if !ok || yamlfile.IsNull(e.Val) {
 		return value[*Telemetry]{}
 	}
-	v := value[*Telemetry]{Line: e.key.Line}
+	v := value[*Telemetry]{Line: e.Key.Line}
 	const object = "telemetry"
-	tm, ok := d.mapping(e.val, object, "", "interval", "mqtt", "influxdb", "buffer")
+	tm, ok := d.Mapping(e.Val, object, "", "interval", "mqtt", "influxdb", "buffer")
 	if !ok {
 		v.Bad = true
 		return v
 	}
 	def := DefaultTelemetry(site)
 	t := &def
-	t.Line = e.key.Line
+	t.Line = e.Key.Line
 	bad := false
-	if iv := d.duration(tm, "interval"); iv.Bad {
+	if iv := d.Duration(tm, "interval"); iv.Bad {
 		bad = true
-	} else if iv.set() {
+	} else if iv.Set() {
 		if iv.V < 100*time.Millisecond || iv.V > time.Hour {
-			d.add(iv.Line, object, "interval", "%s out of range 100ms..1h", iv.V)
+			d.Add(iv.Line, object, "interval", "%s out of range 100ms..1h", iv.V)
 			bad = true
 		}
 		t.Interval = iv.V
 	}
-	if me, ok := tm.entries["mqtt"]; ok && !isNull(me.val) && d.telemetryMQTT(me, t) {
+	if me, ok := tm.Entries["mqtt"]; ok && !yamlfile.IsNull(me.Val) && d.telemetryMQTT(me, t) {
 		bad = true
 	}
-	if ie, ok := tm.entries["influxdb"]; ok && !isNull(ie.val) && d.telemetryInfluxDB(ie, t) {
+	if ie, ok := tm.Entries["influxdb"]; ok && !yamlfile.IsNull(ie.Val) && d.telemetryInfluxDB(ie, t) {
 		bad = true
 	}
-	if be, ok := tm.entries["buffer"]; ok && !isNull(be.val) && d.telemetryBuffer(be, t) {
+	if be, ok := tm.Entries["buffer"]; ok && !yamlfile.IsNull(be.Val) && d.telemetryBuffer(be, t) {
 		bad = true
 	}
 	if bad {
@@ -100,47 +102,47 @@ func (d *decoder) telemetry(m *mapping, key, site string) value[*Telemetry] {
 // telemetryMQTT decodes the mqtt section of telemetry (entry me) into t; it reports whether the section is bad.
 func (d *decoder) telemetryMQTT(me entry, t *Telemetry) (bad bool) {
 	const object = "telemetry"
-	mm, ok := d.mapping(me.val, object, "mqtt", "broker", "listen", "client_id", "qos", "username", "password", "ca_file", "cert_file", "key_file")
+	mm, ok := d.Mapping(me.Val, object, "mqtt", "broker", "listen", "client_id", "qos", "username", "password", "ca_file", "cert_file", "key_file")
 	if !ok {
 		bad = true
 	} else {
-		if b := d.str(mm, "broker"); b.set() && !b.Bad {
+		if b := d.Str(mm, "broker"); b.Set() && !b.Bad {
 			u, err := url.Parse(b.V)
 			if err != nil || (u.Scheme != "tcp" && u.Scheme != "ssl" && u.Scheme != "tls" && u.Scheme != "mqtt" && u.Scheme != "mqtts") || u.Host == "" {
-				d.add(b.Line, object, "mqtt.broker", "invalid broker URL %s (want tcp://host:port or ssl://host:port)", quote(b.V))
+				d.Add(b.Line, object, "mqtt.broker", "invalid broker URL %s (want tcp://host:port or ssl://host:port)", yamlfile.Quote(b.V))
 				bad = true
 			}
 			t.MQTT.Broker = b.V
 		}
-		if l := d.str(mm, "listen"); l.set() && !l.Bad {
+		if l := d.Str(mm, "listen"); l.Set() && !l.Bad {
 			host, _, err := net.SplitHostPort(l.V)
 			if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
-				d.add(l.Line, object, "mqtt.listen", "%s is not a loopback host:port: the embedded broker lets any client in, so it listens on loopback only", quote(l.V))
+				d.Add(l.Line, object, "mqtt.listen", "%s is not a loopback host:port: the embedded broker lets any client in, so it listens on loopback only", yamlfile.Quote(l.V))
 				bad = true
 			}
 			t.MQTT.Listen = l.V
 		}
-		if c := d.str(mm, "client_id"); c.set() && !c.Bad {
+		if c := d.Str(mm, "client_id"); c.Set() && !c.Bad {
 			if c.V == "" || len(c.V) > 64 {
-				d.add(c.Line, object, "mqtt.client_id", "must be 1 to 64 characters")
+				d.Add(c.Line, object, "mqtt.client_id", "must be 1 to 64 characters")
 				bad = true
 			}
 			t.MQTT.ClientID = c.V
 		}
-		if q := d.integer(mm, "qos"); q.set() && !q.Bad {
+		if q := d.Integer(mm, "qos"); q.Set() && !q.Bad {
 			if q.V != 0 && q.V != 1 {
-				d.add(q.Line, object, "mqtt.qos", "%d: want 0 or 1", q.V)
+				d.Add(q.Line, object, "mqtt.qos", "%d: want 0 or 1", q.V)
 				bad = true
 			}
 			t.MQTT.QoS = byte(q.V)
 		}
-		t.MQTT.Username = d.str(mm, "username").V
-		t.MQTT.Password = d.str(mm, "password").V
-		t.MQTT.CAFile = d.str(mm, "ca_file").V
-		t.MQTT.CertFile = d.str(mm, "cert_file").V
-		t.MQTT.KeyFile = d.str(mm, "key_file").V
+		t.MQTT.Username = d.Str(mm, "username").V
+		t.MQTT.Password = d.Str(mm, "password").V
+		t.MQTT.CAFile = d.Str(mm, "ca_file").V
+		t.MQTT.CertFile = d.Str(mm, "cert_file").V
+		t.MQTT.KeyFile = d.Str(mm, "key_file").V
 		if (t.MQTT.CertFile == "") != (t.MQTT.KeyFile == "") {
-			d.add(me.key.Line, object, "mqtt", "set both cert_file and key_file, or neither")
+			d.Add(me.Key.Line, object, "mqtt", "set both cert_file and key_file, or neither")
 			bad = true
 		}
 	}
@@ -150,30 +152,30 @@ func (d *decoder) telemetryMQTT(me entry, t *Telemetry) (bad bool) {
 // telemetryInfluxDB decodes the influxdb section of telemetry (entry ie) into t; it reports whether the section is bad.
 func (d *decoder) telemetryInfluxDB(ie entry, t *Telemetry) (bad bool) {
 	const object = "telemetry"
-	im, ok := d.mapping(ie.val, object, "influxdb", "url", "token", "org", "bucket", "batch")
+	im, ok := d.Mapping(ie.Val, object, "influxdb", "url", "token", "org", "bucket", "batch")
 	if !ok {
 		bad = true
 	} else {
 		in := &InfluxDB{Bucket: "cellforge/autogen", Batch: 5000}
-		if u := d.str(im, "url"); !u.set() {
-			d.add(ie.key.Line, object, "influxdb.url", "required")
+		if u := d.Str(im, "url"); !u.Set() {
+			d.Add(ie.Key.Line, object, "influxdb.url", "required")
 			bad = true
 		} else if !u.Bad {
 			p, err := url.Parse(u.V)
 			if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
-				d.add(u.Line, object, "influxdb.url", "invalid URL %s (want http://host:port)", quote(u.V))
+				d.Add(u.Line, object, "influxdb.url", "invalid URL %s (want http://host:port)", yamlfile.Quote(u.V))
 				bad = true
 			}
 			in.URL = u.V
 		}
-		in.Token = d.str(im, "token").V
-		in.Org = d.str(im, "org").V
-		if b := d.str(im, "bucket"); b.set() && !b.Bad {
+		in.Token = d.Str(im, "token").V
+		in.Org = d.Str(im, "org").V
+		if b := d.Str(im, "bucket"); b.Set() && !b.Bad {
 			in.Bucket = b.V
 		}
-		if n := d.integer(im, "batch"); n.set() && !n.Bad {
+		if n := d.Integer(im, "batch"); n.Set() && !n.Bad {
 			if n.V < 1 || n.V > 100000 {
-				d.add(n.Line, object, "influxdb.batch", "%d out of range 1..100000", n.V)
+				d.Add(n.Line, object, "influxdb.batch", "%d out of range 1..100000", n.V)
 				bad = true
 			}
 			in.Batch = int(n.V)
@@ -186,27 +188,27 @@ func (d *decoder) telemetryInfluxDB(ie entry, t *Telemetry) (bad bool) {
 // telemetryBuffer decodes the buffer section of telemetry (entry be) into t; it reports whether the section is bad.
 func (d *decoder) telemetryBuffer(be entry, t *Telemetry) (bad bool) {
 	const object = "telemetry"
-	bm, ok := d.mapping(be.val, object, "buffer", "max_bytes", "max_age", "sync_every")
+	bm, ok := d.Mapping(be.Val, object, "buffer", "max_bytes", "max_age", "sync_every")
 	if !ok {
 		bad = true
 	} else {
-		if n := d.integer(bm, "max_bytes"); n.set() && !n.Bad {
+		if n := d.Integer(bm, "max_bytes"); n.Set() && !n.Bad {
 			if n.V < 1<<20 {
-				d.add(n.Line, object, "buffer.max_bytes", "%d: at least 1048576 (1 MiB)", n.V)
+				d.Add(n.Line, object, "buffer.max_bytes", "%d: at least 1048576 (1 MiB)", n.V)
 				bad = true
 			}
 			t.Buffer.MaxBytes = n.V
 		}
-		if a := d.duration(bm, "max_age"); a.set() && !a.Bad {
+		if a := d.Duration(bm, "max_age"); a.Set() && !a.Bad {
 			if a.V < time.Minute {
-				d.add(a.Line, object, "buffer.max_age", "%s: at least 1m", a.V)
+				d.Add(a.Line, object, "buffer.max_age", "%s: at least 1m", a.V)
 				bad = true
 			}
 			t.Buffer.MaxAge = a.V
 		}
-		if s := d.duration(bm, "sync_every"); s.set() && !s.Bad {
+		if s := d.Duration(bm, "sync_every"); s.Set() && !s.Bad {
 			if s.V <= 0 || s.V > time.Second {
-				d.add(s.Line, object, "buffer.sync_every", "%s out of range 1ms..1s: a crash loses at most this much", s.V)
+				d.Add(s.Line, object, "buffer.sync_every", "%s out of range 1ms..1s: a crash loses at most this much", s.V)
 				bad = true
 			}
 			t.Buffer.SyncEvery = s.V

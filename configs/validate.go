@@ -5,14 +5,15 @@ import (
 	"encoding/hex"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/cellforge/cellforge/configs/internal/yamlfile"
 )
 
 // Limits a studio is unlikely to mean past; each catches a typo (45h for 45m) before the
 // scheduler plans with it.
 const (
-	maxNameRunes  = 128
+	maxNameRunes  = yamlfile.MaxNameRunes
 	maxValueRunes = 64
 	maxUnitTime   = 7 * 24 * time.Hour
 	maxSetup      = 24 * time.Hour
@@ -43,10 +44,8 @@ const (
 
 // Rules quoted in messages, next to the value that breaks them.
 const (
-	idRule         = "want 1 to 64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit"
 	skuRule        = "want 1 to 64 of A-Z, a-z, 0-9, '.', '_', '-', starting with a letter or digit"
 	capabilityRule = "want 1 to 32 of a-z, 0-9, '-', starting with a letter"
-	attributeRule  = "want 1 to 32 of a-z, 0-9, '_', '-', starting with a letter"
 	roleRule       = "want operator, manager, planner or admin"
 	parityRule     = "want none, even or odd"
 	bcryptRule     = "must be a bcrypt hash ($2a$, $2b$ or $2y$, a cost of 04 to 31, 60 characters)"
@@ -59,13 +58,13 @@ func (f *rawFactory) defaults() {
 	for i := range f.SerialLines.V {
 		l := &f.SerialLines.V[i]
 		defaultTo(&l.Parity, defaultParity)
-		if !l.Baud.set() {
+		if !l.Baud.Set() {
 			l.Baud.V = defaultBaud
 		}
-		if !l.StopBits.set() {
+		if !l.StopBits.Set() {
 			l.StopBits.V = defaultStopBits
 		}
-		if !l.Timeout.set() {
+		if !l.Timeout.Set() {
 			l.Timeout.V = defaultSerialTimeout
 		}
 	}
@@ -74,11 +73,11 @@ func (f *rawFactory) defaults() {
 			dev := &f.Cells.V[i].Devices.V[j]
 			if kindOf(dev.Kind.V).Modbus {
 				defaultTo(&dev.Profile, dev.Kind.V)
-				if !dev.UnitID.set() {
+				if !dev.UnitID.Set() {
 					dev.UnitID.V = 1
 				}
 			}
-			if !dev.Timeout.set() && !dev.SerialLine.set() {
+			if !dev.Timeout.Set() && !dev.SerialLine.Set() {
 				dev.Timeout.V = defaultTCPTimeout
 			}
 		}
@@ -112,6 +111,13 @@ func (f *rawFactory) defaults() {
 	}
 }
 
+// name checks a display name written in the file.
+func (d *decoder) name(v value[string], object, field string) {
+	if v.Set() && !v.Bad {
+		d.Text(v, object, field, maxNameRunes)
+	}
+}
+
 // defaultTo sets v to def when the file left it empty.
 func defaultTo(v *value[string], def string) {
 	if v.V == "" && !v.Bad {
@@ -122,8 +128,8 @@ func defaultTo(v *value[string], def string) {
 // validate checks what the decoder cannot: required fields, the shape of ids and credentials,
 // uniqueness and references between objects.
 func (d *decoder) validate(f *rawFactory) {
-	if d.required(f.Site, f.line, "", "site") {
-		d.shape(f.Site, "", "site", isID, "invalid id %s ("+idRule+")")
+	if d.Required(f.Site, f.line, "", "site") {
+		d.Shape(f.Site, "", "site", yamlfile.IsID, "invalid id %s ("+yamlfile.IDRule+")")
 	}
 	d.name(f.Name, "", "name")
 	lines := d.checkSerialLines(f)
@@ -139,7 +145,7 @@ func (d *decoder) validate(f *rawFactory) {
 // checkCells validates the cells and their devices and returns the capabilities the factory
 // offers, or nil when some could not be decoded (so that routings are not checked against them).
 func (d *decoder) checkCells(f *rawFactory) map[string]bool {
-	if !d.nonEmpty(len(f.Cells.V), f.Cells.Line, f.Cells.Bad, f.line, "", "cells", "cell") {
+	if !d.NonEmpty(len(f.Cells.V), f.Cells.Line, f.Cells.Bad, f.line, "", "cells", "cell") {
 		return nil
 	}
 	offered := make(map[string]bool)
@@ -153,21 +159,21 @@ func (d *decoder) checkCells(f *rawFactory) map[string]bool {
 		if c.bad {
 			continue
 		}
-		if d.required(c.ID, c.line, c.object, "id") && d.shape(c.ID, c.object, "id", isID, "invalid id %s ("+idRule+")") {
-			d.unique(cellIDs, c.ID, "", "cells", "duplicate cell id %s (first at line %d)")
+		if d.Required(c.ID, c.line, c.object, "id") && d.Shape(c.ID, c.object, "id", yamlfile.IsID, "invalid id %s ("+yamlfile.IDRule+")") {
+			d.Unique(cellIDs, c.ID, "", "cells", "duplicate cell id %s (first at line %d)")
 		}
 		d.name(c.Name, c.object, "name")
-		if d.nonEmpty(len(c.Capabilities.V), c.Capabilities.Line, c.Capabilities.Bad, c.line, c.object, "capabilities", "capability") {
+		if d.NonEmpty(len(c.Capabilities.V), c.Capabilities.Line, c.Capabilities.Bad, c.line, c.object, "capabilities", "capability") {
 			seen := make(map[string]int)
 			for _, capability := range c.Capabilities.V {
 				if capability.Bad {
 					complete = false
 					continue
 				}
-				if !d.shape(capability, c.object, "capabilities", isCapability, "invalid capability %s ("+capabilityRule+")") {
+				if !d.Shape(capability, c.object, "capabilities", isCapability, "invalid capability %s ("+capabilityRule+")") {
 					continue
 				}
-				d.unique(seen, capability, c.object, "capabilities", "duplicate capability %s (first at line %d)")
+				d.Unique(seen, capability, c.object, "capabilities", "duplicate capability %s (first at line %d)")
 				offered[capability.V] = true
 			}
 		}
@@ -175,12 +181,12 @@ func (d *decoder) checkCells(f *rawFactory) map[string]bool {
 			if dev.bad {
 				continue
 			}
-			if d.required(dev.ID, dev.line, dev.object, "id") && d.shape(dev.ID, dev.object, "id", isID, "invalid id %s ("+idRule+")") {
+			if d.Required(dev.ID, dev.line, dev.object, "id") && d.Shape(dev.ID, dev.object, "id", yamlfile.IsID, "invalid id %s ("+yamlfile.IDRule+")") {
 				// Device ids are unique across the factory: telemetry and the UI name a device alone.
-				d.unique(deviceIDs, dev.ID, c.object, "devices", "duplicate device id %s (first at line %d)")
+				d.Unique(deviceIDs, dev.ID, c.object, "devices", "duplicate device id %s (first at line %d)")
 			}
-			if d.required(dev.Kind, dev.line, dev.object, "kind") && !isDeviceKind(dev.Kind.V) {
-				d.add(dev.Kind.Line, dev.object, "kind", "unknown kind %s (%s)", quote(dev.Kind.V), kindRule())
+			if d.Required(dev.Kind, dev.line, dev.object, "kind") && !isDeviceKind(dev.Kind.V) {
+				d.Add(dev.Kind.Line, dev.object, "kind", "unknown kind %s (%s)", yamlfile.Quote(dev.Kind.V), kindRule())
 			}
 		}
 	}
@@ -193,7 +199,7 @@ func (d *decoder) checkCells(f *rawFactory) map[string]bool {
 // checkProducts validates the products and their routings against the capabilities offered (nil:
 // unknown) and returns the SKUs, or nil when some could not be decoded.
 func (d *decoder) checkProducts(f *rawFactory, offered map[string]bool) map[string]bool {
-	if !d.nonEmpty(len(f.Products.V), f.Products.Line, f.Products.Bad, f.line, "", "products", "product") {
+	if !d.NonEmpty(len(f.Products.V), f.Products.Line, f.Products.Bad, f.line, "", "products", "product") {
 		return nil
 	}
 	skus := make(map[string]int)
@@ -209,18 +215,18 @@ func (d *decoder) checkProducts(f *rawFactory, offered map[string]bool) map[stri
 		if p.bad {
 			continue
 		}
-		if d.required(p.SKU, p.line, p.object, "sku") && d.shape(p.SKU, p.object, "sku", isSKU, "invalid sku %s ("+skuRule+")") {
-			if d.unique(skus, p.SKU, "", "products", "duplicate sku %s (first at line %d)") {
+		if d.Required(p.SKU, p.line, p.object, "sku") && d.Shape(p.SKU, p.object, "sku", isSKU, "invalid sku %s ("+skuRule+")") {
+			if d.Unique(skus, p.SKU, "", "products", "duplicate sku %s (first at line %d)") {
 				key := strings.ToLower(p.SKU.V)
 				if other, clash := folded[key]; clash {
-					d.add(p.SKU.Line, "", "products", "sku %s differs only in case from sku %s (line %d)", quote(p.SKU.V), quote(other.V), other.Line)
+					d.Add(p.SKU.Line, "", "products", "sku %s differs only in case from sku %s (line %d)", yamlfile.Quote(p.SKU.V), yamlfile.Quote(other.V), other.Line)
 				} else {
 					folded[key] = p.SKU
 				}
 			}
 		}
 		d.name(p.Name, p.object, "name")
-		if !d.nonEmpty(len(p.Routing.V), p.Routing.Line, p.Routing.Bad, p.line, p.object, "routing", "step") {
+		if !d.NonEmpty(len(p.Routing.V), p.Routing.Line, p.Routing.Bad, p.line, p.object, "routing", "step") {
 			continue
 		}
 		for _, s := range p.Routing.V {
@@ -241,46 +247,46 @@ func (d *decoder) checkProducts(f *rawFactory, offered map[string]bool) map[stri
 
 func (d *decoder) checkStep(s rawStep, offered map[string]bool, attributes map[string]value[string]) {
 	capability := s.Capability
-	if d.required(capability, s.line, s.object, "capability") && d.shape(capability, s.object, "capability", isCapability, "invalid capability %s ("+capabilityRule+")") {
+	if d.Required(capability, s.line, s.object, "capability") && d.Shape(capability, s.object, "capability", isCapability, "invalid capability %s ("+capabilityRule+")") {
 		if offered != nil && !offered[capability.V] {
-			d.add(capability.Line, s.object, "capability", "no cell offers %s", quote(capability.V))
+			d.Add(capability.Line, s.object, "capability", "no cell offers %s", yamlfile.Quote(capability.V))
 		}
 	}
 	d.name(s.Name, s.object, "name")
 	d.instructions(s.Instructions, s.object)
 	switch {
 	case s.UnitTime.Bad:
-	case !s.UnitTime.set():
-		d.add(s.line, s.object, "unit_time", "required")
+	case !s.UnitTime.Set():
+		d.Add(s.line, s.object, "unit_time", "required")
 	case s.UnitTime.V <= 0:
-		d.add(s.UnitTime.Line, s.object, "unit_time", "must be greater than zero (got %s)", s.UnitTime.V)
+		d.Add(s.UnitTime.Line, s.object, "unit_time", "must be greater than zero (got %s)", s.UnitTime.V)
 	case s.UnitTime.V > maxUnitTime:
-		d.add(s.UnitTime.Line, s.object, "unit_time", "must be at most %s (got %s)", maxUnitTime, s.UnitTime.V)
+		d.Add(s.UnitTime.Line, s.object, "unit_time", "must be at most %s (got %s)", maxUnitTime, s.UnitTime.V)
 	}
 	switch {
-	case s.Setup.Bad || !s.Setup.set():
+	case s.Setup.Bad || !s.Setup.Set():
 	case s.Setup.V < 0:
-		d.add(s.Setup.Line, s.object, "setup", "must not be negative (got %s)", s.Setup.V)
+		d.Add(s.Setup.Line, s.object, "setup", "must not be negative (got %s)", s.Setup.V)
 	case s.Setup.V > maxSetup:
-		d.add(s.Setup.Line, s.object, "setup", "must be at most %s (got %s)", maxSetup, s.Setup.V)
+		d.Add(s.Setup.Line, s.object, "setup", "must be at most %s (got %s)", maxSetup, s.Setup.V)
 	}
 	c := s.Changeover.V
 	if c == nil {
 		return
 	}
-	if d.required(c.Attribute, c.line, s.object, "changeover.attribute") &&
-		d.shape(c.Attribute, s.object, "changeover.attribute", isAttribute, "invalid attribute %s ("+attributeRule+")") &&
+	if d.Required(c.Attribute, c.line, s.object, "changeover.attribute") &&
+		d.Shape(c.Attribute, s.object, "changeover.attribute", yamlfile.IsAttribute, "invalid attribute %s ("+yamlfile.AttributeRule+")") &&
 		!capability.Bad && capability.V != "" {
 		if first, ok := attributes[capability.V]; !ok {
 			attributes[capability.V] = c.Attribute
 		} else if first.V != c.Attribute.V {
-			d.add(c.Attribute.Line, s.object, "changeover.attribute",
+			d.Add(c.Attribute.Line, s.object, "changeover.attribute",
 				"%s differs from %s used for capability %s at line %d (a cell counts changeovers by one attribute)",
-				quote(c.Attribute.V), quote(first.V), quote(capability.V), first.Line)
+				yamlfile.Quote(c.Attribute.V), yamlfile.Quote(first.V), yamlfile.Quote(capability.V), first.Line)
 		}
 	}
-	if d.required(c.Value, c.line, s.object, "changeover.value") {
-		d.text(c.Value, s.object, "changeover.value", maxValueRunes)
+	if d.Required(c.Value, c.line, s.object, "changeover.value") {
+		d.Text(c.Value, s.object, "changeover.value", maxValueRunes)
 	}
 }
 
@@ -291,31 +297,31 @@ func (d *decoder) checkDrops(f *rawFactory, skus map[string]bool) {
 		if dr.bad {
 			continue
 		}
-		if d.required(dr.ID, dr.line, dr.object, "id") && d.shape(dr.ID, dr.object, "id", isID, "invalid id %s ("+idRule+")") {
-			d.unique(ids, dr.ID, "", "drops", "duplicate drop id %s (first at line %d)")
+		if d.Required(dr.ID, dr.line, dr.object, "id") && d.Shape(dr.ID, dr.object, "id", yamlfile.IsID, "invalid id %s ("+yamlfile.IDRule+")") {
+			d.Unique(ids, dr.ID, "", "drops", "duplicate drop id %s (first at line %d)")
 		}
 		d.name(dr.Name, dr.object, "name")
 		switch {
 		case dr.Date.Bad:
-		case !dr.Date.set():
-			d.add(dr.line, dr.object, "date", "required")
+		case !dr.Date.Set():
+			d.Add(dr.line, dr.object, "date", "required")
 		case dr.Date.V.Year() < minYear || dr.Date.V.Year() > maxYear:
-			d.add(dr.Date.Line, dr.object, "date", "year %d is out of range %d..%d", dr.Date.V.Year(), minYear, maxYear)
+			d.Add(dr.Date.Line, dr.object, "date", "year %d is out of range %d..%d", dr.Date.V.Year(), minYear, maxYear)
 		}
-		if !d.nonEmpty(len(dr.Windows.V), dr.Windows.Line, dr.Windows.Bad, dr.line, dr.object, "windows", "sku") {
+		if !d.NonEmpty(len(dr.Windows.V), dr.Windows.Line, dr.Windows.Bad, dr.line, dr.object, "windows", "sku") {
 			continue
 		}
 		for _, w := range dr.Windows.V {
-			field := "window " + quote(w.V.SKU)
+			field := "window " + yamlfile.Quote(w.V.SKU)
 			if skus != nil && !skus[w.V.SKU] {
-				d.add(w.Line, dr.object, field, "unknown sku (no product has it)")
+				d.Add(w.Line, dr.object, field, "unknown sku (no product has it)")
 			}
 			switch {
 			case w.Bad:
 			case w.V.Units < 0:
-				d.add(w.Line, dr.object, field, "must not be negative (got %d)", w.V.Units)
+				d.Add(w.Line, dr.object, field, "must not be negative (got %d)", w.V.Units)
 			case w.V.Units > maxWindow:
-				d.add(w.Line, dr.object, field, "must be at most %d (got %d)", maxWindow, w.V.Units)
+				d.Add(w.Line, dr.object, field, "must be at most %d (got %d)", maxWindow, w.V.Units)
 			}
 		}
 	}
@@ -328,50 +334,50 @@ func (d *decoder) checkPeople(f *rawFactory) {
 		if p.bad {
 			continue
 		}
-		if d.required(p.ID, p.line, p.object, "id") && d.shape(p.ID, p.object, "id", isID, "invalid id %s ("+idRule+")") {
-			d.unique(ids, p.ID, "", "people", "duplicate person id %s (first at line %d)")
+		if d.Required(p.ID, p.line, p.object, "id") && d.Shape(p.ID, p.object, "id", yamlfile.IsID, "invalid id %s ("+yamlfile.IDRule+")") {
+			d.Unique(ids, p.ID, "", "people", "duplicate person id %s (first at line %d)")
 		}
 		d.name(p.Name, p.object, "name")
-		if d.required(p.Role, p.line, p.object, "role") && !isRole(p.Role.V) {
-			d.add(p.Role.Line, p.object, "role", "unknown role %s (%s)", quote(p.Role.V), roleRule)
+		if d.Required(p.Role, p.line, p.object, "role") && !isRole(p.Role.V) {
+			d.Add(p.Role.Line, p.object, "role", "unknown role %s (%s)", yamlfile.Quote(p.Role.V), roleRule)
 		}
-		pin := d.oneOf(p.PIN, p.PINHash, p.object, "pin", "pin_hash")
-		password := d.oneOf(p.Password, p.PasswordHash, p.object, "password", "password_hash")
+		pin := d.OneOf(p.PIN, p.PINHash, p.object, "pin", "pin_hash")
+		password := d.OneOf(p.Password, p.PasswordHash, p.object, "password", "password_hash")
 		switch p.Role.V {
 		case RoleOperator:
 			if !pin {
-				d.add(p.line, p.object, "pin", "an operator needs a pin or a pin_hash")
+				d.Add(p.line, p.object, "pin", "an operator needs a pin or a pin_hash")
 			}
 			for _, v := range []struct {
 				value[string]
 				field string
 			}{{p.Password, "password"}, {p.PasswordHash, "password_hash"}} {
-				if v.set() {
-					d.add(v.Line, p.object, v.field, "an operator signs in with a pin only; remove it")
+				if v.Set() {
+					d.Add(v.Line, p.object, v.field, "an operator signs in with a pin only; remove it")
 				}
 			}
 		case RoleManager, RolePlanner, RoleAdmin:
 			if !password {
-				d.add(p.line, p.object, "password", "a %s needs a password or a password_hash", p.Role.V)
+				d.Add(p.line, p.object, "password", "a %s needs a password or a password_hash", p.Role.V)
 			}
 		}
-		if p.PIN.set() && !p.PIN.Bad && !isPIN(p.PIN.V) {
-			d.add(p.PIN.Line, p.object, "pin", "must be %d to %d digits", minPIN, maxPIN)
+		if p.PIN.Set() && !p.PIN.Bad && !isPIN(p.PIN.V) {
+			d.Add(p.PIN.Line, p.object, "pin", "must be %d to %d digits", minPIN, maxPIN)
 		}
-		if p.Password.set() && !p.Password.Bad {
+		if p.Password.Set() && !p.Password.Bad {
 			switch n := len(p.Password.V); {
 			case utf8.RuneCountInString(p.Password.V) < minPassword:
-				d.add(p.Password.Line, p.object, "password", "must be at least %d characters", minPassword)
+				d.Add(p.Password.Line, p.object, "password", "must be at least %d characters", minPassword)
 			case n > maxPassword:
-				d.add(p.Password.Line, p.object, "password", "must be at most %d bytes (bcrypt ignores the rest)", maxPassword)
+				d.Add(p.Password.Line, p.object, "password", "must be at most %d bytes (bcrypt ignores the rest)", maxPassword)
 			}
 		}
 		for _, v := range []struct {
 			value[string]
 			field string
 		}{{p.PINHash, "pin_hash"}, {p.PasswordHash, "password_hash"}} {
-			if v.set() && !v.Bad && !isBcrypt(v.V) {
-				d.add(v.Line, p.object, v.field, bcryptRule)
+			if v.Set() && !v.Bad && !isBcrypt(v.V) {
+				d.Add(v.Line, p.object, v.field, bcryptRule)
 			}
 		}
 	}
@@ -386,125 +392,48 @@ func (d *decoder) checkTokens(f *rawFactory) {
 		if t.bad {
 			continue
 		}
-		if d.required(t.Name, t.line, t.object, "name") && d.shape(t.Name, t.object, "name", isID, "invalid name %s ("+idRule+")") {
-			d.unique(names, t.Name, "", "tokens", "duplicate token name %s (first at line %d)")
+		if d.Required(t.Name, t.line, t.object, "name") && d.Shape(t.Name, t.object, "name", yamlfile.IsID, "invalid name %s ("+yamlfile.IDRule+")") {
+			d.Unique(names, t.Name, "", "tokens", "duplicate token name %s (first at line %d)")
 		}
-		if d.required(t.Role, t.line, t.object, "role") && !isRole(t.Role.V) {
-			d.add(t.Role.Line, t.object, "role", "unknown role %s (%s)", quote(t.Role.V), roleRule)
+		if d.Required(t.Role, t.line, t.object, "role") && !isRole(t.Role.V) {
+			d.Add(t.Role.Line, t.object, "role", "unknown role %s (%s)", yamlfile.Quote(t.Role.V), roleRule)
 		}
-		if !d.oneOf(t.Token, t.SHA256, t.object, "token", "sha256") {
-			d.add(t.line, t.object, "token", "a token needs a token or a sha256")
+		if !d.OneOf(t.Token, t.SHA256, t.object, "token", "sha256") {
+			d.Add(t.line, t.object, "token", "a token needs a token or a sha256")
 		}
 		var secret value[string]
 		switch {
-		case t.Token.set() && !t.Token.Bad:
+		case t.Token.Set() && !t.Token.Bad:
 			switch {
 			case len(t.Token.V) < minToken:
-				d.add(t.Token.Line, t.object, "token", "must be at least %d characters", minToken)
+				d.Add(t.Token.Line, t.object, "token", "must be at least %d characters", minToken)
 			case len(t.Token.V) > maxToken:
-				d.add(t.Token.Line, t.object, "token", "must be at most %d characters", maxToken)
+				d.Add(t.Token.Line, t.object, "token", "must be at most %d characters", maxToken)
 			case !isTokenText(t.Token.V):
-				d.add(t.Token.Line, t.object, "token", "must be printable ASCII without spaces (it travels in an HTTP header)")
+				d.Add(t.Token.Line, t.object, "token", "must be printable ASCII without spaces (it travels in an HTTP header)")
 			default:
 				sum := sha256.Sum256([]byte(t.Token.V))
 				secret = value[string]{V: hex.EncodeToString(sum[:]), Line: t.Token.Line}
 			}
-		case t.SHA256.set() && !t.SHA256.Bad:
+		case t.SHA256.Set() && !t.SHA256.Bad:
 			if !isSHA256(t.SHA256.V) {
-				d.add(t.SHA256.Line, t.object, "sha256", "must be 64 lowercase hex characters (the SHA-256 of the token)")
+				d.Add(t.SHA256.Line, t.object, "sha256", "must be 64 lowercase hex characters (the SHA-256 of the token)")
 			} else {
 				secret = t.SHA256
 			}
 		}
-		if secret.V == "" || t.Token.set() && t.SHA256.set() {
+		if secret.V == "" || t.Token.Set() && t.SHA256.Set() {
 			continue
 		}
 		if first, dup := secrets[secret.V]; dup {
 			field := "token"
-			if t.SHA256.set() {
+			if t.SHA256.Set() {
 				field = "sha256"
 			}
-			d.add(secret.Line, t.object, field, "same secret as %s (line %d)", first.object, first.line)
+			d.Add(secret.Line, t.object, field, "same secret as %s (line %d)", first.object, first.line)
 			continue
 		}
 		secrets[secret.V] = t
-	}
-}
-
-// required reports a missing or empty string (an object line stands in for a missing key) and
-// reports whether v holds a value worth checking further.
-func (d *decoder) required(v value[string], objectLine int, object, field string) bool {
-	switch {
-	case v.Bad:
-		return false
-	case !v.set():
-		d.add(objectLine, object, field, "required")
-		return false
-	case v.V == "":
-		d.add(v.Line, object, field, "must not be empty")
-		return false
-	}
-	return true
-}
-
-// nonEmpty reports a missing or empty list of what (an object line stands in for a missing key)
-// and reports whether the list holds items worth checking.
-func (d *decoder) nonEmpty(n, line int, bad bool, objectLine int, object, field, what string) bool {
-	switch {
-	case bad:
-		return false
-	case line == 0:
-		d.add(objectLine, object, field, "required")
-		return false
-	case n == 0:
-		d.add(line, object, field, "must list at least one %s", what)
-		return false
-	}
-	return true
-}
-
-// shape reports v when ok rejects it; format gets the quoted value.
-func (d *decoder) shape(v value[string], object, field string, ok func(string) bool, format string) bool {
-	if ok(v.V) {
-		return true
-	}
-	d.add(v.Line, object, field, format, quote(v.V))
-	return false
-}
-
-// unique records v in seen and reports it if it was there already; format gets the quoted value
-// and the first line. It reports whether v was new.
-func (d *decoder) unique(seen map[string]int, v value[string], object, field, format string) bool {
-	if first, dup := seen[v.V]; dup {
-		d.add(v.Line, object, field, format, quote(v.V), first)
-		return false
-	}
-	seen[v.V] = v.Line
-	return true
-}
-
-// oneOf reports a and b both being set and reports whether either is.
-func (d *decoder) oneOf(a, b value[string], object, fieldA, fieldB string) bool {
-	if a.set() && b.set() {
-		d.add(b.Line, object, fieldB, "set only one of %s and %s", fieldA, fieldB)
-	}
-	return a.set() || b.set()
-}
-
-// name checks a display name written in the file.
-func (d *decoder) name(v value[string], object, field string) {
-	if v.set() && !v.Bad {
-		d.text(v, object, field, maxNameRunes)
-	}
-}
-
-// text checks free text for length and control characters.
-func (d *decoder) text(v value[string], object, field string, maxRunes int) {
-	if n := utf8.RuneCountInString(v.V); n > maxRunes {
-		d.add(v.Line, object, field, "must be at most %d characters (got %d)", maxRunes, n)
-	}
-	if strings.IndexFunc(v.V, unicode.IsControl) >= 0 {
-		d.add(v.Line, object, field, "must not contain control characters such as line breaks")
 	}
 }
 
@@ -522,51 +451,24 @@ func isRole(s string) bool {
 	return false
 }
 
-func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
-func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
-func isDigit(c byte) bool { return '0' <= c && c <= '9' }
-
-// isID reports whether s matches ^[a-z0-9][a-z0-9._-]{0,63}$.
-func isID(s string) bool {
-	return matches(s, 64, func(c byte) bool { return isLower(c) || isDigit(c) },
-		func(c byte) bool { return isLower(c) || isDigit(c) || c == '.' || c == '_' || c == '-' })
-}
-
 // isSKU reports whether s matches ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$.
 func isSKU(s string) bool {
-	return matches(s, 64, func(c byte) bool { return isLower(c) || isUpper(c) || isDigit(c) },
-		func(c byte) bool { return isLower(c) || isUpper(c) || isDigit(c) || c == '.' || c == '_' || c == '-' })
+	return yamlfile.Matches(s, 64, func(c byte) bool { return yamlfile.IsLower(c) || yamlfile.IsUpper(c) || yamlfile.IsDigit(c) },
+		func(c byte) bool {
+			return yamlfile.IsLower(c) || yamlfile.IsUpper(c) || yamlfile.IsDigit(c) || c == '.' || c == '_' || c == '-'
+		})
 }
 
 // isCapability reports whether s matches ^[a-z][a-z0-9-]{0,31}$.
 func isCapability(s string) bool {
-	return matches(s, 32, isLower, func(c byte) bool { return isLower(c) || isDigit(c) || c == '-' })
+	return yamlfile.Matches(s, 32, yamlfile.IsLower, func(c byte) bool { return yamlfile.IsLower(c) || yamlfile.IsDigit(c) || c == '-' })
 }
-
-// isAttribute reports whether s matches ^[a-z][a-z0-9_-]{0,31}$.
-func isAttribute(s string) bool {
-	return matches(s, 32, isLower, func(c byte) bool { return isLower(c) || isDigit(c) || c == '_' || c == '-' })
-}
-
-// matches reports whether s is 1 to maxLen bytes, its first accepted by first, the rest by rest.
-func matches(s string, maxLen int, first, rest func(byte) bool) bool {
-	if len(s) == 0 || len(s) > maxLen || !first(s[0]) {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if !rest(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
 func isPIN(s string) bool {
 	if len(s) < minPIN || len(s) > maxPIN {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if !isDigit(s[i]) {
+		if !yamlfile.IsDigit(s[i]) {
 			return false
 		}
 	}
@@ -579,14 +481,14 @@ func isBcrypt(s string) bool {
 	if len(s) != 60 || s[0] != '$' || s[1] != '2' || !strings.ContainsRune("aby", rune(s[2])) || s[3] != '$' || s[6] != '$' {
 		return false
 	}
-	if !isDigit(s[4]) || !isDigit(s[5]) {
+	if !yamlfile.IsDigit(s[4]) || !yamlfile.IsDigit(s[5]) {
 		return false
 	}
 	if cost := int(s[4]-'0')*10 + int(s[5]-'0'); cost < 4 || cost > 31 {
 		return false
 	}
 	for i := 7; i < len(s); i++ {
-		if c := s[i]; !isLower(c) && !isUpper(c) && !isDigit(c) && c != '.' && c != '/' {
+		if c := s[i]; !yamlfile.IsLower(c) && !yamlfile.IsUpper(c) && !yamlfile.IsDigit(c) && c != '.' && c != '/' {
 			return false
 		}
 	}
@@ -598,7 +500,7 @@ func isSHA256(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; !isDigit(c) && (c < 'a' || c > 'f') {
+		if c := s[i]; !yamlfile.IsDigit(c) && (c < 'a' || c > 'f') {
 			return false
 		}
 	}
