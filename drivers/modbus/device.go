@@ -421,7 +421,7 @@ func readRequest(c modbus.Client, q Request) ([]byte, error) {
 		return nil, err
 	}
 	want := 2 * int(q.Quantity)
-	if q.Table.bits() {
+	if q.Table.Bits() {
 		want = (int(q.Quantity) + 7) / 8
 	}
 	if len(data) != want {
@@ -437,7 +437,7 @@ func (d *Device) decode(q Request, data []byte, values map[string]float64) error
 		off := int(r.Address) - int(q.Address)
 		raw := make([]uint16, r.Width())
 		for i := range raw {
-			if q.Table.bits() {
+			if q.Table.Bits() {
 				raw[i] = uint16(data[(off+i)/8]>>((off+i)%8)) & 1
 			} else {
 				raw[i] = binary.BigEndian.Uint16(data[2*(off+i):])

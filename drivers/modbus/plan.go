@@ -77,7 +77,7 @@ func (p *Profile) Plan(group string) ([]Request, error) {
 		plan = append(plan, Request{Table: r.Table, Address: r.Address, Quantity: uint16(r.Width()), Registers: []string{r.Name}})
 		curEnd = end
 		curLimit = maxReadRegisters
-		if r.Table.bits() {
+		if r.Table.Bits() {
 			curLimit = maxReadBits
 		}
 	}

@@ -42,7 +42,7 @@ func ParseTable(s string) (Table, error) {
 			return t, nil
 		}
 	}
-	return 0, fmt.Errorf("unknown table %q, want coil, discrete, holding or input", s)
+	return 0, fmt.Errorf("unknown table %q (want coil, discrete, holding or input)", s)
 }
 
 // MarshalText returns the table's name, so that profiles encode it by name.
@@ -65,8 +65,8 @@ func (t *Table) UnmarshalText(b []byte) error {
 
 func (t Table) valid() bool { return t >= Coil && t <= Input }
 
-// bits reports whether the table holds single bits rather than 16-bit words.
-func (t Table) bits() bool { return t == Coil || t == Discrete }
+// Bits reports whether the table holds single bits rather than 16-bit words.
+func (t Table) Bits() bool { return t == Coil || t == Discrete }
 
 // DataType is the type of a register's value.
 type DataType string
@@ -190,11 +190,21 @@ func (e *FieldError) Error() string {
 	return fmt.Sprintf("profile %q: %s %q (#%d): %s: %s", e.Profile, e.Kind, e.Name, e.Index+1, e.Field, e.Problem)
 }
 
-// Validate checks that names are present and unique, that each register's
-// type fits its table and its address range, that groups poll known
-// registers at a positive interval, and that commands write only known
-// holding registers and coils with values that fit. It returns every
-// problem, each a [*FieldError], joined.
+// Limits of a poll group's interval: polling faster loads the line for nothing, slower is no
+// longer watching the machine.
+const (
+	MinPollInterval = 10 * time.Millisecond
+	MaxPollInterval = time.Hour
+)
+
+// Validate checks the profile's registers, poll groups and commands: this package is the only
+// owner of these rules, and a loader of profile files maps each problem back to its line.
+// Names are present and unique; each register's type fits its table, its address range, byte
+// and word order; groups poll known registers within [MinPollInterval, MaxPollInterval]; commands
+// write only known holding registers and coils, with values that fit. It returns every problem,
+// each a [*FieldError], joined, in the order of the profile's lists and of each object's fields
+// (name, table, type, address, byte_order, word_order, scale, offset; name, interval,
+// registers; name, writes).
 func (p *Profile) Validate() error {
 	fe := &fieldErrors{profile: p.Name}
 	if p.Name == "" {
@@ -235,40 +245,57 @@ func (p *Profile) validateRegisters(fe *fieldErrors) map[string]*Register {
 		if !r.Table.valid() {
 			bad("table", "missing or unknown, want coil, discrete, holding or input")
 		}
-		switch {
-		case r.Type == Bool:
-			if r.Table.valid() && !r.Table.bits() {
-				bad("type", "bool does not fit table %s, use a numeric type", r.Table)
-			}
-			if r.Scale != 0 || r.Offset != 0 {
-				bad("scale", "scale and offset do not apply to bool")
-			}
-		case r.Type.words() > 0:
-			if r.Table.bits() {
-				bad("type", "%s does not fit table %s, which holds bool", r.Type, r.Table)
-			}
-		case r.Type == "":
-			bad("type", "missing")
-		default:
-			bad("type", "unknown type %q, want bool, uint16, int16, uint32, int32 or float32", r.Type)
-		}
+		r.validateType(bad)
 		if int(r.Address)+r.Width() > 1<<16 {
-			bad("address", "%d leaves no room for the %d registers of %s", r.Address, r.Width(), r.Type)
+			bad("address", "a %s at %d runs past register %d", r.Type, r.Address, 1<<16-1)
 		}
 		if r.ByteOrder != "" && r.ByteOrder != BigEndian && r.ByteOrder != LittleEndian {
-			bad("byte_order", "unknown byte order %q, want big or little", r.ByteOrder)
+			bad("byte_order", "unknown byte order %q (want big or little)", r.ByteOrder)
 		}
-		if r.WordOrder != "" && r.WordOrder != HighFirst && r.WordOrder != LowFirst {
-			bad("word_order", "unknown word order %q, want high_first or low_first", r.WordOrder)
+		switch {
+		case r.WordOrder == "":
+		case r.WordOrder != HighFirst && r.WordOrder != LowFirst:
+			bad("word_order", "unknown word order %q (want high_first or low_first)", r.WordOrder)
+		case r.Width() == 1:
+			bad("word_order", "applies to 32-bit types only, not %s", r.Type)
 		}
-		if !finite(r.Scale) {
-			bad("scale", "%v is not a finite number", r.Scale)
-		}
-		if !finite(r.Offset) {
-			bad("offset", "%v is not a finite number", r.Offset)
-		}
+		r.validateValue(bad)
 	}
 	return regs
+}
+
+// validateType checks that the register's type is known and fits its table, reporting to bad.
+func (r *Register) validateType(bad func(field, format string, args ...any)) {
+	switch {
+	case r.Type == Bool:
+		if r.Table.valid() && !r.Table.Bits() {
+			bad("type", "bool fits coils and discrete inputs only; %s registers hold numbers", r.Table)
+		}
+	case r.Type.words() > 0:
+		if r.Table.Bits() {
+			bad("type", "%s holds single bits; use type bool", r.Table)
+		}
+	case r.Type == "":
+		bad("type", "missing")
+	default:
+		bad("type", "unknown type %q (want bool, uint16, int16, uint32, int32 or float32)", r.Type)
+	}
+}
+
+// validateValue checks the scale and offset of the register's value, reporting to bad.
+func (r *Register) validateValue(bad func(field, format string, args ...any)) {
+	switch {
+	case !finite(r.Scale):
+		bad("scale", "%v is not a finite number", r.Scale)
+	case r.Type == Bool && r.Scale != 0:
+		bad("scale", "does not apply to bool")
+	}
+	switch {
+	case !finite(r.Offset):
+		bad("offset", "%v is not a finite number", r.Offset)
+	case r.Type == Bool && r.Offset != 0:
+		bad("offset", "does not apply to bool")
+	}
 }
 
 // validateGroups checks the poll groups, whose registers are among regs.
@@ -283,11 +310,11 @@ func (p *Profile) validateGroups(fe *fieldErrors, regs map[string]*Register) {
 			bad("name", "duplicate group name")
 		}
 		groups[g.Name] = true
-		if g.Interval <= 0 {
-			bad("interval", "%v is not positive", g.Interval)
+		if g.Interval < MinPollInterval || g.Interval > MaxPollInterval {
+			bad("interval", "out of range %s..%s (got %s)", MinPollInterval, MaxPollInterval, g.Interval)
 		}
 		if len(g.Registers) == 0 {
-			bad("registers", "empty")
+			bad("registers", "must list at least one register")
 		}
 		seen := map[string]bool{}
 		for j, name := range g.Registers {
@@ -316,7 +343,7 @@ func (p *Profile) validateCommands(fe *fieldErrors, regs map[string]*Register) {
 		}
 		cmds[c.Name] = true
 		if len(c.Writes) == 0 {
-			bad("writes", "empty")
+			bad("writes", "must list at least one write")
 		}
 		for j, w := range c.Writes {
 			field := fmt.Sprintf("writes[%d]", j)
@@ -325,8 +352,10 @@ func (p *Profile) validateCommands(fe *fieldErrors, regs map[string]*Register) {
 			case r == nil:
 				bad(field+".register", "unknown register %q", w.Register)
 				continue
+			case !r.Table.valid():
+				continue // the register's own error says why
 			case r.Table != Holding && r.Table != Coil:
-				bad(field+".register", "register %q is in table %s, which is read-only", w.Register, r.Table)
+				bad(field+".register", "register %q is a read-only %s; only holding registers and coils can be written", w.Register, r.Table)
 				continue
 			}
 			if w.Param != "" {
