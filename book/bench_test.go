@@ -66,7 +66,7 @@ func BenchmarkImport100k(b *testing.B) {
 		}
 		fmt.Fprintf(&csv, "O-%07d,%s,%d,customer %d\n", i, sku, 1+i%4, i)
 	}
-	f, err := configs.Parse("bench.yaml", []byte(benchFactory))
+	f, err := configs.Parse("bench.yaml", []byte(benchFactory), nil) // no machines, so no profiles
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func BenchmarkShortfalls(b *testing.B) {
 	for i := range orders {
 		fmt.Fprintf(&csv, "O-%06d,SCARF,2\n", i)
 	}
-	f, err := configs.Parse("bench.yaml", []byte(benchFactory))
+	f, err := configs.Parse("bench.yaml", []byte(benchFactory), nil) // no machines, so no profiles
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/configs"
+	"github.com/cellforge/cellforge/configs/profiles"
 )
 
 // Machine is the Modbus device a cell controller drives; *modbus.Device of the drivers
@@ -46,7 +47,7 @@ type Config struct {
 	// manual cell.
 	Machine Machine
 	Device  string
-	Profile *configs.Profile
+	Profile *profiles.Profile
 	// Labels is the cell's label printer, nil when it holds none.
 	Labels LabelPrinter
 	// Tick is how often the controller reconciles the book and the machine (default 250ms).

@@ -15,6 +15,7 @@ import (
 	"github.com/cellforge/cellforge/book/intake"
 	"github.com/cellforge/cellforge/cells"
 	"github.com/cellforge/cellforge/configs"
+	"github.com/cellforge/cellforge/configs/profiles"
 	"github.com/cellforge/cellforge/drivers/modbus"
 	"github.com/cellforge/cellforge/drivers/rawport"
 	"github.com/cellforge/cellforge/drivers/zpl"
@@ -103,13 +104,13 @@ func (fl *floor) startCells() {
 				if err != nil {
 					t.Fatal(err)
 				}
-				dev, err := modbus.NewDevice(line, modbus.DeviceConfig{Name: d.ID, UnitID: 1, Profile: fastPolls(d.Profile.Modbus),
+				dev, err := modbus.NewDevice(line, modbus.DeviceConfig{Name: d.ID, UnitID: 1, Profile: fastPolls(profile(t, d.Profile).Modbus),
 					OnReading: func(r modbus.Reading) { cell.Observe(r.Values, r.Time, r.Err) }})
 				if err != nil {
 					t.Fatal(err)
 				}
 				start = append(start, line.Run, dev.Run)
-				cfg.Machine, cfg.Device, cfg.Profile = dev, d.ID, d.Profile
+				cfg.Machine, cfg.Device, cfg.Profile = dev, d.ID, profile(t, d.Profile)
 			case d.Kind == configs.KindLabelPrinter:
 				pr, err := zpl.New(rawport.Config{Name: d.ID, Address: p.Addr(d.ID), Timeout: time.Second})
 				if err != nil {
@@ -150,6 +151,16 @@ func (fl *floor) stopAndClose() {
 		}
 	}
 	fl.closers = nil
+}
+
+// profile returns the built-in device profile named name.
+func profile(t testing.TB, name string) *profiles.Profile {
+	t.Helper()
+	p, err := profiles.Find(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // fastPolls returns a copy of a profile polling every 20ms, so tests see changes promptly.

@@ -42,7 +42,8 @@
 //     unless its configuration turns auto_start off (a person loads the material and starts
 //     each job); a cell without a machine waits for a person.
 //
-// The package imports the order book and the factory model, and nothing above them (not the
-// API); it imports no driver, but reaches machines and printers through the small interfaces it
-// defines ([Machine], [LabelPrinter], [TicketPrinter]), which cmd fills with the drivers.
+// The package imports the order book, the factory model and the device profiles (configs/profiles,
+// whose register maps are drivers/modbus's types), and nothing above them (not the API); it calls
+// no driver, but reaches machines and printers through the small interfaces it defines
+// ([Machine], [LabelPrinter], [TicketPrinter]), which cmd fills with the drivers.
 package cells

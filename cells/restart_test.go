@@ -172,7 +172,7 @@ func (fl *floor) restartOnStub(cell, device string) (*cells.Cell, *machineStub) 
 	for _, c := range fl.factory.Cells {
 		if c.ID == cell {
 			cfg = cells.Config{Cell: c, Factory: fl.factory, Book: b, Tick: 20 * time.Millisecond,
-				LostAfter: time.Hour, Machine: m, Device: device, Profile: c.Devices[0].Profile}
+				LostAfter: time.Hour, Machine: m, Device: device, Profile: profile(t, c.Devices[0].Profile)}
 		}
 	}
 	ctl, err := cells.New(cfg)

@@ -6,9 +6,10 @@
 //
 // Parse decodes strictly (an unknown key is an error), applies defaults and validates, and every
 // error names the file, the line, the object and the field. The package parses bytes handed to it;
-// it never reads files or the environment itself (the built-in device profiles are embedded). It
-// imports only the standard library, the YAML decoder and drivers/modbus for the profile types, so
-// every package above the drivers may import it.
+// it never reads files or the environment itself. A device names its profile; the profiles
+// themselves are package configs/profiles', whose catalogue the caller hands to Parse. It imports
+// only the standard library, the YAML decoder and its internal yamlfile, no driver, so that every
+// package may import it without pulling in a driver, a serial port or a metrics client.
 package configs
 
 import "time"
@@ -84,7 +85,7 @@ const (
 
 // Device is a machine held by a cell and how to reach it: over TCP at Address, or on a serial
 // line. Looms and dye stations speak Modbus (TCP, or RTU on a serial line) and are described by a
-// Profile; printers speak ZPL (label printers) or ESC/POS (micro-printers).
+// profile, named in Profile; printers speak ZPL (label printers) or ESC/POS (micro-printers).
 type Device struct {
 	ID   string
 	Kind string // one of the Kind constants
@@ -94,9 +95,9 @@ type Device struct {
 	SerialLine string
 	// UnitID is the Modbus unit (slave) id, 1..247 (default 1); 0 for printers.
 	UnitID int
-	// Profile is the Modbus device profile (by default the built-in profile named after the
-	// kind); nil for printers. Devices share profiles: treat it as read-only.
-	Profile *Profile
+	// Profile names the Modbus device profile, one of the catalogue given to Parse (by default
+	// the profile named after the kind); empty for printers.
+	Profile string
 	// Timeout is how long to wait for an answer (default 500ms over TCP; 0 on a serial line,
 	// where the line's timeout applies unless one is written).
 	Timeout time.Duration

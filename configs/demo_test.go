@@ -1,8 +1,10 @@
-package configs
+package configs_test
 
 import (
 	"os"
 	"testing"
+
+	"github.com/cellforge/cellforge/configs"
 )
 
 // TestDemo checks that the example a newcomer runs parses and is big enough to show the product.
@@ -11,7 +13,7 @@ func TestDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := Parse("configs/demo.yaml", data)
+	f, err := configs.Parse("configs/demo.yaml", data, builtin(t))
 	if err != nil {
 		t.Fatalf("demo.yaml does not parse:\n%v", err)
 	}
@@ -35,18 +37,18 @@ func TestDemo(t *testing.T) {
 	// A newcomer must be able to sign in as every role and call the API as a planner and an operator.
 	signIn := map[string]int{}
 	for _, p := range f.People {
-		if p.Role == RoleOperator && p.PIN != "" || p.Role != RoleOperator && p.Password != "" {
+		if p.Role == configs.RoleOperator && p.PIN != "" || p.Role != configs.RoleOperator && p.Password != "" {
 			signIn[p.Role]++
 		}
 	}
-	if signIn[RoleOperator] < 3 || signIn[RoleManager] < 1 || signIn[RolePlanner] < 1 || signIn[RoleAdmin] < 1 {
+	if signIn[configs.RoleOperator] < 3 || signIn[configs.RoleManager] < 1 || signIn[configs.RolePlanner] < 1 || signIn[configs.RoleAdmin] < 1 {
 		t.Errorf("people with demo credentials by role = %v, want 3 operators and a manager, planner and admin", signIn)
 	}
 	tokens := map[string]bool{}
 	for _, tok := range f.Tokens {
 		tokens[tok.Role] = tok.Token != ""
 	}
-	if !tokens[RolePlanner] || !tokens[RoleOperator] {
+	if !tokens[configs.RolePlanner] || !tokens[configs.RoleOperator] {
 		t.Errorf("demo tokens by role = %v, want clear-text planner and operator tokens", tokens)
 	}
 	// Every kind of device, and a serial line shared by several Modbus devices.
@@ -60,7 +62,7 @@ func TestDemo(t *testing.T) {
 			}
 		}
 	}
-	for _, k := range []string{KindLoom, KindDyeStation, KindMicroPrinter, KindLabelPrinter} {
+	for _, k := range []string{configs.KindLoom, configs.KindDyeStation, configs.KindMicroPrinter, configs.KindLabelPrinter} {
 		if kinds[k] == 0 {
 			t.Errorf("demo has no %s", k)
 		}

@@ -2,16 +2,13 @@ package configs
 
 import (
 	"net"
+	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/cellforge/cellforge/configs/internal/yamlfile"
 )
-
-// builtins are the profiles shipped with CellForge, parsed once.
-var builtins = sync.OnceValues(BuiltinProfiles)
 
 // checkSerialLines validates the serial lines and returns them by id.
 func (d *decoder) checkSerialLines(f *rawFactory) map[string]rawSerialLine {
@@ -53,11 +50,6 @@ func (d *decoder) timeout(v value[time.Duration], object string) {
 // checkDevices validates how each device is reached: its address or serial line, its unit id
 // and its profile, the sharing of serial lines, and the printers named under printing.
 func (d *decoder) checkDevices(f *rawFactory, lines map[string]rawSerialLine) {
-	profiles, err := builtins()
-	if err != nil {
-		d.Add(1, "", "", "built-in profiles: %v", err)
-		return
-	}
 	users := map[string][]rawDevice{}
 	units := map[string]map[int64]int{} // serial line -> unit id -> line
 	kinds := map[string]string{}        // device id -> kind
@@ -87,7 +79,7 @@ func (d *decoder) checkDevices(f *rawFactory, lines map[string]rawSerialLine) {
 				}
 			}
 			d.checkDeviceAddress(dev, f.Simulate.V, lines, users)
-			d.checkMachineFields(dev, modbus, units, profiles)
+			d.checkMachineFields(dev, modbus, units)
 			d.timeout(dev.Timeout, dev.object)
 		}
 	}
@@ -121,8 +113,8 @@ func (d *decoder) checkDeviceAddress(dev rawDevice, simulate bool, lines map[str
 
 // checkMachineFields checks the fields of device dev that only a Modbus machine (modbus) takes:
 // its unit id, unique on its serial line (units, serial line -> unit id -> line), and its
-// profile, one of profiles of its kind.
-func (d *decoder) checkMachineFields(dev rawDevice, modbus bool, units map[string]map[int64]int, profiles map[string]*Profile) {
+// profile, one of the catalogue's of its kind.
+func (d *decoder) checkMachineFields(dev rawDevice, modbus bool, units map[string]map[int64]int) {
 	if !modbus {
 		for _, v := range []struct {
 			set   bool
@@ -150,12 +142,12 @@ func (d *decoder) checkMachineFields(dev rawDevice, modbus bool, units map[strin
 			}
 		}
 		if !dev.Profile.Bad {
-			p, ok := profiles[dev.Profile.V]
+			p, ok := d.profiles[dev.Profile.V]
 			switch {
 			case !ok:
-				d.Add(max(dev.Profile.Line, dev.line), dev.object, "profile", "unknown profile %s (built in: %s)", yamlfile.Quote(dev.Profile.V), strings.Join(sortedKeys(profiles), ", "))
+				d.Add(max(dev.Profile.Line, dev.line), dev.object, "profile", "unknown profile %s (built in: %s)", yamlfile.Quote(dev.Profile.V), strings.Join(sortedKeys(d.profiles), ", "))
 			case p.Kind != dev.Kind.V:
-				d.Add(max(dev.Profile.Line, dev.line), dev.object, "profile", "profile %s describes a %s, not a %s", yamlfile.Quote(p.Name), p.Kind, dev.Kind.V)
+				d.Add(max(dev.Profile.Line, dev.line), dev.object, "profile", "profile %s describes a %s, not a %s", yamlfile.Quote(dev.Profile.V), p.Kind, dev.Kind.V)
 			}
 		}
 	}
@@ -216,13 +208,8 @@ func (d *decoder) checkPrinting(p *rawPrinting, kinds map[string]string) {
 // checkParams checks that every routing step carried out on a cell with a Modbus device gives
 // the parameters the device's start command needs (the units always come from the work order).
 func (d *decoder) checkParams(f *rawFactory) {
-	profiles, err := builtins()
-	if err != nil {
-		return
-	}
 	type machine struct {
-		cell, device string
-		profile      *Profile
+		cell, device, profile string
 	}
 	byCapability := map[string][]machine{}
 	for _, c := range f.Cells.V {
@@ -230,12 +217,12 @@ func (d *decoder) checkParams(f *rawFactory) {
 			continue
 		}
 		for _, dev := range c.Devices.V {
-			p, ok := profiles[dev.Profile.V]
+			p, ok := d.profiles[dev.Profile.V]
 			if dev.bad || !ok || p.Kind != dev.Kind.V {
 				continue
 			}
 			for _, capability := range c.Capabilities.V {
-				byCapability[capability.V] = append(byCapability[capability.V], machine{c.ID.V, dev.ID.V, p})
+				byCapability[capability.V] = append(byCapability[capability.V], machine{c.ID.V, dev.ID.V, dev.Profile.V})
 			}
 		}
 	}
@@ -245,18 +232,19 @@ func (d *decoder) checkParams(f *rawFactory) {
 				continue
 			}
 			for _, m := range byCapability[s.Capability.V] {
-				for _, param := range m.profile.StartParams() {
+				p := d.profiles[m.profile]
+				for _, param := range p.StartParams {
 					if param == "units" {
 						continue
 					}
 					if _, ok := s.Params.V[param]; ok {
 						continue
 					}
-					if _, ok := m.profile.Defaults[param]; ok {
+					if slices.Contains(p.Defaults, param) {
 						continue
 					}
 					d.Add(max(s.Params.Line, s.line), s.object, "params", "missing %s, which device %s (cell %s, profile %s) needs to start",
-						yamlfile.Quote(param), yamlfile.Quote(m.device), yamlfile.Quote(m.cell), yamlfile.Quote(m.profile.Name))
+						yamlfile.Quote(param), yamlfile.Quote(m.device), yamlfile.Quote(m.cell), yamlfile.Quote(m.profile))
 				}
 			}
 		}
@@ -273,8 +261,8 @@ func (dev rawDevice) build() Device {
 		Timeout:    dev.Timeout.V,
 		Line:       dev.line,
 	}
-	if profiles, err := builtins(); err == nil && out.Modbus() {
-		out.Profile = profiles[dev.Profile.V]
+	if out.Modbus() {
+		out.Profile = dev.Profile.V
 	}
 	return out
 }

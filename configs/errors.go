@@ -17,7 +17,11 @@ type Errors = yamlfile.Errors
 
 // decoder walks the YAML node tree of a factory into raw values and collects every error on the
 // way; the strict YAML decoding is yamlfile's.
-type decoder struct{ yamlfile.Decoder }
+type decoder struct {
+	yamlfile.Decoder
+	// profiles is the catalogue of device profiles the devices may name.
+	profiles Profiles
+}
 
 // value, mapping and entry are yamlfile's, named briefly for the many decoders of this package.
 type (

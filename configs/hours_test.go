@@ -1,8 +1,10 @@
-package configs
+package configs_test
 
 import (
 	"testing"
 	"time"
+
+	"github.com/cellforge/cellforge/configs"
 )
 
 func TestHours(t *testing.T) {
@@ -24,7 +26,7 @@ products:
       - capability: weave
         unit_time: 20m
 `)
-	f, err := Parse("hours.yaml", raw)
+	f, err := configs.Parse("hours.yaml", raw, builtin(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,12 @@
-package configs
+package configs_test
 
 import (
 	"fmt"
 	"net/netip"
 	"regexp"
 	"strings"
+
+	"github.com/cellforge/cellforge/configs"
 )
 
 // The patterns of the package doc, written independently of the parser's hand-written checks so
@@ -21,7 +23,7 @@ var (
 )
 
 // checkInvariants re-checks, on the model alone, what Parse promises about a Factory it returns.
-func checkInvariants(f *Factory) error {
+func checkInvariants(f *configs.Factory) error {
 	var errs []string
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
 	unique := func(kind string, seen map[string]bool, id string) {
@@ -108,11 +110,11 @@ func checkInvariants(f *Factory) error {
 		pins := count(p.PIN != "", p.PINHash != "")
 		passwords := count(p.Password != "", p.PasswordHash != "")
 		switch p.Role {
-		case RoleOperator:
+		case configs.RoleOperator:
 			if pins != 1 || passwords != 0 {
 				fail("operator %s: %d pins, %d passwords", p.ID, pins, passwords)
 			}
-		case RoleManager, RolePlanner, RoleAdmin:
+		case configs.RoleManager, configs.RolePlanner, configs.RoleAdmin:
 			if pins > 1 || passwords != 1 {
 				fail("%s %s: %d pins, %d passwords", p.Role, p.ID, pins, passwords)
 			}
@@ -134,12 +136,12 @@ func checkInvariants(f *Factory) error {
 			fail("bad token %s", t.Name)
 		}
 		switch t.Role {
-		case RoleOperator, RoleManager, RolePlanner, RoleAdmin:
+		case configs.RoleOperator, configs.RoleManager, configs.RolePlanner, configs.RoleAdmin:
 		default:
 			fail("token %s: bad role %q", t.Name, t.Role)
 		}
 	}
-	for kind, list := range map[string][]Reason{"pause": f.Reasons.Pause, "scrap": f.Reasons.Scrap, "fault": f.Reasons.Fault} {
+	for kind, list := range map[string][]configs.Reason{"pause": f.Reasons.Pause, "scrap": f.Reasons.Scrap, "fault": f.Reasons.Fault} {
 		if len(list) == 0 {
 			fail("no %s reasons", kind)
 		}

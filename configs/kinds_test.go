@@ -7,6 +7,11 @@ import (
 	"testing"
 )
 
+// loomProfile is a catalogue of one profile, for the loom of TestKindTableRulesEveryCheck: the
+// built-in catalogue is package configs/profiles', which imports this package, so that its
+// internal tests cannot use it.
+var loomProfile = Profiles{KindLoom: {Kind: KindLoom, StartParams: []string{"pattern", "speed", "units"}, Defaults: []string{"speed"}}}
+
 // TestKindTableRulesEveryCheck adds kinds to the table and checks that every rule of the factory
 // file that depends on a device's kind follows: the kinds accepted and listed, the fields only
 // Modbus machines take and their defaults, the serial lines printers need to themselves and the
@@ -67,7 +72,7 @@ func TestKindTableRulesEveryCheck(t *testing.T) {
 			defer func() { deviceKinds = saved }()
 			data := "site: tiny\nserial_lines:\n  - {id: rs485-1, port: /dev/ttyUSB0}\ncells:\n  - id: weave-1\n    capabilities: [weave]\n" +
 				"    devices:\n      - {id: loom-a, kind: loom, serial_line: rs485-1}\n" + tt.devices + "\n" + tt.extra + products
-			_, err := Parse("kinds.yaml", []byte(data))
+			_, err := Parse("kinds.yaml", []byte(data), loomProfile)
 			var es Errors
 			if err != nil && !errors.As(err, &es) {
 				t.Fatalf("Parse: %v", err)

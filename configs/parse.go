@@ -9,7 +9,8 @@ import (
 	"github.com/cellforge/cellforge/configs/internal/yamlfile"
 )
 
-// Parse decodes a factory configuration, applies defaults and validates it. file names the
+// Parse decodes a factory configuration, applies defaults and validates it against the catalogue
+// of device profiles (package configs/profiles gives the built-in one). file names the
 // configuration in messages and in Factory.File ("<config>" when empty); Parse never opens it.
 // Decoding is strict: an unknown key, a value of the wrong type, a repeated key, a YAML alias or
 // merge key, or a second YAML document is an error.
@@ -21,11 +22,11 @@ import (
 // Defaults: an omitted name is the id (the SKU for a product, the site for the factory, the
 // capability for a step); an omitted setup is zero; an omitted reason list is the one of
 // DefaultReasons.
-func Parse(file string, data []byte) (*Factory, error) {
+func Parse(file string, data []byte, profiles Profiles) (*Factory, error) {
 	if file == "" {
 		file = "<config>"
 	}
-	d := &decoder{yamlfile.Decoder{File: file}}
+	d := &decoder{Decoder: yamlfile.Decoder{File: file}, profiles: profiles}
 	var f *Factory
 	if root := d.Document(data); root != nil {
 		// Nothing can be validated in a file whose top level is not a mapping.

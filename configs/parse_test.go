@@ -1,4 +1,4 @@
-package configs
+package configs_test
 
 import (
 	"errors"
@@ -12,8 +12,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cellforge/cellforge/configs"
 	"github.com/cellforge/cellforge/configs/internal/yamlfile"
+	"github.com/cellforge/cellforge/configs/profiles"
 )
+
+// builtin returns the catalogue of the built-in device profiles, which the machines of the test
+// files name.
+func builtin(t testing.TB) configs.Profiles {
+	t.Helper()
+	c, err := profiles.Catalogue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
 
 // minimal is the smallest configuration Parse accepts.
 const minimal = `site: tiny
@@ -192,7 +205,7 @@ func TestParseBad(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			checkBad(t, "testdata/"+tc.name+".bad.yaml", func(file string, data []byte) (any, error) {
-				f, err := Parse(file, data)
+				f, err := configs.Parse(file, data, builtin(t))
 				if f == nil {
 					return nil, err
 				}
@@ -214,7 +227,7 @@ func TestParseProfileBad(t *testing.T) {
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
 			checkBad(t, file, func(file string, data []byte) (any, error) {
-				p, err := ParseProfile(file, data)
+				p, err := profiles.Parse(file, data)
 				if p == nil {
 					return nil, err
 				}
@@ -251,7 +264,7 @@ func checkBad(t *testing.T, file string, parse func(file string, data []byte) (a
 	if got := strings.Split(err.Error(), "\n"); !slices.Equal(got, want) {
 		t.Errorf("errors:\n%s\nwant:\n%s", err, strings.Join(want, "\n"))
 	}
-	var errs Errors
+	var errs configs.Errors
 	if !errors.As(err, &errs) || len(errs) != len(want) {
 		t.Fatalf("errors.As(%T, *Errors) = %d errors, want %d", err, len(errs), len(want))
 	}
@@ -266,12 +279,12 @@ func TestParseGood(t *testing.T) {
 	tests := []struct {
 		name  string
 		input string
-		check func(t *testing.T, f *Factory)
+		check func(t *testing.T, f *configs.Factory)
 	}{
 		{
 			name:  "minimal with defaults",
 			input: minimal,
-			check: func(t *testing.T, f *Factory) {
+			check: func(t *testing.T, f *configs.Factory) {
 				if f.File != "good.yaml" || f.Site != "tiny" || f.Name != "tiny" {
 					t.Errorf("factory = %q %q %q, want file good.yaml, site and name tiny", f.File, f.Site, f.Name)
 				}
@@ -282,28 +295,28 @@ func TestParseGood(t *testing.T) {
 				if p.Name != "RUG-1" || p.Line != 6 {
 					t.Errorf("product = %+v, want RUG-1 named after its sku at line 6", p)
 				}
-				want := Step{Name: "weave", Capability: "weave", UnitTime: time.Hour, Setup: 0, Line: 8}
+				want := configs.Step{Name: "weave", Capability: "weave", UnitTime: time.Hour, Setup: 0, Line: 8}
 				if len(p.Routing) != 1 || !reflect.DeepEqual(p.Routing[0], want) {
 					t.Errorf("routing = %+v, want %+v", p.Routing, want)
 				}
 				if f.HasDemoCredentials() {
 					t.Error("HasDemoCredentials() = true without credentials")
 				}
-				if !reflect.DeepEqual(f.Reasons, DefaultReasons()) {
+				if !reflect.DeepEqual(f.Reasons, configs.DefaultReasons()) {
 					t.Errorf("reasons = %+v, want the defaults", f.Reasons)
 				}
 				if f.Hosts != nil {
 					t.Errorf("hosts = %q, want none", f.Hosts)
 				}
-				if f.Tablet.IdleSignOut != DefaultIdleSignOut {
-					t.Errorf("tablet idle sign-out = %s, want the default %s", f.Tablet.IdleSignOut, DefaultIdleSignOut)
+				if f.Tablet.IdleSignOut != configs.DefaultIdleSignOut {
+					t.Errorf("tablet idle sign-out = %s, want the default %s", f.Tablet.IdleSignOut, configs.DefaultIdleSignOut)
 				}
 			},
 		},
 		{
 			name:  "a tablet idle sign-out of its own",
 			input: minimal + "tablet:\n  idle_sign_out: 90s\n",
-			check: func(t *testing.T, f *Factory) {
+			check: func(t *testing.T, f *configs.Factory) {
 				if f.Tablet.IdleSignOut != 90*time.Second || f.Tablet.Line != 10 {
 					t.Errorf("tablet = %+v, want idle sign-out 1m30s at line 10", f.Tablet)
 				}
@@ -312,8 +325,8 @@ func TestParseGood(t *testing.T) {
 		{
 			name:  "the studio's language",
 			input: minimal + "tablet:\n  language: pt-BR\n",
-			check: func(t *testing.T, f *Factory) {
-				if f.Tablet.Language != "pt-BR" || f.Tablet.IdleSignOut != DefaultIdleSignOut {
+			check: func(t *testing.T, f *configs.Factory) {
+				if f.Tablet.Language != "pt-BR" || f.Tablet.IdleSignOut != configs.DefaultIdleSignOut {
 					t.Errorf("tablet = %+v, want language pt-BR and the default idle sign-out", f.Tablet)
 				}
 			},
@@ -328,7 +341,7 @@ func TestParseGood(t *testing.T) {
   - "[fe80::1]"
   - xn--atelier-caf-ceb.lan
 `,
-			check: func(t *testing.T, f *Factory) {
+			check: func(t *testing.T, f *configs.Factory) {
 				want := []string{"cellforge.local", "floor_tablet.studio.lan", "192.168.1.20", "fd00::20", "fe80::1", "xn--atelier-caf-ceb.lan"}
 				if !slices.Equal(f.Hosts, want) {
 					t.Errorf("hosts = %q, want %q", f.Hosts, want)
@@ -347,14 +360,14 @@ reasons:
   fault:
     - {code: jam, label: Jam}
 `,
-			check: func(t *testing.T, f *Factory) {
+			check: func(t *testing.T, f *configs.Factory) {
 				if got, want := f.Products[0].Routing[0].Instructions, "Check the warp tension before starting.\nLog the loom's counter.\n"; got != want {
 					t.Errorf("instructions = %q, want %q", got, want)
 				}
-				want := Reasons{
-					Pause: []Reason{{"break", "Tea break"}, {"yarn-out", "Out of yarn"}},
-					Scrap: DefaultReasons().Scrap, // left out: the default list
-					Fault: []Reason{{"jam", "Jam"}},
+				want := configs.Reasons{
+					Pause: []configs.Reason{{"break", "Tea break"}, {"yarn-out", "Out of yarn"}},
+					Scrap: configs.DefaultReasons().Scrap, // left out: the default list
+					Fault: []configs.Reason{{"jam", "Jam"}},
 				}
 				if !reflect.DeepEqual(f.Reasons, want) {
 					t.Errorf("reasons = %+v, want %+v", f.Reasons, want)
@@ -365,7 +378,7 @@ reasons:
 				if _, ok := f.Reasons.Find(f.Reasons.Fault, "leak"); ok {
 					t.Error("Find(fault, leak) found a default the file replaced")
 				}
-				if got := Codes(f.Reasons.Pause); !slices.Equal(got, []string{"break", "yarn-out"}) {
+				if got := configs.Codes(f.Reasons.Pause); !slices.Equal(got, []string{"break", "yarn-out"}) {
 					t.Errorf("Codes(pause) = %v", got)
 				}
 			},
@@ -377,7 +390,7 @@ reasons:
     date: 2027-03-01
     windows: {RUG-1: 120}
 `,
-			check: func(t *testing.T, f *Factory) {
+			check: func(t *testing.T, f *configs.Factory) {
 				d, ok := f.Drop("spring-27")
 				if !ok {
 					t.Fatal("no drop spring-27")
@@ -400,7 +413,7 @@ reasons:
     date: "2027-09-20T18:30:00Z"
     windows: {RUG-1: 5}
 `,
-			check: func(t *testing.T, f *Factory) {
+			check: func(t *testing.T, f *configs.Factory) {
 				summer, _ := f.Drop("summer-27")
 				if want := time.Date(2027, 6, 14, 8, 0, 0, 0, time.UTC); !summer.Date.Equal(want) || summer.Date.Location() != time.UTC {
 					t.Errorf("summer date = %v, want %v", summer.Date, want)
@@ -432,7 +445,7 @@ products:
         params: {recipe: 12, temperature: 85.5}
       - {capability: wash, unit_time: 90s, params: {recipe: 0, temperature: 40}}
 `,
-			check: func(t *testing.T, f *Factory) {
+			check: func(t *testing.T, f *configs.Factory) {
 				if f.Name != "Tiny Studio" {
 					t.Errorf("name = %q", f.Name)
 				}
@@ -443,13 +456,13 @@ products:
 				}
 				// Defaults: unit 1, the profile named after the kind, the TCP timeout.
 				if d := c.Devices[0]; d.ID != "vat-a" || d.Kind != "dye-station" || d.Address != "10.0.0.7:502" ||
-					d.UnitID != 1 || d.Profile == nil || d.Profile.Name != "dye-station" || d.Timeout != 500*time.Millisecond || d.Line != 4 {
+					d.UnitID != 1 || d.Profile != "dye-station" || d.Timeout != 500*time.Millisecond || d.Line != 4 {
 					t.Errorf("device = %+v", d)
 				}
 				p, _ := f.Product("RUG-1")
 				dye, wash := p.Routing[0], p.Routing[1]
 				if dye.Name != "Dye weft" || dye.UnitTime != 90*time.Minute || dye.Setup != 45*time.Minute ||
-					dye.Changeover == nil || *dye.Changeover != (Changeover{Attribute: "colour", Value: "indigo"}) {
+					dye.Changeover == nil || *dye.Changeover != (configs.Changeover{Attribute: "colour", Value: "indigo"}) {
 					t.Errorf("dye step = %+v", dye)
 				}
 				if !maps.Equal(dye.Params, map[string]float64{"recipe": 12, "temperature": 85.5}) {
@@ -476,7 +489,7 @@ tokens:
     role: planner
     sha256: 9b1d6a0f0e8c4c8a3d3d4d5f4e0b1c2a3b4c5d6e7f8091a2b3c4d5e6f7081920
 `,
-			check: func(t *testing.T, f *Factory) {
+			check: func(t *testing.T, f *configs.Factory) {
 				if f.HasDemoCredentials() {
 					t.Error("HasDemoCredentials() = true with hashes only")
 				}
@@ -497,7 +510,7 @@ tokens:
 tokens:
   - {name: tablet, role: operator, token: demo-operator-token-0001}
 `,
-			check: func(t *testing.T, f *Factory) {
+			check: func(t *testing.T, f *configs.Factory) {
 				if !f.HasDemoCredentials() {
 					t.Error("HasDemoCredentials() = false with clear-text credentials")
 				}
@@ -512,7 +525,7 @@ tokens:
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f, err := Parse("good.yaml", []byte(tc.input))
+			f, err := configs.Parse("good.yaml", []byte(tc.input), builtin(t))
 			if err != nil {
 				t.Fatalf("Parse:\n%v", err)
 			}
@@ -525,16 +538,16 @@ tokens:
 }
 
 func TestParseErrorsAs(t *testing.T) {
-	_, err := Parse("x.yaml", []byte("site: Tiny\n"))
-	var errs Errors
+	_, err := configs.Parse("x.yaml", []byte("site: Tiny\n"), builtin(t))
+	var errs configs.Errors
 	if !errors.As(err, &errs) {
 		t.Fatalf("errors.As(%T, *Errors) = false", err)
 	}
-	var first Error
+	var first configs.Error
 	if !errors.As(err, &first) {
 		t.Fatalf("errors.As(%T, *Error) = false", err)
 	}
-	want := Error{File: "x.yaml", Line: 1, Field: "site", Reason: `invalid id "Tiny" (` + yamlfile.IDRule + `)`}
+	want := configs.Error{File: "x.yaml", Line: 1, Field: "site", Reason: `invalid id "Tiny" (` + yamlfile.IDRule + `)`}
 	if first != want || errs[0] != want {
 		t.Errorf("first error = %#v, want %#v", first, want)
 	}
@@ -546,22 +559,22 @@ func TestParseErrorsAs(t *testing.T) {
 func TestErrorMessage(t *testing.T) {
 	tests := []struct {
 		name string
-		err  Error
+		err  configs.Error
 		want string
 	}{
 		{
 			name: "object and field",
-			err:  Error{File: "configs/demo.yaml", Line: 42, Object: `cell "dye-1": device "vat-a"`, Field: "kind", Reason: `unknown kind "vat"`},
+			err:  configs.Error{File: "configs/demo.yaml", Line: 42, Object: `cell "dye-1": device "vat-a"`, Field: "kind", Reason: `unknown kind "vat"`},
 			want: `configs/demo.yaml:42: cell "dye-1": device "vat-a": kind: unknown kind "vat"`,
 		},
 		{
 			name: "object only",
-			err:  Error{File: "configs/demo.yaml", Line: 42, Object: `cell "dye-1": device "vat-a"`, Reason: `unknown field "unit"`},
+			err:  configs.Error{File: "configs/demo.yaml", Line: 42, Object: `cell "dye-1": device "vat-a"`, Reason: `unknown field "unit"`},
 			want: `configs/demo.yaml:42: cell "dye-1": device "vat-a": unknown field "unit"`,
 		},
 		{
 			name: "top-level field",
-			err:  Error{File: "demo.yaml", Line: 3, Field: "site", Reason: "must not be empty"},
+			err:  configs.Error{File: "demo.yaml", Line: 3, Field: "site", Reason: "must not be empty"},
 			want: "demo.yaml:3: site: must not be empty",
 		},
 	}
@@ -572,7 +585,7 @@ func TestErrorMessage(t *testing.T) {
 			}
 		})
 	}
-	if got, want := (Errors{tests[0].err, tests[2].err}).Error(), tests[0].want+"\n"+tests[2].want; got != want {
+	if got, want := (configs.Errors{tests[0].err, tests[2].err}).Error(), tests[0].want+"\n"+tests[2].want; got != want {
 		t.Errorf("Errors.Error() = %q, want %q", got, want)
 	}
 }
@@ -596,12 +609,12 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte(minimal))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		factory, err := Parse("fuzz.yaml", data)
+		factory, err := configs.Parse("fuzz.yaml", data, builtin(t))
 		if err != nil {
 			if factory != nil {
 				t.Error("Parse returned a factory with its error")
 			}
-			var errs Errors
+			var errs configs.Errors
 			if !errors.As(err, &errs) || len(errs) == 0 {
 				t.Fatalf("error %T is not a non-empty Errors: %v", err, err)
 			}

@@ -2,7 +2,8 @@
 // from a test file, an order book on a SQLite store in the test's temporary directory, and a
 // clock the test moves. It is for tests only, as net/http/httptest is.
 //
-// It imports book, configs and store/sqlite; book's own internal tests (package book) cannot
+// It imports book, configs, configs/profiles (the built-in device profiles the test factories'
+// machines name) and store/sqlite; book's own internal tests (package book) cannot
 // use it, since that would make an import cycle, but its external tests (package book_test) and
 // the tests of any other package can. No package but a test may import it.
 package booktest
@@ -17,6 +18,7 @@ import (
 
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/configs"
+	"github.com/cellforge/cellforge/configs/profiles"
 	"github.com/cellforge/cellforge/store/sqlite"
 )
 
@@ -53,8 +55,8 @@ func (c *Clock) Set(now time.Time) {
 	c.now = now
 }
 
-// Factory parses the factory file at path (a testdata path of the caller), failing t when it
-// cannot be read or parsed.
+// Factory parses the factory file at path (a testdata path of the caller) with the built-in
+// device profiles, failing t when it cannot be read or parsed.
 func Factory(t testing.TB, path string) *configs.Factory {
 	t.Helper()
 	raw, err := os.ReadFile(path)
@@ -68,7 +70,11 @@ func Factory(t testing.TB, path string) *configs.Factory {
 // when it does not parse.
 func Parse(t testing.TB, name string, raw []byte) *configs.Factory {
 	t.Helper()
-	f, err := configs.Parse(name, raw)
+	catalogue, err := profiles.Catalogue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := configs.Parse(name, raw, catalogue)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -145,7 +145,10 @@ func (b *floorBuilder) openMachine(d configs.Device, c *cellBuild) error {
 		}
 		b.lines = append(b.lines, line)
 	}
-	profile := deviceProfile(d)
+	profile, err := deviceProfile(d)
+	if err != nil {
+		return err
+	}
 	machine, err := modbus.NewDevice(line, modbus.DeviceConfig{
 		Name: d.ID, UnitID: byte(d.UnitID), Profile: profile.Modbus,
 		Health:    b.cfg.Health.Device(d.ID, "modbus"),

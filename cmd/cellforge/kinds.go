@@ -5,6 +5,7 @@ import (
 	"github.com/cellforge/cellforge/api/web"
 	"github.com/cellforge/cellforge/cells"
 	"github.com/cellforge/cellforge/configs"
+	"github.com/cellforge/cellforge/configs/profiles"
 	"github.com/cellforge/cellforge/drivers/modbus"
 	"github.com/cellforge/cellforge/firmware-sim/plant"
 	"github.com/cellforge/cellforge/telemetry/collect"
@@ -30,8 +31,8 @@ var deviceKinds = map[string]deviceKind{
 	configs.KindMicroPrinter: {sim: plant.KindMicroPrinter, open: (*floorBuilder).openTicketPrinter},
 }
 
-// deviceProfile returns the profile that describes machine d.
-func deviceProfile(d configs.Device) *configs.Profile { return d.Profile }
+// deviceProfile returns the built-in profile that describes machine d, which names it.
+func deviceProfile(d configs.Device) (*profiles.Profile, error) { return profiles.Find(d.Profile) }
 
 // What the floor's parts must be to the packages that use them.
 var (

@@ -20,6 +20,7 @@ import (
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/cells/planner"
 	"github.com/cellforge/cellforge/configs"
+	"github.com/cellforge/cellforge/configs/profiles"
 	"github.com/cellforge/cellforge/drivers/health"
 	"github.com/cellforge/cellforge/store/sqlite"
 )
@@ -294,7 +295,11 @@ func loadConfig(path string) (*configs.Factory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
-	f, err := configs.Parse(path, raw)
+	catalogue, err := profiles.Catalogue()
+	if err != nil {
+		return nil, fmt.Errorf("built-in profiles: %w", err)
+	}
+	f, err := configs.Parse(path, raw, catalogue)
 	if err != nil {
 		return nil, fmt.Errorf("config refused:\n%w", err)
 	}

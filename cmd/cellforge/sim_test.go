@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cellforge/cellforge/configs"
+	"github.com/cellforge/cellforge/configs/profiles"
 	"github.com/cellforge/cellforge/drivers/modbus"
 )
 
@@ -84,7 +84,7 @@ products:
 		t.Errorf("sim listing does not say where the devices are:\n%s", listing)
 	}
 
-	profiles, err := configs.BuiltinProfiles()
+	builtin, err := profiles.Builtin()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ products:
 	defer cancel()
 	read := func(line *modbus.Line, unit byte, profile string) (modbus.Reading, error) {
 		go line.Run(ctx)
-		dev, err := modbus.NewDevice(line, modbus.DeviceConfig{Name: profile, UnitID: unit, Profile: profiles[profile].Modbus})
+		dev, err := modbus.NewDevice(line, modbus.DeviceConfig{Name: profile, UnitID: unit, Profile: builtin[profile].Modbus})
 		if err != nil {
 			t.Fatal(err)
 		}
