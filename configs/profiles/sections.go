@@ -15,6 +15,25 @@ import (
 // its place (one the loader could not decode as a zero value, which the driver's problems with
 // are not reported), so that a modbus.FieldError's index is the item's in the file.
 
+// item starts decoding item #i of a list of the driver's profile, of kind (label names it in
+// messages), at n: a mapping of a name, decoded into name, and of keys. ok is false when n is
+// no mapping.
+func (l *loader) item(kind, label string, n *yaml.Node, i int, name *string, keys ...string) (m *yamlfile.Mapping, o *object, ok bool) {
+	o = l.object(kind, i, yamlfile.ObjectName(label, yamlfile.Peek(n, "name"), i), n.Line)
+	if m, ok = l.Mapping(n, o.name, "", append([]string{"name"}, keys...)...); !ok {
+		o.bad[""] = true
+		return nil, o, false
+	}
+	l.field(o, "name", "name", func() int {
+		v := l.Str(m, "name")
+		if l.Required(v, n.Line, o.name, "name") && l.Shape(v, o.name, "name", yamlfile.IsAttribute, "invalid name %s ("+yamlfile.AttributeRule+")") {
+			*name = v.V
+		}
+		return v.Line
+	})
+	return m, o, true
+}
+
 // registers decodes the registers of profile p (m is its mapping, at line) into it and returns
 // them by name (the first of a name), for the state section's references.
 func (l *loader) registers(m *yamlfile.Mapping, line int, p *Profile) map[string]modbus.Register {
@@ -45,21 +64,12 @@ func (l *loader) registers(m *yamlfile.Mapping, line int, p *Profile) map[string
 
 // register decodes register #i, at n.
 func (l *loader) register(n *yaml.Node, i int) (modbus.Register, *object) {
-	name := yamlfile.ObjectName("register", yamlfile.Peek(n, "name"), i)
-	o := l.object("register", i, name, n.Line)
-	m, ok := l.Mapping(n, name, "", "name", "table", "address", "type", "byte_order", "word_order", "scale", "offset", "unit")
-	if !ok {
-		o.bad[""] = true
-		return modbus.Register{}, o
-	}
 	var r modbus.Register
-	l.field(o, "name", "name", func() int {
-		v := l.Str(m, "name")
-		if l.Required(v, n.Line, name, "name") && l.Shape(v, name, "name", yamlfile.IsAttribute, "invalid name %s ("+yamlfile.AttributeRule+")") {
-			r.Name = v.V
-		}
-		return v.Line
-	})
+	m, o, ok := l.item("register", "register", n, i, &r.Name, "table", "address", "type", "byte_order", "word_order", "scale", "offset", "unit")
+	if !ok {
+		return r, o
+	}
+	name := o.name
 	l.field(o, "table", "table", func() int {
 		v := l.Str(m, "table")
 		if l.Required(v, n.Line, name, "table") {
@@ -168,21 +178,12 @@ func (l *loader) groups(m *yamlfile.Mapping, p *Profile) map[string]bool {
 
 // group decodes poll group #i, at n; ok is false when the loader found a problem with it.
 func (l *loader) group(n *yaml.Node, i int) (g modbus.Group, o *object, ok bool) {
-	name := yamlfile.ObjectName("poll group", yamlfile.Peek(n, "name"), i)
-	o = l.object("group", i, name, n.Line)
 	errs := len(l.Errs)
-	m, ok := l.Mapping(n, name, "", "name", "interval", "registers")
+	m, o, ok := l.item("group", "poll group", n, i, &g.Name, "interval", "registers")
 	if !ok {
-		o.bad[""] = true
 		return g, o, false
 	}
-	l.field(o, "name", "name", func() int {
-		v := l.Str(m, "name")
-		if l.Required(v, n.Line, name, "name") && l.Shape(v, name, "name", yamlfile.IsAttribute, "invalid name %s ("+yamlfile.AttributeRule+")") {
-			g.Name = v.V
-		}
-		return v.Line
-	})
+	name := o.name
 	l.field(o, "interval", "interval", func() int {
 		v := l.Duration(m, "interval")
 		if !v.Bad && !v.Set() {
@@ -249,21 +250,12 @@ func (l *loader) commands(m *yamlfile.Mapping, line int, p *Profile) {
 
 // command decodes command #i, at n; ok is false when the loader found a problem with it.
 func (l *loader) command(n *yaml.Node, i int) (c modbus.Command, o *object, ok bool) {
-	name := yamlfile.ObjectName("command", yamlfile.Peek(n, "name"), i)
-	o = l.object("command", i, name, n.Line)
 	errs := len(l.Errs)
-	m, ok := l.Mapping(n, name, "", "name", "writes")
+	m, o, ok := l.item("command", "command", n, i, &c.Name, "writes")
 	if !ok {
-		o.bad[""] = true
 		return c, o, false
 	}
-	l.field(o, "name", "name", func() int {
-		v := l.Str(m, "name")
-		if l.Required(v, n.Line, name, "name") && l.Shape(v, name, "name", yamlfile.IsAttribute, "invalid name %s ("+yamlfile.AttributeRule+")") {
-			c.Name = v.V
-		}
-		return v.Line
-	})
+	name := o.name
 	writes := yamlfile.List(&l.Decoder, m, "writes", func(wn *yaml.Node, j int) modbus.Write {
 		return l.write(wn, o, j)
 	})
