@@ -34,6 +34,19 @@ func (l *loader) item(kind, label string, n *yaml.Node, i int, name *string, key
 	return m, o, true
 }
 
+// firstOfName records name, of list item o at line, in first (name -> line) and reports whether
+// it was the first of its name; a later one is reported as a duplicate of the first (what names
+// the list's items).
+func (l *loader) firstOfName(first map[string]int, name string, line int, o *object, what string) bool {
+	if at, dup := first[name]; dup {
+		l.Add(line, o.name, "name", "duplicate %s name (first at line %d)", what, at)
+		o.bad["name"] = true
+		return false
+	}
+	first[name] = line
+	return true
+}
+
 // registers decodes the registers of profile p (m is its mapping, at line) into it and returns
 // them by name (the first of a name), for the state section's references.
 func (l *loader) registers(m *yamlfile.Mapping, line int, p *Profile) map[string]modbus.Register {
@@ -47,13 +60,9 @@ func (l *loader) registers(m *yamlfile.Mapping, line int, p *Profile) map[string
 			// A register the file got wrong is not one the others may name.
 			return struct{}{}
 		}
-		if at, dup := first[r.Name]; dup {
-			l.Add(n.Line, o.name, "name", "duplicate register name (first at line %d)", at)
-			o.bad["name"] = true
-			return struct{}{}
+		if l.firstOfName(first, r.Name, n.Line, o, "register") {
+			regs[r.Name] = r
 		}
-		first[r.Name] = n.Line
-		regs[r.Name] = r
 		return struct{}{}
 	})
 	if len(p.Modbus.Registers) == 0 && !l.Has(m, "registers") {
@@ -165,12 +174,7 @@ func (l *loader) groups(m *yamlfile.Mapping, p *Profile) map[string]bool {
 			}
 			return struct{}{}
 		}
-		if at, dup := first[g.Name]; dup {
-			l.Add(n.Line, o.name, "name", "duplicate poll group name (first at line %d)", at)
-			o.bad["name"] = true
-			return struct{}{}
-		}
-		first[g.Name] = n.Line
+		l.firstOfName(first, g.Name, n.Line, o, "poll group")
 		return struct{}{}
 	})
 	return polled
@@ -233,12 +237,7 @@ func (l *loader) commands(m *yamlfile.Mapping, line int, p *Profile) {
 			}
 			return struct{}{}
 		}
-		if at, dup := first[c.Name]; dup {
-			l.Add(n.Line, o.name, "name", "duplicate command name (first at line %d)", at)
-			o.bad["name"] = true
-			return struct{}{}
-		}
-		first[c.Name] = n.Line
+		l.firstOfName(first, c.Name, n.Line, o, "command")
 		return struct{}{}
 	})
 	for _, c := range []string{configs.CommandStart, configs.CommandStop, configs.CommandReset} {
