@@ -47,6 +47,20 @@ func (l *loader) firstOfName(first map[string]int, name string, line int, o *obj
 	return true
 }
 
+// requiredList reports list key of object o (at line) when it is missing, and notes where the
+// driver's problems with it go; one the loader could not decode is not the driver's to judge.
+func requiredList[T any](l *loader, o *object, key string, line int, v yamlfile.Value[[]T]) {
+	l.field(o, key, key, func() int {
+		if !v.Bad && !v.Set() {
+			l.Add(line, o.name, key, "required")
+		}
+		return v.Line
+	})
+	if v.Bad {
+		o.bad[key] = true
+	}
+}
+
 // registers decodes the registers of profile p (m is its mapping, at line) into it and returns
 // them by name (the first of a name), for the state section's references.
 func (l *loader) registers(m *yamlfile.Mapping, line int, p *Profile) map[string]modbus.Register {
@@ -200,15 +214,7 @@ func (l *loader) group(n *yaml.Node, i int) (g modbus.Group, o *object, ok bool)
 		s, bad := l.Scalar(item, name, "registers", "a register name")
 		return yamlfile.Value[string]{V: s, Line: item.Line, Bad: bad}
 	})
-	l.field(o, "registers", "registers", func() int {
-		if !names.Bad && !names.Set() {
-			l.Add(n.Line, name, "registers", "required")
-		}
-		return names.Line
-	})
-	if names.Bad {
-		o.bad["registers"] = true
-	}
+	requiredList(l, o, "registers", n.Line, names)
 	seen := map[string]int{}
 	for j, r := range names.V {
 		field := fmt.Sprintf("registers[%d]", j)
@@ -254,19 +260,10 @@ func (l *loader) command(n *yaml.Node, i int) (c modbus.Command, o *object, ok b
 	if !ok {
 		return c, o, false
 	}
-	name := o.name
 	writes := yamlfile.List(&l.Decoder, m, "writes", func(wn *yaml.Node, j int) modbus.Write {
 		return l.write(wn, o, j)
 	})
-	l.field(o, "writes", "writes", func() int {
-		if !writes.Bad && !writes.Set() {
-			l.Add(n.Line, name, "writes", "required")
-		}
-		return writes.Line
-	})
-	if writes.Bad {
-		o.bad["writes"] = true
-	}
+	requiredList(l, o, "writes", n.Line, writes)
 	c.Writes = writes.V
 	return c, o, len(l.Errs) == errs
 }
