@@ -304,18 +304,28 @@ func List[T any](d *Decoder, m *Mapping, key string, item func(n *yaml.Node, i i
 
 // Boolean decodes true or false.
 func (d *Decoder) Boolean(m *Mapping, key string) Value[bool] {
+	v, n := tagged[bool](d, m, key, "true or false", "!!bool")
+	if n != nil {
+		v.Bad = n.Decode(&v.V) != nil
+	}
+	return v
+}
+
+// tagged returns key of m when it is a scalar tagged one of tags, with a Value holding its line;
+// when it is absent, nil; when it is something else, nil and a bad Value, reported as not being
+// want.
+func tagged[T any](d *Decoder, m *Mapping, key, want string, tags ...string) (Value[T], *yaml.Node) {
 	e, ok := m.Entries[key]
 	if !ok {
-		return Value[bool]{}
+		return Value[T]{}, nil
 	}
-	v := Value[bool]{Line: e.Key.Line}
-	if e.Val.Kind != yaml.ScalarNode || e.Val.ShortTag() != "!!bool" {
-		d.Add(v.Line, m.Object, m.Field(key), "expected true or false, got %s", Describe(e.Val))
+	v := Value[T]{Line: e.Key.Line}
+	if e.Val.Kind != yaml.ScalarNode || !slices.Contains(tags, e.Val.ShortTag()) {
+		d.Add(v.Line, m.Object, m.Field(key), "expected %s, got %s", want, Describe(e.Val))
 		v.Bad = true
-		return v
+		return v, nil
 	}
-	v.Bad = e.Val.Decode(&v.V) != nil
-	return v
+	return v, e.Val
 }
 
 // Has reports whether key was written in the mapping.
@@ -368,18 +378,9 @@ func (d *Decoder) Codes(m *Mapping, key, object string, objectLine int, required
 
 // Integer decodes a whole number.
 func (d *Decoder) Integer(m *Mapping, key string) Value[int64] {
-	e, ok := m.Entries[key]
-	if !ok {
-		return Value[int64]{}
-	}
-	v := Value[int64]{Line: e.Key.Line}
-	if e.Val.Kind != yaml.ScalarNode || e.Val.ShortTag() != "!!int" {
-		d.Add(v.Line, m.Object, m.Field(key), "expected a whole number, got %s", Describe(e.Val))
-		v.Bad = true
-		return v
-	}
-	if err := e.Val.Decode(&v.V); err != nil {
-		d.Add(v.Line, m.Object, m.Field(key), "invalid whole number %s", Quote(e.Val.Value))
+	v, n := tagged[int64](d, m, key, "a whole number", "!!int")
+	if n != nil && n.Decode(&v.V) != nil {
+		d.Add(v.Line, m.Object, m.Field(key), "invalid whole number %s", Quote(n.Value))
 		v.Bad = true
 	}
 	return v
@@ -387,19 +388,9 @@ func (d *Decoder) Integer(m *Mapping, key string) Value[int64] {
 
 // Number decodes a finite number, whole or not.
 func (d *Decoder) Number(m *Mapping, key string) Value[float64] {
-	e, ok := m.Entries[key]
-	if !ok {
-		return Value[float64]{}
-	}
-	v := Value[float64]{Line: e.Key.Line}
-	tag := e.Val.ShortTag()
-	if e.Val.Kind != yaml.ScalarNode || (tag != "!!int" && tag != "!!float") {
-		d.Add(v.Line, m.Object, m.Field(key), "expected a number, got %s", Describe(e.Val))
-		v.Bad = true
-		return v
-	}
-	if err := e.Val.Decode(&v.V); err != nil || math.IsInf(v.V, 0) || math.IsNaN(v.V) {
-		d.Add(v.Line, m.Object, m.Field(key), "invalid number %s", Quote(e.Val.Value))
+	v, n := tagged[float64](d, m, key, "a number", "!!int", "!!float")
+	if n != nil && (n.Decode(&v.V) != nil || math.IsInf(v.V, 0) || math.IsNaN(v.V)) {
+		d.Add(v.Line, m.Object, m.Field(key), "invalid number %s", Quote(n.Value))
 		v.Bad = true
 	}
 	return v
