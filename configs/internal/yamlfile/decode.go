@@ -222,61 +222,52 @@ func (d *Decoder) Scalar(n *yaml.Node, object, field, want string) (s string, ba
 
 // Duration decodes a Go duration string such as 20m or 1h30m.
 func (d *Decoder) Duration(m *Mapping, key string) Value[time.Duration] {
-	e, ok := m.Entries[key]
-	if !ok {
-		return Value[time.Duration]{}
-	}
-	v := Value[time.Duration]{Line: e.Key.Line}
 	const want = "a duration such as 20m or 1h30m"
-	if IsNull(e.Val) {
-		d.Add(v.Line, m.Object, m.Field(key), "expected %s, got nothing", want)
-		v.Bad = true
-		return v
-	}
-	s, bad := d.Scalar(e.Val, m.Object, m.Field(key), want)
-	if bad {
-		v.Bad = true
-		return v
-	}
-	t, err := time.ParseDuration(s)
-	if err != nil {
-		d.Add(v.Line, m.Object, m.Field(key), "invalid duration %s (want %s)", Quote(s), want)
-		v.Bad = true
-		return v
-	}
-	v.V = t
-	return v
+	return parsed(d, m, key, parsedAs{want, want, "invalid duration %s (want " + want + ")"}, time.ParseDuration)
 }
 
 // Date decodes a date written as YYYY-MM-DD (midnight UTC) or as an RFC 3339 time. The time is
 // returned in UTC.
 func (d *Decoder) Date(m *Mapping, key string) Value[time.Time] {
+	const want = "YYYY-MM-DD or RFC 3339, such as 2027-03-01 or 2027-03-01T09:00:00+01:00"
+	return parsed(d, m, key, parsedAs{"a date (" + want + ")", "a date", "invalid date %s (want " + want + ")"}, func(s string) (time.Time, error) {
+		t, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			t, err = time.Parse(time.RFC3339, s)
+		}
+		return t.UTC(), err
+	})
+}
+
+// parsedAs words the problems of a value parse decodes: what was expected instead of nothing,
+// what instead of a value of another type, and the format of a value that does not parse (it
+// gets the quoted text).
+type parsedAs struct{ present, scalar, invalid string }
+
+// parsed decodes key of m, which must be present, a scalar, and accepted by parse.
+func parsed[T any](d *Decoder, m *Mapping, key string, as parsedAs, parse func(string) (T, error)) Value[T] {
 	e, ok := m.Entries[key]
 	if !ok {
-		return Value[time.Time]{}
+		return Value[T]{}
 	}
-	v := Value[time.Time]{Line: e.Key.Line}
-	const want = "YYYY-MM-DD or RFC 3339, such as 2027-03-01 or 2027-03-01T09:00:00+01:00"
+	v := Value[T]{Line: e.Key.Line}
 	if IsNull(e.Val) {
-		d.Add(v.Line, m.Object, m.Field(key), "expected a date (%s), got nothing", want)
+		d.Add(v.Line, m.Object, m.Field(key), "expected %s, got nothing", as.present)
 		v.Bad = true
 		return v
 	}
-	s, bad := d.Scalar(e.Val, m.Object, m.Field(key), "a date")
+	s, bad := d.Scalar(e.Val, m.Object, m.Field(key), as.scalar)
 	if bad {
 		v.Bad = true
 		return v
 	}
-	t, err := time.Parse(time.DateOnly, s)
+	t, err := parse(s)
 	if err != nil {
-		t, err = time.Parse(time.RFC3339, s)
-	}
-	if err != nil {
-		d.Add(v.Line, m.Object, m.Field(key), "invalid date %s (want %s)", Quote(s), want)
+		d.Add(v.Line, m.Object, m.Field(key), as.invalid, Quote(s))
 		v.Bad = true
 		return v
 	}
-	v.V = t.UTC()
+	v.V = t
 	return v
 }
 
