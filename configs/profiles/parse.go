@@ -126,7 +126,13 @@ func (l *loader) driverProblems(p *modbus.Profile) {
 			continue
 		}
 		o := l.objects[objectKey{fe.Kind, fe.Index}]
-		if o == nil || o.suppressed(fe.Field) {
+		if o == nil {
+			// Every object of the driver's profile comes from the file; were one not to, its
+			// problem would still refuse the profile.
+			l.Add(1, "", "", "%v", fe)
+			continue
+		}
+		if o.suppressed(fe.Field) {
 			continue
 		}
 		pos, ok := o.fields[fe.Field]
