@@ -162,6 +162,13 @@ func TestParseBad(t *testing.T) {
 		// Telemetry.
 		{name: "telemetry-bad-mqtt"},
 		{name: "telemetry-bad-influxdb-buffer"},
+		{name: "telemetry-not-a-mapping"},
+		{name: "telemetry-unknown-keys"},
+		{name: "telemetry-wrong-types"},
+		{name: "telemetry-mqtt-limits"},
+		{name: "telemetry-mqtt-empty-values"},
+		{name: "telemetry-influxdb-url-buffer-age"},
+		{name: "telemetry-influxdb-url-without-host"},
 		// Reasons.
 		{name: "reasons-not-mapping"},
 		{name: "reasons-unknown-key"},
