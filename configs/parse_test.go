@@ -169,6 +169,8 @@ func TestParseBad(t *testing.T) {
 		{name: "telemetry-mqtt-empty-values"},
 		{name: "telemetry-influxdb-url-buffer-age"},
 		{name: "telemetry-influxdb-url-without-host"},
+		// A part written on one line: what failed to decode, then what breaks a rule, part by part.
+		{name: "telemetry-flow-style"},
 		// Reasons.
 		{name: "reasons-not-mapping"},
 		{name: "reasons-unknown-key"},
