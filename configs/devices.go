@@ -178,9 +178,6 @@ func (d *decoder) checkPrinting(p *rawPrinting, kinds map[string]string) {
 	if p == nil {
 		return
 	}
-	if p == nil {
-		return
-	}
 	for _, v := range []struct {
 		v     value[string]
 		field string
