@@ -51,8 +51,9 @@ export const CHROMIUM = {
 export class Fatal extends Error {}
 
 // waitFor calls fn until it returns a truthy value and returns that value; fn may be async.
-// After timeoutMs it throws, with message and fn's last error or value. An error thrown by fn
-// counts as "not yet", except a Fatal or an assertion error, which waitFor throws at once.
+// After timeoutMs it throws, with message (or what message returns, when it is a function) and
+// fn's last error or value. An error thrown by fn counts as "not yet", except a Fatal or an
+// assertion error, which waitFor throws at once.
 export async function waitFor(fn, timeoutMs = 10000, message = 'condition') {
   const deadline = Date.now() + timeoutMs;
   let last;
@@ -67,7 +68,8 @@ export async function waitFor(fn, timeoutMs = 10000, message = 'condition') {
     }
     if (Date.now() > deadline) {
       const why = last instanceof Error ? last.message : JSON.stringify(last);
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${message} (last: ${why})`);
+      const what = typeof message === 'function' ? message() : message;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${why})`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -14,7 +14,7 @@ import {
   apiOK, csvOf, importCSV, workOrders, finishWorkOrders, markNoReload, stillSamePage, signInWithPassword,
 } from './lib.mjs';
 import {
-  TOUCH, sizeName, assertChartTextReadable, assertNoSideScroll, axisTicks, tapToRead, DATE, DURATION, pageTime, rushDue,
+  TOUCH, sizeName, assertChartTextReadable, assertNoSideScroll, axisTicks, tapToRead, assertReadingKept, DATE, DURATION, pageTime, rushDue,
 } from './views.mjs';
 
 const CHARTS = ['turnaround-hist', 'turnaround-trend', 'throughput', 'lost-time'];
@@ -219,6 +219,8 @@ test('a rush order reads late and named on the dashboard while its drop reads on
   await checkDashboard(page, 'desktop', rush);
   // A click reads a tooltip as a tap does.
   await tapToRead(page, 'turnaround-trend', page.locator('figure[data-chart="turnaround-trend"] circle.point').first(), 'desktop', false);
+  // The charts redraw every minute; what a manager read stays.
+  await assertReadingKept(page, 'turnaround-trend', 'desktop');
   await screenshot(page, 'manager-late');
 
   for (const size of TOUCH) {

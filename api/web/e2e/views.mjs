@@ -69,10 +69,35 @@ export async function tapToRead(page, chart, mark, label, touch = true) {
   if (touch) await page.touchscreen.tap(box.x + box.width / 2, box.y + box.height / 2);
   else await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
   const tip = page.locator(`figure[data-chart="${chart}"] .chart-tip`);
-  await waitFor(async () => (await tip.textContent()) === title, 5000,
-    `${label}: the ${chart} chart to write "${title}" under itself after a tap`);
+  // The charts may redraw meanwhile (the dashboard's do every minute): the reading then stays
+  // on the mark tapped, with what that mark says now.
+  const selected = page.locator(`figure[data-chart="${chart}"] .selected > title`);
+  let last = '';
+  await waitFor(async () => {
+    last = await tip.textContent();
+    const now = (await selected.count()) === 1 ? await selected.textContent() : null;
+    return last === title || (now !== null && last === now);
+  }, 5000, () => `${label}: the ${chart} chart to write "${title}" under itself after a tap (it says "${last}")`);
   assert.ok(await tip.isVisible(), `${label}: what the tap read is visible`);
-  return title;
+  return last;
+}
+
+// assertReadingKept redraws the dashboard's charts, as it does every minute, and checks that the
+// reading under chart stays on the mark it was, saying what that mark says now.
+export async function assertReadingKept(page, chart, label) {
+  const fig = `figure[data-chart="${chart}"]`;
+  await page.evaluate((fig) => { document.querySelector(`${fig} svg`).dataset.old = '1'; }, fig);
+  await page.evaluate(() => window.htmx.ajax('GET', '/manager/charts', { target: '#charts', swap: 'innerHTML' }));
+  await waitFor(async () => (await page.locator(`${fig} svg[data-old]`).count()) === 0 &&
+    (await page.locator(`${fig} svg`).count()) === 1, 5000, `${label}: the charts to redraw`);
+  let tip = '';
+  let title = null;
+  await waitFor(async () => {
+    tip = await page.locator(`${fig} .chart-tip`).textContent();
+    const sel = page.locator(`${fig} .selected > title`);
+    title = (await sel.count()) === 1 ? await sel.textContent() : null;
+    return title !== null && tip === title;
+  }, 5000, () => `${label}: the ${chart} reading to stay after the charts redraw (it says "${tip}", the selected mark ${title === null ? 'is gone' : `says "${title}"`})`);
 }
 
 // DATE is a date tick of a daily axis: "Mon 7 Dec".

@@ -27,15 +27,42 @@
   document.addEventListener('click', (e) => {
     const svg = e.target.closest && e.target.closest('figure[data-chart] svg');
     if (!svg) return;
-    const tip = svg.closest('figure').querySelector('.chart-tip');
-    if (!tip) return;
     let mark = e.target.closest(MARKS);
     if (!mark || !svg.contains(mark)) mark = nearest(svg, e.clientX, e.clientY);
-    const title = mark && mark.querySelector(':scope > title');
-    if (!title) return;
+    if (mark) read(svg, mark);
+  });
+
+  // read selects mark of the chart svg and writes what its tooltip says under the chart.
+  function read(svg, mark) {
+    const tip = svg.closest('figure').querySelector('.chart-tip');
+    const title = mark.querySelector(':scope > title');
+    if (!tip || !title) return;
     svg.querySelectorAll('.selected').forEach((m) => m.classList.remove('selected'));
     mark.classList.add('selected');
     tip.textContent = title.textContent;
     tip.classList.add('read');
+  }
+
+  // The dashboard redraws its charts every minute: a reading a person took stays, on the mark
+  // in the same place, with what that mark says now.
+  let kept = [];
+  document.addEventListener('htmx:beforeSwap', (e) => {
+    kept = [];
+    const into = e.detail && e.detail.target;
+    if (!into || !into.querySelectorAll) return;
+    for (const svg of into.querySelectorAll('figure[data-chart] svg')) {
+      const sel = svg.querySelector('.selected');
+      if (!sel) continue;
+      const chart = svg.closest('figure').dataset.chart;
+      kept.push({ chart, index: Array.from(svg.querySelectorAll(MARKS)).indexOf(sel) });
+    }
+  });
+  document.addEventListener('htmx:afterSwap', () => {
+    for (const k of kept) {
+      const svg = document.querySelector(`figure[data-chart="${CSS.escape(k.chart)}"] svg`);
+      const mark = svg && svg.querySelectorAll(MARKS)[k.index];
+      if (mark) read(svg, mark);
+    }
+    kept = [];
   });
 })();
