@@ -1,0 +1,203 @@
+package provenance
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// FormatVersion is the version of the certificate format this package writes and reads.
+const FormatVersion = 1
+
+// Revision is one revision of a unit's provenance: the whole story as it stood when the
+// revision was issued. It holds public names, never person ids, and nothing of the unit's
+// customer. Its JSON form, made canonical, is what the studio's key signs.
+type Revision struct {
+	// Format is FormatVersion.
+	Format  int     `json:"format"`
+	Serial  string  `json:"serial"`
+	Studio  Studio  `json:"studio"`
+	Product Product `json:"product"`
+	// Drop is the id of the drop the unit was made for.
+	Drop    string   `json:"drop"`
+	Made    Made     `json:"made"`
+	Steps   []Step   `json:"steps"`
+	Lots    Lots     `json:"lots"`
+	Notes   []Note   `json:"notes"`
+	Photos  []Photo  `json:"photos"`
+	Repairs []Repair `json:"repairs"`
+	// Number counts the unit's revisions from 1.
+	Number int `json:"revision"`
+	// Previous is the SHA-256, in hex, of the previous revision's signed form (see Hash);
+	// empty for revision 1.
+	Previous string    `json:"previous"`
+	IssuedAt time.Time `json:"issued_at"`
+	// KeyID names the key that signed the revision (see KeyID).
+	KeyID string `json:"key_id"`
+}
+
+// Studio is the site that made the unit.
+type Studio struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Product is what the unit is.
+type Product struct {
+	SKU  string `json:"sku"`
+	Name string `json:"name"`
+}
+
+// Made is when the unit was made: the dates, in the studio's time zone, as YYYY-MM-DD, of its
+// first step's start and its last step's end.
+type Made struct {
+	First string `json:"first"`
+	Last  string `json:"last"`
+}
+
+// Step is one operation that made the unit.
+type Step struct {
+	Capability string `json:"capability"`
+	Cell       string `json:"cell"`
+	Machine    string `json:"machine"`
+	// Makers are the public names of the people who worked the step and agreed to be named.
+	Makers []string  `json:"makers"`
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
+	// Params are the job params the machine was given.
+	Params   map[string]float64 `json:"params"`
+	Readings []Reading          `json:"readings"`
+}
+
+// Reading summarises what the machine measured of one quantity during a step: the lowest and
+// highest values reached, the value held and how long it was held.
+type Reading struct {
+	Quantity string  `json:"quantity"`
+	Unit     string  `json:"unit"`
+	Min      float64 `json:"min"`
+	Max      float64 `json:"max"`
+	Held     float64 `json:"held"`
+	// HeldSeconds is the hold time achieved.
+	HeldSeconds float64 `json:"held_seconds"`
+}
+
+// Lots are the material lots that went into the unit and those its steps made.
+type Lots struct {
+	Consumed []Lot `json:"consumed"`
+	Made     []Lot `json:"made"`
+}
+
+// Lot is one lot of a material.
+type Lot struct {
+	Material string `json:"material"`
+	ID       string `json:"id"`
+}
+
+// Note is a maker's public note on the unit.
+type Note struct {
+	Text string `json:"text"`
+	// Author is the public name of the note's author.
+	Author string    `json:"author"`
+	At     time.Time `json:"at"`
+}
+
+// Photo is a photo of the unit, named by its content.
+type Photo struct {
+	// SHA256 is the hex SHA-256 of the photo's bytes.
+	SHA256    string `json:"sha256"`
+	MediaType string `json:"media_type"`
+}
+
+// Repair is an event in the unit's life after it was made: a repair, an alteration.
+type Repair struct {
+	Kind string `json:"kind"`
+	// Date is YYYY-MM-DD.
+	Date string `json:"date"`
+	Text string `json:"text"`
+}
+
+// canonical returns the canonical JSON of r: the bytes its signature covers.
+func (r *Revision) canonical() ([]byte, error) {
+	raw, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("encoding revision %d: %w", r.Number, err)
+	}
+	return Canonicalize(raw)
+}
+
+// normalize gives r's lists their empty form rather than null, so that a revision reads the
+// same whether a list was never set or set empty.
+func (r *Revision) normalize() {
+	r.Steps = orEmpty(r.Steps)
+	r.Notes = orEmpty(r.Notes)
+	r.Photos = orEmpty(r.Photos)
+	r.Repairs = orEmpty(r.Repairs)
+	r.Lots.Consumed = orEmpty(r.Lots.Consumed)
+	r.Lots.Made = orEmpty(r.Lots.Made)
+	for i := range r.Steps {
+		s := &r.Steps[i]
+		s.Makers = orEmpty(s.Makers)
+		s.Readings = orEmpty(s.Readings)
+		if s.Params == nil {
+			s.Params = map[string]float64{}
+		}
+	}
+}
+
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// check says what is wrong with the content of r, naming the field.
+func (r *Revision) check() error {
+	if r.Format != FormatVersion {
+		return fmt.Errorf("format %d is not %d, the one this version reads", r.Format, FormatVersion)
+	}
+	if r.Serial == "" {
+		return fmt.Errorf("serial is empty")
+	}
+	if r.Number < 1 {
+		return fmt.Errorf("revision number %d is not 1 or more", r.Number)
+	}
+	if r.Number == 1 && r.Previous != "" {
+		return fmt.Errorf("revision 1 names a previous revision hash %s", r.Previous)
+	}
+	if r.Number > 1 && !isHexHash(r.Previous) {
+		return fmt.Errorf("previous %q is not a SHA-256 in hex", r.Previous)
+	}
+	for _, d := range []struct{ field, date string }{{"made.first", r.Made.First}, {"made.last", r.Made.Last}} {
+		if _, err := time.Parse(time.DateOnly, d.date); err != nil {
+			return fmt.Errorf("%s %q is not a date YYYY-MM-DD", d.field, d.date)
+		}
+	}
+	for i, p := range r.Photos {
+		if !isHexHash(p.SHA256) {
+			return fmt.Errorf("photos[%d].sha256 %q is not a SHA-256 in lower-case hex", i, p.SHA256)
+		}
+		if p.MediaType == "" {
+			return fmt.Errorf("photos[%d].media_type is empty", i)
+		}
+	}
+	for i, e := range r.Repairs {
+		if _, err := time.Parse(time.DateOnly, e.Date); err != nil {
+			return fmt.Errorf("repairs[%d].date %q is not a date YYYY-MM-DD", i, e.Date)
+		}
+	}
+	return nil
+}
+
+// isHexHash says whether s is a SHA-256 in lower-case hex.
+func isHexHash(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
