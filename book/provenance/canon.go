@@ -177,6 +177,7 @@ func (p *parser) object(depth int) (value, error) {
 		p.pos++
 		return v, nil
 	}
+	var names map[string]bool // past a few members, a linear search for duplicates costs more
 	for {
 		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
 			return value{}, p.fail("unexpected %s, expecting a member name", p.describe())
@@ -186,7 +187,20 @@ func (p *parser) object(depth int) (value, error) {
 		if err != nil {
 			return value{}, err
 		}
-		if _, dup := v.get(key); dup {
+		if names == nil && len(v.members) >= 16 {
+			names = make(map[string]bool, 2*len(v.members))
+			for _, m := range v.members {
+				names[m.key] = true
+			}
+		}
+		var dup bool
+		if names != nil {
+			dup = names[key]
+			names[key] = true
+		} else {
+			_, dup = v.get(key)
+		}
+		if dup {
 			return value{}, p.failAt(at, "member %q appears twice in one object", key)
 		}
 		p.space()

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -184,4 +185,25 @@ func sign(n int) int {
 		return 1
 	}
 	return 0
+}
+
+// TestCanonicalizeManyMembers checks duplicates among many members, which are found by a map
+// rather than by a search of the members before.
+func TestCanonicalizeManyMembers(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range 1000 {
+		fmt.Fprintf(&b, `"k%d":%d,`, i, i)
+	}
+	unique := b.String()[:b.Len()-1] + "}"
+	if _, err := Canonicalize([]byte(unique)); err != nil {
+		t.Fatal(err)
+	}
+	for _, dup := range []int{3, 500, 999} {
+		doc := b.String() + fmt.Sprintf(`"k%d":0}`, dup)
+		_, err := Canonicalize([]byte(doc))
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf(`member "k%d" appears twice`, dup)) {
+			t.Fatalf("duplicate k%d: %v", dup, err)
+		}
+	}
 }
