@@ -8,6 +8,8 @@ targets=(
   "./book/intake FuzzCSV"
   "./book/intake FuzzJSON"
   "./book/intake FuzzCSVRowLimit"
+  "./book/provenance FuzzVerify"
+  "./book/provenance FuzzCanonicalize"
   "./firmware-sim/modbus FuzzTCPFrame"
   "./firmware-sim/modbus FuzzRTUFrame"
   "./firmware-sim/escpos FuzzESCPOS"
