@@ -237,6 +237,7 @@ go test -run='^$' -bench='Import100k' -benchtime=1x -count=3 ./book/ | tee "$B/g
 go test -run='^$' -bench=. -benchtime=10x ./book/intake/ | tee "$B/go-intake.txt"
 go test -run='^$' -bench=BodyPace -benchtime=100x -count=5 ./api/ | tee "$B/go-pace.txt"
 go test -run='^$' -bench=Shortfalls -benchtime=20x -count=3 ./book/ | tee "$B/go-short.txt"
+go test -run='^$' -bench=Chain -benchtime=20x -count=5 ./book/provenance/ | tee "$B/go-provenance.txt"
 
 echo "== import of 100,000 rows into the daemon, beside sqlite3's own .import"
 start_daemon "$B/import"
@@ -525,6 +526,29 @@ the Short list / the store's read alone = **$(fmt "$(echo "$short_list / $short_
 dashboard reads the Short list once and the completed orders once per drop.
 MD
 
+prov_issue=$(go_ms BenchmarkChain/issue "$B/go-provenance.txt")
+prov_verify=$(go_ms BenchmarkChain/verify "$B/go-provenance.txt")
+prov_sign=$(go_ms BenchmarkChain/peer-ed25519-sign "$B/go-provenance.txt")
+prov_check=$(go_ms BenchmarkChain/peer-ed25519-verify "$B/go-provenance.txt")
+prov_bytes=$(awk '$(NF) == "file-bytes" {print $(NF - 1); exit}' "$B/go-provenance.txt")
+cat > "$B/provenance.md" <<MD
+## Signed certificates
+
+A unit's certificate of 20 revisions of 20 steps each (${prov_bytes} bytes as written), in-process
+(\`go test -run='^\$' -bench=Chain -benchtime=20x -count=5 ./book/provenance/\`, median of 5; one
+op is the whole chain):
+
+| work | time |
+| --- | --- |
+| issue the 20 revisions (\`Chain.Issue\`: canonical JSON, the previous revision's hash, the signature) | ${prov_issue} ms |
+| verify the file (\`Verify\`: parse, canonicalize, 20 signatures, the links) | ${prov_verify} ms |
+| peer: \`crypto/ed25519\` \`Sign\` of the same 20 canonical revisions | ${prov_sign} ms |
+| peer: \`crypto/ed25519\` \`Verify\` of the same 20 signatures | ${prov_check} ms |
+
+Ratios: issue / Sign = **$(fmt "$(echo "$prov_issue / $prov_sign" | bc -l)" 1)x**, Verify / ed25519 Verify =
+**$(fmt "$(echo "$prov_verify / $prov_check" | bc -l)" 1)x**: the rest is the JSON's encoding, parsing and canonical form.
+MD
+
 cat > docs/BENCHMARKS.md <<MD
 # Benchmarks
 
@@ -605,6 +629,8 @@ fetch of its live part and the swap (\`node api/web/e2e/delay.bench.mjs URL CELL
 Aim: under 1 s to the screen: $(aim "$(field p99_ms "$B/web-delay.json") < 1000").
 
 $(cat "$B/short.md")
+
+$(cat "$B/provenance.md")
 
 ## Restart with 50,000 open work orders
 
