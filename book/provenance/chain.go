@@ -229,6 +229,9 @@ func readSigned(i int, v *value, keys PublicKeySet) (parsedRevision, error) {
 	if !ok1 || !ok2 || rv.kind != kObject || sv.kind != kString {
 		return parsedRevision{}, fmt.Errorf(`%s is not an object {"revision":{…},"signature":"…"}`, at)
 	}
+	if n, ok := rv.get("revision"); ok && n.kind == kNumber && n.num == float64(int(n.num)) {
+		at = "revision " + strconv.Itoa(int(n.num)) // what the revision says it is, until it is checked
+	}
 	if f, ok := rv.get("format"); !ok || f.kind != kNumber || f.num != FormatVersion {
 		return parsedRevision{}, fmt.Errorf("%s: the revision is not of format %d, the one this version reads", at, FormatVersion)
 	}
