@@ -2,6 +2,7 @@ package provenance
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -306,4 +307,27 @@ func changeNth(data []byte, old string, n int, new string) []byte {
 func nanValue() float64 {
 	zero := 0.0
 	return zero / zero
+}
+
+// TestVerifyRefusesOtherForms checks a revision the studio's key did sign but whose values this
+// format would write otherwise (a time with trailing zeros): accepted, it would encode again to
+// other bytes, whose signature no longer verifies.
+func TestVerifyRefusesOtherForms(t *testing.T) {
+	ring := testRing(1)
+	c := issueChain(t, ring, "NL-1", 1)
+	body, err := c.Revisions[0].body()
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := bytes.Replace(body, []byte(`"issued_at":"2026-11-03T09:00:00Z"`), []byte(`"issued_at":"2026-11-03T09:00:00.000Z"`), 1)
+	if bytes.Equal(other, body) {
+		t.Fatalf("issued_at not found in %s", body)
+	}
+	key, _ := ring.signer()
+	file := fmt.Appendf(nil, `{"revisions":[%s]}`, signedForm(other, ed25519.Sign(key, other)))
+	_, err = Verify(file, ring.PublicKeys())
+	want := "revision 1: a value does not read back as written"
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("Verify = %v, want %s…", err, want)
+	}
 }
