@@ -162,7 +162,8 @@ type parsedRevision struct {
 // revisions are numbered 1 to n in order, that each names the hash of the one before, and that
 // they are all of one serial. It canonicalizes what it reads, so the layout of the file and the
 // order of its keys do not matter; any changed value does. Each error names the revision and
-// what is wrong.
+// what is wrong. A file cut after a whole revision is the certificate as it stood then and
+// verifies as that: the newest revision is the one the studio serves.
 func Verify(data []byte, keys PublicKeySet) (*Chain, error) {
 	if len(data) > MaxFileBytes {
 		return nil, fmt.Errorf("certificate is %d bytes, more than the %d a certificate may have", len(data), MaxFileBytes)
