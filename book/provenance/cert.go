@@ -3,6 +3,7 @@ package provenance
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -126,9 +127,9 @@ func (r *Revision) canonical() ([]byte, error) {
 }
 
 // normalize gives r's lists their empty form rather than null, so that a revision reads the
-// same whether a list was never set or set empty.
+// same whether a list was never set or set empty. It leaves the caller's steps as they were.
 func (r *Revision) normalize() {
-	r.Steps = orEmpty(r.Steps)
+	r.Steps = orEmpty(slices.Clone(r.Steps))
 	r.Notes = orEmpty(r.Notes)
 	r.Photos = orEmpty(r.Photos)
 	r.Repairs = orEmpty(r.Repairs)

@@ -331,3 +331,20 @@ func TestVerifyRefusesOtherForms(t *testing.T) {
 		t.Fatalf("Verify = %v, want %s…", err, want)
 	}
 }
+
+// TestIssueLeavesStepsAlone checks that issuing a revision does not change the steps the caller
+// gave it.
+func TestIssueLeavesStepsAlone(t *testing.T) {
+	r := sampleRevision("NL-1", 1, 0)
+	r.Steps[0].Makers, r.Steps[0].Params = nil, nil
+	var c Chain
+	if err := c.Issue(r, testRing(1), day); err != nil {
+		t.Fatal(err)
+	}
+	if r.Steps[0].Makers != nil || r.Steps[0].Params != nil {
+		t.Fatalf("the caller's step became %+v", r.Steps[0])
+	}
+	if s := c.Revisions[0].Revision.Steps[0]; s.Makers == nil || s.Params == nil {
+		t.Fatalf("the issued step has null lists: %+v", s)
+	}
+}
