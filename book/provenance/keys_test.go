@@ -240,3 +240,27 @@ func testRing(seed byte) *KeyRing {
 	k.setSigning(testKey(seed))
 	return k
 }
+
+// TestOpenDirAfterCrashedRotation checks the state a crash leaves between a rotation's two
+// writes: the old key retired but still the signing key. It is published once.
+func TestOpenDirAfterCrashedRotation(t *testing.T) {
+	dir := t.TempDir()
+	ring, err := OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := ring.PublicKeys().Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, RetiredKeysFile), set, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	again, err := OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(again.PublicKeys()); len(got) != 1 || got[0] != ring.KeyID() {
+		t.Fatalf("public keys %v, want %s once", got, ring.KeyID())
+	}
+}
