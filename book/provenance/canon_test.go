@@ -134,6 +134,7 @@ func TestCanonicalizeRefuses(t *testing.T) {
 		{"bad hex", `"\u12g4"`, 1, 4, "four hex digits"},
 		{"two documents", `{} {}`, 1, 4, "after the document"},
 		{"too deep", strings.Repeat("[", maxDepth+1), 1, maxDepth + 1, "nested deeper"},
+		{"too many values", "[" + strings.Repeat("0,", maxValues) + "0]", 1, 2 * maxValues, "more than 524288 values"},
 		{"empty", ``, 1, 1, "expecting a value"},
 		{"byte order mark", "\ufeff{}", 1, 1, "expecting a value"},
 	}
@@ -142,10 +143,10 @@ func TestCanonicalizeRefuses(t *testing.T) {
 			_, err := Canonicalize([]byte(tt.in))
 			var se *SyntaxError
 			if !errors.As(err, &se) {
-				t.Fatalf("Canonicalize(%q) = %v, want a SyntaxError", tt.in, err)
+				t.Fatalf("Canonicalize(%.80q) = %v, want a SyntaxError", tt.in, err)
 			}
 			if se.Line != tt.line || se.Column != tt.col || !strings.Contains(se.Msg, tt.msgHasText) {
-				t.Fatalf("Canonicalize(%q) = %v, want line %d, column %d: …%s…", tt.in, err, tt.line, tt.col, tt.msgHasText)
+				t.Fatalf("Canonicalize(%.80q) = %v, want line %d, column %d: …%s…", tt.in, err, tt.line, tt.col, tt.msgHasText)
 			}
 		})
 	}
