@@ -2,6 +2,8 @@ package provenance
 
 import (
 	"crypto/ed25519"
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 )
@@ -66,6 +68,33 @@ func BenchmarkChain(b *testing.B) {
 				if !ed25519.Verify(pub, body, c.Revisions[i].Signature) {
 					b.Fatal("signature does not verify")
 				}
+			}
+		}
+	})
+}
+
+// BenchmarkVerifyWorst measures the memory Verify takes for the worst file within the size
+// limit, 4 MiB of empty arrays (the smallest value with the largest parse), which it refuses at
+// the limit of values, beside encoding/json reading the same file into an any, the peer.
+func BenchmarkVerifyWorst(b *testing.B) {
+	prefix, suffix := `{"revisions":[{"revision":{"a":[`, `[]]},"signature":""}]}`
+	n := (MaxFileBytes - len(prefix) - len(suffix)) / 3
+	data := []byte(prefix + strings.Repeat("[],", n) + suffix)
+	keys := testRing(1).PublicKeys()
+	b.Run("verify", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := Verify(data, keys); err == nil {
+				b.Fatal("verified")
+			}
+		}
+	})
+	b.Run("peer-encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var v any
+			if err := json.Unmarshal(data, &v); err != nil {
+				b.Fatal(err)
 			}
 		}
 	})
