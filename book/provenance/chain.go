@@ -28,7 +28,8 @@ type Signed struct {
 
 // Chain is a certificate: every revision of one unit, oldest first. Revision n names the hash
 // of revision n-1 (see Signed.Hash), so that none can be changed, removed or reordered without
-// the chain showing it.
+// the chain showing it. A Chain is not safe for concurrent use: the book issues a unit's
+// revisions one at a time.
 type Chain struct {
 	Revisions []Signed
 }
