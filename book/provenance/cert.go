@@ -174,6 +174,14 @@ func (r *Revision) check() error {
 			return fmt.Errorf("%s %q is not a date YYYY-MM-DD", d.field, d.date)
 		}
 	}
+	if r.Made.Last < r.Made.First { // dates YYYY-MM-DD order as text
+		return fmt.Errorf("made.last %s is before made.first %s", r.Made.Last, r.Made.First)
+	}
+	for i, s := range r.Steps {
+		if s.End.Before(s.Start) {
+			return fmt.Errorf("steps[%d].end %s is before its start %s", i, s.End.Format(time.RFC3339), s.Start.Format(time.RFC3339))
+		}
+	}
 	for i, p := range r.Photos {
 		if !isHexHash(p.SHA256) {
 			return fmt.Errorf("photos[%d].sha256 %q is not a SHA-256 in lower-case hex", i, p.SHA256)

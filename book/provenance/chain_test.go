@@ -275,6 +275,9 @@ func TestIssueRefuses(t *testing.T) {
 		{"another serial", func(r *Revision) { r.Serial = "NL-2" }, `issuing revision 2: serial "NL-2" is not the certificate's serial "NL-1"`},
 		{"photo hash", func(r *Revision) { r.Photos[0].SHA256 = "AB" }, `issuing revision 2: photos[0].sha256 "AB" is not a SHA-256 in lower-case hex`},
 		{"made date", func(r *Revision) { r.Made.Last = "5 Nov" }, `issuing revision 2: made.last "5 Nov" is not a date YYYY-MM-DD`},
+		{"made backwards", func(r *Revision) { r.Made.First = "2026-11-06" }, "issuing revision 2: made.last 2026-11-05 is before made.first 2026-11-06"},
+		{"step backwards", func(r *Revision) { r.Steps[0].End = r.Steps[0].Start.Add(-time.Second) },
+			"issuing revision 2: steps[0].end 2026-11-03T08:59:59Z is before its start 2026-11-03T09:00:00Z"},
 		{"repair date", func(r *Revision) { r.Repairs = []Repair{{Kind: "reweave", Date: "", Text: "edge"}} }, `issuing revision 2: repairs[0].date "" is not a date`},
 		{"not a number", func(r *Revision) { r.Steps[0].Params["x"] = nanValue() }, "issuing revision 2: encoding revision 2: json: unsupported value: NaN"},
 	}
