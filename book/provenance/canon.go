@@ -15,8 +15,8 @@ import (
 const maxDepth = 64
 
 // maxValues bounds the values (numbers, strings, arrays, objects, ...) a document may hold,
-// which bounds the memory its parse takes: about 80 bytes a value. A certificate holds about
-// one value in 30 bytes (14,000 in one of 20 revisions of 20 steps, 422 KB), so one of
+// which bounds the memory its members take while an object is sorted. A certificate holds
+// about one value in 30 bytes (12,700 in one of 20 revisions of 20 steps, 422 KB), so one of
 // MaxFileBytes about 150,000; a file of 4 MiB of "[]," would hold 1.4 million.
 const maxValues = 1 << 19
 
@@ -32,69 +32,23 @@ func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Msg)
 }
 
-// kind is the type of a parsed JSON value.
-type kind uint8
-
-const (
-	kNull kind = iota
-	kFalse
-	kTrue
-	kNumber
-	kString
-	kArray
-	kObject
-)
-
-// value is a parsed JSON value. Objects keep their members in the order read; duplicate keys
-// were refused.
-type value struct {
-	kind    kind
-	str     string  // a string's text or an object member's key
-	num     float64 // a number's value
-	elems   []value // an array's elements
-	members []member
-}
-
-type member struct {
-	key string
-	val value
-}
-
-// get returns the member of object v named key.
-func (v *value) get(key string) (*value, bool) {
-	for i := range v.members {
-		if v.members[i].key == key {
-			return &v.members[i].val, true
-		}
-	}
-	return nil, false
-}
-
 // Canonicalize returns the canonical form of the JSON document data as RFC 8785 defines it:
 // object members sorted by the UTF-16 code units of their names, no whitespace, strings with
 // the fewest escapes, numbers as ECMAScript writes a double. Two documents that mean the same
-// have the same canonical bytes.
+// have the same canonical bytes. It writes the canonical form as it reads, holding no tree of
+// the document: the canonical form of a value inside is a part of the whole's.
 func Canonicalize(data []byte) ([]byte, error) {
-	v, err := parse(data)
+	p := parser{data: data}
+	p.space()
+	out, err := p.value(make([]byte, 0, len(data)), 0)
 	if err != nil {
 		return nil, err
 	}
-	return appendCanonical(make([]byte, 0, len(data)), &v)
-}
-
-// parse reads one JSON value, with nothing but whitespace around it.
-func parse(data []byte) (value, error) {
-	p := parser{data: data}
-	p.space()
-	v, err := p.value(0)
-	if err != nil {
-		return value{}, err
-	}
 	p.space()
 	if p.pos < len(p.data) {
-		return value{}, p.fail("unexpected %s after the document", p.describe())
+		return nil, p.fail("unexpected %s after the document", p.describe())
 	}
-	return v, nil
+	return out, nil
 }
 
 type parser struct {
@@ -140,35 +94,40 @@ func (p *parser) space() {
 	}
 }
 
-func (p *parser) value(depth int) (value, error) {
+// value reads one value and appends its canonical form to b.
+func (p *parser) value(b []byte, depth int) ([]byte, error) {
 	if p.pos >= len(p.data) {
-		return value{}, p.fail("unexpected end of input, expecting a value")
+		return nil, p.fail("unexpected end of input, expecting a value")
 	}
 	if p.values++; p.values > maxValues {
-		return value{}, p.fail("more than %d values in one document", maxValues)
+		return nil, p.fail("more than %d values in one document", maxValues)
 	}
 	switch c := p.data[p.pos]; {
 	case c == '{' || c == '[':
 		if depth >= maxDepth {
-			return value{}, p.fail("nested deeper than %d arrays and objects", maxDepth)
+			return nil, p.fail("nested deeper than %d arrays and objects", maxDepth)
 		}
 		if c == '{' {
-			return p.object(depth + 1)
+			return p.object(b, depth+1)
 		}
-		return p.array(depth + 1)
+		return p.array(b, depth+1)
 	case c == '"':
 		s, err := p.string()
-		return value{kind: kString, str: s}, err
+		return appendString(b, s), err
 	case c == '-' || c >= '0' && c <= '9':
-		return p.number()
+		f, err := p.number()
+		if err != nil {
+			return nil, err
+		}
+		return appendNumber(b, f)
 	case c == 't':
-		return value{kind: kTrue}, p.literal("true")
+		return append(b, "true"...), p.literal("true")
 	case c == 'f':
-		return value{kind: kFalse}, p.literal("false")
+		return append(b, "false"...), p.literal("false")
 	case c == 'n':
-		return value{kind: kNull}, p.literal("null")
+		return append(b, "null"...), p.literal("null")
 	}
-	return value{}, p.fail("unexpected %s, expecting a value", p.describe())
+	return nil, p.fail("unexpected %s, expecting a value", p.describe())
 }
 
 func (p *parser) literal(word string) error {
@@ -179,75 +138,119 @@ func (p *parser) literal(word string) error {
 	return nil
 }
 
-func (p *parser) object(depth int) (value, error) {
-	v := value{kind: kObject}
+// member is an object's member as read: its name, and where its value's canonical form lies in
+// the object's buffer of values.
+type member struct {
+	key        string
+	start, end int
+}
+
+// object reads an object and appends its canonical form to b: the members' values are written
+// to a buffer of the object's own as they come, then copied out in the order of their names.
+func (p *parser) object(b []byte, depth int) ([]byte, error) {
 	p.pos++ // {
 	p.space()
 	if p.pos < len(p.data) && p.data[p.pos] == '}' {
 		p.pos++
-		return v, nil
+		return append(b, "{}"...), nil
 	}
-	var names map[string]bool // past a few members, a linear search for duplicates costs more
+	var (
+		vals    []byte
+		members []member
+		names   map[string]bool // past a few members, a linear search for duplicates costs more
+	)
 	for {
-		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
-			return value{}, p.fail("unexpected %s, expecting a member name", p.describe())
-		}
-		at := p.pos
-		key, err := p.string()
+		key, err := p.memberName(members, &names)
 		if err != nil {
-			return value{}, err
+			return nil, err
 		}
-		if names == nil && len(v.members) >= 16 {
-			names = make(map[string]bool, 2*len(v.members))
-			for _, m := range v.members {
-				names[m.key] = true
-			}
+		start := len(vals)
+		if vals, err = p.value(vals, depth); err != nil {
+			return nil, err
 		}
-		var dup bool
-		if names != nil {
-			dup = names[key]
-			names[key] = true
-		} else {
-			_, dup = v.get(key)
-		}
-		if dup {
-			return value{}, p.failAt(at, "member %q appears twice in one object", key)
-		}
-		p.space()
-		if p.pos >= len(p.data) || p.data[p.pos] != ':' {
-			return value{}, p.fail("unexpected %s, expecting ':' after member %q", p.describe(), key)
-		}
-		p.pos++
-		p.space()
-		val, err := p.value(depth)
+		members = append(members, member{key: key, start: start, end: len(vals)})
+		done, err := p.next('}')
 		if err != nil {
-			return value{}, err
+			return nil, err
 		}
-		v.members = append(v.members, member{key: key, val: val})
-		if done, err := p.next('}'); done || err != nil {
-			return v, err
+		if done {
+			break
 		}
 		p.space()
 	}
+	slices.SortFunc(members, func(x, y member) int { return compareUTF16(x.key, y.key) })
+	b = append(b, '{')
+	for i, m := range members {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, m.key)
+		b = append(b, ':')
+		b = append(b, vals[m.start:m.end]...)
+	}
+	return append(b, '}'), nil
 }
 
-func (p *parser) array(depth int) (value, error) {
-	v := value{kind: kArray}
+// memberName reads a member's name and the colon after it, refusing a name the object has
+// already.
+func (p *parser) memberName(members []member, names *map[string]bool) (string, error) {
+	if p.pos >= len(p.data) || p.data[p.pos] != '"' {
+		return "", p.fail("unexpected %s, expecting a member name", p.describe())
+	}
+	at := p.pos
+	key, err := p.string()
+	if err != nil {
+		return "", err
+	}
+	if *names == nil && len(members) >= 16 {
+		*names = make(map[string]bool, 2*len(members))
+		for _, m := range members {
+			(*names)[m.key] = true
+		}
+	}
+	dup := false
+	if *names != nil {
+		dup = (*names)[key]
+		(*names)[key] = true
+	} else {
+		for _, m := range members {
+			dup = dup || m.key == key
+		}
+	}
+	if dup {
+		return "", p.failAt(at, "member %q appears twice in one object", key)
+	}
+	p.space()
+	if p.pos >= len(p.data) || p.data[p.pos] != ':' {
+		return "", p.fail("unexpected %s, expecting ':' after member %q", p.describe(), key)
+	}
+	p.pos++
+	p.space()
+	return key, nil
+}
+
+// array reads an array and appends its canonical form to b.
+func (p *parser) array(b []byte, depth int) ([]byte, error) {
 	p.pos++ // [
+	b = append(b, '[')
 	p.space()
 	if p.pos < len(p.data) && p.data[p.pos] == ']' {
 		p.pos++
-		return v, nil
+		return append(b, ']'), nil
 	}
 	for {
-		e, err := p.value(depth)
+		var err error
+		if b, err = p.value(b, depth); err != nil {
+			return nil, err
+		}
+		done, err := p.next(']')
 		if err != nil {
-			return value{}, err
+			return nil, err
 		}
-		v.elems = append(v.elems, e)
-		if done, err := p.next(']'); done || err != nil {
-			return v, err
+		if done {
+			return append(b, ']'), nil
 		}
+		b = append(b, ',')
 		p.space()
 	}
 }
@@ -271,7 +274,7 @@ func (p *parser) next(closing byte) (done bool, err error) {
 
 // number reads a number as RFC 8259 writes it, into a double; one too large for a double is
 // refused (RFC 7493), as JCS requires.
-func (p *parser) number() (value, error) {
+func (p *parser) number() (float64, error) {
 	start := p.pos
 	if p.data[p.pos] == '-' {
 		p.pos++
@@ -280,12 +283,12 @@ func (p *parser) number() (value, error) {
 	case p.pos < len(p.data) && p.data[p.pos] == '0':
 		p.pos++
 	case !p.digits():
-		return value{}, p.fail("unexpected %s in a number, expecting a digit", p.describe())
+		return 0, p.fail("unexpected %s in a number, expecting a digit", p.describe())
 	}
 	if p.pos < len(p.data) && p.data[p.pos] == '.' {
 		p.pos++
 		if !p.digits() {
-			return value{}, p.fail("unexpected %s in a number, expecting a digit after '.'", p.describe())
+			return 0, p.fail("unexpected %s in a number, expecting a digit after '.'", p.describe())
 		}
 	}
 	if p.pos < len(p.data) && (p.data[p.pos] == 'e' || p.data[p.pos] == 'E') {
@@ -294,15 +297,15 @@ func (p *parser) number() (value, error) {
 			p.pos++
 		}
 		if !p.digits() {
-			return value{}, p.fail("unexpected %s in a number, expecting a digit of the exponent", p.describe())
+			return 0, p.fail("unexpected %s in a number, expecting a digit of the exponent", p.describe())
 		}
 	}
 	text := string(p.data[start:p.pos])
 	f, err := strconv.ParseFloat(text, 64)
 	if err != nil {
-		return value{}, p.failAt(start, "number %s is out of the range of a double", text)
+		return 0, p.failAt(start, "number %s is out of the range of a double", text)
 	}
-	return value{kind: kNumber, num: f}, nil
+	return f, nil
 }
 
 // digits reads one or more decimal digits, and says whether there was one.
@@ -410,49 +413,6 @@ func (p *parser) hex4() (rune, error) {
 	}
 	p.pos += 4
 	return rune(n), nil
-}
-
-// appendCanonical appends the RFC 8785 form of v to b.
-func appendCanonical(b []byte, v *value) ([]byte, error) {
-	switch v.kind {
-	case kNull:
-		return append(b, "null"...), nil
-	case kFalse:
-		return append(b, "false"...), nil
-	case kTrue:
-		return append(b, "true"...), nil
-	case kNumber:
-		return appendNumber(b, v.num)
-	case kString:
-		return appendString(b, v.str), nil
-	case kArray:
-		b = append(b, '[')
-		for i := range v.elems {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = appendCanonical(b, &v.elems[i]); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, ']'), nil
-	}
-	members := slices.Clone(v.members)
-	slices.SortFunc(members, func(x, y member) int { return compareUTF16(x.key, y.key) })
-	b = append(b, '{')
-	for i := range members {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, members[i].key)
-		b = append(b, ':')
-		var err error
-		if b, err = appendCanonical(b, &members[i].val); err != nil {
-			return nil, err
-		}
-	}
-	return append(b, '}'), nil
 }
 
 // compareUTF16 orders two strings by their UTF-16 code units, as RFC 8785 sorts member names.

@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -169,17 +171,17 @@ func Verify(data []byte, keys PublicKeySet) (*Chain, error) {
 	if len(data) > MaxFileBytes {
 		return nil, fmt.Errorf("certificate is %d bytes, more than the %d a certificate may have", len(data), MaxFileBytes)
 	}
-	doc, err := parse(data)
+	canon, err := Canonicalize(data)
 	if err != nil {
 		return nil, fmt.Errorf("certificate is not JSON: %w", err)
 	}
-	elems, err := revisionList(&doc)
+	elems, err := revisionList(canon)
 	if err != nil {
 		return nil, err
 	}
 	revs := make([]parsedRevision, len(elems))
 	for i := range elems {
-		if revs[i], err = readSigned(i, &elems[i], keys); err != nil {
+		if revs[i], err = readSigned(i, elems[i], keys); err != nil {
 			return nil, err
 		}
 	}
@@ -196,50 +198,62 @@ func Verify(data []byte, keys PublicKeySet) (*Chain, error) {
 	return c, nil
 }
 
-// revisionList returns the revisions of a certificate document, refusing more than
+// revisionList returns the revisions of a certificate in canonical JSON, refusing more than
 // MaxRevisions.
-func revisionList(doc *value) ([]value, error) {
-	if doc.kind != kObject {
+func revisionList(canon []byte) ([]json.RawMessage, error) {
+	top, ok := members(canon)
+	if !ok {
 		return nil, fmt.Errorf(`certificate is not an object {"revisions":[…]}`)
 	}
-	for _, m := range doc.members {
-		if m.key != "revisions" {
-			return nil, fmt.Errorf("certificate has a member %q; it holds only \"revisions\"", m.key)
+	for _, key := range slices.Sorted(maps.Keys(top)) {
+		if key != "revisions" {
+			return nil, fmt.Errorf("certificate has a member %q; it holds only \"revisions\"", key)
 		}
 	}
-	list, ok := doc.get("revisions")
-	if !ok || list.kind != kArray {
+	var list []json.RawMessage
+	if raw := top["revisions"]; len(raw) == 0 || raw[0] != '[' || json.Unmarshal(raw, &list) != nil {
 		return nil, fmt.Errorf(`certificate has no list "revisions"`)
 	}
-	switch n := len(list.elems); {
+	switch n := len(list); {
 	case n == 0:
 		return nil, fmt.Errorf("certificate holds no revision")
 	case n > MaxRevisions:
 		return nil, fmt.Errorf("certificate holds %d revisions, more than the %d a certificate may have", n, MaxRevisions)
 	}
-	return list.elems, nil
+	return list, nil
 }
 
-// readSigned reads the i-th signed revision of a file and checks its signature.
-func readSigned(i int, v *value, keys PublicKeySet) (parsedRevision, error) {
+// members returns the members of a JSON object in canonical form, each value in canonical form
+// too; false if it is not an object.
+func members(canon []byte) (map[string]json.RawMessage, bool) {
+	var m map[string]json.RawMessage
+	if len(canon) == 0 || canon[0] != '{' || json.Unmarshal(canon, &m) != nil {
+		return nil, false
+	}
+	return m, true
+}
+
+// readSigned reads the i-th signed revision of a certificate in canonical JSON and checks its
+// signature.
+func readSigned(i int, raw json.RawMessage, keys PublicKeySet) (parsedRevision, error) {
 	at := fmt.Sprintf("revisions[%d]", i)
-	if v.kind != kObject || len(v.members) != 2 {
+	m, ok := members(raw)
+	body, sigText := m["revision"], m["signature"]
+	if !ok || len(m) != 2 || len(body) == 0 || body[0] != '{' || len(sigText) == 0 || sigText[0] != '"' {
 		return parsedRevision{}, fmt.Errorf(`%s is not an object {"revision":{…},"signature":"…"}`, at)
 	}
-	rv, ok1 := v.get("revision")
-	sv, ok2 := v.get("signature")
-	if !ok1 || !ok2 || rv.kind != kObject || sv.kind != kString {
-		return parsedRevision{}, fmt.Errorf(`%s is not an object {"revision":{…},"signature":"…"}`, at)
+	var head struct {
+		Format json.RawMessage `json:"format"`
+		Number json.RawMessage `json:"revision"`
 	}
-	if n, ok := rv.get("revision"); ok && n.kind == kNumber && n.num == float64(int(n.num)) {
-		at = "revision " + strconv.Itoa(int(n.num)) // what the revision says it is, until it is checked
-	}
-	if f, ok := rv.get("format"); !ok || f.kind != kNumber || f.num != FormatVersion {
-		return parsedRevision{}, fmt.Errorf("%s: the revision is not of format %d, the one this version reads", at, FormatVersion)
-	}
-	body, err := appendCanonical(nil, rv)
-	if err != nil {
+	if err := json.Unmarshal(body, &head); err != nil {
 		return parsedRevision{}, fmt.Errorf("%s: %w", at, err)
+	}
+	if n, err := strconv.Atoi(string(head.Number)); err == nil {
+		at = "revision " + strconv.Itoa(n) // what the revision says it is, until it is checked
+	}
+	if string(head.Format) != strconv.Itoa(FormatVersion) {
+		return parsedRevision{}, fmt.Errorf("%s: the revision is not of format %d, the one this version reads", at, FormatVersion)
 	}
 	rev, err := readRevision(body)
 	if err != nil {
@@ -249,8 +263,10 @@ func readSigned(i int, v *value, keys PublicKeySet) (parsedRevision, error) {
 	if err := rev.check(); err != nil {
 		return parsedRevision{}, fmt.Errorf("%s: %w", name, err)
 	}
-	sig, err := base64.RawURLEncoding.Strict().DecodeString(sv.str)
-	if err != nil || len(sig) != ed25519.SignatureSize {
+	var sigB64 string
+	err = json.Unmarshal(sigText, &sigB64)
+	sig, err2 := base64.RawURLEncoding.Strict().DecodeString(sigB64)
+	if err != nil || err2 != nil || len(sig) != ed25519.SignatureSize {
 		return parsedRevision{}, fmt.Errorf("%s: signature is not %d bytes in unpadded base64url", name, ed25519.SignatureSize)
 	}
 	pub, ok := keys.Lookup(rev.KeyID)

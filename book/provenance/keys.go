@@ -326,7 +326,7 @@ func (s PublicKeySet) Marshal() ([]byte, error) {
 // ParsePublicKeySet reads a public key set's JSON document. Every key must be an Ed25519 key
 // whose id is the one KeyID gives it, and each only once.
 func ParsePublicKeySet(data []byte) (PublicKeySet, error) {
-	if _, err := parse(data); err != nil {
+	if _, err := Canonicalize(data); err != nil {
 		return PublicKeySet{}, fmt.Errorf("public keys: %w", err)
 	}
 	var doc jsonKeySet
