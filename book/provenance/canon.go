@@ -28,6 +28,7 @@ type SyntaxError struct {
 	Msg          string
 }
 
+// Error says where the document goes wrong and how.
 func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Msg)
 }
