@@ -2,6 +2,7 @@ package provenance
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -521,4 +522,83 @@ func appendNumber(b []byte, f float64) ([]byte, error) {
 		b = append(b, '+')
 	}
 	return strconv.AppendInt(b, int64(n-1), 10), nil
+}
+
+// field is a member of an object in canonical JSON: its name, and its value's bytes.
+type field struct {
+	name string
+	val  []byte
+}
+
+// fieldsOf returns the members of the object in canonical JSON canon, in order, their values
+// as parts of canon; false if canon is not an object. canon must be what Canonicalize wrote.
+func fieldsOf(canon []byte) ([]field, bool) {
+	if len(canon) < 2 || canon[0] != '{' {
+		return nil, false
+	}
+	var fields []field
+	for i := 1; canon[i] != '}'; {
+		end := skip(canon, i)
+		var name string
+		if err := json.Unmarshal(canon[i:end], &name); err != nil {
+			return nil, false
+		}
+		i = end + 1 // the colon
+		end = skip(canon, i)
+		fields = append(fields, field{name: name, val: canon[i:end:end]})
+		if i = end; canon[i] == ',' {
+			i++
+		}
+	}
+	return fields, true
+}
+
+// elementsOf returns the elements of the array in canonical JSON canon, as parts of canon;
+// false if canon is not an array. canon must be what Canonicalize wrote.
+func elementsOf(canon []byte) ([][]byte, bool) {
+	if len(canon) < 2 || canon[0] != '[' {
+		return nil, false
+	}
+	var elems [][]byte
+	for i := 1; canon[i] != ']'; {
+		end := skip(canon, i)
+		elems = append(elems, canon[i:end:end])
+		if i = end; canon[i] == ',' {
+			i++
+		}
+	}
+	return elems, true
+}
+
+// skip returns where the value that starts at canon[i] ends. Canonical JSON has no whitespace,
+// and a backslash in a string always starts an escape, so brackets and quotes alone mark the
+// ends.
+func skip(canon []byte, i int) int {
+	switch canon[i] {
+	case '"':
+		for i++; canon[i] != '"'; i++ {
+			if canon[i] == '\\' {
+				i++
+			}
+		}
+		return i + 1
+	case '{', '[':
+		depth := 0
+		for ; ; i++ {
+			switch canon[i] {
+			case '"':
+				i = skip(canon, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+	}
+	for i < len(canon) && canon[i] != ',' && canon[i] != '}' && canon[i] != ']' {
+		i++
+	}
+	return i
 }

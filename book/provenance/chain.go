@@ -8,8 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"maps"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -200,18 +198,19 @@ func Verify(data []byte, keys PublicKeySet) (*Chain, error) {
 
 // revisionList returns the revisions of a certificate in canonical JSON, refusing more than
 // MaxRevisions.
-func revisionList(canon []byte) ([]json.RawMessage, error) {
-	top, ok := members(canon)
+func revisionList(canon []byte) ([][]byte, error) {
+	top, ok := fieldsOf(canon)
 	if !ok {
 		return nil, fmt.Errorf(`certificate is not an object {"revisions":[…]}`)
 	}
-	for _, key := range slices.Sorted(maps.Keys(top)) {
-		if key != "revisions" {
-			return nil, fmt.Errorf("certificate has a member %q; it holds only \"revisions\"", key)
+	var list [][]byte
+	for _, f := range top {
+		if f.name != "revisions" {
+			return nil, fmt.Errorf("certificate has a member %q; it holds only \"revisions\"", f.name)
 		}
+		list, ok = elementsOf(f.val)
 	}
-	var list []json.RawMessage
-	if raw := top["revisions"]; len(raw) == 0 || raw[0] != '[' || json.Unmarshal(raw, &list) != nil {
+	if !ok || len(top) == 0 {
 		return nil, fmt.Errorf(`certificate has no list "revisions"`)
 	}
 	switch n := len(list); {
@@ -223,25 +222,15 @@ func revisionList(canon []byte) ([]json.RawMessage, error) {
 	return list, nil
 }
 
-// members returns the members of a JSON object in canonical form, each value in canonical form
-// too; false if it is not an object.
-func members(canon []byte) (map[string]json.RawMessage, bool) {
-	var m map[string]json.RawMessage
-	if len(canon) == 0 || canon[0] != '{' || json.Unmarshal(canon, &m) != nil {
-		return nil, false
-	}
-	return m, true
-}
-
 // readSigned reads the i-th signed revision of a certificate in canonical JSON and checks its
 // signature.
-func readSigned(i int, raw json.RawMessage, keys PublicKeySet) (parsedRevision, error) {
+func readSigned(i int, raw []byte, keys PublicKeySet) (parsedRevision, error) {
 	at := fmt.Sprintf("revisions[%d]", i)
-	m, ok := members(raw)
-	body, sigText := m["revision"], m["signature"]
-	if !ok || len(m) != 2 || len(body) == 0 || body[0] != '{' || len(sigText) == 0 || sigText[0] != '"' {
+	m, ok := fieldsOf(raw)
+	if !ok || len(m) != 2 || m[0].name != "revision" || m[1].name != "signature" || m[0].val[0] != '{' || m[1].val[0] != '"' {
 		return parsedRevision{}, fmt.Errorf(`%s is not an object {"revision":{…},"signature":"…"}`, at)
 	}
+	body, sigText := m[0].val, m[1].val
 	var head struct {
 		Format json.RawMessage `json:"format"`
 		Number json.RawMessage `json:"revision"`

@@ -59,6 +59,7 @@ func FuzzCanonicalize(f *testing.F) {
 		`"\u0000\"\\\/\b\f\n\r\t"`,
 		`[true,false,null,{"":{}}]`,
 		`333333333.33333329`,
+		`{"q\"]":"x\"}y","b":["\\",{"c":"]"}],"d":-1.5e-7}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -84,5 +85,37 @@ func FuzzCanonicalize(f *testing.F) {
 		if !reflect.DeepEqual(in, canon) {
 			t.Fatalf("%q canonicalized to %s, which means something else", data, out)
 		}
+		checkParts(t, out, canon)
 	})
+}
+
+// checkParts checks that fieldsOf and elementsOf split the canonical JSON out, which means v,
+// into its members or elements, each canonical itself.
+func checkParts(t *testing.T, out []byte, v any) {
+	var parts [][]byte
+	switch v := v.(type) {
+	case map[string]any:
+		fields, ok := fieldsOf(out)
+		if !ok || len(fields) != len(v) {
+			t.Fatalf("fieldsOf(%s) = %d fields, %v; want %d", out, len(fields), ok, len(v))
+		}
+		for _, f := range fields {
+			if _, ok := v[f.name]; !ok {
+				t.Fatalf("fieldsOf(%s) names %q, which it does not have", out, f.name)
+			}
+			parts = append(parts, f.val)
+		}
+	case []any:
+		elems, ok := elementsOf(out)
+		if !ok || len(elems) != len(v) {
+			t.Fatalf("elementsOf(%s) = %d elements, %v; want %d", out, len(elems), ok, len(v))
+		}
+		parts = elems
+	}
+	for _, part := range parts {
+		again, err := Canonicalize(part)
+		if err != nil || !bytes.Equal(again, part) {
+			t.Fatalf("part %s of %s is not canonical JSON: %s, %v", part, out, again, err)
+		}
+	}
 }
