@@ -10,6 +10,7 @@ targets=(
   "./book/intake FuzzCSVRowLimit"
   "./book/provenance FuzzVerify"
   "./book/provenance FuzzCanonicalize"
+  "./book/photos FuzzPrepare"
   "./firmware-sim/modbus FuzzTCPFrame"
   "./firmware-sim/modbus FuzzRTUFrame"
   "./firmware-sim/escpos FuzzESCPOS"
