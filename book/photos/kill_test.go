@@ -23,15 +23,31 @@ import (
 
 const crashDirEnv = "CELLFORGE_PHOTOS_CRASH_DIR"
 
-// TestKill9LeavesWholePhotos kills a process with SIGKILL while it stores photos, and checks
-// that every photo it acknowledged is there, that every photo there is whole (its bytes hash
-// to its name) with its thumbnail, and that opening the store again clears what was cut off.
+// TestKill9LeavesWholePhotos kills a process with SIGKILL while it stores photos, several
+// times over the same directory, and checks each time that every photo it acknowledged is there
+// with its thumbnail, that every photo there is whole (its bytes hash to its name), and that
+// opening the store again clears what was cut off.
 func TestKill9LeavesWholePhotos(t *testing.T) {
 	if dir := os.Getenv(crashDirEnv); dir != "" {
 		putForever(dir)
 		return
 	}
 	dir := t.TempDir()
+	var acked []string
+	for round := range 8 {
+		acked = append(acked, putAndKill(t, dir, 2+rand.IntN(4))...)
+		checkWhole(t, dir, acked)
+		if t.Failed() {
+			t.Fatalf("after kill %d", round+1)
+		}
+	}
+	t.Logf("%d photos acknowledged over 8 kills", len(acked))
+}
+
+// putAndKill runs putForever in a process of its own and kills it at a moment that varies from
+// run to run after it acknowledged n photos, returning their hashes.
+func putAndKill(t *testing.T, dir string, n int) []string {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestKill9LeavesWholePhotos$", "-test.count=1")
 	cmd.Env = append(os.Environ(), crashDirEnv+"="+dir)
 	out, err := cmd.StdoutPipe()
@@ -43,22 +59,25 @@ func TestKill9LeavesWholePhotos(t *testing.T) {
 	}
 	var acked []string
 	lines := bufio.NewScanner(out)
-	for len(acked) < 12 && lines.Scan() {
+	for len(acked) < n && lines.Scan() {
 		if h, ok := strings.CutPrefix(lines.Text(), "stored "); ok {
 			acked = append(acked, h)
 		}
 	}
-	// Kill at a moment of the next Puts that varies from run to run.
-	time.Sleep(time.Duration(rand.IntN(20)) * time.Millisecond)
+	time.Sleep(time.Duration(rand.IntN(20_000)) * time.Microsecond)
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
-	if len(acked) < 12 {
+	if len(acked) < n {
 		t.Fatalf("the process acknowledged %d photos before it ended: %v", len(acked), lines.Err())
 	}
+	return acked
+}
 
-	whole := 0
+// checkWhole checks a directory a killed process stored photos in, then opens it as a store.
+func checkWhole(t *testing.T, dir string, acked []string) {
+	t.Helper()
 	for _, name := range files(t, dir) {
 		base := filepath.Base(name)
 		if len(name) == 2 || strings.HasPrefix(base, tempPrefix) || strings.HasSuffix(base, thumbSuffix) {
@@ -72,7 +91,9 @@ func TestKill9LeavesWholePhotos(t *testing.T) {
 		if hash := strings.TrimSuffix(base, ".png"); hex.EncodeToString(sum[:]) != hash {
 			t.Errorf("%s holds %d bytes that are not the photo of its name", name, len(b))
 		}
-		whole++
+		if _, err := os.Stat(filepath.Join(dir, strings.TrimSuffix(name, ".png")+thumbSuffix)); err != nil {
+			t.Errorf("%s has no thumbnail: %v", name, err)
+		}
 	}
 	s, err := New(dir, Options{}, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -100,7 +121,6 @@ func TestKill9LeavesWholePhotos(t *testing.T) {
 			t.Errorf("%s is still there after New", name)
 		}
 	}
-	t.Logf("%d photos acknowledged, %d whole on disk", len(acked), whole)
 }
 
 // putForever stores distinct photos until the process is killed, printing each hash once Put
