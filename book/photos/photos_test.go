@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -385,6 +386,58 @@ func TestThumbnail(t *testing.T) {
 			// Transparent pixels show white.
 			if c := color.RGBAModel.Convert(th.At(0, 0)).(color.RGBA); c.R < 240 || c.G < 240 || c.B < 240 {
 				t.Errorf("a transparent pixel shows %v, want white", c)
+			}
+		})
+	}
+}
+
+// TestThumbnailOfPhotos checks the thumbnails of JPEG-like images, which are averaged down in
+// blocks first, for every chroma subsampling: the size, and the colour of each quarter.
+func TestThumbnailOfPhotos(t *testing.T) {
+	quarters := []color.RGBA{{255, 0, 0, 255}, {0, 255, 0, 255}, {0, 0, 255, 255}, {255, 255, 0, 255}}
+	for _, tt := range []struct {
+		ratio image.YCbCrSubsampleRatio
+		w, h  int
+	}{
+		{image.YCbCrSubsampleRatio444, 1600, 1200},
+		{image.YCbCrSubsampleRatio422, 1601, 1203},
+		{image.YCbCrSubsampleRatio420, 4000, 3000},
+		{image.YCbCrSubsampleRatio440, 1203, 1601},
+		{image.YCbCrSubsampleRatio411, 2563, 1000},
+		{image.YCbCrSubsampleRatio410, 1300, 1000},
+	} {
+		t.Run(fmt.Sprintf("%v %dx%d", tt.ratio, tt.w, tt.h), func(t *testing.T) {
+			img := image.NewYCbCr(image.Rect(0, 0, tt.w, tt.h), tt.ratio)
+			quarter := func(x, y int) color.RGBA {
+				return quarters[2*(2*y/tt.h)+2*x/tt.w]
+			}
+			for y := 0; y < tt.h; y++ {
+				for x := 0; x < tt.w; x++ {
+					c := quarter(x, y)
+					yy, cb, cr := color.RGBToYCbCr(c.R, c.G, c.B)
+					img.Y[img.YOffset(x, y)] = yy
+					img.Cb[img.COffset(x, y)] = cb
+					img.Cr[img.COffset(x, y)] = cr
+				}
+			}
+			b, err := thumbnail(img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			th, err := jpeg.Decode(bytes.NewReader(b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tw, tht := thumbSize(tt.w, tt.h)
+			if th.Bounds().Dx() != tw || th.Bounds().Dy() != tht || max(tw, tht) != ThumbnailSize {
+				t.Fatalf("thumbnail %v, want %dx%d", th.Bounds().Size(), tw, tht)
+			}
+			for _, p := range []image.Point{{tw / 4, tht / 4}, {3 * tw / 4, tht / 4}, {tw / 4, 3 * tht / 4}, {3 * tw / 4, 3 * tht / 4}} {
+				want := quarter(p.X*tt.w/tw, p.Y*tt.h/tht)
+				got := color.RGBAModel.Convert(th.At(p.X, p.Y)).(color.RGBA)
+				if diff(want.R, got.R) > 24 || diff(want.G, got.G) > 24 || diff(want.B, got.B) > 24 {
+					t.Errorf("pixel %v is %v, want about %v", p, got, want)
+				}
 			}
 		})
 	}
