@@ -8,12 +8,13 @@
 # simulated devices, each beside a peer measured in the same run, and writes docs/BENCHMARKS.md.
 #
 # scripts/bench.sh import runs the batch import section alone (the import beside sqlite3, a
-# tablet action's latency during it) and prints it, leaving docs/BENCHMARKS.md as it is.
+# tablet action's latency during it) and prints it, leaving docs/BENCHMARKS.md as it is;
+# scripts/bench.sh photos does the same with the photo store's section.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 only=${1:-}
-[ -z "$only" ] || [ "$only" = import ] || { echo "usage: scripts/bench.sh [import]" >&2; exit 2; }
+[ -z "$only" ] || [ "$only" = import ] || [ "$only" = photos ] || { echo "usage: scripts/bench.sh [import|photos]" >&2; exit 2; }
 B=$root/.bench
 rm -rf "$B"
 mkdir -p "$B"
@@ -24,6 +25,55 @@ if [ -z "$only" ]; then
   scripts/browser-deps.sh
 else
   scripts/deps.sh sqlite3 bc jq
+fi
+
+# The photo store (book/photos) in-process: Put of a phone-sized JPEG beside the standard
+# library's decoding of the same file, which any check by decoding must do at least.
+photos_section() {
+  echo "== photos: Put of a 4000x3000 JPEG beside jpeg.Decode"
+  go test -run '^$' -bench 'BenchmarkPut4000x3000' -benchtime 10x -count 3 -benchmem ./book/photos/ | tee "$B/go-photos.txt"
+  # pmed NAME UNIT: the median over the runs of the metric UNIT of BenchmarkPut4000x3000/NAME.
+  pmed() {
+    awk -v want="BenchmarkPut4000x3000/$1" -v unit="$2" '
+      { name = $1; sub(/-[0-9]+$/, "", name) }
+      name == want { for (i = 3; i < NF; i++) if ($(i + 1) == unit) print $i }' "$B/go-photos.txt" |
+      sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) exit 1; print a[int((NR + 1) / 2)] }' ||
+      { echo "bench: no $1 $2 in $B/go-photos.txt" >&2; exit 1; }
+  }
+  local put dec put_mb dec_mb ratio
+  put=$(pmed put ns/op)
+  dec=$(pmed peer-jpeg.Decode ns/op)
+  put_mb=$(pmed put B/op)
+  dec_mb=$(pmed peer-jpeg.Decode B/op)
+  ratio=$(awk -v a="$put" -v b="$dec" 'BEGIN { printf "%.2f", a / b }')
+  cat > "$B/photos.md" <<MD
+## Photos
+
+The photo store (\`book/photos\`) in-process, on a 12-megapixel JPEG as a phone takes it
+(4000x3000, quality 90, 4:2:0, $(awk -v b="$put" -v r="$(pmed put MB/s)" 'BEGIN { printf "%.1f", b * r / 1e9 }') MB,
+made by the benchmark): \`Store.Put\` reads it, walks its markers, decodes every pixel, makes
+the 320 px thumbnail, hashes it and writes both files (each synced, renamed, its directory
+synced), each time into a new directory; the peer is the standard library's \`jpeg.Decode\` of
+the same bytes alone, the least a check by decoding costs. Command:
+\`go test -run '^\$' -bench 'BenchmarkPut4000x3000' -benchtime 10x -count 3 -benchmem ./book/photos/\`,
+medians of 3 (\`scripts/bench.sh photos\` runs this section alone).
+
+| | ms per photo | allocated MiB per photo |
+| --- | --- | --- |
+| \`Store.Put\` | **$(awk -v v="$put" 'BEGIN { printf "%.0f", v / 1e6 }')** | $(awk -v v="$put_mb" 'BEGIN { printf "%.1f", v / 1048576 }') |
+| peer: \`jpeg.Decode\` | $(awk -v v="$dec" 'BEGIN { printf "%.0f", v / 1e6 }') | $(awk -v v="$dec_mb" 'BEGIN { printf "%.1f", v / 1048576 }') |
+
+Ratio Put / jpeg.Decode: **${ratio}x**. Aim: at most 1.5x: $(awk -v r="$ratio" 'BEGIN { print (r <= 1.5 ? "met" : "**missed**") }').
+
+\`\`\`
+$(grep -E '^Benchmark' "$B/go-photos.txt")
+\`\`\`
+MD
+}
+if [ "$only" = photos ]; then
+  photos_section
+  cat "$B/photos.md"
+  exit 0
 fi
 
 echo "== building"
@@ -107,6 +157,8 @@ At scale (\`go test -run '^\$' -bench 'BenchmarkScale' -benchtime 5x ./scheduler
 $(grep -E '^Benchmark' "$B/go-scale.txt")
 \`\`\`
 MD
+
+photos_section
 
 # Telemetry against a real Mosquitto and a real InfluxDB 1.8, started by the tests' harness on
 # loopback ports (installed by scripts/deps.sh when missing).
@@ -683,6 +735,8 @@ floor; the telemetry collector; the publisher; the embedded broker last, which a
 publisher's last messages).
 
 $(cat "$B/batches.md")
+
+$(cat "$B/photos.md")
 
 ## Device polling
 

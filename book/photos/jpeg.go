@@ -80,17 +80,15 @@ func stripJPEG(data []byte) (stripped, error) {
 		// neither a stuffed 0xFF00 nor a restart.
 		j := i
 		for {
-			if j+1 >= len(data) {
+			ff := bytes.IndexByte(data[j:], 0xFF)
+			if ff < 0 || j+ff+1 >= len(data) {
 				return stripped{}, notImage("truncated JPEG image: it ends in the scan data")
 			}
-			if data[j] == 0xFF {
-				if next := data[j+1]; next == 0x00 || 0xD0 <= next && next <= 0xD7 {
-					j += 2
-					continue
-				}
+			j += ff
+			if next := data[j+1]; next != 0x00 && (next < 0xD0 || next > 0xD7) {
 				break
 			}
-			j++
+			j += 2
 		}
 		out.data = append(out.data, data[i:j]...)
 		i = j

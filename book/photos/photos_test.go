@@ -131,6 +131,10 @@ func TestPutStripsMetadataLosslessly(t *testing.T) {
 	}{
 		{name: "JPEG with Exif GPS, XMP and a comment", file: "gps.jpg", mediaType: JPEG, gps: true,
 			secrets: []string{"Exif\x00\x00", "Phone", "Camera", "http://ns.adobe.com/xap/1.0/", "Maker", "made at the loom"}},
+		{name: "progressive JPEG with Exif GPS", file: "progressive.jpg", mediaType: JPEG, gps: true,
+			secrets: []string{"Exif\x00\x00", "Phone"}},
+		{name: "JPEG with restart markers and Exif GPS", file: "restart.jpg", mediaType: JPEG, gps: true,
+			secrets: []string{"Exif\x00\x00", "Phone"}},
 		{name: "WebP with EXIF GPS and XMP", file: "gps.webp", mediaType: WebP, gps: true,
 			secrets: []string{"EXIF", "XMP ", "Phone", "Maker"}},
 		{name: "PNG with tEXt chunks", file: "text.png", mediaType: PNG,

@@ -68,16 +68,22 @@ func shrink(src *image.YCbCr, k int) *image.RGBA {
 		clear(crs)
 		clear(cn)
 		for y := by * k; y < by*k+k; y++ {
-			row := src.Y[y*src.YStride:]
-			for x := 0; x < w*k; x++ {
-				ys[x/k] += int(row[x])
+			row := src.Y[y*src.YStride : y*src.YStride+w*k]
+			for i := range ys {
+				sum := 0
+				for _, v := range row[i*k : i*k+k] {
+					sum += int(v)
+				}
+				ys[i] += sum
 			}
 		}
 		// The chroma samples whose first pixel lies in this row of blocks.
 		for cy := (by*k + sy - 1) / sy; cy*sy < by*k+k; cy++ {
 			cb, cr := src.Cb[cy*src.CStride:], src.Cr[cy*src.CStride:]
-			for cx := 0; cx*sx < w*k; cx++ {
-				i := cx * sx / k
+			for cx, x, i := 0, 0, 0; x < w*k; cx, x = cx+1, x+sx {
+				for x >= (i+1)*k {
+					i++
+				}
 				cbs[i] += int(cb[cx])
 				crs[i] += int(cr[cx])
 				cn[i]++
