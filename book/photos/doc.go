@@ -4,14 +4,15 @@
 // A photo is accepted only when it is a whole, real JPEG, PNG or WebP image, told by its bytes and
 // by decoding every pixel of it, never by its name or declared type: at most a size limit
 // (Options.MaxBytes, 10 MiB by default) is read, the pixel size in the image's header is bounded
-// (Options.MaxPixels, 50 megapixels) before anything is decoded, and any byte after the image's
-// end (after a JPEG's EOI marker, a PNG's IEND chunk, a WebP's RIFF size), as an image with a
-// script appended has, refuses it.
+// (Options.MaxPixels, 50 megapixels) before anything is decoded, so are a JPEG's scans (64,
+// each of which the decoder goes over the image again for), and any byte after the image's end
+// (after a JPEG's EOI marker, a PNG's IEND chunk, a WebP's RIFF size), as an image with a script
+// appended has, refuses it. The refusals match ErrTooLarge or ErrNotImage and say why.
 //
-// Metadata is stripped, without re-encoding: a JPEG keeps only its JFIF (APP0), ICC profile
-// (APP2) and Adobe colour transform (APP14, without which some JPEGs decode to other colours)
-// segments of the application ones and loses its comments, so Exif and XMP, with any GPS
-// position, go; a PNG keeps only the chunks that make or colour its pixels (no tEXt, zTXt, iTXt,
+// Metadata is stripped, without re-encoding: a JPEG keeps only its JFIF (APP0, without the
+// thumbnail it may hold), ICC profile (APP2) and Adobe colour transform (APP14, without which
+// some JPEGs decode to other colours) segments of the application ones and loses its
+// comments, so Exif and XMP, with any GPS position, go; a PNG keeps only the chunks that make or colour its pixels (no tEXt, zTXt, iTXt,
 // eXIf, tIME, nor any chunk it does not know); a WebP loses its EXIF and XMP chunks and the
 // flags in VP8X that announce them. A phone often stores a photo sideways with an Exif
 // orientation that says how to turn it. Since the Exif goes, a photo whose orientation is not 1

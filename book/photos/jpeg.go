@@ -2,6 +2,15 @@ package photos
 
 import "bytes"
 
+// maxScans bounds a JPEG's scans: each one makes the decoder go over the blocks of the image
+// again, so a few megabytes of tiny scans could hold a core for minutes. A progressive JPEG
+// of the common encoders has about ten.
+const maxScans = 64
+
+// jfifLen is the length of a JFIF APP0 segment's header, after its length field: "JFIF\0",
+// version, units, densities, and the thumbnail's width and height.
+const jfifLen = 14
+
 // stripJPEG walks a JPEG's markers from SOI to EOI, keeping every segment but the application
 // ones other than JFIF, ICC profile and Adobe, and the comments. It refuses a JPEG without its
 // EOI and any byte after it.
@@ -9,6 +18,7 @@ func stripJPEG(data []byte) (stripped, error) {
 	out := stripped{data: make([]byte, 0, len(data)), orientation: 1}
 	out.data = append(out.data, 0xFF, 0xD8)
 	seenExif := false
+	scans := 0
 	i := 2
 	for {
 		if i >= len(data) {
@@ -59,6 +69,13 @@ func stripJPEG(data []byte) (stripped, error) {
 			keep = false
 		case m == 0xE0:
 			keep = bytes.HasPrefix(seg, []byte("JFIF\x00"))
+			if keep && len(seg) > jfifLen {
+				// The JFIF header alone: a thumbnail after it could show what a crop cut off.
+				out.data = append(out.data, 0xFF, 0xE0, 0, jfifLen+2)
+				out.data = append(out.data, seg[:jfifLen-2]...)
+				out.data = append(out.data, 0, 0) // no thumbnail
+				keep = false
+			}
 		case m == 0xE2:
 			keep = bytes.HasPrefix(seg, []byte("ICC_PROFILE\x00"))
 			if keep {
@@ -75,6 +92,9 @@ func stripJPEG(data []byte) (stripped, error) {
 		i += n
 		if m != 0xDA {
 			continue
+		}
+		if scans++; scans > maxScans {
+			return stripped{}, notImage("bad JPEG image: more than %d scans", maxScans)
 		}
 		// After a scan's header come its entropy-coded bytes, up to the next marker that is
 		// neither a stuffed 0xFF00 nor a restart.

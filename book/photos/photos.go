@@ -106,10 +106,13 @@ type Store struct {
 }
 
 // New opens the store in dir, making the directory when it is missing, and removes the
-// temporary files an interrupted Put left.
+// temporary files an interrupted Put left. A nil log logs nothing.
 func New(dir string, opts Options, log *slog.Logger) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("making the photo directory: %w", err)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Store{dir: dir, opts: opts.withDefaults(), log: log}
 	if err := s.removeTemps(); err != nil {

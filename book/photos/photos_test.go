@@ -285,6 +285,7 @@ func TestPutRefusesAndStoresNothing(t *testing.T) {
 		{name: "truncated WebP", data: webp[:len(webp)-100], is: ErrNotImage,
 			want: "truncated WebP image: its RIFF header says 3292 bytes, the file has 3192"},
 		{name: "PNG with a bad CRC", data: flipByte(fixture(t, "upright.png"), 42), is: ErrNotImage, want: "bad PNG image: the PLTE chunk at byte 33 fails its CRC"},
+		{name: "JPEG of 97 scans", file: "scans.jpg", is: ErrNotImage, want: "bad JPEG image: more than 64 scans"},
 		{name: "header claiming 20000x20000 pixels", file: "huge.png", is: ErrTooLarge,
 			want: "photo too large: 20000x20000 pixels, at most 50 megapixels"},
 		{name: "more pixels than a set bound", file: "gps.jpg", opts: Options{MaxPixels: 3000}, is: ErrTooLarge,
@@ -323,6 +324,30 @@ func TestPutRefusesAndStoresNothing(t *testing.T) {
 			t.Errorf("stored %v of a refused photo", left)
 		}
 	})
+}
+
+func TestPutDropsTheJFIFThumbnail(t *testing.T) {
+	plain := fixture(t, "plain.jpg")
+	// plain.jpg's JFIF segment with a 2x1 thumbnail of two pixels no image holds.
+	if !bytes.HasPrefix(plain[2:], []byte{0xFF, 0xE0, 0, 16, 'J', 'F', 'I', 'F', 0}) {
+		t.Fatalf("plain.jpg does not start with a bare JFIF segment: % x", plain[:20])
+	}
+	pixels := []byte{0x13, 0x37, 0xC0, 0xFF, 0xEE, 0x42}
+	app0 := append([]byte{0xFF, 0xE0, 0, 16 + 6}, plain[6:18]...)
+	app0 = append(append(app0, 2, 1), pixels...)
+	in := append(append(append([]byte{}, plain[:2]...), app0...), plain[20:]...)
+	s, _ := newStore(t, Options{})
+	rec, err := s.Put(context.Background(), bytes.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := readStored(t, s, rec.Hash)
+	if bytes.Contains(stored, pixels) {
+		t.Error("the stored photo still holds the JFIF thumbnail")
+	}
+	if !bytes.Equal(stored, plain) {
+		t.Errorf("stored % x..., want plain.jpg % x...", stored[:24], plain[:24])
+	}
 }
 
 func flipByte(b []byte, i int) []byte {

@@ -3,8 +3,9 @@ package photos
 import "encoding/binary"
 
 // webpKeep are the chunks a stored WebP keeps: its features, colour profile and image data.
-// EXIF and XMP go, and any chunk the list does not know.
-var webpKeep = map[string]bool{"VP8X": true, "ICCP": true, "ALPH": true, "VP8 ": true, "VP8L": true, "ANIM": true, "ANMF": true}
+// EXIF and XMP go, and any chunk the list does not know (an animation's frames too, which the
+// decoder refuses anyway).
+var webpKeep = map[string]bool{"VP8X": true, "ICCP": true, "ALPH": true, "VP8 ": true, "VP8L": true}
 
 // VP8X flags that announce the chunks stripped.
 const (
