@@ -133,7 +133,7 @@ func putForever(dir string) {
 	}
 	rng := rand.New(rand.NewPCG(1, uint64(time.Now().UnixNano())))
 	for {
-		img := image.NewNRGBA(image.Rect(0, 0, 400, 300))
+		img := image.NewNRGBA(image.Rect(0, 0, 200, 150))
 		for i := range img.Pix {
 			img.Pix[i] = byte(rng.Uint32())
 		}

@@ -428,10 +428,10 @@ func TestThumbnailOfPhotos(t *testing.T) {
 		ratio image.YCbCrSubsampleRatio
 		w, h  int
 	}{
-		{image.YCbCrSubsampleRatio444, 1600, 1200},
-		{image.YCbCrSubsampleRatio422, 1601, 1203},
-		{image.YCbCrSubsampleRatio420, 4000, 3000},
-		{image.YCbCrSubsampleRatio440, 1203, 1601},
+		{image.YCbCrSubsampleRatio444, 1300, 975},
+		{image.YCbCrSubsampleRatio422, 1301, 977},
+		{image.YCbCrSubsampleRatio420, 2000, 1501},
+		{image.YCbCrSubsampleRatio440, 977, 1301},
 		{image.YCbCrSubsampleRatio411, 2563, 1000},
 		{image.YCbCrSubsampleRatio410, 1300, 1000},
 	} {
@@ -440,13 +440,16 @@ func TestThumbnailOfPhotos(t *testing.T) {
 			quarter := func(x, y int) color.RGBA {
 				return quarters[2*(2*y/tt.h)+2*x/tt.w]
 			}
+			var ycc [4]color.YCbCr
+			for i, c := range quarters {
+				ycc[i].Y, ycc[i].Cb, ycc[i].Cr = color.RGBToYCbCr(c.R, c.G, c.B)
+			}
 			for y := 0; y < tt.h; y++ {
 				for x := 0; x < tt.w; x++ {
-					c := quarter(x, y)
-					yy, cb, cr := color.RGBToYCbCr(c.R, c.G, c.B)
-					img.Y[img.YOffset(x, y)] = yy
-					img.Cb[img.COffset(x, y)] = cb
-					img.Cr[img.COffset(x, y)] = cr
+					c := ycc[2*(2*y/tt.h)+2*x/tt.w]
+					img.Y[y*img.YStride+x] = c.Y
+					i := img.COffset(x, y)
+					img.Cb[i], img.Cr[i] = c.Cb, c.Cr
 				}
 			}
 			b, err := thumbnail(img)
