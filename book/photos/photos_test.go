@@ -196,37 +196,44 @@ func TestPutStripsMetadataLosslessly(t *testing.T) {
 
 func TestPutTurnsSidewaysPhotosUpright(t *testing.T) {
 	upright := decodeAs(t, PNG, fixture(t, "upright.png"))
-	t.Run("phone JPEG, orientation 6", func(t *testing.T) {
-		s, _ := newStore(t, Options{})
-		in := fixture(t, "sideways.jpg")
-		if img := decodeAs(t, JPEG, in); img.Bounds().Dx() != 48 || img.Bounds().Dy() != 64 {
-			t.Fatalf("sideways.jpg is %v, want 48x64 stored sideways", img.Bounds().Size())
-		}
-		rec, err := s.Put(context.Background(), bytes.NewReader(in))
-		if err != nil {
-			t.Fatal(err)
-		}
-		stored, mt := readStored(t, s, rec.Hash)
-		if mt != JPEG || rec.Width != 64 || rec.Height != 48 {
-			t.Fatalf("stored %s %dx%d, want an upright JPEG 64x48", mt, rec.Width, rec.Height)
-		}
-		for _, sec := range append(rationals(), []byte("Exif"), []byte("Phone")) {
-			if bytes.Contains(stored, sec) {
-				t.Errorf("the turned photo still holds %q", sec)
+	for _, tt := range []struct {
+		name, file, stored string
+	}{
+		{"phone JPEG, orientation 6", "sideways.jpg", JPEG},
+		{"WebP, orientation 6, stored as PNG", "sideways.webp", PNG},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := newStore(t, Options{})
+			in := fixture(t, tt.file)
+			if img := decodeAs(t, sniff(in).mediaType, in); img.Bounds().Dx() != 48 || img.Bounds().Dy() != 64 {
+				t.Fatalf("%s is %v, want 48x64 stored sideways", tt.file, img.Bounds().Size())
 			}
-		}
-		img := decodeAs(t, JPEG, stored)
-		if img.Bounds().Dx() != 64 || img.Bounds().Dy() != 48 {
-			t.Fatalf("the stored pixels are %v, want 64x48", img.Bounds().Size())
-		}
-		// The middle of each quarter, within JPEG's error.
-		for _, p := range []image.Point{{16, 12}, {48, 12}, {16, 36}, {48, 36}} {
-			w, g := color.RGBAModel.Convert(upright.At(p.X, p.Y)).(color.RGBA), color.RGBAModel.Convert(img.At(p.X, p.Y)).(color.RGBA)
-			if diff(w.R, g.R) > 24 || diff(w.G, g.G) > 24 || diff(w.B, g.B) > 24 {
-				t.Errorf("pixel %v is %v, want about %v", p, g, w)
+			rec, err := s.Put(context.Background(), bytes.NewReader(in))
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-	})
+			stored, mt := readStored(t, s, rec.Hash)
+			if mt != tt.stored || rec.MediaType != tt.stored || rec.Width != 64 || rec.Height != 48 {
+				t.Fatalf("stored %s %dx%d, want an upright %s 64x48", mt, rec.Width, rec.Height, tt.stored)
+			}
+			for _, sec := range append(rationals(), []byte("Exif"), []byte("Phone")) {
+				if bytes.Contains(stored, sec) {
+					t.Errorf("the turned photo still holds %q", sec)
+				}
+			}
+			img := decodeAs(t, mt, stored)
+			if img.Bounds().Dx() != 64 || img.Bounds().Dy() != 48 {
+				t.Fatalf("the stored pixels are %v, want 64x48", img.Bounds().Size())
+			}
+			// The middle of each quarter, within lossy coding's error.
+			for _, p := range []image.Point{{16, 12}, {48, 12}, {16, 36}, {48, 36}} {
+				w, g := color.RGBAModel.Convert(upright.At(p.X, p.Y)).(color.RGBA), color.RGBAModel.Convert(img.At(p.X, p.Y)).(color.RGBA)
+				if diff(w.R, g.R) > 24 || diff(w.G, g.G) > 24 || diff(w.B, g.B) > 24 {
+					t.Errorf("pixel %v is %v, want about %v", p, g, w)
+				}
+			}
+		})
+	}
 	for o := 2; o <= 8; o++ {
 		file := "orient-" + string(rune('0'+o)) + ".png"
 		t.Run(file, func(t *testing.T) {
@@ -243,6 +250,41 @@ func TestPutTurnsSidewaysPhotosUpright(t *testing.T) {
 				t.Error("the turned PNG still has its eXIf chunk")
 			}
 			samePixels(t, upright, decodeAs(t, PNG, stored))
+		})
+	}
+}
+
+// TestPutTurnedKeepsTheColourProfile checks that a photo turned upright, and so encoded again,
+// keeps the ICC profile that says what its colours are.
+func TestPutTurnedKeepsTheColourProfile(t *testing.T) {
+	for _, tt := range []struct{ file, mediaType string }{
+		{"sideways-icc.jpg", JPEG},
+		{"sideways-icc.png", PNG},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			in := fixture(t, tt.file)
+			st, err := sniff(in).strip(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(st.color) == 0 || st.orientation != 6 {
+				t.Fatalf("%s has no profile or is not sideways: the test would prove nothing", tt.file)
+			}
+			s, _ := newStore(t, Options{})
+			rec, err := s.Put(context.Background(), bytes.NewReader(in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored, mt := readStored(t, s, rec.Hash)
+			if mt != tt.mediaType || rec.Width != 64 || rec.Height != 48 {
+				t.Fatalf("stored %s %dx%d, want an upright %s", mt, rec.Width, rec.Height, tt.mediaType)
+			}
+			for _, c := range st.color {
+				if !bytes.Contains(stored, c) {
+					t.Errorf("the turned photo lost its %q", c[:min(len(c), 16)])
+				}
+			}
+			decodeAs(t, mt, stored)
 		})
 	}
 }
