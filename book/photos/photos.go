@@ -163,8 +163,9 @@ func isHex(s string) bool {
 
 // Put reads a photo from r, checks it, strips its metadata (turning it upright when its
 // orientation says so), and stores it with its thumbnail unless the same photo is stored
-// already. It reads at most the size limit and one byte more. A refused photo's error matches
-// ErrTooLarge or ErrNotImage and nothing of it is stored.
+// already. It reads at most the size limit and one byte more, and stops between its steps
+// once ctx ends. A refused photo's error matches ErrTooLarge or ErrNotImage and nothing of it
+// is stored.
 func (s *Store) Put(ctx context.Context, r io.Reader) (Photo, error) {
 	data, err := readLimited(r, s.opts.MaxBytes)
 	if err != nil {
@@ -174,13 +175,6 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (Photo, error) {
 		return Photo{}, err
 	}
 	p, err := prepare(data, s.opts)
-	if err != nil {
-		return Photo{}, err
-	}
-	if err := ctx.Err(); err != nil {
-		return Photo{}, err
-	}
-	thumb, err := thumbnail(p.img)
 	if err != nil {
 		return Photo{}, err
 	}
@@ -199,6 +193,13 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (Photo, error) {
 	name := filepath.Join(dir, rec.Hash+extensions[rec.MediaType])
 	if _, err := os.Stat(name); err == nil {
 		return rec, nil
+	}
+	thumb, err := thumbnail(p.img)
+	if err != nil {
+		return Photo{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return Photo{}, err
 	}
 	if err := s.makeFanOut(dir); err != nil {
 		return Photo{}, err

@@ -422,6 +422,11 @@ func TestPutSamePhotoStoresOneFile(t *testing.T) {
 	if err != nil || again != recs[0] {
 		t.Fatalf("Put again = %+v, %v; want %+v", again, err, recs[0])
 	}
+	// The same picture with other metadata is the same photo once stripped.
+	bare, err := s.Put(context.Background(), bytes.NewReader(fixture(t, "plain.jpg")))
+	if err != nil || bare != recs[0] {
+		t.Fatalf("Put of gps.jpg without its metadata = %+v, %v; want %+v", bare, err, recs[0])
+	}
 	h := recs[0].Hash
 	want := []string{h[:2], filepath.Join(h[:2], h+".jpg"), filepath.Join(h[:2], h+".thumb.jpg")}
 	if got := files(t, dir); strings.Join(got, " ") != strings.Join(want, " ") {
