@@ -12,9 +12,10 @@
 // Metadata is stripped, without re-encoding: a JPEG keeps only its JFIF (APP0, without the
 // thumbnail it may hold), ICC profile (APP2) and Adobe colour transform (APP14, without which
 // some JPEGs decode to other colours) segments of the application ones and loses its
-// comments, so Exif and XMP, with any GPS position, go; a PNG keeps only the chunks that make or colour its pixels (no tEXt, zTXt, iTXt,
-// eXIf, tIME, nor any chunk it does not know); a WebP loses its EXIF and XMP chunks and the
-// flags in VP8X that announce them. A phone often stores a photo sideways with an Exif
+// comments, so Exif and XMP, with any GPS position, go; a PNG keeps only the chunks that make
+// or colour its pixels (no tEXt, zTXt, iTXt, eXIf, tIME, nor any chunk it does not know); a
+// WebP loses its EXIF and XMP chunks (and any it does not know) and the flags in VP8X that
+// announce them. A phone often stores a photo sideways with an Exif
 // orientation that says how to turn it. Since the Exif goes, a photo whose orientation is not 1
 // is stored turned upright instead, so that every page shows it the right way up: that one is
 // re-encoded, a JPEG as a JPEG of quality 95 (with its ICC profile), a PNG as a PNG, and a WebP
