@@ -11,7 +11,7 @@
 //
 // Metadata is stripped, without re-encoding: a JPEG keeps only its JFIF (APP0, without the
 // thumbnail it may hold), ICC profile (APP2) and Adobe colour transform (APP14, without which
-// some JPEGs decode to other colours) segments of the application ones and loses its
+// a CMYK JPEG does not decode) segments of the application ones and loses its
 // comments, so Exif and XMP, with any GPS position, go; a PNG keeps only the chunks that make
 // or colour its pixels (no tEXt, zTXt, iTXt, eXIf, tIME, nor any chunk it does not know); a
 // WebP loses its EXIF and XMP chunks (and any it does not know) and the flags in VP8X that

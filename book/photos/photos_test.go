@@ -135,6 +135,8 @@ func TestPutStripsMetadataLosslessly(t *testing.T) {
 			secrets: []string{"Exif\x00\x00", "Phone"}},
 		{name: "JPEG with restart markers and Exif GPS", file: "restart.jpg", mediaType: JPEG, gps: true,
 			secrets: []string{"Exif\x00\x00", "Phone"}},
+		{name: "CMYK JPEG with Exif GPS", file: "cmyk.jpg", mediaType: JPEG, gps: true,
+			secrets: []string{"Exif\x00\x00", "Phone"}},
 		{name: "WebP with EXIF GPS and XMP", file: "gps.webp", mediaType: WebP, gps: true,
 			secrets: []string{"EXIF", "XMP ", "Phone", "Maker"}},
 		{name: "PNG with tEXt chunks", file: "text.png", mediaType: PNG,
