@@ -50,6 +50,10 @@ type Factory struct {
 	// a port; nil when the file lists none. The daemon's web server also answers the loopback
 	// names and the address a request came in on, and refuses every other Host.
 	Hosts []string
+
+	// Provenance names the studio's signing key (the zero value: the data directory's).
+	Provenance Provenance
+
 	// Tablet says how the shared shop-floor tablets behave (DefaultTablet when the file has
 	// no tablet section).
 	Tablet   Tablet

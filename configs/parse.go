@@ -58,6 +58,7 @@ type rawFactory struct {
 	Reasons     value[*Reasons]
 	Hosts       value[[]string]
 	Tablet      value[*Tablet]
+	Provenance  value[*Provenance]
 	Cells       value[[]rawCell]
 	Products    value[[]rawProduct]
 	Drops       value[[]rawDrop]
@@ -154,7 +155,7 @@ type rawToken struct {
 
 func (d *decoder) factory(n *yaml.Node) (f rawFactory, ok bool) {
 	f = rawFactory{line: n.Line}
-	m, ok := d.Mapping(n, "", "", "site", "name", "simulate", "serial_lines", "printing", "hours", "telemetry", "reasons", "hosts", "tablet", "cells", "products", "drops", "people", "tokens")
+	m, ok := d.Mapping(n, "", "", "site", "name", "simulate", "serial_lines", "printing", "hours", "telemetry", "reasons", "hosts", "tablet", "provenance", "cells", "products", "drops", "people", "tokens")
 	if !ok {
 		return f, false
 	}
@@ -181,6 +182,7 @@ func (d *decoder) factory(n *yaml.Node) (f rawFactory, ok bool) {
 	f.Reasons = d.reasons(m, "reasons")
 	f.Hosts = d.hosts(m, "hosts")
 	f.Tablet = d.tablet(m, "tablet")
+	f.Provenance = d.provenance(m, "provenance")
 	f.Cells = yamlfile.List(&d.Decoder, m, "cells", d.cell)
 	f.Products = yamlfile.List(&d.Decoder, m, "products", d.product)
 	f.Drops = yamlfile.List(&d.Decoder, m, "drops", d.drop)

@@ -198,6 +198,11 @@ func TestParseBad(t *testing.T) {
 		{name: "tablet-idle-sign-out-not-a-duration"},
 		{name: "tablet-idle-sign-out-out-of-range"},
 		{name: "tablet-language-not-a-tag"},
+		// The provenance section.
+		{name: "provenance-not-a-mapping"},
+		{name: "provenance-unknown-key"},
+		{name: "provenance-signing-key-empty"},
+		{name: "provenance-signing-key-not-a-string"},
 		// All errors are reported, in file order.
 		{name: "many-errors"},
 	}

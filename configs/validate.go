@@ -530,6 +530,9 @@ func (f *rawFactory) build(file string) *Factory {
 	if t := f.Tablet.V; t != nil {
 		out.Tablet = *t
 	}
+	if p := f.Provenance.V; p != nil {
+		out.Provenance = *p
+	}
 	for _, l := range f.SerialLines.V {
 		out.SerialLines = append(out.SerialLines, SerialLine{
 			ID: l.ID.V, Port: l.Port.V, Baud: int(l.Baud.V), Parity: l.Parity.V,
