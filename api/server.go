@@ -52,6 +52,9 @@ type Config struct {
 	// Checks are further health checks /healthz reports; a failing one makes the daemon
 	// degraded, not down.
 	Checks []Check
+	// Keys is the studio's key ring, whose public keys KeysPath publishes; nil when the
+	// daemon holds none (the path then answers 404).
+	Keys KeyRing
 	// BodyGrace is how long any request body may take before MinBodyRate counts;
 	// DefaultBodyGrace when zero or less.
 	BodyGrace time.Duration
@@ -129,6 +132,7 @@ type Server struct {
 	floor    Floor
 	planner  Planner
 	checks   []Check
+	keys     KeyRing
 	// handler is echo behind the checks every request passes first: the pace of its body,
 	// its Host.
 	handler http.Handler
@@ -195,6 +199,7 @@ func New(cfg Config) (*Server, error) {
 		floor:    cfg.Floor,
 		planner:  cfg.Planner,
 		checks:   cfg.Checks,
+		keys:     cfg.Keys,
 		proxies:  proxies(cfg.TrustedProxies),
 		// A negative limit is none.
 		maxConnsPerClient: max(cfg.MaxConnsPerClient, 0),
@@ -367,6 +372,7 @@ func (s *Server) routes(reg *prometheus.Registry) *echo.Echo {
 	// keeps this, the table and openapi.yaml in step.
 	e.GET("/healthz", s.healthz)
 	e.GET("/metrics", echo.WrapHandler(metricsHandler(reg)))
+	e.GET(KeysPath, s.publicKeys)
 
 	v1 := e.Group("/api/v1")
 	v1.GET("/openapi.yaml", s.openAPI)
