@@ -37,6 +37,7 @@ func commands() map[string]command {
 		"hash":     {"hash a PIN, password or API token for a factory config", hashSecret},
 		"schedule": {"plan a flexible job shop (.fjs file) and print the schedule as JSON", schedule},
 		"sim":      {"run the devices of a factory config on the firmware simulator; set their faults", simulate},
+		"verify":   {"check a unit's certificate (a file or URL) against the studio's public keys", verifyCert},
 		"version":  {"print the version", printVersion},
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/cellforge/cellforge/api"
 	"github.com/cellforge/cellforge/api/web"
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/provenance"
 	"github.com/cellforge/cellforge/cells/planner"
 	"github.com/cellforge/cellforge/configs"
 	"github.com/cellforge/cellforge/configs/profiles"
@@ -91,6 +92,11 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 	if err := os.MkdirAll(f.dataDir, 0o750); err != nil {
 		return fmt.Errorf("creating data directory: %w", err)
 	}
+	keys, err := openKeyRing(f, factory)
+	if err != nil {
+		return err
+	}
+	logger.Info("signing key", "key_id", keys.KeyID())
 	st, err := sqlite.Open(ctx, filepath.Join(f.dataDir, "cellforge.db"), logger.With("component", "store"))
 	if err != nil {
 		return err
@@ -134,7 +140,7 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 	if err := tel.register(reg); err != nil {
 		return err
 	}
-	srv, pages, plan, err := newFrontEnd(f, opts, factory, b, st, reg, fl, tel, logger)
+	srv, pages, plan, err := newFrontEnd(f, opts, factory, b, st, reg, fl, tel, keys, logger)
 	if err != nil {
 		return err
 	}
@@ -243,9 +249,10 @@ func refuseDemoCredentials(ctx context.Context, factory *configs.Factory, f serv
 // newFrontEnd makes what serves requests: the API, the pages mounted on it, and the planner
 // when the plan search is on (nil otherwise).
 func newFrontEnd(f serveFlags, opts serveOptions, factory *configs.Factory, b *book.Book, st *sqlite.Store, reg *prometheus.Registry,
-	fl *floor, tel *telemetryStack, logger *slog.Logger) (*api.Server, *web.Pages, *planner.Planner, error) {
+	fl *floor, tel *telemetryStack, keys *provenance.KeyRing, logger *slog.Logger) (*api.Server, *web.Pages, *planner.Planner, error) {
 	apiCfg := api.Config{
 		Checks:   []api.Check{tel},
+		Keys:     keys,
 		Book:     b,
 		Sessions: st,
 		Lockouts: st,
