@@ -21,7 +21,9 @@ type Provenance struct {
 	// SigningKey is the path of the signing key's file as the config names it; empty for
 	// the key ring of the data directory.
 	SigningKey string
-	Line       int
+	// Line is the line of signing_key in the file, where a key that cannot be read is
+	// reported.
+	Line int
 }
 
 // provenance decodes and checks the optional provenance section.
@@ -50,6 +52,9 @@ func (d *decoder) provenance(m *mapping, key string) value[*Provenance] {
 		v.Bad = true
 	}
 	p.SigningKey = sv.V
+	if sv.Line > 0 {
+		p.Line = sv.Line
+	}
 	v.V = &p
 	return v
 }

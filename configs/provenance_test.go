@@ -16,7 +16,7 @@ func TestParseProvenance(t *testing.T) {
 		{name: "no section", want: configs.Provenance{}},
 		{name: "an empty section", section: "provenance:\n", want: configs.Provenance{}},
 		{name: "a key file", section: "provenance:\n  signing_key: keys/studio.pem\n",
-			want: configs.Provenance{SigningKey: "keys/studio.pem", Line: 2}},
+			want: configs.Provenance{SigningKey: "keys/studio.pem", Line: 3}}, // the line of signing_key
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -236,8 +237,10 @@ func TestServeKeyFile(t *testing.T) {
 			defer cancel()
 			var stdout, stderr bytes.Buffer
 			code := run(ctx, []string{"serve", "--config", cfg, "--data", t.TempDir(), "--listen", "127.0.0.1:0"}, nil, &stdout, &stderr)
-			if code != 1 || !strings.Contains(stderr.String(), tc.want) || !strings.Contains(stderr.String(), cfg+":") {
-				t.Fatalf("exit %d, stderr %q; want exit 1, the config %s and %q", code, stderr.String(), cfg, tc.want)
+			// The message points at the signing_key line, the last the test wrote.
+			at := fmt.Sprintf("%s:%d: provenance: signing_key: ", cfg, bytes.Count(demo, []byte("\n"))+3)
+			if code != 1 || !strings.Contains(stderr.String(), tc.want) || !strings.Contains(stderr.String(), at) {
+				t.Fatalf("exit %d, stderr %q; want exit 1, %q and %q", code, stderr.String(), at, tc.want)
 			}
 		})
 	}
