@@ -153,21 +153,28 @@ func sendBatch(ctx context.Context, endpoint, path, contentType, token, key stri
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	info, err := f.Stat()
 	if err != nil {
+		f.Close()
 		return nil, err
 	}
-	var body io.Reader = f
+	// The file is the request's body, which the client closes once it has sent it: the
+	// daemon may answer before it has read the whole batch, and the upload goes on while the
+	// answer is read.
+	body := io.ReadCloser(f)
 	var bar *progressBar
 	if showBar {
 		bar = newProgressBar(e.stderr, info.Size())
-		body = io.TeeReader(f, bar)
+		body = struct {
+			io.Reader
+			io.Closer
+		}{io.TeeReader(f, bar), f}
 		stop := bar.run()
 		defer stop()
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, body)
 	if err != nil {
+		f.Close()
 		return nil, err
 	}
 	req.ContentLength = info.Size()

@@ -4,11 +4,16 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/cellforge/cellforge/book"
 )
@@ -153,3 +158,32 @@ func run3(ctx context.Context, args ...string) (int, string, string) {
 }
 
 func itoa(i int64) string { return strconv.FormatInt(i, 10) }
+
+// TestImportReadsAnEarlyAnswer sends a batch to a server that answers before it has read the
+// whole upload (as the daemon may, refusing a batch) and reads the rest afterwards: the command
+// must go on sending the file while it waits for the answer's body, not close it under the
+// request, which made the answer unreadable ("use of closed network connection").
+func TestImportReadsAnEarlyAnswer(t *testing.T) {
+	var got atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		w.(http.Flusher).Flush()
+		n, _ := io.Copy(io.Discard, r.Body)
+		got.Store(n)
+		fmt.Fprint(w, `{"error":{"code":"invalid_batch","message":"the batch has bad rows","problems":1,"bad_rows":1,"rows":[{"line":2,"column":"quantity","reason":"not a number"}]}}`)
+	}))
+	defer srv.Close()
+	var batch strings.Builder
+	batch.WriteString("order_id,sku,quantity\nE-0,RUG-KILIM-S,zero\n")
+	for i := 1; batch.Len() < 8<<20; i++ {
+		fmt.Fprintf(&batch, "E-%d,RUG-KILIM-S,1\n", i)
+	}
+	file := writeFile(t, "early.csv", batch.String())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	code, _, errOut := run3(ctx, "import", "--server", srv.URL, "--token", "t", "--drop", "d", "--progress", "never", file)
+	if code != 1 || !strings.Contains(errOut, file+":2: quantity: not a number") || got.Load() != int64(batch.Len()) {
+		t.Errorf("exit %d, the server read %d of %d bytes:\n%s", code, got.Load(), batch.Len(), errOut)
+	}
+}
