@@ -44,25 +44,31 @@
   }
 
   // The dashboard redraws its charts every minute: a reading a person took stays, on the mark
-  // in the same place, with what that mark says now.
-  let kept = [];
+  // in the same place, with what that mark says now. Each swap keeps the readings of the
+  // charts it replaces under its own target, so that other parts swapped meanwhile (the
+  // board) do not touch them.
+  const kept = new WeakMap();
   document.addEventListener('htmx:beforeSwap', (e) => {
-    kept = [];
     const into = e.detail && e.detail.target;
     if (!into || !into.querySelectorAll) return;
+    const readings = [];
     for (const svg of into.querySelectorAll('figure[data-chart] svg')) {
       const sel = svg.querySelector('.selected');
       if (!sel) continue;
       const chart = svg.closest('figure').dataset.chart;
-      kept.push({ chart, index: Array.from(svg.querySelectorAll(MARKS)).indexOf(sel) });
+      readings.push({ chart, index: Array.from(svg.querySelectorAll(MARKS)).indexOf(sel) });
     }
+    if (readings.length) kept.set(into, readings);
   });
-  document.addEventListener('htmx:afterSwap', () => {
-    for (const k of kept) {
-      const svg = document.querySelector(`figure[data-chart="${CSS.escape(k.chart)}"] svg`);
+  document.addEventListener('htmx:afterSwap', (e) => {
+    const into = e.detail && e.detail.target;
+    const readings = into && kept.get(into);
+    if (!readings) return;
+    kept.delete(into);
+    for (const k of readings) {
+      const svg = into.querySelector(`figure[data-chart="${CSS.escape(k.chart)}"] svg`);
       const mark = svg && svg.querySelectorAll(MARKS)[k.index];
       if (mark) read(svg, mark);
     }
-    kept = [];
   });
 })();
