@@ -83,6 +83,15 @@ type ReadTx interface {
 	CountOwedLabels(cell string) (int, error)
 	// Cursor returns a follower's position in the event log, or ok false before it has one.
 	Cursor(name string) (after int64, ok bool, err error)
+
+	// Makers' notes and photos.
+
+	// Notes returns the notes of every operation of a work order, by time and then id.
+	Notes(workOrder int64) ([]Note, error)
+	// Photos returns the photo records of every operation of a work order, by time and then id.
+	Photos(workOrder int64) ([]Photo, error)
+	// PhotoRecorded reports whether any photo record names the hash.
+	PhotoRecorded(hash string) (bool, error)
 }
 
 // Tx reads and writes inside one transaction.
@@ -118,6 +127,11 @@ type Tx interface {
 	DeleteOwedLabel(id int64) (bool, error)
 	// SetCursor stores a follower's position in the event log.
 	SetCursor(name string, after int64) error
+
+	// InsertNote stores a maker's note, setting its id.
+	InsertNote(n *Note) error
+	// InsertPhoto stores the record of a maker's photo, setting its id.
+	InsertPhoto(p *Photo) error
 }
 
 // BatchStore is a Store that can write a large batch without holding the write lock for the

@@ -1,0 +1,84 @@
+package sqlite
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/cellforge/cellforge/book"
+)
+
+// TestNotesAndPhotosSurviveReopen stores notes and photo records, some refused by the schema,
+// and reads them back, by time, after the store is closed and opened again.
+func TestNotesAndPhotosSurviveReopen(t *testing.T) {
+	s, path := openTest(t)
+	wos := importOrders(t, s, "d1", 0, 2)
+	a, b := wos[0].ops[0], wos[1].ops[0]
+	hash := "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+	mustWrite(t, s, func(tx book.Tx) error {
+		for _, n := range []book.Note{
+			{Operation: a.ID, WorkOrder: a.WorkOrder, Unit: 1, Text: "later", Author: "ana", At: t0.Add(time.Minute), Private: true},
+			{Operation: a.ID, WorkOrder: a.WorkOrder, Text: "first", Author: "ana", At: t0},
+			{Operation: b.ID, WorkOrder: b.WorkOrder, Text: "other", Author: "ana", At: t0},
+		} {
+			if err := tx.InsertNote(&n); err != nil {
+				return err
+			}
+		}
+		p := book.Photo{Operation: a.ID, WorkOrder: a.WorkOrder, Unit: 2, Hash: hash, MediaType: "image/webp", Width: 3, Height: 2,
+			Caption: "weft", Author: "ana", At: t0, Private: true}
+		return tx.InsertPhoto(&p)
+	})
+	for _, tc := range []struct {
+		name  string
+		write func(book.Tx) error
+	}{
+		{"a note on no operation", func(tx book.Tx) error {
+			return tx.InsertNote(&book.Note{Operation: 999999, WorkOrder: a.WorkOrder, Text: "x", At: t0})
+		}},
+		{"a photo with a short hash", func(tx book.Tx) error {
+			return tx.InsertPhoto(&book.Photo{Operation: a.ID, WorkOrder: a.WorkOrder, Hash: "abc", MediaType: "image/png", Width: 1, Height: 1, At: t0})
+		}},
+		{"a note on unit -1", func(tx book.Tx) error {
+			return tx.InsertNote(&book.Note{Operation: a.ID, WorkOrder: a.WorkOrder, Unit: -1, Text: "x", At: t0})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := s.Write(context.Background(), tc.write); err == nil {
+				t.Fatal("Write succeeded")
+			}
+		})
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(context.Background(), path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mustRead(t, s, func(tx book.ReadTx) error {
+		notes, err := tx.Notes(a.WorkOrder)
+		if err != nil {
+			return err
+		}
+		if len(notes) != 2 || notes[0].Text != "first" || notes[0].Unit != 0 || notes[0].Private ||
+			notes[1].Text != "later" || notes[1].Unit != 1 || !notes[1].Private || !notes[1].At.Equal(t0.Add(time.Minute)) {
+			t.Errorf("notes after reopen: %+v", notes)
+		}
+		photos, err := tx.Photos(a.WorkOrder)
+		if err != nil {
+			return err
+		}
+		if len(photos) != 1 || photos[0].Hash != hash || photos[0].Unit != 2 || !photos[0].Private || photos[0].Caption != "weft" ||
+			photos[0].MediaType != "image/webp" || photos[0].Width != 3 || photos[0].Height != 2 || photos[0].Author != "ana" {
+			t.Errorf("photos after reopen: %+v", photos)
+		}
+		for h, want := range map[string]bool{hash: true, "00" + hash[2:]: false} {
+			if got, err := tx.PhotoRecorded(h); err != nil || got != want {
+				t.Errorf("PhotoRecorded(%s) = %v, %v; want %v", h, got, err, want)
+			}
+		}
+		return nil
+	})
+}
