@@ -26,7 +26,8 @@ var routeParam = regexp.MustCompile(`:([a-z_]+)`)
 // examplePath fills a route's parameters with things testdata/factory.yaml holds.
 func examplePath(route string) string {
 	return routeParam.ReplaceAllStringFunc(route, func(p string) string {
-		return map[string]string{":cell": "weave-1", ":sku": "SCARF", ":drop": "winter", ":order": "A", ":id": "1", ":action": "start"}[p]
+		return map[string]string{":cell": "weave-1", ":sku": "SCARF", ":drop": "winter", ":order": "A", ":id": "1", ":action": "start",
+			":hash": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}[p]
 	})
 }
 

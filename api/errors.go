@@ -39,6 +39,8 @@ const (
 	codeSlowBody         = "request_timeout"
 	codeUnknownHost      = "misdirected_request"
 	codeNotShort         = "not_short"
+	codeBusy             = "busy"
+	codeNotImage         = "not_an_image"
 )
 
 // errorBody is the JSON shape of every error the API returns.

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/photos"
 	"github.com/cellforge/cellforge/cells"
 	"github.com/cellforge/cellforge/configs"
 	"github.com/cellforge/cellforge/drivers/health"
@@ -52,6 +53,15 @@ type Config struct {
 	// Checks are further health checks /healthz reports; a failing one makes the daemon
 	// degraded, not down.
 	Checks []Check
+	// Photos keeps the makers' photos; nil when the daemon keeps none (the photo routes then
+	// answer 404).
+	Photos *photos.Store
+	// PhotoUploads is how many photo uploads are checked and stored at once;
+	// DefaultPhotoUploads when zero or less.
+	PhotoUploads int
+	// PhotoWait is how long a photo upload waits for its turn before it is answered 503 with
+	// a Retry-After; DefaultPhotoWait when zero or less.
+	PhotoWait time.Duration
 	// Keys is the studio's key ring, whose public keys KeysPath publishes; nil when the
 	// daemon holds none (the path then answers 404).
 	Keys KeyRing
@@ -133,6 +143,7 @@ type Server struct {
 	planner  Planner
 	checks   []Check
 	keys     KeyRing
+	photos   *photoUploads // nil: no photos
 	// handler is echo behind the checks every request passes first: the pace of its body,
 	// its Host.
 	handler http.Handler
@@ -205,6 +216,16 @@ func New(cfg Config) (*Server, error) {
 		maxConnsPerClient: max(cfg.MaxConnsPerClient, 0),
 		maxConns:          max(cfg.MaxConns, 0),
 		grace:             cfg.ShutdownGrace,
+	}
+	if cfg.Photos != nil {
+		if cfg.PhotoUploads <= 0 {
+			cfg.PhotoUploads = DefaultPhotoUploads
+		}
+		if cfg.PhotoWait <= 0 {
+			cfg.PhotoWait = DefaultPhotoWait
+		}
+		s.photos = &photoUploads{store: cfg.Photos, maxBytes: cfg.Photos.MaxBytes(),
+			slots: make(chan struct{}, cfg.PhotoUploads), wait: cfg.PhotoWait}
 	}
 	if s.metrics, err = newMetrics(cfg.Registry, cfg.Book); err != nil {
 		return nil, err
@@ -402,7 +423,11 @@ func (s *Server) routes(reg *prometheus.Registry) *echo.Echo {
 	v1.GET("/work-orders", s.listWorkOrders, s.authenticated)
 	v1.GET("/work-orders/:id", s.getWorkOrder, s.authenticated)
 	v1.GET("/operations/:id", s.getOperation, s.authenticated)
+	v1.POST("/operations/:id/notes", s.addNote, s.authenticated, s.require(PermOperate))
+	v1.POST("/operations/:id/photos", s.addPhoto, s.authenticated, s.require(PermOperate))
 	v1.POST("/operations/:id/:action", s.actOnOperation, s.authenticated, s.require(PermOperate))
+	v1.GET("/photos/:hash", s.getPhoto, s.authenticated)
+	v1.GET("/photos/:hash/thumbnail", s.getThumbnail, s.authenticated)
 	v1.POST("/dispatch", s.dispatch, s.authenticated, s.require(PermDispatch))
 	v1.GET("/events", s.listEvents, s.authenticated)
 	v1.GET("/devices", s.listDevices, s.authenticated)

@@ -161,6 +161,9 @@ func isHex(s string) bool {
 	return true
 }
 
+// MaxBytes returns the largest photo the store accepts, in bytes.
+func (s *Store) MaxBytes() int64 { return s.opts.MaxBytes }
+
 // Put reads a photo from r, checks it, strips its metadata (turning it upright when its
 // orientation says so), and stores it with its thumbnail unless the same photo is stored
 // already. It reads at most the size limit and one byte more, and stops between its steps
@@ -342,4 +345,24 @@ func checkHash(hash string) (string, error) {
 		return "", fmt.Errorf("%q: %w: want 64 hex digits", hash, ErrBadHash)
 	}
 	return lower, nil
+}
+
+// Remove deletes the stored photo with the given hash and its thumbnail, the photo first (a
+// thumbnail without its photo is not one, see OpenThumbnail); a photo not stored is no error.
+// The caller makes sure that nothing refers to the photo any more.
+func (s *Store) Remove(hash string) error {
+	hash, err := checkHash(hash)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(s.dir, hash[:2])
+	for _, name := range []string{hash + extensions[JPEG], hash + extensions[PNG], hash + extensions[WebP], hash + thumbSuffix} {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("removing photo %s: %w", hash, err)
+		}
+	}
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return syncDir(dir)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/cellforge/cellforge/api"
 	"github.com/cellforge/cellforge/api/web"
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/photos"
 	"github.com/cellforge/cellforge/book/provenance"
 	"github.com/cellforge/cellforge/cells/planner"
 	"github.com/cellforge/cellforge/configs"
@@ -250,9 +251,15 @@ func refuseDemoCredentials(ctx context.Context, factory *configs.Factory, f serv
 // when the plan search is on (nil otherwise).
 func newFrontEnd(f serveFlags, opts serveOptions, factory *configs.Factory, b *book.Book, st *sqlite.Store, reg *prometheus.Registry,
 	fl *floor, tel *telemetryStack, keys *provenance.KeyRing, logger *slog.Logger) (*api.Server, *web.Pages, *planner.Planner, error) {
+	// The makers' photos live beside the database; an upload interrupted by a stop is removed.
+	pics, err := photos.New(filepath.Join(f.dataDir, "photos"), photos.Options{}, logger.With("component", "photos"))
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	apiCfg := api.Config{
 		Checks:   []api.Check{tel},
 		Keys:     keys,
+		Photos:   pics,
 		Book:     b,
 		Sessions: st,
 		Lockouts: st,
