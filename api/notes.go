@@ -282,8 +282,12 @@ func (u *photoUploads) keep(ctx context.Context, b *book.Book, form photoForm) (
 		}
 		switch {
 		case errors.Is(err, photos.ErrNotImage):
-			return book.Photo{}, false, newError(http.StatusUnprocessableEntity, codeNotImage,
-				"%q is not a JPEG, PNG or WebP image: %v; nothing was stored", name, err)
+			msg := fmt.Sprintf("%q is not a JPEG, PNG or WebP image", name)
+			// The store says why when it knows more than that (a bad chunk, bytes after the end).
+			if why := err.Error(); why != photos.ErrNotImage.Error() {
+				msg += ": " + why
+			}
+			return book.Photo{}, false, newError(http.StatusUnprocessableEntity, codeNotImage, "%s; nothing was stored", msg)
 		case errors.Is(err, photos.ErrTooLarge):
 			return book.Photo{}, false, newError(http.StatusRequestEntityTooLarge, codeTooLarge, "%q: %v; nothing was stored", name, err)
 		}

@@ -160,7 +160,7 @@ func TestAddPhoto(t *testing.T) {
 		{name: "PNG, private", file: "upright.png", fields: []string{"private", "true"}, status: http.StatusCreated, media: photos.PNG},
 		{name: "WebP with GPS", file: "gps.webp", status: http.StatusCreated, media: photos.WebP},
 		{name: "text named .jpg", file: "text.jpg", status: http.StatusUnprocessableEntity,
-			msg: `\"text.jpg\" is not a JPEG, PNG or WebP image`},
+			msg: `\"text.jpg\" is not a JPEG, PNG or WebP image; nothing was stored`},
 		{name: "a script appended", file: "script.jpg", status: http.StatusUnprocessableEntity,
 			msg: `\"script.jpg\" is not a JPEG, PNG or WebP image: 40 bytes after the end of the JPEG image`},
 		{name: "too large", photo: big, status: http.StatusRequestEntityTooLarge, msg: "larger than 10 MiB"},

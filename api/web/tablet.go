@@ -159,10 +159,23 @@ type job struct {
 	// ReasonLabel is the label of the reason of the job's last pause or scrap, or the reason
 	// itself when it is no reason of the factory's lists (a fault's).
 	ReasonLabel string
+	// Said and Pictures are the makers' notes and photos of the current job's work order, of
+	// every operation of it, by time; nil for the jobs after it.
+	Said     []makerNote
+	Pictures []book.Photo
+}
+
+// makerNote is a maker's note as the tablet shows it: with its author's name.
+type makerNote struct {
+	book.Note
+	By string
 }
 
 // param is a step's machine parameter: its key in the routing, its value as the floor reads it.
 type param struct{ Key, Value string }
+
+// CanNote says whether the person signed in may add notes and photos to the current job.
+func (l tabletLive) CanNote() bool { return l.Operate && l.Current != nil }
 
 // CanStart says whether the start button applies to the current job, for the person signed in.
 func (l tabletLive) CanStart() bool { return l.is(book.Queued) && l.Machine.Down == "" }
@@ -335,6 +348,16 @@ func (p *Pages) job(ctx context.Context, e book.QueueEntry, current bool) (job, 
 			return j, err
 		}
 		j.Notes, j.Customer = o.Notes, o.Customer
+		notes, err := p.book.Notes(ctx, e.WorkOrder)
+		if err != nil {
+			return j, err
+		}
+		for _, n := range notes {
+			j.Said = append(j.Said, makerNote{Note: n, By: p.actorName(string(n.Author))})
+		}
+		if j.Pictures, err = p.book.Photos(ctx, e.WorkOrder); err != nil {
+			return j, err
+		}
 	}
 	return j, nil
 }

@@ -40,6 +40,10 @@
     fault: (reason) => t('Fault report (%s)', reason),
     label: t('Label reprint'),
     clear: (note) => t('Clear fault (%s)', note),
+    note: (sku) => t('Note on %s', sku),
+    photoDone: t('Photo added.'),
+    photoRefused: (why) => t('Photo refused: %s', why),
+    photoLost: t('The photo was not sent: the connection was lost. Try again.'),
     sending: (what) => t('%s: sending…', what),
     done: (what) => t('%s: done.', what),
     refused: (what, why) => t('%s: refused. %s', what, why),
@@ -283,7 +287,7 @@
     if (!a) return null;
     return {
       op: a.dataset.op, version: Number(a.dataset.version), state: a.dataset.state,
-      left: Number(a.dataset.left), sku: a.querySelector('.sku .code').textContent,
+      left: Number(a.dataset.left), quantity: Number(a.dataset.quantity), sku: a.querySelector('.sku .code').textContent,
     };
   }
 
@@ -415,6 +419,117 @@
     openDialog(d, check);
   }
 
+  // note asks for a maker's note (its text, the unit it is about, whether it is private) and
+  // sends it as an action: kept, and sent again after a lost connection, once however often.
+  function note(job) {
+    const d = document.getElementById('dialog-note');
+    const input = document.getElementById('note-text');
+    const unit = document.getElementById('note-unit');
+    const priv = document.getElementById('note-private');
+    const ok = d.querySelector('[data-confirm]');
+    input.value = '';
+    unit.value = '0';
+    unit.max = String(job.quantity);
+    priv.checked = false;
+    fill(d, { sku: job.sku });
+    const check = () => {
+      const n = Number(unit.value);
+      ok.disabled = input.value.trim() === '' || !Number.isInteger(n) || n < 0 || n > job.quantity;
+    };
+    input.oninput = check;
+    unit.oninput = check;
+    d.onclick = (e) => {
+      const b = e.target.closest('button');
+      if (!b || !d.open) return;
+      if (b.hasAttribute('data-cancel')) { d.close(); return; }
+      if (!b.hasAttribute('data-confirm') || ok.disabled) return;
+      const body = { text: input.value, unit: Number(unit.value), private: priv.checked };
+      d.close();
+      opAction(job, 'notes', body, text.note(job.sku));
+    };
+    openDialog(d, check);
+  }
+
+  // photo asks for a photo (the tablet's camera, or a file), its caption, unit and whether it
+  // is private, and uploads it with its progress shown. A photo is too big to keep for later:
+  // it is sent now, its button held while it is, each attempt with a key of its own; a
+  // refusal is shown in the dialog, which stays open for another try.
+  function photo(job) {
+    const d = document.getElementById('dialog-photo');
+    const file = document.getElementById('photo-file');
+    const caption = document.getElementById('photo-caption');
+    const unit = document.getElementById('photo-unit');
+    const priv = document.getElementById('photo-private');
+    const bar = document.getElementById('photo-progress');
+    const err = document.getElementById('photo-error');
+    const ok = d.querySelector('[data-confirm]');
+    let xhr = null;
+    file.value = '';
+    caption.value = '';
+    unit.value = '0';
+    unit.max = String(job.quantity);
+    priv.checked = false;
+    bar.hidden = true;
+    err.hidden = true;
+    fill(d, { sku: job.sku });
+    const check = () => {
+      const n = Number(unit.value);
+      ok.disabled = xhr !== null || file.files.length === 0 || !Number.isInteger(n) || n < 0 || n > job.quantity;
+    };
+    file.onchange = () => { err.hidden = true; check(); };
+    unit.oninput = check;
+    const refused = (why) => {
+      xhr = null;
+      bar.hidden = true;
+      err.textContent = text.photoRefused(why);
+      err.hidden = false;
+      check();
+    };
+    d.onclick = (e) => {
+      const b = e.target.closest('button');
+      if (!b || !d.open) return;
+      if (b.hasAttribute('data-cancel')) {
+        if (xhr) xhr.abort();
+        d.close();
+        return;
+      }
+      if (!b.hasAttribute('data-confirm') || ok.disabled) return;
+      const form = new FormData();
+      form.append('unit', unit.value);
+      form.append('private', String(priv.checked));
+      form.append('caption', caption.value);
+      form.append('photo', file.files[0]);
+      const x = new XMLHttpRequest();
+      xhr = x;
+      check();
+      err.hidden = true;
+      bar.value = 0;
+      bar.hidden = false;
+      x.open('POST', '/api/v1/operations/' + job.op + '/photos');
+      x.setRequestHeader('X-CellForge-Request', '1');
+      x.setRequestHeader('Idempotency-Key', key());
+      x.upload.onprogress = (ev) => { if (ev.lengthComputable) bar.value = Math.round((100 * ev.loaded) / ev.total); };
+      x.onload = () => {
+        if (xhr !== x) return;
+        if (x.status === 401) { location.reload(); return; }
+        if (x.status >= 200 && x.status < 300) {
+          xhr = null;
+          d.close();
+          say(text.photoDone, 'ok');
+          refresh();
+          return;
+        }
+        let msg = x.statusText;
+        try { msg = JSON.parse(x.responseText).error.message; } catch (e2) { /* not JSON */ }
+        refused(msg);
+      };
+      x.onerror = () => { if (xhr === x) refused(text.photoLost); };
+      x.onabort = () => { if (xhr === x) xhr = null; };
+      x.send(form);
+    };
+    openDialog(d, check);
+  }
+
   live.addEventListener('click', (e) => {
     const b = e.target.closest('button[data-action]');
     if (!b || b.disabled || document.querySelector('dialog[open]')) return;
@@ -444,6 +559,12 @@
         break;
       case 'clear':
         clearFault();
+        break;
+      case 'note':
+        if (job) note(job);
+        break;
+      case 'photo':
+        if (job) photo(job);
         break;
       case 'label': {
         const op = Number(live.querySelector('#actions').dataset.labelOp);
