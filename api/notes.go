@@ -164,7 +164,7 @@ var errPhotosBusy = newError(http.StatusServiceUnavailable, codeBusy,
 	"other photos are being stored: send this one again in a moment")
 
 // acquire waits for a turn to check and store a photo, for at most the wait: errPhotosBusy
-// once it is over, the context's error when the request ends first.
+// once it is over, or when the request ends first (its client, gone, reads no answer).
 func (u *photoUploads) acquire(ctx context.Context) (release func(), err error) {
 	select {
 	case u.slots <- struct{}{}:
@@ -179,7 +179,7 @@ func (u *photoUploads) acquire(ctx context.Context) (release func(), err error) 
 	case <-t.C:
 		return nil, errPhotosBusy
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, errPhotosBusy
 	}
 }
 
