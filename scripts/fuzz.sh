@@ -11,6 +11,7 @@ targets=(
   "./book/provenance FuzzVerify"
   "./book/provenance FuzzCanonicalize"
   "./book/photos FuzzPrepare"
+  "./book FuzzNoteText"
   "./firmware-sim/modbus FuzzTCPFrame"
   "./firmware-sim/modbus FuzzRTUFrame"
   "./firmware-sim/escpos FuzzESCPOS"
