@@ -1,5 +1,5 @@
 // Makers' notes and photos on the shop tablet (1024x768, touch): a maker adds a private note
-// (a double tap on its button adds one) and a photo from the tablet's camera input, and sees
+// and a photo from the tablet's camera input (a double tap on either adds one), and sees
 // them listed with the job, the photo as its thumbnail; a text file named .jpg is refused in
 // the dialog with the server's reason, and nothing of it is stored, on disk or in the book.
 
@@ -93,7 +93,8 @@ test('1024x768: a note and a photo are added to the job in hand; a text file nam
   assert.equal(await input.getAttribute('capture'), 'environment');
   await input.setInputFiles(path.join(root, 'api/testdata/photos/plain.jpg'));
   await photoDialog.locator('#photo-caption').fill('the selvedge');
-  await photoDialog.locator('button[data-confirm]').tap();
+  // Tapped twice: the button is held from the first tap until the answer.
+  await photoDialog.locator('button[data-confirm]').dblclick();
   await photoDialog.waitFor({ state: 'hidden', timeout: 10000 });
   const thumb = page.locator('#maker-photos li img');
   await thumb.first().waitFor({ timeout: 10000 });
