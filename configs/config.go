@@ -190,7 +190,10 @@ type Drop struct {
 type Person struct {
 	ID   string
 	Name string
-	Role string
+	// PublicName is the name a unit's public page and certificate may show for the person, as
+	// they chose it; empty when they did not opt in, and then they are never named publicly.
+	PublicName string
+	Role       string
 	// PIN and Password hold a clear-text credential written in the file (a demo credential);
 	// PINHash and PasswordHash hold a bcrypt hash. At most one of each pair is set.
 	PIN          string

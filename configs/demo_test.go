@@ -44,6 +44,18 @@ func TestDemo(t *testing.T) {
 	if signIn[configs.RoleOperator] < 3 || signIn[configs.RoleManager] < 1 || signIn[configs.RolePlanner] < 1 || signIn[configs.RoleAdmin] < 1 {
 		t.Errorf("people with demo credentials by role = %v, want 3 operators and a manager, planner and admin", signIn)
 	}
+	// Some makers opted in to be named on their units' public pages, and some did not.
+	var named, unnamed int
+	for _, p := range f.People {
+		if p.PublicName != "" {
+			named++
+		} else {
+			unnamed++
+		}
+	}
+	if named == 0 || unnamed == 0 {
+		t.Errorf("%d people with a public name and %d without, want some of each", named, unnamed)
+	}
 	tokens := map[string]bool{}
 	for _, tok := range f.Tokens {
 		tokens[tok.Role] = tok.Token != ""

@@ -142,6 +142,7 @@ type rawPerson struct {
 	line                                 int
 	bad                                  bool
 	ID, Name, Role                       value[string]
+	PublicName                           value[string]
 	PIN, PINHash, Password, PasswordHash value[string]
 }
 
@@ -359,13 +360,14 @@ func (d *decoder) windows(m *mapping, key string) value[[]value[window]] {
 
 func (d *decoder) person(n *yaml.Node, i int) rawPerson {
 	p := rawPerson{line: n.Line, object: yamlfile.ObjectName("person", yamlfile.Peek(n, "id"), i)}
-	m, ok := d.Mapping(n, p.object, "", "id", "name", "role", "pin", "pin_hash", "password", "password_hash")
+	m, ok := d.Mapping(n, p.object, "", "id", "name", "public_name", "role", "pin", "pin_hash", "password", "password_hash")
 	if !ok {
 		p.bad = true
 		return p
 	}
 	p.ID = d.Str(m, "id")
 	p.Name = d.Str(m, "name")
+	p.PublicName = d.Str(m, "public_name")
 	p.Role = d.Str(m, "role")
 	p.PIN = d.Str(m, "pin")
 	p.PINHash = d.Str(m, "pin_hash")

@@ -203,6 +203,11 @@ func TestParseBad(t *testing.T) {
 		{name: "provenance-unknown-key"},
 		{name: "provenance-signing-key-empty"},
 		{name: "provenance-signing-key-not-a-string"},
+		// A maker's public name.
+		{name: "public-name-too-long"},
+		{name: "public-name-control-characters"},
+		{name: "public-name-blank"},
+		{name: "public-name-not-text"},
 		// All errors are reported, in file order.
 		{name: "many-errors"},
 	}
@@ -295,6 +300,23 @@ func TestParseGood(t *testing.T) {
 		input string
 		check func(t *testing.T, f *configs.Factory)
 	}{
+		{
+			name: "a public name is kept, and none is the default",
+			input: minimal + `people:
+  - id: amira
+    role: operator
+    pin: "4821"
+    public_name: "Amira H., née Haddad"
+  - id: jonas
+    role: operator
+    pin: "7304"
+`,
+			check: func(t *testing.T, f *configs.Factory) {
+				if len(f.People) != 2 || f.People[0].PublicName != "Amira H., née Haddad" || f.People[1].PublicName != "" {
+					t.Errorf("people = %+v, want amira's public name kept and none for jonas", f.People)
+				}
+			},
+		},
 		{
 			name:  "minimal with defaults",
 			input: minimal,

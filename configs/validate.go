@@ -13,24 +13,26 @@ import (
 // Limits a studio is unlikely to mean past; each catches a typo (45h for 45m) before the
 // scheduler plans with it.
 const (
-	maxNameRunes  = yamlfile.MaxNameRunes
-	maxValueRunes = 64
-	maxUnitTime   = 7 * 24 * time.Hour
-	maxSetup      = 24 * time.Hour
-	maxWindow     = 1_000_000
-	minYear       = 2000
-	maxYear       = 2999
-	minPIN        = 4
-	maxPIN        = 8
-	minPassword   = 8
-	maxPassword   = 72 // bcrypt ignores what follows
-	minToken      = 16
-	maxToken      = 256
-	minTimeout    = time.Millisecond
-	maxTimeout    = time.Minute
-	minBaud       = 300
-	maxBaud       = 4_000_000
-	maxUnitID     = 247 // 248..255 are reserved by the Modbus serial line specification
+	maxNameRunes = yamlfile.MaxNameRunes
+	// maxPublicNameRunes bounds a maker's public name: a name on a label's page, not a biography.
+	maxPublicNameRunes = 40
+	maxValueRunes      = 64
+	maxUnitTime        = 7 * 24 * time.Hour
+	maxSetup           = 24 * time.Hour
+	maxWindow          = 1_000_000
+	minYear            = 2000
+	maxYear            = 2999
+	minPIN             = 4
+	maxPIN             = 8
+	minPassword        = 8
+	maxPassword        = 72 // bcrypt ignores what follows
+	minToken           = 16
+	maxToken           = 256
+	minTimeout         = time.Millisecond
+	maxTimeout         = time.Minute
+	minBaud            = 300
+	maxBaud            = 4_000_000
+	maxUnitID          = 247 // 248..255 are reserved by the Modbus serial line specification
 )
 
 // Defaults of device connections.
@@ -338,6 +340,7 @@ func (d *decoder) checkPeople(f *rawFactory) {
 			d.Unique(ids, p.ID, "", "people", "duplicate person id %s (first at line %d)")
 		}
 		d.name(p.Name, p.object, "name")
+		d.publicName(p.PublicName, p.object)
 		if d.Required(p.Role, p.line, p.object, "role") && !isRole(p.Role.V) {
 			d.Add(p.Role.Line, p.object, "role", "unknown role %s (%s)", yamlfile.Quote(p.Role.V), roleRule)
 		}
@@ -381,6 +384,21 @@ func (d *decoder) checkPeople(f *rawFactory) {
 			}
 		}
 	}
+}
+
+// publicName checks the name a person allows the public pages and certificates to show. It is
+// written for strangers to read, so it must be real text: not blank, short, no control
+// characters; an empty string is refused rather than taken as "never named", which is what
+// leaving the key out says.
+func (d *decoder) publicName(v value[string], object string) {
+	if !v.Set() || v.Bad {
+		return
+	}
+	if strings.TrimSpace(v.V) == "" {
+		d.Add(v.Line, object, "public_name", "must not be blank (leave public_name out to stay unnamed)")
+		return
+	}
+	d.Text(v, object, "public_name", maxPublicNameRunes)
 }
 
 // checkTokens validates the API tokens. Two tokens with the same secret are refused: a request
@@ -582,6 +600,7 @@ func (f *rawFactory) build(file string) *Factory {
 		out.People = append(out.People, Person{
 			ID:           p.ID.V,
 			Name:         p.Name.V,
+			PublicName:   p.PublicName.V,
 			Role:         p.Role.V,
 			PIN:          p.PIN.V,
 			PINHash:      p.PINHash.V,
