@@ -2,6 +2,7 @@ package profiles
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"sort"
@@ -21,7 +22,7 @@ func Parse(file string, data []byte) (*Profile, error) {
 	if file == "" {
 		file = "<profile>"
 	}
-	l := &loader{Decoder: yamlfile.Decoder{File: file}, objects: map[objectKey]*object{}}
+	l := &loader{Decoder: yamlfile.Decoder{File: file}, objects: map[objectKey]*object{}, recordLines: map[string]int{}}
 	var p *Profile
 	if root := l.Document(data); root != nil {
 		p = l.profile(root)
@@ -39,6 +40,8 @@ func Parse(file string, data []byte) (*Profile, error) {
 type loader struct {
 	yamlfile.Decoder
 	objects map[objectKey]*object
+	// recordLines are the lines of the record keys of the recorded registers, by name.
+	recordLines map[string]int
 }
 
 // objectKey names an object as modbus.FieldError does: its kind ("profile", "register", "group",
@@ -190,6 +193,11 @@ func (l *loader) profile(n *yaml.Node) *Profile {
 	polled := l.groups(m, p)
 	l.commands(m, n.Line, p)
 	l.defaults(m, n.Line, p)
+	for _, r := range p.Recorded {
+		if !polled[r.Register] {
+			l.Add(l.recordLines[r.Register], fmt.Sprintf("register %s", yamlfile.Quote(r.Register)), "record", "the register is in no poll group, so it would never be read")
+		}
+	}
 	if e, ok := m.Entries["state"]; ok {
 		l.state(e.Val, p, regs, polled)
 	} else {

@@ -50,6 +50,20 @@ type Profile struct {
 	Faults        map[int]string
 	// Defaults are values of start parameters a routing step may leave out.
 	Defaults map[string]float64
+	// Recorded are the quantities worth keeping in the record of an operation the machine
+	// works (a dye bath's temperature and pH): the registers the file marks record, in file
+	// order. A cell controller summarises each while a job runs.
+	Recorded []Recorded
+}
+
+// Recorded is a register whose readings an operation's record summarises.
+type Recorded struct {
+	Register string
+	// Unit is the register's unit, as the profile gives it ("" for none).
+	Unit string
+	// HoldTolerance is how far, in Unit, the value may stray either way and still count as
+	// held; 0 takes the default, 2 % of the value the hold began at.
+	HoldTolerance float64
 }
 
 // StartParams returns the parameters the profile's start command takes, sorted.

@@ -49,6 +49,21 @@ func TestBuiltin(t *testing.T) {
 	if all["dye-station"].Kind != configs.KindDyeStation {
 		t.Errorf("dye-station describes a %s", all["dye-station"].Kind)
 	}
+	// What an operation's record keeps of each machine's readings.
+	for _, tc := range []struct {
+		profile string
+		want    []profiles.Recorded
+	}{
+		{profile: "dye-station", want: []profiles.Recorded{
+			{Register: "temperature", Unit: "°C", HoldTolerance: 1},
+			{Register: "ph", HoldTolerance: 0.1},
+		}},
+		{profile: "loom", want: []profiles.Recorded{{Register: "speed", Unit: "picks/min"}}},
+	} {
+		if got := all[tc.profile].Recorded; !slices.Equal(got, tc.want) {
+			t.Errorf("%s records %+v, want %+v", tc.profile, got, tc.want)
+		}
+	}
 
 	catalogue, err := profiles.Catalogue()
 	if err != nil {

@@ -68,7 +68,7 @@ func (l *loader) registers(m *yamlfile.Mapping, line int, p *Profile) map[string
 	first := map[string]int{}
 	yamlfile.List(&l.Decoder, m, "registers", func(n *yaml.Node, i int) struct{} {
 		errs := len(l.Errs)
-		r, o := l.register(n, i)
+		r, o, rec := l.register(n, i)
 		p.Modbus.Registers = append(p.Modbus.Registers, r)
 		if len(l.Errs) > errs {
 			// A register the file got wrong is not one the others may name.
@@ -76,6 +76,10 @@ func (l *loader) registers(m *yamlfile.Mapping, line int, p *Profile) map[string
 		}
 		if l.firstOfName(first, r.Name, n.Line, o, "register") {
 			regs[r.Name] = r
+			if rec.on {
+				p.Recorded = append(p.Recorded, Recorded{Register: r.Name, Unit: r.Unit, HoldTolerance: rec.tolerance})
+				l.recordLines[r.Name] = rec.line
+			}
 		}
 		return struct{}{}
 	})
@@ -85,12 +89,19 @@ func (l *loader) registers(m *yamlfile.Mapping, line int, p *Profile) map[string
 	return regs
 }
 
+// recordMark is what a register's record and hold_tolerance say.
+type recordMark struct {
+	on        bool
+	tolerance float64
+	line      int // of record
+}
+
 // register decodes register #i, at n.
-func (l *loader) register(n *yaml.Node, i int) (modbus.Register, *object) {
+func (l *loader) register(n *yaml.Node, i int) (modbus.Register, *object, recordMark) {
 	var r modbus.Register
-	m, o, ok := l.item("register", "register", n, i, &r.Name, "table", "address", "type", "byte_order", "word_order", "scale", "offset", "unit")
+	m, o, ok := l.item("register", "register", n, i, &r.Name, "table", "address", "type", "byte_order", "word_order", "scale", "offset", "unit", "record", "hold_tolerance")
 	if !ok {
-		return r, o
+		return r, o, recordMark{}
 	}
 	name := o.name
 	l.field(o, "table", "table", func() int {
@@ -135,7 +146,29 @@ func (l *loader) register(n *yaml.Node, i int) (modbus.Register, *object) {
 	// the type's.
 	o.at("address", "address", addressLine, len(l.Errs))
 	l.registerValue(m, o, &r)
-	return r, o
+	return r, o, l.recordMark(m, o, r)
+}
+
+// recordMark decodes whether register r (o) is worth recording in an operation's record, and
+// how far its value may stray and still count as held.
+func (l *loader) recordMark(m *yamlfile.Mapping, o *object, r modbus.Register) recordMark {
+	rec := l.Boolean(m, "record")
+	tol := l.Number(m, "hold_tolerance")
+	mark := recordMark{on: rec.V && !rec.Bad, line: rec.Line}
+	if mark.on && r.Type == modbus.Bool {
+		l.Add(rec.Line, o.name, "record", "a bit has no value to summarise; record numeric registers only")
+		mark.on = false
+	}
+	switch {
+	case !tol.Set() || tol.Bad:
+	case !mark.on && !rec.Bad:
+		l.Add(tol.Line, o.name, "hold_tolerance", "applies to a recorded register only; add record: true")
+	case !(tol.V > 0):
+		l.Add(tol.Line, o.name, "hold_tolerance", "must be above zero (got %v)", tol.V)
+	default:
+		mark.tolerance = tol.V
+	}
+	return mark
 }
 
 // registerValue decodes the byte and word order, scale, offset and unit of register r (o).
