@@ -92,6 +92,9 @@ type ReadTx interface {
 	Photos(workOrder int64) ([]Photo, error)
 	// PhotoRecorded reports whether any photo record names the hash.
 	PhotoRecorded(hash string) (bool, error)
+
+	// Readings returns the summaries of the readings of an operation's machine, by quantity.
+	Readings(operation int64) ([]ReadingSummary, error)
 }
 
 // Tx reads and writes inside one transaction.
@@ -132,6 +135,10 @@ type Tx interface {
 	InsertNote(n *Note) error
 	// InsertPhoto stores the record of a maker's photo, setting its id.
 	InsertPhoto(p *Photo) error
+
+	// PutReadings stores summaries of the readings of an operation's machine, each replacing
+	// what was stored for its quantity.
+	PutReadings(operation int64, rs []ReadingSummary) error
 }
 
 // BatchStore is a Store that can write a large batch without holding the write lock for the
