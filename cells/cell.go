@@ -34,6 +34,10 @@ type Book interface {
 	ReprintLabel(ctx context.Context, cell string, op int64, unit int) (book.OwedLabel, error)
 	OwedLabels(ctx context.Context, cell string, limit int) ([]book.OwedLabel, int, error)
 	LabelPrinted(ctx context.Context, id int64) error
+
+	// The summaries of the machine's readings during an operation.
+	Readings(ctx context.Context, op int64) ([]book.ReadingSummary, error)
+	RecordReadings(ctx context.Context, op int64, rs []book.ReadingSummary) error
 }
 
 var _ Book = (*book.Book)(nil)
@@ -55,7 +59,11 @@ type Config struct {
 	// LostAfter is how long without an answer from the machine counts as a lost connection
 	// (default 3s).
 	LostAfter time.Duration
-	Logger    *slog.Logger
+	// RecordEvery is how often the summaries of a running job's readings are written to the
+	// book (default 1m): what a restart of the daemon loses of them at most. They are written
+	// too when the job pauses, ends or leaves the machine, and when Run returns.
+	RecordEvery time.Duration
+	Logger      *slog.Logger
 	// Now returns the current time; time.Now when nil.
 	Now func() time.Time
 }
@@ -100,6 +108,7 @@ type job struct {
 	base   int       // units done before the machine's count started
 	sentAt time.Time // readings older than this describe an earlier job
 	stop   bool      // the controller stopped the machine (a person paused the operation)
+	rec    *recorder // the summaries of its readings, nil until read from the book
 }
 
 // Status is what a cell is doing, for the floor's screens.
@@ -136,6 +145,9 @@ func New(cfg Config) (*Cell, error) {
 	}
 	if cfg.LostAfter <= 0 {
 		cfg.LostAfter = 3 * time.Second
+	}
+	if cfg.RecordEvery <= 0 {
+		cfg.RecordEvery = time.Minute
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -224,6 +236,7 @@ func (c *Cell) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
+			c.keepReadings(ctx)
 			return nil
 		case <-t.C:
 		case <-c.kick:
@@ -389,6 +402,9 @@ func (c *Cell) followQueue(ctx context.Context, v machineView) error {
 			}
 		}
 		c.log.Info("job left the machine", "operation", j.op)
+		if err := c.closeReadings(ctx, j); err != nil {
+			c.log.Warn("recording the readings of the job that left the machine", "operation", j.op, "err", err)
+		}
 		c.job = nil
 	}
 	if head == nil {
@@ -440,6 +456,9 @@ func (c *Cell) pause(ctx context.Context, q []book.QueueEntry, v machineView) er
 			}
 			j.stop = true
 			c.log.Info("operation paused: machine stopped", "operation", head.ID)
+			if err := c.closeReadings(ctx, j); err != nil {
+				c.log.Warn("recording the paused job's readings", "operation", head.ID, "err", err)
+			}
 		}
 	}
 	return nil
@@ -497,12 +516,19 @@ func (c *Cell) runJob(ctx context.Context, head *book.QueueEntry, v machineView)
 		if err := c.cfg.Machine.Command(ctx, configs.CommandStart, params); err != nil {
 			return fmt.Errorf("starting operation %d on device %s: %w", head.ID, c.cfg.Device, err)
 		}
-		c.job = &job{op: head.ID, base: head.UnitsDone, sentAt: c.now()}
+		var rec *recorder
+		if j != nil && j.op == head.ID {
+			rec = j.rec // a job sent again after a pause or a fault goes on with its readings
+		}
+		c.job = &job{op: head.ID, base: head.UnitsDone, sentAt: c.now(), rec: rec}
 		c.log.Info("job sent to the machine", "operation", head.ID, "units", left)
 		return nil
 	}
 	if !v.at.After(j.sentAt) {
 		return nil // the readings still describe the machine before the job was sent
+	}
+	if v.running() {
+		c.sample(ctx, j, v)
 	}
 	if err := c.recordProgress(ctx, head, v); err != nil {
 		return err
@@ -550,6 +576,12 @@ func (c *Cell) progress(ctx context.Context, head *book.QueueEntry, done int) (i
 }
 
 func (c *Cell) complete(ctx context.Context, head *book.QueueEntry) error {
+	if j := c.job; j != nil && j.op == head.ID {
+		// The readings are written first, so that a completed operation's record is whole.
+		if err := c.closeReadings(ctx, j); err != nil {
+			return err
+		}
+	}
 	_, err := c.cfg.Book.Transition(ctx, book.TransitionRequest{
 		Operation: head.ID, Action: book.ActionComplete, Actor: c.actor})
 	if err != nil {
@@ -587,6 +619,9 @@ func (c *Cell) takeDown(ctx context.Context, reason string) error {
 	}
 	c.down = reason
 	c.setStatus(func(s *Status) { s.Down = reason })
+	if err := c.closeReadings(ctx, c.job); err != nil {
+		c.log.Warn("recording the readings of the job the fault stopped", "err", err)
+	}
 	c.log.Warn("cell down", "reason", reason, "paused", res.Paused, "requeued", res.Requeued, "dispatched", res.Dispatched)
 	return nil
 }
@@ -619,4 +654,19 @@ func (c *Cell) reconcileManual(ctx context.Context) error {
 		return c.takeDown(ctx, reported)
 	}
 	return c.bringUp(ctx)
+}
+
+// keepReadings writes what the book does not hold yet of the running job's readings as Run
+// returns (ctx is done), leaving its hold open: the machine may go on, and the next
+// controller with it.
+func (c *Cell) keepReadings(ctx context.Context) {
+	j := c.job
+	if j == nil || j.rec == nil {
+		return
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := c.writeReadings(wctx, j.rec); err != nil {
+		c.log.Warn("recording the job's readings at shutdown", "operation", j.op, "err", err)
+	}
 }

@@ -93,7 +93,8 @@ func (fl *floor) startCells() {
 	fl.stopCells = cancel
 	p := fl.plant
 	for _, c := range fl.factory.Cells {
-		cfg := cells.Config{Cell: c, Factory: fl.factory, Book: fl.book, Tick: 20 * time.Millisecond, LostAfter: 500 * time.Millisecond}
+		cfg := cells.Config{Cell: c, Factory: fl.factory, Book: fl.book, Tick: 20 * time.Millisecond, LostAfter: 500 * time.Millisecond,
+			RecordEvery: 100 * time.Millisecond}
 		var cell *cells.Cell
 		var start []func(context.Context) error // run once the cell exists: readings go to it
 		for _, d := range c.Devices {
