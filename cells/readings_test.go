@@ -27,22 +27,23 @@ func (fl *floor) readings(op int64) map[string]book.ReadingSummary {
 	return out
 }
 
-// checkBath checks the summaries of a finished SKEIN bath, dyed at 80 °C and pH 4.5 from
-// fresh water at 20 °C and pH 7.
+// checkBath checks the summaries of a finished SKEIN bath, dyed at 80 °C and pH 4.5. (How
+// much of the way up from 20 °C and down from pH 7 was read depends on when the first poll
+// after the start came: the simulated bath fills and heats in tens of milliseconds.)
 func checkBath(t *testing.T, rs map[string]book.ReadingSummary) {
 	t.Helper()
 	temp, ph := rs["temperature"], rs["ph"]
 	if len(rs) != 2 {
 		t.Fatalf("readings of %d quantities (%v), want temperature and ph", len(rs), rs)
 	}
-	if temp.Unit != "°C" || temp.Samples < 10 || temp.Min > 25 || math.Abs(temp.Max-80) > 0.2 || math.Abs(temp.Held-80) > 1 {
-		t.Errorf("temperature %+v: want °C, from about 20 up to 80, held at 80 within 1", temp)
+	if temp.Unit != "°C" || temp.Samples < 10 || math.Abs(temp.Max-80) > 0.2 || math.Abs(temp.Held-80) > 1 {
+		t.Errorf("temperature %+v: want °C, up to 80, held at 80 within 1", temp)
 	}
 	if temp.HoldTime < holdTime/2 || temp.HoldTime > temp.Last.Sub(temp.First) {
 		t.Errorf("temperature held %v, want at least half the bath's hold, %v, and no more than the %v read", temp.HoldTime, holdTime, temp.Last.Sub(temp.First))
 	}
-	if ph.Samples != temp.Samples || math.Abs(ph.Max-7) > 0.05 || math.Abs(ph.Held-4.5) > 0.1 || ph.HoldTime < holdTime/2 {
-		t.Errorf("ph %+v: want the temperature's samples, from 7, held at 4.5 within 0.1 for at least %v", ph, holdTime/2)
+	if ph.Samples != temp.Samples || ph.Max > 7.05 || math.Abs(ph.Held-4.5) > 0.1 || ph.HoldTime < holdTime/2 {
+		t.Errorf("ph %+v: want the temperature's samples, at most 7, held at 4.5 within 0.1 for at least %v", ph, holdTime/2)
 	}
 	if temp.Open != nil || ph.Open != nil {
 		t.Errorf("the finished bath's holds are still open: %+v, %+v", temp.Open, ph.Open)
