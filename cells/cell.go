@@ -516,11 +516,8 @@ func (c *Cell) runJob(ctx context.Context, head *book.QueueEntry, v machineView)
 		if err := c.cfg.Machine.Command(ctx, configs.CommandStart, params); err != nil {
 			return fmt.Errorf("starting operation %d on device %s: %w", head.ID, c.cfg.Device, err)
 		}
-		var rec *recorder
-		if j != nil && j.op == head.ID {
-			rec = j.rec // a job sent again after a pause or a fault goes on with its readings
-		}
-		c.job = &job{op: head.ID, base: head.UnitsDone, sentAt: c.now(), rec: rec}
+		// A job sent again after a pause or a fault goes on with the readings the book holds.
+		c.job = &job{op: head.ID, base: head.UnitsDone, sentAt: c.now()}
 		c.log.Info("job sent to the machine", "operation", head.ID, "units", left)
 		return nil
 	}

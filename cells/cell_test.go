@@ -39,14 +39,23 @@ type floor struct {
 	stopPlant, stopCells context.CancelFunc
 	plantWG, cellsWG     sync.WaitGroup
 	closers              []func() error // the controllers' printers
+	recordEvery          time.Duration  // the controllers' RecordEvery
 }
 
 // speed runs the simulated machines 7200 times faster than the wall clock: a loom unit of 20
 // minutes takes a sixth of a second.
 const speed = 7200
 
-// newFloor starts the floor of testdata/factory.yaml, after edits to the factory.
+// newFloor starts the floor of testdata/factory.yaml, after edits to the factory. Its
+// controllers write the readings of a running job every 100ms.
 func newFloor(t *testing.T, edits ...func(*configs.Factory)) *floor {
+	t.Helper()
+	return newFloorRecording(t, 100*time.Millisecond, edits...)
+}
+
+// newFloorRecording is newFloor with controllers that write the readings of a running job every
+// recordEvery.
+func newFloorRecording(t *testing.T, recordEvery time.Duration, edits ...func(*configs.Factory)) *floor {
 	t.Helper()
 	f := booktest.Factory(t, "testdata/factory.yaml")
 	for _, edit := range edits {
@@ -62,7 +71,7 @@ func newFloor(t *testing.T, edits ...func(*configs.Factory)) *floor {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fl := &floor{t: t, factory: f, path: filepath.Join(t.TempDir(), "book.db"), plant: p}
+	fl := &floor{t: t, factory: f, path: filepath.Join(t.TempDir(), "book.db"), plant: p, recordEvery: recordEvery}
 	ctx, cancel := context.WithCancel(context.Background())
 	fl.stopPlant = cancel
 	fl.run(ctx, &fl.plantWG, p.Run)
@@ -94,7 +103,7 @@ func (fl *floor) startCells() {
 	p := fl.plant
 	for _, c := range fl.factory.Cells {
 		cfg := cells.Config{Cell: c, Factory: fl.factory, Book: fl.book, Tick: 20 * time.Millisecond, LostAfter: 500 * time.Millisecond,
-			RecordEvery: 100 * time.Millisecond}
+			RecordEvery: fl.recordEvery}
 		var cell *cells.Cell
 		var start []func(context.Context) error // run once the cell exists: readings go to it
 		for _, d := range c.Devices {

@@ -103,32 +103,47 @@ func TestReadingsGoOnAcrossAPause(t *testing.T) {
 	}
 }
 
-func TestReadingsGoOnAcrossARestart(t *testing.T) {
-	fl := newFloor(t)
+func TestReadingsAreWrittenWhileTheJobRuns(t *testing.T) {
+	fl := newFloor(t) // a write every 100ms
 	fl.importCSV("order_id,sku,quantity\nK1,SKEIN,2\n")
 	vat := fl.plant.DyeStation("vat-a")
 	op := fl.op("K1", 0)
-	// Written while the bath runs, a write every RecordEvery.
-	var written map[string]book.ReadingSummary
 	eventually(t, "readings written during the hold", func() bool {
-		written = fl.readings(op.ID)
-		return vat.Status().State == dye.StateHold && written["temperature"].Open != nil &&
-			written["temperature"].HoldTime > 0 && fl.op("K1", 0).State == book.Running
+		rs := fl.readings(op.ID)
+		return vat.Status().State == dye.StateHold && rs["temperature"].Open != nil && rs["temperature"].HoldTime > 0 &&
+			fl.op("K1", 0).State == book.Running
 	})
+}
+
+func TestReadingsGoOnAcrossARestart(t *testing.T) {
+	// No write while the job runs: what the book holds at the restart is what the stopping
+	// controller wrote.
+	fl := newFloorRecording(t, time.Hour)
+	fl.importCSV("order_id,sku,quantity\nK1,SKEIN,2\n")
+	vat := fl.plant.DyeStation("vat-a")
+	op := fl.op("K1", 0)
+	// Ten minutes of the machine's into the hold, the bath has been read at 80 °C already.
+	eventually(t, "the bath's hold", func() bool {
+		st := vat.Status()
+		return st.State == dye.StateHold && st.HoldLeft <= 3000*time.Second
+	})
+	if rs := fl.readings(op.ID); len(rs) != 0 {
+		t.Fatalf("readings written before their time: %+v", rs)
+	}
 	fl.restart()
-	kept := fl.readings(op.ID)
-	if kept["temperature"].Samples < written["temperature"].Samples {
-		t.Fatalf("the restart lost readings: %d samples written, %d kept", written["temperature"].Samples, kept["temperature"].Samples)
+	kept := fl.readings(op.ID)["temperature"]
+	if kept.Samples == 0 || kept.Open == nil || fl.op("K1", 0).State != book.Running {
+		t.Fatalf("at the restart the book kept %+v of the running bath's temperature, want its readings so far with the hold under way", kept)
 	}
 	eventually(t, "the bath to finish", func() bool { return fl.op("K1", 0).State == book.Done })
 	after := fl.readings(op.ID)
 	checkBath(t, after)
 	temp := after["temperature"]
-	if temp.Samples <= kept["temperature"].Samples || !temp.First.Equal(written["temperature"].First) {
-		t.Errorf("temperature after the restart %+v, kept before it %+v: want the readings after it added", temp, kept["temperature"])
+	if temp.Samples <= kept.Samples || !temp.First.Equal(kept.First) || temp.Min > kept.Min {
+		t.Errorf("temperature after the restart %+v, kept at it %+v: want the readings after it added", temp, kept)
 	}
 	// The bath held on through the restart, and so does its hold.
-	if k := kept["temperature"]; !temp.HeldFrom.Equal(k.Open.From) || temp.HoldTime <= k.HoldTime {
-		t.Errorf("hold from %v for %v after the restart; the one under way at it began at %v: want it gone on", temp.HeldFrom, temp.HoldTime, k.Open.From)
+	if !temp.HeldFrom.Equal(kept.Open.From) || temp.HoldTime <= kept.HoldTime {
+		t.Errorf("hold from %v for %v after the restart; the one under way at it began at %v: want it gone on", temp.HeldFrom, temp.HoldTime, kept.Open.From)
 	}
 }
