@@ -418,11 +418,46 @@ func (s *Server) getOperation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	op, err := s.book.Operation(c.Request().Context(), id)
+	ctx := c.Request().Context()
+	op, err := s.book.Operation(ctx, id)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, op)
+	out := operationRecord{Operation: op, Readings: []reading{}}
+	rs, err := s.book.Readings(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		out.Readings = append(out.Readings, reading{Quantity: r.Quantity, Unit: r.Unit, Samples: r.Samples, Min: r.Min, Max: r.Max,
+			Held: r.Held, HeldSeconds: r.HoldSeconds(), HeldFrom: r.HeldFrom, First: r.First, Last: r.Last})
+	}
+	if out.People, err = s.book.OperationPeople(ctx, id); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// operationRecord is an operation with its record: what its machine read during it and who
+// acted on it.
+type operationRecord struct {
+	book.Operation
+	Readings []reading  `json:"readings"`
+	People   []book.Act `json:"people"`
+}
+
+// reading is the summary of one quantity a machine read during an operation.
+type reading struct {
+	Quantity    string    `json:"quantity"`
+	Unit        string    `json:"unit,omitempty"`
+	Samples     int       `json:"samples"`
+	Min         float64   `json:"min"`
+	Max         float64   `json:"max"`
+	Held        float64   `json:"held"`
+	HeldSeconds float64   `json:"held_seconds"`
+	HeldFrom    time.Time `json:"held_from"`
+	First       time.Time `json:"first"`
+	Last        time.Time `json:"last"`
 }
 
 // actionRequest is the optional body of an action on an operation. Quantity is the units to
