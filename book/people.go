@@ -61,8 +61,10 @@ func (b *Book) OperationPeople(ctx context.Context, op int64) ([]Act, error) {
 			}
 			return err
 		}
+		// By the operation alone, which its index serves; an operation has few events, and
+		// actOf keeps the changes of its course among them.
 		var err error
-		events, err = tx.Events(EventFilter{Operation: op, Kinds: []string{EventOperation, EventOperationScrap}})
+		events, err = tx.Events(EventFilter{Operation: op})
 		return err
 	})
 	if err != nil {
@@ -85,6 +87,8 @@ func (b *Book) OperationPeople(ctx context.Context, op int64) ([]Act, error) {
 func actOf(e Event) (Act, bool) {
 	a := Act{At: e.At, Actor: e.Actor, Reason: e.Reason}
 	switch {
+	case e.Kind != EventOperation && e.Kind != EventOperationScrap:
+		return a, false // progress, labels and the like
 	case e.Kind == EventOperationScrap:
 		a.Action, a.Quantity = ActionScrap, e.Quantity
 	case e.To == Running && e.From == Paused:

@@ -40,6 +40,12 @@ func TestOperationPeople(t *testing.T) {
 			Actor: step.actor, Reason: step.reason, Quantity: step.quantity}); err != nil {
 			t.Fatalf("%s by %s: %v", step.action, step.actor, err)
 		}
+		if step.action == book.ActionResume {
+			// The machine's count is no act on the operation's course.
+			if _, err := fx.book.Progress(ctx, dye.ID, 2, "cell:dye-1"); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 
 	for _, tc := range []struct {
