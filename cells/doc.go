@@ -8,6 +8,14 @@
 // brings it back when the machine recovers. A cell holding a label printer prints a label for
 // every unit it finishes, and prints one again on request ([Cell.ReprintLabel]). [Tickets] prints a work ticket when a work order is dispatched.
 //
+// While a job runs, the controller summarises the readings of the registers the machine's
+// profile marks record (a dye bath's temperature and pH: lowest, highest, the value held and
+// for how long, see [book.ReadingSummary]) and writes them to the operation's record every
+// [Config.RecordEvery], when the job pauses, ends or leaves the machine, and when Run returns.
+// A job sent again after a pause or a fault, or adopted after a restart, goes on from what
+// the book holds, so a restart loses at most RecordEvery of them; a pause ends a hold, a
+// restart under a running machine does not.
+//
 // What the floor owes and holds is in the order book's store, not in a controller: the labels
 // owed (the book records them in the transaction that finishes the unit), how far the tickets
 // are printed, whether a cell is down and why, a fault a person reported, and the operation a
