@@ -203,6 +203,13 @@ func TestParseBad(t *testing.T) {
 		{name: "provenance-unknown-key"},
 		{name: "provenance-signing-key-empty"},
 		{name: "provenance-signing-key-not-a-string"},
+		{name: "provenance-serial-not-unique"},
+		{name: "provenance-serial-unknown-token"},
+		{name: "provenance-serial-bad-character"},
+		{name: "provenance-serial-seq-width"},
+		{name: "provenance-serial-tokens-touch"},
+		{name: "provenance-serial-unclosed"},
+		{name: "provenance-serial-empty"},
 		// A maker's public name.
 		{name: "public-name-too-long"},
 		{name: "public-name-control-characters"},

@@ -7,16 +7,19 @@ import (
 )
 
 // The provenance section names the studio's signing key when the studio keeps it outside the
-// daemon's data directory:
+// daemon's data directory, and the pattern of its units' serials:
 //
 //	provenance:
 //	  signing_key: /etc/cellforge/signing-key.pem
+//	  serial: "{drop}-{seq:6}"
 //
 // The file is an Ed25519 key, PKCS#8 in PEM; a relative path is read from the directory of the
-// factory config. Without the section the daemon keeps its key in the keys directory of its
-// data directory, made at its first start.
+// factory config. Without signing_key the daemon keeps its key in the keys directory of its
+// data directory, made at its first start. Without serial a unit's serial is DefaultSerial
+// (see SerialPattern). The section names one of them at least.
 
-// Provenance configures the studio's signing key of units' certificates.
+// Provenance configures the studio's signing key of units' certificates and the serials of its
+// units.
 type Provenance struct {
 	// SigningKey is the path of the signing key's file as the config names it; empty for
 	// the key ring of the data directory.
@@ -24,6 +27,8 @@ type Provenance struct {
 	// Line is the line of signing_key in the file, where a key that cannot be read is
 	// reported.
 	Line int
+	// Serial is the pattern of units' serials; the zero value is DefaultSerial.
+	Serial SerialPattern
 }
 
 // provenance decodes and checks the optional provenance section.
@@ -34,19 +39,33 @@ func (d *decoder) provenance(m *mapping, key string) value[*Provenance] {
 	}
 	v := value[*Provenance]{Line: e.Key.Line}
 	const object = "provenance"
-	pm, ok := d.Mapping(e.Val, object, "", "signing_key")
+	pm, ok := d.Mapping(e.Val, object, "", "signing_key", "serial")
 	if !ok {
 		v.Bad = true
 		return v
 	}
 	p := Provenance{Line: e.Key.Line}
+	serial := d.Str(pm, "serial")
+	switch {
+	case serial.Bad:
+		v.Bad = true
+	case serial.Line > 0:
+		sp, err := ParseSerialPattern(serial.V)
+		if err != nil {
+			d.Add(serial.Line, object, "serial", "%s", err)
+			v.Bad = true
+		}
+		p.Serial = sp
+	}
 	sv := d.Str(pm, "signing_key")
 	switch {
 	case sv.Bad:
 		v.Bad = true
-	case sv.Line == 0:
-		d.Add(e.Key.Line, object, "signing_key", "is missing: name the signing key's file, or leave the section out for the data directory's key")
+	case sv.Line == 0 && serial.Line == 0:
+		d.Add(e.Key.Line, object, "signing_key", "is missing: name the signing key's file or the serial pattern, or leave the section out for the data directory's key and the default serials")
 		v.Bad = true
+	case sv.Line == 0:
+		// Only the serial pattern: the data directory's key.
 	case strings.TrimSpace(sv.V) == "":
 		d.Add(sv.Line, object, "signing_key", "is empty: name the signing key's file, or leave the section out for the data directory's key")
 		v.Bad = true
