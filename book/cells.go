@@ -411,7 +411,8 @@ var ErrProgressBackwards = errors.New("units done cannot go down")
 // running or paused (a machine may count a last unit after a pause); done may not exceed the
 // units left after scraps, nor be less than what was recorded before. Reporting the same count
 // again changes nothing. Progress never completes the operation: whoever runs it decides that.
-// At a cell holding a label printer, each unit counted owes its label, in the same transaction.
+// The units counted that their work order lacks are made (see Unit), and at a cell holding a
+// label printer each unit counted owes its label, in the same transaction.
 func (b *Book) Progress(ctx context.Context, operation int64, done int, actor Actor) (Operation, error) {
 	var out Operation
 	err := b.store.Write(ctx, func(tx Tx) error {
@@ -444,6 +445,9 @@ func (b *Book) Progress(ctx context.Context, operation int64, done int, actor Ac
 		}
 		out = op
 		now := b.clock()
+		if err := b.makeUnits(tx, wo, done, now); err != nil {
+			return err
+		}
 		if err := b.oweLabels(tx, op, done-added, done, now); err != nil {
 			return err
 		}

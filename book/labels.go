@@ -11,7 +11,8 @@ import (
 
 // Every unit finished at a cell holding a label printer owes a label. The book records the label
 // as owed in the transaction that finishes the unit: when Progress counts it, or, for the units
-// not counted, when the operation completes. A reprint asked for is owed the same way. The
+// not counted, when the operation completes; that transaction makes the unit first if it has no
+// record yet (see Unit), so that every label owed has its unit's serial. A reprint asked for is owed the same way. The
 // cell's controller prints what its cell owes, oldest first, and forgets each label only once
 // the printer confirmed it (LabelPrinted), so that a label is owed until it is printed, across
 // restarts.
@@ -31,6 +32,9 @@ type OwedLabel struct {
 	// remake's units are numbered after them (OrderUnit), so that no two units of an order
 	// share a number. Zero for an order's first work order.
 	Before int
+	// Serial is the unit's stored serial (see Unit): unit n of an operation is its work
+	// order's unit n.
+	Serial string
 	// Reprint is true for a label asked for again (ReprintLabel).
 	Reprint bool
 	OwedAt  time.Time
@@ -136,12 +140,16 @@ func (b *Book) ReprintLabel(ctx context.Context, cell string, op int64, unit int
 		if err != nil {
 			return err
 		}
+		u, err := tx.WorkOrderUnit(wo.ID, n)
+		if err != nil {
+			return fmt.Errorf("reading the unit of the label: %w", err)
+		}
 		now := b.clock()
 		if err := tx.OweLabels(LabelsOwed{Cell: cell, Operation: op, First: n, Last: n, Reprint: true, At: now}); err != nil {
 			return fmt.Errorf("owing the label of unit %d of operation %d: %w", n, op, err)
 		}
 		out = OwedLabel{Cell: cell, Operation: op, WorkOrder: wo.ID, OrderID: wo.OrderID, Drop: wo.Drop, SKU: wo.SKU,
-			Unit: n, Before: before, Reprint: true, OwedAt: now}
+			Unit: n, Before: before, Serial: u.Serial, Reprint: true, OwedAt: now}
 		return nil
 	})
 	if err != nil {

@@ -46,12 +46,13 @@ type TransitionResult struct {
 const maxReason = 500
 
 // Transition applies an action to an operation in one transaction, with everything it causes:
-// completing an operation owes the labels of its units not counted yet (at a cell holding a
-// label printer) and readies the next one in the routing and queues it at a cell, or completes
-// the work order; completing with fewer good units than are left scraps the rest first;
-// scrapping every unit left scraps the work order. Any action on an operation a
-// cell fault paused takes it over from the fault: CellUp does not resume it. An illegal action
-// is refused with a *TransitionError and changes nothing.
+// completing an operation makes the units it finished that its work order lacks (see Unit),
+// owes the labels of its units not counted yet (at a cell holding a label printer) and readies
+// the next one in the routing and queues it at a cell, or completes the work order;
+// completing with fewer good units than are left scraps the rest first; scrapping every unit
+// left scraps the work order. Scrapped units are marked so (see Unit). Any action on an
+// operation a cell fault paused takes it over from the fault: CellUp does not resume it. An
+// illegal action is refused with a *TransitionError and changes nothing.
 func (b *Book) Transition(ctx context.Context, req TransitionRequest) (TransitionResult, error) {
 	reason := strings.TrimSpace(req.Reason)
 	switch {
@@ -204,6 +205,11 @@ func (b *Book) changeState(tx Tx, req TransitionRequest, op *Operation, wo WorkO
 	if err := tx.UpdateOperation(op); err != nil {
 		return fmt.Errorf("updating operation %d: %w", op.ID, err)
 	}
+	if req.Action == ActionScrap {
+		if err := scrapUnits(tx, *op, reason, now); err != nil {
+			return err
+		}
+	}
 	if err := takeOver(tx, op.ID, prev); err != nil {
 		return err
 	}
@@ -223,7 +229,11 @@ func (b *Book) changeState(tx Tx, req TransitionRequest, op *Operation, wo WorkO
 // operation of its work order is readied and dispatched, or, after the last, the work order
 // wo is done. wo is updated in place.
 func (b *Book) completed(tx Tx, actor Actor, op Operation, wo *WorkOrder, ops []Operation, now time.Time) error {
-	// The units finished and not counted yet owe their labels now.
+	// The good units not counted yet are made (if no step counted them before) and owe
+	// their labels now.
+	if err := b.makeUnits(tx, *wo, op.Quantity-op.Scrapped, now); err != nil {
+		return err
+	}
 	if err := b.oweLabels(tx, op, op.UnitsDone, op.Quantity-op.Scrapped, now); err != nil {
 		return err
 	}
@@ -291,6 +301,9 @@ func (b *Book) scrapSome(tx Tx, op *Operation, wo WorkOrder, ops []Operation, n 
 	op.Reason = reason
 	if err := tx.UpdateOperation(op); err != nil {
 		return fmt.Errorf("updating operation %d: %w", op.ID, err)
+	}
+	if err := scrapUnits(tx, *op, reason, now); err != nil {
+		return err
 	}
 	if err := takeOver(tx, op.ID, op.State); err != nil {
 		return err

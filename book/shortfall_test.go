@@ -372,7 +372,7 @@ func TestOrderDoneOnlyWhenItsRemakeIs(t *testing.T) {
 
 // TestRemakeUnitsAreNumberedAfterTheOrders checks that a remake's units owe labels numbered
 // after those of the order's work orders before it, so that no two labels of an order share a
-// serial.
+// serial, which the remake's unit records keep.
 func TestRemakeUnitsAreNumberedAfterTheOrders(t *testing.T) {
 	ctx := context.Background()
 	fx := newFixtureOf(t, "testdata/labels.yaml")
@@ -400,7 +400,17 @@ func TestRemakeUnitsAreNumberedAfterTheOrders(t *testing.T) {
 	}
 	pack := res.Operations[1]
 	l, err := fx.book.ReprintLabel(ctx, "pack-1", pack.ID, 0)
-	if err != nil || l.Unit != 1 || l.OrderUnit() != 3 {
-		t.Errorf("reprint of the remake's unit: %+v, %v; want unit 1 of the operation, 3 of the order", l, err)
+	if err != nil || l.Unit != 1 || l.OrderUnit() != 3 || l.Serial != "S1-3" {
+		t.Errorf("reprint of the remake's unit: %+v, %v; want unit 1 of the operation, 3 of the order, serial S1-3", l, err)
+	}
+	// The units as records: the remake's unit is its work order's first and its order's third.
+	records := orderUnits(t, fx, "S1")
+	if unitList(records) != "S1-1, S1-3" || records[1].WorkOrder != res.WorkOrder.ID || records[1].Number != 1 || records[1].OrderUnit != 3 {
+		t.Fatalf("S1's units = %+v, want S1-1 and the remake's unit 1, S1-3", records)
+	}
+	for i, l := range labels {
+		if l.Serial != records[i].Serial {
+			t.Errorf("label %d has serial %q, want %q", i, l.Serial, records[i].Serial)
+		}
 	}
 }

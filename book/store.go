@@ -95,6 +95,22 @@ type ReadTx interface {
 
 	// Readings returns the summaries of the readings of an operation's machine, by quantity.
 	Readings(operation int64) ([]ReadingSummary, error)
+
+	// Units as records.
+
+	// Unit returns the unit with a serial, or an error wrapping ErrNotFound.
+	Unit(serial string) (Unit, error)
+	// WorkOrderUnit returns unit number of a work order, or an error wrapping ErrNotFound.
+	WorkOrderUnit(workOrder int64, number int) (Unit, error)
+	// Units returns the units of a work order, by number.
+	Units(workOrder int64) ([]Unit, error)
+	// UnitsOfOrder returns the units of an order's work orders, by work order id and number.
+	UnitsOfOrder(orderID string) ([]Unit, error)
+	// UnitCount returns how many units a work order has, scrapped ones included: its
+	// highest unit number.
+	UnitCount(workOrder int64) (int, error)
+	// LastUnitSeq returns the largest Seq of a unit, 0 when there is none.
+	LastUnitSeq() (int64, error)
 }
 
 // Tx reads and writes inside one transaction.
@@ -139,6 +155,13 @@ type Tx interface {
 	// PutReadings stores summaries of the readings of an operation's machine, each replacing
 	// what was stored for its quantity.
 	PutReadings(operation int64, rs []ReadingSummary) error
+
+	// InsertUnits stores new units (their OrderID, Drop and SKU are their work order's). A
+	// serial or seq another unit holds fails with an error wrapping ErrSerialTaken.
+	InsertUnits(units []Unit) error
+	// ScrapUnits marks the live units of a work order numbered above s.Keep as scrapped and
+	// returns how many it marked.
+	ScrapUnits(s UnitsScrapped) (int, error)
 }
 
 // BatchStore is a Store that can write a large batch without holding the write lock for the

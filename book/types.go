@@ -205,5 +205,43 @@ type CellLoad struct {
 	Load time.Duration
 }
 
+// Unit is one unit a work order made: a record from the transaction that first counted it
+// (see Book.Units), with a serial that never changes. It holds nothing of the order's customer.
+type Unit struct {
+	Serial    string `json:"serial"`
+	WorkOrder int64  `json:"work_order"`
+	OrderID   string `json:"order_id"`
+	Drop      string `json:"drop"`
+	SKU       string `json:"sku"`
+	// Number is the unit's number within its work order, from 1: unit n is the nth good unit
+	// at every step after it was made.
+	Number int `json:"number"`
+	// OrderUnit is the unit's number within its order, from 1: a remake's units are numbered
+	// after those of the order's work orders before it.
+	OrderUnit int `json:"order_unit"`
+	// Seq is the unit's place in the studio's count of units, from 1.
+	Seq       int64     `json:"seq"`
+	CreatedAt time.Time `json:"created_at"`
+	// Scrapped tells where and why the unit was scrapped; nil for a live unit.
+	Scrapped *UnitScrap `json:"scrapped,omitempty"`
+}
+
+// UnitScrap is where, when and why a unit was scrapped.
+type UnitScrap struct {
+	Operation int64     `json:"operation"`
+	Reason    string    `json:"reason"`
+	At        time.Time `json:"at"`
+}
+
+// UnitsScrapped marks the live units of a work order numbered above Keep as scrapped at an
+// operation.
+type UnitsScrapped struct {
+	WorkOrder int64
+	Keep      int
+	Operation int64
+	Reason    string
+	At        time.Time
+}
+
 // ErrNotFound is returned by a store when the thing asked for does not exist.
 var ErrNotFound = errors.New("not found")

@@ -63,14 +63,16 @@ func (t *readTx) FaultPaused(cell string) ([]int64, error) {
 }
 
 // OwedLabels returns up to limit (all when limit <= 0) labels a cell owes, oldest first, with
-// their work orders' order, drop and SKU, and for a remake's the units of the order's work
-// orders before it.
+// their work orders' order, drop and SKU, for a remake's the units of the order's work orders
+// before it, and the serial of the unit (unit n of an operation is its work order's unit n;
+// empty if the unit has no record).
 func (t *readTx) OwedLabels(cell string, limit int) ([]book.OwedLabel, error) {
 	rows, err := t.query(`SELECT l.id, l.cell, l.operation, w.id, w.order_id, w.drop_id, w.sku, l.unit,
 			CASE WHEN w.remake_of IS NULL THEN 0 ELSE (SELECT coalesce(sum(p.quantity), 0) FROM work_orders p
 				WHERE p.order_id = w.order_id AND p.id < w.id) END,
-			l.reprint, l.owed_at
+			coalesce(u.serial, ''), l.reprint, l.owed_at
 		FROM owed_labels l JOIN operations o ON o.id = l.operation JOIN work_orders w ON w.id = o.work_order
+			LEFT JOIN units u ON u.work_order = w.id AND u.number = l.unit
 		WHERE l.cell = ? ORDER BY l.id LIMIT ?`, cell, sqlLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("reading the labels cell %q owes: %w", cell, err)
@@ -78,7 +80,7 @@ func (t *readTx) OwedLabels(cell string, limit int) ([]book.OwedLabel, error) {
 	labels, err := collect(t.ctx, rows, func(sc scanner) (book.OwedLabel, error) {
 		var l book.OwedLabel
 		var owed int64
-		err := sc.Scan(&l.ID, &l.Cell, &l.Operation, &l.WorkOrder, &l.OrderID, &l.Drop, &l.SKU, &l.Unit, &l.Before, &l.Reprint, &owed)
+		err := sc.Scan(&l.ID, &l.Cell, &l.Operation, &l.WorkOrder, &l.OrderID, &l.Drop, &l.SKU, &l.Unit, &l.Before, &l.Serial, &l.Reprint, &owed)
 		l.OwedAt = fromMicros(owed)
 		return l, err
 	})

@@ -1,0 +1,208 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cellforge/cellforge/book"
+)
+
+// unitsOf returns the units of a work order, as "serial#number/order unit seq" with " x<op>:<reason>"
+// for a scrapped one.
+func unitsOf(t *testing.T, s *Store, workOrder int64) string {
+	t.Helper()
+	var out []string
+	mustRead(t, s, func(tx book.ReadTx) error {
+		units, err := tx.Units(workOrder)
+		for _, u := range units {
+			v := fmt.Sprintf("%s#%d/%d s%d", u.Serial, u.Number, u.OrderUnit, u.Seq)
+			if u.Scrapped != nil {
+				v += fmt.Sprintf(" x%d:%s", u.Scrapped.Operation, u.Scrapped.Reason)
+			}
+			out = append(out, v)
+		}
+		return err
+	})
+	return strings.Join(out, ", ")
+}
+
+// TestUnitsStoreAndScrap stores units, refuses a serial twice (naming the unit that holds
+// it, with nothing of the refused ones stored), finds them by serial and marks the
+// highest-numbered live ones scrapped; the owed labels of a work order carry its units'
+// serials.
+func TestUnitsStoreAndScrap(t *testing.T) {
+	s, _ := openTest(t)
+	wos := importOrders(t, s, "d1", 3, 5) // quantities 4 and 5
+	a, b := wos[0], wos[1]
+	unit := func(wo book.WorkOrder, n int, serial string, seq int64) book.Unit {
+		return book.Unit{WorkOrder: wo.ID, Number: n, OrderUnit: n, Serial: serial, Seq: seq, CreatedAt: t0}
+	}
+	mustWrite(t, s, func(tx book.Tx) error {
+		return tx.InsertUnits([]book.Unit{unit(a.wo, 1, "A1", 1), unit(a.wo, 2, "A2", 2), unit(a.wo, 3, "A3", 3)})
+	})
+	err := s.Write(context.Background(), func(tx book.Tx) error {
+		return tx.InsertUnits([]book.Unit{unit(b.wo, 1, "B1", 4), unit(b.wo, 2, "A2", 5)})
+	})
+	want := fmt.Sprintf(`unit 2 of work order %d: serial "A2" is unit 2 of work order %d (order "d1-0000003")`, b.wo.ID, a.wo.ID)
+	if !errors.Is(err, book.ErrSerialTaken) || !strings.Contains(err.Error(), want) {
+		t.Errorf("a serial twice = %v, want %s", err, want)
+	}
+	if got := unitsOf(t, s, b.wo.ID); got != "" {
+		t.Errorf("the refused write stored units %s", got)
+	}
+	mustRead(t, s, func(tx book.ReadTx) error {
+		u, err := tx.Unit("A2")
+		if err != nil || u.WorkOrder != a.wo.ID || u.Number != 2 || u.OrderID != "d1-0000003" || u.Drop != "d1" ||
+			u.SKU != a.wo.SKU || !u.CreatedAt.Equal(t0) || u.Scrapped != nil {
+			t.Errorf("Unit(A2) = %+v, %v", u, err)
+		}
+		if _, err := tx.Unit("B1"); !errors.Is(err, book.ErrNotFound) {
+			t.Errorf("Unit(B1) = %v, want not found", err)
+		}
+		if n, err := tx.UnitCount(a.wo.ID); err != nil || n != 3 {
+			t.Errorf("UnitCount = %d, %v; want 3", n, err)
+		}
+		if n, err := tx.LastUnitSeq(); err != nil || n != 3 {
+			t.Errorf("LastUnitSeq = %d, %v; want 3", n, err)
+		}
+		units, err := tx.UnitsOfOrder("d1-0000003")
+		if err != nil || len(units) != 3 || units[2].Serial != "A3" {
+			t.Errorf("UnitsOfOrder = %+v, %v", units, err)
+		}
+		return nil
+	})
+
+	op := a.ops[1].ID
+	for _, tc := range []struct {
+		name   string
+		keep   int
+		marked int
+		want   string
+	}{
+		{name: "above the units made: none", keep: 3, marked: 0,
+			want: "A1#1/1 s1, A2#2/2 s2, A3#3/3 s3"},
+		{name: "the highest", keep: 2, marked: 1,
+			want: fmt.Sprintf("A1#1/1 s1, A2#2/2 s2, A3#3/3 s3 x%d:stain", op)},
+		{name: "the scrapped ones stay as they were", keep: 0, marked: 2,
+			want: fmt.Sprintf("A1#1/1 s1 x%[1]d:fire, A2#2/2 s2 x%[1]d:fire, A3#3/3 s3 x%[1]d:stain", op)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reason := map[int]string{2: "stain", 0: "fire"}[tc.keep]
+			mustWrite(t, s, func(tx book.Tx) error {
+				n, err := tx.ScrapUnits(book.UnitsScrapped{WorkOrder: a.wo.ID, Keep: tc.keep, Operation: op, Reason: reason, At: t0})
+				if n != tc.marked {
+					t.Errorf("ScrapUnits marked %d, want %d", n, tc.marked)
+				}
+				return err
+			})
+			if got := unitsOf(t, s, a.wo.ID); got != tc.want {
+				t.Errorf("units = %s, want %s", got, tc.want)
+			}
+		})
+	}
+
+	mustWrite(t, s, func(tx book.Tx) error {
+		return tx.OweLabels(book.LabelsOwed{Cell: "c1", Operation: a.ops[3].ID, First: 2, Last: 3, At: t0})
+	})
+	mustRead(t, s, func(tx book.ReadTx) error {
+		labels, err := tx.OwedLabels("c1", 0)
+		if err != nil || len(labels) != 2 || labels[0].Serial != "A2" || labels[1].Serial != "A3" {
+			t.Errorf("owed labels = %+v, %v; want the serials A2 and A3", labels, err)
+		}
+		return nil
+	})
+}
+
+// TestUnitsMigrationGivesEarlierUnitsTheirLabelsSerials: the units counted before units were
+// records are made by the migration with the serials their labels were printed with
+// ("{order}-{n}", a remake's numbered after the work orders before it), scrapped where the
+// work order's scraps leave them out, and numbered in the studio's sequence.
+func TestUnitsMigrationGivesEarlierUnitsTheirLabelsSerials(t *testing.T) {
+	ctx := context.Background()
+	s, path := openTest(t)
+	wos := importOrders(t, s, "d1", 3, 5) // quantities 4 and 5
+	untouched, a := wos[0], wos[1]
+	var remake book.WorkOrder
+	var remakeOps []book.Operation
+	mustWrite(t, s, func(tx book.Tx) error {
+		// a: 5 to make; 1 lost at the first step after 3 were counted (4 done), 1 more lost at
+		// the second, where 2 were counted: 3 live units of the 4 made
+		done := t0.Add(time.Hour)
+		ops := a.ops
+		ops[0].State, ops[0].UnitsDone, ops[0].Scrapped, ops[0].EndedAt, ops[0].StartedAt = book.Done, 3, 1, &done, &t0
+		ops[1].State, ops[1].Quantity, ops[1].UnitsDone, ops[1].Scrapped, ops[1].Reason, ops[1].StartedAt =
+			book.Running, 4, 2, 1, "stain", &done
+		for i := range ops[:2] {
+			if err := tx.UpdateOperation(&ops[i]); err != nil {
+				return err
+			}
+		}
+		// a remake of a's order, of 2, its first step done uncounted
+		remake = book.WorkOrder{OrderID: a.wo.OrderID, Drop: a.wo.Drop, SKU: a.wo.SKU, Quantity: 2, State: book.WorkOpen,
+			Due: a.wo.Due, IntakeAt: done, RemakeOf: a.wo.ID}
+		for seq, op := range a.ops {
+			op.ID, op.Seq, op.Quantity, op.State, op.UnitsDone, op.Scrapped, op.Reason = 0, seq, 2, book.Pending, 0, 0, ""
+			op.StartedAt, op.EndedAt = nil, nil
+			remakeOps = append(remakeOps, op)
+		}
+		remakeOps[0].State = book.Done
+		return tx.InsertWorkOrder(&remake, remakeOps)
+	})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The database as it was before the migration: no units.
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var unitsSQL string
+	for _, m := range ms {
+		if strings.HasSuffix(m.name, "_units.sql") {
+			unitsSQL = m.sql
+		}
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`DROP TABLE units`, unitsSQL} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%.40s: %v", q, err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	o := a.wo.OrderID
+	want := fmt.Sprintf("%[1]s-1#1/1 s1, %[1]s-2#2/2 s2, %[1]s-3#3/3 s3, %[1]s-4#4/4 s4 x%[2]d:stain", o, a.ops[1].ID)
+	if got := unitsOf(t, s, a.wo.ID); got != want {
+		t.Errorf("a's units = %s\nwant %s", got, want)
+	}
+	want = fmt.Sprintf("%[1]s-6#1/6 s5, %[1]s-7#2/7 s6", o)
+	if got := unitsOf(t, s, remake.ID); got != want {
+		t.Errorf("the remake's units = %s\nwant %s", got, want)
+	}
+	if got := unitsOf(t, s, untouched.wo.ID); got != "" {
+		t.Errorf("a work order that counted nothing has units %s", got)
+	}
+	mustRead(t, s, func(tx book.ReadTx) error {
+		u, err := tx.Unit(o + "-1")
+		if err != nil || !u.CreatedAt.Equal(t0) {
+			t.Errorf("unit 1 = %+v, %v; want made when its first step started", u, err)
+		}
+		return nil
+	})
+}
