@@ -3,7 +3,6 @@ package cells_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -466,26 +465,47 @@ func TestPersonAndMachineNeverContradict(t *testing.T) {
 	})
 }
 
+// TestManualLabelStationPrintsALabelPerFinishedUnit: each unit's label carries the serial the
+// book stored for it when the loom first counted it, in text and in its QR code's URL, under
+// the default pattern and the studio's own.
 func TestManualLabelStationPrintsALabelPerFinishedUnit(t *testing.T) {
-	fl := newFloor(t)
-	fl.importCSV("order_id,sku,quantity\nS1,SCARF,2\n")
-	eventually(t, "the label step to be queued", func() bool { return fl.op("S1", 1).State == book.Queued })
-	label := fl.op("S1", 1)
-	fl.act(label.ID, book.ActionStart, "")
-	fl.act(label.ID, book.ActionComplete, "")
-	eventually(t, "two labels to be printed", func() bool {
-		l, _ := fl.plant.Labels("labeller-1")
-		return len(l) == 2
-	})
-	printed, _ := fl.plant.Labels("labeller-1")
-	for i, l := range printed {
-		serial := fmt.Sprintf("S1-%d", i+1)
-		if _, ok := l.Field(serial); !ok {
-			t.Errorf("label %d has no serial %s: %+v", i, serial, l.Fields)
-		}
-		if qr := l.QRCodes(); len(qr) != 1 || qr[0] != "https://test.example/u/"+serial {
-			t.Errorf("label %d QR codes %v, want the provenance URL of %s", i, qr, serial)
-		}
+	for _, tc := range []struct {
+		name    string
+		pattern string
+		want    []string
+	}{
+		{name: "default serials", pattern: configs.DefaultSerial, want: []string{"S1-1", "S1-2"}},
+		{name: "the studio's pattern", pattern: "{sku}.{seq:4}", want: []string{"SCARF.0001", "SCARF.0002"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pattern, err := configs.ParseSerialPattern(tc.pattern)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fl := newFloor(t, func(f *configs.Factory) { f.Provenance.Serial = pattern })
+			fl.importCSV("order_id,sku,quantity\nS1,SCARF,2\n")
+			eventually(t, "the label step to be queued", func() bool { return fl.op("S1", 1).State == book.Queued })
+			label := fl.op("S1", 1)
+			fl.act(label.ID, book.ActionStart, "")
+			fl.act(label.ID, book.ActionComplete, "")
+			eventually(t, "two labels to be printed", func() bool {
+				l, _ := fl.plant.Labels("labeller-1")
+				return len(l) == 2
+			})
+			printed, _ := fl.plant.Labels("labeller-1")
+			for i, l := range printed {
+				serial := tc.want[i]
+				if _, ok := l.Field(serial); !ok {
+					t.Errorf("label %d has no serial %s: %+v", i, serial, l.Fields)
+				}
+				if qr := l.QRCodes(); len(qr) != 1 || qr[0] != "https://test.example/u/"+serial {
+					t.Errorf("label %d QR codes %v, want the provenance URL of %s", i, qr, serial)
+				}
+				if u, err := fl.book.Unit(context.Background(), serial); err != nil || u.OrderID != "S1" || u.Number != i+1 {
+					t.Errorf("Unit(%s) = %+v, %v; want unit %d of S1", serial, u, err, i+1)
+				}
+			}
+		})
 	}
 }
 

@@ -23,6 +23,9 @@ type Label struct {
 // ErrNoPrinter is returned when a label is asked of a cell without a label printer.
 var ErrNoPrinter = errors.New("the cell has no label printer")
 
+// ErrNoUnit is returned when a label is owed for a unit the book holds no record of.
+var ErrNoUnit = errors.New("the label's unit has no record")
+
 // ErrNotFinished is returned when the label of a unit that is not finished yet is asked for.
 var ErrNotFinished = book.ErrNotFinished
 
@@ -51,9 +54,8 @@ func (c *Cell) ReprintLabel(ctx context.Context, op int64, unit int) (serial str
 	return serial, nil
 }
 
-// Serial is the serial of a unit's label: its order id and its number within the order (a
-// remake's units are numbered after those of the order's work orders before it).
-func Serial(l book.OwedLabel) string { return fmt.Sprintf("%s-%d", l.OrderID, l.OrderUnit()) }
+// Serial is the serial of a unit's label: the unit's stored serial (see [book.Unit]).
+func Serial(l book.OwedLabel) string { return l.Serial }
 
 // label is what the label owed shows.
 func (c *Cell) label(l book.OwedLabel) Label {
@@ -95,6 +97,11 @@ func (c *Cell) printOwed(ctx context.Context) error {
 		for i, l := range owed {
 			if err := ctx.Err(); err != nil {
 				return err
+			}
+			if l.Serial == "" {
+				// The book makes a unit in the transaction that owes its label; a label without
+				// one would print a unit no page knows.
+				return fmt.Errorf("label %d: unit %d of work order %d has no record: %w", l.ID, l.Unit, l.WorkOrder, ErrNoUnit)
 			}
 			// Not cancelled once sent (the driver's own timeout bounds it): a print cut off
 			// after the printer took it would be owed still, and print again.
