@@ -156,6 +156,9 @@ type job struct {
 	Notes        string
 	DropName     string
 	Customer     string
+	// Units are the live units of the job's work order, for the current job only; nil
+	// before any is counted.
+	Units *unitsView
 	// ReasonLabel is the label of the reason of the job's last pause or scrap, or the reason
 	// itself when it is no reason of the factory's lists (a fault's).
 	ReasonLabel string
@@ -320,7 +323,7 @@ func (p *Pages) lastLabelled(ctx context.Context, cell string, cur *job) (int64,
 }
 
 // job completes a queue entry with its product's routing step and, for the current job, its
-// order's notes.
+// order's notes and its work order's units.
 func (p *Pages) job(ctx context.Context, e book.QueueEntry, current bool) (job, error) {
 	j := job{QueueEntry: e, Product: e.SKU, Step: e.Name, ReasonLabel: e.Reason}
 	rs := p.factory.Reasons
@@ -358,8 +361,41 @@ func (p *Pages) job(ctx context.Context, e book.QueueEntry, current bool) (job, 
 		if j.Pictures, err = p.book.Photos(ctx, e.WorkOrder); err != nil {
 			return j, err
 		}
+		units, err := p.book.Units(ctx, e.WorkOrder)
+		if err != nil {
+			return j, err
+		}
+		j.Units = newUnitsView(units)
 	}
 	return j, nil
+}
+
+// unitsView is the serials of a work order's live units as the tablet shows them: all of
+// them when they are few, the first and the last when they are many.
+type unitsView struct {
+	Count int
+	Text  string
+}
+
+// unitsListed is how many serials the tablet lists before it shows only the first and last.
+const unitsListed = 4
+
+// newUnitsView returns the view of units' live ones (the lowest-numbered, in order), nil when
+// there is none.
+func newUnitsView(units []book.Unit) *unitsView {
+	var live []string
+	for _, u := range units {
+		if u.Scrapped == nil {
+			live = append(live, u.Serial)
+		}
+	}
+	switch {
+	case len(live) == 0:
+		return nil
+	case len(live) <= unitsListed:
+		return &unitsView{Count: len(live), Text: strings.Join(live, ", ")}
+	}
+	return &unitsView{Count: len(live), Text: live[0] + " … " + live[len(live)-1]}
 }
 
 // paramName and paramValue show a step's machine parameters as the floor speaks of them.

@@ -747,3 +747,72 @@ func TestTabletShowsAFaultByWhoReportedItAndOffersToClearIt(t *testing.T) {
 		t.Errorf("data-idle-left = %d, %v; want the 15 minutes of a PIN session at most", left, err)
 	}
 }
+
+// TestTabletShowsTheSerialsOfTheUnitsInHand: the job in hand lists its work order's live units
+// by serial once they are counted, the first and the last when they are many, in the tablet's
+// language.
+func TestTabletShowsTheSerialsOfTheUnitsInHand(t *testing.T) {
+	ctx := context.Background()
+	s := newSite(t)
+	s.importCSV(t, "order_id,sku,quantity\nw-1,SCARF,12\n")
+	b := s.browser(t)
+	if p := b.signInPIN("dye-1", "ana", "1234"); p.status != http.StatusOK {
+		t.Fatalf("sign-in: %d", p.status)
+	}
+	_, wo, err := s.book.Order(ctx, "w-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.book.WorkOrder(ctx, wo.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := d.Operations[0].ID
+	if _, err := s.book.Transition(ctx, book.TransitionRequest{Operation: op, Action: book.ActionStart, Actor: "ana"}); err != nil {
+		t.Fatal(err)
+	}
+	units := regexp.MustCompile(`<p class="units" data-units="(\d+)">([^<]*)</p>`)
+	shown := func(lang string) string {
+		t.Helper()
+		req, _ := http.NewRequest("GET", s.URL+"/tablet/dye-1", nil)
+		req.Header.Set("Accept-Language", lang)
+		p := b.do(req)
+		if p.status != http.StatusOK {
+			t.Fatalf("tablet: %d", p.status)
+		}
+		m := units.FindStringSubmatch(p.body)
+		if m == nil {
+			return ""
+		}
+		return m[1] + ": " + m[2]
+	}
+	for _, tc := range []struct {
+		name string
+		act  func() error
+		want string
+	}{
+		{name: "none counted", act: func() error { return nil }, want: ""},
+		{name: "one", act: func() error { _, err := s.book.Progress(ctx, op, 1, "cell"); return err }, want: "1: Unit w-1-1"},
+		{name: "a few", act: func() error { _, err := s.book.Progress(ctx, op, 4, "cell"); return err },
+			want: "4: Units w-1-1, w-1-2, w-1-3, w-1-4"},
+		{name: "many", act: func() error { _, err := s.book.Progress(ctx, op, 12, "cell"); return err },
+			want: "12: Units w-1-1 … w-1-12"},
+		{name: "after a scrap, the live ones", act: func() error {
+			_, err := s.book.Transition(ctx, book.TransitionRequest{Operation: op, Action: book.ActionScrap, Actor: "ana",
+				Reason: "stain", Quantity: 2})
+			return err
+		}, want: "10: Units w-1-1 … w-1-10"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.act(); err != nil {
+				t.Fatal(err)
+			}
+			if got := shown("en"); got != tc.want {
+				t.Errorf("units shown = %q, want %q", got, tc.want)
+			}
+		})
+	}
+	if got, want := shown("pt-PT,pt;q=0.9"), "10: Unidades w-1-1 … w-1-10"; got != want {
+		t.Errorf("units shown in Portuguese = %q, want %q", got, want)
+	}
+}
