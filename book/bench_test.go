@@ -202,3 +202,87 @@ func BenchmarkShortfalls(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkUnits measures what making units as records adds to the transactions that count
+// them: a count of one unit at a rug's first step (dye), which makes the unit, beside the same
+// count at its second step (weave), where the unit exists; and the completion of an uncounted
+// first step of 1,000 units, which makes them all, beside the completion of the second step of
+// 1,000 units made before. Each pair is the same transaction but for the units it makes.
+func BenchmarkUnits(b *testing.B) {
+	ctx := context.Background()
+	bk := openBench(b, nil)
+	seq := 0
+	// order imports an order of RUG and returns its operations.
+	order := func(b *testing.B, quantity int) []book.Operation {
+		b.Helper()
+		seq++
+		id := fmt.Sprintf("U-%06d", seq)
+		rr, err := intake.NewCSV(bytes.NewBufferString(fmt.Sprintf("order_id,sku,quantity\n%s,RUG,%d\n", id, quantity)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := bk.Import(ctx, book.ImportRequest{Drop: "big", Rows: rr, Actor: "bench"}); err != nil {
+			b.Fatal(err)
+		}
+		_, wo, err := bk.Order(ctx, id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		d, err := bk.WorkOrder(ctx, wo.ID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return d.Operations
+	}
+	act := func(b *testing.B, op int64, a book.Action) {
+		b.Helper()
+		if _, err := bk.Transition(ctx, book.TransitionRequest{Operation: op, Action: a, Actor: "bench"}); err != nil {
+			b.Fatalf("%s operation %d: %v", a, op, err)
+		}
+	}
+	// count counts units at a running operation, one more each op.
+	count := func(b *testing.B, op int64) {
+		done := 0
+		for b.Loop() {
+			done++
+			if _, err := bk.Progress(ctx, op, done, "bench"); err != nil {
+				b.Fatal(err)
+			}
+		}
+		act(b, op, book.ActionComplete)
+	}
+	const counted = 1000 // more than a run counts; the drop sells a million rugs in all
+	b.Run("count-making-a-unit", func(b *testing.B) {
+		ops := order(b, counted)
+		act(b, ops[0].ID, book.ActionStart)
+		count(b, ops[0].ID)
+	})
+	b.Run("peer-count-a-made-unit", func(b *testing.B) {
+		ops := order(b, counted)
+		act(b, ops[0].ID, book.ActionStart)
+		act(b, ops[0].ID, book.ActionComplete) // makes the units
+		act(b, ops[1].ID, book.ActionStart)
+		count(b, ops[1].ID)
+	})
+	const completed = 1000
+	b.Run("complete-making-1000", func(b *testing.B) {
+		for range b.N {
+			b.StopTimer()
+			ops := order(b, completed)
+			act(b, ops[0].ID, book.ActionStart)
+			b.StartTimer()
+			act(b, ops[0].ID, book.ActionComplete)
+		}
+	})
+	b.Run("peer-complete-1000-made", func(b *testing.B) {
+		for range b.N {
+			b.StopTimer()
+			ops := order(b, completed)
+			act(b, ops[0].ID, book.ActionStart)
+			act(b, ops[0].ID, book.ActionComplete)
+			act(b, ops[1].ID, book.ActionStart)
+			b.StartTimer()
+			act(b, ops[1].ID, book.ActionComplete)
+		}
+	})
+}

@@ -109,6 +109,9 @@ type ReadTx interface {
 	// UnitCount returns how many units a work order has, scrapped ones included: its
 	// highest unit number.
 	UnitCount(workOrder int64) (int, error)
+	// LiveUnitCount returns how many live units a work order has: they are its units
+	// numbered 1 to that count.
+	LiveUnitCount(workOrder int64) (int, error)
 	// LastUnitSeq returns the largest Seq of a unit, 0 when there is none.
 	LastUnitSeq() (int64, error)
 }

@@ -127,3 +127,35 @@ func (b *Book) UnitsOfOrder(ctx context.Context, orderID string) ([]Unit, error)
 	})
 	return out, err
 }
+
+// LiveUnits returns how many live units a work order has, its first live units up to head
+// and its last live unit (the zero Unit when it has none): what shows a work order's units
+// without reading them all, since a work order's live units are its units 1 to count.
+func (b *Book) LiveUnits(ctx context.Context, workOrder int64, head int) (first []Unit, last Unit, count int, err error) {
+	err = b.store.Read(ctx, func(tx ReadTx) error {
+		if _, err := tx.WorkOrder(workOrder); errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("%w: %d", ErrUnknownWorkOrder, workOrder)
+		} else if err != nil {
+			return err
+		}
+		var err error
+		if count, err = tx.LiveUnitCount(workOrder); err != nil {
+			return err
+		}
+		for n := 1; n <= min(head, count); n++ {
+			u, err := tx.WorkOrderUnit(workOrder, n)
+			if err != nil {
+				return err
+			}
+			first = append(first, u)
+		}
+		if count > 0 {
+			last, err = tx.WorkOrderUnit(workOrder, count)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, Unit{}, 0, fmt.Errorf("reading the live units of work order %d: %w", workOrder, err)
+	}
+	return first, last, count, nil
+}

@@ -63,6 +63,35 @@ func (fx *fixture) completeWith(t *testing.T, op int64, good int, reason string)
 	}
 }
 
+// checkLiveUnits checks that LiveUnits tells a work order's live units as Units reads them
+// all: how many, the first two and the last.
+func checkLiveUnits(t *testing.T, fx *fixture, workOrder int64) {
+	t.Helper()
+	ctx := context.Background()
+	all, err := fx.book.Units(ctx, workOrder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var live []book.Unit
+	for _, u := range all {
+		if u.Scrapped == nil {
+			live = append(live, u)
+		}
+	}
+	first, last, count, err := fx.book.LiveUnits(ctx, workOrder, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLast := book.Unit{}
+	if len(live) > 0 {
+		wantLast = live[len(live)-1]
+	}
+	if count != len(live) || !slices.Equal(first, live[:min(2, len(live))]) || last != wantLast {
+		t.Errorf("work order %d: LiveUnits = %q, last %q, %d; want %q of %d", workOrder, unitList(first), last.Serial, count,
+			unitList(live), len(live))
+	}
+}
+
 // TestUnitsAreMadeWhenFirstCounted: a unit becomes a record in the transaction that first
 // counts it, by the machine's count or by the completion of its step, and a later step's
 // count makes none.
@@ -297,6 +326,11 @@ func TestSerialsAreUniqueAcrossManyWorkOrders(t *testing.T) {
 					}
 				}
 			}
+			for _, order := range orders {
+				for _, wo := range fx.detail(t, order).WorkOrders {
+					checkLiveUnits(t, fx, wo.ID)
+				}
+			}
 			slices.Sort(seqs)
 			for i, s := range seqs {
 				if s != int64(i+1) {
@@ -367,6 +401,7 @@ func TestScrapMarksTheHighestNumberedLiveUnits(t *testing.T) {
 			if got != tc.want {
 				t.Errorf("units = %q, want %q", got, tc.want)
 			}
+			checkLiveUnits(t, fx, ops[0].WorkOrder)
 			labels, _, err := fx.book.OwedLabels(ctx, "pack-1", 0)
 			if err != nil {
 				t.Fatal(err)
@@ -435,6 +470,9 @@ func TestUnitLookups(t *testing.T) {
 	}
 	if _, err := fx.book.Units(ctx, 4242); !errors.Is(err, book.ErrUnknownWorkOrder) {
 		t.Errorf("Units(4242) = %v, want an unknown work order", err)
+	}
+	if _, _, _, err := fx.book.LiveUnits(ctx, 4242, 2); !errors.Is(err, book.ErrUnknownWorkOrder) {
+		t.Errorf("LiveUnits(4242) = %v, want an unknown work order", err)
 	}
 	if _, err := fx.book.UnitsOfOrder(ctx, "nope"); !errors.Is(err, book.ErrUnknownOrder) {
 		t.Errorf("UnitsOfOrder(nope) = %v, want an unknown order", err)

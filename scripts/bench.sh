@@ -298,6 +298,7 @@ go test -run='^$' -bench='Import100k' -benchtime=1x -count=3 ./book/ | tee "$B/g
 go test -run='^$' -bench=. -benchtime=10x ./book/intake/ | tee "$B/go-intake.txt"
 go test -run='^$' -bench=BodyPace -benchtime=100x -count=5 ./api/ | tee "$B/go-pace.txt"
 go test -run='^$' -bench=Shortfalls -benchtime=20x -count=3 ./book/ | tee "$B/go-short.txt"
+go test -run='^$' -bench=BenchmarkUnits -benchtime=50x -count=5 ./book/ | tee "$B/go-units.txt"
 go test -run='^$' -bench='Chain|VerifyWorst' -benchtime=10x -count=5 -benchmem ./book/provenance/ | tee "$B/go-provenance.txt"
 
 echo "== import of 100,000 rows into the daemon, beside sqlite3's own .import"
@@ -587,6 +588,30 @@ the Short list / the store's read alone = **$(fmt "$(echo "$short_list / $short_
 dashboard reads the Short list once and the completed orders once per drop.
 MD
 
+units_make=$(go_ms BenchmarkUnits/count-making-a-unit "$B/go-units.txt")
+units_made=$(go_ms BenchmarkUnits/peer-count-a-made-unit "$B/go-units.txt")
+units_make1k=$(go_ms BenchmarkUnits/complete-making-1000 "$B/go-units.txt")
+units_made1k=$(go_ms BenchmarkUnits/peer-complete-1000-made "$B/go-units.txt")
+cat > "$B/units.md" <<MD
+## Units as records
+
+What making a unit a record (its serial, its place in the studio's count) adds to the
+transaction that first counts it, in-process on SQLite
+(\`go test -run='^\$' -bench=BenchmarkUnits -benchtime=50x -count=5 ./book/\`, median of 5); each
+peer is the same transaction at a rug's second step, whose units exist:
+
+| transaction | time |
+| --- | --- |
+| a count of one unit at the first step, which makes it (\`Progress\`) | ${units_make} ms |
+| peer: a count of one unit at the second step | ${units_made} ms |
+| the completion of an uncounted first step of 1,000 units, which makes them all | ${units_make1k} ms |
+| peer: the completion of the second step of 1,000 units | ${units_made1k} ms |
+
+Ratios: a count that makes its unit / one that does not = **$(fmt "$(echo "$units_make / $units_made" | bc -l)" 2)x**;
+a completion that makes 1,000 units / one that does not = **$(fmt "$(echo "$units_make1k / $units_made1k" | bc -l)" 1)x**,
+about $(fmt "$(echo "$units_make1k - $units_made1k" | bc -l)" 0) µs a unit made.
+MD
+
 # prov_mb NAME: the median MB allocated per op of benchmark NAME in go-provenance.txt.
 prov_mb() { awk -v want="$1" '{ name = $1; sub(/-[0-9]+$/, "", name) } name == want { for (i = 3; i < NF; i++) if ($(i + 1) == "B/op") print $i / 1e6 }' "$B/go-provenance.txt" \
   | sort -n | awk '{a[NR] = $1} END { if (NR == 0) exit 1; printf "%.1f", a[int((NR + 1) / 2)] }'; }
@@ -699,6 +724,8 @@ fetch of its live part and the swap (\`node api/web/e2e/delay.bench.mjs URL CELL
 Aim: under 1 s to the screen: $(aim "$(field p99_ms "$B/web-delay.json") < 1000").
 
 $(cat "$B/short.md")
+
+$(cat "$B/units.md")
 
 $(cat "$B/provenance.md")
 

@@ -361,11 +361,11 @@ func (p *Pages) job(ctx context.Context, e book.QueueEntry, current bool) (job, 
 		if j.Pictures, err = p.book.Photos(ctx, e.WorkOrder); err != nil {
 			return j, err
 		}
-		units, err := p.book.Units(ctx, e.WorkOrder)
+		first, last, count, err := p.book.LiveUnits(ctx, e.WorkOrder, unitsListed)
 		if err != nil {
 			return j, err
 		}
-		j.Units = newUnitsView(units)
+		j.Units = newUnitsView(first, last, count)
 	}
 	return j, nil
 }
@@ -380,22 +380,20 @@ type unitsView struct {
 // unitsListed is how many serials the tablet lists before it shows only the first and last.
 const unitsListed = 4
 
-// newUnitsView returns the view of units' live ones (the lowest-numbered, in order), nil when
-// there is none.
-func newUnitsView(units []book.Unit) *unitsView {
-	var live []string
-	for _, u := range units {
-		if u.Scrapped == nil {
-			live = append(live, u.Serial)
-		}
-	}
+// newUnitsView returns the view of a work order's count live units, of which first are the
+// first and last the last; nil when there is none.
+func newUnitsView(first []book.Unit, last book.Unit, count int) *unitsView {
 	switch {
-	case len(live) == 0:
+	case count == 0:
 		return nil
-	case len(live) <= unitsListed:
-		return &unitsView{Count: len(live), Text: strings.Join(live, ", ")}
+	case count <= unitsListed && len(first) == count:
+		serials := make([]string, len(first))
+		for i, u := range first {
+			serials[i] = u.Serial
+		}
+		return &unitsView{Count: count, Text: strings.Join(serials, ", ")}
 	}
-	return &unitsView{Count: len(live), Text: live[0] + " … " + live[len(live)-1]}
+	return &unitsView{Count: count, Text: first[0].Serial + " … " + last.Serial}
 }
 
 // paramName and paramValue show a step's machine parameters as the floor speaks of them.

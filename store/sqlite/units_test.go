@@ -118,6 +118,105 @@ func TestUnitsStoreAndScrap(t *testing.T) {
 	})
 }
 
+// TestInsertManyUnits stores units in several statements: all of them, or, when one of a
+// later statement repeats a serial, none, with the repeated serial named.
+func TestInsertManyUnits(t *testing.T) {
+	s, _ := openTest(t)
+	wos := importOrders(t, s, "d1", 0, 2)
+	many := func(wo book.WorkOrder, n int, serial func(i int) string) []book.Unit {
+		out := make([]book.Unit, n)
+		for i := range out {
+			out[i] = book.Unit{WorkOrder: wo.ID, Number: i + 1, OrderUnit: i + 1, Serial: serial(i), Seq: int64(wo.ID*1000 + int64(i)), CreatedAt: t0}
+		}
+		return out
+	}
+	mustWrite(t, s, func(tx book.Tx) error {
+		return tx.InsertUnits(many(wos[0].wo, 2*unitsPerInsert+50, func(i int) string { return fmt.Sprintf("A%d", i) }))
+	})
+	for _, tc := range []struct {
+		name   string
+		serial func(i int) string
+		want   string
+	}{
+		{name: "a serial stored before, in a later statement", serial: func(i int) string {
+			if i == unitsPerInsert+7 {
+				return "A3"
+			}
+			return fmt.Sprintf("B%d", i)
+		}, want: fmt.Sprintf(`unit %d of work order %d: serial "A3" is unit 4 of work order %d`, unitsPerInsert+8, wos[1].wo.ID, wos[0].wo.ID)},
+		{name: "a serial twice in one statement", serial: func(i int) string {
+			if i == unitsPerInsert+9 {
+				return fmt.Sprintf("B%d", unitsPerInsert+2)
+			}
+			return fmt.Sprintf("B%d", i)
+		}, want: fmt.Sprintf(`unit %d of work order %d: serial "B%d" is also unit %d's`, unitsPerInsert+10, wos[1].wo.ID, unitsPerInsert+2, unitsPerInsert+3)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := s.Write(context.Background(), func(tx book.Tx) error {
+				return tx.InsertUnits(many(wos[1].wo, 2*unitsPerInsert+50, tc.serial))
+			})
+			if !errors.Is(err, book.ErrSerialTaken) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("InsertUnits = %v, want %s", err, tc.want)
+			}
+		})
+	}
+	mustRead(t, s, func(tx book.ReadTx) error {
+		a, err := tx.UnitCount(wos[0].wo.ID)
+		if err != nil || a != 2*unitsPerInsert+50 {
+			t.Errorf("UnitCount(A) = %d, %v; want %d", a, err, 2*unitsPerInsert+50)
+		}
+		if b, err := tx.UnitCount(wos[1].wo.ID); err != nil || b != 0 {
+			t.Errorf("UnitCount(B) = %d, %v; want none stored", b, err)
+		}
+		return nil
+	})
+}
+
+// TestLiveUnitCount: a work order's live units are those below its lowest scrapped one.
+func TestLiveUnitCount(t *testing.T) {
+	s, _ := openTest(t)
+	wos := importOrders(t, s, "d1", 0, 1)
+	wo, op := wos[0].wo.ID, wos[0].ops[0].ID
+	count := func() int {
+		var n int
+		mustRead(t, s, func(tx book.ReadTx) error {
+			var err error
+			n, err = tx.LiveUnitCount(wo)
+			return err
+		})
+		return n
+	}
+	for _, tc := range []struct {
+		name string
+		do   func(tx book.Tx) error
+		want int
+	}{
+		{name: "no unit", do: func(tx book.Tx) error { return nil }, want: 0},
+		{name: "three made", do: func(tx book.Tx) error {
+			var us []book.Unit
+			for n := 1; n <= 3; n++ {
+				us = append(us, book.Unit{WorkOrder: wo, Number: n, OrderUnit: n, Serial: fmt.Sprint("S", n), Seq: int64(n), CreatedAt: t0})
+			}
+			return tx.InsertUnits(us)
+		}, want: 3},
+		{name: "the last scrapped", do: func(tx book.Tx) error {
+			_, err := tx.ScrapUnits(book.UnitsScrapped{WorkOrder: wo, Keep: 2, Operation: op, Reason: "stain", At: t0})
+			return err
+		}, want: 2},
+		{name: "all scrapped", do: func(tx book.Tx) error {
+			_, err := tx.ScrapUnits(book.UnitsScrapped{WorkOrder: wo, Keep: 0, Operation: op, Reason: "fire", At: t0})
+			return err
+		}, want: 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mustWrite(t, s, tc.do)
+			if got := count(); got != tc.want {
+				t.Errorf("LiveUnitCount = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
 // TestUnitsMigrationGivesEarlierUnitsTheirLabelsSerials: the units counted before units were
 // records are made by the migration with the serials their labels were printed with
 // ("{order}-{n}", a remake's numbered after the work orders before it), scrapped where the

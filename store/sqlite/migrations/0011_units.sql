@@ -21,6 +21,8 @@ CREATE TABLE units (
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX units_serial ON units (serial);
 CREATE UNIQUE INDEX units_seq ON units (seq);
+-- A work order's lowest scrapped unit, one above its last live one.
+CREATE INDEX units_scrapped ON units (work_order, number) WHERE scrapped_operation IS NOT NULL;
 
 -- The units finished before this migration get the serials their labels were printed with,
 -- "{order}-{n}", numbered as the labels numbered them: a work order has as many units as its
