@@ -41,6 +41,7 @@ const (
 	codeNotShort         = "not_short"
 	codeBusy             = "busy"
 	codeNotImage         = "not_an_image"
+	codeSerialTaken      = "serial_taken"
 )
 
 // errorBody is the JSON shape of every error the API returns.
@@ -112,6 +113,10 @@ func classify(err error) (int, errorBody) {
 		return http.StatusConflict, body(codeStale, stale.Error())
 	case errors.Is(err, book.ErrNotShort):
 		return http.StatusConflict, body(codeNotShort, err.Error())
+	case errors.Is(err, book.ErrSerialTaken):
+		// The studio's serial pattern cannot tell two units apart: nothing the client can
+		// change, but what to change is said.
+		return http.StatusConflict, body(codeSerialTaken, err.Error()+"; the units were not counted: make provenance.serial hold {seq}")
 	case errors.Is(err, book.ErrIdempotencyMismatch):
 		return http.StatusUnprocessableEntity, body(codeIdemMismatch,
 			"the Idempotency-Key was already used for a different request: use a new key for a new request")

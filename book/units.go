@@ -85,7 +85,7 @@ func (b *Book) Unit(ctx context.Context, serial string) (Unit, error) {
 		return err
 	})
 	if errors.Is(err, ErrNotFound) {
-		return Unit{}, fmt.Errorf("%w: no unit has serial %q: %w", ErrUnknownUnit, serial, err)
+		return Unit{}, fmt.Errorf("%w %q: %w", ErrUnknownUnit, serial, ErrNotFound)
 	}
 	if err != nil {
 		return Unit{}, fmt.Errorf("reading unit %q: %w", serial, err)
