@@ -509,6 +509,38 @@ func TestManualLabelStationPrintsALabelPerFinishedUnit(t *testing.T) {
 	}
 }
 
+// TestLabelWithoutAUnitIsNotPrinted: a label owed for a unit the book has no record of (which
+// the book never owes; injected here through the store) is refused, not printed without its
+// serial, and the labels after it wait.
+func TestLabelWithoutAUnitIsNotPrinted(t *testing.T) {
+	ctx := context.Background()
+	fl := newFloor(t)
+	fl.importCSV("order_id,sku,quantity\nS1,SCARF,1\n")
+	eventually(t, "the label step to be queued", func() bool { return fl.op("S1", 1).State == book.Queued })
+	label := fl.op("S1", 1)
+	fl.act(label.ID, book.ActionStart, "")
+	fl.act(label.ID, book.ActionComplete, "")
+	eventually(t, "S1-1's label to be printed", func() bool {
+		l, _ := fl.plant.Labels("labeller-1")
+		return len(l) == 1
+	})
+	if err := fl.store.Write(ctx, func(tx book.Tx) error {
+		return tx.OweLabels(book.LabelsOwed{Cell: "label-1", Operation: label.ID, First: 2, Last: 2, At: time.Now()})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	serial, err := fl.cells["label-1"].ReprintLabel(ctx, label.ID, 1)
+	if serial != "S1-1" || !errors.Is(err, cells.ErrNoUnit) {
+		t.Errorf("ReprintLabel = %q, %v; want S1-1 owed behind the label of no unit, refused", serial, err)
+	}
+	if l, _ := fl.plant.Labels("labeller-1"); len(l) != 1 {
+		t.Errorf("%d labels printed, want only S1-1's first", len(l))
+	}
+	if _, n, err := fl.book.OwedLabels(ctx, "label-1", 0); err != nil || n != 2 {
+		t.Errorf("labels owed = %d, %v; want the label of no unit and the reprint", n, err)
+	}
+}
+
 func TestResetRefusedOnAManualCell(t *testing.T) {
 	fl := newFloor(t)
 	if err := fl.cells["label-1"].Reset(context.Background(), "person:ana", "fixed"); !errors.Is(err, cells.ErrManual) {
