@@ -223,6 +223,37 @@ func TestSerialPatterns(t *testing.T) {
 	}
 }
 
+// TestSerialYearIsTheStudios: {year} is the year where the studio works (its working hours'
+// time zone), not UTC's, when the two differ.
+func TestSerialYearIsTheStudios(t *testing.T) {
+	loc, err := time.LoadLocation("Pacific/Kiritimati") // UTC+14
+	if err != nil {
+		t.Skipf("no time zone data: %v", err)
+	}
+	for _, tc := range []struct {
+		name string
+		zone *configs.Hours
+		want string
+	}{
+		{name: "around the clock, UTC", zone: nil, want: "2026-A-1"},
+		{name: "the studio's hours' zone", zone: &configs.Hours{Location: loc}, want: "2027-A-1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fx := newFixtureOf(t, "testdata/units.yaml")
+			fx.factory.Hours = tc.zone
+			useSerial(t, fx, "{year}-{order}-{n}")
+			fx.clock.Set(time.Date(2026, 12, 31, 12, 0, 0, 0, time.UTC))
+			fx.mustImport(t, "a", "order_id,sku,quantity\nA,TAG,1\n")
+			op := fx.ops(t, "A")[0]
+			fx.mustAct(t, op.ID, book.ActionStart)
+			fx.progress(t, op.ID, 1)
+			if got := unitList(orderUnits(t, fx, "A")); got != tc.want {
+				t.Errorf("serial = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
 // TestSerialsAreUniqueAcrossManyWorkOrders drives many work orders through counts, scraps,
 // completions and remakes in a random order and checks what must hold of every unit: serials
 // unique and as the pattern makes them, the studio's sequence without gaps, each work order's

@@ -22,7 +22,8 @@ const maxSerialPattern = 64
 //	         work orders before it)
 //	{sku}    the unit's SKU
 //	{drop}   the unit's drop
-//	{year}   the year the unit was made (first counted)
+//	{year}   the year the unit was made (first counted), where the studio works (its
+//	         working hours' time zone; UTC without)
 //	{seq}    the studio's sequence of units, from 1; {seq:W} zero-pads it to W digits (1..12)
 //
 // and its other characters are ASCII letters, digits, '-', '_' and '.'. A pattern makes
