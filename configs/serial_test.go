@@ -1,6 +1,7 @@
 package configs_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/cellforge/cellforge/configs"
@@ -73,4 +74,31 @@ func TestSerialPatternRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzSerialPattern parses any pattern: an accepted one keeps its text, and every serial it
+// makes from fields of safe characters holds only them, so that it goes into a URL path and a
+// QR code as it is.
+func FuzzSerialPattern(f *testing.F) {
+	for _, s := range []string{configs.DefaultSerial, "{drop}-{seq:6}", "R{year}{seq:12}", "{order}{n}", "{seq:13}", "{", "}{", "{seq:}", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := configs.ParseSerialPattern(s)
+		if err != nil {
+			return
+		}
+		if p.String() != s {
+			t.Fatalf("String = %q, want %q", p.String(), s)
+		}
+		serial := p.Format(configs.SerialFields{OrderID: "A-1", SKU: "RUG", Drop: "spring", OrderUnit: 12, Year: 2026, Seq: 345})
+		for _, r := range serial {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+				t.Fatalf("%q made %q, which holds %q", s, serial, r)
+			}
+		}
+		if !strings.Contains(s, "{seq") && !(strings.Contains(s, "{order}") && strings.Contains(s, "{n}")) {
+			t.Fatalf("%q accepted without {seq}, or {order} and {n}", s)
+		}
+	})
 }

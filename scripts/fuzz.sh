@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 time=${1:-10s}
 targets=(
   "./configs FuzzParse"
+  "./configs FuzzSerialPattern"
   "./book/intake FuzzCSV"
   "./book/intake FuzzJSON"
   "./book/intake FuzzCSVRowLimit"
