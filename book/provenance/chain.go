@@ -351,3 +351,54 @@ func short(h string) string {
 	}
 	return h
 }
+
+// Form returns the signed revision as a certificate file holds it, in canonical JSON,
+// {"revision":{…},"signature":"…"}: the bytes the next revision's Previous hashes, and what a
+// store keeps of each revision. File makes a certificate file of such forms.
+func (s *Signed) Form() ([]byte, error) {
+	body, err := s.body()
+	if err != nil {
+		return nil, err
+	}
+	return signedForm(body, s.Signature), nil
+}
+
+// File returns the certificate file of the signed revisions forms (each as Form writes it),
+// oldest first, for Verify to read: {"revisions":[…]}.
+func File(forms [][]byte) []byte {
+	n := len(`{"revisions":[]}`)
+	for _, f := range forms {
+		n += len(f) + 1
+	}
+	b := make([]byte, 0, n)
+	b = append(b, `{"revisions":[`...)
+	for i, f := range forms {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, f...)
+	}
+	return append(b, "]}"...)
+}
+
+// SameStory reports whether two revisions tell the same story: whether they are equal but for
+// what the chain sets when it issues one (the format, the number, the previous hash, the time
+// of issue and the key). A book issues a new revision only when the story changed.
+func SameStory(a, b Revision) (bool, error) {
+	ca, err := a.story()
+	if err != nil {
+		return false, err
+	}
+	cb, err := b.story()
+	if err != nil {
+		return false, err
+	}
+	return bytes.Equal(ca, cb), nil
+}
+
+// story returns the canonical JSON of r without what the chain sets.
+func (r Revision) story() ([]byte, error) {
+	r.Format, r.Number, r.Previous, r.IssuedAt, r.KeyID = 0, 0, "", time.Time{}, ""
+	r.normalize()
+	return r.canonical()
+}

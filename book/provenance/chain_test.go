@@ -3,6 +3,8 @@ package provenance
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -349,5 +351,69 @@ func TestIssueLeavesStepsAlone(t *testing.T) {
 	}
 	if s := c.Revisions[0].Revision.Steps[0]; s.Makers == nil || s.Params == nil {
 		t.Fatalf("the issued step has null lists: %+v", s)
+	}
+}
+
+func TestFormFileVerify(t *testing.T) {
+	ring := testRing(1)
+	c := issueChain(t, ring, "KL-0007", 3)
+	forms := make([][]byte, len(c.Revisions))
+	for i := range c.Revisions {
+		f, err := c.Revisions[i].Form()
+		if err != nil {
+			t.Fatal(err)
+		}
+		forms[i] = f
+		if i > 0 {
+			prev := sha256.Sum256(forms[i-1])
+			if got := c.Revisions[i].Revision.Previous; got != hex.EncodeToString(prev[:]) {
+				t.Fatalf("revision %d names %s, not the hash of the form before it", i+1, got)
+			}
+		}
+	}
+	got, err := Verify(File(forms), ring.PublicKeys())
+	if err != nil {
+		t.Fatalf("Verify(File(forms)): %v", err)
+	}
+	if len(got.Revisions) != 3 {
+		t.Fatalf("verified %d revisions, want 3", len(got.Revisions))
+	}
+	if _, err := Verify(File(append(forms[:1:1], forms[2])), ring.PublicKeys()); err == nil {
+		t.Fatal("a file without revision 2 verified")
+	}
+	if _, err := Verify(File(nil), ring.PublicKeys()); err == nil {
+		t.Fatal("an empty file verified")
+	}
+}
+
+func TestSameStory(t *testing.T) {
+	ring := testRing(1)
+	c := issueChain(t, ring, "KL-0008", 2)
+	a := c.Revisions[0].Revision
+	fresh := sampleRevision("KL-0008", 3, 0)
+	tests := []struct {
+		name string
+		b    Revision
+		want bool
+	}{
+		{"the same story, never issued", fresh, true},
+		{"issued again later", c.Revisions[1].Revision, false}, // one note more
+		{"nil lists read as empty", func() Revision { r := fresh; r.Repairs = nil; r.Notes = []Note{}; return r }(), true},
+		{"a param changed", func() Revision {
+			r := sampleRevision("KL-0008", 3, 0)
+			r.Steps[1].Params["ph"] = 4.3
+			return r
+		}(), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := SameStory(a, tt.b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Fatalf("SameStory = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
