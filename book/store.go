@@ -114,6 +114,10 @@ type ReadTx interface {
 	LiveUnitCount(workOrder int64) (int, error)
 	// LastUnitSeq returns the largest Seq of a unit, 0 when there is none.
 	LastUnitSeq() (int64, error)
+
+	// CertificateRevisions returns every revision of the certificate of the unit serial, by
+	// number.
+	CertificateRevisions(serial string) ([]CertificateRevision, error)
 }
 
 // Tx reads and writes inside one transaction.
@@ -165,6 +169,10 @@ type Tx interface {
 	// ScrapUnits marks the live units of a work order numbered above s.Keep as scrapped and
 	// returns how many it marked.
 	ScrapUnits(s UnitsScrapped) (int, error)
+
+	// AppendCertificateRevision stores a revision of a unit's certificate; one of that number
+	// stored already is ErrRevisionTaken.
+	AppendCertificateRevision(r CertificateRevision) error
 }
 
 // BatchStore is a Store that can write a large batch without holding the write lock for the
