@@ -1,0 +1,137 @@
+// Package unitpage renders the public page of one unit: the story its certificate tells,
+// behind the QR code on its label. The page is one HTML document with its style inline and no
+// script, so that the daemon serves it and an export writes it as a static file alike; it shows
+// only what the certificate holds (which holds no customer data), and the links the caller
+// gives it.
+package unitpage
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cellforge/cellforge/book/provenance"
+)
+
+//go:embed page.html
+var pageHTML string
+
+var page = template.Must(template.New("page").Funcs(template.FuncMap{
+	"num":      num,
+	"duration": duration,
+	"when":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
+	"params":   params,
+	"inc":      func(i int) int { return i + 1 },
+}).Parse(pageHTML))
+
+// Links are where the page's links lead, relative to the page or absolute.
+type Links struct {
+	// Certificate is the certificate file to download; empty for a unit whose certificate is
+	// not issued yet.
+	Certificate string
+	// Keys is the studio's public keys, which verify the certificate.
+	Keys string
+	// Photo and Thumbnail give the address of a photo and of its thumbnail by its hash and
+	// media type.
+	Photo, Thumbnail func(sha256, mediaType string) string
+}
+
+// Page is what a unit's page shows.
+type Page struct {
+	// Revision is the unit's story: the newest revision of its certificate, or, while it is
+	// being made, the story so far.
+	Revision provenance.Revision
+	// Finished is false while the unit is being made: the page says so and offers no
+	// certificate.
+	Finished bool
+	Links    Links
+}
+
+type view struct {
+	Page
+	Title   string
+	Photos  []photoView
+	Makers  []string
+	Consume []provenance.Lot
+}
+
+type photoView struct {
+	Full, Thumb string
+	N           int
+}
+
+// Render writes the page of p to w.
+func Render(w io.Writer, p Page) error {
+	v := view{Page: p, Title: p.Revision.Product.Name}
+	if v.Title == "" {
+		v.Title = p.Revision.Product.SKU
+	}
+	for i, ph := range p.Revision.Photos {
+		pv := photoView{N: i + 1}
+		if p.Links.Photo != nil {
+			pv.Full = p.Links.Photo(ph.SHA256, ph.MediaType)
+		}
+		if p.Links.Thumbnail != nil {
+			pv.Thumb = p.Links.Thumbnail(ph.SHA256, ph.MediaType)
+		}
+		v.Photos = append(v.Photos, pv)
+	}
+	for _, s := range p.Revision.Steps {
+		for _, m := range s.Makers {
+			if !slices.Contains(v.Makers, m) {
+				v.Makers = append(v.Makers, m)
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := page.Execute(&buf, v); err != nil {
+		return fmt.Errorf("rendering the page of unit %s: %w", p.Revision.Serial, err)
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// num writes a reading or a param the way people write it: at most two decimals, none when
+// it is whole.
+func num(f float64) string {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return "–"
+	}
+	return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64)
+}
+
+// duration writes seconds as hours and minutes.
+func duration(seconds float64) string {
+	d := time.Duration(seconds * float64(time.Second)).Round(time.Minute)
+	h, m := int(d.Hours()), int(d.Minutes())%60
+	switch {
+	case d < time.Minute:
+		return strconv.Itoa(int(math.Round(seconds))) + " s"
+	case h == 0:
+		return fmt.Sprintf("%d min", m)
+	case m == 0:
+		return fmt.Sprintf("%d h", h)
+	}
+	return fmt.Sprintf("%d h %d min", h, m)
+}
+
+// params writes a step's params as "name value" pairs, by name.
+func params(p map[string]float64) string {
+	names := make([]string, 0, len(p))
+	for n := range p {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = n + " " + num(p[n])
+	}
+	return strings.Join(parts, " · ")
+}

@@ -1,0 +1,81 @@
+package unitpage
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cellforge/cellforge/book/provenance"
+)
+
+func sample() provenance.Revision {
+	day := time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC)
+	return provenance.Revision{
+		Serial:  "KL-000042",
+		Studio:  provenance.Studio{ID: "loom-lantern", Name: "Loom & Lantern"},
+		Product: provenance.Product{SKU: "RUG-KILIM-S", Name: "Kilim rug, small"},
+		Drop:    "autumn-26",
+		Made:    provenance.Made{First: "2026-11-03", Last: "2026-11-05"},
+		Steps: []provenance.Step{
+			{Capability: "dye", Cell: "dye-1", Machine: "vat-a", Makers: []string{"Amira"}, Start: day, End: day.Add(95 * time.Minute),
+				Params:   map[string]float64{"temperature": 55, "recipe": 11},
+				Readings: []provenance.Reading{{Quantity: "temperature", Unit: "°C", Min: 18.25, Max: 55.4, Held: 55.016, HeldSeconds: 2700}}},
+			{Capability: "weave", Cell: "weave-1", Machine: "loom-a", Makers: []string{"<script>alert(1)</script>", "Amira"}, Start: day.Add(2 * time.Hour), End: day.Add(5 * time.Hour)},
+		},
+		Lots:   provenance.Lots{Made: []provenance.Lot{{Material: "dyed yarn", ID: "dye-20261103-007"}}, Consumed: []provenance.Lot{{Material: "yarn", ID: "Y-17"}}},
+		Notes:  []provenance.Note{{Text: "Madder took well", Author: "Amira", At: day}},
+		Photos: []provenance.Photo{{SHA256: strings.Repeat("ab", 32), MediaType: "image/jpeg"}},
+		Number: 2, IssuedAt: day.Add(48 * time.Hour), KeyID: "ed25519:0123456789abcdef",
+	}
+}
+
+func links() Links {
+	return Links{Certificate: "certificate.json", Keys: "/provenance/keys.json",
+		Photo:     func(h, _ string) string { return "photos/" + h + ".jpg" },
+		Thumbnail: func(h, _ string) string { return "photos/" + h + ".thumb.jpg" }}
+}
+
+func TestRender(t *testing.T) {
+	tests := []struct {
+		name     string
+		finished bool
+		want     []string
+		not      []string
+	}{
+		{"finished", true,
+			[]string{"Kilim rug, small", "KL-000042", "Loom &amp; Lantern", "dye-20261103-007", "Y-17", "vat-a", "loom-a",
+				"55.02 °C", "45 min", "recipe 11 · temperature 55", "Madder took well", `href="certificate.json"`,
+				`src="photos/` + strings.Repeat("ab", 32) + `.thumb.jpg"`, "revision 2", "ed25519:0123456789abcdef",
+				"&lt;script&gt;alert(1)&lt;/script&gt;, Amira"},
+			[]string{"<script>alert", "still being made"}},
+		{"being made", false,
+			[]string{"still being made", "vat-a"},
+			[]string{`id="certificate"`, "revision 2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b strings.Builder
+			if err := Render(&b, Page{Revision: sample(), Finished: tt.finished, Links: links()}); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(b.String(), w) {
+					t.Errorf("the page lacks %q", w)
+				}
+			}
+			for _, n := range tt.not {
+				if strings.Contains(b.String(), n) {
+					t.Errorf("the page holds %q", n)
+				}
+			}
+		})
+	}
+}
+
+func TestDuration(t *testing.T) {
+	for in, want := range map[float64]string{12.4: "12 s", 2700: "45 min", 3600: "1 h", 5430: "1 h 31 min"} {
+		if got := duration(in); got != want {
+			t.Errorf("duration(%v) = %q, want %q", in, got, want)
+		}
+	}
+}
