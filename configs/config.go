@@ -137,7 +137,8 @@ type Printing struct {
 	// dispatched; empty when no tickets are printed.
 	Tickets string
 	// ProvenanceURL is the address printed as a QR code on each unit's label, with {serial}
-	// replaced by the unit's serial (default https://SITE.example/u/{serial}).
+	// replaced by the unit's serial; empty for the unit's page on the daemon itself, which
+	// the daemon fills in when it starts, at the first of Hosts or the address it listens on.
 	ProvenanceURL string
 }
 

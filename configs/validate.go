@@ -89,7 +89,6 @@ func (f *rawFactory) defaults() {
 	}
 	// Each reason list the file leaves out is the default list.
 	f.Reasons.V = new(f.Reasons.V.withDefaults())
-	defaultTo(&f.Printing.V.Provenance, "https://"+f.Site.V+".example/u/{serial}")
 	for i := range f.Cells.V {
 		c := &f.Cells.V[i]
 		defaultTo(&c.Name, c.ID.V)

@@ -126,6 +126,10 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 		return fmt.Errorf("listening: %w", err)
 	}
 	defer ln.Close()
+	if factory.Printing.ProvenanceURL == "" {
+		factory.Printing.ProvenanceURL = ownProvenanceURL(factory.Hosts, ln.Addr().String())
+		logger.Info("labels lead to the units' pages on this daemon", "provenance_url", factory.Printing.ProvenanceURL)
+	}
 	fl, err := newFloor(factory, floorConfig{
 		Book: b, Health: devices, Logger: logger, SimSpeed: f.simSpeed, BaseURL: "http://" + ln.Addr().String(),
 	})
@@ -172,6 +176,31 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 	}
 	stages := append([][]part{input, {{name: "floor", run: fl.Run, bound: floorStopBound(factory)}}}, tel.stages()...)
 	return runParts(ctx, logger, stopReport, stages...)
+}
+
+// ownProvenanceURL is the address of a unit's page on this daemon, for the QR codes of labels
+// when the config names none: at the first of the studio's host names, with the port the daemon
+// listens on, or at the address it listens on (an unspecified address stands for this
+// machine's name).
+func ownProvenanceURL(hosts []string, listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		host, port = listen, ""
+	}
+	switch ip := net.ParseIP(host); {
+	case len(hosts) > 0:
+		host = hosts[0]
+	case ip != nil && ip.IsUnspecified():
+		if name, err := os.Hostname(); err == nil && name != "" {
+			host = name
+		}
+	}
+	if port != "" && port != "80" {
+		host = net.JoinHostPort(host, port)
+	} else if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	return "http://" + host + "/u/{serial}"
 }
 
 // serveFlags are the flags of serve, checked.
