@@ -1,0 +1,214 @@
+package certify_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/booktest"
+	"github.com/cellforge/cellforge/book/certify"
+	"github.com/cellforge/cellforge/book/intake"
+	"github.com/cellforge/cellforge/book/provenance"
+	"github.com/cellforge/cellforge/configs"
+)
+
+type fixture struct {
+	*booktest.Fixture
+	keys   *provenance.KeyRing
+	issuer *certify.Issuer
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	fx := booktest.New(t, "testdata/factory.yaml")
+	keys, err := provenance.OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{Fixture: fx, keys: keys,
+		issuer: certify.New(certify.Config{Book: fx.Book, Factory: fx.Factory, Keys: keys, Now: fx.Clock.Now})}
+}
+
+// make imports order id (one rug of customer Ines Q.) and works it through its routing, ana
+// and ben acting, up to step steps; it returns the work order.
+func (fx *fixture) make(t *testing.T, id string, steps int) book.WorkOrder {
+	t.Helper()
+	ctx := context.Background()
+	rr, err := intake.NewCSV(strings.NewReader("order_id,sku,quantity,customer,notes\n" + id + ",RUG,1,Ines Q.,gift wrap please\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fx.Book.Import(ctx, book.ImportRequest{Drop: "winter", Rows: rr, Actor: "person:planner"}); err != nil {
+		t.Fatal(err)
+	}
+	_, wo, err := fx.Book.Order(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range steps {
+		d, err := fx.Book.WorkOrder(ctx, wo.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		op := d.Operations[i]
+		for _, a := range []struct {
+			action book.Action
+			actor  book.Actor
+		}{{book.ActionStart, "person:ben"}, {book.ActionPause, "person:ana"}, {book.ActionResume, "person:ana"}, {book.ActionComplete, "cell:x"}} {
+			fx.Clock.Advance(10 * time.Minute)
+			if _, err := fx.Book.Transition(ctx, book.TransitionRequest{Operation: op.ID, Action: a.action, Actor: a.actor, Reason: "break"}); err != nil {
+				t.Fatalf("%s operation %d: %v", a.action, op.ID, err)
+			}
+		}
+	}
+	_, wo, err = fx.Book.Order(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wo
+}
+
+func (fx *fixture) unit(t *testing.T, wo book.WorkOrder) certify.Unit {
+	t.Helper()
+	s, err := fx.Book.StoryOf(context.Background(), wo.ID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Serial = wo.OrderID + "-1"
+	u, err := fx.issuer.Current(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func TestUnfinishedUnitHasNoCertificate(t *testing.T) {
+	fx := newFixture(t)
+	wo := fx.make(t, "R-1", 2)
+	u := fx.unit(t, wo)
+	if u.Finished || u.Certificate != nil {
+		t.Fatalf("a unit two steps of three into its making: finished %v, certificate %d bytes", u.Finished, len(u.Certificate))
+	}
+	if got := len(u.Revision.Steps); got != 2 {
+		t.Fatalf("its story so far has %d steps, want 2", got)
+	}
+	if revs, _ := fx.Book.CertificateRevisions(context.Background(), "R-1-1"); len(revs) != 0 {
+		t.Fatalf("%d revisions issued for an unfinished unit", len(revs))
+	}
+}
+
+func TestFinishedUnitIsCertifiedOnce(t *testing.T) {
+	fx := newFixture(t)
+	wo := fx.make(t, "R-2", 3)
+	var wg sync.WaitGroup
+	units := make([]certify.Unit, 20)
+	for i := range units {
+		wg.Go(func() {
+			s, err := fx.Book.StoryOf(context.Background(), wo.ID, 1)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			s.Serial = "R-2-1"
+			if units[i], err = fx.issuer.Current(context.Background(), s); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	for i, u := range units {
+		if !bytes.Equal(u.Certificate, units[0].Certificate) {
+			t.Fatalf("request %d got another certificate than request 0", i)
+		}
+	}
+	revs, err := fx.Book.CertificateRevisions(context.Background(), "R-2-1")
+	if err != nil || len(revs) != 1 {
+		t.Fatalf("20 requests at once issued %d revisions (%v), want 1", len(revs), err)
+	}
+	u := units[0]
+	chain, err := provenance.Verify(u.Certificate, fx.keys.PublicKeys())
+	if err != nil {
+		t.Fatalf("the certificate does not verify: %v", err)
+	}
+	r := chain.Revisions[0].Revision
+	if r.Studio.Name != "North Loft Weavers" || r.Product.Name != "Kilim rug" || r.Drop != "winter" || len(r.Steps) != 3 {
+		t.Fatalf("revision = %+v", r)
+	}
+	if w := r.Steps[1]; w.Machine != "loom-a" || w.Cell != "weave-1" || w.Params["pattern"] != 101 {
+		t.Fatalf("the weave step = %+v", w)
+	}
+	for _, s := range r.Steps {
+		// ben did not opt in to be named, the cell's actor is no person: ana only
+		if len(s.Makers) != 1 || s.Makers[0] != "Ana" {
+			t.Fatalf("step %s names makers %q, want [Ana]", s.Capability, s.Makers)
+		}
+	}
+	for _, secret := range []string{"Ines", "gift wrap", "Ben", "ben", "Ana Lopes", "person:", "R-2\""} {
+		if bytes.Contains(u.Certificate, []byte(secret)) {
+			t.Errorf("the certificate holds %q", secret)
+		}
+	}
+	// asked again with nothing changed: the same certificate, no new revision
+	if again := fx.unit(t, wo); !bytes.Equal(again.Certificate, u.Certificate) {
+		t.Fatal("asked again, the certificate changed")
+	}
+}
+
+func TestTamperedStoreIsNotServed(t *testing.T) {
+	fx := newFixture(t)
+	wo := fx.make(t, "R-3", 3)
+	u := fx.unit(t, wo)
+	// an issuer with another key reads what this one stored: it does not verify
+	other, err := provenance.OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := fx.Book.StoryOf(context.Background(), wo.ID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Serial = "R-3-1"
+	iss := certify.New(certify.Config{Book: fx.Book, Factory: fx.Factory, Keys: other, Now: fx.Clock.Now})
+	if _, err := iss.Current(context.Background(), s); err == nil || !strings.Contains(err.Error(), "does not verify") {
+		t.Fatalf("a stored certificate signed with an unknown key: %v", err)
+	}
+	_ = u
+}
+
+// TestChangedStoryIsANewRevision: once the story changes (here the product's name), the next
+// request issues revision 2, naming revision 1's hash, and the certificate verifies whole.
+func TestChangedStoryIsANewRevision(t *testing.T) {
+	fx := newFixture(t)
+	wo := fx.make(t, "R-4", 3)
+	first := fx.unit(t, wo)
+	renamed := *fx.Factory
+	renamed.Products = append([]configs.Product(nil), fx.Factory.Products...)
+	renamed.Products[0].Name = "Kilim rug, hand-knotted"
+	fx.Clock.Advance(24 * time.Hour)
+	fx.issuer = certify.New(certify.Config{Book: fx.Book, Factory: &renamed, Keys: fx.keys, Now: fx.Clock.Now})
+	u := fx.unit(t, wo)
+	chain, err := provenance.Verify(u.Certificate, fx.keys.PublicKeys())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(chain.Revisions) != 2 || u.Revision.Number != 2 || u.Revision.Product.Name != "Kilim rug, hand-knotted" {
+		t.Fatalf("after the change: %d revisions, newest %d %q", len(chain.Revisions), u.Revision.Number, u.Revision.Product.Name)
+	}
+	prev, err := chain.Revisions[0].Hash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Revision.Previous != prev {
+		t.Fatalf("revision 2 names %s, not revision 1's hash %s", u.Revision.Previous, prev)
+	}
+	if old, err := provenance.Verify(first.Certificate, fx.keys.PublicKeys()); err != nil || len(old.Revisions) != 1 {
+		t.Fatalf("the first certificate no longer verifies alone: %v", err)
+	}
+}
