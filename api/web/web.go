@@ -77,7 +77,12 @@ type Config struct {
 	Floor Floor
 	// Planner is the plan; nil when the daemon does not plan.
 	Planner Planner
-	Logger  *slog.Logger
+	// Units tells units' stories for their public pages (/u/{serial}); nil when the daemon
+	// publishes none.
+	Units Units
+	// Photos are the makers' photos the public pages show; nil when there are none.
+	Photos Photos
+	Logger *slog.Logger
 	// Now returns the current time; time.Now when nil.
 	Now func() time.Time
 	// Tick is how often the live updates look at the machines; 200 ms when zero or less.
@@ -239,6 +244,10 @@ func (p *Pages) routes() *echo.Echo {
 	e.POST("/signin", p.signIn, sameOrigin, smallForm)
 	e.POST("/signout", p.signOut, sameOrigin, smallForm)
 	e.POST("/language", p.setLanguage, sameOrigin, smallForm)
+
+	e.GET("/u/:serial", p.unitPage)
+	e.GET("/u/:serial/certificate.json", p.unitCertificate)
+	e.GET("/u/:serial/photos/:name", p.unitPhoto)
 
 	e.GET("/tablet", p.tabletCells)
 	e.GET("/tablet/go", p.tabletGo)

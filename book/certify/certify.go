@@ -134,3 +134,7 @@ func (i *Issuer) unit(c *provenance.Chain) (Unit, error) {
 	}
 	return Unit{Revision: c.Revisions[len(c.Revisions)-1].Revision, Finished: true, Certificate: file}, nil
 }
+
+// ErrUnknownUnit is returned (wrapped) for a serial no unit has, or a unit that was scrapped:
+// it has no page.
+var ErrUnknownUnit = errors.New("unknown unit")

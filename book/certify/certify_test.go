@@ -164,7 +164,7 @@ func TestFinishedUnitIsCertifiedOnce(t *testing.T) {
 func TestTamperedStoreIsNotServed(t *testing.T) {
 	fx := newFixture(t)
 	wo := fx.make(t, "R-3", 3)
-	u := fx.unit(t, wo)
+	fx.unit(t, wo)
 	// an issuer with another key reads what this one stored: it does not verify
 	other, err := provenance.OpenDir(t.TempDir())
 	if err != nil {
@@ -179,7 +179,6 @@ func TestTamperedStoreIsNotServed(t *testing.T) {
 	if _, err := iss.Current(context.Background(), s); err == nil || !strings.Contains(err.Error(), "does not verify") {
 		t.Fatalf("a stored certificate signed with an unknown key: %v", err)
 	}
-	_ = u
 }
 
 // TestChangedStoryIsANewRevision: once the story changes (here the product's name), the next

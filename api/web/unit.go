@@ -1,0 +1,166 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/cellforge/cellforge/api/web/unitpage"
+	"github.com/cellforge/cellforge/book/certify"
+)
+
+// The unit pages are public: /u/{serial} is where the QR code on a unit's label leads, on a
+// phone, with no sign-in. They show the unit's certificate, which holds no customer data, its
+// file, and the photos it names; nothing else of the book.
+
+// Units tells units' stories, for their public pages.
+type Units interface {
+	// Unit returns a unit's story and, once it is finished, its certificate; an error
+	// matching certify.ErrUnknownUnit when no unit has the serial (or it was scrapped).
+	Unit(ctx context.Context, serial string) (certify.Unit, error)
+}
+
+// Photos opens stored photos by their hash.
+type Photos interface {
+	// Open returns the photo and its media type.
+	Open(hash string) (*os.File, string, error)
+	// OpenThumbnail returns the photo's JPEG thumbnail.
+	OpenThumbnail(hash string) (*os.File, error)
+}
+
+// unitMaxAge is how long a phone or a proxy may keep a unit's page: a note added shows within
+// a minute.
+const unitMaxAge = 60
+
+// publicHeaders are the headers of every public unit page and file.
+func publicHeaders(h http.Header, maxAge int, immutable bool) {
+	cc := fmt.Sprintf("public, max-age=%d", maxAge)
+	if immutable {
+		cc += ", immutable"
+	}
+	h.Set("Cache-Control", cc)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+}
+
+// unit finds the unit of the request's serial, or answers 404.
+func (p *Pages) unit(c echo.Context) (certify.Unit, error) {
+	if p.cfg.Units == nil {
+		return certify.Unit{}, echo.NewHTTPError(http.StatusNotFound, "This studio publishes no unit pages.")
+	}
+	serial := c.Param("serial")
+	u, err := p.cfg.Units.Unit(c.Request().Context(), serial)
+	if errors.Is(err, certify.ErrUnknownUnit) {
+		return certify.Unit{}, echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("No piece of %s has the serial %q.", p.factory.Name, serial))
+	}
+	return u, err
+}
+
+// unitPage serves a unit's public page.
+func (p *Pages) unitPage(c echo.Context) error {
+	u, err := p.unit(c)
+	if err != nil {
+		return err
+	}
+	base := "/u/" + url.PathEscape(u.Revision.Serial)
+	page := unitpage.Page{Revision: u.Revision, Finished: u.Finished, Links: unitpage.Links{
+		Keys:      "/provenance/keys.json",
+		Photo:     func(h, mt string) string { return base + "/photos/" + h + photoExt(mt) },
+		Thumbnail: func(h, _ string) string { return base + "/photos/" + h + ".thumb.jpg" },
+	}}
+	if u.Finished {
+		page.Links.Certificate = base + "/certificate.json"
+	}
+	var b strings.Builder
+	if err := unitpage.Render(&b, page); err != nil {
+		return err
+	}
+	publicHeaders(c.Response().Header(), unitMaxAge, false)
+	return c.HTMLBlob(http.StatusOK, []byte(b.String()))
+}
+
+// unitCertificate serves a finished unit's certificate file, to download.
+func (p *Pages) unitCertificate(c echo.Context) error {
+	u, err := p.unit(c)
+	if err != nil {
+		return err
+	}
+	if !u.Finished {
+		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("The piece %s is still being made: its certificate is issued once it is finished.", u.Revision.Serial))
+	}
+	h := c.Response().Header()
+	publicHeaders(h, unitMaxAge, false)
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.certificate.json"`, fileSafe(u.Revision.Serial)))
+	return c.Blob(http.StatusOK, "application/json", u.Certificate)
+}
+
+// unitPhoto serves a photo the unit's certificate names, or its thumbnail: {sha256}.{ext} or
+// {sha256}.thumb.jpg. A photo the certificate does not name is not found, whatever the store
+// holds.
+func (p *Pages) unitPhoto(c echo.Context) error {
+	u, err := p.unit(c)
+	if err != nil {
+		return err
+	}
+	name := c.Param("name")
+	hash, rest, _ := strings.Cut(name, ".")
+	var mediaType string
+	for _, ph := range u.Revision.Photos {
+		if ph.SHA256 == hash {
+			mediaType = ph.MediaType
+		}
+	}
+	notFound := echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("The piece %s has no photo %q.", u.Revision.Serial, name))
+	if mediaType == "" || p.cfg.Photos == nil {
+		return notFound
+	}
+	var f *os.File
+	switch rest {
+	case "thumb.jpg":
+		f, err = p.cfg.Photos.OpenThumbnail(hash)
+		mediaType = "image/jpeg"
+	case strings.TrimPrefix(photoExt(mediaType), "."):
+		f, _, err = p.cfg.Photos.Open(hash)
+	default:
+		return notFound
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		return notFound
+	}
+	if err != nil {
+		return fmt.Errorf("opening photo %s: %w", hash, err)
+	}
+	defer f.Close()
+	publicHeaders(c.Response().Header(), 365*24*3600, true) // named by its content
+	return c.Stream(http.StatusOK, mediaType, io.Reader(f))
+}
+
+// photoExt is the file extension of a photo's media type.
+func photoExt(mediaType string) string {
+	switch mediaType {
+	case "image/png":
+		return ".png"
+	case "image/webp":
+		return ".webp"
+	}
+	return ".jpg"
+}
+
+// fileSafe keeps the letters, digits, '-', '_' and '.' of s for a file name.
+func fileSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			return r
+		}
+		return '_'
+	}, s)
+}
