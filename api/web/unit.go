@@ -14,6 +14,7 @@ import (
 
 	"github.com/cellforge/cellforge/api/web/unitpage"
 	"github.com/cellforge/cellforge/book/certify"
+	"github.com/cellforge/cellforge/book/photos"
 )
 
 // The unit pages are public: /u/{serial} is where the QR code on a unit's label leads, on a
@@ -73,7 +74,7 @@ func (p *Pages) unitPage(c echo.Context) error {
 	base := "/u/" + url.PathEscape(u.Revision.Serial)
 	page := unitpage.Page{Revision: u.Revision, Finished: u.Finished, Links: unitpage.Links{
 		Keys:      "/provenance/keys.json",
-		Photo:     func(h, mt string) string { return base + "/photos/" + h + photoExt(mt) },
+		Photo:     func(h, mt string) string { return base + "/photos/" + h + photos.Ext(mt) },
 		Thumbnail: func(h, _ string) string { return base + "/photos/" + h + ".thumb.jpg" },
 	}}
 	if u.Finished {
@@ -127,7 +128,7 @@ func (p *Pages) unitPhoto(c echo.Context) error {
 	case "thumb.jpg":
 		f, err = p.cfg.Photos.OpenThumbnail(hash)
 		mediaType = "image/jpeg"
-	case strings.TrimPrefix(photoExt(mediaType), "."):
+	case strings.TrimPrefix(photos.Ext(mediaType), "."):
 		f, _, err = p.cfg.Photos.Open(hash)
 	default:
 		return notFound
@@ -141,17 +142,6 @@ func (p *Pages) unitPhoto(c echo.Context) error {
 	defer f.Close()
 	publicHeaders(c.Response().Header(), 365*24*3600, true) // named by its content
 	return c.Stream(http.StatusOK, mediaType, io.Reader(f))
-}
-
-// photoExt is the file extension of a photo's media type.
-func photoExt(mediaType string) string {
-	switch mediaType {
-	case "image/png":
-		return ".png"
-	case "image/webp":
-		return ".webp"
-	}
-	return ".jpg"
 }
 
 // fileSafe keeps the letters, digits, '-', '_' and '.' of s for a file name.

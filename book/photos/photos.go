@@ -36,6 +36,15 @@ var extensions = map[string]string{JPEG: ".jpg", PNG: ".png", WebP: ".webp"}
 // thumbSuffix ends a thumbnail's file name, after the photo's hash.
 const thumbSuffix = ".thumb.jpg"
 
+// Ext returns the file extension of a photo of mediaType (".jpg", ".png", ".webp"), ".jpg" for
+// a media type it does not store.
+func Ext(mediaType string) string {
+	if e, ok := extensions[mediaType]; ok {
+		return e
+	}
+	return ".jpg"
+}
+
 // tempPrefix starts the name of a file being written; New removes any a crash left.
 const tempPrefix = ".tmp-"
 
