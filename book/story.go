@@ -3,14 +3,13 @@ package book
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 )
 
 // Story is what the book knows of how one unit was made: its work order and each operation
-// that made it, with who acted on it. It holds what is private to the studio too (the order's
-// customer is not in it, but person ids and every operation are): the certificate and the
-// public page take from it what they may show.
+// that made it, with who acted on it and what its machine read, and the makers' notes and
+// photos of the unit. It holds what is private to the studio too (people's names and ids,
+// private notes and photos; never the order's customer): the certificate and the public page
+// take from it what they may show.
 type Story struct {
 	Serial    string
 	WorkOrder WorkOrder
@@ -21,22 +20,24 @@ type Story struct {
 	Finished bool
 	// Steps are the operations of the unit's work order that are done, in routing order.
 	Steps []StoryStep
+	// Notes and Photos are the makers' notes and photos of the unit: of its work order's
+	// operations, on every unit or on this one, by time.
+	Notes  []Note
+	Photos []Photo
 }
 
 // StoryStep is one operation that made a unit.
 type StoryStep struct {
 	Operation Operation
-	// People are the people who started, paused, resumed, completed or scrapped units of the
-	// operation, by person id (without the "person:" of their actor), in the order of their
-	// first action. Machines and API clients are not people.
-	People []string
+	// Acts are who started, paused, resumed, completed and scrapped the operation, in order
+	// (see OperationPeople).
+	Acts []Act
+	// Readings summarise what the operation's machine read during it, by quantity.
+	Readings []ReadingSummary
 }
 
-// personActor is the prefix of the actors that are people.
-const personActor = "person:"
-
 // story reads the story of unit number of work order wo.
-func story(tx ReadTx, wo WorkOrder, number int) (Story, error) {
+func (b *Book) story(tx ReadTx, wo WorkOrder, number int) (Story, error) {
 	s := Story{WorkOrder: wo, Number: number, Finished: wo.State == WorkDone}
 	ops, err := tx.Operations(wo.ID)
 	if err != nil {
@@ -46,18 +47,40 @@ func story(tx ReadTx, wo WorkOrder, number int) (Story, error) {
 	if err != nil {
 		return Story{}, fmt.Errorf("reading the history of work order %d: %w", wo.ID, err)
 	}
-	people := map[int64][]string{}
+	acts := map[int64][]Act{}
 	for _, e := range events {
-		id, ok := strings.CutPrefix(e.Actor, personActor)
-		if ok && id != "" && !slices.Contains(people[e.Operation], id) {
-			people[e.Operation] = append(people[e.Operation], id)
+		if a, ok := actOf(e); ok {
+			b.nameActor(&a, e)
+			acts[e.Operation] = append(acts[e.Operation], a)
 		}
 	}
 	for _, op := range ops {
 		if op.State != Done {
 			continue
 		}
-		s.Steps = append(s.Steps, StoryStep{Operation: op, People: people[op.ID]})
+		rs, err := tx.Readings(op.ID)
+		if err != nil {
+			return Story{}, fmt.Errorf("reading the readings of operation %d: %w", op.ID, err)
+		}
+		s.Steps = append(s.Steps, StoryStep{Operation: op, Acts: acts[op.ID], Readings: rs})
+	}
+	notes, err := tx.Notes(wo.ID)
+	if err != nil {
+		return Story{}, fmt.Errorf("reading the notes of work order %d: %w", wo.ID, err)
+	}
+	for _, n := range notes {
+		if n.Unit == 0 || n.Unit == number {
+			s.Notes = append(s.Notes, n)
+		}
+	}
+	photos, err := tx.Photos(wo.ID)
+	if err != nil {
+		return Story{}, fmt.Errorf("reading the photos of work order %d: %w", wo.ID, err)
+	}
+	for _, p := range photos {
+		if p.Unit == 0 || p.Unit == number {
+			s.Photos = append(s.Photos, p)
+		}
 	}
 	return s, nil
 }
@@ -70,7 +93,7 @@ func (b *Book) StoryOf(ctx context.Context, wo int64, number int) (Story, error)
 		if err != nil {
 			return fmt.Errorf("reading work order %d: %w", wo, err)
 		}
-		s, err = story(tx, w, number)
+		s, err = b.story(tx, w, number)
 		return err
 	})
 	return s, err

@@ -211,3 +211,89 @@ func TestChangedStoryIsANewRevision(t *testing.T) {
 		t.Fatalf("the first certificate no longer verifies alone: %v", err)
 	}
 }
+
+// TestNotesAndPhotos: the certificate holds the public notes and photos of the unit (on every
+// unit of its work order or on it alone), with their author's public name where they opted
+// in; never a private one, nor one of another unit. A note added later is a new revision.
+func TestNotesAndPhotos(t *testing.T) {
+	ctx := context.Background()
+	fx := newFixture(t)
+	wo := fx.make(t, "R-5", 3)
+	d, err := fx.Book.WorkOrder(ctx, wo.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dye, weave := d.Operations[0].ID, d.Operations[1].ID
+	notes := []book.NoteRequest{
+		{Operation: dye, Text: "Madder took well", Actor: "person:ana"},
+		{Operation: weave, Text: "Tension re-set twice", Actor: "person:ben"},
+		{Operation: weave, Text: "customer asked for a discount", Private: true, Actor: "person:ana"},
+		{Operation: weave, Unit: 2, Text: "unit two has a knot", Actor: "person:ana"},
+	}
+	for _, n := range notes {
+		if n.Unit > wo.Quantity {
+			continue // R-5 makes one rug: a note on a second unit is refused
+		}
+		if _, _, err := fx.Book.AddNote(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	photo := func(b byte, private bool) book.PhotoRequest {
+		return book.PhotoRequest{Operation: weave, Hash: strings.Repeat(string("0123456789abcdef"[b]), 64), MediaType: "image/jpeg",
+			Width: 640, Height: 480, Private: private, Actor: "person:ana"}
+	}
+	for _, p := range []book.PhotoRequest{photo(1, false), photo(2, true)} {
+		if _, _, err := fx.Book.AddPhoto(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u := fx.unit(t, wo)
+	r := u.Revision
+	if len(r.Notes) != 2 || r.Notes[0].Text != "Madder took well" || r.Notes[0].Author != "Ana" ||
+		r.Notes[1].Text != "Tension re-set twice" || r.Notes[1].Author != "" {
+		t.Fatalf("notes = %+v; want ana's named, ben's unnamed, no private one", r.Notes)
+	}
+	if len(r.Photos) != 1 || r.Photos[0].SHA256 != strings.Repeat("1", 64) {
+		t.Fatalf("photos = %+v; want the public one only", r.Photos)
+	}
+	for _, secret := range []string{"discount", strings.Repeat("2", 64), "Ben"} {
+		if bytes.Contains(u.Certificate, []byte(secret)) {
+			t.Errorf("the certificate holds %q", secret)
+		}
+	}
+	fx.Clock.Advance(time.Hour)
+	if _, _, err := fx.Book.AddNote(ctx, book.NoteRequest{Operation: weave, Text: "Washed again on request", Actor: "person:ana"}); err != nil {
+		t.Fatal(err)
+	}
+	if again := fx.unit(t, wo); again.Revision.Number != 2 || len(again.Revision.Notes) != 3 {
+		t.Fatalf("after a note: revision %d with %d notes, want 2 with 3", again.Revision.Number, len(again.Revision.Notes))
+	}
+}
+
+// TestReadings: a step's certificate holds its machine's reading summaries, the hold time in
+// seconds.
+func TestReadings(t *testing.T) {
+	ctx := context.Background()
+	fx := newFixture(t)
+	wo := fx.make(t, "R-6", 3)
+	d, err := fx.Book.WorkOrder(ctx, wo.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rs book.ReadingSummary
+	rs.Quantity, rs.Unit, rs.Tolerance = "temperature", "°C", 1
+	at := d.Operations[0].StartedAt.Add(time.Minute)
+	for i, v := range []float64{20, 40, 54.6, 55, 55.4, 55.2} {
+		rs.Add(at.Add(time.Duration(i)*15*time.Minute), v)
+	}
+	rs.Close()
+	if err := fx.Book.RecordReadings(ctx, d.Operations[0].ID, []book.ReadingSummary{rs}); err != nil {
+		t.Fatal(err)
+	}
+	got := fx.unit(t, wo).Revision.Steps[0].Readings
+	want := []provenance.Reading{{Quantity: "temperature", Unit: "°C", Min: 20, Max: 55.4, Held: 55.05, HeldSeconds: 2700}}
+	if len(got) != 1 || got[0].Quantity != want[0].Quantity || got[0].Min != 20 || got[0].Max != 55.4 ||
+		got[0].HeldSeconds != 2700 || got[0].Held < 55.04 || got[0].Held > 55.06 {
+		t.Fatalf("readings = %+v, want %+v", got, want)
+	}
+}

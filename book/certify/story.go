@@ -1,6 +1,8 @@
 package certify
 
 import (
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/cellforge/cellforge/book"
@@ -25,7 +27,13 @@ func (i *Issuer) revisionOf(s book.Story) provenance.Revision {
 	var first, last time.Time
 	for _, st := range s.Steps {
 		op := st.Operation
-		step := provenance.Step{Capability: op.Capability, Cell: op.Cell, Machine: i.machine(op.Cell), Makers: i.makers(st.People)}
+		step := provenance.Step{Capability: op.Capability, Cell: op.Cell, Machine: i.machine(op.Cell), Makers: makers(st.Acts)}
+		for _, rs := range st.Readings {
+			if rs.Samples > 0 {
+				step.Readings = append(step.Readings, provenance.Reading{Quantity: rs.Quantity, Unit: rs.Unit,
+					Min: rs.Min, Max: rs.Max, Held: rs.Held, HeldSeconds: rs.HoldTime.Seconds()})
+			}
+		}
 		if op.StartedAt != nil {
 			step.Start = op.StartedAt.UTC()
 		}
@@ -52,6 +60,16 @@ func (i *Issuer) revisionOf(s book.Story) provenance.Revision {
 	if last.Before(first) {
 		last = first
 	}
+	for _, n := range s.Notes {
+		if !n.Private {
+			r.Notes = append(r.Notes, provenance.Note{Text: n.Text, Author: i.publicName(n.Author), At: n.At.UTC()})
+		}
+	}
+	for _, p := range s.Photos {
+		if !p.Private && !slices.ContainsFunc(r.Photos, func(q provenance.Photo) bool { return q.SHA256 == p.Hash }) {
+			r.Photos = append(r.Photos, provenance.Photo{SHA256: p.Hash, MediaType: p.MediaType})
+		}
+	}
 	r.Made = provenance.Made{First: first.In(i.loc).Format(time.DateOnly), Last: last.In(i.loc).Format(time.DateOnly)}
 	return r
 }
@@ -70,15 +88,29 @@ func (i *Issuer) machine(cell string) string {
 	return ""
 }
 
-// makers returns the public names of the people among ids who opted in to be named.
-func (i *Issuer) makers(ids []string) []string {
+// makers returns the public names of the people who acted on a step and opted in to be named,
+// in the order of their first act.
+func makers(acts []book.Act) []string {
 	var out []string
-	for _, id := range ids {
-		for _, p := range i.factory.People {
-			if p.ID == id && p.PublicName != "" {
-				out = append(out, p.PublicName)
-			}
+	for _, a := range acts {
+		if a.Kind == book.ActorPerson && a.PublicName != "" && !slices.Contains(out, a.PublicName) {
+			out = append(out, a.PublicName)
 		}
 	}
 	return out
+}
+
+// publicName returns the public name of the person who is actor, "" for one who did not opt in
+// to be named or is no person.
+func (i *Issuer) publicName(actor book.Actor) string {
+	id, ok := strings.CutPrefix(string(actor), "person:")
+	if !ok {
+		return ""
+	}
+	for _, p := range i.factory.People {
+		if p.ID == id {
+			return p.PublicName
+		}
+	}
+	return ""
 }
