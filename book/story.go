@@ -2,6 +2,7 @@ package book
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -11,10 +12,8 @@ import (
 // private notes and photos; never the order's customer): the certificate and the public page
 // take from it what they may show.
 type Story struct {
-	Serial    string
+	Unit      Unit
 	WorkOrder WorkOrder
-	// Number is the unit's number within its work order, from 1.
-	Number int
 	// Finished is true once the unit is made: its work order is done and the unit was not
 	// scrapped.
 	Finished bool
@@ -38,7 +37,7 @@ type StoryStep struct {
 
 // story reads the story of unit number of work order wo.
 func (b *Book) story(tx ReadTx, wo WorkOrder, number int) (Story, error) {
-	s := Story{WorkOrder: wo, Number: number, Finished: wo.State == WorkDone}
+	s := Story{WorkOrder: wo, Finished: wo.State == WorkDone}
 	ops, err := tx.Operations(wo.ID)
 	if err != nil {
 		return Story{}, fmt.Errorf("reading the operations of work order %d: %w", wo.ID, err)
@@ -85,16 +84,28 @@ func (b *Book) story(tx ReadTx, wo WorkOrder, number int) (Story, error) {
 	return s, nil
 }
 
-// StoryOf returns the story of unit number (from 1) of work order wo.
-func (b *Book) StoryOf(ctx context.Context, wo int64, number int) (Story, error) {
+// Story returns the story of the unit with a serial: an error wrapping ErrUnknownUnit when no
+// unit has it.
+func (b *Book) Story(ctx context.Context, serial string) (Story, error) {
 	var s Story
 	err := b.store.Read(ctx, func(tx ReadTx) error {
-		w, err := tx.WorkOrder(wo)
-		if err != nil {
-			return fmt.Errorf("reading work order %d: %w", wo, err)
+		u, err := tx.Unit(serial)
+		if errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("%w %q", ErrUnknownUnit, serial)
 		}
-		s, err = b.story(tx, w, number)
-		return err
+		if err != nil {
+			return fmt.Errorf("reading unit %q: %w", serial, err)
+		}
+		wo, err := tx.WorkOrder(u.WorkOrder)
+		if err != nil {
+			return fmt.Errorf("reading work order %d: %w", u.WorkOrder, err)
+		}
+		if s, err = b.story(tx, wo, u.Number); err != nil {
+			return err
+		}
+		s.Unit = u
+		s.Finished = s.Finished && u.Scrapped == nil
+		return nil
 	})
 	return s, err
 }

@@ -60,19 +60,33 @@ type Unit struct {
 // the same unit first.
 const issueTries = 3
 
-// Current returns the unit of story s, issuing a new revision of its certificate when it is
+// Unit returns the story of the unit with a serial and, once it is finished, its certificate,
+// issuing a new revision of it when the story changed since the last: an error wrapping
+// ErrUnknownUnit when no unit has the serial or the unit was scrapped.
+func (i *Issuer) Unit(ctx context.Context, serial string) (Unit, error) {
+	s, err := i.book.Story(ctx, serial)
+	if err != nil {
+		return Unit{}, err
+	}
+	if s.Unit.Scrapped != nil {
+		return Unit{}, fmt.Errorf("%w: %s was scrapped", ErrUnknownUnit, serial)
+	}
+	return i.current(ctx, s)
+}
+
+// current returns the unit of story s, issuing a new revision of its certificate when it is
 // finished and its story changed since the last revision.
-func (i *Issuer) Current(ctx context.Context, s book.Story) (Unit, error) {
+func (i *Issuer) current(ctx context.Context, s book.Story) (Unit, error) {
 	draft := i.revisionOf(s)
 	if !s.Finished {
 		return Unit{Revision: draft}, nil
 	}
 	for range issueTries {
-		stored, err := i.book.CertificateRevisions(ctx, s.Serial)
+		stored, err := i.book.CertificateRevisions(ctx, s.Unit.Serial)
 		if err != nil {
 			return Unit{}, err
 		}
-		chain, err := i.chain(s.Serial, stored)
+		chain, err := i.chain(s.Unit.Serial, stored)
 		if err != nil {
 			return Unit{}, err
 		}
@@ -86,7 +100,7 @@ func (i *Issuer) Current(ctx context.Context, s book.Story) (Unit, error) {
 			}
 		}
 		if err := chain.Issue(draft, i.keys, i.now()); err != nil {
-			return Unit{}, fmt.Errorf("issuing the certificate of unit %s: %w", s.Serial, err)
+			return Unit{}, fmt.Errorf("issuing the certificate of unit %s: %w", s.Unit.Serial, err)
 		}
 		last := chain.Revisions[len(chain.Revisions)-1]
 		form, err := last.Form()
@@ -98,7 +112,7 @@ func (i *Issuer) Current(ctx context.Context, s book.Story) (Unit, error) {
 			return Unit{}, err
 		}
 		err = i.book.AppendCertificateRevision(ctx, book.CertificateRevision{
-			Serial: s.Serial, Number: last.Revision.Number, Form: form, Hash: hash, IssuedAt: last.Revision.IssuedAt})
+			Serial: s.Unit.Serial, Number: last.Revision.Number, Form: form, Hash: hash, IssuedAt: last.Revision.IssuedAt})
 		if errors.Is(err, book.ErrRevisionTaken) {
 			continue // another request issued it first: read it
 		}
@@ -107,7 +121,7 @@ func (i *Issuer) Current(ctx context.Context, s book.Story) (Unit, error) {
 		}
 		return i.unit(chain)
 	}
-	return Unit{}, fmt.Errorf("issuing the certificate of unit %s: other revisions were issued at the same time %d times", s.Serial, issueTries)
+	return Unit{}, fmt.Errorf("issuing the certificate of unit %s: other revisions were issued at the same time %d times", s.Unit.Serial, issueTries)
 }
 
 // chain reads the stored revisions of serial's certificate back, verifying them with the
@@ -136,5 +150,5 @@ func (i *Issuer) unit(c *provenance.Chain) (Unit, error) {
 }
 
 // ErrUnknownUnit is returned (wrapped) for a serial no unit has, or a unit that was scrapped:
-// it has no page.
-var ErrUnknownUnit = errors.New("unknown unit")
+// it has no page. It is book.ErrUnknownUnit.
+var ErrUnknownUnit = book.ErrUnknownUnit

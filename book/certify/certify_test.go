@@ -3,6 +3,7 @@ package certify_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -74,12 +75,7 @@ func (fx *fixture) make(t *testing.T, id string, steps int) book.WorkOrder {
 
 func (fx *fixture) unit(t *testing.T, wo book.WorkOrder) certify.Unit {
 	t.Helper()
-	s, err := fx.Book.StoryOf(context.Background(), wo.ID, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Serial = wo.OrderID + "-1"
-	u, err := fx.issuer.Current(context.Background(), s)
+	u, err := fx.issuer.Unit(context.Background(), wo.OrderID+"-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,13 +104,8 @@ func TestFinishedUnitIsCertifiedOnce(t *testing.T) {
 	units := make([]certify.Unit, 20)
 	for i := range units {
 		wg.Go(func() {
-			s, err := fx.Book.StoryOf(context.Background(), wo.ID, 1)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			s.Serial = "R-2-1"
-			if units[i], err = fx.issuer.Current(context.Background(), s); err != nil {
+			var err error
+			if units[i], err = fx.issuer.Unit(context.Background(), "R-2-1"); err != nil {
 				t.Error(err)
 			}
 		})
@@ -170,13 +161,8 @@ func TestTamperedStoreIsNotServed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := fx.Book.StoryOf(context.Background(), wo.ID, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Serial = "R-3-1"
 	iss := certify.New(certify.Config{Book: fx.Book, Factory: fx.Factory, Keys: other, Now: fx.Clock.Now})
-	if _, err := iss.Current(context.Background(), s); err == nil || !strings.Contains(err.Error(), "does not verify") {
+	if _, err := iss.Unit(context.Background(), "R-3-1"); err == nil || !strings.Contains(err.Error(), "does not verify") {
 		t.Fatalf("a stored certificate signed with an unknown key: %v", err)
 	}
 }
@@ -295,5 +281,32 @@ func TestReadings(t *testing.T) {
 	if len(got) != 1 || got[0].Quantity != want[0].Quantity || got[0].Min != 20 || got[0].Max != 55.4 ||
 		got[0].HeldSeconds != 2700 || got[0].Held < 55.04 || got[0].Held > 55.06 {
 		t.Fatalf("readings = %+v, want %+v", got, want)
+	}
+}
+
+// TestUnknownAndScrappedUnits have no story to tell.
+func TestUnknownAndScrappedUnits(t *testing.T) {
+	ctx := context.Background()
+	fx := newFixture(t)
+	wo := fx.make(t, "R-7", 1) // dyed: the unit is counted
+	d, err := fx.Book.WorkOrder(ctx, wo.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fx.issuer.Unit(ctx, "R-7-1"); err != nil {
+		t.Fatalf("a unit being made: %v", err)
+	}
+	weave := d.Operations[1].ID
+	fx.Clock.Advance(time.Minute)
+	if _, err := fx.Book.Transition(ctx, book.TransitionRequest{Operation: weave, Action: book.ActionStart, Actor: "person:ana"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fx.Book.Transition(ctx, book.TransitionRequest{Operation: weave, Action: book.ActionScrap, Actor: "person:ana", Reason: "weave-fault"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, serial := range []string{"R-7-1", "R-7-2", "nothing", ""} {
+		if _, err := fx.issuer.Unit(ctx, serial); !errors.Is(err, certify.ErrUnknownUnit) {
+			t.Errorf("Unit(%q) = %v, want ErrUnknownUnit", serial, err)
+		}
 	}
 }

@@ -15,7 +15,7 @@ import (
 func (i *Issuer) revisionOf(s book.Story) provenance.Revision {
 	wo := s.WorkOrder
 	r := provenance.Revision{
-		Serial:  s.Serial,
+		Serial:  s.Unit.Serial,
 		Studio:  provenance.Studio{ID: i.factory.Site, Name: i.factory.Name},
 		Product: provenance.Product{SKU: wo.SKU, Name: wo.SKU},
 		Drop:    wo.Drop,
