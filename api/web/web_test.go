@@ -22,6 +22,9 @@ import (
 	"github.com/cellforge/cellforge/api"
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/book/booktest"
+	"github.com/cellforge/cellforge/book/certify"
+	"github.com/cellforge/cellforge/book/photos"
+	"github.com/cellforge/cellforge/book/provenance"
 	"github.com/cellforge/cellforge/cells/planner"
 )
 
@@ -33,6 +36,8 @@ type site struct {
 	book    *book.Book
 	planner *planner.Planner
 	pages   *Pages
+	keys    *provenance.KeyRing
+	photos  *photos.Store
 }
 
 func newSite(t *testing.T) *site {
@@ -56,7 +61,14 @@ func newSiteWith(t *testing.T, configure func(*api.Config)) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if s.keys, err = provenance.OpenDir(t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	if s.photos, err = photos.New(t.TempDir(), photos.Options{}, nil); err != nil {
+		t.Fatal(err)
+	}
 	s.pages, err = New(Config{Book: s.book, Auth: srv, Planner: s.planner, Tick: 20 * time.Millisecond,
+		Units: certify.New(certify.Config{Book: s.book, Factory: f, Keys: s.keys}), Photos: s.photos,
 		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		t.Fatal(err)

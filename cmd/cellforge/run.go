@@ -31,14 +31,15 @@ var errUsage = errors.New("usage")
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":    {"run the daemon: the order book, its API and the factory", serve},
-		"import":   {"send an order batch (CSV or JSON) to a running daemon", importBatch},
-		"bridge":   {"carry telemetry from an MQTT broker into InfluxDB (for a central site)", runBridge},
-		"hash":     {"hash a PIN, password or API token for a factory config", hashSecret},
-		"schedule": {"plan a flexible job shop (.fjs file) and print the schedule as JSON", schedule},
-		"sim":      {"run the devices of a factory config on the firmware simulator; set their faults", simulate},
-		"verify":   {"check a unit's certificate (a file or URL) against the studio's public keys", verifyCert},
-		"version":  {"print the version", printVersion},
+		"serve":      {"run the daemon: the order book, its API and the factory", serve},
+		"import":     {"send an order batch (CSV or JSON) to a running daemon", importBatch},
+		"bridge":     {"carry telemetry from an MQTT broker into InfluxDB (for a central site)", runBridge},
+		"hash":       {"hash a PIN, password or API token for a factory config", hashSecret},
+		"provenance": {"write the units' public pages, certificates and photos as static files (provenance export)", provenanceCmd},
+		"schedule":   {"plan a flexible job shop (.fjs file) and print the schedule as JSON", schedule},
+		"sim":        {"run the devices of a factory config on the firmware simulator; set their faults", simulate},
+		"verify":     {"check a unit's certificate (a file or URL) against the studio's public keys", verifyCert},
+		"version":    {"print the version", printVersion},
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/cellforge/cellforge/api"
 	"github.com/cellforge/cellforge/api/web"
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/certify"
 	"github.com/cellforge/cellforge/book/photos"
 	"github.com/cellforge/cellforge/book/provenance"
 	"github.com/cellforge/cellforge/cells/planner"
@@ -276,12 +277,15 @@ func refuseDemoCredentials(ctx context.Context, factory *configs.Factory, f serv
 	return nil
 }
 
+// photosDir is the directory of the data directory that holds the makers' photos.
+const photosDir = "photos"
+
 // newFrontEnd makes what serves requests: the API, the pages mounted on it, and the planner
 // when the plan search is on (nil otherwise).
 func newFrontEnd(f serveFlags, opts serveOptions, factory *configs.Factory, b *book.Book, st *sqlite.Store, reg *prometheus.Registry,
 	fl *floor, tel *telemetryStack, keys *provenance.KeyRing, logger *slog.Logger) (*api.Server, *web.Pages, *planner.Planner, error) {
 	// The makers' photos live beside the database; an upload interrupted by a stop is removed.
-	pics, err := photos.New(filepath.Join(f.dataDir, "photos"), photos.Options{}, logger.With("component", "photos"))
+	pics, err := photos.New(filepath.Join(f.dataDir, photosDir), photos.Options{}, logger.With("component", "photos"))
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -321,7 +325,8 @@ func newFrontEnd(f serveFlags, opts serveOptions, factory *configs.Factory, b *b
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	webCfg := web.Config{Book: b, Auth: srv, Floor: fl, Logger: logger.With("component", "web")}
+	webCfg := web.Config{Book: b, Auth: srv, Floor: fl, Logger: logger.With("component", "web"), Photos: pics,
+		Units: certify.New(certify.Config{Book: b, Factory: factory, Keys: keys})}
 	if plan != nil {
 		webCfg.Planner = plan
 	}
