@@ -127,10 +127,7 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 		return fmt.Errorf("listening: %w", err)
 	}
 	defer ln.Close()
-	if factory.Printing.ProvenanceURL == "" {
-		factory.Printing.ProvenanceURL = ownProvenanceURL(factory.Hosts, ln.Addr().String())
-		logger.Info("labels lead to the units' pages on this daemon", "provenance_url", factory.Printing.ProvenanceURL)
-	}
+	defaultProvenanceURL(factory, ln.Addr().String(), logger)
 	fl, err := newFloor(factory, floorConfig{
 		Book: b, Health: devices, Logger: logger, SimSpeed: f.simSpeed, BaseURL: "http://" + ln.Addr().String(),
 	})
@@ -177,6 +174,15 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 	}
 	stages := append([][]part{input, {{name: "floor", run: fl.Run, bound: floorStopBound(factory)}}}, tel.stages()...)
 	return runParts(ctx, logger, stopReport, stages...)
+}
+
+// defaultProvenanceURL makes the labels of a factory whose config names no provenance_url lead
+// to the units' pages on this daemon, which listens on listen.
+func defaultProvenanceURL(factory *configs.Factory, listen string, logger *slog.Logger) {
+	if factory.Printing.ProvenanceURL == "" {
+		factory.Printing.ProvenanceURL = ownProvenanceURL(factory.Hosts, listen)
+		logger.Info("labels lead to the units' pages on this daemon", "provenance_url", factory.Printing.ProvenanceURL)
+	}
 }
 
 // ownProvenanceURL is the address of a unit's page on this daemon, for the QR codes of labels
