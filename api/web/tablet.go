@@ -375,6 +375,8 @@ func (p *Pages) job(ctx context.Context, e book.QueueEntry, current bool) (job, 
 type unitsView struct {
 	Count int
 	Text  string
+	// First is the first unit's serial, whose page tells the story so far.
+	First string
 }
 
 // unitsListed is how many serials the tablet lists before it shows only the first and last.
@@ -391,9 +393,9 @@ func newUnitsView(first []book.Unit, last book.Unit, count int) *unitsView {
 		for i, u := range first {
 			serials[i] = u.Serial
 		}
-		return &unitsView{Count: count, Text: strings.Join(serials, ", ")}
+		return &unitsView{Count: count, Text: strings.Join(serials, ", "), First: serials[0]}
 	}
-	return &unitsView{Count: count, Text: first[0].Serial + " … " + last.Serial}
+	return &unitsView{Count: count, Text: first[0].Serial + " … " + last.Serial, First: first[0].Serial}
 }
 
 // paramName and paramValue show a step's machine parameters as the floor speaks of them.

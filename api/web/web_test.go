@@ -783,7 +783,7 @@ func TestTabletShowsTheSerialsOfTheUnitsInHand(t *testing.T) {
 	if _, err := s.book.Transition(ctx, book.TransitionRequest{Operation: op, Action: book.ActionStart, Actor: "ana"}); err != nil {
 		t.Fatal(err)
 	}
-	units := regexp.MustCompile(`<p class="units" data-units="(\d+)">([^<]*)</p>`)
+	units := regexp.MustCompile(`<p class="units" data-units="(\d+)">([^<]*) · <a class="story" href="/u/([^"]+)"`)
 	shown := func(lang string) string {
 		t.Helper()
 		req, _ := http.NewRequest("GET", s.URL+"/tablet/dye-1", nil)
@@ -795,6 +795,10 @@ func TestTabletShowsTheSerialsOfTheUnitsInHand(t *testing.T) {
 		m := units.FindStringSubmatch(p.body)
 		if m == nil {
 			return ""
+		}
+		if !strings.HasPrefix(strings.TrimPrefix(m[2], "Units "), m[3]) && !strings.HasPrefix(strings.TrimPrefix(m[2], "Unidades "), m[3]) &&
+			!strings.HasPrefix(strings.TrimPrefix(m[2], "Unit "), m[3]) && !strings.HasPrefix(strings.TrimPrefix(m[2], "Unidade "), m[3]) {
+			t.Errorf("the story link leads to %s, not the first unit's page (%s)", m[3], m[2])
 		}
 		return m[1] + ": " + m[2]
 	}
