@@ -132,6 +132,9 @@ func TestFinishedUnitIsCertifiedOnce(t *testing.T) {
 	if r.Studio.Name != "North Loft Weavers" || r.Product.Name != "Kilim rug" || r.Drop != "winter" || len(r.Steps) != 3 {
 		t.Fatalf("revision = %+v", r)
 	}
+	if d := r.Steps[0]; d.Cell != "Dye kitchen" || d.Machine != "" {
+		t.Fatalf("the dye step = %+v, want the cell's name and no machine", d)
+	}
 	if w := r.Steps[1]; w.Machine != "loom-a" || w.Cell != "weave-1" || w.Params["pattern"] != 101 {
 		t.Fatalf("the weave step = %+v", w)
 	}

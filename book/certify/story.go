@@ -28,6 +28,9 @@ func (i *Issuer) revisionOf(s book.Story) provenance.Revision {
 	for _, st := range s.Steps {
 		op := st.Operation
 		step := provenance.Step{Capability: op.Capability, Cell: op.Cell, Machine: i.machine(op.Cell), Makers: makers(st.Acts)}
+		if c, ok := i.factory.Cell(op.Cell); ok && c.Name != "" {
+			step.Cell = c.Name // as the studio names it
+		}
 		for _, rs := range st.Readings {
 			if rs.Samples > 0 {
 				step.Readings = append(step.Readings, provenance.Reading{Quantity: rs.Quantity, Unit: rs.Unit,

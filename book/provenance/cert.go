@@ -59,6 +59,7 @@ type Made struct {
 // Step is one operation that made the unit.
 type Step struct {
 	Capability string `json:"capability"`
+	// Cell is the cell the step ran at, by the name the studio gives it.
 	Cell       string `json:"cell"`
 	Machine    string `json:"machine"`
 	// Makers are the public names of the people who worked the step and agreed to be named.
