@@ -60,8 +60,8 @@ type Made struct {
 type Step struct {
 	Capability string `json:"capability"`
 	// Cell is the cell the step ran at, by the name the studio gives it.
-	Cell       string `json:"cell"`
-	Machine    string `json:"machine"`
+	Cell    string `json:"cell"`
+	Machine string `json:"machine"`
 	// Makers are the public names of the people who worked the step and agreed to be named.
 	Makers []string  `json:"makers"`
 	Start  time.Time `json:"start"`
