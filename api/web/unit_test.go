@@ -39,7 +39,7 @@ func (s *site) work(t *testing.T, id string, from, to int) []book.Operation {
 }
 
 // photo stores a real photo and records it on operation op.
-func (s *site) photo(t *testing.T, op int64, file string, private bool) string {
+func (s *site) photo(t testing.TB, op int64, file string, private bool) string {
 	t.Helper()
 	f, err := os.Open("../../book/photos/testdata/" + file)
 	if err != nil {

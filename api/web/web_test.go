@@ -48,7 +48,13 @@ func newSite(t *testing.T) *site {
 // newSiteWith is newSite with a change to the API's Config (nil for none).
 func newSiteWith(t *testing.T, configure func(*api.Config)) *site {
 	t.Helper()
-	f := booktest.Factory(t, "testdata/factory.yaml")
+	return newSiteOf(t, "testdata/factory.yaml", configure)
+}
+
+// newSiteOf is newSiteWith of the factory in another file.
+func newSiteOf(t testing.TB, factory string, configure func(*api.Config)) *site {
+	t.Helper()
+	f := booktest.Factory(t, factory)
 	st, _ := booktest.Store(t, "web.db")
 	s := &site{book: book.New(book.Config{Store: st, Factory: f})}
 	s.planner = planner.New(planner.Config{Book: s.book, Factory: f, Search: 20 * time.Millisecond, Seed: 1})
@@ -89,7 +95,7 @@ func newSiteWith(t *testing.T, configure func(*api.Config)) *site {
 }
 
 // importCSV imports a batch into the winter drop through the API and plans it.
-func (s *site) importCSV(t *testing.T, csv string) {
+func (s *site) importCSV(t testing.TB, csv string) {
 	t.Helper()
 	s.importUnplanned(t, csv)
 	if err := s.planner.Replan(context.Background(), true); err != nil {
@@ -98,7 +104,7 @@ func (s *site) importCSV(t *testing.T, csv string) {
 }
 
 // importUnplanned imports a batch into the winter drop through the API.
-func (s *site) importUnplanned(t *testing.T, csv string) {
+func (s *site) importUnplanned(t testing.TB, csv string) {
 	t.Helper()
 	req, _ := http.NewRequest("POST", s.URL+"/api/v1/drops/winter/orders", strings.NewReader(csv))
 	req.Header.Set("Authorization", "Bearer "+plannerToken)
