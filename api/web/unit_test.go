@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/cellforge/cellforge/book"
@@ -158,5 +159,48 @@ func TestUnitPage(t *testing.T) {
 		if strings.Contains(string(body), "Quist") {
 			t.Errorf("GET %s shows the customer", tt.path)
 		}
+	}
+}
+
+// TestUnitPageRequestsAtOnce: 20 phones scan a unit's label at once just after it was finished.
+// Every one gets its page, with the same revision, and one revision is issued.
+func TestUnitPageRequestsAtOnce(t *testing.T) {
+	s := newSite(t)
+	s.importCSV(t, "order_id,sku,quantity,customer\nu-9,SCARF,1,Zoë Quist\n")
+	s.work(t, "u-9", 0, 2)
+	const phones = 20
+	type answer struct {
+		status int
+		body   string
+		err    error
+	}
+	answers := make([]answer, phones)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range answers {
+		wg.Go(func() {
+			<-start
+			res, err := http.Get(s.URL + "/u/u-9-1")
+			if err != nil {
+				answers[i].err = err
+				return
+			}
+			defer res.Body.Close()
+			body, err := io.ReadAll(res.Body)
+			answers[i] = answer{res.StatusCode, string(body), err}
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, a := range answers {
+		if a.err != nil || a.status != http.StatusOK {
+			t.Errorf("phone %d: %d %v %.300s", i, a.status, a.err, a.body)
+		} else if !strings.Contains(a.body, "revision 1,") {
+			t.Errorf("phone %d was shown another revision than 1: %.300s", i, a.body)
+		}
+	}
+	revs, err := s.book.CertificateRevisions(context.Background(), "u-9-1")
+	if err != nil || len(revs) != 1 {
+		t.Fatalf("%d requests at once issued %d revisions (%v), want 1", phones, len(revs), err)
 	}
 }
