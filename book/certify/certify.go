@@ -5,9 +5,13 @@
 package certify
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/cellforge/cellforge/book"
@@ -31,11 +35,34 @@ type Issuer struct {
 	keys    *provenance.KeyRing
 	now     func() time.Time
 	loc     *time.Location
+
+	mu sync.Mutex
+	// verified are the certificates last read back and verified, by serial (at most
+	// verifiedMax), so that a page read again while nothing new was stored does not verify
+	// every revision's signature again.
+	verified map[string]*verified
+}
+
+// verifiedMax bounds the certificates an Issuer keeps verified, of the units whose pages were
+// read last: each takes its stored forms, its chain and its file, some 35 KB a revision of 20
+// steps, so a few megabytes in all.
+const verifiedMax = 64
+
+// verified is a unit's certificate as it was read back from the book and verified.
+type verified struct {
+	// keys are the ids of the public keys it was verified with; forms the stored forms of its
+	// revisions, as verified: it holds while the book holds these bytes and the keys are these.
+	keys  string
+	forms [][]byte
+	chain *provenance.Chain
+	// file is chain's certificate file.
+	file []byte
 }
 
 // New returns an Issuer.
 func New(cfg Config) *Issuer {
-	i := &Issuer{book: cfg.Book, factory: cfg.Factory, keys: cfg.Keys, now: cfg.Now, loc: time.UTC}
+	i := &Issuer{book: cfg.Book, factory: cfg.Factory, keys: cfg.Keys, now: cfg.Now, loc: time.UTC,
+		verified: map[string]*verified{}}
 	if i.now == nil {
 		i.now = time.Now
 	}
@@ -48,7 +75,8 @@ func New(cfg Config) *Issuer {
 // Unit is a unit's story as its page and its certificate tell it.
 type Unit struct {
 	// Revision is the newest revision of the unit's certificate, or, while the unit is being
-	// made, its story so far (not signed: no number, no key).
+	// made, its story so far (not signed: no number, no key). It may share its lists with the
+	// Units of other requests for the same unit: read it, do not change it.
 	Revision provenance.Revision
 	// Finished is true once the unit is made; only then has it a certificate.
 	Finished bool
@@ -86,19 +114,21 @@ func (i *Issuer) current(ctx context.Context, s book.Story) (Unit, error) {
 		if err != nil {
 			return Unit{}, err
 		}
-		chain, err := i.chain(s.Unit.Serial, stored)
+		v, err := i.chain(s.Unit.Serial, stored)
 		if err != nil {
 			return Unit{}, err
 		}
-		if n := len(chain.Revisions); n > 0 {
-			same, err := provenance.SameStory(chain.Revisions[n-1].Revision, draft)
+		if n := len(v.chain.Revisions); n > 0 {
+			same, err := provenance.SameStory(v.chain.Revisions[n-1].Revision, draft)
 			if err != nil {
 				return Unit{}, err
 			}
 			if same {
-				return i.unit(chain)
+				return v.unit(), nil
 			}
 		}
+		// the next revision is issued on a copy: v may be shared with other requests
+		chain := &provenance.Chain{Revisions: slices.Clip(v.chain.Revisions)}
 		if err := chain.Issue(draft, i.keys, i.now()); err != nil {
 			return Unit{}, fmt.Errorf("issuing the certificate of unit %s: %w", s.Unit.Serial, err)
 		}
@@ -119,34 +149,73 @@ func (i *Issuer) current(ctx context.Context, s book.Story) (Unit, error) {
 		if err != nil {
 			return Unit{}, err
 		}
-		return i.unit(chain)
+		file, err := chain.Marshal()
+		if err != nil {
+			return Unit{}, err
+		}
+		return (&verified{chain: chain, file: file}).unit(), nil
 	}
 	return Unit{}, fmt.Errorf("issuing the certificate of unit %s: other revisions were issued at the same time %d times", s.Unit.Serial, issueTries)
 }
 
 // chain reads the stored revisions of serial's certificate back, verifying them with the
-// studio's keys: a stored revision that does not verify is never served.
-func (i *Issuer) chain(serial string, stored []book.CertificateRevision) (*provenance.Chain, error) {
+// studio's keys: a stored revision that does not verify is never served. What it verified last
+// it serves again, without verifying, as long as the stored revisions are the same bytes and the
+// keys the same.
+func (i *Issuer) chain(serial string, stored []book.CertificateRevision) (*verified, error) {
 	if len(stored) == 0 {
-		return &provenance.Chain{}, nil
+		return &verified{chain: &provenance.Chain{}}, nil
+	}
+	keys := i.keys.PublicKeys()
+	ids := make([]string, len(keys.Keys))
+	for j, k := range keys.Keys {
+		ids[j] = k.ID
+	}
+	keyIDs := strings.Join(ids, " ")
+	i.mu.Lock()
+	v := i.verified[serial]
+	i.mu.Unlock()
+	if v != nil && v.keys == keyIDs && slices.EqualFunc(v.forms, stored, func(f []byte, r book.CertificateRevision) bool {
+		return bytes.Equal(f, r.Form)
+	}) {
+		return v, nil
 	}
 	forms := make([][]byte, len(stored))
 	for j, r := range stored {
 		forms[j] = r.Form
 	}
-	c, err := provenance.Verify(provenance.File(forms), i.keys.PublicKeys())
+	c, err := provenance.Verify(provenance.File(forms), keys)
 	if err != nil {
+		i.forget(serial)
 		return nil, fmt.Errorf("the stored certificate of unit %s does not verify: %w", serial, err)
 	}
-	return c, nil
-}
-
-func (i *Issuer) unit(c *provenance.Chain) (Unit, error) {
 	file, err := c.Marshal()
 	if err != nil {
-		return Unit{}, err
+		return nil, err
 	}
-	return Unit{Revision: c.Revisions[len(c.Revisions)-1].Revision, Finished: true, Certificate: file}, nil
+	v = &verified{keys: keyIDs, forms: forms, chain: c, file: file}
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if _, ok := i.verified[serial]; !ok && len(i.verified) >= verifiedMax {
+		for s := range i.verified { // any one: the map's order is random
+			delete(i.verified, s)
+			break
+		}
+	}
+	i.verified[serial] = v
+	return v, nil
+}
+
+// forget drops what was verified of serial's certificate.
+func (i *Issuer) forget(serial string) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	delete(i.verified, serial)
+}
+
+// unit returns the finished unit of v, with a certificate file of its own.
+func (v *verified) unit() Unit {
+	return Unit{Revision: v.chain.Revisions[len(v.chain.Revisions)-1].Revision, Finished: true, Certificate: bytes.Clone(v.file)}
 }
 
 // ErrUnknownUnit is returned (wrapped) for a serial no unit has, or a unit that was scrapped:

@@ -3,6 +3,7 @@ package certify_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"strings"
 	"sync"
@@ -167,6 +168,34 @@ func TestTamperedStoreIsNotServed(t *testing.T) {
 	iss := certify.New(certify.Config{Book: fx.Book, Factory: fx.Factory, Keys: other, Now: fx.Clock.Now})
 	if _, err := iss.Unit(context.Background(), "R-3-1"); err == nil || !strings.Contains(err.Error(), "does not verify") {
 		t.Fatalf("a stored certificate signed with an unknown key: %v", err)
+	}
+}
+
+// TestStoreTamperedAfterReadIsNotServed: a certificate read and verified before, then changed
+// in the store, is not served from what was verified: the change is found on the next read.
+func TestStoreTamperedAfterReadIsNotServed(t *testing.T) {
+	fx := newFixture(t)
+	wo := fx.make(t, "R-8", 3)
+	first := fx.unit(t, wo) // issued
+	for range 2 {           // read back and verified, then read again
+		if again := fx.unit(t, wo); !bytes.Equal(again.Certificate, first.Certificate) {
+			t.Fatal("read again, the certificate changed")
+		}
+	}
+	db, err := sql.Open("sqlite", fx.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	res, err := db.Exec(`UPDATE certificate_revisions SET form = CAST(replace(CAST(form AS TEXT), 'Kilim', 'Kelim') AS BLOB) WHERE serial = 'R-8-1'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		t.Fatalf("changing the stored revision: %d rows, %v", n, err)
+	}
+	if u, err := fx.issuer.Unit(context.Background(), "R-8-1"); err == nil || !strings.Contains(err.Error(), "does not verify") {
+		t.Fatalf("a stored revision changed after it was read: %v (product %q)", err, u.Revision.Product.Name)
 	}
 }
 
