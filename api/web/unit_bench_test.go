@@ -181,11 +181,13 @@ func BenchmarkUnitPage(b *testing.B) {
 			benchGet(b, client, one, "")
 		}
 	})
+	certBytes := benchGet(b, client, ten+"/certificate.json", "")
 	b.Run("page-10-revisions", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			benchGet(b, client, ten, "")
 		}
+		b.ReportMetric(float64(certBytes), "cert-bytes")
 	})
 	round := 0
 	b.Run("page-issuing", func(b *testing.B) {

@@ -162,8 +162,9 @@ func TestUnitPage(t *testing.T) {
 	}
 }
 
-// TestUnitPageRequestsAtOnce: 20 phones scan a unit's label at once just after it was finished.
-// Every one gets its page, with the same revision, and one revision is issued.
+// TestUnitPageRequestsAtOnce: 20 phones scan a unit's label at once just after it was finished,
+// and again once its certificate was issued. Every one gets its page, with the same revision,
+// and one revision is issued.
 func TestUnitPageRequestsAtOnce(t *testing.T) {
 	s := newSite(t)
 	s.importCSV(t, "order_id,sku,quantity,customer\nu-9,SCARF,1,Zoë Quist\n")
@@ -174,33 +175,35 @@ func TestUnitPageRequestsAtOnce(t *testing.T) {
 		body   string
 		err    error
 	}
-	answers := make([]answer, phones)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range answers {
-		wg.Go(func() {
-			<-start
-			res, err := http.Get(s.URL + "/u/u-9-1")
-			if err != nil {
-				answers[i].err = err
-				return
-			}
-			defer res.Body.Close()
-			body, err := io.ReadAll(res.Body)
-			answers[i] = answer{res.StatusCode, string(body), err}
-		})
-	}
-	close(start)
-	wg.Wait()
-	for i, a := range answers {
-		if a.err != nil || a.status != http.StatusOK {
-			t.Errorf("phone %d: %d %v %.300s", i, a.status, a.err, a.body)
-		} else if !strings.Contains(a.body, "revision 1,") {
-			t.Errorf("phone %d was shown another revision than 1: %.300s", i, a.body)
+	for _, wave := range []string{"just finished", "issued"} {
+		answers := make([]answer, phones)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range answers {
+			wg.Go(func() {
+				<-start
+				res, err := http.Get(s.URL + "/u/u-9-1")
+				if err != nil {
+					answers[i].err = err
+					return
+				}
+				defer res.Body.Close()
+				body, err := io.ReadAll(res.Body)
+				answers[i] = answer{res.StatusCode, string(body), err}
+			})
 		}
-	}
-	revs, err := s.book.CertificateRevisions(context.Background(), "u-9-1")
-	if err != nil || len(revs) != 1 {
-		t.Fatalf("%d requests at once issued %d revisions (%v), want 1", phones, len(revs), err)
+		close(start)
+		wg.Wait()
+		for i, a := range answers {
+			if a.err != nil || a.status != http.StatusOK {
+				t.Errorf("%s: phone %d: %d %v %.300s", wave, i, a.status, a.err, a.body)
+			} else if !strings.Contains(a.body, "revision 1,") {
+				t.Errorf("%s: phone %d was shown another revision than 1: %.300s", wave, i, a.body)
+			}
+		}
+		revs, err := s.book.CertificateRevisions(context.Background(), "u-9-1")
+		if err != nil || len(revs) != 1 {
+			t.Fatalf("%s: %d requests at once issued %d revisions (%v), want 1", wave, phones, len(revs), err)
+		}
 	}
 }
