@@ -134,15 +134,17 @@ $(urow "peer: the cell's queue through the API" peer-api-queue)
 
 Aim: a page of a certificate already issued within 5x the peer: one revision $(awk -v r="$(uratio page)" 'BEGIN { print (r <= 5 ? "met" : "**missed**") }'),
 10 revisions $(awk -v r="$(uratio page-10-revisions)" 'BEGIN { print (r <= 5 ? "met" : "**missed**") }').
+
 A certificate read back from the book is verified (every revision's signature and link) before
 it is served; what was verified is kept, for the last 64 units read, and served again while the
 book holds the same bytes and the studio the same keys. Before it was kept, every request
 verified the whole certificate again and wrote its file anew: in this benchmark, run on its own
 with the same command, the page took 3.19 ms (3.0x the peer's 1.07 ms, 1,038 KiB in 16,032
 allocations) with one revision and 16.10 ms (15.1x, 5,037 KiB in 64,286 allocations) with 10.
-What is left
-of a page is mostly the book's reads of the story (one query per step for its readings), the
-comparison of the story with the newest revision in canonical JSON, and the template.
+What is left of a page is mostly the book's reads of the story (one query per step for its
+readings), the comparison of the story with the newest revision in canonical JSON, and the
+template. The first request issues the revision: its signature, its canonical JSON read back, and
+the write that stores it (a commit that waits for the disk).
 
 \`\`\`
 $(grep -E '^Benchmark' "$B/go-unitpage.txt")
