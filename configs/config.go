@@ -165,7 +165,13 @@ type Step struct {
 	// example a loom's pattern or a dye station's recipe and temperature. The number of units
 	// to make is always given as "units".
 	Params map[string]float64
-	Line   int
+	// Materials are the ids of the materials the step consumes (yarn, warp), whose lots the
+	// person starting it gives; nil when it consumes none the book traces.
+	Materials []string
+	// MakesLot marks a batch step (a dye bath): each of its operations makes a lot, the one
+	// its work order's units inherit, with an id from the factory's LotPattern.
+	MakesLot bool
+	Line     int
 }
 
 // Changeover names the attribute whose change between consecutive operations on a cell costs a

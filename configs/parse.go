@@ -116,6 +116,8 @@ type rawStep struct {
 	UnitTime, Setup                value[time.Duration]
 	Changeover                     value[*rawChangeover]
 	Params                         value[map[string]float64]
+	Materials                      value[[]value[string]]
+	MakesLot                       value[bool]
 }
 
 type rawChangeover struct {
@@ -267,7 +269,7 @@ func (d *decoder) step(n *yaml.Node, product string, i int) rawStep {
 		object += " (capability " + yamlfile.Quote(c) + ")"
 	}
 	s := rawStep{line: n.Line, object: object}
-	m, ok := d.Mapping(n, s.object, "", "capability", "name", "instructions", "unit_time", "setup", "changeover", "params")
+	m, ok := d.Mapping(n, s.object, "", "capability", "name", "instructions", "unit_time", "setup", "changeover", "params", "materials", "makes_lot")
 	if !ok {
 		s.bad = true
 		return s
@@ -277,6 +279,8 @@ func (d *decoder) step(n *yaml.Node, product string, i int) rawStep {
 	s.Instructions = d.Str(m, "instructions")
 	s.UnitTime = d.Duration(m, "unit_time")
 	s.Setup = d.Duration(m, "setup")
+	s.Materials = d.materials(m, s.object)
+	s.MakesLot = d.Boolean(m, "makes_lot")
 	if e, ok := m.Entries["params"]; ok {
 		s.Params = value[map[string]float64]{V: d.Params(m, "params", s.object), Line: e.Key.Line}
 	}

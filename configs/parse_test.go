@@ -154,6 +154,16 @@ func TestParseBad(t *testing.T) {
 		{name: "step-bad-params"},
 		{name: "simulate-not-boolean"},
 		{name: "cell-with-two-machines"},
+		// Lots and materials.
+		{name: "step-material-twice"},
+		{name: "step-bad-material"},
+		{name: "step-materials-empty"},
+		{name: "step-makes-lot-not-boolean"},
+		{name: "lot-pattern-unknown-token"},
+		{name: "lot-pattern-without-seq"},
+		{name: "lot-pattern-bad-character"},
+		{name: "lot-pattern-too-long"},
+		{name: "lot-pattern-seq-width"},
 		// Working hours.
 		{name: "hours-bad-timezone"},
 		{name: "hours-bad-days"},

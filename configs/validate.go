@@ -138,6 +138,7 @@ func (d *decoder) validate(f *rawFactory) {
 	d.checkDevices(f, lines)
 	skus := d.checkProducts(f, capabilities)
 	d.checkParams(f)
+	d.checkLots(f)
 	d.checkDrops(f, skus)
 	d.checkPeople(f)
 	d.checkTokens(f)
@@ -584,6 +585,10 @@ func (f *rawFactory) build(file string) *Factory {
 				step.Changeover = &Changeover{Attribute: c.Attribute.V, Value: c.Value.V}
 			}
 			step.Params = s.Params.V
+			step.MakesLot = s.MakesLot.V
+			for _, m := range s.Materials.V {
+				step.Materials = append(step.Materials, m.V)
+			}
 			product.Routing = append(product.Routing, step)
 		}
 		out.Products = append(out.Products, product)
