@@ -31,6 +31,9 @@ type TransitionRequest struct {
 	Version int64
 	// Idempotency, when set, makes a retry of the request change nothing.
 	Idempotency *Idempotency
+	// Lots, to start, are the lots the operation consumes, by material (each one its step
+	// names); a material left out is missing until RecordLots records it.
+	Lots map[string]string
 }
 
 // TransitionResult is the outcome of a transition.
@@ -68,6 +71,11 @@ func (b *Book) Transition(ctx context.Context, req TransitionRequest) (Transitio
 		return TransitionResult{}, fmt.Errorf("%w: a good quantity is only taken when completing", ErrInvalid)
 	case req.Good != nil && *req.Good < 1:
 		return TransitionResult{}, fmt.Errorf("%w: quantity %d: a complete needs 1 good unit or more (scrap the job to throw away every unit left)", ErrInvalid, *req.Good)
+	case len(req.Lots) > 0 && req.Action != ActionStart:
+		return TransitionResult{}, fmt.Errorf("%w: lots are given to start (record them on a started operation with its lots)", ErrInvalid)
+	}
+	if err := checkLots(req.Lots); err != nil {
+		return TransitionResult{}, err
 	}
 	var res TransitionResult
 	err := b.store.Write(ctx, func(tx Tx) error {
@@ -109,6 +117,11 @@ func (b *Book) transition(tx Tx, req TransitionRequest, reason string, now time.
 	}
 	if err := b.changeState(tx, req, &op, wo, to, left, reason, now); err != nil {
 		return TransitionResult{}, err
+	}
+	if req.Action == ActionStart {
+		if err := b.startLots(tx, req, op, wo, now); err != nil {
+			return TransitionResult{}, err
+		}
 	}
 	switch to {
 	case Done:

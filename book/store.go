@@ -118,6 +118,17 @@ type ReadTx interface {
 	// CertificateRevisions returns every revision of the certificate of the unit serial, by
 	// number.
 	CertificateRevisions(serial string) ([]CertificateRevision, error)
+
+	// Lots: what operations made and consumed, for the recall trace.
+
+	// OperationLots returns the lots of an operation: the one it made first, then the ones it
+	// consumed by material.
+	OperationLots(operation int64) ([]OperationLot, error)
+	// LotUses returns the operations that made or consumed a lot, by operation id, each with
+	// its work order.
+	LotUses(lot string) ([]LotUse, error)
+	// LotsLike returns up to limit distinct lot ids that start with prefix, in order.
+	LotsLike(prefix string, limit int) ([]string, error)
 }
 
 // Tx reads and writes inside one transaction.
@@ -173,6 +184,12 @@ type Tx interface {
 	// AppendCertificateRevision stores a revision of a unit's certificate; one of that number
 	// stored already is ErrRevisionTaken.
 	AppendCertificateRevision(r CertificateRevision) error
+
+	// PutOperationLot stores a lot an operation made or consumed, replacing the one stored for
+	// the same operation and material.
+	PutOperationLot(l OperationLot) error
+	// NextLotSeq takes the next number of the studio's lot sequence, from 1.
+	NextLotSeq() (int64, error)
 }
 
 // BatchStore is a Store that can write a large batch without holding the write lock for the
