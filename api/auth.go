@@ -48,6 +48,9 @@ const (
 	PermDispatch Permission = "dispatch the queues"
 	PermSimulate Permission = "inject faults into simulated devices"
 	PermRemake   Permission = "make an order's lost units again"
+	// PermTrace is a read that needs more than a role: a lot's trace lists every order and
+	// customer it touched, for a recall.
+	PermTrace Permission = "trace a lot to the orders and customers it touched"
 )
 
 // grants says which roles hold each permission.
@@ -57,6 +60,7 @@ var grants = map[Permission][]string{
 	PermDispatch: {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
 	PermSimulate: {configs.RoleManager, configs.RoleAdmin},
 	PermRemake:   {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
+	PermTrace:    {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
 }
 
 // Allowed reports whether a role holds a permission.

@@ -111,6 +111,8 @@ func classify(err error) (int, errorBody) {
 		return http.StatusConflict, body(codeCellBusy, busy.Error())
 	case errors.As(err, &stale):
 		return http.StatusConflict, body(codeStale, stale.Error())
+	case errors.Is(err, book.ErrLotsNotRecordable):
+		return http.StatusConflict, body(codeIllegal, err.Error())
 	case errors.Is(err, book.ErrNotShort):
 		return http.StatusConflict, body(codeNotShort, err.Error())
 	case errors.Is(err, book.ErrSerialTaken):
@@ -129,7 +131,7 @@ func classify(err error) (int, errorBody) {
 		return http.StatusBadRequest, body(codeInvalid, err.Error())
 	case errors.Is(err, book.ErrUnknownDrop), errors.Is(err, book.ErrUnknownCell),
 		errors.Is(err, book.ErrUnknownWorkOrder), errors.Is(err, book.ErrUnknownOperation),
-		errors.Is(err, book.ErrUnknownOrder):
+		errors.Is(err, book.ErrUnknownOrder), errors.Is(err, book.ErrUnknownLot):
 		return http.StatusNotFound, body(codeNotFound, err.Error())
 	case errors.As(err, &he):
 		msg := http.StatusText(he.Code)

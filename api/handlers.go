@@ -466,6 +466,8 @@ type actionRequest struct {
 	Reason   string `json:"reason"`
 	Quantity *int   `json:"quantity"`
 	Version  int64  `json:"version"`
+	// Lots, to start, are the lots the operation consumes, by material.
+	Lots map[string]string `json:"lots"`
 }
 
 func (s *Server) actOnOperation(c echo.Context) error {
@@ -496,6 +498,7 @@ func (s *Server) actOnOperation(c echo.Context) error {
 		Reason:      req.Reason,
 		Version:     req.Version,
 		Idempotency: idem,
+		Lots:        req.Lots,
 	}
 	switch {
 	case req.Quantity == nil:
