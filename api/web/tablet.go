@@ -166,6 +166,9 @@ type job struct {
 	// every operation of it, by time; nil for the jobs after it.
 	Said     []makerNote
 	Pictures []book.Photo
+	// Lots, for the current job of a step that consumes materials or makes a lot, are the lot
+	// it made, those it consumed and the materials whose lots it lacks; nil otherwise.
+	Lots *book.OperationLots
 }
 
 // makerNote is a maker's note as the tablet shows it: with its author's name.
@@ -192,6 +195,12 @@ func (l tabletLive) CanScrap() bool    { return l.Operate && l.Current != nil }
 func (l tabletLive) CanReport() bool   { return l.Operate && l.Machine.Down == "" && l.Outage == nil }
 func (l tabletLive) CanClear() bool    { return l.Operate && l.Outage != nil && l.Outage.Clearable }
 func (l tabletLive) CanReprint() bool  { return l.Operate && l.Labels && l.Label != 0 }
+
+// CanRecordLots says whether the button recording the lots of the current job applies: it
+// runs or is paused, and its step consumes materials.
+func (l tabletLive) CanRecordLots() bool {
+	return (l.is(book.Running) || l.is(book.Paused)) && l.Current.Lots != nil && len(l.Current.Lots.Materials) > 0
+}
 
 // MachineOnCurrent reports whether the cell's machine is running the current job: what it
 // reads (a set point, the hold left) belongs to that job, not to the next one.
@@ -339,6 +348,13 @@ func (p *Pages) job(ctx context.Context, e book.QueueEntry, current bool) (job, 
 		j.Product = pr.Name
 		if e.Seq < len(pr.Routing) {
 			st := pr.Routing[e.Seq]
+			if current && (st.MakesLot || len(st.Materials) > 0) {
+				lots, err := p.book.Lots(ctx, e.ID)
+				if err != nil {
+					return j, err
+				}
+				j.Lots = &lots
+			}
 			j.Instructions = st.Instructions
 			for _, k := range slices.Sorted(maps.Keys(st.Params)) {
 				j.Params = append(j.Params, param{Key: k, Value: paramValue(k, st.Params[k])})

@@ -261,6 +261,7 @@ func (p *Pages) routes() *echo.Echo {
 	e.GET("/manager/charts", p.chartsFragment, p.signedIn)
 	e.GET("/manager/charts/:name", p.chartCSV, p.signedIn)
 	e.GET("/manager/events", p.dashboardEvents, p.signedIn)
+	e.GET("/manager/trace", p.trace, p.signedIn, p.may(api.PermTrace))
 
 	e.GET("/planner", p.plannerHome, p.signedIn)
 	e.GET("/planner/gantt", p.gantt, p.signedIn)

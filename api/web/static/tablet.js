@@ -44,6 +44,8 @@
     photoDone: t('Photo added.'),
     photoRefused: (why) => t('Photo refused: %s', why),
     photoLost: t('The photo was not sent: the connection was lost. Try again.'),
+    lots: (sku) => t('Lots of %s', sku),
+    lotOf: (material) => t('Lot of %s', material),
     sending: (what) => t('%s: sending…', what),
     done: (what) => t('%s: done.', what),
     refused: (what, why) => t('%s: refused. %s', what, why),
@@ -289,6 +291,67 @@
       op: a.dataset.op, version: Number(a.dataset.version), state: a.dataset.state,
       left: Number(a.dataset.left), quantity: Number(a.dataset.quantity), sku: a.querySelector('.sku .code').textContent,
     };
+  }
+
+  // materials returns the materials of the current job's step with the lots given so far
+  // ('' for one missing), as the page shows them.
+  function materials() {
+    return Array.from(live.querySelectorAll('#current .lots [data-material]'), (el) => {
+      const lot = el.querySelector('[data-lot]');
+      return { material: el.dataset.material, lot: lot ? lot.textContent : '' };
+    });
+  }
+
+  // lotsDialog asks for the lot of each material of the job's step, one text box each, the
+  // first empty one focused: a barcode scanner types a lot and Enter, which goes on to the
+  // next box, and from the last sends the form. mode 'start' starts the job with its lots;
+  // 'record' records them on the job under way. The server checks what a lot id may hold, and
+  // its refusal shows like any other.
+  function lotsDialog(job, mode) {
+    const d = document.getElementById('dialog-lots');
+    const form = document.getElementById('lots-form');
+    const fields = document.getElementById('lots-fields');
+    const ok = d.querySelector('[data-confirm]');
+    ok.textContent = mode === 'start' ? ok.dataset.startLabel : ok.dataset.recordLabel;
+    fill(d, { sku: job.sku });
+    fields.replaceChildren();
+    const inputs = materials().map((m, i) => {
+      const id = 'lot-' + i;
+      const label = document.createElement('label');
+      label.htmlFor = id;
+      label.textContent = text.lotOf(m.material);
+      const input = document.createElement('input');
+      Object.assign(input, { id, type: 'text', required: true, autocomplete: 'off', spellcheck: false, value: mode === 'start' ? '' : m.lot });
+      input.name = m.material;
+      input.setAttribute('autocapitalize', 'characters');
+      fields.append(label, input);
+      return input;
+    });
+    inputs.forEach((input, i) => {
+      input.onkeydown = (e) => {
+        if (e.key !== 'Enter' || i === inputs.length - 1) return;
+        // Enter after a lot goes on to the next box, as a scanner's Enter should.
+        e.preventDefault();
+        inputs[i + 1].focus();
+      };
+    });
+    form.onsubmit = (e) => {
+      e.preventDefault();
+      if (!d.open || ok.disabled || !form.reportValidity()) return;
+      const lots = {};
+      inputs.forEach((input) => { lots[input.name] = input.value; });
+      d.close();
+      if (mode === 'start') opAction(job, 'start', { version: job.version, lots }, text.start(job.sku));
+      else enqueue({ url: '/api/v1/operations/' + job.op + '/lots', body: { lots }, label: text.lots(job.sku) });
+    };
+    d.onclick = (e) => {
+      const b = e.target.closest('button');
+      if (b && b.hasAttribute('data-cancel')) d.close();
+    };
+    openDialog(d, () => {
+      const first = inputs.find((input) => input.value === '') || inputs[0];
+      if (first) first.focus();
+    });
   }
 
   function opAction(job, action, body, label) {
@@ -537,8 +600,13 @@
     const action = b.dataset.action;
     switch (action) {
       case 'start':
-        // The version makes the server refuse a start from a page that is out of date.
-        if (job) opAction(job, 'start', { version: job.version }, text.start(job.sku));
+        // The version makes the server refuse a start from a page that is out of date. A step
+        // that consumes materials asks for their lots first.
+        if (job && materials().length > 0) lotsDialog(job, 'start');
+        else if (job) opAction(job, 'start', { version: job.version }, text.start(job.sku));
+        break;
+      case 'lots':
+        if (job) lotsDialog(job, 'record');
         break;
       case 'resume':
         if (job) opAction(job, 'resume', {}, text.resume(job.sku));
