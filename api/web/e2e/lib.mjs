@@ -361,3 +361,24 @@ export async function confirmComplete(page, { good, reason } = {}) {
   await dialog.locator('button[data-confirm]').tap();
   await dialog.waitFor({ state: 'hidden', timeout: 5000 });
 }
+
+// giveLots answers the tablet's lots dialog, open or opening after a tap on Start (or on
+// Record lots…) at a step that consumes materials: it types the lot of each material into the
+// box that has the focus and presses Enter, as a barcode scanner does, which goes on to the
+// next box and sends the form from the last. lot(material) gives each lot id.
+export async function giveLots(page, lot = (material) => `${material.toUpperCase()}-LOT-1`) {
+  const dialog = page.locator('dialog#dialog-lots');
+  await dialog.waitFor({ state: 'visible', timeout: 5000 });
+  const inputs = dialog.locator('#lots-fields input');
+  const n = await inputs.count();
+  assert.ok(n > 0, 'the dialog asks for at least one lot');
+  for (let i = 0; i < n; i++) {
+    const input = inputs.nth(i);
+    // The box has the focus once the dialog's buttons are ready.
+    await waitFor(async () => input.evaluate((el) => el === document.activeElement), 5000, `lot box ${i + 1} to have the focus`);
+    await input.fill('');
+    await page.keyboard.type(lot(await input.getAttribute('name')));
+    await page.keyboard.press('Enter');
+  }
+  await dialog.waitFor({ state: 'hidden', timeout: 5000 });
+}

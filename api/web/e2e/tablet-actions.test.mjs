@@ -14,7 +14,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   TABLET, startDaemon, launchBrowser, openPage, assertPagesClean, screenshot, waitFor, apiOK, api,
-  importCSV, csvOf, workOrders, operation, operationEvents, act, signInWithPin, confirmComplete, TOKENS,
+  importCSV, csvOf, workOrders, operation, operationEvents, act, signInWithPin, confirmComplete, TOKENS, giveLots,
 } from './lib.mjs';
 
 const SIM_SPEED = 30;
@@ -272,6 +272,8 @@ for (const size of SIZES) {
     const op = await currentOp(page, 'queued', 30000);
     let mark = page.sent.length;
     await doubleTap(page, '#actions button[data-action=start]');
+    // The dye step consumes yarn: the double tap opens the dialog that asks for its lot, once.
+    await giveLots(page);
     await currentOp(page, 'running');
     await settled(page, 'start at the vat', mark, `/api/v1/operations/${op}/start`);
 

@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   root, TABLETS, PEOPLE, TOKENS, startDaemon, launchBrowser, openPage, assertPagesClean, screenshot,
-  waitFor, Fatal, api, apiOK, importCSV, csvOf, workOrders, operation, cellQueue, signInWithPin, factoryWith, outDir,
+  waitFor, Fatal, api, apiOK, importCSV, csvOf, workOrders, operation, cellQueue, signInWithPin, factoryWith, outDir, giveLots,
 } from './lib.mjs';
 
 const INSTRUCTIONS = ('Photograph the damage from above and at an angle before touching it. Match the warp yarn '
@@ -511,6 +511,7 @@ test("the machine's set point and hold show with the job it runs, not under the 
     await job.waitFor({ timeout: 15000 });
     const op = Number(await job.getAttribute('data-op'));
     await page.locator('#actions button[data-action=start]').tap();
+    await giveLots(page);
     await page.locator(`#current article.job[data-op="${op}"][data-state=running]`).waitFor({ timeout: 10000 });
     // The machine takes the batch: its set point and hold are shown with it, and the live
     // updates say the hold in minutes.

@@ -18,7 +18,7 @@ import path from 'node:path';
 import {
   root, TABLET, PEOPLE, startDaemon, launchBrowser, openPage, assertPagesClean, screenshot,
   waitFor, apiOK, importCSV, csvOf, workOrders, operation, operationEvents, act, cellQueue,
-  markNoReload, stillSamePage, signInWithPin, confirmComplete,
+  markNoReload, stillSamePage, signInWithPin, confirmComplete, giveLots,
 } from './lib.mjs';
 
 const SIM_SPEED = 30;
@@ -165,6 +165,8 @@ test('an operator starts the vat\'s queued job with a tap, its progress arrives 
   const first = await temperature.innerText();
   assert.match(first, /^\d+(\.\d+)?$/, '#temperature shows °C');
   await actionButton(amira, 'start').tap();
+  // The dye step consumes yarn: the tablet asks for its lot.
+  await giveLots(amira);
   await waitForJob(amira, op, 'running');
   await waitFor(async () => /Start/.test(await amira.locator('#notice').innerText()), 5000, '#notice to tell of the start');
   assert.equal((await operation(base, op)).state, 'running', 'the API has the job running');
