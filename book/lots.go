@@ -52,6 +52,8 @@ type LotUse struct {
 	Cell       string    `json:"cell,omitempty"`
 	State      State     `json:"state"`
 	WorkOrder  WorkOrder `json:"-"`
+	// Customer is the customer of the work order's order: the trace's, never the public's.
+	Customer string `json:"-"`
 }
 
 // OperationLots are the lots of one operation and the materials whose lots it lacks.
@@ -380,7 +382,6 @@ func (b *Book) LotTrace(ctx context.Context, lot string) (LotTrace, error) {
 			return fmt.Errorf("%w: %q: no operation made or consumed it", ErrUnknownLot, lot)
 		}
 		byWO := make(map[int64]int)
-		var orderIDs []string
 		for _, u := range uses {
 			if u.Role == LotMade {
 				out.Made = &u
@@ -391,21 +392,9 @@ func (b *Book) LotTrace(ctx context.Context, lot string) (LotTrace, error) {
 			if !ok {
 				i = len(out.WorkOrders)
 				byWO[u.WorkOrder.ID] = i
-				out.WorkOrders = append(out.WorkOrders, TracedWorkOrder{WorkOrder: u.WorkOrder})
-				orderIDs = append(orderIDs, u.WorkOrder.OrderID)
+				out.WorkOrders = append(out.WorkOrders, TracedWorkOrder{WorkOrder: u.WorkOrder, Customer: u.Customer})
 			}
 			out.WorkOrders[i].Uses = append(out.WorkOrders[i].Uses, TraceUse{Operation: u.Operation, Role: u.Role, Material: u.Material})
-		}
-		orders := make(map[string]Order, len(orderIDs))
-		for start := 0; start < len(orderIDs); start += lookupChunk {
-			found, err := tx.Orders(orderIDs[start:min(start+lookupChunk, len(orderIDs))])
-			if err != nil {
-				return fmt.Errorf("reading the orders lot %q touched: %w", lot, err)
-			}
-			maps.Copy(orders, found)
-		}
-		for i := range out.WorkOrders {
-			out.WorkOrders[i].Customer = orders[out.WorkOrders[i].OrderID].Customer
 		}
 		return nil
 	})

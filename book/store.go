@@ -125,7 +125,7 @@ type ReadTx interface {
 	// consumed by material.
 	OperationLots(operation int64) ([]OperationLot, error)
 	// LotUses returns the operations that made or consumed a lot, by operation id, each with
-	// its work order.
+	// its work order and its order's customer.
 	LotUses(lot string) ([]LotUse, error)
 	// LotsLike returns up to limit distinct lot ids that start with prefix, in order.
 	LotsLike(prefix string, limit int) ([]string, error)

@@ -50,12 +50,14 @@ type leading struct {
 func (l leading) Scan(dest ...any) error { return l.sc.Scan(append(l.dest, dest...)...) }
 
 // LotUses returns the operations that made or consumed a lot, by operation id, each with its
-// work order.
+// work order and its order's customer.
 func (t *readTx) LotUses(lot string) ([]book.LotUse, error) {
 	rows, err := t.query(`SELECT l.operation, l.material, l.lot, l.made, l.recorded_at, l.actor,
 			o.name, o.capability, o.cell, o.state,
+			r.customer,
 			w.id, w.order_id, w.drop_id, w.sku, w.quantity, w.priority, w.due, w.state, w.intake_at, w.completed_at, w.remake_of
 		FROM operation_lots l JOIN operations o ON o.id = l.operation JOIN work_orders w ON w.id = o.work_order
+			JOIN orders r ON r.order_id = w.order_id
 		WHERE l.lot = ? AND o.id < ? AND w.id < ? ORDER BY l.operation, l.material`, lot, t.vis.operations, t.vis.workOrders)
 	if err != nil {
 		return nil, fmt.Errorf("reading the uses of lot %q: %w", lot, err)
@@ -68,7 +70,7 @@ func (t *readTx) LotUses(lot string) ([]book.LotUse, error) {
 		// The work order's columns are workOrderCols, scanned by scanWorkOrder after the
 		// lot's and the operation's.
 		u.WorkOrder, err = scanWorkOrder(leading{sc, []any{&u.Operation, &u.Material, &u.Lot, &made, &at, &u.Actor,
-			&u.Step, &u.Capability, &u.Cell, &u.State}})
+			&u.Step, &u.Capability, &u.Cell, &u.State, &u.Customer}})
 		u.Role, u.RecordedAt = roleOf(made), fromMicros(at)
 		return u, err
 	})
