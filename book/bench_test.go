@@ -286,3 +286,101 @@ func BenchmarkUnits(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkLotTrace traces a yarn lot that 25,000 dye baths consumed, the baths of 25,000 rug
+// orders of 4 units each (100,000 units), in a book that also holds 25,000 orders dyed from
+// another lot: the recall trace (Book.LotTrace: the lot's uses with their work orders, then
+// their orders' customers), beside the store's read of the drop's 50,000 work orders, the rows
+// the trace's answer is made of, and a tablet's queue page (Book.QueuePage, 50 entries), the
+// floor's most frequent read.
+func BenchmarkLotTrace(b *testing.B) {
+	const orders, units = 50_000, 4
+	const lotFactory = `
+site: bench
+cells:
+  - {id: dye-1, capabilities: [dye]}
+  - {id: weave-1, capabilities: [weave]}
+products:
+  - sku: RUG
+    routing:
+      - {capability: dye, makes_lot: true, materials: [yarn], unit_time: 10m}
+      - {capability: weave, materials: [warp], unit_time: 1h}
+drops:
+  - id: big
+    date: 2027-01-10
+    windows: {RUG: 1000000}
+`
+	var csv bytes.Buffer
+	csv.WriteString("order_id,sku,quantity,customer\n")
+	for i := range orders {
+		fmt.Fprintf(&csv, "O-%06d,RUG,%d,customer %d\n", i, units, i)
+	}
+	f, err := configs.Parse("bench.yaml", []byte(lotFactory), nil) // no machines, so no profiles
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "book.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	bk := book.New(book.Config{Store: st, Factory: f})
+	rr, err := intake.NewCSV(&csv)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := bk.Import(ctx, book.ImportRequest{Drop: "big", Rows: rr, Actor: "bench"}); err != nil {
+		b.Fatal(err)
+	}
+	// Every other order's dye bath consumed yarn lot Y-1, the others Y-2: written straight to
+	// the store, as 50,000 starts would leave them.
+	if err := st.Write(ctx, func(tx book.Tx) error {
+		wos, err := tx.WorkOrders(book.WorkOrderFilter{Drop: "big"})
+		if err != nil {
+			return err
+		}
+		for i, wo := range wos {
+			ops, err := tx.Operations(wo.ID)
+			if err != nil {
+				return err
+			}
+			lot := []string{"Y-1", "Y-2"}[i%2]
+			if err := tx.PutOperationLot(book.OperationLot{Operation: ops[0].ID, Material: "yarn", Lot: lot,
+				Role: book.LotConsumed, Actor: "bench"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("trace", func(b *testing.B) {
+		for b.Loop() {
+			tr, err := bk.LotTrace(ctx, "Y-1")
+			if err != nil || len(tr.WorkOrders) != orders/2 {
+				b.Fatalf("%d work orders traced, %v; want %d", len(tr.WorkOrders), err, orders/2)
+			}
+		}
+	})
+	b.Run("peer-store-work-orders", func(b *testing.B) {
+		for b.Loop() {
+			if err := st.Read(ctx, func(tx book.ReadTx) error {
+				wos, err := tx.WorkOrders(book.WorkOrderFilter{Drop: "big"})
+				if err == nil && len(wos) != orders {
+					err = fmt.Errorf("%d work orders", len(wos))
+				}
+				return err
+			}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("peer-queue-page", func(b *testing.B) {
+		for b.Loop() {
+			if q, _, err := bk.QueuePage(ctx, "dye-1", 50); err != nil || len(q) != 50 {
+				b.Fatalf("%d queued, %v", len(q), err)
+			}
+		}
+	})
+}

@@ -372,6 +372,7 @@ go test -run='^$' -bench=. -benchtime=10x ./book/intake/ | tee "$B/go-intake.txt
 go test -run='^$' -bench=BodyPace -benchtime=100x -count=5 ./api/ | tee "$B/go-pace.txt"
 go test -run='^$' -bench=Shortfalls -benchtime=20x -count=3 ./book/ | tee "$B/go-short.txt"
 go test -run='^$' -bench=BenchmarkUnits -benchtime=50x -count=5 ./book/ | tee "$B/go-units.txt"
+go test -run='^$' -bench=LotTrace -benchtime=5x -count=3 ./book/ | tee "$B/go-trace.txt"
 go test -run='^$' -bench='Chain|VerifyWorst' -benchtime=10x -count=5 -benchmem ./book/provenance/ | tee "$B/go-provenance.txt"
 
 echo "== import of 100,000 rows into the daemon, beside sqlite3's own .import"
@@ -685,6 +686,27 @@ a completion that makes 1,000 units / one that does not = **$(fmt "$(echo "$unit
 about $(fmt "$(echo "$units_make1k - $units_made1k" | bc -l)" 0) µs a unit made.
 MD
 
+trace_lot=$(go_ms BenchmarkLotTrace/trace "$B/go-trace.txt")
+trace_wos=$(go_ms BenchmarkLotTrace/peer-store-work-orders "$B/go-trace.txt")
+trace_queue=$(go_ms BenchmarkLotTrace/peer-queue-page "$B/go-trace.txt")
+cat > "$B/trace.md" <<MD
+## Recall trace of a lot
+
+A yarn lot consumed by 25,000 dye baths, those of 25,000 rug orders of 4 units (100,000 units),
+in a book of 50,000 such orders (the other half dyed from another lot), in-process
+(\`go test -run='^\$' -bench=LotTrace -benchtime=5x -count=3 ./book/\`, median of 3):
+
+| read | time |
+| --- | --- |
+| the lot's trace (\`Book.LotTrace\`: its 25,000 uses, each with its operation, work order and customer, grouped by work order) | ${trace_lot} ms |
+| peer: the store's read of the drop's 50,000 work orders (\`ReadTx.WorkOrders\`) | ${trace_wos} ms |
+| peer: a tablet's queue page at the dye cell (\`Book.QueuePage\`, 50 of 50,000 queued) | ${trace_queue} ms |
+
+Ratios: the trace / the store's read of the work orders = **$(fmt "$(echo "$trace_lot / $trace_wos" | bc -l)" 1)x**,
+the trace / a queue page = **$(fmt "$(echo "$trace_lot / $trace_queue" | bc -l)" 1)x**. A recall is
+asked for now and then, by a manager; the queue page is read at every change at a cell.
+MD
+
 # prov_mb NAME: the median MB allocated per op of benchmark NAME in go-provenance.txt.
 prov_mb() { awk -v want="$1" '{ name = $1; sub(/-[0-9]+$/, "", name) } name == want { for (i = 3; i < NF; i++) if ($(i + 1) == "B/op") print $i / 1e6 }' "$B/go-provenance.txt" \
   | sort -n | awk '{a[NR] = $1} END { if (NR == 0) exit 1; printf "%.1f", a[int((NR + 1) / 2)] }'; }
@@ -799,6 +821,8 @@ Aim: under 1 s to the screen: $(aim "$(field p99_ms "$B/web-delay.json") < 1000"
 $(cat "$B/short.md")
 
 $(cat "$B/units.md")
+
+$(cat "$B/trace.md")
 
 $(cat "$B/provenance.md")
 
