@@ -41,6 +41,9 @@ func (s *Server) recordLots(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if lots.Replayed {
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+	}
 	return c.JSON(http.StatusOK, lots)
 }
 

@@ -84,12 +84,15 @@ func TestLotsAndTrace(t *testing.T) {
 	if r := ts.do(t, "POST", b+"/start", operatorToken, "", ""); r.status != http.StatusOK {
 		t.Fatalf("start B: %d %s", r.status, r.body)
 	}
-	for range 2 { // the retry is answered the same
+	for i := range 2 { // the retry is answered the same, and said to be a replay
 		r := ts.do(t, "POST", b+"/lots", operatorToken, "application/json", `{"lots": {"warp": "W/7", "yarn": "Y-1"}}`, "Idempotency-Key", "b-lots")
 		var lots book.OperationLots
 		r.json(t, &lots)
 		if r.status != http.StatusOK || len(lots.Consumed) != 2 || len(lots.Missing) != 0 {
 			t.Fatalf("record B's lots: %d %s", r.status, r.body)
+		}
+		if got, want := r.header.Get("Idempotent-Replayed"), map[int]string{0: "", 1: "true"}[i]; got != want {
+			t.Errorf("request %d: Idempotent-Replayed %q, want %q", i+1, got, want)
 		}
 	}
 	for _, tc := range []struct{ token string }{{plannerToken}, {managerToken}} {

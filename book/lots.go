@@ -68,6 +68,9 @@ type OperationLots struct {
 	Consumed []OperationLot `json:"consumed"`
 	// Missing are the materials with no lot given yet.
 	Missing []string `json:"missing"`
+	// Replayed is true when RecordLots answered with the remembered answer to an earlier
+	// request with the same idempotency key.
+	Replayed bool `json:"-"`
 }
 
 // TracedWorkOrder is a work order a lot touched, with its order's customer and how its
@@ -282,7 +285,9 @@ func (b *Book) RecordLots(ctx context.Context, req RecordLotsRequest) (Operation
 	err := b.store.Write(ctx, func(tx Tx) error {
 		now := b.clock()
 		var err error
-		out, _, err = idempotent(tx, req.Idempotency, now, func() (OperationLots, error) {
+		var replayed bool
+		defer func() { out.Replayed = replayed }()
+		out, replayed, err = idempotent(tx, req.Idempotency, now, func() (OperationLots, error) {
 			op, wo, step, err := b.operationStep(tx, req.Operation)
 			if err != nil {
 				return OperationLots{}, err
