@@ -33,6 +33,9 @@ type StoryStep struct {
 	Acts []Act
 	// Readings summarise what the operation's machine read during it, by quantity.
 	Readings []ReadingSummary
+	// Lots are the lots the operation made and consumed: the one it made first, then the
+	// consumed ones by material.
+	Lots []OperationLot
 }
 
 // story reads the story of unit number of work order wo.
@@ -61,7 +64,11 @@ func (b *Book) story(tx ReadTx, wo WorkOrder, number int) (Story, error) {
 		if err != nil {
 			return Story{}, fmt.Errorf("reading the readings of operation %d: %w", op.ID, err)
 		}
-		s.Steps = append(s.Steps, StoryStep{Operation: op, Acts: acts[op.ID], Readings: rs})
+		lots, err := tx.OperationLots(op.ID)
+		if err != nil {
+			return Story{}, fmt.Errorf("reading the lots of operation %d: %w", op.ID, err)
+		}
+		s.Steps = append(s.Steps, StoryStep{Operation: op, Acts: acts[op.ID], Readings: rs, Lots: lots})
 	}
 	notes, err := tx.Notes(wo.ID)
 	if err != nil {

@@ -62,7 +62,11 @@ func (fx *fixture) make(t *testing.T, id string, steps int) book.WorkOrder {
 			actor  book.Actor
 		}{{book.ActionStart, "person:ben"}, {book.ActionPause, "person:ana"}, {book.ActionResume, "person:ana"}, {book.ActionComplete, "cell:x"}} {
 			fx.Clock.Advance(10 * time.Minute)
-			if _, err := fx.Book.Transition(ctx, book.TransitionRequest{Operation: op.ID, Action: a.action, Actor: a.actor, Reason: "break"}); err != nil {
+			req := book.TransitionRequest{Operation: op.ID, Action: a.action, Actor: a.actor, Reason: "break"}
+			if i == 0 && a.action == book.ActionStart {
+				req.Lots = map[string]string{"yarn": "Y-17"}
+			}
+			if _, err := fx.Book.Transition(ctx, req); err != nil {
 				t.Fatalf("%s operation %d: %v", a.action, op.ID, err)
 			}
 		}
@@ -132,6 +136,10 @@ func TestFinishedUnitIsCertifiedOnce(t *testing.T) {
 	r := chain.Revisions[0].Revision
 	if r.Studio.Name != "North Loft Weavers" || r.Product.Name != "Kilim rug" || r.Drop != "winter" || len(r.Steps) != 3 {
 		t.Fatalf("revision = %+v", r)
+	}
+	if len(r.Lots.Made) != 1 || r.Lots.Made[0].Material != "Dye weft yarn" || !strings.HasPrefix(r.Lots.Made[0].ID, "dye-") ||
+		len(r.Lots.Consumed) != 1 || r.Lots.Consumed[0] != (provenance.Lot{Material: "yarn", ID: "Y-17"}) {
+		t.Fatalf("lots = %+v; want the dye bath's lot made and the yarn's consumed", r.Lots)
 	}
 	if d := r.Steps[0]; d.Cell != "Dye kitchen" || d.Machine != "" {
 		t.Fatalf("the dye step = %+v, want the cell's name and no machine", d)

@@ -1,6 +1,7 @@
 package certify
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 	"time"
@@ -46,6 +47,15 @@ func (i *Issuer) revisionOf(s book.Story) provenance.Revision {
 		if step.Start.IsZero() || step.End.Before(step.Start) {
 			step.Start = step.End
 		}
+		for _, l := range st.Lots {
+			switch l.Role {
+			case book.LotMade:
+				// a made lot is named by the step that made it: "Dye weft yarn"
+				r.Lots.Made = appendLot(r.Lots.Made, provenance.Lot{Material: cmp.Or(op.Name, op.Capability), ID: l.Lot})
+			case book.LotConsumed:
+				r.Lots.Consumed = appendLot(r.Lots.Consumed, provenance.Lot{Material: l.Material, ID: l.Lot})
+			}
+		}
 		if op.Seq < len(product.Routing) {
 			step.Params = product.Routing[op.Seq].Params
 		}
@@ -89,6 +99,14 @@ func (i *Issuer) machine(cell string) string {
 		}
 	}
 	return ""
+}
+
+// appendLot appends l to lots unless they hold it already.
+func appendLot(lots []provenance.Lot, l provenance.Lot) []provenance.Lot {
+	if slices.Contains(lots, l) {
+		return lots
+	}
+	return append(lots, l)
 }
 
 // makers returns the public names of the people who acted on a step and opted in to be named,
