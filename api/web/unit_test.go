@@ -207,3 +207,38 @@ func TestUnitPageRequestsAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestUnitPageShowsNoOtherUnit: of an order of two scarves, the first's page and certificate
+// hold the notes and photos of every unit and of the first, never those of the second, nor its
+// serial or the order's id.
+func TestUnitPageShowsNoOtherUnit(t *testing.T) {
+	s := newSite(t)
+	s.importCSV(t, "order_id,sku,quantity,customer\nu-2,SCARF,2,Zoë Quist\n")
+	ops := s.work(t, "u-2", 0, 1)
+	ctx := context.Background()
+	for _, n := range []book.NoteRequest{
+		{Operation: ops[0].ID, Text: "Both scarves share this bath", Actor: "person:ana"},
+		{Operation: ops[0].ID, Unit: 1, Text: "The first has a darker selvedge", Actor: "person:ana"},
+		{Operation: ops[0].ID, Unit: 2, Text: "The second has a pulled thread", Actor: "person:ana"},
+	} {
+		if _, _, err := s.book.AddNote(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.work(t, "u-2", 1, 2)
+	_, page := get(t, s.URL+"/u/u-2-1")
+	_, cert := get(t, s.URL+"/u/u-2-1/certificate.json")
+	for _, want := range []string{"Both scarves share this bath", "The first has a darker selvedge"} {
+		if !strings.Contains(string(page), want) || !strings.Contains(string(cert), want) {
+			t.Errorf("the first unit's page or certificate lacks %q", want)
+		}
+	}
+	for _, other := range []string{"pulled thread", "u-2-2", `"u-2"`, ">u-2<"} {
+		if strings.Contains(string(page), other) || strings.Contains(string(cert), other) {
+			t.Errorf("the first unit's page or certificate shows %q", other)
+		}
+	}
+	if res, body := get(t, s.URL+"/u/u-2-2"); res.StatusCode != http.StatusOK || !strings.Contains(string(body), "pulled thread") {
+		t.Errorf("the second unit's page: %d, want its own note", res.StatusCode)
+	}
+}
