@@ -44,7 +44,7 @@ func TestRender(t *testing.T) {
 	}{
 		{"finished", true,
 			[]string{"Kilim rug, small", "KL-000042", "Loom &amp; Lantern", "dye-20261103-007", "Y-17", "vat-a", "loom-a",
-				"55.02 °C", "45 min", "recipe 11 · temperature 55", "Madder took well", `href="certificate.json"`,
+				`temperature <span class="unit">(°C)</span></th><td>18.25</td><td>55.4</td><td>55.02</td><td>45 min</td>`, "recipe 11 · temperature 55", "Madder took well", `href="certificate.json"`,
 				`src="photos/` + strings.Repeat("ab", 32) + `.thumb.jpg"`, "revision 2", "ed25519:0123456789abcdef",
 				"&lt;script&gt;alert(1)&lt;/script&gt;, Amira"},
 			[]string{"<script>alert", "still being made"}},

@@ -1,0 +1,349 @@
+// One rug followed from import to label, as the studio makes it and as its buyer checks it: a
+// small kilim (RUG-KILIM-S) is dyed in vat A, which the head dyer starts from the cell's
+// tablet, woven on a loom at sim speed, then washed, trimmed, fringed, labelled and packed by
+// hand on the cells' tablets (1024x768, touch). A maker who has a public name (Amira) adds a
+// photo, a public note and a private note on the tablet; a maker who has none (Jonas) washes it
+// and must never be named. The QR code on the label the simulated printer printed (read back
+// from its ZPL) leads to the rug's public page, opened on a phone (390x844): its dye bath with
+// the vat, its loom, its makers and the photo, and nothing of its customer, the private note or
+// another customer's order. The certificate downloaded from the page verifies with
+// `cellforge verify`; a one-byte change to it, or a removed revision, does not, and says why.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  root, outDir, TABLET, TOKENS, startDaemon, launchBrowser, openPage, assertPagesClean, waitFor, apiOK,
+  api, importCSV, csvOf, workOrders, finishWorkOrders, operation, signInWithPin, confirmComplete,
+} from './lib.mjs';
+
+// The simulated machines run fast: the dye batch (about an hour of studio time) and the
+// weaving (two hours) take some twenty seconds together.
+const SIM_SPEED = 400;
+const DROP = 'spring-27';
+const ORDER = 'PV-KILIM-1';
+const CUSTOMER = 'Zoë Quist';
+// Another customer's order, made and certified first: nothing of it may show on the rug's page.
+const OTHER = { order: 'PV-OTHER-7', customer: 'Olek Brandt', note: 'Moth damage mended at the north corner' };
+const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
+const TABLET_1024 = { ...TABLET, viewport: { width: 1024, height: 768 } };
+const PUBLIC_NOTE = 'Woven from the last of the winter indigo';
+const PRIVATE_NOTE = 'Customer asked twice about the delivery date';
+const LATER_NOTE = 'Checked again before shipping: fringe even';
+
+let daemon;
+let browser;
+let base;
+let tmp;
+const contexts = [];
+
+before(async () => {
+  daemon = await startDaemon('provenance', { simSpeed: SIM_SPEED });
+  base = daemon.base;
+  browser = await launchBrowser();
+  tmp = mkdtempSync(path.join(tmpdir(), 'cellforge-e2e-provenance-'));
+});
+
+after(async () => {
+  for (const c of contexts) await c.close().catch(() => {});
+  await browser?.close();
+  await daemon?.stop();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+async function newContext(options) {
+  const c = await browser.newContext(options);
+  contexts.push(c);
+  return c;
+}
+
+// The steps of the rug's work order, by capability.
+async function steps(id) {
+  const wo = await apiOK(base, 'GET', `/api/v1/work-orders/${id}`);
+  return Object.fromEntries(wo.operations.map((o) => [o.capability, o]));
+}
+
+// queuedAt waits until the rug's step of capability cap is queued (or further) and returns it.
+async function queuedAt(id, cap, timeoutMs = 15000) {
+  return waitFor(async () => {
+    const o = (await steps(id))[cap];
+    return o.state !== 'pending' && o.state !== 'ready' && o;
+  }, timeoutMs, `the ${cap} step to be queued`);
+}
+
+// doneAt waits until the rug's step of capability cap is done and returns it.
+async function doneAt(id, cap, timeoutMs) {
+  return waitFor(async () => {
+    const o = (await steps(id))[cap];
+    return o.state === 'done' && o;
+  }, timeoutMs, `the ${cap} step to be done`);
+}
+
+// Makers' tablets: one browser context per person, signed in on the first cell they open.
+const tablets = {};
+async function tabletOf(person) {
+  if (!tablets[person]) {
+    const context = await newContext(TABLET_1024);
+    tablets[person] = { page: await openPage(context, `tablet-${person}`), signedIn: false };
+  }
+  return tablets[person];
+}
+
+// openCell shows a cell's tablet page to person, signed in, with op as the job in hand.
+async function openCell(person, cell, op) {
+  const t = await tabletOf(person);
+  await t.page.goto(`${base}/tablet/${cell}`);
+  if (!t.signedIn || await t.page.locator('#pin').count() > 0) {
+    await signInWithPin(t.page, person);
+    t.signedIn = true;
+  }
+  await t.page.locator('#connection[data-state=live]').waitFor({ timeout: 10000 });
+  await t.page.locator(`#current article.job[data-op="${op}"]`).waitFor({ timeout: 10000 });
+  return t.page;
+}
+
+// byHand starts the job op at cell on person's tablet, and completes it (every unit good) on
+// finisher's, with what between does while it runs.
+async function byHand(cell, op, person, { finisher = person, between } = {}) {
+  let page = await openCell(person, cell, op);
+  await page.locator('#actions button[data-action=start]').tap();
+  await page.locator(`#current article.job[data-op="${op}"][data-state=running]`).waitFor({ timeout: 10000 });
+  if (between) await between(page);
+  if (finisher !== person) page = await openCell(finisher, cell, op);
+  await page.locator(`#current article.job[data-op="${op}"][data-state=running]`).waitFor({ timeout: 10000 });
+  await page.locator('#actions button[data-action=complete]').tap();
+  await confirmComplete(page);
+  await waitFor(async () => (await operation(base, op)).state === 'done', 10000, `operation ${op} to be done`);
+}
+
+// dialogReady waits until a dialog's buttons, held for a moment after it opens, are offered.
+async function dialogReady(dialog) {
+  await dialog.waitFor({ state: 'visible', timeout: 5000 });
+  await waitFor(async () => dialog.locator('button[data-cancel]').isEnabled(), 5000, 'the dialog\'s buttons');
+}
+
+// addNote adds a note to the job in hand on the tablet.
+async function addNote(page, text, { private: priv = false } = {}) {
+  const before = await page.locator('#maker-notes li').count();
+  await page.locator('#actions button[data-action=note]').tap();
+  const dialog = page.locator('dialog#dialog-note');
+  await dialogReady(dialog);
+  await dialog.locator('#note-text').fill(text);
+  if (priv) await dialog.locator('#note-private').check();
+  await dialog.locator('button[data-confirm]').tap();
+  await dialog.waitFor({ state: 'hidden', timeout: 10000 });
+  await waitFor(async () => (await page.locator('#maker-notes li').count()) === before + 1, 10000, 'the note to be listed');
+}
+
+// addPhoto uploads a photo of the job in hand from the tablet's camera input.
+async function addPhoto(page, file, caption) {
+  await page.locator('#actions button[data-action=photo]').tap();
+  const dialog = page.locator('dialog#dialog-photo');
+  await dialogReady(dialog);
+  await dialog.locator('#photo-file').setInputFiles(file);
+  await dialog.locator('#photo-caption').fill(caption);
+  await dialog.locator('button[data-confirm]').tap();
+  await dialog.waitFor({ state: 'hidden', timeout: 10000 });
+  await page.locator('#maker-photos li img').first().waitFor({ timeout: 10000 });
+}
+
+// fieldData decodes a ZPL field's data as a printer reads it after ^FH_: "_" and two hex
+// digits stand for a byte; the bytes are UTF-8 (^CI28).
+function fieldData(raw) {
+  const bytes = [];
+  for (let i = 0; i < raw.length; i++) {
+    if (raw[i] === '_' && /^[0-9A-Fa-f]{2}$/.test(raw.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(raw.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else {
+      bytes.push(raw.charCodeAt(i));
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+// qrOfLabel returns the URL a label's QR code holds: its ^BQ field's data, after the "QA,"
+// that gives the error correction level (Q) and the automatic input mode (A).
+function qrOfLabel(label) {
+  const qr = label.Fields.filter((f) => f.Barcode === 'QR');
+  assert.equal(qr.length, 1, `one QR code on the label: ${JSON.stringify(label.Fields)}`);
+  const data = fieldData(qr[0].Raw);
+  assert.match(data, /^QA,/, `the QR field's data starts with its mode: ${qr[0].Raw}`);
+  return data.slice(3);
+}
+
+// verify runs `cellforge verify FILE --keys URL` and returns its exit code and output.
+function verify(file) {
+  const bin = process.env.CELLFORGE_BIN || path.join(root, 'bin', 'cellforge');
+  return new Promise((resolve) => {
+    execFile(bin, ['verify', file, '--keys', `${base}/provenance/keys.json`], { timeout: 30000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? err.code : 0, stdout, stderr });
+    });
+  });
+}
+
+// download clicks the page's certificate link and saves what it downloads to tmp/NAME.
+async function download(page, name) {
+  const link = page.locator('a#certificate');
+  const [d] = await Promise.all([page.waitForEvent('download', { timeout: 10000 }), link.tap()]);
+  assert.equal(await d.failure(), null, 'the download completed');
+  const file = path.join(tmp, name);
+  await d.saveAs(file);
+  return file;
+}
+
+// noSideScroll checks that the page fits its viewport's width, naming what sticks out.
+async function noSideScroll(page, what) {
+  const w = await page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const out = [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > width + 0.5);
+    return { scroll: document.documentElement.scrollWidth, width, out: out.slice(-3).map((e) => e.outerHTML.slice(0, 120)) };
+  });
+  assert.ok(w.scroll <= w.width, `${what}: the page scrolls sideways, ${w.scroll} px wide in a viewport of ${w.width}: ${w.out.join(' | ')}`);
+}
+
+test('a rug from import to label: its QR code leads to its page and its certificate verifies', async () => {
+  // Another customer's restoration, made and certified first, with a public note.
+  let r = await importCSV(base, 'summer-27', csvOf([[OTHER.order, 'RUG-RESTORE', 1, OTHER.customer]]));
+  assert.equal(r.status, 201, r.text);
+  const [other] = await workOrders(base, 'summer-27');
+  const otherFirst = (await steps(other.id)).repair;
+  await finishWorkOrders(base, [other.id], 30000);
+  await apiOK(base, 'POST', `/api/v1/operations/${otherFirst.id}/notes`, { token: TOKENS.operator, body: { text: OTHER.note } });
+  const otherSerial = `${OTHER.order}-1`;
+  assert.equal((await api(base, 'GET', `/u/${otherSerial}`, { token: null })).status, 200, 'the other unit has its page');
+
+  // The rug.
+  r = await importCSV(base, DROP, csvOf([[ORDER, 'RUG-KILIM-S', 1, CUSTOMER, 0, '', 'gift wrap, no invoice in the box']]));
+  assert.equal(r.status, 201, r.text);
+  const [rug] = await workOrders(base, DROP);
+  const id = rug.id;
+
+  // Dye: vat A waits for the head dyer to start the batch; the vat ends it.
+  const dye = await queuedAt(id, 'dye');
+  assert.equal(dye.cell, 'dye-1', 'the dye batch goes to vat A, the first free vat');
+  const ines = await openCell('ines', 'dye-1', dye.id);
+  await ines.locator('#actions button[data-action=start]').tap();
+  await doneAt(id, 'dye', 30000);
+
+  // Weave: the loom starts the job by itself and ends it.
+  const weave = await doneAt(id, 'weave', 45000);
+
+  // Wash: Jonas, who has no public name, starts and completes it.
+  const wash = await queuedAt(id, 'wash');
+  await byHand(wash.cell, wash.id, 'jonas');
+
+  // Trim and block: Amira, with a photo, a public note and a private one.
+  const finish = await queuedAt(id, 'finish');
+  await byHand(finish.cell, finish.id, 'amira', {
+    between: async (page) => {
+      await addPhoto(page, path.join(root, 'api/testdata/photos/plain.jpg'), 'the finished corner');
+      await addNote(page, PUBLIC_NOTE);
+      await addNote(page, PRIVATE_NOTE, { private: true });
+    },
+  });
+
+  // Fringe, started by Priya (no public name) and completed by Amira; label and pack by Amira.
+  const fringe = await queuedAt(id, 'fringe');
+  await byHand(fringe.cell, fringe.id, 'priya', { finisher: 'amira' });
+  const label = await queuedAt(id, 'label');
+  assert.equal(label.cell, 'label-1');
+  await byHand(label.cell, label.id, 'amira');
+  const pack = await queuedAt(id, 'pack');
+  await byHand(pack.cell, pack.id, 'amira');
+  await waitFor(async () => (await apiOK(base, 'GET', `/api/v1/work-orders/${id}`)).state === 'done', 10000, 'the rug to be done');
+  const serial = `${ORDER}-1`;
+
+  // The label the label station's printer printed, read back from its ZPL.
+  const labels = await waitFor(async () => {
+    const printed = await apiOK(base, 'GET', '/api/v1/sim/devices/labeller-1/printed');
+    return printed.length > 0 && printed;
+  }, 10000, 'the rug\'s label to be printed');
+  assert.equal(labels.length, 1, 'one label printed: the rug\'s');
+  const [printedLabel] = labels;
+  assert.ok(printedLabel.Fields.some((f) => fieldData(f.Raw) === serial), `the label shows the serial ${serial}`);
+  const qr = qrOfLabel(printedLabel);
+  const qrURL = new URL(qr);
+  assert.equal(qrURL.origin, base, 'the QR code leads to the daemon that printed it');
+
+  // The page behind it, on a phone.
+  const phone = await newContext({ ...PHONE, acceptDownloads: true });
+  const page = await openPage(phone, 'phone');
+  const resp = await page.goto(qr);
+  assert.equal(resp.status(), 200);
+  assert.equal((await page.locator('#serial').innerText()).trim(), serial);
+  const stepsList = page.locator('#steps li.step');
+  const stepText = async (cap) => {
+    const s = stepsList.filter({ has: page.locator('.step-name', { hasText: new RegExp(`^${cap}$`, 'i') }) });
+    assert.equal(await s.count(), 1, `one ${cap} step on the page`);
+    return s.innerText();
+  };
+  const dyeText = await stepText('dye');
+  assert.match(dyeText, /Dye kitchen, vat A/, 'the dye step names its cell');
+  assert.match(dyeText, /vat-a/, 'the dye step names its vat');
+  assert.match(dyeText, /Inès, head dyer/, 'the dye step names the dyer by her public name');
+  assert.match(dyeText, /temperature 55/, 'the dye step shows its bath temperature');
+  const weaveText = await stepText('weave');
+  const loomCell = { 'weave-1': /Jacquard loom 1/, 'weave-2': /Jacquard loom 2/, 'weave-3': /Dobby loom/ }[weave.cell];
+  assert.match(weaveText, loomCell, 'the weave step names its loom\'s cell');
+  assert.match(weaveText, new RegExp({ 'weave-1': 'loom-a', 'weave-2': 'loom-b', 'weave-3': 'loom-c' }[weave.cell]), 'the weave step names its loom');
+  assert.match(await stepText('finish'), /Amira H\./);
+  assert.match(await page.locator('#makers').innerText(), /Amira H\./);
+  assert.match(await page.locator('#notes').innerText(), new RegExp(PUBLIC_NOTE));
+  const thumb = page.locator('#photos img');
+  assert.equal(await thumb.count(), 1, 'the photo added on the tablet');
+  await thumb.scrollIntoViewIfNeeded();
+  await waitFor(async () => thumb.evaluate((img) => img.complete && img.naturalWidth > 0), 10000, 'the photo\'s thumbnail to load');
+
+  const html = await page.content();
+  for (const [what, text] of [
+    ['the customer', CUSTOMER], ['the order\'s notes', 'gift wrap'], ['the private note', PRIVATE_NOTE],
+    ['Jonas, who has no public name', 'Jonas'], ['Priya, who has no public name', 'Priya'],
+    ['Amira\'s full name', 'Haddad'], ['the other customer', OTHER.customer], ['the other order', OTHER.order],
+    ['the other unit\'s note', OTHER.note],
+  ]) {
+    assert.ok(!html.includes(text), `the page shows ${what} (${text})`);
+  }
+  await page.screenshot({ path: path.join(outDir, 'provenance-phone.png'), fullPage: true });
+  await noSideScroll(page, '390x844');
+
+  // The certificate, downloaded from the page, verifies; a one-byte change to a value does not.
+  const cert = await download(page, 'certificate.json');
+  let v = await verify(cert);
+  assert.equal(v.code, 0, `verify: ${v.stderr}`);
+  assert.match(v.stdout, new RegExp(`serial ${serial}, 1 revision, signed by`));
+  const text = readFileSync(cert, 'utf8');
+  assert.ok(text.includes('"Kilim rug, small'), 'the certificate names the product');
+  const changed = path.join(tmp, 'changed.json');
+  writeFileSync(changed, text.replace('"Kilim rug, small', '"Kilim rug, smale'));
+  v = await verify(changed);
+  assert.equal(v.code, 1, `a changed certificate: ${v.stdout}${v.stderr}`);
+  assert.match(v.stderr, /revision 1: signature does not verify with key \S+: the revision was changed after it was signed/);
+
+  // A public note added later makes revision 2; the certificate without revision 1 fails.
+  await apiOK(base, 'POST', `/api/v1/operations/${pack.id}/notes`, { token: TOKENS.operator, body: { text: LATER_NOTE } });
+  await page.reload();
+  assert.match(await page.locator('#notes').innerText(), new RegExp(LATER_NOTE));
+  const cert2 = await download(page, 'certificate-2.json');
+  v = await verify(cert2);
+  assert.equal(v.code, 0, `verify: ${v.stderr}`);
+  assert.match(v.stdout, /2 revisions/);
+  const two = JSON.parse(readFileSync(cert2, 'utf8'));
+  assert.equal(two.revisions.length, 2);
+  const cut = path.join(tmp, 'without-revision-1.json');
+  writeFileSync(cut, JSON.stringify({ revisions: two.revisions.slice(1) }, null, 2));
+  v = await verify(cut);
+  assert.equal(v.code, 1, `a certificate without its first revision: ${v.stdout}${v.stderr}`);
+  assert.match(v.stderr, /revision 1 is missing/);
+  assertPagesClean(page, ...Object.values(tablets).map((t) => t.page));
+
+  // The page on the tablet, too.
+  const tablet = await newContext(TABLET_1024);
+  const onTablet = await openPage(tablet, 'tablet-unit-page');
+  await onTablet.goto(qr);
+  await noSideScroll(onTablet, '1024x768');
+  assertPagesClean(onTablet);
+});
