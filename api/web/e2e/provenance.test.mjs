@@ -139,15 +139,19 @@ async function addNote(page, text, { private: priv = false } = {}) {
 }
 
 // addPhoto uploads a photo of the job in hand from the tablet's camera input.
-async function addPhoto(page, file, caption) {
+// It returns the photo's hash.
+async function addPhoto(page, file, caption, { private: priv = false } = {}) {
+  const before = await page.locator('#maker-photos li').count();
   await page.locator('#actions button[data-action=photo]').tap();
   const dialog = page.locator('dialog#dialog-photo');
   await dialogReady(dialog);
   await dialog.locator('#photo-file').setInputFiles(file);
   await dialog.locator('#photo-caption').fill(caption);
+  if (priv) await dialog.locator('#photo-private').check();
   await dialog.locator('button[data-confirm]').tap();
   await dialog.waitFor({ state: 'hidden', timeout: 10000 });
-  await page.locator('#maker-photos li img').first().waitFor({ timeout: 10000 });
+  await waitFor(async () => (await page.locator('#maker-photos li').count()) === before + 1, 10000, 'the photo to be listed');
+  return page.locator(`#maker-photos li img[alt="${caption}"]`).evaluate((img) => img.closest('li').dataset.photo);
 }
 
 // fieldData decodes a ZPL field's data as a printer reads it after ^FH_: "_" and two hex
@@ -175,11 +179,13 @@ function qrOfLabel(label) {
   return data.slice(3);
 }
 
-// verify runs `cellforge verify FILE --keys URL` and returns its exit code and output.
-function verify(file) {
+// verify runs `cellforge verify FILE --keys URL` and returns its exit code and output;
+// keys: null leaves --keys out.
+function verify(file, { keys = `${base}/provenance/keys.json` } = {}) {
   const bin = process.env.CELLFORGE_BIN || path.join(root, 'bin', 'cellforge');
+  const args = ['verify', file, ...(keys ? ['--keys', keys] : [])];
   return new Promise((resolve) => {
-    execFile(bin, ['verify', file, '--keys', `${base}/provenance/keys.json`], { timeout: 30000 }, (err, stdout, stderr) => {
+    execFile(bin, args, { timeout: 30000 }, (err, stdout, stderr) => {
       resolve({ code: err ? err.code : 0, stdout, stderr });
     });
   });
@@ -190,6 +196,7 @@ async function download(page, name) {
   const link = page.locator('a#certificate');
   const [d] = await Promise.all([page.waitForEvent('download', { timeout: 10000 }), link.tap()]);
   assert.equal(await d.failure(), null, 'the download completed');
+  assert.equal(d.suggestedFilename(), `${ORDER}-1.certificate.json`);
   const file = path.join(tmp, name);
   await d.saveAs(file);
   return file;
@@ -236,13 +243,28 @@ test('a rug from import to label: its QR code leads to its page and its certific
   const wash = await queuedAt(id, 'wash');
   await byHand(wash.cell, wash.id, 'jonas');
 
-  // Trim and block: Amira, with a photo, a public note and a private one.
+  // Trim and block: Amira, with a photo, a public note and a private one of each.
+  let privatePhoto;
   const finish = await queuedAt(id, 'finish');
   await byHand(finish.cell, finish.id, 'amira', {
     between: async (page) => {
       await addPhoto(page, path.join(root, 'api/testdata/photos/plain.jpg'), 'the finished corner');
+      privatePhoto = await addPhoto(page, path.join(root, 'api/testdata/photos/upright.png'), 'the customer\'s old rug', { private: true });
       await addNote(page, PUBLIC_NOTE);
       await addNote(page, PRIVATE_NOTE, { private: true });
+      // The tablet shows the unit in hand, and its story so far behind it.
+      const units = page.locator('#current p.units');
+      assert.match(await units.innerText(), new RegExp(`Unit ${ORDER}-1\\b`));
+      const [story] = await Promise.all([page.context().waitForEvent('page'), units.locator('a.story').tap()]);
+      await story.waitForLoadState();
+      assert.equal(new URL(story.url()).pathname, `/u/${ORDER}-1`);
+      await story.locator('#making').waitFor({ timeout: 5000 });
+      assert.match(await story.locator('#steps').innerText(), /Dye kitchen, vat A[\s\S]*Wet room/);
+      assert.match(await story.locator('#notes').innerText(), new RegExp(PUBLIC_NOTE));
+      assert.ok(!(await story.content()).includes(PRIVATE_NOTE), 'the story so far shows no private note');
+      assert.equal(await story.locator('a#certificate').count(), 0, 'no certificate before the rug is finished');
+      await noSideScroll(story, 'the story so far at 1024x768');
+      await story.close();
     },
   });
 
@@ -311,11 +333,26 @@ test('a rug from import to label: its QR code leads to its page and its certific
   await noSideScroll(page, '390x844');
 
   // The certificate, downloaded from the page, verifies; a one-byte change to a value does not.
+  const full = await page.locator('#photos a').getAttribute('href');
+  const photo = await fetch(new URL(full, qr));
+  assert.equal(photo.status, 200, `the photo behind its thumbnail: ${full}`);
+  assert.equal(photo.headers.get('content-type'), 'image/jpeg');
+  assert.ok(!html.includes(privatePhoto), 'the page shows the private photo');
+  const publicPhoto = (await page.locator('#photos img').getAttribute('src')).match(/([0-9a-f]{64})\.thumb\.jpg$/)[1];
+  assert.equal((await fetch(`${qr}/photos/${publicPhoto}.thumb.jpg`)).status, 200, 'the public photo\'s thumbnail, by the same address');
+  assert.equal((await fetch(`${qr}/photos/${privatePhoto}.png`)).status, 404, 'the private photo is not served');
+  assert.equal((await fetch(`${qr}/photos/${privatePhoto}.thumb.jpg`)).status, 404, 'the private photo\'s thumbnail is not served');
   const cert = await download(page, 'certificate.json');
   let v = await verify(cert);
   assert.equal(v.code, 0, `verify: ${v.stderr}`);
   assert.match(v.stdout, new RegExp(`serial ${serial}, 1 revision, signed by`));
+  // And from its address, with the keys its origin publishes.
+  v = await verify(await page.locator('a#certificate').evaluate((a) => a.href), { keys: null });
+  assert.equal(v.code, 0, `verify URL: ${v.stderr}`);
   const text = readFileSync(cert, 'utf8');
+  for (const secret of [CUSTOMER, PRIVATE_NOTE, privatePhoto, 'Jonas', 'Priya', 'Haddad']) {
+    assert.ok(!text.includes(secret), `the certificate holds ${secret}`);
+  }
   assert.ok(text.includes('"Kilim rug, small'), 'the certificate names the product');
   const changed = path.join(tmp, 'changed.json');
   writeFileSync(changed, text.replace('"Kilim rug, small', '"Kilim rug, smale'));
