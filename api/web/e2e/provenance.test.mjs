@@ -212,7 +212,7 @@ async function noSideScroll(page, what) {
   assert.ok(w.scroll <= w.width, `${what}: the page scrolls sideways, ${w.scroll} px wide in a viewport of ${w.width}: ${w.out.join(' | ')}`);
 }
 
-test('a rug from import to label: its QR code leads to its page and its certificate verifies', async () => {
+test('a rug from import to label: its QR code leads to its page and its certificate verifies', async (t) => {
   // Another customer's restoration, made and certified first, with a public note.
   let r = await importCSV(base, 'summer-27', csvOf([[OTHER.order, 'RUG-RESTORE', 1, OTHER.customer]]));
   assert.equal(r.status, 201, r.text);
@@ -286,7 +286,11 @@ test('a rug from import to label: its QR code leads to its page and its certific
   }, 10000, 'the rug\'s label to be printed');
   assert.equal(labels.length, 1, 'one label printed: the rug\'s');
   const [printedLabel] = labels;
-  assert.ok(printedLabel.Fields.some((f) => fieldData(f.Raw) === serial), `the label shows the serial ${serial}`);
+  const shown = printedLabel.Fields.filter((f) => !f.Barcode).map((f) => fieldData(f.Raw));
+  for (const want of ['Kilim rug, small (60 x 90 cm)', 'RUG-KILIM-S', DROP, serial]) {
+    assert.ok(shown.includes(want), `the label shows ${want}: ${JSON.stringify(shown)}`);
+  }
+  assert.ok(!shown.some((f) => f.includes(CUSTOMER)), 'the label names no customer');
   const qr = qrOfLabel(printedLabel);
   const qrURL = new URL(qr);
   assert.equal(qrURL.origin, base, 'the QR code leads to the daemon that printed it');
@@ -333,10 +337,17 @@ test('a rug from import to label: its QR code leads to its page and its certific
   await noSideScroll(page, '390x844');
 
   // The certificate, downloaded from the page, verifies; a one-byte change to a value does not.
+  // The photo itself, behind its thumbnail, in the phone's browser.
   const full = await page.locator('#photos a').getAttribute('href');
-  const photo = await fetch(new URL(full, qr));
-  assert.equal(photo.status, 200, `the photo behind its thumbnail: ${full}`);
-  assert.equal(photo.headers.get('content-type'), 'image/jpeg');
+  const photoPage = await openPage(phone, 'phone-photo');
+  const photo = await photoPage.goto(new URL(full, qr).href);
+  assert.equal(photo.status(), 200, `the photo behind its thumbnail: ${full}`);
+  assert.equal(photo.headers()['content-type'], 'image/jpeg');
+  await waitFor(async () => photoPage.evaluate(() => {
+    const img = document.querySelector('img');
+    return img && img.complete && img.naturalWidth > 0;
+  }), 5000, 'the photo to show');
+  await photoPage.close();
   assert.ok(!html.includes(privatePhoto), 'the page shows the private photo');
   const publicPhoto = (await page.locator('#photos img').getAttribute('src')).match(/([0-9a-f]{64})\.thumb\.jpg$/)[1];
   assert.equal((await fetch(`${qr}/photos/${publicPhoto}.thumb.jpg`)).status, 200, 'the public photo\'s thumbnail, by the same address');
@@ -359,11 +370,13 @@ test('a rug from import to label: its QR code leads to its page and its certific
   v = await verify(changed);
   assert.equal(v.code, 1, `a changed certificate: ${v.stdout}${v.stderr}`);
   assert.match(v.stderr, /revision 1: signature does not verify with key \S+: the revision was changed after it was signed/);
+  t.diagnostic(`a changed byte: ${v.stderr.trim()}`);
 
   // A public note added later makes revision 2; the certificate without revision 1 fails.
   await apiOK(base, 'POST', `/api/v1/operations/${pack.id}/notes`, { token: TOKENS.operator, body: { text: LATER_NOTE } });
   await page.reload();
   assert.match(await page.locator('#notes').innerText(), new RegExp(LATER_NOTE));
+  assert.match(await page.locator('main').innerText(), /revision 2, issued/);
   const cert2 = await download(page, 'certificate-2.json');
   v = await verify(cert2);
   assert.equal(v.code, 0, `verify: ${v.stderr}`);
@@ -375,7 +388,8 @@ test('a rug from import to label: its QR code leads to its page and its certific
   v = await verify(cut);
   assert.equal(v.code, 1, `a certificate without its first revision: ${v.stdout}${v.stderr}`);
   assert.match(v.stderr, /revision 1 is missing/);
-  assertPagesClean(page, ...Object.values(tablets).map((t) => t.page));
+  t.diagnostic(`a removed revision: ${v.stderr.trim()}`);
+  assertPagesClean(page, photoPage, ...Object.values(tablets).map((t) => t.page));
 
   // The page on the tablet, too.
   const tablet = await newContext(TABLET_1024);
