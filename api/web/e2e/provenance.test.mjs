@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   root, outDir, TABLET, TOKENS, startDaemon, launchBrowser, openPage, assertPagesClean, waitFor, apiOK,
-  api, importCSV, csvOf, workOrders, finishWorkOrders, operation, signInWithPin, confirmComplete,
+  api, screenshot, importCSV, csvOf, workOrders, finishWorkOrders, operation, signInWithPin, confirmComplete,
 } from './lib.mjs';
 
 // The simulated machines run fast: the dye batch (about an hour of studio time) and the
@@ -252,6 +252,7 @@ test('a rug from import to label: its QR code leads to its page and its certific
       privatePhoto = await addPhoto(page, path.join(root, 'api/testdata/photos/upright.png'), 'the customer\'s old rug', { private: true });
       await addNote(page, PUBLIC_NOTE);
       await addNote(page, PRIVATE_NOTE, { private: true });
+      await screenshot(page, 'provenance-tablet-finish');
       // The tablet shows the unit in hand, and its story so far behind it.
       const units = page.locator('#current p.units');
       assert.match(await units.innerText(), new RegExp(`Unit ${ORDER}-1\\b`));
