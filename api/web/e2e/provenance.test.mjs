@@ -318,7 +318,9 @@ test('a rug from import to label: its QR code leads to its page and its certific
   assert.match(weaveText, loomCell, 'the weave step names its loom\'s cell');
   assert.match(weaveText, new RegExp({ 'weave-1': 'loom-a', 'weave-2': 'loom-b', 'weave-3': 'loom-c' }[weave.cell]), 'the weave step names its loom');
   assert.match(await stepText('finish'), /Amira H\./);
-  assert.match(await page.locator('#makers').innerText(), /Amira H\./);
+  assert.doesNotMatch(await stepText('wash'), /\bBy\b/, 'the wash names no one: Jonas did not opt in');
+  assert.match(await stepText('fringe'), /By Amira H\.$/m, 'the fringe names Amira, who completed it, not Priya, who started it');
+  assert.equal((await page.locator('#makers').innerText()).trim(), 'Inès, head dyer, Amira H.');
   assert.match(await page.locator('#notes').innerText(), new RegExp(PUBLIC_NOTE));
   const thumb = page.locator('#photos img');
   assert.equal(await thumb.count(), 1, 'the photo added on the tablet');
@@ -384,6 +386,8 @@ test('a rug from import to label: its QR code leads to its page and its certific
   assert.match(v.stdout, /2 revisions/);
   const two = JSON.parse(readFileSync(cert2, 'utf8'));
   assert.equal(two.revisions.length, 2);
+  assert.deepEqual(two.revisions[0], JSON.parse(text).revisions[0], 'revision 1 is as it was first downloaded');
+  assert.match(JSON.stringify(two.revisions[1]), new RegExp(LATER_NOTE));
   const cut = path.join(tmp, 'without-revision-1.json');
   writeFileSync(cut, JSON.stringify({ revisions: two.revisions.slice(1) }, null, 2));
   v = await verify(cut);
