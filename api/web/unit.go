@@ -99,7 +99,7 @@ func (p *Pages) unitCertificate(c echo.Context) error {
 	}
 	h := c.Response().Header()
 	publicHeaders(h, unitMaxAge, false)
-	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.certificate.json"`, fileSafe(u.Revision.Serial)))
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, unitpage.CertificateFile(u.Revision.Serial)))
 	return c.Blob(http.StatusOK, "application/json", u.Certificate)
 }
 
@@ -142,15 +142,4 @@ func (p *Pages) unitPhoto(c echo.Context) error {
 	defer f.Close()
 	publicHeaders(c.Response().Header(), 365*24*3600, true) // named by its content
 	return c.Stream(http.StatusOK, mediaType, io.Reader(f))
-}
-
-// fileSafe keeps the letters, digits, '-', '_' and '.' of s for a file name.
-func fileSafe(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
-			return r
-		}
-		return '_'
-	}, s)
 }

@@ -196,7 +196,10 @@ async function download(page, name) {
   const link = page.locator('a#certificate');
   const [d] = await Promise.all([page.waitForEvent('download', { timeout: 10000 }), link.tap()]);
   assert.equal(await d.failure(), null, 'the download completed');
+  // The page's command to check it names the file as it was saved.
   assert.equal(d.suggestedFilename(), `${ORDER}-1.certificate.json`);
+  assert.match(await page.locator('main').innerText(), new RegExp(`cellforge verify ${d.suggestedFilename()} --keys keys\\.json`),
+    'the page\'s command names the downloaded file');
   const file = path.join(tmp, name);
   await d.saveAs(file);
   return file;

@@ -56,7 +56,9 @@ type Page struct {
 
 type view struct {
 	Page
-	Title   string
+	Title string
+	// File is the name the certificate downloads as, which the command to check it names.
+	File    string
 	Photos  []photoView
 	Makers  []string
 	Consume []provenance.Lot
@@ -69,7 +71,7 @@ type photoView struct {
 
 // Render writes the page of p to w.
 func Render(w io.Writer, p Page) error {
-	v := view{Page: p, Title: p.Revision.Product.Name}
+	v := view{Page: p, Title: p.Revision.Product.Name, File: CertificateFile(p.Revision.Serial)}
 	if v.Title == "" {
 		v.Title = p.Revision.Product.SKU
 	}
@@ -134,4 +136,16 @@ func params(p map[string]float64) string {
 		parts[i] = n + " " + num(p[n])
 	}
 	return strings.Join(parts, " · ")
+}
+
+// CertificateFile is the name a unit's certificate file downloads as: its serial, with what
+// a file name may not hold replaced, and ".certificate.json".
+func CertificateFile(serial string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			return r
+		}
+		return '_'
+	}, serial) + ".certificate.json"
 }

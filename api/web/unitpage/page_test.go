@@ -46,6 +46,7 @@ func TestRender(t *testing.T) {
 			[]string{"Kilim rug, small", "KL-000042", "Loom &amp; Lantern", "dye-20261103-007", "Y-17", "vat-a", "loom-a",
 				`temperature <span class="unit">(°C)</span></th><td>18.25</td><td>55.4</td><td>55.02</td><td>45 min</td>`, "recipe 11 · temperature 55", "Madder took well", `href="certificate.json"`,
 				`src="photos/` + strings.Repeat("ab", 32) + `.thumb.jpg"`, "revision 2", "ed25519:0123456789abcdef",
+				`download="KL-000042.certificate.json"`, "cellforge verify KL-000042.certificate.json --keys keys.json",
 				"&lt;script&gt;alert(1)&lt;/script&gt;, Amira"},
 			[]string{"<script>alert", "still being made"}},
 		{"being made", false,
@@ -77,5 +78,20 @@ func TestDuration(t *testing.T) {
 		if got := duration(in); got != want {
 			t.Errorf("duration(%v) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestCertificateFile(t *testing.T) {
+	tests := []struct{ name, serial, want string }{
+		{"plain", "SP27-0001-1", "SP27-0001-1.certificate.json"},
+		{"kept", "spring_27.000042", "spring_27.000042.certificate.json"},
+		{"replaced", `a/b\c "d"é`, "a_b_c__d__.certificate.json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := CertificateFile(tt.serial); got != tt.want {
+				t.Errorf("CertificateFile(%q) = %q, want %q", tt.serial, got, tt.want)
+			}
+		})
 	}
 }
