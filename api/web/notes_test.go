@@ -68,3 +68,21 @@ func TestTabletListsTheMakersNotesAndPhotos(t *testing.T) {
 		}
 	}
 }
+
+// TestTabletTellsTheOrdersNotesFromTheMakers shows the notes that came with an order, under a
+// heading of their own, apart from the makers' notes and photos: they are the customer's or
+// the shop's words, not a maker's.
+func TestTabletTellsTheOrdersNotesFromTheMakers(t *testing.T) {
+	s := newSite(t)
+	s.importCSV(t, "order_id,sku,quantity,notes\nw-1,SCARF,2,gift wrap please\n")
+	ana := s.browser(t)
+	ana.signInPIN("dye-1", "ana", "1234")
+	live := ana.get("/tablet/dye-1/live")
+	got := regexp.MustCompile(`<div class="notes"><h3>([^<]*)</h3><p>([^<]*)</p></div>`).FindStringSubmatch(live.body)
+	if got == nil || got[1] != "Order notes" || got[2] != "gift wrap please" {
+		t.Errorf("the order's notes are shown as %q; want them under \"Order notes\":\n%s", got, live.body)
+	}
+	if strings.Contains(live.body, "Maker notes") {
+		t.Errorf("the order's notes are called the makers':\n%s", live.body)
+	}
+}

@@ -256,6 +256,9 @@ test('a rug from import to label: its QR code leads to its page and its certific
       await addNote(page, PUBLIC_NOTE);
       await addNote(page, PRIVATE_NOTE, { private: true });
       await screenshot(page, 'provenance-tablet-finish');
+      // The order's notes are the shop's words, apart from the makers'.
+      assert.equal(await page.locator('#current .notes h3').innerText(), 'Order notes');
+      assert.equal(await page.locator('#current .notes p').innerText(), 'gift wrap, no invoice in the box');
       // The tablet shows the unit in hand, and its story so far behind it.
       const units = page.locator('#current p.units');
       assert.match(await units.innerText(), new RegExp(`Unit ${ORDER}-1\\b`));
