@@ -268,7 +268,11 @@ export async function cellQueue(base, cell, limit = 100) {
 // then on (a test that takes the page offline, or expects the server to refuse an action).
 const watched = new Map();
 export async function openPage(context, label) {
-  const page = await context.newPage();
+  return watchPage(await context.newPage(), label);
+}
+
+// watchPage watches a page opened otherwise (a link's new tab) as openPage does, and returns it.
+export function watchPage(page, label) {
   const w = { label, problems: [], allowed: [] };
   watched.set(page, w);
   // Chromium asks for /favicon.ico by itself on a page without an icon link (the JSON API's):

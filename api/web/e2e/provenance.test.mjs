@@ -16,7 +16,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  root, outDir, TABLET, TOKENS, startDaemon, launchBrowser, openPage, assertPagesClean, waitFor, apiOK,
+  root, outDir, TABLET, TOKENS, startDaemon, launchBrowser, openPage, watchPage, assertPagesClean, waitFor, apiOK,
   api, screenshot, importCSV, csvOf, workOrders, finishWorkOrders, operation, signInWithPin, confirmComplete,
 } from './lib.mjs';
 
@@ -262,7 +262,8 @@ test('a rug from import to label: its QR code leads to its page and its certific
       // The tablet shows the unit in hand, and its story so far behind it.
       const units = page.locator('#current p.units');
       assert.match(await units.innerText(), new RegExp(`Unit ${ORDER}-1\\b`));
-      const [story] = await Promise.all([page.context().waitForEvent('page'), units.locator('a.story').tap()]);
+      const [opened] = await Promise.all([page.context().waitForEvent('page'), units.locator('a.story').tap()]);
+      const story = watchPage(opened, 'story-so-far');
       await story.waitForLoadState();
       assert.equal(new URL(story.url()).pathname, `/u/${ORDER}-1`);
       await story.locator('#making').waitFor({ timeout: 5000 });
@@ -271,6 +272,7 @@ test('a rug from import to label: its QR code leads to its page and its certific
       assert.ok(!(await story.content()).includes(PRIVATE_NOTE), 'the story so far shows no private note');
       assert.equal(await story.locator('a#certificate').count(), 0, 'no certificate before the rug is finished');
       await noSideScroll(story, 'the story so far at 1024x768');
+      assertPagesClean(story);
       await story.close();
     },
   });
