@@ -1,12 +1,13 @@
 // One rug followed from import to label, as the studio makes it and as its buyer checks it: a
 // small kilim (RUG-KILIM-S) is dyed in vat A, which the head dyer starts from the cell's
-// tablet, woven on a loom at sim speed, then washed, trimmed, fringed, labelled and packed by
+// tablet with the lot of the yarn (the bath makes a lot of its own), woven on a loom at sim
+// speed (its warp's lot recorded after), then washed, trimmed, fringed, labelled and packed by
 // hand on the cells' tablets (1024x768, touch). A maker who has a public name (Amira) adds a
 // photo, a public note and a private note on the tablet; a maker who has none (Jonas) washes it
 // and must never be named. The QR code on the label the simulated printer printed (read back
 // from its ZPL) leads to the rug's public page, opened on a phone (390x844): its dye bath with
-// the vat, its loom, its makers and the photo, and nothing of its customer, the private note or
-// another customer's order. The certificate downloaded from the page verifies with
+// the vat, its loom, its lots, its makers and the photo, and nothing of its customer, the
+// private note or another customer's order. The certificate downloaded from the page verifies with
 // `cellforge verify`; a one-byte change to it, or a removed revision, does not, and says why.
 
 import { test, before, after } from 'node:test';
@@ -17,7 +18,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   root, outDir, TABLET, TOKENS, startDaemon, launchBrowser, openPage, watchPage, assertPagesClean, waitFor, apiOK,
-  api, screenshot, importCSV, csvOf, workOrders, finishWorkOrders, operation, signInWithPin, confirmComplete,
+  api, screenshot, importCSV, csvOf, workOrders, finishWorkOrders, operation, signInWithPin, confirmComplete, giveLots,
 } from './lib.mjs';
 
 // The simulated machines run fast: the dye batch (about an hour of studio time) and the
@@ -33,6 +34,8 @@ const TABLET_1024 = { ...TABLET, viewport: { width: 1024, height: 768 } };
 const PUBLIC_NOTE = 'Woven from the last of the winter indigo';
 const PRIVATE_NOTE = 'Customer asked twice about the delivery date';
 const LATER_NOTE = 'Checked again before shipping: fringe even';
+const YARN_LOT = 'YARN-2611-07';
+const WARP_LOT = 'WARP-W8-113';
 
 let daemon;
 let browser;
@@ -235,12 +238,19 @@ test('a rug from import to label: its QR code leads to its page and its certific
   // Dye: vat A waits for the head dyer to start the batch; the vat ends it.
   const dye = await queuedAt(id, 'dye');
   assert.equal(dye.cell, 'dye-1', 'the dye batch goes to vat A, the first free vat');
+  // She gives the lot of the yarn it dyes; the bath makes a lot of its own.
   const ines = await openCell('ines', 'dye-1', dye.id);
   await ines.locator('#actions button[data-action=start]').tap();
+  await giveLots(ines, () => YARN_LOT);
   await doneAt(id, 'dye', 30000);
+  const dyeLot = (await apiOK(base, 'GET', `/api/v1/operations/${dye.id}/lots`)).made;
+  assert.match(dyeLot, /^dye-\d{8}-\d{3}$/, 'the dye bath made a lot');
 
-  // Weave: the loom starts the job by itself and ends it.
+  // Weave: the loom starts the job by itself and ends it; the warp's lot is recorded after.
   const weave = await doneAt(id, 'weave', 45000);
+  await apiOK(base, 'POST', `/api/v1/operations/${weave.id}/lots`, {
+    token: TOKENS.operator, body: { lots: { warp: WARP_LOT } }, headers: { 'Idempotency-Key': `provenance-warp-${process.pid}` },
+  });
 
   // Wash: Jonas, who has no public name, starts and completes it.
   const wash = await queuedAt(id, 'wash');
@@ -326,6 +336,8 @@ test('a rug from import to label: its QR code leads to its page and its certific
   assert.match(weaveText, loomCell, 'the weave step names its loom\'s cell');
   assert.match(weaveText, new RegExp({ 'weave-1': 'loom-a', 'weave-2': 'loom-b', 'weave-3': 'loom-c' }[weave.cell]), 'the weave step names its loom');
   assert.match(await stepText('finish'), /Amira H\./);
+  const lots = await page.locator('#lots').innerText();
+  for (const lot of [dyeLot, YARN_LOT, WARP_LOT]) assert.ok(lots.includes(lot), `the page names lot ${lot}: ${lots}`);
   assert.doesNotMatch(await stepText('wash'), /\bBy\b/, 'the wash names no one: Jonas did not opt in');
   assert.match(await stepText('fringe'), /By Amira H\.$/m, 'the fringe names Amira, who completed it, not Priya, who started it');
   assert.equal((await page.locator('#makers').innerText()).trim(), 'Inès, head dyer, Amira H.');
