@@ -141,7 +141,7 @@ func TestFinishedUnitIsCertifiedOnce(t *testing.T) {
 		len(r.Lots.Consumed) != 1 || r.Lots.Consumed[0] != (provenance.Lot{Material: "yarn", ID: "Y-17"}) {
 		t.Fatalf("lots = %+v; want the dye bath's lot made and the yarn's consumed", r.Lots)
 	}
-	if d := r.Steps[0]; d.Cell != "Dye kitchen" || d.Machine != "" {
+	if d := r.Steps[0]; d.Name != "Dye weft yarn" || d.Cell != "Dye kitchen" || d.Machine != "" {
 		t.Fatalf("the dye step = %+v, want the cell's name and no machine", d)
 	}
 	if w := r.Steps[1]; w.Machine != "loom-a" || w.Cell != "weave-1" || w.Params["pattern"] != 101 {

@@ -28,7 +28,7 @@ func (i *Issuer) revisionOf(s book.Story) provenance.Revision {
 	var first, last time.Time
 	for _, st := range s.Steps {
 		op := st.Operation
-		step := provenance.Step{Capability: op.Capability, Cell: op.Cell, Machine: i.machine(op.Cell), Makers: makers(st.Acts)}
+		step := provenance.Step{Name: cmp.Or(op.Name, op.Capability), Capability: op.Capability, Cell: op.Cell, Machine: i.machine(op.Cell), Makers: makers(st.Acts)}
 		if c, ok := i.factory.Cell(op.Cell); ok && c.Name != "" {
 			step.Cell = c.Name // as the studio names it
 		}

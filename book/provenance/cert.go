@@ -58,6 +58,9 @@ type Made struct {
 
 // Step is one operation that made the unit.
 type Step struct {
+	// Name is the step's name in the product's routing ("Dye weft yarn"); Capability what it
+	// needed of a cell ("dye").
+	Name       string `json:"name"`
 	Capability string `json:"capability"`
 	// Cell is the cell the step ran at, by the name the studio gives it.
 	Cell    string `json:"cell"`

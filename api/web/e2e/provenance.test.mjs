@@ -320,14 +320,15 @@ test('a rug from import to label: its QR code leads to its page and its certific
   const resp = await page.goto(qr);
   assert.equal(resp.status(), 200);
   assert.equal((await page.locator('#serial').innerText()).trim(), serial);
-  const stepsList = page.locator('#steps li.step');
   const stepText = async (cap) => {
-    const s = stepsList.filter({ has: page.locator('.step-name', { hasText: new RegExp(`^${cap}$`, 'i') }) });
+    const s = page.locator(`#steps li.step[data-capability="${cap}"]`);
     assert.equal(await s.count(), 1, `one ${cap} step on the page`);
     return s.innerText();
   };
   const dyeText = await stepText('dye');
   assert.match(dyeText, /Dye kitchen, vat A/, 'the dye step names its cell');
+  assert.match(dyeText, /^Dye weft yarn$/m, 'the dye step goes by its name in the routing');
+  assert.match(await stepText('finish'), /^Trim and block$/m, 'the finishing step goes by its name');
   assert.match(dyeText, /vat-a/, 'the dye step names its vat');
   assert.match(dyeText, /Inès, head dyer/, 'the dye step names the dyer by her public name');
   assert.match(dyeText, /temperature 55/, 'the dye step shows its bath temperature');

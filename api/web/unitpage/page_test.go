@@ -17,7 +17,7 @@ func sample() provenance.Revision {
 		Drop:    "autumn-26",
 		Made:    provenance.Made{First: "2026-11-03", Last: "2026-11-05"},
 		Steps: []provenance.Step{
-			{Capability: "dye", Cell: "dye-1", Machine: "vat-a", Makers: []string{"Amira"}, Start: day, End: day.Add(95 * time.Minute),
+			{Name: "Dye weft yarn", Capability: "dye", Cell: "dye-1", Machine: "vat-a", Makers: []string{"Amira"}, Start: day, End: day.Add(95 * time.Minute),
 				Params:   map[string]float64{"temperature": 55, "recipe": 11},
 				Readings: []provenance.Reading{{Quantity: "temperature", Unit: "°C", Min: 18.25, Max: 55.4, Held: 55.016, HeldSeconds: 2700}}},
 			{Capability: "weave", Cell: "weave-1", Machine: "loom-a", Makers: []string{"<script>alert(1)</script>", "Amira"}, Start: day.Add(2 * time.Hour), End: day.Add(5 * time.Hour)},
@@ -43,7 +43,7 @@ func TestRender(t *testing.T) {
 		not      []string
 	}{
 		{"finished", true,
-			[]string{"Kilim rug, small", "KL-000042", "Loom &amp; Lantern", "dye-20261103-007", "Y-17", "vat-a", "loom-a",
+			[]string{"Dye weft yarn", `data-capability="weave"`, ">weave<", "Kilim rug, small", "KL-000042", "Loom &amp; Lantern", "dye-20261103-007", "Y-17", "vat-a", "loom-a",
 				`temperature <span class="unit">(°C)</span></th><td>18.25</td><td>55.4</td><td>55.02</td><td>45 min</td>`, "recipe 11 · temperature 55", "Madder took well", `href="certificate.json"`,
 				`src="photos/` + strings.Repeat("ab", 32) + `.thumb.jpg"`, "revision 2", "ed25519:0123456789abcdef",
 				`download="KL-000042.certificate.json"`, "cellforge verify KL-000042.certificate.json --keys keys.json",
