@@ -60,12 +60,12 @@ func (s *Server) getLots(c echo.Context) error {
 	return c.JSON(http.StatusOK, lots)
 }
 
-// TraceCSVHeader is the header row of a lot's trace as CSV: one row per work order the lot
-// touched.
-var TraceCSVHeader = []string{"lot", "role", "material", "order", "customer", "drop", "sku", "quantity", "work order", "state"}
+// TraceCSVHeader is the header row of a lot's trace as CSV: one row per unit of each work
+// order the lot touched.
+var TraceCSVHeader = []string{"lot", "role", "material", "serial", "unit state", "order", "customer", "drop", "sku", "work order", "work order state"}
 
-// lotTrace returns where a lot came from and every work order it touched, as JSON or, when
-// asked (?format=csv, or an Accept that prefers text/csv), as CSV.
+// lotTrace returns where a lot came from and every work order it touched, with their units,
+// as JSON or, when asked (?format=csv, or an Accept that prefers text/csv), as CSV.
 func (s *Server) lotTrace(c echo.Context) error {
 	lot := c.Param("lot")
 	asCSV, err := wantsCSV(c)
@@ -90,9 +90,11 @@ func (s *Server) lotTrace(c echo.Context) error {
 	return nil
 }
 
-// TraceRows returns the CSV rows of a trace, one per work order, under TraceCSVHeader. A
-// work order that used the lot at several operations has their roles and materials joined
-// with "; ". Text cells that a spreadsheet would take for a formula start with a quote.
+// TraceRows returns the CSV rows of a trace under TraceCSVHeader: one per unit of each traced
+// work order, by work order and number, and one with no serial for a work order that has made
+// no unit yet. A work order that used the lot at several operations has their roles and
+// materials joined with "; ". Text cells that a spreadsheet would take for a formula start
+// with a quote.
 func TraceRows(tr book.LotTrace) [][]string {
 	rows := make([][]string, 0, len(tr.WorkOrders))
 	for _, wo := range tr.WorkOrders {
@@ -103,10 +105,30 @@ func TraceRows(tr book.LotTrace) [][]string {
 				materials = appendNew(materials, u.Material)
 			}
 		}
-		rows = append(rows, []string{cell(tr.Lot), strings.Join(roles, "; "), strings.Join(materials, "; "),
-			cell(wo.OrderID), cell(wo.Customer), wo.Drop, wo.SKU, strconv.Itoa(wo.Quantity), strconv.FormatInt(wo.ID, 10), string(wo.State)})
+		row := func(serial, state string) []string {
+			return []string{cell(tr.Lot), strings.Join(roles, "; "), strings.Join(materials, "; "), cell(serial), cell(state),
+				cell(wo.OrderID), cell(wo.Customer), wo.Drop, wo.SKU, strconv.FormatInt(wo.ID, 10), string(wo.State)}
+		}
+		if len(wo.Units) == 0 {
+			rows = append(rows, row("", ""))
+		}
+		for _, u := range wo.Units {
+			rows = append(rows, row(u.Serial, UnitStateText(u.State, u.Scrapped)))
+		}
 	}
 	return rows
+}
+
+// UnitStateText says a unit's state in a word, and for a scrapped unit where and why:
+// "scrapped at operation 12: broken warp".
+func UnitStateText(state book.UnitState, scrap *book.UnitScrap) string {
+	if state != book.UnitScrapped || scrap == nil {
+		return string(state)
+	}
+	if scrap.Reason == "" {
+		return fmt.Sprintf("scrapped at operation %d", scrap.Operation)
+	}
+	return fmt.Sprintf("scrapped at operation %d: %s", scrap.Operation, scrap.Reason)
 }
 
 func appendNew(s []string, v string) []string {

@@ -102,6 +102,10 @@ func TestLotsAndTrace(t *testing.T) {
 		if r.status != http.StatusOK || len(tr.WorkOrders) != 2 || tr.WorkOrders[0].OrderID != "A" || tr.WorkOrders[1].OrderID != "B" || tr.Made != nil {
 			t.Errorf("trace of W/7: %d %s; want A and B", r.status, r.body)
 		}
+		if len(tr.WorkOrders) == 2 && (len(tr.WorkOrders[0].Units) != 2 || tr.WorkOrders[0].Units[1].Serial != "A-2" ||
+			tr.WorkOrders[0].Units[1].State != book.UnitLive || tr.WorkOrders[1].Units == nil || len(tr.WorkOrders[1].Units) != 0) {
+			t.Errorf("trace of W/7: the units %+v and %+v, want A-1 and A-2 live and none of B", tr.WorkOrders[0].Units, tr.WorkOrders[1].Units)
+		}
 	}
 	if r := ts.do(t, "GET", "/api/v1/lots/W%2F7/trace", operatorToken, "", ""); r.status != http.StatusForbidden {
 		t.Errorf("an operator's trace: %d, want 403", r.status)
@@ -118,11 +122,39 @@ func TestLotsAndTrace(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := [][]string{TraceCSVHeader,
-			{"W/7", "consumed", "warp", "A", "'=cmd|' /C calc'!A0", "winter", "SCARF", "2", rows[1][8], "open"},
-			{"W/7", "consumed", "warp", "B", "Bo", "winter", "SCARF", "1", rows[2][8], "open"}}
-		if len(rows) != 3 || !slices.Equal(rows[0], want[0]) || !slices.Equal(rows[1], want[1]) || !slices.Equal(rows[2], want[2]) {
-			t.Errorf("CSV trace = %q, want %q", rows, want)
+		if len(rows) != 4 {
+			t.Fatalf("CSV trace = %q, want a header and 3 rows", rows)
 		}
+		want := [][]string{TraceCSVHeader,
+			{"W/7", "consumed", "warp", "A-1", "live", "A", "'=cmd|' /C calc'!A0", "winter", "SCARF", rows[1][9], "open"},
+			{"W/7", "consumed", "warp", "A-2", "live", "A", "'=cmd|' /C calc'!A0", "winter", "SCARF", rows[1][9], "open"},
+			{"W/7", "consumed", "warp", "", "", "B", "Bo", "winter", "SCARF", rows[3][9], "open"}}
+		for i := range want {
+			if !slices.Equal(rows[i], want[i]) {
+				t.Errorf("CSV trace row %d = %q, want %q", i, rows[i], want[i])
+			}
+		}
+	}
+}
+
+// TestUnitStateText: a trace's CSV says a unit's state in a word, and where and why for a
+// scrapped one.
+func TestUnitStateText(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		state book.UnitState
+		scrap *book.UnitScrap
+		want  string
+	}{
+		{"live", book.UnitLive, nil, "live"},
+		{"finished", book.UnitFinished, nil, "finished"},
+		{"scrapped with a reason", book.UnitScrapped, &book.UnitScrap{Operation: 12, Reason: "broken warp"}, "scrapped at operation 12: broken warp"},
+		{"scrapped without", book.UnitScrapped, &book.UnitScrap{Operation: 3}, "scrapped at operation 3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := UnitStateText(tc.state, tc.scrap); got != tc.want {
+				t.Errorf("UnitStateText = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

@@ -289,10 +289,10 @@ func BenchmarkUnits(b *testing.B) {
 
 // BenchmarkLotTrace traces a yarn lot that 25,000 dye baths consumed, the baths of 25,000 rug
 // orders of 4 units each (100,000 units), in a book that also holds 25,000 orders dyed from
-// another lot: the recall trace (Book.LotTrace: the lot's uses with their work orders, then
-// their orders' customers), beside the store's read of the drop's 50,000 work orders, the rows
-// the trace's answer is made of, and a tablet's queue page (Book.QueuePage, 50 entries), the
-// floor's most frequent read.
+// another lot: the recall trace (Book.LotTrace: the lot's uses with their work orders and
+// their orders' customers, then the work orders' 100,000 units), beside the store's read of
+// the drop's 50,000 work orders, the rows the trace's answer is made of, and a tablet's queue
+// page (Book.QueuePage, 50 entries), the floor's most frequent read.
 func BenchmarkLotTrace(b *testing.B) {
 	const orders, units = 50_000, 4
 	const lotFactory = `
@@ -350,6 +350,14 @@ drops:
 				Role: book.LotConsumed, Actor: "bench"}); err != nil {
 				return err
 			}
+			made := make([]book.Unit, units)
+			for n := range made {
+				made[n] = book.Unit{WorkOrder: wo.ID, Number: n + 1, OrderUnit: n + 1, Seq: int64(i*units + n + 1),
+					Serial: fmt.Sprintf("%s-%d", wo.OrderID, n+1)}
+			}
+			if err := tx.InsertUnits(made); err != nil {
+				return err
+			}
 		}
 		return nil
 	}); err != nil {
@@ -358,8 +366,8 @@ drops:
 	b.Run("trace", func(b *testing.B) {
 		for b.Loop() {
 			tr, err := bk.LotTrace(ctx, "Y-1")
-			if err != nil || len(tr.WorkOrders) != orders/2 {
-				b.Fatalf("%d work orders traced, %v; want %d", len(tr.WorkOrders), err, orders/2)
+			if err != nil || len(tr.WorkOrders) != orders/2 || len(tr.WorkOrders[0].Units) != units {
+				b.Fatalf("%d work orders traced, %v; want %d of %d units", len(tr.WorkOrders), err, orders/2, units)
 			}
 		}
 	})

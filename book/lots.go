@@ -1,6 +1,7 @@
 package book
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -79,6 +80,17 @@ type TracedWorkOrder struct {
 	WorkOrder
 	Customer string     `json:"customer,omitempty"`
 	Uses     []TraceUse `json:"uses"`
+	// Units are the work order's units, by number, each with its state: they carry the lot.
+	Units []TracedUnit `json:"units"`
+}
+
+// TracedUnit is a unit of a traced work order and its state.
+type TracedUnit struct {
+	Serial string    `json:"serial"`
+	Number int       `json:"number"`
+	State  UnitState `json:"state"`
+	// Scrapped tells where and why the unit was scrapped; nil unless State is UnitScrapped.
+	Scrapped *UnitScrap `json:"scrapped,omitempty"`
 }
 
 // TraceUse is how one operation of a traced work order used the lot.
@@ -401,13 +413,46 @@ func (b *Book) LotTrace(ctx context.Context, lot string) (LotTrace, error) {
 			}
 			out.WorkOrders[i].Uses = append(out.WorkOrders[i].Uses, TraceUse{Operation: u.Operation, Role: u.Role, Material: u.Material})
 		}
-		return nil
+		slices.SortFunc(out.WorkOrders, func(x, y TracedWorkOrder) int { return cmp.Compare(x.ID, y.ID) })
+		return traceUnits(tx, out.WorkOrders)
 	})
 	if err != nil {
 		return LotTrace{}, err
 	}
-	slices.SortFunc(out.WorkOrders, func(x, y TracedWorkOrder) int { return int(x.ID - y.ID) })
 	return out, nil
+}
+
+// MaxWorkOrdersPerRead is the most work orders whose units one store read reads
+// (ReadTx.UnitsOfWorkOrders): a trace reads its units a page of work orders at a time.
+const MaxWorkOrdersPerRead = 500
+
+// traceUnits reads the units of the traced work orders wos, sorted by id, a page of
+// MaxWorkOrdersPerRead work orders a read.
+func traceUnits(tx ReadTx, wos []TracedWorkOrder) error {
+	for start := 0; start < len(wos); start += MaxWorkOrdersPerRead {
+		page := wos[start:min(start+MaxWorkOrdersPerRead, len(wos))]
+		ids := make([]int64, len(page))
+		for i, wo := range page {
+			ids[i] = wo.ID
+			page[i].Units = []TracedUnit{}
+		}
+		units, err := tx.UnitsOfWorkOrders(ids)
+		if err != nil {
+			return fmt.Errorf("reading the units of the traced work orders: %w", err)
+		}
+		i := 0
+		for _, u := range units {
+			for i < len(page) && page[i].ID != u.WorkOrder {
+				i++
+			}
+			if i == len(page) {
+				return fmt.Errorf("unit %q of work order %d: not one of the traced work orders read", u.Serial, u.WorkOrder)
+			}
+			page[i].Units = append(page[i].Units, TracedUnit{Serial: u.Serial, Number: u.Number,
+				State: u.StateIn(page[i].WorkOrder), Scrapped: u.Scrapped})
+		}
+	}
+	return nil
 }
 
 // maxLotsLike is the most lot ids LotsLike returns.

@@ -250,7 +250,16 @@ func TestLotTrace(t *testing.T) {
 	}
 	remadeDye := remake.WorkOrder.ID
 	dye("C", "Y-2", "", 0) // the remake: 006
-	// F is not dyed at all.
+	// F is not dyed at all. C's first work order is woven on W-2, losing a unit.
+	firstC, err := fx.book.WorkOrder(ctx, fx.detail(t, "C").WorkOrders[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	weaveC := firstC.Operations[1]
+	if _, err := fx.startWith(t, weaveC.ID, map[string]string{"warp": "W-2"}); err != nil {
+		t.Fatal(err)
+	}
+	fx.scrap(t, weaveC.ID, 1, "broken warp")
 
 	woOf := func(order string) int64 {
 		_, wo, err := fx.book.Order(ctx, order)
@@ -264,21 +273,28 @@ func TestLotTrace(t *testing.T) {
 		return d.WorkOrders[0].ID
 	}
 	tests := []struct {
-		lot  string
-		made bool
-		want []string // order/work order/role/material per traced work order
+		lot   string
+		made  bool
+		want  []string // order/work order/role/material per traced work order
+		units []string // the traced units, "serial state", by work order and number
 	}{
 		{lot: "Y-1", want: []string{
-			fmt.Sprintf("A/%d/consumed/yarn", woOf("A")), fmt.Sprintf("B/%d/consumed/yarn", woOf("B")), fmt.Sprintf("C/%d/consumed/yarn", first("C"))}},
+			fmt.Sprintf("A/%d/consumed/yarn", woOf("A")), fmt.Sprintf("B/%d/consumed/yarn", woOf("B")), fmt.Sprintf("C/%d/consumed/yarn", first("C"))},
+			units: []string{"A-1 live", "A-2 live", "B-1 live", "C-1 live", "C-2 scrapped"}},
 		{lot: "Y-2", want: []string{
-			fmt.Sprintf("D/%d/consumed/yarn", woOf("D")), fmt.Sprintf("E/%d/consumed/yarn", woOf("E")), fmt.Sprintf("C/%d/consumed/yarn", remadeDye)}},
-		{lot: "W-1", want: []string{fmt.Sprintf("A/%d/consumed/warp", woOf("A")), fmt.Sprintf("D/%d/consumed/warp", woOf("D"))}},
+			fmt.Sprintf("D/%d/consumed/yarn", woOf("D")), fmt.Sprintf("E/%d/consumed/yarn", woOf("E")), fmt.Sprintf("C/%d/consumed/yarn", remadeDye)},
+			units: []string{"D-1 live", "E-1 live", "C-4 live"}},
+		{lot: "W-1", want: []string{fmt.Sprintf("A/%d/consumed/warp", woOf("A")), fmt.Sprintf("D/%d/consumed/warp", woOf("D"))},
+			units: []string{"A-1 live", "A-2 live", "D-1 live"}},
+		{lot: "W-2", want: []string{fmt.Sprintf("B/%d/consumed/warp", woOf("B")), fmt.Sprintf("C/%d/consumed/warp", first("C"))},
+			units: []string{"B-1 live", "C-1 live", "C-2 scrapped"}},
 		{lot: "M-1", want: []string{
 			fmt.Sprintf("A/%d/consumed/mordant", woOf("A")), fmt.Sprintf("B/%d/consumed/mordant", woOf("B")),
 			fmt.Sprintf("C/%d/consumed/mordant", first("C")), fmt.Sprintf("D/%d/consumed/mordant", woOf("D")),
-			fmt.Sprintf("C/%d/consumed/mordant", remadeDye)}},
-		{lot: "dye-20261102-002", made: true, want: []string{fmt.Sprintf("B/%d/made/", woOf("B"))}},
-		{lot: "dye-20261102-006", made: true, want: []string{fmt.Sprintf("C/%d/made/", remadeDye)}},
+			fmt.Sprintf("C/%d/consumed/mordant", remadeDye)},
+			units: []string{"A-1 live", "A-2 live", "B-1 live", "C-1 live", "C-2 scrapped", "D-1 live", "C-4 live"}},
+		{lot: "dye-20261102-002", made: true, want: []string{fmt.Sprintf("B/%d/made/", woOf("B"))}, units: []string{"B-1 live"}},
+		{lot: "dye-20261102-006", made: true, want: []string{fmt.Sprintf("C/%d/made/", remadeDye)}, units: []string{"C-4 live"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.lot, func(t *testing.T) {
@@ -286,11 +302,14 @@ func TestLotTrace(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got []string
+			var got, units []string
 			customers := map[string]string{"A": "Ada", "B": "Bo", "C": "Cy", "D": "Di", "E": "Ed"}
 			for _, wo := range tr.WorkOrders {
 				for _, u := range wo.Uses {
 					got = append(got, fmt.Sprintf("%s/%d/%s/%s", wo.OrderID, wo.ID, u.Role, u.Material))
+				}
+				for _, u := range wo.Units {
+					units = append(units, fmt.Sprintf("%s %s", u.Serial, u.State))
 				}
 				if wo.Customer != customers[wo.OrderID] {
 					t.Errorf("work order %d: customer %q, want %q", wo.ID, wo.Customer, customers[wo.OrderID])
@@ -298,6 +317,9 @@ func TestLotTrace(t *testing.T) {
 			}
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("traced = %q, want %q", got, tc.want)
+			}
+			if !slices.Equal(units, tc.units) {
+				t.Errorf("traced units = %q, want %q", units, tc.units)
 			}
 			if (tr.Made != nil) != tc.made {
 				t.Errorf("made = %+v, want made %v", tr.Made, tc.made)

@@ -106,6 +106,9 @@ type ReadTx interface {
 	Units(workOrder int64) ([]Unit, error)
 	// UnitsOfOrder returns the units of an order's work orders, by work order id and number.
 	UnitsOfOrder(orderID string) ([]Unit, error)
+	// UnitsOfWorkOrders returns the units of the work orders ids (at most
+	// MaxWorkOrdersPerRead of them), by work order id and number, in one read.
+	UnitsOfWorkOrders(ids []int64) ([]Unit, error)
 	// UnitCount returns how many units a work order has, scrapped ones included: its
 	// highest unit number.
 	UnitCount(workOrder int64) (int, error)

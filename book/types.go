@@ -226,6 +226,30 @@ type Unit struct {
 	Scrapped *UnitScrap `json:"scrapped,omitempty"`
 }
 
+// UnitState is where a unit stands: being made, made, or scrapped.
+type UnitState string
+
+// Unit states.
+const (
+	// UnitLive is a unit its work order is still making.
+	UnitLive UnitState = "live"
+	// UnitFinished is a unit made: its work order is done and the unit was not scrapped.
+	UnitFinished UnitState = "finished"
+	// UnitScrapped is a unit scrapped at one of its work order's operations.
+	UnitScrapped UnitState = "scrapped"
+)
+
+// StateIn returns the state of u, a unit of work order wo.
+func (u Unit) StateIn(wo WorkOrder) UnitState {
+	switch {
+	case u.Scrapped != nil:
+		return UnitScrapped
+	case wo.State == WorkDone:
+		return UnitFinished
+	}
+	return UnitLive
+}
+
 // UnitScrap is where, when and why a unit was scrapped.
 type UnitScrap struct {
 	Operation int64     `json:"operation"`

@@ -76,7 +76,9 @@ func (p *Pages) funcs(l *i18n.Lang) template.FuncMap {
 			}
 			return l.T("just now")
 		},
-		"duration":  duration,
+		"duration": duration,
+		// unitURL is the address of a unit's genealogy page, for staff.
+		"unitURL":   func(serial string) string { return "/manager/units/" + url.PathEscape(serial) },
 		"paramName": func(k string) string { return paramName(l, k) },
 		// stateText is a cell's state (running, paused, down, idle) as the floor says it.
 		"stateText": func(state string) string {

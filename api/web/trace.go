@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/cellforge/cellforge/api"
 	"github.com/cellforge/cellforge/book"
 )
 
@@ -34,6 +35,23 @@ func (tracePage) Roles(wo book.TracedWorkOrder) string {
 // Materials says as which materials a traced work order consumed the lot.
 func (tracePage) Materials(wo book.TracedWorkOrder) string {
 	return joinUses(wo, func(u book.TraceUse) string { return u.Material })
+}
+
+// UnitCount is how many units the traced work orders have.
+func (t tracePage) UnitCount() int {
+	if t.Trace == nil {
+		return 0
+	}
+	n := 0
+	for _, wo := range t.Trace.WorkOrders {
+		n += len(wo.Units)
+	}
+	return n
+}
+
+// UnitState says a traced unit's state, and where and why it was scrapped.
+func (tracePage) UnitState(u book.TracedUnit) string {
+	return api.UnitStateText(u.State, u.Scrapped)
 }
 
 func joinUses(wo book.TracedWorkOrder, field func(book.TraceUse) string) string {

@@ -1,9 +1,13 @@
 package web
 
 import (
+	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/cellforge/cellforge/book"
 )
 
 // TestTabletShowsAndRecordsLots: the tablet shows the lots of the job in hand (the yarn lot
@@ -53,6 +57,22 @@ func TestTracePage(t *testing.T) {
 	if r := floor.post("/api/v1/operations/"+op+"/start", `{"lots": {"yarn": "Y/7 A"}}`, "k1", false); r.status != http.StatusOK {
 		t.Fatalf("start: %d %s", r.status, r.body)
 	}
+	if r := floor.post("/api/v1/operations/"+op+"/complete", `{}`, "k2", false); r.status != http.StatusOK {
+		t.Fatalf("complete: %d %s", r.status, r.body)
+	}
+	// w-1's three units are dyed; the third is lost at packing, the first two packed.
+	d, err := s.book.WorkOrder(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pack := d.Operations[1].ID
+	packOp := strconv.FormatInt(pack, 10)
+	for _, tr := range []book.TransitionRequest{{Action: book.ActionStart}, {Action: book.ActionScrap, Quantity: 1, Reason: "<uneven> dye"}} {
+		tr.Operation, tr.Actor = pack, "person:ana"
+		if _, err := s.book.Transition(context.Background(), tr); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if r := floor.get("/manager/trace?lot=Y%2F7+A"); r.status != http.StatusForbidden {
 		t.Errorf("an operator's trace page: %d, want 403", r.status)
 	}
@@ -66,7 +86,9 @@ func TestTracePage(t *testing.T) {
 		t.Fatalf("trace page: %d %s", r.status, r.body)
 	}
 	for _, want := range []string{
-		`<tr data-work-order="1"><th scope="row" class="code">w-1</th><td>Zoë Quist</td><td>winter</td><td class="code">SCARF</td><td class="num">3</td><td class="num">1</td><td>open</td><td>consumed</td><td>yarn</td></tr>`,
+		`<tr data-work-order="1"><th scope="row" class="code">w-1</th><td>Zoë Quist</td><td>winter</td><td class="code">SCARF</td><td class="num">3</td><td class="num">1</td><td>open</td><td>consumed</td><td>yarn</td>`,
+		`<td class="units"><details><summary>3 units</summary><ul class="serials"><li data-serial="w-1-1"><a class="code" href="/manager/units/w-1-1">w-1-1</a> live</li><li data-serial="w-1-2"><a class="code" href="/manager/units/w-1-2">w-1-2</a> live</li><li data-serial="w-1-3"><a class="code" href="/manager/units/w-1-3">w-1-3</a> scrapped at operation ` + packOp + `: &lt;uneven&gt; dye</li></ul></details></td></tr>`,
+		`their <span id="trace-units">3</span> units carry the lot.`,
 		`href="/api/v1/lots/Y%2F7%20A/trace?format=csv"`,
 		`value="Y/7 A"`,
 	} {
@@ -78,7 +100,10 @@ func TestTracePage(t *testing.T) {
 		t.Errorf("the trace lists w-2, which never used the lot")
 	}
 	csv := manager.get("/api/v1/lots/Y%2F7%20A/trace?format=csv")
-	if csv.status != http.StatusOK || !strings.HasPrefix(csv.body, "lot,role,material,order,customer,drop,sku,quantity,work order,state\nY/7 A,consumed,yarn,w-1,Zoë Quist,winter,SCARF,3,1,open\n") {
+	if csv.status != http.StatusOK || csv.body != "lot,role,material,serial,unit state,order,customer,drop,sku,work order,work order state\n"+
+		"Y/7 A,consumed,yarn,w-1-1,live,w-1,Zoë Quist,winter,SCARF,1,open\n"+
+		"Y/7 A,consumed,yarn,w-1-2,live,w-1,Zoë Quist,winter,SCARF,1,open\n"+
+		"Y/7 A,consumed,yarn,w-1-3,scrapped at operation "+packOp+": <uneven> dye,w-1,Zoë Quist,winter,SCARF,1,open\n" {
 		t.Errorf("the CSV link: %d %q", csv.status, csv.body)
 	}
 	if r := manager.get("/manager/trace?lot=NOPE"); !strings.Contains(r.body, "No operation made or consumed lot NOPE.") {

@@ -86,6 +86,31 @@ func (t *readTx) UnitsOfOrder(orderID string) ([]book.Unit, error) {
 	return units, nil
 }
 
+// UnitsOfWorkOrders returns the units of the work orders ids, by work order id and number, in
+// one query; more than book.MaxWorkOrdersPerRead ids is an error.
+func (t *readTx) UnitsOfWorkOrders(ids []int64) ([]book.Unit, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	if len(ids) > book.MaxWorkOrdersPerRead {
+		return nil, fmt.Errorf("reading the units of %d work orders: more than %d at once", len(ids), book.MaxWorkOrdersPerRead)
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := t.query(`SELECT `+unitCols+` FROM units u JOIN work_orders w ON w.id = u.work_order
+		WHERE u.work_order IN (?`+strings.Repeat(`, ?`, len(ids)-1)+`) ORDER BY u.work_order, u.number`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading the units of %d work orders from %d: %w", len(ids), ids[0], err)
+	}
+	units, err := collect(t.ctx, rows, scanUnit)
+	if err != nil {
+		return nil, fmt.Errorf("reading the units of %d work orders from %d: %w", len(ids), ids[0], err)
+	}
+	return units, nil
+}
+
 // UnitCount returns how many units a work order has, scrapped ones included: its highest
 // unit number, read from the end of its key.
 func (t *readTx) UnitCount(workOrder int64) (int, error) {
