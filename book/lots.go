@@ -86,9 +86,11 @@ type TracedWorkOrder struct {
 
 // TracedUnit is a unit of a traced work order and its state.
 type TracedUnit struct {
-	Serial string    `json:"serial"`
-	Number int       `json:"number"`
-	State  UnitState `json:"state"`
+	// WorkOrder is the unit's work order: the traced work order that lists it.
+	WorkOrder int64     `json:"-"`
+	Serial    string    `json:"serial"`
+	Number    int       `json:"number"`
+	State     UnitState `json:"state"`
 	// Scrapped tells where and why the unit was scrapped; nil unless State is UnitScrapped.
 	Scrapped *UnitScrap `json:"scrapped,omitempty"`
 }
@@ -436,7 +438,7 @@ func traceUnits(tx ReadTx, wos []TracedWorkOrder) error {
 			ids[i] = wo.ID
 			page[i].Units = []TracedUnit{}
 		}
-		units, err := tx.UnitsOfWorkOrders(ids)
+		units, err := tx.TracedUnits(ids)
 		if err != nil {
 			return fmt.Errorf("reading the units of the traced work orders: %w", err)
 		}
@@ -448,8 +450,8 @@ func traceUnits(tx ReadTx, wos []TracedWorkOrder) error {
 			if i == len(page) {
 				return fmt.Errorf("unit %q of work order %d: not one of the traced work orders read", u.Serial, u.WorkOrder)
 			}
-			page[i].Units = append(page[i].Units, TracedUnit{Serial: u.Serial, Number: u.Number,
-				State: u.StateIn(page[i].WorkOrder), Scrapped: u.Scrapped})
+			u.State = Unit{Scrapped: u.Scrapped}.StateIn(page[i].WorkOrder)
+			page[i].Units = append(page[i].Units, u)
 		}
 	}
 	return nil

@@ -106,9 +106,10 @@ type ReadTx interface {
 	Units(workOrder int64) ([]Unit, error)
 	// UnitsOfOrder returns the units of an order's work orders, by work order id and number.
 	UnitsOfOrder(orderID string) ([]Unit, error)
-	// UnitsOfWorkOrders returns the units of the work orders ids (at most
-	// MaxWorkOrdersPerRead of them), by work order id and number, in one read.
-	UnitsOfWorkOrders(ids []int64) ([]Unit, error)
+	// TracedUnits returns the units of the work orders ids (at most MaxWorkOrdersPerRead of
+	// them), by work order id and number, in one read: each with its work order, serial,
+	// number and scrap mark (its State left for the caller to tell).
+	TracedUnits(ids []int64) ([]TracedUnit, error)
 	// UnitCount returns how many units a work order has, scrapped ones included: its
 	// highest unit number.
 	UnitCount(workOrder int64) (int, error)

@@ -86,9 +86,9 @@ func (t *readTx) UnitsOfOrder(orderID string) ([]book.Unit, error) {
 	return units, nil
 }
 
-// UnitsOfWorkOrders returns the units of the work orders ids, by work order id and number, in
-// one query; more than book.MaxWorkOrdersPerRead ids is an error.
-func (t *readTx) UnitsOfWorkOrders(ids []int64) ([]book.Unit, error) {
+// TracedUnits returns the units of the work orders ids, by work order id and number, in one
+// query on the units' key alone; more than book.MaxWorkOrdersPerRead ids is an error.
+func (t *readTx) TracedUnits(ids []int64) ([]book.TracedUnit, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -99,12 +99,21 @@ func (t *readTx) UnitsOfWorkOrders(ids []int64) ([]book.Unit, error) {
 	for i, id := range ids {
 		args[i] = id
 	}
-	rows, err := t.query(`SELECT `+unitCols+` FROM units u JOIN work_orders w ON w.id = u.work_order
-		WHERE u.work_order IN (?`+strings.Repeat(`, ?`, len(ids)-1)+`) ORDER BY u.work_order, u.number`, args...)
+	rows, err := t.query(`SELECT work_order, number, serial, scrapped_operation, scrapped_reason, scrapped_at FROM units
+		WHERE work_order IN (?`+strings.Repeat(`, ?`, len(ids)-1)+`) ORDER BY work_order, number`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading the units of %d work orders from %d: %w", len(ids), ids[0], err)
 	}
-	units, err := collect(t.ctx, rows, scanUnit)
+	units, err := collect(t.ctx, rows, func(sc scanner) (book.TracedUnit, error) {
+		var u book.TracedUnit
+		var op, at sql.NullInt64
+		var reason sql.NullString
+		err := sc.Scan(&u.WorkOrder, &u.Number, &u.Serial, &op, &reason, &at)
+		if op.Valid {
+			u.Scrapped = &book.UnitScrap{Operation: op.Int64, Reason: reason.String, At: fromMicros(at.Int64)}
+		}
+		return u, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("reading the units of %d work orders from %d: %w", len(ids), ids[0], err)
 	}

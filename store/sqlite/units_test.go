@@ -74,12 +74,13 @@ func TestUnitsStoreAndScrap(t *testing.T) {
 		if err != nil || len(units) != 3 || units[2].Serial != "A3" {
 			t.Errorf("UnitsOfOrder = %+v, %v", units, err)
 		}
-		units, err = tx.UnitsOfWorkOrders([]int64{b.wo.ID, a.wo.ID})
-		if err != nil || len(units) != 3 || units[0].Serial != "A1" || units[2].Serial != "A3" || units[2].OrderID != "d1-0000003" {
-			t.Errorf("UnitsOfWorkOrders = %+v, %v", units, err)
+		traced, err := tx.TracedUnits([]int64{b.wo.ID, a.wo.ID})
+		if err != nil || len(traced) != 3 || traced[0].Serial != "A1" || traced[2].Serial != "A3" || traced[2].Number != 3 ||
+			traced[2].WorkOrder != a.wo.ID || traced[2].Scrapped != nil {
+			t.Errorf("TracedUnits = %+v, %v", traced, err)
 		}
-		if _, err := tx.UnitsOfWorkOrders(make([]int64, book.MaxWorkOrdersPerRead+1)); err == nil {
-			t.Errorf("UnitsOfWorkOrders of %d work orders is no error", book.MaxWorkOrdersPerRead+1)
+		if _, err := tx.TracedUnits(make([]int64, book.MaxWorkOrdersPerRead+1)); err == nil {
+			t.Errorf("TracedUnits of %d work orders is no error", book.MaxWorkOrdersPerRead+1)
 		}
 		return nil
 	})
