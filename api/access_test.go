@@ -27,7 +27,7 @@ var routeParam = regexp.MustCompile(`:([a-z_]+)`)
 func examplePath(route string) string {
 	return routeParam.ReplaceAllStringFunc(route, func(p string) string {
 		return map[string]string{":cell": "weave-1", ":sku": "SCARF", ":drop": "winter", ":order": "A", ":id": "1", ":action": "start",
-			":hash": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", ":lot": "Y-1"}[p]
+			":hash": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", ":lot": "Y-1", ":serial": "A-1"}[p]
 	})
 }
 

@@ -131,7 +131,7 @@ func classify(err error) (int, errorBody) {
 		return http.StatusBadRequest, body(codeInvalid, err.Error())
 	case errors.Is(err, book.ErrUnknownDrop), errors.Is(err, book.ErrUnknownCell),
 		errors.Is(err, book.ErrUnknownWorkOrder), errors.Is(err, book.ErrUnknownOperation),
-		errors.Is(err, book.ErrUnknownOrder), errors.Is(err, book.ErrUnknownLot):
+		errors.Is(err, book.ErrUnknownOrder), errors.Is(err, book.ErrUnknownLot), errors.Is(err, book.ErrUnknownUnit):
 		return http.StatusNotFound, body(codeNotFound, err.Error())
 	case errors.As(err, &he):
 		msg := http.StatusText(he.Code)

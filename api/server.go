@@ -431,6 +431,7 @@ func (s *Server) routes(reg *prometheus.Registry) *echo.Echo {
 	v1.GET("/photos/:hash", s.getPhoto, s.authenticated)
 	v1.GET("/photos/:hash/thumbnail", s.getThumbnail, s.authenticated)
 	v1.GET("/lots/:lot/trace", s.lotTrace, s.authenticated, s.require(PermTrace))
+	v1.GET("/units/:serial", s.getUnit, s.authenticated)
 	v1.POST("/dispatch", s.dispatch, s.authenticated, s.require(PermDispatch))
 	v1.GET("/events", s.listEvents, s.authenticated)
 	v1.GET("/devices", s.listDevices, s.authenticated)

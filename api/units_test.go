@@ -39,3 +39,58 @@ func TestSerialTakenIsAConflict(t *testing.T) {
 		t.Errorf("the refused completion left the operation %s", got.State)
 	}
 }
+
+// TestUnitGenealogy: any role reads a unit's genealogy, with its customer, the lots of its
+// steps and who acted; an unknown serial is 404, a serial with a control character 400, and a
+// hostile serial or customer name comes back escaped as JSON text.
+func TestUnitGenealogy(t *testing.T) {
+	ts := newTestServer(t)
+	if r := ts.importCSV(t, "order_id,sku,quantity,customer\n<o>,SCARF,1,<script>alert(1)</script> Quist\n"); r.status != http.StatusCreated {
+		t.Fatalf("import: %d %s", r.status, r.body)
+	}
+	var got struct {
+		WorkOrder book.WorkOrder `json:"work_order"`
+	}
+	ts.do(t, "GET", "/api/v1/orders/%3Co%3E", plannerToken, "", "").json(t, &got)
+	var d book.WorkOrderDetail
+	ts.do(t, "GET", "/api/v1/work-orders/"+itoa(got.WorkOrder.ID), plannerToken, "", "").json(t, &d)
+	op := "/api/v1/operations/" + itoa(d.Operations[0].ID)
+	if r := ts.do(t, "POST", op+"/start", operatorToken, "application/json", `{"lots": {"warp": "W<1>"}}`); r.status != http.StatusOK {
+		t.Fatalf("start: %d %s", r.status, r.body)
+	}
+	if r := ts.do(t, "POST", op+"/complete", operatorToken, "", ""); r.status != http.StatusOK {
+		t.Fatalf("complete: %d %s", r.status, r.body)
+	}
+	for _, token := range []string{operatorToken, plannerToken, managerToken} {
+		r := ts.do(t, "GET", "/api/v1/units/%3Co%3E-1", token, "", "")
+		var g UnitGenealogy
+		r.json(t, &g)
+		if r.status != http.StatusOK || g.Unit.Serial != "<o>-1" || g.State != book.UnitLive || g.Order.Customer != "<script>alert(1)</script> Quist" ||
+			len(g.Steps) != 1 || len(g.Steps[0].Lots) != 1 || g.Steps[0].Lots[0].Lot != "W<1>" || len(g.Steps[0].Acts) != 2 ||
+			g.Certificate.Page != "/u/%3Co%3E-1" || g.Certificate.Revisions != 0 || g.Remakes == nil || g.Notes == nil {
+			t.Errorf("genealogy: %d %s", r.status, r.body)
+		}
+		if strings.Contains(string(r.body), "<script>") {
+			t.Errorf("the customer's name comes back unescaped: %s", r.body)
+		}
+	}
+	for _, tc := range []struct {
+		name, path string
+		status     int
+	}{
+		{"unknown", "/api/v1/units/%3Co%3E-2", http.StatusNotFound},
+		{"a hostile unknown serial", "/api/v1/units/%3Cimg%20src%3Dx%3E", http.StatusNotFound},
+		{"a line break", "/api/v1/units/a%0Ab", http.StatusBadRequest},
+		{"129 characters", "/api/v1/units/" + strings.Repeat("x", 129), http.StatusBadRequest},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := ts.do(t, "GET", tc.path, managerToken, "", "")
+			if r.status != tc.status || !strings.HasPrefix(r.header.Get("Content-Type"), "application/json") || strings.Contains(string(r.body), "<img") {
+				t.Errorf("%s: %d %s %s, want %d in JSON", tc.path, r.status, r.header.Get("Content-Type"), r.body, tc.status)
+			}
+		})
+	}
+	if r := ts.do(t, "GET", "/api/v1/units/%3Co%3E-1", "", "", ""); r.status != http.StatusUnauthorized {
+		t.Errorf("without credentials: %d", r.status)
+	}
+}

@@ -31,8 +31,11 @@ type Genealogy struct {
 }
 
 // Genealogy returns the genealogy of the unit with a serial, in one read: an error wrapping
-// ErrUnknownUnit when no unit has it.
+// ErrUnknownUnit when no unit has it, and one wrapping ErrInvalid when CheckFind refuses it.
 func (b *Book) Genealogy(ctx context.Context, serial string) (Genealogy, error) {
+	if err := CheckFind("serial", serial); err != nil {
+		return Genealogy{}, err
+	}
 	var g Genealogy
 	err := b.store.Read(ctx, func(tx ReadTx) error {
 		u, err := tx.Unit(serial)

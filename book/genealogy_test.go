@@ -97,3 +97,47 @@ func TestGenealogy(t *testing.T) {
 		t.Errorf("the genealogy of no unit: %v, want ErrUnknownUnit", err)
 	}
 }
+
+// TestFind: a search names a unit by serial, an order by id or a lot by id, in that order;
+// anything else is nothing found, and a control character, an empty or too long search is
+// refused.
+func TestFind(t *testing.T) {
+	fx := newFixtureOf(t, "testdata/lots.yaml")
+	ctx := context.Background()
+	fx.mustImport(t, "winter", "order_id,sku,quantity,customer\nC,RUG,1,Cy\nY-1,RUG,1,An order named as a lot\n")
+	op := fx.ops(t, "C")[0]
+	if _, err := fx.startWith(t, op.ID, map[string]string{"yarn": "Y-1", "mordant": "M-1 <b>"}); err != nil {
+		t.Fatal(err)
+	}
+	fx.mustAct(t, op.ID, book.ActionComplete)
+	for _, tc := range []struct {
+		name, text string
+		want       book.FoundKind
+		err        error
+	}{
+		{"a serial", "C-1", book.FoundUnit, nil},
+		{"an order", "C", book.FoundOrder, nil},
+		{"an order before a lot of the same id", "Y-1", book.FoundOrder, nil},
+		{"a lot", "M-1 <b>", book.FoundLot, nil},
+		{"a made lot", "dye-20261102-001", book.FoundLot, nil},
+		{"a lot's prefix", "M-1", "", book.ErrNothingFound},
+		{"nothing", "C-2", "", book.ErrNothingFound},
+		{"empty", "", "", book.ErrInvalid},
+		{"a line break", "C-1\n", "", book.ErrInvalid},
+		{"a zero-width space", "C\u200b-1", "", book.ErrInvalid},
+		{"129 characters", fmt.Sprintf("%0129d", 0), "", book.ErrInvalid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := fx.book.Find(ctx, tc.text)
+			if got != tc.want || !errors.Is(err, tc.err) || (tc.err == nil) != (err == nil) {
+				t.Errorf("Find(%q) = %q, %v; want %q, %v", tc.text, got, err, tc.want, tc.err)
+			}
+		})
+	}
+	if _, err := fx.book.Find(ctx, fmt.Sprintf("%0128d", 0)); !errors.Is(err, book.ErrNothingFound) {
+		t.Errorf("a search of 128 characters: %v, want nothing found", err)
+	}
+	if _, err := fx.book.Genealogy(ctx, "C-1\x00"); !errors.Is(err, book.ErrInvalid) {
+		t.Errorf("the genealogy of a serial with NUL: %v, want ErrInvalid", err)
+	}
+}
