@@ -78,7 +78,7 @@ func (p *Pages) funcs(l *i18n.Lang) template.FuncMap {
 		},
 		"duration": duration,
 		// unitURL is the address of a unit's genealogy page, for staff.
-		"unitURL":   func(serial string) string { return "/manager/units/" + url.PathEscape(serial) },
+		"unitURL":   unitURL,
 		"paramName": func(k string) string { return paramName(l, k) },
 		// stateText is a cell's state (running, paused, down, idle) as the floor says it.
 		"stateText": func(state string) string {

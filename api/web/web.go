@@ -262,6 +262,9 @@ func (p *Pages) routes() *echo.Echo {
 	e.GET("/manager/charts/:name", p.chartCSV, p.signedIn)
 	e.GET("/manager/events", p.dashboardEvents, p.signedIn)
 	e.GET("/manager/trace", p.trace, p.signedIn, p.may(api.PermTrace))
+	e.GET("/manager/find", p.find, p.signedIn)
+	e.GET("/manager/units", p.orderUnits, p.signedIn)
+	e.GET("/manager/units/:serial", p.genealogy, p.signedIn)
 
 	e.GET("/planner", p.plannerHome, p.signedIn)
 	e.GET("/planner/gantt", p.gantt, p.signedIn)
