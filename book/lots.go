@@ -436,7 +436,8 @@ func traceUnits(tx ReadTx, wos []TracedWorkOrder) error {
 		ids := make([]int64, len(page))
 		for i, wo := range page {
 			ids[i] = wo.ID
-			page[i].Units = []TracedUnit{}
+			// A work order's units are about its quantity: room for them up front.
+			page[i].Units = make([]TracedUnit, 0, wo.Quantity)
 		}
 		units, err := tx.TracedUnits(ids)
 		if err != nil {
