@@ -51,6 +51,12 @@ func (p *Pages) find(c echo.Context) error {
 	case book.FoundOrder:
 		return c.Redirect(http.StatusSeeOther, "/manager/units?order="+url.QueryEscape(q))
 	default:
+		// A lot's trace names customers: a role that may not trace is told so here, not sent
+		// to a page that refuses it.
+		if pr, _ := who(c); !api.Allowed(pr.Role, api.PermTrace) {
+			page.Problem = "“" + q + "” is a lot: only planners, managers and admins may trace lots."
+			return p.render(c, http.StatusForbidden, "find", p.view(c, "Find", page))
+		}
 		return c.Redirect(http.StatusSeeOther, "/manager/trace?lot="+url.QueryEscape(q))
 	}
 }

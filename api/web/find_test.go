@@ -111,6 +111,10 @@ func TestFindAndGenealogy(t *testing.T) {
 	if r := floor.get("/manager/units/w-%3C1%3E-1"); r.status != http.StatusOK || !strings.Contains(r.body, "Quist") {
 		t.Errorf("an operator's genealogy page: %d", r.status)
 	}
+	if r := floor.get("/manager/find?q=Y%3C7%3E"); r.status != http.StatusForbidden || r.url != "/manager/find" ||
+		!strings.Contains(r.body, "“Y&lt;7&gt;” is a lot: only planners, managers and admins may trace lots.") {
+		t.Errorf("an operator's search for a lot: %d at %s:\n%s", r.status, r.url, r.body)
+	}
 	if r := s.browser(t).get("/manager/units/w-%3C1%3E-1"); strings.Contains(r.body, "Quist") {
 		t.Errorf("the genealogy page without sign-in shows the customer: %d", r.status)
 	}
