@@ -68,15 +68,13 @@ func unitURL(serial string) string { return "/manager/units/" + url.PathEscape(s
 type orderUnitsPage struct {
 	Order book.Order
 	Units []book.Unit
+	// WorkOrders are the order's work orders by id, whose states tell their units'.
+	WorkOrders map[int64]book.WorkOrder
 }
 
-// State says a unit's state, and where and why it was scrapped: a unit of a work order not
-// listed here is told by its scrap mark alone.
-func (orderUnitsPage) State(u book.Unit) string {
-	if u.Scrapped != nil {
-		return api.UnitStateText(book.UnitScrapped, u.Scrapped)
-	}
-	return "made or being made"
+// State says a unit's state (live, finished, or scrapped with where and why).
+func (o orderUnitsPage) State(u book.Unit) string {
+	return api.UnitStateText(u.StateIn(o.WorkOrders[u.WorkOrder]), u.Scrapped)
 }
 
 // orderUnits serves /manager/units?order=: the units of an order, each linking to its
@@ -87,19 +85,22 @@ func (p *Pages) orderUnits(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "Cannot list the units of that order: "+strings.TrimPrefix(err.Error(), book.ErrInvalid.Error()+": ")+".")
 	}
 	ctx := c.Request().Context()
-	found, err := p.book.Orders(ctx, []string{id})
+	d, err := p.book.OrderDetail(ctx, id)
+	if errors.Is(err, book.ErrUnknownOrder) {
+		return echo.NewHTTPError(http.StatusNotFound, "There is no order “"+id+"”.")
+	}
 	if err != nil {
 		return err
-	}
-	o, ok := found[id]
-	if !ok {
-		return echo.NewHTTPError(http.StatusNotFound, "There is no order “"+id+"”.")
 	}
 	units, err := p.book.UnitsOfOrder(ctx, id)
 	if err != nil {
 		return err
 	}
-	return p.render(c, http.StatusOK, "order_units", p.view(c, "Units of order "+id, orderUnitsPage{Order: o, Units: units}))
+	page := orderUnitsPage{Order: d.Order, Units: units, WorkOrders: make(map[int64]book.WorkOrder, len(d.WorkOrders))}
+	for _, wo := range d.WorkOrders {
+		page.WorkOrders[wo.ID] = wo
+	}
+	return p.render(c, http.StatusOK, "order_units", p.view(c, "Units of order "+id, page))
 }
 
 // genealogyPage is a unit's genealogy for the studio's staff.

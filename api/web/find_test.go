@@ -63,7 +63,7 @@ func TestFindAndGenealogy(t *testing.T) {
 				`<a class="code" id="unit-order" href="/manager/units?order=w-%3C1%3E">w-&lt;1&gt;</a>`}},
 		{name: "an order", q: "w-<1>", status: http.StatusOK, url: "/manager/units",
 			want: []string{`<span class="code" id="order-id">w-&lt;1&gt;</span>`, `<span id="order-unit-count">2</span> units`,
-				`<a class="code" href="/manager/units/w-%3C1%3E-2">w-&lt;1&gt;-2</a>`, "&lt;b&gt;Zoë&lt;/b&gt; Quist"}},
+				`<a class="code" href="/manager/units/w-%3C1%3E-2">w-&lt;1&gt;-2</a></th><td class="num">1</td><td class="num">2</td><td>live</td>`, "&lt;b&gt;Zoë&lt;/b&gt; Quist"}},
 		{name: "an order with no unit", q: "w-2", status: http.StatusOK, url: "/manager/units", want: []string{`id="order-no-units"`}},
 		{name: "a lot", q: "Y<7>", status: http.StatusOK, url: "/manager/trace",
 			want: []string{`<h2 id="trace-title">Lot <span class="code">Y&lt;7&gt;</span></h2>`, `href="/manager/units/w-%3C1%3E-1"`}},
