@@ -39,6 +39,31 @@ type floor struct {
 	plantWG, cellsWG     sync.WaitGroup
 	closers              []func() error // the controllers' printers
 	recordEvery          time.Duration  // the controllers' RecordEvery
+	// clock is the machines' clock when the test moves it (newSteppedFloor), nil when it runs
+	// speed times the wall clock.
+	clock *stepClock
+}
+
+// stepClock is a machines' clock that stands still until the test moves it on: a test that
+// needs a controller to have read the machine in some state holds the machine there, however
+// slowly a busy host runs the controller.
+type stepClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *stepClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock on by d and returns the new time.
+func (c *stepClock) Advance(d time.Duration) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	return c.now
 }
 
 // speed runs the simulated machines 7200 times faster than the wall clock: a loom unit of 20
@@ -56,6 +81,20 @@ func newFloor(t *testing.T, edits ...func(*configs.Factory)) *floor {
 // recordEvery.
 func newFloorRecording(t *testing.T, recordEvery time.Duration, edits ...func(*configs.Factory)) *floor {
 	t.Helper()
+	return newFloorOn(t, recordEvery, nil, edits...)
+}
+
+// newSteppedFloor is newFloorRecording with the machines on a clock that moves only when the
+// test moves it (fl.clock).
+func newSteppedFloor(t *testing.T, recordEvery time.Duration, edits ...func(*configs.Factory)) *floor {
+	t.Helper()
+	return newFloorOn(t, recordEvery, &stepClock{now: time.Now()}, edits...)
+}
+
+// newFloorOn starts the floor with the machines on clock, or on a clock running speed times
+// the wall clock when clock is nil.
+func newFloorOn(t *testing.T, recordEvery time.Duration, clock *stepClock, edits ...func(*configs.Factory)) *floor {
+	t.Helper()
 	f := booktest.Factory(t, "testdata/factory.yaml")
 	for _, edit := range edits {
 		edit(f)
@@ -66,11 +105,15 @@ func newFloorRecording(t *testing.T, recordEvery time.Duration, edits ...func(*c
 			spec.Devices = append(spec.Devices, plant.Device{ID: d.ID, Kind: d.Kind, Listen: "127.0.0.1:0"})
 		}
 	}
-	p, err := plant.New(spec, plant.Config{Speed: speed})
+	cfg := plant.Config{Speed: speed}
+	if clock != nil {
+		cfg.Now = clock.Now
+	}
+	p, err := plant.New(spec, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fl := &floor{t: t, factory: f, path: filepath.Join(t.TempDir(), "book.db"), plant: p, recordEvery: recordEvery}
+	fl := &floor{t: t, factory: f, path: filepath.Join(t.TempDir(), "book.db"), plant: p, recordEvery: recordEvery, clock: clock}
 	ctx, cancel := context.WithCancel(context.Background())
 	fl.stopPlant = cancel
 	fl.run(ctx, &fl.plantWG, p.Run)

@@ -2,6 +2,7 @@ package cells_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -24,10 +25,96 @@ func (fl *floor) readings(op int64) map[string]book.ReadingSummary {
 	return out
 }
 
-// checkBath checks the summaries of a finished SKEIN bath, dyed at 80 °C and pH 4.5. How many
-// readings it took, and so how much of the ramp and of the hold it saw, depends on how busy
-// the machine running the tests is: the simulated bath fills and heats in tens of
-// milliseconds and holds for a second.
+// advanceVat moves the machines' clock on by d and waits for vat-a to catch up with it.
+func (fl *floor) advanceVat(d time.Duration) dye.Status {
+	fl.t.Helper()
+	at := fl.clock.Advance(d)
+	vat := fl.plant.DyeStation("vat-a")
+	var st dye.Status
+	eventually(fl.t, "the vat to catch up with the clock", func() bool {
+		st = vat.Status()
+		return !st.Time.Before(at)
+	})
+	return st
+}
+
+// dyeUntil moves the machines' clock on a minute at a time, as long as a bath takes, until
+// vat-a's status satisfies cond.
+func (fl *floor) dyeUntil(what string, cond func(dye.Status) bool) dye.Status {
+	fl.t.Helper()
+	for range 4 * 60 {
+		if st := fl.advanceVat(time.Minute); cond(st) {
+			return st
+		}
+	}
+	fl.t.Fatalf("the vat's clock went on for four hours without %s", what)
+	return dye.Status{}
+}
+
+// startBath waits for vat-a to take the bath the dye cell sent it, on the stepped clock.
+func (fl *floor) startBath() {
+	fl.t.Helper()
+	vat := fl.plant.DyeStation("vat-a")
+	eventually(fl.t, "the vat to take the bath", func() bool { return vat.Status().State != dye.StateIdle })
+}
+
+// finishBath moves the clock through the rest of vat-a's bath, held or not.
+func (fl *floor) finishBath() {
+	fl.t.Helper()
+	if st := fl.plant.DyeStation("vat-a").Status(); st.State == dye.StateHold {
+		fl.advanceVat(st.HoldLeft)
+	}
+	fl.dyeUntil("the bath's end", func(st dye.Status) bool { return st.State == dye.StateDone || st.State == dye.StateIdle })
+}
+
+// holdTenMinutes dyes the bath vat-a took until it has held for ten minutes of the machine's.
+func (fl *floor) holdTenMinutes() {
+	fl.t.Helper()
+	fl.dyeUntil("ten minutes of the hold", func(st dye.Status) bool {
+		return st.State == dye.StateHold && st.HoldLeft <= 6600*time.Second
+	})
+}
+
+// readInHold waits, the machines' clock standing still, until the book holds n readings or more
+// of operation op's temperature in the stretch under way, and returns its summaries.
+func (fl *floor) readInHold(op int64, n int) map[string]book.ReadingSummary {
+	fl.t.Helper()
+	var rs map[string]book.ReadingSummary
+	eventually(fl.t, fmt.Sprintf("%d readings of the temperature held", n), func() bool {
+		rs = fl.readings(op)
+		o := rs["temperature"].Open
+		return o != nil && o.Count >= n
+	})
+	return rs
+}
+
+// passesOver waits, the machines' clock standing still, until the controller of cell has read
+// its machine in state and finished n passes from that one on. A pass sets the cell's status
+// from the machine's reading first (UpdatedAt) and acts on that reading before the next pass
+// begins, so that a status updated after a pass's is the sign that the pass is over.
+func (fl *floor) passesOver(cell, state string, n int) {
+	fl.t.Helper()
+	c := fl.cells[cell]
+	var last time.Time
+	eventually(fl.t, cell+" reading its machine in "+state, func() bool {
+		st := c.Status()
+		last = st.UpdatedAt
+		return st.Machine == state
+	})
+	for range n {
+		prev := last
+		eventually(fl.t, cell+"'s next pass", func() bool {
+			st := c.Status()
+			last = st.UpdatedAt
+			return st.UpdatedAt.After(prev)
+		})
+	}
+}
+
+// checkBath checks the summaries of a finished SKEIN bath, dyed at 80 °C and pH 4.5 and read
+// at least three times in its hold. How much of the ramp they saw depends on how busy the host
+// running the tests is: the clock moves a minute of the machine's at a time, whether the
+// controller read the minute before or not.
 func checkBath(t *testing.T, rs map[string]book.ReadingSummary) {
 	t.Helper()
 	temp, ph := rs["temperature"], rs["ph"]
@@ -49,8 +136,12 @@ func checkBath(t *testing.T, rs map[string]book.ReadingSummary) {
 }
 
 func TestDyeBathRecordsItsReadings(t *testing.T) {
-	fl := newFloor(t)
+	fl := newSteppedFloor(t, 100*time.Millisecond)
 	fl.importCSV("order_id,sku,quantity\nK1,SKEIN,2\n")
+	fl.startBath()
+	fl.holdTenMinutes()
+	fl.readInHold(fl.op("K1", 0).ID, 3)
+	fl.finishBath()
 	eventually(t, "the bath to finish", func() bool { return fl.op("K1", 0).State == book.Done })
 	checkBath(t, fl.readings(fl.op("K1", 0).ID))
 }
@@ -73,23 +164,30 @@ func TestManualStepRecordsNoReadings(t *testing.T) {
 }
 
 func TestReadingsGoOnAcrossAPause(t *testing.T) {
-	fl := newFloor(t)
+	fl := newSteppedFloor(t, 100*time.Millisecond)
 	fl.importCSV("order_id,sku,quantity\nK1,SKEIN,2\n")
-	vat := fl.plant.DyeStation("vat-a")
 	op := fl.op("K1", 0)
+	fl.startBath()
+	fl.holdTenMinutes()
 	// Written while the bath runs, every RecordEvery (100ms here).
-	eventually(t, "readings written during the hold", func() bool {
-		rs := fl.readings(op.ID)
-		return vat.Status().State == dye.StateHold && rs["temperature"].Open != nil && rs["temperature"].HoldTime > 0 &&
-			fl.op("K1", 0).State == book.Running
-	})
+	fl.readInHold(op.ID, 2)
 	fl.act(op.ID, book.ActionPause, "dye lot check")
 	var before map[string]book.ReadingSummary
 	eventually(t, "the paused job's readings", func() bool {
 		before = fl.readings(op.ID)
 		return before["temperature"].Samples > 0 && before["temperature"].Open == nil
 	})
+	// The stopped bath drains; resumed, the job is sent again and dyes a whole bath.
+	fl.dyeUntil("the stopped bath's drain", func(st dye.Status) bool { return st.State == dye.StateIdle })
 	fl.act(op.ID, book.ActionResume, "")
+	fl.startBath()
+	fl.holdTenMinutes()
+	// Read in the second hold for longer than in the first: the second is the longest.
+	eventually(t, "the second hold to outlast the first", func() bool {
+		o := fl.readings(op.ID)["temperature"].Open
+		return o != nil && o.From.After(before["temperature"].Last) && o.To.Sub(o.From) > before["temperature"].HoldTime
+	})
+	fl.finishBath()
 	eventually(t, "the bath to finish", func() bool { return fl.op("K1", 0).State == book.Done })
 	after := fl.readings(op.ID)
 	for _, q := range []string{"temperature", "ph"} {
@@ -109,23 +207,25 @@ func TestReadingsGoOnAcrossAPause(t *testing.T) {
 func TestReadingsGoOnAcrossARestart(t *testing.T) {
 	// No write while the job runs: what the book holds at the restart is what the stopping
 	// controller wrote.
-	fl := newFloorRecording(t, time.Hour)
+	fl := newSteppedFloor(t, time.Hour)
 	fl.importCSV("order_id,sku,quantity\nK1,SKEIN,2\n")
-	vat := fl.plant.DyeStation("vat-a")
 	op := fl.op("K1", 0)
-	// Ten minutes of the machine's into the hold, the bath has been read at 80 °C already.
-	eventually(t, "the bath's hold", func() bool {
-		st := vat.Status()
-		return st.State == dye.StateHold && st.HoldLeft <= 6600*time.Second
-	})
+	// Ten minutes of the machine's into the hold, the controller has read the bath at 80 °C.
+	fl.startBath()
+	fl.holdTenMinutes()
+	fl.passesOver("dye-1", "hold", 1)
 	if rs := fl.readings(op.ID); len(rs) != 0 {
 		t.Fatalf("readings written before their time: %+v", rs)
 	}
+	fl.recordEvery = 100 * time.Millisecond // the next controllers write as they go: the test sees them read
 	fl.restart()
 	kept := fl.readings(op.ID)["temperature"]
 	if kept.Samples == 0 || kept.Open == nil || fl.op("K1", 0).State != book.Running {
 		t.Fatalf("at the restart the book kept %+v of the running bath's temperature, want its readings so far with the hold under way", kept)
 	}
+	// The new controller takes the bath the machine runs as its job, then reads it on.
+	fl.readInHold(op.ID, kept.Open.Count+2)
+	fl.finishBath()
 	eventually(t, "the bath to finish", func() bool { return fl.op("K1", 0).State == book.Done })
 	after := fl.readings(op.ID)
 	checkBath(t, after)

@@ -68,6 +68,9 @@ type Config struct {
 	// Speed runs the machines' clocks this many times faster than the wall clock, so that a
 	// demo shows in minutes what takes hours on a real floor (default 1).
 	Speed float64
+	// Now is the machines' clock, for a test that moves their time itself; nil runs a clock
+	// from New at Speed times the wall clock.
+	Now func() time.Time
 	// LoomUnitTime is the time a loom takes for a unit at its default speed, in machine time
 	// (default 20m).
 	LoomUnitTime time.Duration
@@ -128,6 +131,9 @@ func New(spec Spec, cfg Config) (_ *Plant, err error) {
 		now: func() time.Time {
 			return start.Add(time.Duration(float64(time.Since(start)) * speed))
 		},
+	}
+	if cfg.Now != nil {
+		p.now = cfg.Now
 	}
 	defer func() {
 		if err != nil {
