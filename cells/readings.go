@@ -80,18 +80,24 @@ func (c *Cell) sample(ctx context.Context, j *job, v machineView) {
 }
 
 // closeReadings ends the holds of job j's readings (the job stops: a pause, a fault, its end)
-// and writes them; a job without readings writes nothing.
+// and writes them; a job without readings writes nothing. A job the controller has not read
+// yet (adopted after a restart and ending at once) closes what the book holds of it: the
+// controller before the restart left its holds open for the job to go on.
 func (c *Cell) closeReadings(ctx context.Context, j *job) error {
-	if j == nil || j.rec == nil {
+	if j == nil {
 		return nil
 	}
-	for i := range j.rec.sums {
-		if j.rec.sums[i].Open != nil {
-			j.rec.sums[i].Close()
-			j.rec.dirty = true
+	rec, err := c.recorder(ctx, j)
+	if err != nil || rec == nil {
+		return err
+	}
+	for i := range rec.sums {
+		if rec.sums[i].Open != nil {
+			rec.sums[i].Close()
+			rec.dirty = true
 		}
 	}
-	return c.writeReadings(ctx, j.rec)
+	return c.writeReadings(ctx, rec)
 }
 
 // writeReadings writes the summaries of rec to the book, if it holds any it does not.

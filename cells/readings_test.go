@@ -238,3 +238,36 @@ func TestReadingsGoOnAcrossARestart(t *testing.T) {
 		t.Errorf("hold from %v for %v after the restart; the one under way at it began at %v: want it gone on", temp.HeldFrom, temp.HoldTime, kept.Open.From)
 	}
 }
+
+// A bath that ends just after a restart, before the new controller read it, closes the holds
+// the book kept of it all the same: a finished operation's record has no hold under way (it
+// kept them open, the new controller holding no readings of the job to close).
+func TestABathEndingRightAfterARestartClosesItsHolds(t *testing.T) {
+	ctx := context.Background()
+	fl := newFloor(t)
+	fl.stopCells() // the controllers stay off: the test moves the book by hand
+	fl.cellsWG.Wait()
+	fl.importCSV("order_id,sku,quantity\nK1,SKEIN,2\n")
+	op := fl.op("K1", 0)
+	fl.act(op.ID, book.ActionStart, "")
+	at := time.Now().Add(-time.Minute)
+	temp := book.ReadingSummary{Quantity: "temperature", Unit: "°C", Tolerance: 1}
+	for i := range 3 {
+		temp.Add(at.Add(time.Duration(i)*time.Second), 80)
+	}
+	if err := fl.book.RecordReadings(ctx, op.ID, []book.ReadingSummary{temp}); err != nil {
+		t.Fatal(err)
+	}
+
+	// No tick: the controller passes over the machine once at its start, then once for each
+	// reading, so that the pass after the one that adopts the bath reads it done.
+	cell, _ := fl.restartOnStub("dye-1", "vat-a", time.Hour)
+	cell.Observe(map[string]float64{"state": 3}, time.Now(), nil) // holding: the job is adopted
+	eventually(t, "the controller to read the bath's hold", func() bool { return cell.Status().Machine == "hold" })
+	cell.Observe(map[string]float64{"state": 6}, time.Now(), nil) // done
+	eventually(t, "the bath to finish", func() bool { return fl.op("K1", 0).State == book.Done })
+	got := fl.readings(op.ID)["temperature"]
+	if got.Open != nil || got.Samples != 3 || !got.HeldFrom.Equal(temp.HeldFrom) {
+		t.Errorf("the finished bath's temperature %+v, want the 3 readings kept with the hold closed", got)
+	}
+}

@@ -152,8 +152,9 @@ func (m *machineStub) sent(name string) bool {
 
 // restartOnStub stops the floor's controllers and closes its store, as a daemon that died,
 // then opens the store again and starts one controller for cell, on a machine of device's
-// profile that the test feeds by hand.
-func (fl *floor) restartOnStub(cell, device string) (*cells.Cell, *machineStub) {
+// profile that the test feeds by hand, once it passed over the machine a first time. It passes
+// over it again every tick and at each reading the test feeds it.
+func (fl *floor) restartOnStub(cell, device string, tick time.Duration) (*cells.Cell, *machineStub) {
 	t := fl.t
 	t.Helper()
 	fl.stopAndClose()
@@ -171,7 +172,7 @@ func (fl *floor) restartOnStub(cell, device string) (*cells.Cell, *machineStub) 
 	var cfg cells.Config
 	for _, c := range fl.factory.Cells {
 		if c.ID == cell {
-			cfg = cells.Config{Cell: c, Factory: fl.factory, Book: b, Tick: 20 * time.Millisecond,
+			cfg = cells.Config{Cell: c, Factory: fl.factory, Book: b, Tick: tick,
 				LostAfter: time.Hour, Machine: m, Device: device, Profile: profile(t, c.Devices[0].Profile)}
 		}
 	}
@@ -182,6 +183,7 @@ func (fl *floor) restartOnStub(cell, device string) (*cells.Cell, *machineStub) 
 	if err := ctl.Restore(ctx); err != nil {
 		t.Fatal(err)
 	}
+	restored := ctl.Status().UpdatedAt
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- ctl.Run(runCtx) }()
@@ -189,6 +191,8 @@ func (fl *floor) restartOnStub(cell, device string) (*cells.Cell, *machineStub) 
 		stop()
 		<-done
 	})
+	// The first pass finds no reading yet; the test's readings come after it.
+	eventually(t, "the controller's first pass", func() bool { return ctl.Status().UpdatedAt.After(restored) })
 	return ctl, m
 }
 
@@ -199,7 +203,7 @@ func (fl *floor) restartOnStub(cell, device string) (*cells.Cell, *machineStub) 
 func TestAReadingWithoutTheStateLeavesTheCellDown(t *testing.T) {
 	fl := newFloor(t)
 	victim, device := fl.breakTheWarp(t)
-	cell, _ := fl.restartOnStub(victim.Cell, device)
+	cell, _ := fl.restartOnStub(victim.Cell, device, 20*time.Millisecond)
 
 	setup := time.Now()
 	cell.Observe(map[string]float64{"pattern": 7, "target": 30, "speed": 120}, setup, nil)
@@ -244,7 +248,7 @@ func TestARestartDoesNotCreditAPausedJobWithAnothersUnits(t *testing.T) {
 	fl.act(b.ID, book.ActionStart, "")
 	fl.act(b.ID, book.ActionPause, "checking the warp")
 
-	cell, m := fl.restartOnStub("weave-1", "loom-a")
+	cell, m := fl.restartOnStub("weave-1", "loom-a", 20*time.Millisecond)
 	at := time.Now()
 	cell.Observe(map[string]float64{"state": 1, "units": 4}, at, nil) // running, 4 units made
 	eventually(t, "the machine to be stopped", func() bool { return m.sent("stop") })
