@@ -375,7 +375,9 @@ func (c *Cell) reconcile(ctx context.Context) error {
 	if v.state == configs.StateFault {
 		return c.takeDown(ctx, fmt.Sprintf("device %s in fault: %s", c.cfg.Device, v.fault))
 	}
-	if err := c.bringUp(ctx); err != nil {
+	// A machine read working, or done, went on with its job while the cell was down (the
+	// connection was lost, not the job): the job goes on.
+	if err := c.bringUp(ctx, v.running() || v.state == configs.StateDone); err != nil {
 		return err
 	}
 	return c.followQueue(ctx, v)
@@ -624,8 +626,10 @@ func (c *Cell) takeDown(ctx context.Context, reason string) error {
 }
 
 // bringUp brings the cell back into service; the book resumes the operation the fault paused
-// in the same transaction.
-func (c *Cell) bringUp(ctx context.Context) error {
+// in the same transaction. The machine's job goes on when jobLives (the machine ran it on, or
+// ended it, while the cell was down) and the controller did not stop it; otherwise what is left
+// of it is sent again.
+func (c *Cell) bringUp(ctx context.Context, jobLives bool) error {
 	if c.down == "" {
 		return nil
 	}
@@ -636,7 +640,7 @@ func (c *Cell) bringUp(ctx context.Context) error {
 	c.log.Info("cell recovered", "was", c.down, "resumed", res.Resumed, "dispatched", res.Dispatched)
 	c.down = ""
 	c.setStatus(func(s *Status) { s.Down = "" })
-	if c.job != nil {
+	if c.job != nil && !jobLives {
 		// The machine's job did not survive the fault: send what is left again.
 		c.job.stop = true
 	}
@@ -650,7 +654,7 @@ func (c *Cell) reconcileManual(ctx context.Context) error {
 	if reported := c.reportedFault(); reported != "" {
 		return c.takeDown(ctx, reported)
 	}
-	return c.bringUp(ctx)
+	return c.bringUp(ctx, false)
 }
 
 // keepReadings writes what the book does not hold yet of the running job's readings as Run

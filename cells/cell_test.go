@@ -39,6 +39,7 @@ type floor struct {
 	plantWG, cellsWG     sync.WaitGroup
 	closers              []func() error // the controllers' printers
 	recordEvery          time.Duration  // the controllers' RecordEvery
+	lostAfter            time.Duration  // the controllers' LostAfter
 	// clock is the machines' clock when the test moves it (newSteppedFloor), nil when it runs
 	// speed times the wall clock.
 	clock *stepClock
@@ -81,19 +82,20 @@ func newFloor(t *testing.T, edits ...func(*configs.Factory)) *floor {
 // recordEvery.
 func newFloorRecording(t *testing.T, recordEvery time.Duration, edits ...func(*configs.Factory)) *floor {
 	t.Helper()
-	return newFloorOn(t, recordEvery, nil, edits...)
+	return newFloorOn(t, recordEvery, 500*time.Millisecond, nil, edits...)
 }
 
 // newSteppedFloor is newFloorRecording with the machines on a clock that moves only when the
-// test moves it (fl.clock).
-func newSteppedFloor(t *testing.T, recordEvery time.Duration, edits ...func(*configs.Factory)) *floor {
+// test moves it (fl.clock), and controllers that take a machine for lost after lostAfter
+// without an answer.
+func newSteppedFloor(t *testing.T, recordEvery, lostAfter time.Duration, edits ...func(*configs.Factory)) *floor {
 	t.Helper()
-	return newFloorOn(t, recordEvery, &stepClock{now: time.Now()}, edits...)
+	return newFloorOn(t, recordEvery, lostAfter, &stepClock{now: time.Now()}, edits...)
 }
 
 // newFloorOn starts the floor with the machines on clock, or on a clock running speed times
 // the wall clock when clock is nil.
-func newFloorOn(t *testing.T, recordEvery time.Duration, clock *stepClock, edits ...func(*configs.Factory)) *floor {
+func newFloorOn(t *testing.T, recordEvery, lostAfter time.Duration, clock *stepClock, edits ...func(*configs.Factory)) *floor {
 	t.Helper()
 	f := booktest.Factory(t, "testdata/factory.yaml")
 	for _, edit := range edits {
@@ -113,7 +115,8 @@ func newFloorOn(t *testing.T, recordEvery time.Duration, clock *stepClock, edits
 	if err != nil {
 		t.Fatal(err)
 	}
-	fl := &floor{t: t, factory: f, path: filepath.Join(t.TempDir(), "book.db"), plant: p, recordEvery: recordEvery, clock: clock}
+	fl := &floor{t: t, factory: f, path: filepath.Join(t.TempDir(), "book.db"), plant: p, recordEvery: recordEvery,
+		lostAfter: lostAfter, clock: clock}
 	ctx, cancel := context.WithCancel(context.Background())
 	fl.stopPlant = cancel
 	fl.run(ctx, &fl.plantWG, p.Run)
@@ -144,7 +147,7 @@ func (fl *floor) startCells() {
 	fl.stopCells = cancel
 	p := fl.plant
 	for _, c := range fl.factory.Cells {
-		cfg := cells.Config{Cell: c, Factory: fl.factory, Book: fl.book, Tick: 20 * time.Millisecond, LostAfter: 500 * time.Millisecond,
+		cfg := cells.Config{Cell: c, Factory: fl.factory, Book: fl.book, Tick: 20 * time.Millisecond, LostAfter: fl.lostAfter,
 			RecordEvery: fl.recordEvery}
 		var cell *cells.Cell
 		var start []func(context.Context) error // run once the cell exists: readings go to it

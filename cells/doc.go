@@ -41,7 +41,9 @@
 //   - A machine fault or a lost connection beats everything: the cell goes down with the
 //     reason, the running operation is paused, queued work goes back for re-planning. A fault
 //     the controller paused an operation for is resumed by the controller when the machine
-//     recovers; an operation a person paused stays paused until a person resumes it.
+//     recovers; an operation a person paused stays paused until a person resumes it. A
+//     machine that went on with its job while the connection was lost, or ended it, is not
+//     sent it again: its count and its end go on being recorded.
 //   - A fault a person reports ([Cell.ReportFault]) beats the machine's word: the cell goes
 //     down as for a machine fault (a machine still working is stopped) and stays down, even
 //     while the machine reports no fault, until [Cell.Reset]. A manual cell goes down and

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/firmware-sim/dye"
+	"github.com/cellforge/cellforge/firmware-sim/plant"
 )
 
 // readings returns the summaries stored for an operation, by quantity.
@@ -135,8 +136,12 @@ func checkBath(t *testing.T, rs map[string]book.ReadingSummary) {
 	}
 }
 
+// The readings tests' controllers never take the machine for lost (LostAfter an hour): a host
+// too busy to poll the machine for a while would otherwise have the cell go down, close the
+// holds and pause the bath the test holds on its clock.
+
 func TestDyeBathRecordsItsReadings(t *testing.T) {
-	fl := newSteppedFloor(t, 100*time.Millisecond)
+	fl := newSteppedFloor(t, 100*time.Millisecond, time.Hour)
 	fl.importCSV("order_id,sku,quantity\nK1,SKEIN,2\n")
 	fl.startBath()
 	fl.holdTenMinutes()
@@ -164,7 +169,7 @@ func TestManualStepRecordsNoReadings(t *testing.T) {
 }
 
 func TestReadingsGoOnAcrossAPause(t *testing.T) {
-	fl := newSteppedFloor(t, 100*time.Millisecond)
+	fl := newSteppedFloor(t, 100*time.Millisecond, time.Hour)
 	fl.importCSV("order_id,sku,quantity\nK1,SKEIN,2\n")
 	op := fl.op("K1", 0)
 	fl.startBath()
@@ -207,7 +212,7 @@ func TestReadingsGoOnAcrossAPause(t *testing.T) {
 func TestReadingsGoOnAcrossARestart(t *testing.T) {
 	// No write while the job runs: what the book holds at the restart is what the stopping
 	// controller wrote.
-	fl := newSteppedFloor(t, time.Hour)
+	fl := newSteppedFloor(t, time.Hour, time.Hour)
 	fl.importCSV("order_id,sku,quantity\nK1,SKEIN,2\n")
 	op := fl.op("K1", 0)
 	// Ten minutes of the machine's into the hold, the controller has read the bath at 80 °C.
@@ -269,5 +274,32 @@ func TestABathEndingRightAfterARestartClosesItsHolds(t *testing.T) {
 	got := fl.readings(op.ID)["temperature"]
 	if got.Open != nil || got.Samples != 3 || !got.HeldFrom.Equal(temp.HeldFrom) {
 		t.Errorf("the finished bath's temperature %+v, want the 3 readings kept with the hold closed", got)
+	}
+}
+
+// A bath that outlives a lost connection goes on as the same job when the machine answers
+// again: the cell comes back with its operation, and the bath is dyed once (the controller took
+// the bath for lost with the connection, waited for its end and dyed it again).
+func TestABathOutlivingALostConnectionIsDyedOnce(t *testing.T) {
+	fl := newSteppedFloor(t, 100*time.Millisecond, 500*time.Millisecond)
+	fl.importCSV("order_id,sku,quantity\nK1,SKEIN,2\n")
+	fl.startBath()
+	fl.holdTenMinutes()
+	if err := fl.plant.SetFaults("vat-a", plant.Faults{Drop: true}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the cell to go down", func() bool { return fl.op("K1", 0).State == book.Paused })
+	if err := fl.plant.SetFaults("vat-a", plant.Faults{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the cell to come back", func() bool {
+		return fl.cells["dye-1"].Status().Down == "" && fl.op("K1", 0).State == book.Running
+	})
+	fl.finishBath()
+	eventually(t, "the operation to end, or the vat to take another bath", func() bool {
+		return fl.op("K1", 0).State == book.Done || fl.plant.DyeStation("vat-a").Status().State != dye.StateDone
+	})
+	if op, st := fl.op("K1", 0), fl.plant.DyeStation("vat-a").Status(); op.State != book.Done || st.Batches != 1 || st.State != dye.StateDone {
+		t.Errorf("after the bath: K1 %s, the vat %d batches and in state %d; want K1 done with one batch", op.State, st.Batches, st.State)
 	}
 }
