@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -151,6 +152,39 @@ func TestMachinesRunOnThePlantClock(t *testing.T) {
 	b.SetHolding(1, 2) // target units
 	b.SetCoil(0, true) // start
 	eventually(t, "the loom to weave 2 units", func() bool { return b.Input(0) == 2 && b.Input(5) == 2 })
+}
+
+func TestMachinesRunOnTheCallersClock(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	}
+	advance := func(d time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		now = now.Add(d)
+	}
+	p, err := New(Spec{Devices: []Device{{ID: "loom-a", Kind: KindLoom}}}, Config{Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	b := p.Loom("loom-a").Bank()
+	b.SetHolding(0, 7) // pattern
+	b.SetHolding(1, 2) // target units
+	b.SetCoil(0, true) // start
+	eventually(t, "the loom to start", func() bool { return b.Input(0) == 1 })
+	// A loom unit takes 20 minutes of the clock's, however long the wall clock takes.
+	advance(30 * time.Minute)
+	eventually(t, "the loom to weave a unit in half an hour", func() bool { return b.Input(5) == 1 })
+	advance(10 * time.Minute)
+	eventually(t, "the loom to weave the second unit", func() bool { return b.Input(0) == 2 && b.Input(5) == 2 })
 }
 
 func TestControlAPI(t *testing.T) {
