@@ -96,7 +96,10 @@ func (s *ReadingSummary) Add(at time.Time, v float64) bool {
 		s.Open = o
 	}
 	if d := o.To.Sub(o.From); s.HoldSamples == 0 || d > s.HoldTime {
-		s.Held, s.HoldTime, s.HeldFrom, s.HoldSamples = o.Sum/float64(o.Count), d, o.From, o.Count
+		// The mean of readings all alike may round past them (3 × 59.7 / 3 is
+		// 59.70000000000001): it is kept within the stretch's readings.
+		held := min(max(o.Sum/float64(o.Count), o.Min), o.Max)
+		s.Held, s.HoldTime, s.HeldFrom, s.HoldSamples = held, d, o.From, o.Count
 	}
 	return true
 }

@@ -225,3 +225,28 @@ func TestRecordReadings(t *testing.T) {
 		t.Errorf("recording readings of an unknown operation: %v, want ErrUnknownOperation", err)
 	}
 }
+
+// The mean of readings all alike may round above them (three readings of 59.7 sum to
+// 179.10000000000002): the value held stays within the readings, and the book takes the
+// summary (it refused it as held outside min and max, and the controller could not complete
+// the bath).
+func TestReadingsHeldAtTheirMeanStayWithinThem(t *testing.T) {
+	fx := newFixtureOf(t, "testdata/people.yaml")
+	ctx := context.Background()
+	fx.mustImport(t, "winter", "order_id,sku,quantity\nY1,YARN,5\n")
+	d, err := fx.book.WorkOrder(ctx, fx.workOrders(t)[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dye := d.Operations[0]
+	fx.mustAct(t, dye.ID, book.ActionStart)
+	for _, values := range [][]float64{{59.7, 59.7, 59.7}, {0.1, 0.2, 0.3, 0.3, 0.3}, {80.3, 80.3, 80.3, 80.3, 80.3, 80.3, 80.3}} {
+		s := summarise(1, values...)
+		if s.Held < s.Min || s.Held > s.Max {
+			t.Errorf("readings %v: held %v, outside min %v and max %v", values, s.Held, s.Min, s.Max)
+		}
+		if err := fx.book.RecordReadings(ctx, dye.ID, []book.ReadingSummary{s}); err != nil {
+			t.Errorf("readings %v: %v", values, err)
+		}
+	}
+}
