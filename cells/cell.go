@@ -576,8 +576,11 @@ func (c *Cell) progress(ctx context.Context, head *book.QueueEntry, done int) (i
 
 func (c *Cell) complete(ctx context.Context, head *book.QueueEntry) error {
 	if j := c.job; j != nil && j.op == head.ID {
-		// The readings are written first, so that a completed operation's record is whole.
-		if err := c.closeReadings(ctx, j); err != nil {
+		// The readings are written first, so that a completed operation's record is whole. A
+		// summary the book refuses would be refused again: the operation completes without it.
+		if err := c.closeReadings(ctx, j); errors.Is(err, book.ErrInvalid) {
+			c.log.Error("the book refused the job's readings: the operation completes without them", "operation", head.ID, "err", err)
+		} else if err != nil {
 			return err
 		}
 	}

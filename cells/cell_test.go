@@ -43,6 +43,8 @@ type floor struct {
 	// clock is the machines' clock when the test moves it (newSteppedFloor), nil when it runs
 	// speed times the wall clock.
 	clock *stepClock
+	// wrap, when set, is what the controllers see of the book: the book wrapped.
+	wrap func(cells.Book) cells.Book
 }
 
 // stepClock is a machines' clock that stands still until the test moves it on: a test that
@@ -149,6 +151,9 @@ func (fl *floor) startCells() {
 	for _, c := range fl.factory.Cells {
 		cfg := cells.Config{Cell: c, Factory: fl.factory, Book: fl.book, Tick: 20 * time.Millisecond, LostAfter: fl.lostAfter,
 			RecordEvery: fl.recordEvery}
+		if fl.wrap != nil {
+			cfg.Book = fl.wrap(fl.book)
+		}
 		var cell *cells.Cell
 		var start []func(context.Context) error // run once the cell exists: readings go to it
 		for _, d := range c.Devices {

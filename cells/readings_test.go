@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/cells"
 	"github.com/cellforge/cellforge/firmware-sim/dye"
 	"github.com/cellforge/cellforge/firmware-sim/plant"
 )
@@ -301,5 +302,30 @@ func TestABathOutlivingALostConnectionIsDyedOnce(t *testing.T) {
 	})
 	if op, st := fl.op("K1", 0), fl.plant.DyeStation("vat-a").Status(); op.State != book.Done || st.Batches != 1 || st.State != dye.StateDone {
 		t.Errorf("after the bath: K1 %s, the vat %d batches and in state %d; want K1 done with one batch", op.State, st.Batches, st.State)
+	}
+}
+
+// refusingReadings is a book that refuses every summary of readings, as it refuses a malformed
+// one.
+type refusingReadings struct{ cells.Book }
+
+func (refusingReadings) RecordReadings(context.Context, int64, []book.ReadingSummary) error {
+	return fmt.Errorf("%w: held outside min and max", book.ErrInvalid)
+}
+
+// TestRefusedReadingsDoNotHoldTheBath: a bath whose readings the book refuses is completed all
+// the same, without them; it is not held running, its readings written again at every pass.
+func TestRefusedReadingsDoNotHoldTheBath(t *testing.T) {
+	fl := newSteppedFloor(t, 100*time.Millisecond, time.Hour)
+	fl.stopAndClose()
+	fl.wrap = func(b cells.Book) cells.Book { return refusingReadings{b} }
+	fl.startCells()
+	fl.importCSV("order_id,sku,quantity\nK1,SKEIN,2\n")
+	fl.startBath()
+	fl.holdTenMinutes()
+	fl.finishBath()
+	eventually(t, "the bath to finish", func() bool { return fl.op("K1", 0).State == book.Done })
+	if rs := fl.readings(fl.op("K1", 0).ID); len(rs) != 0 {
+		t.Errorf("the refused readings were stored: %+v", rs)
 	}
 }
