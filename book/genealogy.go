@@ -2,7 +2,6 @@ package book
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -38,21 +37,12 @@ func (b *Book) Genealogy(ctx context.Context, serial string) (Genealogy, error) 
 	}
 	var g Genealogy
 	err := b.store.Read(ctx, func(tx ReadTx) error {
-		u, err := tx.Unit(serial)
-		if errors.Is(err, ErrNotFound) {
-			return fmt.Errorf("%w %q", ErrUnknownUnit, serial)
-		}
-		if err != nil {
-			return fmt.Errorf("reading unit %q: %w", serial, err)
-		}
-		wo, err := tx.WorkOrder(u.WorkOrder)
-		if err != nil {
-			return fmt.Errorf("reading work order %d: %w", u.WorkOrder, err)
-		}
-		if g.Story, err = b.story(tx, wo, u.Number); err != nil {
+		var err error
+		if g.Story, err = b.storyOf(tx, serial); err != nil {
 			return err
 		}
-		g.Unit, g.State = u, u.StateIn(wo)
+		wo := g.WorkOrder
+		g.State = g.Unit.StateIn(wo)
 		g.Finished = g.State == UnitFinished
 		found, err := tx.Orders([]string{wo.OrderID})
 		if err != nil {

@@ -96,23 +96,31 @@ func (b *Book) story(tx ReadTx, wo WorkOrder, number int) (Story, error) {
 func (b *Book) Story(ctx context.Context, serial string) (Story, error) {
 	var s Story
 	err := b.store.Read(ctx, func(tx ReadTx) error {
-		u, err := tx.Unit(serial)
-		if errors.Is(err, ErrNotFound) {
-			return fmt.Errorf("%w %q", ErrUnknownUnit, serial)
-		}
-		if err != nil {
-			return fmt.Errorf("reading unit %q: %w", serial, err)
-		}
-		wo, err := tx.WorkOrder(u.WorkOrder)
-		if err != nil {
-			return fmt.Errorf("reading work order %d: %w", u.WorkOrder, err)
-		}
-		if s, err = b.story(tx, wo, u.Number); err != nil {
-			return err
-		}
-		s.Unit = u
-		s.Finished = s.Finished && u.Scrapped == nil
-		return nil
+		var err error
+		s, err = b.storyOf(tx, serial)
+		return err
 	})
 	return s, err
+}
+
+// storyOf reads the story of the unit with a serial.
+func (b *Book) storyOf(tx ReadTx, serial string) (Story, error) {
+	u, err := tx.Unit(serial)
+	if errors.Is(err, ErrNotFound) {
+		return Story{}, fmt.Errorf("%w %q", ErrUnknownUnit, serial)
+	}
+	if err != nil {
+		return Story{}, fmt.Errorf("reading unit %q: %w", serial, err)
+	}
+	wo, err := tx.WorkOrder(u.WorkOrder)
+	if err != nil {
+		return Story{}, fmt.Errorf("reading work order %d: %w", u.WorkOrder, err)
+	}
+	s, err := b.story(tx, wo, u.Number)
+	if err != nil {
+		return Story{}, err
+	}
+	s.Unit = u
+	s.Finished = s.Finished && u.Scrapped == nil
+	return s, nil
 }
