@@ -425,7 +425,7 @@ func (b *Book) LotTrace(ctx context.Context, lot string) (LotTrace, error) {
 }
 
 // MaxWorkOrdersPerRead is the most work orders whose units one store read reads
-// (ReadTx.UnitsOfWorkOrders): a trace reads its units a page of work orders at a time.
+// (ReadTx.TracedUnits): a trace reads its units a page of work orders at a time.
 const MaxWorkOrdersPerRead = 500
 
 // traceUnits reads the units of the traced work orders wos, sorted by id, a page of
