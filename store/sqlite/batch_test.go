@@ -562,3 +562,48 @@ func TestBatchStatementsEndWithTheirTransaction(t *testing.T) {
 		}
 	}
 }
+
+// TestSecondOpenLeavesTheOwnersBatch: another process opening the store while its owner writes
+// a batch (a command reading the daemon's book) takes the pending batch for the owner's, not
+// for one a crash interrupted: the batch is left whole and is published.
+func TestSecondOpenLeavesTheOwnersBatch(t *testing.T) {
+	s, path := openTest(t)
+	importOrders(t, s, "drop-1", 0, 1)
+	before := rawCount(t, s, "work_orders")
+	ctx := context.Background()
+	p, err := s.beginBatch(ctx, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := newBatchTx(ctx, s, p)
+	for i := range 300 {
+		if _, _, err := insertFixture(tx, "drop-2", i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.end(); err != nil {
+		t.Fatal(err)
+	}
+	other, err := Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := rawCount(t, s, "work_orders"); got != before+300 {
+		t.Fatalf("after a second open %d work orders are stored, want the batch's %d beside the %d before", got, 300, before)
+	}
+	// once the owner closes, the next open owns the store and removes what was left pending
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if got := rawCount(t, s2, "work_orders"); got != before {
+		t.Fatalf("the owner's next open left %d work orders, want the %d before the interrupted batch", got, before)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"runtime"
 	"slices"
 	"sort"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	sqlite3 "modernc.org/sqlite/lib"
@@ -42,6 +44,9 @@ var (
 // Store is the SQLite order book. It is safe for concurrent use; Writes are serialized.
 type Store struct {
 	path string
+	// lockFile, held open and locked until Close, makes this process the store's owner (see
+	// lock); nil when another process owns it.
+	lockFile *os.File
 	// batchMu lets one WriteBatch run at a time (see batch.go).
 	batchMu sync.Mutex
 	// abandoned tells that the last removal of a pending batch failed: the batch's rows and
@@ -126,12 +131,42 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	}
 
 	s := &Store{path: path, writer: writer, reader: reader, logger: logger, now: time.Now, eventGap: eventGap}
+	owner, err := s.lock()
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("opening store %s: %w", path, err)
+	}
+	if !owner {
+		// Another process holds the store (the daemon, beside a command that reads its book):
+		// a pending batch is that process's, being written, and is left alone.
+		logger.Info("the store is held by another process: its pending batch, if any, is left to it", "path", path)
+		return s, nil
+	}
 	// a batch that a crash interrupted: its rows are invisible, and would be in the way
 	if err := s.removePending(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("opening store %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// lock takes the lock file beside the store's database, held until Close, and reports whether
+// this process holds it: the store's owner. Only the owner may take a pending batch for one a
+// crash interrupted; a second process opening the store (which SQLite allows) must not.
+func (s *Store) lock() (owner bool, err error) {
+	f, err := os.OpenFile(s.path+".lock", os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return false, fmt.Errorf("opening the lock file: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return false, nil
+		}
+		return false, fmt.Errorf("locking the lock file: %w", err)
+	}
+	s.lockFile = f
+	return true, nil
 }
 
 // dsn is the modernc.org/sqlite data source name of the file at path: a file: URI whose
@@ -166,7 +201,12 @@ func (s *Store) Close() error {
 	// the writer last: the last connection to close checkpoints the WAL into the database
 	rerr := s.reader.Close()
 	werr := s.writer.Close()
-	if err := errors.Join(rerr, werr); err != nil {
+	var lerr error
+	if f := s.lockFile; f != nil {
+		s.lockFile = nil
+		lerr = f.Close() // and with it the lock
+	}
+	if err := errors.Join(rerr, werr, lerr); err != nil {
 		return fmt.Errorf("closing store %s: %w", s.path, err)
 	}
 	return nil
