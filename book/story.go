@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Story is what the book knows of how one unit was made: its work order and each operation
@@ -21,6 +22,26 @@ type Story struct {
 	Steps []StoryStep
 	// Notes and Photos are the makers' notes and photos of the unit: of its work order's
 	// operations, on every unit or on this one, by time.
+	Notes  []Note
+	Photos []Photo
+	// Repairs are the repairs done to the unit after it was made, by the time they were done:
+	// only repairs whose work is finished.
+	Repairs []StoryRepair
+}
+
+// StoryRepair is a repair done to a unit after it was made: the services carried out, each
+// operation of its work with who acted on it, and the makers' notes and photos of its diagnosis
+// and its work.
+type StoryRepair struct {
+	// Repair is the repair's id.
+	Repair string
+	// Done is when its work order completed.
+	Done time.Time
+	// Services are the ids of the services carried out, in order.
+	Services []string
+	// Steps are the operations of its diagnosis and its work, done, in order.
+	Steps []StoryStep
+	// Notes and Photos are the makers' notes and photos of the repair's diagnosis and work.
 	Notes  []Note
 	Photos []Photo
 }

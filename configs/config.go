@@ -54,6 +54,9 @@ type Factory struct {
 	// Provenance names the studio's signing key (the zero value: the data directory's).
 	Provenance Provenance
 
+	// Aftercare is the studio's repair service; nil when the studio takes no repairs.
+	Aftercare *Aftercare
+
 	// Tablet says how the shared shop-floor tablets behave (DefaultTablet when the file has
 	// no tablet section).
 	Tablet   Tablet
@@ -237,8 +240,12 @@ func (f *Factory) HasDemoCredentials() bool {
 	return false
 }
 
-// Product returns the product with the given SKU.
+// Product returns the product with the given SKU: one of the studio's, or the routing of a
+// repair's work order (see RepairSKU).
 func (f *Factory) Product(sku string) (Product, bool) {
+	if IsRepairSKU(sku) {
+		return f.repairProduct(sku)
+	}
 	for _, p := range f.Products {
 		if p.SKU == sku {
 			return p, true
