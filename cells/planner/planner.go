@@ -10,6 +10,7 @@ package planner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -381,27 +382,21 @@ func (p *Planner) step(ctx context.Context, lastRefresh *time.Time) error {
 }
 
 // Promise answers whether a drop still ships on its date if the candidate work orders were
-// added to the book: it plans them with the open work, as a repair of the current plan,
-// without changing the current plan or the book.
+// added to the book: it plans them with the open work, as a repair of the current plan followed
+// by the search, without changing the current plan or the book.
 func (p *Planner) Promise(ctx context.Context, drop string, cands []book.Candidate) (DropForecast, error) {
 	d, ok := p.cfg.Factory.Drop(drop)
 	if !ok {
 		return DropForecast{}, fmt.Errorf("%w: %q", book.ErrUnknownDrop, drop)
 	}
-	work, _, err := p.cfg.Book.OpenWork(ctx)
-	if err != nil {
-		return DropForecast{}, fmt.Errorf("reading open work: %w", err)
-	}
-	now := p.cfg.Now()
-	b := p.build(now, work, cands)
-	s, err := p.start(b, p.Current())
+	now, b, err := p.trialProblem(ctx, cands)
 	if err != nil {
 		return DropForecast{}, err
 	}
-	if s, err = p.improve(ctx, b, s); err != nil {
+	plan, err := p.trial(ctx, b, p.Current(), now, true)
+	if err != nil {
 		return DropForecast{}, err
 	}
-	plan := b.result(now, s)
 	for _, f := range plan.Drops {
 		if f.Drop == drop {
 			return f, nil
@@ -409,6 +404,128 @@ func (p *Planner) Promise(ctx context.Context, drop string, cands []book.Candida
 	}
 	// Nothing of the drop is open: it is done, or the batch was empty.
 	return DropForecast{Drop: drop, Date: d.Date, OnTime: true, Late: []LateOrder{}}, nil
+}
+
+// trialProblem reads the open work and makes the problem of it with the candidates, at the
+// current time: the first half of a promise check.
+func (p *Planner) trialProblem(ctx context.Context, cands []book.Candidate) (time.Time, *builder, error) {
+	work, _, err := p.cfg.Book.OpenWork(ctx)
+	if err != nil {
+		return time.Time{}, nil, fmt.Errorf("reading open work: %w", err)
+	}
+	now := p.cfg.Now()
+	return now, p.build(now, work, cands), nil
+}
+
+// trial plans problem b as a repair of prev (the current plan, nil before the first) and, when
+// search is set, searches for a better plan for the configured time; the plan it returns does
+// not become the current one. It returns ctx's error once ctx has ended.
+func (p *Planner) trial(ctx context.Context, b *builder, prev *Plan, now time.Time, search bool) (*Plan, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s, err := p.start(b, prev)
+	if err != nil {
+		return nil, err
+	}
+	if search {
+		if s, err = p.improve(ctx, b, s); err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return b.result(now, s), nil
+}
+
+// WorkPromise is when one candidate work order would be done: planned as normal work
+// (Standard) and ahead of the queue (Express).
+type WorkPromise struct {
+	Standard time.Time `json:"standard"`
+	Express  time.Time `json:"express"`
+}
+
+// Priorities of a promised work order: normal work, and work that goes ahead of the queue.
+const (
+	StandardPriority = 1
+	ExpressPriority  = 9
+)
+
+// ErrNoCell says that no cell of the floor offers a capability some work needs.
+var ErrNoCell = errors.New("no cell offers the capability")
+
+// promised is the work order id a promise check gives its candidate in the plans it makes, so
+// that they report its finish (Plan.Finish): the book's ids are positive.
+const promised int64 = -1
+
+// PromiseWork predicts when one candidate work order (a repair's: its operations given,
+// quantity 1) would be done if it were added to the book now, planned two ways. Each is the
+// open work with the candidate as a repair of the current plan, which moves nothing already
+// planned but what the candidate pushes back and inserts the candidate as new work is inserted
+// when it arrives: at each of its cells behind the planned work due no later than it, where it
+// ends first. Neither searches, so the dates depend on the candidate's place in the queues
+// alone, and neither changes the current plan or the book.
+//
+//   - Standard is its completion as normal work: priority StandardPriority, due just after the
+//     latest due date of the open work (or now when there is none), so that it takes its turn
+//     behind everything planned at its cells.
+//   - Express is its completion ahead of the queue: priority ExpressPriority, due now, so that
+//     it goes before every operation waiting at its cells but the overdue ones; it waits only
+//     for what runs there and for work already late.
+//
+// Both keep the cells' working hours and plan around the cells down, as every plan does.
+// Express is usually earlier than Standard, and the same when the candidate's cells have no
+// queue; in rare cases of several capable cells it may be later: the caller offers an express
+// date only when it is earlier. Before the first plan, the open work is planned by the
+// earliest-due-date dispatch instead of a repair. It returns ctx's error once ctx has ended,
+// and an error wrapping ErrNoCell when no cell offers an operation's capability.
+func (p *Planner) PromiseWork(ctx context.Context, cand book.Candidate) (WorkPromise, error) {
+	if len(cand.Operations) == 0 {
+		return WorkPromise{}, fmt.Errorf("promising work order %q: it has no operations", cand.Order.OrderID)
+	}
+	for _, op := range cand.Operations {
+		if !slices.ContainsFunc(p.cfg.Factory.Cells, func(c configs.Cell) bool { return slices.Contains(c.Capabilities, op.Capability) }) {
+			return WorkPromise{}, fmt.Errorf("promising work order %q: operation %d (%s): %w: %q", cand.Order.OrderID, op.Seq, op.Name, ErrNoCell, op.Capability)
+		}
+	}
+	now, b, err := p.trialProblem(ctx, []book.Candidate{cand})
+	if err != nil {
+		return WorkPromise{}, err
+	}
+	c := len(b.jobs) - 1 // build adds the candidates last
+	if c < 0 || b.jobs[c].id != "new-"+cand.Order.OrderID {
+		return WorkPromise{}, fmt.Errorf("promising work order %q: it was left out of the plan", cand.Order.OrderID)
+	}
+	b.jobs[c].workOrder = promised
+	standardDue := now
+	for _, j := range b.jobs[:c] {
+		if j.due.After(standardDue) {
+			standardDue = j.due
+		}
+	}
+	prev := p.Current() // both dates from the same plan, whatever Run publishes meanwhile
+	var out WorkPromise
+	for _, w := range []struct {
+		due      time.Time
+		priority int
+		at       *time.Time
+	}{
+		{standardDue.Add(time.Second), StandardPriority, &out.Standard},
+		{now, ExpressPriority, &out.Express},
+	} {
+		b.setDue(c, w.due, w.priority)
+		plan, err := p.trial(ctx, b, prev, now, false)
+		if err != nil {
+			return WorkPromise{}, err
+		}
+		end, ok := plan.Finish(promised)
+		if !ok {
+			return WorkPromise{}, fmt.Errorf("promising work order %q: the plan has no finish for it", cand.Order.OrderID)
+		}
+		*w.at = end
+	}
+	return out, nil
 }
 
 // builder turns the book's open work into a scheduler problem and back.
@@ -450,7 +567,7 @@ func (p *Planner) build(now time.Time, work []book.OpenWork, cands []book.Candid
 	}
 	fixedAt := make(map[int]bool) // cells with a running operation fixed on them
 	add := func(j job, wo book.WorkOrder, ops []book.Operation) {
-		sj := scheduler.Job{ID: j.id, Release: t0, Due: wo.Due.Unix(), Weight: 1 + int64(max(wo.Priority, 0))}
+		sj := scheduler.Job{ID: j.id, Release: t0, Due: wo.Due.Unix(), Weight: weight(wo.Priority)}
 		for _, op := range ops {
 			if op.State == book.Done || op.State == book.Scrapped {
 				continue
@@ -511,6 +628,17 @@ func (p *Planner) build(now time.Time, work []book.OpenWork, cands []book.Candid
 	b.changeovers()
 	b.problem.Down = p.downtime(now, down, bounded)
 	return b
+}
+
+// weight is the scheduler's weight of a work order's priority: its tardiness counts that many
+// times.
+func weight(priority int) int64 { return 1 + int64(max(priority, 0)) }
+
+// setDue sets the due date and priority of job i of the problem.
+func (b *builder) setDue(i int, due time.Time, priority int) {
+	b.problem.Jobs[i].Due = due.Unix()
+	b.problem.Jobs[i].Weight = weight(priority)
+	b.jobs[i].due = due
 }
 
 // changeovers sets the problem's changeover times from the families' setups, when there is a
