@@ -6,19 +6,19 @@
 # the delay from a change to a connected browser, a restart with 50,000 open work orders with
 # planning on beside planning off, the time to stop, the photo store storing a phone's photo
 # beside the decoding of it alone, a unit's public page beside a cell's queue through the same
-# HTTP handler, and the Modbus driver polling
+# HTTP handler, a repair's promised dates beside a batch's promise check, and the Modbus driver polling
 # simulated devices, each beside a peer measured in the same run, and writes docs/BENCHMARKS.md.
 #
 # scripts/bench.sh import runs the batch import section alone (the import beside sqlite3, a
 # tablet action's latency during it) and prints it, leaving docs/BENCHMARKS.md as it is;
 # scripts/bench.sh photos does the same with the photo store's section, scripts/bench.sh
-# unitpage with the unit page's.
+# unitpage with the unit page's, scripts/bench.sh promise with the planner's promise checks'.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 only=${1:-}
-[ -z "$only" ] || [ "$only" = import ] || [ "$only" = photos ] || [ "$only" = unitpage ] ||
-  { echo "usage: scripts/bench.sh [import|photos|unitpage]" >&2; exit 2; }
+[ -z "$only" ] || [ "$only" = import ] || [ "$only" = photos ] || [ "$only" = unitpage ] || [ "$only" = promise ] ||
+  { echo "usage: scripts/bench.sh [import|photos|unitpage|promise]" >&2; exit 2; }
 B=$root/.bench
 rm -rf "$B"
 mkdir -p "$B"
@@ -157,6 +157,67 @@ if [ "$only" = unitpage ]; then
   exit 0
 fi
 
+# The planner's promise checks (cells/planner, BenchmarkPromise) in-process against 10,000 open
+# work orders: a repair's standard and express dates beside the promise check of a batch.
+promise_section() {
+  echo "== promise: a repair's express date beside a batch's promise check, 10,000 open work orders"
+  go test -run '^$' -bench 'BenchmarkPromise' -benchtime 5x -count 5 -benchmem ./cells/planner/ | tee "$B/go-promise.txt"
+  # prmed NAME UNIT: the median over the runs of the metric UNIT of BenchmarkPromise/NAME-10000.
+  prmed() {
+    awk -v want="BenchmarkPromise/$1-10000" -v unit="$2" '
+      { name = $1; sub(/-[0-9]+$/, "", name) }
+      name == want { for (i = 3; i < NF; i++) if ($(i + 1) == unit) print $i }' "$B/go-promise.txt" |
+      sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) exit 1; print a[int((NR + 1) / 2)] }' ||
+      { echo "bench: no $1 $2 in $B/go-promise.txt" >&2; exit 1; }
+  }
+  local peer ratio
+  peer=$(prmed peer-batch ns/op)
+  ratio=$(awk -v a="$(prmed express ns/op)" -v b="$peer" 'BEGIN { printf "%.2f", a / b }')
+  # prrow WHAT NAME: a row of the table.
+  prrow() {
+    local ns
+    ns=$(prmed "$2" ns/op)
+    echo "| $1 | $(awk -v v="$ns" 'BEGIN { printf "%.0f", v / 1e6 }') | $(awk -v a="$ns" -v b="$peer" 'BEGIN { printf "%.2f", a / b }')x | $(awk -v v="$(prmed "$2" B/op)" 'BEGIN { printf "%.0f", v / 1048576 }') | $(prmed "$2" allocs/op) |"
+  }
+  cat > "$B/promise.md" <<MD
+## Promise checks with 10,000 open work orders
+
+The planner (\`cells/planner\`) in-process, with a book of 10,000 open work orders of the test
+studio (rugs and scarves, 2 or 3 operations each, imported as 10 batches of 1,000) and a current
+plan of them. A repair's promise (\`PromiseWork\`): its work order, an hour at a loom and 5
+minutes at the packing table, planned twice as a repair of the current plan without a search,
+behind the queue (the standard date) and ahead of it (the express date). The peer, in the same
+run on the same floor: the promise check of a batch of one order (\`Promise\`, as the planner's
+page asks it: a repair of the current plan, then the 300 ms search). Both begin by reading the
+open work from the book, measured alone on the third row. Command:
+\`go test -run '^\$' -bench 'BenchmarkPromise' -benchtime 5x -count 5 -benchmem ./cells/planner/\`,
+medians of 5 (\`scripts/bench.sh promise\` runs this section alone).
+
+| check | ms | ratio to the batch's check | allocated MiB | allocations |
+| --- | --- | --- | --- | --- |
+$(prrow "a repair's standard and express dates (\`PromiseWork\`)" express)
+$(prrow "peer: a batch of one order (\`Promise\`)" peer-batch)
+$(prrow "the read of the open work alone (\`Book.OpenWork\`)" peer-read)
+
+Ratio of the repair's promise to the batch's: **${ratio}x**. Aim: no slower than the batch's
+check, which the planner's page waits for: $(awk -v r="$ratio" 'BEGIN { print (r <= 1 ? "met" : "**missed**") }').
+The repair's check makes two plans where the batch's makes one, but neither searches; what is
+left is mostly the read of the book. The dates (\`standard-h\`, \`express-h\`): the standard one
+$(awk -v v="$(prmed express standard-h)" 'BEGIN { printf "%.0f", v }') hours away, behind every work order planned at the looms and the packing table, the
+express one $(awk -v v="$(prmed express express-h)" 'BEGIN { printf "%.2f", v }') hours away, where the repair's own work is 1.08 hours.
+$(awk -v v="$(prmed express express-h)" 'BEGIN { if (v > 1.09) print "The rest is packing it waits behind: the repair of a plan places each new operation by the\ncurrent plan'"'"'s times, so the packing of the scarves whose weaving the express repair pushes\nback keeps its place ahead of the repair'"'"'s own packing." }')
+
+\`\`\`
+$(grep -E '^Benchmark' "$B/go-promise.txt")
+\`\`\`
+MD
+}
+if [ "$only" = promise ]; then
+  promise_section
+  cat "$B/promise.md"
+  exit 0
+fi
+
 echo "== building"
 go build -o "$B/cellforge" ./cmd/cellforge
 go build -o "$B/load" ./cmd/cellforge-load
@@ -241,6 +302,7 @@ MD
 
 photos_section
 unitpage_section
+promise_section
 
 # Telemetry against a real Mosquitto and a real InfluxDB 1.8, started by the tests' harness on
 # loopback ports (installed by scripts/deps.sh when missing).
@@ -911,6 +973,8 @@ rounds of 5 s each:
 | peer: libmodbus \`modbus_read_registers\` | ${s_lib} |
 
 Ratio: ours / libmodbus = **${s_ratio}**. Aim: at least 0.8: $(aim "$s_ratio >= 0.8").
+
+$(cat "$B/promise.md")
 
 $(cat "$B/sched.md")
 
