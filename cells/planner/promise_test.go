@@ -38,8 +38,11 @@ func takeSnapshot(t *testing.T, fx *fixture) snapshot {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pl := fx.planner.Current()
-	return snapshot{plan: pl, slots: pl.Slots(""), lastEvent: last, work: work}
+	s := snapshot{plan: fx.planner.Current(), lastEvent: last, work: work}
+	if s.plan != nil {
+		s.slots = s.plan.Slots("")
+	}
+	return s
 }
 
 func (s snapshot) check(t *testing.T, fx *fixture) {
@@ -68,6 +71,7 @@ func TestPromiseWork(t *testing.T) {
 		queued   int    // BAGs queued at repair-1
 		start    bool   // the first of them started at the repair bench
 		down     string // a cell down at the check (for the assumed repair of an hour)
+		noPlan   bool   // checked before the first plan
 		standard time.Time
 		express  time.Time
 	}{
@@ -75,6 +79,10 @@ func TestPromiseWork(t *testing.T) {
 		// 11:00 and washes 11:45 to 12:00, after the last BAG's wash (11:00 to 11:20); the
 		// express one mends from 08:00, three hours earlier.
 		{name: "express jumps the queued work", config: "testdata/repair.yaml", at: mon(8, 0), queued: 3,
+			standard: mon(12, 0), express: mon(9, 0)},
+		// Without a plan yet, the earliest-due-date dispatch puts the standard repair behind the
+		// BAGs (due on 1 December) and the express one ahead of them.
+		{name: "before the first plan", config: "testdata/repair.yaml", at: mon(8, 0), queued: 3, noPlan: true,
 			standard: mon(12, 0), express: mon(9, 0)},
 		{name: "nothing queued: both the same", config: "testdata/repair.yaml", at: mon(8, 0),
 			standard: mon(9, 0), express: mon(9, 0)},
@@ -107,7 +115,9 @@ func TestPromiseWork(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			fx.replan(t, true)
+			if !tt.noPlan {
+				fx.replan(t, true)
+			}
 			if tt.down != "" {
 				if _, err := fx.book.CellDown(ctx, tt.down, "needle broke", book.Actor("cell:"+tt.down)); err != nil {
 					t.Fatal(err)
