@@ -460,12 +460,13 @@ var ErrNoCell = errors.New("no cell offers the capability")
 const promised int64 = -1
 
 // PromiseWork predicts when one candidate work order (a repair's: its operations given,
-// quantity 1) would be done if it were added to the book now, planned two ways. Each is the
-// open work with the candidate as a repair of the current plan, which moves nothing already
-// planned but what the candidate pushes back and inserts the candidate as new work is inserted
-// when it arrives: at each of its cells behind the planned work due no later than it, where it
-// ends first. Neither searches, so the dates depend on the candidate's place in the queues
-// alone, and neither changes the current plan or the book.
+// quantity 1) would be done if it were added to the book now, planned two ways. Each date comes
+// from a plan of the open work and the candidate made as a repair of the current plan: what is
+// planned keeps its cell and its place in the cell's order, and the candidate is inserted as
+// new work is when it arrives, at each of its cells behind the planned work due no later than
+// it, on the cell where it ends first. Neither plan searches for a better one, so that each
+// date depends on the candidate's place in the queues alone; neither changes the current plan
+// or the book.
 //
 //   - Standard is its completion as normal work: priority StandardPriority, due just after the
 //     latest due date of the open work (or now when there is none), so that it takes its turn
@@ -484,17 +485,16 @@ func (p *Planner) PromiseWork(ctx context.Context, cand book.Candidate) (WorkPro
 	if len(cand.Operations) == 0 {
 		return WorkPromise{}, fmt.Errorf("promising work order %q: it has no operations", cand.Order.OrderID)
 	}
-	for _, op := range cand.Operations {
-		if !slices.ContainsFunc(p.cfg.Factory.Cells, func(c configs.Cell) bool { return slices.Contains(c.Capabilities, op.Capability) }) {
-			return WorkPromise{}, fmt.Errorf("promising work order %q: operation %d (%s): %w: %q", cand.Order.OrderID, op.Seq, op.Name, ErrNoCell, op.Capability)
-		}
-	}
 	now, b, err := p.trialProblem(ctx, []book.Candidate{cand})
 	if err != nil {
 		return WorkPromise{}, err
 	}
+	id := "new-" + cand.Order.OrderID
+	if capability, ok := b.leftOut[id]; ok {
+		return WorkPromise{}, fmt.Errorf("promising work order %q: %w: %q", cand.Order.OrderID, ErrNoCell, capability)
+	}
 	c := len(b.jobs) - 1 // build adds the candidates last
-	if c < 0 || b.jobs[c].id != "new-"+cand.Order.OrderID {
+	if c < 0 || b.jobs[c].id != id {
 		return WorkPromise{}, fmt.Errorf("promising work order %q: it was left out of the plan", cand.Order.OrderID)
 	}
 	b.jobs[c].workOrder = promised
@@ -536,6 +536,8 @@ type builder struct {
 	// families maps a changeover attribute, value and setup to a family; family 0 has none.
 	families map[family]int
 	setups   []int64 // changeover time into each family
+	// leftOut holds the jobs left out of the problem, by id, with the capability no cell offers.
+	leftOut map[string]string
 }
 
 type family struct {
@@ -609,6 +611,10 @@ func (p *Planner) build(now time.Time, work []book.OpenWork, cands []book.Candid
 			}
 			if len(sop.Alternatives) == 0 {
 				p.log.Warn("work no cell can do is left out of the plan", "work_order", wo.ID, "operation", op.ID, "capability", op.Capability)
+				if b.leftOut == nil {
+					b.leftOut = make(map[string]string)
+				}
+				b.leftOut[j.id] = op.Capability
 				return
 			}
 			sj.Ops = append(sj.Ops, sop)

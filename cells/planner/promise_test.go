@@ -204,7 +204,7 @@ func TestPromiseWorkRefusesWhatCannotBePlanned(t *testing.T) {
 		{"no operations", book.Candidate{Order: book.Order{OrderID: "R-000001-W"}}, nil,
 			`promising work order "R-000001-W": it has no operations`},
 		{"no cell offers a capability", polish, planner.ErrNoCell,
-			`promising work order "R-000002-W": operation 1 (polish): no cell offers the capability: "polish"`},
+			`promising work order "R-000002-W": no cell offers the capability: "polish"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
