@@ -217,3 +217,38 @@ func TestPromiseWorkRefusesWhatCannotBePlanned(t *testing.T) {
 		})
 	}
 }
+
+// TestPromiseWorkWhileRunning: promise checks run beside the planner's loop, which re-plans as
+// batches arrive, and each answers from a plan of its own, the express date never after the
+// standard one on this floor of one cell per capability.
+func TestPromiseWorkWhileRunning(t *testing.T) {
+	fx := newFixtureFrom(t, "testdata/repair.yaml")
+	ctx, cancel := context.WithCancel(context.Background())
+	fx.planner = planner.New(planner.Config{Book: fx.book, Factory: fx.factory, Now: fx.clock.Now, Interval: 5 * time.Millisecond, Search: 20 * time.Millisecond, Seed: 1})
+	fx.book.UsePlan(fx.planner)
+	done := make(chan error, 1)
+	go func() { done <- fx.planner.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	var last planner.WorkPromise
+	for i := range 5 {
+		fx.importCSV(t, "later", batch(fmt.Sprintf("B%d-", i), 2, "BAG"))
+		got, err := fx.planner.PromiseWork(ctx, repairCandidate("R-000001-W"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Express.After(got.Standard) || got.Standard.Before(last.Standard) {
+			t.Errorf("check %d: standard %v, express %v; the one before: standard %v", i, got.Standard, got.Express, last.Standard)
+		}
+		last = got
+	}
+	// Ten BAGs of an hour, whether the loop has planned the last ones yet or not: the standard
+	// repair mends after them from 18:00 and is washed by 19:00.
+	if want := fx.clock.Now().Add(11 * time.Hour); !last.Standard.Equal(want) {
+		t.Errorf("standard date %v with ten BAGs queued, want %v", last.Standard, want)
+	}
+}
