@@ -2,7 +2,8 @@
 // scheduling problem, has the scheduler plan it, and re-plans when the book changes (a batch
 // imported, a cell down or back, an operation started, finished early or late). The book
 // follows the plan: it queues ready work at the planned cell and orders every cell's queue by
-// planned start.
+// planned start. Promise checks (a batch's, a repair's) are answered from plans of their own,
+// which the floor does not follow.
 //
 // It imports the order book, the factory model and the scheduler; it must not import api,
 // drivers, telemetry or any store implementation.
