@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -51,7 +52,7 @@ func (s snapshot) check(t *testing.T, fx *fixture) {
 	if now.plan != s.plan || !slices.Equal(now.slots, s.slots) {
 		t.Error("the promise check changed the current plan")
 	}
-	if now.lastEvent != s.lastEvent || fmt.Sprint(now.work) != fmt.Sprint(s.work) {
+	if now.lastEvent != s.lastEvent || !reflect.DeepEqual(now.work, s.work) {
 		t.Errorf("the promise check changed the book: last event %d, was %d; %d open work orders, were %d",
 			now.lastEvent, s.lastEvent, len(now.work), len(s.work))
 	}
