@@ -87,8 +87,8 @@ func TestPromiseWork(t *testing.T) {
 			standard: mon(12, 0), express: mon(9, 0)},
 		{name: "nothing queued: both the same", config: "testdata/repair.yaml", at: mon(8, 0),
 			standard: mon(9, 0), express: mon(9, 0)},
-		// The first BAG runs until 09:00: express waits for it and for its wash (09:00 to
-		// 09:20).
+		// The first BAG runs at the bench until 09:00: the express repair mends after it, 09:00
+		// to 09:45, and washes 09:45 to 10:00.
 		{name: "express waits for the running job", config: "testdata/repair.yaml", at: mon(8, 0), queued: 3, start: true,
 			standard: mon(12, 0), express: mon(10, 0)},
 		// At 17:30 on Monday nothing of an hour or of 45 minutes fits before 18:00: the BAGs
