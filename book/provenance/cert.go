@@ -113,12 +113,41 @@ type Photo struct {
 	MediaType string `json:"media_type"`
 }
 
-// Repair is an event in the unit's life after it was made: a repair, an alteration.
+// RepairKind is the Kind of a repair the studio carried out through its cells.
+const RepairKind = "repair"
+
+// Repair is an event in the unit's life after it was made: a repair (Kind RepairKind), an
+// alteration. What a repair carried out through the studio's cells adds, its services, makers,
+// notes and photos, is left out of the JSON when empty, so that a revision written before they
+// were reads back to the bytes that were signed.
 type Repair struct {
 	Kind string `json:"kind"`
-	// Date is YYYY-MM-DD.
+	// Date is when it was done, in the studio's time zone, as YYYY-MM-DD.
 	Date string `json:"date"`
+	// Text is a short summary of what was done, for a reader that shows one line of it.
 	Text string `json:"text"`
+	// Services are the names of the services carried out, in the order they were done.
+	Services []string `json:"services,omitempty"`
+	// Makers are the public names of the people who worked its steps and agreed to be named,
+	// in the order of their first act.
+	Makers []string `json:"makers,omitempty"`
+	// Notes and Photos are the makers' public notes and photos of its work, by time.
+	Notes  []Note  `json:"notes,omitempty"`
+	Photos []Photo `json:"photos,omitempty"`
+}
+
+// AllPhotos returns every photo r names, each once: the unit's, then its repairs' in order. A
+// page shows them and a server or an export serves exactly these.
+func (r *Revision) AllPhotos() []Photo {
+	out := slices.Clone(r.Photos)
+	for _, e := range r.Repairs {
+		for _, p := range e.Photos {
+			if !slices.ContainsFunc(out, func(q Photo) bool { return q.SHA256 == p.SHA256 }) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
 }
 
 // canonical returns the canonical JSON of r: the bytes its signature covers.
@@ -186,17 +215,28 @@ func (r *Revision) check() error {
 			return fmt.Errorf("steps[%d].end %s is before its start %s", i, s.End.Format(time.RFC3339), s.Start.Format(time.RFC3339))
 		}
 	}
-	for i, p := range r.Photos {
-		if !isHexHash(p.SHA256) {
-			return fmt.Errorf("photos[%d].sha256 %q is not a SHA-256 in lower-case hex", i, p.SHA256)
-		}
-		if p.MediaType == "" {
-			return fmt.Errorf("photos[%d].media_type is empty", i)
-		}
+	if err := checkPhotos("photos", r.Photos); err != nil {
+		return err
 	}
 	for i, e := range r.Repairs {
 		if _, err := time.Parse(time.DateOnly, e.Date); err != nil {
 			return fmt.Errorf("repairs[%d].date %q is not a date YYYY-MM-DD", i, e.Date)
+		}
+		if err := checkPhotos(fmt.Sprintf("repairs[%d].photos", i), e.Photos); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkPhotos says what is wrong with a list of photos, at is the list's field.
+func checkPhotos(at string, photos []Photo) error {
+	for i, p := range photos {
+		if !isHexHash(p.SHA256) {
+			return fmt.Errorf("%s[%d].sha256 %q is not a SHA-256 in lower-case hex", at, i, p.SHA256)
+		}
+		if p.MediaType == "" {
+			return fmt.Errorf("%s[%d].media_type is empty", at, i)
 		}
 	}
 	return nil
