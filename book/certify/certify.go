@@ -1,7 +1,9 @@
 // Package certify issues and keeps units' certificates: it tells a unit's story, as the book
 // knows it, as a revision of its certificate (package book/provenance), taking only what may be
-// published (public names of the makers who opted in, public notes and photos; no customer, no
-// person id), and issues a new signed revision whenever the story changed since the last.
+// published (public names of the makers who opted in, public notes and photos, the repairs done
+// to it since with their services, makers, public notes and photos; no customer, no person id, no
+// repair's id), and issues a new signed revision whenever the story changed since the last: a
+// repair finished is one new revision.
 package certify
 
 import (

@@ -73,18 +73,61 @@ func (i *Issuer) revisionOf(s book.Story) provenance.Revision {
 	if last.Before(first) {
 		last = first
 	}
-	for _, n := range s.Notes {
-		if !n.Private {
-			r.Notes = append(r.Notes, provenance.Note{Text: n.Text, Author: i.publicName(n.Author), At: n.At.UTC()})
-		}
-	}
-	for _, p := range s.Photos {
-		if !p.Private && !slices.ContainsFunc(r.Photos, func(q provenance.Photo) bool { return q.SHA256 == p.Hash }) {
-			r.Photos = append(r.Photos, provenance.Photo{SHA256: p.Hash, MediaType: p.MediaType})
-		}
-	}
+	r.Notes = i.publicNotes(s.Notes)
+	r.Photos = publicPhotos(s.Photos)
 	r.Made = provenance.Made{First: first.In(i.loc).Format(time.DateOnly), Last: last.In(i.loc).Format(time.DateOnly)}
+	for _, sr := range s.Repairs {
+		r.Repairs = append(r.Repairs, i.repairOf(sr))
+	}
 	return r
+}
+
+// repairOf tells a repair of the unit as its certificate does: the day its work was done, its
+// services by the names the studio gives them (by id when the config no longer has one), the
+// public names of those who worked its steps and opted in, its public notes and photos; not its
+// id, its customer or what the customer sent with it.
+func (i *Issuer) repairOf(sr book.StoryRepair) provenance.Repair {
+	e := provenance.Repair{Kind: provenance.RepairKind, Date: sr.Done.In(i.loc).Format(time.DateOnly)}
+	for _, id := range sr.Services {
+		name := id
+		if svc, ok := i.factory.Aftercare.Service(id); ok && svc.Name != "" {
+			name = svc.Name
+		}
+		e.Services = append(e.Services, name)
+	}
+	for _, st := range sr.Steps {
+		for _, m := range makers(st.Acts) {
+			if !slices.Contains(e.Makers, m) {
+				e.Makers = append(e.Makers, m)
+			}
+		}
+	}
+	e.Text = strings.Join(e.Services, ", ")
+	e.Notes = i.publicNotes(sr.Notes)
+	e.Photos = publicPhotos(sr.Photos)
+	return e
+}
+
+// publicNotes returns the notes that are not private, with their author's public name.
+func (i *Issuer) publicNotes(notes []book.Note) []provenance.Note {
+	var out []provenance.Note
+	for _, n := range notes {
+		if !n.Private {
+			out = append(out, provenance.Note{Text: n.Text, Author: i.publicName(n.Author), At: n.At.UTC()})
+		}
+	}
+	return out
+}
+
+// publicPhotos returns the photos that are not private, each once.
+func publicPhotos(photos []book.Photo) []provenance.Photo {
+	var out []provenance.Photo
+	for _, p := range photos {
+		if !p.Private && !slices.ContainsFunc(out, func(q provenance.Photo) bool { return q.SHA256 == p.Hash }) {
+			out = append(out, provenance.Photo{SHA256: p.Hash, MediaType: p.MediaType})
+		}
+	}
+	return out
 }
 
 // machine names the machine of a cell: its Modbus machine's id, empty for a manual cell.
