@@ -62,11 +62,20 @@ type view struct {
 	Photos  []photoView
 	Makers  []string
 	Consume []provenance.Lot
+	// Repairs are the unit's repairs by date, the oldest first: its life after it was made
+	// reads on from how it was made.
+	Repairs []repairView
 }
 
 type photoView struct {
 	Full, Thumb string
 	N           int
+}
+
+// repairView is a repair as the page shows it, with the addresses of its photos.
+type repairView struct {
+	provenance.Repair
+	Thumbs []photoView
 }
 
 // Render writes the page of p to w.
@@ -75,16 +84,11 @@ func Render(w io.Writer, p Page) error {
 	if v.Title == "" {
 		v.Title = p.Revision.Product.SKU
 	}
-	for i, ph := range p.Revision.Photos {
-		pv := photoView{N: i + 1}
-		if p.Links.Photo != nil {
-			pv.Full = p.Links.Photo(ph.SHA256, ph.MediaType)
-		}
-		if p.Links.Thumbnail != nil {
-			pv.Thumb = p.Links.Thumbnail(ph.SHA256, ph.MediaType)
-		}
-		v.Photos = append(v.Photos, pv)
+	v.Photos = p.Links.photos(p.Revision.Photos)
+	for _, r := range p.Revision.Repairs {
+		v.Repairs = append(v.Repairs, repairView{Repair: r, Thumbs: p.Links.photos(r.Photos)})
 	}
+	slices.SortStableFunc(v.Repairs, func(a, b repairView) int { return strings.Compare(a.Date, b.Date) })
 	for _, s := range p.Revision.Steps {
 		for _, m := range s.Makers {
 			if !slices.Contains(v.Makers, m) {
@@ -98,6 +102,22 @@ func Render(w io.Writer, p Page) error {
 	}
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// photos returns the addresses of photos, numbered from 1.
+func (l Links) photos(photos []provenance.Photo) []photoView {
+	var out []photoView
+	for i, ph := range photos {
+		pv := photoView{N: i + 1}
+		if l.Photo != nil {
+			pv.Full = l.Photo(ph.SHA256, ph.MediaType)
+		}
+		if l.Thumbnail != nil {
+			pv.Thumb = l.Thumbnail(ph.SHA256, ph.MediaType)
+		}
+		out = append(out, pv)
+	}
+	return out
 }
 
 // num writes a reading or a param the way people write it: at most two decimals, none when

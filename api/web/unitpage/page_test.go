@@ -95,3 +95,50 @@ func TestCertificateFile(t *testing.T) {
 		})
 	}
 }
+
+// TestRenderRepairs: the page tells the unit's repairs by date, the oldest first, each with its
+// date, services, makers, notes and photos as thumbnails, escaped; a repair told only by a
+// text (as a certificate before services were named has it) shows its text.
+func TestRenderRepairs(t *testing.T) {
+	day := time.Date(2027, 2, 1, 9, 0, 0, 0, time.UTC)
+	r := sample()
+	r.Repairs = []provenance.Repair{
+		{Kind: "repair", Date: "2027-02-01", Text: "<b>Fringe</b> repair, Deep clean",
+			Services: []string{"<b>Fringe</b> repair", "Deep clean"}, Makers: []string{"Amira", "Cleo & Co"},
+			Notes:  []provenance.Note{{Text: "Moth damage on <two> fringes", Author: "Amira", At: day}},
+			Photos: []provenance.Photo{{SHA256: strings.Repeat("cd", 32), MediaType: "image/png"}, {SHA256: strings.Repeat("ef", 32), MediaType: "image/jpeg"}}},
+		{Kind: "reweave", Date: "2026-12-20", Text: "Edge rewoven"},
+	}
+	var b strings.Builder
+	if err := Render(&b, Page{Revision: r, Finished: true, Links: links()}); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	tests := []struct{ name, want string }{
+		{"the heading", "<h2>Its life since</h2>"},
+		{"the older first", `data-date="2026-12-20"`},
+		{"the newer", `data-date="2027-02-01"`},
+		{"the date", `<time datetime="2027-02-01">2027-02-01</time>`},
+		{"the services, escaped", `<ul class="services"><li>&lt;b&gt;Fringe&lt;/b&gt; repair</li><li>Deep clean</li></ul>`},
+		{"the makers, escaped", `By <span class="makers">Amira, Cleo &amp; Co</span>`},
+		{"the note, escaped", `<blockquote class="note">Moth damage on &lt;two&gt; fringes<footer class="meta">Amira, 1 Feb 2027 09:00 UTC</footer></blockquote>`},
+		{"a photo's thumbnail", `<a href="photos/` + strings.Repeat("cd", 32) + `.jpg"><img src="photos/` + strings.Repeat("cd", 32) + `.thumb.jpg" alt="Photo 1 of the repair of 2027-02-01"`},
+		{"another photo", `alt="Photo 2 of the repair of 2027-02-01"`},
+		{"an old repair's text", "<div>Edge rewoven</div>"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !strings.Contains(page, tt.want) {
+				t.Errorf("the page lacks %q", tt.want)
+			}
+		})
+	}
+	if old, new := strings.Index(page, `data-date="2026-12-20"`), strings.Index(page, `data-date="2027-02-01"`); old > new {
+		t.Error("the repair of 2027-02-01 comes before the one of 2026-12-20")
+	}
+	for _, not := range []string{"<b>", "<script", "<two>", "<div>&lt;b&gt;Fringe"} {
+		if strings.Contains(page, not) {
+			t.Errorf("the page holds %q", not)
+		}
+	}
+}
