@@ -103,9 +103,9 @@ func (p *Pages) unitCertificate(c echo.Context) error {
 	return c.Blob(http.StatusOK, "application/json", u.Certificate)
 }
 
-// unitPhoto serves a photo the unit's certificate names, or its thumbnail: {sha256}.{ext} or
-// {sha256}.thumb.jpg. A photo the certificate does not name is not found, whatever the store
-// holds.
+// unitPhoto serves a photo the unit's certificate names (of the unit or of a repair), or its
+// thumbnail: {sha256}.{ext} or {sha256}.thumb.jpg. A photo the certificate does not name is not
+// found, whatever the store holds.
 func (p *Pages) unitPhoto(c echo.Context) error {
 	u, err := p.unit(c)
 	if err != nil {
@@ -114,7 +114,7 @@ func (p *Pages) unitPhoto(c echo.Context) error {
 	name := c.Param("name")
 	hash, rest, _ := strings.Cut(name, ".")
 	var mediaType string
-	for _, ph := range u.Revision.Photos {
+	for _, ph := range u.Revision.AllPhotos() {
 		if ph.SHA256 == hash {
 			mediaType = ph.MediaType
 		}
