@@ -164,7 +164,7 @@ func (x exporter) unit(u certify.Unit) error {
 	if err := x.write(filepath.Join(dir, "certificate.json"), u.Certificate); err != nil {
 		return err
 	}
-	for _, p := range u.Revision.Photos {
+	for _, p := range u.Revision.AllPhotos() { // the unit's and its repairs'
 		full, _, err := x.photos.Open(p.SHA256)
 		if err != nil {
 			return fmt.Errorf("unit %s: photo %s: %w", serial, p.SHA256, err)

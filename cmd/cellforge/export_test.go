@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/certify"
 	"github.com/cellforge/cellforge/book/intake"
 	"github.com/cellforge/cellforge/book/photos"
 	"github.com/cellforge/cellforge/book/provenance"
@@ -213,5 +214,54 @@ func TestProvenanceExportRefuses(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "out")); !os.IsNotExist(err) {
 		t.Fatalf("a refused export wrote %v", err)
+	}
+}
+
+// TestExportRepairPhotos: the export of a repaired unit writes the photos of its repairs and
+// their thumbnails beside its own, where its page links them. The book cannot record a repair
+// in this test: the unit is given as the certificate issuer tells one.
+func TestExportRepairPhotos(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	pics, err := photos.New(filepath.Join(data, photosDir), photos.Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(name string) photos.Photo {
+		f, err := os.Open("../../book/photos/testdata/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		p, err := pics.Put(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	own, repaired := put("plain.jpg"), put("upright.png")
+	u := certify.Unit{Finished: true, Certificate: []byte(`{"revisions":[]}`), Revision: provenance.Revision{
+		Serial: "A-1", Product: provenance.Product{SKU: "RUG", Name: "Kilim rug"}, Made: provenance.Made{First: "2026-11-02", Last: "2026-11-02"},
+		Photos: []provenance.Photo{{SHA256: own.Hash, MediaType: own.MediaType}},
+		Repairs: []provenance.Repair{{Kind: provenance.RepairKind, Date: "2027-02-01", Services: []string{"Fringe repair"},
+			Photos: []provenance.Photo{{SHA256: repaired.Hash, MediaType: repaired.MediaType}, {SHA256: own.Hash, MediaType: own.MediaType}}}},
+	}}
+	out := t.TempDir()
+	if err := (exporter{out: out, photos: pics}).unit(u); err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(filepath.Join(out, "u", "A-1", "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{own.Hash + ".jpg", own.Hash + ".thumb.jpg", repaired.Hash + ".png", repaired.Hash + ".thumb.jpg"} {
+		if _, err := os.Stat(filepath.Join(out, "u", "A-1", "photos", name)); err != nil {
+			t.Errorf("photo %s: %v", name, err)
+		}
+	}
+	for _, link := range []string{`href="/u/A-1/photos/` + repaired.Hash + `.png"`, `src="/u/A-1/photos/` + repaired.Hash + `.thumb.jpg"`} {
+		if !bytes.Contains(page, []byte(link)) {
+			t.Errorf("the page lacks %s", link)
+		}
 	}
 }
