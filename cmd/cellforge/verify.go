@@ -7,8 +7,11 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"reflect"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/cellforge/cellforge/api"
 	"github.com/cellforge/cellforge/book/provenance"
@@ -85,8 +88,9 @@ func verifyFrom(ctx context.Context, client *http.Client, cert, keys string) (*p
 	return chain, nil
 }
 
-// summary is the line verify prints for a certificate that verifies: its serial, how many
-// revisions it has and the keys that signed them.
+// summary is what verify prints for a certificate that verifies: a line with its serial, how
+// many revisions it has and the keys that signed them, then a line for each repair its newest
+// revision tells (see repairLine).
 func summary(cert string, c *provenance.Chain) string {
 	var ids []string
 	seen := map[string]bool{}
@@ -105,7 +109,75 @@ func summary(cert string, c *provenance.Chain) string {
 	if n > 0 {
 		serial = c.Revisions[0].Revision.Serial
 	}
-	return fmt.Sprintf("%s verifies: serial %s, %d revision%s, signed by %s", cert, serial, n, plural, strings.Join(ids, ", "))
+	lines := []string{fmt.Sprintf("%s verifies: serial %s, %d revision%s, signed by %s", cert, printable(serial), n, plural, strings.Join(ids, ", "))}
+	if n > 0 {
+		for _, r := range c.Revisions[n-1].Revision.Repairs {
+			lines = append(lines, repairLine(r, firstWith(c, r)))
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// repairLine tells a repair on one line: "  repair 2027-02-01, revision 2: Fringe repair, Deep
+// clean; by Ana; 1 note, 2 photos", naming the revision that first told it. What the
+// certificate says is printed as Go quotes it when it holds a line break or another control
+// character, so that a certificate from elsewhere cannot add lines or drive the terminal.
+func repairLine(r provenance.Repair, revision int) string {
+	what := printable(r.Text)
+	if len(r.Services) > 0 {
+		what = joinPrintable(r.Services)
+	}
+	parts := []string{what}
+	if len(r.Makers) > 0 {
+		parts = append(parts, "by "+joinPrintable(r.Makers))
+	}
+	var counts []string
+	for _, c := range []struct {
+		n    int
+		noun string
+	}{{len(r.Notes), "note"}, {len(r.Photos), "photo"}} {
+		switch c.n {
+		case 0:
+		case 1:
+			counts = append(counts, "1 "+c.noun)
+		default:
+			counts = append(counts, fmt.Sprintf("%d %ss", c.n, c.noun))
+		}
+	}
+	if len(counts) > 0 {
+		parts = append(parts, strings.Join(counts, ", "))
+	}
+	return fmt.Sprintf("  %s %s, revision %d: %s", printable(r.Kind), printable(r.Date), revision, strings.Join(parts, "; "))
+}
+
+// printable returns s, or s quoted when it holds a character that is not printable.
+func printable(s string) string {
+	for _, c := range s {
+		if c != ' ' && !unicode.IsPrint(c) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
+}
+
+func joinPrintable(list []string) string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = printable(s)
+	}
+	return strings.Join(out, ", ")
+}
+
+// firstWith returns the number of the first revision of c that tells repair r.
+func firstWith(c *provenance.Chain, r provenance.Repair) int {
+	for _, s := range c.Revisions {
+		for _, e := range s.Revision.Repairs {
+			if reflect.DeepEqual(e, r) {
+				return s.Revision.Number
+			}
+		}
+	}
+	return c.Revisions[len(c.Revisions)-1].Revision.Number
 }
 
 // isURL says whether a source names an http or https URL rather than a file.

@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -264,4 +265,80 @@ func TestServeKeyFile(t *testing.T) {
 			t.Errorf("the daemon made a key in its data directory (%v) though the config names one", err)
 		}
 	})
+}
+
+// TestVerifyTellsRepairs: verify prints a line for each repair the newest revision of a
+// certificate tells, naming the revision that first told it; a certificate without repairs
+// is one line, as before.
+func TestVerifyTellsRepairs(t *testing.T) {
+	ring, err := provenance.OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	keys, err := ring.PublicKeys().Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keysFile := filepath.Join(dir, "keys.json")
+	if err := os.WriteFile(keysFile, keys, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2027, 3, 2, 10, 0, 0, 0, time.UTC)
+	rev := provenance.Revision{Serial: "LL-0042", Product: provenance.Product{SKU: "SCARF-WOOL", Name: "Wool scarf"},
+		Made: provenance.Made{First: "2027-03-01", Last: "2027-03-02"}}
+	repairs := []provenance.Repair{
+		{Kind: "reweave", Date: "2027-04-01", Text: "Edge rewoven"},
+		{Kind: provenance.RepairKind, Date: "2027-06-01", Text: "Hem repair, Deep clean", Services: []string{"Hem repair", "Deep clean"},
+			Makers: []string{"Amira", "Cleo"}, Notes: []provenance.Note{{Text: "Moth holes mended", Author: "Amira", At: at}},
+			Photos: []provenance.Photo{{SHA256: strings.Repeat("ab", 32), MediaType: "image/jpeg"}, {SHA256: strings.Repeat("cd", 32), MediaType: "image/png"}}},
+		{Kind: "re\x1b[2Jpair", Date: "2027-07-01", Services: []string{"Fringe\nrepair", "Dusting"}, Makers: []string{"Ana\r"}},
+	}
+	tests := []struct {
+		name    string
+		repairs []int // how many repairs each revision after the first tells
+		want    string
+	}{
+		{"no repair", nil, "verifies: serial LL-0042, 1 revision, signed by " + ring.KeyID() + "\n"},
+		{"repairs", []int{1, 1, 2},
+			"verifies: serial LL-0042, 4 revisions, signed by " + ring.KeyID() + "\n" +
+				"  reweave 2027-04-01, revision 2: Edge rewoven\n" +
+				"  repair 2027-06-01, revision 4: Hem repair, Deep clean; by Amira, Cleo; 1 note, 2 photos\n"},
+		{"control characters", []int{3},
+			"verifies: serial LL-0042, 2 revisions, signed by " + ring.KeyID() + "\n" +
+				"  reweave 2027-04-01, revision 2: Edge rewoven\n" +
+				"  repair 2027-06-01, revision 2: Hem repair, Deep clean; by Amira, Cleo; 1 note, 2 photos\n" +
+				`  "re\x1b[2Jpair" 2027-07-01, revision 2: "Fringe\nrepair", Dusting; by "Ana\r"` + "\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var c provenance.Chain
+			r := rev
+			if err := c.Issue(r, ring, at); err != nil {
+				t.Fatal(err)
+			}
+			for i, n := range tt.repairs {
+				r.Repairs = repairs[:n]
+				r.Notes = append(slices.Clip(r.Notes), provenance.Note{Text: "checked", At: at}) // a revision even when no repair came
+				if err := c.Issue(r, ring, at.Add(time.Duration(i+1)*time.Hour)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			data, err := c.Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			file := filepath.Join(dir, tt.name+".json")
+			if err := os.WriteFile(file, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var stdout, stderr bytes.Buffer
+			if code := run(context.Background(), []string{"verify", file, "--keys", keysFile}, nil, &stdout, &stderr); code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			if got := stdout.String(); got != file+" "+tt.want {
+				t.Fatalf("verify printed\n%s\nwant\n%s", got, file+" "+tt.want)
+			}
+		})
+	}
 }
