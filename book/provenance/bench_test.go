@@ -99,3 +99,31 @@ func BenchmarkVerifyWorst(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkChainRepairs measures the certificate of a rug of 20 steps that gained a revision for
+// each of 40 repairs (three services, two makers, three notes and six photos each; every
+// revision holds every repair before it): verifying its file, beside verifying the file of the
+// same rug's 41 revisions without repairs, the peer. Each reports its file's size.
+func BenchmarkChainRepairs(b *testing.B) {
+	ring := testRing(1)
+	repaired, plain := repairChains(b, ring, 40)
+	keys := ring.PublicKeys()
+	for _, bc := range []struct {
+		name  string
+		chain *Chain
+	}{{"verify", repaired}, {"peer-verify-no-repairs", plain}} {
+		data, err := bc.chain.Marshal()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Verify(data, keys); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(data)), "file-bytes")
+		})
+	}
+}

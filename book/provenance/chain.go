@@ -132,15 +132,18 @@ type file struct {
 }
 
 // Marshal returns the certificate file: {"revisions":[{"revision":{…},"signature":"…"},…]},
-// indented for people to read; Verify reads it whatever its layout.
+// indented for people to read, or, when indented it would be larger than the MaxFileBytes that
+// Verify reads, without a space (as File writes it); Verify reads it whatever its layout.
 func (c *Chain) Marshal() ([]byte, error) {
 	f := file{Revisions: make([]fileRevision, len(c.Revisions))}
+	forms := make([][]byte, len(c.Revisions))
 	for i := range c.Revisions {
 		body, err := c.Revisions[i].body()
 		if err != nil {
 			return nil, err
 		}
 		f.Revisions[i] = fileRevision{Revision: body, Signature: base64.RawURLEncoding.EncodeToString(c.Revisions[i].Signature)}
+		forms[i] = signedForm(body, c.Revisions[i].Signature)
 	}
 	var out bytes.Buffer
 	enc := json.NewEncoder(&out)
@@ -148,6 +151,9 @@ func (c *Chain) Marshal() ([]byte, error) {
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(f); err != nil {
 		return nil, fmt.Errorf("encoding the certificate: %w", err)
+	}
+	if out.Len() > MaxFileBytes {
+		return append(File(forms), '\n'), nil
 	}
 	return out.Bytes(), nil
 }

@@ -118,25 +118,40 @@ func TestIssueRefusesRepairs(t *testing.T) {
 	}
 }
 
-// TestRepairsWithinLimits: a rug of 20 steps whose certificate gains a revision for each of 40
-// repairs (each with three services, two makers, three notes and six photos; every revision
-// holds every repair before it) stays within what Verify reads: its size, its revisions and its
-// values. It logs the file's size, for docs/BENCHMARKS.md.
+// repairChains returns the certificate of a rug of 20 steps and 13 notes that gains a revision
+// for each of n repairs (each as sampleRepair makes it; every revision holds every repair
+// before it), and, its peer, the same rug's certificate of as many revisions, each a note added.
+func repairChains(tb testing.TB, ring *KeyRing, n int) (repaired, plain *Chain) {
+	tb.Helper()
+	repaired, plain = &Chain{}, &Chain{}
+	r := sampleRevision("NL-10", 20, 13)
+	if err := repaired.Issue(r, ring, day); err != nil {
+		tb.Fatal(err)
+	}
+	for i := range n {
+		r.Repairs = append(r.Repairs, sampleRepair(i))
+		if err := repaired.Issue(r, ring, day.AddDate(1, 0, i)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	r = sampleRevision("NL-10", 20, 13)
+	for i := range n + 1 {
+		r.Notes = append(r.Notes, Note{Text: "checked", Author: "Amira", At: day.AddDate(1, 0, i)})
+		if err := plain.Issue(r, ring, day.AddDate(1, 0, i)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return repaired, plain
+}
+
+// TestRepairsWithinLimits: a rug whose certificate gains a revision for each of 40 repairs
+// stays within what Verify reads: its size, its revisions and its values
+// (BenchmarkChainRepairs measures it).
 func TestRepairsWithinLimits(t *testing.T) {
 	const repairs = 40
 	ring := testRing(1)
-	var c Chain
-	r := sampleRevision("NL-10", 20, 13)
-	if err := c.Issue(r, ring, day); err != nil {
-		t.Fatal(err)
-	}
-	for i := range repairs {
-		r.Repairs = append(r.Repairs, sampleRepair(i))
-		if err := c.Issue(r, ring, day.AddDate(1, 0, i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	data := marshal(t, &c)
+	c, _ := repairChains(t, ring, repairs)
+	data := marshal(t, c)
 	got, err := Verify(data, ring.PublicKeys())
 	if err != nil {
 		t.Fatalf("%d revisions, %d bytes: %v", len(c.Revisions), len(data), err)
@@ -144,9 +159,19 @@ func TestRepairsWithinLimits(t *testing.T) {
 	if n := len(got.Revisions); n != repairs+1 || len(got.Revisions[repairs].Revision.Repairs) != repairs {
 		t.Fatalf("%d revisions read back, want %d", n, repairs+1)
 	}
-	one, err := c.Revisions[repairs].Form()
-	if err != nil {
-		t.Fatal(err)
+}
+
+// TestMarshalWithinLimit: a certificate whose indented file would be larger than Verify reads,
+// while its revisions are not (a rug with 54 repairs, 4.2 MB indented), is written without
+// indentation, and verifies.
+func TestMarshalWithinLimit(t *testing.T) {
+	ring := testRing(1)
+	c, _ := repairChains(t, ring, 54)
+	data := marshal(t, c)
+	if _, err := Verify(data, ring.PublicKeys()); err != nil {
+		t.Fatalf("a certificate of %d revisions, written in %d bytes: %v", len(c.Revisions), len(data), err)
 	}
-	t.Logf("%d revisions, %d bytes as written (limit %d); the newest revision %d bytes canonical", len(c.Revisions), len(data), MaxFileBytes, len(one))
+	if bytes.Contains(data, []byte("\n  ")) {
+		t.Fatal("the file is indented")
+	}
 }
