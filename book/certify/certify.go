@@ -143,15 +143,21 @@ func (i *Issuer) current(ctx context.Context, s book.Story) (Unit, error) {
 		if err != nil {
 			return Unit{}, err
 		}
+		// A revision is stored only if the certificate it ends still verifies: one that grew
+		// past what Verify reads (its size, revisions or values) would be served but never
+		// verify.
+		file, err := chain.Marshal()
+		if err != nil {
+			return Unit{}, err
+		}
+		if _, err := provenance.Verify(file, i.keys.PublicKeys()); err != nil {
+			return Unit{}, fmt.Errorf("issuing the certificate of unit %s: revision %d would not verify: %w", s.Unit.Serial, last.Revision.Number, err)
+		}
 		err = i.book.AppendCertificateRevision(ctx, book.CertificateRevision{
 			Serial: s.Unit.Serial, Number: last.Revision.Number, Form: form, Hash: hash, IssuedAt: last.Revision.IssuedAt})
 		if errors.Is(err, book.ErrRevisionTaken) {
 			continue // another request issued it first: read it
 		}
-		if err != nil {
-			return Unit{}, err
-		}
-		file, err := chain.Marshal()
 		if err != nil {
 			return Unit{}, err
 		}

@@ -216,3 +216,46 @@ func TestRepairIsOneNewRevision(t *testing.T) {
 		t.Fatalf("read again: %d revisions stored, want 2", len(revs))
 	}
 }
+
+// TestCertificateTooLargeIsNotIssued: a revision that would make the certificate larger than
+// Verify reads is not issued, with an error saying so; the certificate stays as it was, and
+// verifies.
+func TestCertificateTooLargeIsNotIssued(t *testing.T) {
+	ctx := context.Background()
+	bk, iss, keys, clock := repairBook(t)
+	s, err := bk.Story(ctx, "K-1-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("Rewoven by hand, knot by knot. ", 20000) // 620 KB a note
+	var issued int
+	for n := 1; n <= 20; n++ {
+		clock.Advance(24 * time.Hour)
+		r := sampleRepair(clock.Now())
+		r.Notes = append(r.Notes, book.Note{Text: long, Author: "person:ana", At: clock.Now()})
+		s.Repairs = append(s.Repairs, r)
+		u, err := iss.current(ctx, s)
+		if err == nil {
+			issued = u.Revision.Number
+			continue
+		}
+		if !strings.Contains(err.Error(), "would not verify: certificate is") || !strings.Contains(err.Error(), "more than the 4194304 a certificate may have") {
+			t.Fatalf("repair %d: %v; want the certificate too large", n, err)
+		}
+		break
+	}
+	if issued == 0 || issued == 21 {
+		t.Fatalf("%d revisions issued: want some, then a refusal", issued)
+	}
+	revs, err := bk.CertificateRevisions(ctx, "K-1-1")
+	if err != nil || len(revs) != issued {
+		t.Fatalf("%d revisions stored (%v), want the %d issued", len(revs), err, issued)
+	}
+	forms := make([][]byte, len(revs))
+	for i, r := range revs {
+		forms[i] = r.Form
+	}
+	if _, err := provenance.Verify(provenance.File(forms), keys.PublicKeys()); err != nil {
+		t.Fatalf("the stored certificate does not verify: %v", err)
+	}
+}
