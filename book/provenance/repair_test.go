@@ -2,6 +2,7 @@ package provenance
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"reflect"
@@ -174,4 +175,9 @@ func TestMarshalWithinLimit(t *testing.T) {
 	if bytes.Contains(data, []byte("\n  ")) {
 		t.Fatal("the file is indented")
 	}
+	var indented bytes.Buffer
+	if err := json.Indent(&indented, data, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d revisions: %d bytes indented, %d written", len(c.Revisions), indented.Len(), len(data))
 }
