@@ -448,7 +448,7 @@ func (b *Book) Progress(ctx context.Context, operation int64, done int, actor Ac
 		if err := b.makeUnits(tx, wo, done, now); err != nil {
 			return err
 		}
-		if err := b.oweLabels(tx, op, done-added, done, now); err != nil {
+		if err := b.oweLabels(tx, wo, op, done-added, done, now); err != nil {
 			return err
 		}
 		return b.event(tx, Event{At: now, Actor: string(actor), Kind: EventOperationProgress, Cell: op.Cell,

@@ -261,7 +261,8 @@ func newWorkOrder(o Order) WorkOrder {
 
 // routing returns the operations of a new work order for o: the first ready, the rest pending.
 func (b *Book) routing(o Order) []Operation {
-	steps := b.products[o.SKU].Routing
+	p, _ := b.product(o.SKU)
+	steps := p.Routing
 	ops := make([]Operation, len(steps))
 	for i, s := range steps {
 		ops[i] = Operation{Seq: i, Name: s.Name, Capability: s.Capability, Quantity: o.Quantity,
@@ -275,6 +276,18 @@ func (b *Book) routing(o Order) []Operation {
 		ops[0].State = Ready
 	}
 	return ops
+}
+
+// product returns the product of a SKU: one of the factory's products, or the routing of a
+// repair's work order (configs.IsRepairSKU), which no batch may order.
+func (b *Book) product(sku string) (configs.Product, bool) {
+	if p, ok := b.products[sku]; ok {
+		return p, true
+	}
+	if configs.IsRepairSKU(sku) {
+		return b.factory.Product(sku)
+	}
+	return configs.Product{}, false
 }
 
 // hashRow identifies the content of an order row within a drop.

@@ -86,10 +86,10 @@ func labeledCells(f *configs.Factory) map[string]bool {
 	return out
 }
 
-// oweLabels records the labels of units from+1..to of op as owed, when op's cell holds a label
-// printer.
-func (b *Book) oweLabels(tx Tx, op Operation, from, to int, now time.Time) error {
-	if !b.labeled[op.Cell] || to <= from {
+// oweLabels records the labels of units from+1..to of op, an operation of wo, as owed, when
+// op's cell holds a label printer; a repair's work order owes none (it makes no units).
+func (b *Book) oweLabels(tx Tx, wo WorkOrder, op Operation, from, to int, now time.Time) error {
+	if !b.labeled[op.Cell] || to <= from || configs.IsRepairSKU(wo.SKU) {
 		return nil
 	}
 	if err := tx.OweLabels(LabelsOwed{Cell: op.Cell, Operation: op.ID, First: from + 1, Last: to, At: now}); err != nil {

@@ -247,7 +247,7 @@ func (b *Book) completed(tx Tx, actor Actor, op Operation, wo *WorkOrder, ops []
 	if err := b.makeUnits(tx, *wo, op.Quantity-op.Scrapped, now); err != nil {
 		return err
 	}
-	if err := b.oweLabels(tx, op, op.UnitsDone, op.Quantity-op.Scrapped, now); err != nil {
+	if err := b.oweLabels(tx, *wo, op, op.UnitsDone, op.Quantity-op.Scrapped, now); err != nil {
 		return err
 	}
 	if op.Seq+1 < len(ops) {

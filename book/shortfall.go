@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/cellforge/cellforge/configs"
 )
 
 // An order is made by work orders: its first, for the quantity ordered, and a remake for the
@@ -228,13 +230,15 @@ func (b *Book) Shortfalls(ctx context.Context, drop string) ([]OrderDetail, erro
 	return out, nil
 }
 
-// lossyOrders reads the orders of a drop (every drop when drop is empty) that lost units.
+// lossyOrders reads the orders of a drop (every drop when drop is empty) that lost units. A
+// repair's orders (configs.IsRepairSKU), of no drop, are left out: a repair is not made again.
 func lossyOrders(tx ReadTx, drop string) ([]OrderDetail, error) {
 	ids, err := tx.OrdersWithLosses(drop)
 	if err != nil {
 		return nil, err
 	}
-	return orderDetails(tx, ids)
+	ds, err := orderDetails(tx, ids)
+	return slices.DeleteFunc(ds, func(d OrderDetail) bool { return configs.IsRepairSKU(d.Order.SKU) }), err
 }
 
 // ErrNotShort is returned, in a *NotShortError, when a remake is asked of an order that lacks
@@ -312,6 +316,9 @@ func (b *Book) remake(tx Tx, req RemakeRequest, now time.Time) (RemakeResult, er
 	d, err := orderDetail(tx, req.OrderID)
 	if err != nil {
 		return RemakeResult{}, err
+	}
+	if configs.IsRepairSKU(d.Order.SKU) {
+		return RemakeResult{}, fmt.Errorf("%w: order %q is a repair's: a repair is not made again", ErrInvalid, d.Order.OrderID)
 	}
 	s := d.Shortfall
 	if s.Short == 0 {

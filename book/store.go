@@ -133,6 +133,32 @@ type ReadTx interface {
 	LotUses(lot string) ([]LotUse, error)
 	// LotsLike returns up to limit distinct lot ids that start with prefix, in order.
 	LotsLike(prefix string, limit int) ([]string, error)
+
+	// Repairs and care plans.
+
+	// Repair returns a repair in its stored state, with ReadyAt its work order's completion
+	// once that is done; ErrNotFound when there is none of that id.
+	Repair(id string) (Repair, error)
+	// RepairByLink returns the repair whose customer link's SHA-256 (hex) is hash, as Repair
+	// does; ErrNotFound when none has it.
+	RepairByLink(hash string) (Repair, error)
+	// Repairs returns the repairs f selects (a derived state told at f.At), by id, as Repair
+	// returns them.
+	Repairs(f RepairFilter) ([]Repair, error)
+	// CarePlanHoldings returns the holdings of the unit serial and those of the customer by
+	// exact name (either may be empty), by id.
+	CarePlanHoldings(serial, customer string) ([]CarePlanHolding, error)
+	// ActiveCarePlanHoldings returns the holdings active at at, by id.
+	ActiveCarePlanHoldings(at time.Time) ([]CarePlanHolding, error)
+	// CarePlanUses returns the live uses of the holdings among ids at at: not released, and
+	// of a repair whose estimate has not expired unreleased at at.
+	CarePlanUses(holdings []int64, at time.Time) ([]CarePlanUse, error)
+	// FinishedUnitCount returns how many units are finished: their work order done, not
+	// scrapped.
+	FinishedUnitCount() (int, error)
+	// OrderCustomers returns how many distinct customers (not empty) the orders of drops
+	// have.
+	OrderCustomers() (int, error)
 }
 
 // Tx reads and writes inside one transaction.
@@ -194,6 +220,25 @@ type Tx interface {
 	PutOperationLot(l OperationLot) error
 	// NextLotSeq takes the next number of the studio's lot sequence, from 1.
 	NextLotSeq() (int64, error)
+
+	// Repairs and care plans.
+
+	// NextRepairSeq takes the next number of the studio's repair sequence, from 1.
+	NextRepairSeq() (int64, error)
+	// InsertRepair stores a new repair with the SHA-256 (hex) of its customer link.
+	InsertRepair(r Repair, linkHash string) error
+	// UpdateRepair stores what changed of a repair (its state, diagnosis, estimate, decision,
+	// work orders and times); ErrNotFound when there is none of its id.
+	UpdateRepair(r Repair) error
+	// SetRepairLink replaces the hash of a repair's customer link.
+	SetRepairLink(id, linkHash string) error
+	// InsertCarePlanHolding stores a holding, setting its id.
+	InsertCarePlanHolding(h *CarePlanHolding) error
+	// InsertCarePlanUses stores the uses an estimate reserves; a holding, repair and service
+	// recorded already is an error.
+	InsertCarePlanUses(uses []CarePlanUse) error
+	// ReleaseCarePlanUses releases the live uses of a repair at at and returns how many.
+	ReleaseCarePlanUses(repair string, at time.Time) (int, error)
 }
 
 // BatchStore is a Store that can write a large batch without holding the write lock for the

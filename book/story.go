@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -143,5 +144,49 @@ func (b *Book) storyOf(tx ReadTx, serial string) (Story, error) {
 	}
 	s.Unit = u
 	s.Finished = s.Finished && u.Scrapped == nil
+	if s.Repairs, err = b.storyRepairs(tx, serial); err != nil {
+		return Story{}, err
+	}
 	return s, nil
+}
+
+// storyRepairs reads the repairs of the unit serial whose work is done, by the time it was
+// done: the steps of their diagnosis and work (as story reads a work order's) and the public
+// notes and photos of those work orders.
+func (b *Book) storyRepairs(tx ReadTx, serial string) ([]StoryRepair, error) {
+	rs, err := tx.Repairs(RepairFilter{Serial: serial})
+	if err != nil {
+		return nil, fmt.Errorf("reading the repairs of unit %q: %w", serial, err)
+	}
+	var out []StoryRepair
+	for _, r := range rs {
+		if r.ReadyAt == nil || r.Diagnosis == nil {
+			continue
+		}
+		sr := StoryRepair{Repair: r.ID, Done: *r.ReadyAt, Services: r.Diagnosis.Services}
+		for _, id := range []int64{r.DiagnosisWorkOrder, r.WorkOrder} {
+			wo, err := tx.WorkOrder(id)
+			if err != nil {
+				return nil, fmt.Errorf("reading work order %d of repair %s: %w", id, r.ID, err)
+			}
+			st, err := b.story(tx, wo, 1)
+			if err != nil {
+				return nil, err
+			}
+			sr.Steps = append(sr.Steps, st.Steps...)
+			for _, n := range st.Notes {
+				if !n.Private {
+					sr.Notes = append(sr.Notes, n)
+				}
+			}
+			for _, p := range st.Photos {
+				if !p.Private {
+					sr.Photos = append(sr.Photos, p)
+				}
+			}
+		}
+		out = append(out, sr)
+	}
+	slices.SortStableFunc(out, func(x, y StoryRepair) int { return x.Done.Compare(y.Done) })
+	return out, nil
 }

@@ -25,7 +25,12 @@ var ErrSerialTaken = errors.New("the serial is another unit's")
 var ErrUnknownUnit = errors.New("unknown unit")
 
 // makeUnits makes the units numbered up to finished that work order wo lacks.
+// A repair's work order (configs.IsRepairSKU) makes none: its item is a unit already, or
+// was not made here.
 func (b *Book) makeUnits(tx Tx, wo WorkOrder, finished int, now time.Time) error {
+	if configs.IsRepairSKU(wo.SKU) {
+		return nil
+	}
 	have, err := tx.UnitCount(wo.ID)
 	if err != nil {
 		return err
