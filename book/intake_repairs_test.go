@@ -59,7 +59,9 @@ func TestOpenRepairBadInput(t *testing.T) {
 		{name: "too many photos", change: func(in *book.RepairIntake) { in.Photos = photos(7) }, field: "photos", says: "7 photos"},
 		{name: "a photo that is no hash", change: func(in *book.RepairIntake) { in.Photos = []book.RepairPhoto{{Hash: "../etc", MediaType: "image/png"}} },
 			field: "photos[0]"},
-		{name: "a photo of another type", change: func(in *book.RepairIntake) { in.Photos = []book.RepairPhoto{{Hash: aPhoto.Hash, MediaType: "image/gif"}} },
+		{name: "a photo of another type", change: func(in *book.RepairIntake) {
+			in.Photos = []book.RepairPhoto{{Hash: aPhoto.Hash, MediaType: "image/gif"}}
+		},
 			field: "photos[0]"},
 		{name: "wrong kind for the unit", change: func(in *book.RepairIntake) { in.Kind = "ring" }, field: "kind"},
 		{name: "an item without its kind", change: func(in *book.RepairIntake) { in.Serial, in.Item = "", "a kilim" }, field: "kind"},

@@ -288,3 +288,22 @@ func TestRepairLifecycle(t *testing.T) {
 }
 
 func booktestStart() time.Time { return time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC) }
+
+// TestRepairWorkIsNoDropWork: a repair's work order that loses its item shows in no drop's
+// shortfalls and is not made again.
+func TestRepairWorkIsNoDropWork(t *testing.T) {
+	ctx := context.Background()
+	fx, serials := newRepairFixture(t, 1)
+	r, _ := fx.counter(t, book.RepairIntake{Serial: serials[0]})
+	op := fx.diagnosisOp(t, r)
+	fx.scrap(t, op.ID, 0, "dropped in the dye vat")
+	if sh, err := fx.book.Shortfalls(ctx, ""); err != nil || len(sh) != 0 {
+		t.Errorf("shortfalls of every drop: %+v, %v", sh, err)
+	}
+	if _, err := fx.remake(r.ID); !errors.Is(err, book.ErrInvalid) {
+		t.Errorf("remaking a repair's work: %v", err)
+	}
+	if tr, err := fx.book.Turnaround(ctx, "a"); err != nil || tr.Count != 1 {
+		t.Errorf("turnaround of drop a: %+v, %v", tr, err)
+	}
+}
