@@ -50,7 +50,9 @@ func TestRepairsSurviveReopen(t *testing.T) {
 		"a use twice": func(tx book.Tx) error {
 			return tx.InsertCarePlanUses([]book.CarePlanUse{{Holding: h.ID, Repair: r.ID, Service: "clean", At: t0}})
 		},
-		"an unknown repair": func(tx book.Tx) error { return tx.UpdateRepair(book.Repair{ID: "R-000009", State: book.RepairReturned}) },
+		"an unknown repair": func(tx book.Tx) error {
+			return tx.UpdateRepair(book.Repair{ID: "R-000009", State: book.RepairReturned})
+		},
 	} {
 		if err := s.Write(context.Background(), write); err == nil {
 			t.Errorf("%s: stored", name)
