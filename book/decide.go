@@ -20,7 +20,8 @@ const (
 // dispatched, and the repair is approved; declining releases the care plan uses the estimate
 // reserved. A repair decided before is a *DecidedError saying what was decided, and changes
 // nothing; an estimate past its time is stored as expired (its uses released) and refused with
-// ErrEstimateExpired; a forged or replaced link is ErrNotFound.
+// an error wrapping ErrEstimateExpired, returned with the repair as it now stands; a forged or
+// replaced link is ErrNotFound.
 func (b *Book) Decide(ctx context.Context, link string, d Decision, now time.Time) (Repair, error) {
 	now = now.UTC().Truncate(time.Microsecond)
 	var r Repair
@@ -35,7 +36,7 @@ func (b *Book) Decide(ctx context.Context, link string, d Decision, now time.Tim
 		}
 		if r.State == RepairExpired {
 			expired = true
-			return b.expireIfDue(tx, &r, "customer", now)
+			return b.expireIfDue(tx, &r, ActorCustomer, now)
 		}
 		if r.State != RepairEstimated {
 			return &RepairStateError{Repair: r.ID, State: r.State, Action: "be decided", Want: []RepairState{RepairEstimated}}
@@ -72,7 +73,7 @@ func (b *Book) Decide(ctx context.Context, link string, d Decision, now time.Tim
 		if err := tx.UpdateRepair(r); err != nil {
 			return fmt.Errorf("storing repair %s: %w", r.ID, err)
 		}
-		if err := b.event(tx, Event{At: now, Actor: "customer", Kind: kind, OrderID: r.ID, WorkOrder: r.WorkOrder,
+		if err := b.event(tx, Event{At: now, Actor: string(ActorCustomer), Kind: kind, OrderID: r.ID, WorkOrder: r.WorkOrder,
 			Reason: d.String()}); err != nil {
 			return err
 		}

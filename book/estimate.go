@@ -175,6 +175,9 @@ func (b *Book) Diagnose(ctx context.Context, req DiagnoseRequest) (Repair, error
 			return err
 		}
 		op, err := tx.Operation(req.Operation)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("reading operation %d: %w", req.Operation, err)
+		}
 		if err != nil || op.WorkOrder != r.DiagnosisWorkOrder {
 			return fieldErr("operation", "%d is not the diagnosis operation of repair %s", req.Operation, r.ID)
 		}

@@ -67,6 +67,10 @@ const (
 	EventCarePlanAdded   = "careplan.added"
 )
 
+// ActorCustomer is the actor of what a customer does on the public pages: a repair request,
+// a decision on an estimate.
+const ActorCustomer Actor = "customer"
+
 // Limits of a repair's intake.
 const (
 	MaxRepairPhotos      = 6
@@ -467,6 +471,9 @@ func (b *Book) OpenRepair(ctx context.Context, in RepairIntake) (Repair, string,
 	a, err := b.aftercare()
 	if err != nil {
 		return Repair{}, "", err
+	}
+	if in.Actor == "" && in.Source == SourcePublic {
+		in.Actor = ActorCustomer
 	}
 	link, hash, err := newLink()
 	if err != nil {
