@@ -245,6 +245,15 @@ func TestRepairLifecycle(t *testing.T) {
 		!d.Due.Equal(*r.Estimate.Express) {
 		t.Fatalf("work order of the approval: %+v, %v", d, err)
 	}
+	for _, n := range []book.NoteRequest{{Operation: d.Operations[0].ID, Text: "new cotton fringe, hand-knotted", Actor: "ines"},
+		{Operation: d.Operations[0].ID, Text: "the customer haggled", Private: true, Actor: "ines"}} {
+		if _, _, err := fx.book.AddNote(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s, err := fx.book.Story(ctx, serial); err != nil || len(s.Repairs) != 0 {
+		t.Errorf("the story tells a repair whose work is not done: %+v, %v", s.Repairs, err)
+	}
 	fx.finish(t, r.WorkOrder)
 	if r, err = fx.book.Repair(ctx, r.ID); err != nil || r.State != book.RepairReady || r.ReadyAt == nil {
 		t.Fatalf("after its work: %+v, %v", r, err)
@@ -262,7 +271,8 @@ func TestRepairLifecycle(t *testing.T) {
 	}
 	s, err := fx.book.Story(ctx, serial)
 	if err != nil || len(s.Repairs) != 1 || len(s.Repairs[0].Steps) != 3 || s.Repairs[0].Repair != r.ID ||
-		!s.Repairs[0].Done.Equal(*r.ReadyAt) || len(s.Steps) != 2 {
+		!s.Repairs[0].Done.Equal(*r.ReadyAt) || len(s.Steps) != 2 || len(s.Repairs[0].Notes) != 1 ||
+		s.Repairs[0].Notes[0].Text != "new cotton fringe, hand-knotted" || strings.Join(s.Repairs[0].Services, "+") != "fringe+clean" {
 		t.Fatalf("story %+v, %v", s.Repairs, err)
 	}
 	if r, err = fx.book.ReturnRepair(ctx, r.ID, "ines"); err != nil || r.State != book.RepairReturned {
@@ -305,5 +315,51 @@ func TestRepairWorkIsNoDropWork(t *testing.T) {
 	}
 	if tr, err := fx.book.Turnaround(ctx, "a"); err != nil || tr.Count != 1 {
 		t.Errorf("turnaround of drop a: %+v, %v", tr, err)
+	}
+}
+
+// TestRepairsPagesAndCandidate: repairs are listed by id a page at a time, by state and
+// serial; a candidate of services follows their routings, and names a bad service.
+func TestRepairsPagesAndCandidate(t *testing.T) {
+	ctx := context.Background()
+	fx, serials := newRepairFixture(t, 3)
+	for _, s := range serials {
+		fx.counter(t, book.RepairIntake{Serial: s})
+	}
+	var pages []string
+	after := ""
+	for {
+		rs, err := fx.book.Repairs(ctx, book.RepairFilter{AfterID: after, Limit: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rs) == 0 {
+			break
+		}
+		var ids []string
+		for _, r := range rs {
+			ids = append(ids, r.ID)
+		}
+		pages = append(pages, strings.Join(ids, " "))
+		after = rs[len(rs)-1].ID
+	}
+	if got := strings.Join(pages, " | "); got != "R-000001 R-000002 | R-000003" {
+		t.Errorf("pages %s", got)
+	}
+	if rs, err := fx.book.Repairs(ctx, book.RepairFilter{State: book.RepairReceived, Serial: serials[1]}); err != nil ||
+		len(rs) != 1 || rs[0].ID != "R-000002" {
+		t.Errorf("received repairs of %s: %v, %v", serials[1], rs, err)
+	}
+	if _, err := fx.book.Repairs(ctx, book.RepairFilter{AfterID: "x"}); !errors.Is(err, book.ErrInvalid) {
+		t.Errorf("paging after a bad id: %v", err)
+	}
+	c, err := fx.book.RepairCandidate([]string{"clean", "fringe"})
+	if err != nil || c.Order.SKU != "repair:clean+fringe" || len(c.Operations) != 2 || c.Operations[0].Capability != "wash" ||
+		c.Operations[0].State != book.Ready || c.Operations[1].Capability != "repair" {
+		t.Errorf("candidate %+v, %v", c, err)
+	}
+	var fe *book.FieldError
+	if _, err := fx.book.RepairCandidate([]string{"clean", "gild"}); !errors.As(err, &fe) || fe.Field != "services[1]" {
+		t.Errorf("candidate of an unknown service: %v", err)
 	}
 }
