@@ -195,3 +195,32 @@ func TestAddCarePlanBadInput(t *testing.T) {
 		t.Errorf("holdings stored: %+v, %v", ss, err)
 	}
 }
+
+// TestRepairMeasuresOfPlansAndDecisions: a customer holding a plan is the reuse rate's; a
+// declined estimate is decided, not approved, and earns nothing; an expired one neither.
+func TestRepairMeasuresOfPlansAndDecisions(t *testing.T) {
+	ctx := context.Background()
+	fx, serials := newRepairFixture(t, 3)
+	fx.mustImport(t, "a", "order_id,sku,quantity,customer\nB,SCARF,1,Bea\n")
+	from := fx.clock.Now()
+	fx.addPlan(t, book.CarePlanHolding{Serial: serials[2]}) // Ana's, through her unit
+	_, link := fx.estimated(t, serials[0])
+	if _, err := fx.book.Decide(ctx, link, book.Decision{}, fx.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	fx.estimated(t, serials[1])
+	fx.clock.Advance(15 * 24 * time.Hour)
+	m, err := fx.book.RepairMeasures(ctx, from, fx.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprintf("repaired %d of %d, plans %d of %d customers, decided %d, approved %d, revenue %s, ready %d, states %v",
+		m.RepairedUnits, m.FinishedUnits, m.PlanCustomers, m.OrderCustomers, m.Decided, m.Approved, m.Revenue, m.Ready, m.States)
+	want := "repaired 2 of 3, plans 1 of 2 customers, decided 1, approved 0, revenue 0.00, ready 0, states map[declined:1 expired:1]"
+	if got != want {
+		t.Errorf("measures\n got %s\nwant %s", got, want)
+	}
+	if _, err := fx.book.RepairMeasures(ctx, from, from); !errors.Is(err, book.ErrInvalid) {
+		t.Errorf("an empty window: %v", err)
+	}
+}
