@@ -235,8 +235,9 @@ func (e *RepairStateError) Is(target error) bool { return target == ErrRepairSta
 // repairID is the id of the repair number seq.
 func repairID(seq int64) string { return fmt.Sprintf("R-%06d", seq) }
 
-// repairSeq is the sequence number of a repair id, ok false when id is not one.
-func repairSeq(id string) (int64, bool) {
+// RepairSeq returns the number of a repair id in the studio's repair sequence, ok false when
+// id is not a repair id: what a store pages repairs by.
+func RepairSeq(id string) (int64, bool) {
 	n, err := strconv.ParseInt(strings.TrimPrefix(id, "R-"), 10, 64)
 	if err != nil || !strings.HasPrefix(id, "R-") || n < 1 {
 		return 0, false
@@ -664,7 +665,7 @@ type RepairFilter struct {
 // Repairs returns the repairs f selects, by id, in their state now.
 func (b *Book) Repairs(ctx context.Context, f RepairFilter) ([]Repair, error) {
 	if f.AfterID != "" {
-		if _, ok := repairSeq(f.AfterID); !ok {
+		if _, ok := RepairSeq(f.AfterID); !ok {
 			return nil, fieldErr("after", "%q is not a repair id", f.AfterID)
 		}
 	}

@@ -88,8 +88,9 @@ func (t *readTx) Repairs(f book.RepairFilter) ([]book.Repair, error) {
 	q.WriteString(`SELECT ` + repairCols + repairFrom + ` WHERE r.seq > ?`)
 	var after int64
 	if f.AfterID != "" {
-		if _, err := fmt.Sscanf(f.AfterID, "R-%d", &after); err != nil {
-			return nil, fmt.Errorf("reading repairs after %q: not a repair id", f.AfterID)
+		var ok bool
+		if after, ok = book.RepairSeq(f.AfterID); !ok {
+			return nil, fmt.Errorf("reading repairs after %q: %w: not a repair id", f.AfterID, book.ErrInvalid)
 		}
 	}
 	args := []any{after}
