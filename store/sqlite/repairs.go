@@ -95,7 +95,7 @@ func (t *readTx) Repairs(f book.RepairFilter) ([]book.Repair, error) {
 	}
 	args := []any{after}
 	if f.Serial != "" {
-		q.WriteString(` AND r.serial = ?`)
+		q.WriteString(` AND r.serial <> '' AND r.serial = ?`) // the partial index of serials
 		args = append(args, f.Serial)
 	}
 	if f.Customer != "" {
