@@ -363,3 +363,20 @@ func TestRepairsPagesAndCandidate(t *testing.T) {
 		t.Errorf("candidate of an unknown service: %v", err)
 	}
 }
+
+// TestRepairProgressMakesNoUnit: a machine counting a repair's item at a cell with a label
+// printer makes no unit and owes no label.
+func TestRepairProgressMakesNoUnit(t *testing.T) {
+	ctx := context.Background()
+	fx, serials := newRepairFixture(t, 1)
+	r, _ := fx.counter(t, book.RepairIntake{Serial: serials[0]})
+	op := fx.diagnosisOp(t, r)
+	fx.mustAct(t, op.ID, book.ActionStart)
+	fx.progress(t, op.ID, 1)
+	if us, err := fx.book.Units(ctx, r.DiagnosisWorkOrder); err != nil || len(us) != 0 {
+		t.Errorf("units of the diagnosis: %v, %v", us, err)
+	}
+	if _, n, err := fx.book.OwedLabels(ctx, op.Cell, 0); err != nil || n != 0 {
+		t.Errorf("%s owes %d labels, %v", op.Cell, n, err)
+	}
+}
