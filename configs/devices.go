@@ -48,8 +48,9 @@ func (d *decoder) timeout(v value[time.Duration], object string) {
 }
 
 // checkDevices validates how each device is reached: its address or serial line, its unit id
-// and its profile, the sharing of serial lines, and the printers named under printing.
-func (d *decoder) checkDevices(f *rawFactory, lines map[string]rawSerialLine) {
+// and its profile, the sharing of serial lines, and the printers named under printing. It
+// returns the kind of each device, by id.
+func (d *decoder) checkDevices(f *rawFactory, lines map[string]rawSerialLine) map[string]string {
 	users := map[string][]rawDevice{}
 	units := map[string]map[int64]int{} // serial line -> unit id -> line
 	kinds := map[string]string{}        // device id -> kind
@@ -85,6 +86,7 @@ func (d *decoder) checkDevices(f *rawFactory, lines map[string]rawSerialLine) {
 	}
 	d.checkSharedLines(users)
 	d.checkPrinting(f.Printing.V, kinds)
+	return kinds
 }
 
 // checkDeviceAddress checks how device dev is reached: at an address or on one of the serial
@@ -223,26 +225,24 @@ func (d *decoder) checkParams(f *rawFactory) {
 			}
 		}
 	}
-	for _, pr := range f.Products.V {
-		for _, s := range pr.Routing.V {
-			if s.bad || s.Params.Bad {
-				continue
-			}
-			for _, m := range byCapability[s.Capability.V] {
-				p := d.profiles[m.profile]
-				for _, param := range p.StartParams {
-					if param == "units" {
-						continue
-					}
-					if _, ok := s.Params.V[param]; ok {
-						continue
-					}
-					if slices.Contains(p.Defaults, param) {
-						continue
-					}
-					d.Add(max(s.Params.Line, s.line), s.object, "params", "missing %s, which device %s (cell %s, profile %s) needs to start",
-						yamlfile.Quote(param), yamlfile.Quote(m.device), yamlfile.Quote(m.cell), yamlfile.Quote(m.profile))
+	for _, s := range f.steps() {
+		if s.bad || s.Params.Bad {
+			continue
+		}
+		for _, m := range byCapability[s.Capability.V] {
+			p := d.profiles[m.profile]
+			for _, param := range p.StartParams {
+				if param == "units" {
+					continue
 				}
+				if _, ok := s.Params.V[param]; ok {
+					continue
+				}
+				if slices.Contains(p.Defaults, param) {
+					continue
+				}
+				d.Add(max(s.Params.Line, s.line), s.object, "params", "missing %s, which device %s (cell %s, profile %s) needs to start",
+					yamlfile.Quote(param), yamlfile.Quote(m.device), yamlfile.Quote(m.cell), yamlfile.Quote(m.profile))
 			}
 		}
 	}

@@ -216,16 +216,14 @@ const seqDigits = 6
 func (d *decoder) checkLots(f *rawFactory) {
 	capLen, cellLen := 0, 0
 	makers := make(map[string]bool)
-	for _, p := range f.Products.V {
-		for _, s := range p.Routing.V {
-			if s.bad {
-				continue
-			}
-			d.checkMaterials(s)
-			if s.MakesLot.V && !s.Capability.Bad {
-				makers[s.Capability.V] = true
-				capLen = max(capLen, len(s.Capability.V))
-			}
+	for _, s := range f.steps() {
+		if s.bad {
+			continue
+		}
+		d.checkMaterials(s)
+		if s.MakesLot.V && !s.Capability.Bad {
+			makers[s.Capability.V] = true
+			capLen = max(capLen, len(s.Capability.V))
 		}
 	}
 	for _, c := range f.Cells.V {

@@ -59,6 +59,7 @@ type rawFactory struct {
 	Hosts       value[[]string]
 	Tablet      value[*Tablet]
 	Provenance  value[*Provenance]
+	Aftercare   value[*rawAftercare]
 	Cells       value[[]rawCell]
 	Products    value[[]rawProduct]
 	Drops       value[[]rawDrop]
@@ -158,7 +159,7 @@ type rawToken struct {
 
 func (d *decoder) factory(n *yaml.Node) (f rawFactory, ok bool) {
 	f = rawFactory{line: n.Line}
-	m, ok := d.Mapping(n, "", "", "site", "name", "simulate", "serial_lines", "printing", "hours", "telemetry", "reasons", "hosts", "tablet", "provenance", "cells", "products", "drops", "people", "tokens")
+	m, ok := d.Mapping(n, "", "", "site", "name", "simulate", "serial_lines", "printing", "hours", "telemetry", "reasons", "hosts", "tablet", "provenance", "aftercare", "cells", "products", "drops", "people", "tokens")
 	if !ok {
 		return f, false
 	}
@@ -186,6 +187,7 @@ func (d *decoder) factory(n *yaml.Node) (f rawFactory, ok bool) {
 	f.Hosts = d.hosts(m, "hosts")
 	f.Tablet = d.tablet(m, "tablet")
 	f.Provenance = d.provenance(m, "provenance")
+	f.Aftercare = d.aftercare(m, "aftercare")
 	f.Cells = yamlfile.List(&d.Decoder, m, "cells", d.cell)
 	f.Products = yamlfile.List(&d.Decoder, m, "products", d.product)
 	f.Drops = yamlfile.List(&d.Decoder, m, "drops", d.drop)
@@ -264,7 +266,12 @@ func (d *decoder) product(n *yaml.Node, i int) rawProduct {
 }
 
 func (d *decoder) step(n *yaml.Node, product string, i int) rawStep {
-	object := fmt.Sprintf("%s: step %d", product, i+1)
+	return d.stepAt(n, fmt.Sprintf("%s: step %d", product, i+1))
+}
+
+// stepAt decodes a routing step named object (a product's or a repair service's step, or the
+// diagnosis), which names its capability too.
+func (d *decoder) stepAt(n *yaml.Node, object string) rawStep {
 	if c := yamlfile.Peek(n, "capability"); c != "" {
 		object += " (capability " + yamlfile.Quote(c) + ")"
 	}

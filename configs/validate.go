@@ -110,6 +110,7 @@ func (f *rawFactory) defaults() {
 		p := &f.People.V[i]
 		defaultTo(&p.Name, p.ID.V)
 	}
+	f.Aftercare.V.defaults()
 }
 
 // name checks a display name written in the file.
@@ -135,8 +136,13 @@ func (d *decoder) validate(f *rawFactory) {
 	d.name(f.Name, "", "name")
 	lines := d.checkSerialLines(f)
 	capabilities := d.checkCells(f)
-	d.checkDevices(f, lines)
-	skus := d.checkProducts(f, capabilities)
+	devices := d.checkDevices(f, lines)
+	// A scheduler counts changeovers on a cell by comparing one attribute between consecutive
+	// operations, so all steps of a capability, a product's or a repair's, must name the same
+	// attribute.
+	attributes := make(map[string]value[string])
+	skus := d.checkProducts(f, capabilities, attributes)
+	d.checkAftercare(f, capabilities, skus, devices, attributes)
 	d.checkParams(f)
 	d.checkLots(f)
 	d.checkDrops(f, skus)
@@ -199,16 +205,14 @@ func (d *decoder) checkCells(f *rawFactory) map[string]bool {
 }
 
 // checkProducts validates the products and their routings against the capabilities offered (nil:
-// unknown) and returns the SKUs, or nil when some could not be decoded.
-func (d *decoder) checkProducts(f *rawFactory, offered map[string]bool) map[string]bool {
+// unknown) and the changeover attribute of each capability, and returns the SKUs, or nil when
+// some could not be decoded.
+func (d *decoder) checkProducts(f *rawFactory, offered map[string]bool, attributes map[string]value[string]) map[string]bool {
 	if !d.NonEmpty(len(f.Products.V), f.Products.Line, f.Products.Bad, f.line, "", "products", "product") {
 		return nil
 	}
 	skus := make(map[string]int)
 	folded := make(map[string]value[string])
-	// A scheduler counts changeovers on a cell by comparing one attribute between consecutive
-	// operations, so all steps of a capability must name the same attribute.
-	attributes := make(map[string]value[string])
 	complete := true // every sku could be read, so a window may be checked against them
 	for _, p := range f.Products.V {
 		if p.bad || p.SKU.Bad {
@@ -573,23 +577,7 @@ func (f *rawFactory) build(file string) *Factory {
 	for _, p := range f.Products.V {
 		product := Product{SKU: p.SKU.V, Name: p.Name.V, Line: p.line}
 		for _, s := range p.Routing.V {
-			step := Step{
-				Name:         s.Name.V,
-				Instructions: s.Instructions.V,
-				Capability:   s.Capability.V,
-				UnitTime:     s.UnitTime.V,
-				Setup:        s.Setup.V,
-				Line:         s.line,
-			}
-			if c := s.Changeover.V; c != nil {
-				step.Changeover = &Changeover{Attribute: c.Attribute.V, Value: c.Value.V}
-			}
-			step.Params = s.Params.V
-			step.MakesLot = s.MakesLot.V
-			for _, m := range s.Materials.V {
-				step.Materials = append(step.Materials, m.V)
-			}
-			product.Routing = append(product.Routing, step)
+			product.Routing = append(product.Routing, s.build())
 		}
 		out.Products = append(out.Products, product)
 	}
@@ -616,5 +604,38 @@ func (f *rawFactory) build(file string) *Factory {
 	for _, t := range f.Tokens.V {
 		out.Tokens = append(out.Tokens, Token{Name: t.Name.V, Role: t.Role.V, Token: t.Token.V, SHA256: t.SHA256.V, Line: t.line})
 	}
+	if a := f.Aftercare.V; a != nil {
+		out.Aftercare = a.build()
+	}
 	return out
+}
+
+// build turns a validated routing step into the model.
+func (s rawStep) build() Step {
+	step := Step{
+		Name:         s.Name.V,
+		Instructions: s.Instructions.V,
+		Capability:   s.Capability.V,
+		UnitTime:     s.UnitTime.V,
+		Setup:        s.Setup.V,
+		Params:       s.Params.V,
+		MakesLot:     s.MakesLot.V,
+		Line:         s.line,
+	}
+	if c := s.Changeover.V; c != nil {
+		step.Changeover = &Changeover{Attribute: c.Attribute.V, Value: c.Value.V}
+	}
+	for _, m := range s.Materials.V {
+		step.Materials = append(step.Materials, m.V)
+	}
+	return step
+}
+
+// steps returns every routing step of the file: the products', then the aftercare section's.
+func (f *rawFactory) steps() []rawStep {
+	var out []rawStep
+	for _, p := range f.Products.V {
+		out = append(out, p.Routing.V...)
+	}
+	return append(out, f.Aftercare.V.steps()...)
 }
