@@ -86,6 +86,24 @@ func TestDemo(t *testing.T) {
 	if !shared || !f.Simulate {
 		t.Errorf("demo: simulate %v, Modbus devices per serial line %v; want simulated, with a line carrying several", f.Simulate, onLine)
 	}
+	// The studio repairs what it made: every product is of a kind it repairs, a few services
+	// and a care plan, the parcel slip on the label printer, and intake open to the public.
+	a := f.Aftercare
+	if a == nil {
+		t.Fatal("demo has no aftercare section")
+	}
+	for _, p := range f.Products {
+		if _, ok := a.KindOf(p.SKU); !ok {
+			t.Errorf("demo product %s is of no kind the studio repairs", p.SKU)
+		}
+	}
+	if dev, _, ok := f.Device(a.SlipPrinter); !ok || dev.Kind != configs.KindLabelPrinter {
+		t.Errorf("demo slip printer %q is not a label printer", a.SlipPrinter)
+	}
+	if len(a.Services) < 4 || len(a.CarePlans) == 0 || !a.PublicIntake || a.LabourRate == 0 {
+		t.Errorf("demo aftercare: %d services, %d care plans, public intake %v, labour rate %s; want 4 services, a plan, public intake and a rate",
+			len(a.Services), len(a.CarePlans), a.PublicIntake, a.LabourRate)
+	}
 	if err := checkInvariants(f); err != nil {
 		t.Errorf("demo breaks an invariant: %v", err)
 	}

@@ -170,6 +170,9 @@ func checkInvariants(f *configs.Factory) error {
 			fail("bad host %q", h)
 		}
 	}
+	if a := f.Aftercare; a != nil {
+		checkAftercareInvariants(a, offered, skus, fail)
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
@@ -184,4 +187,79 @@ func count(bs ...bool) int {
 		}
 	}
 	return n
+}
+
+// checkAftercareInvariants re-checks what Parse promises about an aftercare section, given the
+// capabilities the cells offer and the products' SKUs.
+func checkAftercareInvariants(a *configs.Aftercare, offered, skus map[string]bool, fail func(string, ...any)) {
+	money := func(what string, m configs.Money) {
+		if m < 0 || m > configs.MaxMoney {
+			fail("aftercare: %s: bad amount %d", what, m)
+		}
+	}
+	step := func(what string, s configs.Step) {
+		if !offered[s.Capability] || s.Name == "" || s.UnitTime <= 0 || s.Setup < 0 || s.Line < 1 {
+			fail("aftercare: %s: bad step %+v", what, s)
+		}
+	}
+	if a.EstimateValid <= 0 || len(a.Currency) != 3 || a.ExpressPremium < 0 || a.ExpressPremium > 500 || a.Line < 1 {
+		fail("bad aftercare %+v", a)
+	}
+	money("labour_rate", a.LabourRate)
+	step("diagnosis", a.Diagnosis)
+	if len(a.Kinds) == 0 || len(a.Services) == 0 {
+		fail("aftercare without kinds or services")
+	}
+	kinds, kindOf := map[string]bool{}, map[string]string{}
+	for _, k := range a.Kinds {
+		if kinds[k.ID] || !idPattern.MatchString(k.ID) || k.Name == "" {
+			fail("aftercare: bad kind %+v", k)
+		}
+		kinds[k.ID] = true
+		for _, sku := range k.SKUs {
+			if !skus[sku] || kindOf[sku] != "" {
+				fail("aftercare: kind %s: sku %q unknown or of kind %q too", k.ID, sku, kindOf[sku])
+			}
+			kindOf[sku] = k.ID
+		}
+		items := map[string]bool{}
+		for _, c := range k.Checklist {
+			if items[c.ID] || !idPattern.MatchString(c.ID) || c.Label == "" || c.Input != configs.CheckBox && c.Input != configs.CheckText {
+				fail("aftercare: kind %s: bad checklist item %+v", k.ID, c)
+			}
+			items[c.ID] = true
+		}
+	}
+	services := map[string]bool{}
+	for _, s := range a.Services {
+		if services[s.ID] || !idPattern.MatchString(s.ID) || s.ID == "diagnosis" || s.Name == "" || len(s.Kinds) == 0 || len(s.Routing) == 0 {
+			fail("aftercare: bad service %+v", s)
+		}
+		services[s.ID] = true
+		for _, k := range s.Kinds {
+			if !kinds[k] {
+				fail("aftercare: service %s: unknown kind %q", s.ID, k)
+			}
+		}
+		money("service "+s.ID, s.Fee)
+		for _, p := range s.Parts {
+			money("service "+s.ID+": part "+p.Name, p.Price)
+		}
+		for _, st := range s.Routing {
+			step("service "+s.ID, st)
+		}
+	}
+	plans := map[string]bool{}
+	for _, p := range a.CarePlans {
+		if plans[p.ID] || !idPattern.MatchString(p.ID) || p.Name == "" || p.Term <= 0 || len(p.Covers) == 0 {
+			fail("aftercare: bad care plan %+v", p)
+		}
+		plans[p.ID] = true
+		money("care plan "+p.ID, p.Price)
+		for _, c := range p.Covers {
+			if !services[c.Service] || c.Count < 1 || c.Count > 100 {
+				fail("aftercare: care plan %s: bad cover %+v", p.ID, c)
+			}
+		}
+	}
 }

@@ -18,8 +18,8 @@ before(async () => {
   base = daemon.base;
   // Jobs at the repair corner, worked by hand: one to start on each tablet size.
   const r = await importCSV(base, 'summer-27', csvOf([
-    ['SU27-L1', 'RUG-RESTORE', 1, 'Marta Sousa', 0, '', ''],
-    ['SU27-L2', 'RUG-RESTORE', 1, 'Rui Lopes', 0, '', ''],
+    ['SU27-L1', 'RUG-VINTAGE', 1, 'Marta Sousa', 0, '', ''],
+    ['SU27-L2', 'RUG-VINTAGE', 1, 'Rui Lopes', 0, '', ''],
   ]));
   assert.equal(r.status, 201, r.text);
   browser = await launchBrowser();

@@ -220,7 +220,7 @@ async function noSideScroll(page, what) {
 
 test('a rug from import to label: its QR code leads to its page and its certificate verifies', async (t) => {
   // Another customer's restoration, made and certified first, with a public note.
-  let r = await importCSV(base, 'summer-27', csvOf([[OTHER.order, 'RUG-RESTORE', 1, OTHER.customer]]));
+  let r = await importCSV(base, 'summer-27', csvOf([[OTHER.order, 'RUG-VINTAGE', 1, OTHER.customer]]));
   assert.equal(r.status, 201, r.text);
   const [other] = await workOrders(base, 'summer-27');
   const otherFirst = (await steps(other.id)).repair;

@@ -5,7 +5,7 @@
 // and shows no error; the list then shows it as being made again, and the remake is on the
 // plan (the Gantt chart) and in the queue of the repair corner's tablet.
 //
-// RUG-RESTORE starts at repair-1, a cell worked by hand (configs/demo.yaml): nothing runs its
+// RUG-VINTAGE starts at repair-1, a cell worked by hand (configs/demo.yaml): nothing runs its
 // jobs by itself, so the queue holds still while the test looks.
 
 import { test, before, after } from 'node:test';
@@ -47,7 +47,7 @@ async function screen(s) {
 // restoration imports a rug restoration of two units for summer-27 and returns its work order
 // and its first operation, once queued at repair-1.
 async function restoration(order) {
-  const r = await importCSV(base, 'summer-27', csvOf([[order, 'RUG-RESTORE', 2, 'Amal Haddad', 0, '', 'moth damage, corner']]));
+  const r = await importCSV(base, 'summer-27', csvOf([[order, 'RUG-VINTAGE', 2, 'Amal Haddad', 0, '', 'moth damage, corner']]));
   assert.equal(r.status, 201, `import: ${r.text}`);
   const wo = (await workOrders(base, 'summer-27')).find((w) => w.order_id === order);
   const first = (await apiOK(base, 'GET', `/api/v1/work-orders/${wo.id}`)).operations.find((o) => o.seq === 0);
@@ -70,7 +70,7 @@ async function checkRow(page, order, wo, s) {
   await row.waitFor({ timeout: 10000 });
   assert.equal(await row.getAttribute('data-short'), '1');
   const cells = await row.locator('th, td').allInnerTexts();
-  assert.deepEqual(cells.slice(0, 6).map((x) => x.trim()), [order, 'Amal Haddad', 'RUG-RESTORE', '2', '0 / 1', '1']);
+  assert.deepEqual(cells.slice(0, 6).map((x) => x.trim()), [order, 'Amal Haddad', 'RUG-VINTAGE', '2', '0 / 1', '1']);
   assert.equal(cells[6].trim(), `1 at Reweave and patch (repair-1), work order ${wo.id}: Moth damage too deep to reweave`);
   const button = row.locator('button[data-remake]');
   assert.equal((await button.innerText()).trim(), 'Make 1 again');

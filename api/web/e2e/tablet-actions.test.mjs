@@ -39,7 +39,7 @@ before(async () => {
   await driveTo(scarf.id, 'label');
   const rows = [];
   for (const name of [...SIZES.map((s) => s.name), 'notices']) {
-    rows.push([`SA-R-${name}`, 'RUG-RESTORE', 3, 'Restoration', 0, '', name]);
+    rows.push([`SA-R-${name}`, 'RUG-VINTAGE', 3, 'Restoration', 0, '', name]);
   }
   r = await importCSV(base, 'summer-27', csvOf(rows));
   assert.equal(r.status, 201, r.text);

@@ -41,7 +41,7 @@ before(async () => {
   browser = await launchBrowser();
   const csv = readFileSync(path.join(root, 'configs/examples/spring-27.csv'), 'utf8');
   assert.equal((await importCSV(base, 'spring-27', csv)).status, 201);
-  const r = await importCSV(base, 'summer-27', csvOf([['SU27-R900', 'RUG-RESTORE', 1, 'Amal Haddad', 0, '', NOTES]]));
+  const r = await importCSV(base, 'summer-27', csvOf([['SU27-R900', 'RUG-VINTAGE', 1, 'Amal Haddad', 0, '', NOTES]]));
   assert.equal(r.status, 201, r.text);
   const [wo] = await workOrders(base, 'summer-27');
   const first = (await apiOK(base, 'GET', `/api/v1/work-orders/${wo.id}`)).operations.find((o) => o.seq === 0);
@@ -418,7 +418,7 @@ test("the cell picker's tiles show each cell's state, job and queue, and the lab
         return true;
       }, 20000, 'the tiles to agree with the queues');
       assert.equal(await tile(page, 'repair-1').getAttribute('data-state'), 'running');
-      assert.match(await tile(page, 'repair-1').locator('.tile-job').innerText(), /Rug restoration × 1/);
+      assert.match(await tile(page, 'repair-1').locator('.tile-job').innerText(), /Reclaimed vintage rug, restored × 1/);
       await screenshot(page, `tablet-floor-tiles-${vp.name}`);
 
       // The label station names its printer and how it is.

@@ -20,7 +20,7 @@ before(async () => {
   daemon = await startDaemon('tablet-notes');
   base = daemon.base;
   browser = await launchBrowser();
-  const r = await importCSV(base, 'summer-27', csvOf([['TN-1', 'RUG-RESTORE', 2, 'Zoë Quist']]));
+  const r = await importCSV(base, 'summer-27', csvOf([['TN-1', 'RUG-VINTAGE', 2, 'Zoë Quist']]));
   assert.equal(r.status, 201, r.text);
 });
 

@@ -9,7 +9,7 @@
 // rinse and drain: about an hour of studio time) takes about two minutes, so the bath's
 // temperature climbs visibly for about 20 seconds after the start while the batch is far from
 // done when the test completes it by hand. The lost connection and the stale page are played
-// at manual cells, with a rug restoration (RUG-RESTORE: repair, then wash, ...).
+// at manual cells, with a reclaimed rug to restore (RUG-VINTAGE: repair, then wash, ...).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -38,7 +38,7 @@ before(async () => {
   const r = await importCSV(base, 'spring-27', csv);
   assert.equal(r.status, 201, `import: ${r.text}`);
   assert.equal(r.json.created, 8);
-  const s = await importCSV(base, 'summer-27', csvOf([['SU27-R001', 'RUG-RESTORE', 1, 'Amal Haddad', 0, '', 'moth damage, corner']]));
+  const s = await importCSV(base, 'summer-27', csvOf([['SU27-R001', 'RUG-VINTAGE', 1, 'Amal Haddad', 0, '', 'moth damage, corner']]));
   assert.equal(s.status, 201, `import: ${s.text}`);
   const [restore] = await workOrders(base, 'summer-27');
   const first = (await apiOK(base, 'GET', `/api/v1/work-orders/${restore.id}`)).operations.find((o) => o.seq === 0);
