@@ -57,13 +57,31 @@ func (l Label) Validate() error {
 	return nil
 }
 
-// jobs is what the printer prints: unit labels.
-var jobs = rawport.Jobs[Label]{
-	Render: Render,
-	Name:   func(l Label) string { return fmt.Sprintf("label %q", l.Serial) },
-	Printed: func(log *slog.Logger, l Label) {
-		log.Debug("label printed", "serial", l.Serial, "sku", l.SKU)
-	},
+// Job is what the label printer prints: a unit's [Label] or a repair's parcel [Slip].
+type Job interface {
+	// Validate reports a job that cannot be printed.
+	Validate() error
+	render() []byte
+	name() string
+	printed(log *slog.Logger)
+}
+
+var (
+	_ Job = Label{}
+	_ Job = Slip{}
+)
+
+// jobs is what the printer prints: unit labels and parcel slips.
+var jobs = rawport.Jobs[Job]{
+	Render:  func(j Job) []byte { return j.render() },
+	Name:    func(j Job) string { return j.name() },
+	Printed: func(log *slog.Logger, j Job) { j.printed(log) },
+}
+
+func (l Label) render() []byte { return Render(l) }
+func (l Label) name() string   { return fmt.Sprintf("label %q", l.Serial) }
+func (l Label) printed(log *slog.Logger) {
+	log.Debug("label printed", "serial", l.Serial, "sku", l.SKU)
 }
 
 // Render returns the ZPL format (^XA ... ^XZ) of l: the title, the SKU,
