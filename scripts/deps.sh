@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the programs that tests and benchmarks use as real peers, when they are missing.
 # Usage: scripts/deps.sh NAME...   (known: wrk sqlite3 bc jq mbpoll socat libmodbus-dev
-#                                    mosquitto mosquitto-clients influxd nodejs npm chromium)
+#                                    mosquitto mosquitto-clients influxd nodejs npm chromium
+#                                    zbarimg rsvg-convert)
 set -euo pipefail
 
 # Test binaries that run at the same time may each ask for the same program: one installs it,
@@ -83,6 +84,14 @@ for dep in "$@"; do
       # the one whose protocol matches this chromium's major version.
       [ -x /usr/bin/chromium ] || { echo "deps: installing chromium"; apt_install chromium; }
       [ -x /usr/bin/chromium ] || { echo "deps: chromium installed but /usr/bin/chromium is missing" >&2; exit 1; } ;;
+    zbarimg)
+      # The QR code decoder that reads back what api/web/qrsvg draws, from package zbar-tools.
+      command -v zbarimg >/dev/null || { echo "deps: installing zbar-tools"; apt_install zbar-tools; }
+      command -v zbarimg >/dev/null || { echo "deps: zbar-tools installed but zbarimg is missing" >&2; exit 1; } ;;
+    rsvg-convert)
+      # Rasterises an SVG for zbarimg to read, from package librsvg2-bin.
+      command -v rsvg-convert >/dev/null || { echo "deps: installing librsvg2-bin"; apt_install librsvg2-bin; }
+      command -v rsvg-convert >/dev/null || { echo "deps: librsvg2-bin installed but rsvg-convert is missing" >&2; exit 1; } ;;
     *)
       echo "deps: unknown dependency $dep" >&2; exit 1 ;;
   esac
