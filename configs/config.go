@@ -1,8 +1,8 @@
 // Package configs owns the factory model as a studio writes it in YAML: its cells and their
 // devices, its products and their routings (with the maker's instructions for each step), its
 // drops, its people and its API tokens, the reasons the floor pauses, scraps and reports
-// faults by, the host names the daemon is reached by, and how long a shared tablet stays signed
-// in while nobody uses it.
+// faults by, the host names the daemon is reached by, how long a shared tablet stays signed in
+// while nobody uses it, and the repairs the studio takes (the aftercare section).
 //
 // Parse decodes strictly (an unknown key is an error), applies defaults and validates, and every
 // error names the file, the line, the object and the field. The package parses bytes handed to it;
