@@ -2,10 +2,12 @@ package photos
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	"image/jpeg"
 	"image/png"
+	"io"
 
 	"golang.org/x/image/webp"
 )
@@ -106,4 +108,20 @@ func pixelsText(n int64) string {
 		return fmt.Sprintf("%d megapixels", n/1_000_000)
 	}
 	return fmt.Sprintf("%d pixels", n)
+}
+
+// Check reads a photo from r and checks it as Put would, storing nothing: what a form with
+// several photos does to every photo before it stores any, so that a form refused for its
+// last photo leaves none of the others behind. A refused photo's error matches ErrTooLarge
+// or ErrNotImage.
+func (s *Store) Check(ctx context.Context, r io.Reader) error {
+	data, err := readLimited(r, s.opts.MaxBytes)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	_, err = prepare(data, s.opts)
+	return err
 }

@@ -344,6 +344,10 @@ func TestPutRefusesAndStoresNothing(t *testing.T) {
 			if tt.file != "" {
 				data = fixture(t, tt.file)
 			}
+			// Check refuses it as Put does
+			if err := s.Check(context.Background(), bytes.NewReader(data)); err == nil || err.Error() != tt.want || !errors.Is(err, tt.is) {
+				t.Errorf("Check = %v, want %q (%v)", err, tt.want, tt.is)
+			}
 			_, err := s.Put(context.Background(), bytes.NewReader(data))
 			if err == nil || err.Error() != tt.want || !errors.Is(err, tt.is) {
 				t.Fatalf("Put = %v, want %q (%v)", err, tt.want, tt.is)
@@ -353,6 +357,15 @@ func TestPutRefusesAndStoresNothing(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a good photo checked is not stored", func(t *testing.T) {
+		s, dir := newStore(t, Options{})
+		if err := s.Check(context.Background(), bytes.NewReader(plain)); err != nil {
+			t.Fatalf("Check = %v", err)
+		}
+		if left := files(t, dir); len(left) > 0 {
+			t.Errorf("Check stored %v", left)
+		}
+	})
 	t.Run("an endless upload reads the limit and a byte", func(t *testing.T) {
 		s, dir := newStore(t, Options{})
 		r := &endless{}
