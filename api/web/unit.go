@@ -79,6 +79,9 @@ func (p *Pages) unitPage(c echo.Context) error {
 	}}
 	if u.Finished {
 		page.Links.Certificate = base + "/certificate.json"
+		if a := p.factory.Aftercare; a != nil && a.PublicIntake {
+			page.Links.RepairRequest = base + "/repair"
+		}
 	}
 	var b strings.Builder
 	if err := unitpage.Render(&b, page); err != nil {

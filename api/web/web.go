@@ -80,7 +80,9 @@ type Config struct {
 	// Units tells units' stories for their public pages (/u/{serial}); nil when the daemon
 	// publishes none.
 	Units Units
-	// Photos are the makers' photos the public pages show; nil when there are none.
+	// Photos are the makers' photos the public pages show; nil when there are none. A store
+	// that can also check and store photos (*photos.Store) takes the customers' photos of
+	// repair requests.
 	Photos Photos
 	Logger *slog.Logger
 	// Now returns the current time; time.Now when nil.
@@ -91,6 +93,9 @@ type Config struct {
 	// has one (api.Server.MaxBatchBytes), so that the pages and the API refuse the same size,
 	// else api.DefaultMaxBatchBytes.
 	MaxBatchBytes int64
+	// StaffURL is the daemon's own address (scheme and host), where the QR code of a repair's
+	// parcel slip leads staff; the address a request came to when empty.
+	StaffURL string
 }
 
 // Pages serves the web app.
@@ -248,6 +253,7 @@ func (p *Pages) routes() *echo.Echo {
 	e.GET("/u/:serial", p.unitPage)
 	e.GET("/u/:serial/certificate.json", p.unitCertificate)
 	e.GET("/u/:serial/photos/:name", p.unitPhoto)
+	p.customerRoutes(e)
 
 	e.GET("/tablet", p.tabletCells)
 	e.GET("/tablet/go", p.tabletGo)

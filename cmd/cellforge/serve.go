@@ -143,7 +143,7 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 	if err := tel.register(reg); err != nil {
 		return err
 	}
-	srv, pages, plan, err := newFrontEnd(f, opts, factory, b, st, reg, fl, tel, keys, logger)
+	srv, pages, plan, err := newFrontEnd(f, opts, factory, b, st, reg, fl, tel, keys, ln.Addr().String(), logger)
 	if err != nil {
 		return err
 	}
@@ -287,9 +287,9 @@ func refuseDemoCredentials(ctx context.Context, factory *configs.Factory, f serv
 const photosDir = "photos"
 
 // newFrontEnd makes what serves requests: the API, the pages mounted on it, and the planner
-// when the plan search is on (nil otherwise).
+// when the plan search is on (nil otherwise). listen is the address the daemon listens on.
 func newFrontEnd(f serveFlags, opts serveOptions, factory *configs.Factory, b *book.Book, st *sqlite.Store, reg *prometheus.Registry,
-	fl *floor, tel *telemetryStack, keys *provenance.KeyRing, logger *slog.Logger) (*api.Server, *web.Pages, *planner.Planner, error) {
+	fl *floor, tel *telemetryStack, keys *provenance.KeyRing, listen string, logger *slog.Logger) (*api.Server, *web.Pages, *planner.Planner, error) {
 	// The makers' photos live beside the database; an upload interrupted by a stop is removed.
 	pics, err := photos.New(filepath.Join(f.dataDir, photosDir), photos.Options{}, logger.With("component", "photos"))
 	if err != nil {
@@ -332,7 +332,9 @@ func newFrontEnd(f serveFlags, opts serveOptions, factory *configs.Factory, b *b
 		return nil, nil, nil, err
 	}
 	webCfg := web.Config{Book: b, Auth: srv, Floor: fl, Logger: logger.With("component", "web"), Photos: pics,
-		Units: certify.New(certify.Config{Book: b, Factory: factory, Keys: keys})}
+		Units: certify.New(certify.Config{Book: b, Factory: factory, Keys: keys}),
+		// A parcel slip's QR code leads staff to the repair on this daemon, as labels do.
+		StaffURL: strings.TrimSuffix(ownProvenanceURL(factory.Hosts, listen), "/u/{serial}")}
 	if plan != nil {
 		webCfg.Planner = plan
 	}

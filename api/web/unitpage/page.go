@@ -41,6 +41,9 @@ type Links struct {
 	// Photo and Thumbnail give the address of a photo and of its thumbnail by its hash and
 	// media type.
 	Photo, Thumbnail func(sha256, mediaType string) string
+	// RepairRequest is the form to ask for a repair of the unit; empty for none (a static
+	// page, a studio that takes no requests on its public pages, a unit being made).
+	RepairRequest string
 }
 
 // Page is what a unit's page shows.

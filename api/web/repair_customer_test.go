@@ -1,0 +1,502 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cellforge/cellforge/api/web/unitpage"
+	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/photos"
+)
+
+// repairSite is a site of the studio that takes repairs (testdata/repairs.yaml, public intake
+// on or off), its pages served on their own with a photo store of the test's, and the now its
+// pages read.
+type repairSite struct {
+	*site
+	srv       *httptest.Server
+	photosDir string
+	store     *photos.Store
+	pages     *Pages
+}
+
+func newRepairSite(t *testing.T, public bool, now func() time.Time) *repairSite {
+	t.Helper()
+	factory := "testdata/repairs.yaml"
+	if !public {
+		raw, err := os.ReadFile(factory)
+		if err != nil {
+			t.Fatal(err)
+		}
+		factory = filepath.Join(t.TempDir(), "private.yaml")
+		if err := os.WriteFile(factory, bytes.Replace(raw, []byte("public_intake: true"), []byte("public_intake: false"), 1), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rs := &repairSite{site: newSiteOf(t, factory, nil), photosDir: t.TempDir()}
+	var err error
+	if rs.store, err = photos.New(rs.photosDir, photos.Options{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	cfg := rs.site.pages.cfg
+	cfg.Photos = rs.store
+	cfg.StaffURL = "http://studio.test:8080"
+	if now != nil {
+		cfg.Now = now
+	}
+	if rs.pages, err = New(cfg); err != nil {
+		t.Fatal(err)
+	}
+	rs.srv = httptest.NewServer(rs.pages.Handler())
+	t.Cleanup(rs.srv.Close)
+	return rs
+}
+
+// finished makes unit u-1-1 of order u-1 and finishes it; order u-2's unit u-2-1 is left
+// being made.
+func (rs *repairSite) finished(t *testing.T) {
+	t.Helper()
+	rs.importCSV(t, "order_id,sku,quantity,customer\nu-1,SCARF,1,Zoë Quist\nu-2,SCARF,1,Zoë Quist\n")
+	rs.work(t, "u-1", 0, 2)
+	rs.work(t, "u-2", 0, 1)
+}
+
+// counts says what a refused request must not have stored: the repairs and the photo store's
+// files.
+func (rs *repairSite) counts(t *testing.T) string {
+	t.Helper()
+	repairs, err := rs.book.Repairs(context.Background(), book.RepairFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := 0
+	err = filepath.WalkDir(rs.photosDir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%d repairs, %d photo files", len(repairs), files)
+}
+
+type photoPart struct{ name, file string }
+
+// testPhoto returns the bytes of a photo of book/photos' test data.
+func testPhoto(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../../book/photos/testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// post sends a repair request as the form does, from the page's own origin.
+func (rs *repairSite) post(t *testing.T, serial string, fields url.Values, files []photoPart, header http.Header) (*http.Response, string) {
+	t.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	for k, vs := range fields {
+		for _, v := range vs {
+			_ = w.WriteField(k, v)
+		}
+	}
+	for _, f := range files {
+		fw, err := w.CreateFormFile("photos", f.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data := []byte("not a photo at all\n")
+		if f.file != "" {
+			data = testPhoto(t, f.file)
+		}
+		_, _ = fw.Write(data)
+	}
+	_ = w.Close()
+	req, _ := http.NewRequest("POST", rs.srv.URL+"/u/"+url.PathEscape(serial)+"/repair", &body)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	req.Header.Set("Origin", rs.srv.URL)
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	res, err := noRedirects.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}
+
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }, Timeout: 30 * time.Second}
+
+// TestRepairRequestRefused: every refused request answers with what is wrong beside its field,
+// the customer's values kept, and stores neither a repair nor a photo.
+func TestRepairRequestRefused(t *testing.T) {
+	rs := newRepairSite(t, true, nil)
+	rs.finished(t)
+	good := url.Values{"customer": {"Zoë Quist"}, "contact": {"zoe@example.org"}, "description": {"A moth found it"}, "checklist.stains": {"yes"}}
+	with := func(k, v string) url.Values {
+		out := url.Values{}
+		for kk, vv := range good {
+			out[kk] = vv
+		}
+		out.Set(k, v)
+		return out
+	}
+	seven := make([]photoPart, 7)
+	for i := range seven {
+		seven[i] = photoPart{name: fmt.Sprintf("p%d.jpg", i), file: "plain.jpg"}
+	}
+	tests := []struct {
+		name   string
+		serial string
+		fields url.Values
+		files  []photoPart
+		header http.Header
+		status int
+		want   []string
+	}{
+		{name: "unknown serial", serial: "u-9-9", fields: good, status: http.StatusNotFound, want: []string{`No piece of Web Test Studio has the serial &#34;u-9-9&#34;`}},
+		{name: "unit being made", serial: "u-2-1", fields: good, status: http.StatusConflict, want: []string{"still being made"}},
+		{name: "not a photo, after a good one", serial: "u-1-1", fields: good,
+			files:  []photoPart{{name: "ok.jpg", file: "plain.jpg"}, {name: "notes.txt"}},
+			status: http.StatusUnprocessableEntity, want: []string{`id="problem-photos"`, "&#34;notes.txt&#34;", "A moth found it", "zoe@example.org"}},
+		{name: "seventh photo", serial: "u-1-1", fields: good, files: seven, status: http.StatusUnprocessableEntity,
+			want: []string{`id="problem-photos"`, "7 photos: send at most 6."}},
+		{name: "control character in the name", serial: "u-1-1", fields: with("customer", "Zoë\x07Quist"), files: []photoPart{{name: "ok.jpg", file: "plain.jpg"}},
+			status: http.StatusUnprocessableEntity, want: []string{`id="problem-customer"`, `aria-invalid="true" aria-describedby="problem-customer"`, "A moth found it"}},
+		{name: "control character in a checklist text", serial: "u-1-1", fields: with("checklist.notes", "tea\x1b[31m"),
+			status: http.StatusUnprocessableEntity, want: []string{`id="problem-checklist-notes"`}},
+		{name: "no name", serial: "u-1-1", fields: with("customer", "  "), status: http.StatusUnprocessableEntity,
+			want: []string{`id="problem-customer"`, "Is required."}},
+		{name: "a box answered otherwise", serial: "u-1-1", fields: with("checklist.seams", "maybe"), status: http.StatusUnprocessableEntity,
+			want: []string{`id="problem-checklist-seams"`}},
+		{name: "an item of no checklist", serial: "u-1-1", fields: with("checklist.bogus", "yes"), status: http.StatusUnprocessableEntity,
+			want: []string{`id="problem-other"`, "Checklist.bogus: is not on the checklist"}},
+		{name: "another site's form", serial: "u-1-1", fields: good, header: http.Header{"Origin": {"https://evil.example"}},
+			status: http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := rs.counts(t)
+			res, body := rs.post(t, tt.serial, tt.fields, tt.files, tt.header)
+			if res.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", res.StatusCode, tt.status, body)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("the answer lacks %q: %s", w, body)
+				}
+			}
+			if after := rs.counts(t); after != before {
+				t.Errorf("a refused request stored something: %s, before %s", after, before)
+			}
+		})
+	}
+}
+
+// TestRepairRequestOff: a studio that takes no requests on its public pages shows no link to
+// the form and has no form.
+func TestRepairRequestOff(t *testing.T) {
+	for _, public := range []bool{true, false} {
+		t.Run(fmt.Sprint("public intake ", public), func(t *testing.T) {
+			rs := newRepairSite(t, public, nil)
+			rs.finished(t)
+			_, page := get(t, rs.srv.URL+"/u/u-1-1")
+			if got := strings.Contains(string(page), `href="/u/u-1-1/repair"`); got != public {
+				t.Errorf("the finished unit's page links the form: %v, want %v", got, public)
+			}
+			if _, making := get(t, rs.srv.URL+"/u/u-2-1"); strings.Contains(string(making), "/repair") {
+				t.Error("the page of a unit being made links the repair form")
+			}
+			res, _ := get(t, rs.srv.URL+"/u/u-1-1/repair")
+			if want := map[bool]int{true: 200, false: 404}[public]; res.StatusCode != want {
+				t.Errorf("GET the form: %d, want %d", res.StatusCode, want)
+			}
+			if !public {
+				before := rs.counts(t)
+				res, _ := rs.post(t, "u-1-1", url.Values{"customer": {"Zoë"}}, nil, nil)
+				if res.StatusCode != http.StatusNotFound || rs.counts(t) != before {
+					t.Errorf("POST the form: %d, %s (before %s), want 404 and nothing stored", res.StatusCode, rs.counts(t), before)
+				}
+			}
+		})
+	}
+	// the static page `cellforge provenance export` writes has no link to the form
+	var b strings.Builder
+	if err := unitpage.Render(&b, unitpage.Page{Finished: true}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "Request a repair") {
+		t.Error("a page with no form's address links one")
+	}
+}
+
+// requested asks for a repair of u-1-1 with a photo and returns its link.
+func (rs *repairSite) requested(t *testing.T) string {
+	t.Helper()
+	res, body := rs.post(t, "u-1-1", url.Values{"customer": {"Zoë Quist"}, "contact": {"zoe@example.org"},
+		"description": {"A moth found it"}, "checklist.stains": {"yes"}, "checklist.notes": {"red wine"}},
+		[]photoPart{{name: "IMG_0001.jpg", file: "plain.jpg"}}, nil)
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/r/") {
+		t.Fatalf("a good request: %d %s, want 303 to /r/...: %s", res.StatusCode, res.Header.Get("Location"), body)
+	}
+	return strings.TrimPrefix(res.Header.Get("Location"), "/r/")
+}
+
+// TestRepairRequested: a good request opens the repair with its photo, and its page shows the
+// parcel slip with the repair's QR code, what was asked and the photo, which only its link
+// serves.
+func TestRepairRequested(t *testing.T) {
+	rs := newRepairSite(t, true, nil)
+	rs.finished(t)
+	link := rs.requested(t)
+	r, err := rs.book.RepairByLink(context.Background(), link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.State != book.RepairRequested || r.Source != book.SourcePublic || len(r.Photos) != 1 || r.Checklist["notes"] != "red wine" {
+		t.Fatalf("the repair: %+v", r)
+	}
+	res, body := get(t, rs.srv.URL+"/r/"+link)
+	page := string(body)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET the repair's page: %d %s", res.StatusCode, page)
+	}
+	for _, want := range []string{`id="slip-id">` + r.ID, "<svg", "Web Test Studio", "write the number", "A moth found it", "red wine",
+		"Stains", r.Photos[0].Hash + ".thumb.jpg", `data-state="requested"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	for k, want := range map[string]string{"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex, nofollow"} {
+		if got := res.Header.Get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	if strings.Contains(page, "<script") {
+		t.Error("the page has a script")
+	}
+	for _, tt := range []struct {
+		path   string
+		status int
+	}{
+		{"/r/" + link + "/photos/" + r.Photos[0].Hash + ".jpg", 200},
+		{"/r/" + link + "/photos/" + r.Photos[0].Hash + ".thumb.jpg", 200},
+		{"/r/" + link + "/photos/" + r.Photos[0].Hash + ".png", 404},
+		{"/r/" + strings.Repeat("A", 43) + "/photos/" + r.Photos[0].Hash + ".jpg", 404},
+	} {
+		if res, _ := get(t, rs.srv.URL+tt.path); res.StatusCode != tt.status {
+			t.Errorf("GET %s: %d, want %d", tt.path, res.StatusCode, tt.status)
+		}
+	}
+}
+
+// TestRepairLinks: a forged, unknown or replaced link finds a page that says nothing of any
+// repair, for reading and for deciding.
+func TestRepairLinks(t *testing.T) {
+	rs := newRepairSite(t, true, nil)
+	rs.finished(t)
+	link := rs.requested(t)
+	r, _ := rs.book.RepairByLink(context.Background(), link)
+	if _, err := rs.book.NewRepairLink(context.Background(), r.ID, "person:max"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ name, link string }{
+		{"replaced", link},
+		{"forged", strings.Repeat("A", 43)},
+		{"too long", strings.Repeat("A", 200)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res, body := get(t, rs.srv.URL+"/r/"+tt.link)
+			if res.StatusCode != http.StatusNotFound || strings.Contains(string(body), "R-0") || strings.Contains(string(body), "Zoë") {
+				t.Errorf("GET: %d %s, want 404 naming no repair", res.StatusCode, body)
+			}
+			res, body2 := rs.decide(t, tt.link, "standard")
+			if res.StatusCode != http.StatusNotFound || strings.Contains(body2, "R-0") {
+				t.Errorf("POST a decision: %d %s, want 404 naming no repair", res.StatusCode, body2)
+			}
+		})
+	}
+}
+
+func (rs *repairSite) decide(t *testing.T, link, choice string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", rs.srv.URL+"/r/"+link+"/decision", strings.NewReader(url.Values{"choice": {choice}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", rs.srv.URL)
+	res, err := noRedirects.Do(req)
+	if err != nil {
+		t.Error(err)
+		return &http.Response{}, ""
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}
+
+// estimate receives the repair of link and diagnoses it with a cleaning, standard in three
+// days and express in one.
+func (rs *repairSite) estimate(t *testing.T, link string) book.Repair {
+	t.Helper()
+	ctx := context.Background()
+	r, err := rs.book.RepairByLink(ctx, link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err = rs.book.ReceiveRepair(ctx, r.ID, "person:max"); err != nil {
+		t.Fatal(err)
+	}
+	d, err := rs.book.WorkOrder(ctx, r.DiagnosisWorkOrder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := d.Operations[0]
+	if _, err := rs.book.Transition(ctx, book.TransitionRequest{Operation: op.ID, Action: book.ActionStart, Actor: "person:ana"}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	r, err = rs.book.Diagnose(ctx, book.DiagnoseRequest{Repair: r.ID, Operation: op.ID, Findings: "Red wine in the weft", Services: []string{"clean"},
+		Standard: now.Add(72 * time.Hour), Express: now.Add(24 * time.Hour), Actor: "person:ana"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestRepairDecision: the estimate shows with its choices; a decision is taken once however
+// many are sent at once, and what is sent after it is answered with what was decided; an
+// expired estimate says so.
+func TestRepairDecision(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	rs := newRepairSite(t, true, clock)
+	rs.finished(t)
+
+	t.Run("express, 20 at once", func(t *testing.T) {
+		link := rs.requested(t)
+		r := rs.estimate(t, link)
+		res, body := get(t, rs.srv.URL+"/r/"+link)
+		for _, want := range []string{"Red wine in the weft", "Deep clean", "Silk-safe soap", `id="approve-express"`, `id="approve-standard"`,
+			`id="decline"`, "EUR " + r.Estimate.ExpressTotal.String(), "EUR " + r.Estimate.StandardTotal.String()} {
+			if !strings.Contains(string(body), want) {
+				t.Errorf("the estimated page lacks %q", want)
+			}
+		}
+		if res.StatusCode != http.StatusOK || strings.Contains(string(body), `id="slip"`) {
+			t.Errorf("the estimated page: %d, with the slip: %v", res.StatusCode, strings.Contains(string(body), `id="slip"`))
+		}
+		statuses := make(chan int, 20)
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				res, _ := rs.decide(t, link, "express")
+				statuses <- res.StatusCode
+			}()
+		}
+		wg.Wait()
+		close(statuses)
+		got := map[int]int{}
+		for s := range statuses {
+			got[s]++
+		}
+		if got[http.StatusSeeOther] != 1 || got[http.StatusConflict] != 19 {
+			t.Errorf("20 decisions at once: %v, want one 303 and 19 409", got)
+		}
+		r, err := rs.book.Repair(context.Background(), r.ID)
+		if err != nil || r.State != book.RepairApproved || !r.Decision.Express || r.WorkOrder == 0 {
+			t.Fatalf("the repair: %+v %v", r, err)
+		}
+		res, body2 := rs.decide(t, link, "decline")
+		if res.StatusCode != http.StatusConflict || !strings.Contains(body2, "already approved express") || strings.Contains(body2, `id="decline"`) {
+			t.Errorf("declining after: %d %s", res.StatusCode, body2)
+		}
+		_, body = get(t, rs.srv.URL+"/r/"+link)
+		if n := strings.Count(string(body), "You approved the express repair"); n != 1 {
+			t.Errorf("the page says the approval %d times: %s", n, body)
+		}
+	})
+
+	t.Run("declined", func(t *testing.T) {
+		link := rs.requested(t)
+		rs.estimate(t, link)
+		if res, body := rs.decide(t, link, "decline"); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("declining: %d %s", res.StatusCode, body)
+		}
+		res, body := rs.decide(t, link, "standard")
+		if res.StatusCode != http.StatusConflict || !strings.Contains(body, "already declined") || !strings.Contains(body, "You declined") {
+			t.Errorf("approving after declining: %d %s", res.StatusCode, body)
+		}
+	})
+
+	t.Run("expired", func(t *testing.T) {
+		link := rs.requested(t)
+		r := rs.estimate(t, link)
+		mu.Lock()
+		now = r.Estimate.ExpiresAt.Add(time.Minute)
+		mu.Unlock()
+		res, body := rs.decide(t, link, "express")
+		if res.StatusCode != http.StatusGone || !strings.Contains(body, `id="expired"`) || strings.Contains(body, `id="approve-express"`) {
+			t.Errorf("approving an expired estimate: %d %s", res.StatusCode, body)
+		}
+		if r, err := rs.book.Repair(context.Background(), r.ID); err != nil || r.State != book.RepairExpired || r.WorkOrder != 0 {
+			t.Errorf("the expired repair: %+v %v", r, err)
+		}
+		res, _ = get(t, rs.srv.URL+"/r/"+link)
+		if res.StatusCode != http.StatusGone {
+			t.Errorf("GET the page of an expired estimate: %d, want 410", res.StatusCode)
+		}
+	})
+}
+
+// TestRepairRequestLimit: one host sends at most repairRequestsPerHour requests an hour,
+// counted over an IPv6 /64; another host is not held back.
+func TestRepairRequestLimit(t *testing.T) {
+	l := newHourlyLimit(repairRequestsPerHour)
+	at := time.Date(2027, 1, 1, 9, 0, 0, 0, time.UTC)
+	for i := range repairRequestsPerHour {
+		if w := l.take(fmt.Sprintf("2001:db8::%x", i+1), at); w != 0 {
+			t.Fatalf("request %d held back %s", i+1, w)
+		}
+	}
+	if w := l.take("2001:db8::ffff", at); w <= 0 || w > time.Hour {
+		t.Errorf("the %dth request of the /64: wait %s", repairRequestsPerHour+1, w)
+	}
+	if w := l.take("2001:db8:0:1::1", at); w != 0 {
+		t.Errorf("another /64 held back %s", w)
+	}
+	if w := l.take("2001:db8::1", at.Add(time.Hour/repairRequestsPerHour)); w != 0 {
+		t.Errorf("after an interval: wait %s", w)
+	}
+
+	rs := newRepairSite(t, true, nil)
+	rs.finished(t)
+	var last *http.Response
+	var body string
+	for range repairRequestsPerHour + 1 {
+		last, body = rs.post(t, "u-1-1", url.Values{}, nil, nil)
+	}
+	if last.StatusCode != http.StatusTooManyRequests || last.Header.Get("Retry-After") == "" || !strings.Contains(body, "Try again in") {
+		t.Errorf("request %d of the hour: %d %s", repairRequestsPerHour+1, last.StatusCode, body)
+	}
+}
