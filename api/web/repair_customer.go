@@ -74,10 +74,28 @@ type customer struct {
 func (p *Pages) customerRoutes(e *echo.Echo) {
 	cu := &customer{p: p, limit: newHourlyLimit(repairRequestsPerHour)}
 	e.GET("/u/:serial/repair", cu.form)
-	e.POST("/u/:serial/repair", cu.request, sameOrigin)
+	e.POST("/u/:serial/repair", cu.request, sameOriginNoReferrer)
 	e.GET("/r/:link", cu.page)
 	e.GET("/r/:link/photos/:name", cu.photo)
-	e.POST("/r/:link/decision", cu.decide, sameOrigin)
+	e.POST("/r/:link/decision", cu.decide, sameOriginNoReferrer)
+}
+
+// sameOriginNoReferrer is sameOrigin for the forms of pages sent with Referrer-Policy:
+// no-referrer, whose posts a browser sends with Origin "null" even to the page's own origin:
+// such a post is taken when the browser also says it is same-origin (Sec-Fetch-Site), which a
+// sandboxed or cross-site page cannot make it say. Any other Origin is sameOrigin's to judge.
+func sameOriginNoReferrer(next echo.HandlerFunc) echo.HandlerFunc {
+	checked := sameOrigin(next)
+	return func(c echo.Context) error {
+		h := c.Request().Header
+		if h.Get("Origin") == "null" {
+			if h.Get("Sec-Fetch-Site") != "same-origin" {
+				return echo.NewHTTPError(http.StatusForbidden, "this form must be sent from the CellForge pages")
+			}
+			return next(c)
+		}
+		return checked(c)
+	}
 }
 
 // customerHeaders are the headers of every page of the customer's: never kept (the page

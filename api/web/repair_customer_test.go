@@ -192,6 +192,14 @@ func TestRepairRequestRefused(t *testing.T) {
 			want: []string{`id="problem-other"`, "Checklist.bogus: is not on the checklist"}},
 		{name: "another site's form", serial: "u-1-1", fields: good, header: http.Header{"Origin": {"https://evil.example"}},
 			status: http.StatusForbidden},
+		{name: "a sandboxed page's form", serial: "u-1-1", fields: with("customer", ""), header: http.Header{"Origin": {"null"}, "Sec-Fetch-Site": {"cross-site"}},
+			status: http.StatusForbidden},
+		{name: "a form of no browser's with Origin null", serial: "u-1-1", fields: with("customer", ""), header: http.Header{"Origin": {"null"}},
+			status: http.StatusForbidden},
+		// the form's page sends no referrer: its own post comes with Origin null
+		{name: "the page's own form, from a page of no referrer", serial: "u-1-1", fields: with("customer", ""),
+			header: http.Header{"Origin": {"null"}, "Sec-Fetch-Site": {"same-origin"}}, status: http.StatusUnprocessableEntity,
+			want: []string{`id="problem-customer"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -341,7 +349,9 @@ func (rs *repairSite) decide(t *testing.T, link, choice string) (*http.Response,
 	t.Helper()
 	req, _ := http.NewRequest("POST", rs.srv.URL+"/r/"+link+"/decision", strings.NewReader(url.Values{"choice": {choice}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", rs.srv.URL)
+	// as a browser posts the form of a page that sends no referrer
+	req.Header.Set("Origin", "null")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	res, err := noRedirects.Do(req)
 	if err != nil {
 		t.Error(err)
