@@ -139,7 +139,7 @@ type formView struct {
 	Studio, Product, Serial, Action, Back string
 	Kind                                  configs.ItemKind
 	MaxPhotos                             int
-	MaxPhotoMiB                           int64
+	MaxPhoto                              string
 	// Values are the fields as sent; Checks the checklist's answers by item id.
 	Customer, Contact, Description string
 	Checks                         map[string]string
@@ -184,12 +184,12 @@ func (cu *customer) intakeKind(c echo.Context) (certify.Unit, configs.ItemKind, 
 
 func (cu *customer) newForm(u certify.Unit, k configs.ItemKind) formView {
 	base := "/u/" + url.PathEscape(u.Revision.Serial)
-	maxMiB := int64(photos.DefaultMaxBytes >> 20)
+	maxPhoto := int64(photos.DefaultMaxBytes)
 	if ps, ok := cu.p.cfg.Photos.(photoStore); ok {
-		maxMiB = ps.MaxBytes() >> 20
+		maxPhoto = ps.MaxBytes()
 	}
 	return formView{Studio: cu.p.factory.Name, Product: u.Revision.Product.Name, Serial: u.Revision.Serial,
-		Action: base + "/repair", Back: base, Kind: k, MaxPhotos: book.MaxRepairPhotos, MaxPhotoMiB: maxMiB,
+		Action: base + "/repair", Back: base, Kind: k, MaxPhotos: book.MaxRepairPhotos, MaxPhoto: sizeText(maxPhoto),
 		Checks: map[string]string{}, Errors: map[string]string{}}
 }
 
@@ -240,8 +240,8 @@ func (cu *customer) request(c echo.Context) error {
 		switch {
 		case errors.As(err, &tooBig):
 			return cu.plain(c, http.StatusRequestEntityTooLarge, "Too large",
-				fmt.Sprintf("The request is larger than %d MiB: send at most %d photos of at most %d MiB each. Go back and choose fewer or smaller photos.",
-					limit>>20, book.MaxRepairPhotos, ps.MaxBytes()>>20))
+				fmt.Sprintf("The request is larger than %s: send at most %d photos of at most %s each. Go back and choose fewer or smaller photos.",
+					sizeText(limit), book.MaxRepairPhotos, sizeText(ps.MaxBytes())))
 		case errors.Is(err, api.ErrSlowBody):
 			return err
 		}
@@ -337,6 +337,14 @@ func fieldProblem(err error, kind configs.ItemKind, errs map[string]string) bool
 	}
 	errs[field] = capitalise(fe.Reason) + "."
 	return true
+}
+
+// sizeText writes a size in bytes as people read it: in MiB from one MiB, else in KiB.
+func sizeText(n int64) string {
+	if n >= 1<<20 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d KiB", n>>10)
 }
 
 func capitalise(s string) string {

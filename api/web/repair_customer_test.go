@@ -34,6 +34,11 @@ type repairSite struct {
 }
 
 func newRepairSite(t *testing.T, public bool, now func() time.Time) *repairSite {
+	return newRepairSiteWith(t, public, now, photos.Options{})
+}
+
+// newRepairSiteWith is newRepairSite with the photo store's limits.
+func newRepairSiteWith(t *testing.T, public bool, now func() time.Time, opts photos.Options) *repairSite {
 	t.Helper()
 	factory := "testdata/repairs.yaml"
 	if !public {
@@ -48,7 +53,7 @@ func newRepairSite(t *testing.T, public bool, now func() time.Time) *repairSite 
 	}
 	rs := &repairSite{site: newSiteOf(t, factory, nil), photosDir: t.TempDir()}
 	var err error
-	if rs.store, err = photos.New(rs.photosDir, photos.Options{}, nil); err != nil {
+	if rs.store, err = photos.New(rs.photosDir, opts, nil); err != nil {
 		t.Fatal(err)
 	}
 	cfg := rs.site.pages.cfg
@@ -508,5 +513,21 @@ func TestRepairRequestLimit(t *testing.T) {
 	}
 	if last.StatusCode != http.StatusTooManyRequests || last.Header.Get("Retry-After") == "" || !strings.Contains(body, "Try again in") {
 		t.Errorf("request %d of the hour: %d %s", repairRequestsPerHour+1, last.StatusCode, body)
+	}
+}
+
+// TestRepairRequestTooLarge: a request larger than six photos at the photo store's limit and
+// the fields is refused with a page that says the bound, and stores nothing.
+func TestRepairRequestTooLarge(t *testing.T) {
+	rs := newRepairSiteWith(t, true, nil, photos.Options{MaxBytes: 4 << 10})
+	rs.finished(t)
+	bound := rs.pages.cfg.Photos.(photoStore).MaxBytes()*book.MaxRepairPhotos + (book.MaxRepairPhotos+1)*repairFieldBytes
+	before := rs.counts(t)
+	res, body := rs.post(t, "u-1-1", url.Values{"customer": {"Zoë"}, "description": {strings.Repeat("a", int(bound))}}, nil, nil)
+	if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(body, "larger than 472 KiB: send at most 6 photos of at most 4 KiB each") {
+		t.Errorf("a request of %d bytes: %d %s", bound, res.StatusCode, body)
+	}
+	if after := rs.counts(t); after != before {
+		t.Errorf("a refused request stored something: %s, before %s", after, before)
 	}
 }
