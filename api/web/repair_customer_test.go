@@ -452,6 +452,24 @@ func TestRepairDecision(t *testing.T) {
 		}
 	})
 
+	t.Run("standard, then ready", func(t *testing.T) {
+		link := rs.requested(t)
+		r := rs.estimate(t, link)
+		if res, body := rs.decide(t, link, "standard"); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("approving: %d %s", res.StatusCode, body)
+		}
+		_, body := get(t, rs.srv.URL+"/r/"+link)
+		if !strings.Contains(string(body), "You approved the standard repair") || !strings.Contains(string(body), "ready by "+r.Estimate.Standard.In(time.UTC).Format("Mon 2 Jan 2006")) ||
+			strings.Contains(string(body), `id="approve-standard"`) {
+			t.Errorf("the approved page: %s", body)
+		}
+		rs.work(t, r.ID+"-W", 0, 1)
+		_, body = get(t, rs.srv.URL+"/r/"+link)
+		if !strings.Contains(string(body), `data-state="ready"`) || !strings.Contains(string(body), `<a href="/u/u-1-1">the piece's page</a>`) {
+			t.Errorf("the ready page: %s", body)
+		}
+	})
+
 	t.Run("declined", func(t *testing.T) {
 		link := rs.requested(t)
 		rs.estimate(t, link)
