@@ -20,6 +20,7 @@ import (
 	"github.com/cellforge/cellforge/api/web/unitpage"
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/book/photos"
+	"github.com/cellforge/cellforge/configs"
 )
 
 // repairSite is a site of the studio that takes repairs (testdata/repairs.yaml, public intake
@@ -547,5 +548,37 @@ func TestRepairRequestTooLarge(t *testing.T) {
 	}
 	if after := rs.counts(t); after != before {
 		t.Errorf("a refused request stored something: %s, before %s", after, before)
+	}
+}
+
+// TestRepairPageEstimate: the estimate's lines show fee, labour and parts, a line a care plan
+// covers says so and charges nothing, and an estimate with no express date offers no express
+// choice.
+func TestRepairPageEstimate(t *testing.T) {
+	at := time.Date(2027, 2, 1, 10, 0, 0, 0, time.UTC)
+	r := book.Repair{ID: "R-000007", Serial: "u-1-1", Customer: "Zoë", State: book.RepairEstimated, IntakeAt: at,
+		Diagnosis: &book.Diagnosis{Findings: "Worn fringe", Services: []string{"clean", "fringe"}},
+		Estimate: &book.Estimate{Currency: "EUR", At: at, ExpiresAt: at.Add(72 * time.Hour), Standard: at.Add(96 * time.Hour),
+			Subtotal: 2500, StandardTotal: 2500, Lines: []book.EstimateLine{
+				{Service: "clean", Name: "Deep clean", Fee: 2500, Labour: 1500, Parts: []book.EstimatePart{{Name: "Soap", Price: 320}}, Price: 4320,
+					CoveredBy: &book.Coverage{Holding: 3, Plan: "care-year"}},
+				{Service: "fringe", Name: "Fringe repair", Fee: 1500, Labour: 1000, Price: 2500, Charged: 2500},
+			}}}
+	v := repairView{Studio: "Web Test Studio", R: r, Link: "/r/x", Decidable: true,
+		money: func(m configs.Money) string { return "EUR " + m.String() }, date: func(t time.Time) string { return t.Format("2 Jan 2006") }}
+	v.Steps = timeline(r, v.date)
+	var b strings.Builder
+	if err := customerPages.ExecuteTemplate(&b, "repair", v); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, want := range []string{"Covered by your care plan", "<s>EUR 43.20</s> EUR 0.00", "Fee EUR 25.00 · labour EUR 15.00 · Soap EUR 3.20",
+		"EUR 25.00</td>", `id="approve-standard"`, "Decide by 4 Feb 2027", "ready by 5 Feb 2027"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, `id="approve-express"`) || strings.Contains(page, `id="express"`) {
+		t.Error("an estimate with no express date offers express")
 	}
 }
