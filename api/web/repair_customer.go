@@ -305,7 +305,7 @@ func (cu *customer) request(c echo.Context) error {
 		}
 		in.Photos = append(in.Photos, book.RepairPhoto{Hash: ph.Hash, MediaType: ph.MediaType})
 	}
-	_, link, err := cu.p.book.OpenRepair(ctx, in)
+	opened, link, err := cu.p.book.OpenRepair(ctx, in)
 	if err != nil {
 		// The same checks passed a moment ago; the book may have changed since.
 		if fieldProblem(err, k, v.Errors) {
@@ -313,6 +313,7 @@ func (cu *customer) request(c echo.Context) error {
 		}
 		return cu.intakeError(c, err)
 	}
+	cu.p.log.Info("repair requested on a unit's page", "repair", opened.ID, "serial", opened.Serial, "photos", len(opened.Photos))
 	return c.Redirect(http.StatusSeeOther, "/r/"+link)
 }
 
