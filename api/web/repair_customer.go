@@ -140,6 +140,8 @@ type formView struct {
 	Kind                                  configs.ItemKind
 	MaxPhotos                             int
 	MaxPhoto                              string
+	// TakesPhotos is false when the pages keep no photo store.
+	TakesPhotos bool
 	// Values are the fields as sent; Checks the checklist's answers by item id.
 	Customer, Contact, Description string
 	Checks                         map[string]string
@@ -185,11 +187,12 @@ func (cu *customer) intakeKind(c echo.Context) (certify.Unit, configs.ItemKind, 
 func (cu *customer) newForm(u certify.Unit, k configs.ItemKind) formView {
 	base := "/u/" + url.PathEscape(u.Revision.Serial)
 	maxPhoto := int64(photos.DefaultMaxBytes)
-	if ps, ok := cu.p.cfg.Photos.(photoStore); ok {
+	ps, takes := cu.p.cfg.Photos.(photoStore)
+	if takes {
 		maxPhoto = ps.MaxBytes()
 	}
 	return formView{Studio: cu.p.factory.Name, Product: u.Revision.Product.Name, Serial: u.Revision.Serial,
-		Action: base + "/repair", Back: base, Kind: k, MaxPhotos: book.MaxRepairPhotos, MaxPhoto: sizeText(maxPhoto),
+		Action: base + "/repair", Back: base, Kind: k, MaxPhotos: book.MaxRepairPhotos, MaxPhoto: sizeText(maxPhoto), TakesPhotos: takes,
 		Checks: map[string]string{}, Errors: map[string]string{}}
 }
 
@@ -226,10 +229,7 @@ func (cu *customer) request(c echo.Context) error {
 	if err != nil || u.Revision.Serial == "" {
 		return err
 	}
-	ps, ok := cu.p.cfg.Photos.(photoStore)
-	if !ok {
-		return errors.New("the daemon keeps no photo store: repair requests need one")
-	}
+	ps, hasStore := cu.p.cfg.Photos.(photoStore)
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "multipart/form-data" {
 		return cu.plain(c, http.StatusUnsupportedMediaType, "Not a form", "Send the repair request from its form (multipart/form-data).")
 	}
@@ -241,7 +241,7 @@ func (cu *customer) request(c echo.Context) error {
 		case errors.As(err, &tooBig):
 			return cu.plain(c, http.StatusRequestEntityTooLarge, "Too large",
 				fmt.Sprintf("The request is larger than %s: send at most %d photos of at most %s each. Go back and choose fewer or smaller photos.",
-					sizeText(limit), book.MaxRepairPhotos, sizeText(ps.MaxBytes())))
+					sizeText(limit), book.MaxRepairPhotos, sizeText((limit-repairFieldBytes)/book.MaxRepairPhotos-repairFieldBytes)))
 		case errors.Is(err, api.ErrSlowBody):
 			return err
 		}
@@ -279,9 +279,12 @@ func (cu *customer) request(c echo.Context) error {
 			return cu.intakeError(c, err)
 		}
 	}
-	if len(files) > book.MaxRepairPhotos {
+	switch {
+	case len(files) > 0 && !hasStore:
+		v.Errors["photos"] = "This studio takes no photos with repair requests: send the request without them."
+	case len(files) > book.MaxRepairPhotos:
 		v.Errors["photos"] = fmt.Sprintf("%d photos: send at most %d.", len(files), book.MaxRepairPhotos)
-	} else {
+	default:
 		var bad []string
 		for _, fh := range files {
 			if err := checkUpload(ctx, ps, fh); err != nil {

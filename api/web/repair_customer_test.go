@@ -582,3 +582,30 @@ func TestRepairPageEstimate(t *testing.T) {
 		t.Error("an estimate with no express date offers express")
 	}
 }
+
+// TestRepairRequestNoPhotoStore: pages that keep no photo store offer no photos and refuse a
+// request with one, storing nothing, but take one without.
+func TestRepairRequestNoPhotoStore(t *testing.T) {
+	rs := newRepairSite(t, true, nil)
+	rs.finished(t)
+	cfg := rs.pages.cfg
+	cfg.Photos = nil
+	pages, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs.srv = httptest.NewServer(pages.Handler())
+	t.Cleanup(rs.srv.Close)
+	if _, body := get(t, rs.srv.URL+"/u/u-1-1/repair"); strings.Contains(string(body), `type="file"`) {
+		t.Error("the form offers photos")
+	}
+	fields := url.Values{"customer": {"Zoë"}}
+	before := rs.counts(t)
+	res, body := rs.post(t, "u-1-1", fields, []photoPart{{name: "a.jpg", file: "plain.jpg"}}, nil)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "takes no photos") || rs.counts(t) != before {
+		t.Errorf("a request with a photo: %d, %s (before %s): %s", res.StatusCode, rs.counts(t), before, body)
+	}
+	if res, body := rs.post(t, "u-1-1", fields, nil, nil); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("a request without photos: %d %s", res.StatusCode, body)
+	}
+}
