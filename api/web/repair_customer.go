@@ -68,11 +68,12 @@ const (
 type customer struct {
 	p     *Pages
 	limit *hourlyLimit
+	sent  *sentRequests
 }
 
 // customerRoutes registers the customer's pages on e.
 func (p *Pages) customerRoutes(e *echo.Echo) {
-	cu := &customer{p: p, limit: newHourlyLimit(repairRequestsPerHour)}
+	cu := &customer{p: p, limit: newHourlyLimit(repairRequestsPerHour), sent: newSentRequests()}
 	e.GET("/u/:serial/repair", cu.form)
 	e.POST("/u/:serial/repair", cu.request, sameOriginNoReferrer)
 	e.GET("/r/:link", cu.page)
@@ -142,6 +143,8 @@ type formView struct {
 	MaxPhoto                              string
 	// TakesPhotos is false when the pages keep no photo store.
 	TakesPhotos bool
+	// Nonce tells a request sent twice (a double tap) from two requests.
+	Nonce string
 	// Values are the fields as sent; Checks the checklist's answers by item id.
 	Customer, Contact, Description string
 	Checks                         map[string]string
@@ -192,7 +195,7 @@ func (cu *customer) newForm(u certify.Unit, k configs.ItemKind) formView {
 		maxPhoto = ps.MaxBytes()
 	}
 	return formView{Studio: cu.p.factory.Name, Product: u.Revision.Product.Name, Serial: u.Revision.Serial,
-		Action: base + "/repair", Back: base, Kind: k, MaxPhotos: book.MaxRepairPhotos, MaxPhoto: sizeText(maxPhoto), TakesPhotos: takes,
+		Action: base + "/repair", Back: base, Kind: k, MaxPhotos: book.MaxRepairPhotos, MaxPhoto: sizeText(maxPhoto), TakesPhotos: takes, Nonce: newNonce(),
 		Checks: map[string]string{}, Errors: map[string]string{}}
 }
 
@@ -258,6 +261,33 @@ func (cu *customer) request(c echo.Context) error {
 		return ""
 	}
 	v.Customer, v.Contact, v.Description = first("customer"), first("contact"), first("description")
+	if nonce := first("nonce"); validNonce(nonce) {
+		v.Nonce = nonce
+		// a request sent again (a double tap) is sent on to the repair the first one opened
+		key := nonce + "\x00" + u.Revision.Serial + "\x00" + hostOf(c.RealIP())
+		sent, firstSent := cu.sent.claim(key, cu.p.cfg.Now())
+		if !firstSent {
+			link, err := sent.wait(r.Context())
+			if err != nil {
+				return err
+			}
+			if link != "" {
+				return c.Redirect(http.StatusSeeOther, "/r/"+link)
+			}
+		} else {
+			link := ""
+			defer func() { cu.sent.finish(key, sent, link) }()
+			return cu.take(c, u, k, v, form, ps, hasStore, &link)
+		}
+	}
+	return cu.take(c, u, k, v, form, ps, hasStore, new(string))
+}
+
+// take checks a request's fields and photos, and opens its repair; link is set to the
+// repair's link once it is opened.
+func (cu *customer) take(c echo.Context, u certify.Unit, k configs.ItemKind, v formView, form *multipart.Form, ps photoStore,
+	hasStore bool, link *string) error {
+	r := c.Request()
 	in := book.RepairIntake{Source: book.SourcePublic, Serial: u.Revision.Serial, Customer: v.Customer, Contact: v.Contact,
 		Description: v.Description, Checklist: map[string]string{}}
 	for name, vs := range form.Value {
@@ -308,7 +338,7 @@ func (cu *customer) request(c echo.Context) error {
 		}
 		in.Photos = append(in.Photos, book.RepairPhoto{Hash: ph.Hash, MediaType: ph.MediaType})
 	}
-	opened, link, err := cu.p.book.OpenRepair(ctx, in)
+	opened, opening, err := cu.p.book.OpenRepair(ctx, in)
 	if err != nil {
 		// The same checks passed a moment ago; the book may have changed since.
 		if fieldProblem(err, k, v.Errors) {
@@ -316,8 +346,9 @@ func (cu *customer) request(c echo.Context) error {
 		}
 		return cu.intakeError(c, err)
 	}
+	*link = opening
 	cu.p.log.Info("repair requested on a unit's page", "repair", opened.ID, "serial", opened.Serial, "photos", len(opened.Photos))
-	return c.Redirect(http.StatusSeeOther, "/r/"+link)
+	return c.Redirect(http.StatusSeeOther, "/r/"+opening)
 }
 
 // fieldProblem puts a *book.FieldError's reason beside its field of the form of kind in errs

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -607,5 +608,55 @@ func TestRepairRequestNoPhotoStore(t *testing.T) {
 	}
 	if res, body := rs.post(t, "u-1-1", fields, nil, nil); res.StatusCode != http.StatusSeeOther {
 		t.Errorf("a request without photos: %d %s", res.StatusCode, body)
+	}
+}
+
+// TestRepairRequestDoubleTap: the form sent twice at once (a double tap) opens one repair, and
+// both answers lead to its page; a form refused and sent again corrected is taken.
+func TestRepairRequestDoubleTap(t *testing.T) {
+	rs := newRepairSite(t, true, nil)
+	rs.finished(t)
+	nonceOf := func() string {
+		_, body := get(t, rs.srv.URL+"/u/u-1-1/repair")
+		m := regexp.MustCompile(`name="nonce" value="([^"]+)"`).FindSubmatch(body)
+		if m == nil {
+			t.Fatalf("the form has no nonce: %s", body)
+		}
+		return string(m[1])
+	}
+	nonce := nonceOf()
+	fields := url.Values{"customer": {"Zoë"}, "nonce": {nonce}}
+	var wg sync.WaitGroup
+	locations := make([]string, 2)
+	for i := range locations {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, body := rs.post(t, "u-1-1", fields, []photoPart{{name: "a.jpg", file: "plain.jpg"}}, nil)
+			if res.StatusCode != http.StatusSeeOther {
+				t.Errorf("tap %d: %d %s", i+1, res.StatusCode, body)
+			}
+			locations[i] = res.Header.Get("Location")
+		}()
+	}
+	wg.Wait()
+	if locations[0] == "" || locations[0] != locations[1] {
+		t.Errorf("the two taps lead to %q and %q", locations[0], locations[1])
+	}
+	if got := rs.counts(t); got != "1 repairs, 2 photo files" {
+		t.Errorf("after a double tap: %s, want one repair and its photo", got)
+	}
+
+	nonce = nonceOf()
+	res, body := rs.post(t, "u-1-1", url.Values{"customer": {" "}, "nonce": {nonce}}, nil, nil)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `value="`+nonce+`"`) {
+		t.Fatalf("a request with no name: %d, want 422 with the same nonce: %s", res.StatusCode, body)
+	}
+	if res, body := rs.post(t, "u-1-1", url.Values{"customer": {"Zoë"}, "nonce": {nonce}}, nil, nil); res.StatusCode != http.StatusSeeOther ||
+		res.Header.Get("Location") == locations[0] {
+		t.Errorf("the corrected request: %d %s %s", res.StatusCode, res.Header.Get("Location"), body)
+	}
+	if got := rs.counts(t); got != "2 repairs, 2 photo files" {
+		t.Errorf("after the corrected request: %s", got)
 	}
 }
