@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -20,6 +22,9 @@ const (
 	FoundUnit  FoundKind = "unit"
 	FoundOrder FoundKind = "order"
 	FoundLot   FoundKind = "lot"
+	// FoundRepair is a repair, named by its id or by the address of its staff page that a
+	// parcel slip's QR code holds; RepairIDOf says which.
+	FoundRepair FoundKind = "repair"
 )
 
 // ErrNothingFound is returned (wrapped) when a search names no unit, order or lot.
@@ -30,7 +35,7 @@ var ErrNothingFound = errors.New("nothing found")
 func CheckFind(field, text string) error {
 	switch {
 	case text == "":
-		return fmt.Errorf("%w: %s: give a serial, an order id or a lot id", ErrInvalid, field)
+		return fmt.Errorf("%w: %s: give a serial, an order id, a lot id or a repair id", ErrInvalid, field)
 	case !utf8.ValidString(text):
 		return fmt.Errorf("%w: %s: not valid UTF-8", ErrInvalid, field)
 	case utf8.RuneCountInString(text) > MaxFind:
@@ -44,8 +49,34 @@ func CheckFind(field, text string) error {
 	return nil
 }
 
-// Find tells what text names, in one read: a unit's serial first, then an order id, then a
-// lot id some operation made or consumed. Text that CheckFind refuses is an error wrapping
+// RepairPagePath is the path of a repair's staff page, before its id: a parcel slip's QR code
+// holds the studio's address and this path.
+const RepairPagePath = "/manager/repairs/"
+
+// RepairIDOf returns the repair id text names: a repair id itself ("R-000042"), or the
+// address of the repair's staff page as a parcel slip's QR code holds it and a scanner types
+// it (http or https, any host, RepairPagePath and the id). ok is false for anything else.
+func RepairIDOf(text string) (id string, ok bool) {
+	if _, ok := RepairSeq(text); ok {
+		return text, true
+	}
+	u, err := url.Parse(text)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", false
+	}
+	id, found := strings.CutPrefix(strings.TrimSuffix(u.Path, "/"), RepairPagePath)
+	if !found {
+		return "", false
+	}
+	if _, ok := RepairSeq(id); !ok {
+		return "", false
+	}
+	return id, true
+}
+
+// Find tells what text names, in one read: a repair (by its id or its staff page's address)
+// first, for a repair's work orders belong to orders of the repair's id; then a unit's serial,
+// then an order id, then a lot id some operation made or consumed. Text that CheckFind refuses is an error wrapping
 // ErrInvalid; text that names none of them one wrapping ErrNothingFound.
 func (b *Book) Find(ctx context.Context, text string) (FoundKind, error) {
 	if err := CheckFind("find", text); err != nil {
@@ -53,6 +84,14 @@ func (b *Book) Find(ctx context.Context, text string) (FoundKind, error) {
 	}
 	var kind FoundKind
 	err := b.store.Read(ctx, func(tx ReadTx) error {
+		if id, ok := RepairIDOf(text); ok {
+			if _, err := tx.Repair(id); err == nil {
+				kind = FoundRepair
+				return nil
+			} else if !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
 		if _, err := tx.Unit(text); err == nil {
 			kind = FoundUnit
 			return nil
