@@ -51,16 +51,23 @@ const (
 	// PermTrace is a read that needs more than a role: a lot's trace lists every order and
 	// customer it touched, for a recall.
 	PermTrace Permission = "trace a lot to the orders and customers it touched"
+	// PermRepairs is taking in a repair at the counter, receiving a parcel, handing a repair
+	// back and giving its customer a new link: what the people at the counter do.
+	PermRepairs Permission = "take in and hand back repairs"
+	// PermCarePlans is selling a care plan to a unit or a customer.
+	PermCarePlans Permission = "sell care plans"
 )
 
 // grants says which roles hold each permission.
 var grants = map[Permission][]string{
-	PermImport:   {configs.RolePlanner, configs.RoleAdmin},
-	PermOperate:  {configs.RoleOperator, configs.RoleManager, configs.RoleAdmin},
-	PermDispatch: {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
-	PermSimulate: {configs.RoleManager, configs.RoleAdmin},
-	PermRemake:   {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
-	PermTrace:    {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
+	PermImport:    {configs.RolePlanner, configs.RoleAdmin},
+	PermOperate:   {configs.RoleOperator, configs.RoleManager, configs.RoleAdmin},
+	PermDispatch:  {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
+	PermSimulate:  {configs.RoleManager, configs.RoleAdmin},
+	PermRemake:    {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
+	PermTrace:     {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
+	PermRepairs:   {configs.RoleOperator, configs.RoleManager, configs.RoleAdmin},
+	PermCarePlans: {configs.RoleManager, configs.RoleAdmin},
 }
 
 // Allowed reports whether a role holds a permission.

@@ -50,7 +50,7 @@ func TestWhoMayUsePages(t *testing.T) {
 			}
 			who := doc.Who
 			path := pageParam.ReplaceAllStringFunc(rt.Path, func(p string) string {
-				return map[string]string{":cell": "dye-1", ":drop": "winter", ":name": "throughput.csv", ":hash": "0", ":serial": "no-such-serial"}[p]
+				return map[string]string{":cell": "dye-1", ":drop": "winter", ":name": "throughput.csv", ":hash": "0", ":serial": "no-such-serial", ":id": "R-000404"}[p]
 			})
 			path = strings.Replace(path, "*", "app.css", 1)
 			// ask asks as the browser does, with the header of the pages' scripts (a fragment

@@ -35,7 +35,7 @@ func (p *Pages) find(c echo.Context) error {
 	page := findPage{Query: q}
 	switch {
 	case errors.Is(err, book.ErrNothingFound):
-		page.Problem = "Nothing found for “" + q + "”: no unit has that serial, no order that id, and no operation made or consumed a lot of that id."
+		page.Problem = "Nothing found for “" + q + "”: no repair has that id, no unit that serial, no order that id, and no operation made or consumed a lot of that id."
 		return p.render(c, http.StatusNotFound, "find", p.view(c, "Find", page))
 	case errors.Is(err, book.ErrInvalid):
 		// What was refused is not given back to the box: it may hold a control character.
@@ -46,6 +46,9 @@ func (p *Pages) find(c echo.Context) error {
 		return err
 	}
 	switch kind {
+	case book.FoundRepair:
+		id, _ := book.RepairIDOf(q)
+		return c.Redirect(http.StatusSeeOther, repairURL(id))
 	case book.FoundUnit:
 		return c.Redirect(http.StatusSeeOther, unitURL(q))
 	case book.FoundOrder:
@@ -108,6 +111,7 @@ type genealogyPage struct {
 	book.Genealogy
 	// Params are the params of each step, by operation id: "recipe 7 · temperature 55".
 	Params map[int64]string
+	unitCare
 }
 
 // PublicPage is the address of the unit's public page.
@@ -136,7 +140,18 @@ func (p *Pages) genealogy(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	page := genealogyPage{Genealogy: g, Params: map[int64]string{}}
+	return p.showGenealogy(c, http.StatusOK, g, "")
+}
+
+// showGenealogy renders a unit's genealogy with status, and the problem of a care plan form
+// when there is one.
+func (p *Pages) showGenealogy(c echo.Context, status int, g book.Genealogy, problem string) error {
+	serial := g.Unit.Serial
+	care, err := p.unitCareOf(c, g, problem)
+	if err != nil {
+		return err
+	}
+	page := genealogyPage{Genealogy: g, Params: map[int64]string{}, unitCare: care}
 	if prod, ok := p.factory.Product(g.WorkOrder.SKU); ok {
 		for _, s := range g.Steps {
 			if s.Operation.Seq < 0 || s.Operation.Seq >= len(prod.Routing) {
@@ -150,5 +165,5 @@ func (p *Pages) genealogy(c echo.Context) error {
 			page.Params[s.Operation.ID] = strings.Join(out, " · ")
 		}
 	}
-	return p.render(c, http.StatusOK, "genealogy", p.view(c, "Unit "+serial, page))
+	return p.render(c, status, "genealogy", p.view(c, "Unit "+serial, page))
 }

@@ -99,7 +99,7 @@ func TestFindAndGenealogy(t *testing.T) {
 		{"/manager/units/no%3Csuch%3E", http.StatusNotFound, "No unit has the serial “no&lt;such&gt;”."},
 		{"/manager/units/a%0Ab", http.StatusBadRequest, "That is not a serial: serial: the control character U&#43;000A at character 2."},
 		{"/manager/units?order=%3Cnone%3E", http.StatusNotFound, "There is no order “&lt;none&gt;”."},
-		{"/manager/units", http.StatusBadRequest, "give a serial, an order id or a lot id"},
+		{"/manager/units", http.StatusBadRequest, "give a serial, an order id, a lot id or a repair id"},
 	} {
 		if r := b.get(tc.path); r.status != tc.status || !strings.Contains(r.body, tc.want) {
 			t.Errorf("GET %s: %d, want %d saying %s:\n%s", tc.path, r.status, tc.status, tc.want, r.body)
