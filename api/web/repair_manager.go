@@ -81,6 +81,9 @@ type repairsListPage struct {
 // estimate, nil before.
 func (repairsListPage) Promised(r book.Repair) *time.Time { return promised(r) }
 
+// StateLabel names a repair's state.
+func (repairsListPage) StateLabel(s book.RepairState) string { return stateLabel(s) }
+
 func promised(r book.Repair) *time.Time {
 	if r.Decision == nil || !r.Decision.Approve || r.Estimate == nil {
 		return nil
