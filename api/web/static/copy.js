@@ -1,3 +1,8 @@
+// A page that shows a customer's link, once, answers a post: it takes the repair page's own
+// address, so that a reload reads the page again rather than posting once more.
+const shown = document.querySelector('[data-page]');
+if (shown) history.replaceState(null, '', shown.dataset.page);
+
 // A button with data-copy copies the value of the field it names (a repair's customer link).
 document.addEventListener('click', (e) => {
   const b = e.target.closest('button[data-copy]');
