@@ -18,3 +18,13 @@ document.addEventListener('click', (e) => {
     done();
   }
 });
+
+// A form of the repair pages is sent once: a second tap while the first is on its way does
+// nothing (the book would refuse it anyway, and say so instead of the first answer).
+document.addEventListener('submit', (e) => {
+  const form = e.target.closest('form[data-once]');
+  if (!form) return;
+  if (form.dataset.sent) { e.preventDefault(); return; }
+  form.dataset.sent = '1';
+  for (const b of form.querySelectorAll('button[type=submit]')) b.setAttribute('aria-disabled', 'true');
+});
