@@ -350,3 +350,33 @@ func TestRepairMeasuresAndCSV(t *testing.T) {
 		t.Errorf("a bad from: %d %s", p.status, p.body)
 	}
 }
+
+// TestRepairListPages: the list shows a page of repairs at a time, newest first, with links
+// to the pages around it, and the search and state stay with them.
+func TestRepairListPages(t *testing.T) {
+	s := newRepairSite(t)
+	var ids []string
+	for range repairsPerPage + 2 {
+		r, _ := s.open(t, book.SourceCounter, "u-1-1")
+		ids = append(ids, r.ID)
+	}
+	b := s.browser(t)
+	b.signIn("pia", "weft-and-warp")
+	first := b.get("/manager/repairs?q=quist")
+	if n := strings.Count(first.body, "<tr data-repair="); n != repairsPerPage || !strings.Contains(first.body, `data-repair="`+ids[len(ids)-1]+`"`) ||
+		strings.Contains(first.body, `data-repair="`+ids[0]+`"`) {
+		t.Fatalf("the first page shows %d repairs:\n%s", n, first.body)
+	}
+	m := regexp.MustCompile(`<a rel="next" href="([^"]+)"`).FindStringSubmatch(first.body)
+	if m == nil {
+		t.Fatalf("no next page:\n%s", first.body)
+	}
+	second := b.get(strings.ReplaceAll(m[1], "&amp;", "&"))
+	if n := strings.Count(second.body, "<tr data-repair="); n != 2 || !strings.Contains(second.body, `data-repair="`+ids[0]+`"`) ||
+		!strings.Contains(second.body, `rel="prev"`) || strings.Contains(second.body, `rel="next"`) || !strings.Contains(second.body, `value="quist"`) {
+		t.Fatalf("the second page shows %d repairs:\n%s", n, second.body)
+	}
+	if p := b.get("/manager/repairs?page=0"); p.status != http.StatusBadRequest || !strings.Contains(p.body, "page: ") {
+		t.Fatalf("page 0: %d", p.status)
+	}
+}
