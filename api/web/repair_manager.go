@@ -5,8 +5,10 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/cellforge/cellforge/api"
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/photos"
 	"github.com/cellforge/cellforge/configs"
 )
 
@@ -39,6 +42,7 @@ func (p *Pages) repairRoutes(e *echo.Echo) {
 	e.GET("/manager/repairs/checklist", p.repairChecklist, p.signedIn)
 	e.POST("/manager/repairs", p.repairOpen, p.signedIn, sameOrigin, smallForm, p.may(api.PermRepairs))
 	e.GET("/manager/repairs/:id", p.repairPage, p.signedIn)
+	e.GET("/manager/repairs/:id/photos/:name", p.repairPhoto, p.signedIn)
 	e.POST("/manager/repairs/:id/receive", p.repairReceive, p.signedIn, sameOrigin, smallForm, p.may(api.PermRepairs))
 	e.POST("/manager/repairs/:id/link", p.repairLink, p.signedIn, sameOrigin, smallForm, p.may(api.PermRepairs))
 	e.POST("/manager/repairs/:id/return", p.repairReturn, p.signedIn, sameOrigin, smallForm, p.may(api.PermRepairs))
@@ -761,4 +765,59 @@ func (p *Pages) unitCareOf(c echo.Context, g book.Genealogy, problem string) (un
 		return unitCare{}, fmt.Errorf("reading the care plans of unit %s: %w", g.Unit.Serial, err)
 	}
 	return u, nil
+}
+
+// PhotoURL is the address of a customer's photo of the repair ({sha256}.{ext}), or of its
+// thumbnail.
+func (d repairDetail) PhotoURL(ph book.RepairPhoto, thumb bool) string {
+	name := ph.Hash + photos.Ext(ph.MediaType)
+	if thumb {
+		name = ph.Hash + ".thumb.jpg"
+	}
+	return repairURL(d.Repair.ID) + "/photos/" + name
+}
+
+// repairPhoto serves a customer's photo of a repair, or its thumbnail: {sha256}.{ext} or
+// {sha256}.thumb.jpg. A photo the repair does not name is not found, whatever the store
+// holds. (The API's photo routes serve the makers' photos of operations only.)
+func (p *Pages) repairPhoto(c echo.Context) error {
+	id, name := c.Param("id"), c.Param("name")
+	r, err := p.book.Repair(c.Request().Context(), id)
+	if errors.Is(err, book.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound, "There is no repair “"+id+"”.")
+	}
+	if err != nil {
+		return err
+	}
+	hash, rest, _ := strings.Cut(name, ".")
+	var mediaType string
+	for _, ph := range r.Photos {
+		if ph.Hash == hash {
+			mediaType = ph.MediaType
+		}
+	}
+	notFound := echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("Repair %s has no photo %q.", id, name))
+	if mediaType == "" || p.cfg.Photos == nil {
+		return notFound
+	}
+	var f io.ReadCloser
+	switch rest {
+	case "thumb.jpg":
+		f, err = p.cfg.Photos.OpenThumbnail(hash)
+		mediaType = "image/jpeg"
+	case strings.TrimPrefix(photos.Ext(mediaType), "."):
+		f, _, err = p.cfg.Photos.Open(hash)
+	default:
+		return notFound
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		return notFound
+	}
+	if err != nil {
+		return fmt.Errorf("opening photo %s of repair %s: %w", hash, id, err)
+	}
+	defer f.Close()
+	c.Response().Header().Set("Cache-Control", "private, max-age=86400")
+	c.Response().Header().Set("X-Content-Type-Options", "nosniff")
+	return c.Stream(http.StatusOK, mediaType, f)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -378,5 +379,53 @@ func TestRepairListPages(t *testing.T) {
 	}
 	if p := b.get("/manager/repairs?page=0"); p.status != http.StatusBadRequest || !strings.Contains(p.body, "page: ") {
 		t.Fatalf("page 0: %d", p.status)
+	}
+}
+
+// TestRepairPhotos: a repair's page shows the customer's photos, served with their
+// thumbnails to staff; a photo of the store the repair does not name is not.
+func TestRepairPhotos(t *testing.T) {
+	s := newRepairSite(t)
+	put := func(file string) string {
+		f, err := os.Open("../../book/photos/testdata/" + file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		p, err := s.photos.Put(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Hash
+	}
+	own, other := put("plain.jpg"), put("upright.png")
+	r, _, err := s.book.OpenRepair(context.Background(), book.RepairIntake{Source: book.SourceCounter, Serial: "u-1-1", Customer: "Zoë Quist",
+		Photos: []book.RepairPhoto{{Hash: own, MediaType: "image/jpeg"}}, Actor: "person:max"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := s.browser(t)
+	b.signIn("max", "loom-and-lantern")
+	base := "/manager/repairs/" + r.ID + "/photos/"
+	if p := b.get("/manager/repairs/" + r.ID); !strings.Contains(p.body, `src="`+base+own+`.thumb.jpg"`) {
+		t.Fatalf("the page lacks the photo:\n%s", p.body)
+	}
+	for _, tc := range []struct {
+		name, contentType string
+		status            int
+	}{
+		{own + ".jpg", "image/jpeg", http.StatusOK},
+		{own + ".thumb.jpg", "image/jpeg", http.StatusOK},
+		{own + ".png", "", http.StatusNotFound},
+		{other + ".png", "", http.StatusNotFound},
+		{other + ".thumb.jpg", "", http.StatusNotFound},
+	} {
+		p := b.get(base + tc.name)
+		if p.status != tc.status || tc.contentType != "" && p.header.Get("Content-Type") != tc.contentType {
+			t.Errorf("GET %s: %d %s, want %d %s", tc.name, p.status, p.header.Get("Content-Type"), tc.status, tc.contentType)
+		}
+	}
+	if p := s.browser(t).get(base + own + ".jpg"); p.url != "/signin" {
+		t.Errorf("without a sign-in: %d at %s", p.status, p.url)
 	}
 }
