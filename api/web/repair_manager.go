@@ -240,7 +240,7 @@ type repairDetail struct {
 	NewLink string
 	// Problem says why an action was refused; Done what an action did.
 	Problem, Done string
-	// Photo is the address of a customer's photo.
+	// CanAct says whether the person may act on the repair (PermRepairs).
 	CanAct bool
 }
 
@@ -705,7 +705,8 @@ func (p *Pages) repairMeasures(c echo.Context) error {
 	return p.render(c, http.StatusOK, "repair_measures", m)
 }
 
-// unitCare is what a unit's genealogy shows of its repairs and care plans.
+// unitCare is what a unit's genealogy shows of its repairs and care plans: nothing when the
+// studio takes no repairs.
 type unitCare struct {
 	Aftercare bool
 	Repairs   []book.Repair
