@@ -54,20 +54,20 @@ const (
 	// PermRepairs is taking in a repair at the counter, receiving a parcel, handing a repair
 	// back and giving its customer a new link: what the people at the counter do.
 	PermRepairs Permission = "take in and hand back repairs"
-	// PermCarePlans is selling a care plan to a unit or a customer.
-	PermCarePlans Permission = "sell care plans"
+	// PermSellCare is selling a care plan to a unit or a customer.
+	PermSellCare Permission = "sell care plans"
 )
 
 // grants says which roles hold each permission.
 var grants = map[Permission][]string{
-	PermImport:    {configs.RolePlanner, configs.RoleAdmin},
-	PermOperate:   {configs.RoleOperator, configs.RoleManager, configs.RoleAdmin},
-	PermDispatch:  {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
-	PermSimulate:  {configs.RoleManager, configs.RoleAdmin},
-	PermRemake:    {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
-	PermTrace:     {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
-	PermRepairs:   {configs.RoleOperator, configs.RoleManager, configs.RoleAdmin},
-	PermCarePlans: {configs.RoleManager, configs.RoleAdmin},
+	PermImport:   {configs.RolePlanner, configs.RoleAdmin},
+	PermOperate:  {configs.RoleOperator, configs.RoleManager, configs.RoleAdmin},
+	PermDispatch: {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
+	PermSimulate: {configs.RoleManager, configs.RoleAdmin},
+	PermRemake:   {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
+	PermTrace:    {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
+	PermRepairs:  {configs.RoleOperator, configs.RoleManager, configs.RoleAdmin},
+	PermSellCare: {configs.RoleManager, configs.RoleAdmin},
 }
 
 // Allowed reports whether a role holds a permission.

@@ -46,7 +46,7 @@ func (p *Pages) repairRoutes(e *echo.Echo) {
 	e.POST("/manager/repairs/:id/receive", p.repairReceive, p.signedIn, sameOrigin, smallForm, p.may(api.PermRepairs))
 	e.POST("/manager/repairs/:id/link", p.repairLink, p.signedIn, sameOrigin, smallForm, p.may(api.PermRepairs))
 	e.POST("/manager/repairs/:id/return", p.repairReturn, p.signedIn, sameOrigin, smallForm, p.may(api.PermRepairs))
-	e.POST("/manager/units/:serial/care-plans", p.carePlanAdd, p.signedIn, sameOrigin, smallForm, p.may(api.PermCarePlans))
+	e.POST("/manager/units/:serial/care-plans", p.carePlanAdd, p.signedIn, sameOrigin, smallForm, p.may(api.PermSellCare))
 }
 
 // repairURL is the address of a repair's staff page.
@@ -753,7 +753,7 @@ func (p *Pages) unitCareOf(c echo.Context, g book.Genealogy, problem string) (un
 	}
 	ctx := c.Request().Context()
 	pr, _ := who(c)
-	u := unitCare{Aftercare: true, Plans: a.CarePlans, CanSell: api.Allowed(pr.Role, api.PermCarePlans), CareProblem: problem,
+	u := unitCare{Aftercare: true, Plans: a.CarePlans, CanSell: api.Allowed(pr.Role, api.PermSellCare), CareProblem: problem,
 		Today: p.cfg.Now().In(p.loc).Format("2006-01-02"), names: map[string]string{}}
 	for _, s := range a.Services {
 		u.names[s.ID] = s.Name
