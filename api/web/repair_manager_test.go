@@ -14,11 +14,11 @@ import (
 	"github.com/cellforge/cellforge/book"
 )
 
-// newRepairSite is a site of testdata/repairs.yaml (the web test studio with a repair corner
+// newManagerRepairSite is a site of testdata/repairs-manager.yaml (the web test studio with a repair corner
 // and an aftercare section) with one finished scarf, u-1-1, of Zoë Quist.
-func newRepairSite(t *testing.T) *site {
+func newManagerRepairSite(t *testing.T) *site {
 	t.Helper()
-	s := newSiteOf(t, "testdata/repairs.yaml", nil)
+	s := newSiteOf(t, "testdata/repairs-manager.yaml", nil)
 	s.importCSV(t, "order_id,sku,quantity,customer\nu-1,SCARF,1,Zoë Quist\n")
 	s.work(t, "u-1", 0, 2)
 	return s
@@ -41,7 +41,7 @@ var linkRE = regexp.MustCompile(`id="repair-link-url" type="text" readonly value
 // state and does it once; an action its state does not allow is refused with why, and a
 // second tap too; a repair of no id is not found.
 func TestRepairPagesShowEachStateAndAct(t *testing.T) {
-	s := newRepairSite(t)
+	s := newManagerRepairSite(t)
 	b := s.browser(t)
 	if p := b.signIn("max", "loom-and-lantern"); p.status != http.StatusOK {
 		t.Fatalf("signing in: %d", p.status)
@@ -140,7 +140,7 @@ func TestRepairPagesShowEachStateAndAct(t *testing.T) {
 // TestRepairReturnedFromDeclinedOnce: a declined repair offers the return, and a second
 // return is refused with why.
 func TestRepairReturnedFromDeclinedOnce(t *testing.T) {
-	s := newRepairSite(t)
+	s := newManagerRepairSite(t)
 	b := s.browser(t)
 	b.signIn("max", "loom-and-lantern")
 	r, link := s.open(t, book.SourceCounter, "u-1-1")
@@ -189,7 +189,7 @@ func (s *site) diagnosisOp(t *testing.T, r book.Repair) int64 {
 // made here with its kind; the kind's checklist follows what is typed; bad input shows the
 // form again, naming the field, and stores nothing.
 func TestCounterIntake(t *testing.T) {
-	s := newRepairSite(t)
+	s := newManagerRepairSite(t)
 	b := s.browser(t)
 	b.signIn("ada", "shuttle-and-heddle")
 	if p := b.get("/manager/repairs/checklist?serial=u-1-1"); !strings.Contains(p.body, `name="checklist.stains"`) {
@@ -242,7 +242,7 @@ func TestCounterIntake(t *testing.T) {
 // TestFindOpensARepair: the search box opens a repair's page from its id and from the
 // address a parcel slip's QR code holds, as a scanner types it.
 func TestFindOpensARepair(t *testing.T) {
-	s := newRepairSite(t)
+	s := newManagerRepairSite(t)
 	r, _ := s.open(t, book.SourceCounter, "u-1-1")
 	b := s.browser(t)
 	b.signInPIN("dye-1", "bo", "5678")
@@ -262,7 +262,7 @@ func TestFindOpensARepair(t *testing.T) {
 // TestUnitPageCarePlans: a unit's genealogy lists its repairs and care plans with what each
 // still covers, and a manager adds one for the unit or for its customer; a planner may not.
 func TestUnitPageCarePlans(t *testing.T) {
-	s := newRepairSite(t)
+	s := newManagerRepairSite(t)
 	r, _ := s.open(t, book.SourceCounter, "u-1-1")
 	b := s.browser(t)
 	b.signIn("max", "loom-and-lantern")
@@ -307,7 +307,7 @@ func TestUnitPageCarePlans(t *testing.T) {
 // TestRepairMeasuresAndCSV: the dashboard's repair measures and the CSV of the repairs, one
 // row each with its dates, state, total and turnaround.
 func TestRepairMeasuresAndCSV(t *testing.T) {
-	s := newRepairSite(t)
+	s := newManagerRepairSite(t)
 	r, link := s.open(t, book.SourceCounter, "u-1-1")
 	s.open(t, book.SourcePublic, "u-1-1")
 	ctx := context.Background()
@@ -355,7 +355,7 @@ func TestRepairMeasuresAndCSV(t *testing.T) {
 // TestRepairListPages: the list shows a page of repairs at a time, newest first, with links
 // to the pages around it, and the search and state stay with them.
 func TestRepairListPages(t *testing.T) {
-	s := newRepairSite(t)
+	s := newManagerRepairSite(t)
 	var ids []string
 	for range repairsPerPage + 2 {
 		r, _ := s.open(t, book.SourceCounter, "u-1-1")
@@ -385,7 +385,7 @@ func TestRepairListPages(t *testing.T) {
 // TestRepairPhotos: a repair's page shows the customer's photos, served with their
 // thumbnails to staff; a photo of the store the repair does not name is not.
 func TestRepairPhotos(t *testing.T) {
-	s := newRepairSite(t)
+	s := newManagerRepairSite(t)
 	put := func(file string) string {
 		f, err := os.Open("../../book/photos/testdata/" + file)
 		if err != nil {
