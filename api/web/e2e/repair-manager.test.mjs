@@ -1,7 +1,8 @@
 // Repairs on the manager's pages, on the studio's smaller tablet (1024x768). A scarf is made
 // and finished. The manager takes it in for a repair at the counter (its serial typed as a
 // scanner types it, the kind's checklist following), then an item not made here with its kind;
-// gives a customer a new link; opens a repair from the search box with the address a parcel
+// gives a customer a new link; receives the parcel of a repair a customer asked for on the
+// unit's page; opens a repair from the search box with the address a parcel
 // slip's QR code holds; and adds a care plan on the unit's page.
 
 import { test, before, after } from 'node:test';
@@ -108,6 +109,26 @@ test('a new customer link, shown once, the old one replaced', async () => {
   await page.locator('#repair-link').waitFor();
   const second = await linkShown();
   assert.notEqual(first, second);
+});
+
+test('a repair the customer asked for on the unit\'s page is received when its parcel arrives', async () => {
+  const customer = await openPage(await browser.newContext(SCREEN), 'customer');
+  await customer.goto(`${base}/u/${encodeURIComponent(serial)}/repair`);
+  await customer.locator('#customer').fill('Aiko Repair');
+  await customer.locator('#description').fill('The hem came undone.');
+  await Promise.all([customer.waitForURL(/\/r\/[A-Za-z0-9_-]{43}$/), customer.locator('#send').click()]);
+  const requested = (await customer.locator('#slip-id').innerText()).trim();
+  await customer.context().close();
+
+  await page.goto(`${base}/manager/repairs?state=requested`);
+  await page.locator(`#repairs a[href="/manager/repairs/${requested}"]`).click();
+  await page.waitForURL((u) => u.pathname === `/manager/repairs/${requested}`);
+  assert.equal(await page.locator('#repair-state').getAttribute('data-state'), 'requested');
+  await page.locator('#repair-receive').click();
+  await page.locator('#repair-done').waitFor();
+  assert.equal(await page.locator('#repair-state').getAttribute('data-state'), 'received');
+  assert.equal(await page.locator('#repair-receive').count(), 0);
+  assert.match(await page.locator('.repair-work').first().textContent(), /Diagnosis/);
 });
 
 test('the search box opens a repair from a scanned parcel slip', async () => {
