@@ -55,7 +55,13 @@ func newTestServer(t *testing.T, setup ...func(*Server)) *testServer {
 // newTestServerConfig is newTestServer with configure changing the server's Config first.
 func newTestServerConfig(t *testing.T, configure func(*Config), setup ...func(*Server)) *testServer {
 	t.Helper()
-	f := booktest.Factory(t, "testdata/factory.yaml")
+	return newTestServerOf(t, "testdata/factory.yaml", configure, setup...)
+}
+
+// newTestServerOf is newTestServerConfig serving the factory of another file.
+func newTestServerOf(t *testing.T, factory string, configure func(*Config), setup ...func(*Server)) *testServer {
+	t.Helper()
+	f := booktest.Factory(t, factory)
 	st, _ := booktest.Store(t, "api.db")
 	var err error
 	// Sessions expire by the wall clock in the store, so the test clock starts now.

@@ -42,6 +42,8 @@ const (
 	codeBusy             = "busy"
 	codeNotImage         = "not_an_image"
 	codeSerialTaken      = "serial_taken"
+	codeDecided          = "decided"
+	codeExpired          = "estimate_expired"
 )
 
 // errorBody is the JSON shape of every error the API returns.
@@ -60,6 +62,9 @@ type errorDetail struct {
 	Truncated *bool             `json:"truncated,omitempty"`
 	// Valid lists the values a field may take, when the request gave another.
 	Valid []string `json:"valid,omitempty"`
+	// Field names the field of the request that is wrong (serial, checklist.<id>,
+	// services[1], ...), when one is.
+	Field string `json:"field,omitempty"`
 }
 
 // apiError is an error with its HTTP status and code, made by handlers.
@@ -86,6 +91,7 @@ func classify(err error) (int, errorBody) {
 		stale *book.StaleError
 		batch *book.BatchError
 		rows  intake.RowErrors
+		field *book.FieldError
 	)
 	body := func(code, msg string) errorBody { return errorBody{Error: errorDetail{Code: code, Message: msg}} }
 	switch {
@@ -125,6 +131,18 @@ func classify(err error) (int, errorBody) {
 	case errors.Is(err, book.ErrIdempotencyInProgress):
 		return http.StatusConflict, body(codeIdemInProgress,
 			"the first request with this Idempotency-Key has not answered: look at its effect before retrying with a new key")
+	case errors.As(err, &field):
+		b := body(codeInvalid, err.Error())
+		b.Error.Field = field.Field
+		return http.StatusUnprocessableEntity, b
+	case errors.Is(err, book.ErrRepairState):
+		return http.StatusConflict, body(codeIllegal, err.Error())
+	case errors.Is(err, book.ErrDecided):
+		return http.StatusConflict, body(codeDecided, err.Error())
+	case errors.Is(err, book.ErrEstimateExpired):
+		return http.StatusGone, body(codeExpired, err.Error())
+	case errors.Is(err, book.ErrNoAftercare), errors.Is(err, book.ErrNotFound):
+		return http.StatusNotFound, body(codeNotFound, err.Error())
 	case errors.Is(err, intake.ErrUnsupportedMediaType):
 		return http.StatusUnsupportedMediaType, body(codeUnsupportedMedia, err.Error())
 	case errors.Is(err, book.ErrInvalid):

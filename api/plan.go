@@ -42,10 +42,16 @@ func (s *Server) currentPlan(c echo.Context) (*planner.Plan, error) {
 	}
 	pl := s.planner.Current()
 	if pl == nil {
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(planRetry/time.Second)))
-		return nil, newError(http.StatusServiceUnavailable, codePlanning, "the first plan is being made: try again in a moment")
+		return nil, s.planning(c)
 	}
 	return pl, nil
+}
+
+// planning is the answer of what needs the plan while the first one is being made: 503
+// planning with a Retry-After.
+func (s *Server) planning(c echo.Context) error {
+	c.Response().Header().Set("Retry-After", strconv.Itoa(int(planRetry/time.Second)))
+	return newError(http.StatusServiceUnavailable, codePlanning, "the first plan is being made: try again in a moment")
 }
 
 func (s *Server) getPlan(c echo.Context) error {

@@ -439,5 +439,6 @@ func (s *Server) routes(reg *prometheus.Registry) *echo.Echo {
 	v1.GET("/sim/devices/:id", s.simulator, s.authenticated)
 	v1.GET("/sim/devices/:id/printed", s.simulator, s.authenticated)
 	v1.PUT("/sim/devices/:id/faults", s.simulator, s.authenticated, s.require(PermSimulate))
+	s.repairRoutes(v1)
 	return e
 }

@@ -146,6 +146,9 @@ type DiagnoseRequest struct {
 	// Express not earlier than Standard (or zero) offers no express choice.
 	Standard, Express time.Time
 	Actor             Actor
+	// Idempotency, when set, makes a retry of the request answer as the first did and change
+	// nothing (see DiagnoseOnce).
+	Idempotency *Idempotency
 }
 
 // Diagnose records a repair's diagnosis, in one transaction: it completes the diagnosis
@@ -153,21 +156,51 @@ type DiagnoseRequest struct {
 // findings and the estimate (the care plan entitlements it applies reserved with it), and the
 // repair is estimated until the studio's estimate validity has passed.
 func (b *Book) Diagnose(ctx context.Context, req DiagnoseRequest) (Repair, error) {
+	r, _, err := b.DiagnoseOnce(ctx, req)
+	return r, err
+}
+
+// DiagnoseOnce is Diagnose that also reports whether req.Idempotency named a key used before
+// for the same request: the repair is then answered as the first request left it, and nothing
+// changes.
+func (b *Book) DiagnoseOnce(ctx context.Context, req DiagnoseRequest) (Repair, bool, error) {
 	a, err := b.aftercare()
 	if err != nil {
-		return Repair{}, err
+		return Repair{}, false, err
 	}
 	findings, err := repairText("findings", req.Findings, MaxFindings, true, true)
 	if err != nil {
-		return Repair{}, err
+		return Repair{}, false, err
 	}
-	var r Repair
+	var (
+		r        Repair
+		replayed bool
+	)
 	err = b.store.Write(ctx, func(tx Tx) error {
 		now := b.clock()
 		var err error
-		if r, err = readRepair(tx, req.Repair, now); err != nil {
-			return err
+		r, replayed, err = idempotent(tx, req.Idempotency, now, func() (Repair, error) {
+			return b.diagnose(tx, a, req, findings, now)
+		})
+		return err
+	})
+	if err != nil {
+		var te *TransitionError
+		if errors.As(err, &te) {
+			return Repair{}, false, fmt.Errorf("diagnosing repair %s: %w", req.Repair, err)
 		}
+		return Repair{}, false, err
+	}
+	return r, replayed, nil
+}
+
+// diagnose is DiagnoseOnce's transaction, without the idempotency key.
+func (b *Book) diagnose(tx Tx, a *configs.Aftercare, req DiagnoseRequest, findings string, now time.Time) (Repair, error) {
+	r, err := readRepair(tx, req.Repair, now)
+	if err != nil {
+		return Repair{}, err
+	}
+	err = func() error {
 		if r.State != RepairReceived {
 			return &RepairStateError{Repair: r.ID, State: r.State, Action: "be diagnosed", Want: []RepairState{RepairReceived}}
 		}
@@ -209,12 +242,8 @@ func (b *Book) Diagnose(ctx context.Context, req DiagnoseRequest) (Repair, error
 		}
 		return b.event(tx, Event{At: now, Actor: string(req.Actor), Kind: EventRepairEstimated, OrderID: r.ID,
 			WorkOrder: r.DiagnosisWorkOrder, Operation: op.ID, Quantity: len(req.Services)})
-	})
+	}()
 	if err != nil {
-		var te *TransitionError
-		if errors.As(err, &te) {
-			return Repair{}, fmt.Errorf("diagnosing repair %s: %w", req.Repair, err)
-		}
 		return Repair{}, err
 	}
 	return r, nil
