@@ -158,9 +158,10 @@ var (
 	ErrPlanning = errors.New("the first plan is being made: try again in a moment")
 )
 
-// currentPlanner is what a repair's estimate needs of the floor's plan: whether the first is
-// made; its promise of a work order's dates is found by type assertion (workPromiser).
-type currentPlanner interface {
+// RepairPlanner is what a repair's estimate needs of the floor's plan: whether the first is
+// made; its promise of a work order's dates (planner.Planner.PromiseWork) is found by type
+// assertion.
+type RepairPlanner interface {
 	Current() *planner.Plan
 }
 
@@ -168,7 +169,7 @@ type currentPlanner interface {
 // services, planned as a repair of the current plan: ErrNoPlanner when p is nil or makes no
 // promises, ErrPlanning before its first plan, a *book.FieldError for bad services. The API's
 // estimate and diagnosis and the tablet's live estimate ask it.
-func RepairPromise(ctx context.Context, b *book.Book, p currentPlanner, id string, services []string) (planner.WorkPromise, error) {
+func RepairPromise(ctx context.Context, b *book.Book, p RepairPlanner, id string, services []string) (planner.WorkPromise, error) {
 	cand, err := b.RepairCandidate(services)
 	if err != nil {
 		return planner.WorkPromise{}, err
@@ -190,7 +191,7 @@ func RepairPromise(ctx context.Context, b *book.Book, p currentPlanner, id strin
 
 // promiseRepair is RepairPromise with the daemon's planner, its errors as the API answers them.
 func (s *Server) promiseRepair(c echo.Context, id string, services []string) (planner.WorkPromise, error) {
-	var p currentPlanner
+	var p RepairPlanner
 	if s.planner != nil {
 		p = s.planner
 	}

@@ -169,6 +169,9 @@ type job struct {
 	// Lots, for the current job of a step that consumes materials or makes a lot, are the lot
 	// it made, those it consumed and the materials whose lots it lacks; nil otherwise.
 	Lots *book.OperationLots
+	// Repair, for the current job when it is a repair's diagnosis, is that repair; nil
+	// otherwise.
+	Repair *repairJob
 }
 
 // makerNote is a maker's note as the tablet shows it: with its author's name.
@@ -195,6 +198,12 @@ func (l tabletLive) CanScrap() bool    { return l.Operate && l.Current != nil }
 func (l tabletLive) CanReport() bool   { return l.Operate && l.Machine.Down == "" && l.Outage == nil }
 func (l tabletLive) CanClear() bool    { return l.Operate && l.Outage != nil && l.Outage.Clearable }
 func (l tabletLive) CanReprint() bool  { return l.Operate && l.Labels && l.Label != 0 }
+
+// CanDiagnose says whether the Diagnose button applies: the current job is a repair's
+// diagnosis, running, and its repair waits for it.
+func (l tabletLive) CanDiagnose() bool {
+	return l.is(book.Running) && l.Current.Repair != nil && l.Current.Repair.State == book.RepairReceived
+}
 
 // CanRecordLots says whether the button recording the lots of the current job applies: it
 // runs or is paused, and its step consumes materials.
@@ -376,6 +385,11 @@ func (p *Pages) job(ctx context.Context, e book.QueueEntry, current bool) (job, 
 		}
 		if j.Pictures, err = p.book.Photos(ctx, e.WorkOrder); err != nil {
 			return j, err
+		}
+		if e.SKU == configs.DiagnosisSKU {
+			if j.Repair, err = p.repairOf(ctx, e.ID); err != nil {
+				return j, err
+			}
 		}
 		first, last, count, err := p.book.LiveUnits(ctx, e.WorkOrder, unitsListed)
 		if err != nil {

@@ -60,6 +60,7 @@ func (p *Pages) funcs(l *i18n.Lang) template.FuncMap {
 		"inc":       func(i int) int { return i + 1 },
 		"keys":      func() []string { return []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "back", "0"} },
 		"deref":     func(f *float64) float64 { return *f },
+		"derefTime": func(t *time.Time) time.Time { return *t },
 		"seconds":   func(s float64) string { return duration(time.Duration(s * float64(time.Second))) },
 		// t and n translate a message (n one that counts things: n "%d unit" "%d units" N N).
 		"t":        l.T,

@@ -261,6 +261,7 @@ func (p *Pages) routes() *echo.Echo {
 	e.POST("/tablet/:cell/signin", p.tabletSignIn, sameOrigin, smallForm)
 	e.GET("/tablet/:cell/live", p.tabletLive, p.signedIn)
 	e.GET("/tablet/:cell/events", p.tabletEvents, p.signedIn)
+	e.GET("/tablet/:cell/estimate", p.tabletEstimate, p.signedIn)
 
 	e.GET("/manager", p.dashboard, p.signedIn)
 	e.GET("/manager/board", p.boardFragment, p.signedIn)

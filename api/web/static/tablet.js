@@ -41,6 +41,7 @@
     label: t('Label reprint'),
     clear: (note) => t('Clear fault (%s)', note),
     note: (sku) => t('Note on %s', sku),
+    diagnose: (repair) => t('Estimate of %s', repair),
     photoDone: t('Photo added.'),
     photoRefused: (why) => t('Photo refused: %s', why),
     photoLost: t('The photo was not sent: the connection was lost. Try again.'),
@@ -276,7 +277,7 @@
   }
 
   function enqueue(it) {
-    it.key = key();
+    it.key = it.key || key();
     guard();
     pending.push(it);
     save();
@@ -513,6 +514,78 @@
     openDialog(d, check);
   }
 
+  // diagnoseCheck is the open Diagnose dialog's check, run when an estimate arrives.
+  let diagnoseCheck = null;
+  document.getElementById('diagnose-estimate').addEventListener('htmx:afterSwap', () => { if (diagnoseCheck) diagnoseCheck(); });
+
+  // diagnose asks for the findings of the repair in hand and the services it needs, in the
+  // order tapped (shown numbered; a second tap takes one out), shows the estimate they make
+  // (fetched by htmx as they change, the last asked replacing any under way), and sends the
+  // diagnosis as an action with one Idempotency-Key for the dialog: however often it is sent,
+  // the repair is estimated once.
+  function diagnose(job) {
+    const rep = live.querySelector('#current #repair');
+    if (!rep) return;
+    const d = document.getElementById('dialog-diagnose');
+    const findings = document.getElementById('diagnose-findings');
+    const box = document.getElementById('diagnose-services');
+    const est = document.getElementById('diagnose-estimate');
+    const ok = d.querySelector('[data-confirm]');
+    const id = rep.dataset.repair;
+    const dialogKey = key();
+    let chosen = [];
+    findings.value = '';
+    est.replaceChildren();
+    fill(d, { repair: id });
+    box.replaceChildren(...Array.from(rep.querySelectorAll('.repair-services [data-service]'), (li) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.dataset.service = li.dataset.service;
+      b.setAttribute('aria-pressed', 'false');
+      const n = document.createElement('span');
+      n.className = 'order';
+      b.append(n, document.createTextNode(li.textContent));
+      return b;
+    }));
+    const check = () => {
+      const ready = est.querySelector('.estimate[data-ready="true"]') !== null;
+      ok.disabled = findings.value.trim() === '' || chosen.length === 0 || !ready;
+    };
+    const estimate = () => {
+      est.replaceChildren();
+      check();
+      const url = d.dataset.estimate + '?repair=' + encodeURIComponent(id) + '&services=' + chosen.map(encodeURIComponent).join(',');
+      htmx.ajax('GET', url, { source: est, target: est, swap: 'innerHTML' });
+    };
+    diagnoseCheck = check;
+    findings.oninput = check;
+    d.onclick = (e) => {
+      const b = e.target.closest('button');
+      if (!b || !d.open) return;
+      if (b.hasAttribute('data-cancel')) { d.close(); return; }
+      if (b.dataset.service) {
+        const i = chosen.indexOf(b.dataset.service);
+        if (i >= 0) chosen.splice(i, 1);
+        else chosen.push(b.dataset.service);
+        box.querySelectorAll('button[data-service]').forEach((x) => {
+          const at = chosen.indexOf(x.dataset.service);
+          x.setAttribute('aria-pressed', String(at >= 0));
+          x.querySelector('.order').textContent = at >= 0 ? String(at + 1) : '';
+        });
+        estimate();
+        return;
+      }
+      if (!b.hasAttribute('data-confirm') || ok.disabled) return;
+      d.close();
+      enqueue({
+        url: '/api/v1/repairs/' + encodeURIComponent(id) + '/diagnosis',
+        body: { operation: Number(job.op), findings: findings.value, services: chosen.slice() },
+        label: text.diagnose(id), key: dialogKey,
+      });
+    };
+    openDialog(d, check);
+  }
+
   // photo asks for a photo (the tablet's camera, or a file), its caption, unit and whether it
   // is private, and uploads it with its progress shown. A photo is too big to keep for later:
   // it is sent now, its button held while it is, each attempt with a key of its own; a
@@ -613,6 +686,9 @@
         break;
       case 'complete':
         if (job) complete(job);
+        break;
+      case 'diagnose':
+        if (job) diagnose(job);
         break;
       case 'pause':
         if (job) choose('dialog-pause', (reason) => opAction(job, 'pause', { reason }, text.pause(job.sku)));
