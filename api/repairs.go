@@ -81,6 +81,9 @@ func (s *Server) listRepairs(c echo.Context) error {
 	}
 	f := book.RepairFilter{State: book.RepairState(c.QueryParam("state")), Serial: c.QueryParam("serial"),
 		Customer: c.QueryParam("customer"), AfterID: c.QueryParam("after"), Limit: limit}
+	if _, ok := book.RepairSeq(f.AfterID); f.AfterID != "" && !ok {
+		return newError(http.StatusBadRequest, codeInvalid, "query parameter after=%q: want a repair id, such as R-000042", f.AfterID)
+	}
 	switch f.State {
 	case "", book.RepairRequested, book.RepairReceived, book.RepairEstimated, book.RepairApproved,
 		book.RepairDeclined, book.RepairExpired, book.RepairReady, book.RepairReturned:

@@ -130,6 +130,23 @@ func TestRepairIntakeOverHTTP(t *testing.T) {
 	if len(list.Repairs) != 1 || list.Repairs[0].ID != rep.ID {
 		t.Errorf("repairs of %s = %+v, want only %s: a refused intake stores nothing", serial, list.Repairs, rep.ID)
 	}
+	// Pages by id: a second repair of the unit is on the next page.
+	second, _ := ts.intake(t, serial)
+	var page struct {
+		Repairs []book.Repair `json:"repairs"`
+		Next    string        `json:"next_after"`
+	}
+	ts.do(t, "GET", "/api/v1/repairs?state=received&limit=1", plannerToken, "", "").json(t, &page)
+	if len(page.Repairs) != 1 || page.Repairs[0].ID != rep.ID || page.Next != rep.ID {
+		t.Errorf("the first page = %+v", page)
+	}
+	ts.do(t, "GET", "/api/v1/repairs?state=received&limit=1&after="+page.Next, plannerToken, "", "").json(t, &page)
+	if len(page.Repairs) != 1 || page.Repairs[0].ID != second.ID {
+		t.Errorf("the second page = %+v, want %s", page, second.ID)
+	}
+	if r := ts.do(t, "GET", "/api/v1/repairs?after=nope", plannerToken, "", ""); r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "after") {
+		t.Errorf("after=nope: %d %s, want 400 naming after", r.status, r.body)
+	}
 	if r := ts.do(t, "GET", "/api/v1/repairs?state=lost", plannerToken, "", ""); r.status != http.StatusBadRequest {
 		t.Errorf("state=lost: %d %s, want 400", r.status, r.body)
 	}
