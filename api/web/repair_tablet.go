@@ -37,6 +37,12 @@ type tabletAnswer struct {
 	Text    string
 }
 
+// PhotoURL is the address of a customer's photo of the repair, or of its thumbnail: the
+// repair's own photo route, which serves staff the photos the repair names.
+func (r repairJob) PhotoURL(ph book.RepairPhoto, thumb bool) string {
+	return repairDetail{Repair: r.Repair}.PhotoURL(ph, thumb)
+}
+
 // repairOf returns the repair whose diagnosis operation op is; nil when op is none.
 func (p *Pages) repairOf(ctx context.Context, op int64) (*repairJob, error) {
 	r, err := p.book.RepairForOperation(ctx, op)

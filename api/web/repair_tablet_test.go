@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -19,8 +20,18 @@ func TestTabletDiagnosesARepair(t *testing.T) {
 	s.importCSV(t, "order_id,sku,quantity,customer\nu-1,SCARF,1,Zoë Quist\n")
 	s.work(t, "u-1", 0, 2)
 	ctx := context.Background()
+	f, err := os.Open("../../book/photos/testdata/plain.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ph, err := s.photos.Put(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
 	rep, _, err := s.book.OpenRepair(ctx, book.RepairIntake{Source: book.SourceCounter, Serial: "u-1-1", Customer: "Zoë Quist",
-		Description: "red wine <on> the hem", Checklist: map[string]string{"stains": "yes", "notes": "a gift"}, Actor: "person:max"})
+		Description: "red wine <on> the hem", Checklist: map[string]string{"stains": "yes", "notes": "a gift"},
+		Photos: []book.RepairPhoto{{Hash: ph.Hash, MediaType: ph.MediaType}}, Actor: "person:max"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,6 +46,17 @@ func TestTabletDiagnosesARepair(t *testing.T) {
 		`data-service="mend">Mend &lt;the hem&gt;<`, `data-action="diagnose" disabled`} {
 		if !strings.Contains(live.body, want) {
 			t.Errorf("the diagnosis job lacks %s:\n%s", want, live.body)
+		}
+	}
+	// The customer's photo, as its thumbnail linking to the photo, both served to the maker.
+	thumb := "/manager/repairs/" + rep.ID + "/photos/" + ph.Hash + ".thumb.jpg"
+	full := "/manager/repairs/" + rep.ID + "/photos/" + ph.Hash + ".jpg"
+	if !strings.Contains(live.body, `src="`+thumb+`"`) || !strings.Contains(live.body, `href="`+full+`"`) {
+		t.Errorf("the diagnosis job lacks the customer's photo %s:\n%s", thumb, live.body)
+	}
+	for _, path := range []string{thumb, full} {
+		if p := b.get(path); p.status != http.StatusOK {
+			t.Errorf("GET %s: %d", path, p.status)
 		}
 	}
 	if strings.Contains(live.body, `data-action="complete"`) {
