@@ -763,3 +763,14 @@ func checkServices(a *configs.Aftercare, kind string, services []string) error {
 	}
 	return nil
 }
+
+// PhotoType returns the media type of the customer's photo of r with the given hash, "" when r
+// has none.
+func (r Repair) PhotoType(hash string) string {
+	for _, ph := range r.Photos {
+		if ph.Hash == hash {
+			return ph.MediaType
+		}
+	}
+	return ""
+}

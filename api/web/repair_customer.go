@@ -11,7 +11,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -631,32 +630,12 @@ func (cu *customer) photo(c echo.Context) error {
 	if !ok {
 		return err
 	}
-	name := c.Param("name")
-	hash, rest, _ := strings.Cut(name, ".")
-	var mediaType string
-	for _, ph := range r.Photos {
-		if ph.Hash == hash {
-			mediaType = ph.MediaType
-		}
-	}
-	if mediaType == "" || cu.p.cfg.Photos == nil {
-		return cu.notFound(c)
-	}
-	var f *os.File
-	switch rest {
-	case "thumb.jpg":
-		f, err = cu.p.cfg.Photos.OpenThumbnail(hash)
-		mediaType = "image/jpeg"
-	case strings.TrimPrefix(photos.Ext(mediaType), "."):
-		f, _, err = cu.p.cfg.Photos.Open(hash)
-	default:
-		return cu.notFound(c)
-	}
-	if errors.Is(err, os.ErrNotExist) {
-		return cu.notFound(c)
-	}
+	f, mediaType, found, err := cu.p.openNamedPhoto(c.Param("name"), r.PhotoType)
 	if err != nil {
-		return fmt.Errorf("opening photo %s: %w", hash, err)
+		return err
+	}
+	if !found {
+		return cu.notFound(c)
 	}
 	defer f.Close()
 	h := c.Response().Header()

@@ -5,10 +5,8 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -790,32 +788,12 @@ func (p *Pages) repairPhoto(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	hash, rest, _ := strings.Cut(name, ".")
-	var mediaType string
-	for _, ph := range r.Photos {
-		if ph.Hash == hash {
-			mediaType = ph.MediaType
-		}
-	}
-	notFound := echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("Repair %s has no photo %q.", id, name))
-	if mediaType == "" || p.cfg.Photos == nil {
-		return notFound
-	}
-	var f io.ReadCloser
-	switch rest {
-	case "thumb.jpg":
-		f, err = p.cfg.Photos.OpenThumbnail(hash)
-		mediaType = "image/jpeg"
-	case strings.TrimPrefix(photos.Ext(mediaType), "."):
-		f, _, err = p.cfg.Photos.Open(hash)
-	default:
-		return notFound
-	}
-	if errors.Is(err, os.ErrNotExist) {
-		return notFound
-	}
+	f, mediaType, found, err := p.openNamedPhoto(name, r.PhotoType)
 	if err != nil {
-		return fmt.Errorf("opening photo %s of repair %s: %w", hash, id, err)
+		return fmt.Errorf("repair %s: %w", id, err)
+	}
+	if !found {
+		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("Repair %s has no photo %q.", id, name))
 	}
 	defer f.Close()
 	c.Response().Header().Set("Cache-Control", "private, max-age=86400")

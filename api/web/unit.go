@@ -115,32 +115,19 @@ func (p *Pages) unitPhoto(c echo.Context) error {
 		return err
 	}
 	name := c.Param("name")
-	hash, rest, _ := strings.Cut(name, ".")
-	var mediaType string
-	for _, ph := range u.Revision.AllPhotos() {
-		if ph.SHA256 == hash {
-			mediaType = ph.MediaType
+	f, mediaType, found, err := p.openNamedPhoto(name, func(hash string) string {
+		for _, ph := range u.Revision.AllPhotos() {
+			if ph.SHA256 == hash {
+				return ph.MediaType
+			}
 		}
-	}
-	notFound := echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("The piece %s has no photo %q.", u.Revision.Serial, name))
-	if mediaType == "" || p.cfg.Photos == nil {
-		return notFound
-	}
-	var f *os.File
-	switch rest {
-	case "thumb.jpg":
-		f, err = p.cfg.Photos.OpenThumbnail(hash)
-		mediaType = "image/jpeg"
-	case strings.TrimPrefix(photos.Ext(mediaType), "."):
-		f, _, err = p.cfg.Photos.Open(hash)
-	default:
-		return notFound
-	}
-	if errors.Is(err, os.ErrNotExist) {
-		return notFound
-	}
+		return ""
+	})
 	if err != nil {
-		return fmt.Errorf("opening photo %s: %w", hash, err)
+		return err
+	}
+	if !found {
+		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("The piece %s has no photo %q.", u.Revision.Serial, name))
 	}
 	defer f.Close()
 	publicHeaders(c.Response().Header(), 365*24*3600, true) // named by its content
