@@ -501,6 +501,9 @@ func (b *Book) OpenRepair(ctx context.Context, in RepairIntake) (Repair, string,
 			return err
 		}
 		if r.Source == SourceCounter {
+			if err := b.oweSlip(tx, r, false, now); err != nil {
+				return err
+			}
 			return b.receive(tx, a, &r, in.Actor, now)
 		}
 		return nil

@@ -81,6 +81,11 @@ type ReadTx interface {
 	OwedLabels(cell string, limit int) ([]OwedLabel, error)
 	// CountOwedLabels returns how many labels a cell owes.
 	CountOwedLabels(cell string) (int, error)
+	// OwedSlips returns up to limit (all when limit <= 0) parcel slips owed, oldest first,
+	// with what their repairs show.
+	OwedSlips(limit int) ([]OwedSlip, error)
+	// CountOwedSlips returns how many parcel slips are owed.
+	CountOwedSlips() (int, error)
 	// Cursor returns a follower's position in the event log, or ok false before it has one.
 	Cursor(name string) (after int64, ok bool, err error)
 
@@ -192,6 +197,10 @@ type Tx interface {
 	OweLabels(l LabelsOwed) error
 	// DeleteOwedLabel forgets an owed label, printed, and reports whether it was owed.
 	DeleteOwedLabel(id int64) (bool, error)
+	// OweSlip records the parcel slip of a repair as owed.
+	OweSlip(repair string, reprint bool, at time.Time) error
+	// DeleteOwedSlip forgets an owed slip, printed, and reports whether it was owed.
+	DeleteOwedSlip(id int64) (bool, error)
 	// SetCursor stores a follower's position in the event log.
 	SetCursor(name string, after int64) error
 

@@ -34,6 +34,9 @@ type Book interface {
 	ReprintLabel(ctx context.Context, cell string, op int64, unit int) (book.OwedLabel, error)
 	OwedLabels(ctx context.Context, cell string, limit int) ([]book.OwedLabel, int, error)
 	LabelPrinted(ctx context.Context, id int64) error
+	ReprintSlip(ctx context.Context, id string) (book.OwedSlip, error)
+	OwedSlips(ctx context.Context, limit int) ([]book.OwedSlip, int, error)
+	SlipPrinted(ctx context.Context, id int64) error
 
 	// The summaries of the machine's readings during an operation.
 	Readings(ctx context.Context, op int64) ([]book.ReadingSummary, error)
@@ -54,6 +57,10 @@ type Config struct {
 	Profile *profiles.Profile
 	// Labels is the cell's label printer, nil when it holds none.
 	Labels LabelPrinter
+	// Slips is the studio's printer of parcel slips when the cell holds it, nil otherwise;
+	// SlipURL is then a repair's staff page, "{id}" standing for the repair's id.
+	Slips   SlipPrinter
+	SlipURL string
 	// Tick is how often the controller reconciles the book and the machine (default 250ms).
 	Tick time.Duration
 	// LostAfter is how long without an answer from the machine counts as a lost connection
@@ -85,11 +92,15 @@ type Cell struct {
 	started time.Time
 	status  Status
 	owed    int // labels the cell owes, as last read
+	// slipsOwed is how many parcel slips are owed, as last read (when the cell holds the slip
+	// printer).
+	slipsOwed int
 	// reported is the down reason of a fault a person reported, "" when none: it keeps the
 	// cell down until Reset. The book stores it; this is the controller's copy.
 	reported string
 
-	// printMu serializes printOwed: Run's goroutine and ReprintLabel's callers both print.
+	// printMu serializes printOwed and printOwedSlips: Run's goroutine and ReprintLabel's and
+	// ReprintSlip's callers all print, on one printer.
 	printMu sync.Mutex
 	// reportMu serializes reports and resets: each writes the book, then reported, and one
 	// must not slip in between the two steps of another, or the book and the controller would
@@ -128,8 +139,10 @@ type Status struct {
 	Operation int64              `json:"operation,omitempty"`
 	Values    map[string]float64 `json:"values,omitempty"`
 	// LabelsOwed counts labels waiting for the printer.
-	LabelsOwed int       `json:"labels_owed,omitempty"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	LabelsOwed int `json:"labels_owed,omitempty"`
+	// SlipsOwed counts parcel slips waiting for the printer the cell holds.
+	SlipsOwed int       `json:"slips_owed,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // New returns the controller of a cell.
@@ -139,6 +152,9 @@ func New(cfg Config) (*Cell, error) {
 	}
 	if cfg.Machine != nil && cfg.Profile == nil {
 		return nil, fmt.Errorf("cell %s: machine %s has no profile", cfg.Cell.ID, cfg.Device)
+	}
+	if cfg.Slips != nil && cfg.SlipURL == "" {
+		return nil, fmt.Errorf("cell %s: a slip printer needs the URL of a repair's page", cfg.Cell.ID)
 	}
 	if cfg.Tick <= 0 {
 		cfg.Tick = 250 * time.Millisecond
@@ -214,6 +230,7 @@ func (c *Cell) Status() Status {
 	s := c.status
 	s.Values = maps.Clone(s.Values)
 	s.LabelsOwed = c.owed
+	s.SlipsOwed = c.slipsOwed
 	return s
 }
 
@@ -342,6 +359,9 @@ func (c *Cell) setStatus(fn func(s *Status)) {
 func (c *Cell) reconcile(ctx context.Context) error {
 	if err := c.printOwed(ctx); err != nil {
 		c.log.Warn("printing labels", "err", err)
+	}
+	if err := c.printOwedSlips(ctx); err != nil {
+		c.log.Warn("printing parcel slips", "err", err)
 	}
 	if c.cfg.Machine == nil {
 		return c.reconcileManual(ctx)

@@ -178,6 +178,9 @@ func (fl *floor) startCells() {
 				}
 				fl.closers = append(fl.closers, pr.Close)
 				cfg.Labels = labels{pr}
+				if a := fl.factory.Aftercare; a != nil && a.SlipPrinter == d.ID {
+					cfg.Slips, cfg.SlipURL = labels{pr}, slipURL
+				}
 			}
 		}
 		if cell, err = cells.New(cfg); err != nil {

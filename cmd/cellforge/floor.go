@@ -39,6 +39,7 @@ type floor struct {
 	printers []statusProber
 	health   *health.Metrics
 	closers  []func() error
+	slips    *cells.Cell // the controller of the cell holding the parcel slip printer, nil when none
 }
 
 // floorConfig is what newFloor needs besides the factory.
@@ -50,6 +51,8 @@ type floorConfig struct {
 	SimSpeed float64
 	// BaseURL is the daemon's address, for the QR code on work tickets.
 	BaseURL string
+	// SlipURL is a repair's staff page ("{id}" for its id), for the QR code on parcel slips.
+	SlipURL string
 }
 
 // floorBuilder is the floor as newFloor builds it, with what the constructors of its devices
@@ -64,6 +67,7 @@ type floorBuilder struct {
 	port    func(configs.SerialLine) string
 	rtu     map[string]*modbus.Line // the serial lines Modbus devices are on, by id
 	tickets cells.TicketPrinter     // the printer of the work tickets, nil when none
+	slips   *cellBuild              // the cell holding the parcel slip printer, nil when none
 }
 
 // cellBuild is the config of a cell's controller as its devices fill it in, and the controller
@@ -108,6 +112,9 @@ func newFloor(f *configs.Factory, cfg floorConfig) (_ *floor, err error) {
 			return nil, err
 		}
 		fl.cells[c.ID] = cb.cell
+		if b.slips == cb {
+			fl.slips = cb.cell
+		}
 		fl.order = append(fl.order, cb.cell)
 	}
 	if b.tickets != nil {
@@ -172,6 +179,10 @@ func (b *floorBuilder) openLabelPrinter(d configs.Device, c *cellBuild) error {
 		return err
 	}
 	c.cfg.Labels = labelPrinter{p}
+	if a := b.f.Aftercare; a != nil && a.SlipPrinter == d.ID {
+		c.cfg.Slips, c.cfg.SlipURL = labelPrinter{p}, b.cfg.SlipURL
+		b.slips = c
+	}
 	return nil
 }
 
@@ -381,6 +392,21 @@ type labelPrinter struct{ p *zpl.Printer }
 
 func (l labelPrinter) PrintLabel(ctx context.Context, lb cells.Label) error {
 	return l.p.Print(ctx, zpl.Label{SKU: lb.SKU, Drop: lb.Drop, Serial: lb.Serial, URL: lb.URL, Title: lb.Title})
+}
+
+// PrintSlip prints a repair's parcel slip on the same printer.
+func (l labelPrinter) PrintSlip(ctx context.Context, s cells.Slip) error {
+	return l.p.Print(ctx, zpl.Slip{RepairID: s.Repair, Customer: s.Customer, Serial: s.Serial, Item: s.Item,
+		Intake: s.Intake, URL: s.URL})
+}
+
+// ReprintSlip prints a repair's parcel slip again, at the cell holding the slip printer; owed
+// true with an error means the slip is owed and prints once the printer answers.
+func (fl *floor) ReprintSlip(ctx context.Context, id string) (owed bool, err error) {
+	if fl.slips == nil {
+		return false, cells.ErrNoSlipPrinter
+	}
+	return fl.slips.ReprintSlip(ctx, id)
 }
 
 // ticketPrinter adapts the ESC/POS driver to the ticket printer.

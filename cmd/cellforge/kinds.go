@@ -38,6 +38,7 @@ func deviceProfile(d configs.Device) (*profiles.Profile, error) { return profile
 var (
 	_ cells.Machine       = (*modbus.Device)(nil)
 	_ cells.LabelPrinter  = labelPrinter{}
+	_ cells.SlipPrinter   = labelPrinter{}
 	_ cells.TicketPrinter = ticketPrinter{}
 	_ api.Floor           = (*floor)(nil)
 	_ web.Floor           = (*floor)(nil)

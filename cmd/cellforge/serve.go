@@ -130,6 +130,7 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 	defaultProvenanceURL(factory, ln.Addr().String(), logger)
 	fl, err := newFloor(factory, floorConfig{
 		Book: b, Health: devices, Logger: logger, SimSpeed: f.simSpeed, BaseURL: "http://" + ln.Addr().String(),
+		SlipURL: ownBaseURL(factory.Hosts, ln.Addr().String()) + "/manager/repairs/{id}",
 	})
 	if err != nil {
 		return err
@@ -190,6 +191,11 @@ func defaultProvenanceURL(factory *configs.Factory, listen string, logger *slog.
 // listens on, or at the address it listens on (an unspecified address stands for this
 // machine's name).
 func ownProvenanceURL(hosts []string, listen string) string {
+	return ownBaseURL(hosts, listen) + "/u/{serial}"
+}
+
+// ownBaseURL is this daemon's address as a page's QR code names it (see ownProvenanceURL).
+func ownBaseURL(hosts []string, listen string) string {
 	host, port, err := net.SplitHostPort(listen)
 	if err != nil {
 		host, port = listen, ""
@@ -207,7 +213,7 @@ func ownProvenanceURL(hosts []string, listen string) string {
 	} else if strings.Contains(host, ":") {
 		host = "[" + host + "]"
 	}
-	return "http://" + host + "/u/{serial}"
+	return "http://" + host
 }
 
 // serveFlags are the flags of serve, checked.
