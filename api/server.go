@@ -432,6 +432,7 @@ func (s *Server) routes(reg *prometheus.Registry) *echo.Echo {
 	v1.GET("/photos/:hash/thumbnail", s.getThumbnail, s.authenticated)
 	v1.GET("/lots/:lot/trace", s.lotTrace, s.authenticated, s.require(PermTrace))
 	v1.GET("/units/:serial", s.getUnit, s.authenticated)
+	v1.POST("/repairs/:id/slip", s.reprintSlip, s.authenticated, s.require(PermOperate))
 	v1.POST("/dispatch", s.dispatch, s.authenticated, s.require(PermDispatch))
 	v1.GET("/events", s.listEvents, s.authenticated)
 	v1.GET("/devices", s.listDevices, s.authenticated)
