@@ -115,8 +115,12 @@ type Plan struct {
 	Tardiness   time.Duration `json:"-"`
 	Makespan    time.Time     `json:"makespan,omitzero"`
 	Changeovers int           `json:"changeovers"`
-	// Drops are the predictions per drop with open work, in drop date order.
+	// Drops are the predictions per drop with open work, in drop date order. A repair's work
+	// orders belong to no drop: they are in Repairs.
 	Drops []DropForecast `json:"drops"`
+	// Repairs are the predictions of the open work orders of repairs (a diagnosis, or the
+	// services approved), by due date.
+	Repairs []RepairForecast `json:"repairs"`
 
 	slots    map[int64]book.Slot // by operation id
 	owner    map[int64]int       // the job of each planned operation, by operation id
@@ -139,6 +143,22 @@ type DropForecast struct {
 	Open   int  `json:"open_work_orders"`
 	// Late lists the work orders predicted to end after their own due date, latest first.
 	Late []LateOrder `json:"late"`
+}
+
+// RepairForecast is the predicted end of an open work order of a repair against its due date:
+// for the diagnosis, the day intake promised it; for the services, the date the customer
+// approved.
+type RepairForecast struct {
+	// Repair is the repair's id; OrderID is the work order's order (the repair's id for its
+	// diagnosis, the repair's id and "-W" for its services).
+	Repair    string    `json:"repair"`
+	OrderID   string    `json:"order_id"`
+	WorkOrder int64     `json:"work_order,omitempty"` // zero for a candidate not yet made
+	Due       time.Time `json:"due"`
+	Predicted time.Time `json:"predicted_end"`
+	// Late says whether it is predicted to end after its due date, LateBy by how much.
+	Late   bool    `json:"late"`
+	LateBy Seconds `json:"late_by_s"`
 }
 
 // LateOrder is a work order predicted to be late.
@@ -764,6 +784,18 @@ func (b *builder) result(now time.Time, s scheduler.Schedule) *Plan {
 		if j.workOrder != 0 {
 			pl.finish[j.workOrder] = end
 		}
+		if j.drop == "" {
+			// A repair's work order: no drop ships it, its customer waits for its due date.
+			r := RepairForecast{Repair: strings.TrimSuffix(j.orderID, "-W"), OrderID: j.orderID, WorkOrder: j.workOrder,
+				Due: j.due, Predicted: end}
+			if late := end.Sub(j.due); late > 0 {
+				r.Late, r.LateBy = true, Seconds(late)
+				pl.Late++
+				pl.Tardiness += late
+			}
+			pl.Repairs = append(pl.Repairs, r)
+			continue
+		}
 		f := drops[j.drop]
 		if f == nil {
 			d, _ := b.p.cfg.Factory.Drop(j.drop)
@@ -795,6 +827,15 @@ func (b *builder) result(now time.Time, s scheduler.Schedule) *Plan {
 			return c
 		}
 		return strings.Compare(x.Drop, y.Drop)
+	})
+	if pl.Repairs == nil {
+		pl.Repairs = []RepairForecast{}
+	}
+	slices.SortFunc(pl.Repairs, func(x, y RepairForecast) int {
+		if c := x.Due.Compare(y.Due); c != 0 {
+			return c
+		}
+		return strings.Compare(x.OrderID, y.OrderID)
 	})
 	return pl
 }
