@@ -12,6 +12,7 @@
 //	cellforge/v1/<site>/cells/<cell>/state                the cell's current state, retained
 //	cellforge/v1/<site>/workorders/<drop>                 a work order's turnaround when it completes
 //	cellforge/v1/<site>/drops/<drop>                      a drop's progress
+//	cellforge/v1/<site>/repairs                           the studio's repair measures over the last 7 days
 //	cellforge/v1/<site>/status                            "online", or "offline" (the daemon's last will), retained
 //
 // Segments are ids as the factory configuration writes them (letters, digits, '-', '_', '.'),
@@ -30,7 +31,7 @@
 // # InfluxDB
 //
 // A point becomes one line of the line protocol: the measurement is the topic's kind (device,
-// cell, workorder, drop), the tags are the site and the topic's ids plus the payload's tags, and
+// cell, workorder, drop, repairs), the tags are the site and the topic's ids plus the payload's tags, and
 // the timestamp is the measurement time. A device's or a cell's metric is the field name. Since
 // measurement, tags and timestamp identify a point in InfluxDB, writing the same point twice
 // stores it once: a replay never double counts.

@@ -22,10 +22,13 @@ const (
 	KindCell      Kind = "cell"
 	KindWorkOrder Kind = "workorder"
 	KindDrop      Kind = "drop"
+	// KindRepairs is the studio's repair measures over a rolling window: a series of the site
+	// alone, with no id.
+	KindRepairs Kind = "repairs"
 )
 
 // topicLevel is the topic level of each kind.
-var topicLevel = map[Kind]string{KindDevice: "devices", KindCell: "cells", KindWorkOrder: "workorders", KindDrop: "drops"}
+var topicLevel = map[Kind]string{KindDevice: "devices", KindCell: "cells", KindWorkOrder: "workorders", KindDrop: "drops", KindRepairs: "repairs"}
 
 // Series names a stream of points; its topic and its InfluxDB tags follow from it.
 type Series struct {
@@ -119,6 +122,10 @@ func (s Series) Validate() error {
 		need = map[string]string{"cell": s.Cell, "metric": s.Metric}
 	case KindWorkOrder, KindDrop:
 		need = map[string]string{"drop": s.Drop}
+	case KindRepairs:
+		if s.Cell != "" || s.Device != "" || s.Drop != "" || s.Metric != "" {
+			return invalid("a repairs series names no cell, device, drop or metric")
+		}
 	default:
 		return invalid("unknown kind %q", s.Kind)
 	}
@@ -155,6 +162,8 @@ func (s Series) Topic() string {
 		return root + s.Cell + "/" + s.Device + "/" + s.Metric
 	case KindCell:
 		return root + s.Cell + "/" + s.Metric
+	case KindRepairs:
+		return strings.TrimSuffix(root, "/")
 	}
 	return root + s.Drop
 }
@@ -187,6 +196,13 @@ const Subscription = "cellforge/v1/#"
 // that carry no series (state, status) and topics outside it are refused.
 func ParseTopic(topic string) (Series, error) {
 	parts := strings.Split(topic, "/")
+	if len(parts) == 4 && parts[0] == "cellforge" && parts[1] == "v1" && parts[3] == "repairs" {
+		s := Series{Site: parts[2], Kind: KindRepairs}
+		if err := s.Validate(); err != nil {
+			return Series{}, fmt.Errorf("topic %q: %w", topic, err)
+		}
+		return s, nil
+	}
 	if len(parts) < 5 || parts[0] != "cellforge" || parts[1] != "v1" {
 		return Series{}, invalid("topic %q is not under cellforge/v1/<site>/", topic)
 	}
@@ -433,6 +449,8 @@ func AppendLine(dst []byte, s Series, p Point) []byte {
 		tags["cell"], tags["device"] = s.Cell, s.Device
 	case KindCell:
 		tags["cell"] = s.Cell
+	case KindRepairs:
+		// the site alone
 	default:
 		tags["drop"] = s.Drop
 	}

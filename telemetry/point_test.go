@@ -42,6 +42,13 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 			topic:  "cellforge/v1/s/workorders/spring-27",
 			line:   "workorder,site=s,drop=spring-27,sku=RUG-KILIM-S,work_order=42 late=false,quantity=2,turnaround_s=5400 1795334400123456789\n",
 		},
+		{
+			name:   "repair measures",
+			series: Series{Site: "s", Kind: KindRepairs},
+			points: []Point{{Time: t0, Fields: map[string]any{"repair_rate": 0.25, "open_received": 2.0}}},
+			topic:  "cellforge/v1/s/repairs",
+			line:   "repairs,site=s open_received=2,repair_rate=0.25 1795334400123456789\n",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

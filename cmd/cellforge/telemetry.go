@@ -116,7 +116,7 @@ func newTelemetry(f *configs.Factory, dataDir string, b *book.Book, fl collect.F
 	}
 	t.collector = collect.New(collect.Config{
 		Site: f.Site, Book: b, Floor: fl, Publisher: t.publisher, Cells: cellIDs, Drops: drops,
-		Interval: cfg.Interval, Logger: logger.With("component", "telemetry"),
+		Interval: cfg.Interval, Repairs: f.Aftercare != nil, Logger: logger.With("component", "telemetry"),
 	})
 	return t, nil
 }

@@ -1,7 +1,7 @@
 // Package collect measures what the floor does and hands it to the telemetry publisher: each
 // device's polled values, each cell's units, cycle time, queue length and time in each state,
-// each work order's turnaround when it completes, and each drop's progress. Points carry the
-// time they were measured.
+// each work order's turnaround when it completes, each drop's progress, and the studio's repair
+// measures over the last 7 days. Points carry the time they were measured.
 //
 // It reads the order book's event log and the cells' and devices' state through small
 // interfaces it defines; it imports the book, the telemetry model and the standard library.
@@ -50,6 +50,7 @@ type Book interface {
 	WorkOrder(ctx context.Context, id int64) (book.WorkOrderDetail, error)
 	Queue(ctx context.Context, cell string, limit int) ([]book.QueueEntry, error)
 	Turnaround(ctx context.Context, drop string) (book.Turnaround, error)
+	RepairMeasures(ctx context.Context, from, to time.Time) (book.RepairMeasures, error)
 }
 
 // Config is what a Collector needs.
@@ -64,6 +65,12 @@ type Config struct {
 	Drops []string
 	// Interval is how often cells and devices are sampled (default 5s).
 	Interval time.Duration
+	// Repairs is set when the studio takes repairs: their measures are published every
+	// RepairsEvery intervals (default DefaultRepairsEvery), at the first step and then every
+	// RepairsEvery steps. They read every repair, so they are published less often than the
+	// floor is sampled (docs/BENCHMARKS.md).
+	Repairs      bool
+	RepairsEvery int
 	Now      func() time.Time
 	Logger   *slog.Logger
 }
@@ -78,7 +85,15 @@ type Collector struct {
 	lastSample map[[3]string]time.Time // by cell, device, metric
 	lastUnit   map[string]time.Time    // by cell: when its last unit was made
 	units      map[int64]int           // by operation: units counted so far
+	steps      int                     // steps taken, for the repair measures' period
 }
+
+// DefaultRepairsEvery is how many intervals apart the repair measures are published by
+// default: a minute at the default interval.
+const DefaultRepairsEvery = 12
+
+// RepairWindow is the rolling window of the repair measures.
+const RepairWindow = 7 * 24 * time.Hour
 
 type cellClock struct {
 	state string
@@ -93,6 +108,9 @@ func New(cfg Config) *Collector {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.RepairsEvery <= 0 {
+		cfg.RepairsEvery = DefaultRepairsEvery
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -138,7 +156,40 @@ func (c *Collector) Step(ctx context.Context) error {
 	if err := c.followEvents(ctx); err != nil {
 		return err
 	}
-	return c.sampleDrops(ctx, now)
+	if err := c.sampleDrops(ctx, now); err != nil {
+		return err
+	}
+	c.steps++
+	if c.cfg.Repairs && (c.steps-1)%c.cfg.RepairsEvery == 0 {
+		return c.sampleRepairs(ctx, now)
+	}
+	return nil
+}
+
+// openStates are the states of a repair not yet handed back, each published as open_<state>.
+var openStates = []book.RepairState{book.RepairRequested, book.RepairReceived, book.RepairEstimated,
+	book.RepairApproved, book.RepairDeclined, book.RepairExpired, book.RepairReady}
+
+// sampleRepairs publishes the repair measures of the RepairWindow up to now: repair and reuse
+// rates with their counts, the turnaround of the repairs that got ready, the estimates approved
+// and decided, the revenue approved (in the currency's units) and the repairs open in each
+// state.
+func (c *Collector) sampleRepairs(ctx context.Context, now time.Time) error {
+	m, err := c.cfg.Book.RepairMeasures(ctx, now.Add(-RepairWindow), now)
+	if err != nil {
+		return fmt.Errorf("reading the repair measures: %w", err)
+	}
+	f := map[string]any{
+		"repair_rate": m.RepairRate, "repaired_units": float64(m.RepairedUnits), "finished_units": float64(m.FinishedUnits),
+		"reuse_rate": m.ReuseRate, "plan_customers": float64(m.PlanCustomers), "order_customers": float64(m.OrderCustomers),
+		"ready": float64(m.Ready), "turnaround_median_s": m.MedianSeconds, "turnaround_p90_s": m.P90Seconds,
+		"approved": float64(m.Approved), "decided": float64(m.Decided), "revenue": float64(m.Revenue) / 100,
+	}
+	for _, st := range openStates {
+		f["open_"+string(st)] = float64(m.States[st])
+	}
+	c.publish(telemetry.Series{Kind: telemetry.KindRepairs}, telemetry.Point{Time: now, Fields: f})
+	return nil
 }
 
 // sampleDrops publishes each drop's completed orders (work_orders_done: an order that lost
