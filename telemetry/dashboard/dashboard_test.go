@@ -206,6 +206,18 @@ func dataSet(t *testing.T) []byte {
 		}
 	}
 
+	// The repair measures, before the range, twice in it and at its stop.
+	for _, r := range []struct {
+		min            int
+		rate, approved float64
+	}{{-30, 0.5, 9}, {60, 0.125, 2}, {200, 0.25, 3}, {240, 0.75, 9}} {
+		l.add(telemetry.Series{Site: site, Kind: telemetry.KindRepairs}, at(r.min), map[string]any{
+			"repair_rate": r.rate, "reuse_rate": 0.5, "turnaround_median_s": 86400.0, "turnaround_p90_s": 172800.0,
+			"approved": r.approved, "decided": 4.0, "revenue": 312.5, "open_received": 2.0, "open_estimated": 1.0,
+			"open_approved": 3.0, "open_ready": 0.0, "open_requested": 5.0,
+		})
+	}
+
 	// The other site, with the same cells and drops and values no panel of site north may show.
 	l.metric(otherSite, "dye-1", "", "units", at(30), 100.0)
 	l.metric(otherSite, "dye-1", "", "machine_state", at(-30), "idle")
@@ -217,6 +229,8 @@ func dataSet(t *testing.T) []byte {
 		at(30), map[string]any{"turnaround_s": 100.0, "quantity": 1.0, "late": true})
 	l.add(telemetry.Series{Site: otherSite, Kind: telemetry.KindDrop, Drop: "spring-27"}, at(30),
 		map[string]any{"work_orders_done": 100.0, "turnaround_median_s": 100.0, "turnaround_p90_s": 100.0})
+	l.add(telemetry.Series{Site: otherSite, Kind: telemetry.KindRepairs}, at(210),
+		map[string]any{"repair_rate": 1.0, "approved": 100.0})
 	return l.buf
 }
 
@@ -441,6 +455,14 @@ func TestQueriesAgainstInfluxDB(t *testing.T) {
 			want:  []string{"spring-27 2 7", "summer-27 3 6"},
 		},
 		{
+			name:  "repairs table is the site's latest repair measures in the range",
+			file:  "repairs_latest.flux",
+			group: nil,
+			cols: []string{"_time", "repair_rate", "reuse_rate", "turnaround_median_s", "turnaround_p90_s", "approved", "decided",
+				"revenue", "open_received", "open_estimated", "open_approved", "open_ready"},
+			want: []string{"+200m 0.25 0.5 86400 172800 3 4 312.5 2 1 3 0"},
+		},
+		{
 			name:  "site variable lists the sites that wrote cell telemetry",
 			file:  "site.flux",
 			group: nil,
@@ -644,6 +666,7 @@ func TestDashboardEmbedsQueryFiles(t *testing.T) {
 		{name: "p90 turnaround", panel: "Turnaround per drop (median and p90)", refID: "B", file: "turnaround_p90.flux"},
 		{name: "drop table", panel: "Drops", refID: "A", file: "drop_latest.flux"},
 		{name: "late work orders", panel: "Late work orders per drop", refID: "A", file: "late_work_orders.flux"},
+		{name: "repairs table", panel: "Repairs (last 7 days)", refID: "A", file: "repairs_latest.flux"},
 		{name: "site variable", panel: "", file: "site.flux"},
 	}
 
