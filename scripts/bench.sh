@@ -12,13 +12,15 @@
 # scripts/bench.sh import runs the batch import section alone (the import beside sqlite3, a
 # tablet action's latency during it) and prints it, leaving docs/BENCHMARKS.md as it is;
 # scripts/bench.sh photos does the same with the photo store's section, scripts/bench.sh
-# unitpage with the unit page's, scripts/bench.sh promise with the planner's promise checks'.
+# unitpage with the unit page's, scripts/bench.sh promise with the planner's promise checks',
+# scripts/bench.sh repairs with the telemetry collector's read of the repair measures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 only=${1:-}
 [ -z "$only" ] || [ "$only" = import ] || [ "$only" = photos ] || [ "$only" = unitpage ] || [ "$only" = promise ] ||
-  { echo "usage: scripts/bench.sh [import|photos|unitpage|promise]" >&2; exit 2; }
+  [ "$only" = repairs ] ||
+  { echo "usage: scripts/bench.sh [import|photos|unitpage|promise|repairs]" >&2; exit 2; }
 B=$root/.bench
 rm -rf "$B"
 mkdir -p "$B"
@@ -218,6 +220,60 @@ if [ "$only" = promise ]; then
   exit 0
 fi
 
+# The telemetry collector's read of the repair measures beside a step of its other reads.
+repairs_section() {
+  echo "== repairs: the repair measures' read beside a collector step, 1,000 repairs"
+  go test -run '^$' -bench 'BenchmarkCollectorReads' -benchtime 20x -count 5 -benchmem ./telemetry/collect/ | tee "$B/go-repairs.txt"
+  # rmed NAME UNIT: the median over the runs of the metric UNIT of BenchmarkCollectorReads/NAME-1000.
+  rmed() {
+    awk -v want="BenchmarkCollectorReads/$1-1000" -v unit="$2" '
+      { name = $1; sub(/-[0-9]+$/, "", name) }
+      name == want { for (i = 3; i < NF; i++) if ($(i + 1) == unit) print $i }' "$B/go-repairs.txt" |
+      sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) exit 1; print a[int((NR + 1) / 2)] }' ||
+      { echo "bench: no $1 $2 in $B/go-repairs.txt" >&2; exit 1; }
+  }
+  local peer ratio spread
+  peer=$(rmed peer-step ns/op)
+  ratio=$(awk -v a="$(rmed repair-measures ns/op)" -v b="$peer" 'BEGIN { printf "%.2f", a / b }')
+  spread=$(awk -v r="$ratio" 'BEGIN { printf "%.3f", r / 12 }')
+  # rrow WHAT NAME: a row of the table.
+  rrow() {
+    local ns
+    ns=$(rmed "$2" ns/op)
+    echo "| $1 | $(awk -v v="$ns" 'BEGIN { printf "%.1f", v / 1e6 }') | $(awk -v a="$ns" -v b="$peer" 'BEGIN { printf "%.2f", a / b }')x | $(awk -v v="$(rmed "$2" B/op)" 'BEGIN { printf "%.1f", v / 1048576 }') | $(rmed "$2" allocs/op) |"
+  }
+  cat > "$B/repairs.md" <<MD
+## Repair measures in telemetry
+
+The telemetry collector (\`telemetry/collect\`) in-process, on a book of the collector tests'
+floor with 1,000 open work orders of one drop and 1,000 repairs taken in at the counter (each
+with its diagnosis work order). The repair measures (\`Book.RepairMeasures\` over 7 days: they
+read every repair) beside the peer in the same run, a step of the collector without them (the
+queue of each of its 4 cells, the events since the step before, the drop's turnaround). Command:
+\`go test -run '^\$' -bench 'BenchmarkCollectorReads' -benchtime 20x -count 5 -benchmem ./telemetry/collect/\`,
+medians of 5 (\`scripts/bench.sh repairs\` runs this section alone).
+
+| read | ms | ratio to a step | allocated MiB | allocations |
+| --- | --- | --- | --- | --- |
+$(rrow "the repair measures (\`RepairMeasures\`)" repair-measures)
+$(rrow "peer: a collector step without them" peer-step)
+
+Ratio of the repair measures' read to a step: **${ratio}x**. The collector reads them once
+every 12 steps (\`collect.DefaultRepairsEvery\`, a minute at the default 5 s interval), so they
+add **${spread}x** of a step on average. Aim: under 0.05x of a step on average:
+$(awk -v r="$spread" 'BEGIN { print (r < 0.05 ? "met" : "**missed**") }').
+
+\`\`\`
+$(grep -E '^Benchmark' "$B/go-repairs.txt")
+\`\`\`
+MD
+}
+if [ "$only" = repairs ]; then
+  repairs_section
+  cat "$B/repairs.md"
+  exit 0
+fi
+
 echo "== building"
 go build -o "$B/cellforge" ./cmd/cellforge
 go build -o "$B/load" ./cmd/cellforge-load
@@ -303,6 +359,7 @@ MD
 photos_section
 unitpage_section
 promise_section
+repairs_section
 
 # Telemetry against a real Mosquitto and a real InfluxDB 1.8, started by the tests' harness on
 # loopback ports (installed by scripts/deps.sh when missing).
@@ -999,6 +1056,8 @@ rounds of 5 s each:
 Ratio: ours / libmodbus = **${s_ratio}**. Aim: at least 0.8: $(aim "$s_ratio >= 0.8").
 
 $(cat "$B/promise.md")
+
+$(cat "$B/repairs.md")
 
 $(cat "$B/sched.md")
 

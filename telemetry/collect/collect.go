@@ -71,8 +71,8 @@ type Config struct {
 	// floor is sampled (docs/BENCHMARKS.md).
 	Repairs      bool
 	RepairsEvery int
-	Now      func() time.Time
-	Logger   *slog.Logger
+	Now          func() time.Time
+	Logger       *slog.Logger
 }
 
 // Collector samples the floor and follows the book's events.

@@ -65,7 +65,7 @@ func (f *floor) Samples() []collect.DeviceSample {
 // newBook is a book of the test factory, on a store in a temporary directory, at 8:00 on
 // 2 November 2026 by its clock, with the orders of csv (order_id,sku,quantity rows) in the
 // drop "later".
-func newBook(t *testing.T, csv string) (*book.Book, *booktest.Clock) {
+func newBook(t testing.TB, csv string) (*book.Book, *booktest.Clock) {
 	t.Helper()
 	ctx := context.Background()
 	fx := booktest.New(t, "testdata/factory.yaml")
