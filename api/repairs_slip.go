@@ -12,10 +12,10 @@ import (
 	"github.com/cellforge/cellforge/cells"
 )
 
-// slipReprinter is a floor that prints repairs' parcel slips again: owed true with an error
-// means the slip is owed and prints once the printer answers; cells.ErrNoSlipPrinter when the
-// studio prints no slips.
-type slipReprinter interface {
+// SlipReprinter is a Floor that prints repairs' parcel slips again, found by type assertion:
+// owed true with an error means the slip is owed and prints once the printer answers;
+// cells.ErrNoSlipPrinter when the studio prints no slips.
+type SlipReprinter interface {
 	ReprintSlip(ctx context.Context, id string) (owed bool, err error)
 }
 
@@ -31,7 +31,7 @@ type slipResponse struct {
 // reprintSlip prints a repair's parcel slip again at the studio's slip printer.
 func (s *Server) reprintSlip(c echo.Context) error {
 	id := c.Param("id")
-	floor, ok := s.floor.(slipReprinter)
+	floor, ok := s.floor.(SlipReprinter)
 	if !ok {
 		return newError(http.StatusConflict, codeNoFloor, "this daemon runs no cell controllers")
 	}

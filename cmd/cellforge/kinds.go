@@ -41,6 +41,7 @@ var (
 	_ cells.SlipPrinter   = labelPrinter{}
 	_ cells.TicketPrinter = ticketPrinter{}
 	_ api.Floor           = (*floor)(nil)
+	_ api.SlipReprinter   = (*floor)(nil)
 	_ web.Floor           = (*floor)(nil)
 	_ collect.Floor       = (*floor)(nil)
 )
