@@ -340,7 +340,7 @@ func newFrontEnd(f serveFlags, opts serveOptions, factory *configs.Factory, b *b
 	webCfg := web.Config{Book: b, Auth: srv, Floor: fl, Logger: logger.With("component", "web"), Photos: pics,
 		Units: certify.New(certify.Config{Book: b, Factory: factory, Keys: keys}),
 		// A parcel slip's QR code leads staff to the repair on this daemon, as labels do.
-		StaffURL: strings.TrimSuffix(ownProvenanceURL(factory.Hosts, listen), "/u/{serial}")}
+		StaffURL: ownBaseURL(factory.Hosts, listen)}
 	if plan != nil {
 		webCfg.Planner = plan
 	}
