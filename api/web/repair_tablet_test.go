@@ -112,3 +112,20 @@ func TestTabletDiagnosesARepair(t *testing.T) {
 		t.Errorf("after the diagnosis: %+v", got)
 	}
 }
+
+// TestTabletTakesInRepairsWhereTheyAreDiagnosed: the tablet of a cell that diagnoses repairs
+// leads to the counter intake, since the maker there takes items in; another cell's does not.
+func TestTabletTakesInRepairsWhereTheyAreDiagnosed(t *testing.T) {
+	s := newSiteOf(t, "testdata/repair-tablet.yaml", nil)
+	const link = `href="/manager/repairs/new"`
+	for _, tc := range []struct {
+		cell string
+		want bool
+	}{{"repair-1", true}, {"dye-1", false}} {
+		b := s.browser(t)
+		p := b.signInPIN(tc.cell, "ana", "1234")
+		if got := strings.Contains(p.body, link); got != tc.want {
+			t.Errorf("the tablet of %s links the counter intake: %v, want %v", tc.cell, got, tc.want)
+		}
+	}
+}

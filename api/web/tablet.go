@@ -91,7 +91,7 @@ func (p *Pages) tablet(c echo.Context) error {
 		return err
 	}
 	return p.render(c, http.StatusOK, "tablet", p.view(c, cl.Name, tabletPage{
-		Cell: cl, Live: live, Reasons: p.factory.Reasons,
+		Cell: cl, Live: live, Reasons: p.factory.Reasons, Intake: p.takesRepairs(cl),
 	}))
 }
 
@@ -122,6 +122,15 @@ type tabletPage struct {
 	Cell    configs.Cell
 	Live    tabletLive
 	Reasons configs.Reasons
+	// Intake is true at a cell that diagnoses repairs: its tablet takes in repairs at the
+	// counter too.
+	Intake bool
+}
+
+// takesRepairs reports whether cell c offers the capability of the studio's repair diagnosis.
+func (p *Pages) takesRepairs(c configs.Cell) bool {
+	a := p.factory.Aftercare
+	return a != nil && slices.Contains(c.Capabilities, a.Diagnosis.Capability)
 }
 
 // tabletLive is the part of the tablet page the live updates replace.
