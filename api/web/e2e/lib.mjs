@@ -6,11 +6,12 @@
 // response with status 500 or more fails the test at assertPagesClean, unless the test said
 // beforehand that it expects it (allow), as when it takes the page offline on purpose.
 
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { deflateSync } from 'node:zlib';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
@@ -32,6 +33,9 @@ export const PEOPLE = {
 
 // The tablet the studio hangs at a cell: landscape, touch, not a phone.
 export const TABLET = { viewport: { width: 1280, height: 800 }, hasTouch: true, isMobile: false };
+
+// A customer's phone: portrait, touch.
+export const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
 
 // The two tablets the floor has: every tablet page must work on both.
 export const TABLETS = [
@@ -385,4 +389,97 @@ export async function giveLots(page, lot = (material) => `${material.toUpperCase
     await page.keyboard.press('Enter');
   }
   await dialog.waitFor({ state: 'hidden', timeout: 5000 });
+}
+
+// dialogReady waits until a tablet dialog's buttons, held for a moment after it opens, are offered.
+export async function dialogReady(dialog) {
+  await dialog.waitFor({ state: 'visible', timeout: 5000 });
+  await waitFor(async () => dialog.locator('button[data-cancel]').isEnabled(), 5000, 'the dialog\'s buttons');
+}
+
+// addNote adds a note to the job in hand on a cell's tablet (private: a note only the studio sees).
+export async function addNote(page, text, { private: priv = false } = {}) {
+  const before = await page.locator('#maker-notes li').count();
+  await page.locator('#actions button[data-action=note]').tap();
+  const dialog = page.locator('dialog#dialog-note');
+  await dialogReady(dialog);
+  await dialog.locator('#note-text').fill(text);
+  if (priv) await dialog.locator('#note-private').check();
+  await dialog.locator('button[data-confirm]').tap();
+  await dialog.waitFor({ state: 'hidden', timeout: 10000 });
+  await waitFor(async () => (await page.locator('#maker-notes li').count()) === before + 1, 10000, 'the note to be listed');
+}
+
+// addPhoto uploads a photo of the job in hand from a cell's tablet's camera input, with its
+// caption, and returns the photo's hash.
+export async function addPhoto(page, file, caption, { private: priv = false } = {}) {
+  const before = await page.locator('#maker-photos li').count();
+  await page.locator('#actions button[data-action=photo]').tap();
+  const dialog = page.locator('dialog#dialog-photo');
+  await dialogReady(dialog);
+  await dialog.locator('#photo-file').setInputFiles(file);
+  await dialog.locator('#photo-caption').fill(caption);
+  if (priv) await dialog.locator('#photo-private').check();
+  await dialog.locator('button[data-confirm]').tap();
+  await dialog.waitFor({ state: 'hidden', timeout: 10000 });
+  await waitFor(async () => (await page.locator('#maker-photos li').count()) === before + 1, 10000, 'the photo to be listed');
+  return page.locator(`#maker-photos li img[alt="${caption}"]`).evaluate((img) => img.closest('li').dataset.photo);
+}
+
+// crc32 is PNG's chunk checksum.
+function crc32(buf) {
+  let c = ~0;
+  for (const b of buf) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+}
+
+// png returns a w x h RGB PNG of a madder-red gradient: a real photo for a form to take.
+export function png(w, h) {
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(td));
+    return Buffer.concat([len, td, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // RGB
+  const raw = Buffer.alloc((w * 3 + 1) * h);
+  for (let y = 0; y < h; y++) {
+    raw[y * (w * 3 + 1)] = 0; // no filter
+    for (let x = 0; x < w; x++) {
+      const i = y * (w * 3 + 1) + 1 + x * 3;
+      raw[i] = 140 + (x % 100);
+      raw[i + 1] = 40 + (y % 60);
+      raw[i + 2] = 30;
+    }
+  }
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+// zbarimg reads the barcode or QR code in an image file and resolves to its text.
+export function zbarimg(file) {
+  return new Promise((resolve, reject) => {
+    execFile('zbarimg', ['--raw', '-q', file], (err, stdout, stderr) => (err ? reject(new Error(`zbarimg: ${err.message} ${stderr}`)) : resolve(stdout.trim())));
+  });
+}
+
+// verifyCertificate runs `cellforge verify FILE --keys KEYS` (no --keys when keys is null) and
+// resolves to its exit code and output.
+export function verifyCertificate(file, keys) {
+  const bin = process.env.CELLFORGE_BIN || path.join(root, 'bin', 'cellforge');
+  const args = ['verify', file, ...(keys ? ['--keys', keys] : [])];
+  return new Promise((resolve) => {
+    execFile(bin, args, { timeout: 30000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? err.code : 0, stdout, stderr });
+    });
+  });
 }

@@ -12,13 +12,13 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  root, outDir, TABLET, TOKENS, startDaemon, launchBrowser, openPage, watchPage, assertPagesClean, waitFor, apiOK,
+  root, outDir, TABLET, PHONE, TOKENS, startDaemon, launchBrowser, openPage, watchPage, assertPagesClean, waitFor, apiOK,
   api, screenshot, importCSV, csvOf, workOrders, finishWorkOrders, operation, signInWithPin, confirmComplete, giveLots,
+  addNote, addPhoto, verifyCertificate,
 } from './lib.mjs';
 
 // The simulated machines run fast: the dye batch (about an hour of studio time) and the
@@ -29,7 +29,6 @@ const ORDER = 'PV-KILIM-1';
 const CUSTOMER = 'Zoë Quist';
 // Another customer's order, made and certified first: nothing of it may show on the rug's page.
 const OTHER = { order: 'PV-OTHER-7', customer: 'Olek Brandt', note: 'Moth damage mended at the north corner' };
-const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
 const TABLET_1024 = { ...TABLET, viewport: { width: 1024, height: 768 } };
 const PUBLIC_NOTE = 'Woven from the last of the winter indigo';
 const PRIVATE_NOTE = 'Customer asked twice about the delivery date';
@@ -122,41 +121,6 @@ async function byHand(cell, op, person, { finisher = person, between } = {}) {
   await waitFor(async () => (await operation(base, op)).state === 'done', 10000, `operation ${op} to be done`);
 }
 
-// dialogReady waits until a dialog's buttons, held for a moment after it opens, are offered.
-async function dialogReady(dialog) {
-  await dialog.waitFor({ state: 'visible', timeout: 5000 });
-  await waitFor(async () => dialog.locator('button[data-cancel]').isEnabled(), 5000, 'the dialog\'s buttons');
-}
-
-// addNote adds a note to the job in hand on the tablet.
-async function addNote(page, text, { private: priv = false } = {}) {
-  const before = await page.locator('#maker-notes li').count();
-  await page.locator('#actions button[data-action=note]').tap();
-  const dialog = page.locator('dialog#dialog-note');
-  await dialogReady(dialog);
-  await dialog.locator('#note-text').fill(text);
-  if (priv) await dialog.locator('#note-private').check();
-  await dialog.locator('button[data-confirm]').tap();
-  await dialog.waitFor({ state: 'hidden', timeout: 10000 });
-  await waitFor(async () => (await page.locator('#maker-notes li').count()) === before + 1, 10000, 'the note to be listed');
-}
-
-// addPhoto uploads a photo of the job in hand from the tablet's camera input.
-// It returns the photo's hash.
-async function addPhoto(page, file, caption, { private: priv = false } = {}) {
-  const before = await page.locator('#maker-photos li').count();
-  await page.locator('#actions button[data-action=photo]').tap();
-  const dialog = page.locator('dialog#dialog-photo');
-  await dialogReady(dialog);
-  await dialog.locator('#photo-file').setInputFiles(file);
-  await dialog.locator('#photo-caption').fill(caption);
-  if (priv) await dialog.locator('#photo-private').check();
-  await dialog.locator('button[data-confirm]').tap();
-  await dialog.waitFor({ state: 'hidden', timeout: 10000 });
-  await waitFor(async () => (await page.locator('#maker-photos li').count()) === before + 1, 10000, 'the photo to be listed');
-  return page.locator(`#maker-photos li img[alt="${caption}"]`).evaluate((img) => img.closest('li').dataset.photo);
-}
-
 // fieldData decodes a ZPL field's data as a printer reads it after ^FH_: "_" and two hex
 // digits stand for a byte; the bytes are UTF-8 (^CI28).
 function fieldData(raw) {
@@ -182,16 +146,9 @@ function qrOfLabel(label) {
   return data.slice(3);
 }
 
-// verify runs `cellforge verify FILE --keys URL` and returns its exit code and output;
-// keys: null leaves --keys out.
+// verify runs `cellforge verify FILE --keys URL`; keys: null leaves --keys out.
 function verify(file, { keys = `${base}/provenance/keys.json` } = {}) {
-  const bin = process.env.CELLFORGE_BIN || path.join(root, 'bin', 'cellforge');
-  const args = ['verify', file, ...(keys ? ['--keys', keys] : [])];
-  return new Promise((resolve) => {
-    execFile(bin, args, { timeout: 30000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? err.code : 0, stdout, stderr });
-    });
-  });
+  return verifyCertificate(file, keys);
 }
 
 // download clicks the page's certificate link and saves what it downloads to tmp/NAME.

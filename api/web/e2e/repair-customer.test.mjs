@@ -13,20 +13,18 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { deflateSync } from 'node:zlib';
 import {
-  outDir, startDaemon, launchBrowser, openPage, assertPagesClean, importCSV, csvOf, workOrders, finishWorkOrders,
+  outDir, startDaemon, launchBrowser, openPage, assertPagesClean, importCSV, csvOf, workOrders, finishWorkOrders, png, zbarimg, PHONE,
 } from './lib.mjs';
 
 const SIM_SPEED = 400;
 const DROP = 'spring-27';
 const ORDER = 'RC-KILIM-1';
 const CUSTOMER = 'Zoë Quist';
-const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+const PHONE_2X = { ...PHONE, deviceScaleFactor: 2 };
 
 let daemon;
 let browser;
@@ -35,51 +33,6 @@ let tmp;
 let context;
 let page;
 const serial = `${ORDER}-1`;
-
-// crc32 is PNG's chunk checksum.
-function crc32(buf) {
-  let c = ~0;
-  for (const b of buf) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-}
-
-// png returns a w x h RGB PNG of a madder-red gradient.
-function png(w, h) {
-  const chunk = (type, data) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(td));
-    return Buffer.concat([len, td, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // RGB
-  const raw = Buffer.alloc((w * 3 + 1) * h);
-  for (let y = 0; y < h; y++) {
-    raw[y * (w * 3 + 1)] = 0; // no filter
-    for (let x = 0; x < w; x++) {
-      const i = y * (w * 3 + 1) + 1 + x * 3;
-      raw[i] = 140 + (x % 100);
-      raw[i + 1] = 40 + (y % 60);
-      raw[i + 2] = 30;
-    }
-  }
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
-}
-
-function zbarimg(file) {
-  return new Promise((resolve, reject) => {
-    execFile('zbarimg', ['--raw', '-q', file], (err, stdout, stderr) => (err ? reject(new Error(`zbarimg: ${err.message} ${stderr}`)) : resolve(stdout.trim())));
-  });
-}
 
 before(async () => {
   daemon = await startDaemon('repair-customer', { simSpeed: SIM_SPEED });
@@ -90,7 +43,7 @@ before(async () => {
   const ids = (await workOrders(base, DROP)).map((w) => w.id);
   await finishWorkOrders(base, ids, 180000);
   browser = await launchBrowser();
-  context = await browser.newContext(PHONE);
+  context = await browser.newContext(PHONE_2X);
   page = await openPage(context, 'customer');
 });
 
