@@ -459,6 +459,14 @@ type repairView struct {
 	Decidable bool
 	money     func(configs.Money) string
 	date      func(time.Time) string
+	// moment writes a day and its time of day.
+	moment func(time.Time) string
+}
+
+// dayFormats returns the functions that write a day, and a day with its time of day, in loc.
+func dayFormats(loc *time.Location) (date, moment func(time.Time) string) {
+	return func(t time.Time) string { return t.In(loc).Format("Mon 2 Jan 2006") },
+		func(t time.Time) string { return t.In(loc).Format("Mon 2 Jan 2006, 15:04") }
 }
 
 // Money writes an amount in the estimate's currency.
@@ -467,10 +475,15 @@ func (v repairView) Money(m configs.Money) string { return v.money(m) }
 // Date writes a day in the studio's time zone.
 func (v repairView) Date(t time.Time) string { return v.date(t) }
 
-// DatePtr writes a day, or nothing for none.
-func (v repairView) DatePtr(t *time.Time) string {
+// ReadyBy writes when the work is ready by, standard or express: the day, and its time of day
+// too when the estimate's standard and express fall on the same day, so that the two differ
+// where the customer reads them.
+func (v repairView) ReadyBy(t *time.Time) string {
 	if t == nil {
 		return ""
+	}
+	if e := v.R.Estimate; e != nil && e.Express != nil && v.date(*e.Express) == v.date(e.Standard) {
+		return v.moment(*t)
 	}
 	return v.date(*t)
 }
@@ -511,7 +524,7 @@ func (cu *customer) view(c echo.Context, r book.Repair, link string) (repairView
 		currency = r.Estimate.Currency
 	}
 	v.money = func(m configs.Money) string { return currency + " " + m.String() }
-	v.date = func(t time.Time) string { return t.In(p.loc).Format("Mon 2 Jan 2006") }
+	v.date, v.moment = dayFormats(p.loc)
 	if r.Serial != "" {
 		v.UnitURL = "/u/" + url.PathEscape(r.Serial)
 	}

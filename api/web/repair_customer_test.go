@@ -584,6 +584,59 @@ func TestRepairPageEstimate(t *testing.T) {
 	}
 }
 
+// TestRepairPageReadyBy: when standard and express are ready on the same day, the page gives
+// both their times, so that the customer sees what express pays for; on different days it
+// gives the days alone. The decision repeats the time chosen.
+func TestRepairPageReadyBy(t *testing.T) {
+	at := time.Date(2027, 2, 1, 9, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name              string
+		standard, express time.Time
+		want, wantNot     []string
+	}{
+		{"same day", at.Add(9 * time.Hour), at.Add(2 * time.Hour),
+			[]string{"ready by Mon 1 Feb 2027, 18:00, total", "ready by Mon 1 Feb 2027, 11:00, EUR 7.50 more"}, nil},
+		{"other days", at.Add(72 * time.Hour), at.Add(24 * time.Hour),
+			[]string{"ready by Thu 4 Feb 2027, total", "ready by Tue 2 Feb 2027, EUR 7.50 more"}, []string{"18:00", "09:00,"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			express := tc.express
+			r := book.Repair{ID: "R-000008", Serial: "u-1-1", Customer: "Zoë", State: book.RepairEstimated, IntakeAt: at,
+				Diagnosis: &book.Diagnosis{Findings: "Grey from use", Services: []string{"clean"}},
+				Estimate: &book.Estimate{Currency: "EUR", At: at, ExpiresAt: at.Add(336 * time.Hour), Standard: tc.standard, Express: &express,
+					Subtotal: 2500, StandardTotal: 2500, Premium: 750, ExpressTotal: 3250, Lines: []book.EstimateLine{
+						{Service: "clean", Name: "Deep clean", Fee: 2500, Price: 2500, Charged: 2500}}}}
+			money := func(m configs.Money) string { return "EUR " + m.String() }
+			date, moment := dayFormats(time.UTC)
+			v := repairView{Studio: "Web Test Studio", R: r, Link: "/r/x", Decidable: true, money: money, date: date, moment: moment}
+			var b strings.Builder
+			if err := customerPages.ExecuteTemplate(&b, "repair", v); err != nil {
+				t.Fatal(err)
+			}
+			page := b.String()
+			for _, want := range tc.want {
+				if !strings.Contains(page, want) {
+					t.Errorf("the page lacks %q", want)
+				}
+			}
+			for _, not := range tc.wantNot {
+				if strings.Contains(page, not) {
+					t.Errorf("the page shows %q", not)
+				}
+			}
+			r.State, r.Decision = book.RepairApproved, &book.Decision{Approve: true, Express: true, At: at.Add(time.Hour)}
+			v = repairView{Studio: "Web Test Studio", R: r, Link: "/r/x", money: money, date: date, moment: moment}
+			b.Reset()
+			if err := customerPages.ExecuteTemplate(&b, "repair", v); err != nil {
+				t.Fatal(err)
+			}
+			if want := "ready by " + tc.want[1][len("ready by "):strings.Index(tc.want[1], ", EUR")] + ", EUR 32.50."; !strings.Contains(b.String(), want) {
+				t.Errorf("the decision lacks %q", want)
+			}
+		})
+	}
+}
+
 // TestRepairRequestNoPhotoStore: pages that keep no photo store offer no photos and refuse a
 // request with one, storing nothing, but take one without.
 func TestRepairRequestNoPhotoStore(t *testing.T) {
