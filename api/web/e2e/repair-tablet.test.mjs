@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
   TABLET, TOKENS, startDaemon, launchBrowser, openPage, assertPagesClean, screenshot, waitFor, importCSV, csvOf,
-  workOrders, finishWorkOrders, api, apiOK, signInWithPin, root,
+  workOrders, finishWorkOrders, api, apiOK, signInWithPin, root, dialogReady,
 } from './lib.mjs';
 
 const ORDER = 'RT-0001';
@@ -42,12 +42,6 @@ after(async () => {
   await browser?.close();
   await daemon?.stop();
 });
-
-// dialogReady waits until a dialog's buttons, held for a moment after it opens, are offered.
-async function dialogReady(dialog) {
-  await dialog.waitFor({ state: 'visible', timeout: 5000 });
-  await waitFor(async () => dialog.locator('button[data-cancel]').isEnabled(), 5000, 'the dialog\'s buttons');
-}
 
 test('1024x768: the maker diagnoses a repair: two services in the order tapped, estimated once', async () => {
   const context = await browser.newContext({ ...TABLET, viewport: { width: 1024, height: 768 } });
