@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -61,6 +62,10 @@ func TestTabletDiagnosesARepair(t *testing.T) {
 	}
 	if strings.Contains(live.body, `data-action="complete"`) {
 		t.Error("a diagnosis offers Complete: it is completed by its diagnosis")
+	}
+	// A repair is of no drop: its due line names none, and ends with no separator.
+	if due := regexp.MustCompile(`<p class="drop">([^<]*)</p>`).FindStringSubmatch(live.body); due == nil || strings.Contains(due[1], "·") {
+		t.Errorf("the repair's due line: %q, want a date alone", due)
 	}
 	op := attr(t, live.body, `article class="job"`, "data-op")
 	if r := b.post("/api/v1/operations/"+op+"/start", "{}", "k-start", false); r.status != http.StatusOK {
