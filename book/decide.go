@@ -56,7 +56,7 @@ func (b *Book) Decide(ctx context.Context, link string, d Decision, now time.Tim
 			if d.Express {
 				due, priority = *r.Estimate.Express, RepairPriorityExpress
 			}
-			o := Order{OrderID: r.ID + "-W", SKU: configs.RepairSKU(r.Diagnosis.Services), Quantity: 1, Customer: r.Customer,
+			o := Order{OrderID: r.ID + workSuffix, SKU: configs.RepairSKU(r.Diagnosis.Services), Quantity: 1, Customer: r.Customer,
 				Priority: priority, Due: due.UTC(), Hash: linkHash(r.ID + "\x00" + d.String()), IntakeAt: now}
 			wo, err := b.insertRepairWork(tx, o)
 			if err != nil {

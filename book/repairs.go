@@ -697,8 +697,12 @@ func (b *Book) UnitRepairs(ctx context.Context, serial string) ([]Repair, error)
 	return b.Repairs(ctx, RepairFilter{Serial: serial})
 }
 
-// RepairForOperation returns the repair whose diagnosis operation op is; ErrNotFound wrapped
-// when op is not one.
+// workSuffix ends the order id of a repair's work: the repair's id and it.
+const workSuffix = "-W"
+
+// RepairForOperation returns the repair an operation works on: the repair whose diagnosis it
+// is, or one of whose approved services it carries out. ErrNotFound wrapped when it is of no
+// repair.
 func (b *Book) RepairForOperation(ctx context.Context, op int64) (Repair, error) {
 	var r Repair
 	err := b.store.Read(ctx, func(tx ReadTx) error {
@@ -713,10 +717,10 @@ func (b *Book) RepairForOperation(ctx context.Context, op int64) (Repair, error)
 		if err != nil {
 			return err
 		}
-		if wo.SKU != configs.DiagnosisSKU {
-			return fmt.Errorf("operation %d is no repair's diagnosis: %w", op, ErrNotFound)
+		if !configs.IsRepairSKU(wo.SKU) {
+			return fmt.Errorf("operation %d is of no repair: %w", op, ErrNotFound)
 		}
-		r, err = readRepair(tx, wo.OrderID, b.clock())
+		r, err = readRepair(tx, strings.TrimSuffix(wo.OrderID, workSuffix), b.clock())
 		return err
 	})
 	return r, err

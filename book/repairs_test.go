@@ -245,6 +245,11 @@ func TestRepairLifecycle(t *testing.T) {
 		!d.Due.Equal(*r.Estimate.Express) {
 		t.Fatalf("work order of the approval: %+v, %v", d, err)
 	}
+	for _, o := range d.Operations {
+		if got, err := fx.book.RepairForOperation(ctx, o.ID); err != nil || got.ID != r.ID {
+			t.Errorf("RepairForOperation(%d), a step of the repair's work = %s, %v", o.ID, got.ID, err)
+		}
+	}
 	for _, n := range []book.NoteRequest{{Operation: d.Operations[0].ID, Text: "new cotton fringe, hand-knotted", Actor: "ines"},
 		{Operation: d.Operations[0].ID, Text: "the customer haggled", Private: true, Actor: "ines"}} {
 		if _, _, err := fx.book.AddNote(ctx, n); err != nil {

@@ -43,7 +43,7 @@ func (r repairJob) PhotoURL(ph book.RepairPhoto, thumb bool) string {
 	return repairDetail{Repair: r.Repair}.PhotoURL(ph, thumb)
 }
 
-// repairOf returns the repair whose diagnosis operation op is; nil when op is none.
+// repairOf returns the repair whose diagnosis or work operation op is; nil when op is none.
 func (p *Pages) repairOf(ctx context.Context, op int64) (*repairJob, error) {
 	r, err := p.book.RepairForOperation(ctx, op)
 	if errors.Is(err, book.ErrNotFound) {

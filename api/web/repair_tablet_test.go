@@ -30,7 +30,7 @@ func TestTabletDiagnosesARepair(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, _, err := s.book.OpenRepair(ctx, book.RepairIntake{Source: book.SourceCounter, Serial: "u-1-1", Customer: "Zoë Quist",
+	rep, link, err := s.book.OpenRepair(ctx, book.RepairIntake{Source: book.SourceCounter, Serial: "u-1-1", Customer: "Zoë Quist",
 		Description: "red wine <on> the hem", Checklist: map[string]string{"stains": "yes", "notes": "a gift"},
 		Photos: []book.RepairPhoto{{Hash: ph.Hash, MediaType: ph.MediaType}}, Actor: "person:max"})
 	if err != nil {
@@ -115,6 +115,24 @@ func TestTabletDiagnosesARepair(t *testing.T) {
 	}
 	if got, _ := s.book.Repair(ctx, rep.ID); got.State != book.RepairEstimated || strings.Join(got.Diagnosis.Services, ",") != "mend,clean" {
 		t.Errorf("after the diagnosis: %+v", got)
+	}
+
+	// Approved, the repair's first step of work (mend) comes to the same cell: the tablet shows
+	// which repair and which unit it is, and completes it as any job, with no Diagnose.
+	if _, err := s.book.Decide(ctx, link, book.Decision{Approve: true}, s.pages.cfg.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.planner.Replan(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	live = b.get("/tablet/repair-1/live")
+	for _, want := range []string{`data-repair="` + rep.ID + `"`, `data-serial>u-1-1<`, `data-action="complete"`} {
+		if !strings.Contains(live.body, want) {
+			t.Errorf("the repair's work lacks %s:\n%s", want, live.body)
+		}
+	}
+	if strings.Contains(live.body, `data-action="diagnose"`) {
+		t.Errorf("the repair's work offers Diagnose:\n%s", live.body)
 	}
 }
 

@@ -178,8 +178,8 @@ type job struct {
 	// Lots, for the current job of a step that consumes materials or makes a lot, are the lot
 	// it made, those it consumed and the materials whose lots it lacks; nil otherwise.
 	Lots *book.OperationLots
-	// Repair, for the current job when it is a repair's diagnosis, is that repair; nil
-	// otherwise.
+	// Repair, for the current job when it is a repair's diagnosis or a step of its work, is
+	// that repair; nil otherwise.
 	Repair *repairJob
 }
 
@@ -211,7 +211,13 @@ func (l tabletLive) CanReprint() bool  { return l.Operate && l.Labels && l.Label
 // CanDiagnose says whether the Diagnose button applies: the current job is a repair's
 // diagnosis, running, and its repair waits for it.
 func (l tabletLive) CanDiagnose() bool {
-	return l.is(book.Running) && l.Current.Repair != nil && l.Current.Repair.State == book.RepairReceived
+	return l.is(book.Running) && l.Diagnosis() && l.Current.Repair.State == book.RepairReceived
+}
+
+// Diagnosis says whether the current job is a repair's diagnosis, which its Diagnose button
+// completes; a step of a repair's approved work completes as any job.
+func (l tabletLive) Diagnosis() bool {
+	return l.Current != nil && l.Current.Repair != nil && l.Current.Repair.DiagnosisWorkOrder == l.Current.WorkOrder
 }
 
 // CanRecordLots says whether the button recording the lots of the current job applies: it
@@ -395,7 +401,7 @@ func (p *Pages) job(ctx context.Context, e book.QueueEntry, current bool) (job, 
 		if j.Pictures, err = p.book.Photos(ctx, e.WorkOrder); err != nil {
 			return j, err
 		}
-		if e.SKU == configs.DiagnosisSKU {
+		if configs.IsRepairSKU(e.SKU) {
 			if j.Repair, err = p.repairOf(ctx, e.ID); err != nil {
 				return j, err
 			}
