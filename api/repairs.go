@@ -208,8 +208,9 @@ func (s *Server) promiseRepair(c echo.Context, id string, services []string) (pl
 	return w, err
 }
 
-// servicesParam reads ?services=a,b (in order).
-func servicesParam(c echo.Context) []string {
+// ServicesParam reads the services a request names in ?services=a,b, in order, blanks left
+// out: the estimate's query, the API's and the tablet's.
+func ServicesParam(c echo.Context) []string {
 	var out []string
 	for _, s := range strings.Split(c.QueryParam("services"), ",") {
 		if s = strings.TrimSpace(s); s != "" {
@@ -220,7 +221,7 @@ func servicesParam(c echo.Context) []string {
 }
 
 func (s *Server) previewEstimate(c echo.Context) error {
-	id, services := c.Param("id"), servicesParam(c)
+	id, services := c.Param("id"), ServicesParam(c)
 	w, err := s.promiseRepair(c, id, services)
 	if err != nil {
 		return err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -105,12 +104,7 @@ func (p *Pages) tabletEstimate(c echo.Context) error {
 		return err
 	}
 	l := p.lang(c)
-	var services []string
-	for _, s := range strings.Split(c.QueryParam("services"), ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			services = append(services, s)
-		}
-	}
+	services := api.ServicesParam(c)
 	var out repairEstimate
 	if len(services) == 0 {
 		out.Problem = l.T("Pick the services the repair needs.")
