@@ -693,6 +693,10 @@ func (cu *customer) decide(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/r/"+link)
 	case errors.Is(err, book.ErrNotFound):
 		return cu.notFound(c)
+	case errors.As(err, &decided) && decided.Decision.Approve == d.Approve && decided.Decision.Express == d.Express:
+		// The same decision again (a second submit, a double tap): it holds, and the page
+		// says so, as after the first.
+		return c.Redirect(http.StatusSeeOther, "/r/"+link)
 	case errors.As(err, &decided):
 		status, notice = http.StatusConflict, fmt.Sprintf("The estimate was already %s on %s: nothing more was changed.",
 			decided.Decision, decided.Decision.At.In(cu.p.loc).Format("Mon 2 Jan 2006 15:04"))

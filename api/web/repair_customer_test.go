@@ -437,8 +437,13 @@ func TestRepairDecision(t *testing.T) {
 		for s := range statuses {
 			got[s]++
 		}
-		if got[http.StatusSeeOther] != 1 || got[http.StatusConflict] != 19 {
-			t.Errorf("20 decisions at once: %v, want one 303 and 19 409", got)
+		// The same decision again leads back to the repair's page, as the first did; another
+		// decision is refused, and says what was decided.
+		if got[http.StatusSeeOther] != 20 {
+			t.Errorf("20 decisions at once: %v, want 20 303", got)
+		}
+		if res, body := rs.decide(t, link, "decline"); res.StatusCode != http.StatusConflict || !strings.Contains(string(body), "already approved express") {
+			t.Errorf("a decline after the approval: %d\n%s", res.StatusCode, body)
 		}
 		r, err := rs.book.Repair(context.Background(), r.ID)
 		if err != nil || r.State != book.RepairApproved || !r.Decision.Express || r.WorkOrder == 0 {
