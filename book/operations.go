@@ -34,6 +34,10 @@ type TransitionRequest struct {
 	// Lots, to start, are the lots the operation consumes, by material (each one its step
 	// names); a material left out is missing until RecordLots records it.
 	Lots map[string]string
+	// Checks, to complete, are the answers to the step's quality checklist, one per item; nil
+	// for a step without one. A failed item keeps the operation from completing: it is paused
+	// for the check and a non-conformance opens, for a person to decide (DecideNonConformance).
+	Checks []CheckResult
 }
 
 // TransitionResult is the outcome of a transition.
@@ -43,6 +47,8 @@ type TransitionResult struct {
 	// Replayed is true when the result is the remembered answer to an earlier request with the
 	// same idempotency key.
 	Replayed bool `json:"-"`
+	// NonConformance is the one a failed check opened, nil otherwise.
+	NonConformance *NonConformance `json:"nonconformance,omitempty"`
 }
 
 // maxReason is the longest reason accepted, in characters.

@@ -57,6 +57,13 @@ type Factory struct {
 	// Aftercare is the studio's repair service; nil when the studio takes no repairs.
 	Aftercare *Aftercare
 
+	// Stops says how stops are explained and counted for OEE (DefaultStops when the file has
+	// no stops section).
+	Stops Stops
+	// Currency is the ISO 4217 code of the prices, material costs and rates (DefaultCurrency
+	// when left out; the aftercare section's prices are in it too).
+	Currency string
+
 	// Tablet says how the shared shop-floor tablets behave (DefaultTablet when the file has
 	// no tablet section).
 	Tablet   Tablet
@@ -79,7 +86,10 @@ type Cell struct {
 	// itself once it is idle; false when a person starts every job (to load the material
 	// first). A cell without a machine always waits for a person.
 	AutoStart bool
-	Line      int // line of the cell in the file
+	// LabourRate and MachineRate are what an hour of the cell's work costs: the people's and
+	// the machine's (zero when the file gives none).
+	LabourRate, MachineRate Money
+	Line                    int // line of the cell in the file
 }
 
 // Device kinds a cell may hold.
@@ -147,8 +157,10 @@ type Printing struct {
 
 // Product is a SKU with its routing.
 type Product struct {
-	SKU     string
-	Name    string
+	SKU  string
+	Name string
+	// Price is what a unit sells for (zero when the file gives none).
+	Price   Money
 	Routing []Step
 	Line    int
 }
@@ -174,7 +186,13 @@ type Step struct {
 	// MakesLot marks a batch step (a dye bath): each of its operations makes a lot, the one
 	// its work order's units inherit, with an id from the factory's LotPattern.
 	MakesLot bool
-	Line     int
+	// Checks are the step's quality checklist, asked before the step completes; nil when it
+	// has none.
+	Checks []Check
+	// MaterialCost is the cost of the materials the step consumes per unit (zero when the file
+	// gives none).
+	MaterialCost Money
+	Line         int
 }
 
 // Changeover names the attribute whose change between consecutive operations on a cell costs a
