@@ -67,14 +67,14 @@ type WorkOrder struct {
 
 // Operation is one step of a work order's routing.
 type Operation struct {
-	ID              int64         `json:"id"`
-	WorkOrder       int64         `json:"work_order"`
-	Seq             int           `json:"seq"` // 0-based position in the work order's operations
+	ID        int64 `json:"id"`
+	WorkOrder int64 `json:"work_order"`
+	Seq       int   `json:"seq"` // 0-based position in the work order's operations
 	// Step is the index of the routing step the operation follows: its Seq, unless a rework
 	// operation was added before it (a rework redoes the step of the operation it reworks).
 	Step int `json:"step"`
 	// ReworkOf is the operation whose failed check this one reworks, 0 for a routing step.
-	ReworkOf int64 `json:"rework_of,omitempty"`
+	ReworkOf        int64         `json:"rework_of,omitempty"`
 	Name            string        `json:"name"`
 	Capability      string        `json:"capability"`
 	Quantity        int           `json:"quantity"`
