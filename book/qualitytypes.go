@@ -85,3 +85,9 @@ type NCFilter struct {
 	Cell  string
 	Limit int
 }
+
+// QualityReadTx is what a store reads of quality checks and non-conformances; ReadTx embeds it.
+type QualityReadTx interface{}
+
+// QualityTx is what a store writes of quality checks and non-conformances; Tx embeds it.
+type QualityTx interface{}

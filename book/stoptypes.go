@@ -77,3 +77,9 @@ type StopFilter struct {
 	// Limit caps the answer; 0 for no cap.
 	Limit int
 }
+
+// StopsReadTx is what a store reads of stops; ReadTx embeds it.
+type StopsReadTx interface{}
+
+// StopsTx is what a store writes of stops; Tx embeds it.
+type StopsTx interface{}

@@ -18,6 +18,11 @@ type Store interface {
 
 // ReadTx reads a consistent snapshot of the book.
 type ReadTx interface {
+	StopsReadTx
+	QualityReadTx
+	OEEReadTx
+	MarginReadTx
+
 	// Orders returns the stored orders among ids, keyed by order id.
 	Orders(ids []string) (map[string]Order, error)
 	// DropUnits returns the units ordered so far per SKU in a drop.
@@ -168,6 +173,9 @@ type ReadTx interface {
 
 // Tx reads and writes inside one transaction.
 type Tx interface {
+	StopsTx
+	QualityTx
+
 	ReadTx
 	InsertOrder(o Order) error
 	// InsertWorkOrder stores a work order and its operations, setting their ids.
