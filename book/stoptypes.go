@@ -79,7 +79,28 @@ type StopFilter struct {
 }
 
 // StopsReadTx is what a store reads of stops; ReadTx embeds it.
-type StopsReadTx interface{}
+type StopsReadTx interface {
+	// OpenStop returns the stop of a cell that has not ended, or ok false.
+	OpenStop(cell string) (s Stop, ok bool, err error)
+	// Stop returns the stop with an id, or an error wrapping ErrNotFound.
+	Stop(id int64) (Stop, error)
+	// Stops returns the stops f selects, by start and then id. Unexplained leaves out the
+	// no-work stops: nobody is asked about them.
+	Stops(f StopFilter) ([]Stop, error)
+	// PromptStops returns up to limit (all when limit <= 0) stops of a cell that ended at or
+	// after endedSince, lasted at least minimum, are not of kind no-work and have no reason:
+	// newest end first, then highest id.
+	PromptStops(cell string, endedSince time.Time, minimum time.Duration, limit int) ([]Stop, error)
+}
 
 // StopsTx is what a store writes of stops; Tx embeds it.
-type StopsTx interface{}
+type StopsTx interface {
+	// InsertStop stores a new stop and sets its ID. A second open stop of a cell is refused.
+	InsertStop(s *Stop) error
+	// EndStop ends an open stop at end; a stop that does not exist or has ended already is
+	// an error wrapping ErrNotFound.
+	EndStop(id int64, end time.Time) error
+	// SetStopReason records a stop's reason, who gave it, when, and whether it came with the
+	// condition; an unknown stop is an error wrapping ErrNotFound.
+	SetStopReason(id int64, reason, by string, at time.Time, auto bool) error
+}

@@ -385,8 +385,14 @@ func (p *Planner) step(ctx context.Context, lastRefresh *time.Time) error {
 	if err != nil {
 		return fmt.Errorf("reading events: %w", err)
 	}
-	search := len(events) == eventPage // much has changed
+	// Much has changed when a page is full; but a stop's event changes nothing of the plan.
+	search := false
+	changed := 0
 	for _, e := range events {
+		if book.IsStopEvent(e.Kind) {
+			continue
+		}
+		changed++
 		switch e.Kind {
 		case book.EventOperationProgress:
 		case book.EventOperation:
@@ -395,7 +401,8 @@ func (p *Planner) step(ctx context.Context, lastRefresh *time.Time) error {
 			search = true
 		}
 	}
-	if len(events) == 0 && p.cfg.Now().Sub(*lastRefresh) < p.cfg.Refresh {
+	search = search || (len(events) == eventPage && changed > 0)
+	if changed == 0 && p.cfg.Now().Sub(*lastRefresh) < p.cfg.Refresh {
 		return nil
 	}
 	*lastRefresh = p.cfg.Now()
