@@ -56,6 +56,9 @@ const (
 	PermRepairs Permission = "take in and hand back repairs"
 	// PermSellCare is selling a care plan to a unit or a customer.
 	PermSellCare Permission = "sell care plans"
+	// PermStops is a read that needs more than a role: the list of every cell's stops, with
+	// who gave each its reason, is a report on people's work.
+	PermStops Permission = "list the stops of the cells"
 )
 
 // grants says which roles hold each permission.
@@ -68,6 +71,7 @@ var grants = map[Permission][]string{
 	PermTrace:    {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
 	PermRepairs:  {configs.RoleOperator, configs.RoleManager, configs.RoleAdmin},
 	PermSellCare: {configs.RoleManager, configs.RoleAdmin},
+	PermStops:    {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
 }
 
 // Allowed reports whether a role holds a permission.

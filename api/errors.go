@@ -44,6 +44,8 @@ const (
 	codeSerialTaken      = "serial_taken"
 	codeDecided          = "decided"
 	codeExpired          = "estimate_expired"
+	codeWindowClosed     = "reason_window_closed"
+	codeNoWorkStop       = "no_work_stop"
 )
 
 // errorBody is the JSON shape of every error the API returns.
@@ -139,6 +141,10 @@ func classify(err error) (int, errorBody) {
 		return http.StatusConflict, body(codeIllegal, err.Error())
 	case errors.Is(err, book.ErrDecided):
 		return http.StatusConflict, body(codeDecided, err.Error())
+	case errors.Is(err, book.ErrReasonWindowClosed):
+		return http.StatusConflict, body(codeWindowClosed, err.Error())
+	case errors.Is(err, book.ErrNoWorkStop):
+		return http.StatusConflict, body(codeNoWorkStop, err.Error())
 	case errors.Is(err, book.ErrEstimateExpired):
 		return http.StatusGone, body(codeExpired, err.Error())
 	case errors.Is(err, book.ErrNoAftercare), errors.Is(err, book.ErrNotFound):

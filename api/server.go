@@ -441,5 +441,6 @@ func (s *Server) routes(reg *prometheus.Registry) *echo.Echo {
 	v1.GET("/sim/devices/:id/printed", s.simulator, s.authenticated)
 	v1.PUT("/sim/devices/:id/faults", s.simulator, s.authenticated, s.require(PermSimulate))
 	s.repairRoutes(v1)
+	s.stopRoutes(v1)
 	return e
 }
