@@ -52,28 +52,8 @@ func (t *readTx) Stop(id int64) (book.Stop, error) {
 
 // Stops returns the stops f selects, by start and then id.
 func (t *readTx) Stops(f book.StopFilter) ([]book.Stop, error) {
-	var q strings.Builder
-	q.WriteString(`SELECT ` + stopCols + ` FROM stops WHERE id > ?`)
-	args := []any{f.AfterID}
-	if f.Cell != "" {
-		q.WriteString(` AND cell = ?`)
-		args = append(args, f.Cell)
-	}
-	if !f.To.IsZero() {
-		q.WriteString(` AND start_at < ?`)
-		args = append(args, microsAtLeast(f.To))
-	}
-	if !f.From.IsZero() {
-		q.WriteString(` AND (end_at IS NULL OR end_at > ?)`)
-		args = append(args, micros(f.From))
-	}
-	if f.Unexplained {
-		q.WriteString(` AND end_at IS NOT NULL AND reason = '' AND kind <> ?`)
-		args = append(args, string(book.StopNoWork))
-	}
-	q.WriteString(` ORDER BY start_at, id LIMIT ?`)
-	args = append(args, sqlLimit(f.Limit))
-	rows, err := t.query(q.String(), args...)
+	q, args := stopsQuery(f)
+	rows, err := t.query(q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading stops: %w", err)
 	}
@@ -82,6 +62,46 @@ func (t *readTx) Stops(f book.StopFilter) ([]book.Stop, error) {
 		return nil, fmt.Errorf("reading stops: %w", err)
 	}
 	return stops, nil
+}
+
+// stopsQuery is the query of Stops with only the terms in use. A window's start selects the
+// stops that end after it through the index of ends (stops_cell_end, stops_end) and the open
+// ones through stops_open: a stop's start bounds nothing from below, since a stop may last
+// long, so the index of starts would read every stop before the window's end. The unary +
+// keeps SQLite from taking the index of starts all the same.
+func stopsQuery(f book.StopFilter) (string, []any) {
+	var q strings.Builder
+	q.WriteString(`SELECT ` + stopCols + ` FROM stops WHERE id > ?`)
+	args := []any{f.AfterID}
+	plus := ""
+	if !f.From.IsZero() {
+		plus = "+"
+	}
+	if f.Cell != "" {
+		q.WriteString(` AND ` + plus + `cell = ?`)
+		args = append(args, f.Cell)
+	}
+	if !f.To.IsZero() {
+		q.WriteString(` AND ` + plus + `start_at < ?`)
+		args = append(args, microsAtLeast(f.To))
+	}
+	if !f.From.IsZero() {
+		if f.Cell != "" {
+			q.WriteString(` AND id IN (SELECT id FROM stops WHERE cell = ? AND end_at > ?
+				UNION ALL SELECT id FROM stops WHERE cell = ? AND end_at IS NULL)`)
+			args = append(args, f.Cell, micros(f.From), f.Cell)
+		} else {
+			q.WriteString(` AND id IN (SELECT id FROM stops WHERE end_at > ? UNION ALL SELECT id FROM stops WHERE end_at IS NULL)`)
+			args = append(args, micros(f.From))
+		}
+	}
+	if f.Unexplained {
+		q.WriteString(` AND end_at IS NOT NULL AND reason = '' AND kind <> ?`)
+		args = append(args, string(book.StopNoWork))
+	}
+	q.WriteString(` ORDER BY start_at, id LIMIT ?`)
+	args = append(args, sqlLimit(f.Limit))
+	return q.String(), args
 }
 
 // PromptStops returns up to limit (all when limit <= 0) stops of a cell that ended at or after

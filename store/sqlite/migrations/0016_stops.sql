@@ -21,7 +21,9 @@ CREATE TABLE stops (
 CREATE INDEX stops_cell_start ON stops (cell, start_at);
 -- Every cell's stops by time, for the manager's list and OEE over all cells.
 CREATE INDEX stops_start ON stops (start_at);
--- The ended stops by end, for the ones awaiting a reason.
+-- The ended stops by end: those that overlap a window (with the open ones), those awaiting a
+-- reason.
 CREATE INDEX stops_end ON stops (end_at) WHERE end_at IS NOT NULL;
+CREATE INDEX stops_cell_end ON stops (cell, end_at) WHERE end_at IS NOT NULL;
 -- One open stop per cell at most: it is also how the open stop is found.
 CREATE UNIQUE INDEX stops_open ON stops (cell) WHERE end_at IS NULL;
