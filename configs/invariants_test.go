@@ -2,9 +2,11 @@ package configs_test
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/cellforge/cellforge/configs"
 )
@@ -19,6 +21,7 @@ var (
 	pinPattern        = regexp.MustCompile(`^[0-9]{4,8}$`)
 	bcryptPattern     = regexp.MustCompile(`^\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53}$`)
 	sha256Pattern     = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	currencyPattern   = regexp.MustCompile(`^[A-Z]{3}$`)
 	hostPattern       = regexp.MustCompile(`^([a-z0-9_]|[a-z0-9_][a-z0-9_-]{0,61}[a-z0-9_])(\.([a-z0-9_]|[a-z0-9_][a-z0-9_-]{0,61}[a-z0-9_]))*$`)
 )
 
@@ -87,6 +90,10 @@ func checkInvariants(f *configs.Factory) error {
 			if c := s.Changeover; c != nil && (c.Attribute == "" || c.Value == "") {
 				fail("bad changeover %+v", c)
 			}
+			checkStepEconomics("product "+p.SKU, s, fail)
+		}
+		if p.Price < 0 || p.Price > configs.MaxMoney {
+			fail("product %s: bad price %s", p.SKU, p.Price)
 		}
 	}
 	drops := map[string]bool{}
@@ -172,7 +179,24 @@ func checkInvariants(f *configs.Factory) error {
 	}
 	if a := f.Aftercare; a != nil {
 		checkAftercareInvariants(a, offered, skus, fail)
+		for _, svc := range a.Services {
+			for _, st := range svc.Routing {
+				checkStepEconomics("service "+svc.ID, st, fail)
+			}
+		}
+		if a.Currency != f.Currency {
+			fail("aftercare's currency %q is not the studio's %q", a.Currency, f.Currency)
+		}
 	}
+	if !currencyPattern.MatchString(f.Currency) {
+		fail("bad currency %q", f.Currency)
+	}
+	for _, c := range f.Cells {
+		if c.LabourRate < 0 || c.LabourRate > configs.MaxMoney || c.MachineRate < 0 || c.MachineRate > configs.MaxMoney {
+			fail("cell %s: bad rates %s, %s", c.ID, c.LabourRate, c.MachineRate)
+		}
+	}
+	checkStopsInvariants(f, fail)
 	if len(errs) > 0 {
 		return fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
@@ -261,5 +285,80 @@ func checkAftercareInvariants(a *configs.Aftercare, offered, skus map[string]boo
 				fail("aftercare: care plan %s: bad cover %+v", p.ID, c)
 			}
 		}
+	}
+}
+
+// checkStepEconomics re-checks a step's material cost and checklist.
+func checkStepEconomics(owner string, s configs.Step, fail func(string, ...any)) {
+	if s.MaterialCost < 0 || s.MaterialCost > configs.MaxMoney {
+		fail("%s: step %s: bad material cost %s", owner, s.Name, s.MaterialCost)
+	}
+	if s.Checks != nil && (len(s.Checks) == 0 || len(s.Checks) > 20) {
+		fail("%s: step %s: %d checks", owner, s.Name, len(s.Checks))
+	}
+	names := map[string]bool{}
+	for _, c := range s.Checks {
+		key := strings.ToLower(c.Name)
+		if c.Name == "" || names[key] || c.Line < 1 {
+			fail("%s: step %s: bad check %+v", owner, s.Name, c)
+		}
+		names[key] = true
+		finite := !math.IsNaN(c.Min) && !math.IsNaN(c.Max) && !math.IsInf(c.Min, 0) && !math.IsInf(c.Max, 0)
+		if c.Measure && (c.Unit == "" || !finite || c.Min > c.Max) || !c.Measure && (c.Unit != "" || c.Min != 0 || c.Max != 0) {
+			fail("%s: step %s: bad check %+v", owner, s.Name, c)
+		}
+	}
+}
+
+// checkStopsInvariants re-checks the stops section: a short tree of unique codes, each loss one
+// a stop can be, every reference to a reason of the tree, and shifts in order through a day.
+func checkStopsInvariants(f *configs.Factory, fail func(string, ...any)) {
+	s := f.Stops
+	if s.Prompt < 0 || s.Prompt > time.Hour || s.ReasonWindow < time.Hour || s.ReasonWindow > 7*24*time.Hour {
+		fail("stops: prompt %s, reason window %s", s.Prompt, s.ReasonWindow)
+	}
+	if len(s.Reasons) < 1 || len(s.Reasons) > 12 {
+		fail("stops: %d reasons", len(s.Reasons))
+	}
+	codes := map[string]bool{}
+	for _, r := range s.Reasons {
+		if codes[r.Code] || !reasonPattern.MatchString(r.Code) || r.Label == "" {
+			fail("stops: bad reason %+v", r)
+		}
+		codes[r.Code] = true
+		switch r.Loss {
+		case configs.LossBreakdowns, configs.LossSetup:
+		case configs.LossNone:
+			if !r.Planned {
+				fail("stops: unplanned reason %s is no loss", r.Code)
+			}
+		default:
+			fail("stops: reason %s has loss %q", r.Code, r.Loss)
+		}
+	}
+	for _, code := range []string{s.Fault, s.Setup, s.Check} {
+		if !codes[code] {
+			fail("stops: %q is no reason of the tree", code)
+		}
+	}
+	for fault, code := range s.MachineFaults {
+		if !codes[code] || fault == "" {
+			fail("stops: machine fault %q gives %q", fault, code)
+		}
+	}
+	for pause, code := range s.Pauses {
+		if _, ok := f.Reasons.Find(f.Reasons.Pause, pause); !ok || !codes[code] {
+			fail("stops: pause %q gives %q", pause, code)
+		}
+	}
+	if len(s.Shifts) < 1 || len(s.Shifts) > 6 {
+		fail("stops: %d shifts", len(s.Shifts))
+	}
+	names := map[string]bool{}
+	for i, sh := range s.Shifts {
+		if sh.Name == "" || names[sh.Name] || sh.Start < 0 || sh.Start >= 24*time.Hour || i > 0 && sh.Start <= s.Shifts[i-1].Start {
+			fail("stops: bad shift %+v", sh)
+		}
+		names[sh.Name] = true
 	}
 }

@@ -18,10 +18,10 @@ type Stops struct {
 	// the file's order within each branch.
 	Reasons []StopReason
 	// MachineFaults maps a machine fault's name, as its profile names it (for example
-	// "over-temperature"), to the reason it gives by itself; a fault not listed gives Fault.
+	// "over-temperature"), to the reason it gives by itself; a fault not listed gives no
+	// reason by itself, and the tablet asks a person for one.
 	MachineFaults map[string]string
-	// Fault is the reason of a machine fault MachineFaults does not name and of a fault a
-	// person reports (default "breakdown").
+	// Fault is the reason of a fault a person reports from the tablet (default "breakdown").
 	Fault string
 	// Setup is the reason of the time a machine spends in its profile's setup phases (default
 	// "changeover").
@@ -35,7 +35,8 @@ type Stops struct {
 	// Shifts divide each day for OEE by shift, by start time; each lasts until the next one
 	// starts (the last until the first of the next day). Default: one shift, "day", from 00:00.
 	Shifts []Shift
-	Line   int
+	// Line is the line of the section in the file, 0 when it has none.
+	Line int
 }
 
 // StopReason is one reason of the tree.

@@ -60,6 +60,8 @@ type rawFactory struct {
 	Tablet      value[*Tablet]
 	Provenance  value[*Provenance]
 	Aftercare   value[*rawAftercare]
+	Currency    value[string]
+	Stops       value[*rawStops]
 	Cells       value[[]rawCell]
 	Products    value[[]rawProduct]
 	Drops       value[[]rawDrop]
@@ -76,6 +78,8 @@ type rawCell struct {
 	Devices      value[[]rawDevice]
 	Hours        value[*Hours]
 	AutoStart    value[bool]
+	LabourRate   value[Money]
+	MachineRate  value[Money]
 }
 
 type rawDevice struct {
@@ -106,6 +110,7 @@ type rawProduct struct {
 	line      int
 	bad       bool
 	SKU, Name value[string]
+	Price     value[Money]
 	Routing   value[[]rawStep]
 }
 
@@ -119,6 +124,8 @@ type rawStep struct {
 	Params                         value[map[string]float64]
 	Materials                      value[[]value[string]]
 	MakesLot                       value[bool]
+	MaterialCost                   value[Money]
+	Checks                         value[[]rawCheck]
 }
 
 type rawChangeover struct {
@@ -159,7 +166,7 @@ type rawToken struct {
 
 func (d *decoder) factory(n *yaml.Node) (f rawFactory, ok bool) {
 	f = rawFactory{line: n.Line}
-	m, ok := d.Mapping(n, "", "", "site", "name", "simulate", "serial_lines", "printing", "hours", "telemetry", "reasons", "hosts", "tablet", "provenance", "aftercare", "cells", "products", "drops", "people", "tokens")
+	m, ok := d.Mapping(n, "", "", "site", "name", "simulate", "serial_lines", "printing", "hours", "telemetry", "reasons", "hosts", "tablet", "provenance", "aftercare", "currency", "stops", "cells", "products", "drops", "people", "tokens")
 	if !ok {
 		return f, false
 	}
@@ -188,6 +195,8 @@ func (d *decoder) factory(n *yaml.Node) (f rawFactory, ok bool) {
 	f.Tablet = d.tablet(m, "tablet")
 	f.Provenance = d.provenance(m, "provenance")
 	f.Aftercare = d.aftercare(m, "aftercare")
+	f.Currency = d.Str(m, "currency")
+	f.Stops = d.stops(m, "stops")
 	f.Cells = yamlfile.List(&d.Decoder, m, "cells", d.cell)
 	f.Products = yamlfile.List(&d.Decoder, m, "products", d.product)
 	f.Drops = yamlfile.List(&d.Decoder, m, "drops", d.drop)
@@ -198,7 +207,7 @@ func (d *decoder) factory(n *yaml.Node) (f rawFactory, ok bool) {
 
 func (d *decoder) cell(n *yaml.Node, i int) rawCell {
 	c := rawCell{line: n.Line, object: yamlfile.ObjectName("cell", yamlfile.Peek(n, "id"), i)}
-	m, ok := d.Mapping(n, c.object, "", "id", "name", "capabilities", "devices", "hours", "auto_start")
+	m, ok := d.Mapping(n, c.object, "", "id", "name", "capabilities", "devices", "hours", "auto_start", "labour_rate", "machine_rate")
 	if !ok {
 		c.bad = true
 		return c
@@ -214,6 +223,8 @@ func (d *decoder) cell(n *yaml.Node, i int) rawCell {
 	})
 	c.Hours = d.hours(m, "hours")
 	c.AutoStart = d.Boolean(m, "auto_start")
+	c.LabourRate = d.money(m, "labour_rate")
+	c.MachineRate = d.money(m, "machine_rate")
 	return c
 }
 
@@ -252,13 +263,14 @@ func (d *decoder) serialLine(n *yaml.Node, i int) rawSerialLine {
 
 func (d *decoder) product(n *yaml.Node, i int) rawProduct {
 	p := rawProduct{line: n.Line, object: yamlfile.ObjectName("product", yamlfile.Peek(n, "sku"), i)}
-	m, ok := d.Mapping(n, p.object, "", "sku", "name", "routing")
+	m, ok := d.Mapping(n, p.object, "", "sku", "name", "price", "routing")
 	if !ok {
 		p.bad = true
 		return p
 	}
 	p.SKU = d.Str(m, "sku")
 	p.Name = d.Str(m, "name")
+	p.Price = d.money(m, "price")
 	p.Routing = yamlfile.List(&d.Decoder, m, "routing", func(n *yaml.Node, j int) rawStep {
 		return d.step(n, p.object, j)
 	})
@@ -276,7 +288,7 @@ func (d *decoder) stepAt(n *yaml.Node, object string) rawStep {
 		object += " (capability " + yamlfile.Quote(c) + ")"
 	}
 	s := rawStep{line: n.Line, object: object}
-	m, ok := d.Mapping(n, s.object, "", "capability", "name", "instructions", "unit_time", "setup", "changeover", "params", "materials", "makes_lot")
+	m, ok := d.Mapping(n, s.object, "", "capability", "name", "instructions", "unit_time", "setup", "changeover", "params", "materials", "makes_lot", "material_cost", "checks")
 	if !ok {
 		s.bad = true
 		return s
@@ -288,6 +300,10 @@ func (d *decoder) stepAt(n *yaml.Node, object string) rawStep {
 	s.Setup = d.Duration(m, "setup")
 	s.Materials = d.materials(m, s.object)
 	s.MakesLot = d.Boolean(m, "makes_lot")
+	s.MaterialCost = d.money(m, "material_cost")
+	s.Checks = yamlfile.List(&d.Decoder, m, "checks", func(n *yaml.Node, j int) rawCheck {
+		return d.check(n, s.object, j)
+	})
 	if e, ok := m.Entries["params"]; ok {
 		s.Params = value[map[string]float64]{V: d.Params(m, "params", s.object), Line: e.Key.Line}
 	}

@@ -29,6 +29,9 @@ type ProfileInfo struct {
 	// Defaults are the start params the profile has defaults for, sorted: a routing step may
 	// leave them out.
 	Defaults []string
+	// Faults are the names of the faults the profile's machine reports (its fault codes'
+	// names), sorted: the stops section's machine_faults map them to reasons.
+	Faults []string
 }
 
 // Profiles is a catalogue of device profiles by name, which a device's profile names one of.

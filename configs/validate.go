@@ -110,6 +110,7 @@ func (f *rawFactory) defaults() {
 		p := &f.People.V[i]
 		defaultTo(&p.Name, p.ID.V)
 	}
+	f.currencyDefaults()
 	f.Aftercare.V.defaults()
 }
 
@@ -143,6 +144,8 @@ func (d *decoder) validate(f *rawFactory) {
 	attributes := make(map[string]value[string])
 	skus := d.checkProducts(f, capabilities, attributes)
 	d.checkAftercare(f, capabilities, skus, devices, attributes)
+	d.checkCurrency(f)
+	d.checkStops(f)
 	d.checkParams(f)
 	d.checkLots(f)
 	d.checkDrops(f, skus)
@@ -260,6 +263,7 @@ func (d *decoder) checkStep(s rawStep, offered map[string]bool, attributes map[s
 	}
 	d.name(s.Name, s.object, "name")
 	d.instructions(s.Instructions, s.object)
+	d.checkChecks(s)
 	switch {
 	case s.UnitTime.Bad:
 	case !s.UnitTime.Set():
@@ -542,7 +546,7 @@ func isTokenText(s string) bool {
 // build turns a validated raw factory into the model.
 func (f *rawFactory) build(file string) *Factory {
 	out := &Factory{File: file, Site: f.Site.V, Name: f.Name.V, Simulate: f.Simulate.V, Hours: f.Hours.V,
-		Reasons: *f.Reasons.V, Hosts: f.Hosts.V}
+		Reasons: *f.Reasons.V, Hosts: f.Hosts.V, Currency: f.Currency.V, Stops: f.stops()}
 	if t := f.Telemetry.V; t != nil {
 		out.Telemetry = *t
 	} else {
@@ -565,7 +569,8 @@ func (f *rawFactory) build(file string) *Factory {
 		out.Printing = Printing{Labels: p.Labels.V, Tickets: p.Tickets.V, ProvenanceURL: p.Provenance.V}
 	}
 	for _, c := range f.Cells.V {
-		cell := Cell{ID: c.ID.V, Name: c.Name.V, Hours: c.Hours.V, Line: c.line, AutoStart: c.AutoStart.V || c.AutoStart.Line == 0}
+		cell := Cell{ID: c.ID.V, Name: c.Name.V, Hours: c.Hours.V, Line: c.line, AutoStart: c.AutoStart.V || c.AutoStart.Line == 0,
+			LabourRate: c.LabourRate.V, MachineRate: c.MachineRate.V}
 		for _, capability := range c.Capabilities.V {
 			cell.Capabilities = append(cell.Capabilities, capability.V)
 		}
@@ -575,7 +580,7 @@ func (f *rawFactory) build(file string) *Factory {
 		out.Cells = append(out.Cells, cell)
 	}
 	for _, p := range f.Products.V {
-		product := Product{SKU: p.SKU.V, Name: p.Name.V, Line: p.line}
+		product := Product{SKU: p.SKU.V, Name: p.Name.V, Price: p.Price.V, Line: p.line}
 		for _, s := range p.Routing.V {
 			product.Routing = append(product.Routing, s.build())
 		}
@@ -620,7 +625,11 @@ func (s rawStep) build() Step {
 		Setup:        s.Setup.V,
 		Params:       s.Params.V,
 		MakesLot:     s.MakesLot.V,
+		MaterialCost: s.MaterialCost.V,
 		Line:         s.line,
+	}
+	for _, c := range s.Checks.V {
+		step.Checks = append(step.Checks, c.build())
 	}
 	if c := s.Changeover.V; c != nil {
 		step.Changeover = &Changeover{Attribute: c.Attribute.V, Value: c.Value.V}

@@ -90,7 +90,13 @@ func (p *Profile) Info() configs.ProfileInfo {
 		defaults = append(defaults, k)
 	}
 	sort.Strings(defaults)
-	return configs.ProfileInfo{Kind: p.Kind, StartParams: p.StartParams(), Defaults: defaults}
+	faults := make([]string, 0, len(p.Faults))
+	for _, name := range p.Faults {
+		faults = append(faults, name)
+	}
+	sort.Strings(faults)
+	faults = slices.Compact(faults)
+	return configs.ProfileInfo{Kind: p.Kind, StartParams: p.StartParams(), Defaults: defaults, Faults: faults}
 }
 
 //go:embed *.yaml
