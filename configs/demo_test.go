@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/cellforge/cellforge/configs"
+	"github.com/cellforge/cellforge/configs/profiles"
 )
 
 // TestDemo checks that the example a newcomer runs parses and is big enough to show the product.
@@ -104,7 +105,89 @@ func TestDemo(t *testing.T) {
 		t.Errorf("demo aftercare: %d services, %d care plans, public intake %v, labour rate %s; want 4 services, a plan, public intake and a rate",
 			len(a.Services), len(a.CarePlans), a.PublicIntake, a.LabourRate)
 	}
+	checkDemoEconomics(t, f)
+	checkDemoStops(t, f)
 	if err := checkInvariants(f); err != nil {
 		t.Errorf("demo breaks an invariant: %v", err)
+	}
+}
+
+// checkDemoEconomics checks that a drop's margin has something to count in the demo: every
+// product a price, every cell a rate, the materials of the steps that consume them a cost, and a
+// checklist with a measurement on the large kilim's finishing step (done by hand at a bench, and
+// completed by hand by no browser spec, so that one can answer it without breaking the others).
+func checkDemoEconomics(t *testing.T, f *configs.Factory) {
+	t.Helper()
+	if f.Currency != "EUR" || f.Aftercare.Currency != f.Currency {
+		t.Errorf("demo currency %q, aftercare's %q; want EUR for both", f.Currency, f.Aftercare.Currency)
+	}
+	for _, c := range f.Cells {
+		if c.LabourRate == 0 {
+			t.Errorf("demo cell %s has no labour rate", c.ID)
+		}
+	}
+	checked := 0
+	for _, p := range f.Products {
+		if p.Price == 0 {
+			t.Errorf("demo product %s has no price", p.SKU)
+		}
+		var material configs.Money
+		for _, s := range p.Routing {
+			material += s.MaterialCost
+			if len(s.Materials) > 0 && s.MaterialCost == 0 {
+				t.Errorf("demo product %s: step %s consumes %v at no cost", p.SKU, s.Name, s.Materials)
+			}
+			if len(s.Checks) > 0 {
+				checked++
+			}
+		}
+		if material == 0 || material >= p.Price {
+			t.Errorf("demo product %s: materials %s for a price of %s", p.SKU, material, p.Price)
+		}
+	}
+	p, _ := f.Product("RUG-KILIM-L")
+	var finish configs.Step
+	for _, s := range p.Routing {
+		if s.Capability == "finish" {
+			finish = s
+		}
+	}
+	measured := 0
+	for _, c := range finish.Checks {
+		if c.Measure {
+			measured++
+		}
+	}
+	if n := len(finish.Checks); n < 2 || n > 3 || measured == 0 || checked != 1 {
+		t.Errorf("demo: RUG-KILIM-L's finishing step has %d checks (%d measured), %d steps have checks; want that step alone with 2 or 3, a measurement among them",
+			n, measured, checked)
+	}
+}
+
+// checkDemoStops checks the demo's stops section: shifts, the dye station's faults mapped to
+// reasons and the looms' left for the tablet to ask.
+func checkDemoStops(t *testing.T, f *configs.Factory) {
+	t.Helper()
+	s := f.Stops
+	if len(s.Shifts) < 2 || s.Line == 0 {
+		t.Errorf("demo stops: line %d, shifts %+v; want a section with shifts", s.Line, s.Shifts)
+	}
+	dye, err := profiles.Find(configs.KindDyeStation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fault := range dye.Faults {
+		if _, ok := s.MachineFaults[fault]; !ok {
+			t.Errorf("demo: the dye station's fault %q gives no reason", fault)
+		}
+	}
+	loom, err := profiles.Find(configs.KindLoom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fault := range loom.Faults {
+		if r, ok := s.MachineFaults[fault]; ok {
+			t.Errorf("demo: the loom's fault %q gives %q by itself; want the tablet to ask", fault, r)
+		}
 	}
 }
