@@ -60,8 +60,9 @@ type Factory struct {
 	// Stops says how stops are explained and counted for OEE (DefaultStops when the file has
 	// no stops section).
 	Stops Stops
-	// Currency is the ISO 4217 code of the prices, material costs and rates (DefaultCurrency
-	// when left out; the aftercare section's prices are in it too).
+	// Currency is the ISO 4217 code of the prices, material costs and rates (when left out,
+	// the aftercare section's, else DefaultCurrency); the aftercare section's prices are in it
+	// too, and its Currency is the same.
 	Currency string
 
 	// Tablet says how the shared shop-floor tablets behave (DefaultTablet when the file has

@@ -21,7 +21,9 @@ import (
 //
 // Defaults: an omitted name is the id (the SKU for a product, the site for the factory, the
 // capability for a step); an omitted setup is zero; an omitted reason list is the one of
-// DefaultReasons.
+// DefaultReasons; an omitted stops section, or key of it, is DefaultStops'; an omitted currency
+// is the aftercare section's, else DefaultCurrency; an omitted price, rate or material cost is
+// zero.
 func Parse(file string, data []byte, profiles Profiles) (*Factory, error) {
 	if file == "" {
 		file = "<config>"
