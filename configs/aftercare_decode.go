@@ -379,6 +379,11 @@ func (d *decoder) checkAftercare(f *rawFactory, offered, skus map[string]bool, d
 		d.Add(a.line, object, "diagnosis", "required: the routing step of a repair's diagnosis")
 	default:
 		d.checkStep(*a.Diagnosis.V, offered, attributes)
+		if c := a.Diagnosis.V.Checks; c.Set() {
+			// The diagnosis ends in the Diagnose dialog, which records what was found: a
+			// checklist asked before it completes would be a second form of the same thing.
+			d.Add(c.Line, object+": diagnosis", "checks", "the diagnosis takes no quality checklist (its findings are the diagnosis; the kinds' checklists are asked at intake)")
+		}
 	}
 	kinds := d.checkKinds(a, skus)
 	services := d.checkServices(a, offered, kinds, attributes)

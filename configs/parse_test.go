@@ -237,6 +237,7 @@ func TestParseBad(t *testing.T) {
 		{name: "aftercare-routing-machine"},
 		{name: "aftercare-care-plans"},
 		{name: "aftercare-checklist"},
+		{name: "aftercare-diagnosis-checks"},
 		// Currency, prices, rates and material costs.
 		{name: "currency-invalid"},
 		{name: "currency-aftercare-differs"},
