@@ -61,6 +61,9 @@ type Book struct {
 	// largeBatch is Config.LargeBatch.
 	largeBatch int
 
+	// oee keeps the OEE figures of buckets that can no longer change.
+	oee oeeCache
+
 	// onceMu guards running: the idempotency keys whose Once runs in this process, each with
 	// a channel closed once its answer is stored or its key released.
 	onceMu  sync.Mutex

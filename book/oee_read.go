@@ -1,0 +1,268 @@
+package book
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/cellforge/cellforge/book/oee"
+)
+
+// OEEQuery asks for OEE over [From, To) by shift, day or week, of one cell or of every cell
+// (Cell "").
+type OEEQuery struct {
+	From, To time.Time
+	By       oee.By
+	Cell     string
+}
+
+// stopsReader is a store that keeps the cells' stops.
+type stopsReader interface {
+	Stops(f StopFilter) ([]Stop, error)
+}
+
+// errNoStops is returned when the store keeps no stops: OEE without them would overstate
+// availability.
+var errNoStops = fmt.Errorf("%w: the store keeps no stops", ErrInvalid)
+
+// oeeCache keeps the figures of buckets that can no longer change: ended more than the reason
+// window ago, their reasons closed and their events immutable. Nothing invalidates them.
+type oeeCache struct {
+	mu      sync.Mutex
+	figures map[oeeKey]oee.Figures
+}
+
+type oeeKey struct {
+	by    oee.By
+	cell  string
+	start int64 // the bucket's start, Unix nanoseconds
+}
+
+func (c *oeeCache) get(k oeeKey) (oee.Figures, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f, ok := c.figures[k]
+	return f, ok
+}
+
+func (c *oeeCache) put(k oeeKey, f oee.Figures) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.figures == nil {
+		c.figures = make(map[oeeKey]oee.Figures)
+	}
+	c.figures[k] = f
+}
+
+// location is the factory's time zone: its working hours', UTC without.
+func (b *Book) location() *time.Location {
+	if b.factory.Hours != nil && b.factory.Hours.Location != nil {
+		return b.factory.Hours.Location
+	}
+	return time.UTC
+}
+
+// oeeCells returns the cells a query names: one, or every cell of the factory in its order.
+func (b *Book) oeeCells(cell string) ([]string, error) {
+	if cell != "" {
+		if _, ok := b.cells[cell]; !ok {
+			return nil, &FieldError{Field: "cell", Reason: fmt.Sprintf("unknown cell %q", cell)}
+		}
+		return []string{cell}, nil
+	}
+	ids := make([]string, 0, len(b.factory.Cells))
+	for _, c := range b.factory.Cells {
+		ids = append(ids, c.ID)
+	}
+	return ids, nil
+}
+
+func checkWindow(from, to time.Time) error {
+	switch {
+	case from.IsZero():
+		return &FieldError{Field: "from", Reason: "required"}
+	case to.IsZero():
+		return &FieldError{Field: "to", Reason: "required"}
+	case !from.Before(to):
+		return &FieldError{Field: "to", Reason: fmt.Sprintf("%s is not after from %s", to.Format(time.RFC3339), from.Format(time.RFC3339))}
+	}
+	return nil
+}
+
+// OEE returns the OEE of the query's cells per bucket (see package book/oee for the
+// definitions). The figures of whole buckets that ended more than the reason window ago are
+// kept in memory and never read again; the rest is read fresh.
+func (b *Book) OEE(ctx context.Context, q OEEQuery) (oee.Report, error) {
+	if err := checkWindow(q.From, q.To); err != nil {
+		return oee.Report{}, err
+	}
+	cells, err := b.oeeCells(q.Cell)
+	if err != nil {
+		return oee.Report{}, err
+	}
+	cfg := b.factory.Stops
+	loc := b.location()
+	buckets, err := oee.Buckets(q.From, q.To, q.By, loc, cfg.Shifts)
+	if err != nil {
+		return oee.Report{}, &FieldError{Field: "by", Reason: err.Error()}
+	}
+	now := b.clock()
+	closed := now.Add(-cfg.ReasonWindow)
+	// whole tells whether a bucket lies wholly in the window and ended long enough ago to keep.
+	keep := func(bk oee.Bucket) bool {
+		return !bk.Start.Before(q.From) && !bk.End.After(q.To) && !bk.End.After(closed)
+	}
+	rep := oee.Report{From: q.From, To: q.To, By: q.By, Buckets: buckets, Totals: make([]oee.Figures, len(buckets))}
+	rep.Cells = make([]oee.CellReport, len(cells))
+	// fresh is the first bucket some cell has no figures of.
+	fresh := len(buckets)
+	for i, id := range cells {
+		rep.Cells[i] = oee.CellReport{Cell: id, Buckets: make([]oee.Figures, len(buckets))}
+		for j, bk := range buckets {
+			if j >= fresh {
+				break
+			}
+			f, ok := oee.Figures{}, false
+			if keep(bk) {
+				f, ok = b.oee.get(oeeKey{q.By, id, bk.Start.UnixNano()})
+			}
+			if !ok {
+				fresh = j
+				break
+			}
+			rep.Cells[i].Buckets[j] = f
+		}
+	}
+	if fresh < len(buckets) {
+		from := buckets[fresh].Start
+		if from.Before(q.From) {
+			from = q.From
+		}
+		in, err := b.oeeInput(ctx, cells, from, q.To, now, q.By, loc)
+		if err != nil {
+			return oee.Report{}, err
+		}
+		part, err := oee.Compute(in)
+		if err != nil {
+			return oee.Report{}, fmt.Errorf("computing OEE: %w", err)
+		}
+		for i, cr := range part.Cells {
+			for j, f := range cr.Buckets {
+				k := fresh + j
+				rep.Cells[i].Buckets[k] = f
+				if keep(buckets[k]) {
+					b.oee.put(oeeKey{q.By, cr.Cell, buckets[k].Start.UnixNano()}, f)
+				}
+			}
+		}
+	}
+	for i := range rep.Cells {
+		for j, f := range rep.Cells[i].Buckets {
+			rep.Cells[i].Total.Add(f)
+			rep.Totals[j].Add(f)
+			rep.Total.Add(f)
+		}
+	}
+	return rep, nil
+}
+
+// oeeInput reads what OEE over [from, to) of cells needs: their stops and the units counted.
+func (b *Book) oeeInput(ctx context.Context, cells []string, from, to, now time.Time, by oee.By, loc *time.Location) (oee.Input, error) {
+	in := oee.Input{From: from, To: to, Now: now, By: by, Location: loc, Stops: b.factory.Stops, Operations: map[int64]oee.Operation{}}
+	cell := ""
+	if len(cells) == 1 {
+		cell = cells[0]
+	}
+	end := to
+	if now.Before(end) {
+		end = now
+	}
+	err := b.store.Read(ctx, func(tx ReadTx) error {
+		sr, ok := tx.(stopsReader)
+		if !ok {
+			return errNoStops
+		}
+		stops, err := sr.Stops(StopFilter{Cell: cell, From: from, To: end})
+		if err != nil {
+			return fmt.Errorf("reading stops: %w", err)
+		}
+		by := map[string][]oee.Stop{}
+		for _, s := range stops {
+			os := oee.Stop{ID: s.ID, NoWork: s.Kind == StopNoWork, Start: s.Start, Reason: s.Reason}
+			if s.End != nil {
+				os.End = *s.End
+			}
+			by[s.Cell] = append(by[s.Cell], os)
+		}
+		for _, id := range cells {
+			in.Cells = append(in.Cells, oee.Cell{ID: id, Hours: b.factory.CellHours(id), Stops: by[id]})
+		}
+		counts, err := tx.UnitCounts(from, end, cell)
+		if err != nil {
+			return err
+		}
+		for _, c := range counts {
+			in.Counts = append(in.Counts, oee.Count{Cell: c.Cell, Operation: c.Operation, At: c.At, Done: c.Done, Scrapped: c.Scrapped})
+			// Rework and failed checks are told by the quality records.
+			in.Operations[c.Operation] = oee.Operation{ID: c.Operation, UnitTime: c.UnitTime, GoodBefore: c.GoodBefore}
+		}
+		return nil
+	})
+	if err != nil {
+		return oee.Input{}, fmt.Errorf("reading OEE from %s to %s: %w", from.Format(time.RFC3339), to.Format(time.RFC3339), err)
+	}
+	return in, nil
+}
+
+// StopPareto returns the Pareto of stop reasons of a cell ("" for every cell) over [from, to).
+func (b *Book) StopPareto(ctx context.Context, from, to time.Time, cell string) ([]oee.ParetoEntry, error) {
+	if err := checkWindow(from, to); err != nil {
+		return nil, err
+	}
+	cells, err := b.oeeCells(cell)
+	if err != nil {
+		return nil, err
+	}
+	now := b.clock()
+	in, err := b.oeeInput(ctx, cells, from, to, now, oee.ByDay, b.location())
+	if err != nil {
+		return nil, err
+	}
+	return oee.Pareto(in.Cells, from, to, now, b.factory.Stops), nil
+}
+
+// YieldBy is what first-pass yield is grouped by.
+type YieldBy string
+
+// The groupings of first-pass yield.
+const (
+	YieldBySKU  YieldBy = "sku"
+	YieldByCell YieldBy = "cell"
+)
+
+// FirstPassYield returns the first-pass yield over the operations ended in [from, to), by SKU or
+// by cell (see package book/oee).
+func (b *Book) FirstPassYield(ctx context.Context, from, to time.Time, by YieldBy) ([]oee.Yield, error) {
+	if err := checkWindow(from, to); err != nil {
+		return nil, err
+	}
+	if by != YieldBySKU && by != YieldByCell {
+		return nil, &FieldError{Field: "by", Reason: fmt.Sprintf("%q is not sku or cell", by)}
+	}
+	var ops []oee.Operation
+	err := b.store.Read(ctx, func(tx ReadTx) error {
+		ended, err := tx.EndedOperations(from, to)
+		if err != nil {
+			return err
+		}
+		for _, o := range ended {
+			ops = append(ops, oee.Operation{ID: o.ID, Cell: o.Cell, SKU: o.SKU, Ended: o.Ended, Done: o.Done, Scrapped: o.Scrapped})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading first-pass yield from %s to %s: %w", from.Format(time.RFC3339), to.Format(time.RFC3339), err)
+	}
+	return oee.FirstPassYield(ops, from, to, by == YieldBySKU), nil
+}
