@@ -139,7 +139,7 @@ func (b *Book) OEE(ctx context.Context, q OEEQuery) (oee.Report, error) {
 		if from.Before(q.From) {
 			from = q.From
 		}
-		in, err := b.oeeInput(ctx, cells, from, q.To, now, q.By, loc)
+		in, err := b.oeeInput(ctx, cells, from, q.To, now, q.By, loc, true)
 		if err != nil {
 			return oee.Report{}, err
 		}
@@ -167,8 +167,9 @@ func (b *Book) OEE(ctx context.Context, q OEEQuery) (oee.Report, error) {
 	return rep, nil
 }
 
-// oeeInput reads what OEE over [from, to) of cells needs: their stops and the units counted.
-func (b *Book) oeeInput(ctx context.Context, cells []string, from, to, now time.Time, by oee.By, loc *time.Location) (oee.Input, error) {
+// oeeInput reads what OEE over [from, to) of cells needs: their stops and, with units, the
+// units counted.
+func (b *Book) oeeInput(ctx context.Context, cells []string, from, to, now time.Time, by oee.By, loc *time.Location, units bool) (oee.Input, error) {
 	in := oee.Input{From: from, To: to, Now: now, By: by, Location: loc, Stops: b.factory.Stops, Operations: map[int64]oee.Operation{}}
 	cell := ""
 	if len(cells) == 1 {
@@ -198,6 +199,9 @@ func (b *Book) oeeInput(ctx context.Context, cells []string, from, to, now time.
 		for _, id := range cells {
 			in.Cells = append(in.Cells, oee.Cell{ID: id, Hours: b.factory.CellHours(id), Stops: by[id]})
 		}
+		if !units {
+			return nil
+		}
 		counts, err := tx.UnitCounts(from, end, cell)
 		if err != nil {
 			return err
@@ -225,7 +229,7 @@ func (b *Book) StopPareto(ctx context.Context, from, to time.Time, cell string) 
 		return nil, err
 	}
 	now := b.clock()
-	in, err := b.oeeInput(ctx, cells, from, to, now, oee.ByDay, b.location())
+	in, err := b.oeeInput(ctx, cells, from, to, now, oee.ByDay, b.location(), false)
 	if err != nil {
 		return nil, err
 	}

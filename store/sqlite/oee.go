@@ -15,17 +15,19 @@ import (
 // progress: quantity less scrapped less units done (the sum of its progress events).
 func (t *readTx) UnitCounts(from, to time.Time, cell string) ([]book.UnitCount, error) {
 	// events_kind_at (kind, at) finds them: an IN on its first column and a range on its second;
-	// the first good unit before from is looked for among the operation's events (the unary
+	// the first good unit before from, which only a scrap asks, is looked for among the operation's events (the unary
 	// pluses keep the planner from scanning every earlier progress event for each row instead).
 	rows, err := t.query(`SELECT e.at, e.cell, e.operation, e.kind, e.to_state, e.quantity,
 			o.quantity - o.scrapped - o.units_done, o.unit_time_ns,
-			EXISTS (SELECT 1 FROM events p WHERE p.operation = e.operation AND +p.kind = ? AND p.quantity > 0 AND +p.at < ?)
+			CASE WHEN e.kind = ? OR e.to_state = ? THEN
+				EXISTS (SELECT 1 FROM events p WHERE p.operation = e.operation AND +p.kind = ? AND p.quantity > 0 AND +p.at < ?)
+			ELSE 0 END
 		FROM events e JOIN operations o ON o.id = e.operation
 		WHERE e.kind IN (?, ?, ?) AND e.at >= ? AND e.at < ?
 			AND (e.kind <> ? OR e.to_state IN (?, ?))
 			AND e.cell IS NOT NULL AND e.cell <> '' AND (? = '' OR e.cell = ?)
 		ORDER BY e.id`,
-		book.EventOperationProgress, micros(from),
+		book.EventOperationScrap, string(book.Scrapped), book.EventOperationProgress, micros(from),
 		book.EventOperationProgress, book.EventOperationScrap, book.EventOperation, micros(from), micros(to),
 		book.EventOperation, string(book.Done), string(book.Scrapped), cell, cell)
 	if err != nil {
