@@ -17,15 +17,6 @@ type OEEQuery struct {
 	Cell     string
 }
 
-// stopsReader is a store that keeps the cells' stops.
-type stopsReader interface {
-	Stops(f StopFilter) ([]Stop, error)
-}
-
-// errNoStops is returned when the store keeps no stops: OEE without them would overstate
-// availability.
-var errNoStops = fmt.Errorf("%w: the store keeps no stops", ErrInvalid)
-
 // oeeCache keeps the figures of buckets that can no longer change: ended more than the reason
 // window ago, their reasons closed and their events immutable. Nothing invalidates them.
 type oeeCache struct {
@@ -180,11 +171,7 @@ func (b *Book) oeeInput(ctx context.Context, cells []string, from, to, now time.
 		end = now
 	}
 	err := b.store.Read(ctx, func(tx ReadTx) error {
-		sr, ok := tx.(stopsReader)
-		if !ok {
-			return errNoStops
-		}
-		stops, err := sr.Stops(StopFilter{Cell: cell, From: from, To: end})
+		stops, err := tx.Stops(StopFilter{Cell: cell, From: from, To: end})
 		if err != nil {
 			return fmt.Errorf("reading stops: %w", err)
 		}

@@ -15,12 +15,10 @@ import (
 	"github.com/cellforge/cellforge/configs"
 )
 
-// stopStore is the book's SQLite store with the cells' stops given by the test, until the store
-// keeps them itself, and a record of the windows of units it was asked for.
+// stopStore is the book's SQLite store recording the from of every read of the units counted.
 type stopStore struct {
 	book.Store
 	mu    sync.Mutex
-	stops []book.Stop
 	reads []time.Time // the from of every UnitCounts
 }
 
@@ -33,18 +31,6 @@ func (s *stopStore) Read(ctx context.Context, fn func(book.ReadTx) error) error 
 	return s.Store.Read(ctx, func(tx book.ReadTx) error { return fn(stopTx{tx, s}) })
 }
 
-func (t stopTx) Stops(f book.StopFilter) ([]book.Stop, error) {
-	t.s.mu.Lock()
-	defer t.s.mu.Unlock()
-	var out []book.Stop
-	for _, s := range t.s.stops {
-		if (f.Cell == "" || s.Cell == f.Cell) && (s.End == nil || s.End.After(f.From)) && s.Start.Before(f.To) {
-			out = append(out, s)
-		}
-	}
-	return out, nil
-}
-
 func (t stopTx) UnitCounts(from, to time.Time, cell string) ([]book.UnitCount, error) {
 	t.s.mu.Lock()
 	t.s.reads = append(t.s.reads, from)
@@ -52,10 +38,12 @@ func (t stopTx) UnitCounts(from, to time.Time, cell string) ([]book.UnitCount, e
 	return t.ReadTx.UnitCounts(from, to, cell)
 }
 
-func (s *stopStore) addStop(st book.Stop) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stops = append(s.stops, st)
+// addStop stores a stop as it was, whenever it was.
+func (s *stopStore) addStop(t testing.TB, st book.Stop) {
+	t.Helper()
+	if err := s.Write(context.Background(), func(tx book.Tx) error { return tx.InsertStop(&st) }); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // oeeFixture is a book of testdata/factory.yaml (no working hours: always) with the default
@@ -113,8 +101,8 @@ func TestOEEReadsTheUnitsTheBookCounted(t *testing.T) {
 	b, ss, clock := oeeFixture(t)
 	end := func(t time.Time) *time.Time { return &t }
 	day := func(d, h int) time.Time { return time.Date(2026, 11, 2+d, h, 0, 0, 0, time.UTC) }
-	ss.addStop(book.Stop{ID: 1, Cell: "weave-1", Kind: book.StopSetup, Start: day(0, 7), End: end(day(0, 8).Add(30 * time.Minute)), Reason: "changeover"})
-	ss.addStop(book.Stop{ID: 2, Cell: "weave-1", Kind: book.StopNoWork, Start: day(0, 12), End: end(day(1, 0))})
+	ss.addStop(t, book.Stop{Cell: "weave-1", Kind: book.StopSetup, Start: day(0, 7), End: end(day(0, 8).Add(30 * time.Minute)), Reason: "changeover"})
+	ss.addStop(t, book.Stop{Cell: "weave-1", Kind: book.StopNoWork, Start: day(0, 12), End: end(day(1, 0))})
 	clock.Set(day(2, 12))
 	rep, err := b.OEE(context.Background(), book.OEEQuery{From: day(0, 0), To: day(1, 0), By: oee.ByDay, Cell: "weave-1"})
 	if err != nil {
@@ -150,8 +138,8 @@ func TestOEEReadsAClosedBucketOnce(t *testing.T) {
 	}
 	// A stop on Monday added now (it cannot happen: Monday is closed) is not read again; one on
 	// Tuesday is.
-	ss.addStop(book.Stop{ID: 1, Cell: "weave-1", Kind: book.StopFault, Start: day(0).Add(13 * time.Hour), End: ptr(day(0).Add(14 * time.Hour))})
-	ss.addStop(book.Stop{ID: 2, Cell: "weave-1", Kind: book.StopFault, Start: day(1).Add(13 * time.Hour), End: ptr(day(1).Add(14 * time.Hour))})
+	ss.addStop(t, book.Stop{Cell: "weave-1", Kind: book.StopFault, Start: day(0).Add(13 * time.Hour), End: ptr(day(0).Add(14 * time.Hour))})
+	ss.addStop(t, book.Stop{Cell: "weave-1", Kind: book.StopFault, Start: day(1).Add(13 * time.Hour), End: ptr(day(1).Add(14 * time.Hour))})
 	second, err := b.OEE(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)
@@ -201,8 +189,8 @@ func TestStopParetoAndFirstPassYield(t *testing.T) {
 	b, ss, clock := oeeFixture(t)
 	ctx := context.Background()
 	mon := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
-	ss.addStop(book.Stop{ID: 1, Cell: "weave-1", Kind: book.StopFault, Start: mon.Add(11 * time.Hour), End: ptr(mon.Add(11*time.Hour + 30*time.Minute)), Reason: "breakdown"})
-	ss.addStop(book.Stop{ID: 2, Cell: "pack-1", Kind: book.StopIdle, Start: mon.Add(11 * time.Hour), End: ptr(mon.Add(11*time.Hour + 10*time.Minute))})
+	ss.addStop(t, book.Stop{Cell: "weave-1", Kind: book.StopFault, Start: mon.Add(11 * time.Hour), End: ptr(mon.Add(11*time.Hour + 30*time.Minute)), Reason: "breakdown"})
+	ss.addStop(t, book.Stop{Cell: "pack-1", Kind: book.StopIdle, Start: mon.Add(11 * time.Hour), End: ptr(mon.Add(11*time.Hour + 10*time.Minute))})
 	clock.Set(mon.Add(12 * time.Hour))
 	p, err := b.StopPareto(ctx, mon, mon.Add(24*time.Hour), "")
 	if err != nil {
