@@ -136,10 +136,13 @@ func TestOEEReadsAClosedBucketOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A stop on Monday added now (it cannot happen: Monday is closed) is not read again; one on
-	// Tuesday is.
+	// A stop on Monday added now (it cannot happen: Monday is closed) is not read again; those
+	// on Tuesday are.
 	ss.addStop(t, book.Stop{Cell: "weave-1", Kind: book.StopFault, Start: day(0).Add(13 * time.Hour), End: ptr(day(0).Add(14 * time.Hour))})
 	ss.addStop(t, book.Stop{Cell: "weave-1", Kind: book.StopFault, Start: day(1).Add(13 * time.Hour), End: ptr(day(1).Add(14 * time.Hour))})
+	// One from Monday 23:00 to Tuesday 01:00 counts its hour on Tuesday, though it started before
+	// what is read.
+	ss.addStop(t, book.Stop{Cell: "weave-1", Kind: book.StopFault, Start: day(0).Add(23 * time.Hour), End: ptr(day(1).Add(time.Hour))})
 	second, err := b.OEE(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)
@@ -151,8 +154,8 @@ func TestOEEReadsAClosedBucketOnce(t *testing.T) {
 	if second.Cells[w].Buckets[0] != first.Cells[w].Buckets[0] || second.Cells[w].Buckets[0].Breakdowns != 0 {
 		t.Errorf("Monday read again: %v, first %v", second.Cells[w].Buckets[0], first.Cells[w].Buckets[0])
 	}
-	if got := second.Cells[w].Buckets[1].Breakdowns; got != time.Hour {
-		t.Errorf("Tuesday's breakdowns %v, want the hour of the new stop", got)
+	if got := second.Cells[w].Buckets[1].Breakdowns; got != 2*time.Hour {
+		t.Errorf("Tuesday's breakdowns %v, want the two hours of the new stops", got)
 	}
 	if second.Total.Good != 2 || second.Totals[0].Total != 3 {
 		t.Errorf("totals %v / %v", second.Total, second.Totals[0])
