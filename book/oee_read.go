@@ -171,7 +171,7 @@ func (b *Book) oeeInput(ctx context.Context, cells []string, from, to, now time.
 		end = now
 	}
 	err := b.store.Read(ctx, func(tx ReadTx) error {
-		stops, err := tx.CellStops(cells, from, end)
+		stops, err := tx.Stops(StopFilter{Cell: cell, From: from, To: end})
 		if err != nil {
 			return fmt.Errorf("reading stops: %w", err)
 		}

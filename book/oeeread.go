@@ -11,11 +11,6 @@ type OEEReadTx interface {
 	// not counted), a scrap of some units or of all those left (Scrapped), each with what OEE
 	// needs of its operation.
 	UnitCounts(from, to time.Time, cell string) ([]UnitCount, error)
-	// CellStops returns the stops of the cells that overlap [from, to), by cell and start: those
-	// that started in it, and the last one of each cell that started before from if it had not
-	// ended by then (a cell's stops never overlap: each starts once the one before ended). Unlike
-	// Stops, it reads from the index a window of the end of a long history.
-	CellStops(cells []string, from, to time.Time) ([]Stop, error)
 	// EndedOperations returns the operations that completed or were scrapped at or after from
 	// and before to, with the SKU of their work order, by id.
 	EndedOperations(from, to time.Time) ([]EndedOperation, error)

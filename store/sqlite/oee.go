@@ -81,27 +81,3 @@ func (t *readTx) EndedOperations(from, to time.Time) ([]book.EndedOperation, err
 	}
 	return out, nil
 }
-
-// CellStops returns the stops of cells overlapping [from, to), by cell and start, from
-// stops_cell_start: per cell, the last one started before from (kept if it had not ended by
-// then) and those started in the window.
-func (t *readTx) CellStops(cells []string, from, to time.Time) ([]book.Stop, error) {
-	var out []book.Stop
-	for _, cell := range cells {
-		rows, err := t.query(`SELECT `+stopCols+` FROM (
-				SELECT * FROM (SELECT `+stopCols+` FROM stops WHERE cell = ? AND start_at < ? ORDER BY start_at DESC, id DESC LIMIT 1)
-				WHERE end_at IS NULL OR end_at > ?
-				UNION ALL
-				SELECT `+stopCols+` FROM stops WHERE cell = ? AND start_at >= ? AND start_at < ?)
-			ORDER BY start_at, id`, cell, micros(from), micros(from), cell, micros(from), microsAtLeast(to))
-		if err != nil {
-			return nil, fmt.Errorf("reading the stops of cell %s from %s to %s: %w", cell, from.Format(time.RFC3339), to.Format(time.RFC3339), err)
-		}
-		stops, err := collect(t.ctx, rows, scanStop)
-		if err != nil {
-			return nil, fmt.Errorf("reading the stops of cell %s from %s to %s: %w", cell, from.Format(time.RFC3339), to.Format(time.RFC3339), err)
-		}
-		out = append(out, stops...)
-	}
-	return out, nil
-}
