@@ -265,7 +265,7 @@ func (b *Book) routing(o Order) []Operation {
 	steps := p.Routing
 	ops := make([]Operation, len(steps))
 	for i, s := range steps {
-		ops[i] = Operation{Seq: i, Name: s.Name, Capability: s.Capability, Quantity: o.Quantity,
+		ops[i] = Operation{Seq: i, Step: i, Name: s.Name, Capability: s.Capability, Quantity: o.Quantity,
 			UnitTime: s.UnitTime, Setup: s.Setup, State: Pending}
 		if s.Changeover != nil {
 			ops[i].ChangeoverAttr = s.Changeover.Attribute

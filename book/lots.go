@@ -163,7 +163,7 @@ func (b *Book) step(wo WorkOrder, op Operation) (configs.Step, error) {
 	if !ok || op.Seq < 0 || op.Seq >= len(p.Routing) {
 		return configs.Step{}, fmt.Errorf("operation %d: step %d of sku %q is not in the factory's routings", op.ID, op.Seq+1, wo.SKU)
 	}
-	return p.Routing[op.Seq], nil
+	return p.Routing[op.Step], nil
 }
 
 // consumeLots records the lots op consumes, by material, as actor gives them: every material

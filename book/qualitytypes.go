@@ -87,7 +87,29 @@ type NCFilter struct {
 }
 
 // QualityReadTx is what a store reads of quality checks and non-conformances; ReadTx embeds it.
-type QualityReadTx interface{}
+type QualityReadTx interface {
+	// Checks returns the checks recorded at an operation, by id.
+	Checks(operation int64) ([]CheckRecord, error)
+	// WorkOrderChecks returns the checks recorded at a work order's operations, by id.
+	WorkOrderChecks(workOrder int64) ([]CheckRecord, error)
+	// NonConformance returns the non-conformance of an id, or an error wrapping ErrNotFound.
+	NonConformance(id int64) (NonConformance, error)
+	// NonConformances returns the non-conformances f selects, by id.
+	NonConformances(f NCFilter) ([]NonConformance, error)
+	// WorkOrderNonConformances returns the non-conformances of a work order's operations, by id.
+	WorkOrderNonConformances(workOrder int64) ([]NonConformance, error)
+}
 
 // QualityTx is what a store writes of quality checks and non-conformances; Tx embeds it.
-type QualityTx interface{}
+type QualityTx interface {
+	// InsertCheck stores a check, setting its id.
+	InsertCheck(c *CheckRecord) error
+	// InsertNonConformance stores a non-conformance, setting its id.
+	InsertNonConformance(nc *NonConformance) error
+	// DecideNonConformance stores the decision of a non-conformance (its State, DecidedBy,
+	// DecidedAt, Note and Rework); ErrNotFound when there is none of its id.
+	DecideNonConformance(nc NonConformance) error
+	// InsertOperationAt stores op in its work order at op.Seq, setting its id: the operations
+	// at op.Seq and after move one place up (their Seq, not their Step).
+	InsertOperationAt(op *Operation) error
+}

@@ -625,7 +625,7 @@ func (c *Cell) params(head *book.QueueEntry, units int) (map[string]float64, err
 	if out == nil {
 		out = map[string]float64{}
 	}
-	maps.Copy(out, p.Routing[head.Seq].Params)
+	maps.Copy(out, p.Routing[head.Step].Params)
 	out["units"] = float64(units)
 	return out, nil
 }

@@ -157,7 +157,7 @@ func (p *Pages) showGenealogy(c echo.Context, status int, g book.Genealogy, prob
 			if s.Operation.Seq < 0 || s.Operation.Seq >= len(prod.Routing) {
 				continue
 			}
-			params := prod.Routing[s.Operation.Seq].Params
+			params := prod.Routing[s.Operation.Step].Params
 			var out []string
 			for _, k := range slices.Sorted(maps.Keys(params)) {
 				out = append(out, k+" "+strconv.FormatFloat(params[k], 'f', -1, 64))

@@ -57,7 +57,7 @@ func (i *Issuer) revisionOf(s book.Story) provenance.Revision {
 			}
 		}
 		if op.Seq < len(product.Routing) {
-			step.Params = product.Routing[op.Seq].Params
+			step.Params = product.Routing[op.Step].Params
 		}
 		if first.IsZero() || step.Start.Before(first) {
 			first = step.Start

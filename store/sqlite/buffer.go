@@ -87,7 +87,7 @@ var (
 	operationsTable = newTable("operations", 0,
 		[]string{"id", "work_order", "seq", "name", "capability", "quantity", "unit_time_ns", "setup_ns",
 			"changeover_attr", "changeover_value", "state", "cell", "reason", "scrapped", "units_done",
-			"queued_at", "started_at", "ended_at", "version", "due", "priority"},
+			"queued_at", "started_at", "ended_at", "version", "due", "priority", "step", "rework_of"},
 		"state", "cell", "seq", "name", "capability", "unit_time_ns", "setup_ns", "changeover_attr",
 		"changeover_value")
 	// operationUpdatesTable changes the operation of an id and a version (the first); the

@@ -228,7 +228,7 @@ func workOrdersQuery(f book.WorkOrderFilter, vis horizon) (string, []any) {
 // opCols are the columns of an operation in operations o.
 const opCols = `o.id, o.work_order, o.seq, o.name, o.capability, o.quantity, o.unit_time_ns, o.setup_ns,
 	o.changeover_attr, o.changeover_value, o.state, o.cell, o.reason, o.scrapped, o.units_done,
-	o.queued_at, o.started_at, o.ended_at, o.version`
+	o.queued_at, o.started_at, o.ended_at, o.version, o.step, coalesce(o.rework_of, 0)`
 
 // scanOperation scans opCols and then extra.
 func scanOperation(sc scanner, extra ...any) (book.Operation, error) {
@@ -237,7 +237,7 @@ func scanOperation(sc scanner, extra ...any) (book.Operation, error) {
 	var queued, started, ended sql.NullInt64
 	dest := append([]any{&o.ID, &o.WorkOrder, &o.Seq, &o.Name, &o.Capability, &o.Quantity, &unit, &setup,
 		&o.ChangeoverAttr, &o.ChangeoverValue, &o.State, &o.Cell, &o.Reason, &o.Scrapped, &o.UnitsDone,
-		&queued, &started, &ended, &o.Version}, extra...)
+		&queued, &started, &ended, &o.Version, &o.Step, &o.ReworkOf}, extra...)
 	err := sc.Scan(dest...)
 	o.UnitTime, o.Setup = time.Duration(unit), time.Duration(setup)
 	o.QueuedAt, o.StartedAt, o.EndedAt = fromNullMicros(queued), fromNullMicros(started), fromNullMicros(ended)

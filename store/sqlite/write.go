@@ -59,7 +59,7 @@ func (t *writeTx) InsertWorkOrder(wo *book.WorkOrder, ops []book.Operation) erro
 		t.operations.add(opID, id, op.Seq, op.Name, op.Capability, op.Quantity, int64(op.UnitTime),
 			int64(op.Setup), op.ChangeoverAttr, op.ChangeoverValue, string(op.State), op.Cell, op.Reason,
 			op.Scrapped, op.UnitsDone, nullMicros(op.QueuedAt), nullMicros(op.StartedAt), nullMicros(op.EndedAt), op.Version,
-			due, wo.Priority)
+			due, wo.Priority, op.Step, nullInt64(op.ReworkOf))
 		op.ID, op.WorkOrder = opID, id
 		t.counts[entityState{entityOperation, string(op.State)}]++
 	}
