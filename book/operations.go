@@ -79,6 +79,8 @@ func (b *Book) Transition(ctx context.Context, req TransitionRequest) (Transitio
 		return TransitionResult{}, fmt.Errorf("%w: quantity %d: a complete needs 1 good unit or more (scrap the job to throw away every unit left)", ErrInvalid, *req.Good)
 	case len(req.Lots) > 0 && req.Action != ActionStart:
 		return TransitionResult{}, fmt.Errorf("%w: lots are given to start (record them on a started operation with its lots)", ErrInvalid)
+	case req.Checks != nil && req.Action != ActionComplete:
+		return TransitionResult{}, fieldErr("checks", "checks are answered to complete")
 	}
 	if err := checkLots(req.Lots); err != nil {
 		return TransitionResult{}, err
@@ -113,6 +115,14 @@ func (b *Book) transition(tx Tx, req TransitionRequest, reason string, now time.
 	if err != nil {
 		return TransitionResult{}, fmt.Errorf("reading operations of work order %d: %w", wo.ID, err)
 	}
+	var outcomes []CheckOutcome
+	passed := true
+	if req.Action == ActionComplete {
+		// judged before anything changes: bad answers leave the book as it was
+		if outcomes, passed, err = b.checkCompletion(req, op, wo); err != nil {
+			return TransitionResult{}, err
+		}
+	}
 	left := op.Quantity - op.Scrapped
 	partial, err := b.scrapPart(tx, req, &op, wo, ops, left, reason, now)
 	if err != nil {
@@ -121,11 +131,27 @@ func (b *Book) transition(tx Tx, req TransitionRequest, reason string, now time.
 	if partial {
 		return TransitionResult{Operation: op, WorkOrder: wo}, nil
 	}
+	if !passed {
+		// not completed: the operation waits, paused, for a person's decision
+		if err := b.failCheck(tx, req.Actor, &op, wo, now); err != nil {
+			return TransitionResult{}, err
+		}
+		nc, err := b.recordCheck(tx, req.Actor, op, wo, outcomes, false, now)
+		if err != nil {
+			return TransitionResult{}, err
+		}
+		return TransitionResult{Operation: op, WorkOrder: wo, NonConformance: nc}, nil
+	}
 	if err := b.changeState(tx, req, &op, wo, to, left, reason, now); err != nil {
 		return TransitionResult{}, err
 	}
 	if req.Action == ActionStart {
 		if err := b.startLots(tx, req, op, wo, now); err != nil {
+			return TransitionResult{}, err
+		}
+	}
+	if outcomes != nil {
+		if _, err := b.recordCheck(tx, req.Actor, op, wo, outcomes, true, now); err != nil {
 			return TransitionResult{}, err
 		}
 	}
@@ -265,6 +291,11 @@ func (b *Book) completed(tx Tx, actor Actor, op Operation, wo *WorkOrder, ops []
 		}
 		if err := b.event(tx, operationEvent(now, actor, *wo, nextOp.ID, "", prevState, Ready)); err != nil {
 			return err
+		}
+		if nextOp.ReworkOf == op.ID {
+			if err := b.queueRework(tx, nextOp, *wo, op.Cell, now); err != nil {
+				return err
+			}
 		}
 		if _, err := b.dispatch(tx, now); err != nil {
 			return err
