@@ -747,21 +747,31 @@ func (b *builder) family(f family) int {
 	return i
 }
 
+// key tells the job's operation i from its others across plans: its id, as a rework
+// operation inserted mid-routing moves the later ones' positions; a candidate's operations,
+// which have no id yet, by their routing position (as a negative number).
+func (j job) key(i int) int64 {
+	if id := j.ops[i]; id != 0 {
+		return id
+	}
+	return -1 - int64(j.seqs[i])
+}
+
 // translate rewrites the previous plan's schedule for this problem: operations are numbered
 // within their job, and the job has lost the operations finished since.
 func (b *builder) translate(prev *Plan) scheduler.Schedule {
-	seqs := make(map[string]map[int]int, len(b.jobs)) // job id -> routing position -> index
+	keys := make(map[string]map[int64]int, len(b.jobs)) // job id -> operation key -> index
 	for _, j := range b.jobs {
-		m := make(map[int]int, len(j.seqs))
-		for i, s := range j.seqs {
-			m[s] = i
+		m := make(map[int64]int, len(j.seqs))
+		for i := range j.seqs {
+			m[j.key(i)] = i
 		}
-		seqs[j.id] = m
+		keys[j.id] = m
 	}
 	out := scheduler.Schedule{Ops: make([]scheduler.Assignment, 0, len(prev.schedule.Ops))}
 	for _, a := range prev.schedule.Ops {
 		old := prev.jobs[a.Job]
-		i, ok := seqs[old.id][old.seqs[a.Op]]
+		i, ok := keys[old.id][old.key(a.Op)]
 		if !ok {
 			continue
 		}

@@ -537,3 +537,52 @@ func TestRunPlansARemake(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestReplanAfterRework: a rework operation inserted mid-routing (its work order's later
+// operations move one place) is planned at a cell of its capability, and the operations after
+// it keep their place in their cell's order: the previous plan is carried over by operation,
+// not by routing position (by which the rework took the pack's place and the pack was new).
+func TestReplanAfterRework(t *testing.T) {
+	fx := newFixture(t)
+	ctx := context.Background()
+	for i, p := range fx.factory.Products {
+		if p.SKU == "SCARF" {
+			fx.factory.Products[i].Routing[0].Checks = []configs.Check{{Name: "Even edges"}}
+		}
+	}
+	fx.importCSV(t, "later", batch("Q", 3, "SCARF"))
+	checkPlan(t, fx, fx.replan(t, false))
+	work, _, err := fx.book.OpenWork(ctx)
+	if err != nil || len(work) != 3 {
+		t.Fatalf("open work = %+v, %v", work, err)
+	}
+	weave := work[0].Operations[0]
+	if _, err := fx.book.Transition(ctx, book.TransitionRequest{Operation: weave.ID, Action: book.ActionStart, Actor: "person:ana"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := fx.book.Transition(ctx, book.TransitionRequest{Operation: weave.ID, Action: book.ActionComplete, Actor: "person:ana",
+		Checks: []book.CheckResult{{Name: "Even edges", Pass: new(bool)}}})
+	if err != nil || res.NonConformance == nil {
+		t.Fatalf("failing the check: %+v, %v", res, err)
+	}
+	checkPlan(t, fx, fx.replan(t, false))
+	if _, err := fx.book.DecideNonConformance(ctx, book.NCDecision{ID: res.NonConformance.ID, Decision: book.NCRework, Actor: "person:ana"}); err != nil {
+		t.Fatal(err)
+	}
+	before := fx.planner.Current().Slots("pack-1")
+	pl := fx.replan(t, false)
+	if n := checkPlan(t, fx, pl); n != 6 {
+		t.Errorf("%d operations planned, want the rework and the five others", n)
+	}
+	order := func(slots []planner.OperationSlot) []int64 {
+		var ids []int64
+		for _, s := range slots {
+			ids = append(ids, s.Operation)
+		}
+		return ids
+	}
+	// The packs keep their order at pack-1: the rework moved only its own work order's times.
+	if b, a := order(before), order(pl.Slots("pack-1")); !slices.Equal(b, a) {
+		t.Errorf("pack-1 order %v after the rework, was %v", a, b)
+	}
+}
