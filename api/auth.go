@@ -72,6 +72,7 @@ var grants = map[Permission][]string{
 	PermRepairs:  {configs.RoleOperator, configs.RoleManager, configs.RoleAdmin},
 	PermSellCare: {configs.RoleManager, configs.RoleAdmin},
 	PermStops:    {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
+	PermAccept:   {configs.RoleManager, configs.RoleAdmin},
 }
 
 // Allowed reports whether a role holds a permission.

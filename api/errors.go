@@ -43,6 +43,7 @@ const (
 	codeNotImage         = "not_an_image"
 	codeSerialTaken      = "serial_taken"
 	codeDecided          = "decided"
+	codeCheckRequired    = "check_required"
 	codeExpired          = "estimate_expired"
 	codeWindowClosed     = "reason_window_closed"
 	codeNoWorkStop       = "no_work_stop"
@@ -145,6 +146,12 @@ func classify(err error) (int, errorBody) {
 		return http.StatusConflict, body(codeWindowClosed, err.Error())
 	case errors.Is(err, book.ErrNoWorkStop):
 		return http.StatusConflict, body(codeNoWorkStop, err.Error())
+	case errors.Is(err, book.ErrCheckRequired):
+		return http.StatusConflict, body(codeCheckRequired, err.Error())
+	case errors.Is(err, book.ErrNotDecidable):
+		return http.StatusConflict, body(codeIllegal, err.Error())
+	case errors.Is(err, book.ErrForbidden):
+		return http.StatusForbidden, body(codeForbidden, err.Error())
 	case errors.Is(err, book.ErrEstimateExpired):
 		return http.StatusGone, body(codeExpired, err.Error())
 	case errors.Is(err, book.ErrNoAftercare), errors.Is(err, book.ErrNotFound):

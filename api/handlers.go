@@ -435,6 +435,11 @@ func (s *Server) getOperation(c echo.Context) error {
 	if out.People, err = s.book.OperationPeople(ctx, id); err != nil {
 		return err
 	}
+	checks, err := s.book.Checks(ctx, id)
+	if err != nil {
+		return err
+	}
+	out.Checks = nonNil(checks)
 	return c.JSON(http.StatusOK, out)
 }
 
@@ -444,6 +449,8 @@ type operationRecord struct {
 	book.Operation
 	Readings []reading  `json:"readings"`
 	People   []book.Act `json:"people"`
+	// Checks are the quality checks recorded at its completions, by time.
+	Checks []book.CheckRecord `json:"checks"`
 }
 
 // reading is the summary of one quantity a machine read during an operation.
@@ -468,6 +475,8 @@ type actionRequest struct {
 	Version  int64  `json:"version"`
 	// Lots, to start, are the lots the operation consumes, by material.
 	Lots map[string]string `json:"lots"`
+	// Checks, to complete, answer the step's quality checklist.
+	Checks []checkAnswer `json:"checks"`
 }
 
 func (s *Server) actOnOperation(c echo.Context) error {
@@ -491,6 +500,10 @@ func (s *Server) actOnOperation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	checks, err := checkResults(req.Checks)
+	if err != nil {
+		return err
+	}
 	tr := book.TransitionRequest{
 		Operation:   id,
 		Action:      action,
@@ -499,6 +512,7 @@ func (s *Server) actOnOperation(c echo.Context) error {
 		Version:     req.Version,
 		Idempotency: idem,
 		Lots:        req.Lots,
+		Checks:      checks,
 	}
 	switch {
 	case req.Quantity == nil:

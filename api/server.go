@@ -442,5 +442,6 @@ func (s *Server) routes(reg *prometheus.Registry) *echo.Echo {
 	v1.PUT("/sim/devices/:id/faults", s.simulator, s.authenticated, s.require(PermSimulate))
 	s.repairRoutes(v1)
 	s.stopRoutes(v1)
+	s.qualityRoutes(v1)
 	return e
 }
