@@ -36,6 +36,10 @@ type UnitStep struct {
 	Acts      []book.Act            `json:"acts"`
 	Readings  []book.ReadingSummary `json:"readings"`
 	Lots      []book.OperationLot   `json:"lots"`
+	// Checks are the step's quality checks (results, who, when); NonConformances the failed
+	// ones with their decisions.
+	Checks          []book.CheckRecord    `json:"checks"`
+	NonConformances []book.NonConformance `json:"nonconformances"`
 }
 
 // UnitCertificate is what a genealogy says of the unit's certificate.
@@ -53,7 +57,8 @@ func GenealogyOf(g book.Genealogy) UnitGenealogy {
 		Notes: nonNil(g.Notes), Photos: nonNil(g.Photos),
 		Certificate: UnitCertificate{Revisions: g.Revisions, Page: "/u/" + url.PathEscape(g.Unit.Serial)}}
 	for _, s := range g.Steps {
-		out.Steps = append(out.Steps, UnitStep{Operation: s.Operation, Acts: nonNil(s.Acts), Readings: nonNil(s.Readings), Lots: nonNil(s.Lots)})
+		out.Steps = append(out.Steps, UnitStep{Operation: s.Operation, Acts: nonNil(s.Acts), Readings: nonNil(s.Readings), Lots: nonNil(s.Lots),
+			Checks: nonNil(s.Checks), NonConformances: nonNil(s.NonConformances)})
 	}
 	if g.Revisions > 0 {
 		at := g.LastIssued

@@ -160,8 +160,8 @@ func checkLots(lots map[string]string) error {
 // step returns the routing step of op, an operation of wo.
 func (b *Book) step(wo WorkOrder, op Operation) (configs.Step, error) {
 	p, ok := b.product(wo.SKU)
-	if !ok || op.Seq < 0 || op.Seq >= len(p.Routing) {
-		return configs.Step{}, fmt.Errorf("operation %d: step %d of sku %q is not in the factory's routings", op.ID, op.Seq+1, wo.SKU)
+	if !ok || op.Step < 0 || op.Step >= len(p.Routing) {
+		return configs.Step{}, fmt.Errorf("operation %d: step %d of sku %q is not in the factory's routings", op.ID, op.Step+1, wo.SKU)
 	}
 	return p.Routing[op.Step], nil
 }

@@ -56,15 +56,6 @@ func (b *Book) checkReason() string {
 	return configs.DefaultStops().Check
 }
 
-// stepOf returns the routing step op follows in the product of sku.
-func (b *Book) stepOf(sku string, op Operation) (configs.Step, bool) {
-	p, ok := b.product(sku)
-	if !ok || op.Step < 0 || op.Step >= len(p.Routing) {
-		return configs.Step{}, false
-	}
-	return p.Routing[op.Step], true
-}
-
 // stepName is how a step is named to a person.
 func stepName(s configs.Step) string {
 	if s.Name != "" {
@@ -135,8 +126,8 @@ func checkNamed(cs []configs.Check, name string) (configs.Check, bool) {
 // checkCompletion judges the checks of a completion of op (of work order wo) before anything
 // is stored. It returns nil outcomes when op's step has no checklist and none were given.
 func (b *Book) checkCompletion(req TransitionRequest, op Operation, wo WorkOrder) ([]CheckOutcome, bool, error) {
-	step, ok := b.stepOf(wo.SKU, op)
-	if !ok || (len(step.Checks) == 0 && req.Checks == nil) {
+	step, err := b.step(wo, op)
+	if err != nil || (len(step.Checks) == 0 && req.Checks == nil) {
 		if len(req.Checks) > 0 {
 			return nil, false, fieldErr("checks", "operation %d follows no step of %s with a checklist", op.ID, wo.SKU)
 		}
@@ -264,9 +255,9 @@ func (b *Book) decide(tx Tx, d NCDecision, note string, now time.Time) (NonConfo
 			return NonConformance{}, err
 		}
 	case NCRework:
-		step, ok := b.stepOf(wo.SKU, op)
-		if !ok {
-			return NonConformance{}, fmt.Errorf("non-conformance %d: operation %d follows no step of %s", nc.ID, op.ID, wo.SKU)
+		step, err := b.step(wo, op)
+		if err != nil {
+			return NonConformance{}, fmt.Errorf("non-conformance %d: %w", nc.ID, err)
 		}
 		rework := Operation{WorkOrder: wo.ID, Seq: op.Seq + 1, Step: op.Step, ReworkOf: op.ID,
 			Name: "Rework: " + stepName(step), Capability: op.Capability, Quantity: op.Quantity - op.Scrapped,

@@ -58,6 +58,10 @@ type StoryStep struct {
 	// Lots are the lots the operation made and consumed: the one it made first, then the
 	// consumed ones by material.
 	Lots []OperationLot
+	// Checks are the quality checks recorded at the operation, by time; NonConformances the
+	// ones that failed, with their decisions.
+	Checks          []CheckRecord
+	NonConformances []NonConformance
 }
 
 // story reads the story of unit number of work order wo.
@@ -78,6 +82,14 @@ func (b *Book) story(tx ReadTx, wo WorkOrder, number int) (Story, error) {
 			acts[e.Operation] = append(acts[e.Operation], a)
 		}
 	}
+	checks, err := tx.WorkOrderChecks(wo.ID)
+	if err != nil {
+		return Story{}, err
+	}
+	ncs, err := tx.WorkOrderNonConformances(wo.ID)
+	if err != nil {
+		return Story{}, err
+	}
 	for _, op := range ops {
 		if op.State != Done {
 			continue
@@ -90,7 +102,18 @@ func (b *Book) story(tx ReadTx, wo WorkOrder, number int) (Story, error) {
 		if err != nil {
 			return Story{}, fmt.Errorf("reading the lots of operation %d: %w", op.ID, err)
 		}
-		s.Steps = append(s.Steps, StoryStep{Operation: op, Acts: acts[op.ID], Readings: rs, Lots: lots})
+		st := StoryStep{Operation: op, Acts: acts[op.ID], Readings: rs, Lots: lots}
+		for _, c := range checks {
+			if c.Operation == op.ID {
+				st.Checks = append(st.Checks, c)
+			}
+		}
+		for _, nc := range ncs {
+			if nc.Operation == op.ID {
+				st.NonConformances = append(st.NonConformances, nc)
+			}
+		}
+		s.Steps = append(s.Steps, st)
 	}
 	notes, err := tx.Notes(wo.ID)
 	if err != nil {

@@ -618,8 +618,8 @@ func (c *Cell) complete(ctx context.Context, head *book.QueueEntry) error {
 // what the step leaves out, and the units to make.
 func (c *Cell) params(head *book.QueueEntry, units int) (map[string]float64, error) {
 	p, ok := c.cfg.Factory.Product(head.SKU)
-	if !ok || head.Seq >= len(p.Routing) {
-		return nil, fmt.Errorf("operation %d: no routing step %d for sku %s", head.ID, head.Seq, head.SKU)
+	if !ok || head.Step >= len(p.Routing) {
+		return nil, fmt.Errorf("operation %d: no routing step %d for sku %s", head.ID, head.Step, head.SKU)
 	}
 	out := maps.Clone(c.cfg.Profile.Defaults)
 	if out == nil {

@@ -154,7 +154,7 @@ func (p *Pages) showGenealogy(c echo.Context, status int, g book.Genealogy, prob
 	page := genealogyPage{Genealogy: g, Params: map[int64]string{}, unitCare: care}
 	if prod, ok := p.factory.Product(g.WorkOrder.SKU); ok {
 		for _, s := range g.Steps {
-			if s.Operation.Seq < 0 || s.Operation.Seq >= len(prod.Routing) {
+			if s.Operation.Step < 0 || s.Operation.Step >= len(prod.Routing) {
 				continue
 			}
 			params := prod.Routing[s.Operation.Step].Params

@@ -370,7 +370,7 @@ func (p *Pages) job(ctx context.Context, e book.QueueEntry, current bool) (job, 
 	}
 	if pr, ok := p.factory.Product(e.SKU); ok {
 		j.Product = pr.Name
-		if e.Seq < len(pr.Routing) {
+		if e.Step < len(pr.Routing) {
 			st := pr.Routing[e.Step]
 			if current && (st.MakesLot || len(st.Materials) > 0) {
 				lots, err := p.book.Lots(ctx, e.ID)

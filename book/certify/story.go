@@ -56,7 +56,12 @@ func (i *Issuer) revisionOf(s book.Story) provenance.Revision {
 				r.Lots.Consumed = appendLot(r.Lots.Consumed, provenance.Lot{Material: l.Material, ID: l.Lot})
 			}
 		}
-		if op.Seq < len(product.Routing) {
+		for _, c := range st.Checks {
+			for _, o := range c.Outcomes {
+				step.Checks = append(step.Checks, provenance.Check{Name: o.Name, Value: o.Value, Unit: o.Unit, Pass: o.Pass})
+			}
+		}
+		if op.Step < len(product.Routing) {
 			step.Params = product.Routing[op.Step].Params
 		}
 		if first.IsZero() || step.Start.Before(first) {

@@ -72,6 +72,19 @@ type Step struct {
 	// Params are the job params the machine was given.
 	Params   map[string]float64 `json:"params"`
 	Readings []Reading          `json:"readings"`
+	// Checks are the results of the step's quality checklist, item by item, as recorded at
+	// its completion. Left out of the JSON when empty, so that a revision written before
+	// steps had checks reads back to the bytes that were signed.
+	Checks []Check `json:"checks,omitempty"`
+}
+
+// Check is the result of one item of a step's quality checklist: a pass-or-fail item, or a
+// measurement with its value and unit.
+type Check struct {
+	Name  string   `json:"name"`
+	Value *float64 `json:"value,omitempty"`
+	Unit  string   `json:"unit,omitempty"`
+	Pass  bool     `json:"pass"`
 }
 
 // Reading summarises what the machine measured of one quantity during a step: the lowest and
