@@ -360,3 +360,47 @@ func TestQualitySurvivesRestart(t *testing.T) {
 		t.Errorf("operations after restart = %+v", after)
 	}
 }
+
+// TestReworkQueuedAtTheSameCell: the rework goes to the cell where its step failed, though the
+// dispatcher would send it to a less loaded one; when that cell is down, it is dispatched as
+// usual.
+func TestReworkQueuedAtTheSameCell(t *testing.T) {
+	for _, down := range []bool{false, true} {
+		t.Run(map[bool]string{false: "cell up", true: "cell down"}[down], func(t *testing.T) {
+			fx := qualityFixture(t)
+			ctx := context.Background()
+			// A and C weave at weave-1 (C the longer), B at weave-2.
+			fx.mustImport(t, "winter", "order_id,sku,quantity\nA,RUG,2\nB,RUG,2\nC,RUG,3\n")
+			for _, id := range []string{"A", "B", "C"} {
+				dye := fx.ops(t, id)[0]
+				fx.mustAct(t, dye.ID, book.ActionStart)
+				fx.mustAct(t, dye.ID, book.ActionComplete)
+			}
+			a, c := fx.ops(t, "A")[1], fx.ops(t, "C")[1]
+			if a.Cell != c.Cell {
+				t.Fatalf("A weaves at %s, C at %s: want the same cell", a.Cell, c.Cell)
+			}
+			fx.mustAct(t, a.ID, book.ActionStart)
+			res, err := fx.complete(a.ID, "person:ana", goodChecks(150))
+			if err != nil || res.NonConformance == nil {
+				t.Fatalf("failing A's check: %v", err)
+			}
+			if down {
+				if _, err := fx.book.CellDown(ctx, a.Cell, "warp break", book.Actor("cell:"+a.Cell)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			nc, err := fx.decide(t, res.NonConformance.ID, book.NCRework, "", false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rework := fx.ops(t, "A")[2]
+			if rework.ID != nc.Rework || rework.State != book.Queued {
+				t.Fatalf("rework = %+v", rework)
+			}
+			if same := rework.Cell == a.Cell; same == down {
+				t.Errorf("the rework is queued at %s; A failed at %s (down %v)", rework.Cell, a.Cell, down)
+			}
+		})
+	}
+}
