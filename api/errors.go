@@ -44,6 +44,7 @@ const (
 	codeSerialTaken      = "serial_taken"
 	codeDecided          = "decided"
 	codeCheckRequired    = "check_required"
+	codeAwaitingDecision = "awaiting_decision"
 	codeExpired          = "estimate_expired"
 	codeWindowClosed     = "reason_window_closed"
 	codeNoWorkStop       = "no_work_stop"
@@ -148,6 +149,8 @@ func classify(err error) (int, errorBody) {
 		return http.StatusConflict, body(codeNoWorkStop, err.Error())
 	case errors.Is(err, book.ErrCheckRequired):
 		return http.StatusConflict, body(codeCheckRequired, err.Error())
+	case errors.Is(err, book.ErrAwaitingDecision):
+		return http.StatusConflict, body(codeAwaitingDecision, err.Error())
 	case errors.Is(err, book.ErrNotDecidable):
 		return http.StatusConflict, body(codeIllegal, err.Error())
 	case errors.Is(err, book.ErrForbidden):

@@ -107,6 +107,9 @@ func (b *Book) transition(tx Tx, req TransitionRequest, reason string, now time.
 	if err != nil {
 		return TransitionResult{}, err
 	}
+	if err := b.awaitsDecision(tx, op); err != nil {
+		return TransitionResult{}, err
+	}
 	wo, err := tx.WorkOrder(op.WorkOrder)
 	if err != nil {
 		return TransitionResult{}, fmt.Errorf("reading work order %d: %w", op.WorkOrder, err)

@@ -29,6 +29,9 @@ var (
 	// ErrNotDecidable is returned (wrapped) when the operation of an open non-conformance no
 	// longer waits for its decision (it was resumed, completed or scrapped meanwhile).
 	ErrNotDecidable = errors.New("the operation no longer waits for the decision")
+	// ErrAwaitingDecision is returned (wrapped) when an operation whose check failed is
+	// resumed or scrapped before its non-conformance is decided: only a decision moves it on.
+	ErrAwaitingDecision = errors.New("the operation waits for the decision on its failed check")
 )
 
 // NCDecidedError says what was decided of a non-conformance before: another decision is
@@ -176,6 +179,25 @@ func (b *Book) recordCheck(tx Tx, actor Actor, op Operation, wo WorkOrder, outco
 	return &nc, nil
 }
 
+// awaitsDecision refuses an action on op, paused for its failed check, while the
+// non-conformance it opened is open: the decision is what moves it on, so that none is left
+// open on an operation that went on without it.
+func (b *Book) awaitsDecision(tx Tx, op Operation) error {
+	if op.State != Paused || op.Reason != b.checkReason() {
+		return nil
+	}
+	ncs, err := tx.WorkOrderNonConformances(op.WorkOrder)
+	if err != nil {
+		return err
+	}
+	for _, nc := range ncs {
+		if nc.Operation == op.ID && nc.State == NCOpen {
+			return fmt.Errorf("operation %d: decide non-conformance %d (rework, scrap or accept): %w", op.ID, nc.ID, ErrAwaitingDecision)
+		}
+	}
+	return nil
+}
+
 // failCheck pauses op, whose check failed, for the decision, with the check reason: its units
 // done stay.
 func (b *Book) failCheck(tx Tx, actor Actor, op *Operation, wo WorkOrder, now time.Time) error {
@@ -248,13 +270,7 @@ func (b *Book) decide(tx Tx, d NCDecision, note string, now time.Time) (NonConfo
 	if err != nil {
 		return NonConformance{}, fmt.Errorf("reading work order %d: %w", op.WorkOrder, err)
 	}
-	switch d.Decision {
-	case NCScrap:
-		req := TransitionRequest{Operation: op.ID, Action: ActionScrap, Actor: d.Actor}
-		if _, err := b.transition(tx, req, b.checkReason(), now); err != nil {
-			return NonConformance{}, err
-		}
-	case NCRework:
+	if d.Decision == NCRework {
 		step, err := b.step(wo, op)
 		if err != nil {
 			return NonConformance{}, fmt.Errorf("non-conformance %d: %w", nc.ID, err)
@@ -269,14 +285,18 @@ func (b *Book) decide(tx Tx, d NCDecision, note string, now time.Time) (NonConfo
 			return NonConformance{}, err
 		}
 		nc.Rework = rework.ID
-		fallthrough
-	case NCAccept:
-		if err := b.completeChecked(tx, d.Actor, op, wo, now); err != nil {
-			return NonConformance{}, err
-		}
 	}
+	// The decision is stored first: the operation no longer waits for it (see awaitsDecision).
 	nc.State, nc.DecidedBy, nc.DecidedAt, nc.Note = d.Decision, string(d.Actor), &now, note
 	if err := tx.DecideNonConformance(nc); err != nil {
+		return NonConformance{}, err
+	}
+	if d.Decision == NCScrap {
+		req := TransitionRequest{Operation: op.ID, Action: ActionScrap, Actor: d.Actor}
+		if _, err := b.transition(tx, req, b.checkReason(), now); err != nil {
+			return NonConformance{}, err
+		}
+	} else if err := b.completeChecked(tx, d.Actor, op, wo, now); err != nil {
 		return NonConformance{}, err
 	}
 	if err := b.event(tx, Event{At: now, Actor: string(d.Actor), Kind: EventNCDecided, Cell: nc.Cell, Drop: wo.Drop,

@@ -203,6 +203,12 @@ func TestFailedCheckPausesAndOpensNonConformance(t *testing.T) {
 	if !hasEvent(evs, book.EventQualityChecked, op.ID, "failed: Width") || !hasEvent(evs, book.EventNCOpened, op.ID, "non-conformance") {
 		t.Error("missing quality.checked or nonconformance.opened event")
 	}
+	// Only a decision moves the operation on: no non-conformance is left open behind it.
+	for _, a := range []book.Action{book.ActionResume, book.ActionScrap} {
+		if _, err := fx.act(t, op.ID, a, "x"); !errors.Is(err, book.ErrAwaitingDecision) {
+			t.Errorf("%s before the decision: %v, want ErrAwaitingDecision", a, err)
+		}
+	}
 }
 
 // TestReworkDecision: rework inserts an operation right after the failed one, of the same
