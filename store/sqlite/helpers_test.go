@@ -77,7 +77,7 @@ func fixture(drop string, i int) (book.Order, book.WorkOrder, []book.Operation, 
 		Priority: o.Priority, Due: o.Due, State: book.WorkOpen, IntakeAt: o.IntakeAt}
 	ops := make([]book.Operation, len(routing))
 	for seq, r := range routing {
-		ops[seq] = book.Operation{Seq: seq, Name: r.name, Capability: r.capability, Quantity: o.Quantity,
+		ops[seq] = book.Operation{Seq: seq, Step: seq, Name: r.name, Capability: r.capability, Quantity: o.Quantity,
 			UnitTime: r.unit, Setup: r.setup, State: book.Pending}
 	}
 	ops[0].State = book.Ready

@@ -1,0 +1,145 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/cellforge/cellforge/book"
+)
+
+// TestInsertOperationAt: an operation inserted mid-routing takes its seq, the later ones move
+// one place up (their step kept), it can be changed in the same transaction, the state counts
+// count it, and all of it is read back after the store is opened again.
+func TestInsertOperationAt(t *testing.T) {
+	s, path := openTest(t)
+	w := importOrders(t, s, "d1", 0, 1)[0]
+	n := len(w.ops)
+	var id int64
+	mustWrite(t, s, func(tx book.Tx) error {
+		first := w.ops[0]
+		first.State = book.Done
+		if err := tx.UpdateOperation(&first); err != nil { // held back, sent with the insert
+			return err
+		}
+		op := book.Operation{WorkOrder: w.wo.ID, Seq: 1, Step: 0, ReworkOf: first.ID, Name: "Rework: x",
+			Capability: first.Capability, Quantity: first.Quantity, State: book.Pending}
+		if err := tx.InsertOperationAt(&op); err != nil {
+			return err
+		}
+		id = op.ID
+		op.State = book.Ready
+		return tx.UpdateOperation(&op)
+	})
+	check := func(s *Store) {
+		t.Helper()
+		mustRead(t, s, func(tx book.ReadTx) error {
+			ops, err := tx.Operations(w.wo.ID)
+			if err != nil {
+				return err
+			}
+			if len(ops) != n+1 {
+				t.Fatalf("%d operations, want %d", len(ops), n+1)
+			}
+			for i, op := range ops {
+				if op.Seq != i {
+					t.Errorf("operation %d at seq %d, want %d", op.ID, op.Seq, i)
+				}
+			}
+			if r := ops[1]; r.ID != id || r.Step != 0 || r.ReworkOf != w.ops[0].ID || r.State != book.Ready || r.Version != 1 {
+				t.Errorf("the inserted operation = %+v", r)
+			}
+			for i, op := range ops[2:] {
+				if op.ID != w.ops[i+1].ID || op.Step != i+1 || op.ReworkOf != 0 {
+					t.Errorf("operation %d: step %d, rework of %d; want operation %d of step %d", op.ID, op.Step, op.ReworkOf, w.ops[i+1].ID, i+1)
+				}
+			}
+			_, byState, err := tx.Counts()
+			if err != nil {
+				return err
+			}
+			if byState[book.Ready] != 1 || byState[book.Done] != 1 || byState[book.Pending] != n-1 {
+				t.Errorf("operation counts = %v", byState)
+			}
+			return nil
+		})
+	}
+	check(s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Open(context.Background(), path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	check(s2)
+	err = s2.Write(context.Background(), func(tx book.Tx) error {
+		return tx.InsertOperationAt(&book.Operation{WorkOrder: 999999, Seq: 1, State: book.Pending})
+	})
+	if !errors.Is(err, book.ErrNotFound) {
+		t.Errorf("into an unknown work order: %v, want ErrNotFound", err)
+	}
+}
+
+// TestChecksAndNonConformances stores a check and the non-conformance it opened, reads them by
+// operation, work order, id and filter, and stores a decision.
+func TestChecksAndNonConformances(t *testing.T) {
+	s, _ := openTest(t)
+	w := importOrders(t, s, "d1", 0, 1)[0]
+	op := w.ops[0]
+	v, lo, hi := 27.5, 29.0, 31.0
+	c := book.CheckRecord{Operation: op.ID, WorkOrder: w.wo.ID, Cell: "weave-1", SKU: w.wo.SKU, Step: 0, Units: 2,
+		Outcomes: []book.CheckOutcome{{Name: "Even", Pass: true}, {Name: "Width", Measure: true, Unit: "cm", Value: &v, Min: &lo, Max: &hi}},
+		By: "person:ana", At: t0}
+	nc := book.NonConformance{Operation: op.ID, WorkOrder: w.wo.ID, Cell: "weave-1", SKU: w.wo.SKU, Failed: []string{"Width"},
+		State: book.NCOpen, OpenedAt: t0, OpenedBy: "person:ana"}
+	mustWrite(t, s, func(tx book.Tx) error {
+		if err := tx.InsertCheck(&c); err != nil {
+			return err
+		}
+		nc.Check = c.ID
+		return tx.InsertNonConformance(&nc)
+	})
+	mustRead(t, s, func(tx book.ReadTx) error {
+		for _, read := range []func() ([]book.CheckRecord, error){
+			func() ([]book.CheckRecord, error) { return tx.Checks(op.ID) },
+			func() ([]book.CheckRecord, error) { return tx.WorkOrderChecks(w.wo.ID) },
+		} {
+			cs, err := read()
+			if err != nil || len(cs) != 1 || cs[0].ID != c.ID || cs[0].Passed || *cs[0].Outcomes[1].Value != 27.5 || !cs[0].At.Equal(t0) {
+				t.Errorf("checks = %+v, %v", cs, err)
+			}
+		}
+		for _, f := range []book.NCFilter{{}, {State: book.NCOpen}, {Cell: "weave-1"}, {State: book.NCOpen, Cell: "weave-1", Limit: 1}} {
+			got, err := tx.NonConformances(f)
+			if err != nil || len(got) != 1 || got[0].ID != nc.ID || got[0].Failed[0] != "Width" || got[0].DecidedAt != nil {
+				t.Errorf("non-conformances of %+v = %+v, %v", f, got, err)
+			}
+		}
+		for _, f := range []book.NCFilter{{State: book.NCRework}, {Cell: "pack-1"}} {
+			if got, err := tx.NonConformances(f); err != nil || len(got) != 0 {
+				t.Errorf("non-conformances of %+v = %+v, %v", f, got, err)
+			}
+		}
+		return nil
+	})
+	nc.State, nc.DecidedBy, nc.DecidedAt, nc.Note, nc.Rework = book.NCAccept, "person:max", &t0, "fine", 0
+	mustWrite(t, s, func(tx book.Tx) error { return tx.DecideNonConformance(nc) })
+	mustRead(t, s, func(tx book.ReadTx) error {
+		got, err := tx.NonConformance(nc.ID)
+		if err != nil || got.State != book.NCAccept || got.DecidedBy != "person:max" || got.Note != "fine" || got.DecidedAt == nil {
+			t.Errorf("decided = %+v, %v", got, err)
+		}
+		if _, err := tx.NonConformance(nc.ID + 1); !errors.Is(err, book.ErrNotFound) {
+			t.Errorf("an unknown one: %v", err)
+		}
+		return nil
+	})
+	err := s.Write(context.Background(), func(tx book.Tx) error {
+		return tx.DecideNonConformance(book.NonConformance{ID: nc.ID + 1, State: book.NCScrap})
+	})
+	if !errors.Is(err, book.ErrNotFound) {
+		t.Errorf("deciding an unknown one: %v", err)
+	}
+}
