@@ -91,7 +91,7 @@ func TestChecksAndNonConformances(t *testing.T) {
 	v, lo, hi := 27.5, 29.0, 31.0
 	c := book.CheckRecord{Operation: op.ID, WorkOrder: w.wo.ID, Cell: "weave-1", SKU: w.wo.SKU, Step: 0, Units: 2,
 		Outcomes: []book.CheckOutcome{{Name: "Even", Pass: true}, {Name: "Width", Measure: true, Unit: "cm", Value: &v, Min: &lo, Max: &hi}},
-		By: "person:ana", At: t0}
+		By:       "person:ana", At: t0}
 	nc := book.NonConformance{Operation: op.ID, WorkOrder: w.wo.ID, Cell: "weave-1", SKU: w.wo.SKU, Failed: []string{"Width"},
 		State: book.NCOpen, OpenedAt: t0, OpenedBy: "person:ana"}
 	mustWrite(t, s, func(tx book.Tx) error {
