@@ -195,8 +195,8 @@ func (b *Book) oeeInput(ctx context.Context, cells []string, from, to, now time.
 		}
 		for _, c := range counts {
 			in.Counts = append(in.Counts, oee.Count{Cell: c.Cell, Operation: c.Operation, At: c.At, Done: c.Done, Scrapped: c.Scrapped})
-			// Rework and failed checks are told by the quality records.
-			in.Operations[c.Operation] = oee.Operation{ID: c.Operation, UnitTime: c.UnitTime, GoodBefore: c.GoodBefore}
+			in.Operations[c.Operation] = oee.Operation{ID: c.Operation, UnitTime: c.UnitTime, GoodBefore: c.GoodBefore,
+				Rework: c.Rework, Failed: c.Failed}
 		}
 		return nil
 	})
@@ -248,7 +248,8 @@ func (b *Book) FirstPassYield(ctx context.Context, from, to time.Time, by YieldB
 			return err
 		}
 		for _, o := range ended {
-			ops = append(ops, oee.Operation{ID: o.ID, Cell: o.Cell, SKU: o.SKU, Ended: o.Ended, Done: o.Done, Scrapped: o.Scrapped})
+			ops = append(ops, oee.Operation{ID: o.ID, Cell: o.Cell, SKU: o.SKU, Ended: o.Ended, Done: o.Done, Scrapped: o.Scrapped,
+				Rework: o.Rework, Failed: o.Failed})
 		}
 		return nil
 	})

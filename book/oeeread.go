@@ -26,6 +26,9 @@ type UnitCount struct {
 	UnitTime  time.Duration
 	// GoodBefore is true when the operation counted a good unit before the from of the read.
 	GoodBefore bool
+	// Rework is true for a rework operation, Failed for one whose check failed (it has a
+	// non-conformance, whatever was decided).
+	Rework, Failed bool
 }
 
 // EndedOperation is an operation that ended, for first-pass yield.
@@ -36,4 +39,6 @@ type EndedOperation struct {
 	Ended    time.Time
 	Done     int // its good units: quantity less scrapped
 	Scrapped int
+	// Rework and Failed are as in UnitCount.
+	Rework, Failed bool
 }

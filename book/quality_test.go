@@ -7,8 +7,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/oee"
 	"github.com/cellforge/cellforge/configs"
 )
 
@@ -408,5 +410,42 @@ func TestReworkQueuedAtTheSameCell(t *testing.T) {
 				t.Errorf("the rework is queued at %s; A failed at %s (down %v)", rework.Cell, a.Cell, down)
 			}
 		})
+	}
+}
+
+// TestOEECountsFailedChecksAndRework: the units of an operation whose check failed and of its
+// rework are counted in OEE's total but none as good, and first-pass yield leaves the rework
+// out and counts the failed operation's units as not first pass.
+func TestOEECountsFailedChecksAndRework(t *testing.T) {
+	fx := qualityFixture(t)
+	nc, _ := failWeave(t, fx)
+	rw, err := fx.decide(t, nc.ID, book.NCRework, "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx.mustAct(t, rw.Rework, book.ActionStart)
+	if _, err := fx.complete(rw.Rework, "person:ana", goodChecks(160)); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	from, to := fx.clock.Now().Add(-24*time.Hour), fx.clock.Now().Add(time.Second)
+	fx.clock.Advance(2 * time.Second)
+	rep, err := fx.book.OEE(ctx, book.OEEQuery{From: from, To: to, By: oee.ByDay, Cell: nc.Cell})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The weave cell: 2 units done at the failed operation, 2 at its rework: 4 in all, none good.
+	if rep.Total.Total != 4 || rep.Total.Good != 0 || rep.Total.ProductionRejectUnits != 4 {
+		t.Errorf("weave cell: total %d, good %d, production rejects %d; want 4, 0, 4",
+			rep.Total.Total, rep.Total.Good, rep.Total.ProductionRejectUnits)
+	}
+	y, err := fx.book.FirstPassYield(ctx, from, to, book.YieldByCell)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range y {
+		if e.Key == nc.Cell && (e.FirstPass != 0 || e.Total != 2) {
+			t.Errorf("first-pass yield at %s: %d of %d, want 0 of 2 (the rework left out)", e.Key, e.FirstPass, e.Total)
+		}
 	}
 }

@@ -19,6 +19,7 @@ func (t *readTx) UnitCounts(from, to time.Time, cell string) ([]book.UnitCount, 
 	// pluses keep the planner from scanning every earlier progress event for each row instead).
 	rows, err := t.query(`SELECT e.at, e.cell, e.operation, e.kind, e.to_state, e.quantity,
 			o.quantity - o.scrapped - o.units_done, o.unit_time_ns,
+			COALESCE(o.rework_of, 0) <> 0, EXISTS (SELECT 1 FROM nonconformances n WHERE n.operation = o.id),
 			CASE WHEN e.kind = ? OR e.to_state = ? THEN
 				EXISTS (SELECT 1 FROM events p WHERE p.operation = e.operation AND +p.kind = ? AND p.quantity > 0 AND +p.at < ?)
 			ELSE 0 END
@@ -38,7 +39,7 @@ func (t *readTx) UnitCounts(from, to time.Time, cell string) ([]book.UnitCount, 
 		var at, unitTime int64
 		var kind, toState string
 		var quantity, uncounted int
-		err := sc.Scan(&at, &c.Cell, &c.Operation, &kind, &toState, &quantity, &uncounted, &unitTime, &c.GoodBefore)
+		err := sc.Scan(&at, &c.Cell, &c.Operation, &kind, &toState, &quantity, &uncounted, &unitTime, &c.Rework, &c.Failed, &c.GoodBefore)
 		c.At, c.UnitTime = fromMicros(at), time.Duration(unitTime)
 		switch {
 		case kind == book.EventOperationProgress:
@@ -58,7 +59,8 @@ func (t *readTx) UnitCounts(from, to time.Time, cell string) ([]book.UnitCount, 
 
 // EndedOperations returns the operations ended in [from, to) with their work order's SKU, by id.
 func (t *readTx) EndedOperations(from, to time.Time) ([]book.EndedOperation, error) {
-	rows, err := t.query(`SELECT o.id, o.cell, w.sku, o.ended_at, o.quantity - o.scrapped, o.scrapped, o.state
+	rows, err := t.query(`SELECT o.id, o.cell, w.sku, o.ended_at, o.quantity - o.scrapped, o.scrapped, o.state,
+			COALESCE(o.rework_of, 0) <> 0, EXISTS (SELECT 1 FROM nonconformances n WHERE n.operation = o.id)
 		FROM operations o JOIN work_orders w ON w.id = o.work_order
 		WHERE o.ended_at >= ? AND o.ended_at < ? AND o.state IN (?, ?) AND o.cell <> ''
 		ORDER BY o.id`, micros(from), micros(to), string(book.Done), string(book.Scrapped))
@@ -69,7 +71,7 @@ func (t *readTx) EndedOperations(from, to time.Time) ([]book.EndedOperation, err
 		var o book.EndedOperation
 		var ended int64
 		var state string
-		err := sc.Scan(&o.ID, &o.Cell, &o.SKU, &ended, &o.Done, &o.Scrapped, &state)
+		err := sc.Scan(&o.ID, &o.Cell, &o.SKU, &ended, &o.Done, &o.Scrapped, &state, &o.Rework, &o.Failed)
 		o.Ended = fromMicros(ended)
 		if state == string(book.Scrapped) {
 			o.Done = 0
