@@ -59,6 +59,8 @@ const (
 	// PermStops is a read that needs more than a role: the list of every cell's stops, with
 	// who gave each its reason, is a report on people's work.
 	PermStops Permission = "list the stops of the cells"
+	// PermMargins is a read that needs more than a role: a drop's prices, costs and margin.
+	PermMargins Permission = "read the margins of drops"
 )
 
 // grants says which roles hold each permission.
@@ -73,6 +75,7 @@ var grants = map[Permission][]string{
 	PermSellCare: {configs.RoleManager, configs.RoleAdmin},
 	PermStops:    {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
 	PermAccept:   {configs.RoleManager, configs.RoleAdmin},
+	PermMargins:  {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
 }
 
 // Allowed reports whether a role holds a permission.

@@ -418,6 +418,8 @@ func (s *Server) routes(reg *prometheus.Registry) *echo.Echo {
 	v1.GET("/plan", s.getPlan, s.authenticated)
 	v1.GET("/plan/operations", s.planOperations, s.authenticated)
 	v1.GET("/turnaround", s.allTurnaround, s.authenticated)
+	v1.GET("/drops/:drop/margin", s.dropMargin, s.authenticated, s.require(PermMargins))
+	v1.GET("/margins", s.allMargins, s.authenticated, s.require(PermMargins))
 	v1.GET("/orders/:order", s.getOrder, s.authenticated)
 	v1.POST("/orders/:order/remake", s.remakeOrder, s.authenticated, s.require(PermRemake))
 	v1.GET("/work-orders", s.listWorkOrders, s.authenticated)
