@@ -11,6 +11,7 @@ import (
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/book/booktest"
 	"github.com/cellforge/cellforge/book/intake"
+	"github.com/cellforge/cellforge/book/margin"
 	"github.com/cellforge/cellforge/configs"
 	"github.com/cellforge/cellforge/store/sqlite"
 )
@@ -388,6 +389,97 @@ drops:
 		for b.Loop() {
 			if q, _, err := bk.QueuePage(ctx, "dye-1", 50); err != nil || len(q) != 50 {
 				b.Fatalf("%d queued, %v", len(q), err)
+			}
+		}
+	})
+}
+
+// BenchmarkDropMargin measures the margin of a drop of 10,000 orders of two scarves (20,000
+// operations), 1,000 of whose first steps ran (started, paused, resumed and completed: four
+// events each), priced and with rates: the book's whole read and computation, the read of its
+// inputs alone and the pure computation alone, beside two peers in the same run, the
+// turnaround of the same drop (a drop-wide read of the event log) and the store's read of the
+// drop's 10,000 work orders.
+func BenchmarkDropMargin(b *testing.B) {
+	const orders, ran = 10_000, 1_000
+	var csv bytes.Buffer
+	csv.WriteString("order_id,sku,quantity\n")
+	for i := range orders {
+		fmt.Fprintf(&csv, "O-%06d,SCARF,2\n", i)
+	}
+	f := booktest.Parse(b, "bench.yaml", []byte(benchFactory))
+	for i := range f.Cells {
+		f.Cells[i].LabourRate, f.Cells[i].MachineRate = 1850, 400
+	}
+	for i := range f.Products {
+		f.Products[i].Price = 4500
+		for j := range f.Products[i].Routing {
+			f.Products[i].Routing[j].MaterialCost = 325
+		}
+	}
+	st, _ := booktest.Store(b, "book.db")
+	ctx := context.Background()
+	bk := book.New(book.Config{Store: st, Factory: f})
+	rr, err := intake.NewCSV(&csv)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := bk.Import(ctx, book.ImportRequest{Drop: "big", Rows: rr, Actor: "bench"}); err != nil {
+		b.Fatal(err)
+	}
+	wos, err := bk.WorkOrders(ctx, book.WorkOrderFilter{Drop: "big", Limit: ran})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, wo := range wos {
+		d, err := bk.WorkOrder(ctx, wo.ID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		op := d.Operations[0].ID
+		for _, a := range []book.Action{book.ActionStart, book.ActionPause, book.ActionResume, book.ActionComplete} {
+			if _, err := bk.Transition(ctx, book.TransitionRequest{Operation: op, Action: a, Actor: "bench", Reason: "break"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("margin", func(b *testing.B) {
+		for b.Loop() {
+			if m, err := bk.Margin(ctx, "big"); err != nil || m.Total.Predicted.Units != 2*orders {
+				b.Fatalf("%+v, %v", m.Total, err)
+			}
+		}
+	})
+	b.Run("inputs", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := bk.MarginInputs(ctx, "big"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	in, err := bk.MarginInputs(ctx, "big")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("compute", func(b *testing.B) {
+		for b.Loop() {
+			margin.Compute(f, in)
+		}
+	})
+	b.Run("peer-turnaround", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := bk.Turnaround(ctx, "big"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("peer-store-work-orders", func(b *testing.B) {
+		for b.Loop() {
+			if err := st.Read(ctx, func(tx book.ReadTx) error {
+				_, err := tx.WorkOrders(book.WorkOrderFilter{Drop: "big"})
+				return err
+			}); err != nil {
+				b.Fatal(err)
 			}
 		}
 	})

@@ -2,23 +2,39 @@ package sqlite
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/cellforge/cellforge/book"
 )
 
-// marginOperationsSQL selects the operations of a drop's work orders through the index
-// work_orders_drop and the operations' (work_order, seq) key.
-const marginOperationsSQL = queueEntryQuery + `WHERE w.drop_id = ? AND w.id < ? AND +o.id < ?
+// marginOperationsSQL selects what the margin needs of the operations of a drop's work orders,
+// with the work orders as the outer loop, read through the index work_orders_drop in id order,
+// and each one's operations through their (work_order, seq) key in seq order: no sort, and no
+// operation of another drop read. Only the columns the margin reads: a drop's operations are
+// many, and the driver's cost is per column read.
+const marginOperationsSQL = `SELECT o.id, o.work_order, o.seq, o.capability, o.quantity, o.unit_time_ns, o.setup_ns,
+		o.state, o.cell, o.scrapped, o.units_done, w.sku
+	FROM work_orders w CROSS JOIN operations o ON o.work_order = w.id
+	WHERE w.drop_id = ? AND w.id < ? AND +o.id < ?
 	ORDER BY w.id, o.seq`
 
-// MarginOperations returns every operation of a drop's work orders with its work order's order,
-// drop and SKU, by work order id and seq.
+// MarginOperations returns every operation of a drop's work orders with its work order's SKU,
+// by work order id and seq: what the margin reads of them (ids, seq, capability, quantity,
+// times, state, cell, units scrapped and done).
 func (t *readTx) MarginOperations(drop string) ([]book.QueueEntry, error) {
 	rows, err := t.query(marginOperationsSQL, drop, t.vis.workOrders, t.vis.operations)
 	if err != nil {
 		return nil, fmt.Errorf("reading the operations of drop %q: %w", drop, err)
 	}
-	ops, err := collect(t.ctx, rows, scanQueueEntry)
+	ops, err := collect(t.ctx, rows, func(sc scanner) (book.QueueEntry, error) {
+		e := book.QueueEntry{Drop: drop}
+		o := &e.Operation
+		var unit, setup int64
+		err := sc.Scan(&o.ID, &o.WorkOrder, &o.Seq, &o.Capability, &o.Quantity, &unit, &setup,
+			&o.State, &o.Cell, &o.Scrapped, &o.UnitsDone, &e.SKU)
+		o.UnitTime, o.Setup = time.Duration(unit), time.Duration(setup)
+		return e, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("reading the operations of drop %q: %w", drop, err)
 	}
