@@ -13,14 +13,15 @@
 # tablet action's latency during it) and prints it, leaving docs/BENCHMARKS.md as it is;
 # scripts/bench.sh photos does the same with the photo store's section, scripts/bench.sh
 # unitpage with the unit page's, scripts/bench.sh promise with the planner's promise checks',
-# scripts/bench.sh repairs with the telemetry collector's read of the repair measures.
+# scripts/bench.sh repairs with the telemetry collector's read of the repair measures,
+# scripts/bench.sh margin with the margin of a drop of 10,000 orders.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 only=${1:-}
 [ -z "$only" ] || [ "$only" = import ] || [ "$only" = photos ] || [ "$only" = unitpage ] || [ "$only" = promise ] ||
-  [ "$only" = repairs ] ||
-  { echo "usage: scripts/bench.sh [import|photos|unitpage|promise|repairs]" >&2; exit 2; }
+  [ "$only" = repairs ] || [ "$only" = margin ] ||
+  { echo "usage: scripts/bench.sh [import|photos|unitpage|promise|repairs|margin]" >&2; exit 2; }
 B=$root/.bench
 rm -rf "$B"
 mkdir -p "$B"
@@ -274,6 +275,65 @@ if [ "$only" = repairs ]; then
   exit 0
 fi
 
+# The margin of a drop (book.Margin: the read of its operations and running intervals, then
+# book/margin's computation) beside the store's read of the drop's work orders, in-process.
+margin_section() {
+  echo "== margin: the margin of a drop of 10,000 orders"
+  go test -run '^$' -bench 'BenchmarkDropMargin' -benchtime 10x -count 3 -benchmem ./book/ | tee "$B/go-margin.txt"
+  # mmed NAME UNIT: the median over the runs of the metric UNIT of BenchmarkDropMargin/NAME.
+  mmed() {
+    awk -v want="BenchmarkDropMargin/$1" -v unit="$2" '
+      { name = $1; sub(/-[0-9]+$/, "", name) }
+      name == want { for (i = 3; i < NF; i++) if ($(i + 1) == unit) print $i }' "$B/go-margin.txt" |
+      sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) exit 1; print a[int((NR + 1) / 2)] }' ||
+      { echo "bench: no $1 $2 in $B/go-margin.txt" >&2; exit 1; }
+  }
+  local peer ms ratio
+  peer=$(mmed peer-store-work-orders ns/op)
+  ms=$(awk -v v="$(mmed margin ns/op)" 'BEGIN { printf "%.0f", v / 1e6 }')
+  ratio=$(awk -v a="$(mmed margin ns/op)" -v b="$peer" 'BEGIN { printf "%.2f", a / b }')
+  # mrow WHAT NAME: a row of the table.
+  mrow() {
+    local ns
+    ns=$(mmed "$2" ns/op)
+    echo "| $1 | $(awk -v v="$ns" 'BEGIN { printf "%.1f", v / 1e6 }') | $(awk -v a="$ns" -v b="$peer" 'BEGIN { printf "%.2f", a / b }')x | $(awk -v v="$(mmed "$2" B/op)" 'BEGIN { printf "%.1f", v / 1048576 }') | $(mmed "$2" allocs/op) |"
+  }
+  cat > "$B/margin.md" <<MD
+## The margin of a drop
+
+The order book in-process, on a drop of 10,000 orders of two scarves (20,000 operations), 1,000
+of whose first steps ran (started, paused, resumed, completed), with prices, rates and material
+costs. The margin (\`Book.Margin\`: the drop's units ordered, its operations and the events
+that open and close their running intervals, then \`book/margin\`'s computation), its read
+alone and its computation alone, beside two peers in the same run: the store's read of the
+drop's 10,000 work orders, and the drop's turnaround. Command:
+\`go test -run '^\$' -bench 'BenchmarkDropMargin' -benchtime 10x -count 3 -benchmem ./book/\`,
+medians of 3 (\`scripts/bench.sh margin\` runs this section alone).
+
+| read | ms | ratio to the work orders' read | allocated MiB | allocations |
+| --- | --- | --- | --- | --- |
+$(mrow "the margin (\`Book.Margin\`)" margin)
+$(mrow "its inputs alone (\`Book.MarginInputs\`)" inputs)
+$(mrow "its computation alone (\`margin.Compute\`)" compute)
+$(mrow "peer: the drop's turnaround" peer-turnaround)
+$(mrow "peer: the store's read of the drop's work orders" peer-store-work-orders)
+
+Ratio of the margin to the read of the drop's work orders: **${ratio}x**; the computation is a
+small part of it, the read of the operations (twice as many rows as work orders) the rest. Aim:
+the margin of a drop of 10,000 orders under 500 ms, as a page asks for it:
+$(awk -v v="$ms" 'BEGIN { print (v < 500 ? "met" : "**missed**") }') (${ms} ms).
+
+\`\`\`
+$(grep -E '^Benchmark' "$B/go-margin.txt")
+\`\`\`
+MD
+}
+if [ "$only" = margin ]; then
+  margin_section
+  cat "$B/margin.md"
+  exit 0
+fi
+
 echo "== building"
 go build -o "$B/cellforge" ./cmd/cellforge
 go build -o "$B/load" ./cmd/cellforge-load
@@ -360,6 +420,7 @@ photos_section
 unitpage_section
 promise_section
 repairs_section
+margin_section
 
 # Telemetry against a real Mosquitto and a real InfluxDB 1.8, started by the tests' harness on
 # loopback ports (installed by scripts/deps.sh when missing).
@@ -1058,6 +1119,8 @@ Ratio: ours / libmodbus = **${s_ratio}**. Aim: at least 0.8: $(aim "$s_ratio >= 
 $(cat "$B/promise.md")
 
 $(cat "$B/repairs.md")
+
+$(cat "$B/margin.md")
 
 $(cat "$B/sched.md")
 

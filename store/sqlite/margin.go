@@ -42,10 +42,12 @@ func (t *readTx) MarginOperations(drop string) ([]book.QueueEntry, error) {
 }
 
 // marginRunsSQL selects the events that open or close a running interval of the operations of
-// a drop's work orders, through the index events_operation.
+// a drop's work orders: from the drop's work orders and their operations, each one's events
+// through the index events_operation (CROSS JOIN keeps that order: left to itself the planner
+// reads every operation.changed event of the log, which grows with every drop ever made).
 const marginRunsSQL = `SELECT ` + eventColsOf + ` FROM work_orders w
-	JOIN operations o ON o.work_order = w.id
-	JOIN events e ON e.operation = o.id
+	CROSS JOIN operations o ON o.work_order = w.id
+	CROSS JOIN events e ON e.operation = o.id
 	WHERE w.drop_id = ? AND w.id < ? AND e.id < ? AND e.kind = '` + book.EventOperation + `'
 		AND (e.from_state = '` + string(book.Running) + `' OR e.to_state = '` + string(book.Running) + `')
 	ORDER BY e.id`
