@@ -44,13 +44,7 @@ func (b *Book) MarginInputs(ctx context.Context, drop string) (margin.Input, err
 		if op.State == Done {
 			done = left
 		}
-		step := op.Step
-		if step == 0 && op.ReworkOf == 0 {
-			// A routing step's operation follows the step of its position: a book whose
-			// store does not keep steps apart from positions gives every operation step 0.
-			step = op.Seq
-		}
-		mo := margin.Operation{ID: op.ID, WorkOrder: op.WorkOrder, SKU: e.SKU, Step: step, Capability: op.Capability,
+		mo := margin.Operation{ID: op.ID, WorkOrder: op.WorkOrder, SKU: e.SKU, Step: op.Step, Capability: op.Capability,
 			Quantity: op.Quantity, Done: done, Scrapped: op.Scrapped, Standard: op.StandardTime(),
 			Finished: op.State == Done || op.State == Scrapped}
 		if !mo.Finished {

@@ -12,15 +12,15 @@ import (
 // and each one's operations through their (work_order, seq) key in seq order: no sort, and no
 // operation of another drop read. Only the columns the margin reads: a drop's operations are
 // many, and the driver's cost is per column read.
-const marginOperationsSQL = `SELECT o.id, o.work_order, o.seq, o.capability, o.quantity, o.unit_time_ns, o.setup_ns,
+const marginOperationsSQL = `SELECT o.id, o.work_order, o.seq, o.step, COALESCE(o.rework_of, 0), o.capability, o.quantity, o.unit_time_ns, o.setup_ns,
 		o.state, o.cell, o.scrapped, o.units_done, w.sku
 	FROM work_orders w CROSS JOIN operations o ON o.work_order = w.id
 	WHERE w.drop_id = ? AND w.id < ? AND +o.id < ?
 	ORDER BY w.id, o.seq`
 
 // MarginOperations returns every operation of a drop's work orders with its work order's SKU,
-// by work order id and seq: what the margin reads of them (ids, seq, capability, quantity,
-// times, state, cell, units scrapped and done).
+// by work order id and seq: what the margin reads of them (ids, seq, routing step, the
+// operation it reworks, capability, quantity, times, state, cell, units scrapped and done).
 func (t *readTx) MarginOperations(drop string) ([]book.QueueEntry, error) {
 	rows, err := t.query(marginOperationsSQL, drop, t.vis.workOrders, t.vis.operations)
 	if err != nil {
@@ -30,7 +30,7 @@ func (t *readTx) MarginOperations(drop string) ([]book.QueueEntry, error) {
 		e := book.QueueEntry{Drop: drop}
 		o := &e.Operation
 		var unit, setup int64
-		err := sc.Scan(&o.ID, &o.WorkOrder, &o.Seq, &o.Capability, &o.Quantity, &unit, &setup,
+		err := sc.Scan(&o.ID, &o.WorkOrder, &o.Seq, &o.Step, &o.ReworkOf, &o.Capability, &o.Quantity, &unit, &setup,
 			&o.State, &o.Cell, &o.Scrapped, &o.UnitsDone, &e.SKU)
 		o.UnitTime, o.Setup = time.Duration(unit), time.Duration(setup)
 		return e, err
