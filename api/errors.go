@@ -85,6 +85,37 @@ func newError(status int, code, format string, args ...any) *apiError {
 	return &apiError{status: status, code: code, message: fmt.Sprintf(format, args...)}
 }
 
+// stateErrors are the book's errors that a request meets in the state of the book (a repair or
+// a non-conformance already decided, a stop's reason window closed, a check awaited), each
+// answered with its status and code and the error's own words.
+var stateErrors = []struct {
+	err    error
+	status int
+	code   string
+}{
+	{book.ErrRepairState, http.StatusConflict, codeIllegal},
+	{book.ErrDecided, http.StatusConflict, codeDecided},
+	{book.ErrReasonWindowClosed, http.StatusConflict, codeWindowClosed},
+	{book.ErrNoWorkStop, http.StatusConflict, codeNoWorkStop},
+	{book.ErrCheckRequired, http.StatusConflict, codeCheckRequired},
+	{book.ErrAwaitingDecision, http.StatusConflict, codeAwaitingDecision},
+	{book.ErrNotDecidable, http.StatusConflict, codeIllegal},
+	{book.ErrForbidden, http.StatusForbidden, codeForbidden},
+	{book.ErrEstimateExpired, http.StatusGone, codeExpired},
+}
+
+// asStateError reports whether err is one of stateErrors, and sets *target to its status and
+// code when it is.
+func asStateError(err error, target *apiError) bool {
+	for _, e := range stateErrors {
+		if errors.Is(err, e.err) {
+			*target = apiError{status: e.status, code: e.code}
+			return true
+		}
+	}
+	return false
+}
+
 // classify maps an error to its status and body.
 func classify(err error) (int, errorBody) {
 	var (
@@ -96,6 +127,7 @@ func classify(err error) (int, errorBody) {
 		batch *book.BatchError
 		rows  intake.RowErrors
 		field *book.FieldError
+		state apiError
 	)
 	body := func(code, msg string) errorBody { return errorBody{Error: errorDetail{Code: code, Message: msg}} }
 	switch {
@@ -139,24 +171,8 @@ func classify(err error) (int, errorBody) {
 		b := body(codeInvalid, err.Error())
 		b.Error.Field = field.Field
 		return http.StatusUnprocessableEntity, b
-	case errors.Is(err, book.ErrRepairState):
-		return http.StatusConflict, body(codeIllegal, err.Error())
-	case errors.Is(err, book.ErrDecided):
-		return http.StatusConflict, body(codeDecided, err.Error())
-	case errors.Is(err, book.ErrReasonWindowClosed):
-		return http.StatusConflict, body(codeWindowClosed, err.Error())
-	case errors.Is(err, book.ErrNoWorkStop):
-		return http.StatusConflict, body(codeNoWorkStop, err.Error())
-	case errors.Is(err, book.ErrCheckRequired):
-		return http.StatusConflict, body(codeCheckRequired, err.Error())
-	case errors.Is(err, book.ErrAwaitingDecision):
-		return http.StatusConflict, body(codeAwaitingDecision, err.Error())
-	case errors.Is(err, book.ErrNotDecidable):
-		return http.StatusConflict, body(codeIllegal, err.Error())
-	case errors.Is(err, book.ErrForbidden):
-		return http.StatusForbidden, body(codeForbidden, err.Error())
-	case errors.Is(err, book.ErrEstimateExpired):
-		return http.StatusGone, body(codeExpired, err.Error())
+	case asStateError(err, &state):
+		return state.status, body(state.code, err.Error())
 	case errors.Is(err, book.ErrNoAftercare), errors.Is(err, book.ErrNotFound):
 		return http.StatusNotFound, body(codeNotFound, err.Error())
 	case errors.Is(err, intake.ErrUnsupportedMediaType):
