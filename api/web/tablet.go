@@ -149,6 +149,9 @@ type tabletLive struct {
 	Planning bool
 	// Outage is why the cell is out of service, nil while it is in service.
 	Outage *outageView
+	// Stops is the question about the cell's stops awaiting a reason, for those who may give
+	// one.
+	Stops stopPrompt
 	// IdleLeft is how long the session lasts if its person does nothing more, in
 	// milliseconds; 0 when it does not end that way.
 	IdleLeft int64
@@ -307,6 +310,11 @@ func (p *Pages) tabletState(c echo.Context, cl configs.Cell) (tabletLive, error)
 	}
 	if o, ok := outages[cl.ID]; ok {
 		live.Outage = &o
+	}
+	if live.Operate {
+		if live.Stops, err = p.stopPromptOf(ctx, cl.ID); err != nil {
+			return live, err
+		}
 	}
 	q, size, err := p.book.QueuePage(ctx, cl.ID, queueShown+1)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cellforge/cellforge/api/web/chart"
 	"github.com/cellforge/cellforge/api/web/i18n"
+	"github.com/cellforge/cellforge/book"
 )
 
 // parseTemplates parses every page with the shared parts (files ending in .part.html), and the
@@ -70,6 +71,7 @@ func (p *Pages) funcs(l *i18n.Lang) template.FuncMap {
 		"date":     func(t time.Time) string { return p.date(l, t, true) },
 		"datetime": func(t time.Time) string { return p.date(l, t, true) + " " + t.In(p.loc).Format("15:04") },
 		"clock":    func(t time.Time) string { return p.clock(l, t) },
+		"stopKind": func(k book.StopKind) string { return stopKind(l, k) },
 		// ago says how long ago a time was: "just now", "5 min ago".
 		"ago": func(t time.Time) string {
 			if d := p.cfg.Now().Sub(t); d >= time.Minute {

@@ -273,6 +273,7 @@ func (p *Pages) routes() *echo.Echo {
 	e.GET("/manager/units", p.orderUnits, p.signedIn)
 	e.GET("/manager/units/:serial", p.genealogy, p.signedIn)
 	p.repairRoutes(e)
+	p.stopRoutes(e)
 
 	e.GET("/planner", p.plannerHome, p.signedIn)
 	e.GET("/planner/gantt", p.gantt, p.signedIn)

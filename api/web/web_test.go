@@ -26,6 +26,7 @@ import (
 	"github.com/cellforge/cellforge/book/photos"
 	"github.com/cellforge/cellforge/book/provenance"
 	"github.com/cellforge/cellforge/cells/planner"
+	"github.com/cellforge/cellforge/configs"
 )
 
 const plannerToken = "planner-token-0000000001"
@@ -54,9 +55,15 @@ func newSiteWith(t *testing.T, configure func(*api.Config)) *site {
 // newSiteOf is newSiteWith of the factory in another file.
 func newSiteOf(t testing.TB, factory string, configure func(*api.Config)) *site {
 	t.Helper()
-	f := booktest.Factory(t, factory)
+	return newSiteClock(t, booktest.Factory(t, factory), nil, configure)
+}
+
+// newSiteClock is newSiteOf of a factory already read, whose book reads the time from now
+// (time.Now when nil).
+func newSiteClock(t testing.TB, f *configs.Factory, now func() time.Time, configure func(*api.Config)) *site {
+	t.Helper()
 	st, _ := booktest.Store(t, "web.db")
-	s := &site{book: book.New(book.Config{Store: st, Factory: f})}
+	s := &site{book: book.New(book.Config{Store: st, Factory: f, Now: now})}
 	s.planner = planner.New(planner.Config{Book: s.book, Factory: f, Search: 20 * time.Millisecond, Seed: 1})
 	s.book.UsePlan(s.planner)
 	cfg := api.Config{Book: s.book, Sessions: st, Lockouts: st, BcryptCost: 4, Planner: s.planner}

@@ -46,6 +46,7 @@
     photoRefused: (why) => t('Photo refused: %s', why),
     photoLost: t('The photo was not sent: the connection was lost. Try again.'),
     lots: (sku) => t('Lots of %s', sku),
+    stopReason: (label) => t('Reason of the stop (%s)', label),
     lotOf: (material) => t('Lot of %s', material),
     sending: (what) => t('%s: sending…', what),
     done: (what) => t('%s: done.', what),
@@ -108,7 +109,7 @@
     const actions = live.querySelector('#actions');
     if (!actions) return;
     actions.setAttribute('aria-busy', String(on));
-    actions.querySelectorAll('button[data-action]').forEach((b) => {
+    live.querySelectorAll('#actions button[data-action], #stop-ask button[data-action]').forEach((b) => {
       if (on && !b.disabled) {
         b.disabled = true;
         b.setAttribute('data-held', '');
@@ -159,6 +160,7 @@
     const action = focused && focused.dataset.action;
     live.innerHTML = html;
     armIdle();
+    askLater();
     if (action) {
       const b = live.querySelector('[data-action="' + action + '"]');
       if (b && !b.disabled) b.focus();
@@ -240,7 +242,7 @@
         let r;
         try {
           r = await fetch(it.url, {
-            method: 'POST',
+            method: it.method || 'POST',
             headers: Object.assign({ 'Content-Type': 'application/json', 'Idempotency-Key': it.key }, headers),
             body: JSON.stringify(it.body),
           });
@@ -283,6 +285,23 @@
     save();
     say(text.sending(it.label), 'busy');
     send();
+  }
+
+  // The question about a stop: "Later" hides it until a live update brings a stop newer than
+  // the one it asked about (stop ids grow with time); answering it, or another tablet doing
+  // so, brings the next one, if any.
+  const laterKey = 'cellforge.later.' + cell;
+  let laterThan = 0;
+  try { laterThan = Number(sessionStorage.getItem(laterKey) || 0); } catch (e) { laterThan = 0; }
+  function askLater() {
+    const ask = live.querySelector('#stop-ask');
+    if (ask) ask.hidden = Number(ask.dataset.stop) <= laterThan;
+  }
+  function askAgainLater(ask) {
+    laterThan = Math.max(laterThan, Number(ask.dataset.stop));
+    try { sessionStorage.setItem(laterKey, String(laterThan)); } catch (e) { /* private mode: memory only */ }
+    guard();
+    askLater();
   }
 
   function current() {
@@ -669,6 +688,17 @@
   live.addEventListener('click', (e) => {
     const b = e.target.closest('button[data-action]');
     if (!b || b.disabled || document.querySelector('dialog[open]')) return;
+    const ask = b.closest('#stop-ask');
+    if (ask) {
+      // A stop's reason is the same however often it is given: kept and sent like any action.
+      if (b.dataset.action === 'stop-reason') {
+        enqueue({
+          method: 'PUT', url: '/api/v1/stops/' + encodeURIComponent(ask.dataset.stop) + '/reason',
+          body: { reason: b.dataset.reason }, label: text.stopReason(b.textContent.trim()),
+        });
+      } else if (b.dataset.action === 'later') askAgainLater(ask);
+      return;
+    }
     const job = current();
     const action = b.dataset.action;
     switch (action) {
@@ -754,6 +784,7 @@
   window.addEventListener('online', () => { reconnect(); send(); });
   save();
   armIdle();
+  askLater();
   connect();
   if (pending.length > 0) send();
 })();
