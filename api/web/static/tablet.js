@@ -288,14 +288,20 @@
   }
 
   // The question about a stop: "Later" hides it until a live update brings a stop newer than
-  // the one it asked about (stop ids grow with time); answering it, or another tablet doing
-  // so, brings the next one, if any.
+  // the one it asked about (stop ids grow with time), when every stop still without a reason is
+  // asked about again; answering one, here or on another tablet, brings the next, if any.
   const laterKey = 'cellforge.later.' + cell;
   let laterThan = 0;
   try { laterThan = Number(sessionStorage.getItem(laterKey) || 0); } catch (e) { laterThan = 0; }
   function askLater() {
     const ask = live.querySelector('#stop-ask');
-    if (ask) ask.hidden = Number(ask.dataset.stop) <= laterThan;
+    if (!ask) return;
+    if (Number(ask.dataset.stop) > laterThan && laterThan !== 0) {
+      // A new stop: every stop still without a reason is asked about again.
+      laterThan = 0;
+      try { sessionStorage.removeItem(laterKey); } catch (e) { /* private mode: memory only */ }
+    }
+    ask.hidden = Number(ask.dataset.stop) <= laterThan;
   }
   function askAgainLater(ask) {
     laterThan = Math.max(laterThan, Number(ask.dataset.stop));
