@@ -81,18 +81,23 @@ async function faultFor(page, loom, token, ms) {
   await page.locator('#outage').waitFor({ state: 'detached', timeout: 15000 });
 }
 
-// inSight fails unless every element of locator lies inside the viewport: nothing to scroll to.
+// inSight fails unless every element of locator lies inside the viewport, at least a finger's
+// 44 px high: nothing to scroll to, nothing to miss. It measures again for a moment when the
+// live part of the page was replaced as it measured.
 async function inSight(locator, what) {
-  const boxes = await locator.evaluateAll((els) => els.map((el) => {
+  const problems = async () => (await locator.evaluateAll((els) => els.map((el) => {
     const r = el.getBoundingClientRect();
     return { text: el.textContent.trim(), top: r.top, left: r.left, bottom: r.bottom, right: r.right, height: r.height };
-  }));
-  assert.ok(boxes.length > 0, `${what}: none shown`);
-  for (const b of boxes) {
-    assert.ok(b.top >= 0 && b.left >= 0 && b.bottom <= VP.viewport.height && b.right <= VP.viewport.width,
-      `${what} "${b.text}" is out of sight at ${VP.name}: ${JSON.stringify(b)}`);
-    assert.ok(b.height >= 44, `${what} "${b.text}" is ${b.height}px high, under a finger's 44`);
-  }
+  }))).flatMap((b) => {
+    const out = [];
+    if (b.top < 0 || b.left < 0 || b.bottom > VP.viewport.height || b.right > VP.viewport.width) out.push(`${what} "${b.text}" is out of sight at ${VP.name}: ${JSON.stringify(b)}`);
+    if (b.height < 44) out.push(`${what} "${b.text}" is ${b.height}px high, under a finger's 44`);
+    return out;
+  });
+  assert.ok(await locator.count() > 0, `${what}: none shown`);
+  let last = [];
+  await waitFor(async () => (last = await problems()).length === 0, 3000, `${what} in sight`).catch(() => {});
+  assert.deepEqual(last, [], `${what} in sight`);
 }
 
 test('a stop of the loom is asked about on the tablet when it ends, later if need be, and its reason given with one tap', async () => {
@@ -118,6 +123,7 @@ test('a stop of the loom is asked about on the tablet when it ends, later if nee
   assert.deepEqual(await reasons.evaluateAll((bs) => bs.map((b) => b.dataset.reason)),
     [...tree.filter((r) => r.planned), ...tree.filter((r) => !r.planned)].map((r) => r.code), 'a button for each reason, planned first');
   assert.ok(tree.length >= 8 && tree.length <= 12, `${tree.length} reasons`);
+  assert.match(await ask.locator('.stop-what').innerText(), /Machine fault · warp break/, 'what the stop was');
   await inSight(reasons, 'the reason button');
   await inSight(ask.locator('button[data-action=later]'), 'Later');
   await screenshot(page, 'oee-stop-question');
@@ -129,6 +135,8 @@ test('a stop of the loom is asked about on the tablet when it ends, later if nee
   await waitFor(async () => await ask.isVisible() && Number(await ask.getAttribute('data-stop')) > first, 20000, 'the second stop to be asked about');
   const second = Number(await ask.getAttribute('data-stop'));
   assert.match(await ask.locator('.stop-more').innerText(), /1 more stop/);
+  // The buttons wait while the reset just sent is under way, as the action buttons do.
+  await ask.locator('button[data-reason=breakdown]:enabled').waitFor({ timeout: 10000 });
   await page.evaluate(() => {
     const b = document.querySelector('#stop-ask button[data-reason=breakdown]');
     b.click();
