@@ -184,6 +184,9 @@ type job struct {
 	// Repair, for the current job when it is a repair's diagnosis or a step of its work, is
 	// that repair; nil otherwise.
 	Repair *repairJob
+	// Checks are the quality checklist of the current job's step, answered before it
+	// completes; nil for the jobs after it and for a step without one.
+	Checks []configs.Check
 }
 
 // makerNote is a maker's note as the tablet shows it: with its author's name.
@@ -388,6 +391,9 @@ func (p *Pages) job(ctx context.Context, e book.QueueEntry, current bool) (job, 
 				j.Lots = &lots
 			}
 			j.Instructions = st.Instructions
+			if current {
+				j.Checks = st.Checks
+			}
 			for _, k := range slices.Sorted(maps.Keys(st.Params)) {
 				j.Params = append(j.Params, param{Key: k, Value: paramValue(k, st.Params[k])})
 			}

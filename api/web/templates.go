@@ -72,6 +72,8 @@ func (p *Pages) funcs(l *i18n.Lang) template.FuncMap {
 		"datetime": func(t time.Time) string { return p.date(l, t, true) + " " + t.In(p.loc).Format("15:04") },
 		"clock":    func(t time.Time) string { return p.clock(l, t) },
 		"stopKind": func(k book.StopKind) string { return stopKind(l, k) },
+		// limits says a measurement's limits: "158–162", "≥ 2", "≤ 2.6".
+		"limits": checkLimits,
 		// ago says how long ago a time was: "just now", "5 min ago".
 		"ago": func(t time.Time) string {
 			if d := p.cfg.Now().Sub(t); d >= time.Minute {

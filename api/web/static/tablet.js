@@ -476,7 +476,10 @@
   // complete asks for the good units made, prefilled with the units the machine reports done
   // at a cell with a machine (every unit open at a cell worked by hand), and, when fewer than
   // the units open, for the reason the rest are short: they are scrapped with the completion.
-  function complete(job) {
+  //
+  // A step with a quality checklist asks it first (checksDialog): the answers go with the
+  // completion.
+  function complete(job, checks) {
     const d = document.getElementById('dialog-complete');
     const qty = document.getElementById('complete-qty');
     const shortBox = document.getElementById('complete-short');
@@ -502,9 +505,87 @@
     check();
     stepperDialog(d, qty, open, (code) => { reason = code; }, check, () => {
       const n = Number(qty.value);
-      if (n < open) opAction(job, 'complete', { quantity: n, reason }, text.completeShort(job.sku, n, open - n));
-      else opAction(job, 'complete', { quantity: n }, text.complete(job.sku));
+      const body = n < open ? { quantity: n, reason } : { quantity: n };
+      if (checks) body.checks = checks;
+      opAction(job, 'complete', body, n < open ? text.completeShort(job.sku, n, open - n) : text.complete(job.sku));
     });
+    openDialog(d, check);
+  }
+
+  // checkItems returns the quality checklist of the current job's step as the page shows it.
+  function checkItems() {
+    return Array.from(live.querySelectorAll('#current .checks [data-check]'), (el) => ({
+      name: el.dataset.check, measure: el.dataset.unit !== undefined, unit: el.dataset.unit,
+      min: Number(el.dataset.min), max: Number(el.dataset.max), limits: el.dataset.limits,
+    }));
+  }
+
+  // checksDialog asks the checklist of the job's step: two big buttons, pass and fail, for an
+  // item that passes or fails, a number box for a measurement with its unit and limits. A value
+  // out of its limits is allowed (a failed check, decided on afterwards); what is not a number
+  // is refused here, before anything is sent. done gets the answers as the API takes them.
+  function checksDialog(job, done) {
+    const d = document.getElementById('dialog-checks');
+    const box = document.getElementById('checks-fields');
+    const ok = d.querySelector('[data-confirm]');
+    const items = checkItems();
+    const answers = items.map(() => null);
+    fill(d, { sku: job.sku });
+    box.replaceChildren(...items.map((it, i) => {
+      const row = document.createElement('div');
+      row.className = 'check-item' + (it.measure ? ' measure' : '');
+      row.dataset.check = it.name;
+      const id = 'check-' + i;
+      const label = document.createElement(it.measure ? 'label' : 'span');
+      label.textContent = it.measure ? `${it.name} (${it.unit}) ${it.limits}` : it.name;
+      row.append(label);
+      if (it.measure) {
+        label.htmlFor = id;
+        const input = document.createElement('input');
+        Object.assign(input, { id, type: 'text', autocomplete: 'off', spellcheck: false });
+        input.setAttribute('inputmode', 'decimal');
+        const bad = document.createElement('p');
+        bad.className = 'bad';
+        bad.hidden = true;
+        bad.textContent = box.dataset.notNumber;
+        input.oninput = () => {
+          const v = input.value.trim().replace(',', '.');
+          const x = v === '' || !/^[-+]?(\d+\.?\d*|\.\d+)$/.test(v) ? NaN : Number(v);
+          answers[i] = Number.isFinite(x) ? { name: it.name, value: x } : null;
+          bad.hidden = v === '' || answers[i] !== null;
+          check();
+        };
+        row.append(input, bad);
+      } else {
+        for (const pass of [true, false]) {
+          const b = document.createElement('button');
+          b.type = 'button';
+          b.dataset.pass = String(pass);
+          b.setAttribute('aria-pressed', 'false');
+          b.textContent = pass ? box.dataset.pass : box.dataset.fail;
+          row.append(b);
+        }
+      }
+      return row;
+    }));
+    const check = () => { ok.disabled = answers.some((a) => a === null); };
+    d.onclick = (e) => {
+      const b = e.target.closest('button');
+      if (!b || !d.open) return;
+      if (b.hasAttribute('data-cancel')) { d.close(); return; }
+      if (b.dataset.pass) {
+        const row = b.closest('.check-item');
+        const i = items.findIndex((it) => it.name === row.dataset.check);
+        answers[i] = { name: items[i].name, pass: b.dataset.pass === 'true' };
+        row.querySelectorAll('button[data-pass]').forEach((x) => x.setAttribute('aria-pressed', String(x === b)));
+        check();
+        return;
+      }
+      if (!b.hasAttribute('data-confirm') || ok.disabled) return;
+      d.close();
+      // The complete dialog opens once this one has closed, its buttons held a moment.
+      setTimeout(() => done(answers.slice()), 0);
+    };
     openDialog(d, check);
   }
 
@@ -721,7 +802,8 @@
         if (job) opAction(job, 'resume', {}, text.resume(job.sku));
         break;
       case 'complete':
-        if (job) complete(job);
+        if (job && checkItems().length > 0) checksDialog(job, (checks) => complete(job, checks));
+        else if (job) complete(job);
         break;
       case 'diagnose':
         if (job) diagnose(job);
