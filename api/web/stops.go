@@ -26,7 +26,9 @@ import (
 // stopRoutes registers the managers' page of stops.
 func (p *Pages) stopRoutes(e *echo.Echo) {
 	e.GET("/manager/stops", p.stopsPage, p.signedIn, p.may(api.PermStops))
-	e.POST("/manager/stops/:id/reason", p.stopReason, p.signedIn, sameOrigin, smallForm, p.may(api.PermOperate))
+	// The page's form is for those who read the page and may give reasons: managers and admins
+	// (an operator gives them on the tablet).
+	e.POST("/manager/stops/:id/reason", p.stopReason, p.signedIn, sameOrigin, smallForm, p.may(api.PermStops), p.may(api.PermOperate))
 }
 
 // stopAsk is a stop as the tablet's question shows it.

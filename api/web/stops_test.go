@@ -229,4 +229,8 @@ func TestManagerStopsPage(t *testing.T) {
 	if p := ana.get("/manager/stops"); p.status != http.StatusForbidden {
 		t.Errorf("an operator: %d, want 403", p.status)
 	}
+	// The page's form, whose answer is the page, is not the operator's way either: the tablet is.
+	if p := ana.form("/manager/stops/"+strconv.FormatInt(other.ID, 10)+"/reason", url.Values{"reason": {"gremlins"}}); p.status != http.StatusForbidden || strings.Contains(p.body, "stops-awaiting") {
+		t.Errorf("an operator posting the page's form: %d, or shown the page", p.status)
+	}
 }
