@@ -152,6 +152,10 @@ type tabletLive struct {
 	// Stops is the question about the cell's stops awaiting a reason, for those who may give
 	// one.
 	Stops stopPrompt
+	// NCs are the cell's open non-conformances, shown until decided; MayAccept says whether
+	// the person may accept one (managers and admins).
+	NCs       []book.NonConformance
+	MayAccept bool
 	// IdleLeft is how long the session lasts if its person does nothing more, in
 	// milliseconds; 0 when it does not end that way.
 	IdleLeft int64
@@ -318,6 +322,10 @@ func (p *Pages) tabletState(c echo.Context, cl configs.Cell) (tabletLive, error)
 		if live.Stops, err = p.stopPromptOf(ctx, cl.ID); err != nil {
 			return live, err
 		}
+		if live.NCs, err = p.book.NonConformances(ctx, book.NCFilter{State: book.NCOpen, Cell: cl.ID, Limit: 20}); err != nil {
+			return live, err
+		}
+		live.MayAccept = api.Allowed(pr.Role, api.PermAccept)
 	}
 	q, size, err := p.book.QueuePage(ctx, cl.ID, queueShown+1)
 	if err != nil {

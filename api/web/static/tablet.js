@@ -47,6 +47,7 @@
     photoLost: t('The photo was not sent: the connection was lost. Try again.'),
     lots: (sku) => t('Lots of %s', sku),
     stopReason: (label) => t('Reason of the stop (%s)', label),
+    decision: (label) => t('Decision on the failed check (%s)', label),
     lotOf: (material) => t('Lot of %s', material),
     sending: (what) => t('%s: sending…', what),
     done: (what) => t('%s: done.', what),
@@ -109,7 +110,7 @@
     const actions = live.querySelector('#actions');
     if (!actions) return;
     actions.setAttribute('aria-busy', String(on));
-    live.querySelectorAll('#actions button[data-action], #stop-ask button[data-action]').forEach((b) => {
+    live.querySelectorAll('#actions button[data-action], #stop-ask button[data-action], #ncs button[data-action]').forEach((b) => {
       if (on && !b.disabled) {
         b.disabled = true;
         b.setAttribute('data-held', '');
@@ -589,6 +590,27 @@
     openDialog(d, check);
   }
 
+  // accept asks a manager why the units of a failed check are accepted as they are, and sends
+  // the decision with that note.
+  function accept(id, label) {
+    const d = document.getElementById('dialog-accept');
+    const input = document.getElementById('accept-note');
+    const ok = d.querySelector('[data-confirm]');
+    input.value = '';
+    const check = () => { ok.disabled = input.value.trim() === ''; };
+    input.oninput = check;
+    d.onclick = (e) => {
+      const b = e.target.closest('button');
+      if (!b || !d.open) return;
+      if (b.hasAttribute('data-cancel')) { d.close(); return; }
+      if (!b.hasAttribute('data-confirm') || ok.disabled) return;
+      const note = input.value.trim();
+      d.close();
+      enqueue({ url: '/api/v1/nonconformances/' + encodeURIComponent(id) + '/decision', body: { decision: 'accept', note }, label: text.decision(label) });
+    };
+    openDialog(d, check);
+  }
+
   // note asks for a maker's note (its text, the unit it is about, whether it is private) and
   // sends it as an action: kept, and sent again after a lost connection, once however often.
   function note(job) {
@@ -824,6 +846,16 @@
         break;
       case 'note':
         if (job) note(job);
+        break;
+      case 'nc':
+        // One key per tap: a second tap, or the same decision sent again, decides once.
+        enqueue({
+          url: '/api/v1/nonconformances/' + encodeURIComponent(b.dataset.nc) + '/decision',
+          body: { decision: b.dataset.decision, note: '' }, label: text.decision(b.textContent.trim()),
+        });
+        break;
+      case 'nc-accept':
+        accept(b.dataset.nc, b.textContent.trim().replace(/…$/, ''));
         break;
       case 'photo':
         if (job) photo(job);
