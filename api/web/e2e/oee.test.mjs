@@ -5,11 +5,17 @@
 // scrolling. "Later" hides the question until the next stop; a double tap on a reason gives it
 // once, and the question about the earlier stop follows. The reasons given show in the stops
 // the managers read.
+//
+// Then a quality check at the repair corner, worked by hand: its restoration step gets a
+// checklist in the factory file this spec serves. Completing the job asks it first; a width
+// that is not a number is refused in the page, one out of its limits is a failed check: the
+// non-conformance shows on the tablet at once, without Accept for an operator, Rework is
+// chosen with a double tap, once, and the rework is queued at the cell.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  TABLETS, TOKENS, PEOPLE, startDaemon, launchBrowser, openPage, assertPagesClean, screenshot,
+  TABLETS, TOKENS, PEOPLE, startDaemon, confirmComplete, dialogReady, launchBrowser, openPage, assertPagesClean, screenshot,
   waitFor, api, apiOK, importCSV, csvOf, workOrders, operation, cellQueue, act, signInWithPin, factoryWith,
 } from './lib.mjs';
 
@@ -25,7 +31,9 @@ let browser;
 let base;
 
 before(async () => {
-  const config = factoryWith('oee', (text) => text.replace(/\n {2}prompt: 2m\n/, '\n  prompt: 5s\n'));
+  const config = factoryWith('oee', (text) => text.replace(/\n {2}prompt: 2m\n/, '\n  prompt: 5s\n').replace(
+    '        name: Reweave and patch\n',
+    '        name: Reweave and patch\n        checks:\n          - {name: No loose knots}\n          - {name: Width, unit: cm, target: 160, tolerance: 2}\n'));
   daemon = await startDaemon('oee', { simSpeed: SIM_SPEED, config });
   base = daemon.base;
   browser = await launchBrowser();
@@ -152,6 +160,65 @@ test('a stop of the loom is asked about on the tablet when it ends, later if nee
   assert.deepEqual([byID[second]?.reason, byID[second]?.reason_by], ['breakdown', 'person:amira'], JSON.stringify(byID[second]));
   assert.deepEqual([byID[first]?.reason, byID[first]?.reason_by], ['material', 'person:amira'], JSON.stringify(byID[first]));
   assert.ok(byID[second].minutes * 60000 >= PROMPT_MS, `stop ${second} lasted ${byID[second].minutes} min`);
+  assertPagesClean(page);
+  await c.close();
+});
+
+test('a failed measurement on the tablet opens a non-conformance; Rework, tapped twice, queues the step again once', async () => {
+  const r = await importCSV(base, 'summer-27', csvOf([['OEE-Q1', 'RUG-VINTAGE', 1, 'Amal Haddad']]));
+  assert.equal(r.status, 201, r.text);
+  const wo = (await workOrders(base, 'summer-27')).find((w) => w.order_id === 'OEE-Q1');
+  const first = (await apiOK(base, 'GET', `/api/v1/work-orders/${wo.id}`)).operations.find((o) => o.seq === 0);
+  await waitFor(async () => {
+    const o = await operation(base, first.id);
+    return o.state === 'queued' && o.cell === 'repair-1';
+  }, 20000, 'the restoration to be queued at the repair corner');
+
+  const c = await browser.newContext({ viewport: VP.viewport, hasTouch: VP.hasTouch, isMobile: VP.isMobile });
+  const page = await openPage(c, `oee-quality@${VP.name}`);
+  const decisions = [];
+  page.on('request', (q) => { if (q.method() === 'POST' && /\/decision$/.test(q.url())) decisions.push(q.url()); });
+  await page.goto(`${base}/tablet/repair-1`);
+  await signInWithPin(page, 'amira');
+  await page.locator('#connection[data-state=live]').waitFor({ timeout: 10000 });
+  await page.locator(`#current article.job[data-op="${first.id}"]`).waitFor({ timeout: 10000 });
+  await page.locator('#actions button[data-action=start]:enabled').tap();
+  await page.locator(`#current article.job[data-op="${first.id}"][data-state=running]`).waitFor({ timeout: 10000 });
+  assert.match(await page.locator('#current .checks').innerText(), /Width \(cm\) 158–162/, 'the job shows its checklist with the limits');
+
+  await page.locator('#actions button[data-action=complete]:enabled').tap();
+  const d = page.locator('dialog#dialog-checks');
+  await dialogReady(d);
+  const next = d.locator('button[data-confirm]');
+  await d.locator('.check-item[data-check="No loose knots"] button[data-pass=true]').tap();
+  const width = d.locator('.check-item[data-check="Width"] input');
+  await width.fill('abc');
+  assert.ok(await d.locator('.check-item[data-check="Width"] .bad').isVisible(), 'a width that is not a number is refused in the page');
+  assert.ok(await next.isDisabled(), 'nothing is sent with a width that is not a number');
+  await width.fill('171.5');
+  assert.ok(await next.isEnabled(), 'a width out of its limits is an answer');
+  await screenshot(page, 'oee-checklist');
+  await next.tap();
+  await confirmComplete(page);
+
+  const nc = page.locator(`#ncs .nc[data-operation="${first.id}"]`);
+  await nc.waitFor({ timeout: 15000 });
+  assert.match(await nc.locator('.failed').innerText(), /Width/);
+  assert.equal(await nc.locator('button[data-action=nc-accept]').count(), 0, 'an operator is not offered Accept');
+  await screenshot(page, 'oee-nonconformance');
+  await nc.locator('button[data-decision=rework]:enabled').waitFor({ timeout: 10000 });
+  await page.evaluate((id) => {
+    const b = document.querySelector(`#ncs .nc[data-operation="${id}"] button[data-decision=rework]`);
+    b.click();
+    b.click();
+  }, first.id);
+  await page.locator('#ncs').waitFor({ state: 'detached', timeout: 15000 });
+  assert.equal(decisions.length, 1, `a double tap on Rework sent ${decisions.length} decisions`);
+  await waitFor(async () => /Rework: Reweave and patch/.test(await page.locator('#live').innerText()), 15000, 'the rework to show in the cell\'s queue');
+  const ncs = (await apiOK(base, 'GET', '/api/v1/nonconformances?cell=repair-1')).nonconformances.filter((n) => n.operation === first.id);
+  assert.deepEqual(ncs.map((n) => n.state), ['rework']);
+  const ops = (await apiOK(base, 'GET', `/api/v1/work-orders/${wo.id}`)).operations;
+  assert.equal(ops.filter((o) => o.rework_of === first.id).length, 1, 'one rework operation');
   assertPagesClean(page);
   await c.close();
 });
