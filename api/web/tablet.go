@@ -383,6 +383,8 @@ func (p *Pages) job(ctx context.Context, e book.QueueEntry, current bool) (job, 
 		j.ReasonLabel = r.Label
 	} else if r, ok := rs.Find(rs.Scrap, e.Reason); ok {
 		j.ReasonLabel = r.Label
+	} else if r, ok := p.factory.Stops.StopReason(e.Reason); ok {
+		j.ReasonLabel = r.Label // a job paused for its failed check
 	}
 	if d, ok := p.factory.Drop(e.Drop); ok {
 		j.DropName = d.Name

@@ -83,6 +83,9 @@ func TestTabletShowsNonConformances(t *testing.T) {
 	}
 	ncs := regexp.MustCompile(`(?s)<div id="ncs".*?</div>\s*</div>`)
 	live := ana.get("/tablet/dye-1/live").body
+	if !strings.Contains(live, `data-state="paused">Paused · Quality check</p>`) {
+		t.Errorf("the banner does not say the job waits for its failed check's decision:\n%s", live)
+	}
 	nc := ncs.FindString(live)
 	for _, want := range []string{`data-operation="` + op + `"`, `<strong class="failed">Width</strong>`, `data-decision="rework">Rework</button>`,
 		`data-decision="scrap">Scrap</button>`, "Only a manager may accept"} {
