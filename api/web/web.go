@@ -274,6 +274,7 @@ func (p *Pages) routes() *echo.Echo {
 	e.GET("/manager/units/:serial", p.genealogy, p.signedIn)
 	p.repairRoutes(e)
 	p.stopRoutes(e)
+	p.qualityRoutes(e)
 
 	e.GET("/planner", p.plannerHome, p.signedIn)
 	e.GET("/planner/gantt", p.gantt, p.signedIn)
