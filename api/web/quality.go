@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/cellforge/cellforge/api"
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/configs"
 )
 
 // The managers' page of quality: the open non-conformances, decided there (rework, scrap, or
@@ -94,4 +96,19 @@ func (p *Pages) qualityDecision(c echo.Context) error {
 		return p.showQuality(c, status, func(q *qualityPage) { q.Problem = problem })
 	}
 	return c.Redirect(http.StatusSeeOther, "/manager/quality?done="+url.QueryEscape(fmt.Sprintf("Non-conformance %d: %s.", nc.ID, nc.State)))
+}
+
+// checkLimits says a measurement's limits as the checklist shows them: "158–162", or one bound
+// when the other is unbounded.
+func checkLimits(c configs.Check) string {
+	lo, hi := !math.IsInf(c.Min, -1), !math.IsInf(c.Max, 1)
+	switch {
+	case lo && hi:
+		return fmt.Sprintf("%g–%g", c.Min, c.Max)
+	case lo:
+		return fmt.Sprintf("≥ %g", c.Min)
+	case hi:
+		return fmt.Sprintf("≤ %g", c.Max)
+	}
+	return ""
 }

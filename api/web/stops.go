@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -229,19 +228,4 @@ func (p *Pages) stopReason(c echo.Context) error {
 		to += "&cell=" + url.QueryEscape(cell)
 	}
 	return c.Redirect(http.StatusSeeOther, to)
-}
-
-// checkLimits says a measurement's limits as the checklist shows them: "158–162", or one bound
-// when the other is unbounded.
-func checkLimits(c configs.Check) string {
-	lo, hi := !math.IsInf(c.Min, -1), !math.IsInf(c.Max, 1)
-	switch {
-	case lo && hi:
-		return fmt.Sprintf("%g–%g", c.Min, c.Max)
-	case lo:
-		return fmt.Sprintf("≥ %g", c.Min)
-	case hi:
-		return fmt.Sprintf("≤ %g", c.Max)
-	}
-	return ""
 }
