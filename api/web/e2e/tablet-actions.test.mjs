@@ -78,6 +78,7 @@ async function printed() {
 async function changes(op) {
   const out = {};
   for (const e of await operationEvents(base, op)) {
+    if (!e.kind.startsWith('operation.')) continue; // the cell's stops name the operation they hold up
     const k = e.kind === 'operation.changed' ? e.to : e.kind;
     out[k] = (out[k] || 0) + 1;
   }
