@@ -61,6 +61,8 @@ const (
 	PermStops Permission = "list the stops of the cells"
 	// PermMargins is a read that needs more than a role: a drop's prices, costs and margin.
 	PermMargins Permission = "read the margins of drops"
+	// PermOEE is reading the cells' OEE, losses, stop reasons' Pareto and first-pass yield.
+	PermOEE Permission = "read OEE and first-pass yield"
 )
 
 // grants says which roles hold each permission.
@@ -76,6 +78,7 @@ var grants = map[Permission][]string{
 	PermStops:    {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
 	PermAccept:   {configs.RoleManager, configs.RoleAdmin},
 	PermMargins:  {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
+	PermOEE:      {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
 }
 
 // Allowed reports whether a role holds a permission.

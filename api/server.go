@@ -445,5 +445,6 @@ func (s *Server) routes(reg *prometheus.Registry) *echo.Echo {
 	s.repairRoutes(v1)
 	s.stopRoutes(v1)
 	s.qualityRoutes(v1)
+	s.oeeRoutes(v1)
 	return e
 }
