@@ -13,6 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/cellforge/cellforge/api"
 	"github.com/cellforge/cellforge/api/web/chart"
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/cells/planner"
@@ -490,6 +491,8 @@ type dashboardPage struct {
 	Planned bool
 	// Turnaround is this week's, last week's and all time's, over every drop.
 	Turnaround []periodRow
+	// OEE says that the reader may read OEE: the page fetches its section.
+	OEE bool
 }
 
 func (p *Pages) dashboard(c echo.Context) error {
@@ -501,6 +504,8 @@ func (p *Pages) dashboard(c echo.Context) error {
 		return err
 	}
 	page.Charts = p.chartsOf(d, completions).figures
+	pr, _ := who(c)
+	page.OEE = api.Allowed(pr.Role, api.PermOEE)
 	return p.render(c, http.StatusOK, "dashboard", p.view(c, "Dashboard", page))
 }
 

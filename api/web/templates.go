@@ -82,6 +82,8 @@ func (p *Pages) funcs(l *i18n.Lang) template.FuncMap {
 			return l.T("just now")
 		},
 		"duration": duration,
+		// pct is a fraction in percent, to a tenth: "87.5".
+		"pct": pct,
 		// unitURL is the address of a unit's genealogy page, for staff.
 		"unitURL":   unitURL,
 		"paramName": func(k string) string { return paramName(l, k) },

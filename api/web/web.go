@@ -275,6 +275,7 @@ func (p *Pages) routes() *echo.Echo {
 	p.repairRoutes(e)
 	p.stopRoutes(e)
 	p.qualityRoutes(e)
+	p.oeeRoutes(e)
 
 	e.GET("/planner", p.plannerHome, p.signedIn)
 	e.GET("/planner/gantt", p.gantt, p.signedIn)
