@@ -25,10 +25,13 @@ const (
 	// KindRepairs is the studio's repair measures over a rolling window: a series of the site
 	// alone, with no id.
 	KindRepairs Kind = "repairs"
+	// KindOEE is a cell's OEE, its factors and its losses over the current shift and today: a
+	// series of a cell, with no metric.
+	KindOEE Kind = "oee"
 )
 
 // topicLevel is the topic level of each kind.
-var topicLevel = map[Kind]string{KindDevice: "devices", KindCell: "cells", KindWorkOrder: "workorders", KindDrop: "drops", KindRepairs: "repairs"}
+var topicLevel = map[Kind]string{KindDevice: "devices", KindCell: "cells", KindWorkOrder: "workorders", KindDrop: "drops", KindRepairs: "repairs", KindOEE: "oee"}
 
 // Series names a stream of points; its topic and its InfluxDB tags follow from it.
 type Series struct {
@@ -122,6 +125,11 @@ func (s Series) Validate() error {
 		need = map[string]string{"cell": s.Cell, "metric": s.Metric}
 	case KindWorkOrder, KindDrop:
 		need = map[string]string{"drop": s.Drop}
+	case KindOEE:
+		if s.Device != "" || s.Drop != "" || s.Metric != "" {
+			return invalid("an oee series names a cell and no device, drop or metric")
+		}
+		need = map[string]string{"cell": s.Cell}
 	case KindRepairs:
 		if s.Cell != "" || s.Device != "" || s.Drop != "" || s.Metric != "" {
 			return invalid("a repairs series names no cell, device, drop or metric")
@@ -162,6 +170,8 @@ func (s Series) Topic() string {
 		return root + s.Cell + "/" + s.Device + "/" + s.Metric
 	case KindCell:
 		return root + s.Cell + "/" + s.Metric
+	case KindOEE:
+		return root + s.Cell
 	case KindRepairs:
 		return strings.TrimSuffix(root, "/")
 	}
@@ -222,6 +232,11 @@ func ParseTopic(topic string) (Series, error) {
 			return Series{}, invalid("topic %q is a cell's retained state, not a series", topic)
 		}
 		s.Kind, s.Cell, s.Metric = KindCell, rest[0], rest[1]
+	case "oee":
+		if len(rest) != 1 {
+			return Series{}, invalid("oee topic %q: want oee/<cell>", topic)
+		}
+		s.Kind, s.Cell = KindOEE, rest[0]
 	case "workorders", "drops":
 		if len(rest) != 1 {
 			return Series{}, invalid("topic %q: want %s/<drop>", topic, parts[3])
@@ -231,7 +246,7 @@ func ParseTopic(topic string) (Series, error) {
 			s.Kind = KindDrop
 		}
 	default:
-		return Series{}, invalid("topic %q: unknown level %q (want devices, cells, workorders or drops)", topic, parts[3])
+		return Series{}, invalid("topic %q: unknown level %q (want devices, cells, oee, workorders or drops)", topic, parts[3])
 	}
 	if err := s.Validate(); err != nil {
 		return Series{}, fmt.Errorf("topic %q: %w", topic, err)
@@ -447,7 +462,7 @@ func AppendLine(dst []byte, s Series, p Point) []byte {
 	switch s.Kind {
 	case KindDevice:
 		tags["cell"], tags["device"] = s.Cell, s.Device
-	case KindCell:
+	case KindCell, KindOEE:
 		tags["cell"] = s.Cell
 	case KindRepairs:
 		// the site alone

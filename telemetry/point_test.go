@@ -49,6 +49,13 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 			topic:  "cellforge/v1/s/repairs",
 			line:   "repairs,site=s open_received=2,repair_rate=0.25 1795334400123456789\n",
 		},
+		{
+			name:   "a cell's OEE",
+			series: Series{Site: "s", Kind: KindOEE, Cell: "weave-1"},
+			points: []Point{{Time: t0, Fields: map[string]any{"shift": "early", "shift_oee": 0.5, "today_breakdowns_min": 12.5}}},
+			topic:  "cellforge/v1/s/oee/weave-1",
+			line:   "oee,site=s,cell=weave-1 shift=\"early\",shift_oee=0.5,today_breakdowns_min=12.5 1795334400123456789\n",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,6 +97,9 @@ func TestDecodeRefuses(t *testing.T) {
 		{"unknown level", "cellforge/v1/s/machines/a/b/c", `{}`, `unknown level "machines"`},
 		{"short device topic", "cellforge/v1/s/devices/a/b", `{}`, "want devices/<cell>/<device>/<metric>"},
 		{"retained state", "cellforge/v1/s/cells/a/state", `{}`, "retained state"},
+		{"oee topic with a metric", "cellforge/v1/s/oee/a/oee", `{}`, "want oee/<cell>"},
+		{"oee of no cell", "cellforge/v1/s/oee/", `{}`, "not an id"},
+		{"oee with a control character", "cellforge/v1/s/oee/a", `{"v":1,"points":[{"ts":` + ts + `,"fields":{"shift":"a\u0007"}}]}`, "control characters"},
 		{"wildcard in site", "cellforge/v1/+/drops/d", `{}`, "not an id"},
 		{"malformed json", dev, `{"v":1,"points":[`, "not a version 1 message"},
 		{"not json", dev, `hello`, "not a version 1 message"},

@@ -1,10 +1,12 @@
 // Package collect measures what the floor does and hands it to the telemetry publisher: each
 // device's polled values, each cell's units, cycle time, queue length and time in each state,
-// each work order's turnaround when it completes, each drop's progress, and the studio's repair
-// measures over the last 7 days. Points carry the time they were measured.
+// each work order's turnaround when it completes, each drop's progress, each cell's OEE and
+// losses over the current shift and today, and the studio's repair measures over the last 7
+// days. Points carry the time they were measured.
 //
 // It reads the order book's event log and the cells' and devices' state through small
-// interfaces it defines; it imports the book, the telemetry model and the standard library.
+// interfaces it defines; it imports the book (and its OEE figures), configs, the telemetry model
+// and the standard library.
 package collect
 
 import (
@@ -12,10 +14,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/oee"
+	"github.com/cellforge/cellforge/configs"
 	"github.com/cellforge/cellforge/telemetry"
 )
 
@@ -51,6 +57,7 @@ type Book interface {
 	Queue(ctx context.Context, cell string, limit int) ([]book.QueueEntry, error)
 	Turnaround(ctx context.Context, drop string) (book.Turnaround, error)
 	RepairMeasures(ctx context.Context, from, to time.Time) (book.RepairMeasures, error)
+	OEE(ctx context.Context, q book.OEEQuery) (oee.Report, error)
 }
 
 // Config is what a Collector needs.
@@ -71,8 +78,11 @@ type Config struct {
 	// floor is sampled (docs/BENCHMARKS.md).
 	Repairs      bool
 	RepairsEvery int
-	Now          func() time.Time
-	Logger       *slog.Logger
+	// OEEEvery is how many intervals apart each cell's OEE over the current shift and today
+	// is published (default DefaultOEEEvery), at the first step and then every OEEEvery steps.
+	OEEEvery int
+	Now      func() time.Time
+	Logger   *slog.Logger
 }
 
 // Collector samples the floor and follows the book's events.
@@ -91,6 +101,10 @@ type Collector struct {
 // DefaultRepairsEvery is how many intervals apart the repair measures are published by
 // default: a minute at the default interval.
 const DefaultRepairsEvery = 12
+
+// DefaultOEEEvery is how many intervals apart the cells' OEE is published by default: a minute
+// at the default interval.
+const DefaultOEEEvery = 12
 
 // RepairWindow is the rolling window of the repair measures.
 const RepairWindow = 7 * 24 * time.Hour
@@ -111,6 +125,9 @@ func New(cfg Config) *Collector {
 	}
 	if cfg.RepairsEvery <= 0 {
 		cfg.RepairsEvery = DefaultRepairsEvery
+	}
+	if cfg.OEEEvery <= 0 {
+		cfg.OEEEvery = DefaultOEEEvery
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -160,8 +177,58 @@ func (c *Collector) Step(ctx context.Context) error {
 		return err
 	}
 	c.steps++
+	if len(c.cfg.Cells) > 0 && (c.steps-1)%c.cfg.OEEEvery == 0 {
+		if err := c.sampleOEE(ctx, now); err != nil {
+			return err
+		}
+	}
 	if c.cfg.Repairs && (c.steps-1)%c.cfg.RepairsEvery == 0 {
 		return c.sampleRepairs(ctx, now)
+	}
+	return nil
+}
+
+// oeeLosses are the six big losses as the oee points name them.
+var oeeLosses = []configs.Loss{configs.LossBreakdowns, configs.LossSetup, configs.LossSmallStops,
+	configs.LossReducedSpeed, configs.LossStartupRejects, configs.LossProductionRejects}
+
+// sampleOEE publishes each cell's OEE over the current shift and today, as of now: for each
+// period (shift_, today_) availability, performance, quality and OEE as fractions, the planned
+// production time and the minutes of each of the six big losses (breakdowns_min,
+// setup_adjustments_min, ...), and the shift's name.
+func (c *Collector) sampleOEE(ctx context.Context, now time.Time) error {
+	from := now.Add(-24 * time.Hour)
+	shifts, err := c.cfg.Book.OEE(ctx, book.OEEQuery{From: from, To: now, By: oee.ByShift})
+	if err != nil {
+		return fmt.Errorf("reading the cells' OEE by shift: %w", err)
+	}
+	days, err := c.cfg.Book.OEE(ctx, book.OEEQuery{From: from, To: now, By: oee.ByDay})
+	if err != nil {
+		return fmt.Errorf("reading the cells' OEE by day: %w", err)
+	}
+	if len(shifts.Buckets) == 0 || len(days.Buckets) == 0 {
+		return nil
+	}
+	shift := shifts.Buckets[len(shifts.Buckets)-1]
+	for i, cr := range shifts.Cells {
+		if i >= len(days.Cells) || days.Cells[i].Cell != cr.Cell || !slices.Contains(c.cfg.Cells, cr.Cell) {
+			continue
+		}
+		f := map[string]any{}
+		put := func(prefix string, fig oee.Figures) {
+			f[prefix+"availability"], f[prefix+"performance"], f[prefix+"quality"], f[prefix+"oee"] =
+				fig.Availability, fig.Performance, fig.Quality, fig.OEE
+			f[prefix+"planned_min"] = fig.Planned.Minutes()
+			for _, l := range oeeLosses {
+				f[prefix+strings.ReplaceAll(string(l), "-", "_")+"_min"] = fig.Loss(l).Minutes()
+			}
+		}
+		put("shift_", cr.Buckets[len(cr.Buckets)-1])
+		put("today_", days.Cells[i].Buckets[len(days.Cells[i].Buckets)-1])
+		if shift.Shift != "" {
+			f["shift"] = shift.Shift
+		}
+		c.publish(telemetry.Series{Kind: telemetry.KindOEE, Cell: cr.Cell}, telemetry.Point{Time: now, Fields: f})
 	}
 	return nil
 }

@@ -218,6 +218,25 @@ func dataSet(t *testing.T) []byte {
 		})
 	}
 
+	// Each cell's OEE and losses so far today every hour, before the range, in it and at its
+	// stop; the losses grow through the day.
+	for _, o := range []struct {
+		cell   string
+		min    int
+		oee    float64
+		losses [6]float64
+	}{
+		{"dye-1", -60, 0.9, [6]float64{}}, {"dye-1", 0, 0.4, [6]float64{5}}, {"dye-1", 60, 0.45, [6]float64{10, 20}},
+		{"dye-1", 120, 0.5, [6]float64{20, 20, 4}}, {"dye-1", 180, 0.55, [6]float64{30, 20, 5, 10, 0, 2.5}}, {"dye-1", 240, 0.99, [6]float64{99}},
+		{"loom-1", 0, 0.3, [6]float64{}}, {"loom-1", 60, 0.3, [6]float64{1}}, {"loom-1", 120, 0.35, [6]float64{12, 0, 1, 40, 3, 0}},
+	} {
+		f := map[string]any{"today_oee": o.oee, "shift_oee": o.oee, "shift": "early"}
+		for i, l := range []string{"breakdowns", "setup_adjustments", "small_stops", "reduced_speed", "startup_rejects", "production_rejects"} {
+			f["today_"+l+"_min"] = o.losses[i]
+		}
+		l.add(telemetry.Series{Site: site, Kind: telemetry.KindOEE, Cell: o.cell}, at(o.min), f)
+	}
+
 	// The other site, with the same cells and drops and values no panel of site north may show.
 	l.metric(otherSite, "dye-1", "", "units", at(30), 100.0)
 	l.metric(otherSite, "dye-1", "", "machine_state", at(-30), "idle")
@@ -231,6 +250,8 @@ func dataSet(t *testing.T) []byte {
 		map[string]any{"work_orders_done": 100.0, "turnaround_median_s": 100.0, "turnaround_p90_s": 100.0})
 	l.add(telemetry.Series{Site: otherSite, Kind: telemetry.KindRepairs}, at(210),
 		map[string]any{"repair_rate": 1.0, "approved": 100.0})
+	l.add(telemetry.Series{Site: otherSite, Kind: telemetry.KindOEE, Cell: "dye-1"}, at(210),
+		map[string]any{"today_oee": 1.0, "today_breakdowns_min": 100.0})
 	return l.buf
 }
 
@@ -463,6 +484,24 @@ func TestQueriesAgainstInfluxDB(t *testing.T) {
 			want: []string{"+200m 0.25 0.5 86400 172800 3 4 312.5 2 1 3 0"},
 		},
 		{
+			name:  "OEE per cell is each cell's OEE so far today, the last sample of each hour",
+			file:  "oee_per_cell.flux",
+			group: []string{"_field", "cell"},
+			cols:  []string{"cell", "_field", "_time", "_value"},
+			want: []string{
+				"dye-1 today_oee +60m 0.4", "dye-1 today_oee +120m 0.45", "dye-1 today_oee +180m 0.5", "dye-1 today_oee +240m 0.55",
+				"loom-1 today_oee +60m 0.3", "loom-1 today_oee +120m 0.3", "loom-1 today_oee +180m 0.35",
+			},
+		},
+		{
+			name:  "losses table is each cell's six big losses from its latest sample in the range",
+			file:  "oee_losses.flux",
+			group: nil,
+			cols: []string{"cell", "today_breakdowns_min", "today_setup_adjustments_min", "today_small_stops_min", "today_reduced_speed_min",
+				"today_startup_rejects_min", "today_production_rejects_min"},
+			want: []string{"dye-1 30 20 5 10 0 2.5", "loom-1 12 0 1 40 3 0"},
+		},
+		{
 			name:  "site variable lists the sites that wrote cell telemetry",
 			file:  "site.flux",
 			group: nil,
@@ -667,6 +706,8 @@ func TestDashboardEmbedsQueryFiles(t *testing.T) {
 		{name: "drop table", panel: "Drops", refID: "A", file: "drop_latest.flux"},
 		{name: "late work orders", panel: "Late work orders per drop", refID: "A", file: "late_work_orders.flux"},
 		{name: "repairs table", panel: "Repairs (last 7 days)", refID: "A", file: "repairs_latest.flux"},
+		{name: "OEE per cell", panel: "OEE per cell (today so far)", refID: "A", file: "oee_per_cell.flux"},
+		{name: "losses table", panel: "Six big losses per cell (today, minutes)", refID: "A", file: "oee_losses.flux"},
 		{name: "site variable", panel: "", file: "site.flux"},
 	}
 
