@@ -18,9 +18,10 @@ import (
 // and planners' reports: JSON, or CSV as the other reports (?format=csv, or an Accept that
 // prefers text/csv). The definitions are book/oee's.
 
-// DefaultOEEWindow is the window a report covers when ?from= is left out: the last 7 days to ?to=
-// (now when left out).
-const DefaultOEEWindow = 7 * 24 * time.Hour
+// DefaultOEEDays is the window a report covers when ?from= is left out: the last 7 days to ?to=
+// (now when left out), from midnight in the factory's time zone 6 days before to's day, so that
+// the days closed for good are the book's kept figures.
+const DefaultOEEDays = 7
 
 // MaxOEEWindow is the longest window a report covers: a year and a bit.
 const MaxOEEWindow = 400 * 24 * time.Hour
@@ -33,7 +34,7 @@ func (s *Server) oeeRoutes(v1 *echo.Group) {
 }
 
 // OEEWindow reads a report's window from ?from= and ?to= (RFC 3339, or a date as 2026-11-02,
-// midnight in loc): the last DefaultOEEWindow to now when left out. A from not before to, a
+// midnight in loc): the last DefaultOEEDays days to now when left out. A from not before to, a
 // window over MaxOEEWindow or a time that does not parse is a FieldError naming the parameter.
 func OEEWindow(from, to string, now time.Time, loc *time.Location) (time.Time, time.Time, error) {
 	parse := func(name, v string) (time.Time, error) {
@@ -57,7 +58,8 @@ func OEEWindow(from, to string, now time.Time, loc *time.Location) (time.Time, t
 			return time.Time{}, time.Time{}, err
 		}
 	} else {
-		f = t.Add(-DefaultOEEWindow)
+		y, m, d := t.In(loc).Date()
+		f = time.Date(y, m, d-(DefaultOEEDays-1), 0, 0, 0, 0, loc)
 	}
 	switch {
 	case !f.Before(t):

@@ -126,8 +126,9 @@ func TestOEEReports(t *testing.T) {
 		var v oeeView
 		ts.do(t, "GET", "/api/v1/oee", managerToken, "", "").json(t, &v)
 		now := ts.book.Now()
-		if !v.To.Equal(now) || !v.From.Equal(now.Add(-DefaultOEEWindow)) || v.By != "day" || len(v.Cells) != 2 {
-			t.Errorf("from %v to %v by %v, want the last 7 days to %v by day", v.From, v.To, v.By, now)
+		y, m, d := now.Date()
+		if !v.To.Equal(now) || !v.From.Equal(time.Date(y, m, d-6, 0, 0, 0, 0, time.UTC)) || v.By != "day" || len(v.Cells) != 2 {
+			t.Errorf("from %v to %v by %v, want from midnight 6 days before %v by day", v.From, v.To, v.By, now)
 		}
 	})
 }
