@@ -14,14 +14,15 @@
 # scripts/bench.sh photos does the same with the photo store's section, scripts/bench.sh
 # unitpage with the unit page's, scripts/bench.sh promise with the planner's promise checks',
 # scripts/bench.sh repairs with the telemetry collector's read of the repair measures,
-# scripts/bench.sh margin with the margin of a drop of 10,000 orders.
+# scripts/bench.sh margin with the margin of a drop of 10,000 orders, scripts/bench.sh oee with
+# OEE and the Pareto of stop reasons over a year of 20 cells, in the book and through the API.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 only=${1:-}
 [ -z "$only" ] || [ "$only" = import ] || [ "$only" = photos ] || [ "$only" = unitpage ] || [ "$only" = promise ] ||
-  [ "$only" = repairs ] || [ "$only" = margin ] ||
-  { echo "usage: scripts/bench.sh [import|photos|unitpage|promise|repairs|margin]" >&2; exit 2; }
+  [ "$only" = repairs ] || [ "$only" = margin ] || [ "$only" = oee ] ||
+  { echo "usage: scripts/bench.sh [import|photos|unitpage|promise|repairs|margin|oee]" >&2; exit 2; }
 B=$root/.bench
 rm -rf "$B"
 mkdir -p "$B"
@@ -334,6 +335,88 @@ if [ "$only" = margin ]; then
   exit 0
 fi
 
+# OEE and the Pareto of stop reasons over a year of 20 cells: the book's reads in-process
+# (BenchmarkOEEYear) beside a cell's queue read from the same store, and the API's answers
+# through its HTTP handler (BenchmarkOEEAPI) beside GET /api/v1/cells/{cell}/queue on the same
+# server.
+oee_section() {
+  echo "== oee: OEE and the Pareto over a year of 20 cells, in the book and through the API"
+  go test -run '^$' -bench 'BenchmarkOEEYear' -benchtime 5x -count 3 -benchmem ./book/ | tee "$B/go-oee-book.txt"
+  go test -run '^$' -bench 'BenchmarkOEEAPI' -benchtime 20x -count 3 ./api/ | tee "$B/go-oee-api.txt"
+  # omed FILE BENCH NAME UNIT: the median over the runs of the metric UNIT of BENCH/NAME in FILE.
+  omed() {
+    awk -v want="$2/$3" -v unit="$4" '
+      { name = $1; sub(/-[0-9]+$/, "", name) }
+      name == want { for (i = 3; i < NF; i++) if ($(i + 1) == unit) print $i }' "$B/$1" |
+      sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) exit 1; print a[int((NR + 1) / 2)] }' ||
+      { echo "bench: no $2/$3 $4 in $B/$1" >&2; exit 1; }
+  }
+  local bpeer apeer
+  bpeer=$(omed go-oee-book.txt BenchmarkOEEYear peer-queue ns/op)
+  apeer=$(omed go-oee-api.txt BenchmarkOEEAPI peer-api-queue ns/op)
+  # obrow WHAT NAME: a row of the book's table.
+  obrow() {
+    local ns
+    ns=$(omed go-oee-book.txt BenchmarkOEEYear "$2" ns/op)
+    echo "| $1 | $(awk -v v="$ns" 'BEGIN { printf "%.1f", v / 1e6 }') | $(awk -v a="$ns" -v b="$bpeer" 'BEGIN { printf "%.0f", a / b }')x | $(awk -v v="$(omed go-oee-book.txt BenchmarkOEEYear "$2" B/op)" 'BEGIN { printf "%.1f", v / 1048576 }') |"
+  }
+  # oarow WHAT NAME: a row of the API's table, with the aim of 100 ms (the median and the p99).
+  oarow() {
+    local ns p99
+    ns=$(omed go-oee-api.txt BenchmarkOEEAPI "$2" ns/op)
+    p99=$(omed go-oee-api.txt BenchmarkOEEAPI "$2" p99-ms)
+    echo "| $1 | $(awk -v v="$ns" 'BEGIN { printf "%.1f", v / 1e6 }') | $(awk -v v="$p99" 'BEGIN { printf "%.1f", v }') | $(awk -v a="$ns" -v b="$apeer" 'BEGIN { printf "%.0f", a / b }')x | $(awk -v v="$ns" -v p="$p99" 'BEGIN { print (v < 1e8 && p < 100 ? "met" : (v < 1e8 ? "median met, p99 **missed**" : "**missed**")) }') |"
+  }
+  cat > "$B/oee.md" <<MD
+## OEE and the Pareto over a year
+
+A year of 20 cells working 08:00-16:00 on weekdays (250 days, 30 stops a cell a day of 1 to 9
+minutes with six reasons, one of them none, 40 units a cell a day counted one by one, one
+scrapped), the last day open at 12:00, in SQLite.
+
+In the book, in-process: OEE by shift over the year (\`Book.OEE\`) from a new book (cold, every
+bucket read and computed) and from one that answered once (warm: the figures of buckets closed
+for good kept, only the last day read), and the Pareto of the year's stops (\`Book.StopPareto\`,
+read whole each time), beside a cell's queue read from the same store. Command:
+\`go test -run '^\$' -bench 'BenchmarkOEEYear' -benchtime 5x -count 3 -benchmem ./book/\`, medians
+of 3.
+
+| read | ms | ratio to the queue's read | allocated MiB |
+| --- | --- | --- | --- |
+$(obrow "OEE by shift, a year, cold" cold)
+$(obrow "OEE by shift, a year, warm" warm)
+$(obrow "the Pareto of a year's stops" pareto)
+$(obrow "peer: a cell's queue from the store" peer-queue)
+
+Through the API, server time: each request through the API's HTTP handler on loopback with a
+kept-alive connection, to a server that answered it once (its book keeps the closed buckets, as
+the daemon's does), beside the peer \`GET /api/v1/cells/{cell}/queue\` of a cell with 50 queued
+operations on the same server; "cold" is a new server and book for each request. Command:
+\`go test -run '^\$' -bench 'BenchmarkOEEAPI' -benchtime 20x -count 3 ./api/\`, medians of 3 of
+the mean and of the p99 of 20 requests (\`scripts/bench.sh oee\` runs this section alone).
+
+| request | ms (mean) | p99 ms | ratio to the peer | aim: under 100 ms |
+| --- | --- | --- | --- | --- |
+$(oarow "\`GET /api/v1/oee?by=shift\`, a year" oee-year-by-shift)
+$(oarow "the same, cold" oee-year-by-shift-cold)
+$(oarow "\`GET /api/v1/oee?by=day\`, a year" oee-year-by-day)
+$(oarow "\`GET /api/v1/oee/losses\`, a year" losses-year)
+$(oarow "\`GET /api/v1/oee/pareto\`, a year" pareto-year)
+$(oarow "\`GET /api/v1/oee\`, the last 7 days (the default)" oee-last-7-days)
+| peer: \`GET /api/v1/cells/{cell}/queue\` | $(awk -v v="$apeer" 'BEGIN { printf "%.2f", v / 1e6 }') | $(awk -v v="$(omed go-oee-api.txt BenchmarkOEEAPI peer-api-queue p99-ms)" 'BEGIN { printf "%.2f", v }') | 1x | |
+
+\`\`\`
+$(grep -E '^Benchmark' "$B/go-oee-book.txt")
+$(grep -E '^Benchmark' "$B/go-oee-api.txt")
+\`\`\`
+MD
+}
+if [ "$only" = oee ]; then
+  oee_section
+  cat "$B/oee.md"
+  exit 0
+fi
+
 echo "== building"
 go build -o "$B/cellforge" ./cmd/cellforge
 go build -o "$B/load" ./cmd/cellforge-load
@@ -421,6 +504,7 @@ unitpage_section
 promise_section
 repairs_section
 margin_section
+oee_section
 
 # Telemetry against a real Mosquitto and a real InfluxDB 1.8, started by the tests' harness on
 # loopback ports (installed by scripts/deps.sh when missing).
@@ -1121,6 +1205,8 @@ $(cat "$B/promise.md")
 $(cat "$B/repairs.md")
 
 $(cat "$B/margin.md")
+
+$(cat "$B/oee.md")
 
 $(cat "$B/sched.md")
 
