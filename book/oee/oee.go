@@ -261,10 +261,16 @@ func windows(h *configs.Hours, start, end time.Time) [][2]time.Time {
 	return h.Windows(start, end)
 }
 
-// clipped is the time of [a, b) within the windows.
+// clipped is the time of [a, b) within the windows, which are in order and apart: the first
+// that ends after a is found by a binary search, and those that start at b or later are not
+// looked at (a year's windows are 250 a cell).
 func clipped(a, b time.Time, ws [][2]time.Time) time.Duration {
 	var d time.Duration
-	for _, w := range ws {
+	i := sort.Search(len(ws), func(i int) bool { return ws[i][1].After(a) })
+	for _, w := range ws[i:] {
+		if !w[0].Before(b) {
+			break
+		}
 		s, e := w[0], w[1]
 		if a.After(s) {
 			s = a
