@@ -341,8 +341,8 @@ fi
 # server.
 oee_section() {
   echo "== oee: OEE and the Pareto over a year of 20 cells, in the book and through the API"
-  go test -run '^$' -bench 'BenchmarkOEEYear' -benchtime 5x -count 3 -benchmem ./book/ | tee "$B/go-oee-book.txt"
-  go test -run '^$' -bench 'BenchmarkOEEAPI' -benchtime 20x -count 3 ./api/ | tee "$B/go-oee-api.txt"
+  go test -run '^$' -bench 'BenchmarkOEEYear' -benchtime 5x -benchmem ./book/ | tee "$B/go-oee-book.txt"
+  go test -run '^$' -bench 'BenchmarkOEEAPI' -benchtime 5x ./api/ | tee "$B/go-oee-api.txt"
   # omed FILE BENCH NAME UNIT: the median over the runs of the metric UNIT of BENCH/NAME in FILE.
   omed() {
     awk -v want="$2/$3" -v unit="$4" '
@@ -378,8 +378,8 @@ In the book, in-process: OEE by shift over the year (\`Book.OEE\`) from a new bo
 bucket read and computed) and from one that answered once (warm: the figures of buckets closed
 for good kept, only the last day read), and the Pareto of the year's stops (\`Book.StopPareto\`,
 read whole each time), beside a cell's queue read from the same store. Command:
-\`go test -run '^\$' -bench 'BenchmarkOEEYear' -benchtime 5x -count 3 -benchmem ./book/\`, medians
-of 3.
+\`go test -run '^\$' -bench 'BenchmarkOEEYear' -benchtime 5x -benchmem ./book/\`, one run
+(each builds its year of data first, which takes minutes).
 
 | read | ms | ratio to the queue's read | allocated MiB |
 | --- | --- | --- | --- |
@@ -392,8 +392,8 @@ Through the API, server time: each request through the API's HTTP handler on loo
 kept-alive connection, to a server that answered it once (its book keeps the closed buckets, as
 the daemon's does), beside the peer \`GET /api/v1/cells/{cell}/queue\` of a cell with 50 queued
 operations on the same server; "cold" is a new server and book for each request. Command:
-\`go test -run '^\$' -bench 'BenchmarkOEEAPI' -benchtime 20x -count 3 ./api/\`, medians of 3 of
-the mean and of the p99 of 20 requests (\`scripts/bench.sh oee\` runs this section alone).
+\`go test -run '^\$' -bench 'BenchmarkOEEAPI' -benchtime 5x ./api/\`, one run: the mean and the
+p99 (of 5, the slowest) of 5 requests (\`scripts/bench.sh oee\` runs this section alone).
 
 | request | ms (mean) | p99 ms | ratio to the peer | aim: under 100 ms |
 | --- | --- | --- | --- | --- |
