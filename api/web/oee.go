@@ -102,9 +102,28 @@ func (p *Pages) oeeSectionOf(ctx context.Context, now time.Time, margins bool) (
 	if !now.After(trendFrom) {
 		return s, fmt.Errorf("now %s is before the trend's start", now)
 	}
-	rep, err := p.book.OEE(ctx, book.OEEQuery{From: trendFrom, To: now, By: oee.ByDay})
+	steps := []func() error{
+		func() error { return p.oeePart(ctx, &s, today, trendFrom, weekFrom) },
+		func() error { return p.paretoPart(ctx, &s, weekFrom) },
+		func() error { return p.fpyPart(ctx, &s, weekFrom) },
+	}
+	if margins {
+		steps = append(steps, func() error { return p.marginsPart(ctx, &s) })
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}
+
+// oeePart reads OEE by day from trendFrom to now: each cell's today and last summaryDays, the
+// floor's, the trend and the losses.
+func (p *Pages) oeePart(ctx context.Context, s *oeeSection, today, trendFrom, weekFrom time.Time) error {
+	rep, err := p.book.OEE(ctx, book.OEEQuery{From: trendFrom, To: s.At, By: oee.ByDay})
 	if err != nil {
-		return s, fmt.Errorf("reading OEE: %w", err)
+		return fmt.Errorf("reading OEE: %w", err)
 	}
 
 	// OEE per cell: today is the last day, the week the last summaryDays days.
@@ -163,11 +182,14 @@ func (p *Pages) oeeSectionOf(ctx context.Context, now time.Time, margins bool) (
 		Desc:  "The time each cell lost in the last 7 days to breakdowns, set-up and adjustments, small stops, reduced speed, start-up rejects and production rejects.",
 		Empty: "No loss in the last 7 days",
 	}, parts, stacks)
+	return nil
+}
 
-	// The Pareto of stop reasons over the last summaryDays.
-	es, err := p.book.StopPareto(ctx, weekFrom, now, "")
+// paretoPart reads the Pareto of stop reasons from weekFrom to now.
+func (p *Pages) paretoPart(ctx context.Context, s *oeeSection, weekFrom time.Time) error {
+	es, err := p.book.StopPareto(ctx, weekFrom, s.At, "")
 	if err != nil {
-		return s, fmt.Errorf("reading the Pareto of stop reasons: %w", err)
+		return fmt.Errorf("reading the Pareto of stop reasons: %w", err)
 	}
 	pareto := table{Header: []string{"reason", "label", "planned", "loss", "count", "minutes", "cumulative_pct"}}
 	var bars []chart.Bar
@@ -184,34 +206,40 @@ func (p *Pages) oeeSectionOf(ctx context.Context, now time.Time, margins bool) (
 		Desc:  "The minutes of the stops of the last 7 days by reason, most first; awaiting: no reason yet, within the reason window; not given: none given in it.",
 		Empty: "No stop in the last 7 days",
 	}, bars)
+	return nil
+}
 
-	// First-pass yield per SKU over the last summaryDays.
-	if s.FPY, err = p.book.FirstPassYield(ctx, weekFrom, now, book.YieldBySKU); err != nil {
-		return s, fmt.Errorf("reading first-pass yield: %w", err)
+// fpyPart reads first-pass yield per SKU from weekFrom to now.
+func (p *Pages) fpyPart(ctx context.Context, s *oeeSection, weekFrom time.Time) error {
+	var err error
+	if s.FPY, err = p.book.FirstPassYield(ctx, weekFrom, s.At, book.YieldBySKU); err != nil {
+		return fmt.Errorf("reading first-pass yield: %w", err)
 	}
 	fpy := table{Header: []string{"sku", "first_pass", "total", "yield_pct"}}
 	for _, y := range s.FPY {
 		fpy.Rows = append(fpy.Rows, []string{csvCell(y.Key), strconv.Itoa(y.FirstPass), strconv.Itoa(y.Total), pct(y.Yield)})
 	}
 	s.tables[oeeFPY] = fpy
+	return nil
+}
 
-	// The margin of each open drop: one with orders that has made fewer good units than ordered.
-	if margins {
-		mt := table{Header: api.MarginCSVHeader}
-		for _, d := range p.factory.Drops {
-			m, err := p.book.Margin(ctx, d.ID)
-			if err != nil {
-				return s, fmt.Errorf("reading the margin of drop %s: %w", d.ID, err)
-			}
-			if m.Total.Predicted.Units == 0 || m.Total.Actual.Units >= m.Total.Predicted.Units {
-				continue
-			}
-			s.Margins = append(s.Margins, marginRow{Drop: d.ID, Name: d.Name, Margin: m})
-			mt.Rows = append(mt.Rows, api.MarginRows(m)...)
+// marginsPart reads the margin of each open drop: one with orders that has made fewer good
+// units than ordered.
+func (p *Pages) marginsPart(ctx context.Context, s *oeeSection) error {
+	mt := table{Header: api.MarginCSVHeader}
+	for _, d := range p.factory.Drops {
+		m, err := p.book.Margin(ctx, d.ID)
+		if err != nil {
+			return fmt.Errorf("reading the margin of drop %s: %w", d.ID, err)
 		}
-		s.tables[oeeMargins] = mt
+		if m.Total.Predicted.Units == 0 || m.Total.Actual.Units >= m.Total.Predicted.Units {
+			continue
+		}
+		s.Margins = append(s.Margins, marginRow{Drop: d.ID, Name: d.Name, Margin: m})
+		mt.Rows = append(mt.Rows, api.MarginRows(m)...)
 	}
-	return s, nil
+	s.tables[oeeMargins] = mt
+	return nil
 }
 
 // appendLosses adds a cell's losses as a stacked bar (in seconds, when it lost any time) and a
