@@ -27,6 +27,10 @@ func TestOEEReports(t *testing.T) {
 		}
 	}
 	ts.advance(time.Minute) // a report counts what happened before now
+	// One shift a day, from 90 minutes before the first stop: the window by shift is one bucket
+	// whatever the time of day the test runs at.
+	sh := start.Add(-90 * time.Minute)
+	ts.book.Factory().Stops.Shifts = []configs.Shift{{Name: "all", Start: time.Duration(sh.Hour())*time.Hour + time.Duration(sh.Minute())*time.Minute}}
 	window := "from=" + url.QueryEscape(start.Add(-time.Hour).Format(time.RFC3339Nano)) + "&to=" + url.QueryEscape(start.Add(time.Hour).Format(time.RFC3339Nano))
 
 	t.Run("oee", func(t *testing.T) {
