@@ -24,7 +24,7 @@ let page;
 let cells;
 
 before(async () => {
-  daemon = await startDaemon('oee');
+  daemon = await startDaemon('dashboard-oee');
   base = daemon.base;
   browser = await launchBrowser();
   cells = await apiOK(base, 'GET', '/api/v1/cells');
@@ -71,7 +71,7 @@ test('the effectiveness section shows OEE, losses, reasons, first-pass yield and
   assert.equal(await section.locator('#oee-margins tr[data-drop="summer-27"]').count(), 1, "the open drop's margin");
   await assertNoSideScroll(page, 'the dashboard at 1024x768');
   await assertChartTextReadable(page, 'the dashboard at 1024x768');
-  await screenshot(page, 'oee-1024x768');
+  await screenshot(page, 'dashboard-oee-1024x768');
   assertPagesClean(page);
 });
 
