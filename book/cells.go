@@ -374,6 +374,8 @@ type CellHold struct {
 	Down string
 	// Reported is the reason of a fault a person reported, "" when none.
 	Reported string
+	// ReportedCode is the code of the factory's fault reason that fault was reported with.
+	ReportedCode string
 }
 
 // Hold returns what holds a cell out of service, what its controller starts from: the fault a
@@ -390,7 +392,7 @@ func (b *Book) Hold(ctx context.Context, cell string) (CellHold, error) {
 			return fmt.Errorf("reading the fault reported at cell %s: %w", cell, err)
 		}
 		if ok {
-			h.Reported = r.Reason
+			h.Reported, h.ReportedCode = r.Reason, r.Code
 		}
 		return nil
 	})
