@@ -41,6 +41,9 @@ type Book interface {
 	// The summaries of the machine's readings during an operation.
 	Readings(ctx context.Context, op int64) ([]book.ReadingSummary, error)
 	RecordReadings(ctx context.Context, op int64, rs []book.ReadingSummary) error
+	// The cell's stops: what the controller sees, and the stop it left open before a restart.
+	TrackStop(ctx context.Context, cell string, c book.StopCondition) (book.Stop, error)
+	OpenStop(ctx context.Context, cell string) (book.Stop, bool, error)
 }
 
 var _ Book = (*book.Book)(nil)
@@ -98,6 +101,8 @@ type Cell struct {
 	// reported is the down reason of a fault a person reported, "" when none: it keeps the
 	// cell down until Reset. The book stores it; this is the controller's copy.
 	reported string
+	// reportedCode is the code of the factory's fault reason it was reported with.
+	reportedCode string
 
 	// printMu serializes printOwed and printOwedSlips: Run's goroutine and ReprintLabel's and
 	// ReprintSlip's callers all print, on one printer.
@@ -111,6 +116,9 @@ type Cell struct {
 	job      *job
 	down     string // why the cell is out of service, as the book stores it; "" when up
 	restored bool   // down and reported were read from the book
+	// stop is the condition last recorded in the book (see trackStop), once stopKnown.
+	stop      book.StopCondition
+	stopKnown bool
 }
 
 // job is the machine's current job, as the controller gave it.
@@ -272,11 +280,14 @@ func (c *Cell) Restore(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("cell %s: %w", c.id, err)
 	}
+	if err := c.restoreStop(ctx); err != nil {
+		return err
+	}
 	c.restored = true
 	c.down = h.Down
 	c.mu.Lock()
 	if c.reported == "" {
-		c.reported = h.Reported
+		c.reported, c.reportedCode = h.Reported, h.ReportedCode
 	}
 	c.mu.Unlock()
 	c.setStatus(func(s *Status) { s.Down = h.Down })
@@ -296,6 +307,10 @@ type machineView struct {
 	at      time.Time
 	lastErr error
 	values  map[string]float64
+
+	// faultName is the fault as the profile names it (its Faults value), or as fault says it
+	// when the profile names none.
+	faultName string
 }
 
 func (c *Cell) view() machineView {
@@ -327,11 +342,14 @@ func (c *Cell) view() machineView {
 		if p.FaultRegister != "" {
 			fc := int(c.values[p.FaultRegister])
 			if n, ok := p.Faults[fc]; ok {
-				v.fault = fmt.Sprintf("%s (code %d)", n, fc)
+				v.fault, v.faultName = fmt.Sprintf("%s (code %d)", n, fc), n
 			} else {
 				v.fault = fmt.Sprintf("fault code %d", fc)
 			}
 		}
+	}
+	if v.faultName == "" {
+		v.faultName = v.fault
 	}
 	return v
 }
@@ -375,12 +393,15 @@ func (c *Cell) reconcile(ctx context.Context) error {
 			s.Operation = 0
 		}
 	})
-	if reported := c.reportedFault(); reported != "" {
+	if reported, code := c.report(); reported != "" {
 		// A person's report beats the machine's word: the cell stays down until Reset.
 		if err := c.takeDown(ctx, reported); err != nil {
 			return err
 		}
-		return c.stopForReport(ctx, v)
+		if err := c.stopForReport(ctx, v); err != nil {
+			return err
+		}
+		return c.trackStop(ctx, c.reportedStop(code))
 	}
 	if v.unknown {
 		return nil
@@ -390,27 +411,38 @@ func (c *Cell) reconcile(ctx context.Context) error {
 		if v.lastErr != nil {
 			reason += ": " + v.lastErr.Error()
 		}
-		return c.takeDown(ctx, reason)
+		if err := c.takeDown(ctx, reason); err != nil {
+			return err
+		}
+		return c.trackStop(ctx, book.StopCondition{Kind: book.StopLost, Operation: c.jobOp()})
 	}
 	if v.state == configs.StateFault {
-		return c.takeDown(ctx, fmt.Sprintf("device %s in fault: %s", c.cfg.Device, v.fault))
+		if err := c.takeDown(ctx, fmt.Sprintf("device %s in fault: %s", c.cfg.Device, v.fault)); err != nil {
+			return err
+		}
+		return c.trackStop(ctx, c.faultStop(v.faultName))
 	}
 	// A machine read working, or done, went on with its job while the cell was down (the
 	// connection was lost, not the job): the job goes on.
 	if err := c.bringUp(ctx, v.running() || v.state == configs.StateDone); err != nil {
 		return err
 	}
-	return c.followQueue(ctx, v)
+	head, err := c.followQueue(ctx, v)
+	if err != nil || (head != nil && head.State == book.Done) {
+		return err // a head just completed: the next one is read on the next tick
+	}
+	return c.trackStop(ctx, c.queueStop(head, &v))
 }
 
 // followQueue makes the machine, online, well and its cell up, do what the head of the cell's
 // queue asks: it stops a job whose operation left the machine, starts or goes on with the
 // head's job, and stops the machine for a paused head (v is what the machine was last read
-// doing).
-func (c *Cell) followQueue(ctx context.Context, v machineView) error {
+// doing). It returns the head as it left it (state Done when it completed it), nil when the
+// queue is empty.
+func (c *Cell) followQueue(ctx context.Context, v machineView) (*book.QueueEntry, error) {
 	q, err := c.cfg.Book.Queue(ctx, c.id, 2) // the head, and whether another is held (see adopt)
 	if err != nil {
-		return fmt.Errorf("reading queue: %w", err)
+		return nil, fmt.Errorf("reading queue: %w", err)
 	}
 	var head *book.QueueEntry
 	if len(q) > 0 {
@@ -420,7 +452,7 @@ func (c *Cell) followQueue(ctx context.Context, v machineView) error {
 		// The job's operation left the machine: a person completed or scrapped it.
 		if v.running() {
 			if err := c.cfg.Machine.Command(ctx, configs.CommandStop, nil); err != nil {
-				return fmt.Errorf("stopping device %s: %w", c.cfg.Device, err)
+				return nil, fmt.Errorf("stopping device %s: %w", c.cfg.Device, err)
 			}
 		}
 		c.log.Info("job left the machine", "operation", j.op)
@@ -430,28 +462,28 @@ func (c *Cell) followQueue(ctx context.Context, v machineView) error {
 		c.job = nil
 	}
 	if head == nil {
-		return nil
+		return nil, nil
 	}
 	switch head.State {
 	case book.Queued:
 		if !v.ready() || c.job != nil || !c.cfg.Cell.AutoStart {
 			// With AutoStart off the job waits for a person to start it (the material must
 			// be loaded first); the book then says Running and the machine is told.
-			return nil
+			return head, nil
 		}
 		res, err := c.cfg.Book.Transition(ctx, book.TransitionRequest{
 			Operation: head.ID, Action: book.ActionStart, Actor: c.actor, Version: head.Version})
 		if err != nil {
-			return c.ignoreRace(err, "starting operation", head.ID)
+			return head, c.ignoreRace(err, "starting operation", head.ID)
 		}
 		head.Operation = res.Operation
-		return c.runJob(ctx, head, v)
+		return head, c.runJob(ctx, head, v)
 	case book.Running:
-		return c.runJob(ctx, head, v)
+		return head, c.runJob(ctx, head, v)
 	case book.Paused:
-		return c.pause(ctx, q, v)
+		return head, c.pause(ctx, q, v)
 	}
-	return nil
+	return head, nil
 }
 
 // pause stops the machine while the head of the queue q is paused, recording the units its job
@@ -529,6 +561,9 @@ func (c *Cell) runJob(ctx context.Context, head *book.QueueEntry, v machineView)
 		}
 		left := head.Quantity - head.Scrapped - head.UnitsDone
 		if left <= 0 {
+			if c.checked(head) {
+				return nil // its units wait for a person's check
+			}
 			return c.complete(ctx, head)
 		}
 		params, err := c.params(head, left)
@@ -557,6 +592,11 @@ func (c *Cell) runJob(ctx context.Context, head *book.QueueEntry, v machineView)
 			if _, err := c.progress(ctx, head, head.Quantity-head.Scrapped); err != nil {
 				return err
 			}
+		}
+		if c.checked(head) {
+			// A person checks the units and completes the step with the checklist; the
+			// machine stays done meanwhile.
+			return nil
 		}
 		return c.complete(ctx, head)
 	}
@@ -611,6 +651,7 @@ func (c *Cell) complete(ctx context.Context, head *book.QueueEntry) error {
 	}
 	c.log.Info("operation complete", "operation", head.ID, "units", head.UnitsDone)
 	c.job = nil
+	head.State = book.Done
 	return nil
 }
 
@@ -674,10 +715,25 @@ func (c *Cell) bringUp(ctx context.Context, jobLives bool) error {
 // person's report takes it down. The book owes the labels of the units they finish.
 func (c *Cell) reconcileManual(ctx context.Context) error {
 	c.setStatus(func(s *Status) {})
-	if reported := c.reportedFault(); reported != "" {
-		return c.takeDown(ctx, reported)
+	if reported, code := c.report(); reported != "" {
+		if err := c.takeDown(ctx, reported); err != nil {
+			return err
+		}
+		return c.trackStop(ctx, c.reportedStop(code))
 	}
-	return c.bringUp(ctx, false)
+	if err := c.bringUp(ctx, false); err != nil {
+		return err
+	}
+	// Its stops follow the queue alone: the operations' start, pause and completion.
+	q, err := c.cfg.Book.Queue(ctx, c.id, 1)
+	if err != nil {
+		return fmt.Errorf("reading queue: %w", err)
+	}
+	var head *book.QueueEntry
+	if len(q) > 0 {
+		head = &q[0]
+	}
+	return c.trackStop(ctx, c.queueStop(head, nil))
 }
 
 // keepReadings writes what the book does not hold yet of the running job's readings as Run

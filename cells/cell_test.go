@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,6 +46,14 @@ type floor struct {
 	clock *stepClock
 	// wrap, when set, is what the controllers see of the book: the book wrapped.
 	wrap func(cells.Book) cells.Book
+	// failed counts the failed readings of each machine, by device id.
+	failed sync.Map // string -> *atomic.Int64
+}
+
+// failedReadings returns how many readings of a device failed so far.
+func (fl *floor) failedReadings(device string) int64 {
+	n, _ := fl.failed.LoadOrStore(device, new(atomic.Int64))
+	return n.(*atomic.Int64).Load()
 }
 
 // stepClock is a machines' clock that stands still until the test moves it on: a test that
@@ -53,6 +62,9 @@ type floor struct {
 type stepClock struct {
 	mu  sync.Mutex
 	now time.Time
+	// shared puts the book and the controllers on the clock too, and stamps the machines'
+	// readings with it (newClockedFloor).
+	shared bool
 }
 
 func (c *stepClock) Now() time.Time {
@@ -93,6 +105,22 @@ func newFloorRecording(t *testing.T, recordEvery time.Duration, edits ...func(*c
 func newSteppedFloor(t *testing.T, recordEvery, lostAfter time.Duration, edits ...func(*configs.Factory)) *floor {
 	t.Helper()
 	return newFloorOn(t, recordEvery, lostAfter, &stepClock{now: time.Now()}, edits...)
+}
+
+// newClockedFloor is a floor on one clock that moves only when the test moves it (fl.clock),
+// starting at start: the machines', the book's and the controllers'. The controllers take a
+// machine for lost after lostAfter on that clock without an answer.
+func newClockedFloor(t *testing.T, start time.Time, lostAfter time.Duration, edits ...func(*configs.Factory)) *floor {
+	t.Helper()
+	fl := newFloorOn(t, time.Hour, lostAfter, &stepClock{now: start, shared: true}, edits...)
+	// The clock stands still until the test moves it: wait for every machine to be read, or
+	// what the test does first would wait for the clock to be noticed.
+	for id, c := range fl.cells {
+		if !c.Status().Manual {
+			eventually(t, "machine of "+id+" to be read", func() bool { return c.Status().Online })
+		}
+	}
+	return fl
 }
 
 // newFloorOn starts the floor with the machines on clock, or on a clock running speed times
@@ -140,7 +168,12 @@ func (fl *floor) startCells() {
 		t.Fatal(err)
 	}
 	fl.store = st
-	fl.book = book.New(book.Config{Store: st, Factory: fl.factory})
+	bc := book.Config{Store: st, Factory: fl.factory}
+	shared := fl.clock != nil && fl.clock.shared
+	if shared {
+		bc.Now = fl.clock.Now
+	}
+	fl.book = book.New(bc)
 	if err := fl.book.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -151,6 +184,9 @@ func (fl *floor) startCells() {
 	for _, c := range fl.factory.Cells {
 		cfg := cells.Config{Cell: c, Factory: fl.factory, Book: fl.book, Tick: 20 * time.Millisecond, LostAfter: fl.lostAfter,
 			RecordEvery: fl.recordEvery}
+		if shared {
+			cfg.Now = fl.clock.Now
+		}
 		if fl.wrap != nil {
 			cfg.Book = fl.wrap(fl.book)
 		}
@@ -165,7 +201,17 @@ func (fl *floor) startCells() {
 					t.Fatal(err)
 				}
 				dev, err := modbus.NewDevice(line, modbus.DeviceConfig{Name: d.ID, UnitID: 1, Profile: fastPolls(profile(t, d.Profile).Modbus),
-					OnReading: func(r modbus.Reading) { cell.Observe(r.Values, r.Time, r.Err) }})
+					OnReading: func(r modbus.Reading) {
+						if r.Err != nil {
+							n, _ := fl.failed.LoadOrStore(d.ID, new(atomic.Int64))
+							n.(*atomic.Int64).Add(1)
+						}
+						at := r.Time
+						if shared {
+							at = fl.clock.Now()
+						}
+						cell.Observe(r.Values, at, r.Err)
+					}})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -365,12 +411,19 @@ func TestAutoStartOffWaitsForAPerson(t *testing.T) {
 	if dye.Cell != "dye-1" || dye.State != book.Queued {
 		t.Fatalf("dye step %s at %q, want queued at dye-1", dye.State, dye.Cell)
 	}
+	// The idle stop opens once (see stops_test.go); nothing else is logged while it waits.
 	events := func() int {
 		es, err := fl.book.Events(context.Background(), book.EventFilter{Operation: dye.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return len(es)
+		n := 0
+		for _, e := range es {
+			if !book.IsStopEvent(e.Kind) {
+				n++
+			}
+		}
+		return n
 	}
 	before := events()
 	// Ten passes of the controller over the idle vat: the job stays queued through all.

@@ -51,6 +51,39 @@
 //   - A cell with a machine starts the head of its queue by itself when the machine is idle,
 //     unless its configuration turns auto_start off (a person loads the material and starts
 //     each job); a cell without a machine waits for a person.
+//   - A step with a quality checklist is completed by a person, never by the controller: when
+//     the machine reports its job done, its units are recorded and the operation stays running,
+//     waiting for a person to check them and complete it with the checklist (the book refuses a
+//     controller's completion of it). The machine is left done meanwhile.
+//
+// # Stops
+//
+// At every look at the cell the controller works out its condition, and tells the book
+// ([book.Book.TrackStop]) when it changed from the last one it recorded (compared in memory, so
+// that a cell whose condition holds costs the book nothing): the book closes the cell's open
+// stop and opens the next one at that instant. The first of these that holds is the condition:
+//
+//   - a fault a person reported: a reported stop, with the fault's code and the stops section's
+//     fault reason;
+//   - a machine that does not answer (not while it is still unknown at the start): a lost stop,
+//     without a reason;
+//   - a machine in fault: a fault stop named by the profile's name of the fault, with the
+//     reason the stops section maps that name to, or none (a person gives it);
+//   - the head of the queue paused for a failed quality check, or running with all its units made
+//     at a step with a checklist: a check stop, with the section's check reason; paused for
+//     anything else: a paused stop with the pause's reason code, and the reason the section
+//     maps it to, or none;
+//   - the head running while the machine is in one of its profile's setup phases (a dye bath
+//     filling and heating): a setup stop, with the section's setup reason;
+//   - the head running (the machine working, or a cell without one): producing, no stop;
+//   - the head queued, nothing running (auto_start off, or a cell without a machine): idle with
+//     work waiting, without a reason;
+//   - an empty queue: no work.
+//
+// A cell without a machine goes by its queue alone (its operations' start, pause and
+// completion) and by a reported fault. A stop held up by a fault keeps the operation it opened
+// with. Stops are recorded whatever the working hours (OEE clips them to the hours). A
+// restarted controller reads the cell's open stop ([Cell.Restore]) and goes on with it.
 //
 // The package imports the order book, the factory model and the device profiles (configs/profiles,
 // whose register maps are drivers/modbus's types), and nothing above them (not the API); it calls

@@ -54,7 +54,7 @@ func (c *Cell) clearReported(ctx context.Context, reset book.CellReset) (bool, e
 	}
 	c.mu.Lock()
 	was := c.reported
-	c.reported = ""
+	c.reported, c.reportedCode = "", ""
 	c.mu.Unlock()
 	if !stored && was == "" {
 		return false, nil
@@ -77,7 +77,7 @@ func (c *Cell) ReportFault(ctx context.Context, code, by string) error {
 		return fmt.Errorf("cell %s: %w", c.id, err)
 	}
 	c.mu.Lock()
-	c.reported = reason
+	c.reported, c.reportedCode = reason, code
 	c.mu.Unlock()
 	c.log.Warn("fault reported", "code", code, "by", by)
 	c.wake()
@@ -89,6 +89,14 @@ func (c *Cell) reportedFault() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.reported
+}
+
+// report returns the down reason of a reported fault and the code it was reported with, read
+// together (a reset may clear them at any moment), "" when none.
+func (c *Cell) report() (reason, code string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.reported, c.reportedCode
 }
 
 // stopForReport stops a machine still working its job while the cell is down for a reported
