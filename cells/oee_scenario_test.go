@@ -74,6 +74,12 @@ func (s *scenario) machine(cell, state string) {
 	eventually(s.t, cell+"'s machine "+state, func() bool { return s.fl.cells[cell].Status().Machine == state })
 }
 
+// earlyShift gives the factory three shifts, the early one from 06:00 to 14:00.
+func earlyShift(f *configs.Factory) {
+	f.Stops.Shifts = []configs.Shift{{Name: "early", Start: 6 * time.Hour}, {Name: "late", Start: 14 * time.Hour},
+		{Name: "night", Start: 22 * time.Hour}}
+}
+
 // wantStop is a stop as the scenario expects it: times of the day, end zero while it lasts.
 type wantStop struct {
 	kind       book.StopKind
@@ -166,7 +172,7 @@ func (s *scenario) stops(cell string, want []wantStop) []book.Stop {
 //	OEE = 10/29 = 34.48 %; Pareto: awaiting 9m (100 %)
 func TestOEEScenarioEarlyShift(t *testing.T) {
 	ctx := context.Background()
-	fl := newClockedFloor(t, at(6, 0), 24*time.Hour, stopsFloor(false, func(f *configs.Factory) {
+	fl := newClockedFloor(t, at(6, 0), 24*time.Hour, stopsFloor(false, earlyShift, func(f *configs.Factory) {
 		f.Stops.MachineFaults = map[string]string{} // the tablet asks for the loom's faults
 		for i := range f.Products {
 			switch f.Products[i].SKU {
