@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/oee"
 	"github.com/cellforge/cellforge/configs"
 )
 
@@ -296,5 +297,34 @@ func TestOEEScenarioEarlyShift(t *testing.T) {
 		{kind: book.StopNoWork, start: at(6, 0), end: at(11, 31)},
 		{kind: book.StopIdle, start: at(11, 31), end: at(11, 40)},
 		{kind: book.StopNoWork, start: at(12, 0)},
+	})
+
+	// The figures by shift: the early one, 06:00 to 14:00, as computed above.
+	from, to := at(6, 0), at(14, 0)
+	checkOEE(t, fl, "weave-1", from, to, oee.ByShift, wantOEE{
+		working: 480, excluded: 194, planned: 286, breakdowns: 40, run: 246, small: 1, reduced: 65, ideal: 180,
+		netRun: 180, productionRejects: 15, fullyProductive: 165,
+		good: 11, total: 12, productionUnits: 1,
+		a: 86.01, pf: 73.17, q: 91.67, oee: 57.69,
+	}, []wantPareto{
+		{reason: "breakdown", count: 1, minutes: 25, cumulative: 45.45},
+		{reason: "break", count: 1, minutes: 15, cumulative: 72.73},
+		{reason: "no-operator", count: 1, minutes: 15, cumulative: 100},
+	})
+	checkOEE(t, fl, "dye-1", from, to, oee.ByShift, wantOEE{
+		working: 480, excluded: 330, planned: 150, setup: 30, run: 120, reduced: 20, ideal: 100,
+		netRun: 100, fullyProductive: 100,
+		good: 4, total: 4,
+		a: 80, pf: 83.33, q: 100, oee: 66.67,
+	}, []wantPareto{
+		{reason: "changeover", count: 1, minutes: 30, cumulative: 100},
+	})
+	checkOEE(t, fl, "label-1", from, to, oee.ByShift, wantOEE{
+		working: 480, excluded: 451, planned: 29, breakdowns: 9, run: 20, reduced: 9, ideal: 11,
+		netRun: 11, startupRejects: 1, fullyProductive: 10,
+		good: 10, total: 11, startupUnits: 1,
+		a: 68.97, pf: 55, q: 90.91, oee: 34.48,
+	}, []wantPareto{
+		{reason: "awaiting", count: 1, minutes: 9, cumulative: 100},
 	})
 }
