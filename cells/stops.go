@@ -6,11 +6,8 @@ import (
 	"slices"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/configs"
 )
-
-// pauseQualityCheck is the pause reason of an operation whose quality check failed: it waits
-// for the decision on its non-conformance.
-const pauseQualityCheck = "quality-check"
 
 // trackStop tells the book the cell's condition when it changed from the last one recorded, so
 // that the book opens and closes the cell's stops; the same condition again costs no call. A
@@ -87,7 +84,7 @@ func (c *Cell) queueStop(head *book.QueueEntry, v *machineView) book.StopConditi
 	case book.Queued:
 		return book.StopCondition{Kind: book.StopIdle, Operation: head.ID}
 	case book.Paused:
-		if head.Reason == pauseQualityCheck {
+		if head.Reason == checkReason(stops) {
 			return book.StopCondition{Kind: book.StopCheck, Operation: head.ID, Reason: stops.Check}
 		}
 		return book.StopCondition{Kind: book.StopPaused, Operation: head.ID, Detail: head.Reason, Reason: stops.Pauses[head.Reason]}
@@ -112,4 +109,13 @@ func (c *Cell) checked(head *book.QueueEntry) bool {
 // it waits for a person to check them and complete it.
 func (c *Cell) awaitsCheck(head *book.QueueEntry) bool {
 	return head.State == book.Running && head.UnitsDone >= head.Quantity-head.Scrapped && c.checked(head)
+}
+
+// checkReason is the pause reason of an operation whose quality check failed, waiting for the
+// decision on its non-conformance: the book pauses it with the stops section's check reason.
+func checkReason(stops configs.Stops) string {
+	if stops.Check != "" {
+		return stops.Check
+	}
+	return configs.DefaultStops().Check
 }
