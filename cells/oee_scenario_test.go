@@ -328,3 +328,95 @@ func TestOEEScenarioEarlyShift(t *testing.T) {
 		{reason: "awaiting", count: 1, minutes: 9, cumulative: 100},
 	})
 }
+
+// TestOEEScenarioReworkAtAManualCell is a morning at the finishing table (finish-1, no
+// machine): two rugs pass their check, two fail it and are reworked. RUG's finishing step has
+// a checklist and a standard of 10 minutes a rug.
+//
+//	06:00-08:00  no work                                   excluded 120m
+//	08:00        R1 and R2 (2 rugs each) queued: idle, work waiting (awaiting)  10m
+//	08:10-08:30  R1 finished; its check passes (2 good)
+//	08:30-08:35  idle, R2 waiting (awaiting)                5m
+//	08:35-08:55  R2 finished; its check fails (width 165 cm): paused for the check, a check
+//	             stop (reason quality-check: set-up and adjustments)  15m
+//	09:10        rework decided: R2's step completes (2 units, production rejects), the rework
+//	             (2 units) is queued at the table: idle (awaiting)  5m
+//	09:15-09:35  the rework finished; its check passes (2 units: production rejects, rework)
+//	09:35-14:00  no work                                   excluded 265m
+//
+//	W = 480m; E = 385m; P = 95m; breakdowns = 10 + 5 + 5 = 20m; setup = 15m; R = 60m
+//	A = 60/95 = 63.16 %; T = 6, I = 60m, Pf = 100 %; G = 2, production rejects 4 (40m)
+//	Q = 2/6 = 33.33 %; OEE = 20/95 = 21.05 %; fully productive 20m
+//	Pareto: awaiting 3 stops 20m (57.14 %), quality-check 15m (100 %)
+func TestOEEScenarioReworkAtAManualCell(t *testing.T) {
+	ctx := context.Background()
+	fl := newClockedFloor(t, at(6, 0), 24*time.Hour, stopsFloor(true, earlyShift)...)
+	s := newScenario(t, fl)
+	w := watchStops(fl, "finish-1")
+	w.expect(t, "no work at 06:00", book.StopCondition{Kind: book.StopNoWork})
+	pass, width := true, 160.5
+	good := []book.CheckResult{{Name: "No loose knots", Pass: &pass}, {Name: "Width", Value: &width}}
+
+	s.to(at(8, 0))
+	fl.importCSV("order_id,sku,quantity\nR1,RUG,2\nR2,RUG,2\n")
+	r1, r2 := fl.op("R1", 0), fl.op("R2", 0)
+	w.expect(t, "idle with two rugs waiting", book.StopCondition{Kind: book.StopIdle})
+	s.to(at(8, 10))
+	fl.act(r1.ID, book.ActionStart, "")
+	w.expect(t, "finishing R1", book.StopCondition{})
+	s.to(at(8, 30))
+	if _, err := fl.book.Transition(ctx, book.TransitionRequest{Operation: r1.ID, Action: book.ActionComplete, Actor: "ana", Checks: good}); err != nil {
+		t.Fatal(err)
+	}
+	w.expect(t, "idle, R2 waiting", book.StopCondition{Kind: book.StopIdle, Operation: r2.ID})
+	s.to(at(8, 35))
+	fl.act(r2.ID, book.ActionStart, "")
+	w.expect(t, "finishing R2", book.StopCondition{})
+	s.to(at(8, 55))
+	wide := 165.0
+	res, err := fl.book.Transition(ctx, book.TransitionRequest{Operation: r2.ID, Action: book.ActionComplete, Actor: "ana",
+		Checks: []book.CheckResult{{Name: "No loose knots", Pass: &pass}, {Name: "Width", Value: &wide}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.NonConformance == nil {
+		t.Fatalf("a width of 165 cm opened no non-conformance: %+v", res)
+	}
+	w.expect(t, "R2 waiting for the decision", book.StopCondition{Kind: book.StopCheck, Operation: r2.ID, Reason: "quality-check"})
+	s.to(at(9, 10))
+	if _, err := fl.book.DecideNonConformance(ctx, book.NCDecision{ID: res.NonConformance.ID, Decision: book.NCRework, Actor: "ana"}); err != nil {
+		t.Fatal(err)
+	}
+	rework := fl.op("R2", 1)
+	if rework.ReworkOf != r2.ID || rework.Cell != "finish-1" {
+		t.Fatalf("the rework %+v, want R2's step redone at finish-1", rework)
+	}
+	w.expect(t, "idle, the rework waiting", book.StopCondition{Kind: book.StopIdle, Operation: rework.ID})
+	s.to(at(9, 15))
+	fl.act(rework.ID, book.ActionStart, "")
+	w.expect(t, "reworking", book.StopCondition{})
+	s.to(at(9, 35))
+	if _, err := fl.book.Transition(ctx, book.TransitionRequest{Operation: rework.ID, Action: book.ActionComplete, Actor: "ana", Checks: good}); err != nil {
+		t.Fatal(err)
+	}
+	w.expect(t, "no work once reworked", book.StopCondition{Kind: book.StopNoWork})
+	s.to(at(14, 0))
+
+	s.stops("finish-1", []wantStop{
+		{kind: book.StopNoWork, start: at(6, 0), end: at(8, 0)},
+		{kind: book.StopIdle, start: at(8, 0), end: at(8, 10)},
+		{kind: book.StopIdle, start: at(8, 30), end: at(8, 35)},
+		{kind: book.StopCheck, start: at(8, 55), end: at(9, 10), reason: "quality-check"},
+		{kind: book.StopIdle, start: at(9, 10), end: at(9, 15)},
+		{kind: book.StopNoWork, start: at(9, 35)},
+	})
+	checkOEE(t, fl, "finish-1", at(6, 0), at(14, 0), oee.ByShift, wantOEE{
+		working: 480, excluded: 385, planned: 95, breakdowns: 20, setup: 15, run: 60, ideal: 60,
+		netRun: 60, productionRejects: 40, fullyProductive: 20,
+		good: 2, total: 6, productionUnits: 4,
+		a: 63.16, pf: 100, q: 33.33, oee: 21.05,
+	}, []wantPareto{
+		{reason: "awaiting", count: 3, minutes: 20, cumulative: 57.14},
+		{reason: "quality-check", count: 1, minutes: 15, cumulative: 100},
+	})
+}
