@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -419,4 +421,17 @@ func TestOEEScenarioReworkAtAManualCell(t *testing.T) {
 		{reason: "awaiting", count: 3, minutes: 20, cumulative: 57.14},
 		{reason: "quality-check", count: 1, minutes: 15, cumulative: 100},
 	})
+	// First-pass yield: R1's 2 rugs of the 4 finished at non-rework operations (the rework left
+	// out), 50 %, by SKU and by cell.
+	for _, by := range []book.YieldBy{book.YieldBySKU, book.YieldByCell} {
+		ys, err := fl.book.FirstPassYield(ctx, at(6, 0), at(14, 0), by)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := map[book.YieldBy]string{book.YieldBySKU: "RUG", book.YieldByCell: "finish-1"}[by]
+		i := slices.IndexFunc(ys, func(y oee.Yield) bool { return y.Key == key })
+		if i < 0 || ys[i].FirstPass != 2 || ys[i].Total != 4 || math.Abs(ys[i].Yield*100-50) > 0.1 {
+			t.Errorf("first-pass yield by %s = %+v, want 2 of 4 (50 %%) for %s", by, ys, key)
+		}
+	}
 }
