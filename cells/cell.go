@@ -44,6 +44,9 @@ type Book interface {
 	// The cell's stops: what the controller sees, and the stop it left open before a restart.
 	TrackStop(ctx context.Context, cell string, c book.StopCondition) (book.Stop, error)
 	OpenStop(ctx context.Context, cell string) (book.Stop, bool, error)
+	// Changed returns a channel closed at the book's next write: a cell without a machine reads
+	// its queue again only then.
+	Changed() <-chan struct{}
 }
 
 var _ Book = (*book.Book)(nil)
@@ -119,6 +122,9 @@ type Cell struct {
 	// stop is the condition last recorded in the book (see trackStop), once stopKnown.
 	stop      book.StopCondition
 	stopKnown bool
+	// queueRead, for a cell without a machine, is closed once the book changed since its queue
+	// was last read for its stops; nil when it must be read.
+	queueRead <-chan struct{}
 }
 
 // job is the machine's current job, as the controller gave it.
@@ -716,6 +722,7 @@ func (c *Cell) bringUp(ctx context.Context, jobLives bool) error {
 func (c *Cell) reconcileManual(ctx context.Context) error {
 	c.setStatus(func(s *Status) {})
 	if reported, code := c.report(); reported != "" {
+		c.queueRead = nil
 		if err := c.takeDown(ctx, reported); err != nil {
 			return err
 		}
@@ -724,16 +731,31 @@ func (c *Cell) reconcileManual(ctx context.Context) error {
 	if err := c.bringUp(ctx, false); err != nil {
 		return err
 	}
-	// Its stops follow the queue alone: the operations' start, pause and completion.
+	// Its stops follow the queue alone: the operations' start, pause and completion, which are
+	// writes to the book. Nothing written since the last read, nothing changed.
+	if c.queueRead != nil {
+		select {
+		case <-c.queueRead:
+		default:
+			return nil
+		}
+	}
+	changed := c.cfg.Book.Changed() // before the read: a write after it closes this one
 	q, err := c.cfg.Book.Queue(ctx, c.id, 1)
 	if err != nil {
+		c.queueRead = nil
 		return fmt.Errorf("reading queue: %w", err)
 	}
 	var head *book.QueueEntry
 	if len(q) > 0 {
 		head = &q[0]
 	}
-	return c.trackStop(ctx, c.queueStop(head, nil))
+	if err := c.trackStop(ctx, c.queueStop(head, nil)); err != nil {
+		c.queueRead = nil
+		return err
+	}
+	c.queueRead = changed
+	return nil
 }
 
 // keepReadings writes what the book does not hold yet of the running job's readings as Run

@@ -3,10 +3,12 @@ package cells_test
 import (
 	"context"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/cells"
 	"github.com/cellforge/cellforge/configs"
 	"github.com/cellforge/cellforge/firmware-sim/loom"
 	"github.com/cellforge/cellforge/firmware-sim/plant"
@@ -315,4 +317,52 @@ func TestStopsFollowAManualCell(t *testing.T) {
 	fl.clock.Advance(time.Minute)
 	fl.act(label.ID, book.ActionComplete, "")
 	w.expect(t, "no work once labelled", book.StopCondition{Kind: book.StopNoWork})
+}
+
+// countingQueue counts the reads of one cell's queue.
+type countingQueue struct {
+	cells.Book
+	cell  string
+	reads *atomic.Int64
+}
+
+func (b countingQueue) Queue(ctx context.Context, cell string, limit int) ([]book.QueueEntry, error) {
+	if cell == b.cell {
+		b.reads.Add(1)
+	}
+	return b.Book.Queue(ctx, cell, limit)
+}
+
+// TestManualCellReadsItsQueueOnlyWhenTheBookChanged: the controller of a cell without a machine
+// works out its stops from its queue, but reads it again only once the book was written: a
+// quiet floor costs the book nothing at every look.
+func TestManualCellReadsItsQueueOnlyWhenTheBookChanged(t *testing.T) {
+	fl := newClockedFloor(t, shiftStart, 2*time.Hour, stopsFloor(true)...)
+	var reads atomic.Int64
+	fl.wrap = func(b cells.Book) cells.Book { return countingQueue{Book: b, cell: "label-1", reads: &reads} }
+	fl.restart()
+	looks := func(n int) {
+		for range n {
+			now := fl.clock.Advance(time.Minute)
+			eventually(t, "the label station's controller to look", func() bool {
+				return !fl.cells["label-1"].Status().UpdatedAt.Before(now)
+			})
+		}
+	}
+	looks(3)
+	before := reads.Load()
+	looks(10)
+	if n := reads.Load() - before; n != 0 {
+		t.Errorf("%d reads of the queue in 10 looks with nothing written, want none", n)
+	}
+	// Work for the loom is a write: the label station reads its queue again, and finds nothing
+	// of its own yet.
+	fl.importCSV("order_id,sku,quantity\nS1,SCARF,1\n")
+	looks(2)
+	if reads.Load() == before {
+		t.Error("the label station did not read its queue after the book was written")
+	}
+	if s, ok, err := fl.book.OpenStop(context.Background(), "label-1"); err != nil || !ok || s.Kind != book.StopNoWork {
+		t.Errorf("label-1's open stop = %+v, %v, %v; want no work", s, ok, err)
+	}
 }
