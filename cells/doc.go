@@ -81,7 +81,7 @@
 //   - an empty queue: no work.
 //
 // A cell without a machine goes by its queue alone (its operations' start, pause and
-// completion) and by a reported fault. A stop held up by a fault keeps the operation it opened
+// completion, read again only once the book was written since) and by a reported fault. A stop held up by a fault keeps the operation it opened
 // with. Stops are recorded whatever the working hours (OEE clips them to the hours). A
 // restarted controller reads the cell's open stop ([Cell.Restore]) and goes on with it.
 //
