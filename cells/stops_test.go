@@ -341,6 +341,13 @@ func TestManualCellReadsItsQueueOnlyWhenTheBookChanged(t *testing.T) {
 	var reads atomic.Int64
 	fl.wrap = func(b cells.Book) cells.Book { return countingQueue{Book: b, cell: "label-1", reads: &reads} }
 	fl.restart()
+	// Every cell's controller has recorded its first condition (no work): the book is quiet.
+	for id := range fl.cells {
+		eventually(t, id+"'s first stop", func() bool {
+			_, ok, err := fl.book.OpenStop(context.Background(), id)
+			return err == nil && ok
+		})
+	}
 	looks := func(n int) {
 		for range n {
 			now := fl.clock.Advance(time.Minute)
