@@ -4,7 +4,7 @@
 // asks for its reason with a big button for each reason of the tree, all in sight without
 // scrolling. "Later" hides the question until the next stop; a double tap on a reason gives it
 // once, and the question about the earlier stop follows. The reasons given show in the stops
-// the managers read.
+// the managers read and in the dashboard's Pareto of stop reasons.
 //
 // Then a quality check at the repair corner, worked by hand: its restoration step gets a
 // checklist in the factory file this spec serves. Completing the job asks it first; a width
@@ -16,7 +16,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   TABLETS, TOKENS, PEOPLE, startDaemon, confirmComplete, dialogReady, launchBrowser, openPage, assertPagesClean, screenshot,
-  waitFor, api, apiOK, importCSV, csvOf, workOrders, operation, cellQueue, act, signInWithPin, factoryWith,
+  waitFor, api, apiOK, importCSV, csvOf, workOrders, operation, cellQueue, act, signInWithPin, factoryWith, signInWithPassword,
 } from './lib.mjs';
 
 const VP = TABLETS.find((v) => v.name === '1024x768');
@@ -162,6 +162,21 @@ test('a stop of the loom is asked about on the tablet when it ends, later if nee
   assert.ok(byID[second].minutes * 60000 >= PROMPT_MS, `stop ${second} lasted ${byID[second].minutes} min`);
   assertPagesClean(page);
   await c.close();
+
+  // The dashboard's Pareto of stop reasons shows both reasons given.
+  const mc = await browser.newContext({ viewport: VP.viewport });
+  const manager = await openPage(mc, 'dashboard');
+  await signInWithPassword(manager, base, 'ines', '/manager');
+  const pareto = manager.locator('#oee-body #oee-pareto');
+  await waitFor(async () => (await pareto.count()) === 1, 15000, 'the Pareto to load');
+  for (const reason of ['breakdown', 'material']) {
+    const row = pareto.locator(`tr[data-reason="${reason}"]`);
+    assert.equal(await row.count(), 1, `the Pareto has a row of ${reason}`);
+    // at least the prompt's 5 s, shown to a tenth of a minute
+    assert.ok(Number(await row.locator('.minutes').innerText()) >= 0.1, `${reason}: ${await row.locator('.minutes').innerText()} min`);
+  }
+  assertPagesClean(manager);
+  await mc.close();
 });
 
 test('a failed measurement on the tablet opens a non-conformance; Rework, tapped twice, queues the step again once', async () => {
