@@ -63,6 +63,8 @@ type Book struct {
 
 	// oee keeps the OEE figures of buckets that can no longer change.
 	oee oeeCache
+	// pareto keeps the stops by reason of days that can no longer change.
+	pareto paretoCache
 
 	// onceMu guards running: the idempotency keys whose Once runs in this process, each with
 	// a channel closed once its answer is stored or its key released.

@@ -3,6 +3,7 @@ package book
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -22,6 +23,16 @@ type OEEQuery struct {
 type oeeCache struct {
 	mu      sync.Mutex
 	figures map[oeeKey]oee.Figures
+}
+
+// oeeKeep is how far back the caches keep figures: the longest window the API answers.
+const oeeKeep = 400 * 24 * time.Hour
+
+// prune drops the figures of buckets that started before oldest.
+func (c *oeeCache) prune(oldest time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	maps.DeleteFunc(c.figures, func(k oeeKey, _ oee.Figures) bool { return k.start < oldest.UnixNano() })
 }
 
 type oeeKey struct {
@@ -102,7 +113,7 @@ func (b *Book) OEE(ctx context.Context, q OEEQuery) (oee.Report, error) {
 	closed := now.Add(-cfg.ReasonWindow)
 	// whole tells whether a bucket lies wholly in the window and ended long enough ago to keep.
 	keep := func(bk oee.Bucket) bool {
-		return !bk.Start.Before(q.From) && !bk.End.After(q.To) && !bk.End.After(closed)
+		return !bk.Start.Before(q.From) && !bk.End.After(q.To) && !bk.End.After(closed) && !bk.Start.Before(now.Add(-oeeKeep))
 	}
 	rep := oee.Report{From: q.From, To: q.To, By: q.By, Buckets: buckets, Totals: make([]oee.Figures, len(buckets))}
 	rep.Cells = make([]oee.CellReport, len(cells))
@@ -138,6 +149,7 @@ func (b *Book) OEE(ctx context.Context, q OEEQuery) (oee.Report, error) {
 		if err != nil {
 			return oee.Report{}, fmt.Errorf("computing OEE: %w", err)
 		}
+		b.oee.prune(now.Add(-oeeKeep))
 		for i, cr := range part.Cells {
 			for j, f := range cr.Buckets {
 				k := fresh + j
@@ -204,23 +216,6 @@ func (b *Book) oeeInput(ctx context.Context, cells []string, from, to, now time.
 		return oee.Input{}, fmt.Errorf("reading OEE from %s to %s: %w", from.Format(time.RFC3339), to.Format(time.RFC3339), err)
 	}
 	return in, nil
-}
-
-// StopPareto returns the Pareto of stop reasons of a cell ("" for every cell) over [from, to).
-func (b *Book) StopPareto(ctx context.Context, from, to time.Time, cell string) ([]oee.ParetoEntry, error) {
-	if err := checkWindow(from, to); err != nil {
-		return nil, err
-	}
-	cells, err := b.oeeCells(cell)
-	if err != nil {
-		return nil, err
-	}
-	now := b.clock()
-	in, err := b.oeeInput(ctx, cells, from, to, now, oee.ByDay, b.location(), false)
-	if err != nil {
-		return nil, err
-	}
-	return oee.Pareto(in.Cells, from, to, now, b.factory.Stops), nil
 }
 
 // YieldBy is what first-pass yield is grouped by.

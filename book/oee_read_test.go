@@ -18,8 +18,9 @@ import (
 // stopStore is the book's SQLite store recording the from of every read of the units counted.
 type stopStore struct {
 	book.Store
-	mu    sync.Mutex
-	reads []time.Time // the from of every UnitCounts
+	mu        sync.Mutex
+	reads     []time.Time       // the from of every UnitCounts
+	stopReads []book.StopFilter // every Stops
 }
 
 type stopTx struct {
@@ -29,6 +30,13 @@ type stopTx struct {
 
 func (s *stopStore) Read(ctx context.Context, fn func(book.ReadTx) error) error {
 	return s.Store.Read(ctx, func(tx book.ReadTx) error { return fn(stopTx{tx, s}) })
+}
+
+func (t stopTx) Stops(f book.StopFilter) ([]book.Stop, error) {
+	t.s.mu.Lock()
+	t.s.stopReads = append(t.s.stopReads, f)
+	t.s.mu.Unlock()
+	return t.ReadTx.Stops(f)
 }
 
 func (t stopTx) UnitCounts(from, to time.Time, cell string) ([]book.UnitCount, error) {

@@ -36,48 +36,145 @@ func Pareto(cells []Cell, from, to, now time.Time, cfg configs.Stops) []ParetoEn
 	if !now.IsZero() && now.Before(end) {
 		end = now
 	}
-	by := map[string]*ParetoEntry{}
-	var total time.Duration
+	sums := ReasonSums{}
 	for _, c := range cells {
-		ws := windows(c.Hours, from, end)
-		cs := newCellStops(c.Stops, now)
-		cs.overlapping(from, end, func(s Stop) {
-			if s.NoWork || s.length(now) < cfg.Prompt {
-				return
-			}
-			t := clipped(s.Start, s.end(now), ws)
-			if t == 0 {
-				return
-			}
-			code := s.Reason
-			if code == "" {
-				code = NotGiven
-				if s.End.IsZero() || now.Sub(s.End) < cfg.ReasonWindow {
-					code = Awaiting
-				}
-			}
-			e := by[code]
-			if e == nil {
-				e = &ParetoEntry{Reason: code, Label: code, Loss: configs.LossBreakdowns}
-				switch r, ok := cfg.StopReason(code); {
-				case ok:
-					e.Label, e.Planned, e.Loss = r.Label, r.Planned, r.Loss
-				case code == Awaiting:
-					e.Label = "Awaiting a reason"
-				case code == NotGiven:
-					e.Label = "Not given"
-				}
-				by[code] = e
-			}
-			e.Count++
-			e.Time += t
-			total += t
-		})
+		sums.AddStops(c, from, end, from, now, cfg)
 	}
-	out := make([]ParetoEntry, 0, len(by))
-	for _, e := range by {
-		e.Minutes = e.Time.Minutes()
-		out = append(out, *e)
+	return sums.Pareto(cfg)
+}
+
+// ReasonSum is the time and the count of stops of one reason in a part of a window.
+type ReasonSum struct {
+	Time  time.Duration
+	Count int
+}
+
+// ReasonSums are the stops of a part of a window by reason code (Awaiting and NotGiven for
+// those with none): sums of parts add up to the window's Pareto, so that the parts that can no
+// longer change can be kept.
+type ReasonSums map[string]ReasonSum
+
+// Add adds o to s.
+func (s ReasonSums) Add(o ReasonSums) {
+	for code, r := range o {
+		t := s[code]
+		t.Time += r.Time
+		t.Count += r.Count
+		s[code] = t
+	}
+}
+
+// AddStops adds the stops of c that count in a Pareto (not no-work, at least cfg.Prompt long)
+// clipped to [from, end) and to the cell's working hours. A stop is counted in the part in
+// which its first working moment at or after since lies (since zero: since the stop's start),
+// so that a stop over several parts is counted once when their sums are added.
+func (s ReasonSums) AddStops(c Cell, from, end, since, now time.Time, cfg configs.Stops) {
+	if !from.Before(end) {
+		return
+	}
+	ws := windows(c.Hours, from, end)
+	cs := newCellStops(c.Stops, now)
+	cs.overlapping(from, end, func(st Stop) {
+		if st.NoWork || st.length(now) < cfg.Prompt {
+			return
+		}
+		t := clipped(st.Start, st.end(now), ws)
+		if t == 0 {
+			return
+		}
+		code := reasonCode(st, now, cfg)
+		r := s[code]
+		r.Time += t
+		if first := maxTime(st.Start, since); !first.Before(from) || clipped(first, from, windows(c.Hours, first, from)) == 0 {
+			r.Count++
+		}
+		s[code] = r
+	})
+}
+
+// AddCarried counts the stops of c a part kept with since zero leaves out of a window that
+// starts at since: those that began working before since, have no working time in [since,
+// from) and some in [from, end), the kept part. It adds no time. c's stops must hold every stop
+// over since.
+func (s ReasonSums) AddCarried(c Cell, since, from, end, now time.Time, cfg configs.Stops) {
+	if !from.Before(end) {
+		return
+	}
+	for _, st := range c.Stops {
+		stEnd := st.end(now)
+		if st.NoWork || !st.Start.Before(since) || !stEnd.After(from) || st.length(now) < cfg.Prompt {
+			continue
+		}
+		if clipped(st.Start, since, windows(c.Hours, st.Start, since)) == 0 ||
+			clipped(since, from, windows(c.Hours, since, from)) > 0 ||
+			clipped(from, stEnd, windows(c.Hours, from, minTime(stEnd, end))) == 0 {
+			continue
+		}
+		code := reasonCode(st, now, cfg)
+		r := s[code]
+		r.Count++
+		s[code] = r
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// Touches reports whether some stop of c overlapping [from, end) lasts or ended after closed:
+// the sums of such a part may still change.
+func Touches(c Cell, from, end, closed, now time.Time) bool {
+	found := false
+	newCellStops(c.Stops, now).overlapping(from, end, func(st Stop) {
+		if st.End.IsZero() || st.End.After(closed) {
+			found = true
+		}
+	})
+	return found
+}
+
+// reasonCode is the code a stop counts under in a Pareto: its reason's, or Awaiting while a
+// person may still give one, NotGiven after.
+func reasonCode(s Stop, now time.Time, cfg configs.Stops) string {
+	if s.Reason != "" {
+		return s.Reason
+	}
+	if s.End.IsZero() || now.Sub(s.End) < cfg.ReasonWindow {
+		return Awaiting
+	}
+	return NotGiven
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// Pareto returns the sums as a Pareto: by reason with its label, most time first (then by
+// code), with the cumulative percent. A reason with no stop counted and no time is left out.
+func (s ReasonSums) Pareto(cfg configs.Stops) []ParetoEntry {
+	out := make([]ParetoEntry, 0, len(s))
+	var total time.Duration
+	for code, r := range s {
+		if r.Time == 0 && r.Count == 0 {
+			continue
+		}
+		e := ParetoEntry{Reason: code, Label: code, Loss: configs.LossBreakdowns, Count: r.Count, Time: r.Time, Minutes: r.Time.Minutes()}
+		switch rs, ok := cfg.StopReason(code); {
+		case ok:
+			e.Label, e.Planned, e.Loss = rs.Label, rs.Planned, rs.Loss
+		case code == Awaiting:
+			e.Label = "Awaiting a reason"
+		case code == NotGiven:
+			e.Label = "Not given"
+		}
+		total += r.Time
+		out = append(out, e)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Time != out[j].Time {
