@@ -169,12 +169,30 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 		{name: "http", run: func(ctx context.Context) error { return srv.Serve(ctx, ln) }, bound: httpStopBound},
 		{name: "pages", run: pages.Run, bound: quickStopBound},
 		{name: "housekeeping", run: func(ctx context.Context) error { return housekeeping(ctx, b, st, logger) }, bound: quickStopBound},
+		{name: "oee-warm", run: func(ctx context.Context) error { return warmOEE(ctx, b, logger) }, bound: quickStopBound},
 	}
 	if plan != nil {
 		input = append(input, part{name: "planner", run: plan.Run, bound: planStopBound})
 	}
 	stages := append([][]part{input, {{name: "floor", run: fl.Run, bound: floorStopBound(factory)}}}, tel.stages()...)
 	return runParts(ctx, logger, stopReport, stages...)
+}
+
+// warmOEE keeps the OEE and the Pareto of the closed buckets of the last 400 days in memory in
+// the background, so that the dashboard's first queries after a start answer from memory; the
+// daemon answers meanwhile (a query computes what is not kept yet). A failure is logged, not
+// fatal: the queries compute all the same. It blocks until ctx ends.
+func warmOEE(ctx context.Context, b *book.Book, logger *slog.Logger) error {
+	began := time.Now()
+	if err := b.WarmOEE(ctx, time.Time{}); err != nil {
+		if ctx.Err() == nil {
+			logger.Warn("warming OEE", "err", err)
+		}
+	} else {
+		logger.Info("OEE warmed", "took", time.Since(began).Round(time.Millisecond))
+	}
+	<-ctx.Done()
+	return nil
 }
 
 // defaultProvenanceURL makes the labels of a factory whose config names no provenance_url lead

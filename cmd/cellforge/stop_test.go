@@ -39,6 +39,9 @@ func TestInterruptStopsInOrder(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
+	// The OEE warms in the background, the daemon serving meanwhile.
+	waitFor(t, 30*time.Second, "the OEE warmed", func() bool { return strings.Contains(d.logs(), `msg="OEE warmed"`) })
+
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar}
 	res, err := browser.PostForm(d.url+"/tablet/weave-1/signin", url.Values{"person": {"amira"}, "pin": {"4821"}})
@@ -98,7 +101,8 @@ func TestInterruptStopsInOrder(t *testing.T) {
 		`msg="part stopped" part=mqtt-broker `,
 		`msg=stopped took=`,
 	)
-	for _, p := range []string{"pages", "housekeeping", "planner"} {
+	logs.order(t, `msg=serving `, `msg="OEE warmed" `, `msg=stopping `)
+	for _, p := range []string{"pages", "housekeeping", "planner", "oee-warm"} {
 		logs.order(t, `msg=stopping `, `msg="part stopped" part=`+p+` `, `msg="part stopped" part=floor `)
 	}
 }
