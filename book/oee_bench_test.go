@@ -39,7 +39,7 @@ drops:
 // 30 stops a cell a day, 40 units a cell a day counted one by one, one scrapped, the rest
 // completed by a person), read through a SQLite store: the first call (cold, nothing kept) and
 // a second one (warm: the closed buckets kept, only the open day read), beside a cell's queue
-// read from the same store as the peer; and the Pareto of the year's stops.
+// read from the same store as the peer; and the Pareto of the year's stops, cold and warm.
 func BenchmarkOEEYear(b *testing.B) {
 	const cells, stopsPerDay, unitsPerDay = 20, 30, 40
 	days := oeeBenchDays
@@ -146,12 +146,21 @@ func BenchmarkOEEYear(b *testing.B) {
 			check(rep)
 		}
 	})
-	b.Run("pareto", func(b *testing.B) {
-		bk := newBook()
+	pareto := func(b *testing.B, bk *book.Book) {
+		if p, err := bk.StopPareto(ctx, q.From, q.To, ""); err != nil || len(p) != len(reasons)+1 {
+			b.Fatalf("Pareto %+v, %v", p, err)
+		}
+	}
+	b.Run("pareto-cold", func(b *testing.B) {
 		for b.Loop() {
-			if p, err := bk.StopPareto(ctx, q.From, q.To, ""); err != nil || len(p) != len(reasons)+1 {
-				b.Fatalf("Pareto %+v, %v", p, err)
-			}
+			pareto(b, newBook())
+		}
+	})
+	b.Run("pareto-warm", func(b *testing.B) {
+		bk := newBook()
+		pareto(b, bk)
+		for b.Loop() {
+			pareto(b, bk)
 		}
 	})
 	b.Run("peer-queue", func(b *testing.B) {

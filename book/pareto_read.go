@@ -14,8 +14,8 @@ import (
 // reason may still be given to one that lasts). Each stop is counted in the day of its first
 // working moment, so that the days of a window add up to its Pareto.
 type paretoCache struct {
-	mu   sync.Mutex
-	sums map[paretoKey]oee.ReasonSums
+	mu    sync.Mutex
+	parts map[paretoKey]oee.Part
 }
 
 type paretoKey struct {
@@ -23,27 +23,27 @@ type paretoKey struct {
 	start int64 // the day's start, Unix nanoseconds
 }
 
-func (c *paretoCache) get(k paretoKey) (oee.ReasonSums, bool) {
+func (c *paretoCache) get(k paretoKey) (oee.Part, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.sums[k]
-	return s, ok
+	p, ok := c.parts[k]
+	return p, ok
 }
 
-func (c *paretoCache) put(k paretoKey, s oee.ReasonSums) {
+func (c *paretoCache) put(k paretoKey, p oee.Part) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.sums == nil {
-		c.sums = make(map[paretoKey]oee.ReasonSums)
+	if c.parts == nil {
+		c.parts = make(map[paretoKey]oee.Part)
 	}
-	c.sums[k] = s
+	c.parts[k] = p
 }
 
 // prune drops the days that started before oldest.
 func (c *paretoCache) prune(oldest time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	maps.DeleteFunc(c.sums, func(k paretoKey, _ oee.ReasonSums) bool { return k.start < oldest.UnixNano() })
+	maps.DeleteFunc(c.parts, func(k paretoKey, _ oee.Part) bool { return k.start < oldest.UnixNano() })
 }
 
 // StopPareto returns the Pareto of stop reasons of a cell ("" for every cell) over [from, to).
@@ -77,8 +77,7 @@ func (b *Book) StopPareto(ctx context.Context, from, to time.Time, cell string) 
 		}
 		run = append(run, d)
 	}
-	sums := oee.ReasonSums{}
-	run, err = b.paretoDays(ctx, cells, run, sums, closed, now)
+	parts, run, err := b.paretoDays(ctx, cells, run, closed, now)
 	if err != nil {
 		return nil, err
 	}
@@ -90,21 +89,31 @@ func (b *Book) StopPareto(ctx context.Context, from, to time.Time, cell string) 
 		return oee.Pareto(in.Cells, from, to, now, cfg), nil
 	}
 	a, z := run[0].Start, run[len(run)-1].End
-	// Before the days kept: [from, a), or the stops over from alone, for those a kept day counts
-	// not (their first working moment is before from) but the window does.
-	lead := a
-	if !lead.After(from) {
-		lead = from.Add(time.Microsecond)
-	}
-	in, err := b.oeeInput(ctx, cells, from, lead, now, oee.ByDay, loc, false)
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range in.Cells {
-		if a.After(from) {
-			sums.AddStops(c, from, a, from, now, cfg)
+	sums := oee.ReasonSums{}
+	// Before the days kept: the stops counted there are not counted again in them.
+	counted := map[int64]bool{}
+	if a.After(from) {
+		in, err := b.oeeInput(ctx, cells, from, a, now, oee.ByDay, loc, false)
+		if err != nil {
+			return nil, err
 		}
-		sums.AddCarried(c, from, a, z, now, cfg)
+		for _, c := range in.Cells {
+			for _, id := range sums.AddStops(c, from, a, from, now, cfg) {
+				counted[id] = true
+			}
+		}
+	}
+	// A stop a kept day carries from before the window counts in the first day it works in.
+	for _, p := range parts {
+		sums.Add(p.Sums)
+		for _, c := range p.Carried {
+			if c.First.Before(from) && !counted[c.ID] {
+				counted[c.ID] = true
+				r := sums[c.Reason]
+				r.Count++
+				sums[c.Reason] = r
+			}
+		}
 	}
 	if z.Before(to) {
 		in, err := b.oeeInput(ctx, cells, z, to, now, oee.ByDay, loc, false)
@@ -122,48 +131,47 @@ func (b *Book) StopPareto(ctx context.Context, from, to time.Time, cell string) 
 	return sums.Pareto(cfg), nil
 }
 
-// paretoDays adds to sums the kept stops by reason of the cells over the days of run, reading
-// and keeping those not kept yet, and returns the days added: run up to the first day some
-// stop over which may still change.
-func (b *Book) paretoDays(ctx context.Context, cells []string, run []oee.Bucket, sums oee.ReasonSums, closed, now time.Time) ([]oee.Bucket, error) {
-	cfg := b.factory.Stops
+// paretoDays returns the kept parts of the cells over the days of run, day by day, reading and
+// keeping those not kept yet, and the days they cover: run up to the first day some stop over
+// which may still change.
+func (b *Book) paretoDays(ctx context.Context, cells []string, run []oee.Bucket, closed, now time.Time) ([]oee.Part, []oee.Bucket, error) {
+	var out []oee.Part
 	for i, d := range run {
-		var got []oee.ReasonSums
+		n := len(out)
 		for _, id := range cells {
-			s, ok := b.pareto.get(paretoKey{id, d.Start.UnixNano()})
+			p, ok := b.pareto.get(paretoKey{id, d.Start.UnixNano()})
 			if !ok {
 				break
 			}
-			got = append(got, s)
+			out = append(out, p)
 		}
-		if len(got) == len(cells) {
-			for _, s := range got {
-				sums.Add(s)
-			}
+		if len(out)-n == len(cells) {
 			continue
 		}
+		out = out[:n]
 		// Read the rest of the run at once and keep its days.
 		in, err := b.oeeInput(ctx, cells, d.Start, run[len(run)-1].End, now, oee.ByDay, b.location(), false)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		b.pareto.prune(now.Add(-oeeKeep))
-		for j := i; j < len(run); j++ {
-			day := run[j]
-			part := make([]oee.ReasonSums, len(in.Cells))
-			for k, c := range in.Cells {
-				if oee.Touches(c, day.Start, day.End, closed, now) {
-					return run[:j], nil
+		rest := run[i:]
+		byCell := make([][]oee.Part, len(in.Cells))
+		for k, c := range in.Cells {
+			byCell[k] = oee.Parts(c, rest, closed, now, b.factory.Stops)
+		}
+		for j, day := range rest {
+			for k := range in.Cells {
+				if byCell[k][j].Changing {
+					return out, run[:i+j], nil
 				}
-				part[k] = oee.ReasonSums{}
-				part[k].AddStops(c, day.Start, day.End, time.Time{}, now, cfg)
 			}
 			for k, c := range in.Cells {
-				b.pareto.put(paretoKey{c.ID, day.Start.UnixNano()}, part[k])
-				sums.Add(part[k])
+				b.pareto.put(paretoKey{c.ID, day.Start.UnixNano()}, byCell[k][j])
+				out = append(out, byCell[k][j])
 			}
 		}
-		return run, nil
+		return out, run, nil
 	}
-	return run, nil
+	return out, run, nil
 }

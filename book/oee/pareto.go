@@ -67,10 +67,11 @@ func (s ReasonSums) Add(o ReasonSums) {
 // AddStops adds the stops of c that count in a Pareto (not no-work, at least cfg.Prompt long)
 // clipped to [from, end) and to the cell's working hours. A stop is counted in the part in
 // which its first working moment at or after since lies (since zero: since the stop's start),
-// so that a stop over several parts is counted once when their sums are added.
-func (s ReasonSums) AddStops(c Cell, from, end, since, now time.Time, cfg configs.Stops) {
+// so that a stop over several parts is counted once when their sums are added. It returns the
+// ids of the stops it counted.
+func (s ReasonSums) AddStops(c Cell, from, end, since, now time.Time, cfg configs.Stops) (counted []int64) {
 	if !from.Before(end) {
-		return
+		return nil
 	}
 	ws := windows(c.Hours, from, end)
 	cs := newCellStops(c.Stops, now)
@@ -87,53 +88,79 @@ func (s ReasonSums) AddStops(c Cell, from, end, since, now time.Time, cfg config
 		r.Time += t
 		if first := maxTime(st.Start, since); !first.Before(from) || clipped(first, from, windows(c.Hours, first, from)) == 0 {
 			r.Count++
+			counted = append(counted, st.ID)
 		}
 		s[code] = r
 	})
+	return counted
 }
 
-// AddCarried counts the stops of c a part kept with since zero leaves out of a window that
-// starts at since: those that began working before since, have no working time in [since,
-// from) and some in [from, end), the kept part. It adds no time. c's stops must hold every stop
-// over since.
-func (s ReasonSums) AddCarried(c Cell, since, from, end, now time.Time, cfg configs.Stops) {
-	if !from.Before(end) {
-		return
-	}
-	for _, st := range c.Stops {
-		stEnd := st.end(now)
-		if st.NoWork || !st.Start.Before(since) || !stEnd.After(from) || st.length(now) < cfg.Prompt {
-			continue
-		}
-		if clipped(st.Start, since, windows(c.Hours, st.Start, since)) == 0 ||
-			clipped(since, from, windows(c.Hours, since, from)) > 0 ||
-			clipped(from, stEnd, windows(c.Hours, from, minTime(stEnd, end))) == 0 {
-			continue
-		}
-		code := reasonCode(st, now, cfg)
-		r := s[code]
-		r.Count++
-		s[code] = r
-	}
+// Part is a cell's stops by reason over one part of a window (a day), kept so that the parts
+// of a window add up to its Pareto.
+type Part struct {
+	// Sums holds the part's stops, each counted in the part of its first working moment.
+	Sums ReasonSums
+	// Carried are the stops with working time in the part whose first working moment is before
+	// it: a window that starts after that moment counts them in its first part they work in.
+	Carried []Carried
+	// Changing is true when some stop over the part lasts or ended after the closed moment:
+	// its reason may still be given, so the part is not to be kept.
+	Changing bool
 }
 
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
+// Carried is a stop a Part counts in an earlier part.
+type Carried struct {
+	ID     int64
+	Reason string // the code it counts under
+	First  time.Time
 }
 
-// Touches reports whether some stop of c overlapping [from, end) lasts or ended after closed:
-// the sums of such a part may still change.
-func Touches(c Cell, from, end, closed, now time.Time) bool {
-	found := false
-	newCellStops(c.Stops, now).overlapping(from, end, func(st Stop) {
-		if st.End.IsZero() || st.End.After(closed) {
-			found = true
+// Parts returns the Part of c over each of parts (in order, not overlapping), the stops sorted
+// once for them all; closed is the moment after which a stop's reason may still change.
+func Parts(c Cell, parts []Bucket, closed, now time.Time, cfg configs.Stops) []Part {
+	out := make([]Part, len(parts))
+	cs := newCellStops(c.Stops, now)
+	for i, p := range parts {
+		part := Part{Sums: ReasonSums{}}
+		ws := windows(c.Hours, p.Start, p.End)
+		cs.overlapping(p.Start, p.End, func(st Stop) {
+			if st.End.IsZero() || st.End.After(closed) {
+				part.Changing = true
+			}
+			if st.NoWork || st.length(now) < cfg.Prompt {
+				return
+			}
+			t := clipped(st.Start, st.end(now), ws)
+			if t == 0 {
+				return
+			}
+			code := reasonCode(st, now, cfg)
+			r := part.Sums[code]
+			r.Time += t
+			first, ok := time.Time{}, false
+			if st.Start.Before(p.Start) {
+				first, ok = firstWorking(c.Hours, st.Start, p.Start)
+			}
+			if ok {
+				part.Carried = append(part.Carried, Carried{ID: st.ID, Reason: code, First: first})
+			} else {
+				r.Count++
+			}
+			part.Sums[code] = r
+		})
+		out[i] = part
+	}
+	return out
+}
+
+// firstWorking returns the first working moment in [a, b), or ok false when there is none.
+func firstWorking(h *configs.Hours, a, b time.Time) (time.Time, bool) {
+	for _, w := range windows(h, a, b) {
+		if w[0].Before(w[1]) {
+			return w[0], true
 		}
-	})
-	return found
+	}
+	return time.Time{}, false
 }
 
 // reasonCode is the code a stop counts under in a Pareto: its reason's, or Awaiting while a
