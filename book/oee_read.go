@@ -96,6 +96,12 @@ func checkWindow(from, to time.Time) error {
 // definitions). The figures of whole buckets that ended more than the reason window ago are
 // kept in memory and never read again; the rest is read fresh.
 func (b *Book) OEE(ctx context.Context, q OEEQuery) (oee.Report, error) {
+	return b.oeeReport(ctx, q, b.clock(), nil)
+}
+
+// oeeReport is OEE at now; read, when not nil, is what was read of every cell from a moment
+// until now, used instead of reading again when the report needs nothing before that moment.
+func (b *Book) oeeReport(ctx context.Context, q OEEQuery, now time.Time, read *oee.Input) (oee.Report, error) {
 	if err := checkWindow(q.From, q.To); err != nil {
 		return oee.Report{}, err
 	}
@@ -109,7 +115,6 @@ func (b *Book) OEE(ctx context.Context, q OEEQuery) (oee.Report, error) {
 	if err != nil {
 		return oee.Report{}, &FieldError{Field: "by", Reason: err.Error()}
 	}
-	now := b.clock()
 	closed := now.Add(-cfg.ReasonWindow)
 	// whole tells whether a bucket lies wholly in the window and ended long enough ago to keep.
 	keep := func(bk oee.Bucket) bool {
@@ -141,8 +146,12 @@ func (b *Book) OEE(ctx context.Context, q OEEQuery) (oee.Report, error) {
 		if from.Before(q.From) {
 			from = q.From
 		}
-		in, err := b.oeeInput(ctx, cells, from, q.To, now, q.By, loc, true)
-		if err != nil {
+		var in oee.Input
+		if read != nil && q.Cell == "" && !read.From.After(from) && read.Now.Equal(now) {
+			// The counts before from only tell the operations' first good units, as GoodBefore would.
+			in = *read
+			in.From, in.To, in.By = from, q.To, q.By
+		} else if in, err = b.oeeInput(ctx, cells, from, q.To, now, q.By, loc, true); err != nil {
 			return oee.Report{}, err
 		}
 		part, err := oee.Compute(in)

@@ -23,12 +23,14 @@ func (b *Book) WarmOEE(ctx context.Context, since time.Time) error {
 		return nil
 	}
 	loc := b.location()
+	// Each kind of bucket from its first whole bucket: the cache keeps whole buckets only.
+	froms := map[oee.By]time.Time{}
+	var first time.Time
 	for _, by := range []oee.By{oee.ByShift, oee.ByDay, oee.ByWeek} {
 		bks, err := oee.Buckets(since, now, by, loc, b.factory.Stops.Shifts)
 		if err != nil {
 			return fmt.Errorf("warming OEE by %s: %w", by, err)
 		}
-		// From the first whole bucket: the cache keeps whole buckets only.
 		from := bks[0].Start
 		if from.Before(since) {
 			if len(bks) == 1 {
@@ -36,7 +38,29 @@ func (b *Book) WarmOEE(ctx context.Context, since time.Time) error {
 			}
 			from = bks[1].Start
 		}
-		if _, err := b.OEE(ctx, OEEQuery{From: from, To: now, By: by}); err != nil {
+		froms[by] = from
+		if first.IsZero() || from.Before(first) {
+			first = from
+		}
+	}
+	if first.IsZero() {
+		return nil
+	}
+	// One read of every cell for the three.
+	cells, err := b.oeeCells("")
+	if err != nil {
+		return err
+	}
+	read, err := b.oeeInput(ctx, cells, first, now, now, oee.ByDay, loc, true)
+	if err != nil {
+		return fmt.Errorf("warming OEE: %w", err)
+	}
+	for _, by := range []oee.By{oee.ByShift, oee.ByDay, oee.ByWeek} {
+		from, ok := froms[by]
+		if !ok {
+			continue
+		}
+		if _, err := b.oeeReport(ctx, OEEQuery{From: from, To: now, By: by}, now, &read); err != nil {
 			return fmt.Errorf("warming OEE by %s: %w", by, err)
 		}
 	}
