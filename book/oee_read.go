@@ -196,16 +196,36 @@ func (b *Book) oeeInput(ctx context.Context, cells []string, from, to, now time.
 		if err != nil {
 			return fmt.Errorf("reading stops: %w", err)
 		}
-		by := map[string][]oee.Stop{}
+		// One slice for every cell's stops, cut by cell: no slice grown stop by stop.
+		idx := make(map[string]int, len(cells))
+		for i, id := range cells {
+			idx[id] = i
+		}
+		at := make([]int, len(cells)+1)
 		for _, s := range stops {
+			if i, ok := idx[s.Cell]; ok {
+				at[i+1]++
+			}
+		}
+		for i := range cells {
+			at[i+1] += at[i]
+		}
+		all, next := make([]oee.Stop, at[len(cells)]), append([]int(nil), at...)
+		for _, s := range stops {
+			i, ok := idx[s.Cell]
+			if !ok {
+				continue
+			}
 			os := oee.Stop{ID: s.ID, NoWork: s.Kind == StopNoWork, Start: s.Start, Reason: s.Reason}
 			if s.End != nil {
 				os.End = *s.End
 			}
-			by[s.Cell] = append(by[s.Cell], os)
+			all[next[i]] = os
+			next[i]++
 		}
-		for _, id := range cells {
-			in.Cells = append(in.Cells, oee.Cell{ID: id, Hours: b.factory.CellHours(id), Stops: by[id]})
+		in.Cells = make([]oee.Cell, 0, len(cells))
+		for i, id := range cells {
+			in.Cells = append(in.Cells, oee.Cell{ID: id, Hours: b.factory.CellHours(id), Stops: all[at[i]:at[i+1]:at[i+1]]})
 		}
 		if !units {
 			return nil
@@ -214,6 +234,7 @@ func (b *Book) oeeInput(ctx context.Context, cells []string, from, to, now time.
 		if err != nil {
 			return err
 		}
+		in.Counts = make([]oee.Count, 0, len(counts))
 		for _, c := range counts {
 			in.Counts = append(in.Counts, oee.Count{Cell: c.Cell, Operation: c.Operation, At: c.At, Done: c.Done, Scrapped: c.Scrapped})
 			in.Operations[c.Operation] = oee.Operation{ID: c.Operation, UnitTime: c.UnitTime, GoodBefore: c.GoodBefore,

@@ -325,7 +325,14 @@ func classify(counts []Count, ops map[int64]Operation) map[string][]unit {
 	cs := append([]Count(nil), counts...)
 	sort.SliceStable(cs, func(i, j int) bool { return cs[i].At.Before(cs[j].At) })
 	goodSeen := map[int64]bool{}
-	out := map[string][]unit{}
+	n := map[string]int{}
+	for _, c := range cs {
+		n[c.Cell]++
+	}
+	out := make(map[string][]unit, len(n))
+	for cell, k := range n {
+		out[cell] = make([]unit, 0, k)
+	}
 	for _, c := range cs {
 		op := ops[c.Operation]
 		seen := goodSeen[c.Operation] || op.GoodBefore
