@@ -237,8 +237,10 @@ func (b *Book) oeeInput(ctx context.Context, cells []string, from, to, now time.
 		in.Counts = make([]oee.Count, 0, len(counts))
 		for _, c := range counts {
 			in.Counts = append(in.Counts, oee.Count{Cell: c.Cell, Operation: c.Operation, At: c.At, Done: c.Done, Scrapped: c.Scrapped})
-			in.Operations[c.Operation] = oee.Operation{ID: c.Operation, UnitTime: c.UnitTime, GoodBefore: c.GoodBefore,
-				Rework: c.Rework, Failed: c.Failed}
+			// Only a scrap's row tells whether its operation had a good unit before from: a later
+			// row of the same operation must not undo it.
+			in.Operations[c.Operation] = oee.Operation{ID: c.Operation, UnitTime: c.UnitTime,
+				GoodBefore: c.GoodBefore || in.Operations[c.Operation].GoodBefore, Rework: c.Rework, Failed: c.Failed}
 		}
 		return nil
 	})

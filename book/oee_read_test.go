@@ -226,3 +226,18 @@ func TestStopParetoAndFirstPassYield(t *testing.T) {
 		t.Errorf("by drop: %v, want invalid", err)
 	}
 }
+
+func TestOEEScrapAfterAGoodUnitBeforeTheWindowIsAProductionReject(t *testing.T) {
+	b, _, clock := oeeFixture(t)
+	clock.Set(booktest.Start.Add(24 * time.Hour))
+	// From 09:15, after the machine's good unit at 09:00: the scrap at 09:30 follows a good unit
+	// of its operation, though the completion at 10:00 is the operation's last count read.
+	from := booktest.Start.Add(75 * time.Minute)
+	rep, err := b.OEE(context.Background(), book.OEEQuery{From: from, To: from.Add(2 * time.Hour), By: oee.ByDay, Cell: "weave-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := rep.Total; f.ProductionRejectUnits != 1 || f.StartupRejectUnits != 0 || f.Good != 1 {
+		t.Errorf("rejects: production %d, start-up %d, good %d; want 1, 0, 1", f.ProductionRejectUnits, f.StartupRejectUnits, f.Good)
+	}
+}
