@@ -377,7 +377,7 @@ scrapped), the last day open at 12:00, in SQLite.
 In the book, in-process: OEE by shift over the year (\`Book.OEE\`) from a new book (cold, every
 bucket read and computed) and from one that answered once (warm: the figures of buckets closed
 for good kept, only the last day read), and the Pareto of the year's stops (\`Book.StopPareto\`,
-read whole each time), beside a cell's queue read from the same store. Command:
+cold from a new book, warm from one that answered once: each cell's closed days kept), beside a cell's queue read from the same store. Command:
 \`go test -run '^\$' -bench 'BenchmarkOEEYear' -benchtime 5x -benchmem ./book/\`, one run
 (each builds its year of data first, which takes minutes).
 
@@ -385,7 +385,8 @@ read whole each time), beside a cell's queue read from the same store. Command:
 | --- | --- | --- | --- |
 $(obrow "OEE by shift, a year, cold" cold)
 $(obrow "OEE by shift, a year, warm" warm)
-$(obrow "the Pareto of a year's stops" pareto)
+$(obrow "the Pareto of a year's stops, cold" pareto-cold)
+$(obrow "the Pareto of a year's stops, warm" pareto-warm)
 $(obrow "peer: a cell's queue from the store" peer-queue)
 
 Through the API, server time: each request through the API's HTTP handler on loopback with a
