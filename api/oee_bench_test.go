@@ -6,48 +6,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/book/booktest"
 )
-
-// oeeBenchYAML is 20 cells working 08:00-16:00, Monday to Friday, and a manager's token.
-func oeeBenchYAML(cells int) string {
-	var s strings.Builder
-	s.WriteString("site: bench\nhours: {days: [mon, tue, wed, thu, fri], open: \"08:00\", close: \"16:00\"}\ncells:\n")
-	for i := range cells {
-		fmt.Fprintf(&s, "  - {id: cell-%02d, capabilities: [weave]}\n", i)
-	}
-	s.WriteString(`products:
-  - sku: SCARF
-    routing:
-      - {capability: weave, unit_time: 10m}
-drops:
-  - id: big
-    date: 2027-01-10
-    windows: {SCARF: 1000000}
-tokens:
-  - name: boss
-    role: manager
-    token: "manager-token-0000000001"
-`)
-	return s.String()
-}
-
-// oeeAPIBenchDays is the working days of BenchmarkOEEAPI: a year's (OEE_DAYS sets fewer).
-var oeeAPIBenchDays = 250
-
-func init() {
-	if d := os.Getenv("OEE_DAYS"); d != "" {
-		oeeAPIBenchDays, _ = strconv.Atoi(d)
-	}
-}
 
 // BenchmarkOEEAPI measures the server time of GET /api/v1/oee (by shift and by day), of
 // /api/v1/oee/losses and of /api/v1/oee/pareto over a year of 20 cells (250 working days of 8
@@ -58,64 +23,10 @@ func init() {
 // new book for every request, so that each reads the whole year. Each reports its p99 besides.
 func BenchmarkOEEAPI(b *testing.B) {
 	const cells, stopsPerDay, unitsPerDay = 20, 30, 40
-	f := booktest.Parse(b, "bench.yaml", []byte(oeeBenchYAML(cells)))
+	f := booktest.Parse(b, "bench.yaml", []byte(booktest.OEEYearFactory(cells)))
 	st, _ := booktest.Store(b, "api.db")
 	ctx := context.Background()
-	var workdays []time.Time
-	for d := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC); len(workdays) < oeeAPIBenchDays; d = d.AddDate(0, 0, 1) {
-		if d.Weekday() != time.Saturday && d.Weekday() != time.Sunday {
-			workdays = append(workdays, d)
-		}
-	}
-	reasons := []string{"breakdown", "changeover", "material", "", "break", "other"}
-	for di, day := range workdays {
-		open := day.Add(8 * time.Hour)
-		if err := st.Write(ctx, func(tx book.Tx) error {
-			for c := range cells {
-				cell := fmt.Sprintf("cell-%02d", c)
-				orderID := fmt.Sprintf("O-%03d-%02d", di, c)
-				if err := tx.InsertOrder(book.Order{OrderID: orderID, Drop: "big", SKU: "SCARF", Quantity: unitsPerDay, Due: day, IntakeAt: day}); err != nil {
-					return err
-				}
-				end := open.Add(8 * time.Hour)
-				wo := book.WorkOrder{OrderID: orderID, Drop: "big", SKU: "SCARF", Quantity: unitsPerDay, Due: day, State: book.WorkDone, IntakeAt: day, CompletedAt: &end}
-				ops := []book.Operation{{Seq: 0, Name: "weave", Capability: "weave", Quantity: unitsPerDay, UnitTime: 10 * time.Minute,
-					State: book.Done, Cell: cell, Scrapped: 1, UnitsDone: unitsPerDay - 5, StartedAt: &open, EndedAt: &end}}
-				if err := tx.InsertWorkOrder(&wo, ops); err != nil {
-					return err
-				}
-				op, err := tx.Operations(wo.ID)
-				if err != nil {
-					return err
-				}
-				ev := func(at time.Time, kind string, to book.State, q int) error {
-					return tx.AppendEvent(&book.Event{At: at, Actor: "bench", Kind: kind, Cell: cell, Drop: "big", OrderID: orderID,
-						WorkOrder: wo.ID, Operation: op[0].ID, From: book.Running, To: to, Quantity: q})
-				}
-				for u := range unitsPerDay - 5 {
-					if err := ev(open.Add(time.Duration(u)*11*time.Minute+time.Minute), book.EventOperationProgress, book.Running, 1); err != nil {
-						return err
-					}
-				}
-				if err := ev(open.Add(7*time.Hour), book.EventOperationScrap, book.Running, 1); err != nil {
-					return err
-				}
-				if err := ev(end.Add(-time.Minute), book.EventOperation, book.Done, 0); err != nil {
-					return err
-				}
-				for s := range stopsPerDay {
-					start := open.Add(time.Duration(s) * 16 * time.Minute)
-					e := start.Add(time.Duration(1+s%9) * time.Minute)
-					if err := tx.InsertStop(&book.Stop{Cell: cell, Kind: book.StopFault, Start: start, End: &e, Reason: reasons[s%len(reasons)]}); err != nil {
-						return err
-					}
-				}
-			}
-			return nil
-		}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	workdays := booktest.FillOEEYear(b, st, cells, booktest.OEEYearDays(), stopsPerDay, unitsPerDay)
 	last := workdays[len(workdays)-1]
 	now := last.Add(12 * time.Hour) // the last day open
 	// The peer's queue: 50 operations queued at cell-00.

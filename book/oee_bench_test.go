@@ -2,38 +2,16 @@ package book_test
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/booktest"
 	"github.com/cellforge/cellforge/book/oee"
 	"github.com/cellforge/cellforge/configs"
 	"github.com/cellforge/cellforge/store/sqlite"
 )
-
-// oeeBenchFactory is 20 cells working 08:00-16:00, Monday to Friday.
-func oeeBenchFactory(cells int) string {
-	var s strings.Builder
-	s.WriteString("site: bench\nhours: {days: [mon, tue, wed, thu, fri], open: \"08:00\", close: \"16:00\"}\ncells:\n")
-	for i := range cells {
-		fmt.Fprintf(&s, "  - {id: cell-%02d, capabilities: [weave]}\n", i)
-	}
-	s.WriteString(`products:
-  - sku: SCARF
-    routing:
-      - {capability: weave, unit_time: 10m}
-drops:
-  - id: big
-    date: 2027-01-10
-    windows: {SCARF: 1000000}
-`)
-	return s.String()
-}
 
 // BenchmarkOEEYear measures OEE by shift over a year of 20 cells (250 working days of 8 hours,
 // 30 stops a cell a day, 40 units a cell a day counted one by one, one scrapped, the rest
@@ -42,12 +20,11 @@ drops:
 // read from the same store as the peer; and the Pareto of the year's stops, cold and warm.
 func BenchmarkOEEYear(b *testing.B) {
 	const cells, stopsPerDay, unitsPerDay = 20, 30, 40
-	days := oeeBenchDays
-	f, err := configs.Parse("bench.yaml", []byte(oeeBenchFactory(cells)), nil)
+	days := booktest.OEEYearDays()
+	f, err := configs.Parse("bench.yaml", []byte(booktest.OEEYearFactory(cells)), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	f.Stops = configs.DefaultStops()
 	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "book.db"), nil)
 	if err != nil {
 		b.Fatal(err)
@@ -55,63 +32,8 @@ func BenchmarkOEEYear(b *testing.B) {
 	defer st.Close()
 	ctx := context.Background()
 	ss := &stopStore{Store: st}
-	// 2026: the 250 first weekdays from Monday 5 January.
-	var workdays []time.Time
-	for d := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC); len(workdays) < days; d = d.AddDate(0, 0, 1) {
-		if d.Weekday() != time.Saturday && d.Weekday() != time.Sunday {
-			workdays = append(workdays, d)
-		}
-	}
-	reasons := []string{"breakdown", "changeover", "material", "", "break", "other"}
-	for di, day := range workdays {
-		open := day.Add(8 * time.Hour)
-		if err := st.Write(ctx, func(tx book.Tx) error {
-			for c := range cells {
-				cell := fmt.Sprintf("cell-%02d", c)
-				orderID := fmt.Sprintf("O-%03d-%02d", di, c)
-				if err := tx.InsertOrder(book.Order{OrderID: orderID, Drop: "big", SKU: "SCARF", Quantity: unitsPerDay, Due: day, IntakeAt: day}); err != nil {
-					return err
-				}
-				end := open.Add(8 * time.Hour)
-				wo := book.WorkOrder{OrderID: orderID, Drop: "big", SKU: "SCARF", Quantity: unitsPerDay, Due: day, State: book.WorkDone, IntakeAt: day, CompletedAt: &end}
-				ops := []book.Operation{{Seq: 0, Name: "weave", Capability: "weave", Quantity: unitsPerDay, UnitTime: 10 * time.Minute,
-					State: book.Done, Cell: cell, Scrapped: 1, UnitsDone: unitsPerDay - 5, StartedAt: &open, EndedAt: &end}}
-				if err := tx.InsertWorkOrder(&wo, ops); err != nil {
-					return err
-				}
-				op, err := tx.Operations(wo.ID)
-				if err != nil {
-					return err
-				}
-				ev := func(at time.Time, kind string, to book.State, q int) error {
-					return tx.AppendEvent(&book.Event{At: at, Actor: "bench", Kind: kind, Cell: cell, Drop: "big", OrderID: orderID,
-						WorkOrder: wo.ID, Operation: op[0].ID, From: book.Running, To: to, Quantity: q})
-				}
-				for u := range unitsPerDay - 5 {
-					if err := ev(open.Add(time.Duration(u)*11*time.Minute+time.Minute), book.EventOperationProgress, book.Running, 1); err != nil {
-						return err
-					}
-				}
-				if err := ev(open.Add(7*time.Hour), book.EventOperationScrap, book.Running, 1); err != nil {
-					return err
-				}
-				if err := ev(end.Add(-time.Minute), book.EventOperation, book.Done, 0); err != nil {
-					return err
-				}
-				for s := range stopsPerDay {
-					start := open.Add(time.Duration(s) * 16 * time.Minute)
-					length := time.Duration(1+s%9) * time.Minute
-					e := start.Add(length)
-					if err := tx.InsertStop(&book.Stop{Cell: cell, Kind: book.StopFault, Start: start, End: &e, Reason: reasons[s%len(reasons)]}); err != nil {
-						return err
-					}
-				}
-			}
-			return nil
-		}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	workdays := booktest.FillOEEYear(b, st, cells, days, stopsPerDay, unitsPerDay)
+	reasons := booktest.OEEYearReasons
 	last := workdays[len(workdays)-1]
 	now := last.Add(12 * time.Hour) // the last day open
 	q := book.OEEQuery{From: workdays[0], To: last.AddDate(0, 0, 1), By: oee.ByShift}
@@ -173,13 +95,4 @@ func BenchmarkOEEYear(b *testing.B) {
 			}
 		}
 	})
-}
-
-// oeeBenchDays is the working days of BenchmarkOEEYear: a year's.
-var oeeBenchDays = 250
-
-func init() {
-	if d := os.Getenv("OEE_DAYS"); d != "" {
-		oeeBenchDays, _ = strconv.Atoi(d)
-	}
 }

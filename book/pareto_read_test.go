@@ -17,7 +17,7 @@ import (
 // still open; the clock on Friday 13 November at 12:00.
 func paretoFixture(t *testing.T) (*book.Book, *stopStore, []oee.Cell, time.Time) {
 	t.Helper()
-	f, err := configs.Parse("pareto.yaml", []byte(oeeBenchFactory(2)), nil)
+	f, err := configs.Parse("pareto.yaml", []byte(booktest.OEEYearFactory(2)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
