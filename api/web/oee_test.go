@@ -53,7 +53,7 @@ func TestDashboardOEESection(t *testing.T) {
 		`<tr data-cell="dye-1">`, `<tr data-cell="pack-1">`, `<tr data-cell="floor">`,
 		`<tr data-reason="awaiting"><th scope="row"><em>Awaiting a reason</em>`, `<tr data-reason="breakdown">`,
 		`<tr data-sku="SCARF"><th scope="row">SCARF</th><td class="num">4</td><td class="num">4</td><td class="num yield">100.0 %</td>`,
-		`<tr data-drop="winter">`, `href="/manager/stops"`,
+		`<tr data-margin-drop="winter">`, `href="/manager/stops"`,
 	} {
 		if !strings.Contains(p.body, want) {
 			t.Errorf("the section lacks %s", want)
