@@ -20,20 +20,10 @@ type OEEQuery struct {
 
 // oeeCache keeps the figures of buckets that can no longer change: ended more than the reason
 // window ago, their reasons closed and their events immutable. Nothing invalidates them.
-type oeeCache struct {
-	mu      sync.Mutex
-	figures map[oeeKey]oee.Figures
-}
+type oeeCache = kept[oeeKey, oee.Figures]
 
 // oeeKeep is how far back the caches keep figures: the longest window the API answers.
 const oeeKeep = 400 * 24 * time.Hour
-
-// prune drops the figures of buckets that started before oldest.
-func (c *oeeCache) prune(oldest time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	maps.DeleteFunc(c.figures, func(k oeeKey, _ oee.Figures) bool { return k.start < oldest.UnixNano() })
-}
 
 type oeeKey struct {
 	by    oee.By
@@ -41,20 +31,39 @@ type oeeKey struct {
 	start int64 // the bucket's start, Unix nanoseconds
 }
 
-func (c *oeeCache) get(k oeeKey) (oee.Figures, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	f, ok := c.figures[k]
-	return f, ok
+func (k oeeKey) begins() int64 { return k.start }
+
+// kept is what the caches of OEE and the Pareto hold: figures that can no longer change, by
+// the bucket they are of; safe for concurrent use.
+type kept[K interface {
+	comparable
+	begins() int64 // the bucket's start, Unix nanoseconds
+}, V any] struct {
+	mu sync.Mutex
+	m  map[K]V
 }
 
-func (c *oeeCache) put(k oeeKey, f oee.Figures) {
+func (c *kept[K, V]) get(k K) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.figures == nil {
-		c.figures = make(map[oeeKey]oee.Figures)
+	v, ok := c.m[k]
+	return v, ok
+}
+
+func (c *kept[K, V]) put(k K, v V) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[K]V)
 	}
-	c.figures[k] = f
+	c.m[k] = v
+}
+
+// prune drops the figures of buckets that started before oldest.
+func (c *kept[K, V]) prune(oldest time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	maps.DeleteFunc(c.m, func(k K, _ V) bool { return k.begins() < oldest.UnixNano() })
 }
 
 // location is the factory's time zone: its working hours', UTC without.

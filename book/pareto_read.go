@@ -2,8 +2,6 @@ package book
 
 import (
 	"context"
-	"maps"
-	"sync"
 	"time"
 
 	"github.com/cellforge/cellforge/book/oee"
@@ -13,38 +11,14 @@ import (
 // change: ended more than the reason window ago, every stop over them ended by then too (a
 // reason may still be given to one that lasts). Each stop is counted in the day of its first
 // working moment, so that the days of a window add up to its Pareto.
-type paretoCache struct {
-	mu    sync.Mutex
-	parts map[paretoKey]oee.Part
-}
+type paretoCache = kept[paretoKey, oee.Part]
 
 type paretoKey struct {
 	cell  string
 	start int64 // the day's start, Unix nanoseconds
 }
 
-func (c *paretoCache) get(k paretoKey) (oee.Part, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	p, ok := c.parts[k]
-	return p, ok
-}
-
-func (c *paretoCache) put(k paretoKey, p oee.Part) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.parts == nil {
-		c.parts = make(map[paretoKey]oee.Part)
-	}
-	c.parts[k] = p
-}
-
-// prune drops the days that started before oldest.
-func (c *paretoCache) prune(oldest time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	maps.DeleteFunc(c.parts, func(k paretoKey, _ oee.Part) bool { return k.start < oldest.UnixNano() })
-}
+func (k paretoKey) begins() int64 { return k.start }
 
 // StopPareto returns the Pareto of stop reasons of a cell ("" for every cell) over [from, to).
 // The whole days of the window that can no longer change are kept in memory per cell and read
