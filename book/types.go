@@ -274,3 +274,8 @@ type UnitsScrapped struct {
 
 // ErrNotFound is returned by a store when the thing asked for does not exist.
 var ErrNotFound = errors.New("not found")
+
+// ErrUnavailable is returned, wrapped, by a store whose database cannot be reached for now (a
+// database server restarting or cut off): nothing of the write was applied, and the same
+// request may be sent again later. The API answers it 503 with Retry-After.
+var ErrUnavailable = errors.New("the order book's database is unavailable")

@@ -2,7 +2,7 @@
 # Installs the programs that tests and benchmarks use as real peers, when they are missing.
 # Usage: scripts/deps.sh NAME...   (known: wrk sqlite3 bc jq mbpoll socat libmodbus-dev
 #                                    mosquitto mosquitto-clients influxd nodejs npm chromium
-#                                    zbarimg rsvg-convert)
+#                                    zbarimg rsvg-convert postgresql)
 set -euo pipefail
 
 # Test binaries that run at the same time may each ask for the same program: one installs it,
@@ -53,6 +53,11 @@ for dep in "$@"; do
       done
       pkg-config --exists libmodbus || { echo "deps: installing $dep"; apt_install "$dep"; }
       pkg-config --exists libmodbus || { echo "deps: $dep installed but pkg-config does not find libmodbus" >&2; exit 1; } ;;
+    postgresql)
+      # Debian's server: initdb and postgres under /usr/lib/postgresql/N/bin. Tests start their
+      # own server in a temporary directory (store/postgres/pgtest), never the system one.
+      ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "deps: installing postgresql"; apt_install postgresql; }
+      ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "deps: postgresql installed but no initdb under /usr/lib/postgresql" >&2; exit 1; } ;;
     mosquitto)
       # Debian's postinst enables a system broker on port 1883 where an init system runs it
       # (in a container policy-rc.d usually denies the start). Tests never use it: they run

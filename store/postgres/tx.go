@@ -1,0 +1,119 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/cellforge/cellforge/book"
+)
+
+// readTx implements book.ReadTx on one transaction.
+type readTx struct {
+	// unimplemented holds nothing: it makes readTx a book.ReadTx while the methods are being
+	// written, each file adding its own; calling a method no file defines panics.
+	book.ReadTx
+
+	ctx context.Context
+	tx  pgx.Tx
+	// w is the write transaction whose reads these are; nil in a read transaction.
+	w *writeTx
+}
+
+func newReadTx(ctx context.Context, tx pgx.Tx) *readTx {
+	return &readTx{ctx: ctx, tx: tx}
+}
+
+// query runs a statement that returns rows; the error is classified (see classify).
+func (t *readTx) query(sql string, args ...any) (pgx.Rows, error) {
+	rows, err := t.tx.Query(t.ctx, sql, args...)
+	return rows, classify(err)
+}
+
+// queryRow runs a statement that returns at most one row; its Scan returns pgx.ErrNoRows when
+// there is none.
+func (t *readTx) queryRow(sql string, args ...any) pgx.Row {
+	return classifiedRow{t.tx.QueryRow(t.ctx, sql, args...)}
+}
+
+type classifiedRow struct{ pgx.Row }
+
+func (r classifiedRow) Scan(dest ...any) error { return classify(r.Row.Scan(dest...)) }
+
+// collect reads every row of rows with scan, closing rows.
+func collect[T any](rows pgx.Rows, scan func(pgx.Rows) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, classify(rows.Err())
+}
+
+// writeTx implements book.Tx on one transaction that holds the write lock.
+type writeTx struct {
+	// unimplemented, as readTx's: see there.
+	book.Tx
+	*readTx
+}
+
+func newWriteTx(ctx context.Context, tx pgx.Tx) *writeTx {
+	t := &writeTx{readTx: newReadTx(ctx, tx)}
+	t.readTx.w = t
+	return t
+}
+
+// exec runs a statement that returns no rows.
+func (t *writeTx) exec(sql string, args ...any) (pgconn.CommandTag, error) {
+	tag, err := t.tx.Exec(t.ctx, sql, args...)
+	return tag, classify(err)
+}
+
+// micros is t as stored: unix microseconds.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// microsAtLeast is the first stored time at or after t: t rounded up to the microsecond, so
+// that a stored time is >= it exactly when the time it stands for is >= t.
+func microsAtLeast(t time.Time) int64 {
+	us := t.UnixMicro() // rounds down: the nanoseconds of a Time are never negative
+	if t.Nanosecond()%1000 != 0 {
+		us++
+	}
+	return us
+}
+
+// fromMicros is the time stored as us, in UTC.
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// nullMicros is *t as stored, NULL for nil.
+func nullMicros(t *time.Time) *int64 {
+	if t == nil {
+		return nil
+	}
+	us := t.UnixMicro()
+	return &us
+}
+
+// fromNullMicros is the nullable time stored as us.
+func fromNullMicros(us *int64) *time.Time {
+	if us == nil {
+		return nil
+	}
+	t := fromMicros(*us)
+	return &t
+}
+
+// wrap names what failed around err.
+func wrap(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf(format+": %w", append(args, err)...)
+}
