@@ -67,7 +67,10 @@ type Factory struct {
 
 	// Tablet says how the shared shop-floor tablets behave (DefaultTablet when the file has
 	// no tablet section).
-	Tablet   Tablet
+	Tablet Tablet
+	// Store says where the order book lives (DefaultStore, SQLite, when the file has no store
+	// section).
+	Store    Store
 	Cells    []Cell
 	Products []Product
 	Drops    []Drop

@@ -60,6 +60,7 @@ type rawFactory struct {
 	Reasons     value[*Reasons]
 	Hosts       value[[]string]
 	Tablet      value[*Tablet]
+	Store       value[*Store]
 	Provenance  value[*Provenance]
 	Aftercare   value[*rawAftercare]
 	Currency    value[string]
@@ -168,7 +169,7 @@ type rawToken struct {
 
 func (d *decoder) factory(n *yaml.Node) (f rawFactory, ok bool) {
 	f = rawFactory{line: n.Line}
-	m, ok := d.Mapping(n, "", "", "site", "name", "simulate", "serial_lines", "printing", "hours", "telemetry", "reasons", "hosts", "tablet", "provenance", "aftercare", "currency", "stops", "cells", "products", "drops", "people", "tokens")
+	m, ok := d.Mapping(n, "", "", "site", "name", "simulate", "serial_lines", "printing", "hours", "telemetry", "reasons", "hosts", "tablet", "store", "provenance", "aftercare", "currency", "stops", "cells", "products", "drops", "people", "tokens")
 	if !ok {
 		return f, false
 	}
@@ -195,6 +196,7 @@ func (d *decoder) factory(n *yaml.Node) (f rawFactory, ok bool) {
 	f.Reasons = d.reasons(m, "reasons")
 	f.Hosts = d.hosts(m, "hosts")
 	f.Tablet = d.tablet(m, "tablet")
+	f.Store = d.store(m, "store")
 	f.Provenance = d.provenance(m, "provenance")
 	f.Aftercare = d.aftercare(m, "aftercare")
 	f.Currency = d.Str(m, "currency")

@@ -208,6 +208,13 @@ func TestParseBad(t *testing.T) {
 		{name: "tablet-idle-sign-out-not-a-duration"},
 		{name: "tablet-idle-sign-out-out-of-range"},
 		{name: "tablet-language-not-a-tag"},
+		// The store section.
+		{name: "store-not-a-mapping"},
+		{name: "store-unknown-key"},
+		{name: "store-postgres-password"},
+		{name: "store-postgres-not-postgres"},
+		{name: "store-postgres-no-database"},
+		{name: "store-lease-out-of-range"},
 		// The provenance section.
 		{name: "provenance-not-a-mapping"},
 		{name: "provenance-unknown-key"},
@@ -404,6 +411,19 @@ func TestParseGood(t *testing.T) {
 				}
 				if f.Tablet.IdleSignOut != configs.DefaultIdleSignOut {
 					t.Errorf("tablet idle sign-out = %s, want the default %s", f.Tablet.IdleSignOut, configs.DefaultIdleSignOut)
+				}
+				if f.Store != configs.DefaultStore() || f.Store.Postgres != "" {
+					t.Errorf("store = %+v, want SQLite with the default lease", f.Store)
+				}
+			},
+		},
+		{
+			name:  "the book on PostgreSQL",
+			input: minimal + "store:\n  postgres: postgres://cellforge@db.studio.lan:5432/cellforge?sslmode=verify-full\n  lease: 8s\n",
+			check: func(t *testing.T, f *configs.Factory) {
+				want := configs.Store{Postgres: "postgres://cellforge@db.studio.lan:5432/cellforge?sslmode=verify-full", Lease: 8 * time.Second, Line: 10}
+				if f.Store != want {
+					t.Errorf("store = %+v, want %+v", f.Store, want)
 				}
 			},
 		},

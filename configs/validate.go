@@ -556,6 +556,10 @@ func (f *rawFactory) build(file string) *Factory {
 	if t := f.Tablet.V; t != nil {
 		out.Tablet = *t
 	}
+	out.Store = DefaultStore()
+	if s := f.Store.V; s != nil {
+		out.Store = *s
+	}
 	if p := f.Provenance.V; p != nil {
 		out.Provenance = *p
 	}

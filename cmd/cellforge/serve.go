@@ -25,7 +25,6 @@ import (
 	"github.com/cellforge/cellforge/configs"
 	"github.com/cellforge/cellforge/configs/profiles"
 	"github.com/cellforge/cellforge/drivers/health"
-	"github.com/cellforge/cellforge/store/sqlite"
 )
 
 // defaultPlanSearch is how long the planner searches after the work changed: a studio's open
@@ -91,15 +90,7 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 	if err := refuseDemoCredentials(ctx, factory, f); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(f.dataDir, 0o750); err != nil {
-		return fmt.Errorf("creating data directory: %w", err)
-	}
-	keys, err := openKeyRing(f, factory)
-	if err != nil {
-		return err
-	}
-	logger.Info("signing key", "key_id", keys.KeyID())
-	st, err := sqlite.Open(ctx, filepath.Join(f.dataDir, "cellforge.db"), logger.With("component", "store"))
+	keys, st, err := openData(ctx, f, factory, logger)
 	if err != nil {
 		return err
 	}
@@ -178,6 +169,29 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 	return runParts(ctx, logger, stopReport, stages...)
 }
 
+// openData opens what the daemon keeps: the data directory, the signing keys in it, and the
+// store of the order book. The caller closes the store.
+func openData(ctx context.Context, f serveFlags, factory *configs.Factory, logger *slog.Logger) (*provenance.KeyRing, daemonStore, error) {
+	if err := os.MkdirAll(f.dataDir, 0o750); err != nil {
+		return nil, nil, fmt.Errorf("creating data directory: %w", err)
+	}
+	keys, err := openKeyRing(f, factory)
+	if err != nil {
+		return nil, nil, err
+	}
+	logger.Info("signing key", "key_id", keys.KeyID())
+	choice, err := chooseStore(f.store, factory)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := openStore(ctx, choice, f.dataDir, logger.With("component", "store"))
+	if err != nil {
+		return nil, nil, err
+	}
+	logger.Info("order book", "store", choice.String())
+	return keys, st, nil
+}
+
 // warmOEE keeps the OEE and the Pareto of the closed buckets of the last 400 days in memory in
 // the background, so that the dashboard's first queries after a start answer from memory; the
 // daemon answers meanwhile (a query computes what is not kept yet). A failure is logged, not
@@ -237,6 +251,7 @@ func ownBaseURL(hosts []string, listen string) string {
 // serveFlags are the flags of serve, checked.
 type serveFlags struct {
 	configPath, dataDir, listen string
+	store                       string // --store: "", sqlite or a postgres:// URL
 	simSpeed                    float64
 	planSearch                  time.Duration
 	maxConns, maxConnsAll       int
@@ -249,7 +264,8 @@ type serveFlags struct {
 func parseServeFlags(args []string, e *env) (serveFlags, error) {
 	fs := newFlagSet("serve", "serve --config FILE [--data DIR] [--listen ADDR]", e)
 	configPath := fs.String("config", "configs/demo.yaml", "factory configuration `file`")
-	dataDir := fs.String("data", "./data", "data `directory` (the SQLite database lives here)")
+	dataDir := fs.String("data", "./data", "data `directory` (keys, photos, telemetry queues; the SQLite order book)")
+	store := fs.String("store", "", storeFlagUsage)
 	listen := fs.String("listen", "127.0.0.1:8080", "`address` to serve the API on")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	simSpeed := fs.Float64("sim-speed", defaultSimSpeed, "with simulate: true, run the simulated machines' clocks this many `times` faster than the wall clock")
@@ -279,7 +295,7 @@ func parseServeFlags(args []string, e *env) (serveFlags, error) {
 		return serveFlags{}, fmt.Errorf("--log-level %q: want debug, info, warn or error", *logLevel)
 	}
 	return serveFlags{
-		configPath: *configPath, dataDir: *dataDir, listen: *listen, simSpeed: *simSpeed,
+		configPath: *configPath, dataDir: *dataDir, listen: *listen, store: *store, simSpeed: *simSpeed,
 		planSearch: *planSearch, maxConns: *maxConns, maxConnsAll: *maxConnsAll, maxBatch: *maxBatch,
 		proxies: proxies, level: level,
 	}, nil
@@ -312,7 +328,7 @@ const photosDir = "photos"
 
 // newFrontEnd makes what serves requests: the API, the pages mounted on it, and the planner
 // when the plan search is on (nil otherwise). listen is the address the daemon listens on.
-func newFrontEnd(f serveFlags, opts serveOptions, factory *configs.Factory, b *book.Book, st *sqlite.Store, reg *prometheus.Registry,
+func newFrontEnd(f serveFlags, opts serveOptions, factory *configs.Factory, b *book.Book, st daemonStore, reg *prometheus.Registry,
 	fl *floor, tel *telemetryStack, keys *provenance.KeyRing, listen string, logger *slog.Logger) (*api.Server, *web.Pages, *planner.Planner, error) {
 	// The makers' photos live beside the database; an upload interrupted by a stop is removed.
 	pics, err := photos.New(filepath.Join(f.dataDir, photosDir), photos.Options{}, logger.With("component", "photos"))
@@ -387,7 +403,7 @@ func loadConfig(path string) (*configs.Factory, error) {
 }
 
 // housekeeping drops expired sessions and idempotency keys until ctx is cancelled.
-func housekeeping(ctx context.Context, b *book.Book, st *sqlite.Store, logger *slog.Logger) error {
+func housekeeping(ctx context.Context, b *book.Book, st daemonStore, logger *slog.Logger) error {
 	t := time.NewTicker(housekeepingEvery)
 	defer t.Stop()
 	for {
