@@ -60,9 +60,16 @@ func collect[T any](rows pgx.Rows, scan func(pgx.Rows) (T, error)) ([]T, error) 
 // writeTx implements book.Tx on one transaction that holds the write lock.
 type writeTx struct {
 	// unimplemented, as readTx's: see there.
-	book.Tx
+	unwritten
 	*readTx
 }
+
+// unwritten holds book.Tx two levels down, deeper than readTx's methods and its embedded
+// book.ReadTx: a read method readTx defines (or leaves to its book.ReadTx) is then writeTx's
+// too, rather than a selector both embeddings offer at the same depth.
+type unwritten struct{ unwrittenTx }
+
+type unwrittenTx struct{ book.Tx }
 
 func newWriteTx(ctx context.Context, tx pgx.Tx) *writeTx {
 	t := &writeTx{readTx: newReadTx(ctx, tx)}
