@@ -15,14 +15,15 @@
 # unitpage with the unit page's, scripts/bench.sh promise with the planner's promise checks',
 # scripts/bench.sh repairs with the telemetry collector's read of the repair measures,
 # scripts/bench.sh margin with the margin of a drop of 10,000 orders, scripts/bench.sh oee with
-# OEE and the Pareto of stop reasons over a year of 20 cells, in the book and through the API.
+# OEE and the Pareto of stop reasons over a year of 20 cells, in the book and through the API,
+# scripts/bench.sh postgres with the order book on PostgreSQL beside SQLite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 only=${1:-}
 [ -z "$only" ] || [ "$only" = import ] || [ "$only" = photos ] || [ "$only" = unitpage ] || [ "$only" = promise ] ||
-  [ "$only" = repairs ] || [ "$only" = margin ] || [ "$only" = oee ] ||
-  { echo "usage: scripts/bench.sh [import|photos|unitpage|promise|repairs|margin|oee]" >&2; exit 2; }
+  [ "$only" = repairs ] || [ "$only" = margin ] || [ "$only" = oee ] || [ "$only" = postgres ] ||
+  { echo "usage: scripts/bench.sh [import|photos|unitpage|promise|repairs|margin|oee|postgres]" >&2; exit 2; }
 B=$root/.bench
 rm -rf "$B"
 mkdir -p "$B"
@@ -619,6 +620,13 @@ batch() {
 batch 100000 "$B/batch-100k.csv"
 batch 10000 "$B/batch-10k.csv"
 
+# The order book on PostgreSQL beside SQLite (scripts/bench-postgres.sh), on a server of the
+# run's own with fsync on, as SQLite's synchronous=FULL.
+if [ -z "$only" ] || [ "$only" = postgres ]; then
+  PG_FSYNC=on scripts/pg.sh scripts/bench-postgres.sh "$B"
+  [ -z "$only" ] || exit 0
+fi
+
 # start_daemon DATA [PLAN_SEARCH]: serves the bench config on a free loopback port, with planning
 # off unless PLAN_SEARCH is given; sets pid and url once it answers.
 start_daemon() {
@@ -631,17 +639,6 @@ load_pid=""
 sse_pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null; [ -n "$load_pid" ] && kill "$load_pid" 2>/dev/null; [ -n "$sse_pid" ] && kill "$sse_pid" 2>/dev/null; true' EXIT
 
-# seconds CMD...: runs CMD, its output discarded, and prints the seconds it took. It fails when
-# CMD fails, and so does the assignment x=$(seconds CMD...), which ends the bench (set -e).
-seconds() {
-  local s e
-  s=$(date +%s.%N)
-  "$@" > /dev/null || { echo "bench: $* failed" >&2; return 1; }
-  e=$(date +%s.%N)
-  echo "$e - $s" | bc -l
-}
-fmt() { printf '%.*f' "${2:-2}" "$1"; }
-field() { grep -o "\"$1\": *[0-9.]*" "$2" | head -1 | awk -F': *' '{print $2}'; }
 token=demo-planner-token-0001
 # The API's reads need a principal too: the planner's token.
 bearer="Authorization: Bearer $token"
@@ -1062,6 +1059,8 @@ them with planning off (\`--plan-search 0\`); the planner's own figures at scale
 scheduler section.
 
 $(cat "$B/import.md")
+
+$(cat "$B/postgres.md")
 
 Every request body keeps a pace (after its first 10 s, at least 16 KiB/s on average;
 \`docs/SECURITY.md\`): the connection's read deadline moves before each read. What that costs a

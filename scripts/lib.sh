@@ -32,3 +32,15 @@ serve() {
   # shellcheck disable=SC2034 # read by the scripts that source this one
   url=$(serving_url "$data.out" "$pid") || { echo "the daemon did not start:" >&2; cat "$data.log" >&2; exit 1; }
 }
+
+# seconds CMD...: runs CMD, its output discarded, and prints the seconds it took. It fails when
+# CMD fails, and so does the assignment x=$(seconds CMD...), which ends the bench (set -e).
+seconds() {
+  local s e
+  s=$(date +%s.%N)
+  "$@" > /dev/null || { echo "bench: $* failed" >&2; return 1; }
+  e=$(date +%s.%N)
+  echo "$e - $s" | bc -l
+}
+fmt() { printf '%.*f' "${2:-2}" "$1"; }
+field() { grep -o "\"$1\": *[0-9.]*" "$2" | head -1 | awk -F': *' '{print $2}'; }
