@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -56,8 +55,10 @@ type Store struct {
 	// id tells this store's notifications from other processes' (see Changes).
 	id string
 	// writeMu lets one Write of this process wait for the advisory lock at a time, so that
-	// waiting writers do not hold every connection of the pool.
-	writeMu sync.Mutex
+	// waiting writers do not hold every connection of the pool. A channel of one slot rather
+	// than a sync.Mutex: a batch waits for it while it watches for a write that waits for the
+	// batch (see lockWrites), and a Write stops waiting when its context ends.
+	writeMu chan struct{}
 }
 
 var _ book.Store = (*Store)(nil)
@@ -86,7 +87,8 @@ func Open(ctx context.Context, url string, logger *slog.Logger) (*Store, error) 
 	}
 	var id [8]byte
 	rand.Read(id[:])
-	s := &Store{pool: pool, url: url, logger: logger, now: time.Now, id: hex.EncodeToString(id[:])}
+	s := &Store{pool: pool, url: url, logger: logger, now: time.Now, id: hex.EncodeToString(id[:]),
+		writeMu: make(chan struct{}, 1)}
 	if err := s.migrate(ctx, migrations); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("opening store %s: %w", redact(cfg), classify(err))
@@ -126,8 +128,12 @@ func (s *Store) Read(ctx context.Context, fn func(book.ReadTx) error) error {
 // has begun it runs to its end, and a COMMIT whose answer was lost is settled by asking the
 // server (see settle).
 func (s *Store) Write(ctx context.Context, fn func(book.Tx) error) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	select {
+	case s.writeMu <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.writeMu }()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -135,12 +141,8 @@ func (s *Store) Write(ctx context.Context, fn func(book.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("beginning write transaction: %w", classify(err))
 	}
-	committed := false
-	defer func() {
-		if !committed {
-			tx.Rollback(context.WithoutCancel(ctx))
-		}
-	}()
+	// runs on every return, and when fn panics; after a commit it does nothing
+	defer tx.Rollback(context.WithoutCancel(ctx))
 	var xid int64
 	if err := tx.QueryRow(ctx, `SELECT txid_current(), pg_advisory_xact_lock($1)`, writeLock).Scan(&xid, nil); err != nil {
 		return fmt.Errorf("beginning write transaction: %w", classify(err))
@@ -149,14 +151,20 @@ func (s *Store) Write(ctx context.Context, fn func(book.Tx) error) error {
 	if err := fn(t); err != nil {
 		return err
 	}
+	return s.publish(ctx, tx, xid)
+}
+
+// publish ends a write transaction that holds the write lock, Write's or WriteBatch's, whose
+// id is xid: it notifies the other daemons and commits. Once COMMIT has begun it runs to its
+// end whatever happens to ctx; a COMMIT whose answer was lost with the connection is settled
+// by asking the server (see settle).
+func (s *Store) publish(ctx context.Context, tx pgx.Tx, xid int64) error {
 	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, changesChannel, s.id); err != nil {
 		return fmt.Errorf("committing write transaction: %w", classify(err))
 	}
-	// the commit runs to its end whatever happens to the caller
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitCheck)
 	defer cancel()
-	err = tx.Commit(cctx)
-	committed = true // committed or rolled back: nothing is left to roll back
+	err := tx.Commit(cctx)
 	if err == nil {
 		return nil
 	}
