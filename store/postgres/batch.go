@@ -87,10 +87,11 @@ func (s *Store) WriteBatch(ctx context.Context, events int, fill func(book.Batch
 	if err := t.publishRows(); err != nil {
 		return fmt.Errorf("writing batch: %w", err)
 	}
-	if err := finish(newWriteTx(ctx, tx)); err != nil {
+	w := newWriteTx(ctx, tx)
+	if err := finish(w); err != nil {
 		return err
 	}
-	return s.publish(ctx, tx, xid)
+	return s.publish(ctx, w, xid)
 }
 
 // lockWrites takes the write lock for tx, a batch's transaction, as Write does: writeMu, then

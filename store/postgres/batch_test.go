@@ -265,7 +265,7 @@ func checkDerived(t *testing.T, s *Store) {
 			 SELECT 'work_order/' || state, count(*) FROM work_orders GROUP BY 1 ORDER BY 1`},
 	} {
 		d, r := pairs(t, s, q.derived), pairs(t, s, q.rows)
-		if len(d) == 0 ||  fmt.Sprint(d) != fmt.Sprint(r) {
+		if len(d) == 0 || fmt.Sprint(d) != fmt.Sprint(r) {
 			t.Errorf("%s:\n got %v\nwant %v", q.derived, d, r)
 		}
 	}

@@ -207,29 +207,28 @@ func storedOrder(err error) (string, bool) {
 
 // publishRows sends the batch's events with ids taken now, after every event visible, and sets
 // their IDs; and adds the batch's rows to drop_units and state_counts. The transaction holds
-// the write lock.
+// the write lock; the other rows were sent before it was taken (flush).
 func (t *batchTx) publishRows() error {
-	if err := t.flush(); err != nil {
+	if err := t.usable(); err != nil {
 		return err
 	}
 	if len(t.events) > 0 {
-		var last int64
-		// nobody else takes event ids while the write lock is held: these are contiguous
-		if err := t.tx.QueryRow(t.ctx, `SELECT setval(pg_get_serial_sequence('events', 'id'),
-			nextval(pg_get_serial_sequence('events', 'id')) + $1 - 1)`, len(t.events)).Scan(&last); err != nil {
-			return fmt.Errorf("taking the ids of %d events: %w", len(t.events), classify(err))
+		// every write that appends events waits for the write lock: these ids are larger than
+		// every event's visible, and smaller than those of every write after
+		ids, err := takeIDs(t.ctx, t.tx, "events", len(t.events))
+		if err != nil {
+			return err
 		}
-		rows := make([][]any, len(t.events))
+		rows := pgx.CopyFromSlice(len(t.events), func(i int) ([]any, error) {
+			e := t.events[i]
+			return []any{ids[i], micros(e.At), e.Actor, e.Kind, nullText(e.Cell), e.Drop, e.OrderID,
+				nullID(e.WorkOrder), nullID(e.Operation), string(e.From), string(e.To), e.Reason, e.Quantity, e.Batch}, nil
+		})
+		if _, err := t.tx.CopyFrom(t.ctx, pgx.Identifier{"events"}, eventColumns, rows); err != nil {
+			return fmt.Errorf("inserting %d events: %w", len(t.events), classify(err))
+		}
 		for i, e := range t.events {
-			id := last - int64(len(t.events)) + 1 + int64(i)
-			rows[i] = []any{id, micros(e.At), e.Actor, e.Kind, nullText(e.Cell), e.Drop, e.OrderID, nullID(e.WorkOrder),
-				nullID(e.Operation), string(e.From), string(e.To), e.Reason, e.Quantity, e.Batch}
-		}
-		if err := t.copy("events", eventColumns, &rows); err != nil {
-			return fmt.Errorf("inserting %d events: %w", len(t.events), err)
-		}
-		for i, e := range t.events {
-			e.ID = last - int64(len(t.events)) + 1 + int64(i)
+			e.ID = ids[i]
 		}
 	}
 	return t.addDerived()
@@ -276,19 +275,29 @@ type idBlock struct {
 func (b *idBlock) next(ctx context.Context, tx pgx.Tx, want int) (int64, error) {
 	if len(b.ids) == 0 {
 		b.size = min(max(b.size*2, firstIDBlock, want), max(maxIDBlock, want))
-		rows, err := tx.Query(ctx, `SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)`, b.sequence, b.size)
+		ids, err := takeIDs(ctx, tx, b.sequence, b.size)
 		if err != nil {
-			return 0, fmt.Errorf("taking ids of %s: %w", b.sequence, classify(err))
-		}
-		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-		if err != nil {
-			return 0, fmt.Errorf("taking ids of %s: %w", b.sequence, classify(err))
+			return 0, err
 		}
 		b.ids = ids
 	}
 	id := b.ids[0]
 	b.ids = b.ids[1:]
 	return id, nil
+}
+
+// takeIDs takes n ids from the identity sequence of table, ascending. Sequences are not
+// transactional: no other transaction ever takes the same, whether this one commits or not.
+func takeIDs(ctx context.Context, tx pgx.Tx, table string, n int) ([]int64, error) {
+	rows, err := tx.Query(ctx, `SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)`, table, n)
+	if err != nil {
+		return nil, fmt.Errorf("taking %d ids of %s: %w", n, table, classify(err))
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("taking %d ids of %s: %w", n, table, classify(err))
+	}
+	return ids, nil
 }
 
 // nullID stores 0 as NULL, for the id columns that partial indexes leave out when empty.

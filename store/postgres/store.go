@@ -151,14 +151,16 @@ func (s *Store) Write(ctx context.Context, fn func(book.Tx) error) error {
 	if err := fn(t); err != nil {
 		return err
 	}
-	return s.publish(ctx, tx, xid)
+	return s.publish(ctx, t, xid)
 }
 
-// publish ends a write transaction that holds the write lock, Write's or WriteBatch's, whose
-// id is xid: it notifies the other daemons and commits. Once COMMIT has begun it runs to its
+// publish ends t, a write transaction that holds the write lock, Write's or WriteBatch's (its
+// finish), whose id is xid: it notifies the other daemons and commits. What every write does
+// before its COMMIT belongs here, so that both have it. Once COMMIT has begun it runs to its
 // end whatever happens to ctx; a COMMIT whose answer was lost with the connection is settled
 // by asking the server (see settle).
-func (s *Store) publish(ctx context.Context, tx pgx.Tx, xid int64) error {
+func (s *Store) publish(ctx context.Context, t *writeTx, xid int64) error {
+	tx := t.tx
 	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, changesChannel, s.id); err != nil {
 		return fmt.Errorf("committing write transaction: %w", classify(err))
 	}
