@@ -443,6 +443,43 @@ func TestWriteBatchConflictsWithConcurrentOrders(t *testing.T) {
 	})
 }
 
+// TestWriteBatchConflictsWithAnotherDaemonsOrder: another daemon's write that inserts an order
+// id of the batch waits for the batch's row holding the write lock, for which the batch then
+// waits: the server breaks the deadlock by failing the one that looks for it first, here the
+// batch (the other daemon's session looks late), with an error wrapping ErrConflict.
+func TestWriteBatchConflictsWithAnotherDaemonsOrder(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	url := pgtest.URL(t)
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	s, other := openBatchStore(t, url), openBatchStore(t, url+sep+"options=-c%20deadlock_timeout%3D600000")
+	floorDone := make(chan error, 1)
+	err := s.WriteBatch(ctx, enough, func(tx book.BatchTx) error {
+		if _, err := fillOrders(tx, "drop-2", 0, enough); err != nil {
+			return err
+		}
+		go func() { floorDone <- floorOrder(ctx, other, "drop-2-0000007") }()
+		waitFor(t, "the other daemon's insert to wait for the batch", func() bool {
+			var n int
+			err := s.pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted`).Scan(&n)
+			return err == nil && n > 0
+		})
+		return nil
+	}, func(book.Tx) error { return nil })
+	if !errors.Is(err, ErrConflict) {
+		t.Fatalf("WriteBatch: %v, want ErrConflict", err)
+	}
+	if err := <-floorDone; err != nil {
+		t.Fatalf("the other daemon's write: %v", err)
+	}
+	if got := committed(t, s); got["orders"] != 1 || got["work_orders"] != 0 {
+		t.Errorf("after the failed batch: %v, want the other daemon's order only", got)
+	}
+}
+
 // TestWriteBatchesSerialize: two daemons' batches run one after the other: the second's fill
 // starts once the first has committed.
 func TestWriteBatchesSerialize(t *testing.T) {
