@@ -130,9 +130,10 @@ func (s *Store) lockWrites(ctx context.Context, tx pgx.Tx) error {
 	return nil
 }
 
-// errInsertedMeanwhile is a write inserting an order id of the batch while the batch is
-// written. Which order it is cannot be told: the batch cannot see the write's rows.
-var errInsertedMeanwhile = fmt.Errorf("a concurrent write is inserting an order id of the batch: %w", ErrConflict)
+// errInsertedMeanwhile is a write inserting a key of a row of the batch, an order id, while
+// the batch is written. Which order it is cannot be told: the batch cannot see the write's
+// rows, nor the write the batch's.
+var errInsertedMeanwhile = fmt.Errorf("a concurrent write is inserting an order id that the batch inserted: %w", ErrConflict)
 
 // waitedFor tells whether another transaction waits for the one that runs it: for a row it
 // inserted.
