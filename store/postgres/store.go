@@ -161,6 +161,9 @@ func (s *Store) Write(ctx context.Context, fn func(book.Tx) error) error {
 // by asking the server (see settle).
 func (s *Store) publish(ctx context.Context, t *writeTx, xid int64) error {
 	tx := t.tx
+	if err := t.commit(); err != nil {
+		return err
+	}
 	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, changesChannel, s.id); err != nil {
 		return fmt.Errorf("committing write transaction: %w", classify(err))
 	}

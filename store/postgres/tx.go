@@ -62,6 +62,9 @@ type writeTx struct {
 	// unimplemented, as readTx's: see there.
 	unwritten
 	*readTx
+	// derived are the transaction's changes to state_counts and drop_units, written at
+	// commit (see commit.go).
+	derived
 }
 
 // unwritten holds book.Tx two levels down, deeper than readTx's methods and its embedded
