@@ -81,10 +81,10 @@ func (t *writeTx) commit() error {
 	clear(t.counts)
 	if t.inserted {
 		// the keys are DEFERRABLE INITIALLY DEFERRED, as SQLite's: a transaction may insert a
-		// child before its parent. Checked here rather than by COMMIT, so that the error can
-		// name the row.
-		if _, err := t.exec(`SET CONSTRAINTS ALL IMMEDIATE`); err != nil {
-			return explainForeignKey(err)
+		// child before its parent. Checked here rather than by COMMIT, under a savepoint to
+		// come back to, so that the error can name the row.
+		if _, err := t.exec(`SAVEPOINT foreign_keys; SET CONSTRAINTS ALL IMMEDIATE`); err != nil {
+			return t.explainForeignKey(err)
 		}
 	}
 	return nil
@@ -94,9 +94,10 @@ func (t *writeTx) commit() error {
 // Key (order_id)=(o-1) is not present in table "orders".
 var missingKey = regexp.MustCompile(`^Key \((.+)\)=\((.*)\) is not present in table "?([^"]+)"?\.$`)
 
-// explainForeignKey names the row of a foreign key violation (SQLSTATE 23503): the table of
-// the row, and the key it names that its parent table lacks.
-func explainForeignKey(err error) error {
+// explainForeignKey returns the error of a foreign key violation (SQLSTATE 23503) naming the
+// row whose parent is missing, as the SQLite store does: a work order and its order, an
+// operation and its work order; any other row by its table and the key it lacks.
+func (t *writeTx) explainForeignKey(err error) error {
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) || pe.Code != "23503" {
 		return fmt.Errorf("checking foreign keys: %w", err)
@@ -105,9 +106,24 @@ func explainForeignKey(err error) error {
 	if m == nil {
 		return fmt.Errorf("a row of %s: %s: %w", pe.TableName, strings.ToLower(pe.Detail), err)
 	}
-	what := map[string]string{"work_orders": "a work order", "operations": "an operation"}[pe.TableName]
-	if what == "" {
-		what = "a row of " + pe.TableName
+	column, key, parent := m[1], m[2], m[3]
+	plain := fmt.Errorf("a row of %s: no %s %s in %s: %w", pe.TableName, column, key, parent, err)
+	var find, format string
+	switch {
+	case pe.TableName == "work_orders" && column == "order_id":
+		find, format = `SELECT id FROM work_orders WHERE order_id = $1::text ORDER BY id LIMIT 1`, "work order %d: no order %q: %w"
+	case pe.TableName == "operations" && column == "work_order":
+		find, format = `SELECT id FROM operations WHERE work_order = $1::bigint ORDER BY id LIMIT 1`, "operation %d: no work order %s: %w"
+	default:
+		return plain
 	}
-	return fmt.Errorf("%s names %s %q, which %s lacks: %w", what, m[1], m[2], m[3], err)
+	// the failed check aborted the transaction; back at the savepoint it can be read again
+	if _, rerr := t.exec(`ROLLBACK TO SAVEPOINT foreign_keys`); rerr != nil {
+		return plain
+	}
+	var id int64
+	if qerr := t.queryRow(find, key).Scan(&id); qerr != nil {
+		return plain
+	}
+	return fmt.Errorf(format, id, key, err)
 }
