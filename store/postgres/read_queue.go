@@ -57,13 +57,13 @@ func (t *readTx) queueEntries(what, sql string, args ...any) ([]book.QueueEntry,
 	return entries, nil
 }
 
-// ReadyOperations returns up to limit (all when limit <= 0) operations in state ready, earliest
+// ReadyOperations returns up to n (all when n <= 0) operations in state ready, earliest
 // due first, then higher priority first, then by work order id and seq.
 func (t *readTx) ReadyOperations(n int) ([]book.QueueEntry, error) {
 	return t.queueEntries("ready operations", readySQL, limit(n))
 }
 
-// Queue returns up to limit (all when limit <= 0) operations queued, running or paused at a
+// Queue returns up to n (all when n <= 0) operations queued, running or paused at a
 // cell: running first, then paused, then queued; each earliest due first, then higher
 // priority, then work order id and seq.
 func (t *readTx) Queue(cell string, n int) ([]book.QueueEntry, error) {
@@ -104,7 +104,7 @@ func (t *readTx) QueueEntries(ids []int64) ([]book.QueueEntry, error) {
 	return t.queueEntries(fmt.Sprintf("%d queue entries", len(ids)), queueEntryQuery+`WHERE o.id = ANY($1)`, ids)
 }
 
-// FinishedOperations returns up to limit (all when limit <= 0) operations done or scrapped
+// FinishedOperations returns up to n (all when n <= 0) operations done or scrapped
 // that ended at or after since, by end time and then id, each with its work order's order id,
 // drop, SKU, priority and due.
 func (t *readTx) FinishedOperations(since time.Time, n int) ([]book.QueueEntry, error) {
