@@ -138,16 +138,15 @@ const lostSQL = `SELECT work_order FROM operations WHERE scrapped > 0
 	UNION SELECT id FROM work_orders WHERE state = '` + string(book.WorkScrapped) + `'`
 
 // OrdersWithLosses returns the ids of the orders of a drop (every drop when drop is empty)
-// that lost units, by order id, compared byte by byte as SQLite does whatever the database's
-// collation.
+// that lost units, by order id.
 func (t *readTx) OrdersWithLosses(drop string) ([]string, error) {
-	q := `SELECT DISTINCT order_id COLLATE "C" FROM work_orders WHERE id IN (` + lostSQL + `)`
+	q := `SELECT DISTINCT order_id FROM work_orders WHERE id IN (` + lostSQL + `)`
 	var args []any
 	if drop != "" {
 		q += ` AND drop_id = $1`
 		args = append(args, drop)
 	}
-	rows, err := t.query(q+` ORDER BY 1`, args...)
+	rows, err := t.query(q+` ORDER BY order_id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading the orders that lost units: %w", err)
 	}

@@ -96,7 +96,7 @@ func (t *readTx) Operation(id int64) (book.Operation, error) {
 // cell name.
 func (t *readTx) CellLoads() ([]book.CellLoad, error) {
 	rows, err := t.query(`SELECT cell, sum(setup_ns + quantity * unit_time_ns)::bigint FROM operations
-		WHERE queue_rank IS NOT NULL GROUP BY cell ORDER BY cell COLLATE "C"`)
+		WHERE queue_rank IS NOT NULL GROUP BY cell ORDER BY cell`)
 	if err != nil {
 		return nil, fmt.Errorf("reading cell loads: %w", err)
 	}
