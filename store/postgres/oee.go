@@ -15,7 +15,9 @@ import (
 
 // unitCountsSQL selects the events that counted units in [$5, $6). The first good unit before
 // the window, which only a scrap asks, is looked for among the operation's own events
-// (events_operation). %s is the cell's term, or nothing.
+// (events_operation). %s is the cell's term, or nothing: a cell is compared as e.cell || ”,
+// which no index answers, so that the planner does not AND the day's events with the cell's
+// of the whole year (events_cell).
 const unitCountsSQL = `SELECT e.at, e.cell, e.operation, e.kind, e.to_state, e.quantity,
 		o.quantity - o.scrapped - o.units_done, o.unit_time_ns,
 		COALESCE(o.rework_of, 0) <> 0, EXISTS (SELECT 1 FROM nonconformances n WHERE n.operation = o.id),
@@ -36,7 +38,7 @@ func (t *readTx) UnitCounts(from, to time.Time, cell string) ([]book.UnitCount, 
 		micros(from), micros(to), string(book.Done)}
 	cellTerm := ""
 	if cell != "" {
-		cellTerm, args = ` AND e.cell = $8`, append(args, cell)
+		cellTerm, args = ` AND e.cell || '' = $8`, append(args, cell)
 	}
 	rows, err := t.query(fmt.Sprintf(unitCountsSQL, cellTerm), args...)
 	if err != nil {
@@ -68,13 +70,18 @@ func scanUnitCount(sc pgx.Rows) (book.UnitCount, error) {
 	return c, nil
 }
 
+// endedOperationsSQL selects the operations ended in [$1, $2) through the index of ends
+// (operations_ended) with their work order's SKU; how the work orders are joined (by key, or
+// hashed once for a long window) is the planner's to choose.
+const endedOperationsSQL = `SELECT o.id, o.cell, w.sku, o.ended_at, o.quantity - o.scrapped, o.scrapped, o.state,
+		COALESCE(o.rework_of, 0) <> 0, EXISTS (SELECT 1 FROM nonconformances n WHERE n.operation = o.id)
+	FROM operations o JOIN work_orders w ON w.id = o.work_order
+	WHERE o.ended_at >= $1 AND o.ended_at < $2 AND o.state IN ($3, $4) AND o.cell <> ''
+	ORDER BY o.id`
+
 // EndedOperations returns the operations ended in [from, to) with their work order's SKU, by id.
 func (t *readTx) EndedOperations(from, to time.Time) ([]book.EndedOperation, error) {
-	rows, err := t.query(`SELECT o.id, o.cell, w.sku, o.ended_at, o.quantity - o.scrapped, o.scrapped, o.state,
-			COALESCE(o.rework_of, 0) <> 0, EXISTS (SELECT 1 FROM nonconformances n WHERE n.operation = o.id)
-		FROM operations o JOIN work_orders w ON w.id = o.work_order
-		WHERE o.ended_at >= $1 AND o.ended_at < $2 AND o.state IN ($3, $4) AND o.cell <> ''
-		ORDER BY o.id`, micros(from), micros(to), string(book.Done), string(book.Scrapped))
+	rows, err := t.query(endedOperationsSQL, micros(from), micros(to), string(book.Done), string(book.Scrapped))
 	if err != nil {
 		return nil, fmt.Errorf("reading the operations ended from %s to %s: %w", from.Format(time.RFC3339), to.Format(time.RFC3339), err)
 	}
