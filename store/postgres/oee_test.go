@@ -1,6 +1,8 @@
 package postgres
 
 import (
+	"context"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -203,4 +205,40 @@ func TestOEEAndMarginPlans(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReadsRunWithoutJIT: the store's sessions do not compile statements (see Open), unless
+// the URL asks for it.
+func TestReadsRunWithoutJIT(t *testing.T) {
+	s, raw := openRepairStore(t)
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("jit", "on")
+	u.RawQuery = q.Encode()
+	for _, tc := range []struct {
+		s    *Store
+		want string
+	}{{s, "off"}, {openURL(t, u.String()), "on"}} {
+		var jit string
+		err := tc.s.Read(context.Background(), func(book.ReadTx) error {
+			return tc.s.pool.QueryRow(context.Background(), `SHOW jit`).Scan(&jit)
+		})
+		if err != nil || jit != tc.want {
+			t.Errorf("jit = %q, %v; want %s", jit, err, tc.want)
+		}
+	}
+}
+
+// openURL opens a store at url; it is closed when the test ends.
+func openURL(t *testing.T, url string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
