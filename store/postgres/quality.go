@@ -100,7 +100,7 @@ func (t *readTx) NonConformances(f book.NCFilter) ([]book.NonConformance, error)
 	if len(where) > 0 {
 		q.WriteString(` WHERE ` + strings.Join(where, " AND "))
 	}
-	q.WriteString(` ORDER BY id LIMIT ` + q.arg(limitOrAll(f.Limit)))
+	q.WriteString(` ORDER BY id LIMIT ` + q.arg(rowLimit(f.Limit)))
 	rows, err := t.query(q.String(), q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading non-conformances: %w", err)
@@ -133,7 +133,7 @@ func (t *writeTx) InsertCheck(c *book.CheckRecord) error {
 	}
 	if err := t.queryRow(`INSERT INTO checks (operation, work_order, cell, sku, step, units, outcomes, passed, by_actor, at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-		c.Operation, c.WorkOrder, c.Cell, c.SKU, c.Step, c.Units, string(outcomes), flag(c.Passed), c.By,
+		c.Operation, c.WorkOrder, c.Cell, c.SKU, c.Step, c.Units, string(outcomes), bit(c.Passed), c.By,
 		micros(c.At)).Scan(&c.ID); err != nil {
 		return fmt.Errorf("storing the check of operation %d: %w", c.Operation, err)
 	}

@@ -118,7 +118,7 @@ func (t *readTx) Repairs(f book.RepairFilter) ([]book.Repair, error) {
 	default:
 		q.WriteString(` AND r.state = ` + q.arg(string(f.State)))
 	}
-	q.WriteString(` ORDER BY r.seq LIMIT ` + q.arg(limitOrAll(f.Limit)))
+	q.WriteString(` ORDER BY r.seq LIMIT ` + q.arg(rowLimit(f.Limit)))
 	rows, err := t.query(q.String(), q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading repairs: %w", err)
@@ -140,14 +140,6 @@ type query struct {
 func (q *query) arg(v any) string {
 	q.args = append(q.args, v)
 	return fmt.Sprintf("$%d", len(q.args))
-}
-
-// limitOrAll is a LIMIT argument: NULL, which PostgreSQL reads as none, for limit <= 0.
-func limitOrAll(limit int) any {
-	if limit <= 0 {
-		return nil
-	}
-	return int64(limit)
 }
 
 // NextRepairSeq takes the next number of the studio's repair sequence, from 1.

@@ -33,14 +33,6 @@ func scanStop(sc pgx.Row) (book.Stop, error) {
 
 func scanStops(rows pgx.Rows) (book.Stop, error) { return scanStop(rows) }
 
-// flag is a boolean as stored: 1 or 0.
-func flag(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // OpenStop returns the stop of a cell that has not ended, or ok false.
 func (t *readTx) OpenStop(cell string) (book.Stop, bool, error) {
 	s, err := scanStop(t.queryRow(`SELECT `+stopCols+` FROM stops WHERE cell = $1 AND end_at IS NULL`, cell))
@@ -106,7 +98,7 @@ func stopsQuery(f book.StopFilter) (string, []any) {
 	if f.Unexplained {
 		q.WriteString(` AND end_at IS NOT NULL AND reason = '' AND kind <> ` + q.arg(string(book.StopNoWork)))
 	}
-	q.WriteString(` ORDER BY start_at, id LIMIT ` + q.arg(limitOrAll(f.Limit)))
+	q.WriteString(` ORDER BY start_at, id LIMIT ` + q.arg(rowLimit(f.Limit)))
 	return q.String(), q.args
 }
 
@@ -120,7 +112,7 @@ const promptStopsSQL = `SELECT ` + stopCols + ` FROM stops
 // endedSince, lasted at least minimum, are not of kind no-work and have no reason: newest end
 // first, then highest id.
 func (t *readTx) PromptStops(cell string, endedSince time.Time, minimum time.Duration, limit int) ([]book.Stop, error) {
-	rows, err := t.query(promptStopsSQL, cell, microsAtLeast(endedSince), minimum.Microseconds(), string(book.StopNoWork), limitOrAll(limit))
+	rows, err := t.query(promptStopsSQL, cell, microsAtLeast(endedSince), minimum.Microseconds(), string(book.StopNoWork), rowLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("reading the stops of cell %s awaiting a reason: %w", cell, err)
 	}
@@ -139,7 +131,7 @@ func (t *writeTx) InsertStop(s *book.Stop) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (cell) WHERE end_at IS NULL DO NOTHING RETURNING id`,
 		s.Cell, string(s.Kind), nullID(s.Operation), s.Detail, micros(s.Start), nullMicros(s.End),
-		s.Reason, s.ReasonBy, nullMicros(s.ReasonAt), flag(s.Auto)).Scan(&s.ID)
+		s.Reason, s.ReasonBy, nullMicros(s.ReasonAt), bit(s.Auto)).Scan(&s.ID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("opening a stop of cell %s: the cell has an open stop already", s.Cell)
 	}
@@ -166,7 +158,7 @@ func (t *writeTx) EndStop(id int64, end time.Time) error {
 // condition; an unknown stop is an error wrapping book.ErrNotFound.
 func (t *writeTx) SetStopReason(id int64, reason, by string, at time.Time, auto bool) error {
 	tag, err := t.exec(`UPDATE stops SET reason = $1, reason_by = $2, reason_at = $3, auto = $4 WHERE id = $5`,
-		reason, by, micros(at), flag(auto), id)
+		reason, by, micros(at), bit(auto), id)
 	if err != nil {
 		return fmt.Errorf("giving stop %d its reason: %w", id, err)
 	}
