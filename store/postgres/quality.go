@@ -88,7 +88,7 @@ func (t *readTx) NonConformance(id int64) (book.NonConformance, error) {
 
 // NonConformances returns the non-conformances f selects, by id.
 func (t *readTx) NonConformances(f book.NCFilter) ([]book.NonConformance, error) {
-	q := &query{}
+	q := &sqlBuilder{}
 	var where []string
 	if f.State != "" {
 		where = append(where, "state = "+q.arg(string(f.State)))

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -96,7 +95,7 @@ func (t *readTx) Repairs(f book.RepairFilter) ([]book.Repair, error) {
 			return nil, fmt.Errorf("reading repairs after %q: %w: not a repair id", f.AfterID, book.ErrInvalid)
 		}
 	}
-	q := &query{args: []any{after}}
+	q := &sqlBuilder{args: []any{after}}
 	q.WriteString(`SELECT ` + repairCols + repairFrom + ` WHERE r.seq > $1`)
 	if f.Serial != "" {
 		q.WriteString(` AND r.serial <> '' AND r.serial = ` + q.arg(f.Serial)) // the partial index of serials
@@ -128,18 +127,6 @@ func (t *readTx) Repairs(f book.RepairFilter) ([]book.Repair, error) {
 		return nil, fmt.Errorf("reading repairs: %w", err)
 	}
 	return rs, nil
-}
-
-// query is a statement built term by term with its arguments, numbered as they are added.
-type query struct {
-	strings.Builder
-	args []any
-}
-
-// arg adds v to the arguments and returns its placeholder.
-func (q *query) arg(v any) string {
-	q.args = append(q.args, v)
-	return fmt.Sprintf("$%d", len(q.args))
 }
 
 // NextRepairSeq takes the next number of the studio's repair sequence, from 1.

@@ -76,7 +76,7 @@ func (t *readTx) Stops(f book.StopFilter) ([]book.Stop, error) {
 // ones through stops_open: a stop's start bounds nothing from below, since a stop may last
 // long, so the index of starts would read every stop before the window's end.
 func stopsQuery(f book.StopFilter) (string, []any) {
-	q := &query{args: []any{f.AfterID}}
+	q := &sqlBuilder{args: []any{f.AfterID}}
 	q.WriteString(`SELECT ` + stopCols + ` FROM stops WHERE id > $1`)
 	if f.Cell != "" {
 		q.WriteString(` AND cell = ` + q.arg(f.Cell))
