@@ -12,8 +12,7 @@ import (
 // InsertOperationAt stores op in its work order at op.Seq, setting its id; the operations at
 // op.Seq and after move one place up. The seqs move in two statements, through negative
 // values, as each row's change is checked against (work_order, seq)'s uniqueness at once. The
-// operation is counted in state_counts here, by the same increment the commit of other
-// changes adds, so that the counts stay true whatever else the transaction changes.
+// operation is counted in state_counts by the transaction's commit, as every other change is.
 func (t *writeTx) InsertOperationAt(op *book.Operation) error {
 	var due, priority int64
 	err := t.queryRow(`SELECT due, priority FROM work_orders WHERE id = $1`, op.WorkOrder).Scan(&due, &priority)
@@ -41,10 +40,8 @@ func (t *writeTx) InsertOperationAt(op *book.Operation) error {
 		nullID(op.ReworkOf)).Scan(&id); err != nil {
 		return fmt.Errorf("inserting an operation into work order %d: %w", op.WorkOrder, err)
 	}
-	if _, err := t.exec(`INSERT INTO state_counts (entity, state, n) VALUES ('operation', $1, 1)
-		ON CONFLICT (entity, state) DO UPDATE SET n = state_counts.n + 1`, string(op.State)); err != nil {
-		return fmt.Errorf("inserting an operation into work order %d: counting it: %w", op.WorkOrder, err)
-	}
+	t.count(entityOperation, string(op.State), 1)
+	t.inserted = true
 	op.ID = id
 	return nil
 }
