@@ -31,7 +31,10 @@ type daemonStore interface {
 	Close() error
 }
 
-var _ daemonStore = (*sqlite.Store)(nil)
+var (
+	_ daemonStore = (*sqlite.Store)(nil)
+	_ daemonStore = (*postgres.Store)(nil)
+)
 
 // sqliteFile is the order book's file in the data directory, when the book is on SQLite.
 const sqliteFile = "cellforge.db"
@@ -79,14 +82,5 @@ func openStore(ctx context.Context, c storeChoice, dataDir string, logger *slog.
 	if c.postgres == "" {
 		return sqlite.Open(ctx, filepath.Join(dataDir, sqliteFile), logger)
 	}
-	st, err := postgres.Open(ctx, c.postgres, logger)
-	if err != nil {
-		return nil, err
-	}
-	ds, ok := any(st).(daemonStore)
-	if !ok {
-		st.Close()
-		return nil, fmt.Errorf("the PostgreSQL store cannot serve the daemon yet: it lacks the sessions or batch methods")
-	}
-	return ds, nil
+	return postgres.Open(ctx, c.postgres, logger)
 }

@@ -13,10 +13,6 @@ import (
 
 // readTx implements book.ReadTx on one transaction.
 type readTx struct {
-	// unimplemented holds nothing: it makes readTx a book.ReadTx while the methods are being
-	// written, each file adding its own; calling a method no file defines panics.
-	book.ReadTx
-
 	ctx context.Context
 	tx  pgx.Tx
 	// w is the write transaction whose reads these are; nil in a read transaction.
@@ -59,20 +55,16 @@ func collect[T any](rows pgx.Rows, scan func(pgx.Rows) (T, error)) ([]T, error) 
 
 // writeTx implements book.Tx on one transaction that holds the write lock.
 type writeTx struct {
-	// unimplemented, as readTx's: see there.
-	unwritten
 	*readTx
 	// derived are the transaction's changes to state_counts and drop_units, written at
 	// commit (see commit.go).
 	derived
 }
 
-// unwritten holds book.Tx two levels down, deeper than readTx's methods and its embedded
-// book.ReadTx: a read method readTx defines (or leaves to its book.ReadTx) is then writeTx's
-// too, rather than a selector both embeddings offer at the same depth.
-type unwritten struct{ unwrittenTx }
-
-type unwrittenTx struct{ book.Tx }
+var (
+	_ book.ReadTx = (*readTx)(nil)
+	_ book.Tx     = (*writeTx)(nil)
+)
 
 func newWriteTx(ctx context.Context, tx pgx.Tx) *writeTx {
 	t := &writeTx{readTx: newReadTx(ctx, tx)}
