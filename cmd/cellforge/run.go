@@ -33,6 +33,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"serve":      {"run the daemon: the order book, its API and the factory", serve},
 		"import":     {"send an order batch (CSV or JSON) to a running daemon", importBatch},
+		"migrate":    {"copy a SQLite book into PostgreSQL and check the copy", migrateBook},
 		"bridge":     {"carry telemetry from an MQTT broker into InfluxDB (for a central site)", runBridge},
 		"hash":       {"hash a PIN, password or API token for a factory config", hashSecret},
 		"provenance": {"write the units' public pages, certificates and photos as static files (provenance export)", provenanceCmd},
