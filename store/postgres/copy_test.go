@@ -245,3 +245,161 @@ func show(vals []any) []string {
 	}
 	return out
 }
+
+// bookRows counts the rows of orders and events in dst.
+func bookRows(t *testing.T, dst *Store) int64 {
+	t.Helper()
+	var n int64
+	if err := dst.pool.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM orders) + (SELECT count(*) FROM events)`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestCopyFromChecksumFails changes the copy inside the copy's transaction, before the check:
+// the check names the table, and nothing is committed.
+func TestCopyFromChecksumFails(t *testing.T) {
+	path := sqliteBook(t)
+	tests := []struct {
+		name   string
+		change string
+		want   string
+	}{
+		{"a text changed", `UPDATE notes SET text = text || '.'`, "table notes: the source has 1 rows"},
+		{"a time a microsecond later", `UPDATE events SET at = at + 1 WHERE id = (SELECT max(id) FROM events)`, "table events:"},
+		{"a blob's last byte", `UPDATE certificate_revisions SET form = substring(form from 1 for length(form) - 1) || '\x00'::bytea`, "table certificate_revisions:"},
+		{"a NULL set", `UPDATE work_orders SET completed_at = NULL`, "table work_orders:"},
+		{"a row gone", `DELETE FROM state_counts WHERE n = (SELECT min(n) FROM state_counts) AND entity = (SELECT min(entity) FROM state_counts)`, "the copy 5"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			src, dst := openSource(t, path), openTarget(t)
+			_, err := dst.copyFrom(ctx, src, func(ctx context.Context, tx pgx.Tx) error {
+				tag, err := tx.Exec(ctx, tt.change)
+				if err == nil && tag.RowsAffected() == 0 {
+					err = errors.New("the change changed nothing")
+				}
+				return err
+			})
+			if !errors.Is(err, ErrMismatch) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("copy: %v, want ErrMismatch naming %q", err, tt.want)
+			}
+			if n := bookRows(t, dst); n != 0 {
+				t.Fatalf("a failed copy left %d rows", n)
+			}
+		})
+	}
+}
+
+// TestCopyFromRefuses: a target that holds a book, or rows of any table, is refused naming
+// the table; a source with a pending batch, a table the target lacks, or a value PostgreSQL
+// would not hold the same is refused, and leaves the target empty, whichever table fails.
+func TestCopyFromRefuses(t *testing.T) {
+	tests := []struct {
+		name   string
+		source string // run on the SQLite book before the copy
+		target string // run on the target before the copy
+		want   string
+		is     error
+	}{
+		{name: "a book", target: `INSERT INTO orders VALUES ('X', 'winter', 'RUG', 1, '', 0, 0, '', '', 0, '')`,
+			want: "table orders has rows", is: ErrNotEmpty},
+		{name: "a cursor", target: `INSERT INTO cursors (name, after) VALUES ('x', 1)`, want: "table cursors has rows", is: ErrNotEmpty},
+		{name: "a pending batch", source: `INSERT INTO pending_batch VALUES (1, 'b', 1, 1, 1, 1, 1, 2)`,
+			want: "pending_batch has a row: a batch import was interrupted"},
+		{name: "a table more", source: `CREATE TABLE extra (id INTEGER PRIMARY KEY)`, want: "table extra has no place"},
+		{name: "a column more", source: `ALTER TABLE notes ADD COLUMN extra TEXT`, want: "table notes: the source's columns"},
+		{name: "text in an integer column", source: `UPDATE work_orders SET priority = 'high' WHERE id = (SELECT max(id) FROM work_orders)`,
+			want: `copying table work_orders: row (id="2"): column priority: string value "high" in a integer column`},
+		{name: "a NUL in text", source: `UPDATE units SET serial = serial || char(0) WHERE number = 2`,
+			want: "copying table units: row (work_order=\"1\", number=\"2\"): column serial: text \"A-2\\x00\" holds a NUL byte at 3"},
+		{name: "not UTF-8", source: `UPDATE sessions SET person = CAST(x'ff' AS TEXT)`, want: "copying table sessions: row (token_hash=\"token-hash\"): column person: text"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			path := sqliteBook(t)
+			if tt.source != "" {
+				if _, err := rawSQLite(t, path).Exec(tt.source); err != nil {
+					t.Fatal(err)
+				}
+			}
+			dst := openTarget(t)
+			if tt.target != "" {
+				if _, err := dst.pool.Exec(ctx, tt.target); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var src *sql.DB
+			if tt.name == "a pending batch" {
+				src = rawSQLite(t, path) // OpenSource would remove the batch, as the daemon does
+			} else {
+				src = openSource(t, path)
+			}
+			_, err := dst.CopyFrom(ctx, src)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || (tt.is != nil && !errors.Is(err, tt.is)) {
+				t.Fatalf("copy: %v, want an error with %q", err, tt.want)
+			}
+			var left int64
+			if tt.target == "" {
+				left = bookRows(t, dst)
+			}
+			if left != 0 {
+				t.Fatalf("a failed copy left %d rows", left)
+			}
+		})
+	}
+}
+
+// TestCopyFromCancelled: a copy whose context ends midway leaves the target empty.
+func TestCopyFromCancelled(t *testing.T) {
+	path := sqliteBook(t)
+	src, dst := openSource(t, path), openTarget(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := dst.copyFrom(ctx, src, func(context.Context, pgx.Tx) error { cancel(); return nil })
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("copy: %v, want context.Canceled", err)
+	}
+	if n := bookRows(t, dst); n != 0 {
+		t.Fatalf("a cancelled copy left %d rows", n)
+	}
+	if _, err := dst.CopyFrom(context.Background(), src); err != nil {
+		t.Fatalf("copying again after a cancelled copy: %v", err)
+	}
+	if n := bookRows(t, dst); n == 0 {
+		t.Fatal("the copy after a cancelled one copied nothing")
+	}
+}
+
+// TestEncodeValue: the canonical encoding tells apart values that print alike and rows whose
+// values would run into each other.
+func TestEncodeValue(t *testing.T) {
+	enc := func(vals ...any) string {
+		t.Helper()
+		var b []byte
+		for _, v := range vals {
+			var err error
+			if b, err = encodeValue(b, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return string(b)
+	}
+	distinct := [][]any{{nil}, {int64(0)}, {""}, {[]byte{}}, {float64(0)}, {"a", "bc"}, {"ab", "c"}, {int64(1)}, {float64(1)}, {"1"}}
+	seen := map[string]int{}
+	for i, vals := range distinct {
+		e := enc(vals...)
+		if j, ok := seen[e]; ok {
+			t.Errorf("%v and %v encode alike", distinct[j], vals)
+		}
+		seen[e] = i
+	}
+	if enc(int32(7)) != enc(int64(7)) {
+		t.Error("an int32 and an int64 of one value encode differently")
+	}
+	if _, err := encodeValue(nil, time.Time{}); err == nil {
+		t.Error("a time encoded: it has no canonical encoding here")
+	}
+}
