@@ -48,7 +48,8 @@ people:
 
 // sqliteBook makes a SQLite book through the book and its store, closes it and returns its
 // file: orders A (three rugs, one scrapped at packing) and B, with a note, a photo's record,
-// a certificate revision, a cell down, a cursor, a session and a failed sign-in.
+// a certificate revision, a cell down, a cursor, a session and a failed sign-in, and what
+// fillFloor adds: a row in every table.
 func sqliteBook(t *testing.T) string {
 	t.Helper()
 	ctx := context.Background()
@@ -106,7 +107,58 @@ func sqliteBook(t *testing.T) string {
 	if err := errors.Join(fill...); err != nil {
 		t.Fatal(err)
 	}
+	fillFloor(t, st, ops[0], clock.Now())
 	return path
+}
+
+// fillFloor writes through the store what the floor and the repair desk record around op: a
+// stop, a check with its non-conformance, lots, readings, owed labels, a reported fault, an
+// idempotency record, a fault's pause, a repair with its slip and a care plan's use.
+func fillFloor(t *testing.T, st *sqlite.Store, op book.Operation, now time.Time) {
+	t.Helper()
+	end, half := now.Add(3*time.Minute), 0.5
+	err := st.Write(context.Background(), func(tx book.Tx) error {
+		stop := book.Stop{Cell: op.Cell, Kind: book.StopFault, Operation: op.ID, Detail: "jam", Start: now, End: &end,
+			Reason: "belt", ReasonBy: "ana", ReasonAt: &end}
+		check := book.CheckRecord{Operation: op.ID, WorkOrder: op.WorkOrder, Cell: op.Cell, SKU: "RUG", Units: 3, By: "ana", At: now,
+			Outcomes: []book.CheckOutcome{{Name: "shade", Measure: true, Unit: "dE", Value: &half, Max: &half}}}
+		seq, err := tx.NextRepairSeq()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.NextLotSeq(); err != nil {
+			return err
+		}
+		repair := book.Repair{ID: fmt.Sprintf("R-%d", seq), Seq: seq, Serial: "A-1", Kind: "rug", Customer: "Zoë",
+			Checklist: map[string]string{"holes": "yes"}, Source: book.SourceCounter, State: book.RepairRequested, IntakeAt: now}
+		holding := book.CarePlanHolding{Plan: "care", Serial: "A-1", Start: now, End: now.AddDate(1, 0, 0), Actor: "person:ana", AddedAt: now}
+		return errors.Join(
+			tx.InsertStop(&stop),
+			tx.InsertCheck(&check),
+			func() error {
+				return tx.InsertNonConformance(&book.NonConformance{Check: check.ID, Operation: op.ID, WorkOrder: op.WorkOrder,
+					Cell: op.Cell, SKU: "RUG", Failed: []string{"shade"}, State: book.NCOpen, OpenedAt: now, OpenedBy: "ana"})
+			}(),
+			tx.PutOperationLot(book.OperationLot{Operation: op.ID, Material: "wool", Lot: "W-7", Role: book.LotConsumed, RecordedAt: now, Actor: "ana"}),
+			tx.PutReadings(op.ID, []book.ReadingSummary{{Quantity: "temperature", Unit: "°C", Samples: 12, Min: 59.5, Max: 61.25,
+				Held: 60.125, HoldTime: time.Minute, HeldFrom: now, HoldSamples: 6, First: now, Last: end, Tolerance: 1.5}}),
+			tx.OweLabels(book.LabelsOwed{Cell: op.Cell, Operation: op.ID, First: 1, Last: 3, At: now}),
+			tx.AddFaultPaused(op.Cell, op.ID),
+			tx.PutCellReport(book.CellReport{Cell: "dye-1", Code: "E4", Reason: "pump", By: "ana", At: now}),
+			tx.PutIdempotency(book.IdempotencyRecord{Principal: "ana", Key: "k1", RequestHash: "h", Status: 201, Response: []byte{0, 1, 0xfe}, CreatedAt: now}),
+			tx.InsertRepair(repair, strings.Repeat("cd", 32)),
+			tx.OweSlip(repair.ID, false, now),
+			func() error {
+				if err := tx.InsertCarePlanHolding(&holding); err != nil {
+					return err
+				}
+				return tx.InsertCarePlanUses([]book.CarePlanUse{{Holding: holding.ID, Repair: repair.ID, Service: "wash", At: now}})
+			}(),
+		)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // openSource opens the SQLite book at path as a source; t's cleanup closes it.
@@ -170,13 +222,12 @@ func TestCopyFromCopiesEveryTable(t *testing.T) {
 		}
 		compareTable(t, src, dst, tables[i])
 	}
-	for _, name := range []string{"orders", "work_orders", "operations", "events", "units", "notes", "photos", "certificate_revisions",
-		"cells_down", "cursors", "sessions", "signin_failures", "state_counts", "drop_units"} {
-		if rows[name] == 0 {
-			t.Errorf("table %s: no rows copied: the test's book should have some", name)
+	for _, table := range tables {
+		if rows[table.name] == 0 {
+			t.Errorf("table %s: no rows copied: the test's book should have some in every table", table.name)
 		}
 	}
-	for _, table := range []string{"events", "work_orders", "operations"} {
+	for _, table := range []string{"events", "work_orders", "operations", "stops", "care_plan_holdings"} {
 		var largest, seq, next int64
 		src.QueryRow(`SELECT max(id) FROM `+table).Scan(&largest)
 		src.QueryRow(`SELECT seq FROM sqlite_sequence WHERE name = ?`, table).Scan(&seq)
