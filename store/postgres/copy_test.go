@@ -143,6 +143,7 @@ func fillFloor(t *testing.T, st *sqlite.Store, op book.Operation, now time.Time)
 			tx.PutReadings(op.ID, []book.ReadingSummary{{Quantity: "temperature", Unit: "°C", Samples: 12, Min: 59.5, Max: 61.25,
 				Held: 60.125, HoldTime: time.Minute, HeldFrom: now, HoldSamples: 6, First: now, Last: end, Tolerance: 1.5}}),
 			tx.OweLabels(book.LabelsOwed{Cell: op.Cell, Operation: op.ID, First: 1, Last: 3, At: now}),
+			tx.OweLabels(book.LabelsOwed{Cell: op.Cell, Operation: op.ID, First: 2, Last: 2, Reprint: true, At: end}),
 			tx.AddFaultPaused(op.Cell, op.ID),
 			tx.PutCellReport(book.CellReport{Cell: "dye-1", Code: "E4", Reason: "pump", By: "ana", At: now}),
 			tx.PutIdempotency(book.IdempotencyRecord{Principal: "ana", Key: "k1", RequestHash: "h", Status: 201, Response: []byte{0, 1, 0xfe}, CreatedAt: now}),
@@ -200,6 +201,24 @@ func rawSQLite(t *testing.T, path string) *sql.DB {
 func TestCopyFromCopiesEveryTable(t *testing.T) {
 	ctx := context.Background()
 	path := sqliteBook(t)
+	// the newest owed label printed: SQLite's AUTOINCREMENT does not give its id again
+	printed := errors.New("no owed label")
+	st, err := sqlite.Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.Write(ctx, func(tx book.Tx) error {
+		for id := int64(10); id > 0; id-- {
+			if ok, err := tx.DeleteOwedLabel(id); ok || err != nil {
+				printed = err
+				return err
+			}
+		}
+		return nil
+	})
+	if err := errors.Join(err, printed, st.Close()); err != nil {
+		t.Fatal(err)
+	}
 	src, dst := openSource(t, path), openTarget(t)
 	copies, err := dst.CopyFrom(ctx, src)
 	if err != nil {
@@ -227,7 +246,7 @@ func TestCopyFromCopiesEveryTable(t *testing.T) {
 			t.Errorf("table %s: no rows copied: the test's book should have some in every table", table.name)
 		}
 	}
-	for _, table := range []string{"events", "work_orders", "operations", "stops", "care_plan_holdings"} {
+	for _, table := range []string{"events", "work_orders", "operations", "stops", "care_plan_holdings", "owed_labels"} {
 		var largest, seq, next int64
 		src.QueryRow(`SELECT max(id) FROM `+table).Scan(&largest)
 		src.QueryRow(`SELECT seq FROM sqlite_sequence WHERE name = ?`, table).Scan(&seq)
