@@ -19,7 +19,7 @@ func migrateBook(ctx context.Context, args []string, e *env) error {
 	const synopsis = "migrate --from DATA_DIR --to postgres://..."
 	fs := newFlagSet("migrate", synopsis, e)
 	from := fs.String("from", "", "the data `directory` of the SQLite book (its daemon stopped)")
-	to := fs.String("to", "", "the PostgreSQL database's `URL`, holding no book yet")
+	to := fs.String("to", "", "the PostgreSQL database's `URL`, holding no book yet (a password belongs in PGPASSWORD or ~/.pgpass)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -34,7 +34,7 @@ func migrateBook(ctx context.Context, args []string, e *env) error {
 		return errUsage
 	}
 	began := time.Now()
-	copies, err := copyBook(ctx, filepath.Join(*from, "cellforge.db"), *to)
+	copies, err := copyBook(ctx, filepath.Join(*from, sqliteFile), *to)
 	if err != nil {
 		return err
 	}
