@@ -478,3 +478,60 @@ func TestEncodeValue(t *testing.T) {
 		t.Error("a time encoded: it has no canonical encoding here")
 	}
 }
+
+// TestCopyFromReadsAsSQLite opens the copy as the daemon would and reads it through the book's
+// store: orders, a unit by its serial, the events after 0, notes, photos, readings, a
+// certificate's revisions and a cursor answer as the SQLite store answers them.
+func TestCopyFromReadsAsSQLite(t *testing.T) {
+	ctx := context.Background()
+	path := sqliteBook(t)
+	url := pgtest.URL(t)
+	dst, err := Open(ctx, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = dst.CopyFrom(ctx, openSource(t, path))
+	dst.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg, err := Open(ctx, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	lite := booktest.Open(t, path)
+	read := func(st book.Store) []any {
+		var got []any
+		err := st.Read(ctx, func(tx book.ReadTx) error {
+			orders, err := tx.Orders([]string{"A", "B"})
+			unit, uerr := tx.Unit("A-2")
+			events, eerr := tx.Events(book.EventFilter{AfterID: 0, Limit: 1000})
+			notes, nerr := tx.Notes(1)
+			photos, perr := tx.Photos(1)
+			readings, rerr := tx.Readings(1)
+			revs, cerr := tx.CertificateRevisions("A-1")
+			after, ok, kerr := tx.Cursor("telemetry")
+			got = []any{orders, unit, events, notes, photos, readings, revs, after, ok}
+			return errors.Join(err, uerr, eerr, nerr, perr, rerr, cerr, kerr)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	want, got := read(lite), read(pg)
+	names := []string{"orders", "unit", "events", "notes", "photos", "readings", "revisions", "cursor", "cursor found"}
+	for i := range want {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Errorf("%s:\n got %+v\nwant %+v", names[i], got[i], want[i])
+		}
+	}
+	if events := want[2].([]book.Event); len(events) < 10 {
+		t.Errorf("SQLite answers %d events: the test's book should have more", len(events))
+	}
+	if len(want[3].([]book.Note)) == 0 || len(want[4].([]book.Photo)) == 0 || len(want[5].([]book.ReadingSummary)) == 0 ||
+		len(want[6].([]book.CertificateRevision)) == 0 || want[1].(book.Unit).Serial != "A-2" {
+		t.Errorf("SQLite answers nothing to compare: %+v", want)
+	}
+}
