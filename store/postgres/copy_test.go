@@ -481,7 +481,8 @@ func TestEncodeValue(t *testing.T) {
 
 // TestCopyFromReadsAsSQLite opens the copy as the daemon would and reads it through the book's
 // store: orders, a unit by its serial, the events after 0, notes, photos, readings, a
-// certificate's revisions and a cursor answer as the SQLite store answers them.
+// certificate's revisions, a cursor, a repair, stops, checks and lots answer as the SQLite
+// store answers them.
 func TestCopyFromReadsAsSQLite(t *testing.T) {
 	ctx := context.Background()
 	path := sqliteBook(t)
@@ -512,8 +513,12 @@ func TestCopyFromReadsAsSQLite(t *testing.T) {
 			readings, rerr := tx.Readings(1)
 			revs, cerr := tx.CertificateRevisions("A-1")
 			after, ok, kerr := tx.Cursor("telemetry")
-			got = []any{orders, unit, events, notes, photos, readings, revs, after, ok}
-			return errors.Join(err, uerr, eerr, nerr, perr, rerr, cerr, kerr)
+			repair, perr2 := tx.Repair("R-1")
+			stops, serr := tx.Stops(book.StopFilter{})
+			checks, qerr := tx.Checks(1)
+			lots, lerr := tx.OperationLots(1)
+			got = []any{orders, unit, events, notes, photos, readings, revs, after, ok, repair, stops, checks, lots}
+			return errors.Join(err, uerr, eerr, nerr, perr, rerr, cerr, kerr, perr2, serr, qerr, lerr)
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -521,7 +526,8 @@ func TestCopyFromReadsAsSQLite(t *testing.T) {
 		return got
 	}
 	want, got := read(lite), read(pg)
-	names := []string{"orders", "unit", "events", "notes", "photos", "readings", "revisions", "cursor", "cursor found"}
+	names := []string{"orders", "unit", "events", "notes", "photos", "readings", "revisions", "cursor", "cursor found",
+		"repair", "stops", "checks", "lots"}
 	for i := range want {
 		if !reflect.DeepEqual(got[i], want[i]) {
 			t.Errorf("%s:\n got %+v\nwant %+v", names[i], got[i], want[i])
@@ -531,7 +537,8 @@ func TestCopyFromReadsAsSQLite(t *testing.T) {
 		t.Errorf("SQLite answers %d events: the test's book should have more", len(events))
 	}
 	if len(want[3].([]book.Note)) == 0 || len(want[4].([]book.Photo)) == 0 || len(want[5].([]book.ReadingSummary)) == 0 ||
-		len(want[6].([]book.CertificateRevision)) == 0 || want[1].(book.Unit).Serial != "A-2" {
+		len(want[6].([]book.CertificateRevision)) == 0 || want[1].(book.Unit).Serial != "A-2" || want[9].(book.Repair).ID != "R-1" ||
+		len(want[10].([]book.Stop)) == 0 || len(want[11].([]book.CheckRecord)) == 0 || len(want[12].([]book.OperationLot)) == 0 {
 		t.Errorf("SQLite answers nothing to compare: %+v", want)
 	}
 }
