@@ -16,15 +16,15 @@ import (
 	"github.com/cellforge/cellforge/book/certify"
 	"github.com/cellforge/cellforge/book/photos"
 	"github.com/cellforge/cellforge/book/provenance"
-	"github.com/cellforge/cellforge/store/sqlite"
 )
 
 // provenanceCmd runs the provenance subcommands: export, for now.
 func provenanceCmd(ctx context.Context, args []string, e *env) error {
-	const synopsis = "provenance export --config FILE [--data DIR] OUTDIR"
+	const synopsis = "provenance export --config FILE [--data DIR] [--store sqlite|URL] OUTDIR"
 	fs := newFlagSet("provenance export", synopsis, e)
 	configPath := fs.String("config", "", "factory config `file` (YAML)")
 	dataDir := fs.String("data", "./data", "the daemon's data `directory`")
+	storeFlag := fs.String("store", "", storeFlagUsage)
 	if len(args) == 0 || args[0] != "export" {
 		fmt.Fprintln(e.stderr, "cellforge provenance: name what to do: export")
 		fs.Usage()
@@ -50,7 +50,7 @@ func provenanceCmd(ctx context.Context, args []string, e *env) error {
 		fs.Usage()
 		return errUsage
 	}
-	n, err := exportProvenance(ctx, *configPath, *dataDir, out)
+	n, err := exportProvenance(ctx, *configPath, *dataDir, *storeFlag, out)
 	if err != nil {
 		return err
 	}
@@ -59,24 +59,30 @@ func provenanceCmd(ctx context.Context, args []string, e *env) error {
 }
 
 // exportProvenance writes the public page, the certificate and the photos of every finished
-// unit of the book in dataDir to out, as static files for a web host's root: u/{serial}/ (the
+// unit of the book (in dataDir, or where storeFlag or the config's store section says) to out, as static files for a web host's root: u/{serial}/ (the
 // page as index.html, certificate.json, photos/) and the studio's public keys. It issues the
 // revisions a changed story is due, as the daemon would when the page is asked for, so it may
 // run beside the daemon. It returns how many units it wrote.
-func exportProvenance(ctx context.Context, configPath, dataDir, out string) (int, error) {
+func exportProvenance(ctx context.Context, configPath, dataDir, storeFlag, out string) (int, error) {
 	factory, err := loadConfig(configPath)
 	if err != nil {
 		return 0, err
 	}
-	if _, err := os.Stat(filepath.Join(dataDir, "cellforge.db")); err != nil {
-		return 0, fmt.Errorf("no order book in %s: %w", dataDir, err)
+	choice, err := chooseStore(storeFlag, factory)
+	if err != nil {
+		return 0, err
+	}
+	if choice.postgres == "" {
+		if _, err := os.Stat(filepath.Join(dataDir, sqliteFile)); err != nil {
+			return 0, fmt.Errorf("no order book in %s: %w", dataDir, err)
+		}
 	}
 	keys, err := openKeyRing(serveFlags{configPath: configPath, dataDir: dataDir}, factory)
 	if err != nil {
 		return 0, err
 	}
 	logger := slog.New(slog.DiscardHandler)
-	st, err := sqlite.Open(ctx, filepath.Join(dataDir, "cellforge.db"), logger)
+	st, err := openStore(ctx, choice, dataDir, logger)
 	if err != nil {
 		return 0, err
 	}

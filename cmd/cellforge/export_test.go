@@ -13,7 +13,7 @@ import (
 	"github.com/cellforge/cellforge/book/intake"
 	"github.com/cellforge/cellforge/book/photos"
 	"github.com/cellforge/cellforge/book/provenance"
-	"github.com/cellforge/cellforge/store/sqlite"
+	"github.com/cellforge/cellforge/store/postgres/pgtest"
 )
 
 const exportFactory = `site: north-loft
@@ -45,19 +45,29 @@ people:
 
 // TestProvenanceExport writes the pages of a book's finished units as static files: each
 // page, its certificate (verified with the exported keys) and its public photo; nothing of a
-// unit being made or scrapped, no customer. Exporting again issues no new revision.
+// unit being made or scrapped, no customer. Exporting again issues no new revision. It runs on
+// both stores: the book in the data directory, and in a PostgreSQL database --store names.
 func TestProvenanceExport(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testProvenanceExport(t, storeChoice{}) })
+	t.Run("postgres", func(t *testing.T) { testProvenanceExport(t, storeChoice{postgres: pgtest.URL(t)}) })
+}
+
+func testProvenanceExport(t *testing.T, store storeChoice) {
 	dir := t.TempDir()
 	config := filepath.Join(dir, "factory.yaml")
 	if err := os.WriteFile(config, []byte(exportFactory), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	data := filepath.Join(dir, "data")
-	photo := fillExportBook(t, config, data)
+	photo := fillExportBook(t, config, data, store)
 	out := filepath.Join(dir, "site")
+	args := []string{"provenance", "export", "--config", config, "--data", data}
+	if store.postgres != "" {
+		args = append(args, "--store", store.postgres)
+	}
 	export := func() string {
 		var stdout, stderr bytes.Buffer
-		if code := run(context.Background(), []string{"provenance", "export", "--config", config, "--data", data, out}, nil, &stdout, &stderr); code != 0 {
+		if code := run(context.Background(), append(args, out), nil, &stdout, &stderr); code != 0 {
 			t.Fatalf("provenance export: exit %d: %s", code, stderr.String())
 		}
 		return stdout.String()
@@ -115,8 +125,9 @@ func TestProvenanceExport(t *testing.T) {
 }
 
 // fillExportBook makes the book of data: order A of three rugs made (its third scrapped at
-// packing) with a public photo of the dye bath, order B dyed only. It returns the photo's hash.
-func fillExportBook(t *testing.T, config, data string) string {
+// packing) with a public photo of the dye bath, order B dyed only, on the store c chooses. It
+// returns the photo's hash.
+func fillExportBook(t *testing.T, config, data string, c storeChoice) string {
 	t.Helper()
 	ctx := context.Background()
 	f, err := loadConfig(config)
@@ -126,7 +137,7 @@ func fillExportBook(t *testing.T, config, data string) string {
 	if err := os.MkdirAll(data, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(data, "cellforge.db"), nil)
+	st, err := openStore(ctx, c, data, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

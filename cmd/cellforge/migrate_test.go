@@ -25,7 +25,7 @@ func migrateBookDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	data := filepath.Join(dir, "data")
-	fillExportBook(t, config, data)
+	fillExportBook(t, config, data, storeChoice{})
 	return data
 }
 
