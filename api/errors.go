@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -48,7 +49,13 @@ const (
 	codeExpired          = "estimate_expired"
 	codeWindowClosed     = "reason_window_closed"
 	codeNoWorkStop       = "no_work_stop"
+	codeUnavailable      = "store_unavailable"
 )
+
+// StoreRetryAfter is the Retry-After, in seconds, of a request answered 503 because the order
+// book's database cannot be reached: long enough for a restarted server to take connections
+// again, short enough that a kept action is not held for long once it does.
+const StoreRetryAfter = 3
 
 // errorBody is the JSON shape of every error the API returns.
 type errorBody struct {
@@ -131,6 +138,12 @@ func classify(err error) (int, errorBody) {
 	)
 	body := func(code, msg string) errorBody { return errorBody{Error: errorDetail{Code: code, Message: msg}} }
 	switch {
+	case errors.Is(err, book.ErrUnavailable):
+		// First: whatever else the error says, nothing of the request was stored, and the same
+		// request sent again later will be.
+		return http.StatusServiceUnavailable, body(codeUnavailable, fmt.Sprintf(
+			"%v: nothing was stored; send the same request again (with its Idempotency-Key) in %d seconds",
+			book.ErrUnavailable, StoreRetryAfter))
 	case errors.As(err, &ae):
 		b := body(ae.code, ae.message)
 		b.Error.Valid = ae.valid
@@ -211,8 +224,13 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	status, body := classify(err)
-	// The first plan being made is no failure of the request: the client is told to retry.
-	if status >= 500 && body.Error.Code != codePlanning {
+	switch {
+	case body.Error.Code == codeUnavailable:
+		// Not the request's failure: the client is told when to send it again.
+		c.Response().Header().Set("Retry-After", strconv.Itoa(StoreRetryAfter))
+		s.log.Warn("request refused: the store is unavailable", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+	case status >= 500 && body.Error.Code != codePlanning:
+		// The first plan being made is no failure of the request: the client is told to retry.
 		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	}
 	if err := c.JSON(status, body); err != nil {

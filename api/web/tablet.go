@@ -83,7 +83,9 @@ func (p *Pages) tablet(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, ok := p.session(c); !ok {
+	if _, ok, err := p.checkSession(c); err != nil {
+		return err
+	} else if !ok {
 		return p.render(c, http.StatusOK, "tablet_pin", p.view(c, p.lang(c).T("%s: sign in", cl.Name), pinPage{Cell: cl, People: p.pinPeople()}))
 	}
 	live, err := p.tabletState(c, cl)

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -333,23 +334,34 @@ func sessionEnds(c echo.Context) time.Time {
 // posted are the person's doing and keep a session with an idle time alive; a page's own
 // requests (its live part, its event stream, a fragment htmx fetches) are not.
 func (p *Pages) session(c echo.Context) (api.Principal, bool) {
+	pr, ok, _ := p.checkSession(c)
+	return pr, ok
+}
+
+// checkSession is session with the error, wrapping book.ErrUnavailable, of a session that
+// could not be checked because the store is unavailable: a page that needs a person then
+// answers 503 rather than taking a person still signed in for signed out.
+func (p *Pages) checkSession(c echo.Context) (api.Principal, bool, error) {
 	if pr, ok := who(c); ok {
-		return pr, true
+		return pr, true, nil
 	}
 	ck, err := c.Cookie(api.SessionCookie)
 	if err != nil || ck.Value == "" {
-		return api.Principal{}, false
+		return api.Principal{}, false, nil
 	}
 	pr, ends, err := p.cfg.Auth.CheckSession(c.Request().Context(), ck.Value, personsDoing(c.Request()))
+	if errors.Is(err, book.ErrUnavailable) {
+		return api.Principal{}, false, err
+	}
 	if err != nil {
 		if !errors.Is(err, api.ErrUnauthenticated) {
 			p.log.Warn("checking a session", "err", err)
 		}
-		return api.Principal{}, false
+		return api.Principal{}, false, nil
 	}
 	c.Set(principalKey, pr)
 	c.Set(sessionEndsKey, ends)
-	return pr, true
+	return pr, true, nil
 }
 
 // personsDoing reports whether a request is its person's doing rather than a page's own.
@@ -365,7 +377,9 @@ func personsDoing(r *http.Request) bool {
 // its cell's PIN screen), a fragment or stream answers 401 so that its script can.
 func (p *Pages) signedIn(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if _, ok := p.session(c); ok {
+		if _, ok, err := p.checkSession(c); err != nil {
+			return err
+		} else if ok {
 			return next(c)
 		}
 		r := c.Request()
@@ -576,6 +590,12 @@ func (p *Pages) handleError(err error, c echo.Context) {
 	switch {
 	case errors.As(err, &he):
 		status, msg = he.Code, fmt.Sprint(he.Message)
+	case errors.Is(err, book.ErrUnavailable):
+		// Nothing was changed, and the same request later will be: the page says so, and when.
+		c.Response().Header().Set("Retry-After", strconv.Itoa(api.StoreRetryAfter))
+		status = http.StatusServiceUnavailable
+		msg = fmt.Sprintf("The order book's database cannot be reached just now, so nothing was changed. Try again in %d seconds.", api.StoreRetryAfter)
+		p.log.Warn("serving a page: the store is unavailable", "path", c.Request().URL.Path, "err", err)
 	case errors.Is(err, book.ErrUnknownCell), errors.Is(err, book.ErrUnknownDrop):
 		status, msg = http.StatusNotFound, err.Error()
 	case errors.Is(err, api.ErrSlowBody):

@@ -39,6 +39,8 @@ type site struct {
 	pages   *Pages
 	keys    *provenance.KeyRing
 	photos  *photos.Store
+	// away makes the book's database unreachable, for the tests of an outage.
+	away *booktest.Away
 }
 
 func newSite(t *testing.T) *site {
@@ -63,10 +65,11 @@ func newSiteOf(t testing.TB, factory string, configure func(*api.Config)) *site 
 func newSiteClock(t testing.TB, f *configs.Factory, now func() time.Time, configure func(*api.Config)) *site {
 	t.Helper()
 	st, _ := booktest.Store(t, "web.db")
-	s := &site{book: book.New(book.Config{Store: st, Factory: f, Now: now})}
+	s := &site{away: booktest.NewAway(st)}
+	s.book = book.New(book.Config{Store: s.away, Factory: f, Now: now})
 	s.planner = planner.New(planner.Config{Book: s.book, Factory: f, Search: 20 * time.Millisecond, Seed: 1})
 	s.book.UsePlan(s.planner)
-	cfg := api.Config{Book: s.book, Sessions: st, Lockouts: st, BcryptCost: 4, Planner: s.planner}
+	cfg := api.Config{Book: s.book, Sessions: awaySessions{st, s.away}, Lockouts: st, BcryptCost: 4, Planner: s.planner}
 	if configure != nil {
 		configure(&cfg)
 	}

@@ -2,7 +2,9 @@
 //
 // Every action is kept (in localStorage) with its own Idempotency-Key until the server has
 // answered it, and is sent again with the same key after a lost connection, so it is applied
-// once however many times it is sent. A start carries the version of the job the page showed:
+// once however many times it is sent. An answer that the server cannot take it just now (503:
+// its database is away; 502 or 504 from a proxy before it; 429) is a lost connection too: the
+// action is kept and sent again when the answer's Retry-After says, never dropped. A start carries the version of the job the page showed:
 // the server refuses it if the job changed since, so a stale page never starts a finished job.
 //
 // One tap is one action: from a tap until the server has answered it and the page shows what
@@ -52,6 +54,7 @@
     sending: (what) => t('%s: sending…', what),
     done: (what) => t('%s: done.', what),
     refused: (what, why) => t('%s: refused. %s', what, why),
+    kept: (what, s) => t('%s: kept. The server cannot store it just now; it is sent again in %d s.', what, s),
     waitingOne: (what) => t('1 action waiting for the connection: %s. The buttons come back once it is sent.', what),
     waitingMany: (n) => t('%d actions waiting for the connection. The buttons come back once they are sent.', n),
     // A duration as the page says it: "45 min", "1 h 5 min", "40 s".
@@ -252,7 +255,13 @@
           later();
           return;
         }
-        if (r.status >= 500 || r.status === 429) { later(); return; }
+        if (r.status === 502 || r.status === 503 || r.status === 504 || r.status === 429) {
+          const wait = retryAfter(r);
+          say(text.kept(it.label, Math.round(wait / 1000)), 'busy');
+          later(wait);
+          return;
+        }
+        if (r.status >= 500) { later(); return; }
         if (r.status === 401) { location.reload(); return; }
         answers++;
         awaiting = true;
@@ -273,10 +282,22 @@
     }
   }
 
-  function later() {
+  // later sends the waiting actions again after wait ms when given, else after the backoff,
+  // which doubles up to 10 s.
+  function later(wait) {
     if (retry) return;
-    retry = setTimeout(() => { retry = null; send(); }, backoff);
+    retry = setTimeout(() => { retry = null; send(); }, wait || backoff);
+    if (!wait) backoff = Math.min(backoff * 2, 10000);
+  }
+
+  // retryAfter is how long, in ms, an answer asks to wait before the action is sent again: its
+  // Retry-After in seconds (1 to 60), else the backoff.
+  function retryAfter(r) {
+    const s = Number(r.headers.get('Retry-After'));
+    if (Number.isFinite(s) && s >= 1) return Math.min(s, 60) * 1000;
+    const b = backoff;
     backoff = Math.min(backoff * 2, 10000);
+    return b;
   }
 
   function enqueue(it) {
