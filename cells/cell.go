@@ -106,6 +106,9 @@ type Cell struct {
 	reported string
 	// reportedCode is the code of the factory's fault reason it was reported with.
 	reportedCode string
+	// labelsPrinted and slipsPrinted are the labels and slips on paper whose record the book
+	// could not take yet (see forgetPrinted); under printMu.
+	labelsPrinted, slipsPrinted []int64
 
 	// printMu serializes printOwed and printOwedSlips: Run's goroutine and ReprintLabel's and
 	// ReprintSlip's callers all print, on one printer.
@@ -125,6 +128,9 @@ type Cell struct {
 	// queueRead, for a cell without a machine, is closed once the book changed since its queue
 	// was last read for its stops; nil when it must be read.
 	queueRead <-chan struct{}
+	// kept are the summaries of readings of stopped jobs the book could not take yet, oldest
+	// first (see writeKept).
+	kept []*recorder
 }
 
 // job is the machine's current job, as the controller gave it.
@@ -386,6 +392,9 @@ func (c *Cell) reconcile(ctx context.Context) error {
 	}
 	if err := c.printOwedSlips(ctx); err != nil {
 		c.log.Warn("printing parcel slips", "err", err)
+	}
+	if err := c.writeKept(ctx); err != nil {
+		return err
 	}
 	if c.cfg.Machine == nil {
 		return c.reconcileManual(ctx)
@@ -762,12 +771,15 @@ func (c *Cell) reconcileManual(ctx context.Context) error {
 // returns (ctx is done), leaving its hold open: the machine may go on, and the next
 // controller with it.
 func (c *Cell) keepReadings(ctx context.Context) {
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := c.writeKept(wctx); err != nil {
+		c.log.Warn("recording the readings of stopped jobs at shutdown", "jobs", len(c.kept), "err", err)
+	}
 	j := c.job
 	if j == nil || j.rec == nil {
 		return
 	}
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
 	if err := c.writeReadings(wctx, j.rec); err != nil {
 		c.log.Warn("recording the job's readings at shutdown", "operation", j.op, "err", err)
 	}

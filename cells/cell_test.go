@@ -31,9 +31,11 @@ type floor struct {
 	factory *configs.Factory
 	path    string // the store's file
 	store   *sqlite.Store
-	book    *book.Book
-	plant   *plant.Plant
-	cells   map[string]*cells.Cell
+	// away makes the store's database unreachable to the book, for the tests of an outage.
+	away  *booktest.Away
+	book  *book.Book
+	plant *plant.Plant
+	cells map[string]*cells.Cell
 	// stopPlant and stopCells end the plant's and the controllers' goroutines; plantWG and
 	// cellsWG wait for them.
 	stopPlant, stopCells context.CancelFunc
@@ -168,7 +170,8 @@ func (fl *floor) startCells() {
 		t.Fatal(err)
 	}
 	fl.store = st
-	bc := book.Config{Store: st, Factory: fl.factory}
+	fl.away = booktest.NewAway(st)
+	bc := book.Config{Store: fl.away, Factory: fl.factory}
 	shared := fl.clock != nil && fl.clock.shared
 	if shared {
 		bc.Now = fl.clock.Now

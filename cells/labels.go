@@ -85,6 +85,9 @@ func (c *Cell) printOwed(ctx context.Context) error {
 	}
 	c.printMu.Lock()
 	defer c.printMu.Unlock()
+	if err := forgetPrinted(ctx, &c.labelsPrinted, c.cfg.Book.LabelPrinted); err != nil {
+		return fmt.Errorf("recording labels printed: %w", err)
+	}
 	for {
 		owed, total, err := c.cfg.Book.OwedLabels(ctx, c.id, printBatch)
 		if err != nil {
@@ -110,6 +113,8 @@ func (c *Cell) printOwed(ctx context.Context) error {
 			}
 			// Recorded even when ctx ends now: the label is on paper.
 			if err := c.cfg.Book.LabelPrinted(context.WithoutCancel(ctx), l.ID); err != nil {
+				// Kept, and recorded before the next print: it is not printed again.
+				keepPrinted(&c.labelsPrinted, l.ID)
 				return fmt.Errorf("label %s printed: %w", Serial(l), err)
 			}
 			c.setOwed(total - i - 1)

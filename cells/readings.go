@@ -97,7 +97,12 @@ func (c *Cell) closeReadings(ctx context.Context, j *job) error {
 			rec.dirty = true
 		}
 	}
-	return c.writeReadings(ctx, rec)
+	if err := c.writeReadings(ctx, rec); err != nil {
+		// The job may be dropped now: its readings are kept until the book takes them.
+		c.keepReadingsOf(rec, err)
+		return err
+	}
+	return nil
 }
 
 // writeReadings writes the summaries of rec to the book, if it holds any it does not.

@@ -70,6 +70,9 @@ func (c *Cell) printOwedSlips(ctx context.Context) error {
 	}
 	c.printMu.Lock()
 	defer c.printMu.Unlock()
+	if err := forgetPrinted(ctx, &c.slipsPrinted, c.cfg.Book.SlipPrinted); err != nil {
+		return fmt.Errorf("recording slips printed: %w", err)
+	}
 	for {
 		owed, total, err := c.cfg.Book.OwedSlips(ctx, printBatch)
 		if err != nil {
@@ -88,6 +91,8 @@ func (c *Cell) printOwedSlips(ctx context.Context) error {
 				return fmt.Errorf("slip of repair %s: %w", s.Repair, err)
 			}
 			if err := c.cfg.Book.SlipPrinted(context.WithoutCancel(ctx), s.ID); err != nil {
+				// Kept, and recorded before the next print: it is not printed again.
+				keepPrinted(&c.slipsPrinted, s.ID)
 				return fmt.Errorf("slip of repair %s printed: %w", s.Repair, err)
 			}
 			c.setSlipsOwed(total - i - 1)
