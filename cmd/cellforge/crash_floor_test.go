@@ -126,11 +126,17 @@ type floorCell struct {
 // person paused, and restarts it on the same data against the same simulated floor: every
 // label and ticket owed prints exactly once when the printers come back, the cell stays down
 // until its machine is reset and then the job the fault paused resumes by itself, and the job
-// the person paused stays paused.
+// the person paused stays paused. It runs on both stores.
 func TestKill9KeepsWhatTheFloorOwes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and kills a daemon")
 	}
+	for _, st := range crashStores {
+		t.Run(st.name, func(t *testing.T) { testKill9KeepsWhatTheFloorOwes(t, st) })
+	}
+}
+
+func testKill9KeepsWhatTheFloorOwes(t *testing.T, st crashStore) {
 	dir := t.TempDir()
 	config := filepath.Join(dir, "floor.yaml")
 	ports := make([]any, 5)
@@ -143,6 +149,7 @@ func TestKill9KeepsWhatTheFloorOwes(t *testing.T) {
 	// A loom unit of 20 minutes takes a sixth of a second.
 	control := startSim(t, config, 7200)
 	data := filepath.Join(dir, "data")
+	storeFlags := st.flags(t, data)
 	ctx := context.Background()
 
 	setFaults := func(device, faults string) {
@@ -227,7 +234,7 @@ func TestKill9KeepsWhatTheFloorOwes(t *testing.T) {
 		}
 	}
 
-	d := startDaemon(t, config, data)
+	d := startDaemon(t, config, data, storeFlags...)
 	d.reader = crashPlannerToken
 	// A first unit labelled and its work order's ticket printed while the printers work.
 	importCSV(d, "order_id,sku,quantity\nT0,TAG,1\n")
@@ -270,7 +277,7 @@ func TestKill9KeepsWhatTheFloorOwes(t *testing.T) {
 	}
 	d.kill()
 
-	d = startDaemon(t, config, data)
+	d = startDaemon(t, config, data, storeFlags...)
 	d.reader = crashPlannerToken
 	down := cell(d, "weave-1").Status.Down
 	if !strings.Contains(down, "in fault") {

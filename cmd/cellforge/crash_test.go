@@ -3,10 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -86,12 +84,20 @@ func (l *crashLog) counts() (batches, actions int) {
 // taken whole: created (201), or, when it was stored and only its answer lost, every row
 // unchanged (200); a batch that a kill interrupted and that left anything in the way fails
 // that. A restart that says it removed a batch a kill interrupted must be followed by a large
-// batch sent again and created whole: the one it removed.
+// batch sent again and created whole: the one it removed. It runs on both stores: SQLite in
+// the data directory, and a PostgreSQL database.
 func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and kills a daemon several times")
 	}
+	for _, st := range crashStores {
+		t.Run(st.name, func(t *testing.T) { testKill9LosesNothingAcknowledged(t, st) })
+	}
+}
+
+func testKill9LosesNothingAcknowledged(t *testing.T, st crashStore) {
 	data := t.TempDir()
+	storeFlags := st.flags(t, data)
 	log := &crashLog{batches: map[int][]string{}, acked: map[int]bool{}, opStates: map[int64][]book.State{}}
 	rng := rand.New(rand.NewPCG(1, 2))
 	interrupted := 0 // restarts that removed a large batch a kill interrupted
@@ -108,7 +114,7 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 		}
 	}
 	for round := 0; round < crashRounds; round++ {
-		d := startDaemon(t, "testdata/crash.yaml", data)
+		d := startDaemon(t, "testdata/crash.yaml", data, storeFlags...)
 		createdLarge := resendUnacked(t, d.url, log)
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
@@ -148,7 +154,7 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 		log.mu.Unlock()
 	}
 
-	d := startDaemon(t, "testdata/crash.yaml", data)
+	d := startDaemon(t, "testdata/crash.yaml", data, storeFlags...)
 	createdLarge := resendUnacked(t, d.url, log)
 	ctx := context.Background()
 	stored := map[string]bool{}
@@ -210,16 +216,7 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	t.Logf("%d rounds: %d batches acknowledged of %d sent (those not acknowledged sent again after each restart), "+
 		"%d actions acknowledged, %d work orders stored; %d restarts removed a large batch that a kill interrupted",
 		crashRounds, batches, len(log.batches), actions, len(stored), interrupted)
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(data, "cellforge.db")+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var pending, workOrders int
-	if err := db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM pending_batch), (SELECT count(*) FROM work_orders)`).
-		Scan(&pending, &workOrders); err != nil {
-		t.Fatal(err)
-	}
+	pending, workOrders := st.count(t, storeFlags, data)
 	if pending != 0 || workOrders != len(stored) {
 		t.Errorf("the database holds %d pending batches and %d work orders, of which %d are visible", pending, workOrders, len(stored))
 	}
