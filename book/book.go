@@ -70,6 +70,10 @@ type Book struct {
 	// a channel closed once its answer is stored or its key released.
 	onceMu  sync.Mutex
 	running map[onceKey]chan struct{}
+	// onceKept are the records of idempotency keys whose runs ended here while the store could
+	// not take them (its database away): a release, or an answer. They hold over what the
+	// store says of the key until they are stored; under onceMu.
+	onceKept map[onceKey]IdempotencyRecord
 }
 
 // New returns a Book over a store for a validated factory.
@@ -88,6 +92,7 @@ func New(cfg Config) *Book {
 		down:     make(map[string]string),
 		labeled:  labeledCells(cfg.Factory),
 		running:  make(map[onceKey]chan struct{}),
+		onceKept: make(map[onceKey]IdempotencyRecord),
 	}
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)

@@ -29,7 +29,10 @@ const onceInProgress = 0
 // happened, so the client must look (at the cell, at the printer) before retrying under a new
 // key, rather than the label being printed twice. When fn returns an error the reservation is
 // released, so the same key may be retried: fn must return an error only when it had no
-// effect, and report an effect that went partly wrong as a status and body.
+// effect, and report an effect that went partly wrong as a status and body. A release or an
+// answer that the store cannot take as fn returns (its database away) stands for the key in
+// this process until the store takes it, so that a retry after an outage is run again or
+// answered, not refused as still in progress.
 func (b *Book) Once(ctx context.Context, idem *Idempotency, fn func() (status int, body []byte, err error)) (status int, body []byte, replayed bool, err error) {
 	if idem == nil || idem.Key == "" {
 		status, body, err = fn()
@@ -66,16 +69,19 @@ func (b *Book) Once(ctx context.Context, idem *Idempotency, fn func() (status in
 	store := context.WithoutCancel(ctx)
 	if err != nil {
 		// Released as expired, so that a retry with the key runs fn again.
-		if rerr := b.putOnce(store, idem, onceInProgress, nil, time.Time{}); rerr != nil {
-			b.log.Warn("releasing idempotency key", "key", idem.Key, "err", rerr)
-		}
+		b.putOnce(store, k, once(idem, onceInProgress, nil, time.Time{}))
 		return 0, nil, false, err
 	}
-	if err := b.putOnce(store, idem, status, body, b.clock()); err != nil {
-		// fn's effect happened: answer it. A retry with the key finds it still in progress.
-		b.log.Warn("remembering idempotency key", "key", idem.Key, "err", err)
-	}
+	b.putOnce(store, k, once(idem, status, body, b.clock()))
 	return status, body, false, nil
+}
+
+// once is the record of a key's run.
+func once(idem *Idempotency, status int, body []byte, at time.Time) IdempotencyRecord {
+	return IdempotencyRecord{
+		Principal: idem.Principal, Key: idem.Key, RequestHash: idem.RequestHash,
+		Status: status, Response: body, CreatedAt: at,
+	}
 }
 
 // onceKey names an idempotency key: keys are their principal's own.
@@ -86,7 +92,9 @@ type onceKey struct{ principal, key string }
 // else it reserves the key for the caller and marks its run as under way with mine, which
 // the caller passes to endOnce when the run ends.
 func (b *Book) reserveOnce(ctx context.Context, idem *Idempotency, k onceKey) (rec IdempotencyRecord, found bool, wait <-chan struct{}, mine chan struct{}, err error) {
+	var stored bool // the record kept of the key was stored
 	err = b.store.Write(ctx, func(tx Tx) error {
+		stored = false
 		// Inside the transaction, so that the record and the runs agree: a run ends (below,
 		// in Once) only after the transaction that stores its answer committed.
 		b.onceMu.Lock()
@@ -95,6 +103,14 @@ func (b *Book) reserveOnce(ctx context.Context, idem *Idempotency, k onceKey) (r
 		r, ok, err := tx.Idempotency(idem.Principal, idem.Key)
 		if err != nil {
 			return fmt.Errorf("looking up idempotency key: %w", err)
+		}
+		if kept, held := b.onceKept[k]; held && b.running[k] == nil {
+			// A run here ended while the store could not take its record: the record kept
+			// is the key's, and is stored now.
+			if err := tx.PutIdempotency(kept); err != nil {
+				return err
+			}
+			r, ok, stored = kept, true, true
 		}
 		if ok && r.CreatedAt.After(now.Add(-idempotencyTTL)) {
 			rec, found = r, true
@@ -118,6 +134,11 @@ func (b *Book) reserveOnce(ctx context.Context, idem *Idempotency, k onceKey) (r
 		b.endOnce(k, mine)
 		mine = nil
 	}
+	if err == nil && stored {
+		b.onceMu.Lock()
+		delete(b.onceKept, k)
+		b.onceMu.Unlock()
+	}
 	return rec, found, wait, mine, err
 }
 
@@ -132,12 +153,19 @@ func (b *Book) endOnce(k onceKey, mine chan struct{}) {
 	}
 }
 
-// putOnce stores the record of an idempotency key in its own transaction.
-func (b *Book) putOnce(ctx context.Context, idem *Idempotency, status int, body []byte, at time.Time) error {
-	return b.store.Write(ctx, func(tx Tx) error {
-		return tx.PutIdempotency(IdempotencyRecord{
-			Principal: idem.Principal, Key: idem.Key, RequestHash: idem.RequestHash,
-			Status: status, Response: body, CreatedAt: at,
-		})
-	})
+// putOnce stores the record of key k's run in its own transaction. A record the store cannot
+// take (its database away) is kept, so that a retry with the key finds it released or answered
+// rather than in progress until it expires, and stored with the key's next reservation.
+func (b *Book) putOnce(ctx context.Context, k onceKey, rec IdempotencyRecord) {
+	b.onceMu.Lock()
+	delete(b.onceKept, k)
+	b.onceMu.Unlock()
+	err := b.store.Write(ctx, func(tx Tx) error { return tx.PutIdempotency(rec) })
+	if err == nil {
+		return
+	}
+	b.log.Warn("storing the record of an idempotency key: kept until the store takes it", "key", k.key, "err", err)
+	b.onceMu.Lock()
+	b.onceKept[k] = rec
+	b.onceMu.Unlock()
 }
