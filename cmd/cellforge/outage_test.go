@@ -107,17 +107,17 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 
 // importer sends a batch of two orders at a time until stop ends, each until the daemon takes
 // it (resent after every 503), and records the orders of those it acknowledged. A batch under
-// way when stop ends is sent until it is taken or give ends.
-func (l *outageLog) importer(stop, give context.Context, url string) {
+// way when stop ends is sent until it is taken or give ends. Its orders' ids begin with name.
+func (l *outageLog) importer(stop, give context.Context, url, name string) {
 	for n := 0; stop.Err() == nil; n++ {
-		ids := []string{fmt.Sprintf("O%03d-A", n), fmt.Sprintf("O%03d-B", n)}
+		ids := []string{fmt.Sprintf("%s%03d-A", name, n), fmt.Sprintf("%s%03d-B", name, n)}
 		var csv strings.Builder
 		csv.WriteString("order_id,sku,quantity\n")
 		for _, id := range ids {
 			fmt.Fprintf(&csv, "%s,SCARF,%d\n", id, outageOrderUnits)
 		}
 		code, body := l.send(give, "POST", url+"/api/v1/drops/winter/orders", outagePlanner, "text/csv",
-			fmt.Sprintf("import-%d", n), []byte(csv.String()))
+			fmt.Sprintf("import-%s-%d", name, n), []byte(csv.String()))
 		if code != http.StatusCreated && code != http.StatusOK {
 			l.problem("batch %d answered %d %s, want it taken", n, code, body)
 			continue
@@ -223,7 +223,8 @@ func TestDatabaseOutage(t *testing.T) {
 	defer giveUp()
 	var wg sync.WaitGroup
 	for _, client := range []func(){
-		func() { log.importer(stop, give, d.url) },
+		func() { log.importer(stop, give, d.url, "P") },
+		func() { log.importer(stop, give, d.url, "Q") },
 		func() { log.operator(stop, give, d.url, "weave-2") },
 		func() { log.reader(stop, d.url) },
 	} {
