@@ -1,6 +1,7 @@
 // Package booktest provides the set-up the tests of several packages share: a factory parsed
-// from a test file, an order book on a SQLite store in the test's temporary directory, and a
-// clock the test moves. It is for tests only, as net/http/httptest is.
+// from a test file, an order book on a SQLite store in the test's temporary directory, a
+// clock the test moves, and a store whose database the test makes unreachable ([Away]). It is
+// for tests only, as net/http/httptest is.
 //
 // It imports book, configs, configs/profiles (the built-in device profiles the test factories'
 // machines name) and store/sqlite; book's own internal tests (package book) cannot
