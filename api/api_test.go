@@ -22,7 +22,6 @@ import (
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/book/booktest"
 	"github.com/cellforge/cellforge/cells/planner"
-	"github.com/cellforge/cellforge/store/sqlite"
 )
 
 const (
@@ -36,7 +35,7 @@ type testServer struct {
 	book    *book.Book
 	planner *planner.Planner
 	floor   *fakeFloor
-	store   *sqlite.Store
+	store   booktest.Backend
 	now     atomic.Pointer[time.Time]
 }
 

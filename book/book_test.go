@@ -13,15 +13,14 @@ import (
 	"github.com/cellforge/cellforge/book/booktest"
 	"github.com/cellforge/cellforge/book/intake"
 	"github.com/cellforge/cellforge/configs"
-	"github.com/cellforge/cellforge/store/sqlite"
 )
 
 type fixture struct {
 	book    *book.Book
-	store   *sqlite.Store
+	store   booktest.Backend
 	clock   *booktest.Clock
 	factory *configs.Factory
-	path    string // the store's file
+	path    string // the store's address (booktest.Open opens it again)
 }
 
 func newFixture(t *testing.T) *fixture {

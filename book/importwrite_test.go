@@ -12,14 +12,14 @@ import (
 	"time"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/booktest"
 	"github.com/cellforge/cellforge/book/intake"
-	"github.com/cellforge/cellforge/store/sqlite"
 )
 
 // hooked is a store that runs hooks as an import writes its rows. It offers no WriteBatch:
 // with it the book writes every batch in one transaction.
 type hooked struct {
-	s *sqlite.Store
+	s booktest.Backend
 	// inserted counts the orders an import has inserted.
 	inserted atomic.Int64
 	// onInsert runs after the n-th order an import inserts.
@@ -125,11 +125,11 @@ func (t *hookedBatchTx) InsertWorkOrder(wo *book.WorkOrder, ops []book.Operation
 
 // openLarge opens a store on a new file and a book of benchFactory over store(s), at a fixed
 // time, writing batches of 100 orders or more in short transactions.
-func openLarge(t *testing.T, store func(*sqlite.Store) book.Store) *book.Book {
+func openLarge(t *testing.T, store func(booktest.Backend) book.Store) *book.Book {
 	t.Helper()
 	now := time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
 	return openBench(t, func(c *book.Config) {
-		c.Store = store(c.Store.(*sqlite.Store))
+		c.Store = store(c.Store.(booktest.Backend))
 		c.Now = func() time.Time { return now }
 		c.LargeBatch = 100
 	})
@@ -216,7 +216,7 @@ func readState(t *testing.T, b *book.Book) bookState {
 func TestLargeImportLetsActionsThrough(t *testing.T) {
 	rows := rows(3000, 400)
 	h := &hookedBatches{}
-	b := openLarge(t, func(s *sqlite.Store) book.Store { h.s = s; return h })
+	b := openLarge(t, func(s booktest.Backend) book.Store { h.s = s; return h })
 	ctx := context.Background()
 	if _, err := importLarge(ctx, b, largeCSV("S", 20), nil); err != nil {
 		t.Fatal(err)
@@ -305,7 +305,7 @@ func TestLargeImportLeavesNothingWhenItFails(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := &hookedBatches{}
-			b := openLarge(t, func(s *sqlite.Store) book.Store { h.s = s; return h })
+			b := openLarge(t, func(s booktest.Backend) book.Store { h.s = s; return h })
 			if _, err := importLarge(context.Background(), b, largeCSV("S", 20), nil); err != nil {
 				t.Fatal(err)
 			}
@@ -351,7 +351,7 @@ func TestLargeImportMatchesOneTransaction(t *testing.T) {
 	var states [2]bookState
 	var results [2]book.ImportResult
 	for i, batches := range []bool{false, true} {
-		b := openLarge(t, func(s *sqlite.Store) book.Store {
+		b := openLarge(t, func(s booktest.Backend) book.Store {
 			if batches {
 				return &hookedBatches{hooked: hooked{s: s}}
 			}
@@ -415,7 +415,7 @@ func TestLargeImportMatchesOneTransaction(t *testing.T) {
 func TestLargeImportAfterACellWentDown(t *testing.T) {
 	rows := rows(800, 300)
 	h := &hookedBatches{}
-	b := openLarge(t, func(s *sqlite.Store) book.Store { h.s = s; return h })
+	b := openLarge(t, func(s booktest.Backend) book.Store { h.s = s; return h })
 	ctx := context.Background()
 	h.onFill = func() {
 		for _, cell := range []string{"weave-1", "dye-1"} {
@@ -462,7 +462,7 @@ func TestLargeImportAfterACellWentDown(t *testing.T) {
 func TestLargeImportIdempotency(t *testing.T) {
 	rows := rows(600, 200)
 	h := &hookedBatches{}
-	b := openLarge(t, func(s *sqlite.Store) book.Store { h.s = s; return h })
+	b := openLarge(t, func(s booktest.Backend) book.Store { h.s = s; return h })
 	ctx := context.Background()
 	idem := &book.Idempotency{Principal: "planner", Key: "k-1", RequestHash: "h-1"}
 	first, err := importLarge(ctx, b, largeCSV("L", rows), idem)

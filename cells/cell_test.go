@@ -3,7 +3,6 @@ package cells_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,7 +20,6 @@ import (
 	"github.com/cellforge/cellforge/drivers/zpl"
 	"github.com/cellforge/cellforge/firmware-sim/loom"
 	"github.com/cellforge/cellforge/firmware-sim/plant"
-	"github.com/cellforge/cellforge/store/sqlite"
 )
 
 // floor is a test floor: the simulated plant served over real Modbus TCP and raw TCP, the
@@ -29,8 +27,8 @@ import (
 type floor struct {
 	t       *testing.T
 	factory *configs.Factory
-	path    string // the store's file
-	store   *sqlite.Store
+	path    string // the store's address (booktest.Open opens it again)
+	store   booktest.Backend
 	// away makes the store's database unreachable to the book, for the tests of an outage.
 	away  *booktest.Away
 	book  *book.Book
@@ -147,7 +145,7 @@ func newFloorOn(t *testing.T, recordEvery, lostAfter time.Duration, clock *stepC
 	if err != nil {
 		t.Fatal(err)
 	}
-	fl := &floor{t: t, factory: f, path: filepath.Join(t.TempDir(), "book.db"), plant: p, recordEvery: recordEvery,
+	fl := &floor{t: t, factory: f, path: booktest.Addr(t, "book.db"), plant: p, recordEvery: recordEvery,
 		lostAfter: lostAfter, clock: clock}
 	ctx, cancel := context.WithCancel(context.Background())
 	fl.stopPlant = cancel
@@ -165,10 +163,7 @@ func newFloorOn(t *testing.T, recordEvery, lostAfter time.Duration, clock *stepC
 func (fl *floor) startCells() {
 	t := fl.t
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), fl.path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := booktest.Open(t, fl.path)
 	fl.store = st
 	fl.away = booktest.NewAway(st)
 	bc := book.Config{Store: fl.away, Factory: fl.factory}
@@ -232,6 +227,7 @@ func (fl *floor) startCells() {
 				}
 			}
 		}
+		var err error
 		if cell, err = cells.New(cfg); err != nil {
 			t.Fatal(err)
 		}

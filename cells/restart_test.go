@@ -11,11 +11,11 @@ import (
 	"time"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/booktest"
 	"github.com/cellforge/cellforge/cells"
 	"github.com/cellforge/cellforge/configs"
 	"github.com/cellforge/cellforge/firmware-sim/loom"
 	"github.com/cellforge/cellforge/firmware-sim/plant"
-	"github.com/cellforge/cellforge/store/sqlite"
 )
 
 // serials counts the labels labeller-1 printed, by serial.
@@ -159,10 +159,7 @@ func (fl *floor) restartOnStub(cell, device string, tick time.Duration) (*cells.
 	t.Helper()
 	fl.stopAndClose()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, fl.path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := booktest.Open(t, fl.path)
 	b := book.New(book.Config{Store: st, Factory: fl.factory})
 	fl.store, fl.book = st, b // closed by the floor's clean-up
 	if err := b.Load(ctx); err != nil {

@@ -3,7 +3,6 @@ package cells_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,7 +16,6 @@ import (
 	"github.com/cellforge/cellforge/drivers/escpos"
 	"github.com/cellforge/cellforge/drivers/rawport"
 	"github.com/cellforge/cellforge/firmware-sim/plant"
-	"github.com/cellforge/cellforge/store/sqlite"
 )
 
 // ticketPrinter prints tickets on the ESC/POS driver and counts, per order, the attempts and
@@ -70,15 +68,12 @@ func TestTicketsOwedOutliveARestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { driver.Close() })
-	path := filepath.Join(t.TempDir(), "book.db")
+	path := booktest.Addr(t, "book.db")
 
 	// start opens the book and runs a ticket printer on it, as a daemon does; the returned
 	// func stops it and closes the store.
 	start := func(printer *ticketPrinter) (*book.Book, func()) {
-		st, err := sqlite.Open(context.Background(), path, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := booktest.Open(t, path)
 		b := book.New(book.Config{Store: st, Factory: f})
 		tickets := cells.NewTickets(cells.TicketsConfig{Book: b, Factory: f, Printer: printer, Tick: 20 * time.Millisecond})
 		ctx, cancel := context.WithCancel(context.Background())

@@ -1,18 +1,20 @@
 // Package booktest provides the set-up the tests of several packages share: a factory parsed
-// from a test file, an order book on a SQLite store in the test's temporary directory, a
-// clock the test moves, and a store whose database the test makes unreachable ([Away]). It is
-// for tests only, as net/http/httptest is.
+// from a test file, an order book on a fresh store, a clock the test moves, and a store whose
+// database the test makes unreachable ([Away]). It is for tests only, as net/http/httptest is.
+//
+// The store is SQLite's, in the test's temporary directory, or PostgreSQL's, a fresh database
+// on the server of store/postgres/pgtest, when CELLFORGE_TEST_STORE=postgres: the same tests
+// run on both stores (see store.go).
 //
 // It imports book, configs, configs/profiles (the built-in device profiles the test factories'
-// machines name) and store/sqlite; book's own internal tests (package book) cannot
+// machines name), store/sqlite, store/postgres and its pgtest; book's own internal tests
+// (package book) cannot
 // use it, since that would make an import cycle, but its external tests (package book_test) and
 // the tests of any other package can. No package but a test may import it.
 package booktest
 
 import (
-	"context"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -20,7 +22,6 @@ import (
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/configs"
 	"github.com/cellforge/cellforge/configs/profiles"
-	"github.com/cellforge/cellforge/store/sqlite"
 )
 
 // Start is the time a Fixture's clock starts at: 8:00 UTC on Monday 2 November 2026.
@@ -82,36 +83,17 @@ func Parse(t testing.TB, name string, raw []byte) *configs.Factory {
 	return f
 }
 
-// Store opens a SQLite store in the file name of t's temporary directory and returns it with
-// its path; t's cleanup closes it.
-func Store(t testing.TB, name string) (*sqlite.Store, string) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), name)
-	return Open(t, path), path
-}
-
-// Open opens the SQLite store at path (as a restarted daemon does); t's cleanup closes it.
-func Open(t testing.TB, path string) *sqlite.Store {
-	t.Helper()
-	st, err := sqlite.Open(context.Background(), path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
-
 // Fixture is an order book of a factory on a fresh store, with the clock it reads.
 type Fixture struct {
 	Book    *book.Book
-	Store   *sqlite.Store
+	Store   Backend
 	Factory *configs.Factory
 	Clock   *Clock
-	Path    string // the store's file
+	Path    string // the store's address: its file, or its database's URL (Open opens it again)
 }
 
-// New parses the factory file at path and returns a book of it on a new store named book.db in
-// t's temporary directory, reading a Clock set to Start.
+// New parses the factory file at path and returns a book of it on a new store (named book.db
+// in t's temporary directory on SQLite), reading a Clock set to Start.
 func New(t testing.TB, path string) *Fixture {
 	t.Helper()
 	f := Factory(t, path)

@@ -2,9 +2,11 @@ package booktest_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/book/booktest"
 )
 
@@ -38,4 +40,36 @@ func TestNew(t *testing.T) {
 		t.Fatal(err)
 	}
 	booktest.Open(t, fx.Path)
+}
+
+// TestStoreKeepsWhatIsWrittenAcrossOpen checks that the address Store returns names the
+// store's kind and that Open of it reaches the same data, on whichever store the run chose.
+func TestStoreKeepsWhatIsWrittenAcrossOpen(t *testing.T) {
+	st, addr := booktest.Store(t, "book.db")
+	isURL := strings.HasPrefix(addr, "postgres://")
+	if want := booktest.Kind(t) == booktest.KindPostgres; isURL != want {
+		t.Fatalf("address %q on the %s store", addr, booktest.Kind(t))
+	}
+	ctx := context.Background()
+	order := book.Order{OrderID: "O-1", Drop: "d1", SKU: "RUG", Quantity: 2, Customer: "ana", Due: booktest.Start,
+		Hash: strings.Repeat("a", 64), IntakeAt: booktest.Start, Batch: "b1"}
+	if err := st.Write(ctx, func(tx book.Tx) error { return tx.InsertOrder(order) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again := booktest.Open(t, addr)
+	if err := again.Read(ctx, func(tx book.ReadTx) error {
+		got, err := tx.Orders([]string{"O-1"})
+		if err != nil {
+			return err
+		}
+		if o, ok := got["O-1"]; !ok || o.Quantity != 2 || o.Customer != "ana" {
+			t.Errorf("after Open: %+v", got)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 }

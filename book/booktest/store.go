@@ -1,0 +1,164 @@
+package booktest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/store/postgres"
+	"github.com/cellforge/cellforge/store/postgres/pgtest"
+	"github.com/cellforge/cellforge/store/sqlite"
+)
+
+// EnvStore names the environment variable that chooses the store the tests run on: "sqlite"
+// (the default, when it is unset or empty) or "postgres". make test runs the tests of the
+// packages that use booktest once on each.
+const EnvStore = "CELLFORGE_TEST_STORE"
+
+// The stores EnvStore names.
+const (
+	KindSQLite   = "sqlite"
+	KindPostgres = "postgres"
+)
+
+// Backend is what a daemon asks of its store and both stores provide: the order book's reads
+// and writes, batches, the API's sign-in sessions and lockouts, and Close.
+type Backend interface {
+	book.Store
+	book.BatchStore
+	PutSession(ctx context.Context, tokenHash, person, role string, expires time.Time, idle time.Duration, seen time.Time) error
+	Session(ctx context.Context, tokenHash string) (person, role string, ends time.Time, err error)
+	TouchSession(ctx context.Context, tokenHash string, seen time.Time) (ends time.Time, err error)
+	DeleteSession(ctx context.Context, tokenHash string) error
+	SignInFailures(ctx context.Context, person string, fn func(client string, failures int, lastFailure, signedIn time.Time)) error
+	AddSignInFailure(ctx context.Context, person, client string, at, forget time.Time) error
+	SignedIn(ctx context.Context, person, client string, at time.Time) error
+	Close() error
+}
+
+var _ Backend = (*sqlite.Store)(nil)
+
+// Kind returns the store EnvStore chooses, failing t when it names no store.
+func Kind(t testing.TB) string {
+	t.Helper()
+	kind, err := kindOf(os.Getenv(EnvStore))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kind
+}
+
+func kindOf(v string) (string, error) {
+	switch v {
+	case "", KindSQLite:
+		return KindSQLite, nil
+	case KindPostgres:
+		return KindPostgres, nil
+	}
+	return "", fmt.Errorf("booktest: %s=%q names no store (want %s or %s)", EnvStore, v, KindSQLite, KindPostgres)
+}
+
+// Addr returns the address of a new, empty store of the kind EnvStore chooses, for Open: the
+// file name in t's temporary directory on SQLite, or the URL of a new database on PostgreSQL
+// (dropped when t ends).
+func Addr(t testing.TB, name string) string {
+	t.Helper()
+	if Kind(t) == KindPostgres {
+		return pgtest.URL(t)
+	}
+	return filepath.Join(t.TempDir(), name)
+}
+
+// Store opens a new store (see Addr) and returns it with its address; t's cleanup closes it.
+func Store(t testing.TB, name string) (Backend, string) {
+	t.Helper()
+	addr := Addr(t, name)
+	return Open(t, addr), addr
+}
+
+// Open opens the store at addr (as a restarted daemon does): the PostgreSQL database of a
+// postgres:// URL, else the SQLite file. t's cleanup closes it; closing it before is harmless.
+func Open(t testing.TB, addr string) Backend {
+	t.Helper()
+	if !isURL(addr) {
+		return OpenSQLite(t, addr)
+	}
+	st, err := postgres.Open(context.Background(), addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	// Asserted when the store opens rather than at compile time: the PostgreSQL store is
+	// written method by method, and the tests that need no missing method run meanwhile.
+	full, ok := any(st).(Backend)
+	if !ok {
+		t.Fatalf("booktest: the PostgreSQL store lacks methods of booktest.Backend")
+	}
+	return full
+}
+
+func isURL(addr string) bool {
+	return strings.HasPrefix(addr, "postgres://") || strings.HasPrefix(addr, "postgresql://")
+}
+
+// SQLite opens a SQLite store in the file name of t's temporary directory, whatever EnvStore
+// says, and returns it with its path; t's cleanup closes it. It is for the tests that are about
+// SQLite's file or methods of its own.
+func SQLite(t testing.TB, name string) (*sqlite.Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	return OpenSQLite(t, path), path
+}
+
+// OpenSQLite opens the SQLite store at path; t's cleanup closes it.
+func OpenSQLite(t testing.TB, path string) *sqlite.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// Exec runs query on the database of the store at addr, behind the store's back (to change
+// what it holds as an outside hand would), and returns the number of rows it changed. The
+// query is in the dialect of the store's kind: a test that tampers gives one per store.
+func Exec(t testing.TB, addr, query string, args ...any) int64 {
+	t.Helper()
+	ctx := context.Background()
+	if isURL(addr) {
+		conn, err := pgx.Connect(ctx, addr)
+		if err != nil {
+			t.Fatalf("booktest: connecting to %s: %v", addr, err)
+		}
+		defer conn.Close(ctx)
+		tag, err := conn.Exec(ctx, query, args...)
+		if err != nil {
+			t.Fatalf("booktest: %s: %v", query, err)
+		}
+		return tag.RowsAffected()
+	}
+	db, err := sql.Open("sqlite", addr)
+	if err != nil {
+		t.Fatalf("booktest: opening %s: %v", addr, err)
+	}
+	defer db.Close()
+	res, err := db.ExecContext(ctx, query, args...)
+	if err != nil {
+		t.Fatalf("booktest: %s: %v", query, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		t.Fatalf("booktest: %s: %v", query, err)
+	}
+	return n
+}
