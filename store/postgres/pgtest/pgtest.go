@@ -99,14 +99,15 @@ func newDatabase(t testing.TB, admin string) string {
 
 // Server is a PostgreSQL server of a test's own, in a temporary directory, on a loopback port.
 type Server struct {
-	dir  string
-	port int
-	bin  string
-	cred *syscall.Credential // the postgres user's, when the test runs as root
-	log  *bytes.Buffer
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
+	dir   string
+	owner *os.File // held for as long as dir is in use (see stale.go)
+	port  int
+	bin   string
+	cred  *syscall.Credential // the postgres user's, when the test runs as root
+	log   *bytes.Buffer
+	mu    sync.Mutex
+	cmd   *exec.Cmd
+	done  chan struct{}
 }
 
 // Start starts a server of t's own, stopped and removed when t ends.
@@ -119,6 +120,7 @@ func Start(t testing.TB) *Server {
 	t.Cleanup(func() {
 		s.Kill()
 		os.RemoveAll(s.dir)
+		s.owner.Close()
 	})
 	return s
 }
@@ -146,36 +148,52 @@ func start(own bool) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	removeStale(os.TempDir())
 	dir, err := os.MkdirTemp("", "cellforge-pgtest-")
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{dir: dir, bin: bin, log: &bytes.Buffer{}}
+	owner, err := lockDir(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("locking %s: %w", dir, err)
+	}
+	s := &Server{dir: dir, bin: bin, log: &bytes.Buffer{}, owner: owner}
+	if err := s.setUp(); err != nil {
+		s.Kill()
+		os.RemoveAll(dir)
+		owner.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// setUp makes the server's data directory, as the postgres user when the test runs as root,
+// and starts the server on a free port.
+func (s *Server) setUp() error {
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
 		if err != nil {
-			return nil, fmt.Errorf("running as root, PostgreSQL needs the postgres user: %w", err)
+			return fmt.Errorf("running as root, PostgreSQL needs the postgres user: %w", err)
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
 		s.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
-		if err := os.Chown(dir, uid, gid); err != nil {
-			return nil, err
+		if err := os.Chown(s.dir, uid, gid); err != nil {
+			return err
 		}
 	}
-	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", filepath.Join(dir, "data"), "-U", "postgres",
+	initdb := exec.Command(filepath.Join(s.bin, "initdb"), "-D", filepath.Join(s.dir, "data"), "-U", "postgres",
 		"--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync")
 	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
 	if out, err := initdb.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("initdb: %v\n%s", err, out)
+		return fmt.Errorf("initdb: %v\n%s", err, out)
 	}
+	var err error
 	if s.port, err = freePort(); err != nil {
-		return nil, err
+		return err
 	}
-	if err := s.Start(); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return s.Start()
 }
 
 // Start starts the server (again, after Stop or Kill) and waits until it accepts connections.
