@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # Seconds each fuzzer runs in `make test`; `make fuzz` runs them longer.
 FUZZTIME ?= 10s
 
-.PHONY: all assets assets-check build run test unit e2e fuzz fuzz-long bench vet clean
+.PHONY: all assets assets-check build run test unit unit-passes unit-postgres e2e fuzz fuzz-long bench vet clean
 
 all: build
 
@@ -33,8 +33,30 @@ test: assets-check vet unit e2e fuzz
 vet:
 	$(GO) vet ./...
 
+## unit: the unit tests twice, on one PostgreSQL server that scripts/pg.sh starts for the run
+## and removes after (store/postgres/pgtest would otherwise start one per test binary). First
+## every package with the race detector on, the book on SQLite (store/postgres's own tests and
+## the store conformance suite on both stores included); then the packages whose tests open
+## their store through book/booktest again, on PostgreSQL. The second pass runs without -race:
+## the code it runs again is the code the first pass raced (the book, the API, the cells, and
+## the PostgreSQL store under the conformance suite), what is new to it is which store answers,
+## and the race detector would make it several times slower in a run that must stay under 20
+## minutes on 2 cores.
 unit:
+	scripts/pg.sh $(MAKE) --no-print-directory unit-passes
+
+unit-passes:
 	$(GO) test -race -count=1 ./...
+	$(MAKE) --no-print-directory unit-postgres
+
+## unit-postgres: the tests of the book, the API, the web app, the cells and the stores that
+## open their store through book/booktest, on PostgreSQL (on CELLFORGE_TEST_POSTGRES's server
+## when it is set, as under `make unit`; else each test binary starts its own).
+PG_PACKAGES = $(shell $(GO) list -f '{{.ImportPath}} {{.TestImports}} {{.XTestImports}}' \
+	./book/... ./api/... ./cells/... ./store/... | awk '/book\/booktest/ {print $$1}')
+
+unit-postgres:
+	CELLFORGE_TEST_STORE=postgres $(GO) test -count=1 $(PG_PACKAGES)
 
 ## e2e: the web app in a real browser (Debian's chromium driven by playwright-core) against the
 ## daemon; screenshots go to out/e2e/.
