@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -166,4 +167,37 @@ func sameIdempotency(a, b book.IdempotencyRecord) bool {
 	return a.Principal == b.Principal && a.Key == b.Key && a.RequestHash == b.RequestHash &&
 		a.Status == b.Status && a.CreatedAt == b.CreatedAt &&
 		(a.Response == nil) == (b.Response == nil) && bytes.Equal(a.Response, b.Response)
+}
+
+// queueAt sets operations to their state at a cell in one Write.
+func queueAt(t *testing.T, s *Store, cell string, changes map[*book.Operation]book.State) {
+	t.Helper()
+	mustWrite(t, s, func(tx book.Tx) error {
+		for op, st := range changes {
+			op.State, op.Cell = st, cell
+			if err := tx.UpdateOperation(op); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// unitsOf returns the units of a work order, as "serial#number/order unit seq" with " x<op>:<reason>"
+// for a scrapped one.
+func unitsOf(t *testing.T, s *Store, workOrder int64) string {
+	t.Helper()
+	var out []string
+	mustRead(t, s, func(tx book.ReadTx) error {
+		units, err := tx.Units(workOrder)
+		for _, u := range units {
+			v := fmt.Sprintf("%s#%d/%d s%d", u.Serial, u.Number, u.OrderUnit, u.Seq)
+			if u.Scrapped != nil {
+				v += fmt.Sprintf(" x%d:%s", u.Scrapped.Operation, u.Scrapped.Reason)
+			}
+			out = append(out, v)
+		}
+		return err
+	})
+	return strings.Join(out, ", ")
 }

@@ -1,19 +1,41 @@
-package sqlite
+package storetest
 
 import (
+	"context"
 	"maps"
 	"testing"
 	"time"
 )
 
-func TestSignInFailures(t *testing.T) {
-	s, path := openTest(t)
+// signIns is what the API's lockouts ask of a store: failed sign-ins by person and address.
+type signIns interface {
+	Store
+	SignInFailures(ctx context.Context, person string, fn func(client string, failures int, lastFailure, signedIn time.Time)) error
+	AddSignInFailure(ctx context.Context, person, client string, at, forget time.Time) error
+	SignedIn(ctx context.Context, person, client string, at time.Time) error
+}
+
+// asSignIns returns s with its sign-in methods, failing t when it has none.
+func asSignIns(t *testing.T, s Store) signIns {
+	t.Helper()
+	si, ok := s.(signIns)
+	if !ok {
+		t.Fatalf("the store %T keeps no sign-in failures", s)
+	}
+	return si
+}
+
+// testSignInFailures counts failed sign-ins by address, forgets the old ones, clears an
+// address at a success and keeps all of it across a restart.
+func testSignInFailures(t *testing.T, opener Opener) {
+	opened, path := opener.Open(t)
+	s := asSignIns(t, opened)
 	ctx := t.Context()
 	type record struct {
 		failures           int
 		last, signedInTime time.Time
 	}
-	read := func(t *testing.T, s *Store, person string) map[string]record {
+	read := func(t *testing.T, s signIns, person string) map[string]record {
 		t.Helper()
 		got := map[string]record{}
 		if err := s.SignInFailures(ctx, person, func(client string, n int, last, signedIn time.Time) {
@@ -101,13 +123,13 @@ func TestSignInFailures(t *testing.T) {
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
 		}
-		s2, err := Open(ctx, path, nil)
+		s2, err := opener.Reopen(t, path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { s2.Close() })
 		want := map[string]record{"10.0.0.1": {1, t0.Add(25 * time.Hour), t0.Add(3 * time.Minute)}}
-		if got := read(t, s2, "ana"); !maps.Equal(got, want) {
+		if got := read(t, asSignIns(t, s2), "ana"); !maps.Equal(got, want) {
 			t.Errorf("after reopening: %+v, want %+v", got, want)
 		}
 	})

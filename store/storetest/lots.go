@@ -1,4 +1,4 @@
-package sqlite
+package storetest
 
 import (
 	"context"
@@ -8,12 +8,12 @@ import (
 	"github.com/cellforge/cellforge/book"
 )
 
-// TestOperationLots stores the lots of operations and reads them back after the store opens
+// testOperationLots stores the lots of operations and reads them back after the store opens
 // again: a correction replaces a consumed lot, the lot sequence goes on, a made lot's id is
 // the studio's alone (a second one is refused and leaves nothing of its transaction), and a
 // lot's uses come with their work orders and customers.
-func TestOperationLots(t *testing.T) {
-	s, path := openTest(t)
+func testOperationLots(t *testing.T, opener Opener) {
+	s, path := opener.Open(t)
 	wos := importOrders(t, s, "d1", 0, 2)
 	a, b := wos[0].ops[0].ID, wos[1].ops[0].ID
 	var seqs []int64
@@ -49,7 +49,7 @@ func TestOperationLots(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s, err = Open(context.Background(), path, nil)
+	s, err = opener.Reopen(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}

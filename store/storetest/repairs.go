@@ -1,4 +1,4 @@
-package sqlite
+package storetest
 
 import (
 	"context"
@@ -10,11 +10,11 @@ import (
 	"github.com/cellforge/cellforge/book"
 )
 
-// TestRepairsSurviveReopen stores a repair with every document, a care plan holding and a
+// testRepairsSurviveReopen stores a repair with every document, a care plan holding and a
 // use, refuses a link hash twice and a use twice, and reads them all back after reopening;
 // the uses of an estimate past its time and released ones are not live.
-func TestRepairsSurviveReopen(t *testing.T) {
-	s, path := openTest(t)
+func testRepairsSurviveReopen(t *testing.T, opener Opener) {
+	s, path := opener.Open(t)
 	received := t0.Add(time.Minute)
 	express := t0.Add(24 * time.Hour)
 	r := book.Repair{ID: "R-000001", Seq: 1, Serial: "A-1", Kind: "rug", Customer: "Ana", Contact: "ana@example.com",
@@ -61,7 +61,7 @@ func TestRepairsSurviveReopen(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s, err := Open(context.Background(), path, nil)
+	s, err := opener.Reopen(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package sqlite
+package storetest
 
 import (
 	"context"
@@ -8,11 +8,11 @@ import (
 	"github.com/cellforge/cellforge/book"
 )
 
-// TestInsertOperationAt: an operation inserted mid-routing takes its seq, the later ones move
+// testInsertOperationAt: an operation inserted mid-routing takes its seq, the later ones move
 // one place up (their step kept), it can be changed in the same transaction, the state counts
 // count it, and all of it is read back after the store is opened again.
-func TestInsertOperationAt(t *testing.T) {
-	s, path := openTest(t)
+func testInsertOperationAt(t *testing.T, opener Opener) {
+	s, path := opener.Open(t)
 	w := importOrders(t, s, "d1", 0, 1)[0]
 	n := len(w.ops)
 	var id int64
@@ -31,7 +31,7 @@ func TestInsertOperationAt(t *testing.T) {
 		op.State = book.Ready
 		return tx.UpdateOperation(&op)
 	})
-	check := func(s *Store) {
+	check := func(s Store) {
 		t.Helper()
 		mustRead(t, s, func(tx book.ReadTx) error {
 			ops, err := tx.Operations(w.wo.ID)
@@ -68,7 +68,7 @@ func TestInsertOperationAt(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s2, err := Open(context.Background(), path, nil)
+	s2, err := opener.Reopen(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,10 +82,10 @@ func TestInsertOperationAt(t *testing.T) {
 	}
 }
 
-// TestChecksAndNonConformances stores a check and the non-conformance it opened, reads them by
+// testChecksAndNonConformances stores a check and the non-conformance it opened, reads them by
 // operation, work order, id and filter, and stores a decision.
-func TestChecksAndNonConformances(t *testing.T) {
-	s, _ := openTest(t)
+func testChecksAndNonConformances(t *testing.T, opener Opener) {
+	s, _ := opener.Open(t)
 	w := importOrders(t, s, "d1", 0, 1)[0]
 	op := w.ops[0]
 	v, lo, hi := 27.5, 29.0, 31.0

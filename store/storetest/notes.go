@@ -1,4 +1,4 @@
-package sqlite
+package storetest
 
 import (
 	"context"
@@ -8,10 +8,10 @@ import (
 	"github.com/cellforge/cellforge/book"
 )
 
-// TestNotesAndPhotosSurviveReopen stores notes and photo records, some refused by the schema,
+// testNotesAndPhotosSurviveReopen stores notes and photo records, some refused by the schema,
 // and reads them back, by time, after the store is closed and opened again.
-func TestNotesAndPhotosSurviveReopen(t *testing.T) {
-	s, path := openTest(t)
+func testNotesAndPhotosSurviveReopen(t *testing.T, opener Opener) {
+	s, path := opener.Open(t)
 	wos := importOrders(t, s, "d1", 0, 2)
 	a, b := wos[0].ops[0], wos[1].ops[0]
 	hash := "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
@@ -52,7 +52,7 @@ func TestNotesAndPhotosSurviveReopen(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s, err := Open(context.Background(), path, nil)
+	s, err := opener.Reopen(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package sqlite
+package storetest
 
 import (
 	"context"
@@ -8,8 +8,8 @@ import (
 	"github.com/cellforge/cellforge/book"
 )
 
-func TestOwedLabels(t *testing.T) {
-	s, _ := openTest(t)
+func testOwedLabels(t *testing.T, opener Opener) {
+	s, _ := opener.Open(t)
 	wos := importOrders(t, s, "d1", 0, 1)
 	op := wos[0].ops[0]
 	mustWrite(t, s, func(tx book.Tx) error {

@@ -1,0 +1,33 @@
+package postgres
+
+import (
+	"context"
+	"testing"
+
+	"github.com/cellforge/cellforge/store/postgres/pgtest"
+	"github.com/cellforge/cellforge/store/storetest"
+)
+
+// TestConformance runs the suite every store of the book passes (store/storetest) on
+// PostgreSQL, each behaviour on a fresh database.
+func TestConformance(t *testing.T) {
+	storetest.Run(t, storetest.Opener{
+		Open: func(t testing.TB) (storetest.Store, string) {
+			url := pgtest.URL(t)
+			s, err := Open(context.Background(), url, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s, url
+		},
+		Reopen: func(t testing.TB, url string) (storetest.Store, error) {
+			s, err := Open(context.Background(), url, nil)
+			if err != nil {
+				return nil, err
+			}
+			return s, nil
+		},
+		ErrConflict: ErrConflict,
+	})
+}

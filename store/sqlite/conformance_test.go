@@ -1,0 +1,23 @@
+package sqlite
+
+import (
+	"context"
+	"testing"
+
+	"github.com/cellforge/cellforge/store/storetest"
+)
+
+// TestConformance runs the suite every store of the book passes (store/storetest) on SQLite.
+func TestConformance(t *testing.T) {
+	storetest.Run(t, storetest.Opener{
+		Open: func(t testing.TB) (storetest.Store, string) { return openTest(t) },
+		Reopen: func(t testing.TB, path string) (storetest.Store, error) {
+			s, err := Open(context.Background(), path, nil)
+			if err != nil {
+				return nil, err
+			}
+			return s, nil
+		},
+		ErrConflict: ErrConflict,
+	})
+}

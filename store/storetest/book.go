@@ -1,0 +1,964 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cellforge/cellforge/book"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+func testOrdersRoundTrip(t *testing.T, opener Opener) {
+	s, _ := opener.Open(t)
+	const n = 1203 // three chunks of Orders, the last one short
+	want := make(map[string]book.Order)
+	var ids []string
+	mustWrite(t, s, func(tx book.Tx) error {
+		for i := range n {
+			o, _, _, _ := fixture("drop-1", i)
+			o.Due = o.Due.Add(123 * time.Microsecond)
+			o.IntakeAt = time.Date(2025, 2, 3, 4, 5, 6, 7000, time.FixedZone("CET", 3600))
+			if err := tx.InsertOrder(o); err != nil {
+				return err
+			}
+			o.IntakeAt = o.IntakeAt.UTC() // returned in UTC
+			want[o.OrderID] = o
+			ids = append(ids, o.OrderID)
+		}
+		return nil
+	})
+	ids = append(ids, "unknown-1", "unknown-2")
+	mustRead(t, s, func(tx book.ReadTx) error {
+		got, err := tx.Orders(ids)
+		if err != nil {
+			return err
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("Orders returned %d orders, want %d; first %+v", len(got), len(want), got[ids[0]])
+		}
+		for id, o := range want {
+			if got[id] != o {
+				t.Fatalf("order %s = %+v, want %+v", id, got[id], o)
+			}
+		}
+		none, err := tx.Orders(nil)
+		if err != nil || len(none) != 0 {
+			t.Errorf("Orders(nil) = %v, %v", none, err)
+		}
+		return nil
+	})
+}
+
+func testWorkOrderRoundTrip(t *testing.T, opener Opener) {
+	s, _ := opener.Open(t)
+	o, wo, ops, _ := fixture("drop-1", 7)
+	wo.CompletedAt = ptr(t0.Add(48 * time.Hour))
+	ops[1].State, ops[1].Cell, ops[1].Reason, ops[1].Scrapped = book.Paused, "sew-2", "needle broke", 2
+	ops[1].QueuedAt, ops[1].StartedAt = ptr(t0.Add(time.Minute)), ptr(t0.Add(2*time.Minute))
+	ops[3].EndedAt, ops[3].Version = ptr(t0.Add(time.Hour)), 5
+	mustWrite(t, s, func(tx book.Tx) error {
+		if err := tx.InsertOrder(o); err != nil {
+			return err
+		}
+		return tx.InsertWorkOrder(&wo, ops)
+	})
+	if wo.ID == 0 {
+		t.Fatal("InsertWorkOrder left the id 0")
+	}
+	for i, op := range ops {
+		if op.ID == 0 || op.WorkOrder != wo.ID {
+			t.Errorf("operation %d: id %d, work order %d; want an id and %d", i, op.ID, op.WorkOrder, wo.ID)
+		}
+	}
+	mustRead(t, s, func(tx book.ReadTx) error {
+		got, err := tx.WorkOrder(wo.ID)
+		if err != nil {
+			return err
+		}
+		if !sameWorkOrder(got, wo) {
+			t.Errorf("WorkOrder = %+v, want %+v", got, wo)
+		}
+		got, err = tx.WorkOrderByOrder(o.OrderID)
+		if err != nil {
+			return err
+		}
+		if !sameWorkOrder(got, wo) {
+			t.Errorf("WorkOrderByOrder = %+v, want %+v", got, wo)
+		}
+		gotOps, err := tx.Operations(wo.ID)
+		if err != nil {
+			return err
+		}
+		if !sameOperations(gotOps, ops) {
+			t.Errorf("Operations =\n%+v\nwant\n%+v", gotOps, ops)
+		}
+		op, err := tx.Operation(ops[1].ID)
+		if err != nil {
+			return err
+		}
+		if !sameOperation(op, ops[1]) {
+			t.Errorf("Operation = %+v, want %+v", op, ops[1])
+		}
+		if op.StandardTime() != 10*time.Minute+time.Duration(o.Quantity)*4*time.Minute {
+			t.Errorf("standard time %v: durations did not round-trip", op.StandardTime())
+		}
+		none, err := tx.Operations(wo.ID + 1000)
+		if err != nil || len(none) != 0 {
+			t.Errorf("Operations of an unknown work order = %v, %v", none, err)
+		}
+		return nil
+	})
+}
+
+func testNotFound(t *testing.T, opener Opener) {
+	s, _ := opener.Open(t)
+	importOrders(t, s, "drop-1", 0, 1)
+	for _, tc := range []struct {
+		name string
+		call func(tx book.Tx) error
+	}{
+		{"WorkOrder", func(tx book.Tx) error { _, err := tx.WorkOrder(999); return err }},
+		{"WorkOrderByOrder", func(tx book.Tx) error { _, err := tx.WorkOrderByOrder("nope"); return err }},
+		{"Operation", func(tx book.Tx) error { _, err := tx.Operation(999); return err }},
+		{"UpdateWorkOrder", func(tx book.Tx) error { return tx.UpdateWorkOrder(book.WorkOrder{ID: 999}) }},
+		{"UpdateOperation", func(tx book.Tx) error { return tx.UpdateOperation(&book.Operation{ID: 999}) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := s.Write(t.Context(), tc.call)
+			if !errors.Is(err, book.ErrNotFound) {
+				t.Errorf("%s of an unknown id: %v, want book.ErrNotFound", tc.name, err)
+			}
+		})
+	}
+}
+
+func testInsertWorkOrderNeedsOrder(t *testing.T, opener Opener) {
+	s, _ := opener.Open(t)
+	_, wo, ops, _ := fixture("drop-1", 1)
+	err := s.Write(t.Context(), func(tx book.Tx) error { return tx.InsertWorkOrder(&wo, ops) })
+	if err == nil {
+		t.Fatal("work order of an unknown order stored")
+	}
+	if !strings.Contains(err.Error(), fmt.Sprintf("work order %d: no order %q", wo.ID, wo.OrderID)) {
+		t.Errorf("error %q does not name the work order and its order", err)
+	}
+	mustRead(t, s, func(tx book.ReadTx) error {
+		if _, err := tx.WorkOrder(wo.ID); !errors.Is(err, book.ErrNotFound) {
+			t.Errorf("work order of the failed Write: %v", err)
+		}
+		return nil
+	})
+	importOrders(t, s, "drop-1", 0, 1)
+}
+
+func testWorkOrdersFilter(t *testing.T, opener Opener) {
+	s, _ := opener.Open(t)
+	a := importOrders(t, s, "drop-a", 0, 6)
+	b := importOrders(t, s, "drop-b", 0, 4)
+	mustWrite(t, s, func(tx book.Tx) error {
+		for _, w := range []book.WorkOrder{a[1].wo, a[4].wo, b[2].wo} {
+			w.State, w.CompletedAt = book.WorkDone, ptr(t0.Add(time.Hour))
+			if err := tx.UpdateWorkOrder(w); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	ids := func(ws []woOps, is ...int) []int64 {
+		var out []int64
+		for _, i := range is {
+			out = append(out, ws[i].wo.ID)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		f    book.WorkOrderFilter
+		want []int64
+	}{
+		{"all", book.WorkOrderFilter{}, append(ids(a, 0, 1, 2, 3, 4, 5), ids(b, 0, 1, 2, 3)...)},
+		{"drop", book.WorkOrderFilter{Drop: "drop-b"}, ids(b, 0, 1, 2, 3)},
+		{"state", book.WorkOrderFilter{State: book.WorkDone}, append(ids(a, 1, 4), ids(b, 2)...)},
+		{"drop and state", book.WorkOrderFilter{Drop: "drop-a", State: book.WorkOpen}, ids(a, 0, 2, 3, 5)},
+		{"after", book.WorkOrderFilter{Drop: "drop-a", AfterID: a[3].wo.ID}, ids(a, 4, 5)},
+		{"limit", book.WorkOrderFilter{Limit: 3}, ids(a, 0, 1, 2)},
+		{"page", book.WorkOrderFilter{State: book.WorkOpen, AfterID: a[2].wo.ID, Limit: 3}, append(ids(a, 3, 5), ids(b, 0)...)},
+		{"none", book.WorkOrderFilter{Drop: "drop-c"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mustRead(t, s, func(tx book.ReadTx) error {
+				ws, err := tx.WorkOrders(tc.f)
+				if err != nil {
+					return err
+				}
+				var got []int64
+				for _, w := range ws {
+					got = append(got, w.ID)
+				}
+				if !slices.Equal(got, tc.want) {
+					t.Errorf("WorkOrders(%+v) = %v, want %v", tc.f, got, tc.want)
+				}
+				return nil
+			})
+		})
+	}
+}
+
+func testUpdateWorkOrder(t *testing.T, opener Opener) {
+	s, _ := opener.Open(t)
+	w := importOrders(t, s, "drop-1", 0, 2)
+	// both first operations queued at one cell; the second work order is due later
+	mustWrite(t, s, func(tx book.Tx) error {
+		for _, x := range w {
+			op := x.ops[0]
+			op.State, op.Cell = book.Queued, "laser-1"
+			if err := tx.UpdateOperation(&op); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	queueOrder := func() []int64 {
+		var ids []int64
+		mustRead(t, s, func(tx book.ReadTx) error {
+			q, err := tx.Queue("laser-1", 0)
+			for _, e := range q {
+				ids = append(ids, e.WorkOrder)
+			}
+			return err
+		})
+		return ids
+	}
+	if got, want := queueOrder(), []int64{w[0].wo.ID, w[1].wo.ID}; !slices.Equal(got, want) {
+		t.Fatalf("queue before = %v, want %v", got, want)
+	}
+
+	// expediting the second work order moves it to the front of the queue
+	wo := w[1].wo
+	wo.Due = t0.Add(-time.Hour)
+	wo.Priority = 9
+	wo.State = book.WorkScrapped
+	wo.CompletedAt = ptr(t0.Add(time.Minute))
+	mustWrite(t, s, func(tx book.Tx) error { return tx.UpdateWorkOrder(wo) })
+	mustRead(t, s, func(tx book.ReadTx) error {
+		got, err := tx.WorkOrder(wo.ID)
+		if err != nil {
+			return err
+		}
+		if !sameWorkOrder(got, wo) {
+			t.Errorf("WorkOrder = %+v, want %+v", got, wo)
+		}
+		return nil
+	})
+	if got, want := queueOrder(), []int64{w[1].wo.ID, w[0].wo.ID}; !slices.Equal(got, want) {
+		t.Errorf("queue after expediting = %v, want %v", got, want)
+	}
+}
+
+func testUpdateOperation(t *testing.T, opener Opener) {
+	s, _ := opener.Open(t)
+	w := importOrders(t, s, "drop-1", 0, 1)
+	op := w[0].ops[0]
+
+	changed := op
+	changed.State, changed.Cell, changed.Reason, changed.Scrapped = book.Running, "laser-2", "rework", 1
+	changed.QueuedAt, changed.StartedAt, changed.EndedAt = ptr(t0), ptr(t0.Add(time.Second)), ptr(t0.Add(time.Hour))
+	changed.Name, changed.Capability, changed.Quantity = "cut again", "laser-xl", 9
+	changed.UnitTime, changed.Setup = 1500*time.Millisecond, 3*time.Second
+	changed.ChangeoverAttr, changed.ChangeoverValue = "material", "wool"
+	mustWrite(t, s, func(tx book.Tx) error { return tx.UpdateOperation(&changed) })
+	if changed.Version != op.Version+1 {
+		t.Errorf("version after update = %d, want %d", changed.Version, op.Version+1)
+	}
+	mustRead(t, s, func(tx book.ReadTx) error {
+		got, err := tx.Operation(op.ID)
+		if err != nil {
+			return err
+		}
+		if !sameOperation(got, changed) {
+			t.Errorf("Operation =\n%+v\nwant\n%+v", got, changed)
+		}
+		return nil
+	})
+
+	// op is now stale
+	stale := op
+	stale.State = book.Scrapped
+	err := s.Write(t.Context(), func(tx book.Tx) error { return tx.UpdateOperation(&stale) })
+	if !errors.Is(err, opener.ErrConflict) {
+		t.Errorf("update at a stale version: %v, want opener.ErrConflict", err)
+	}
+	if stale.Version != op.Version {
+		t.Errorf("failed update changed the version to %d", stale.Version)
+	}
+	mustRead(t, s, func(tx book.ReadTx) error {
+		got, err := tx.Operation(op.ID)
+		if err != nil {
+			return err
+		}
+		if got.State != book.Running || got.Version != changed.Version {
+			t.Errorf("after a conflict the operation is %s at version %d", got.State, got.Version)
+		}
+		return nil
+	})
+
+	// and clearing the nullable fields stores NULL
+	cleared := changed
+	cleared.QueuedAt, cleared.StartedAt, cleared.EndedAt, cleared.Cell = nil, nil, nil, ""
+	mustWrite(t, s, func(tx book.Tx) error { return tx.UpdateOperation(&cleared) })
+	mustRead(t, s, func(tx book.ReadTx) error {
+		got, err := tx.Operation(op.ID)
+		if err != nil {
+			return err
+		}
+		if !sameOperation(got, cleared) {
+			t.Errorf("Operation =\n%+v\nwant\n%+v", got, cleared)
+		}
+		return nil
+	})
+}
+
+// queueAt sets operations to their state at a cell in one Write.
+func queueAt(t *testing.T, s Store, cell string, changes map[*book.Operation]book.State) {
+	t.Helper()
+	mustWrite(t, s, func(tx book.Tx) error {
+		for op, st := range changes {
+			op.State, op.Cell = st, cell
+			if err := tx.UpdateOperation(op); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func testQueue(t *testing.T, opener Opener) {
+	s, _ := opener.Open(t)
+	mk := func(i, priority int, due time.Duration) book.WorkOrder {
+		o, wo, ops, _ := fixture("drop-1", i)
+		o.Priority, wo.Priority = priority, priority
+		o.Due, wo.Due = t0.Add(due), t0.Add(due)
+		ops[0].State, ops[1].State = book.Pending, book.Pending
+		mustWrite(t, s, func(tx book.Tx) error {
+			if err := tx.InsertOrder(o); err != nil {
+				return err
+			}
+			return tx.InsertWorkOrder(&wo, ops)
+		})
+		return wo
+	}
+	// work orders by due and priority; each has operations seq 0 and 1 at the cell
+	late := mk(1, 0, 5*time.Hour)
+	early := mk(2, 0, time.Hour)
+	earlyUrgent := mk(3, 5, time.Hour)
+	tie := mk(4, 5, time.Hour) // same due and priority as earlyUrgent: by id
+	running := mk(5, 0, 9*time.Hour)
+	paused := mk(6, 0, 8*time.Hour)
+	other := mk(7, 9, 0) // at another cell
+	ready := mk(8, 9, 0) // ready, in no queue
+
+	ops := func(wo book.WorkOrder) []book.Operation {
+		var out []book.Operation
+		mustRead(t, s, func(tx book.ReadTx) error {
+			var err error
+			out, err = tx.Operations(wo.ID)
+			return err
+		})
+		return out
+	}
+	l, e, eu, ti, r, p, o, rd := ops(late), ops(early), ops(earlyUrgent), ops(tie), ops(running), ops(paused), ops(other), ops(ready)
+	queueAt(t, s, "cell-a", map[*book.Operation]book.State{
+		&l[0]: book.Queued, &l[1]: book.Queued,
+		&e[1]: book.Queued, &e[0]: book.Queued,
+		&eu[0]: book.Queued, &ti[1]: book.Queued,
+		&r[2]: book.Running, &p[0]: book.Paused,
+		&e[2]: book.Done, &l[3]: book.Scrapped,
+	})
+	queueAt(t, s, "cell-b", map[*book.Operation]book.State{&o[0]: book.Queued})
+	queueAt(t, s, "", map[*book.Operation]book.State{&rd[0]: book.Ready})
+
+	want := []book.Operation{r[2], p[0], eu[0], ti[1], e[0], e[1], l[0], l[1]}
+	for _, tc := range []struct {
+		name  string
+		limit int
+		want  []book.Operation
+	}{
+		{"all", 0, want},
+		{"limit", 3, want[:3]},
+		{"limit above length", 50, want},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mustRead(t, s, func(tx book.ReadTx) error {
+				q, err := tx.Queue("cell-a", tc.limit)
+				if err != nil {
+					return err
+				}
+				var got []string
+				for _, e := range q {
+					got = append(got, fmt.Sprintf("%d/%d %s", e.WorkOrder, e.Seq, e.State))
+				}
+				var wantS []string
+				for _, op := range tc.want {
+					wantS = append(wantS, fmt.Sprintf("%d/%d %s", op.WorkOrder, op.Seq, op.State))
+				}
+				if !slices.Equal(got, wantS) {
+					t.Errorf("Queue =\n%v\nwant\n%v", got, wantS)
+				}
+				return nil
+			})
+		})
+	}
+	mustRead(t, s, func(tx book.ReadTx) error {
+		q, err := tx.Queue("cell-a", 1)
+		if err != nil {
+			return err
+		}
+		o, _, _, _ := fixture("drop-1", 5)
+		wantEntry := book.QueueEntry{Operation: r[2], OrderID: o.OrderID, Drop: "drop-1", SKU: o.SKU,
+			Priority: 0, Due: t0.Add(9 * time.Hour)}
+		if len(q) != 1 || !sameQueueEntry(q[0], wantEntry) {
+			t.Errorf("first queue entry =\n%+v\nwant\n%+v", q, wantEntry)
+		}
+		q, err = tx.Queue("nowhere", 10)
+		if err != nil || len(q) != 0 {
+			t.Errorf("queue of an unknown cell = %v, %v", q, err)
+		}
+		return nil
+	})
+	// QueueOrder names the same operations in the same order, with their states; QueueEntries
+	// reads the entries of any of them.
+	mustRead(t, s, func(tx book.ReadTx) error {
+		all, err := tx.Queue("cell-a", 0)
+		if err != nil {
+			return err
+		}
+		refs, err := tx.QueueOrder("cell-a")
+		if err != nil {
+			return err
+		}
+		if len(refs) != len(all) {
+			t.Fatalf("QueueOrder holds %d operations, Queue %d", len(refs), len(all))
+		}
+		for i, r := range refs {
+			if r.ID != all[i].ID || r.State != all[i].State {
+				t.Errorf("QueueOrder[%d] = %+v, want %d %s", i, r, all[i].ID, all[i].State)
+			}
+		}
+		picked := []int64{all[5].ID, all[0].ID, 999999}
+		entries, err := tx.QueueEntries(picked)
+		if err != nil {
+			return err
+		}
+		if len(entries) != 2 {
+			t.Fatalf("QueueEntries of 2 operations and a missing id: %d entries", len(entries))
+		}
+		for _, e := range entries {
+			want := all[0]
+			if e.ID == all[5].ID {
+				want = all[5]
+			}
+			if !sameQueueEntry(e, want) {
+				t.Errorf("QueueEntries entry =\n%+v\nwant\n%+v", e, want)
+			}
+		}
+		if refs, err := tx.QueueOrder("nowhere"); err != nil || len(refs) != 0 {
+			t.Errorf("queue order of an unknown cell = %v, %v", refs, err)
+		}
+		return nil
+	})
+}
+
+func testReadyOperations(t *testing.T, opener Opener) {
+	s, _ := opener.Open(t)
+	mk := func(i, priority int, due time.Duration, readySeqs ...int) []book.Operation {
+		o, wo, ops, _ := fixture("drop-1", i)
+		o.Priority, wo.Priority = priority, priority
+		o.Due, wo.Due = t0.Add(due), t0.Add(due)
+		for j := range ops {
+			ops[j].State = book.Pending
+		}
+		for _, seq := range readySeqs {
+			ops[seq].State = book.Ready
+		}
+		mustWrite(t, s, func(tx book.Tx) error {
+			if err := tx.InsertOrder(o); err != nil {
+				return err
+			}
+			return tx.InsertWorkOrder(&wo, ops)
+		})
+		return ops
+	}
+	a := mk(1, 0, 3*time.Hour, 0)
+	b := mk(2, 1, 3*time.Hour, 0, 2) // same due, higher priority
+	c := mk(3, 0, time.Hour, 1)
+	d := mk(4, 0, 3*time.Hour, 0) // ties with a: by work order id
+	mk(5, 9, 0)                   // nothing ready
+	want := []book.Operation{c[1], b[0], b[2], a[0], d[0]}
+	for _, tc := range []struct {
+		name  string
+		limit int
+		want  []book.Operation
+	}{
+		{"all", 0, want},
+		{"limit", 2, want[:2]},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mustRead(t, s, func(tx book.ReadTx) error {
+				got, err := tx.ReadyOperations(tc.limit)
+				if err != nil {
+					return err
+				}
+				if len(got) != len(tc.want) {
+					t.Fatalf("ReadyOperations returned %d, want %d", len(got), len(tc.want))
+				}
+				for i := range got {
+					if got[i].ID != tc.want[i].ID {
+						t.Errorf("entry %d is operation %d/%d, want %d/%d", i, got[i].WorkOrder, got[i].Seq,
+							tc.want[i].WorkOrder, tc.want[i].Seq)
+					}
+				}
+				return nil
+			})
+		})
+	}
+}
+
+func testDropUnits(t *testing.T, opener Opener) {
+	s, _ := opener.Open(t)
+	order := func(id, drop, sku string, qty int) book.Order {
+		return book.Order{OrderID: id, Drop: drop, SKU: sku, Quantity: qty, Due: t0, IntakeAt: t0, Batch: "b"}
+	}
+	mustWrite(t, s, func(tx book.Tx) error {
+		for _, o := range []book.Order{
+			order("1", "fw", "boot", 2), order("2", "fw", "boot", 3), order("3", "fw", "scarf", 1),
+			order("4", "ss", "boot", 7),
+		} {
+			if err := tx.InsertOrder(o); err != nil {
+				return err
+			}
+		}
+		// the transaction sees its own orders
+		got, err := tx.DropUnits("fw")
+		if err != nil {
+			return err
+		}
+		if want := map[string]int{"boot": 5, "scarf": 1}; !maps.Equal(got, want) {
+			t.Errorf("DropUnits inside the Write = %v, want %v", got, want)
+		}
+		return nil
+	})
+	mustWrite(t, s, func(tx book.Tx) error { return tx.InsertOrder(order("5", "fw", "scarf", 4)) })
+	// a failed Write adds nothing
+	s.Write(t.Context(), func(tx book.Tx) error {
+		tx.InsertOrder(order("6", "fw", "boot", 100))
+		return errors.New("abandoned")
+	})
+	for _, tc := range []struct {
+		drop string
+		want map[string]int
+	}{
+		{"fw", map[string]int{"boot": 5, "scarf": 5}},
+		{"ss", map[string]int{"boot": 7}},
+		{"none", map[string]int{}},
+	} {
+		t.Run(tc.drop, func(t *testing.T) {
+			mustRead(t, s, func(tx book.ReadTx) error {
+				got, err := tx.DropUnits(tc.drop)
+				if err != nil {
+					return err
+				}
+				if !maps.Equal(got, tc.want) {
+					t.Errorf("DropUnits(%q) = %v, want %v", tc.drop, got, tc.want)
+				}
+				return nil
+			})
+		})
+	}
+}
+
+func testCellLoads(t *testing.T, opener Opener) {
+	s, _ := opener.Open(t)
+	w := importOrders(t, s, "drop-1", 0, 3)
+	queueAt(t, s, "laser-1", map[*book.Operation]book.State{&w[0].ops[0]: book.Queued, &w[1].ops[0]: book.Running})
+	queueAt(t, s, "laser-2", map[*book.Operation]book.State{&w[2].ops[0]: book.Paused})
+	queueAt(t, s, "sew-1", map[*book.Operation]book.State{&w[0].ops[1]: book.Done}) // done: no load
+	mustRead(t, s, func(tx book.ReadTx) error {
+		got, err := tx.CellLoads()
+		if err != nil {
+			return err
+		}
+		want := []book.CellLoad{
+			{Cell: "laser-1", Load: w[0].ops[0].StandardTime() + w[1].ops[0].StandardTime()},
+			{Cell: "laser-2", Load: w[2].ops[0].StandardTime()},
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("CellLoads = %v, want %v", got, want)
+		}
+		return nil
+	})
+}
+
+func testCompletions(t *testing.T, opener Opener) {
+	s, _ := opener.Open(t)
+	a := importOrders(t, s, "drop-a", 0, 3)
+	b := importOrders(t, s, "drop-b", 0, 1)
+	complete := func(wo book.WorkOrder, at time.Time) {
+		mustWrite(t, s, func(tx book.Tx) error {
+			wo.State, wo.CompletedAt = book.WorkDone, &at
+			if err := tx.UpdateWorkOrder(wo); err != nil {
+				return err
+			}
+			return tx.AppendEvent(&book.Event{At: at, Actor: "cell", Kind: book.EventWorkOrderCompleted,
+				Drop: wo.Drop, OrderID: wo.OrderID, WorkOrder: wo.ID})
+		})
+	}
+	complete(a[2].wo, t0.Add(5*time.Hour))
+	complete(a[0].wo, t0.Add(7*time.Hour))
+	complete(b[0].wo, t0.Add(time.Hour))
+	// other events of a work order are no completion
+	mustWrite(t, s, func(tx book.Tx) error {
+		return tx.AppendEvent(&book.Event{At: t0, Kind: book.EventOperation, WorkOrder: a[1].wo.ID})
+	})
+	mustRead(t, s, func(tx book.ReadTx) error {
+		got, err := tx.Completions("drop-a")
+		if err != nil {
+			return err
+		}
+		want := []book.Completion{
+			{WorkOrder: a[0].wo.ID, OrderID: a[0].wo.OrderID, IntakeAt: t0, CompletedAt: t0.Add(7 * time.Hour)},
+			{WorkOrder: a[2].wo.ID, OrderID: a[2].wo.OrderID, IntakeAt: t0, CompletedAt: t0.Add(5 * time.Hour)},
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("Completions = %+v, want %+v", got, want)
+		}
+		return nil
+	})
+}
+
+func testEvents(t *testing.T, opener Opener) {
+	s, _ := opener.Open(t)
+	w := importOrders(t, s, "drop-1", 0, 2) // events 1 and 2: order.received
+	evs := []book.Event{
+		{At: t0.Add(time.Second), Actor: "dispatcher", Kind: book.EventOperation, Cell: "laser-1",
+			Drop: "drop-1", OrderID: w[0].wo.OrderID, WorkOrder: w[0].wo.ID, Operation: w[0].ops[0].ID,
+			From: book.Ready, To: book.Queued},
+		{At: t0.Add(2 * time.Second), Actor: "laser-1", Kind: book.EventOperation, Cell: "laser-1",
+			WorkOrder: w[1].wo.ID, Operation: w[1].ops[0].ID, From: book.Ready, To: book.Queued},
+		{At: t0.Add(3 * time.Second), Actor: "laser-1", Kind: book.EventOperationScrap, Cell: "laser-2",
+			WorkOrder: w[0].wo.ID, Operation: w[0].ops[0].ID, Reason: "burnt", Quantity: 2},
+		{At: t0.Add(4 * time.Second), Actor: "planner", Kind: book.EventBatchImported, Batch: "batch-2", Quantity: 2},
+	}
+	mustWrite(t, s, func(tx book.Tx) error {
+		for i := range evs {
+			if err := tx.AppendEvent(&evs[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for i, e := range evs {
+		if e.ID != int64(i+3) {
+			t.Errorf("event %d has id %d, want %d", i, e.ID, i+3)
+		}
+	}
+	var all []book.Event
+	mustRead(t, s, func(tx book.ReadTx) error {
+		var err error
+		all, err = tx.Events(book.EventFilter{})
+		return err
+	})
+	if len(all) != 6 || !slices.Equal(all[2:], evs) {
+		t.Fatalf("Events =\n%+v\nwant the received events and\n%+v", all, evs)
+	}
+	if all[0].Kind != book.EventOrderReceived || all[0].WorkOrder != w[0].wo.ID || all[0].Batch != "batch-1" {
+		t.Errorf("first event = %+v", all[0])
+	}
+	ids := func(es ...book.Event) []int64 {
+		var out []int64
+		for _, e := range es {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		f    book.EventFilter
+		want []int64
+	}{
+		{"all", book.EventFilter{}, ids(all...)},
+		{"work order", book.EventFilter{WorkOrder: w[0].wo.ID}, ids(all[0], evs[0], evs[2])},
+		{"operation", book.EventFilter{Operation: w[0].ops[0].ID}, ids(evs[0], evs[2])},
+		{"cell", book.EventFilter{Cell: "laser-1"}, ids(evs[0], evs[1])},
+		{"cell and work order", book.EventFilter{Cell: "laser-1", WorkOrder: w[1].wo.ID}, ids(evs[1])},
+		{"after", book.EventFilter{AfterID: evs[1].ID}, ids(evs[2], evs[3])},
+		{"limit", book.EventFilter{Limit: 2}, ids(all[0], all[1])},
+		{"page", book.EventFilter{WorkOrder: w[0].wo.ID, AfterID: all[0].ID, Limit: 1}, ids(evs[0])},
+		{"none", book.EventFilter{Cell: "sew-1"}, nil},
+		{"kind", book.EventFilter{Kinds: []string{book.EventOrderReceived}}, ids(all[0], all[1])},
+		// the index holds them in kind order: batch, operation, order
+		{"kinds by id", book.EventFilter{Kinds: []string{book.EventOrderReceived, book.EventBatchImported, book.EventOperation}},
+			ids(all[0], all[1], evs[0], evs[1], evs[3])},
+		{"empty kinds", book.EventFilter{Kinds: []string{}}, ids(all...)},
+		{"unknown kind", book.EventFilter{Kinds: []string{"cell.exploded"}}, nil},
+		{"since", book.EventFilter{Since: t0.Add(2 * time.Second)}, ids(evs[1], evs[2], evs[3])},
+		{"since within a microsecond", book.EventFilter{Since: t0.Add(2*time.Second + 500*time.Nanosecond)}, ids(evs[2], evs[3])},
+		{"since after all", book.EventFilter{Since: t0.Add(time.Hour)}, nil},
+		{"kinds since", book.EventFilter{Kinds: []string{book.EventOperation, book.EventOperationScrap}, Since: t0.Add(2 * time.Second)},
+			ids(evs[1], evs[2])},
+		{"kinds since limit", book.EventFilter{Kinds: []string{book.EventBatchImported, book.EventOperation}, Since: t0, Limit: 2},
+			ids(evs[0], evs[1])},
+		{"kinds since page", book.EventFilter{Kinds: []string{book.EventBatchImported, book.EventOperation}, Since: t0, AfterID: evs[1].ID},
+			ids(evs[3])},
+		{"kinds and cell", book.EventFilter{Kinds: []string{book.EventOperation, book.EventOperationScrap}, Cell: "laser-2"}, ids(evs[2])},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mustRead(t, s, func(tx book.ReadTx) error {
+				got, err := tx.Events(tc.f)
+				if err != nil {
+					return err
+				}
+				if !slices.Equal(ids(got...), tc.want) {
+					t.Errorf("Events(%+v) = %v, want %v", tc.f, ids(got...), tc.want)
+				}
+				return nil
+			})
+		})
+	}
+}
+
+func testIdempotency(t *testing.T, opener Opener) {
+	s, _ := opener.Open(t)
+	rec := book.IdempotencyRecord{Principal: "ada", Key: "k1", RequestHash: "h1", Status: 201,
+		Response: []byte(`{"id":1}`), CreatedAt: t0}
+	empty := book.IdempotencyRecord{Principal: "ada", Key: "k2", RequestHash: "h2", Status: 204,
+		Response: nil, CreatedAt: t0.Add(time.Hour)}
+	mustWrite(t, s, func(tx book.Tx) error {
+		if err := tx.PutIdempotency(rec); err != nil {
+			return err
+		}
+		return tx.PutIdempotency(empty)
+	})
+	get := func(principal, key string) (book.IdempotencyRecord, bool) {
+		var got book.IdempotencyRecord
+		var ok bool
+		mustRead(t, s, func(tx book.ReadTx) error {
+			var err error
+			got, ok, err = tx.Idempotency(principal, key)
+			return err
+		})
+		return got, ok
+	}
+	for _, tc := range []struct {
+		name           string
+		principal, key string
+		want           book.IdempotencyRecord
+		ok             bool
+	}{
+		{"stored", "ada", "k1", rec, true},
+		{"empty response", "ada", "k2", book.IdempotencyRecord{Principal: "ada", Key: "k2", RequestHash: "h2",
+			Status: 204, Response: nil, CreatedAt: t0.Add(time.Hour)}, true},
+		{"other principal", "bob", "k1", book.IdempotencyRecord{}, false},
+		{"unknown key", "ada", "k3", book.IdempotencyRecord{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := get(tc.principal, tc.key)
+			if ok != tc.ok || !sameIdempotency(got, tc.want) {
+				t.Errorf("Idempotency(%q, %q) = %+v, %v; want %+v, %v", tc.principal, tc.key, got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+
+	replaced := rec
+	replaced.Status, replaced.Response = 409, []byte("conflict")
+	mustWrite(t, s, func(tx book.Tx) error { return tx.PutIdempotency(replaced) })
+	if got, _ := get("ada", "k1"); !sameIdempotency(got, replaced) {
+		t.Errorf("after replacing: %+v, want %+v", got, replaced)
+	}
+
+	mustWrite(t, s, func(tx book.Tx) error { return tx.ExpireIdempotency(t0.Add(time.Minute)) })
+	if _, ok := get("ada", "k1"); ok {
+		t.Error("record created before the expiry time survived")
+	}
+	if _, ok := get("ada", "k2"); !ok {
+		t.Error("record created after the expiry time was dropped")
+	}
+}
+
+// testOpenOperations: the operations of the open work orders in an id range, in order; a done
+// work order's are left out.
+func testOpenOperations(t *testing.T, opener Opener) {
+	s, _ := opener.Open(t)
+	wos := importOrders(t, s, "drop-1", 0, 5)
+	done := wos[2].wo
+	done.State = book.WorkDone
+	mustWrite(t, s, func(tx book.Tx) error { return tx.UpdateWorkOrder(done) })
+	var got []book.Operation
+	mustRead(t, s, func(tx book.ReadTx) error {
+		var err error
+		got, err = tx.OpenOperations(wos[0].wo.ID, wos[3].wo.ID)
+		return err
+	})
+	var want []book.Operation
+	for _, w := range []woOps{wos[1], wos[3]} {
+		want = append(want, w.ops...)
+	}
+	if !sameOperations(got, want) {
+		t.Errorf("OpenOperations = %+v\nwant %+v", got, want)
+	}
+}
+
+// testFinishedOperations: the operations done or scrapped since a time, by end time and id,
+// with their work orders; operations that have not finished are left out, even with an end
+// time.
+func testFinishedOperations(t *testing.T, opener Opener) {
+	s, _ := opener.Open(t)
+	w := importOrders(t, s, "drop-1", 0, 5)
+	finish := func(op *book.Operation, st book.State, cell string, ended time.Time) {
+		op.State, op.Cell, op.EndedAt = st, cell, &ended
+	}
+	a, b, c, d := &w[0].ops[0], &w[1].ops[0], &w[2].ops[0], &w[3].ops[0]
+	e, f := &w[4].ops[0], &w[4].ops[1]
+	finish(a, book.Done, "laser-1", t0.Add(time.Hour))
+	finish(b, book.Scrapped, "laser-2", t0.Add(2*time.Hour))
+	finish(c, book.Done, "laser-1", t0.Add(time.Hour)) // ends with a: after it, by id
+	finish(d, book.Done, "laser-2", t0.Add(30*time.Minute))
+	finish(e, book.Done, "laser-1", t0.Add(-time.Hour))
+	finish(f, book.Running, "sew-1", t0.Add(3*time.Hour)) // an end time, but running again
+	mustWrite(t, s, func(tx book.Tx) error {
+		for _, op := range []*book.Operation{a, b, c, d, e, f} {
+			if err := tx.UpdateOperation(op); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	entry := func(wo woOps, op *book.Operation) book.QueueEntry {
+		return book.QueueEntry{Operation: *op, OrderID: wo.wo.OrderID, Drop: wo.wo.Drop, SKU: wo.wo.SKU,
+			Priority: wo.wo.Priority, Due: wo.wo.Due}
+	}
+	ea, eb, ec, ed, ee := entry(w[0], a), entry(w[1], b), entry(w[2], c), entry(w[3], d), entry(w[4], e)
+	for _, tc := range []struct {
+		name  string
+		since time.Time
+		limit int
+		want  []book.QueueEntry
+	}{
+		{"since", t0, 0, []book.QueueEntry{ed, ea, ec, eb}},
+		{"limit", t0, 2, []book.QueueEntry{ed, ea}},
+		{"since is inclusive", t0.Add(time.Hour), 0, []book.QueueEntry{ea, ec, eb}},
+		{"since within a microsecond", t0.Add(time.Hour + time.Nanosecond), 0, []book.QueueEntry{eb}},
+		{"zero since", time.Time{}, 0, []book.QueueEntry{ee, ed, ea, ec, eb}},
+		{"none", t0.Add(4 * time.Hour), 10, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mustRead(t, s, func(tx book.ReadTx) error {
+				got, err := tx.FinishedOperations(tc.since, tc.limit)
+				if err != nil {
+					return err
+				}
+				if !slices.EqualFunc(got, tc.want, sameQueueEntry) {
+					t.Errorf("FinishedOperations(%s, %d) =\n%+v\nwant\n%+v", tc.since, tc.limit, got, tc.want)
+				}
+				return nil
+			})
+		})
+	}
+
+	// a Write sees the operations it finished itself
+	mustWrite(t, s, func(tx book.Tx) error {
+		finish(f, book.Done, "sew-1", t0.Add(3*time.Hour))
+		if err := tx.UpdateOperation(f); err != nil {
+			return err
+		}
+		got, err := tx.FinishedOperations(t0.Add(2*time.Hour), 0)
+		if err != nil {
+			return err
+		}
+		want := []book.QueueEntry{eb, entry(w[4], f)}
+		if !slices.EqualFunc(got, want, sameQueueEntry) {
+			t.Errorf("FinishedOperations inside the Write =\n%+v\nwant\n%+v", got, want)
+		}
+		return nil
+	})
+}
+
+// testLosses: the orders that lost units (an operation scrapped some, or a work order was
+// scrapped), by drop; the operations that lost them; an order's work orders, a remake with
+// the work order it makes up for among them.
+func testLosses(t *testing.T, opener Opener) {
+	s, _ := opener.Open(t)
+	a := importOrders(t, s, "drop-a", 0, 4)
+	b := importOrders(t, s, "drop-b", 0, 2)
+	var remake book.WorkOrder
+	mustWrite(t, s, func(tx book.Tx) error {
+		// a-1 scraps 1 unit at its second operation, b-0 its whole work order; a-2 is done,
+		// and so is the first operation of a-3
+		lost := a[1].ops[1]
+		lost.Scrapped, lost.Reason = 1, "needle broke"
+		if err := tx.UpdateOperation(&lost); err != nil {
+			return err
+		}
+		scrapped := b[0].wo
+		scrapped.State = book.WorkScrapped
+		if err := tx.UpdateWorkOrder(scrapped); err != nil {
+			return err
+		}
+		done := a[2].wo
+		done.State = book.WorkDone
+		if err := tx.UpdateWorkOrder(done); err != nil {
+			return err
+		}
+		first := a[3].ops[0]
+		first.State = book.Done
+		if err := tx.UpdateOperation(&first); err != nil {
+			return err
+		}
+		remake = a[1].wo
+		remake.ID, remake.Quantity, remake.RemakeOf = 0, 1, a[1].wo.ID
+		return tx.InsertWorkOrder(&remake, []book.Operation{{Name: "cut", Capability: "laser", Quantity: 1, State: book.Ready}})
+	})
+	mustRead(t, s, func(tx book.ReadTx) error {
+		for _, tc := range []struct {
+			drop string
+			want []string
+		}{
+			{"drop-a", []string{a[1].wo.OrderID}},
+			{"drop-b", []string{b[0].wo.OrderID}},
+			{"", []string{a[1].wo.OrderID, b[0].wo.OrderID}},
+			{"drop-c", nil},
+		} {
+			got, err := tx.OrdersWithLosses(tc.drop)
+			if err != nil {
+				return err
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("OrdersWithLosses(%q) = %v, want %v", tc.drop, got, tc.want)
+			}
+		}
+		ops, err := tx.LostOperations([]int64{a[0].wo.ID, a[1].wo.ID, remake.ID, b[0].wo.ID})
+		if err != nil {
+			return err
+		}
+		if len(ops) != 1 || ops[0].ID != a[1].ops[1].ID || ops[0].Scrapped != 1 || ops[0].Reason != "needle broke" {
+			t.Errorf("LostOperations = %+v, want the second operation of %d, 1 unit", ops, a[1].wo.ID)
+		}
+		wos, err := tx.WorkOrdersOf([]string{a[1].wo.OrderID, b[1].wo.OrderID, "nobody"})
+		if err != nil {
+			return err
+		}
+		if len(wos) != 3 || wos[0].ID != a[1].wo.ID || wos[1].ID != b[1].wo.ID || !sameWorkOrder(wos[2], remake) ||
+			wos[2].RemakeOf != a[1].wo.ID || wos[0].RemakeOf != 0 {
+			t.Errorf("WorkOrdersOf = %+v, want %d, %d and the remake %+v", wos, a[1].wo.ID, b[1].wo.ID, remake)
+		}
+		if none, err := tx.WorkOrdersOf(nil); err != nil || len(none) != 0 {
+			t.Errorf("WorkOrdersOf(nil) = %v, %v", none, err)
+		}
+		return nil
+	})
+}

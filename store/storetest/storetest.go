@@ -1,0 +1,78 @@
+// Package storetest is the conformance suite of the order book's stores: the behaviours every
+// book.Store must have, whatever keeps the data, as tests that store/sqlite and store/postgres
+// both run (TestConformance), so that the two answer alike: the same rows, the same order, the
+// same times to the microsecond, the same errors. What is about one store alone (SQLite's
+// file, its connections, its query plans) stays in that store's own tests.
+//
+// It imports only book and the standard library; it is for tests only.
+package storetest
+
+import (
+	"testing"
+
+	"github.com/cellforge/cellforge/book"
+)
+
+// Store is what the suite asks of a store: the book's reads and writes, and Close. The
+// behaviours of other abilities (the sign-in lockouts) ask for them by type assertion and
+// fail when the store lacks them.
+type Store interface {
+	book.Store
+	Close() error
+}
+
+// Opener opens the stores of the store under test.
+type Opener struct {
+	// Open opens a new, empty store and returns it with its address; it is closed when t
+	// ends (closing it before is harmless).
+	Open func(t testing.TB) (Store, string)
+	// Reopen opens the store at addr again, as a restarted daemon does; the caller closes it.
+	Reopen func(t testing.TB, addr string) (Store, error)
+	// ErrConflict is the store's error for a version mismatch or an order id stored twice.
+	ErrConflict error
+}
+
+// Run runs every behaviour of the suite as a subtest of t on stores o opens.
+func Run(t *testing.T, o Opener) {
+	for _, b := range behaviours {
+		t.Run(b.name, func(t *testing.T) { b.test(t, o) })
+	}
+}
+
+// behaviours are the suite's tests, by name.
+var behaviours = []struct {
+	name string
+	test func(*testing.T, Opener)
+}{
+	{"OrdersRoundTrip", testOrdersRoundTrip},
+	{"WorkOrderRoundTrip", testWorkOrderRoundTrip},
+	{"NotFound", testNotFound},
+	{"InsertWorkOrderNeedsOrder", testInsertWorkOrderNeedsOrder},
+	{"WorkOrdersFilter", testWorkOrdersFilter},
+	{"UpdateWorkOrder", testUpdateWorkOrder},
+	{"UpdateOperation", testUpdateOperation},
+	{"Queue", testQueue},
+	{"ReadyOperations", testReadyOperations},
+	{"DropUnits", testDropUnits},
+	{"CellLoads", testCellLoads},
+	{"Completions", testCompletions},
+	{"Events", testEvents},
+	{"Idempotency", testIdempotency},
+	{"OpenOperations", testOpenOperations},
+	{"FinishedOperations", testFinishedOperations},
+	{"Losses", testLosses},
+	{"WriteRollsBack", testWriteRollsBack},
+	{"WriteCancelled", testWriteCancelled},
+	{"ReadsSeeWholeWrites", testReadsSeeWholeWrites},
+	{"OwedLabels", testOwedLabels},
+	{"OperationLots", testOperationLots},
+	{"NotesAndPhotosSurviveReopen", testNotesAndPhotosSurviveReopen},
+	{"InsertOperationAt", testInsertOperationAt},
+	{"ChecksAndNonConformances", testChecksAndNonConformances},
+	{"RepairsSurviveReopen", testRepairsSurviveReopen},
+	{"SignInFailures", testSignInFailures},
+	{"StopsStore", testStopsStore},
+	{"UnitsStoreAndScrap", testUnitsStoreAndScrap},
+	{"InsertManyUnits", testInsertManyUnits},
+	{"LiveUnitCount", testLiveUnitCount},
+}

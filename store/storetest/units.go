@@ -1,0 +1,228 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/cellforge/cellforge/book"
+)
+
+// unitsOf returns the units of a work order, as "serial#number/order unit seq" with " x<op>:<reason>"
+// for a scrapped one.
+func unitsOf(t *testing.T, s Store, workOrder int64) string {
+	t.Helper()
+	var out []string
+	mustRead(t, s, func(tx book.ReadTx) error {
+		units, err := tx.Units(workOrder)
+		for _, u := range units {
+			v := fmt.Sprintf("%s#%d/%d s%d", u.Serial, u.Number, u.OrderUnit, u.Seq)
+			if u.Scrapped != nil {
+				v += fmt.Sprintf(" x%d:%s", u.Scrapped.Operation, u.Scrapped.Reason)
+			}
+			out = append(out, v)
+		}
+		return err
+	})
+	return strings.Join(out, ", ")
+}
+
+// testUnitsStoreAndScrap stores units, refuses a serial twice (naming the unit that holds
+// it, with nothing of the refused ones stored), finds them by serial and marks the
+// highest-numbered live ones scrapped; the owed labels of a work order carry its units'
+// serials.
+func testUnitsStoreAndScrap(t *testing.T, opener Opener) {
+	s, _ := opener.Open(t)
+	wos := importOrders(t, s, "d1", 3, 5) // quantities 4 and 5
+	a, b := wos[0], wos[1]
+	unit := func(wo book.WorkOrder, n int, serial string, seq int64) book.Unit {
+		return book.Unit{WorkOrder: wo.ID, Number: n, OrderUnit: n, Serial: serial, Seq: seq, CreatedAt: t0}
+	}
+	mustWrite(t, s, func(tx book.Tx) error {
+		return tx.InsertUnits([]book.Unit{unit(a.wo, 1, "A1", 1), unit(a.wo, 2, "A2", 2), unit(a.wo, 3, "A3", 3)})
+	})
+	err := s.Write(context.Background(), func(tx book.Tx) error {
+		return tx.InsertUnits([]book.Unit{unit(b.wo, 1, "B1", 4), unit(b.wo, 2, "A2", 5)})
+	})
+	want := fmt.Sprintf(`unit 2 of work order %d: serial "A2" is unit 2 of work order %d (order "d1-0000003")`, b.wo.ID, a.wo.ID)
+	if !errors.Is(err, book.ErrSerialTaken) || !strings.Contains(err.Error(), want) {
+		t.Errorf("a serial twice = %v, want %s", err, want)
+	}
+	if got := unitsOf(t, s, b.wo.ID); got != "" {
+		t.Errorf("the refused write stored units %s", got)
+	}
+	mustRead(t, s, func(tx book.ReadTx) error {
+		u, err := tx.Unit("A2")
+		if err != nil || u.WorkOrder != a.wo.ID || u.Number != 2 || u.OrderID != "d1-0000003" || u.Drop != "d1" ||
+			u.SKU != a.wo.SKU || !u.CreatedAt.Equal(t0) || u.Scrapped != nil {
+			t.Errorf("Unit(A2) = %+v, %v", u, err)
+		}
+		if _, err := tx.Unit("B1"); !errors.Is(err, book.ErrNotFound) {
+			t.Errorf("Unit(B1) = %v, want not found", err)
+		}
+		if n, err := tx.UnitCount(a.wo.ID); err != nil || n != 3 {
+			t.Errorf("UnitCount = %d, %v; want 3", n, err)
+		}
+		if n, err := tx.LastUnitSeq(); err != nil || n != 3 {
+			t.Errorf("LastUnitSeq = %d, %v; want 3", n, err)
+		}
+		units, err := tx.UnitsOfOrder("d1-0000003")
+		if err != nil || len(units) != 3 || units[2].Serial != "A3" {
+			t.Errorf("UnitsOfOrder = %+v, %v", units, err)
+		}
+		traced, err := tx.TracedUnits([]int64{b.wo.ID, a.wo.ID})
+		if err != nil || len(traced) != 3 || traced[0].Serial != "A1" || traced[2].Serial != "A3" || traced[2].Number != 3 ||
+			traced[2].WorkOrder != a.wo.ID || traced[2].Scrapped != nil {
+			t.Errorf("TracedUnits = %+v, %v", traced, err)
+		}
+		if _, err := tx.TracedUnits(make([]int64, book.MaxWorkOrdersPerRead+1)); err == nil {
+			t.Errorf("TracedUnits of %d work orders is no error", book.MaxWorkOrdersPerRead+1)
+		}
+		return nil
+	})
+
+	op := a.ops[1].ID
+	for _, tc := range []struct {
+		name   string
+		keep   int
+		marked int
+		want   string
+	}{
+		{name: "above the units made: none", keep: 3, marked: 0,
+			want: "A1#1/1 s1, A2#2/2 s2, A3#3/3 s3"},
+		{name: "the highest", keep: 2, marked: 1,
+			want: fmt.Sprintf("A1#1/1 s1, A2#2/2 s2, A3#3/3 s3 x%d:stain", op)},
+		{name: "the scrapped ones stay as they were", keep: 0, marked: 2,
+			want: fmt.Sprintf("A1#1/1 s1 x%[1]d:fire, A2#2/2 s2 x%[1]d:fire, A3#3/3 s3 x%[1]d:stain", op)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reason := map[int]string{2: "stain", 0: "fire"}[tc.keep]
+			mustWrite(t, s, func(tx book.Tx) error {
+				n, err := tx.ScrapUnits(book.UnitsScrapped{WorkOrder: a.wo.ID, Keep: tc.keep, Operation: op, Reason: reason, At: t0})
+				if n != tc.marked {
+					t.Errorf("ScrapUnits marked %d, want %d", n, tc.marked)
+				}
+				return err
+			})
+			if got := unitsOf(t, s, a.wo.ID); got != tc.want {
+				t.Errorf("units = %s, want %s", got, tc.want)
+			}
+		})
+	}
+
+	mustWrite(t, s, func(tx book.Tx) error {
+		return tx.OweLabels(book.LabelsOwed{Cell: "c1", Operation: a.ops[3].ID, First: 2, Last: 3, At: t0})
+	})
+	mustRead(t, s, func(tx book.ReadTx) error {
+		labels, err := tx.OwedLabels("c1", 0)
+		if err != nil || len(labels) != 2 || labels[0].Serial != "A2" || labels[1].Serial != "A3" {
+			t.Errorf("owed labels = %+v, %v; want the serials A2 and A3", labels, err)
+		}
+		return nil
+	})
+}
+
+// unitsPerInsert is how many units one statement of the SQLite store inserts: the behaviour
+// below stores more than two statements' worth, so that a refused serial can be in a later one.
+const unitsPerInsert = 200
+
+// testInsertManyUnits stores units in several statements: all of them, or, when one of a
+// later statement repeats a serial, none, with the repeated serial named.
+func testInsertManyUnits(t *testing.T, opener Opener) {
+	s, _ := opener.Open(t)
+	wos := importOrders(t, s, "d1", 0, 2)
+	many := func(wo book.WorkOrder, n int, serial func(i int) string) []book.Unit {
+		out := make([]book.Unit, n)
+		for i := range out {
+			out[i] = book.Unit{WorkOrder: wo.ID, Number: i + 1, OrderUnit: i + 1, Serial: serial(i), Seq: int64(wo.ID*1000 + int64(i)), CreatedAt: t0}
+		}
+		return out
+	}
+	mustWrite(t, s, func(tx book.Tx) error {
+		return tx.InsertUnits(many(wos[0].wo, 2*unitsPerInsert+50, func(i int) string { return fmt.Sprintf("A%d", i) }))
+	})
+	for _, tc := range []struct {
+		name   string
+		serial func(i int) string
+		want   string
+	}{
+		{name: "a serial stored before, in a later statement", serial: func(i int) string {
+			if i == unitsPerInsert+7 {
+				return "A3"
+			}
+			return fmt.Sprintf("B%d", i)
+		}, want: fmt.Sprintf(`unit %d of work order %d: serial "A3" is unit 4 of work order %d`, unitsPerInsert+8, wos[1].wo.ID, wos[0].wo.ID)},
+		{name: "a serial twice in one statement", serial: func(i int) string {
+			if i == unitsPerInsert+9 {
+				return fmt.Sprintf("B%d", unitsPerInsert+2)
+			}
+			return fmt.Sprintf("B%d", i)
+		}, want: fmt.Sprintf(`unit %d of work order %d: serial "B%d" is also unit %d's`, unitsPerInsert+10, wos[1].wo.ID, unitsPerInsert+2, unitsPerInsert+3)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := s.Write(context.Background(), func(tx book.Tx) error {
+				return tx.InsertUnits(many(wos[1].wo, 2*unitsPerInsert+50, tc.serial))
+			})
+			if !errors.Is(err, book.ErrSerialTaken) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("InsertUnits = %v, want %s", err, tc.want)
+			}
+		})
+	}
+	mustRead(t, s, func(tx book.ReadTx) error {
+		a, err := tx.UnitCount(wos[0].wo.ID)
+		if err != nil || a != 2*unitsPerInsert+50 {
+			t.Errorf("UnitCount(A) = %d, %v; want %d", a, err, 2*unitsPerInsert+50)
+		}
+		if b, err := tx.UnitCount(wos[1].wo.ID); err != nil || b != 0 {
+			t.Errorf("UnitCount(B) = %d, %v; want none stored", b, err)
+		}
+		return nil
+	})
+}
+
+// testLiveUnitCount: a work order's live units are those below its lowest scrapped one.
+func testLiveUnitCount(t *testing.T, opener Opener) {
+	s, _ := opener.Open(t)
+	wos := importOrders(t, s, "d1", 0, 1)
+	wo, op := wos[0].wo.ID, wos[0].ops[0].ID
+	count := func() int {
+		var n int
+		mustRead(t, s, func(tx book.ReadTx) error {
+			var err error
+			n, err = tx.LiveUnitCount(wo)
+			return err
+		})
+		return n
+	}
+	for _, tc := range []struct {
+		name string
+		do   func(tx book.Tx) error
+		want int
+	}{
+		{name: "no unit", do: func(tx book.Tx) error { return nil }, want: 0},
+		{name: "three made", do: func(tx book.Tx) error {
+			var us []book.Unit
+			for n := 1; n <= 3; n++ {
+				us = append(us, book.Unit{WorkOrder: wo, Number: n, OrderUnit: n, Serial: fmt.Sprint("S", n), Seq: int64(n), CreatedAt: t0})
+			}
+			return tx.InsertUnits(us)
+		}, want: 3},
+		{name: "the last scrapped", do: func(tx book.Tx) error {
+			_, err := tx.ScrapUnits(book.UnitsScrapped{WorkOrder: wo, Keep: 2, Operation: op, Reason: "stain", At: t0})
+			return err
+		}, want: 2},
+		{name: "all scrapped", do: func(tx book.Tx) error {
+			_, err := tx.ScrapUnits(book.UnitsScrapped{WorkOrder: wo, Keep: 0, Operation: op, Reason: "fire", At: t0})
+			return err
+		}, want: 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mustWrite(t, s, tc.do)
+			if got := count(); got != tc.want {
+				t.Errorf("LiveUnitCount = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
