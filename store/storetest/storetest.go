@@ -8,6 +8,7 @@
 package storetest
 
 import (
+	"runtime/debug"
 	"testing"
 
 	"github.com/cellforge/cellforge/book"
@@ -32,10 +33,19 @@ type Opener struct {
 	ErrConflict error
 }
 
-// Run runs every behaviour of the suite as a subtest of t on stores o opens.
+// Run runs every behaviour of the suite as a subtest of t on stores o opens. A behaviour that
+// panics fails alone, with the panic and its stack, and the others still run: a store missing
+// a method shows which behaviours it fails rather than stopping the suite at the first.
 func Run(t *testing.T, o Opener) {
 	for _, b := range behaviours {
-		t.Run(b.name, func(t *testing.T) { b.test(t, o) })
+		t.Run(b.name, func(t *testing.T) {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Fatalf("panic: %v\n%s", r, debug.Stack())
+				}
+			}()
+			b.test(t, o)
+		})
 	}
 }
 
