@@ -338,6 +338,8 @@ func queueAt(t *testing.T, s Store, cell string, changes map[*book.Operation]boo
 	})
 }
 
+// testQueue reads a cell's queue: running, then paused, then queued operations by priority,
+// due and id; limited or whole; an unknown cell's empty.
 func testQueue(t *testing.T, opener Opener) {
 	s, _ := opener.Open(t)
 	mk := func(i, priority int, due time.Duration) book.WorkOrder {
@@ -431,14 +433,19 @@ func testQueue(t *testing.T, opener Opener) {
 		}
 		return nil
 	})
-	// QueueOrder names the same operations in the same order, with their states; QueueEntries
-	// reads the entries of any of them.
+	checkQueueOrder(t, s, "cell-a")
+}
+
+// checkQueueOrder checks that QueueOrder names the operations of cell's queue in the order
+// and with the states of Queue, and that QueueEntries reads the entries of any of them.
+func checkQueueOrder(t *testing.T, s Store, cell string) {
+	t.Helper()
 	mustRead(t, s, func(tx book.ReadTx) error {
-		all, err := tx.Queue("cell-a", 0)
+		all, err := tx.Queue(cell, 0)
 		if err != nil {
 			return err
 		}
-		refs, err := tx.QueueOrder("cell-a")
+		refs, err := tx.QueueOrder(cell)
 		if err != nil {
 			return err
 		}

@@ -25,25 +25,33 @@ func asSignIns(t *testing.T, s Store) signIns {
 	return si
 }
 
+// record is what SignInFailures tells of an address.
+type record struct {
+	failures           int
+	last, signedInTime time.Time
+}
+
+// signInRecords returns what SignInFailures tells of person, by address.
+func signInRecords(t *testing.T, s signIns, person string) map[string]record {
+	t.Helper()
+	got := map[string]record{}
+	if err := s.SignInFailures(t.Context(), person, func(client string, n int, last, signedIn time.Time) {
+		got[client] = record{n, last, signedIn}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
 // testSignInFailures counts failed sign-ins by address, forgets the old ones, clears an
 // address at a success and keeps all of it across a restart.
 func testSignInFailures(t *testing.T, opener Opener) {
 	opened, path := opener.Open(t)
 	s := asSignIns(t, opened)
 	ctx := t.Context()
-	type record struct {
-		failures           int
-		last, signedInTime time.Time
-	}
 	read := func(t *testing.T, s signIns, person string) map[string]record {
 		t.Helper()
-		got := map[string]record{}
-		if err := s.SignInFailures(ctx, person, func(client string, n int, last, signedIn time.Time) {
-			got[client] = record{n, last, signedIn}
-		}); err != nil {
-			t.Fatal(err)
-		}
-		return got
+		return signInRecords(t, s, person)
 	}
 	fail := func(t *testing.T, person, client string, at time.Time) {
 		t.Helper()
