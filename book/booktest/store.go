@@ -92,7 +92,7 @@ func Store(t testing.TB, name string) (Backend, string) {
 func Open(t testing.TB, addr string) Backend {
 	t.Helper()
 	if !isURL(addr) {
-		return OpenSQLite(t, addr)
+		return openSQLite(t, addr)
 	}
 	st, err := postgres.Open(context.Background(), addr, nil)
 	if err != nil {
@@ -106,17 +106,8 @@ func isURL(addr string) bool {
 	return strings.HasPrefix(addr, "postgres://") || strings.HasPrefix(addr, "postgresql://")
 }
 
-// SQLite opens a SQLite store in the file name of t's temporary directory, whatever EnvStore
-// says, and returns it with its path; t's cleanup closes it. It is for the tests that are about
-// SQLite's file or methods of its own.
-func SQLite(t testing.TB, name string) (*sqlite.Store, string) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), name)
-	return OpenSQLite(t, path), path
-}
-
-// OpenSQLite opens the SQLite store at path; t's cleanup closes it.
-func OpenSQLite(t testing.TB, path string) *sqlite.Store {
+// openSQLite opens the SQLite store at path; t's cleanup closes it.
+func openSQLite(t testing.TB, path string) *sqlite.Store {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), path, nil)
 	if err != nil {
