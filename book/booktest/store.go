@@ -71,13 +71,23 @@ func kindOf(v string) (string, error) {
 
 // Addr returns the address of a new, empty store of the kind EnvStore chooses, for Open: the
 // file name in t's temporary directory on SQLite, or the URL of a new database on PostgreSQL
-// (dropped when t ends).
+// (dropped when t ends). The PostgreSQL database is a copy of one the store migrated once per
+// test binary, which is faster than migrating each.
 func Addr(t testing.TB, name string) string {
 	t.Helper()
 	if Kind(t) == KindPostgres {
-		return pgtest.URL(t)
+		return pgtest.URLFrom(t, pgtest.Template(t, "book", migrate))
 	}
 	return filepath.Join(t.TempDir(), name)
+}
+
+// migrate opens the PostgreSQL store at url, which migrates its schema, and closes it.
+func migrate(url string) error {
+	st, err := postgres.Open(context.Background(), url, nil)
+	if err != nil {
+		return err
+	}
+	return st.Close()
 }
 
 // Store opens a new store (see Addr) and returns it with its address; t's cleanup closes it.

@@ -48,33 +48,116 @@ var (
 // server CELLFORGE_TEST_POSTGRES names), dropped when t ends.
 func URL(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv(EnvURL)
-	if base == "" {
-		sharedOnce.Do(func() { shared, sharedErr = start(false) })
-		if sharedErr != nil {
-			t.Fatalf("pgtest: %v", sharedErr)
-		}
-		base = shared.AdminURL()
-	}
-	return newDatabase(t, base)
+	return newDatabase(t, admin(t), "")
 }
 
-// newDatabase creates a database on the server of admin, dropped when t ends, and returns its
-// URL.
-func newDatabase(t testing.TB, admin string) string {
+// URLFrom returns the URL of a new database for t that is a copy of template (see Template),
+// dropped when t ends.
+func URLFrom(t testing.TB, template string) string {
 	t.Helper()
+	return newDatabase(t, admin(t), template)
+}
+
+// admin is the URL of the superuser of the server the test binary's databases are made on,
+// started at the first call when CELLFORGE_TEST_POSTGRES is unset.
+func admin(t testing.TB) string {
+	t.Helper()
+	if base := os.Getenv(EnvURL); base != "" {
+		return base
+	}
+	sharedOnce.Do(func() { shared, sharedErr = start(false) })
+	if sharedErr != nil {
+		t.Fatalf("pgtest: %v", sharedErr)
+	}
+	return shared.AdminURL()
+}
+
+var (
+	templatesMu sync.Mutex
+	templates   = map[string]*template{}
+)
+
+type template struct {
+	once sync.Once
+	name string
+	err  error
+}
+
+// Template returns the name of a database made once per test binary and name on the server
+// URL uses, which setup fills through its URL (a schema's migrations, say): copying it for each
+// test (URLFrom) is faster than filling each test's database anew. It lives as long as the
+// server: until the test binary ends, or until the run of CELLFORGE_TEST_POSTGRES's does.
+func Template(t testing.TB, name string, setup func(url string) error) string {
+	t.Helper()
+	if strings.Trim(name, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" || name == "" {
+		t.Fatalf("pgtest: template name %q: want lowercase letters, digits and _", name)
+	}
+	base := admin(t)
+	templatesMu.Lock()
+	tp := templates[name]
+	if tp == nil {
+		tp = &template{}
+		templates[name] = tp
+	}
+	templatesMu.Unlock()
+	tp.once.Do(func() {
+		tp.name = "tpl_" + name + "_" + randomHex()
+		if tp.err = createDatabase(base, tp.name, ""); tp.err != nil {
+			return
+		}
+		if err := setup(databaseURL(base, tp.name)); err != nil {
+			tp.err = fmt.Errorf("filling template %s: %w", tp.name, err)
+		}
+	})
+	if tp.err != nil {
+		t.Fatalf("pgtest: %v", tp.err)
+	}
+	return tp.name
+}
+
+func randomHex() string {
 	var b [6]byte
 	rand.Read(b[:])
-	name := "t_" + hex.EncodeToString(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// createDatabase creates the database name on the server of admin, a copy of template when
+// it is not empty.
+func createDatabase(admin, name, template string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, admin)
 	if err != nil {
-		t.Fatalf("pgtest: connecting to %s: %v", admin, err)
+		return fmt.Errorf("connecting to %s: %w", admin, err)
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("pgtest: creating database: %v", err)
+	sql := "CREATE DATABASE " + name
+	if template != "" {
+		sql += " TEMPLATE " + template
+	}
+	if _, err := conn.Exec(ctx, sql); err != nil {
+		return fmt.Errorf("creating database %s: %w", name, err)
+	}
+	return nil
+}
+
+// databaseURL is the URL of the database name on the server of admin.
+func databaseURL(admin, name string) string {
+	u, err := url.Parse(admin)
+	if err != nil {
+		return admin
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// newDatabase creates a database on the server of admin (a copy of template when it is not
+// empty), dropped when t ends, and returns its URL.
+func newDatabase(t testing.TB, admin, template string) string {
+	t.Helper()
+	name := "t_" + randomHex()
+	if err := createDatabase(admin, name, template); err != nil {
+		t.Fatalf("pgtest: %v", err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -89,12 +172,7 @@ func newDatabase(t testing.TB, admin string) string {
 			t.Logf("pgtest: dropping database %s: %v", name, err)
 		}
 	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
+	return databaseURL(admin, name)
 }
 
 // Server is a PostgreSQL server of a test's own, in a temporary directory, on a loopback port.
@@ -131,7 +209,7 @@ func (s *Server) AdminURL() string {
 }
 
 // Database returns the URL of a new, empty database on s for t, dropped when t ends.
-func (s *Server) Database(t testing.TB) string { return newDatabase(t, s.AdminURL()) }
+func (s *Server) Database(t testing.TB) string { return newDatabase(t, s.AdminURL(), "") }
 
 // Port is the loopback port the server listens on.
 func (s *Server) Port() int { return s.port }

@@ -69,3 +69,26 @@ func TestRemoveStale(t *testing.T) {
 		t.Errorf("after the owner let go, removed %v, want %v", removed, []string{owned})
 	}
 }
+
+// TestTemplate checks that a template is filled once per name and that each database made
+// from it starts as a copy of it, apart from the others.
+func TestTemplate(t *testing.T) {
+	fills := 0
+	fill := func(url string) error {
+		fills++
+		return execOn(url, "CREATE TABLE kept (v int); INSERT INTO kept VALUES (7)")
+	}
+	tpl := Template(t, "pgtest_kept", fill)
+	if again := Template(t, "pgtest_kept", fill); again != tpl || fills != 1 {
+		t.Fatalf("second Template: %q (first %q), %d fills; want the same, 1 fill", again, tpl, fills)
+	}
+	a, b := URLFrom(t, tpl), URLFrom(t, tpl)
+	if err := execOn(a, "UPDATE kept SET v = 8"); err != nil {
+		t.Fatal(err)
+	}
+	for url, want := range map[string]int{a: 8, b: 7} {
+		if got, err := queryInt(url, "SELECT v FROM kept"); err != nil || got != want {
+			t.Errorf("%s: v = %d, %v; want %d", url, got, err, want)
+		}
+	}
+}
