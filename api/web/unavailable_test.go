@@ -11,13 +11,12 @@ import (
 
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/book/booktest"
-	"github.com/cellforge/cellforge/store/sqlite"
 )
 
-// awaySessions are the SQLite store's sessions, unreachable while the book's database is
-// away, as they are when both live in one PostgreSQL database.
+// awaySessions are the store's sessions, unreachable while the book's database is away, as
+// they are when both live in one PostgreSQL database.
 type awaySessions struct {
-	*sqlite.Store
+	booktest.Backend
 	away *booktest.Away
 }
 
@@ -25,14 +24,14 @@ func (s awaySessions) Session(ctx context.Context, tokenHash string) (string, st
 	if s.away.Away() {
 		return "", "", time.Time{}, fmt.Errorf("%w: connection refused", book.ErrUnavailable)
 	}
-	return s.Store.Session(ctx, tokenHash)
+	return s.Backend.Session(ctx, tokenHash)
 }
 
 func (s awaySessions) TouchSession(ctx context.Context, tokenHash string, seen time.Time) (time.Time, error) {
 	if s.away.Away() {
 		return time.Time{}, fmt.Errorf("%w: connection refused", book.ErrUnavailable)
 	}
-	return s.Store.TouchSession(ctx, tokenHash, seen)
+	return s.Backend.TouchSession(ctx, tokenHash, seen)
 }
 
 // wantRetryLater checks that p answers 503 with a Retry-After of a few seconds.

@@ -14,8 +14,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cellforge/cellforge/book"
-	"github.com/cellforge/cellforge/book/booktest"
 	"github.com/cellforge/cellforge/book/intake"
+	"github.com/cellforge/cellforge/configs"
+	"github.com/cellforge/cellforge/configs/profiles"
 	"github.com/cellforge/cellforge/store/postgres/pgtest"
 	"github.com/cellforge/cellforge/store/sqlite"
 )
@@ -59,8 +60,17 @@ func sqliteBook(t *testing.T) string {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	clock := booktest.NewClock(booktest.Start)
-	b := book.New(book.Config{Store: st, Factory: booktest.Parse(t, "factory.yaml", []byte(copyFactory)), Now: clock.Now})
+	// the book's clock, moved by hand (book/booktest imports this package: its tests cannot use it)
+	now := time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
+	catalogue, err := profiles.Catalogue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := configs.Parse("factory.yaml", []byte(copyFactory), catalogue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := book.New(book.Config{Store: st, Factory: f, Now: func() time.Time { return now }})
 	rows, err := intake.NewCSV(strings.NewReader("order_id,sku,quantity,customer\nA,RUG,3,Zoë Quist\nB,RUG,1,Zoë Quist\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +91,7 @@ func sqliteBook(t *testing.T) string {
 		{Operation: ops[0].ID, Action: book.ActionStart}, {Operation: ops[0].ID, Action: book.ActionComplete},
 		{Operation: ops[1].ID, Action: book.ActionStart}, {Operation: ops[1].ID, Action: book.ActionComplete, Good: &two, Reason: "stain"},
 	} {
-		clock.Advance(7*time.Minute + 123*time.Microsecond)
+		now = now.Add(7*time.Minute + 123*time.Microsecond)
 		tr.Actor = "person:ana"
 		if _, err := b.Transition(ctx, tr); err != nil {
 			t.Fatalf("%s operation %d: %v", tr.Action, tr.Operation, err)
@@ -98,16 +108,16 @@ func sqliteBook(t *testing.T) string {
 			return err
 		}(),
 		b.AppendCertificateRevision(ctx, book.CertificateRevision{Serial: "A-1", Number: 1, Form: []byte("{\"revision\":{}}\x00\xff"),
-			Hash: strings.Repeat("0f", 32), IssuedAt: clock.Now()}),
+			Hash: strings.Repeat("0f", 32), IssuedAt: now}),
 		func() error { _, err := b.CellDown(ctx, "pack-1", "belt torn", "person:ana"); return err }(),
 		b.SetCursor(ctx, "telemetry", 42),
-		st.PutSession(ctx, "token-hash", "ana", "operator", clock.Now().Add(8*time.Hour), time.Hour, clock.Now()),
-		st.AddSignInFailure(ctx, "ana", "10.0.0.7", clock.Now(), clock.Now().Add(time.Hour)),
+		st.PutSession(ctx, "token-hash", "ana", "operator", now.Add(8*time.Hour), time.Hour, now),
+		st.AddSignInFailure(ctx, "ana", "10.0.0.7", now, now.Add(time.Hour)),
 	}
 	if err := errors.Join(fill...); err != nil {
 		t.Fatal(err)
 	}
-	fillFloor(t, st, ops[0], clock.Now())
+	fillFloor(t, st, ops[0], now)
 	return path
 }
 
@@ -501,7 +511,11 @@ func TestCopyFromReadsAsSQLite(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pg.Close()
-	lite := booktest.Open(t, path)
+	lite, err := sqlite.Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lite.Close()
 	read := func(st book.Store) []any {
 		var got []any
 		err := st.Read(ctx, func(tx book.ReadTx) error {
