@@ -41,7 +41,7 @@ vet:
 ## the code it runs again is the code the first pass raced (the book, the API, the cells, and
 ## the PostgreSQL store under the conformance suite), what is new to it is which store answers,
 ## and the race detector would make it several times slower in a run that must stay under 20
-## minutes on 2 cores: without it the second pass took 223 s of wall time on 2 shared cores
+## minutes on 2 cores: without it the second pass took 169 to 223 s of wall time on 2 shared cores
 ## (`time scripts/pg.sh make unit-postgres`), against about 16 minutes for the rest of the run.
 unit:
 	scripts/pg.sh $(MAKE) --no-print-directory unit-passes
