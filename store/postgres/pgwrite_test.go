@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -247,4 +248,30 @@ func TestTextOrderIsBytewise(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestTextWithNULFindsNothing: PostgreSQL refuses a text holding a NUL byte, which SQLite
+// compares; a read naming one (a serial "%00" in a unit page's address) finds nothing, as on
+// SQLite, rather than failing.
+func TestTextWithNULFindsNothing(t *testing.T) {
+	st, _ := openTest(t)
+	mustWrite(t, st, func(tx book.Tx) error {
+		return tx.InsertOrder(book.Order{OrderID: "A", Drop: "drop-1", SKU: "sku", Quantity: 1})
+	})
+	err := st.Read(context.Background(), func(tx book.ReadTx) error {
+		if _, err := tx.Unit("A\x00"); !errors.Is(err, book.ErrNotFound) {
+			t.Errorf("Unit(NUL) = %v, want ErrNotFound", err)
+		}
+		if _, err := tx.WorkOrderByOrder("A\x00"); !errors.Is(err, book.ErrNotFound) {
+			t.Errorf("WorkOrderByOrder(NUL) = %v, want ErrNotFound", err)
+		}
+		orders, err := tx.Orders([]string{"A", "\x00", "A\x00"})
+		if _, ok := orders["A"]; err != nil || len(orders) != 1 || !ok {
+			t.Errorf("Orders(A and NULs) = %v, %v, want A alone", orders, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -3,10 +3,13 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/cellforge/cellforge/book"
 )
@@ -23,17 +26,71 @@ func newReadTx(ctx context.Context, tx pgx.Tx) *readTx {
 	return &readTx{ctx: ctx, tx: tx}
 }
 
-// query runs a statement that returns rows; the error is classified (see classify).
+// query runs a statement that returns rows; the error is classified (see classify). A text
+// argument holding a NUL byte, which no PostgreSQL text can hold, selects nothing (see
+// withoutNUL).
 func (t *readTx) query(sql string, args ...any) (pgx.Rows, error) {
+	args, none := withoutNUL(args)
+	if none {
+		return noRows{}, nil
+	}
 	rows, err := t.tx.Query(t.ctx, sql, args...)
 	return rows, classify(err)
 }
 
 // queryRow runs a statement that returns at most one row; its Scan returns pgx.ErrNoRows when
-// there is none.
+// there is none, and when a text argument holds a NUL byte (see withoutNUL).
 func (t *readTx) queryRow(sql string, args ...any) pgx.Row {
+	args, none := withoutNUL(args)
+	if none {
+		return noRows{}
+	}
 	return classifiedRow{t.tx.QueryRow(t.ctx, sql, args...)}
 }
+
+// withoutNUL deals with the texts of a read that hold a NUL byte. PostgreSQL refuses such a
+// text outright, where SQLite compares it; no stored text holds one (the book never writes one,
+// and a copied book refuses one), so it matches nothing, and a read that names one finds what
+// SQLite finds rather than failing (a serial "%00" in a unit page's address is a 404). none
+// tells that a text argument holds one: the read finds nothing. From a list of texts, those
+// that hold one are left out, which changes nothing of what the list matches.
+func withoutNUL(args []any) (out []any, none bool) {
+	out = args
+	cloned := false
+	for i, a := range args {
+		switch v := a.(type) {
+		case string:
+			if holdsNUL(v) {
+				return nil, true
+			}
+		case []string:
+			if !slices.ContainsFunc(v, holdsNUL) {
+				continue
+			}
+			if !cloned {
+				out, cloned = slices.Clone(args), true
+			}
+			out[i] = slices.DeleteFunc(slices.Clone(v), holdsNUL)
+		}
+	}
+	return out, false
+}
+
+func holdsNUL(s string) bool { return strings.IndexByte(s, 0) >= 0 }
+
+// noRows is the answer of a read that can find nothing.
+type noRows struct{}
+
+func (noRows) Close()                                       {}
+func (noRows) Err() error                                   { return nil }
+func (noRows) CommandTag() pgconn.CommandTag                { return pgconn.CommandTag{} }
+func (noRows) FieldDescriptions() []pgconn.FieldDescription { return nil }
+func (noRows) Next() bool                                   { return false }
+func (noRows) Scan(...any) error                            { return pgx.ErrNoRows }
+func (noRows) Values() ([]any, error)                       { return nil, pgx.ErrNoRows }
+func (noRows) RawValues() [][]byte                          { return nil }
+func (noRows) Conn() *pgx.Conn                              { return nil }
+func (noRows) TypeMap() *pgtype.Map                         { return nil }
 
 type classifiedRow struct{ pgx.Row }
 
