@@ -5,6 +5,8 @@
 # the command runs; then the server is stopped and its directory removed, however the command
 # ended. It exits with the command's status.
 # Usage: scripts/pg.sh COMMAND [ARG...]
+# PG_FSYNC=on makes the server wait for the disk at every commit, as a real one does: for
+# benchmarks beside SQLite's synchronous=FULL (make bench); tests leave it off.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -gt 0 ] || { echo "usage: scripts/pg.sh COMMAND [ARG...]" >&2; exit 2; }
@@ -51,13 +53,16 @@ free_port() {
   return 1
 }
 
-# fsync=off: the server lives as long as the run and is never crashed (the tests that kill
-# PostgreSQL start servers of their own), so waiting for the disk would only slow the tests.
+# fsync=off unless PG_FSYNC=on: the server lives as long as the run and is never crashed (the
+# tests that kill PostgreSQL start servers of their own), so waiting for the disk would only
+# slow the tests.
+fsync=${PG_FSYNC:-off}
+[ "$fsync" = on ] || [ "$fsync" = off ] || { echo "pg: PG_FSYNC=$fsync: want on or off" >&2; exit 2; }
 started=0
 for _ in 1 2 3 4 5; do
   port=$(free_port) || break
   if "${as_pg[@]}" "$bin/pg_ctl" start -D "$dir/data" -l "$dir/server.log" -w -t 60 -o \
-    "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$dir -c max_connections=300 -c shared_buffers=128MB -c fsync=off" \
+    "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$dir -c max_connections=300 -c shared_buffers=128MB -c fsync=$fsync" \
     > /dev/null 2>&1; then
     started=1
     break
