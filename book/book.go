@@ -47,9 +47,13 @@ type Book struct {
 
 	// downMu guards down: the cells out of service (in fault or unreachable) and why.
 	// Dispatching skips them. It mirrors what the store holds (CellDown and CellUp write both;
-	// Load reads it at start).
+	// Load reads it at start, Refresh after another process wrote the store).
 	downMu sync.Mutex
 	down   map[string]string
+	// downSync is held for reading by CellDown and CellUp, which change down before their
+	// write and undo the change when it fails, and for writing by readDown, which replaces
+	// down by the store's: a read made while one of them is under way would undo it.
+	downSync sync.RWMutex
 
 	// importMu serializes imports: a batch's window and conflict checks read the book and then
 	// write it, and no other batch may slip in between.

@@ -65,25 +65,7 @@ var ErrFaultReported = errors.New("a fault reported at the cell holds it down un
 // Load reads what the store holds of the cells out of service, so that the dispatcher keeps
 // sending nothing to them after a restart. Call it once, before the book takes work; cells
 // the factory no longer has are ignored.
-func (b *Book) Load(ctx context.Context) error {
-	var down []CellDown
-	err := b.store.Read(ctx, func(tx ReadTx) error {
-		var err error
-		down, err = tx.CellsDown()
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("reading the cells out of service: %w", err)
-	}
-	b.downMu.Lock()
-	defer b.downMu.Unlock()
-	for _, d := range down {
-		if _, ok := b.cells[d.Cell]; ok {
-			b.down[d.Cell] = d.Reason
-		}
-	}
-	return nil
-}
+func (b *Book) Load(ctx context.Context) error { return b.readDown(ctx) }
 
 // CellDownResult says what taking a cell out of service did.
 type CellDownResult struct {
@@ -108,6 +90,8 @@ func (b *Book) CellDown(ctx context.Context, cell, reason string, actor Actor) (
 	if err != nil {
 		return CellDownResult{}, err
 	}
+	b.downSync.RLock()
+	defer b.downSync.RUnlock()
 	b.downMu.Lock()
 	if _, down := b.down[cell]; down {
 		b.downMu.Unlock()
@@ -200,6 +184,8 @@ func (b *Book) CellUp(ctx context.Context, cell string, actor Actor) (CellUpResu
 	if _, ok := b.cells[cell]; !ok {
 		return CellUpResult{}, fmt.Errorf("%w: %s", ErrUnknownCell, cell)
 	}
+	b.downSync.RLock()
+	defer b.downSync.RUnlock()
 	b.downMu.Lock()
 	reason, down := b.down[cell]
 	delete(b.down, cell)

@@ -90,5 +90,6 @@ func (s *notifyingStore) next() <-chan struct{} {
 // last read, not every step in between.
 //
 // Only writes made through this Book are seen; another process writing the same store, or
-// code writing to the Store directly, closes nothing.
+// code writing to the Store directly, closes nothing, until Refresh is called (a daemon calls
+// it when its store tells of another daemon's write).
 func (b *Book) Changed() <-chan struct{} { return b.notify.next() }
