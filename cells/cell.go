@@ -163,6 +163,9 @@ type Status struct {
 	// SlipsOwed counts parcel slips waiting for the printer the cell holds.
 	SlipsOwed int       `json:"slips_owed,omitempty"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// Elsewhere is true when another daemon on the same database drives the cell now: the
+	// status then says nothing more (ask that daemon, or the book).
+	Elsewhere bool `json:"elsewhere,omitempty"`
 }
 
 // New returns the controller of a cell.

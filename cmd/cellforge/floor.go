@@ -2,14 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/cells"
@@ -23,23 +23,33 @@ import (
 	"github.com/cellforge/cellforge/telemetry/collect"
 )
 
-// floor is the running shop floor: the simulated plant when the factory is simulated, a Modbus
-// line per TCP device and per serial line, a driver per device, a controller per cell and the
-// ticket printer.
+// floor is the running shop floor: the simulated plant when the factory is simulated, and the
+// cells in groups, each driven under a lease of the store while this daemon holds it (a crew
+// per group: a Modbus line per TCP device and per serial line, a driver per device, a
+// controller per cell, and the ticket printer with the cell holding it). With SQLite the
+// daemon holds every lease; with PostgreSQL the daemons on the database share the cells out,
+// each cell driven by one of them at a time, and the "site" lease says which one runs what
+// must run once for the whole site (see site).
 type floor struct {
-	log      *slog.Logger
-	plant    *plant.Plant
-	lines    []*modbus.Line
-	machines []*modbus.Device
-	sampled  []machineRef
-	setup    map[string][]string // cell -> its machine's setup phases
-	cells    map[string]*cells.Cell
-	order    []*cells.Cell
-	tickets  *cells.Tickets
-	printers []statusProber
-	health   *health.Metrics
-	closers  []func() error
-	slips    *cells.Cell // the controller of the cell holding the parcel slip printer, nil when none
+	log     *slog.Logger
+	plant   *plant.Plant
+	health  *health.Metrics
+	closers []func() error // the plant's
+	groups  []*cellGroup
+	byCell  map[string]*cellGroup
+	site    *site
+	// build makes a new crew for cells (see floorBuilder.newCrew).
+	build func(cs []configs.Cell) (*crew, error)
+	// refresh reads the book's memory of the store again before a group is taken over.
+	refresh func(ctx context.Context) error
+	// buildMu guards spare and build, which the groups' leases use each from its goroutine.
+	buildMu sync.Mutex
+	// spare holds the crews newFloor built, by group, until a first run takes them.
+	spare map[*cellGroup]*crew
+	// ready holds the runs of the groups prime took, which Run runs first.
+	ready map[*cellGroup]func(ctx context.Context) error
+	// slipPrinter is true when the factory names a parcel slip printer.
+	slipPrinter bool
 }
 
 // floorConfig is what newFloor needs besides the factory.
@@ -47,6 +57,11 @@ type floorConfig struct {
 	Book   *book.Book
 	Health *health.Metrics
 	Logger *slog.Logger
+	// Leases are the store's leases the floor's cells are driven under; Holder names this
+	// daemon among their holders; LeaseTTL is how long a lease lasts without renewal.
+	Leases   leaser
+	Holder   string
+	LeaseTTL time.Duration
 	// SimSpeed is the simulated machines' clock speed.
 	SimSpeed float64
 	// BaseURL is the daemon's address, for the QR code on work tickets.
@@ -55,10 +70,11 @@ type floorConfig struct {
 	SlipURL string
 }
 
-// floorBuilder is the floor as newFloor builds it, with what the constructors of its devices
+// floorBuilder makes the crews of the floor: it holds the factory, the config and how its
+// devices are reached, and the crew being made with what the constructors of its devices
 // need.
 type floorBuilder struct {
-	*floor
+	*crew
 	f   *configs.Factory
 	cfg floorConfig
 	// address and port say where a device and a serial line are reached: at their own address
@@ -77,28 +93,66 @@ type cellBuild struct {
 	cell *cells.Cell
 }
 
-// newFloor builds the floor of f; nothing runs before Run. On error what was opened is closed.
+// newFloor builds the floor of f, a crew for every group of cells (which checks every device
+// of the factory); nothing runs before Run. On error what was opened is closed.
 func newFloor(f *configs.Factory, cfg floorConfig) (_ *floor, err error) {
-	fl := &floor{log: cfg.Logger, cells: map[string]*cells.Cell{}, health: cfg.Health, setup: map[string][]string{}}
+	if cfg.Leases == nil {
+		cfg.Leases, cfg.Holder = soleOwner{}, "this daemon"
+	}
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = configs.DefaultLease
+	}
+	fl := &floor{log: cfg.Logger, health: cfg.Health, byCell: map[string]*cellGroup{},
+		spare: map[*cellGroup]*crew{}, ready: map[*cellGroup]func(context.Context) error{}, refresh: cfg.Book.Refresh,
+		slipPrinter: f.Aftercare != nil && f.Aftercare.SlipPrinter != ""}
 	defer func() {
 		if err != nil {
 			fl.close()
 		}
 	}()
-	b := &floorBuilder{floor: fl, f: f, cfg: cfg,
+	b := &floorBuilder{f: f, cfg: cfg,
 		address: func(d configs.Device) string { return d.Address },
 		port:    func(l configs.SerialLine) string { return l.Port },
 	}
 	if f.Simulate {
-		if err := b.simulate(); err != nil {
+		if err := b.simulate(fl); err != nil {
 			return nil, err
 		}
 	}
-	if b.rtu, err = fl.openRTULines(f, b.port); err != nil {
+	fl.build = b.newCrew
+	names, groups := leaseGroups(f)
+	for i, cs := range groups {
+		g := &cellGroup{cells: cs, lease: newLease(cfg.Leases, names[i], cfg.Holder, cfg.LeaseTTL, cfg.Logger)}
+		for _, c := range cs {
+			g.ids = append(g.ids, c.ID)
+			fl.byCell[c.ID] = g
+		}
+		cr, err := b.newCrew(cs)
+		if err != nil {
+			return nil, err
+		}
+		fl.spare[g] = cr
+		fl.groups = append(fl.groups, g)
+	}
+	fl.site = newSite(newLease(cfg.Leases, siteLease, cfg.Holder, cfg.LeaseTTL, cfg.Logger))
+	return fl, nil
+}
+
+// newCrew makes the drivers and controllers of cells (the cells of one lease). On error what
+// was opened is closed.
+func (b *floorBuilder) newCrew(cs []configs.Cell) (_ *crew, err error) {
+	cr := newCrew(b.cfg.Logger)
+	b.crew, b.tickets, b.slips = cr, nil, nil
+	defer func() {
+		if err != nil {
+			cr.close()
+		}
+	}()
+	if b.rtu, err = cr.openRTULines(b.f, cs, b.port); err != nil {
 		return nil, err
 	}
-	for _, c := range f.Cells {
-		cb := &cellBuild{cfg: cells.Config{Cell: c, Factory: f, Book: cfg.Book, Logger: cfg.Logger.With("component", "cell")}}
+	for _, c := range cs {
+		cb := &cellBuild{cfg: cells.Config{Cell: c, Factory: b.f, Book: b.cfg.Book, Logger: b.cfg.Logger.With("component", "cell")}}
 		for _, d := range c.Devices {
 			kind, ok := deviceKinds[d.Kind]
 			if !ok {
@@ -111,33 +165,33 @@ func newFloor(f *configs.Factory, cfg floorConfig) (_ *floor, err error) {
 		if cb.cell, err = cells.New(cb.cfg); err != nil {
 			return nil, err
 		}
-		fl.cells[c.ID] = cb.cell
+		cr.cells[c.ID] = cb.cell
 		if b.slips == cb {
-			fl.slips = cb.cell
+			cr.slips = cb.cell
 		}
-		fl.order = append(fl.order, cb.cell)
+		cr.order = append(cr.order, cb.cell)
 	}
 	if b.tickets != nil {
-		fl.tickets = cells.NewTickets(cells.TicketsConfig{Book: cfg.Book, Factory: f, Printer: b.tickets,
-			BaseURL: cfg.BaseURL, Logger: cfg.Logger})
+		cr.tickets = cells.NewTickets(cells.TicketsConfig{Book: b.cfg.Book, Factory: b.f, Printer: b.tickets,
+			BaseURL: b.cfg.BaseURL, Logger: b.cfg.Logger})
 	}
-	return fl, nil
+	return cr, nil
 }
 
 // simulate starts the simulated plant of the factory's devices, which are then reached at its
 // ports and lines.
-func (b *floorBuilder) simulate() error {
+func (b *floorBuilder) simulate(fl *floor) error {
 	spec, err := plantSpec(b.f, true, "")
 	if err != nil {
 		return err
 	}
-	b.plant, err = plant.New(spec, plant.Config{Logger: b.cfg.Logger.With("component", "simulator"), Speed: b.cfg.SimSpeed})
+	fl.plant, err = plant.New(spec, plant.Config{Logger: b.cfg.Logger.With("component", "simulator"), Speed: b.cfg.SimSpeed})
 	if err != nil {
 		return fmt.Errorf("starting the simulated plant: %w", err)
 	}
-	b.closers = append(b.closers, b.plant.Close)
-	b.address = func(d configs.Device) string { return b.plant.Addr(d.ID) }
-	b.port = func(l configs.SerialLine) string { return b.plant.Port(l.ID) }
+	fl.closers = append(fl.closers, fl.plant.Close)
+	b.address = func(d configs.Device) string { return fl.plant.Addr(d.ID) }
+	b.port = func(l configs.SerialLine) string { return fl.plant.Port(l.ID) }
 	return nil
 }
 
@@ -216,13 +270,13 @@ func openPrinter[S rawport.Status, J rawport.Job](b *floorBuilder, d configs.Dev
 	return p, nil
 }
 
-// openRTULines opens the serial lines that Modbus devices are on, each at its port (port maps
-// a line to the port it is reached at), and returns them by line id.
-func (fl *floor) openRTULines(f *configs.Factory, port func(configs.SerialLine) string) (map[string]*modbus.Line, error) {
+// openRTULines opens the serial lines that Modbus devices of cells cs are on, each at its
+// port (port maps a line to the port it is reached at), and returns them by line id.
+func (cr *crew) openRTULines(f *configs.Factory, cs []configs.Cell, port func(configs.SerialLine) string) (map[string]*modbus.Line, error) {
 	rtu := map[string]*modbus.Line{}
 	for _, l := range f.SerialLines {
 		modbusLine := false
-		for _, c := range f.Cells {
+		for _, c := range cs {
 			for _, d := range c.Devices {
 				modbusLine = modbusLine || d.SerialLine == l.ID && deviceKinds[d.Kind].profiled
 			}
@@ -237,7 +291,7 @@ func (fl *floor) openRTULines(f *configs.Factory, port func(configs.SerialLine) 
 			return nil, fmt.Errorf("serial line %s: %w", l.ID, err)
 		}
 		rtu[l.ID] = line
-		fl.lines = append(fl.lines, line)
+		cr.lines = append(cr.lines, line)
 	}
 	return rtu, nil
 }
@@ -257,46 +311,6 @@ func (b *floorBuilder) printerConfig(d configs.Device) (rawport.Config, error) {
 	}
 	pcfg.Dial = rawport.DialSerial(b.port(l), mode)
 	return pcfg, nil
-}
-
-// prime reads what the book holds of each cell (out of service, a reported fault) and where
-// the work tickets go on. serve calls it before the API takes work and reports, so that the
-// controllers start where they stopped and no ticket owed is skipped or printed twice.
-func (fl *floor) prime(ctx context.Context) error {
-	for _, c := range fl.order {
-		if err := c.Restore(ctx); err != nil {
-			return err
-		}
-	}
-	if fl.tickets != nil {
-		return fl.tickets.Prime(ctx)
-	}
-	return nil
-}
-
-// Run runs the floor until ctx is cancelled.
-func (fl *floor) Run(ctx context.Context) error {
-	defer fl.close()
-	g, ctx := errgroup.WithContext(ctx)
-	if fl.plant != nil {
-		g.Go(func() error { return fl.plant.Run(ctx) })
-	}
-	for _, l := range fl.lines {
-		g.Go(func() error { return l.Run(ctx) })
-	}
-	for _, m := range fl.machines {
-		g.Go(func() error { return m.Run(ctx) })
-	}
-	for _, c := range fl.order {
-		g.Go(func() error { return c.Run(ctx) })
-	}
-	if fl.tickets != nil {
-		g.Go(func() error { return fl.tickets.Run(ctx) })
-	}
-	for _, p := range fl.printers {
-		g.Go(func() error { return probe(ctx, p, printerProbeEvery) })
-	}
-	return g.Wait()
 }
 
 // printerProbeEvery is how often an idle printer's status is read, so that its health (paper
@@ -328,19 +342,14 @@ func probe(ctx context.Context, p statusProber, every time.Duration) error {
 	}
 }
 
-func (fl *floor) close() {
-	for _, c := range fl.closers {
-		if err := c(); err != nil {
-			fl.log.Warn("closing", "err", err)
-		}
-	}
-	fl.closers = nil
-}
-
 // CellStatus returns what cell id is doing.
+// While another daemon drives the cell, the status says so (Elsewhere) and nothing more.
 func (fl *floor) CellStatus(id string) (cells.Status, bool) {
-	c, ok := fl.cells[id]
-	if !ok {
+	c, err := fl.controller(id)
+	switch {
+	case errors.Is(err, errDrivenElsewhere):
+		return cells.Status{Cell: id, Elsewhere: true}, true
+	case err != nil:
 		return cells.Status{}, false
 	}
 	return c.Status(), true
@@ -349,9 +358,9 @@ func (fl *floor) CellStatus(id string) (cells.Status, bool) {
 // ResetCell clears cell id's fault, the reported one and its machine's, recording who did it
 // (by) and what they did (note).
 func (fl *floor) ResetCell(ctx context.Context, id, by, note string) error {
-	c, ok := fl.cells[id]
-	if !ok {
-		return fmt.Errorf("%w: %s", book.ErrUnknownCell, id)
+	c, err := fl.controller(id)
+	if err != nil {
+		return err
 	}
 	return c.Reset(ctx, book.Actor(by), note)
 }
@@ -359,9 +368,9 @@ func (fl *floor) ResetCell(ctx context.Context, id, by, note string) error {
 // ReportFault records a fault a person reported at a cell: its controller takes the cell down
 // until ResetCell.
 func (fl *floor) ReportFault(ctx context.Context, cell, code, by string) error {
-	c, ok := fl.cells[cell]
-	if !ok {
-		return fmt.Errorf("%w: %s", book.ErrUnknownCell, cell)
+	c, err := fl.controller(cell)
+	if err != nil {
+		return err
 	}
 	return c.ReportFault(ctx, code, by)
 }
@@ -369,9 +378,9 @@ func (fl *floor) ReportFault(ctx context.Context, cell, code, by string) error {
 // ReprintLabel prints the label of a unit of an operation that ran at a cell again and returns
 // its serial.
 func (fl *floor) ReprintLabel(ctx context.Context, cell string, op int64, unit int) (string, error) {
-	c, ok := fl.cells[cell]
-	if !ok {
-		return "", fmt.Errorf("%w: %s", book.ErrUnknownCell, cell)
+	c, err := fl.controller(cell)
+	if err != nil {
+		return "", err
 	}
 	return c.ReprintLabel(ctx, op, unit)
 }
@@ -403,10 +412,15 @@ func (l labelPrinter) PrintSlip(ctx context.Context, s cells.Slip) error {
 // ReprintSlip prints a repair's parcel slip again, at the cell holding the slip printer; owed
 // true with an error means the slip is owed and prints once the printer answers.
 func (fl *floor) ReprintSlip(ctx context.Context, id string) (owed bool, err error) {
-	if fl.slips == nil {
-		return false, cells.ErrNoSlipPrinter
+	for _, g := range fl.groups {
+		if cr := g.driving(); cr != nil && cr.slips != nil {
+			return cr.slips.ReprintSlip(ctx, id)
+		}
 	}
-	return fl.slips.ReprintSlip(ctx, id)
+	if fl.slipPrinter {
+		return false, fmt.Errorf("reprinting the parcel slip of repair %s: %w", id, errDrivenElsewhere)
+	}
+	return false, cells.ErrNoSlipPrinter
 }
 
 // ticketPrinter adapts the ESC/POS driver to the ticket printer.
@@ -433,14 +447,22 @@ func (fl *floor) Down(cell string) bool {
 
 // Setup reports whether a cell's machine is in one of its profile's setup phases.
 func (fl *floor) Setup(cell string) bool {
-	st, ok := fl.CellStatus(cell)
-	return ok && slices.Contains(fl.setup[cell], st.Machine)
+	g, ok := fl.byCell[cell]
+	if !ok {
+		return false
+	}
+	cr := g.driving()
+	if cr == nil {
+		return false
+	}
+	st := cr.cells[cell].Status()
+	return slices.Contains(cr.setup[cell], st.Machine)
 }
 
-// Samples returns every machine's latest polled values, for telemetry.
+// Samples returns the latest polled values of every machine this daemon drives, for telemetry.
 func (fl *floor) Samples() []collect.DeviceSample {
 	var out []collect.DeviceSample
-	for _, m := range fl.sampled {
+	for _, m := range fl.sampled() {
 		for name, s := range m.dev.Latest() {
 			out = append(out, collect.DeviceSample{Cell: m.cell, Device: m.device, Metric: metricName(name), Value: s.Value, Time: s.Time})
 		}

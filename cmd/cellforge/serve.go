@@ -121,6 +121,7 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 	defaultProvenanceURL(factory, ln.Addr().String(), logger)
 	fl, err := newFloor(factory, floorConfig{
 		Book: b, Health: devices, Logger: logger, SimSpeed: f.simSpeed, BaseURL: "http://" + ln.Addr().String(),
+		Leases: leasesOf(st), Holder: holderName(), LeaseTTL: factory.Store.Lease,
 		SlipURL: ownBaseURL(factory.Hosts, ln.Addr().String()) + "/manager/repairs/{id}",
 	})
 	if err != nil {
@@ -132,6 +133,7 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 		return err
 	}
 	defer tel.close()
+	tel.underSite(fl.site)
 	if err := tel.register(reg); err != nil {
 		return err
 	}
@@ -159,7 +161,8 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 	input := []part{
 		{name: "http", run: func(ctx context.Context) error { return srv.Serve(ctx, ln) }, bound: httpStopBound},
 		{name: "pages", run: pages.Run, bound: quickStopBound},
-		{name: "housekeeping", run: func(ctx context.Context) error { return housekeeping(ctx, b, st, logger) }, bound: quickStopBound},
+		{name: "housekeeping", run: fl.site.duty("housekeeping", nil, func(ctx context.Context) error { return housekeeping(ctx, b, st, logger) }), bound: quickStopBound},
+		{name: "other-daemons", run: func(ctx context.Context) error { return hearOthers(ctx, st, b, logger) }, bound: quickStopBound},
 		{name: "oee-warm", run: func(ctx context.Context) error { return warmOEE(ctx, b, logger) }, bound: quickStopBound},
 	}
 	if plan != nil {

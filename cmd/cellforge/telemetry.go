@@ -38,7 +38,9 @@ type telemetryStack struct {
 	bridge    *bridge.Bridge
 	bridgeID  string // the bridge's MQTT client id
 	collector *collect.Collector
-	queues    map[string]*buffer.Queue // by name: publish, bridge
+	// collect runs the collector; nil: collector.Run (see underSite).
+	collect func(ctx context.Context) error
+	queues  map[string]*buffer.Queue // by name: publish, bridge
 }
 
 // newTelemetry builds the telemetry of f, keeping its queues under dataDir/telemetry. On error
@@ -158,7 +160,7 @@ func (t *telemetryStack) prime(ctx context.Context) error { return t.collector.P
 // the queues once every part has returned.
 func (t *telemetryStack) stages() [][]part {
 	out := [][]part{
-		{{name: "telemetry-collector", run: t.collector.Run, bound: quickStopBound}},
+		{{name: "telemetry-collector", run: t.runCollector, bound: quickStopBound}},
 		// The publisher waits up to its timeout for the broker to acknowledge "offline".
 		{{name: "mqtt-publisher", run: t.publisher.Run, bound: mqttTimeout + quickStopBound}},
 	}
@@ -171,6 +173,14 @@ func (t *telemetryStack) stages() [][]part {
 		out = append(out, []part{{name: "mqtt-broker", run: t.broker.Run, bound: quickStopBound}})
 	}
 	return out
+}
+
+// runCollector runs the collector until ctx ends, as a site duty when underSite made it one.
+func (t *telemetryStack) runCollector(ctx context.Context) error {
+	if t.collect != nil {
+		return t.collect(ctx)
+	}
+	return t.collector.Run(ctx)
 }
 
 // bridgeDrain is how long the bridge, told to stop, goes on taking what the embedded broker
