@@ -102,6 +102,9 @@ type Loom struct {
 	pattern   uint16
 	target    uint16
 	units     uint16
+	// jobs counts the jobs started since New, made the units woven since New: a master that
+	// sends a job twice, or has a unit woven twice, shows in them.
+	jobs, made int
 	// work is the progress into the current unit in nanoseconds of weaving
 	// at one pick per minute: a unit is done at UnitTime*DefaultSpeed. Kept
 	// as an integer so progress does not drift with the tick rate.
@@ -155,6 +158,13 @@ func (l *Loom) Run(ctx context.Context) error {
 	}
 }
 
+// Counts returns how many jobs the loom was given since New, and how many units it wove.
+func (l *Loom) Counts() (jobs, made int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.jobs, l.made
+}
+
 // InjectFault puts the loom in fault with code, from any state: weaving
 // stops until the master sets the fault reset coil. A code of FaultNone is
 // ignored.
@@ -190,6 +200,7 @@ func (l *Loom) step() {
 			l.target = target
 			l.units = 0
 			l.work = 0
+			l.jobs++
 		}
 	}
 	l.publish()
@@ -220,6 +231,7 @@ func (l *Loom) advance(now time.Time) {
 	for l.work >= per && l.units < l.target {
 		l.work -= per
 		l.units++
+		l.made++
 	}
 	if l.units >= l.target {
 		l.work = 0

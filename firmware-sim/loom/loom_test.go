@@ -226,7 +226,7 @@ func TestJobRunsToDone(t *testing.T) {
 }
 
 func TestNewJobFromDoneResetsCounts(t *testing.T) {
-	_, m := start(t, fastConfig())
+	l, m := start(t, fastConfig())
 	m.job(1, 4)
 	m.waitFor("first job done", func(s status) bool { return s.state == int(loom.StateDone) })
 	m.job(2, 2)
@@ -235,6 +235,16 @@ func TestNewJobFromDoneResetsCounts(t *testing.T) {
 	})
 	if s.units != 2 || s.picks != 2*picksPerUnit {
 		t.Fatalf("second job of 2 units ended with %d units and %d picks", s.units, s.picks)
+	}
+	if jobs, made := l.Counts(); jobs != 2 || made != 6 {
+		t.Fatalf("counts after jobs of 4 and 2 units: %d jobs, %d made; want 2 and 6", jobs, made)
+	}
+	// a start without a target is no job
+	m.write("4", 0, 3, 0)
+	m.write("0", 0, 1)
+	m.waitFor("the start coil taken", func(status) bool { return m.read("0", 3)[0] == 0 })
+	if jobs, _ := l.Counts(); jobs != 2 {
+		t.Fatalf("a start without a target counted as job %d", jobs)
 	}
 }
 

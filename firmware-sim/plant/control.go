@@ -179,8 +179,9 @@ func (p *Plant) status(d *device) DeviceStatus {
 	switch {
 	case d.loom != nil:
 		b := d.loom.Bank()
+		jobs, made := d.loom.Counts()
 		s.Machine = map[string]float64{"state": float64(b.Input(0)), "fault_code": float64(b.Input(1)),
-			"units": float64(b.Input(5)), "pattern": float64(b.Input(6))}
+			"units": float64(b.Input(5)), "pattern": float64(b.Input(6)), "jobs": float64(jobs), "made": float64(made)}
 	case d.dye != nil:
 		st := d.dye.Status()
 		s.Machine = map[string]float64{"state": float64(st.State), "fault_code": float64(st.FaultCode),
