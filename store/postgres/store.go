@@ -235,13 +235,14 @@ func (s *Store) listen(ctx context.Context, fn func()) error {
 		return err
 	}
 	// a connection that listened is not given back to the pool
-	defer conn.Hijack().Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN "+changesChannel); err != nil {
+	pc := conn.Hijack()
+	defer pc.Close(context.WithoutCancel(ctx))
+	if _, err := pc.Exec(ctx, "LISTEN "+changesChannel); err != nil {
 		return err
 	}
 	fn()
 	for {
-		n, err := conn.Conn().WaitForNotification(ctx)
+		n, err := pc.WaitForNotification(ctx)
 		if err != nil {
 			return err
 		}
