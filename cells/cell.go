@@ -47,6 +47,9 @@ type Book interface {
 	// Changed returns a channel closed at the book's next write: a cell without a machine reads
 	// its queue again only then.
 	Changed() <-chan struct{}
+	// The operation whose job was last sent to the machine (see jobCursor).
+	Cursor(ctx context.Context, name string) (after int64, ok bool, err error)
+	SetCursor(ctx context.Context, name string, after int64) error
 }
 
 var _ Book = (*book.Book)(nil)
@@ -573,6 +576,10 @@ func (c *Cell) runJob(ctx context.Context, head *book.QueueEntry, v machineView)
 		c.adopt([]book.QueueEntry{*head}, v) // a cell runs one operation at a time
 		return nil
 	}
+	j, err := c.adoptFinished(ctx, head, v)
+	if err != nil {
+		return err
+	}
 	if j == nil || j.stop {
 		if !v.ready() {
 			return nil
@@ -591,6 +598,7 @@ func (c *Cell) runJob(ctx context.Context, head *book.QueueEntry, v machineView)
 		if err := c.cfg.Machine.Command(ctx, configs.CommandStart, params); err != nil {
 			return fmt.Errorf("starting operation %d on device %s: %w", head.ID, c.cfg.Device, err)
 		}
+		c.recordSent(ctx, head.ID)
 		// A job sent again after a pause or a fault goes on with the readings the book holds.
 		c.job = &job{op: head.ID, base: head.UnitsDone, sentAt: c.now()}
 		c.log.Info("job sent to the machine", "operation", head.ID, "units", left)

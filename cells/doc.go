@@ -43,7 +43,9 @@
 //     the controller paused an operation for is resumed by the controller when the machine
 //     recovers; an operation a person paused stays paused until a person resumes it. A
 //     machine that went on with its job while the connection was lost, or ended it, is not
-//     sent it again: its count and its end go on being recorded.
+//     sent it again: its count and its end go on being recorded. So is one found done by a
+//     controller that starts after a restart, or on another daemon taking the cell over, when
+//     the book records the head's job as the last sent to it (see jobs.go).
 //   - A fault a person reports ([Cell.ReportFault]) beats the machine's word: the cell goes
 //     down as for a machine fault (a machine still working is stopped) and stays down, even
 //     while the machine reports no fault, until [Cell.Reset]. A manual cell goes down and
