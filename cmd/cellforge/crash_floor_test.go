@@ -63,7 +63,7 @@ tokens:
 
 // startSim runs cellforge sim for a config and returns the address of its fault control API.
 // The simulated machines run speed times faster than the wall clock.
-func startSim(t *testing.T, config string, speed int) string {
+func startSim(t testing.TB, config string, speed int) string {
 	t.Helper()
 	cmd := exec.Command(binary(t), "sim", "--config", config, "--control", "127.0.0.1:0", "--speed", strconv.Itoa(speed))
 	stdout, err := cmd.StdoutPipe()

@@ -25,7 +25,7 @@ var (
 )
 
 // binary builds cellforge once per test run.
-func binary(t *testing.T) string {
+func binary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "cellforge-bin-")
@@ -68,7 +68,7 @@ var servingLine = regexp.MustCompile(`on (http://\S+)`)
 
 // startDaemon starts cellforge serve on a free loopback port and waits until it answers.
 // extra flags follow the others.
-func startDaemon(t *testing.T, config, data string, extra ...string) *daemon {
+func startDaemon(t testing.TB, config, data string, extra ...string) *daemon {
 	t.Helper()
 	args := append([]string{"serve", "--config", config, "--data", data, "--listen", "127.0.0.1:0"}, extra...)
 	cmd := exec.Command(binary(t), args...)

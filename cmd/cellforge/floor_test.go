@@ -41,7 +41,7 @@ type simDevice struct {
 }
 
 // get reads path with the daemon's reader token.
-func (d *daemon) get(t *testing.T, path string, out any) {
+func (d *daemon) get(t testing.TB, path string, out any) {
 	t.Helper()
 	if code, err := request(context.Background(), "GET", d.url+path, d.reader, "", nil, out); err != nil || code != 200 {
 		t.Fatalf("GET %s: %d %v", path, code, err)
