@@ -16,14 +16,16 @@
 # scripts/bench.sh repairs with the telemetry collector's read of the repair measures,
 # scripts/bench.sh margin with the margin of a drop of 10,000 orders, scripts/bench.sh oee with
 # OEE and the Pareto of stop reasons over a year of 20 cells, in the book and through the API,
-# scripts/bench.sh postgres with the order book on PostgreSQL beside SQLite.
+# scripts/bench.sh postgres with the order book on PostgreSQL beside SQLite, scripts/bench.sh
+# takeover with the time two daemons on one PostgreSQL database take to hand the floor over.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 only=${1:-}
 [ -z "$only" ] || [ "$only" = import ] || [ "$only" = photos ] || [ "$only" = unitpage ] || [ "$only" = promise ] ||
   [ "$only" = repairs ] || [ "$only" = margin ] || [ "$only" = oee ] || [ "$only" = postgres ] ||
-  { echo "usage: scripts/bench.sh [import|photos|unitpage|promise|repairs|margin|oee|postgres]" >&2; exit 2; }
+  [ "$only" = takeover ] ||
+  { echo "usage: scripts/bench.sh [import|photos|unitpage|promise|repairs|margin|oee|postgres|takeover]" >&2; exit 2; }
 B=$root/.bench
 rm -rf "$B"
 mkdir -p "$B"
@@ -439,6 +441,55 @@ if [ "$only" = oee ]; then
   exit 0
 fi
 
+# The takeover (cmd/cellforge, BenchmarkTakeover): two daemons on one PostgreSQL database (a
+# server of the test binary's own, started by store/postgres/pgtest) and one floor of four looms
+# simulated by a `cellforge sim` of its own; the daemon driving every cell is killed with SIGKILL
+# while the looms weave, and the time to the other driving every cell is measured.
+takeover_section() {
+  echo "== takeover: kill -9 of the daemon driving the floor to the other driving every cell"
+  scripts/deps.sh postgresql
+  go test -run '^$' -bench 'BenchmarkTakeover' -benchtime 1x -count 7 ./cmd/cellforge/ | tee "$B/go-takeover.txt"
+  # tk UNIT: every run's metric UNIT, one a line, sorted.
+  tk() {
+    awk -v unit="$1" '/^BenchmarkTakeover/ { for (i = 3; i < NF; i++) if ($(i + 1) == unit) print $i }' "$B/go-takeover.txt" |
+      sort -g | grep . || { echo "bench: no $1 in $B/go-takeover.txt" >&2; exit 1; }
+  }
+  local runs med max lease
+  runs=$(tk takeover-s | wc -l)
+  med=$(tk takeover-s | awk '{ a[NR] = $1 } END { printf "%.2f", a[int((NR + 1) / 2)] }')
+  max=$(tk takeover-s | tail -1 | awk '{ printf "%.2f", $1 }')
+  lease=$(tk lease-s | tail -1 | awk '{ printf "%g", $1 }')
+  cat > "$B/takeover.md" <<MD
+## Two daemons: the takeover after a kill -9
+
+Two \`cellforge serve\` on one PostgreSQL database (\`--store postgres://...\`, each its own data
+directory with the signing key and the photos shared), one floor of four looms simulated by
+\`cellforge sim\` in its own process, the factory's lease **${lease} s** (\`store: lease:\`, the
+shortest the file takes; the default is 5 s). Daemon A drives every cell, the looms weave
+orders imported through B; A is killed with SIGKILL, and the time is measured from the kill to
+B's \`GET /api/v1/cells\` showing every cell driven by B (polled every 20 ms). B asks for a
+lease every third of the lease's time, and gets it once A's last renewal has lasted the lease,
+by the database's clock; it then reads the book and the looms before it sends anything.
+Command: \`go test -run '^\$' -bench 'BenchmarkTakeover' -benchtime 1x -count 7 ./cmd/cellforge/\`
+(\`scripts/bench.sh takeover\` runs this section alone), ${runs} runs:
+
+| lease | takeover, median | takeover, longest |
+| --- | --- | --- |
+| ${lease} s | **${med} s** | ${max} s |
+
+Aim: every cell driven again within the lease and a third of it, plus a second to start: $(awk -v m="$max" -v l="$lease" 'BEGIN { print (m <= l * 4 / 3 + 1 ? "met" : "**missed**") }').
+
+\`\`\`
+$(grep -E '^Benchmark' "$B/go-takeover.txt")
+\`\`\`
+MD
+}
+if [ "$only" = takeover ]; then
+  takeover_section
+  cat "$B/takeover.md"
+  exit 0
+fi
+
 echo "== building"
 go build -o "$B/cellforge" ./cmd/cellforge
 go build -o "$B/load" ./cmd/cellforge-load
@@ -527,6 +578,7 @@ promise_section
 repairs_section
 margin_section
 oee_section
+takeover_section
 
 # Telemetry against a real Mosquitto and a real InfluxDB 1.8, started by the tests' harness on
 # loopback ports (installed by scripts/deps.sh when missing).
@@ -1227,6 +1279,8 @@ $(cat "$B/repairs.md")
 $(cat "$B/margin.md")
 
 $(cat "$B/oee.md")
+
+$(cat "$B/takeover.md")
 
 $(cat "$B/sched.md")
 
