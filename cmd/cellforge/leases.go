@@ -184,7 +184,8 @@ func (l *lease) hold(ctx context.Context, run func(ctx context.Context) error) e
 // for the lease every ttl/3 while another daemon holds it; once it holds it, take reads what
 // the work starts from and returns the work, which runs until the lease is lost or ctx ends.
 // ready, when not nil, is work readied under a lease already held (see floor.prime). On the
-// way out the lease is released. An error of take or of the work stops keep with it.
+// way out the lease is released. A take that fails gives the lease up for a while (another
+// daemon may take the work); an error of the work stops keep with it.
 func (l *lease) keep(ctx context.Context, ready func(ctx context.Context) error,
 	take func(ctx context.Context) (func(ctx context.Context) error, error)) error {
 	defer l.release(ctx)
@@ -198,7 +199,13 @@ func (l *lease) keep(ctx context.Context, ready func(ctx context.Context) error,
 			if l.held(time.Now()) {
 				var err error
 				if ready, err = take(ctx); err != nil {
-					return err
+					if ctx.Err() != nil {
+						return nil
+					}
+					// the book could not be read (the database away): another daemon, or this
+					// one later, takes the work over
+					l.log.Warn("taking the lease's work over", "err", err)
+					l.release(ctx)
 				}
 			}
 		}

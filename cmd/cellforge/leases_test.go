@@ -211,3 +211,44 @@ func TestLeaseGroupsOfTheDemo(t *testing.T) {
 		t.Errorf("weave-1 under %q, pack-1 under %q, want leases of their own", seen["weave-1"], seen["pack-1"])
 	}
 }
+
+// TestLeaseTakeThatFailsGivesTheLeaseUp: work that cannot be readied (the book unreadable) is
+// not fatal: the lease is released at once, for another daemon to take, and asked for again
+// later.
+func TestLeaseTakeThatFailsGivesTheLeaseUp(t *testing.T) {
+	url := pgtest.URL(t)
+	st, other := openLeases(t, url), openLeases(t, url)
+	const name, ttl = "cells:loom-1", 10 * time.Second
+	l := newLease(st, name, "A", ttl, slog.New(slog.DiscardHandler))
+	tl := &timeline{}
+	var tries atomic.Int32
+	failed := make(chan struct{})
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- l.keep(ctx, nil, func(ctx context.Context) (func(context.Context) error, error) {
+			if tries.Add(1) == 1 {
+				close(failed)
+				return nil, errors.New("the book cannot be read")
+			}
+			return work(tl, "A")(ctx)
+		})
+	}()
+	<-failed
+	// B gets the lease long before A's would have expired: A released it
+	waitFor(t, ttl/2, "B to take the lease A gave up", func() bool {
+		held, _, err := other.AcquireLease(context.Background(), name, "B", time.Hour)
+		return err == nil && held
+	})
+	if err := other.ReleaseLease(context.Background(), name, "B"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 2*ttl, "A to take the lease again and start its work", func() bool { return tl.has("A started") })
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("keep: %v", err)
+	}
+	if n := tries.Load(); n != 2 {
+		t.Fatalf("%d tries, want 2", n)
+	}
+}

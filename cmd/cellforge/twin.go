@@ -14,13 +14,18 @@ import (
 // Each hears the others' writes (hearOthers), so that its live pages, planner and controllers
 // follow them.
 //
-// What they do not share through the database lives in the data directory, which the daemons
-// must therefore share too (one directory on shared storage, or copies kept in step): the
-// signing key of the units' certificates (keys/, see openKeyRing), so that a label printed
-// under one daemon verifies on the other, and the makers' photos (photos/), so that a photo
-// uploaded through one daemon shows through the other. The telemetry queues (telemetry/) are
-// each daemon's own and must not be shared: give each daemon its own data directory with the
-// keys and photos shared in it, or its own telemetry client id.
+// What they do not share through the database lives in the data directory (--data). Each
+// daemon has a data directory of its own, since its telemetry queues (telemetry/) are its own,
+// and two of them must share the rest:
+//
+//   - the signing key of the units' certificates (keys/, see openKeyRing), so that a label
+//     printed under one daemon verifies on the other: one keys directory both see (a link to
+//     shared storage), or a key file the factory names (provenance: signing_key), which both
+//     read; the first daemon to start makes the key when there is none, so start one first;
+//   - the makers' photos (photos/), so that a photo uploaded through one daemon shows through
+//     the other: one photos directory both see.
+//
+// The failover test (failover_test.go) runs two daemons so, B's keys and photos linked to A's.
 
 // changeFeed is a store that tells of the writes other processes commit to it.
 type changeFeed interface {
