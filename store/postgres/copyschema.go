@@ -33,8 +33,9 @@ func (t copyTable) names() []string {
 	return names
 }
 
-// skippedTables are the target's tables that are not the book's: the schema's own record.
-var skippedTables = []string{"schema_migrations"}
+// skippedTables are the target's tables that are not the book's: the schema's own record, and
+// the leases of the daemons sharing the database (leases.go), which a SQLite book has none of.
+var skippedTables = []string{"schema_migrations", "leases"}
 
 // targetTables reads the tables of the target's schema, by name, with their columns and keys.
 func targetTables(ctx context.Context, tx pgx.Tx) ([]copyTable, error) {
