@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -250,5 +251,30 @@ func TestLeaseTakeThatFailsGivesTheLeaseUp(t *testing.T) {
 	}
 	if n := tries.Load(); n != 2 {
 		t.Fatalf("%d tries, want 2", n)
+	}
+}
+
+// TestClaimDataDirRefusesASecondDaemon: one daemon runs on a data directory at a time; the
+// holder it is named by is its host and directory, the same after a restart.
+func TestClaimDataDirRefusesASecondDaemon(t *testing.T) {
+	dir := t.TempDir()
+	holder, release, err := claimDataDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(holder, ":"+dir) {
+		t.Errorf("holder %q does not name the data directory %s", holder, dir)
+	}
+	if _, _, err := claimDataDir(dir); err == nil || !strings.Contains(err.Error(), "another daemon runs on it") {
+		t.Fatalf("a second claim while the first holds: %v, want refused", err)
+	}
+	release()
+	again, release2, err := claimDataDir(dir)
+	if err != nil {
+		t.Fatalf("claim after the first released: %v", err)
+	}
+	defer release2()
+	if again != holder {
+		t.Errorf("holder after a restart %q, want the same %q", again, holder)
 	}
 }

@@ -90,6 +90,11 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 	if err := refuseDemoCredentials(ctx, factory, f); err != nil {
 		return err
 	}
+	holder, unlock, err := claimDataDir(f.dataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	keys, st, err := openData(ctx, f, factory, logger)
 	if err != nil {
 		return err
@@ -121,7 +126,7 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 	defaultProvenanceURL(factory, ln.Addr().String(), logger)
 	fl, err := newFloor(factory, floorConfig{
 		Book: b, Health: devices, Logger: logger, SimSpeed: f.simSpeed, BaseURL: "http://" + ln.Addr().String(),
-		Leases: leasesOf(st), Holder: holderName(), LeaseTTL: factory.Store.Lease,
+		Leases: leasesOf(st), Holder: holder, LeaseTTL: factory.Store.Lease,
 		SlipURL: ownBaseURL(factory.Hosts, ln.Addr().String()) + "/manager/repairs/{id}",
 	})
 	if err != nil {
