@@ -10,6 +10,7 @@ import (
 
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/book/intake"
+	"github.com/cellforge/cellforge/cells"
 )
 
 // Error codes are stable: clients switch on them, people read the message.
@@ -50,6 +51,7 @@ const (
 	codeWindowClosed     = "reason_window_closed"
 	codeNoWorkStop       = "no_work_stop"
 	codeUnavailable      = "store_unavailable"
+	codeElsewhere        = "driven_elsewhere"
 )
 
 // StoreRetryAfter is the Retry-After, in seconds, of a request answered 503 because the order
@@ -148,6 +150,8 @@ func classify(err error) (int, errorBody) {
 		b := body(ae.code, ae.message)
 		b.Error.Valid = ae.valid
 		return ae.status, b
+	case errors.Is(err, cells.ErrElsewhere):
+		return http.StatusConflict, body(codeElsewhere, err.Error())
 	case errors.Is(err, ErrSlowBody):
 		return http.StatusRequestTimeout, body(codeSlowBody, err.Error())
 	case errors.As(err, &batch):

@@ -31,6 +31,8 @@ type fakeFloor struct {
 	// hold, when set, keeps a reprint printing until it is closed; entered hears of each
 	// reprint that starts printing.
 	hold, entered chan struct{}
+	// elsewhere is the cell another daemon drives: every command to it fails.
+	elsewhere string
 }
 
 func newFakeFloor() *fakeFloor { return &fakeFloor{labels: map[int64]int{}} }
@@ -52,6 +54,9 @@ func (f *fakeFloor) CellStatus(id string) (cells.Status, bool) {
 func (f *fakeFloor) ResetCell(ctx context.Context, id, by, note string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if id == f.elsewhere {
+		return fmt.Errorf("cell %s: %w", id, cells.ErrElsewhere)
+	}
 	kept := f.faults[:0]
 	for _, r := range f.faults {
 		if strings.Fields(r)[0] != id {
@@ -72,6 +77,9 @@ func (f *fakeFloor) Simulator() http.Handler    { return nil }
 func (f *fakeFloor) ReportFault(ctx context.Context, cell, code, by string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if cell == f.elsewhere {
+		return fmt.Errorf("cell %s: %w", cell, cells.ErrElsewhere)
+	}
 	f.faults = append(f.faults, cell+" "+code+" "+by)
 	return nil
 }
@@ -86,6 +94,9 @@ func (f *fakeFloor) ReprintLabel(ctx context.Context, cell string, op int64, uni
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if cell == f.elsewhere {
+		return "", fmt.Errorf("cell %s: %w", cell, cells.ErrElsewhere)
+	}
 	if cell != "pack-1" {
 		return "", fmt.Errorf("cell %s: %w", cell, cells.ErrNoPrinter)
 	}
@@ -168,6 +179,29 @@ func TestReportFaultOverHTTP(t *testing.T) {
 	}
 	if n, _ := ts.floor.counts(); n != 1 {
 		t.Errorf("%d reports reached the floor, want still 1", n)
+	}
+}
+
+// TestCommandsToACellDrivenElsewhere: with two daemons on one database, a command to a cell the
+// other daemon drives is refused with 409 driven_elsewhere, which tells the client to send it
+// there, not as a device's or the server's failure.
+func TestCommandsToACellDrivenElsewhere(t *testing.T) {
+	ts := newTestServer(t)
+	ts.floor.mu.Lock()
+	ts.floor.elsewhere = "pack-1"
+	ts.floor.labels[7] = 1
+	ts.floor.mu.Unlock()
+	for _, tc := range []struct{ name, path, token, body string }{
+		{"fault", "/api/v1/cells/pack-1/fault", operatorToken, `{"code":"jam"}`},
+		{"reset", "/api/v1/cells/pack-1/reset", operatorToken, `{}`},
+		{"reprint", "/api/v1/cells/pack-1/labels", operatorToken, `{"operation":7,"unit":1}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := ts.do(t, "POST", tc.path, tc.token, "application/json", tc.body)
+			if r.status != http.StatusConflict || r.errorCode(t) != codeElsewhere {
+				t.Fatalf("%d %s, want 409 %s", r.status, r.body, codeElsewhere)
+			}
+		})
 	}
 }
 

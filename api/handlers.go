@@ -143,6 +143,9 @@ func (s *Server) resetCell(c echo.Context) error {
 		if errors.Is(err, cells.ErrManual) {
 			return newError(http.StatusConflict, codeNoMachine, "cell %q has no machine to reset and no reported fault to clear", id)
 		}
+		if errors.Is(err, cells.ErrElsewhere) {
+			return err
+		}
 		return newError(http.StatusBadGateway, codeDevice, "resetting the machine of cell %q: %v", id, err)
 	}
 	st, _ := s.floor.CellStatus(id)

@@ -241,6 +241,10 @@ func (c *Cell) Observe(values map[string]float64, at time.Time, err error) {
 // ErrManual is returned when a machine command is asked of a cell without a machine.
 var ErrManual = errors.New("the cell has no machine")
 
+// ErrElsewhere is returned (wrapped) by a command to a cell that another daemon on the same
+// database drives now: the command belongs to that daemon, whose address the client knows.
+var ErrElsewhere = errors.New("another daemon drives the cell now: send the command to it")
+
 // wake makes Run reconcile now rather than at the next tick.
 func (c *Cell) wake() {
 	select {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -12,12 +11,8 @@ import (
 	"github.com/cellforge/cellforge/cells"
 )
 
-// errDrivenElsewhere is returned (wrapped) by the floor's commands to a cell that another daemon
-// on the same database drives now: the command must go to that daemon.
-var errDrivenElsewhere = errors.New("another daemon drives the cell now: send the command to it")
-
 // controller returns the controller of cell id: book.ErrUnknownCell for a cell the factory
-// lacks, errDrivenElsewhere while this daemon does not drive it.
+// lacks, cells.ErrElsewhere while this daemon does not drive it.
 func (fl *floor) controller(id string) (*cells.Cell, error) {
 	g, ok := fl.byCell[id]
 	if !ok {
@@ -25,7 +20,7 @@ func (fl *floor) controller(id string) (*cells.Cell, error) {
 	}
 	cr := g.driving()
 	if cr == nil {
-		return nil, fmt.Errorf("cell %s: %w", id, errDrivenElsewhere)
+		return nil, fmt.Errorf("cell %s: %w", id, cells.ErrElsewhere)
 	}
 	return cr.cells[id], nil
 }

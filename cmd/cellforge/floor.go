@@ -347,7 +347,7 @@ func probe(ctx context.Context, p statusProber, every time.Duration) error {
 func (fl *floor) CellStatus(id string) (cells.Status, bool) {
 	c, err := fl.controller(id)
 	switch {
-	case errors.Is(err, errDrivenElsewhere):
+	case errors.Is(err, cells.ErrElsewhere):
 		return cells.Status{Cell: id, Elsewhere: true}, true
 	case err != nil:
 		return cells.Status{}, false
@@ -418,7 +418,7 @@ func (fl *floor) ReprintSlip(ctx context.Context, id string) (owed bool, err err
 		}
 	}
 	if fl.slipPrinter {
-		return false, fmt.Errorf("reprinting the parcel slip of repair %s: %w", id, errDrivenElsewhere)
+		return false, fmt.Errorf("reprinting the parcel slip of repair %s: %w", id, cells.ErrElsewhere)
 	}
 	return false, cells.ErrNoSlipPrinter
 }
