@@ -142,3 +142,18 @@ func sameIdempotency(a, b book.IdempotencyRecord) bool {
 		a.Status == b.Status && a.CreatedAt == b.CreatedAt &&
 		(a.Response == nil) == (b.Response == nil) && bytes.Equal(a.Response, b.Response)
 }
+
+// reopen closes s and opens the store at addr again, as a restarted daemon does; the new
+// store is closed when t ends.
+func reopen(tb testing.TB, opener Opener, s Store, addr string) Store {
+	tb.Helper()
+	if err := s.Close(); err != nil {
+		tb.Fatalf("closing the store: %v", err)
+	}
+	s, err := opener.Reopen(tb, addr)
+	if err != nil {
+		tb.Fatalf("reopening the store: %v", err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}

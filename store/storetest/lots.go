@@ -13,7 +13,7 @@ import (
 // the studio's alone (a second one is refused and leaves nothing of its transaction), and a
 // lot's uses come with their work orders and customers.
 func testOperationLots(t *testing.T, opener Opener) {
-	s, path := opener.Open(t)
+	s, addr := opener.Open(t)
 	wos := importOrders(t, s, "d1", 0, 2)
 	a, b := wos[0].ops[0].ID, wos[1].ops[0].ID
 	var seqs []int64
@@ -46,14 +46,7 @@ func testOperationLots(t *testing.T, opener Opener) {
 	if err == nil {
 		t.Fatal("a second lot made with the same id was stored")
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s, err = opener.Reopen(t, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s = reopen(t, opener, s, addr)
 	mustWrite(t, s, func(tx book.Tx) error {
 		n, err := tx.NextLotSeq()
 		seqs = append(seqs, n)
@@ -68,7 +61,8 @@ func testOperationLots(t *testing.T, opener Opener) {
 			return err
 		}
 		if len(lots) != 2 || lots[0].Role != book.LotMade || lots[0].Lot != "dye-001" ||
-			lots[1].Material != "yarn" || lots[1].Lot != "Y-1" || lots[1].Actor != "bo" || !lots[1].RecordedAt.Equal(t0) {
+			lots[1].Material != "yarn" || lots[1].Lot != "Y-1" || lots[1].Actor != "bo" || !lots[1].RecordedAt.Equal(t0) ||
+			lots[1].Role != book.LotConsumed {
 			t.Errorf("lots of operation %d = %+v", a, lots)
 		}
 		if lots, err := tx.OperationLots(b); err != nil || len(lots) != 1 {
@@ -79,7 +73,9 @@ func testOperationLots(t *testing.T, opener Opener) {
 			return err
 		}
 		if len(uses) != 2 || uses[0].Operation != a || uses[1].Operation != b || uses[0].WorkOrder.ID != wos[0].wo.ID ||
-			uses[1].WorkOrder.OrderID != wos[1].wo.OrderID || uses[0].Customer == "" {
+			uses[1].WorkOrder.OrderID != wos[1].wo.OrderID || uses[0].Customer != "customer-0" || uses[0].Step != "cut" ||
+			uses[0].State != book.Ready || !uses[1].WorkOrder.Due.Equal(wos[1].wo.Due) || uses[1].WorkOrder.Quantity != 2 ||
+			uses[0].WorkOrder.CompletedAt != nil || uses[0].WorkOrder.State != book.WorkOpen {
 			t.Errorf("uses of Y-1 = %+v", uses)
 		}
 		if uses, err := tx.LotUses("Y-9"); err != nil || len(uses) != 0 {
@@ -91,6 +87,12 @@ func testOperationLots(t *testing.T, opener Opener) {
 		}
 		if !slices.Equal(like, []string{"Y-1"}) {
 			t.Errorf("LotsLike(Y-) = %q", like)
+		}
+		if like, err := tx.LotsLike("", 0); err != nil || !slices.Equal(like, []string{"Y-1", "dye-001"}) {
+			t.Errorf("LotsLike('', all) = %q, %v", like, err)
+		}
+		if like, err := tx.LotsLike("", 1); err != nil || !slices.Equal(like, []string{"Y-1"}) {
+			t.Errorf("LotsLike('', 1) = %q, %v", like, err)
 		}
 		return nil
 	})

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"maps"
+	"sync"
 	"testing"
 	"time"
 )
@@ -44,7 +45,8 @@ func signInRecords(t *testing.T, s signIns, person string) map[string]record {
 }
 
 // testSignInFailures counts failed sign-ins by address, forgets the old ones, clears an
-// address at a success and keeps all of it across a restart.
+// address at a success, counts every one of concurrent failures and keeps all of it across
+// a restart.
 func testSignInFailures(t *testing.T, opener Opener) {
 	opened, path := opener.Open(t)
 	s := asSignIns(t, opened)
@@ -117,6 +119,12 @@ func testSignInFailures(t *testing.T, opener Opener) {
 				"10.0.0.1": {1, t0.Add(25 * time.Hour), t0.Add(3 * time.Minute)},
 			},
 		},
+		{
+			name:   "nobody's",
+			do:     func(t *testing.T) {},
+			person: "cy",
+			want:   map[string]record{},
+		},
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
@@ -126,6 +134,24 @@ func testSignInFailures(t *testing.T, opener Opener) {
 			}
 		})
 	}
+	t.Run("concurrent failures all count", func(t *testing.T) {
+		const n = 20
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				at := t0.Add(26*time.Hour + time.Duration(i)*time.Second)
+				if err := s.AddSignInFailure(ctx, "dee", "10.0.0.9", at, t0); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if got := read(t, s, "dee"); got["10.0.0.9"].failures != n {
+			t.Errorf("failures of dee = %+v, want %d", got, n)
+		}
+	})
 	t.Run("kept across a restart", func(t *testing.T) {
 		// openTest's cleanup closes s again, which does nothing.
 		if err := s.Close(); err != nil {

@@ -41,6 +41,9 @@ func testUnitsStoreAndScrap(t *testing.T, opener Opener) {
 		return book.Unit{WorkOrder: wo.ID, Number: n, OrderUnit: n, Serial: serial, Seq: seq, CreatedAt: t0}
 	}
 	mustWrite(t, s, func(tx book.Tx) error {
+		if err := tx.InsertUnits(nil); err != nil {
+			return err
+		}
 		return tx.InsertUnits([]book.Unit{unit(a.wo, 1, "A1", 1), unit(a.wo, 2, "A2", 2), unit(a.wo, 3, "A3", 3)})
 	})
 	err := s.Write(context.Background(), func(tx book.Tx) error {
@@ -53,6 +56,19 @@ func testUnitsStoreAndScrap(t *testing.T, opener Opener) {
 	if got := unitsOf(t, s, b.wo.ID); got != "" {
 		t.Errorf("the refused write stored units %s", got)
 	}
+	err = s.Write(context.Background(), func(tx book.Tx) error {
+		return tx.InsertUnits([]book.Unit{unit(b.wo, 1, "B1", 3)})
+	})
+	want = fmt.Sprintf(`units 1 to 1 of work order %d: a serial or seq is taken`, b.wo.ID)
+	if !errors.Is(err, book.ErrSerialTaken) || !strings.Contains(err.Error(), want) {
+		t.Errorf("a seq twice = %v, want %s", err, want)
+	}
+	err = s.Write(context.Background(), func(tx book.Tx) error {
+		return tx.InsertUnits([]book.Unit{unit(a.wo, 1, "A9", 9)})
+	})
+	if err == nil || errors.Is(err, book.ErrSerialTaken) {
+		t.Errorf("a unit number twice = %v, want an error that is not about serials", err)
+	}
 	mustRead(t, s, func(tx book.ReadTx) error {
 		u, err := tx.Unit("A2")
 		if err != nil || u.WorkOrder != a.wo.ID || u.Number != 2 || u.OrderID != "d1-0000003" || u.Drop != "d1" ||
@@ -61,6 +77,12 @@ func testUnitsStoreAndScrap(t *testing.T, opener Opener) {
 		}
 		if _, err := tx.Unit("B1"); !errors.Is(err, book.ErrNotFound) {
 			t.Errorf("Unit(B1) = %v, want not found", err)
+		}
+		if u, err := tx.WorkOrderUnit(a.wo.ID, 3); err != nil || u.Serial != "A3" {
+			t.Errorf("WorkOrderUnit(a, 3) = %+v, %v", u, err)
+		}
+		if _, err := tx.WorkOrderUnit(a.wo.ID, 4); !errors.Is(err, book.ErrNotFound) {
+			t.Errorf("WorkOrderUnit(a, 4) = %v, want not found", err)
 		}
 		if n, err := tx.UnitCount(a.wo.ID); err != nil || n != 3 {
 			t.Errorf("UnitCount = %d, %v; want 3", n, err)
@@ -76,6 +98,9 @@ func testUnitsStoreAndScrap(t *testing.T, opener Opener) {
 		if err != nil || len(traced) != 3 || traced[0].Serial != "A1" || traced[2].Serial != "A3" || traced[2].Number != 3 ||
 			traced[2].WorkOrder != a.wo.ID || traced[2].Scrapped != nil {
 			t.Errorf("TracedUnits = %+v, %v", traced, err)
+		}
+		if traced, err := tx.TracedUnits(nil); err != nil || traced != nil {
+			t.Errorf("TracedUnits(nil) = %+v, %v", traced, err)
 		}
 		if _, err := tx.TracedUnits(make([]int64, book.MaxWorkOrdersPerRead+1)); err == nil {
 			t.Errorf("TracedUnits of %d work orders is no error", book.MaxWorkOrdersPerRead+1)
@@ -111,6 +136,14 @@ func testUnitsStoreAndScrap(t *testing.T, opener Opener) {
 			}
 		})
 	}
+	mustRead(t, s, func(tx book.ReadTx) error {
+		traced, err := tx.TracedUnits([]int64{a.wo.ID})
+		if err != nil || len(traced) != 3 || traced[0].Scrapped == nil || traced[0].Scrapped.Reason != "fire" ||
+			traced[0].Scrapped.Operation != op || !traced[0].Scrapped.At.Equal(t0) {
+			t.Errorf("TracedUnits of scrapped units = %+v, %v", traced, err)
+		}
+		return nil
+	})
 
 	mustWrite(t, s, func(tx book.Tx) error {
 		return tx.OweLabels(book.LabelsOwed{Cell: "c1", Operation: a.ops[3].ID, First: 2, Last: 3, At: t0})
