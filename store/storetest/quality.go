@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 
 	"github.com/cellforge/cellforge/book"
@@ -87,15 +88,20 @@ func testInsertOperationAt(t *testing.T, opener Opener) {
 func testChecksAndNonConformances(t *testing.T, opener Opener) {
 	s, _ := opener.Open(t)
 	w := importOrders(t, s, "d1", 0, 1)[0]
-	op := w.ops[0]
+	op := w.ops[0].ID
 	v, lo, hi := 27.5, 29.0, 31.0
-	c := book.CheckRecord{Operation: op.ID, WorkOrder: w.wo.ID, Cell: "weave-1", SKU: w.wo.SKU, Step: 0, Units: 2,
+	c := book.CheckRecord{Operation: op, WorkOrder: w.wo.ID, Cell: "weave-1", SKU: w.wo.SKU, Step: 0, Units: 2,
 		Outcomes: []book.CheckOutcome{{Name: "Even", Pass: true}, {Name: "Width", Measure: true, Unit: "cm", Value: &v, Min: &lo, Max: &hi}},
 		By:       "person:ana", At: t0}
-	nc := book.NonConformance{Operation: op.ID, WorkOrder: w.wo.ID, Cell: "weave-1", SKU: w.wo.SKU, Failed: []string{"Width"},
+	passed := book.CheckRecord{Operation: op, WorkOrder: w.wo.ID, Cell: "weave-1", SKU: w.wo.SKU, Units: 2, Passed: true,
+		Outcomes: []book.CheckOutcome{{Name: "Even", Pass: true}}, By: "person:ana", At: t0}
+	nc := book.NonConformance{Operation: op, WorkOrder: w.wo.ID, Cell: "weave-1", SKU: w.wo.SKU, Failed: []string{"Width"},
 		State: book.NCOpen, OpenedAt: t0, OpenedBy: "person:ana"}
 	mustWrite(t, s, func(tx book.Tx) error {
 		if err := tx.InsertCheck(&c); err != nil {
+			return err
+		}
+		if err := tx.InsertCheck(&passed); err != nil {
 			return err
 		}
 		nc.Check = c.ID
@@ -103,18 +109,21 @@ func testChecksAndNonConformances(t *testing.T, opener Opener) {
 	})
 	mustRead(t, s, func(tx book.ReadTx) error {
 		for _, read := range []func() ([]book.CheckRecord, error){
-			func() ([]book.CheckRecord, error) { return tx.Checks(op.ID) },
+			func() ([]book.CheckRecord, error) { return tx.Checks(op) },
 			func() ([]book.CheckRecord, error) { return tx.WorkOrderChecks(w.wo.ID) },
 		} {
 			cs, err := read()
-			if err != nil || len(cs) != 1 || cs[0].ID != c.ID || cs[0].Passed || *cs[0].Outcomes[1].Value != 27.5 || !cs[0].At.Equal(t0) {
-				t.Errorf("checks = %+v, %v", cs, err)
+			if err != nil || len(cs) != 2 || !reflect.DeepEqual(cs[0], c) || !reflect.DeepEqual(cs[1], passed) {
+				t.Errorf("checks = %+v, %v; want %+v and %+v", cs, err, c, passed)
 			}
+		}
+		if cs, err := tx.Checks(op + 1); err != nil || len(cs) != 0 {
+			t.Errorf("checks of another operation = %+v, %v", cs, err)
 		}
 		for _, f := range []book.NCFilter{{}, {State: book.NCOpen}, {Cell: "weave-1"}, {State: book.NCOpen, Cell: "weave-1", Limit: 1}} {
 			got, err := tx.NonConformances(f)
-			if err != nil || len(got) != 1 || got[0].ID != nc.ID || got[0].Failed[0] != "Width" || got[0].DecidedAt != nil {
-				t.Errorf("non-conformances of %+v = %+v, %v", f, got, err)
+			if err != nil || len(got) != 1 || !reflect.DeepEqual(got[0], nc) {
+				t.Errorf("non-conformances of %+v = %+v, %v; want %+v", f, got, err, nc)
 			}
 		}
 		for _, f := range []book.NCFilter{{State: book.NCRework}, {Cell: "pack-1"}} {
@@ -122,14 +131,17 @@ func testChecksAndNonConformances(t *testing.T, opener Opener) {
 				t.Errorf("non-conformances of %+v = %+v, %v", f, got, err)
 			}
 		}
+		if got, err := tx.WorkOrderNonConformances(w.wo.ID); err != nil || len(got) != 1 || got[0].ID != nc.ID {
+			t.Errorf("the work order's non-conformances = %+v, %v", got, err)
+		}
 		return nil
 	})
 	nc.State, nc.DecidedBy, nc.DecidedAt, nc.Note, nc.Rework = book.NCAccept, "person:max", &t0, "fine", 0
 	mustWrite(t, s, func(tx book.Tx) error { return tx.DecideNonConformance(nc) })
 	mustRead(t, s, func(tx book.ReadTx) error {
 		got, err := tx.NonConformance(nc.ID)
-		if err != nil || got.State != book.NCAccept || got.DecidedBy != "person:max" || got.Note != "fine" || got.DecidedAt == nil {
-			t.Errorf("decided = %+v, %v", got, err)
+		if err != nil || !reflect.DeepEqual(got, nc) {
+			t.Errorf("decided = %+v, %v; want %+v", got, err, nc)
 		}
 		if _, err := tx.NonConformance(nc.ID + 1); !errors.Is(err, book.ErrNotFound) {
 			t.Errorf("an unknown one: %v", err)
@@ -141,5 +153,12 @@ func testChecksAndNonConformances(t *testing.T, opener Opener) {
 	})
 	if !errors.Is(err, book.ErrNotFound) {
 		t.Errorf("deciding an unknown one: %v", err)
+	}
+	err = s.Write(context.Background(), func(tx book.Tx) error {
+		second := nc
+		return tx.InsertNonConformance(&second)
+	})
+	if err == nil {
+		t.Error("a second non-conformance of one check was stored")
 	}
 }

@@ -11,10 +11,10 @@ import (
 )
 
 // testRepairsSurviveReopen stores a repair with every document, a care plan holding and a
-// use, refuses a link hash twice and a use twice, and reads them all back after reopening;
-// the uses of an estimate past its time and released ones are not live.
+// use, refuses a link hash twice and a use twice, and reads them all back from another store
+// on the database; the uses of an estimate past its time and released ones are not live.
 func testRepairsSurviveReopen(t *testing.T, opener Opener) {
-	s, path := opener.Open(t)
+	s, addr := opener.Open(t)
 	received := t0.Add(time.Minute)
 	express := t0.Add(24 * time.Hour)
 	r := book.Repair{ID: "R-000001", Seq: 1, Serial: "A-1", Kind: "rug", Customer: "Ana", Contact: "ana@example.com",
@@ -43,29 +43,29 @@ func testRepairsSurviveReopen(t *testing.T, opener Opener) {
 		}
 		return tx.InsertCarePlanUses([]book.CarePlanUse{{Holding: h.ID, Repair: r.ID, Service: "clean", At: t0}})
 	})
-	for name, write := range map[string]func(tx book.Tx) error{
-		"a link hash twice": func(tx book.Tx) error {
+	for _, tc := range []struct {
+		name  string
+		write func(tx book.Tx) error
+		want  error
+	}{
+		{name: "a link hash twice", write: func(tx book.Tx) error {
 			return tx.InsertRepair(book.Repair{ID: "R-000002", Seq: 2, Serial: "A-2", Source: book.SourceCounter, State: book.RepairRequested}, "hash-1")
-		},
-		"a use twice": func(tx book.Tx) error {
+		}},
+		{name: "a use twice", write: func(tx book.Tx) error {
 			return tx.InsertCarePlanUses([]book.CarePlanUse{{Holding: h.ID, Repair: r.ID, Service: "clean", At: t0}})
-		},
-		"an unknown repair": func(tx book.Tx) error {
+		}},
+		{name: "an unknown repair", write: func(tx book.Tx) error {
 			return tx.UpdateRepair(book.Repair{ID: "R-000009", State: book.RepairReturned})
-		},
+		}, want: book.ErrNotFound},
+		{name: "the link of an unknown repair", write: func(tx book.Tx) error { return tx.SetRepairLink("R-000009", "hash-9") },
+			want: book.ErrNotFound},
 	} {
-		if err := s.Write(context.Background(), write); err == nil {
-			t.Errorf("%s: stored", name)
+		err := s.Write(context.Background(), tc.write)
+		if err == nil || tc.want != nil && !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want an error wrapping %v", tc.name, err, tc.want)
 		}
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s, err := opener.Reopen(t, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s = reopen(t, opener, s, addr)
 	mustRead(t, s, func(tx book.ReadTx) error {
 		got, err := tx.RepairByLink("hash-1")
 		if err != nil {
@@ -76,6 +76,9 @@ func testRepairsSurviveReopen(t *testing.T, opener Opener) {
 		}
 		if _, err := tx.Repair("R-000002"); !errors.Is(err, book.ErrNotFound) {
 			t.Errorf("the refused repair: %v", err)
+		}
+		if _, err := tx.RepairByLink("hash-2"); !errors.Is(err, book.ErrNotFound) {
+			t.Errorf("an unknown link: %v", err)
 		}
 		for at, want := range map[time.Time]int{t0.Add(time.Minute): 1, t0.Add(time.Hour): 0} {
 			uses, err := tx.CarePlanUses([]int64{h.ID}, at)
@@ -106,6 +109,9 @@ func testRepairsSurviveReopen(t *testing.T, opener Opener) {
 		uses, err := tx.CarePlanUses([]int64{h.ID}, t0)
 		if err != nil || len(uses) != 0 {
 			t.Errorf("live uses after release: %v, %v", uses, err)
+		}
+		if n, err := tx.ReleaseCarePlanUses(r.ID, t0); err != nil || n != 0 {
+			t.Errorf("released again %d, %v; want 0", n, err)
 		}
 		return nil
 	})

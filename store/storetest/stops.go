@@ -1,7 +1,10 @@
 package storetest
 
 import (
+	"context"
 	"errors"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,20 +12,35 @@ import (
 )
 
 // testStopsStore: a stop round-trips with its times and reason; a second open stop of a cell is
-// refused by the store itself (the unique index), leaving the first; ending a stop twice, or
-// giving an unknown stop a reason, is ErrNotFound.
+// refused by the store itself (the unique index), leaving the first and the transaction
+// usable; ending a stop twice, or giving an unknown stop a reason, is ErrNotFound.
 func testStopsStore(t *testing.T, opener Opener) {
 	s, _ := opener.Open(t)
 	t0 := time.Date(2026, 11, 2, 8, 0, 0, 123000, time.UTC)
 	first := book.Stop{Cell: "weave-1", Kind: book.StopFault, Operation: 4, Detail: "jam", Start: t0,
 		Reason: "breakdown", ReasonBy: "cell:weave-1", ReasonAt: &t0, Auto: true}
 	mustWrite(t, s, func(tx book.Tx) error { return tx.InsertStop(&first) })
-	err := s.Write(t.Context(), func(tx book.Tx) error {
-		return tx.InsertStop(&book.Stop{Cell: "weave-1", Kind: book.StopIdle, Start: t0.Add(time.Second)})
+	err := s.Write(context.Background(), func(tx book.Tx) error {
+		err := tx.InsertStop(&book.Stop{Cell: "weave-1", Kind: book.StopIdle, Start: t0.Add(time.Second)})
+		if err == nil {
+			return nil
+		}
+		// the refusal leaves the transaction usable, as SQLite's
+		if _, ok, rerr := tx.OpenStop("weave-1"); rerr != nil || !ok {
+			t.Errorf("reading after the refusal: %v, %v", ok, rerr)
+		}
+		return err
 	})
-	if err == nil {
-		t.Fatal("a second open stop of weave-1 was stored")
+	if err == nil || !strings.Contains(err.Error(), "open stop already") {
+		t.Fatalf("a second open stop of weave-1: %v", err)
 	}
+	mustRead(t, s, func(tx book.ReadTx) error {
+		open, ok, err := tx.OpenStop("weave-1")
+		if err != nil || !ok || !reflect.DeepEqual(open, first) {
+			t.Errorf("OpenStop = %+v, %v, %v; want %+v", open, ok, err, first)
+		}
+		return nil
+	})
 	end := t0.Add(time.Minute)
 	for _, tc := range []struct {
 		name string
@@ -31,12 +49,13 @@ func testStopsStore(t *testing.T, opener Opener) {
 	}{
 		{name: "end", fn: func(tx book.Tx) error { return tx.EndStop(first.ID, end) }},
 		{name: "end again", fn: func(tx book.Tx) error { return tx.EndStop(first.ID, end.Add(time.Hour)) }, want: book.ErrNotFound},
+		{name: "end no stop", fn: func(tx book.Tx) error { return tx.EndStop(first.ID+1, end) }, want: book.ErrNotFound},
 		{name: "reason", fn: func(tx book.Tx) error { return tx.SetStopReason(first.ID, "material", "person:ana", end, false) }},
 		{name: "reason of no stop", fn: func(tx book.Tx) error { return tx.SetStopReason(first.ID+1, "material", "person:ana", end, false) },
 			want: book.ErrNotFound},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := s.Write(t.Context(), tc.fn); !errors.Is(err, tc.want) {
+			if err := s.Write(context.Background(), tc.fn); !errors.Is(err, tc.want) {
 				t.Errorf("%s = %v, want %v", tc.name, err, tc.want)
 			}
 		})
