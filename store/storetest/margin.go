@@ -1,4 +1,4 @@
-package postgres
+package storetest
 
 import (
 	"reflect"
@@ -8,12 +8,12 @@ import (
 	"github.com/cellforge/cellforge/book"
 )
 
-// TestMarginOperations: every operation of a drop's work orders, reworks included, by work
+// testMarginOperations: every operation of a drop's work orders, reworks included, by work
 // order and seq, with what the margin reads of it; another drop's are not read.
-func TestMarginOperations(t *testing.T) {
-	s, _ := openRepairStore(t)
+func testMarginOperations(t *testing.T, opener Opener) {
+	s, _ := opener.Open(t)
 	weave, rework, _ := oeeFixture(t, s)
-	readOK(t, s, func(tx book.ReadTx) error {
+	mustRead(t, s, func(tx book.ReadTx) error {
 		got, err := tx.MarginOperations("winter")
 		if err != nil {
 			return err
@@ -43,13 +43,13 @@ func TestMarginOperations(t *testing.T) {
 	})
 }
 
-// TestMarginRuns: the operation.changed events of a drop's operations that start or end a
+// testMarginRuns: the operation.changed events of a drop's operations that start or end a
 // running interval, by id, with every field; progress and another drop's events are not read.
-func TestMarginRuns(t *testing.T) {
-	s, _ := openRepairStore(t)
+func testMarginRuns(t *testing.T, opener Opener) {
+	s, _ := opener.Open(t)
 	weave, rework, dye := oeeFixture(t, s)
-	at := func(m int) time.Time { return repairT0.Add(time.Duration(m) * time.Minute) }
-	readOK(t, s, func(tx book.ReadTx) error {
+	at := func(m int) time.Time { return monday.Add(time.Duration(m) * time.Minute) }
+	mustRead(t, s, func(tx book.ReadTx) error {
 		got, err := tx.MarginRuns("winter")
 		if err != nil {
 			return err
