@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -112,6 +113,170 @@ func testRepairsSurviveReopen(t *testing.T, opener Opener) {
 		}
 		if n, err := tx.ReleaseCarePlanUses(r.ID, t0); err != nil || n != 0 {
 			t.Errorf("released again %d, %v; want 0", n, err)
+		}
+		return nil
+	})
+}
+
+// testRepairsFilters: the derived states ready and approved follow the repair's work order,
+// expired and estimated the estimate's time; serials, customers, pages and limits select as
+// in the SQLite store, and a page after something that is not a repair id is ErrInvalid.
+func testRepairsFilters(t *testing.T, opener Opener) {
+	s, _ := opener.Open(t)
+	t0 := monday
+	done := seedWorkOrder(t, s, "O1", "", "RUG", book.WorkDone, nil)
+	open := seedWorkOrder(t, s, "O2", "", "RUG", book.WorkOpen, nil)
+	mustWrite(t, s, func(tx book.Tx) error {
+		wo, err := tx.WorkOrder(done.id)
+		if err != nil {
+			return err
+		}
+		wo.CompletedAt = ptr(t0.Add(2 * time.Hour))
+		return tx.UpdateWorkOrder(wo)
+	})
+	est := func(exp time.Time) *book.Estimate { return &book.Estimate{Currency: "EUR", At: t0, ExpiresAt: exp} }
+	repairs := []book.Repair{
+		{ID: "R-000001", Seq: 1, Serial: "A-1", Customer: "Ana", State: book.RepairApproved, WorkOrder: done.id},
+		{ID: "R-000002", Seq: 2, Serial: "A-2", Customer: "Ana", State: book.RepairApproved, WorkOrder: open.id},
+		{ID: "R-000003", Seq: 3, Serial: "A-1", Customer: "Bo", State: book.RepairEstimated, Estimate: est(t0.Add(time.Hour))},
+		{ID: "R-000004", Seq: 4, Item: "a kilim", Customer: "Bo", State: book.RepairEstimated, Estimate: est(t0.Add(3 * time.Hour))},
+		{ID: "R-000005", Seq: 5, Item: "a kilim", Customer: "Bo", State: book.RepairExpired},
+		{ID: "R-000006", Seq: 6, Item: "a kilim", Customer: "Cy", State: book.RepairReturned},
+	}
+	mustWrite(t, s, func(tx book.Tx) error {
+		for _, r := range repairs {
+			r.Source, r.IntakeAt = book.SourceCounter, t0
+			if err := tx.InsertRepair(r, "hash-"+r.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	at := t0.Add(2 * time.Hour)
+	for _, tc := range []struct {
+		name string
+		f    book.RepairFilter
+		want []string
+	}{
+		{name: "all", f: book.RepairFilter{}, want: []string{"R-000001", "R-000002", "R-000003", "R-000004", "R-000005", "R-000006"}},
+		{name: "ready", f: book.RepairFilter{State: book.RepairReady}, want: []string{"R-000001"}},
+		{name: "approved", f: book.RepairFilter{State: book.RepairApproved}, want: []string{"R-000002"}},
+		{name: "expired", f: book.RepairFilter{State: book.RepairExpired, At: at}, want: []string{"R-000003", "R-000005"}},
+		{name: "estimated", f: book.RepairFilter{State: book.RepairEstimated, At: at}, want: []string{"R-000004"}},
+		{name: "returned", f: book.RepairFilter{State: book.RepairReturned}, want: []string{"R-000006"}},
+		{name: "serial", f: book.RepairFilter{Serial: "A-1"}, want: []string{"R-000001", "R-000003"}},
+		{name: "customer", f: book.RepairFilter{Customer: "Bo", Limit: 2}, want: []string{"R-000003", "R-000004"}},
+		{name: "page", f: book.RepairFilter{AfterID: "R-000004"}, want: []string{"R-000005", "R-000006"}},
+		{name: "none", f: book.RepairFilter{Serial: "A-1", Customer: "Cy"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mustRead(t, s, func(tx book.ReadTx) error {
+				rs, err := tx.Repairs(tc.f)
+				if err != nil {
+					return err
+				}
+				var got []string
+				for _, r := range rs {
+					got = append(got, r.ID)
+				}
+				if !reflect.DeepEqual(got, tc.want) {
+					t.Errorf("Repairs(%+v) = %v, want %v", tc.f, got, tc.want)
+				}
+				return nil
+			})
+		})
+	}
+	mustRead(t, s, func(tx book.ReadTx) error {
+		if r, err := tx.Repair("R-000001"); err != nil || r.ReadyAt == nil || !r.ReadyAt.Equal(t0.Add(2*time.Hour)) {
+			t.Errorf("the ready repair's ReadyAt: %+v, %v", r.ReadyAt, err)
+		}
+		if _, err := tx.Repairs(book.RepairFilter{AfterID: "X-1"}); !errors.Is(err, book.ErrInvalid) {
+			t.Errorf("after a bad id: %v, want ErrInvalid", err)
+		}
+		return nil
+	})
+}
+
+// testCarePlanHoldingsAndMeasures: holdings are found by unit or customer and are active in
+// [start, end); uses of declined or expired repairs are not live; the finished units and the
+// customers of orders are counted as the SQLite store counts them.
+func testCarePlanHoldingsAndMeasures(t *testing.T, opener Opener) {
+	s, _ := opener.Open(t)
+	t0 := monday
+	day := 24 * time.Hour
+	holdings := []book.CarePlanHolding{
+		{Plan: "care", Serial: "A-1", Start: t0, End: t0.Add(day), Actor: "ines", AddedAt: t0},
+		{Plan: "care", Customer: "Ana", Start: t0.Add(day), End: t0.Add(2 * day), Actor: "ines", AddedAt: t0},
+	}
+	mustWrite(t, s, func(tx book.Tx) error {
+		for i := range holdings {
+			if err := tx.InsertCarePlanHolding(&holdings[i]); err != nil {
+				return err
+			}
+		}
+		for i, st := range []book.RepairState{book.RepairApproved, book.RepairDeclined} {
+			r := book.Repair{ID: fmt.Sprintf("R-%06d", i+1), Seq: int64(i + 1), Item: "a kilim", Source: book.SourceCounter, State: st, IntakeAt: t0}
+			if err := tx.InsertRepair(r, r.ID); err != nil {
+				return err
+			}
+			if err := tx.InsertCarePlanUses([]book.CarePlanUse{{Holding: holdings[0].ID, Repair: r.ID, Service: "clean", At: t0}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	err := s.Write(context.Background(), func(tx book.Tx) error {
+		return tx.InsertCarePlanHolding(&book.CarePlanHolding{Plan: "care", Serial: "A-1", Customer: "Ana", Start: t0, End: t0, AddedAt: t0})
+	})
+	if err == nil {
+		t.Error("a holding of both a unit and a customer was stored")
+	}
+	w := seedWorkOrder(t, s, "O1", "winter", "RUG", book.WorkDone, nil)
+	seedWorkOrder(t, s, "O2", "winter", "RUG", book.WorkOpen, nil)
+	mustWrite(t, s, func(tx book.Tx) error {
+		for _, o := range []book.Order{{OrderID: "O3", SKU: "RUG", Quantity: 1, Customer: "Zed", Due: time.UnixMicro(0), IntakeAt: time.UnixMicro(0)},
+			{OrderID: "O4", Drop: "winter", SKU: "RUG", Quantity: 1, Due: time.UnixMicro(0), IntakeAt: time.UnixMicro(0)}} {
+			if err := tx.InsertOrder(o); err != nil {
+				return err
+			}
+		}
+		return tx.InsertUnits([]book.Unit{{WorkOrder: w.id, Number: 1, OrderUnit: 1, Serial: "S1", Seq: 1, CreatedAt: time.UnixMicro(0)},
+			{WorkOrder: w.id, Number: 2, OrderUnit: 2, Serial: "S2", Seq: 2, CreatedAt: time.UnixMicro(0)}})
+	})
+	mustRead(t, s, func(tx book.ReadTx) error {
+		for _, tc := range []struct {
+			serial, customer string
+			want             int
+		}{{"A-1", "", 1}, {"", "Ana", 1}, {"A-1", "Ana", 2}, {"", "", 0}, {"B-2", "Bo", 0}} {
+			if hs, err := tx.CarePlanHoldings(tc.serial, tc.customer); err != nil || len(hs) != tc.want {
+				t.Errorf("holdings of %q %q: %+v, %v; want %d", tc.serial, tc.customer, hs, err, tc.want)
+			}
+		}
+		for _, tc := range []struct {
+			at   time.Time
+			want []int64
+		}{{t0.Add(-time.Second), nil}, {t0, []int64{holdings[0].ID}}, {t0.Add(day), []int64{holdings[1].ID}}, {t0.Add(2 * day), nil}} {
+			hs, err := tx.ActiveCarePlanHoldings(tc.at)
+			var got []int64
+			for _, h := range hs {
+				got = append(got, h.ID)
+			}
+			if err != nil || !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("active at %v: %v, %v; want %v", tc.at, got, err, tc.want)
+			}
+		}
+		uses, err := tx.CarePlanUses([]int64{holdings[0].ID, holdings[1].ID}, t0)
+		if err != nil || len(uses) != 1 || uses[0].Repair != "R-000001" || !uses[0].At.Equal(t0) {
+			t.Errorf("live uses: %+v, %v; want the approved repair's", uses, err)
+		}
+		if uses, err := tx.CarePlanUses(nil, t0); err != nil || uses != nil {
+			t.Errorf("uses of no holdings: %v, %v", uses, err)
+		}
+		if n, err := tx.FinishedUnitCount(); err != nil || n != 2 {
+			t.Errorf("finished units: %d, %v; want 2", n, err)
+		}
+		if n, err := tx.OrderCustomers(); err != nil || n != 1 {
+			t.Errorf("order customers: %d, %v; want 1", n, err)
 		}
 		return nil
 	})
