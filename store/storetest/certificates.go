@@ -16,9 +16,9 @@ func testCertificateRevisions(t *testing.T, opener Opener) {
 	s, _ := opener.Open(t)
 	rev := func(serial string, n int, form string) book.CertificateRevision {
 		return book.CertificateRevision{Serial: serial, Number: n, Form: []byte(form), Hash: "h-" + form,
-			IssuedAt: t0.Add(time.Duration(n) * time.Minute)}
+			IssuedAt: T0.Add(time.Duration(n) * time.Minute)}
 	}
-	mustWrite(t, s, func(tx book.Tx) error {
+	MustWrite(t, s, func(tx book.Tx) error {
 		for _, r := range []book.CertificateRevision{rev("S1", 2, "two"), rev("S1", 1, "one"), rev("S2", 1, "other")} {
 			if err := tx.AppendCertificateRevision(r); err != nil {
 				return err
@@ -26,7 +26,7 @@ func testCertificateRevisions(t *testing.T, opener Opener) {
 		}
 		return nil
 	})
-	mustWrite(t, s, func(tx book.Tx) error {
+	MustWrite(t, s, func(tx book.Tx) error {
 		if err := tx.AppendCertificateRevision(rev("S1", 2, "again")); !errors.Is(err, book.ErrRevisionTaken) {
 			t.Errorf("a revision number twice = %v, want book.ErrRevisionTaken", err)
 		}
@@ -38,7 +38,7 @@ func testCertificateRevisions(t *testing.T, opener Opener) {
 	}); err == nil || errors.Is(err, book.ErrRevisionTaken) {
 		t.Errorf("revision 0 = %v, want refused by the schema", err)
 	}
-	mustRead(t, s, func(tx book.ReadTx) error {
+	MustRead(t, s, func(tx book.ReadTx) error {
 		revs, err := tx.CertificateRevisions("S1")
 		if err != nil || len(revs) != 3 {
 			t.Fatalf("CertificateRevisions(S1) = %+v, %v", revs, err)
@@ -46,7 +46,7 @@ func testCertificateRevisions(t *testing.T, opener Opener) {
 		for i, form := range []string{"one", "two", "three"} {
 			r := revs[i]
 			if r.Serial != "S1" || r.Number != i+1 || !bytes.Equal(r.Form, []byte(form)) || r.Hash != "h-"+form ||
-				!r.IssuedAt.Equal(t0.Add(time.Duration(i+1)*time.Minute)) {
+				!r.IssuedAt.Equal(T0.Add(time.Duration(i+1)*time.Minute)) {
 				t.Errorf("revision %d = %+v", i+1, r)
 			}
 		}

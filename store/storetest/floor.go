@@ -14,18 +14,18 @@ import (
 // kept, reads them oldest first with their work orders, and forgets them one by one.
 func testOwedLabels(t *testing.T, opener Opener) {
 	s, _ := opener.Open(t)
-	wos := importOrders(t, s, "d1", 0, 1)
-	op := wos[0].ops[0]
-	mustWrite(t, s, func(tx book.Tx) error {
-		return tx.OweLabels(book.LabelsOwed{Cell: "c1", Operation: op.ID, First: 2, Last: 4, At: t0})
+	wos := ImportOrders(t, s, "d1", 0, 1)
+	op := wos[0].Ops[0]
+	MustWrite(t, s, func(tx book.Tx) error {
+		return tx.OweLabels(book.LabelsOwed{Cell: "c1", Operation: op.ID, First: 2, Last: 4, At: T0})
 	})
 	for _, tt := range []struct {
 		name string
 		l    book.LabelsOwed
 	}{
-		{name: "no unit 0", l: book.LabelsOwed{Cell: "c1", Operation: op.ID, First: 0, Last: 1, At: t0}},
-		{name: "last before first", l: book.LabelsOwed{Cell: "c1", Operation: op.ID, First: 3, Last: 2, At: t0}},
-		{name: "unknown operation", l: book.LabelsOwed{Cell: "c1", Operation: 999999, First: 1, Last: 1, At: t0}},
+		{name: "no unit 0", l: book.LabelsOwed{Cell: "c1", Operation: op.ID, First: 0, Last: 1, At: T0}},
+		{name: "last before first", l: book.LabelsOwed{Cell: "c1", Operation: op.ID, First: 3, Last: 2, At: T0}},
+		{name: "unknown operation", l: book.LabelsOwed{Cell: "c1", Operation: 999999, First: 1, Last: 1, At: T0}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			err := s.Write(context.Background(), func(tx book.Tx) error {
@@ -39,7 +39,7 @@ func testOwedLabels(t *testing.T, opener Opener) {
 			}
 		})
 	}
-	mustRead(t, s, func(tx book.ReadTx) error {
+	MustRead(t, s, func(tx book.ReadTx) error {
 		labels, err := tx.OwedLabels("c1", 0)
 		if err != nil {
 			return err
@@ -47,8 +47,8 @@ func testOwedLabels(t *testing.T, opener Opener) {
 		var units []int
 		for _, l := range labels {
 			units = append(units, l.Unit)
-			if l.OrderID != wos[0].wo.OrderID || l.WorkOrder != wos[0].wo.ID || l.Operation != op.ID || l.Cell != "c1" ||
-				l.Drop != "d1" || l.SKU != wos[0].wo.SKU || l.Before != 0 || l.Serial != "" || l.Reprint || !l.OwedAt.Equal(t0) {
+			if l.OrderID != wos[0].WO.OrderID || l.WorkOrder != wos[0].WO.ID || l.Operation != op.ID || l.Cell != "c1" ||
+				l.Drop != "d1" || l.SKU != wos[0].WO.SKU || l.Before != 0 || l.Serial != "" || l.Reprint || !l.OwedAt.Equal(T0) {
 				t.Errorf("owed label %+v", l)
 			}
 		}
@@ -63,7 +63,7 @@ func testOwedLabels(t *testing.T, opener Opener) {
 		}
 		return nil
 	})
-	mustWrite(t, s, func(tx book.Tx) error {
+	MustWrite(t, s, func(tx book.Tx) error {
 		labels, err := tx.OwedLabels("c1", 1)
 		if err != nil {
 			return err
@@ -87,17 +87,17 @@ func testOwedLabels(t *testing.T, opener Opener) {
 // orders before it, and a reprint is told apart.
 func testOwedLabelsOfARemake(t *testing.T, opener Opener) {
 	s, _ := opener.Open(t)
-	wos := importOrders(t, s, "d1", 3, 4) // quantity 4
-	first := wos[0].wo
+	wos := ImportOrders(t, s, "d1", 3, 4) // quantity 4
+	first := wos[0].WO
 	remake := book.WorkOrder{OrderID: first.OrderID, Drop: first.Drop, SKU: first.SKU, Quantity: 2,
-		Due: first.Due, State: book.WorkOpen, IntakeAt: t0, RemakeOf: first.ID}
+		Due: first.Due, State: book.WorkOpen, IntakeAt: T0, RemakeOf: first.ID}
 	ops := []book.Operation{{Seq: 0, Name: "cut", Capability: "laser", Quantity: 2, State: book.Ready}}
-	mustWrite(t, s, func(tx book.Tx) error { return tx.InsertWorkOrder(&remake, ops) })
+	MustWrite(t, s, func(tx book.Tx) error { return tx.InsertWorkOrder(&remake, ops) })
 	op := ops[0].ID
-	mustWrite(t, s, func(tx book.Tx) error {
-		return tx.OweLabels(book.LabelsOwed{Cell: "c1", Operation: op, First: 1, Last: 1, Reprint: true, At: t0})
+	MustWrite(t, s, func(tx book.Tx) error {
+		return tx.OweLabels(book.LabelsOwed{Cell: "c1", Operation: op, First: 1, Last: 1, Reprint: true, At: T0})
 	})
-	mustRead(t, s, func(tx book.ReadTx) error {
+	MustRead(t, s, func(tx book.ReadTx) error {
 		labels, err := tx.OwedLabels("c1", 0)
 		if err != nil || len(labels) != 1 || labels[0].Before != 4 || !labels[0].Reprint || labels[0].WorkOrder != remake.ID {
 			t.Errorf("the remake's label = %+v, %v; want 4 units before it, a reprint", labels, err)
@@ -110,17 +110,17 @@ func testOwedLabelsOfARemake(t *testing.T, opener Opener) {
 // deleting them, and the operations a fault paused.
 func testCellsDownAndReports(t *testing.T, opener Opener) {
 	s, addr := opener.Open(t)
-	wos := importOrders(t, s, "d1", 0, 1)
-	ops := make([]int64, len(wos[0].ops))
-	for i, op := range wos[0].ops {
+	wos := ImportOrders(t, s, "d1", 0, 1)
+	ops := make([]int64, len(wos[0].Ops))
+	for i, op := range wos[0].Ops {
 		ops[i] = op.ID
 	}
-	mustWrite(t, s, func(tx book.Tx) error {
+	MustWrite(t, s, func(tx book.Tx) error {
 		for _, d := range []book.CellDown{
-			{Cell: "sew-1", Reason: "needle", Actor: "ana", Since: t0},
-			{Cell: "cut-1", Reason: "lens", Actor: "bo", Since: t0},
-			{Cell: "sew-1", Reason: "thread", Actor: "cy", Since: t0.Add(time.Minute)}, // replaces
-			{Cell: "dye-1", Reason: "vat", Actor: "bo", Since: t0},
+			{Cell: "sew-1", Reason: "needle", Actor: "ana", Since: T0},
+			{Cell: "cut-1", Reason: "lens", Actor: "bo", Since: T0},
+			{Cell: "sew-1", Reason: "thread", Actor: "cy", Since: T0.Add(time.Minute)}, // replaces
+			{Cell: "dye-1", Reason: "vat", Actor: "bo", Since: T0},
 		} {
 			if err := tx.PutCellDown(d); err != nil {
 				return err
@@ -133,9 +133,9 @@ func testCellsDownAndReports(t *testing.T, opener Opener) {
 			return err
 		}
 		for _, r := range []book.CellReport{
-			{Cell: "sew-1", Code: "E1", Reason: "jam", By: "ana", At: t0},
-			{Cell: "sew-1", Code: "E2", Reason: "smoke", By: "cy", At: t0.Add(time.Minute)},
-			{Cell: "cut-1", Reason: "lens", By: "bo", At: t0},
+			{Cell: "sew-1", Code: "E1", Reason: "jam", By: "ana", At: T0},
+			{Cell: "sew-1", Code: "E2", Reason: "smoke", By: "cy", At: T0.Add(time.Minute)},
+			{Cell: "cut-1", Reason: "lens", By: "bo", At: T0},
 		} {
 			if err := tx.PutCellReport(r); err != nil {
 				return err
@@ -166,16 +166,16 @@ func testCellsDownAndReports(t *testing.T, opener Opener) {
 		t.Error("a fault paused an operation that does not exist")
 	}
 	s = reopen(t, opener, s, addr)
-	mustWrite(t, s, func(tx book.Tx) error { return tx.SetCursor("tickets", 9) })
-	mustRead(t, s, func(tx book.ReadTx) error {
+	MustWrite(t, s, func(tx book.Tx) error { return tx.SetCursor("tickets", 9) })
+	MustRead(t, s, func(tx book.ReadTx) error {
 		down, err := tx.CellsDown()
-		want := []book.CellDown{{Cell: "cut-1", Reason: "lens", Actor: "bo", Since: t0},
-			{Cell: "sew-1", Reason: "thread", Actor: "cy", Since: t0.Add(time.Minute)}}
+		want := []book.CellDown{{Cell: "cut-1", Reason: "lens", Actor: "bo", Since: T0},
+			{Cell: "sew-1", Reason: "thread", Actor: "cy", Since: T0.Add(time.Minute)}}
 		if err != nil || !slices.Equal(down, want) {
 			t.Errorf("CellsDown = %+v, %v; want %+v", down, err, want)
 		}
 		r, ok, err := tx.CellReport("sew-1")
-		if err != nil || !ok || r != (book.CellReport{Cell: "sew-1", Code: "E2", Reason: "smoke", By: "cy", At: t0.Add(time.Minute)}) {
+		if err != nil || !ok || r != (book.CellReport{Cell: "sew-1", Code: "E2", Reason: "smoke", By: "cy", At: T0.Add(time.Minute)}) {
 			t.Errorf("CellReport(sew-1) = %+v, %v, %v", r, ok, err)
 		}
 		if r, ok, err := tx.CellReport("cut-1"); err != nil || ok {

@@ -5,23 +5,26 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/cellforge/cellforge/book"
 )
 
-// t0 is the test's "now"; microsecond precision, as the store keeps times.
-var t0 = time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+// T0 is the suite's "now"; microsecond precision, as the store keeps times.
+var T0 = time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
 
-func mustWrite(tb testing.TB, s Store, fn func(book.Tx) error) {
+// MustWrite runs fn in a Write of s, failing tb when it fails.
+func MustWrite(tb testing.TB, s Store, fn func(book.Tx) error) {
 	tb.Helper()
 	if err := s.Write(context.Background(), fn); err != nil {
 		tb.Fatalf("Write: %v", err)
 	}
 }
 
-func mustRead(tb testing.TB, s Store, fn func(book.ReadTx) error) {
+// MustRead runs fn in a Read of s, failing tb when it fails.
+func MustRead(tb testing.TB, s Store, fn func(book.ReadTx) error) {
 	tb.Helper()
 	if err := s.Read(context.Background(), fn); err != nil {
 		tb.Fatalf("Read: %v", err)
@@ -39,9 +42,9 @@ var routing = []struct {
 	{"pack", "pack", 20 * time.Second, time.Minute},
 }
 
-// fixture is the order i of a drop as an import stores it: the order, its work order with
+// Fixture is the order i of a drop as an import stores it: the order, its work order with
 // four operations (the first ready, the others pending) and its order.received event.
-func fixture(drop string, i int) (book.Order, book.WorkOrder, []book.Operation, book.Event) {
+func Fixture(drop string, i int) (book.Order, book.WorkOrder, []book.Operation, book.Event) {
 	o := book.Order{
 		OrderID:  fmt.Sprintf("%s-%07d", drop, i),
 		Drop:     drop,
@@ -49,10 +52,10 @@ func fixture(drop string, i int) (book.Order, book.WorkOrder, []book.Operation, 
 		Quantity: 1 + i%5,
 		Customer: fmt.Sprintf("customer-%d", i%997),
 		Priority: i % 3,
-		Due:      t0.Add(time.Duration(i%500) * time.Hour),
+		Due:      T0.Add(time.Duration(i%500) * time.Hour),
 		Notes:    "gift wrap",
 		Hash:     fmt.Sprintf("%064x", i),
-		IntakeAt: t0,
+		IntakeAt: T0,
 		Batch:    "batch-1",
 	}
 	wo := book.WorkOrder{OrderID: o.OrderID, Drop: o.Drop, SKU: o.SKU, Quantity: o.Quantity,
@@ -64,19 +67,19 @@ func fixture(drop string, i int) (book.Order, book.WorkOrder, []book.Operation, 
 	}
 	ops[0].State = book.Ready
 	ops[2].ChangeoverAttr, ops[2].ChangeoverValue = "colour", []string{"red", "blue", "black"}[i%3]
-	ev := book.Event{At: t0, Actor: "planner", Kind: book.EventOrderReceived, Drop: drop, OrderID: o.OrderID,
+	ev := book.Event{At: T0, Actor: "planner", Kind: book.EventOrderReceived, Drop: drop, OrderID: o.OrderID,
 		Quantity: o.Quantity, Batch: o.Batch}
 	return o, wo, ops, ev
 }
 
-// importOrders stores orders from to to-1 of a drop as fixture makes them, in one Write, and
+// ImportOrders stores orders from to to-1 of a drop as Fixture makes them, in one Write, and
 // returns the work orders with their operations.
-func importOrders(tb testing.TB, s Store, drop string, from, to int) []woOps {
+func ImportOrders(tb testing.TB, s Store, drop string, from, to int) []WorkOrderOps {
 	tb.Helper()
-	var out []woOps
-	mustWrite(tb, s, func(tx book.Tx) error {
+	var out []WorkOrderOps
+	MustWrite(tb, s, func(tx book.Tx) error {
 		for i := from; i < to; i++ {
-			o, wo, ops, ev := fixture(drop, i)
+			o, wo, ops, ev := Fixture(drop, i)
 			if err := tx.InsertOrder(o); err != nil {
 				return err
 			}
@@ -87,30 +90,32 @@ func importOrders(tb testing.TB, s Store, drop string, from, to int) []woOps {
 			if err := tx.AppendEvent(&ev); err != nil {
 				return err
 			}
-			out = append(out, woOps{wo, ops})
+			out = append(out, WorkOrderOps{wo, ops})
 		}
 		return nil
 	})
 	return out
 }
 
-type woOps struct {
-	wo  book.WorkOrder
-	ops []book.Operation
+// WorkOrderOps is a work order ImportOrders stored, with its operations in seq order.
+type WorkOrderOps struct {
+	WO  book.WorkOrder
+	Ops []book.Operation
 }
 
 // The comparisons below compare deeply: pointers by what they point to.
 
-// sameTime compares optional times by the times they point to.
-func sameTime(a, b *time.Time) bool {
+// SameTime compares optional times by the times they point to.
+func SameTime(a, b *time.Time) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
 	return *a == *b
 }
 
-func sameOperation(a, b book.Operation) bool {
-	if !sameTime(a.QueuedAt, b.QueuedAt) || !sameTime(a.StartedAt, b.StartedAt) || !sameTime(a.EndedAt, b.EndedAt) {
+// SameOperation compares operations field by field.
+func SameOperation(a, b book.Operation) bool {
+	if !SameTime(a.QueuedAt, b.QueuedAt) || !SameTime(a.StartedAt, b.StartedAt) || !SameTime(a.EndedAt, b.EndedAt) {
 		return false
 	}
 	a.QueuedAt, a.StartedAt, a.EndedAt = nil, nil, nil
@@ -118,26 +123,29 @@ func sameOperation(a, b book.Operation) bool {
 	return a == b
 }
 
-func sameOperations(a, b []book.Operation) bool { return slices.EqualFunc(a, b, sameOperation) }
+// SameOperations compares lists of operations, in order.
+func SameOperations(a, b []book.Operation) bool { return slices.EqualFunc(a, b, SameOperation) }
 
-func sameWorkOrder(a, b book.WorkOrder) bool {
-	if !sameTime(a.CompletedAt, b.CompletedAt) {
+// SameWorkOrder compares work orders field by field.
+func SameWorkOrder(a, b book.WorkOrder) bool {
+	if !SameTime(a.CompletedAt, b.CompletedAt) {
 		return false
 	}
 	a.CompletedAt, b.CompletedAt = nil, nil
 	return a == b
 }
 
-func sameQueueEntry(a, b book.QueueEntry) bool {
-	if !sameOperation(a.Operation, b.Operation) {
+// SameQueueEntry compares queue entries field by field.
+func SameQueueEntry(a, b book.QueueEntry) bool {
+	if !SameOperation(a.Operation, b.Operation) {
 		return false
 	}
 	a.Operation, b.Operation = book.Operation{}, book.Operation{}
 	return a == b
 }
 
-// sameIdempotency compares records, telling a nil response from an empty one.
-func sameIdempotency(a, b book.IdempotencyRecord) bool {
+// SameIdempotency compares records, telling a nil response from an empty one.
+func SameIdempotency(a, b book.IdempotencyRecord) bool {
 	return a.Principal == b.Principal && a.Key == b.Key && a.RequestHash == b.RequestHash &&
 		a.Status == b.Status && a.CreatedAt == b.CreatedAt &&
 		(a.Response == nil) == (b.Response == nil) && bytes.Equal(a.Response, b.Response)
@@ -156,4 +164,40 @@ func reopen(tb testing.TB, opener Opener, s Store, addr string) Store {
 	}
 	tb.Cleanup(func() { s.Close() })
 	return s
+}
+
+// Ptr returns a pointer to a copy of v, for the optional fields of the book's types.
+func Ptr[T any](v T) *T { return &v }
+
+// QueueAt sets operations to their state at a cell in one Write.
+func QueueAt(t *testing.T, s Store, cell string, changes map[*book.Operation]book.State) {
+	t.Helper()
+	MustWrite(t, s, func(tx book.Tx) error {
+		for op, st := range changes {
+			op.State, op.Cell = st, cell
+			if err := tx.UpdateOperation(op); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// UnitsOf returns the units of a work order, as "serial#number/order unit seq" with " x<op>:<reason>"
+// for a scrapped one.
+func UnitsOf(t *testing.T, s Store, workOrder int64) string {
+	t.Helper()
+	var out []string
+	MustRead(t, s, func(tx book.ReadTx) error {
+		units, err := tx.Units(workOrder)
+		for _, u := range units {
+			v := fmt.Sprintf("%s#%d/%d s%d", u.Serial, u.Number, u.OrderUnit, u.Seq)
+			if u.Scrapped != nil {
+				v += fmt.Sprintf(" x%d:%s", u.Scrapped.Operation, u.Scrapped.Reason)
+			}
+			out = append(out, v)
+		}
+		return err
+	})
+	return strings.Join(out, ", ")
 }

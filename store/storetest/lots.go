@@ -14,15 +14,15 @@ import (
 // lot's uses come with their work orders and customers.
 func testOperationLots(t *testing.T, opener Opener) {
 	s, addr := opener.Open(t)
-	wos := importOrders(t, s, "d1", 0, 2)
-	a, b := wos[0].ops[0].ID, wos[1].ops[0].ID
+	wos := ImportOrders(t, s, "d1", 0, 2)
+	a, b := wos[0].Ops[0].ID, wos[1].Ops[0].ID
 	var seqs []int64
-	mustWrite(t, s, func(tx book.Tx) error {
+	MustWrite(t, s, func(tx book.Tx) error {
 		for _, l := range []book.OperationLot{
-			{Operation: a, Lot: "dye-001", Role: book.LotMade, RecordedAt: t0, Actor: "ana"},
-			{Operation: a, Material: "yarn", Lot: "Y-9", Role: book.LotConsumed, RecordedAt: t0, Actor: "ana"},
-			{Operation: a, Material: "yarn", Lot: "Y-1", Role: book.LotConsumed, RecordedAt: t0, Actor: "bo"},
-			{Operation: b, Material: "yarn", Lot: "Y-1", Role: book.LotConsumed, RecordedAt: t0, Actor: "ana"},
+			{Operation: a, Lot: "dye-001", Role: book.LotMade, RecordedAt: T0, Actor: "ana"},
+			{Operation: a, Material: "yarn", Lot: "Y-9", Role: book.LotConsumed, RecordedAt: T0, Actor: "ana"},
+			{Operation: a, Material: "yarn", Lot: "Y-1", Role: book.LotConsumed, RecordedAt: T0, Actor: "bo"},
+			{Operation: b, Material: "yarn", Lot: "Y-1", Role: book.LotConsumed, RecordedAt: T0, Actor: "ana"},
 		} {
 			if err := tx.PutOperationLot(l); err != nil {
 				return err
@@ -38,16 +38,16 @@ func testOperationLots(t *testing.T, opener Opener) {
 		return nil
 	})
 	err := s.Write(context.Background(), func(tx book.Tx) error {
-		if err := tx.PutOperationLot(book.OperationLot{Operation: b, Material: "warp", Lot: "W-1", Role: book.LotConsumed, RecordedAt: t0}); err != nil {
+		if err := tx.PutOperationLot(book.OperationLot{Operation: b, Material: "warp", Lot: "W-1", Role: book.LotConsumed, RecordedAt: T0}); err != nil {
 			return err
 		}
-		return tx.PutOperationLot(book.OperationLot{Operation: b, Lot: "dye-001", Role: book.LotMade, RecordedAt: t0})
+		return tx.PutOperationLot(book.OperationLot{Operation: b, Lot: "dye-001", Role: book.LotMade, RecordedAt: T0})
 	})
 	if err == nil {
 		t.Fatal("a second lot made with the same id was stored")
 	}
 	s = reopen(t, opener, s, addr)
-	mustWrite(t, s, func(tx book.Tx) error {
+	MustWrite(t, s, func(tx book.Tx) error {
 		n, err := tx.NextLotSeq()
 		seqs = append(seqs, n)
 		return err
@@ -55,13 +55,13 @@ func testOperationLots(t *testing.T, opener Opener) {
 	if !slices.Equal(seqs, []int64{1, 2, 3}) {
 		t.Errorf("lot sequence = %v, want 1, 2, 3", seqs)
 	}
-	mustRead(t, s, func(tx book.ReadTx) error {
+	MustRead(t, s, func(tx book.ReadTx) error {
 		lots, err := tx.OperationLots(a)
 		if err != nil {
 			return err
 		}
 		if len(lots) != 2 || lots[0].Role != book.LotMade || lots[0].Lot != "dye-001" ||
-			lots[1].Material != "yarn" || lots[1].Lot != "Y-1" || lots[1].Actor != "bo" || !lots[1].RecordedAt.Equal(t0) ||
+			lots[1].Material != "yarn" || lots[1].Lot != "Y-1" || lots[1].Actor != "bo" || !lots[1].RecordedAt.Equal(T0) ||
 			lots[1].Role != book.LotConsumed {
 			t.Errorf("lots of operation %d = %+v", a, lots)
 		}
@@ -72,9 +72,9 @@ func testOperationLots(t *testing.T, opener Opener) {
 		if err != nil {
 			return err
 		}
-		if len(uses) != 2 || uses[0].Operation != a || uses[1].Operation != b || uses[0].WorkOrder.ID != wos[0].wo.ID ||
-			uses[1].WorkOrder.OrderID != wos[1].wo.OrderID || uses[0].Customer != "customer-0" || uses[0].Step != "cut" ||
-			uses[0].State != book.Ready || !uses[1].WorkOrder.Due.Equal(wos[1].wo.Due) || uses[1].WorkOrder.Quantity != 2 ||
+		if len(uses) != 2 || uses[0].Operation != a || uses[1].Operation != b || uses[0].WorkOrder.ID != wos[0].WO.ID ||
+			uses[1].WorkOrder.OrderID != wos[1].WO.OrderID || uses[0].Customer != "customer-0" || uses[0].Step != "cut" ||
+			uses[0].State != book.Ready || !uses[1].WorkOrder.Due.Equal(wos[1].WO.Due) || uses[1].WorkOrder.Quantity != 2 ||
 			uses[0].WorkOrder.CompletedAt != nil || uses[0].WorkOrder.State != book.WorkOpen {
 			t.Errorf("uses of Y-1 = %+v", uses)
 		}

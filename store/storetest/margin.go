@@ -13,7 +13,7 @@ import (
 func testMarginOperations(t *testing.T, opener Opener) {
 	s, _ := opener.Open(t)
 	weave, rework, _ := oeeFixture(t, s)
-	mustRead(t, s, func(tx book.ReadTx) error {
+	MustRead(t, s, func(tx book.ReadTx) error {
 		got, err := tx.MarginOperations("winter")
 		if err != nil {
 			return err
@@ -49,7 +49,7 @@ func testMarginRuns(t *testing.T, opener Opener) {
 	s, _ := opener.Open(t)
 	weave, rework, dye := oeeFixture(t, s)
 	at := func(m int) time.Time { return monday.Add(time.Duration(m) * time.Minute) }
-	mustRead(t, s, func(tx book.ReadTx) error {
+	MustRead(t, s, func(tx book.ReadTx) error {
 		got, err := tx.MarginRuns("winter")
 		if err != nil {
 			return err

@@ -16,20 +16,19 @@ import (
 func oeeFixture(t *testing.T, s Store) (weave, rework, dye int64) {
 	t.Helper()
 	at := func(m int) time.Time { return monday.Add(time.Duration(m) * time.Minute) }
-	ptr := func(t time.Time) *time.Time { return &t }
 	w := seedWorkOrder(t, s, "S1", "winter", "SCARF", book.WorkOpen, []seedOp{
-		{capability: "weave", cell: "weave-1", state: book.Done, quantity: 3, unitTime: 20 * time.Minute, scrapped: 1, done: 1, endedAt: ptr(at(120))},
+		{capability: "weave", cell: "weave-1", state: book.Done, quantity: 3, unitTime: 20 * time.Minute, scrapped: 1, done: 1, endedAt: Ptr(at(120))},
 		{capability: "pack", state: book.Pending, quantity: 3},
 	})
-	weave = w.ops[0]
+	weave = w.Ops[0]
 	rw := seedWorkOrder(t, s, "S2", "winter", "SCARF", book.WorkOpen, []seedOp{
-		{capability: "weave", cell: "weave-1", state: book.Done, quantity: 1, unitTime: 20 * time.Minute, endedAt: ptr(at(150)), reworkOf: weave},
+		{capability: "weave", cell: "weave-1", state: book.Done, quantity: 1, unitTime: 20 * time.Minute, endedAt: Ptr(at(150)), reworkOf: weave},
 	})
-	rework = rw.ops[0]
+	rework = rw.Ops[0]
 	d := seedWorkOrder(t, s, "T1", "summer", "TOTE", book.WorkOpen, []seedOp{
-		{capability: "dye", cell: "dye-1", state: book.Scrapped, quantity: 2, unitTime: time.Minute, scrapped: 2, endedAt: ptr(at(165))},
+		{capability: "dye", cell: "dye-1", state: book.Scrapped, quantity: 2, unitTime: time.Minute, scrapped: 2, endedAt: Ptr(at(165))},
 	})
-	dye = d.ops[0]
+	dye = d.Ops[0]
 	ev := func(m int, kind, cell string, op int64, from, to book.State, q int) {
 		seedEvent(t, s, book.Event{At: at(m), Actor: "cell:" + cell, Kind: kind, Cell: cell, Drop: "winter", Operation: op,
 			From: from, To: to, Quantity: q})
@@ -43,12 +42,12 @@ func oeeFixture(t *testing.T, s Store) (weave, rework, dye int64) {
 	ev(150, book.EventOperation, "weave-1", rework, book.Running, book.Done, 0)
 	ev(160, book.EventOperation, "dye-1", dye, book.Queued, book.Running, 0)
 	ev(165, book.EventOperation, "dye-1", dye, book.Running, book.Scrapped, 2)
-	mustWrite(t, s, func(tx book.Tx) error {
-		c := book.CheckRecord{Operation: weave, WorkOrder: w.id, Cell: "weave-1", SKU: "SCARF", Units: 3, By: "person:ana", At: time.UnixMicro(0)}
+	MustWrite(t, s, func(tx book.Tx) error {
+		c := book.CheckRecord{Operation: weave, WorkOrder: w.ID, Cell: "weave-1", SKU: "SCARF", Units: 3, By: "person:ana", At: time.UnixMicro(0)}
 		if err := tx.InsertCheck(&c); err != nil {
 			return err
 		}
-		return tx.InsertNonConformance(&book.NonConformance{Check: c.ID, Operation: weave, WorkOrder: w.id, Cell: "weave-1", SKU: "SCARF",
+		return tx.InsertNonConformance(&book.NonConformance{Check: c.ID, Operation: weave, WorkOrder: w.ID, Cell: "weave-1", SKU: "SCARF",
 			Failed: []string{}, State: book.NCOpen, OpenedAt: time.UnixMicro(0), OpenedBy: "person:ana"})
 	})
 	return weave, rework, dye
@@ -84,7 +83,7 @@ func testUnitCounts(t *testing.T, opener Opener) {
 		{name: "before", from: at(-60), to: at(0)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			mustRead(t, s, func(tx book.ReadTx) error {
+			MustRead(t, s, func(tx book.ReadTx) error {
 				got, err := tx.UnitCounts(tc.from, tc.to, tc.cell)
 				if err != nil {
 					return err
@@ -104,13 +103,13 @@ func testEndedOperations(t *testing.T, opener Opener) {
 	s, _ := opener.Open(t)
 	weave, rework, dye := oeeFixture(t, s)
 	at := func(m int) time.Time { return monday.Add(time.Duration(m) * time.Minute) }
-	mustWrite(t, s, func(tx book.Tx) error { // the pack operation ends, at no cell
+	MustWrite(t, s, func(tx book.Tx) error { // the pack operation ends, at no cell
 		ops, err := tx.Operations(workOrderOf(t, tx, weave))
 		if err != nil {
 			return err
 		}
 		pack := ops[1]
-		pack.State, pack.EndedAt = book.Done, ptr(at(130))
+		pack.State, pack.EndedAt = book.Done, Ptr(at(130))
 		return tx.UpdateOperation(&pack)
 	})
 	all := []book.EndedOperation{
@@ -128,7 +127,7 @@ func testEndedOperations(t *testing.T, opener Opener) {
 		{name: "none", from: at(166), to: at(240)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			mustRead(t, s, func(tx book.ReadTx) error {
+			MustRead(t, s, func(tx book.ReadTx) error {
 				got, err := tx.EndedOperations(tc.from, tc.to)
 				if err != nil {
 					return err

@@ -14,16 +14,16 @@ import (
 // count it, and all of it is read back after the store is opened again.
 func testInsertOperationAt(t *testing.T, opener Opener) {
 	s, path := opener.Open(t)
-	w := importOrders(t, s, "d1", 0, 1)[0]
-	n := len(w.ops)
+	w := ImportOrders(t, s, "d1", 0, 1)[0]
+	n := len(w.Ops)
 	var id int64
-	mustWrite(t, s, func(tx book.Tx) error {
-		first := w.ops[0]
+	MustWrite(t, s, func(tx book.Tx) error {
+		first := w.Ops[0]
 		first.State = book.Done
 		if err := tx.UpdateOperation(&first); err != nil { // held back, sent with the insert
 			return err
 		}
-		op := book.Operation{WorkOrder: w.wo.ID, Seq: 1, Step: 0, ReworkOf: first.ID, Name: "Rework: x",
+		op := book.Operation{WorkOrder: w.WO.ID, Seq: 1, Step: 0, ReworkOf: first.ID, Name: "Rework: x",
 			Capability: first.Capability, Quantity: first.Quantity, State: book.Pending}
 		if err := tx.InsertOperationAt(&op); err != nil {
 			return err
@@ -34,8 +34,8 @@ func testInsertOperationAt(t *testing.T, opener Opener) {
 	})
 	check := func(s Store) {
 		t.Helper()
-		mustRead(t, s, func(tx book.ReadTx) error {
-			ops, err := tx.Operations(w.wo.ID)
+		MustRead(t, s, func(tx book.ReadTx) error {
+			ops, err := tx.Operations(w.WO.ID)
 			if err != nil {
 				return err
 			}
@@ -47,12 +47,12 @@ func testInsertOperationAt(t *testing.T, opener Opener) {
 					t.Errorf("operation %d at seq %d, want %d", op.ID, op.Seq, i)
 				}
 			}
-			if r := ops[1]; r.ID != id || r.Step != 0 || r.ReworkOf != w.ops[0].ID || r.State != book.Ready || r.Version != 1 {
+			if r := ops[1]; r.ID != id || r.Step != 0 || r.ReworkOf != w.Ops[0].ID || r.State != book.Ready || r.Version != 1 {
 				t.Errorf("the inserted operation = %+v", r)
 			}
 			for i, op := range ops[2:] {
-				if op.ID != w.ops[i+1].ID || op.Step != i+1 || op.ReworkOf != 0 {
-					t.Errorf("operation %d: step %d, rework of %d; want operation %d of step %d", op.ID, op.Step, op.ReworkOf, w.ops[i+1].ID, i+1)
+				if op.ID != w.Ops[i+1].ID || op.Step != i+1 || op.ReworkOf != 0 {
+					t.Errorf("operation %d: step %d, rework of %d; want operation %d of step %d", op.ID, op.Step, op.ReworkOf, w.Ops[i+1].ID, i+1)
 				}
 			}
 			_, byState, err := tx.Counts()
@@ -87,17 +87,17 @@ func testInsertOperationAt(t *testing.T, opener Opener) {
 // operation, work order, id and filter, and stores a decision.
 func testChecksAndNonConformances(t *testing.T, opener Opener) {
 	s, _ := opener.Open(t)
-	w := importOrders(t, s, "d1", 0, 1)[0]
-	op := w.ops[0].ID
+	w := ImportOrders(t, s, "d1", 0, 1)[0]
+	op := w.Ops[0].ID
 	v, lo, hi := 27.5, 29.0, 31.0
-	c := book.CheckRecord{Operation: op, WorkOrder: w.wo.ID, Cell: "weave-1", SKU: w.wo.SKU, Step: 0, Units: 2,
+	c := book.CheckRecord{Operation: op, WorkOrder: w.WO.ID, Cell: "weave-1", SKU: w.WO.SKU, Step: 0, Units: 2,
 		Outcomes: []book.CheckOutcome{{Name: "Even", Pass: true}, {Name: "Width", Measure: true, Unit: "cm", Value: &v, Min: &lo, Max: &hi}},
-		By:       "person:ana", At: t0}
-	passed := book.CheckRecord{Operation: op, WorkOrder: w.wo.ID, Cell: "weave-1", SKU: w.wo.SKU, Units: 2, Passed: true,
-		Outcomes: []book.CheckOutcome{{Name: "Even", Pass: true}}, By: "person:ana", At: t0}
-	nc := book.NonConformance{Operation: op, WorkOrder: w.wo.ID, Cell: "weave-1", SKU: w.wo.SKU, Failed: []string{"Width"},
-		State: book.NCOpen, OpenedAt: t0, OpenedBy: "person:ana"}
-	mustWrite(t, s, func(tx book.Tx) error {
+		By:       "person:ana", At: T0}
+	passed := book.CheckRecord{Operation: op, WorkOrder: w.WO.ID, Cell: "weave-1", SKU: w.WO.SKU, Units: 2, Passed: true,
+		Outcomes: []book.CheckOutcome{{Name: "Even", Pass: true}}, By: "person:ana", At: T0}
+	nc := book.NonConformance{Operation: op, WorkOrder: w.WO.ID, Cell: "weave-1", SKU: w.WO.SKU, Failed: []string{"Width"},
+		State: book.NCOpen, OpenedAt: T0, OpenedBy: "person:ana"}
+	MustWrite(t, s, func(tx book.Tx) error {
 		if err := tx.InsertCheck(&c); err != nil {
 			return err
 		}
@@ -107,10 +107,10 @@ func testChecksAndNonConformances(t *testing.T, opener Opener) {
 		nc.Check = c.ID
 		return tx.InsertNonConformance(&nc)
 	})
-	mustRead(t, s, func(tx book.ReadTx) error {
+	MustRead(t, s, func(tx book.ReadTx) error {
 		for _, read := range []func() ([]book.CheckRecord, error){
 			func() ([]book.CheckRecord, error) { return tx.Checks(op) },
-			func() ([]book.CheckRecord, error) { return tx.WorkOrderChecks(w.wo.ID) },
+			func() ([]book.CheckRecord, error) { return tx.WorkOrderChecks(w.WO.ID) },
 		} {
 			cs, err := read()
 			if err != nil || len(cs) != 2 || !reflect.DeepEqual(cs[0], c) || !reflect.DeepEqual(cs[1], passed) {
@@ -131,14 +131,14 @@ func testChecksAndNonConformances(t *testing.T, opener Opener) {
 				t.Errorf("non-conformances of %+v = %+v, %v", f, got, err)
 			}
 		}
-		if got, err := tx.WorkOrderNonConformances(w.wo.ID); err != nil || len(got) != 1 || got[0].ID != nc.ID {
+		if got, err := tx.WorkOrderNonConformances(w.WO.ID); err != nil || len(got) != 1 || got[0].ID != nc.ID {
 			t.Errorf("the work order's non-conformances = %+v, %v", got, err)
 		}
 		return nil
 	})
-	nc.State, nc.DecidedBy, nc.DecidedAt, nc.Note, nc.Rework = book.NCAccept, "person:max", &t0, "fine", 0
-	mustWrite(t, s, func(tx book.Tx) error { return tx.DecideNonConformance(nc) })
-	mustRead(t, s, func(tx book.ReadTx) error {
+	nc.State, nc.DecidedBy, nc.DecidedAt, nc.Note, nc.Rework = book.NCAccept, "person:max", &T0, "fine", 0
+	MustWrite(t, s, func(tx book.Tx) error { return tx.DecideNonConformance(nc) })
+	MustRead(t, s, func(tx book.ReadTx) error {
 		got, err := tx.NonConformance(nc.ID)
 		if err != nil || !reflect.DeepEqual(got, nc) {
 			t.Errorf("decided = %+v, %v; want %+v", got, err, nc)

@@ -16,14 +16,14 @@ import (
 // on the database; the uses of an estimate past its time and released ones are not live.
 func testRepairsSurviveReopen(t *testing.T, opener Opener) {
 	s, addr := opener.Open(t)
-	received := t0.Add(time.Minute)
-	express := t0.Add(24 * time.Hour)
+	received := T0.Add(time.Minute)
+	express := T0.Add(24 * time.Hour)
 	r := book.Repair{ID: "R-000001", Seq: 1, Serial: "A-1", Kind: "rug", Customer: "Ana", Contact: "ana@example.com",
 		Description: "worn\nfringe", Checklist: map[string]string{"fringe": "yes"}, Source: book.SourceCounter,
-		State: book.RepairReceived, IntakeAt: t0, ReceivedAt: &received,
+		State: book.RepairReceived, IntakeAt: T0, ReceivedAt: &received,
 		Photos: []book.RepairPhoto{{Hash: "ab", MediaType: "image/png"}}}
-	h := book.CarePlanHolding{Plan: "care", Customer: "Ana", Start: t0, End: t0.Add(365 * 24 * time.Hour), Actor: "ines", AddedAt: t0}
-	mustWrite(t, s, func(tx book.Tx) error {
+	h := book.CarePlanHolding{Plan: "care", Customer: "Ana", Start: T0, End: T0.Add(365 * 24 * time.Hour), Actor: "ines", AddedAt: T0}
+	MustWrite(t, s, func(tx book.Tx) error {
 		seq, err := tx.NextRepairSeq()
 		if err != nil || seq != 1 {
 			t.Errorf("NextRepairSeq = %d, %v", seq, err)
@@ -32,17 +32,17 @@ func testRepairsSurviveReopen(t *testing.T, opener Opener) {
 			return err
 		}
 		r.State = book.RepairEstimated
-		r.Diagnosis = &book.Diagnosis{Findings: "worn", Services: []string{"clean"}, Operation: 3, By: "ines", At: t0}
+		r.Diagnosis = &book.Diagnosis{Findings: "worn", Services: []string{"clean"}, Operation: 3, By: "ines", At: T0}
 		r.Estimate = &book.Estimate{Currency: "EUR", Lines: []book.EstimateLine{{Service: "clean", Fee: 1000, Price: 1000, Charged: 0,
-			CoveredBy: &book.Coverage{Holding: 1, Plan: "care"}}}, Standard: t0.Add(72 * time.Hour), Express: &express,
-			At: t0, ExpiresAt: t0.Add(time.Hour)}
+			CoveredBy: &book.Coverage{Holding: 1, Plan: "care"}}}, Standard: T0.Add(72 * time.Hour), Express: &express,
+			At: T0, ExpiresAt: T0.Add(time.Hour)}
 		if err := tx.UpdateRepair(r); err != nil {
 			return err
 		}
 		if err := tx.InsertCarePlanHolding(&h); err != nil {
 			return err
 		}
-		return tx.InsertCarePlanUses([]book.CarePlanUse{{Holding: h.ID, Repair: r.ID, Service: "clean", At: t0}})
+		return tx.InsertCarePlanUses([]book.CarePlanUse{{Holding: h.ID, Repair: r.ID, Service: "clean", At: T0}})
 	})
 	for _, tc := range []struct {
 		name  string
@@ -53,7 +53,7 @@ func testRepairsSurviveReopen(t *testing.T, opener Opener) {
 			return tx.InsertRepair(book.Repair{ID: "R-000002", Seq: 2, Serial: "A-2", Source: book.SourceCounter, State: book.RepairRequested}, "hash-1")
 		}},
 		{name: "a use twice", write: func(tx book.Tx) error {
-			return tx.InsertCarePlanUses([]book.CarePlanUse{{Holding: h.ID, Repair: r.ID, Service: "clean", At: t0}})
+			return tx.InsertCarePlanUses([]book.CarePlanUse{{Holding: h.ID, Repair: r.ID, Service: "clean", At: T0}})
 		}},
 		{name: "an unknown repair", write: func(tx book.Tx) error {
 			return tx.UpdateRepair(book.Repair{ID: "R-000009", State: book.RepairReturned})
@@ -67,7 +67,7 @@ func testRepairsSurviveReopen(t *testing.T, opener Opener) {
 		}
 	}
 	s = reopen(t, opener, s, addr)
-	mustRead(t, s, func(tx book.ReadTx) error {
+	MustRead(t, s, func(tx book.ReadTx) error {
 		got, err := tx.RepairByLink("hash-1")
 		if err != nil {
 			return err
@@ -81,14 +81,14 @@ func testRepairsSurviveReopen(t *testing.T, opener Opener) {
 		if _, err := tx.RepairByLink("hash-2"); !errors.Is(err, book.ErrNotFound) {
 			t.Errorf("an unknown link: %v", err)
 		}
-		for at, want := range map[time.Time]int{t0.Add(time.Minute): 1, t0.Add(time.Hour): 0} {
+		for at, want := range map[time.Time]int{T0.Add(time.Minute): 1, T0.Add(time.Hour): 0} {
 			uses, err := tx.CarePlanUses([]int64{h.ID}, at)
 			if err != nil || len(uses) != want {
 				t.Errorf("live uses at %v: %v, %v; want %d", at, uses, err, want)
 			}
 		}
 		for state, want := range map[book.RepairState]int{book.RepairEstimated: 1, book.RepairExpired: 0, book.RepairReceived: 0} {
-			rs, err := tx.Repairs(book.RepairFilter{State: state, At: t0.Add(time.Minute)})
+			rs, err := tx.Repairs(book.RepairFilter{State: state, At: T0.Add(time.Minute)})
 			if err != nil || len(rs) != want {
 				t.Errorf("repairs %s: %d, %v; want %d", state, len(rs), err, want)
 			}
@@ -99,19 +99,19 @@ func testRepairsSurviveReopen(t *testing.T, opener Opener) {
 		}
 		return nil
 	})
-	mustWrite(t, s, func(tx book.Tx) error {
+	MustWrite(t, s, func(tx book.Tx) error {
 		if seq, err := tx.NextRepairSeq(); err != nil || seq != 2 {
 			t.Errorf("NextRepairSeq after reopen = %d, %v; want 2", seq, err)
 		}
-		n, err := tx.ReleaseCarePlanUses(r.ID, t0)
+		n, err := tx.ReleaseCarePlanUses(r.ID, T0)
 		if err != nil || n != 1 {
 			t.Errorf("released %d, %v", n, err)
 		}
-		uses, err := tx.CarePlanUses([]int64{h.ID}, t0)
+		uses, err := tx.CarePlanUses([]int64{h.ID}, T0)
 		if err != nil || len(uses) != 0 {
 			t.Errorf("live uses after release: %v, %v", uses, err)
 		}
-		if n, err := tx.ReleaseCarePlanUses(r.ID, t0); err != nil || n != 0 {
+		if n, err := tx.ReleaseCarePlanUses(r.ID, T0); err != nil || n != 0 {
 			t.Errorf("released again %d, %v; want 0", n, err)
 		}
 		return nil
@@ -126,24 +126,24 @@ func testRepairsFilters(t *testing.T, opener Opener) {
 	t0 := monday
 	done := seedWorkOrder(t, s, "O1", "", "RUG", book.WorkDone, nil)
 	open := seedWorkOrder(t, s, "O2", "", "RUG", book.WorkOpen, nil)
-	mustWrite(t, s, func(tx book.Tx) error {
-		wo, err := tx.WorkOrder(done.id)
+	MustWrite(t, s, func(tx book.Tx) error {
+		wo, err := tx.WorkOrder(done.ID)
 		if err != nil {
 			return err
 		}
-		wo.CompletedAt = ptr(t0.Add(2 * time.Hour))
+		wo.CompletedAt = Ptr(t0.Add(2 * time.Hour))
 		return tx.UpdateWorkOrder(wo)
 	})
 	est := func(exp time.Time) *book.Estimate { return &book.Estimate{Currency: "EUR", At: t0, ExpiresAt: exp} }
 	repairs := []book.Repair{
-		{ID: "R-000001", Seq: 1, Serial: "A-1", Customer: "Ana", State: book.RepairApproved, WorkOrder: done.id},
-		{ID: "R-000002", Seq: 2, Serial: "A-2", Customer: "Ana", State: book.RepairApproved, WorkOrder: open.id},
+		{ID: "R-000001", Seq: 1, Serial: "A-1", Customer: "Ana", State: book.RepairApproved, WorkOrder: done.ID},
+		{ID: "R-000002", Seq: 2, Serial: "A-2", Customer: "Ana", State: book.RepairApproved, WorkOrder: open.ID},
 		{ID: "R-000003", Seq: 3, Serial: "A-1", Customer: "Bo", State: book.RepairEstimated, Estimate: est(t0.Add(time.Hour))},
 		{ID: "R-000004", Seq: 4, Item: "a kilim", Customer: "Bo", State: book.RepairEstimated, Estimate: est(t0.Add(3 * time.Hour))},
 		{ID: "R-000005", Seq: 5, Item: "a kilim", Customer: "Bo", State: book.RepairExpired},
 		{ID: "R-000006", Seq: 6, Item: "a kilim", Customer: "Cy", State: book.RepairReturned},
 	}
-	mustWrite(t, s, func(tx book.Tx) error {
+	MustWrite(t, s, func(tx book.Tx) error {
 		for _, r := range repairs {
 			r.Source, r.IntakeAt = book.SourceCounter, t0
 			if err := tx.InsertRepair(r, "hash-"+r.ID); err != nil {
@@ -170,7 +170,7 @@ func testRepairsFilters(t *testing.T, opener Opener) {
 		{name: "none", f: book.RepairFilter{Serial: "A-1", Customer: "Cy"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			mustRead(t, s, func(tx book.ReadTx) error {
+			MustRead(t, s, func(tx book.ReadTx) error {
 				rs, err := tx.Repairs(tc.f)
 				if err != nil {
 					return err
@@ -186,7 +186,7 @@ func testRepairsFilters(t *testing.T, opener Opener) {
 			})
 		})
 	}
-	mustRead(t, s, func(tx book.ReadTx) error {
+	MustRead(t, s, func(tx book.ReadTx) error {
 		if r, err := tx.Repair("R-000001"); err != nil || r.ReadyAt == nil || !r.ReadyAt.Equal(t0.Add(2*time.Hour)) {
 			t.Errorf("the ready repair's ReadyAt: %+v, %v", r.ReadyAt, err)
 		}
@@ -208,7 +208,7 @@ func testCarePlanHoldingsAndMeasures(t *testing.T, opener Opener) {
 		{Plan: "care", Serial: "A-1", Start: t0, End: t0.Add(day), Actor: "ines", AddedAt: t0},
 		{Plan: "care", Customer: "Ana", Start: t0.Add(day), End: t0.Add(2 * day), Actor: "ines", AddedAt: t0},
 	}
-	mustWrite(t, s, func(tx book.Tx) error {
+	MustWrite(t, s, func(tx book.Tx) error {
 		for i := range holdings {
 			if err := tx.InsertCarePlanHolding(&holdings[i]); err != nil {
 				return err
@@ -233,17 +233,17 @@ func testCarePlanHoldingsAndMeasures(t *testing.T, opener Opener) {
 	}
 	w := seedWorkOrder(t, s, "O1", "winter", "RUG", book.WorkDone, nil)
 	seedWorkOrder(t, s, "O2", "winter", "RUG", book.WorkOpen, nil)
-	mustWrite(t, s, func(tx book.Tx) error {
+	MustWrite(t, s, func(tx book.Tx) error {
 		for _, o := range []book.Order{{OrderID: "O3", SKU: "RUG", Quantity: 1, Customer: "Zed", Due: time.UnixMicro(0), IntakeAt: time.UnixMicro(0)},
 			{OrderID: "O4", Drop: "winter", SKU: "RUG", Quantity: 1, Due: time.UnixMicro(0), IntakeAt: time.UnixMicro(0)}} {
 			if err := tx.InsertOrder(o); err != nil {
 				return err
 			}
 		}
-		return tx.InsertUnits([]book.Unit{{WorkOrder: w.id, Number: 1, OrderUnit: 1, Serial: "S1", Seq: 1, CreatedAt: time.UnixMicro(0)},
-			{WorkOrder: w.id, Number: 2, OrderUnit: 2, Serial: "S2", Seq: 2, CreatedAt: time.UnixMicro(0)}})
+		return tx.InsertUnits([]book.Unit{{WorkOrder: w.ID, Number: 1, OrderUnit: 1, Serial: "S1", Seq: 1, CreatedAt: time.UnixMicro(0)},
+			{WorkOrder: w.ID, Number: 2, OrderUnit: 2, Serial: "S2", Seq: 2, CreatedAt: time.UnixMicro(0)}})
 	})
-	mustRead(t, s, func(tx book.ReadTx) error {
+	MustRead(t, s, func(tx book.ReadTx) error {
 		for _, tc := range []struct {
 			serial, customer string
 			want             int

@@ -28,8 +28,8 @@ type seedOp struct {
 
 // seededWorkOrder is what seedWorkOrder stored.
 type seededWorkOrder struct {
-	id  int64
-	ops []int64
+	ID  int64
+	Ops []int64
 }
 
 // seedWorkOrder stores an order of one unit of sku in drop, its work order in state and its
@@ -45,15 +45,15 @@ func seedWorkOrder(t testing.TB, s Store, orderID, drop, sku string, state book.
 			UnitTime: op.unitTime, State: op.state, Cell: op.cell, Scrapped: op.scrapped, UnitsDone: op.done,
 			EndedAt: op.endedAt, ReworkOf: op.reworkOf}
 	}
-	mustWrite(t, s, func(tx book.Tx) error {
+	MustWrite(t, s, func(tx book.Tx) error {
 		if err := tx.InsertOrder(o); err != nil {
 			return err
 		}
 		return tx.InsertWorkOrder(&wo, stored)
 	})
-	w := seededWorkOrder{id: wo.ID}
+	w := seededWorkOrder{ID: wo.ID}
 	for _, op := range stored {
-		w.ops = append(w.ops, op.ID)
+		w.Ops = append(w.Ops, op.ID)
 	}
 	return w
 }
@@ -61,6 +61,6 @@ func seedWorkOrder(t testing.TB, s Store, orderID, drop, sku string, state book.
 // seedEvent appends e to the event log and returns its id.
 func seedEvent(t testing.TB, s Store, e book.Event) int64 {
 	t.Helper()
-	mustWrite(t, s, func(tx book.Tx) error { return tx.AppendEvent(&e) })
+	MustWrite(t, s, func(tx book.Tx) error { return tx.AppendEvent(&e) })
 	return e.ID
 }

@@ -70,53 +70,53 @@ func testSignInFailures(t *testing.T, opener Opener) {
 		{
 			name: "failures count by address",
 			do: func(t *testing.T) {
-				fail(t, "ana", "10.0.0.1", t0)
-				fail(t, "ana", "10.0.0.1", t0.Add(time.Minute))
-				fail(t, "ana", "10.0.0.2", t0.Add(2*time.Minute))
-				fail(t, "bo", "10.0.0.1", t0)
+				fail(t, "ana", "10.0.0.1", T0)
+				fail(t, "ana", "10.0.0.1", T0.Add(time.Minute))
+				fail(t, "ana", "10.0.0.2", T0.Add(2*time.Minute))
+				fail(t, "bo", "10.0.0.1", T0)
 			},
 			person: "ana",
 			want: map[string]record{
-				"10.0.0.1": {2, t0.Add(time.Minute), time.Time{}},
-				"10.0.0.2": {1, t0.Add(2 * time.Minute), time.Time{}},
+				"10.0.0.1": {2, T0.Add(time.Minute), time.Time{}},
+				"10.0.0.2": {1, T0.Add(2 * time.Minute), time.Time{}},
 			},
 		},
 		{
 			name:   "another person's are apart",
 			do:     func(t *testing.T) {},
 			person: "bo",
-			want:   map[string]record{"10.0.0.1": {1, t0, time.Time{}}},
+			want:   map[string]record{"10.0.0.1": {1, T0, time.Time{}}},
 		},
 		{
 			name: "a sign-in clears its address only",
 			do: func(t *testing.T) {
-				if err := s.SignedIn(ctx, "ana", "10.0.0.1", t0.Add(3*time.Minute)); err != nil {
+				if err := s.SignedIn(ctx, "ana", "10.0.0.1", T0.Add(3*time.Minute)); err != nil {
 					t.Fatal(err)
 				}
 			},
 			person: "ana",
 			want: map[string]record{
-				"10.0.0.1": {0, time.Time{}, t0.Add(3 * time.Minute)},
-				"10.0.0.2": {1, t0.Add(2 * time.Minute), time.Time{}},
+				"10.0.0.1": {0, time.Time{}, T0.Add(3 * time.Minute)},
+				"10.0.0.2": {1, T0.Add(2 * time.Minute), time.Time{}},
 			},
 		},
 		{
 			name:   "failures after a sign-in count again",
-			do:     func(t *testing.T) { fail(t, "ana", "10.0.0.1", t0.Add(4*time.Minute)) },
+			do:     func(t *testing.T) { fail(t, "ana", "10.0.0.1", T0.Add(4*time.Minute)) },
 			person: "ana",
 			want: map[string]record{
-				"10.0.0.1": {1, t0.Add(4 * time.Minute), t0.Add(3 * time.Minute)},
-				"10.0.0.2": {1, t0.Add(2 * time.Minute), time.Time{}},
+				"10.0.0.1": {1, T0.Add(4 * time.Minute), T0.Add(3 * time.Minute)},
+				"10.0.0.2": {1, T0.Add(2 * time.Minute), time.Time{}},
 			},
 		},
 		{
 			// A day later: 10.0.0.2's failure is forgotten and its row goes (no success from
 			// there); 10.0.0.1 keeps its sign-in and starts counting again.
 			name:   "old failures are forgotten",
-			do:     func(t *testing.T) { fail(t, "ana", "10.0.0.1", t0.Add(25*time.Hour)) },
+			do:     func(t *testing.T) { fail(t, "ana", "10.0.0.1", T0.Add(25*time.Hour)) },
 			person: "ana",
 			want: map[string]record{
-				"10.0.0.1": {1, t0.Add(25 * time.Hour), t0.Add(3 * time.Minute)},
+				"10.0.0.1": {1, T0.Add(25 * time.Hour), T0.Add(3 * time.Minute)},
 			},
 		},
 		{
@@ -141,8 +141,8 @@ func testSignInFailures(t *testing.T, opener Opener) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				at := t0.Add(26*time.Hour + time.Duration(i)*time.Second)
-				if err := s.AddSignInFailure(ctx, "dee", "10.0.0.9", at, t0); err != nil {
+				at := T0.Add(26*time.Hour + time.Duration(i)*time.Second)
+				if err := s.AddSignInFailure(ctx, "dee", "10.0.0.9", at, T0); err != nil {
 					t.Error(err)
 				}
 			}()
@@ -162,7 +162,7 @@ func testSignInFailures(t *testing.T, opener Opener) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { s2.Close() })
-		want := map[string]record{"10.0.0.1": {1, t0.Add(25 * time.Hour), t0.Add(3 * time.Minute)}}
+		want := map[string]record{"10.0.0.1": {1, T0.Add(25 * time.Hour), T0.Add(3 * time.Minute)}}
 		if got := read(t, asSignIns(t, s2), "ana"); !maps.Equal(got, want) {
 			t.Errorf("after reopening: %+v, want %+v", got, want)
 		}

@@ -19,7 +19,7 @@ func testStopsStore(t *testing.T, opener Opener) {
 	t0 := monday
 	first := book.Stop{Cell: "weave-1", Kind: book.StopFault, Operation: 4, Detail: "jam", Start: t0,
 		Reason: "breakdown", ReasonBy: "cell:weave-1", ReasonAt: &t0, Auto: true}
-	mustWrite(t, s, func(tx book.Tx) error { return tx.InsertStop(&first) })
+	MustWrite(t, s, func(tx book.Tx) error { return tx.InsertStop(&first) })
 	err := s.Write(context.Background(), func(tx book.Tx) error {
 		err := tx.InsertStop(&book.Stop{Cell: "weave-1", Kind: book.StopIdle, Start: t0.Add(time.Second)})
 		if err == nil {
@@ -34,7 +34,7 @@ func testStopsStore(t *testing.T, opener Opener) {
 	if err == nil || !strings.Contains(err.Error(), "open stop already") {
 		t.Fatalf("a second open stop of weave-1: %v", err)
 	}
-	mustRead(t, s, func(tx book.ReadTx) error {
+	MustRead(t, s, func(tx book.ReadTx) error {
 		open, ok, err := tx.OpenStop("weave-1")
 		if err != nil || !ok || !reflect.DeepEqual(open, first) {
 			t.Errorf("OpenStop = %+v, %v, %v; want %+v", open, ok, err, first)
@@ -60,7 +60,7 @@ func testStopsStore(t *testing.T, opener Opener) {
 			}
 		})
 	}
-	mustRead(t, s, func(tx book.ReadTx) error {
+	MustRead(t, s, func(tx book.ReadTx) error {
 		got, err := tx.Stop(first.ID)
 		if err != nil {
 			return err
@@ -79,8 +79,8 @@ func testStopsStore(t *testing.T, opener Opener) {
 		return nil
 	})
 	second := book.Stop{Cell: "weave-1", Kind: book.StopIdle, Start: end}
-	mustWrite(t, s, func(tx book.Tx) error { return tx.InsertStop(&second) })
-	mustRead(t, s, func(tx book.ReadTx) error {
+	MustWrite(t, s, func(tx book.Tx) error { return tx.InsertStop(&second) })
+	MustRead(t, s, func(tx book.ReadTx) error {
 		open, ok, err := tx.OpenStop("weave-1")
 		if err != nil || !ok || open.ID != second.ID || open.End != nil || open.Operation != 0 || open.ReasonAt != nil {
 			t.Errorf("OpenStop = %+v, %v, %v; want stop %d", open, ok, err, second.ID)
@@ -107,7 +107,7 @@ func testStopsSelect(t *testing.T, opener Opener) {
 		{Cell: "dye-1", Kind: book.StopFault, Start: at(60), End: nil},                         // 7: starts at the window's end
 		{Cell: "dye-1", Kind: book.StopFault, Start: at(10), End: end(20)},                     // 8: ends at the window's start
 	}
-	mustWrite(t, s, func(tx book.Tx) error {
+	MustWrite(t, s, func(tx book.Tx) error {
 		for i := range stops {
 			if err := tx.InsertStop(&stops[i]); err != nil {
 				return err
@@ -144,7 +144,7 @@ func testStopsSelect(t *testing.T, opener Opener) {
 		{name: "limit", f: book.StopFilter{Cell: "weave-1", Limit: 2}, want: id(1, 2)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			mustRead(t, s, func(tx book.ReadTx) error {
+			MustRead(t, s, func(tx book.ReadTx) error {
 				got, err := tx.Stops(tc.f)
 				if err != nil {
 					return err
@@ -156,7 +156,7 @@ func testStopsSelect(t *testing.T, opener Opener) {
 			})
 		})
 	}
-	mustRead(t, s, func(tx book.ReadTx) error {
+	MustRead(t, s, func(tx book.ReadTx) error {
 		for _, tc := range []struct {
 			cell    string
 			since   time.Time

@@ -21,13 +21,13 @@ func testWriteRollsBack(t *testing.T, opener Opener) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, _ := opener.Open(t)
-			before := importOrders(t, s, "drop-1", 0, 1)
+			before := ImportOrders(t, s, "drop-1", 0, 1)
 			var wo book.WorkOrder
 			var panicked any
 			err := func() (err error) {
 				defer func() { panicked = recover() }()
 				return s.Write(t.Context(), func(tx book.Tx) error {
-					o, w, ops, ev := fixture("drop-1", 1)
+					o, w, ops, ev := Fixture("drop-1", 1)
 					if err := tx.InsertOrder(o); err != nil {
 						return err
 					}
@@ -38,12 +38,12 @@ func testWriteRollsBack(t *testing.T, opener Opener) {
 					if err := tx.AppendEvent(&ev); err != nil {
 						return err
 					}
-					op := before[0].ops[0]
+					op := before[0].Ops[0]
 					op.State = book.Scrapped
 					if err := tx.UpdateOperation(&op); err != nil {
 						return err
 					}
-					if err := tx.PutIdempotency(book.IdempotencyRecord{Principal: "p", Key: "k", CreatedAt: t0}); err != nil {
+					if err := tx.PutIdempotency(book.IdempotencyRecord{Principal: "p", Key: "k", CreatedAt: T0}); err != nil {
 						return err
 					}
 					return tc.fail()
@@ -60,7 +60,7 @@ func testWriteRollsBack(t *testing.T, opener Opener) {
 				}
 			}
 
-			mustRead(t, s, func(tx book.ReadTx) error {
+			MustRead(t, s, func(tx book.ReadTx) error {
 				if orders, _ := tx.Orders([]string{wo.OrderID}); len(orders) != 0 {
 					t.Error("order of the rolled back Write is visible")
 				}
@@ -70,7 +70,7 @@ func testWriteRollsBack(t *testing.T, opener Opener) {
 				if evs, _ := tx.Events(book.EventFilter{}); len(evs) != 1 {
 					t.Errorf("%d events, want the 1 from before", len(evs))
 				}
-				if op, _ := tx.Operation(before[0].ops[0].ID); op.State != before[0].ops[0].State {
+				if op, _ := tx.Operation(before[0].Ops[0].ID); op.State != before[0].Ops[0].State {
 					t.Errorf("operation update of the rolled back Write is visible: %s", op.State)
 				}
 				if _, ok, _ := tx.Idempotency("p", "k"); ok {
@@ -82,7 +82,7 @@ func testWriteRollsBack(t *testing.T, opener Opener) {
 				return nil
 			})
 			// the writer is usable afterwards
-			importOrders(t, s, "drop-1", 1, 2)
+			ImportOrders(t, s, "drop-1", 1, 2)
 		})
 	}
 }
@@ -95,7 +95,7 @@ func testWriteCancelled(t *testing.T, opener Opener) {
 			if i == 5 {
 				cancel()
 			}
-			o, _, _, _ := fixture("drop-1", i)
+			o, _, _, _ := Fixture("drop-1", i)
 			if err := tx.InsertOrder(o); err != nil {
 				return err
 			}
@@ -105,13 +105,13 @@ func testWriteCancelled(t *testing.T, opener Opener) {
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("Write with a cancelled context = %v, want context.Canceled", err)
 	}
-	mustRead(t, s, func(tx book.ReadTx) error {
+	MustRead(t, s, func(tx book.ReadTx) error {
 		if units, _ := tx.DropUnits("drop-1"); len(units) != 0 {
 			t.Errorf("cancelled Write left %v", units)
 		}
 		return nil
 	})
-	importOrders(t, s, "drop-1", 0, 1)
+	ImportOrders(t, s, "drop-1", 0, 1)
 }
 
 // testReadsSeeWholeWrites runs Reads while Writes commit, each Write adding a batch of orders
@@ -187,7 +187,7 @@ func testReadsSeeWholeWrites(t *testing.T, opener Opener) {
 	for err := range errs {
 		t.Error(err)
 	}
-	mustRead(t, s, func(tx book.ReadTx) error {
+	MustRead(t, s, func(tx book.ReadTx) error {
 		if units, _ := tx.DropUnits("drop-1"); units["sku"] != batches*batchSize {
 			t.Errorf("after all Writes: %d orders, want %d", units["sku"], batches*batchSize)
 		}

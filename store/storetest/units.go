@@ -10,81 +10,62 @@ import (
 	"github.com/cellforge/cellforge/book"
 )
 
-// unitsOf returns the units of a work order, as "serial#number/order unit seq" with " x<op>:<reason>"
-// for a scrapped one.
-func unitsOf(t *testing.T, s Store, workOrder int64) string {
-	t.Helper()
-	var out []string
-	mustRead(t, s, func(tx book.ReadTx) error {
-		units, err := tx.Units(workOrder)
-		for _, u := range units {
-			v := fmt.Sprintf("%s#%d/%d s%d", u.Serial, u.Number, u.OrderUnit, u.Seq)
-			if u.Scrapped != nil {
-				v += fmt.Sprintf(" x%d:%s", u.Scrapped.Operation, u.Scrapped.Reason)
-			}
-			out = append(out, v)
-		}
-		return err
-	})
-	return strings.Join(out, ", ")
-}
-
 // testUnitsStoreAndScrap stores units, refuses a serial twice (naming the unit that holds
 // it, with nothing of the refused ones stored), finds them by serial and marks the
 // highest-numbered live ones scrapped; the owed labels of a work order carry its units'
 // serials.
 func testUnitsStoreAndScrap(t *testing.T, opener Opener) {
 	s, _ := opener.Open(t)
-	wos := importOrders(t, s, "d1", 3, 5) // quantities 4 and 5
+	wos := ImportOrders(t, s, "d1", 3, 5) // quantities 4 and 5
 	a, b := wos[0], wos[1]
 	unit := func(wo book.WorkOrder, n int, serial string, seq int64) book.Unit {
-		return book.Unit{WorkOrder: wo.ID, Number: n, OrderUnit: n, Serial: serial, Seq: seq, CreatedAt: t0}
+		return book.Unit{WorkOrder: wo.ID, Number: n, OrderUnit: n, Serial: serial, Seq: seq, CreatedAt: T0}
 	}
-	mustWrite(t, s, func(tx book.Tx) error {
+	MustWrite(t, s, func(tx book.Tx) error {
 		if err := tx.InsertUnits(nil); err != nil {
 			return err
 		}
-		return tx.InsertUnits([]book.Unit{unit(a.wo, 1, "A1", 1), unit(a.wo, 2, "A2", 2), unit(a.wo, 3, "A3", 3)})
+		return tx.InsertUnits([]book.Unit{unit(a.WO, 1, "A1", 1), unit(a.WO, 2, "A2", 2), unit(a.WO, 3, "A3", 3)})
 	})
 	err := s.Write(context.Background(), func(tx book.Tx) error {
-		return tx.InsertUnits([]book.Unit{unit(b.wo, 1, "B1", 4), unit(b.wo, 2, "A2", 5)})
+		return tx.InsertUnits([]book.Unit{unit(b.WO, 1, "B1", 4), unit(b.WO, 2, "A2", 5)})
 	})
-	want := fmt.Sprintf(`unit 2 of work order %d: serial "A2" is unit 2 of work order %d (order "d1-0000003")`, b.wo.ID, a.wo.ID)
+	want := fmt.Sprintf(`unit 2 of work order %d: serial "A2" is unit 2 of work order %d (order "d1-0000003")`, b.WO.ID, a.WO.ID)
 	if !errors.Is(err, book.ErrSerialTaken) || !strings.Contains(err.Error(), want) {
 		t.Errorf("a serial twice = %v, want %s", err, want)
 	}
-	if got := unitsOf(t, s, b.wo.ID); got != "" {
+	if got := UnitsOf(t, s, b.WO.ID); got != "" {
 		t.Errorf("the refused write stored units %s", got)
 	}
 	err = s.Write(context.Background(), func(tx book.Tx) error {
-		return tx.InsertUnits([]book.Unit{unit(b.wo, 1, "B1", 3)})
+		return tx.InsertUnits([]book.Unit{unit(b.WO, 1, "B1", 3)})
 	})
-	want = fmt.Sprintf(`units 1 to 1 of work order %d: a serial or seq is taken`, b.wo.ID)
+	want = fmt.Sprintf(`units 1 to 1 of work order %d: a serial or seq is taken`, b.WO.ID)
 	if !errors.Is(err, book.ErrSerialTaken) || !strings.Contains(err.Error(), want) {
 		t.Errorf("a seq twice = %v, want %s", err, want)
 	}
 	err = s.Write(context.Background(), func(tx book.Tx) error {
-		return tx.InsertUnits([]book.Unit{unit(a.wo, 1, "A9", 9)})
+		return tx.InsertUnits([]book.Unit{unit(a.WO, 1, "A9", 9)})
 	})
 	if err == nil || errors.Is(err, book.ErrSerialTaken) {
 		t.Errorf("a unit number twice = %v, want an error that is not about serials", err)
 	}
-	mustRead(t, s, func(tx book.ReadTx) error {
+	MustRead(t, s, func(tx book.ReadTx) error {
 		u, err := tx.Unit("A2")
-		if err != nil || u.WorkOrder != a.wo.ID || u.Number != 2 || u.OrderID != "d1-0000003" || u.Drop != "d1" ||
-			u.SKU != a.wo.SKU || !u.CreatedAt.Equal(t0) || u.Scrapped != nil {
+		if err != nil || u.WorkOrder != a.WO.ID || u.Number != 2 || u.OrderID != "d1-0000003" || u.Drop != "d1" ||
+			u.SKU != a.WO.SKU || !u.CreatedAt.Equal(T0) || u.Scrapped != nil {
 			t.Errorf("Unit(A2) = %+v, %v", u, err)
 		}
 		if _, err := tx.Unit("B1"); !errors.Is(err, book.ErrNotFound) {
 			t.Errorf("Unit(B1) = %v, want not found", err)
 		}
-		if u, err := tx.WorkOrderUnit(a.wo.ID, 3); err != nil || u.Serial != "A3" {
+		if u, err := tx.WorkOrderUnit(a.WO.ID, 3); err != nil || u.Serial != "A3" {
 			t.Errorf("WorkOrderUnit(a, 3) = %+v, %v", u, err)
 		}
-		if _, err := tx.WorkOrderUnit(a.wo.ID, 4); !errors.Is(err, book.ErrNotFound) {
+		if _, err := tx.WorkOrderUnit(a.WO.ID, 4); !errors.Is(err, book.ErrNotFound) {
 			t.Errorf("WorkOrderUnit(a, 4) = %v, want not found", err)
 		}
-		if n, err := tx.UnitCount(a.wo.ID); err != nil || n != 3 {
+		if n, err := tx.UnitCount(a.WO.ID); err != nil || n != 3 {
 			t.Errorf("UnitCount = %d, %v; want 3", n, err)
 		}
 		if n, err := tx.LastUnitSeq(); err != nil || n != 3 {
@@ -94,9 +75,9 @@ func testUnitsStoreAndScrap(t *testing.T, opener Opener) {
 		if err != nil || len(units) != 3 || units[2].Serial != "A3" {
 			t.Errorf("UnitsOfOrder = %+v, %v", units, err)
 		}
-		traced, err := tx.TracedUnits([]int64{b.wo.ID, a.wo.ID})
+		traced, err := tx.TracedUnits([]int64{b.WO.ID, a.WO.ID})
 		if err != nil || len(traced) != 3 || traced[0].Serial != "A1" || traced[2].Serial != "A3" || traced[2].Number != 3 ||
-			traced[2].WorkOrder != a.wo.ID || traced[2].Scrapped != nil {
+			traced[2].WorkOrder != a.WO.ID || traced[2].Scrapped != nil {
 			t.Errorf("TracedUnits = %+v, %v", traced, err)
 		}
 		if traced, err := tx.TracedUnits(nil); err != nil || traced != nil {
@@ -108,7 +89,7 @@ func testUnitsStoreAndScrap(t *testing.T, opener Opener) {
 		return nil
 	})
 
-	op := a.ops[1].ID
+	op := a.Ops[1].ID
 	for _, tc := range []struct {
 		name   string
 		keep   int
@@ -124,31 +105,31 @@ func testUnitsStoreAndScrap(t *testing.T, opener Opener) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			reason := map[int]string{2: "stain", 0: "fire"}[tc.keep]
-			mustWrite(t, s, func(tx book.Tx) error {
-				n, err := tx.ScrapUnits(book.UnitsScrapped{WorkOrder: a.wo.ID, Keep: tc.keep, Operation: op, Reason: reason, At: t0})
+			MustWrite(t, s, func(tx book.Tx) error {
+				n, err := tx.ScrapUnits(book.UnitsScrapped{WorkOrder: a.WO.ID, Keep: tc.keep, Operation: op, Reason: reason, At: T0})
 				if n != tc.marked {
 					t.Errorf("ScrapUnits marked %d, want %d", n, tc.marked)
 				}
 				return err
 			})
-			if got := unitsOf(t, s, a.wo.ID); got != tc.want {
+			if got := UnitsOf(t, s, a.WO.ID); got != tc.want {
 				t.Errorf("units = %s, want %s", got, tc.want)
 			}
 		})
 	}
-	mustRead(t, s, func(tx book.ReadTx) error {
-		traced, err := tx.TracedUnits([]int64{a.wo.ID})
+	MustRead(t, s, func(tx book.ReadTx) error {
+		traced, err := tx.TracedUnits([]int64{a.WO.ID})
 		if err != nil || len(traced) != 3 || traced[0].Scrapped == nil || traced[0].Scrapped.Reason != "fire" ||
-			traced[0].Scrapped.Operation != op || !traced[0].Scrapped.At.Equal(t0) {
+			traced[0].Scrapped.Operation != op || !traced[0].Scrapped.At.Equal(T0) {
 			t.Errorf("TracedUnits of scrapped units = %+v, %v", traced, err)
 		}
 		return nil
 	})
 
-	mustWrite(t, s, func(tx book.Tx) error {
-		return tx.OweLabels(book.LabelsOwed{Cell: "c1", Operation: a.ops[3].ID, First: 2, Last: 3, At: t0})
+	MustWrite(t, s, func(tx book.Tx) error {
+		return tx.OweLabels(book.LabelsOwed{Cell: "c1", Operation: a.Ops[3].ID, First: 2, Last: 3, At: T0})
 	})
-	mustRead(t, s, func(tx book.ReadTx) error {
+	MustRead(t, s, func(tx book.ReadTx) error {
 		labels, err := tx.OwedLabels("c1", 0)
 		if err != nil || len(labels) != 2 || labels[0].Serial != "A2" || labels[1].Serial != "A3" {
 			t.Errorf("owed labels = %+v, %v; want the serials A2 and A3", labels, err)
@@ -165,16 +146,16 @@ const unitsPerInsert = 200
 // later statement repeats a serial, none, with the repeated serial named.
 func testInsertManyUnits(t *testing.T, opener Opener) {
 	s, _ := opener.Open(t)
-	wos := importOrders(t, s, "d1", 0, 2)
+	wos := ImportOrders(t, s, "d1", 0, 2)
 	many := func(wo book.WorkOrder, n int, serial func(i int) string) []book.Unit {
 		out := make([]book.Unit, n)
 		for i := range out {
-			out[i] = book.Unit{WorkOrder: wo.ID, Number: i + 1, OrderUnit: i + 1, Serial: serial(i), Seq: int64(wo.ID*1000 + int64(i)), CreatedAt: t0}
+			out[i] = book.Unit{WorkOrder: wo.ID, Number: i + 1, OrderUnit: i + 1, Serial: serial(i), Seq: int64(wo.ID*1000 + int64(i)), CreatedAt: T0}
 		}
 		return out
 	}
-	mustWrite(t, s, func(tx book.Tx) error {
-		return tx.InsertUnits(many(wos[0].wo, 2*unitsPerInsert+50, func(i int) string { return fmt.Sprintf("A%d", i) }))
+	MustWrite(t, s, func(tx book.Tx) error {
+		return tx.InsertUnits(many(wos[0].WO, 2*unitsPerInsert+50, func(i int) string { return fmt.Sprintf("A%d", i) }))
 	})
 	for _, tc := range []struct {
 		name   string
@@ -186,29 +167,29 @@ func testInsertManyUnits(t *testing.T, opener Opener) {
 				return "A3"
 			}
 			return fmt.Sprintf("B%d", i)
-		}, want: fmt.Sprintf(`unit %d of work order %d: serial "A3" is unit 4 of work order %d`, unitsPerInsert+8, wos[1].wo.ID, wos[0].wo.ID)},
+		}, want: fmt.Sprintf(`unit %d of work order %d: serial "A3" is unit 4 of work order %d`, unitsPerInsert+8, wos[1].WO.ID, wos[0].WO.ID)},
 		{name: "a serial twice in one statement", serial: func(i int) string {
 			if i == unitsPerInsert+9 {
 				return fmt.Sprintf("B%d", unitsPerInsert+2)
 			}
 			return fmt.Sprintf("B%d", i)
-		}, want: fmt.Sprintf(`unit %d of work order %d: serial "B%d" is also unit %d's`, unitsPerInsert+10, wos[1].wo.ID, unitsPerInsert+2, unitsPerInsert+3)},
+		}, want: fmt.Sprintf(`unit %d of work order %d: serial "B%d" is also unit %d's`, unitsPerInsert+10, wos[1].WO.ID, unitsPerInsert+2, unitsPerInsert+3)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := s.Write(context.Background(), func(tx book.Tx) error {
-				return tx.InsertUnits(many(wos[1].wo, 2*unitsPerInsert+50, tc.serial))
+				return tx.InsertUnits(many(wos[1].WO, 2*unitsPerInsert+50, tc.serial))
 			})
 			if !errors.Is(err, book.ErrSerialTaken) || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("InsertUnits = %v, want %s", err, tc.want)
 			}
 		})
 	}
-	mustRead(t, s, func(tx book.ReadTx) error {
-		a, err := tx.UnitCount(wos[0].wo.ID)
+	MustRead(t, s, func(tx book.ReadTx) error {
+		a, err := tx.UnitCount(wos[0].WO.ID)
 		if err != nil || a != 2*unitsPerInsert+50 {
 			t.Errorf("UnitCount(A) = %d, %v; want %d", a, err, 2*unitsPerInsert+50)
 		}
-		if b, err := tx.UnitCount(wos[1].wo.ID); err != nil || b != 0 {
+		if b, err := tx.UnitCount(wos[1].WO.ID); err != nil || b != 0 {
 			t.Errorf("UnitCount(B) = %d, %v; want none stored", b, err)
 		}
 		return nil
@@ -218,11 +199,11 @@ func testInsertManyUnits(t *testing.T, opener Opener) {
 // testLiveUnitCount: a work order's live units are those below its lowest scrapped one.
 func testLiveUnitCount(t *testing.T, opener Opener) {
 	s, _ := opener.Open(t)
-	wos := importOrders(t, s, "d1", 0, 1)
-	wo, op := wos[0].wo.ID, wos[0].ops[0].ID
+	wos := ImportOrders(t, s, "d1", 0, 1)
+	wo, op := wos[0].WO.ID, wos[0].Ops[0].ID
 	count := func() int {
 		var n int
-		mustRead(t, s, func(tx book.ReadTx) error {
+		MustRead(t, s, func(tx book.ReadTx) error {
 			var err error
 			n, err = tx.LiveUnitCount(wo)
 			return err
@@ -238,21 +219,21 @@ func testLiveUnitCount(t *testing.T, opener Opener) {
 		{name: "three made", do: func(tx book.Tx) error {
 			var us []book.Unit
 			for n := 1; n <= 3; n++ {
-				us = append(us, book.Unit{WorkOrder: wo, Number: n, OrderUnit: n, Serial: fmt.Sprint("S", n), Seq: int64(n), CreatedAt: t0})
+				us = append(us, book.Unit{WorkOrder: wo, Number: n, OrderUnit: n, Serial: fmt.Sprint("S", n), Seq: int64(n), CreatedAt: T0})
 			}
 			return tx.InsertUnits(us)
 		}, want: 3},
 		{name: "the last scrapped", do: func(tx book.Tx) error {
-			_, err := tx.ScrapUnits(book.UnitsScrapped{WorkOrder: wo, Keep: 2, Operation: op, Reason: "stain", At: t0})
+			_, err := tx.ScrapUnits(book.UnitsScrapped{WorkOrder: wo, Keep: 2, Operation: op, Reason: "stain", At: T0})
 			return err
 		}, want: 2},
 		{name: "all scrapped", do: func(tx book.Tx) error {
-			_, err := tx.ScrapUnits(book.UnitsScrapped{WorkOrder: wo, Keep: 0, Operation: op, Reason: "fire", At: t0})
+			_, err := tx.ScrapUnits(book.UnitsScrapped{WorkOrder: wo, Keep: 0, Operation: op, Reason: "fire", At: T0})
 			return err
 		}, want: 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			mustWrite(t, s, tc.do)
+			MustWrite(t, s, tc.do)
 			if got := count(); got != tc.want {
 				t.Errorf("LiveUnitCount = %d, want %d", got, tc.want)
 			}
