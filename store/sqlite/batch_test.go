@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/store/storetest"
 )
 
 // rawCount counts the rows of a table as committed, pending batch or not: a statement of its
@@ -37,7 +38,7 @@ func rawCounts(tb testing.TB, s *Store) map[string]int {
 // insertFixture inserts the order i of a drop with its work order and its event, the first
 // operation queued at cell-1, and returns the work order's operations.
 func insertFixture(tx book.BatchTx, drop string, i int) ([]book.Operation, book.Event, error) {
-	o, wo, ops, ev := fixture(drop, i)
+	o, wo, ops, ev := storetest.Fixture(drop, i)
 	ops[0].State, ops[0].Cell = book.Queued, "cell-1"
 	if err := tx.InsertOrder(o); err != nil {
 		return nil, ev, err
@@ -70,10 +71,10 @@ func fillUntil(tx book.BatchTx, stop func() bool) error {
 // then they are all there, with the derived counts.
 func TestWriteBatchHiddenUntilPublished(t *testing.T) {
 	s, _ := openTest(t)
-	before := importOrders(t, s, "drop-1", 0, 1)
+	before := storetest.ImportOrders(t, s, "drop-1", 0, 1)
 	ctx := context.Background()
 	var beforeEvent int64
-	mustRead(t, s, func(tx book.ReadTx) error {
+	storetest.MustRead(t, s, func(tx book.ReadTx) error {
 		var err error
 		beforeEvent, err = tx.LastEventID()
 		return err
@@ -139,11 +140,11 @@ func TestWriteBatchHiddenUntilPublished(t *testing.T) {
 			if err := tx.UpdateOperation(&op); !errors.Is(err, book.ErrNotFound) {
 				t.Errorf("updating operation %d of the batch: %v, want not found", batchOp, err)
 			}
-			o, _, _, _ := fixture("drop-3", 0)
+			o, _, _, _ := storetest.Fixture("drop-3", 0)
 			if err := tx.InsertOrder(o); !errors.Is(err, ErrBatchPending) {
 				t.Errorf("inserting an order beside the batch: %v, want ErrBatchPending", err)
 			}
-			op = before[0].ops[0]
+			op = before[0].Ops[0]
 			op.State = book.Queued
 			if err := tx.UpdateOperation(&op); err != nil {
 				return err
@@ -187,7 +188,7 @@ func TestWriteBatchHiddenUntilPublished(t *testing.T) {
 		t.Error("the publishing transaction does not see the batch")
 	}
 	n := rawCount(t, s, "work_orders") - 1
-	mustRead(t, s, func(tx book.ReadTx) error {
+	storetest.MustRead(t, s, func(tx book.ReadTx) error {
 		if got, err := tx.WorkOrders(book.WorkOrderFilter{}); err != nil || len(got) != 1+n {
 			t.Errorf("%d work orders visible after the batch, %v; want %d", len(got), err, 1+n)
 		}
@@ -227,7 +228,7 @@ func TestWriteBatchLeavesNothingWhenItFails(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, _ := openTest(t)
-			importOrders(t, s, "drop-1", 0, 1)
+			storetest.ImportOrders(t, s, "drop-1", 0, 1)
 			before := rawCounts(t, s)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
@@ -275,7 +276,7 @@ func TestWriteBatchLeavesNothingWhenItFails(t *testing.T) {
 // so that an import of a few orders is not refused for a batch that nothing is writing.
 func TestAbandonedBatchIsRemovedByTheNextWrite(t *testing.T) {
 	s, _ := openTest(t)
-	importOrders(t, s, "drop-1", 0, 1)
+	storetest.ImportOrders(t, s, "drop-1", 0, 1)
 	before := rawCounts(t, s)
 	ctx := context.Background()
 	// the removal fails at the batch's orders, the last of its rows it deletes
@@ -300,9 +301,9 @@ func TestAbandonedBatchIsRemovedByTheNextWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	importOrders(t, s, "drop-3", 0, 1)
+	storetest.ImportOrders(t, s, "drop-3", 0, 1)
 	after := rawCounts(t, s)
-	for table, added := range map[string]int{"orders": 1, "work_orders": 1, "operations": len(routing), "events": 1, "pending_batch": 0} {
+	for table, added := range map[string]int{"orders": 1, "work_orders": 1, "operations": len(storetest.Routing), "events": 1, "pending_batch": 0} {
 		if after[table] != before[table]+added {
 			t.Errorf("%d rows in %s after the next import, want %d", after[table], table, before[table]+added)
 		}
@@ -328,7 +329,7 @@ func TestWriteBatchBesideFollowers(t *testing.T) {
 			if tc.gap > 0 {
 				s.eventGap = tc.gap
 			}
-			op := importOrders(t, s, "drop-1", 0, 1)[0].ops[0]
+			op := storetest.ImportOrders(t, s, "drop-1", 0, 1)[0].Ops[0]
 			ctx := context.Background()
 
 			var (
@@ -475,7 +476,7 @@ func TestWriteBatchBesideFollowers(t *testing.T) {
 // removed when the store is opened again, and its event ids are never handed out again.
 func TestOpenRemovesAnInterruptedBatch(t *testing.T) {
 	s, path := openTest(t)
-	importOrders(t, s, "drop-1", 0, 1)
+	storetest.ImportOrders(t, s, "drop-1", 0, 1)
 	before := rawCounts(t, s)
 	ctx := context.Background()
 	p, err := s.beginBatch(ctx, 1000)
@@ -525,7 +526,7 @@ func TestOpenRemovesAnInterruptedBatch(t *testing.T) {
 // not be used by the next, after the commit or the rollback that gave the connection back.
 func TestBatchStatementsEndWithTheirTransaction(t *testing.T) {
 	s, _ := openTest(t)
-	importOrders(t, s, "drop-1", 0, 3)
+	storetest.ImportOrders(t, s, "drop-1", 0, 3)
 	ctx := context.Background()
 	p, err := s.beginBatch(ctx, 10)
 	if err != nil {
@@ -568,7 +569,7 @@ func TestBatchStatementsEndWithTheirTransaction(t *testing.T) {
 // for one a crash interrupted: the batch is left whole and is published.
 func TestSecondOpenLeavesTheOwnersBatch(t *testing.T) {
 	s, path := openTest(t)
-	importOrders(t, s, "drop-1", 0, 1)
+	storetest.ImportOrders(t, s, "drop-1", 0, 1)
 	before := rawCount(t, s, "work_orders")
 	ctx := context.Background()
 	p, err := s.beginBatch(ctx, 1000)

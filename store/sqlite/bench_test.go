@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/store/storetest"
 )
 
 // BenchmarkImport measures a batch import: 100,000 orders, each with a work order of four
@@ -22,7 +23,7 @@ func BenchmarkImport(b *testing.B) {
 	}
 	rows := make([]row, orders)
 	for i := range rows {
-		o, wo, ops, ev := fixture("drop-1", i)
+		o, wo, ops, ev := storetest.Fixture("drop-1", i)
 		rows[i] = row{o, wo, ops, ev}
 	}
 	ctx := context.Background()
@@ -68,9 +69,9 @@ func BenchmarkImport(b *testing.B) {
 func BenchmarkQueue(b *testing.B) {
 	s, _ := openTest(b)
 	const workOrders, cells = 10_000, 10
-	mustWrite(b, s, func(tx book.Tx) error {
+	storetest.MustWrite(b, s, func(tx book.Tx) error {
 		for i := range workOrders {
-			o, wo, ops, _ := fixture("drop-1", i)
+			o, wo, ops, _ := storetest.Fixture("drop-1", i)
 			if err := tx.InsertOrder(o); err != nil {
 				return err
 			}
@@ -109,9 +110,9 @@ func BenchmarkOrders(b *testing.B) {
 	const orders = 100_000
 	s, _ := openTest(b)
 	ids := make([]string, orders)
-	mustWrite(b, s, func(tx book.Tx) error {
+	storetest.MustWrite(b, s, func(tx book.Tx) error {
 		for i := range orders {
-			o, _, _, _ := fixture("drop-1", i)
+			o, _, _, _ := storetest.Fixture("drop-1", i)
 			ids[i] = o.OrderID
 			if err := tx.InsertOrder(o); err != nil {
 				return err

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/store/storetest"
 )
 
 // TestBatchStatements checks the SQL of batches: fixed columns written once, integers and
@@ -184,23 +185,23 @@ func TestGroupKeepsRows(t *testing.T) {
 // were, the extremes included.
 func TestIntegerLiterals(t *testing.T) {
 	s, _ := openTest(t)
-	o, wo, ops, _ := fixture("drop-1", 0)
+	o, wo, ops, _ := storetest.Fixture("drop-1", 0)
 	extremes := []time.Duration{math.MaxInt64, math.MinInt64, -1, 0}
 	for i := range ops {
 		ops[i].UnitTime, ops[i].Setup = extremes[i], extremes[(i+1)%len(extremes)]
 	}
-	mustWrite(t, s, func(tx book.Tx) error {
+	storetest.MustWrite(t, s, func(tx book.Tx) error {
 		if err := tx.InsertOrder(o); err != nil {
 			return err
 		}
 		return tx.InsertWorkOrder(&wo, ops)
 	})
-	mustRead(t, s, func(tx book.ReadTx) error {
+	storetest.MustRead(t, s, func(tx book.ReadTx) error {
 		got, err := tx.Operations(wo.ID)
 		if err != nil {
 			return err
 		}
-		if !sameOperations(got, ops) {
+		if !storetest.SameOperations(got, ops) {
 			t.Errorf("Operations =\n%+v\nwant\n%+v", got, ops)
 		}
 		return nil
@@ -211,9 +212,9 @@ func TestIntegerLiterals(t *testing.T) {
 // ones, and that the ids of events are never used twice.
 func TestIDs(t *testing.T) {
 	s, _ := openTest(t)
-	first := importOrders(t, s, "drop-1", 0, 2)
-	if first[0].wo.ID != 1 || first[1].wo.ID != 2 || first[1].ops[3].ID != 8 {
-		t.Fatalf("ids of a first import: %d %d %d", first[0].wo.ID, first[1].wo.ID, first[1].ops[3].ID)
+	first := storetest.ImportOrders(t, s, "drop-1", 0, 2)
+	if first[0].WO.ID != 1 || first[1].WO.ID != 2 || first[1].Ops[3].ID != 8 {
+		t.Fatalf("ids of a first import: %d %d %d", first[0].WO.ID, first[1].WO.ID, first[1].Ops[3].ID)
 	}
 	appendEvent := func(fail bool) int64 {
 		var e book.Event
@@ -251,8 +252,8 @@ func TestIDs(t *testing.T) {
 	}
 
 	// ids continue the stored ones, in a Write that reads what it wrote
-	mustWrite(t, s, func(tx book.Tx) error {
-		o, wo, ops, _ := fixture("drop-1", 2)
+	storetest.MustWrite(t, s, func(tx book.Tx) error {
+		o, wo, ops, _ := storetest.Fixture("drop-1", 2)
 		if err := tx.InsertOrder(o); err != nil {
 			return err
 		}
@@ -266,7 +267,7 @@ func TestIDs(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if !sameOperations(got, ops) {
+		if !storetest.SameOperations(got, ops) {
 			t.Errorf("Operations inside the Write =\n%+v\nwant\n%+v", got, ops)
 		}
 		return nil
@@ -278,10 +279,10 @@ func TestIDs(t *testing.T) {
 // counts see.
 func TestUpdateOperationHeldBack(t *testing.T) {
 	s, _ := openTest(t)
-	w := importOrders(t, s, "drop-1", 0, 2)
-	mustWrite(t, s, func(tx book.Tx) error {
+	w := storetest.ImportOrders(t, s, "drop-1", 0, 2)
+	storetest.MustWrite(t, s, func(tx book.Tx) error {
 		// not read by this Write
-		op := w[0].ops[0]
+		op := w[0].Ops[0]
 		op.State, op.Cell = book.Queued, "laser-1"
 		if err := tx.UpdateOperation(&op); err != nil {
 			return err
@@ -290,7 +291,7 @@ func TestUpdateOperationHeldBack(t *testing.T) {
 		if err := tx.UpdateOperation(&op); err != nil {
 			return err
 		}
-		stale := w[0].ops[0]
+		stale := w[0].Ops[0]
 		if err := tx.UpdateOperation(&stale); !errors.Is(err, ErrConflict) {
 			t.Errorf("update at a stale version: %v, want ErrConflict", err)
 		}
@@ -298,7 +299,7 @@ func TestUpdateOperationHeldBack(t *testing.T) {
 			t.Errorf("version after two updates: %d", op.Version)
 		}
 		// inserted by this Write and never read
-		o, wo, ops, _ := fixture("drop-1", 5)
+		o, wo, ops, _ := storetest.Fixture("drop-1", 5)
 		if err := tx.InsertOrder(o); err != nil {
 			return err
 		}
@@ -313,7 +314,7 @@ func TestUpdateOperationHeldBack(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if !sameOperation(got, op) {
+		if !storetest.SameOperation(got, op) {
 			t.Errorf("Operation inside the Write =\n%+v\nwant\n%+v", got, op)
 		}
 		// read, then changed
@@ -338,8 +339,8 @@ func TestUpdateOperationHeldBack(t *testing.T) {
 		}
 		return nil
 	})
-	mustRead(t, s, func(tx book.ReadTx) error {
-		got, err := tx.Operation(w[0].ops[0].ID)
+	storetest.MustRead(t, s, func(tx book.ReadTx) error {
+		got, err := tx.Operation(w[0].Ops[0].ID)
 		if err != nil {
 			return err
 		}
@@ -376,9 +377,9 @@ func countsEqual(got, want map[book.State]int) bool {
 // between: everything is stored once.
 func TestLargeWrite(t *testing.T) {
 	s, _ := openTest(t)
-	n := 2*flushValues/len(operationsTable.cols)/len(routing) + 7
-	w := importOrders(t, s, "drop-1", 0, n)
-	mustRead(t, s, func(tx book.ReadTx) error {
+	n := 2*flushValues/len(operationsTable.cols)/len(storetest.Routing) + 7
+	w := storetest.ImportOrders(t, s, "drop-1", 0, n)
+	storetest.MustRead(t, s, func(tx book.ReadTx) error {
 		wos, ops, err := tx.Counts()
 		if err != nil {
 			return err
@@ -387,18 +388,18 @@ func TestLargeWrite(t *testing.T) {
 			t.Errorf("counts %v %v for %d work orders", wos, ops, n)
 		}
 		last := w[n-1]
-		got, err := tx.Operations(last.wo.ID)
+		got, err := tx.Operations(last.WO.ID)
 		if err != nil {
 			return err
 		}
-		if !sameOperations(got, last.ops) {
-			t.Errorf("operations of the last work order =\n%+v\nwant\n%+v", got, last.ops)
+		if !storetest.SameOperations(got, last.Ops) {
+			t.Errorf("operations of the last work order =\n%+v\nwant\n%+v", got, last.Ops)
 		}
 		evs, err := tx.Events(book.EventFilter{})
 		if err != nil {
 			return err
 		}
-		if len(evs) != n || evs[n-1].WorkOrder != last.wo.ID {
+		if len(evs) != n || evs[n-1].WorkOrder != last.WO.ID {
 			t.Errorf("%d events, want %d", len(evs), n)
 		}
 		return nil
@@ -411,11 +412,11 @@ func TestQuotesInStrings(t *testing.T) {
 	s, _ := openTest(t)
 	var orders []book.Order
 	for i, note := range []string{"it's", `"; DROP TABLE orders; --`, "?", "\x00nul", "ünï"} {
-		o, _, _, _ := fixture("drop-1", i)
+		o, _, _, _ := storetest.Fixture("drop-1", i)
 		o.Notes = note
 		orders = append(orders, o)
 	}
-	mustWrite(t, s, func(tx book.Tx) error {
+	storetest.MustWrite(t, s, func(tx book.Tx) error {
 		for _, o := range orders {
 			if err := tx.InsertOrder(o); err != nil {
 				return err
@@ -423,7 +424,7 @@ func TestQuotesInStrings(t *testing.T) {
 		}
 		return nil
 	})
-	mustRead(t, s, func(tx book.ReadTx) error {
+	storetest.MustRead(t, s, func(tx book.ReadTx) error {
 		var ids []string
 		for _, o := range orders {
 			ids = append(ids, o.OrderID)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/store/storetest"
 )
 
 // TestCancelledReadsLeaveNoOldSnapshot hammers the store as a browser hopping between pages
@@ -29,7 +30,7 @@ func TestCancelledReadsLeaveNoOldSnapshot(t *testing.T) {
 	}
 	s, _ := openTest(t)
 	s.now = func() time.Time { return t0 }
-	op := importOrders(t, s, "drop-1", 0, 1)[0].ops[0]
+	op := storetest.ImportOrders(t, s, "drop-1", 0, 1)[0].Ops[0]
 	id := op.ID
 	var version, sessions atomic.Int64 // committed before now
 	version.Store(op.Version)
@@ -146,7 +147,7 @@ func TestCancelledReadsLeaveNoOldSnapshot(t *testing.T) {
 
 	ctx := context.Background()
 	final := op
-	mustWrite(t, s, func(tx book.Tx) error { return tx.UpdateOperation(&final) })
+	storetest.MustWrite(t, s, func(tx book.Tx) error { return tx.UpdateOperation(&final) })
 	if err := s.PutSession(ctx, "h-final", "amira", "operator", t0.Add(time.Hour), 0, t0); err != nil {
 		t.Fatal(err)
 	}

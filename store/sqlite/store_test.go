@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/store/storetest"
 )
 
 func TestOpenAppliesMigrationsOnce(t *testing.T) {
@@ -191,10 +192,10 @@ func TestDataSurvivesReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	written := importOrders(t, s, "drop-1", 0, 3)
+	written := storetest.ImportOrders(t, s, "drop-1", 0, 3)
 	var ev book.Event
-	mustWrite(t, s, func(tx book.Tx) error {
-		op := written[1].ops[0]
+	storetest.MustWrite(t, s, func(tx book.Tx) error {
+		op := written[1].Ops[0]
 		op.State, op.Cell = book.Queued, "cell-1"
 		if err := tx.UpdateOperation(&op); err != nil {
 			return err
@@ -216,8 +217,8 @@ func TestDataSurvivesReopen(t *testing.T) {
 	}
 	defer s.Close()
 	s.now = func() time.Time { return t0 }
-	mustRead(t, s, func(tx book.ReadTx) error {
-		orders, err := tx.Orders([]string{written[0].wo.OrderID, written[2].wo.OrderID})
+	storetest.MustRead(t, s, func(tx book.ReadTx) error {
+		orders, err := tx.Orders([]string{written[0].WO.OrderID, written[2].WO.OrderID})
 		if err != nil {
 			return err
 		}
@@ -228,7 +229,7 @@ func TestDataSurvivesReopen(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if len(q) != 1 || q[0].ID != written[1].ops[0].ID || q[0].Version != 1 {
+		if len(q) != 1 || q[0].ID != written[1].Ops[0].ID || q[0].Version != 1 {
 			t.Errorf("queue after reopen = %+v", q)
 		}
 		evs, err := tx.Events(book.EventFilter{Cell: "cell-1"})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/store/storetest"
 )
 
 // TestUnitsMigrationGivesEarlierUnitsTheirLabelsSerials: the units counted before units were
@@ -18,15 +19,15 @@ import (
 func TestUnitsMigrationGivesEarlierUnitsTheirLabelsSerials(t *testing.T) {
 	ctx := context.Background()
 	s, path := openTest(t)
-	wos := importOrders(t, s, "d1", 3, 5) // quantities 4 and 5
+	wos := storetest.ImportOrders(t, s, "d1", 3, 5) // quantities 4 and 5
 	untouched, a := wos[0], wos[1]
 	var remake book.WorkOrder
 	var remakeOps []book.Operation
-	mustWrite(t, s, func(tx book.Tx) error {
+	storetest.MustWrite(t, s, func(tx book.Tx) error {
 		// a: 5 to make; 1 lost at the first step after 3 were counted (4 done), 1 more lost at
 		// the second, where 2 were counted: 3 live units of the 4 made
 		done := t0.Add(time.Hour)
-		ops := a.ops
+		ops := a.Ops
 		ops[0].State, ops[0].UnitsDone, ops[0].Scrapped, ops[0].EndedAt, ops[0].StartedAt = book.Done, 3, 1, &done, &t0
 		ops[1].State, ops[1].Quantity, ops[1].UnitsDone, ops[1].Scrapped, ops[1].Reason, ops[1].StartedAt =
 			book.Running, 4, 2, 1, "stain", &done
@@ -36,9 +37,9 @@ func TestUnitsMigrationGivesEarlierUnitsTheirLabelsSerials(t *testing.T) {
 			}
 		}
 		// a remake of a's order, of 2, its first step done uncounted
-		remake = book.WorkOrder{OrderID: a.wo.OrderID, Drop: a.wo.Drop, SKU: a.wo.SKU, Quantity: 2, State: book.WorkOpen,
-			Due: a.wo.Due, IntakeAt: done, RemakeOf: a.wo.ID}
-		for seq, op := range a.ops {
+		remake = book.WorkOrder{OrderID: a.WO.OrderID, Drop: a.WO.Drop, SKU: a.WO.SKU, Quantity: 2, State: book.WorkOpen,
+			Due: a.WO.Due, IntakeAt: done, RemakeOf: a.WO.ID}
+		for seq, op := range a.Ops {
 			op.ID, op.Seq, op.Quantity, op.State, op.UnitsDone, op.Scrapped, op.Reason = 0, seq, 2, book.Pending, 0, 0, ""
 			op.StartedAt, op.EndedAt = nil, nil
 			remakeOps = append(remakeOps, op)
@@ -79,19 +80,19 @@ func TestUnitsMigrationGivesEarlierUnitsTheirLabelsSerials(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	o := a.wo.OrderID
-	want := fmt.Sprintf("%[1]s-1#1/1 s1, %[1]s-2#2/2 s2, %[1]s-3#3/3 s3, %[1]s-4#4/4 s4 x%[2]d:stain", o, a.ops[1].ID)
-	if got := unitsOf(t, s, a.wo.ID); got != want {
+	o := a.WO.OrderID
+	want := fmt.Sprintf("%[1]s-1#1/1 s1, %[1]s-2#2/2 s2, %[1]s-3#3/3 s3, %[1]s-4#4/4 s4 x%[2]d:stain", o, a.Ops[1].ID)
+	if got := storetest.UnitsOf(t, s, a.WO.ID); got != want {
 		t.Errorf("a's units = %s\nwant %s", got, want)
 	}
 	want = fmt.Sprintf("%[1]s-6#1/6 s5, %[1]s-7#2/7 s6", o)
-	if got := unitsOf(t, s, remake.ID); got != want {
+	if got := storetest.UnitsOf(t, s, remake.ID); got != want {
 		t.Errorf("the remake's units = %s\nwant %s", got, want)
 	}
-	if got := unitsOf(t, s, untouched.wo.ID); got != "" {
+	if got := storetest.UnitsOf(t, s, untouched.WO.ID); got != "" {
 		t.Errorf("a work order that counted nothing has units %s", got)
 	}
-	mustRead(t, s, func(tx book.ReadTx) error {
+	storetest.MustRead(t, s, func(tx book.ReadTx) error {
 		u, err := tx.Unit(o + "-1")
 		if err != nil || !u.CreatedAt.Equal(t0) {
 			t.Errorf("unit 1 = %+v, %v; want made when its first step started", u, err)

@@ -31,8 +31,9 @@ func MustRead(tb testing.TB, s Store, fn func(book.ReadTx) error) {
 	}
 }
 
-// routing is the four-step routing of the fixtures.
-var routing = []struct {
+// Routing is the four-step routing of the fixtures: each step's name, capability, unit and setup
+// times.
+var Routing = []struct {
 	name, capability string
 	unit, setup      time.Duration
 }{
@@ -60,8 +61,8 @@ func Fixture(drop string, i int) (book.Order, book.WorkOrder, []book.Operation, 
 	}
 	wo := book.WorkOrder{OrderID: o.OrderID, Drop: o.Drop, SKU: o.SKU, Quantity: o.Quantity,
 		Priority: o.Priority, Due: o.Due, State: book.WorkOpen, IntakeAt: o.IntakeAt}
-	ops := make([]book.Operation, len(routing))
-	for seq, r := range routing {
+	ops := make([]book.Operation, len(Routing))
+	for seq, r := range Routing {
 		ops[seq] = book.Operation{Seq: seq, Step: seq, Name: r.name, Capability: r.capability, Quantity: o.Quantity,
 			UnitTime: r.unit, Setup: r.setup, State: book.Pending}
 	}
