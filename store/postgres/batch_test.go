@@ -15,41 +15,17 @@ import (
 
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/store/postgres/pgtest"
+	"github.com/cellforge/cellforge/store/storetest"
 )
 
-// batchT0 is the time of the batch fixtures.
-var batchT0 = time.Date(2026, 3, 1, 8, 0, 0, 123456000, time.UTC)
-
-// batchRouting is the four-step routing of the batch fixtures.
-var batchRouting = []struct {
-	name, capability string
-	unit, setup      time.Duration
-}{
-	{"cut", "laser", 30 * time.Second, 5 * time.Minute},
-	{"sew", "sewing", 4 * time.Minute, 10 * time.Minute},
-	{"dye", "dye", 2 * time.Minute, 20 * time.Minute},
-	{"pack", "pack", 20 * time.Second, time.Minute},
-}
-
-// batchFixture is the order i of a drop as an import stores it: the order, its work order with
-// four operations (the first queued at cell-1, the others pending) and its order.received event.
+// batchFixture is the order i of a drop as storetest.Fixture makes it, of the drop's own
+// import batch, with its first operation queued at cell-1.
 func batchFixture(drop string, i int) (book.Order, book.WorkOrder, []book.Operation, *book.Event) {
-	o := book.Order{OrderID: fmt.Sprintf("%s-%07d", drop, i), Drop: drop, SKU: fmt.Sprintf("sku-%02d", i%40),
-		Quantity: 1 + i%5, Customer: fmt.Sprintf("customer-%d", i%997), Priority: i % 3,
-		Due: batchT0.Add(time.Duration(i%500) * time.Hour), Notes: "gift wrap", Hash: fmt.Sprintf("%064x", i),
-		IntakeAt: batchT0, Batch: "batch-" + drop}
-	wo := book.WorkOrder{OrderID: o.OrderID, Drop: o.Drop, SKU: o.SKU, Quantity: o.Quantity,
-		Priority: o.Priority, Due: o.Due, State: book.WorkOpen, IntakeAt: o.IntakeAt}
-	ops := make([]book.Operation, len(batchRouting))
-	for seq, r := range batchRouting {
-		ops[seq] = book.Operation{Seq: seq, Step: seq, Name: r.name, Capability: r.capability, Quantity: o.Quantity,
-			UnitTime: r.unit, Setup: r.setup, State: book.Pending}
-	}
-	queued := batchT0
+	o, wo, ops, ev := storetest.Fixture(drop, i)
+	o.Batch, ev.Batch = "batch-"+drop, "batch-"+drop
+	queued := o.IntakeAt
 	ops[0].State, ops[0].Cell, ops[0].QueuedAt = book.Queued, "cell-1", &queued
-	ev := &book.Event{At: batchT0, Actor: "planner", Kind: book.EventOrderReceived, Drop: drop, OrderID: o.OrderID,
-		Quantity: o.Quantity, Batch: o.Batch}
-	return o, wo, ops, ev
+	return o, wo, ops, &ev
 }
 
 // fillOrders inserts the orders from to to-1 of drop with their work orders and events, and
@@ -76,16 +52,6 @@ func fillOrders(tx book.BatchTx, drop string, from, to int) ([]*book.Event, erro
 // enough is more orders than a batch gathers before it sends them: fill's rows are on the
 // server, not only in memory.
 const enough = copyRows + 100
-
-func openBatchStore(tb testing.TB, url string) *Store {
-	tb.Helper()
-	s, err := Open(context.Background(), url, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { s.Close() })
-	return s
-}
 
 // committed counts the committed rows of the tables a batch writes, by a statement of its own.
 func committed(tb testing.TB, s *Store) map[string]int {
@@ -148,7 +114,7 @@ func sentRows(tb testing.TB, s *Store) bool {
 // written meanwhile included.
 func TestWriteBatchInvisibleUntilCommit(t *testing.T) {
 	ctx := context.Background()
-	s := openBatchStore(t, pgtest.URL(t))
+	s := openAt(t, pgtest.URL(t))
 	before, err := floorEvent(ctx, s)
 	if err != nil {
 		t.Fatal(err)
@@ -359,7 +325,7 @@ func TestWriteBatchLeavesNothingWhenItFails(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			s := openBatchStore(t, pgtest.URL(t))
+			s := openAt(t, pgtest.URL(t))
 			if err := s.WriteBatch(ctx, 3, func(tx book.BatchTx) error {
 				_, err := fillOrders(tx, "drop-1", 0, 3)
 				return err
@@ -401,7 +367,7 @@ func TestWriteBatchConflictsWithConcurrentOrders(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	t.Run("committed before the batch sends it", func(t *testing.T) {
-		s := openBatchStore(t, pgtest.URL(t))
+		s := openAt(t, pgtest.URL(t))
 		err := s.WriteBatch(ctx, 10, func(tx book.BatchTx) error {
 			if _, err := fillOrders(tx, "drop-2", 0, 10); err != nil {
 				return err
@@ -417,7 +383,7 @@ func TestWriteBatchConflictsWithConcurrentOrders(t *testing.T) {
 		}
 	})
 	t.Run("waiting for the batch's row", func(t *testing.T) {
-		s := openBatchStore(t, pgtest.URL(t))
+		s := openAt(t, pgtest.URL(t))
 		floorDone := make(chan error, 1)
 		err := s.WriteBatch(ctx, enough, func(tx book.BatchTx) error {
 			if _, err := fillOrders(tx, "drop-2", 0, enough); err != nil {
@@ -455,7 +421,7 @@ func TestWriteBatchConflictsWithAnotherDaemonsOrder(t *testing.T) {
 	if strings.Contains(url, "?") {
 		sep = "&"
 	}
-	s, other := openBatchStore(t, url), openBatchStore(t, url+sep+"options=-c%20deadlock_timeout%3D600000")
+	s, other := openAt(t, url), openAt(t, url+sep+"options=-c%20deadlock_timeout%3D600000")
 	floorDone := make(chan error, 1)
 	err := s.WriteBatch(ctx, enough, func(tx book.BatchTx) error {
 		if _, err := fillOrders(tx, "drop-2", 0, enough); err != nil {
@@ -486,7 +452,7 @@ func TestWriteBatchesSerialize(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	url := pgtest.URL(t)
-	a, b := openBatchStore(t, url), openBatchStore(t, url)
+	a, b := openAt(t, url), openAt(t, url)
 	filling, release := make(chan struct{}), make(chan struct{})
 	var aDone, bStarted atomic.Bool
 	aErr, bErr := make(chan error, 1), make(chan error, 1)
@@ -542,7 +508,7 @@ func TestWriteBatchKilledMidway(t *testing.T) {
 		return
 	}
 	url := pgtest.URL(t)
-	s := openBatchStore(t, url)
+	s := openAt(t, url)
 	if _, err := floorEvent(context.Background(), s); err != nil {
 		t.Fatal(err)
 	}

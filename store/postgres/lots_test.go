@@ -11,7 +11,7 @@ import (
 // TestNextLotSeqConcurrent: writes of two stores on one database (two daemons) take every
 // number of the lot sequence once.
 func TestNextLotSeqConcurrent(t *testing.T) {
-	s, url := openFloorStore(t)
+	s, url := openTest(t)
 	s2, err := Open(t.Context(), url, nil)
 	if err != nil {
 		t.Fatal(err)

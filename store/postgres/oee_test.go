@@ -17,8 +17,8 @@ import (
 // or every operation. (The smaller tables joined to a window's rows, work orders and
 // non-conformances, may be hashed whole where the planner finds it cheaper.)
 func TestOEEAndMarginPlans(t *testing.T) {
-	s, _ := openRepairStore(t)
-	t0 := repairT0
+	s, _ := openTest(t)
+	t0 := t0
 	// 10,950 work orders (30 a day, a drop a day) of 3 operations, each with 4 events
 	sqlOK(t, s, `INSERT INTO orders (order_id, drop_id, sku, quantity, customer, priority, due, notes, hash, intake_at, batch)
 		SELECT 'O' || i, 'drop-' || (i / 30), 'SKU', 1, '', 0, 0, '', '', 0, '' FROM generate_series(0, 10949) i`)
@@ -87,7 +87,7 @@ func TestOEEAndMarginPlans(t *testing.T) {
 // TestReadsRunWithoutJIT: the store's sessions do not compile statements (see Open), unless
 // the URL asks for it.
 func TestReadsRunWithoutJIT(t *testing.T) {
-	s, raw := openRepairStore(t)
+	s, raw := openTest(t)
 	u, err := url.Parse(raw)
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +98,7 @@ func TestReadsRunWithoutJIT(t *testing.T) {
 	for _, tc := range []struct {
 		s    *Store
 		want string
-	}{{s, "off"}, {openURL(t, u.String()), "on"}} {
+	}{{s, "off"}, {openAt(t, u.String()), "on"}} {
 		var jit string
 		err := tc.s.Read(context.Background(), func(book.ReadTx) error {
 			return tc.s.pool.QueryRow(context.Background(), `SHOW jit`).Scan(&jit)
@@ -107,15 +107,4 @@ func TestReadsRunWithoutJIT(t *testing.T) {
 			t.Errorf("jit = %q, %v; want %s", jit, err, tc.want)
 		}
 	}
-}
-
-// openURL opens a store at url; it is closed when the test ends.
-func openURL(t *testing.T, url string) *Store {
-	t.Helper()
-	s, err := Open(context.Background(), url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
 }

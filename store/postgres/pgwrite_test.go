@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/store/storetest"
 )
 
 // TestInsertWorkOrderIDs: one statement inserts a work order and its operations; the
@@ -17,11 +18,11 @@ import (
 // due and priority; a work order without operations is stored too.
 func TestInsertWorkOrderIDs(t *testing.T) {
 	s, _ := openTest(t)
-	o, wo, ops, _ := fixture("drop-1", 3)
+	o, wo, ops, _ := storetest.Fixture("drop-1", 3)
 	// routing order given backwards: ids follow the slice, seqs stay with their operations
 	slices.Reverse(ops)
 	bare := wo
-	mustWrite(t, s, func(tx book.Tx) error {
+	storetest.MustWrite(t, s, func(tx book.Tx) error {
 		if err := tx.InsertOrder(o); err != nil {
 			return err
 		}
@@ -38,21 +39,21 @@ func TestInsertWorkOrderIDs(t *testing.T) {
 			t.Fatalf("operation %d: id %d of work order %d after %d", i, op.ID, op.WorkOrder, ops[max(i-1, 0)].ID)
 		}
 	}
-	mustRead(t, s, func(tx book.ReadTx) error {
+	storetest.MustRead(t, s, func(tx book.ReadTx) error {
 		stored, err := tx.Operations(wo.ID)
 		if err != nil {
 			return err
 		}
 		want := slices.Clone(ops)
 		slices.Reverse(want) // by seq
-		if !sameOperations(stored, want) {
+		if !storetest.SameOperations(stored, want) {
 			t.Errorf("Operations = %+v,\nwant %+v", stored, want)
 		}
 		if none, err := tx.Operations(bare.ID); err != nil || len(none) != 0 {
 			t.Errorf("operations of a work order inserted without any: %v, %v", none, err)
 		}
 		got, err := tx.WorkOrder(bare.ID)
-		if err != nil || !sameWorkOrder(got, bare) {
+		if err != nil || !storetest.SameWorkOrder(got, bare) {
 			t.Errorf("WorkOrder(%d) = %+v, %v; want %+v", bare.ID, got, err, bare)
 		}
 		return nil
@@ -71,10 +72,10 @@ func TestInsertWorkOrderIDs(t *testing.T) {
 // and priority follow it, and those of other work orders stay.
 func TestUpdateWorkOrderCarriesDueAndPriority(t *testing.T) {
 	s, _ := openTest(t)
-	w := importOrders(t, s, "drop-1", 0, 2)
-	changed := w[0].wo
+	w := storetest.ImportOrders(t, s, "drop-1", 0, 2)
+	changed := w[0].WO
 	changed.Due, changed.Priority = changed.Due.Add(36*3600e9), 9
-	mustWrite(t, s, func(tx book.Tx) error { return tx.UpdateWorkOrder(changed) })
+	storetest.MustWrite(t, s, func(tx book.Tx) error { return tx.UpdateWorkOrder(changed) })
 	rows, err := s.pool.Query(t.Context(), `SELECT o.work_order, o.due, o.priority, w.due, w.priority
 		FROM operations o JOIN work_orders w ON w.id = o.work_order ORDER BY o.id`)
 	if err != nil {
@@ -92,12 +93,12 @@ func TestUpdateWorkOrderCarriesDueAndPriority(t *testing.T) {
 		}
 		n++
 	}
-	if err := rows.Err(); err != nil || n != 2*len(routing) {
+	if err := rows.Err(); err != nil || n != 2*len(storetest.Routing) {
 		t.Fatalf("%d operations read, %v", n, err)
 	}
-	mustRead(t, s, func(tx book.ReadTx) error {
+	storetest.MustRead(t, s, func(tx book.ReadTx) error {
 		got, err := tx.WorkOrder(changed.ID)
-		if err != nil || !sameWorkOrder(got, changed) {
+		if err != nil || !storetest.SameWorkOrder(got, changed) {
 			t.Errorf("WorkOrder = %+v, %v; want %+v", got, err, changed)
 		}
 		return nil
@@ -108,7 +109,7 @@ func TestUpdateWorkOrderCarriesDueAndPriority(t *testing.T) {
 // fails the Write at commit, naming the column and the key, and leaves nothing behind.
 func TestForeignKeyOfOtherColumns(t *testing.T) {
 	s, _ := openTest(t)
-	o, wo, ops, _ := fixture("drop-1", 1)
+	o, wo, ops, _ := storetest.Fixture("drop-1", 1)
 	wo.RemakeOf = 4242
 	err := s.Write(t.Context(), func(tx book.Tx) error {
 		if err := tx.InsertOrder(o); err != nil {
@@ -119,7 +120,7 @@ func TestForeignKeyOfOtherColumns(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "remake_of 4242") {
 		t.Fatalf("Write of a remake of no work order = %v, want an error naming remake_of 4242", err)
 	}
-	mustRead(t, s, func(tx book.ReadTx) error {
+	storetest.MustRead(t, s, func(tx book.ReadTx) error {
 		if got, _ := tx.Orders([]string{o.OrderID}); len(got) != 0 {
 			t.Errorf("the failed Write stored %v", got)
 		}
@@ -128,7 +129,7 @@ func TestForeignKeyOfOtherColumns(t *testing.T) {
 		}
 		return nil
 	})
-	importOrders(t, s, "drop-1", 0, 1)
+	storetest.ImportOrders(t, s, "drop-1", 0, 1)
 }
 
 // TestTwoStoresSerializeWrites: two Stores on one database (two daemons) update one
@@ -142,7 +143,7 @@ func TestTwoStoresSerializeWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	op := importOrders(t, a, "drop-1", 0, 1)[0].ops[0]
+	op := storetest.ImportOrders(t, a, "drop-1", 0, 1)[0].Ops[0]
 	start := op.Version
 	const writers = 20
 	won := make([]int64, writers) // the version each writer left, 0 when it lost
@@ -213,9 +214,9 @@ func TestTwoStoresSerializeWrites(t *testing.T) {
 // columns' collation is "C"), not a language's, which would put "a" before "B".
 func TestTextOrderIsBytewise(t *testing.T) {
 	s, _ := openTest(t)
-	mustWrite(t, s, func(tx book.Tx) error {
+	storetest.MustWrite(t, s, func(tx book.Tx) error {
 		for i, id := range []string{"b", "B", "a"} {
-			o, wo, ops, _ := fixture("drop-1", i)
+			o, wo, ops, _ := storetest.Fixture("drop-1", i)
 			o.OrderID, wo.OrderID = id, id
 			if err := tx.InsertOrder(o); err != nil {
 				return err
@@ -227,7 +228,7 @@ func TestTextOrderIsBytewise(t *testing.T) {
 		}
 		return nil
 	})
-	mustRead(t, s, func(tx book.ReadTx) error {
+	storetest.MustRead(t, s, func(tx book.ReadTx) error {
 		loads, err := tx.CellLoads()
 		if err != nil {
 			return err
@@ -255,7 +256,7 @@ func TestTextOrderIsBytewise(t *testing.T) {
 // SQLite, rather than failing.
 func TestTextWithNULFindsNothing(t *testing.T) {
 	st, _ := openTest(t)
-	mustWrite(t, st, func(tx book.Tx) error {
+	storetest.MustWrite(t, st, func(tx book.Tx) error {
 		return tx.InsertOrder(book.Order{OrderID: "A", Drop: "drop-1", SKU: "sku", Quantity: 1})
 	})
 	err := st.Read(context.Background(), func(tx book.ReadTx) error {

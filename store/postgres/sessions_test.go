@@ -32,20 +32,20 @@ var (
 )
 
 func TestSessions(t *testing.T) {
-	s, _ := openFloorStore(t)
-	now := ft0
+	s, _ := openTest(t)
+	now := t0
 	s.now = func() time.Time { return now }
 	ctx := t.Context()
 	put := func(hash, person, role string, expires time.Time) {
 		t.Helper()
-		if err := s.PutSession(ctx, hash, person, role, expires, 0, ft0); err != nil {
+		if err := s.PutSession(ctx, hash, person, role, expires, 0, t0); err != nil {
 			t.Fatal(err)
 		}
 	}
-	put("h-ada", "ada", "planner", ft0.Add(time.Hour))
-	put("h-bob", "bob", "operator", ft0.Add(time.Minute))
-	put("h-old", "cy", "operator", ft0.Add(-time.Minute))
-	put("h-bob", "bob", "supervisor", ft0.Add(2*time.Hour)) // replaces
+	put("h-ada", "ada", "planner", t0.Add(time.Hour))
+	put("h-bob", "bob", "operator", t0.Add(time.Minute))
+	put("h-old", "cy", "operator", t0.Add(-time.Minute))
+	put("h-bob", "bob", "supervisor", t0.Add(2*time.Hour)) // replaces
 
 	type want struct {
 		person, role string
@@ -76,17 +76,17 @@ func TestSessions(t *testing.T) {
 	}
 	t.Run("stored", func(t *testing.T) {
 		check(t, map[string]want{
-			"h-ada":     {person: "ada", role: "planner", expires: ft0.Add(time.Hour)},
-			"h-bob":     {person: "bob", role: "supervisor", expires: ft0.Add(2 * time.Hour)},
+			"h-ada":     {person: "ada", role: "planner", expires: t0.Add(time.Hour)},
+			"h-bob":     {person: "bob", role: "supervisor", expires: t0.Add(2 * time.Hour)},
 			"h-old":     {notFound: true}, // expired
 			"h-unknown": {notFound: true},
 		})
 	})
 	t.Run("expiry", func(t *testing.T) {
-		now = ft0.Add(time.Hour) // ada's session ends now
+		now = t0.Add(time.Hour) // ada's session ends now
 		check(t, map[string]want{
 			"h-ada": {notFound: true},
-			"h-bob": {person: "bob", role: "supervisor", expires: ft0.Add(2 * time.Hour)},
+			"h-bob": {person: "bob", role: "supervisor", expires: t0.Add(2 * time.Hour)},
 		})
 	})
 	t.Run("delete", func(t *testing.T) {
@@ -99,26 +99,26 @@ func TestSessions(t *testing.T) {
 		check(t, map[string]want{"h-bob": {notFound: true}})
 	})
 	t.Run("idle", func(t *testing.T) {
-		// eve signed in with a PIN at ft0+1h: her session ends after 15 minutes without activity.
-		if err := s.PutSession(ctx, "h-eve", "eve", "operator", ft0.Add(13*time.Hour), 15*time.Minute, ft0.Add(time.Hour)); err != nil {
+		// eve signed in with a PIN at t0+1h: her session ends after 15 minutes without activity.
+		if err := s.PutSession(ctx, "h-eve", "eve", "operator", t0.Add(13*time.Hour), 15*time.Minute, t0.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		check(t, map[string]want{"h-eve": {person: "eve", role: "operator", expires: ft0.Add(time.Hour + 15*time.Minute)}})
+		check(t, map[string]want{"h-eve": {person: "eve", role: "operator", expires: t0.Add(time.Hour + 15*time.Minute)}})
 		// Active 10 minutes later: 15 minutes from then. An older touch changes nothing.
-		for _, seen := range []time.Time{ft0.Add(time.Hour + 10*time.Minute), ft0.Add(time.Hour + 5*time.Minute)} {
+		for _, seen := range []time.Time{t0.Add(time.Hour + 10*time.Minute), t0.Add(time.Hour + 5*time.Minute)} {
 			ends, err := s.TouchSession(ctx, "h-eve", seen)
-			if err != nil || !ends.Equal(ft0.Add(time.Hour+25*time.Minute)) {
-				t.Errorf("TouchSession(%s) = %v, %v; want the end at 1h25m", seen.Sub(ft0), ends.Sub(ft0), err)
+			if err != nil || !ends.Equal(t0.Add(time.Hour+25*time.Minute)) {
+				t.Errorf("TouchSession(%s) = %v, %v; want the end at 1h25m", seen.Sub(t0), ends.Sub(t0), err)
 			}
 		}
 		// A session without an idle time is not changed by a touch.
-		if ends, err := s.TouchSession(ctx, "h-ada", ft0.Add(30*time.Minute)); err != nil || !ends.Equal(ft0.Add(time.Hour)) {
-			t.Errorf("TouchSession of a session without idle time = %v, %v; want its expiry", ends.Sub(ft0), err)
+		if ends, err := s.TouchSession(ctx, "h-ada", t0.Add(30*time.Minute)); err != nil || !ends.Equal(t0.Add(time.Hour)) {
+			t.Errorf("TouchSession of a session without idle time = %v, %v; want its expiry", ends.Sub(t0), err)
 		}
-		if _, err := s.TouchSession(ctx, "h-unknown", ft0); !errors.Is(err, book.ErrNotFound) {
+		if _, err := s.TouchSession(ctx, "h-unknown", t0); !errors.Is(err, book.ErrNotFound) {
 			t.Errorf("TouchSession of no session = %v, want book.ErrNotFound", err)
 		}
-		now = ft0.Add(time.Hour + 25*time.Minute) // idle for 15 minutes: it has ended
+		now = t0.Add(time.Hour + 25*time.Minute) // idle for 15 minutes: it has ended
 		check(t, map[string]want{"h-eve": {notFound: true}})
 		if err := s.DeleteExpiredSessions(ctx, now); err != nil {
 			t.Fatal(err)
@@ -126,22 +126,22 @@ func TestSessions(t *testing.T) {
 		if n := count(t, `person = 'eve'`); n != 0 {
 			t.Errorf("eve's idle session is still stored (%d)", n)
 		}
-		now = ft0.Add(time.Hour)
+		now = t0.Add(time.Hour)
 	})
 	t.Run("delete expired", func(t *testing.T) {
-		put("h-dee", "dee", "planner", ft0.Add(3*time.Hour))
-		if err := s.DeleteExpiredSessions(ctx, ft0.Add(time.Hour)); err != nil {
+		put("h-dee", "dee", "planner", t0.Add(3*time.Hour))
+		if err := s.DeleteExpiredSessions(ctx, t0.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		if n := count(t, `true`); n != 1 {
 			t.Errorf("%d sessions left, want dee's", n)
 		}
-		check(t, map[string]want{"h-dee": {person: "dee", role: "planner", expires: ft0.Add(3 * time.Hour)}})
+		check(t, map[string]want{"h-dee": {person: "dee", role: "planner", expires: t0.Add(3 * time.Hour)}})
 	})
 	t.Run("cancelled", func(t *testing.T) {
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
-		if err := s.PutSession(cctx, "h-fay", "fay", "planner", ft0.Add(3*time.Hour), 0, ft0); !errors.Is(err, context.Canceled) {
+		if err := s.PutSession(cctx, "h-fay", "fay", "planner", t0.Add(3*time.Hour), 0, t0); !errors.Is(err, context.Canceled) {
 			t.Errorf("PutSession with a cancelled context = %v, want context.Canceled", err)
 		}
 		check(t, map[string]want{"h-fay": {notFound: true}})

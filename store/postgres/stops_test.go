@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/store/storetest"
 )
 
 // TestStopsQueryPlans: on a year of stops, a window of today is read through an index of ends
@@ -14,8 +15,8 @@ import (
 // Which index of ends PostgreSQL takes (the cell's or every cell's) is its costing's to choose:
 // both read only the stops that ended since the window's start.
 func TestStopsQueryPlans(t *testing.T) {
-	s, _ := openRepairStore(t)
-	t0 := repairT0
+	s, _ := openTest(t)
+	t0 := t0
 	// a stop every 10 minutes for a year on 8 cells, each of 5 minutes, the last of each open
 	sqlOK(t, s, `INSERT INTO stops (cell, kind, detail, start_at, end_at, reason, reason_by, auto)
 		SELECT 'cell-' || (i % 8), 'fault', '', $1 + i * 600000000::bigint, $1 + i * 600000000::bigint + 300000000, '', '', 0
@@ -53,7 +54,7 @@ func TestStopsQueryPlans(t *testing.T) {
 			}
 		})
 	}
-	readOK(t, s, func(tx book.ReadTx) error {
+	storetest.MustRead(t, s, func(tx book.ReadTx) error {
 		got, err := tx.Stops(book.StopFilter{Cell: "cell-3", From: from, To: from.Add(time.Hour)})
 		if err != nil || len(got) != 1 {
 			t.Errorf("a cell's hour: %d stops, %v; want 1", len(got), err)

@@ -10,16 +10,15 @@ import (
 
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/store/postgres/pgtest"
+	"github.com/cellforge/cellforge/store/storetest"
 )
-
-func ptr[T any](v T) *T { return &v }
 
 // TestInsertOrderDuplicate checks that an order id stored twice fails the Write with
 // ErrConflict and an error that names it, wherever the duplicate surfaces, and leaves
 // nothing of the Write behind.
 func TestInsertOrderDuplicate(t *testing.T) {
-	stored, _, _, _ := fixture("drop-1", 0)
-	fresh, _, _, _ := fixture("drop-1", 1)
+	stored, _, _, _ := storetest.Fixture("drop-1", 0)
+	fresh, _, _, _ := storetest.Fixture("drop-1", 1)
 	for _, tc := range []struct {
 		name string
 		fn   func(tx book.Tx) error
@@ -62,7 +61,7 @@ func TestInsertOrderDuplicate(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			importOrders(t, s, "drop-1", 0, 1)
+			storetest.ImportOrders(t, s, "drop-1", 0, 1)
 			var insertErr error
 			err = s.Write(t.Context(), func(tx book.Tx) error {
 				err := tc.fn(tx)
@@ -78,7 +77,7 @@ func TestInsertOrderDuplicate(t *testing.T) {
 			if tc.immediate && insertErr == nil {
 				t.Error("InsertOrder of an id twice in the Write succeeded")
 			}
-			mustRead(t, s, func(tx book.ReadTx) error {
+			storetest.MustRead(t, s, func(tx book.ReadTx) error {
 				if got, _ := tx.Orders([]string{fresh.OrderID}); len(got) != 0 {
 					t.Errorf("the failed Write stored %v", got)
 				}
@@ -91,37 +90,23 @@ func TestInsertOrderDuplicate(t *testing.T) {
 			if strings.Contains(log.String(), "discarding") {
 				t.Errorf("the writer connection was discarded:\n%s", log.String())
 			}
-			importOrders(t, s, "drop-1", 1, 3)
+			storetest.ImportOrders(t, s, "drop-1", 1, 3)
 		})
 	}
-}
-
-// queueAt sets operations to their state at a cell in one Write.
-func queueAt(t *testing.T, s *Store, cell string, changes map[*book.Operation]book.State) {
-	t.Helper()
-	mustWrite(t, s, func(tx book.Tx) error {
-		for op, st := range changes {
-			op.State, op.Cell = st, cell
-			if err := tx.UpdateOperation(op); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }
 
 // TestCounts checks the kept counts against counting the tables.
 func TestCounts(t *testing.T) {
 	s, _ := openTest(t)
-	w := importOrders(t, s, "drop-1", 0, 5)
-	queueAt(t, s, "laser-1", map[*book.Operation]book.State{&w[0].ops[0]: book.Running, &w[1].ops[0]: book.Queued})
-	mustWrite(t, s, func(tx book.Tx) error {
-		op := w[0].ops[0]
+	w := storetest.ImportOrders(t, s, "drop-1", 0, 5)
+	storetest.QueueAt(t, s, "laser-1", map[*book.Operation]book.State{&w[0].Ops[0]: book.Running, &w[1].Ops[0]: book.Queued})
+	storetest.MustWrite(t, s, func(tx book.Tx) error {
+		op := w[0].Ops[0]
 		op.State = book.Done
 		if err := tx.UpdateOperation(&op); err != nil {
 			return err
 		}
-		wo := w[4].wo
+		wo := w[4].WO
 		wo.State = book.WorkScrapped
 		if err := tx.UpdateWorkOrder(wo); err != nil {
 			return err
@@ -137,7 +122,7 @@ func TestCounts(t *testing.T) {
 		return nil
 	})
 	s.Write(t.Context(), func(tx book.Tx) error {
-		o, wo, ops, _ := fixture("drop-1", 99)
+		o, wo, ops, _ := storetest.Fixture("drop-1", 99)
 		tx.InsertOrder(o)
 		tx.InsertWorkOrder(&wo, ops)
 		return errors.New("abandoned")
@@ -164,7 +149,7 @@ func TestCounts(t *testing.T) {
 		t.Fatalf("fixture changed: %v %v", wantWO, wantOps)
 	}
 
-	mustRead(t, s, func(tx book.ReadTx) error {
+	storetest.MustRead(t, s, func(tx book.ReadTx) error {
 		wos, ops, err := tx.Counts()
 		if err != nil {
 			return err
