@@ -109,7 +109,7 @@ func (t *batchTx) InsertWorkOrder(wo *book.WorkOrder, ops []book.Operation) erro
 	}
 	due := micros(wo.Due)
 	t.workOrders = append(t.workOrders, []any{id, wo.OrderID, wo.Drop, wo.SKU, wo.Quantity, wo.Priority, due,
-		string(wo.State), micros(wo.IntakeAt), nullMicros(wo.CompletedAt), nullID(wo.RemakeOf)})
+		string(wo.State), micros(wo.IntakeAt), nullMicros(wo.CompletedAt), nullInt64(wo.RemakeOf)})
 	t.counts[[2]string{"work_order", string(wo.State)}]++
 	for i := range ops {
 		op := &ops[i]
@@ -120,7 +120,7 @@ func (t *batchTx) InsertWorkOrder(wo *book.WorkOrder, ops []book.Operation) erro
 		t.operations = append(t.operations, []any{opID, id, op.Seq, op.Name, op.Capability, op.Quantity,
 			int64(op.UnitTime), int64(op.Setup), op.ChangeoverAttr, op.ChangeoverValue, string(op.State), op.Cell,
 			op.Reason, op.Scrapped, op.UnitsDone, nullMicros(op.QueuedAt), nullMicros(op.StartedAt),
-			nullMicros(op.EndedAt), op.Version, due, wo.Priority, op.Step, nullID(op.ReworkOf)})
+			nullMicros(op.EndedAt), op.Version, due, wo.Priority, op.Step, nullInt64(op.ReworkOf)})
 		op.ID, op.WorkOrder = opID, id
 		t.counts[[2]string{"operation", string(op.State)}]++
 	}
@@ -221,8 +221,8 @@ func (t *batchTx) publishRows() error {
 		}
 		rows := pgx.CopyFromSlice(len(t.events), func(i int) ([]any, error) {
 			e := t.events[i]
-			return []any{ids[i], micros(e.At), e.Actor, e.Kind, nullText(e.Cell), e.Drop, e.OrderID,
-				nullID(e.WorkOrder), nullID(e.Operation), string(e.From), string(e.To), e.Reason, e.Quantity, e.Batch}, nil
+			return []any{ids[i], micros(e.At), e.Actor, e.Kind, nullString(e.Cell), e.Drop, e.OrderID,
+				nullInt64(e.WorkOrder), nullInt64(e.Operation), string(e.From), string(e.To), e.Reason, e.Quantity, e.Batch}, nil
 		})
 		if _, err := t.tx.CopyFrom(t.ctx, pgx.Identifier{"events"}, eventColumns, rows); err != nil {
 			return fmt.Errorf("inserting %d events: %w", len(t.events), classify(err))
@@ -298,20 +298,4 @@ func takeIDs(ctx context.Context, tx pgx.Tx, table string, n int) ([]int64, erro
 		return nil, fmt.Errorf("taking %d ids of %s: %w", n, table, classify(err))
 	}
 	return ids, nil
-}
-
-// nullID stores 0 as NULL, for the id columns that partial indexes leave out when empty.
-func nullID(v int64) *int64 {
-	if v == 0 {
-		return nil
-	}
-	return &v
-}
-
-// nullText stores "" as NULL, for the columns that partial indexes leave out when empty.
-func nullText(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }

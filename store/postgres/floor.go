@@ -234,15 +234,6 @@ func uniqueViolation(err error) string {
 	return ""
 }
 
-// rowLimit is a LIMIT of at most limit rows, NULL (all of them) when limit <= 0.
-func rowLimit(limit int) *int64 {
-	if limit <= 0 {
-		return nil
-	}
-	n := int64(limit)
-	return &n
-}
-
 // bit is a flag as stored: 1 for true, 0 for false.
 func bit(b bool) int64 {
 	if b {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/store/storetest"
 )
 
 // TestQueryPlans checks on a few thousand work orders that the hot reads use their partial
@@ -13,7 +14,7 @@ import (
 func TestQueryPlans(t *testing.T) {
 	s, _ := openTest(t)
 	for i := 0; i < 3000; i += 500 {
-		importOrders(t, s, "drop-1", i, i+500)
+		storetest.ImportOrders(t, s, "drop-1", i, i+500)
 	}
 	// a floor at work: a few operations in each of twenty cells' queues, most done
 	for _, q := range []string{
@@ -34,10 +35,10 @@ func TestQueryPlans(t *testing.T) {
 		// the index bounds what it sorts
 		sorts bool
 	}{
-		{"queue", queueSQL, []any{"cell-3", limit(100)}, "operations_queue", false},
+		{"queue", queueSQL, []any{"cell-3", rowLimit(100)}, "operations_queue", false},
 		{"queue order", queueOrderSQL, []any{"cell-3"}, "operations_queue", false},
-		{"ready", readySQL, []any{limit(100)}, "operations_ready", false},
-		{"finished", finishedSQL, []any{micros(t0.Add(490 * 3600e9)), limit(100)}, "operations_ended", true},
+		{"ready", readySQL, []any{rowLimit(100)}, "operations_ready", false},
+		{"finished", finishedSQL, []any{micros(t0.Add(490 * 3600e9)), rowLimit(100)}, "operations_ended", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rows, err := s.pool.Query(t.Context(), "EXPLAIN "+tc.query, tc.args...)
@@ -65,7 +66,7 @@ func TestQueryPlans(t *testing.T) {
 		})
 	}
 	// and the reads answer from those plans
-	mustRead(t, s, func(tx book.ReadTx) error {
+	storetest.MustRead(t, s, func(tx book.ReadTx) error {
 		q, err := tx.Queue("cell-3", 0)
 		if err != nil || len(q) == 0 {
 			t.Errorf("Queue(cell-3) = %d entries, %v", len(q), err)

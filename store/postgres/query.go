@@ -1,31 +1,31 @@
 package postgres
 
 import (
-	"strconv"
+	"fmt"
 	"strings"
 )
 
-// query builds a statement of optional terms, numbering their parameters $1, $2, ... in the
-// order they are added.
-type query struct {
-	sql  strings.Builder
+// sqlBuilder is a statement built term by term, for the reads whose filters add terms, with
+// its arguments numbered $1, $2, ... as they are added.
+type sqlBuilder struct {
+	strings.Builder
 	args []any
 }
 
-// add appends sql and then the placeholder of arg.
-func (q *query) add(sql string, arg any) {
-	q.args = append(q.args, arg)
-	q.sql.WriteString(sql)
-	q.sql.WriteString("$" + strconv.Itoa(len(q.args)))
+// arg adds v to the arguments and returns its placeholder.
+func (q *sqlBuilder) arg(v any) string {
+	q.args = append(q.args, v)
+	return fmt.Sprintf("$%d", len(q.args))
 }
 
-// limit is a LIMIT parameter: none (NULL) when n <= 0, as the book's filters mean it.
-func limit(n int) *int64 {
-	if n <= 0 {
+// rowLimit is a LIMIT of at most limit rows, NULL (all of them) when limit <= 0, as the book's
+// filters mean it.
+func rowLimit(limit int) *int64 {
+	if limit <= 0 {
 		return nil
 	}
-	v := int64(n)
-	return &v
+	n := int64(limit)
+	return &n
 }
 
 // nullString stores "" as NULL, for the columns that partial indexes leave out when empty.
@@ -36,7 +36,8 @@ func nullString(s string) *string {
 	return &s
 }
 
-// nullInt64 stores 0 as NULL, for the columns that partial indexes leave out when empty.
+// nullInt64 stores 0 as NULL, for the columns (ids mostly) that partial indexes leave out when
+// empty.
 func nullInt64(v int64) *int64 {
 	if v == 0 {
 		return nil

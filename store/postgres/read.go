@@ -163,16 +163,16 @@ func (t *readTx) OrdersWithLosses(drop string) ([]string, error) {
 
 // WorkOrders returns the work orders f selects, by id ascending.
 func (t *readTx) WorkOrders(f book.WorkOrderFilter) ([]book.WorkOrder, error) {
-	var q query
-	q.add(`SELECT `+workOrderCols+` FROM work_orders WHERE id > `, f.AfterID)
+	q := &sqlBuilder{}
+	q.WriteString(`SELECT ` + workOrderCols + ` FROM work_orders WHERE id > ` + q.arg(f.AfterID))
 	if f.Drop != "" {
-		q.add(` AND drop_id = `, f.Drop)
+		q.WriteString(` AND drop_id = ` + q.arg(f.Drop))
 	}
 	if f.State != "" {
-		q.add(` AND state = `, string(f.State))
+		q.WriteString(` AND state = ` + q.arg(string(f.State)))
 	}
-	q.add(` ORDER BY id LIMIT `, limit(f.Limit))
-	rows, err := t.query(q.sql.String(), q.args...)
+	q.WriteString(` ORDER BY id LIMIT ` + q.arg(rowLimit(f.Limit)))
+	rows, err := t.query(q.String(), q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading work orders: %w", err)
 	}

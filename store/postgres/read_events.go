@@ -52,26 +52,25 @@ func scanEvent(r pgx.Rows) (book.Event, error) {
 
 // Events returns the events f selects, by id ascending.
 func (t *readTx) Events(f book.EventFilter) ([]book.Event, error) {
-	var q query
-	q.add(`SELECT `+eventCols+` FROM events WHERE id > `, f.AfterID)
+	q := &sqlBuilder{}
+	q.WriteString(`SELECT ` + eventCols + ` FROM events WHERE id > ` + q.arg(f.AfterID))
 	if f.WorkOrder != 0 {
-		q.add(` AND work_order = `, f.WorkOrder)
+		q.WriteString(` AND work_order = ` + q.arg(f.WorkOrder))
 	}
 	if f.Operation != 0 {
-		q.add(` AND operation = `, f.Operation)
+		q.WriteString(` AND operation = ` + q.arg(f.Operation))
 	}
 	if f.Cell != "" {
-		q.add(` AND cell = `, f.Cell)
+		q.WriteString(` AND cell = ` + q.arg(f.Cell))
 	}
 	if len(f.Kinds) > 0 {
-		q.add(` AND kind = ANY(`, f.Kinds)
-		q.sql.WriteString(`)`)
+		q.WriteString(` AND kind = ANY(` + q.arg(f.Kinds) + `)`)
 	}
 	if !f.Since.IsZero() {
-		q.add(` AND at >= `, microsAtLeast(f.Since))
+		q.WriteString(` AND at >= ` + q.arg(microsAtLeast(f.Since)))
 	}
-	q.add(` ORDER BY id LIMIT `, limit(f.Limit))
-	rows, err := t.query(q.sql.String(), q.args...)
+	q.WriteString(` ORDER BY id LIMIT ` + q.arg(rowLimit(f.Limit)))
+	rows, err := t.query(q.String(), q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading events: %w", err)
 	}

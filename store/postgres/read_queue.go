@@ -60,14 +60,14 @@ func (t *readTx) queueEntries(what, sql string, args ...any) ([]book.QueueEntry,
 // ReadyOperations returns up to n (all when n <= 0) operations in state ready, earliest
 // due first, then higher priority first, then by work order id and seq.
 func (t *readTx) ReadyOperations(n int) ([]book.QueueEntry, error) {
-	return t.queueEntries("ready operations", readySQL, limit(n))
+	return t.queueEntries("ready operations", readySQL, rowLimit(n))
 }
 
 // Queue returns up to n (all when n <= 0) operations queued, running or paused at a
 // cell: running first, then paused, then queued; each earliest due first, then higher
 // priority, then work order id and seq.
 func (t *readTx) Queue(cell string, n int) ([]book.QueueEntry, error) {
-	return t.queueEntries(fmt.Sprintf("queue of cell %q", cell), queueSQL, cell, limit(n))
+	return t.queueEntries(fmt.Sprintf("queue of cell %q", cell), queueSQL, cell, rowLimit(n))
 }
 
 // QueueOrder returns the operations of a cell's queue, in Queue's order, by id and state.
@@ -108,5 +108,5 @@ func (t *readTx) QueueEntries(ids []int64) ([]book.QueueEntry, error) {
 // that ended at or after since, by end time and then id, each with its work order's order id,
 // drop, SKU, priority and due.
 func (t *readTx) FinishedOperations(since time.Time, n int) ([]book.QueueEntry, error) {
-	return t.queueEntries("operations finished since "+since.Format(time.RFC3339), finishedSQL, microsAtLeast(since), limit(n))
+	return t.queueEntries("operations finished since "+since.Format(time.RFC3339), finishedSQL, microsAtLeast(since), rowLimit(n))
 }

@@ -192,7 +192,7 @@ func (t *writeTx) InsertRepair(r book.Repair, linkHash string) error {
 	}
 	args := append([]any{r.ID, r.Seq, r.Serial, r.Item, r.Kind, r.Customer, r.Contact, r.Description, string(r.Source), string(r.State),
 		micros(r.IntakeAt), nullMicros(r.ReceivedAt), expiresAt(r), nullMicros(r.ReturnedAt),
-		nullID(r.DiagnosisWorkOrder), nullID(r.WorkOrder), linkHash}, docs...)
+		nullInt64(r.DiagnosisWorkOrder), nullInt64(r.WorkOrder), linkHash}, docs...)
 	if _, err := t.exec(`INSERT INTO repairs (id, seq, serial, item, kind, customer, contact, description, source, state,
 		intake_at, received_at, expires_at, returned_at, diagnosis_work_order, work_order, link_hash,
 		checklist, photos, diagnosis, estimate, decision)
@@ -209,7 +209,7 @@ func (t *writeTx) UpdateRepair(r book.Repair) error {
 		return fmt.Errorf("storing repair %s: %w", r.ID, err)
 	}
 	args := append([]any{string(r.State), nullMicros(r.ReceivedAt), expiresAt(r), nullMicros(r.ReturnedAt),
-		nullID(r.DiagnosisWorkOrder), nullID(r.WorkOrder)}, docs...)
+		nullInt64(r.DiagnosisWorkOrder), nullInt64(r.WorkOrder)}, docs...)
 	args = append(args, r.ID)
 	tag, err := t.exec(`UPDATE repairs SET state = $1, received_at = $2, expires_at = $3, returned_at = $4,
 		diagnosis_work_order = $5, work_order = $6, checklist = $7, photos = $8, diagnosis = $9, estimate = $10, decision = $11

@@ -37,7 +37,7 @@ func (t *writeTx) InsertOperationAt(op *book.Operation) error {
 		op.WorkOrder, op.Seq, op.Name, op.Capability, op.Quantity, int64(op.UnitTime), int64(op.Setup),
 		op.ChangeoverAttr, op.ChangeoverValue, string(op.State), op.Cell, op.Reason, op.Scrapped, op.UnitsDone,
 		nullMicros(op.QueuedAt), nullMicros(op.StartedAt), nullMicros(op.EndedAt), op.Version, due, priority, op.Step,
-		nullID(op.ReworkOf)).Scan(&id); err != nil {
+		nullInt64(op.ReworkOf)).Scan(&id); err != nil {
 		return fmt.Errorf("inserting an operation into work order %d: %w", op.WorkOrder, err)
 	}
 	t.count(entityOperation, string(op.State), 1)

@@ -130,7 +130,7 @@ func (t *writeTx) InsertStop(s *book.Stop) error {
 	err := t.queryRow(`INSERT INTO stops (`+strings.TrimPrefix(stopCols, "id, ")+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (cell) WHERE end_at IS NULL DO NOTHING RETURNING id`,
-		s.Cell, string(s.Kind), nullID(s.Operation), s.Detail, micros(s.Start), nullMicros(s.End),
+		s.Cell, string(s.Kind), nullInt64(s.Operation), s.Detail, micros(s.Start), nullMicros(s.End),
 		s.Reason, s.ReasonBy, nullMicros(s.ReasonAt), bit(s.Auto)).Scan(&s.ID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("opening a stop of cell %s: the cell has an open stop already", s.Cell)
