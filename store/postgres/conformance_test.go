@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/cellforge/cellforge/store/postgres/pgtest"
 	"github.com/cellforge/cellforge/store/storetest"
@@ -29,5 +30,6 @@ func TestConformance(t *testing.T) {
 			return s, nil
 		},
 		ErrConflict: ErrConflict,
+		SetClock:    func(s storetest.Store, now func() time.Time) { s.(*Store).now = now },
 	})
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/cellforge/cellforge/store/storetest"
 )
@@ -19,5 +20,6 @@ func TestConformance(t *testing.T) {
 			return s, nil
 		},
 		ErrConflict: ErrConflict,
+		SetClock:    func(s storetest.Store, now func() time.Time) { s.(*Store).now = now },
 	})
 }

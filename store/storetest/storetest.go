@@ -10,6 +10,7 @@ package storetest
 import (
 	"runtime/debug"
 	"testing"
+	"time"
 
 	"github.com/cellforge/cellforge/book"
 )
@@ -31,6 +32,8 @@ type Opener struct {
 	Reopen func(t testing.TB, addr string) (Store, error)
 	// ErrConflict is the store's error for a version mismatch or an order id stored twice.
 	ErrConflict error
+	// SetClock makes now the clock a store s opened reads the time of its sessions' expiry by.
+	SetClock func(s Store, now func() time.Time)
 }
 
 // Run runs every behaviour of the suite as a subtest of t on stores o opens. A behaviour that
@@ -93,6 +96,7 @@ var behaviours = []struct {
 	{"ChecksAndNonConformances", testChecksAndNonConformances},
 	{"RepairsSurviveReopen", testRepairsSurviveReopen},
 	{"SignInFailures", testSignInFailures},
+	{"Sessions", testSessions},
 	{"StopsStore", testStopsStore},
 	{"UnitsStoreAndScrap", testUnitsStoreAndScrap},
 	{"InsertManyUnits", testInsertManyUnits},
