@@ -108,10 +108,16 @@ func (t *writeTx) PutOperationLot(l book.OperationLot) error {
 // NextLotSeq takes the next number of the studio's lot sequence, from 1. Writes hold the
 // write lock, so no two transactions take the same number.
 func (t *writeTx) NextLotSeq() (int64, error) {
+	return t.nextInSequence("lot_sequence", "lot")
+}
+
+// nextInSequence takes the next number, from 1, of a sequence kept in the one row of table (a
+// table of the schema, never outside input), the studio's lots' or repairs'.
+func (t *writeTx) nextInSequence(table, what string) (int64, error) {
 	var n int64
-	if err := t.queryRow(`INSERT INTO lot_sequence (id, last) VALUES (1, 1)
-		ON CONFLICT (id) DO UPDATE SET last = lot_sequence.last + 1 RETURNING last`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("taking the next number of the lot sequence: %w", err)
+	if err := t.queryRow(`INSERT INTO ` + table + ` (id, last) VALUES (1, 1)
+		ON CONFLICT (id) DO UPDATE SET last = ` + table + `.last + 1 RETURNING last`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("taking the next number of the %s sequence: %w", what, err)
 	}
 	return n, nil
 }

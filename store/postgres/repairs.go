@@ -131,12 +131,7 @@ func (t *readTx) Repairs(f book.RepairFilter) ([]book.Repair, error) {
 
 // NextRepairSeq takes the next number of the studio's repair sequence, from 1.
 func (t *writeTx) NextRepairSeq() (int64, error) {
-	var n int64
-	if err := t.queryRow(`INSERT INTO repair_sequence (id, last) VALUES (1, 1)
-		ON CONFLICT (id) DO UPDATE SET last = repair_sequence.last + 1 RETURNING last`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("taking the next number of the repair sequence: %w", err)
-	}
-	return n, nil
+	return t.nextInSequence("repair_sequence", "repair")
 }
 
 // repairDocs are the JSON columns of a repair, in the order of the statements below, as the
