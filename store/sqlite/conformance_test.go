@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"log/slog"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -18,6 +20,15 @@ func TestConformance(t *testing.T) {
 				return nil, err
 			}
 			return s, nil
+		},
+		OpenLogging: func(t testing.TB, logger *slog.Logger) (storetest.Store, string) {
+			path := filepath.Join(t.TempDir(), "cellforge.db")
+			s, err := Open(context.Background(), path, logger)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s, path
 		},
 		ErrConflict: ErrConflict,
 		SetClock:    func(s storetest.Store, now func() time.Time) { s.(*Store).now = now },

@@ -8,6 +8,7 @@
 package storetest
 
 import (
+	"log/slog"
 	"runtime/debug"
 	"testing"
 	"time"
@@ -32,6 +33,8 @@ type Opener struct {
 	Reopen func(t testing.TB, addr string) (Store, error)
 	// ErrConflict is the store's error for a version mismatch or an order id stored twice.
 	ErrConflict error
+	// OpenLogging opens a new, empty store as Open does, logging to logger.
+	OpenLogging func(t testing.TB, logger *slog.Logger) (Store, string)
 	// SetClock makes now the clock a store s opened reads the time of its sessions' expiry by.
 	SetClock func(s Store, now func() time.Time)
 }
@@ -71,6 +74,8 @@ var behaviours = []struct {
 	{"Completions", testCompletions},
 	{"Events", testEvents},
 	{"Idempotency", testIdempotency},
+	{"InsertOrderDuplicate", testInsertOrderDuplicate},
+	{"Counts", testCounts},
 	{"OpenOperations", testOpenOperations},
 	{"FinishedOperations", testFinishedOperations},
 	{"Losses", testLosses},
