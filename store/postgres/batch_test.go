@@ -384,28 +384,7 @@ func TestWriteBatchConflictsWithConcurrentOrders(t *testing.T) {
 	})
 	t.Run("waiting for the batch's row", func(t *testing.T) {
 		s := openAt(t, pgtest.URL(t))
-		floorDone := make(chan error, 1)
-		err := s.WriteBatch(ctx, enough, func(tx book.BatchTx) error {
-			if _, err := fillOrders(tx, "drop-2", 0, enough); err != nil {
-				return err
-			}
-			go func() { floorDone <- floorOrder(ctx, s, "drop-2-0000007") }()
-			waitFor(t, "the floor's insert to wait for the batch", func() bool {
-				var n int
-				err := s.pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted`).Scan(&n)
-				return err == nil && n > 0
-			})
-			return nil
-		}, func(book.Tx) error { return nil })
-		if !errors.Is(err, ErrConflict) {
-			t.Fatalf("WriteBatch: %v, want ErrConflict", err)
-		}
-		if err := <-floorDone; err != nil {
-			t.Fatalf("the floor's write: %v", err)
-		}
-		if got := committed(t, s); got["orders"] != 1 || got["work_orders"] != 0 {
-			t.Errorf("after the failed batch: %v, want the floor's order only", got)
-		}
+		batchMeetsOrder(ctx, t, s, s, "the floor")
 	})
 }
 
@@ -422,13 +401,21 @@ func TestWriteBatchConflictsWithAnotherDaemonsOrder(t *testing.T) {
 		sep = "&"
 	}
 	s, other := openAt(t, url), openAt(t, url+sep+"options=-c%20deadlock_timeout%3D600000")
-	floorDone := make(chan error, 1)
+	batchMeetsOrder(ctx, t, s, other, "the other daemon")
+}
+
+// batchMeetsOrder runs a batch on s while who writes, on writer, an order of the batch
+// (drop-2-0000007): once who's insert waits for the batch's row, the batch fails with an
+// error wrapping ErrConflict, who's write succeeds, and only its order is committed.
+func batchMeetsOrder(ctx context.Context, t *testing.T, s, writer *Store, who string) {
+	t.Helper()
+	written := make(chan error, 1)
 	err := s.WriteBatch(ctx, enough, func(tx book.BatchTx) error {
 		if _, err := fillOrders(tx, "drop-2", 0, enough); err != nil {
 			return err
 		}
-		go func() { floorDone <- floorOrder(ctx, other, "drop-2-0000007") }()
-		waitFor(t, "the other daemon's insert to wait for the batch", func() bool {
+		go func() { written <- floorOrder(ctx, writer, "drop-2-0000007") }()
+		waitFor(t, who+"'s insert to wait for the batch", func() bool {
 			var n int
 			err := s.pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted`).Scan(&n)
 			return err == nil && n > 0
@@ -438,11 +425,11 @@ func TestWriteBatchConflictsWithAnotherDaemonsOrder(t *testing.T) {
 	if !errors.Is(err, ErrConflict) {
 		t.Fatalf("WriteBatch: %v, want ErrConflict", err)
 	}
-	if err := <-floorDone; err != nil {
-		t.Fatalf("the other daemon's write: %v", err)
+	if err := <-written; err != nil {
+		t.Fatalf("%s's write: %v", who, err)
 	}
 	if got := committed(t, s); got["orders"] != 1 || got["work_orders"] != 0 {
-		t.Errorf("after the failed batch: %v, want the other daemon's order only", got)
+		t.Errorf("after the failed batch: %v, want %s's order only", got, who)
 	}
 }
 
