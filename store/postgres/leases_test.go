@@ -5,19 +5,7 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/cellforge/cellforge/store/postgres/pgtest"
 )
-
-func openLeaseStore(t *testing.T) *Store {
-	t.Helper()
-	st, err := Open(context.Background(), pgtest.URL(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
 
 func mustAcquire(t *testing.T, st *Store, name, holder string, ttl time.Duration) (bool, int64) {
 	t.Helper()
@@ -29,7 +17,7 @@ func mustAcquire(t *testing.T, st *Store, name, holder string, ttl time.Duration
 }
 
 func TestLeaseHeldByOneAndRenewed(t *testing.T) {
-	st := openLeaseStore(t)
+	st, _ := openTest(t)
 	if held, epoch := mustAcquire(t, st, "cells:a", "A", time.Minute); !held || epoch != 1 {
 		t.Fatalf("first acquire: held %v epoch %d, want true 1", held, epoch)
 	}
@@ -46,7 +34,7 @@ func TestLeaseHeldByOneAndRenewed(t *testing.T) {
 }
 
 func TestLeaseExpiresByTheDatabaseClockAndChangesEpoch(t *testing.T) {
-	st := openLeaseStore(t)
+	st, _ := openTest(t)
 	const ttl = 300 * time.Millisecond
 	mustAcquire(t, st, "cells:a", "A", ttl)
 	ls, err := st.Leases(context.Background())
@@ -77,7 +65,7 @@ func TestLeaseExpiresByTheDatabaseClockAndChangesEpoch(t *testing.T) {
 }
 
 func TestLeaseReleaseHandsOverAtOnce(t *testing.T) {
-	st := openLeaseStore(t)
+	st, _ := openTest(t)
 	ctx := context.Background()
 	mustAcquire(t, st, "site", "A", time.Hour)
 	// someone else's release changes nothing
@@ -103,7 +91,7 @@ func TestLeaseReleaseHandsOverAtOnce(t *testing.T) {
 }
 
 func TestLeaseOneHolderAmongMany(t *testing.T) {
-	st := openLeaseStore(t)
+	st, _ := openTest(t)
 	const holders = 16
 	var wg sync.WaitGroup
 	results := make([]bool, holders)
@@ -131,7 +119,7 @@ func TestLeaseOneHolderAmongMany(t *testing.T) {
 }
 
 func TestLeaseRefusesBadInput(t *testing.T) {
-	st := openLeaseStore(t)
+	st, _ := openTest(t)
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name, lease, holder string
