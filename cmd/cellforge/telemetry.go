@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/configs"
@@ -30,15 +31,17 @@ const mqttTimeout = 10 * time.Second
 
 // telemetryStack is the daemon's telemetry: the embedded broker when no broker is configured,
 // the publisher with its queue, the bridge into InfluxDB when one is configured, and the
-// collector that measures the floor.
+// collectors that measure the floor and the book.
 type telemetryStack struct {
 	log       *slog.Logger
 	broker    *broker.Broker
 	publisher *publish.Publisher
 	bridge    *bridge.Bridge
 	bridgeID  string // the bridge's MQTT client id
-	collector *collect.Collector
-	// collect runs the collector; nil: collector.Run (see underSite).
+	// floorPart measures the cells and machines this daemon drives, all along; bookPart
+	// measures the book, once for the site (see underSite).
+	floorPart, bookPart *collect.Collector
+	// collect runs bookPart; nil: bookPart.Run (see underSite).
 	collect func(ctx context.Context) error
 	queues  map[string]*buffer.Queue // by name: publish, bridge
 }
@@ -116,10 +119,14 @@ func newTelemetry(f *configs.Factory, dataDir string, b *book.Book, fl collect.F
 	for _, d := range f.Drops {
 		drops = append(drops, d.ID)
 	}
-	t.collector = collect.New(collect.Config{
-		Site: f.Site, Book: b, Floor: fl, Publisher: t.publisher, Cells: cellIDs, Drops: drops,
-		Interval: cfg.Interval, Repairs: f.Aftercare != nil, Logger: logger.With("component", "telemetry"),
-	})
+	part := func(p collect.Part, name string) *collect.Collector {
+		return collect.New(collect.Config{
+			Parts: p, Site: f.Site, Book: b, Floor: fl, Publisher: t.publisher, Cells: cellIDs, Drops: drops,
+			Interval: cfg.Interval, Repairs: f.Aftercare != nil, Cursor: telemetryCursor,
+			Logger: logger.With("component", "telemetry", "part", name),
+		})
+	}
+	t.floorPart, t.bookPart = part(collect.PartFloor, "floor"), part(collect.PartBook, "book")
 	return t, nil
 }
 
@@ -149,8 +156,13 @@ func mqttTLS(m configs.MQTT) (*tls.Config, error) {
 	return c, nil
 }
 
-// prime starts measuring from now.
-func (t *telemetryStack) prime(ctx context.Context) error { return t.collector.Prime(ctx) }
+// telemetryCursor names the book's cursor where the telemetry of the book's events stands, so
+// that a daemon taking the site over from another publishes the events since the other's last
+// step, and a daemon started again those since its stop.
+const telemetryCursor = "telemetry"
+
+// prime readies the book part to follow the event log from where it stopped.
+func (t *telemetryStack) prime(ctx context.Context) error { return t.bookPart.Prime(ctx) }
 
 // stages are the telemetry's parts in the order they stop: the collector first, so that its
 // last points reach the publisher; then the publisher, which queues what is pending, says the
@@ -175,12 +187,18 @@ func (t *telemetryStack) stages() [][]part {
 	return out
 }
 
-// runCollector runs the collector until ctx ends, as a site duty when underSite made it one.
+// runCollector runs the collectors until ctx ends: the floor part all along, the book part as
+// a site duty when underSite made it one.
 func (t *telemetryStack) runCollector(ctx context.Context) error {
-	if t.collect != nil {
-		return t.collect(ctx)
-	}
-	return t.collector.Run(ctx)
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return t.floorPart.Run(ctx) })
+	g.Go(func() error {
+		if t.collect != nil {
+			return t.collect(ctx)
+		}
+		return t.bookPart.Run(ctx)
+	})
+	return g.Wait()
 }
 
 // bridgeDrain is how long the bridge, told to stop, goes on taking what the embedded broker

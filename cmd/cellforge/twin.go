@@ -68,10 +68,11 @@ func hearOthers(ctx context.Context, st daemonStore, b *book.Book, logger *slog.
 	}
 }
 
-// underSite makes the telemetry collector one of the site's duties: its points (the book's
-// events, the cells, the drops, OEE) are published once for the site, by the daemon holding
-// the site lease, which starts following the event log from where it stands when it takes
-// the lease.
+// underSite makes the book part of the telemetry one of the site's duties: its points (the
+// book's events, the drops, OEE, repairs) are published once for the site, by the daemon
+// holding the site lease, which goes on following the event log from the cursor the last
+// holder left in the book when it takes the lease. The floor part (devices, the cells' states)
+// runs in every daemon for the cells it drives.
 func (t *telemetryStack) underSite(s *site) {
-	t.collect = s.duty("telemetry-collector", t.collector.Prime, t.collector.Run)
+	t.collect = s.duty("telemetry-collector", t.bookPart.Prime, t.bookPart.Run)
 }
