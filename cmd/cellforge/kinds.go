@@ -44,4 +44,5 @@ var (
 	_ api.SlipReprinter   = (*floor)(nil)
 	_ web.Floor           = (*floor)(nil)
 	_ collect.Floor       = (*floor)(nil)
+	_ collect.Driver      = (*floor)(nil)
 )
