@@ -133,7 +133,7 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 		return err
 	}
 	defer fl.close()
-	tel, err := newTelemetry(factory, f.dataDir, b, fl, logger)
+	tel, err := newTelemetry(factory, f.dataDir, daemonTag(st, holder), b, fl, logger)
 	if err != nil {
 		return err
 	}

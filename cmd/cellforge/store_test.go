@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/cellforge/cellforge/configs"
+	"github.com/cellforge/cellforge/store/postgres/pgtest"
 )
 
 func TestChooseStore(t *testing.T) {
@@ -36,5 +37,28 @@ func TestChooseStore(t *testing.T) {
 	}
 	if s := (storeChoice{postgres: "postgres://u:secret@h/db"}).String(); strings.Contains(s, "secret") {
 		t.Errorf("the log names the password: %s", s)
+	}
+}
+
+// TestDaemonTag: daemons sharing a PostgreSQL book get MQTT client ids of their own, the same
+// across a daemon's restarts; a SQLite daemon keeps the factory file's.
+func TestDaemonTag(t *testing.T) {
+	ctx := t.Context()
+	lite, err := openStore(ctx, storeChoice{}, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lite.Close()
+	if tag := daemonTag(lite, "host:/var/lib/cellforge"); tag != "" {
+		t.Errorf("SQLite daemon's tag = %q, want none", tag)
+	}
+	pg, err := openStore(ctx, storeChoice{postgres: pgtest.URL(t)}, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	a, again, b := daemonTag(pg, "loom-pc:/var/lib/cellforge"), daemonTag(pg, "loom-pc:/var/lib/cellforge"), daemonTag(pg, "office-pc:/var/lib/cellforge")
+	if len(a) != 8 || a != again || a == b {
+		t.Errorf("tags %q, %q (the same daemon again), %q (another): want 8 hex digits, stable, distinct", a, again, b)
 	}
 }

@@ -46,10 +46,14 @@ type telemetryStack struct {
 	queues  map[string]*buffer.Queue // by name: publish, bridge
 }
 
-// newTelemetry builds the telemetry of f, keeping its queues under dataDir/telemetry. On error
-// what was opened is closed.
-func newTelemetry(f *configs.Factory, dataDir string, b *book.Book, fl collect.Floor, logger *slog.Logger) (_ *telemetryStack, err error) {
+// newTelemetry builds the telemetry of f, keeping its queues under dataDir/telemetry. tag, when
+// not empty, tells this daemon from the others sharing its book (see daemonTag): it ends the
+// daemon's MQTT client ids. On error what was opened is closed.
+func newTelemetry(f *configs.Factory, dataDir, tag string, b *book.Book, fl collect.Floor, logger *slog.Logger) (_ *telemetryStack, err error) {
 	cfg := f.Telemetry
+	if tag != "" {
+		cfg.MQTT.ClientID += "-" + tag
+	}
 	t := &telemetryStack{log: logger, queues: make(map[string]*buffer.Queue)}
 	defer func() {
 		if err != nil {

@@ -43,7 +43,7 @@ func newTestTelemetry(t *testing.T, f *configs.Factory, dir string, logger *slog
 	t.Helper()
 	st := booktest.Open(t, filepath.Join(dir, "cellforge.db"))
 	b := book.New(book.Config{Store: st, Factory: f})
-	tel, err := newTelemetry(f, dir, b, nil, logger)
+	tel, err := newTelemetry(f, dir, "", b, nil, logger)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"log/slog"
 
 	"github.com/cellforge/cellforge/book"
@@ -26,6 +28,20 @@ import (
 //     the other: one photos directory both see.
 //
 // The failover test (failover_test.go) runs two daemons so, B's keys and photos linked to A's.
+
+// daemonTag tells this daemon from the others that share its store, for what must differ between
+// them outside the book: their MQTT client ids, since a broker takes two sessions of one client
+// id for one client and drops the older each time the other connects. It is 8 hex digits of the
+// SHA-256 of holder (its host and data directory: the same across its restarts, so that its
+// persistent session at the broker is found again), or "" on a store no other daemon shares
+// (SQLite), whose client ids stay the factory file's.
+func daemonTag(st daemonStore, holder string) string {
+	if _, shared := st.(changeFeed); !shared {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(holder))
+	return hex.EncodeToString(sum[:4])
+}
 
 // changeFeed is a store that tells of the writes other processes commit to it.
 type changeFeed interface {
