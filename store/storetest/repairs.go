@@ -16,6 +16,17 @@ import (
 // on the database; the uses of an estimate past its time and released ones are not live.
 func testRepairsSurviveReopen(t *testing.T, opener Opener) {
 	s, addr := opener.Open(t)
+	r, h := storeEstimatedRepair(t, s)
+	checkRepairRefusals(t, s, r, h)
+	s = reopen(t, opener, s, addr)
+	checkRepairReadBack(t, s, r, h)
+	checkCarePlanUsesReleased(t, s, r, h)
+}
+
+// storeEstimatedRepair stores a received repair with a photo and a link hash, estimates it
+// with a line covered by a care plan holding it stores too, and records the use of that
+// holding; it returns the repair as stored and the holding with its id.
+func storeEstimatedRepair(t *testing.T, s Store) (book.Repair, book.CarePlanHolding) {
 	received := T0.Add(time.Minute)
 	express := T0.Add(24 * time.Hour)
 	r := book.Repair{ID: "R-000001", Seq: 1, Serial: "A-1", Kind: "rug", Customer: "Ana", Contact: "ana@example.com",
@@ -44,6 +55,12 @@ func testRepairsSurviveReopen(t *testing.T, opener Opener) {
 		}
 		return tx.InsertCarePlanUses([]book.CarePlanUse{{Holding: h.ID, Repair: r.ID, Service: "clean", At: T0}})
 	})
+	return r, h
+}
+
+// checkRepairRefusals: a link hash twice, a use twice, and updating or linking an unknown
+// repair are refused, the unknown ones with book.ErrNotFound.
+func checkRepairRefusals(t *testing.T, s Store, r book.Repair, h book.CarePlanHolding) {
 	for _, tc := range []struct {
 		name  string
 		write func(tx book.Tx) error
@@ -66,7 +83,12 @@ func testRepairsSurviveReopen(t *testing.T, opener Opener) {
 			t.Errorf("%s: %v, want an error wrapping %v", tc.name, err, tc.want)
 		}
 	}
-	s = reopen(t, opener, s, addr)
+}
+
+// checkRepairReadBack reads r back by its link, finds nothing of the refused writes, and
+// finds the use of h live before the estimate's time only, r estimated (not expired) at
+// T0+1m and h among Ana's holdings.
+func checkRepairReadBack(t *testing.T, s Store, r book.Repair, h book.CarePlanHolding) {
 	MustRead(t, s, func(tx book.ReadTx) error {
 		got, err := tx.RepairByLink("hash-1")
 		if err != nil {
@@ -99,6 +121,11 @@ func testRepairsSurviveReopen(t *testing.T, opener Opener) {
 		}
 		return nil
 	})
+}
+
+// checkCarePlanUsesReleased: the repair sequence goes on after the stored repair, and
+// releasing r's uses of h leaves none live, a second release releasing nothing.
+func checkCarePlanUsesReleased(t *testing.T, s Store, r book.Repair, h book.CarePlanHolding) {
 	MustWrite(t, s, func(tx book.Tx) error {
 		if seq, err := tx.NextRepairSeq(); err != nil || seq != 2 {
 			t.Errorf("NextRepairSeq after reopen = %d, %v; want 2", seq, err)
