@@ -18,17 +18,28 @@ func testUnitsStoreAndScrap(t *testing.T, opener Opener) {
 	s, _ := opener.Open(t)
 	wos := ImportOrders(t, s, "d1", 3, 5) // quantities 4 and 5
 	a, b := wos[0], wos[1]
-	unit := func(wo book.WorkOrder, n int, serial string, seq int64) book.Unit {
-		return book.Unit{WorkOrder: wo.ID, Number: n, OrderUnit: n, Serial: serial, Seq: seq, CreatedAt: T0}
-	}
+	storeUnitsOnce(t, s, a, b)
+	checkUnitsFound(t, s, a, b)
+	scrapUnits(t, s, a)
+	checkOwedLabelSerials(t, s, a)
+}
+
+// newUnit is unit n of wo with its serial and seq, made at T0.
+func newUnit(wo book.WorkOrder, n int, serial string, seq int64) book.Unit {
+	return book.Unit{WorkOrder: wo.ID, Number: n, OrderUnit: n, Serial: serial, Seq: seq, CreatedAt: T0}
+}
+
+// storeUnitsOnce stores no units, then units 1 to 3 of a, then refuses units of b with a
+// serial or a seq of a's, and a unit number of a twice, storing nothing of the refused.
+func storeUnitsOnce(t *testing.T, s Store, a, b WorkOrderOps) {
 	MustWrite(t, s, func(tx book.Tx) error {
 		if err := tx.InsertUnits(nil); err != nil {
 			return err
 		}
-		return tx.InsertUnits([]book.Unit{unit(a.WO, 1, "A1", 1), unit(a.WO, 2, "A2", 2), unit(a.WO, 3, "A3", 3)})
+		return tx.InsertUnits([]book.Unit{newUnit(a.WO, 1, "A1", 1), newUnit(a.WO, 2, "A2", 2), newUnit(a.WO, 3, "A3", 3)})
 	})
 	err := s.Write(context.Background(), func(tx book.Tx) error {
-		return tx.InsertUnits([]book.Unit{unit(b.WO, 1, "B1", 4), unit(b.WO, 2, "A2", 5)})
+		return tx.InsertUnits([]book.Unit{newUnit(b.WO, 1, "B1", 4), newUnit(b.WO, 2, "A2", 5)})
 	})
 	want := fmt.Sprintf(`unit 2 of work order %d: serial "A2" is unit 2 of work order %d (order "d1-0000003")`, b.WO.ID, a.WO.ID)
 	if !errors.Is(err, book.ErrSerialTaken) || !strings.Contains(err.Error(), want) {
@@ -38,18 +49,23 @@ func testUnitsStoreAndScrap(t *testing.T, opener Opener) {
 		t.Errorf("the refused write stored units %s", got)
 	}
 	err = s.Write(context.Background(), func(tx book.Tx) error {
-		return tx.InsertUnits([]book.Unit{unit(b.WO, 1, "B1", 3)})
+		return tx.InsertUnits([]book.Unit{newUnit(b.WO, 1, "B1", 3)})
 	})
 	want = fmt.Sprintf(`units 1 to 1 of work order %d: a serial or seq is taken`, b.WO.ID)
 	if !errors.Is(err, book.ErrSerialTaken) || !strings.Contains(err.Error(), want) {
 		t.Errorf("a seq twice = %v, want %s", err, want)
 	}
 	err = s.Write(context.Background(), func(tx book.Tx) error {
-		return tx.InsertUnits([]book.Unit{unit(a.WO, 1, "A9", 9)})
+		return tx.InsertUnits([]book.Unit{newUnit(a.WO, 1, "A9", 9)})
 	})
 	if err == nil || errors.Is(err, book.ErrSerialTaken) {
 		t.Errorf("a unit number twice = %v, want an error that is not about serials", err)
 	}
+}
+
+// checkUnitsFound reads the units stored by storeUnitsOnce by serial, by number, by order
+// and by work order, and counts them.
+func checkUnitsFound(t *testing.T, s Store, a, b WorkOrderOps) {
 	MustRead(t, s, func(tx book.ReadTx) error {
 		u, err := tx.Unit("A2")
 		if err != nil || u.WorkOrder != a.WO.ID || u.Number != 2 || u.OrderID != "d1-0000003" || u.Drop != "d1" ||
@@ -88,7 +104,12 @@ func testUnitsStoreAndScrap(t *testing.T, opener Opener) {
 		}
 		return nil
 	})
+}
 
+// scrapUnits marks a's highest-numbered live units scrapped at its second operation: none
+// above the units made, then the highest, then the rest, keeping the scrapped ones as they
+// were; the scrapped units are traced with their scrapping.
+func scrapUnits(t *testing.T, s Store, a WorkOrderOps) {
 	op := a.Ops[1].ID
 	for _, tc := range []struct {
 		name   string
@@ -125,7 +146,10 @@ func testUnitsStoreAndScrap(t *testing.T, opener Opener) {
 		}
 		return nil
 	})
+}
 
+// checkOwedLabelSerials: the labels owed for units 2 and 3 of a carry their serials.
+func checkOwedLabelSerials(t *testing.T, s Store, a WorkOrderOps) {
 	MustWrite(t, s, func(tx book.Tx) error {
 		return tx.OweLabels(book.LabelsOwed{Cell: "c1", Operation: a.Ops[3].ID, First: 2, Last: 3, At: T0})
 	})
