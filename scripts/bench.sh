@@ -638,15 +638,19 @@ $(grep -E '^Benchmark' "$B/go-telemetry.txt")
 MD
 fi # the scheduler and telemetry: not in import mode
 
-# The order book alone: the demo without its simulated floor (simulate, the serial lines, printing
-# and every cell's devices), which would otherwise run inside the daemon and skew its figures.
+# The order book alone: the demo without its simulated floor (simulate, the serial lines, printing,
+# every cell's devices, the stop reasons of their faults and the printer of parcel slips), which
+# would otherwise run inside the daemon and skew its figures.
 awk '
   /^[^ #]/ { skip = ($1 == "simulate:" || $1 == "serial_lines:" || $1 == "printing:") }
   skip { next }
   cell_devices { match($0, /^ */); if (RLENGTH <= 4 && length($0) > RLENGTH) cell_devices = 0; else next }
   /^    devices:/ { cell_devices = 1; next }
+  faults { match($0, /^ */); if (RLENGTH <= 2 && length($0) > RLENGTH) faults = 0; else next }
+  /^  machine_faults:/ { faults = 1; next }
+  /^  slip_printer:/ { next }
   { print }' configs/demo.yaml > "$B/demo-floorless.yaml"
-if grep -nE '^(simulate|serial_lines|printing):|^ +devices:' "$B/demo-floorless.yaml"; then
+if grep -nE '^(simulate|serial_lines|printing):|^ +(devices|machine_faults|slip_printer):' "$B/demo-floorless.yaml"; then
   echo "the bench config still describes a floor"; exit 1
 fi
 
