@@ -270,7 +270,7 @@ type serveFlags struct {
 
 // parseServeFlags parses and checks serve's flags.
 func parseServeFlags(args []string, e *env) (serveFlags, error) {
-	fs := newFlagSet("serve", "serve --config FILE [--data DIR] [--listen ADDR]", e)
+	fs := newFlagSet("serve", "serve --config FILE [--data DIR] [--store sqlite|URL] [--listen ADDR]", e)
 	configPath := fs.String("config", "configs/demo.yaml", "factory configuration `file`")
 	dataDir := fs.String("data", "./data", "data `directory` (keys, photos, telemetry queues; the SQLite order book)")
 	store := fs.String("store", "", storeFlagUsage)
