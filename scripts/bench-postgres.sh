@@ -50,7 +50,7 @@ for round in 1 2 3; do
   stop
   start "$P/pg-$round" "$(database "import_$round")"
   seconds import "$B/batch-100k.csv" | tee -a "$P/import-pg.txt"
-  [ "$round" = 1 ] && pg_ops=$(curl -fs "$url/metrics" | awk '/^cellforge_operations\{/ {n += $2} END {printf "%d", n}')
+  [ "$round" = 1 ] && pg_ops=$(curl -fs "$url/metrics" | awk '/^cellforge_operations\{/ {n += $2} END {printf "%d", n}' | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta')
   stop
   seconds sqlite3 "$P/peer-$round.db" "PRAGMA journal_mode=WAL;" "PRAGMA synchronous=FULL;" \
     "CREATE TABLE orders(order_id TEXT PRIMARY KEY, sku TEXT, quantity INTEGER, customer TEXT, priority INTEGER, notes TEXT);" \
@@ -92,7 +92,7 @@ A 100,000-row CSV pre-order batch imported into a fresh daemon (\`cellforge impo
 orders, ${pg_ops} operations and their events stored, every first operation queued), beside each
 database's own bulk load of the same CSV into one plain table with a primary key, as the peer:
 \`sqlite3 peer.db ".import --csv --skip 1 batch-100k.csv orders"\` and
-\`psql -c "\\\\copy orders FROM 'batch-100k.csv' WITH (FORMAT csv, HEADER true)"\`. Three rounds,
+\`psql -c "\\copy orders FROM 'batch-100k.csv' WITH (FORMAT csv, HEADER true)"\`. Three rounds,
 the stores in turn; medians:
 
 | what | SQLite | PostgreSQL |
