@@ -82,6 +82,20 @@
     if (shortTimer) return;
     shortTimer = setTimeout(() => { shortTimer = null; reloadShort(); }, 500);
   });
+  // The dashboard's effectiveness section reads a week of the book: it is drawn again at most
+  // every 5 s (cellforge:oee), at once after a quiet spell, and always once after the last
+  // change of a burst, so that the change that ends a burst shows too (htmx's throttle would
+  // drop it).
+  let oeeLast = 0;
+  let oeeTimer = null;
+  document.addEventListener('cellforge:book', () => {
+    if (oeeTimer) return;
+    oeeTimer = setTimeout(() => {
+      oeeTimer = null;
+      oeeLast = Date.now();
+      document.dispatchEvent(new Event('cellforge:oee'));
+    }, Math.max(0, oeeLast + 5000 - Date.now()));
+  });
   // "Make N again" posts the remake to the API under the Idempotency-Key the page was given for
   // the shortfall it shows, so that a double tap, or a retry after no answer, makes one remake;
   // then the list is fetched again. Its messages are the section's data-* attributes, with
