@@ -70,7 +70,10 @@ type Factory struct {
 	Tablet Tablet
 	// Store says where the order book lives (DefaultStore, SQLite, when the file has no store
 	// section).
-	Store    Store
+	Store Store
+	// Network joins the site to a network of sites under a hub; nil when the file has no
+	// network section and the site runs on its own.
+	Network  *Network
 	Cells    []Cell
 	Products []Product
 	Drops    []Drop

@@ -61,6 +61,7 @@ type rawFactory struct {
 	Hosts       value[[]string]
 	Tablet      value[*Tablet]
 	Store       value[*Store]
+	Network     value[*Network]
 	Provenance  value[*Provenance]
 	Aftercare   value[*rawAftercare]
 	Currency    value[string]
@@ -169,7 +170,7 @@ type rawToken struct {
 
 func (d *decoder) factory(n *yaml.Node) (f rawFactory, ok bool) {
 	f = rawFactory{line: n.Line}
-	m, ok := d.Mapping(n, "", "", "site", "name", "simulate", "serial_lines", "printing", "hours", "telemetry", "reasons", "hosts", "tablet", "store", "provenance", "aftercare", "currency", "stops", "cells", "products", "drops", "people", "tokens")
+	m, ok := d.Mapping(n, "", "", "site", "name", "simulate", "serial_lines", "printing", "hours", "telemetry", "reasons", "hosts", "tablet", "store", "network", "provenance", "aftercare", "currency", "stops", "cells", "products", "drops", "people", "tokens")
 	if !ok {
 		return f, false
 	}
@@ -197,6 +198,7 @@ func (d *decoder) factory(n *yaml.Node) (f rawFactory, ok bool) {
 	f.Hosts = d.hosts(m, "hosts")
 	f.Tablet = d.tablet(m, "tablet")
 	f.Store = d.store(m, "store")
+	f.Network = d.network(m, "network", f.Site)
 	f.Provenance = d.provenance(m, "provenance")
 	f.Aftercare = d.aftercare(m, "aftercare")
 	f.Currency = d.Str(m, "currency")

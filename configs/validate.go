@@ -150,7 +150,7 @@ func (d *decoder) validate(f *rawFactory) {
 	d.checkLots(f)
 	d.checkDrops(f, skus)
 	d.checkPeople(f)
-	d.checkTokens(f)
+	d.checkTokens(f.Tokens.V, isRole, roleRule)
 }
 
 // checkCells validates the cells and their devices and returns the capabilities the factory
@@ -409,20 +409,21 @@ func (d *decoder) publicName(v value[string], object string) {
 	d.Text(v, object, "public_name", maxPublicNameRunes)
 }
 
-// checkTokens validates the API tokens. Two tokens with the same secret are refused: a request
-// could not tell which client sent it. Messages never repeat a secret.
-func (d *decoder) checkTokens(f *rawFactory) {
+// checkTokens validates the API tokens, whose roles roleOK accepts (rule says which). Two
+// tokens with the same secret are refused: a request could not tell which client sent it.
+// Messages never repeat a secret.
+func (d *decoder) checkTokens(tokens []rawToken, roleOK func(string) bool, rule string) {
 	names := make(map[string]int)
 	secrets := make(map[string]rawToken)
-	for _, t := range f.Tokens.V {
+	for _, t := range tokens {
 		if t.bad {
 			continue
 		}
 		if d.Required(t.Name, t.line, t.object, "name") && d.Shape(t.Name, t.object, "name", yamlfile.IsID, "invalid name %s ("+yamlfile.IDRule+")") {
 			d.Unique(names, t.Name, "", "tokens", "duplicate token name %s (first at line %d)")
 		}
-		if d.Required(t.Role, t.line, t.object, "role") && !isRole(t.Role.V) {
-			d.Add(t.Role.Line, t.object, "role", "unknown role %s (%s)", yamlfile.Quote(t.Role.V), roleRule)
+		if d.Required(t.Role, t.line, t.object, "role") && !roleOK(t.Role.V) {
+			d.Add(t.Role.Line, t.object, "role", "unknown role %s (%s)", yamlfile.Quote(t.Role.V), rule)
 		}
 		if !d.OneOf(t.Token, t.SHA256, t.object, "token", "sha256") {
 			d.Add(t.line, t.object, "token", "a token needs a token or a sha256")
@@ -563,6 +564,7 @@ func (f *rawFactory) build(file string) *Factory {
 	if p := f.Provenance.V; p != nil {
 		out.Provenance = *p
 	}
+	out.Network = f.Network.V
 	for _, l := range f.SerialLines.V {
 		out.SerialLines = append(out.SerialLines, SerialLine{
 			ID: l.ID.V, Port: l.Port.V, Baud: int(l.Baud.V), Parity: l.Parity.V,
