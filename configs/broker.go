@@ -66,12 +66,12 @@ type rawBroker struct {
 
 // broker decodes and checks the broker section under key of m, reporting its problems under
 // object, its fields prefixed with prefix ("" in the hub's file, "broker" in a network section).
-// It reports a missing section as required at line (the enclosing object's). The Broker is nil
+// It reports a missing section as required at line (the enclosing object's), in m's object. The Broker is nil
 // when the section has a problem.
 func (d *decoder) broker(m *mapping, key string, line int, object, prefix string) *Broker {
 	e, ok := m.Entries[key]
 	if !ok || yamlfile.IsNull(e.Val) {
-		d.Add(m.Line(key, line), object, m.Field(key), "required")
+		d.Add(m.Line(key, line), m.Object, m.Field(key), "required")
 		return nil
 	}
 	bm, ok := d.Mapping(e.Val, object, prefix, brokerKeys...)

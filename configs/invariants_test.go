@@ -197,6 +197,9 @@ func checkInvariants(f *configs.Factory) error {
 		}
 	}
 	checkStopsInvariants(f, fail)
+	if n := f.Network; n != nil {
+		checkNetworkInvariants(n, fail)
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
@@ -361,4 +364,91 @@ func checkStopsInvariants(f *configs.Factory, fail func(string, ...any)) {
 		}
 		names[sh.Name] = true
 	}
+}
+
+// brokerPattern is a broker URL a network section or a hub's file may name.
+var brokerPattern = regexp.MustCompile(`^(tcp|ssl|mqtts)://[^/@?#]+:[0-9]+/?$`)
+
+// checkNetworkInvariants re-checks a site's network section.
+func checkNetworkInvariants(n *configs.Network, fail func(string, ...any)) {
+	if !idPattern.MatchString(n.Site) || n.Site == configs.HubID {
+		fail("network: bad site %q", n.Site)
+	}
+	if len(n.HubKey) != 32 {
+		fail("network: hub key of %d bytes", len(n.HubKey))
+	}
+	checkBrokerInvariants("network", n.Broker, fail)
+}
+
+// checkBrokerInvariants re-checks a broker section.
+func checkBrokerInvariants(owner string, b configs.Broker, fail func(string, ...any)) {
+	if !brokerPattern.MatchString(b.URL) {
+		fail("%s: bad broker URL %q", owner, b.URL)
+	}
+	if b.PasswordFile != "" && b.PasswordEnv != "" || (b.PasswordFile != "" || b.PasswordEnv != "") && b.Username == "" {
+		fail("%s: password without a username, or from two places", owner)
+	}
+	if (b.CertFile == "") != (b.KeyFile == "") {
+		fail("%s: half a client certificate", owner)
+	}
+	if strings.HasPrefix(b.URL, "tcp:") && b.CAFile+b.CertFile+b.KeyFile != "" {
+		fail("%s: TLS files for a tcp:// broker", owner)
+	}
+}
+
+// checkHubInvariants re-checks, on the model alone, what ParseHub promises about a Hub it
+// returns.
+func checkHubInvariants(h *configs.Hub) error {
+	var errs []string
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+	if h.File == "" || h.Name == "" {
+		fail("no file or name")
+	}
+	if !strings.HasPrefix(h.Postgres, "postgres") {
+		fail("bad database %q", h.Postgres)
+	}
+	checkBrokerInvariants("hub", h.Broker, fail)
+	if h.AckTimeout < time.Second || h.PromiseTimeout < 100*time.Millisecond || h.OnlineWithin < time.Second {
+		fail("timings too short: %s, %s, %s", h.AckTimeout, h.PromiseTimeout, h.OnlineWithin)
+	}
+	if len(h.Sites) == 0 || len(h.Drops) == 0 {
+		fail("no sites or no drops")
+	}
+	ids, keys := map[string]bool{}, map[string]bool{}
+	for _, s := range h.Sites {
+		if !idPattern.MatchString(s.ID) || s.ID == configs.HubID || ids[s.ID] {
+			fail("bad or duplicate site id %q", s.ID)
+		}
+		ids[s.ID] = true
+		if len(s.Key) != 32 || keys[string(s.Key)] {
+			fail("site %s: bad or shared key", s.ID)
+		}
+		keys[string(s.Key)] = true
+		if s.Name == "" || math.Abs(s.Location.Lat) > 90 || math.Abs(s.Location.Lon) > 180 || math.IsNaN(s.Location.Lat+s.Location.Lon) {
+			fail("site %s: no name or a place off Earth %+v", s.ID, s.Location)
+		}
+	}
+	drops := map[string]bool{}
+	for _, d := range h.Drops {
+		if !idPattern.MatchString(d.ID) || drops[d.ID] || len(d.SKUs) == 0 || d.Date.IsZero() {
+			fail("bad drop %q", d.ID)
+		}
+		drops[d.ID] = true
+		skus := map[string]bool{}
+		for _, sku := range d.SKUs {
+			if !skuPattern.MatchString(sku) || skus[sku] {
+				fail("drop %s: bad or duplicate sku %q", d.ID, sku)
+			}
+			skus[sku] = true
+		}
+	}
+	for _, t := range h.Tokens {
+		if t.Role == configs.RoleOperator {
+			fail("token %s: an operator at the hub", t.Name)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%s", strings.Join(errs, "; "))
+	}
+	return nil
 }

@@ -273,6 +273,21 @@ func TestParseBad(t *testing.T) {
 		{name: "public-name-control-characters"},
 		{name: "public-name-blank"},
 		{name: "public-name-not-text"},
+		// The network section.
+		{name: "network-not-a-mapping"},
+		{name: "network-unknown-key"},
+		{name: "network-broker-missing"},
+		{name: "network-broker-password"},
+		{name: "network-broker-url"},
+		{name: "network-broker-cert-without-key"},
+		{name: "network-hub-key-missing"},
+		{name: "network-hub-key-length"},
+		{name: "network-hub-key-base64"},
+		{name: "network-hub-key-prefix"},
+		{name: "network-site-hub"},
+		{name: "network-default-site-hub"},
+		{name: "network-site-invalid"},
+		{name: "network-key-empty"},
 		// All errors are reported, in file order.
 		{name: "many-errors"},
 	}
@@ -714,7 +729,7 @@ func FuzzParse(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	for _, file := range append(seeds, "demo.yaml") {
+	for _, file := range append(seeds, "demo.yaml", "examples/site-porto.yaml") {
 		data, err := os.ReadFile(file)
 		if err != nil {
 			f.Fatal(err)

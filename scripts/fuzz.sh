@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 time=${1:-10s}
 targets=(
   "./configs FuzzParse"
+  "./configs FuzzParseHub"
   "./configs FuzzSerialPattern"
   "./book/intake FuzzCSV"
   "./book/intake FuzzJSON"
