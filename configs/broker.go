@@ -95,17 +95,16 @@ func (d *decoder) broker(m *mapping, key string, line int, object, prefix string
 // certificate, and TLS files only for a TLS URL).
 func (r *rawBroker) validate(d *decoder, bm *mapping) {
 	f := r.fields
-	tls := false
+	scheme := ""
 	switch u := f["url"]; {
 	case u.Bad:
 	case !u.Set():
 		d.Add(r.line, r.object, bm.Field("url"), "required")
 	default:
-		scheme, msg := checkBrokerURL(u.V)
-		if msg != "" {
+		var msg string
+		if scheme, msg = checkBrokerURL(u.V); msg != "" {
 			d.Add(u.Line, r.object, bm.Field("url"), "%s", msg)
 		}
-		tls = scheme != "tcp"
 	}
 	if c := f["client_id"]; checkable(c) && (c.V == "" || len(c.V) > maxClientID) {
 		d.Add(c.Line, r.object, bm.Field("client_id"), "must be 1 to 64 characters")
@@ -129,10 +128,10 @@ func (r *rawBroker) validate(d *decoder, bm *mapping) {
 	if c, k := f["cert_file"], f["key_file"]; c.Set() != k.Set() {
 		d.Add(r.line, r.object, r.prefix, "set both cert_file and key_file, or neither")
 	}
-	if u := f["url"]; checkable(u) && !tls {
+	if scheme == "tcp" {
 		for _, k := range []string{"ca_file", "cert_file", "key_file"} {
 			if v := f[k]; v.Set() {
-				d.Add(v.Line, r.object, bm.Field(k), "%s is for TLS, and %s is not a TLS URL (want ssl:// or mqtts://)", k, yamlfile.Quote(u.V))
+				d.Add(v.Line, r.object, bm.Field(k), "%s is for TLS, and %s is not a TLS URL (want ssl:// or mqtts://)", k, yamlfile.Quote(f["url"].V))
 			}
 		}
 	}

@@ -2,12 +2,16 @@
 // devices, its products and their routings (with the maker's instructions for each step), its
 // drops, its people and its API tokens, the reasons the floor pauses, scraps and reports
 // faults by, the host names the daemon is reached by, how long a shared tablet stays signed in
-// while nobody uses it, and the repairs the studio takes (the aftercare section).
+// while nobody uses it, the repairs the studio takes (the aftercare section), and the network of
+// sites it belongs to (the network section). It owns the hub's file too (ParseHub): the
+// network's sites, their places and public keys, its drops and the hub's broker and database.
 //
 // Parse decodes strictly (an unknown key is an error), applies defaults and validates, and every
 // error names the file, the line, the object and the field. The package parses bytes handed to it;
-// it never reads files or the environment itself. A device names its profile; the profiles
-// themselves are package configs/profiles', whose catalogue the caller hands to Parse. It imports
+// it never reads files or the environment itself (the broker's TLS files and password are read
+// through the reader the daemon hands to Broker.TLSConfig and Broker.LoadPassword). A device
+// names its profile; the profiles themselves are package configs/profiles', whose catalogue the
+// caller hands to Parse. It imports
 // only the standard library, the YAML decoder and its internal yamlfile, no driver, so that every
 // package may import it without pulling in a driver, a serial port or a metrics client.
 package configs

@@ -142,8 +142,10 @@ func parsePublicKey(s string) (ed25519.PublicKey, string) {
 	if !ok {
 		return nil, fmt.Sprintf("%s is not an Ed25519 public key (%s)", yamlfile.Quote(s), want)
 	}
+	// The decoder skips line breaks even when strict: only a key written exactly as it encodes
+	// is taken, so that a key has one spelling.
 	raw, err := base64.StdEncoding.Strict().DecodeString(b64)
-	if err != nil {
+	if err != nil || base64.StdEncoding.EncodeToString(raw) != b64 {
 		return nil, fmt.Sprintf("%s is not standard, padded base64 (%s)", yamlfile.Quote(s), want)
 	}
 	if len(raw) != ed25519.PublicKeySize {
