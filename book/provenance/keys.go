@@ -16,6 +16,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/cellforge/cellforge/internal/atomicfile"
 )
 
 // The files of a key ring's directory.
@@ -129,14 +131,14 @@ func (k *KeyRing) Rotate() error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(k.dir, RetiredKeysFile, set, 0o644, true); err != nil {
+	if err := atomicfile.Write(k.dir, RetiredKeysFile, set, 0o644, true); err != nil {
 		return err
 	}
 	pemBytes, err := encodeSigningKey(key)
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(k.dir, SigningKeyFile, pemBytes, 0o600, true); err != nil {
+	if err := atomicfile.Write(k.dir, SigningKeyFile, pemBytes, 0o600, true); err != nil {
 		return err
 	}
 	k.retired = retired
@@ -176,7 +178,7 @@ func (k *KeyRing) create() (ed25519.PrivateKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = writeFileAtomic(k.dir, SigningKeyFile, pemBytes, 0o600, false)
+	err = atomicfile.Write(k.dir, SigningKeyFile, pemBytes, 0o600, false)
 	if errors.Is(err, fs.ErrExist) {
 		return readSigningKey(k.file)
 	}
@@ -220,62 +222,6 @@ func readSigningKey(path string) (ed25519.PrivateKey, error) {
 		return nil, fmt.Errorf("%s: the key is a %T, not an Ed25519 key", path, parsed)
 	}
 	return key, nil
-}
-
-// writeFileAtomic writes data to dir/name so that the file is either the old one or the new one
-// whole, even after a crash: a temporary file in dir, synced, then renamed over name (or, when
-// replace is false, linked to name, which fails with fs.ErrExist if name exists), then dir
-// synced so that the rename lasts.
-func writeFileAtomic(dir, name string, data []byte, perm fs.FileMode, replace bool) (err error) {
-	f, err := os.CreateTemp(dir, "."+name+".*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if f != nil {
-			f.Close()
-		}
-		if err != nil || !replace {
-			os.Remove(tmp)
-		}
-	}()
-	if err = f.Chmod(perm); err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	err = f.Close()
-	f = nil
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	final := filepath.Join(dir, name)
-	if replace {
-		err = os.Rename(tmp, final)
-	} else {
-		err = os.Link(tmp, final)
-	}
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("syncing %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", dir, err)
-	}
-	return nil
 }
 
 // PublicKey is a public key with its id.

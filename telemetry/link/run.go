@@ -1,0 +1,136 @@
+package link
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/cellforge/cellforge/telemetry/internal/session"
+)
+
+// inboxSize bounds the messages received and not yet handled; the broker's own bound on the
+// messages in flight to a client (Mosquitto: 20) keeps it from filling.
+const inboxSize = 256
+
+// Run connects to the broker with a persistent session, subscribes to what Self receives,
+// publishes the outbound queue in order and hands each verified message to h, reconnecting
+// with backoff whenever the connection is lost. It blocks until ctx ends and then returns nil;
+// what is queued and not acknowledged stays on disk.
+func (l *Link) Run(ctx context.Context, h Handler) error {
+	if h == nil {
+		return errors.New("link: Run: no handler")
+	}
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		up, err := l.connection(ctx, h)
+		if ctx.Err() != nil {
+			break
+		}
+		if up {
+			backoff = 100 * time.Millisecond
+		}
+		l.log.Warn("network link down: messages wait on disk until it is back", "broker", l.cfg.Broker, "err", err,
+			"queued", l.queue.Stats().Records)
+		backoff = session.Pause(ctx, backoff)
+	}
+	return nil
+}
+
+// connection runs one connection: it connects and subscribes, then publishes and receives
+// until the connection fails or ctx ends. up tells whether it got as far as subscribing; err is
+// why it ended, nil when ctx ended.
+func (l *Link) connection(ctx context.Context, h Handler) (up bool, err error) {
+	connCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	inbox := make(chan paho.Message, inboxSize)
+	deliver := func(_ paho.Client, m paho.Message) {
+		select {
+		case inbox <- m:
+		case <-connCtx.Done(): // not acknowledged: the broker delivers it again
+		}
+	}
+	opts := session.Options(session.Config{Broker: l.cfg.Broker, ClientID: l.cfg.ClientID,
+		Username: l.cfg.Username, Password: l.cfg.Password, TLS: l.cfg.TLS, Timeout: l.cfg.Timeout}).
+		SetOrderMatters(true).
+		SetAutoAckDisabled(true).
+		SetDefaultPublishHandler(deliver). // what the session kept arrives before Subscribe returns
+		SetConnectionLostHandler(func(_ paho.Client, err error) { cancel(fmt.Errorf("connection lost: %w", err)) })
+	client, err := session.Connect(ctx, opts, l.cfg.Timeout)
+	if err != nil {
+		return false, err
+	}
+	defer client.Disconnect(250)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := l.receive(connCtx, h, inbox); err != nil {
+			cancel(err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if err := l.publish(connCtx, client); err != nil {
+			cancel(err)
+		}
+	}()
+	if err := session.Wait(connCtx, client.Subscribe(subscription(l.cfg.Self), 1, deliver), l.cfg.Timeout); err != nil {
+		cancel(fmt.Errorf("subscribing: %w", err))
+	} else {
+		up = true
+		l.setConnected(true)
+		l.log.Info("network link up", "broker", l.cfg.Broker)
+	}
+	<-connCtx.Done()
+	wg.Wait()
+	if up {
+		l.setConnected(false)
+	}
+	if ctx.Err() != nil {
+		return up, nil
+	}
+	return up, context.Cause(connCtx)
+}
+
+// publish publishes the outbound queue in order, one message at a time, and removes each from
+// the queue once the broker has acknowledged it. It returns when ctx ends (nil) or a publish
+// fails.
+func (l *Link) publish(ctx context.Context, client paho.Client) error {
+	from := l.queue.Oldest()
+	for ctx.Err() == nil {
+		recs, err := l.queue.Read(from, 64, 1<<20)
+		if err != nil {
+			return fmt.Errorf("reading the outbound queue: %w", err)
+		}
+		if len(recs) == 0 {
+			// A bounded wait, so that the loop sees ctx end without new messages.
+			waitCtx, stop := context.WithTimeout(ctx, time.Second)
+			_ = l.queue.Wait(waitCtx, from)
+			stop()
+			continue
+		}
+		for _, r := range recs {
+			from = r.Seq + 1
+			to, payload, ok := parseRecord(r.Data)
+			if !ok {
+				l.log.Error("dropping a damaged record of the outbound queue", "record", r.Seq)
+				l.queue.Ack(r.Seq)
+				continue
+			}
+			t := client.Publish(Topic(to, l.cfg.Self), 1, false, payload)
+			if err := session.Wait(ctx, t, l.cfg.Timeout); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("publishing to %s: %w", to, err)
+			}
+			l.queue.Ack(r.Seq)
+			l.sentN.Add(1)
+		}
+	}
+	return nil
+}
