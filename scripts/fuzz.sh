@@ -24,6 +24,7 @@ targets=(
   "./telemetry FuzzDecode"
   "./telemetry/buffer FuzzFrames"
   "./telemetry/buffer FuzzCursor"
+  "./telemetry/link FuzzUnseal"
 )
 # fuzz_one PKG TARGET: fuzzes one target for $time, its output printed whole once it ends (two
 # run at once, and their lines must not mix); fails when it found something.
