@@ -19,22 +19,6 @@ type refusal struct {
 	err    error
 }
 
-// receive handles the messages of one connection in the order they arrived, until ctx ends
-// (nil) or one cannot be recorded (the connection must then end, so that the broker delivers
-// it again before any later one).
-func (l *Link) receive(ctx context.Context, h Handler, inbox <-chan paho.Message) error {
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case m := <-inbox:
-			if err := l.receiveOne(ctx, h, m); err != nil {
-				return err
-			}
-		}
-	}
-}
-
 // receiveOne checks a message, hands it to h until h succeeds, records it in the ledger and
 // acknowledges it to the broker. A refused message is acknowledged at once. It returns an
 // error when the message is left unacknowledged: ctx ended, or the ledger could not be written.
@@ -71,6 +55,8 @@ func (l *Link) receiveOne(ctx context.Context, h Handler, pm paho.Message) error
 	pm.Ack()
 	return nil
 }
+
+
 
 // check runs the receive checks in order: the topic's sender is a peer, the payload is an
 // envelope signed by it, the envelope agrees with the topic, and it comes after the last one

@@ -12,10 +12,6 @@ import (
 	"github.com/cellforge/cellforge/telemetry/internal/session"
 )
 
-// inboxSize bounds the messages received and not yet handled; the broker's own bound on the
-// messages in flight to a client (Mosquitto: 20) keeps it from filling.
-const inboxSize = 256
-
 // Run connects to the broker with a persistent session, subscribes to what Self receives,
 // publishes the outbound queue in order and hands each verified message to h, reconnecting
 // with backoff whenever the connection is lost. It blocks until ctx ends and then returns nil;
@@ -43,53 +39,64 @@ func (l *Link) Run(ctx context.Context, h Handler) error {
 // connection runs one connection: it connects and subscribes, then publishes and receives
 // until the connection fails or ctx ends. up tells whether it got as far as subscribing; err is
 // why it ended, nil when ctx ended.
+//
+// Received messages are handled in the client library's own goroutine, one after the other (in
+// order), and acknowledged there: the library accepts acknowledgements only from a handler
+// that has not returned yet. While a handler runs the connection reads nothing else, so a
+// handler that keeps failing may cost the connection (acknowledgements time out); the message
+// is then delivered again on the next one.
 func (l *Link) connection(ctx context.Context, h Handler) (up bool, err error) {
 	connCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	inbox := make(chan paho.Message, inboxSize)
 	deliver := func(_ paho.Client, m paho.Message) {
-		select {
-		case inbox <- m:
-		case <-connCtx.Done(): // not acknowledged: the broker delivers it again
+		if connCtx.Err() != nil {
+			return // not acknowledged: the broker delivers it again
+		}
+		if err := l.receiveOne(connCtx, h, m); err != nil {
+			// Later messages must not be acknowledged before this one: end the connection.
+			cancel(err)
 		}
 	}
 	opts := session.Options(session.Config{Broker: l.cfg.Broker, ClientID: l.cfg.ClientID,
 		Username: l.cfg.Username, Password: l.cfg.Password, TLS: l.cfg.TLS, Timeout: l.cfg.Timeout}).
 		SetOrderMatters(true).
 		SetAutoAckDisabled(true).
-		SetDefaultPublishHandler(deliver). // what the session kept arrives before Subscribe returns
-		SetConnectionLostHandler(func(_ paho.Client, err error) { cancel(fmt.Errorf("connection lost: %w", err)) })
+		SetDefaultPublishHandler(deliver) // what the session kept arrives before Subscribe returns
 	client, err := session.Connect(ctx, opts, l.cfg.Timeout)
 	if err != nil {
 		return false, err
 	}
-	defer client.Disconnect(250)
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		if err := l.receive(connCtx, h, inbox); err != nil {
-			cancel(err)
-		}
-	}()
 	go func() {
 		defer wg.Done()
 		if err := l.publish(connCtx, client); err != nil {
 			cancel(err)
 		}
 	}()
-	if err := session.Wait(connCtx, client.Subscribe(subscription(l.cfg.Self), 1, deliver), l.cfg.Timeout); err != nil {
-		cancel(fmt.Errorf("subscribing: %w", err))
-	} else {
-		up = true
-		l.setConnected(true)
-		l.log.Info("network link up", "broker", l.cfg.Broker)
+	go func() {
+		defer wg.Done()
+		// Not bounded by Timeout: a handler at work holds up the acknowledgement.
+		if err := session.Wait(connCtx, client.Subscribe(subscription(l.cfg.Self), 1, deliver), 365*24*time.Hour); err != nil {
+			cancel(fmt.Errorf("subscribing to %s: %w", subscription(l.cfg.Self), err))
+			return
+		}
+		if connCtx.Err() == nil {
+			up = true
+			l.setConnected(true)
+			l.log.Info("network link up", "broker", l.cfg.Broker)
+		}
+	}()
+	for connCtx.Err() == nil && client.IsConnectionOpen() {
+		session.Pause(connCtx, 100*time.Millisecond)
 	}
-	<-connCtx.Done()
+	cancel(errors.New("connection lost"))
 	wg.Wait()
 	if up {
 		l.setConnected(false)
 	}
+	// Disconnect waits for the handler, which sees connCtx end.
+	client.Disconnect(250)
 	if ctx.Err() != nil {
 		return up, nil
 	}
