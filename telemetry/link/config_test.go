@@ -26,9 +26,13 @@ func TestOpenRefusesBadConfig(t *testing.T) {
 		{name: "no key", change: func(c *link.Config) { c.Key = nil }, want: "Key: not an Ed25519 private key"},
 		{name: "no peers", change: func(c *link.Config) { c.Peers = nil }, want: "Peers: none"},
 		{name: "site peer of a site", change: func(c *link.Config) { c.Peers["lisbon"] = portoPub }, want: `Peers: "lisbon": a site's only peer is "hub"`},
-		{name: "self a peer", change: func(c *link.Config) { c.Self, c.Key, c.Peers = "hub", hubKey, map[string]ed25519.PublicKey{"hub": hubPub} }, want: `Peers: "hub" is Self`},
+		{name: "self a peer", change: func(c *link.Config) {
+			c.Self, c.Key, c.Peers = "hub", hubKey, map[string]ed25519.PublicKey{"hub": hubPub}
+		}, want: `Peers: "hub" is Self`},
 		{name: "short peer key", change: func(c *link.Config) { c.Peers["hub"] = hubPub[:8] }, want: `Peers: "hub": public key of 8 bytes`},
-		{name: "bad peer id", change: func(c *link.Config) { c.Self, c.Key, c.Peers = "hub", hubKey, map[string]ed25519.PublicKey{"Porto": portoPub} }, want: `Peers: "Porto"`},
+		{name: "bad peer id", change: func(c *link.Config) {
+			c.Self, c.Key, c.Peers = "hub", hubKey, map[string]ed25519.PublicKey{"Porto": portoPub}
+		}, want: `Peers: "Porto"`},
 		{name: "no broker", change: func(c *link.Config) { c.Broker = "" }, want: `Broker ""`},
 		{name: "websocket broker", change: func(c *link.Config) { c.Broker = "ws://127.0.0.1:9001" }, want: `Broker "ws://127.0.0.1:9001": want tcp://`},
 		{name: "no host", change: func(c *link.Config) { c.Broker = "tcp://" }, want: "no host"},

@@ -258,7 +258,7 @@ func TestRefusals(t *testing.T) {
 		{Topic(Hub, "porto"), forged},
 		{Topic(Hub, "lisbon"), lisbonAsPorto},
 		{Topic(Hub, "lisbon"), toPorto},
-		{Topic(Hub, "porto"), n.sealed("porto", Hub, epoch, 1)}, // replay of the first good one
+		{Topic(Hub, "porto"), n.sealed("porto", Hub, epoch, 1)},   // replay of the first good one
 		{Topic(Hub, "porto"), n.sealed("porto", Hub, epoch-1, 9)}, // an older epoch
 	}
 	publishRaw(t, raw, Topic(Hub, "porto"), n.sealed("porto", Hub, epoch, 1))

@@ -56,8 +56,6 @@ func (l *Link) receiveOne(ctx context.Context, h Handler, pm paho.Message) error
 	return nil
 }
 
-
-
 // check runs the receive checks in order: the topic's sender is a peer, the payload is an
 // envelope signed by it, the envelope agrees with the topic, and it comes after the last one
 // applied from that sender.
