@@ -60,7 +60,7 @@ type Status struct {
 }
 
 // Link is one end of the network's links. Send is safe for concurrent use, also from a
-// Handler; Run runs once at a time.
+// Handler; Run runs once at a time (a second concurrent Run is an error).
 type Link struct {
 	cfg   Config
 	log   *slog.Logger
@@ -72,6 +72,7 @@ type Link struct {
 	ledgerMu sync.Mutex
 	ledger   ledger // guarded by ledgerMu
 
+	running    atomic.Bool
 	connected  atomic.Bool
 	since      atomic.Int64 // unix nanos
 	sentN      atomic.Uint64

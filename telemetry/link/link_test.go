@@ -1,6 +1,7 @@
 package link
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -77,6 +78,9 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if err := hub.link.Send("madrid", "route", 1); !errors.Is(err, ErrUnknownPeer) {
 		t.Errorf("the hub sending to madrid: %v, want ErrUnknownPeer", err)
+	}
+	if err := hub.link.Run(t.Context(), func(context.Context, Message) error { return nil }); err == nil {
+		t.Error("a second Run of a running link started")
 	}
 	if err := hub.link.Send("porto", "route", func() {}); err == nil {
 		t.Error("Send of a body that is not JSON succeeded")

@@ -20,6 +20,10 @@ func (l *Link) Run(ctx context.Context, h Handler) error {
 	if h == nil {
 		return errors.New("link: Run: no handler")
 	}
+	if !l.running.CompareAndSwap(false, true) {
+		return errors.New("link: Run: already running")
+	}
+	defer l.running.Store(false)
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		up, err := l.connection(ctx, h)
@@ -76,9 +80,8 @@ func (l *Link) connection(ctx context.Context, h Handler) (up bool, err error) {
 	}()
 	go func() {
 		defer wg.Done()
-		// Not bounded by Timeout: a handler at work holds up the acknowledgement.
-		if err := session.Wait(connCtx, client.Subscribe(subscription(l.cfg.Self), 1, deliver), 365*24*time.Hour); err != nil {
-			cancel(fmt.Errorf("subscribing to %s: %w", subscription(l.cfg.Self), err))
+		if err := l.subscribe(connCtx, client, deliver); err != nil {
+			cancel(err)
 			return
 		}
 		if connCtx.Err() == nil {
@@ -101,6 +104,24 @@ func (l *Link) connection(ctx context.Context, h Handler) (up bool, err error) {
 		return up, nil
 	}
 	return up, context.Cause(connCtx)
+}
+
+// subscribe subscribes to what Self receives. A subscription the broker refuses (its ACL) is
+// an error: the link would otherwise wait for messages that never come.
+func (l *Link) subscribe(ctx context.Context, client paho.Client, deliver paho.MessageHandler) error {
+	filter := subscription(l.cfg.Self)
+	t := client.Subscribe(filter, 1, deliver)
+	// Not bounded by Timeout: a handler at work holds up the acknowledgement.
+	if err := session.Wait(ctx, t, 365*24*time.Hour); err != nil {
+		return fmt.Errorf("subscribing to %s: %w", filter, err)
+	}
+	if st, ok := t.(*paho.SubscribeToken); ok {
+		if code, ok := st.Result()[filter]; ok && code > 1 {
+			return fmt.Errorf("subscribing to %s: the broker refused it (code %#x): does its ACL give user %q this topic?",
+				filter, code, l.cfg.Username)
+		}
+	}
+	return nil
 }
 
 // publish publishes the outbound queue in order, one message at a time, and removes each from
