@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/cellforge/cellforge/telemetry/peertest"
 )
 
 func seq(from, to int) []int {
@@ -301,4 +304,40 @@ func mustReseal(t *testing.T, payload []byte, n *network, change func(*Envelope)
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestCredentials: a link reaches a broker that wants a user and password with them, and
+// stays disconnected with a wrong password.
+func TestCredentials(t *testing.T) {
+	n := newNetwork(t)
+	mq := peertest.StartMosquitto(t, peertest.MosquittoOptions{Username: "porto", Password: "s3cret"})
+	cfg := n.config("porto", mq.URL())
+	cfg.Username, cfg.Password = "porto", "wrong"
+	wrong, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = wrong.Run(ctx, func(context.Context, Message) error { return nil }) }()
+	waitFor(t, "the broker refuses porto's wrong password", func() bool { return strings.Contains(mq.Log(), "not authorised") })
+	if wrong.Status().Connected {
+		t.Error("connected with a wrong password")
+	}
+	cancel()
+	<-done
+	wrong.Close()
+
+	cfg.Password = "s3cret"
+	right, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &end{t: t, link: right}
+	t.Cleanup(e.close)
+	e.start()
+	if err := right.Send(Hub, "hello", 1); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the broker acknowledges porto's message", func() bool { return right.Status().Sent == 1 })
 }
