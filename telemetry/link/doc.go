@@ -40,7 +40,9 @@
 //
 // "queue/" (the outbound queue), "send.json" (the epoch and the last sequence number sent to
 // each receiver) and "ledger.json" (the last (Epoch, Seq) applied from each sender), each
-// written whole or not at all. Only one Link may use a Dir at a time.
+// written whole or not at all. Only one Link may use a Dir at a time. A Dir lost and made
+// again starts a new epoch (the time it is made), which receivers take as a fresh start as long
+// as the clock has not gone back.
 //
 // The package imports telemetry/buffer, telemetry/internal/session, internal/atomicfile, paho
 // and the standard library.
