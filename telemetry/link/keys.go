@@ -73,6 +73,11 @@ func ParsePublicKey(s string) (ed25519.PublicKey, error) {
 		return nil, fmt.Errorf("public key %q: want %q and the key in base64", abbreviate(s), publicKeyPrefix)
 	}
 	b, err := base64.StdEncoding.Strict().DecodeString(rest)
+	// The decoder skips line breaks even when strict: only a key written exactly as it encodes
+	// is taken.
+	if err == nil && base64.StdEncoding.EncodeToString(b) != rest {
+		err = errors.New("not as it encodes")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("public key %q: not base64 (standard, padded): %w", abbreviate(s), err)
 	}

@@ -87,6 +87,9 @@ func TestPublicKeyText(t *testing.T) {
 		{name: "other algorithm", in: "rsa:" + strings.TrimPrefix(s, "ed25519:"), want: `want "ed25519:"`},
 		{name: "not base64", in: "ed25519:!!!!", want: "not base64"},
 		{name: "unpadded", in: strings.TrimSuffix(s, "="), want: "not base64"},
+		{name: "line break", in: s[:20] + "\n" + s[20:], want: "not base64"},
+		{name: "URL alphabet", in: "ed25519:Xpz4IUdvR-VDwaFzBa0oWrdNTN5XXVu2Pe4uNxLVK8I=", want: "not base64"},
+		{name: "space", in: "ed25519: " + strings.TrimPrefix(s, "ed25519:"), want: "not base64"},
 		{name: "short", in: "ed25519:AAAA", want: "3 bytes, want 32"},
 		{name: "empty", in: "", want: `want "ed25519:"`},
 	}
