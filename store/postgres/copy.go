@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/cellforge/cellforge/store/internal/pgutil"
 )
 
 var (
@@ -85,19 +87,10 @@ func (s *Store) copyFrom(ctx context.Context, src *sql.DB, beforeCheck func(cont
 	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, changesChannel, s.id); err != nil {
 		return nil, fmt.Errorf("copying: %w", classify(err))
 	}
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitCheck)
-	defer cancel()
-	err = tx.Commit(cctx)
-	switch {
-	case err == nil:
-		return copies, nil
-	case lostConnection(err):
-		if err := s.settle(cctx, xid, err); err != nil { // nil when the server says it committed
-			return nil, fmt.Errorf("copying: %w", err)
-		}
-		return copies, nil
+	if err := pgutil.Commit(ctx, s.pool, tx, xid, "the copy", s.logger); err != nil {
+		return nil, fmt.Errorf("copying: %w", err)
 	}
-	return nil, fmt.Errorf("copying: committing: %w", classify(err))
+	return copies, nil
 }
 
 // run copies every table, sets the identity sequences and checks every table, in tx.

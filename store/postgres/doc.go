@@ -2,7 +2,8 @@
 // outgrown one SQLite file: an order book several daemons share, a floor that goes on when one
 // computer dies, a book of millions of units. SQLite stays the default (store/sqlite).
 //
-// The package imports only book, the standard library and pgx (v5); like store/sqlite it must
+// The package imports only book, store/internal/pgutil (what it shares with the network's
+// store, store/postgres/netstore), the standard library and pgx (v5); like store/sqlite it must
 // not import cells, drivers, scheduler, telemetry, api or any other package of ours.
 //
 // # Schema

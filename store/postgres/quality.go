@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/store/internal/pgutil"
 )
 
 // Quality: the checks recorded at operations' completion and the non-conformances their
@@ -88,20 +89,20 @@ func (t *readTx) NonConformance(id int64) (book.NonConformance, error) {
 
 // NonConformances returns the non-conformances f selects, by id.
 func (t *readTx) NonConformances(f book.NCFilter) ([]book.NonConformance, error) {
-	q := &sqlBuilder{}
+	q := &pgutil.SQL{}
 	var where []string
 	if f.State != "" {
-		where = append(where, "state = "+q.arg(string(f.State)))
+		where = append(where, "state = "+q.Arg(string(f.State)))
 	}
 	if f.Cell != "" {
-		where = append(where, "cell = "+q.arg(f.Cell))
+		where = append(where, "cell = "+q.Arg(f.Cell))
 	}
 	q.WriteString(`SELECT ` + ncCols + ` FROM nonconformances`)
 	if len(where) > 0 {
 		q.WriteString(` WHERE ` + strings.Join(where, " AND "))
 	}
-	q.WriteString(` ORDER BY id LIMIT ` + q.arg(rowLimit(f.Limit)))
-	rows, err := t.query(q.String(), q.args...)
+	q.WriteString(` ORDER BY id LIMIT ` + q.Arg(rowLimit(f.Limit)))
+	rows, err := t.query(q.String(), q.Args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading non-conformances: %w", err)
 	}

@@ -1,23 +1,5 @@
 package postgres
 
-import (
-	"fmt"
-	"strings"
-)
-
-// sqlBuilder is a statement built term by term, for the reads whose filters add terms, with
-// its arguments numbered $1, $2, ... as they are added.
-type sqlBuilder struct {
-	strings.Builder
-	args []any
-}
-
-// arg adds v to the arguments and returns its placeholder.
-func (q *sqlBuilder) arg(v any) string {
-	q.args = append(q.args, v)
-	return fmt.Sprintf("$%d", len(q.args))
-}
-
 // rowLimit is a LIMIT of at most limit rows, NULL (all of them) when limit <= 0, as the book's
 // filters mean it.
 func rowLimit(limit int) *int64 {

@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/store/internal/pgutil"
 )
 
 const orderCols = `order_id, drop_id, sku, quantity, customer, priority, due, notes, hash, intake_at, batch`
@@ -163,16 +164,16 @@ func (t *readTx) OrdersWithLosses(drop string) ([]string, error) {
 
 // WorkOrders returns the work orders f selects, by id ascending.
 func (t *readTx) WorkOrders(f book.WorkOrderFilter) ([]book.WorkOrder, error) {
-	q := &sqlBuilder{}
-	q.WriteString(`SELECT ` + workOrderCols + ` FROM work_orders WHERE id > ` + q.arg(f.AfterID))
+	q := &pgutil.SQL{}
+	q.WriteString(`SELECT ` + workOrderCols + ` FROM work_orders WHERE id > ` + q.Arg(f.AfterID))
 	if f.Drop != "" {
-		q.WriteString(` AND drop_id = ` + q.arg(f.Drop))
+		q.WriteString(` AND drop_id = ` + q.Arg(f.Drop))
 	}
 	if f.State != "" {
-		q.WriteString(` AND state = ` + q.arg(string(f.State)))
+		q.WriteString(` AND state = ` + q.Arg(string(f.State)))
 	}
-	q.WriteString(` ORDER BY id LIMIT ` + q.arg(rowLimit(f.Limit)))
-	rows, err := t.query(q.String(), q.args...)
+	q.WriteString(` ORDER BY id LIMIT ` + q.Arg(rowLimit(f.Limit)))
+	rows, err := t.query(q.String(), q.Args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading work orders: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/store/internal/pgutil"
 )
 
 // completionsSQL selects the completions of a drop, through the partial index
@@ -52,25 +53,25 @@ func scanEvent(r pgx.Rows) (book.Event, error) {
 
 // Events returns the events f selects, by id ascending.
 func (t *readTx) Events(f book.EventFilter) ([]book.Event, error) {
-	q := &sqlBuilder{}
-	q.WriteString(`SELECT ` + eventCols + ` FROM events WHERE id > ` + q.arg(f.AfterID))
+	q := &pgutil.SQL{}
+	q.WriteString(`SELECT ` + eventCols + ` FROM events WHERE id > ` + q.Arg(f.AfterID))
 	if f.WorkOrder != 0 {
-		q.WriteString(` AND work_order = ` + q.arg(f.WorkOrder))
+		q.WriteString(` AND work_order = ` + q.Arg(f.WorkOrder))
 	}
 	if f.Operation != 0 {
-		q.WriteString(` AND operation = ` + q.arg(f.Operation))
+		q.WriteString(` AND operation = ` + q.Arg(f.Operation))
 	}
 	if f.Cell != "" {
-		q.WriteString(` AND cell = ` + q.arg(f.Cell))
+		q.WriteString(` AND cell = ` + q.Arg(f.Cell))
 	}
 	if len(f.Kinds) > 0 {
-		q.WriteString(` AND kind = ANY(` + q.arg(f.Kinds) + `)`)
+		q.WriteString(` AND kind = ANY(` + q.Arg(f.Kinds) + `)`)
 	}
 	if !f.Since.IsZero() {
-		q.WriteString(` AND at >= ` + q.arg(microsAtLeast(f.Since)))
+		q.WriteString(` AND at >= ` + q.Arg(microsAtLeast(f.Since)))
 	}
-	q.WriteString(` ORDER BY id LIMIT ` + q.arg(rowLimit(f.Limit)))
-	rows, err := t.query(q.String(), q.args...)
+	q.WriteString(` ORDER BY id LIMIT ` + q.Arg(rowLimit(f.Limit)))
+	rows, err := t.query(q.String(), q.Args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading events: %w", err)
 	}

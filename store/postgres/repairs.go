@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/store/internal/pgutil"
 )
 
 // Repairs and care plans. A repair's ReadyAt is its work order's completion, read with it; its
@@ -95,13 +96,13 @@ func (t *readTx) Repairs(f book.RepairFilter) ([]book.Repair, error) {
 			return nil, fmt.Errorf("reading repairs after %q: %w: not a repair id", f.AfterID, book.ErrInvalid)
 		}
 	}
-	q := &sqlBuilder{args: []any{after}}
+	q := &pgutil.SQL{Args: []any{after}}
 	q.WriteString(`SELECT ` + repairCols + repairFrom + ` WHERE r.seq > $1`)
 	if f.Serial != "" {
-		q.WriteString(` AND r.serial <> '' AND r.serial = ` + q.arg(f.Serial)) // the partial index of serials
+		q.WriteString(` AND r.serial <> '' AND r.serial = ` + q.Arg(f.Serial)) // the partial index of serials
 	}
 	if f.Customer != "" {
-		q.WriteString(` AND r.customer = ` + q.arg(f.Customer))
+		q.WriteString(` AND r.customer = ` + q.Arg(f.Customer))
 	}
 	at := micros(f.At)
 	switch f.State {
@@ -111,14 +112,14 @@ func (t *readTx) Repairs(f book.RepairFilter) ([]book.Repair, error) {
 	case book.RepairApproved:
 		q.WriteString(` AND r.state = 'approved' AND w.completed_at IS NULL`)
 	case book.RepairExpired:
-		q.WriteString(` AND (r.state = 'expired' OR r.state = 'estimated' AND r.expires_at <= ` + q.arg(at) + `)`)
+		q.WriteString(` AND (r.state = 'expired' OR r.state = 'estimated' AND r.expires_at <= ` + q.Arg(at) + `)`)
 	case book.RepairEstimated:
-		q.WriteString(` AND r.state = 'estimated' AND r.expires_at > ` + q.arg(at))
+		q.WriteString(` AND r.state = 'estimated' AND r.expires_at > ` + q.Arg(at))
 	default:
-		q.WriteString(` AND r.state = ` + q.arg(string(f.State)))
+		q.WriteString(` AND r.state = ` + q.Arg(string(f.State)))
 	}
-	q.WriteString(` ORDER BY r.seq LIMIT ` + q.arg(rowLimit(f.Limit)))
-	rows, err := t.query(q.String(), q.args...)
+	q.WriteString(` ORDER BY r.seq LIMIT ` + q.Arg(rowLimit(f.Limit)))
+	rows, err := t.query(q.String(), q.Args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading repairs: %w", err)
 	}

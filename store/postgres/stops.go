@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/store/internal/pgutil"
 )
 
 // Stops: the intervals a cell did not make good product, one open per cell at most (the unique
@@ -76,18 +77,18 @@ func (t *readTx) Stops(f book.StopFilter) ([]book.Stop, error) {
 // ones through stops_open: a stop's start bounds nothing from below, since a stop may last
 // long, so the index of starts would read every stop before the window's end.
 func stopsQuery(f book.StopFilter) (string, []any) {
-	q := &sqlBuilder{args: []any{f.AfterID}}
+	q := &pgutil.SQL{Args: []any{f.AfterID}}
 	q.WriteString(`SELECT ` + stopCols + ` FROM stops WHERE id > $1`)
 	if f.Cell != "" {
-		q.WriteString(` AND cell = ` + q.arg(f.Cell))
+		q.WriteString(` AND cell = ` + q.Arg(f.Cell))
 	}
 	if !f.To.IsZero() {
-		q.WriteString(` AND start_at < ` + q.arg(microsAtLeast(f.To)))
+		q.WriteString(` AND start_at < ` + q.Arg(microsAtLeast(f.To)))
 	}
 	if !f.From.IsZero() {
-		from := q.arg(micros(f.From))
+		from := q.Arg(micros(f.From))
 		if f.Cell != "" {
-			cell := q.arg(f.Cell)
+			cell := q.Arg(f.Cell)
 			q.WriteString(` AND id IN (SELECT id FROM stops WHERE cell = ` + cell + ` AND end_at > ` + from + `
 				UNION ALL SELECT id FROM stops WHERE cell = ` + cell + ` AND end_at IS NULL)`)
 		} else {
@@ -96,10 +97,10 @@ func stopsQuery(f book.StopFilter) (string, []any) {
 		}
 	}
 	if f.Unexplained {
-		q.WriteString(` AND end_at IS NOT NULL AND reason = '' AND kind <> ` + q.arg(string(book.StopNoWork)))
+		q.WriteString(` AND end_at IS NOT NULL AND reason = '' AND kind <> ` + q.Arg(string(book.StopNoWork)))
 	}
-	q.WriteString(` ORDER BY start_at, id LIMIT ` + q.arg(rowLimit(f.Limit)))
-	return q.String(), q.args
+	q.WriteString(` ORDER BY start_at, id LIMIT ` + q.Arg(rowLimit(f.Limit)))
+	return q.String(), q.Args
 }
 
 // promptStopsSQL selects a cell's stops awaiting a reason, newest end first, through the

@@ -7,17 +7,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/store/internal/pgutil"
 )
 
 //go:embed migrations/*.sql
@@ -31,9 +28,6 @@ const (
 	migrateLock = 0x6d696772 // "migr"
 	// changesChannel is the channel every committed Write notifies, with its store's id.
 	changesChannel = "cellforge_changed"
-	// commitCheck bounds how long Write keeps asking whether a COMMIT whose answer was lost
-	// committed, while the database is unreachable.
-	commitCheck = 60 * time.Second
 )
 
 var (
@@ -42,7 +36,7 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrNewerSchema is returned, wrapped, by Open when the database was migrated by a newer
 	// version of the program than this one: opening it could corrupt it.
-	ErrNewerSchema = errors.New("database schema is newer than this program knows")
+	ErrNewerSchema = pgutil.ErrNewerSchema
 )
 
 // Store is the PostgreSQL order book. It is safe for concurrent use, also by several
@@ -70,18 +64,9 @@ func Open(ctx context.Context, url string, logger *slog.Logger) (*Store, error) 
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	cfg, err := pgxpool.ParseConfig(url)
+	cfg, err := pgutil.ParseConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("opening store: the database URL: %w", err)
-	}
-	if cfg.ConnConfig.ConnectTimeout == 0 {
-		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
-	}
-	// The store's statements are reads by index whose cost estimates can pass the threshold of
-	// JIT compilation (a year of OEE): compiling them took longer than running them, 2 s of a
-	// 3.3 s read of a year of unit counts. A URL that sets jit keeps its own.
-	if _, ok := cfg.ConnConfig.RuntimeParams["jit"]; !ok {
-		cfg.ConnConfig.RuntimeParams["jit"] = "off"
+		return nil, fmt.Errorf("opening store: %w", err)
 	}
 	migrations, err := loadMigrations()
 	if err != nil {
@@ -89,23 +74,17 @@ func Open(ctx context.Context, url string, logger *slog.Logger) (*Store, error) 
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("opening store %s: %w", redact(cfg), err)
+		return nil, fmt.Errorf("opening store %s: %w", pgutil.Redact(cfg), err)
 	}
 	var id [8]byte
 	rand.Read(id[:])
 	s := &Store{pool: pool, url: url, logger: logger, now: time.Now, id: hex.EncodeToString(id[:]),
 		writeMu: make(chan struct{}, 1)}
-	if err := s.migrate(ctx, migrations); err != nil {
+	if err := pgutil.Migrate(ctx, pool, schema, migrations, logger); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("opening store %s: %w", redact(cfg), classify(err))
+		return nil, fmt.Errorf("opening store %s: %w", pgutil.Redact(cfg), classify(err))
 	}
 	return s, nil
-}
-
-// redact names the database of cfg without its password.
-func redact(cfg *pgxpool.Config) string {
-	c := cfg.ConnConfig
-	return fmt.Sprintf("postgres://%s@%s:%d/%s", c.User, c.Host, c.Port, c.Database)
 }
 
 // Close closes the store's connections.
@@ -132,7 +111,7 @@ func (s *Store) Read(ctx context.Context, fn func(book.ReadTx) error) error {
 // error as is; when fn panics, Write rolls back and the panic goes on. When ctx ends before
 // the commit, the next statement fails with ctx's error and nothing is applied; once COMMIT
 // has begun it runs to its end, and a COMMIT whose answer was lost is settled by asking the
-// server (see settle).
+// server (see pgutil.Settle).
 func (s *Store) Write(ctx context.Context, fn func(book.Tx) error) error {
 	select {
 	case s.writeMu <- struct{}{}:
@@ -164,7 +143,7 @@ func (s *Store) Write(ctx context.Context, fn func(book.Tx) error) error {
 // finish), whose id is xid: it notifies the other daemons and commits. What every write does
 // before its COMMIT belongs here, so that both have it. Once COMMIT has begun it runs to its
 // end whatever happens to ctx; a COMMIT whose answer was lost with the connection is settled
-// by asking the server (see settle).
+// by asking the server (see pgutil.Settle).
 func (s *Store) publish(ctx context.Context, t *writeTx, xid int64) error {
 	tx := t.tx
 	if err := t.commit(); err != nil {
@@ -173,39 +152,7 @@ func (s *Store) publish(ctx context.Context, t *writeTx, xid int64) error {
 	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, changesChannel, s.id); err != nil {
 		return fmt.Errorf("committing write transaction: %w", classify(err))
 	}
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitCheck)
-	defer cancel()
-	err := tx.Commit(cctx)
-	if err == nil {
-		return nil
-	}
-	if !lostConnection(err) {
-		return fmt.Errorf("committing write transaction: %w", classify(err))
-	}
-	return s.settle(cctx, xid, err)
-}
-
-// settle answers a Write whose COMMIT failed with the connection (cerr): nil when transaction
-// xid committed, an error wrapping book.ErrUnavailable when it did not or when the server
-// cannot be asked before ctx ends.
-func (s *Store) settle(ctx context.Context, xid int64, cerr error) error {
-	for {
-		var status *string
-		err := s.pool.QueryRow(ctx, `SELECT txid_status($1)`, xid).Scan(&status)
-		switch {
-		case err == nil && status != nil && *status == "committed":
-			s.logger.Warn("a commit's answer was lost; the server says it committed", "xid", xid, "err", cerr)
-			return nil
-		case err == nil && (status == nil || *status == "aborted"):
-			return fmt.Errorf("committing write transaction: %w", classify(cerr))
-		}
-		// in progress (the server has not seen the connection go yet), or unreachable
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("committing write transaction: the outcome is unknown: %w", classify(cerr))
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+	return pgutil.Commit(ctx, s.pool, tx, xid, "write transaction", s.logger)
 }
 
 // Changes calls fn after every Write that another Store (another daemon) on the database
@@ -252,81 +199,11 @@ func (s *Store) listen(ctx context.Context, fn func()) error {
 	}
 }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
+// schema is where the book's migrations are recorded: schema_migrations of the connection's
+// search path, under the advisory lock migrateLock.
+var schema = pgutil.Schema{Lock: migrateLock, Table: "schema_migrations"}
 
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("reading embedded migrations: %w", err)
-	}
-	var ms []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 || !strings.HasSuffix(e.Name(), ".sql") {
-			return nil, fmt.Errorf("migration %s: name is not NNNN_name.sql", e.Name())
-		}
-		b, err := migrationFiles.ReadFile("migrations/" + e.Name())
-		if err != nil {
-			return nil, fmt.Errorf("reading migration %s: %w", e.Name(), err)
-		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: version %d, want %d", m.name, m.version, i+1)
-		}
-	}
-	return ms, nil
-}
-
-// migrate applies the migrations the database lacks, each in its own transaction, under a
-// session advisory lock (two daemons starting together migrate once), and refuses a database
-// that has a migration this program does not know.
-func (s *Store) migrate(ctx context.Context, ms []migration) error {
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrateLock); err != nil {
-		return fmt.Errorf("locking the schema: %w", err)
-	}
-	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrateLock)
-	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    BIGINT PRIMARY KEY,
-		applied_at BIGINT NOT NULL -- unix microseconds UTC
-	)`); err != nil {
-		return fmt.Errorf("creating schema_migrations: %w", err)
-	}
-	var current int
-	if err := conn.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-		return fmt.Errorf("reading the schema version: %w", err)
-	}
-	if known := len(ms); current > known {
-		return fmt.Errorf("schema version %d, this program knows up to %d: %w", current, known, ErrNewerSchema)
-	}
-	for _, m := range ms {
-		if m.version <= current {
-			continue
-		}
-		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
-				return err
-			}
-			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`,
-				m.version, time.Now().UnixMicro())
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
-		}
-		s.logger.Info("migrated", "migration", m.name)
-	}
-	return nil
+// loadMigrations reads the book's embedded migrations in version order.
+func loadMigrations() ([]pgutil.Migration, error) {
+	return pgutil.LoadMigrations(migrationFiles, "migrations")
 }

@@ -3,8 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -12,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/store/internal/pgutil"
 )
 
 // readTx implements book.ReadTx on one transaction.
@@ -30,7 +29,7 @@ func newReadTx(ctx context.Context, tx pgx.Tx) *readTx {
 // argument holding a NUL byte, which no PostgreSQL text can hold, selects nothing (see
 // withoutNUL).
 func (t *readTx) query(sql string, args ...any) (pgx.Rows, error) {
-	args, none := withoutNUL(args)
+	args, none := pgutil.WithoutNUL(args)
 	if none {
 		return noRows{}, nil
 	}
@@ -39,44 +38,14 @@ func (t *readTx) query(sql string, args ...any) (pgx.Rows, error) {
 }
 
 // queryRow runs a statement that returns at most one row; its Scan returns pgx.ErrNoRows when
-// there is none, and when a text argument holds a NUL byte (see withoutNUL).
+// there is none, and when a text argument holds a NUL byte (see pgutil.WithoutNUL).
 func (t *readTx) queryRow(sql string, args ...any) pgx.Row {
-	args, none := withoutNUL(args)
+	args, none := pgutil.WithoutNUL(args)
 	if none {
 		return noRows{}
 	}
 	return classifiedRow{t.tx.QueryRow(t.ctx, sql, args...)}
 }
-
-// withoutNUL deals with the texts of a read that hold a NUL byte. PostgreSQL refuses such a
-// text outright, where SQLite compares it; no stored text holds one (the book never writes one,
-// and a copied book refuses one), so it matches nothing, and a read that names one finds what
-// SQLite finds rather than failing (a serial "%00" in a unit page's address is a 404). none
-// tells that a text argument holds one: the read finds nothing. From a list of texts, those
-// that hold one are left out, which changes nothing of what the list matches.
-func withoutNUL(args []any) (out []any, none bool) {
-	out = args
-	cloned := false
-	for i, a := range args {
-		switch v := a.(type) {
-		case string:
-			if holdsNUL(v) {
-				return nil, true
-			}
-		case []string:
-			if !slices.ContainsFunc(v, holdsNUL) {
-				continue
-			}
-			if !cloned {
-				out, cloned = slices.Clone(args), true
-			}
-			out[i] = slices.DeleteFunc(slices.Clone(v), holdsNUL)
-		}
-	}
-	return out, false
-}
-
-func holdsNUL(s string) bool { return strings.IndexByte(s, 0) >= 0 }
 
 // noRows is the answer of a read that can find nothing.
 type noRows struct{}
@@ -96,18 +65,9 @@ type classifiedRow struct{ pgx.Row }
 
 func (r classifiedRow) Scan(dest ...any) error { return classify(r.Row.Scan(dest...)) }
 
-// collect reads every row of rows with scan, closing rows.
+// collect reads every row of rows with scan, closing rows (see pgutil.Collect).
 func collect[T any](rows pgx.Rows, scan func(pgx.Rows) (T, error)) ([]T, error) {
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, classify(rows.Err())
+	return pgutil.Collect(rows, scan)
 }
 
 // writeTx implements book.Tx on one transaction that holds the write lock.
@@ -136,20 +96,13 @@ func (t *writeTx) exec(sql string, args ...any) (pgconn.CommandTag, error) {
 }
 
 // micros is t as stored: unix microseconds.
-func micros(t time.Time) int64 { return t.UnixMicro() }
+func micros(t time.Time) int64 { return pgutil.Micros(t) }
 
-// microsAtLeast is the first stored time at or after t: t rounded up to the microsecond, so
-// that a stored time is >= it exactly when the time it stands for is >= t.
-func microsAtLeast(t time.Time) int64 {
-	us := t.UnixMicro() // rounds down: the nanoseconds of a Time are never negative
-	if t.Nanosecond()%1000 != 0 {
-		us++
-	}
-	return us
-}
+// microsAtLeast is the first stored time at or after t (see pgutil.MicrosAtLeast).
+func microsAtLeast(t time.Time) int64 { return pgutil.MicrosAtLeast(t) }
 
 // fromMicros is the time stored as us, in UTC.
-func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+func fromMicros(us int64) time.Time { return pgutil.FromMicros(us) }
 
 // nullMicros is *t as stored, NULL for nil.
 func nullMicros(t *time.Time) *int64 {
