@@ -29,18 +29,20 @@ type CSVReader struct {
 // NewCSV reads the header of a CSV batch and returns a reader of its rows.
 //
 // The header names the columns in any order: order_id, sku and quantity are required;
-// customer, priority, due and notes are optional. Names are trimmed and compared without case.
+// customer, priority, due and notes are optional; WithLocation, lat and lon are required too.
+// Names are trimmed and compared without case.
 // An unknown, duplicate, empty or missing column, or an empty batch, is a RowErrors whose
 // elements have the header's line (1 unless blank lines precede it) and the column's name. A
 // leading byte order mark is skipped; lines may end in LF or CRLF; fields are quoted as in
 // RFC 4180. A record longer than MaxRowBytes is a bad row (or a bad header). Any other error is
 // from reading r.
-func NewCSV(r io.Reader) (*CSVReader, error) {
-	return newCSV(r, MaxRowBytes)
+func NewCSV(r io.Reader, opts ...Option) (*CSVReader, error) {
+	return newCSV(r, MaxRowBytes, opts...)
 }
 
 // newCSV is NewCSV with records of at most maxRow bytes.
-func newCSV(r io.Reader, maxRow int) (*CSVReader, error) {
+func newCSV(r io.Reader, maxRow int, opts ...Option) (*CSVReader, error) {
+	o := readOptions(opts)
 	br, err := skipBOM(r)
 	if err != nil {
 		return nil, fmt.Errorf("reading the CSV batch: %w", err)
@@ -67,11 +69,11 @@ func newCSV(r io.Reader, maxRow int) (*CSVReader, error) {
 	if wasCut {
 		return nil, RowErrors{{Line: line, Reason: "header: " + tooLongReason}}
 	}
-	cols, errs := parseHeader(line, header)
+	cols, errs := o.parseHeader(line, header)
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	return &CSVReader{cr: cr, lim: lim, cols: cols}, nil
+	return &CSVReader{cr: cr, lim: lim, cols: cols, b: rowBuilder{opts: o}}, nil
 }
 
 // skipBOM returns a reader of r without a leading byte order mark.
@@ -87,7 +89,7 @@ func skipBOM(r io.Reader) (*bufio.Reader, error) {
 	return br, nil
 }
 
-func parseHeader(line int, header []string) ([]column, RowErrors) {
+func (o options) parseHeader(line int, header []string) ([]column, RowErrors) {
 	var (
 		errs RowErrors
 		cols = make([]column, len(header))
@@ -103,10 +105,10 @@ func parseHeader(line int, header []string) ([]column, RowErrors) {
 			errs = append(errs, RowError{Line: line, Reason: fmt.Sprintf("header: column %d has no name", i+1)})
 			continue
 		}
-		c, ok := columnByName(name)
+		c, ok := o.column(name)
 		if !ok {
 			errs = append(errs, RowError{Line: line, Column: strings.TrimSpace(h),
-				Reason: fmt.Sprintf("header: unknown column %s; the columns are %s", quote(strings.TrimSpace(h)), columnList)})
+				Reason: fmt.Sprintf("header: unknown column %s; the columns are %s", quote(strings.TrimSpace(h)), o.columnList())})
 			continue
 		}
 		if seen[c] {
@@ -117,7 +119,7 @@ func parseHeader(line int, header []string) ([]column, RowErrors) {
 		cols[i] = c
 	}
 	for c := range numColumns {
-		if c.required() && !seen[c] {
+		if o.required(c) && !seen[c] {
 			errs = append(errs, RowError{Line: line, Column: c.String(), Reason: fmt.Sprintf("header: required column %q is missing", c)})
 		}
 	}

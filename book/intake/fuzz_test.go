@@ -42,6 +42,27 @@ func FuzzJSON(f *testing.F) {
 	})
 }
 
+// FuzzCSVLocation is FuzzCSV for a hub's batch, read WithLocation.
+func FuzzCSVLocation(f *testing.F) {
+	addSeeds(f, "*.csv")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		bound := bytes.Count(data, []byte("\n")) + 1
+		r, err := NewCSV(bytes.NewReader(data), WithLocation())
+		checkBatch(t, r, err, bound, bound, true)
+	})
+}
+
+// FuzzJSONLocation is FuzzJSON for a hub's batch, read WithLocation.
+func FuzzJSONLocation(f *testing.F) {
+	addSeeds(f, "*.json")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		lines := bytes.Count(data, []byte("\n")) + 1
+		bound := bytes.Count(data, []byte(",")) + 4
+		r, err := NewJSON(bytes.NewReader(data), WithLocation())
+		checkBatch(t, r, err, bound, lines, false)
+	})
+}
+
 func addSeeds(f *testing.F, pattern string) {
 	files, err := filepath.Glob(filepath.Join("testdata", pattern))
 	if err != nil || len(files) == 0 {
@@ -146,6 +167,12 @@ func breaksRules(r Row) string {
 	}
 	if r.Priority < -1000 || r.Priority > 1000 {
 		p = append(p, "priority out of range")
+	}
+	switch {
+	case !r.HasLocation && (r.Lat != 0 || r.Lon != 0):
+		p = append(p, "a location without HasLocation")
+	case r.HasLocation && !(r.Lat >= -90 && r.Lat <= 90 && r.Lon >= -180 && r.Lon <= 180):
+		p = append(p, "location out of range")
 	}
 	if !r.Due.IsZero() && r.Due.Location() != time.UTC {
 		p = append(p, "due not in UTC")

@@ -54,6 +54,32 @@ type Row struct {
 	Priority int       // 0 when absent
 	Due      time.Time // zero when absent; a date is midnight UTC, a time is converted to UTC
 	Notes    string
+	// Lat and Lon are the customer's place in decimal degrees (WGS 84), read from the columns
+	// lat and lon by a reader made WithLocation; HasLocation tells they were read. A reader
+	// without the option refuses those columns, and leaves the three zero.
+	Lat, Lon    float64
+	HasLocation bool
+}
+
+// Option changes what a reader accepts.
+type Option func(*options)
+
+type options struct {
+	location bool
+}
+
+// WithLocation makes a reader read the customer's place of every order: the columns (CSV) or
+// fields (JSON) lat and lon, both required, each a decimal number of degrees (a latitude in
+// -90..90, a longitude in -180..180; a JSON number or a string holding one). Without it, as a
+// site's batch is read, a batch with those columns is refused as unknown columns.
+func WithLocation() Option { return func(o *options) { o.location = true } }
+
+func readOptions(opts []Option) options {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
 }
 
 // RowError is one problem with one row (or with the header, or with the batch as a whole).
@@ -116,9 +142,9 @@ var ErrUnsupportedMediaType = errors.New("unsupported media type")
 
 // New returns a reader for a batch of the given content type (a Content-Type header value):
 // text/csv or application/csv for CSV, application/json for JSON; a charset parameter, if any,
-// must be utf-8. Any other type is an error wrapping ErrUnsupportedMediaType. For CSV it reads
+// must be utf-8; opts say what the rows hold (see WithLocation). Any other type is an error wrapping ErrUnsupportedMediaType. For CSV it reads
 // the header, and a bad header is a RowErrors (see NewCSV).
-func New(contentType string, r io.Reader) (Reader, error) {
+func New(contentType string, r io.Reader, opts ...Option) (Reader, error) {
 	if strings.TrimSpace(contentType) == "" {
 		return nil, fmt.Errorf("%w: no content type; send text/csv or application/json", ErrUnsupportedMediaType)
 	}
@@ -131,13 +157,13 @@ func New(contentType string, r io.Reader) (Reader, error) {
 	}
 	switch mt {
 	case "text/csv", "application/csv":
-		cr, err := NewCSV(r)
+		cr, err := NewCSV(r, opts...)
 		if err != nil {
 			return nil, err
 		}
 		return cr, nil
 	case "application/json":
-		jr, err := NewJSON(r)
+		jr, err := NewJSON(r, opts...)
 		if err != nil {
 			return nil, err
 		}
@@ -157,21 +183,32 @@ const (
 	colPriority
 	colDue
 	colNotes
+	colLat // only WithLocation
+	colLon // only WithLocation
 	numColumns
 )
 
-var columnNames = [numColumns]string{"order_id", "sku", "quantity", "customer", "priority", "due", "notes"}
+var columnNames = [numColumns]string{"order_id", "sku", "quantity", "customer", "priority", "due", "notes", "lat", "lon"}
 
 // columnList is the list of columns for messages about unknown ones.
-var columnList = strings.Join(columnNames[:], ", ")
+func (o options) columnList() string {
+	if o.location {
+		return strings.Join(columnNames[:], ", ")
+	}
+	return strings.Join(columnNames[:colLat], ", ")
+}
 
 func (c column) String() string { return columnNames[c] }
 
-func (c column) required() bool { return c <= colQuantity }
+// required tells whether a row must have column c.
+func (o options) required(c column) bool {
+	return c <= colQuantity || o.location && (c == colLat || c == colLon)
+}
 
-func columnByName(name string) (column, bool) {
+// column is the column of name; the location's columns are known only WithLocation.
+func (o options) column(name string) (column, bool) {
 	for c, n := range columnNames {
-		if n == name {
+		if n == name && (o.location || column(c) < colLat) {
 			return column(c), true
 		}
 	}
@@ -181,6 +218,7 @@ func columnByName(name string) (column, bool) {
 // rowBuilder gathers the values of one row and the problems found while reading them, and
 // then checks the values.
 type rowBuilder struct {
+	opts    options
 	line    int
 	val     [numColumns]string
 	present [numColumns]bool
@@ -189,7 +227,7 @@ type rowBuilder struct {
 }
 
 func (b *rowBuilder) reset(line int) {
-	*b = rowBuilder{line: line, extra: b.extra[:0]}
+	*b = rowBuilder{opts: b.opts, line: line, extra: b.extra[:0]}
 }
 
 // set records a column's value, trimmed. Invalid UTF-8 is a problem of the column.
@@ -219,6 +257,11 @@ func (b *rowBuilder) build() (Row, error) {
 	row.Priority = b.priority()
 	row.Due = b.due()
 	row.Notes = b.text(colNotes, MaxNotesLen, false)
+	if b.opts.location {
+		row.Lat = b.degrees(colLat, 90)
+		row.Lon = b.degrees(colLon, 180)
+		row.HasLocation = true
+	}
 
 	var errs RowErrors
 	for c := range numColumns {
@@ -241,7 +284,7 @@ func (b *rowBuilder) text(c column, maxLen int, isID bool) string {
 	}
 	v := b.val[c]
 	if v == "" {
-		if c.required() {
+		if b.opts.required(c) {
 			b.fail(c, c.String()+" is missing")
 		}
 		return ""
@@ -328,6 +371,33 @@ func (b *rowBuilder) due() time.Time {
 	}
 	b.fail(c, fmt.Sprintf("due %s is not a date (YYYY-MM-DD) or an RFC 3339 time (2006-01-02T15:04:05Z07:00)", quote(v)))
 	return time.Time{}
+}
+
+// degrees checks a coordinate: a decimal number (an exponent allowed, as JSON encoders write
+// small numbers) within -limit..limit; not a hexadecimal float, an infinity or NaN.
+func (b *rowBuilder) degrees(c column, limit float64) float64 {
+	if b.problem[c] != "" {
+		return 0
+	}
+	v := b.val[c]
+	if v == "" {
+		b.fail(c, c.String()+" is missing")
+		return 0
+	}
+	if strings.Trim(v, "0123456789.+-eE") != "" {
+		b.fail(c, fmt.Sprintf("%s %s is not a decimal number of degrees", c, quote(v)))
+		return 0
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	switch {
+	case err != nil && !errors.Is(err, strconv.ErrRange):
+		b.fail(c, fmt.Sprintf("%s %s is not a decimal number of degrees", c, quote(v)))
+		return 0
+	case err != nil || f < -limit || f > limit:
+		b.fail(c, fmt.Sprintf("%s %s is outside -%g..%g degrees", c, quote(v), limit, limit))
+		return 0
+	}
+	return f
 }
 
 // maxQuoted is how much of a value a reason repeats, so that a megabyte of junk in a

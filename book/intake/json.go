@@ -42,19 +42,20 @@ const (
 // first '[' or '{' is a RowErrors from NewJSON; any other error is from reading r. A leading
 // byte order mark is skipped. A value longer than MaxRowBytes (an order object, a key, a run of
 // white space), or a value nested deeper than maxNesting in the batch object, cannot be read
-// past either: it is the last RowErrors.
-func NewJSON(r io.Reader) (*JSONReader, error) {
+// past either: it is the last RowErrors. WithLocation adds the required fields lat and lon,
+// numbers or strings holding one.
+func NewJSON(r io.Reader, opts ...Option) (*JSONReader, error) {
 	br, err := skipBOM(r)
 	if err != nil {
 		return nil, fmt.Errorf("reading the JSON batch: %w", err)
 	}
-	return newJSON(br, MaxRowBytes)
+	return newJSON(br, MaxRowBytes, opts...)
 }
 
 // newJSON is NewJSON past the byte order mark, with values of at most maxRow bytes.
-func newJSON(br io.Reader, maxRow int64) (*JSONReader, error) {
+func newJSON(br io.Reader, maxRow int64, opts ...Option) (*JSONReader, error) {
 	lc := &lineCounter{r: br, line: 1, lastNonSpace: -1, maxHeld: maxRow}
-	jr := &JSONReader{lines: lc, dec: json.NewDecoder(lc)}
+	jr := &JSONReader{lines: lc, dec: json.NewDecoder(lc), b: rowBuilder{opts: readOptions(opts)}}
 	lc.consumed = jr.dec.InputOffset
 	// Token would decode a number into a float64 and fail on 1e999: numbers are kept as text.
 	jr.dec.UseNumber()
@@ -233,18 +234,18 @@ func (r *JSONReader) object(v []byte) error {
 		if err != nil {
 			return err
 		}
-		c, ok := columnByName(key)
+		c, ok := r.b.opts.column(key)
 		switch {
 		case !ok:
 			r.b.extra = append(r.b.extra, RowError{Line: r.b.line, Column: key,
-				Reason: fmt.Sprintf("unknown field %s; the fields are %s", quote(key), columnList)})
+				Reason: fmt.Sprintf("unknown field %s; the fields are %s", quote(key), r.b.opts.columnList())})
 			continue
 		case seen[c]:
 			r.b.fail(c, fmt.Sprintf("%s appears twice in the object", c))
 			continue
 		}
 		seen[c] = true
-		numeric := c == colQuantity || c == colPriority
+		numeric := c == colQuantity || c == colPriority || c == colLat || c == colLon
 		switch val[0] {
 		case 'n': // null: as if absent
 		case '"':
