@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -13,8 +14,19 @@ import (
 // anonymous clients.
 type MosquittoOptions struct {
 	// Username and Password, when Username is set, turn anonymous access off; a password file
-	// made with mosquitto_passwd holds this one user.
+	// made with mosquitto_passwd holds this user, beside those of Users.
 	Username, Password string
+	// Users maps user names to passwords. Any user, here or in Username, turns anonymous access
+	// off and puts every user in one password file made with mosquitto_passwd. A name given
+	// both here and in Username with another password fails the test.
+	Users map[string]string
+	// ACL, when set, is the text of the broker's acl_file (mosquitto.conf(5): "user NAME",
+	// "topic [read|write|readwrite|deny] TOPIC", "pattern ... %u/%c"). Without it every client
+	// may use every topic. With it Mosquitto 2.0 still grants every subscription but delivers
+	// only the messages the read rules give the subscriber, and refuses a publish the write
+	// rules do not give: an MQTT 3.1.1 client gets a PUBACK of reason code 0x87 and its
+	// connection closed.
+	ACL string
 	// CertFile and KeyFile, when set, make the listener speak TLS with this PEM certificate
 	// and key; URL then starts with ssl://.
 	CertFile, KeyFile string
@@ -47,16 +59,21 @@ func StartMosquitto(t testing.TB, opts MosquittoOptions) *Mosquitto {
 	if m.tls {
 		fmt.Fprintf(&conf, "certfile %s\nkeyfile %s\n", opts.CertFile, opts.KeyFile)
 	}
-	if opts.Username != "" {
-		pwBin := ensureBinary(t, "mosquitto_passwd", "mosquitto")
+	users := mosquittoUsers(t, opts)
+	if len(users) > 0 {
 		pwFile := filepath.Join(dir, "passwd")
-		if out, err := exec.Command(pwBin, "-b", "-c", pwFile, opts.Username, opts.Password).CombinedOutput(); err != nil {
-			t.Fatalf("peertest: mosquitto_passwd: %v\n%s", err, out)
-		}
+		writePasswordFile(t, pwFile, users)
 		fmt.Fprintf(&conf, "allow_anonymous false\npassword_file %s\n", pwFile)
 	} else {
 		// Mosquitto 2 refuses anonymous clients by default once a listener is configured.
 		conf.WriteString("allow_anonymous true\n")
+	}
+	if opts.ACL != "" {
+		aclFile := filepath.Join(dir, "acl")
+		if err := os.WriteFile(aclFile, []byte(opts.ACL), 0o600); err != nil {
+			t.Fatalf("peertest: %v", err)
+		}
+		fmt.Fprintf(&conf, "acl_file %s\n", aclFile)
 	}
 	if os.Geteuid() == 0 {
 		// Run as root, mosquitto drops to the user "mosquitto", which can neither read nor
@@ -79,6 +96,46 @@ func StartMosquitto(t testing.TB, opts MosquittoOptions) *Mosquitto {
 	t.Cleanup(m.Stop)
 	m.Start()
 	return m
+}
+
+// mosquittoUsers returns the users of opts, Username's and those of Users, as name-password
+// pairs sorted by name.
+func mosquittoUsers(t testing.TB, opts MosquittoOptions) [][2]string {
+	t.Helper()
+	all := make(map[string]string, len(opts.Users)+1)
+	for name, pass := range opts.Users {
+		if name == "" || strings.ContainsAny(name, ":\n") {
+			t.Fatalf("peertest: MosquittoOptions.Users: user name %q is empty or holds ':' or a newline", name)
+		}
+		all[name] = pass
+	}
+	if opts.Username != "" {
+		if pass, ok := all[opts.Username]; ok && pass != opts.Password {
+			t.Fatalf("peertest: MosquittoOptions: user %q is in Username and in Users with another password", opts.Username)
+		}
+		all[opts.Username] = opts.Password
+	}
+	users := make([][2]string, 0, len(all))
+	for name, pass := range all {
+		users = append(users, [2]string{name, pass})
+	}
+	sort.Slice(users, func(i, j int) bool { return users[i][0] < users[j][0] })
+	return users
+}
+
+// writePasswordFile makes file with mosquitto_passwd, one line per user.
+func writePasswordFile(t testing.TB, file string, users [][2]string) {
+	t.Helper()
+	pwBin := ensureBinary(t, "mosquitto_passwd", "mosquitto")
+	for n, u := range users {
+		args := []string{"-b", file, u[0], u[1]}
+		if n == 0 {
+			args = []string{"-b", "-c", file, u[0], u[1]}
+		}
+		if out, err := exec.Command(pwBin, args...).CombinedOutput(); err != nil {
+			t.Fatalf("peertest: mosquitto_passwd for user %q: %v\n%s", u[0], err, out)
+		}
+	}
 }
 
 // Addr returns the broker's host:port, 127.0.0.1:PORT.
