@@ -161,9 +161,9 @@ func TestProxyCutsAnMQTTClientOffItsBrokerAndLetsItReconnect(t *testing.T) {
 
 	lost, connected := make(chan error, 4), make(chan struct{}, 4)
 	received := make(chan string, 16)
-	opts := mqtt.NewClientOptions().AddBroker("tcp://"+p.Addr()).SetClientID("peertest-proxy-site").
+	opts := mqtt.NewClientOptions().AddBroker("tcp://" + p.Addr()).SetClientID("peertest-proxy-site").
 		SetProtocolVersion(4).SetCleanSession(false).SetConnectTimeout(waitTimeout).
-		SetAutoReconnect(true).SetMaxReconnectInterval(100*time.Millisecond).
+		SetAutoReconnect(true).SetMaxReconnectInterval(100 * time.Millisecond).
 		SetConnectionLostHandler(func(_ mqtt.Client, err error) { lost <- err }).
 		SetOnConnectHandler(func(mqtt.Client) { connected <- struct{}{} }).
 		SetDefaultPublishHandler(func(_ mqtt.Client, m mqtt.Message) { received <- string(m.Payload()) })
