@@ -24,7 +24,7 @@ import (
 // simulated minutes a unit, so at this speed the looms' own time for 120 orders is a couple of
 // seconds of wall time; the rest is the daemon's (a loom's status polled every 250 ms, the
 // book's writes, the next job sent), which a higher speed does not shorten. On 2 cores at a
-// load average of 20 to 26, 120 orders took 29 s at porto and 28 s at madrid (32 s at 8000),
+// load average of 20 to 26, 120 orders took 29 s at porto and 28 s at madrid,
 // 100 orders 23 to 29 s: TestNetSiteMakesABatch logs its time.
 const netSimSpeed = "4000"
 

@@ -1,6 +1,7 @@
 // Package peertest starts real peers for tests: a Mosquitto broker and an InfluxDB 1.8 server,
 // each as its own process on free loopback ports with temporary configuration and data
-// directories, stopped when the test ends. It is to the telemetry integration tests what
+// directories, stopped when the test ends; and a TCP proxy that cuts the path between a client
+// and its peer as an outage would. It is to the telemetry integration tests what
 // net/http/httptest is to HTTP handlers.
 //
 // A missing peer program is installed with the repository's scripts/deps.sh; a test that cannot
