@@ -26,6 +26,7 @@ type Proxy struct {
 	closed   bool
 	conns    map[net.Conn]struct{}
 	accepted int
+	refused  int
 }
 
 // StartProxy listens on a free loopback port and forwards each connection to target
@@ -73,6 +74,14 @@ func (p *Proxy) Accepted() int {
 	return p.accepted
 }
 
+// Refused returns how many connections the proxy has refused while cut so far; a test polls it
+// to see a client try again during an outage.
+func (p *Proxy) Refused() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.refused
+}
+
 // Close stops listening, closes every connection and waits until the proxy's goroutines have
 // ended. Closing a closed proxy does nothing.
 func (p *Proxy) Close() {
@@ -108,6 +117,9 @@ func (p *Proxy) serve() {
 		}
 		p.mu.Lock()
 		refuse := p.cut || p.closed
+		if refuse {
+			p.refused++
+		}
 		p.mu.Unlock()
 		if refuse {
 			_ = client.Close()
@@ -131,6 +143,7 @@ func (p *Proxy) forward(client net.Conn) {
 	p.mu.Lock()
 	if p.cut || p.closed {
 		// Cut while the target was being dialled.
+		p.refused++
 		p.mu.Unlock()
 		_ = client.Close()
 		_ = target.Close()

@@ -125,8 +125,8 @@ func TestProxyCutClosesConnectionsAndRefusesNewOnesUntilRestored(t *testing.T) {
 		t.Fatalf("a connection not through the proxy, during the cut: answer %q, error %v", got, err)
 	}
 	p.Cut() // cutting again changes nothing
-	if got := p.Accepted(); got != 1 {
-		t.Fatalf("Accepted() = %d after the cut, want 1: a refused connection was counted", got)
+	if got, refused := p.Accepted(), p.Refused(); got != 1 || refused != 1 {
+		t.Fatalf("after the cut Accepted() = %d and Refused() = %d, want 1 and 1", got, refused)
 	}
 
 	p.Restore()
@@ -193,6 +193,12 @@ func TestProxyCutsAnMQTTClientOffItsBrokerAndLetsItReconnect(t *testing.T) {
 	for _, m := range []string{"during the cut 1", "during the cut 2"} {
 		if tok := hub.Publish(topic, 1, false, m); !tok.WaitTimeout(waitTimeout) || tok.Error() != nil {
 			t.Fatalf("publish while the site is cut off: %v\n%s", tok.Error(), broker.Log())
+		}
+	}
+	// The site keeps trying; the proxy refuses it.
+	for deadline := time.Now().Add(waitTimeout); p.Refused() < 2; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the site did not try to reconnect during the cut within %v (refused %d)", waitTimeout, p.Refused())
 		}
 	}
 	select {
