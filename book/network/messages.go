@@ -109,6 +109,9 @@ type Promises struct {
 type Promise struct {
 	OrderID string    `json:"order_id"`
 	End     time.Time `json:"end"`
+	// Hours, when the site gives it, is the work the order adds to its cells in cell hours per
+	// cell: the hub adds it to the site's load for the rest of the routing round.
+	Hours float64 `json:"hours,omitempty"`
 }
 
 // Progresses reports the states of orders at a site.

@@ -1,0 +1,256 @@
+package network
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/book/intake"
+)
+
+// ImportRequest is a batch of orders for one of the network's drops. Rows come from book/intake's
+// readers asked for the location columns lat and lon.
+type ImportRequest struct {
+	Drop  string
+	Rows  book.RowReader
+	Actor string
+	// MaxErrors is how many problems a refusal lists, the first by line;
+	// book.DefaultMaxErrors when zero.
+	MaxErrors int
+	// MaxRows is how many rows the batch may have; book.DefaultMaxRows when zero.
+	MaxRows int
+}
+
+// ImportResult is what an accepted batch did.
+type ImportResult struct {
+	Drop  string `json:"drop"`
+	Batch string `json:"batch,omitempty"`
+	Rows  int    `json:"rows"`
+	// Created counts the orders new to the book, now waiting to be routed; Unchanged those it
+	// already held as they are.
+	Created   int `json:"created"`
+	Unchanged int `json:"unchanged"`
+}
+
+// rowProblems collects a batch's problems: every one counted, the first max by line kept.
+type rowProblems struct {
+	max   int
+	kept  []intake.RowError
+	count int
+	rows  int
+}
+
+func (p *rowProblems) row(errs ...intake.RowError) {
+	if len(errs) == 0 {
+		return
+	}
+	p.rows++
+	p.count += len(errs)
+	p.kept = append(p.kept, errs...)
+	if len(p.kept) >= 2*p.max {
+		p.trim()
+	}
+}
+
+func (p *rowProblems) trim() {
+	slices.SortStableFunc(p.kept, func(a, b intake.RowError) int { return cmp.Compare(a.Line, b.Line) })
+	p.kept = slices.Clip(p.kept[:min(len(p.kept), p.max)])
+}
+
+func (p *rowProblems) err(drop string) error {
+	if p.count == 0 {
+		return nil
+	}
+	p.trim()
+	return &book.BatchError{Drop: drop, Errors: p.kept, Problems: p.count, BadRows: p.rows}
+}
+
+// heldOrder is a good row of a batch, as the order it would be.
+type heldOrder struct {
+	line  int
+	order Order
+}
+
+// Import reads a batch of orders for one of the network's drops and stores it whole, the new
+// orders waiting to be routed, or not at all: every bad row is counted and the first by line
+// reported in a *book.BatchError (malformed values, a row without the customer's location, a
+// SKU the drop does not sell, an order id twice in the batch, an id the book holds with other
+// content). Rows the book holds as they are change nothing. An unknown drop: ErrUnknownDrop.
+func (h *Rules) Import(ctx context.Context, req ImportRequest) (ImportResult, error) {
+	drop, ok := h.cfg.Drops[req.Drop]
+	if !ok {
+		return ImportResult{}, fmt.Errorf("%w %q", ErrUnknownDrop, req.Drop)
+	}
+	maxErrors, maxRows := cmp.Or(req.MaxErrors, book.DefaultMaxErrors), cmp.Or(req.MaxRows, book.DefaultMaxRows)
+	bad := &rowProblems{max: max(maxErrors, 1)}
+	held, rows, err := readRows(drop, req.Rows, maxRows, bad)
+	if err != nil {
+		return ImportResult{}, err
+	}
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := h.now()
+	batch := fmt.Sprintf("%s-%d", drop.ID, now.UnixMicro())
+	fresh, unchanged, err := h.checkBatch(ctx, held, bad)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	if err := bad.err(drop.ID); err != nil {
+		return ImportResult{}, err
+	}
+	result := ImportResult{Drop: drop.ID, Rows: rows, Unchanged: unchanged, Created: len(fresh)}
+	if len(fresh) == 0 {
+		return result, nil
+	}
+	for i := range fresh {
+		fresh[i].Batch, fresh[i].CreatedAt, fresh[i].UpdatedAt = batch, now, now
+	}
+	if err := h.store.Write(ctx, func(tx Tx) error { return tx.InsertOrders(fresh) }); err != nil {
+		return ImportResult{}, fmt.Errorf("storing batch %s: %w", batch, err)
+	}
+	result.Batch = batch
+	h.log.Info("batch imported", "drop", drop.ID, "batch", batch, "actor", req.Actor, "created", len(fresh), "unchanged", unchanged)
+	h.poke()
+	return result, nil
+}
+
+// readRows reads every row, holding the good ones as orders and noting the problems that need
+// no look-up in the book. It returns the rows read.
+func readRows(drop Drop, rr book.RowReader, maxRows int, bad *rowProblems) ([]heldOrder, int, error) {
+	var (
+		held  []heldOrder
+		first = make(map[string]int)
+		rows  int
+	)
+	for {
+		row, err := rr.Next()
+		if errors.Is(err, io.EOF) {
+			return held, rows, nil
+		}
+		var rowErrs intake.RowErrors
+		if err != nil && !errors.As(err, &rowErrs) {
+			return nil, 0, fmt.Errorf("reading batch: %w", err)
+		}
+		rows++
+		var errs []intake.RowError
+		if rows == maxRows+1 {
+			line := row.Line
+			if len(rowErrs) > 0 {
+				line = rowErrs[0].Line
+			}
+			errs = append(errs, intake.RowError{Line: line, Reason: fmt.Sprintf(
+				"the batch has more than %d rows, the most one batch may have: split it", maxRows)})
+		}
+		if len(rowErrs) > 0 {
+			bad.row(append(errs, rowErrs...)...)
+			continue
+		}
+		errs = append(errs, checkRow(drop, row)...)
+		if line, twice := first[row.OrderID]; twice {
+			errs = append(errs, intake.RowError{Line: row.Line, Column: "order_id",
+				Reason: fmt.Sprintf("order id %q appears twice in the batch (first at line %d)", row.OrderID, line)})
+		} else if rows <= maxRows {
+			first[row.OrderID] = row.Line
+		}
+		if len(errs) > 0 {
+			bad.row(errs...)
+			continue
+		}
+		held = append(held, heldOrder{line: row.Line, order: newOrder(drop, row)})
+	}
+}
+
+// checkRow finds the problems of a well-formed row against its drop.
+func checkRow(drop Drop, r intake.Row) []intake.RowError {
+	var errs []intake.RowError
+	if !drop.sells(r.SKU) {
+		errs = append(errs, intake.RowError{Line: r.Line, Column: "sku",
+			Reason: fmt.Sprintf("SKU %q is not sold in drop %q", r.SKU, drop.ID)})
+	}
+	p := Point{Lat: r.Lat, Lon: r.Lon}
+	switch {
+	case !r.HasLocation:
+		errs = append(errs, intake.RowError{Line: r.Line, Column: "lat",
+			Reason: "the row has no customer location: the network needs the columns lat and lon to route it"})
+	case !(Point{Lat: p.Lat}).Valid():
+		errs = append(errs, intake.RowError{Line: r.Line, Column: "lat",
+			Reason: fmt.Sprintf("latitude %g is outside -90..90", p.Lat)})
+	case !p.Valid():
+		errs = append(errs, intake.RowError{Line: r.Line, Column: "lon",
+			Reason: fmt.Sprintf("longitude %g is outside -180..180", p.Lon)})
+	}
+	return errs
+}
+
+// newOrder is the waiting order of a batch row.
+func newOrder(drop Drop, r intake.Row) Order {
+	due := drop.Date
+	if !r.Due.IsZero() {
+		due = r.Due
+	}
+	o := Order{OrderID: r.OrderID, Drop: drop.ID, SKU: r.SKU, Quantity: r.Quantity, Customer: r.Customer,
+		Priority: r.Priority, Due: due.UTC(), Notes: r.Notes, Location: Point{Lat: r.Lat, Lon: r.Lon}, State: Waiting}
+	o.Hash = hashOrder(o)
+	return o
+}
+
+// hashOrder identifies the content of an order's row.
+func hashOrder(o Order) string {
+	h := sha256.New()
+	for _, f := range []string{o.Drop, o.SKU, strconv.Itoa(o.Quantity), o.Customer, strconv.Itoa(o.Priority),
+		o.Due.UTC().Format(time.RFC3339Nano), o.Notes,
+		strconv.FormatFloat(o.Location.Lat, 'g', -1, 64), strconv.FormatFloat(o.Location.Lon, 'g', -1, 64)} {
+		io.WriteString(h, f)
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// lookupChunk is how many order ids one look-up in the store asks for.
+const lookupChunk = 1000
+
+// checkBatch looks the held orders up in the book: those it holds as they are are unchanged,
+// those it holds with other content are conflicts; the rest are returned, to store.
+func (h *Rules) checkBatch(ctx context.Context, held []heldOrder, bad *rowProblems) (fresh []Order, unchanged int, err error) {
+	err = h.store.Read(ctx, func(tx ReadTx) error {
+		for start := 0; start < len(held); start += lookupChunk {
+			chunk := held[start:min(start+lookupChunk, len(held))]
+			ids := make([]string, len(chunk))
+			for i, ho := range chunk {
+				ids[i] = ho.order.OrderID
+			}
+			stored, err := tx.OrdersByID(ids)
+			if err != nil {
+				return fmt.Errorf("looking up order ids: %w", err)
+			}
+			byID := make(map[string]Order, len(stored))
+			for _, o := range stored {
+				byID[o.OrderID] = o
+			}
+			for _, ho := range chunk {
+				old, ok := byID[ho.order.OrderID]
+				switch {
+				case !ok:
+					fresh = append(fresh, ho.order)
+				case old.Hash == ho.order.Hash:
+					unchanged++
+				default:
+					bad.row(intake.RowError{Line: ho.line, Column: "order_id", Reason: fmt.Sprintf(
+						"order id %q was already imported with different content (drop %s, sku %s, quantity %d)",
+						old.OrderID, old.Drop, old.SKU, old.Quantity)})
+				}
+			}
+		}
+		return nil
+	})
+	return fresh, unchanged, err
+}

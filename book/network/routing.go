@@ -1,0 +1,298 @@
+package network
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// promiseWait is one promise request of a routing round, waiting for its site's answer.
+type promiseWait struct {
+	site   string
+	answer chan Promises // buffered: the first answer only
+}
+
+// Causes of routes and of their ends, as Route.Cause and Route.EndCause say them.
+const (
+	causeNew       = "new"
+	causeTimeout   = "ack timeout"
+	causeDeclined  = "declined"
+	causeGone      = "site gone"
+	causeWithdrawn = "withdrawn by the site"
+)
+
+// excludingCauses are the ends of a route after which its site is not asked again for the order.
+var excludingCauses = []string{causeTimeout, causeDeclined, causeWithdrawn}
+
+// roundPlan is what a routing round knows before it asks for promises.
+type roundPlan struct {
+	sites    []Site
+	orders   []Order
+	excluded map[string]map[string]string // by order id: site → reason
+	asks     map[string][]RoutedOrder     // by site: the orders it is asked about
+}
+
+// RouteWaiting routes the orders that wait: it asks every site that is online, not gone and
+// makes some of them for its promises (one request per site, sent in parallel), collects the
+// answers that come through Receive until PromiseTimeout, ranks the sites for each order
+// (Rank) and stores the routes in one change, then sends each site its orders. An order no site
+// can take stays waiting. It returns how many orders it routed.
+func (h *Rules) RouteWaiting(ctx context.Context) (int, error) {
+	h.roundMu.Lock()
+	defer h.roundMu.Unlock()
+	plan, err := h.planRound(ctx)
+	if err != nil || len(plan.orders) == 0 {
+		return 0, err
+	}
+	promises := h.askPromises(ctx, plan.asks)
+	return h.storeRound(ctx, plan, promises)
+}
+
+// planRound reads the waiting orders and the sites, and chooses whom to ask about what.
+func (h *Rules) planRound(ctx context.Context) (roundPlan, error) {
+	plan := roundPlan{excluded: make(map[string]map[string]string), asks: make(map[string][]RoutedOrder)}
+	err := h.store.Read(ctx, func(tx ReadTx) error {
+		var err error
+		if plan.sites, err = tx.Sites(); err != nil {
+			return err
+		}
+		if plan.orders, err = tx.Orders(OrderFilter{States: []OrderState{Waiting}}); err != nil {
+			return err
+		}
+		for _, o := range plan.orders {
+			routes, err := tx.Routes(o.OrderID)
+			if err != nil {
+				return err
+			}
+			plan.excluded[o.OrderID] = excludedByRoutes(routes)
+		}
+		return nil
+	})
+	if err != nil {
+		return plan, fmt.Errorf("reading the orders waiting: %w", err)
+	}
+	now := h.now()
+	for _, o := range plan.orders {
+		for _, s := range plan.sites {
+			if h.exclusion(s, o, now, plan.excluded[o.OrderID]) == "" {
+				plan.asks[s.ID] = append(plan.asks[s.ID], routed(o))
+			}
+		}
+	}
+	return plan, nil
+}
+
+// excludedByRoutes returns the sites an order's past routes exclude, with why.
+func excludedByRoutes(routes []Route) map[string]string {
+	ex := make(map[string]string)
+	for _, r := range routes {
+		for _, c := range excludingCauses {
+			if strings.HasPrefix(r.EndCause, c) {
+				ex[r.Site] = fmt.Sprintf("it let route %d end: %s", r.N, r.EndCause)
+			}
+		}
+	}
+	return ex
+}
+
+// exclusion says why site s cannot take order o now, or "" when it can be asked.
+func (h *Rules) exclusion(s Site, o Order, now time.Time, byRoutes map[string]string) string {
+	switch {
+	case s.Gone:
+		return "it is gone"
+	case !s.CanMake(o.Drop, o.SKU):
+		return fmt.Sprintf("it does not make %s in drop %s", o.SKU, o.Drop)
+	case !s.Online(now, h.cfg.OnlineWithin):
+		if s.LastWord.IsZero() {
+			return "it has never spoken"
+		}
+		return fmt.Sprintf("it is cut off: its last word was %s ago", now.Sub(s.LastWord).Round(time.Second))
+	case byRoutes[s.ID] != "":
+		return byRoutes[s.ID]
+	}
+	return ""
+}
+
+// askPromises sends each site its promise request, in parallel, and collects the answers that
+// come through Receive until PromiseTimeout or ctx ends. A site that answers with an error gives
+// no promise.
+func (h *Rules) askPromises(ctx context.Context, asks map[string][]RoutedOrder) map[string]Promises {
+	expires := h.now().Add(h.cfg.PromiseTimeout)
+	waits := make(map[string]*promiseWait, len(asks))
+	h.pendingMu.Lock()
+	for site := range asks {
+		h.seq++
+		id := fmt.Sprintf("%d-%d", expires.UnixMicro(), h.seq)
+		w := &promiseWait{site: site, answer: make(chan Promises, 1)}
+		waits[id], h.pending[id] = w, w
+	}
+	h.pendingMu.Unlock()
+	defer func() {
+		h.pendingMu.Lock()
+		for id := range waits {
+			delete(h.pending, id)
+		}
+		h.pendingMu.Unlock()
+	}()
+
+	var wg sync.WaitGroup
+	for id, w := range waits {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.send(w.site, KindPromiseRequest, PromiseRequest{ID: id, Expires: expires, Orders: asks[w.site]})
+		}()
+	}
+	wg.Wait()
+
+	got := make(map[string]Promises, len(waits))
+	timer := time.NewTimer(h.cfg.PromiseTimeout)
+	defer timer.Stop()
+	for _, w := range waits {
+		select {
+		case p := <-w.answer:
+			got[w.site] = p
+		case <-timer.C:
+			return got
+		case <-ctx.Done():
+			return got
+		}
+	}
+	return got
+}
+
+// deliverPromises hands a site's answer to the round that asked; it reports whether one did.
+func (h *Rules) deliverPromises(from string, p Promises) bool {
+	h.pendingMu.Lock()
+	defer h.pendingMu.Unlock()
+	w, ok := h.pending[p.ID]
+	if !ok || w.site != from {
+		return false
+	}
+	select {
+	case w.answer <- p:
+		return true
+	default:
+		return false // answered already
+	}
+}
+
+// decision is one order's route chosen in a round.
+type decision struct {
+	order Order
+	route Route
+}
+
+// storeRound ranks the sites for each waiting order with the promises got, stores the routes
+// in one change and sends each site its orders.
+func (h *Rules) storeRound(ctx context.Context, plan roundPlan, promises map[string]Promises) (int, error) {
+	now := h.now()
+	ends := make(map[string]map[string]Promise, len(promises))
+	for site, p := range promises {
+		ends[site] = make(map[string]Promise, len(p.Orders))
+		for _, e := range p.Orders {
+			ends[site][e.OrderID] = e
+		}
+	}
+	extra := make(map[string]float64)
+	var decisions []decision
+	for _, o := range plan.orders {
+		cands := make([]Candidate, len(plan.sites))
+		for i, s := range plan.sites {
+			load := s.Load
+			if p, ok := promises[s.ID]; ok && p.Error == "" {
+				load = p.Load
+			}
+			cands[i] = Candidate{Site: s.ID, Location: s.Location, LoadHours: load.PerCell() + extra[s.ID],
+				Excluded: h.exclusion(s, o, now, plan.excluded[o.OrderID])}
+			if cands[i].Excluded != "" {
+				continue
+			}
+			cands[i].Promise, cands[i].Excluded = promiseOf(promises, ends, s.ID, o.OrderID, h.cfg.PromiseTimeout)
+		}
+		ranking, why := Rank(o, cands)
+		if len(ranking) == 0 || ranking[0].Rank != 1 {
+			h.log.Info("order stays waiting", "order", o.OrderID, "why", why, "excluded", excludedSummary(ranking))
+			continue
+		}
+		w := ranking[0]
+		extra[w.Site] += ends[w.Site][o.OrderID].Hours
+		decisions = append(decisions, decision{order: o, route: Route{OrderID: o.OrderID, Site: w.Site, At: now,
+			Why: why, Ranking: ranking}})
+	}
+	if len(decisions) == 0 {
+		return 0, nil
+	}
+	return h.commitRoutes(ctx, decisions, now)
+}
+
+// promiseOf returns a site's promise for an order, or why it gave none.
+func promiseOf(promises map[string]Promises, ends map[string]map[string]Promise, site, orderID string, timeout time.Duration) (time.Time, string) {
+	p, ok := promises[site]
+	switch {
+	case !ok:
+		return time.Time{}, fmt.Sprintf("it gave no promise within %s", timeout)
+	case p.Error != "":
+		return time.Time{}, "it could not plan: " + p.Error
+	case ends[site][orderID].End.IsZero():
+		return time.Time{}, "its answer held no promise for the order"
+	}
+	return ends[site][orderID].End.UTC(), ""
+}
+
+// commitRoutes stores the decisions of a round in one change (an order no longer waiting is
+// left as it is) and sends each site its orders.
+func (h *Rules) commitRoutes(ctx context.Context, decisions []decision, now time.Time) (int, error) {
+	out, err := h.change(ctx, func(tx Tx, out *outbox) error {
+		for _, d := range decisions {
+			o, ok, err := tx.Order(d.order.OrderID)
+			if err != nil {
+				return err
+			}
+			if !ok || o.State != Waiting {
+				continue
+			}
+			cause, err := routeCause(tx, o)
+			if err != nil {
+				return err
+			}
+			o.State, o.Site, o.Route, o.AckBy, o.UpdatedAt = Routed, d.route.Site, o.Route+1, now.Add(h.cfg.AckTimeout), now
+			o.Promise = d.route.Ranking[0].Promise
+			r := d.route
+			r.N, r.Cause = o.Route, cause
+			if err := tx.UpdateOrder(o); err != nil {
+				return fmt.Errorf("routing order %q: %w", o.OrderID, err)
+			}
+			if err := tx.InsertRoute(r); err != nil {
+				return fmt.Errorf("storing route %d of order %q: %w", r.N, o.OrderID, err)
+			}
+			out.route(o.Site, o)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("storing the round's routes: %w", err)
+	}
+	n := 0
+	for _, os := range out.routes {
+		n += len(os)
+	}
+	return n, nil
+}
+
+// routeCause is why an order waiting is routed: new, or the end of its last route.
+func routeCause(tx ReadTx, o Order) (string, error) {
+	if o.Route == 0 {
+		return causeNew, nil
+	}
+	routes, err := tx.Routes(o.OrderID)
+	if err != nil {
+		return "", err
+	}
+	if len(routes) == 0 || routes[len(routes)-1].EndCause == "" {
+		return causeNew, nil
+	}
+	return routes[len(routes)-1].EndCause, nil
+}
