@@ -155,9 +155,21 @@ func (h *Rules) askPromises(ctx context.Context, asks map[string][]RoutedOrder) 
 		case p := <-w.answer:
 			got[w.site] = p
 		case <-timer.C:
-			return got
+			return collectAnswered(waits, got)
 		case <-ctx.Done():
-			return got
+			return collectAnswered(waits, got)
+		}
+	}
+	return got
+}
+
+// collectAnswered adds the answers that came, once routing waits no longer.
+func collectAnswered(waits map[string]*promiseWait, got map[string]Promises) map[string]Promises {
+	for _, w := range waits {
+		select {
+		case p := <-w.answer:
+			got[w.site] = p
+		default:
 		}
 	}
 	return got
