@@ -101,10 +101,11 @@ func (h *Rules) applyAcks(tx Tx, out *outbox, from string, acks []Ack) error {
 		if err != nil {
 			return err
 		}
-		if !ok || o.Site != from || o.Route != a.Route || (o.State != Routed && o.State != Accepted) {
+		if !ok || o.Site != from || o.Route != a.Route {
 			err := ackRefusal(o, ok, from, a)
 			h.log.Warn("acknowledgement refused", "site", from, "order", a.OrderID, "route", a.Route, "taken", a.Taken, "err", err)
-			if ok && a.Taken {
+			// A site that holds the order under another route keeps it: no withdrawal.
+			if ok && a.Taken && o.Site != from {
 				out.withdraw(from, a.OrderID, a.Route, err.Error())
 			}
 			continue
@@ -115,6 +116,8 @@ func (h *Rules) applyAcks(tx Tx, out *outbox, from string, acks []Ack) error {
 			if err := tx.UpdateOrder(o); err != nil {
 				return fmt.Errorf("accepting order %q: %w", o.OrderID, err)
 			}
+		case !a.Taken && !o.State.Moveable():
+			h.log.Warn("decline ignored: the site has started the order", "site", from, "order", o.OrderID, "state", o.State)
 		case !a.Taken:
 			if err := h.unroute(tx, out, &o, now, causeDeclined+": "+a.Reason, false); err != nil {
 				return err
@@ -132,10 +135,8 @@ func ackRefusal(o Order, known bool, from string, a Ack) error {
 	case o.Site != from:
 		return fmt.Errorf("order %q route %d from site %q: the order is not routed to that site now (site %q, route %d)",
 			a.OrderID, a.Route, from, o.Site, o.Route)
-	case o.Route != a.Route:
-		return fmt.Errorf("order %q route %d from site %q: the order's route is %d", a.OrderID, a.Route, from, o.Route)
 	default:
-		return fmt.Errorf("order %q route %d from site %q: the order is %s already", a.OrderID, a.Route, from, o.State)
+		return fmt.Errorf("order %q route %d from site %q: the order's route is %d", a.OrderID, a.Route, from, o.Route)
 	}
 }
 

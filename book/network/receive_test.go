@@ -286,3 +286,25 @@ func TestUnknownSiteAndBadMessagesChangeNothing(t *testing.T) {
 		t.Errorf("porto's last word: %v", s[1].LastWord)
 	}
 }
+
+func TestAnAckOfAnEarlierRouteOfTheSameSiteIsRefusedWithoutWithdrawal(t *testing.T) {
+	e := newTwo(t)
+	for _, site := range []string{"lisbon", "porto"} {
+		if _, err := e.hub.Move(e.ctx, "A1", site, "ana"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.links.take()
+	before, _ := e.order("A1")
+	e.say("porto", KindAck, Acks{Orders: []Ack{{OrderID: "A1", Route: 1, Taken: true}}})
+	if o, _ := e.order("A1"); !reflect.DeepEqual(o, before) {
+		t.Errorf("an ack of route 1 changed the order: %+v", o)
+	}
+	if msgs := e.links.take(); len(msgs) != 0 {
+		t.Errorf("sent %v", msgs)
+	}
+	e.say("porto", KindAck, Acks{Orders: []Ack{{OrderID: "A1", Route: 3, Taken: true}}})
+	if o, _ := e.order("A1"); o.State != Accepted || o.Route != 3 {
+		t.Errorf("after the ack of route 3: %+v", o)
+	}
+}

@@ -226,7 +226,7 @@ func (h *Rules) storeRound(ctx context.Context, plan roundPlan, promises map[str
 		}
 		ranking, why := Rank(o, cands)
 		if len(ranking) == 0 || ranking[0].Rank != 1 {
-			h.log.Info("order stays waiting", "order", o.OrderID, "why", why, "excluded", excludedSummary(ranking))
+			h.log.Debug("order stays waiting", "order", o.OrderID, "why", why, "excluded", excludedSummary(ranking))
 			continue
 		}
 		w := ranking[0]
