@@ -1,8 +1,9 @@
-package network
+package network_test
 
 import (
 	"context"
 	"encoding/json"
+	. "github.com/cellforge/cellforge/book/network"
 	"io"
 	"slices"
 	"sync"
@@ -128,10 +129,20 @@ var (
 // newEnv starts a hub whose sites are sites (each online with what it makes, from a Hello).
 func newEnv(t *testing.T, sites []Site, makes map[string]map[string][]string) *env {
 	t.Helper()
-	e := &env{t: t, ctx: context.Background(), store: newMemStore(), links: &recLinks{},
+	return newEnvWith(t, sites, makes, nil)
+}
+
+// newEnvWith is newEnv with the hub's configuration changed by configure.
+func newEnvWith(t *testing.T, sites []Site, makes map[string]map[string][]string, configure func(*Config)) *env {
+	t.Helper()
+	e := &env{t: t, ctx: context.Background(), store: testStore(t), links: &recLinks{},
 		clock: &clock{now: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}, loads: map[string]Load{}}
-	e.hub = New(Config{Drops: map[string]Drop{testDrop.ID: testDrop}, AckTimeout: 2 * time.Minute,
-		PromiseTimeout: 5 * time.Second, Now: e.clock.Now}, e.store, e.links)
+	cfg := Config{Drops: map[string]Drop{testDrop.ID: testDrop}, AckTimeout: 2 * time.Minute,
+		PromiseTimeout: 5 * time.Second, Now: e.clock.Now}
+	if configure != nil {
+		configure(&cfg)
+	}
+	e.hub = New(cfg, e.store, e.links)
 	e.links.onSend = e.answer
 	t.Cleanup(e.wg.Wait)
 	if err := e.hub.SyncSites(e.ctx, sites); err != nil {

@@ -1,11 +1,13 @@
-package network
+package network_test
 
 import (
 	"context"
 	"fmt"
+	. "github.com/cellforge/cellforge/book/network"
 	"maps"
 	"slices"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -197,4 +199,10 @@ func compareStrings(a, b string) int {
 		return 1
 	}
 	return 0
+}
+
+// testStore returns the book a test's hub keeps.
+func testStore(t *testing.T) Store {
+	t.Helper()
+	return newMemStore()
 }

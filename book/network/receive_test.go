@@ -1,7 +1,8 @@
-package network
+package network_test
 
 import (
 	"errors"
+	. "github.com/cellforge/cellforge/book/network"
 	"reflect"
 	"strings"
 	"testing"

@@ -1,6 +1,7 @@
-package network
+package network_test
 
 import (
+	. "github.com/cellforge/cellforge/book/network"
 	"strings"
 	"testing"
 	"time"

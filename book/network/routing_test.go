@@ -1,7 +1,8 @@
-package network
+package network_test
 
 import (
 	"github.com/cellforge/cellforge/book/intake"
+	. "github.com/cellforge/cellforge/book/network"
 	"reflect"
 	"strings"
 	"testing"
@@ -107,7 +108,7 @@ func TestRoutingByHand(t *testing.T) {
 		if got.State != Routed || got.Site != o.want || got.Route != 1 || !got.AckBy.Equal(now.Add(2*time.Minute)) {
 			t.Errorf("%s: %s at %q route %d ack by %v", o.id, got.State, got.Site, got.Route, got.AckBy)
 		}
-		if len(routes) != 1 || routes[0].Cause != causeNew || !strings.HasPrefix(routes[0].Why, o.want+" ") ||
+		if len(routes) != 1 || routes[0].Cause != "new" || !strings.HasPrefix(routes[0].Why, o.want+" ") ||
 			len(routes[0].Ranking) != 3 || routes[0].Ranking[0].Site != o.want {
 			t.Errorf("%s: routes %+v", o.id, routes)
 		}

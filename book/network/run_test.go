@@ -1,15 +1,15 @@
-package network
+package network_test
 
 import (
 	"context"
+	. "github.com/cellforge/cellforge/book/network"
 	"reflect"
 	"testing"
 	"time"
 )
 
 func TestSilentAndCutOffSites(t *testing.T) {
-	e := newEnv(t, threeSites, threeMakes)
-	e.hub.cfg.PromiseTimeout = 200 * time.Millisecond
+	e := newEnvWith(t, threeSites, threeMakes, func(c *Config) { c.PromiseTimeout = 200 * time.Millisecond })
 	on := e.clock.Now().Add(time.Hour)
 	e.promise = func(site string, _ RoutedOrder) (time.Time, float64, bool) {
 		return on, 0, site != "lisbon-a" // lisbon-a answers without promises
