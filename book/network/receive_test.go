@@ -309,3 +309,16 @@ func TestAnAckOfAnEarlierRouteOfTheSameSiteIsRefusedWithoutWithdrawal(t *testing
 		t.Errorf("after the ack of route 3: %+v", o)
 	}
 }
+
+func TestPromisesNobodyAskedForChangeNothing(t *testing.T) {
+	e := newTwo(t)
+	before, _ := e.order("A1")
+	e.say("lisbon", KindPromise, Promises{ID: "1-1", Orders: []Promise{{OrderID: "A1", End: e.clock.Now()}}, Load: Load{Hours: 3}})
+	if o, _ := e.order("A1"); !reflect.DeepEqual(o, before) {
+		t.Errorf("the order changed: %+v", o)
+	}
+	sites, _ := e.hub.Sites(e.ctx)
+	if sites[0].ID != "lisbon" || sites[0].Load.Hours != 3 {
+		t.Errorf("lisbon's load: %+v", sites[0])
+	}
+}

@@ -62,6 +62,9 @@ func (h *Rules) planRound(ctx context.Context) (roundPlan, error) {
 			return err
 		}
 		for _, o := range plan.orders {
+			if o.Route == 0 {
+				continue // never routed: nothing excludes a site
+			}
 			routes, err := tx.Routes(o.OrderID)
 			if err != nil {
 				return err
@@ -258,13 +261,14 @@ func promiseOf(promises map[string]Promises, ends map[string]map[string]Promise,
 // left as it is) and sends each site its orders.
 func (h *Rules) commitRoutes(ctx context.Context, decisions []decision, now time.Time) (int, error) {
 	out, err := h.change(ctx, func(tx Tx, out *outbox) error {
+		current, err := ordersByID(tx, decisions)
+		if err != nil {
+			return err
+		}
 		for _, d := range decisions {
-			o, ok, err := tx.Order(d.order.OrderID)
-			if err != nil {
-				return err
-			}
+			o, ok := current[d.order.OrderID]
 			if !ok || o.State != Waiting {
-				continue
+				continue // it changed since the round read it
 			}
 			cause, err := routeCause(tx, o)
 			if err != nil {
@@ -307,4 +311,24 @@ func routeCause(tx ReadTx, o Order) (string, error) {
 		return causeNew, nil
 	}
 	return routes[len(routes)-1].EndCause, nil
+}
+
+// ordersByID reads the decisions' orders as they are now, in chunks.
+func ordersByID(tx ReadTx, decisions []decision) (map[string]Order, error) {
+	current := make(map[string]Order, len(decisions))
+	for start := 0; start < len(decisions); start += lookupChunk {
+		chunk := decisions[start:min(start+lookupChunk, len(decisions))]
+		ids := make([]string, len(chunk))
+		for i, d := range chunk {
+			ids[i] = d.order.OrderID
+		}
+		orders, err := tx.OrdersByID(ids)
+		if err != nil {
+			return nil, fmt.Errorf("reading the round's orders: %w", err)
+		}
+		for _, o := range orders {
+			current[o.OrderID] = o
+		}
+	}
+	return current, nil
 }
