@@ -161,8 +161,8 @@ func readRows(drop Drop, rr book.RowReader, maxRows int, bad *rowProblems) ([]he
 		} else if rows <= maxRows {
 			first[row.OrderID] = row.Line
 		}
-		if len(errs) > 0 {
-			bad.row(errs...)
+		if len(errs) > 0 || rows > maxRows {
+			bad.row(errs...) // past the most rows the batch is refused already: nothing more is held
 			continue
 		}
 		held = append(held, heldOrder{line: row.Line, order: newOrder(drop, row)})

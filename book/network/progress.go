@@ -105,6 +105,9 @@ func (h *Rules) takeBack(tx Tx, out *outbox, o *Order, from string, p Progress, 
 	o.State, o.Site, o.Made, o.Good, o.Version, o.AckBy, o.UpdatedAt = p.State, from, p.Made, p.Good, p.Version, time.Time{}, now
 	if p.State == Done {
 		o.DoneAt = p.At.UTC()
+		if p.At.IsZero() {
+			o.DoneAt = now
+		}
 	}
 	r := Route{OrderID: o.OrderID, N: o.Route, Site: from, At: now, Cause: cause,
 		Why: fmt.Sprintf("%s started the order first", from)}
