@@ -556,6 +556,60 @@ func (p *Planner) PromiseWork(ctx context.Context, cand book.Candidate) (WorkPro
 	return out, nil
 }
 
+// PromiseOrders predicts when each candidate work order would be done if all of them were
+// added to the book now: it plans them with the open work, as a repair of the current plan
+// followed by the search (as Promise does), and returns each candidate's predicted end by order
+// id. It changes neither the current plan nor the book. It refuses candidates without
+// operations or with an order id twice, returns an error wrapping ErrNoCell when no cell offers
+// a candidate's capability, and ctx's error once ctx has ended. No candidate: an empty map.
+func (p *Planner) PromiseOrders(ctx context.Context, cands []book.Candidate) (map[string]time.Time, error) {
+	out := make(map[string]time.Time, len(cands))
+	if len(cands) == 0 {
+		return out, ctx.Err()
+	}
+	seen := make(map[string]bool, len(cands))
+	for _, c := range cands {
+		switch id := c.Order.OrderID; {
+		case len(c.Operations) == 0:
+			return nil, fmt.Errorf("promising order %q: it has no operations", id)
+		case seen[id]:
+			return nil, fmt.Errorf("promising order %q: it is a candidate twice", id)
+		default:
+			seen[id] = true
+		}
+	}
+	now, b, err := p.trialProblem(ctx, cands)
+	if err != nil {
+		return nil, err
+	}
+	// The candidates are the last jobs (build adds them last), each numbered below the book's
+	// positive work order ids so that the plan reports its finish.
+	for _, c := range cands {
+		if capability, ok := b.leftOut["new-"+c.Order.OrderID]; ok {
+			return nil, fmt.Errorf("promising order %q: %w: %q", c.Order.OrderID, ErrNoCell, capability)
+		}
+	}
+	first := len(b.jobs) - len(cands)
+	for i, c := range cands {
+		if first < 0 || b.jobs[first+i].id != "new-"+c.Order.OrderID {
+			return nil, fmt.Errorf("promising order %q: it was left out of the plan", c.Order.OrderID)
+		}
+		b.jobs[first+i].workOrder = promised - int64(i)
+	}
+	plan, err := p.trial(ctx, b, p.Current(), now, true)
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range cands {
+		end, ok := plan.Finish(promised - int64(i))
+		if !ok {
+			return nil, fmt.Errorf("promising order %q: the plan has no finish for it", c.Order.OrderID)
+		}
+		out[c.Order.OrderID] = end
+	}
+	return out, nil
+}
+
 // builder turns the book's open work into a scheduler problem and back.
 type builder struct {
 	p       *Planner
