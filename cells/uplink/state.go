@@ -1,0 +1,99 @@
+package uplink
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// stateFile is the name of the uplink's state file in its directory.
+const stateFile = "uplink.json"
+
+// state is what the uplink keeps between runs.
+type state struct {
+	// Cursor is the id of the last event of the book whose progress was reported.
+	Cursor int64 `json:"cursor"`
+	// Orders are the network orders the site took, by order id.
+	Orders map[string]held `json:"orders"`
+}
+
+// held is a network order the site took.
+type held struct {
+	// Route is the route of the order the site last acknowledged as taken.
+	Route int `json:"route"`
+	// Withdrawn is set once the site gave the order up at the hub's request: it cannot take it
+	// again, since its book keeps the order withdrawn.
+	Withdrawn bool `json:"withdrawn,omitempty"`
+}
+
+// loadState reads the state file in dir; found is false when there is none yet.
+func loadState(dir string) (st state, found bool, err error) {
+	file := filepath.Join(dir, stateFile)
+	raw, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return state{Orders: map[string]held{}}, false, nil
+	}
+	if err != nil {
+		return state{}, false, fmt.Errorf("reading the uplink's state: %w", err)
+	}
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return state{}, false, fmt.Errorf("reading the uplink's state %s: %w", file, err)
+	}
+	if st.Orders == nil {
+		st.Orders = map[string]held{}
+	}
+	if st.Cursor < 0 {
+		return state{}, false, fmt.Errorf("reading the uplink's state %s: cursor %d is negative", file, st.Cursor)
+	}
+	return st, true, nil
+}
+
+// saveState replaces the state file in dir with st, atomically: a temporary file written and
+// fsync'd, renamed over the old one, and the directory fsync'd, so that a crash leaves the old
+// state or the new one, never a part of either.
+func saveState(dir string, st state) (err error) {
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("encoding the uplink's state: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, stateFile+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("writing the uplink's state: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = tmp.Write(raw); err != nil {
+		return fmt.Errorf("writing the uplink's state %s: %w", tmp.Name(), err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("syncing the uplink's state %s: %w", tmp.Name(), err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("closing the uplink's state %s: %w", tmp.Name(), err)
+	}
+	file := filepath.Join(dir, stateFile)
+	if err = os.Rename(tmp.Name(), file); err != nil {
+		return fmt.Errorf("replacing the uplink's state %s: %w", file, err)
+	}
+	return syncDir(dir)
+}
+
+// syncDir fsyncs a directory, so that a rename in it survives a crash.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("opening the uplink's directory %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("syncing the uplink's directory %s: %w", dir, err)
+	}
+	return nil
+}
