@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/book/booktest"
+	"github.com/cellforge/cellforge/book/intake"
 	"github.com/cellforge/cellforge/book/network"
 	"github.com/cellforge/cellforge/cells/planner"
 	"github.com/cellforge/cellforge/cells/uplink"
@@ -205,4 +207,20 @@ func (s *site) act(t *testing.T, orderID string, seq int, a book.Action) {
 
 func uplinkMessage(from, kind, body string) uplink.Message {
 	return uplink.Message{From: from, Kind: kind, Body: []byte(body)}
+}
+
+// openWith opens another Uplink on the site's directory, reporting its load every statusEvery.
+func (s *site) openWith(statusEvery time.Duration) (*uplink.Uplink, error) {
+	return uplink.New(uplink.Config{Site: "porto", Book: s.book, Planner: s.planner, Link: s.link, Dir: s.dir,
+		Now: s.fx.Clock.Now, StatusEvery: statusEvery})
+}
+
+// rowsOf reads a JSON batch.
+func rowsOf(t *testing.T, batch string) book.RowReader {
+	t.Helper()
+	r, err := intake.NewJSON(strings.NewReader(batch))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

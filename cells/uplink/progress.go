@@ -156,7 +156,7 @@ func (u *Uplink) progress(ctx context.Context, id string, version int64) (networ
 			}
 			started = started || hasStarted(op)
 		}
-		p.Made += last.UnitsDone
+		p.Made += finished(last)
 	}
 	p.Good = d.Shortfall.Good
 	switch {
@@ -177,4 +177,13 @@ func hasStarted(op book.Operation) bool {
 		return op.UnitsDone > 0 || op.Scrapped > 0
 	}
 	return true
+}
+
+// finished is the units an operation finished: those it counted, or, once done, every unit it
+// did not scrap (a completion need not count them).
+func finished(op book.Operation) int {
+	if op.State == book.Done {
+		return max(op.Quantity-op.Scrapped, op.UnitsDone)
+	}
+	return op.UnitsDone
 }
