@@ -14,8 +14,8 @@ import (
 // eventPage is how many events one read of the event log takes.
 const eventPage = 500
 
-// Run reports the site to the hub until ctx ends, and then returns nil: a Hello at start, its
-// load every StatusEvery, and the progress of its network orders as the book's events touch
+// Run reports the site to the hub until ctx ends, and then returns nil: a Hello and its load
+// at start, its load every StatusEvery, and the progress of its network orders as the book's events touch
 // them, from the cursor it keeps (after a restart it goes on where it stood). It looks at the
 // event log when the book changes and every second (for the writes of another daemon on the
 // same store). A failure to read the book or to send is logged and tried again later; an error
@@ -23,6 +23,9 @@ const eventPage = 500
 func (u *Uplink) Run(ctx context.Context) error {
 	if err := u.hello(); err != nil {
 		return err
+	}
+	if err := u.status(ctx); err != nil && ctx.Err() == nil {
+		u.log.Warn("reporting the site's load to the hub failed", "err", err)
 	}
 	status := time.NewTicker(u.cfg.StatusEvery)
 	defer status.Stop()
@@ -125,7 +128,7 @@ func (u *Uplink) report(ctx context.Context, touched map[string]int64) error {
 }
 
 // progress is where a network order stands at the site now, reported as of version: withdrawn
-// when the site gave it up; done when every work order of it is done; started when one of its
+// when the site gave it up (at the hub's request or a planner's); done when every work order of it is done; started when one of its
 // operations left the queue or counted a unit; accepted otherwise. Made counts the units its
 // work orders finished at their last operation, Good the units of its work orders done.
 // Under mu.

@@ -3,6 +3,7 @@ package uplink_test
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"testing"
 	"time"
 
@@ -112,7 +113,7 @@ func TestRun(t *testing.T) {
 	}
 }
 
-// TestStatus: the load is reported every StatusEvery.
+// TestStatus: the load is reported at start and every StatusEvery, as it changes.
 func TestStatus(t *testing.T) {
 	s := newSite(t)
 	up, err := s.openWith(10 * time.Millisecond)
@@ -123,15 +124,27 @@ func TestStatus(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- up.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
 	st := waitFor[network.Status](t, s.link, network.KindStatus)
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("Run: %v", err)
-	}
-	if st.Load.OpenWorkOrders != 1 || st.Load.Cells != 3 || st.Load.Hours != 3*(20+2)/60.0 {
+	if st.Load.OpenWorkOrders != 1 || st.Load.Cells != 3 || !near(st.Load.Hours, 66.0/60) {
 		t.Errorf("load = %+v, want one open work order of 66 minutes at 3 cells", st.Load)
 	}
+	s.route(t, s.order("N2", "SCARF", 1))
+	for st.Load.OpenWorkOrders != 2 {
+		st = waitFor[network.Status](t, s.link, network.KindStatus)
+	}
+	if !near(st.Load.Hours, 88.0/60) {
+		t.Errorf("load = %+v, want two open work orders of 88 minutes", st.Load)
+	}
 }
+
+// near says whether two numbers of hours agree to the microsecond.
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
 
 // waitFor waits for a message of a kind and decodes the first.
 func waitFor[T any](t *testing.T, r *recorder, kind string) T {

@@ -19,27 +19,19 @@ func (u *Uplink) route(ctx context.Context, msg network.RouteOrders) error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	acks := make([]network.Ack, 0, len(msg.Orders))
-	changed := false
+	taken := make(map[string]held)
 	for _, o := range msg.Orders {
 		ack, took, err := u.take(ctx, o)
 		if err != nil {
-			if changed {
-				if serr := u.save(); serr != nil {
-					return errors.Join(err, serr)
-				}
-			}
-			return err
+			return errors.Join(err, u.record(taken))
 		}
 		if took {
-			u.st.Orders[o.OrderID] = held{Route: o.Route}
-			changed = true
+			taken[o.OrderID] = held{Route: o.Route}
 		}
 		acks = append(acks, ack)
 	}
-	if changed {
-		if err := u.save(); err != nil {
-			return err
-		}
+	if err := u.record(taken); err != nil {
+		return err
 	}
 	for _, a := range acks {
 		u.log.Info("routed order answered", "order", a.OrderID, "route", a.Route, "taken", a.Taken, "reason", a.Reason)
@@ -47,8 +39,8 @@ func (u *Uplink) route(ctx context.Context, msg network.RouteOrders) error {
 	return u.send(network.KindAck, network.Acks{Orders: acks})
 }
 
-// take answers one routed order. took says the state must record the order under its route.
-// An error says the book could not answer for now.
+// take answers one routed order. took says the state must record the order under its route. An
+// error says the book could not answer for now.
 func (u *Uplink) take(ctx context.Context, o network.RoutedOrder) (ack network.Ack, took bool, err error) {
 	ack = network.Ack{OrderID: o.OrderID, Route: o.Route}
 	h, holds := u.st.Orders[o.OrderID]

@@ -190,3 +190,30 @@ func (u *Uplink) send(kind string, body any) error {
 
 // save stores the state; under mu.
 func (u *Uplink) save() error { return saveState(u.cfg.Dir, u.st) }
+
+// record stores the orders changed in the state, or, when it cannot, leaves the state as it
+// was, so that what the uplink holds in memory is what its file says; under mu.
+func (u *Uplink) record(changed map[string]held) error {
+	if len(changed) == 0 {
+		return nil
+	}
+	before := make(map[string]held, len(changed))
+	for id, h := range changed {
+		if old, ok := u.st.Orders[id]; ok {
+			before[id] = old
+		}
+		u.st.Orders[id] = h
+	}
+	err := u.save()
+	if err == nil {
+		return nil
+	}
+	for id := range changed {
+		if old, ok := before[id]; ok {
+			u.st.Orders[id] = old
+		} else {
+			delete(u.st.Orders, id)
+		}
+	}
+	return err
+}
