@@ -22,7 +22,8 @@ import (
 type OrderState string
 
 // Order states. An order is open while a work order makes it, short when none does and it
-// lacks units, and done when none does and it lacks none.
+// lacks units, and done when none does and it lacks none; OrderWithdrawn (withdraw.go) once it
+// was withdrawn, when it lacks nothing any more.
 const (
 	OrderOpen  OrderState = "open"
 	OrderShort OrderState = "short"
@@ -113,6 +114,10 @@ func account(o Order, wos []WorkOrder, lost []Operation) OrderDetail {
 		}
 	}
 	d.Shortfall.Short = max(o.Quantity-d.Shortfall.Good-d.Shortfall.Making, 0)
+	if o.Withdrawn != nil {
+		d.State, d.Shortfall.Short = OrderWithdrawn, 0
+		return d
+	}
 	if d.State == OrderDone && d.Shortfall.Short > 0 {
 		d.State = OrderShort
 	}
@@ -319,6 +324,9 @@ func (b *Book) remake(tx Tx, req RemakeRequest, now time.Time) (RemakeResult, er
 	}
 	if configs.IsRepairSKU(d.Order.SKU) {
 		return RemakeResult{}, fmt.Errorf("%w: order %q is a repair's: a repair is not made again", ErrInvalid, d.Order.OrderID)
+	}
+	if d.Order.Withdrawn != nil {
+		return RemakeResult{}, fmt.Errorf("%w: order %q was withdrawn: nothing of it is made again", ErrInvalid, d.Order.OrderID)
 	}
 	s := d.Shortfall
 	if s.Short == 0 {

@@ -23,9 +23,11 @@ type ReadTx interface {
 	OEEReadTx
 	MarginReadTx
 
-	// Orders returns the stored orders among ids, keyed by order id.
+	// Orders returns the stored orders among ids, keyed by order id, each with its Withdrawn
+	// when it was withdrawn.
 	Orders(ids []string) (map[string]Order, error)
-	// DropUnits returns the units ordered so far per SKU in a drop.
+	// DropUnits returns the units ordered so far per SKU in a drop, less those of the orders
+	// withdrawn.
 	DropUnits(drop string) (map[string]int, error)
 
 	WorkOrder(id int64) (WorkOrder, error) // ErrNotFound
@@ -256,6 +258,11 @@ type Tx interface {
 	InsertCarePlanUses(uses []CarePlanUse) error
 	// ReleaseCarePlanUses releases the live uses of a repair at at and returns how many.
 	ReleaseCarePlanUses(repair string, at time.Time) (int, error)
+
+	// WithdrawOrder records an order's withdrawal (Orders returns it with the order from then
+	// on) and takes its quantity off its drop's ordered units (DropUnits). The order must be
+	// stored (else an error wrapping ErrNotFound) and not withdrawn already (else an error).
+	WithdrawOrder(w Withdrawal) error
 }
 
 // BatchStore is a Store that can write a large batch without holding the write lock for the

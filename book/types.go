@@ -45,6 +45,9 @@ type Order struct {
 	Hash     string    `json:"-"`
 	IntakeAt time.Time `json:"intake_at"`
 	Batch    string    `json:"batch"`
+	// Withdrawn, set once the order is withdrawn (Book.Withdraw), says when, why and by whom.
+	// It is not part of the order's content (Hash).
+	Withdrawn *Withdrawal `json:"withdrawn,omitempty"`
 }
 
 // WorkOrder is the production of an order: its SKU's routing for the order's quantity, or, for

@@ -21,7 +21,7 @@ func scanOrder(sc pgx.Rows) (book.Order, error) {
 	return o, err
 }
 
-// Orders returns the stored orders among ids, keyed by order id.
+// Orders returns the stored orders among ids, keyed by order id, each with its withdrawal.
 func (t *readTx) Orders(ids []string) (map[string]book.Order, error) {
 	out := make(map[string]book.Order, len(ids))
 	if len(ids) == 0 {
@@ -37,6 +37,9 @@ func (t *readTx) Orders(ids []string) (map[string]book.Order, error) {
 	}
 	for _, o := range orders {
 		out[o.OrderID] = o
+	}
+	if err := t.withdrawals(ids, out); err != nil {
+		return nil, fmt.Errorf("reading the withdrawals of %d orders: %w", len(ids), err)
 	}
 	return out, nil
 }

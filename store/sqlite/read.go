@@ -25,7 +25,7 @@ func scanOrder(sc scanner) (book.Order, error) {
 	return o, err
 }
 
-// Orders returns the stored orders among ids, keyed by order id.
+// Orders returns the stored orders among ids, keyed by order id, each with its withdrawal.
 func (t *readTx) Orders(ids []string) (map[string]book.Order, error) {
 	out := make(map[string]book.Order, len(ids))
 	for len(ids) > 0 {
@@ -46,6 +46,9 @@ func (t *readTx) Orders(ids []string) (map[string]book.Order, error) {
 		}
 		for _, o := range orders {
 			out[o.OrderID] = o
+		}
+		if err := t.withdrawals(args, out); err != nil {
+			return nil, fmt.Errorf("reading the withdrawals of %d orders: %w", len(chunk), err)
 		}
 	}
 	return out, nil
