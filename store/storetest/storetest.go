@@ -106,4 +106,6 @@ var behaviours = []struct {
 	{"UnitsStoreAndScrap", testUnitsStoreAndScrap},
 	{"InsertManyUnits", testInsertManyUnits},
 	{"LiveUnitCount", testLiveUnitCount},
+	{"WithdrawOrder", testWithdrawOrder},
+	{"WithdrawnLeavesOpenWork", testWithdrawnLeavesOpenWork},
 }
