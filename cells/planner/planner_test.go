@@ -586,3 +586,37 @@ func TestReplanAfterRework(t *testing.T) {
 		t.Errorf("pack-1 order %v after the rework, was %v", a, b)
 	}
 }
+
+// TestPlanLeavesWithdrawnOrders: the plan holds no operation of a withdrawn order, and its
+// drop's forecast no longer counts its work order.
+func TestPlanLeavesWithdrawnOrders(t *testing.T) {
+	fx := newFixture(t)
+	fx.importCSV(t, "later", batch("L", 12, "RUG-INDIGO", "RUG-MADDER", "SCARF"))
+	withdrawn := map[int64]bool{}
+	for _, id := range []string{"L0", "L2"} {
+		if _, err := fx.book.Withdraw(context.Background(), id, "moved to another site", "hub"); err != nil {
+			t.Fatal(err)
+		}
+		_, wo, err := fx.book.Order(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		withdrawn[wo.ID] = true
+	}
+	pl := fx.replan(t, false)
+	if n := checkPlan(t, fx, pl); n != 32-3-2 {
+		t.Errorf("%d operations planned, want 27: the 32 of the batch less L0's 3 and L2's 2", n)
+	}
+	for _, s := range pl.Slots("") {
+		op, err := fx.book.Operation(context.Background(), s.Operation)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if withdrawn[op.WorkOrder] {
+			t.Errorf("operation %d of a withdrawn work order is planned at %s", op.ID, s.Cell)
+		}
+	}
+	if len(pl.Drops) != 1 || pl.Drops[0].Open != 10 {
+		t.Errorf("drops = %+v, want later with 10 open work orders", pl.Drops)
+	}
+}
