@@ -48,6 +48,9 @@ const (
 	PermDispatch Permission = "dispatch the queues"
 	PermSimulate Permission = "inject faults into simulated devices"
 	PermRemake   Permission = "make an order's lost units again"
+	// PermWithdraw is giving up an order not started, so that it leaves this site's open work
+	// (the network's hub routes it elsewhere).
+	PermWithdraw Permission = "withdraw orders"
 	// PermTrace is a read that needs more than a role: a lot's trace lists every order and
 	// customer it touched, for a recall.
 	PermTrace Permission = "trace a lot to the orders and customers it touched"
@@ -72,6 +75,7 @@ var grants = map[Permission][]string{
 	PermDispatch: {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
 	PermSimulate: {configs.RoleManager, configs.RoleAdmin},
 	PermRemake:   {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
+	PermWithdraw: {configs.RolePlanner, configs.RoleAdmin},
 	PermTrace:    {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
 	PermRepairs:  {configs.RoleOperator, configs.RoleManager, configs.RoleAdmin},
 	PermSellCare: {configs.RoleManager, configs.RoleAdmin},

@@ -52,6 +52,7 @@ const (
 	codeNoWorkStop       = "no_work_stop"
 	codeUnavailable      = "store_unavailable"
 	codeElsewhere        = "driven_elsewhere"
+	codeStarted          = "started"
 )
 
 // StoreRetryAfter is the Retry-After, in seconds, of a request answered 503 because the order
@@ -111,6 +112,7 @@ var stateErrors = []struct {
 	{book.ErrNotDecidable, http.StatusConflict, codeIllegal},
 	{book.ErrForbidden, http.StatusForbidden, codeForbidden},
 	{book.ErrEstimateExpired, http.StatusGone, codeExpired},
+	{book.ErrStarted, http.StatusConflict, codeStarted},
 }
 
 // asStateError reports whether err is one of stateErrors, and sets *target to its status and

@@ -386,9 +386,9 @@ func (s *Server) listWorkOrders(c echo.Context) error {
 	f := book.WorkOrderFilter{Drop: c.QueryParam("drop"), State: book.WorkOrderState(c.QueryParam("state")),
 		AfterID: int64(after), Limit: limit}
 	switch f.State {
-	case "", book.WorkOpen, book.WorkDone, book.WorkScrapped:
+	case "", book.WorkOpen, book.WorkDone, book.WorkScrapped, book.WorkWithdrawn:
 	default:
-		return newError(http.StatusBadRequest, codeInvalid, "state %q: want open, done or scrapped", f.State)
+		return newError(http.StatusBadRequest, codeInvalid, "state %q: want open, done, scrapped or withdrawn", f.State)
 	}
 	wos, err := s.book.WorkOrders(c.Request().Context(), f)
 	if err != nil {

@@ -105,10 +105,10 @@ func (c bookCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.NewInvalidMetric(workOrdersDesc, err)
 		return
 	}
-	for _, s := range []book.WorkOrderState{book.WorkOpen, book.WorkDone, book.WorkScrapped} {
+	for _, s := range []book.WorkOrderState{book.WorkOpen, book.WorkDone, book.WorkScrapped, book.WorkWithdrawn} {
 		ch <- prometheus.MustNewConstMetric(workOrdersDesc, prometheus.GaugeValue, float64(wos[s]), string(s))
 	}
-	for _, s := range []book.State{book.Pending, book.Ready, book.Queued, book.Running, book.Paused, book.Done, book.Scrapped} {
+	for _, s := range []book.State{book.Pending, book.Ready, book.Queued, book.Running, book.Paused, book.Done, book.Scrapped, book.Withdrawn} {
 		ch <- prometheus.MustNewConstMetric(operationsDesc, prometheus.GaugeValue, float64(ops[s]), string(s))
 	}
 	loads, err := c.b.CellLoads(ctx)

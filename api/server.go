@@ -422,6 +422,7 @@ func (s *Server) routes(reg *prometheus.Registry) *echo.Echo {
 	v1.GET("/margins", s.allMargins, s.authenticated, s.require(PermMargins))
 	v1.GET("/orders/:order", s.getOrder, s.authenticated)
 	v1.POST("/orders/:order/remake", s.remakeOrder, s.authenticated, s.require(PermRemake))
+	v1.POST("/orders/:order/withdraw", s.withdrawOrder, s.authenticated, s.require(PermWithdraw))
 	v1.GET("/work-orders", s.listWorkOrders, s.authenticated)
 	v1.GET("/work-orders/:id", s.getWorkOrder, s.authenticated)
 	v1.GET("/operations/:id", s.getOperation, s.authenticated)
