@@ -39,6 +39,9 @@ func (b *Book) MarginInputs(ctx context.Context, drop string) (margin.Input, err
 	byID := make(map[int64]int, len(ops)) // index in in.Operations
 	for i, e := range ops {
 		op := e.Operation
+		if op.State == Withdrawn {
+			continue // its order left the drop: it costs nothing and makes nothing
+		}
 		left := max(op.Quantity-op.Scrapped, 0)
 		done := min(op.UnitsDone, left)
 		if op.State == Done {

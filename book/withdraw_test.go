@@ -102,6 +102,18 @@ func TestWithdraw(t *testing.T) {
 		if withdrawn != len(a) {
 			t.Errorf("%d operation events to withdrawn, want %d", withdrawn, len(a))
 		}
+		in, err := fx.book.MarginInputs(ctx, "winter")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, op := range in.Operations {
+			if op.WorkOrder == a[0].WorkOrder {
+				t.Errorf("the margin of winter counts operation %d of the withdrawn order", op.ID)
+			}
+		}
+		if in.Ordered["RUG"] != before["RUG"]-2 {
+			t.Errorf("the margin of winter counts %d RUG ordered, want %d", in.Ordered["RUG"], before["RUG"]-2)
+		}
 	}
 	check(t)
 
