@@ -113,6 +113,7 @@ func sqliteBook(t *testing.T) string {
 		b.SetCursor(ctx, "telemetry", 42),
 		st.PutSession(ctx, "token-hash", "ana", "operator", now.Add(8*time.Hour), time.Hour, now),
 		st.AddSignInFailure(ctx, "ana", "10.0.0.7", now, now.Add(time.Hour)),
+		func() error { _, err := b.Withdraw(ctx, "B", "moved to 'porto'", "hub"); return err }(),
 	}
 	if err := errors.Join(fill...); err != nil {
 		t.Fatal(err)
