@@ -163,7 +163,7 @@ func (u *Uplink) progress(ctx context.Context, id string, version int64) (networ
 	}
 	p.Good = d.Shortfall.Good
 	switch {
-	case h.Withdrawn:
+	case h.Withdrawn || d.State == book.OrderWithdrawn:
 		p.State = network.Withdrawn
 	case d.State == book.OrderDone:
 		p.State = network.Done
@@ -176,7 +176,7 @@ func (u *Uplink) progress(ctx context.Context, id string, version int64) (networ
 // hasStarted says whether an operation has started: it left the queue or counted a unit.
 func hasStarted(op book.Operation) bool {
 	switch op.State {
-	case book.Pending, book.Ready, book.Queued:
+	case book.Pending, book.Ready, book.Queued, book.Withdrawn:
 		return op.UnitsDone > 0 || op.Scrapped > 0
 	}
 	return true

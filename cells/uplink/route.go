@@ -18,10 +18,18 @@ import (
 func (u *Uplink) route(ctx context.Context, msg network.RouteOrders) error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	ids := make([]string, len(msg.Orders))
+	for i, o := range msg.Orders {
+		ids[i] = o.OrderID
+	}
+	had, err := u.cfg.Book.Orders(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("looking up the orders routed: %w", err)
+	}
 	acks := make([]network.Ack, 0, len(msg.Orders))
 	taken := make(map[string]held)
 	for _, o := range msg.Orders {
-		ack, took, err := u.take(ctx, o)
+		ack, took, err := u.take(ctx, o, had[o.OrderID])
 		if err != nil {
 			return errors.Join(err, u.record(taken))
 		}
@@ -39,10 +47,18 @@ func (u *Uplink) route(ctx context.Context, msg network.RouteOrders) error {
 	return u.send(network.KindAck, network.Acks{Orders: acks})
 }
 
-// take answers one routed order. took says the state must record the order under its route. An
-// error says the book could not answer for now.
-func (u *Uplink) take(ctx context.Context, o network.RoutedOrder) (ack network.Ack, took bool, err error) {
+// take answers one routed order, had being the book's order of its id (zero when the book has
+// none). took says the state must record the order under its route. An error says the book
+// could not answer for now.
+func (u *Uplink) take(ctx context.Context, o network.RoutedOrder, had book.Order) (ack network.Ack, took bool, err error) {
 	ack = network.Ack{OrderID: o.OrderID, Route: o.Route}
+	if w := had.Withdrawn; w != nil {
+		// Withdrawn here (at the hub's request or a planner's): the book keeps it so and would
+		// not make it again.
+		ack.Reason = fmt.Sprintf("order %q was withdrawn at this site on %s (%s) and cannot be taken again",
+			o.OrderID, w.At.UTC().Format(time.RFC3339), w.Reason)
+		return ack, false, nil
+	}
 	h, holds := u.st.Orders[o.OrderID]
 	switch {
 	case holds && h.Withdrawn:

@@ -155,6 +155,11 @@ func (u *Uplink) Receive(ctx context.Context, m Message) error {
 		if err = decode(m, &body); err == nil {
 			return u.route(ctx, body)
 		}
+	case network.KindWithdraw:
+		var body network.WithdrawOrders
+		if err = decode(m, &body); err == nil {
+			return u.withdraw(ctx, body)
+		}
 	case network.KindPromiseRequest:
 		var body network.PromiseRequest
 		if err = decode(m, &body); err == nil {
