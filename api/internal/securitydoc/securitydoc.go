@@ -15,6 +15,9 @@ import (
 const (
 	API = "API"     // the API's routes, /healthz and /metrics
 	Web = "Web app" // the web app's pages, fragments, streams and forms
+	// Hub is the table of the network hub's routes (api/hub), a daemon of its own: Read leaves
+	// it out, since a path such as /healthz is in both, and ReadTable reads it.
+	Hub = "Hub"
 )
 
 // Route is what the document says of a route.
@@ -35,8 +38,18 @@ var (
 // Read reads the route tables of the document at path: the rows that start with a method and a
 // path in backquotes, then who may use the route, by "METHOD /path" (parameters in braces:
 // /cells/{cell}). Each row belongs to the table of the "### " heading above it. A route in the
-// tables twice is an error.
+// tables twice is an error. The Hub's table is left out (see ReadTable).
 func Read(path string) (map[string]Route, error) {
+	return read(path, func(table string) bool { return table != Hub })
+}
+
+// ReadTable reads the rows of the one table of the document at path whose heading starts with
+// table (up to its first " ("), as Read reads them all.
+func ReadTable(path, table string) (map[string]Route, error) {
+	return read(path, func(t string) bool { return t == table })
+}
+
+func read(path string, keep func(table string) bool) (map[string]Route, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -49,7 +62,7 @@ func Read(path string) (map[string]Route, error) {
 			continue
 		}
 		m := row.FindStringSubmatch(line)
-		if m == nil {
+		if m == nil || !keep(table) {
 			continue
 		}
 		key := m[1] + " " + m[2]

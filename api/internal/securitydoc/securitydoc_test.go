@@ -25,6 +25,11 @@ func TestRead(t *testing.T) {
 			},
 		},
 		{
+			name: "the hub's table left out",
+			doc:  "### API\n| `GET /healthz` | anyone | a |\n### Hub (`cellforge hub`)\n| `GET /healthz` | anyone | b |\n",
+			want: map[string]Route{"GET /healthz": {Who: "anyone", Table: API, Line: 2}},
+		},
+		{
 			name: "a route twice",
 			doc:  "### API\n| `GET /healthz` | anyone | a |\n### Web app\n| `GET /healthz` | any role | b |\n",
 			err:  ":4: GET /healthz is in the tables twice (first at line 2)",
@@ -55,5 +60,30 @@ func TestRead(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestReadTable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "SECURITY.md")
+	doc := "### API\n| `GET /healthz` | anyone | a |\n### Hub (`cellforge hub`)\n| `GET /healthz` | anyone | b |\n" +
+		"| `POST /api/v1/network/sites/{site}/gone` | admin | c |\n"
+	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadTable(path, Hub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Route{
+		"GET /healthz":                           {Who: "anyone", Table: Hub, Line: 4},
+		"POST /api/v1/network/sites/{site}/gone": {Who: "admin", Table: Hub, Line: 5},
+	}
+	if len(got) != len(want) {
+		t.Errorf("ReadTable: %v, want %v", got, want)
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s: %+v, want %+v", k, got[k], w)
+		}
 	}
 }
