@@ -14,6 +14,7 @@ require (
 	go.bug.st/serial v1.6.4
 	golang.org/x/crypto v0.40.0
 	golang.org/x/image v0.48.0
+	golang.org/x/net v0.41.0
 	golang.org/x/sync v0.25.0
 	golang.org/x/term v0.33.0
 	gopkg.in/yaml.v3 v3.0.1
@@ -48,7 +49,6 @@ require (
 	github.com/valyala/bytebufferpool v1.0.0 // indirect
 	github.com/valyala/fasttemplate v1.2.2 // indirect
 	golang.org/x/exp v0.0.0-20250620022241-b7579e27df2b // indirect
-	golang.org/x/net v0.41.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.44.0 // indirect
 	google.golang.org/protobuf v1.36.5 // indirect
