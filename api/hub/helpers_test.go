@@ -248,7 +248,7 @@ type errorBody struct {
 		Problems int    `json:"problems"`
 		BadRows  int    `json:"bad_rows"`
 		Rows     []struct {
-			Line    int    `json:"line"`
+			Line   int    `json:"line"`
 			Column string `json:"column"`
 			Reason string `json:"reason"`
 		} `json:"rows"`
