@@ -2,6 +2,7 @@ package hub
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -175,5 +176,36 @@ func TestHealthz(t *testing.T) {
 	e.store.Close()
 	if a := e.do("GET", "/healthz", "", "", ""); a.status != http.StatusServiceUnavailable {
 		t.Errorf("healthz with the store closed: %d %s", a.status, a.body)
+	}
+}
+
+func TestDoor(t *testing.T) {
+	e := newEnv(t)
+	// A name the hub does not answer to (DNS rebinding) is refused before anything else.
+	req, _ := http.NewRequest("GET", e.srv.URL+"/api/v1/network/sites", nil)
+	req.Host = "evil.example"
+	req.Header.Set("Authorization", "Bearer "+roleTokens[configs.RoleAdmin])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMisdirectedRequest {
+		t.Errorf("Host evil.example: %d, want 421", resp.StatusCode)
+	}
+
+	// A batch past MaxBatchBytes is refused whole.
+	h, err := New(Config{Hub: e.hub, Tokens: []configs.Token{{Name: "p", Role: configs.RolePlanner, Token: "small-planner-token-001"}}, MaxBatchBytes: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv = httptest.NewServer(h) // the first is closed by its own cleanup
+	t.Cleanup(e.srv.Close)
+	e.do("POST", batchPath, "small-planner-token-001", "text/csv", goodCSV).refusal(t, 413, "payload_too_large")
+	if orders, _ := e.hub.Orders(e.ctx, network.OrderFilter{}); len(orders) != 0 {
+		t.Errorf("a batch too large stored %d orders", len(orders))
+	}
+	if _, err := New(Config{}); err == nil {
+		t.Error("New without the hub's rules: no error")
 	}
 }
