@@ -143,6 +143,15 @@ func TestDashboard(t *testing.T) {
 	if rows := byAttr(doc, "data-site", "porto"); len(rows) == 0 || !strings.Contains(text(rows[0]), "3.0 h") {
 		t.Errorf("porto's load per cell is not shown")
 	}
+	promised := ""
+	for _, row := range byAttr(doc, "data-site", "lisbon")[:1] {
+		for _, td := range byAttr(row, "class", "n promised") {
+			promised = text(td)
+		}
+	}
+	if promised != "2" {
+		t.Errorf("lisbon's promised orders: %q, want 2", promised)
+	}
 	drops := byAttr(doc, "data-drop", "winter")
 	if len(drops) != 1 || !strings.Contains(text(drops[0]), "winter: 3 orders, 4 units, 0 made") {
 		t.Fatalf("the drop's progress: %v", drops)

@@ -48,7 +48,39 @@ func TestSites(t *testing.T) {
 	if porto.Orders[network.Routed] != 1 || lisbon.Orders[network.Routed] != 2 || len(madrid.Orders) != 0 {
 		t.Errorf("orders: porto %v, lisbon %v, madrid %v; want 1, 2 and none routed", porto.Orders, lisbon.Orders, madrid.Orders)
 	}
+	routedAt := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	if p := porto.Promises; p.Orders != 1 || p.Late != 0 || !p.Last.Equal(routedAt.Add(48*time.Hour)) {
+		t.Errorf("porto's promises: %+v", p)
+	}
+	if p := lisbon.Promises; p.Orders != 2 || p.Late != 0 || !p.Last.Equal(routedAt.Add(24*time.Hour)) {
+		t.Errorf("lisbon's promises: %+v", p)
+	}
 	e.do("GET", "/api/v1/network/sites", "", "", "").refusal(t, 401, "unauthorized")
+}
+
+func TestPromisesAdd(t *testing.T) {
+	due := time.Date(2026, 12, 10, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name     string
+		promises []time.Time
+		want     Promises
+	}{
+		{"none", nil, Promises{}},
+		{"no promise given", []time.Time{{}}, Promises{}},
+		{"on time", []time.Time{due.Add(-time.Hour), due}, Promises{Orders: 2, Last: due}},
+		{"one late", []time.Time{due.Add(time.Hour), due.Add(-time.Hour)}, Promises{Orders: 2, Late: 1, Last: due.Add(time.Hour)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var p Promises
+			for _, at := range tt.promises {
+				p.add(network.Order{Due: due, Promise: at})
+			}
+			if p != tt.want {
+				t.Errorf("%+v, want %+v", p, tt.want)
+			}
+		})
+	}
 }
 
 func TestMarkGone(t *testing.T) {

@@ -30,6 +30,29 @@ type SiteView struct {
 	Makes        map[string][]string `json:"makes"`
 	// Orders counts the site's orders by state.
 	Orders map[network.OrderState]int `json:"orders"`
+	// Promises sums up what the site promised for its open orders.
+	Promises Promises `json:"promises"`
+}
+
+// Promises sums up a site's promises for its open orders (routed, accepted or started): how
+// many have one, how many of those end after their due date, and the last end.
+type Promises struct {
+	Orders int       `json:"orders"`
+	Late   int       `json:"late"`
+	Last   time.Time `json:"last,omitzero"`
+}
+
+func (p *Promises) add(o network.Order) {
+	if o.Promise.IsZero() {
+		return
+	}
+	p.Orders++
+	if o.Promise.After(o.Due) {
+		p.Late++
+	}
+	if o.Promise.After(p.Last) {
+		p.Last = o.Promise
+	}
 }
 
 // Condition is "gone", "online", "cut off" or "never heard from", for the dashboard.
@@ -111,7 +134,31 @@ func (s *server) siteViews(ctx context.Context) ([]SiteView, error) {
 			views[i].Orders[t.State] += t.Orders
 		}
 	}
-	return views, nil
+	err = s.eachOrder(ctx, network.OrderFilter{States: []network.OrderState{network.Routed, network.Accepted, network.Started}},
+		func(o network.Order) {
+			if i, ok := index[o.Site]; ok {
+				views[i].Promises.add(o)
+			}
+		})
+	return views, err
+}
+
+// eachOrder calls fn with every order f selects, reading them a page at a time.
+func (s *server) eachOrder(ctx context.Context, f network.OrderFilter, fn func(network.Order)) error {
+	f.Limit = orderPage
+	for {
+		page, err := s.hub.Orders(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, o := range page {
+			fn(o)
+		}
+		if len(page) < f.Limit {
+			return nil
+		}
+		f.AfterID = page[len(page)-1].OrderID
+	}
 }
 
 // dropViews reads each drop's progress across the sites, by drop id and then site id.
