@@ -17,15 +17,17 @@
 # scripts/bench.sh margin with the margin of a drop of 10,000 orders, scripts/bench.sh oee with
 # OEE and the Pareto of stop reasons over a year of 20 cells, in the book and through the API,
 # scripts/bench.sh postgres with the order book on PostgreSQL beside SQLite, scripts/bench.sh
-# takeover with the time two daemons on one PostgreSQL database take to hand the floor over.
+# takeover with the time two daemons on one PostgreSQL database take to hand the floor over;
+# scripts/bench.sh network runs the network's section (10,000 orders routed across ten sites, a
+# site's event to the hub's book) and writes it into docs/BENCHMARKS.md in place of its last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 only=${1:-}
 [ -z "$only" ] || [ "$only" = import ] || [ "$only" = photos ] || [ "$only" = unitpage ] || [ "$only" = promise ] ||
   [ "$only" = repairs ] || [ "$only" = margin ] || [ "$only" = oee ] || [ "$only" = postgres ] ||
-  [ "$only" = takeover ] ||
-  { echo "usage: scripts/bench.sh [import|photos|unitpage|promise|repairs|margin|oee|postgres|takeover]" >&2; exit 2; }
+  [ "$only" = takeover ] || [ "$only" = network ] ||
+  { echo "usage: scripts/bench.sh [import|photos|unitpage|promise|repairs|margin|oee|postgres|takeover|network]" >&2; exit 2; }
 B=$root/.bench
 rm -rf "$B"
 mkdir -p "$B"
@@ -490,6 +492,111 @@ if [ "$only" = takeover ]; then
   exit 0
 fi
 
+# The network (book/network, BenchmarkNetworkRouting and BenchmarkNetworkEventDelay): the hub's
+# rules on store/postgres/netstore over a PostgreSQL of the test binary's own, ten sites each a
+# SQLite book with its planner behind a cells/uplink, all linked by telemetry/link through a
+# Mosquitto on loopback. Unlike the other sections run alone, scripts/bench.sh network writes
+# its section into docs/BENCHMARKS.md (in place of the one there, or before the scheduler's).
+network_section() {
+  echo "== network: 10,000 orders routed across 10 sites, a site's event to the hub's book"
+  scripts/deps.sh postgresql mosquitto
+  local cmd="go test -run '^\$' -bench 'BenchmarkNetwork' -benchtime 1x -timeout 60m ./book/network/"
+  go test -run '^$' -bench 'BenchmarkNetwork' -benchtime 1x -timeout 60m ./book/network/ | tee "$B/go-network.txt"
+  # nm NAME UNIT: the metric UNIT of benchmark NAME.
+  nm() {
+    awk -v want="$1" -v unit="$2" '
+      { name = $1; sub(/-[0-9]+$/, "", name) }
+      name == want { for (i = 3; i < NF; i++) if ($(i + 1) == unit) { print $i; found = 1 } }
+      END { if (!found) exit 1 }' "$B/go-network.txt" || { echo "bench: no $1 $2 in $B/go-network.txt" >&2; exit 1; }
+  }
+  # f DIGITS VALUE: VALUE with DIGITS decimals.
+  f() { awk -v d="$1" -v v="$2" 'BEGIN { printf "%.*f", d, v }'; }
+  # ratio A B: A / B to two decimals.
+  ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+  local R=BenchmarkNetworkRouting E=BenchmarkNetworkEventDelay
+  local n_rate p_rate n_round p_round n_imp n_acks
+  n_rate=$(nm $R/network orders/s); p_rate=$(nm $R/peer-planners orders/s)
+  n_round=$(nm $R/network round-s); p_round=$(nm $R/peer-planners round-s)
+  n_imp=$(nm $R/network import-s); n_acks=$(nm $R/network acks-s)
+  local e50 e99 q50 q99 bytes events
+  e50=$(nm $E event-p50-ms); e99=$(nm $E event-p99-ms)
+  q50=$(nm $E peer-p50-ms); q99=$(nm $E peer-p99-ms)
+  bytes=$(nm $E msg-bytes); events=$(nm $E events)
+  cat > "$B/network.md" <<MD
+## The network: routing orders across sites, a site's event at the hub
+
+Measured on $(date -u +%Y-%m-%d) at $(git rev-parse --short HEAD) (\`scripts/bench.sh network\`, this section alone or with the rest).
+Command: \`$cmd\`, one run of each (the figures of one run; the peers stand beside them).
+
+The network: the hub's rules (\`book/network\`) on \`store/postgres/netstore\` over a real
+PostgreSQL, ten sites each a real order book (SQLite, synchronous writes) with its planner behind
+a \`cells/uplink\`, the hub and every site linked by \`telemetry/link\` (signed messages, durable
+queues, QoS 1, persistent sessions) through one Mosquitto, all on loopback on the same two cores.
+Each site makes two of the drop's five SKUs, so every SKU is made at four sites and each site is
+asked to promise two fifths of a batch. The sites' planners answer promises (with a 100 ms
+search); their background replanning and the floors are not running.
+
+**Routing 10,000 orders across 10 sites.** The batch (CSV with the customers' places) is imported
+at the hub; one routing round asks every site for its promises in parallel (a request per site
+with the orders it makes, answered through the broker), ranks the sites for each order and stores
+the routes, then sends each site its orders; the time ends when every order is taken into its
+site's book and the hub has applied every acknowledgement (each order is then read back at the
+hub: accepted, at a site that makes it). The peer: the same promises computed by the ten sites'
+planners directly, in parallel, each previewing the orders it makes in its book and planning them
+with its open work (what a site's uplink does for a promise request), with no hub and no broker.
+
+| | orders/s | promise round | import at the hub | routed to acknowledged | total |
+| --- | --- | --- | --- | --- | --- |
+| the network | **$(f 0 "$n_rate")** | $(f 2 "$n_round") s | $(f 2 "$n_imp") s | $(f 2 "$n_acks") s | $(awk -v a="$(nm $R/network ns/op)" 'BEGIN { printf "%.2f", a / 1e9 }') s |
+| peer: the sites' planners directly | $(f 0 "$p_rate") | $(f 2 "$p_round") s | | | $(f 2 "$p_round") s |
+
+Ratio of the peer's rate to the network's: **$(ratio "$p_rate" "$n_rate")x** (the network costs this
+much over the planners' own work); of the promise round to the planners' own:
+**$(ratio "$n_round" "$p_round")x** (the round includes the hub's reads, the requests and answers through
+the broker, the ranking and the one write of every route).
+
+**A site's event at the hub.** An operation is completed at a site (\`Book.Transition\`); the time
+ends when the hub's rules have applied the site's progress report (the site's uplink following its
+event log, the link's durable queue, the broker, the hub's link verifying the signature and the
+sequence, the rules writing the order on PostgreSQL, the receive ledger synced), and the hub's order
+is read back at that version. ${events} operations, one at a time, of orders routed across the ten
+sites. The peer, through the same broker in the same run: a message of the same size as the
+progress reports on the wire (${bytes} bytes, the median seen by a client subscribed to the hub's
+topics) published with QoS 1 by one paho client until another receives it, one at a time.
+
+| | median | p99 |
+| --- | --- | --- |
+| a site's event to the hub's book | **$(f 1 "$e50") ms** | **$(f 1 "$e99") ms** |
+| peer: a ${bytes}-byte message through the broker | $(f 2 "$q50") ms | $(f 2 "$q99") ms |
+| ratio | $(ratio "$e50" "$q50")x | $(ratio "$e99" "$q99")x |
+
+\`\`\`
+$(grep -E '^Benchmark' "$B/go-network.txt")
+\`\`\`
+MD
+}
+
+# write_section FILE TITLE SECTION BEFORE: replaces the section of FILE whose heading is TITLE
+# (up to the next "## " heading) with the file SECTION, or inserts SECTION before the heading
+# BEFORE when FILE has no such section.
+write_section() {
+  awk -v title="$2" -v sect="$3" -v before="$4" '
+    function put(  line) { while ((getline line < sect) > 0) print line; print ""; done = 1 }
+    $0 == title { put(); skip = 1; next }
+    skip && /^## / { skip = 0 }
+    skip { next }
+    !done && $0 == before { put() }
+    { print }' "$1" > "$1.new"
+  grep -qxF "$2" "$1.new" || { echo "bench: $2 not written into $1" >&2; rm -f "$1.new"; exit 1; }
+  mv "$1.new" "$1"
+}
+if [ "$only" = network ]; then
+  network_section
+  write_section docs/BENCHMARKS.md "$(head -1 "$B/network.md")" "$B/network.md" "## Scheduler: Brandimarte mk01-mk10"
+  cat "$B/network.md"
+  exit 0
+fi
+
 echo "== building"
 go build -o "$B/cellforge" ./cmd/cellforge
 go build -o "$B/load" ./cmd/cellforge-load
@@ -579,6 +686,7 @@ repairs_section
 margin_section
 oee_section
 takeover_section
+network_section
 
 # Telemetry against a real Mosquitto and a real InfluxDB 1.8, started by the tests' harness on
 # loopback ports (installed by scripts/deps.sh when missing).
@@ -1285,6 +1393,8 @@ $(cat "$B/margin.md")
 $(cat "$B/oee.md")
 
 $(cat "$B/takeover.md")
+
+$(cat "$B/network.md")
 
 $(cat "$B/sched.md")
 
