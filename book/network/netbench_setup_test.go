@@ -188,6 +188,8 @@ type nbWatch struct {
 	want     int
 	all      chan struct{} // closed once want orders are taken
 	waiters  map[string]chan int64
+	// promised is when the hub last applied a site's promises.
+	promised time.Time
 }
 
 func newNBWatch() *nbWatch { return &nbWatch{waiters: make(map[string]chan int64)} }
@@ -214,6 +216,8 @@ func (w *nbWatch) applied(kind string, body []byte) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	switch kind {
+	case network.KindPromise:
+		w.promised = time.Now()
 	case network.KindAck:
 		var acks network.Acks
 		if json.Unmarshal(body, &acks) != nil {
@@ -392,10 +396,17 @@ func (n *nbNet) waitOnline(b *testing.B) {
 // errNotAccepted is a batch whose orders did not all end accepted at the hub.
 var errNotAccepted = errors.New("orders not accepted")
 
+// nbTimes are the times of a batch imported and routed.
+type nbTimes struct {
+	imp     time.Duration // the import at the hub
+	round   time.Duration // the routing round
+	answers time.Duration // from the round's start until the hub had every site's promises
+	total   time.Duration // from the import's start until every order was acknowledged
+}
+
 // importAndRoute imports orders at the hub, routes them and waits until every one is
-// acknowledged as taken; it returns the time of the import, of the routing round and of the
-// whole.
-func (n *nbNet) importAndRoute(b *testing.B, orders []nbOrder) (imp, round, total time.Duration) {
+// acknowledged as taken.
+func (n *nbNet) importAndRoute(b *testing.B, orders []nbOrder) nbTimes {
 	b.Helper()
 	ctx := context.Background()
 	all := n.watch.expect(len(orders))
@@ -405,13 +416,17 @@ func (n *nbNet) importAndRoute(b *testing.B, orders []nbOrder) (imp, round, tota
 	if err != nil {
 		b.Fatalf("importing %d orders at the hub: %v", len(orders), err)
 	}
-	imp = time.Since(start)
+	var t nbTimes
+	t.imp = time.Since(start)
 	if res.Created != len(orders) {
 		b.Fatalf("the hub created %d orders of %d", res.Created, len(orders))
 	}
 	r0 := time.Now()
 	routed, err := n.rules.RouteWaiting(ctx)
-	round = time.Since(r0)
+	t.round = time.Since(r0)
+	n.watch.mu.Lock()
+	t.answers = n.watch.promised.Sub(r0)
+	n.watch.mu.Unlock()
 	if err != nil || routed != len(orders) {
 		b.Fatalf("routing %d orders: %d routed, %v", len(orders), routed, err)
 	}
@@ -423,11 +438,11 @@ func (n *nbNet) importAndRoute(b *testing.B, orders []nbOrder) (imp, round, tota
 		defer n.watch.mu.Unlock()
 		b.Fatalf("%d of %d orders taken after 10 minutes; declined: %v", n.watch.taken, len(orders), n.watch.declined)
 	}
-	total = time.Since(start)
+	t.total = time.Since(start)
 	if err := n.checkAccepted(ctx, orders); err != nil {
 		b.Fatal(err)
 	}
-	return imp, round, total
+	return t
 }
 
 // checkAccepted reads every order of the batch at the hub: each must be accepted at a site that
