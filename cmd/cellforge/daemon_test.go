@@ -70,7 +70,13 @@ var servingLine = regexp.MustCompile(`on (http://\S+)`)
 // extra flags follow the others.
 func startDaemon(t testing.TB, config, data string, extra ...string) *daemon {
 	t.Helper()
-	args := append([]string{"serve", "--config", config, "--data", data, "--listen", "127.0.0.1:0"}, extra...)
+	return startCommand(t, append([]string{"serve", "--config", config, "--data", data, "--listen", "127.0.0.1:0"}, extra...)...)
+}
+
+// startCommand starts cellforge with args, a command that prints the address it serves on as
+// its first line (serve, hub), and waits until it does.
+func startCommand(t testing.TB, args ...string) *daemon {
+	t.Helper()
 	cmd := exec.Command(binary(t), args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -98,13 +104,13 @@ func startDaemon(t testing.TB, config, data string, extra ...string) *daemon {
 	case line := <-lines:
 		m := servingLine.FindStringSubmatch(line)
 		if m == nil {
-			t.Fatalf("unexpected first line from serve: %q", line)
+			t.Fatalf("unexpected first line from %s: %q", args[0], line)
 		}
 		d.url = m[1]
 	case err := <-d.done:
-		t.Fatalf("serve exited before serving: %v\n%s", err, d.stderr)
+		t.Fatalf("%s exited before serving: %v\n%s", args[0], err, d.stderr)
 	case <-time.After(60 * time.Second):
-		t.Fatalf("serve did not start in time\n%s", d.stderr)
+		t.Fatalf("%s did not start in time\n%s", args[0], d.stderr)
 	}
 	return d
 }

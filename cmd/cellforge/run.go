@@ -32,6 +32,8 @@ var errUsage = errors.New("usage")
 func commands() map[string]command {
 	return map[string]command{
 		"serve":      {"run the daemon: the order book, its API and the factory", serve},
+		"hub":        {"run the hub of a network of sites: its order book, its links to the sites, its API", hub},
+		"network":    {"network tools: 'network keygen FILE' makes a hub's or a site's key and prints its public key", networkCmd},
 		"import":     {"send an order batch (CSV or JSON) to a running daemon", importBatch},
 		"migrate":    {"copy a SQLite book into PostgreSQL and check the copy", migrateBook},
 		"bridge":     {"carry telemetry from an MQTT broker into InfluxDB (for a central site)", runBridge},

@@ -110,11 +110,7 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 	if err := b.Load(ctx); err != nil {
 		return err
 	}
-	reg := prometheus.NewRegistry()
-	if err := api.RegisterRuntime(reg); err != nil {
-		return err
-	}
-	devices, err := health.NewMetrics(reg)
+	reg, devices, err := newRegistry()
 	if err != nil {
 		return err
 	}
@@ -158,11 +154,27 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 	if err := tel.prime(ctx); err != nil {
 		return err
 	}
+	site, err := openSiteNetwork(factory, f.dataDir, b, plan, logger)
+	if err != nil {
+		return err
+	}
+	defer site.close(logger)
 	fmt.Fprintf(e.stdout, "cellforge %s serving %q on http://%s\n", versionString(), factory.Site, ln.Addr())
 	logger.Info("serving", "site", factory.Site, "addr", ln.Addr().String(), "config", f.configPath, "data", f.dataDir)
 
 	// The parts stop in this order: first what takes input (requests, and with the pages their
-	// live streams; the planner), then the floor, then the telemetry that measures it.
+	// live streams; the planner), then the floor, then the network's uplink and link (the last
+	// progress reported and published), then the telemetry that measures it.
+	input := inputParts(srv, ln, pages, plan, fl, b, st, logger)
+	stages := append([][]part{input, {{name: "floor", run: fl.Run, bound: floorStopBound(factory)}}}, site.stages()...)
+	return runParts(ctx, logger, stopReport, append(stages, tel.stages()...)...)
+}
+
+// inputParts are the parts of the daemon that take input: requests, and with the pages their
+// live streams; the housekeeping, the other daemons' writes heard, the OEE kept warm; the
+// planner when it is on.
+func inputParts(srv *api.Server, ln net.Listener, pages *web.Pages, plan *planner.Planner, fl *floor, b *book.Book,
+	st daemonStore, logger *slog.Logger) []part {
 	input := []part{
 		{name: "http", run: func(ctx context.Context) error { return srv.Serve(ctx, ln) }, bound: httpStopBound},
 		{name: "pages", run: pages.Run, bound: quickStopBound},
@@ -173,8 +185,21 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 	if plan != nil {
 		input = append(input, part{name: "planner", run: plan.Run, bound: planStopBound})
 	}
-	stages := append([][]part{input, {{name: "floor", run: fl.Run, bound: floorStopBound(factory)}}}, tel.stages()...)
-	return runParts(ctx, logger, stopReport, stages...)
+	return input
+}
+
+// newRegistry returns the daemon's metrics registry with the runtime's metrics and the
+// devices' health in it.
+func newRegistry() (*prometheus.Registry, *health.Metrics, error) {
+	reg := prometheus.NewRegistry()
+	if err := api.RegisterRuntime(reg); err != nil {
+		return nil, nil, err
+	}
+	devices, err := health.NewMetrics(reg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return reg, devices, nil
 }
 
 // openData opens what the daemon keeps: the data directory, the signing keys in it, and the
