@@ -27,21 +27,21 @@ const linkStopBound = 10*time.Second + quickStopBound
 // its public key logged so that it can be written in the other end's file). The directory of
 // the file is created when missing.
 func networkKey(file string, logger *slog.Logger) (ed25519.PrivateKey, error) {
+	msg := "network key"
 	if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
 		if err := os.MkdirAll(filepath.Dir(file), 0o750); err != nil {
 			return nil, fmt.Errorf("creating the directory of the network key: %w", err)
 		}
-		pub, err := link.GenerateKey(file)
-		if err != nil {
+		if _, err := link.GenerateKey(file); err != nil {
 			return nil, fmt.Errorf("making the network key: %w", err)
 		}
-		logger.Info("made a new network key: give its public key to the other end", "file", file, "public_key", link.FormatPublicKey(pub))
+		msg = "made a new network key: give its public key to the other end"
 	}
 	key, err := link.LoadKey(file)
 	if err != nil {
 		return nil, err
 	}
-	logger.Info("network key", "file", file, "public_key", link.FormatPublicKey(key.Public().(ed25519.PublicKey)))
+	logger.Info(msg, "file", file, "public_key", link.FormatPublicKey(key.Public().(ed25519.PublicKey)))
 	return key, nil
 }
 

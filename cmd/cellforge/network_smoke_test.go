@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -95,7 +96,8 @@ func (fx *netFixture) copyKey(t *testing.T, name string) string {
 	return fx.write(t, name+".key", string(raw))
 }
 
-// hubFile writes testdata/net/hub.yaml with the fixture's database, broker and hub key.
+// hubFile writes testdata/net/hub.yaml with the fixture's database and broker, and without its
+// key line: the hub makes its key in its data directory at its first start.
 func (fx *netFixture) hubFile(t *testing.T) string {
 	t.Helper()
 	raw, err := os.ReadFile("testdata/net/hub.yaml")
@@ -106,27 +108,31 @@ func (fx *netFixture) hubFile(t *testing.T) string {
 	for _, r := range []struct{ key, value string }{
 		{"store", fmt.Sprintf(`{postgres: %q}`, fx.pg)},
 		{"broker", fx.brokerLine("hub")},
-		{"key", fmt.Sprintf("%q", fx.copyKey(t, "hub"))},
+		{"key", ""},
 	} {
-		re := regexp.MustCompile(`(?m)^` + r.key + `: .*$`)
+		re := regexp.MustCompile(`(?m)^` + r.key + `: .*\n`)
 		if !re.MatchString(s) {
 			t.Fatalf("testdata/net/hub.yaml has no %s line", r.key)
 		}
-		s = re.ReplaceAllLiteralString(s, r.key+": "+r.value)
+		line := ""
+		if r.value != "" {
+			line = r.key + ": " + r.value + "\n"
+		}
+		s = re.ReplaceAllLiteralString(s, line)
 	}
 	return fx.write(t, "hub.yaml", s)
 }
 
 // siteFile writes testdata/net/<site>.yaml with a network section for the fixture's broker, the
 // site's test key and the hub's public key.
-func (fx *netFixture) siteFile(t *testing.T, site string) string {
+func (fx *netFixture) siteFile(t *testing.T, site string, hubKey ed25519.PublicKey) string {
 	t.Helper()
 	raw, err := os.ReadFile("testdata/net/" + site + ".yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	section := fmt.Sprintf("network:\n  broker: %s\n  key: %q\n  hub_key: %q\n",
-		fx.brokerLine(site), fx.copyKey(t, site), link.FormatPublicKey(netTestKey(t, "hub")))
+		fx.brokerLine(site), fx.copyKey(t, site), link.FormatPublicKey(hubKey))
 	return fx.write(t, site+".yaml", string(raw)+section)
 }
 
@@ -141,8 +147,10 @@ func TestNetworkHubAndSite(t *testing.T) {
 		t.Skip("runs a hub, a site daemon, Mosquitto and PostgreSQL")
 	}
 	fx := newNetFixture(t)
-	hub := startCommand(t, "hub", "--config", fx.hubFile(t), "--data", filepath.Join(fx.dir, "hub-data"), "--listen", "127.0.0.1:0")
-	site := startDaemon(t, fx.siteFile(t, "porto"), filepath.Join(fx.dir, "porto-data"), "--sim-speed", netSimSpeed)
+	hubData := filepath.Join(fx.dir, "hub-data")
+	hub := startCommand(t, "hub", "--config", fx.hubFile(t), "--data", hubData, "--listen", "127.0.0.1:0")
+	hubKey := madeHubKey(t, hub, hubData)
+	site := startDaemon(t, fx.siteFile(t, "porto", hubKey), filepath.Join(fx.dir, "porto-data"), "--sim-speed", netSimSpeed)
 	site.reader = netSites[0].planner
 
 	st, err := netstore.Open(context.Background(), fx.pg)
@@ -178,6 +186,43 @@ func TestNetworkHubAndSite(t *testing.T) {
 	orders, err := hubOrders(st)
 	if err != nil || len(orders) != len(want) || !allDoneAt(orders, "porto", want) {
 		t.Errorf("the hub's orders changed after lisbon's forged messages (%v): %+v", err, orders)
+	}
+	stopNetDaemon(t, site, "serve")
+	stopNetDaemon(t, hub, "hub")
+}
+
+// madeHubKey returns the public key of the key the hub made in its data directory at its first
+// start, and checks that the hub logged it.
+func madeHubKey(t *testing.T, hub *daemon, data string) ed25519.PublicKey {
+	t.Helper()
+	key, err := link.LoadKey(filepath.Join(data, configs.DefaultKeyFile))
+	if err != nil {
+		t.Fatalf("the hub's key made at its first start: %v", err)
+	}
+	pub := key.Public().(ed25519.PublicKey)
+	if logged := link.FormatPublicKey(pub); !strings.Contains(hub.logs(), "made a new network key") || !strings.Contains(hub.logs(), logged) {
+		t.Errorf("the hub did not log the key it made (%s):\n%s", logged, tail(hub.logs(), 2000))
+	}
+	return pub
+}
+
+// stopNetDaemon sends d SIGTERM and waits until it exits 0, every part stopped.
+func stopNetDaemon(t *testing.T, d *daemon, name string) {
+	t.Helper()
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-d.done:
+		d.done <- nil
+		if err != nil {
+			t.Fatalf("%s exited with %v after SIGTERM\n%s", name, err, tail(d.logs(), 4000))
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("%s did not stop on SIGTERM\n%s", name, tail(d.logs(), 4000))
+	}
+	if logs := d.logs(); !strings.Contains(logs, "msg=stopped") || strings.Contains(logs, "did not stop within its bound") {
+		t.Errorf("%s did not stop every part within its bound:\n%s", name, tail(logs, 4000))
 	}
 }
 
