@@ -125,23 +125,16 @@ func openHub(ctx context.Context, cfg *configs.Hub, dataDir string, st network.S
 		return nil, nil, err
 	}
 	peers := make(map[string]ed25519.PublicKey, len(cfg.Sites))
-	sites := make([]network.Site, 0, len(cfg.Sites))
 	for _, s := range cfg.Sites {
 		peers[s.ID] = s.Key
-		sites = append(sites, network.Site{ID: s.ID, Name: s.Name, Location: network.Point{Lat: s.Location.Lat, Lon: s.Location.Lon}})
 	}
 	lk, err := openLink(network.Hub, key, peers, cfg.Broker, dataDir, logger)
 	if err != nil {
 		return nil, nil, err
 	}
-	drops := make(map[string]network.Drop, len(cfg.Drops))
-	for _, d := range cfg.Drops {
-		drops[d.ID] = network.Drop{ID: d.ID, Date: d.Date, SKUs: d.SKUs}
-	}
-	rules := network.New(network.Config{
-		Drops: drops, AckTimeout: cfg.AckTimeout, PromiseTimeout: cfg.PromiseTimeout, OnlineWithin: cfg.OnlineWithin,
-		Logger: logger.With("component", "hub"),
-	}, st, lk)
+	rcfg, sites := network.FromHub(cfg)
+	rcfg.Logger = logger.With("component", "hub")
+	rules := network.New(rcfg, st, lk)
 	if err := rules.SyncSites(ctx, sites); err != nil {
 		lk.Close()
 		return nil, nil, fmt.Errorf("storing the hub file's sites: %w", err)

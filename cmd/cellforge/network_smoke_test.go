@@ -239,7 +239,8 @@ func importAtHub(t *testing.T, fx *netFixture, st network.Store, n int) map[stri
 		t.Fatal(err)
 	}
 	d := cfg.Drops[0]
-	rules := network.New(network.Config{Drops: map[string]network.Drop{d.ID: {ID: d.ID, Date: d.Date, SKUs: d.SKUs}}}, st, noSends{t})
+	rcfg, _ := network.FromHub(cfg)
+	rules := network.New(rcfg, st, noSends{t})
 	var csv strings.Builder
 	csv.WriteString("order_id,sku,quantity,lat,lon\n")
 	want := make(map[string]int, n)
