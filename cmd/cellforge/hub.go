@@ -63,6 +63,27 @@ func loadHubConfig(path string) (*configs.Hub, error) {
 	return h, nil
 }
 
+// refuseHubDemoTokens refuses a hub file with a token written in clear (a demo credential)
+// anywhere but on a loopback address, as serve refuses a factory's.
+func refuseHubDemoTokens(ctx context.Context, cfg *configs.Hub, f hubFlags) error {
+	clear := ""
+	for _, t := range cfg.Tokens {
+		if t.Token != "" {
+			clear = t.Name
+			break
+		}
+	}
+	if clear == "" {
+		return nil
+	}
+	loopback, err := isLoopback(ctx, f.listen)
+	if err != nil || loopback {
+		return err
+	}
+	return fmt.Errorf("refusing to listen on %s: %s has the token %q written in clear (a demo credential); "+
+		"replace it with its sha256 (see 'cellforge hash --token') or listen on a loopback address", f.listen, f.configPath, clear)
+}
+
 // hub runs the hub of a network of sites: the network's order book on PostgreSQL, the rules
 // that route its orders, the link to the sites and the HTTP API, until ctx ends; then it stops
 // them in stages (the API, the rules, the link), and closes the book.
@@ -74,6 +95,9 @@ func hub(ctx context.Context, args []string, e *env) error {
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: f.level}))
 	cfg, err := loadHubConfig(f.configPath)
 	if err != nil {
+		return err
+	}
+	if err := refuseHubDemoTokens(ctx, cfg, f); err != nil {
 		return err
 	}
 	_, unlock, err := claimDataDir(f.dataDir)

@@ -70,6 +70,7 @@ func TestHubRefusesBadStarts(t *testing.T) {
 		{"a missing hub file", []string{"--config", "testdata/absent-hub.yaml"}, "no such file"},
 		{"a store that is not PostgreSQL", []string{"--config", "testdata/net/hub.yaml", "--store", "sqlite"}, `--store "sqlite": want a postgres:// URL`},
 		{"a data directory another daemon holds", []string{"--config", "testdata/net/hub.yaml", "--data", locked}, "another daemon runs on it"},
+		{"a token in clear on every interface", []string{"--config", "testdata/net/hub.yaml", "--listen", "0.0.0.0:0"}, `refusing to listen on 0.0.0.0:0: testdata/net/hub.yaml has the token "planner" written in clear`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
