@@ -129,7 +129,10 @@ func hub(ctx context.Context, args []string, e *env) error {
 		return fmt.Errorf("listening: %w", err)
 	}
 	defer ln.Close()
-	srv := newHubServer(lk)
+	srv, err := newHubServer(cfg, rules, lk, logger)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(e.stdout, "cellforge %s hub %q serving on http://%s\n", versionString(), cfg.Name, ln.Addr())
 	logger.Info("hub serving", "network", cfg.Name, "addr", ln.Addr().String(), "config", f.configPath, "data", f.dataDir, "sites", len(cfg.Sites))
 	// What takes input stops first (requests), then the rules' timers, then the link, which

@@ -22,7 +22,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cellforge/cellforge/book/intake"
 	"github.com/cellforge/cellforge/book/network"
 	"github.com/cellforge/cellforge/configs"
 	"github.com/cellforge/cellforge/store/postgres/netstore"
@@ -138,7 +137,7 @@ func (fx *netFixture) siteFile(t *testing.T, site string, hubKey ed25519.PublicK
 
 // TestNetworkHubAndSite runs the hub and the site porto as daemons of the built binary, joined
 // by a real Mosquitto over TLS (a user each, the ACL giving porto only its two topics), the hub's
-// book on a real PostgreSQL: 10 orders imported at the hub are routed to porto, made on its
+// book on a real PostgreSQL: 10 orders imported through the hub's API are routed to porto, made on its
 // simulated floor and reported done at the hub. Then a site with a key the hub does not know
 // for it speaks as lisbon: its messages are refused as badly signed, and the hub's book is
 // unchanged.
@@ -153,6 +152,10 @@ func TestNetworkHubAndSite(t *testing.T) {
 	site := startDaemon(t, fx.siteFile(t, "porto", hubKey), filepath.Join(fx.dir, "porto-data"), "--sim-speed", netSimSpeed)
 	site.reader = netSites[0].planner
 
+	var health struct{ Status string }
+	if code, err := request(context.Background(), http.MethodGet, hub.url+"/healthz", "", "", nil, &health); err != nil || code != http.StatusOK || health.Status != "ok" {
+		t.Fatalf("GET /healthz of the hub: %d %+v, %v", code, health, err)
+	}
 	st, err := netstore.Open(context.Background(), fx.pg)
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +166,7 @@ func TestNetworkHubAndSite(t *testing.T) {
 		return ok && !s.LastWord.IsZero() && len(s.Makes["net-drop"]) == 3, err
 	})
 
-	want := importAtHub(t, fx, st, 10)
+	want := importAtHub(t, hub, 10)
 	waitNet(t, hub, site, "the 10 orders done at the hub", func() (bool, error) {
 		orders, err := hubOrders(st)
 		return len(orders) == len(want) && allDoneAt(orders, "porto", want), err
@@ -226,47 +229,29 @@ func stopNetDaemon(t *testing.T, d *daemon, name string) {
 	}
 }
 
-// importAtHub imports n orders of net-drop into the hub's book, with the rules of the hub's own
-// file, and returns their quantities by order id. The hub daemon routes them on its next round.
-func importAtHub(t *testing.T, fx *netFixture, st network.Store, n int) map[string]int {
+// hubPlanner is the planner's token of testdata/net/hub.yaml.
+const hubPlanner = "hub-planner-token-000001"
+
+// importAtHub sends a CSV batch of n orders of net-drop, each with its customer's place near
+// Porto, to the hub's API as its planner, and returns their quantities by order id. The hub
+// routes them on its next round.
+func importAtHub(t *testing.T, hub *daemon, n int) map[string]int {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/net/hub.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := configs.ParseHub("testdata/net/hub.yaml", raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := cfg.Drops[0]
-	rcfg, _ := network.FromHub(cfg)
-	rules := network.New(rcfg, st, noSends{t})
+	skus := netSites[0].skus
 	var csv strings.Builder
 	csv.WriteString("order_id,sku,quantity,lat,lon\n")
 	want := make(map[string]int, n)
 	for i := range n {
 		id := fmt.Sprintf("hub-%03d", i)
 		want[id] = 1 + i%2
-		fmt.Fprintf(&csv, "%s,%s,%d,41.%d,-8.6\n", id, d.SKUs[i%len(d.SKUs)], want[id], 100+i)
+		fmt.Fprintf(&csv, "%s,%s,%d,41.%d,-8.6\n", id, skus[i%len(skus)], want[id], 100+i)
 	}
-	rows, err := intake.NewCSV(strings.NewReader(csv.String()), intake.WithLocation())
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := rules.Import(context.Background(), network.ImportRequest{Drop: d.ID, Rows: rows, Actor: "test"})
-	if err != nil || res.Created != n {
-		t.Fatalf("importing %d orders at the hub: %+v, %v", n, res, err)
+	var res network.ImportResult
+	code, err := request(context.Background(), http.MethodPost, hub.url+"/api/v1/network/drops/net-drop/orders", hubPlanner, "text/csv", []byte(csv.String()), &res)
+	if err != nil || code != http.StatusCreated || res.Created != n {
+		t.Fatalf("importing %d orders at the hub: %d %+v, %v\n%s", n, code, res, err, tail(hub.logs(), 2000))
 	}
 	return want
-}
-
-// noSends is the links of the test's importer, which sends nothing: an import stores orders
-// that the hub daemon routes.
-type noSends struct{ t *testing.T }
-
-func (n noSends) Send(to, kind string, _ any) error {
-	n.t.Errorf("the importer sent a %s to %s", kind, to)
-	return fmt.Errorf("the test's importer sends nothing")
 }
 
 // speakWithWrongKey runs a link as lisbon, through lisbon's broker user, with a key of its own
@@ -337,13 +322,14 @@ func allDoneAt(orders []network.Order, site string, want map[string]int) bool {
 	return true
 }
 
-// hubHealthOf reads the hub's /healthz.
-func hubHealthOf(t *testing.T, hub *daemon) hubHealth {
+// hubHealthOf reads the hub's /healthz/link, the state of its link to the sites, which must be
+// connected.
+func hubHealthOf(t *testing.T, hub *daemon) linkStatus {
 	t.Helper()
-	var h hubHealth
-	code, err := request(context.Background(), http.MethodGet, hub.url+"/healthz", "", "", nil, &h)
-	if err != nil || code != http.StatusOK {
-		t.Fatalf("GET /healthz of the hub: %d, %v", code, err)
+	var h linkStatus
+	code, err := request(context.Background(), http.MethodGet, hub.url+"/healthz/link", "", "", nil, &h)
+	if err != nil || code != http.StatusOK || h.Status != "ok" || !h.Link.Connected {
+		t.Fatalf("GET /healthz/link of the hub: %d %+v, %v", code, h, err)
 	}
 	return h
 }
