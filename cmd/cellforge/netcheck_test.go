@@ -172,6 +172,7 @@ func TestNetChecks(t *testing.T) {
 			t.Errorf("%s: a good route is refused: %v", g.name, bad)
 		}
 	}
+	checkRankedByTheHub(t, want, time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC))
 	wrong := []struct {
 		name  string
 		group string
@@ -229,6 +230,33 @@ func checkEnds(t *testing.T) {
 		c.o(&o)
 		if bad := checkAtTheEnd(o, c.at); len(bad) == 0 {
 			t.Errorf("%s: not caught", name)
+		}
+	}
+}
+
+// checkRankedByTheHub ranks every order of the batch with the hub's own Rank, given the loads
+// and promises TestNetwork sets up (porto loaded for 48 hours and promising after them, lisbon
+// and madrid a few hours of work; madrid excluded for the coaster), and checks that each
+// passes checkFirstRoute: the expectation is the hub's rules, not only geometry.
+func checkRankedByTheHub(t *testing.T, want map[string]netExpected, imported time.Time) {
+	t.Helper()
+	for id, e := range want {
+		o := network.Order{OrderID: id, SKU: e.sku, Quantity: e.units, Due: e.due, Location: e.place}
+		var cands []network.Candidate
+		for site, p := range netPlaces {
+			c := network.Candidate{Site: site, Location: p, LoadHours: 2, Promise: imported.Add(4 * time.Hour)}
+			if site == "porto" {
+				c.LoadHours, c.Promise = float64(2*netPreloadUnits)/60, imported.Add(40*time.Hour)
+			}
+			if !strings.Contains(strings.Join(netMakes[site], " "), e.sku) {
+				c = network.Candidate{Site: site, Location: p, Excluded: "it does not make " + e.sku}
+			}
+			cands = append(cands, c)
+		}
+		ranking, why := network.Rank(o, cands)
+		route := network.Route{OrderID: id, N: 1, Site: ranking[0].Site, Cause: "new", Why: why, Ranking: ranking}
+		if bad := checkFirstRoute(e, o, []network.Route{route}); len(bad) > 0 {
+			t.Errorf("order %s (%s) as the hub ranks it: %v", id, e.group.name, bad)
 		}
 	}
 }
