@@ -25,7 +25,7 @@ const netCutAge = 45
 func (n *netNetwork) cutMadrid(t *testing.T, want map[string]netExpected) {
 	t.Helper()
 	var before int
-	poll(t, netDeadline, "madrid making its share of the batch", n.logs, func() bool {
+	n.wait(t, "madrid making its share of the batch", func() bool {
 		units, done := n.siteUnits(t, "madrid", want)
 		before = units
 		return units > 0 && !done
@@ -54,11 +54,11 @@ func (n *netNetwork) cutMadrid(t *testing.T, want map[string]netExpected) {
 	if len(ages) < 2 || ages[len(ages)-1] < netCutAge || ages[len(ages)-1] <= ages[0] {
 		t.Errorf("the hub showed madrid's last word %v seconds old during the cut; want it growing past %d", ages, netCutAge)
 	}
-	poll(t, netDeadline, "madrid heard from again at the hub", n.logs, func() bool {
+	n.wait(t, "madrid heard from again at the hub", func() bool {
 		s, ok := n.hubSites()["madrid"]
 		return ok && s.Online && s.AgeS != nil && *s.AgeS < netCutAge
 	})
-	poll(t, netDeadline, "madrid's progress of the cut at the hub", n.logs, func() bool {
+	n.wait(t, "madrid's progress of the cut at the hub", func() bool {
 		orders := n.hubOrders()
 		return orders != nil && hubMade(orders, "madrid") >= after
 	})
@@ -87,13 +87,14 @@ func (n *netNetwork) killHub(t *testing.T) {
 func (n *netNetwork) waitAllDone(t *testing.T, want map[string]netExpected) {
 	t.Helper()
 	var orders map[string]network.Order
-	poll(t, netDeadline, "every order of the batch done at the hub", func() string {
+	summary := func() string {
 		states := map[string]int{}
 		for _, o := range orders {
 			states[o.Site+" "+string(o.State)]++
 		}
-		return netJSON(states) + "\n" + n.logs()
-	}, func() bool {
+		return "orders by site and state at the hub: " + netJSON(states)
+	}
+	n.wait(t, "every order of the batch done at the hub", func() bool {
 		if orders = n.hubOrders(); orders == nil {
 			return false
 		}
@@ -103,7 +104,7 @@ func (n *netNetwork) waitAllDone(t *testing.T, want map[string]netExpected) {
 			}
 		}
 		return true
-	})
+	}, summary)
 }
 
 // checkBooksAgree checks every order of the batch in the hub's book against the sites' books:

@@ -55,6 +55,26 @@ func (n *netNetwork) logs() string {
 	return b.String()
 }
 
+// wait polls cond every netPollEvery until it holds, or fails the test after netDeadline with
+// what more says, if given, and the daemons' logs. The pause between polls spares the busy
+// machine the daemons share.
+func (n *netNetwork) wait(t *testing.T, what string, cond func() bool, more ...func() string) {
+	t.Helper()
+	deadline := time.Now().Add(netDeadline)
+	for !cond() {
+		if time.Now().After(deadline) {
+			for _, m := range more {
+				what += "\n" + m()
+			}
+			t.Fatalf("timed out after %s waiting for %s\n%s", netDeadline, what, n.logs())
+		}
+		time.Sleep(netPollEvery)
+	}
+}
+
+// netPollEvery is the pause between two polls of TestNetwork.
+const netPollEvery = 250 * time.Millisecond
+
 // hubSites returns the sites as the hub's API lists them, by id; nil when the hub does not
 // answer (it is being started again).
 func (n *netNetwork) hubSites() map[string]netLastWord {
@@ -74,7 +94,7 @@ func (n *netNetwork) hubSites() map[string]netLastWord {
 // waitOnline waits until the hub has heard from every site within its online_within.
 func (n *netNetwork) waitOnline(t *testing.T, when string) {
 	t.Helper()
-	poll(t, netDeadline, "every site online at the hub "+when, n.logs, func() bool {
+	n.wait(t, "every site online at the hub "+when, func() bool {
 		sites := n.hubSites()
 		for _, s := range netSites {
 			if !sites[s.id].Online {
@@ -96,7 +116,7 @@ func (n *netNetwork) preloadPorto(t *testing.T) {
 		fmt.Fprintf(&csv, "porto-local-%d,%s,%d\n", i+1, netPreloadSKU, netPreloadUnits)
 	}
 	importNetBatch(t, porto, netSites[0], csv.String(), "porto-preload", http.StatusCreated)
-	poll(t, netDeadline, "porto's looms weaving its preload", n.logs, func() bool {
+	n.wait(t, "porto's looms weaving its preload", func() bool {
 		running := 0
 		for _, wo := range listWorkOrders(t, porto) {
 			if !strings.HasPrefix(wo.OrderID, "porto-local-") {
@@ -153,7 +173,7 @@ func (n *netNetwork) hubOrders() map[string]network.Order {
 // one's first route against the expectation.
 func (n *netNetwork) checkFirstRoutes(t *testing.T, want map[string]netExpected) {
 	t.Helper()
-	poll(t, netDeadline, "every order of the batch routed", n.logs, func() bool {
+	n.wait(t, "every order of the batch routed", func() bool {
 		orders := n.hubOrders()
 		for id := range want {
 			if o, ok := orders[id]; !ok || o.State == network.Waiting {
