@@ -33,10 +33,17 @@ func (n *netNetwork) cutMadrid(t *testing.T, want map[string]netExpected) {
 	n.proxies["madrid"].Cut()
 	cutAt, after, killed := time.Now(), before, false
 	var ages []int64
+	others := map[string]int64{} // the oldest last word of each other site during the cut
 	for time.Since(cutAt) < netCut {
 		after, _ = n.siteUnits(t, "madrid", want)
-		if s, ok := n.hubSites()["madrid"]; ok && s.AgeS != nil {
-			ages = append(ages, *s.AgeS)
+		for id, s := range n.hubSites() {
+			switch {
+			case s.AgeS == nil:
+			case id == "madrid":
+				ages = append(ages, *s.AgeS)
+			default:
+				others[id] = max(others[id], *s.AgeS)
+			}
 		}
 		if !killed && time.Since(cutAt) > netCut/3 {
 			n.killHub(t)
@@ -53,6 +60,11 @@ func (n *netNetwork) cutMadrid(t *testing.T, want map[string]netExpected) {
 	}
 	if len(ages) < 2 || ages[len(ages)-1] < netCutAge || ages[len(ages)-1] <= ages[0] {
 		t.Errorf("the hub showed madrid's last word %v seconds old during the cut; want it growing past %d", ages, netCutAge)
+	}
+	for id, age := range others {
+		if age >= netCutAge {
+			t.Errorf("the hub showed %s's last word %d s old while only madrid was cut off", id, age)
+		}
 	}
 	n.wait(t, "madrid heard from again at the hub", func() bool {
 		s, ok := n.hubSites()["madrid"]
