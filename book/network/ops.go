@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -17,16 +18,10 @@ func (h *Rules) Expire(ctx context.Context) (int, error) {
 		if err != nil {
 			return fmt.Errorf("reading the routed orders overdue: %w", err)
 		}
-		for _, o := range overdue {
-			if o.State != Routed || !o.AckBy.Before(now) {
-				continue
-			}
-			cause := fmt.Sprintf("%s: not acknowledged by %s", causeTimeout, o.AckBy.UTC().Format(time.RFC3339))
-			if err := h.unroute(tx, out, &o, now, cause, true); err != nil {
-				return err
-			}
-		}
-		return nil
+		overdue = slices.DeleteFunc(overdue, func(o Order) bool { return o.State != Routed || !o.AckBy.Before(now) })
+		return h.unrouteAll(tx, out, overdue, now, func(o Order) string {
+			return fmt.Sprintf("%s: not acknowledged by %s", causeTimeout, o.AckBy.UTC().Format(time.RFC3339))
+		}, true)
 	})
 	if err != nil {
 		return 0, err
@@ -122,14 +117,9 @@ func (h *Rules) MarkGone(ctx context.Context, site, actor string) (rerouted int,
 		if err != nil {
 			return fmt.Errorf("reading the orders of site %q: %w", site, err)
 		}
-		for _, o := range orders {
-			if o.Site == site && o.State.Moveable() {
-				if err := h.unroute(tx, out, &o, now, causeGone+" (marked by "+actor+")", true); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+		orders = slices.DeleteFunc(orders, func(o Order) bool { return o.Site != site || !o.State.Moveable() })
+		cause := causeGone + " (marked by " + actor + ")"
+		return h.unrouteAll(tx, out, orders, now, func(Order) string { return cause }, true)
 	})
 	if err != nil {
 		return 0, err

@@ -143,17 +143,41 @@ func ackRefusal(o Order, known bool, from string, a Ack) error {
 // unroute ends an order's current route for cause and puts the order back to wait for routing;
 // withdraw sends its site a Withdraw.
 func (h *Rules) unroute(tx Tx, out *outbox, o *Order, now time.Time, cause string, withdraw bool) error {
-	if err := tx.EndRoute(o.OrderID, o.Route, now, cause); err != nil {
-		return fmt.Errorf("ending route %d of order %q: %w", o.Route, o.OrderID, err)
+	end := unrouted(out, o, now, cause, withdraw)
+	if err := tx.EndRoute(end.OrderID, end.N, end.At, end.Cause); err != nil {
+		return fmt.Errorf("ending route %d of order %q: %w", end.N, end.OrderID, err)
 	}
+	if err := tx.UpdateOrder(*o); err != nil {
+		return fmt.Errorf("putting order %q back to wait: %w", o.OrderID, err)
+	}
+	return nil
+}
+
+// unrouteAll puts orders back to wait as unroute does each, each's route ended for causeOf(it),
+// with a batch write of the routes' ends and one of the orders.
+func (h *Rules) unrouteAll(tx Tx, out *outbox, orders []Order, now time.Time, causeOf func(Order) string, withdraw bool) error {
+	ends := make([]RouteEnd, len(orders))
+	for i := range orders {
+		ends[i] = unrouted(out, &orders[i], now, causeOf(orders[i]), withdraw)
+	}
+	if err := tx.EndRoutes(ends); err != nil {
+		return fmt.Errorf("ending the routes of %d orders: %w", len(ends), err)
+	}
+	if err := tx.UpdateOrders(orders); err != nil {
+		return fmt.Errorf("putting %d orders back to wait: %w", len(orders), err)
+	}
+	return nil
+}
+
+// unrouted puts o back to wait and out's rerouting, with a Withdraw to its site when withdraw;
+// it returns the end of o's route for cause, for the caller to write with o.
+func unrouted(out *outbox, o *Order, now time.Time, cause string, withdraw bool) RouteEnd {
+	end := RouteEnd{OrderID: o.OrderID, N: o.Route, At: now, Cause: cause}
 	if withdraw {
 		out.withdraw(o.Site, o.OrderID, o.Route, cause)
 	}
 	o.State, o.Site, o.AckBy, o.Promise, o.UpdatedAt = Waiting, "", time.Time{}, time.Time{}, now
 	o.Made, o.Good, o.Version = 0, 0, 0
-	if err := tx.UpdateOrder(*o); err != nil {
-		return fmt.Errorf("putting order %q back to wait: %w", o.OrderID, err)
-	}
 	out.reroute = append(out.reroute, o.OrderID)
-	return nil
+	return end
 }

@@ -265,6 +265,8 @@ func (h *Rules) commitRoutes(ctx context.Context, decisions []decision, now time
 		if err != nil {
 			return err
 		}
+		var orders []Order
+		var routes []Route
 		for _, d := range decisions {
 			o, ok := current[d.order.OrderID]
 			if !ok || o.State != Waiting {
@@ -278,15 +280,13 @@ func (h *Rules) commitRoutes(ctx context.Context, decisions []decision, now time
 			o.Promise = d.route.Ranking[0].Promise
 			r := d.route
 			r.N, r.Cause = o.Route, cause
-			if err := tx.UpdateOrder(o); err != nil {
-				return fmt.Errorf("routing order %q: %w", o.OrderID, err)
-			}
-			if err := tx.InsertRoute(r); err != nil {
-				return fmt.Errorf("storing route %d of order %q: %w", r.N, o.OrderID, err)
-			}
+			orders, routes = append(orders, o), append(routes, r)
 			out.route(o.Site, o)
 		}
-		return nil
+		if err := tx.UpdateOrders(orders); err != nil {
+			return fmt.Errorf("routing the orders: %w", err)
+		}
+		return tx.InsertRoutes(routes)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("storing the round's routes: %w", err)

@@ -52,6 +52,26 @@ type Tx interface {
 	InsertRoute(r Route) error
 	// EndRoute records that an order's route n ended at at, and why.
 	EndRoute(orderID string, n int, at time.Time, cause string) error
+	// UpdateOrders writes every field of orders the book holds, as UpdateOrder each, in one
+	// go: an order it does not hold (an error wrapping ErrUnknownOrder) or an order twice in
+	// orders refuses the whole batch, naming the order, and nothing of it is written.
+	UpdateOrders(orders []Order) error
+	// InsertRoutes adds routes, as InsertRoute each, in one go: an order the book does not hold
+	// (ErrUnknownOrder) or a route number its order has already, or that is twice in routes,
+	// refuses the whole batch, naming the order, and nothing of it is written.
+	InsertRoutes(routes []Route) error
+	// EndRoutes records the ends of routes, as EndRoute each, in one go: a route the book does
+	// not hold (ErrUnknownOrder), or one twice in ends, refuses the whole batch, naming the
+	// order, and nothing of it is written.
+	EndRoutes(ends []RouteEnd) error
+}
+
+// RouteEnd is the end of an order's route N: at At, for Cause.
+type RouteEnd struct {
+	OrderID string
+	N       int
+	At      time.Time
+	Cause   string
 }
 
 // OrderFilter selects orders. Zero fields select everything; AfterID and Limit page through

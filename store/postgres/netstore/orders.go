@@ -110,14 +110,17 @@ func (t *writeTx) InsertOrders(orders []network.Order) error {
 	return wrap(pgutil.Classify(err), "inserting %d orders", len(orders))
 }
 
+// updateOrderSQL writes every field of an order, its values those of orderValues.
+const updateOrderSQL = `UPDATE network.orders SET drop_id = $2, sku = $3, quantity = $4,
+	customer = $5, priority = $6, due = $7, notes = $8, lat = $9, lon = $10, hash = $11,
+	batch = $12, state = $13, site = $14, route = $15, ack_by = $16, promise = $17, made = $18,
+	good = $19, version = $20, done_at = $21, created_at = $22, updated_at = $23
+	WHERE order_id = $1`
+
 // UpdateOrder writes every field of o, an order the book holds; an order it does not hold is
 // an error wrapping network.ErrUnknownOrder.
 func (t *writeTx) UpdateOrder(o network.Order) error {
-	tag, err := t.exec(`UPDATE network.orders SET drop_id = $2, sku = $3, quantity = $4,
-		customer = $5, priority = $6, due = $7, notes = $8, lat = $9, lon = $10, hash = $11,
-		batch = $12, state = $13, site = $14, route = $15, ack_by = $16, promise = $17, made = $18,
-		good = $19, version = $20, done_at = $21, created_at = $22, updated_at = $23
-		WHERE order_id = $1`, orderValues(o)...)
+	tag, err := t.exec(updateOrderSQL, orderValues(o)...)
 	if err != nil {
 		return fmt.Errorf("updating order %q: %w", o.OrderID, err)
 	}

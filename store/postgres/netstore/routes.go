@@ -42,6 +42,23 @@ func (t *readTx) Routes(orderID string) ([]network.Route, error) {
 // wrapping network.ErrUnknownOrder, a route number the order already has one wrapping
 // ErrConflict.
 func (t *writeTx) InsertRoute(r network.Route) error {
+	b, err := rankingJSON(r)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(`INSERT INTO network.routes (order_id, n, site, at, cause, why, ranking, ended,
+		end_cause) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, routeValues(r, b)...)
+	switch pgutil.Code(err) {
+	case pgutil.ForeignKeyViolation:
+		return fmt.Errorf("inserting route %d of order %q: %w", r.N, r.OrderID, network.ErrUnknownOrder)
+	case pgutil.UniqueViolation:
+		return fmt.Errorf("inserting route %d of order %q: the order has that route already: %w", r.N, r.OrderID, ErrConflict)
+	}
+	return wrap(err, "inserting route %d of order %q", r.N, r.OrderID)
+}
+
+// rankingJSON is r's ranking as its column holds it.
+func rankingJSON(r network.Route) ([]byte, error) {
 	ranking := make([]network.Choice, len(r.Ranking))
 	for i, c := range r.Ranking {
 		// times are stored to the microsecond, in UTC, as the columns' are
@@ -52,18 +69,14 @@ func (t *writeTx) InsertRoute(r network.Route) error {
 	}
 	b, err := json.Marshal(ranking)
 	if err != nil {
-		return fmt.Errorf("inserting route %d of order %q: its ranking: %w", r.N, r.OrderID, err)
+		return nil, fmt.Errorf("inserting route %d of order %q: its ranking: %w", r.N, r.OrderID, err)
 	}
-	_, err = t.exec(`INSERT INTO network.routes (order_id, n, site, at, cause, why, ranking, ended,
-		end_cause) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		r.OrderID, int64(r.N), r.Site, pgutil.Micros(r.At), r.Cause, r.Why, b, nullTime(r.Ended), r.EndCause)
-	switch pgutil.Code(err) {
-	case pgutil.ForeignKeyViolation:
-		return fmt.Errorf("inserting route %d of order %q: %w", r.N, r.OrderID, network.ErrUnknownOrder)
-	case pgutil.UniqueViolation:
-		return fmt.Errorf("inserting route %d of order %q: the order has that route already: %w", r.N, r.OrderID, ErrConflict)
-	}
-	return wrap(err, "inserting route %d of order %q", r.N, r.OrderID)
+	return b, nil
+}
+
+// routeValues are r's values in the order of routeColumns, its ranking as rankingJSON gives it.
+func routeValues(r network.Route, ranking []byte) []any {
+	return []any{r.OrderID, int64(r.N), r.Site, pgutil.Micros(r.At), r.Cause, r.Why, ranking, nullTime(r.Ended), r.EndCause}
 }
 
 // EndRoute records that route n of order orderID ended at at, and why. A route the book does
