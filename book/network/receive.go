@@ -93,38 +93,65 @@ func (h *Rules) said(ctx context.Context, from string, makes map[string][]string
 
 // applyAcks applies a site's acknowledgements: taken, the order is accepted; declined, it waits
 // to be routed again without the site. An ack for another route, or from a site that does not
-// hold the order, is refused (logged; a Withdraw goes to the site if it took it).
+// hold the order, is refused (logged; a Withdraw goes to the site if it took it). The orders
+// are read and written in batches; each ack sees what the acks before it in the message did.
 func (h *Rules) applyAcks(tx Tx, out *outbox, from string, acks []Ack) error {
 	now := h.now()
+	ids := make([]string, len(acks))
+	for i, a := range acks {
+		ids[i] = a.OrderID
+	}
+	current, err := ordersByID(tx, ids)
+	if err != nil {
+		return fmt.Errorf("reading the orders acknowledged: %w", err)
+	}
+	var changed []string // the orders to write, each once, in the order of their first change
+	dirty := make(map[string]bool)
+	var ends []RouteEnd
 	for _, a := range acks {
-		o, ok, err := tx.Order(a.OrderID)
-		if err != nil {
-			return err
-		}
+		o, ok := current[a.OrderID]
 		if !ok || o.Site != from || o.Route != a.Route {
-			err := ackRefusal(o, ok, from, a)
-			h.log.Warn("acknowledgement refused", "site", from, "order", a.OrderID, "route", a.Route, "taken", a.Taken, "err", err)
-			// A site that holds the order under another route keeps it: no withdrawal.
-			if ok && a.Taken && o.Site != from {
-				out.withdraw(from, a.OrderID, a.Route, err.Error())
-			}
+			h.refuseAck(out, o, ok, from, a)
 			continue
 		}
 		switch {
 		case a.Taken && o.State == Routed:
 			o.State, o.AckBy, o.UpdatedAt = Accepted, time.Time{}, now
-			if err := tx.UpdateOrder(o); err != nil {
-				return fmt.Errorf("accepting order %q: %w", o.OrderID, err)
-			}
 		case !a.Taken && !o.State.Moveable():
 			h.log.Warn("decline ignored: the site has started the order", "site", from, "order", o.OrderID, "state", o.State)
+			continue
 		case !a.Taken:
-			if err := h.unroute(tx, out, &o, now, causeDeclined+": "+a.Reason, false); err != nil {
-				return err
-			}
+			ends = append(ends, unrouted(out, &o, now, causeDeclined+": "+a.Reason, false))
+		default:
+			continue // accepted already
 		}
+		if !dirty[o.OrderID] {
+			dirty[o.OrderID], changed = true, append(changed, o.OrderID)
+		}
+		current[o.OrderID] = o
+	}
+	orders := make([]Order, len(changed))
+	for i, id := range changed {
+		orders[i] = current[id]
+	}
+	if err := tx.EndRoutes(ends); err != nil {
+		return fmt.Errorf("ending the routes declined: %w", err)
+	}
+	if err := tx.UpdateOrders(orders); err != nil {
+		return fmt.Errorf("storing the orders acknowledged: %w", err)
 	}
 	return nil
+}
+
+// refuseAck logs an acknowledgement that does not fit its order (o, held when known); a site
+// that took an order routed elsewhere now gets a Withdraw, while a site that holds it under
+// another route keeps it.
+func (h *Rules) refuseAck(out *outbox, o Order, known bool, from string, a Ack) {
+	err := ackRefusal(o, known, from, a)
+	h.log.Warn("acknowledgement refused", "site", from, "order", a.OrderID, "route", a.Route, "taken", a.Taken, "err", err)
+	if known && a.Taken && o.Site != from {
+		out.withdraw(from, a.OrderID, a.Route, err.Error())
+	}
 }
 
 // ackRefusal says why an acknowledgement does not fit its order.

@@ -93,6 +93,48 @@ func TestAckTimeoutGoesToTheNextBestAndALateAckIsRefused(t *testing.T) {
 	}
 }
 
+// TestManyAcksInOneMessage has a site answer several orders in one message, as a site answers a
+// routing round: each ack applies as if alone, seeing the acks before it.
+func TestManyAcksInOneMessage(t *testing.T) {
+	e := newTwo(t)
+	e.importRows(row(3, "A2", "RUG", porto), row(4, "A3", "RUG", porto), row(5, "A4", "RUG", porto), row(6, "L1", "RUG", lisbon))
+	e.route()
+	e.links.take()
+	if o, _ := e.order("L1"); o.Site != "lisbon" {
+		t.Fatalf("L1 at %q, want lisbon", o.Site)
+	}
+	e.say("porto", KindAck, Acks{Orders: []Ack{
+		{OrderID: "A1", Route: 1, Taken: true},
+		{OrderID: "A2", Route: 1, Reason: "no yarn"},
+		{OrderID: "A3", Route: 1, Taken: true},
+		{OrderID: "A3", Route: 1, Reason: "changed its mind"}, // after its own ack: declined
+		{OrderID: "A1", Route: 1, Taken: true},                // again: nothing changes
+		{OrderID: "A4", Route: 7, Taken: true},                // another route: refused
+		{OrderID: "L1", Route: 1, Taken: true},                // routed elsewhere: withdrawn
+		{OrderID: "nope", Route: 1, Taken: true},              // unknown: refused
+	}})
+	want := map[string]struct {
+		state OrderState
+		site  string
+		end   string
+	}{
+		"A1": {Accepted, "porto", ""},
+		"A2": {Waiting, "", "declined: no yarn"},
+		"A3": {Waiting, "", "declined: changed its mind"},
+		"A4": {Routed, "porto", ""},
+		"L1": {Routed, "lisbon", ""},
+	}
+	for id, w := range want {
+		o, routes := e.order(id)
+		if o.State != w.state || o.Site != w.site || len(routes) != 1 || routes[0].EndCause != w.end {
+			t.Errorf("%s: %s at %q, routes %+v; want %s at %q, its route ended %q", id, o.State, o.Site, routes, w.state, w.site, w.end)
+		}
+	}
+	if got := routesTo(t, e.links.take(), KindWithdraw); !reflect.DeepEqual(got, map[string][]string{"porto": {"L1"}}) {
+		t.Errorf("withdrawals: %v", got)
+	}
+}
+
 func TestDeclineRoutesAgainWithoutTheSite(t *testing.T) {
 	e := newTwo(t)
 	e.say("porto", KindAck, Acks{Orders: []Ack{{OrderID: "A1", Route: 1, Reason: "the loom is down"}}})

@@ -261,9 +261,13 @@ func promiseOf(promises map[string]Promises, ends map[string]map[string]Promise,
 // left as it is) and sends each site its orders.
 func (h *Rules) commitRoutes(ctx context.Context, decisions []decision, now time.Time) (int, error) {
 	out, err := h.change(ctx, func(tx Tx, out *outbox) error {
-		current, err := ordersByID(tx, decisions)
+		ids := make([]string, len(decisions))
+		for i, d := range decisions {
+			ids[i] = d.order.OrderID
+		}
+		current, err := ordersByID(tx, ids)
 		if err != nil {
-			return err
+			return fmt.Errorf("reading the round's orders: %w", err)
 		}
 		var orders []Order
 		var routes []Route
@@ -313,18 +317,14 @@ func routeCause(tx ReadTx, o Order) (string, error) {
 	return routes[len(routes)-1].EndCause, nil
 }
 
-// ordersByID reads the decisions' orders as they are now, in chunks.
-func ordersByID(tx ReadTx, decisions []decision) (map[string]Order, error) {
-	current := make(map[string]Order, len(decisions))
-	for start := 0; start < len(decisions); start += lookupChunk {
-		chunk := decisions[start:min(start+lookupChunk, len(decisions))]
-		ids := make([]string, len(chunk))
-		for i, d := range chunk {
-			ids[i] = d.order.OrderID
-		}
-		orders, err := tx.OrdersByID(ids)
+// ordersByID reads the orders of ids as they are now, in chunks; ids the book does not hold
+// are left out.
+func ordersByID(tx ReadTx, ids []string) (map[string]Order, error) {
+	current := make(map[string]Order, len(ids))
+	for start := 0; start < len(ids); start += lookupChunk {
+		orders, err := tx.OrdersByID(ids[start:min(start+lookupChunk, len(ids))])
 		if err != nil {
-			return nil, fmt.Errorf("reading the round's orders: %w", err)
+			return nil, err
 		}
 		for _, o := range orders {
 			current[o.OrderID] = o

@@ -136,6 +136,12 @@ func TestBatchWritesRefused(t *testing.T) {
 		{"an unknown order in the middle of UpdateOrders", func(tx network.Tx) error {
 			return tx.UpdateOrders([]network.Order{moved(0), moved(1), moved(5), moved(2)})
 		}, network.ErrUnknownOrder, `order "O-05"`},
+		{"an unknown order alone in UpdateOrders", func(tx network.Tx) error {
+			return tx.UpdateOrders([]network.Order{moved(5)})
+		}, network.ErrUnknownOrder, `order "O-05"`},
+		{"an unknown route alone in EndRoutes", func(tx network.Tx) error {
+			return tx.EndRoutes([]network.RouteEnd{end1(5)})
+		}, network.ErrUnknownOrder, `route 1 of order "O-05"`},
 		{"an order twice in UpdateOrders", func(tx network.Tx) error {
 			return tx.UpdateOrders([]network.Order{moved(0), moved(1), moved(0)})
 		}, ErrConflict, `order "O-00"`},
