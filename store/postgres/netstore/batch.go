@@ -10,11 +10,14 @@ import (
 	"github.com/cellforge/cellforge/store/internal/pgutil"
 )
 
-// The batch writes copy their rows into a temporary table (one COPY) and apply them with one
-// statement that first looks for a row the book cannot take: when it finds one, the statement
-// writes nothing and names it. A routing round of 10,000 orders is then a handful of round
-// trips instead of one for each order and each route. The writes run one at a time (Write's
-// lock), so nothing changes between the check and the write.
+// The batch writes send their rows with one COPY: UpdateOrders and EndRoutes into a temporary
+// table, applied with one statement that first looks for a row the book does not hold and, when
+// it finds one, writes nothing and names it; InsertRoutes straight into network.routes, after
+// one query has found that the book can take every route. A routing round of 10,000 orders is
+// then a handful of round trips instead of one for each order and each route (measured by
+// BenchmarkRoundWrites: about four times as fast as one statement each, twice as fast as the
+// same statements queued in one pgx.Batch). The writes run one at a time (Write's lock), so
+// nothing changes between a check and its write.
 
 // copyToTemp creates the temporary table name of definition def, dropped at the end of the
 // transaction (and first, should the transaction have one of that name already), and copies
@@ -24,7 +27,12 @@ func (t *writeTx) copyToTemp(name, def string, columns []string, rows [][]any) e
 	if err != nil {
 		return pgutil.Classify(err)
 	}
-	_, err = t.tx.CopyFrom(t.ctx, pgx.Identifier{name}, columns, pgx.CopyFromRows(rows))
+	if _, err = t.tx.CopyFrom(t.ctx, pgx.Identifier{name}, columns, pgx.CopyFromRows(rows)); err != nil {
+		return pgutil.Classify(err)
+	}
+	// without statistics of the table (autovacuum never sees a temporary one) the planner
+	// guesses its size, and may join it row by row with a table of thousands
+	_, err = t.tx.Exec(t.ctx, `ANALYZE `+name)
 	return pgutil.Classify(err)
 }
 
@@ -99,28 +107,25 @@ func (t *writeTx) UpdateOrders(orders []network.Order) error {
 // routeColumns are the columns of network.routes in the order of routeValues.
 var routeColumns = []string{"order_id", "n", "site", "at", "cause", "why", "ranking", "ended", "end_cause"}
 
-// insertRoutesSQL adds batch_routes to network.routes, unless it holds a route of an order the
-// book does not hold or a route number its order has already: it returns the first of each
-// (NULLs when none) and how many it added.
-var insertRoutesSQL = `WITH missing AS (
-		SELECT b.order_id, b.n FROM batch_routes b
+// checkRoutesSQL looks for a route of $1 (order ids) and $2 (route numbers) that the book
+// cannot take: it returns the first of an order it does not hold and the first whose number
+// its order has already (NULLs when none).
+const checkRoutesSQL = `WITH b AS (SELECT * FROM unnest($1::text[], $2::bigint[]) AS b(order_id, n)),
+	missing AS (
+		SELECT b.order_id, b.n FROM b
 		WHERE NOT EXISTS (SELECT 1 FROM network.orders o WHERE o.order_id = b.order_id)
 		ORDER BY b.order_id, b.n LIMIT 1),
 	taken AS (
-		SELECT b.order_id, b.n FROM batch_routes b
-		JOIN network.routes r ON r.order_id = b.order_id AND r.n = b.n
-		ORDER BY b.order_id, b.n LIMIT 1),
-	inserted AS (
-		INSERT INTO network.routes (` + strings.Join(routeColumns, ", ") + `)
-		SELECT ` + strings.Join(routeColumns, ", ") + ` FROM batch_routes
-		WHERE NOT EXISTS (SELECT 1 FROM missing) AND NOT EXISTS (SELECT 1 FROM taken) RETURNING 1)
+		SELECT b.order_id, b.n FROM b
+		WHERE EXISTS (SELECT 1 FROM network.routes r WHERE r.order_id = b.order_id AND r.n = b.n)
+		ORDER BY b.order_id, b.n LIMIT 1)
 	SELECT (SELECT order_id FROM missing), (SELECT n FROM missing),
-		(SELECT order_id FROM taken), (SELECT n FROM taken), (SELECT count(*) FROM inserted)`
+		(SELECT order_id FROM taken), (SELECT n FROM taken)`
 
-// InsertRoutes adds routes to their orders' with one COPY and one INSERT. A route of an order
-// the book does not hold is an error wrapping network.ErrUnknownOrder, a route number its order
-// has already (or that is twice in routes) one wrapping ErrConflict, each naming the order;
-// nothing of the batch is then written.
+// InsertRoutes adds routes to their orders' with one COPY, once one query has found that the
+// book can take every one. A route of an order the book does not hold is an error wrapping
+// network.ErrUnknownOrder, a route number its order has already (or that is twice in routes)
+// one wrapping ErrConflict, each naming the order; nothing of the batch is then written.
 func (t *writeTx) InsertRoutes(routes []network.Route) error {
 	if len(routes) == 0 {
 		return nil
@@ -139,13 +144,22 @@ func (t *writeTx) InsertRoutes(routes []network.Route) error {
 	if err != nil {
 		return err
 	}
-	if err := t.copyToTemp("batch_routes", `(LIKE network.routes)`, routeColumns, rows); err != nil {
-		return wrap(err, "%s", what)
+	if err := t.checkRoutes(what, routes); err != nil {
+		return err
+	}
+	_, err = t.tx.CopyFrom(t.ctx, pgx.Identifier{"network", "routes"}, routeColumns, pgx.CopyFromRows(rows))
+	return wrap(pgutil.Classify(err), "%s", what)
+}
+
+// checkRoutes refuses routes the book cannot take, as InsertRoutes says.
+func (t *writeTx) checkRoutes(what string, routes []network.Route) error {
+	ids, ns := make([]string, len(routes)), make([]int64, len(routes))
+	for i, r := range routes {
+		ids[i], ns[i] = r.OrderID, int64(r.N)
 	}
 	var missing, taken *string
 	var missingN, takenN *int64
-	var inserted int64
-	err = t.tx.QueryRow(t.ctx, insertRoutesSQL).Scan(&missing, &missingN, &taken, &takenN, &inserted)
+	err := t.tx.QueryRow(t.ctx, checkRoutesSQL, ids, ns).Scan(&missing, &missingN, &taken, &takenN)
 	switch {
 	case err != nil:
 		return wrap(pgutil.Classify(err), "%s", what)
