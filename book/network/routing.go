@@ -61,17 +61,11 @@ func (h *Rules) planRound(ctx context.Context) (roundPlan, error) {
 		if plan.orders, err = tx.Orders(OrderFilter{States: []OrderState{Waiting}}); err != nil {
 			return err
 		}
-		for _, o := range plan.orders {
-			if o.Route == 0 {
-				continue // never routed: nothing excludes a site
-			}
-			routes, err := tx.Routes(o.OrderID)
-			if err != nil {
-				return err
-			}
-			plan.excluded[o.OrderID] = excludedByRoutes(routes)
+		routes, err := routesByOrder(tx, plan.orders) // an order never routed has none
+		for id, rs := range routes {
+			plan.excluded[id] = excludedByRoutes(rs)
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return plan, fmt.Errorf("reading the orders waiting: %w", err)
@@ -269,25 +263,28 @@ func (h *Rules) commitRoutes(ctx context.Context, decisions []decision, now time
 		if err != nil {
 			return fmt.Errorf("reading the round's orders: %w", err)
 		}
+		var todo []decision // the decisions whose order still waits, with the order as it is now
 		var orders []Order
-		var routes []Route
 		for _, d := range decisions {
-			o, ok := current[d.order.OrderID]
-			if !ok || o.State != Waiting {
-				continue // it changed since the round read it
-			}
-			cause, err := routeCause(tx, o)
-			if err != nil {
-				return err
-			}
-			o.State, o.Site, o.Route, o.AckBy, o.UpdatedAt = Routed, d.route.Site, o.Route+1, now.Add(h.cfg.AckTimeout), now
-			o.Promise = d.route.Ranking[0].Promise
-			r := d.route
-			r.N, r.Cause = o.Route, cause
-			orders, routes = append(orders, o), append(routes, r)
+			if o, ok := current[d.order.OrderID]; ok && o.State == Waiting {
+				d.order = o
+				todo, orders = append(todo, d), append(orders, o)
+			} // else it changed since the round read it
+		}
+		past, err := routesByOrder(tx, orders)
+		if err != nil {
+			return fmt.Errorf("reading the round's orders' routes: %w", err)
+		}
+		routed, routes := make([]Order, len(todo)), make([]Route, len(todo))
+		for i, d := range todo {
+			o, r := d.order, d.route
+			o.State, o.Site, o.Route, o.AckBy, o.UpdatedAt = Routed, r.Site, o.Route+1, now.Add(h.cfg.AckTimeout), now
+			o.Promise = r.Ranking[0].Promise
+			r.N, r.Cause = o.Route, routeCause(past[o.OrderID])
+			routed[i], routes[i] = o, r
 			out.route(o.Site, o)
 		}
-		if err := tx.UpdateOrders(orders); err != nil {
+		if err := tx.UpdateOrders(routed); err != nil {
 			return fmt.Errorf("routing the orders: %w", err)
 		}
 		return tx.InsertRoutes(routes)
@@ -302,19 +299,34 @@ func (h *Rules) commitRoutes(ctx context.Context, decisions []decision, now time
 	return n, nil
 }
 
-// routeCause is why an order waiting is routed: new, or the end of its last route.
-func routeCause(tx ReadTx, o Order) (string, error) {
-	if o.Route == 0 {
-		return causeNew, nil
+// routeCause is why an order waiting is routed, its past routes given: new, or the end of its
+// last route.
+func routeCause(past []Route) string {
+	if len(past) == 0 || past[len(past)-1].EndCause == "" {
+		return causeNew
 	}
-	routes, err := tx.Routes(o.OrderID)
-	if err != nil {
-		return "", err
+	return past[len(past)-1].EndCause
+}
+
+// routesByOrder reads the past routes of orders (those routed before), in chunks, by order id.
+func routesByOrder(tx ReadTx, orders []Order) (map[string][]Route, error) {
+	var ids []string
+	for _, o := range orders {
+		if o.Route > 0 {
+			ids = append(ids, o.OrderID)
+		}
 	}
-	if len(routes) == 0 || routes[len(routes)-1].EndCause == "" {
-		return causeNew, nil
+	byOrder := make(map[string][]Route, len(ids))
+	for start := 0; start < len(ids); start += lookupChunk {
+		routes, err := tx.RoutesOf(ids[start:min(start+lookupChunk, len(ids))])
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range routes {
+			byOrder[r.OrderID] = append(byOrder[r.OrderID], r)
+		}
 	}
-	return routes[len(routes)-1].EndCause, nil
+	return byOrder, nil
 }
 
 // ordersByID reads the orders of ids as they are now, in chunks; ids the book does not hold

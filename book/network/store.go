@@ -29,6 +29,9 @@ type ReadTx interface {
 	Orders(f OrderFilter) ([]Order, error)
 	// Routes returns an order's routes, the first first.
 	Routes(orderID string) ([]Route, error)
+	// RoutesOf returns the routes of the orders of ids, by order id and then the first first;
+	// ids the book does not hold have none.
+	RoutesOf(ids []string) ([]Route, error)
 	// Tally counts the orders and their units by site, drop and state.
 	Tally() ([]Tally, error)
 }

@@ -31,11 +31,22 @@ func scanRoute(rows pgx.Rows) (network.Route, error) {
 	return r, nil
 }
 
+const selectRoutes = `SELECT order_id, n, site, at, cause, why, ranking, ended, end_cause
+	FROM network.routes`
+
 // Routes returns the routes of order orderID, the first first.
 func (t *readTx) Routes(orderID string) ([]network.Route, error) {
-	routes, err := query(t, scanRoute, `SELECT order_id, n, site, at, cause, why, ranking, ended,
-		end_cause FROM network.routes WHERE order_id = $1 ORDER BY n`, orderID)
+	routes, err := query(t, scanRoute, selectRoutes+` WHERE order_id = $1 ORDER BY n`, orderID)
 	return routes, wrap(err, "reading the routes of order %q", orderID)
+}
+
+// RoutesOf returns the routes of the orders of ids, by order id and then the first first.
+func (t *readTx) RoutesOf(ids []string) ([]network.Route, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	routes, err := query(t, scanRoute, selectRoutes+` WHERE order_id = ANY($1) ORDER BY order_id, n`, ids)
+	return routes, wrap(err, "reading the routes of %d orders", len(ids))
 }
 
 // InsertRoute adds r to its order's routes. An order the book does not hold is an error

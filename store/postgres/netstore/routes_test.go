@@ -2,6 +2,7 @@ package netstore
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -46,6 +47,16 @@ func TestRoutes(t *testing.T) {
 			err = err2
 		}
 		return err
+	})
+	b1 := network.Route{OrderID: "B-1", N: 1, Site: "madrid", At: t0, Cause: "new", Why: "only madrid", Ranking: []network.Choice{}}
+	write(t, s, func(tx network.Tx) error { return tx.InsertRoute(b1) })
+	b1.At = stored(t0)
+	read(t, s, func(tx network.ReadTx) error {
+		of, err := tx.RoutesOf([]string{"X-1", "B-1", "A-1", "A\x00"})
+		same(t, "RoutesOf(X-1, B-1, A-1, A NUL)", of, []network.Route{wantFirst, wantSecond, b1})
+		none, err2 := tx.RoutesOf(nil)
+		same(t, "RoutesOf(nil)", none, []network.Route(nil))
+		return errors.Join(err, err2)
 	})
 	err := s.Write(ctx, func(tx network.Tx) error { return tx.InsertRoute(network.Route{OrderID: "X-1", N: 1}) })
 	wantErr(t, "a route of an unknown order", err, network.ErrUnknownOrder)
