@@ -17,7 +17,7 @@ import (
 	"path/filepath"
 	"sync"
 
-	"github.com/cellforge/cellforge/internal/atomicfile"
+	"github.com/cellforge/cellforge/store/atomicfile"
 )
 
 // The files of a key ring's directory.

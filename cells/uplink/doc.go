@@ -10,7 +10,7 @@
 // log was reported) lives in a file under its directory, written atomically and fsync'd before
 // anything that depends on it is sent.
 //
-// It imports book, book/intake, book/network (the messages) and cells/planner; it
+// It imports book, book/intake, book/network (the messages), cells/planner and store/atomicfile; it
 // reaches the link to the hub through its small Sender interface and must not import
 // telemetry, api, drivers or any store implementation.
 package uplink

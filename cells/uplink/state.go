@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/cellforge/cellforge/store/atomicfile"
 )
 
 // stateFile is the name of the uplink's state file in its directory.
@@ -29,8 +31,12 @@ type held struct {
 	Withdrawn bool `json:"withdrawn,omitempty"`
 }
 
-// loadState reads the state file in dir; found is false when there is none yet.
+// loadState reads the state file in dir; found is false when there is none yet. It is called
+// when the uplink starts, so it also removes what a crash in the middle of a write left behind.
 func loadState(dir string) (st state, found bool, err error) {
+	if _, err := atomicfile.RemoveTemps(dir, stateFile); err != nil {
+		return state{}, false, fmt.Errorf("the uplink's state in %s: %w", dir, err)
+	}
 	file := filepath.Join(dir, stateFile)
 	raw, err := os.ReadFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -51,49 +57,15 @@ func loadState(dir string) (st state, found bool, err error) {
 	return st, true, nil
 }
 
-// saveState replaces the state file in dir with st, atomically: a temporary file written and
-// fsync'd, renamed over the old one, and the directory fsync'd, so that a crash leaves the old
-// state or the new one, never a part of either.
-func saveState(dir string, st state) (err error) {
+// saveState replaces the state file in dir with st, whole or not at all, fsync'd: a crash leaves
+// the old state or the new one, never a part of either.
+func saveState(dir string, st state) error {
 	raw, err := json.Marshal(st)
 	if err != nil {
 		return fmt.Errorf("encoding the uplink's state: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, stateFile+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("writing the uplink's state: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(raw); err != nil {
-		return fmt.Errorf("writing the uplink's state %s: %w", tmp.Name(), err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("syncing the uplink's state %s: %w", tmp.Name(), err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("closing the uplink's state %s: %w", tmp.Name(), err)
-	}
-	file := filepath.Join(dir, stateFile)
-	if err = os.Rename(tmp.Name(), file); err != nil {
-		return fmt.Errorf("replacing the uplink's state %s: %w", file, err)
-	}
-	return syncDir(dir)
-}
-
-// syncDir fsyncs a directory, so that a rename in it survives a crash.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("opening the uplink's directory %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("syncing the uplink's directory %s: %w", dir, err)
+	if err := atomicfile.Write(dir, stateFile, raw, 0o600, true); err != nil {
+		return fmt.Errorf("the uplink's state in %s: %w", dir, err)
 	}
 	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/cellforge/cellforge/store/atomicfile"
 )
 
 // ErrClosed is returned by the methods of a Queue after Close.
@@ -130,7 +132,7 @@ func (q *Queue) createSegment() error {
 	if err != nil {
 		return fmt.Errorf("creating segment: %w", err)
 	}
-	if err := syncDir(q.dir); err != nil {
+	if err := atomicfile.SyncDir(q.dir); err != nil {
 		f.Close()
 		os.Remove(s.path)
 		return fmt.Errorf("creating segment: %w", err)

@@ -7,14 +7,17 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
+
+	"github.com/cellforge/cellforge/store/atomicfile"
 )
 
 const (
-	cursorFile    = "cursor"
-	cursorTmpFile = "cursor.tmp"
-	cursorMagic   = "CFBQ"
-	cursorVersion = 1
-	cursorSize    = 4 + 4 + 8 + 8 + 4
+	cursorFile = "cursor"
+	// legacyCursorTmpFile is the temporary cursor file of older versions, removed at Open.
+	legacyCursorTmpFile = "cursor.tmp"
+	cursorMagic         = "CFBQ"
+	cursorVersion       = 1
+	cursorSize          = 4 + 4 + 8 + 8 + 4
 )
 
 // cursorState is what the cursor file keeps: the oldest unacknowledged sequence number and one
@@ -77,39 +80,8 @@ func readCursor(dir string) (cursorState, error) {
 // writeCursor replaces the cursor file of dir atomically: a crash leaves the old file or the
 // new one, never a mix.
 func writeCursor(dir string, s cursorState) error {
-	tmp := filepath.Join(dir, cursorTmpFile)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
+	if err := atomicfile.Write(dir, cursorFile, encodeCursor(s), 0o644, true); err != nil {
 		return fmt.Errorf("writing the cursor: %w", err)
-	}
-	_, err = f.Write(encodeCursor(s))
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("writing the cursor: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, cursorFile)); err != nil {
-		return fmt.Errorf("writing the cursor: %w", err)
-	}
-	return syncDir(dir)
-}
-
-// syncDir makes the creation, renaming and removal of files in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("syncing directory %s: %w", dir, err)
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("syncing directory %s: %w", dir, err)
 	}
 	return nil
 }

@@ -35,5 +35,5 @@
 // [Options.SegmentBytes]. Whole segments below the cursor are deleted. Only one Queue may use a
 // directory at a time.
 //
-// The package imports only the standard library.
+// The package imports store/atomicfile (the cursor file) and the standard library.
 package buffer

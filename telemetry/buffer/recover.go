@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/cellforge/cellforge/store/atomicfile"
 )
 
 // Open opens the queue in dir, creating dir if needed, and starts the goroutine that syncs it.
@@ -16,7 +18,12 @@ func Open(dir string, opts Options) (*Queue, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("opening queue: %w", err)
 	}
-	_ = os.Remove(filepath.Join(dir, cursorTmpFile))
+	// A crash while the cursor was written leaves a temporary file; older versions named it
+	// cursor.tmp.
+	_ = os.Remove(filepath.Join(dir, legacyCursorTmpFile))
+	if _, err := atomicfile.RemoveTemps(dir, cursorFile); err != nil {
+		return nil, fmt.Errorf("opening queue %s: %w", dir, err)
+	}
 	st, err := readCursor(dir)
 	if err != nil {
 		return nil, fmt.Errorf("opening queue %s: %w", dir, err)

@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/cellforge/cellforge/internal/atomicfile"
+	"github.com/cellforge/cellforge/store/atomicfile"
 )
 
 // publicKeyPrefix starts a public key's text form.

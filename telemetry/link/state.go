@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/cellforge/cellforge/internal/atomicfile"
+	"github.com/cellforge/cellforge/store/atomicfile"
 )
 
 // The files of a link's state under Config.Dir.
@@ -76,8 +76,12 @@ func loadLedger(dir string) (ledger, error) {
 	return l, nil
 }
 
-// readJSON reads dir/name into v; found is false when there is no such file.
+// readJSON reads dir/name into v; found is false when there is no such file. It is called when
+// the link opens, so it also removes what a crash in the middle of a write left behind.
 func readJSON(dir, name string, v any) (found bool, err error) {
+	if _, err := atomicfile.RemoveTemps(dir, name); err != nil {
+		return false, fmt.Errorf("the link's state in %s: %w", dir, err)
+	}
 	path := filepath.Join(dir, name)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {

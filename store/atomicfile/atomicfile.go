@@ -1,9 +1,12 @@
 // Package atomicfile writes small files that must survive a crash whole: the old content or the
-// new, never half of either. The provenance key ring and the network links' state and ledgers
-// keep their files with it. It imports only the standard library.
+// new, never half of either. It sits under store because it is the repository's one way of
+// keeping a small file durable: the provenance key ring, the network links' state and ledgers,
+// the uplink's state and the telemetry queue's cursor keep their files with it. It imports only
+// the standard library.
 package atomicfile
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -15,7 +18,7 @@ import (
 // is false, linked to name, which fails with an error wrapping fs.ErrExist if name exists), then
 // dir synced so that the rename lasts. Errors name the file.
 func Write(dir, name string, data []byte, perm fs.FileMode, replace bool) (err error) {
-	f, err := os.CreateTemp(dir, "."+name+".*")
+	f, err := os.CreateTemp(dir, tempPattern(name))
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", name, err)
 	}
@@ -52,6 +55,25 @@ func Write(dir, name string, data []byte, perm fs.FileMode, replace bool) (err e
 		return fmt.Errorf("writing %s: %w", name, err)
 	}
 	return SyncDir(dir)
+}
+
+// tempPattern is the os.CreateTemp pattern of the temporary files Write makes for name.
+func tempPattern(name string) string { return "." + name + ".*" }
+
+// RemoveTemps removes the temporary files a crash in the middle of Write left in dir for name,
+// and returns how many it removed. Only the directory's owner calls it, at start, when no Write
+// of that name can be under way.
+func RemoveTemps(dir, name string) (int, error) {
+	left, err := filepath.Glob(filepath.Join(dir, tempPattern(name)))
+	if err != nil {
+		return 0, fmt.Errorf("looking for temporary files of %s in %s: %w", name, dir, err)
+	}
+	for i, f := range left {
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return i, fmt.Errorf("removing a temporary file of %s: %w", name, err)
+		}
+	}
+	return len(left), nil
 }
 
 // SyncDir forces a directory's entries (a file created, renamed or removed) to disk.
