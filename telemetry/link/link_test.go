@@ -223,10 +223,13 @@ func TestReopenGoesOn(t *testing.T) {
 		t.Fatalf("after reopening, porto's message has (epoch %d, seq %d), want (%d, 3)", m.Epoch, m.Seq, epoch)
 	}
 
+	// The broker may hand the reopened hub message 2 again when its acknowledgement was cut
+	// off by the close: that is refused as a replay too, so count from here.
+	before := hub.link.Status().Refused[RefusedReplay]
 	replay := n.sealed("porto", Hub, epoch, 2)
 	raw := rawClient(t, n.mq.URL())
 	publishRaw(t, raw, Topic(Hub, "porto"), replay)
-	waitFor(t, "the hub refuses the replay", func() bool { return hub.link.Status().Refused[RefusedReplay] == 1 })
+	waitFor(t, "the hub refuses the replay", func() bool { return hub.link.Status().Refused[RefusedReplay] > before })
 	if len(hub.received()) != 1 {
 		t.Fatalf("the replayed message reached the handler: %v", hub.received())
 	}
