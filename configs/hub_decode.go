@@ -238,7 +238,7 @@ func (h *rawHub) build(file string) *Hub {
 		override(durations[i], h.Timings[i])
 	}
 	for _, s := range h.Sites.V {
-		key, _ := parsePublicKey(s.Key.V)
+		key, _ := ParsePublicKey(s.Key.V)
 		name := s.Name.V
 		if name == "" {
 			name = s.ID.V

@@ -2,10 +2,7 @@ package configs
 
 import (
 	"crypto/ed25519"
-	"encoding/base64"
-	"fmt"
 	"path/filepath"
-	"strings"
 
 	"github.com/cellforge/cellforge/configs/internal/yamlfile"
 )
@@ -121,35 +118,12 @@ func (d *decoder) keyPath(v value[string], object, field string) string {
 	return v.V
 }
 
-// publicKeyPrefix starts a public key written in a file.
-const publicKeyPrefix = "ed25519:"
-
 // publicKey checks a public key written in the file and returns it, nil when it is bad.
 func (d *decoder) publicKey(v value[string], object, field string) ed25519.PublicKey {
-	key, msg := parsePublicKey(v.V)
-	if msg != "" {
-		d.Add(v.Line, object, field, "%s", msg)
+	key, err := ParsePublicKey(v.V)
+	if err != nil {
+		d.Add(v.Line, object, field, "%s", err.Error())
 		return nil
 	}
 	return key
-}
-
-// parsePublicKey parses "ed25519:" and the standard, padded base64 of a 32-byte Ed25519 public
-// key (as cellforge network keygen prints it), and says what is wrong with s when it is not one.
-func parsePublicKey(s string) (ed25519.PublicKey, string) {
-	const want = `want "ed25519:" and the key in base64, as cellforge network keygen prints it`
-	b64, ok := strings.CutPrefix(s, publicKeyPrefix)
-	if !ok {
-		return nil, fmt.Sprintf("%s is not an Ed25519 public key (%s)", yamlfile.Quote(s), want)
-	}
-	// The decoder skips line breaks even when strict: only a key written exactly as it encodes
-	// is taken, so that a key has one spelling.
-	raw, err := base64.StdEncoding.Strict().DecodeString(b64)
-	if err != nil || base64.StdEncoding.EncodeToString(raw) != b64 {
-		return nil, fmt.Sprintf("%s is not standard, padded base64 (%s)", yamlfile.Quote(s), want)
-	}
-	if len(raw) != ed25519.PublicKeySize {
-		return nil, fmt.Sprintf("the key is %d bytes long, an Ed25519 public key %d", len(raw), ed25519.PublicKeySize)
-	}
-	return ed25519.PublicKey(raw), ""
 }

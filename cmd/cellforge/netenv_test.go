@@ -58,7 +58,7 @@ func startNetwork(t *testing.T) *netNetwork {
 	}
 	for _, s := range netSites {
 		n.proxies[s.id] = peertest.StartProxy(t, n.broker.Addr())
-		config := n.writeSiteFile(t, s, link.FormatPublicKey(hubKey.Public().(ed25519.PublicKey)))
+		config := n.writeSiteFile(t, s, configs.FormatPublicKey(hubKey.Public().(ed25519.PublicKey)))
 		d := startDaemon(t, config, n.path(s.id+"-data"), "--sim-speed", netSimSpeed)
 		d.reader = s.planner
 		n.sites[s.id] = d

@@ -41,7 +41,7 @@ func networkKey(file string, logger *slog.Logger) (ed25519.PrivateKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	logger.Info(msg, "file", file, "public_key", link.FormatPublicKey(key.Public().(ed25519.PublicKey)))
+	logger.Info(msg, "file", file, "public_key", configs.FormatPublicKey(key.Public().(ed25519.PublicKey)))
 	return key, nil
 }
 

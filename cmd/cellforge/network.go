@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/cellforge/cellforge/configs"
 	"github.com/cellforge/cellforge/telemetry/link"
 )
 
@@ -31,6 +32,6 @@ func networkCmd(_ context.Context, args []string, e *env) error {
 		return err
 	}
 	// The line to write as a site's key in the hub's file, or as hub_key in a site's.
-	fmt.Fprintln(e.stdout, link.FormatPublicKey(pub))
+	fmt.Fprintln(e.stdout, configs.FormatPublicKey(pub))
 	return nil
 }

@@ -131,7 +131,7 @@ func (fx *netFixture) siteFile(t *testing.T, site string, hubKey ed25519.PublicK
 		t.Fatal(err)
 	}
 	section := fmt.Sprintf("network:\n  broker: %s\n  key: %q\n  hub_key: %q\n",
-		fx.brokerLine(site), fx.copyKey(t, site), link.FormatPublicKey(hubKey))
+		fx.brokerLine(site), fx.copyKey(t, site), configs.FormatPublicKey(hubKey))
 	return fx.write(t, site+".yaml", string(raw)+section)
 }
 
@@ -203,7 +203,7 @@ func madeHubKey(t *testing.T, hub *daemon, data string) ed25519.PublicKey {
 		t.Fatalf("the hub's key made at its first start: %v", err)
 	}
 	pub := key.Public().(ed25519.PublicKey)
-	if logged := link.FormatPublicKey(pub); !strings.Contains(hub.logs(), "made a new network key") || !strings.Contains(hub.logs(), logged) {
+	if logged := configs.FormatPublicKey(pub); !strings.Contains(hub.logs(), "made a new network key") || !strings.Contains(hub.logs(), logged) {
 		t.Errorf("the hub did not log the key it made (%s):\n%s", logged, tail(hub.logs(), 2000))
 	}
 	return pub

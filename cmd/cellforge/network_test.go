@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cellforge/cellforge/configs"
 	"github.com/cellforge/cellforge/telemetry/link"
 )
 
@@ -27,7 +28,7 @@ func TestNetworkKeygen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := link.FormatPublicKey(key.Public().(ed25519.PublicKey)) + "\n"; stdout.String() != want {
+	if want := configs.FormatPublicKey(key.Public().(ed25519.PublicKey)) + "\n"; stdout.String() != want {
 		t.Errorf("network keygen printed %q, want %q", stdout.String(), want)
 	}
 	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o600 {
@@ -92,7 +93,7 @@ func TestServeRefusesANetworkWithoutPlanner(t *testing.T) {
 	}
 	dir := t.TempDir()
 	file := filepath.Join(dir, "porto.yaml")
-	section := "network:\n  broker: {url: \"tcp://127.0.0.1:1\"}\n  hub_key: \"" + link.FormatPublicKey(netTestKey(t, "hub")) + "\"\n"
+	section := "network:\n  broker: {url: \"tcp://127.0.0.1:1\"}\n  hub_key: \"" + configs.FormatPublicKey(netTestKey(t, "hub")) + "\"\n"
 	if err := os.WriteFile(file, append(raw, section...), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -4,19 +4,14 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/cellforge/cellforge/store/atomicfile"
 )
-
-// publicKeyPrefix starts a public key's text form.
-const publicKeyPrefix = "ed25519:"
 
 // GenerateKey writes a new Ed25519 private key to file (PKCS #8 in PEM, mode 0600, fsync'd) and
 // returns its public key. It refuses to overwrite an existing file.
@@ -60,33 +55,6 @@ func LoadKey(file string) (ed25519.PrivateKey, error) {
 	return key, nil
 }
 
-// FormatPublicKey returns a public key's text form: "ed25519:" and the key in standard padded
-// base64.
-func FormatPublicKey(key ed25519.PublicKey) string {
-	return publicKeyPrefix + base64.StdEncoding.EncodeToString(key)
-}
-
-// ParsePublicKey reads a public key in the form FormatPublicKey writes.
-func ParsePublicKey(s string) (ed25519.PublicKey, error) {
-	rest, ok := strings.CutPrefix(s, publicKeyPrefix)
-	if !ok {
-		return nil, fmt.Errorf("public key %q: want %q and the key in base64", abbreviate(s), publicKeyPrefix)
-	}
-	b, err := base64.StdEncoding.Strict().DecodeString(rest)
-	// The decoder skips line breaks even when strict: only a key written exactly as it encodes
-	// is taken.
-	if err == nil && base64.StdEncoding.EncodeToString(b) != rest {
-		err = errors.New("not as it encodes")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("public key %q: not base64 (standard, padded): %w", abbreviate(s), err)
-	}
-	if len(b) != ed25519.PublicKeySize {
-		return nil, fmt.Errorf("public key %q: %d bytes, want %d", abbreviate(s), len(b), ed25519.PublicKeySize)
-	}
-	return ed25519.PublicKey(b), nil
-}
-
 // errBadKey is what checkPrivateKey wraps.
 var errBadKey = errors.New("not an Ed25519 private key")
 
@@ -95,12 +63,4 @@ func checkPrivateKey(k ed25519.PrivateKey) error {
 		return fmt.Errorf("%w: %d bytes, want %d", errBadKey, len(k), ed25519.PrivateKeySize)
 	}
 	return nil
-}
-
-// abbreviate shortens text quoted in an error.
-func abbreviate(s string) string {
-	if len(s) <= 80 {
-		return s
-	}
-	return s[:80] + "..."
 }

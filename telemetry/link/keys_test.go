@@ -66,39 +66,3 @@ func TestLoadKeyRefuses(t *testing.T) {
 		t.Fatalf("LoadKey of a missing file: %v, want fs.ErrNotExist", err)
 	}
 }
-
-func TestPublicKeyText(t *testing.T) {
-	pub, _, err := ed25519.GenerateKey(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := link.FormatPublicKey(pub)
-	if !strings.HasPrefix(s, "ed25519:") || !strings.HasSuffix(s, "=") {
-		t.Fatalf("FormatPublicKey: %q, want ed25519: and padded base64", s)
-	}
-	back, err := link.ParsePublicKey(s)
-	if err != nil || !back.Equal(pub) {
-		t.Fatalf("ParsePublicKey(%q) = %x, %v; want %x", s, back, err, pub)
-	}
-	tests := []struct {
-		name, in, want string
-	}{
-		{name: "no prefix", in: strings.TrimPrefix(s, "ed25519:"), want: `want "ed25519:"`},
-		{name: "other algorithm", in: "rsa:" + strings.TrimPrefix(s, "ed25519:"), want: `want "ed25519:"`},
-		{name: "not base64", in: "ed25519:!!!!", want: "not base64"},
-		{name: "unpadded", in: strings.TrimSuffix(s, "="), want: "not base64"},
-		{name: "line break", in: s[:20] + "\n" + s[20:], want: "not base64"},
-		{name: "URL alphabet", in: "ed25519:Xpz4IUdvR-VDwaFzBa0oWrdNTN5XXVu2Pe4uNxLVK8I=", want: "not base64"},
-		{name: "space", in: "ed25519: " + strings.TrimPrefix(s, "ed25519:"), want: "not base64"},
-		{name: "short", in: "ed25519:AAAA", want: "3 bytes, want 32"},
-		{name: "empty", in: "", want: `want "ed25519:"`},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := link.ParsePublicKey(tc.in)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("ParsePublicKey(%q): %v, want an error saying %q", tc.in, err, tc.want)
-			}
-		})
-	}
-}
