@@ -87,9 +87,9 @@ func nbPromiseDirectly(b *testing.B, sites []*nbBook, orders []nbOrder) {
 				errs <- fmt.Errorf("previewing %d orders at %s: %w", len(mine), s.spec.id, err)
 				return
 			}
-			ends, err := s.planner.PromiseOrders(ctx, cands)
-			if err == nil && len(ends) != len(mine) {
-				err = fmt.Errorf("%d promises for %d orders", len(ends), len(mine))
+			promised, err := s.planner.PromiseOrders(ctx, cands)
+			if err == nil && len(promised) != len(mine) {
+				err = fmt.Errorf("%d promises for %d orders", len(promised), len(mine))
 			}
 			if err != nil {
 				errs <- fmt.Errorf("promising at %s: %w", s.spec.id, err)

@@ -556,14 +556,24 @@ func (p *Planner) PromiseWork(ctx context.Context, cand book.Candidate) (WorkPro
 	return out, nil
 }
 
+// OrderPromise is what PromiseOrders predicts for one candidate order.
+type OrderPromise struct {
+	// End is when the order's work order is predicted to be done.
+	End time.Time
+	// Hours is the cell time the plan gives the order's operations, in cell hours: each
+	// operation's run on its cell and the changeover before it.
+	Hours float64
+}
+
 // PromiseOrders predicts when each candidate work order would be done if all of them were
-// added to the book now: it plans them with the open work, as a repair of the current plan
-// followed by the search (as Promise does), and returns each candidate's predicted end by order
-// id. It changes neither the current plan nor the book. It refuses candidates without
-// operations or with an order id twice, returns an error wrapping ErrNoCell when no cell offers
-// a candidate's capability, and ctx's error once ctx has ended. No candidate: an empty map.
-func (p *Planner) PromiseOrders(ctx context.Context, cands []book.Candidate) (map[string]time.Time, error) {
-	out := make(map[string]time.Time, len(cands))
+// added to the book now, and how much cell time it would take: it plans them with the open
+// work, as a repair of the current plan followed by the search (as Promise does), and returns
+// each candidate's prediction by order id. It changes neither the current plan nor the book. It
+// refuses candidates without operations or with an order id twice, returns an error wrapping
+// ErrNoCell when no cell offers a candidate's capability, and ctx's error once ctx has ended. No
+// candidate: an empty map.
+func (p *Planner) PromiseOrders(ctx context.Context, cands []book.Candidate) (map[string]OrderPromise, error) {
+	out := make(map[string]OrderPromise, len(cands))
 	if len(cands) == 0 {
 		return out, ctx.Err()
 	}
@@ -600,14 +610,26 @@ func (p *Planner) PromiseOrders(ctx context.Context, cands []book.Candidate) (ma
 	if err != nil {
 		return nil, err
 	}
+	work := plan.jobWork()
 	for i, c := range cands {
 		end, ok := plan.Finish(promised - int64(i))
 		if !ok {
 			return nil, fmt.Errorf("promising order %q: the plan has no finish for it", c.Order.OrderID)
 		}
-		out[c.Order.OrderID] = end
+		out[c.Order.OrderID] = OrderPromise{End: end, Hours: work[first+i].Hours()}
 	}
 	return out, nil
+}
+
+// jobWork returns the cell time the plan gives each job's planned operations, by job index:
+// an operation's run and the changeover before it (the scheduler lets neither overlap a
+// cell's downtime, so both are time the cell spends on the job).
+func (pl *Plan) jobWork() map[int]time.Duration {
+	work := make(map[int]time.Duration)
+	for _, a := range pl.schedule.Ops {
+		work[a.Job] += time.Duration(a.End-a.Start+a.Changeover) * time.Second
+	}
+	return work
 }
 
 // builder turns the book's open work into a scheduler problem and back.

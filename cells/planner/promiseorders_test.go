@@ -25,6 +25,7 @@ func candidates(t *testing.T, fx *fixture, csv string) []book.Candidate {
 // open work, and the check changes neither the plan nor the book. A scarf is 20 minutes of
 // weaving (two looms) and 2 of packing (one bench); the clock is 08:00.
 func TestPromiseOrders(t *testing.T) {
+	const scarfHours = 22.0 / 60
 	at := func(hh, mm int) time.Time { return time.Date(2026, 11, 2, hh, mm, 0, 0, time.UTC) }
 	ctx := context.Background()
 
@@ -34,8 +35,11 @@ func TestPromiseOrders(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got) != 1 || !got["N0"].Equal(at(8, 22)) {
+		if len(got) != 1 || !got["N0"].End.Equal(at(8, 22)) {
 			t.Errorf("promises = %v, want N0 at 08:22", got)
+		}
+		if h := got["N0"].Hours; h != scarfHours {
+			t.Errorf("N0 takes %v cell hours, want %v: 20 minutes of weaving and 2 of packing", h, scarfHours)
 		}
 	})
 
@@ -45,10 +49,16 @@ func TestPromiseOrders(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ends := []time.Time{got["N0"], got["N1"]}
+		ends := []time.Time{got["N0"].End, got["N1"].End}
 		slices.SortFunc(ends, time.Time.Compare)
 		if len(got) != 2 || !ends[0].Equal(at(8, 22)) || !ends[1].Equal(at(8, 24)) {
 			t.Errorf("promises = %v, want N0 and N1 at 08:22 and 08:24", got)
+		}
+		// Waiting for the pack bench is not work: each is still 22 minutes of cell time.
+		for _, id := range []string{"N0", "N1"} {
+			if h := got[id].Hours; h != scarfHours {
+				t.Errorf("%s takes %v cell hours, want %v", id, h, scarfHours)
+			}
 		}
 	})
 
@@ -62,7 +72,7 @@ func TestPromiseOrders(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if end := got["N0"]; end.Before(at(8, 50)) {
+		if end := got["N0"].End; end.Before(at(8, 50)) {
 			t.Errorf("N0 promised at %s, want at 08:50 or later: the four scarves planned are due no later", end.Format(time.TimeOnly))
 		}
 		before.check(t, fx)

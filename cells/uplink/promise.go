@@ -28,7 +28,7 @@ func (u *Uplink) promise(ctx context.Context, req network.PromiseRequest) error 
 	if err != nil {
 		return err
 	}
-	ends, err := u.cfg.Planner.PromiseOrders(ctx, cands)
+	promised, err := u.cfg.Planner.PromiseOrders(ctx, cands)
 	switch {
 	case err != nil && ctx.Err() != nil:
 		return err
@@ -36,7 +36,11 @@ func (u *Uplink) promise(ctx context.Context, req network.PromiseRequest) error 
 		answer.Error = fmt.Sprintf("the site could not plan the orders: %v", err)
 	default:
 		for _, c := range cands {
-			answer.Orders = append(answer.Orders, network.Promise{OrderID: c.Order.OrderID, End: ends[c.Order.OrderID].UTC()})
+			p := promised[c.Order.OrderID]
+			// The hub adds an order's hours to the site's backlog per cell: the order's cell
+			// hours are spread over the site's cells as the load's are.
+			perCell := network.Load{Hours: p.Hours, Cells: load.Cells}.PerCell()
+			answer.Orders = append(answer.Orders, network.Promise{OrderID: c.Order.OrderID, End: p.End.UTC(), Hours: perCell})
 		}
 	}
 	return u.send(network.KindPromise, answer)

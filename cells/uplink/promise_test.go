@@ -9,8 +9,8 @@ import (
 )
 
 // TestPromiseRequest: an unexpired request is answered with each order's end as the site's
-// planner predicts it with the others and the open work, the orders the site cannot take left
-// out; an expired one is not answered; an empty one is answered with no promise. Nothing is
+// planner predicts it with the others and the open work and the hours per cell it adds to the
+// site's load, the orders the site cannot take left out; an expired one is not answered; an empty one is answered with no promise. Nothing is
 // stored. A scarf is 20 minutes at one of two looms, then 2 at the one pack bench, from 08:00.
 func TestPromiseRequest(t *testing.T) {
 	at := func(hh, mm int) time.Time { return time.Date(2026, 11, 2, hh, mm, 0, 0, time.UTC) }
@@ -27,6 +27,10 @@ func TestPromiseRequest(t *testing.T) {
 	ends := map[string]time.Time{}
 	for _, p := range got.Orders {
 		ends[p.OrderID] = p.End
+		// 22 minutes of cell time over the site's 3 cells, as the hub adds it to the load.
+		if !near(p.Hours, 22.0/60/3) {
+			t.Errorf("%s adds %v hours per cell, want %v", p.OrderID, p.Hours, 22.0/60/3)
+		}
 	}
 	first, second := ends["P1"], ends["P2"]
 	if first.After(second) {

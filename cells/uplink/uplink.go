@@ -15,9 +15,10 @@ import (
 	"github.com/cellforge/cellforge/cells/planner"
 )
 
-// Promiser predicts when candidate orders would be done at the site; *planner.Planner is one.
+// Promiser predicts when candidate orders would be done at the site and the cell time each
+// would take; *planner.Planner is one.
 type Promiser interface {
-	PromiseOrders(ctx context.Context, cands []book.Candidate) (map[string]time.Time, error)
+	PromiseOrders(ctx context.Context, cands []book.Candidate) (map[string]planner.OrderPromise, error)
 }
 
 var _ Promiser = (*planner.Planner)(nil)
