@@ -15,18 +15,17 @@ import (
 const eventPage = 500
 
 // Run reports the site to the hub until ctx ends, and then returns nil: a Hello and its load
-// at start, its load every StatusEvery, and the progress of its network orders as the book's events touch
-// them, from the cursor it keeps (after a restart it goes on where it stood). It looks at the
-// event log when the book changes and every second (for the writes of another daemon on the
-// same store). A failure to read the book or to send is logged and tried again later; an error
-// is returned only when the Hello cannot be sent.
+// at start and again after each Connected, its load every StatusEvery, and the progress of its
+// network orders as the book's events touch them, from the cursor it keeps (after a restart it
+// goes on where it stood). It looks at the event log when the book changes and every second
+// (for the writes of another daemon on the same store). A failure to read the book or to send
+// is logged and tried again later; an error is returned only when the first Hello cannot be
+// sent.
 func (u *Uplink) Run(ctx context.Context) error {
 	if err := u.hello(); err != nil {
 		return err
 	}
-	if err := u.status(ctx); err != nil && ctx.Err() == nil {
-		u.log.Warn("reporting the site's load to the hub failed", "err", err)
-	}
+	u.reportStatus(ctx)
 	status := time.NewTicker(u.cfg.StatusEvery)
 	defer status.Stop()
 	poll := time.NewTicker(time.Second)
@@ -42,10 +41,32 @@ func (u *Uplink) Run(ctx context.Context) error {
 		case <-changed:
 		case <-poll.C:
 		case <-status.C:
-			if err := u.status(ctx); err != nil && ctx.Err() == nil {
-				u.log.Warn("reporting the site's load to the hub failed", "err", err)
+			u.reportStatus(ctx)
+		case <-u.greet:
+			if err := u.hello(); err != nil {
+				u.log.Warn("greeting the hub again failed", "err", err)
 			}
+			u.reportStatus(ctx)
 		}
+	}
+}
+
+// Connected tells the uplink that the link to the hub is up again (telemetry/link's
+// Config.OnConnect): Run queues a Hello and a Status, for the hub learns what the site makes
+// from its Hello and may have missed it (a hub that lost its book, a site marked gone). It
+// returns at once; a call before Run starts is answered when it starts, and calls that come
+// faster than Run answers them are answered once.
+func (u *Uplink) Connected() {
+	select {
+	case u.greet <- struct{}{}:
+	default:
+	}
+}
+
+// reportStatus reports the site's load, logging a failure: the next report tries again.
+func (u *Uplink) reportStatus(ctx context.Context) {
+	if err := u.status(ctx); err != nil && ctx.Err() == nil {
+		u.log.Warn("reporting the site's load to the hub failed", "err", err)
 	}
 }
 

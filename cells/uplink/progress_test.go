@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"reflect"
 	"testing"
 	"time"
 
@@ -162,4 +163,49 @@ func waitFor[T any](t *testing.T, r *recorder, kind string) T {
 	}
 	t.Fatalf("no %s message within 10s", kind)
 	panic("unreachable")
+}
+
+// TestConnected: each reconnection of the link makes Run greet the hub again, with a Hello of
+// what the site makes and a Status of its load, which the hub may have missed; Connected itself
+// never waits, however often it is called.
+func TestConnected(t *testing.T) {
+	s := newSite(t)
+	s.route(t, s.order("N1", "SCARF", 1))
+	for range 100 {
+		s.up.Connected() // before Run: one greeting stands for them all
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.up.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	// The Hello and Status at start, and those for the calls before Run.
+	var hellos, statuses [][]byte
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) && (len(hellos) < 2 || len(statuses) < 2) {
+		hellos = append(hellos, s.link.take(t, network.KindHello)...)
+		statuses = append(statuses, s.link.take(t, network.KindStatus)...)
+		time.Sleep(5 * time.Millisecond)
+	}
+	if len(hellos) != 2 || len(statuses) != 2 {
+		t.Fatalf("%d hellos and %d statuses after Run started with a reconnection pending, want 2 of each", len(hellos), len(statuses))
+	}
+	var first network.Hello
+	if err := json.Unmarshal(hellos[0], &first); err != nil {
+		t.Fatal(err)
+	}
+
+	s.up.Connected()
+	again := waitFor[network.Hello](t, s.link, network.KindHello)
+	if !reflect.DeepEqual(again, first) {
+		t.Errorf("hello after the reconnection = %+v, want %+v", again, first)
+	}
+	st := waitFor[network.Status](t, s.link, network.KindStatus)
+	if st.Load.OpenWorkOrders != 1 || st.Load.Cells != 3 {
+		t.Errorf("load after the reconnection = %+v, want one open work order at 3 cells", st.Load)
+	}
 }

@@ -82,6 +82,9 @@ type Uplink struct {
 	// withdrawing them and reporting their progress.
 	mu sync.Mutex
 	st state
+
+	// greet carries Connected's requests to Run: one pending stands for any number.
+	greet chan struct{}
 }
 
 // New checks cfg, reads the uplink's state from cfg.Dir (creating the directory when missing)
@@ -125,7 +128,8 @@ func New(cfg Config) (*Uplink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("uplink: %w", err)
 	}
-	u := &Uplink{cfg: cfg, log: cfg.Logger.With("component", "uplink", "site", cfg.Site), st: st}
+	u := &Uplink{cfg: cfg, log: cfg.Logger.With("component", "uplink", "site", cfg.Site), st: st,
+		greet: make(chan struct{}, 1)}
 	if !found {
 		last, err := cfg.Book.LastEventID(context.Background())
 		if err != nil {

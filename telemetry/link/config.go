@@ -34,6 +34,12 @@ type Config struct {
 	// MaxQueued bounds the bytes of messages waiting for the broker; Send refuses more with
 	// ErrQueueFull (default 256 MiB).
 	MaxQueued int64
+	// OnConnect, when set, is called after each connection to the broker is made and its
+	// subscription taken (the first and every one after a loss): for the hub's or a site's
+	// greeting, which the other end may have missed. It runs in a goroutine of Run's own, one
+	// call at a time, never holding up the connection; when connections come faster than it
+	// returns, the calls for those in between are merged into one.
+	OnConnect func()
 	// Logger receives the link's log (default: none).
 	Logger *slog.Logger
 }

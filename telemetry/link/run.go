@@ -24,9 +24,19 @@ func (l *Link) Run(ctx context.Context, h Handler) error {
 		return errors.New("link: Run: already running")
 	}
 	defer l.running.Store(false)
+	connected := make(chan struct{}, 1)
+	if l.cfg.OnConnect != nil {
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l.tellConnected(ctx, connected)
+		}()
+		defer wg.Wait()
+	}
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		up, err := l.connection(ctx, h)
+		up, err := l.connection(ctx, h, connected)
 		if ctx.Err() != nil {
 			break
 		}
@@ -40,16 +50,29 @@ func (l *Link) Run(ctx context.Context, h Handler) error {
 	return nil
 }
 
+// tellConnected calls OnConnect for each signal on connected until ctx ends.
+func (l *Link) tellConnected(ctx context.Context, connected <-chan struct{}) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-connected:
+			l.cfg.OnConnect()
+		}
+	}
+}
+
 // connection runs one connection: it connects and subscribes, then publishes and receives
 // until the connection fails or ctx ends. up tells whether it got as far as subscribing; err is
-// why it ended, nil when ctx ended.
+// why it ended, nil when ctx ended. Once subscribed it signals connected without waiting (a
+// signal already pending stands for this one too).
 //
 // Received messages are handled in the client library's own goroutine, one after the other (in
 // order), and acknowledged there: the library accepts acknowledgements only from a handler
 // that has not returned yet. While a handler runs the connection reads nothing else, so a
 // handler that keeps failing may cost the connection (acknowledgements time out); the message
 // is then delivered again on the next one.
-func (l *Link) connection(ctx context.Context, h Handler) (up bool, err error) {
+func (l *Link) connection(ctx context.Context, h Handler, connected chan<- struct{}) (up bool, err error) {
 	connCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	deliver := func(_ paho.Client, m paho.Message) {
@@ -88,6 +111,10 @@ func (l *Link) connection(ctx context.Context, h Handler) (up bool, err error) {
 			up = true
 			l.setConnected(true)
 			l.log.Info("network link up", "broker", l.cfg.Broker)
+			select {
+			case connected <- struct{}{}:
+			default:
+			}
 		}
 	}()
 	for connCtx.Err() == nil && client.IsConnectionOpen() {
