@@ -43,24 +43,28 @@ func (e *BatchError) Error() string {
 	return msg
 }
 
-// problems collects the problems of a batch: it counts them all and keeps the first max by
-// line, so that a batch of millions of bad rows costs no more than max of them.
-type problems struct {
+// BatchProblems collects the problems of a batch: it counts them all and keeps the first max
+// by line, so that a batch of millions of bad rows costs no more than max of them. The book's
+// import and the network hub's import refuse their batches with it, so that both list the same
+// problems the same way.
+type BatchProblems struct {
 	max   int
 	kept  []intake.RowError // the first max by line, and those added since the last trim
 	count int
 	rows  int
 }
 
-func newProblems(max int) *problems {
+// NewBatchProblems returns an empty collection that keeps the first max problems by line;
+// DefaultMaxErrors when max is zero or less.
+func NewBatchProblems(max int) *BatchProblems {
 	if max <= 0 {
 		max = DefaultMaxErrors
 	}
-	return &problems{max: max}
+	return &BatchProblems{max: max}
 }
 
-// row adds the problems of one bad row.
-func (p *problems) row(errs ...intake.RowError) {
+// Row adds the problems of one bad row; none adds nothing.
+func (p *BatchProblems) Row(errs ...intake.RowError) {
 	if len(errs) == 0 {
 		return
 	}
@@ -73,13 +77,14 @@ func (p *problems) row(errs ...intake.RowError) {
 }
 
 // trim keeps the first max problems by line; of those on one line, the first added.
-func (p *problems) trim() {
+func (p *BatchProblems) trim() {
 	slices.SortStableFunc(p.kept, func(a, b intake.RowError) int { return cmp.Compare(a.Line, b.Line) })
 	p.kept = slices.Clip(p.kept[:min(len(p.kept), p.max)])
 }
 
-// err returns the BatchError of the problems, or nil when there are none.
-func (p *problems) err(drop string) error {
+// Err returns the BatchError of the problems refusing a batch of drop, or nil when there are
+// none.
+func (p *BatchProblems) Err(drop string) error {
 	if p.count == 0 {
 		return nil
 	}

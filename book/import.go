@@ -92,10 +92,10 @@ func (b *Book) Import(ctx context.Context, req ImportRequest) (ImportResult, err
 // twice in the batch, rows past the most a batch may have. Past that, rows are still read and
 // their problems counted, but not held. With withDigest it also returns a digest of the batch's
 // content, the same for the same rows in CSV or JSON.
-func (b *Book) readBatch(drop configs.Drop, req ImportRequest, withDigest bool) (*heldRows, *problems, string, error) {
+func (b *Book) readBatch(drop configs.Drop, req ImportRequest, withDigest bool) (*heldRows, *BatchProblems, string, error) {
 	var (
 		held    = newHeldRows()
-		bad     = newProblems(req.MaxErrors)
+		bad     = NewBatchProblems(req.MaxErrors)
 		digest  = sha256.New()
 		errs    []intake.RowError
 		rows    int
@@ -124,7 +124,7 @@ func (b *Book) readBatch(drop configs.Drop, req ImportRequest, withDigest bool) 
 			}
 		}
 		if len(rowErrs) > 0 {
-			bad.row(append(errs, rowErrs...)...)
+			bad.Row(append(errs, rowErrs...)...)
 			continue
 		}
 		if err != nil {
@@ -150,7 +150,7 @@ func (b *Book) readBatch(drop configs.Drop, req ImportRequest, withDigest bool) 
 				return nil, nil, "", err
 			}
 		}
-		bad.row(errs...)
+		bad.Row(errs...)
 	}
 	return held, bad, hex.EncodeToString(digest.Sum(nil)), nil
 }
@@ -160,7 +160,7 @@ const lookupChunk = 1000
 
 // checkAgainstBook checks the held rows against the book (see checkHeld) and, when the batch has
 // no problem at all, returns the rows to store.
-func (b *Book) checkAgainstBook(ctx context.Context, drop configs.Drop, held *heldRows, bad *problems) (fresh []intake.Row, unchanged int, err error) {
+func (b *Book) checkAgainstBook(ctx context.Context, drop configs.Drop, held *heldRows, bad *BatchProblems) (fresh []intake.Row, unchanged int, err error) {
 	if unchanged, err = b.checkHeld(ctx, drop, held, bad); err != nil {
 		return nil, 0, err
 	}
@@ -171,7 +171,7 @@ func (b *Book) checkAgainstBook(ctx context.Context, drop configs.Drop, held *he
 // already holds as they are, and finds the conflicts (the same id with different content) and
 // the rows past the drop's SKU windows. It returns the batch's *BatchError when it has any
 // problem; the rows left good are then the ones to store.
-func (b *Book) checkHeld(ctx context.Context, drop configs.Drop, held *heldRows, bad *problems) (unchanged int, err error) {
+func (b *Book) checkHeld(ctx context.Context, drop configs.Drop, held *heldRows, bad *BatchProblems) (unchanged int, err error) {
 	held.forgetIDs() // every row is in: no more ids to find
 	var units map[string]int
 	err = b.store.Read(ctx, func(tx ReadTx) error {
@@ -203,14 +203,14 @@ func (b *Book) checkHeld(ctx context.Context, drop configs.Drop, held *heldRows,
 						unchanged++
 						continue
 					}
-					bad.row(intake.RowError{Line: r.Line, Column: "order_id",
+					bad.Row(intake.RowError{Line: r.Line, Column: "order_id",
 						Reason: fmt.Sprintf("order id %q was already imported with different content (%s)", r.OrderID, describe(old))})
 					continue
 				}
 				units[r.SKU] += r.Quantity
 				if window := drop.Windows[r.SKU]; units[r.SKU] > window {
 					held.setBad(held.row(ix[k]))
-					bad.row(intake.RowError{Line: r.Line, Column: "quantity",
+					bad.Row(intake.RowError{Line: r.Line, Column: "quantity",
 						Reason: fmt.Sprintf("SKU window of drop %q exceeded: %d units of %s ordered with this row, the window is %d",
 							drop.ID, units[r.SKU], r.SKU, window)})
 				}
@@ -221,7 +221,7 @@ func (b *Book) checkHeld(ctx context.Context, drop configs.Drop, held *heldRows,
 	if err != nil {
 		return 0, err
 	}
-	return unchanged, bad.err(drop.ID)
+	return unchanged, bad.Err(drop.ID)
 }
 
 func (b *Book) insertBatch(tx Tx, drop configs.Drop, rows []intake.Row, batch string, actor Actor, now time.Time) error {

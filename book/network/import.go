@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"time"
 
@@ -40,39 +39,6 @@ type ImportResult struct {
 	Unchanged int `json:"unchanged"`
 }
 
-// rowProblems collects a batch's problems: every one counted, the first max by line kept.
-type rowProblems struct {
-	max   int
-	kept  []intake.RowError
-	count int
-	rows  int
-}
-
-func (p *rowProblems) row(errs ...intake.RowError) {
-	if len(errs) == 0 {
-		return
-	}
-	p.rows++
-	p.count += len(errs)
-	p.kept = append(p.kept, errs...)
-	if len(p.kept) >= 2*p.max {
-		p.trim()
-	}
-}
-
-func (p *rowProblems) trim() {
-	slices.SortStableFunc(p.kept, func(a, b intake.RowError) int { return cmp.Compare(a.Line, b.Line) })
-	p.kept = slices.Clip(p.kept[:min(len(p.kept), p.max)])
-}
-
-func (p *rowProblems) err(drop string) error {
-	if p.count == 0 {
-		return nil
-	}
-	p.trim()
-	return &book.BatchError{Drop: drop, Errors: p.kept, Problems: p.count, BadRows: p.rows}
-}
-
 // heldOrder is a good row of a batch, as the order it would be.
 type heldOrder struct {
 	line  int
@@ -89,8 +55,8 @@ func (h *Rules) Import(ctx context.Context, req ImportRequest) (ImportResult, er
 	if !ok {
 		return ImportResult{}, fmt.Errorf("%w %q", ErrUnknownDrop, req.Drop)
 	}
-	maxErrors, maxRows := cmp.Or(req.MaxErrors, book.DefaultMaxErrors), cmp.Or(req.MaxRows, book.DefaultMaxRows)
-	bad := &rowProblems{max: max(maxErrors, 1)}
+	maxRows := cmp.Or(req.MaxRows, book.DefaultMaxRows)
+	bad := book.NewBatchProblems(req.MaxErrors)
 	held, rows, err := readRows(drop, req.Rows, maxRows, bad)
 	if err != nil {
 		return ImportResult{}, err
@@ -104,7 +70,7 @@ func (h *Rules) Import(ctx context.Context, req ImportRequest) (ImportResult, er
 	if err != nil {
 		return ImportResult{}, err
 	}
-	if err := bad.err(drop.ID); err != nil {
+	if err := bad.Err(drop.ID); err != nil {
 		return ImportResult{}, err
 	}
 	result := ImportResult{Drop: drop.ID, Rows: rows, Unchanged: unchanged, Created: len(fresh)}
@@ -125,7 +91,7 @@ func (h *Rules) Import(ctx context.Context, req ImportRequest) (ImportResult, er
 
 // readRows reads every row, holding the good ones as orders and noting the problems that need
 // no look-up in the book. It returns the rows read.
-func readRows(drop Drop, rr book.RowReader, maxRows int, bad *rowProblems) ([]heldOrder, int, error) {
+func readRows(drop Drop, rr book.RowReader, maxRows int, bad *book.BatchProblems) ([]heldOrder, int, error) {
 	var (
 		held  []heldOrder
 		first = make(map[string]int)
@@ -151,7 +117,7 @@ func readRows(drop Drop, rr book.RowReader, maxRows int, bad *rowProblems) ([]he
 				"the batch has more than %d rows, the most one batch may have: split it", maxRows)})
 		}
 		if len(rowErrs) > 0 {
-			bad.row(append(errs, rowErrs...)...)
+			bad.Row(append(errs, rowErrs...)...)
 			continue
 		}
 		errs = append(errs, checkRow(drop, row)...)
@@ -162,7 +128,7 @@ func readRows(drop Drop, rr book.RowReader, maxRows int, bad *rowProblems) ([]he
 			first[row.OrderID] = row.Line
 		}
 		if len(errs) > 0 || rows > maxRows {
-			bad.row(errs...) // past the most rows the batch is refused already: nothing more is held
+			bad.Row(errs...) // past the most rows the batch is refused already: nothing more is held
 			continue
 		}
 		held = append(held, heldOrder{line: row.Line, order: newOrder(drop, row)})
@@ -220,7 +186,7 @@ const lookupChunk = 1000
 
 // checkBatch looks the held orders up in the book: those it holds as they are are unchanged,
 // those it holds with other content are conflicts; the rest are returned, to store.
-func (h *Rules) checkBatch(ctx context.Context, held []heldOrder, bad *rowProblems) (fresh []Order, unchanged int, err error) {
+func (h *Rules) checkBatch(ctx context.Context, held []heldOrder, bad *book.BatchProblems) (fresh []Order, unchanged int, err error) {
 	err = h.store.Read(ctx, func(tx ReadTx) error {
 		for start := 0; start < len(held); start += lookupChunk {
 			chunk := held[start:min(start+lookupChunk, len(held))]
@@ -244,7 +210,7 @@ func (h *Rules) checkBatch(ctx context.Context, held []heldOrder, bad *rowProble
 				case old.Hash == ho.order.Hash:
 					unchanged++
 				default:
-					bad.row(intake.RowError{Line: ho.line, Column: "order_id", Reason: fmt.Sprintf(
+					bad.Row(intake.RowError{Line: ho.line, Column: "order_id", Reason: fmt.Sprintf(
 						"order id %q was already imported with different content (drop %s, sku %s, quantity %d)",
 						old.OrderID, old.Drop, old.SKU, old.Quantity)})
 				}
