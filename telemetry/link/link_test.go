@@ -128,17 +128,17 @@ func TestBrokerRestartKeepsOrder(t *testing.T) {
 // is applied once, in order.
 func TestConnectionCut(t *testing.T) {
 	n := newNetwork(t)
-	p := newProxy(t, n.mq.Addr())
-	hub, porto := n.open(Hub, p.url()).start(), n.open("porto", "").start()
+	p := peertest.StartProxy(t, n.mq.Addr())
+	hub, porto := n.open(Hub, "tcp://"+p.Addr()).start(), n.open("porto", "").start()
 	sent := 0
 	for round := range 4 {
 		sendAll(t, porto, Hub, "progress", sent+1, 10)
 		sent += 10
 		if round%2 == 0 {
-			p.cut()
+			p.Cut()
 			waitFor(t, "the hub sees its connection cut", func() bool { return !hub.link.Status().Connected })
 			sendAll(t, hub, "porto", "route", round+1, 1) // queued on the hub while cut off
-			p.restore()
+			p.Restore()
 			waitFor(t, "the hub reconnects", func() bool { return hub.link.Status().Connected })
 		}
 	}

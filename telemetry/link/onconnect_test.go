@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/cellforge/cellforge/telemetry/peertest"
 )
 
 // TestOnConnect: OnConnect is called after the first connection and after each one that
@@ -12,14 +14,14 @@ import (
 // (porto's link takes the hub's messages and publishes its own).
 func TestOnConnect(t *testing.T) {
 	n := newNetwork(t)
-	p := newProxy(t, n.mq.Addr())
+	p := peertest.StartProxy(t, n.mq.Addr())
 	hub := n.open(Hub, "").start()
 
 	var calls atomic.Int32
 	release := make(chan struct{})
 	var releaseOnce sync.Once
 	let := func() { releaseOnce.Do(func() { close(release) }) }
-	cfg := n.config("porto", p.url())
+	cfg := n.config("porto", "tcp://"+p.Addr())
 	var porto *end
 	cfg.OnConnect = func() {
 		k := calls.Add(1)
@@ -46,12 +48,12 @@ func TestOnConnect(t *testing.T) {
 	waitFor(t, "the hub has porto's greeting", func() bool { return len(hub.received()) == 1 })
 	let()
 
-	p.cut()
+	p.Cut()
 	waitFor(t, "porto sees its connection cut", func() bool { return !porto.link.Status().Connected })
 	if c := calls.Load(); c != 1 {
 		t.Fatalf("OnConnect called %d times before porto reconnected, want 1", c)
 	}
-	p.restore()
+	p.Restore()
 	waitFor(t, "OnConnect is called again after the reconnection", func() bool { return calls.Load() == 2 })
 	waitFor(t, "the hub has porto's 2 greetings", func() bool { return len(hub.received()) == 2 })
 	if ns := bodies(t, hub.received(), "porto"); !reflect.DeepEqual(ns, []int{1, 2}) {
