@@ -109,9 +109,9 @@ func TestDashboard(t *testing.T) {
 	e.hello("madrid")
 	e.importGood()
 	e.route()
-	e.clock.Add(100 * time.Second)
+	e.clock.Advance(100 * time.Second)
 	e.say("porto", network.KindStatus, network.Status{Load: network.Load{Hours: 6, Cells: 2, OpenWorkOrders: 3}})
-	e.clock.Add(5 * time.Second)
+	e.clock.Advance(5 * time.Second)
 
 	if a := e.do("GET", "/network", "", "", ""); a.status != http.StatusSeeOther || !strings.HasPrefix(a.header.Get("Location"), "/network/signin") {
 		t.Fatalf("the dashboard without a sign-in: %d %s", a.status, a.header.Get("Location"))
@@ -287,11 +287,11 @@ func TestSignOutAndForgedCookie(t *testing.T) {
 	if a := e.do("GET", "/network", "", "", "", "Cookie", forged); a.status != http.StatusSeeOther {
 		t.Errorf("a forged cookie: %d", a.status)
 	}
-	e.clock.Add(13 * time.Hour)
+	e.clock.Advance(13 * time.Hour)
 	if a := e.do("GET", "/network", "", "", "", "Cookie", cookie); a.status != http.StatusSeeOther {
 		t.Errorf("a cookie past its end: %d", a.status)
 	}
-	e.clock.Add(-13 * time.Hour)
+	e.clock.Advance(-13 * time.Hour)
 	a := e.do("POST", "/network/signout", "", "", "", "Cookie", cookie, "Origin", e.srv.URL)
 	if a.status != http.StatusSeeOther || !strings.Contains(a.header.Get("Set-Cookie"), "Max-Age=0") {
 		t.Errorf("sign-out: %d %v", a.status, a.header)

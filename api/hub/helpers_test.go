@@ -11,20 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cellforge/cellforge/book/booktest"
 	"github.com/cellforge/cellforge/book/network"
 	"github.com/cellforge/cellforge/configs"
 	"github.com/cellforge/cellforge/store/postgres/netstore"
 	"github.com/cellforge/cellforge/store/postgres/pgtest"
 )
-
-// clock is the hub's clock in a test.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 // recLinks records what the hub sends, and answers its promise requests as the sites would,
 // through Receive: each site promises every order at the hours after now that promiseIn says.
@@ -97,7 +89,7 @@ type testEnv struct {
 	hub   *network.Rules
 	store *netstore.Store
 	links *recLinks
-	clock *clock
+	clock *booktest.Clock
 	srv   *httptest.Server
 	// promiseIn is how long after now each site promises to finish an order.
 	promiseIn map[string]time.Duration
@@ -111,7 +103,7 @@ func newEnv(t *testing.T) *testEnv {
 		t.Fatalf("opening the network's book: %v", err)
 	}
 	t.Cleanup(func() { store.Close() })
-	e := &testEnv{t: t, ctx: ctx, store: store, clock: &clock{now: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)},
+	e := &testEnv{t: t, ctx: ctx, store: store, clock: booktest.NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)),
 		promiseIn: map[string]time.Duration{"porto": 48 * time.Hour, "lisbon": 24 * time.Hour, "madrid": 24 * time.Hour}}
 	e.links = &recLinks{env: e}
 	t.Cleanup(e.links.wg.Wait)

@@ -15,9 +15,9 @@ func TestSites(t *testing.T) {
 	e.hello("madrid")
 	e.importGood()
 	e.route()
-	e.clock.Add(100 * time.Second) // past online_within for lisbon
+	e.clock.Advance(100 * time.Second) // past online_within for lisbon
 	e.say("porto", network.KindStatus, network.Status{Load: network.Load{Hours: 9, Cells: 3, OpenWorkOrders: 4}})
-	e.clock.Add(7 * time.Second)
+	e.clock.Advance(7 * time.Second)
 
 	var got struct{ Sites []SiteView }
 	e.do("GET", "/api/v1/network/sites", roleTokens[configs.RoleManager], "", "").decode(t, 200, &got)

@@ -10,18 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cellforge/cellforge/book/booktest"
 	"github.com/cellforge/cellforge/book/intake"
 )
-
-// clock is the hub's clock in a test.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 // sent is a message the hub sent.
 type sent struct {
@@ -109,7 +100,7 @@ type env struct {
 	hub   *Rules
 	store Store
 	links *recLinks
-	clock *clock
+	clock *booktest.Clock
 	loads map[string]Load
 	// promise answers promise requests; nil sites stay silent.
 	promise promiser
@@ -136,7 +127,7 @@ func newEnv(t *testing.T, sites []Site, makes map[string]map[string][]string) *e
 func newEnvWith(t *testing.T, sites []Site, makes map[string]map[string][]string, configure func(*Config)) *env {
 	t.Helper()
 	e := &env{t: t, ctx: context.Background(), store: testStore(t), links: &recLinks{},
-		clock: &clock{now: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}, loads: map[string]Load{}}
+		clock: booktest.NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)), loads: map[string]Load{}}
 	cfg := Config{Drops: map[string]Drop{testDrop.ID: testDrop}, AckTimeout: 2 * time.Minute,
 		PromiseTimeout: 5 * time.Second, Now: e.clock.Now}
 	if configure != nil {

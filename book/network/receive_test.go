@@ -43,7 +43,7 @@ func TestAckTimeoutGoesToTheNextBestAndALateAckIsRefused(t *testing.T) {
 	if n, _ := e.hub.Expire(e.ctx); n != 0 {
 		t.Fatalf("expired %d before the timeout", n)
 	}
-	e.clock.Add(2*time.Minute + time.Second)
+	e.clock.Advance(2*time.Minute + time.Second)
 	e.alive("porto", "lisbon")
 	if n, err := e.hub.Expire(e.ctx); err != nil || n != 1 {
 		t.Fatalf("expire: %d, %v", n, err)
@@ -297,7 +297,7 @@ func TestUnknownSiteAndBadMessagesChangeNothing(t *testing.T) {
 	e := newTwo(t)
 	before, _ := e.hub.Sites(e.ctx)
 	order, _ := e.order("A1")
-	e.clock.Add(time.Minute)
+	e.clock.Advance(time.Minute)
 	for _, kind := range []string{KindHello, KindStatus, KindAck, KindProgress, KindPromise} {
 		err := e.hub.Receive(e.ctx, "nowhere", kind, []byte(`{}`))
 		if !errors.Is(err, ErrUnknownSite) || !strings.Contains(err.Error(), `"nowhere"`) {

@@ -19,7 +19,7 @@ func TestSilentAndCutOffSites(t *testing.T) {
 			e.answer(to, kind, body)
 		}
 	}
-	e.clock.Add(80 * time.Second)
+	e.clock.Advance(80 * time.Second)
 	e.alive("porto", "lisbon-a") // lisbon-b spoke 80 s ago: online
 	e.importRows(row(2, "A1", "RUG", lisbon))
 	e.route()
@@ -34,7 +34,7 @@ func TestSilentAndCutOffSites(t *testing.T) {
 		}
 	}
 
-	e.clock.Add(20 * time.Second) // lisbon-b's last word is 100 s old: cut off, not asked
+	e.clock.Advance(20 * time.Second) // lisbon-b's last word is 100 s old: cut off, not asked
 	e.alive("porto", "lisbon-a")
 	e.links.take()
 	e.importRows(row(3, "A2", "RUG", lisbon))
