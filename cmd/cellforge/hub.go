@@ -155,7 +155,7 @@ func openHub(ctx context.Context, cfg *configs.Hub, dataDir string, st network.S
 	for _, s := range cfg.Sites {
 		peers[s.ID] = s.Key
 	}
-	lk, err := openLink(network.Hub, key, peers, cfg.Broker, dataDir, logger)
+	lk, err := openLink(network.Hub, key, peers, cfg.Broker, dataDir, nil, logger)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -47,9 +47,9 @@ func networkKey(file string, logger *slog.Logger) (ed25519.PrivateKey, error) {
 
 // openLink opens this end's link (self "hub" or a site id) to peers through the broker b
 // describes, its password and TLS files read now, its state under dataDir. The caller closes
-// the link once its Run has returned.
+// the link once its Run has returned; onConnect, when not nil, is called after every connection.
 func openLink(self string, key ed25519.PrivateKey, peers map[string]ed25519.PublicKey, b configs.Broker,
-	dataDir string, logger *slog.Logger) (*link.Link, error) {
+	dataDir string, onConnect func(), logger *slog.Logger) (*link.Link, error) {
 	password, err := b.LoadPassword(os.ReadFile, os.Getenv)
 	if err != nil {
 		return nil, err
@@ -61,8 +61,9 @@ func openLink(self string, key ed25519.PrivateKey, peers map[string]ed25519.Publ
 	l, err := link.Open(link.Config{
 		Self: self, Key: key, Peers: peers,
 		Broker: b.URL, Username: b.Username, Password: password, TLS: tlsConfig, ClientID: b.ClientID,
-		Dir:    filepath.Join(dataDir, linkDir),
-		Logger: logger.With("component", "network-link"),
+		Dir:       filepath.Join(dataDir, linkDir),
+		OnConnect: onConnect,
+		Logger:    logger.With("component", "network-link"),
 	})
 	if err != nil {
 		return nil, err

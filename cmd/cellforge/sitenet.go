@@ -44,11 +44,15 @@ func openSiteNetwork(factory *configs.Factory, dataDir string, b *book.Book, pla
 	if err != nil {
 		return nil, err
 	}
-	lk, err := openLink(n.Site, key, map[string]ed25519.PublicKey{network.Hub: n.HubKey}, n.Broker, dataDir, logger)
+	// The link tells the uplink of every connection, so that the hub hears the site's Hello
+	// again after each: the link is run only once both are made.
+	var up *uplink.Uplink
+	connected := func() { up.Connected() }
+	lk, err := openLink(n.Site, key, map[string]ed25519.PublicKey{network.Hub: n.HubKey}, n.Broker, dataDir, connected, logger)
 	if err != nil {
 		return nil, err
 	}
-	up, err := uplink.New(uplink.Config{
+	up, err = uplink.New(uplink.Config{
 		Site: n.Site, Book: b, Planner: plan, Link: lk,
 		Dir:    filepath.Join(dataDir, uplinkDir),
 		Logger: logger,
