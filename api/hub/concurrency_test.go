@@ -1,0 +1,87 @@
+package hub
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/cellforge/cellforge/book/network"
+	"github.com/cellforge/cellforge/configs"
+)
+
+// TestTwentyAtOnce sends the same batch twenty times at once, with one idempotency key and
+// without, then the same move twenty times at once: every answer is a success, the batch is
+// stored once and the order moved once.
+func TestTwentyAtOnce(t *testing.T) {
+	e := newEnv(t)
+	e.hello()
+	planner := roleTokens[configs.RolePlanner]
+	answers := make([]answer, 40)
+	var wg sync.WaitGroup
+	for i := range answers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var headers []string
+			if i%2 == 0 {
+				headers = []string{"Idempotency-Key", "twenty"}
+			}
+			answers[i] = e.do("POST", batchPath, planner, "text/csv", goodCSV, headers...)
+		}()
+	}
+	wg.Wait()
+	// The keyed answers are all the first keyed one; with the others, 3 orders are created in all.
+	created, keyed := 0, -1
+	for i, a := range answers {
+		var res network.ImportResult
+		a.decode(t, 201, &res)
+		if res.Created+res.Unchanged != 3 {
+			t.Errorf("answer %d: %+v, want 3 orders created or unchanged", i, res)
+		}
+		switch {
+		case i%2 == 1:
+			created += res.Created
+		case keyed == -1:
+			keyed = res.Created
+		case res.Created != keyed:
+			t.Errorf("answer %d with the key created %d, the first with it %d", i, res.Created, keyed)
+		}
+	}
+	if created+keyed != 3 {
+		t.Errorf("the answers created %d orders in all, want 3", created+keyed)
+	}
+	if n := len(e.orders(t, "")); n != 3 {
+		t.Fatalf("the book holds %d orders after 40 imports of 3, want 3", n)
+	}
+	if n := e.route(); n != 3 {
+		t.Fatalf("routed %d orders, want 3", n)
+	}
+
+	// N-3 is routed to madrid: move it to lisbon twenty times at once.
+	moves := make([]answer, 20)
+	for i := range moves {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			moves[i] = e.do("POST", "/api/v1/network/orders/N-3/move", planner, "application/json", `{"site":"lisbon"}`)
+		}()
+	}
+	wg.Wait()
+	for i, a := range moves {
+		var o network.Order
+		a.decode(t, 200, &o)
+		if o.Site != "lisbon" || o.Route != 2 {
+			t.Errorf("move %d answered the order at %q on route %d, want lisbon on route 2", i, o.Site, o.Route)
+		}
+	}
+	var view orderView
+	e.do("GET", "/api/v1/network/orders/N-3", planner, "", "").decode(t, 200, &view)
+	if len(view.Routes) != 2 || view.Routes[1].Site != "lisbon" {
+		t.Errorf("N-3 has %d routes (%+v), want madrid then lisbon", len(view.Routes), view.Routes)
+	}
+	if n := len(e.links.sent("madrid", network.KindWithdraw)); n != 1 {
+		t.Errorf("madrid was told %d times to give N-3 up, want once", n)
+	}
+	if n := len(e.links.sent("lisbon", network.KindRoute)); n < 1 {
+		t.Errorf("lisbon was never sent N-3")
+	}
+}
