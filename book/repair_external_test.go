@@ -50,3 +50,27 @@ func TestOpenRepairExternal(t *testing.T) {
 		t.Errorf("repairs: %d, %v; want 2", len(rs), err)
 	}
 }
+
+// TestRepairNetworkHelpers: the kinds repaired, a repair found by its external id, and the
+// candidate of a diagnosis with the diagnosis step's operation.
+func TestRepairNetworkHelpers(t *testing.T) {
+	ctx := context.Background()
+	fx, serials := newRepairFixture(t, 1)
+	if kinds := fx.book.RepairKinds(); len(kinds) == 0 || kinds[0] != "rug" {
+		t.Errorf("RepairKinds = %v", kinds)
+	}
+	r, _, err := fx.book.OpenRepair(ctx, book.RepairIntake{Source: book.SourceCounter, Serial: serials[0], Customer: "Ana", External: "NR-7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := fx.book.RepairByExternal(ctx, "NR-7"); err != nil || got.ID != r.ID || got.State != book.RepairReceived {
+		t.Errorf("RepairByExternal(NR-7) = %+v, %v", got, err)
+	}
+	if _, err := fx.book.RepairByExternal(ctx, "NR-8"); !errors.Is(err, book.ErrNotFound) {
+		t.Errorf("RepairByExternal(NR-8) = %v; want ErrNotFound", err)
+	}
+	c, err := fx.book.DiagnosisCandidate()
+	if err != nil || len(c.Operations) != 1 || c.Order.Quantity != 1 {
+		t.Errorf("DiagnosisCandidate = %+v, %v", c, err)
+	}
+}
