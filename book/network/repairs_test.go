@@ -183,7 +183,7 @@ func TestRepairAcksAndTimeout(t *testing.T) {
 	e.submit(rugRepair("NR-2", faro))
 	e.routeRepairs()
 	e.links.take()
-	e.clock.Add(3 * time.Minute)
+	e.clock.Advance(3 * time.Minute)
 	e.alive("porto", "lisbon", "madrid")
 	if n, err := e.hub.ExpireRepairs(e.ctx); err != nil || n != 2 {
 		t.Fatalf("expired %d, %v", n, err)
