@@ -554,13 +554,11 @@ Ratio of the peer's rate to the network's: **$(ratio "$p_rate" "$n_rate")x**: wh
 the planners' own work. Of the promise round to the planners' own: **$(ratio "$n_round" "$p_round")x**; the
 round had every site's answer after $(f 2 "$n_ans") s ($(ratio "$n_ans" "$p_round")x the planners' own: the requests and
 answers through the links and the broker, the sites planning on two shared cores), and spent the
-rest ranking the sites and storing the routes (the store writes each order and its route with
-statements of their own, 20,000 round trips to PostgreSQL in one transaction) and queueing the
-messages. Routed to acknowledged is the sites' part: each site takes its orders into its book
-one import at a time (an order is a batch of its own, its id the idempotency key, each a synced
-SQLite transaction); in a CPU profile of a run of 1,000 orders the process was busy for 30% of
-the wall time, half of that in the sites' \`Book.Import\`, the rest of the time waiting on the
-disk and the peers.
+rest ranking the sites, storing the routes (the orders and their routes written in batches by
+COPY, one transaction) and queueing the messages. Routed to acknowledged is the sites' part: each
+site takes the orders of a route message into its book as one batch per drop (a synced SQLite
+transaction; an order the book refuses is declined with the book's reason and the rest taken
+again without it) and acknowledges them in one message, which the hub applies in one write.
 
 **A site's event at the hub.** An operation is completed at a site (\`Book.Transition\`); the time
 ends when the hub's rules have applied the site's progress report (the site's uplink following its

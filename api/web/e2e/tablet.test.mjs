@@ -106,19 +106,22 @@ let jonasContext;
 let manualOp; // the job amira started at a manual cell
 
 test('an operator starts the vat\'s queued job with a tap, its progress arrives by itself, and the other tablet follows', async () => {
-  const queued = await waitFor(async () => {
-    const q = await cellQueue(base, 'dye-1', 1);
-    return q.length > 0 && q[0].state === 'queued' && q[0];
-  }, 10000, 'a job queued at dye-1');
-  const op = queued.id;
-
   // Browser B: jonas, on dye-1's tablet already.
   jonasContext = await tabletContext();
   const jonas = await tabletPage(jonasContext, 'jonas');
   await jonas.goto(`${base}/tablet/dye-1`);
   await signInWithPin(jonas, 'jonas');
   await jonas.locator('#connection[data-state=live]').waitFor({ timeout: 10000 });
-  await waitForJob(jonas, op, 'queued');
+  // The job is the head of dye-1's queue once the page and the API agree on it: the queue's
+  // order is the plan's, and the first plan of the batches imported above may land after the
+  // first look (before it, the queue is in due-date order), which the page follows live.
+  const queued = await waitFor(async () => {
+    const q = await cellQueue(base, 'dye-1', 1);
+    if (!(q.length > 0 && q[0].state === 'queued')) return false;
+    const shown = await jonas.locator('#current article.job[data-state="queued"]').getAttribute('data-op', { timeout: 1000 }).catch(() => null);
+    return shown === String(q[0].id) && q[0];
+  }, 20000, 'the page and the API showing the same job queued at dye-1');
+  const op = queued.id;
   await markNoReload(jonas);
 
   // Browser A: amira picks the cell on the cell picker and signs in with the keypad.
