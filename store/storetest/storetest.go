@@ -100,7 +100,6 @@ var behaviours = []struct {
 	{"InsertOperationAt", testInsertOperationAt},
 	{"ChecksAndNonConformances", testChecksAndNonConformances},
 	{"RepairsSurviveReopen", testRepairsSurviveReopen},
-	{"RepairExternals", testRepairExternals},
 	{"SignInFailures", testSignInFailures},
 	{"Sessions", testSessions},
 	{"StopsStore", testStopsStore},
