@@ -207,13 +207,7 @@ func (h *rawHub) validateDrops(d *decoder) {
 		if d.Required(dr.ID, dr.line, dr.object, "id") && d.Shape(dr.ID, dr.object, "id", yamlfile.IsID, "invalid id %s ("+yamlfile.IDRule+")") {
 			d.Unique(ids, dr.ID, "", "drops", "duplicate drop id %s (first at line %d)")
 		}
-		switch {
-		case dr.Date.Bad:
-		case !dr.Date.Set():
-			d.Add(dr.line, dr.object, "date", "required")
-		case dr.Date.V.Year() < minYear || dr.Date.V.Year() > maxYear:
-			d.Add(dr.Date.Line, dr.object, "date", "year %d is out of range %d..%d", dr.Date.V.Year(), minYear, maxYear)
-		}
+		d.dropDate(dr.Date, dr.line, dr.object)
 		if !d.NonEmpty(len(dr.SKUs.V), dr.SKUs.Line, dr.SKUs.Bad, dr.line, dr.object, "skus", "sku") {
 			continue
 		}

@@ -311,13 +311,7 @@ func (d *decoder) checkDrops(f *rawFactory, skus map[string]bool) {
 			d.Unique(ids, dr.ID, "", "drops", "duplicate drop id %s (first at line %d)")
 		}
 		d.name(dr.Name, dr.object, "name")
-		switch {
-		case dr.Date.Bad:
-		case !dr.Date.Set():
-			d.Add(dr.line, dr.object, "date", "required")
-		case dr.Date.V.Year() < minYear || dr.Date.V.Year() > maxYear:
-			d.Add(dr.Date.Line, dr.object, "date", "year %d is out of range %d..%d", dr.Date.V.Year(), minYear, maxYear)
-		}
+		d.dropDate(dr.Date, dr.line, dr.object)
 		if !d.NonEmpty(len(dr.Windows.V), dr.Windows.Line, dr.Windows.Bad, dr.line, dr.object, "windows", "sku") {
 			continue
 		}
@@ -653,4 +647,16 @@ func (f *rawFactory) steps() []rawStep {
 		out = append(out, p.Routing.V...)
 	}
 	return append(out, f.Aftercare.V.steps()...)
+}
+
+// dropDate checks a drop's date, in the factory's file or the hub's: required, and of a year in
+// minYear..maxYear.
+func (d *decoder) dropDate(date yamlfile.Value[time.Time], objectLine int, object string) {
+	switch {
+	case date.Bad:
+	case !date.Set():
+		d.Add(objectLine, object, "date", "required")
+	case date.V.Year() < minYear || date.V.Year() > maxYear:
+		d.Add(date.Line, object, "date", "year %d is out of range %d..%d", date.V.Year(), minYear, maxYear)
+	}
 }
