@@ -474,10 +474,25 @@ func (p *Pages) checklistOf(ctx context.Context, serial, kind string) []configs.
 }
 
 // repairChecklist serves the checklist part of the intake form for the serial or kind typed
-// (htmx fetches it when either changes).
+// (htmx fetches it when either changes), with the answers already given to the items it
+// still has, so that fetching it again loses no tick.
 func (p *Pages) repairChecklist(c echo.Context) error {
-	f := intakeForm{Items: p.checklistOf(c.Request().Context(), c.QueryParam("serial"), c.QueryParam("kind"))}
+	f := intakeForm{
+		Items:     p.checklistOf(c.Request().Context(), c.QueryParam("serial"), c.QueryParam("kind")),
+		Checklist: checklistAnswers(c.QueryParams()),
+	}
 	return p.render(c, http.StatusOK, "repair_checklist", f)
+}
+
+// checklistAnswers are the answers of form's checklist fields (checklist.ID), by item id.
+func checklistAnswers(form url.Values) map[string]string {
+	out := map[string]string{}
+	for k, v := range form {
+		if id, ok := strings.CutPrefix(k, "checklist."); ok && len(v) > 0 {
+			out[id] = v[0]
+		}
+	}
+	return out
 }
 
 // repairOpen takes a repair in at the counter and shows its page with the customer's link,
@@ -487,13 +502,8 @@ func (p *Pages) repairOpen(c echo.Context) error {
 	f := intakeForm{
 		Serial: strings.TrimSpace(r.PostFormValue("serial")), Item: r.PostFormValue("item"), Kind: r.PostFormValue("kind"),
 		Customer: r.PostFormValue("customer"), Contact: r.PostFormValue("contact"), Description: r.PostFormValue("description"),
-		Checklist: map[string]string{},
 	}
-	for k, v := range r.PostForm {
-		if id, ok := strings.CutPrefix(k, "checklist."); ok && len(v) > 0 {
-			f.Checklist[id] = v[0]
-		}
-	}
+	f.Checklist = checklistAnswers(r.PostForm) // parsed by PostFormValue above
 	if f.Serial != "" {
 		f.Item = "" // a scanned serial names the item; a kind chosen before is the unit's
 	}

@@ -198,6 +198,10 @@ func TestCounterIntake(t *testing.T) {
 	if p := b.get("/manager/repairs/checklist?kind=ring"); !strings.Contains(p.body, `name="checklist.size"`) || strings.Contains(p.body, "checklist.stains") {
 		t.Fatalf("the checklist of a kind:\n%s", p.body)
 	}
+	// fetched again with the answers given, it keeps them
+	if p := b.get("/manager/repairs/checklist?serial=u-1-1&checklist.stains=yes"); !strings.Contains(p.body, `name="checklist.stains" type="checkbox" value="yes" checked`) {
+		t.Fatalf("the checklist fetched again lost its tick:\n%s", p.body)
+	}
 	for _, tc := range []struct {
 		name   string
 		form   url.Values
