@@ -81,6 +81,7 @@ const (
 	MaxChecklistText     = 200
 	MaxFindings          = 4000
 	MaxRepairServices    = 10
+	MaxRepairExternal    = 200
 )
 
 // Repair is a repair order.
@@ -114,6 +115,9 @@ type Repair struct {
 	// ReadyAt is when the work order of its services completed.
 	ReadyAt    *time.Time `json:"ready_at,omitempty"`
 	ReturnedAt *time.Time `json:"returned_at,omitempty"`
+	// External is the id another system gave the repair when it asked the studio to open it
+	// (a network's repair id); empty for a repair opened here. No two repairs share one.
+	External string `json:"external,omitempty"`
 }
 
 // RepairPhoto is a customer's photo of the item at intake, kept by the photo store under its
@@ -167,6 +171,10 @@ type RepairIntake struct {
 	// MaxRepairPhotos.
 	Photos []RepairPhoto
 	Actor  Actor
+	// External, when set, is the id another system gave the repair (a network's repair id),
+	// at most MaxRepairExternal bytes: opening a repair of an external id the book holds
+	// opens nothing and returns that repair, so that a request delivered twice opens one.
+	External string
 }
 
 // FieldError is bad input of a repair or care plan request: the field (serial, kind,
@@ -467,7 +475,8 @@ func slicesIndex(ps []RepairPhoto, hash string) int {
 // at once and its diagnosis work order made and dispatched; on the public page it is
 // requested, for a finished unit only and only when the studio takes public requests. Bad
 // input is a *FieldError; a serial of no unit wraps ErrUnknownUnit; nothing is stored on any
-// error.
+// error. An intake with an External id the book holds opens nothing: it returns the repair
+// opened for it, as it is now, without a link (the link was told when it was opened).
 func (b *Book) OpenRepair(ctx context.Context, in RepairIntake) (Repair, string, error) {
 	a, err := b.aftercare()
 	if err != nil {
@@ -476,14 +485,25 @@ func (b *Book) OpenRepair(ctx context.Context, in RepairIntake) (Repair, string,
 	if in.Actor == "" && in.Source == SourcePublic {
 		in.Actor = ActorCustomer
 	}
+	if in.External != "" {
+		if in.External, err = repairText("external", in.External, MaxRepairExternal, true, false); err != nil {
+			return Repair{}, "", err
+		}
+	}
 	link, hash, err := newLink()
 	if err != nil {
 		return Repair{}, "", err
 	}
-	var r Repair
+	var (
+		r      Repair
+		before bool
+	)
 	err = b.store.Write(ctx, func(tx Tx) error {
 		now := b.clock()
 		var err error
+		if r, before, err = openedBefore(tx, in, now); err != nil || before {
+			return err
+		}
 		if r, err = b.checkIntake(tx, a, in); err != nil {
 			return err
 		}
@@ -493,6 +513,7 @@ func (b *Book) OpenRepair(ctx context.Context, in RepairIntake) (Repair, string,
 		r.ID = repairID(r.Seq)
 		r.State = RepairRequested
 		r.IntakeAt = now
+		r.External = in.External
 		if err := tx.InsertRepair(r, hash); err != nil {
 			return fmt.Errorf("storing repair %s: %w", r.ID, err)
 		}
@@ -511,7 +532,32 @@ func (b *Book) OpenRepair(ctx context.Context, in RepairIntake) (Repair, string,
 	if err != nil {
 		return Repair{}, "", err
 	}
+	if before {
+		return r, "", nil
+	}
 	return r, link, nil
+}
+
+// openedBefore returns the repair the book opened for in's external id before, as it is at
+// now; found is false when in has no external id or the book holds none of it. A repair of
+// that id for another item or customer is a *FieldError naming external.
+func openedBefore(tx ReadTx, in RepairIntake, now time.Time) (r Repair, found bool, err error) {
+	if in.External == "" {
+		return Repair{}, false, nil
+	}
+	r, err = tx.RepairByExternal(in.External)
+	if errors.Is(err, ErrNotFound) {
+		return Repair{}, false, nil
+	}
+	if err != nil {
+		return Repair{}, false, fmt.Errorf("reading the repair of external id %q: %w", in.External, err)
+	}
+	derive(&r, now)
+	serial, item := strings.TrimSpace(in.Serial), strings.TrimSpace(in.Item)
+	if r.Serial != serial || r.Item != item || r.Customer != strings.TrimSpace(in.Customer) {
+		return Repair{}, false, fieldErr("external", "repair %s holds external id %q for another item or customer", r.ID, in.External)
+	}
+	return r, true, nil
 }
 
 // ReceiveRepair records that a requested repair's item arrived: it is received, and its

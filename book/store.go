@@ -154,6 +154,9 @@ type ReadTx interface {
 	// RepairByLink returns the repair whose customer link's SHA-256 (hex) is hash, as Repair
 	// does; ErrNotFound when none has it.
 	RepairByLink(hash string) (Repair, error)
+	// RepairByExternal returns the repair whose external id (Repair.External) is external, as
+	// Repair does; ErrNotFound when none has it.
+	RepairByExternal(external string) (Repair, error)
 	// Repairs returns the repairs f selects (a derived state told at f.At), by id, as Repair
 	// returns them.
 	Repairs(f RepairFilter) ([]Repair, error)
@@ -244,7 +247,9 @@ type Tx interface {
 
 	// NextRepairSeq takes the next number of the studio's repair sequence, from 1.
 	NextRepairSeq() (int64, error)
-	// InsertRepair stores a new repair with the SHA-256 (hex) of its customer link.
+	// InsertRepair stores a new repair with the SHA-256 (hex) of its customer link, and its
+	// External id when it has one: a link hash or an external id another repair holds is
+	// refused.
 	InsertRepair(r Repair, linkHash string) error
 	// UpdateRepair stores what changed of a repair (its state, diagnosis, estimate, decision,
 	// work orders and times); ErrNotFound when there is none of its id.

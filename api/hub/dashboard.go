@@ -97,6 +97,10 @@ type networkView struct {
 	CSV    string // the address of the CSV of the orders the filter selects
 	// CanGone tells whether the principal may mark sites gone.
 	CanGone bool
+	// Repairs are the network's repairs the site and state filters select, by site (waiting
+	// first) and id; MoreRepairs says more match than the page shows.
+	Repairs     []network.Repair
+	MoreRepairs bool
 }
 
 // dashboardPage is how many orders the page lists at a time.
@@ -113,6 +117,9 @@ func (s *server) networkPage(c echo.Context) error {
 		return err
 	}
 	if v.Drops, err = s.dropViews(ctx); err != nil {
+		return err
+	}
+	if v.Repairs, v.MoreRepairs, err = s.repairsBySite(ctx, f); err != nil {
 		return err
 	}
 	f.Limit = dashboardPage + 1

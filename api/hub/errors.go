@@ -22,6 +22,10 @@ var ruleErrors = []struct {
 	{network.ErrStarted, http.StatusConflict, codeStarted},
 	{network.ErrSiteGone, http.StatusUnprocessableEntity, codeSiteGone},
 	{network.ErrCannotMake, http.StatusUnprocessableEntity, codeCannotMake},
+	{network.ErrUnknownRepair, http.StatusNotFound, api.CodeNotFound},
+	{network.ErrRepairConflict, http.StatusConflict, codeRepairConflict},
+	{network.ErrCannotRepair, http.StatusUnprocessableEntity, codeCannotRepair},
+	{network.ErrRepairOpened, http.StatusConflict, codeRepairOpened},
 }
 
 // Codes of the hub's own refusals.
@@ -29,6 +33,10 @@ const (
 	codeStarted    = "started"
 	codeSiteGone   = "site_gone"
 	codeCannotMake = "cannot_make"
+	// the repairs'
+	codeRepairConflict = "repair_conflict"
+	codeCannotRepair   = "cannot_repair"
+	codeRepairOpened   = "repair_opened"
 )
 
 // apiError turns a network refusal into the API's error; any other error is left as it is for
@@ -36,6 +44,11 @@ const (
 func apiError(err error) error {
 	if errors.Is(err, book.ErrUnavailable) {
 		return err
+	}
+	var field *network.RepairFieldError
+	if errors.As(err, &field) {
+		// the API answers a field's error as the book's: 422 naming the field
+		return &book.FieldError{Field: field.Field, Reason: field.Reason}
 	}
 	for _, e := range ruleErrors {
 		if errors.Is(err, e.err) {

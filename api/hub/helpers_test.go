@@ -167,6 +167,9 @@ func (e *testEnv) promise(site string, body []byte) {
 	for _, o := range req.Orders {
 		p.Orders = append(p.Orders, network.Promise{OrderID: o.OrderID, End: e.clock.Now().Add(e.promiseIn[site])})
 	}
+	for _, r := range req.Repairs {
+		p.Repairs = append(p.Repairs, network.Promise{OrderID: r.RepairID, End: e.clock.Now().Add(e.promiseIn[site])})
+	}
 	b, _ := json.Marshal(p)
 	if err := e.hub.Receive(e.ctx, site, network.KindPromise, b); err != nil {
 		e.t.Errorf("promises of %s: %v", site, err)

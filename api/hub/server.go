@@ -108,6 +108,7 @@ func (s *server) routes() *echo.Echo {
 	v1.GET("/orders", s.listOrders)
 	v1.GET("/orders/:id", s.getOrder)
 	v1.POST("/orders/:id/move", s.moveOrder, require(permRoute))
+	s.repairRoutes(v1)
 
 	s.dashboardRoutes(e)
 	return e

@@ -104,7 +104,9 @@ type env struct {
 	loads map[string]Load
 	// promise answers promise requests; nil sites stay silent.
 	promise promiser
-	wg      sync.WaitGroup
+	// repairPromise answers the repairs of promise requests; nil: no promise for them.
+	repairPromise func(site string, r RoutedRepair) (end time.Time, ok bool)
+	wg            sync.WaitGroup
 }
 
 var testDrop = Drop{ID: "winter", Date: time.Date(2026, 12, 18, 0, 0, 0, 0, time.UTC), SKUs: []string{"RUG", "SCARF", "HAT"}}
@@ -147,7 +149,7 @@ func newEnvWith(t *testing.T, sites []Site, makes map[string]map[string][]string
 
 // answer is the sites' side of a promise request.
 func (e *env) answer(to, kind string, body []byte) {
-	if kind != KindPromiseRequest || e.promise == nil {
+	if kind != KindPromiseRequest || (e.promise == nil && e.repairPromise == nil) {
 		return
 	}
 	var req PromiseRequest
@@ -157,8 +159,19 @@ func (e *env) answer(to, kind string, body []byte) {
 	}
 	p := Promises{ID: req.ID, Load: e.loads[to]}
 	for _, o := range req.Orders {
+		if e.promise == nil {
+			break
+		}
 		if end, hours, ok := e.promise(to, o); ok {
 			p.Orders = append(p.Orders, Promise{OrderID: o.OrderID, End: end, Hours: hours})
+		}
+	}
+	for _, r := range req.Repairs {
+		if e.repairPromise == nil {
+			break
+		}
+		if end, ok := e.repairPromise(to, r); ok {
+			p.Repairs = append(p.Repairs, Promise{OrderID: r.RepairID, End: end})
 		}
 	}
 	b, _ := json.Marshal(p)

@@ -203,6 +203,9 @@ type outbox struct {
 	routes    map[string][]RoutedOrder
 	withdraws map[string][]Withdrawal
 	reroute   []string // orders put back to wait: a routing round is due
+	// the repairs' messages, as the orders'; reroute holds repairs put back to wait too
+	repairRoutes    map[string][]RoutedRepair
+	repairWithdraws map[string][]RepairWithdrawal
 }
 
 func (b *outbox) route(site string, o Order) {
@@ -249,6 +252,7 @@ func (h *Rules) flush(b *outbox) {
 	for site, os := range b.routes {
 		h.send(site, KindRoute, RouteOrders{Orders: os})
 	}
+	h.flushRepairs(b)
 }
 
 // routed is an order as a RouteOrders message gives it to its site.

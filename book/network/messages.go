@@ -65,14 +65,20 @@ type PromiseRequest struct {
 	ID      string        `json:"id"`
 	Expires time.Time     `json:"expires"`
 	Orders  []RoutedOrder `json:"orders"`
+	// Repairs asks for the standard date of each repair's diagnosis, as the site would
+	// promise it (answered in Promises.Repairs).
+	Repairs []RoutedRepair `json:"repairs,omitempty"`
 }
 
 // Hello says what a site makes: for each drop of its file, the SKUs it sells. Cells counts its
 // cells.
 type Hello struct {
-	Makes   map[string][]string `json:"makes"`
-	Cells   int                 `json:"cells"`
-	Version string              `json:"version,omitempty"`
+	Makes map[string][]string `json:"makes"`
+	// Repairs is the kinds of items the site repairs (its aftercare section); a Hello without
+	// it says the site repairs nothing.
+	Repairs []string `json:"repairs,omitempty"`
+	Cells   int      `json:"cells"`
+	Version string   `json:"version,omitempty"`
 }
 
 // Status is a site's load.
@@ -103,6 +109,9 @@ type Promises struct {
 	Error string `json:"error,omitempty"`
 	// Load is the site's load when it planned.
 	Load Load `json:"load"`
+	// Repairs answers the request's repairs: Promise.OrderID is the network's repair id and
+	// End the standard date of its diagnosis.
+	Repairs []Promise `json:"repairs,omitempty"`
 }
 
 // Promise is a site's predicted completion of one order of a request.

@@ -97,8 +97,9 @@ func (h *Rules) checkMove(tx ReadTx, orderID, site string) (Order, error) {
 }
 
 // MarkGone marks a site gone: nothing is routed to it any more, and its orders that have not
-// started go back to wait for routing (it is sent a Withdraw of them, should it come back). It
-// returns how many orders it put back. Marking a gone site again changes nothing.
+// started go back to wait for routing (it is sent a Withdraw of them, should it come back), and
+// so do its repairs not acknowledged yet. It returns how many orders and repairs it put back.
+// Marking a gone site again changes nothing.
 func (h *Rules) MarkGone(ctx context.Context, site, actor string) (rerouted int, err error) {
 	now := h.now()
 	out, err := h.change(ctx, func(tx Tx, out *outbox) error {
@@ -119,7 +120,10 @@ func (h *Rules) MarkGone(ctx context.Context, site, actor string) (rerouted int,
 		}
 		orders = slices.DeleteFunc(orders, func(o Order) bool { return o.Site != site || !o.State.Moveable() })
 		cause := causeGone + " (marked by " + actor + ")"
-		return h.unrouteAll(tx, out, orders, now, func(Order) string { return cause }, true)
+		if err := h.unrouteAll(tx, out, orders, now, func(Order) string { return cause }, true); err != nil {
+			return err
+		}
+		return h.repairsGone(tx, out, site, actor, now)
 	})
 	if err != nil {
 		return 0, err
@@ -137,6 +141,9 @@ func (h *Rules) Run(ctx context.Context) error {
 	if err := h.resendRoutes(ctx); err != nil && ctx.Err() == nil {
 		h.log.Error("sending the routes not acknowledged again", "err", err)
 	}
+	if err := h.resendRepairRoutes(ctx); err != nil && ctx.Err() == nil {
+		h.log.Error("sending the repairs' routes not acknowledged again", "err", err)
+	}
 	expire := time.NewTicker(time.Second)
 	defer expire.Stop()
 	route := time.NewTicker(5 * time.Second)
@@ -149,12 +156,18 @@ func (h *Rules) Run(ctx context.Context) error {
 			if _, err := h.Expire(ctx); err != nil && !errors.Is(err, context.Canceled) {
 				h.log.Error("expiring routes", "err", err)
 			}
+			if _, err := h.ExpireRepairs(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				h.log.Error("expiring the repairs' routes", "err", err)
+			}
 			continue
 		case <-route.C:
 		case <-h.wake:
 		}
 		if _, err := h.RouteWaiting(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			h.log.Error("routing the orders waiting", "err", err)
+		}
+		if _, err := h.RouteWaitingRepairs(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			h.log.Error("routing the repairs waiting", "err", err)
 		}
 	}
 }

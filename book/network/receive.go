@@ -9,8 +9,9 @@ import (
 
 // Receive applies a verified message from a site (telemetry/link checked its signature and
 // sequence). Every message records the site's last word; then by its kind: a Hello what the site
-// makes, a Status its load, Promises the answer to a routing round's request, Acks and
-// Progresses the orders' states. A message that does not fit the order's current site and route
+// makes and repairs, a Status its load, Promises the answer to a routing round's request, Acks and
+// Progresses the orders' states, RepairAcks and RepairProgresses the repairs'. A message that
+// does not fit the order's current site and route
 // changes nothing but the last word, and is logged. A site the book does not hold:
 // ErrUnknownSite, and nothing changes; a body that is not its kind's JSON: ErrBadMessage.
 func (h *Rules) Receive(ctx context.Context, from, kind string, body []byte) error {
@@ -32,6 +33,7 @@ func (h *Rules) Receive(ctx context.Context, from, kind string, body []byte) err
 		if makes == nil {
 			makes = map[string][]string{}
 		}
+		apply = func(tx Tx, out *outbox) error { return tx.SiteRepairs(from, m.Repairs) }
 	case KindStatus:
 		var m Status
 		if err := json.Unmarshal(body, &m); err != nil {
@@ -59,6 +61,11 @@ func (h *Rules) Receive(ctx context.Context, from, kind string, body []byte) err
 			return bad(err)
 		}
 		apply = func(tx Tx, out *outbox) error { return h.applyProgress(tx, out, from, m.Orders) }
+	case KindRepairAck, KindRepairProgress:
+		var err error
+		if apply, err = h.repairMessage(from, kind, body); err != nil {
+			return bad(err)
+		}
 	default:
 		h.log.Warn("message of an unknown kind ignored", "site", from, "kind", kind)
 	}

@@ -24,7 +24,8 @@ type Candidate struct {
 }
 
 // Rank orders the candidates for o, best first: a site that is not excluded before one that is;
-// then a site that promises the order on time (promise <= due) before a late one; then the
+// then a site that promises the order on time (promise <= due; every promise is on time when
+// o has no due date, as a repair may not) before a late one; then the
 // nearest to the customer (distances compared to 0.1 km); then the least loaded; then by site
 // id. A candidate without a promise and without a reason is excluded for having given none.
 // The chosen site, if any, has Rank 1; excluded sites have Rank 0. why says in a sentence why
@@ -37,7 +38,7 @@ func Rank(o Order, cands []Candidate) (ranking []Choice, why string) {
 		if ch.Excluded == "" && c.Promise.IsZero() {
 			ch.Excluded = "it gave no promise in time"
 		}
-		ch.OnTime = !c.Promise.IsZero() && !c.Promise.After(o.Due)
+		ch.OnTime = !c.Promise.IsZero() && (o.Due.IsZero() || !c.Promise.After(o.Due))
 		ranking[i] = ch
 	}
 	slices.SortFunc(ranking, compareChoices)
@@ -94,6 +95,9 @@ func whyChosen(o Order, ranked []Choice, excluded int) string {
 	}
 	w := ranked[0]
 	timing := fmt.Sprintf("promise %s, due %s", w.Promise.UTC().Format(whenLayout), o.Due.UTC().Format(whenLayout))
+	if o.Due.IsZero() {
+		timing = fmt.Sprintf("promise %s, no due date", w.Promise.UTC().Format(whenLayout))
+	}
 	if len(ranked) == 1 {
 		state := "late"
 		if w.OnTime {

@@ -46,7 +46,11 @@ func (h *Rules) RouteWaiting(ctx context.Context) (int, error) {
 	if err != nil || len(plan.orders) == 0 {
 		return 0, err
 	}
-	promises := h.askPromises(ctx, plan.asks)
+	reqs := make(map[string]PromiseRequest, len(plan.asks))
+	for site, orders := range plan.asks {
+		reqs[site] = PromiseRequest{Orders: orders}
+	}
+	promises := h.askPromises(ctx, reqs)
 	return h.storeRound(ctx, plan, promises)
 }
 
@@ -112,10 +116,10 @@ func (h *Rules) exclusion(s Site, o Order, now time.Time, byRoutes map[string]st
 	return ""
 }
 
-// askPromises sends each site its promise request, in parallel, and collects the answers that
-// come through Receive until PromiseTimeout or ctx ends. A site that answers with an error gives
-// no promise.
-func (h *Rules) askPromises(ctx context.Context, asks map[string][]RoutedOrder) map[string]Promises {
+// askPromises sends each site its promise request (its ID and Expires set here), in parallel,
+// and collects the answers that come through Receive until PromiseTimeout or ctx ends. A site
+// that answers with an error gives no promise.
+func (h *Rules) askPromises(ctx context.Context, asks map[string]PromiseRequest) map[string]Promises {
 	expires := h.now().Add(h.cfg.PromiseTimeout)
 	waits := make(map[string]*promiseWait, len(asks))
 	h.pendingMu.Lock()
@@ -139,7 +143,9 @@ func (h *Rules) askPromises(ctx context.Context, asks map[string][]RoutedOrder) 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			h.send(w.site, KindPromiseRequest, PromiseRequest{ID: id, Expires: expires, Orders: asks[w.site]})
+			req := asks[w.site]
+			req.ID, req.Expires = id, expires
+			h.send(w.site, KindPromiseRequest, req)
 		}()
 	}
 	wg.Wait()

@@ -34,6 +34,13 @@ type ReadTx interface {
 	RoutesOf(ids []string) ([]Route, error)
 	// Tally counts the orders and their units by site, drop and state.
 	Tally() ([]Tally, error)
+	// Repair returns one repair; ok is false when the book holds none of that id.
+	Repair(id string) (r Repair, ok bool, err error)
+	// Repairs returns the repairs f selects, by id.
+	Repairs(f RepairFilter) ([]Repair, error)
+	// RepairRoutes returns a repair's routes, the first first (Route.OrderID is the repair's
+	// id).
+	RepairRoutes(repairID string) ([]Route, error)
 }
 
 // Tx reads and writes the network's book within a transaction.
@@ -67,6 +74,16 @@ type Tx interface {
 	// not hold (ErrUnknownOrder), or one twice in ends, refuses the whole batch, naming the
 	// order, and nothing of it is written.
 	EndRoutes(ends []RouteEnd) error
+	// SiteRepairs records the kinds of items a site said it repairs.
+	SiteRepairs(id string, kinds []string) error
+	// InsertRepair adds a new repair.
+	InsertRepair(r Repair) error
+	// UpdateRepair writes every field of a repair the book holds.
+	UpdateRepair(r Repair) error
+	// InsertRepairRoute adds a repair's route (Route.OrderID is the repair's id).
+	InsertRepairRoute(r Route) error
+	// EndRepairRoute records that a repair's route n ended at at, and why.
+	EndRepairRoute(repairID string, n int, at time.Time, cause string) error
 }
 
 // RouteEnd is the end of an order's route N: at At, for Cause.

@@ -42,6 +42,9 @@ type Site struct {
 	// Makes is what the site said it can make: for each drop it sells, the SKUs (from its last
 	// Hello). Empty until it first spoke.
 	Makes map[string][]string `json:"makes"`
+	// Repairs is the kinds of items the site said it repairs (from its last Hello); empty
+	// until it said.
+	Repairs []string `json:"repairs,omitempty"`
 	// Load is the site's last reported load.
 	Load Load `json:"load"`
 	// LastWord is when the hub last heard from the site (any message); zero when never.
@@ -57,6 +60,16 @@ func (s Site) Online(now time.Time, within time.Duration) bool {
 func (s Site) CanMake(drop, sku string) bool {
 	for _, k := range s.Makes[drop] {
 		if k == sku {
+			return true
+		}
+	}
+	return false
+}
+
+// CanRepair reports whether the site said it repairs items of kind.
+func (s Site) CanRepair(kind string) bool {
+	for _, k := range s.Repairs {
+		if k == kind {
 			return true
 		}
 	}

@@ -16,9 +16,9 @@ const eventPage = 500
 
 // Run reports the site to the hub until ctx ends, and then returns nil: a Hello and its load
 // at start and again after each Connected, its load every StatusEvery, and the progress of its
-// network orders as the book's events touch them, from the cursor it keeps (after a restart it
-// goes on where it stood). It looks at the event log when the book changes and every second
-// (for the writes of another daemon on the same store). A failure to read the book or to send
+// network orders and repairs as the book's events touch them, from the cursor it keeps (after a
+// restart it goes on where it stood). It looks at the event log when the book changes and every
+// second (for the writes of another daemon on the same store). A failure to read the book or to send
 // is logged and tried again later; an error is returned only when the first Hello cannot be
 // sent.
 func (u *Uplink) Run(ctx context.Context) error {
@@ -82,7 +82,7 @@ func (u *Uplink) hello() error {
 		slices.Sort(skus)
 		makes[d.ID] = skus
 	}
-	return u.send(network.KindHello, network.Hello{Makes: makes, Cells: len(f.Cells)})
+	return u.send(network.KindHello, network.Hello{Makes: makes, Repairs: u.cfg.Book.RepairKinds(), Cells: len(f.Cells)})
 }
 
 // status reports the site's load.
@@ -115,6 +115,9 @@ func (u *Uplink) Follow(ctx context.Context) error {
 			}
 		}
 		if err := u.report(ctx, touched); err != nil {
+			return err
+		}
+		if err := u.reportRepairs(ctx, u.touchedRepairs(events)); err != nil {
 			return err
 		}
 		u.st.Cursor = events[len(events)-1].ID

@@ -43,6 +43,9 @@ func (u *Uplink) promise(ctx context.Context, req network.PromiseRequest) error 
 			answer.Orders = append(answer.Orders, network.Promise{OrderID: c.Order.OrderID, End: p.End.UTC(), Hours: perCell})
 		}
 	}
+	if answer.Repairs, err = u.repairPromises(ctx, req.Repairs); err != nil {
+		return err
+	}
 	return u.send(network.KindPromise, answer)
 }
 

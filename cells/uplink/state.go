@@ -20,6 +20,8 @@ type state struct {
 	Cursor int64 `json:"cursor"`
 	// Orders are the network orders the site took, by order id.
 	Orders map[string]held `json:"orders"`
+	// Repairs are the network repairs the site opened, by the network's repair id.
+	Repairs map[string]heldRepair `json:"repairs,omitempty"`
 }
 
 // held is a network order the site took.
@@ -40,7 +42,7 @@ func loadState(dir string) (st state, found bool, err error) {
 	file := filepath.Join(dir, stateFile)
 	raw, err := os.ReadFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
-		return state{Orders: map[string]held{}}, false, nil
+		return state{Orders: map[string]held{}, Repairs: map[string]heldRepair{}}, false, nil
 	}
 	if err != nil {
 		return state{}, false, fmt.Errorf("reading the uplink's state: %w", err)
@@ -50,6 +52,9 @@ func loadState(dir string) (st state, found bool, err error) {
 	}
 	if st.Orders == nil {
 		st.Orders = map[string]held{}
+	}
+	if st.Repairs == nil {
+		st.Repairs = map[string]heldRepair{}
 	}
 	if st.Cursor < 0 {
 		return state{}, false, fmt.Errorf("reading the uplink's state %s: cursor %d is negative", file, st.Cursor)

@@ -165,6 +165,16 @@ func (u *Uplink) Receive(ctx context.Context, m Message) error {
 		if err = decode(m, &body); err == nil {
 			return u.withdraw(ctx, body)
 		}
+	case network.KindRouteRepairs:
+		var body network.RouteRepairs
+		if err = decode(m, &body); err == nil {
+			return u.routeRepairs(ctx, body)
+		}
+	case network.KindWithdrawRepair:
+		var body network.WithdrawRepairs
+		if err = decode(m, &body); err == nil {
+			return u.withdrawRepairs(ctx, body)
+		}
 	case network.KindPromiseRequest:
 		var body network.PromiseRequest
 		if err = decode(m, &body); err == nil {

@@ -17,7 +17,7 @@ import (
 
 const repairCols = `r.id, r.seq, r.serial, r.item, r.kind, r.customer, r.contact, r.description, r.source, r.state,
 	r.intake_at, r.received_at, r.returned_at, r.diagnosis_work_order, r.work_order, r.checklist, r.photos,
-	r.diagnosis, r.estimate, r.decision, w.completed_at`
+	r.diagnosis, r.estimate, r.decision, w.completed_at, r.external`
 
 const repairFrom = ` FROM repairs r LEFT JOIN work_orders w ON w.id = r.work_order AND w.state = 'done'`
 
@@ -26,14 +26,17 @@ func scanRepair(sc pgx.Row) (book.Repair, error) {
 	var source, state, checklist, photos string
 	var intake int64
 	var received, returned, diagWO, workWO, ready *int64
-	var diagnosis, estimate, decision *string
+	var diagnosis, estimate, decision, external *string
 	err := sc.Scan(&r.ID, &r.Seq, &r.Serial, &r.Item, &r.Kind, &r.Customer, &r.Contact, &r.Description, &source, &state,
-		&intake, &received, &returned, &diagWO, &workWO, &checklist, &photos, &diagnosis, &estimate, &decision, &ready)
+		&intake, &received, &returned, &diagWO, &workWO, &checklist, &photos, &diagnosis, &estimate, &decision, &ready, &external)
 	if err != nil {
 		return book.Repair{}, err
 	}
 	r.Source, r.State = book.RepairSource(source), book.RepairState(state)
 	r.IntakeAt, r.ReceivedAt, r.ReturnedAt, r.ReadyAt = fromMicros(intake), fromNullMicros(received), fromNullMicros(returned), fromNullMicros(ready)
+	if external != nil {
+		r.External = *external
+	}
 	if diagWO != nil {
 		r.DiagnosisWorkOrder = *diagWO
 	}
@@ -85,6 +88,25 @@ func (t *readTx) RepairByLink(hash string) (book.Repair, error) {
 		return book.Repair{}, fmt.Errorf("reading a repair by its link: %w", err)
 	}
 	return r, nil
+}
+
+// RepairByExternal returns the repair whose external id is external; book.ErrNotFound
+// wrapped when none has it.
+func (t *readTx) RepairByExternal(external string) (book.Repair, error) {
+	r, err := t.repairWhere(`r.external = $1`, external)
+	if err != nil {
+		return book.Repair{}, fmt.Errorf("reading the repair of external id %q: %w", external, err)
+	}
+	return r, nil
+}
+
+// externalID is the column value of a repair's external id: NULL when it has none, so that
+// the unique index holds only the ones given.
+func externalID(external string) any {
+	if external == "" {
+		return nil
+	}
+	return external
 }
 
 // Repairs returns the repairs f selects, by id (their sequence).
@@ -189,10 +211,11 @@ func (t *writeTx) InsertRepair(r book.Repair, linkHash string) error {
 	args := append([]any{r.ID, r.Seq, r.Serial, r.Item, r.Kind, r.Customer, r.Contact, r.Description, string(r.Source), string(r.State),
 		micros(r.IntakeAt), nullMicros(r.ReceivedAt), expiresAt(r), nullMicros(r.ReturnedAt),
 		nullInt64(r.DiagnosisWorkOrder), nullInt64(r.WorkOrder), linkHash}, docs...)
+	args = append(args, externalID(r.External))
 	if _, err := t.exec(`INSERT INTO repairs (id, seq, serial, item, kind, customer, contact, description, source, state,
 		intake_at, received_at, expires_at, returned_at, diagnosis_work_order, work_order, link_hash,
-		checklist, photos, diagnosis, estimate, decision)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`, args...); err != nil {
+		checklist, photos, diagnosis, estimate, decision, external)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`, args...); err != nil {
 		return fmt.Errorf("storing repair %s: %w", r.ID, err)
 	}
 	return nil

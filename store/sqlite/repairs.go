@@ -18,7 +18,7 @@ import (
 
 const repairCols = `r.id, r.seq, r.serial, r.item, r.kind, r.customer, r.contact, r.description, r.source, r.state,
 	r.intake_at, r.received_at, r.returned_at, r.diagnosis_work_order, r.work_order, r.checklist, r.photos,
-	r.diagnosis, r.estimate, r.decision, w.completed_at`
+	r.diagnosis, r.estimate, r.decision, w.completed_at, r.external`
 
 const repairFrom = ` FROM repairs r LEFT JOIN work_orders w ON w.id = r.work_order AND w.state = 'done'`
 
@@ -27,14 +27,14 @@ func scanRepair(sc scanner) (book.Repair, error) {
 	var intake int64
 	var received, returned, diagWO, workWO, ready sql.NullInt64
 	var checklist, photos string
-	var diagnosis, estimate, decision sql.NullString
+	var diagnosis, estimate, decision, external sql.NullString
 	err := sc.Scan(&r.ID, &r.Seq, &r.Serial, &r.Item, &r.Kind, &r.Customer, &r.Contact, &r.Description, &r.Source, &r.State,
-		&intake, &received, &returned, &diagWO, &workWO, &checklist, &photos, &diagnosis, &estimate, &decision, &ready)
+		&intake, &received, &returned, &diagWO, &workWO, &checklist, &photos, &diagnosis, &estimate, &decision, &ready, &external)
 	if err != nil {
 		return book.Repair{}, err
 	}
 	r.IntakeAt, r.ReceivedAt, r.ReturnedAt, r.ReadyAt = fromMicros(intake), fromNullMicros(received), fromNullMicros(returned), fromNullMicros(ready)
-	r.DiagnosisWorkOrder, r.WorkOrder = diagWO.Int64, workWO.Int64
+	r.DiagnosisWorkOrder, r.WorkOrder, r.External = diagWO.Int64, workWO.Int64, external.String
 	for _, d := range []struct {
 		what string
 		src  sql.NullString
@@ -80,6 +80,25 @@ func (t *readTx) RepairByLink(hash string) (book.Repair, error) {
 		return book.Repair{}, fmt.Errorf("reading a repair by its link: %w", err)
 	}
 	return r, nil
+}
+
+// RepairByExternal returns the repair whose external id is external; book.ErrNotFound
+// wrapped when none has it.
+func (t *readTx) RepairByExternal(external string) (book.Repair, error) {
+	r, err := t.repairWhere(`r.external = ?`, external)
+	if err != nil {
+		return book.Repair{}, fmt.Errorf("reading the repair of external id %q: %w", external, err)
+	}
+	return r, nil
+}
+
+// externalID is the column value of a repair's external id: NULL when it has none, so that
+// the unique index holds only the ones given.
+func externalID(external string) any {
+	if external == "" {
+		return nil
+	}
+	return external
 }
 
 // Repairs returns the repairs f selects, by id (their sequence).
@@ -202,10 +221,11 @@ func (t *writeTx) InsertRepair(r book.Repair, linkHash string) error {
 	args := append([]any{r.ID, r.Seq, r.Serial, r.Item, r.Kind, r.Customer, r.Contact, r.Description, string(r.Source), string(r.State),
 		micros(r.IntakeAt), nullMicros(r.ReceivedAt), expiresAt(r), nullMicros(r.ReturnedAt),
 		nullInt64(r.DiagnosisWorkOrder), nullInt64(r.WorkOrder), linkHash}, docs...)
+	args = append(args, externalID(r.External))
 	if _, err := t.exec(`INSERT INTO repairs (id, seq, serial, item, kind, customer, contact, description, source, state,
 		intake_at, received_at, expires_at, returned_at, diagnosis_work_order, work_order, link_hash,
-		checklist, photos, diagnosis, estimate, decision)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
+		checklist, photos, diagnosis, estimate, decision, external)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
 		return fmt.Errorf("storing repair %s: %w", r.ID, err)
 	}
 	return nil

@@ -100,6 +100,7 @@ var behaviours = []struct {
 	{"InsertOperationAt", testInsertOperationAt},
 	{"ChecksAndNonConformances", testChecksAndNonConformances},
 	{"RepairsSurviveReopen", testRepairsSurviveReopen},
+	{"RepairExternals", testRepairExternals},
 	{"SignInFailures", testSignInFailures},
 	{"Sessions", testSessions},
 	{"StopsStore", testStopsStore},

@@ -12,15 +12,20 @@ import (
 )
 
 const siteColumns = `id, name, lat, lon, gone, gone_at, makes, load_open_work_orders, load_hours,
-	load_cells, load_plan_end, load_at, last_word`
+	load_cells, load_plan_end, load_at, last_word, repairs`
 
 func scanSite(rows pgx.Rows) (network.Site, error) {
 	var s network.Site
 	var goneAt, planEnd, loadAt, lastWord *int64
-	var makes []byte
+	var makes, repairs []byte
 	if err := rows.Scan(&s.ID, &s.Name, &s.Location.Lat, &s.Location.Lon, &s.Gone, &goneAt, &makes,
-		&s.Load.OpenWorkOrders, &s.Load.Hours, &s.Load.Cells, &planEnd, &loadAt, &lastWord); err != nil {
+		&s.Load.OpenWorkOrders, &s.Load.Hours, &s.Load.Cells, &planEnd, &loadAt, &lastWord, &repairs); err != nil {
 		return s, err
+	}
+	if repairs != nil {
+		if err := json.Unmarshal(repairs, &s.Repairs); err != nil {
+			return s, fmt.Errorf("site %q: what it repairs: %w", s.ID, err)
+		}
 	}
 	if makes != nil {
 		if err := json.Unmarshal(makes, &s.Makes); err != nil {
