@@ -7,5 +7,6 @@
 //
 // The certificate holds public names, never person ids, and no customer data: what it holds is
 // meant to be published behind the unit's label. The package reads no configuration and imports
-// the standard library only; the book, the pages and the command line build on it.
+// only store/atomicfile and store/keyfile (its key ring's files) and the standard library; the
+// book, the pages and the command line build on it.
 package provenance

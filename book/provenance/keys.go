@@ -5,11 +5,9 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -18,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/cellforge/cellforge/store/atomicfile"
+	"github.com/cellforge/cellforge/store/keyfile"
 )
 
 // The files of a key ring's directory.
@@ -60,7 +59,7 @@ func OpenDir(dir string) (*KeyRing, error) {
 	if err := k.loadRetired(); err != nil {
 		return nil, err
 	}
-	key, err := readSigningKey(k.file)
+	key, err := keyfile.Read(k.file)
 	if errors.Is(err, fs.ErrNotExist) {
 		key, err = k.create()
 	}
@@ -75,7 +74,7 @@ func OpenDir(dir string) (*KeyRing, error) {
 // keys of retired, which are the keys it replaced. The ring cannot rotate: its owner replaces
 // the file.
 func LoadFile(path string, retired PublicKeySet) (*KeyRing, error) {
-	key, err := readSigningKey(path)
+	key, err := keyfile.Read(path)
 	if err != nil {
 		return nil, err
 	}
@@ -134,11 +133,7 @@ func (k *KeyRing) Rotate() error {
 	if err := atomicfile.Write(k.dir, RetiredKeysFile, set, 0o644, true); err != nil {
 		return err
 	}
-	pemBytes, err := encodeSigningKey(key)
-	if err != nil {
-		return err
-	}
-	if err := atomicfile.Write(k.dir, SigningKeyFile, pemBytes, 0o600, true); err != nil {
+	if err := keyfile.Write(k.file, key, true); err != nil {
 		return err
 	}
 	k.retired = retired
@@ -170,58 +165,11 @@ func (k *KeyRing) loadRetired() error {
 // create makes a signing key and writes it to the ring's file unless another process wrote
 // one first, in which case it is that one.
 func (k *KeyRing) create() (ed25519.PrivateKey, error) {
-	_, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("making a signing key: %w", err)
-	}
-	pemBytes, err := encodeSigningKey(key)
-	if err != nil {
-		return nil, err
-	}
-	err = atomicfile.Write(k.dir, SigningKeyFile, pemBytes, 0o600, false)
+	key, err := keyfile.Generate(k.file)
 	if errors.Is(err, fs.ErrExist) {
-		return readSigningKey(k.file)
+		return keyfile.Read(k.file)
 	}
-	if err != nil {
-		return nil, err
-	}
-	return key, nil
-}
-
-func encodeSigningKey(key ed25519.PrivateKey) ([]byte, error) {
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, fmt.Errorf("encoding the signing key: %w", err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
-}
-
-// readSigningKey reads an Ed25519 key in a PKCS#8 PEM file; a missing file's error wraps
-// fs.ErrNotExist.
-func readSigningKey(path string) (ed25519.PrivateKey, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading the signing key: %w", err)
-	}
-	block, rest := pem.Decode(data)
-	if block == nil {
-		return nil, fmt.Errorf("%s: no PEM block: the signing key is a PKCS#8 \"PRIVATE KEY\" in PEM", path)
-	}
-	if block.Type != "PRIVATE KEY" {
-		return nil, fmt.Errorf("%s: the PEM block is a %q, not a PKCS#8 \"PRIVATE KEY\"", path, block.Type)
-	}
-	if len(bytes.TrimSpace(rest)) > 0 {
-		return nil, fmt.Errorf("%s: more follows the signing key's PEM block", path)
-	}
-	parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	key, ok := parsed.(ed25519.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("%s: the key is a %T, not an Ed25519 key", path, parsed)
-	}
-	return key, nil
+	return key, err
 }
 
 // PublicKey is a public key with its id.

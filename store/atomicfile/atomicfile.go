@@ -1,8 +1,8 @@
 // Package atomicfile writes small files that must survive a crash whole: the old content or the
 // new, never half of either. It sits under store because it is the repository's one way of
-// keeping a small file durable: the provenance key ring, the network links' state and ledgers,
-// the uplink's state and the telemetry queue's cursor keep their files with it. It imports only
-// the standard library.
+// keeping a small file durable: the provenance key ring, the key files of store/keyfile, the
+// network links' state and ledgers, the uplink's state and the telemetry queue's cursor keep
+// their files with it. It imports only the standard library.
 package atomicfile
 
 import (

@@ -44,6 +44,6 @@
 // again starts a new epoch (the time it is made), which receivers take as a fresh start as long
 // as the clock has not gone back.
 //
-// The package imports telemetry/buffer, telemetry/internal/session, store/atomicfile, paho
-// and the standard library.
+// The package imports telemetry/buffer, telemetry/internal/session, store/atomicfile,
+// store/keyfile (the key files of GenerateKey and LoadKey), paho and the standard library.
 package link
