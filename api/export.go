@@ -68,6 +68,10 @@ func SHA256Hex(token string) string { return sha256Hex(token) }
 // own CSV does: one starting with =, +, -, @, a tab or a carriage return gets a leading quote.
 func CSVCell(s string) string { return cell(s) }
 
+// IdempotencyKey returns a request's Idempotency-Key header, "" when it has none; a key longer
+// than the API takes is refused (400) as the API refuses it.
+func IdempotencyKey(r *http.Request) (string, error) { return idempotencyKey(r) }
+
 // ErrorStatus returns the status and message the API would answer err with, for pages that
 // show an error in their own shape.
 func ErrorStatus(err error) (status int, message string) {

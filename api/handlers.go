@@ -572,12 +572,9 @@ func (s *Server) listEvents(c echo.Context) error {
 // idempotency reads the Idempotency-Key header. body, when not nil, is hashed with the method
 // and path to recognise a retry of the same request; a nil body leaves the hash to the book.
 func idempotency(c echo.Context, body []byte) (*book.Idempotency, error) {
-	key := c.Request().Header.Get("Idempotency-Key")
-	if key == "" {
-		return nil, nil
-	}
-	if len(key) > maxKeyLen {
-		return nil, newError(http.StatusBadRequest, codeInvalid, "Idempotency-Key is longer than %d characters", maxKeyLen)
+	key, err := idempotencyKey(c.Request())
+	if key == "" || err != nil {
+		return nil, err
 	}
 	idem := &book.Idempotency{Principal: principal(c).ID, Key: key}
 	if body != nil {
@@ -587,6 +584,16 @@ func idempotency(c echo.Context, body []byte) (*book.Idempotency, error) {
 		idem.RequestHash = hex.EncodeToString(h.Sum(nil))
 	}
 	return idem, nil
+}
+
+// idempotencyKey returns the request's Idempotency-Key, "" when it has none; a key longer than
+// maxKeyLen is refused.
+func idempotencyKey(r *http.Request) (string, error) {
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > maxKeyLen {
+		return "", newError(http.StatusBadRequest, codeInvalid, "Idempotency-Key is longer than %d characters", maxKeyLen)
+	}
+	return key, nil
 }
 
 func decodeJSON(c echo.Context, v any) error {

@@ -147,8 +147,9 @@ type Idempotency struct {
 	RequestHash string
 }
 
-// idempotencyTTL is how long a key is remembered.
-const idempotencyTTL = 24 * time.Hour
+// IdempotencyTTL is how long an Idempotency-Key is remembered: a retry within it answers as
+// the first request did. The hub's book (book/network) keeps its keys as long.
+const IdempotencyTTL = 24 * time.Hour
 
 // idempotent runs fn inside tx unless idem names a key already used, in which case it returns
 // the remembered result with replayed true.
@@ -190,7 +191,7 @@ func remembered[T any](tx ReadTx, idem *Idempotency, now time.Time) (result T, f
 	if err != nil {
 		return result, false, fmt.Errorf("looking up idempotency key: %w", err)
 	}
-	if !ok || !rec.CreatedAt.After(now.Add(-idempotencyTTL)) {
+	if !ok || !rec.CreatedAt.After(now.Add(-IdempotencyTTL)) {
 		return result, false, nil
 	}
 	if rec.RequestHash != idem.RequestHash {
@@ -204,7 +205,7 @@ func remembered[T any](tx ReadTx, idem *Idempotency, now time.Time) (result T, f
 
 // ExpireIdempotency forgets idempotency keys older than their time to live.
 func (b *Book) ExpireIdempotency(ctx context.Context) error {
-	before := b.now().Add(-idempotencyTTL)
+	before := b.now().Add(-IdempotencyTTL)
 	return b.store.Write(ctx, func(tx Tx) error { return tx.ExpireIdempotency(before) })
 }
 

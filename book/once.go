@@ -112,7 +112,7 @@ func (b *Book) reserveOnce(ctx context.Context, idem *Idempotency, k onceKey) (r
 			}
 			r, ok, stored = kept, true, true
 		}
-		if ok && r.CreatedAt.After(now.Add(-idempotencyTTL)) {
+		if ok && r.CreatedAt.After(now.Add(-IdempotencyTTL)) {
 			rec, found = r, true
 			if r.Status == onceInProgress && r.RequestHash == idem.RequestHash {
 				wait = b.running[k]

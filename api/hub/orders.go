@@ -2,8 +2,6 @@ package hub
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,16 +13,23 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/cellforge/cellforge/api"
+	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/book/intake"
 	"github.com/cellforge/cellforge/book/network"
 )
 
 // importBatch takes a batch of orders for one of the network's drops, CSV or JSON as its
 // Content-Type says, each row with the customer's lat and lon: 201 with what it did, or 422
-// with every row error and nothing stored.
+// with every row error and nothing stored. Under an Idempotency-Key, a retry of the batch gets
+// the first answer again (Idempotent-Replayed: true), after a restart too, and the key used
+// for another batch is refused (422); see book/network's idempotency.go.
 func (s *server) importBatch(c echo.Context) error {
 	r := c.Request()
 	drop := c.Param("drop")
+	idem, err := idempotency(c)
+	if err != nil {
+		return err
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, s.maxBatch))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
@@ -32,33 +37,33 @@ func (s *server) importBatch(c echo.Context) error {
 	} else if err != nil {
 		return fmt.Errorf("reading the batch of drop %q: %w", drop, err)
 	}
-	key := r.Header.Get("Idempotency-Key")
-	sum := sha256.Sum256(body)
-	request := drop + "\x00" + r.Header.Get(echo.HeaderContentType) + "\x00" + hex.EncodeToString(sum[:])
-	if key != "" {
-		s.idem.keyed.Lock()
-		defer s.idem.keyed.Unlock()
-		if res, found, same := s.idem.get(key, request); found {
-			if !same {
-				return api.NewError(http.StatusUnprocessableEntity, api.CodeIdemMismatch,
-					"the Idempotency-Key %q was already used for a different batch: use a new key for a new batch", key)
-			}
-			return c.JSON(http.StatusCreated, res)
-		}
-	}
 	rows, err := intake.New(r.Header.Get(echo.HeaderContentType), bytes.NewReader(body), intake.WithLocation())
 	if err != nil {
 		return err
 	}
 	res, err := s.hub.Import(r.Context(), network.ImportRequest{Drop: drop, Rows: rows,
-		Actor: principal(c).Name, MaxErrors: s.maxErrs})
+		Actor: principal(c).Name, MaxErrors: s.maxErrs, Idempotency: idem})
 	if err != nil {
 		return err
 	}
-	if key != "" {
-		s.idem.put(key, request, res)
+	if res.Replayed {
+		c.Response().Header().Set(headerReplayed, "true")
 	}
 	return c.JSON(http.StatusCreated, res)
+}
+
+// headerReplayed tells the client that the answer is the one remembered of its
+// Idempotency-Key, as the site's API does.
+const headerReplayed = "Idempotent-Replayed"
+
+// idempotency reads a request's Idempotency-Key: nil without one. The key is the principal's
+// own; the book identifies the request by its content.
+func idempotency(c echo.Context) (*book.Idempotency, error) {
+	key, err := api.IdempotencyKey(c.Request())
+	if key == "" || err != nil {
+		return nil, err
+	}
+	return &book.Idempotency{Principal: principal(c).Name, Key: key}, nil
 }
 
 // orderPage is the most orders a JSON page holds, and a CSV page reads at a time.

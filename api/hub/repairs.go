@@ -30,7 +30,9 @@ const maxRepairBody = 1 << 16
 
 // submitRepair takes a repair request of the network: 201 with the repair stored waiting, 200
 // with the repair when the hub holds the same request under its id already, 409 when the id
-// is another request's, 422 naming the field of a bad one.
+// is another request's, 422 naming the field of a bad one. Under an Idempotency-Key, a retry
+// gets the first answer again (Idempotent-Replayed: true) and the key used for another request
+// is refused (422), as a batch's.
 func (s *server) submitRepair(c echo.Context) error {
 	var req network.RepairRequest
 	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), c.Request().Body, maxRepairBody))
@@ -43,9 +45,16 @@ func (s *server) submitRepair(c echo.Context) error {
 		return api.NewError(http.StatusBadRequest, api.CodeInvalid,
 			"the body must be a JSON repair request {\"id\", \"serial\" or \"item\", \"kind\", \"customer\", \"contact\", \"description\", \"lat\", \"lon\", \"due\"}: %v", err)
 	}
-	r, created, err := s.hub.SubmitRepair(c.Request().Context(), req, principal(c).Name)
+	idem, err := idempotency(c)
 	if err != nil {
 		return err
+	}
+	r, created, replayed, err := s.hub.SubmitRepairOnce(c.Request().Context(), req, principal(c).Name, idem)
+	if err != nil {
+		return err
+	}
+	if replayed {
+		c.Response().Header().Set(headerReplayed, "true")
 	}
 	if created {
 		return c.JSON(http.StatusCreated, r)

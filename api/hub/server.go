@@ -51,7 +51,6 @@ type server struct {
 	maxBatch int64
 	maxErrs  int
 	now      func() time.Time
-	idem     *idemCache
 	pages    *pages
 }
 
@@ -83,7 +82,7 @@ func New(cfg Config) (http.Handler, error) {
 	rand.Read(key) // never fails (crypto/rand)
 	s := &server{hub: cfg.Hub, tokens: newTokens(cfg.Tokens), log: cfg.Logger, online: cfg.OnlineWithin,
 		cookies:  cookies{key: key, ttl: cfg.SessionTTL, now: cfg.Now},
-		maxBatch: cfg.MaxBatchBytes, maxErrs: cfg.MaxErrors, now: cfg.Now, idem: newIdemCache(1000)}
+		maxBatch: cfg.MaxBatchBytes, maxErrs: cfg.MaxErrors, now: cfg.Now}
 	pg, err := newPages()
 	if err != nil {
 		return nil, err

@@ -26,6 +26,10 @@ type ImportRequest struct {
 	MaxErrors int
 	// MaxRows is how many rows the batch may have; book.DefaultMaxRows when zero.
 	MaxRows int
+	// Idempotency, when set, makes a retry answer as the first request did, after a restart
+	// too (see idempotency.go). Without a RequestHash, the batch's orders stand for the
+	// request: the same rows in CSV or JSON are the same request.
+	Idempotency *book.Idempotency
 }
 
 // ImportResult is what an accepted batch did.
@@ -37,6 +41,8 @@ type ImportResult struct {
 	// already held as they are.
 	Created   int `json:"created"`
 	Unchanged int `json:"unchanged"`
+	// Replayed tells that the answer is the one remembered of the request's Idempotency-Key.
+	Replayed bool `json:"-"`
 }
 
 // heldOrder is a good row of a batch, as the order it would be.
@@ -50,6 +56,8 @@ type heldOrder struct {
 // reported in a *book.BatchError (malformed values, a row without the customer's location, a
 // SKU the drop does not sell, an order id twice in the batch, an id the book holds with other
 // content). Rows the book holds as they are change nothing. An unknown drop: ErrUnknownDrop.
+// A batch with an Idempotency-Key that was answered before gets that answer, Replayed, and
+// changes nothing; a key used for another request: book.ErrIdempotencyMismatch.
 func (h *Rules) Import(ctx context.Context, req ImportRequest) (ImportResult, error) {
 	drop, ok := h.cfg.Drops[req.Drop]
 	if !ok {
@@ -61,11 +69,14 @@ func (h *Rules) Import(ctx context.Context, req ImportRequest) (ImportResult, er
 	if err != nil {
 		return ImportResult{}, err
 	}
+	idem := withHash(req.Idempotency, batchHash(drop.ID, held, rows))
 
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	now := h.now()
-	batch := fmt.Sprintf("%s-%d", drop.ID, now.UnixMicro())
+	if res, found, err := h.rememberedImport(ctx, idem, now); err != nil || found {
+		return res, err
+	}
 	fresh, unchanged, err := h.checkBatch(ctx, held, bad)
 	if err != nil {
 		return ImportResult{}, err
@@ -74,19 +85,80 @@ func (h *Rules) Import(ctx context.Context, req ImportRequest) (ImportResult, er
 		return ImportResult{}, err
 	}
 	result := ImportResult{Drop: drop.ID, Rows: rows, Unchanged: unchanged, Created: len(fresh)}
-	if len(fresh) == 0 {
+	if len(fresh) == 0 && idem == nil {
 		return result, nil
 	}
-	for i := range fresh {
-		fresh[i].Batch, fresh[i].CreatedAt, fresh[i].UpdatedAt = batch, now, now
+	if len(fresh) > 0 {
+		result.Batch = fmt.Sprintf("%s-%d", drop.ID, now.UnixMicro())
 	}
-	if err := h.store.Write(ctx, func(tx Tx) error { return tx.InsertOrders(fresh) }); err != nil {
-		return ImportResult{}, fmt.Errorf("storing batch %s: %w", batch, err)
+	result, err = h.storeBatch(ctx, fresh, result, idem, now)
+	if err != nil || result.Replayed || len(fresh) == 0 {
+		return result, err
 	}
-	result.Batch = batch
-	h.log.Info("batch imported", "drop", drop.ID, "batch", batch, "actor", req.Actor, "created", len(fresh), "unchanged", unchanged)
+	h.log.Info("batch imported", "drop", drop.ID, "batch", result.Batch, "actor", req.Actor, "created", len(fresh), "unchanged", unchanged)
 	h.poke()
 	return result, nil
+}
+
+// rememberedImport returns the answer remembered of idem's key, Replayed, when there is one.
+func (h *Rules) rememberedImport(ctx context.Context, idem *book.Idempotency, now time.Time) (res ImportResult, found bool, err error) {
+	if idem == nil || idem.Key == "" {
+		return ImportResult{}, false, nil
+	}
+	err = h.store.Read(ctx, func(tx ReadTx) error {
+		rec, ok, err := remembered(tx, idem, now)
+		if err != nil || !ok {
+			return err
+		}
+		found = true
+		return replay(rec, &res)
+	})
+	if err != nil || !found {
+		return ImportResult{}, false, err
+	}
+	res.Replayed = true
+	return res, true, nil
+}
+
+// storeBatch stores the fresh orders of batch result.Batch and, in the same transaction, the
+// answer under idem's key. Should the key have been answered meanwhile (by another hub on the
+// same book), that answer is returned, Replayed, and nothing is stored.
+func (h *Rules) storeBatch(ctx context.Context, fresh []Order, result ImportResult, idem *book.Idempotency, now time.Time) (ImportResult, error) {
+	for i := range fresh {
+		fresh[i].Batch, fresh[i].CreatedAt, fresh[i].UpdatedAt = result.Batch, now, now
+	}
+	answer := result
+	err := h.store.Write(ctx, func(tx Tx) error {
+		answer = result
+		rec, found, err := remembered(tx, idem, now)
+		if err != nil {
+			return err
+		} else if found {
+			answer = ImportResult{Replayed: true}
+			return replay(rec, &answer)
+		}
+		if len(fresh) > 0 {
+			if err := tx.InsertOrders(fresh); err != nil {
+				return err
+			}
+		}
+		return remember(tx, idem, now, statusCreated, result)
+	})
+	if err != nil {
+		return ImportResult{}, fmt.Errorf("storing a batch of drop %s: %w", result.Drop, err)
+	}
+	return answer, nil
+}
+
+// batchHash identifies a batch's content: its drop, its rows and its good orders (their ids and
+// contents), in order. A batch with a bad row is refused, so its bad rows need not count.
+func batchHash(drop string, held []heldOrder, rows int) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "batch\x00%s\x00%d\x00", drop, rows)
+	for _, ho := range held {
+		fmt.Fprintf(h, "%s\x00%s\x00", ho.order.OrderID, ho.order.Hash)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // readRows reads every row, holding the good ones as orders and noting the problems that need

@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/cellforge/cellforge/book"
 )
 
 // RepairRequest is a repair asked of the network at the hub.
@@ -140,12 +142,30 @@ func repairHash(r Repair) string {
 // hub held the same request already (nothing changes); the id with other content is
 // ErrRepairConflict.
 func (h *Rules) SubmitRepair(ctx context.Context, in RepairRequest, actor string) (r Repair, created bool, err error) {
+	r, created, _, err = h.SubmitRepairOnce(ctx, in, actor, nil)
+	return r, created, err
+}
+
+// SubmitRepairOnce is SubmitRepair under an Idempotency-Key (see idempotency.go): the first
+// answer is stored with the repair, in one transaction, and a retry with the key and the same
+// request gets it again with replayed true (the repair as it was then, created as it was), and
+// changes nothing; the key used for another request is book.ErrIdempotencyMismatch. Without a
+// RequestHash, the request's content stands for it. With idem nil it is SubmitRepair.
+func (h *Rules) SubmitRepairOnce(ctx context.Context, in RepairRequest, actor string, idem *book.Idempotency) (r Repair, created, replayed bool, err error) {
 	want, err := checkRepair(in)
 	if err != nil {
-		return Repair{}, false, err
+		return Repair{}, false, false, err
 	}
+	idem = withHash(idem, "repair\x00"+want.Hash)
 	now := h.now()
 	_, err = h.change(ctx, func(tx Tx, out *outbox) error {
+		r, created, replayed = Repair{}, false, false
+		if rec, found, err := remembered(tx, idem, now); err != nil {
+			return err
+		} else if found {
+			replayed, created = true, rec.Status == statusCreated
+			return replay(rec, &r)
+		}
 		held, ok, err := tx.Repair(want.ID)
 		switch {
 		case err != nil:
@@ -153,8 +173,8 @@ func (h *Rules) SubmitRepair(ctx context.Context, in RepairRequest, actor string
 		case ok && held.Hash != want.Hash:
 			return fmt.Errorf("repair %q: %w", want.ID, ErrRepairConflict)
 		case ok:
-			r, created = held, false
-			return nil
+			r = held
+			return remember(tx, idem, now, statusHeld, r)
 		}
 		r, created = want, true
 		r.CreatedAt, r.UpdatedAt = now, now
@@ -162,15 +182,15 @@ func (h *Rules) SubmitRepair(ctx context.Context, in RepairRequest, actor string
 			return fmt.Errorf("storing repair %q: %w", r.ID, err)
 		}
 		out.reroute = append(out.reroute, r.ID)
-		return nil
+		return remember(tx, idem, now, statusCreated, r)
 	})
 	if err != nil {
-		return Repair{}, false, err
+		return Repair{}, false, false, err
 	}
-	if created {
+	if created && !replayed {
 		h.log.Info("repair request taken", "repair", r.ID, "kind", r.Kind, "actor", actor)
 	}
-	return r, created, nil
+	return r, created, replayed, nil
 }
 
 // Repairs returns the repairs f selects, by id.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/cellforge/cellforge/book"
 )
 
 // Store keeps the network's book. Read and Write each run fn in one transaction: Write's
@@ -41,6 +43,9 @@ type ReadTx interface {
 	// RepairRoutes returns a repair's routes, the first first (Route.OrderID is the repair's
 	// id).
 	RepairRoutes(repairID string) ([]Route, error)
+	// Idempotency returns the record of principal's Idempotency-Key; ok is false when the book
+	// holds none (expired records may still be held: their age is the caller's to judge).
+	Idempotency(principal, key string) (rec book.IdempotencyRecord, ok bool, err error)
 }
 
 // Tx reads and writes the network's book within a transaction.
@@ -84,6 +89,11 @@ type Tx interface {
 	InsertRepairRoute(r Route) error
 	// EndRepairRoute records that a repair's route n ended at at, and why.
 	EndRepairRoute(repairID string, n int, at time.Time, cause string) error
+	// PutIdempotency stores the record of an Idempotency-Key, replacing the one its principal
+	// had of it.
+	PutIdempotency(rec book.IdempotencyRecord) error
+	// ExpireIdempotency drops the records of Idempotency-Keys created before before.
+	ExpireIdempotency(before time.Time) error
 }
 
 // RouteEnd is the end of an order's route N: at At, for Cause.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"time"
 
 	"github.com/cellforge/cellforge/book/network"
 	"github.com/cellforge/cellforge/configs"
@@ -139,7 +140,8 @@ func hub(ctx context.Context, args []string, e *env) error {
 	// publishes what the rules sent until it is told to stop.
 	return runParts(ctx, logger, stopReport,
 		[]part{{name: "http", run: func(ctx context.Context) error { return srv.serve(ctx, ln) }, bound: httpStopBound}},
-		[]part{{name: "hub-rules", run: rules.Run, bound: planStopBound}},
+		[]part{{name: "hub-rules", run: rules.Run, bound: planStopBound},
+			{name: "hub-housekeeping", run: func(ctx context.Context) error { return hubHousekeeping(ctx, rules, logger) }, bound: quickStopBound}},
 		[]part{linkPart(lk, hubHandler(rules, logger))},
 	)
 }
@@ -167,6 +169,23 @@ func openHub(ctx context.Context, cfg *configs.Hub, dataDir string, st network.S
 		return nil, nil, fmt.Errorf("storing the hub file's sites: %w", err)
 	}
 	return lk, rules, nil
+}
+
+// hubHousekeeping forgets the API's expired idempotency keys every housekeepingEvery until ctx
+// is cancelled.
+func hubHousekeeping(ctx context.Context, rules *network.Rules, logger *slog.Logger) error {
+	t := time.NewTicker(housekeepingEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if err := rules.ExpireIdempotency(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				logger.Warn("expiring idempotency keys", "err", err)
+			}
+		}
+	}
 }
 
 // hubHandler hands the sites' verified messages to the rules. A message the rules can never

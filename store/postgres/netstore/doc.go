@@ -1,6 +1,6 @@
 // Package netstore is the network's book (book/network.Store) on PostgreSQL: the hub's sites,
 // the network's orders and the routes that sent each to a site, with the ranking that chose
-// it.
+// it, and the first answers to the requests made to the hub's API with an Idempotency-Key.
 //
 // Its tables live in the schema network of the database, so that a hub may share a database
 // with a site's book (store/postgres) or have one of its own. Open migrates that schema with
@@ -16,6 +16,6 @@
 // shutting down wraps book.ErrUnavailable; a COMMIT whose answer was lost is settled by asking
 // the server (store/internal/pgutil).
 //
-// The package imports book (ErrUnavailable), book/network, store/internal/pgutil, pgx and the
+// The package imports book (ErrUnavailable, IdempotencyRecord), book/network, store/internal/pgutil, pgx and the
 // standard library; nothing of ours imports it but cmd.
 package netstore

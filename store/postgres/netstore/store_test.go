@@ -54,8 +54,8 @@ func TestSharesADatabaseWithABook(t *testing.T) {
 	}
 	var tables int
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM information_schema.tables
-		WHERE table_schema = 'network'`).Scan(&tables); err != nil || tables != 6 {
-		t.Fatalf("tables of the schema network: %d, %v; want sites, orders, routes, repairs, repair_routes, schema_migrations", tables, err)
+		WHERE table_schema = 'network'`).Scan(&tables); err != nil || tables != 7 {
+		t.Fatalf("tables of the schema network: %d, %v; want sites, orders, routes, repairs, repair_routes, idempotency, schema_migrations", tables, err)
 	}
 }
 
