@@ -29,9 +29,16 @@ func TestTwentyAtOnce(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	// The keyed answers are all the first keyed one; with the others, 3 orders are created in all.
-	created, keyed := 0, -1
+	// The keyed answers are all the first keyed one, each but that one replayed; with the
+	// others, 3 orders are created in all.
+	created, keyed, fresh := 0, -1, 0
 	for i, a := range answers {
+		if i%2 == 0 && a.header.Get("Idempotent-Replayed") != "true" {
+			fresh++
+		}
+		if i%2 == 0 && string(a.body) != string(answers[0].body) {
+			t.Errorf("answer %d with the key: %s, want the first keyed answer %s", i, a.body, answers[0].body)
+		}
 		var res network.ImportResult
 		a.decode(t, 201, &res)
 		if res.Created+res.Unchanged != 3 {
@@ -45,6 +52,9 @@ func TestTwentyAtOnce(t *testing.T) {
 		case res.Created != keyed:
 			t.Errorf("answer %d with the key created %d, the first with it %d", i, res.Created, keyed)
 		}
+	}
+	if fresh != 1 {
+		t.Errorf("%d answers with the key were not replayed, want the first only", fresh)
 	}
 	if created+keyed != 3 {
 		t.Errorf("the answers created %d orders in all, want 3", created+keyed)

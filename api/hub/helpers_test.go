@@ -88,6 +88,7 @@ type testEnv struct {
 	ctx   context.Context
 	hub   *network.Rules
 	store *netstore.Store
+	url   string // the database of the network's book
 	links *recLinks
 	clock *booktest.Clock
 	srv   *httptest.Server
@@ -97,19 +98,32 @@ type testEnv struct {
 
 func newEnv(t *testing.T) *testEnv {
 	t.Helper()
-	ctx := context.Background()
-	store, err := netstore.Open(ctx, pgtest.URL(t))
+	e := &testEnv{t: t, ctx: context.Background(), url: pgtest.URL(t), clock: booktest.NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)),
+		promiseIn: map[string]time.Duration{"porto": 48 * time.Hour, "lisbon": 24 * time.Hour, "madrid": 24 * time.Hour}}
+	e.links = &recLinks{env: e}
+	t.Cleanup(e.links.wg.Wait)
+	e.start(nil)
+	return e
+}
+
+// start opens the network's book at e.url and serves the hub over it, as the hub's process
+// does at its start; st, when not nil, stands between the rules and the book.
+func (e *testEnv) start(st func(network.Store) network.Store) {
+	t := e.t
+	t.Helper()
+	store, err := netstore.Open(e.ctx, e.url)
 	if err != nil {
 		t.Fatalf("opening the network's book: %v", err)
 	}
 	t.Cleanup(func() { store.Close() })
-	e := &testEnv{t: t, ctx: ctx, store: store, clock: booktest.NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)),
-		promiseIn: map[string]time.Duration{"porto": 48 * time.Hour, "lisbon": 24 * time.Hour, "madrid": 24 * time.Hour}}
-	e.links = &recLinks{env: e}
-	t.Cleanup(e.links.wg.Wait)
+	e.store = store
+	var rulesStore network.Store = store
+	if st != nil {
+		rulesStore = st(store)
+	}
 	e.hub = network.New(network.Config{Drops: map[string]network.Drop{winter.ID: winter}, AckTimeout: 2 * time.Minute,
-		PromiseTimeout: 5 * time.Second, OnlineWithin: 90 * time.Second, Now: e.clock.Now}, store, e.links)
-	if err := e.hub.SyncSites(ctx, testSites); err != nil {
+		PromiseTimeout: 5 * time.Second, OnlineWithin: 90 * time.Second, Now: e.clock.Now}, rulesStore, e.links)
+	if err := e.hub.SyncSites(e.ctx, testSites); err != nil {
 		t.Fatal(err)
 	}
 	var tokens []configs.Token
@@ -122,7 +136,15 @@ func newEnv(t *testing.T) *testEnv {
 	}
 	e.srv = httptest.NewServer(h)
 	t.Cleanup(e.srv.Close)
-	return e
+}
+
+// restart stops the hub's server and closes its book, as a kill would, and starts them again
+// on the same database; st is as start's.
+func (e *testEnv) restart(st func(network.Store) network.Store) {
+	e.t.Helper()
+	e.srv.Close()
+	e.store.Close()
+	e.start(st)
 }
 
 // say gives the hub a site's message, as the site's link would.

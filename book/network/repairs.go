@@ -156,7 +156,7 @@ func (h *Rules) SubmitRepairOnce(ctx context.Context, in RepairRequest, actor st
 	if err != nil {
 		return Repair{}, false, false, err
 	}
-	idem = withHash(idem, "repair\x00"+want.Hash)
+	idem = withHash(idem, "repair:"+want.Hash)
 	now := h.now()
 	_, err = h.change(ctx, func(tx Tx, out *outbox) error {
 		r, created, replayed = Repair{}, false, false
