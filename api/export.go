@@ -22,6 +22,11 @@ const (
 	CodeIdemMismatch     = codeIdemMismatch
 	CodeIllegal          = codeIllegal
 	CodeUnavailable      = codeUnavailable
+	CodeBatchRejected    = codeBatchRejected
+	CodeTooLarge         = codeTooLarge
+	CodeMethod           = codeMethod
+	CodeInternal         = codeInternal
+	CodeUnknownHost      = codeUnknownHost
 )
 
 // NewError returns an error that the API's error handler answers with status and code, the

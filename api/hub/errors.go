@@ -39,6 +39,19 @@ const (
 	codeRepairOpened   = "repair_opened"
 )
 
+// sharedCodes are the codes of the site API's door that the hub's API answers too: its own
+// refusals (bad parameters, unknown ids, credentials, an idempotency key reused), and those
+// api's error handler and Host check give (a refused batch, a body too large or of another
+// type, a method not served, the store unavailable, a host not the hub's, a failure). With the
+// code constants above they are every code openapi.yaml lists.
+var sharedCodes = []string{api.CodeInvalid, api.CodeNotFound, api.CodeUnauthorized, api.CodeForbidden,
+	api.CodeUnsupportedMedia, api.CodeTooLarge, api.CodeMethod, api.CodeInternal, api.CodeBatchRejected,
+	api.CodeIdemMismatch, api.CodeUnavailable, api.CodeUnknownHost}
+
+// pageCodes are the codes only the dashboard's pages answer, on a page rather than in the
+// API's JSON: a form posted from another origin.
+var pageCodes = []string{api.CodeCSRF}
+
 // apiError turns a network refusal into the API's error; any other error is left as it is for
 // api's handler (a refused batch, the store unavailable, echo's own).
 func apiError(err error) error {

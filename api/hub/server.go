@@ -98,6 +98,7 @@ func (s *server) routes() *echo.Echo {
 	e.Use(api.PathParams)
 
 	e.GET("/healthz", s.healthz)
+	e.GET("/api/v1/openapi.yaml", s.openAPI)
 
 	v1 := e.Group("/api/v1/network", s.authenticated)
 	v1.GET("/sites", s.listSites)
