@@ -35,6 +35,14 @@ func NewError(status int, code, format string, args ...any) error {
 	return newError(status, code, format, args...)
 }
 
+// BatchTooLarge is the refusal (413, payload_too_large) of a batch larger than limit bytes,
+// saying the limit and why there is one.
+func BatchTooLarge(limit int64) error {
+	return newError(http.StatusRequestEntityTooLarge, codeTooLarge,
+		"the batch is larger than %d MiB (%d bytes), the most one batch may be: the daemon checks a whole batch "+
+			"before it stores any of it and holds it meanwhile. Split it into smaller batches", limit>>20, limit)
+}
+
 // ErrorHandler returns echo's HTTPErrorHandler answering every error in the API's JSON shape
 // (a refused batch with its row errors, the store unavailable with a Retry-After), logging the
 // server's failures to log.

@@ -298,9 +298,7 @@ func (s *Server) importOrders(c echo.Context) error {
 func (s *Server) batchReadError(c echo.Context, err error) error {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return newError(http.StatusRequestEntityTooLarge, codeTooLarge,
-			"the batch is larger than %d MiB (%d bytes), the most one batch may be: the daemon checks a whole batch "+
-				"before it stores any of it and holds it meanwhile. Split it into smaller batches", tooBig.Limit>>20, tooBig.Limit)
+		return BatchTooLarge(tooBig.Limit)
 	}
 	var header intake.RowErrors
 	var batch *book.BatchError

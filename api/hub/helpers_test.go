@@ -264,7 +264,9 @@ type errorBody struct {
 		Message  string `json:"message"`
 		Problems int    `json:"problems"`
 		BadRows  int    `json:"bad_rows"`
-		Rows     []struct {
+		// Truncated says the rows listed leave some problems out.
+		Truncated bool `json:"truncated"`
+		Rows      []struct {
 			Line   int    `json:"line"`
 			Column string `json:"column"`
 			Reason string `json:"reason"`

@@ -30,10 +30,13 @@ func (s *server) importBatch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, s.maxBatch))
+	if r.ContentLength > s.maxBatch {
+		return api.BatchTooLarge(s.maxBatch) // refused before any of it is read
+	}
+	body, err := readBatch(r, http.MaxBytesReader(c.Response(), r.Body, s.maxBatch), s.maxBatch)
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+		return api.BatchTooLarge(tooBig.Limit)
 	} else if err != nil {
 		return fmt.Errorf("reading the batch of drop %q: %w", drop, err)
 	}
@@ -64,6 +67,18 @@ func idempotency(c echo.Context) (*book.Idempotency, error) {
 		return nil, err
 	}
 	return &book.Idempotency{Principal: principal(c).Name, Key: key}, nil
+}
+
+// readBatch reads a batch's body whole (it is checked and stored whole), into a
+// buffer sized once when the request says its length within the limit, rather than grown by
+// doubling as it comes.
+func readBatch(r *http.Request, body io.Reader, limit int64) ([]byte, error) {
+	var buf bytes.Buffer
+	if n := r.ContentLength; n > 0 && n <= limit {
+		buf.Grow(int(n) + bytes.MinRead) // ReadFrom grows a buffer with less room than MinRead
+	}
+	_, err := buf.ReadFrom(body)
+	return buf.Bytes(), err
 }
 
 // orderPage is the most orders a JSON page holds, and a CSV page reads at a time.
