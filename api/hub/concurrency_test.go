@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"encoding/json"
 	"sync"
 	"testing"
 
@@ -9,8 +10,9 @@ import (
 )
 
 // TestTwentyAtOnce sends the same batch twenty times at once, with one idempotency key and
-// without, then the same move twenty times at once: every answer is a success, the batch is
-// stored once and the order moved once.
+// without, then the same move twenty times at once, then the same "mark gone" twenty times at
+// once: every answer is a success, the batch is stored once, the order moved once and the
+// site's orders taken back from it once.
 func TestTwentyAtOnce(t *testing.T) {
 	e := newEnv(t)
 	e.hello()
@@ -93,5 +95,68 @@ func TestTwentyAtOnce(t *testing.T) {
 	}
 	if n := len(e.links.sent("lisbon", network.KindRoute)); n < 1 {
 		t.Errorf("lisbon was never sent N-3")
+	}
+
+	markGoneTwentyAtOnce(t, e)
+}
+
+// markGoneTwentyAtOnce marks lisbon, which holds every order, gone twenty times at once: one
+// answer sends its three orders back to be routed, the others find nothing more to do, and
+// lisbon is told once to give each up.
+func markGoneTwentyAtOnce(t *testing.T, e *testEnv) {
+	t.Helper()
+	for _, o := range e.orders(t, "") {
+		if o.Site != "lisbon" {
+			t.Fatalf("order %s is at %q before lisbon is marked gone, want lisbon", o.OrderID, o.Site)
+		}
+	}
+	gone := make([]answer, 20)
+	var wg sync.WaitGroup
+	for i := range gone {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			gone[i] = e.do("POST", "/api/v1/network/sites/lisbon/gone", roleTokens[configs.RoleAdmin], "", "")
+		}()
+	}
+	wg.Wait()
+	rerouted := 0
+	for i, a := range gone {
+		var g goneAnswer
+		a.decode(t, 200, &g)
+		if g.Site != "lisbon" || (g.Rerouted != 0 && g.Rerouted != 3) {
+			t.Errorf("mark gone %d answered %+v, want lisbon with 3 or 0 rerouted", i, g)
+		}
+		rerouted += g.Rerouted
+	}
+	if rerouted != 3 {
+		t.Errorf("the answers sent %d orders back in all, want 3", rerouted)
+	}
+	told := map[string]int{}
+	for _, b := range e.links.sent("lisbon", network.KindWithdraw) {
+		var w network.WithdrawOrders
+		if err := json.Unmarshal(b, &w); err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range w.Orders {
+			told[o.OrderID]++
+		}
+	}
+	for _, id := range []string{"N-1", "N-2", "N-3"} {
+		if told[id] != 1 {
+			t.Errorf("lisbon was told %d times to give %s up, want once", told[id], id)
+		}
+	}
+	if got := e.orders(t, "state=waiting"); len(got) != 3 {
+		t.Errorf("%d orders wait to be routed again, want 3", len(got))
+	}
+	var sites struct {
+		Sites []SiteView `json:"sites"`
+	}
+	e.do("GET", "/api/v1/network/sites", roleTokens[configs.RoleManager], "", "").decode(t, 200, &sites)
+	for _, s := range sites.Sites {
+		if (s.ID == "lisbon") != s.Gone {
+			t.Errorf("site %s: gone %v", s.ID, s.Gone)
+		}
 	}
 }
