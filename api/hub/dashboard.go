@@ -187,6 +187,9 @@ type goneView struct {
 	Site     SiteView
 	Done     bool
 	Rerouted int
+	// Already says the site was gone before the form was sent: a form sent twice answers so
+	// the second time, rather than that nothing was put back.
+	Already bool
 }
 
 func (s *server) goneConfirm(c echo.Context) error {
@@ -202,6 +205,10 @@ func (s *server) goneForm(c echo.Context) error {
 	if c.FormValue("confirm") != site {
 		return api.NewError(http.StatusBadRequest, api.CodeInvalid, "confirm by typing the site's id %q", site)
 	}
+	before, err := s.siteView(c, site)
+	if err != nil {
+		return err
+	}
 	n, err := s.hub.MarkGone(c.Request().Context(), site, principal(c).Name)
 	if err != nil {
 		return err
@@ -210,7 +217,7 @@ func (s *server) goneForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "gone", v.ID+" is gone", goneView{Site: v, Done: true, Rerouted: n})
+	return s.render(c, http.StatusOK, "gone", v.ID+" is gone", goneView{Site: v, Done: true, Rerouted: n, Already: before.Gone})
 }
 
 // siteView returns one site's view; ErrUnknownSite when the book holds none of that id.

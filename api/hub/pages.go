@@ -28,12 +28,8 @@ type pages struct {
 }
 
 var funcs = template.FuncMap{
-	"when": func(t time.Time) string {
-		if t.IsZero() {
-			return "—"
-		}
-		return t.UTC().Format("2006-01-02 15:04:05Z")
-	},
+	"when":  when,
+	"stamp": stamp,
 	"age": func(s *int64) string {
 		if s == nil {
 			return "never"
@@ -44,6 +40,24 @@ var funcs = template.FuncMap{
 	"km":    func(k float64) string { return fmt.Sprintf("%.1f km", k) },
 	"join":  strings.Join,
 	"count": func(m map[network.OrderState]int, s network.OrderState) int { return m[s] },
+}
+
+// when writes a time as the dashboard shows it, in UTC to the second; "—" when zero.
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05Z")
+}
+
+// stamp is when for a narrow column: the date and the time each kept on one line, so that a
+// cell too narrow for both breaks between them and not within the date at its hyphens.
+func stamp(t time.Time) template.HTML {
+	if t.IsZero() {
+		return template.HTML(when(t))
+	}
+	date, clock, _ := strings.Cut(when(t), " ")
+	return template.HTML(`<span class="nb">` + date + `</span> <span class="nb">` + clock + `</span>`)
 }
 
 func newPages() (*pages, error) {

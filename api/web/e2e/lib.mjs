@@ -9,6 +9,7 @@
 
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,14 +99,24 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 // bin/cellforge and configs/demo.yaml (relative paths are from the repository's root).
 // config, when given, is the factory file to serve instead (see factoryWith).
 export async function startDaemon(name, { simSpeed = 60, extraArgs = [], config: file } = {}) {
-  const bin = process.env.CELLFORGE_BIN || path.join(root, 'bin', 'cellforge');
   const config = file || process.env.CELLFORGE_CONFIG || 'configs/demo.yaml';
+  return startCellforge(name, (data) => ['serve', '--config', config, '--data', data, '--listen', '127.0.0.1:0',
+    '--sim-speed', String(simSpeed), ...extraArgs]);
+}
+
+// startCellforge runs the cellforge binary (CELLFORGE_BIN or bin/cellforge) with the arguments
+// args(data) gives for a fresh data directory, from the repository's root, and resolves once
+// it has printed "... on http://ADDR" and ADDR/healthz answers: to its base URL, its data
+// directory and stop (SIGTERM, then SIGKILL after 10 s; the data directory is removed). Its
+// log goes to out/e2e/NAME.daemon.log. `cellforge serve` (startDaemon) and `cellforge hub`
+// both print such a line.
+export async function startCellforge(name, args) {
+  const bin = process.env.CELLFORGE_BIN || path.join(root, 'bin', 'cellforge');
   assert.ok(existsSync(bin), `${bin} is missing: run make build (scripts/e2e.sh does)`);
   mkdirSync(outDir, { recursive: true });
   const data = mkdtempSync(path.join(tmpdir(), `cellforge-e2e-${name}-`));
   const log = createWriteStream(path.join(outDir, `${name}.daemon.log`));
-  const child = spawn(bin, ['serve', '--config', config, '--data', data, '--listen', '127.0.0.1:0',
-    '--sim-speed', String(simSpeed), ...extraArgs], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(bin, args(data), { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let exited = null;
   const exit = new Promise((resolve) => child.on('exit', (code, signal) => {
@@ -129,10 +140,10 @@ export async function startDaemon(name, { simSpeed = 60, extraArgs = [], config:
   };
 
   try {
-    // "cellforge VERSION serving "SITE" on http://ADDR"
+    // "cellforge VERSION serving "SITE" on http://ADDR", "cellforge VERSION hub "NAME" serving on http://ADDR"
     const base = await waitFor(() => {
       if (exited) throw new Fatal(`the daemon exited (${JSON.stringify(exited)}); see out/e2e/${name}.daemon.log`);
-      const m = /serving .* on (http:\/\/\S+)/.exec(stdout);
+      const m = /serving .*on (http:\/\/\S+)/.exec(stdout);
       return m && m[1];
     }, 30000, 'the daemon to print its address');
     await waitFor(async () => (await fetch(base + '/healthz')).ok, 15000, `${base}/healthz`);
@@ -141,6 +152,18 @@ export async function startDaemon(name, { simSpeed = 60, extraArgs = [], config:
     await stop();
     throw e;
   }
+}
+
+// freePort is a loopback port free a moment ago.
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
 }
 
 // factoryWith writes out/e2e/NAME.yaml, the factory file the daemons serve (CELLFORGE_CONFIG or

@@ -6,10 +6,9 @@
 
 import { execFileSync, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, createWriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { outDir, root, waitFor } from './lib.mjs';
+import { freePort, outDir, root, waitFor } from './lib.mjs';
 
 // binDir is the directory of initdb and postgres, installing Debian's server when missing.
 function binDir() {
@@ -33,18 +32,6 @@ function binDir() {
   }
   if (!d) throw new Error('postgresql installed, but no initdb found');
   return d;
-}
-
-// freePort is a loopback port free a moment ago.
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 // startPostgres initialises a server and starts it; the server's log goes to
