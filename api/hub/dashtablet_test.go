@@ -77,3 +77,32 @@ func TestPagesSendFormsOnce(t *testing.T) {
 		t.Errorf("GET once.js: %d %.200s", a.status, a.body)
 	}
 }
+
+// TestFilterAboveOrders: the filter's form sits right above the orders it filters, between the
+// page's two live regions, and not below the repairs at the foot of a long page; both regions
+// are refreshed.
+func TestFilterAboveOrders(t *testing.T) {
+	e := newEnv(t)
+	e.hello()
+	e.importGood()
+	doc := e.page(t, "/network", e.signIn(t, configs.RolePlanner), 200)
+	var order []string
+	for _, n := range all(doc, "", "") {
+		switch {
+		case n.Data == "form" && attr(n, "class") == "filters":
+			order = append(order, "filters")
+		case n.Data == "table" && (attr(n, "class") == "orders" || attr(n, "class") == "repairs" || attr(n, "class") == "sites"):
+			order = append(order, attr(n, "class"))
+		case hasAttr(n, "data-refresh"):
+			order = append(order, "live:"+attr(n, "id"))
+		}
+	}
+	want := "live:live sites filters live:live-orders orders repairs"
+	if got := strings.Join(order, " "); got != want {
+		t.Errorf("the page's parts: %q, want %q", got, want)
+	}
+	a := e.do("GET", "/network/static/refresh.js", "", "", "")
+	if a.status != http.StatusOK || !strings.Contains(string(a.body), `querySelectorAll("[data-refresh]")`) {
+		t.Errorf("refresh.js does not refresh every live region: %d", a.status)
+	}
+}

@@ -1,11 +1,12 @@
-// Refreshes the page's live region (#live) every few seconds without reloading the page: the
-// same address is fetched and its #live put in place of ours. Forms sit outside the region, so
-// that nothing typed is lost.
+// Refreshes the page's live regions (the elements with data-refresh, each with an id) every few
+// seconds without reloading the page: the same address is fetched once and each region put in
+// place of ours of the same id. Forms sit between or outside the regions, so that nothing typed
+// is lost.
 (function () {
   "use strict";
-  var live = document.getElementById("live");
-  if (!live || !window.fetch || !window.DOMParser) { return; }
-  var every = parseInt(live.getAttribute("data-refresh"), 10) || 5000;
+  var regions = Array.prototype.filter.call(document.querySelectorAll("[data-refresh]"), function (el) { return el.id; });
+  if (!regions.length || !window.fetch || !window.DOMParser) { return; }
+  var every = parseInt(regions[0].getAttribute("data-refresh"), 10) || 5000;
   var stamp = document.getElementById("refreshed");
   function say(text, stale) {
     if (!stamp) { return; }
@@ -19,11 +20,17 @@
         return r.text();
       })
       .then(function (text) {
-        var fresh = new DOMParser().parseFromString(text, "text/html").getElementById("live");
-        if (!fresh) { throw new Error("no live region"); }
-        live.replaceChildren.apply(live, Array.prototype.map.call(fresh.childNodes, function (n) {
-          return document.importNode(n, true);
-        }));
+        var doc = new DOMParser().parseFromString(text, "text/html");
+        var fresh = regions.map(function (live) {
+          var f = doc.getElementById(live.id);
+          if (!f) { throw new Error("no live region " + live.id); }
+          return f;
+        });
+        regions.forEach(function (live, i) {
+          live.replaceChildren.apply(live, Array.prototype.map.call(fresh[i].childNodes, function (n) {
+            return document.importNode(n, true);
+          }));
+        });
         say("updated " + new Date().toLocaleTimeString(), false);
       })
       .catch(function (err) { say("not updated: " + err.message, true); });
