@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the web app's browser tests (api/web/e2e/*.test.mjs): each spec starts its own daemon on a
 # free loopback port with a fresh data directory and drives Debian's chromium through
-# playwright-core. Installs what is missing first (chromium, Node.js and npm from Debian, the
+# playwright-core (network.test.mjs starts the hub of cmd/cellforge/testdata/net with two of its
+# sites, and a PostgreSQL and a Mosquitto of its own, which it installs with scripts/deps.sh when
+# missing). Installs what is missing first (chromium, Node.js and npm from Debian, the
 # vendored front-end assets, playwright-core from npm) and builds bin/cellforge.
 # Screenshots go to out/e2e/.
 # Usage: scripts/e2e.sh [node --test arguments...]   (default: every spec in api/web/e2e/)
