@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # Seconds each fuzzer runs in `make test`; `make fuzz` runs them longer.
 FUZZTIME ?= 10s
 
-.PHONY: all assets assets-check build run test unit unit-passes unit-postgres e2e fuzz fuzz-long bench vet clean
+.PHONY: all assets assets-check build run test unit unit-passes unit-postgres e2e e2e-and-fuzz fuzz fuzz-long bench vet clean
 
 all: build
 
@@ -27,8 +27,9 @@ build:
 run: build
 	./$(BIN) serve --config configs/demo.yaml --data ./data --listen 127.0.0.1:8080
 
-## test: every test, the race detector on, the browser tests, then each fuzzer for $(FUZZTIME).
-test: assets-check vet unit e2e fuzz
+## test: every test, the race detector on, then the browser tests with each fuzzer for
+## $(FUZZTIME) beside them (the browser tests mostly wait; the fuzzers take the CPU they leave).
+test: assets-check vet unit e2e-and-fuzz
 
 vet:
 	$(GO) vet ./...
@@ -63,6 +64,9 @@ unit-postgres:
 ## daemon; screenshots go to out/e2e/.
 e2e:
 	scripts/e2e.sh
+
+e2e-and-fuzz:
+	scripts/e2e-and-fuzz.sh $(FUZZTIME)
 
 fuzz:
 	scripts/fuzz.sh $(FUZZTIME)

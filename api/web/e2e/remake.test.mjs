@@ -75,8 +75,12 @@ async function checkRow(page, order, wo, s) {
   const button = row.locator('button[data-remake]');
   assert.equal((await button.innerText()).trim(), 'Make 1 again');
   // The button is on the screen without scrolling sideways, big enough for a thumb.
-  await button.scrollIntoViewIfNeeded();
-  const box = await button.boundingBox();
+  // (the dashboard redraws as the floor works: a redraw between the two steps replaces the
+  // button, so both are tried again until one box is measured)
+  const box = await waitFor(async () => {
+    await button.scrollIntoViewIfNeeded({ timeout: 2000 });
+    return button.boundingBox();
+  }, 10000, 'the button to be on the screen');
   assert.ok(box.x >= 0 && box.x + box.width <= s.viewport.width, `the button is within the ${s.name} screen: ${JSON.stringify(box)}`);
   assert.ok(box.height >= 44, `the button is ${box.height} px high`);
   const count = await page.locator('#short-count').innerText();
