@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -27,6 +28,7 @@ const (
 	CodeMethod           = codeMethod
 	CodeInternal         = codeInternal
 	CodeUnknownHost      = codeUnknownHost
+	CodeSlowBody         = codeSlowBody
 )
 
 // NewError returns an error that the API's error handler answers with status and code, the
@@ -69,6 +71,21 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 // they came in on or to one of hosts (421 otherwise), against DNS rebinding.
 func NewHostGuard(hosts []string, next http.Handler) http.Handler {
 	return newHostGuard(hosts, next, func() {})
+}
+
+// PaceBodies wraps next to hold every request body to rate bytes a second on average after
+// grace (DefaultMinBodyRate and DefaultBodyGrace when zero or less), as the API does: a body
+// that comes more slowly is cut off (its read fails wrapping ErrSlowBody, which ErrorHandler
+// answers 408 request_timeout) and its connection closed, so that a client trickling a batch
+// cannot hold a handler and its memory for as long as it likes.
+func PaceBodies(next http.Handler, grace time.Duration, rate int64) http.Handler {
+	if grace <= 0 {
+		grace = DefaultBodyGrace
+	}
+	if rate <= 0 {
+		rate = DefaultMinBodyRate
+	}
+	return &bodyPace{grace: grace, rate: rate, refused: func() {}, next: next}
 }
 
 // Bearer returns the token of a request's "Authorization: Bearer" header; "" when it has none.

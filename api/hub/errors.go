@@ -46,7 +46,7 @@ const (
 // code constants above they are every code openapi.yaml lists.
 var sharedCodes = []string{api.CodeInvalid, api.CodeNotFound, api.CodeUnauthorized, api.CodeForbidden,
 	api.CodeUnsupportedMedia, api.CodeTooLarge, api.CodeMethod, api.CodeInternal, api.CodeBatchRejected,
-	api.CodeIdemMismatch, api.CodeUnavailable, api.CodeUnknownHost}
+	api.CodeIdemMismatch, api.CodeUnavailable, api.CodeUnknownHost, api.CodeSlowBody}
 
 // pageCodes are the codes only the dashboard's pages answer, on a page rather than in the
 // API's JSON: a form posted from another origin.

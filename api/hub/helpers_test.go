@@ -90,8 +90,11 @@ type testEnv struct {
 	store *netstore.Store
 	url   string // the database of the network's book
 	links *recLinks
-	clock *booktest.Clock
-	srv   *httptest.Server
+	// bodyGrace and bodyRate are the server's pace of request bodies; its defaults when zero.
+	bodyGrace time.Duration
+	bodyRate  int64
+	clock     *booktest.Clock
+	srv       *httptest.Server
 	// promiseIn is how long after now each site promises to finish an order.
 	promiseIn map[string]time.Duration
 }
@@ -130,7 +133,8 @@ func (e *testEnv) start(st func(network.Store) network.Store) {
 	for role, tok := range roleTokens {
 		tokens = append(tokens, configs.Token{Name: role + "-bot", Role: role, Token: tok})
 	}
-	h, err := New(Config{Hub: e.hub, Tokens: tokens, OnlineWithin: 90 * time.Second, Now: e.clock.Now})
+	h, err := New(Config{Hub: e.hub, Tokens: tokens, OnlineWithin: 90 * time.Second, Now: e.clock.Now,
+		BodyGrace: e.bodyGrace, MinBodyRate: e.bodyRate})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,6 +35,10 @@ type Config struct {
 	// MaxErrors is how many row problems a refused batch lists; book.DefaultMaxErrors when
 	// zero or less.
 	MaxErrors int
+	// BodyGrace and MinBodyRate hold every request body to MinBodyRate bytes a second after
+	// BodyGrace, as the site's API (api.PaceBodies); its defaults when zero.
+	BodyGrace   time.Duration
+	MinBodyRate int64
 	// SessionTTL is how long a dashboard sign-in lasts; 12 hours when zero.
 	SessionTTL time.Duration
 	// Now is the clock of the ages shown; time.Now when nil.
@@ -55,7 +59,7 @@ type server struct {
 }
 
 // New returns the hub's HTTP handler: the API, /healthz and the dashboard, behind the Host
-// check. It makes the key that signs the dashboard's cookies, so a restart signs everyone out.
+// check, every request body held to the site API's pace (api.PaceBodies). It makes the key that signs the dashboard's cookies, so a restart signs everyone out.
 func New(cfg Config) (http.Handler, error) {
 	if cfg.Hub == nil {
 		return nil, errors.New("api/hub: the server needs the hub's rules")
@@ -88,7 +92,9 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	s.pages = pg
-	return api.NewHostGuard(cfg.Hosts, s.routes()), nil
+	// The pace wraps the Host check, as the site's API: a refused request's body, which the
+	// server reads before the next request, keeps to it too.
+	return api.PaceBodies(api.NewHostGuard(cfg.Hosts, s.routes()), cfg.BodyGrace, cfg.MinBodyRate), nil
 }
 
 func (s *server) routes() *echo.Echo {
