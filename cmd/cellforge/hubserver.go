@@ -78,7 +78,7 @@ func (s *hubServer) serveLinkHealth(w http.ResponseWriter, _ *http.Request) {
 // serve answers requests on ln until ctx ends; then it lets the requests under way finish for
 // up to cfapi.DefaultShutdownGrace and returns.
 func (s *hubServer) serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {
