@@ -47,11 +47,11 @@ vet:
 unit:
 	scripts/pg.sh $(MAKE) --no-print-directory unit-passes
 
-## Three test binaries at a time on 2 cores (go test's default is one a core): many tests wait
-## for daemons, brokers and databases, which left a core idle an eighth of the first pass and a
-## quarter of the second at two.
+## The first pass starts the daemon's tests (cmd/cellforge, the longest package, mostly waiting
+## for its daemons) at once beside the others (scripts/unit-race.sh): left to go test's order
+## they started last and ended the pass alone, a core idle meanwhile.
 unit-passes:
-	$(GO) test -race -count=1 -p 3 ./...
+	scripts/unit-race.sh
 	$(MAKE) --no-print-directory unit-postgres
 
 ## unit-postgres: the tests of the book, the API, the web app, the cells and the stores that
@@ -61,7 +61,7 @@ PG_PACKAGES = $(shell $(GO) list -f '{{.ImportPath}} {{.TestImports}} {{.XTestIm
 	./book/... ./api/... ./cells/... ./store/... | awk '/book\/booktest/ {print $$1}')
 
 unit-postgres:
-	CELLFORGE_TEST_STORE=postgres $(GO) test -count=1 -p 3 $(PG_PACKAGES)
+	CELLFORGE_TEST_STORE=postgres $(GO) test -count=1 $(PG_PACKAGES)
 
 ## e2e: the web app in a real browser (Debian's chromium driven by playwright-core) against the
 ## daemon; screenshots go to out/e2e/.

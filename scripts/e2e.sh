@@ -27,7 +27,8 @@ mkdir -p out/e2e
 if [ "$#" -eq 0 ]; then
   set -- api/web/e2e/
 fi
-# Three specs at a time: each has its own daemon, data directory, ports and browser, and a spec
+# Two specs at a time: each has its own daemon, data directory, ports and browser, and a spec
 # spends most of its time waiting for the simulated floor (the whole run used 0.45 of a core at
-# one spec at a time, 0.9 at two).
-exec node --test --test-concurrency=3 "$@"
+# one spec at a time, 0.9 at two). At three, the floors' timing slipped under the load: a
+# loom's stop asked about mid-test, a double tap answered late.
+exec node --test --test-concurrency=2 "$@"
