@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # Seconds each fuzzer runs in `make test`; `make fuzz` runs them longer.
 FUZZTIME ?= 10s
 
-.PHONY: all assets assets-check build run test unit unit-race unit-passes unit-postgres e2e e2e-and-fuzz fuzz fuzz-long bench vet clean
+.PHONY: all assets assets-check build run test unit unit-and-fuzz unit-passes unit-postgres e2e fuzz fuzz-long bench vet clean
 
 all: build
 
@@ -27,10 +27,10 @@ build:
 run: build
 	./$(BIN) serve --config configs/demo.yaml --data ./data --listen 127.0.0.1:8080
 
-## test: every test: the unit tests with the race detector on, then the browser tests with the
-## unit tests on PostgreSQL and each fuzzer for $(FUZZTIME) beside them (the browser tests mostly
-## wait; the other two take the CPU they leave, at lower priorities: scripts/e2e-and-fuzz.sh).
-test: assets-check vet unit-race e2e-and-fuzz
+## test: every test: the unit tests with the race detector on, then again on PostgreSQL with
+## each fuzzer for $(FUZZTIME) beside them at the lowest priority (scripts/unit-and-fuzz.sh),
+## then the browser tests alone.
+test: assets-check vet unit-and-fuzz e2e
 
 vet:
 	$(GO) vet ./...
@@ -48,9 +48,8 @@ vet:
 unit:
 	scripts/pg.sh $(MAKE) --no-print-directory unit-passes
 
-## unit-race: the first pass of unit alone (make test runs the second beside the browser tests).
-unit-race:
-	scripts/pg.sh scripts/unit-race.sh
+unit-and-fuzz:
+	scripts/pg.sh scripts/unit-and-fuzz.sh $(FUZZTIME)
 
 ## The first pass starts the daemon's tests (cmd/cellforge, the longest package, mostly waiting
 ## for its daemons) at once beside the others (scripts/unit-race.sh): left to go test's order
@@ -72,9 +71,6 @@ unit-postgres:
 ## daemon; screenshots go to out/e2e/.
 e2e:
 	scripts/e2e.sh
-
-e2e-and-fuzz:
-	scripts/e2e-and-fuzz.sh $(FUZZTIME)
 
 fuzz:
 	scripts/fuzz.sh $(FUZZTIME)
