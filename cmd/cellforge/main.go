@@ -1,6 +1,7 @@
 // Command cellforge is the CellForge daemon and its command-line tools: serve a factory, import
-// an order batch into a running daemon, copy a SQLite book into PostgreSQL, plan a job shop
-// offline, verify a unit's certificate, print the version.
+// an order batch into a running daemon, copy a SQLite book into PostgreSQL, back a data
+// directory up and restore it, plan a job shop offline, verify a unit's certificate, print the
+// version.
 package main
 
 import (

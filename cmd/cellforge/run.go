@@ -36,6 +36,8 @@ func commands() map[string]command {
 		"network":    {"network tools: 'network keygen FILE' makes a hub's or a site's key and prints its public key", networkCmd},
 		"import":     {"send an order batch (CSV or JSON) to a running daemon", importBatch},
 		"migrate":    {"copy a SQLite book into PostgreSQL and check the copy", migrateBook},
+		"backup":     {"write a backup archive of a data directory (its book, keys and photos), safe while the daemon runs", backupCmd},
+		"restore":    {"restore a data directory from a backup archive (its daemon stopped)", restoreCmd},
 		"bridge":     {"carry telemetry from an MQTT broker into InfluxDB (for a central site)", runBridge},
 		"hash":       {"hash a PIN, password or API token for a factory config", hashSecret},
 		"provenance": {"write the units' public pages, certificates and photos as static files (provenance export)", provenanceCmd},

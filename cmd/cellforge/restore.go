@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/cellforge/cellforge/store/atomicfile"
+	"github.com/cellforge/cellforge/store/backup"
+	"github.com/cellforge/cellforge/store/sqlite"
+)
+
+// restoreCmd restores a data directory from a backup archive, refused while a daemon runs on it.
+func restoreCmd(ctx context.Context, args []string, e *env) error {
+	const synopsis = "restore [--data DIR] [--force] FILE"
+	fs := newFlagSet("restore", synopsis, e)
+	dataDir := fs.String("data", "./data", "the data `directory` to restore into: empty or new, unless --force")
+	force := fs.Bool("force", false, "replace what the data directory holds")
+	file, err := oneArgument(fs, args, "name the archive to restore")
+	if err != nil {
+		return err
+	}
+	r, err := restoreBackup(ctx, file, *dataDir, *force)
+	if err != nil {
+		return err
+	}
+	m := r.manifest
+	fmt.Fprintf(e.stdout, "restored %d files into %s from the backup cellforge %s took at %s\n",
+		len(m.Members), *dataDir, m.Version, m.Created.Format("2006-01-02T15:04:05Z"))
+	switch {
+	case m.Book == "postgres":
+		fmt.Fprintln(e.stdout, "the backup holds no order book (it was on PostgreSQL): restore the book from its pg_dump with pg_restore into an empty database")
+	case r.schema != m.Schema:
+		fmt.Fprintf(e.stdout, "the order book's schema was migrated from version %d to %d\n", m.Schema, r.schema)
+	}
+	return nil
+}
+
+// restored is what a restore did.
+type restored struct {
+	manifest *backup.Manifest
+	schema   int // the book's schema version after the restore; 0 without a book
+}
+
+// restoreBackup restores the archive file into dataDir. Every check comes before anything is
+// written: no daemon on dataDir, dataDir empty (unless force), every member's hash and the
+// book's schema version. The archive is then extracted into a temporary directory beside
+// dataDir, its book migrated as the daemon would, and the directory renamed to dataDir: a
+// failed restore leaves dataDir as it was.
+func restoreBackup(ctx context.Context, file, dataDir string, force bool) (restored, error) {
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		return restored{}, fmt.Errorf("data directory %s: %w", dataDir, err)
+	}
+	release, err := lockForRestore(abs)
+	if err != nil {
+		return restored{}, err
+	}
+	defer release()
+	if err := checkEmpty(abs, force); err != nil {
+		return restored{}, err
+	}
+	m, err := backup.Verify(file)
+	if err != nil {
+		return restored{}, fmt.Errorf("refusing %s: %w", file, err)
+	}
+	if err := checkSchema(m); err != nil {
+		return restored{}, fmt.Errorf("refusing %s: %w", file, err)
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(abs), "."+filepath.Base(abs)+".restore-")
+	if err != nil {
+		return restored{}, fmt.Errorf("making the restore's directory: %w", err)
+	}
+	defer os.RemoveAll(tmp) // renamed away when all went well
+	if err := os.Chmod(tmp, 0o750); err != nil {
+		return restored{}, err
+	}
+	if _, err := backup.Extract(file, tmp); err != nil {
+		return restored{}, fmt.Errorf("refusing %s: %w", file, err)
+	}
+	r := restored{manifest: m}
+	if m.Book == "sqlite" {
+		if r.schema, err = openRestoredBook(ctx, filepath.Join(tmp, sqliteFile)); err != nil {
+			return restored{}, err
+		}
+	}
+	if err := swapIn(tmp, abs); err != nil {
+		return restored{}, err
+	}
+	return r, nil
+}
+
+// lockForRestore takes the locks a daemon, and any command that has the book open, holds on
+// abs: daemon.lock (a running daemon, see claimDataDir) and the SQLite book's lock file (migrate,
+// provenance export). It holds them until release, so that none starts meanwhile.
+func lockForRestore(abs string) (release func(), err error) {
+	if _, err := os.Stat(abs); errors.Is(err, os.ErrNotExist) {
+		return func() {}, nil
+	}
+	daemon, err := os.OpenFile(filepath.Join(abs, daemonLock), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("locking the data directory: %w", err)
+	}
+	if err := flockNow(daemon); err != nil {
+		daemon.Close()
+		return nil, fmt.Errorf("data directory %s: a daemon runs on it (%s is locked): stop it before restoring: %w", abs, daemonLock, err)
+	}
+	book, err := os.OpenFile(filepath.Join(abs, sqliteFile+".lock"), os.O_RDWR, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return func() { daemon.Close() }, nil
+	}
+	if err == nil {
+		err = flockNow(book)
+	}
+	if err != nil {
+		daemon.Close()
+		return nil, fmt.Errorf("data directory %s: its order book is open in another program (%s.lock is locked): stop it before restoring: %w",
+			abs, sqliteFile, err)
+	}
+	return func() { book.Close(); daemon.Close() }, nil
+}
+
+// flockNow takes f's exclusive lock, or fails at once when another process holds it.
+func flockNow(f *os.File) error {
+	return syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+}
+
+// checkEmpty refuses a data directory that holds anything but the locks, unless force.
+func checkEmpty(abs string, force bool) error {
+	entries, err := os.ReadDir(abs)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("data directory %s: %w", abs, err)
+	}
+	var held []string
+	for _, e := range entries {
+		if n := e.Name(); n != daemonLock && n != sqliteFile+".lock" {
+			held = append(held, n)
+		}
+	}
+	if len(held) > 0 && !force {
+		if len(held) > 5 {
+			held = append(held[:5], "...")
+		}
+		return fmt.Errorf("data directory %s is not empty (it holds %s): restore into a new or empty directory, or pass --force to replace what it holds",
+			abs, strings.Join(held, ", "))
+	}
+	return nil
+}
+
+// checkSchema refuses a book of a schema newer than this program knows.
+func checkSchema(m *backup.Manifest) error {
+	known, err := sqlite.Schema()
+	if err != nil {
+		return err
+	}
+	switch {
+	case m.Book == "sqlite" && m.Schema > known:
+		return fmt.Errorf("its order book has schema version %d, newer than version %d that this cellforge (%s) knows: restore it with cellforge %s or later",
+			m.Schema, known, versionString(), m.Version)
+	case m.Book == "sqlite" && m.Schema == 0:
+		return fmt.Errorf("%w: its manifest gives the book no schema version", backup.ErrMalformed)
+	case m.Book != "sqlite" && m.Book != "postgres":
+		return fmt.Errorf("%w: its manifest names the book's store %q, want sqlite or postgres", backup.ErrMalformed, m.Book)
+	}
+	for _, mem := range m.Members {
+		if mem.Name == sqliteFile {
+			if m.Book != "sqlite" {
+				return fmt.Errorf("%w: it holds %s but says its book is on %s", backup.ErrMalformed, sqliteFile, m.Book)
+			}
+			return nil
+		}
+	}
+	if m.Book == "sqlite" {
+		return fmt.Errorf("%w: it says its book is on SQLite but holds no %s", backup.ErrMalformed, sqliteFile)
+	}
+	return nil
+}
+
+// openRestoredBook opens the restored book as the daemon would: its schema migrated to this
+// program's, a batch the backup caught half written removed. It returns the schema version.
+func openRestoredBook(ctx context.Context, path string) (int, error) {
+	st, err := sqlite.Open(ctx, path, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return 0, fmt.Errorf("opening the restored book: %w", err)
+	}
+	if err := st.Close(); err != nil {
+		return 0, fmt.Errorf("closing the restored book: %w", err)
+	}
+	for _, f := range []string{sqliteFile + ".lock", sqliteFile + "-wal", sqliteFile + "-shm"} {
+		if err := os.Remove(filepath.Join(filepath.Dir(path), f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return 0, err
+		}
+	}
+	return sqlite.SchemaOf(ctx, path)
+}
+
+// swapIn puts the restored directory tmp in place of abs: abs, when there, is renamed aside,
+// tmp renamed to abs, and what was aside removed. When the second rename fails, abs is put
+// back.
+func swapIn(tmp, abs string) error {
+	parent := filepath.Dir(abs)
+	aside := ""
+	if _, err := os.Stat(abs); err == nil {
+		aside = fmt.Sprintf("%s.replaced-%d", abs, time.Now().UnixNano())
+		if err := os.Rename(abs, aside); err != nil {
+			return fmt.Errorf("moving %s aside: %w", abs, err)
+		}
+	}
+	if err := os.Rename(tmp, abs); err != nil {
+		if aside != "" {
+			if rerr := os.Rename(aside, abs); rerr != nil {
+				return fmt.Errorf("putting the restored directory in place: %w (and putting %s back from %s: %w)", err, abs, aside, rerr)
+			}
+		}
+		return fmt.Errorf("putting the restored directory in place: %w", err)
+	}
+	if err := atomicfile.SyncDir(parent); err != nil {
+		return err
+	}
+	if aside != "" {
+		if err := os.RemoveAll(aside); err != nil {
+			return fmt.Errorf("the backup is restored into %s; removing what it held before, now in %s: %w", abs, aside, err)
+		}
+	}
+	return nil
+}
