@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -369,5 +370,75 @@ func TestBackupKilledLeavesNoFile(t *testing.T) {
 	}
 	if _, err := os.Stat(file + ".tmp"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("the temporary file is left after a backup: %v", err)
+	}
+}
+
+// TestRestoreMigratesOlderBook: a backup of a book one schema version behind is restored with
+// its book migrated, as the daemon would on its start.
+func TestRestoreMigratesOlderBook(t *testing.T) {
+	dir := bookDir(t)
+	known, err := sqlite.Schema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if known != 19 {
+		t.Fatalf("the newest migration is %d, no longer 0019: make this test undo the newest", known)
+	}
+	// undo migration 0019 (a column and its index): the book is as a version before left it
+	db, err := sql.Open("sqlite", filepath.Join(dir, sqliteFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`DROP INDEX repairs_external`,
+		`ALTER TABLE repairs DROP COLUMN external`,
+		`DELETE FROM schema_migrations WHERE version = 19`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	file := filepath.Join(t.TempDir(), "old.tar.gz")
+	if code, out, errOut := cli("backup", "--data", dir, file); code != 0 || !strings.Contains(out, "book schema 18") {
+		t.Fatalf("backup: exit %d\n%s%s", code, out, errOut)
+	}
+	target := filepath.Join(t.TempDir(), "restored")
+	code, out, errOut := cli("restore", "--data", target, file)
+	want := fmt.Sprintf("migrated from version 18 to %d", known)
+	if code != 0 || !strings.Contains(out, want) {
+		t.Fatalf("restore: exit %d, %q%q, want %q", code, out, errOut, want)
+	}
+	if v, err := sqlite.SchemaOf(context.Background(), filepath.Join(target, sqliteFile)); err != nil || v != known {
+		t.Fatalf("the restored book's schema: %d %v, want %d", v, err, known)
+	}
+}
+
+// TestBackupPostgresBook: with the book on PostgreSQL, the archive holds the keys and photos
+// only, and both commands say that the book is backed up and restored with pg_dump and
+// pg_restore.
+func TestBackupPostgresBook(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, keysDir), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, keysDir, "signing-key.pem"), []byte("a key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "pg.tar.gz")
+	code, _, errOut := cli("backup", "--data", dir, "--store", "postgres://cellforge@127.0.0.1/book", file)
+	if code != 0 || !strings.Contains(errOut, "is NOT in") || !strings.Contains(errOut, "pg_dump") {
+		t.Fatalf("backup: exit %d, %q", code, errOut)
+	}
+	m, err := backup.Verify(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Book != "postgres" || m.Schema != 0 || len(m.Members) != 1 || m.Members[0].Name != "keys/signing-key.pem" {
+		t.Fatalf("manifest %+v, want the key alone and no book", m)
+	}
+	code, out, errOut := cli("restore", "--data", filepath.Join(t.TempDir(), "r"), file)
+	if code != 0 || !strings.Contains(out, "pg_restore") {
+		t.Fatalf("restore: exit %d, %q%q", code, out, errOut)
 	}
 }
