@@ -141,11 +141,18 @@ func addIfPresent(w *backup.Writer, name, src string) error {
 	return err
 }
 
-// addTree adds the regular files under dataDir/dir, but those whose names begin with '.'
-// (temporary files of writes under way) and those removed while the tree is walked.
+// addTree adds the regular files under dataDir/dir (a directory, or a link to one, as a photo
+// directory on shared storage may be), but those whose names begin with '.' (temporary files of
+// writes under way) and those removed while the tree is walked.
 func addTree(w *backup.Writer, dataDir, dir string) error {
-	root := filepath.Join(dataDir, dir)
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	root, err := filepath.EvalSymlinks(filepath.Join(dataDir, dir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("backing up %s: %w", dir, err)
+	}
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil
@@ -161,14 +168,14 @@ func addTree(w *backup.Writer, dataDir, dir string) error {
 		if !d.Type().IsRegular() {
 			return nil
 		}
-		rel, err := filepath.Rel(dataDir, p)
+		rel, err := filepath.Rel(root, p)
 		if err != nil {
 			return err
 		}
-		return addIfPresent(w, path.Clean(filepath.ToSlash(rel)), p)
+		return addIfPresent(w, path.Join(dir, filepath.ToSlash(rel)), p)
 	})
 	if err != nil {
-		return fmt.Errorf("backing up %s: %w", root, err)
+		return fmt.Errorf("backing up %s: %w", filepath.Join(dataDir, dir), err)
 	}
 	return nil
 }

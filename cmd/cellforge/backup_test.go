@@ -305,6 +305,16 @@ func TestRestoreRefuses(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, sqliteFile)); err != nil {
 		t.Fatalf("a refused restore touched the directory: %v", err)
 	}
+	if _, err := os.Stat(filepath.Join(dir, daemonLock)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a refused restore left its lock file in the directory: %v", err)
+	}
+	empty := t.TempDir()
+	if code, _, _ := cli("restore", "--data", empty, tampered); code != 1 {
+		t.Fatalf("restoring a tampered archive into an empty directory: exit %d", code)
+	}
+	if entries, _ := os.ReadDir(empty); len(entries) != 0 {
+		t.Errorf("a refused restore wrote into the empty directory: %v", entries)
+	}
 	// --force replaces what the directory held, and only then
 	stray := filepath.Join(dir, "stray")
 	if err := os.WriteFile(stray, nil, 0o600); err != nil {
@@ -415,7 +425,7 @@ func TestRestoreMigratesOlderBook(t *testing.T) {
 }
 
 // TestBackupPostgresBook: with the book on PostgreSQL, the archive holds the keys and photos
-// only, and both commands say that the book is backed up and restored with pg_dump and
+// only (photos behind a link followed), and both commands say that the book is backed up and restored with pg_dump and
 // pg_restore.
 func TestBackupPostgresBook(t *testing.T) {
 	dir := t.TempDir()
@@ -423,6 +433,17 @@ func TestBackupPostgresBook(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, keysDir, "signing-key.pem"), []byte("a key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// the photos on shared storage, the data directory's photos/ a link to them
+	shared := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(shared, "ab"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(shared, "ab", "ab01.jpg"), []byte("photo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(shared, filepath.Join(dir, photosDir)); err != nil {
 		t.Fatal(err)
 	}
 	file := filepath.Join(t.TempDir(), "pg.tar.gz")
@@ -434,8 +455,9 @@ func TestBackupPostgresBook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Book != "postgres" || m.Schema != 0 || len(m.Members) != 1 || m.Members[0].Name != "keys/signing-key.pem" {
-		t.Fatalf("manifest %+v, want the key alone and no book", m)
+	if m.Book != "postgres" || m.Schema != 0 || len(m.Members) != 2 ||
+		m.Members[0].Name != "keys/signing-key.pem" || m.Members[1].Name != "photos/ab/ab01.jpg" {
+		t.Fatalf("manifest %+v, want the key and the photo and no book", m)
 	}
 	code, out, errOut := cli("restore", "--data", filepath.Join(t.TempDir(), "r"), file)
 	if code != 0 || !strings.Contains(out, "pg_restore") {

@@ -53,16 +53,16 @@ type restored struct {
 // book's schema version. The archive is then extracted into a temporary directory beside
 // dataDir, its book migrated as the daemon would, and the directory renamed to dataDir: a
 // failed restore leaves dataDir as it was.
-func restoreBackup(ctx context.Context, file, dataDir string, force bool) (restored, error) {
+func restoreBackup(ctx context.Context, file, dataDir string, force bool) (_ restored, err error) {
 	abs, err := filepath.Abs(dataDir)
 	if err != nil {
 		return restored{}, fmt.Errorf("data directory %s: %w", dataDir, err)
 	}
-	release, err := lockForRestore(abs)
+	lock, err := lockForRestore(abs)
 	if err != nil {
 		return restored{}, err
 	}
-	defer release()
+	defer func() { lock.release(err == nil) }()
 	if err := checkEmpty(abs, force); err != nil {
 		return restored{}, err
 	}
@@ -96,34 +96,60 @@ func restoreBackup(ctx context.Context, file, dataDir string, force bool) (resto
 	return r, nil
 }
 
+// restoreLock is what lockForRestore holds.
+type restoreLock struct {
+	files   []*os.File
+	created string // the daemon.lock this restore made, to remove when it fails
+}
+
 // lockForRestore takes the locks a daemon, and any command that has the book open, holds on
 // abs: daemon.lock (a running daemon, see claimDataDir) and the SQLite book's lock file (migrate,
 // provenance export). It holds them until release, so that none starts meanwhile.
-func lockForRestore(abs string) (release func(), err error) {
+func lockForRestore(abs string) (*restoreLock, error) {
+	l := &restoreLock{}
 	if _, err := os.Stat(abs); errors.Is(err, os.ErrNotExist) {
-		return func() {}, nil
+		return l, nil
 	}
-	daemon, err := os.OpenFile(filepath.Join(abs, daemonLock), os.O_RDWR|os.O_CREATE, 0o600)
+	name := filepath.Join(abs, daemonLock)
+	daemon, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		l.created = name
+	} else if errors.Is(err, os.ErrExist) {
+		daemon, err = os.OpenFile(name, os.O_RDWR, 0)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("locking the data directory: %w", err)
 	}
+	l.files = append(l.files, daemon)
 	if err := flockNow(daemon); err != nil {
-		daemon.Close()
+		l.release(false)
 		return nil, fmt.Errorf("data directory %s: a daemon runs on it (%s is locked): stop it before restoring: %w", abs, daemonLock, err)
 	}
 	book, err := os.OpenFile(filepath.Join(abs, sqliteFile+".lock"), os.O_RDWR, 0)
 	if errors.Is(err, os.ErrNotExist) {
-		return func() { daemon.Close() }, nil
+		return l, nil
 	}
 	if err == nil {
+		l.files = append(l.files, book)
 		err = flockNow(book)
 	}
 	if err != nil {
-		daemon.Close()
+		l.release(false)
 		return nil, fmt.Errorf("data directory %s: its order book is open in another program (%s.lock is locked): stop it before restoring: %w",
 			abs, sqliteFile, err)
 	}
-	return func() { book.Close(); daemon.Close() }, nil
+	return l, nil
+}
+
+// release lets the locks go; when the restore did not happen, the daemon.lock it made is
+// removed first, so that the directory is left as it was.
+func (l *restoreLock) release(restored bool) {
+	if !restored && l.created != "" {
+		os.Remove(l.created)
+	}
+	for _, f := range l.files {
+		f.Close()
+	}
 }
 
 // flockNow takes f's exclusive lock, or fails at once when another process holds it.
