@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -69,16 +70,62 @@ func kindOf(v string) (string, error) {
 	return "", fmt.Errorf("booktest: %s=%q names no store (want %s or %s)", EnvStore, v, KindSQLite, KindPostgres)
 }
 
-// Addr returns the address of a new, empty store of the kind EnvStore chooses, for Open: the
-// file name in t's temporary directory on SQLite, or the URL of a new database on PostgreSQL
-// (dropped when t ends). The PostgreSQL database is a copy of one the store migrated once per
-// test binary, which is faster than migrating each.
+// Addr returns the address of a new, empty store of the kind EnvStore chooses, for Open: a
+// file named name in t's temporary directory on SQLite, or the URL of a new database on
+// PostgreSQL (dropped when t ends). Either is a copy of a store migrated once per test binary,
+// which is much faster than migrating each: a SQLite book migrates in 2-3 s under the race
+// detector, and its copy opens in about 0.2 s. (The stores' own tests migrate from nothing.)
 func Addr(t testing.TB, name string) string {
 	t.Helper()
 	if Kind(t) == KindPostgres {
 		return pgtest.URLFrom(t, pgtest.Template(t, "book", migrate))
 	}
-	return filepath.Join(t.TempDir(), name)
+	data, err := sqliteTemplate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// template is the SQLite book the store migrated once per test binary, as its file's bytes.
+var template struct {
+	once sync.Once
+	data []byte
+	err  error
+}
+
+// sqliteTemplate returns the bytes of a SQLite book the store has just migrated and closed.
+func sqliteTemplate() ([]byte, error) {
+	template.once.Do(func() {
+		template.data, template.err = migrateSQLite()
+	})
+	return template.data, template.err
+}
+
+// migrateSQLite migrates a new SQLite book in a directory of its own, closes it and returns
+// its file's bytes (closing the last connection checkpoints the write-ahead log into the file).
+func migrateSQLite() ([]byte, error) {
+	dir, err := os.MkdirTemp("", "cellforge-booktest-")
+	if err != nil {
+		return nil, fmt.Errorf("booktest: migrating the SQLite template: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "template.db")
+	st, err := sqlite.Open(context.Background(), path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("booktest: migrating the SQLite template: %w", err)
+	}
+	if err := st.Close(); err != nil {
+		return nil, fmt.Errorf("booktest: closing the SQLite template: %w", err)
+	}
+	if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() > 0 {
+		return nil, fmt.Errorf("booktest: the SQLite template kept %d bytes of write-ahead log after closing", fi.Size())
+	}
+	return os.ReadFile(path)
 }
 
 // migrate opens the PostgreSQL store at url, which migrates its schema, and closes it.
