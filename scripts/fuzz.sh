@@ -26,6 +26,7 @@ targets=(
   "./telemetry/buffer FuzzCursor"
   "./telemetry/link FuzzUnseal"
   "./store/backup FuzzCheck"
+  "./telemetry/sparkplug FuzzParseCommand"
 )
 # fuzz_one PKG TARGET: fuzzes one target for $time, its output printed whole once it ends (two
 # run at once, and their lines must not mix); fails when it found something.
