@@ -176,6 +176,8 @@ func TestParseBad(t *testing.T) {
 		{name: "telemetry-unknown-keys"},
 		{name: "telemetry-wrong-types"},
 		{name: "telemetry-mqtt-limits"},
+		{name: "telemetry-sparkplug"},
+		{name: "telemetry-sparkplug-shared"},
 		{name: "telemetry-mqtt-empty-values"},
 		{name: "telemetry-influxdb-url-buffer-age"},
 		{name: "telemetry-influxdb-url-without-host"},

@@ -17,7 +17,9 @@ type Telemetry struct {
 	// InfluxDB, when set, runs the bridge from MQTT into InfluxDB inside the daemon.
 	InfluxDB *InfluxDB
 	Buffer   Buffer
-	Line     int
+	// Sparkplug, when set, runs a Sparkplug B edge node beside the topic tree.
+	Sparkplug *Sparkplug
+	Line      int
 }
 
 // MQTT is the broker telemetry is published to.
@@ -98,11 +100,12 @@ const (
 // rawTelemetry is the telemetry section as written. A part left out, or written empty, is nil
 // and takes its defaults.
 type rawTelemetry struct {
-	line     int
-	Interval value[time.Duration]
-	MQTT     *rawMQTT
-	InfluxDB *rawInfluxDB
-	Buffer   *rawBuffer
+	line      int
+	Interval  value[time.Duration]
+	MQTT      *rawMQTT
+	InfluxDB  *rawInfluxDB
+	Buffer    *rawBuffer
+	Sparkplug *rawSparkplug
 }
 
 // rawMQTT is the mqtt part as written; line is its key's.
@@ -150,7 +153,7 @@ func (d *decoder) telemetry(m *mapping, key, site string) value[*Telemetry] {
 // section written on one line come in the order of its parts; within a part, what failed to
 // decode comes before what breaks a rule. It returns nil when the section is not a mapping.
 func (d *decoder) telemetrySection(e entry) *rawTelemetry {
-	tm, ok := d.Mapping(e.Val, telemetryObject, "", "interval", "mqtt", "influxdb", "buffer")
+	tm, ok := d.Mapping(e.Val, telemetryObject, "", "interval", "mqtt", "influxdb", "buffer", "sparkplug")
 	if !ok {
 		return nil
 	}
@@ -169,6 +172,11 @@ func (d *decoder) telemetrySection(e entry) *rawTelemetry {
 	if pe, ok := part(tm, "buffer"); ok {
 		if r.Buffer = d.telemetryBuffer(pe); r.Buffer != nil {
 			r.Buffer.validate(d)
+		}
+	}
+	if pe, ok := part(tm, "sparkplug"); ok {
+		if r.Sparkplug = d.telemetrySparkplug(pe); r.Sparkplug != nil {
+			r.Sparkplug.validate(d, r.MQTT)
 		}
 	}
 	return r
@@ -323,6 +331,9 @@ func (r *rawTelemetry) build(site string) Telemetry {
 	}
 	if r.Buffer != nil {
 		r.Buffer.build(&t.Buffer)
+	}
+	if r.Sparkplug != nil {
+		t.Sparkplug = r.Sparkplug.build(site, t.MQTT)
 	}
 	return t
 }

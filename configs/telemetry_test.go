@@ -77,6 +77,38 @@ func TestParseTelemetry(t *testing.T) {
 			}(),
 		},
 	}
+	tests = append(tests,
+		telemetryCase{
+			name:    "sparkplug defaults",
+			section: "telemetry:\n  sparkplug:\n    group: studio\n",
+			want: func() configs.Telemetry {
+				tm := at10(defaults)
+				tm.Sparkplug = &configs.Sparkplug{Group: "studio", Node: "tiny", ClientID: "cellforge-tiny-sparkplug", Line: 11}
+				return tm
+			}(),
+		},
+		telemetryCase{
+			name:    "sparkplug defaults after the mqtt client id",
+			section: "telemetry:\n  mqtt:\n    client_id: loft\n  sparkplug:\n    group: studio\n",
+			want: func() configs.Telemetry {
+				tm := at10(defaults)
+				tm.MQTT.ClientID = "loft"
+				tm.Sparkplug = &configs.Sparkplug{Group: "studio", Node: "tiny", ClientID: "loft-sparkplug", Line: 13}
+				return tm
+			}(),
+		},
+		telemetryCase{
+			name: "sparkplug every field",
+			section: "telemetry:\n  sparkplug:\n    group: Studio.A\n    node: loft_2\n    broker: ssl://scada:8883\n" +
+				"    client_id: spb\n    username: spb\n    password: secret\n",
+			want: func() configs.Telemetry {
+				tm := at10(defaults)
+				tm.Sparkplug = &configs.Sparkplug{Group: "Studio.A", Node: "loft_2", Broker: "ssl://scada:8883", ClientID: "spb",
+					Username: "spb", Password: "secret", Line: 11}
+				return tm
+			}(),
+		},
+	)
 	for _, scheme := range []string{"tcp", "ssl", "tls", "mqtt", "mqtts"} {
 		tm := at10(defaults)
 		tm.MQTT.Broker = scheme + "://broker:1883"
@@ -106,6 +138,10 @@ func describeTelemetry(tm configs.Telemetry) string {
 	if tm.InfluxDB != nil {
 		influx = fmt.Sprintf("%+v", *tm.InfluxDB)
 	}
-	tm.InfluxDB = nil
-	return fmt.Sprintf("%+v\nInfluxDB: %s", tm, influx)
+	sparkplug := "<nil>"
+	if tm.Sparkplug != nil {
+		sparkplug = fmt.Sprintf("%+v", *tm.Sparkplug)
+	}
+	tm.InfluxDB, tm.Sparkplug = nil, nil
+	return fmt.Sprintf("%+v\nInfluxDB: %s\nSparkplug: %s", tm, influx, sparkplug)
 }
