@@ -23,6 +23,7 @@ import (
 	"github.com/cellforge/cellforge/telemetry/buffer"
 	"github.com/cellforge/cellforge/telemetry/collect"
 	"github.com/cellforge/cellforge/telemetry/publish"
+	"github.com/cellforge/cellforge/telemetry/sparkplug"
 )
 
 // mqttTimeout bounds connecting to the broker and waiting for each of its acknowledgements,
@@ -38,6 +39,8 @@ type telemetryStack struct {
 	publisher *publish.Publisher
 	bridge    *bridge.Bridge
 	bridgeID  string // the bridge's MQTT client id
+	// sparkplug is the Sparkplug B edge node, nil unless the telemetry section has one.
+	sparkplug *sparkplug.Node
 	// floorPart measures the cells and machines this daemon drives, all along; bookPart
 	// measures the book, once for the site (see underSite).
 	floorPart, bookPart *collect.Collector
@@ -99,6 +102,9 @@ func newTelemetry(f *configs.Factory, dataDir, tag string, b *book.Book, fl coll
 		Logger: logger.With("component", "mqtt-publisher"),
 	})
 	if err != nil {
+		return nil, err
+	}
+	if t.sparkplug, err = newSparkplug(f.Telemetry, brokerURL, tlsConfig, dataDir, tag, fl, logger); err != nil {
 		return nil, err
 	}
 	if in := cfg.InfluxDB; in != nil {
@@ -170,7 +176,8 @@ func (t *telemetryStack) prime(ctx context.Context) error { return t.bookPart.Pr
 
 // stages are the telemetry's parts in the order they stop: the collector first, so that its
 // last points reach the publisher; then the publisher, which queues what is pending, says the
-// daemon is offline and disconnects; then the bridge, once it has taken what the embedded
+// daemon is offline and disconnects, beside the Sparkplug node, which publishes its NDEATH and
+// disconnects; then the bridge, once it has taken what the embedded
 // broker holds for it; the embedded broker last, so that it is there to acknowledge what they
 // send on their way out. What is not delivered stays on disk for the next start; close closes
 // the queues once every part has returned.
@@ -179,6 +186,10 @@ func (t *telemetryStack) stages() [][]part {
 		{{name: "telemetry-collector", run: t.runCollector, bound: quickStopBound}},
 		// The publisher waits up to its timeout for the broker to acknowledge "offline".
 		{{name: "mqtt-publisher", run: t.publisher.Run, bound: mqttTimeout + quickStopBound}},
+	}
+	if t.sparkplug != nil {
+		// It waits up to its timeout for the broker to acknowledge its NDEATH.
+		out[1] = append(out[1], part{name: "sparkplug-node", run: t.sparkplug.Run, bound: mqttTimeout + quickStopBound})
 	}
 	if t.bridge != nil {
 		// It takes what the embedded broker holds for it, for up to bridgeDrain; then a write
@@ -278,6 +289,9 @@ func (t *telemetryStack) Health() (string, string) {
 	if st := t.publisher.Stats(); !st.Connected && time.Since(st.Since) > healthGrace {
 		problems = append(problems, fmt.Sprintf("MQTT broker unreachable, %d messages waiting on disk", t.queues["publish"].Stats().Records))
 	}
+	if !sparkplugHealthy(t.sparkplug) {
+		problems = append(problems, "the Sparkplug node has no session with its broker")
+	}
 	if t.bridge != nil {
 		st := t.bridge.Stats()
 		if n := t.queues["bridge"].Stats().Records; n > 0 && !st.Writing {
@@ -304,6 +318,9 @@ func (t *telemetryStack) register(reg prometheus.Registerer) error {
 	)
 	if t.bridge != nil {
 		cs = append(cs, bridgeCollectors(t.bridge)...)
+	}
+	if t.sparkplug != nil {
+		cs = append(cs, sparkplugCollectors(t.sparkplug)...)
 	}
 	for _, c := range cs {
 		if err := reg.Register(c); err != nil {

@@ -77,7 +77,9 @@ type Config struct {
 type Stats struct {
 	// Connected is true while a session is open; BdSeq is the last session's.
 	Connected bool
-	BdSeq     uint64
+	// Since is when the session was last born or lost (or the node made).
+	Since time.Time
+	BdSeq uint64
 	// Sessions counts the sessions opened, Births the NBIRTHs published (rebirths included).
 	Sessions, Births uint64
 	// BadCommands counts the NCMD payloads that did not decode and were ignored.
@@ -97,6 +99,7 @@ type Node struct {
 	nextAlias uint64
 
 	connected                 atomic.Bool
+	since                     atomic.Int64 // unix nanos
 	bdSeq                     atomic.Uint64
 	sessions, births, badCmds atomic.Uint64
 }
@@ -127,10 +130,12 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Node{
+	n := &Node{
 		cfg: cfg, log: cfg.Logger, seqs: bdSeqStore{cfg.StateFile}, cmds: make(chan []byte, 16),
 		topic: topics{group: cfg.Group, node: cfg.Node}, aliases: make(map[[2]string]uint64), nextAlias: firstAlias,
-	}, nil
+	}
+	n.since.Store(time.Now().UnixNano())
+	return n, nil
 }
 
 // validID reports whether s is an id the node puts in a topic: no MQTT separator or wildcard,
@@ -159,7 +164,7 @@ func (t topics) device(kind, id string) string {
 
 // Stats returns the node's counters.
 func (n *Node) Stats() Stats {
-	return Stats{Connected: n.connected.Load(), BdSeq: n.bdSeq.Load(), Sessions: n.sessions.Load(),
+	return Stats{Connected: n.connected.Load(), Since: time.Unix(0, n.since.Load()), BdSeq: n.bdSeq.Load(), Sessions: n.sessions.Load(),
 		Births: n.births.Load(), BadCommands: n.badCmds.Load()}
 }
 
@@ -215,7 +220,7 @@ func (n *Node) session(ctx context.Context) (up bool, err error) {
 	}
 	s := &live{n: n, client: client, bdSeq: bd, born: make(map[string]*machineState)}
 	defer func() {
-		n.connected.Store(false)
+		n.setConnected(false)
 		if ctx.Err() != nil {
 			s.die()
 			return
@@ -237,7 +242,7 @@ func (n *Node) session(ctx context.Context) (up bool, err error) {
 	if err := s.birth(ctx); err != nil {
 		return false, err
 	}
-	n.connected.Store(true)
+	n.setConnected(true)
 	n.log.Info("sparkplug node born", "group", n.cfg.Group, "node", n.cfg.Node, "bdSeq", bd)
 	return true, s.run(ctx)
 }
@@ -262,6 +267,12 @@ func (n *Node) alias(machine, name string) uint64 {
 		n.aliases[k] = a
 	}
 	return a
+}
+
+func (n *Node) setConnected(c bool) {
+	if n.connected.Swap(c) != c {
+		n.since.Store(time.Now().UnixNano())
+	}
 }
 
 func millis(t time.Time) uint64 { return uint64(t.UnixMilli()) }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cellforge/cellforge/telemetry/peertest"
 	"github.com/cellforge/cellforge/telemetry/sparkplug"
+	"github.com/cellforge/cellforge/telemetry/sparkplug/sparkplugtest"
 )
 
 // testFloor is the machines a test drives: each answers with a new reading of its values at
@@ -74,8 +75,8 @@ func runNode(t *testing.T, brokerAddr, stateFile string, fl sparkplug.Floor) (*s
 				if err != nil {
 					t.Errorf("Run: %v", err)
 				}
-			case <-time.After(waitTimeout):
-				t.Errorf("Run did not return within %v of its context's end", waitTimeout)
+			case <-time.After(sparkplugtest.WaitTimeout):
+				t.Errorf("Run did not return within %v of its context's end", sparkplugtest.WaitTimeout)
 			}
 		})
 	}
@@ -85,11 +86,11 @@ func runNode(t *testing.T, brokerAddr, stateFile string, fl sparkplug.Floor) (*s
 
 // waitBirth waits for an NBIRTH and the DBIRTH of each machine after it, and returns the
 // NBIRTH's bdSeq.
-func waitBirth(t *testing.T, h *host, machines ...string) int {
+func waitBirth(t *testing.T, h *sparkplugtest.Host, machines ...string) int {
 	t.Helper()
-	bd := bdSeqOf(t, h.waitFor("an NBIRTH", is("NBIRTH", "")))
+	bd := sparkplugtest.BdSeq(t, h.WaitFor("an NBIRTH", sparkplugtest.Is("NBIRTH", "")))
 	for _, m := range machines {
-		h.waitFor("the DBIRTH of "+m, is("DBIRTH", m))
+		h.WaitFor("the DBIRTH of "+m, sparkplugtest.Is("DBIRTH", m))
 	}
 	return bd
 }
@@ -99,7 +100,7 @@ func waitBirth(t *testing.T, h *host, machines ...string) int {
 // session's bdSeq, and the bdSeq moved on in the next session.
 func TestSessionToCleanStop(t *testing.T) {
 	broker := peertest.StartMosquitto(t, peertest.MosquittoOptions{})
-	h := startHost(t, broker.Addr())
+	h := sparkplugtest.StartHost(t, broker.Addr())
 	state := filepath.Join(t.TempDir(), "sparkplug", "bdseq")
 	fl := newTestFloor("loom-1", "vat-a")
 
@@ -108,10 +109,10 @@ func TestSessionToCleanStop(t *testing.T) {
 	if bd != 0 {
 		t.Errorf("the first session's bdSeq is %d, want 0", bd)
 	}
-	h.waitFor("DDATA of loom-1", is("DDATA", "loom-1"))
-	h.waitFor("DDATA of vat-a", is("DDATA", "vat-a"))
+	h.WaitFor("DDATA of loom-1", sparkplugtest.Is("DDATA", "loom-1"))
+	h.WaitFor("DDATA of vat-a", sparkplugtest.Is("DDATA", "vat-a"))
 	stop()
-	if got := bdSeqOf(t, h.waitFor("the NDEATH", is("NDEATH", ""))); got != bd {
+	if got := sparkplugtest.BdSeq(t, h.WaitFor("the NDEATH", sparkplugtest.Is("NDEATH", ""))); got != bd {
 		t.Errorf("NDEATH of bdSeq %d after the NBIRTH of bdSeq %d", got, bd)
 	}
 
@@ -120,10 +121,10 @@ func TestSessionToCleanStop(t *testing.T) {
 	if got := waitBirth(t, h, "loom-1", "vat-a"); got != bd+1 {
 		t.Errorf("the session after a restart has bdSeq %d, want %d", got, bd+1)
 	}
-	h.waitFor("DDATA of loom-1", is("DDATA", "loom-1"))
+	h.WaitFor("DDATA of loom-1", sparkplugtest.Is("DDATA", "loom-1"))
 	stop()
-	h.waitFor("the second NDEATH", is("NDEATH", ""))
-	h.checkRules()
+	h.WaitFor("the second NDEATH", sparkplugtest.Is("NDEATH", ""))
+	h.CheckRules()
 }
 
 // TestConnectionCut cuts the node's connection: the broker publishes its will, an NDEATH with
@@ -131,46 +132,46 @@ func TestSessionToCleanStop(t *testing.T) {
 func TestConnectionCut(t *testing.T) {
 	broker := peertest.StartMosquitto(t, peertest.MosquittoOptions{})
 	proxy := peertest.StartProxy(t, broker.Addr())
-	h := startHost(t, broker.Addr())
+	h := sparkplugtest.StartHost(t, broker.Addr())
 	fl := newTestFloor("loom-1")
 	n, _ := runNode(t, proxy.Addr(), filepath.Join(t.TempDir(), "bdseq"), fl)
 
 	bd := waitBirth(t, h, "loom-1")
-	h.waitFor("DDATA of loom-1", is("DDATA", "loom-1"))
+	h.WaitFor("DDATA of loom-1", sparkplugtest.Is("DDATA", "loom-1"))
 	proxy.Cut()
-	if got := bdSeqOf(t, h.waitFor("the will's NDEATH", is("NDEATH", ""))); got != bd {
+	if got := sparkplugtest.BdSeq(t, h.WaitFor("the will's NDEATH", sparkplugtest.Is("NDEATH", ""))); got != bd {
 		t.Errorf("the will's NDEATH has bdSeq %d, the session's NBIRTH had %d", got, bd)
 	}
 	proxy.Restore()
 	if got := waitBirth(t, h, "loom-1"); got != (bd+1)%256 {
 		t.Errorf("the birth after the cut has bdSeq %d, want %d", got, (bd+1)%256)
 	}
-	h.waitFor("DDATA of loom-1 after the cut", is("DDATA", "loom-1"))
+	h.WaitFor("DDATA of loom-1 after the cut", sparkplugtest.Is("DDATA", "loom-1"))
 	if st := n.Stats(); st.Sessions < 2 || !st.Connected {
 		t.Errorf("after the cut the node's stats are %+v, want a second session, connected", st)
 	}
-	h.checkRules()
+	h.CheckRules()
 }
 
 // TestBrokerRestart restarts the broker under the node and the host: the node comes back with
 // a new birth whose bdSeq has moved on.
 func TestBrokerRestart(t *testing.T) {
 	broker := peertest.StartMosquitto(t, peertest.MosquittoOptions{})
-	h := startHost(t, broker.Addr())
+	h := sparkplugtest.StartHost(t, broker.Addr())
 	fl := newTestFloor("loom-1")
 	runNode(t, broker.Addr(), filepath.Join(t.TempDir(), "bdseq"), fl)
 
 	bd := waitBirth(t, h, "loom-1")
 	broker.Stop()
 	broker.Start()
-	h.waitFor("the host back", func(e hostEvent) bool { return e.Kind == "connected" })
+	h.WaitFor("the host back", func(e sparkplugtest.Event) bool { return e.Kind == "connected" })
 	// The node may be back before the host: the host then asks it for a birth, which carries
 	// the new session's bdSeq all the same.
 	if got := waitBirth(t, h, "loom-1"); got != (bd+1)%256 {
 		t.Errorf("the birth after the broker's restart has bdSeq %d, want %d", got, (bd+1)%256)
 	}
-	h.waitFor("DDATA of loom-1 after the restart", is("DDATA", "loom-1"))
-	h.checkRules()
+	h.WaitFor("DDATA of loom-1 after the restart", sparkplugtest.Is("DDATA", "loom-1"))
+	h.CheckRules()
 }
 
 // TestRebirthCommand asks the node for a rebirth from the host, after a command that is not a
@@ -178,40 +179,40 @@ func TestBrokerRestart(t *testing.T) {
 // 0, the same session's bdSeq) and the machines' DBIRTHs.
 func TestRebirthCommand(t *testing.T) {
 	broker := peertest.StartMosquitto(t, peertest.MosquittoOptions{})
-	h := startHost(t, broker.Addr())
+	h := sparkplugtest.StartHost(t, broker.Addr())
 	fl := newTestFloor("loom-1", "vat-a")
 	n, _ := runNode(t, broker.Addr(), filepath.Join(t.TempDir(), "bdseq"), fl)
 
 	bd := waitBirth(t, h, "loom-1", "vat-a")
-	h.send("garbage " + group + " " + nodeID)
-	h.waitFor("the bad command sent", func(e hostEvent) bool { return e.Kind == "sent" && e.What == "garbage" })
-	h.send("rebirth " + group + " " + nodeID)
-	h.waitFor("the rebirth sent", func(e hostEvent) bool { return e.Kind == "sent" && e.What == "rebirth" })
+	h.Send("garbage " + group + " " + nodeID)
+	h.WaitFor("the bad command sent", func(e sparkplugtest.Event) bool { return e.Kind == "sent" && e.What == "garbage" })
+	h.Send("rebirth " + group + " " + nodeID)
+	h.WaitFor("the rebirth sent", func(e sparkplugtest.Event) bool { return e.Kind == "sent" && e.What == "rebirth" })
 	if got := waitBirth(t, h, "loom-1", "vat-a"); got != bd {
 		t.Errorf("the rebirth has bdSeq %d, want the session's %d", got, bd)
 	}
-	h.waitFor("DDATA after the rebirth", is("DDATA", "vat-a"))
+	h.WaitFor("DDATA after the rebirth", sparkplugtest.Is("DDATA", "vat-a"))
 	st := n.Stats()
 	if st.BadCommands != 1 || st.Births != 2 || st.Sessions != 1 {
 		t.Errorf("stats %+v: want 1 bad command ignored, 2 births in 1 session", st)
 	}
-	h.checkRules()
+	h.CheckRules()
 }
 
 // TestDeviceLost loses a machine: its DDEATH, no data of it while it is lost, and a DBIRTH
 // when it answers again.
 func TestDeviceLost(t *testing.T) {
 	broker := peertest.StartMosquitto(t, peertest.MosquittoOptions{})
-	h := startHost(t, broker.Addr())
+	h := sparkplugtest.StartHost(t, broker.Addr())
 	fl := newTestFloor("loom-1", "vat-a")
 	runNode(t, broker.Addr(), filepath.Join(t.TempDir(), "bdseq"), fl)
 
 	waitBirth(t, h, "loom-1", "vat-a")
 	fl.setLost("vat-a", true)
-	h.waitFor("the DDEATH of vat-a", is("DDEATH", "vat-a"))
-	h.waitFor("DDATA of loom-1 while vat-a is lost", is("DDATA", "loom-1"))
+	h.WaitFor("the DDEATH of vat-a", sparkplugtest.Is("DDEATH", "vat-a"))
+	h.WaitFor("DDATA of loom-1 while vat-a is lost", sparkplugtest.Is("DDATA", "loom-1"))
 	fl.setLost("vat-a", false)
-	h.waitFor("the DBIRTH of vat-a back", is("DBIRTH", "vat-a"))
-	h.waitFor("DDATA of vat-a back", is("DDATA", "vat-a"))
-	h.checkRules()
+	h.WaitFor("the DBIRTH of vat-a back", sparkplugtest.Is("DBIRTH", "vat-a"))
+	h.WaitFor("DDATA of vat-a back", sparkplugtest.Is("DDATA", "vat-a"))
+	h.CheckRules()
 }
