@@ -74,7 +74,10 @@ type Host struct {
 	more   chan struct{}
 }
 
-var npmOnce sync.Once
+var (
+	npmOnce sync.Once
+	npmErr  error
+)
 
 // hostDir returns the host's directory with its node_modules installed: npm ci when they are
 // missing or older than the lockfile, Node.js and npm installed by scripts/deps.sh when
@@ -86,38 +89,63 @@ func hostDir(t testing.TB) string {
 		t.Fatalf("sparkplugtest: %v", err)
 	}
 	dir := filepath.Join(root, "telemetry", "sparkplug", "host")
-	var failure string
-	npmOnce.Do(func() {
-		if _, err := exec.LookPath("npm"); err != nil {
-			out, err := exec.Command("bash", filepath.Join(root, "scripts", "deps.sh"), "nodejs", "npm").CombinedOutput()
-			if err != nil {
-				failure = fmt.Sprintf("installing Node.js and npm: %v\n%s", err, out)
-				return
-			}
-		}
-		marker, lock := filepath.Join(dir, "node_modules", ".package-lock.json"), filepath.Join(dir, "package-lock.json")
-		mi, err := os.Stat(marker)
-		li, lerr := os.Stat(lock)
-		if lerr != nil {
-			failure = lerr.Error()
-			return
-		}
-		if err == nil && !mi.ModTime().Before(li.ModTime()) {
-			return
-		}
-		cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error")
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			failure = fmt.Sprintf("npm ci in %s: %v\n%s", dir, err, out)
-		}
-	})
-	if failure != "" {
-		t.Fatal(failure)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "sparkplug-payload")); err != nil {
-		t.Fatalf("the host's node_modules: %v", err)
+	npmOnce.Do(func() { npmErr = install(root, dir) })
+	if npmErr != nil {
+		t.Fatalf("sparkplugtest: %v", npmErr)
 	}
 	return dir
+}
+
+// install installs Node.js and npm when they are missing, and the host's node_modules when
+// they are missing or older than its lockfile. Several test binaries may install at once: each
+// runs npm ci in a directory of its own and renames the result into place, and the first
+// rename wins.
+func install(root, dir string) error {
+	if _, err := exec.LookPath("npm"); err != nil {
+		out, err := exec.Command("bash", filepath.Join(root, "scripts", "deps.sh"), "nodejs", "npm").CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("installing Node.js and npm: %v\n%s", err, out)
+		}
+	}
+	modules := filepath.Join(dir, "node_modules")
+	fresh := func() bool {
+		mi, err := os.Stat(filepath.Join(modules, ".package-lock.json"))
+		li, lerr := os.Stat(filepath.Join(dir, "package-lock.json"))
+		return err == nil && lerr == nil && !mi.ModTime().Before(li.ModTime())
+	}
+	if fresh() {
+		return nil
+	}
+	tmp, err := os.MkdirTemp(dir, ".npm-ci-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	for _, name := range []string{"package.json", "package-lock.json"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(tmp, name), b, 0o644); err != nil {
+			return err
+		}
+	}
+	cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error")
+	cmd.Dir = tmp
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("npm ci for %s: %v\n%s", dir, err, out)
+	}
+	if fresh() {
+		return nil // another test binary installed them meanwhile
+	}
+	// Stale ones go aside first: a directory is renamed only onto a missing or empty one.
+	if err := os.Rename(modules, filepath.Join(tmp, "stale")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err := os.Rename(filepath.Join(tmp, "node_modules"), modules); err != nil && !fresh() {
+		return fmt.Errorf("installing the host's node_modules: %w", err)
+	}
+	return nil
 }
 
 // StartHost starts the host against the broker at addr (host:port) and waits until it has
