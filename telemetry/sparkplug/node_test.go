@@ -153,8 +153,8 @@ func TestConnectionCut(t *testing.T) {
 	h.CheckRules()
 }
 
-// TestBrokerRestart restarts the broker under the node and the host: the node comes back with
-// a new birth whose bdSeq has moved on.
+// TestBrokerRestart restarts the broker under the node and the host: the host hears the node's
+// NDEATH, then a new birth whose bdSeq has moved on.
 func TestBrokerRestart(t *testing.T) {
 	broker := peertest.StartMosquitto(t, peertest.MosquittoOptions{})
 	h := sparkplugtest.StartHost(t, broker.Addr())
@@ -164,7 +164,11 @@ func TestBrokerRestart(t *testing.T) {
 	bd := waitBirth(t, h, "loom-1")
 	broker.Stop()
 	broker.Start()
-	h.WaitFor("the host back", func(e sparkplugtest.Event) bool { return e.Kind == "connected" })
+	// Mosquitto publishes the wills of its clients as it shuts down, and keeps the NDEATH
+	// (QoS 1) for the host's persistent session.
+	if got := sparkplugtest.BdSeq(t, h.WaitFor("the will's NDEATH", sparkplugtest.Is("NDEATH", ""))); got != bd {
+		t.Errorf("the will's NDEATH has bdSeq %d, the session's NBIRTH had %d", got, bd)
+	}
 	// The node may be back before the host: the host then asks it for a birth, which carries
 	// the new session's bdSeq all the same.
 	if got := waitBirth(t, h, "loom-1"); got != (bd+1)%256 {

@@ -37,7 +37,9 @@ function nodeState(key) {
   return nodes.get(key);
 }
 
-const client = mqtt.connect(brokerURL, { clientId, clean: true, reconnectPeriod: 200, connectTimeout: 5000 });
+// A persistent session, as a SCADA host keeps: an NDEATH (QoS 1) published while the host is
+// away, such as the will the broker publishes as it shuts down, reaches it when it is back.
+const client = mqtt.connect(brokerURL, { clientId, clean: false, reconnectPeriod: 200, connectTimeout: 5000 });
 
 client.on('connect', () => {
   // A new host session: what was heard before may have been missed since.
@@ -135,7 +137,9 @@ function nodeDeath(topic, n, metrics, event) {
   } else if (n.state === 'online' && event.bdSeq !== n.bdSeq) {
     violation('ndeath-bdseq', topic, `NDEATH of bdSeq ${event.bdSeq} while the session's NBIRTH had ${n.bdSeq}`);
   }
-  if (n.state === 'online' || n.state === 'unknown') {
+  // A death heard before any birth of this host session (one kept for it while it was away)
+  // leaves the node unknown: a session the host did not see may have begun since.
+  if (n.state === 'online') {
     n.state = 'offline';
   }
 }
