@@ -76,7 +76,7 @@ func (s *live) birth(ctx context.Context) error {
 	s.seq = 0
 	clear(s.born)
 	p := Payload{Timestamp: millis(time.Now()), Metrics: []Metric{
-		{Name: BdSeqMetric, HasName: true, Alias: bdSeqAlias, HasAlias: true, DataType: UInt64, Value: s.bdSeq},
+		{Name: BdSeqMetric, HasName: true, Alias: bdSeqAlias, HasAlias: true, DataType: Int64, Value: int64(s.bdSeq)},
 		{Name: RebirthMetric, HasName: true, Alias: rebirthAlias, HasAlias: true, DataType: Boolean, Value: false},
 	}}
 	if err := s.publish(ctx, s.n.topic.ofNode("NBIRTH"), &p); err != nil {

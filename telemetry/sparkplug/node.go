@@ -250,7 +250,7 @@ func (n *Node) session(ctx context.Context) (up bool, err error) {
 // deathPayload is the NDEATH of the session bd: its bdSeq, and no seq.
 func deathPayload(bd uint64) ([]byte, error) {
 	p := Payload{Timestamp: millis(time.Now()), Metrics: []Metric{
-		{Name: BdSeqMetric, HasName: true, DataType: UInt64, Value: bd},
+		{Name: BdSeqMetric, HasName: true, DataType: Int64, Value: int64(bd)},
 	}}
 	return p.Marshal()
 }

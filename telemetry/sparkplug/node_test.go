@@ -204,7 +204,7 @@ func TestRebirthCommand(t *testing.T) {
 }
 
 // TestDeviceLost loses a machine: its DDEATH, no data of it while it is lost, and a DBIRTH
-// when it answers again.
+// when it answers again; the session goes on past seq 255.
 func TestDeviceLost(t *testing.T) {
 	broker := peertest.StartMosquitto(t, peertest.MosquittoOptions{})
 	h := sparkplugtest.StartHost(t, broker.Addr())
@@ -218,5 +218,14 @@ func TestDeviceLost(t *testing.T) {
 	fl.setLost("vat-a", false)
 	h.WaitFor("the DBIRTH of vat-a back", sparkplugtest.Is("DBIRTH", "vat-a"))
 	h.WaitFor("DDATA of vat-a back", sparkplugtest.Is("DDATA", "vat-a"))
+
+	// seq goes on past 255 to 0 in the same session (the host checks each step).
+	seq := func(n int) func(sparkplugtest.Event) bool {
+		return func(e sparkplugtest.Event) bool {
+			return e.Kind == "message" && e.Type != "NBIRTH" && e.Seq != nil && *e.Seq == n
+		}
+	}
+	h.WaitFor("a message of seq 255", seq(255))
+	h.WaitFor("the message of seq 0 after it", seq(0))
 	h.CheckRules()
 }
