@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/cellforge/cellforge/store/atomicfile"
 )
 
 // bdSeqStore keeps the next session's bdSeq in a file, so that it moves on across the daemon's
@@ -36,43 +38,18 @@ func (s bdSeqStore) next() (uint64, error) {
 	return cur, nil
 }
 
-// store writes v to the file through a temporary file, synced and renamed, so that a crash
-// leaves the old value or the new one.
+// store writes v to the file whole (store/atomicfile), so that a crash leaves the old value or
+// the new one; what an earlier crash left half written is removed first.
 func (s bdSeqStore) store(v uint64) error {
-	dir := filepath.Dir(s.path)
+	dir, name := filepath.Split(s.path)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("storing the Sparkplug bdSeq: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, ".bdseq-*")
-	if err != nil {
+	if _, err := atomicfile.RemoveTemps(dir, name); err != nil {
 		return fmt.Errorf("storing the Sparkplug bdSeq: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.WriteString(strconv.FormatUint(v, 10) + "\n")
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), s.path)
-	}
-	if err == nil {
-		err = syncDir(dir)
-	}
-	if err != nil {
-		return fmt.Errorf("storing the Sparkplug bdSeq in %s: %w", s.path, err)
+	if err := atomicfile.Write(dir, name, []byte(strconv.FormatUint(v, 10)+"\n"), 0o640, true); err != nil {
+		return fmt.Errorf("storing the Sparkplug bdSeq: %w", err)
 	}
 	return nil
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

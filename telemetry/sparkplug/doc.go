@@ -38,7 +38,7 @@
 // decoding, as protobuf requires, so a payload using the rest of the schema (datasets,
 // templates, properties) decodes; only its scalar metrics are read.
 //
-// The package imports the telemetry's shared MQTT session helpers, the MQTT client library,
-// protowire and the standard library; it must not import the order book, the cells or the
+// The package imports the telemetry's shared MQTT session helpers, store/atomicfile (for the
+// bdSeq's file), the MQTT client library, protowire and the standard library; it must not import the order book, the cells or the
 // drivers: the daemon hands it its machines through Floor.
 package sparkplug
