@@ -16,27 +16,27 @@ import (
 // restarts: a host that saw the last session's NBIRTH must not take the next one for the same.
 type bdSeqStore struct{ path string }
 
-// next returns the bdSeq of a new session and stores the one after it (255 wraps to 0) before
-// the session starts: a crash after the connection then still moves the next one on. A missing
-// file starts at 0; a damaged one is an error naming the file.
-func (s bdSeqStore) next() (uint64, error) {
+// current returns the bdSeq of the next session: the one stored, 0 when there is no file yet.
+// A damaged file is an error naming the file.
+func (s bdSeqStore) current() (uint64, error) {
 	b, err := os.ReadFile(s.path)
-	var cur uint64
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
+		return 0, nil
 	case err != nil:
 		return 0, fmt.Errorf("reading the Sparkplug bdSeq: %w", err)
-	default:
-		cur, err = strconv.ParseUint(strings.TrimSpace(string(b)), 10, 8)
-		if err != nil {
-			return 0, fmt.Errorf("the Sparkplug bdSeq in %s: %q is not a number 0..255", s.path, strings.TrimSpace(string(b)))
-		}
 	}
-	if err := s.store((cur + 1) % 256); err != nil {
-		return 0, err
+	cur, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 8)
+	if err != nil {
+		return 0, fmt.Errorf("the Sparkplug bdSeq in %s: %q is not a number 0..255", s.path, strings.TrimSpace(string(b)))
 	}
 	return cur, nil
 }
+
+// advance stores the bdSeq after used (255 wraps to 0), once the broker accepted the
+// connection whose will carries used: the next session, after a restart too, moves on. A
+// connection refused leaves it, since no host heard of that session.
+func (s bdSeqStore) advance(used uint64) error { return s.store((used + 1) % 256) }
 
 // store writes v to the file whole (store/atomicfile), so that a crash leaves the old value or
 // the new one; what an earlier crash left half written is removed first.

@@ -7,8 +7,17 @@ import (
 	"testing"
 )
 
-// TestBdSeqStore checks the bdSeq's file: 0 without one, one more at every session, 255
-// wrapping to 0, and a damaged file refused with its name.
+// next is a session's bdSeq taken and advanced, as a session accepted by the broker does.
+func (s bdSeqStore) next() (uint64, error) {
+	cur, err := s.current()
+	if err != nil {
+		return 0, err
+	}
+	return cur, s.advance(cur)
+}
+
+// TestBdSeqStore checks the bdSeq's file: 0 without one, one more at every session, the same
+// until a session is accepted, 255 wrapping to 0, and a damaged file refused with its name.
 func TestBdSeqStore(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sparkplug", "bdseq")
 	s := bdSeqStore{path}
@@ -16,6 +25,11 @@ func TestBdSeqStore(t *testing.T) {
 		got, err := s.next()
 		if err != nil || got != want {
 			t.Fatalf("next = %d, %v; want %d", got, err, want)
+		}
+	}
+	for range 2 {
+		if got, err := s.current(); err != nil || got != 3 {
+			t.Fatalf("current = %d, %v; want 3 until a session advances it", got, err)
 		}
 	}
 	if err := os.WriteFile(path, []byte("255\n"), 0o600); err != nil {

@@ -11,14 +11,15 @@
 //	spBv1.0/<group>/DDATA/<node>/<machine>   a machine's new values, by alias
 //	spBv1.0/<group>/DDEATH/<node>/<machine>  a machine lost (it stopped answering) or gone
 //
-// Every MQTT session (clean session, as Sparkplug asks of MQTT 3.1.1) has a birth/death
-// sequence number, bdSeq (0-255), that moves on at every connection and is kept in a file
-// across the daemon's restarts (an Int64 metric, as Eclipse Tahu's edge nodes send it): the
-// will registered at CONNECT is an NDEATH carrying it, and the NBIRTH that opens the session
-// carries the same one, so that a host tells which session a death ends. The NBIRTH has seq 0; every message after it (NDATA, DBIRTH, DDATA, DDEATH)
-// takes the next seq, 255 wrapping to 0. A rebirth command starts again from a new NBIRTH
-// (seq 0, same bdSeq: the session and its will are the same) and a DBIRTH for every machine
-// that answers. Births and data are published at QoS 0 and never retained, as the
+// Every MQTT session (clean session, as Sparkplug asks of MQTT 3.1.1) has a birth/death sequence
+// number, bdSeq (0-255), that moves on at every connection the broker accepts (not at one
+// refused, which no host heard of) and is kept in a file across the daemon's restarts (an Int64
+// metric, as Eclipse Tahu's edge nodes send it): the will registered at CONNECT is an NDEATH
+// carrying it, and the NBIRTH that opens the session carries the same one, so that a host tells
+// which session a death ends. The NBIRTH has seq 0; every message after it (NDATA, DBIRTH,
+// DDATA, DDEATH) takes the next seq, 255 wrapping to 0. A rebirth command starts again from a
+// new NBIRTH (seq 0, same bdSeq: the session and its will are the same) and a DBIRTH for every
+// machine that answers. Births and data are published at QoS 0 and never retained, as the
 // specification asks; NCMD is subscribed before the NBIRTH.
 //
 // Aliases are unique across the node and stay the same for the daemon's life: a machine's

@@ -202,7 +202,7 @@ func (e *keepError) Unwrap() error { return e.err }
 // session runs one MQTT session: connect with the NDEATH as will, subscribe to NCMD, birth,
 // then data until the connection fails or ctx ends. up reports whether the session was born.
 func (n *Node) session(ctx context.Context) (up bool, err error) {
-	bd, err := n.seqs.next()
+	bd, err := n.seqs.current()
 	if err != nil {
 		return false, &keepError{err}
 	}
@@ -217,6 +217,10 @@ func (n *Node) session(ctx context.Context) (up bool, err error) {
 	client, err := session.Connect(ctx, opts, n.cfg.Timeout)
 	if err != nil {
 		return false, err
+	}
+	if err := n.seqs.advance(bd); err != nil {
+		client.Disconnect(0)
+		return false, &keepError{err}
 	}
 	s := &live{n: n, client: client, bdSeq: bd, born: make(map[string]*machineState)}
 	defer func() {

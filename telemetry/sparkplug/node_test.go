@@ -142,6 +142,14 @@ func TestConnectionCut(t *testing.T) {
 	if got := sparkplugtest.BdSeq(t, h.WaitFor("the will's NDEATH", sparkplugtest.Is("NDEATH", ""))); got != bd {
 		t.Errorf("the will's NDEATH has bdSeq %d, the session's NBIRTH had %d", got, bd)
 	}
+	// The node tries again while the path is cut: a connection refused takes no bdSeq.
+	deadline := time.Now().Add(sparkplugtest.WaitTimeout)
+	for proxy.Refused() < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the node did not try to connect again while cut (%d refused)", proxy.Refused())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	proxy.Restore()
 	if got := waitBirth(t, h, "loom-1"); got != (bd+1)%256 {
 		t.Errorf("the birth after the cut has bdSeq %d, want %d", got, (bd+1)%256)
