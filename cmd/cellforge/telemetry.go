@@ -177,10 +177,10 @@ func (t *telemetryStack) prime(ctx context.Context) error { return t.bookPart.Pr
 // stages are the telemetry's parts in the order they stop: the collector first, so that its
 // last points reach the publisher; then the publisher, which queues what is pending, says the
 // daemon is offline and disconnects, beside the Sparkplug node, which publishes its NDEATH and
-// disconnects; then the bridge, once it has taken what the embedded
-// broker holds for it; the embedded broker last, so that it is there to acknowledge what they
-// send on their way out. What is not delivered stays on disk for the next start; close closes
-// the queues once every part has returned.
+// disconnects; then the bridge, once it has taken what the embedded broker holds for it; the
+// embedded broker last, so that it is there to acknowledge what they send on their way out.
+// What is not delivered stays on disk for the next start; close closes the queues once every
+// part has returned.
 func (t *telemetryStack) stages() [][]part {
 	out := [][]part{
 		{{name: "telemetry-collector", run: t.runCollector, bound: quickStopBound}},
