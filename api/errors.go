@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/cellforge/cellforge/api/reqlog"
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/book/intake"
 	"github.com/cellforge/cellforge/cells"
@@ -230,16 +231,17 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	status, body := classify(err)
+	log := reqlog.Logger(c.Request().Context(), s.log)
 	switch {
 	case body.Error.Code == codeUnavailable:
 		// Not the request's failure: the client is told when to send it again.
 		c.Response().Header().Set("Retry-After", strconv.Itoa(StoreRetryAfter))
-		s.log.Warn("request refused: the store is unavailable", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+		log.Warn("request refused: the store is unavailable", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	case status >= 500 && body.Error.Code != codePlanning:
 		// The first plan being made is no failure of the request: the client is told to retry.
-		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+		log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	}
 	if err := c.JSON(status, body); err != nil {
-		s.log.Warn("writing error response", "err", err)
+		log.Warn("writing error response", "err", err)
 	}
 }

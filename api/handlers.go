@@ -16,6 +16,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/cellforge/cellforge/api/reqlog"
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/book/intake"
 	"github.com/cellforge/cellforge/cells"
@@ -43,7 +44,7 @@ func (s *Server) healthz(c echo.Context) error {
 		}
 	}
 	if err := s.book.Ping(ctx); err != nil {
-		s.log.Error("health check: store", "err", err)
+		reqlog.Logger(ctx, s.log).Error("health check: store", "err", err)
 		status, code, store = "down", http.StatusServiceUnavailable, err.Error()
 	}
 	checks["store"] = store

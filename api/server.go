@@ -380,6 +380,8 @@ func (s *Server) routes(reg *prometheus.Registry) *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
+	// Every request has an id, on each line logged about it and in its response's header.
+	e.Pre(s.requestID)
 	// A client's address is its connection's, or the one a trusted proxy forwards for; never
 	// a header anyone could write to dodge the sign-in limits.
 	e.Pre(s.resolveClient)

@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/cellforge/cellforge/api"
+	"github.com/cellforge/cellforge/api/reqlog"
 	"github.com/cellforge/cellforge/api/web/qrsvg"
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/book/certify"
@@ -346,7 +347,7 @@ func (cu *customer) take(c echo.Context, u certify.Unit, k configs.ItemKind, v f
 		return cu.intakeError(c, err)
 	}
 	*link = opening
-	cu.p.log.Info("repair requested on a unit's page", "repair", opened.ID, "serial", opened.Serial, "photos", len(opened.Photos))
+	reqlog.Logger(ctx, cu.p.log).Info("repair requested on a unit's page", "repair", opened.ID, "serial", opened.Serial, "photos", len(opened.Photos))
 	return c.Redirect(http.StatusSeeOther, "/r/"+opening)
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/cellforge/cellforge/api"
+	"github.com/cellforge/cellforge/api/reqlog"
 	"github.com/cellforge/cellforge/api/web/i18n"
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/cells"
@@ -355,7 +356,7 @@ func (p *Pages) checkSession(c echo.Context) (api.Principal, bool, error) {
 	}
 	if err != nil {
 		if !errors.Is(err, api.ErrUnauthenticated) {
-			p.log.Warn("checking a session", "err", err)
+			reqlog.Logger(c.Request().Context(), p.log).Warn("checking a session", "err", err)
 		}
 		return api.Principal{}, false, nil
 	}
@@ -595,7 +596,7 @@ func (p *Pages) handleError(err error, c echo.Context) {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(api.StoreRetryAfter))
 		status = http.StatusServiceUnavailable
 		msg = fmt.Sprintf("The order book's database cannot be reached just now, so nothing was changed. Try again in %d seconds.", api.StoreRetryAfter)
-		p.log.Warn("serving a page: the store is unavailable", "path", c.Request().URL.Path, "err", err)
+		reqlog.Logger(c.Request().Context(), p.log).Warn("serving a page: the store is unavailable", "path", c.Request().URL.Path, "err", err)
 	case errors.Is(err, book.ErrUnknownCell), errors.Is(err, book.ErrUnknownDrop):
 		status, msg = http.StatusNotFound, err.Error()
 	case errors.Is(err, api.ErrSlowBody):
@@ -604,14 +605,14 @@ func (p *Pages) handleError(err error, c echo.Context) {
 	case errors.Is(err, context.Canceled):
 		return
 	default:
-		p.log.Error("serving a page", "path", c.Request().URL.Path, "err", err)
+		reqlog.Logger(c.Request().Context(), p.log).Error("serving a page", "path", c.Request().URL.Path, "err", err)
 	}
 	if c.Request().Header.Get("HX-Request") != "" || c.Request().Header.Get("Accept") == "text/event-stream" {
 		_ = c.String(status, msg)
 		return
 	}
 	if rerr := p.render(c, status, "error", p.view(c, http.StatusText(status), msg)); rerr != nil {
-		p.log.Error("rendering an error page", "err", rerr)
+		reqlog.Logger(c.Request().Context(), p.log).Error("rendering an error page", "err", rerr)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -34,7 +33,7 @@ func runBridge(ctx context.Context, args []string, e *env) error {
 	dataDir := fs.String("data", "./bridge-data", "`directory` of the on-disk queue that holds points while InfluxDB is away")
 	maxBytes := fs.Int64("buffer-max-bytes", 1<<30, "bound of the on-disk queue in `bytes`; the oldest points are dropped beyond it")
 	listen := fs.String("listen", "", "`address` to serve /metrics and /healthz on (none when empty)")
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	logs := addLogFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -43,11 +42,11 @@ func runBridge(ctx context.Context, args []string, e *env) error {
 		fs.Usage()
 		return errUsage
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("--log-level %q: want debug, info, warn or error", *logLevel)
+	spec, err := logs.check()
+	if err != nil {
+		return err
 	}
-	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	logger := spec.logger(e.stderr)
 	q, err := buffer.Open(filepath.Join(*dataDir, "bridge"), buffer.Options{MaxBytes: *maxBytes})
 	if err != nil {
 		return fmt.Errorf("opening the bridge queue: %w", err)

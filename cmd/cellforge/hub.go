@@ -21,7 +21,7 @@ import (
 type hubFlags struct {
 	configPath, dataDir, listen string
 	store                       string // --store: "" for the hub file's, or a postgres:// URL
-	level                       slog.Level
+	log                         logSpec
 }
 
 // parseHubFlags parses and checks hub's flags.
@@ -31,7 +31,7 @@ func parseHubFlags(args []string, e *env) (hubFlags, error) {
 	dataDir := fs.String("data", "./hub-data", "data `directory` (the hub's network key, the link's queue and ledger)")
 	store := fs.String("store", "", "the network's book: a postgres:// `URL` in place of the hub file's (a password belongs in PGPASSWORD or ~/.pgpass)")
 	listen := fs.String("listen", "127.0.0.1:8090", "`address` to serve the hub's API on")
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	logs := addLogFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return hubFlags{}, err
 	}
@@ -44,11 +44,11 @@ func parseHubFlags(args []string, e *env) (hubFlags, error) {
 			return hubFlags{}, fmt.Errorf("--store %q: want a postgres:// URL", *store)
 		}
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return hubFlags{}, fmt.Errorf("--log-level %q: want debug, info, warn or error", *logLevel)
+	logSpec, err := logs.check()
+	if err != nil {
+		return hubFlags{}, err
 	}
-	return hubFlags{configPath: *configPath, dataDir: *dataDir, listen: *listen, store: *store, level: level}, nil
+	return hubFlags{configPath: *configPath, dataDir: *dataDir, listen: *listen, store: *store, log: logSpec}, nil
 }
 
 // loadHubConfig reads and parses the hub's file.
@@ -93,7 +93,7 @@ func hub(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: f.level}))
+	logger := f.log.logger(e.stderr)
 	cfg, err := loadHubConfig(f.configPath)
 	if err != nil {
 		return err

@@ -81,7 +81,7 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: f.level}))
+	logger := f.log.logger(e.stderr)
 
 	factory, err := loadConfig(f.configPath)
 	if err != nil {
@@ -290,7 +290,7 @@ type serveFlags struct {
 	maxConns, maxConnsAll       int
 	maxBatch                    int64
 	proxies                     []netip.Prefix
-	level                       slog.Level
+	log                         logSpec
 }
 
 // parseServeFlags parses and checks serve's flags.
@@ -300,7 +300,7 @@ func parseServeFlags(args []string, e *env) (serveFlags, error) {
 	dataDir := fs.String("data", "./data", "data `directory` (keys, photos, telemetry queues; the SQLite order book)")
 	store := fs.String("store", "", storeFlagUsage)
 	listen := fs.String("listen", "127.0.0.1:8080", "`address` to serve the API on")
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	logs := addLogFlags(fs)
 	simSpeed := fs.Float64("sim-speed", defaultSimSpeed, "with simulate: true, run the simulated machines' clocks this many `times` faster than the wall clock")
 	planSearch := fs.Duration("plan-search", defaultPlanSearch, "how long the planner searches for a better plan when the work changes; 0 turns planning off (the book then dispatches earliest due date first)")
 	maxConns := fs.Int("max-conns-per-client", api.DefaultMaxConnsPerClient, "how many connections one client (an IPv4 address, an IPv6 /64) may hold open at once; 0 lifts the limit (behind a reverse proxy, every client has the proxy's address)")
@@ -323,14 +323,14 @@ func parseServeFlags(args []string, e *env) (serveFlags, error) {
 	if err != nil {
 		return serveFlags{}, err
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return serveFlags{}, fmt.Errorf("--log-level %q: want debug, info, warn or error", *logLevel)
+	logSpec, err := logs.check()
+	if err != nil {
+		return serveFlags{}, err
 	}
 	return serveFlags{
 		configPath: *configPath, dataDir: *dataDir, listen: *listen, store: *store, simSpeed: *simSpeed,
 		planSearch: *planSearch, maxConns: *maxConns, maxConnsAll: *maxConnsAll, maxBatch: *maxBatch,
-		proxies: proxies, level: level,
+		proxies: proxies, log: logSpec,
 	}, nil
 }
 
