@@ -77,7 +77,16 @@ func startDaemon(t testing.TB, config, data string, extra ...string) *daemon {
 // its first line (serve, hub), and waits until it does.
 func startCommand(t testing.TB, args ...string) *daemon {
 	t.Helper()
+	return startCommandEnv(t, nil, args...)
+}
+
+// startCommandEnv is startCommand with env added to the test's environment.
+func startCommandEnv(t testing.TB, env []string, args ...string) *daemon {
+	t.Helper()
 	cmd := exec.Command(binary(t), args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -159,13 +159,17 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 		return err
 	}
 	defer site.close(logger)
+	sd, err := systemdPart(ln, fl, factory, logger)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(e.stdout, "cellforge %s serving %q on http://%s\n", versionString(), factory.Site, ln.Addr())
 	logger.Info("serving", "site", factory.Site, "addr", ln.Addr().String(), "config", f.configPath, "data", f.dataDir)
 
 	// The parts stop in this order: first what takes input (requests, and with the pages their
 	// live streams; the planner), then the floor, then the network's uplink and link (the last
 	// progress reported and published), then the telemetry that measures it.
-	input := inputParts(srv, ln, pages, plan, fl, b, st, logger)
+	input := append(inputParts(srv, ln, pages, plan, fl, b, st, logger), sd)
 	stages := append([][]part{input, {{name: "floor", run: fl.Run, bound: floorStopBound(factory)}}}, site.stages()...)
 	return runParts(ctx, logger, stopReport, append(stages, tel.stages()...)...)
 }
