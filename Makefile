@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # Seconds each fuzzer runs in `make test`; `make fuzz` runs them longer.
 FUZZTIME ?= 10s
 
-.PHONY: all assets assets-check build run test unit unit-and-fuzz unit-passes unit-postgres e2e fuzz fuzz-long bench vet clean
+.PHONY: all assets assets-check build run test unit unit-and-fuzz unit-passes unit-postgres e2e deb deb-check fuzz fuzz-long bench vet clean
 
 all: build
 
@@ -29,8 +29,8 @@ run: build
 
 ## test: every test: the unit tests with the race detector on, then again on PostgreSQL with
 ## each fuzzer for $(FUZZTIME) beside them at the lowest priority (scripts/unit-and-fuzz.sh),
-## then the browser tests alone.
-test: assets-check vet unit-and-fuzz e2e
+## then the browser tests alone, then the Debian package's check.
+test: assets-check vet unit-and-fuzz e2e deb-check
 
 vet:
 	$(GO) vet ./...
@@ -72,6 +72,16 @@ unit-postgres:
 e2e:
 	scripts/e2e.sh
 
+## deb: the Debian packages of the daemon for amd64, arm64 and armhf in out/deb/
+## (scripts/deb.sh; packaging/debian holds the unit and the maintainer scripts).
+deb:
+	scripts/deb.sh
+
+## deb-check: builds the amd64 package and checks it with dpkg-deb, lintian and
+## systemd-analyze, then installs, runs, upgrades, removes and purges it (root; one at a time).
+deb-check:
+	scripts/deb-check.sh
+
 fuzz:
 	scripts/fuzz.sh $(FUZZTIME)
 
@@ -83,4 +93,4 @@ bench: build
 	scripts/bench.sh
 
 clean:
-	rm -rf bin .bench
+	rm -rf bin .bench out/deb
