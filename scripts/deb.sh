@@ -74,7 +74,7 @@ for arch in "${arches[@]}"; do
   {
     echo "cellforge ($version) unstable; urgency=medium"
     echo
-    echo "  * Built from $(git rev-parse HEAD) (git describe: $describe)."
+    echo "  * Built from commit $(git rev-parse --short=12 HEAD)."
     echo
     echo " -- $maintainer  $(date -u -R -d "@$epoch")"
   } | gzip -9n >"$stage/usr/share/doc/cellforge/changelog.gz"
