@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cellforge/cellforge/api/reqlog"
 	"github.com/cellforge/cellforge/cmd/cellforge/internal/logfmt"
@@ -35,17 +36,10 @@ func TestRequestLinesCarryTheirID(t *testing.T) {
 					t.Fatalf("%s: X-Request-Id %q answered with %q, want a new sane id", path, id, ids[path])
 				}
 			}
-			seen := map[string]bool{}
-			for _, line := range strings.Split(strings.TrimSpace(d.logs()), "\n") {
-				f := fields(t, format, line)
-				path, inRequest := f["path"]
-				if !inRequest || f["method"] == "" {
-					continue
-				}
-				if want := ids[path]; want != "" && f[reqlog.Key] != want {
-					t.Errorf("line %q: %s %q, want %q", line, reqlog.Key, f[reqlog.Key], want)
-				}
-				seen[path] = true
+			// A request's last line is logged once its response is sent: wait for them all.
+			var seen map[string]bool
+			for deadline := time.Now().Add(20 * time.Second); len(seen) < len(sent) && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				seen = checkRequestLines(t, format, d.logs(), ids)
 			}
 			for path := range sent {
 				if !seen[path] {
@@ -54,6 +48,25 @@ func TestRequestLinesCarryTheirID(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkRequestLines checks that every line of logs logged about a request (one with its
+// method and path) names the id ids gives its path, and returns the paths it saw.
+func checkRequestLines(t *testing.T, format, logs string, ids map[string]string) map[string]bool {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
+		f := fields(t, format, line)
+		path, inRequest := f["path"]
+		if !inRequest || f["method"] == "" {
+			continue
+		}
+		if want := ids[path]; want != "" && f[reqlog.Key] != want {
+			t.Fatalf("line %q: %s %q, want %q", line, reqlog.Key, f[reqlog.Key], want)
+		}
+		seen[path] = true
+	}
+	return seen
 }
 
 // getWithID sends GET url with X-Request-Id id (none when empty) and returns the response's.
