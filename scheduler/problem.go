@@ -273,11 +273,11 @@ func ParseFJS(r io.Reader) (*Problem, error) {
 
 func parseJob(f []string, machines int) (Job, error) {
 	i := 0
-	take := func(what string, lo, hi int) (int, error) {
+	take := func(what string, lo, hi int64) (int64, error) {
 		if i >= len(f) {
 			return 0, fmt.Errorf("line ends where the %s was expected", what)
 		}
-		v, err := atoi(f[i], what, lo, hi)
+		v, err := parseInt(f[i], what, lo, hi)
 		i++
 		return v, err
 	}
@@ -287,13 +287,13 @@ func parseJob(f []string, machines int) (Job, error) {
 	}
 	job := Job{Ops: make([]Op, n)}
 	for k := range n {
-		na, err := take("number of machines", 1, machines)
+		na, err := take("number of machines", 1, int64(machines))
 		if err != nil {
 			return Job{}, fmt.Errorf("operation %d: %w", k+1, err)
 		}
 		op := Op{Alternatives: make([]Alt, na)}
 		for a := range na {
-			m, err := take("machine", 1, machines)
+			m, err := take("machine", 1, int64(machines))
 			if err != nil {
 				return Job{}, fmt.Errorf("operation %d: %w", k+1, err)
 			}
@@ -301,7 +301,7 @@ func parseJob(f []string, machines int) (Job, error) {
 			if err != nil {
 				return Job{}, fmt.Errorf("operation %d: %w", k+1, err)
 			}
-			op.Alternatives[a] = Alt{Machine: m - 1, Duration: int64(d)}
+			op.Alternatives[a] = Alt{Machine: int(m - 1), Duration: d}
 		}
 		job.Ops[k] = op
 	}
@@ -311,8 +311,16 @@ func parseJob(f []string, machines int) (Job, error) {
 	return job, nil
 }
 
+// atoi parses a count, which fits an int on every platform (the bounds are at most 1<<20).
 func atoi(s, what string, lo, hi int) (int, error) {
-	v, err := strconv.Atoi(s)
+	v, err := parseInt(s, what, int64(lo), int64(hi))
+	return int(v), err
+}
+
+// parseInt parses a decimal integer in lo..hi. It parses 64 bits wide on every platform: a
+// processing time may pass what a 32-bit int holds.
+func parseInt(s, what string, lo, hi int64) (int64, error) {
+	v, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
 		return 0, fmt.Errorf("%s %q is not an integer", what, s)
 	}

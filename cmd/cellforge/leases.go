@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 
+	"github.com/cellforge/cellforge/store/filelock"
 	"github.com/cellforge/cellforge/store/postgres"
 )
 
@@ -63,9 +64,12 @@ func claimDataDir(dataDir string) (holder string, release func(), err error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("locking the data directory: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := filelock.TryLock(f); err != nil {
 		f.Close()
-		return "", nil, fmt.Errorf("data directory %s: another daemon runs on it (%s is locked): give each daemon its own", abs, daemonLock)
+		if errors.Is(err, filelock.ErrLocked) {
+			return "", nil, fmt.Errorf("data directory %s: another daemon runs on it (%s is locked): give each daemon its own", abs, daemonLock)
+		}
+		return "", nil, fmt.Errorf("locking the data directory: %w", err)
 	}
 	host, err := os.Hostname()
 	if err != nil || host == "" {

@@ -1,11 +1,14 @@
+//go:build linux || darwin
+
 package pty
 
 import (
 	"bytes"
 	"io"
 	"os"
-	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // Every byte value, including those a cooked terminal would translate or
@@ -16,7 +19,7 @@ func TestPairIsTransparentBothWays(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	term, err := os.OpenFile(p.Path, os.O_RDWR|syscall.O_NOCTTY, 0)
+	term, err := os.OpenFile(p.Path, os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

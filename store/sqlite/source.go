@@ -7,7 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"syscall"
+
+	"github.com/cellforge/cellforge/store/filelock"
 )
 
 // ErrOwned is returned, wrapped, by OpenSource when another process holds the store: a running
@@ -51,8 +52,8 @@ func probeLock(path string) error {
 		return fmt.Errorf("opening the lock file: %w", err)
 	}
 	defer f.Close() // and with it the lock
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+	if err := filelock.TryLock(f); err != nil {
+		if errors.Is(err, filelock.ErrLocked) {
 			return ErrOwned
 		}
 		return fmt.Errorf("locking the lock file: %w", err)

@@ -17,12 +17,12 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/cellforge/cellforge/book"
+	"github.com/cellforge/cellforge/store/filelock"
 )
 
 //go:embed migrations/*.sql
@@ -158,9 +158,9 @@ func (s *Store) lock() (owner bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("opening the lock file: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := filelock.TryLock(f); err != nil {
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		if errors.Is(err, filelock.ErrLocked) {
 			return false, nil
 		}
 		return false, fmt.Errorf("locking the lock file: %w", err)

@@ -181,12 +181,15 @@ type Server struct {
 	owner *os.File // held for as long as dir is in use (see stale.go)
 	port  int
 	bin   string
-	cred  *syscall.Credential // the postgres user's, when the test runs as root
+	cred  *credential // the postgres user's, when the test runs as root
 	log   *bytes.Buffer
 	mu    sync.Mutex
 	cmd   *exec.Cmd
 	done  chan struct{}
 }
+
+// credential is a user the server's processes run as.
+type credential struct{ uid, gid uint32 }
 
 // Start starts a server of t's own, stopped and removed when t ends.
 func Start(t testing.TB) *Server {
@@ -256,14 +259,14 @@ func (s *Server) setUp() error {
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
-		s.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		s.cred = &credential{uid: uint32(uid), gid: uint32(gid)}
 		if err := os.Chown(s.dir, uid, gid); err != nil {
 			return err
 		}
 	}
 	initdb := exec.Command(filepath.Join(s.bin, "initdb"), "-D", filepath.Join(s.dir, "data"), "-U", "postgres",
 		"--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync")
-	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
+	initdb.SysProcAttr = procAttr(s.cred, false)
 	if out, err := initdb.CombinedOutput(); err != nil {
 		return fmt.Errorf("initdb: %v\n%s", err, out)
 	}
@@ -285,9 +288,9 @@ func (s *Server) Start() error {
 		"-p", strconv.Itoa(s.port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+s.dir,
 		"-c", "max_connections=300", "-c", "fsync=on", "-c", "shared_buffers=64MB")
 	cmd.Stdout, cmd.Stderr = lockedWriter{s}, lockedWriter{s}
-	// the server goes when the test binary does, however it ends
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Pdeathsig: syscall.SIGQUIT}
-	runtime.LockOSThread() // Pdeathsig follows the thread that started the process
+	// the server goes when the test binary does, however it ends (where the kernel can see to it)
+	cmd.SysProcAttr = procAttr(s.cred, true)
+	runtime.LockOSThread() // Linux's parent-death signal follows the thread that started the process
 	err := cmd.Start()
 	runtime.UnlockOSThread()
 	if err != nil {

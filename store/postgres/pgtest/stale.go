@@ -6,12 +6,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
+
+	"github.com/cellforge/cellforge/store/filelock"
 	"time"
 )
 
 // A server's directory outlives the test binary that made it: the binary's server goes with it
-// (Pdeathsig), but no code of a package's tests runs after its last test to remove the
+// (Pdeathsig, on Linux), but no code of a package's tests runs after its last test to remove the
 // directory. So each binary holds a lock on a file in each directory it made for as long as it
 // runs, and the next start removes the directories whose lock nobody holds.
 
@@ -32,7 +33,7 @@ func lockDir(dir string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := filelock.TryLock(f); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -59,7 +60,7 @@ func stale(dir string) bool {
 	if err == nil {
 		defer f.Close()
 		// got the lock: the binary that held it is gone (closing f lets go of it again)
-		return syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil
+		return filelock.TryLock(f) == nil
 	}
 	if !errors.Is(err, os.ErrNotExist) {
 		return false
@@ -81,6 +82,5 @@ func serverRuns(dir string) bool {
 	if err != nil || pid <= 0 {
 		return false
 	}
-	err = syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+	return processAlive(pid)
 }
