@@ -378,12 +378,12 @@ func (s *Server) listWorkOrders(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	after, err := intParam(c, "after", 0, 0, 1<<62)
+	after, err := int64Param(c, "after", 0, 0, 1<<62)
 	if err != nil {
 		return err
 	}
 	f := book.WorkOrderFilter{Drop: c.QueryParam("drop"), State: book.WorkOrderState(c.QueryParam("state")),
-		AfterID: int64(after), Limit: limit}
+		AfterID: after, Limit: limit}
 	switch f.State {
 	case "", book.WorkOpen, book.WorkDone, book.WorkScrapped, book.WorkWithdrawn:
 	default:
@@ -550,11 +550,11 @@ func (s *Server) listEvents(c echo.Context) error {
 	var f book.EventFilter
 	f.Limit = limit
 	for name, dst := range map[string]*int64{"after": &f.AfterID, "work_order": &f.WorkOrder, "operation": &f.Operation} {
-		v, err := intParam(c, name, 0, 0, 1<<62)
+		v, err := int64Param(c, name, 0, 0, 1<<62)
 		if err != nil {
 			return err
 		}
-		*dst = int64(v)
+		*dst = v
 	}
 	f.Cell = c.QueryParam("cell")
 	events, err := s.book.Events(c.Request().Context(), f)
@@ -644,11 +644,18 @@ func strictJSON(raw []byte, v any) error {
 }
 
 func intParam(c echo.Context, name string, def, lo, hi int) (int, error) {
+	v, err := int64Param(c, name, int64(def), int64(lo), int64(hi))
+	return int(v), err
+}
+
+// int64Param is intParam for a value that may pass what an int holds on a 32-bit platform: an
+// id, which counts rows for the life of a database.
+func int64Param(c echo.Context, name string, def, lo, hi int64) (int64, error) {
 	s := c.QueryParam(name)
 	if s == "" {
 		return def, nil
 	}
-	v, err := strconv.Atoi(s)
+	v, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || v < lo || v > hi {
 		return 0, newError(http.StatusBadRequest, codeInvalid, "query parameter %s=%q: want an integer from %d to %d", name, s, lo, hi)
 	}

@@ -61,11 +61,9 @@ func (s *Server) listStops(c echo.Context) error {
 	if f.Limit, err = intParam(c, "limit", defaultLimit, 1, maxLimit); err != nil {
 		return err
 	}
-	after, err := intParam(c, "after", 0, 0, 1<<62)
-	if err != nil {
+	if f.AfterID, err = int64Param(c, "after", 0, 0, 1<<62); err != nil {
 		return err
 	}
-	f.AfterID = int64(after)
 	for name, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
 		if *dst, err = timeParam(c, name); err != nil {
 			return err
