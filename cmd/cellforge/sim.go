@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/cellforge/cellforge/configs"
 	"github.com/cellforge/cellforge/firmware-sim/plant"
+	"github.com/cellforge/cellforge/firmware-sim/pty"
 )
 
 // defaultSimSpeed is how much faster than the wall clock simulated machines run in the daemon,
@@ -30,6 +32,9 @@ const defaultSimSpeed = 60
 // pseudo-terminal is linked at the line's configured port.
 func plantSpec(f *configs.Factory, inProcess bool, host string) (plant.Spec, error) {
 	var spec plant.Spec
+	if err := simulableLines(f, pty.Supported, runtime.GOOS); err != nil {
+		return spec, err
+	}
 	for _, l := range f.SerialLines {
 		pl := plant.Line{ID: l.ID, Baud: l.Baud}
 		if !inProcess {
@@ -61,6 +66,31 @@ func plantSpec(f *configs.Factory, inProcess bool, host string) (plant.Spec, err
 		}
 	}
 	return spec, nil
+}
+
+// simulableLines refuses a factory whose simulated devices are on a serial line where the
+// platform has no pseudo-terminal to carry the line (ptys false: Windows). It names every such
+// device: the daemon does not start a floor without some of its machines, and a Windows user
+// simulates the factory with TCP addresses for them, or drives the real machines on their real
+// serial ports (which Windows has) without the simulator.
+func simulableLines(f *configs.Factory, ptys bool, goos string) error {
+	if ptys {
+		return nil
+	}
+	var on []string
+	for _, c := range f.Cells {
+		for _, d := range c.Devices {
+			if d.SerialLine != "" {
+				on = append(on, fmt.Sprintf("device %s of cell %s (serial line %s)", d.ID, c.ID, d.SerialLine))
+			}
+		}
+	}
+	if len(on) == 0 {
+		return nil
+	}
+	return fmt.Errorf("simulate: %s has no pseudo-terminal to simulate a serial line on, so it cannot simulate %s: "+
+		"give these devices an address (Modbus TCP, a network printer) instead of a serial_line, "+
+		"or set simulate: false to drive the real machines on their serial ports", goos, strings.Join(on, ", "))
 }
 
 func simulate(ctx context.Context, args []string, e *env) error {
