@@ -8,11 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/cellforge/cellforge/store/atomicfile"
 	"github.com/cellforge/cellforge/store/backup"
+	"github.com/cellforge/cellforge/store/filelock"
 	"github.com/cellforge/cellforge/store/sqlite"
 )
 
@@ -154,7 +154,7 @@ func (l *restoreLock) release(restored bool) {
 
 // flockNow takes f's exclusive lock, or fails at once when another process holds it.
 func flockNow(f *os.File) error {
-	return syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	return filelock.TryLock(f)
 }
 
 // checkEmpty refuses a data directory that holds anything but the locks, unless force.
