@@ -86,10 +86,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, s Schema, ms []Migration, 
 			return fmt.Errorf("setting the schema up: %w", err)
 		}
 	}
-	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+s.Table+` (
-		version    BIGINT PRIMARY KEY,
-		applied_at BIGINT NOT NULL -- unix microseconds UTC
-	)`); err != nil {
+	if _, err := conn.Exec(ctx, s.createTable()); err != nil {
 		return fmt.Errorf("creating %s: %w", s.Table, err)
 	}
 	var current int
@@ -103,19 +100,52 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, s Schema, ms []Migration, 
 		if m.Version <= current {
 			continue
 		}
-		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, m.SQL); err != nil {
-				return err
-			}
-			_, err := tx.Exec(ctx, `INSERT INTO `+s.Table+` (version, applied_at) VALUES ($1, $2)`,
-				m.Version, time.Now().UnixMicro())
-			return err
-		})
+		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return s.apply(ctx, tx, m) })
 		if err != nil {
 			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 		if logger != nil {
 			logger.Info("migrated", "migration", m.Name)
+		}
+	}
+	return nil
+}
+
+// createTable is the statement that creates s.Table when it is missing.
+func (s Schema) createTable() string {
+	return `CREATE TABLE IF NOT EXISTS ` + s.Table + ` (
+		version    BIGINT PRIMARY KEY,
+		applied_at BIGINT NOT NULL -- unix microseconds UTC
+	)`
+}
+
+// apply runs m in tx and records it in s.Table.
+func (s Schema) apply(ctx context.Context, tx pgx.Tx, m Migration) error {
+	if _, err := tx.Exec(ctx, m.SQL); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO `+s.Table+` (version, applied_at) VALUES ($1, $2)`,
+		m.Version, time.Now().UnixMicro())
+	return err
+}
+
+// MigrateTx applies ms in tx, in order, recording each in s.Table, which it creates first
+// when it is missing (after s.Setup, when not empty). Unlike Migrate it neither reads which
+// versions the database has nor takes s.Lock: the caller, which knows the database holds none
+// of ms, holds the lock (pg_advisory_xact_lock) and commits, so that the migrations and what
+// the caller does in tx around them are applied together or not at all.
+func MigrateTx(ctx context.Context, tx pgx.Tx, s Schema, ms []Migration) error {
+	if s.Setup != "" {
+		if _, err := tx.Exec(ctx, s.Setup); err != nil {
+			return fmt.Errorf("setting the schema up: %w", err)
+		}
+	}
+	if _, err := tx.Exec(ctx, s.createTable()); err != nil {
+		return fmt.Errorf("creating %s: %w", s.Table, err)
+	}
+	for _, m := range ms {
+		if err := s.apply(ctx, tx, m); err != nil {
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 	}
 	return nil
