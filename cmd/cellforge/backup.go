@@ -9,11 +9,13 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/cellforge/cellforge/book/provenance"
 	"github.com/cellforge/cellforge/configs"
 	"github.com/cellforge/cellforge/store/backup"
+	"github.com/cellforge/cellforge/store/postgres"
 	"github.com/cellforge/cellforge/store/sqlite"
 )
 
@@ -25,6 +27,14 @@ var backupOmits = []string{
 	daemonLock + ", " + sqliteFile + ".lock, " + sqliteFile + "-wal, " + sqliteFile + "-shm: a running daemon's locks and the live database's journal (the book is the snapshot " + sqliteFile + ")",
 	"files whose names begin with '.': temporary files of writes under way",
 }
+
+// postgresOmits is what a backup of a book on PostgreSQL leaves out of it, and why.
+const postgresOmits = "the PostgreSQL book's schema_migrations and leases tables: a restore records the migrations it applies anew, " +
+	"and the leases are those of the daemons that ran then"
+
+// pgBookDir is the directory of the archive's members that are the snapshot of a book on
+// PostgreSQL (see postgres.Snapshot): a table's rows in TABLE.copy, and their index.
+const pgBookDir = "book"
 
 // backupCmd writes a backup archive of a data directory, safe while its daemon runs.
 func backupCmd(ctx context.Context, args []string, e *env) error {
@@ -51,10 +61,6 @@ func backupCmd(ctx context.Context, args []string, e *env) error {
 	}
 	fmt.Fprintf(e.stdout, "wrote %s: %d files, %d bytes before compression, book schema %d, taken %s\n",
 		file, len(m.Members), size, m.Schema, m.Created.Format("2006-01-02T15:04:05Z"))
-	if choice.postgres != "" {
-		fmt.Fprintf(e.stderr, "cellforge backup: the order book is on PostgreSQL (%s) and is NOT in %s, which holds the keys and photos only: "+
-			"back the book up with pg_dump (pg_dump --format=custom --file=book.dump URL) beside it\n", choice, file)
-	}
 	return nil
 }
 
@@ -117,14 +123,15 @@ func takeBackup(ctx context.Context, dataDir string, choice storeChoice, file st
 	if err := addTree(w, dataDir, uplinkDir); err != nil {
 		return backup.Manifest{}, err
 	}
-	m := backup.Manifest{Version: versionString(), Book: "postgres", Omitted: backupOmits}
+	m := backup.Manifest{Version: versionString(), Book: "sqlite", Omitted: backupOmits}
 	if choice.postgres == "" {
-		m.Book = "sqlite"
-		if m.Schema, err = addBook(ctx, w, dataDir, file); err != nil {
-			return backup.Manifest{}, err
-		}
+		m.Schema, err = addBook(ctx, w, dataDir, file)
 	} else {
-		m.Omitted = append(m.Omitted, "the order book: it is on PostgreSQL; back it up with pg_dump")
+		m.Book, m.Omitted = "postgres", append(slices.Clip(m.Omitted), postgresOmits)
+		m.Schema, err = addPostgresBook(ctx, w, choice, file)
+	}
+	if err != nil {
+		return backup.Manifest{}, err
 	}
 	if err := addTree(w, dataDir, photosDir); err != nil {
 		return backup.Manifest{}, err
@@ -202,4 +209,25 @@ func addBook(ctx context.Context, w *backup.Writer, dataDir, file string) (int, 
 		return 0, err
 	}
 	return schema, nil
+}
+
+// addPostgresBook adds a snapshot of the book on PostgreSQL that choice names, taken into a
+// temporary directory beside the archive, as the members under pgBookDir, and returns its
+// schema version.
+func addPostgresBook(ctx context.Context, w *backup.Writer, choice storeChoice, file string) (int, error) {
+	tmp, err := os.MkdirTemp(filepath.Dir(file), "."+filepath.Base(file)+".book-")
+	if err != nil {
+		return 0, fmt.Errorf("making room for the book's snapshot: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	info, err := postgres.Snapshot(ctx, choice.postgres, tmp)
+	if err != nil {
+		return 0, err
+	}
+	for _, name := range info.Files() {
+		if err := w.AddFile(pgBookDir+"/"+name, filepath.Join(tmp, name)); err != nil {
+			return 0, err
+		}
+	}
+	return info.Schema, nil
 }

@@ -88,26 +88,8 @@ func TestBackupUnderLoadRestores(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := startDaemon(t, "../../configs/demo.yaml", data)
-	w := &orderWriter{url: d.url}
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() { defer close(done); w.run(stop) }()
-	stopWriter := sync.OnceFunc(func() { close(stop); <-done })
+	w, stopWriter := startWriter(t, d)
 	defer stopWriter()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		acked, err := w.ackedSoFar()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(acked) >= 10 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d orders acknowledged in time", len(acked))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 	before, _ := w.ackedSoFar()
 	file := filepath.Join(t.TempDir(), "backup.tar.gz")
 	if code, out, errOut := cli("backup", "--data", data, file); code != 0 {
@@ -137,9 +119,37 @@ func TestBackupUnderLoadRestores(t *testing.T) {
 	checkRestored(t, data, restored, before, sent)
 }
 
-// checkRestored starts a daemon on restored and finds every order of want, and of sent each
-// either whole or absent; and the signing key and photo of data byte for byte.
-func checkRestored(t *testing.T, data, restored string, want, sent []string) {
+// startWriter starts posting orders to d, and returns once it acknowledged 10; the function
+// returned stops it.
+func startWriter(t *testing.T, d *daemon) (*orderWriter, func()) {
+	t.Helper()
+	w := &orderWriter{url: d.url}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() { defer close(done); w.run(stop) }()
+	stopWriter := sync.OnceFunc(func() { close(stop); <-done })
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		acked, err := w.ackedSoFar()
+		if err != nil {
+			stopWriter()
+			t.Fatal(err)
+		}
+		if len(acked) >= 10 {
+			return w, stopWriter
+		}
+		if time.Now().After(deadline) {
+			stopWriter()
+			t.Fatalf("only %d orders acknowledged in time", len(acked))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// checkRestored starts a daemon on restored (with the flags extra) and finds every order of
+// want, and of sent each either whole or absent; and the signing key and photo of data byte
+// for byte.
+func checkRestored(t *testing.T, data, restored string, want, sent []string, extra ...string) {
 	t.Helper()
 	for _, name := range []string{keysDir + "/signing-key.pem", photosDir + "/ab/ab01.jpg"} {
 		a, err := os.ReadFile(filepath.Join(data, name))
@@ -150,7 +160,7 @@ func checkRestored(t *testing.T, data, restored string, want, sent []string) {
 			t.Errorf("%s restored as %q (%v), want the original's bytes", name, b, err)
 		}
 	}
-	d := startDaemon(t, "../../configs/demo.yaml", restored)
+	d := startDaemon(t, "../../configs/demo.yaml", restored, extra...)
 	must := map[string]bool{}
 	for _, id := range want {
 		must[id] = true
@@ -421,46 +431,5 @@ func TestRestoreMigratesOlderBook(t *testing.T) {
 	}
 	if v, err := sqlite.SchemaOf(context.Background(), filepath.Join(target, sqliteFile)); err != nil || v != known {
 		t.Fatalf("the restored book's schema: %d %v, want %d", v, err, known)
-	}
-}
-
-// TestBackupPostgresBook: with the book on PostgreSQL, the archive holds the keys and photos
-// only (photos behind a link followed), and both commands say that the book is backed up and restored with pg_dump and
-// pg_restore.
-func TestBackupPostgresBook(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, keysDir), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, keysDir, "signing-key.pem"), []byte("a key"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	// the photos on shared storage, the data directory's photos/ a link to them
-	shared := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(shared, "ab"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(shared, "ab", "ab01.jpg"), []byte("photo"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(shared, filepath.Join(dir, photosDir)); err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "pg.tar.gz")
-	code, _, errOut := cli("backup", "--data", dir, "--store", "postgres://cellforge@127.0.0.1/book", file)
-	if code != 0 || !strings.Contains(errOut, "is NOT in") || !strings.Contains(errOut, "pg_dump") {
-		t.Fatalf("backup: exit %d, %q", code, errOut)
-	}
-	m, err := backup.Verify(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.Book != "postgres" || m.Schema != 0 || len(m.Members) != 2 ||
-		m.Members[0].Name != "keys/signing-key.pem" || m.Members[1].Name != "photos/ab/ab01.jpg" {
-		t.Fatalf("manifest %+v, want the key and the photo and no book", m)
-	}
-	code, out, errOut := cli("restore", "--data", filepath.Join(t.TempDir(), "r"), file)
-	if code != 0 || !strings.Contains(out, "pg_restore") {
-		t.Fatalf("restore: exit %d, %q%q", code, out, errOut)
 	}
 }

@@ -13,20 +13,29 @@ import (
 	"github.com/cellforge/cellforge/store/atomicfile"
 	"github.com/cellforge/cellforge/store/backup"
 	"github.com/cellforge/cellforge/store/filelock"
+	"github.com/cellforge/cellforge/store/postgres"
 	"github.com/cellforge/cellforge/store/sqlite"
 )
 
-// restoreCmd restores a data directory from a backup archive, refused while a daemon runs on it.
+// restoreCmd restores a data directory from a backup archive, refused while a daemon runs on
+// it, and the book on PostgreSQL the archive holds into the empty database --store or the
+// config names.
 func restoreCmd(ctx context.Context, args []string, e *env) error {
-	const synopsis = "restore [--data DIR] [--force] FILE"
+	const synopsis = "restore [--data DIR] [--force] [--store sqlite|URL] [--config FILE] FILE"
 	fs := newFlagSet("restore", synopsis, e)
 	dataDir := fs.String("data", "./data", "the data `directory` to restore into: empty or new, unless --force")
-	force := fs.Bool("force", false, "replace what the data directory holds")
+	force := fs.Bool("force", false, "replace what the data directory holds (never what a database holds)")
+	storeFlag := fs.String("store", "", "where the book goes: sqlite (in the data directory, the default) or the postgres:// `URL` of an empty database")
+	configPath := fs.String("config", "", "the factory config `file`, read for its store section only (optional)")
 	file, err := oneArgument(fs, args, "name the archive to restore")
 	if err != nil {
 		return err
 	}
-	r, err := restoreBackup(ctx, file, *dataDir, *force)
+	choice, err := backupStore(*storeFlag, *configPath)
+	if err != nil {
+		return err
+	}
+	r, err := restoreBackup(ctx, file, *dataDir, *force, choice)
 	if err != nil {
 		return err
 	}
@@ -34,9 +43,12 @@ func restoreCmd(ctx context.Context, args []string, e *env) error {
 	fmt.Fprintf(e.stdout, "restored %d files into %s from the backup cellforge %s took at %s\n",
 		len(m.Members), *dataDir, m.Version, m.Created.Format("2006-01-02T15:04:05Z"))
 	switch {
-	case m.Book == "postgres":
+	case m.Book == "postgres" && m.Schema == 0:
 		fmt.Fprintln(e.stdout, "the backup holds no order book (it was on PostgreSQL): restore the book from its pg_dump with pg_restore into an empty database")
-	case r.schema != m.Schema:
+	case m.Book == "postgres":
+		fmt.Fprintf(e.stdout, "restored the order book into %s: %d tables, %d rows\n", choice, r.tables, r.rows)
+	}
+	if m.Schema != 0 && r.schema != m.Schema {
 		fmt.Fprintf(e.stdout, "the order book's schema was migrated from version %d to %d\n", m.Schema, r.schema)
 	}
 	return nil
@@ -46,14 +58,20 @@ func restoreCmd(ctx context.Context, args []string, e *env) error {
 type restored struct {
 	manifest *backup.Manifest
 	schema   int // the book's schema version after the restore; 0 without a book
+	// tables and rows are what was copied into PostgreSQL
+	tables int
+	rows   int64
 }
 
-// restoreBackup restores the archive file into dataDir. Every check comes before anything is
-// written: no daemon on dataDir, dataDir empty (unless force), every member's hash and the
-// book's schema version. The archive is then extracted into a temporary directory beside
-// dataDir, its book migrated as the daemon would, and the directory renamed to dataDir: a
-// failed restore leaves dataDir as it was.
-func restoreBackup(ctx context.Context, file, dataDir string, force bool) (_ restored, err error) {
+// restoreBackup restores the archive file into dataDir, and its book on PostgreSQL into the
+// database choice names. Every check of the archive comes before anything is written: no
+// daemon on dataDir, dataDir empty (unless force), every member's hash, the book's kind
+// against choice and its schema version. The archive is then extracted into a temporary
+// directory beside dataDir; a SQLite book there is migrated as the daemon would, a
+// PostgreSQL book's snapshot copied into its database (which postgres.Restore refuses unless
+// it is empty, and leaves empty when it fails) and removed; and the directory is renamed to
+// dataDir. A failed restore leaves dataDir as it was.
+func restoreBackup(ctx context.Context, file, dataDir string, force bool, choice storeChoice) (_ restored, err error) {
 	abs, err := filepath.Abs(dataDir)
 	if err != nil {
 		return restored{}, fmt.Errorf("data directory %s: %w", dataDir, err)
@@ -70,7 +88,7 @@ func restoreBackup(ctx context.Context, file, dataDir string, force bool) (_ res
 	if err != nil {
 		return restored{}, fmt.Errorf("refusing %s: %w", file, err)
 	}
-	if err := checkSchema(m); err != nil {
+	if err := checkBook(m, choice); err != nil {
 		return restored{}, fmt.Errorf("refusing %s: %w", file, err)
 	}
 	tmp, err := os.MkdirTemp(filepath.Dir(abs), "."+filepath.Base(abs)+".restore-")
@@ -84,16 +102,53 @@ func restoreBackup(ctx context.Context, file, dataDir string, force bool) (_ res
 	if _, err := backup.Extract(file, tmp); err != nil {
 		return restored{}, fmt.Errorf("refusing %s: %w", file, err)
 	}
-	r := restored{manifest: m}
-	if m.Book == "sqlite" {
-		if r.schema, err = openRestoredBook(ctx, filepath.Join(tmp, sqliteFile)); err != nil {
-			return restored{}, err
-		}
+	r, err := restoreBook(ctx, m, tmp, choice)
+	if err != nil {
+		return restored{}, err
 	}
 	if err := swapIn(tmp, abs); err != nil {
+		if m.Book == "postgres" && m.Schema > 0 {
+			return restored{}, fmt.Errorf("the order book is restored into %s, the data directory is not: %w", choice, err)
+		}
 		return restored{}, err
 	}
 	return r, nil
+}
+
+// restoreBook restores the book of the archive extracted into dir: a SQLite book opened (and
+// migrated) where it is, a PostgreSQL book's snapshot copied into choice's database and
+// removed from dir.
+func restoreBook(ctx context.Context, m *backup.Manifest, dir string, choice storeChoice) (restored, error) {
+	r := restored{manifest: m}
+	var err error
+	switch {
+	case m.Book == "sqlite":
+		r.schema, err = openRestoredBook(ctx, filepath.Join(dir, sqliteFile))
+		return r, err
+	case m.Schema == 0:
+		return r, nil // an archive of a PostgreSQL site that holds no book
+	}
+	snapshot := filepath.Join(dir, pgBookDir)
+	index, err := postgres.ReadSnapshotIndex(snapshot)
+	if err != nil {
+		return restored{}, err
+	}
+	if index.Schema != m.Schema {
+		return restored{}, fmt.Errorf("%w: its manifest says the book's schema version is %d, %s/%s says %d",
+			backup.ErrMalformed, m.Schema, pgBookDir, postgres.SnapshotIndex, index.Schema)
+	}
+	info, err := postgres.Restore(ctx, choice.postgres, snapshot)
+	if err != nil {
+		return restored{}, err
+	}
+	if r.schema, err = postgres.Schema(); err != nil {
+		return restored{}, err
+	}
+	r.tables = len(info.Tables)
+	for _, t := range info.Tables {
+		r.rows += t.Rows
+	}
+	return r, os.RemoveAll(snapshot)
 }
 
 // restoreLock is what lockForRestore holds.
@@ -182,31 +237,64 @@ func checkEmpty(abs string, force bool) error {
 	return nil
 }
 
-// checkSchema refuses a book of a schema newer than this program knows.
-func checkSchema(m *backup.Manifest) error {
-	known, err := sqlite.Schema()
-	if err != nil {
+// checkBook refuses an archive whose book cannot be restored into choice: a book of a kind
+// other than choice's, or of a schema newer than this program knows, or an archive whose
+// members are not what its manifest says its book is.
+func checkBook(m *backup.Manifest, choice storeChoice) error {
+	if m.Book != "sqlite" && m.Book != "postgres" {
+		return fmt.Errorf("%w: its manifest names the book's store %q, want sqlite or postgres", backup.ErrMalformed, m.Book)
+	}
+	if err := checkMembers(m); err != nil {
 		return err
 	}
 	switch {
-	case m.Book == "sqlite" && m.Schema > known:
+	case m.Book == "sqlite" && choice.postgres != "":
+		return fmt.Errorf("its order book is a SQLite book, and --store names PostgreSQL (%s): restore it into a data directory "+
+			"(--store sqlite), then copy it into the database with cellforge migrate", choice)
+	case m.Book == "postgres" && m.Schema > 0 && choice.postgres == "":
+		return errors.New("its order book is a PostgreSQL book: name the new, empty database to restore it into with " +
+			"--store postgres://... (or --config FILE whose store section names it)")
+	case m.Book == "postgres" && m.Schema == 0 && choice.postgres != "":
+		return fmt.Errorf("it holds no order book (cellforge %s left the book on PostgreSQL out): "+
+			"restore the book from its pg_dump with pg_restore, and the data directory without --store", m.Version)
+	}
+	known, err := sqlite.Schema()
+	if m.Book == "postgres" {
+		known, err = postgres.Schema()
+	}
+	if err != nil {
+		return err
+	}
+	if m.Schema > known {
 		return fmt.Errorf("its order book has schema version %d, newer than version %d that this cellforge (%s) knows: restore it with cellforge %s or later",
 			m.Schema, known, versionString(), m.Version)
+	}
+	return nil
+}
+
+// checkMembers refuses an archive whose members do not hold the book its manifest says: a
+// SQLite book's snapshot sqliteFile, a PostgreSQL book's the index under pgBookDir (none in an
+// archive of a PostgreSQL site from before backups held its book, whose schema is 0).
+func checkMembers(m *backup.Manifest) error {
+	var db, index, pg bool
+	for _, mem := range m.Members {
+		db = db || mem.Name == sqliteFile
+		index = index || mem.Name == pgBookDir+"/"+postgres.SnapshotIndex
+		pg = pg || strings.HasPrefix(mem.Name, pgBookDir+"/")
+	}
+	switch {
 	case m.Book == "sqlite" && m.Schema == 0:
 		return fmt.Errorf("%w: its manifest gives the book no schema version", backup.ErrMalformed)
-	case m.Book != "sqlite" && m.Book != "postgres":
-		return fmt.Errorf("%w: its manifest names the book's store %q, want sqlite or postgres", backup.ErrMalformed, m.Book)
-	}
-	for _, mem := range m.Members {
-		if mem.Name == sqliteFile {
-			if m.Book != "sqlite" {
-				return fmt.Errorf("%w: it holds %s but says its book is on %s", backup.ErrMalformed, sqliteFile, m.Book)
-			}
-			return nil
-		}
-	}
-	if m.Book == "sqlite" {
+	case m.Book == "sqlite" && !db:
 		return fmt.Errorf("%w: it says its book is on SQLite but holds no %s", backup.ErrMalformed, sqliteFile)
+	case m.Book != "sqlite" && db:
+		return fmt.Errorf("%w: it holds %s but says its book is on %s", backup.ErrMalformed, sqliteFile, m.Book)
+	case m.Book != "postgres" && pg:
+		return fmt.Errorf("%w: it holds %s/ but says its book is on %s", backup.ErrMalformed, pgBookDir, m.Book)
+	case m.Book == "postgres" && m.Schema > 0 && !index:
+		return fmt.Errorf("%w: it says its book is on PostgreSQL but holds no %s/%s", backup.ErrMalformed, pgBookDir, postgres.SnapshotIndex)
+	case m.Book == "postgres" && m.Schema == 0 && pg:
+		return fmt.Errorf("%w: it holds %s/ but its manifest gives the book no schema version", backup.ErrMalformed, pgBookDir)
 	}
 	return nil
 }

@@ -19,10 +19,14 @@ type Manifest struct {
 	Format int `json:"format"`
 	// Version is the version of the program that took the backup.
 	Version string `json:"version"`
-	// Book is where the order book lived: "sqlite", whose snapshot is a member, or "postgres",
-	// backed up apart from the archive.
+	// Book is where the order book lived, and so what its snapshot is: "sqlite", a SQLite
+	// database file; or "postgres", a directory of the tables' rows and their index, which a
+	// restore copies into an empty PostgreSQL database. A book of one kind is restored into a
+	// store of the same kind only. (An archive of a "postgres" book of Schema 0, written before
+	// backups held that book, holds none.)
 	Book string `json:"book"`
-	// Schema is the schema version of the book's snapshot; 0 when the archive holds no book.
+	// Schema is the schema version of the book's snapshot, of Book's store; 0 when the archive
+	// holds no book.
 	Schema int `json:"schema"`
 	// Created is when the backup began.
 	Created time.Time `json:"created"`

@@ -207,3 +207,13 @@ var schema = pgutil.Schema{Lock: migrateLock, Table: "schema_migrations"}
 func loadMigrations() ([]pgutil.Migration, error) {
 	return pgutil.LoadMigrations(migrationFiles, "migrations")
 }
+
+// Schema returns the schema version this program knows: that of its newest migration. Open
+// migrates an older database up to it and refuses a newer one.
+func Schema() (int, error) {
+	ms, err := loadMigrations()
+	if err != nil {
+		return 0, err
+	}
+	return len(ms), nil
+}
