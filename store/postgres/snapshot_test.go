@@ -60,7 +60,7 @@ func (w *ackWriter) run(s *Store, stop <-chan struct{}) {
 	}
 }
 
-// so far returns the orders acknowledged so far and the first error.
+// soFar returns the orders acknowledged so far and the first error.
 func (w *ackWriter) soFar() ([]string, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
