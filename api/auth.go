@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -66,6 +67,8 @@ const (
 	PermMargins Permission = "read the margins of drops"
 	// PermOEE is reading the cells' OEE, losses, stop reasons' Pareto and first-pass yield.
 	PermOEE Permission = "read OEE and first-pass yield"
+	// PermReload is reading the factory file again and applying it while the daemon runs.
+	PermReload Permission = "reload the factory file"
 )
 
 // grants says which roles hold each permission.
@@ -83,6 +86,7 @@ var grants = map[Permission][]string{
 	PermAccept:   {configs.RoleManager, configs.RoleAdmin},
 	PermMargins:  {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
 	PermOEE:      {configs.RolePlanner, configs.RoleManager, configs.RoleAdmin},
+	PermReload:   {configs.RoleAdmin},
 }
 
 // Allowed reports whether a role holds a permission.
@@ -102,10 +106,17 @@ type credentials struct {
 	passwordHash []byte
 }
 
+// roster is who may sign in and which tokens are good, of one version of the factory.
+type roster struct {
+	people map[string]credentials
+	tokens map[string]Principal // by hex SHA-256 of the token
+}
+
 // authenticator checks bearer tokens and sign-ins.
 type authenticator struct {
-	people   map[string]credentials
-	tokens   map[string]Principal // by hex SHA-256 of the token
+	// roster is swapped whole when the factory is reloaded; a check loads it once.
+	roster   atomic.Pointer[roster]
+	cost     int
 	sessions sessions
 	limits   *limiter
 	ttl      time.Duration
@@ -121,13 +132,31 @@ type authenticator struct {
 
 func newAuthenticator(f *configs.Factory, s sessions, l lockouts, cost int, ttl time.Duration, now func() time.Time) (*authenticator, error) {
 	a := &authenticator{
-		people:   make(map[string]credentials, len(f.People)),
-		tokens:   make(map[string]Principal, len(f.Tokens)),
+		cost:     cost,
 		sessions: s,
 		limits:   newLimiter(l),
 		ttl:      ttl,
 		idle:     f.Tablet.IdleSignOut,
 		now:      now,
+	}
+	var err error
+	if a.dummy, err = bcrypt.GenerateFromPassword([]byte("not a credential"), cost); err != nil {
+		return nil, fmt.Errorf("hashing: %w", err)
+	}
+	r, err := newRoster(f, cost)
+	if err != nil {
+		return nil, err
+	}
+	a.roster.Store(r)
+	return a, nil
+}
+
+// newRoster hashes the clear-text credentials of f's people (demo credentials) and keys its
+// tokens by their hash.
+func newRoster(f *configs.Factory, cost int) (*roster, error) {
+	r := &roster{
+		people: make(map[string]credentials, len(f.People)),
+		tokens: make(map[string]Principal, len(f.Tokens)),
 	}
 	hash := func(secret, hashed string) ([]byte, error) {
 		switch {
@@ -139,9 +168,6 @@ func newAuthenticator(f *configs.Factory, s sessions, l lockouts, cost int, ttl 
 		return nil, nil
 	}
 	var err error
-	if a.dummy, err = bcrypt.GenerateFromPassword([]byte("not a credential"), cost); err != nil {
-		return nil, fmt.Errorf("hashing: %w", err)
-	}
 	for _, p := range f.People {
 		c := credentials{name: p.Name, role: p.Role}
 		if c.pinHash, err = hash(p.PIN, p.PINHash); err != nil {
@@ -150,16 +176,29 @@ func newAuthenticator(f *configs.Factory, s sessions, l lockouts, cost int, ttl 
 		if c.passwordHash, err = hash(p.Password, p.PasswordHash); err != nil {
 			return nil, fmt.Errorf("hashing password of %s: %w", p.ID, err)
 		}
-		a.people[p.ID] = c
+		r.people[p.ID] = c
 	}
 	for _, t := range f.Tokens {
 		sum := t.SHA256
 		if t.Token != "" {
 			sum = sha256Hex(t.Token)
 		}
-		a.tokens[sum] = Principal{ID: "token:" + t.Name, Name: t.Name, Role: t.Role}
+		r.tokens[sum] = Principal{ID: "token:" + t.Name, Name: t.Name, Role: t.Role}
 	}
-	return a, nil
+	return r, nil
+}
+
+// PrepareFactory readies the server for f, a new version of its factory: it hashes f's
+// clear-text credentials (which takes a moment) and returns apply, which makes the server
+// sign in f's people and take f's tokens from then on, at once. A token f no longer has is
+// refused from then on; a session of a person f no longer has, or whose role f changed, ends
+// at its next request (the person signs in again, with the rights f gives).
+func (s *Server) PrepareFactory(f *configs.Factory) (apply func(), err error) {
+	r, err := newRoster(f, s.auth.cost)
+	if err != nil {
+		return nil, err
+	}
+	return func() { s.auth.roster.Store(r) }, nil
 }
 
 func sha256Hex(s string) string {
@@ -177,7 +216,8 @@ var ErrUnauthenticated = errors.New("unauthenticated")
 // idle time then lasts that long again. A session found ended is deleted.
 func (a *authenticator) authenticate(ctx context.Context, token string, active bool) (Principal, time.Time, error) {
 	sum := sha256Hex(token)
-	if p, ok := a.tokens[sum]; ok {
+	r := a.roster.Load()
+	if p, ok := r.tokens[sum]; ok {
 		return p, time.Time{}, nil
 	}
 	person, role, ends, err := a.sessions.Session(ctx, sum)
@@ -188,7 +228,10 @@ func (a *authenticator) authenticate(ctx context.Context, token string, active b
 		return Principal{}, time.Time{}, fmt.Errorf("looking up session: %w", err)
 	}
 	now := a.now()
-	if !now.Before(ends) {
+	// A person the factory no longer has, or whose role it changed since the sign-in, keeps no
+	// right the session was given: it ends, and they sign in again.
+	cred, known := r.people[person]
+	if !now.Before(ends) || !known || cred.role != role {
 		// Ended (idle, or expired by this clock): it is no use to anyone any more.
 		if err := a.sessions.DeleteSession(ctx, sum); err != nil {
 			return Principal{}, time.Time{}, fmt.Errorf("ending session: %w", err)
@@ -202,7 +245,7 @@ func (a *authenticator) authenticate(ctx context.Context, token string, active b
 			return Principal{}, time.Time{}, fmt.Errorf("recording activity of session: %w", err)
 		}
 	}
-	return Principal{ID: "person:" + person, Name: a.people[person].name, Role: role}, ends, nil
+	return Principal{ID: "person:" + person, Name: cred.name, Role: role}, ends, nil
 }
 
 // touchEvery is how much of an idle time may pass before a person's activity is written: a
@@ -261,7 +304,7 @@ func (s *Server) SignIn(ctx context.Context, req SignInRequest) (Session, error)
 	}
 	a := s.auth
 	now := a.now()
-	cred, known := a.people[req.Person]
+	cred, known := a.roster.Load().people[req.Person]
 	// The attempt counts as failed from here: a burst of guesses sent at once cannot all be
 	// checked before the first of them is counted.
 	wait, err := a.limits.reserve(ctx, req.Person, req.Client, known, now)

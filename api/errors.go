@@ -54,6 +54,8 @@ const (
 	codeUnavailable      = "store_unavailable"
 	codeElsewhere        = "driven_elsewhere"
 	codeStarted          = "started"
+	codeConfigInvalid    = "config_invalid"
+	codeRestartNeeded    = "restart_needed"
 )
 
 // StoreRetryAfter is the Retry-After, in seconds, of a request answered 503 because the order
@@ -80,6 +82,8 @@ type errorDetail struct {
 	// Field names the field of the request that is wrong (serial, checklist.<id>,
 	// services[1], ...), when one is.
 	Field string `json:"field,omitempty"`
+	// Errors lists every problem of a refused config reload, one a line (file:line: ...).
+	Errors []string `json:"errors,omitempty"`
 }
 
 // apiError is an error with its HTTP status and code, made by handlers.
@@ -88,6 +92,7 @@ type apiError struct {
 	code    string
 	message string
 	valid   []string
+	errors  []string // see errorDetail.Errors
 }
 
 func (e *apiError) Error() string { return e.message }
@@ -151,7 +156,7 @@ func classify(err error) (int, errorBody) {
 			book.ErrUnavailable, StoreRetryAfter))
 	case errors.As(err, &ae):
 		b := body(ae.code, ae.message)
-		b.Error.Valid = ae.valid
+		b.Error.Valid, b.Error.Errors = ae.valid, ae.errors
 		return ae.status, b
 	case errors.Is(err, cells.ErrElsewhere):
 		return http.StatusConflict, body(codeElsewhere, err.Error())

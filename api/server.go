@@ -50,6 +50,9 @@ type Config struct {
 	Floor Floor
 	// Planner is the floor's plan; nil when the daemon does not plan.
 	Planner Planner
+	// Reloader reads the factory file again and applies it (POST /api/v1/admin/reload); nil
+	// when the daemon cannot (the route then answers 404).
+	Reloader Reloader
 	// Checks are further health checks /healthz reports; a failing one makes the daemon
 	// degraded, not down.
 	Checks []Check
@@ -142,6 +145,7 @@ type Server struct {
 	floor    Floor
 	planner  Planner
 	checks   []Check
+	reloader Reloader
 	keys     KeyRing
 	photos   *photoUploads // nil: no photos
 	// handler is echo behind the checks every request passes first: the pace of its body,
@@ -210,6 +214,7 @@ func New(cfg Config) (*Server, error) {
 		floor:    cfg.Floor,
 		planner:  cfg.Planner,
 		checks:   cfg.Checks,
+		reloader: cfg.Reloader,
 		keys:     cfg.Keys,
 		proxies:  proxies(cfg.TrustedProxies),
 		// A negative limit is none.
@@ -401,6 +406,7 @@ func (s *Server) routes(reg *prometheus.Registry) *echo.Echo {
 	v1.GET("/openapi.yaml", s.openAPI)
 	v1.POST("/auth/signin", s.signIn)
 	v1.POST("/auth/signout", s.signOut, s.authenticated)
+	v1.POST("/admin/reload", s.reload, s.authenticated, s.require(PermReload))
 	v1.GET("/auth/whoami", s.whoAmI, s.authenticated)
 
 	v1.GET("/cells", s.listCells, s.authenticated)

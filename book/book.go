@@ -33,17 +33,14 @@ type Config struct {
 
 // Book is the order book of one factory. It is safe for concurrent use.
 type Book struct {
-	store   Store // notify, wrapping Config.Store
-	notify  *notifyingStore
-	factory *configs.Factory
-	log     *slog.Logger
-	now     func() time.Time
+	store  Store // notify, wrapping Config.Store
+	notify *notifyingStore
+	log    *slog.Logger
+	now    func() time.Time
 
-	products map[string]configs.Product
-	drops    map[string]configs.Drop
-	cells    map[string]configs.Cell
-	capable  map[string][]string // capability -> cells offering it, in config order
-	labeled  map[string]bool     // the cells holding a label printer: their units owe labels
+	// current is the factory the book runs and what is derived of it, swapped whole by
+	// SetFactory: a reader loads it once and sees one version throughout.
+	current atomic.Pointer[view]
 
 	// downMu guards down: the cells out of service (in fault or unreachable) and why.
 	// Dispatching skips them. It mirrors what the store holds (CellDown and CellUp write both;
@@ -86,15 +83,9 @@ func New(cfg Config) *Book {
 	b := &Book{
 		store:    notify,
 		notify:   notify,
-		factory:  cfg.Factory,
 		log:      cfg.Logger,
 		now:      cfg.Now,
-		products: make(map[string]configs.Product),
-		drops:    make(map[string]configs.Drop),
-		cells:    make(map[string]configs.Cell),
-		capable:  make(map[string][]string),
 		down:     make(map[string]string),
-		labeled:  labeledCells(cfg.Factory),
 		running:  make(map[onceKey]chan struct{}),
 		onceKept: make(map[onceKey]IdempotencyRecord),
 	}
@@ -108,23 +99,62 @@ func New(cfg Config) *Book {
 	if b.largeBatch <= 0 {
 		b.largeBatch = defaultLargeBatch
 	}
-	for _, p := range cfg.Factory.Products {
-		b.products[p.SKU] = p
-	}
-	for _, d := range cfg.Factory.Drops {
-		b.drops[d.ID] = d
-	}
-	for _, c := range cfg.Factory.Cells {
-		b.cells[c.ID] = c
-		for _, capability := range c.Capabilities {
-			b.capable[capability] = append(b.capable[capability], c.ID)
-		}
-	}
+	b.current.Store(newView(cfg.Factory))
 	return b
 }
 
-// Factory returns the factory the book runs.
-func (b *Book) Factory() *configs.Factory { return b.factory }
+// view is one version of the factory and the look-ups the book makes of it.
+type view struct {
+	factory  *configs.Factory
+	products map[string]configs.Product
+	drops    map[string]configs.Drop
+	cells    map[string]configs.Cell
+	capable  map[string][]string // capability -> cells offering it, in config order
+	labeled  map[string]bool     // the cells holding a label printer: their units owe labels
+}
+
+func newView(f *configs.Factory) *view {
+	v := &view{
+		factory:  f,
+		products: make(map[string]configs.Product, len(f.Products)),
+		drops:    make(map[string]configs.Drop, len(f.Drops)),
+		cells:    make(map[string]configs.Cell, len(f.Cells)),
+		capable:  make(map[string][]string),
+		labeled:  labeledCells(f),
+	}
+	for _, p := range f.Products {
+		v.products[p.SKU] = p
+	}
+	for _, d := range f.Drops {
+		v.drops[d.ID] = d
+	}
+	for _, c := range f.Cells {
+		v.cells[c.ID] = c
+		for _, capability := range c.Capabilities {
+			v.capable[capability] = append(v.capable[capability], c.ID)
+		}
+	}
+	return v
+}
+
+// cfg returns the version of the factory the book runs now.
+func (b *Book) cfg() *view { return b.current.Load() }
+
+// Factory returns the factory the book runs now. A reader that needs several of its parts
+// keeps what it got: a reload (SetFactory) may swap it at any time.
+func (b *Book) Factory() *configs.Factory { return b.cfg().factory }
+
+// SetFactory makes the book run f, a validated new version of its factory, from now on: its
+// products, drops, cells, people, reasons and working hours at once. The caller checks that
+// the change may apply while the book runs (configs.Compare): cells are only added, and the
+// time zone and the OEE's stop settings other than the reasons stay.
+// An import under way ends with the version it began with (the next waits for the swap).
+func (b *Book) SetFactory(f *configs.Factory) {
+	v := newView(f)
+	b.importMu.Lock()
+	defer b.importMu.Unlock()
+	b.current.Store(v)
+}
 
 // ErrUnknownDrop, ErrUnknownCell, ErrUnknownWorkOrder and ErrUnknownOperation are returned
 // (wrapped) when a request names something that does not exist.

@@ -12,13 +12,14 @@ import (
 
 // available returns the capable map without the cells that are down.
 func (b *Book) available() map[string][]string {
+	cv := b.cfg()
 	b.downMu.Lock()
 	defer b.downMu.Unlock()
 	if len(b.down) == 0 {
-		return b.capable
+		return cv.capable
 	}
-	out := make(map[string][]string, len(b.capable))
-	for capability, cells := range b.capable {
+	out := make(map[string][]string, len(cv.capable))
+	for capability, cells := range cv.capable {
 		for _, c := range cells {
 			if _, down := b.down[c]; !down {
 				out[capability] = append(out[capability], c)
@@ -83,7 +84,7 @@ type CellDownResult struct {
 // offering their capability, if any. Until CellUp the dispatcher sends nothing to the cell,
 // across restarts too (see Load). Taking a cell that is already down changes nothing.
 func (b *Book) CellDown(ctx context.Context, cell, reason string, actor Actor) (CellDownResult, error) {
-	if _, ok := b.cells[cell]; !ok {
+	if _, ok := b.cfg().cells[cell]; !ok {
 		return CellDownResult{}, fmt.Errorf("%w: %s", ErrUnknownCell, cell)
 	}
 	reason, err := cellReason(reason, "to take a cell out of service")
@@ -181,7 +182,7 @@ type CellUpResult struct {
 // changes nothing. While a fault a person reported holds the cell, CellUp fails with
 // ErrFaultReported and changes nothing.
 func (b *Book) CellUp(ctx context.Context, cell string, actor Actor) (CellUpResult, error) {
-	if _, ok := b.cells[cell]; !ok {
+	if _, ok := b.cfg().cells[cell]; !ok {
 		return CellUpResult{}, fmt.Errorf("%w: %s", ErrUnknownCell, cell)
 	}
 	b.downSync.RLock()
@@ -247,7 +248,7 @@ func (b *Book) CellUp(ctx context.Context, cell string, actor Actor) (CellUpResu
 // ClearReport. The cell's controller takes the cell down with the reason. A second report
 // replaces the first. The time of the report is the book's.
 func (b *Book) ReportFault(ctx context.Context, r CellReport) error {
-	if _, ok := b.cells[r.Cell]; !ok {
+	if _, ok := b.cfg().cells[r.Cell]; !ok {
 		return fmt.Errorf("%w: %s", ErrUnknownCell, r.Cell)
 	}
 	reason, err := cellReason(r.Reason, "to report a fault")
@@ -279,7 +280,7 @@ type CellReset struct {
 // it appends a cell.reset event with the actor and the note, in the same transaction. The
 // cell comes back when nothing else holds it down.
 func (b *Book) ClearReport(ctx context.Context, cell string, reset CellReset) (bool, error) {
-	if _, ok := b.cells[cell]; !ok {
+	if _, ok := b.cfg().cells[cell]; !ok {
 		return false, fmt.Errorf("%w: %s", ErrUnknownCell, cell)
 	}
 	note, err := ResetNote(reset.Note)
@@ -335,7 +336,7 @@ func (b *Book) Outages(ctx context.Context) (map[string]Outage, error) {
 		for _, d := range down {
 			out[d.Cell] = Outage{Reason: d.Reason, Since: d.Since}
 		}
-		for _, c := range b.factory.Cells {
+		for _, c := range b.cfg().factory.Cells {
 			r, ok, err := tx.CellReport(c.ID)
 			if err != nil {
 				return fmt.Errorf("reading the fault reported at cell %s: %w", c.ID, err)
@@ -368,7 +369,7 @@ type CellHold struct {
 // person reported, read from the store, and why the book holds the cell down, as Load read it
 // from the store and CellDown and CellUp changed it since (none before Load).
 func (b *Book) Hold(ctx context.Context, cell string) (CellHold, error) {
-	if _, ok := b.cells[cell]; !ok {
+	if _, ok := b.cfg().cells[cell]; !ok {
 		return CellHold{}, fmt.Errorf("%w: %s", ErrUnknownCell, cell)
 	}
 	var h CellHold

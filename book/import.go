@@ -57,7 +57,7 @@ type ImportResult struct {
 // content. Order ids are idempotency keys: rows the book already holds as they are change
 // nothing, so re-sending a batch is harmless.
 func (b *Book) Import(ctx context.Context, req ImportRequest) (ImportResult, error) {
-	drop, ok := b.drops[req.Drop]
+	drop, ok := b.cfg().drops[req.Drop]
 	if !ok {
 		return ImportResult{}, fmt.Errorf("%w: %q", ErrUnknownDrop, req.Drop)
 	}
@@ -133,7 +133,7 @@ func (b *Book) readBatch(drop configs.Drop, req ImportRequest, withDigest bool) 
 		if withDigest {
 			fmt.Fprintf(digest, "\n%s\x00%s", row.OrderID, hashRow(drop, row))
 		}
-		if _, known := b.products[row.SKU]; !known {
+		if _, known := b.cfg().products[row.SKU]; !known {
 			errs = append(errs, intake.RowError{Line: row.Line, Column: "sku",
 				Reason: fmt.Sprintf("unknown SKU %q", row.SKU)})
 		} else if _, sold := drop.Windows[row.SKU]; !sold {
@@ -281,11 +281,12 @@ func (b *Book) routing(o Order) []Operation {
 // product returns the product of a SKU: one of the factory's products, or the routing of a
 // repair's work order (configs.IsRepairSKU), which no batch may order.
 func (b *Book) product(sku string) (configs.Product, bool) {
-	if p, ok := b.products[sku]; ok {
+	cv := b.cfg()
+	if p, ok := cv.products[sku]; ok {
 		return p, true
 	}
 	if configs.IsRepairSKU(sku) {
-		return b.factory.Product(sku)
+		return cv.factory.Product(sku)
 	}
 	return configs.Product{}, false
 }

@@ -226,7 +226,7 @@ func (b *Book) assignFirst(ctx context.Context, drop configs.Drop, fresh []intak
 	}
 	ready := make([]QueueEntry, 0, len(fresh))
 	for _, i := range dispatchOrder(drop, fresh, nil) {
-		steps := b.products[fresh[i].SKU].Routing
+		steps := b.cfg().products[fresh[i].SKU].Routing
 		if len(steps) == 0 {
 			continue
 		}

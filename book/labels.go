@@ -89,7 +89,7 @@ func labeledCells(f *configs.Factory) map[string]bool {
 // oweLabels records the labels of units from+1..to of op, an operation of wo, as owed, when
 // op's cell holds a label printer; a repair's work order owes none (it makes no units).
 func (b *Book) oweLabels(tx Tx, wo WorkOrder, op Operation, from, to int, now time.Time) error {
-	if !b.labeled[op.Cell] || to <= from || configs.IsRepairSKU(wo.SKU) {
+	if !b.cfg().labeled[op.Cell] || to <= from || configs.IsRepairSKU(wo.SKU) {
 		return nil
 	}
 	if err := tx.OweLabels(LabelsOwed{Cell: op.Cell, Operation: op.ID, First: from + 1, Last: to, At: now}); err != nil {
@@ -103,10 +103,11 @@ func (b *Book) oweLabels(tx Tx, wo WorkOrder, op Operation, from, to int, now ti
 // finished: counted as done, or part of the operation's good units once it is done. The label
 // is stored as owed when ReprintLabel returns: the cell's controller prints it.
 func (b *Book) ReprintLabel(ctx context.Context, cell string, op int64, unit int) (OwedLabel, error) {
-	if _, ok := b.cells[cell]; !ok {
+	cv := b.cfg()
+	if _, ok := cv.cells[cell]; !ok {
 		return OwedLabel{}, fmt.Errorf("%w: %s", ErrUnknownCell, cell)
 	}
-	if !b.labeled[cell] {
+	if !cv.labeled[cell] {
 		return OwedLabel{}, fmt.Errorf("%w: cell %s has no label printer", ErrInvalid, cell)
 	}
 	if unit < 0 {

@@ -223,7 +223,7 @@ func (b *Book) makeLot(tx Tx, op Operation, actor Actor, now time.Time) (string,
 		if err != nil {
 			return "", fmt.Errorf("taking a number of the lot sequence: %w", err)
 		}
-		id := b.factory.LotID(op.Capability, op.Cell, now, seq)
+		id := b.cfg().factory.LotID(op.Capability, op.Cell, now, seq)
 		if err := CheckLotID("provenance.lot", id); err != nil {
 			return "", fmt.Errorf("making the lot of operation %d: %w", op.ID, err)
 		}

@@ -14,7 +14,7 @@ import (
 // a start or resume to a pause, a cell going down, a completion or a scrap; the one running
 // now until now) and, for one not finished, the slot the plan gives what is left of it.
 func (b *Book) MarginInputs(ctx context.Context, drop string) (margin.Input, error) {
-	if _, ok := b.drops[drop]; !ok {
+	if _, ok := b.cfg().drops[drop]; !ok {
 		return margin.Input{}, fmt.Errorf("%w: %q", ErrUnknownDrop, drop)
 	}
 	var ordered map[string]int
@@ -101,5 +101,5 @@ func (b *Book) Margin(ctx context.Context, drop string) (margin.Margin, error) {
 	if err != nil {
 		return margin.Margin{}, err
 	}
-	return margin.Compute(b.factory, in), nil
+	return margin.Compute(b.cfg().factory, in), nil
 }

@@ -68,22 +68,24 @@ func (c *kept[K, V]) prune(oldest time.Time) {
 
 // location is the factory's time zone: its working hours', UTC without.
 func (b *Book) location() *time.Location {
-	if b.factory.Hours != nil && b.factory.Hours.Location != nil {
-		return b.factory.Hours.Location
+	cv := b.cfg()
+	if cv.factory.Hours != nil && cv.factory.Hours.Location != nil {
+		return cv.factory.Hours.Location
 	}
 	return time.UTC
 }
 
 // oeeCells returns the cells a query names: one, or every cell of the factory in its order.
 func (b *Book) oeeCells(cell string) ([]string, error) {
+	cv := b.cfg()
 	if cell != "" {
-		if _, ok := b.cells[cell]; !ok {
+		if _, ok := cv.cells[cell]; !ok {
 			return nil, &FieldError{Field: "cell", Reason: fmt.Sprintf("unknown cell %q", cell)}
 		}
 		return []string{cell}, nil
 	}
-	ids := make([]string, 0, len(b.factory.Cells))
-	for _, c := range b.factory.Cells {
+	ids := make([]string, 0, len(cv.factory.Cells))
+	for _, c := range cv.factory.Cells {
 		ids = append(ids, c.ID)
 	}
 	return ids, nil
@@ -118,7 +120,7 @@ func (b *Book) oeeReport(ctx context.Context, q OEEQuery, now time.Time, read *o
 	if err != nil {
 		return oee.Report{}, err
 	}
-	cfg := b.factory.Stops
+	cfg := b.cfg().factory.Stops
 	loc := b.location()
 	buckets, err := oee.Buckets(q.From, q.To, q.By, loc, cfg.Shifts)
 	if err != nil {
@@ -191,7 +193,8 @@ func (b *Book) oeeReport(ctx context.Context, q OEEQuery, now time.Time, read *o
 // oeeInput reads what OEE over [from, to) of cells needs: their stops and, with units, the
 // units counted.
 func (b *Book) oeeInput(ctx context.Context, cells []string, from, to, now time.Time, by oee.By, loc *time.Location, units bool) (oee.Input, error) {
-	in := oee.Input{From: from, To: to, Now: now, By: by, Location: loc, Stops: b.factory.Stops, Operations: map[int64]oee.Operation{}}
+	cv := b.cfg()
+	in := oee.Input{From: from, To: to, Now: now, By: by, Location: loc, Stops: cv.factory.Stops, Operations: map[int64]oee.Operation{}}
 	cell := ""
 	if len(cells) == 1 {
 		cell = cells[0]
@@ -234,7 +237,7 @@ func (b *Book) oeeInput(ctx context.Context, cells []string, from, to, now time.
 		}
 		in.Cells = make([]oee.Cell, 0, len(cells))
 		for i, id := range cells {
-			in.Cells = append(in.Cells, oee.Cell{ID: id, Hours: b.factory.CellHours(id), Stops: all[at[i]:at[i+1]:at[i+1]]})
+			in.Cells = append(in.Cells, oee.Cell{ID: id, Hours: cv.factory.CellHours(id), Stops: all[at[i]:at[i+1]:at[i+1]]})
 		}
 		if !units {
 			return nil

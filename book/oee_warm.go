@@ -27,7 +27,7 @@ func (b *Book) WarmOEE(ctx context.Context, since time.Time) error {
 	froms := map[oee.By]time.Time{}
 	var first time.Time
 	for _, by := range []oee.By{oee.ByShift, oee.ByDay, oee.ByWeek} {
-		bks, err := oee.Buckets(since, now, by, loc, b.factory.Stops.Shifts)
+		bks, err := oee.Buckets(since, now, by, loc, b.cfg().factory.Stops.Shifts)
 		if err != nil {
 			return fmt.Errorf("warming OEE by %s: %w", by, err)
 		}

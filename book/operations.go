@@ -455,7 +455,7 @@ func (b *Book) WorkOrder(ctx context.Context, id int64) (WorkOrderDetail, error)
 // WorkOrders lists work orders.
 func (b *Book) WorkOrders(ctx context.Context, f WorkOrderFilter) ([]WorkOrder, error) {
 	if f.Drop != "" {
-		if _, ok := b.drops[f.Drop]; !ok {
+		if _, ok := b.cfg().drops[f.Drop]; !ok {
 			return nil, fmt.Errorf("%w: %q", ErrUnknownDrop, f.Drop)
 		}
 	}
@@ -487,7 +487,7 @@ func (b *Book) QueuePage(ctx context.Context, cell string, limit int) ([]QueueEn
 // Active returns what runs or is paused at a cell, in the queue's order, and the size of its
 // whole queue: what a board of the cells shows, without ordering the queued work.
 func (b *Book) Active(ctx context.Context, cell string) ([]QueueEntry, QueueSize, error) {
-	if _, ok := b.cells[cell]; !ok {
+	if _, ok := b.cfg().cells[cell]; !ok {
 		return nil, QueueSize{}, fmt.Errorf("%w: %q", ErrUnknownCell, cell)
 	}
 	var out []QueueEntry
@@ -524,7 +524,7 @@ func (b *Book) Active(ctx context.Context, cell string) ([]QueueEntry, QueueSize
 // queuePage is QueuePage; without a plan it reads the queue's order (to size it) only when
 // sized is set.
 func (b *Book) queuePage(ctx context.Context, cell string, limit int, sized bool) ([]QueueEntry, QueueSize, error) {
-	if _, ok := b.cells[cell]; !ok {
+	if _, ok := b.cfg().cells[cell]; !ok {
 		return nil, QueueSize{}, fmt.Errorf("%w: %q", ErrUnknownCell, cell)
 	}
 	planned := b.plan.Load() != nil
@@ -630,7 +630,7 @@ func (b *Book) Counts(ctx context.Context) (map[WorkOrderState]int, map[State]in
 
 // DropUnits returns the units ordered so far per SKU in a drop.
 func (b *Book) DropUnits(ctx context.Context, drop string) (map[string]int, error) {
-	if _, ok := b.drops[drop]; !ok {
+	if _, ok := b.cfg().drops[drop]; !ok {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownDrop, drop)
 	}
 	var units map[string]int
@@ -695,6 +695,7 @@ func (b *Book) Ping(ctx context.Context) error {
 // CellLoads returns the standard time queued, running or paused at each cell, with every cell
 // of the factory present.
 func (b *Book) CellLoads(ctx context.Context) (map[string]time.Duration, error) {
+	cv := b.cfg()
 	var loads []CellLoad
 	err := b.store.Read(ctx, func(tx ReadTx) error {
 		var err error
@@ -704,8 +705,8 @@ func (b *Book) CellLoads(ctx context.Context) (map[string]time.Duration, error) 
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]time.Duration, len(b.cells))
-	for id := range b.cells {
+	out := make(map[string]time.Duration, len(cv.cells))
+	for id := range cv.cells {
 		out[id] = 0
 	}
 	for _, l := range loads {

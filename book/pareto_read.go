@@ -32,7 +32,7 @@ func (b *Book) StopPareto(ctx context.Context, from, to time.Time, cell string) 
 		return nil, err
 	}
 	now := b.clock()
-	cfg := b.factory.Stops
+	cfg := b.cfg().factory.Stops
 	loc := b.location()
 	days, err := oee.Buckets(from, to, oee.ByDay, loc, nil)
 	if err != nil {
@@ -132,7 +132,7 @@ func (b *Book) paretoDays(ctx context.Context, cells []string, run []oee.Bucket,
 		rest := run[i:]
 		byCell := make([][]oee.Part, len(in.Cells))
 		for k, c := range in.Cells {
-			byCell[k] = oee.Parts(c, rest, closed, now, b.factory.Stops)
+			byCell[k] = oee.Parts(c, rest, closed, now, b.cfg().factory.Stops)
 		}
 		for j, day := range rest {
 			for k := range in.Cells {

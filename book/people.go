@@ -118,7 +118,7 @@ func (b *Book) nameActor(a *Act, e Event) {
 		}
 	case "cell":
 		a.Kind, a.Cell = ActorCell, id
-		if c, ok := b.cells[id]; ok {
+		if c, ok := b.cfg().cells[id]; ok {
 			for _, d := range c.Devices {
 				if d.Modbus() {
 					a.Kind, a.Machine = ActorMachine, d.ID
@@ -134,7 +134,7 @@ func (b *Book) nameActor(a *Act, e Event) {
 
 // person returns the person with id among the factory's people.
 func (b *Book) person(id string) (configs.Person, bool) {
-	for _, p := range b.factory.People {
+	for _, p := range b.cfg().factory.People {
 		if p.ID == id {
 			return p, true
 		}

@@ -202,7 +202,7 @@ type BatchPreview struct {
 // PreviewBatch is PreviewImport with the count of the batch's orders already in the book as they
 // are: a batch stored before previews no candidate and all its orders unchanged.
 func (b *Book) PreviewBatch(ctx context.Context, req ImportRequest) (BatchPreview, error) {
-	drop, ok := b.drops[req.Drop]
+	drop, ok := b.cfg().drops[req.Drop]
 	if !ok {
 		return BatchPreview{}, fmt.Errorf("%w: %q", ErrUnknownDrop, req.Drop)
 	}

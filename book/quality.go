@@ -53,7 +53,7 @@ const maxNote = 500
 
 // checkReason is the pause and scrap reason of a failed check.
 func (b *Book) checkReason() string {
-	if r := b.factory.Stops.Check; r != "" {
+	if r := b.cfg().factory.Stops.Check; r != "" {
 		return r
 	}
 	return configs.DefaultStops().Check

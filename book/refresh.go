@@ -36,7 +36,7 @@ func (b *Book) readDown(ctx context.Context) error {
 	}
 	now := make(map[string]string, len(down))
 	for _, d := range down {
-		if _, ok := b.cells[d.Cell]; ok {
+		if _, ok := b.cfg().cells[d.Cell]; ok {
 			now[d.Cell] = d.Reason
 		}
 	}

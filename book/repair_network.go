@@ -14,7 +14,7 @@ import (
 // RepairKinds returns the ids of the kinds of items the studio repairs, in the order of its
 // aftercare section; none when it has no aftercare section.
 func (b *Book) RepairKinds() []string {
-	a := b.factory.Aftercare
+	a := b.cfg().factory.Aftercare
 	if a == nil {
 		return nil
 	}

@@ -255,10 +255,11 @@ func RepairSeq(id string) (int64, bool) {
 
 // aftercare returns the factory's aftercare section, or an error wrapping ErrNoAftercare.
 func (b *Book) aftercare() (*configs.Aftercare, error) {
-	if b.factory.Aftercare == nil {
+	cv := b.cfg()
+	if cv.factory.Aftercare == nil {
 		return nil, fmt.Errorf("%w (the factory has no aftercare section)", ErrNoAftercare)
 	}
-	return b.factory.Aftercare, nil
+	return cv.factory.Aftercare, nil
 }
 
 // derive sets the derived state of r at now: expired once its estimate's time has passed,

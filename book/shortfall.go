@@ -216,7 +216,7 @@ func (b *Book) OrderDetail(ctx context.Context, orderID string) (OrderDetail, er
 // Shortfalls returns the orders of a drop (of every drop when drop is empty) that lost units
 // and are short of units or have them made again: earliest due first, then by order id.
 func (b *Book) Shortfalls(ctx context.Context, drop string) ([]OrderDetail, error) {
-	if _, ok := b.drops[drop]; drop != "" && !ok {
+	if _, ok := b.cfg().drops[drop]; drop != "" && !ok {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownDrop, drop)
 	}
 	var out []OrderDetail
@@ -338,7 +338,7 @@ func (b *Book) remake(tx Tx, req RemakeRequest, now time.Time) (RemakeResult, er
 		}
 		return RemakeResult{}, e
 	}
-	if _, ok := b.products[d.Order.SKU]; !ok {
+	if _, ok := b.cfg().products[d.Order.SKU]; !ok {
 		return RemakeResult{}, fmt.Errorf("%w: order %q: its SKU %q is no longer among the factory's products", ErrInvalid,
 			d.Order.OrderID, d.Order.SKU)
 	}

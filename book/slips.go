@@ -33,7 +33,7 @@ type OwedSlip struct {
 
 // oweSlip records r's slip as owed at now in tx, when the studio prints slips.
 func (b *Book) oweSlip(tx Tx, r Repair, reprint bool, now time.Time) error {
-	if a := b.factory.Aftercare; a == nil || a.SlipPrinter == "" {
+	if a := b.cfg().factory.Aftercare; a == nil || a.SlipPrinter == "" {
 		return nil
 	}
 	if err := tx.OweSlip(r.ID, reprint, now); err != nil {

@@ -55,7 +55,8 @@ var stopKinds = []StopKind{StopFault, StopLost, StopReported, StopSetup, StopPau
 // is producing. An unknown cell wraps ErrUnknownCell; a kind or reason the book does not know
 // wraps ErrInvalid naming the field.
 func (b *Book) TrackStop(ctx context.Context, cell string, c StopCondition) (Stop, error) {
-	if _, ok := b.cells[cell]; !ok {
+	cv := b.cfg()
+	if _, ok := cv.cells[cell]; !ok {
 		return Stop{}, fmt.Errorf("%w: %s", ErrUnknownCell, cell)
 	}
 	if c.Kind != "" && !slices.Contains(stopKinds, c.Kind) {
@@ -65,7 +66,7 @@ func (b *Book) TrackStop(ctx context.Context, cell string, c StopCondition) (Sto
 		return Stop{}, fieldErr("kind", "a cell producing has no stop to describe")
 	}
 	if c.Reason != "" {
-		if _, ok := b.factory.Stops.StopReason(c.Reason); !ok {
+		if _, ok := cv.factory.Stops.StopReason(c.Reason); !ok {
 			return Stop{}, b.unknownReason(c.Reason)
 		}
 	}
@@ -157,7 +158,7 @@ func appendStopEvent(tx Tx, kind, actor string, s Stop, now time.Time) error {
 // OpenStop returns the stop of a cell that has not ended, or ok false when the cell is
 // producing (or has no controller telling the book).
 func (b *Book) OpenStop(ctx context.Context, cell string) (Stop, bool, error) {
-	if _, ok := b.cells[cell]; !ok {
+	if _, ok := b.cfg().cells[cell]; !ok {
 		return Stop{}, false, fmt.Errorf("%w: %s", ErrUnknownCell, cell)
 	}
 	var (
@@ -178,7 +179,7 @@ func (b *Book) OpenStop(ctx context.Context, cell string) (Stop, bool, error) {
 // reason window ago (else ErrReasonWindowClosed). The same code again changes nothing (a
 // double tap); another one replaces it (a fix), Auto false. An unknown stop wraps ErrNotFound.
 func (b *Book) GiveStopReason(ctx context.Context, id int64, code string, by Actor) (Stop, error) {
-	stops := b.factory.Stops
+	stops := b.cfg().factory.Stops
 	if _, ok := stops.StopReason(code); !ok {
 		return Stop{}, b.unknownReason(code)
 	}
@@ -218,8 +219,9 @@ func (b *Book) GiveStopReason(ctx context.Context, id int64, code string, by Act
 
 // unknownReason is the error of a code that is not a reason of the factory's tree.
 func (b *Book) unknownReason(code string) error {
-	codes := make([]string, 0, len(b.factory.Stops.Reasons))
-	for _, r := range b.factory.Stops.Reasons {
+	cv := b.cfg()
+	codes := make([]string, 0, len(cv.factory.Stops.Reasons))
+	for _, r := range cv.factory.Stops.Reasons {
 		codes = append(codes, r.Code)
 	}
 	return &FieldError{Field: "reason", Reason: fmt.Sprintf("%q is not a stop reason of the factory (%v)", code, codes)}
@@ -228,7 +230,7 @@ func (b *Book) unknownReason(code string) error {
 // Stops returns the stops f selects, by start and then id.
 func (b *Book) Stops(ctx context.Context, f StopFilter) ([]Stop, error) {
 	if f.Cell != "" {
-		if _, ok := b.cells[f.Cell]; !ok {
+		if _, ok := b.cfg().cells[f.Cell]; !ok {
 			return nil, fmt.Errorf("%w: %s", ErrUnknownCell, f.Cell)
 		}
 	}
@@ -245,10 +247,11 @@ func (b *Book) Stops(ctx context.Context, f StopFilter) ([]Stop, error) {
 // reason window, lasted at least the factory's Prompt, are not no-work stops and have no
 // reason yet; newest first, at most PromptStopsLimit.
 func (b *Book) PromptStops(ctx context.Context, cell string) ([]Stop, error) {
-	if _, ok := b.cells[cell]; !ok {
+	cv := b.cfg()
+	if _, ok := cv.cells[cell]; !ok {
 		return nil, fmt.Errorf("%w: %s", ErrUnknownCell, cell)
 	}
-	stops := b.factory.Stops
+	stops := cv.factory.Stops
 	var out []Stop
 	err := b.store.Read(ctx, func(tx ReadTx) error {
 		var err error
@@ -264,5 +267,5 @@ func (b *Book) StopReasonOf(s Stop) (configs.StopReason, bool) {
 	if s.Reason == "" {
 		return configs.StopReason{}, false
 	}
-	return b.factory.Stops.StopReason(s.Reason)
+	return b.cfg().factory.Stops.StopReason(s.Reason)
 }

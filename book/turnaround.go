@@ -37,7 +37,7 @@ func (b *Book) Turnaround(ctx context.Context, drop string) (Turnaround, error) 
 // an order made short, or whose remake is still being made, is not, and neither are its work
 // orders that did complete.
 func (b *Book) Completions(ctx context.Context, drop string) ([]Completion, error) {
-	if _, ok := b.drops[drop]; !ok {
+	if _, ok := b.cfg().drops[drop]; !ok {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownDrop, drop)
 	}
 	var done []Completion

@@ -52,7 +52,7 @@ func (b *Book) makeUnits(tx Tx, wo WorkOrder, finished int, now time.Time) error
 		seq++
 		u := Unit{WorkOrder: wo.ID, OrderID: wo.OrderID, Drop: wo.Drop, SKU: wo.SKU,
 			Number: n, OrderUnit: before + n, Seq: seq, CreatedAt: now}
-		u.Serial = b.factory.Provenance.Serial.Format(configs.SerialFields{
+		u.Serial = b.cfg().factory.Provenance.Serial.Format(configs.SerialFields{
 			OrderID: wo.OrderID, SKU: wo.SKU, Drop: wo.Drop, OrderUnit: u.OrderUnit, Year: year, Seq: seq})
 		units = append(units, u)
 	}
@@ -64,7 +64,7 @@ func (b *Book) makeUnits(tx Tx, wo WorkOrder, finished int, now time.Time) error
 
 // zone is where a unit's year is told: the factory's working hours' time zone, UTC without.
 func (b *Book) zone() *time.Location {
-	if h := b.factory.Hours; h != nil && h.Location != nil {
+	if h := b.cfg().factory.Hours; h != nil && h.Location != nil {
 		return h.Location
 	}
 	return time.UTC

@@ -142,6 +142,7 @@ func (t boardTile) State() string {
 }
 
 func (p *Pages) board(ctx context.Context, d floorData) ([]boardTile, error) {
+	fac := p.factory()
 	local := d.now.In(p.loc)
 	midnight := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, p.loc)
 	lost, downSince := d.faultTime(midnight, d.now)
@@ -151,8 +152,8 @@ func (p *Pages) board(ctx context.Context, d floorData) ([]boardTile, error) {
 			units[e.Cell] += good(e)
 		}
 	}
-	tiles := make([]boardTile, 0, len(p.factory.Cells))
-	for _, c := range p.factory.Cells {
+	tiles := make([]boardTile, 0, len(fac.Cells))
+	for _, c := range fac.Cells {
 		t := boardTile{ID: c.ID, Name: c.Name, Machine: p.machineOf(c.ID), UnitsToday: units[c.ID],
 			FaultToday: lost[c.ID], DownSince: downSince[c.ID]}
 		active, size, err := p.book.Active(ctx, c.ID)
@@ -188,6 +189,7 @@ func atRiskMargin(now, date time.Time) time.Duration {
 }
 
 func (p *Pages) drops(ctx context.Context, now time.Time) ([]dropRow, map[string][]book.Completion, error) {
+	fac := p.factory()
 	var forecasts map[string]planner.DropForecast
 	if drops, ok := p.forecasts(); ok {
 		forecasts = make(map[string]planner.DropForecast, len(drops))
@@ -196,8 +198,8 @@ func (p *Pages) drops(ctx context.Context, now time.Time) ([]dropRow, map[string
 		}
 	}
 	completions := make(map[string][]book.Completion)
-	rows := make([]dropRow, 0, len(p.factory.Drops))
-	for _, d := range p.factory.Drops {
+	rows := make([]dropRow, 0, len(fac.Drops))
+	for _, d := range fac.Drops {
 		done, err := p.book.Completions(ctx, d.ID)
 		if err != nil {
 			return nil, nil, err
@@ -307,10 +309,11 @@ func binLabel(i int) string {
 }
 
 func (p *Pages) turnaroundHistogram(completions map[string][]book.Completion) (table, template.HTML) {
+	fac := p.factory()
 	t := table{Header: []string{"drop", "bin", "from_days", "to_days", "work_orders"}}
 	counts := make([]int, len(histogramBins)+1)
 	perDrop := make(map[string][]int)
-	for _, d := range p.factory.Drops {
+	for _, d := range fac.Drops {
 		c := make([]int, len(counts))
 		for _, done := range completions[d.ID] {
 			days := done.Turnaround().Hours() / 24
@@ -338,7 +341,7 @@ func (p *Pages) turnaroundHistogram(completions map[string][]book.Completion) (t
 	for i, n := range counts {
 		total += n
 		var parts []string
-		for _, d := range p.factory.Drops {
+		for _, d := range fac.Drops {
 			if k := perDrop[d.ID][i]; k > 0 {
 				parts = append(parts, fmt.Sprintf("%s: %d", d.ID, k))
 			}
@@ -358,7 +361,7 @@ func (p *Pages) turnaroundHistogram(completions map[string][]book.Completion) (t
 func (p *Pages) turnaroundTrend(completions map[string][]book.Completion, now time.Time) (table, template.HTML) {
 	t := table{Header: []string{"drop", "day", "completed", "median_seconds", "p90_seconds"}}
 	var series []chart.TimeSeries
-	for _, d := range p.factory.Drops {
+	for _, d := range p.factory().Drops {
 		byDay := make(map[time.Time][]book.Completion)
 		for _, c := range completions[d.ID] {
 			l := c.CompletedAt.In(p.loc)
@@ -418,7 +421,7 @@ func (p *Pages) throughput(d floorData) (table, template.HTML) {
 		perCell[e.Cell][i] += good(e)
 	}
 	var series []chart.TimeSeries
-	for _, c := range p.factory.Cells {
+	for _, c := range p.factory().Cells {
 		counts, ok := perCell[c.ID]
 		if !ok {
 			continue
@@ -465,7 +468,7 @@ func (p *Pages) lostTime(d floorData) (table, template.HTML) {
 		prev[key] = e.ChangeoverValue
 	}
 	var rows []chart.StackedRow
-	for _, c := range p.factory.Cells {
+	for _, c := range p.factory().Cells {
 		f, s := lost[c.ID], setup[c.ID]
 		t.Rows = append(t.Rows, []string{c.ID, seconds(f), strconv.Itoa(changeovers[c.ID]), seconds(s)})
 		if f > 0 || s > 0 {

@@ -152,7 +152,7 @@ func (p *Pages) showGenealogy(c echo.Context, status int, g book.Genealogy, prob
 		return err
 	}
 	page := genealogyPage{Genealogy: g, Params: map[int64]string{}, unitCare: care}
-	if prod, ok := p.factory.Product(g.WorkOrder.SKU); ok {
+	if prod, ok := p.factory().Product(g.WorkOrder.SKU); ok {
 		for _, s := range g.Steps {
 			if s.Operation.Step < 0 || s.Operation.Step >= len(prod.Routing) {
 				continue

@@ -87,13 +87,14 @@ type outageView struct {
 // outages returns, by cell, what holds the cells that are out of service (or hold a reported
 // fault the controller has not acted on yet).
 func (p *Pages) outages(ctx context.Context) (map[string]outageView, error) {
+	fac := p.factory()
 	stored, err := p.book.Outages(ctx)
 	if err != nil {
 		return nil, err
 	}
 	down := p.book.DownCells()
 	out := make(map[string]outageView)
-	for _, c := range p.factory.Cells {
+	for _, c := range fac.Cells {
 		o, ok := stored[c.ID]
 		reason := down[c.ID]
 		if !ok && reason == "" {
@@ -109,7 +110,7 @@ func (p *Pages) outages(ctx context.Context) (map[string]outageView, error) {
 			r := o.Report
 			v.Kind, v.Reporter, v.At, v.Clearable = "reported", p.actorName(r.By), r.At, true
 			v.Label = r.Reason
-			if reason, ok := p.factory.Reasons.Find(p.factory.Reasons.Fault, r.Code); ok {
+			if reason, ok := fac.Reasons.Find(fac.Reasons.Fault, r.Code); ok {
 				v.Label = reason.Label
 			}
 			if v.Since.IsZero() {
@@ -128,10 +129,11 @@ func (p *Pages) outages(ctx context.Context) (map[string]outageView, error) {
 // actorName names who did something as the floor knows them: a person by their name, an API
 // client by its token's name, a cell's controller as the cell.
 func (p *Pages) actorName(actor string) string {
+	fac := p.factory()
 	kind, id, _ := strings.Cut(actor, ":")
 	switch kind {
 	case "person":
-		for _, pr := range p.factory.People {
+		for _, pr := range fac.People {
 			if pr.ID == id {
 				return pr.Name
 			}
@@ -139,13 +141,13 @@ func (p *Pages) actorName(actor string) string {
 	case "token":
 		return id + " (API client)"
 	case "cell":
-		if cl, ok := p.factory.Cell(id); ok {
+		if cl, ok := fac.Cell(id); ok {
 			return cl.Name
 		}
 	}
 	if id == "" {
 		// An actor stored without a kind: a person's id.
-		for _, pr := range p.factory.People {
+		for _, pr := range fac.People {
 			if pr.ID == kind {
 				return pr.Name
 			}
@@ -168,12 +170,13 @@ type cellTile struct {
 
 // tiles returns a tile for every cell of the factory.
 func (p *Pages) tiles(ctx context.Context) ([]cellTile, error) {
+	fac := p.factory()
 	outages, err := p.outages(ctx)
 	if err != nil {
 		return nil, err
 	}
-	tiles := make([]cellTile, 0, len(p.factory.Cells))
-	for _, cl := range p.factory.Cells {
+	tiles := make([]cellTile, 0, len(fac.Cells))
+	for _, cl := range fac.Cells {
 		t := cellTile{ID: cl.ID, Name: cl.Name, Capabilities: strings.Join(cl.Capabilities, ", "), State: "idle",
 			Machine: p.machineOf(cl.ID)}
 		q, size, err := p.book.QueuePage(ctx, cl.ID, 1)

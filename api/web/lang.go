@@ -90,4 +90,4 @@ func jsToGo(s string) string {
 }
 
 // studioLanguage is the language the factory file gives the tablets, "" for none.
-func (p *Pages) studioLanguage() string { return p.factory.Tablet.Language }
+func (p *Pages) studioLanguage() string { return p.factory().Tablet.Language }

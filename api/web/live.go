@@ -213,7 +213,7 @@ func (h *hub) run(ctx context.Context) error {
 				waited := h.waited
 				h.waited = false
 				h.mu.Unlock()
-				for _, c := range h.p.factory.Cells {
+				for _, c := range h.p.factory().Cells {
 					if waited || next[c.ID] != prints[c.ID] {
 						h.broadcast(c.ID, true, false)
 					}
@@ -290,7 +290,7 @@ func (h *hub) events(ctx context.Context, last int64) (int64, error) {
 func (h *hub) machines(seen map[string]machineView) {
 	down := h.p.book.DownCells()
 	devices := h.p.devices()
-	for _, c := range h.p.factory.Cells {
+	for _, c := range h.p.factory().Cells {
 		var st cells.Status
 		var ok bool
 		if h.p.cfg.Floor != nil {
@@ -331,7 +331,7 @@ func (p *Pages) machineOf(cell string) machineView {
 		st, ok = p.cfg.Floor.CellStatus(cell)
 	}
 	var printers []printerView
-	if cl, ok := p.factory.Cell(cell); ok {
+	if cl, ok := p.factory().Cell(cell); ok {
 		printers = printersOf(cl, p.devices())
 	}
 	return newMachineView(cell, st, ok, p.book.DownCells()[cell], printers)

@@ -227,7 +227,7 @@ func (p *Pages) fpyPart(ctx context.Context, s *oeeSection, weekFrom time.Time) 
 // units than ordered.
 func (p *Pages) marginsPart(ctx context.Context, s *oeeSection) error {
 	mt := table{Header: api.MarginCSVHeader}
-	for _, d := range p.factory.Drops {
+	for _, d := range p.factory().Drops {
 		m, err := p.book.Margin(ctx, d.ID)
 		if err != nil {
 			return fmt.Errorf("reading the margin of drop %s: %w", d.ID, err)

@@ -59,7 +59,7 @@ func (p *Pages) plannerHome(c echo.Context) error {
 }
 
 func (p *Pages) dropParam(c echo.Context) (configs.Drop, error) {
-	d, ok := p.factory.Drop(c.Param("drop"))
+	d, ok := p.factory().Drop(c.Param("drop"))
 	if !ok {
 		return d, echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("There is no drop %q.", c.Param("drop")))
 	}
@@ -86,7 +86,7 @@ func (p *Pages) plannerDrop(c echo.Context) error {
 			page.Row = r
 		}
 	}
-	for _, pr := range p.factory.Products {
+	for _, pr := range p.factory().Products {
 		if w, ok := d.Windows[pr.SKU]; ok {
 			page.Windows = append(page.Windows, windowRow{SKU: pr.SKU, Product: pr.Name, Ordered: units[pr.SKU], Window: w})
 		}
@@ -456,6 +456,7 @@ var ganttDays = []int{1, 3, 7, 14, 30}
 const ganttMaxBars = 5000
 
 func (p *Pages) gantt(c echo.Context) error {
+	fac := p.factory()
 	// The window: the plan's own span by default, up to the drop dates, or a number of days.
 	days, toDrops := 0, false
 	switch s := c.QueryParam("days"); s {
@@ -483,7 +484,7 @@ func (p *Pages) gantt(c echo.Context) error {
 			to = later(to, pl.Makespan.Add(pl.Makespan.Sub(now)/20))
 		}
 		if toDrops {
-			for _, d := range p.factory.Drops {
+			for _, d := range fac.Drops {
 				if d.Date.After(now) {
 					to = later(to, d.Date.Add(24*time.Hour))
 				}
@@ -491,14 +492,14 @@ func (p *Pages) gantt(c echo.Context) error {
 		}
 		to = earlier(to, now.Add(366*24*time.Hour))
 	}
-	for _, d := range p.factory.Drops {
+	for _, d := range fac.Drops {
 		if d.Date.Before(from) || d.Date.After(to) {
 			page.Outside = append(page.Outside, d)
 		}
 	}
-	rows := make([]chart.GanttRow, 0, len(p.factory.Cells))
+	rows := make([]chart.GanttRow, 0, len(fac.Cells))
 	index := make(map[string]int)
-	for _, cl := range p.factory.Cells {
+	for _, cl := range fac.Cells {
 		index[cl.ID] = len(rows)
 		name := cl.Name
 		if name == "" {
@@ -537,9 +538,9 @@ func (p *Pages) gantt(c echo.Context) error {
 			return err
 		}
 	}
-	markers := make([]chart.Marker, 0, len(p.factory.Drops))
-	groups := make([]string, 0, len(p.factory.Drops))
-	for _, d := range p.factory.Drops {
+	markers := make([]chart.Marker, 0, len(fac.Drops))
+	groups := make([]string, 0, len(fac.Drops))
+	for _, d := range fac.Drops {
 		markers = append(markers, chart.Marker{At: d.Date, Label: d.ID})
 		groups = append(groups, d.ID)
 	}

@@ -122,7 +122,7 @@ func (cu *customer) render(c echo.Context, status int, name string, data any) er
 
 // plain answers with a short page that says msg and nothing else.
 func (cu *customer) plain(c echo.Context, status int, title, msg string) error {
-	return cu.render(c, status, "plain", plainView{Studio: cu.p.factory.Name, Title: title, Message: msg})
+	return cu.render(c, status, "plain", plainView{Studio: cu.p.factory().Name, Title: title, Message: msg})
 }
 
 type plainView struct {
@@ -160,7 +160,8 @@ func (v formView) HasErrors() bool { return len(v.Errors) > 0 }
 // the reason no repair of it can be asked for here (then the unit's serial is empty).
 func (cu *customer) intakeKind(c echo.Context) (certify.Unit, configs.ItemKind, error) {
 	p := cu.p
-	a := p.factory.Aftercare
+	fac := p.factory()
+	a := fac.Aftercare
 	if a == nil || !a.PublicIntake {
 		return certify.Unit{}, configs.ItemKind{}, cu.plain(c, http.StatusNotFound, "Page not found", "This studio takes no repair requests on its public pages.")
 	}
@@ -170,7 +171,7 @@ func (cu *customer) intakeKind(c echo.Context) (certify.Unit, configs.ItemKind, 
 	serial := c.Param("serial")
 	u, err := p.cfg.Units.Unit(c.Request().Context(), serial)
 	if errors.Is(err, certify.ErrUnknownUnit) {
-		return certify.Unit{}, configs.ItemKind{}, cu.plain(c, http.StatusNotFound, "Page not found", fmt.Sprintf("No piece of %s has the serial %q.", p.factory.Name, serial))
+		return certify.Unit{}, configs.ItemKind{}, cu.plain(c, http.StatusNotFound, "Page not found", fmt.Sprintf("No piece of %s has the serial %q.", fac.Name, serial))
 	}
 	if err != nil {
 		return certify.Unit{}, configs.ItemKind{}, err
@@ -182,7 +183,7 @@ func (cu *customer) intakeKind(c echo.Context) (certify.Unit, configs.ItemKind, 
 	k, ok := a.KindOf(u.Revision.Product.SKU)
 	if !ok {
 		return certify.Unit{}, configs.ItemKind{}, cu.plain(c, http.StatusNotFound, "No repairs of this piece",
-			fmt.Sprintf("%s does not repair pieces like %s here: ask the studio.", p.factory.Name, u.Revision.Serial))
+			fmt.Sprintf("%s does not repair pieces like %s here: ask the studio.", fac.Name, u.Revision.Serial))
 	}
 	return u, k, nil
 }
@@ -194,7 +195,7 @@ func (cu *customer) newForm(u certify.Unit, k configs.ItemKind) formView {
 	if takes {
 		maxPhoto = ps.MaxBytes()
 	}
-	return formView{Studio: cu.p.factory.Name, Product: u.Revision.Product.Name, Serial: u.Revision.Serial,
+	return formView{Studio: cu.p.factory().Name, Product: u.Revision.Product.Name, Serial: u.Revision.Serial,
 		Action: base + "/repair", Back: base, Kind: k, MaxPhotos: book.MaxRepairPhotos, MaxPhoto: sizeText(maxPhoto), TakesPhotos: takes, Nonce: newNonce(),
 		Checks: map[string]string{}, Errors: map[string]string{}}
 }
@@ -393,7 +394,7 @@ func capitalise(s string) string {
 func (cu *customer) intakeError(c echo.Context, err error) error {
 	switch {
 	case errors.Is(err, book.ErrUnknownUnit):
-		return cu.plain(c, http.StatusNotFound, "Page not found", fmt.Sprintf("No piece of %s has the serial %q.", cu.p.factory.Name, c.Param("serial")))
+		return cu.plain(c, http.StatusNotFound, "Page not found", fmt.Sprintf("No piece of %s has the serial %q.", cu.p.factory().Name, c.Param("serial")))
 	case errors.Is(err, book.ErrNoAftercare):
 		return cu.plain(c, http.StatusNotFound, "Page not found", "This studio takes no repair requests on its public pages.")
 	}
@@ -513,9 +514,10 @@ var customerStates = map[book.RepairState]string{
 
 func (cu *customer) view(c echo.Context, r book.Repair, link string) (repairView, error) {
 	p := cu.p
-	v := repairView{Studio: p.factory.Name, R: r, Link: "/r/" + link, State: customerStates[r.State]}
+	fac := p.factory()
+	v := repairView{Studio: fac.Name, R: r, Link: "/r/" + link, State: customerStates[r.State]}
 	currency := configs.DefaultCurrency
-	if a := p.factory.Aftercare; a != nil {
+	if a := fac.Aftercare; a != nil {
 		if a.Currency != "" {
 			currency = a.Currency
 		}

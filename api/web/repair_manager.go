@@ -114,7 +114,7 @@ func matches(r book.Repair, q string) bool {
 // repairsList serves /manager/repairs?state=&q=&page=: the repairs of a state (the open ones
 // by default), newest first, with the count of each state, a page at a time.
 func (p *Pages) repairsList(c echo.Context) error {
-	a := p.factory.Aftercare
+	a := p.factory().Aftercare
 	page := repairsListPage{State: c.QueryParam("state"), Query: strings.TrimSpace(c.QueryParam("q")), Page: 1}
 	if a == nil {
 		page.NoRepairs = true
@@ -277,7 +277,7 @@ func (p *Pages) repairDetailOf(ctx context.Context, c echo.Context, id string) (
 	d := repairDetail{Repair: r}
 	pr, _ := who(c)
 	d.CanAct = api.Allowed(pr.Role, api.PermRepairs)
-	if a := p.factory.Aftercare; a != nil {
+	if a := p.factory().Aftercare; a != nil {
 		d.Currency = a.Currency
 		if k, ok := a.Kind(r.Kind); ok {
 			d.KindName = k.Name
@@ -443,7 +443,7 @@ func (p *Pages) repairNew(c echo.Context) error {
 }
 
 func (p *Pages) renderIntake(c echo.Context, status int, f intakeForm) error {
-	if a := p.factory.Aftercare; a == nil {
+	if a := p.factory().Aftercare; a == nil {
 		f.NoRepairs = true
 	} else {
 		f.Kinds = a.Kinds
@@ -455,7 +455,7 @@ func (p *Pages) renderIntake(c echo.Context, status int, f intakeForm) error {
 // checklistOf returns the checklist of the kind of the unit serial, or else of kind; none
 // when neither names a kind.
 func (p *Pages) checklistOf(ctx context.Context, serial, kind string) []configs.CheckItem {
-	a := p.factory.Aftercare
+	a := p.factory().Aftercare
 	if a == nil {
 		return nil
 	}
@@ -612,7 +612,7 @@ func (p *Pages) repairsCSV(c echo.Context) error {
 		return t.UTC().Format(time.RFC3339)
 	}
 	currency := ""
-	if a := p.factory.Aftercare; a != nil {
+	if a := p.factory().Aftercare; a != nil {
 		currency = a.Currency
 	}
 	for _, r := range all {
@@ -696,7 +696,7 @@ func (p *Pages) repairMeasures(c echo.Context) error {
 	default:
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("days: %q is neither 7 nor 30", c.QueryParam("days")))
 	}
-	a := p.factory.Aftercare
+	a := p.factory().Aftercare
 	if a == nil {
 		m.NoRepairs = true
 		return p.render(c, http.StatusOK, "repair_measures", m)
@@ -755,7 +755,7 @@ func (u unitCare) PlanName(id string) string {
 
 // unitCareOf reads the repairs and care plans of the unit of g.
 func (p *Pages) unitCareOf(c echo.Context, g book.Genealogy, problem string) (unitCare, error) {
-	a := p.factory.Aftercare
+	a := p.factory().Aftercare
 	if a == nil {
 		return unitCare{}, nil
 	}

@@ -44,6 +44,7 @@ func (r repairJob) PhotoURL(ph book.RepairPhoto, thumb bool) string {
 
 // repairOf returns the repair whose diagnosis or work operation op is; nil when op is none.
 func (p *Pages) repairOf(ctx context.Context, op int64) (*repairJob, error) {
+	fac := p.factory()
 	r, err := p.book.RepairForOperation(ctx, op)
 	if errors.Is(err, book.ErrNotFound) {
 		return nil, nil
@@ -51,7 +52,7 @@ func (p *Pages) repairOf(ctx context.Context, op int64) (*repairJob, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := p.factory.Aftercare
+	a := fac.Aftercare
 	rj := &repairJob{Repair: r, KindName: r.Kind}
 	if r.Serial != "" {
 		u, err := p.book.Unit(ctx, r.Serial)
@@ -59,7 +60,7 @@ func (p *Pages) repairOf(ctx context.Context, op int64) (*repairJob, error) {
 			return nil, err
 		}
 		rj.Product = u.SKU
-		if pr, ok := p.factory.Product(u.SKU); ok && pr.Name != "" {
+		if pr, ok := fac.Product(u.SKU); ok && pr.Name != "" {
 			rj.Product = pr.Name
 		}
 	}

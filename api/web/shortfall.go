@@ -80,7 +80,7 @@ func (p *Pages) shortList(c echo.Context, drop string) (shortList, error) {
 // shortFragment is the Short list alone, which the page fetches again after a remake.
 func (p *Pages) shortFragment(c echo.Context) error {
 	drop := c.QueryParam("drop")
-	if _, ok := p.factory.Drop(drop); drop != "" && !ok {
+	if _, ok := p.factory().Drop(drop); drop != "" && !ok {
 		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("There is no drop %q.", drop))
 	}
 	l, err := p.shortList(c, drop)

@@ -64,7 +64,7 @@ func (p *Pages) stopPromptOf(ctx context.Context, cell string) (stopPrompt, erro
 		return stopPrompt{}, err
 	}
 	q := stopPrompt{Ask: &stopAsk{Stop: stops[0], Minutes: stopMinutes(stops[0], p.cfg.Now())}, More: len(stops) - 1}
-	q.Planned, q.Unplanned = reasonGroups(p.factory.Stops)
+	q.Planned, q.Unplanned = reasonGroups(p.factory().Stops)
 	return q, nil
 }
 
@@ -159,13 +159,14 @@ func (p *Pages) showStops(c echo.Context, status int, set func(*stopsPage)) erro
 
 // stopsOf reads the managers' page of stops for the request's ?cell=.
 func (p *Pages) stopsOf(c echo.Context) (stopsPage, error) {
+	fac := p.factory()
 	now := p.cfg.Now()
-	st := p.factory.Stops
+	st := fac.Stops
 	pr, _ := who(c)
-	page := stopsPage{Cells: p.factory.Cells, Cell: c.QueryParam("cell"), Pick: api.Allowed(pr.Role, api.PermOperate), Window: st.ReasonWindow}
+	page := stopsPage{Cells: fac.Cells, Cell: c.QueryParam("cell"), Pick: api.Allowed(pr.Role, api.PermOperate), Window: st.ReasonWindow}
 	page.Planned, page.Unplanned = reasonGroups(st)
 	if page.Cell != "" {
-		if _, ok := p.factory.Cell(page.Cell); !ok {
+		if _, ok := fac.Cell(page.Cell); !ok {
 			return page, echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("There is no cell %q in this factory.", page.Cell))
 		}
 	}

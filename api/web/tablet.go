@@ -41,7 +41,7 @@ func (p *Pages) tabletCells(c echo.Context) error {
 // tabletGo opens the cell a scanner (or a person) typed.
 func (p *Pages) tabletGo(c echo.Context) error {
 	code := strings.TrimSpace(c.QueryParam("cell"))
-	for _, cl := range p.factory.Cells {
+	for _, cl := range p.factory().Cells {
 		if strings.EqualFold(cl.ID, code) {
 			return c.Redirect(http.StatusSeeOther, "/tablet/"+cl.ID)
 		}
@@ -62,7 +62,7 @@ type pinPage struct {
 
 func (p *Pages) pinPeople() []pinPerson {
 	var out []pinPerson
-	for _, pr := range p.factory.People {
+	for _, pr := range p.factory().People {
 		if pr.PIN != "" || pr.PINHash != "" {
 			out = append(out, pinPerson{ID: pr.ID, Name: pr.Name, Role: pr.Role})
 		}
@@ -71,7 +71,7 @@ func (p *Pages) pinPeople() []pinPerson {
 }
 
 func (p *Pages) cellParam(c echo.Context) (configs.Cell, error) {
-	cl, ok := p.factory.Cell(c.Param("cell"))
+	cl, ok := p.factory().Cell(c.Param("cell"))
 	if !ok {
 		return cl, echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("There is no cell %q in this factory.", c.Param("cell")))
 	}
@@ -93,7 +93,7 @@ func (p *Pages) tablet(c echo.Context) error {
 		return err
 	}
 	return p.render(c, http.StatusOK, "tablet", p.view(c, cl.Name, tabletPage{
-		Cell: cl, Live: live, Reasons: p.factory.Reasons, Intake: p.takesRepairs(cl),
+		Cell: cl, Live: live, Reasons: p.factory().Reasons, Intake: p.takesRepairs(cl),
 	}))
 }
 
@@ -131,7 +131,7 @@ type tabletPage struct {
 
 // takesRepairs reports whether cell c offers the capability of the studio's repair diagnosis.
 func (p *Pages) takesRepairs(c configs.Cell) bool {
-	a := p.factory.Aftercare
+	a := p.factory().Aftercare
 	return a != nil && slices.Contains(c.Capabilities, a.Diagnosis.Capability)
 }
 
@@ -379,19 +379,20 @@ func (p *Pages) lastLabelled(ctx context.Context, cell string, cur *job) (int64,
 // job completes a queue entry with its product's routing step and, for the current job, its
 // order's notes and its work order's units.
 func (p *Pages) job(ctx context.Context, e book.QueueEntry, current bool) (job, error) {
+	fac := p.factory()
 	j := job{QueueEntry: e, Product: e.SKU, Step: e.Name, ReasonLabel: e.Reason}
-	rs := p.factory.Reasons
+	rs := fac.Reasons
 	if r, ok := rs.Find(rs.Pause, e.Reason); ok {
 		j.ReasonLabel = r.Label
 	} else if r, ok := rs.Find(rs.Scrap, e.Reason); ok {
 		j.ReasonLabel = r.Label
-	} else if r, ok := p.factory.Stops.StopReason(e.Reason); ok {
+	} else if r, ok := fac.Stops.StopReason(e.Reason); ok {
 		j.ReasonLabel = r.Label // a job paused for its failed check
 	}
-	if d, ok := p.factory.Drop(e.Drop); ok {
+	if d, ok := fac.Drop(e.Drop); ok {
 		j.DropName = d.Name
 	}
-	if pr, ok := p.factory.Product(e.SKU); ok {
+	if pr, ok := fac.Product(e.SKU); ok {
 		j.Product = pr.Name
 		if e.Step < len(pr.Routing) {
 			st := pr.Routing[e.Step]

@@ -60,7 +60,7 @@ func (p *Pages) unit(c echo.Context) (certify.Unit, error) {
 	serial := c.Param("serial")
 	u, err := p.cfg.Units.Unit(c.Request().Context(), serial)
 	if errors.Is(err, certify.ErrUnknownUnit) {
-		return certify.Unit{}, echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("No piece of %s has the serial %q.", p.factory.Name, serial))
+		return certify.Unit{}, echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("No piece of %s has the serial %q.", p.factory().Name, serial))
 	}
 	return u, err
 }
@@ -79,7 +79,7 @@ func (p *Pages) unitPage(c echo.Context) error {
 	}}
 	if u.Finished {
 		page.Links.Certificate = base + "/certificate.json"
-		if a := p.factory.Aftercare; a != nil && a.PublicIntake {
+		if a := p.factory().Aftercare; a != nil && a.PublicIntake {
 			page.Links.RepairRequest = base + "/repair"
 		}
 	}

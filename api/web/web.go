@@ -95,6 +95,9 @@ type Config struct {
 	// has one (api.Server.MaxBatchBytes), so that the pages and the API refuse the same size,
 	// else api.DefaultMaxBatchBytes.
 	MaxBatchBytes int64
+	// Reloader reads the factory file again and applies it, from the admin's page; nil when
+	// the daemon cannot (the page then says so).
+	Reloader api.Reloader
 	// StaffURL is the daemon's own address (scheme and host), where the QR code of a repair's
 	// parcel slip leads staff; the address a request came to when empty.
 	StaffURL string
@@ -102,12 +105,11 @@ type Config struct {
 
 // Pages serves the web app.
 type Pages struct {
-	cfg     Config
-	book    *book.Book
-	factory *configs.Factory
-	log     *slog.Logger
-	loc     *time.Location
-	echo    *echo.Echo
+	cfg  Config
+	book *book.Book
+	log  *slog.Logger
+	loc  *time.Location
+	echo *echo.Echo
 	// pages holds the templates by language tag, then by name.
 	pages map[string]map[string]*template.Template
 	langs *i18n.Catalogue
@@ -145,13 +147,13 @@ func New(cfg Config) (*Pages, error) {
 		}
 	}
 	p := &Pages{
-		cfg:     cfg,
-		book:    cfg.Book,
-		factory: cfg.Book.Factory(),
-		log:     cfg.Logger,
-		loc:     time.UTC,
+		cfg:  cfg,
+		book: cfg.Book,
+		log:  cfg.Logger,
+		loc:  time.UTC,
 	}
-	if h := p.factory.Hours; h != nil && h.Location != nil {
+	fac := p.factory()
+	if h := fac.Hours; h != nil && h.Location != nil {
 		p.loc = h.Location
 	}
 	var err error
@@ -163,7 +165,7 @@ func New(cfg Config) (*Pages, error) {
 	}
 	if tag := p.studioLanguage(); tag != "" {
 		if _, ok := p.langs.Lang(tag); !ok {
-			return nil, fmt.Errorf("web: the factory's tablet language %q (line %d): the pages speak %s", tag, p.factory.Tablet.Line, p.langs.Tags())
+			return nil, fmt.Errorf("web: the factory's tablet language %q (line %d): the pages speak %s", tag, fac.Tablet.Line, p.langs.Tags())
 		}
 	}
 	if p.scriptIDs, err = scriptIDs(); err != nil {
@@ -179,6 +181,10 @@ func New(cfg Config) (*Pages, error) {
 	p.echo = p.routes()
 	return p, nil
 }
+
+// factory returns the factory the daemon runs now: the book's, which a reload may swap (see
+// book.Book.SetFactory).
+func (p *Pages) factory() *configs.Factory { return p.book.Factory() }
 
 // planning reports whether the daemon plans the floor and its first plan is still being made.
 func (p *Pages) planning() bool { return api.Planning(p.cfg.Planner) }
@@ -278,6 +284,9 @@ func (p *Pages) routes() *echo.Echo {
 	p.stopRoutes(e)
 	p.qualityRoutes(e)
 	p.oeeRoutes(e)
+
+	e.GET("/admin", p.adminPage, p.signedIn, p.may(api.PermReload))
+	e.POST("/admin/reload", p.reload, p.signedIn, sameOrigin, smallForm, p.may(api.PermReload))
 
 	e.GET("/planner", p.plannerHome, p.signedIn)
 	e.GET("/planner/gantt", p.gantt, p.signedIn)
@@ -628,7 +637,7 @@ type view struct {
 
 func (p *Pages) view(c echo.Context, title string, data any) view {
 	pr, ok := p.session(c)
-	return view{Title: title, Site: p.factory.Name, Who: pr, SignedIn: ok, Path: c.Request().URL.Path, Data: data}
+	return view{Title: title, Site: p.factory().Name, Who: pr, SignedIn: ok, Path: c.Request().URL.Path, Data: data}
 }
 
 // bufPool holds render buffers: a page is rendered whole before it is sent, so that a template
