@@ -58,6 +58,9 @@ var _ Book = (*book.Book)(nil)
 type Config struct {
 	Cell    configs.Cell
 	Factory *configs.Factory
+	// Current returns the factory as it is now, when a reload may change its products and
+	// reasons while the controller runs (book.Book.Factory); nil: Factory, for good.
+	Current func() *configs.Factory
 	Book    Book
 	// Machine is the cell's Modbus device, described by Device (its id) and Profile; nil for a
 	// manual cell.
@@ -173,6 +176,10 @@ type Status struct {
 
 // New returns the controller of a cell.
 func New(cfg Config) (*Cell, error) {
+	if cfg.Current == nil && cfg.Factory != nil {
+		f := cfg.Factory
+		cfg.Current = func() *configs.Factory { return f }
+	}
 	if cfg.Book == nil || cfg.Factory == nil {
 		return nil, errors.New("cells: a controller needs the book and the factory")
 	}
@@ -688,7 +695,7 @@ func (c *Cell) complete(ctx context.Context, head *book.QueueEntry) error {
 // params are the start command's parameters: the routing step's, the profile's defaults for
 // what the step leaves out, and the units to make.
 func (c *Cell) params(head *book.QueueEntry, units int) (map[string]float64, error) {
-	p, ok := c.cfg.Factory.Product(head.SKU)
+	p, ok := c.cfg.Current().Product(head.SKU)
 	if !ok || head.Step >= len(p.Routing) {
 		return nil, fmt.Errorf("operation %d: no routing step %d for sku %s", head.ID, head.Step, head.SKU)
 	}

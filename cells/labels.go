@@ -60,13 +60,13 @@ func Serial(l book.OwedLabel) string { return l.Serial }
 // label is what the label owed shows.
 func (c *Cell) label(l book.OwedLabel) Label {
 	title := l.SKU
-	if p, ok := c.cfg.Factory.Product(l.SKU); ok {
+	if p, ok := c.cfg.Current().Product(l.SKU); ok {
 		title = p.Name
 	}
 	serial := Serial(l)
 	return Label{
 		SKU: l.SKU, Drop: l.Drop, Serial: serial, Title: title,
-		URL: strings.ReplaceAll(c.cfg.Factory.Printing.ProvenanceURL, "{serial}", url.PathEscape(serial)),
+		URL: strings.ReplaceAll(c.cfg.Current().Printing.ProvenanceURL, "{serial}", url.PathEscape(serial)),
 	}
 }
 

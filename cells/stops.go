@@ -65,18 +65,18 @@ func (c *Cell) jobOp() int64 {
 
 // reportedStop is the condition of a cell down for a fault a person reported with code.
 func (c *Cell) reportedStop(code string) book.StopCondition {
-	return book.StopCondition{Kind: book.StopReported, Operation: c.jobOp(), Detail: code, Reason: c.cfg.Factory.Stops.Fault}
+	return book.StopCondition{Kind: book.StopReported, Operation: c.jobOp(), Detail: code, Reason: c.cfg.Current().Stops.Fault}
 }
 
 // faultStop is the condition of a machine in fault; name is the fault as the profile names it.
 func (c *Cell) faultStop(name string) book.StopCondition {
-	return book.StopCondition{Kind: book.StopFault, Operation: c.jobOp(), Detail: name, Reason: c.cfg.Factory.Stops.MachineFaults[name]}
+	return book.StopCondition{Kind: book.StopFault, Operation: c.jobOp(), Detail: name, Reason: c.cfg.Current().Stops.MachineFaults[name]}
 }
 
 // queueStop is the condition of a cell whose machine (v, nil for a manual cell) is well and in
 // service, from the head of its queue (nil when the queue is empty).
 func (c *Cell) queueStop(head *book.QueueEntry, v *machineView) book.StopCondition {
-	stops := c.cfg.Factory.Stops
+	stops := c.cfg.Current().Stops
 	if head == nil {
 		return book.StopCondition{Kind: book.StopNoWork}
 	}
@@ -101,7 +101,7 @@ func (c *Cell) queueStop(head *book.QueueEntry, v *machineView) book.StopConditi
 // checked reports whether the routing step of an operation has a quality checklist: a person
 // completes it, answering the checklist, and never the controller.
 func (c *Cell) checked(head *book.QueueEntry) bool {
-	p, ok := c.cfg.Factory.Product(head.SKU)
+	p, ok := c.cfg.Current().Product(head.SKU)
 	return ok && head.Step >= 0 && head.Step < len(p.Routing) && len(p.Routing[head.Step].Checks) > 0
 }
 

@@ -50,6 +50,9 @@ var _ TicketBook = (*book.Book)(nil)
 type TicketsConfig struct {
 	Book    TicketBook
 	Factory *configs.Factory
+	// Current returns the factory as it is now, when a reload may change its products while
+	// the tickets print (book.Book.Factory); nil: Factory, for good.
+	Current func() *configs.Factory
 	Printer TicketPrinter
 	// BaseURL is where the work orders' pages are (the ticket's QR code points to
 	// BaseURL/work-orders/ID); empty prints no QR code.
@@ -232,7 +235,7 @@ func (t *Tickets) dispatched(ctx context.Context, e book.Event) (Ticket, bool, e
 		WorkOrder: wo.ID, OrderID: wo.OrderID, SKU: wo.SKU, Product: wo.SKU, Quantity: wo.Quantity,
 		Drop: wo.Drop, Due: wo.Due, Notes: o.Notes,
 	}
-	if p, ok := t.cfg.Factory.Product(wo.SKU); ok {
+	if p, ok := t.current().Product(wo.SKU); ok {
 		tk.Product = p.Name
 	}
 	for _, op := range wo.Operations {
@@ -242,4 +245,12 @@ func (t *Tickets) dispatched(ctx context.Context, e book.Event) (Ticket, bool, e
 		tk.URL = fmt.Sprintf("%s/work-orders/%d", strings.TrimRight(t.cfg.BaseURL, "/"), wo.ID)
 	}
 	return tk, true, nil
+}
+
+// current returns the factory as it is now (TicketsConfig.Current).
+func (t *Tickets) current() *configs.Factory {
+	if t.cfg.Current != nil {
+		return t.cfg.Current()
+	}
+	return t.cfg.Factory
 }

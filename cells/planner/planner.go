@@ -42,6 +42,10 @@ var _ Book = (*book.Book)(nil)
 type Config struct {
 	Book    Book
 	Factory *configs.Factory
+	// Current returns the factory as it is now, when a reload may change its cells, drops and
+	// working hours while the planner runs (book.Book.Factory); nil: Factory, for good. Each
+	// plan reads it once.
+	Current func() *configs.Factory
 	Logger  *slog.Logger
 	// Now returns the current time; time.Now when nil.
 	Now func() time.Time
@@ -64,10 +68,8 @@ type Config struct {
 
 // Planner holds the current plan. It is safe for concurrent use.
 type Planner struct {
-	cfg   Config
-	log   *slog.Logger
-	cells []string       // machine index -> cell id
-	index map[string]int // cell id -> machine index
+	cfg Config
+	log *slog.Logger
 
 	mu   sync.RWMutex
 	plan *Plan
@@ -95,12 +97,11 @@ func New(cfg Config) *Planner {
 	if cfg.AssumedRepair <= 0 {
 		cfg.AssumedRepair = time.Hour
 	}
-	p := &Planner{cfg: cfg, log: cfg.Logger, index: make(map[string]int)}
-	for _, c := range cfg.Factory.Cells {
-		p.index[c.ID] = len(p.cells)
-		p.cells = append(p.cells, c.ID)
+	if cfg.Current == nil {
+		f := cfg.Factory
+		cfg.Current = func() *configs.Factory { return f }
 	}
-	return p
+	return &Planner{cfg: cfg, log: cfg.Logger}
 }
 
 // Plan is one plan of the floor: a slot for every open operation that is not done, the
@@ -126,7 +127,8 @@ type Plan struct {
 	owner    map[int64]int       // the job of each planned operation, by operation id
 	finish   map[int64]time.Time // by work order id
 	schedule scheduler.Schedule
-	jobs     []job // the problem's jobs, for the next repair
+	jobs     []job    // the problem's jobs, for the next repair
+	cells    []string // the cells of the schedule's machines, by index (a reload may add cells)
 }
 
 // DropForecast is a drop's predicted completion.
@@ -413,7 +415,7 @@ func (p *Planner) step(ctx context.Context, lastRefresh *time.Time) error {
 // added to the book: it plans them with the open work, as a repair of the current plan followed
 // by the search, without changing the current plan or the book.
 func (p *Planner) Promise(ctx context.Context, drop string, cands []book.Candidate) (DropForecast, error) {
-	d, ok := p.cfg.Factory.Drop(drop)
+	d, ok := p.cfg.Current().Drop(drop)
 	if !ok {
 		return DropForecast{}, fmt.Errorf("%w: %q", book.ErrUnknownDrop, drop)
 	}
@@ -634,7 +636,12 @@ func (pl *Plan) jobWork() map[int]time.Duration {
 
 // builder turns the book's open work into a scheduler problem and back.
 type builder struct {
-	p       *Planner
+	p *Planner
+	// f is the factory the problem was made of; cells and index its cells by machine index
+	// and the other way round.
+	f       *configs.Factory
+	cells   []string
+	index   map[string]int
 	problem *scheduler.Problem
 	jobs    []job
 	// families maps a changeover attribute, value and setup to a family; family 0 has none.
@@ -657,11 +664,15 @@ func seconds(d time.Duration) int64 {
 // build makes the problem of the open work and the candidates at time now. Times are unix
 // seconds; nothing that is not running starts before now.
 func (p *Planner) build(now time.Time, work []book.OpenWork, cands []book.Candidate) *builder {
-	b := &builder{p: p, problem: &scheduler.Problem{Machines: len(p.cells)}, families: map[family]int{{}: 0}, setups: []int64{0}}
+	f := p.cfg.Current()
+	b := &builder{p: p, f: f, problem: &scheduler.Problem{Machines: len(f.Cells)}, families: map[family]int{{}: 0}, setups: []int64{0},
+		index: make(map[string]int, len(f.Cells))}
 	t0 := now.Unix()
 	down := p.cfg.Book.DownCells()
 	capable := make(map[string][]int)
-	for i, c := range p.cfg.Factory.Cells {
+	for i, c := range f.Cells {
+		b.cells = append(b.cells, c.ID)
+		b.index[c.ID] = i
 		for _, cp := range c.Capabilities {
 			capable[cp] = append(capable[cp], i)
 		}
@@ -669,7 +680,7 @@ func (p *Planner) build(now time.Time, work []book.OpenWork, cands []book.Candid
 	// A cell in fault is down for good, unless some work can only run there.
 	bounded := make(map[int]bool)
 	upFor := func(capability string) bool {
-		return slices.ContainsFunc(capable[capability], func(k int) bool { return down[p.cells[k]] == "" })
+		return slices.ContainsFunc(capable[capability], func(k int) bool { return down[b.cells[k]] == "" })
 	}
 	fixedAt := make(map[int]bool) // cells with a running operation fixed on them
 	add := func(j job, wo book.WorkOrder, ops []book.Operation) {
@@ -687,7 +698,7 @@ func (p *Planner) build(now time.Time, work []book.OpenWork, cands []book.Candid
 				run += seconds(op.Setup)
 			}
 			sop := scheduler.Op{Family: fam}
-			k, atCell := p.index[op.Cell]
+			k, atCell := b.index[op.Cell]
 			switch {
 			case op.State == book.Running && atCell && !fixedAt[k] && len(sj.Ops) == 0:
 				start := t0
@@ -736,7 +747,7 @@ func (p *Planner) build(now time.Time, work []book.OpenWork, cands []book.Candid
 		add(job{id: "new-" + c.Order.OrderID, orderID: c.Order.OrderID, drop: c.Order.Drop, due: c.Order.Due}, wo, c.Operations)
 	}
 	b.changeovers()
-	b.problem.Down = p.downtime(now, down, bounded)
+	b.problem.Down = b.downtime(now, down, bounded)
 	return b
 }
 
@@ -772,11 +783,11 @@ func (b *builder) changeovers() {
 // downtime is when each cell cannot work, from now: outside its working hours, and from now
 // on while it is down (down, cell -> reason), for good unless bounded (cell index -> whether
 // some work can only run there), then for the repair assumed.
-func (p *Planner) downtime(now time.Time, down map[string]string, bounded map[int]bool) [][]scheduler.Interval {
+func (b *builder) downtime(now time.Time, down map[string]string, bounded map[int]bool) [][]scheduler.Interval {
 	t0 := now.Unix()
-	downs := make([][]scheduler.Interval, len(p.cells))
-	for k, id := range p.cells {
-		if h := p.cfg.Factory.CellHours(id); h != nil {
+	downs := make([][]scheduler.Interval, len(b.cells))
+	for k, id := range b.cells {
+		if h := b.f.CellHours(id); h != nil {
 			downs[k] = closed(h, now)
 		}
 		if down[id] == "" {
@@ -784,7 +795,7 @@ func (p *Planner) downtime(now time.Time, down map[string]string, bounded map[in
 		}
 		end := int64(scheduler.Forever)
 		if bounded[k] {
-			end = t0 + seconds(p.cfg.AssumedRepair)
+			end = t0 + seconds(b.p.cfg.AssumedRepair)
 		}
 		downs[k] = append(downs[k], scheduler.Interval{Start: t0, End: end})
 	}
@@ -851,7 +862,11 @@ func (b *builder) translate(prev *Plan) scheduler.Schedule {
 		if !ok {
 			continue
 		}
-		a.JobID, a.Op = old.id, i
+		k, ok := b.index[prev.cells[a.Machine]]
+		if !ok {
+			continue
+		}
+		a.JobID, a.Op, a.Machine = old.id, i, k
 		out.Ops = append(out.Ops, a)
 	}
 	return out
@@ -859,7 +874,7 @@ func (b *builder) translate(prev *Plan) scheduler.Schedule {
 
 // result turns a schedule of the problem into a plan.
 func (b *builder) result(now time.Time, s scheduler.Schedule) *Plan {
-	pl := &Plan{At: now, schedule: s, jobs: b.jobs, Changeovers: s.Changeovers,
+	pl := &Plan{At: now, schedule: s, jobs: b.jobs, cells: b.cells, Changeovers: s.Changeovers,
 		slots: make(map[int64]book.Slot, len(s.Ops)), owner: make(map[int64]int, len(s.Ops)),
 		finish: make(map[int64]time.Time, len(b.jobs))}
 	if s.Makespan > 0 {
@@ -867,7 +882,7 @@ func (b *builder) result(now time.Time, s scheduler.Schedule) *Plan {
 	}
 	for _, a := range s.Ops {
 		if id := b.jobs[a.Job].ops[a.Op]; id != 0 {
-			pl.slots[id] = book.Slot{Cell: b.p.cells[a.Machine], Start: time.Unix(a.Start, 0).UTC(), End: time.Unix(a.End, 0).UTC()}
+			pl.slots[id] = book.Slot{Cell: b.cells[a.Machine], Start: time.Unix(a.Start, 0).UTC(), End: time.Unix(a.End, 0).UTC()}
 			pl.owner[id] = a.Job
 		}
 	}
@@ -891,7 +906,7 @@ func (b *builder) result(now time.Time, s scheduler.Schedule) *Plan {
 		}
 		f := drops[j.drop]
 		if f == nil {
-			d, _ := b.p.cfg.Factory.Drop(j.drop)
+			d, _ := b.f.Drop(j.drop)
 			f = &DropForecast{Drop: j.drop, Date: d.Date, OnTime: true, Late: []LateOrder{}}
 			drops[j.drop] = f
 		}

@@ -9,12 +9,13 @@ import (
 
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/cells"
+	"github.com/cellforge/cellforge/firmware-sim/plant"
 )
 
 // controller returns the controller of cell id: book.ErrUnknownCell for a cell the factory
 // lacks, cells.ErrElsewhere while this daemon does not drive it.
 func (fl *floor) controller(id string) (*cells.Cell, error) {
-	g, ok := fl.byCell[id]
+	g, ok := fl.group(id)
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", book.ErrUnknownCell, id)
 	}
@@ -28,7 +29,7 @@ func (fl *floor) controller(id string) (*cells.Cell, error) {
 // Driven returns the cells this daemon drives now, in the factory's order.
 func (fl *floor) Driven() []string {
 	var out []string
-	for _, g := range fl.groups {
+	for _, g := range fl.allGroups() {
 		if g.driving() != nil {
 			out = append(out, g.ids...)
 		}
@@ -39,7 +40,7 @@ func (fl *floor) Driven() []string {
 // sampled returns the machines this daemon drives now.
 func (fl *floor) sampled() []machineRef {
 	var out []machineRef
-	for _, g := range fl.groups {
+	for _, g := range fl.allGroups() {
 		if cr := g.driving(); cr != nil {
 			out = append(out, cr.sampled...)
 		}
@@ -54,7 +55,7 @@ func (fl *floor) sampled() []machineRef {
 // it stopped, before the first request; the cells another daemon holds are asked for again
 // while the floor runs.
 func (fl *floor) prime(ctx context.Context) error {
-	for _, g := range fl.groups {
+	for _, g := range fl.allGroups() {
 		if err := g.lease.try(ctx); err != nil {
 			return err
 		}
@@ -116,20 +117,50 @@ func (fl *floor) crewFor(g *cellGroup) (*crew, error) {
 func (fl *floor) Run(ctx context.Context) error {
 	defer fl.close()
 	g, ctx := errgroup.WithContext(ctx)
-	if fl.plant != nil {
-		g.Go(func() error { return fl.plant.Run(ctx) })
+	fl.mu.Lock()
+	for _, p := range append([]*plant.Plant{fl.plant}, fl.plants...) {
+		if p != nil {
+			g.Go(func() error { return p.Run(ctx) })
+		}
 	}
 	for _, cg := range fl.groups {
 		ready := fl.ready[cg]
 		delete(fl.ready, cg)
-		g.Go(func() error {
-			return cg.lease.keep(ctx, ready, func(ctx context.Context) (func(context.Context) error, error) {
-				return fl.take(ctx, cg)
-			})
-		})
+		g.Go(func() error { return fl.keep(ctx, cg, ready) })
 	}
+	// What a reload adds from now on runs beside (see grow).
+	fl.running = ctx
+	fl.mu.Unlock()
 	g.Go(func() error { return fl.site.run(ctx) })
-	return g.Wait()
+	err := g.Wait()
+	fl.mu.Lock()
+	fl.running = nil
+	fl.mu.Unlock()
+	fl.grown.Wait()
+	return err
+}
+
+// keep keeps the lease of group cg, driving its cells while this daemon holds it; ready is
+// the run prime readied, nil when it took none.
+func (fl *floor) keep(ctx context.Context, cg *cellGroup, ready func(context.Context) error) error {
+	return cg.lease.keep(ctx, ready, func(ctx context.Context) (func(context.Context) error, error) {
+		return fl.take(ctx, cg)
+	})
+}
+
+// group returns the group of cell id.
+func (fl *floor) group(id string) (*cellGroup, bool) {
+	fl.mu.RLock()
+	defer fl.mu.RUnlock()
+	g, ok := fl.byCell[id]
+	return g, ok
+}
+
+// allGroups returns the floor's groups of cells, those a reload added included.
+func (fl *floor) allGroups() []*cellGroup {
+	fl.mu.RLock()
+	defer fl.mu.RUnlock()
+	return fl.groups
 }
 
 // close closes the plant and the crews made and never run.

@@ -35,9 +35,19 @@ type floor struct {
 	plant   *plant.Plant
 	health  *health.Metrics
 	closers []func() error // the plant's
-	groups  []*cellGroup
-	byCell  map[string]*cellGroup
 	site    *site
+	cfg     floorConfig
+
+	// mu guards groups and byCell, which a reload adds cells to (see grow), and running.
+	mu     sync.RWMutex
+	groups []*cellGroup
+	byCell map[string]*cellGroup
+	// plants are the simulated plants of the cells reloads added, each run beside the first.
+	plants []*plant.Plant
+	// running is the context Run runs the floor under, nil before and after; grown are the
+	// runs of what was added while it ran, which Run waits for.
+	running context.Context
+	grown   sync.WaitGroup
 	// build makes a new crew for cells (see floorBuilder.newCrew).
 	build func(cs []configs.Cell) (*crew, error)
 	// refresh reads the book's memory of the store again before a group is taken over.
@@ -102,7 +112,7 @@ func newFloor(f *configs.Factory, cfg floorConfig) (_ *floor, err error) {
 	if cfg.LeaseTTL <= 0 {
 		cfg.LeaseTTL = configs.DefaultLease
 	}
-	fl := &floor{log: cfg.Logger, health: cfg.Health, byCell: map[string]*cellGroup{},
+	fl := &floor{log: cfg.Logger, health: cfg.Health, byCell: map[string]*cellGroup{}, cfg: cfg,
 		spare: map[*cellGroup]*crew{}, ready: map[*cellGroup]func(context.Context) error{}, refresh: cfg.Book.Refresh,
 		slipPrinter: f.Aftercare != nil && f.Aftercare.SlipPrinter != ""}
 	defer func() {
@@ -152,7 +162,8 @@ func (b *floorBuilder) newCrew(cs []configs.Cell) (_ *crew, err error) {
 		return nil, err
 	}
 	for _, c := range cs {
-		cb := &cellBuild{cfg: cells.Config{Cell: c, Factory: b.f, Book: b.cfg.Book, Logger: b.cfg.Logger.With("component", "cell")}}
+		cb := &cellBuild{cfg: cells.Config{Cell: c, Factory: b.f, Current: b.cfg.Book.Factory, Book: b.cfg.Book,
+			Logger: b.cfg.Logger.With("component", "cell")}}
 		for _, d := range c.Devices {
 			kind, ok := deviceKinds[d.Kind]
 			if !ok {
@@ -172,7 +183,7 @@ func (b *floorBuilder) newCrew(cs []configs.Cell) (_ *crew, err error) {
 		cr.order = append(cr.order, cb.cell)
 	}
 	if b.tickets != nil {
-		cr.tickets = cells.NewTickets(cells.TicketsConfig{Book: b.cfg.Book, Factory: b.f, Printer: b.tickets,
+		cr.tickets = cells.NewTickets(cells.TicketsConfig{Book: b.cfg.Book, Factory: b.f, Current: b.cfg.Book.Factory, Printer: b.tickets,
 			BaseURL: b.cfg.BaseURL, Logger: b.cfg.Logger})
 	}
 	return cr, nil
@@ -412,7 +423,7 @@ func (l labelPrinter) PrintSlip(ctx context.Context, s cells.Slip) error {
 // ReprintSlip prints a repair's parcel slip again, at the cell holding the slip printer; owed
 // true with an error means the slip is owed and prints once the printer answers.
 func (fl *floor) ReprintSlip(ctx context.Context, id string) (owed bool, err error) {
-	for _, g := range fl.groups {
+	for _, g := range fl.allGroups() {
 		if cr := g.driving(); cr != nil && cr.slips != nil {
 			return cr.slips.ReprintSlip(ctx, id)
 		}
@@ -447,7 +458,7 @@ func (fl *floor) Down(cell string) bool {
 
 // Setup reports whether a cell's machine is in one of its profile's setup phases.
 func (fl *floor) Setup(cell string) bool {
-	g, ok := fl.byCell[cell]
+	g, ok := fl.group(cell)
 	if !ok {
 		return false
 	}

@@ -138,7 +138,8 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 	if err := tel.register(reg); err != nil {
 		return err
 	}
-	srv, pages, plan, err := newFrontEnd(f, opts, factory, b, st, reg, fl, tel, keys, ln.Addr().String(), logger)
+	rl := &reloader{flags: f, listen: ln.Addr().String(), book: b, floor: fl, log: logger.With("component", "reload")}
+	srv, pages, plan, err := newFrontEnd(f, opts, factory, b, st, reg, fl, tel, keys, rl, logger)
 	if err != nil {
 		return err
 	}
@@ -169,7 +170,7 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 	// The parts stop in this order: first what takes input (requests, and with the pages their
 	// live streams; the planner), then the floor, then the network's uplink and link (the last
 	// progress reported and published), then the telemetry that measures it.
-	input := append(inputParts(srv, ln, pages, plan, fl, b, st, logger), sd)
+	input := append(inputParts(srv, ln, pages, plan, fl, b, st, logger), sd, part{name: "reload", run: rl.onHangup, bound: quickStopBound})
 	stages := append([][]part{input, {{name: "floor", run: fl.Run, bound: floorStopBound(factory)}}}, site.stages()...)
 	return runParts(ctx, logger, stopReport, append(stages, tel.stages()...)...)
 }
@@ -365,8 +366,10 @@ const photosDir = "photos"
 
 // newFrontEnd makes what serves requests: the API, the pages mounted on it, and the planner
 // when the plan search is on (nil otherwise). listen is the address the daemon listens on.
+// rl reads the factory file again on request; newFrontEnd gives it the API and the planner.
 func newFrontEnd(f serveFlags, opts serveOptions, factory *configs.Factory, b *book.Book, st daemonStore, reg *prometheus.Registry,
-	fl *floor, tel *telemetryStack, keys *provenance.KeyRing, listen string, logger *slog.Logger) (*api.Server, *web.Pages, *planner.Planner, error) {
+	fl *floor, tel *telemetryStack, keys *provenance.KeyRing, rl *reloader, logger *slog.Logger) (*api.Server, *web.Pages, *planner.Planner, error) {
+	listen := rl.listen
 	// The makers' photos live beside the database; an upload interrupted by a stop is removed.
 	pics, err := photos.New(filepath.Join(f.dataDir, photosDir), photos.Options{}, logger.With("component", "photos"))
 	if err != nil {
@@ -391,6 +394,7 @@ func newFrontEnd(f serveFlags, opts serveOptions, factory *configs.Factory, b *b
 		// Behind a proxy every request comes from the proxy's address: the sign-in limits per
 		// address need the client's.
 		TrustedProxies: f.proxies,
+		Reloader:       rl,
 	}
 	var plan *planner.Planner
 	if f.planSearch > 0 {
@@ -400,7 +404,7 @@ func newFrontEnd(f serveFlags, opts serveOptions, factory *configs.Factory, b *b
 		if opts.plannerBook != nil {
 			pb = opts.plannerBook(b)
 		}
-		plan = planner.New(planner.Config{Book: pb, Factory: factory, Logger: logger.With("component", "planner"), Search: f.planSearch})
+		plan = planner.New(planner.Config{Book: pb, Factory: factory, Current: b.Factory, Logger: logger.With("component", "planner"), Search: f.planSearch})
 		b.UsePlan(plan)
 		apiCfg.Planner = plan
 	}
@@ -408,10 +412,11 @@ func newFrontEnd(f serveFlags, opts serveOptions, factory *configs.Factory, b *b
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	rl.srv, rl.plan = srv, plan
 	webCfg := web.Config{Book: b, Auth: srv, Floor: fl, Logger: logger.With("component", "web"), Photos: pics,
 		Units: certify.New(certify.Config{Book: b, Factory: factory, Keys: keys}),
 		// A parcel slip's QR code leads staff to the repair on this daemon, as labels do.
-		StaffURL: ownBaseURL(factory.Hosts, listen)}
+		StaffURL: ownBaseURL(factory.Hosts, listen), Reloader: rl}
 	if plan != nil {
 		webCfg.Planner = plan
 	}
