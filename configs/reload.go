@@ -130,9 +130,19 @@ func reasonChanges(old, next Reasons) []Change {
 	return out
 }
 
-// hoursChanges compares working hours: added, removed or changed, within one time zone; a
-// change of time zone is a RestartError (the OEE kept of closed days is by day in it).
+// hoursChanges compares working hours: added, removed or changed. The factory's time zone (UTC
+// without hours) cannot change while the daemon runs: the OEE kept of closed days, the pages'
+// and certificates' dates are in it. A cell's hours may move to another time zone (only the
+// planner reads them).
 func hoursChanges(file, section, id string, old, next *Hours, restart *RestartErrors) []Change {
+	if id == "" && zoneOf(old) != zoneOf(next) {
+		line := 0
+		if next != nil {
+			line = next.Line
+		}
+		*restart = append(*restart, RestartError{File: file, Line: line, Field: fmt.Sprintf("hours: time zone (%s, was %s)", zoneOf(next), zoneOf(old))})
+		return nil
+	}
 	switch {
 	case old == nil && next == nil:
 		return nil
@@ -140,17 +150,18 @@ func hoursChanges(file, section, id string, old, next *Hours, restart *RestartEr
 		return []Change{{Section: section, ID: id, What: "added"}}
 	case next == nil:
 		return []Change{{Section: section, ID: id, What: "removed"}}
-	case locationName(old.Location) != locationName(next.Location):
-		field := "hours: time zone"
-		if id != "" {
-			field = fmt.Sprintf("cell %q: %s", id, field)
-		}
-		*restart = append(*restart, RestartError{File: file, Line: next.Line, Field: field})
-		return nil
-	case old.Days != next.Days || old.Open != next.Open || old.Close != next.Close:
+	case len(unequal(reflect.ValueOf(*old), reflect.ValueOf(*next), "")) > 0:
 		return []Change{{Section: section, ID: id, What: "changed"}}
 	}
 	return nil
+}
+
+// zoneOf is the name of the time zone of hours h: UTC without hours.
+func zoneOf(h *Hours) string {
+	if h == nil || h.Location == nil {
+		return "UTC"
+	}
+	return h.Location.String()
 }
 
 func locationName(l *time.Location) string {

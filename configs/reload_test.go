@@ -88,6 +88,8 @@ func TestCompareRestart(t *testing.T) {
 		edits []string
 		want  []string // in the message, in order
 	}{
+		{"time zone", []string{"\nsimulate: true\n", "\nsimulate: true\nhours:\n  timezone: Europe/Lisbon\n  days: [mon, tue]\n  open: \"08:00\"\n  close: \"18:00\"\n"},
+			[]string{"hours: time zone (Europe/Lisbon, was UTC) changed"}},
 		{"site", []string{"site: loom-lantern", "site: loom-other"}, []string{"configs/demo.yaml: site changed", "restart the daemon"}},
 		{"cell removed", []string{"  - id: dye-2\n", "  - id: dye-2x\n"}, []string{`cell "dye-2" removed`}},
 		{"device moved", []string{"serial_line: rs485-1\n        unit_id: 2", "serial_line: rs485-1\n        unit_id: 9"},
