@@ -110,6 +110,9 @@ type credentials struct {
 type roster struct {
 	people map[string]credentials
 	tokens map[string]Principal // by hex SHA-256 of the token
+	// hashed are the bcrypt hashes made of the clear-text credentials, by credential: a reload
+	// hashes only those it has not seen (each bcrypt hash takes a moment).
+	hashed map[string][]byte
 }
 
 // authenticator checks bearer tokens and sign-ins.
@@ -143,7 +146,7 @@ func newAuthenticator(f *configs.Factory, s sessions, l lockouts, cost int, ttl 
 	if a.dummy, err = bcrypt.GenerateFromPassword([]byte("not a credential"), cost); err != nil {
 		return nil, fmt.Errorf("hashing: %w", err)
 	}
-	r, err := newRoster(f, cost)
+	r, err := newRoster(f, cost, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -152,20 +155,29 @@ func newAuthenticator(f *configs.Factory, s sessions, l lockouts, cost int, ttl 
 }
 
 // newRoster hashes the clear-text credentials of f's people (demo credentials) and keys its
-// tokens by their hash.
-func newRoster(f *configs.Factory, cost int) (*roster, error) {
+// tokens by their hash; the hashes prev made (nil: none) are used again.
+func newRoster(f *configs.Factory, cost int, prev map[string][]byte) (*roster, error) {
 	r := &roster{
 		people: make(map[string]credentials, len(f.People)),
 		tokens: make(map[string]Principal, len(f.Tokens)),
+		hashed: make(map[string][]byte),
 	}
 	hash := func(secret, hashed string) ([]byte, error) {
 		switch {
 		case hashed != "":
 			return []byte(hashed), nil
-		case secret != "":
-			return bcrypt.GenerateFromPassword([]byte(secret), cost)
+		case secret == "":
+			return nil, nil
 		}
-		return nil, nil
+		h, ok := prev[secret]
+		if !ok {
+			var err error
+			if h, err = bcrypt.GenerateFromPassword([]byte(secret), cost); err != nil {
+				return nil, err
+			}
+		}
+		r.hashed[secret] = h
+		return h, nil
 	}
 	var err error
 	for _, p := range f.People {
@@ -194,7 +206,7 @@ func newRoster(f *configs.Factory, cost int) (*roster, error) {
 // refused from then on; a session of a person f no longer has, or whose role f changed, ends
 // at its next request (the person signs in again, with the rights f gives).
 func (s *Server) PrepareFactory(f *configs.Factory) (apply func(), err error) {
-	r, err := newRoster(f, s.auth.cost)
+	r, err := newRoster(f, s.auth.cost, s.auth.roster.Load().hashed)
 	if err != nil {
 		return nil, err
 	}

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -65,6 +67,9 @@ func (r *reloader) Reload(ctx context.Context, by string) ([]configs.Change, err
 	if err != nil {
 		return nil, err
 	}
+	if err := r.checkOpenWork(ctx, old, next); err != nil {
+		return nil, err
+	}
 	if len(changes) == 0 {
 		r.log.Info("factory file read again: nothing changed", "config", r.flags.configPath, "by", by)
 		return nil, nil
@@ -100,6 +105,55 @@ func (r *reloader) replan(ctx context.Context) {
 	if err := r.plan.Replan(ctx, true); err != nil && ctx.Err() == nil {
 		r.log.Warn("planning after a reload", "err", err)
 	}
+}
+
+// checkOpenWork refuses a product removed, or whose routing has other steps, while work orders
+// of it are open (their operations are the old routing's steps), and a drop removed while work
+// orders of it are open.
+func (r *reloader) checkOpenWork(ctx context.Context, old, next *configs.Factory) error {
+	gone := map[string]string{} // sku or "drop "+id -> what changed
+	for _, p := range old.Products {
+		n, ok := next.Product(p.SKU)
+		switch {
+		case !ok:
+			gone[p.SKU] = fmt.Sprintf("product %q removed", p.SKU)
+		case !sameSteps(p.Routing, n.Routing):
+			gone[p.SKU] = fmt.Sprintf("product %q: routing: other steps", p.SKU)
+		}
+	}
+	for _, d := range old.Drops {
+		if _, ok := next.Drop(d.ID); !ok {
+			gone["drop "+d.ID] = fmt.Sprintf("drop %q removed", d.ID)
+		}
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	work, _, err := r.book.OpenWork(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the open work: %w", err)
+	}
+	open := map[string]int{}
+	for _, w := range work {
+		open[w.SKU]++
+		open["drop "+w.Drop]++
+	}
+	var problems []string
+	for key, what := range gone {
+		if n := open[key]; n > 0 {
+			problems = append(problems, fmt.Sprintf("%s: %s while %d open work orders are of it: finish or withdraw them first", next.File, what, n))
+		}
+	}
+	if len(problems) > 0 {
+		slices.Sort(problems)
+		return errors.New(strings.Join(problems, "\n"))
+	}
+	return nil
+}
+
+// sameSteps reports whether two routings have the same steps: the same capabilities in order.
+func sameSteps(a, b []configs.Step) bool {
+	return slices.EqualFunc(a, b, func(x, y configs.Step) bool { return x.Capability == y.Capability })
 }
 
 // newCells returns the cells next adds to old. A new cell with a device on a serial line needs a
