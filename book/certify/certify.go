@@ -25,6 +25,9 @@ import (
 type Config struct {
 	Book    *book.Book
 	Factory *configs.Factory
+	// Current returns the factory as it is now, when a reload may add products, cells and
+	// people while the daemon runs (book.Book.Factory); nil: Factory, for good.
+	Current func() *configs.Factory
 	Keys    *provenance.KeyRing
 	// Now returns the current time; time.Now when nil.
 	Now func() time.Time
@@ -32,11 +35,11 @@ type Config struct {
 
 // Issuer tells units' stories and issues their certificates. It is safe for concurrent use.
 type Issuer struct {
-	book    *book.Book
-	factory *configs.Factory
-	keys    *provenance.KeyRing
-	now     func() time.Time
-	loc     *time.Location
+	book           *book.Book
+	currentFactory func() *configs.Factory
+	keys           *provenance.KeyRing
+	now            func() time.Time
+	loc            *time.Location
 
 	mu sync.Mutex
 	// verified are the certificates last read back and verified, by serial (at most
@@ -63,8 +66,12 @@ type verified struct {
 
 // New returns an Issuer.
 func New(cfg Config) *Issuer {
-	i := &Issuer{book: cfg.Book, factory: cfg.Factory, keys: cfg.Keys, now: cfg.Now, loc: time.UTC,
+	i := &Issuer{book: cfg.Book, currentFactory: cfg.Current, keys: cfg.Keys, now: cfg.Now, loc: time.UTC,
 		verified: map[string]*verified{}}
+	if i.currentFactory == nil {
+		f := cfg.Factory
+		i.currentFactory = func() *configs.Factory { return f }
+	}
 	if i.now == nil {
 		i.now = time.Now
 	}

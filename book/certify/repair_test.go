@@ -147,7 +147,7 @@ func TestRepairOf(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			sr := sampleRepair(done)
 			tt.edit(&sr)
-			i := New(Config{Book: bk, Factory: iss.factory, Keys: keys})
+			i := New(Config{Book: bk, Factory: iss.currentFactory(), Keys: keys})
 			i.loc = tt.loc
 			if got := i.repairOf(sr); !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("repairOf =\n%+v\nwant\n%+v", got, tt.want)
@@ -202,7 +202,7 @@ func TestRepairIsOneNewRevision(t *testing.T) {
 			t.Errorf("the certificate holds %q", secret)
 		}
 	}
-	for _, is := range []*Issuer{iss, New(Config{Book: bk, Factory: iss.factory, Keys: keys, Now: clock.Now})} {
+	for _, is := range []*Issuer{iss, New(Config{Book: bk, Factory: iss.currentFactory(), Keys: keys, Now: clock.Now})} {
 		clock.Advance(time.Hour)
 		again, err := is.current(ctx, s)
 		if err != nil {

@@ -14,14 +14,15 @@ import (
 // revisionOf tells the story s as a certificate's revision, before the chain numbers and signs
 // it: only what may be published.
 func (i *Issuer) revisionOf(s book.Story) provenance.Revision {
+	fac := i.currentFactory()
 	wo := s.WorkOrder
 	r := provenance.Revision{
 		Serial:  s.Unit.Serial,
-		Studio:  provenance.Studio{ID: i.factory.Site, Name: i.factory.Name},
+		Studio:  provenance.Studio{ID: fac.Site, Name: fac.Name},
 		Product: provenance.Product{SKU: wo.SKU, Name: wo.SKU},
 		Drop:    wo.Drop,
 	}
-	product, _ := i.factory.Product(wo.SKU)
+	product, _ := fac.Product(wo.SKU)
 	if product.Name != "" {
 		r.Product.Name = product.Name
 	}
@@ -29,7 +30,7 @@ func (i *Issuer) revisionOf(s book.Story) provenance.Revision {
 	for _, st := range s.Steps {
 		op := st.Operation
 		step := provenance.Step{Name: cmp.Or(op.Name, op.Capability), Capability: op.Capability, Cell: op.Cell, Machine: i.machine(op.Cell), Makers: makers(st.Acts)}
-		if c, ok := i.factory.Cell(op.Cell); ok && c.Name != "" {
+		if c, ok := fac.Cell(op.Cell); ok && c.Name != "" {
 			step.Cell = c.Name // as the studio names it
 		}
 		for _, rs := range st.Readings {
@@ -92,10 +93,11 @@ func (i *Issuer) revisionOf(s book.Story) provenance.Revision {
 // public names of those who worked its steps and opted in, its public notes and photos; not its
 // id, its customer or what the customer sent with it.
 func (i *Issuer) repairOf(sr book.StoryRepair) provenance.Repair {
+	fac := i.currentFactory()
 	e := provenance.Repair{Kind: provenance.RepairKind, Date: sr.Done.In(i.loc).Format(time.DateOnly)}
 	for _, id := range sr.Services {
 		name := id
-		if svc, ok := i.factory.Aftercare.Service(id); ok && svc.Name != "" {
+		if svc, ok := fac.Aftercare.Service(id); ok && svc.Name != "" {
 			name = svc.Name
 		}
 		e.Services = append(e.Services, name)
@@ -137,7 +139,8 @@ func publicPhotos(photos []book.Photo) []provenance.Photo {
 
 // machine names the machine of a cell: its Modbus machine's id, empty for a manual cell.
 func (i *Issuer) machine(cell string) string {
-	c, ok := i.factory.Cell(cell)
+	fac := i.currentFactory()
+	c, ok := fac.Cell(cell)
 	if !ok {
 		return ""
 	}
@@ -172,11 +175,12 @@ func makers(acts []book.Act) []string {
 // publicName returns the public name of the person who is actor, "" for one who did not opt in
 // to be named or is no person.
 func (i *Issuer) publicName(actor book.Actor) string {
+	fac := i.currentFactory()
 	id, ok := strings.CutPrefix(string(actor), "person:")
 	if !ok {
 		return ""
 	}
-	for _, p := range i.factory.People {
+	for _, p := range fac.People {
 		if p.ID == id {
 			return p.PublicName
 		}

@@ -414,7 +414,7 @@ func newFrontEnd(f serveFlags, opts serveOptions, factory *configs.Factory, b *b
 	}
 	rl.srv, rl.plan = srv, plan
 	webCfg := web.Config{Book: b, Auth: srv, Floor: fl, Logger: logger.With("component", "web"), Photos: pics,
-		Units: certify.New(certify.Config{Book: b, Factory: factory, Keys: keys}),
+		Units: certify.New(certify.Config{Book: b, Factory: factory, Current: b.Factory, Keys: keys}),
 		// A parcel slip's QR code leads staff to the repair on this daemon, as labels do.
 		StaffURL: ownBaseURL(factory.Hosts, listen), Reloader: rl}
 	if plan != nil {
