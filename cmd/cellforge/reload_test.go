@@ -398,7 +398,9 @@ func TestReloadsAtOnceAndUnderRequests(t *testing.T) {
 				has := func(sku string) bool {
 					return slices.ContainsFunc(ps, func(p struct {
 						SKU string `json:"sku"`
-					}) bool { return p.SKU == sku })
+					}) bool {
+						return p.SKU == sku
+					})
 				}
 				if has("PAIR-A") != has("PAIR-B") {
 					t.Errorf("a read saw one product of the pair without the other: %s", a.body)
