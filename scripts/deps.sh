@@ -2,7 +2,8 @@
 # Installs the programs that tests and benchmarks use as real peers, when they are missing.
 # Usage: scripts/deps.sh NAME...   (known: wrk sqlite3 bc jq mbpoll socat libmodbus-dev
 #                                    mosquitto mosquitto-clients influxd nodejs npm chromium
-#                                    zbarimg rsvg-convert postgresql)
+#                                    zbarimg rsvg-convert postgresql
+#                                    qemu-arm)
 set -euo pipefail
 
 # Test binaries that run at the same time may each ask for the same program: one installs it,
@@ -97,6 +98,22 @@ for dep in "$@"; do
       # Rasterises an SVG for zbarimg to read, from package librsvg2-bin.
       command -v rsvg-convert >/dev/null || { echo "deps: installing librsvg2-bin"; apt_install librsvg2-bin; }
       command -v rsvg-convert >/dev/null || { echo "deps: librsvg2-bin installed but rsvg-convert is missing" >&2; exit 1; } ;;
+    qemu-arm)
+      # Runs 32-bit ARM programs (a Raspberry Pi's 32-bit OS) on this machine, registered with
+      # the kernel's binfmt_misc so that a test binary that starts itself again (os.Args[0])
+      # runs under it too. Debian's qemu-user-binfmt ships the registration; without an init
+      # system that loads it, it is written to the kernel here.
+      command -v qemu-arm >/dev/null || { echo "deps: installing qemu-user"; apt_install qemu-user; }
+      [ -f /usr/lib/binfmt.d/qemu-arm.conf ] || { echo "deps: installing qemu-user-binfmt"; apt_install qemu-user-binfmt; }
+      misc=/proc/sys/fs/binfmt_misc
+      if [ ! -e "$misc/register" ]; then
+        mount -t binfmt_misc binfmt_misc "$misc" || { echo "deps: cannot mount binfmt_misc on $misc (needs root)" >&2; exit 1; }
+      fi
+      if [ ! -e "$misc/qemu-arm" ]; then
+        grep -v '^#' /usr/lib/binfmt.d/qemu-arm.conf > "$misc/register" ||
+          { echo "deps: cannot register qemu-arm with binfmt_misc (needs root)" >&2; exit 1; }
+      fi
+      grep -qx enabled "$misc/qemu-arm" || { echo "deps: binfmt_misc has qemu-arm but it is not enabled" >&2; exit 1; } ;;
     *)
       echo "deps: unknown dependency $dep" >&2; exit 1 ;;
   esac

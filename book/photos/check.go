@@ -3,11 +3,14 @@ package photos
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"image"
 	"image/jpeg"
 	"image/png"
 	"io"
+	"math"
 
 	"golang.org/x/image/webp"
 )
@@ -40,11 +43,31 @@ var formats = []format{
 		func(b []byte) (image.Config, error) { return jpeg.DecodeConfig(bytes.NewReader(b)) },
 		func(b []byte) (image.Image, error) { return jpeg.Decode(bytes.NewReader(b)) }},
 	{"PNG", PNG, stripPNG,
-		func(b []byte) (image.Config, error) { return png.DecodeConfig(bytes.NewReader(b)) },
+		pngConfig,
 		func(b []byte) (image.Image, error) { return png.Decode(bytes.NewReader(b)) }},
 	{"WebP", WebP, stripWebP,
 		func(b []byte) (image.Config, error) { return webp.DecodeConfig(bytes.NewReader(b)) },
 		func(b []byte) (image.Image, error) { return webp.Decode(bytes.NewReader(b)) }},
+}
+
+// pngConfig is png.DecodeConfig, except for a size whose pixels a 32-bit int cannot count
+// (image/png refuses it there as a "dimension overflow", where a 64-bit program reads it): that
+// size is read from the header, for the bound on pixels to refuse as it does everywhere.
+func pngConfig(b []byte) (image.Config, error) {
+	cfg, err := png.DecodeConfig(bytes.NewReader(b))
+	var unsupported png.UnsupportedError
+	if err == nil || !errors.As(err, &unsupported) || string(unsupported) != "dimension overflow" {
+		return cfg, err
+	}
+	// The signature (8 bytes), then IHDR's length and type (8), its width and height (4 each).
+	if len(b) < 24 || string(b[12:16]) != "IHDR" {
+		return cfg, err
+	}
+	w, h := binary.BigEndian.Uint32(b[16:20]), binary.BigEndian.Uint32(b[20:24])
+	if w == 0 || h == 0 || w > math.MaxInt32 || h > math.MaxInt32 {
+		return cfg, err
+	}
+	return image.Config{Width: int(w), Height: int(h)}, nil
 }
 
 // sniff names the format the data's first bytes announce, or nil.

@@ -145,7 +145,7 @@ type parser struct {
 	faults  Faults
 
 	buf  []byte // start of a command not yet complete
-	skip int    // bytes of skipped data still to come
+	skip int64  // bytes of skipped data still to come (a raster's may pass what a 32-bit int counts)
 
 	at     attrs
 	line   []Span
@@ -173,8 +173,8 @@ func (p *parser) stopped() bool {
 func (p *parser) feed(b []byte, f Faults) {
 	p.faults = f
 	if p.skip > 0 {
-		n := min(p.skip, len(b))
-		p.skip -= n
+		n := int(min(p.skip, int64(len(b))))
+		p.skip -= int64(n)
 		b = b[n:]
 	}
 	if len(b) == 0 {
@@ -213,15 +213,15 @@ func (p *parser) end() {
 // skipData consumes a command of hdr header bytes followed by k data bytes
 // that are not kept, starting at b. It never asks for more input once the
 // header is complete: data not yet received is dropped as it comes.
-func (p *parser) skipData(b []byte, hdr, k int) int {
+func (p *parser) skipData(b []byte, hdr int, k int64) int {
 	if len(b) < hdr {
 		return 0
 	}
-	if avail := len(b) - hdr; k > avail {
+	if avail := int64(len(b) - hdr); k > avail {
 		p.skip = k - avail
 		return len(b)
 	}
-	return hdr + k
+	return hdr + int(k)
 }
 
 // fixed returns the length of a fixed-length command if b holds it all.
@@ -365,12 +365,12 @@ func (p *parser) escCmd(b []byte) int {
 		if b[2] == 32 || b[2] == 33 {
 			k *= 3
 		}
-		return p.skipData(b, 5, k)
+		return p.skipData(b, 5, int64(k))
 	case '(':
 		if len(b) < 5 {
 			return 0
 		}
-		return p.skipData(b, 5, int(b[3])+int(b[4])<<8)
+		return p.skipData(b, 5, int64(b[3])+int64(b[4])<<8)
 	case 'D':
 		// Up to 32 tab stops and a NUL.
 		for i := 2; i < len(b) && i < 2+33; i++ {
@@ -463,7 +463,7 @@ func (p *parser) gsCmd(b []byte) int {
 		}
 		k := int(b[3]) + int(b[4])<<8
 		if b[2] != 'k' || k < 2 {
-			return p.skipData(b, 5, k)
+			return p.skipData(b, 5, int64(k))
 		}
 		// QR functions are kept whole so that their data is seen at once.
 		if len(b) < 5+k {
@@ -480,7 +480,7 @@ func (p *parser) gsCmd(b []byte) int {
 		}
 		x := int(b[4]) + int(b[5])<<8
 		y := int(b[6]) + int(b[7])<<8
-		return p.skipData(b, 8, x*y)
+		return p.skipData(b, 8, int64(x)*int64(y))
 	case '8':
 		if len(b) < 7 {
 			return 0
@@ -488,13 +488,13 @@ func (p *parser) gsCmd(b []byte) int {
 		if b[2] != 'L' {
 			return 3
 		}
-		k := int(b[3]) | int(b[4])<<8 | int(b[5])<<16 | int(b[6])<<24
+		k := int64(b[3]) | int64(b[4])<<8 | int64(b[5])<<16 | int64(b[6])<<24
 		return p.skipData(b, 7, k)
 	case '*':
 		if len(b) < 4 {
 			return 0
 		}
-		return p.skipData(b, 4, int(b[2])*int(b[3])*8)
+		return p.skipData(b, 4, int64(b[2])*int64(b[3])*8)
 	case 'k':
 		if len(b) < 3 {
 			return 0
@@ -503,7 +503,7 @@ func (p *parser) gsCmd(b []byte) int {
 			if len(b) < 4 {
 				return 0
 			}
-			return p.skipData(b, 4, int(b[3]))
+			return p.skipData(b, 4, int64(b[3]))
 		}
 		// NUL-terminated data, at most 255 bytes.
 		for i := 3; i < len(b) && i < 3+256; i++ {
@@ -536,7 +536,7 @@ func (p *parser) fsCmd(b []byte) int {
 		if len(b) < 5 {
 			return 0
 		}
-		return p.skipData(b, 5, int(b[3])+int(b[4])<<8)
+		return p.skipData(b, 5, int64(b[3])+int64(b[4])<<8)
 	}
 	if n, ok := fsFixed[b[1]]; ok {
 		return fixed(b, n)
