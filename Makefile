@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # Seconds each fuzzer runs in `make test`; `make fuzz` runs them longer.
 FUZZTIME ?= 10s
 
-.PHONY: all assets assets-check build cross run test unit unit-and-fuzz unit-passes unit-postgres e2e deb deb-check fuzz fuzz-long bench vet clean
+.PHONY: all assets assets-check build cross run test unit unit-and-fuzz unit-passes unit-postgres unit-arm e2e e2e-and-builds deb deb-check fuzz fuzz-long bench vet clean
 
 all: build
 
@@ -33,10 +33,11 @@ cross:
 run: build
 	./$(BIN) serve --config configs/demo.yaml --data ./data --listen 127.0.0.1:8080
 
-## test: every test: the unit tests with the race detector on, then again on PostgreSQL with
-## each fuzzer for $(FUZZTIME) beside them at the lowest priority (scripts/unit-and-fuzz.sh),
-## then the browser tests alone, then the Debian package's check.
-test: assets-check vet unit-and-fuzz e2e deb-check
+## test: every test: the unit tests with the race detector on, then again as a 32-bit ARM
+## program on PostgreSQL with each fuzzer for $(FUZZTIME) beside them at the lowest priority
+## (scripts/unit-and-fuzz.sh), then the browser tests with the six platforms' builds and the
+## Debian package's check beside them at the lowest priority (scripts/e2e-and-builds.sh).
+test: assets-check vet unit-and-fuzz e2e-and-builds
 
 vet:
 	$(GO) vet ./...
@@ -44,39 +45,43 @@ vet:
 ## unit: the unit tests twice, on one PostgreSQL server that scripts/pg.sh starts for the run
 ## and removes after (store/postgres/pgtest would otherwise start one per test binary). First
 ## every package with the race detector on, the book on SQLite (store/postgres's own tests and
-## the store conformance suite on both stores included); then the packages whose tests open
-## their store through book/booktest again, on PostgreSQL. The second pass runs without -race:
-## the code it runs again is the code the first pass raced (the book, the API, the cells, and
-## the PostgreSQL store under the conformance suite), what is new to it is which store answers,
-## and the race detector would make it several times slower in a run that must stay under 20
-## minutes on 2 cores: without it the second pass took 169 to 223 s of wall time on 2 shared cores
-## (`time scripts/pg.sh make unit-postgres`), against about 16 minutes for the rest of the run.
+## the store conformance suite on both stores included; scripts/unit-race.sh starts the
+## daemon's tests, cmd/cellforge, the longest package and mostly waiting for its daemons, at
+## once beside the others). Then every package but the daemon's again, built for 32-bit ARM and
+## run under qemu-arm, the packages whose tests open their store through book/booktest on
+## PostgreSQL (scripts/unit-arm.sh): without the race detector, whose cost the first pass paid;
+## what is new to it is the 32-bit int and which store answers. The tests of the largest inputs,
+## which race nothing, run in the second pass only.
 unit:
 	scripts/pg.sh $(MAKE) --no-print-directory unit-passes
 
 unit-and-fuzz:
 	scripts/pg.sh scripts/unit-and-fuzz.sh $(FUZZTIME)
 
-## The first pass starts the daemon's tests (cmd/cellforge, the longest package, mostly waiting
-## for its daemons) at once beside the others (scripts/unit-race.sh): left to go test's order
-## they started last and ended the pass alone, a core idle meanwhile.
 unit-passes:
 	scripts/unit-race.sh
-	$(MAKE) --no-print-directory unit-postgres
+	scripts/unit-arm.sh
 
 ## unit-postgres: the tests of the book, the API, the web app, the cells and the stores that
-## open their store through book/booktest, on PostgreSQL (on CELLFORGE_TEST_POSTGRES's server
-## when it is set, as under `make unit`; else each test binary starts its own).
+## open their store through book/booktest, on PostgreSQL, as a 64-bit program (on
+## CELLFORGE_TEST_POSTGRES's server when it is set; else each test binary starts its own).
 PG_PACKAGES = $(shell $(GO) list -f '{{.ImportPath}} {{.TestImports}} {{.XTestImports}}' \
 	./book/... ./api/... ./cells/... ./store/... | awk '/book\/booktest/ {print $$1}')
 
 unit-postgres:
 	CELLFORGE_TEST_STORE=postgres $(GO) test -count=1 $(PG_PACKAGES)
 
+## unit-arm: the second pass of unit alone (scripts/unit-arm.sh), under scripts/pg.sh.
+unit-arm:
+	scripts/pg.sh scripts/unit-arm.sh
+
 ## e2e: the web app in a real browser (Debian's chromium driven by playwright-core) against the
 ## daemon; screenshots go to out/e2e/.
 e2e:
 	scripts/e2e.sh
+
+e2e-and-builds:
+	scripts/e2e-and-builds.sh
 
 ## deb: the Debian packages of the daemon for amd64, arm64 and armhf in out/deb/
 ## (scripts/deb.sh; packaging/debian holds the unit and the maintainer scripts).

@@ -2,6 +2,7 @@
 
 package book_test
 
-// raceDetector tells the tests of large batches that they run under the race detector, many
-// times slower: they use smaller batches.
+// raceDetector tells the tests of the largest inputs that they run under the race detector,
+// many times slower, where the inputs race nothing: they leave them to make test's second pass,
+// which runs the package's tests again without it (on PostgreSQL, as a 32-bit program).
 const raceDetector = true

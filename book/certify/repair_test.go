@@ -221,6 +221,9 @@ func TestRepairIsOneNewRevision(t *testing.T) {
 // Verify reads is not issued, with an error saying so; the certificate stays as it was, and
 // verifies.
 func TestCertificateTooLargeIsNotIssued(t *testing.T) {
+	if raceDetector {
+		t.Skip("twenty repairs of 620 KB notes each, in one goroutine, race nothing: checked in the pass without the race detector")
+	}
 	ctx := context.Background()
 	bk, iss, keys, clock := repairBook(t)
 	s, err := bk.Story(ctx, "K-1-1")
