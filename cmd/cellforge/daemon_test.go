@@ -83,6 +83,15 @@ func startCommand(t testing.TB, args ...string) *daemon {
 // startCommandEnv is startCommand with env added to the test's environment.
 func startCommandEnv(t testing.TB, env []string, args ...string) *daemon {
 	t.Helper()
+	d, lines := launch(t, env, args...)
+	d.awaitServing(t, lines, args[0])
+	return d
+}
+
+// launch starts cellforge with args and env added to the test's environment, without waiting:
+// lines has the first line of its output once it prints it (see awaitServing).
+func launch(t testing.TB, env []string, args ...string) (*daemon, <-chan string) {
+	t.Helper()
 	cmd := exec.Command(binary(t), args...)
 	if env != nil {
 		cmd.Env = append(os.Environ(), env...)
@@ -109,19 +118,24 @@ func startCommandEnv(t testing.TB, env []string, args ...string) *daemon {
 			}
 		}
 	}()
+	return d, lines
+}
+
+// awaitServing waits for the address the command (serve, hub) prints as its first line.
+func (d *daemon) awaitServing(t testing.TB, lines <-chan string, command string) {
+	t.Helper()
 	select {
 	case line := <-lines:
 		m := servingLine.FindStringSubmatch(line)
 		if m == nil {
-			t.Fatalf("unexpected first line from %s: %q", args[0], line)
+			t.Fatalf("unexpected first line from %s: %q", command, line)
 		}
 		d.url = m[1]
 	case err := <-d.done:
-		t.Fatalf("%s exited before serving: %v\n%s", args[0], err, d.stderr)
+		t.Fatalf("%s exited before serving: %v\n%s", command, err, d.logs())
 	case <-time.After(60 * time.Second):
-		t.Fatalf("%s did not start in time\n%s", args[0], d.stderr)
+		t.Fatalf("%s did not start in time\n%s", command, d.logs())
 	}
-	return d
 }
 
 // kill sends SIGKILL and waits for the process to be gone.

@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 
 	"github.com/cellforge/cellforge/api"
 	"github.com/cellforge/cellforge/book"
@@ -32,7 +30,10 @@ type reloader struct {
 	listen string // the address the daemon listens on (see ownProvenanceURL)
 	book   *book.Book
 	floor  *floor
-	log    *slog.Logger
+	// hup receives the SIGHUPs (serveWith asks for them before anything else, so that one
+	// sent while the daemon starts is not fatal).
+	hup chan os.Signal
+	log *slog.Logger
 	// srv and plan are set once the front end is made, before the daemon serves; plan is nil
 	// when the daemon does not plan.
 	srv  *api.Server
@@ -191,14 +192,11 @@ func changeSummary(changes []configs.Change) string {
 // onHangup reloads the factory file at every SIGHUP until ctx ends; a refused file is logged
 // with its problems and the daemon goes on with the config it runs.
 func (r *reloader) onHangup(ctx context.Context) error {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-hup:
+		case <-r.hup:
 			if _, err := r.Reload(ctx, "SIGHUP"); err != nil && ctx.Err() == nil {
 				_, _, msg, problems := api.ReloadError(err)
 				r.log.Error("factory file refused on SIGHUP: "+msg, "config", r.flags.configPath,

@@ -533,3 +533,27 @@ func TestReloadOnHangup(t *testing.T) {
 	default:
 	}
 }
+
+// TestHangupWhileStartingIsNotFatal sends SIGHUP to a daemon that has claimed its data
+// directory and is still starting (systemd may send it as soon as the daemon says it is ready,
+// before every part runs): the daemon goes on to serve, the file read again once it does.
+func TestHangupWhileStartingIsNotFatal(t *testing.T) {
+	config := filepath.Join(t.TempDir(), "factory.yaml")
+	writeDemo(t, config, addNadia)
+	data := t.TempDir()
+	d, lines := launch(t, nil, "serve", "--config", config, "--data", data, "--listen", "127.0.0.1:0")
+	eventually(t, "the data directory claimed", func() bool {
+		_, err := os.Stat(filepath.Join(data, daemonLock))
+		return err == nil
+	})
+	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	d.awaitServing(t, lines, "serve")
+	eventually(t, "nadia signs in", func() bool { return signInWith(t, d.url, "nadia", "1357", "").status == http.StatusOK })
+	select {
+	case err := <-d.done:
+		t.Fatalf("the daemon exited: %v\n%s", err, d.logs())
+	default:
+	}
+}

@@ -9,8 +9,10 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -82,6 +84,12 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 		return err
 	}
 	logger := f.log.logger(e.stderr)
+	// A SIGHUP from now on waits for the reload part (which reads the file again once the
+	// daemon serves) instead of ending a daemon still starting, as the signal does by default:
+	// systemd may send it as soon as the daemon says it is ready.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 
 	factory, err := loadConfig(f.configPath)
 	if err != nil {
@@ -138,7 +146,7 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 	if err := tel.register(reg); err != nil {
 		return err
 	}
-	rl := &reloader{flags: f, listen: ln.Addr().String(), book: b, floor: fl, log: logger.With("component", "reload")}
+	rl := &reloader{flags: f, listen: ln.Addr().String(), book: b, floor: fl, hup: hup, log: logger.With("component", "reload")}
 	srv, pages, plan, err := newFrontEnd(f, opts, factory, b, st, reg, fl, tel, keys, rl, logger)
 	if err != nil {
 		return err
