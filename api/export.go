@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/cellforge/cellforge/api/reqlog"
 )
 
 // The pieces of the API's door that another HTTP API of CellForge (the hub's, api/hub) shares
@@ -47,12 +49,13 @@ func BatchTooLarge(limit int64) error {
 
 // ErrorHandler returns echo's HTTPErrorHandler answering every error in the API's JSON shape
 // (a refused batch with its row errors, the store unavailable with a Retry-After), logging the
-// server's failures to log.
-func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+// server's failures to the request's logger (see RequestID), or to log.
+func ErrorHandler(base *slog.Logger) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
 			return
 		}
+		log := reqlog.Logger(c.Request().Context(), base)
 		status, body := classify(err)
 		switch {
 		case body.Error.Code == codeUnavailable:

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/cellforge/cellforge/api"
+	"github.com/cellforge/cellforge/api/reqlog"
 	"github.com/cellforge/cellforge/book/network"
 )
 
@@ -70,7 +71,7 @@ func (s *server) ordersCSV(c echo.Context, f network.OrderFilter) error {
 		}
 		f.AfterID = page[len(page)-1].OrderID
 		if page, err = s.hub.Orders(ctx, f); err != nil {
-			s.log.Error("orders CSV cut short", "after", f.AfterID, "err", err)
+			reqlog.Logger(c.Request().Context(), s.log).Error("orders CSV cut short", "after", f.AfterID, "err", err)
 			panic(http.ErrAbortHandler)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/cellforge/cellforge/api"
+	"github.com/cellforge/cellforge/api/reqlog"
 	"github.com/cellforge/cellforge/book/network"
 )
 
@@ -77,7 +78,7 @@ func (s *server) signIn(c echo.Context) error {
 			signInView{Next: next, Problem: "That token is not one of the hub's tokens."})
 	}
 	c.SetCookie(s.cookies.issue(p.Name, c.Scheme() == "https"))
-	s.log.Info("dashboard sign-in", "token", p.Name)
+	reqlog.Logger(c.Request().Context(), s.log).Info("dashboard sign-in", "token", p.Name)
 	return c.Redirect(http.StatusSeeOther, next)
 }
 

@@ -1,9 +1,11 @@
 package hub
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -97,6 +99,26 @@ type testEnv struct {
 	srv       *httptest.Server
 	// promiseIn is how long after now each site promises to finish an order.
 	promiseIn map[string]time.Duration
+	// logs has the server's log, as JSON lines, debug level and up.
+	logs syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer that the server's log may write while a test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 func newEnv(t *testing.T) *testEnv {
@@ -134,7 +156,8 @@ func (e *testEnv) start(st func(network.Store) network.Store) {
 		tokens = append(tokens, configs.Token{Name: role + "-bot", Role: role, Token: tok})
 	}
 	h, err := New(Config{Hub: e.hub, Tokens: tokens, OnlineWithin: 90 * time.Second, Now: e.clock.Now,
-		BodyGrace: e.bodyGrace, MinBodyRate: e.bodyRate})
+		BodyGrace: e.bodyGrace, MinBodyRate: e.bodyRate,
+		Logger: slog.New(slog.NewJSONHandler(&e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}

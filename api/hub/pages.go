@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/cellforge/cellforge/api"
+	"github.com/cellforge/cellforge/api/reqlog"
 	"github.com/cellforge/cellforge/book/network"
 )
 
@@ -117,10 +118,10 @@ func (s *server) pageError(err error, c echo.Context) {
 	}
 	status, msg := api.ErrorStatus(apiError(err))
 	if status >= 500 {
-		s.log.Error("page failed", "path", c.Request().URL.Path, "err", err)
+		reqlog.Logger(c.Request().Context(), s.log).Error("page failed", "path", c.Request().URL.Path, "err", err)
 	}
 	if rerr := s.render(c, status, "error", http.StatusText(status), msg); rerr != nil {
-		s.log.Error("rendering the error page", "err", rerr)
+		reqlog.Logger(c.Request().Context(), s.log).Error("rendering the error page", "err", rerr)
 		_ = c.String(status, msg)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/cellforge/cellforge/api"
+	"github.com/cellforge/cellforge/api/reqlog"
 	"github.com/cellforge/cellforge/book"
 	"github.com/cellforge/cellforge/book/network"
 	"github.com/cellforge/cellforge/configs"
@@ -101,6 +102,7 @@ func (s *server) routes() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
+	e.Pre(api.RequestID(s.log))
 	e.Use(api.PathParams)
 
 	e.GET("/healthz", s.healthz)
@@ -132,7 +134,7 @@ func (s *server) handleError(err error, c echo.Context) {
 // healthz answers 200 when the network's book can be read, 503 when it cannot.
 func (s *server) healthz(c echo.Context) error {
 	if _, err := s.hub.Sites(c.Request().Context()); err != nil {
-		s.log.Warn("health: the network's book cannot be read", "err", err)
+		reqlog.Logger(c.Request().Context(), s.log).Warn("health: the network's book cannot be read", "err", err)
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "down", "problem": "the network's book cannot be read"})
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
