@@ -2,6 +2,7 @@ package configs_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -81,6 +82,21 @@ func TestCompareLive(t *testing.T) {
 	}
 }
 
+// demoLine is the line of demo.yaml where text begins, so that a test does not break when the
+// demo grows above it.
+func demoLine(t *testing.T, text string) int {
+	t.Helper()
+	data, err := os.ReadFile("demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(string(data), text)
+	if i < 0 {
+		t.Fatalf("demo.yaml has no %q", text)
+	}
+	return 1 + strings.Count(string(data[:i]), "\n")
+}
+
 func TestCompareRestart(t *testing.T) {
 	old := demoWith(t)
 	tests := []struct {
@@ -93,7 +109,7 @@ func TestCompareRestart(t *testing.T) {
 		{"site", []string{"site: loom-lantern", "site: loom-other"}, []string{"configs/demo.yaml: site changed", "restart the daemon"}},
 		{"cell removed", []string{"  - id: dye-2\n", "  - id: dye-2x\n"}, []string{`cell "dye-2" removed`}},
 		{"device moved", []string{"serial_line: rs485-1\n        unit_id: 2", "serial_line: rs485-1\n        unit_id: 9"},
-			[]string{`configs/demo.yaml:189: cell "dye-2": devices changed`}},
+			[]string{fmt.Sprintf(`configs/demo.yaml:%d: cell "dye-2": devices changed`, demoLine(t, "  - id: dye-2\n"))}},
 		{"simulate and a person", []string{"simulate: true", "simulate: false", "people:\n", "people:\n  - id: nadia\n    name: Nadia\n    role: operator\n    pin: \"1111\"\n"},
 			[]string{"simulate changed"}},
 	}
