@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -52,6 +53,9 @@ type daemon struct {
 	stderr *bytes.Buffer
 	errw   *syncWriter // guards stderr while the daemon runs
 	done   chan error
+	// exited is set once the process has exited and been waited for (before done has its
+	// error), which kill reads instead of cmd.ProcessState, written by Wait meanwhile.
+	exited atomic.Bool
 	// reader is the token get reads the API with: the demo planner's unless a test serving
 	// another factory sets its own.
 	reader string
@@ -106,7 +110,11 @@ func launch(t testing.TB, env []string, args ...string) (*daemon, <-chan string)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { d.done <- cmd.Wait() }()
+	go func() {
+		err := cmd.Wait()
+		d.exited.Store(true)
+		d.done <- err
+	}()
 	t.Cleanup(func() { d.kill() })
 	lines := make(chan string, 1)
 	go func() {
@@ -140,7 +148,7 @@ func (d *daemon) awaitServing(t testing.TB, lines <-chan string, command string)
 
 // kill sends SIGKILL and waits for the process to be gone.
 func (d *daemon) kill() {
-	if d.cmd.ProcessState != nil {
+	if d.exited.Load() {
 		return
 	}
 	d.cmd.Process.Kill()
