@@ -84,11 +84,7 @@ func serveWith(ctx context.Context, args []string, e *env, opts serveOptions) er
 		return err
 	}
 	logger := f.log.logger(e.stderr)
-	// A SIGHUP from now on waits for the reload part (which reads the file again once the
-	// daemon serves) instead of ending a daemon still starting, as the signal does by default:
-	// systemd may send it as soon as the daemon says it is ready.
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
+	hup := catchHangups()
 	defer signal.Stop(hup)
 
 	factory, err := loadConfig(f.configPath)
@@ -292,6 +288,16 @@ func ownBaseURL(hosts []string, listen string) string {
 		host = "[" + host + "]"
 	}
 	return "http://" + host
+}
+
+// catchHangups returns the channel of the SIGHUPs to come (signal.Stop it when serve returns).
+// A SIGHUP from now on waits there for the reload part, which reads the file again once the
+// daemon serves, instead of ending a daemon still starting, as the signal does by default:
+// systemd may send it as soon as the daemon says it is ready.
+func catchHangups() chan os.Signal {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	return hup
 }
 
 // serveFlags are the flags of serve, checked.
