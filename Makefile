@@ -33,10 +33,10 @@ cross:
 run: build
 	./$(BIN) serve --config configs/demo.yaml --data ./data --listen 127.0.0.1:8080
 
-## test: every test: the unit tests with the race detector on, then again as a 32-bit ARM
-## program on PostgreSQL with each fuzzer for $(FUZZTIME) beside them at the lowest priority
-## (scripts/unit-and-fuzz.sh), then the browser tests with the six platforms' builds and the
-## Debian package's check beside them at the lowest priority (scripts/e2e-and-builds.sh).
+## test: every test: the unit tests with the race detector on, then again on PostgreSQL with
+## each fuzzer for $(FUZZTIME) beside them at the lowest priority (scripts/unit-and-fuzz.sh),
+## then the browser tests with the six platforms' builds and the Debian package's check beside
+## them at the lowest priority (scripts/e2e-and-builds.sh).
 test: assets-check vet unit-and-fuzz e2e-and-builds
 
 vet:
@@ -47,11 +47,10 @@ vet:
 ## every package with the race detector on, the book on SQLite (store/postgres's own tests and
 ## the store conformance suite on both stores included; scripts/unit-race.sh starts the
 ## daemon's tests, cmd/cellforge, the longest package and mostly waiting for its daemons, at
-## once beside the others). Then every package but the daemon's again, built for 32-bit ARM and
-## run under qemu-arm, the packages whose tests open their store through book/booktest on
-## PostgreSQL (scripts/unit-arm.sh): without the race detector, whose cost the first pass paid;
-## what is new to it is the 32-bit int and which store answers. The tests of the largest inputs,
-## which race nothing, run in the second pass only.
+## once beside the others). Then the packages whose tests open their store through
+## book/booktest again, on PostgreSQL, without the race detector, whose cost the first pass
+## paid: what is new to them is which store answers. The tests of the largest inputs, which
+## race nothing, run in the second pass only.
 unit:
 	scripts/pg.sh $(MAKE) --no-print-directory unit-passes
 
@@ -60,7 +59,7 @@ unit-and-fuzz:
 
 unit-passes:
 	scripts/unit-race.sh
-	scripts/unit-arm.sh
+	$(MAKE) --no-print-directory unit-postgres
 
 ## unit-postgres: the tests of the book, the API, the web app, the cells and the stores that
 ## open their store through book/booktest, on PostgreSQL, as a 64-bit program (on
@@ -71,7 +70,9 @@ PG_PACKAGES = $(shell $(GO) list -f '{{.ImportPath}} {{.TestImports}} {{.XTestIm
 unit-postgres:
 	CELLFORGE_TEST_STORE=postgres $(GO) test -count=1 $(PG_PACKAGES)
 
-## unit-arm: the second pass of unit alone (scripts/unit-arm.sh), under scripts/pg.sh.
+## unit-arm: every package's tests but the daemon's built as a 32-bit ARM program and run under
+## qemu-arm, the book's on PostgreSQL (scripts/unit-arm.sh, under scripts/pg.sh): the 32-bit
+## integers. Not part of test: under emulation it takes longer than the rest of test together.
 unit-arm:
 	scripts/pg.sh scripts/unit-arm.sh
 

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# The second pass of `make unit`: every package's tests again, built as a 32-bit ARM program (a
+# make unit-arm: every package's tests again, built as a 32-bit ARM program (a
 # Raspberry Pi's 32-bit OS: int is 32 bits there) and run under qemu-arm (scripts/deps.sh
 # qemu-arm), without the race detector, the tests of the packages that use book/booktest on
-# PostgreSQL (the first pass ran them on SQLite). This machine's kernel runs no 32-bit x86
+# PostgreSQL (make test's first pass runs them on SQLite). This machine's kernel runs no 32-bit x86
 # program, and qemu-i386 crashes Go's 386 runtime, so ARM is the 32-bit target tested.
-# The daemon's tests (cmd/cellforge), which start whole daemons, run in the first pass only.
+# The daemon's tests (cmd/cellforge), which start whole daemons, are left out.
 # The longest packages, which mostly wait (on PostgreSQL's and InfluxDB's outages), start at
-# once beside the others, as the first pass does with the daemon's. Runs under scripts/pg.sh.
+# once beside the others, as make test's first pass does with the daemon's. Runs under
+# scripts/pg.sh (make unit-arm). Not part of make test: under emulation it takes longer than
+# the rest of make test together (14 minutes and more on 2 cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
