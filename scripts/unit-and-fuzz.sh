@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The unit tests of `make test`, and the fuzzers: the first pass with the race detector
 # (scripts/unit-race.sh), then the second on PostgreSQL (make unit-postgres), with the fuzzers
-# (scripts/fuzz.sh TIME) beside it at the lowest priority (nice 19). The second pass leaves a core idle part of its time, waiting for its
-# database, and the fuzzers, which run each target for a fixed time whatever the load, take
-# what it leaves; the browser tests, whose timing is the most sensitive, then run without them. Runs under scripts/pg.sh (CELLFORGE_TEST_POSTGRES
+# (scripts/fuzz.sh TIME) beside it at the lowest priority (nice 19). The second pass leaves a
+# core idle part of its time, waiting for its database, and the fuzzers, which run each target
+# for a fixed time whatever the load, take what it leaves; the browser tests, whose timing is
+# the most sensitive, then run without them. Runs under scripts/pg.sh (CELLFORGE_TEST_POSTGRES
 # set). The fuzzers' output is printed whole after the pass's. Fails when either failed.
 # Usage: scripts/pg.sh scripts/unit-and-fuzz.sh [FUZZTIME]   (default 10s)
 set -euo pipefail
