@@ -187,7 +187,7 @@ func ensureBinary(t testing.TB, name, dep string, dirs ...string) string {
 		ensured[name] = path
 		return path
 	}
-	root, err := repoRoot()
+	root, err := RepoRoot()
 	if err != nil {
 		t.Fatalf("peertest: %s is missing and the script that installs it cannot be found: %v", name, err)
 	}
@@ -218,9 +218,9 @@ func lookBinary(name string, dirs []string) (string, bool) {
 	return "", false
 }
 
-// repoRoot walks up from the working directory (a test's package directory) to the directory
-// that holds go.mod.
-func repoRoot() (string, error) {
+// RepoRoot walks up from the working directory (a test's package directory) to the directory
+// that holds go.mod: where scripts/deps.sh and the pinned npm packages are.
+func RepoRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err

@@ -22,6 +22,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cellforge/cellforge/telemetry/peertest"
 )
 
 // WaitTimeout bounds how long WaitFor waits for the host to hear something.
@@ -84,7 +86,7 @@ var (
 // missing. A host that cannot be made fails the test.
 func hostDir(t testing.TB) string {
 	t.Helper()
-	root, err := repoRoot()
+	root, err := peertest.RepoRoot()
 	if err != nil {
 		t.Fatalf("sparkplugtest: %v", err)
 	}
@@ -287,23 +289,4 @@ func BdSeq(t testing.TB, e Event) int {
 		t.Fatalf("%s has no bdSeq", e)
 	}
 	return *e.BdSeq
-}
-
-// repoRoot walks up from the working directory (a test's package directory) to the directory
-// that holds go.mod.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }
