@@ -21,6 +21,7 @@ import (
 // database and a new directory; and finds on a daemon started there every order acknowledged
 // before the backup began, each whole, with the signing key and the photos.
 func TestBackupPostgresUnderLoadRestores(t *testing.T) {
+	t.Parallel()
 	data, url := t.TempDir(), pgtest.URL(t)
 	// the photos on shared storage, the data directory's photos/ a link to them
 	shared := t.TempDir()

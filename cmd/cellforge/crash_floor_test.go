@@ -128,6 +128,7 @@ type floorCell struct {
 // until its machine is reset and then the job the fault paused resumes by itself, and the job
 // the person paused stays paused. It runs on both stores.
 func TestKill9KeepsWhatTheFloorOwes(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts and kills a daemon")
 	}

@@ -87,6 +87,7 @@ func (l *crashLog) counts() (batches, actions int) {
 // batch sent again and created whole: the one it removed. It runs on both stores: SQLite in
 // the data directory, and a PostgreSQL database.
 func TestKill9LosesNothingAcknowledged(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts and kills a daemon several times")
 	}

@@ -227,6 +227,7 @@ const takeoverBound = twinLease + twinLease/3 + 10*time.Second
 // counts each order's quantity, the looms wove the quantities and no more) and no job was sent
 // twice to a loom.
 func TestFailoverAfterKill9(t *testing.T) {
+	t.Parallel()
 	mq := peertest.StartMosquitto(t, peertest.MosquittoOptions{})
 	w := watchTelemetry(t, mq.URL())
 	tw := startTwins(t, twinOptions{mqtt: mq.URL(), bCells: []string{"weave-3", "weave-4"}})

@@ -64,6 +64,7 @@ func (d *daemon) signIn(t *testing.T, person, password string) string {
 // their counters advance, operations complete, tickets and labels are printed. Floor staff play
 // their part only at the manual cells (wash, finish, label, pack), as they would.
 func TestDemoFactoryWorksOnItsOwn(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, "../../configs/demo.yaml", t.TempDir(), "--sim-speed", "3600")
 	csv, err := os.ReadFile("../../configs/examples/spring-27.csv")
 	if err != nil {

@@ -30,6 +30,7 @@ const netCut = 60 * time.Second
 // killed with SIGKILL meanwhile and started again on the same data directory and database; at
 // the end every order is done once, at one site, and the hub's book agrees with every site's.
 func TestNetwork(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs a hub, three site daemons, PostgreSQL and Mosquitto through 300 orders")
 	}

@@ -210,6 +210,7 @@ func requestAny(ctx context.Context, url string, out any) (int, error) {
 // acknowledged write is in the book once, every order is finished with its exact count, and the
 // daemon never exited.
 func TestDatabaseOutage(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("takes a database away for a minute")
 	}

@@ -194,6 +194,7 @@ func eventually(t testing.TB, what string, cond func() bool, within ...time.Dura
 // TestReloadAppliesEachChangeAtOnce reloads the demo factory with a change of every kind a
 // running daemon takes, and sees each through the API at once.
 func TestReloadAppliesEachChangeAtOnce(t *testing.T) {
+	t.Parallel()
 	config := filepath.Join(t.TempDir(), "factory.yaml")
 	writeDemo(t, config)
 	base, logs := serveHere(t, config)
@@ -298,6 +299,7 @@ func TestReloadAppliesEachChangeAtOnce(t *testing.T) {
 // TestReloadRefusesWhole writes factory files a running daemon must refuse: each answers its
 // problems by file:line, and nothing of it applies (not even the person it adds).
 func TestReloadRefusesWhole(t *testing.T) {
+	t.Parallel()
 	config := filepath.Join(t.TempDir(), "factory.yaml")
 	writeDemo(t, config)
 	base, _ := serveHere(t, config)
@@ -349,6 +351,7 @@ func TestReloadRefusesWhole(t *testing.T) {
 // TestReloadsAtOnceAndUnderRequests reloads twenty times at once, then again and again while
 // requests stream in: every answer is the old config or the new one, whole, never a mix.
 func TestReloadsAtOnceAndUnderRequests(t *testing.T) {
+	t.Parallel()
 	config := filepath.Join(t.TempDir(), "factory.yaml")
 	writeDemo(t, config)
 	base, _ := serveHere(t, config)
@@ -431,6 +434,7 @@ func TestReloadsAtOnceAndUnderRequests(t *testing.T) {
 // TestReloadFromTheAdminsPage presses the admin page's button twice at once: each press
 // reloads whole (the second finds nothing changed); a manager has no button to press.
 func TestReloadFromTheAdminsPage(t *testing.T) {
+	t.Parallel()
 	config := filepath.Join(t.TempDir(), "factory.yaml")
 	writeDemo(t, config)
 	base, _ := serveHere(t, config)

@@ -18,6 +18,7 @@ import (
 // DBIRTH when it answers again, and a clean stop publishes the NDEATH of the session's bdSeq.
 // Served again on the same data, the node's next session has the next bdSeq.
 func TestSparkplugNodeOfTheDaemon(t *testing.T) {
+	t.Parallel()
 	mq := peertest.StartMosquitto(t, peertest.MosquittoOptions{})
 	h := sparkplugtest.StartHost(t, mq.Addr())
 	demo, err := os.ReadFile("../../configs/demo.yaml")

@@ -97,6 +97,7 @@ func queuedDevicePoints(t *testing.T, dir string) []devicePoint {
 // disk; it is killed with SIGKILL, the broker comes back, the daemon restarts on the same data,
 // and every point it had on disk arrives in InfluxDB.
 func TestTelemetryThroughOutageAndKill9(t *testing.T) {
+	t.Parallel()
 	mq := peertest.StartMosquitto(t, peertest.MosquittoOptions{})
 	influx := peertest.StartInfluxDB(t)
 	influx.CreateDatabase(t, "cellforge")

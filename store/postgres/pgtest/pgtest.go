@@ -388,13 +388,25 @@ func binDir() (string, error) {
 	return "", fmt.Errorf("postgresql installed, but no initdb found")
 }
 
-// depsScript is the repository's scripts/deps.sh, found from this file's directory.
+// depsScript is the repository's scripts/deps.sh, found in the nearest directory above the
+// working directory (a test's is its package's) that has one. The source file's own path is
+// no guide: built with -trimpath, it names the module, not a directory.
 func depsScript() (string, error) {
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		return "", fmt.Errorf("cannot find scripts/deps.sh")
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
 	}
-	return filepath.Join(filepath.Dir(file), "..", "..", "..", "scripts", "deps.sh"), nil
+	for {
+		script := filepath.Join(dir, "scripts", "deps.sh")
+		if _, err := os.Stat(script); err == nil {
+			return script, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("cannot find scripts/deps.sh above the working directory")
+		}
+		dir = parent
+	}
 }
 
 func freePort() (int, error) {
