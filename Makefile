@@ -11,7 +11,7 @@ export GOFLAGS += -trimpath
 # Seconds each fuzzer runs in `make test`; `make fuzz` runs them longer.
 FUZZTIME ?= 10s
 
-.PHONY: all assets assets-check build cross run test unit unit-and-fuzz unit-passes unit-postgres unit-arm e2e e2e-and-builds deb deb-check fuzz fuzz-long bench vet clean
+.PHONY: all assets assets-check build cross run test unit unit-and-fuzz unit-passes unit-386 unit-postgres unit-arm e2e e2e-and-builds deb deb-check fuzz fuzz-long bench vet clean
 
 all: build
 
@@ -37,8 +37,9 @@ cross:
 run: build
 	./$(BIN) serve --config configs/demo.yaml --data ./data --listen 127.0.0.1:8080
 
-## test: every test: the unit tests with the race detector on, then again on PostgreSQL with
-## each fuzzer for $(FUZZTIME) beside them at the lowest priority (scripts/unit-and-fuzz.sh),
+## test: every test: the unit tests with the race detector on, then again as 32-bit programs on
+## PostgreSQL with each fuzzer for $(FUZZTIME) beside them at the lowest priority
+## (scripts/unit-and-fuzz.sh),
 ## then the browser tests with the six platforms' builds and the Debian package's check beside
 ## them at the lowest priority (scripts/e2e-and-builds.sh).
 test: assets-check vet unit-and-fuzz e2e-and-builds
@@ -50,11 +51,11 @@ vet:
 ## and removes after (store/postgres/pgtest would otherwise start one per test binary). First
 ## every package with the race detector on, the book on SQLite (store/postgres's own tests and
 ## the store conformance suite on both stores included; scripts/unit-race.sh starts the
-## daemon's tests, cmd/cellforge, the longest package and mostly waiting for its daemons, at
-## once beside the others). Then the packages whose tests open their store through
-## book/booktest again, on PostgreSQL, without the race detector, whose cost the first pass
-## paid: what is new to them is which store answers. The tests of the largest inputs, which
-## race nothing, run in the second pass only.
+## packages that mostly wait, the daemon's tests first among them, at once beside the others).
+## Then every package but the daemon's again as 32-bit x86 programs under qemu-i386, the book
+## on PostgreSQL, without the race detector (scripts/unit-386.sh): what is new to a package
+## there is its integers' width and which store answers. The tests of the largest inputs,
+## which race nothing, run in the second pass only.
 unit:
 	scripts/pg.sh $(MAKE) --no-print-directory unit-passes
 
@@ -63,7 +64,10 @@ unit-and-fuzz:
 
 unit-passes:
 	scripts/unit-race.sh
-	$(MAKE) --no-print-directory unit-postgres
+	scripts/unit-386.sh
+
+unit-386:
+	scripts/pg.sh scripts/unit-386.sh
 
 ## unit-postgres: the tests of the book, the API, the web app, the cells and the stores that
 ## open their store through book/booktest, on PostgreSQL, as a 64-bit program (on

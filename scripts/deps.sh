@@ -3,7 +3,7 @@
 # Usage: scripts/deps.sh NAME...   (known: wrk sqlite3 bc jq mbpoll socat libmodbus-dev
 #                                    mosquitto mosquitto-clients influxd nodejs npm chromium
 #                                    zbarimg rsvg-convert postgresql
-#                                    qemu-arm)
+#                                    qemu-arm qemu-i386)
 set -euo pipefail
 
 # Test binaries that run at the same time may each ask for the same program: one installs it,
@@ -41,6 +41,36 @@ go_bin_dir() {
     bin="${bin%%:*}/bin"
   fi
   echo "$bin"
+}
+
+# qemu_i386: prints the path of a qemu-i386 that runs Go's 386 programs, fetching one first when
+# needed (see qemu-i386 below).
+qemu_i386() {
+  local sys major dir codename
+  if sys=$(command -v qemu-i386); then
+    major=$("$sys" --version | sed -n 's/^qemu-i386 version \([0-9]*\).*/\1/p')
+    if [ "${major:-0}" -ge 8 ]; then
+      echo "$sys"
+      return
+    fi
+  fi
+  dir=/var/cache/cellforge/qemu
+  if [ ! -x "$dir/root/usr/bin/qemu-i386" ]; then
+    [ "$(id -u)" -eq 0 ] || { echo "deps: fetching qemu-user into $dir needs root" >&2; exit 1; }
+    # shellcheck disable=SC1091 # the machine's own
+    codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+    [ -n "$codename" ] || { echo "deps: no VERSION_CODENAME in /etc/os-release to find its backports by" >&2; exit 1; }
+    echo "deps: fetching qemu-user from $codename-backports into $dir" >&2
+    rm -rf "$dir" && mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" "$dir/parts" "$dir/root"
+    echo "deb http://deb.debian.org/debian $codename-backports main" > "$dir/sources.list"
+    local apt=(apt-get -qq -o "Dir::Etc::SourceList=$dir/sources.list" -o "Dir::Etc::SourceParts=$dir/parts"
+      -o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache" -o APT::Sandbox::User=root)
+    "${apt[@]}" update >&2
+    (cd "$dir" && "${apt[@]}" download -t "$codename-backports" qemu-user >&2)
+    dpkg-deb -x "$dir"/qemu-user_*.deb "$dir/root"
+  fi
+  "$dir/root/usr/bin/qemu-i386" --version >/dev/null || { echo "deps: $dir/root/usr/bin/qemu-i386 does not run" >&2; exit 1; }
+  echo "$dir/root/usr/bin/qemu-i386"
 }
 
 for dep in "$@"; do
@@ -114,6 +144,30 @@ for dep in "$@"; do
           { echo "deps: cannot register qemu-arm with binfmt_misc (needs root)" >&2; exit 1; }
       fi
       grep -qx enabled "$misc/qemu-arm" || { echo "deps: binfmt_misc has qemu-arm but it is not enabled" >&2; exit 1; } ;;
+    qemu-i386)
+      # Runs 32-bit x86 programs (GOARCH=386), which this machine's kernel, built without IA-32
+      # emulation, refuses ("exec format error"). Debian 12's qemu-i386 (7.2) crashes Go's 386
+      # runtime ("morestack on gsignal", "schedule: holding locks"); 10.0, from
+      # bookworm-backports, runs it. One of version 8 or later on PATH is used as it is; else
+      # qemu-user is fetched from the backports through an apt configuration of its own and
+      # unpacked under /var/cache/cellforge/qemu, leaving the machine's apt sources and
+      # packages as they are. Registered with binfmt_misc (flag F: the kernel opens the
+      # interpreter here, once), so that go test runs a 386 test binary, and one that starts
+      # itself again (os.Args[0]), under it.
+      qemu=$(qemu_i386)
+      misc=/proc/sys/fs/binfmt_misc
+      if [ ! -e "$misc/register" ]; then
+        mount -t binfmt_misc binfmt_misc "$misc" || { echo "deps: cannot mount binfmt_misc on $misc (needs root)" >&2; exit 1; }
+      fi
+      if [ -e "$misc/qemu-i386" ] && ! grep -qx "interpreter $qemu" "$misc/qemu-i386"; then
+        echo -1 > "$misc/qemu-i386" || { echo "deps: cannot remove binfmt_misc's older qemu-i386 (needs root)" >&2; exit 1; }
+      fi
+      if [ ! -e "$misc/qemu-i386" ]; then
+        # an ELF file of 32 bits, little-endian, an executable or shared object, for the 386
+        printf '%s' ':qemu-i386:M::\x7f\x45\x4c\x46\x01\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x03\x00:\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff:'"$qemu"':F' > "$misc/register" ||
+          { echo "deps: cannot register qemu-i386 with binfmt_misc (needs root)" >&2; exit 1; }
+      fi
+      grep -qx enabled "$misc/qemu-i386" || { echo "deps: binfmt_misc has qemu-i386 but it is not enabled" >&2; exit 1; } ;;
     *)
       echo "deps: unknown dependency $dep" >&2; exit 1 ;;
   esac
