@@ -37,11 +37,11 @@ cross:
 run: build
 	./$(BIN) serve --config configs/demo.yaml --data ./data --listen 127.0.0.1:8080
 
-## test: every test: the unit tests with the race detector on, then again as 32-bit programs on
-## PostgreSQL with each fuzzer for $(FUZZTIME) beside them at the lowest priority
-## (scripts/unit-and-fuzz.sh),
-## then the browser tests with the six platforms' builds and the Debian package's check beside
-## them at the lowest priority (scripts/e2e-and-builds.sh).
+## test: every test: the unit tests with the race detector on, then the book's again on
+## PostgreSQL and the others' as 32-bit programs with each fuzzer for $(FUZZTIME) beside them at
+## the lowest priority (scripts/unit-and-fuzz.sh), then the browser tests with the six
+## platforms' builds and the Debian package's check beside them at the lowest priority
+## (scripts/e2e-and-builds.sh).
 test: assets-check vet unit-and-fuzz e2e-and-builds
 
 vet:
@@ -52,10 +52,12 @@ vet:
 ## every package with the race detector on, the book on SQLite (store/postgres's own tests and
 ## the store conformance suite on both stores included; scripts/unit-race.sh starts the
 ## packages that mostly wait, the daemon's tests first among them, at once beside the others).
-## Then every package but the daemon's again as 32-bit x86 programs under qemu-i386, the book
-## on PostgreSQL, without the race detector (scripts/unit-386.sh): what is new to a package
-## there is its integers' width and which store answers. The tests of the largest inputs,
-## which race nothing, run in the second pass only.
+## Then, beside those if they still run, every package but the daemon's again as 32-bit x86
+## programs under qemu-i386, the book on PostgreSQL, without the race detector
+## (scripts/unit-386.sh): what is new to a package there is its integers' width and which
+## store answers. The tests of the largest inputs, which race nothing, run in the second pass
+## only. (make test's second pass runs the book's packages on PostgreSQL as 64-bit programs,
+## make unit-postgres, and only the others as 32-bit ones: emulating all took minutes more.)
 unit:
 	scripts/pg.sh $(MAKE) --no-print-directory unit-passes
 
@@ -63,9 +65,10 @@ unit-and-fuzz:
 	scripts/pg.sh scripts/unit-and-fuzz.sh $(FUZZTIME)
 
 unit-passes:
-	scripts/unit-race.sh
-	scripts/unit-386.sh
+	scripts/unit-race.sh scripts/unit-386.sh
 
+## unit-386: make unit's second pass alone: every package but the daemon's as 32-bit x86
+## programs under qemu-i386, the book's on PostgreSQL (scripts/unit-386.sh).
 unit-386:
 	scripts/pg.sh scripts/unit-386.sh
 

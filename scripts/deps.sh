@@ -62,6 +62,8 @@ qemu_i386() {
     [ -n "$codename" ] || { echo "deps: no VERSION_CODENAME in /etc/os-release to find its backports by" >&2; exit 1; }
     echo "deps: fetching qemu-user from $codename-backports into $dir" >&2
     rm -rf "$dir" && mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" "$dir/parts" "$dir/root"
+    # Debian's backports: a distribution of another name has no such suite there, and apt-get
+    # update says so.
     echo "deb http://deb.debian.org/debian $codename-backports main" > "$dir/sources.list"
     local apt=(apt-get -qq -o "Dir::Etc::SourceList=$dir/sources.list" -o "Dir::Etc::SourceParts=$dir/parts"
       -o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache" -o APT::Sandbox::User=root)

@@ -1,29 +1,44 @@
 #!/usr/bin/env bash
-# The second pass of `make unit`: every package's tests but the daemon's, built as 32-bit x86
-# programs (GOARCH=386: int and uintptr of 32 bits, as on a 32-bit edge box) and run under
-# qemu-i386, which scripts/deps.sh qemu-i386 fetches and registers with the kernel (this
-# machine's kernel runs no 32-bit x86 program itself). Without the race detector, whose cost
-# the first pass paid, and with the packages that open their store through book/booktest on
-# PostgreSQL (CELLFORGE_TEST_STORE=postgres; the first pass ran them on SQLite): what is new
-# to a package here is its integers' width and which store answers. The daemon's tests
-# (cmd/cellforge), which start whole 64-bit daemons, run in the first pass only. The tests of
-# the largest inputs, which race nothing, run here only.
-# The longest packages, which mostly wait on the database, are named first, so that go test
-# starts them first; three test binaries run at a time. Runs under scripts/pg.sh
-# (CELLFORGE_TEST_POSTGRES set).
+# Unit tests built as 32-bit x86 programs (GOARCH=386: int and uintptr of 32 bits, as on a
+# 32-bit edge box) and run under qemu-i386, which scripts/deps.sh qemu-i386 fetches and
+# registers with the kernel (this machine's kernel runs no 32-bit x86 program itself), without
+# the race detector. The packages that open their store through book/booktest do so on
+# PostgreSQL (CELLFORGE_TEST_STORE=postgres; under scripts/pg.sh, on its server).
+# Usage: scripts/unit-386.sh [--not-booktest]
+#   every package's tests but the daemon's (cmd/cellforge, which starts whole 64-bit daemons);
+#   with --not-booktest, only those of the packages that do not use book/booktest: make test's
+#   second pass, where the others run on PostgreSQL as 64-bit programs (make unit-postgres) and
+#   emulating them too would take minutes more.
+# The packages that mostly wait (on PostgreSQL and InfluxDB taken away) are named first, so
+# that go test starts them first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+only_not_booktest=0
+case "${1:-}" in
+  "") ;;
+  --not-booktest) only_not_booktest=1 ;;
+  *) echo "usage: scripts/unit-386.sh [--not-booktest]" >&2; exit 2 ;;
+esac
 
 scripts/deps.sh qemu-i386
 export GOARCH=386 CELLFORGE_TEST_STORE=postgres
 
-first=(./book ./cells ./api/web ./api ./store/postgres ./api/hub ./telemetry/bridge ./cells/planner)
-rest=()
-for p in $(go list ./... | grep -v '/cmd/cellforge$'); do
-  skip=0
-  for f in "${first[@]}"; do
-    [ "$p" = "github.com/cellforge/cellforge/${f#./}" ] && skip=1
+module=$(go list -m)
+first=("$module/store/postgres" "$module/telemetry/bridge" "$module/book" "$module/cells" "$module/api/web" "$module/api")
+packages=()
+while read -r pkg imports; do
+  [ "$pkg" = "$module/cmd/cellforge" ] && continue
+  [ "$only_not_booktest" = 1 ] && [[ " $imports " == *" $module/book/booktest "* ]] && continue
+  packages+=("$pkg")
+done < <(go list -f '{{.ImportPath}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./...)
+ordered=()
+for f in "${first[@]}"; do
+  for p in "${packages[@]}"; do
+    [ "$p" = "$f" ] && ordered+=("$p")
   done
-  [ "$skip" = 1 ] || rest+=("$p")
 done
-go test -count=1 -p 3 "${first[@]}" "${rest[@]}"
+for p in "${packages[@]}"; do
+  [[ " ${first[*]} " == *" $p "* ]] || ordered+=("$p")
+done
+go test -count=1 "${ordered[@]}"

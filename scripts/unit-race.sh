@@ -6,7 +6,10 @@
 # last and ended the pass with a core idle. The daemon's longest tests (a database outage, the
 # kill -9 tests, the reloads: each with its own daemons, ports and data) run four at a time
 # (-parallel 4): one after another they took 210 of the package's 340 s.
-# The waiting packages' output is printed after the others'. Fails when either part failed.
+# With a command (scripts/unit-race.sh COMMAND [ARG...]), the command starts as soon as the
+# others are done, beside the waiting packages' last minutes (make test's second pass: a core
+# was idle then). The waiting packages' output is printed after the others', then the
+# command's. Fails when any part failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +22,19 @@ waited=$!
 rest=0
 # shellcheck disable=SC2046 # one argument a package
 go test -race -count=1 $(go list ./... | grep -v -e '/cmd/cellforge$' -e '/telemetry/bridge$' -e '/store/postgres$') || rest=$?
+
+then=0
+if [ "$#" -gt 0 ]; then
+  if [ "$rest" -eq 0 ]; then
+    "$@" || then=$?
+  else
+    echo "unit-race: the race pass failed (above): $* not run" >&2
+    then=1
+  fi
+fi
 waiting_status=0
 wait "$waited" || waiting_status=$?
+echo "--- the packages that mostly wait, with the race detector on"
 cat "$log"
-[ "$rest" -eq 0 ] && [ "$waiting_status" -eq 0 ]
+[ "$waiting_status" -eq 0 ] || echo "unit-race: a package that mostly waits failed (just above)" >&2
+[ "$rest" -eq 0 ] && [ "$waiting_status" -eq 0 ] && [ "$then" -eq 0 ]
