@@ -38,10 +38,10 @@ run: build
 	./$(BIN) serve --config configs/demo.yaml --data ./data --listen 127.0.0.1:8080
 
 ## test: every test: the unit tests with the race detector on, then the book's again on
-## PostgreSQL and the others' as 32-bit programs with each fuzzer for $(FUZZTIME) beside them at
-## the lowest priority (scripts/unit-and-fuzz.sh), then the browser tests with the six
-## platforms' builds and the Debian package's check beside them at the lowest priority
-## (scripts/e2e-and-builds.sh).
+## PostgreSQL with each fuzzer for $(FUZZTIME) beside them at the lowest priority
+## (scripts/unit-and-fuzz.sh), then the browser tests with, beside them at the lowest priority,
+## the six platforms' builds, the other packages' unit tests as 32-bit programs and the Debian
+## package's check (scripts/e2e-and-builds.sh, under scripts/pg.sh for the 32-bit tests).
 test: assets-check vet unit-and-fuzz e2e-and-builds
 
 vet:
@@ -56,8 +56,8 @@ vet:
 ## programs under qemu-i386, the book on PostgreSQL, without the race detector
 ## (scripts/unit-386.sh): what is new to a package there is its integers' width and which
 ## store answers. The tests of the largest inputs, which race nothing, run in the second pass
-## only. (make test's second pass runs the book's packages on PostgreSQL as 64-bit programs,
-## make unit-postgres, and only the others as 32-bit ones: emulating all took minutes more.)
+## only. (make test runs the book's packages on PostgreSQL as 64-bit programs, make
+## unit-postgres, and only the others as 32-bit ones: emulating all took minutes more.)
 unit:
 	scripts/pg.sh $(MAKE) --no-print-directory unit-passes
 
@@ -93,7 +93,7 @@ e2e:
 	scripts/e2e.sh
 
 e2e-and-builds:
-	scripts/e2e-and-builds.sh
+	scripts/pg.sh scripts/e2e-and-builds.sh
 
 ## deb: the Debian packages of the daemon for amd64, arm64 and armhf in out/deb/
 ## (scripts/deb.sh; packaging/debian holds the unit and the maintainer scripts).

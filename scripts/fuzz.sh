@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every fuzz target of the parsers of outside input for the given time each, two at a time.
+# Usage: scripts/fuzz.sh [TIME] [WORKERS]   (default 10s, and as many workers a target as cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 time=${1:-10s}
+workers=${2:-$(nproc)}
 targets=(
   "./configs FuzzParse"
   "./configs FuzzParseHub"
@@ -34,9 +36,9 @@ fuzz_one() {
   local log status=0
   log=$(mktemp)
   {
-    echo "fuzzing $2 in $1 for $time"
+    echo "fuzzing $2 in $1 for $time with $workers worker(s)"
     # A short minimisation, so that a failure found late is still reported as one.
-    go test -run='^$' -fuzz="^$2\$" -fuzztime="$time" -fuzzminimizetime=100x "$1" 2>&1 || status=$?
+    go test -run='^$' -fuzz="^$2\$" -fuzztime="$time" -fuzzminimizetime=100x -parallel="$workers" "$1" 2>&1 || status=$?
   } > "$log"
   if [ "$status" -ne 0 ]; then
     # Go 1.26's fuzzing coordinator can fail a run at the end of -fuzztime with a bare "context

@@ -6,9 +6,9 @@
 # PostgreSQL (CELLFORGE_TEST_STORE=postgres; under scripts/pg.sh, on its server).
 # Usage: scripts/unit-386.sh [--not-booktest]
 #   every package's tests but the daemon's (cmd/cellforge, which starts whole 64-bit daemons);
-#   with --not-booktest, only those of the packages that do not use book/booktest: make test's
-#   second pass, where the others run on PostgreSQL as 64-bit programs (make unit-postgres) and
-#   emulating them too would take minutes more.
+#   with --not-booktest, only those of the packages that do not use book/booktest: what make
+#   test runs (scripts/e2e-and-builds.sh), where the others run on PostgreSQL as 64-bit
+#   programs (make unit-postgres) and emulating them too took minutes more.
 # The packages that mostly wait (on PostgreSQL and InfluxDB taken away) are named first, so
 # that go test starts them first.
 set -euo pipefail
