@@ -2,7 +2,7 @@
 # make unit-arm: every package's tests again, built as a 32-bit ARM program (a
 # Raspberry Pi's 32-bit OS: int is 32 bits there) and run under qemu-arm (scripts/deps.sh
 # qemu-arm), without the race detector, the tests of the packages that use book/booktest on
-# PostgreSQL (make test's first pass runs them on SQLite). make test's second pass runs them
+# PostgreSQL (make test's first pass runs them on SQLite). make unit-386 runs them
 # as 32-bit x86 programs (scripts/unit-386.sh); this is the other 32-bit target, a Pi's.
 # The daemon's tests (cmd/cellforge), which start whole daemons, are left out.
 # The longest packages, which mostly wait (on PostgreSQL's and InfluxDB's outages), start at
