@@ -8,8 +8,8 @@
 # (-parallel 4): one after another they took 210 of the package's 340 s.
 # With a command (scripts/unit-race.sh COMMAND [ARG...]), the command starts as soon as the
 # others are done, beside the waiting packages' last minutes (make test's second pass: a core
-# was idle then). The waiting packages' output is printed after the others', then the
-# command's. Fails when any part failed.
+# was idle then). The others' and the command's output come as they run, the waiting
+# packages' after them. Fails when any part failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
