@@ -33,6 +33,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/cellforge/cellforge/telemetry/peertest"
 )
 
 // EnvURL names the environment variable of a server to use rather than start one.
@@ -388,25 +390,15 @@ func binDir() (string, error) {
 	return "", fmt.Errorf("postgresql installed, but no initdb found")
 }
 
-// depsScript is the repository's scripts/deps.sh, found in the nearest directory above the
-// working directory (a test's is its package's) that has one. The source file's own path is
-// no guide: built with -trimpath, it names the module, not a directory.
+// depsScript is the repository's scripts/deps.sh, found from the working directory (a test's
+// is its package's): the source file's own path is no guide, since built with -trimpath it
+// names the module, not a directory.
 func depsScript() (string, error) {
-	dir, err := os.Getwd()
+	root, err := peertest.RepoRoot()
 	if err != nil {
 		return "", err
 	}
-	for {
-		script := filepath.Join(dir, "scripts", "deps.sh")
-		if _, err := os.Stat(script); err == nil {
-			return script, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("cannot find scripts/deps.sh above the working directory")
-		}
-		dir = parent
-	}
+	return filepath.Join(root, "scripts", "deps.sh"), nil
 }
 
 func freePort() (int, error) {
