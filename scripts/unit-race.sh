@@ -21,7 +21,7 @@ waited=$!
 
 rest=0
 # shellcheck disable=SC2046 # one argument a package
-go test -race -count=1 $(go list ./... | grep -v -e '/cmd/cellforge$' -e '/telemetry/bridge$' -e '/store/postgres$') || rest=$?
+go test -race -count=1 $(go list ./... | grep -v -x -F -f <(printf "$(go list -m)/%s\n" "${waiting[@]#./}")) || rest=$?
 
 then=0
 if [ "$#" -gt 0 ]; then
