@@ -3,7 +3,7 @@
 # Usage: scripts/deps.sh NAME...   (known: wrk sqlite3 bc jq mbpoll socat libmodbus-dev
 #                                    mosquitto mosquitto-clients influxd nodejs npm chromium
 #                                    zbarimg rsvg-convert postgresql
-#                                    qemu-arm qemu-i386)
+#                                    qemu-arm qemu-i386 telegraf)
 set -euo pipefail
 
 # Test binaries that run at the same time may each ask for the same program: one installs it,
@@ -110,6 +110,20 @@ for dep in "$@"; do
           github.com/influxdata/influxdb/cmd/influxd@v1.8.10
         [ -x "$bin/influxd" ] || { echo "deps: go install finished but $bin/influxd is missing" >&2; exit 1; }
         "$bin/influxd" version >/dev/null || { echo "deps: $bin/influxd does not run" >&2; exit 1; }
+      fi ;;
+    telegraf)
+      # Telegraf 1.32.3, the peer of the bridge's and the polling's comparisons in make bench,
+      # built through the Go module proxy with only the plugins they use (about 4 minutes):
+      # MQTT in with the line protocol parser, Modbus in, InfluxDB v2 and discard out. A
+      # telegraf built before with other plugins is rebuilt (it names its plugins in --help).
+      bin="$(go_bin_dir)"
+      tags="custom,inputs.mqtt_consumer,inputs.modbus,parsers.influx,outputs.influxdb_v2,outputs.discard"
+      if [ ! -x "$bin/telegraf" ] || ! "$bin/telegraf" --input-list 2>/dev/null | grep -qx '  modbus'; then
+        echo "deps: building telegraf 1.32.3 with $tags (a few minutes)"
+        GOFLAGS=-mod=mod GONOSUMDB=github.com/influxdata/tail go install -tags "$tags" \
+          github.com/influxdata/telegraf/cmd/telegraf@v1.32.3
+        [ -x "$bin/telegraf" ] || { echo "deps: go install finished but $bin/telegraf is missing" >&2; exit 1; }
+        "$bin/telegraf" --version >/dev/null || { echo "deps: $bin/telegraf does not run" >&2; exit 1; }
       fi ;;
     nodejs|npm)
       # The program of package nodejs is node. Debian's npm package pulls in nodejs too.
