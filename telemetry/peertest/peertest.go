@@ -26,8 +26,10 @@ import (
 )
 
 const (
-	// readyTimeout bounds how long a peer may take to accept connections after it is started.
-	readyTimeout = 30 * time.Second
+	// readyTimeout bounds how long a peer may take to accept connections after it is started:
+	// a limit where the test gives up, not a measure. With both cores busy compiling, influxd
+	// once took more than 30 s to open its stores.
+	readyTimeout = 2 * time.Minute
 	// stopTimeout bounds how long a peer may take to exit after SIGTERM before it is killed.
 	stopTimeout = 60 * time.Second
 	// pollInterval is the pause between two readiness probes.
