@@ -6,7 +6,8 @@
 # the race detector. The packages that open their store through book/booktest do so on
 # PostgreSQL (CELLFORGE_TEST_STORE=postgres; under scripts/pg.sh, on its server). The packages
 # that mostly wait (on PostgreSQL and InfluxDB taken away) are named first, so that go test
-# starts them first. Not part of make test, which it took past 20 minutes on 2 cores.
+# starts them first, and four packages run at once (-p 4, not one a core): the book's packages
+# on PostgreSQL mostly wait on the database too. make test's second pass (scripts/unit-and-fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,4 +29,4 @@ done
 for p in "${packages[@]}"; do
   [[ " ${first[*]} " == *" $p "* ]] || ordered+=("$p")
 done
-go test -count=1 "${ordered[@]}"
+go test -p 4 -count=1 "${ordered[@]}"
