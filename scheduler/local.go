@@ -40,8 +40,9 @@ type local struct {
 const sampleSize = 8
 
 // improve searches from start until ctx ends or maxIter iterations have run
-// (zero: no bound) and returns the best plan found, decoded.
-func improve(ctx context.Context, in *instance, rng *rand.Rand, start *plan, maxIter int64) *plan {
+// (zero: no bound) and returns the best plan found, decoded. pace, when not
+// nil, is ticked every iteration.
+func improve(ctx context.Context, in *instance, rng *rand.Rand, start *plan, maxIter int64, pace *pacer) *plan {
 	ls := &local{
 		in: in, rng: rng, cur: newPlan(in), trial: newPlan(in), best: newPlan(in),
 		tabu: make(map[tabuKey]int64), opTabu: make(map[int]int64),
@@ -60,6 +61,9 @@ func improve(ctx context.Context, in *instance, rng *rand.Rand, start *plan, max
 		}
 		if ls.iter%4096 == 0 {
 			ls.forget()
+		}
+		if pace.tick(ctx); ctx.Err() != nil {
+			break
 		}
 		mv, ok := ls.bestMove(ctx)
 		if ctx.Err() != nil {

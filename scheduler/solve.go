@@ -21,6 +21,13 @@ type Options struct {
 	// Workers is the number of independent searches run in parallel; values
 	// below 1 mean 1.
 	Workers int
+	// Pace, when set, is called by each worker after about every 20 ms of search, with how
+	// long it searched since the call before (or since it began), and the worker waits until
+	// it returns. A caller bounds the search's share of the CPU with it (by sleeping in
+	// proportion) or makes the search give way to other work (by waiting for it); Pace must
+	// return once ctx ends. It does not change what the search finds, only when: searches
+	// bounded by MaxIterations stay reproducible.
+	Pace func(ctx context.Context, searched time.Duration)
 }
 
 // ErrNoLimit is returned when nothing would stop the search.
@@ -41,14 +48,14 @@ func Solve(ctx context.Context, p *Problem, opts Options) (Schedule, error) {
 	}
 	best := parallel(opts, func(rng *rand.Rand) *plan {
 		if in.classic {
-			return search(ctx, in, rng, opts.MaxIterations).plan()
+			return search(ctx, in, rng, opts.MaxIterations, newPacer(opts)).plan()
 		}
 		start, alt := newPlan(in), newPlan(in)
 		start.dispatch(ruleEDD)
 		if alt.dispatch(ruleEST); alt.obj.cmp(start.obj) < 0 {
 			start = alt
 		}
-		return improve(ctx, in, rng, start, opts.MaxIterations)
+		return improve(ctx, in, rng, start, opts.MaxIterations, newPacer(opts))
 	})
 	return in.scheduleOf(best), nil
 }
@@ -68,7 +75,7 @@ func Improve(ctx context.Context, p *Problem, from Schedule, opts Options) (Sche
 		return Schedule{}, err
 	}
 	best := parallel(opts, func(rng *rand.Rand) *plan {
-		return improve(ctx, in, rng, start, opts.MaxIterations)
+		return improve(ctx, in, rng, start, opts.MaxIterations, newPacer(opts))
 	})
 	return in.scheduleOf(best), nil
 }

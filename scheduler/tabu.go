@@ -238,7 +238,7 @@ func (sr *searcher) slot(v, u, k int) int {
 	return v*w + sr.in.n + k
 }
 
-func search(ctx context.Context, in *instance, rng *rand.Rand, maxIter int64) *state {
+func search(ctx context.Context, in *instance, rng *rand.Rand, maxIter int64, pace *pacer) *state {
 	sr := &searcher{
 		in: in, rng: rng, cur: newState(in), best: newState(in),
 		rm: make([]int64, in.n), qm: make([]int64, in.n),
@@ -258,11 +258,9 @@ func search(ctx context.Context, in *instance, rng *rand.Rand, maxIter int64) *s
 		if sr.best.cmax <= in.lb {
 			break
 		}
-		if sr.iter&15 == 0 && done != nil {
-			select {
-			case <-done:
+		if sr.iter&15 == 0 && (done != nil || pace != nil) {
+			if pace.tick(ctx); ctx.Err() != nil {
 				return sr.best
-			default:
 			}
 		}
 		mv, ok := sr.bestMove()
