@@ -33,6 +33,7 @@ type local struct {
 	iter             int64
 	chain, pos       []int
 	sample           []int
+	pace             *pacer
 }
 
 // sampleSize bounds how many chain operations one iteration tries to move,
@@ -41,11 +42,11 @@ const sampleSize = 8
 
 // improve searches from start until ctx ends or maxIter iterations have run
 // (zero: no bound) and returns the best plan found, decoded. pace, when not
-// nil, is ticked every iteration.
+// nil, is ticked for every operation an iteration tries to move.
 func improve(ctx context.Context, in *instance, rng *rand.Rand, start *plan, maxIter int64, pace *pacer) *plan {
 	ls := &local{
 		in: in, rng: rng, cur: newPlan(in), trial: newPlan(in), best: newPlan(in),
-		tabu: make(map[tabuKey]int64), opTabu: make(map[int]int64),
+		tabu: make(map[tabuKey]int64), opTabu: make(map[int]int64), pace: pace,
 	}
 	ls.cur.copyFrom(start)
 	ls.cur.decode()
@@ -61,9 +62,6 @@ func improve(ctx context.Context, in *instance, rng *rand.Rand, start *plan, max
 		}
 		if ls.iter%4096 == 0 {
 			ls.forget()
-		}
-		if pace.tick(ctx); ctx.Err() != nil {
-			break
 		}
 		mv, ok := ls.bestMove(ctx)
 		if ctx.Err() != nil {
@@ -251,7 +249,8 @@ func (ls *local) bestMove(ctx context.Context) (lsMove, bool) {
 	var best lsMove
 	found, ties := false, 0
 	for _, v := range ls.sample {
-		if ctx.Err() != nil {
+		// An iteration decodes the whole plan many times: the pace is kept within it.
+		if ls.pace.tick(ctx); ctx.Err() != nil {
 			return best, false
 		}
 		moving := ls.opTabu[v] >= ls.iter

@@ -87,3 +87,100 @@ func BenchmarkPromise(b *testing.B) {
 		}
 	})
 }
+
+// planWeekSeed is the seed of the tight week BenchmarkPlanSearch plans (see newWeek).
+const planWeekSeed = 1
+
+// planPoints are the total search times BenchmarkPlanSearch reads the plan at: the re-plan's
+// search (300 ms) and then 1 s, 5 s and 30 s of background search after it.
+var planPoints = []struct {
+	name       string
+	background time.Duration
+}{{"0.3s", 0}, {"1s", time.Second}, {"5s", 5 * time.Second}, {"30s", 30 * time.Second}}
+
+// reportPlan reports a plan's late work orders, changeovers, makespan (hours from now) and the
+// makespan's ratio to the week's lower bound from unit times, each metric named with suffix.
+func reportPlan(b *testing.B, w *week, pl *planner.Plan, suffix string) {
+	now := w.clock.Now()
+	b.ReportMetric(float64(pl.Late), "late"+suffix)
+	b.ReportMetric(float64(pl.Changeovers), "changeovers"+suffix)
+	b.ReportMetric(pl.Makespan.Sub(now).Hours(), "makespan-h"+suffix)
+	b.ReportMetric(float64(pl.Makespan.Sub(now))/float64(w.Bound.Sub(now)), "ratio"+suffix)
+}
+
+// BenchmarkPlanSearch plans the tight week of the demo studio (newWeek, seed planWeekSeed) three
+// ways. edd: the earliest-due-date dispatch, the plan without search (planning off, the book
+// dispatching earliest due date first, follows the same rule). search-5s: one re-plan with a
+// 5 s search (--plan-search 5s). background: the daemon's planner (a re-plan with the 300 ms
+// search, then the background search at one core, so that its search time is near the wall
+// time), whose plan is read after the re-plan and once the background search has searched 1 s,
+// 5 s and 30 s (the round under way finished). Run it with -benchtime 1x and -count for medians:
+// the search is bounded by time, so its results vary from run to run.
+func BenchmarkPlanSearch(b *testing.B) {
+	ctx := context.Background()
+	b.Run("edd", func(b *testing.B) {
+		for b.Loop() {
+			w := newWeek(b, planWeekSeed, planner.Config{Seed: 1})
+			if err := w.planner.Replan(ctx, false); err != nil {
+				b.Fatal(err)
+			}
+			reportPlan(b, w, w.planner.Current(), "")
+		}
+		b.ReportMetric(0, "ns/op")
+	})
+	b.Run("search-5s", func(b *testing.B) {
+		for b.Loop() {
+			w := newWeek(b, planWeekSeed, planner.Config{Seed: 1, Search: 5 * time.Second})
+			if err := w.planner.Replan(ctx, true); err != nil {
+				b.Fatal(err)
+			}
+			reportPlan(b, w, w.planner.Current(), "")
+		}
+		b.ReportMetric(0, "ns/op")
+	})
+	b.Run("background", func(b *testing.B) {
+		for b.Loop() {
+			backgroundPoints(b)
+		}
+		b.ReportMetric(0, "ns/op")
+	})
+}
+
+// backgroundPoints runs the daemon's planner on the tight week and reports its plan at each of
+// planPoints.
+func backgroundPoints(b *testing.B) {
+	w := newWeek(b, planWeekSeed, planner.Config{Seed: 1, Search: 300 * time.Millisecond, Background: 1, Patience: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.planner.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			b.Error(err)
+		}
+	}()
+	until := func(cond func(planner.BackgroundStatus) bool) planner.BackgroundStatus {
+		deadline := time.Now().Add(10 * time.Minute)
+		for {
+			st := w.planner.Background()
+			if cond(st) {
+				return st
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("the background search is stuck: %+v", st)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	until(func(st planner.BackgroundStatus) bool { return st.Start != nil })
+	for _, pt := range planPoints {
+		if pt.background == 0 {
+			reportPlan(b, w, w.planner.Background().Start, "@"+pt.name)
+			continue
+		}
+		st := until(func(st planner.BackgroundStatus) bool { return st.Searched >= pt.background })
+		st = until(func(s planner.BackgroundStatus) bool { return s.Rounds > st.Rounds })
+		reportPlan(b, w, w.planner.Current(), "@"+pt.name)
+		b.ReportMetric(st.Searched.Seconds(), "searched-s@"+pt.name)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cellforge/cellforge/book"
@@ -60,6 +61,15 @@ type Config struct {
 	Refresh time.Duration
 	// Seed makes the search reproducible for the same book.
 	Seed int64
+	// Background is the share of one core the planner may use to keep improving the plan while
+	// the book is quiet, after the search that follows a change of the work (0.5: half of one
+	// core; values above 1 mean 1). Run then searches on in the background, from the best plan
+	// found, publishing each better plan as it finds one; it gives way to re-plans and promise
+	// checks. Zero or less: no background search.
+	Background float64
+	// Patience is how long the background search goes on without finding a better plan before
+	// it stops, until the work changes again (default 2m).
+	Patience time.Duration
 	// AssumedRepair is how long a cell in fault is assumed to stay down when some planned work
 	// can only run there (work paused on it, or a capability no other cell offers); other
 	// work plans around a faulted cell as if it never came back (default 1h).
@@ -75,6 +85,13 @@ type Planner struct {
 	plan *Plan
 
 	replanMu sync.Mutex // one re-plan at a time
+
+	busy     atomic.Int64 // re-plans and promise checks under way
+	bgMu     sync.Mutex
+	bgNext   *bgBase            // the plan the background search goes on from, once it wakes
+	bgWake   chan struct{}      // wakes the background search for bgNext
+	bgCancel context.CancelFunc // stops the background search's session under way
+	bgStatus BackgroundStatus
 }
 
 // New returns a Planner for a validated factory; it holds no plan until the first Replan.
@@ -97,11 +114,15 @@ func New(cfg Config) *Planner {
 	if cfg.AssumedRepair <= 0 {
 		cfg.AssumedRepair = time.Hour
 	}
+	cfg.Background = min(cfg.Background, 1)
+	if cfg.Patience <= 0 {
+		cfg.Patience = 2 * time.Minute
+	}
 	if cfg.Current == nil {
 		f := cfg.Factory
 		cfg.Current = func() *configs.Factory { return f }
 	}
-	return &Planner{cfg: cfg, log: cfg.Logger}
+	return &Planner{cfg: cfg, log: cfg.Logger, bgWake: make(chan struct{}, 1)}
 }
 
 // Plan is one plan of the floor: a slot for every open operation that is not done, the
@@ -281,6 +302,7 @@ type job struct {
 // 50,000 work orders; reading them from the book takes longer): it becomes the current plan at
 // once, and the search, when set, goes on from it.
 func (p *Planner) Replan(ctx context.Context, search bool) error {
+	defer p.floorRequest()()
 	p.replanMu.Lock()
 	defer p.replanMu.Unlock()
 	began := time.Now()
@@ -294,12 +316,15 @@ func (p *Planner) Replan(ctx context.Context, search bool) error {
 	read := time.Since(began)
 	now := p.cfg.Now()
 	b := p.build(now, work, nil)
-	publish := func(s scheduler.Schedule) {
+	// publish makes s the current plan; resume says that the background search starts again
+	// from it, the work having changed.
+	publish := func(s scheduler.Schedule, resume bool) {
 		plan := b.result(now, s)
 		plan.EventID = eventID
 		p.mu.Lock()
 		p.plan = plan
 		p.mu.Unlock()
+		p.rebase(b, plan, resume)
 	}
 	prev := p.Current()
 	s, err := p.start(b, prev)
@@ -307,7 +332,7 @@ func (p *Planner) Replan(ctx context.Context, search bool) error {
 		return err
 	}
 	if prev == nil {
-		publish(s)
+		publish(s, false) // the search, when set, publishes the plan the background goes on from
 		p.log.Info("first plan made", "work_orders", len(b.jobs), "late", s.Late,
 			"took", time.Since(began).Round(time.Millisecond), "reading_the_book", read.Round(time.Millisecond))
 	}
@@ -320,7 +345,7 @@ func (p *Planner) Replan(ctx context.Context, search bool) error {
 		}
 	}
 	if prev != nil || search {
-		publish(s)
+		publish(s, search)
 	}
 	return nil
 }
@@ -354,9 +379,20 @@ func (p *Planner) improve(ctx context.Context, b *builder, s scheduler.Schedule)
 }
 
 // Run re-plans whenever the book changes, until ctx ends: it looks every Interval, searches
-// after changes to the work, and only re-times after progress. It always returns nil once ctx
-// ends; failures are logged and retried at the next look.
+// after changes to the work, and only re-times after progress. With Config.Background it also
+// keeps improving the plan in the background while the book is quiet. It always returns nil
+// once ctx ends, after the background search has stopped; failures are logged and retried at
+// the next look.
 func (p *Planner) Run(ctx context.Context) error {
+	if p.cfg.Background > 0 {
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.background(ctx)
+		}()
+		defer wg.Wait()
+	}
 	tick := time.NewTicker(p.cfg.Interval)
 	defer tick.Stop()
 	var lastRefresh time.Time
@@ -439,6 +475,7 @@ func (p *Planner) Promise(ctx context.Context, drop string, cands []book.Candida
 // trialProblem reads the open work and makes the problem of it with the candidates, at the
 // current time: the first half of a promise check.
 func (p *Planner) trialProblem(ctx context.Context, cands []book.Candidate) (time.Time, *builder, error) {
+	defer p.floorRequest()()
 	work, _, err := p.cfg.Book.OpenWork(ctx)
 	if err != nil {
 		return time.Time{}, nil, fmt.Errorf("reading open work: %w", err)
@@ -451,6 +488,7 @@ func (p *Planner) trialProblem(ctx context.Context, cands []book.Candidate) (tim
 // search is set, searches for a better plan for the configured time; the plan it returns does
 // not become the current one. It returns ctx's error once ctx has ended.
 func (p *Planner) trial(ctx context.Context, b *builder, prev *Plan, now time.Time, search bool) (*Plan, error) {
+	defer p.floorRequest()()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -29,9 +29,16 @@ func newFixture(t testing.TB) *fixture {
 
 func newFixtureFrom(t testing.TB, config string) *fixture {
 	t.Helper()
+	return newFixtureWith(t, config, planner.Config{Search: 300 * time.Millisecond, Seed: 1})
+}
+
+// newFixtureWith is newFixtureFrom with a planner of cfg (Book, Factory and Now are set here).
+func newFixtureWith(t testing.TB, config string, cfg planner.Config) *fixture {
+	t.Helper()
 	fx := booktest.New(t, config)
 	b, f, c := fx.Book, fx.Factory, fx.Clock
-	p := planner.New(planner.Config{Book: b, Factory: f, Now: c.Now, Search: 300 * time.Millisecond, Seed: 1})
+	cfg.Book, cfg.Factory, cfg.Now = b, f, c.Now
+	p := planner.New(cfg)
 	b.UsePlan(p)
 	return &fixture{book: b, planner: p, factory: f, clock: c}
 }

@@ -33,6 +33,10 @@ import (
 // work plans well within it, and it leaves the cores to the floor.
 const defaultPlanSearch = 300 * time.Millisecond
 
+// defaultPlanBackground is the share of one core the planner may use to keep improving the plan
+// while the book is quiet: half of one, leaving the rest to the floor.
+const defaultPlanBackground = 0.5
+
 // housekeepingEvery is how often expired sessions and idempotency keys are dropped.
 const housekeepingEvery = time.Hour
 
@@ -306,6 +310,7 @@ type serveFlags struct {
 	store                       string // --store: "", sqlite or a postgres:// URL
 	simSpeed                    float64
 	planSearch                  time.Duration
+	planBackground              float64
 	maxConns, maxConnsAll       int
 	maxBatch                    int64
 	proxies                     []netip.Prefix
@@ -322,12 +327,16 @@ func parseServeFlags(args []string, e *env) (serveFlags, error) {
 	logs := addLogFlags(fs)
 	simSpeed := fs.Float64("sim-speed", defaultSimSpeed, "with simulate: true, run the simulated machines' clocks this many `times` faster than the wall clock")
 	planSearch := fs.Duration("plan-search", defaultPlanSearch, "how long the planner searches for a better plan when the work changes; 0 turns planning off (the book then dispatches earliest due date first)")
+	planBackground := fs.Float64("plan-background", defaultPlanBackground, "the `share` of one core the planner may use to keep improving the plan while the book is quiet (0.5: half of one core, at most 1); 0 turns the background search off")
 	maxConns := fs.Int("max-conns-per-client", api.DefaultMaxConnsPerClient, "how many connections one client (an IPv4 address, an IPv6 /64) may hold open at once; 0 lifts the limit (behind a reverse proxy, every client has the proxy's address)")
 	maxConnsAll := fs.Int("max-conns", api.DefaultMaxConns, "how many connections the daemon holds open at once, from every client together; 0 lifts the limit")
 	maxBatch := fs.Int64("max-batch-bytes", api.DefaultMaxBatchBytes, "the most `bytes` an order batch upload may have, through the API and the planner's pages alike")
 	trusted := fs.String("trusted-proxies", "", "comma-separated `addresses` (or CIDR prefixes) of the reverse proxies the daemon is reached through; only they may say whom they forward for (X-Forwarded-For, X-Forwarded-Proto)")
 	if err := parseFlags(fs, args); err != nil {
 		return serveFlags{}, err
+	}
+	if !(*planBackground >= 0 && *planBackground <= 1) {
+		return serveFlags{}, fmt.Errorf("--plan-background %v: want a share of one core from 0 (off) to 1", *planBackground)
 	}
 	if *maxConns < 0 {
 		return serveFlags{}, fmt.Errorf("--max-conns-per-client %d: want 0 (no limit) or more", *maxConns)
@@ -348,7 +357,7 @@ func parseServeFlags(args []string, e *env) (serveFlags, error) {
 	}
 	return serveFlags{
 		configPath: *configPath, dataDir: *dataDir, listen: *listen, store: *store, simSpeed: *simSpeed,
-		planSearch: *planSearch, maxConns: *maxConns, maxConnsAll: *maxConnsAll, maxBatch: *maxBatch,
+		planSearch: *planSearch, planBackground: *planBackground, maxConns: *maxConns, maxConnsAll: *maxConnsAll, maxBatch: *maxBatch,
 		proxies: proxies, log: logSpec,
 	}, nil
 }
@@ -418,7 +427,8 @@ func newFrontEnd(f serveFlags, opts serveOptions, factory *configs.Factory, b *b
 		if opts.plannerBook != nil {
 			pb = opts.plannerBook(b)
 		}
-		plan = planner.New(planner.Config{Book: pb, Factory: factory, Current: b.Factory, Logger: logger.With("component", "planner"), Search: f.planSearch})
+		plan = planner.New(planner.Config{Book: pb, Factory: factory, Current: b.Factory, Logger: logger.With("component", "planner"),
+			Search: f.planSearch, Background: f.planBackground})
 		b.UsePlan(plan)
 		apiCfg.Planner = plan
 	}
