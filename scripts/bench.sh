@@ -26,8 +26,8 @@ root=$(pwd)
 only=${1:-}
 [ -z "$only" ] || [ "$only" = import ] || [ "$only" = photos ] || [ "$only" = unitpage ] || [ "$only" = promise ] ||
   [ "$only" = repairs ] || [ "$only" = margin ] || [ "$only" = oee ] || [ "$only" = postgres ] ||
-  [ "$only" = takeover ] || [ "$only" = network ] ||
-  { echo "usage: scripts/bench.sh [import|photos|unitpage|promise|repairs|margin|oee|postgres|takeover|network]" >&2; exit 2; }
+  [ "$only" = takeover ] || [ "$only" = network ] || [ "$only" = plan ] ||
+  { echo "usage: scripts/bench.sh [import|photos|unitpage|promise|repairs|margin|oee|postgres|takeover|network|plan]" >&2; exit 2; }
 B=$root/.bench
 rm -rf "$B"
 mkdir -p "$B"
@@ -602,6 +602,93 @@ if [ "$only" = network ]; then
   exit 0
 fi
 
+# The floor's plan against search time: the planner on a tight week of the demo studio, its plan
+# after the re-plan's search and after 1 s, 5 s and 30 s of background search, beside the
+# earliest-due-date plan (planning off) and one 5 s search. scripts/bench.sh plan runs it alone
+# and writes it into docs/BENCHMARKS.md in place of its last.
+plan_section() {
+  echo "== plan: the floor's plan against search time, a tight week of the demo studio"
+  local cmd="for i in 1 2 3; do go test -run '^\$' -bench 'BenchmarkPlanSearch' -benchtime 1x ./cells/planner/; done"
+  # Three runs of the three plans, one after the other (-count would run each plan three times
+  # in a row): the peers and ours alternate.
+  : > "$B/go-plan.txt"
+  for _ in 1 2 3; do
+    go test -run '^$' -bench 'BenchmarkPlanSearch' -benchtime 1x ./cells/planner/ | tee -a "$B/go-plan.txt"
+  done
+  # plmed NAME UNIT: the median over the runs of the metric UNIT of BenchmarkPlanSearch/NAME.
+  plmed() {
+    awk -v want="BenchmarkPlanSearch/$1" -v unit="$2" '
+      { name = $1; sub(/-[0-9]+$/, "", name) }
+      name == want { for (i = 3; i < NF; i++) if ($(i + 1) == unit) print $i }' "$B/go-plan.txt" |
+      sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) exit 1; print a[int((NR + 1) / 2)] }' ||
+      { echo "bench: no $1 $2 in $B/go-plan.txt" >&2; exit 1; }
+  }
+  # f DIGITS VALUE: VALUE with DIGITS decimals.
+  f() { awk -v d="$1" -v v="$2" 'BEGIN { printf "%.*f", d, v }'; }
+  local edd_t
+  edd_t=$(plmed edd tardiness-h)
+  # plrow WHAT SEARCH NAME SUFFIX: a row of the table, the medians of NAME's metrics with SUFFIX.
+  plrow() {
+    local t
+    t=$(plmed "$3" "tardiness-h$4")
+    echo "| $1 | $2 | $(f 0 "$(plmed "$3" "late$4")") | $(f 1 "$t") | $(awk -v a="$t" -v b="$edd_t" 'BEGIN { printf "%.2f", a / b }')x | $(f 0 "$(plmed "$3" "changeovers$4")") | $(f 1 "$(plmed "$3" "makespan-h$4")") | $(f 3 "$(plmed "$3" "ratio$4")")x |"
+  }
+  local first_t last_t aim
+  first_t=$(plmed background "tardiness-h@0.3s"); last_t=$(plmed background "tardiness-h@30s")
+  aim=$(awk -v a="$last_t" -v b="$first_t" 'BEGIN { print (a < b ? "met" : "**missed**") }')
+  cat > "$B/plan.md" <<MD
+## The floor's plan against search time
+
+Measured on $(date -u +%Y-%m-%d) at $(git rev-parse --short HEAD) (\`scripts/bench.sh plan\`, this section alone or with the rest).
+Command: \`$cmd\`, medians of the 3 runs; in each run the peers and ours run one after the other.
+
+**The week.** A tight but realistic week at the demo studio, generated from a seed in code
+(\`newWeek\` in \`cells/planner/week_test.go\`, seed 1): \`configs/demo.yaml\` as it is (its 11
+cells, three looms among them, and its products' routings, unit times, setups and changeovers), its
+drops replaced by two: "rush", due 2 days from now, and "week", due in 7. 132 orders of 229 units
+(1 to 3 units each) of the seven woven products; 40 % of the orders (53) in the rush drop, the rest
+in the week's. The products are drawn so that the looms' work (unit times and a setup per order)
+is $(awk -v v="$(plmed edd loom-load)" 'BEGIN { printf "%.0f", v * 100 }') % of their 7 days around the clock: the rush drop alone is more than the looms weave in 2
+days, so some of its orders are late whatever the plan. The lower bound on the makespan from unit
+times alone (each capability's unit times over its cells, setups, changeovers and routings left
+out) is $(f 1 "$(plmed edd bound-h)") hours from now.
+
+**The plans.** Ours: the daemon's planner (\`cells/planner\`, a re-plan with the default 300 ms
+search, \`--plan-search\`), then its background search (\`--plan-background\`) run at one core here
+so that its search time is near the wall time (at the default half core the same search takes
+twice as long in wall time), read once it has searched 1 s, 5 s and 30 s (the round under way
+finished: the search publishes a better plan at the end of each round of 1 s of search). The peers,
+in the same runs: the earliest-due-date dispatch without search (the plan when planning is off:
+the book then dispatches earliest due date first), and one re-plan with a 5 s search
+(\`--plan-search 5s\`), which stops there. The objective is the weighted tardiness first (every
+order weighs the same here), then the makespan, then the changeover time.
+
+| plan | search | late work orders | tardiness (h) | tardiness / EDD's | changeovers | makespan (h from now) | makespan / lower bound |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+$(plrow "peer: earliest due date (planning off)" "none" edd "")
+$(plrow "ours: the re-plan's search (the default)" "300 ms" background "@0.3s")
+$(plrow "ours: + background search" "300 ms + $(f 1 "$(plmed background "searched-s@1s")") s" background "@1s")
+$(plrow "ours: + background search" "300 ms + $(f 1 "$(plmed background "searched-s@5s")") s" background "@5s")
+$(plrow "ours: + background search" "300 ms + $(f 1 "$(plmed background "searched-s@30s")") s" background "@30s")
+$(plrow "peer: one 5 s search (\`--plan-search 5s\`)" "5 s" search-5s "")
+
+Aim: the plan people see after 30 s of quiet is better than the one after the first search (less
+tardiness): $(f 1 "$last_t") h against $(f 1 "$first_t") h, $(awk -v a="$last_t" -v b="$first_t" 'BEGIN { printf "%.2f", a / b }')x: ${aim}. The search is bounded by time, so
+its figures vary from run to run (and with what else runs on the two shared cores); the medians are
+of 3 runs each.
+
+\`\`\`
+$(grep -E '^Benchmark' "$B/go-plan.txt")
+\`\`\`
+MD
+}
+if [ "$only" = plan ]; then
+  plan_section
+  write_section docs/BENCHMARKS.md "$(head -1 "$B/plan.md")" "$B/plan.md" "## Scheduler: Brandimarte mk01-mk10"
+  cat "$B/plan.md"
+  exit 0
+fi
+
 echo "== building"
 go build -o "$B/cellforge" ./cmd/cellforge
 go build -o "$B/load" ./cmd/cellforge-load
@@ -692,6 +779,7 @@ margin_section
 oee_section
 takeover_section
 network_section
+plan_section
 
 # Telemetry against a real Mosquitto and a real InfluxDB 1.8, started by the tests' harness on
 # loopback ports (installed by scripts/deps.sh when missing).
@@ -1400,6 +1488,8 @@ $(cat "$B/oee.md")
 $(cat "$B/takeover.md")
 
 $(cat "$B/network.md")
+
+$(cat "$B/plan.md")
 
 $(cat "$B/sched.md")
 

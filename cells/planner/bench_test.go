@@ -98,11 +98,12 @@ var planPoints = []struct {
 	background time.Duration
 }{{"0.3s", 0}, {"1s", time.Second}, {"5s", 5 * time.Second}, {"30s", 30 * time.Second}}
 
-// reportPlan reports a plan's late work orders, changeovers, makespan (hours from now) and the
+// reportPlan reports a plan's late work orders, their tardiness (hours), changeovers, makespan (hours from now) and the
 // makespan's ratio to the week's lower bound from unit times, each metric named with suffix.
 func reportPlan(b *testing.B, w *week, pl *planner.Plan, suffix string) {
 	now := w.clock.Now()
 	b.ReportMetric(float64(pl.Late), "late"+suffix)
+	b.ReportMetric(pl.Tardiness.Hours(), "tardiness-h"+suffix)
 	b.ReportMetric(float64(pl.Changeovers), "changeovers"+suffix)
 	b.ReportMetric(pl.Makespan.Sub(now).Hours(), "makespan-h"+suffix)
 	b.ReportMetric(float64(pl.Makespan.Sub(now))/float64(w.Bound.Sub(now)), "ratio"+suffix)
@@ -125,6 +126,8 @@ func BenchmarkPlanSearch(b *testing.B) {
 				b.Fatal(err)
 			}
 			reportPlan(b, w, w.planner.Current(), "")
+			b.ReportMetric(w.LoomLoad, "loom-load")
+			b.ReportMetric(w.Bound.Sub(w.clock.Now()).Hours(), "bound-h")
 		}
 		b.ReportMetric(0, "ns/op")
 	})
@@ -178,8 +181,14 @@ func backgroundPoints(b *testing.B) {
 			reportPlan(b, w, w.planner.Background().Start, "@"+pt.name)
 			continue
 		}
-		st := until(func(st planner.BackgroundStatus) bool { return st.Searched >= pt.background })
-		st = until(func(s planner.BackgroundStatus) bool { return s.Rounds > st.Rounds })
+		// The first round to end once the search has searched that long: its plan is published
+		// before the round is counted.
+		rounds := w.planner.Background().Rounds
+		st := until(func(st planner.BackgroundStatus) bool {
+			ended := st.Rounds > rounds
+			rounds = st.Rounds
+			return ended && st.Searched >= pt.background
+		})
 		reportPlan(b, w, w.planner.Current(), "@"+pt.name)
 		b.ReportMetric(st.Searched.Seconds(), "searched-s@"+pt.name)
 	}
