@@ -74,5 +74,7 @@
 // run independent searches with seeds derived from Options.Seed and the best
 // schedule wins, ties going to the lowest worker. Results are identical for
 // the same inputs and seed whenever the search is bounded by MaxIterations
-// rather than by time, whatever the number of workers.
+// rather than by time, whatever the number of workers. Options.Pace lets the
+// caller hold the search between short stretches of it, to bound its share of
+// the CPU, without changing what it finds.
 package scheduler
