@@ -26,8 +26,8 @@ root=$(pwd)
 only=${1:-}
 [ -z "$only" ] || [ "$only" = import ] || [ "$only" = photos ] || [ "$only" = unitpage ] || [ "$only" = promise ] ||
   [ "$only" = repairs ] || [ "$only" = margin ] || [ "$only" = oee ] || [ "$only" = postgres ] ||
-  [ "$only" = takeover ] || [ "$only" = network ] || [ "$only" = plan ] ||
-  { echo "usage: scripts/bench.sh [import|photos|unitpage|promise|repairs|margin|oee|postgres|takeover|network|plan]" >&2; exit 2; }
+  [ "$only" = takeover ] || [ "$only" = network ] || [ "$only" = plan ] || [ "$only" = polling ] ||
+  { echo "usage: scripts/bench.sh [import|photos|unitpage|promise|repairs|margin|oee|postgres|takeover|network|plan|polling]" >&2; exit 2; }
 B=$root/.bench
 rm -rf "$B"
 mkdir -p "$B"
@@ -581,6 +581,164 @@ $(grep -E '^Benchmark' "$B/go-network.txt")
 MD
 }
 
+# The daemon polling simulated looms beside Telegraf's inputs.modbus polling the same simulator
+# with the same requests at the same rate (the loom profile: 7 input registers every 250 ms, 3
+# holding registers every 5 s): each measured alone for 30 s, alternating, twice each, at 50
+# and 200 looms, and the daemon's cost with the devices unreachable.
+polling_section() {
+  echo "== polling: the daemon beside Telegraf's inputs.modbus, 50 and 200 simulated looms"
+  scripts/deps.sh telegraf
+  local telegraf
+  telegraf=$(go env GOPATH)/bin/telegraf
+  go build -o "$B/poll-cellforge" ./cmd/cellforge
+  local window=30 warm=5 n round base
+  # pfloor N PORT FILE: a factory of N loom cells, loom i at 127.0.0.1:PORT+i.
+  pfloor() {
+    awk -v n="$1" -v port="$2" 'BEGIN {
+      print "site: pollbench"
+      print "telemetry:\n  mqtt:\n    listen: \"127.0.0.1:0\""
+      print "cells:"
+      for (i = 0; i < n; i++) {
+        printf "  - id: weave-%03d\n    capabilities: [weave]\n    devices:\n", i
+        printf "      - {id: loom-%03d, kind: loom, unit_id: 1, address: \"127.0.0.1:%d\"}\n", i, port + i
+      }
+      print "products:\n  - sku: SCARF\n    routing:\n      - {capability: weave, unit_time: 20m, params: {pattern: 1}}"
+    }' > "$3"
+  }
+  # ptelegraf N PORT FILE: Telegraf's config for the same looms: per loom one inputs.modbus of the
+  # 7 input registers every 250 ms and one of the 3 holding registers every 5 s, to outputs.discard.
+  ptelegraf() {
+    awk -v n="$1" -v port="$2" 'BEGIN {
+      print "[agent]\n  interval = \"250ms\"\n  flush_interval = \"1s\"\n  metric_batch_size = 100000\n  metric_buffer_limit = 1000000"
+      print "  collection_jitter = \"0s\"\n  flush_jitter = \"0s\"\n  omit_hostname = true\n  debug = true\n"
+      print "[[outputs.discard]]\n"
+      for (i = 0; i < n; i++) {
+        printf "[[inputs.modbus]]\n  name = \"loom-%03d\"\n  interval = \"250ms\"\n  controller = \"tcp://127.0.0.1:%d\"\n", i, port + i
+        print "  slave_id = 1\n  timeout = \"1s\"\n  input_registers = ["
+        print "    { name = \"state\", byte_order = \"AB\", data_type = \"UINT16\", scale = 1.0, address = [0] },"
+        print "    { name = \"fault_code\", byte_order = \"AB\", data_type = \"UINT16\", scale = 1.0, address = [1] },"
+        print "    { name = \"picks\", byte_order = \"ABCD\", data_type = \"UINT32\", scale = 1.0, address = [2, 3] },"
+        print "    { name = \"length\", byte_order = \"AB\", data_type = \"UFIXED\", scale = 0.001, address = [4] },"
+        print "    { name = \"units\", byte_order = \"AB\", data_type = \"UINT16\", scale = 1.0, address = [5] },"
+        print "    { name = \"job_pattern\", byte_order = \"AB\", data_type = \"UINT16\", scale = 1.0, address = [6] },"
+        print "  ]\n"
+        printf "[[inputs.modbus]]\n  name = \"loom-%03d-setup\"\n  interval = \"5s\"\n  controller = \"tcp://127.0.0.1:%d\"\n", i, port + i
+        print "  slave_id = 1\n  timeout = \"1s\"\n  holding_registers = ["
+        print "    { name = \"pattern\", byte_order = \"AB\", data_type = \"UINT16\", scale = 1.0, address = [0] },"
+        print "    { name = \"target\", byte_order = \"AB\", data_type = \"UINT16\", scale = 1.0, address = [1] },"
+        print "    { name = \"speed\", byte_order = \"AB\", data_type = \"UINT16\", scale = 1.0, address = [2] },"
+        print "  ]\n"
+      }
+    }' > "$3"
+  }
+  # pcpu PID: the process's user+system CPU so far, in clock ticks.
+  pcpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+  # phwm PID: the process's peak resident memory in KiB.
+  phwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
+  # preads URL: the device requests answered so far, from the daemon's /metrics.
+  preads() {
+    curl -fs "$1/metrics" | awk '/^cellforge_device_requests_total/ { r += $NF } /^cellforge_device_errors_total/ { e += $NF } END { printf "%d\n", r - e }'
+  }
+  # pwrote LOG: the metrics Telegraf's outputs.discard wrote so far, one per answered request.
+  pwrote() { awk '/outputs.discard.*Wrote batch of/ { for (i = 1; i < NF; i++) if ($i == "of") s += $(i + 1) } END { printf "%d\n", s }' "$1"; }
+  # pwindow PID COUNT: waits the warm-up, then measures PID for the window; appends
+  # "cpu_ticks reads hwm_kib" to $B/poll-last, COUNT being a command that prints the reads so far.
+  pwindow() {
+    local c0 r0
+    sleep "$warm"
+    c0=$(pcpu "$1"); r0=$($2)
+    sleep "$window"
+    echo "$(( $(pcpu "$1") - c0 )) $(( $($2) - r0 )) $(phwm "$1")" > "$B/poll-last"
+  }
+  local tck sim_pid_poll dpid tpid url_d
+  tck=$(getconf CLK_TCK)
+  : > "$B/polling.txt"
+  for n in 50 200; do
+    base=$(( 20000 + RANDOM % 20000 ))
+    pfloor "$n" "$base" "$B/poll-$n.yaml"
+    ptelegraf "$n" "$base" "$B/poll-$n.conf"
+    # The idle floor: the same looms at ports nothing listens on (the simulator is not yet started).
+    for round in 1 2; do
+      rm -rf "$B/poll-idle-$n"
+      "$B/poll-cellforge" serve --data "$B/poll-idle-$n" --listen 127.0.0.1:0 --config "$B/poll-$n.yaml" --log-level error --plan-search 0 \
+        > "$B/poll-idle-$n.out" 2> "$B/poll-idle-$n.log" &
+      dpid=$!
+      url_d=$(serving_url "$B/poll-idle-$n.out" "$dpid") || { echo "bench: the daemon did not start:" >&2; cat "$B/poll-idle-$n.log" >&2; exit 1; }
+      pwindow "$dpid" "echo 0"
+      kill "$dpid"; wait "$dpid" || true
+      echo "idle $n $round $(cat "$B/poll-last")" | tee -a "$B/polling.txt"
+    done
+    "$B/poll-cellforge" sim --config "$B/poll-$n.yaml" --control 127.0.0.1:0 > "$B/poll-sim-$n.out" 2> "$B/poll-sim-$n.log" &
+    sim_pid_poll=$!
+    for _ in $(seq 1 500); do grep -q 'fault control API' "$B/poll-sim-$n.out" && break; sleep 0.02; done
+    grep -q 'fault control API' "$B/poll-sim-$n.out" || { echo "bench: the simulator did not start:" >&2; cat "$B/poll-sim-$n.log" >&2; exit 1; }
+    for round in 1 2; do
+      rm -rf "$B/poll-d-$n"
+      "$B/poll-cellforge" serve --data "$B/poll-d-$n" --listen 127.0.0.1:0 --config "$B/poll-$n.yaml" --log-level error --plan-search 0 \
+        > "$B/poll-d-$n.out" 2> "$B/poll-d-$n.log" &
+      dpid=$!
+      url_d=$(serving_url "$B/poll-d-$n.out" "$dpid") || { echo "bench: the daemon did not start:" >&2; cat "$B/poll-d-$n.log" >&2; exit 1; }
+      pwindow "$dpid" "preads $url_d"
+      kill "$dpid"; wait "$dpid" || true
+      echo "daemon $n $round $(cat "$B/poll-last")" | tee -a "$B/polling.txt"
+      "$telegraf" --config "$B/poll-$n.conf" > "$B/poll-t-$n.log" 2>&1 &
+      tpid=$!
+      pwindow "$tpid" "pwrote $B/poll-t-$n.log"
+      kill "$tpid"; wait "$tpid" || true
+      grep -q 'E! ' "$B/poll-t-$n.log" && { echo "bench: Telegraf reported errors:" >&2; grep 'E! ' "$B/poll-t-$n.log" | head -5 >&2; }
+      echo "telegraf $n $round $(cat "$B/poll-last")" | tee -a "$B/polling.txt"
+    done
+    kill "$sim_pid_poll"; wait "$sim_pid_poll" || true
+  done
+  # pmed WHO N FIELD: the median over the rounds (both rounds: their mean) of a figure:
+  # us (CPU µs per read), rps (reads/s), mib (peak RSS), cpus (CPU µs per second).
+  pmed() {
+    awk -v who="$1" -v n="$2" -v f="$3" -v tck="$tck" -v w="$window" '
+      $1 == who && $2 == n {
+        cpu = $4 * 1e6 / tck
+        v = f == "us" ? ($5 > 0 ? cpu / $5 : 0) : f == "rps" ? $5 / w : f == "mib" ? $6 / 1024 : cpu / w
+        a[++k] = v
+      }
+      END { if (k == 0) exit 1; s = 0; for (i = 1; i <= k; i++) s += a[i]; printf "%.1f", s / k }' "$B/polling.txt"
+  }
+  # pnet N: the daemon's CPU per read less its idle cost per second spread over its reads.
+  pnet() { awk -v c="$(pmed daemon "$1" cpus)" -v i="$(pmed idle "$1" cpus)" -v r="$(pmed daemon "$1" rps)" 'BEGIN { printf "%.1f", (c - i) / r }'; }
+  pratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+  paim() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b ? "met" : "**missed**") }'; }
+  prow() {
+    echo "| $1 | $(pmed daemon "$1" rps) | $(pmed telegraf "$1" rps) | **$(pmed daemon "$1" us)** | **$(pmed telegraf "$1" us)** | $(pratio "$(pmed daemon "$1" us)" "$(pmed telegraf "$1" us)")x | $(pnet "$1") ($(pratio "$(pnet "$1")" "$(pmed telegraf "$1" us)")x) | $(pmed idle "$1" cpus) | $(pmed daemon "$1" mib) | $(pmed telegraf "$1" mib) | $(paim "$(pmed daemon "$1" us)" "$(pmed telegraf "$1" us)") |"
+  }
+  cat > "$B/polling.md" <<MD
+## Polling beside Telegraf
+
+Measured on $(date -u +%Y-%m-%d) at $(git rev-parse --short HEAD) (\`scripts/bench.sh polling\`, this section alone or with the rest).
+The daemon (\`cellforge serve --config poll-N.yaml --plan-search 0\`, SQLite, a factory of N
+cells of one simulated loom each, no work queued: what it spends is the polling and the cells'
+controllers following it) beside Telegraf $("$telegraf" --version | awk '{print $2}') (\`telegraf --config poll-N.conf\`: per loom one
+\`inputs.modbus\` of the same 7 input registers every 250 ms and one of the same 3 holding
+registers every 5 s, \`outputs.discard\`), polling the same simulator (\`cellforge sim --config
+poll-N.yaml\`, its own process, not counted) with the same requests at the same rate: 4.2 reads/s
+a loom. Each process alone, measured over ${window} s after ${warm} s of warm-up, alternating
+(daemon, Telegraf, daemon, Telegraf at each N), figures the mean of the two rounds. CPU per read:
+the process's user+system time (\`/proc/PID/stat\`) over the window divided by the reads answered
+in it (the daemon's \`cellforge_device_requests_total\` less its errors; the metrics Telegraf's
+output wrote, one per answered request). Idle: the daemon with the same config and no simulator
+(every loom refuses the connection), twice; "net" takes that cost per second off the daemon's
+CPU before dividing. Peak memory is VmHWM.
+
+| looms | daemon reads/s | Telegraf reads/s | daemon CPU µs per read | Telegraf CPU µs per read | ratio | daemon net of idle (ratio) | daemon idle CPU µs/s | daemon peak MiB | Telegraf peak MiB | aim: at or below Telegraf |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+$(prow 50)
+$(prow 200)
+
+Every window (who, looms, round, CPU clock ticks of 1/${tck} s, reads, peak KiB):
+
+\`\`\`
+$(cat "$B/polling.txt")
+\`\`\`
+MD
+}
+
 # write_section FILE TITLE SECTION BEFORE: replaces the section of FILE whose heading is TITLE
 # (up to the next "## " heading) with the file SECTION, or inserts SECTION before the heading
 # BEFORE when FILE has no such section.
@@ -599,6 +757,12 @@ if [ "$only" = network ]; then
   network_section
   write_section docs/BENCHMARKS.md "$(head -1 "$B/network.md")" "$B/network.md" "## Scheduler: Brandimarte mk01-mk10"
   cat "$B/network.md"
+  exit 0
+fi
+if [ "$only" = polling ]; then
+  polling_section
+  write_section docs/BENCHMARKS.md "## Polling beside Telegraf" "$B/polling.md" "## Promise checks with 10,000 open work orders"
+  cat "$B/polling.md"
   exit 0
 fi
 
@@ -780,6 +944,7 @@ oee_section
 takeover_section
 network_section
 plan_section
+polling_section
 
 # Telemetry against a real Mosquitto and a real InfluxDB 1.8, started by the tests' harness on
 # loopback ports (installed by scripts/deps.sh when missing).
@@ -1476,6 +1641,8 @@ rounds of 5 s each:
 | peer: libmodbus \`modbus_read_registers\` | ${s_lib} |
 
 Ratio: ours / libmodbus = **${s_ratio}**. Aim: at least 0.8: $(aim "$s_ratio >= 0.8").
+
+$(cat "$B/polling.md")
 
 $(cat "$B/promise.md")
 
