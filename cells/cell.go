@@ -73,7 +73,8 @@ type Config struct {
 	// SlipURL is then a repair's staff page, "{id}" standing for the repair's id.
 	Slips   SlipPrinter
 	SlipURL string
-	// Tick is how often the controller reconciles the book and the machine (default 250ms).
+	// Tick is how often the controller looks at the book and the machine (default 250ms); it
+	// reconciles them when something changed since the last time.
 	Tick time.Duration
 	// LostAfter is how long without an answer from the machine counts as a lost connection
 	// (default 3s).
@@ -112,6 +113,9 @@ type Cell struct {
 	reported string
 	// reportedCode is the code of the factory's fault reason it was reported with.
 	reportedCode string
+	// stale is set when something happened since the last reconcile that calm does not show
+	// (see wake and unsettle): the next tick reconciles in full.
+	stale bool
 	// labelsPrinted and slipsPrinted are the labels and slips on paper whose record the book
 	// could not take yet (see forgetPrinted); under printMu.
 	labelsPrinted, slipsPrinted []int64
@@ -137,6 +141,8 @@ type Cell struct {
 	// kept are the summaries of readings of stopped jobs the book could not take yet, oldest
 	// first (see writeKept).
 	kept []*recorder
+	// calm is what the last reconcile that left the cell waiting was done with (see quiet).
+	calm calm
 }
 
 // job is the machine's current job, as the controller gave it.
@@ -220,27 +226,37 @@ func New(cfg Config) (*Cell, error) {
 func (c *Cell) ID() string { return c.id }
 
 // Observe takes a reading of the machine: values by register name, measured at at, or the
-// error that kept it from being read. The driver calls it for every poll.
+// error that kept it from being read. The driver calls it for every poll. The controller
+// reconciles at once when a value changed or the machine answers again; a reading that
+// changes nothing waits for the tick, which does nothing then either (see quiet).
 func (c *Cell) Observe(values map[string]float64, at time.Time, err error) {
 	c.mu.Lock()
+	changed := false
 	if err != nil {
 		c.lastErr = err
 	} else {
 		if c.values == nil {
 			c.values = make(map[string]float64, len(values))
 		}
-		maps.Copy(c.values, values)
+		for k, v := range values {
+			if old, ok := c.values[k]; !ok || old != v {
+				c.values[k] = v
+				changed = true
+			}
+		}
 		// Only a reading of the machine's state tells what the machine is doing: a poll group
 		// without it (a set-up read every few seconds) answering first would have the state
 		// read as 0, and a cell held down for a fault come up.
 		if _, ok := values[c.cfg.Profile.StateRegister]; ok {
+			online, _ := c.presence(at)
+			changed = changed || !online || c.lastErr != nil
 			c.seen = true
 			c.lastOK = at
 			c.lastErr = nil // the error of the state's own reads, which says why it was lost
 		}
 	}
 	c.mu.Unlock()
-	if err == nil {
+	if changed {
 		c.wake()
 	}
 }
@@ -252,8 +268,9 @@ var ErrManual = errors.New("the cell has no machine")
 // database drives now: the command belongs to that daemon, whose address the client knows.
 var ErrElsewhere = errors.New("another daemon drives the cell now: send the command to it")
 
-// wake makes Run reconcile now rather than at the next tick.
+// wake makes Run reconcile now rather than at the next tick, in full.
 func (c *Cell) wake() {
+	c.unsettle()
 	select {
 	case c.kick <- struct{}{}:
 	default:
@@ -271,8 +288,9 @@ func (c *Cell) Status() Status {
 	return s
 }
 
-// Run reconciles the cell's queue and its machine every tick, and as soon as the machine
-// reports, until ctx is cancelled. It returns nil then.
+// Run reconciles the cell's queue and its machine every tick and as soon as a reading of the
+// machine changed, when something changed since (see quiet), until ctx is cancelled. It
+// returns nil then.
 func (c *Cell) Run(ctx context.Context) error {
 	c.mu.Lock()
 	c.started = c.now()
@@ -347,14 +365,9 @@ func (c *Cell) view() machineView {
 	defer c.mu.Unlock()
 	now := c.now()
 	v := machineView{at: c.lastOK, lastErr: c.lastErr, values: maps.Clone(c.values)}
-	switch {
-	case !c.seen && now.Sub(c.started) < c.cfg.LostAfter:
-		v.unknown = true
-		return v
-	case !c.seen || now.Sub(c.lastOK) >= c.cfg.LostAfter:
+	if v.online, v.unknown = c.presence(now); !v.online {
 		return v
 	}
-	v.online = true
 	p := c.cfg.Profile
 	code := int(c.values[p.StateRegister])
 	name, ok := p.States[code]
@@ -403,19 +416,30 @@ func (c *Cell) setStatus(fn func(s *Status)) {
 	c.mu.Unlock()
 }
 
-func (c *Cell) reconcile(ctx context.Context) error {
+// reconcileAll prints what is owed, writes the readings kept, and makes the book and the
+// machine agree (see the package doc's Who wins). It reports whether the prints went through:
+// a print that failed is tried again at the next tick.
+func (c *Cell) reconcileAll(ctx context.Context) (printed bool, err error) {
+	printed = true
 	if err := c.printOwed(ctx); err != nil {
 		c.log.Warn("printing labels", "err", err)
+		printed = false
 	}
 	if err := c.printOwedSlips(ctx); err != nil {
 		c.log.Warn("printing parcel slips", "err", err)
+		printed = false
 	}
 	if err := c.writeKept(ctx); err != nil {
-		return err
+		return printed, err
 	}
 	if c.cfg.Machine == nil {
-		return c.reconcileManual(ctx)
+		return printed, c.reconcileManual(ctx)
 	}
+	return printed, c.reconcileMachine(ctx)
+}
+
+// reconcileMachine makes the book and the machine of a cell with one agree.
+func (c *Cell) reconcileMachine(ctx context.Context) error {
 	v := c.view()
 	c.setStatus(func(s *Status) {
 		s.Online, s.Machine, s.Fault, s.Values = v.online, v.state, v.fault, v.values
@@ -575,6 +599,7 @@ func (c *Cell) ignoreRace(err error, what string, op int64) error {
 	var stale *book.StaleError
 	if errors.As(err, &te) || errors.As(err, &busy) || errors.As(err, &stale) {
 		c.log.Debug(what+": someone acted first", "operation", op, "err", err)
+		c.unsettle()
 		return nil
 	}
 	return fmt.Errorf("%s %d: %w", what, op, err)

@@ -46,8 +46,14 @@ type floor struct {
 	clock *stepClock
 	// wrap, when set, is what the controllers see of the book: the book wrapped.
 	wrap func(cells.Book) cells.Book
-	// failed counts the failed readings of each machine, by device id.
-	failed sync.Map // string -> *atomic.Int64
+	// failed counts the failed readings of each machine, by device id; polls every reading.
+	failed, polls sync.Map // string -> *atomic.Int64
+}
+
+// pollsOf returns how many readings of a device arrived so far, failed or not.
+func (fl *floor) pollsOf(device string) int64 {
+	n, _ := fl.polls.LoadOrStore(device, new(atomic.Int64))
+	return n.(*atomic.Int64).Load()
 }
 
 // failedReadings returns how many readings of a device failed so far.
@@ -200,6 +206,8 @@ func (fl *floor) startCells() {
 				}
 				dev, err := modbus.NewDevice(line, modbus.DeviceConfig{Name: d.ID, UnitID: 1, Profile: fastPolls(profile(t, d.Profile).Modbus),
 					OnReading: func(r modbus.Reading) {
+						n, _ := fl.polls.LoadOrStore(d.ID, new(atomic.Int64))
+						n.(*atomic.Int64).Add(1)
 						if r.Err != nil {
 							n, _ := fl.failed.LoadOrStore(d.ID, new(atomic.Int64))
 							n.(*atomic.Int64).Add(1)

@@ -28,8 +28,12 @@
 // # Who wins
 //
 // The floor staff act on the book (through the API); the machine reports what it does. The
-// controller reconciles the two once per tick with these rules, so they never contradict
-// each other:
+// controller reconciles the two with these rules, so they never contradict each other. It looks
+// every tick and as soon as a reading of the machine changed, but reconciles only when
+// something changed since the last time: the book was written, a reading changed, the machine
+// was found or lost, a person reported or cleared a fault; while a job is on the machine, or a
+// print or a write is to be tried again, at every look. A cell whose machine idles costs a look
+// no query and no allocation, however often its machine is polled.
 //
 //   - The book says what should run. An operation a person starts, pauses, resumes, completes
 //     or scraps is what the machine is told: a pause or a scrap stops the machine, a resume

@@ -49,6 +49,7 @@ func (c *Cell) ReprintLabel(ctx context.Context, op int64, unit int) (serial str
 	serial = Serial(l)
 	c.log.Info("label reprint", "operation", op, "serial", serial)
 	if err := c.printOwed(ctx); err != nil {
+		c.unsettle() // Run prints it when the printer answers again
 		return serial, err
 	}
 	return serial, nil

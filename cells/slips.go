@@ -55,6 +55,7 @@ func (c *Cell) ReprintSlip(ctx context.Context, id string) (owed bool, err error
 	}
 	c.log.Info("slip reprint", "repair", s.Repair)
 	if err := c.printOwedSlips(ctx); err != nil {
+		c.unsettle() // Run prints it when the printer answers again
 		return true, err
 	}
 	return false, nil

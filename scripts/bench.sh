@@ -714,7 +714,7 @@ polling_section() {
 Measured on $(date -u +%Y-%m-%d) at $(git rev-parse --short HEAD) (\`scripts/bench.sh polling\`, this section alone or with the rest).
 The daemon (\`cellforge serve --config poll-N.yaml --plan-search 0\`, SQLite, a factory of N
 cells of one simulated loom each, no work queued: what it spends is the polling and the cells'
-controllers following it) beside Telegraf $("$telegraf" --version | awk '{print $2}') (\`telegraf --config poll-N.conf\`: per loom one
+controllers following it) beside Telegraf 1.32.3 (\`scripts/deps.sh telegraf\`; \`telegraf --config poll-N.conf\`: per loom one
 \`inputs.modbus\` of the same 7 input registers every 250 ms and one of the same 3 holding
 registers every 5 s, \`outputs.discard\`), polling the same simulator (\`cellforge sim --config
 poll-N.yaml\`, its own process, not counted) with the same requests at the same rate: 4.2 reads/s
