@@ -631,6 +631,19 @@ polling_section() {
       }
     }' > "$3"
   }
+  # pbase N: the first of N loopback ports in a row, below the ephemeral ones, that nothing
+  # listens on.
+  pbase() {
+    local lo b
+    lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range)
+    for _ in $(seq 1 50); do
+      b=$(( 10000 + RANDOM % (lo - 10000 - $1) ))
+      ss -Htln | awk -v b="$b" -v e="$(( b + $1 ))" '{ n = split($4, a, ":"); p = a[n] + 0; if (p >= b && p < e) used = 1 }
+        END { exit used }' && { echo "$b"; return 0; }
+    done
+    echo "bench: no $1 free ports in a row below $lo" >&2
+    return 1
+  }
   # pcpu PID: the process's user+system CPU so far, in clock ticks.
   pcpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
   # phwm PID: the process's peak resident memory in KiB.
@@ -650,11 +663,13 @@ polling_section() {
     sleep "$window"
     echo "$(( $(pcpu "$1") - c0 )) $(( $($2) - r0 )) $(phwm "$1")" > "$B/poll-last"
   }
-  local tck sim_pid_poll dpid tpid url_d
+  # The daemon, Telegraf and the simulator are pid, load_pid and sim_pid, which the EXIT trap ends
+  # when the script stops half-way.
+  local tck url_d
   tck=$(getconf CLK_TCK)
   : > "$B/polling.txt"
   for n in 50 200; do
-    base=$(( 20000 + RANDOM % 20000 ))
+    base=$(pbase "$n")
     pfloor "$n" "$base" "$B/poll-$n.yaml"
     ptelegraf "$n" "$base" "$B/poll-$n.conf"
     # The idle floor: the same looms at ports nothing listens on (the simulator is not yet started).
@@ -662,35 +677,35 @@ polling_section() {
       rm -rf "$B/poll-idle-$n"
       "$B/poll-cellforge" serve --data "$B/poll-idle-$n" --listen 127.0.0.1:0 --config "$B/poll-$n.yaml" --log-level error --plan-search 0 \
         > "$B/poll-idle-$n.out" 2> "$B/poll-idle-$n.log" &
-      dpid=$!
-      url_d=$(serving_url "$B/poll-idle-$n.out" "$dpid") || { echo "bench: the daemon did not start:" >&2; cat "$B/poll-idle-$n.log" >&2; exit 1; }
-      pwindow "$dpid" "echo 0"
-      kill "$dpid"; wait "$dpid" || true
+      pid=$!
+      url_d=$(serving_url "$B/poll-idle-$n.out" "$pid") || { echo "bench: the daemon did not start:" >&2; cat "$B/poll-idle-$n.log" >&2; exit 1; }
+      pwindow "$pid" "echo 0"
+      kill "$pid"; wait "$pid" || true; pid=""
       echo "idle $n $round $(cat "$B/poll-last")" | tee -a "$B/polling.txt"
     done
     "$B/poll-cellforge" sim --config "$B/poll-$n.yaml" --control 127.0.0.1:0 > "$B/poll-sim-$n.out" 2> "$B/poll-sim-$n.log" &
-    sim_pid_poll=$!
+    sim_pid=$!
     for _ in $(seq 1 500); do grep -q 'fault control API' "$B/poll-sim-$n.out" && break; sleep 0.02; done
     grep -q 'fault control API' "$B/poll-sim-$n.out" || { echo "bench: the simulator did not start:" >&2; cat "$B/poll-sim-$n.log" >&2; exit 1; }
     for round in 1 2; do
       rm -rf "$B/poll-d-$n"
       "$B/poll-cellforge" serve --data "$B/poll-d-$n" --listen 127.0.0.1:0 --config "$B/poll-$n.yaml" --log-level error --plan-search 0 \
         > "$B/poll-d-$n.out" 2> "$B/poll-d-$n.log" &
-      dpid=$!
-      url_d=$(serving_url "$B/poll-d-$n.out" "$dpid") || { echo "bench: the daemon did not start:" >&2; cat "$B/poll-d-$n.log" >&2; exit 1; }
-      pwindow "$dpid" "preads $url_d"
-      kill "$dpid"; wait "$dpid" || true
+      pid=$!
+      url_d=$(serving_url "$B/poll-d-$n.out" "$pid") || { echo "bench: the daemon did not start:" >&2; cat "$B/poll-d-$n.log" >&2; exit 1; }
+      pwindow "$pid" "preads $url_d"
+      kill "$pid"; wait "$pid" || true; pid=""
       echo "daemon $n $round $(cat "$B/poll-last")" | tee -a "$B/polling.txt"
       "$telegraf" --config "$B/poll-$n.conf" > "$B/poll-t-$n.log" 2>&1 &
-      tpid=$!
-      pwindow "$tpid" "pwrote $B/poll-t-$n.log"
-      kill "$tpid"; wait "$tpid" || true
+      load_pid=$!
+      pwindow "$load_pid" "pwrote $B/poll-t-$n.log"
+      kill "$load_pid"; wait "$load_pid" || true; load_pid=""
       grep -q 'E! ' "$B/poll-t-$n.log" && { echo "bench: Telegraf reported errors:" >&2; grep 'E! ' "$B/poll-t-$n.log" | head -5 >&2; }
       echo "telegraf $n $round $(cat "$B/poll-last")" | tee -a "$B/polling.txt"
     done
-    kill "$sim_pid_poll"; wait "$sim_pid_poll" || true
+    kill "$sim_pid"; wait "$sim_pid" || true; sim_pid=""
   done
-  # pmed WHO N FIELD: the median over the rounds (both rounds: their mean) of a figure:
+  # pmed WHO N FIELD: the mean over the rounds of a figure:
   # us (CPU µs per read), rps (reads/s), mib (peak RSS), cpus (CPU µs per second).
   pmed() {
     awk -v who="$1" -v n="$2" -v f="$3" -v tck="$tck" -v w="$window" '
@@ -782,6 +797,8 @@ if [ "$only" = network ]; then
   exit 0
 fi
 if [ "$only" = polling ]; then
+  sim_pid="" load_pid=""
+  trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null; [ -n "$load_pid" ] && kill "$load_pid" 2>/dev/null; true' EXIT
   polling_section
   write_section docs/BENCHMARKS.md "## Polling beside Telegraf" "$B/polling.md" "## Promise checks with 10,000 open work orders"
   cat "$B/polling.md"
