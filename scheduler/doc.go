@@ -48,15 +48,26 @@
 // path. A move takes one critical operation out of the graph and inserts it
 // elsewhere: at another position on its own machine, which covers the
 // N5/N6 moves that swap or shift operations at the ends of critical blocks,
-// or at any position on another eligible machine. Removing the operation
-// and recomputing heads and tails of the remaining graph once per operation
-// makes the makespan of every insertion exact and O(1) to evaluate, and the
-// same heads and tails rule out every insertion that would create a cycle.
-// The best move that is not tabu (or that beats the best makespan found) is
-// made; the operation may not move again, nor return to the position it
-// left, for random numbers of iterations. After 100 + (number of operations) iterations without
-// improvement the search makes a few random moves, from the best solution
-// or, half the time, from where it stands: an iterated tabu search.
+// or at any position on another eligible machine. Every insertion is
+// evaluated in O(1) by Mastrolilli and Gambardella's approximation: the
+// longest path through the operation after the move, from the heads and
+// tails of the current graph. It ranks moves better than the exact makespan
+// of the graph, which is the same for most moves while another critical path
+// remains, and costs no recomputation; the same heads and tails rule out
+// every insertion that would create a cycle. The best move that is not tabu
+// (or that beats the best makespan found) is made; the operation may not
+// move again, nor return to the position it left, for random numbers of
+// iterations.
+//
+// The search is a sequence of walks, each ending after 100 + (number of
+// operations) iterations without improving on its own best. The best of
+// every walk joins a pool of ten elites, in place of the worst one, unless
+// it is worse than all of them or already among them. Half the walks start
+// from where the previous one stands or from its best, perturbed by a few
+// random moves (an iterated tabu search); the other half start from a
+// recombination of two elites: each operation's machine from either at
+// random, each machine's order by the start times of one elite per job,
+// which can make no cycle.
 //
 // Problems that are not classic are searched by the same kind of moves, an
 // operation of a critical chain reinserted elsewhere, but every move is

@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 )
 
@@ -213,7 +214,7 @@ type move struct {
 	v, k, i int
 	u       int // the operation before v after the move, -1 if none
 	dur     int64
-	cmax    int64
+	cmax    int64 // estimated, see insertions
 }
 
 // searcher holds one worker's search state and scratch space.
@@ -221,11 +222,13 @@ type searcher struct {
 	in        *instance
 	rng       *rand.Rand
 	cur, best *state
-	rm, qm    []int64 // heads and tails of the graph without one operation
+	walkBest  *state  // the best solution of the current walk
 	opTabu    []int64 // opTabu[v]: iteration until which v may not move
 	tabu      []int64 // tabu[v*(n+m)+slot]: iteration until which the slot is tabu for v
 	crit      []int
 	cands     []move
+	key       []int64 // scratch space of recombine
+	pace      *pacer
 	iter      int64
 }
 
@@ -238,50 +241,55 @@ func (sr *searcher) slot(v, u, k int) int {
 	return v*w + sr.in.n + k
 }
 
-func search(ctx context.Context, in *instance, rng *rand.Rand, maxIter int64, pace *pacer) *state {
+// newSearcher allocates one worker's search state.
+func newSearcher(in *instance, rng *rand.Rand, pace *pacer) *searcher {
 	sr := &searcher{
-		in: in, rng: rng, cur: newState(in), best: newState(in),
-		rm: make([]int64, in.n), qm: make([]int64, in.n),
+		in: in, rng: rng, cur: newState(in), best: newState(in), walkBest: newState(in), pace: pace,
 		tabu: make([]int64, in.n*(in.n+in.m)), opTabu: make([]int64, in.n),
+		iter: 1,
 	}
-	sr.cur.construct(rng)
-	if !sr.cur.evaluate() {
-		panic("scheduler: constructed schedule has a cycle")
+	sr.best.cmax = math.MaxInt64
+	return sr
+}
+
+// walk runs the tabu search from sr.cur until stallLimit iterations pass
+// without improving on the best solution of this walk, which it leaves in
+// sr.walkBest, and keeps sr.best up to date. It reports false when the
+// search as a whole must stop: the context ended, the iteration budget
+// maxIter is spent or the best makespan reached the lower bound.
+func (sr *searcher) walk(ctx context.Context, stallLimit, maxIter int64) bool {
+	sr.walkBest.copyFrom(sr.cur)
+	if sr.cur.cmax < sr.best.cmax {
+		sr.best.copyFrom(sr.cur)
 	}
-	sr.best.copyFrom(sr.cur)
-	stall := int64(0)
-	// Short tabu runs between perturbations beat long ones on the
-	// Brandimarte instances: the search is an iterated tabu search.
-	stallLimit := int64(100 + in.n)
 	done := ctx.Done()
-	for sr.iter = 1; maxIter <= 0 || sr.iter <= maxIter; sr.iter++ {
-		if sr.best.cmax <= in.lb {
-			break
+	for stall := int64(0); stall <= stallLimit; sr.iter++ {
+		if sr.best.cmax <= sr.in.lb || (maxIter > 0 && sr.iter > maxIter) {
+			return false
 		}
-		if sr.iter&15 == 0 && (done != nil || pace != nil) {
-			if pace.tick(ctx); ctx.Err() != nil {
-				return sr.best
+		if sr.iter&15 == 0 && (done != nil || sr.pace != nil) {
+			if sr.pace.tick(ctx); ctx.Err() != nil {
+				return false
 			}
 		}
 		mv, ok := sr.bestMove()
 		if !ok {
 			sr.perturb()
+			stall++
 			continue
 		}
 		sr.apply(mv, true)
-		if sr.cur.cmax < sr.best.cmax {
-			sr.best.copyFrom(sr.cur)
-			stall = 0
-		} else if stall++; stall > stallLimit {
-			// Half the time the walk goes on from where it is, for diversity.
-			if sr.rng.IntN(2) == 0 {
-				sr.cur.copyFrom(sr.best)
+		if sr.cur.cmax < sr.walkBest.cmax {
+			sr.walkBest.copyFrom(sr.cur)
+			if sr.cur.cmax < sr.best.cmax {
+				sr.best.copyFrom(sr.cur)
 			}
-			sr.perturb()
 			stall = 0
+		} else {
+			stall++
 		}
 	}
-	return sr.best
+	return true
 }
 
 // plan converts the state to a decoded plan.
@@ -310,62 +318,23 @@ func (sr *searcher) critical() []int {
 	return sr.crit
 }
 
-// removed computes heads and tails of the current graph without v into
-// sr.rm and sr.qm and returns the makespan of that graph.
-func (sr *searcher) removed(v int) int64 {
-	s, in := sr.cur, sr.in
-	p := s.opos[v]
-	copy(sr.rm[:p], s.r[:p])
-	for _, x := range s.order[p+1:] {
-		var h int64
-		if u := in.jp[x]; u >= 0 && u != v {
-			h = sr.rm[u] + s.dur[u]
-		}
-		u := s.mp[x]
-		if u == v {
-			u = s.mp[v]
-		}
-		if u >= 0 {
-			h = max(h, sr.rm[u]+s.dur[u])
-		}
-		sr.rm[x] = h
-	}
-	copy(sr.qm[p+1:], s.q[p+1:])
-	var cmax int64
-	for i := p - 1; i >= 0; i-- {
-		x := s.order[i]
-		var t int64
-		if w := in.js[x]; w >= 0 && w != v {
-			t = s.dur[w] + sr.qm[w]
-		}
-		w := s.ms[x]
-		if w == v {
-			w = s.ms[v]
-		}
-		if w >= 0 {
-			t = max(t, s.dur[w]+sr.qm[w])
-		}
-		sr.qm[x] = t
-	}
-	for x := range in.n {
-		if x != v {
-			cmax = max(cmax, sr.rm[x]+s.dur[x])
-		}
-	}
-	return cmax
-}
-
 // insertions calls f for every insertion of v that keeps the graph acyclic,
-// with the exact makespan it gives. sr.removed(v) must have been called.
-func (sr *searcher) insertions(v int, base int64, f func(move)) {
+// with an estimate of the makespan it gives: the longest path through v
+// after the move, from the heads and tails of the current graph, v still
+// in it (Mastrolilli and Gambardella's approximate evaluation). Those heads
+// and tails only overestimate the ones of the graph without v, so the
+// acyclicity tests below reject every insertion that makes a cycle, and
+// maybe a few that would not.
+func (sr *searcher) insertions(v int, f func(move)) {
 	s, in := sr.cur, sr.in
+	r, q := s.r, s.q
 	jp, js := in.jp[v], in.js[v]
 	var jpEnd, jsTail int64
 	if jp >= 0 {
-		jpEnd = sr.rm[jp] + s.dur[jp]
+		jpEnd = r[jp] + s.dur[jp]
 	}
 	if js >= 0 {
-		jsTail = s.dur[js] + sr.qm[js]
+		jsTail = s.dur[js] + q[js]
 	}
 	for _, a := range in.alts[v] {
 		k := a.Machine
@@ -386,22 +355,22 @@ func (sr *searcher) insertions(v int, base int64, f func(move)) {
 			// predecessor must not be reachable from w; both paths would
 			// force the head (tail) bound violated here.
 			feasible := true
-			if u >= 0 && js >= 0 && (u == js || sr.rm[u] >= sr.rm[js]+s.dur[js]) {
+			if u >= 0 && js >= 0 && (u == js || r[u] >= r[js]+s.dur[js]) {
 				feasible = false
 			}
-			if w >= 0 && jp >= 0 && (w == jp || sr.qm[w] >= s.dur[jp]+sr.qm[jp]) {
+			if w >= 0 && jp >= 0 && (w == jp || q[w] >= s.dur[jp]+q[jp]) {
 				feasible = false
 			}
 			if feasible && !(k == s.mach[v] && u == s.mp[v]) {
 				head := jpEnd
 				if u >= 0 {
-					head = max(head, sr.rm[u]+s.dur[u])
+					head = max(head, r[u]+s.dur[u])
 				}
 				tail := jsTail
 				if w >= 0 {
-					tail = max(tail, s.dur[w]+sr.qm[w])
+					tail = max(tail, s.dur[w]+q[w])
 				}
-				f(move{v: v, k: k, i: i, u: u, dur: a.Duration, cmax: max(base, head+a.Duration+tail)})
+				f(move{v: v, k: k, i: i, u: u, dur: a.Duration, cmax: head + a.Duration + tail})
 			}
 			if w < 0 {
 				break
@@ -412,7 +381,7 @@ func (sr *searcher) insertions(v int, base int64, f func(move)) {
 	}
 }
 
-// bestMove returns the non-tabu move with the smallest makespan, ties broken
+// bestMove returns the non-tabu move with the smallest estimated makespan, ties broken
 // at random; a tabu move qualifies when it beats the best makespan. A move
 // is tabu when its operation moved recently or it puts the operation back
 // where it recently was.
@@ -420,8 +389,7 @@ func (sr *searcher) bestMove() (move, bool) {
 	var best move
 	found, ties := false, 0
 	for _, v := range sr.critical() {
-		base := sr.removed(v)
-		sr.insertions(v, base, func(mv move) {
+		sr.insertions(v, func(mv move) {
 			if (sr.tabu[sr.slot(mv.v, mv.u, mv.k)] >= sr.iter || sr.opTabu[mv.v] >= sr.iter) && mv.cmax >= sr.best.cmax {
 				return
 			}
@@ -475,9 +443,8 @@ func (sr *searcher) perturb() {
 	for range 2 + sr.rng.IntN(4) {
 		crit := sr.critical()
 		v := crit[sr.rng.IntN(len(crit))]
-		base := sr.removed(v)
 		sr.cands = sr.cands[:0]
-		sr.insertions(v, base, func(mv move) { sr.cands = append(sr.cands, mv) })
+		sr.insertions(v, func(mv move) { sr.cands = append(sr.cands, mv) })
 		if len(sr.cands) == 0 {
 			continue
 		}
