@@ -19,7 +19,9 @@
 # scripts/bench.sh postgres with the order book on PostgreSQL beside SQLite, scripts/bench.sh
 # takeover with the time two daemons on one PostgreSQL database take to hand the floor over;
 # scripts/bench.sh network runs the network's section (10,000 orders routed across ten sites, a
-# site's event to the hub's book) and writes it into docs/BENCHMARKS.md in place of its last.
+# site's event to the hub's book) and writes it into docs/BENCHMARKS.md in place of its last;
+# scripts/bench.sh fjsp does the same with the scheduler's (flexible job-shop benchmarks against
+# their bounds, the floor's own problems, beside dispatching).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -27,7 +29,8 @@ only=${1:-}
 [ -z "$only" ] || [ "$only" = import ] || [ "$only" = photos ] || [ "$only" = unitpage ] || [ "$only" = promise ] ||
   [ "$only" = repairs ] || [ "$only" = margin ] || [ "$only" = oee ] || [ "$only" = postgres ] ||
   [ "$only" = takeover ] || [ "$only" = network ] || [ "$only" = plan ] || [ "$only" = polling ] ||
-  { echo "usage: scripts/bench.sh [import|photos|unitpage|promise|repairs|margin|oee|postgres|takeover|network|plan|polling]" >&2; exit 2; }
+  [ "$only" = fjsp ] ||
+  { echo "usage: scripts/bench.sh [import|photos|unitpage|promise|repairs|margin|oee|postgres|takeover|network|plan|polling|fjsp]" >&2; exit 2; }
 B=$root/.bench
 rm -rf "$B"
 mkdir -p "$B"
@@ -776,6 +779,145 @@ $(cat "$B/polling.txt")
 MD
 }
 
+# The scheduler (scheduler.Solve, 10 s on every core) on flexible job-shop benchmarks against the
+# bounds of scheduler/testdata/bounds.json, beside earliest-due-date dispatching: Brandimarte
+# mk01-mk10, a subset of Hurink's edata, rdata and vdata, Dauzère-Pérès and Paulli; then the
+# floor's own problems (BenchmarkFloor) and the scale benchmarks. Writes $B/sched.md;
+# scripts/bench.sh fjsp runs it alone and writes it into docs/BENCHMARKS.md.
+fjsp_section() {
+  echo "== scheduler: flexible job-shop benchmarks and the floor's problems, dispatching beside the search"
+  go build -o "$B/cellforge" ./cmd/cellforge
+  local limit=10s fjsp_check=$root/../shared/tools/fjsp-check
+  local hurink="mt06 mt10 mt20 la01 la06 la11 la16 la21 la26 la31 la36 abz5 car1 orb1"
+  [ -x "$fjsp_check" ] || echo "bench: $fjsp_check not found; the schedules are not checked independently"
+  : > "$B/fjsp.txt"
+  # fjsp_run FAMILY KEY...: each instance dispatched and searched, both checked; appends
+  # "family key jobs machines best lower edd search" to fjsp.txt.
+  fjsp_run() {
+    local fam=$1 key inst out best lower s
+    shift
+    for key in "$@"; do
+      inst=scheduler/testdata/$key
+      case $key in mk*) inst=$inst.fjs ;; esac
+      out=$B/fjsp-${key//\//-}
+      "$B/cellforge" schedule fjsp --dispatch "$inst" > "$out-edd.json"
+      "$B/cellforge" schedule fjsp --time-limit "$limit" --seed 1 "$inst" > "$out-search.json"
+      if [ -x "$fjsp_check" ]; then
+        for s in edd search; do
+          "$fjsp_check" "$inst" "$out-$s.json" > /dev/null || { echo "bench: fjsp-check rejects $out-$s.json" >&2; exit 1; }
+        done
+      fi
+      best=$(jq -er --arg k "$key" '.[$k].upper' scheduler/testdata/bounds.json)
+      lower=$(jq -er --arg k "$key" '.[$k].lower' scheduler/testdata/bounds.json)
+      echo "$fam $key $(awk 'NF {print $1, $2; exit}' "$inst") $best $lower $(jq -e .makespan "$out-edd.json") $(jq -e .makespan "$out-search.json")" \
+        | tee -a "$B/fjsp.txt"
+    done
+  }
+  fjsp_run brandimarte mk01 mk02 mk03 mk04 mk05 mk06 mk07 mk08 mk09 mk10
+  local set i
+  for set in edata rdata vdata; do
+    # shellcheck disable=SC2046 # one key per word
+    fjsp_run "hurink-$set" $(for i in $hurink; do echo "hurink/$set/$i.fjs"; done)
+  done
+  # shellcheck disable=SC2046
+  fjsp_run dauzere $(cd scheduler/testdata && ls dauzere/*.fjs)
+  go test -run '^$' -bench 'BenchmarkFloor' -benchtime 1x ./scheduler/ | tee "$B/go-floor.txt"
+  go test -run '^$' -bench 'BenchmarkScale' -benchtime 5x ./scheduler/ | tee "$B/go-scale.txt"
+  # scale_ms NAME: milliseconds per run of BenchmarkScale/NAME in go-scale.txt.
+  scale_ms() {
+    awk -v want="BenchmarkScale/$1" '
+      { name = $1; sub(/-[0-9]+$/, "", name) }
+      name == want { for (i = 3; i < NF; i++) if ($(i + 1) == "ns/op") { printf "%.1f", $i / 1e6; found = 1; exit } }
+      END { exit !found }' "$B/go-scale.txt" || { echo "bench: no BenchmarkScale/$1 result in $B/go-scale.txt" >&2; exit 1; }
+  }
+  local scale_first scale_drop scale_repair
+  scale_first=$(scale_ms first-feasible)
+  scale_drop=$(scale_ms first-feasible-one-drop-50000)
+  scale_repair=$(scale_ms repair-after-fault)
+  scale_aim() { awk -v v="$1" -v lim="$2" 'BEGIN { print (v < lim ? "met" : "**missed**") }'; }
+  {
+    echo "| instance | jobs x machines | best known | lower bound | EDD dispatch makespan | EDD gap % | CellForge makespan | gap % | at best known? |"
+    echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    awk '$1 == "brandimarte" { printf "| %s | %d x %d | %d | %d%s | %d | %.2f | %d | %.2f | %s |\n", $2, $3, $4, $5, $6, $5 == $6 ? " (optimum)" : "", $7, 100 * ($7 - $5) / $5, $8, 100 * ($8 - $5) / $5, $8 <= $5 ? "yes" : "no" }' "$B/fjsp.txt"
+    echo
+    awk '$1 == "brandimarte" { n++; ge += 100 * ($7 - $5) / $5; gs += 100 * ($8 - $5) / $5; se += $7; ss += $8; if ($8 <= $5) at++ }
+      $1 == "brandimarte" && $2 != "mk10" { n9++; if ($8 <= $5) opt9++ }
+      $2 == "mk10" { mk10 = $8; gap10 = 100 * ($8 - $5) / $5 }
+      END {
+        printf "Mean gap to the best known value: EDD dispatching **%.2f %%**, CellForge **%.2f %%**. ", ge / n, gs / n
+        printf "At the best known value: **%d of %d** instances. Ratio of mean makespans, EDD / CellForge: **%.2f**.\n\n", at, n, se / ss
+        printf "- Aim: the optimum on mk01-mk09: %s (%d of %d at the optimum).\n", opt9 == n9 ? "met" : "**missed**", opt9, n9
+        printf "- Aim: mk10 within 2 %% of 193: %s (%d, %.2f %% off).\n", gap10 <= 2 ? "met" : "**missed**", mk10, gap10
+      }' "$B/fjsp.txt"
+  } > "$B/fjsp-brandimarte.md"
+  {
+    echo "| family | instances | EDD mean gap % | CellForge mean gap % | at best known | aim: mean gap under 2 % |"
+    echo "| --- | --- | --- | --- | --- | --- |"
+    awk '$1 != "brandimarte" { f = $1; n[f]++; ge[f] += 100 * ($7 - $5) / $5; gs[f] += 100 * ($8 - $5) / $5; if ($8 <= $5) at[f]++; if (!(f in seen)) { seen[f] = 1; order[++k] = f } }
+      END { for (i = 1; i <= k; i++) { f = order[i]; printf "| %s | %d | %.2f | %.2f | %d | %s |\n", f, n[f], ge[f] / n[f], gs[f] / n[f], at[f], gs[f] / n[f] < 2 ? "met" : "**missed**" } }' "$B/fjsp.txt"
+  } > "$B/fjsp-families.md"
+  {
+    echo "| scenario | EDD weighted tardiness | late | makespan (s) | changeover (s) | CellForge weighted tardiness | late | makespan (s) | changeover (s) | tardiness EDD / CellForge | no loss? |"
+    echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    awk '/^BenchmarkFloor\// {
+        name = $1; sub(/^BenchmarkFloor\//, "", name); sub(/-[0-9]+$/, "", name)
+        for (i = 3; i < NF; i++) m[$(i + 1)] = $i
+        worse = m["tardiness"] > m["edd-tardiness"] || (m["tardiness"] == m["edd-tardiness"] && m["makespan"] > m["edd-makespan"])
+        printf "| %s | %d | %d | %d | %d | %d | %d | %d | %d | %s | %s |\n", name, m["edd-tardiness"], m["edd-late"], m["edd-makespan"], m["edd-changeover"],
+          m["tardiness"], m["late"], m["makespan"], m["changeover"], m["tardiness"] > 0 ? sprintf("%.2f", m["edd-tardiness"] / m["tardiness"]) : "all on time", worse ? "**no**" : "yes"
+      }' "$B/go-floor.txt"
+  } > "$B/fjsp-floor.md"
+  cat > "$B/sched.md" <<MD
+## Scheduler: Brandimarte mk01-mk10
+
+Measured on $(date -u +%Y-%m-%d) at $(git rev-parse --short HEAD) (\`scripts/bench.sh fjsp\`, this section alone or with the rest).
+
+Flexible job-shop benchmarks, each planned by CellForge's search (\`scheduler.Solve\`: tabu walks
+on the critical path from a pool of elite solutions, recombined; one independent search per
+core) with a ${limit} limit, beside the earliest-due-date dispatching rule alone
+(\`scheduler.Dispatch\`, no search) as the peer. The best known makespans and lower bounds are
+those of \`scheduler/testdata/bounds.json\` (brought up to date in 2026: mk01-mk09 proven optimal,
+mk10 between 189 and 193); gap = (makespan - best known) / best known. Every schedule was
+$([ -x "$fjsp_check" ] && echo "checked by \`fjsp-check INSTANCE SCHEDULE.json\`, an independent feasibility checker" || echo "**not** checked independently (\`fjsp-check\` was missing)").
+
+Commands: \`cellforge schedule fjsp --time-limit ${limit} --seed 1 FILE\` (workers: $(nproc), one per core)
+and \`cellforge schedule fjsp --dispatch FILE\`, one instance after the other, on a machine other
+work shares.
+
+$(cat "$B/fjsp-brandimarte.md")
+
+Instances the search was never tuned on: Hurink, Jurisch and Thole's edata, rdata and vdata (the
+same job shops with few, some and up to half the machines per operation), 14 of each set's 66 (the
+first of every size class of la01-la40, mt06, mt10, mt20, abz5, car1, orb1: \`scheduler/testdata/hurink/\`),
+and all 17 instances of Dauzère-Pérès and Paulli here (\`scheduler/testdata/dauzere/\`), ${limit} each:
+
+$(cat "$B/fjsp-families.md")
+
+\`\`\`
+family key jobs machines best-known lower-bound edd-makespan cellforge-makespan
+$(grep -v '^brandimarte' "$B/fjsp.txt")
+\`\`\`
+
+The floor's own problems (\`go test -run '^\$' -bench 'BenchmarkFloor' -benchtime 1x ./scheduler/\`):
+studio-like shops (\`shop\` in \`scheduler/repair_test.go\`) with due dates, weights and colour
+changeovers at every stage, planned by the search (${limit}, every core) beside earliest-due-date
+dispatching; the objective is weighted tardiness first, then makespan, then changeover time. Aim:
+no loss against dispatching.
+
+$(cat "$B/fjsp-floor.md")
+
+At scale (\`go test -run '^\$' -bench 'BenchmarkScale' -benchtime 5x ./scheduler/\`, mean of 5 runs):
+
+- first feasible schedule for 10,000 work orders x 5 operations on 40 cells: **${scale_first} ms** (aim < 2000 ms: $(scale_aim "$scale_first" 2000))
+- the same for one drop of 50,000 work orders x 5 operations, all due the same day: **${scale_drop} ms** (aim < 2000 ms: $(scale_aim "$scale_drop" 2000))
+- repair after a cell fault: **${scale_repair} ms** (aim < 200 ms: $(scale_aim "$scale_repair" 200))
+
+\`\`\`
+$(grep -E '^Benchmark' "$B/go-floor.txt" "$B/go-scale.txt" | sed 's/^[^:]*://')
+\`\`\`
+MD
+}
+
 # write_section FILE TITLE SECTION BEFORE: replaces the section of FILE whose heading is TITLE
 # (up to the next "## " heading) with the file SECTION, or inserts SECTION before the heading
 # BEFORE when FILE has no such section.
@@ -790,6 +932,12 @@ write_section() {
   grep -qxF "$2" "$1.new" || { echo "bench: $2 not written into $1" >&2; rm -f "$1.new"; exit 1; }
   mv "$1.new" "$1"
 }
+if [ "$only" = fjsp ]; then
+  fjsp_section
+  write_section docs/BENCHMARKS.md "$(head -1 "$B/sched.md")" "$B/sched.md" "## Telemetry: MQTT and InfluxDB"
+  cat "$B/sched.md"
+  exit 0
+fi
 if [ "$only" = network ]; then
   network_section
   write_section docs/BENCHMARKS.md "$(head -1 "$B/network.md")" "$B/network.md" "## Scheduler: Brandimarte mk01-mk10"
@@ -903,76 +1051,7 @@ cc -O2 -o "$B/libmodbus-client" drivers/modbus/testdata/libmodbus/client.c $(pkg
 
 
 # The scheduler first, while nothing else runs: its search uses every core for its time limit.
-echo "== scheduler: Brandimarte mk01-mk10, earliest-due-date dispatching beside the search"
-sched_limit=10s
-sched_instances="mk01 mk02 mk03 mk04 mk05 mk06 mk07 mk08 mk09 mk10"
-fjsp_check=$root/../shared/tools/fjsp-check
-[ -x "$fjsp_check" ] || echo "bench: $fjsp_check not found; the schedules are not checked independently"
-: > "$B/sched.txt"
-for name in $sched_instances; do
-  inst=scheduler/testdata/$name.fjs
-  "$B/cellforge" schedule fjsp --dispatch "$inst" > "$B/$name-edd.json"
-  "$B/cellforge" schedule fjsp --time-limit "$sched_limit" --seed 1 "$inst" > "$B/$name-search.json"
-  if [ -x "$fjsp_check" ]; then
-    for s in edd search; do
-      "$fjsp_check" "$inst" "$B/$name-$s.json" || { echo "bench: fjsp-check rejects the $s schedule of $name ($B/$name-$s.json)"; exit 1; }
-    done
-  fi
-  best=$(jq -er --arg k "$name" '.[$k].upper' scheduler/testdata/bounds.json)
-  # name jobs machines best edd search
-  echo "$name $(awk 'NF {print $1, $2; exit}' "$inst") $best $(jq -e .makespan "$B/$name-edd.json") $(jq -e .makespan "$B/$name-search.json")" \
-    | tee -a "$B/sched.txt"
-done
-go test -run '^$' -bench 'BenchmarkScale' -benchtime 5x ./scheduler/ | tee "$B/go-scale.txt"
-# scale_ms NAME: milliseconds per run of BenchmarkScale/NAME in go-scale.txt.
-scale_ms() {
-  awk -v want="BenchmarkScale/$1" '
-    { name = $1; sub(/-[0-9]+$/, "", name) }
-    name == want { for (i = 3; i < NF; i++) if ($(i + 1) == "ns/op") { printf "%.1f", $i / 1e6; found = 1; exit } }
-    END { exit !found }' "$B/go-scale.txt" || { echo "bench: no BenchmarkScale/$1 result in $B/go-scale.txt" >&2; exit 1; }
-}
-scale_first=$(scale_ms first-feasible)
-scale_drop=$(scale_ms first-feasible-one-drop-50000)
-scale_repair=$(scale_ms repair-after-fault)
-{
-  echo "| instance | jobs x machines | best known | EDD dispatch makespan | EDD gap % | CellForge makespan | gap % | at best known? |"
-  echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
-  awk '{ printf "| %s | %d x %d | %d | %d | %.2f | %d | %.2f | %s |\n", $1, $2, $3, $4, $5, 100 * ($5 - $4) / $4, $6, 100 * ($6 - $4) / $4, $6 <= $4 ? "yes" : "no" }' "$B/sched.txt"
-  echo
-  awk '{ n++; ge += 100 * ($5 - $4) / $4; gs += 100 * ($6 - $4) / $4; se += $5; ss += $6; if ($6 <= $4) at++ }
-    END {
-      printf "Mean gap to the best known value: EDD dispatching **%.2f %%**, CellForge **%.2f %%** (aim: under 2 %%). ", ge / n, gs / n
-      printf "At the best known value: **%d of %d** instances. ", at, n
-      printf "Ratio of mean makespans, EDD / CellForge: **%.2f**.\n", se / ss
-    }' "$B/sched.txt"
-} > "$B/sched-table.md"
-scale_aim() { awk -v v="$1" -v lim="$2" 'BEGIN { print (v < lim ? "met" : "**missed**") }'; }
-cat > "$B/sched.md" <<MD
-## Scheduler: Brandimarte mk01-mk10
-
-The ten flexible job-shop instances of Brandimarte (1993) (\`scheduler/testdata/mkNN.fjs\`), each
-planned by CellForge's search (\`scheduler.Solve\`: tabu search on the critical path, one
-independent search per core) with a ${sched_limit} limit, beside the earliest-due-date dispatching
-rule alone (\`scheduler.Dispatch\`, no search) as the peer. The best known makespans are the upper
-bounds of \`scheduler/testdata/bounds.json\`; gap = (makespan - best known) / best known. Every
-schedule was
-$([ -x "$fjsp_check" ] && echo "checked by \`fjsp-check INSTANCE SCHEDULE.json\`, an independent feasibility checker" || echo "**not** checked independently (\`fjsp-check\` was missing)").
-
-Commands: \`cellforge schedule fjsp --time-limit ${sched_limit} --seed 1 FILE\` (workers: $(nproc), one per core)
-and \`cellforge schedule fjsp --dispatch FILE\`.
-
-$(cat "$B/sched-table.md")
-
-At scale (\`go test -run '^\$' -bench 'BenchmarkScale' -benchtime 5x ./scheduler/\`, mean of 5 runs):
-
-- first feasible schedule for 10,000 work orders x 5 operations on 40 cells: **${scale_first} ms** (aim < 2000 ms: $(scale_aim "$scale_first" 2000))
-- the same for one drop of 50,000 work orders x 5 operations, all due the same day: **${scale_drop} ms** (aim < 2000 ms: $(scale_aim "$scale_drop" 2000))
-- repair after a cell fault: **${scale_repair} ms** (aim < 200 ms: $(scale_aim "$scale_repair" 200))
-
-\`\`\`
-$(grep -E '^Benchmark' "$B/go-scale.txt")
-\`\`\`
-MD
+fjsp_section
 
 photos_section
 unitpage_section
