@@ -13,8 +13,9 @@ import (
 // that ends with a better plan publishes it, as Replan does. It takes at most Config.Background
 // of one core (the scheduler's Pace sleeps in proportion to the search), waits while a re-plan
 // or a promise check is under way, starts again from the new plan whenever Replan publishes
-// one (a change of the work, or a re-time), and stops once it has found nothing better for
-// Config.Patience, until the work changes again.
+// one (a change of the work, or a re-time) once no plan has been published for Config.Quiet,
+// and stops once it has searched for Config.Patience without finding anything better, until
+// the work changes again.
 
 // roundSearch is how much search one round of the background search does before it publishes
 // what it found: short enough that a better plan reaches the floor within seconds, long enough
@@ -37,7 +38,8 @@ type BackgroundStatus struct {
 	// Start is the plan the last change of the work led to, after the re-plan's search: the
 	// one the background search went on from (nil before the first).
 	Start *Plan
-	// Running says whether it is searching now (or waiting for its share of the CPU).
+	// Running says whether it is searching now (or waiting for the book to be quiet, or for
+	// its share of the CPU).
 	Running bool
 	// Searched is how long it has searched, Rounds how many rounds it has finished and Better
 	// how many better plans it has published, since the work last changed.
@@ -89,7 +91,7 @@ func (p *Planner) floorRequest() func() {
 // searches from it, and waits again.
 func (p *Planner) background(ctx context.Context) {
 	active := false
-	var lastBetter time.Time
+	var betterAt time.Duration // how much had been searched at the last better plan
 	for {
 		select {
 		case <-ctx.Done():
@@ -100,20 +102,21 @@ func (p *Planner) background(ctx context.Context) {
 		base := p.bgNext
 		p.bgNext = nil
 		if base != nil && base.resume {
-			lastBetter = time.Now()
+			betterAt = 0 // rebase started the count of the search again
 		}
 		p.bgMu.Unlock()
 		if base == nil || !(base.resume || active) || len(base.b.jobs) == 0 {
 			continue
 		}
-		active = p.session(ctx, base, &lastBetter)
+		active = p.session(ctx, base, &betterAt)
 	}
 }
 
-// session searches from base in rounds, publishing each better plan, until a new plan is
-// published (it reports true: the search goes on from that one), nothing better has been
-// found since lastBetter for Config.Patience, or ctx ends (both false).
-func (p *Planner) session(ctx context.Context, base *bgBase, lastBetter *time.Time) bool {
+// session waits for Config.Quiet, then searches from base in rounds, publishing each better
+// plan, until a new plan is published (it reports true: the search goes on from that one),
+// Config.Patience more has been searched since betterAt without a better plan, or ctx ends
+// (both false).
+func (p *Planner) session(ctx context.Context, base *bgBase, betterAt *time.Duration) bool {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	p.bgMu.Lock()
@@ -130,6 +133,9 @@ func (p *Planner) session(ctx context.Context, base *bgBase, lastBetter *time.Ti
 		p.bgStatus.Running = false
 		p.bgMu.Unlock()
 	}()
+	if !sleep(sctx, p.cfg.Quiet) {
+		return ctx.Err() == nil
+	}
 	best := base.plan
 	for {
 		s, err := p.round(sctx, base.b, best.schedule)
@@ -146,17 +152,18 @@ func (p *Planner) session(ctx context.Context, base *bgBase, lastBetter *time.Ti
 			if !ok {
 				return true
 			}
-			best, *lastBetter = plan, time.Now()
+			best = plan
 		}
 		// A round is counted once its plan is published: whoever reads the count sees the plan.
 		status := p.roundDone(sctx, improved)
 		if improved {
+			*betterAt = status.Searched
 			p.log.Info("background search found a better plan", "late", best.Late, "changeovers", best.Changeovers,
 				"makespan", best.Makespan, "searched", status.Searched.Round(time.Millisecond))
 			continue
 		}
-		if idle := time.Since(*lastBetter); idle >= p.cfg.Patience {
-			p.log.Info("background search stopped: no better plan for a while", "idle", idle.Round(time.Second),
+		if idle := status.Searched - *betterAt; idle >= p.cfg.Patience {
+			p.log.Info("background search stopped: no better plan for a while", "searched_since_better", idle.Round(time.Millisecond),
 				"searched", status.Searched.Round(time.Millisecond), "better_plans", status.Better, "late", best.Late)
 			return false
 		}

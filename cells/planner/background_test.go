@@ -205,6 +205,23 @@ func TestBackgroundCPUShare(t *testing.T) {
 	}
 }
 
+// TestBackgroundWaitsForQuiet: the background search does not search until no plan has been
+// published for Config.Quiet: on a floor re-timed every few seconds a round would be stopped
+// half done each time.
+func TestBackgroundWaitsForQuiet(t *testing.T) {
+	w := newWeek(t, 5, planner.Config{Search: 300 * time.Millisecond, Seed: 1, Background: 1, Patience: time.Hour,
+		Quiet: time.Hour})
+	running(t, w.planner)
+	waitFor(t, time.Minute, "the background search did not wait for quiet", func() bool {
+		st := w.planner.Background()
+		return st.Start != nil && st.Running
+	})
+	time.Sleep(3 * time.Second) // three rounds' worth at a whole core, had it not waited
+	if st := w.planner.Background(); st.Searched != 0 || st.Rounds != 0 {
+		t.Errorf("the background search searched %v in %d rounds within its hour of quiet: want nothing", st.Searched, st.Rounds)
+	}
+}
+
 // cpuTime is the CPU time the process has used, user and system.
 func cpuTime(t *testing.T) time.Duration {
 	t.Helper()

@@ -67,9 +67,14 @@ type Config struct {
 	// found, publishing each better plan as it finds one; it gives way to re-plans and promise
 	// checks. Zero or less: no background search.
 	Background float64
-	// Patience is how long the background search goes on without finding a better plan before
-	// it stops, until the work changes again (default 2m).
+	// Patience is how much the background search searches without finding a better plan
+	// before it stops, until the work changes again (default 1m of search: two minutes of wall
+	// time at half a core).
 	Patience time.Duration
+	// Quiet is how long no plan must have been published (no re-plan, no re-time) before the
+	// background search starts searching from the current one (default 3s). On a floor whose
+	// plan is re-timed every few seconds, a round would be stopped half done each time.
+	Quiet time.Duration
 	// AssumedRepair is how long a cell in fault is assumed to stay down when some planned work
 	// can only run there (work paused on it, or a capability no other cell offers); other
 	// work plans around a faulted cell as if it never came back (default 1h).
@@ -116,7 +121,10 @@ func New(cfg Config) *Planner {
 	}
 	cfg.Background = min(cfg.Background, 1)
 	if cfg.Patience <= 0 {
-		cfg.Patience = 2 * time.Minute
+		cfg.Patience = time.Minute
+	}
+	if cfg.Quiet <= 0 {
+		cfg.Quiet = 3 * time.Second
 	}
 	if cfg.Current == nil {
 		f := cfg.Factory
