@@ -86,6 +86,15 @@ func influxEnv() []string {
 // URL returns the server's HTTP address, http://127.0.0.1:PORT.
 func (i *InfluxDB) URL() string { return i.url }
 
+// PID returns the server's process id, to read its CPU time and memory from /proc; 0 while it
+// is stopped.
+func (i *InfluxDB) PID() int {
+	if i.proc.cmd == nil {
+		return 0
+	}
+	return i.proc.cmd.Process.Pid
+}
+
 // Stop sends the server SIGTERM and waits until it has exited. Stopping a stopped server does
 // nothing.
 func (i *InfluxDB) Stop() { i.proc.t.Helper(); i.proc.stop() }
