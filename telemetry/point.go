@@ -117,19 +117,20 @@ func (s Series) Validate() error {
 	if !isID(s.Site) {
 		return invalid("site %q is not an id", s.Site)
 	}
-	need := map[string]string{}
+	// In the topic's order, so that the error names the first bad id.
+	var need [][2]string
 	switch s.Kind {
 	case KindDevice:
-		need = map[string]string{"cell": s.Cell, "device": s.Device, "metric": s.Metric}
+		need = [][2]string{{"cell", s.Cell}, {"device", s.Device}, {"metric", s.Metric}}
 	case KindCell:
-		need = map[string]string{"cell": s.Cell, "metric": s.Metric}
+		need = [][2]string{{"cell", s.Cell}, {"metric", s.Metric}}
 	case KindWorkOrder, KindDrop:
-		need = map[string]string{"drop": s.Drop}
+		need = [][2]string{{"drop", s.Drop}}
 	case KindOEE:
 		if s.Device != "" || s.Drop != "" || s.Metric != "" {
 			return invalid("an oee series names a cell and no device, drop or metric")
 		}
-		need = map[string]string{"cell": s.Cell}
+		need = [][2]string{{"cell", s.Cell}}
 	case KindRepairs:
 		if s.Cell != "" || s.Device != "" || s.Drop != "" || s.Metric != "" {
 			return invalid("a repairs series names no cell, device, drop or metric")
@@ -137,9 +138,9 @@ func (s Series) Validate() error {
 	default:
 		return invalid("unknown kind %q", s.Kind)
 	}
-	for what, v := range need {
-		if !isID(v) {
-			return invalid("%s series: %s %q is not an id", s.Kind, what, v)
+	for _, n := range need {
+		if !isID(n[1]) {
+			return invalid("%s series: %s %q is not an id", s.Kind, n[0], n[1])
 		}
 	}
 	if (s.Kind == KindDevice || s.Kind == KindCell) && !isName(s.Metric) {
@@ -151,7 +152,8 @@ func (s Series) Validate() error {
 	if len(s.Tags) > MaxTags {
 		return invalid("%d tags, at most %d", len(s.Tags), MaxTags)
 	}
-	for k, v := range s.Tags {
+	for _, k := range sortedKeys(s.Tags) { // sorted, so that the error names the first bad tag
+		v := s.Tags[k]
 		if !isName(k) || slices.Contains(reservedTags, k) {
 			return invalid("tag %q is not a name or is set by the topic", k)
 		}
@@ -267,7 +269,8 @@ func validatePoint(s Series, p Point) error {
 	if len(p.Fields) == 0 || len(p.Fields) > MaxFields {
 		return invalid("%d fields, want 1 to %d", len(p.Fields), MaxFields)
 	}
-	for k, v := range p.Fields {
+	for _, k := range sortedKeys(p.Fields) { // sorted, so that the error names the first bad field
+		v := p.Fields[k]
 		if !isName(k) {
 			return invalid("field name %q is not a name (lowercase letters, digits and _)", k)
 		}
@@ -408,8 +411,8 @@ func Decode(topic string, body []byte) (Series, []Point, error) {
 			return Series{}, nil, invalid("point %d: no ts", i)
 		}
 		p := Point{Time: time.Unix(0, *jp.TS).UTC(), Fields: make(map[string]any, len(jp.Fields))}
-		for k, raw := range jp.Fields {
-			v, err := fieldValue(raw)
+		for _, k := range sortedKeys(jp.Fields) {
+			v, err := fieldValue(jp.Fields[k])
 			if err != nil {
 				return Series{}, nil, invalid("point %d: field %q: %v", i, k, err)
 			}
@@ -453,6 +456,26 @@ func fieldValue(raw json.RawMessage) (any, error) {
 // AppendLine appends the InfluxDB line protocol of point p of series s (validated) to dst.
 // Numbers are written as floats, so that a field keeps one type whatever value it carries.
 func AppendLine(dst []byte, s Series, p Point) []byte {
+	dst = appendSeriesKey(dst, s)
+	dst = append(dst, ' ')
+	if s.Metric != "" {
+		dst = appendField(dst, s.Metric, p.Fields["value"])
+	} else {
+		for i, k := range sortedKeys(p.Fields) {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendField(dst, k, p.Fields[k])
+		}
+	}
+	dst = append(dst, ' ')
+	dst = strconv.AppendInt(dst, p.Time.UnixNano(), 10)
+	return append(dst, '\n')
+}
+
+// appendSeriesKey appends the measurement and the tags of a line of series s: the site, then
+// the topic's tags and the payload's, sorted by name.
+func appendSeriesKey(dst []byte, s Series) []byte {
 	dst = append(dst, s.Kind...)
 	dst = appendTag(dst, "site", s.Site)
 	tags := map[string]string{}
@@ -472,20 +495,7 @@ func AppendLine(dst []byte, s Series, p Point) []byte {
 	for _, k := range sortedKeys(tags) {
 		dst = appendTag(dst, k, tags[k])
 	}
-	dst = append(dst, ' ')
-	if s.Metric != "" {
-		dst = appendField(dst, s.Metric, p.Fields["value"])
-	} else {
-		for i, k := range sortedKeys(p.Fields) {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendField(dst, k, p.Fields[k])
-		}
-	}
-	dst = append(dst, ' ')
-	dst = strconv.AppendInt(dst, p.Time.UnixNano(), 10)
-	return append(dst, '\n')
+	return dst
 }
 
 // appendTag appends ,k=v; ids and names need no escaping in the line protocol.
@@ -505,14 +515,19 @@ func appendField(dst []byte, k string, v any) []byte {
 	case bool:
 		return strconv.AppendBool(dst, v)
 	case string:
-		dst = append(dst, '"')
-		for i := 0; i < len(v); i++ {
-			if v[i] == '"' || v[i] == '\\' {
-				dst = append(dst, '\\')
-			}
-			dst = append(dst, v[i])
-		}
-		return append(dst, '"')
+		return appendFieldString(dst, v)
 	}
 	return dst
+}
+
+// appendFieldString appends a string field's value, quoted, with '"' and '\\' escaped.
+func appendFieldString(dst []byte, v string) []byte {
+	dst = append(dst, '"')
+	for i := 0; i < len(v); i++ {
+		if v[i] == '"' || v[i] == '\\' {
+			dst = append(dst, '\\')
+		}
+		dst = append(dst, v[i])
+	}
+	return append(dst, '"')
 }

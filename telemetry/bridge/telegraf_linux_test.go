@@ -19,6 +19,7 @@ const (
 	steadyFor   = 20 * time.Second
 	outageLead  = 5 * time.Second
 	outageFor   = 20 * time.Second
+	tgRounds    = 2
 )
 
 // BenchmarkBesideTelegraf runs `cellforge bridge` (CELLFORGE_BIN, or built from ../../cmd/cellforge)
@@ -29,21 +30,24 @@ const (
 // 20 s; outage, the same rate with InfluxDB cut off for 20 s after 5 s, and the time from its
 // return until the consumer has caught up. Each consumer writes to a database of its own, where
 // every point is counted. CPU and peak memory are the consumer process's and InfluxDB's, from
-// /proc. Run it with -benchtime 1x -count N: each count alternates the consumers.
+// /proc. Run it with -benchtime 1x: each of the tgRounds rounds runs every scenario with one
+// consumer, then the other.
 func BenchmarkBesideTelegraf(b *testing.B) {
 	p := startTGPeers(b)
-	for _, sc := range []struct {
-		name string
-		run  func(*testing.B, *tgPeers, string, string)
-	}{{"drain", tgDrain}, {"steady", tgSteady}, {"outage", tgOutage}} {
-		for _, kind := range []string{consumerOurs, consumerTelegraf} {
-			b.Run(sc.name+"/"+kind, func(b *testing.B) {
-				for b.Loop() {
-					db := fmt.Sprintf("%s_%s_%d", sc.name, kind, time.Now().UnixNano())
-					p.influx.CreateDatabase(b, db)
-					sc.run(b, p, kind, db)
-				}
-			})
+	for round := 1; round <= tgRounds; round++ {
+		for _, sc := range []struct {
+			name string
+			run  func(*testing.B, *tgPeers, string, string)
+		}{{"drain", tgDrain}, {"steady", tgSteady}, {"outage", tgOutage}} {
+			for _, kind := range []string{consumerOurs, consumerTelegraf} {
+				b.Run(fmt.Sprintf("%s/%s/round-%d", sc.name, kind, round), func(b *testing.B) {
+					for b.Loop() {
+						db := fmt.Sprintf("%s_%s_%d", sc.name, kind, time.Now().UnixNano())
+						p.influx.CreateDatabase(b, db)
+						sc.run(b, p, kind, db)
+					}
+				})
+			}
 		}
 	}
 }

@@ -321,21 +321,20 @@ func (g *loadGen) finish(b *testing.B) {
 	}
 }
 
-// steady publishes rate points a second, a message of each device in turn, until ctx ends.
+// steady publishes rate points a second, a message of each device in turn, until ctx ends:
+// every 10 ms what is due by then, so that a late tick does not lower the rate.
 func (g *loadGen) steady(ctx context.Context, b *testing.B, rate int) {
-	const tick = 10 * time.Millisecond
-	perTick := rate / benchPoints / int(time.Second/tick)
-	t := time.NewTicker(tick)
+	t := time.NewTicker(10 * time.Millisecond)
 	defer t.Stop()
+	start := time.Now()
 	for i := 0; ; {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-		}
-		for range perTick {
-			g.publish(b, fmt.Sprintf("dev-%d", i%tgDevices))
-			i++
+		case now := <-t.C:
+			for due := int(now.Sub(start).Seconds() * float64(rate) / benchPoints); i < due; i++ {
+				g.publish(b, fmt.Sprintf("dev-%d", i%tgDevices))
+			}
 		}
 	}
 }
