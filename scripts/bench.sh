@@ -21,7 +21,10 @@
 # scripts/bench.sh network runs the network's section (10,000 orders routed across ten sites, a
 # site's event to the hub's book) and writes it into docs/BENCHMARKS.md in place of its last;
 # scripts/bench.sh fjsp does the same with the scheduler's (flexible job-shop benchmarks against
-# their bounds, the floor's own problems, beside dispatching).
+# their bounds, the floor's own problems, beside dispatching);
+# scripts/bench.sh bridge, with the bridge beside Telegraf; scripts/bench.sh plan, with the
+# floor's plan against search time; scripts/bench.sh polling, with the daemon's polling beside
+# Telegraf's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -29,8 +32,8 @@ only=${1:-}
 [ -z "$only" ] || [ "$only" = import ] || [ "$only" = photos ] || [ "$only" = unitpage ] || [ "$only" = promise ] ||
   [ "$only" = repairs ] || [ "$only" = margin ] || [ "$only" = oee ] || [ "$only" = postgres ] ||
   [ "$only" = takeover ] || [ "$only" = network ] || [ "$only" = plan ] || [ "$only" = polling ] ||
-  [ "$only" = fjsp ] ||
-  { echo "usage: scripts/bench.sh [import|photos|unitpage|promise|repairs|margin|oee|postgres|takeover|network|plan|polling|fjsp]" >&2; exit 2; }
+  [ "$only" = fjsp ] || [ "$only" = bridge ] ||
+  { echo "usage: scripts/bench.sh [import|photos|unitpage|promise|repairs|margin|oee|postgres|takeover|network|plan|polling|fjsp|bridge]" >&2; exit 2; }
 B=$root/.bench
 rm -rf "$B"
 mkdir -p "$B"
@@ -1055,6 +1058,101 @@ if [ "$only" = plan ]; then
   exit 0
 fi
 
+# The bridge beside Telegraf (telemetry/bridge, BenchmarkBesideTelegraf): `cellforge bridge`
+# and Telegraf 1.32.3 (inputs.mqtt_consumer with the influx parser, outputs.influxdb_v2,
+# metric_batch_size 5000), each its own process, one after the other in two alternating rounds,
+# against the same Mosquitto and InfluxDB 1.8.10 of the run's own on loopback. Like the
+# network's, scripts/bench.sh bridge writes its section into docs/BENCHMARKS.md.
+bridge_section() {
+  echo "== bridge: cellforge bridge beside Telegraf, drain, steady 50,000 points/s, InfluxDB outage"
+  scripts/deps.sh mosquitto influxd telegraf
+  go build -o "$B/cellforge-bridge" ./cmd/cellforge
+  local cmd="CELLFORGE_BIN=cellforge go test -run '^\$' -bench 'BenchmarkBesideTelegraf' -benchtime 1x -timeout 60m ./telemetry/bridge/"
+  CELLFORGE_BIN="$B/cellforge-bridge" go test -run '^$' -bench 'BenchmarkBesideTelegraf' -benchtime 1x -timeout 60m ./telemetry/bridge/ |
+    tee "$B/go-bridge.txt"
+  # bm SCENARIO CONSUMER UNIT: the median over the rounds of metric UNIT.
+  bm() {
+    awk -v want="BenchmarkBesideTelegraf/$1/$2" -v unit="$3" '
+      { name = $1; sub(/\/round-[0-9]+(-[0-9]+)?$/, "", name) }
+      name == want { for (i = 3; i < NF; i++) if ($(i + 1) == unit) print $i }' "$B/go-bridge.txt" |
+      sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) exit 1; m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.4g", m }' ||
+      { echo "bench: no $1/$2 $3 in $B/go-bridge.txt" >&2; exit 1; }
+  }
+  ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+  # aim_le A B: met when A <= B.
+  aim_le() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b ? "met" : "**missed**") }'; }
+  row() {
+    local sc=$1 k=$2 name=$3 catchup="-"
+    [ "$sc" = outage ] && catchup=$(bm "$sc" "$k" catchup-s)
+    echo "| $sc | $name | $(bm "$sc" "$k" cpu-us/point) | $(bm "$sc" "$k" influx-cpu-us/point) | $(bm "$sc" "$k" points/s) | $(bm "$sc" "$k" peak-rss-MiB) | $catchup | $(bm "$sc" "$k" stored-points) |"
+  }
+  local sc k rows="" ratios=""
+  for sc in drain steady outage; do
+    for k in bridge telegraf; do rows+="$(row $sc $k "$([ $k = bridge ] && echo "cellforge bridge" || echo "Telegraf")")"$'\n'; done
+    ratios+="| $sc | $(ratio "$(bm $sc bridge cpu-us/point)" "$(bm $sc telegraf cpu-us/point)") | $(ratio "$(bm $sc bridge influx-cpu-us/point)" "$(bm $sc telegraf influx-cpu-us/point)") | $(ratio "$(bm $sc bridge points/s)" "$(bm $sc telegraf points/s)") | $(ratio "$(bm $sc bridge peak-rss-MiB)" "$(bm $sc telegraf peak-rss-MiB)") |"$'\n'
+  done
+  local c_d c_s i_d i_s p_d u_o u_t m_d
+  c_d=$(ratio "$(bm drain bridge cpu-us/point)" "$(bm drain telegraf cpu-us/point)")
+  c_s=$(ratio "$(bm steady bridge cpu-us/point)" "$(bm steady telegraf cpu-us/point)")
+  i_d=$(ratio "$(bm drain bridge influx-cpu-us/point)" "$(bm drain telegraf influx-cpu-us/point)")
+  i_s=$(ratio "$(bm steady bridge influx-cpu-us/point)" "$(bm steady telegraf influx-cpu-us/point)")
+  p_d=$(ratio "$(bm drain bridge points/s)" "$(bm drain telegraf points/s)")
+  u_o=$(bm outage bridge catchup-s); u_t=$(bm outage telegraf catchup-s)
+  m_d=$(ratio "$(bm drain bridge peak-rss-MiB)" "$(bm drain telegraf peak-rss-MiB)")
+  cat > "$B/bridge.md" <<MD
+## The bridge beside Telegraf
+
+Measured on $(date -u +%Y-%m-%d) at $(git rev-parse --short HEAD) (\`scripts/bench.sh bridge\`, this section alone or with the rest).
+
+\`cellforge bridge\` (its defaults: on-disk queue, batches of at most 5,000 points, linger 100 ms,
+no gzip) beside Telegraf 1.32.3 (\`scripts/deps.sh telegraf\`:
+inputs.mqtt_consumer with the influx parser, QoS 1, a persistent session; outputs.influxdb_v2,
+metric_batch_size 5000, flush_interval 1s, gzip, its default), each its own process, against
+the same Mosquitto and InfluxDB 1.8.10 started for the run on loopback. The same points for both:
+100 devices, 10 points a message at QoS 1, as our JSON payload for the bridge and as line
+protocol for Telegraf; each run writes to a database of its own, where every point is counted.
+
+- **drain**: the consumer makes its session and stops; 500,000 points are queued in the broker;
+  from its start until InfluxDB has them all.
+- **steady**: 50,000 points/s offered for 20 s (as far as the load generator, in the benchmark's
+  process on the same two cores, keeps up: see stored), until InfluxDB has them all.
+- **outage**: the same rate, InfluxDB cut off (a TCP proxy, \`peertest.Proxy\`) for 20 s after
+  5 s; catch-up is from its return until InfluxDB holds what was sent before it.
+
+CPU is user + system time of the consumer's process and of InfluxDB (\`/proc/PID/stat\`) per point
+stored, over the run (drain: from the consumer's start); points/s is points stored over the time
+to the last; peak RSS is the consumer's VmHWM. Command: \`${cmd}\`; two rounds, each consumer
+in turn, medians. The machine (2 cores) is shared and noisy.
+
+| run | consumer | CPU µs/point | InfluxDB CPU µs/point | points/s | peak RSS MiB | catch-up s | stored |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+${rows}
+Ratios, cellforge bridge / Telegraf:
+
+| run | CPU per point | InfluxDB CPU per point | points/s | peak RSS |
+| --- | --- | --- | --- | --- |
+${ratios}
+Aims:
+- CPU per point at or below Telegraf's: drain **${c_d}x** ($(aim_le "$c_d" 1)), steady **${c_s}x** ($(aim_le "$c_s" 1)).
+- points/s at least Telegraf's (drain): **${p_d}x** ($(aim_le 1 "$p_d")).
+- InfluxDB's CPU per point no higher than with Telegraf's writes: drain **${i_d}x** ($(aim_le "$i_d" 1)), steady **${i_s}x** ($(aim_le "$i_s" 1)).
+- catch-up after a 20 s outage no slower: **${u_o} s** against ${u_t} s ($(aim_le "$u_o" "$u_t")).
+- peak memory kept below Telegraf's: **${m_d}x** ($(aim_le "$m_d" 1)).
+
+$(cat docs/bridge-bench-before.md)
+
+\`\`\`
+$(grep -E '^Benchmark' "$B/go-bridge.txt")
+\`\`\`
+MD
+}
+if [ "$only" = bridge ]; then
+  bridge_section
+  write_section docs/BENCHMARKS.md "$(head -1 "$B/bridge.md")" "$B/bridge.md" "## Telemetry: MQTT and InfluxDB"
+  cat "$B/bridge.md"
+  exit 0
+fi
+
 echo "== building"
 go build -o "$B/cellforge" ./cmd/cellforge
 go build -o "$B/load" ./cmd/cellforge-load
@@ -1078,6 +1176,7 @@ takeover_section
 network_section
 plan_section
 polling_section
+bridge_section
 
 # Telemetry against a real Mosquitto and a real InfluxDB 1.8, started by the tests' harness on
 # loopback ports (installed by scripts/deps.sh when missing).
@@ -1792,6 +1891,8 @@ $(cat "$B/network.md")
 $(cat "$B/plan.md")
 
 $(cat "$B/sched.md")
+
+$(cat "$B/bridge.md")
 
 $(cat "$B/telemetry.md")
 MD

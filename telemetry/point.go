@@ -191,6 +191,9 @@ func StatusTopic(site string) string { return "cellforge/v1/" + site + "/status"
 // IsRetainedState reports whether topic is a retained state or status topic of the tree: they
 // carry no series.
 func IsRetainedState(topic string) bool {
+	if !strings.HasSuffix(topic, "/state") && !strings.HasSuffix(topic, "/status") {
+		return false // the topic of every point: spare it the split
+	}
 	parts := strings.Split(topic, "/")
 	switch {
 	case len(parts) == 4 && parts[0] == "cellforge" && parts[1] == "v1" && parts[3] == "status":

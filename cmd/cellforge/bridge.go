@@ -30,6 +30,8 @@ func runBridge(ctx context.Context, args []string, e *env) error {
 	org := fs.String("org", "", "InfluxDB organization (empty for InfluxDB 1.8)")
 	bucket := fs.String("bucket", "cellforge/autogen", "InfluxDB bucket (database/retention-policy for InfluxDB 1.8)")
 	batch := fs.Int("batch", 5000, "most points per write")
+	linger := fs.Duration("linger", 100*time.Millisecond, "least time between two writes that are not full: points arriving meanwhile go in one write")
+	gzipLevel := fs.Int("gzip-level", 0, "gzip level of the writes to InfluxDB, 1 to 9, for a slow link; 0 sends them uncompressed")
 	dataDir := fs.String("data", "./bridge-data", "`directory` of the on-disk queue that holds points while InfluxDB is away")
 	maxBytes := fs.Int64("buffer-max-bytes", 1<<30, "bound of the on-disk queue in `bytes`; the oldest points are dropped beyond it")
 	listen := fs.String("listen", "", "`address` to serve /metrics and /healthz on (none when empty)")
@@ -59,7 +61,7 @@ func runBridge(ctx context.Context, args []string, e *env) error {
 	br, err := bridge.New(bridge.Config{
 		Broker: *broker, ClientID: *clientID, Username: *username, Password: *password,
 		InfluxURL: *influxURL, Token: *token, Org: *org, Bucket: *bucket, BatchLines: *batch,
-		Queue: q, Logger: logger,
+		Linger: *linger, GzipLevel: *gzipLevel, Queue: q, Logger: logger,
 	})
 	if err != nil {
 		return err
