@@ -1067,20 +1067,29 @@ bridge_section() {
   echo "== bridge: cellforge bridge beside Telegraf, drain, steady 50,000 points/s, InfluxDB outage"
   scripts/deps.sh mosquitto influxd telegraf
   go build -o "$B/cellforge-bridge" ./cmd/cellforge
-  local cmd="CELLFORGE_BIN=cellforge go test -run '^\$' -bench 'BenchmarkBesideTelegraf' -benchtime 1x -timeout 60m ./telemetry/bridge/"
-  CELLFORGE_BIN="$B/cellforge-bridge" go test -run '^$' -bench 'BenchmarkBesideTelegraf' -benchtime 1x -timeout 60m ./telemetry/bridge/ |
-    tee "$B/go-bridge.txt"
-  # bm SCENARIO CONSUMER UNIT: the median over the rounds of metric UNIT.
+  local cmd="CELLFORGE_BIN=cellforge go test -run '^\$' -bench 'BenchmarkBesideTelegraf' -benchtime 1x -timeout 90m ./telemetry/bridge/"
+  # BRIDGE_BENCH_RESULTS=FILE writes the section from the output of an earlier run instead.
+  if [ -n "${BRIDGE_BENCH_RESULTS:-}" ]; then
+    cp "$BRIDGE_BENCH_RESULTS" "$B/go-bridge.txt"
+  else
+    CELLFORGE_BIN="$B/cellforge-bridge" go test -run '^$' -bench 'BenchmarkBesideTelegraf' -benchtime 1x -timeout 90m ./telemetry/bridge/ |
+      tee "$B/go-bridge.txt"
+  fi
+  local rounds
+  rounds=$(grep -c '^BenchmarkBesideTelegraf/drain/bridge/' "$B/go-bridge.txt" || true)
+  # bm SCENARIO CONSUMER UNIT: the median over the rounds of metric UNIT, or - when no round
+  # reported it (a run that did not finish).
   bm() {
     awk -v want="BenchmarkBesideTelegraf/$1/$2" -v unit="$3" '
       { name = $1; sub(/\/round-[0-9]+(-[0-9]+)?$/, "", name) }
       name == want { for (i = 3; i < NF; i++) if ($(i + 1) == unit) print $i }' "$B/go-bridge.txt" |
-      sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) exit 1; m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.4g", m }' ||
-      { echo "bench: no $1/$2 $3 in $B/go-bridge.txt" >&2; exit 1; }
+      sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) { printf "-"; exit } m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.4g", m }'
   }
-  ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-  # aim_le A B: met when A <= B.
-  aim_le() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b ? "met" : "**missed**") }'; }
+  ratio() { if [ "$1" = - ] || [ "$2" = - ]; then printf -- -; else awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; fi; }
+  # aim_le A B: met when A <= B; a missing figure leaves it open.
+  aim_le() {
+    if [ "$1" = - ] || [ "$2" = - ]; then echo "**not measured**"; else awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b ? "met" : "**missed**") }'; fi
+  }
   row() {
     local sc=$1 k=$2 name=$3 catchup="-"
     [ "$sc" = outage ] && catchup=$(bm "$sc" "$k" catchup-s)
@@ -1098,6 +1107,12 @@ bridge_section() {
   i_s=$(ratio "$(bm steady bridge influx-cpu-us/point)" "$(bm steady telegraf influx-cpu-us/point)")
   p_d=$(ratio "$(bm drain bridge points/s)" "$(bm drain telegraf points/s)")
   u_o=$(bm outage bridge catchup-s); u_t=$(bm outage telegraf catchup-s)
+  local stalled=""
+  if [ "$(bm outage telegraf caught-up)" = 0 ] && [ "$u_o" != - ]; then
+    # Telegraf did not catch up within the run's bound: ours did, which meets the aim.
+    u_t="more than 180"
+    stalled=" (Telegraf had not caught up when the run's bound of 3 minutes ended it: its mqtt_consumer reads at most max_undelivered_messages, 1,000 by default, not yet written, and after the outage it stopped reading; the log is in the run's output)"
+  fi
   m_d=$(ratio "$(bm drain bridge peak-rss-MiB)" "$(bm drain telegraf peak-rss-MiB)")
   cat > "$B/bridge.md" <<MD
 ## The bridge beside Telegraf
@@ -1121,8 +1136,9 @@ protocol for Telegraf; each run writes to a database of its own, where every poi
 
 CPU is user + system time of the consumer's process and of InfluxDB (\`/proc/PID/stat\`) per point
 stored, over the run (drain: from the consumer's start); points/s is points stored over the time
-to the last; peak RSS is the consumer's VmHWM. Command: \`${cmd}\`; two rounds, each consumer
-in turn, medians. The machine (2 cores) is shared and noisy.
+to the last; peak RSS is the consumer's VmHWM. Command: \`${cmd}\`; ${rounds} round(s), each
+consumer in turn, medians. The machine (2 cores) is shared and noisy: CPU time per point holds up
+under other load, points/s and catch-up times less so.
 
 | run | consumer | CPU µs/point | InfluxDB CPU µs/point | points/s | peak RSS MiB | catch-up s | stored |
 | --- | --- | --- | --- | --- | --- | --- | --- |
@@ -1136,7 +1152,7 @@ Aims:
 - CPU per point at or below Telegraf's: drain **${c_d}x** ($(aim_le "$c_d" 1)), steady **${c_s}x** ($(aim_le "$c_s" 1)).
 - points/s at least Telegraf's (drain): **${p_d}x** ($(aim_le 1 "$p_d")).
 - InfluxDB's CPU per point no higher than with Telegraf's writes: drain **${i_d}x** ($(aim_le "$i_d" 1)), steady **${i_s}x** ($(aim_le "$i_s" 1)).
-- catch-up after a 20 s outage no slower: **${u_o} s** against ${u_t} s ($(aim_le "$u_o" "$u_t")).
+- catch-up after a 20 s outage no slower: **${u_o} s** against ${u_t} s ($([ -n "$stalled" ] && echo met || aim_le "$u_o" "$u_t"))${stalled}.
 - peak memory kept below Telegraf's: **${m_d}x** ($(aim_le "$m_d" 1)).
 
 $(cat docs/bridge-bench-before.md)

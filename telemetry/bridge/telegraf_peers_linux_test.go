@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -258,7 +259,10 @@ func newLoadGen(b *testing.B, url, kind, clientID string) *loadGen {
 	go func() {
 		defer close(done)
 		for t := range g.tokens {
-			if t.Wait(); t.Error() != nil && g.failed == nil {
+			// A broker swamped by a session's backlog may take long; it must not hang the run.
+			if !t.WaitTimeout(time.Minute) && g.failed == nil {
+				g.failed = errors.New("the broker did not acknowledge a message within a minute")
+			} else if t.Error() != nil && g.failed == nil {
 				g.failed = t.Error()
 			}
 			g.pending.Done()
