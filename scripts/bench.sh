@@ -1083,7 +1083,7 @@ bridge_section() {
     awk -v want="BenchmarkBesideTelegraf/$1/$2" -v unit="$3" '
       { name = $1; sub(/\/round-[0-9]+(-[0-9]+)?$/, "", name) }
       name == want { for (i = 3; i < NF; i++) if ($(i + 1) == unit) print $i }' "$B/go-bridge.txt" |
-      sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) { printf "-"; exit } m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.4g", m }'
+      sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) { printf "-"; exit } m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf (m >= 1000 ? "%.0f" : "%.4g"), m }'
   }
   ratio() { if [ "$1" = - ] || [ "$2" = - ]; then printf -- -; else awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; fi; }
   # aim_le A B: met when A <= B; a missing figure leaves it open.
