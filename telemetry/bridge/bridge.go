@@ -12,7 +12,7 @@
 //
 // It runs inside the daemon, or on its own (cellforge bridge) at a central site gathering
 // several micro-factories. It imports the telemetry model, its buffer, the MQTT and InfluxDB
-// client library and the standard library.
+// client libraries and the standard library.
 package bridge
 
 import (

@@ -10,18 +10,23 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
+	influxhttp "github.com/influxdata/influxdb-client-go/v2/api/http"
 )
 
 // influxWriter posts line protocol to InfluxDB's /api/v2/write (InfluxDB 2, and 1.8's
-// compatibility endpoint). The lines go as the queue holds them, in one body, with no copy
-// into strings; gzip is optional, for a slow link: on loopback or a LAN it costs both sides
-// more CPU than it saves. An influxWriter is used by one goroutine.
+// compatibility endpoint) through the InfluxDB client library's HTTP service, which sets the
+// token and reads InfluxDB's errors. The lines go as the queue holds them, in one body, with no
+// copy into strings (the library's write API takes a string a line and joins them); gzip is
+// optional, for a slow link: on loopback or a LAN it costs both sides more CPU than it saves.
+// An influxWriter is used by one goroutine.
 type influxWriter struct {
-	client    *http.Client
+	client    influxdb2.Client
+	service   influxhttp.Service
 	writeURL  string
 	pingURL   string
-	auth      string // the Authorization header, if any
-	gzipLevel int    // 0: none
+	gzipLevel int // 0: none
 	zbuf      bytes.Buffer
 	zw        *gzip.Writer
 }
@@ -50,21 +55,22 @@ func newInfluxWriter(cfg Config) (*influxWriter, error) {
 	if cfg.GzipLevel < 0 || cfg.GzipLevel > gzip.BestCompression {
 		return nil, fmt.Errorf("bridge: gzip level %d: want 0 (none) to 9", cfg.GzipLevel)
 	}
+	opts := influxdb2.DefaultOptions().
+		SetHTTPRequestTimeout(uint(max(cfg.Timeout/time.Second, 1))).
+		SetMaxRetries(0) // the queue retries, with what failed still on disk
+	client := influxdb2.NewClientWithOptions(base.String(), cfg.Token, opts)
 	q := url.Values{"org": {cfg.Org}, "bucket": {cfg.Bucket}, "precision": {"ns"}}
-	w := &influxWriter{
-		client:    &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 2, IdleConnTimeout: 90 * time.Second}},
+	return &influxWriter{
+		client:    client,
+		service:   client.HTTPService(),
 		writeURL:  base.String() + "/api/v2/write?" + q.Encode(),
 		pingURL:   base.String() + "/ping",
 		gzipLevel: cfg.GzipLevel,
-	}
-	if cfg.Token != "" {
-		w.auth = "Token " + cfg.Token
-	}
-	return w, nil
+	}, nil
 }
 
 // write posts lines, whole lines each ending in '\n'. It returns a *statusError when InfluxDB
-// answers with anything but 204, other errors when it cannot be reached.
+// answers with anything but a success, other errors when it cannot be reached.
 func (w *influxWriter) write(ctx context.Context, lines []byte) error {
 	body := lines
 	if w.gzipLevel > 0 {
@@ -82,28 +88,13 @@ func (w *influxWriter) write(ctx context.Context, lines []byte) error {
 		}
 		body = w.zbuf.Bytes()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.writeURL, bytes.NewReader(body))
-	if err != nil {
-		return err
+	headers := func(req *http.Request) {
+		req.Header.Set("Content-Type", "text/plain; charset=utf-8")
+		if w.gzipLevel > 0 {
+			req.Header.Set("Content-Encoding", "gzip")
+		}
 	}
-	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
-	if w.gzipLevel > 0 {
-		req.Header.Set("Content-Encoding", "gzip")
-	}
-	if w.auth != "" {
-		req.Header.Set("Authorization", w.auth)
-	}
-	resp, err := w.client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	_, _ = io.Copy(io.Discard, resp.Body) // so that the connection is kept
-	if resp.StatusCode != http.StatusNoContent {
-		return &statusError{code: resp.StatusCode, msg: strings.TrimSpace(string(msg))}
-	}
-	return nil
+	return answer(w.service.DoPostRequest(ctx, w.writeURL, bytes.NewReader(body), headers, drain))
 }
 
 // ping reports whether InfluxDB answers GET /ping.
@@ -112,14 +103,29 @@ func (w *influxWriter) ping(ctx context.Context) bool {
 	if err != nil {
 		return false
 	}
-	resp, err := w.client.Do(req)
-	if err != nil {
-		return false
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode/100 == 2
+	return w.service.DoHTTPRequest(req, nil, drain) == nil
 }
 
 // close ends the idle connections.
-func (w *influxWriter) close() { w.client.CloseIdleConnections() }
+func (w *influxWriter) close() { w.client.Close() }
+
+// drain reads a successful answer's body to its end and closes it, so that the connection is
+// kept for the next request.
+func drain(resp *http.Response) error {
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.Body.Close()
+}
+
+// answer turns the library's error into ours: nil, a *statusError when InfluxDB answered, or the
+// error that kept it from answering.
+func answer(err *influxhttp.Error) error {
+	switch {
+	case err == nil:
+		return nil
+	case err.StatusCode == 0:
+		return err
+	case err.Message != "":
+		return &statusError{code: err.StatusCode, msg: strings.TrimSpace(err.Message)}
+	}
+	return &statusError{code: err.StatusCode, msg: err.Error()}
+}
