@@ -32,7 +32,7 @@ func TestInfluxWriter(t *testing.T) {
 			}
 			var lines strings.Builder
 			for i := range 1000 {
-				fmt.Fprintf(&lines, "m,level=%d v=%d %d\n", level, i, 1700000000000000000+i)
+				fmt.Fprintf(&lines, "m,level=%d v=%d %d\n", level, i, int64(1700000000000000000)+int64(i))
 			}
 			if err := w.write(ctx, []byte(lines.String())); err != nil {
 				t.Fatal(err)
