@@ -37,11 +37,11 @@ cross:
 run: build
 	./$(BIN) serve --config configs/demo.yaml --data ./data --listen 127.0.0.1:8080
 
-## test: every test: the unit tests with the race detector on, then every package but the
-## daemon's again as 32-bit x86 programs, the book's on PostgreSQL, with each fuzzer for
-## $(FUZZTIME) beside them at the lowest priority (scripts/unit-and-fuzz.sh), then the browser
-## tests with the six platforms' builds and the Debian package's check beside them at the lowest
-## priority (scripts/e2e-and-builds.sh).
+## test: every test: the unit tests with the race detector on and, beside them, every package
+## but the daemon's again as 32-bit x86 programs, the book's on PostgreSQL, with each fuzzer for
+## $(FUZZTIME) at the lowest priority once the race pass is down to the packages that mostly
+## wait (scripts/unit-and-fuzz.sh), then the browser tests with the six platforms' builds and the
+## Debian package's check beside them at the lowest priority (scripts/e2e-and-builds.sh).
 test: assets-check vet unit-and-fuzz e2e-and-builds
 
 vet:
@@ -56,7 +56,7 @@ vet:
 ## programs under qemu-i386, the book on PostgreSQL, without the race detector
 ## (scripts/unit-386.sh): what is new to a package there is its integers' width and which
 ## store answers. The tests of the largest inputs, which race nothing, run in the second pass
-## only. make test runs the same two passes, with the fuzzers.
+## only. make test runs the same two passes side by side from the start, with the fuzzers.
 unit:
 	scripts/pg.sh $(MAKE) --no-print-directory unit-passes
 
