@@ -7,8 +7,8 @@
 # PostgreSQL (CELLFORGE_TEST_STORE=postgres; under scripts/pg.sh, on its server). The packages
 # that mostly wait (on PostgreSQL and InfluxDB taken away) are named first, so that go test
 # starts them first, and four packages run at once (-p 4, not one a core): the book's packages
-# on PostgreSQL mostly wait on the database too. make test runs it beside the race pass
-# (scripts/unit-and-fuzz.sh).
+# on PostgreSQL mostly wait on the database too. Not part of make test, which it took past
+# 20 minutes on 2 cores (README, Platforms).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

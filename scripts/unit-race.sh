@@ -7,8 +7,8 @@
 # kill -9 tests, the reloads: each with its own daemons, ports and data) run four at a time
 # (-parallel 4): one after another they took 210 of the package's 340 s.
 # With a command (scripts/unit-race.sh COMMAND [ARG...]), the command starts as soon as the
-# others are done, beside the waiting packages' last minutes (make test's fuzzers: a core was
-# idle then). The others' and the command's output come as they run, the waiting
+# others are done, beside the waiting packages' last minutes (make test's second pass: a core
+# was idle then). The others' and the command's output come as they run, the waiting
 # packages' after them. Fails when any part failed.
 #
 # The SQLite engine (modernc.org/sqlite, SQLite's C translated to Go, with its libc and memory
