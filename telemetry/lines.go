@@ -245,31 +245,20 @@ func (p *lineParser) object(fn func(key string) bool) bool {
 		p.i++
 		return true
 	}
-	for {
+	return p.elements('}', func() bool {
 		key, ok := p.str()
-		if !ok || !p.expect(':') || !fn(key) {
-			return false
-		}
-		p.space()
-		if p.i >= len(p.b) {
-			return false
-		}
-		p.i++
-		switch p.b[p.i-1] {
-		case '}':
-			return true
-		case ',':
-		default:
-			return false
-		}
-	}
+		return ok && p.expect(':') && fn(key)
+	})
 }
 
 // array reads [elem, ...] with fn reading each element; empty arrays are left to Decode.
 func (p *lineParser) array(fn func() bool) bool {
-	if !p.expect('[') {
-		return false
-	}
+	return p.expect('[') && p.elements(']', fn)
+}
+
+// elements reads what follows a collection's opening bracket: elements read by fn, separated
+// by commas, up to the closing bracket end.
+func (p *lineParser) elements(end byte, fn func() bool) bool {
 	for {
 		if !fn() {
 			return false
@@ -280,7 +269,7 @@ func (p *lineParser) array(fn func() bool) bool {
 		}
 		p.i++
 		switch p.b[p.i-1] {
-		case ']':
+		case end:
 			return true
 		case ',':
 		default:
