@@ -24,6 +24,7 @@ targets=(
   "./drivers/modbus FuzzTCPAnswer"
   "./scheduler FuzzParseFJS"
   "./telemetry FuzzDecode"
+  "./telemetry FuzzLineDecoder"
   "./telemetry/buffer FuzzFrames"
   "./telemetry/buffer FuzzCursor"
   "./telemetry/link FuzzUnseal"
