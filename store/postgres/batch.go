@@ -83,7 +83,8 @@ func (s *Store) WriteBatch(ctx context.Context, events int, fill func(book.Batch
 	if err := s.lockWrites(ctx, tx); err != nil {
 		return fmt.Errorf("writing batch: %w", err)
 	}
-	defer func() { <-s.writeMu }()
+	unlock := s.unlocker()
+	defer unlock()
 	if err := t.publishRows(); err != nil {
 		return fmt.Errorf("writing batch: %w", err)
 	}
@@ -91,7 +92,7 @@ func (s *Store) WriteBatch(ctx context.Context, events int, fill func(book.Batch
 	if err := finish(w); err != nil {
 		return err
 	}
-	return s.publish(ctx, w, xid)
+	return s.publish(ctx, w, xid, unlock)
 }
 
 // lockWrites takes the write lock for tx, a batch's transaction, as Write does: writeMu, then

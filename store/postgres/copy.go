@@ -61,7 +61,8 @@ func (s *Store) copyFrom(ctx context.Context, src *sql.DB, beforeCheck func(cont
 	case <-ctx.Done():
 		return nil, fmt.Errorf("copying: waiting for the write lock: %w", ctx.Err())
 	}
-	defer func() { <-s.writeMu }()
+	unlock := s.unlocker()
+	defer unlock()
 	// the SQLite driver must not see a context it can cancel mid-statement: ctx is checked
 	// between rows instead
 	stx, err := src.BeginTx(context.WithoutCancel(ctx), nil)
@@ -87,7 +88,7 @@ func (s *Store) copyFrom(ctx context.Context, src *sql.DB, beforeCheck func(cont
 	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, changesChannel, s.id); err != nil {
 		return nil, fmt.Errorf("copying: %w", classify(err))
 	}
-	if err := pgutil.Commit(ctx, s.pool, tx, xid, "the copy", s.logger); err != nil {
+	if err := pgutil.Commit(ctx, s.pool, tx, xid, "the copy", s.logger, unlock); err != nil {
 		return nil, fmt.Errorf("copying: %w", err)
 	}
 	return copies, nil

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -118,7 +119,8 @@ func (s *Store) Write(ctx context.Context, fn func(book.Tx) error) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	defer func() { <-s.writeMu }()
+	unlock := s.unlocker()
+	defer unlock()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -136,15 +138,21 @@ func (s *Store) Write(ctx context.Context, fn func(book.Tx) error) error {
 	if err := fn(t); err != nil {
 		return err
 	}
-	return s.publish(ctx, t, xid)
+	return s.publish(ctx, t, xid, unlock)
+}
+
+// unlocker returns a function that gives writeMu back, once however often it is called.
+func (s *Store) unlocker() func() {
+	var once sync.Once
+	return func() { once.Do(func() { <-s.writeMu }) }
 }
 
 // publish ends t, a write transaction that holds the write lock, Write's or WriteBatch's (its
 // finish), whose id is xid: it notifies the other daemons and commits. What every write does
 // before its COMMIT belongs here, so that both have it. Once COMMIT has begun it runs to its
 // end whatever happens to ctx; a COMMIT whose answer was lost with the connection is settled
-// by asking the server (see pgutil.Settle).
-func (s *Store) publish(ctx context.Context, t *writeTx, xid int64) error {
+// by asking the server (see pgutil.Settle), after unlock gives writeMu back.
+func (s *Store) publish(ctx context.Context, t *writeTx, xid int64, unlock func()) error {
 	tx := t.tx
 	if err := t.commit(); err != nil {
 		return err
@@ -152,7 +160,7 @@ func (s *Store) publish(ctx context.Context, t *writeTx, xid int64) error {
 	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, changesChannel, s.id); err != nil {
 		return fmt.Errorf("committing write transaction: %w", classify(err))
 	}
-	return pgutil.Commit(ctx, s.pool, tx, xid, "write transaction", s.logger)
+	return pgutil.Commit(ctx, s.pool, tx, xid, "write transaction", s.logger, unlock)
 }
 
 // Changes calls fn after every Write that another Store (another daemon) on the database

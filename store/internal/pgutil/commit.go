@@ -18,7 +18,13 @@ const CommitCheck = 60 * time.Second
 // once it has begun. A COMMIT whose answer was lost with the connection is settled by asking
 // the server on another connection of pool (see Settle), so that a write is never reported
 // failed after it committed. what names the transaction in errors.
-func Commit(ctx context.Context, pool *pgxpool.Pool, tx pgx.Tx, xid int64, what string, logger *slog.Logger) error {
+//
+// unlock, when not nil, is called once the answer is lost, before the asking: a caller that
+// lets one write of its process at a time wait for the database's write lock lets the next
+// one go. That write is not held behind one whose outcome waits for the server to come back,
+// and is refused at once when the server is away; the server's own lock still keeps it
+// behind the lost COMMIT when the server is there.
+func Commit(ctx context.Context, pool *pgxpool.Pool, tx pgx.Tx, xid int64, what string, logger *slog.Logger, unlock func()) error {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CommitCheck)
 	defer cancel()
 	err := tx.Commit(cctx)
@@ -26,6 +32,9 @@ func Commit(ctx context.Context, pool *pgxpool.Pool, tx pgx.Tx, xid int64, what 
 	case err == nil:
 		return nil
 	case LostConnection(err):
+		if unlock != nil {
+			unlock()
+		}
 		return Settle(cctx, pool, xid, err, logger)
 	}
 	return fmt.Errorf("committing %s: %w", what, Classify(err))

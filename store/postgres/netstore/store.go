@@ -5,6 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -102,7 +103,9 @@ func (s *Store) Write(ctx context.Context, fn func(network.Tx) error) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	defer func() { <-s.writeMu }()
+	var once sync.Once
+	unlock := func() { once.Do(func() { <-s.writeMu }) }
+	defer unlock()
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("beginning write transaction: %w", pgutil.Classify(err))
@@ -116,5 +119,5 @@ func (s *Store) Write(ctx context.Context, fn func(network.Tx) error) error {
 	if err := fn(&writeTx{readTx{ctx: ctx, tx: tx}}); err != nil {
 		return err
 	}
-	return pgutil.Commit(ctx, s.pool, tx, xid, "write transaction", nil)
+	return pgutil.Commit(ctx, s.pool, tx, xid, "write transaction", nil, unlock)
 }
