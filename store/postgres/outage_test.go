@@ -25,18 +25,33 @@ func TestWriteAfterALostCommit(t *testing.T) {
 	// while it waits, after the commit record is on disk
 	adminSQL(t, srv, `ALTER SYSTEM SET synchronous_standby_names = 'nobody'`, `SELECT pg_reload_conf()`)
 
-	first := make(chan error, 1)
-	var id int64
-	go func() {
-		var err error
-		id, err = floorEvent(ctx, s)
-		first <- err
-	}()
 	admin, err := pgx.Connect(ctx, srv.AdminURL())
 	if err != nil {
 		t.Fatalf("connecting to %s: %v", srv.AdminURL(), err)
 	}
-	waitFor(t, "the first write's COMMIT to wait for the standby", func() bool {
+	// the connections see the setting some time after the reload: a write that committed
+	// before is followed by another
+	type result struct {
+		id  int64
+		err error
+	}
+	var first chan result
+	waitFor(t, "a write's COMMIT to wait for the standby", func() bool {
+		select {
+		case r := <-first:
+			if r.err != nil {
+				t.Fatalf("a write before the server went: %v", r.err)
+			}
+			first = nil
+		default:
+		}
+		if first == nil {
+			first = make(chan result, 1)
+			go func(out chan<- result) {
+				id, err := floorEvent(ctx, s)
+				out <- result{id, err}
+			}(first)
+		}
 		var n int
 		err := admin.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'`).Scan(&n)
 		return err == nil && n == 1
@@ -52,21 +67,22 @@ func TestWriteAfterALostCommit(t *testing.T) {
 		t.Fatalf("a write with the server away, while another's COMMIT is unsettled: %v, want ErrUnavailable", err)
 	}
 	select {
-	case err := <-first:
-		t.Fatalf("the first write returned %v before the server was back", err)
+	case r := <-first:
+		t.Fatalf("the first write returned %v before the server was back", r.err)
 	default:
 	}
 
 	if err := srv.Start(); err != nil {
 		t.Fatalf("starting the server again: %v\n%s", err, srv.Log())
 	}
-	if err := <-first; err != nil {
-		t.Fatalf("the first write, committed before the server went: %v", err)
+	r := <-first
+	if r.err != nil {
+		t.Fatalf("the first write, committed before the server went: %v", r.err)
 	}
 	adminSQL(t, srv, `ALTER SYSTEM RESET synchronous_standby_names`, `SELECT pg_reload_conf()`)
 	var n int
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE id = $1`, id).Scan(&n); err != nil || n != 1 {
-		t.Fatalf("event %d of the first write: %d rows (%v), want 1", id, n, err)
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE id = $1`, r.id).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("event %d of the first write: %d rows (%v), want 1", r.id, n, err)
 	}
 }
 
