@@ -54,6 +54,8 @@ type Book interface {
 	LastEventID(ctx context.Context) (int64, error)
 	WorkOrder(ctx context.Context, id int64) (book.WorkOrderDetail, error)
 	Queue(ctx context.Context, cell string, limit int) ([]book.QueueEntry, error)
+	// Changed returns a channel closed at the book's next write.
+	Changed() <-chan struct{}
 	Turnaround(ctx context.Context, drop string) (book.Turnaround, error)
 	RepairMeasures(ctx context.Context, from, to time.Time) (book.RepairMeasures, error)
 	OEE(ctx context.Context, q book.OEEQuery) (oee.Report, error)
@@ -126,6 +128,7 @@ type Collector struct {
 	lastEvent  int64
 	savedEvent int64                   // lastEvent as the cursor last stored it
 	states     map[string]cellClock    // by cell
+	queues     map[string]queueSeen    // by cell
 	lastSample map[[3]string]time.Time // by cell, device, metric
 	lastUnit   map[string]time.Time    // by cell: when its last unit was made
 	units      map[int64]int           // by operation: units counted so far
@@ -169,7 +172,7 @@ func New(cfg Config) *Collector {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Collector{cfg: cfg, log: cfg.Logger, states: make(map[string]cellClock),
+	return &Collector{cfg: cfg, log: cfg.Logger, states: make(map[string]cellClock), queues: make(map[string]queueSeen),
 		lastSample: make(map[[3]string]time.Time), lastUnit: make(map[string]time.Time)}
 }
 

@@ -247,3 +247,69 @@ func TestRemakeTelemetry(t *testing.T) {
 		t.Errorf("orders done once S1's remake is: %v, want 1", got)
 	}
 }
+
+// countingQueue counts the reads of cell's queue through it.
+type countingQueue struct {
+	*book.Book
+	reads map[string]int
+}
+
+func (q countingQueue) Queue(ctx context.Context, cell string, limit int) ([]book.QueueEntry, error) {
+	q.reads[cell]++
+	return q.Book.Queue(ctx, cell, limit)
+}
+
+// TestCellsSampledWithoutReadsWhileNothingIsWritten: a step with nothing written since the last
+// reads no queue and publishes the same queue lengths and states; a write makes the next step
+// read the queues again, and a cell that goes down is in fault without one.
+func TestCellsSampledWithoutReadsWhileNothingIsWritten(t *testing.T) {
+	ctx := context.Background()
+	b, c := newBook(t, "S1,SCARF,3\n")
+	rec := &recorder{points: map[string][]telemetry.Point{}, series: map[string]telemetry.Series{}, retained: map[string]string{}}
+	fl := &floor{}
+	counted := countingQueue{Book: b, reads: map[string]int{}}
+	cells := []string{"weave-1", "weave-2", "pack-1"}
+	col := collect.New(collect.Config{Parts: collect.PartFloor, Site: "s", Book: counted, Floor: fl, Publisher: rec, Cells: cells, Now: c.Now})
+	step := func() {
+		t.Helper()
+		c.Advance(5 * time.Second)
+		if err := col.Step(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step()
+	for _, cell := range cells {
+		if counted.reads[cell] != 1 {
+			t.Fatalf("first step: %d reads of %s's queue, want 1", counted.reads[cell], cell)
+		}
+	}
+	step()
+	step()
+	for _, cell := range cells {
+		if counted.reads[cell] != 1 {
+			t.Errorf("two steps with nothing written: %d reads of %s's queue in all, want the first step's", counted.reads[cell], cell)
+		}
+	}
+	lengths := rec.values("cellforge/v1/s/cells/weave-1/queue_length")
+	if len(lengths) != 3 || lengths[0] == float64(0) || lengths[1] != lengths[0] || lengths[2] != lengths[0] {
+		t.Fatalf("weave-1's queue lengths %v, want the same three, not zero", lengths)
+	}
+
+	q, err := b.Queue(ctx, "weave-1", 0)
+	if err != nil || len(q) == 0 {
+		t.Fatalf("weave-1's queue %v, %v", q, err)
+	}
+	if _, err := b.Transition(ctx, book.TransitionRequest{Operation: q[0].ID, Action: book.ActionStart, Actor: "ana"}); err != nil {
+		t.Fatal(err)
+	}
+	step()
+	if counted.reads["weave-1"] != 2 {
+		t.Errorf("after a write: %d reads of weave-1's queue, want 2", counted.reads["weave-1"])
+	}
+	if !strings.Contains(rec.retained["cellforge/v1/s/cells/weave-1/state"], `"state":"running"`) {
+		t.Errorf("weave-1's state after its start %q, want running", rec.retained["cellforge/v1/s/cells/weave-1/state"])
+	}
+	if got := rec.values("cellforge/v1/s/cells/weave-1/queue_length"); got[len(got)-1] != lengths[0].(float64)-1 {
+		t.Errorf("weave-1's queue lengths %v, want one fewer waiting after its start", got)
+	}
+}

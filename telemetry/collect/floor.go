@@ -30,21 +30,10 @@ func (c *Collector) sampleDevices() {
 // drives again later starts over with its state, not with the time it spent elsewhere.
 func (c *Collector) sampleCells(ctx context.Context, now time.Time) {
 	for _, cell := range c.driven() {
-		q, err := c.cfg.Book.Queue(ctx, cell, 0)
+		state, waiting, err := c.queueState(ctx, cell)
 		if err != nil {
 			c.log.Warn("reading a cell's queue", "cell", cell, "err", err)
 			continue
-		}
-		state, waiting := "idle", 0
-		for _, e := range q {
-			switch {
-			case e.State == book.Queued:
-				waiting++
-			case e.State == book.Running:
-				state = "running"
-			case e.State == book.Paused && state == "idle":
-				state = "paused"
-			}
 		}
 		switch {
 		case c.cfg.Floor == nil:
@@ -73,6 +62,46 @@ func (c *Collector) sampleCells(ctx context.Context, now time.Time) {
 	}
 }
 
+// queueSeen is what a cell's queue said when it was last read, with the book's Changed channel
+// taken before that read.
+type queueSeen struct {
+	changed <-chan struct{}
+	state   string
+	waiting int
+}
+
+// queueState returns the state the queue of cell gives it (running, paused or idle, as its
+// head says) and how many operations wait in it. The queue is read again only after the book
+// changed: at a sample with nothing written since the last, the floor part queries nothing.
+func (c *Collector) queueState(ctx context.Context, cell string) (state string, waiting int, err error) {
+	if seen, ok := c.queues[cell]; ok {
+		select {
+		case <-seen.changed:
+		default:
+			return seen.state, seen.waiting, nil
+		}
+	}
+	// taken before the read: a write while it runs closes it, and the next sample reads again
+	changed := c.cfg.Book.Changed()
+	q, err := c.cfg.Book.Queue(ctx, cell, 0)
+	if err != nil {
+		return "", 0, err
+	}
+	state = "idle"
+	for _, e := range q {
+		switch {
+		case e.State == book.Queued:
+			waiting++
+		case e.State == book.Running:
+			state = "running"
+		case e.State == book.Paused && state == "idle":
+			state = "paused"
+		}
+	}
+	c.queues[cell] = queueSeen{changed: changed, state: state, waiting: waiting}
+	return state, waiting, nil
+}
+
 // driven returns the cells the floor part samples: those of Config.Cells the floor drives now.
 // It forgets the clocks of the cells it no longer drives.
 func (c *Collector) driven() []string {
@@ -87,6 +116,7 @@ func (c *Collector) driven() []string {
 			out = append(out, cell)
 		} else {
 			delete(c.states, cell)
+			delete(c.queues, cell)
 		}
 	}
 	return out
