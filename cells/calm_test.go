@@ -35,10 +35,12 @@ func TestIdleMachineCellReadsTheBookOnlyWhenSomethingChanged(t *testing.T) {
 		}
 	}
 	// The floor's other cells may still be writing their first stops on a slow machine, and a
-	// write is a change: the ten looks count only when nothing was written meanwhile.
+	// write is a change: the ten looks count only when nothing was written meanwhile. A write
+	// just before the round began is the first look's to read, so the count starts after it.
 	before := reads.Load()
 	for try := 1; ; try++ {
 		written := fl.book.Changed()
+		looks(1)
 		before = reads.Load()
 		polled := fl.pollsOf("loom-a")
 		looks(10)
