@@ -39,6 +39,16 @@ rm -rf "$B"
 mkdir -p "$B"
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
+# section_alone NAME RUN MD [NEXT]: when scripts/bench.sh NAME was asked for, runs RUN, which
+# writes its section to MD; with NEXT, writes it into docs/BENCHMARKS.md in place of its last
+# (a new one before the heading NEXT); prints it and exits. Otherwise it does nothing.
+section_alone() {
+  [ "$only" = "$1" ] || return 0
+  "$2"
+  [ -z "${4:-}" ] || write_section docs/BENCHMARKS.md "$(head -1 "$3")" "$3" "$4"
+  cat "$3"
+  exit 0
+}
 if [ -z "$only" ]; then
   scripts/deps.sh wrk sqlite3 bc jq libmodbus-dev
   scripts/browser-deps.sh
@@ -97,11 +107,7 @@ $(grep -E '^Benchmark' "$B/go-photos.txt")
 \`\`\`
 MD
 }
-if [ "$only" = photos ]; then
-  photos_section
-  cat "$B/photos.md"
-  exit 0
-fi
+section_alone photos photos_section "$B/photos.md"
 
 # A unit's public page (api/web, BenchmarkUnitPage) through the API's HTTP handler with the web
 # app mounted, beside a cell's queue read through the same handler.
@@ -166,11 +172,7 @@ $(grep -E '^Benchmark' "$B/go-unitpage.txt")
 \`\`\`
 MD
 }
-if [ "$only" = unitpage ]; then
-  unitpage_section
-  cat "$B/unitpage.md"
-  exit 0
-fi
+section_alone unitpage unitpage_section "$B/unitpage.md"
 
 # The planner's promise checks (cells/planner, BenchmarkPromise) in-process against 10,000 open
 # work orders: a repair's standard and express dates beside the promise check of a batch.
@@ -227,11 +229,7 @@ $(grep -E '^Benchmark' "$B/go-promise.txt")
 \`\`\`
 MD
 }
-if [ "$only" = promise ]; then
-  promise_section
-  cat "$B/promise.md"
-  exit 0
-fi
+section_alone promise promise_section "$B/promise.md"
 
 # The telemetry collector's read of the repair measures beside a step of its other reads.
 repairs_section() {
@@ -281,11 +279,7 @@ $(grep -E '^Benchmark' "$B/go-repairs.txt")
 \`\`\`
 MD
 }
-if [ "$only" = repairs ]; then
-  repairs_section
-  cat "$B/repairs.md"
-  exit 0
-fi
+section_alone repairs repairs_section "$B/repairs.md"
 
 # The margin of a drop (book.Margin: the read of its operations and running intervals, then
 # book/margin's computation) beside the store's read of the drop's work orders, in-process.
@@ -340,11 +334,7 @@ $(grep -E '^Benchmark' "$B/go-margin.txt")
 \`\`\`
 MD
 }
-if [ "$only" = margin ]; then
-  margin_section
-  cat "$B/margin.md"
-  exit 0
-fi
+section_alone margin margin_section "$B/margin.md"
 
 # OEE and the Pareto of stop reasons over a year of 20 cells: the book's reads in-process
 # (BenchmarkOEEYear) beside a cell's queue read from the same store, and the API's answers
@@ -443,11 +433,7 @@ $(grep -E '^Benchmark' "$B/go-oee-api.txt")
 \`\`\`
 MD
 }
-if [ "$only" = oee ]; then
-  oee_section
-  cat "$B/oee.md"
-  exit 0
-fi
+section_alone oee oee_section "$B/oee.md"
 
 # The takeover (cmd/cellforge, BenchmarkTakeover): two daemons on one PostgreSQL database (a
 # server of the test binary's own, started by store/postgres/pgtest) and one floor of four looms
@@ -492,11 +478,7 @@ $(grep -E '^Benchmark' "$B/go-takeover.txt")
 \`\`\`
 MD
 }
-if [ "$only" = takeover ]; then
-  takeover_section
-  cat "$B/takeover.md"
-  exit 0
-fi
+section_alone takeover takeover_section "$B/takeover.md"
 
 # The network (book/network, BenchmarkNetworkRouting and BenchmarkNetworkEventDelay): the hub's
 # rules on store/postgres/netstore over a PostgreSQL of the test binary's own, ten sites each a
@@ -950,26 +932,13 @@ write_section() {
   grep -qxF "$2" "$1.new" || { echo "bench: $2 not written into $1" >&2; rm -f "$1.new"; exit 1; }
   mv "$1.new" "$1"
 }
-if [ "$only" = fjsp ]; then
-  fjsp_section
-  write_section docs/BENCHMARKS.md "$(head -1 "$B/sched.md")" "$B/sched.md" "## Telemetry: MQTT and InfluxDB"
-  cat "$B/sched.md"
-  exit 0
-fi
-if [ "$only" = network ]; then
-  network_section
-  write_section docs/BENCHMARKS.md "$(head -1 "$B/network.md")" "$B/network.md" "## Scheduler: Brandimarte mk01-mk10"
-  cat "$B/network.md"
-  exit 0
-fi
+section_alone fjsp fjsp_section "$B/sched.md" "## Telemetry: MQTT and InfluxDB"
+section_alone network network_section "$B/network.md" "## Scheduler: Brandimarte mk01-mk10"
 if [ "$only" = polling ]; then
   sim_pid="" load_pid=""
   trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null; [ -n "$load_pid" ] && kill "$load_pid" 2>/dev/null; true' EXIT
-  polling_section
-  write_section docs/BENCHMARKS.md "## Polling beside Telegraf" "$B/polling.md" "## Promise checks with 10,000 open work orders"
-  cat "$B/polling.md"
-  exit 0
 fi
+section_alone polling polling_section "$B/polling.md" "## Promise checks with 10,000 open work orders"
 
 # The floor's plan against search time: the planner on a tight week of the demo studio, its plan
 # after the re-plan's search and after 1 s, 5 s and 30 s of background search, beside the
@@ -1051,12 +1020,7 @@ $(grep -E '^Benchmark' "$B/go-plan.txt")
 \`\`\`
 MD
 }
-if [ "$only" = plan ]; then
-  plan_section
-  write_section docs/BENCHMARKS.md "$(head -1 "$B/plan.md")" "$B/plan.md" "## Scheduler: Brandimarte mk01-mk10"
-  cat "$B/plan.md"
-  exit 0
-fi
+section_alone plan plan_section "$B/plan.md" "## Scheduler: Brandimarte mk01-mk10"
 
 # The bridge beside Telegraf (telemetry/bridge, BenchmarkBesideTelegraf): `cellforge bridge`
 # and Telegraf 1.32.3 (inputs.mqtt_consumer with the influx parser, outputs.influxdb_v2,
@@ -1162,12 +1126,7 @@ $(grep -E '^Benchmark' "$B/go-bridge.txt")
 \`\`\`
 MD
 }
-if [ "$only" = bridge ]; then
-  bridge_section
-  write_section docs/BENCHMARKS.md "$(head -1 "$B/bridge.md")" "$B/bridge.md" "## Telemetry: MQTT and InfluxDB"
-  cat "$B/bridge.md"
-  exit 0
-fi
+section_alone bridge bridge_section "$B/bridge.md" "## Telemetry: MQTT and InfluxDB"
 
 echo "== building"
 go build -o "$B/cellforge" ./cmd/cellforge
