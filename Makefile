@@ -37,11 +37,10 @@ cross:
 run: build
 	./$(BIN) serve --config configs/demo.yaml --data ./data --listen 127.0.0.1:8080
 
-## test: every test: the unit tests with the race detector on, then every package's again as
-## 32-bit x86 programs with the book on PostgreSQL, with each fuzzer for $(FUZZTIME) beside
-## them at the lowest priority (scripts/unit-and-fuzz.sh), then the browser tests with the six
-## platforms' builds and the Debian package's check beside them at the lowest priority
-## (scripts/e2e-and-builds.sh).
+## test: every test: the unit tests with the race detector on, then the book's again on
+## PostgreSQL with each fuzzer for $(FUZZTIME) beside them at the lowest priority
+## (scripts/unit-and-fuzz.sh), then the browser tests with the six platforms' builds and the
+## Debian package's check beside them at the lowest priority (scripts/e2e-and-builds.sh).
 test: assets-check vet unit-and-fuzz e2e-and-builds
 
 vet:
@@ -56,7 +55,8 @@ vet:
 ## programs under qemu-i386, the book on PostgreSQL, without the race detector
 ## (scripts/unit-386.sh): what is new to a package there is its integers' width and which
 ## store answers. The tests of the largest inputs, which race nothing, run in the second pass
-## only. make test runs the same two passes, with the fuzzers beside the second.
+## only. make test's second pass is make unit-postgres instead: with the 32-bit tests, in each
+## of the five places tried, make test took more than 20 minutes on 2 cores.
 unit:
 	scripts/pg.sh $(MAKE) --no-print-directory unit-passes
 
@@ -67,12 +67,13 @@ unit-passes:
 	scripts/unit-race.sh scripts/unit-386.sh
 
 ## unit-386: make unit's second pass alone: every package but the daemon's as 32-bit x86
-## programs under qemu-i386, the book's on PostgreSQL (scripts/unit-386.sh).
+## programs under qemu-i386, the book's on PostgreSQL (scripts/unit-386.sh). Not part of test.
 unit-386:
 	scripts/pg.sh scripts/unit-386.sh
 
 ## unit-postgres: the tests of the book, the API, the web app, the cells and the stores that
-## open their store through book/booktest, on PostgreSQL, as 64-bit programs (on
+## open their store through book/booktest, on PostgreSQL, as a 64-bit program (make test's
+## second pass; on
 ## CELLFORGE_TEST_POSTGRES's server when it is set; else each test binary starts its own).
 PG_PACKAGES = $(shell $(GO) list -f '{{.ImportPath}} {{.TestImports}} {{.XTestImports}}' \
 	./book/... ./api/... ./cells/... ./store/... | awk '/book\/booktest/ {print $$1}')

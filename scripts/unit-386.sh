@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make unit-386, make test's second pass: every package's tests but the daemon's (cmd/cellforge, which starts whole
+# make unit-386: every package's tests but the daemon's (cmd/cellforge, which starts whole
 # 64-bit daemons), built as 32-bit x86 programs (GOARCH=386: int and uintptr of 32 bits, as on
 # a 32-bit edge box) and run under qemu-i386, which scripts/deps.sh qemu-i386 fetches and
 # registers with the kernel (this machine's kernel runs no 32-bit x86 program itself), without
@@ -7,7 +7,8 @@
 # PostgreSQL (CELLFORGE_TEST_STORE=postgres; under scripts/pg.sh, on its server). The packages
 # that mostly wait (on PostgreSQL and InfluxDB taken away) are named first, so that go test
 # starts them first, and four packages run at once (-p 4, not one a core): the book's packages
-# on PostgreSQL mostly wait on the database too.
+# on PostgreSQL mostly wait on the database too. Not part of make test, which it took past
+# 20 minutes on 2 cores (README, Platforms).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # The unit tests of `make test`, and the fuzzers. The first pass runs every package with the
-# race detector (scripts/unit-race.sh), the book on SQLite. The second starts as soon as the
-# first is down to the packages that mostly wait (the daemon's longest tests): every package
-# but the daemon's again, as 32-bit x86 programs, the book on PostgreSQL (scripts/unit-386.sh),
-# with the fuzzers (scripts/fuzz.sh TIME, one worker a target) beside them at the lowest
-# priority (nice 19). The 32-bit tests leave part of a core idle, waiting for the database,
-# and the fuzzers, which run each target for a fixed time whatever the load, take what they
-# leave; the browser tests, whose timing is the most sensitive, then run without them. Runs
-# under scripts/pg.sh (CELLFORGE_TEST_POSTGRES set). The fuzzers' output is printed after the
-# pass's. Fails when any part failed.
+# race detector (scripts/unit-race.sh). The second starts as soon as the first is down to the
+# packages that mostly wait (the daemon's longest tests): the packages whose tests open their
+# store through book/booktest again, on PostgreSQL (make unit-postgres), with the fuzzers
+# (scripts/fuzz.sh TIME, one worker a target) beside them at the lowest priority (nice 19). The
+# PostgreSQL tests leave a core idle much of their time, waiting for the database, and the
+# fuzzers, which run each target for a fixed time whatever the load, take what they leave; the
+# browser tests, whose timing is the most sensitive, then run without them. Runs under
+# scripts/pg.sh (CELLFORGE_TEST_POSTGRES set). The fuzzers' output is printed after the pass's.
+# Fails when any part failed.
 # Usage: scripts/pg.sh scripts/unit-and-fuzz.sh [FUZZTIME]   (default 10s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,11 +23,11 @@ trap 'rm -f "$log"' EXIT
 nice -n 19 scripts/fuzz.sh "$time" 1 > "$log" 2>&1 &
 fuzz=$!
 pass=0
-scripts/unit-386.sh || pass=$?
+make --no-print-directory unit-postgres || pass=$?
 fuzzed=0
 wait "$fuzz" || fuzzed=$?
 echo "--- the fuzzers, run beside the second pass"
 cat "$log"
-[ "$pass" -eq 0 ] || echo "unit-386: a 32-bit test failed (above)" >&2
+[ "$pass" -eq 0 ] || echo "unit-postgres: a test on PostgreSQL failed (above)" >&2
 [ "$fuzzed" -eq 0 ] || echo "fuzz: a fuzzer failed (above)" >&2
 [ "$pass" -eq 0 ] && [ "$fuzzed" -eq 0 ]
