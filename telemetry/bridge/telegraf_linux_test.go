@@ -48,6 +48,7 @@ func BenchmarkBesideTelegraf(b *testing.B) {
 						db := fmt.Sprintf("%s_%s_%d", sc.name, kind, time.Now().UnixNano())
 						p.influx.CreateDatabase(b, db)
 						sc.run(b, p, kind, db)
+						p.endSession(b, db)
 					}
 				})
 			}
@@ -164,6 +165,7 @@ func tgOutage(b *testing.B, p *tgPeers, kind, db string) {
 		b.Logf("%s: not caught up %v after the outage\n%s", db, catchupBound, c.logTail())
 		b.ReportMetric(0, "caught-up")
 		b.ReportMetric(float64(p.count(b, db, "")), "stored-points")
+		c.stop(b)
 		return
 	}
 	b.ReportMetric(1, "caught-up")

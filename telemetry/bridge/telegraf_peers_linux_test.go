@@ -63,6 +63,18 @@ func startTGPeers(b *testing.B) *tgPeers {
 	return p
 }
 
+// endSession removes the broker's persistent session of clientID, a consumer's that has
+// stopped: left there, it would queue every message of the runs after, and the broker would
+// carry that growing backlog (in memory, and in its autosave every second) through them.
+func (p *tgPeers) endSession(b *testing.B, clientID string) {
+	c := paho.NewClient(paho.NewClientOptions().AddBroker(p.mq.URL()).SetClientID(clientID).
+		SetCleanSession(true).SetConnectTimeout(30 * time.Second))
+	if t := c.Connect(); !t.WaitTimeout(30*time.Second) || t.Error() != nil {
+		b.Fatalf("ending the broker's session of %s: %v", clientID, t.Error())
+	}
+	c.Disconnect(250)
+}
+
 // child is a consumer's process.
 type child struct {
 	cmd  *exec.Cmd

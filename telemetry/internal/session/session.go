@@ -32,7 +32,8 @@ func Options(c Config) *paho.ClientOptions {
 		SetConnectRetry(false).
 		SetConnectTimeout(c.Timeout).
 		SetWriteTimeout(c.Timeout).
-		SetKeepAlive(30 * time.Second)
+		SetKeepAlive(30 * time.Second).
+		SetCustomOpenConnectionFn(dial)
 	if c.Username != "" {
 		opts.SetUsername(c.Username).SetPassword(c.Password)
 	}
