@@ -172,8 +172,9 @@ func New(cfg Config) *Collector {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Collector{cfg: cfg, log: cfg.Logger, states: make(map[string]cellClock), queues: make(map[string]queueSeen),
-		lastSample: make(map[[3]string]time.Time), lastUnit: make(map[string]time.Time)}
+	return &Collector{cfg: cfg, log: cfg.Logger, states: make(map[string]cellClock),
+		queues: make(map[string]queueSeen), lastSample: make(map[[3]string]time.Time),
+		lastUnit: make(map[string]time.Time)}
 }
 
 // Prime readies the book part to follow the book's events: from the cursor when Config.Cursor

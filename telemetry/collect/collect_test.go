@@ -260,8 +260,8 @@ func (q countingQueue) Queue(ctx context.Context, cell string, limit int) ([]boo
 }
 
 // TestCellsSampledWithoutReadsWhileNothingIsWritten: a step with nothing written since the last
-// reads no queue and publishes the same queue lengths and states; a write makes the next step
-// read the queues again, and a cell that goes down is in fault without one.
+// reads no queue and publishes the same queue lengths, and what the floor says of a cell (weave-2
+// down) all the same; a write makes the next step read the queues again.
 func TestCellsSampledWithoutReadsWhileNothingIsWritten(t *testing.T) {
 	ctx := context.Background()
 	b, c := newBook(t, "S1,SCARF,3\n")
@@ -289,6 +289,9 @@ func TestCellsSampledWithoutReadsWhileNothingIsWritten(t *testing.T) {
 		if counted.reads[cell] != 1 {
 			t.Errorf("two steps with nothing written: %d reads of %s's queue in all, want the first step's", counted.reads[cell], cell)
 		}
+	}
+	if !strings.Contains(rec.retained["cellforge/v1/s/cells/weave-2/state"], `"state":"fault"`) {
+		t.Errorf("weave-2's state %q, want fault", rec.retained["cellforge/v1/s/cells/weave-2/state"])
 	}
 	lengths := rec.values("cellforge/v1/s/cells/weave-1/queue_length")
 	if len(lengths) != 3 || lengths[0] == float64(0) || lengths[1] != lengths[0] || lengths[2] != lengths[0] {
