@@ -513,7 +513,8 @@ async function putOffStopAsk(page) {
   const ask = page.locator('#stop-ask');
   if (await ask.isVisible()) {
     await ask.locator('button[data-action=later]').tap();
-    await ask.waitFor({ state: 'detached', timeout: 10000 });
+    // the question's dialog stays in the page, hidden, for the next stop
+    await ask.waitFor({ state: 'hidden', timeout: 10000 });
   }
 }
 
