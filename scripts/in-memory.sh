@@ -3,9 +3,9 @@
 # when that is a tmpfs with 4 GiB free that we may write, removed when the command ends,
 # however it ended; elsewhere the command runs as it is. make test runs under it: its tests
 # write their stores, logs and data directories to temporary directories, and on an ext4 disk
-# the book's and the SQLite store's tests took 24.5 s of CPU against 18 to 22 s in memory, a
-# third of the difference the kernel's. Files in memory outlive a process killed with SIGKILL
-# as files on a disk do, so the kill -9 tests test the same. Exits with the command's status.
+# the book's and the SQLite store's tests took 24.5 s of CPU against 18 to 22 s in memory.
+# Files in memory outlive a process killed with SIGKILL as files on a disk do, so the kill -9
+# tests test the same. Exits with the command's status.
 # Usage: scripts/in-memory.sh COMMAND [ARG...]
 set -euo pipefail
 [ $# -gt 0 ] || { echo "usage: scripts/in-memory.sh COMMAND [ARG...]" >&2; exit 2; }

@@ -259,9 +259,9 @@ func start(own bool) (*Server, error) {
 
 // dataRoot is the directory servers' directories are made in: a file system in memory where
 // there is one with room (memDir), else the temporary directory. The tests make a database a
-// test, and PostgreSQL makes one by copying its template's files, some 300 of them and 7.5 MB
-// for an empty database: on an ext4 disk that took 300 ms of the kernel's time a database, in
-// memory 15 ms. Files in memory outlive a server killed with SIGKILL as files on a disk do,
+// test, and PostgreSQL makes one by copying its template's files (7.5 MB of them for an empty
+// database): on an ext4 disk that took 300 ms of the kernel's time a database, in memory
+// 15 ms. Files in memory outlive a server killed with SIGKILL as files on a disk do,
 // so the tests of crashes test the same.
 func dataRoot() string {
 	if d := memDir(); d != "" {
