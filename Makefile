@@ -11,7 +11,7 @@ export GOFLAGS += -trimpath
 # Seconds each fuzzer runs in `make test`; `make fuzz` runs them longer.
 FUZZTIME ?= 10s
 
-.PHONY: all assets assets-check build cross run test test-steps unit unit-and-fuzz unit-passes unit-386 unit-postgres unit-arm e2e e2e-and-builds deb deb-check fuzz fuzz-long bench vet clean
+.PHONY: all assets assets-check build cross run test unit unit-and-fuzz unit-passes unit-386 unit-postgres unit-arm e2e e2e-and-builds deb deb-check fuzz fuzz-long bench vet clean
 
 all: build
 
@@ -37,15 +37,11 @@ cross:
 run: build
 	./$(BIN) serve --config configs/demo.yaml --data ./data --listen 127.0.0.1:8080
 
-## test: every test, with its temporary files in memory where there is room
-## (scripts/in-memory.sh): the unit tests with the race detector on, then the book's again on
+## test: every test: the unit tests with the race detector on, then the book's again on
 ## PostgreSQL with each fuzzer for $(FUZZTIME) beside them at the lowest priority
 ## (scripts/unit-and-fuzz.sh), then the browser tests with the six platforms' builds and the
 ## Debian package's check beside them at the lowest priority (scripts/e2e-and-builds.sh).
-test:
-	scripts/in-memory.sh $(MAKE) --no-print-directory test-steps
-
-test-steps: assets-check vet unit-and-fuzz e2e-and-builds
+test: assets-check vet unit-and-fuzz e2e-and-builds
 
 vet:
 	$(GO) vet ./...

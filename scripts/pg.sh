@@ -14,17 +14,9 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh postgresql
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 
-# The directory is in memory, in /dev/shm, when that is a tmpfs with a GiB free that we may
-# write (as store/postgres/pgtest's servers': the tests make a database a test, which copies
-# the template's files, and on a disk the kernel spent 20 times the time on it).
-root=${TMPDIR:-/tmp}
-if [ -d /dev/shm ] && [ -w /dev/shm ] && [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] &&
-  [ "$(df -Pk /dev/shm | awk 'NR == 2 {print $4}')" -ge 1048576 ]; then
-  root=/dev/shm
-fi
 # The name and the lock of owner.lock are pgtest's: should this script be killed before it
 # removes the directory, the next test binary that starts a server removes it.
-dir=$(mktemp -d "$root/cellforge-pgtest-run-XXXXXX")
+dir=$(mktemp -d "${TMPDIR:-/tmp}/cellforge-pgtest-run-XXXXXX")
 if command -v flock >/dev/null; then
   exec 8>"$dir/owner.lock"
   flock -n 8

@@ -1,8 +1,7 @@
 // Package pgtest runs a real PostgreSQL server for tests: one per test binary, started on a
-// free loopback port in a temporary directory (in memory where there is room: see dataRoot)
-// the first time a test asks for a database, each test then getting a fresh database of its
-// own, dropped when the test ends. A test that must stop and start the server (the database
-// going away) starts a server of its own with Start.
+// free loopback port in a temporary directory the first time a test asks for a database, each
+// test then getting a fresh database of its own, dropped when the test ends. A test that must
+// stop and start the server (the database going away) starts a server of its own with Start.
 //
 // The server comes from Debian's postgresql package, installed by the repository's
 // scripts/deps.sh when it is missing; a test that cannot get one fails, it never skips. When
@@ -236,9 +235,8 @@ func start(own bool) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	root := dataRoot()
-	removeStale(root)
-	dir, err := os.MkdirTemp(root, "cellforge-pgtest-")
+	removeStale(os.TempDir())
+	dir, err := os.MkdirTemp("", "cellforge-pgtest-")
 	if err != nil {
 		return nil, err
 	}
@@ -255,19 +253,6 @@ func start(own bool) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
-}
-
-// dataRoot is the directory servers' directories are made in: a file system in memory where
-// there is one with room (memDir), else the temporary directory. The tests make a database a
-// test, and PostgreSQL makes one by copying its template's files (7.5 MB of them for an empty
-// database): on an ext4 disk that took 300 ms of the kernel's time a database, in memory
-// 15 ms. Files in memory outlive a server killed with SIGKILL as files on a disk do,
-// so the tests of crashes test the same.
-func dataRoot() string {
-	if d := memDir(); d != "" {
-		return d
-	}
-	return os.TempDir()
 }
 
 // setUp makes the server's data directory, as the postgres user when the test runs as root,
